@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "app.h"
+#include "bl_atomic.h"
+#include "bl_port.h"
+
+#define TICK_US 10000   /* the main lcore's watch interval */
+
+/* Tell each worker its queues; a worker gets its own tx queue on every port it sends to. */
+static void
+plan_workers(struct bl_app *app)
+{
+	uint16_t next_txq[BL_CFG_MAX_PORTS] = { 0 };
+	const struct bl_cfg *cfg = &app->cfg;
+
+	for (unsigned int i = 0; i < cfg->n_workers; i++) {
+		const struct bl_cfg_worker *cw = &cfg->workers[i];
+		struct bl_worker *w = &app->workers[i];
+		int txq[BL_CFG_MAX_PORTS];
+
+		memset(w, 0, sizeof(*w));
+		for (unsigned int p = 0; p < BL_CFG_MAX_PORTS; p++)
+			txq[p] = -1;
+		w->lcore = cw->lcore;
+		w->idx = i;
+		w->burst = (uint16_t)cfg->burst;
+		w->n_fwd = (uint16_t)cw->n_polls;
+		for (unsigned int k = 0; k < cw->n_polls; k++) {
+			const struct bl_cfg_poll *pl = &cw->polls[k];
+			if (txq[pl->tx_port] < 0)
+				txq[pl->tx_port] = next_txq[pl->tx_port]++;
+			w->fwd[k].rx_port = app->port_id[pl->port];
+			w->fwd[k].rx_queue = pl->queue;
+			w->fwd[k].tx_port = app->port_id[pl->tx_port];
+			w->fwd[k].tx_queue = (uint16_t)txq[pl->tx_port];
+		}
+	}
+}
+
+static uint64_t
+total_rx(const struct bl_app *app)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < app->cfg.n_workers; i++)
+		for (unsigned int k = 0; k < app->workers[i].n_fwd; k++)
+			n += bl_counter_read(&app->workers[i].fwd[k].rx);
+	return n;
+}
+
+static void
+print_rates(const struct bl_app *app, double t, double dt, uint64_t *last_rx, uint64_t *last_tx)
+{
+	uint64_t rx = 0, tx = 0, drop = 0, nombuf = 0, missed = 0;
+
+	for (unsigned int i = 0; i < app->cfg.n_workers; i++)
+		for (unsigned int k = 0; k < app->workers[i].n_fwd; k++) {
+			const struct bl_fwd *f = &app->workers[i].fwd[k];
+			rx += bl_counter_read(&f->rx);
+			tx += bl_counter_read(&f->tx);
+			drop += bl_counter_read(&f->tx_dropped);
+		}
+	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
+		struct bl_port_hw_stats st;
+		if (bl_port_hw_stats(app->port_id[p], &st) == 0) {
+			nombuf += st.rx_nombuf;
+			missed += st.imissed;
+		}
+	}
+	fprintf(stderr, "[%7.1fs] rx %8.3f Mpps  tx %8.3f Mpps  total rx %lu tx %lu  "
+		"tx_dropped %lu  rx_nombuf %lu  imissed %lu\n",
+		t, (double)(rx - *last_rx) / dt / 1e6, (double)(tx - *last_tx) / dt / 1e6,
+		rx, tx, drop, nombuf, missed);
+	*last_rx = rx;
+	*last_tx = tx;
+}
+
+/* The main lcore watches: rates, idleness, duration, signals. */
+static void
+watch(struct bl_app *app, const struct bl_app_opts *opts)
+{
+	const double hz = (double)rte_get_tsc_hz();
+	uint64_t idle_rx = 0, idle_since = app->start_tsc, last_print = app->start_tsc;
+	uint64_t last_rx = 0, last_tx = 0;
+
+	while (!bl_worker_stopping()) {
+		uint64_t now, rx;
+
+		usleep(TICK_US);
+		now = rte_get_tsc_cycles();
+		rx = total_rx(app);
+		if (rx != idle_rx) {
+			idle_rx = rx;
+			idle_since = now;
+		}
+		if (opts->exit_idle_ms != 0 &&
+		    (double)(now - idle_since) * 1e3 / hz >= (double)opts->exit_idle_ms)
+			break;
+		if (opts->duration > 0 && (double)(now - app->start_tsc) / hz >= opts->duration)
+			break;
+		if (!opts->quiet && opts->stats_interval > 0 &&
+		    (double)(now - last_print) / hz >= opts->stats_interval) {
+			print_rates(app, (double)(now - app->start_tsc) / hz,
+				    (double)(now - last_print) / hz, &last_rx, &last_tx);
+			last_print = now;
+		}
+	}
+	bl_worker_stop_all();
+}
+
+static void
+teardown(struct bl_app *app)
+{
+	for (unsigned int p = 0; p < app->cfg.n_ports; p++)
+		if (app->port_open[p]) {
+			bl_port_close(&app->cfg, p, app->port_id[p]);
+			app->port_open[p] = false;
+		}
+}
+
+static int
+start(struct bl_app *app, struct bl_eal_args *ea)
+{
+	struct bl_err err;
+
+	bl_err_clear(&err);
+	if (rte_eal_init(ea->argc, ea->argv) < 0) {
+		fprintf(stderr, "beltlined: EAL failed to start: %s\n", rte_strerror(rte_errno));
+		return -1;
+	}
+	app->pool = rte_pktmbuf_pool_create("bl_mbufs", ea->mbufs, app->cfg.mbuf_cache, 0,
+					    (uint16_t)app->cfg.mbuf_data_room, (int)rte_socket_id());
+	if (app->pool == NULL) {
+		fprintf(stderr, "beltlined: mbufs: cannot allocate %u mbufs of %u bytes: %s "
+			"(lower mbufs.count or raise memory.size_mb)\n",
+			ea->mbufs, app->cfg.mbuf_data_room, rte_strerror(rte_errno));
+		return -1;
+	}
+	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
+		if (bl_port_open(&app->cfg, p, app->pool, &app->port_id[p], &err) != 0) {
+			fprintf(stderr, "beltlined: %s\n", err.msg);
+			return -1;
+		}
+		app->port_open[p] = true;
+	}
+	return 0;
+}
+
+int
+bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_args *ea)
+{
+	long leaked;
+	int rc = start(app, ea);
+
+	if (rc == 0) {
+		plan_workers(app);
+		app->start_tsc = rte_get_tsc_cycles();
+		for (unsigned int i = 0; i < app->cfg.n_workers; i++) {
+			rc = rte_eal_remote_launch(bl_worker_main, &app->workers[i], app->workers[i].lcore);
+			if (rc != 0) {
+				fprintf(stderr, "beltlined: workers[%u]: cannot launch on lcore %u: %s\n",
+					i, app->workers[i].lcore, strerror(-rc));
+				bl_worker_stop_all();
+				break;
+			}
+		}
+		if (rc == 0)
+			watch(app, opts);
+		rte_eal_mp_wait_lcore();
+		app->stop_tsc = rte_get_tsc_cycles();
+	}
+	/* Counters first (the ports still exist), then close the ports so their
+	 * rings give back every mbuf, then count the pool. */
+	if (app->pool != NULL && rc == 0) {
+		struct bl_port_hw_stats hw[BL_CFG_MAX_PORTS];
+		for (unsigned int p = 0; p < app->cfg.n_ports; p++)
+			bl_port_hw_stats(app->port_id[p], &hw[p]);
+		teardown(app);
+		leaked = bl_app_report_with(app, hw, stdout);
+		if (leaked != 0) {
+			fprintf(stderr, "beltlined: error: %ld mbufs were not returned to the pool\n", leaked);
+			rc = -1;
+		}
+	}
+	teardown(app);
+	rte_mempool_free(app->pool);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : -1;
+}

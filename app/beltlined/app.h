@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The appliance's lifetime: start, run, report, stop (all slow path). */
+#ifndef BL_APP_H
+#define BL_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mempool.h>
+
+#include "bl_cfg.h"
+#include "eal.h"
+#include "worker.h"
+
+struct bl_app_opts {
+	const char *config;
+	bool check;
+	bool quiet;
+	uint64_t exit_idle_ms;   /* 0: never */
+	double duration;         /* seconds; 0: until a signal */
+	double stats_interval;   /* seconds; 0: no rate lines */
+};
+
+struct bl_app {
+	struct bl_cfg cfg;
+	struct rte_mempool *pool;
+	uint16_t port_id[BL_CFG_MAX_PORTS];
+	bool port_open[BL_CFG_MAX_PORTS];
+	struct bl_worker workers[BL_CFG_MAX_WORKERS];
+	uint64_t start_tsc, stop_tsc;
+};
+
+/* Everything after the config is read; returns 0, or -1 after saying why on stderr. */
+int bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_args *ea);
+
+struct bl_port_hw_stats;
+
+/*
+ * Print the final counters as one JSON document on `out`, with the ports'
+ * own counters read before they closed (`hw`, one per port). Call after the
+ * ports are closed: returns the number of mbufs missing from the pool.
+ */
+long bl_app_report_with(const struct bl_app *app, const struct bl_port_hw_stats *hw, FILE *out);
+
+#endif /* BL_APP_H */

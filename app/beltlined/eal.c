@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eal.h"
+
+static void
+arg(struct bl_eal_args *ea, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ea->argc >= BL_EAL_ARGS_MAX - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ea->store[ea->argc], sizeof(ea->store[0]), fmt, ap);
+	va_end(ap);
+	ea->argv[ea->argc] = ea->store[ea->argc];
+	ea->argc++;
+	ea->argv[ea->argc] = NULL;
+}
+
+static unsigned long
+read_ulong(const char *path)
+{
+	unsigned long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%lu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* Free hugepage memory in MB, over the 2 MB and 1 GB page sizes. */
+static unsigned long
+free_huge_mb(void)
+{
+	return read_ulong("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") * 2 +
+	       read_ulong("/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages") * 1024;
+}
+
+static unsigned int
+pool_size(const struct bl_cfg *cfg)
+{
+	unsigned int need, n = 8191;
+
+	if (cfg->mbufs != 0)
+		return cfg->mbufs;
+	/* Half as much again as the rings can hold, as 2^k - 1 (mempool's best size). */
+	need = bl_cfg_mbufs_needed(cfg);
+	need += need / 2;
+	while (n < need)
+		n = n * 2 + 1;
+	return n;
+}
+
+static int
+check_lcores(const struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	cpu_set_t set;
+	int rc = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;   /* let EAL judge */
+	if (!CPU_ISSET(cfg->main_lcore, &set)) {
+		bl_diag_add(diag, "main_lcore: CPU %u is not one this process may run on (%d CPUs allowed)",
+			    cfg->main_lcore, CPU_COUNT(&set));
+		rc = -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->n_workers; i++)
+		if (!CPU_ISSET(cfg->workers[i].lcore, &set)) {
+			bl_diag_add(diag, "workers[%u].lcore: CPU %u is not one this process may run on "
+				    "(%d CPUs allowed)", i, cfg->workers[i].lcore, CPU_COUNT(&set));
+			rc = -EINVAL;
+		}
+	return rc;
+}
+
+int
+bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_diag *diag)
+{
+	char lcores[512];
+	size_t n;
+	unsigned long need_mb, huge_mb;
+	bool any_pci = false;
+
+	memset(ea, 0, sizeof(*ea));
+	if (check_lcores(cfg, diag) != 0)
+		return -EINVAL;
+
+	ea->mbufs = pool_size(cfg);
+	need_mb = ((unsigned long)ea->mbufs * (cfg->mbuf_data_room + 256ul) >> 20) + 64;
+	ea->mem_mb = cfg->mem_mb ? cfg->mem_mb : (unsigned int)need_mb + 64;
+
+	arg(ea, "beltlined");
+	n = (size_t)snprintf(lcores, sizeof(lcores), "%u", cfg->main_lcore);
+	for (unsigned int i = 0; i < cfg->n_workers && n < sizeof(lcores); i++)
+		n += (size_t)snprintf(lcores + n, sizeof(lcores) - n, ",%u", cfg->workers[i].lcore);
+	arg(ea, "-l");
+	arg(ea, "%s", lcores);
+	arg(ea, "--main-lcore");
+	arg(ea, "%u", cfg->main_lcore);
+	arg(ea, "--file-prefix");
+	arg(ea, "bl_%s", cfg->instance);
+	/* No runtime files: nothing is left behind by a killed appliance. */
+	arg(ea, "--in-memory");
+	arg(ea, "--log-level");
+	arg(ea, "*:warning");
+
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		if (cfg->ports[i].pci[0] != '\0') {
+			arg(ea, "-a");
+			arg(ea, "%s", cfg->ports[i].pci);
+			any_pci = true;
+		}
+	if (!any_pci)
+		arg(ea, "--no-pci");
+
+	huge_mb = free_huge_mb();
+	switch (cfg->hugepages) {
+	case BL_CFG_HUGE_NO:
+		ea->hugepages = false;
+		snprintf(ea->why, sizeof(ea->why),
+			 "memory: ordinary memory (memory.hugepages is \"no\"), %u MB", ea->mem_mb);
+		break;
+	case BL_CFG_HUGE_YES:
+		if (huge_mb < need_mb) {
+			bl_diag_add(diag, "memory.hugepages: \"yes\" but only %lu MB of hugepages are free, "
+				    "need %lu MB (reserve more in /proc/sys/vm/nr_hugepages, or say \"auto\")",
+				    huge_mb, need_mb);
+			return -ENOMEM;
+		}
+		ea->hugepages = true;
+		snprintf(ea->why, sizeof(ea->why), "memory: hugepages (%lu MB free, %lu MB needed)",
+			 huge_mb, need_mb);
+		break;
+	case BL_CFG_HUGE_AUTO:
+		if (geteuid() != 0) {
+			ea->hugepages = false;
+			snprintf(ea->why, sizeof(ea->why),
+				 "memory: not running as root, so no hugepages: running on ordinary memory, %u MB",
+				 ea->mem_mb);
+		} else if (huge_mb < need_mb) {
+			ea->hugepages = false;
+			snprintf(ea->why, sizeof(ea->why),
+				 "memory: no hugepages available (%lu MB free, %lu MB needed): running on "
+				 "ordinary memory, %u MB", huge_mb, need_mb, ea->mem_mb);
+		} else {
+			ea->hugepages = true;
+			snprintf(ea->why, sizeof(ea->why), "memory: hugepages (%lu MB free, %lu MB needed)",
+				 huge_mb, need_mb);
+		}
+		break;
+	}
+	if (!ea->hugepages) {
+		arg(ea, "--no-huge");
+		arg(ea, "-m");
+		arg(ea, "%u", ea->mem_mb);
+	}
+	return 0;
+}

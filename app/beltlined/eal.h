@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Turning a config into EAL's arguments, and the memory decision. */
+#ifndef BL_EAL_H
+#define BL_EAL_H
+
+#include <stdbool.h>
+
+#include "bl_cfg.h"
+
+#define BL_EAL_ARGS_MAX (16 + 2 * BL_CFG_MAX_PORTS)
+
+struct bl_eal_args {
+	int argc;
+	char *argv[BL_EAL_ARGS_MAX];
+	char store[BL_EAL_ARGS_MAX][128];
+	bool hugepages;        /* the decision taken */
+	unsigned int mem_mb;   /* memory EAL reserves without hugepages */
+	unsigned int mbufs;    /* pool size */
+	char why[256];         /* one log line explaining the memory decision */
+};
+
+/*
+ * Build EAL's argv for cfg: lcores, file prefix, --no-pci or an allowlist of
+ * exactly the configured PCI addresses, hugepages or --no-huge. Fails (with
+ * the config path in diag) when memory.hugepages is "yes" and none are free,
+ * or when a configured lcore is not a CPU this process may run on.
+ */
+int bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_diag *diag);
+
+#endif /* BL_EAL_H */

@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Reading the JSON config. Every problem is collected (not just the first),
+ * each as one line that starts with its JSON path. Nothing here touches DPDK.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bl_cfg.h"
+#include "bl_suggest.h"
+
+#define PATH_LEN 160
+#define CFG_FILE_MAX (4u << 20)
+
+/* Files named inside vdev specs that resolve against the config's folder. */
+static const char *const vdev_path_keys[] = { "rx_pcap", "tx_pcap", NULL };
+
+struct rd {
+	struct bl_diag *diag;
+	const char *dir;
+};
+
+void
+bl_cfg_defaults(struct bl_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->instance, "beltline");
+	cfg->main_lcore = 0;
+	cfg->hugepages = BL_CFG_HUGE_AUTO;
+	cfg->mbuf_cache = 256;
+	cfg->mbuf_data_room = 2048 + 128;   /* RTE_MBUF_DEFAULT_BUF_SIZE */
+	cfg->burst = 32;
+}
+
+static void
+port_defaults(struct bl_cfg_port *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->rx_queues = 1;
+	p->tx_queues = 1;
+	p->rx_desc = 1024;
+	p->tx_desc = 1024;
+}
+
+static const char *
+json_type(const cJSON *v)
+{
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsArray(v))
+		return "an array";
+	return "an object";
+}
+
+/* Report keys of `obj` not in `known`, and keys given twice. */
+static void
+check_keys(struct rd *r, const cJSON *obj, const char *path, const char *const *known)
+{
+	const char *pre = path[0] ? path : "";
+	const char *dot = path[0] ? "." : "";
+
+	for (const cJSON *k = obj->child; k != NULL; k = k->next) {
+		bool ok = false;
+		for (const char *const *n = known; *n != NULL; n++)
+			ok |= strcmp(k->string, *n) == 0;
+		if (!ok) {
+			const char *s = bl_suggest(k->string, known);
+			if (s != NULL)
+				bl_diag_add(r->diag, "%s%s%s: unknown key (did you mean \"%s\"?)",
+					    pre, dot, k->string, s);
+			else
+				bl_diag_add(r->diag, "%s%s%s: unknown key", pre, dot, k->string);
+			continue;
+		}
+		for (const cJSON *e = obj->child; e != k; e = e->next)
+			if (strcmp(e->string, k->string) == 0) {
+				bl_diag_add(r->diag, "%s%s%s: given twice", pre, dot, k->string);
+				break;
+			}
+	}
+}
+
+static void
+join(char *out, const char *path, const char *key)
+{
+	if (path[0])
+		snprintf(out, PATH_LEN, "%s.%s", path, key);
+	else
+		snprintf(out, PATH_LEN, "%s", key);
+}
+
+/* An optional unsigned integer in [min, max]; absent keeps *out. */
+static bool
+get_uint(struct rd *r, const cJSON *obj, const char *path, const char *key,
+	 unsigned long min, unsigned long max, unsigned int *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[PATH_LEN];
+
+	if (v == NULL)
+		return true;
+	join(p, path, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+	    !isfinite(v->valuedouble)) {
+		if (cJSON_IsNumber(v))
+			bl_diag_add(r->diag, "%s: must be an integer %lu..%lu, got %g",
+				    p, min, max, v->valuedouble);
+		else
+			bl_diag_add(r->diag, "%s: must be an integer %lu..%lu, got %s",
+				    p, min, max, json_type(v));
+		return false;
+	}
+	if (v->valuedouble < (double)min || v->valuedouble > (double)max) {
+		bl_diag_add(r->diag, "%s: must be %lu..%lu, got %.0f", p, min, max, v->valuedouble);
+		return false;
+	}
+	*out = (unsigned int)v->valuedouble;
+	return true;
+}
+
+static bool
+get_u16(struct rd *r, const cJSON *obj, const char *path, const char *key,
+	unsigned long min, unsigned long max, uint16_t *out)
+{
+	unsigned int v = *out;
+
+	if (!get_uint(r, obj, path, key, min, max, &v))
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+/* A string key; `required` reports its absence. Returns NULL when absent or bad. */
+static const char *
+get_str(struct rd *r, const cJSON *obj, const char *path, const char *key, bool required)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char p[PATH_LEN];
+
+	join(p, path, key);
+	if (v == NULL) {
+		if (required)
+			bl_diag_add(r->diag, "%s: required, missing", p);
+		return NULL;
+	}
+	if (!cJSON_IsString(v)) {
+		bl_diag_add(r->diag, "%s: must be a string, got %s", p, json_type(v));
+		return NULL;
+	}
+	return v->valuestring;
+}
+
+static bool
+name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+static void
+get_name(struct rd *r, const cJSON *obj, const char *path, const char *key,
+	 bool required, char *out)
+{
+	const char *s = get_str(r, obj, path, key, required);
+	char p[PATH_LEN];
+
+	if (s == NULL)
+		return;
+	join(p, path, key);
+	if (!name_ok(s, BL_CFG_NAME_MAX)) {
+		bl_diag_add(r->diag,
+			    "%s: must be 1..%d characters of letters, digits, '_' or '-', got \"%.40s\"",
+			    p, BL_CFG_NAME_MAX - 1, s);
+		return;
+	}
+	strcpy(out, s);
+}
+
+/* "0000:03:00.0" or "03:00.0". */
+static bool
+pci_ok(const char *s)
+{
+	unsigned int d, b, dev, f;
+	char tail;
+
+	if (sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dev, &f, &tail) == 4)
+		return strlen(s) == 12 && dev < 32 && f < 8;
+	if (sscanf(s, "%2x:%2x.%1x%c", &b, &dev, &f, &tail) == 3)
+		return strlen(s) == 7 && dev < 32 && f < 8;
+	return false;
+}
+
+/*
+ * Copy a vdev spec, making the file paths it names absolute against `dir`.
+ * Returns false (with a problem reported) when the spec is malformed.
+ */
+static bool
+vdev_resolve(struct rd *r, const char *path, const char *spec, char *out, size_t size)
+{
+	const char *comma = strchr(spec, ',');
+	size_t dlen = comma ? (size_t)(comma - spec) : strlen(spec);
+	size_t n = 0;
+
+	if (strncmp(spec, "net_", 4) != 0 || dlen <= 4) {
+		bl_diag_add(r->diag,
+			    "%s: must be a DPDK virtual device spec such as \"net_null0\" or "
+			    "\"net_pcap0,rx_pcap=FILE\", got \"%.60s\"", path, spec);
+		return false;
+	}
+	for (size_t i = 0; i < dlen; i++)
+		if (!isalnum((unsigned char)spec[i]) && spec[i] != '_') {
+			bl_diag_add(r->diag, "%s: device name \"%.*s\" may hold only letters, digits and '_'",
+				    path, (int)dlen, spec);
+			return false;
+		}
+	n = (size_t)snprintf(out, size, "%.*s", (int)dlen, spec);
+	while (comma != NULL) {
+		const char *arg = comma + 1;
+		const char *eq = strchr(arg, '=');
+		comma = strchr(arg, ',');
+		size_t alen = comma ? (size_t)(comma - arg) : strlen(arg);
+		bool is_path = false;
+
+		if (alen == 0) {
+			bl_diag_add(r->diag, "%s: empty argument in \"%.60s\"", path, spec);
+			return false;
+		}
+		if (eq != NULL && eq < arg + alen)
+			for (const char *const *k = vdev_path_keys; *k; k++)
+				is_path |= (size_t)(eq - arg) == strlen(*k) &&
+					   strncmp(arg, *k, strlen(*k)) == 0;
+		if (is_path && eq[1] != '/' && r->dir != NULL && r->dir[0] != '\0')
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s%s/%.*s",
+					      (int)(eq + 1 - arg), arg, r->dir,
+					      (int)(alen - (size_t)(eq + 1 - arg)), eq + 1);
+		else
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s", (int)alen, arg);
+		if (n >= size) {
+			bl_diag_add(r->diag, "%s: longer than %zu characters once paths are resolved",
+				    path, size - 1);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+read_port(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_port *p)
+{
+	static const char *const keys[] = { "name", "vdev", "pci", "rx_queues", "tx_queues",
+					    "rx_desc", "tx_desc", NULL };
+	char path[PATH_LEN], kp[PATH_LEN];
+
+	port_defaults(p);
+	snprintf(path, sizeof(path), "ports[%u]", i);
+	if (!cJSON_IsObject(v)) {
+		bl_diag_add(r->diag, "%s: must be an object, got %s", path, json_type(v));
+		return;
+	}
+	check_keys(r, v, path, keys);
+	get_name(r, v, path, "name", true, p->name);
+
+	const char *vdev = get_str(r, v, path, "vdev", false);
+	const char *pci = get_str(r, v, path, "pci", false);
+	bool has_vdev = cJSON_HasObjectItem(v, "vdev"), has_pci = cJSON_HasObjectItem(v, "pci");
+	if (has_vdev && has_pci) {
+		bl_diag_add(r->diag, "%s: give either \"vdev\" or \"pci\", not both", path);
+	} else if (!has_vdev && !has_pci) {
+		bl_diag_add(r->diag, "%s: needs a device: \"vdev\" (e.g. \"net_null0\") or \"pci\" "
+			    "(e.g. \"0000:03:00.0\")", path);
+	} else if (vdev != NULL) {
+		join(kp, path, "vdev");
+		vdev_resolve(r, kp, vdev, p->vdev, sizeof(p->vdev));
+	} else if (pci != NULL) {
+		join(kp, path, "pci");
+		if (!pci_ok(pci))
+			bl_diag_add(r->diag, "%s: must be a PCI address such as \"0000:03:00.0\", got \"%.40s\"",
+				    kp, pci);
+		else
+			strcpy(p->pci, pci);
+	}
+	get_u16(r, v, path, "rx_queues", 1, BL_CFG_MAX_QUEUES, &p->rx_queues);
+	get_u16(r, v, path, "tx_queues", 1, BL_CFG_MAX_QUEUES, &p->tx_queues);
+	/* Power-of-two descriptor counts are accepted by every PMD we know. */
+	const char *dk[] = { "rx_desc", "tx_desc" };
+	uint16_t *dv[] = { &p->rx_desc, &p->tx_desc };
+	for (int k = 0; k < 2; k++) {
+		if (!get_u16(r, v, path, dk[k], 32, 16384, dv[k]))
+			continue;
+		if (*dv[k] & (*dv[k] - 1)) {
+			join(kp, path, dk[k]);
+			bl_diag_add(r->diag, "%s: must be a power of two 32..16384, got %u", kp, *dv[k]);
+		}
+	}
+}
+
+static int
+port_ref(struct rd *r, const struct bl_cfg *cfg, const cJSON *obj, const char *path, const char *key)
+{
+	const char *s = get_str(r, obj, path, key, true);
+	const char *names[BL_CFG_MAX_PORTS + 1];
+	char kp[PATH_LEN];
+	int idx;
+
+	if (s == NULL)
+		return -1;
+	idx = bl_cfg_port_find(cfg, s);
+	if (idx >= 0)
+		return idx;
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		names[i] = cfg->ports[i].name;
+	names[cfg->n_ports] = NULL;
+	join(kp, path, key);
+	const char *sug = bl_suggest(s, names);
+	if (sug != NULL)
+		bl_diag_add(r->diag, "%s: no port named \"%.40s\" (did you mean \"%s\"?)", kp, s, sug);
+	else
+		bl_diag_add(r->diag, "%s: no port named \"%.40s\"", kp, s);
+	return -1;
+}
+
+static void
+read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, struct bl_cfg_worker *w)
+{
+	static const char *const keys[] = { "lcore", "poll", NULL };
+	static const char *const pkeys[] = { "port", "queue", "tx", NULL };
+	char path[PATH_LEN], pp[PATH_LEN];
+	const cJSON *poll;
+
+	memset(w, 0, sizeof(*w));
+	w->lcore = ~0u;
+	snprintf(path, sizeof(path), "workers[%u]", i);
+	if (!cJSON_IsObject(v)) {
+		bl_diag_add(r->diag, "%s: must be an object, got %s", path, json_type(v));
+		return;
+	}
+	check_keys(r, v, path, keys);
+	if (!cJSON_HasObjectItem(v, "lcore"))
+		bl_diag_add(r->diag, "%s.lcore: required, missing", path);
+	get_uint(r, v, path, "lcore", 0, BL_CFG_MAX_LCORE, &w->lcore);
+
+	poll = cJSON_GetObjectItemCaseSensitive(v, "poll");
+	if (poll == NULL) {
+		bl_diag_add(r->diag, "%s.poll: required, missing (a list of {\"port\", \"queue\", \"tx\"})", path);
+		return;
+	}
+	if (!cJSON_IsArray(poll) || cJSON_GetArraySize(poll) == 0) {
+		bl_diag_add(r->diag, "%s.poll: must be a non-empty array, got %s", path,
+			    cJSON_IsArray(poll) ? "an empty array" : json_type(poll));
+		return;
+	}
+	if (cJSON_GetArraySize(poll) > BL_CFG_MAX_POLLS) {
+		bl_diag_add(r->diag, "%s.poll: at most %d entries, got %d", path, BL_CFG_MAX_POLLS,
+			    cJSON_GetArraySize(poll));
+		return;
+	}
+	unsigned int j = 0;
+	for (const cJSON *e = poll->child; e != NULL; e = e->next, j++) {
+		struct bl_cfg_poll *pl = &w->polls[w->n_polls];
+		unsigned int q = 0;
+		int port, tx;
+
+		snprintf(pp, sizeof(pp), "%s.poll[%u]", path, j);
+		if (!cJSON_IsObject(e)) {
+			bl_diag_add(r->diag, "%s: must be an object, got %s", pp, json_type(e));
+			continue;
+		}
+		check_keys(r, e, pp, pkeys);
+		port = port_ref(r, cfg, e, pp, "port");
+		tx = port_ref(r, cfg, e, pp, "tx");
+		if (!get_uint(r, e, pp, "queue", 0, BL_CFG_MAX_QUEUES - 1, &q) || port < 0 || tx < 0)
+			continue;
+		pl->port = (uint16_t)port;
+		pl->queue = (uint16_t)q;
+		pl->tx_port = (uint16_t)tx;
+		w->n_polls++;
+	}
+}
+
+static void
+read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
+{
+	static const char *const keys[] = { "instance", "main_lcore", "memory", "mbufs", "burst",
+					    "ports", "workers", NULL };
+	static const char *const mkeys[] = { "hugepages", "size_mb", NULL };
+	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
+	const cJSON *v;
+
+	check_keys(r, root, "", keys);
+	get_name(r, root, "", "instance", false, cfg->instance);
+	get_uint(r, root, "", "main_lcore", 0, BL_CFG_MAX_LCORE, &cfg->main_lcore);
+	get_uint(r, root, "", "burst", 1, BL_CFG_MAX_BURST, &cfg->burst);
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "memory");
+	if (v != NULL && !cJSON_IsObject(v)) {
+		bl_diag_add(r->diag, "memory: must be an object, got %s", json_type(v));
+	} else if (v != NULL) {
+		check_keys(r, v, "memory", mkeys);
+		const char *h = get_str(r, v, "memory", "hugepages", false);
+		if (h != NULL) {
+			if (strcmp(h, "auto") == 0)
+				cfg->hugepages = BL_CFG_HUGE_AUTO;
+			else if (strcmp(h, "yes") == 0)
+				cfg->hugepages = BL_CFG_HUGE_YES;
+			else if (strcmp(h, "no") == 0)
+				cfg->hugepages = BL_CFG_HUGE_NO;
+			else
+				bl_diag_add(r->diag,
+					    "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"%.20s\"", h);
+		}
+		get_uint(r, v, "memory", "size_mb", 16, 1u << 20, &cfg->mem_mb);
+	}
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "mbufs");
+	if (v != NULL && !cJSON_IsObject(v)) {
+		bl_diag_add(r->diag, "mbufs: must be an object, got %s", json_type(v));
+	} else if (v != NULL) {
+		check_keys(r, v, "mbufs", bkeys);
+		get_uint(r, v, "mbufs", "count", 1024, 1u << 26, &cfg->mbufs);
+		get_uint(r, v, "mbufs", "cache", 0, 512, &cfg->mbuf_cache);
+		get_uint(r, v, "mbufs", "data_room", 256 + 128, 65535, &cfg->mbuf_data_room);
+	}
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "ports");
+	if (v == NULL) {
+		bl_diag_add(r->diag, "ports: required, missing (a list of ports)");
+	} else if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+		bl_diag_add(r->diag, "ports: must be a non-empty array, got %s",
+			    cJSON_IsArray(v) ? "an empty array" : json_type(v));
+	} else if (cJSON_GetArraySize(v) > BL_CFG_MAX_PORTS) {
+		bl_diag_add(r->diag, "ports: at most %d ports, got %d", BL_CFG_MAX_PORTS,
+			    cJSON_GetArraySize(v));
+	} else {
+		for (const cJSON *e = v->child; e != NULL; e = e->next) {
+			unsigned int i = cfg->n_ports++;
+			read_port(r, e, i, &cfg->ports[i]);
+		}
+	}
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "workers");
+	if (v == NULL) {
+		bl_diag_add(r->diag, "workers: required, missing (which lcore polls which port queues)");
+	} else if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+		bl_diag_add(r->diag, "workers: must be a non-empty array, got %s",
+			    cJSON_IsArray(v) ? "an empty array" : json_type(v));
+	} else if (cJSON_GetArraySize(v) > BL_CFG_MAX_WORKERS) {
+		bl_diag_add(r->diag, "workers: at most %d workers, got %d", BL_CFG_MAX_WORKERS,
+			    cJSON_GetArraySize(v));
+	} else {
+		for (const cJSON *e = v->child; e != NULL; e = e->next) {
+			unsigned int i = cfg->n_workers++;
+			read_worker(r, cfg, e, i, &cfg->workers[i]);
+		}
+	}
+}
+
+static void
+where(const char *text, const char *at, unsigned int *line, unsigned int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *c = text; c < at; c++) {
+		if (*c == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+int
+bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
+	     struct bl_diag *diag)
+{
+	struct rd r = { .diag = diag, .dir = dir };
+	unsigned int before = diag->n;
+	const char *end = NULL;
+	cJSON *root;
+
+	bl_cfg_defaults(cfg);
+	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (root == NULL) {
+		unsigned int line, col;
+		where(text, end != NULL ? end : text, &line, &col);
+		bl_diag_add(diag, "$: not valid JSON (line %u, col %u)", line, col);
+		return -EINVAL;
+	}
+	if (!cJSON_IsObject(root)) {
+		bl_diag_add(diag, "$: must be an object, got %s", json_type(root));
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	read_top(&r, root, cfg);
+	cJSON_Delete(root);
+	if (diag->n != before)
+		return -EINVAL;
+	return bl_cfg_validate(cfg, diag);
+}
+
+int
+bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	char *text;
+	ssize_t got;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		bl_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CFG_FILE_MAX) {
+		bl_diag_add(diag, "%s: not a regular file of at most %u bytes", path, CFG_FILE_MAX);
+		close(fd);
+		return -EINVAL;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (text == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	got = read(fd, text, (size_t)st.st_size);
+	close(fd);
+	if (got != st.st_size) {
+		bl_diag_add(diag, "%s: short read", path);
+		free(text);
+		return -EIO;
+	}
+	text[got] = '\0';
+	if (realpath(path, real) == NULL)
+		snprintf(real, sizeof(real), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", real);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	rc = bl_cfg_parse(text, (size_t)got, dir, cfg, diag);
+	free(text);
+	return rc;
+}

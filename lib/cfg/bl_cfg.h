@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_cfg — the appliance's configuration: what beltlined reads from JSON.
+ *
+ * The parser needs no DPDK: it turns text into a plain `struct bl_cfg` and a
+ * list of problems, one line each, every line starting with the JSON path of
+ * the offending value ("ports[1].rx_queues: must be 1..64, got 0"). Unknown
+ * keys are problems too, so a typo never passes silently. A config that
+ * parses without problems is safe to hand to EAL and the port setup: every
+ * count is in range and every cross reference (port names, queues, lcores)
+ * resolves. docs/config.md is the reference for every key.
+ */
+#ifndef BL_CFG_H
+#define BL_CFG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BL_CFG_NAME_MAX     32    /* instance and port names, with the NUL */
+#define BL_CFG_DEV_MAX      1024  /* a vdev spec after path resolution */
+#define BL_CFG_MAX_PORTS    32    /* RTE_MAX_ETHPORTS in Debian's DPDK */
+#define BL_CFG_MAX_WORKERS  64
+#define BL_CFG_MAX_POLLS    64    /* rx queues one worker polls */
+#define BL_CFG_MAX_LCORE    127   /* RTE_MAX_LCORE - 1 */
+#define BL_CFG_MAX_QUEUES   64
+#define BL_CFG_MAX_BURST    256
+
+enum bl_cfg_huge {
+	BL_CFG_HUGE_AUTO,   /* use hugepages when enough are free, else ordinary memory */
+	BL_CFG_HUGE_YES,    /* hugepages or fail */
+	BL_CFG_HUGE_NO,     /* ordinary memory (EAL --no-huge) */
+};
+
+struct bl_cfg_port {
+	char name[BL_CFG_NAME_MAX];   /* how the rest of the config names it */
+	char vdev[BL_CFG_DEV_MAX];    /* "net_pcap0,rx_pcap=/abs/path", or "" */
+	char pci[BL_CFG_NAME_MAX];    /* "0000:03:00.0", or "" */
+	uint16_t rx_queues;
+	uint16_t tx_queues;
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+};
+
+/* One rx queue a worker polls, and the port its packets go out of. */
+struct bl_cfg_poll {
+	uint16_t port;       /* index into bl_cfg.ports */
+	uint16_t queue;      /* rx queue on that port */
+	uint16_t tx_port;    /* index into bl_cfg.ports */
+};
+
+struct bl_cfg_worker {
+	unsigned int lcore;
+	unsigned int n_polls;
+	struct bl_cfg_poll polls[BL_CFG_MAX_POLLS];
+};
+
+struct bl_cfg {
+	char instance[BL_CFG_NAME_MAX];   /* EAL file prefix, control socket dir */
+	unsigned int main_lcore;
+	enum bl_cfg_huge hugepages;
+	unsigned int mem_mb;              /* EAL memory; 0 = computed from the mbufs */
+	unsigned int mbufs;               /* pool size; 0 = computed from the rings */
+	unsigned int mbuf_cache;
+	unsigned int mbuf_data_room;      /* bytes of packet data per mbuf, with headroom */
+	unsigned int burst;
+	unsigned int n_ports;
+	struct bl_cfg_port ports[BL_CFG_MAX_PORTS];
+	unsigned int n_workers;
+	struct bl_cfg_worker workers[BL_CFG_MAX_WORKERS];
+};
+
+/* Problems found while reading a config: one line each, path first. */
+struct bl_diag {
+	unsigned int n;      /* number of problems */
+	char *text;          /* "line\nline\n", NUL-terminated; NULL when n == 0 */
+	size_t len;
+	size_t cap;
+};
+
+void bl_diag_add(struct bl_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void bl_diag_free(struct bl_diag *d);
+
+/* Fill cfg with every default (no ports, no workers). */
+void bl_cfg_defaults(struct bl_cfg *cfg);
+
+/*
+ * Parse JSON text into cfg. `dir` is where relative file paths inside vdev
+ * specs (rx_pcap=, tx_pcap=) are resolved from; NULL means the current
+ * directory. Returns 0, or -EINVAL with every problem in `diag`.
+ */
+int bl_cfg_parse(const char *text, size_t len, const char *dir,
+		 struct bl_cfg *cfg, struct bl_diag *diag);
+
+/* Read and parse a file; relative paths resolve against the file's folder. */
+int bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag);
+
+/*
+ * Cross-check a filled config (also one built from command-line flags):
+ * references, queue counts, lcores, pool size. Adds problems to diag and
+ * returns -EINVAL when there are any.
+ */
+int bl_cfg_validate(struct bl_cfg *cfg, struct bl_diag *diag);
+
+/* Mbufs the rings, caches and bursts can hold at once: the pool's floor. */
+unsigned int bl_cfg_mbufs_needed(const struct bl_cfg *cfg);
+
+/* The device name EAL gives a port ("net_null0" of "net_null0,size=64"). */
+size_t bl_cfg_port_devname(const struct bl_cfg_port *p, char *buf, size_t size);
+
+int bl_cfg_port_find(const struct bl_cfg *cfg, const char *name);
+
+#endif /* BL_CFG_H */

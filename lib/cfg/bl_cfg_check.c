@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Cross-checks on a filled config: the rules that span several keys. Used for
+ * configs read from JSON and configs built from command-line flags alike.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bl_cfg.h"
+
+int
+bl_cfg_port_find(const struct bl_cfg *cfg, const char *name)
+{
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		if (strcmp(cfg->ports[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+size_t
+bl_cfg_port_devname(const struct bl_cfg_port *p, char *buf, size_t size)
+{
+	const char *s = p->pci[0] ? p->pci : p->vdev;
+	size_t n = strcspn(s, ",");
+
+	return (size_t)snprintf(buf, size, "%.*s", (int)n, s);
+}
+
+unsigned int
+bl_cfg_mbufs_needed(const struct bl_cfg *cfg)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < cfg->n_ports; i++) {
+		const struct bl_cfg_port *p = &cfg->ports[i];
+		n += (unsigned long)p->rx_queues * p->rx_desc;
+		n += (unsigned long)p->tx_queues * p->tx_desc;
+	}
+	/* Each lcore may hold a full cache (1.5x its size, as rte_mempool
+	 * allows) plus one burst in flight. */
+	n += (cfg->n_workers + 1ul) * (cfg->mbuf_cache * 3ul / 2 + cfg->burst);
+	return n > UINT32_MAX ? UINT32_MAX : (unsigned int)n;
+}
+
+static void
+check_ports(const struct bl_cfg *cfg, struct bl_diag *d)
+{
+	char a[BL_CFG_DEV_MAX], b[BL_CFG_DEV_MAX];
+
+	for (unsigned int i = 0; i < cfg->n_ports; i++) {
+		for (unsigned int j = 0; j < i; j++) {
+			if (cfg->ports[i].name[0] &&
+			    strcmp(cfg->ports[i].name, cfg->ports[j].name) == 0)
+				bl_diag_add(d, "ports[%u].name: \"%s\" is already the name of ports[%u]",
+					    i, cfg->ports[i].name, j);
+			bl_cfg_port_devname(&cfg->ports[i], a, sizeof(a));
+			bl_cfg_port_devname(&cfg->ports[j], b, sizeof(b));
+			if (a[0] && strcmp(a, b) == 0)
+				bl_diag_add(d, "ports[%u].%s: device \"%s\" is already ports[%u]; "
+					    "DPDK device names must be unique (net_null0, net_null1, ...)",
+					    i, cfg->ports[i].pci[0] ? "pci" : "vdev", a, j);
+		}
+	}
+}
+
+static void
+check_workers(const struct bl_cfg *cfg, struct bl_diag *d)
+{
+	/* Who polls each (port, queue), and which workers send to each port. */
+	static const uint8_t none = 0xff;
+	uint8_t owner[BL_CFG_MAX_PORTS][BL_CFG_MAX_QUEUES];
+	uint64_t senders[BL_CFG_MAX_PORTS] = { 0 };
+
+	memset(owner, none, sizeof(owner));
+	for (unsigned int i = 0; i < cfg->n_workers; i++) {
+		const struct bl_cfg_worker *w = &cfg->workers[i];
+
+		if (w->lcore == cfg->main_lcore)
+			bl_diag_add(d, "workers[%u].lcore: %u is the main lcore; give workers lcores of their own",
+				    i, w->lcore);
+		for (unsigned int j = 0; j < i; j++)
+			if (w->lcore != ~0u && cfg->workers[j].lcore == w->lcore)
+				bl_diag_add(d, "workers[%u].lcore: %u is already workers[%u]'s lcore",
+					    i, w->lcore, j);
+		for (unsigned int k = 0; k < w->n_polls; k++) {
+			const struct bl_cfg_poll *pl = &w->polls[k];
+			const struct bl_cfg_port *p = &cfg->ports[pl->port];
+
+			if (pl->queue >= p->rx_queues) {
+				bl_diag_add(d, "workers[%u].poll[%u].queue: port \"%s\" has %u rx queue%s "
+					    "(0..%u), got %u", i, k, p->name, p->rx_queues,
+					    p->rx_queues == 1 ? "" : "s", p->rx_queues - 1u, pl->queue);
+				continue;
+			}
+			uint8_t *o = &owner[pl->port][pl->queue];
+			if (*o != none)
+				bl_diag_add(d, "workers[%u].poll[%u]: port \"%s\" queue %u is already "
+					    "polled by workers[%u]; a queue has one poller",
+					    i, k, p->name, pl->queue, *o);
+			else
+				*o = (uint8_t)i;
+			senders[pl->tx_port] |= 1ull << i;
+		}
+	}
+	for (unsigned int p = 0; p < cfg->n_ports; p++) {
+		unsigned int n = (unsigned int)__builtin_popcountll(senders[p]);
+		if (n > cfg->ports[p].tx_queues)
+			bl_diag_add(d, "ports[%u].tx_queues: %u workers send to port \"%s\", each needs a "
+				    "tx queue of its own: must be at least %u, got %u",
+				    p, n, cfg->ports[p].name, n, cfg->ports[p].tx_queues);
+	}
+}
+
+static void
+check_memory(const struct bl_cfg *cfg, struct bl_diag *d)
+{
+	unsigned int need = bl_cfg_mbufs_needed(cfg);
+
+	if (cfg->mbufs != 0 && cfg->mbufs < need)
+		bl_diag_add(d, "mbufs.count: the port rings, caches and bursts can hold %u mbufs at "
+			    "once: must be at least %u, got %u", need, need, cfg->mbufs);
+	if (cfg->mbufs != 0 && cfg->mbuf_cache * 3ul / 2 > cfg->mbufs)
+		bl_diag_add(d, "mbufs.cache: must be at most two thirds of mbufs.count (%u), got %u",
+			    cfg->mbufs * 2 / 3, cfg->mbuf_cache);
+	if (cfg->mem_mb != 0) {
+		unsigned long n = cfg->mbufs ? cfg->mbufs : need;
+		unsigned long mb = (n * (cfg->mbuf_data_room + 256ul) >> 20) + 16;
+		if (cfg->mem_mb < mb)
+			bl_diag_add(d, "memory.size_mb: %lu mbufs of %u bytes need at least %lu MB, got %u",
+				    n, cfg->mbuf_data_room, mb, cfg->mem_mb);
+	}
+}
+
+int
+bl_cfg_validate(struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	unsigned int before = diag->n;
+
+	if (cfg->n_ports == 0)
+		bl_diag_add(diag, "ports: at least one port is needed");
+	if (cfg->n_workers == 0)
+		bl_diag_add(diag, "workers: at least one worker is needed");
+	check_ports(cfg, diag);
+	check_workers(cfg, diag);
+	check_memory(cfg, diag);
+	return diag->n == before ? 0 : -EINVAL;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+
+#include "bl_port.h"
+
+static int
+create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname,
+	      uint16_t *port_id, struct bl_err *err)
+{
+	int rc;
+
+	if (p->vdev[0] != '\0') {
+		const char *args = strchr(p->vdev, ',');
+		rc = rte_vdev_init(devname, args != NULL ? args + 1 : "");
+		if (rc != 0)
+			return bl_err_set(err, rc < 0 ? rc : -EINVAL,
+					  "ports[%u].vdev: DPDK could not create \"%s\" (%s); check the "
+					  "driver name and its arguments, and the log above",
+					  idx, p->vdev, strerror(rc < 0 ? -rc : EINVAL));
+	}
+	rc = rte_eth_dev_get_port_by_name(devname, port_id);
+	if (rc != 0)
+		return bl_err_set(err, -ENODEV,
+				  "ports[%u]: no ethernet device \"%s\" (for PCI, is it bound to a "
+				  "DPDK-capable driver such as vfio-pci?)", idx, devname);
+	return 0;
+}
+
+static int
+configure(const struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
+	  struct rte_mempool *mp, struct bl_err *err)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t rxd = p->rx_desc, txd = p->tx_desc;
+	int socket = rte_eth_dev_socket_id(port_id);
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0)
+		return bl_err_set(err, rc, "ports[%u]: cannot read device info: %s", idx, strerror(-rc));
+	if (p->rx_queues > info.max_rx_queues)
+		return bl_err_set(err, -EINVAL, "ports[%u].rx_queues: device \"%s\" has at most %u rx queues, got %u",
+				  idx, p->name, info.max_rx_queues, p->rx_queues);
+	if (p->tx_queues > info.max_tx_queues)
+		return bl_err_set(err, -EINVAL, "ports[%u].tx_queues: device \"%s\" has at most %u tx queues, got %u",
+				  idx, p->name, info.max_tx_queues, p->tx_queues);
+	if (p->rx_queues > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	/* Frames larger than one mbuf arrive as chains and leave as chains. */
+	conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
+	conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+
+	rc = rte_eth_dev_configure(port_id, p->rx_queues, p->tx_queues, &conf);
+	if (rc != 0)
+		return bl_err_set(err, rc, "ports[%u] (%s): configure failed: %s", idx, p->name, strerror(-rc));
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd);
+	if (rc != 0)
+		return bl_err_set(err, rc, "ports[%u] (%s): descriptor counts rejected: %s",
+				  idx, p->name, strerror(-rc));
+	for (uint16_t q = 0; q < p->rx_queues; q++) {
+		rc = rte_eth_rx_queue_setup(port_id, q, rxd, socket < 0 ? 0 : (unsigned)socket, NULL, mp);
+		if (rc != 0)
+			return bl_err_set(err, rc, "ports[%u] (%s): rx queue %u setup failed: %s",
+					  idx, p->name, q, strerror(-rc));
+	}
+	for (uint16_t q = 0; q < p->tx_queues; q++) {
+		rc = rte_eth_tx_queue_setup(port_id, q, txd, socket < 0 ? 0 : (unsigned)socket, NULL);
+		if (rc != 0)
+			return bl_err_set(err, rc, "ports[%u] (%s): tx queue %u setup failed: %s",
+					  idx, p->name, q, strerror(-rc));
+	}
+	rc = rte_eth_promiscuous_enable(port_id);
+	if (rc != 0 && rc != -ENOTSUP)
+		return bl_err_set(err, rc, "ports[%u] (%s): promiscuous mode failed: %s",
+				  idx, p->name, strerror(-rc));
+	rc = rte_eth_dev_start(port_id);
+	if (rc != 0)
+		return bl_err_set(err, rc, "ports[%u] (%s): start failed: %s", idx, p->name, strerror(-rc));
+	return 0;
+}
+
+int
+bl_port_open(const struct bl_cfg *cfg, unsigned int idx, struct rte_mempool *mp,
+	     uint16_t *port_id, struct bl_err *err)
+{
+	const struct bl_cfg_port *p = &cfg->ports[idx];
+	char devname[BL_CFG_DEV_MAX];
+	int rc;
+
+	bl_cfg_port_devname(p, devname, sizeof(devname));
+	rc = create_device(p, idx, devname, port_id, err);
+	if (rc != 0)
+		return rc;
+	rc = configure(p, idx, *port_id, mp, err);
+	if (rc != 0)
+		bl_port_close(cfg, idx, *port_id);
+	return rc;
+}
+
+void
+bl_port_close(const struct bl_cfg *cfg, unsigned int idx, uint16_t port_id)
+{
+	const struct bl_cfg_port *p = &cfg->ports[idx];
+	char devname[BL_CFG_DEV_MAX];
+
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+	if (p->vdev[0] != '\0') {
+		bl_cfg_port_devname(p, devname, sizeof(devname));
+		rte_vdev_uninit(devname);
+	}
+}
+
+int
+bl_port_hw_stats(uint16_t port_id, struct bl_port_hw_stats *st)
+{
+	struct rte_eth_stats s;
+	int rc = rte_eth_stats_get(port_id, &s);
+
+	memset(st, 0, sizeof(*st));
+	if (rc != 0)
+		return rc;
+	st->ipackets = s.ipackets;
+	st->opackets = s.opackets;
+	st->ibytes = s.ibytes;
+	st->obytes = s.obytes;
+	st->imissed = s.imissed;
+	st->ierrors = s.ierrors;
+	st->oerrors = s.oerrors;
+	st->rx_nombuf = s.rx_nombuf;
+	return 0;
+}
