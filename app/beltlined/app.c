@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,6 +121,34 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 	bl_worker_stop_all();
 }
 
+/*
+ * Once the workers are gone, take back what still sits in the devices' rx
+ * queues: software devices (net_ring) do not free queued mbufs when they
+ * close. Bounded, because a generator device (net_null) never runs dry;
+ * what is taken is freed unforwarded and counted per port.
+ */
+static void
+flush_rx(struct bl_app *app)
+{
+	struct rte_mbuf *pkts[BL_CFG_MAX_BURST];
+
+	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
+		const struct bl_cfg_port *cp = &app->cfg.ports[p];
+		for (uint16_t q = 0; q < cp->rx_queues; q++) {
+			unsigned int left = cp->rx_desc * 2u;
+			while (left > 0) {
+				uint16_t n = rte_eth_rx_burst(app->port_id[p], q, pkts,
+							      (uint16_t)RTE_MIN(left, RTE_DIM(pkts)));
+				if (n == 0)
+					break;
+				rte_pktmbuf_free_bulk(pkts, n);
+				app->rx_flushed[p] += n;
+				left -= n;
+			}
+		}
+	}
+}
+
 static void
 teardown(struct bl_app *app)
 {
@@ -129,16 +159,33 @@ teardown(struct bl_app *app)
 		}
 }
 
+/*
+ * EAL leaves its runtime folder behind (empty in our modes, once telemetry's
+ * own exit handler has removed its socket). This handler is registered
+ * before EAL's, so it runs after it.
+ */
+static char runtime_dir[PATH_MAX];
+
+static void
+remove_runtime_dir(void)
+{
+	if (runtime_dir[0] != '\0')
+		rmdir(runtime_dir);
+}
+
 static int
 start(struct bl_app *app, struct bl_eal_args *ea)
 {
 	struct bl_err err;
 
 	bl_err_clear(&err);
+	atexit(remove_runtime_dir);
 	if (rte_eal_init(ea->argc, ea->argv) < 0) {
 		fprintf(stderr, "beltlined: EAL failed to start: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
+	app->eal_up = true;
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	app->pool = rte_pktmbuf_pool_create("bl_mbufs", ea->mbufs, app->cfg.mbuf_cache, 0,
 					    (uint16_t)app->cfg.mbuf_data_room, (int)rte_socket_id());
 	if (app->pool == NULL) {
@@ -186,6 +233,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		struct bl_port_hw_stats hw[BL_CFG_MAX_PORTS];
 		for (unsigned int p = 0; p < app->cfg.n_ports; p++)
 			bl_port_hw_stats(app->port_id[p], &hw[p]);
+		flush_rx(app);
 		teardown(app);
 		leaked = bl_app_report_with(app, hw, stdout);
 		if (leaked != 0) {
@@ -195,6 +243,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	}
 	teardown(app);
 	rte_mempool_free(app->pool);
-	rte_eal_cleanup();
+	if (app->eal_up)
+		rte_eal_cleanup();
 	return rc == 0 ? 0 : -1;
 }

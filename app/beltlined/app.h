@@ -24,10 +24,12 @@ struct bl_app_opts {
 
 struct bl_app {
 	struct bl_cfg cfg;
+	bool eal_up;
 	struct rte_mempool *pool;
 	uint16_t port_id[BL_CFG_MAX_PORTS];
 	bool port_open[BL_CFG_MAX_PORTS];
 	struct bl_worker workers[BL_CFG_MAX_WORKERS];
+	uint64_t rx_flushed[BL_CFG_MAX_PORTS];   /* left in rx queues at stop, freed */
 	uint64_t start_tsc, stop_tsc;
 };
 

@@ -108,8 +108,6 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 	arg(ea, "%u", cfg->main_lcore);
 	arg(ea, "--file-prefix");
 	arg(ea, "bl_%s", cfg->instance);
-	/* No runtime files: nothing is left behind by a killed appliance. */
-	arg(ea, "--in-memory");
 	arg(ea, "--log-level");
 	arg(ea, "*:warning");
 
@@ -158,8 +156,13 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 		}
 		break;
 	}
-	if (!ea->hugepages) {
+	/* No shared runtime files, so a killed appliance leaves nothing behind.
+	 * --no-huge implies legacy memory, which --in-memory refuses. */
+	if (ea->hugepages) {
+		arg(ea, "--in-memory");
+	} else {
 		arg(ea, "--no-huge");
+		arg(ea, "--no-shconf");
 		arg(ea, "-m");
 		arg(ea, "%u", ea->mem_mb);
 	}

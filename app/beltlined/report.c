@@ -45,6 +45,7 @@ port_json(const struct bl_app *app, unsigned int p, const struct bl_port_hw_stat
 	cJSON_AddNumberToObject(o, "imissed", (double)hw->imissed);
 	cJSON_AddNumberToObject(o, "ierrors", (double)hw->ierrors);
 	cJSON_AddNumberToObject(o, "oerrors", (double)hw->oerrors);
+	cJSON_AddNumberToObject(o, "rx_flushed_at_stop", (double)app->rx_flushed[p]);
 	cJSON_AddNumberToObject(o, "rx_bytes", (double)hw->ibytes);
 	cJSON_AddNumberToObject(o, "tx_bytes", (double)hw->obytes);
 	qs = cJSON_AddArrayToObject(o, "rx_queues");

@@ -503,8 +503,13 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (root == NULL) {
 		unsigned int line, col;
-		where(text, end != NULL ? end : text, &line, &col);
-		bl_diag_add(diag, "$: not valid JSON (line %u, col %u)", line, col);
+		const char *at = end != NULL ? end : text;
+		bool early = true;
+		where(text, at, &line, &col);
+		for (const char *c = at + (at < text + len); c < text + len; c++)
+			early &= *c == ' ' || *c == '\t' || *c == '\n' || *c == '\r';
+		bl_diag_add(diag, "$: not valid JSON (line %u, col %u)%s", line, col,
+			    early ? ": the text ends before the JSON does" : "");
 		return -EINVAL;
 	}
 	if (!cJSON_IsObject(root)) {

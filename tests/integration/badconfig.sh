@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Bad configs and bad flags end with a clear message and a status, never a
+# DPDK abort or a crash: status 2 with the JSON path for config problems,
+# status 1 with the config path for what only DPDK can find out.
+. "$(dirname "$0")/lib.sh"
+
+expect() {   # expect NAME STATUS PATTERN beltlined-args...
+	local name=$1 want=$2 pat=$3; shift 3
+	set +e; "$BELTLINED" "$@" > "$T/out" 2> "$T/err"; local rc=$?; set -e
+	eq "$name: exit status" "$rc" "$want"
+	[ -n "$pat" ] || return 0
+	if grep -qE -- "$pat" "$T/err"; then ok "$name: says \"$pat\""; else
+		bad "$name: stderr lacks \"$pat\": $(head -c 400 "$T/err")"; fi
+}
+
+for f in "$SRCDIR"/config/*.json; do
+	expect "--check $(basename "$f")" 0 '' --check "$f"
+	check "--check $(basename "$f"): says ok" grep -q ': ok (' "$T/out"
+done
+
+cat > "$T/bad.json" <<'JSON'
+{ "instance": "x y", "burts": 32,
+  "ports": [ { "name": "in", "vdev": "net_null0", "rx_queues": 0 },
+             { "name": "in", "vdev": "eth0" } ],
+  "workers": [ { "lcore": 0, "poll": [ { "port": "inn", "queue": 0, "tx": "in" } ] } ] }
+JSON
+expect "several problems" 2 '^ports\[0\]\.rx_queues: must be 1\.\.64, got 0$' --check "$T/bad.json"
+check "several problems: the typo is named with a suggestion" grep -q '^burts: unknown key (did you mean "burst"?)' "$T/err"
+check "several problems: the bad instance name" grep -q '^instance: ' "$T/err"
+check "several problems: the bad vdev" grep -q '^ports\[1\]\.vdev: must be a DPDK virtual device' "$T/err"
+check "several problems: the unknown port, with a suggestion" \
+	grep -q '^workers\[0\]\.poll\[0\]\.port: no port named "inn" (did you mean "in"?)' "$T/err"
+check "several problems: one line each (5 or more)" [ "$(wc -l < "$T/err")" -ge 5 ]
+expect "several problems, without --check" 2 'rx_queues' "$T/bad.json"
+check "nothing on stdout for a bad config" [ ! -s "$T/out" ]
+
+echo '{ "ports": [' > "$T/trunc.json"
+expect "not JSON" 2 '^\$: not valid JSON \(line 1, col [0-9]+\): the text ends' --check "$T/trunc.json"
+printf '{ "ports": [ ] ,,\n}' > "$T/comma.json"
+expect "not JSON, mid-text" 2 '^\$: not valid JSON \(line 1, col 1[0-9]\)$' --check "$T/comma.json"
+expect "missing file" 2 'cannot open' --check "$T/nonexistent.json"
+expect "a folder as config" 2 'not a regular file' --check "$T"
+expect "no config" 2 'expected one CONFIG.json' --check
+expect "unknown flag" 2 'unrecognized option' --frobnicate "$T/bad.json"
+expect "bad --exit-idle" 2 '--exit-idle: must be a number' --exit-idle soon "$T/bad.json"
+
+# A worker on a CPU this machine does not let us use.
+fwd_cfg "$T/c.json" "$(inst cpu)" "net_null0" "net_null1"
+sed -i 's/"lcore": 1/"lcore": 99/' "$T/c.json"
+expect "lcore not available" 2 '^workers\[0\]\.lcore: CPU 99 is not one this process may run on' --check "$T/c.json"
+
+# What only DPDK can find out is still named by its config path.
+fwd_cfg "$T/c.json" "$(inst nofile)" "net_pcap0,rx_pcap=$T/missing.pcap" "net_null0"
+expect "missing capture" 1 '^beltlined: ports\[0\]\.vdev: DPDK could not create' "$T/c.json"
+fwd_cfg "$T/c.json" "$(inst nodrv)" "net_nosuchdriver0" "net_null0"
+expect "unknown driver" 1 'ports\[0\]\.vdev: DPDK could not create "net_nosuchdriver0"' "$T/c.json"
+fwd_cfg "$T/c.json" "$(inst badarg)" "net_null0,nosuchkey=1" "net_null1"
+expect "bad driver argument" 1 'ports\[0\]\.vdev' "$T/c.json"
+check "no core dump left" [ -z "$(ls core* 2>/dev/null)" ]
+finish

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared by the integration tests: they run beltlined for real on virtual
+# devices. meson passes BELTLINED, PCAP_CMP, CORPUS and SRCDIR in the environment.
+set -euo pipefail
+
+: "${BELTLINED:?}" "${PCAP_CMP:?}" "${CORPUS:?}" "${SRCDIR:?}"
+T=$(mktemp -d /tmp/bl-itest.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+FAILS=0
+CHECKS=0
+
+ok()   { CHECKS=$((CHECKS + 1)); echo "ok   - $*"; }
+bad()  { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
+# check "what" test-expression...
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+# eq "what" got want
+eq() { if [ "$2" = "$3" ]; then ok "$1 ($2)"; else bad "$1: got '$2', want '$3'"; fi; }
+finish() { echo "$CHECKS checks, $FAILS failed"; [ "$FAILS" -eq 0 ]; }
+
+need_corpus() {
+	if [ ! -d "$CORPUS" ]; then
+		echo "SKIP: no capture corpus at $CORPUS (it sits beside the project in CI)"
+		exit 77
+	fi
+}
+
+# A unique instance name per run, so tests may run side by side.
+inst() { echo "t$$_$1"; }
+
+# fwd_cfg FILE INSTANCE IN_VDEV OUT_VDEV [memory-json]: one worker, in -> out.
+fwd_cfg() {
+	cat > "$1" <<JSON
+{ "instance": "$2",
+  "memory": ${5:-{ \"hugepages\": \"auto\" \}},
+  "ports": [ { "name": "in",  "vdev": "$3" }, { "name": "out", "vdev": "$4" } ],
+  "workers": [ { "lcore": 1, "poll": [ { "port": "in", "queue": 0, "tx": "out" } ] } ] }
+JSON
+}
+
+# jget FILE JQ-EXPR
+jget() { jq -r "$2" "$1"; }
