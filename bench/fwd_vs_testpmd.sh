@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Forwarding between two net_null ports on one worker lcore: beltlined next to
+# dpdk-testpmd's io forwarding, same EAL settings, same run, alternating
+# rounds. Prints both rates (packets per second through both ports, averaged
+# over each run's steady seconds), the median of each, and the ratio.
+#
+#   bench/fwd_vs_testpmd.sh [BUILD_DIR]     env: SECONDS_PER_RUN (6), ROUNDS (3)
+# Never fails on a figure: it reports. Exit status 1 only when a run fails.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+build=${1:-$top/build}
+secs=${SECONDS_PER_RUN:-6}
+rounds=${ROUNDS:-3}
+skip=2   # warm-up samples left out of each run
+beltlined=$build/app/beltlined
+testpmd=$(command -v dpdk-testpmd)
+tmp=$(mktemp -d /tmp/bl-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
+if [ "$(id -u)" -eq 0 ] && [ "$free" -ge 128 ]; then
+	mem=yes; eal_mem=(--in-memory)
+else
+	mem=no; eal_mem=(--no-huge --no-shconf -m 256)
+fi
+cat > "$tmp/fwd.json" <<JSON
+{ "instance": "bench$$", "memory": { "hugepages": "$mem" },
+  "mbufs": { "count": 8191, "cache": 256 }, "burst": 32,
+  "ports": [ { "name": "a", "vdev": "net_null0", "rx_desc": 1024, "tx_desc": 1024 },
+             { "name": "b", "vdev": "net_null1", "rx_desc": 1024, "tx_desc": 1024 } ],
+  "workers": [ { "lcore": 1, "poll": [ { "port": "a", "queue": 0, "tx": "b" },
+                                       { "port": "b", "queue": 0, "tx": "a" } ] } ] }
+JSON
+
+# Average of the per-second rates after the warm-up, in Mpps.
+avg() { awk -v skip="$skip" '{ n++; if (n > skip) { s += $1; k++ } } END { if (k) printf "%.3f", s / k; else print "nan" }'; }
+
+run_testpmd() {
+	timeout -s INT "$((secs + 1))" "$testpmd" -l 0,1 --main-lcore 0 --no-pci "${eal_mem[@]}" \
+		--file-prefix "tp$$" --log-level '*:warning' --vdev net_null0 --vdev net_null1 -- \
+		--forward-mode=io --auto-start --stats-period 1 --burst=32 --mbcache=256 \
+		--total-num-mbufs=8191 --rxd=1024 --txd=1024 < /dev/null > "$tmp/tp.out" 2>&1 || true
+	# One "Rx-pps" line per port per second: sum the pairs.
+	grep -o 'Rx-pps: *[0-9]*' "$tmp/tp.out" | awk '{ s += $2 } NR % 2 == 0 { print s / 1e6; s = 0 }' | avg
+}
+
+run_beltlined() {
+	"$beltlined" --duration "$secs" --stats-interval 1 "$tmp/fwd.json" > "$tmp/bl.json" 2> "$tmp/bl.err"
+	grep -o 'rx *[0-9.]* Mpps' "$tmp/bl.err" | awk '{ print $2 }' | avg
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+echo "fwd_vs_testpmd: net_null0 <-> net_null1, 1 worker lcore, burst 32, hugepages=$mem, ${secs}s x $rounds rounds"
+: > "$tmp/tp.all"; : > "$tmp/bl.all"
+for r in $(seq "$rounds"); do
+	tp=$(run_testpmd); bl=$(run_beltlined)
+	printf '  round %d: testpmd %8s Mpps   beltlined %8s Mpps\n' "$r" "$tp" "$bl"
+	echo "$tp" >> "$tmp/tp.all"; echo "$bl" >> "$tmp/bl.all"
+done
+tp=$(median < "$tmp/tp.all"); bl=$(median < "$tmp/bl.all")
+[ "$tp" != nan ] && [ "$bl" != nan ] || { echo "a run produced no rate (see $tmp)"; exit 1; }
+ratio=$(awk -v a="$bl" -v b="$tp" 'BEGIN { printf "%.3f", a / b }')
+echo "median: testpmd $tp Mpps, beltlined $bl Mpps"
+echo "ratio beltlined/testpmd: $ratio (target >= 0.95)"
