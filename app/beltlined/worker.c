@@ -26,7 +26,7 @@ bl_worker_stopping(void)
 	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
 }
 
-static inline void
+static __rte_always_inline void
 fwd_burst(struct bl_fwd *f, uint16_t burst)
 {
 	struct rte_mbuf *pkts[BURST_MAX];
