@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_ibuf — index buffers: rings of 16-byte rich pointers in shared memory,
+ * one producer, up to BL_IBUF_MAX_READERS readers, policy SRP, MRP, FRP or BLOCK.
+ *
+ * Control path (this header): create, attach and detach readers, hand a reader
+ * its fds, stats. The burst calls are static inline in bl_ibuf_worker.h.
+ * No DPDK here: the zero-copy lifetime of mbufs is plugged in through
+ * `release` (bl_dbuf.h supplies one); any other reference-counted object works.
+ *
+ * Threads: one producer thread calls the producer-side worker calls; each reader
+ * handle belongs to one thread. Control calls (attach/detach/stats) may run on
+ * another thread while the producer and readers run.
+ */
+#ifndef BL_IBUF_H
+#define BL_IBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bl_err.h"
+#include "bl_shm.h"
+#include "bl_shm_abi.h"
+
+/* Called by the producer thread with references whose slots no longer need them. */
+typedef void (*bl_ibuf_release_fn)(void *ctx, void **refs, unsigned n);
+
+struct bl_ibuf_opts {
+	size_t sz;                  /* sizeof(struct bl_ibuf_opts) */
+	const char *name;           /* ring name (region name "ibuf.NAME") */
+	uint32_t capacity;          /* slots: a power of two, 2 .. 2^30 */
+	uint32_t policy;            /* enum bl_ibuf_policy */
+	uint32_t max_readers;       /* reader pages to create, 1 .. BL_IBUF_MAX_READERS */
+	uid_t uid;                  /* owner of the regions; (uid_t)-1 keeps ours */
+	gid_t gid;
+	mode_t mode;                /* 0 means 0600 */
+	bl_ibuf_release_fn release; /* NULL: slots hold no references */
+	void *release_ctx;
+};
+
+/* Producer handle: private memory of the producing process. */
+struct bl_ibuf {
+	/* read-mostly */
+	struct bl_ibuf_hdr *hdr;
+	struct bl_ibuf_prod *prod;
+	struct bl_ibuf_mrp *mrp;
+	struct bl_ibuf_entry *slots;
+	struct bl_ibuf_rpage *rpage[BL_IBUF_MAX_READERS];
+	uint64_t mask;
+	uint32_t cap;
+	uint32_t policy;
+	uint32_t max_readers;
+	void **refs;                /* refs[slot]: reference the slot holds, or NULL */
+	bl_ibuf_release_fn release;
+	void *release_ctx;
+	struct bl_shm *shm;
+	struct bl_shm *mrp_shm;
+	struct bl_shm *rshm[BL_IBUF_MAX_READERS];
+	/* producer thread only, own cache line */
+	_Alignas(64) uint64_t head; /* next seq to write (== prod->head once published) */
+	uint64_t tail;              /* oldest seq still protected (SRP/MRP/BLOCK) */
+	uint64_t limit;             /* tail + cap: writes below this need no refresh */
+	uint64_t released;          /* refs of seqs below this are released (SRP/MRP) */
+};
+
+/* Reader handle: private memory of the reading thread or process. */
+struct bl_ibuf_reader {
+	const struct bl_ibuf_hdr *hdr;
+	const struct bl_ibuf_prod *prod;
+	struct bl_ibuf_mrp *mrp;
+	const struct bl_ibuf_entry *slots;
+	struct bl_ibuf_rpage *page;
+	uint64_t mask;
+	uint32_t cap;
+	uint32_t policy;
+	unsigned idx;               /* reader page index */
+	uint64_t pos;               /* next seq to acquire */
+	uint64_t pub;               /* position last published in page->pos */
+	uint64_t skipped;           /* entries lost to laps since the last publish */
+	struct bl_shm *shm;         /* own mapping (process reader), else NULL */
+};
+
+/* What a reader in another process needs; fds are the caller's to close. */
+struct bl_ibuf_fds {
+	int ring_fd;                /* read-only fd of the ring region */
+	int page_fd;                /* read-write fd of this reader's page */
+	int mrp_fd;                 /* read-write fd of the MRP page (MRP only, else -1) */
+	unsigned idx;               /* reader page index */
+};
+
+struct bl_ibuf_reader_stats {
+	int active;
+	uint32_t pid;
+	uint64_t pos, consumed, lost, laps, check_fail, clamps;
+};
+
+struct bl_ibuf_stats {
+	uint64_t head, tail, written, dropped, waits, clamps, overwritten, detached;
+	uint32_t n_active;
+	struct bl_ibuf_reader_stats r[BL_IBUF_MAX_READERS];
+};
+
+/* Create a ring (regions, reader pages) with no reader attached. 0 or -errno. */
+int bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err *err);
+
+/* Create a ring and attach n in-process readers in one call (an mpipe). 0 or -errno. */
+int bl_ibuf_mpipe(const struct bl_ibuf_opts *o, unsigned n, struct bl_ibuf **out,
+	struct bl_ibuf_reader **readers, struct bl_err *err);
+
+/* Release every reference still held, unmap, close. NULL is fine. Readers first. */
+void bl_ibuf_free(struct bl_ibuf *ib);
+
+/* Control: claim a free reader page, position it at the head, mark it active.
+ * pid is recorded for the control plane (0 = this process). Returns the index or -errno. */
+int bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid);
+
+/* Control: a reader is gone (closed, or found dead). SRP/MRP stop waiting for it. 0 or -errno. */
+int bl_ibuf_reader_detach(struct bl_ibuf *ib, unsigned idx);
+
+/* Fds for a reader in another process (alloc'ed at idx). 0 or -errno. */
+int bl_ibuf_reader_fds(const struct bl_ibuf *ib, unsigned idx, struct bl_ibuf_fds *fds);
+
+/* In-process reader over the producer's mapping: alloc + handle. 0 or -errno. */
+int bl_ibuf_reader_attach(struct bl_ibuf *ib, struct bl_ibuf_reader **out);
+
+/* Reader in another process: map the ring read-only and its own page read-write,
+ * validating the header (magic, version, sizes). 0 or -errno. */
+int bl_ibuf_reader_open(const struct bl_ibuf_fds *fds, struct bl_ibuf_reader **out);
+
+/* Free a reader handle (publishes nothing; detach is the control plane's job). */
+void bl_ibuf_reader_close(struct bl_ibuf_reader *r);
+
+/* Producer thread: release references of everything all readers have passed. */
+void bl_ibuf_reclaim(struct bl_ibuf *ib);
+
+/* Any thread: a snapshot of the counters. */
+void bl_ibuf_stats(const struct bl_ibuf *ib, struct bl_ibuf_stats *st);
+
+const char *bl_ibuf_policy_name(uint32_t policy);
+
+#endif /* BL_IBUF_H */

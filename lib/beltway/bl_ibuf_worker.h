@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_ibuf_worker — the IBuf burst calls: inline, allocation-free, lock-free.
+ *
+ * Producer side (one thread):  bl_ibuf_write, bl_ibuf_write_refs,
+ *                              bl_ibuf_acquire_slots / bl_ibuf_complete_slots
+ * Reader side (one per handle): bl_ibuf_peek, bl_ibuf_check, bl_ibuf_acquire,
+ *                              bl_ibuf_skip, bl_ibuf_complete, bl_ibuf_read
+ *
+ * Memory ordering (x86 makes most of these compiler barriers only):
+ *  P1 producer stores prod->reserve, then a release fence, then the slots,
+ *     then prod->head with a release store.
+ *  R1 a reader loads prod->head with acquire (pairs with P1's release store):
+ *     slots below head are written.
+ *  R2 check(): a reader's slot loads, an acquire fence, then a load of
+ *     prod->reserve (pairs with P1's release fence, the seqlock pattern): if the
+ *     slot held a newer entry, the reader sees a reserve that says so.
+ *  R3 a reader publishes its position with a release store (its slot loads
+ *     happen before); the producer loads it with acquire before overwriting.
+ *  R4 MRP: a reader raises R with a release CAS; the producer loads R acquire.
+ */
+#ifndef BL_IBUF_WORKER_H
+#define BL_IBUF_WORKER_H
+
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bl_atomic.h"
+#include "bl_ibuf.h"
+
+static inline void
+bl_ibuf__pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Clamp a position an untrusted peer wrote into [lo, hi]; count it if it was outside. */
+static inline uint64_t
+bl_ibuf__clamp(struct bl_ibuf *ib, unsigned idx, uint64_t v, uint64_t lo, uint64_t hi)
+{
+	if (__builtin_expect(v >= lo && v <= hi, 1))
+		return v;
+	bl_counter_add(&ib->prod->clamps, 1);
+	if (idx < BL_IBUF_MAX_READERS)
+		bl_counter_add(&ib->prod->reader_clamps[idx], 1);
+	return v < lo ? lo : hi;
+}
+
+/* Producer: release references of slots every reader has passed, [released, tail). */
+static inline void
+bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
+{
+	void *batch[32];
+	unsigned n = 0;
+
+	for (uint64_t s = ib->released; s < tail; s++) {
+		void **ref = &ib->refs[s & ib->mask];
+		if (*ref != NULL) {
+			batch[n++] = *ref;
+			*ref = NULL;
+			if (n == 32) {
+				ib->release(ib->release_ctx, batch, n);
+				n = 0;
+			}
+		}
+	}
+	if (n > 0)
+		ib->release(ib->release_ctx, batch, n);
+	ib->released = tail;
+}
+
+/* Producer: recompute the protected tail from the readers (SRP/BLOCK) or R (MRP). */
+static inline void
+bl_ibuf__refresh(struct bl_ibuf *ib)
+{
+	uint64_t head = ib->head, tail = head;
+	/* acquire: pairs with the release or/and in reader_alloc/detach (control thread),
+	 * so a new reader's initial position is visible before its bit. */
+	uint64_t active = __atomic_load_n(&ib->prod->active, __ATOMIC_ACQUIRE);
+
+	if (ib->policy == BL_IBUF_MRP) {
+		if (active != 0) {
+			/* acquire: pairs with the release CAS in bl_ibuf__raise_r (R4). */
+			uint64_t r = __atomic_load_n(&ib->mrp->r, __ATOMIC_ACQUIRE);
+			/* R below our tail is only stale (e.g. no reader for a while);
+			 * R beyond the head is garbage and counted. */
+			tail = bl_ibuf__clamp(ib, BL_IBUF_MAX_READERS, r < ib->tail ? ib->tail : r,
+				ib->tail, head);
+		}
+	} else {
+		while (active != 0) {
+			unsigned i = (unsigned)__builtin_ctzll(active);
+			/* acquire: pairs with the release store of pos in bl_ibuf_complete (R3). */
+			uint64_t pos = __atomic_load_n(&ib->rpage[i]->pos, __ATOMIC_ACQUIRE);
+			pos = bl_ibuf__clamp(ib, i, pos, ib->tail, head);
+			if (pos < tail)
+				tail = pos;
+			active &= active - 1;
+		}
+	}
+	if (tail < ib->tail)
+		tail = ib->tail;
+	ib->tail = tail;
+	ib->limit = tail + ib->cap;
+	/* relaxed: advisory for readers and stats; nothing is ordered by it. */
+	__atomic_store_n(&ib->prod->tail, tail, __ATOMIC_RELAXED);
+	if (ib->refs != NULL && ib->released < tail)
+		bl_ibuf__release_upto(ib, tail);
+}
+
+/* Producer: how many of n entries may be stored now; counts drops and waits. */
+static inline unsigned
+bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
+{
+	uint64_t head = ib->head;
+	unsigned spins = 0;
+
+	if (ib->policy == BL_IBUF_FRP)
+		return n <= ib->cap ? n : ib->cap;
+	if (ib->limit - head < n)
+		bl_ibuf__refresh(ib);
+	if (ib->policy == BL_IBUF_BLOCK && ib->limit == head) {
+		bl_counter_add(&ib->prod->waits, 1);
+		while (ib->limit == head) {       /* the writer waits for room */
+			if (++spins % 64 == 0)
+				sched_yield();
+			else
+				bl_ibuf__pause();
+			bl_ibuf__refresh(ib);
+		}
+	}
+	return ib->limit - head < n ? (unsigned)(ib->limit - head) : n;
+}
+
+/* Producer: announce that [head, head+k) is about to be written (P1). */
+static inline void
+bl_ibuf__reserve(struct bl_ibuf *ib, unsigned k)
+{
+	/* relaxed store, then a release fence: pairs with the acquire fence in
+	 * bl_ibuf_check (R2): a reader that saw a new slot sees the new reserve. */
+	__atomic_store_n(&ib->prod->reserve, ib->head + k, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (ib->policy == BL_IBUF_FRP && ib->head + k > ib->cap) {
+		/* seqs [head - cap, head + k - cap) lose their slots now */
+		uint64_t first = ib->head > ib->cap ? ib->head - ib->cap : 0;
+		bl_counter_add(&ib->prod->overwritten, ib->head + k - ib->cap - first);
+	}
+}
+
+/* Producer: make [head, head+k) visible (P1). */
+static inline void
+bl_ibuf__publish(struct bl_ibuf *ib, unsigned k)
+{
+	ib->head += k;
+	/* release: pairs with the acquire load of head in bl_ibuf__avail (R1). */
+	__atomic_store_n(&ib->prod->head, ib->head, __ATOMIC_RELEASE);
+	bl_counter_add(&ib->prod->written, k);
+}
+
+/* Producer, FRP with references: drop the reference of a slot about to be reused. */
+static inline void
+bl_ibuf__frp_release(struct bl_ibuf *ib, uint64_t seq)
+{
+	void **ref = &ib->refs[seq & ib->mask];
+
+	if (*ref != NULL) {
+		ib->release(ib->release_ctx, ref, 1);
+		*ref = NULL;
+	}
+}
+
+/*
+ * Store up to n entries; refs[i] (may be NULL) is the reference entry i holds until
+ * its slot is reused (FRP) or every reader passed it (SRP/MRP). Returns the number
+ * stored; the caller still owns the references of entries not stored.
+ * SRP/MRP: a short count is a tail drop, counted in prod->dropped.
+ * BLOCK: waits for room for at least one entry. FRP: always n (at most capacity).
+ */
+static inline unsigned
+bl_ibuf_write_refs(struct bl_ibuf *ib, const struct bl_ibuf_entry *e, void *const *refs,
+	unsigned n)
+{
+	unsigned k = bl_ibuf__room(ib, n);
+
+	if (k < n && ib->policy != BL_IBUF_BLOCK)
+		bl_counter_add(&ib->prod->dropped, n - k);
+	if (k == 0)
+		return 0;
+	bl_ibuf__reserve(ib, k);
+	for (unsigned i = 0; i < k; i++) {
+		uint64_t seq = ib->head + i;
+		if (ib->refs != NULL) {
+			if (ib->policy == BL_IBUF_FRP || ib->policy == BL_IBUF_MRP)
+				bl_ibuf__frp_release(ib, seq);
+			ib->refs[seq & ib->mask] = refs != NULL ? refs[i] : NULL;
+		}
+		ib->slots[seq & ib->mask] = e[i];
+	}
+	bl_ibuf__publish(ib, k);
+	return k;
+}
+
+/* Store entries that hold no references. BLOCK writers loop until all are in. */
+static inline unsigned
+bl_ibuf_write(struct bl_ibuf *ib, const struct bl_ibuf_entry *e, unsigned n)
+{
+	unsigned done = bl_ibuf_write_refs(ib, e, NULL, n);
+
+	while (ib->policy == BL_IBUF_BLOCK && done < n)
+		done += bl_ibuf_write_refs(ib, e + done, NULL, n - done);
+	return done;
+}
+
+/*
+ * Zero-copy write: pointers to up to n free slots to fill in place, then
+ * bl_ibuf_complete_slots(ib, k) with k <= the count returned. Counts drops like write.
+ */
+static inline unsigned
+bl_ibuf_acquire_slots(struct bl_ibuf *ib, struct bl_ibuf_entry **slots, unsigned n)
+{
+	unsigned k = bl_ibuf__room(ib, n);
+
+	if (k < n && ib->policy != BL_IBUF_BLOCK)
+		bl_counter_add(&ib->prod->dropped, n - k);
+	if (k == 0)
+		return 0;
+	bl_ibuf__reserve(ib, k);
+	for (unsigned i = 0; i < k; i++) {
+		uint64_t seq = ib->head + i;
+		if (ib->refs != NULL && (ib->policy == BL_IBUF_FRP || ib->policy == BL_IBUF_MRP))
+			bl_ibuf__frp_release(ib, seq);
+		slots[i] = &ib->slots[seq & ib->mask];
+	}
+	return k;
+}
+
+static inline void
+bl_ibuf_complete_slots(struct bl_ibuf *ib, unsigned k)
+{
+	bl_ibuf__publish(ib, k);
+}
+
+/* ---- reader side ---- */
+
+/* Entries available to r; skips forward (counting the loss) if r was lapped. */
+static inline uint64_t
+bl_ibuf__avail(struct bl_ibuf_reader *r)
+{
+	/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
+	uint64_t head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(head - r->pos > r->cap, 0) || __builtin_expect(r->pos > head, 0)) {
+		/* Lapped (or our private cursor is nonsense): go to the oldest entry
+		 * that the batch being written cannot reach. relaxed: only an estimate,
+		 * check() is the authority. */
+		uint64_t res = __atomic_load_n(&r->prod->reserve, __ATOMIC_RELAXED);
+		uint64_t oldest = res > r->cap ? res - r->cap : 0;
+		if (oldest > head)
+			oldest = head;
+		if (r->pos < oldest) {
+			r->skipped += oldest - r->pos;
+			bl_counter_add(&r->page->lost, oldest - r->pos);
+			bl_counter_add(&r->page->laps, 1);
+		}
+		r->pos = oldest;
+	}
+	return head - r->pos;
+}
+
+/* Zero-copy view of up to n entries from the reader's position; does not advance.
+ * *seq is the sequence number of v[0]. */
+static inline unsigned
+bl_ibuf_peek(struct bl_ibuf_reader *r, const struct bl_ibuf_entry **v, unsigned n,
+	uint64_t *seq)
+{
+	uint64_t avail = bl_ibuf__avail(r);
+	unsigned k = avail < n ? (unsigned)avail : n;
+
+	for (unsigned i = 0; i < k; i++)
+		v[i] = &r->slots[(r->pos + i) & r->mask];
+	*seq = r->pos;
+	return k;
+}
+
+/* After using entry seq (and the data it points to): 1 if it cannot have been
+ * overwritten meanwhile, 0 if it may have been (counted in check_fail). */
+static inline int
+bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
+{
+	uint64_t res;
+
+	/* acquire fence: pairs with the release fence in bl_ibuf__reserve (R2). */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	res = __atomic_load_n(&r->prod->reserve, __ATOMIC_RELAXED);
+	if (__builtin_expect(res <= seq + r->cap, 1))
+		return 1;
+	bl_counter_add(&r->page->check_fail, 1);
+	return 0;
+}
+
+/* Like peek, and the entries now belong to the caller until bl_ibuf_complete. */
+static inline unsigned
+bl_ibuf_acquire(struct bl_ibuf_reader *r, const struct bl_ibuf_entry **v, unsigned n,
+	uint64_t *seq)
+{
+	unsigned k = bl_ibuf_peek(r, v, n, seq);
+
+	r->pos += k;
+	return k;
+}
+
+/* Advance past up to n entries (after a peek) without publishing. Returns the count. */
+static inline unsigned
+bl_ibuf_skip(struct bl_ibuf_reader *r, unsigned n)
+{
+	uint64_t avail = bl_ibuf__avail(r);
+	unsigned k = avail < n ? (unsigned)avail : n;
+
+	r->pos += k;
+	return k;
+}
+
+/* MRP: raise R to v with an atomic max. */
+static inline void
+bl_ibuf__raise_r(struct bl_ibuf_reader *r, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(&r->mrp->r, __ATOMIC_RELAXED);
+
+	/* release on success: pairs with the acquire load of R in bl_ibuf__refresh (R4):
+	 * our reads of entries below v happen before the producer reuses their slots. */
+	while (cur < v && !__atomic_compare_exchange_n(&r->mrp->r, &cur, v, 1,
+			__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+/* Give everything acquired or skipped back to the producer. */
+static inline void
+bl_ibuf_complete(struct bl_ibuf_reader *r)
+{
+	uint64_t prev = r->pub;
+
+	if (r->pos == prev)
+		return;
+	/* release: pairs with the acquire load of pos in bl_ibuf__refresh (R3). */
+	__atomic_store_n(&r->page->pos, r->pos, __ATOMIC_RELEASE);
+	if (r->policy == BL_IBUF_MRP)
+		bl_ibuf__raise_r(r, prev);     /* R = max(R, our previous position) */
+	if (r->pos > prev)
+		bl_counter_add(&r->page->consumed, r->pos - prev - r->skipped);
+	r->skipped = 0;
+	r->pub = r->pos;
+}
+
+/*
+ * Copying read: up to n entries into out, every one verified not overwritten.
+ * Advances and publishes. Entries lost to a lap are skipped and counted.
+ */
+static inline unsigned
+bl_ibuf_read(struct bl_ibuf_reader *r, struct bl_ibuf_entry *out, unsigned n)
+{
+	for (;;) {
+		uint64_t avail = bl_ibuf__avail(r), res, valid_from;
+		unsigned k = avail < n ? (unsigned)avail : n, skip;
+
+		for (unsigned i = 0; i < k; i++)
+			out[i] = r->slots[(r->pos + i) & r->mask];
+		if (k == 0 || bl_ibuf_check(r, r->pos)) {
+			r->pos += k;
+			bl_ibuf_complete(r);
+			return k;
+		}
+		/* Some of the copy may be stale: keep the part reserve cannot reach.
+		 * relaxed: the fence in check already ordered it after the copies. */
+		res = __atomic_load_n(&r->prod->reserve, __ATOMIC_RELAXED);
+		valid_from = res - r->cap;
+		skip = valid_from - r->pos < k ? (unsigned)(valid_from - r->pos) : k;
+		bl_counter_add(&r->page->lost, skip);
+		bl_counter_add(&r->page->laps, 1);
+		if (skip < k) {
+			r->skipped += skip;
+			memmove(out, out + skip, (k - skip) * sizeof(*out));
+			r->pos += k;
+			bl_ibuf_complete(r);
+			return k - skip;
+		}
+		r->skipped += skip;
+		r->pos += skip;              /* all stale: try again from further on */
+	}
+}
+
+#endif /* BL_IBUF_WORKER_H */

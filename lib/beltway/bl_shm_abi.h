@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_shm_abi — the shared-memory contract between the appliance and its readers.
+ *
+ * This header needs only <stdint.h>: a DPDK-free client library includes it as
+ * is. Everything here lies in memory that more than one process maps, so:
+ *   - nothing holds a pointer: only offsets (from the start of a region) and ids;
+ *   - every region starts with a magic cookie and a version;
+ *   - every size and offset a peer relies on is fixed by a _Static_assert;
+ *   - every field says who writes it:
+ *       (c) creator, once, before any peer maps the region; constant afterwards
+ *       (p) producer (the appliance's writer lcore)
+ *       (r) the reader that owns the page (a client may write it: untrusted)
+ *       (R) any reader (MRP shared pointer; untrusted)
+ *     and everyone else only reads it.
+ * docs/shm-abi.md is the prose version of this file; keep them in step.
+ *
+ * IBuf region (4 KiB pages, so each reader page can be given its own fd):
+ *
+ *   off 0            +---------------------------+
+ *                    | struct bl_ibuf_hdr    (c) |  page 0
+ *   hdr.off_prod     +---------------------------+
+ *                    | struct bl_ibuf_prod   (p) |  page 1
+ *   hdr.off_mrp      +---------------------------+
+ *                    | struct bl_ibuf_mrp    (R) |  page 2 (own memfd)
+ *   hdr.off_readers  +---------------------------+
+ *                    | struct bl_ibuf_rpage  (r) |  reader 0 (own memfd)
+ *                    | ... hdr.reader_stride ... |  reader i at off_readers + i*stride
+ *   hdr.off_slots    +---------------------------+
+ *                    | struct bl_ibuf_entry  (p) |  capacity slots, 16 bytes each,
+ *                    | ...                       |  entry seq at slot seq & (capacity-1)
+ *                    +---------------------------+
+ *
+ * Packet/record DBuf region (huge pages when available):
+ *
+ *   off 0            +---------------------------+
+ *                    | struct bl_dbuf_hdr    (c) |
+ *   hdr.off_objtab   | uint64_t objtab[n_objs] (c): offset of object i's data buffer
+ *   hdr.off_data     +---------------------------+
+ *                    | mempool memory / byte ring|  (p)
+ *                    +---------------------------+
+ */
+#ifndef BL_SHM_ABI_H
+#define BL_SHM_ABI_H
+
+#include <stdint.h>
+
+#define BL_SHM_ABI_VERSION   1u
+#define BL_IBUF_MAGIC        0x4655424954424c42ull  /* "BLTIBUF" + 'F', little endian */
+#define BL_DBUF_MAGIC        0x4655424454424c42ull  /* "BLTDBUF" + 'F' */
+#define BL_SHM_META_PAGE     4096u                  /* unit of the separately mapped pages */
+#define BL_IBUF_MAX_READERS  64u
+#define BL_SHM_NAME_MAX      48u
+#define BL_SHM_CACHE_LINE    64u
+
+/* Ring policies (bl_ibuf_hdr.policy). */
+enum bl_ibuf_policy {
+	BL_IBUF_SRP   = 1,  /* slow reader preference: tail drop against the slowest reader */
+	BL_IBUF_MRP   = 2,  /* medium: tail drop against the shared pointer R */
+	BL_IBUF_FRP   = 3,  /* fast: the producer overwrites; readers check() */
+	BL_IBUF_BLOCK = 4,  /* like SRP, but the writer waits instead of dropping (IPC only) */
+};
+
+/* DBuf kinds (bl_dbuf_hdr.kind). */
+enum bl_dbuf_kind {
+	BL_DBUF_PKT = 1,    /* DPDK mbuf pool; object = mbuf index, offset from buffer start */
+	BL_DBUF_REC = 2,    /* byte ring of records; object = 0, offset from off_data */
+};
+
+/*
+ * A rich pointer: 16 bytes, four to a cache line.
+ * Resolves to base(dbuf_id) + objtab[object] + offset, length bytes.
+ */
+struct bl_ibuf_entry {
+	uint16_t dbuf_id;   /* (p) DBuf id, unique in the instance; 0 = no data */
+	uint16_t cls;       /* (p) class the filter graph gave this packet; 0 never stored */
+	uint32_t object;    /* (p) object index in the DBuf (mbuf index; 0 for records) */
+	uint32_t offset;    /* (p) data offset inside the object */
+	uint32_t length;    /* (p) data length in bytes */
+};
+
+/* Page 0. All (c): written once by the creator before the region is shared. */
+struct bl_ibuf_hdr {
+	uint64_t magic;          /* (c) BL_IBUF_MAGIC */
+	uint32_t version;        /* (c) BL_SHM_ABI_VERSION */
+	uint32_t hdr_size;       /* (c) sizeof(struct bl_ibuf_hdr) */
+	uint32_t capacity;       /* (c) slots; a power of two */
+	uint32_t policy;         /* (c) enum bl_ibuf_policy */
+	uint32_t max_readers;    /* (c) reader pages present, <= BL_IBUF_MAX_READERS */
+	uint32_t page_size;      /* (c) BL_SHM_META_PAGE */
+	uint64_t region_size;    /* (c) bytes in the region */
+	uint64_t off_prod;       /* (c) offset of struct bl_ibuf_prod */
+	uint64_t off_mrp;        /* (c) offset of struct bl_ibuf_mrp */
+	uint64_t off_readers;    /* (c) offset of reader 0's struct bl_ibuf_rpage */
+	uint64_t reader_stride;  /* (c) bytes between reader pages (one page) */
+	uint64_t off_slots;      /* (c) offset of slot 0 */
+	char name[BL_SHM_NAME_MAX]; /* (c) NUL-terminated ring name */
+};
+
+/*
+ * Page 1: the producer's page. Readers map it read-only.
+ * Line 0 holds what readers poll; the counters sit on later lines.
+ */
+struct bl_ibuf_prod {
+	/* line 0: polled by readers */
+	uint64_t head;       /* (p) entries [.., head) are published; release store */
+	uint64_t reserve;    /* (p) end of the batch being written: slot of seq may be
+	                      *     overwritten once reserve > seq + capacity */
+	uint64_t tail;       /* (p) oldest entry the producer still protects (SRP/MRP/BLOCK) */
+	uint64_t active;     /* (p) bitmap of attached readers (bit i = reader page i) */
+	uint64_t pad0[4];
+	/* line 1+: counters, (p) only, relaxed */
+	uint64_t written;    /* (p) entries stored */
+	uint64_t dropped;    /* (p) entries refused at the tail (SRP/MRP full) */
+	uint64_t waits;      /* (p) times a BLOCK writer had to wait for room */
+	uint64_t clamps;     /* (p) reader positions (or R) found outside the valid window */
+	uint64_t overwritten;/* (p) FRP/MRP: entries overwritten (slot reuse) */
+	uint64_t detached;   /* (p) readers detached */
+	uint64_t pad1[2];
+	uint64_t reader_clamps[BL_IBUF_MAX_READERS]; /* (p) clamps per reader page */
+	uint32_t reader_pid[BL_IBUF_MAX_READERS];    /* (p) pid the control plane attached, 0 = none */
+};
+
+/* Page 2: the MRP shared read pointer. */
+struct bl_ibuf_mrp {
+	uint64_t r;          /* (R) raised with an atomic max; the producer clamps it */
+	uint64_t pad[7];
+};
+
+/* One page per reader. Written by that reader only; the producer clamps what it reads. */
+struct bl_ibuf_rpage {
+	uint64_t pos;        /* (r) next seq this reader reads; [.., pos) are done. release store */
+	uint64_t pad0[7];
+	uint64_t consumed;   /* (r) entries completed */
+	uint64_t lost;       /* (r) entries skipped after being lapped (FRP/MRP) */
+	uint64_t laps;       /* (r) times this reader was lapped */
+	uint64_t check_fail; /* (r) check() calls that returned "overwritten" */
+	uint64_t pad1[4];
+};
+
+/* Page 0 of a DBuf region. All (c) but `written` and `head`. */
+struct bl_dbuf_hdr {
+	uint64_t magic;          /* (c) BL_DBUF_MAGIC */
+	uint32_t version;        /* (c) BL_SHM_ABI_VERSION */
+	uint32_t hdr_size;       /* (c) sizeof(struct bl_dbuf_hdr) */
+	uint16_t id;             /* (c) DBuf id, unique in the instance, != 0 */
+	uint16_t kind;           /* (c) enum bl_dbuf_kind */
+	uint32_t n_objs;         /* (c) entries in objtab (mbufs; 1 for a record ring) */
+	uint32_t obj_size;       /* (c) bytes addressable from objtab[i] (buf_len, or ring size) */
+	uint32_t page_size;      /* (c) page size of the region's backing */
+	uint64_t region_size;    /* (c) bytes in the region */
+	uint64_t off_objtab;     /* (c) offset of uint64_t objtab[n_objs] */
+	uint64_t off_data;       /* (c) offset of the data area (mempool heap / byte ring) */
+	uint64_t data_size;      /* (c) bytes in the data area */
+	char name[BL_SHM_NAME_MAX]; /* (c) */
+	uint64_t head;           /* (p) record ring: bytes ever written (position of the next record) */
+	uint64_t written;        /* (p) record ring: payload bytes copied in (splices add nothing) */
+};
+
+/* Record header in a BL_DBUF_REC byte ring: records are 8-byte aligned. */
+struct bl_dbuf_rec {
+	uint32_t length;         /* (p) payload bytes that follow */
+	uint32_t flags;          /* (p) BL_DBUF_REC_F_* */
+};
+#define BL_DBUF_REC_F_PAD 1u /* (p) filler up to the end of the ring; skip */
+
+_Static_assert(sizeof(struct bl_ibuf_entry) == 16, "rich pointer is 16 bytes");
+_Static_assert(sizeof(struct bl_ibuf_hdr) == 128, "ibuf header size");
+_Static_assert(sizeof(struct bl_ibuf_hdr) <= BL_SHM_META_PAGE, "header fits page 0");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_hdr, capacity) == 16, "hdr.capacity");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_hdr, off_prod) == 40, "hdr.off_prod");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_hdr, off_slots) == 72, "hdr.off_slots");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, head) == 0, "prod.head");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reserve) == 8, "prod.reserve");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, written) == 64, "counters on line 1");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_clamps) == 128, "prod.reader_clamps");
+_Static_assert(sizeof(struct bl_ibuf_prod) == 128 + 8 * 64 + 4 * 64, "prod size");
+_Static_assert(sizeof(struct bl_ibuf_prod) <= BL_SHM_META_PAGE, "prod fits its page");
+_Static_assert(sizeof(struct bl_ibuf_mrp) == 64, "mrp size");
+_Static_assert(sizeof(struct bl_ibuf_rpage) == 128, "reader page size");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, consumed) == 64, "rpage counters");
+_Static_assert(sizeof(struct bl_dbuf_hdr) == 128, "dbuf header size");
+_Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, id) == 16, "dbuf.id");
+_Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, off_objtab) == 40, "dbuf.off_objtab");
+_Static_assert(sizeof(struct bl_dbuf_rec) == 8, "record header");
+
+#endif /* BL_SHM_ABI_H */
