@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The second command of the README, and all that CI runs: install what is
+# missing, build twice (optimised, and with AddressSanitizer + UBSan), run
+# every test suite on both builds, then a short smoke of each benchmark
+# (which reports figures but never fails on one).
+#   tests/run.sh        env: SKIP_ASAN=1 to skip the sanitizer build
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+start=$(date +%s)
+
+deploy/install-deps.sh
+deploy/hugepages.sh
+
+step() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
+
+step "build (optimised)"
+[ -f build/build.ninja ] || meson setup build > /dev/null
+ninja -C build
+step "tests (optimised build)"
+meson test -C build --print-errorlogs --no-suite stress
+
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+	step "build (address and undefined-behaviour sanitizers)"
+	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false > /dev/null
+	ninja -C build-asan
+	step "tests (sanitizer build)"
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs --no-suite stress --timeout-multiplier 3
+fi
+
+step "benchmark smokes (figures only; never a failure on time)"
+for b in bench/*.sh; do
+	echo "--- $b"
+	SMOKE=1 SECONDS_PER_RUN=2 ROUNDS=1 "$b" build
+done
+step "all passed"
