@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Shared regions: huge pages, the fallback, owner/group/mode, a read-only
+ * mapping in another process at another address, and a reader in another
+ * process that may write its own page and nothing else. No EAL.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bl_ibuf_worker.h"
+#include "bl_shm.h"
+
+TestSuite(shm, .timeout = 30);
+
+static struct bl_shm_opts
+shm_opts(const char *name, size_t size, uint32_t flags)
+{
+	struct bl_shm_opts o = {
+		.sz = sizeof(o), .name = name, .size = size, .flags = flags,
+		.uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0640,
+	};
+	return o;
+}
+
+/* Run fn in a child; return its wait status. */
+static int
+in_child(void (*fn)(void *), void *arg)
+{
+	int st = 0;
+	pid_t p = fork();
+
+	cr_assert(p >= 0);
+	if (p == 0) {
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGBUS, SIG_DFL);
+		fn(arg);
+		_exit(0);
+	}
+	cr_assert(eq(int, waitpid(p, &st, 0), p));
+	return st;
+}
+
+static int exited_ok(int st) { return WIFEXITED(st) && WEXITSTATUS(st) == 0; }
+static int segfaulted(int st) { return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV; }
+
+static long
+huge_free(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long v = -1;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "HugePages_Free: %ld", &v) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
+
+Test(shm, hugetlb_memfd_when_huge_pages_are_free)
+{
+	struct bl_shm_opts o = shm_opts("t-huge", 3u << 20, 0);
+	struct bl_shm *s;
+	struct stat st;
+	long before = huge_free();
+
+	if (before < 2)
+		cr_skip_test("fewer than 2 free huge pages");
+	cr_assert(eq(int, bl_shm_create(&o, &s, NULL), 0));
+	cr_assert(eq(sz, s->page_size, 2u << 20));
+	cr_assert(eq(sz, s->size, 4u << 20));            /* rounded up to 2 huge pages */
+	cr_assert(eq(long, huge_free(), before - 2));
+	cr_assert(eq(int, fstat(s->fd, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0640));
+	memset(s->base, 0xab, s->size);
+	bl_shm_free(s);
+	cr_assert(eq(long, huge_free(), before));
+}
+
+Test(shm, falls_back_to_small_pages_when_huge_pages_run_out)
+{
+	/* 4 GiB: more than the 512 x 2 MiB reserved, so the hugetlb mapping fails. */
+	struct bl_shm_opts o = shm_opts("t-fallback", 4ull << 30, 0);
+	struct bl_shm *s;
+	struct bl_err err;
+
+	o.flags = BL_SHM_F_HUGE_REQUIRE;
+	cr_assert(eq(int, bl_shm_create(&o, &s, &err), -ENOMEM));
+	cr_assert(strstr(err.msg, "t-fallback") != NULL, "%s", err.msg);
+	o.flags = 0;
+	cr_assert(eq(int, bl_shm_create(&o, &s, &err), 0));
+	cr_assert(eq(sz, s->page_size, 4096));
+	((char *)s->base)[s->size - 1] = 1;              /* the last byte is really there */
+	bl_shm_free(s);
+}
+
+Test(shm, no_huge_flag_gives_ordinary_shared_memory)
+{
+	struct bl_shm_opts o = shm_opts("t-small", 10000, BL_SHM_F_NO_HUGE);
+	struct bl_shm *s;
+
+	cr_assert(eq(int, bl_shm_create(&o, &s, NULL), 0));
+	cr_assert(eq(sz, s->page_size, 4096));
+	cr_assert(eq(sz, s->size, 12288));
+	bl_shm_free(s);
+}
+
+Test(shm, owner_group_and_mode_applied)
+{
+	struct bl_shm_opts o = shm_opts("t-perm", 4096, BL_SHM_F_NO_HUGE);
+	struct bl_shm *s;
+	struct stat st;
+
+	if (geteuid() != 0)
+		cr_skip_test("chown needs root");
+	o.uid = 1234;
+	o.gid = 5678;
+	o.mode = 0440;
+	cr_assert(eq(int, bl_shm_create(&o, &s, NULL), 0));
+	cr_assert(eq(int, fstat(s->fd, &st), 0));
+	cr_assert(eq(u32, st.st_uid, 1234));
+	cr_assert(eq(u32, st.st_gid, 5678));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0440));
+	bl_shm_free(s);
+}
+
+Test(shm, rejects_bad_names_and_sizes)
+{
+	struct bl_shm_opts o = shm_opts("a/b", 4096, 0);
+	struct bl_shm *s;
+	struct bl_err err;
+
+	cr_assert(eq(int, bl_shm_create(&o, &s, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "without '/'") != NULL);
+	o.name = "ok";
+	o.size = 0;
+	cr_assert(eq(int, bl_shm_create(&o, &s, &err), -EINVAL));
+}
+
+struct ro_arg { int fd; const void *parent_base; size_t size; int write; };
+
+static void
+ro_child(void *a)
+{
+	struct ro_arg *ra = a;
+	struct bl_shm *s;
+	const unsigned char *p;
+
+	if (bl_shm_attach_fd(ra->fd, 1, &s) != -EACCES)   /* PROT_WRITE on an O_RDONLY fd */
+		_exit(10);
+	if (bl_shm_attach_fd(ra->fd, 0, &s) != 0)
+		_exit(11);
+	if (s->base == ra->parent_base)                   /* another address */
+		_exit(12);
+	p = s->base;
+	for (size_t i = 0; i < ra->size; i += 4096)
+		if (p[i] != (unsigned char)(i / 4096))
+			_exit(13);
+	if (ra->write)
+		((volatile unsigned char *)s->base)[0] = 1; /* must fault */
+	_exit(0);
+}
+
+static void
+read_only_mapping(uint32_t flags)
+{
+	struct bl_shm_opts o = shm_opts("t-ro", 4u << 20, flags);
+	struct ro_arg a;
+	struct bl_shm *s;
+	int st;
+
+	cr_assert(eq(int, bl_shm_create(&o, &s, NULL), 0));
+	for (size_t i = 0; i < s->size; i += 4096)
+		((unsigned char *)s->base)[i] = (unsigned char)(i / 4096);
+	a.fd = bl_shm_ro_fd(s);
+	cr_assert(a.fd >= 0);
+	cr_assert(eq(int, fcntl(a.fd, F_GETFL) & O_ACCMODE, O_RDONLY));
+	a.parent_base = s->base;
+	a.size = s->size;
+	a.write = 0;
+	st = in_child(ro_child, &a);
+	cr_assert(exited_ok(st), "status %#x", st);
+	a.write = 1;
+	st = in_child(ro_child, &a);
+	cr_assert(segfaulted(st), "status %#x", st);
+	cr_assert(eq(u8, ((unsigned char *)s->base)[0], 0));
+	close(a.fd);
+	bl_shm_free(s);
+}
+
+Test(shm, read_only_mapping_elsewhere_faults_on_write_huge)
+{
+	if (huge_free() < 2)
+		cr_skip_test("no free huge pages");
+	read_only_mapping(BL_SHM_F_HUGE_REQUIRE);
+}
+
+Test(shm, read_only_mapping_elsewhere_faults_on_write_small)
+{
+	read_only_mapping(BL_SHM_F_NO_HUGE);
+}
+
+/* A hugetlbfs file, in a private mount namespace so nothing leaks to the host. */
+Test(shm, hugetlbfs_file_with_mode_and_path_attach)
+{
+	char dir[] = "/tmp/bl-hugetlbfs-XXXXXX";
+	struct bl_shm_opts o = shm_opts("region0", 2u << 20, BL_SHM_F_HUGE_REQUIRE);
+	struct bl_shm *s, *ro;
+	struct stat st;
+	char path[300];
+
+	if (huge_free() < 2 || unshare(CLONE_NEWNS) != 0 ||
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		cr_skip_test("no huge pages or no mount namespace");
+	cr_assert(mkdtemp(dir) != NULL);
+	if (mount("nodev", dir, "hugetlbfs", 0, "pagesize=2M") != 0) {
+		rmdir(dir);
+		cr_skip_test("cannot mount hugetlbfs");
+	}
+	o.hugetlbfs_dir = dir;
+	o.mode = 0604;
+	cr_assert(eq(int, bl_shm_create(&o, &s, NULL), 0));
+	snprintf(path, sizeof(path), "%s/region0", dir);
+	cr_assert(eq(str, s->path, path));
+	cr_assert(eq(int, stat(path, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0604));
+	strcpy(s->base, "hello");
+	cr_assert(eq(int, bl_shm_attach_path(path, 0, &ro), 0));
+	cr_assert(eq(str, (char *)ro->base, "hello"));
+	cr_assert(ro->base != s->base);
+	cr_assert(eq(sz, ro->page_size, 2u << 20));
+	bl_shm_free(ro);
+	bl_shm_free(s);
+	cr_assert(eq(int, stat(path, &st), -1));         /* the creator unlinks it */
+	umount(dir);
+	rmdir(dir);
+}
+
+/* ---- an IBuf reader in another process ---- */
+
+struct rd_arg { struct bl_ibuf_fds fds; unsigned n; int poke; const void *other_page_off; };
+
+static void
+ibuf_child(void *a)
+{
+	struct rd_arg *ra = a;
+	struct bl_ibuf_reader *r;
+	struct bl_ibuf_entry out[64];
+	unsigned got = 0;
+
+	if (bl_ibuf_reader_open(&ra->fds, &r) != 0)
+		_exit(20);
+	while (got < ra->n) {
+		unsigned k = bl_ibuf_read(r, out, 64);
+		for (unsigned i = 0; i < k; i++)
+			if (out[i].object != got + i || out[i].dbuf_id != 3)
+				_exit(21);
+		got += k;
+	}
+	if (ra->poke == 1)          /* the ring itself is read-only */
+		((volatile struct bl_ibuf_entry *)r->slots)[0].length = 0;
+	if (ra->poke == 2)          /* so is every other reader's page */
+		*(volatile uint64_t *)((char *)r->hdr + (uintptr_t)ra->other_page_off) = 0;
+	_exit(0);
+}
+
+static void
+ibuf_in_child(int poke)
+{
+	struct bl_ibuf_opts o = {
+		.sz = sizeof(o), .name = "proc", .capacity = 128, .policy = BL_IBUF_SRP,
+		.max_readers = 2, .uid = (uid_t)-1, .gid = (gid_t)-1,
+	};
+	struct bl_ibuf_entry e[100];
+	struct bl_ibuf *ib;
+	struct rd_arg a = { .n = 100, .poke = poke };
+	int idx, st;
+
+	cr_assert(eq(int, bl_ibuf_create(&o, &ib, NULL), 0));
+	idx = bl_ibuf_reader_alloc(ib, 4242);
+	cr_assert(eq(int, idx, 0));
+	cr_assert(eq(int, bl_ibuf_reader_fds(ib, (unsigned)idx, &a.fds), 0));
+	a.other_page_off = (const void *)(uintptr_t)(ib->hdr->off_readers + 4096);
+	for (unsigned i = 0; i < 100; i++)
+		e[i] = (struct bl_ibuf_entry){ .dbuf_id = 3, .object = i, .length = 60 };
+	cr_assert(eq(u32, bl_ibuf_write(ib, e, 100), 100));
+	st = in_child(ibuf_child, &a);
+	if (poke == 0) {
+		cr_assert(exited_ok(st), "status %#x", st);
+		/* its position came back through its own page */
+		cr_assert(eq(u64, ib->rpage[0]->pos, 100));
+		cr_assert(eq(u64, ib->rpage[0]->consumed, 100));
+		cr_assert(eq(u32, bl_ibuf_write(ib, e, 100), 100));
+	} else {
+		cr_assert(segfaulted(st), "status %#x", st);
+		cr_assert(eq(u32, ib->slots[0].length, 60));
+	}
+	close(a.fds.ring_fd);
+	bl_ibuf_free(ib);
+}
+
+Test(shm, ibuf_reader_in_another_process_reads_by_offsets)
+{
+	ibuf_in_child(0);
+}
+
+Test(shm, ibuf_reader_process_cannot_write_the_ring)
+{
+	ibuf_in_child(1);
+}
+
+Test(shm, ibuf_reader_process_cannot_write_another_readers_page)
+{
+	ibuf_in_child(2);
+}
