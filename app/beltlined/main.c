@@ -34,7 +34,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: beltlined [options] CONFIG.json\n"
-		"  --check              validate the config (and this machine's CPUs) and exit\n"
+		"  --check              validate the config (and this machine's CPUs), print the\n"
+		"                       EAL arguments it would use, and exit\n"
 		"  --exit-idle MS       stop once no packet has arrived for MS milliseconds\n"
 		"  --duration S         stop after S seconds (decimals allowed)\n"
 		"  --stats-interval S   print rates on stderr every S seconds (0: never; default 1)\n"
@@ -155,6 +156,14 @@ main(int argc, char **argv)
 		printf("%s: ok (%u port%s, %u worker%s)\n", opts.config, app.cfg.n_ports,
 		       app.cfg.n_ports == 1 ? "" : "s", app.cfg.n_workers,
 		       app.cfg.n_workers == 1 ? "" : "s");
+		printf("%s\nEAL arguments:", ea.why);
+		for (int i = 1; i < ea.argc; i++)
+			printf(" %s", ea.argv[i]);
+		printf("\nvirtual devices (created after EAL starts):");
+		for (unsigned int i = 0; i < app.cfg.n_ports; i++)
+			if (app.cfg.ports[i].vdev[0] != '\0')
+				printf(" %s", app.cfg.ports[i].vdev);
+		printf("\n");
 		return 0;
 	}
 	if (!opts.quiet)

@@ -19,6 +19,22 @@ for f in "$SRCDIR"/config/*.json; do
 	check "--check $(basename "$f"): says ok" grep -q ': ok (' "$T/out"
 done
 
+# EAL never touches what it was not given: --no-pci, or exactly the PCI ports.
+fwd_cfg "$T/c.json" "$(inst eal)" "net_null0" "net_null1"
+expect "vdev-only --check" 0 '' --check "$T/c.json"
+check "vdev only: EAL gets --no-pci" grep -q '^EAL arguments:.* --no-pci' "$T/out"
+check "vdev only: no allowlist" bash -c "! grep -qE '^EAL arguments:.* -a ' '$T/out'"
+cat > "$T/pci.json" <<'JSON'
+{ "ports": [ { "name": "p0", "pci": "0000:03:00.0" }, { "name": "p1", "pci": "03:00.1" },
+             { "name": "v", "vdev": "net_null0" } ],
+  "workers": [ { "lcore": 1, "poll": [ { "port": "p0", "queue": 0, "tx": "p1" } ] } ] }
+JSON
+expect "pci --check" 0 '' --check "$T/pci.json"
+check "pci: exactly the configured addresses are allowed" \
+	grep -q '^EAL arguments:.* -a 0000:03:00.0 -a 03:00.1' "$T/out"
+eq "pci: two allowlist entries" "$(grep '^EAL arguments:' "$T/out" | grep -o ' -a ' | wc -l)" 2
+check "pci: no --no-pci" bash -c "! grep -q -- '--no-pci' '$T/out'"
+
 cat > "$T/bad.json" <<'JSON'
 { "instance": "x y", "burts": 32,
   "ports": [ { "name": "in", "vdev": "net_null0", "rx_queues": 0 },
