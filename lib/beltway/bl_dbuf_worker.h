@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_dbuf_worker — DBuf burst helpers: mbuf <-> rich pointer, mbufs into IBufs
+ * with a reference per slot, and the record ring's write/poke/append.
+ * Producer thread only (record rings have one writer).
+ */
+#ifndef BL_DBUF_WORKER_H
+#define BL_DBUF_WORKER_H
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "bl_atomic.h"
+#include "bl_dbuf.h"
+#include "bl_ibuf_worker.h"
+
+/* The rich pointer of an mbuf of a packet DBuf (first segment). */
+static inline void
+bl_dbuf_entry_of(const struct rte_mbuf *m, uint16_t cls, struct bl_ibuf_entry *e)
+{
+	const struct bl_dbuf_mbuf_priv *p = rte_mbuf_to_priv((struct rte_mbuf *)(uintptr_t)m);
+
+	e->dbuf_id = p->dbuf_id;
+	e->cls = cls;
+	e->object = p->object;
+	e->offset = m->data_off;
+	e->length = m->data_len;
+}
+
+/* The mbuf an entry points to, or NULL if it is not one of d's. */
+static inline struct rte_mbuf *
+bl_dbuf_mbuf_of(const struct bl_dbuf *d, const struct bl_ibuf_entry *e)
+{
+	return e->dbuf_id == d->id && e->object < d->n_objs ? d->objs[e->object] : NULL;
+}
+
+/*
+ * Store n mbufs (of packet DBufs) in ib without copying a byte: each stored slot
+ * takes its own reference (refcnt + 1), released when the slot is reused (FRP) or
+ * every reader passed it (SRP/MRP). The caller keeps its own reference either way.
+ * Returns the number stored; the rest were dropped (counted by the ring).
+ */
+static inline unsigned
+bl_dbuf_ibuf_write_mbufs(struct bl_ibuf *ib, struct rte_mbuf **m, const uint16_t *cls,
+	unsigned n)
+{
+	struct bl_ibuf_entry e[32];
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned c = n - done < 32 ? n - done : 32, k;
+		for (unsigned i = 0; i < c; i++) {
+			bl_dbuf_entry_of(m[done + i], cls != NULL ? cls[done + i] : 1, &e[i]);
+			rte_mbuf_refcnt_update(m[done + i], 1);
+		}
+		k = bl_ibuf_write_refs(ib, e, (void *const *)&m[done], c);
+		for (unsigned i = k; i < c; i++)
+			rte_mbuf_refcnt_update(m[done + i], -1);
+		if (k < c && ib->policy != BL_IBUF_BLOCK) {
+			if (done + c < n)   /* a full ring stays full for the rest of the burst */
+				bl_counter_add(&ib->prod->dropped, n - done - c);
+			return done + k;
+		}
+		done += k;
+	}
+	return done;
+}
+
+/* ---- record DBufs: a byte ring, records 8-byte aligned, never wrapping ---- */
+
+#define BL_DBUF_REC_ALIGN 8u
+
+/* Room for a record of len bytes at the head, wrapping with a pad record if needed.
+ * Returns the ring position of its header. */
+static inline uint64_t
+bl_dbuf__rec_start(struct bl_dbuf *d, uint32_t len)
+{
+	uint64_t size = d->mask + 1;
+	uint64_t head = (d->hdr->head + BL_DBUF_REC_ALIGN - 1) & ~(uint64_t)(BL_DBUF_REC_ALIGN - 1);
+	uint64_t at = head & d->mask, need = sizeof(struct bl_dbuf_rec) + len;
+
+	if (at + need > size) {               /* no wrap inside a record: pad to the end */
+		struct bl_dbuf_rec *pad = (struct bl_dbuf_rec *)(d->data + at);
+		if (size - at >= sizeof(*pad)) {
+			pad->length = (uint32_t)(size - at - sizeof(*pad));
+			pad->flags = BL_DBUF_REC_F_PAD;
+		}
+		head += size - at;
+	}
+	return head;
+}
+
+/* Zero-copy write: a pointer to len bytes to fill in place, or NULL if a record
+ * of len bytes can never fit (more than half the ring). */
+static inline uint8_t *
+bl_dbuf_rec_poke_acquire(struct bl_dbuf *d, uint32_t len)
+{
+	uint64_t pos;
+
+	if ((uint64_t)len + sizeof(struct bl_dbuf_rec) > (d->mask + 1) / 2)
+		return NULL;
+	pos = bl_dbuf__rec_start(d, len);
+	d->poke_pos = pos;
+	return d->data + (pos & d->mask) + sizeof(struct bl_dbuf_rec);
+}
+
+/* Commit len bytes written after poke_acquire; e gets the record's rich pointer.
+ * The record stays open for bl_dbuf_rec_append. 0 or -EINVAL. */
+static inline int
+bl_dbuf_rec_poke_complete(struct bl_dbuf *d, uint32_t len, uint16_t cls,
+	struct bl_ibuf_entry *e)
+{
+	uint64_t pos = d->poke_pos;
+	struct bl_dbuf_rec *r;
+
+	if (pos == UINT64_MAX)
+		return -EINVAL;
+	r = (struct bl_dbuf_rec *)(d->data + (pos & d->mask));
+	r->length = len;
+	r->flags = 0;
+	d->poke_pos = UINT64_MAX;
+	d->open_rec = pos;
+	/* relaxed: readers find records through IBuf entries, whose publication
+	 * (release store of the IBuf head) orders these bytes. */
+	__atomic_store_n(&d->hdr->head, pos + sizeof(*r) + len, __ATOMIC_RELAXED);
+	*e = (struct bl_ibuf_entry){ .dbuf_id = d->id, .cls = cls, .object = 0,
+		.offset = (uint32_t)((pos & d->mask) + sizeof(*r)), .length = len };
+	return 0;
+}
+
+/* Copying write of one record (write-through). 0 or -EMSGSIZE. */
+static inline int
+bl_dbuf_rec_write(struct bl_dbuf *d, const void *data, uint32_t len, uint16_t cls,
+	struct bl_ibuf_entry *e)
+{
+	uint8_t *p = bl_dbuf_rec_poke_acquire(d, len);
+
+	if (p == NULL)
+		return -EMSGSIZE;
+	memcpy(p, data, len);
+	bl_counter_add(&d->hdr->written, len);
+	return bl_dbuf_rec_poke_complete(d, len, cls, e);
+}
+
+/* Extend the open record (the last one written) by len bytes; e is its entry and
+ * grows with it. Does not wrap: -ENOSPC if the record would cross the ring's end. */
+static inline int
+bl_dbuf_rec_append(struct bl_dbuf *d, const void *data, uint32_t len, struct bl_ibuf_entry *e)
+{
+	uint64_t pos = d->open_rec;
+	struct bl_dbuf_rec *r;
+	uint64_t end;
+
+	if (pos == UINT64_MAX || d->hdr->head != pos + sizeof(*r) + e->length)
+		return -EINVAL;
+	r = (struct bl_dbuf_rec *)(d->data + (pos & d->mask));
+	end = (pos & d->mask) + sizeof(*r) + r->length + len;
+	if (end > d->mask + 1 || end - (pos & d->mask) > (d->mask + 1) / 2)
+		return -ENOSPC;
+	memcpy(d->data + (pos & d->mask) + sizeof(*r) + r->length, data, len);
+	r->length += len;
+	e->length += len;
+	bl_counter_add(&d->hdr->written, len);
+	__atomic_store_n(&d->hdr->head, pos + sizeof(*r) + r->length, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * IBuf write with splicing: if data already lies in a DBuf, store only its index
+ * (no byte copied); otherwise write it through to the record DBuf `through`.
+ * Returns 1 if stored, 0 if the ring dropped it, -errno on error.
+ */
+static inline int
+bl_dbuf_ibuf_write_data(struct bl_ibuf *ib, struct bl_dbuf *through, const void *data,
+	uint32_t len, uint16_t cls)
+{
+	struct bl_ibuf_entry e;
+	int rc = bl_dbuf_splice(data, len, cls, &e);
+
+	if (rc == -ENOENT)
+		rc = bl_dbuf_rec_write(through, data, len, cls, &e);
+	if (rc < 0)
+		return rc;
+	return (int)bl_ibuf_write(ib, &e, 1);
+}
+
+#endif /* BL_DBUF_WORKER_H */
