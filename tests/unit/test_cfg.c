@@ -1,0 +1,1205 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the JSON config reader (lib/cfg): bl_cfg_parse, bl_cfg_load,
+ * bl_cfg_validate. No DPDK, no EAL.
+ *
+ * Bad configs live in one table; each entry names the case, the JSON, a line
+ * the diagnostics must hold (JSON path first, then what was expected), and
+ * optionally the exact problem count. JSON in the table is written with
+ * single quotes to stay readable; dq() turns them into double quotes.
+ *
+ * Suite cfg_bugs holds inputs the parser accepts but should not: each fails
+ * with "BUG (file function): ..." until lib/cfg is fixed. Everything else:
+ *   build/tests/unit/test_cfg --filter '!(cfg_bugs)/?*'
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bl_cfg.h"
+
+#ifndef BL_SOURCE_ROOT
+#error "meson passes BL_SOURCE_ROOT, the source tree holding config/*.json"
+#endif
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* A copy of s with every ' turned into ". */
+static char *
+dq(const char *s)
+{
+	char *t = strdup(s);
+
+	cr_assert(t != NULL);
+	for (char *c = t; *c; c++)
+		if (*c == '\'')
+			*c = '"';
+	return t;
+}
+
+struct result {
+	int rc;
+	struct bl_cfg cfg;
+	struct bl_diag diag;
+	const char *text;      /* diag.text, or "" */
+};
+
+static struct result *
+parse_in(const char *sq_json, const char *dir)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	char *json = dq(sq_json);
+
+	cr_assert(r != NULL);
+	r->rc = bl_cfg_parse(json, strlen(json), dir, &r->cfg, &r->diag);
+	r->text = r->diag.text != NULL ? r->diag.text : "";
+	free(json);
+	return r;
+}
+
+static struct result *
+parse(const char *sq_json)
+{
+	return parse_in(sq_json, "/cfgdir");
+}
+
+static void
+result_free(struct result *r)
+{
+	bl_diag_free(&r->diag);
+	free(r);
+}
+
+/* Does some line of text begin with prefix? */
+static bool
+has_line(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (const char *l = text; *l; ) {
+		if (strncmp(l, prefix, n) == 0)
+			return true;
+		const char *nl = strchr(l, '\n');
+		if (nl == NULL)
+			break;
+		l = nl + 1;
+	}
+	return false;
+}
+
+static unsigned int
+count_lines(const char *text)
+{
+	unsigned int n = 0;
+
+	for (const char *c = text; *c; c++)
+		n += *c == '\n';
+	return n;
+}
+
+/* Every line is "PATH: sentence" with a non-empty path and no blank lines. */
+static bool
+lines_well_formed(const char *text, const char **bad)
+{
+	for (const char *l = text; *l; ) {
+		const char *nl = strchr(l, '\n');
+		const char *colon = strstr(l, ": ");
+		if (nl == NULL || colon == NULL || colon > nl || colon == l || l[0] == ' ') {
+			*bad = l;
+			return false;
+		}
+		l = nl + 1;
+	}
+	return true;
+}
+
+#define MAX_ALSO 3
+
+struct bad {
+	const char *name;
+	const char *json;              /* single-quoted JSON */
+	const char *line;              /* a line of the diagnostics starts with this */
+	const char *also[MAX_ALSO];    /* more text the diagnostics must hold */
+	const char *absent;            /* text they must not hold */
+	unsigned int n;                /* exact number of problems; 0: at least one */
+};
+
+static void
+expect_bad(const struct bad *c)
+{
+	struct result *r = parse(c->json);
+	const char *bad_line = NULL;
+
+	cr_assert(eq(int, r->rc, -EINVAL), "[%s] bl_cfg_parse returned %d, want -EINVAL; diag:\n%s",
+		  c->name, r->rc, r->text);
+	cr_assert(r->diag.n >= 1, "[%s] -EINVAL but no problem reported", c->name);
+	cr_assert(eq(u32, count_lines(r->text), r->diag.n),
+		  "[%s] diag.n is %u but the text has %u lines:\n%s", c->name, r->diag.n,
+		  count_lines(r->text), r->text);
+	cr_assert(lines_well_formed(r->text, &bad_line),
+		  "[%s] a line is not \"PATH: sentence\": %.80s", c->name, bad_line ? bad_line : "");
+	cr_assert(has_line(r->text, c->line), "[%s] no line starts with\n  %s\ndiag:\n%s",
+		  c->name, c->line, r->text);
+	for (int i = 0; i < MAX_ALSO && c->also[i] != NULL; i++)
+		cr_assert(strstr(r->text, c->also[i]) != NULL, "[%s] diag lacks \"%s\":\n%s",
+			  c->name, c->also[i], r->text);
+	if (c->absent != NULL)
+		cr_assert(strstr(r->text, c->absent) == NULL, "[%s] diag should not hold \"%s\":\n%s",
+			  c->name, c->absent, r->text);
+	if (c->n != 0)
+		cr_assert(eq(u32, r->diag.n, c->n), "[%s] want exactly %u problem(s), got %u:\n%s",
+			  c->name, c->n, r->diag.n, r->text);
+	result_free(r);
+}
+
+/* ---- the bad configs ---------------------------------------------------- */
+
+/* Pieces of a good config, single-quoted. */
+#define PORT_A    "{'name':'a','vdev':'net_null0'}"
+#define PORT_B    "{'name':'b','vdev':'net_null1'}"
+#define PORTS_A   "'ports':[" PORT_A "]"
+#define PORTS_AB  "'ports':[" PORT_A "," PORT_B "]"
+#define POLL_A    "{'port':'a','queue':0,'tx':'a'}"
+#define WORKER_A  "{'lcore':1,'poll':[" POLL_A "]}"
+#define WORKERS_A "'workers':[" WORKER_A "]"
+#define GOOD      PORTS_A "," WORKERS_A
+/* One port given as X, forwarding to itself. */
+#define ONE_PORT(X) "{'ports':[" X "]," WORKERS_A "}"
+/* Two ports, ports[1] given as X. */
+#define SECOND_PORT(X) "{'ports':[" PORT_A "," X "]," WORKERS_A "}"
+/* One worker given as X. */
+#define ONE_WORKER(X) "{" PORTS_AB ",'workers':[" X "]}"
+/* One worker polling the entry X. */
+#define ONE_POLL(X) ONE_WORKER("{'lcore':1,'poll':[" X "]}")
+
+static const struct bad bad_cases[] = {
+	/* Not JSON, or not an object. */
+	{ "json_truncated", "{'ports': [",
+	  "$: not valid JSON (line 1, col ", { "the text ends before the JSON does" }, NULL, 1 },
+	{ "json_empty_text", "",
+	  "$: not valid JSON (line 1, col 1)", { "the text ends" }, NULL, 1 },
+	/* Where cJSON fails inside a string (a key was expected) it reports the
+	 * character after the culprit: col 17 for the second ',' at col 16. */
+	{ "json_double_comma", "{'ports': [ ] ,,\n}",
+	  "$: not valid JSON (line 1, col 1", { 0 }, "the text ends", 1 },
+	{ "json_line_and_col", "{\n 'instance': 'x',\n 'burst': 32 32\n}",
+	  "$: not valid JSON (line 3, col 14)", { 0 }, NULL, 1 },
+	{ "json_comment", "{ // a comment\n" GOOD "}",
+	  "$: not valid JSON (line 1, col ", { 0 }, "the text ends", 1 },
+	{ "json_single_quotes", "{ \\u0027ports\\u0027: 1 }",
+	  "$: not valid JSON (line 1, col ", { 0 }, "the text ends", 1 },
+	{ "root_array", "[" PORT_A "]", "$: must be an object, got an array", { 0 }, NULL, 1 },
+	{ "root_string", "'ports'", "$: must be an object, got a string", { 0 }, NULL, 1 },
+	{ "root_number", "42", "$: must be an object, got a number", { 0 }, NULL, 1 },
+	{ "root_null", "null", "$: must be an object, got null", { 0 }, NULL, 1 },
+	{ "root_bool", "true", "$: must be an object, got a boolean", { 0 }, NULL, 1 },
+
+	/* Unknown keys, everywhere keys live. */
+	{ "unknown_top_with_suggestion", "{'burts':32," GOOD "}",
+	  "burts: unknown key (did you mean \"burst\"?)", { 0 }, NULL, 1 },
+	{ "unknown_top_no_suggestion", "{'colour':'blue'," GOOD "}",
+	  "colour: unknown key", { 0 }, "did you mean", 1 },
+	{ "unknown_top_case", "{'Ports':[]," GOOD "}",
+	  "Ports: unknown key (did you mean \"ports\"?)", { 0 }, NULL, 1 },
+	{ "unknown_memory", "{'memory':{'hugepage':'no'}," GOOD "}",
+	  "memory.hugepage: unknown key (did you mean \"hugepages\"?)", { 0 }, NULL, 1 },
+	{ "unknown_memory_no_suggestion", "{'memory':{'numa':0}," GOOD "}",
+	  "memory.numa: unknown key", { 0 }, "did you mean", 1 },
+	{ "unknown_mbufs", "{'mbufs':{'cout':8191}," GOOD "}",
+	  "mbufs.cout: unknown key (did you mean \"count\"?)", { 0 }, NULL, 1 },
+	{ "unknown_port", SECOND_PORT("{'name':'b','vdev':'net_null1','tx_dsc':512}"),
+	  "ports[1].tx_dsc: unknown key (did you mean \"tx_desc\"?)", { 0 }, NULL, 1 },
+	{ "unknown_port_no_suggestion", ONE_PORT("{'name':'a','vdev':'net_null0','speed':10000}"),
+	  "ports[0].speed: unknown key", { 0 }, "did you mean", 1 },
+	{ "unknown_worker", "{" PORTS_A ",'workers':[{'lcores':1,'lcore':1,'poll':[" POLL_A "]}]}",
+	  "workers[0].lcores: unknown key (did you mean \"lcore\"?)", { 0 }, NULL, 1 },
+	{ "unknown_poll", ONE_POLL("{'port':'a','queue':0,'tx':'b'},{'port':'b','queu':0,'tx':'a'}"),
+	  "workers[0].poll[1].queu: unknown key (did you mean \"queue\"?)", { 0 }, NULL, 1 },
+
+	/* Keys given twice. */
+	{ "twice_top", "{'burst':32,'burst':64," GOOD "}", "burst: given twice", { 0 }, NULL, 1 },
+	{ "twice_port", ONE_PORT("{'name':'a','name':'b','vdev':'net_null0'}"),
+	  "ports[0].name: given twice", { 0 }, NULL, 1 },
+	{ "twice_mbufs", "{'mbufs':{'cache':128,'cache':256}," GOOD "}",
+	  "mbufs.cache: given twice", { 0 }, NULL, 1 },
+	{ "twice_poll", ONE_POLL("{'port':'a','queue':0,'tx':'b','tx':'a'}"),
+	  "workers[0].poll[0].tx: given twice", { 0 }, NULL, 1 },
+
+	/* Wrong types. */
+	{ "type_string_for_number", "{'burst':'32'," GOOD "}",
+	  "burst: must be an integer 1..256, got a string", { 0 }, NULL, 1 },
+	{ "type_float_for_integer", ONE_PORT("{'name':'a','vdev':'net_null0','rx_queues':1.5}"),
+	  "ports[0].rx_queues: must be an integer 1..64, got 1.5", { 0 }, NULL, 1 },
+	{ "type_bool_for_number", "{'main_lcore':false," GOOD "}",
+	  "main_lcore: must be an integer 0..127, got a boolean", { 0 }, NULL, 1 },
+	{ "type_null_for_number", "{'mbufs':{'count':null}," GOOD "}",
+	  "mbufs.count: must be an integer 1024..67108864, got null", { 0 }, NULL, 1 },
+	{ "type_infinite_number", "{'mbufs':{'count':1e400}," GOOD "}",
+	  "mbufs.count: must be an integer 1024..67108864, got inf", { 0 }, NULL, 1 },
+	{ "type_array_for_object", "{'memory':['no']," GOOD "}",
+	  "memory: must be an object, got an array", { 0 }, NULL, 1 },
+	{ "type_null_for_object", "{'mbufs':null," GOOD "}",
+	  "mbufs: must be an object, got null", { 0 }, NULL, 1 },
+	{ "type_number_for_string", "{'instance':7," GOOD "}",
+	  "instance: must be a string, got a number", { 0 }, NULL, 1 },
+	{ "type_null_for_string", ONE_PORT("{'name':null,'vdev':'net_null0'}"),
+	  "ports[0].name: must be a string, got null", { 0 }, NULL, 0 },
+	{ "type_bool_hugepages", "{'memory':{'hugepages':true}," GOOD "}",
+	  "memory.hugepages: must be a string, got a boolean", { 0 }, NULL, 1 },
+	{ "type_port_not_object", "{'ports':[" PORT_A ",['b']]," WORKERS_A "}",
+	  "ports[1]: must be an object, got an array", { 0 }, NULL, 1 },
+	{ "type_worker_not_object", "{" PORTS_A ",'workers':['lcore 1']}",
+	  "workers[0]: must be an object, got a string", { 0 }, NULL, 1 },
+	{ "type_poll_not_array", ONE_WORKER("{'lcore':1,'poll':" POLL_A "}"),
+	  "workers[0].poll: must be a non-empty array, got an object", { 0 }, NULL, 1 },
+	{ "type_poll_entry_not_object", ONE_POLL(POLL_A ",3"),
+	  "workers[0].poll[1]: must be an object, got a number", { 0 }, NULL, 1 },
+	{ "type_queue_string", ONE_POLL("{'port':'a','queue':'0','tx':'b'}"),
+	  "workers[0].poll[0].queue: must be an integer 0..63, got a string", { 0 }, NULL, 1 },
+	{ "type_tx_number", ONE_POLL("{'port':'a','queue':0,'tx':1}"),
+	  "workers[0].poll[0].tx: must be a string, got a number", { 0 }, NULL, 1 },
+	{ "type_vdev_number", ONE_PORT("{'name':'a','vdev':0}"),
+	  "ports[0].vdev: must be a string, got a number", { 0 }, NULL, 1 },
+
+	/* Ranges. */
+	{ "rx_queues_0", SECOND_PORT("{'name':'b','vdev':'net_null1','rx_queues':0}"),
+	  "ports[1].rx_queues: must be 1..64, got 0", { 0 }, NULL, 1 },
+	{ "rx_queues_65", SECOND_PORT("{'name':'b','vdev':'net_null1','rx_queues':65}"),
+	  "ports[1].rx_queues: must be 1..64, got 65", { 0 }, NULL, 1 },
+	{ "rx_queues_negative", ONE_PORT("{'name':'a','vdev':'net_null0','rx_queues':-1}"),
+	  "ports[0].rx_queues: must be 1..64, got -1", { 0 }, NULL, 1 },
+	{ "tx_queues_0", ONE_PORT("{'name':'a','vdev':'net_null0','tx_queues':0}"),
+	  "ports[0].tx_queues: must be 1..64, got 0", { 0 }, NULL, 1 },
+	{ "tx_queues_65", ONE_PORT("{'name':'a','vdev':'net_null0','tx_queues':65}"),
+	  "ports[0].tx_queues: must be 1..64, got 65", { 0 }, NULL, 1 },
+	{ "tx_queues_huge", ONE_PORT("{'name':'a','vdev':'net_null0','tx_queues':1e20}"),
+	  "ports[0].tx_queues: must be 1..64, got 100000000000000000000", { 0 }, NULL, 1 },
+	{ "rx_desc_not_power_of_two", ONE_PORT("{'name':'a','vdev':'net_null0','rx_desc':1000}"),
+	  "ports[0].rx_desc: must be a power of two 32..16384, got 1000", { 0 }, NULL, 1 },
+	{ "rx_desc_too_small", ONE_PORT("{'name':'a','vdev':'net_null0','rx_desc':16}"),
+	  "ports[0].rx_desc: must be 32..16384, got 16", { 0 }, NULL, 1 },
+	{ "rx_desc_too_large", ONE_PORT("{'name':'a','vdev':'net_null0','rx_desc':32768}"),
+	  "ports[0].rx_desc: must be 32..16384, got 32768", { 0 }, NULL, 1 },
+	{ "tx_desc_not_power_of_two", ONE_PORT("{'name':'a','vdev':'net_null0','tx_desc':96}"),
+	  "ports[0].tx_desc: must be a power of two 32..16384, got 96", { 0 }, NULL, 1 },
+	{ "tx_desc_0", ONE_PORT("{'name':'a','vdev':'net_null0','tx_desc':0}"),
+	  "ports[0].tx_desc: must be 32..16384, got 0", { 0 }, NULL, 1 },
+	{ "burst_0", "{'burst':0," GOOD "}", "burst: must be 1..256, got 0", { 0 }, NULL, 1 },
+	{ "burst_257", "{'burst':257," GOOD "}", "burst: must be 1..256, got 257", { 0 }, NULL, 1 },
+	{ "main_lcore_128", "{'main_lcore':128," GOOD "}",
+	  "main_lcore: must be 0..127, got 128", { 0 }, NULL, 1 },
+	{ "main_lcore_negative", "{'main_lcore':-1," GOOD "}",
+	  "main_lcore: must be 0..127, got -1", { 0 }, NULL, 1 },
+	{ "worker_lcore_128", ONE_WORKER("{'lcore':128,'poll':[" POLL_A "]}"),
+	  "workers[0].lcore: must be 0..127, got 128", { 0 }, NULL, 1 },
+	{ "queue_64", ONE_POLL("{'port':'a','queue':64,'tx':'b'}"),
+	  "workers[0].poll[0].queue: must be 0..63, got 64", { 0 }, NULL, 1 },
+	{ "mbufs_count_1023", "{'mbufs':{'count':1023}," GOOD "}",
+	  "mbufs.count: must be 1024..67108864, got 1023", { 0 }, NULL, 1 },
+	{ "mbufs_count_too_large", "{'mbufs':{'count':67108865}," GOOD "}",
+	  "mbufs.count: must be 1024..67108864, got 67108865", { 0 }, NULL, 1 },
+	{ "mbufs_cache_513", "{'mbufs':{'cache':513}," GOOD "}",
+	  "mbufs.cache: must be 0..512, got 513", { 0 }, NULL, 1 },
+	{ "mbufs_data_room_383", "{'mbufs':{'data_room':383}," GOOD "}",
+	  "mbufs.data_room: must be 384..65535, got 383", { 0 }, NULL, 1 },
+	{ "mbufs_data_room_65536", "{'mbufs':{'data_room':65536}," GOOD "}",
+	  "mbufs.data_room: must be 384..65535, got 65536", { 0 }, NULL, 1 },
+	{ "memory_size_mb_15", "{'memory':{'size_mb':15}," GOOD "}",
+	  "memory.size_mb: must be 16..1048576, got 15", { 0 }, NULL, 1 },
+	{ "memory_size_mb_too_large", "{'memory':{'size_mb':1048577}," GOOD "}",
+	  "memory.size_mb: must be 16..1048576, got 1048577", { 0 }, NULL, 1 },
+	{ "hugepages_bad_word", "{'memory':{'hugepages':'maybe'}," GOOD "}",
+	  "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"maybe\"", { 0 }, NULL, 1 },
+	{ "hugepages_case", "{'memory':{'hugepages':'Yes'}," GOOD "}",
+	  "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"Yes\"", { 0 }, NULL, 1 },
+
+	/* The instance name. */
+	{ "instance_space", "{'instance':'x y'," GOOD "}",
+	  "instance: must be 1..31 characters of letters, digits, '_' or '-', got \"x y\"",
+	  { 0 }, NULL, 1 },
+	{ "instance_slash", "{'instance':'../etc'," GOOD "}",
+	  "instance: must be 1..31 characters", { "\"../etc\"" }, NULL, 1 },
+	{ "instance_empty", "{'instance':''," GOOD "}",
+	  "instance: must be 1..31 characters", { 0 }, NULL, 1 },
+	{ "instance_32_chars", "{'instance':'abcdefghijklmnopqrstuvwxyz012345'," GOOD "}",
+	  "instance: must be 1..31 characters", { 0 }, NULL, 1 },
+
+	/* Ports. */
+	{ "ports_missing", "{" WORKERS_A "}", "ports: required, missing", { 0 }, NULL, 0 },
+	{ "ports_empty", "{'ports':[]," WORKERS_A "}",
+	  "ports: must be a non-empty array, got an empty array", { 0 }, NULL, 0 },
+	{ "ports_not_array", "{'ports':" PORT_A "," WORKERS_A "}",
+	  "ports: must be a non-empty array, got an object", { 0 }, NULL, 0 },
+	{ "port_no_device", ONE_PORT("{'name':'a'}"),
+	  "ports[0]: needs a device: \"vdev\"", { "\"pci\"" }, NULL, 1 },
+	{ "port_both_devices", ONE_PORT("{'name':'a','vdev':'net_null0','pci':'0000:03:00.0'}"),
+	  "ports[0]: give either \"vdev\" or \"pci\", not both", { 0 }, NULL, 1 },
+	{ "port_name_missing", ONE_PORT("{'vdev':'net_null0'}"),
+	  "ports[0].name: required, missing", { 0 }, NULL, 0 },
+	{ "port_name_bad_chars", SECOND_PORT("{'name':'b.1','vdev':'net_null1'}"),
+	  "ports[1].name: must be 1..31 characters of letters, digits", { "\"b.1\"" }, NULL, 1 },
+	{ "vdev_eth0", ONE_PORT("{'name':'a','vdev':'eth0'}"),
+	  "ports[0].vdev: must be a DPDK virtual device spec such as \"net_null0\"",
+	  { "got \"eth0\"" }, NULL, 1 },
+	{ "vdev_net_", ONE_PORT("{'name':'a','vdev':'net_'}"),
+	  "ports[0].vdev: must be a DPDK virtual device spec", { "got \"net_\"" }, NULL, 1 },
+	{ "vdev_net_with_args", ONE_PORT("{'name':'a','vdev':'net_,size=64'}"),
+	  "ports[0].vdev: must be a DPDK virtual device spec", { 0 }, NULL, 1 },
+	{ "vdev_empty", ONE_PORT("{'name':'a','vdev':''}"),
+	  "ports[0].vdev: must be a DPDK virtual device spec", { 0 }, NULL, 1 },
+	{ "vdev_bad_device_char", ONE_PORT("{'name':'a','vdev':'net_null-0'}"),
+	  "ports[0].vdev: device name \"net_null-0\" may hold only letters, digits and '_'",
+	  { 0 }, NULL, 1 },
+	{ "vdev_empty_argument", ONE_PORT("{'name':'a','vdev':'net_pcap0,,rx_pcap=x.pcap'}"),
+	  "ports[0].vdev: empty argument in \"net_pcap0,,rx_pcap=x.pcap\"", { 0 }, NULL, 1 },
+	{ "vdev_trailing_comma", ONE_PORT("{'name':'a','vdev':'net_null0,'}"),
+	  "ports[0].vdev: empty argument", { 0 }, NULL, 1 },
+	{ "pci_no_function", ONE_PORT("{'name':'a','pci':'0000:03:00'}"),
+	  "ports[0].pci: must be a PCI address such as \"0000:03:00.0\", got \"0000:03:00\"",
+	  { 0 }, NULL, 1 },
+	{ "pci_function_8", ONE_PORT("{'name':'a','pci':'03:00.8'}"),
+	  "ports[0].pci: must be a PCI address", { 0 }, NULL, 1 },
+	{ "pci_device_32", ONE_PORT("{'name':'a','pci':'0000:03:20.0'}"),
+	  "ports[0].pci: must be a PCI address", { 0 }, NULL, 1 },
+	{ "pci_not_hex", ONE_PORT("{'name':'a','pci':'0000:zz:00.0'}"),
+	  "ports[0].pci: must be a PCI address", { 0 }, NULL, 1 },
+	{ "pci_long_domain", ONE_PORT("{'name':'a','pci':'00000:03:00.0'}"),
+	  "ports[0].pci: must be a PCI address", { 0 }, NULL, 1 },
+	{ "pci_trailing", ONE_PORT("{'name':'a','pci':'0000:03:00.0x'}"),
+	  "ports[0].pci: must be a PCI address", { 0 }, NULL, 1 },
+	{ "pci_interface_name", ONE_PORT("{'name':'a','pci':'eth0'}"),
+	  "ports[0].pci: must be a PCI address", { 0 }, NULL, 1 },
+	{ "duplicate_port_names", SECOND_PORT("{'name':'a','vdev':'net_null1'}"),
+	  "ports[1].name: \"a\" is already the name of ports[0]", { 0 }, NULL, 1 },
+	{ "duplicate_vdev_devices", SECOND_PORT("{'name':'b','vdev':'net_null0,size=64'}"),
+	  "ports[1].vdev: device \"net_null0\" is already ports[0]", { "unique" }, NULL, 1 },
+	{ "duplicate_pci_devices",
+	  "{'ports':[{'name':'a','pci':'0000:03:00.0'},{'name':'b','pci':'0000:03:00.0'}],"
+	  WORKERS_A "}",
+	  "ports[1].pci: device \"0000:03:00.0\" is already ports[0]", { 0 }, NULL, 1 },
+
+	/* Workers. */
+	{ "workers_missing", "{" PORTS_A "}", "workers: required, missing", { 0 }, NULL, 0 },
+	{ "workers_empty", "{" PORTS_A ",'workers':[]}",
+	  "workers: must be a non-empty array, got an empty array", { 0 }, NULL, 0 },
+	{ "workers_not_array", "{" PORTS_A ",'workers':" WORKER_A "}",
+	  "workers: must be a non-empty array, got an object", { 0 }, NULL, 0 },
+	{ "worker_on_main_lcore", ONE_WORKER("{'lcore':0,'poll':[" POLL_A "]}"),
+	  "workers[0].lcore: 0 is the main lcore", { 0 }, NULL, 1 },
+	{ "worker_on_moved_main_lcore", "{'main_lcore':3," PORTS_AB
+	  ",'workers':[{'lcore':3,'poll':[" POLL_A "]}]}",
+	  "workers[0].lcore: 3 is the main lcore", { 0 }, NULL, 1 },
+	{ "duplicate_worker_lcores",
+	  "{" PORTS_AB ",'workers':[" WORKER_A ",{'lcore':1,'poll':[{'port':'b','queue':0,'tx':'b'}]}]}",
+	  "workers[1].lcore: 1 is already workers[0]'s lcore", { 0 }, NULL, 1 },
+	{ "worker_lcore_missing", ONE_WORKER("{'poll':[" POLL_A "]}"),
+	  "workers[0].lcore: required, missing", { 0 }, NULL, 1 },
+	{ "worker_poll_missing", ONE_WORKER("{'lcore':1}"),
+	  "workers[0].poll: required, missing", { 0 }, NULL, 1 },
+	{ "worker_poll_empty", ONE_WORKER("{'lcore':1,'poll':[]}"),
+	  "workers[0].poll: must be a non-empty array, got an empty array", { 0 }, NULL, 1 },
+	{ "poll_port_unknown_suggested",
+	  "{'ports':[{'name':'in','vdev':'net_null0'},{'name':'out','vdev':'net_null1'}],"
+	  "'workers':[{'lcore':1,'poll':[{'port':'inn','queue':0,'tx':'out'}]}]}",
+	  "workers[0].poll[0].port: no port named \"inn\" (did you mean \"in\"?)", { 0 }, NULL, 1 },
+	{ "poll_port_unknown_far", ONE_POLL("{'port':'uplink','queue':0,'tx':'a'}"),
+	  "workers[0].poll[0].port: no port named \"uplink\"", { 0 }, "did you mean", 1 },
+	{ "poll_tx_unknown",
+	  "{'ports':[{'name':'in','vdev':'net_null0'},{'name':'out','vdev':'net_null1'}],"
+	  "'workers':[{'lcore':1,'poll':[{'port':'in','queue':0,'tx':'otu'}]}]}",
+	  "workers[0].poll[0].tx: no port named \"otu\" (did you mean \"out\"?)", { 0 }, NULL, 1 },
+	{ "poll_port_missing", ONE_POLL("{'queue':0,'tx':'a'}"),
+	  "workers[0].poll[0].port: required, missing", { 0 }, NULL, 1 },
+	{ "poll_tx_missing", ONE_POLL("{'port':'a','queue':0}"),
+	  "workers[0].poll[0].tx: required, missing", { 0 }, NULL, 1 },
+	{ "poll_queue_beyond_rx_queues",
+	  "{'ports':[{'name':'a','vdev':'net_null0','rx_queues':2}," PORT_B "],"
+	  "'workers':[{'lcore':1,'poll':[{'port':'a','queue':2,'tx':'b'}]}]}",
+	  "workers[0].poll[0].queue: port \"a\" has 2 rx queues (0..1), got 2", { 0 }, NULL, 1 },
+	{ "poll_queue_1_of_1", ONE_POLL("{'port':'b','queue':1,'tx':'a'}"),
+	  "workers[0].poll[0].queue: port \"b\" has 1 rx queue (0..0), got 1", { 0 }, NULL, 1 },
+	{ "same_queue_two_workers",
+	  "{" PORTS_AB ",'workers':[" WORKER_A
+	  ",{'lcore':2,'poll':[{'port':'a','queue':0,'tx':'b'}]}]}",
+	  "workers[1].poll[0]: port \"a\" queue 0 is already polled by workers[0]",
+	  { "one poller" }, NULL, 1 },
+	{ "same_queue_one_worker", ONE_POLL(POLL_A "," POLL_A),
+	  "workers[0].poll[1]: port \"a\" queue 0 is already polled by workers[0]", { 0 }, NULL, 1 },
+	{ "tx_queues_below_senders",
+	  "{" PORTS_AB ",'workers':[{'lcore':1,'poll':[{'port':'a','queue':0,'tx':'b'}]},"
+	  "{'lcore':2,'poll':[{'port':'b','queue':0,'tx':'b'}]}]}",
+	  "ports[1].tx_queues: 2 workers send to port \"b\", each needs a tx queue of its own: "
+	  "must be at least 2, got 1", { 0 }, NULL, 1 },
+
+	/* The memory rules. With PORTS_A/WORKERS_A the rings hold 1024 + 1024
+	 * mbufs and two lcores (main + worker) 256 * 3 / 2 + 32 each: 2880. */
+	{ "mbufs_count_below_rings", "{'mbufs':{'count':2879}," GOOD "}",
+	  "mbufs.count: the port rings, caches and bursts can hold 2880 mbufs at once: "
+	  "must be at least 2880, got 2879", { 0 }, NULL, 1 },
+	{ "memory_size_mb_too_small", "{'memory':{'size_mb':16}," GOOD "}",
+	  "memory.size_mb: 2880 mbufs of 2176 bytes need at least 22 MB, got 16", { 0 }, NULL, 1 },
+	{ "memory_size_mb_too_small_for_count",
+	  "{'memory':{'size_mb':100},'mbufs':{'count':65536}," GOOD "}",
+	  "memory.size_mb: 65536 mbufs of 2176 bytes need at least 168 MB, got 100", { 0 }, NULL, 1 },
+};
+
+#define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+/* The parameter is an index into bad_cases: plain data that survives the fork. */
+ParameterizedTestParameters(cfg_bad, rejected)
+{
+	static size_t idx[N_BAD];
+
+	for (size_t i = 0; i < N_BAD; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, N_BAD);
+}
+
+ParameterizedTest(size_t *i, cfg_bad, rejected, .timeout = 10)
+{
+	expect_bad(&bad_cases[*i]);
+}
+
+Test(cfg_bad, table_is_big_and_names_are_unique)
+{
+	cr_assert(ge(sz, N_BAD, 40), "only %zu bad configs", N_BAD);
+	for (size_t i = 0; i < N_BAD; i++)
+		for (size_t j = 0; j < i; j++)
+			cr_assert(strcmp(bad_cases[i].name, bad_cases[j].name) != 0,
+				  "two bad cases named %s", bad_cases[i].name);
+}
+
+/* ---- bad configs built by code (too long to write out) ------------------ */
+
+/* Append to a growing buffer; the buffer is big enough for every use here. */
+static void
+cat(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#include <stdarg.h>
+static void
+cat(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	int w = vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+	cr_assert(w >= 0 && (size_t)w < size - n, "test buffer too small");
+}
+
+Test(cfg_bad_generated, too_many_ports)
+{
+	static char json[8192];
+	struct bad c = { "too_many_ports", json, "ports: at most 32 ports, got 33", { 0 }, NULL, 0 };
+
+	json[0] = '\0';
+	cat(json, sizeof(json), "{'ports':[");
+	for (int i = 0; i < 33; i++)
+		cat(json, sizeof(json), "%s{'name':'p%d','vdev':'net_null%d'}", i ? "," : "", i, i);
+	cat(json, sizeof(json), "],'workers':[{'lcore':1,'poll':[{'port':'p0','tx':'p0'}]}]}");
+	expect_bad(&c);
+}
+
+Test(cfg_bad_generated, too_many_workers)
+{
+	static char json[16384];
+	struct bad c = { "too_many_workers", json, "workers: at most 64 workers, got 65", { 0 }, NULL, 0 };
+
+	json[0] = '\0';
+	cat(json, sizeof(json), "{" PORTS_A ",'workers':[");
+	for (int i = 0; i < 65; i++)
+		cat(json, sizeof(json), "%s{'lcore':%d,'poll':[" POLL_A "]}", i ? "," : "", i + 1);
+	cat(json, sizeof(json), "]}");
+	expect_bad(&c);
+}
+
+Test(cfg_bad_generated, too_many_polls)
+{
+	static char json[16384];
+	struct bad c = { "too_many_polls", json, "workers[0].poll: at most 64 entries, got 65",
+			 { 0 }, NULL, 1 };
+
+	json[0] = '\0';
+	cat(json, sizeof(json), "{'ports':[{'name':'a','vdev':'net_null0','rx_queues':64}],"
+	    "'workers':[{'lcore':1,'poll':[");
+	for (int i = 0; i < 65; i++)
+		cat(json, sizeof(json), "%s{'port':'a','queue':%d,'tx':'a'}", i ? "," : "", i % 64);
+	cat(json, sizeof(json), "]}]}");
+	expect_bad(&c);
+}
+
+Test(cfg_bad_generated, vdev_too_long_once_resolved)
+{
+	static char json[4096];
+	struct bad c = { "vdev_too_long", json,
+			 "ports[0].vdev: longer than 1023 characters once paths are resolved",
+			 { 0 }, NULL, 1 };
+
+	json[0] = '\0';
+	cat(json, sizeof(json), "{'ports':[{'name':'a','vdev':'net_pcap0,rx_pcap=");
+	for (int i = 0; i < 1015; i++)
+		cat(json, sizeof(json), "x");
+	cat(json, sizeof(json), "'}]," WORKERS_A "}");
+	expect_bad(&c);
+}
+
+Test(cfg_bad_generated, deep_nesting_does_not_crash)
+{
+	static char json[8192];
+	struct bad c = { "deep_nesting", json, "$: not valid JSON (line 1, col", { 0 }, NULL, 1 };
+
+	json[0] = '\0';
+	for (int i = 0; i < 3000; i++)
+		cat(json, sizeof(json), "[");
+	expect_bad(&c);
+}
+
+Test(cfg_bad_generated, long_unknown_key)
+{
+	static char json[4096];
+	struct bad c = { "long_unknown_key", json, "kkkkkkkkkk", { "k: unknown key" }, NULL, 1 };
+
+	json[0] = '\0';
+	cat(json, sizeof(json), "{'");
+	for (int i = 0; i < 900; i++)
+		cat(json, sizeof(json), "k");
+	cat(json, sizeof(json), "':1," GOOD "}");
+	expect_bad(&c);
+}
+
+/* ---- several problems at once ------------------------------------------- */
+
+/* Problems found key by key are all reported, one line each. */
+Test(cfg_several, every_key_problem_is_reported)
+{
+	struct result *r = parse(
+		"{ 'instance': 'x y', 'burts': 32, 'burst': 0,\n"
+		"  'memory': { 'hugepages': 'maybe', 'size_mb': 1 },\n"
+		"  'mbufs': { 'count': 'many' },\n"
+		"  'ports': [ { 'name': 'in', 'vdev': 'net_null0', 'rx_queues': 0 },\n"
+		"             { 'name': 'in', 'vdev': 'eth0', 'rx_desc': 1000 } ],\n"
+		"  'workers': [ { 'lcore': 200, 'poll': [ { 'port': 'inn', 'queue': 0, 'tx': 'in' } ] } ] }");
+	static const char *const want[] = {
+		"instance: must be 1..31 characters",
+		"burts: unknown key (did you mean \"burst\"?)",
+		"burst: must be 1..256, got 0",
+		"memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"maybe\"",
+		"memory.size_mb: must be 16..1048576, got 1",
+		"mbufs.count: must be an integer 1024..67108864, got a string",
+		"ports[0].rx_queues: must be 1..64, got 0",
+		"ports[1].vdev: must be a DPDK virtual device spec",
+		"ports[1].rx_desc: must be a power of two 32..16384, got 1000",
+		"workers[0].lcore: must be 0..127, got 200",
+		"workers[0].poll[0].port: no port named \"inn\" (did you mean \"in\"?)",
+	};
+	size_t n = sizeof(want) / sizeof(want[0]);
+
+	cr_assert(eq(int, r->rc, -EINVAL));
+	for (size_t i = 0; i < n; i++)
+		cr_assert(has_line(r->text, want[i]), "missing line \"%s\" in:\n%s", want[i], r->text);
+	cr_assert(eq(u32, r->diag.n, (unsigned int)n), "want %zu problems, got %u:\n%s", n,
+		  r->diag.n, r->text);
+	cr_assert(eq(u32, count_lines(r->text), r->diag.n));
+	result_free(r);
+}
+
+/* Problems found across keys are all reported too. */
+Test(cfg_several, every_cross_key_problem_is_reported)
+{
+	struct result *r = parse(
+		"{ 'mbufs': { 'count': 1024 }, 'memory': { 'size_mb': 16 },\n"
+		"  'ports': [ { 'name': 'a', 'vdev': 'net_null0' },\n"
+		"             { 'name': 'a', 'vdev': 'net_null0' } ],\n"
+		"  'workers': [ { 'lcore': 0, 'poll': [ { 'port': 'a', 'queue': 1, 'tx': 'a' } ] },\n"
+		"               { 'lcore': 2, 'poll': [ { 'port': 'a', 'queue': 0, 'tx': 'a' },\n"
+		"                                       { 'port': 'a', 'queue': 0, 'tx': 'a' } ] },\n"
+		"               { 'lcore': 2, 'poll': [ { 'port': 'a', 'queue': 0, 'tx': 'a' } ] } ] }");
+	static const char *const want[] = {
+		"ports[1].name: \"a\" is already the name of ports[0]",
+		"ports[1].vdev: device \"net_null0\" is already ports[0]",
+		"workers[0].lcore: 0 is the main lcore",
+		"workers[0].poll[0].queue: port \"a\" has 1 rx queue (0..0), got 1",
+		"workers[1].poll[1]: port \"a\" queue 0 is already polled by workers[1]",
+		"workers[2].lcore: 2 is already workers[1]'s lcore",
+		"workers[2].poll[0]: port \"a\" queue 0 is already polled by workers[1]",
+		"ports[0].tx_queues: 2 workers send to port \"a\"",
+		"mbufs.count: the port rings, caches and bursts can hold",
+		"memory.size_mb: ",
+	};
+	size_t n = sizeof(want) / sizeof(want[0]);
+
+	cr_assert(eq(int, r->rc, -EINVAL));
+	for (size_t i = 0; i < n; i++)
+		cr_assert(has_line(r->text, want[i]), "missing line \"%s\" in:\n%s", want[i], r->text);
+	cr_assert(eq(u32, r->diag.n, (unsigned int)n), "want %zu problems, got %u:\n%s", n,
+		  r->diag.n, r->text);
+	cr_assert(eq(u32, count_lines(r->text), r->diag.n));
+	result_free(r);
+}
+
+/* A diag that already holds problems keeps them and gains the new ones. */
+Test(cfg_several, diag_accumulates_across_calls)
+{
+	struct bl_cfg *cfg = calloc(1, sizeof(*cfg));
+	struct bl_diag d = { 0 };
+	char *a = dq("{'burst':0," GOOD "}"), *b = dq("{'main_lcore':500," GOOD "}");
+
+	cr_assert(eq(int, bl_cfg_parse(a, strlen(a), NULL, cfg, &d), -EINVAL));
+	cr_assert(eq(int, bl_cfg_parse(b, strlen(b), NULL, cfg, &d), -EINVAL));
+	cr_assert(eq(u32, d.n, 2));
+	cr_assert(has_line(d.text, "burst: ") && has_line(d.text, "main_lcore: "), "%s", d.text);
+	bl_diag_free(&d);
+	cr_assert(d.n == 0 && d.text == NULL);
+	free(a);
+	free(b);
+	free(cfg);
+}
+
+/* ---- good configs ------------------------------------------------------- */
+
+Test(cfg_good, minimal_config_gets_the_defaults)
+{
+	struct result *r = parse("{" GOOD "}");
+	const struct bl_cfg *c = &r->cfg;
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	cr_assert(eq(u32, r->diag.n, 0));
+	cr_assert(r->diag.text == NULL);
+	cr_assert(eq(str, (char *)c->instance, "beltline"));
+	cr_assert(eq(u32, c->main_lcore, 0));
+	cr_assert(eq(int, c->hugepages, BL_CFG_HUGE_AUTO));
+	cr_assert(eq(u32, c->mem_mb, 0));
+	cr_assert(eq(u32, c->mbufs, 0));
+	cr_assert(eq(u32, c->mbuf_cache, 256));
+	cr_assert(eq(u32, c->mbuf_data_room, 2176));
+	cr_assert(eq(u32, c->burst, 32));
+	cr_assert(eq(u32, c->n_ports, 1));
+	cr_assert(eq(str, (char *)c->ports[0].name, "a"));
+	cr_assert(eq(str, (char *)c->ports[0].vdev, "net_null0"));
+	cr_assert(eq(str, (char *)c->ports[0].pci, ""));
+	cr_assert(eq(u16, c->ports[0].rx_queues, 1));
+	cr_assert(eq(u16, c->ports[0].tx_queues, 1));
+	cr_assert(eq(u16, c->ports[0].rx_desc, 1024));
+	cr_assert(eq(u16, c->ports[0].tx_desc, 1024));
+	cr_assert(eq(u32, c->n_workers, 1));
+	cr_assert(eq(u32, c->workers[0].lcore, 1));
+	cr_assert(eq(u32, c->workers[0].n_polls, 1));
+	cr_assert(eq(u16, c->workers[0].polls[0].port, 0));
+	cr_assert(eq(u16, c->workers[0].polls[0].queue, 0));
+	cr_assert(eq(u16, c->workers[0].polls[0].tx_port, 0));
+	result_free(r);
+}
+
+Test(cfg_good, defaults_match_bl_cfg_defaults)
+{
+	struct bl_cfg *d = calloc(1, sizeof(*d));
+
+	bl_cfg_defaults(d);
+	cr_assert(eq(str, d->instance, "beltline"));
+	cr_assert(eq(u32, d->n_ports, 0));
+	cr_assert(eq(u32, d->n_workers, 0));
+	cr_assert(eq(u32, d->mbuf_cache, 256));
+	cr_assert(eq(u32, d->mbuf_data_room, 2176));
+	cr_assert(eq(u32, d->burst, 32));
+	cr_assert(eq(int, d->hugepages, BL_CFG_HUGE_AUTO));
+	free(d);
+}
+
+Test(cfg_good, poll_queue_defaults_to_0)
+{
+	struct result *r = parse(ONE_POLL("{'port':'b','tx':'a'}"));
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	cr_assert(eq(u16, r->cfg.workers[0].polls[0].port, 1));
+	cr_assert(eq(u16, r->cfg.workers[0].polls[0].queue, 0));
+	cr_assert(eq(u16, r->cfg.workers[0].polls[0].tx_port, 0));
+	result_free(r);
+}
+
+Test(cfg_good, every_key_is_read)
+{
+	struct result *r = parse(
+		"{ 'instance': 'edge-1_b', 'main_lcore': 2, 'burst': 64,\n"
+		"  'memory': { 'hugepages': 'no', 'size_mb': 512 },\n"
+		"  'mbufs': { 'count': 32767, 'cache': 128, 'data_room': 9216 },\n"
+		"  'ports': [ { 'name': 'up', 'vdev': 'net_null0', 'rx_queues': 2, 'tx_queues': 2,\n"
+		"               'rx_desc': 512, 'tx_desc': 2048 },\n"
+		"             { 'name': 'down', 'pci': '0000:03:00.1', 'tx_queues': 2 } ],\n"
+		"  'workers': [ { 'lcore': 3, 'poll': [ { 'port': 'up', 'queue': 0, 'tx': 'down' } ] },\n"
+		"               { 'lcore': 5, 'poll': [ { 'port': 'up', 'queue': 1, 'tx': 'down' },\n"
+		"                                       { 'port': 'down', 'queue': 0, 'tx': 'up' } ] } ] }");
+	const struct bl_cfg *c = &r->cfg;
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	cr_assert(eq(str, (char *)c->instance, "edge-1_b"));
+	cr_assert(eq(u32, c->main_lcore, 2));
+	cr_assert(eq(u32, c->burst, 64));
+	cr_assert(eq(int, c->hugepages, BL_CFG_HUGE_NO));
+	cr_assert(eq(u32, c->mem_mb, 512));
+	cr_assert(eq(u32, c->mbufs, 32767));
+	cr_assert(eq(u32, c->mbuf_cache, 128));
+	cr_assert(eq(u32, c->mbuf_data_room, 9216));
+	cr_assert(eq(u32, c->n_ports, 2));
+	cr_assert(eq(u16, c->ports[0].rx_queues, 2));
+	cr_assert(eq(u16, c->ports[0].tx_queues, 2));
+	cr_assert(eq(u16, c->ports[0].rx_desc, 512));
+	cr_assert(eq(u16, c->ports[0].tx_desc, 2048));
+	cr_assert(eq(str, (char *)c->ports[1].name, "down"));
+	cr_assert(eq(str, (char *)c->ports[1].pci, "0000:03:00.1"));
+	cr_assert(eq(str, (char *)c->ports[1].vdev, ""));
+	cr_assert(eq(u32, c->n_workers, 2));
+	cr_assert(eq(u32, c->workers[1].lcore, 5));
+	cr_assert(eq(u32, c->workers[1].n_polls, 2));
+	cr_assert(eq(u16, c->workers[1].polls[0].queue, 1));
+	cr_assert(eq(u16, c->workers[1].polls[0].tx_port, 1));
+	cr_assert(eq(u16, c->workers[1].polls[1].port, 1));
+	cr_assert(eq(u16, c->workers[1].polls[1].tx_port, 0));
+	result_free(r);
+}
+
+Test(cfg_good, hugepages_words)
+{
+	static const char *const words[] = { "auto", "yes", "no" };
+	static const enum bl_cfg_huge want[] = { BL_CFG_HUGE_AUTO, BL_CFG_HUGE_YES, BL_CFG_HUGE_NO };
+	char json[512];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(json, sizeof(json), "{'memory':{'hugepages':'%s'}," GOOD "}", words[i]);
+		struct result *r = parse(json);
+		cr_assert(eq(int, r->rc, 0), "[%s] diag:\n%s", words[i], r->text);
+		cr_assert(eq(int, r->cfg.hugepages, want[i]), "[%s]", words[i]);
+		result_free(r);
+	}
+}
+
+Test(cfg_good, range_edges_are_accepted)
+{
+	struct result *r = parse(
+		"{ 'instance': 'abcdefghijklmnopqrstuvwxyz01234', 'main_lcore': 127, 'burst': 256,\n"
+		"  'mbufs': { 'cache': 0, 'data_room': 65535 },\n"
+		"  'ports': [ { 'name': 'abcdefghijklmnopqrstuvwxyz01234', 'vdev': 'net_null0',\n"
+		"               'rx_queues': 64, 'tx_queues': 64, 'rx_desc': 32, 'tx_desc': 16384 } ],\n"
+		"  'workers': [ { 'lcore': 0, 'poll': [\n"
+		"      { 'port': 'abcdefghijklmnopqrstuvwxyz01234', 'queue': 63.0,\n"
+		"        'tx': 'abcdefghijklmnopqrstuvwxyz01234' } ] } ] }");
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	cr_assert(eq(sz, strlen(r->cfg.instance), 31));
+	cr_assert(eq(u32, r->cfg.main_lcore, 127));
+	cr_assert(eq(u32, r->cfg.burst, 256));
+	cr_assert(eq(u32, r->cfg.mbuf_cache, 0));
+	cr_assert(eq(u32, r->cfg.mbuf_data_room, 65535));
+	cr_assert(eq(u16, r->cfg.ports[0].rx_queues, 64));
+	cr_assert(eq(u16, r->cfg.ports[0].tx_desc, 16384));
+	cr_assert(eq(u16, r->cfg.workers[0].polls[0].queue, 63));
+	result_free(r);
+}
+
+Test(cfg_good, pci_ports_parse)
+{
+	struct result *r = parse(
+		"{'ports':[{'name':'a','pci':'0000:03:00.0'},{'name':'b','pci':'af:1f.7'},"
+		"{'name':'c','pci':'0000:AF:00.1'}]," WORKERS_A "}");
+	char dev[64];
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	cr_assert(eq(str, (char *)r->cfg.ports[0].pci, "0000:03:00.0"));
+	cr_assert(eq(str, (char *)r->cfg.ports[0].vdev, ""));
+	cr_assert(eq(str, (char *)r->cfg.ports[1].pci, "af:1f.7"));
+	cr_assert(eq(str, (char *)r->cfg.ports[2].pci, "0000:AF:00.1"));
+	bl_cfg_port_devname(&r->cfg.ports[0], dev, sizeof(dev));
+	cr_assert(eq(str, dev, "0000:03:00.0"));
+	result_free(r);
+}
+
+Test(cfg_good, relative_pcap_paths_resolve_against_dir)
+{
+	struct result *r = parse_in(
+		"{'ports':[{'name':'in','vdev':'net_pcap0,rx_pcap=caps/in.pcap,tx_pcap=/abs/out.pcap,"
+		"infinite_rx=1'},{'name':'out','vdev':'net_pcap1,iface=lo,tx_pcap=out.pcap'},"
+		"{'name':'z','vdev':'net_null0,size=64,xrx_pcap=keep.pcap'}],"
+		"'workers':[{'lcore':1,'poll':[{'port':'in','tx':'out'}]}]}", "/etc/beltline");
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	cr_assert(eq(str, (char *)r->cfg.ports[0].vdev,
+		     "net_pcap0,rx_pcap=/etc/beltline/caps/in.pcap,tx_pcap=/abs/out.pcap,infinite_rx=1"));
+	cr_assert(eq(str, (char *)r->cfg.ports[1].vdev,
+		     "net_pcap1,iface=lo,tx_pcap=/etc/beltline/out.pcap"));
+	cr_assert(eq(str, (char *)r->cfg.ports[2].vdev, "net_null0,size=64,xrx_pcap=keep.pcap"));
+	result_free(r);
+}
+
+Test(cfg_good, without_dir_relative_paths_stay)
+{
+	static const char *const dirs[] = { NULL, "" };
+
+	for (int i = 0; i < 2; i++) {
+		struct result *r = parse_in("{'ports':[{'name':'a','vdev':'net_pcap0,rx_pcap=in.pcap'}],"
+					    WORKERS_A "}", dirs[i]);
+		cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+		cr_assert(eq(str, (char *)r->cfg.ports[0].vdev, "net_pcap0,rx_pcap=in.pcap"));
+		result_free(r);
+	}
+}
+
+Test(cfg_good, mbufs_needed_counts_rings_caches_and_bursts)
+{
+	struct result *r = parse(
+		"{'burst':64,'mbufs':{'cache':100},"
+		"'ports':[{'name':'a','vdev':'net_null0','rx_queues':2,'rx_desc':512,'tx_desc':256},"
+		PORT_B "],'workers':[" WORKER_A ",{'lcore':2,'poll':[{'port':'a','queue':1,'tx':'b'}]}]}");
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	/* rings: 2*512 + 256 + 1024 + 1024; lcores: 3 * (150 + 64) */
+	cr_assert(eq(u32, bl_cfg_mbufs_needed(&r->cfg), 2 * 512 + 256 + 1024 + 1024 + 3 * (150 + 64)));
+	result_free(r);
+}
+
+Test(cfg_good, mbufs_count_at_the_floor)
+{
+	struct result *r = parse("{'mbufs':{'count':2880},'memory':{'size_mb':22}," GOOD "}");
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	result_free(r);
+}
+
+/* ---- bl_cfg_validate on configs built by hand ---------------------------- */
+
+static struct bl_cfg *
+hand_built(void)
+{
+	struct bl_cfg *c = calloc(1, sizeof(*c));
+
+	cr_assert(c != NULL);
+	bl_cfg_defaults(c);
+	c->n_ports = 1;
+	strcpy(c->ports[0].name, "a");
+	strcpy(c->ports[0].vdev, "net_null0");
+	c->ports[0].rx_queues = c->ports[0].tx_queues = 1;
+	c->ports[0].rx_desc = c->ports[0].tx_desc = 1024;
+	c->n_workers = 1;
+	c->workers[0].lcore = 1;
+	c->workers[0].n_polls = 1;
+	return c;
+}
+
+Test(cfg_validate, hand_built_config_passes)
+{
+	struct bl_cfg *c = hand_built();
+	struct bl_diag d = { 0 };
+
+	cr_assert(eq(int, bl_cfg_validate(c, &d), 0), "%s", d.text ? d.text : "");
+	cr_assert(eq(u32, d.n, 0));
+	free(c);
+}
+
+Test(cfg_validate, empty_config_needs_ports_and_workers)
+{
+	struct bl_cfg *c = calloc(1, sizeof(*c));
+	struct bl_diag d = { 0 };
+
+	bl_cfg_defaults(c);
+	cr_assert(eq(int, bl_cfg_validate(c, &d), -EINVAL));
+	cr_assert(eq(u32, d.n, 2), "%s", d.text);
+	cr_assert(has_line(d.text, "ports: at least one port is needed"), "%s", d.text);
+	cr_assert(has_line(d.text, "workers: at least one worker is needed"), "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+Test(cfg_validate, cross_rules_apply_to_hand_built_configs)
+{
+	struct bl_cfg *c = hand_built();
+	struct bl_diag d = { 0 };
+
+	c->workers[0].lcore = 0;
+	c->workers[0].polls[0].queue = 3;
+	cr_assert(eq(int, bl_cfg_validate(c, &d), -EINVAL));
+	cr_assert(has_line(d.text, "workers[0].lcore: 0 is the main lcore"), "%s", d.text);
+	cr_assert(has_line(d.text, "workers[0].poll[0].queue: port \"a\" has 1 rx queue"), "%s", d.text);
+	cr_assert(eq(u32, d.n, 2), "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+/*
+ * From JSON, mbufs.count >= 1024 and mbufs.cache <= 512, so the two-thirds
+ * rule can only be broken by a config built by hand (or from flags).
+ */
+Test(cfg_validate, cache_above_two_thirds_of_count)
+{
+	struct bl_cfg *c = hand_built();
+	struct bl_diag d = { 0 };
+
+	c->mbufs = 600;
+	c->mbuf_cache = 512;
+	cr_assert(eq(int, bl_cfg_validate(c, &d), -EINVAL));
+	cr_assert(has_line(d.text, "mbufs.cache: must be at most two thirds of mbufs.count (400), got 512"),
+		  "%s", d.text);
+	cr_assert(has_line(d.text, "mbufs.count: the port rings, caches and bursts can hold"), "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+/*
+ * bl_cfg.h: validate cross-checks "also one built from command-line flags":
+ * "references". A poll naming a port index past n_ports must be a problem,
+ * not an out-of-bounds read of cfg->ports or a write past senders[].
+ */
+Test(cfg_bugs, validate_checks_port_indexes)
+{
+	struct bl_cfg *c = hand_built();
+	struct bl_diag d = { 0 };
+
+	c->workers[0].polls[0].tx_port = 5;    /* only ports[0] exists */
+	cr_assert(eq(int, bl_cfg_validate(c, &d), -EINVAL),
+		  "BUG (lib/cfg/bl_cfg_check.c check_workers): a poll's tx_port past n_ports is "
+		  "not checked by bl_cfg_validate");
+	cr_assert(strstr(d.text, "workers[0].poll[0]") != NULL, "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+/* ---- bl_cfg_load ------------------------------------------------------- */
+
+static char tmpdir[PATH_MAX];
+
+static void
+make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/bl_cfg_test.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert(mkdtemp(tmpdir) != NULL);
+}
+
+static void
+remove_tmpdir(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (tmpdir[0] == '\0')
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+TestSuite(cfg_load, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 10);
+
+static void
+write_file(const char *path, const char *sq_json)
+{
+	char *json = dq(sq_json);
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f != NULL, "cannot create %s", path);
+	cr_assert(fputs(json, f) >= 0);
+	cr_assert(fclose(f) == 0);
+	free(json);
+}
+
+Test(cfg_load, relative_paths_resolve_against_the_files_folder)
+{
+	char sub[PATH_MAX], path[PATH_MAX], want[BL_CFG_DEV_MAX], real[PATH_MAX];
+	struct bl_cfg *c = calloc(1, sizeof(*c));
+	struct bl_diag d = { 0 };
+
+	snprintf(sub, sizeof(sub), "%s/etc", tmpdir);
+	cr_assert(mkdir(sub, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/cfg.json", sub);
+	write_file(path, "{'ports':[{'name':'a','vdev':'net_pcap0,rx_pcap=in.pcap,tx_pcap=/o.pcap'}],"
+		   WORKERS_A "}");
+	cr_assert(realpath(sub, real) != NULL);
+	snprintf(want, sizeof(want), "net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=/o.pcap", real);
+
+	/* Load it through a relative path from another folder. */
+	cr_assert(chdir(tmpdir) == 0);
+	cr_assert(eq(int, bl_cfg_load("etc/../etc/cfg.json", c, &d), 0), "%s", d.text ? d.text : "");
+	cr_assert(eq(str, c->ports[0].vdev, want));
+	free(c);
+}
+
+Test(cfg_load, missing_file)
+{
+	char path[PATH_MAX];
+	struct bl_cfg *c = calloc(1, sizeof(*c));
+	struct bl_diag d = { 0 };
+
+	snprintf(path, sizeof(path), "%s/nonexistent.json", tmpdir);
+	cr_assert(eq(int, bl_cfg_load(path, c, &d), -ENOENT));
+	cr_assert(eq(u32, d.n, 1));
+	cr_assert(has_line(d.text, path), "%s", d.text);
+	cr_assert(strstr(d.text, ": cannot open: No such file or directory") != NULL, "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+Test(cfg_load, directory)
+{
+	struct bl_cfg *c = calloc(1, sizeof(*c));
+	struct bl_diag d = { 0 };
+
+	cr_assert(eq(int, bl_cfg_load(tmpdir, c, &d), -EINVAL));
+	cr_assert(eq(u32, d.n, 1));
+	cr_assert(has_line(d.text, tmpdir), "%s", d.text);
+	cr_assert(strstr(d.text, "not a regular file") != NULL, "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+Test(cfg_load, empty_file)
+{
+	char path[PATH_MAX];
+	struct bl_cfg *c = calloc(1, sizeof(*c));
+	struct bl_diag d = { 0 };
+
+	snprintf(path, sizeof(path), "%s/empty.json", tmpdir);
+	write_file(path, "");
+	cr_assert(eq(int, bl_cfg_load(path, c, &d), -EINVAL));
+	cr_assert(has_line(d.text, "$: not valid JSON (line 1, col 1)"), "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+Test(cfg_load, bad_file_reports_paths)
+{
+	char path[PATH_MAX];
+	struct bl_cfg *c = calloc(1, sizeof(*c));
+	struct bl_diag d = { 0 };
+
+	snprintf(path, sizeof(path), "%s/bad.json", tmpdir);
+	write_file(path, "{'ports':[{'name':'a','vdev':'net_null0','rx_queues':0}]," WORKERS_A "}");
+	cr_assert(eq(int, bl_cfg_load(path, c, &d), -EINVAL));
+	cr_assert(has_line(d.text, "ports[0].rx_queues: must be 1..64, got 0"), "%s", d.text);
+	bl_diag_free(&d);
+	free(c);
+}
+
+/* Every config shipped in config/ parses without a problem. */
+Test(cfg_load, shipped_configs_parse)
+{
+	glob_t g;
+
+	cr_assert(eq(int, glob(BL_SOURCE_ROOT "/config/*.json", 0, NULL, &g), 0),
+		  "no config/*.json under %s", BL_SOURCE_ROOT);
+	cr_assert(g.gl_pathc >= 1);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct bl_cfg *c = calloc(1, sizeof(*c));
+		struct bl_diag d = { 0 };
+		int rc = bl_cfg_load(g.gl_pathv[i], c, &d);
+		cr_assert(eq(int, rc, 0), "%s:\n%s", g.gl_pathv[i], d.text ? d.text : "");
+		cr_assert(eq(u32, d.n, 0), "%s", g.gl_pathv[i]);
+		cr_assert(c->n_ports >= 1 && c->n_workers >= 1, "%s", g.gl_pathv[i]);
+		free(c);
+	}
+	globfree(&g);
+}
+
+/* ---- inputs the parser accepts but should not (bugs to fix in lib/cfg) ---- */
+
+/*
+ * cJSON_ParseWithLengthOpts(..., require_null_terminated = false) stops after
+ * the first JSON value, so anything after the closing brace is ignored.
+ */
+Test(cfg_bugs, trailing_text_after_the_object_is_rejected)
+{
+	static const char *const tails[] = { " }", " garbage", ", {'burst': 0}", "{}" };
+	char accepted[256] = "";
+
+	for (int i = 0; i < 4; i++) {
+		char json[512];
+		snprintf(json, sizeof(json), "{" GOOD "}%s", tails[i]);
+		struct result *r = parse(json);
+		if (r->rc == 0 || !has_line(r->text, "$: not valid JSON"))
+			cat(accepted, sizeof(accepted), " [...}%s]", tails[i]);
+		result_free(r);
+	}
+	cr_assert(eq(str, accepted, ""),
+		  "BUG (lib/cfg/bl_cfg.c bl_cfg_parse): text after the JSON object is ignored; "
+		  "accepted:%s", accepted);
+}
+
+/*
+ * pci_ok() uses sscanf("%4x:%2x:%2x.%1x"), and %x skips white space and takes
+ * a sign or an 0x prefix, so these pass the length check as well.
+ */
+Test(cfg_bugs, pci_address_with_sign_space_or_0x_is_rejected)
+{
+	static const char *const addrs[] = { "+000:03:00.0", " 000:03:00.0", "0x00:03:00.0",
+					     "-3:00.0", " 3:00.0", "0000:+3:00.0", "00:-1.0" };
+	char accepted[256] = "";
+
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		char json[512];
+		snprintf(json, sizeof(json), "{'ports':[{'name':'a','pci':'%s'}]," WORKERS_A "}", addrs[i]);
+		struct result *r = parse(json);
+		if (r->rc == 0 || !has_line(r->text, "ports[0].pci: must be a PCI address"))
+			cat(accepted, sizeof(accepted), " \"%s\"", addrs[i]);
+		result_free(r);
+	}
+	cr_assert(eq(str, accepted, ""),
+		  "BUG (lib/cfg/bl_cfg.c pci_ok): these PCI addresses are accepted:%s", accepted);
+}
+
+/* One device given in its long and its short form is still one device. */
+Test(cfg_bugs, same_pci_device_in_two_spellings_is_rejected)
+{
+	struct result *r = parse(
+		"{'ports':[{'name':'a','pci':'0000:03:00.0'},{'name':'b','pci':'03:00.0'}]," WORKERS_A "}");
+
+	cr_assert(eq(int, r->rc, -EINVAL),
+		  "BUG (lib/cfg/bl_cfg_check.c check_ports): 0000:03:00.0 and 03:00.0 are the same "
+		  "device but both are accepted");
+	cr_assert(has_line(r->text, "ports[1].pci: device"), "%s", r->text);
+	result_free(r);
+}
+
+/*
+ * vdev_resolve() checks the length only after an argument is appended, so a
+ * device name longer than BL_CFG_DEV_MAX with no ',' is silently truncated.
+ */
+Test(cfg_bugs, overlong_vdev_without_arguments_is_rejected)
+{
+	static char json[4096];
+	size_t n;
+
+	json[0] = '\0';
+	cat(json, sizeof(json), "{'ports':[{'name':'a','vdev':'net_");
+	for (int i = 0; i < 1100; i++)
+		cat(json, sizeof(json), "a");
+	cat(json, sizeof(json), "'}]," WORKERS_A "}");
+	struct result *r = parse(json);
+	n = strlen(r->cfg.ports[0].vdev);
+	cr_assert(eq(int, r->rc, -EINVAL),
+		  "BUG (lib/cfg/bl_cfg.c vdev_resolve): a 1104-character vdev is accepted and "
+		  "truncated to %zu characters", n);
+	cr_assert(has_line(r->text, "ports[0].vdev: "), "%s", r->text);
+	result_free(r);
+}
+
+/*
+ * A port whose name was rejected keeps an empty name, and port_ref() then
+ * offers it as the suggestion: "no port named "a" (did you mean ""?)".
+ */
+Test(cfg_bugs, no_empty_suggestion_after_a_bad_port_name)
+{
+	struct result *r = parse("{'ports':[{'name':'a b','vdev':'net_null0'}],"
+				 "'workers':[{'lcore':1,'poll':[{'port':'a','tx':'a'}]}]}");
+
+	cr_assert(eq(int, r->rc, -EINVAL));
+	cr_assert(has_line(r->text, "ports[0].name: must be 1..31 characters"), "%s", r->text);
+	cr_assert(strstr(r->text, "(did you mean \"\"?)") == NULL,
+		  "BUG (lib/cfg/bl_cfg.c port_ref): suggests the empty name of a rejected port:\n%s",
+		  r->text);
+	result_free(r);
+}
