@@ -45,21 +45,6 @@ free_huge_mb(void)
 	       read_ulong("/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages") * 1024;
 }
 
-static unsigned int
-pool_size(const struct bl_cfg *cfg)
-{
-	unsigned int need, n = 8191;
-
-	if (cfg->mbufs != 0)
-		return cfg->mbufs;
-	/* Half as much again as the rings can hold, as 2^k - 1 (mempool's best size). */
-	need = bl_cfg_mbufs_needed(cfg);
-	need += need / 2;
-	while (n < need)
-		n = n * 2 + 1;
-	return n;
-}
-
 static int
 check_lcores(const struct bl_cfg *cfg, struct bl_diag *diag)
 {
@@ -94,8 +79,8 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 	if (check_lcores(cfg, diag) != 0)
 		return -EINVAL;
 
-	ea->mbufs = pool_size(cfg);
-	need_mb = ((unsigned long)ea->mbufs * (cfg->mbuf_data_room + 256ul) >> 20) + 64;
+	ea->mbufs = bl_cfg_pool_size(cfg);
+	need_mb = bl_cfg_mem_mb_needed(cfg);
 	ea->mem_mb = cfg->mem_mb ? cfg->mem_mb : (unsigned int)need_mb + 64;
 
 	arg(ea, "beltlined");

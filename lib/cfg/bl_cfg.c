@@ -197,18 +197,41 @@ get_name(struct rd *r, const cJSON *obj, const char *path, const char *key,
 	strcpy(out, s);
 }
 
-/* "0000:03:00.0" or "03:00.0". */
+/* Does s hold exactly `n` hex digits from `at`? */
 static bool
-pci_ok(const char *s)
+hex_run(const char *s, size_t at, size_t n)
 {
-	unsigned int d, b, dev, f;
-	char tail;
+	for (size_t i = at; i < at + n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
 
-	if (sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dev, &f, &tail) == 4)
-		return strlen(s) == 12 && dev < 32 && f < 8;
-	if (sscanf(s, "%2x:%2x.%1x%c", &b, &dev, &f, &tail) == 3)
-		return strlen(s) == 7 && dev < 32 && f < 8;
-	return false;
+/*
+ * "0000:03:00.0" or "03:00.0", written strictly (no signs, spaces or 0x);
+ * on success `norm` gets the long form, so one device has one spelling.
+ */
+static bool
+pci_ok(const char *s, char norm[BL_CFG_NAME_MAX])
+{
+	size_t len = strlen(s), o = len == 12 ? 5 : 0;
+	unsigned int dev, fn;
+
+	if (len != 12 && len != 7)
+		return false;
+	if (o != 0 && (!hex_run(s, 0, 4) || s[4] != ':'))
+		return false;
+	if (!hex_run(s, o, 2) || s[o + 2] != ':' || !hex_run(s, o + 3, 2) || s[o + 5] != '.' ||
+	    !hex_run(s, o + 6, 1))
+		return false;
+	dev = (unsigned int)strtoul((char[]){ s[o + 3], s[o + 4], 0 }, NULL, 16);
+	fn = (unsigned int)strtoul((char[]){ s[o + 6], 0 }, NULL, 16);
+	if (dev >= 32 || fn >= 8)
+		return false;
+	snprintf(norm, BL_CFG_NAME_MAX, "%.4s:%.7s", o != 0 ? s : "0000", s + o);
+	for (char *c = norm; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return true;
 }
 
 /*
@@ -235,6 +258,10 @@ vdev_resolve(struct rd *r, const char *path, const char *spec, char *out, size_t
 			return false;
 		}
 	n = (size_t)snprintf(out, size, "%.*s", (int)dlen, spec);
+	if (n >= size) {
+		bl_diag_add(r->diag, "%s: the device name is longer than %zu characters", path, size - 1);
+		return false;
+	}
 	while (comma != NULL) {
 		const char *arg = comma + 1;
 		const char *eq = strchr(arg, '=');
@@ -294,11 +321,9 @@ read_port(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_port *p)
 		vdev_resolve(r, kp, vdev, p->vdev, sizeof(p->vdev));
 	} else if (pci != NULL) {
 		join(kp, path, "pci");
-		if (!pci_ok(pci))
+		if (!pci_ok(pci, p->pci))
 			bl_diag_add(r->diag, "%s: must be a PCI address such as \"0000:03:00.0\", got \"%.40s\"",
 				    kp, pci);
-		else
-			strcpy(p->pci, pci);
 	}
 	get_u16(r, v, path, "rx_queues", 1, BL_CFG_MAX_QUEUES, &p->rx_queues);
 	get_u16(r, v, path, "tx_queues", 1, BL_CFG_MAX_QUEUES, &p->tx_queues);
@@ -328,9 +353,11 @@ port_ref(struct rd *r, const struct bl_cfg *cfg, const cJSON *obj, const char *p
 	idx = bl_cfg_port_find(cfg, s);
 	if (idx >= 0)
 		return idx;
+	unsigned int k = 0;
 	for (unsigned int i = 0; i < cfg->n_ports; i++)
-		names[i] = cfg->ports[i].name;
-	names[cfg->n_ports] = NULL;
+		if (cfg->ports[i].name[0] != '\0')   /* a rejected name is no suggestion */
+			names[k++] = cfg->ports[i].name;
+	names[k] = NULL;
 	join(kp, path, key);
 	const char *sug = bl_suggest(s, names);
 	if (sug != NULL)
@@ -512,6 +539,15 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 			    early ? ": the text ends before the JSON does" : "");
 		return -EINVAL;
 	}
+	for (const char *c = end; c != NULL && c < text + len && *c != '\0'; c++)
+		if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r') {
+			unsigned int line, col;
+			where(text, c, &line, &col);
+			bl_diag_add(diag, "$: not valid JSON (line %u, col %u): text follows the end of the object",
+				    line, col);
+			cJSON_Delete(root);
+			return -EINVAL;
+		}
 	if (!cJSON_IsObject(root)) {
 		bl_diag_add(diag, "$: must be an object, got %s", json_type(root));
 		cJSON_Delete(root);

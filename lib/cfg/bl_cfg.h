@@ -107,6 +107,12 @@ int bl_cfg_validate(struct bl_cfg *cfg, struct bl_diag *diag);
 /* Mbufs the rings, caches and bursts can hold at once: the pool's floor. */
 unsigned int bl_cfg_mbufs_needed(const struct bl_cfg *cfg);
 
+/* The mbuf pool's size: mbufs.count, or half again what the rings hold as 2^k - 1. */
+unsigned int bl_cfg_pool_size(const struct bl_cfg *cfg);
+
+/* Memory (MB) the pool and EAL's own needs take: the floor for memory.size_mb. */
+unsigned long bl_cfg_mem_mb_needed(const struct bl_cfg *cfg);
+
 /* The device name EAL gives a port ("net_null0" of "net_null0,size=64"). */
 size_t bl_cfg_port_devname(const struct bl_cfg_port *p, char *buf, size_t size);
 

@@ -43,6 +43,27 @@ bl_cfg_mbufs_needed(const struct bl_cfg *cfg)
 	return n > UINT32_MAX ? UINT32_MAX : (unsigned int)n;
 }
 
+unsigned int
+bl_cfg_pool_size(const struct bl_cfg *cfg)
+{
+	unsigned int need, n = 8191;
+
+	if (cfg->mbufs != 0)
+		return cfg->mbufs;
+	/* Half as much again as the rings can hold, as 2^k - 1 (mempool's best size). */
+	need = bl_cfg_mbufs_needed(cfg);
+	need += need / 2;
+	while (n < need)
+		n = n * 2 + 1;
+	return n;
+}
+
+unsigned long
+bl_cfg_mem_mb_needed(const struct bl_cfg *cfg)
+{
+	return ((unsigned long)bl_cfg_pool_size(cfg) * (cfg->mbuf_data_room + 256ul) >> 20) + 64;
+}
+
 static void
 check_ports(const struct bl_cfg *cfg, struct bl_diag *d)
 {
@@ -83,8 +104,18 @@ check_workers(const struct bl_cfg *cfg, struct bl_diag *d)
 			if (w->lcore != ~0u && cfg->workers[j].lcore == w->lcore)
 				bl_diag_add(d, "workers[%u].lcore: %u is already workers[%u]'s lcore",
 					    i, w->lcore, j);
+		if (w->n_polls > BL_CFG_MAX_POLLS) {
+			bl_diag_add(d, "workers[%u].poll: at most %d entries, got %u", i, BL_CFG_MAX_POLLS,
+				    w->n_polls);
+			continue;
+		}
 		for (unsigned int k = 0; k < w->n_polls; k++) {
 			const struct bl_cfg_poll *pl = &w->polls[k];
+			if (pl->port >= cfg->n_ports || pl->tx_port >= cfg->n_ports) {
+				bl_diag_add(d, "workers[%u].poll[%u]: port index %u or %u is not one of the "
+					    "%u ports", i, k, pl->port, pl->tx_port, cfg->n_ports);
+				continue;
+			}
 			const struct bl_cfg_port *p = &cfg->ports[pl->port];
 
 			if (pl->queue >= p->rx_queues) {
@@ -124,11 +155,10 @@ check_memory(const struct bl_cfg *cfg, struct bl_diag *d)
 		bl_diag_add(d, "mbufs.cache: must be at most two thirds of mbufs.count (%u), got %u",
 			    cfg->mbufs * 2 / 3, cfg->mbuf_cache);
 	if (cfg->mem_mb != 0) {
-		unsigned long n = cfg->mbufs ? cfg->mbufs : need;
-		unsigned long mb = (n * (cfg->mbuf_data_room + 256ul) >> 20) + 16;
+		unsigned long mb = bl_cfg_mem_mb_needed(cfg);
 		if (cfg->mem_mb < mb)
-			bl_diag_add(d, "memory.size_mb: %lu mbufs of %u bytes need at least %lu MB, got %u",
-				    n, cfg->mbuf_data_room, mb, cfg->mem_mb);
+			bl_diag_add(d, "memory.size_mb: %u mbufs of %u bytes need at least %lu MB, got %u",
+				    bl_cfg_pool_size(cfg), cfg->mbuf_data_room, mb, cfg->mem_mb);
 	}
 }
 
@@ -136,6 +166,12 @@ int
 bl_cfg_validate(struct bl_cfg *cfg, struct bl_diag *diag)
 {
 	unsigned int before = diag->n;
+
+	if (cfg->n_ports > BL_CFG_MAX_PORTS || cfg->n_workers > BL_CFG_MAX_WORKERS) {
+		bl_diag_add(diag, "ports, workers: at most %d ports and %d workers, got %u and %u",
+			    BL_CFG_MAX_PORTS, BL_CFG_MAX_WORKERS, cfg->n_ports, cfg->n_workers);
+		return -EINVAL;
+	}
 
 	if (cfg->n_ports == 0)
 		bl_diag_add(diag, "ports: at least one port is needed");

@@ -31,7 +31,7 @@ cat > "$T/pci.json" <<'JSON'
 JSON
 expect "pci --check" 0 '' --check "$T/pci.json"
 check "pci: exactly the configured addresses are allowed" \
-	grep -q '^EAL arguments:.* -a 0000:03:00.0 -a 03:00.1' "$T/out"
+	grep -q '^EAL arguments:.* -a 0000:03:00.0 -a 0000:03:00.1' "$T/out"
 eq "pci: two allowlist entries" "$(grep '^EAL arguments:' "$T/out" | grep -o ' -a ' | wc -l)" 2
 check "pci: no --no-pci" bash -c "! grep -q -- '--no-pci' '$T/out'"
 
