@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* bl_pipe internals shared by the parser, the printer and the JSON reader. */
+#ifndef BL_PIPE_PVT_H
+#define BL_PIPE_PVT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bl_gdesc.h"
+#include "bl_pipe.h"
+
+#define BL_PIPE_WHY_MAX 400
+
+/* NAME: [A-Za-z_][A-Za-z0-9_-]*, shorter than BL_GDESC_NAME_MAX. */
+bool bl_pipe__is_name(const char *s, size_t len);
+/* KEY: like NAME, "." allowed too, any length. */
+bool bl_pipe__is_key(const char *s, size_t len);
+
+/* Parse a label (len bytes); on error `why` holds the sentence (no column). */
+int bl_pipe__label(const char *s, size_t len, struct bl_label *l, char *why, size_t whysz);
+
+/* Is `filter` known (opts)? If not, `why` says so, with "did you mean". */
+int bl_pipe__check_filter(const struct bl_pipe_opts *opts, const char *filter,
+			  char *why, size_t whysz);
+
+/* The first of "f", "f2", "f3", ... that g does not hold. */
+void bl_pipe__auto_name(const struct bl_gdesc *g, const char *filter,
+			char out[BL_GDESC_NAME_MAX]);
+
+/* May a later use (filter, args, negate) refer to node n? If not, `why` says why. */
+int bl_pipe__share(const struct bl_gdesc_node *n, const char *filter,
+		   const struct bl_args *args, bool negate, char *why, size_t whysz);
+
+#endif /* BL_PIPE_PVT_H */
