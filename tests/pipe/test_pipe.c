@@ -900,3 +900,51 @@ Test(pipe, gdesc_equal_ignores_order_not_content)
 	bl_gdesc_free(&a);
 	bl_gdesc_free(&b);
 }
+
+/* ---- random text: every parse either round-trips or fails whole, with a column ---- */
+
+Test(pipe_print, random_text_round_trips_or_fails_cleanly)
+{
+	static const char *const tok[] = {
+		"a", "b", "c", "bpf", " ", "  ", "|", "|80", "|!80", "|22:23", "|ssh:telnet",
+		"|all", "|1,2", "+", "++", "+*", "!", "(", ")", ";", "\n", "--name=X", "--name=Y",
+		"k=1", "k=2", "\"q q\"", "\"a\\\"b\"", "x=\"\"", "\"", "|0", "=", "--z", "u",
+	};
+	unsigned int seed = 12345, good = 0;
+
+	for (int it = 0; it < 20000; it++) {
+		char text[512] = "";
+		struct bl_gdesc a, b;
+		int n, rc;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (int)(seed >> 16) % 14 + 1;
+		for (int i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			strcat(text, tok[(seed >> 16) % (sizeof(tok) / sizeof(tok[0]))]);
+			if (seed & 0x100)
+				strcat(text, " ");
+		}
+		bl_gdesc_init(&a);
+		bl_gdesc_init(&b);
+		rc = bl_pipe_parse(text, NULL, &a, &err);
+		if (rc == 0) {
+			char *s = bl_pipe_print_dup(&a);
+			good++;
+			cr_assert(s != NULL, "[%s] does not print", text);
+			cr_assert(eq(int, bl_pipe_parse(s, NULL, &b, &err), 0), "[%s] -> [%s]: %s",
+				  text, s, err.msg);
+			cr_assert(bl_gdesc_equal(&a, &b), "[%s] -> [%s] differs", text, s);
+			free(s);
+		} else {
+			unsigned long col = strtoul(err.msg + 4, NULL, 10);
+			cr_assert(eq(int, rc, -EINVAL));
+			cr_assert(a.n_nodes == 0 && a.n_edges == 0, "[%s] not rolled back", text);
+			cr_assert(strncmp(err.msg, "col ", 4) == 0, "[%s]: %s", text, err.msg);
+			cr_assert(col >= 1 && col <= strlen(text) + 1, "[%s]: %s", text, err.msg);
+		}
+		bl_gdesc_free(&a);
+		bl_gdesc_free(&b);
+	}
+	cr_assert(good > 100);
+}
