@@ -106,7 +106,7 @@ const struct bl_arg *bl_args_get(const struct bl_args *args, const char *key);
  * into g->nodes and g->edges do not.
  */
 
-/* Append a node (no arguments); returns its index or -EINVAL (name or filter too long) / -ENOMEM. */
+/* Append a node (no arguments); its index, or -EINVAL (name or filter too long) / -ENOMEM. */
 int bl_gdesc_add_node(struct bl_gdesc *g, const char *name, const char *filter);
 
 /* Append an edge; returns its index or -EINVAL (bad node index) / -ENOMEM. */

@@ -26,15 +26,6 @@ struct frag {
 	struct ivec in, out;
 };
 
-struct ps {
-	const char *t;
-	size_t pos;
-	int depth;
-	const struct bl_pipe_opts *opts;
-	struct bl_gdesc *g;
-	struct bl_err *err;
-};
-
 enum op { OP_NONE, OP_SPLIT, OP_UNION, OP_INTERSECT };
 
 static void
@@ -78,271 +69,30 @@ frag_free(struct frag *f)
 	ivec_free(&f->out);
 }
 
-__attribute__((format(printf, 3, 4), cold)) static int
-fail(struct ps *ps, size_t pos, const char *fmt, ...)
-{
-	char why[BL_PIPE_WHY_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return bl_err_set(ps->err, -EINVAL, "col %zu: %s", pos + 1, why);
-}
-
-static int
-nomem(struct ps *ps)
-{
-	return bl_err_set(ps->err, -ENOMEM, "col %zu: out of memory", ps->pos + 1);
-}
-
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* A character that ends a bare word (and a label). */
-static bool
-is_delim(char c)
-{
-	return c == '\0' || c == '\n' || is_blank(c) || strchr("|();+\"", c) != NULL;
-}
-
-static void
-skip_blanks(struct ps *ps, bool newlines)
-{
-	for (;; ps->pos++) {
-		char c = ps->t[ps->pos];
-		if (!is_blank(c) && !(newlines && c == '\n'))
-			return;
-	}
-}
-
-/* Inside parentheses a newline is a blank; at the top it may end a statement. */
-static void
-skip_ws(struct ps *ps)
-{
-	skip_blanks(ps, ps->depth > 0);
-}
-
-static size_t
-word_len(const struct ps *ps, size_t pos)
-{
-	size_t n = 0;
-	while (!is_delim(ps->t[pos + n]))
-		n++;
-	return n;
-}
-
-/* Describe what sits at `pos`, for "got ...". */
-static const char *
-got(const struct ps *ps, size_t pos, char *buf, size_t size)
-{
-	const char *s = ps->t + pos;
-	size_t n;
-
-	switch (*s) {
-	case '\0': return "end of pipeline";
-	case '\n': return "end of line";
-	case '"': return "a quoted argument";
-	case '+':
-		n = (s[1] == '+' || s[1] == '*') ? 2 : 1;
-		break;
-	case '|': case '(': case ')': case ';': case '!':
-		n = 1;
-		break;
-	default:
-		n = word_len(ps, pos);
-		if (n == 0)
-			n = 1;
-	}
-	if (n > 40)
-		snprintf(buf, size, "\"%.40s...\"", s);
-	else
-		snprintf(buf, size, "\"%.*s\"", (int)n, s);
-	return buf;
-}
-
-static int
-expected(struct ps *ps, const char *what)
-{
-	char b[64];
-	return fail(ps, ps->pos, "expected %s, got %s", what, got(ps, ps->pos, b, sizeof(b)));
-}
-
-/* A quoted argument at ps->pos: unescape into a heap string. */
-static int
-quoted(struct ps *ps, char **out)
-{
-	size_t start = ps->pos, n = 0;
-	const char *s = ps->t + start + 1;
-	char *v, *w;
-
-	for (size_t i = 0;; i++) {
-		if (s[i] == '\0')
-			return fail(ps, start, "unterminated quoted argument");
-		if (s[i] == '"')
-			break;
-		if (s[i] == '\\') {
-			if (s[i + 1] != '"' && s[i + 1] != '\\') {
-				if (s[i + 1] == '\0')
-					return fail(ps, start, "unterminated quoted argument");
-				return fail(ps, start + 1 + i, "unknown escape \"\\%c\" in a quoted "
-					    "argument (only \\\" and \\\\)", s[i + 1]);
-			}
-			i++;
-		}
-		n++;
-	}
-	if ((v = malloc(n + 1)) == NULL)
-		return nomem(ps);
-	w = v;
-	for (; *s != '"'; s++) {
-		if (*s == '\\')
-			s++;
-		*w++ = *s;
-	}
-	*w = '\0';
-	ps->pos = (size_t)(s + 1 - ps->t);
-	if (!is_delim(ps->t[ps->pos]) || ps->t[ps->pos] == '"') {
-		free(v);
-		return fail(ps, ps->pos, "expected a blank after the quoted argument, got %s",
-			    got(ps, ps->pos, (char[64]){ 0 }, 64));
-	}
-	*out = v;
-	return 0;
-}
-
-/* The value after `key=` (bare or quoted) at ps->pos; heap string. */
-static int
-arg_value(struct ps *ps, size_t word_pos, size_t klen, char **out)
-{
-	size_t n;
-
-	if (ps->t[ps->pos] == '"')
-		return quoted(ps, out);
-	n = word_len(ps, ps->pos);
-	if (n == 0)
-		return fail(ps, word_pos, "expected a value after \"%.*s=\"", (int)klen,
-			    ps->t + word_pos);
-	if (ps->t[ps->pos + n] == '"')
-		return fail(ps, ps->pos + n, "expected a blank before the quoted argument");
-	if ((*out = strndup(ps->t + ps->pos, n)) == NULL)
-		return nomem(ps);
-	ps->pos += n;
-	return 0;
-}
-
-/* Arguments of a call, up to an operator, ")" or the end of the statement. */
-static int
-parse_args(struct ps *ps, struct bl_args *args, char name[BL_GDESC_NAME_MAX], size_t *name_pos)
-{
-	for (;;) {
-		size_t at, n;
-		const char *w;
-		char *val = NULL;
-		int rc;
-
-		skip_ws(ps);
-		at = ps->pos;
-		w = ps->t + at;
-		if (is_delim(*w) && *w != '"')
-			return 0;
-		if (*w == '"') {
-			if ((rc = quoted(ps, &val)) < 0)
-				return rc;
-			rc = bl_args_add(args, NULL, val, (unsigned int)at + 1);
-			free(val);
-			if (rc < 0)
-				return nomem(ps);
-			continue;
-		}
-		if (*w == '!')
-			return fail(ps, at, "\"!\" goes before a filter name, not among its "
-				    "arguments (quote the argument if it is one)");
-		n = word_len(ps, at);
-		if (n >= 2 && w[0] == '-' && w[1] == '-') {
-			if (n < 7 || memcmp(w, "--name=", 7) != 0)
-				return fail(ps, at, "unknown option \"%.*s\" (the only option is "
-					    "--name=NAME)", (int)n, w);
-			if (*name_pos != 0)
-				return fail(ps, at, "--name given twice");
-			ps->pos = at + 7;
-			if ((rc = arg_value(ps, at, 6, &val)) < 0)
-				return rc;
-			if (!bl_pipe__is_name(val, strlen(val))) {
-				rc = fail(ps, at + 7, "bad node name \"%s\" (expected at most %d "
-					  "letters, digits, \"_\" or \"-\", starting with a letter "
-					  "or \"_\")", val, BL_GDESC_NAME_MAX - 1);
-				free(val);
-				return rc;
-			}
-			strcpy(name, val);
-			free(val);
-			*name_pos = at + 1;
-			continue;
-		}
-		const char *eq = memchr(w, '=', n);
-		if (eq == NULL) {
-			ps->pos = at + n;
-			if (ps->t[ps->pos] == '"')
-				return fail(ps, ps->pos, "expected a blank before the quoted argument");
-			if ((val = strndup(w, n)) == NULL)
-				return nomem(ps);
-			rc = bl_args_add(args, NULL, val, (unsigned int)at + 1);
-			free(val);
-			if (rc < 0)
-				return nomem(ps);
-			continue;
-		}
-		size_t klen = (size_t)(eq - w);
-		char key[128];
-		if (klen == 0)
-			return fail(ps, at, "expected a key before \"=\" (quote the argument "
-				    "if it is one)");
-		if (!bl_pipe__is_key(w, klen) || klen >= sizeof(key))
-			return fail(ps, at, "bad argument key \"%.*s\" (expected letters, "
-				    "digits, \"_\", \"-\" or \".\"; quote the argument if it "
-				    "is one)", (int)klen, w);
-		memcpy(key, w, klen);
-		key[klen] = '\0';
-		if (bl_args_get(args, key) != NULL)
-			return fail(ps, at, "argument \"%s\" given twice", key);
-		ps->pos = at + klen + 1;
-		if ((rc = arg_value(ps, at, klen, &val)) < 0)
-			return rc;
-		rc = bl_args_add(args, key, val, (unsigned int)at + 1);
-		free(val);
-		if (rc < 0)
-			return nomem(ps);
-	}
-}
-
 /* A filter call: a new node, or the node an earlier --name declared. */
 static int
-parse_call(struct ps *ps, struct frag *f, bool negate, size_t neg_pos)
+parse_call(struct bl_pipe_ps *ps, struct frag *f, bool negate, size_t neg_pos)
 {
-	size_t at = ps->pos, n = word_len(ps, at), name_pos = 0;
+	size_t at = ps->pos, n = bl_pipe__word_len(ps, at), name_pos = 0;
 	char filter[BL_GDESC_NAME_MAX], name[BL_GDESC_NAME_MAX] = "", why[BL_PIPE_WHY_MAX];
 	struct bl_args args = { 0 };
 	int idx, rc;
 
 	if (n == 0 || ps->t[at] == '!' || (ps->t[at] >= '0' && ps->t[at] <= '9') ||
 	    (ps->t[at] == '-'))
-		return expected(ps, "a filter name");
+		return bl_pipe__expected(ps, "a filter name");
 	if (!bl_pipe__is_name(ps->t + at, n)) {
 		if (n >= BL_GDESC_NAME_MAX && bl_pipe__is_key(ps->t + at, n))
-			return fail(ps, at, "filter name \"%.*s...\" is too long (at most %d "
+			return bl_pipe__fail(ps, at, "filter name \"%.*s...\" is too long (at most %d "
 				    "characters)", 20, ps->t + at, BL_GDESC_NAME_MAX - 1);
-		return expected(ps, "a filter name");
+		return bl_pipe__expected(ps, "a filter name");
 	}
 	memcpy(filter, ps->t + at, n);
 	filter[n] = '\0';
 	if (bl_pipe__check_filter(ps->opts, filter, why, sizeof(why)) < 0)
-		return fail(ps, at, "%s", why);
+		return bl_pipe__fail(ps, at, "%s", why);
 	ps->pos = at + n;
-	if ((rc = parse_args(ps, &args, name, &name_pos)) < 0)
+	if ((rc = bl_pipe__args(ps, &args, name, &name_pos)) < 0)
 		goto out;
 
 	if (name_pos != 0 && (idx = bl_gdesc_find(ps->g, name)) >= 0) {
@@ -350,14 +100,14 @@ parse_call(struct ps *ps, struct frag *f, bool negate, size_t neg_pos)
 				   sizeof(why)) < 0) {
 			size_t p = strcmp(ps->g->nodes[idx].filter, filter) != 0 ? at :
 				   (negate && !ps->g->nodes[idx].negate) ? neg_pos : name_pos - 1;
-			rc = fail(ps, p, "%s", why);
+			rc = bl_pipe__fail(ps, p, "%s", why);
 			goto out;
 		}
 	} else {
 		if (name_pos == 0)
 			bl_pipe__auto_name(ps->g, filter, name);
 		if ((idx = bl_gdesc_add_node(ps->g, name, filter)) < 0) {
-			rc = nomem(ps);
+			rc = bl_pipe__nomem(ps);
 			goto out;
 		}
 		struct bl_gdesc_node *node = &ps->g->nodes[idx];
@@ -368,43 +118,45 @@ parse_call(struct ps *ps, struct frag *f, bool negate, size_t neg_pos)
 		node->col = (unsigned int)at + 1;
 	}
 	if (ivec_add(&f->in, (unsigned int)idx) < 0 || ivec_add(&f->out, (unsigned int)idx) < 0)
-		rc = nomem(ps);
+		rc = bl_pipe__nomem(ps);
 out:
 	bl_args_free(&args);
 	return rc;
 }
 
-static int parse_pipe(struct ps *ps, struct frag *f);
+static int parse_pipe(struct bl_pipe_ps *ps, struct frag *f);
 
 static int
-parse_unary(struct ps *ps, struct frag *f)
+parse_unary(struct bl_pipe_ps *ps, struct frag *f)
 {
 	size_t at = ps->pos;
 	int rc;
 
 	if (ps->t[at] == '!') {
 		ps->pos++;
-		skip_blanks(ps, false);
+		bl_pipe__skip_blanks(ps, false);
 		if (ps->t[ps->pos] == '(')
-			return fail(ps, at, "\"!\" applies to one filter, not to a group");
+			return bl_pipe__fail(ps, at, "\"!\" applies to one filter, not to a group");
 		return parse_call(ps, f, true, at);
 	}
 	if (ps->t[at] != '(')
 		return parse_call(ps, f, false, 0);
 	if (ps->depth == DEPTH_MAX)
-		return fail(ps, at, "parentheses nested too deep (at most %d)", DEPTH_MAX);
+		return bl_pipe__fail(ps, at, "parentheses nested too deep (at most %d)", DEPTH_MAX);
 	ps->pos++;
 	ps->depth++;
-	skip_ws(ps);
+	bl_pipe__skip_ws(ps);
 	if ((rc = parse_pipe(ps, f)) < 0)
 		return rc;
-	skip_ws(ps);
+	bl_pipe__skip_ws(ps);
 	if (ps->t[ps->pos] == '\0')
-		return fail(ps, at, "unbalanced \"(\": no \")\" before the end of the pipeline");
+		return bl_pipe__fail(ps, at, "unbalanced \"(\": no \")\" before the end of "
+				     "the pipeline");
 	if (ps->t[ps->pos] != ')') {
 		char b[64];
-		return fail(ps, ps->pos, "expected \"|\", \"+\", \"++\", \"+*\" or \")\" to close "
-			    "the \"(\" at col %zu, got %s", at + 1, got(ps, ps->pos, b, sizeof(b)));
+		return bl_pipe__fail(ps, ps->pos, "expected \"|\", \"+\", \"++\", \"+*\" or \")\" to close "
+			    "the \"(\" at col %zu, got %s", at + 1,
+				     bl_pipe__got(ps, ps->pos, b, sizeof(b)));
 	}
 	ps->pos++;
 	ps->depth--;
@@ -412,41 +164,42 @@ parse_unary(struct ps *ps, struct frag *f)
 }
 
 static int
-join_node(struct ps *ps, const char *filter, size_t at)
+join_node(struct bl_pipe_ps *ps, const char *filter, size_t at)
 {
 	char name[BL_GDESC_NAME_MAX];
 	int idx;
 
 	bl_pipe__auto_name(ps->g, filter, name);
 	if ((idx = bl_gdesc_add_node(ps->g, name, filter)) < 0)
-		return nomem(ps);
+		return bl_pipe__nomem(ps);
 	ps->g->nodes[idx].col = (unsigned int)at + 1;
 	return idx;
 }
 
 static int
-edges_to(struct ps *ps, const struct ivec *from, unsigned int to, size_t at)
+edges_to(struct bl_pipe_ps *ps, const struct ivec *from, unsigned int to, size_t at)
 {
 	for (unsigned int i = 0; i < from->n; i++)
 		if (bl_gdesc_add_edge(ps->g, from->v[i], to, NULL, (unsigned int)at + 1) < 0)
-			return nomem(ps);
+			return bl_pipe__nomem(ps);
 	return 0;
 }
 
 /* Lower a run of one operator over `n` branches into `out`; frees the branches. */
 static int
-lower(struct ps *ps, enum op op, struct frag *b, unsigned int n, size_t at, struct frag *out)
+lower(struct bl_pipe_ps *ps, enum op op, struct frag *b, unsigned int n, size_t at,
+      struct frag *out)
 {
 	int rc = 0, join = -1;
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < n && rc == 0; i++)
 		if (ivec_cat(&out->in, &b[i].in) < 0)
-			rc = nomem(ps);
+			rc = bl_pipe__nomem(ps);
 	if (rc == 0 && op == OP_SPLIT) {
 		for (unsigned int i = 0; i < n && rc == 0; i++)
 			if (ivec_cat(&out->out, &b[i].out) < 0)
-				rc = nomem(ps);
+				rc = bl_pipe__nomem(ps);
 	} else if (rc == 0) {
 		join = join_node(ps, op == OP_UNION ? "union" : "intersect", at);
 		rc = join < 0 ? join : 0;
@@ -459,13 +212,13 @@ lower(struct ps *ps, enum op op, struct frag *b, unsigned int n, size_t at, stru
 				}
 				if (bl_gdesc_add_edge(ps->g, (unsigned int)u, (unsigned int)join,
 						      NULL, (unsigned int)at + 1) < 0)
-					rc = nomem(ps);
+					rc = bl_pipe__nomem(ps);
 			} else {
 				rc = edges_to(ps, &b[i].out, (unsigned int)join, at);
 			}
 		}
 		if (rc == 0 && ivec_add(&out->out, (unsigned int)join) < 0)
-			rc = nomem(ps);
+			rc = bl_pipe__nomem(ps);
 	}
 	for (unsigned int i = 0; i < n; i++)
 		frag_free(&b[i]);
@@ -476,7 +229,7 @@ lower(struct ps *ps, enum op op, struct frag *b, unsigned int n, size_t at, stru
 
 /* unary { op unary }: a run of one operator is one n-ary node, runs fold left. */
 static int
-parse_par(struct ps *ps, struct frag *f)
+parse_par(struct bl_pipe_ps *ps, struct frag *f)
 {
 	struct frag *b = NULL;
 	unsigned int n = 0, cap = 0;
@@ -491,11 +244,12 @@ parse_par(struct ps *ps, struct frag *f)
 		enum op op;
 		size_t at;
 
-		skip_ws(ps);
+		bl_pipe__skip_ws(ps);
 		if (ps->t[ps->pos] != '+')
 			break;
 		at = ps->pos;
-		op = ps->t[at + 1] == '+' ? OP_UNION : ps->t[at + 1] == '*' ? OP_INTERSECT : OP_SPLIT;
+		op = ps->t[at + 1] == '+' ? OP_UNION :
+		     ps->t[at + 1] == '*' ? OP_INTERSECT : OP_SPLIT;
 		ps->pos += op == OP_SPLIT ? 1 : 2;
 		if (op != cur && cur != OP_NONE) {
 			struct frag acc;
@@ -509,7 +263,7 @@ parse_par(struct ps *ps, struct frag *f)
 			unsigned int ncap = cap ? cap * 2 : 4;
 			struct frag *p = realloc(b, ncap * sizeof(*p));
 			if (p == NULL) {
-				rc = nomem(ps);
+				rc = bl_pipe__nomem(ps);
 				goto out;
 			}
 			b = p;
@@ -521,7 +275,7 @@ parse_par(struct ps *ps, struct frag *f)
 			cur = op;
 			cur_at = at;
 		}
-		skip_blanks(ps, true);
+		bl_pipe__skip_blanks(ps, true);
 		memset(&b[n], 0, sizeof(b[n]));
 		rc = parse_unary(ps, &b[n]);
 		n++;
@@ -541,31 +295,31 @@ out:
 
 /* A label attached to "|" at ps->pos (may be empty). */
 static int
-parse_label(struct ps *ps, struct bl_label *l)
+parse_label(struct bl_pipe_ps *ps, struct bl_label *l)
 {
-	size_t at = ps->pos, n = word_len(ps, at);
+	size_t at = ps->pos, n = bl_pipe__word_len(ps, at);
 	char why[BL_PIPE_WHY_MAX];
 
 	if (bl_pipe__label(ps->t + at, n, l, why, sizeof(why)) < 0)
-		return fail(ps, at, "%s", why);
+		return bl_pipe__fail(ps, at, "%s", why);
 	ps->pos += n;
-	skip_blanks(ps, true);
+	bl_pipe__skip_blanks(ps, true);
 	/* `a|b`: the b was taken for a label; say so when no filter follows. */
 	if (n > 0 && l->kind == BL_LABEL_SET && !l->invert && l->n == 1 &&
 	    l->r[0].lo.name[0] != '\0' && strcmp(l->r[0].lo.name, l->r[0].hi.name) == 0 &&
-	    (is_delim(ps->t[ps->pos]) && ps->t[ps->pos] != '(' && ps->t[ps->pos] != '"')) {
+	    (bl_pipe__is_delim(ps->t[ps->pos]) && ps->t[ps->pos] != '(' && ps->t[ps->pos] != '"')) {
 		char b[64];
-		return fail(ps, at, "expected a filter name after the edge label \"%.*s\", "
+		return bl_pipe__fail(ps, at, "expected a filter name after the edge label \"%.*s\", "
 			    "got %s (a label is written against the \"|\"; write \"| %.*s\" "
 			    "if %.*s is a filter)", (int)n, ps->t + at,
-			    got(ps, ps->pos, b, sizeof(b)), (int)n, ps->t + at, (int)n,
+			    bl_pipe__got(ps, ps->pos, b, sizeof(b)), (int)n, ps->t + at, (int)n,
 			    ps->t + at);
 	}
 	return 0;
 }
 
 static int
-parse_pipe(struct ps *ps, struct frag *f)
+parse_pipe(struct bl_pipe_ps *ps, struct frag *f)
 {
 	int rc;
 
@@ -576,7 +330,7 @@ parse_pipe(struct ps *ps, struct frag *f)
 		struct bl_label l;
 		size_t at;
 
-		skip_ws(ps);
+		bl_pipe__skip_ws(ps);
 		if (ps->t[ps->pos] != '|')
 			return 0;
 		at = ps->pos++;
@@ -590,7 +344,7 @@ parse_pipe(struct ps *ps, struct frag *f)
 			for (unsigned int j = 0; j < rhs.in.n && rc == 0; j++)
 				if (bl_gdesc_add_edge(ps->g, f->out.v[i], rhs.in.v[j], &l,
 						      (unsigned int)at + 1) < 0)
-					rc = nomem(ps);
+					rc = bl_pipe__nomem(ps);
 		ivec_free(&f->out);
 		f->out = rhs.out;
 		ivec_free(&rhs.in);
@@ -600,13 +354,14 @@ parse_pipe(struct ps *ps, struct frag *f)
 }
 
 static int
-parse_text(struct ps *ps)
+parse_text(struct bl_pipe_ps *ps)
 {
 	for (;;) {
 		struct frag f;
 		int rc;
 
-		while (ps->t[ps->pos] == ';' || ps->t[ps->pos] == '\n' || is_blank(ps->t[ps->pos]))
+		while (ps->t[ps->pos] == ';' || ps->t[ps->pos] == '\n' ||
+		       bl_pipe__is_blank(ps->t[ps->pos]))
 			ps->pos++;
 		if (ps->t[ps->pos] == '\0')
 			return 0;
@@ -614,13 +369,13 @@ parse_text(struct ps *ps)
 		frag_free(&f);
 		if (rc < 0)
 			return rc;
-		skip_ws(ps);
+		bl_pipe__skip_ws(ps);
 		switch (ps->t[ps->pos]) {
 		case '\0': return 0;
 		case ';': case '\n': continue;
-		case ')': return fail(ps, ps->pos, "unbalanced \")\"");
+		case ')': return bl_pipe__fail(ps, ps->pos, "unbalanced \")\"");
 		default:
-			return expected(ps, "\"|\", \"+\", \"++\", \"+*\", \";\" or the end of "
+			return bl_pipe__expected(ps, "\"|\", \"+\", \"++\", \"+*\", \";\" or the end of "
 					"the pipeline");
 		}
 	}
@@ -630,7 +385,7 @@ int
 bl_pipe_parse(const char *text, const struct bl_pipe_opts *opts,
 	      struct bl_gdesc *g, struct bl_err *err)
 {
-	struct ps ps = { .t = text, .opts = opts, .g = g, .err = err };
+	struct bl_pipe_ps ps = { .t = text, .opts = opts, .g = g, .err = err };
 	unsigned int n_nodes = g->n_nodes, n_edges = g->n_edges;
 	int rc;
 

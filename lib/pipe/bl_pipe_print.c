@@ -147,7 +147,10 @@ check(const struct bl_gdesc *g)
 	return 0;
 }
 
-/* The first node with an edge left to print: a source, else one whose in-edges are all printed, else any. */
+/*
+ * The first node with an edge left to print: a source, else one whose
+ * in-edges are all printed, else any (a cycle).
+ */
 static int
 path_start(const struct pr *p)
 {

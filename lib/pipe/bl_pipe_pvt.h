@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bl_err.h"
+
 #include "bl_gdesc.h"
 #include "bl_pipe.h"
 
@@ -30,5 +32,34 @@ void bl_pipe__auto_name(const struct bl_gdesc *g, const char *filter,
 /* May a later use (filter, args, negate) refer to node n? If not, `why` says why. */
 int bl_pipe__share(const struct bl_gdesc_node *n, const char *filter,
 		   const struct bl_args *args, bool negate, char *why, size_t whysz);
+
+/* The parser's cursor over the text (bl_pipe.c, bl_pipe_lex.c). */
+struct bl_pipe_ps {
+	const char *t;
+	size_t pos;
+	int depth;                  /* parentheses open: newlines are blanks inside */
+	const struct bl_pipe_opts *opts;
+	struct bl_gdesc *g;
+	struct bl_err *err;
+};
+
+/* "col N: ..." at byte `pos`; returns -EINVAL. */
+int bl_pipe__fail(struct bl_pipe_ps *ps, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), cold));
+int bl_pipe__nomem(struct bl_pipe_ps *ps);
+/* "col N: expected WHAT, got ..." at the cursor. */
+int bl_pipe__expected(struct bl_pipe_ps *ps, const char *what);
+const char *bl_pipe__got(const struct bl_pipe_ps *ps, size_t pos, char *buf, size_t size);
+
+bool bl_pipe__is_blank(char c);
+/* Ends a bare word or a label: blanks, newline, end, and | ( ) ; + " */
+bool bl_pipe__is_delim(char c);
+void bl_pipe__skip_blanks(struct bl_pipe_ps *ps, bool newlines);
+void bl_pipe__skip_ws(struct bl_pipe_ps *ps);
+size_t bl_pipe__word_len(const struct bl_pipe_ps *ps, size_t pos);
+
+/* A call's arguments up to an operator, ")" or the end of the statement. */
+int bl_pipe__args(struct bl_pipe_ps *ps, struct bl_args *args, char name[BL_GDESC_NAME_MAX],
+		  size_t *name_pos);
 
 #endif /* BL_PIPE_PVT_H */
