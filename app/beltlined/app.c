@@ -13,77 +13,43 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <cjson/cJSON.h>
+
 #include "app.h"
 #include "bl_atomic.h"
 #include "bl_port.h"
+#include "graphs.h"
 
 #define TICK_US 10000   /* the main lcore's watch interval */
 
-/* Tell each worker its queues; a worker gets its own tx queue on every port it sends to. */
-static void
-plan_workers(struct bl_app *app)
-{
-	uint16_t next_txq[BL_CFG_MAX_PORTS] = { 0 };
-	const struct bl_cfg *cfg = &app->cfg;
-
-	for (unsigned int i = 0; i < cfg->n_workers; i++) {
-		const struct bl_cfg_worker *cw = &cfg->workers[i];
-		struct bl_worker *w = &app->workers[i];
-		int txq[BL_CFG_MAX_PORTS];
-
-		memset(w, 0, sizeof(*w));
-		for (unsigned int p = 0; p < BL_CFG_MAX_PORTS; p++)
-			txq[p] = -1;
-		w->lcore = cw->lcore;
-		w->idx = i;
-		w->burst = (uint16_t)cfg->burst;
-		w->n_fwd = (uint16_t)cw->n_polls;
-		for (unsigned int k = 0; k < cw->n_polls; k++) {
-			const struct bl_cfg_poll *pl = &cw->polls[k];
-			if (txq[pl->tx_port] < 0)
-				txq[pl->tx_port] = next_txq[pl->tx_port]++;
-			w->fwd[k].rx_port = app->port_id[pl->port];
-			w->fwd[k].rx_queue = pl->queue;
-			w->fwd[k].tx_port = app->port_id[pl->tx_port];
-			w->fwd[k].tx_queue = (uint16_t)txq[pl->tx_port];
-		}
-	}
-}
-
 static uint64_t
-total_rx(const struct bl_app *app)
+total_polled(const struct bl_app *app)
 {
 	uint64_t n = 0;
 
-	for (unsigned int i = 0; i < app->cfg.n_workers; i++)
-		for (unsigned int k = 0; k < app->workers[i].n_fwd; k++)
-			n += bl_counter_read(&app->workers[i].fwd[k].rx);
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		n += bl_counter_read(&app->workers[i].polled);
 	return n;
 }
 
 static void
 print_rates(const struct bl_app *app, double t, double dt, uint64_t *last_rx, uint64_t *last_tx)
 {
-	uint64_t rx = 0, tx = 0, drop = 0, nombuf = 0, missed = 0;
+	uint64_t rx = 0, tx = 0, nombuf = 0, missed = 0, polled = total_polled(app);
 
-	for (unsigned int i = 0; i < app->cfg.n_workers; i++)
-		for (unsigned int k = 0; k < app->workers[i].n_fwd; k++) {
-			const struct bl_fwd *f = &app->workers[i].fwd[k];
-			rx += bl_counter_read(&f->rx);
-			tx += bl_counter_read(&f->tx);
-			drop += bl_counter_read(&f->tx_dropped);
-		}
 	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
 		struct bl_port_hw_stats st;
 		if (bl_port_hw_stats(app->port_id[p], &st) == 0) {
+			rx += st.ipackets;
+			tx += st.opackets;
 			nombuf += st.rx_nombuf;
 			missed += st.imissed;
 		}
 	}
-	fprintf(stderr, "[%7.1fs] rx %8.3f Mpps  tx %8.3f Mpps  total rx %lu tx %lu  "
-		"tx_dropped %lu  rx_nombuf %lu  imissed %lu\n",
+	fprintf(stderr, "[%7.1fs] rx %8.3f Mpps  tx %8.3f Mpps  total rx %lu tx %lu  sources %lu  "
+		"rx_nombuf %lu  imissed %lu\n",
 		t, (double)(rx - *last_rx) / dt / 1e6, (double)(tx - *last_tx) / dt / 1e6,
-		rx, tx, drop, nombuf, missed);
+		rx, tx, polled, nombuf, missed);
 	*last_rx = rx;
 	*last_tx = tx;
 }
@@ -101,7 +67,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 
 		usleep(TICK_US);
 		now = rte_get_tsc_cycles();
-		rx = total_rx(app);
+		rx = total_polled(app);
 		if (rx != idle_rx) {
 			idle_rx = rx;
 			idle_since = now;
@@ -210,10 +176,11 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	long leaked;
 	int rc = start(app, ea);
 
+	if (rc == 0)
+		rc = bl_app_graphs_build(app) == 0 ? 0 : -EINVAL;
 	if (rc == 0) {
-		plan_workers(app);
 		app->start_tsc = rte_get_tsc_cycles();
-		for (unsigned int i = 0; i < app->cfg.n_workers; i++) {
+		for (unsigned int i = 0; i < app->n_workers; i++) {
 			rc = rte_eal_remote_launch(bl_worker_main, &app->workers[i], app->workers[i].lcore);
 			if (rc != 0) {
 				fprintf(stderr, "beltlined: workers[%u]: cannot launch on lcore %u: %s\n",
@@ -234,13 +201,16 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		for (unsigned int p = 0; p < app->cfg.n_ports; p++)
 			bl_port_hw_stats(app->port_id[p], &hw[p]);
 		flush_rx(app);
+		cJSON *report = bl_app_report_build(app, hw);
+		bl_app_graphs_free(app);
 		teardown(app);
-		leaked = bl_app_report_with(app, hw, stdout);
+		leaked = bl_app_report_finish(app, report, stdout);
 		if (leaked != 0) {
 			fprintf(stderr, "beltlined: error: %ld mbufs were not returned to the pool\n", leaked);
 			rc = -1;
 		}
 	}
+	bl_app_graphs_free(app);
 	teardown(app);
 	rte_mempool_free(app->pool);
 	if (app->eal_up)

@@ -28,7 +28,9 @@ struct bl_app {
 	struct rte_mempool *pool;
 	uint16_t port_id[BL_CFG_MAX_PORTS];
 	bool port_open[BL_CFG_MAX_PORTS];
+	unsigned int n_workers;
 	struct bl_worker workers[BL_CFG_MAX_WORKERS];
+	uint64_t rx_claims[BL_CFG_MAX_PORTS];    /* rx queues some graph polls (bits) */
 	uint64_t rx_flushed[BL_CFG_MAX_PORTS];   /* left in rx queues at stop, freed */
 	uint64_t start_tsc, stop_tsc;
 };
@@ -37,12 +39,16 @@ struct bl_app {
 int bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_args *ea);
 
 struct bl_port_hw_stats;
+struct cJSON;
 
 /*
- * Print the final counters as one JSON document on `out`, with the ports'
- * own counters read before they closed (`hw`, one per port). Call after the
- * ports are closed: returns the number of mbufs missing from the pool.
+ * The final report, in two steps: build it while the graphs still exist
+ * (ports from `hw`, one per port, read before they closed; graphs, filters,
+ * edges, workers), then, once graphs and ports are gone and every mbuf should
+ * be home, add the pool's count and print it as JSON on `out`. The second
+ * returns the number of mbufs missing from the pool.
  */
-long bl_app_report_with(const struct bl_app *app, const struct bl_port_hw_stats *hw, FILE *out);
+struct cJSON *bl_app_report_build(const struct bl_app *app, const struct bl_port_hw_stats *hw);
+long bl_app_report_finish(const struct bl_app *app, struct cJSON *root, FILE *out);
 
 #endif /* BL_APP_H */

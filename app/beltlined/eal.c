@@ -64,6 +64,14 @@ check_lcores(const struct bl_cfg *cfg, struct bl_diag *diag)
 				    "(%d CPUs allowed)", i, cfg->workers[i].lcore, CPU_COUNT(&set));
 			rc = -EINVAL;
 		}
+	for (unsigned int i = 0; i < cfg->n_graphs; i++)
+		for (unsigned int k = 0; k < cfg->graphs[i].n_lcores; k++)
+			if (!CPU_ISSET(cfg->graphs[i].lcores[k], &set)) {
+				bl_diag_add(diag, "graphs[%u].lcores[%u]: CPU %u is not one this process may "
+					    "run on (%d CPUs allowed)", i, k, cfg->graphs[i].lcores[k],
+					    CPU_COUNT(&set));
+				rc = -EINVAL;
+			}
 	return rc;
 }
 
@@ -85,8 +93,9 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 
 	arg(ea, "beltlined");
 	n = (size_t)snprintf(lcores, sizeof(lcores), "%u", cfg->main_lcore);
-	for (unsigned int i = 0; i < cfg->n_workers && n < sizeof(lcores); i++)
-		n += (size_t)snprintf(lcores + n, sizeof(lcores) - n, ",%u", cfg->workers[i].lcore);
+	unsigned int wl[BL_CFG_MAX_WORKERS], n_wl = bl_cfg_worker_lcores(cfg, wl);
+	for (unsigned int i = 0; i < n_wl && n < sizeof(lcores); i++)
+		n += (size_t)snprintf(lcores + n, sizeof(lcores) - n, ",%u", wl[i]);
 	arg(ea, "-l");
 	arg(ea, "%s", lcores);
 	arg(ea, "--main-lcore");

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * beltlined — the appliance: reads its config, starts EAL, brings the ports
- * up, runs the workers, prints rates while it runs and the final counters as
- * JSON on stdout when it stops (SIGINT, SIGTERM, --exit-idle, --duration).
+ * beltlined — the appliance: reads its config (a JSON file, or ports and
+ * pipelines given as flags), starts EAL, brings the ports up, builds the
+ * graphs, runs the workers, prints rates while it runs and the final
+ * counters as JSON on stdout when it stops (SIGINT, SIGTERM, --exit-idle,
+ * --duration).
  *
  * Exit status: 0 clean, 1 runtime failure (or an mbuf leak), 2 bad config.
  */
@@ -12,28 +14,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <rte_eal.h>
-#include <rte_ethdev.h>
-#include <rte_launch.h>
-#include <rte_lcore.h>
-#include <rte_mbuf.h>
 
 #include "app.h"
-#include "bl_port.h"
 #include "eal.h"
+#include "graphs.h"
 #include "worker.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG  2
+#define MAX_FLAGS    32
+
+struct flags {
+	const char *ports[MAX_FLAGS];
+	unsigned int n_ports;
+	const char *pipelines[MAX_FLAGS];
+	unsigned int n_pipelines;
+	const char *lcores;          /* "0-1", "0,2,3": main first, then workers */
+};
 
 static void
 usage(FILE *out)
 {
 	fprintf(out,
 		"usage: beltlined [options] CONFIG.json\n"
+		"       beltlined [options] --port NAME=DEVICE ... --pipeline 'TEXT' ...\n"
+		"  --port NAME=DEVICE   a port: a DPDK virtual device (net_pcap0,rx_pcap=FILE) or\n"
+		"                       a PCI address; repeatable\n"
+		"  --pipeline TEXT      a graph in the pipeline language, run on every worker\n"
+		"                       lcore; repeatable\n"
+		"  --lcores LIST        main lcore then workers, e.g. 0-1 or 0,2,3 (default 0-1)\n"
 		"  --check              validate the config (and this machine's CPUs), print the\n"
 		"                       EAL arguments it would use, and exit\n"
 		"  --exit-idle MS       stop once no packet has arrived for MS milliseconds\n"
@@ -42,7 +51,7 @@ usage(FILE *out)
 		"  -q, --quiet          no rates and no log lines, only the final JSON\n"
 		"  -h, --help           this text\n"
 		"Exit status: 0 clean stop, 1 runtime failure or mbuf leak, 2 bad config.\n"
-		"Reference: docs/config.md\n");
+		"Reference: docs/config.md, docs/filters.md\n");
 }
 
 static int
@@ -62,13 +71,27 @@ parse_num(const char *opt, const char *s, double min, double max, double *out)
 }
 
 static int
-parse_args(int argc, char **argv, struct bl_app_opts *o)
+add_flag(const char **arr, unsigned int *n, const char *opt, const char *v)
+{
+	if (*n >= MAX_FLAGS) {
+		fprintf(stderr, "beltlined: %s: at most %d times\n", opt, MAX_FLAGS);
+		return -EINVAL;
+	}
+	arr[(*n)++] = v;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 {
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'c' },
 		{ "exit-idle", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "stats-interval", required_argument, NULL, 's' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "pipeline", required_argument, NULL, 'G' },
+		{ "lcores", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -77,6 +100,7 @@ parse_args(int argc, char **argv, struct bl_app_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	memset(fl, 0, sizeof(*fl));
 	o->stats_interval = 1.0;
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -96,6 +120,17 @@ parse_args(int argc, char **argv, struct bl_app_opts *o)
 			if (parse_num("--stats-interval", optarg, 0, 86400, &o->stats_interval) < 0)
 				return -EINVAL;
 			break;
+		case 'P':
+			if (add_flag(fl->ports, &fl->n_ports, "--port", optarg) < 0)
+				return -EINVAL;
+			break;
+		case 'G':
+			if (add_flag(fl->pipelines, &fl->n_pipelines, "--pipeline", optarg) < 0)
+				return -EINVAL;
+			break;
+		case 'L':
+			fl->lcores = optarg;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -107,13 +142,83 @@ parse_args(int argc, char **argv, struct bl_app_opts *o)
 			return -EINVAL;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "beltlined: expected one CONFIG.json, got %d arguments\n", argc - optind);
+	if (argc - optind > 1 || (argc - optind == 0 && fl->n_pipelines == 0)) {
+		fprintf(stderr, "beltlined: expected one CONFIG.json (or --port and --pipeline flags), "
+			"got %d arguments\n", argc - optind);
 		usage(stderr);
 		return -EINVAL;
 	}
-	o->config = argv[optind];
+	o->config = argc - optind == 1 ? argv[optind] : NULL;
 	return 0;
+}
+
+/* "0-1" or "0,2,3" (ranges allowed anywhere): the main lcore, then the workers. */
+static int
+parse_lcores(const char *s, unsigned int *out, unsigned int max, struct bl_diag *diag)
+{
+	unsigned int n = 0;
+	const char *p = s;
+
+	while (*p != '\0') {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		if (end == p)
+			goto bad;
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtoul(p, &end, 10);
+			if (end == p || hi < lo)
+				goto bad;
+		}
+		for (unsigned long l = lo; l <= hi; l++) {
+			if (n >= max || l > BL_CFG_MAX_LCORE)
+				goto bad;
+			out[n++] = (unsigned int)l;
+		}
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			goto bad;
+		p = end;
+	}
+	if (n >= 2)
+		return (int)n;
+bad:
+	bl_diag_add(diag, "--lcores: must list the main lcore and at least one worker, e.g. 0-1 or 0,2,3, "
+		    "got \"%.40s\"", s);
+	return -EINVAL;
+}
+
+/* The config: the file (if any), then what the flags add. */
+static int
+load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *cfg,
+	    struct bl_diag *diag)
+{
+	unsigned int lc[BL_CFG_MAX_WORKERS + 1] = { 0, 1 };
+	int n_lc = 2;
+
+	if (o->config != NULL) {
+		if (bl_cfg_load(o->config, cfg, diag) != 0)
+			return -EINVAL;
+	} else {
+		bl_cfg_defaults(cfg);
+	}
+	if (fl->lcores != NULL) {
+		n_lc = parse_lcores(fl->lcores, lc, BL_CFG_MAX_WORKERS + 1, diag);
+		if (n_lc < 0)
+			return -EINVAL;
+		cfg->main_lcore = lc[0];
+	}
+	for (unsigned int i = 0; i < fl->n_ports; i++)
+		bl_cfg_add_port(cfg, fl->ports[i], diag);
+	for (unsigned int i = 0; i < fl->n_pipelines; i++)
+		bl_cfg_add_graph(cfg, fl->pipelines[i], lc + 1, (unsigned int)n_lc - 1, diag);
+	if (diag->n != 0)
+		return -EINVAL;
+	if ((fl->n_ports != 0 || fl->n_pipelines != 0 || fl->lcores != NULL) &&
+	    bl_cfg_validate(cfg, diag) != 0)
+		return -EINVAL;
+	return bl_app_graphs_check(cfg, diag);
 }
 
 static void
@@ -135,35 +240,45 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+static void
+print_check(const char *name, const struct bl_cfg *cfg, const struct bl_eal_args *ea)
+{
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
+	unsigned int n = bl_cfg_worker_lcores(cfg, lcores);
+
+	printf("%s: ok (%u port%s, %u graph%s, %u worker%s)\n", name, cfg->n_ports,
+	       cfg->n_ports == 1 ? "" : "s", cfg->n_graphs + cfg->n_workers,
+	       cfg->n_graphs + cfg->n_workers == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	printf("%s\nEAL arguments:", ea->why);
+	for (int i = 1; i < ea->argc; i++)
+		printf(" %s", ea->argv[i]);
+	printf("\nvirtual devices (created after EAL starts):");
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		if (cfg->ports[i].vdev[0] != '\0')
+			printf(" %s", cfg->ports[i].vdev);
+	printf("\n");
+}
+
 int
 main(int argc, char **argv)
 {
 	struct bl_diag diag = { 0 };
 	struct bl_app_opts opts;
 	struct bl_eal_args ea;
+	static struct flags fl;
 	static struct bl_app app;
 	int rc;
 
-	if (parse_args(argc, argv, &opts) < 0)
+	if (parse_args(argc, argv, &opts, &fl) < 0)
 		return EXIT_CONFIG;
-	if (bl_cfg_load(opts.config, &app.cfg, &diag) != 0 ||
+	if (load_config(&opts, &fl, &app.cfg, &diag) != 0 ||
 	    bl_eal_args_build(&app.cfg, &ea, &diag) != 0) {
 		fputs(diag.text != NULL ? diag.text : "beltlined: cannot read the config\n", stderr);
 		bl_diag_free(&diag);
 		return EXIT_CONFIG;
 	}
 	if (opts.check) {
-		printf("%s: ok (%u port%s, %u worker%s)\n", opts.config, app.cfg.n_ports,
-		       app.cfg.n_ports == 1 ? "" : "s", app.cfg.n_workers,
-		       app.cfg.n_workers == 1 ? "" : "s");
-		printf("%s\nEAL arguments:", ea.why);
-		for (int i = 1; i < ea.argc; i++)
-			printf(" %s", ea.argv[i]);
-		printf("\nvirtual devices (created after EAL starts):");
-		for (unsigned int i = 0; i < app.cfg.n_ports; i++)
-			if (app.cfg.ports[i].vdev[0] != '\0')
-				printf(" %s", app.cfg.ports[i].vdev);
-		printf("\n");
+		print_check(opts.config != NULL ? opts.config : "flags", &app.cfg, &ea);
 		return 0;
 	}
 	if (!opts.quiet)
@@ -171,5 +286,5 @@ main(int argc, char **argv)
 
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
-	return rc == 0 ? 0 : EXIT_RUNTIME;
+	return rc == 0 ? 0 : rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
 }

@@ -1,110 +1,197 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The final counters, as JSON on stdout. */
+/*
+ * The final counters, as JSON on stdout: ports (and their queues), every
+ * graph replica with its filters and edges, the workers, the mbuf pool.
+ * Every drop in the appliance is one of these numbers.
+ */
+#include <string.h>
+
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include <cjson/cJSON.h>
 
 #include "app.h"
 #include "bl_atomic.h"
+#include "bl_filter_worker.h"
+#include "bl_pipe.h"
 #include "bl_port.h"
 
-struct tally {
-	uint64_t rx, tx, tx_dropped;
-};
+#define N(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
+
+/* tx and tx_dropped of the tx filters sending on (port, queue). */
+static void
+tx_filter_counts(const struct bl_app *app, uint16_t port_id, int queue, uint64_t *tx, uint64_t *drop)
+{
+	*tx = *drop = 0;
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		const struct bl_worker *w = &app->workers[i];
+		for (unsigned int g = 0; g < w->n_graphs; g++)
+			for (unsigned int k = 0; k < bl_graph_n_filters(w->graphs[g]); k++) {
+				const struct bl_filter *f = bl_graph_filter(w->graphs[g], k);
+				const char *names[8];
+				uint64_t vals[8], t = 0, d = 0, port = UINT64_MAX, q = UINT64_MAX;
+				unsigned int n;
+
+				if (strcmp(f->ops->name, "tx") != 0 || f->ops->counters == NULL)
+					continue;
+				n = f->ops->counters(f, names, vals, 8);
+				for (unsigned int c = 0; c < n; c++) {
+					if (strcmp(names[c], "tx") == 0)
+						t = vals[c];
+					else if (strcmp(names[c], "tx_dropped") == 0)
+						d = vals[c];
+					else if (strcmp(names[c], "port_id") == 0)
+						port = vals[c];
+					else if (strcmp(names[c], "queue") == 0)
+						q = vals[c];
+				}
+				if (port == port_id && (queue < 0 || q == (uint64_t)queue)) {
+					*tx += t;
+					*drop += d;
+				}
+			}
+	}
+}
 
 static void
 port_json(const struct bl_app *app, unsigned int p, const struct bl_port_hw_stats *hw, cJSON *ports)
 {
 	const struct bl_cfg_port *cp = &app->cfg.ports[p];
-	struct tally rxq[BL_CFG_MAX_QUEUES] = { 0 }, txq[BL_CFG_MAX_QUEUES] = { 0 }, all = { 0 };
-	cJSON *o = cJSON_AddObjectToObject(ports, cp->name);
-	cJSON *qs;
+	cJSON *o = cJSON_AddObjectToObject(ports, cp->name), *qs;
+	struct rte_eth_stats es;
+	uint64_t tx, drop;
 
-	for (unsigned int i = 0; i < app->cfg.n_workers; i++) {
-		const struct bl_worker *w = &app->workers[i];
-		for (unsigned int k = 0; k < w->n_fwd; k++) {
-			const struct bl_fwd *f = &w->fwd[k];
-			if (f->rx_port == app->port_id[p]) {
-				rxq[f->rx_queue].rx += bl_counter_read(&f->rx);
-				all.rx += bl_counter_read(&f->rx);
-			}
-			if (f->tx_port == app->port_id[p]) {
-				txq[f->tx_queue].tx += bl_counter_read(&f->tx);
-				txq[f->tx_queue].tx_dropped += bl_counter_read(&f->tx_dropped);
-				all.tx += bl_counter_read(&f->tx);
-				all.tx_dropped += bl_counter_read(&f->tx_dropped);
-			}
-		}
-	}
+	memset(&es, 0, sizeof(es));
+	rte_eth_stats_get(app->port_id[p], &es);
+	tx_filter_counts(app, app->port_id[p], -1, &tx, &drop);
 	cJSON_AddStringToObject(o, "device", cp->pci[0] ? cp->pci : cp->vdev);
-	cJSON_AddNumberToObject(o, "rx", (double)all.rx);
-	cJSON_AddNumberToObject(o, "tx", (double)all.tx);
-	cJSON_AddNumberToObject(o, "tx_dropped", (double)all.tx_dropped);
-	cJSON_AddNumberToObject(o, "rx_nombuf", (double)hw->rx_nombuf);
-	cJSON_AddNumberToObject(o, "imissed", (double)hw->imissed);
-	cJSON_AddNumberToObject(o, "ierrors", (double)hw->ierrors);
-	cJSON_AddNumberToObject(o, "oerrors", (double)hw->oerrors);
-	cJSON_AddNumberToObject(o, "rx_flushed_at_stop", (double)app->rx_flushed[p]);
-	cJSON_AddNumberToObject(o, "rx_bytes", (double)hw->ibytes);
-	cJSON_AddNumberToObject(o, "tx_bytes", (double)hw->obytes);
+	N(o, "rx", hw->ipackets);
+	N(o, "tx", hw->opackets);
+	N(o, "tx_dropped", drop);
+	N(o, "rx_nombuf", hw->rx_nombuf);
+	N(o, "imissed", hw->imissed);
+	N(o, "ierrors", hw->ierrors);
+	N(o, "oerrors", hw->oerrors);
+	N(o, "rx_flushed_at_stop", app->rx_flushed[p]);
+	N(o, "rx_bytes", hw->ibytes);
+	N(o, "tx_bytes", hw->obytes);
 	qs = cJSON_AddArrayToObject(o, "rx_queues");
 	for (unsigned int q = 0; q < cp->rx_queues; q++) {
 		cJSON *e = cJSON_CreateObject();
-		cJSON_AddNumberToObject(e, "rx", (double)rxq[q].rx);
+		N(e, "rx", q < RTE_ETHDEV_QUEUE_STAT_CNTRS ? es.q_ipackets[q] : 0);
+		N(e, "errors", q < RTE_ETHDEV_QUEUE_STAT_CNTRS ? es.q_errors[q] : 0);
 		cJSON_AddItemToArray(qs, e);
 	}
 	qs = cJSON_AddArrayToObject(o, "tx_queues");
 	for (unsigned int q = 0; q < cp->tx_queues; q++) {
 		cJSON *e = cJSON_CreateObject();
-		cJSON_AddNumberToObject(e, "tx", (double)txq[q].tx);
-		cJSON_AddNumberToObject(e, "tx_dropped", (double)txq[q].tx_dropped);
+		tx_filter_counts(app, app->port_id[p], (int)q, &tx, &drop);
+		N(e, "tx", q < RTE_ETHDEV_QUEUE_STAT_CNTRS ? es.q_opackets[q] : 0);
+		N(e, "tx_dropped", drop);
 		cJSON_AddItemToArray(qs, e);
 	}
 }
 
 static void
-workers_json(const struct bl_app *app, cJSON *root)
+filter_json(const struct bl_filter *f, cJSON *filters)
 {
-	cJSON *arr = cJSON_AddArrayToObject(root, "workers");
+	const struct bl_filter_stats *st = &f->st;
+	cJSON *o = cJSON_AddObjectToObject(filters, f->name), *c;
+	const char *names[16];
+	uint64_t vals[16];
+	char key[16];
+	unsigned int n;
 
-	for (unsigned int i = 0; i < app->cfg.n_workers; i++) {
-		const struct bl_worker *w = &app->workers[i];
-		struct tally t = { 0 };
-		cJSON *o = cJSON_CreateObject();
-
-		for (unsigned int k = 0; k < w->n_fwd; k++) {
-			t.rx += bl_counter_read(&w->fwd[k].rx);
-			t.tx += bl_counter_read(&w->fwd[k].tx);
-			t.tx_dropped += bl_counter_read(&w->fwd[k].tx_dropped);
+	cJSON_AddStringToObject(o, "filter", f->ops->name);
+	N(o, "in", st->in);
+	N(o, "out", st->out);
+	N(o, "dropped", st->dropped);
+	N(o, "unrouted", st->unrouted);
+	N(o, "overflow", st->overflow);
+	N(o, "copies", st->copies);
+	N(o, "copy_fail", st->copy_fail);
+	N(o, "calls", st->calls);
+	N(o, "cycles", st->cycles);
+	c = cJSON_AddObjectToObject(o, "classes");
+	for (unsigned int i = 0; i < BL_CLASS_SLOTS; i++)
+		if (st->cls[i].n != 0) {
+			snprintf(key, sizeof(key), "%u", st->cls[i].cls);
+			N(c, key, st->cls[i].n);
 		}
-		cJSON_AddNumberToObject(o, "lcore", w->lcore);
-		cJSON_AddNumberToObject(o, "rx", (double)t.rx);
-		cJSON_AddNumberToObject(o, "tx", (double)t.tx);
-		cJSON_AddNumberToObject(o, "tx_dropped", (double)t.tx_dropped);
-		cJSON_AddItemToArray(arr, o);
+	if (st->cls_other != 0)
+		N(c, "other", st->cls_other);
+	if (f->ops->counters != NULL && (n = f->ops->counters(f, names, vals, 16)) > 0) {
+		c = cJSON_AddObjectToObject(o, "counters");
+		for (unsigned int i = 0; i < n; i++)
+			N(c, names[i], vals[i]);
 	}
 }
 
-long
-bl_app_report_with(const struct bl_app *app, const struct bl_port_hw_stats *hw, FILE *out)
+static void
+graph_json(const struct bl_worker *w, unsigned int g, cJSON *arr)
 {
-	cJSON *root = cJSON_CreateObject(), *ports, *mb;
-	long size = (long)app->pool->size;
-	long avail = (long)rte_mempool_avail_count(app->pool);
-	char *text;
+	const struct bl_graph *gr = w->graphs[g];
+	cJSON *o = cJSON_CreateObject(), *filters, *edges;
+
+	cJSON_AddStringToObject(o, "from", w->origin[g]);
+	N(o, "lcore", w->lcore);
+	N(o, "replica", w->replica[g]);
+	N(o, "passes", bl_graph_stats(gr)->passes);
+	N(o, "cycle_limit", bl_graph_stats(gr)->cycle_limit);
+	filters = cJSON_AddObjectToObject(o, "filters");
+	edges = cJSON_AddArrayToObject(o, "edges");
+	for (unsigned int i = 0; i < bl_graph_n_filters(gr); i++) {
+		const struct bl_filter *f = bl_graph_filter(gr, i);
+		filter_json(f, filters);
+		for (unsigned int k = 0; k < f->n_out; k++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "from", f->name);
+			cJSON_AddStringToObject(e, "to", f->out[k].to->name);
+			N(e, "packets", f->out[k].pkts);
+			cJSON_AddItemToArray(edges, e);
+		}
+	}
+	cJSON_AddItemToArray(arr, o);
+}
+
+cJSON *
+bl_app_report_build(const struct bl_app *app, const struct bl_port_hw_stats *hw)
+{
+	cJSON *root = cJSON_CreateObject(), *ports, *graphs, *workers;
 
 	cJSON_AddStringToObject(root, "instance", app->cfg.instance);
-	cJSON_AddNumberToObject(root, "elapsed_s",
-				(double)(app->stop_tsc - app->start_tsc) / (double)rte_get_tsc_hz());
+	N(root, "elapsed_s", (double)(app->stop_tsc - app->start_tsc) / (double)rte_get_tsc_hz());
 	ports = cJSON_AddObjectToObject(root, "ports");
 	for (unsigned int p = 0; p < app->cfg.n_ports; p++)
 		port_json(app, p, &hw[p], ports);
-	workers_json(app, root);
-	mb = cJSON_AddObjectToObject(root, "mbufs");
-	cJSON_AddNumberToObject(mb, "pool_size", (double)size);
-	cJSON_AddNumberToObject(mb, "available_at_exit", (double)avail);
-	cJSON_AddNumberToObject(mb, "leaked", (double)(size - avail));
+	graphs = cJSON_AddArrayToObject(root, "graphs");
+	workers = cJSON_AddArrayToObject(root, "workers");
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		const struct bl_worker *w = &app->workers[i];
+		cJSON *o = cJSON_CreateObject();
+		for (unsigned int g = 0; g < w->n_graphs; g++)
+			graph_json(w, g, graphs);
+		N(o, "lcore", w->lcore);
+		N(o, "rx", bl_counter_read(&w->polled));
+		N(o, "graphs", w->n_graphs);
+		cJSON_AddItemToArray(workers, o);
+	}
+	return root;
+}
+
+long
+bl_app_report_finish(const struct bl_app *app, cJSON *root, FILE *out)
+{
+	long size = (long)app->pool->size;
+	long avail = (long)rte_mempool_avail_count(app->pool);
+	cJSON *mb = cJSON_AddObjectToObject(root, "mbufs");
+	char *text;
+
+	N(mb, "pool_size", size);
+	N(mb, "available_at_exit", avail);
+	N(mb, "leaked", size - avail);
 	text = cJSON_Print(root);
 	if (text != NULL) {
 		fprintf(out, "%s\n", text);

@@ -1,11 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <rte_ethdev.h>
-#include <rte_mbuf.h>
-
 #include "bl_atomic.h"
 #include "worker.h"
-
-#define BURST_MAX BL_CFG_MAX_BURST
 
 /*
  * Set once to stop the workers. relaxed both ways: it publishes no other
@@ -26,34 +21,19 @@ bl_worker_stopping(void)
 	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
 }
 
-static __rte_always_inline void
-fwd_burst(struct bl_fwd *f, uint16_t burst)
-{
-	struct rte_mbuf *pkts[BURST_MAX];
-	uint16_t n, sent;
-
-	n = rte_eth_rx_burst(f->rx_port, f->rx_queue, pkts, burst);
-	if (n == 0)
-		return;
-	sent = rte_eth_tx_burst(f->tx_port, f->tx_queue, pkts, n);
-	if (unlikely(sent < n)) {
-		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
-		bl_counter_add(&f->tx_dropped, n - sent);
-	}
-	bl_counter_add(&f->rx, n);
-	bl_counter_add(&f->tx, sent);
-}
-
 int
 bl_worker_main(void *arg)
 {
 	struct bl_worker *w = arg;
-	const uint16_t n_fwd = w->n_fwd, burst = w->burst;
+	const unsigned int n = w->n_graphs;
 
 	/* relaxed: pairs with the store in bl_worker_stop_all */
 	while (!__atomic_load_n(&stop_flag, __ATOMIC_RELAXED)) {
-		for (uint16_t i = 0; i < n_fwd; i++)
-			fwd_burst(&w->fwd[i], burst);
+		uint64_t got = 0;
+		for (unsigned int i = 0; i < n; i++)
+			got += bl_graph_run(w->graphs[i]);
+		if (got != 0)
+			bl_counter_add(&w->polled, got);
 	}
 	return 0;
 }

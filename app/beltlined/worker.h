@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The worker lcores' run loop: poll each configured rx queue in bursts and
- * send what arrives out of its tx port, run to completion, never blocking.
- * Until the filter graphs land this is the graph `rx port=A | tx port=B`.
+ * The worker lcores' run loop: run every graph replica this lcore owns, one
+ * pass each, round after round, run to completion, never blocking. The
+ * fixed forwarding of the "workers" config is the graph
+ * `rx port=A queue=Q | tx port=B`.
  */
 #ifndef BL_WORKER_H
 #define BL_WORKER_H
@@ -12,22 +13,18 @@
 #include <rte_common.h>
 
 #include "bl_cfg.h"
+#include "bl_graph.h"
 
-/* One polled rx queue and where its packets go. */
-struct bl_fwd {
-	uint16_t rx_port, rx_queue;     /* config, read-only while running */
-	uint16_t tx_port, tx_queue;
-	uint64_t rx;                    /* (w) worker writes, others read relaxed */
-	uint64_t tx;                    /* (w) */
-	uint64_t tx_dropped;            /* (w) tx ring full: freed and counted */
-};
+#define BL_WORKER_MAX_GRAPHS (BL_CFG_MAX_GRAPHS + 1)
 
 struct bl_worker {
-	unsigned int lcore;             /* config */
-	unsigned int idx;               /* workers[idx] in the config */
-	uint16_t burst;
-	uint16_t n_fwd;
-	struct bl_fwd fwd[BL_CFG_MAX_POLLS];
+	unsigned int lcore;                          /* config, read-only while running */
+	unsigned int idx;                            /* index among worker lcores = tx queue */
+	unsigned int n_graphs;
+	struct bl_graph *graphs[BL_WORKER_MAX_GRAPHS];
+	char origin[BL_WORKER_MAX_GRAPHS][32];       /* "graphs[0]" or "workers[1]" */
+	unsigned int replica[BL_WORKER_MAX_GRAPHS];
+	uint64_t polled;                             /* (w) packets its sources produced */
 } __rte_cache_aligned;
 
 /* rte_eal_remote_launch entry point; `arg` is a struct bl_worker. */

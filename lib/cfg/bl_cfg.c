@@ -15,6 +15,8 @@
 
 #include <cjson/cJSON.h>
 
+#define RTE_MIN(a, b) ((a) < (b) ? (a) : (b))
+
 #include "bl_cfg.h"
 #include "bl_suggest.h"
 
@@ -46,7 +48,7 @@ port_defaults(struct bl_cfg_port *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->rx_queues = 1;
-	p->tx_queues = 1;
+	p->tx_queues = 0;   /* auto: one per worker lcore */
 	p->rx_desc = 1024;
 	p->tx_desc = 1024;
 }
@@ -425,11 +427,87 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 	}
 }
 
+/* "pipeline": "text" or ["text", ...] (joined with "; "), or "graph": {nodes, edges}. */
+static void
+read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
+{
+	static const char *const keys[] = { "pipeline", "graph", "lcores", NULL };
+	const cJSON *pl, *gr, *lc;
+	char path[PATH_LEN];
+	size_t n = 0;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(path, sizeof(path), "graphs[%u]", i);
+	if (!cJSON_IsObject(v)) {
+		bl_diag_add(r->diag, "%s: must be an object, got %s", path, json_type(v));
+		return;
+	}
+	check_keys(r, v, path, keys);
+	pl = cJSON_GetObjectItemCaseSensitive(v, "pipeline");
+	gr = cJSON_GetObjectItemCaseSensitive(v, "graph");
+	if ((pl == NULL) == (gr == NULL)) {
+		bl_diag_add(r->diag, "%s: give either \"pipeline\" (text) or \"graph\" (nodes and edges)", path);
+	} else if (gr != NULL) {
+		char *t = cJSON_IsObject(gr) ? cJSON_PrintUnformatted(gr) : NULL;
+		if (t == NULL)
+			bl_diag_add(r->diag, "%s.graph: must be an object with \"nodes\" and \"edges\", got %s",
+				    path, json_type(gr));
+		else if (strlen(t) >= sizeof(g->text))
+			bl_diag_add(r->diag, "%s.graph: longer than %zu characters", path, sizeof(g->text) - 1);
+		else
+			strcpy(g->text, t);
+		g->json = true;
+		cJSON_free(t);
+	} else if (cJSON_IsString(pl)) {
+		n = (size_t)snprintf(g->text, sizeof(g->text), "%s", pl->valuestring);
+	} else if (cJSON_IsArray(pl) && cJSON_GetArraySize(pl) > 0) {
+		unsigned int j = 0;
+		for (const cJSON *e = pl->child; e != NULL; e = e->next, j++) {
+			if (!cJSON_IsString(e)) {
+				bl_diag_add(r->diag, "%s.pipeline[%u]: must be a string, got %s", path, j, json_type(e));
+				continue;
+			}
+			n += (size_t)snprintf(g->text + RTE_MIN(n, sizeof(g->text)),
+					      n < sizeof(g->text) ? sizeof(g->text) - n : 0, "%s%s",
+					      j ? "; " : "", e->valuestring);
+		}
+	} else {
+		bl_diag_add(r->diag, "%s.pipeline: must be a string or a non-empty array of strings, got %s",
+			    path, json_type(pl));
+	}
+	if (n >= sizeof(g->text))
+		bl_diag_add(r->diag, "%s.pipeline: longer than %zu characters", path, sizeof(g->text) - 1);
+	lc = cJSON_GetObjectItemCaseSensitive(v, "lcores");
+	if (lc == NULL) {
+		bl_diag_add(r->diag, "%s.lcores: required, missing (the worker lcores that run it, e.g. [1])", path);
+		return;
+	}
+	if (!cJSON_IsArray(lc) || cJSON_GetArraySize(lc) == 0 || cJSON_GetArraySize(lc) > BL_CFG_MAX_WORKERS) {
+		bl_diag_add(r->diag, "%s.lcores: must be an array of 1..%d lcores, got %s", path,
+			    BL_CFG_MAX_WORKERS, cJSON_IsArray(lc) ? "another size" : json_type(lc));
+		return;
+	}
+	unsigned int j = 0;
+	for (const cJSON *e = lc->child; e != NULL; e = e->next, j++) {
+		char kp[PATH_LEN];
+		snprintf(kp, sizeof(kp), "%s.lcores[%u]", path, j);
+		if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || e->valuedouble < 0 ||
+		    e->valuedouble > BL_CFG_MAX_LCORE) {
+			bl_diag_add(r->diag, "%s: must be an integer 0..%d", kp, BL_CFG_MAX_LCORE);
+			continue;
+		}
+		for (unsigned int k = 0; k < g->n_lcores; k++)
+			if (g->lcores[k] == (unsigned int)e->valuedouble)
+				bl_diag_add(r->diag, "%s: lcore %u is listed twice", kp, g->lcores[k]);
+		g->lcores[g->n_lcores++] = (unsigned int)e->valuedouble;
+	}
+}
+
 static void
 read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 {
 	static const char *const keys[] = { "instance", "main_lcore", "memory", "mbufs", "burst",
-					    "ports", "workers", NULL };
+					    "ports", "workers", "graphs", NULL };
 	static const char *const mkeys[] = { "hugepages", "size_mb", NULL };
 	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
 	const cJSON *v;
@@ -485,9 +563,23 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 		}
 	}
 
+	v = cJSON_GetObjectItemCaseSensitive(root, "graphs");
+	if (v != NULL && (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0 ||
+			  cJSON_GetArraySize(v) > BL_CFG_MAX_GRAPHS)) {
+		bl_diag_add(r->diag, "graphs: must be an array of 1..%d graphs, got %s", BL_CFG_MAX_GRAPHS,
+			    cJSON_IsArray(v) ? "another size" : json_type(v));
+	} else if (v != NULL) {
+		for (const cJSON *e = v->child; e != NULL; e = e->next) {
+			unsigned int i = cfg->n_graphs++;
+			read_graph(r, e, i, &cfg->graphs[i]);
+		}
+	}
+
 	v = cJSON_GetObjectItemCaseSensitive(root, "workers");
 	if (v == NULL) {
-		bl_diag_add(r->diag, "workers: required, missing (which lcore polls which port queues)");
+		if (cfg->n_graphs == 0)
+			bl_diag_add(r->diag, "workers, graphs: both missing: give \"graphs\" (pipelines and "
+				    "the lcores that run them) or \"workers\" (which lcore forwards which queue)");
 	} else if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
 		bl_diag_add(r->diag, "workers: must be a non-empty array, got %s",
 			    cJSON_IsArray(v) ? "an empty array" : json_type(v));
@@ -603,4 +695,60 @@ bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag)
 	rc = bl_cfg_parse(text, (size_t)got, dir, cfg, diag);
 	free(text);
 	return rc;
+}
+
+int
+bl_cfg_add_port(struct bl_cfg *cfg, const char *arg, struct bl_diag *diag)
+{
+	struct rd r = { .diag = diag, .dir = NULL };
+	const char *eq = strchr(arg, '=');
+	unsigned int before = diag->n;
+	struct bl_cfg_port *p;
+	char path[PATH_LEN];
+
+	snprintf(path, sizeof(path), "--port %.60s", arg);
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= BL_CFG_NAME_MAX) {
+		bl_diag_add(diag, "%s: must be NAME=DEVICE, e.g. in=net_pcap0,rx_pcap=FILE", path);
+		return -EINVAL;
+	}
+	if (cfg->n_ports >= BL_CFG_MAX_PORTS) {
+		bl_diag_add(diag, "%s: at most %d ports", path, BL_CFG_MAX_PORTS);
+		return -EINVAL;
+	}
+	p = &cfg->ports[cfg->n_ports];
+	port_defaults(p);
+	snprintf(p->name, sizeof(p->name), "%.*s", (int)(eq - arg), arg);
+	if (!name_ok(p->name, BL_CFG_NAME_MAX))
+		bl_diag_add(diag, "%s: the name must be letters, digits, '_' or '-'", path);
+	if (strncmp(eq + 1, "net_", 4) == 0)
+		vdev_resolve(&r, path, eq + 1, p->vdev, sizeof(p->vdev));
+	else if (!pci_ok(eq + 1, p->pci))
+		bl_diag_add(diag, "%s: the device must be a virtual device (net_...) or a PCI address", path);
+	if (diag->n != before)
+		return -EINVAL;
+	cfg->n_ports++;
+	return 0;
+}
+
+int
+bl_cfg_add_graph(struct bl_cfg *cfg, const char *text, const unsigned int *lcores, unsigned int n,
+		 struct bl_diag *diag)
+{
+	struct bl_cfg_graph *g;
+
+	if (cfg->n_graphs >= BL_CFG_MAX_GRAPHS) {
+		bl_diag_add(diag, "--pipeline: at most %d graphs", BL_CFG_MAX_GRAPHS);
+		return -EINVAL;
+	}
+	if (strlen(text) >= BL_CFG_PIPE_MAX || n == 0 || n > BL_CFG_MAX_WORKERS) {
+		bl_diag_add(diag, "--pipeline: longer than %d characters, or no worker lcore to run it",
+			    BL_CFG_PIPE_MAX - 1);
+		return -EINVAL;
+	}
+	g = &cfg->graphs[cfg->n_graphs++];
+	memset(g, 0, sizeof(*g));
+	strcpy(g->text, text);
+	g->n_lcores = n;
+	memcpy(g->lcores, lcores, n * sizeof(*lcores));
+	return 0;
 }

@@ -26,6 +26,8 @@
 #define BL_CFG_MAX_LCORE    127   /* RTE_MAX_LCORE - 1 */
 #define BL_CFG_MAX_QUEUES   64
 #define BL_CFG_MAX_BURST    256
+#define BL_CFG_MAX_GRAPHS   16
+#define BL_CFG_PIPE_MAX     8192  /* a graph's text: pipeline(s) or compact JSON */
 
 enum bl_cfg_huge {
 	BL_CFG_HUGE_AUTO,   /* use hugepages when enough are free, else ordinary memory */
@@ -38,7 +40,7 @@ struct bl_cfg_port {
 	char vdev[BL_CFG_DEV_MAX];    /* "net_pcap0,rx_pcap=/abs/path", or "" */
 	char pci[BL_CFG_NAME_MAX];    /* "0000:03:00.0", or "" */
 	uint16_t rx_queues;
-	uint16_t tx_queues;
+	uint16_t tx_queues;           /* 0 until validated: one per worker lcore unless given */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 };
@@ -56,6 +58,14 @@ struct bl_cfg_worker {
 	struct bl_cfg_poll polls[BL_CFG_MAX_POLLS];
 };
 
+/* A filter graph and the worker lcores that run a replica of it each. */
+struct bl_cfg_graph {
+	char text[BL_CFG_PIPE_MAX];   /* pipeline text ("a | b; c | d"), or a JSON graph */
+	bool json;                    /* text is a compact JSON {"nodes", "edges"} object */
+	unsigned int n_lcores;
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
+};
+
 struct bl_cfg {
 	char instance[BL_CFG_NAME_MAX];   /* EAL file prefix, control socket dir */
 	unsigned int main_lcore;
@@ -68,7 +78,9 @@ struct bl_cfg {
 	unsigned int n_ports;
 	struct bl_cfg_port ports[BL_CFG_MAX_PORTS];
 	unsigned int n_workers;
-	struct bl_cfg_worker workers[BL_CFG_MAX_WORKERS];
+	struct bl_cfg_worker workers[BL_CFG_MAX_WORKERS];   /* fixed forwarding: rx -> tx */
+	unsigned int n_graphs;
+	struct bl_cfg_graph graphs[BL_CFG_MAX_GRAPHS];
 };
 
 /* Problems found while reading a config: one line each, path first. */
@@ -94,6 +106,16 @@ void bl_cfg_defaults(struct bl_cfg *cfg);
 int bl_cfg_parse(const char *text, size_t len, const char *dir,
 		 struct bl_cfg *cfg, struct bl_diag *diag);
 
+/*
+ * Configs from command-line flags: `--port NAME=DEVICE` (a vdev spec or a PCI
+ * address; relative paths stay relative to the current folder) and
+ * `--pipeline TEXT` run on the given worker lcores. Problems go to diag with
+ * the flag as their path. Call bl_cfg_validate afterwards.
+ */
+int bl_cfg_add_port(struct bl_cfg *cfg, const char *arg, struct bl_diag *diag);
+int bl_cfg_add_graph(struct bl_cfg *cfg, const char *text, const unsigned int *lcores,
+		     unsigned int n, struct bl_diag *diag);
+
 /* Read and parse a file; relative paths resolve against the file's folder. */
 int bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag);
 
@@ -117,5 +139,11 @@ unsigned long bl_cfg_mem_mb_needed(const struct bl_cfg *cfg);
 size_t bl_cfg_port_devname(const struct bl_cfg_port *p, char *buf, size_t size);
 
 int bl_cfg_port_find(const struct bl_cfg *cfg, const char *name);
+
+/*
+ * The worker lcores: every workers[].lcore and graphs[].lcores entry, sorted,
+ * each once. A worker's index in this list is its tx queue on every port.
+ */
+unsigned int bl_cfg_worker_lcores(const struct bl_cfg *cfg, unsigned int *out);
 
 #endif /* BL_CFG_H */

@@ -4,6 +4,7 @@
  * configs read from JSON and configs built from command-line flags alike.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,7 +137,7 @@ check_workers(const struct bl_cfg *cfg, struct bl_diag *d)
 	}
 	for (unsigned int p = 0; p < cfg->n_ports; p++) {
 		unsigned int n = (unsigned int)__builtin_popcountll(senders[p]);
-		if (n > cfg->ports[p].tx_queues)
+		if (cfg->ports[p].tx_queues != 0 && n > cfg->ports[p].tx_queues)
 			bl_diag_add(d, "ports[%u].tx_queues: %u workers send to port \"%s\", each needs a "
 				    "tx queue of its own: must be at least %u, got %u",
 				    p, n, cfg->ports[p].name, n, cfg->ports[p].tx_queues);
@@ -162,6 +163,55 @@ check_memory(const struct bl_cfg *cfg, struct bl_diag *d)
 	}
 }
 
+unsigned int
+bl_cfg_worker_lcores(const struct bl_cfg *cfg, unsigned int *out)
+{
+	bool seen[BL_CFG_MAX_LCORE + 1] = { false };
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->n_workers; i++)
+		if (cfg->workers[i].lcore <= BL_CFG_MAX_LCORE)
+			seen[cfg->workers[i].lcore] = true;
+	for (unsigned int i = 0; i < cfg->n_graphs; i++)
+		for (unsigned int k = 0; k < cfg->graphs[i].n_lcores; k++)
+			if (cfg->graphs[i].lcores[k] <= BL_CFG_MAX_LCORE)
+				seen[cfg->graphs[i].lcores[k]] = true;
+	for (unsigned int l = 0; l <= BL_CFG_MAX_LCORE; l++)
+		if (seen[l] && n < BL_CFG_MAX_WORKERS)
+			out[n++] = l;
+	return n;
+}
+
+static void
+check_graphs(const struct bl_cfg *cfg, struct bl_diag *d)
+{
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
+
+	if (cfg->n_graphs > BL_CFG_MAX_GRAPHS) {
+		bl_diag_add(d, "graphs: at most %d graphs, got %u", BL_CFG_MAX_GRAPHS, cfg->n_graphs);
+		return;
+	}
+	for (unsigned int i = 0; i < cfg->n_graphs; i++)
+		for (unsigned int k = 0; k < cfg->graphs[i].n_lcores; k++)
+			if (cfg->graphs[i].lcores[k] == cfg->main_lcore)
+				bl_diag_add(d, "graphs[%u].lcores[%u]: %u is the main lcore; graphs run on "
+					    "worker lcores", i, k, cfg->main_lcore);
+	if (bl_cfg_worker_lcores(cfg, lcores) > BL_CFG_MAX_WORKERS - 1)
+		bl_diag_add(d, "graphs: at most %d worker lcores in all", BL_CFG_MAX_WORKERS - 1);
+}
+
+/* A port's tx queues, unless given: one per worker lcore (its index). */
+static void
+resolve_tx_queues(struct bl_cfg *cfg)
+{
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
+	unsigned int n = bl_cfg_worker_lcores(cfg, lcores);
+
+	for (unsigned int p = 0; p < cfg->n_ports && p < BL_CFG_MAX_PORTS; p++)
+		if (cfg->ports[p].tx_queues == 0)
+			cfg->ports[p].tx_queues = (uint16_t)(n > 0 ? n : 1);
+}
+
 int
 bl_cfg_validate(struct bl_cfg *cfg, struct bl_diag *diag)
 {
@@ -175,8 +225,10 @@ bl_cfg_validate(struct bl_cfg *cfg, struct bl_diag *diag)
 
 	if (cfg->n_ports == 0)
 		bl_diag_add(diag, "ports: at least one port is needed");
-	if (cfg->n_workers == 0)
-		bl_diag_add(diag, "workers: at least one worker is needed");
+	if (cfg->n_workers == 0 && cfg->n_graphs == 0)
+		bl_diag_add(diag, "workers, graphs: at least one worker or graph is needed");
+	check_graphs(cfg, diag);
+	resolve_tx_queues(cfg);
 	check_ports(cfg, diag);
 	check_workers(cfg, diag);
 	check_memory(cfg, diag);

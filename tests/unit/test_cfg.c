@@ -387,7 +387,7 @@ static const struct bad bad_cases[] = {
 	  "ports[1].pci: device \"0000:03:00.0\" is already ports[0]", { 0 }, NULL, 1 },
 
 	/* Workers. */
-	{ "workers_missing", "{" PORTS_A "}", "workers: required, missing", { 0 }, NULL, 0 },
+	{ "workers_missing", "{" PORTS_A "}", "workers, graphs: both missing", { 0 }, NULL, 0 },
 	{ "workers_empty", "{" PORTS_A ",'workers':[]}",
 	  "workers: must be a non-empty array, got an empty array", { 0 }, NULL, 0 },
 	{ "workers_not_array", "{" PORTS_A ",'workers':" WORKER_A "}",
@@ -434,7 +434,7 @@ static const struct bad bad_cases[] = {
 	{ "same_queue_one_worker", ONE_POLL(POLL_A "," POLL_A),
 	  "workers[0].poll[1]: port \"a\" queue 0 is already polled by workers[0]", { 0 }, NULL, 1 },
 	{ "tx_queues_below_senders",
-	  "{" PORTS_AB ",'workers':[{'lcore':1,'poll':[{'port':'a','queue':0,'tx':'b'}]},"
+	  "{'ports':[" PORT_A ",{'name':'b','vdev':'net_null1','tx_queues':1}],'workers':[{'lcore':1,'poll':[{'port':'a','queue':0,'tx':'b'}]},"
 	  "{'lcore':2,'poll':[{'port':'b','queue':0,'tx':'b'}]}]}",
 	  "ports[1].tx_queues: 2 workers send to port \"b\", each needs a tx queue of its own: "
 	  "must be at least 2, got 1", { 0 }, NULL, 1 },
@@ -617,7 +617,7 @@ Test(cfg_several, every_cross_key_problem_is_reported)
 {
 	struct result *r = parse(
 		"{ 'mbufs': { 'count': 1024 }, 'memory': { 'size_mb': 16 },\n"
-		"  'ports': [ { 'name': 'a', 'vdev': 'net_null0' },\n"
+		"  'ports': [ { 'name': 'a', 'vdev': 'net_null0', 'tx_queues': 1 },\n"
 		"             { 'name': 'a', 'vdev': 'net_null0' } ],\n"
 		"  'workers': [ { 'lcore': 0, 'poll': [ { 'port': 'a', 'queue': 1, 'tx': 'a' } ] },\n"
 		"               { 'lcore': 2, 'poll': [ { 'port': 'a', 'queue': 0, 'tx': 'a' },\n"
@@ -860,8 +860,10 @@ Test(cfg_good, mbufs_needed_counts_rings_caches_and_bursts)
 		PORT_B "],'workers':[" WORKER_A ",{'lcore':2,'poll':[{'port':'a','queue':1,'tx':'b'}]}]}");
 
 	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
-	/* rings: 2*512 + 256 + 1024 + 1024; lcores: 3 * (150 + 64) */
-	cr_assert(eq(u32, bl_cfg_mbufs_needed(&r->cfg), 2 * 512 + 256 + 1024 + 1024 + 3 * (150 + 64)));
+	/* rings: a: 2*512 rx + 2*256 tx, b: 1024 rx + 2*1024 tx (tx queues default to one
+	 * per worker lcore: 2); lcores: 3 * (150 + 64) */
+	cr_assert(eq(u32, bl_cfg_mbufs_needed(&r->cfg),
+		     2 * 512 + 2 * 256 + 1024 + 2 * 1024 + 3 * (150 + 64)));
 	result_free(r);
 }
 
@@ -912,7 +914,7 @@ Test(cfg_validate, empty_config_needs_ports_and_workers)
 	cr_assert(eq(int, bl_cfg_validate(c, &d), -EINVAL));
 	cr_assert(eq(u32, d.n, 2), "%s", d.text);
 	cr_assert(has_line(d.text, "ports: at least one port is needed"), "%s", d.text);
-	cr_assert(has_line(d.text, "workers: at least one worker is needed"), "%s", d.text);
+	cr_assert(has_line(d.text, "workers, graphs: at least one worker or graph is needed"), "%s", d.text);
 	bl_diag_free(&d);
 	free(c);
 }

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * From the config to running graphs. Every graphs[i] entry runs one replica
+ * on each of its lcores; every fixed-forwarding workers[i] entry is the
+ * graph `rx port=A queue=Q | tx port=B` (one statement per polled queue) on
+ * its lcore. Errors name where they come from: "graphs[0].pipeline: col 17:".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "bl_pipe.h"
+#include "graphs.h"
+
+struct source {
+	char origin[32];       /* "graphs[0]" or "workers[1]" */
+	const char *text;
+	bool json;
+	unsigned int n_lcores;
+	const unsigned int *lcores;
+	char buf[BL_CFG_PIPE_MAX];
+};
+
+/* The k-th graph source of cfg (graphs first, then workers); false past the end. */
+static bool
+source_at(const struct bl_cfg *cfg, unsigned int k, struct source *s)
+{
+	if (k < cfg->n_graphs) {
+		const struct bl_cfg_graph *g = &cfg->graphs[k];
+		snprintf(s->origin, sizeof(s->origin), "graphs[%u]", k);
+		s->text = g->text;
+		s->json = g->json;
+		s->n_lcores = g->n_lcores;
+		s->lcores = g->lcores;
+		return true;
+	}
+	k -= cfg->n_graphs;
+	if (k >= cfg->n_workers)
+		return false;
+	const struct bl_cfg_worker *w = &cfg->workers[k];
+	size_t n = 0;
+	snprintf(s->origin, sizeof(s->origin), "workers[%u]", k);
+	s->buf[0] = '\0';
+	for (unsigned int i = 0; i < w->n_polls; i++)
+		n += (size_t)snprintf(s->buf + n, n < sizeof(s->buf) ? sizeof(s->buf) - n : 0,
+				      "%srx port=%s queue=%u | tx port=%s", i ? "; " : "",
+				      cfg->ports[w->polls[i].port].name, w->polls[i].queue,
+				      cfg->ports[w->polls[i].tx_port].name);
+	s->text = s->buf;
+	s->json = false;
+	s->n_lcores = 1;
+	s->lcores = &w->lcore;
+	return true;
+}
+
+/* Parse one source into g; on error `where` says which key to blame. */
+static int
+parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, const char **where)
+{
+	struct bl_pipe_opts opts = { .filters = bl_filter_names() };
+	char path[64];
+	cJSON *obj;
+	int rc;
+
+	bl_gdesc_init(g);
+	if (!s->json) {
+		*where = strncmp(s->origin, "graphs", 6) == 0 ? ".pipeline" : ".poll";
+		return bl_pipe_parse(s->text, &opts, g, err);
+	}
+	*where = "";   /* bl_gdesc_from_json names the path itself */
+	snprintf(path, sizeof(path), "%s.graph", s->origin);
+	obj = cJSON_Parse(s->text);
+	if (obj == NULL)
+		return bl_err_set(err, -EINVAL, "%s: not valid JSON", path);
+	rc = bl_gdesc_from_json(obj, path, &opts, g, err);
+	cJSON_Delete(obj);
+	return rc;
+}
+
+int
+bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	static struct source s;
+	int rc = 0;
+
+	for (unsigned int k = 0; source_at(cfg, k, &s); k++) {
+		struct bl_gdesc g;
+		struct bl_err err;
+		const char *where = "";
+
+		bl_err_clear(&err);
+		if (parse_source(&s, &g, &err, &where) != 0) {
+			bl_diag_add(diag, "%s%s: %s", where[0] ? s.origin : "", where, err.msg);
+			rc = -EINVAL;
+		}
+		bl_gdesc_free(&g);
+	}
+	return rc;
+}
+
+static void
+fill_env(const struct bl_app *app, const struct bl_worker *w, const struct source *s,
+	 unsigned int replica, struct bl_graph_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->pool = app->pool;
+	env->lcore = w->lcore;
+	env->replica = replica;
+	env->n_replicas = s->n_lcores;
+	env->burst = (uint16_t)app->cfg.burst;
+	env->rx_claims = (uint64_t *)app->rx_claims;
+	env->n_ports = app->cfg.n_ports;
+	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
+		struct bl_graph_port *gp = &env->ports[p];
+		snprintf(gp->name, sizeof(gp->name), "%s", app->cfg.ports[p].name);
+		gp->port_id = app->port_id[p];
+		gp->rx_queues = app->cfg.ports[p].rx_queues;
+		gp->tx_queues = app->cfg.ports[p].tx_queues;
+		gp->tx_queue = (uint16_t)w->idx;
+	}
+}
+
+static struct bl_worker *
+worker_of(struct bl_app *app, unsigned int lcore)
+{
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		if (app->workers[i].lcore == lcore)
+			return &app->workers[i];
+	return NULL;
+}
+
+int
+bl_app_graphs_build(struct bl_app *app)
+{
+	static struct source s;
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
+
+	app->n_workers = bl_cfg_worker_lcores(&app->cfg, lcores);
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		memset(&app->workers[i], 0, sizeof(app->workers[i]));
+		app->workers[i].lcore = lcores[i];
+		app->workers[i].idx = i;
+	}
+	for (unsigned int k = 0; source_at(&app->cfg, k, &s); k++) {
+		for (unsigned int r = 0; r < s.n_lcores; r++) {
+			struct bl_worker *w = worker_of(app, s.lcores[r]);
+			struct bl_graph_env env;
+			struct bl_gdesc g;
+			struct bl_err err;
+			const char *where = "";
+			int rc;
+
+			bl_err_clear(&err);
+			fill_env(app, w, &s, r, &env);
+			rc = parse_source(&s, &g, &err, &where);
+			if (rc == 0)
+				rc = bl_graph_build(&g, &env, &w->graphs[w->n_graphs], &err);
+			bl_gdesc_free(&g);
+			if (rc != 0) {
+				fprintf(stderr, "%s%s: %s\n", where[0] ? s.origin : s.origin, where, err.msg);
+				return -EINVAL;
+			}
+			snprintf(w->origin[w->n_graphs], sizeof(w->origin[0]), "%s", s.origin);
+			w->replica[w->n_graphs] = r;
+			w->n_graphs++;
+		}
+	}
+	return 0;
+}
+
+void
+bl_app_graphs_free(struct bl_app *app)
+{
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		struct bl_worker *w = &app->workers[i];
+		for (unsigned int k = 0; k < w->n_graphs; k++)
+			bl_graph_free(w->graphs[k]);
+		w->n_graphs = 0;
+	}
+}

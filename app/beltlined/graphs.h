@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* From the config's graphs (and fixed-forwarding workers) to graph replicas. */
+#ifndef BL_APP_GRAPHS_H
+#define BL_APP_GRAPHS_H
+
+#include "app.h"
+
+/*
+ * Check every graph's text (syntax, filter names) without starting anything:
+ * for --check. Problems go to diag, one line each, path first.
+ */
+int bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag);
+
+/*
+ * Build every replica on every worker lcore (EAL and ports are up). Returns 0,
+ * or -EINVAL with the problem (path first) on stderr; what was built stays
+ * in app->workers for bl_app_graphs_free.
+ */
+int bl_app_graphs_build(struct bl_app *app);
+
+void bl_app_graphs_free(struct bl_app *app);
+
+#endif /* BL_APP_GRAPHS_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * count — count packets and bytes, and pass them on with the class the
+ * previous filter gave them (so `dport | count |80 x` still routes by port).
+ * synopsis: count
+ * edges:    the upstream classes, unchanged
+ * counters: packets, bytes; per class: the common per-class counts
+ * state:    per-replica (the totals of all replicas are summed in stats)
+ */
+#include "bl_filter_worker.h"
+
+struct count {
+	uint64_t packets;   /* (w) this lcore */
+	uint64_t bytes;     /* (w) */
+};
+
+static void
+count_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct count *c = bl_filter_priv(f);
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		bytes += pkts[i]->pkt_len;
+		bl_filter_emit(f, bl_pkt_class(pkts[i]), pkts[i]);
+	}
+	__atomic_store_n(&c->packets, c->packets + n, __ATOMIC_RELAXED);  /* pairs with count_counters */
+	__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);
+}
+
+static unsigned int
+count_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+{
+	const struct count *c = bl_filter_priv(f);
+
+	if (max < 2)
+		return 0;
+	names[0] = "packets";
+	values[0] = __atomic_load_n(&c->packets, __ATOMIC_RELAXED);  /* pairs with count_process */
+	names[1] = "bytes";
+	values[1] = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+	return 2;
+}
+
+BL_FILTER_REGISTER(count) = {
+	.summary = "count packets and bytes, per class",
+	.synopsis = "count",
+	.args_doc = "none",
+	.edges_doc = "the upstream classes, unchanged",
+	.counters_doc = "packets, bytes; and the per-class counts every filter has",
+	.state_doc = "per-replica counters, summed in stats",
+	.priv_size = sizeof(struct count),
+	.process = count_process,
+	.counters = count_counters,
+};

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gen — a packet source built from a template, as testpmd's txonly and
+ * flowgen modes: so the appliance runs, and is measured, with no capture and
+ * no NIC. Every combination of the address and port ranges is visited in
+ * turn (dport fastest, then sport, dst, src).
+ * synopsis: gen [proto=udp|tcp|icmp] [size=64] [src=IP[-IP]] [dst=IP[-IP]]
+ *               [sport=P[-P]] [dport=P[-P]] [smac=MAC] [dmac=MAC] [rate=PPS] [count=N]
+ * edges:    out (class 1)
+ * counters: generated; alloc_fail (no free mbuf: the burst is skipped)
+ * state:    per-replica: each replica generates its own stream (count is per replica)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_memcpy.h>
+
+#include "bl_filter_worker.h"
+#include "bl_graph.h"
+
+#define GEN_SIZE_MAX 9000
+#define L2 14
+#define L3 20
+
+struct gen {
+	struct rte_mempool *mp;
+	uint16_t size;
+	uint8_t proto;
+	bool varies;                    /* any range wider than one value */
+	uint32_t src[2], dst[2];        /* host order, lo..hi */
+	uint16_t sport[2], dport[2];
+	uint32_t cur_src, cur_dst;
+	uint16_t cur_sport, cur_dport;
+	uint64_t rate, count, left;     /* rate: packets/s (0: unlimited); count: 0 = forever */
+	uint64_t hz, last_tsc;
+	double tokens;
+	uint64_t generated;             /* (w) this lcore */
+	uint64_t alloc_fail;            /* (w) */
+	uint8_t tmpl[GEN_SIZE_MAX];
+};
+
+static int
+range_u16(const struct bl_args *a, const char *key, uint16_t out[2], struct bl_err *err)
+{
+	const char *s = NULL;
+	unsigned int lo, hi;
+	char tail;
+
+	bl_args_str(a, key, &s, err);
+	if (s == NULL)
+		return 0;
+	int n = sscanf(s, "%u-%u%c", &lo, &hi, &tail);
+	if (n == 1)
+		hi = lo;
+	if ((n != 1 && n != 2) || lo > 65535 || hi > 65535 || lo > hi || strchr(s, ' ') != NULL)
+		return bl_err_set(err, -EINVAL, "%s: must be a port or a range LO-HI (0..65535), got \"%.40s\"",
+				  key, s);
+	out[0] = (uint16_t)lo;
+	out[1] = (uint16_t)hi;
+	return 0;
+}
+
+static int
+range_ip(const struct bl_args *a, const char *key, uint32_t out[2], struct bl_err *err)
+{
+	const char *s = NULL;
+	char lo[32], hi[32];
+	struct in_addr x, y;
+
+	bl_args_str(a, key, &s, err);
+	if (s == NULL)
+		return 0;
+	if (sscanf(s, "%31[0-9.]-%31[0-9.]", lo, hi) == 2 && strlen(lo) + strlen(hi) + 1 == strlen(s)) {
+		if (inet_pton(AF_INET, lo, &x) != 1 || inet_pton(AF_INET, hi, &y) != 1)
+			goto bad;
+	} else if (inet_pton(AF_INET, s, &x) == 1) {
+		y = x;
+	} else {
+		goto bad;
+	}
+	out[0] = ntohl(x.s_addr);
+	out[1] = ntohl(y.s_addr);
+	if (out[0] > out[1])
+		goto bad;
+	return 0;
+bad:
+	return bl_err_set(err, -EINVAL, "%s: must be an IPv4 address or a range A-B, got \"%.40s\"", key, s);
+}
+
+static int
+mac(const struct bl_args *a, const char *key, struct rte_ether_addr *out, struct bl_err *err)
+{
+	const char *s = NULL;
+
+	bl_args_str(a, key, &s, err);
+	if (s != NULL && rte_ether_unformat_addr(s, out) != 0)
+		return bl_err_set(err, -EINVAL, "%s: must be a MAC address such as 02:00:00:00:00:01, got \"%.40s\"",
+				  key, s);
+	return 0;
+}
+
+static uint16_t
+l4_len(uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? 20 : 8;
+}
+
+/* Write addresses and ports into a frame and fix the IPv4 checksum. */
+static inline void
+stamp(struct gen *g, uint8_t *frame, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + L2);
+	uint16_t *l4 = (uint16_t *)(frame + L2 + L3);
+
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (g->proto != IPPROTO_ICMP) {
+		l4[0] = rte_cpu_to_be_16(sp);
+		l4[1] = rte_cpu_to_be_16(dp);
+	}
+}
+
+static void
+build_template(struct gen *g, const struct rte_ether_addr *smac, const struct rte_ether_addr *dmac)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)g->tmpl;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(g->tmpl + L2);
+	uint8_t *l4 = g->tmpl + L2 + L3;
+
+	memset(g->tmpl, 0, sizeof(g->tmpl));
+	eh->dst_addr = *dmac;
+	eh->src_addr = *smac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(g->size - L2));
+	ip->time_to_live = 64;
+	ip->next_proto_id = g->proto;
+	if (g->proto == IPPROTO_UDP) {
+		l4[4] = (uint8_t)((g->size - L2 - L3) >> 8);   /* udp length */
+		l4[5] = (uint8_t)(g->size - L2 - L3);
+	} else if (g->proto == IPPROTO_TCP) {
+		l4[12] = 5 << 4;   /* data offset */
+		l4[13] = 0x10;     /* ACK */
+		l4[14] = 0xff;
+		l4[15] = 0xff;     /* window */
+	} else {
+		l4[0] = 8;         /* echo request */
+		uint16_t ck = rte_raw_cksum(l4, g->size - L2 - L3);
+		ck = (uint16_t)~ck;
+		memcpy(l4 + 2, &ck, 2);
+	}
+	stamp(g, g->tmpl, g->src[0], g->dst[0], g->sport[0], g->dport[0]);
+}
+
+static int
+gen_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const keys[] = { "proto", "size", "src", "dst", "sport", "dport",
+					    "smac", "dmac", "rate", "count", NULL };
+	struct gen *g = bl_filter_priv(f);
+	struct rte_ether_addr smac = { { 0x02, 0, 0, 0, 0, 0x01 } }, dmac = { { 0x02, 0, 0, 0, 0, 0x02 } };
+	const char *proto = "udp";
+	uint32_t size = 64;
+
+	g->src[0] = g->src[1] = 0xc0000201;   /* 192.0.2.1 (TEST-NET-1) */
+	g->dst[0] = g->dst[1] = 0xc0000202;
+	g->sport[0] = g->sport[1] = 1024;
+	g->dport[0] = g->dport[1] = 1024;
+	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "proto", &proto, err) < 0)
+		return -EINVAL;
+	if (strcmp(proto, "udp") == 0)
+		g->proto = IPPROTO_UDP;
+	else if (strcmp(proto, "tcp") == 0)
+		g->proto = IPPROTO_TCP;
+	else if (strcmp(proto, "icmp") == 0)
+		g->proto = IPPROTO_ICMP;
+	else
+		return bl_err_set(err, -EINVAL, "proto: must be udp, tcp or icmp, got \"%.20s\"", proto);
+	if (bl_args_u32(args, "size", L2 + L3 + l4_len(g->proto), GEN_SIZE_MAX, &size, err) < 0 ||
+	    range_ip(args, "src", g->src, err) < 0 || range_ip(args, "dst", g->dst, err) < 0 ||
+	    range_u16(args, "sport", g->sport, err) < 0 || range_u16(args, "dport", g->dport, err) < 0 ||
+	    mac(args, "smac", &smac, err) < 0 || mac(args, "dmac", &dmac, err) < 0 ||
+	    bl_args_u64(args, "rate", 0, UINT32_MAX * 16ull, &g->rate, err) < 0 ||
+	    bl_args_u64(args, "count", 0, UINT64_MAX, &g->count, err) < 0)
+		return -EINVAL;
+	g->size = (uint16_t)size;
+	g->mp = bl_graph_env(f)->pool;
+	if (g->mp == NULL)
+		return bl_err_set(err, -EINVAL, "gen needs an mbuf pool in its environment");
+	if (g->size > rte_pktmbuf_data_room_size(g->mp) - RTE_PKTMBUF_HEADROOM)
+		return bl_err_set(err, -EINVAL, "size: %u bytes do not fit one mbuf (%u bytes of data room): "
+				  "raise mbufs.data_room", g->size,
+				  rte_pktmbuf_data_room_size(g->mp) - RTE_PKTMBUF_HEADROOM);
+	g->varies = g->src[0] != g->src[1] || g->dst[0] != g->dst[1] || g->sport[0] != g->sport[1] ||
+		    g->dport[0] != g->dport[1];
+	g->cur_src = g->src[0];
+	g->cur_dst = g->dst[0];
+	g->cur_sport = g->sport[0];
+	g->cur_dport = g->dport[0];
+	g->left = g->count;
+	g->hz = rte_get_tsc_hz();
+	build_template(g, &smac, &dmac);
+	return 0;
+}
+
+static int
+gen_start(struct bl_filter *f, struct bl_err *err)
+{
+	struct gen *g = bl_filter_priv(f);
+
+	(void)err;
+	g->last_tsc = rte_get_tsc_cycles();
+	g->tokens = 0;
+	return 0;
+}
+
+/* The next flow of the cartesian product of the ranges. */
+static inline void
+next_flow(struct gen *g)
+{
+	if (g->cur_dport++ != g->dport[1])
+		return;
+	g->cur_dport = g->dport[0];
+	if (g->cur_sport++ != g->sport[1])
+		return;
+	g->cur_sport = g->sport[0];
+	if (g->cur_dst++ != g->dst[1])
+		return;
+	g->cur_dst = g->dst[0];
+	if (g->cur_src++ != g->src[1])
+		return;
+	g->cur_src = g->src[0];
+}
+
+static uint16_t
+gen_poll(struct bl_filter *f, uint16_t max)
+{
+	struct gen *g = bl_filter_priv(f);
+	struct rte_mbuf **slots = bl_filter_emit_slots(f);
+	uint16_t n = RTE_MIN(max, bl_filter_emit_room(f));
+
+	if (g->rate != 0) {
+		uint64_t now = rte_get_tsc_cycles();
+		g->tokens += (double)(now - g->last_tsc) * (double)g->rate / (double)g->hz;
+		g->last_tsc = now;
+		if (g->tokens > 2.0 * max)
+			g->tokens = 2.0 * max;   /* no bursts of saved-up credit */
+		if (g->tokens < n)
+			n = (uint16_t)g->tokens;
+	}
+	if (g->count != 0 && g->left < n)
+		n = (uint16_t)g->left;
+	if (n == 0)
+		return 0;
+	if (unlikely(rte_pktmbuf_alloc_bulk(g->mp, slots, n) != 0)) {
+		__atomic_store_n(&g->alloc_fail, g->alloc_fail + 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = slots[i];
+		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+		rte_memcpy(d, g->tmpl, g->size);
+		m->data_len = g->size;
+		m->pkt_len = g->size;
+		if (g->varies) {
+			stamp(g, d, g->cur_src, g->cur_dst, g->cur_sport, g->cur_dport);
+			next_flow(g);
+		}
+	}
+	bl_filter_emit_commit(f, n, 1);
+	if (g->rate != 0)
+		g->tokens -= n;
+	if (g->count != 0)
+		g->left -= n;
+	__atomic_store_n(&g->generated, g->generated + n, __ATOMIC_RELAXED);  /* pairs with gen_counters */
+	return n;
+}
+
+static unsigned int
+gen_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+{
+	const struct gen *g = bl_filter_priv(f);
+
+	if (max < 2)
+		return 0;
+	names[0] = "generated";
+	values[0] = __atomic_load_n(&g->generated, __ATOMIC_RELAXED);
+	names[1] = "alloc_fail";
+	values[1] = __atomic_load_n(&g->alloc_fail, __ATOMIC_RELAXED);
+	return 2;
+}
+
+BL_FILTER_REGISTER(gen) = {
+	.summary = "generate packets from a template (like testpmd txonly/flowgen)",
+	.synopsis = "gen [proto=udp|tcp|icmp] [size=64] [src=IP[-IP]] [dst=IP[-IP]] [sport=P[-P]] "
+		    "[dport=P[-P]] [smac=MAC] [dmac=MAC] [rate=PPS] [count=N]",
+	.args_doc = "proto: udp (default), tcp or icmp (echo request)\n"
+		    "size: frame length in bytes without CRC (default 64)\n"
+		    "src, dst: IPv4 address or range A-B (default 192.0.2.1, 192.0.2.2)\n"
+		    "sport, dport: port or range LO-HI (default 1024)\n"
+		    "smac, dmac: Ethernet addresses (default 02:00:00:00:00:01 / :02)\n"
+		    "rate: packets per second per replica (default 0: as fast as possible)\n"
+		    "count: packets in all per replica, then stop (default 0: forever)",
+	.edges_doc = "out (class 1): every packet generated",
+	.counters_doc = "generated; alloc_fail: bursts skipped for want of free mbufs",
+	.state_doc = "per-replica: each replica generates its own stream",
+	.flags = BL_FILTER_F_SOURCE,
+	.priv_size = sizeof(struct gen),
+	.init = gen_init,
+	.start = gen_start,
+	.poll = gen_poll,
+	.counters = gen_counters,
+	.edges = { "out" },
+};

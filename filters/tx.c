@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tx — send bursts out of a port, on this replica's own tx queue.
+ * synopsis: tx port=NAME
+ * edges:    none (a sink)
+ * counters: tx (sent), tx_dropped (the tx ring was full: freed and counted)
+ * state:    per-replica (each replica has a tx queue of its own)
+ */
+#include <errno.h>
+
+#include <rte_ethdev.h>
+
+#include "bl_atomic.h"
+#include "bl_filter_worker.h"
+#include "bl_graph.h"
+
+struct tx {
+	uint16_t port_id;
+	uint16_t queue;
+	uint64_t sent;        /* (w) this lcore */
+	uint64_t dropped;     /* (w) */
+};
+
+static int
+tx_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const keys[] = { "port", NULL };
+	struct tx *tx = bl_filter_priv(f);
+	const struct bl_graph_port *p;
+	const char *name = NULL;
+
+	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "port", &name, err) < 0)
+		return -EINVAL;
+	if (name == NULL)
+		return bl_err_set(err, -EINVAL, "port: required (tx port=NAME)");
+	if ((p = bl_graph_port(f, name, "port", err)) == NULL)
+		return -ENODEV;
+	if (p->tx_queue >= p->tx_queues)
+		return bl_err_set(err, -EINVAL, "port: \"%s\" has %u tx queue%s; this worker lcore needs "
+				  "queue %u of its own: give the port tx_queues >= %u (or leave it out: "
+				  "one per worker lcore)", name, p->tx_queues, p->tx_queues == 1 ? "" : "s",
+				  p->tx_queue, p->tx_queue + 1u);
+	tx->port_id = p->port_id;
+	tx->queue = p->tx_queue;
+	return 0;
+}
+
+static void
+tx_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct tx *tx = bl_filter_priv(f);
+	uint16_t sent = rte_eth_tx_burst(tx->port_id, tx->queue, pkts, n);
+
+	if (unlikely(sent < n)) {
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+		bl_counter_add(&tx->dropped, n - sent);
+	}
+	bl_counter_add(&tx->sent, sent);
+}
+
+static unsigned int
+tx_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+{
+	const struct tx *tx = bl_filter_priv(f);
+
+	if (max < 4)
+		return 0;
+	names[0] = "tx";
+	values[0] = bl_counter_read(&tx->sent);
+	names[1] = "tx_dropped";
+	values[1] = bl_counter_read(&tx->dropped);
+	names[2] = "port_id";      /* where: so stats can sum per port and queue */
+	values[2] = tx->port_id;
+	names[3] = "queue";
+	values[3] = tx->queue;
+	return 4;
+}
+
+BL_FILTER_REGISTER(tx) = {
+	.summary = "send packets out of a port",
+	.synopsis = "tx port=NAME",
+	.args_doc = "port: the port's name in the config (required)",
+	.edges_doc = "none: a sink",
+	.counters_doc = "tx: packets sent\ntx_dropped: the tx ring was full; freed and counted\n"
+			"port_id, queue: the ethdev port and tx queue it sends on",
+	.state_doc = "per-replica: each replica sends on a tx queue of its own",
+	.flags = BL_FILTER_F_SINK,
+	.priv_size = sizeof(struct tx),
+	.init = tx_init,
+	.process = tx_process,
+	.counters = tx_counters,
+};

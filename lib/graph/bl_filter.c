@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The filter registry, label names, typed arguments, private copies. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "bl_filter_worker.h"
+#include "bl_graph_pvt.h"
+#include "bl_suggest.h"
+
+#define MAX_FILTERS 128
+
+static struct bl_filter_ops *registry;   /* sorted by name; filled by constructors */
+static unsigned int n_registered;
+
+void
+bl_filter_register(struct bl_filter_ops *ops)
+{
+	struct bl_filter_ops **at = &registry;
+
+	while (*at != NULL && strcmp((*at)->name, ops->name) < 0)
+		at = (struct bl_filter_ops **)&(*at)->next;   /* the registry owns the link */
+	ops->next = *at;
+	*at = ops;
+	n_registered++;
+}
+
+const struct bl_filter_ops *
+bl_filter_lookup(const char *name)
+{
+	for (const struct bl_filter_ops *o = registry; o != NULL; o = o->next)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+unsigned int
+bl_filter_list(const struct bl_filter_ops **out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (const struct bl_filter_ops *o = registry; o != NULL && n < max; o = o->next)
+		out[n++] = o;
+	return n;
+}
+
+const char *const *
+bl_filter_names(void)
+{
+	static const char *names[MAX_FILTERS + 1];
+	unsigned int n = 0;
+
+	for (const struct bl_filter_ops *o = registry; o != NULL && n < MAX_FILTERS; o = o->next)
+		names[n++] = o->name;
+	names[n] = NULL;
+	return names;
+}
+
+int64_t
+bl_filter_class_by_name(const struct bl_filter_ops *ops, const char *name)
+{
+	for (unsigned int i = 0; i < BL_FILTER_MAX_EDGES; i++)
+		if (ops->edges[i] != NULL && strcmp(ops->edges[i], name) == 0)
+			return i + 1;
+	for (const struct bl_class_name *c = ops->classes; c != NULL && c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c->cls;
+	return -1;
+}
+
+struct rte_mbuf *
+bl_filter_writable_slow(struct bl_filter *f, struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, f->graph->env.pool, 0, UINT32_MAX);
+
+	if (c == NULL) {
+		f->st.copy_fail++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	bl_pkt_set_class(c, bl_pkt_class(m));
+	f->st.copies++;
+	rte_pktmbuf_free(m);   /* our reference to the shared one */
+	return c;
+}
+
+/* ---- arguments --------------------------------------------------------- */
+
+static int
+parse_u64(const struct bl_arg *a, const char *key, uint64_t min, uint64_t max, uint64_t *out,
+	  struct bl_err *err)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(a->value, &end, 0);
+	if (a->value[0] == '-' || a->value[0] == '\0' || *end != '\0' || errno != 0 ||
+	    v < min || v > max)
+		return bl_err_set(err, -EINVAL, "%s: must be an integer %llu..%llu, got \"%.40s\"",
+				  key, (unsigned long long)min, (unsigned long long)max, a->value);
+	*out = v;
+	return 0;
+}
+
+int
+bl_args_u64(const struct bl_args *args, const char *key, uint64_t min, uint64_t max,
+	    uint64_t *out, struct bl_err *err)
+{
+	const struct bl_arg *a = bl_args_get(args, key);
+
+	return a == NULL ? 0 : parse_u64(a, key, min, max, out, err);
+}
+
+int
+bl_args_u32(const struct bl_args *args, const char *key, uint32_t min, uint32_t max,
+	    uint32_t *out, struct bl_err *err)
+{
+	uint64_t v = *out;
+	int rc = bl_args_u64(args, key, min, max, &v, err);
+
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+int
+bl_args_str(const struct bl_args *args, const char *key, const char **out, struct bl_err *err)
+{
+	const struct bl_arg *a = bl_args_get(args, key);
+
+	(void)err;
+	if (a != NULL)
+		*out = a->value;
+	return 0;
+}
+
+int
+bl_args_bool(const struct bl_args *args, const char *key, int *out, struct bl_err *err)
+{
+	const struct bl_arg *a = bl_args_get(args, key);
+
+	if (a == NULL)
+		return 0;
+	if (strcmp(a->value, "1") == 0 || strcmp(a->value, "yes") == 0 || strcmp(a->value, "true") == 0)
+		*out = 1;
+	else if (strcmp(a->value, "0") == 0 || strcmp(a->value, "no") == 0 || strcmp(a->value, "false") == 0)
+		*out = 0;
+	else
+		return bl_err_set(err, -EINVAL, "%s: must be yes or no, got \"%.40s\"", key, a->value);
+	return 0;
+}
+
+int
+bl_args_positional(const struct bl_args *args, const char **out, struct bl_err *err)
+{
+	const char *found = NULL;
+
+	for (unsigned int i = 0; i < args->n; i++) {
+		if (args->v[i].key != NULL)
+			continue;
+		if (found != NULL)
+			return bl_err_set(err, -EINVAL, "one positional argument at most, got a second: \"%.40s\"",
+					  args->v[i].value);
+		found = args->v[i].value;
+	}
+	if (found != NULL)
+		*out = found;
+	return 0;
+}
+
+int
+bl_args_only(const struct bl_args *args, const char *const *known, bool positional_ok,
+	     struct bl_err *err)
+{
+	for (unsigned int i = 0; i < args->n; i++) {
+		const char *k = args->v[i].key;
+		bool ok = false;
+
+		if (k == NULL) {
+			if (!positional_ok)
+				return bl_err_set(err, -EINVAL, "takes no positional argument, got \"%.40s\"",
+						  args->v[i].value);
+			continue;
+		}
+		for (const char *const *n = known; *n != NULL; n++)
+			ok |= strcmp(*n, k) == 0;
+		if (ok)
+			continue;
+		const char *s = bl_suggest(k, known);
+		if (s != NULL)
+			return bl_err_set(err, -EINVAL, "%s: unknown argument (did you mean \"%s\"?)", k, s);
+		return bl_err_set(err, -EINVAL, "%s: unknown argument", k);
+	}
+	return 0;
+}

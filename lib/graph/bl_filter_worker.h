@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_filter_worker — what a filter's process/poll function uses at burst
+ * time, all inline: its private state, emitting packets with a class, the
+ * class an upstream filter gave a packet, a writable private copy.
+ *
+ * Contract of process(f, pkts, n): every packet is either emitted (any
+ * class; 0 = drop, freed and counted by the runtime) or consumed (the filter
+ * now owns it: sent, freed, or queued). Nothing here allocates or locks.
+ */
+#ifndef BL_FILTER_WORKER_H
+#define BL_FILTER_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "bl_filter.h"
+
+#define BL_BURST_MAX   256   /* packets a node takes in or emits in one pass */
+#define BL_CLASS_SLOTS 16    /* per-class counters kept per filter (rest: "other") */
+
+/* Offset of the class dynamic field in every mbuf (set by bl_graph_global_init). */
+extern int bl_class_dynfield;
+/* Offset of the join mark dynamic field (union / intersect bookkeeping). */
+extern int bl_mark_dynfield;
+
+struct bl_label_rt {
+	uint8_t kind;          /* enum bl_label_kind */
+	uint8_t invert;
+	uint8_t n;
+	uint32_t lo[BL_LABEL_MAX_RANGES], hi[BL_LABEL_MAX_RANGES];
+};
+
+struct bl_edge_rt {
+	struct bl_filter *to;
+	struct bl_label_rt label;
+	uint64_t pkts;                         /* (w) packets carried */
+};
+
+struct bl_class_count {
+	uint32_t cls;
+	uint64_t n;
+};
+
+/* Counters every filter instance has; (w) written by its lcore only. */
+struct bl_filter_stats {
+	uint64_t in;          /* packets handed to process */
+	uint64_t out;         /* packets emitted with a class other than 0 */
+	uint64_t dropped;     /* emitted with class 0 (or negated to 0) and freed */
+	uint64_t unrouted;    /* a class no out-edge carries: freed */
+	uint64_t overflow;    /* an input or emit buffer was full: freed */
+	uint64_t copies;      /* private copies made for rewriting (and copy failures below) */
+	uint64_t copy_fail;   /* no mbuf for a private copy: packet dropped */
+	uint64_t calls;       /* process/poll calls that did work */
+	uint64_t cycles;      /* TSC cycles spent in those calls (sampled, scaled up) */
+	uint64_t cls_other;   /* packets of classes beyond the per-class slots */
+	struct bl_class_count cls[BL_CLASS_SLOTS];
+};
+
+struct bl_filter {
+	/* read-mostly, set at build */
+	const struct bl_filter_ops *ops;
+	void *priv;
+	struct bl_graph *graph;
+	char name[BL_GDESC_NAME_MAX];
+	uint16_t idx;                  /* node index in its graph */
+	uint8_t negate;
+	uint8_t started;
+	uint8_t straight;              /* one out-edge, default label, no negation */
+	uint16_t n_out;
+	uint16_t n_in_edges;           /* for intersect */
+	struct bl_edge_rt *out;
+
+	/* burst state, this lcore only */
+	uint16_t n_in;
+	uint16_t n_emit;
+	struct rte_mbuf *in[BL_BURST_MAX];
+	struct rte_mbuf *emit_pkt[BL_BURST_MAX];
+	uint32_t emit_cls[BL_BURST_MAX];
+
+	struct bl_filter_stats st;
+} __rte_cache_aligned;
+
+static inline void *
+bl_filter_priv(const struct bl_filter *f)
+{
+	return f->priv;
+}
+
+/* Hand a packet on with class `cls` (0 = drop). */
+static __rte_always_inline void
+bl_filter_emit(struct bl_filter *f, uint32_t cls, struct rte_mbuf *m)
+{
+	if (unlikely(f->n_emit == BL_BURST_MAX)) {
+		rte_pktmbuf_free(m);
+		f->st.overflow++;
+		return;
+	}
+	f->emit_pkt[f->n_emit] = m;
+	f->emit_cls[f->n_emit] = cls;
+	f->n_emit++;
+}
+
+/*
+ * Sources fill the emit buffer in place: take the slots, write up to
+ * bl_filter_emit_room() packets there, then commit how many, with a class.
+ */
+static __rte_always_inline struct rte_mbuf **
+bl_filter_emit_slots(struct bl_filter *f)
+{
+	return &f->emit_pkt[f->n_emit];
+}
+
+static __rte_always_inline void
+bl_filter_emit_commit(struct bl_filter *f, uint16_t n, uint32_t cls)
+{
+	for (uint16_t i = 0; i < n; i++)
+		f->emit_cls[f->n_emit + i] = cls;
+	f->n_emit = (uint16_t)(f->n_emit + n);
+}
+
+/* Room left for emitting in this call (sources size their bursts with it). */
+static inline uint16_t
+bl_filter_emit_room(const struct bl_filter *f)
+{
+	return (uint16_t)(BL_BURST_MAX - f->n_emit);
+}
+
+/* The class the previous filter gave this packet. */
+static __rte_always_inline uint32_t
+bl_pkt_class(const struct rte_mbuf *m)
+{
+	return *RTE_MBUF_DYNFIELD(m, bl_class_dynfield, const uint32_t *);
+}
+
+static __rte_always_inline void
+bl_pkt_set_class(struct rte_mbuf *m, uint32_t cls)
+{
+	*RTE_MBUF_DYNFIELD(m, bl_class_dynfield, uint32_t *) = cls;
+}
+
+/*
+ * A packet this filter may write: the packet itself when nobody else holds
+ * it, else a private copy (the shared one loses this reference). NULL when
+ * no mbuf is free for the copy: the packet is dropped and counted.
+ */
+struct rte_mbuf *bl_filter_writable_slow(struct bl_filter *f, struct rte_mbuf *m);
+
+static __rte_always_inline struct rte_mbuf *
+bl_filter_writable(struct bl_filter *f, struct rte_mbuf *m)
+{
+	if (likely(rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m)))
+		return m;
+	return bl_filter_writable_slow(f, m);
+}
+
+#endif /* BL_FILTER_WORKER_H */

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Building and freeing graphs (slow path): a transaction of undoable steps. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+
+#include "bl_graph_pvt.h"
+#include "bl_suggest.h"
+
+int bl_class_dynfield = -1;
+int bl_mark_dynfield = -1;
+
+static unsigned int fail_step;       /* test hook: fail the Nth step */
+static long live_allocs;             /* test hook: allocations not yet freed */
+
+void
+bl_graph_test_fail_step(unsigned int n)
+{
+	fail_step = n;
+}
+
+long
+bl_graph_test_live_allocs(void)
+{
+	return live_allocs;
+}
+
+int
+bl_graph_global_init(struct bl_err *err)
+{
+	static const struct rte_mbuf_dynfield cls = {
+		.name = "beltline_class", .size = sizeof(uint32_t), .align = __alignof__(uint32_t),
+	};
+	static const struct rte_mbuf_dynfield mark = {
+		.name = "beltline_mark", .size = sizeof(uint64_t), .align = __alignof__(uint64_t),
+	};
+
+	if (bl_class_dynfield < 0)
+		bl_class_dynfield = rte_mbuf_dynfield_register(&cls);
+	if (bl_mark_dynfield < 0)
+		bl_mark_dynfield = rte_mbuf_dynfield_register(&mark);
+	if (bl_class_dynfield < 0 || bl_mark_dynfield < 0)
+		return bl_err_set(err, -rte_errno, "cannot register the mbuf class field: %s",
+				  rte_strerror(rte_errno));
+	return 0;
+}
+
+/* One undoable step: the test hook may make it fail. */
+static int
+step(struct bl_err *err, const char *what)
+{
+	if (fail_step != 0 && --fail_step == 0)
+		return bl_err_set(err, -ENOMEM, "injected failure at %s", what);
+	return 0;
+}
+
+static void *
+zalloc(size_t size, struct bl_err *err, const char *what)
+{
+	void *p;
+
+	if (step(err, what) != 0)
+		return NULL;
+	p = rte_zmalloc("bl_graph", size, RTE_CACHE_LINE_SIZE);
+	if (p == NULL) {
+		bl_err_set(err, -ENOMEM, "out of memory for %s", what);
+		return NULL;
+	}
+	live_allocs++;
+	return p;
+}
+
+static void
+zfree(void *p)
+{
+	if (p != NULL) {
+		live_allocs--;
+		rte_free(p);
+	}
+}
+
+static int
+resolve_ref(const struct bl_filter *from, const struct bl_class_ref *r, uint32_t *out,
+	    const struct bl_gdesc_edge *e, struct bl_err *err)
+{
+	int64_t c;
+
+	if (r->name[0] == '\0') {
+		*out = r->num;
+		return 0;
+	}
+	c = bl_filter_class_by_name(from->ops, r->name);
+	if (c < 0)
+		return bl_err_set(err, -EINVAL, "col %u: filter \"%s\" (%s) has no class named \"%s\"",
+				  e->col, from->name, from->ops->name, r->name);
+	*out = (uint32_t)c;
+	return 0;
+}
+
+static int
+resolve_label(const struct bl_filter *from, const struct bl_gdesc_edge *e,
+	      struct bl_label_rt *rt, struct bl_err *err)
+{
+	rt->kind = (uint8_t)e->label.kind;
+	rt->invert = e->label.invert;
+	rt->n = (uint8_t)e->label.n;
+	for (unsigned int i = 0; i < e->label.n; i++) {
+		if (resolve_ref(from, &e->label.r[i].lo, &rt->lo[i], e, err) != 0 ||
+		    resolve_ref(from, &e->label.r[i].hi, &rt->hi[i], e, err) != 0)
+			return -EINVAL;
+		if (rt->lo[i] > rt->hi[i])
+			return bl_err_set(err, -EINVAL, "col %u: class range %u:%u runs backwards",
+					  e->col, rt->lo[i], rt->hi[i]);
+	}
+	return 0;
+}
+
+/* Kahn's order; nodes on cycles follow in index order. */
+static void
+order_nodes(struct bl_graph *g)
+{
+	uint16_t indeg[BL_GRAPH_MAX_NODES] = { 0 };
+	bool placed[BL_GRAPH_MAX_NODES] = { false };
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < g->n_filters; i++)
+		for (unsigned int k = 0; k < g->filters[i]->n_out; k++)
+			indeg[g->filters[i]->out[k].to->idx]++;
+	for (bool progress = true; progress;) {
+		progress = false;
+		for (unsigned int i = 0; i < g->n_filters; i++) {
+			struct bl_filter *f = g->filters[i];
+			if (placed[i] || indeg[i] != 0)
+				continue;
+			placed[i] = progress = true;
+			g->order[n++] = f;
+			for (unsigned int k = 0; k < f->n_out; k++)
+				indeg[f->out[k].to->idx]--;
+		}
+	}
+	g->has_cycle = n != g->n_filters;
+	for (unsigned int i = 0; i < g->n_filters; i++)
+		if (!placed[i])
+			g->order[n++] = g->filters[i];
+	g->n_sources = 0;
+	for (unsigned int i = 0; i < g->n_filters; i++)
+		if (g->filters[i]->ops->poll != NULL)
+			g->sources[g->n_sources++] = g->filters[i];
+}
+
+static void
+undo(struct bl_graph *g)
+{
+	/* Stop sources first: walk the topological order forwards. */
+	for (unsigned int i = 0; i < g->n_filters; i++) {
+		struct bl_filter *f = g->order[i] != NULL ? g->order[i] : g->filters[i];
+		if (f != NULL && f->started && f->ops->stop != NULL)
+			f->ops->stop(f);
+		if (f != NULL)
+			f->started = 0;
+	}
+	for (unsigned int i = g->n_filters; i-- > 0;) {
+		struct bl_filter *f = g->filters[i];
+		if (f == NULL)
+			continue;
+		if (g->inited[i] && f->ops->fini != NULL)
+			f->ops->fini(f);
+		for (unsigned int k = 0; k < f->n_in; k++)
+			rte_pktmbuf_free(f->in[k]);
+		for (unsigned int k = 0; k < f->n_emit; k++)
+			rte_pktmbuf_free(f->emit_pkt[k]);
+		zfree(f->out);
+		zfree(f->priv);
+		zfree(f);
+	}
+	zfree(g);
+}
+
+static int
+make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct bl_err *err)
+{
+	const struct bl_gdesc_node *nd = &d->nodes[i];
+	const struct bl_filter_ops *ops = bl_filter_lookup(nd->filter);
+	struct bl_filter *f;
+	unsigned int n_out = 0;
+	int rc;
+
+	if (ops == NULL)
+		return bl_err_set(err, -EINVAL, "col %u: unknown filter \"%s\"", nd->col, nd->filter);
+	f = zalloc(sizeof(*f), err, "a filter");
+	if (f == NULL)
+		return -ENOMEM;
+	g->filters[i] = f;
+	g->n_filters = i + 1;
+	f->ops = ops;
+	f->graph = g;
+	f->idx = (uint16_t)i;
+	f->negate = nd->negate;
+	snprintf(f->name, sizeof(f->name), "%s", nd->name);
+	for (unsigned int k = 0; k < d->n_edges; k++) {
+		n_out += d->edges[k].from == i;
+		f->n_in_edges = (uint16_t)(f->n_in_edges + (d->edges[k].to == i));
+	}
+	if (n_out > 0 && (ops->flags & BL_FILTER_F_SINK))
+		return bl_err_set(err, -EINVAL, "col %u: \"%s\" is a sink: nothing can follow it",
+				  d->edges[0].col, nd->name);
+	if (n_out > 0) {
+		f->out = zalloc(n_out * sizeof(*f->out), err, "edges");
+		if (f->out == NULL)
+			return -ENOMEM;
+	}
+	if (ops->priv_size > 0) {
+		f->priv = zalloc(ops->priv_size, err, "filter state");
+		if (f->priv == NULL)
+			return -ENOMEM;
+	}
+	if ((rc = step(err, "a filter's init")) != 0)
+		return rc;
+	rc = ops->init != NULL ? ops->init(f, &nd->args, err) : 0;
+	if (rc != 0) {
+		/* Say where: the filter's init named the argument. */
+		char msg[BL_ERR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", err != NULL ? err->msg : "");
+		return bl_err_set(err, rc < 0 ? rc : -EINVAL, "col %u: %s: %s", nd->col, nd->name, msg);
+	}
+	g->inited[i] = true;
+	return 0;
+}
+
+static int
+link_edges(struct bl_graph *g, const struct bl_gdesc *d, struct bl_err *err)
+{
+	for (unsigned int k = 0; k < d->n_edges; k++) {
+		const struct bl_gdesc_edge *e = &d->edges[k];
+		struct bl_filter *from = g->filters[e->from];
+		struct bl_edge_rt *rt = &from->out[from->n_out];
+
+		if (e->from >= g->n_filters || e->to >= g->n_filters)
+			return bl_err_set(err, -EINVAL, "edge %u: node index out of range", k);
+		if (g->filters[e->to]->ops->flags & BL_FILTER_F_SOURCE)
+			return bl_err_set(err, -EINVAL, "col %u: \"%s\" is a source: nothing can feed it",
+					  e->col, g->filters[e->to]->name);
+		rt->to = g->filters[e->to];
+		if (resolve_label(from, e, &rt->label, err) != 0)
+			return -EINVAL;
+		from->n_out++;
+	}
+	for (unsigned int i = 0; i < g->n_filters; i++) {
+		struct bl_filter *f = g->filters[i];
+		f->straight = f->n_out == 1 && !f->negate && f->out[0].label.kind == BL_LABEL_DEFAULT;
+	}
+	return 0;
+}
+
+int
+bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
+	       struct bl_graph **out, struct bl_err *err)
+{
+	struct bl_graph *g;
+	int rc = 0;
+
+	*out = NULL;
+	if (d->n_nodes == 0)
+		return bl_err_set(err, -EINVAL, "the graph is empty");
+	if (d->n_nodes > BL_GRAPH_MAX_NODES)
+		return bl_err_set(err, -E2BIG, "the graph has %u filters, at most %d are allowed",
+				  d->n_nodes, BL_GRAPH_MAX_NODES);
+	if (bl_class_dynfield < 0 && (rc = bl_graph_global_init(err)) != 0)
+		return rc;
+	g = zalloc(sizeof(*g), err, "the graph");
+	if (g == NULL)
+		return -ENOMEM;
+	g->env = *env;
+	if (g->env.burst == 0 || g->env.burst > BL_BURST_MAX)
+		g->env.burst = 32;
+	for (unsigned int i = 0; i < d->n_nodes && rc == 0; i++)
+		rc = make_filter(g, d, i, err);
+	if (rc == 0)
+		rc = link_edges(g, d, err);
+	if (rc == 0) {
+		order_nodes(g);
+		if (g->n_sources == 0)
+			rc = bl_err_set(err, -EINVAL, "the graph has no source (rx, gen, ...): nothing would flow");
+	}
+	/* Activation runs from sinks to sources: the topological order backwards. */
+	for (unsigned int i = g->n_filters; rc == 0 && i-- > 0;) {
+		struct bl_filter *f = g->order[i];
+		if ((rc = step(err, "a filter's start")) != 0)
+			break;
+		if (f->ops->start != NULL && (rc = f->ops->start(f, err)) != 0)
+			break;
+		f->started = 1;
+	}
+	if (rc != 0) {
+		undo(g);
+		return rc;
+	}
+	*out = g;
+	return 0;
+}
+
+void
+bl_graph_free(struct bl_graph *g)
+{
+	if (g != NULL)
+		undo(g);
+}
+
+unsigned int
+bl_graph_n_filters(const struct bl_graph *g)
+{
+	return g->n_filters;
+}
+
+const struct bl_filter *
+bl_graph_filter(const struct bl_graph *g, unsigned int i)
+{
+	return i < g->n_filters ? g->filters[i] : NULL;
+}
+
+struct bl_filter *
+bl_graph_filter_by_name(struct bl_graph *g, const char *name)
+{
+	for (unsigned int i = 0; i < g->n_filters; i++)
+		if (strcmp(g->filters[i]->name, name) == 0)
+			return g->filters[i];
+	return NULL;
+}
+
+const struct bl_graph_env *
+bl_graph_env(const struct bl_filter *f)
+{
+	return &f->graph->env;
+}
+
+const struct bl_graph_port *
+bl_graph_port(const struct bl_filter *f, const char *name, const char *key, struct bl_err *err)
+{
+	const struct bl_graph_env *env = &f->graph->env;
+	const char *names[BL_GRAPH_MAX_PORTS + 1];
+
+	for (unsigned int i = 0; i < env->n_ports; i++) {
+		if (strcmp(env->ports[i].name, name) == 0)
+			return &env->ports[i];
+		names[i] = env->ports[i].name;
+	}
+	names[env->n_ports] = NULL;
+	const char *s = bl_suggest(name, names);
+	if (s != NULL)
+		bl_err_set(err, -ENODEV, "%s: no port named \"%s\" (did you mean \"%s\"?)", key, name, s);
+	else
+		bl_err_set(err, -ENODEV, "%s: no port named \"%s\"", key, name);
+	return NULL;
+}
+
+const struct bl_graph_stats *
+bl_graph_stats(const struct bl_graph *g)
+{
+	return &g->st;
+}

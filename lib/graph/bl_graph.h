@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_graph — a filter graph instantiated on one worker lcore (one replica).
+ *
+ * Building is a transaction: every step (allocations, each filter's init,
+ * label resolution, each filter's start) can be undone, and a failure at any
+ * step undoes all earlier ones, leaking nothing. Filters start from sinks to
+ * sources, so a graph starts whole; they stop from sources to sinks.
+ *
+ * Running: bl_graph_run() is one pass: poll every source once, then hand
+ * bursts down the graph in topological order as direct calls; packets only
+ * cross an IBuf where a graph spans lcores.
+ */
+#ifndef BL_GRAPH_H
+#define BL_GRAPH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bl_err.h"
+#include "bl_filter.h"
+#include "bl_gdesc.h"
+
+struct rte_mempool;
+
+#define BL_GRAPH_MAX_PORTS 32
+
+/* A port as graphs see it, for this replica. */
+struct bl_graph_port {
+	char name[BL_GDESC_NAME_MAX];
+	uint16_t port_id;
+	uint16_t rx_queues;         /* the port's rx queues (replica i polls q % n == i) */
+	uint16_t tx_queues;
+	uint16_t tx_queue;          /* this lcore's own tx queue on the port */
+};
+
+/* What a graph's filters may use: set by the appliance (or a test harness). */
+struct bl_graph_env {
+	struct rte_mempool *pool;   /* sources and private copies allocate here */
+	unsigned int lcore;
+	unsigned int replica, n_replicas;
+	uint16_t burst;             /* packets a source polls at most per pass */
+	/* Which rx queues are polled, one bit per queue per port, across all the
+	 * graphs of the appliance (rx claims and releases them); NULL: unchecked. */
+	uint64_t *rx_claims;
+	unsigned int n_ports;
+	struct bl_graph_port ports[BL_GRAPH_MAX_PORTS];
+};
+
+struct bl_graph;
+
+/* Register the mbuf dynamic fields the graphs use (once, after EAL init). */
+int bl_graph_global_init(struct bl_err *err);
+
+int bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
+		   struct bl_graph **out, struct bl_err *err);
+
+/* Stop (sources first), fini and free; frees every packet still queued inside. */
+void bl_graph_free(struct bl_graph *g);
+
+/* One pass over the graph; returns the packets its sources produced. */
+uint64_t bl_graph_run(struct bl_graph *g);
+
+unsigned int bl_graph_n_filters(const struct bl_graph *g);
+const struct bl_filter *bl_graph_filter(const struct bl_graph *g, unsigned int i);
+struct bl_filter *bl_graph_filter_by_name(struct bl_graph *g, const char *name);
+const struct bl_graph_env *bl_graph_env(const struct bl_filter *f);
+/* Find a port by name in the filter's environment; NULL with err when absent. */
+const struct bl_graph_port *bl_graph_port(const struct bl_filter *f, const char *name,
+					  const char *key, struct bl_err *err);
+
+/* Counters of the graph itself (the runtime, not a filter). */
+struct bl_graph_stats {
+	uint64_t passes;
+	uint64_t cycle_limit;   /* packets still circling after the pass limit: freed */
+};
+const struct bl_graph_stats *bl_graph_stats(const struct bl_graph *g);
+
+/* Test hooks: fail the Nth undoable build step (0: never); live allocations. */
+void bl_graph_test_fail_step(unsigned int n);
+long bl_graph_test_live_allocs(void);
+
+#endif /* BL_GRAPH_H */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internals of a graph, shared by its build and run code only. */
+#ifndef BL_GRAPH_PVT_H
+#define BL_GRAPH_PVT_H
+
+#include <stdbool.h>
+
+#include "bl_filter_worker.h"
+#include "bl_graph.h"
+
+#define BL_GRAPH_MAX_NODES 64
+#define BL_GRAPH_MAX_ROUNDS 8     /* passes through a cyclic graph per run */
+#define BL_GRAPH_CYCLE_SAMPLE 32  /* cycles are measured on one pass in this many */
+
+struct bl_graph {
+	struct bl_graph_env env;
+	unsigned int n_filters, n_sources;
+	bool has_cycle;
+	uint64_t pass;                              /* stamp for join marks */
+	struct bl_filter *filters[BL_GRAPH_MAX_NODES];   /* in description order */
+	struct bl_filter *order[BL_GRAPH_MAX_NODES];     /* topological (sources first) */
+	struct bl_filter *sources[BL_GRAPH_MAX_NODES];
+	bool inited[BL_GRAPH_MAX_NODES];
+	struct bl_graph_stats st;
+};
+
+#endif /* BL_GRAPH_PVT_H */

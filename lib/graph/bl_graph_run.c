@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The hot path: one pass of a graph. Sources poll; then every filter with
+ * input runs once on its burst, in topological order, and what it emitted is
+ * routed along the edges whose labels hold each packet's class. A packet on
+ * several edges is shared by reference (refcnt), never copied. All counters
+ * here have one writer, this lcore; readers load them relaxed.
+ */
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include "bl_graph_pvt.h"
+
+static __rte_always_inline bool
+label_match(const struct bl_label_rt *l, uint32_t cls)
+{
+	bool in = false;
+
+	if (likely(l->kind == BL_LABEL_DEFAULT))
+		return cls != 0;
+	if (l->kind == BL_LABEL_ALL)
+		return true;
+	for (unsigned int i = 0; i < l->n; i++)
+		in |= cls >= l->lo[i] && cls <= l->hi[i];
+	return l->invert ? (cls != 0 && !in) : in;
+}
+
+static void
+count_class(struct bl_filter_stats *st, uint32_t cls, uint64_t n)
+{
+	for (unsigned int i = 0; i < BL_CLASS_SLOTS; i++) {
+		if (st->cls[i].n != 0 && st->cls[i].cls != cls)
+			continue;
+		st->cls[i].cls = cls;
+		st->cls[i].n += n;
+		return;
+	}
+	st->cls_other += n;
+}
+
+static __rte_always_inline void
+enqueue(struct bl_filter *to, struct rte_mbuf *m, struct rte_mbuf **drop, uint16_t *n_drop,
+	struct bl_filter *from)
+{
+	if (likely(to->n_in < BL_BURST_MAX)) {
+		to->in[to->n_in++] = m;
+		return;
+	}
+	from->st.overflow++;
+	drop[(*n_drop)++] = m;
+}
+
+static void dispatch_labelled(struct bl_filter *f);
+
+/*
+ * The common case, a filter with one plain out-edge: every class but 0 goes
+ * on, in one run, no label to test and no reference to take.
+ */
+static __rte_always_inline void
+dispatch_straight(struct bl_filter *f)
+{
+	struct bl_edge_rt *e = &f->out[0];
+	struct bl_filter *to = e->to;
+	struct rte_mbuf *drop[BL_BURST_MAX];
+	uint16_t n = f->n_emit, n_drop = 0, k = to->n_in;
+	uint32_t run_cls = f->emit_cls[0];
+	uint64_t run = 0;
+
+	f->n_emit = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = f->emit_pkt[i];
+		uint32_t cls = f->emit_cls[i];
+
+		if (unlikely(cls != run_cls)) {
+			count_class(&f->st, run_cls, run);
+			run_cls = cls;
+			run = 0;
+		}
+		run++;
+		bl_pkt_set_class(m, cls);
+		if (likely(cls != 0 && k < BL_BURST_MAX)) {
+			to->in[k++] = m;
+			continue;
+		}
+		if (cls == 0)
+			f->st.dropped++;
+		else
+			f->st.overflow++;
+		drop[n_drop++] = m;
+	}
+	count_class(&f->st, run_cls, run);
+	e->pkts += k - to->n_in;
+	f->st.out += k - to->n_in;
+	to->n_in = k;
+	if (n_drop != 0)
+		rte_pktmbuf_free_bulk(drop, n_drop);
+}
+
+/* Route what f emitted; frees drops in one bulk call. */
+static __rte_always_inline void
+dispatch(struct bl_filter *f)
+{
+	if (f->n_emit == 0)
+		return;
+	if (likely(f->straight)) {
+		dispatch_straight(f);
+		return;
+	}
+	dispatch_labelled(f);
+}
+
+static void
+dispatch_labelled(struct bl_filter *f)
+{
+	struct rte_mbuf *drop[2 * BL_BURST_MAX];
+	uint16_t n_drop = 0, n = f->n_emit;
+	uint32_t run_cls = 0;
+	uint64_t run = 0;
+
+	f->n_emit = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = f->emit_pkt[i];
+		uint32_t cls = f->emit_cls[i];
+		unsigned int hits = 0;
+
+		if (unlikely(f->negate))
+			cls = cls == 0;
+		if (cls != run_cls) {
+			if (run != 0)
+				count_class(&f->st, run_cls, run);
+			run_cls = cls;
+			run = 0;
+		}
+		run++;
+		bl_pkt_set_class(m, cls);
+		for (uint16_t k = 0; k < f->n_out; k++) {
+			struct bl_edge_rt *e = &f->out[k];
+			if (!label_match(&e->label, cls))
+				continue;
+			/* relaxed inside rte_mbuf_refcnt_update: this lcore owns both references */
+			if (hits++ != 0)
+				rte_mbuf_refcnt_update(m, 1);
+			e->pkts++;
+			enqueue(e->to, m, drop, &n_drop, f);
+		}
+		if (hits == 0) {
+			/* Class 0 is a drop; any other class either reached the end of
+			 * its pipeline (no out-edges at all) or no label carries it. */
+			if (cls == 0)
+				f->st.dropped++;
+			else if (f->n_out == 0)
+				f->st.out++;
+			else
+				f->st.unrouted++;
+			drop[n_drop++] = m;
+		} else {
+			f->st.out++;
+		}
+	}
+	if (run != 0)
+		count_class(&f->st, run_cls, run);
+	if (n_drop != 0)
+		rte_pktmbuf_free_bulk(drop, n_drop);
+}
+
+/*
+ * Cycles are measured on one pass in BL_GRAPH_CYCLE_SAMPLE (rdtsc costs as
+ * much as a small filter); stats scale the sum back up.
+ */
+static __rte_always_inline bool
+sampling(const struct bl_graph *g)
+{
+	return (g->pass & (BL_GRAPH_CYCLE_SAMPLE - 1)) == 0;
+}
+
+static __rte_always_inline void
+run_filter(struct bl_graph *g, struct bl_filter *f)
+{
+	uint16_t n = f->n_in;
+
+	f->n_in = 0;
+	f->st.in += n;
+	f->st.calls++;
+	if (unlikely(sampling(g))) {
+		uint64_t t0 = rte_rdtsc();
+		f->ops->process(f, f->in, n);
+		f->st.cycles += (rte_rdtsc() - t0) * BL_GRAPH_CYCLE_SAMPLE;
+	} else {
+		f->ops->process(f, f->in, n);
+	}
+	dispatch(f);
+}
+
+uint64_t
+bl_graph_run(struct bl_graph *g)
+{
+	uint64_t got = 0;
+
+	g->pass++;
+	for (unsigned int i = 0; i < g->n_sources; i++) {
+		struct bl_filter *s = g->sources[i];
+		uint64_t t0 = sampling(g) ? rte_rdtsc() : 0;
+		uint16_t n = s->ops->poll(s, g->env.burst);
+
+		if (n == 0)
+			continue;
+		s->st.calls++;
+		if (unlikely(t0 != 0))
+			s->st.cycles += (rte_rdtsc() - t0) * BL_GRAPH_CYCLE_SAMPLE;
+		got += n;
+		dispatch(s);
+	}
+	if (got == 0 && !g->has_cycle)
+		return 0;
+	for (unsigned int round = 0; round < BL_GRAPH_MAX_ROUNDS; round++) {
+		bool busy = false;
+		for (unsigned int i = 0; i < g->n_filters; i++) {
+			struct bl_filter *f = g->order[i];
+			if (f->n_in == 0)
+				continue;
+			busy = true;
+			run_filter(g, f);
+		}
+		if (!busy || !g->has_cycle)
+			break;
+	}
+	if (unlikely(g->has_cycle)) {
+		/* Whatever still circles after the round limit is dropped and counted. */
+		for (unsigned int i = 0; i < g->n_filters; i++) {
+			struct bl_filter *f = g->order[i];
+			if (f->n_in == 0)
+				continue;
+			g->st.cycle_limit += f->n_in;
+			rte_pktmbuf_free_bulk(f->in, f->n_in);
+			f->n_in = 0;
+		}
+	}
+	g->st.passes++;
+	return got;
+}
