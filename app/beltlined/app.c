@@ -215,5 +215,5 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	rte_mempool_free(app->pool);
 	if (app->eal_up)
 		rte_eal_cleanup();
-	return rc == 0 ? 0 : -1;
+	return rc == 0 ? 0 : rc == -EINVAL ? -EINVAL : -1;
 }

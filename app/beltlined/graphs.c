@@ -68,7 +68,10 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 	bl_gdesc_init(g);
 	if (!s->json) {
 		*where = strncmp(s->origin, "graphs", 6) == 0 ? ".pipeline" : ".poll";
-		return bl_pipe_parse(s->text, &opts, g, err);
+		rc = bl_pipe_parse(s->text, &opts, g, err);
+		if (rc == 0 && bl_graph_share_prefixes(g) < 0)
+			rc = bl_err_set(err, -ENOMEM, "out of memory");
+		return rc;
 	}
 	*where = "";   /* bl_gdesc_from_json names the path itself */
 	snprintf(path, sizeof(path), "%s.graph", s->origin);
@@ -77,6 +80,8 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 		return bl_err_set(err, -EINVAL, "%s: not valid JSON", path);
 	rc = bl_gdesc_from_json(obj, path, &opts, g, err);
 	cJSON_Delete(obj);
+	if (rc == 0 && bl_graph_share_prefixes(g) < 0)
+		rc = bl_err_set(err, -ENOMEM, "out of memory");
 	return rc;
 }
 

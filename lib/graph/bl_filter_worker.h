@@ -80,6 +80,7 @@ struct bl_filter {
 	uint16_t n_in;
 	uint16_t n_emit;
 	struct rte_mbuf *in[BL_BURST_MAX];
+	uint32_t in_cls[BL_BURST_MAX];  /* the class each input arrived with */
 	struct rte_mbuf *emit_pkt[BL_BURST_MAX];
 	uint32_t emit_cls[BL_BURST_MAX];
 
@@ -131,7 +132,11 @@ bl_filter_emit_room(const struct bl_filter *f)
 	return (uint16_t)(BL_BURST_MAX - f->n_emit);
 }
 
-/* The class the previous filter gave this packet. */
+/*
+ * The class the previous filter gave this packet. The runtime writes it into
+ * the packet just before this filter's process call, from the edge it came
+ * in on, so a packet shared by several branches shows each branch its own.
+ */
 static __rte_always_inline uint32_t
 bl_pkt_class(const struct rte_mbuf *m)
 {

@@ -49,6 +49,13 @@ struct bl_graph_env {
 
 struct bl_graph;
 
+/*
+ * Merge the common prefixes of the pipelines in d: nodes with the same filter,
+ * arguments and (shared) inputs become one instance (named nodes excepted).
+ * Returns how many nodes were merged, or -ENOMEM (d unchanged).
+ */
+int bl_graph_share_prefixes(struct bl_gdesc *d);
+
 /* Register the mbuf dynamic fields the graphs use (once, after EAL init). */
 int bl_graph_global_init(struct bl_err *err);
 

@@ -39,10 +39,11 @@ count_class(struct bl_filter_stats *st, uint32_t cls, uint64_t n)
 }
 
 static __rte_always_inline void
-enqueue(struct bl_filter *to, struct rte_mbuf *m, struct rte_mbuf **drop, uint16_t *n_drop,
-	struct bl_filter *from)
+enqueue(struct bl_filter *to, struct rte_mbuf *m, uint32_t cls, struct rte_mbuf **drop,
+	uint16_t *n_drop, struct bl_filter *from)
 {
 	if (likely(to->n_in < BL_BURST_MAX)) {
+		to->in_cls[to->n_in] = cls;
 		to->in[to->n_in++] = m;
 		return;
 	}
@@ -77,8 +78,8 @@ dispatch_straight(struct bl_filter *f)
 			run = 0;
 		}
 		run++;
-		bl_pkt_set_class(m, cls);
 		if (likely(cls != 0 && k < BL_BURST_MAX)) {
+			to->in_cls[k] = cls;
 			to->in[k++] = m;
 			continue;
 		}
@@ -132,7 +133,6 @@ dispatch_labelled(struct bl_filter *f)
 			run = 0;
 		}
 		run++;
-		bl_pkt_set_class(m, cls);
 		for (uint16_t k = 0; k < f->n_out; k++) {
 			struct bl_edge_rt *e = &f->out[k];
 			if (!label_match(&e->label, cls))
@@ -141,7 +141,7 @@ dispatch_labelled(struct bl_filter *f)
 			if (hits++ != 0)
 				rte_mbuf_refcnt_update(m, 1);
 			e->pkts++;
-			enqueue(e->to, m, drop, &n_drop, f);
+			enqueue(e->to, m, cls, drop, &n_drop, f);
 		}
 		if (hits == 0) {
 			/* Class 0 is a drop; any other class either reached the end of
@@ -181,6 +181,8 @@ run_filter(struct bl_graph *g, struct bl_filter *f)
 	f->n_in = 0;
 	f->st.in += n;
 	f->st.calls++;
+	for (uint16_t i = 0; i < n; i++)
+		bl_pkt_set_class(f->in[i], f->in_cls[i]);
 	if (unlikely(sampling(g))) {
 		uint64_t t0 = rte_rdtsc();
 		f->ops->process(f, f->in, n);

@@ -1101,7 +1101,7 @@ Test(cfg_load, shipped_configs_parse)
 		int rc = bl_cfg_load(g.gl_pathv[i], c, &d);
 		cr_assert(eq(int, rc, 0), "%s:\n%s", g.gl_pathv[i], d.text ? d.text : "");
 		cr_assert(eq(u32, d.n, 0), "%s", g.gl_pathv[i]);
-		cr_assert(c->n_ports >= 1 && c->n_workers >= 1, "%s", g.gl_pathv[i]);
+		cr_assert(c->n_ports >= 1 && c->n_workers + c->n_graphs >= 1, "%s", g.gl_pathv[i]);
 		free(c);
 	}
 	globfree(&g);

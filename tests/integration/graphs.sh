@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Graphs run for real: one-off runs from flags, pipelines and JSON graphs in a
+# config giving the same result, shared prefixes, labels, errors with columns.
+. "$(dirname "$0")/lib.sh"
+S=$SRCDIR/config/sample.pcap
+
+run() { "$BELTLINED" -q --exit-idle 200 "$@" > "$T/r.json" 2> "$T/err"; }
+
+# One-off: ports and a pipeline as flags; bpf output equals tcpdump's.
+run --port "in=net_pcap0,rx_pcap=$S" --pipeline "rx port=in | bpf \"tcp port 80\" | pcap file=$T/o.pcap"
+tcpdump -r "$S" -w "$T/ref.pcap" 'tcp port 80' 2> /dev/null
+check "flags: bpf output equals tcpdump's" "$PCAP_CMP" "$T/ref.pcap" "$T/o.pcap"
+eq "flags: bpf accepted" "$(jget "$T/r.json" .graphs[0].filters.bpf.counters.accepted)" 400
+eq "flags: leaked" "$(jget "$T/r.json" .mbufs.leaked)" 0
+
+# Labels on edges: dport classes, ranges, names, negation.
+run --port "in=net_pcap0,rx_pcap=$S" --pipeline \
+	"rx port=in | dport |80 count --name=web; rx port=in | dport |!80 count --name=notweb;
+	 rx port=in | dport |ssh:telnet count --name=remote; rx port=in | dport |all count --name=every"
+eq "label |80" "$(jget "$T/r.json" .graphs[0].filters.web.in)" 200
+eq "label |!80 (non-zero classes only)" "$(jget "$T/r.json" .graphs[0].filters.notweb.in)" 600
+eq "label |ssh:telnet" "$(jget "$T/r.json" .graphs[0].filters.remote.in)" 100
+eq "label |all carries class 0 too" "$(jget "$T/r.json" .graphs[0].filters.every.in)" 1000
+eq "one dport instance serves all four (shared prefix)" \
+	"$(jq '[.graphs[0].filters[] | select(.filter == "dport")] | length' "$T/r.json")" 1
+eq "one rx instance" "$(jq '[.graphs[0].filters[] | select(.filter == "rx")] | length' "$T/r.json")" 1
+
+# Split-join, union without duplicates, intersection, negation.
+run --port "in=net_pcap0,rx_pcap=$S" --pipeline "rx port=in | (tcp + udp) | count --name=both"
+eq "tcp + udp" "$(jget "$T/r.json" .graphs[0].filters.both.in)" 800
+run --port "in=net_pcap0,rx_pcap=$S" --pipeline "rx port=in | (ip ++ tcp) | count --name=u"
+eq "ip ++ tcp: each packet once" "$(jget "$T/r.json" .graphs[0].filters.u.in)" \
+	"$(tcpdump -r "$S" 'ip or tcp or (vlan and ip)' 2> /dev/null | wc -l)"
+run --port "in=net_pcap0,rx_pcap=$S" --pipeline "rx port=in | (ip +* tcp) | count --name=i"
+eq "ip +* tcp: only packets both pass" "$(jget "$T/r.json" .graphs[0].filters.i.in)" \
+	"$(tcpdump -r "$S" 'ip and tcp' 2> /dev/null | wc -l)"
+run --port "in=net_pcap0,rx_pcap=$S" --pipeline "rx port=in | !ip | count --name=n"
+eq "!ip" "$(jget "$T/r.json" .graphs[0].filters.n.in)" "$(tcpdump -r "$S" 'not (ip or (vlan and ip))' 2> /dev/null | wc -l)"
+eq "leaked after joins" "$(jget "$T/r.json" .mbufs.leaked)" 0
+
+# The same graph as a pipeline and as JSON nodes and edges: the same counts.
+cat > "$T/p.json" <<JSON
+{ "instance": "gp$$", "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$S" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | ipproto |tcp:udp sample every=3 |out count" } ] }
+JSON
+cat > "$T/j.json" <<JSON
+{ "instance": "gj$$", "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$S" } ],
+  "graphs": [ { "lcores": [1], "graph": {
+    "nodes": [ { "name": "rx", "filter": "rx", "args": { "port": "in" } },
+               { "name": "ipproto", "filter": "ipproto" },
+               { "name": "sample", "filter": "sample", "args": { "every": 3 } },
+               { "name": "count", "filter": "count" } ],
+    "edges": [ { "from": "rx", "to": "ipproto" }, { "from": "ipproto", "to": "sample", "label": "tcp:udp" },
+               { "from": "sample", "to": "count", "label": "out" } ] } } ] }
+JSON
+run "$T/p.json"; jq -S '[.graphs[0].filters | to_entries[] | {k: .key, in: .value.in, out: .value.out}]' "$T/r.json" > "$T/pa"
+run "$T/j.json"; jq -S '[.graphs[0].filters | to_entries[] | {k: .key, in: .value.in, out: .value.out}]' "$T/r.json" > "$T/ja"
+check "pipeline and JSON graph: identical filters and counts" cmp -s "$T/pa" "$T/ja"
+eq "tcp:udp sampled 1 in 3" "$(jget "$T/r.json" .graphs[0].filters.count.in)" 266
+
+# Errors: exit 2, the config path and the column.
+expect2() {   # expect2 NAME PATTERN args...
+	local name=$1 pat=$2; shift 2
+	set +e; "$BELTLINED" -q "$@" > /dev/null 2> "$T/err"; local rc=$?; set -e
+	eq "$name: exit status" "$rc" 2
+	if grep -qE -- "$pat" "$T/err"; then ok "$name: says \"$pat\""; else bad "$name: $(head -c 300 "$T/err")"; fi
+}
+expect2 "typo in a filter name" '^graphs\[0\]\.pipeline: col 14: unknown filter "bfp" \(did you mean "bpf"\?\)' \
+	--port "in=net_null0" --pipeline 'rx port=in | bfp "tcp" | count'
+expect2 "bad bpf expression" '^graphs\[0\]\.pipeline: col 14: bpf: expr: "tcp port": ' \
+	--port "in=net_null0" --pipeline 'rx port=in | bpf "tcp port" | count'
+expect2 "unknown port in rx" 'col 1: rx: port: no port named "inn" \(did you mean "in"\?\)' \
+	--port "in=net_null0" --pipeline 'rx port=inn | count'
+expect2 "unknown class name" 'has no class named "htp"' \
+	--port "in=net_null0" --pipeline 'rx port=in | dport |htp count'
+expect2 "a sink followed by something" 'is a sink' \
+	--port "in=net_null0" --pipeline 'rx port=in | drop | count'
+expect2 "two pollers of one queue" 'already polled' \
+	--port "in=net_null0" --pipeline 'rx port=in --name=a | count; rx port=in queue=0 --name=b | count'
+expect2 "bad --port" '^--port in: must be NAME=DEVICE' --port "in" --pipeline 'rx port=in | count'
+finish
