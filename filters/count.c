@@ -22,7 +22,7 @@ count_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 
 	for (uint16_t i = 0; i < n; i++) {
 		bytes += pkts[i]->pkt_len;
-		bl_filter_emit(f, bl_pkt_class(pkts[i]), pkts[i]);
+		bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 	}
 	__atomic_store_n(&c->packets, c->packets + n, __ATOMIC_RELAXED);  /* pairs with count_counters */
 	__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);

@@ -40,7 +40,7 @@ union_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		*mk = s;
-		bl_filter_emit(f, bl_pkt_class(pkts[i]), pkts[i]);
+		bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 	}
 	if (n_dup != 0)
 		rte_pktmbuf_free_bulk(dup, n_dup);
@@ -61,7 +61,7 @@ intersect_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		uint64_t *mk = mark(pkts[i]);
 		if ((*mk & 0xffff) == f->n_in_edges) {
 			*mk = s;   /* count 0: later references of it are let go */
-			bl_filter_emit(f, bl_pkt_class(pkts[i]), pkts[i]);
+			bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 		} else {
 			gone[n_gone++] = pkts[i];
 		}

@@ -81,7 +81,6 @@ bl_filter_writable_slow(struct bl_filter *f, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	bl_pkt_set_class(c, bl_pkt_class(m));
 	f->st.copies++;
 	rte_pktmbuf_free(m);   /* our reference to the shared one */
 	return c;

@@ -37,6 +37,7 @@ enum bl_filter_flags {
 	BL_FILTER_F_SINK      = 1u << 1,  /* consumes what it gets, no out-edges (tx, drop) */
 	BL_FILTER_F_STATELESS = 1u << 2,  /* same args, same verdicts: instances may be shared */
 	BL_FILTER_F_REWRITES  = 1u << 3,  /* writes packet bytes: gets a private copy when shared */
+	BL_FILTER_F_CLASS_FIELD = 1u << 4, /* reads the class from the mbuf (bl_pkt_class) */
 };
 
 struct bl_filter_ops {

@@ -181,8 +181,9 @@ run_filter(struct bl_graph *g, struct bl_filter *f)
 	f->n_in = 0;
 	f->st.in += n;
 	f->st.calls++;
-	for (uint16_t i = 0; i < n; i++)
-		bl_pkt_set_class(f->in[i], f->in_cls[i]);
+	if (unlikely(f->ops->flags & BL_FILTER_F_CLASS_FIELD))
+		for (uint16_t i = 0; i < n; i++)
+			bl_pkt_set_class(f->in[i], f->in_cls[i]);
 	if (unlikely(sampling(g))) {
 		uint64_t t0 = rte_rdtsc();
 		f->ops->process(f, f->in, n);
