@@ -171,6 +171,14 @@ bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid)
 		__atomic_store_n(&p->pos, head, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_clamps[i], 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_pid[i], pid, __ATOMIC_RELAXED);
+		if (ib->policy == BL_IBUF_MRP) {
+			/* A new reader claims nothing before its start: R = max(R, head).
+			 * release: pairs with the acquire load of R in bl_ibuf__refresh. */
+			uint64_t cur = __atomic_load_n(&ib->mrp->r, __ATOMIC_RELAXED);
+			while (cur < head && !__atomic_compare_exchange_n(&ib->mrp->r, &cur, head,
+					1, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+				;
+		}
 		/* release: pairs with the acquire load of active in bl_ibuf__refresh;
 		 * the position above is visible before the bit. */
 		__atomic_fetch_or(&ib->prod->active, 1ull << i, __ATOMIC_RELEASE);
