@@ -31,7 +31,7 @@ create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname
 }
 
 static int
-configure(const struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
+configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 	  struct rte_mempool *mp, struct bl_err *err)
 {
 	struct rte_eth_conf conf;
@@ -47,6 +47,8 @@ configure(const struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 	if (p->rx_queues > info.max_rx_queues)
 		return bl_err_set(err, -EINVAL, "ports[%u].rx_queues: device \"%s\" has at most %u rx queues, got %u",
 				  idx, p->name, info.max_rx_queues, p->rx_queues);
+	if (p->tx_queues > info.max_tx_queues && p->tx_queues_auto)
+		p->tx_queues = info.max_tx_queues;   /* one per worker was only a default */
 	if (p->tx_queues > info.max_tx_queues)
 		return bl_err_set(err, -EINVAL, "ports[%u].tx_queues: device \"%s\" has at most %u tx queues, got %u",
 				  idx, p->name, info.max_tx_queues, p->tx_queues);
@@ -89,10 +91,10 @@ configure(const struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 }
 
 int
-bl_port_open(const struct bl_cfg *cfg, unsigned int idx, struct rte_mempool *mp,
+bl_port_open(struct bl_cfg *cfg, unsigned int idx, struct rte_mempool *mp,
 	     uint16_t *port_id, struct bl_err *err)
 {
-	const struct bl_cfg_port *p = &cfg->ports[idx];
+	struct bl_cfg_port *p = &cfg->ports[idx];
 	char devname[BL_CFG_DEV_MAX];
 	int rc;
 

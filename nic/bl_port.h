@@ -26,8 +26,10 @@ struct bl_port_hw_stats {
 /*
  * Create (vdev) or find (PCI) port `idx` of cfg, configure its queues with
  * rx mbufs from `mp`, and start it. On success *port_id is its ethdev id.
+ * A tx queue count that was only the default (one per worker lcore) is cut
+ * to what the device offers, in cfg.
  */
-int bl_port_open(const struct bl_cfg *cfg, unsigned int idx, struct rte_mempool *mp,
+int bl_port_open(struct bl_cfg *cfg, unsigned int idx, struct rte_mempool *mp,
 		 uint16_t *port_id, struct bl_err *err);
 
 /* Stop and close the port (its rings give their mbufs back); removes a vdev. */

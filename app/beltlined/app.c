@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "bl_atomic.h"
+#include "bl_dbuf.h"
 #include "bl_port.h"
 #include "graphs.h"
 
@@ -152,14 +153,29 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	}
 	app->eal_up = true;
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	app->pool = rte_pktmbuf_pool_create("bl_mbufs", ea->mbufs, app->cfg.mbuf_cache, 0,
-					    (uint16_t)app->cfg.mbuf_data_room, (int)rte_socket_id());
-	if (app->pool == NULL) {
-		fprintf(stderr, "beltlined: mbufs: cannot allocate %u mbufs of %u bytes: %s "
-			"(lower mbufs.count or raise memory.size_mb)\n",
-			ea->mbufs, app->cfg.mbuf_data_room, rte_strerror(rte_errno));
+	/* The packet DBuf: the mbuf pool lies in a shared region (hugepages when
+	 * EAL has them), so what the ports receive can be mapped by clients. */
+	char name[64];
+	snprintf(name, sizeof(name), "bl_%s_pkts", app->cfg.instance);
+	struct bl_dbuf_pkt_opts po = {
+		.sz = sizeof(po),
+		.name = name,
+		.n_mbufs = ea->mbufs,
+		.cache_size = app->cfg.mbuf_cache,
+		.data_room = (uint16_t)app->cfg.mbuf_data_room,
+		.min_free = bl_cfg_mbufs_needed(&app->cfg),
+		.shm_flags = ea->hugepages ? 0 : BL_SHM_F_NO_HUGE,
+		.uid = (uid_t)-1,
+		.gid = (gid_t)-1,
+		.mode = 0600,
+	};
+	if (bl_dbuf_pkt_create(&po, &app->dbuf, &err) != 0) {
+		fprintf(stderr, "beltlined: mbufs: cannot create the packet buffer of %u mbufs of %u bytes: "
+			"%s (lower mbufs.count, or raise memory.size_mb)\n",
+			ea->mbufs, app->cfg.mbuf_data_room, err.msg);
 		return -1;
 	}
+	app->pool = app->dbuf->mp;
 	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
 		if (bl_port_open(&app->cfg, p, app->pool, &app->port_id[p], &err) != 0) {
 			fprintf(stderr, "beltlined: %s\n", err.msg);
@@ -212,7 +228,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	}
 	bl_app_graphs_free(app);
 	teardown(app);
-	rte_mempool_free(app->pool);
+	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */
 	if (app->eal_up)
 		rte_eal_cleanup();
 	return rc == 0 ? 0 : rc == -EINVAL ? -EINVAL : -1;

@@ -10,6 +10,8 @@
 #include <rte_mempool.h>
 
 #include "bl_cfg.h"
+
+struct bl_dbuf;
 #include "eal.h"
 #include "worker.h"
 
@@ -25,6 +27,7 @@ struct bl_app_opts {
 struct bl_app {
 	struct bl_cfg cfg;
 	bool eal_up;
+	struct bl_dbuf *dbuf;                    /* the packet DBuf; pool is its mempool */
 	struct rte_mempool *pool;
 	uint16_t port_id[BL_CFG_MAX_PORTS];
 	bool port_open[BL_CFG_MAX_PORTS];

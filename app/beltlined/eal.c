@@ -53,20 +53,20 @@ check_lcores(const struct bl_cfg *cfg, struct bl_diag *diag)
 
 	if (sched_getaffinity(0, sizeof(set), &set) != 0)
 		return 0;   /* let EAL judge */
-	if (!CPU_ISSET(cfg->main_lcore, &set)) {
+	if (!CPU_ISSET(bl_cfg_cpu_of(cfg, cfg->main_lcore), &set)) {
 		bl_diag_add(diag, "main_lcore: CPU %u is not one this process may run on (%d CPUs allowed)",
 			    cfg->main_lcore, CPU_COUNT(&set));
 		rc = -EINVAL;
 	}
 	for (unsigned int i = 0; i < cfg->n_workers; i++)
-		if (!CPU_ISSET(cfg->workers[i].lcore, &set)) {
+		if (!CPU_ISSET(bl_cfg_cpu_of(cfg, cfg->workers[i].lcore), &set)) {
 			bl_diag_add(diag, "workers[%u].lcore: CPU %u is not one this process may run on "
 				    "(%d CPUs allowed)", i, cfg->workers[i].lcore, CPU_COUNT(&set));
 			rc = -EINVAL;
 		}
 	for (unsigned int i = 0; i < cfg->n_graphs; i++)
 		for (unsigned int k = 0; k < cfg->graphs[i].n_lcores; k++)
-			if (!CPU_ISSET(cfg->graphs[i].lcores[k], &set)) {
+			if (!CPU_ISSET(bl_cfg_cpu_of(cfg, cfg->graphs[i].lcores[k]), &set)) {
 				bl_diag_add(diag, "graphs[%u].lcores[%u]: CPU %u is not one this process may "
 					    "run on (%d CPUs allowed)", i, k, cfg->graphs[i].lcores[k],
 					    CPU_COUNT(&set));
@@ -92,11 +92,14 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 	ea->mem_mb = cfg->mem_mb ? cfg->mem_mb : (unsigned int)need_mb + 64;
 
 	arg(ea, "beltlined");
-	n = (size_t)snprintf(lcores, sizeof(lcores), "%u", cfg->main_lcore);
+	/* --lcores L@CPU: each lcore on its CPU (itself, unless lcore_cpu says otherwise). */
+	n = (size_t)snprintf(lcores, sizeof(lcores), "%u@%u", cfg->main_lcore,
+			     bl_cfg_cpu_of(cfg, cfg->main_lcore));
 	unsigned int wl[BL_CFG_MAX_WORKERS], n_wl = bl_cfg_worker_lcores(cfg, wl);
 	for (unsigned int i = 0; i < n_wl && n < sizeof(lcores); i++)
-		n += (size_t)snprintf(lcores + n, sizeof(lcores) - n, ",%u", wl[i]);
-	arg(ea, "-l");
+		n += (size_t)snprintf(lcores + n, sizeof(lcores) - n, ",%u@%u", wl[i],
+				      bl_cfg_cpu_of(cfg, wl[i]));
+	arg(ea, "--lcores");
 	arg(ea, "%s", lcores);
 	arg(ea, "--main-lcore");
 	arg(ea, "%u", cfg->main_lcore);

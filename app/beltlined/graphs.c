@@ -112,6 +112,7 @@ fill_env(const struct bl_app *app, const struct bl_worker *w, const struct sourc
 {
 	memset(env, 0, sizeof(*env));
 	env->pool = app->pool;
+	env->dbuf = app->dbuf;
 	env->lcore = w->lcore;
 	env->replica = replica;
 	env->n_replicas = s->n_lcores;

@@ -36,6 +36,8 @@ bl_cfg_defaults(struct bl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	strcpy(cfg->instance, "beltline");
+	for (unsigned int l = 0; l <= BL_CFG_MAX_LCORE; l++)
+		cfg->lcore_cpu[l] = -1;
 	cfg->main_lcore = 0;
 	cfg->hugepages = BL_CFG_HUGE_AUTO;
 	cfg->mbuf_cache = 256;
@@ -506,8 +508,8 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 static void
 read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 {
-	static const char *const keys[] = { "instance", "main_lcore", "memory", "mbufs", "burst",
-					    "ports", "workers", "graphs", NULL };
+	static const char *const keys[] = { "instance", "main_lcore", "lcore_cpu", "memory", "mbufs",
+					    "burst", "ports", "workers", "graphs", NULL };
 	static const char *const mkeys[] = { "hugepages", "size_mb", NULL };
 	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
 	const cJSON *v;
@@ -516,6 +518,28 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 	get_name(r, root, "", "instance", false, cfg->instance);
 	get_uint(r, root, "", "main_lcore", 0, BL_CFG_MAX_LCORE, &cfg->main_lcore);
 	get_uint(r, root, "", "burst", 1, BL_CFG_MAX_BURST, &cfg->burst);
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "lcore_cpu");
+	if (v != NULL && !cJSON_IsObject(v)) {
+		bl_diag_add(r->diag, "lcore_cpu: must be an object {\"LCORE\": CPU}, got %s", json_type(v));
+	} else if (v != NULL) {
+		for (const cJSON *e = v->child; e != NULL; e = e->next) {
+			char *end;
+			unsigned long l = strtoul(e->string, &end, 10);
+			if (e->string[0] == '\0' || *end != '\0' || l > BL_CFG_MAX_LCORE) {
+				bl_diag_add(r->diag, "lcore_cpu.%.20s: the key must be an lcore 0..%d",
+					    e->string, BL_CFG_MAX_LCORE);
+				continue;
+			}
+			char kp[PATH_LEN];
+			snprintf(kp, sizeof(kp), "lcore_cpu.%lu", l);
+			if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) ||
+			    e->valuedouble < 0 || e->valuedouble > 1023)
+				bl_diag_add(r->diag, "%s: must be a CPU number 0..1023", kp);
+			else
+				cfg->lcore_cpu[l] = (int)e->valuedouble;
+		}
+	}
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "memory");
 	if (v != NULL && !cJSON_IsObject(v)) {

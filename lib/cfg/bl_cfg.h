@@ -41,6 +41,7 @@ struct bl_cfg_port {
 	char pci[BL_CFG_NAME_MAX];    /* "0000:03:00.0", or "" */
 	uint16_t rx_queues;
 	uint16_t tx_queues;           /* 0 until validated: one per worker lcore unless given */
+	bool tx_queues_auto;          /* not given: the port may offer fewer (then it is cut) */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 };
@@ -69,6 +70,9 @@ struct bl_cfg_graph {
 struct bl_cfg {
 	char instance[BL_CFG_NAME_MAX];   /* EAL file prefix, control socket dir */
 	unsigned int main_lcore;
+	/* The CPU each lcore runs on: lcore_cpu[l], or l itself when unset (-1).
+	 * Several lcores may share a CPU (tests on small machines). */
+	int lcore_cpu[BL_CFG_MAX_LCORE + 1];
 	enum bl_cfg_huge hugepages;
 	unsigned int mem_mb;              /* EAL memory; 0 = computed from the mbufs */
 	unsigned int mbufs;               /* pool size; 0 = computed from the rings */
@@ -125,6 +129,13 @@ int bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag);
  * returns -EINVAL when there are any.
  */
 int bl_cfg_validate(struct bl_cfg *cfg, struct bl_diag *diag);
+
+/* The CPU lcore l runs on. */
+static inline unsigned int
+bl_cfg_cpu_of(const struct bl_cfg *cfg, unsigned int l)
+{
+	return l <= BL_CFG_MAX_LCORE && cfg->lcore_cpu[l] >= 0 ? (unsigned int)cfg->lcore_cpu[l] : l;
+}
 
 /* Mbufs the rings, caches and bursts can hold at once: the pool's floor. */
 unsigned int bl_cfg_mbufs_needed(const struct bl_cfg *cfg);

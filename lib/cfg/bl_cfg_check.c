@@ -208,8 +208,10 @@ resolve_tx_queues(struct bl_cfg *cfg)
 	unsigned int n = bl_cfg_worker_lcores(cfg, lcores);
 
 	for (unsigned int p = 0; p < cfg->n_ports && p < BL_CFG_MAX_PORTS; p++)
-		if (cfg->ports[p].tx_queues == 0)
+		if (cfg->ports[p].tx_queues == 0) {
 			cfg->ports[p].tx_queues = (uint16_t)(n > 0 ? n : 1);
+			cfg->ports[p].tx_queues_auto = true;
+		}
 }
 
 int

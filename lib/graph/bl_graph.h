@@ -22,6 +22,7 @@
 #include "bl_gdesc.h"
 
 struct rte_mempool;
+struct bl_dbuf;
 
 #define BL_GRAPH_MAX_PORTS 32
 
@@ -37,6 +38,7 @@ struct bl_graph_port {
 /* What a graph's filters may use: set by the appliance (or a test harness). */
 struct bl_graph_env {
 	struct rte_mempool *pool;   /* sources and private copies allocate here */
+	struct bl_dbuf *dbuf;       /* the packet DBuf pool belongs to (NULL: a plain pool) */
 	unsigned int lcore;
 	unsigned int replica, n_replicas;
 	uint16_t burst;             /* packets a source polls at most per pass */

@@ -59,6 +59,25 @@ run "$T/j.json"; jq -S '[.graphs[0].filters | to_entries[] | {k: .key, in: .valu
 check "pipeline and JSON graph: identical filters and counts" cmp -s "$T/pa" "$T/ja"
 eq "tcp:udp sampled 1 in 3" "$(jget "$T/r.json" .graphs[0].filters.count.in)" 266
 
+# A graph spanning two lcores: an IBuf carries the packets across, zero copy.
+# (lcore 2 shares CPU 0 with the main lcore, so this runs on a 2-CPU machine.)
+cat > "$T/x.json" <<JSON
+{ "instance": "gx$$", "lcore_cpu": { "2": 0 },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$S" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | ibuf_out name=q capacity=4096" },
+              { "lcores": [2], "pipeline": "ibuf_in name=q | bpf \"tcp port 80\" | pcap file=$T/x.pcap" } ] }
+JSON
+run "$T/x.json"
+eq "across lcores: written into the IBuf" "$(jq '.graphs[0].filters.ibuf_out.counters.written' "$T/r.json")" 1000
+eq "across lcores: read on the other lcore" "$(jq '.graphs[1].filters.ibuf_in.counters.received' "$T/r.json")" 1000
+eq "across lcores: on lcore 2" "$(jq '.graphs[1].lcore' "$T/r.json")" 2
+check "across lcores: the packets are tcpdump's, byte for byte" "$PCAP_CMP" "$T/ref.pcap" "$T/x.pcap"
+eq "across lcores: leaked" "$(jget "$T/r.json" .mbufs.leaked)" 0
+expect_rc() { set +e; "$BELTLINED" -q "$@" > /dev/null 2> "$T/err"; echo $?; set -e; }
+sed -i 's/"ibuf_in name=q |/"ibuf_in name=nope |/' "$T/x.json"
+eq "ibuf_in of a ring nobody writes: exit status" "$(expect_rc "$T/x.json")" 2
+check "ibuf_in of a ring nobody writes: says so" grep -q 'no ibuf_out name=nope was built' "$T/err"
+
 # Errors: exit 2, the config path and the column.
 expect2() {   # expect2 NAME PATTERN args...
 	local name=$1 pat=$2; shift 2

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ibuf_out, ibuf_in — carry packets from a graph on one worker lcore to
+ * graphs on others, through an IBuf (lib/beltway): rich pointers into the
+ * packet DBuf, never a copied byte. Each slot holds a reference on its mbuf
+ * until every reader has passed it; a reader takes its own reference before
+ * it lets the slot go. The packet's class travels in the entry.
+ *
+ *   graphs[0] on lcore 1:  rx port=in | ibuf_out name=q
+ *   graphs[1] on lcore 2:  ibuf_in name=q | bpf "tcp" | count
+ *
+ * synopsis: ibuf_out name=NAME [capacity=N] [policy=srp|mrp|frp]
+ *           ibuf_in name=NAME
+ * edges:    ibuf_out: none (a sink); ibuf_in: the classes the packets had
+ * counters: ibuf_out: written, dropped (ring full: tail drop, SRP/MRP),
+ *           overwritten (FRP); ibuf_in: received, lost (lapped, FRP/MRP)
+ * state:    shared: one ring per name, one writer, readers on other lcores.
+ *           Build the writing graph first (configs build graphs in order).
+ *           Classes above 65535 are cut to 16 bits in the entry.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bl_dbuf.h"
+#include "bl_dbuf_worker.h"
+#include "bl_filter_worker.h"
+#include "bl_graph.h"
+
+#define MAX_PIPES 32
+
+/* Named rings between lcores; built and torn down on the main lcore only. */
+struct pipe {
+	char name[BL_GDESC_NAME_MAX];
+	struct bl_ibuf *ib;
+	struct bl_dbuf *dbuf;
+	unsigned int users;      /* the writer and its readers */
+	bool writer;
+};
+
+static struct pipe pipes[MAX_PIPES];
+
+static struct pipe *
+pipe_find(const char *name)
+{
+	for (unsigned int i = 0; i < MAX_PIPES; i++)
+		if (pipes[i].users != 0 && strcmp(pipes[i].name, name) == 0)
+			return &pipes[i];
+	return NULL;
+}
+
+static void
+pipe_put(struct pipe *p)
+{
+	if (--p->users == 0) {
+		bl_dbuf_ibuf_free(p->dbuf, p->ib);   /* releases every reference still held */
+		memset(p, 0, sizeof(*p));
+	}
+}
+
+struct ibuf_out {
+	struct pipe *p;
+	uint16_t cls[BL_BURST_MAX];
+};
+
+static int
+ibuf_out_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const keys[] = { "name", "capacity", "policy", NULL };
+	const struct bl_graph_env *env = bl_graph_env(f);
+	struct ibuf_out *o = bl_filter_priv(f);
+	const char *name = NULL, *policy = "srp";
+	uint32_t cap = 1024;
+	struct pipe *p = NULL;
+	char ring[64];
+
+	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0 ||
+	    bl_args_str(args, "policy", &policy, err) < 0 ||
+	    bl_args_u32(args, "capacity", 2, 1u << 20, &cap, err) < 0)
+		return -EINVAL;
+	if (name == NULL || name[0] == '\0' || strlen(name) >= BL_GDESC_NAME_MAX)
+		return bl_err_set(err, -EINVAL, "name: required, 1..%d characters", BL_GDESC_NAME_MAX - 1);
+	if (cap & (cap - 1))
+		return bl_err_set(err, -EINVAL, "capacity: must be a power of two, got %u", cap);
+	uint32_t pol = strcmp(policy, "srp") == 0 ? BL_IBUF_SRP : strcmp(policy, "mrp") == 0 ? BL_IBUF_MRP :
+		       strcmp(policy, "frp") == 0 ? BL_IBUF_FRP : 0;
+	if (pol == 0)
+		return bl_err_set(err, -EINVAL, "policy: must be srp, mrp or frp (packets from a NIC are "
+				  "never throttled), got \"%.20s\"", policy);
+	if (env->dbuf == NULL)
+		return bl_err_set(err, -EINVAL, "name: the appliance's pool is not a packet DBuf");
+	if (pipe_find(name) != NULL)
+		return bl_err_set(err, -EEXIST, "name: \"%s\" already has a writer", name);
+	for (unsigned int i = 0; i < MAX_PIPES && p == NULL; i++)
+		if (pipes[i].users == 0)
+			p = &pipes[i];
+	if (p == NULL)
+		return bl_err_set(err, -ENOSPC, "name: at most %d rings between lcores", MAX_PIPES);
+	snprintf(ring, sizeof(ring), "lcore.%s", name);
+	struct bl_ibuf_opts io = {
+		.sz = sizeof(io), .name = ring, .capacity = cap, .policy = pol,
+		.max_readers = 8, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600,
+	};
+	int rc = bl_dbuf_ibuf_create(env->dbuf, &io, &p->ib, err);
+	if (rc != 0)
+		return rc;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->dbuf = env->dbuf;
+	p->writer = true;
+	p->users = 1;
+	o->p = p;
+	return 0;
+}
+
+static void
+ibuf_out_fini(struct bl_filter *f)
+{
+	struct ibuf_out *o = bl_filter_priv(f);
+
+	o->p->writer = false;
+	pipe_put(o->p);
+}
+
+static void
+ibuf_out_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct ibuf_out *o = bl_filter_priv(f);
+
+	for (uint16_t i = 0; i < n; i++)
+		o->cls[i] = (uint16_t)bl_filter_in_class(f, i);
+	/* Each stored slot took its own reference; ours goes either way. The ring
+	 * counts what it refused (prod->dropped). */
+	bl_dbuf_ibuf_write_mbufs(o->p->ib, pkts, o->cls, n);
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+static unsigned int
+ibuf_out_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+{
+	const struct ibuf_out *o = bl_filter_priv(f);
+	struct bl_ibuf_stats st;
+
+	if (max < 3)
+		return 0;
+	bl_ibuf_stats(o->p->ib, &st);
+	names[0] = "written";
+	values[0] = st.written;
+	names[1] = "dropped";
+	values[1] = st.dropped;
+	names[2] = "overwritten";
+	values[2] = st.overwritten;
+	return 3;
+}
+
+BL_FILTER_REGISTER(ibuf_out) = {
+	.summary = "hand packets to graphs on other lcores through an IBuf (zero copy)",
+	.synopsis = "ibuf_out name=NAME [capacity=N] [policy=srp|mrp|frp]",
+	.args_doc = "name: the ring's name, which ibuf_in names too (required)\n"
+		    "capacity: slots, a power of two (default 1024); reserved in the packet pool\n"
+		    "policy: srp (tail drop, default), mrp (shared read pointer) or frp (overwrite)",
+	.edges_doc = "none: a sink",
+	.counters_doc = "written; dropped (ring full: tail drop); overwritten (FRP)",
+	.state_doc = "shared: one ring per name; build the writing graph before its readers",
+	.flags = BL_FILTER_F_SINK,
+	.priv_size = sizeof(struct ibuf_out),
+	.init = ibuf_out_init,
+	.fini = ibuf_out_fini,
+	.process = ibuf_out_process,
+	.counters = ibuf_out_counters,
+};
+
+struct ibuf_in {
+	struct pipe *p;
+	struct bl_ibuf_reader *r;
+	uint64_t received;    /* (w) this lcore */
+};
+
+static int
+ibuf_in_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const keys[] = { "name", NULL };
+	struct ibuf_in *in = bl_filter_priv(f);
+	const char *name = NULL;
+	int rc;
+
+	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0)
+		return -EINVAL;
+	if (name == NULL)
+		return bl_err_set(err, -EINVAL, "name: required (the name an ibuf_out gave its ring)");
+	in->p = pipe_find(name);
+	if (in->p == NULL || !in->p->writer)
+		return bl_err_set(err, -ENOENT, "name: no ibuf_out name=%s was built before this graph; "
+				  "list the writing graph first", name);
+	rc = bl_ibuf_reader_attach(in->p->ib, &in->r);
+	if (rc != 0)
+		return bl_err_set(err, rc, "name: cannot attach a reader to \"%s\": %s", name, strerror(-rc));
+	in->p->users++;
+	return 0;
+}
+
+static void
+ibuf_in_fini(struct bl_filter *f)
+{
+	struct ibuf_in *in = bl_filter_priv(f);
+
+	bl_ibuf_reader_detach(in->p->ib, in->r->idx);
+	bl_ibuf_reader_close(in->r);
+	pipe_put(in->p);
+}
+
+static uint16_t
+ibuf_in_poll(struct bl_filter *f, uint16_t max)
+{
+	struct ibuf_in *in = bl_filter_priv(f);
+	const struct bl_ibuf_entry *v[BL_BURST_MAX];
+	uint16_t want = RTE_MIN(max, bl_filter_emit_room(f));
+	uint64_t seq;
+	unsigned int n = bl_ibuf_acquire(in->r, v, want, &seq);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = bl_dbuf_mbuf_of(in->p->dbuf, v[i]);
+		if (unlikely(m == NULL)) {   /* an entry of another DBuf: cannot happen from ibuf_out */
+			f->st.dropped++;
+			continue;
+		}
+		/* Our own reference before the slot is let go: atomic, the writer's lcore
+		 * may drop the slot's reference at the same time. */
+		rte_mbuf_refcnt_update(m, 1);
+		bl_filter_emit(f, v[i]->cls, m);
+	}
+	if (n != 0) {
+		bl_ibuf_complete(in->r);
+		__atomic_store_n(&in->received, in->received + n, __ATOMIC_RELAXED);  /* pairs with counters */
+	}
+	return (uint16_t)n;
+}
+
+static unsigned int
+ibuf_in_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+{
+	const struct ibuf_in *in = bl_filter_priv(f);
+
+	if (max < 2)
+		return 0;
+	names[0] = "received";
+	values[0] = __atomic_load_n(&in->received, __ATOMIC_RELAXED);
+	names[1] = "lost";
+	values[1] = __atomic_load_n(&in->r->page->lost, __ATOMIC_RELAXED);
+	return 2;
+}
+
+BL_FILTER_REGISTER(ibuf_in) = {
+	.summary = "receive packets another lcore's graph handed over with ibuf_out",
+	.synopsis = "ibuf_in name=NAME",
+	.args_doc = "name: the ring's name given to ibuf_out (required)",
+	.edges_doc = "the classes the packets had when they entered the ring",
+	.counters_doc = "received; lost (lapped by the writer: FRP/MRP)",
+	.state_doc = "shared: one reader of the named ring per instance",
+	.flags = BL_FILTER_F_SOURCE,
+	.priv_size = sizeof(struct ibuf_in),
+	.init = ibuf_in_init,
+	.fini = ibuf_in_fini,
+	.poll = ibuf_in_poll,
+	.counters = ibuf_in_counters,
+};
