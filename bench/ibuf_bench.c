@@ -5,6 +5,7 @@
  *  1. SPSC burst 32, producer and consumer on two cores: cycles per entry for
  *     rte_ring (SP/SC burst of 8-byte pointers) and for an SRP IBuf with one
  *     reader (16-byte rich pointers, copying read); prints the ratio.
+ *     Each figure is the median of 7 alternating rounds.
  *  2. The same on one core (enqueue 32, dequeue 32), like ring_perf_autotest's
  *     "SP/SC burst enq/dequeue (size: 32)".
  *  3. Reader scaling: SRP, MRP and FRP with 1, 2, 4, 8 reader threads: entries
@@ -29,7 +30,23 @@
 #define BURST 32u
 #define RING  1024u
 
+#define ROUNDS 7
+
 static uint64_t n_entries;
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v)
+{
+	qsort(v, ROUNDS, sizeof(*v), cmp_d);
+	return v[ROUNDS / 2];
+}
 
 static void
 pin(unsigned cpu)
@@ -99,6 +116,58 @@ rte_single(void)
 	return (double)(rte_rdtsc() - t0) / (double)n_entries;
 }
 
+/* rte_ring with 16-byte elements: the same bytes per entry as an IBuf */
+
+static struct rte_ring *re;
+
+static void *
+rte16_consumer(void *a)
+{
+	struct bl_ibuf_entry objs[BURST];
+	uint64_t got = 0;
+
+	(void)a;
+	pin(1);
+	while (!go)
+		;
+	while (got < n_entries)
+		got += rte_ring_sc_dequeue_burst_elem(re, objs, sizeof(objs[0]), BURST, NULL);
+	t_end = rte_rdtsc();
+	return NULL;
+}
+
+static double
+rte16_spsc(void)
+{
+	struct bl_ibuf_entry objs[BURST] = { { 0 } };
+	uint64_t sent = 0, t0;
+	pthread_t th;
+
+	go = 0;
+	pthread_create(&th, NULL, rte16_consumer, NULL);
+	pin(0);
+	usleep(10000);
+	t0 = rte_rdtsc();
+	go = 1;
+	while (sent < n_entries)
+		sent += rte_ring_sp_enqueue_burst_elem(re, objs, sizeof(objs[0]), BURST, NULL);
+	pthread_join(th, NULL);
+	return (double)(t_end - t0) / (double)n_entries;
+}
+
+static double
+rte16_single(void)
+{
+	struct bl_ibuf_entry objs[BURST] = { { 0 } }, out[BURST];
+	uint64_t t0 = rte_rdtsc();
+
+	for (uint64_t n = 0; n < n_entries; n += BURST) {
+		rte_ring_sp_enqueue_burst_elem(re, objs, sizeof(objs[0]), BURST, NULL);
+		rte_ring_sc_dequeue_burst_elem(re, out, sizeof(out[0]), BURST, NULL);
+	}
+	return (double)(rte_rdtsc() - t0) / (double)n_entries;
+}
+
 /* ---- IBuf ---- */
 
 static struct bl_ibuf *ib;
@@ -161,10 +230,24 @@ ibuf_single(void)
 struct sc_reader { struct bl_ibuf_reader *r; uint64_t got; pthread_t th; };
 static volatile int stop;
 
+static void
+unpin_from0(void)
+{
+	cpu_set_t set;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	CPU_ZERO(&set);
+	for (long c = n > 1 ? 1 : 0; c < n; c++)
+		CPU_SET((unsigned)c, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void *
 scale_reader(void *a)
 {
 	struct sc_reader *s = a;
+
+	unpin_from0();          /* readers share the cores the producer does not use */
 	const struct bl_ibuf_entry *v[BURST];
 	unsigned idle = 0;
 
@@ -197,6 +280,7 @@ scaling(uint32_t policy, unsigned n, unsigned ms)
 	double secs, sum = 0, min = 1e30;
 	unsigned idle = 0;
 
+	pin(0);                 /* the producer has core 0 to itself */
 	if (bl_ibuf_mpipe(&o, n, &sib, rs, NULL) != 0) {
 		fprintf(stderr, "mpipe failed\n");
 		exit(1);
@@ -239,35 +323,49 @@ main(int argc, char **argv)
 	unsigned ms = argc > 2 ? (unsigned)atoi(argv[2]) : 300;
 	struct bl_ibuf_opts o = { .sz = sizeof(o), .name = "bench-spsc", .capacity = RING,
 		.policy = BL_IBUF_SRP, .max_readers = 1, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	double r2, i2, r1, i1;
-	ssize_t sz = rte_ring_get_memsize(RING);
+	double m[6];
+	ssize_t sz = rte_ring_get_memsize(RING), sz16 = rte_ring_get_memsize_elem(16, RING);
+	const char *what[6] = { "rte_ring 8B ptrs, 2 cores", "rte_ring 16B elems, 2 cores",
+		"ibuf 16B entries, 2 cores", "rte_ring 8B ptrs, 1 core",
+		"rte_ring 16B elems, 1 core", "ibuf 16B entries, 1 core" };
 
 	n_entries = 1ull << lg;
 	rr = aligned_alloc(RTE_CACHE_LINE_SIZE, (size_t)sz);
-	if (rr == NULL || rte_ring_init(rr, "bench", RING, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0 ||
+	re = aligned_alloc(RTE_CACHE_LINE_SIZE, (size_t)sz16);
+	if (rr == NULL || re == NULL ||
+	    rte_ring_init(rr, "bench", RING, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0 ||
+	    rte_ring_init(re, "bench16", RING, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0 ||
 	    bl_ibuf_mpipe(&o, 1, &ib, &rd, NULL) != 0) {
 		fprintf(stderr, "ibuf_bench: setup failed\n");
 		return 1;
 	}
-	printf("entries per run: %llu, burst %u, ring size %u\n",
-		(unsigned long long)n_entries, BURST, RING);
-	/* alternate, twice, so drift on a shared machine hits both alike */
-	r2 = rte_spsc();
-	i2 = ibuf_spsc();
-	r2 = (r2 + rte_spsc()) / 2;
-	i2 = (i2 + ibuf_spsc()) / 2;
-	r1 = rte_single();
-	i1 = ibuf_single();
-	r1 = (r1 + rte_single()) / 2;
-	i1 = (i1 + ibuf_single()) / 2;
-	printf("SPSC burst 32, two cores:  rte_ring %.2f cycles/entry  ibuf %.2f cycles/entry  "
-		"ratio %.2f\n", r2, i2, i2 / r2);
-	printf("SPSC burst 32, one core:   rte_ring %.2f cycles/entry  ibuf %.2f cycles/entry  "
-		"ratio %.2f\n", r1, i1, i1 / r1);
-	printf("RATIO %.2f (two cores; target <= 1.20)\n", i2 / r2);
+	printf("entries per run: %llu, burst %u, ring size %u, median of %u alternating rounds\n",
+		(unsigned long long)n_entries, BURST, RING, ROUNDS);
+	/* alternate, ROUNDS times, and take medians: drift on a shared machine hits all */
+	{
+		double a[6][ROUNDS];
+		double (*fn[6])(void) = { rte_spsc, rte16_spsc, ibuf_spsc,
+			rte_single, rte16_single, ibuf_single };
+		for (unsigned i = 0; i < ROUNDS; i++) {
+			for (unsigned j = 0; j < 6; j++)
+				a[j][i] = fn[j]();
+			if (getenv("BL_BENCH_VERBOSE") != NULL)
+				printf("  round %u: %.2f %.2f %.2f | %.2f %.2f %.2f\n", i, a[0][i],
+					a[1][i], a[2][i], a[3][i], a[4][i], a[5][i]);
+		}
+		for (unsigned j = 0; j < 6; j++)
+			m[j] = median(a[j]);
+	}
+	for (unsigned j = 0; j < 6; j++)
+		printf("SPSC burst 32  %-28s %7.2f cycles/entry\n", what[j], m[j]);
+	printf("RATIO ibuf/rte_ring(16B elems) two cores %.2f, one core %.2f (target <= 1.20)\n",
+		m[2] / m[1], m[5] / m[4]);
+	printf("RATIO ibuf/rte_ring(8B ptrs)   two cores %.2f, one core %.2f\n",
+		m[2] / m[0], m[5] / m[3]);
 	bl_ibuf_reader_close(rd);
 	bl_ibuf_free(ib);
 	free(rr);
+	free(re);
 	if (ms == 0)
 		return 0;
 	for (uint32_t p = BL_IBUF_SRP; p <= BL_IBUF_FRP; p++)

@@ -229,6 +229,7 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	r->mask = h->capacity - 1;
 	r->policy = h->policy;
 	r->idx = idx;
+	r->bit = 1ull << idx;
 	/* relaxed: the control plane wrote pos before handing us the page. */
 	r->pos = __atomic_load_n(&r->page->pos, __ATOMIC_RELAXED);
 	r->pub = r->pos;

@@ -75,6 +75,7 @@ struct bl_ibuf_reader {
 	uint32_t cap;
 	uint32_t policy;
 	unsigned idx;               /* reader page index */
+	uint64_t bit;               /* 1 << idx */
 	uint64_t pos;               /* next seq to acquire */
 	uint64_t pub;               /* position last published in page->pos */
 	uint64_t skipped;           /* entries lost to laps since the last publish */

@@ -150,6 +150,36 @@ bl_ibuf__reserve(struct bl_ibuf *ib, unsigned k)
 	}
 }
 
+/* Copy k entries into the ring at seq, in at most two runs. */
+static inline void
+bl_ibuf__copy_in(struct bl_ibuf_entry *slots, uint64_t mask, uint64_t seq,
+	const struct bl_ibuf_entry *e, unsigned k)
+{
+	uint64_t i = seq & mask, n1 = mask + 1 - i;
+
+	if (n1 >= k) {
+		memcpy(&slots[i], e, (size_t)k * sizeof(*e));
+	} else {
+		memcpy(&slots[i], e, (size_t)n1 * sizeof(*e));
+		memcpy(slots, e + n1, (size_t)(k - n1) * sizeof(*e));
+	}
+}
+
+/* Copy k entries out of the ring from seq, in at most two runs. */
+static inline void
+bl_ibuf__copy_out(const struct bl_ibuf_entry *slots, uint64_t mask, uint64_t seq,
+	struct bl_ibuf_entry *out, unsigned k)
+{
+	uint64_t i = seq & mask, n1 = mask + 1 - i;
+
+	if (n1 >= k) {
+		memcpy(out, &slots[i], (size_t)k * sizeof(*out));
+	} else {
+		memcpy(out, &slots[i], (size_t)n1 * sizeof(*out));
+		memcpy(out + n1, slots, (size_t)(k - n1) * sizeof(*out));
+	}
+}
+
 /* Producer: make [head, head+k) visible (P1). */
 static inline void
 bl_ibuf__publish(struct bl_ibuf *ib, unsigned k)
@@ -190,15 +220,15 @@ bl_ibuf_write_refs(struct bl_ibuf *ib, const struct bl_ibuf_entry *e, void *cons
 	if (k == 0)
 		return 0;
 	bl_ibuf__reserve(ib, k);
-	for (unsigned i = 0; i < k; i++) {
-		uint64_t seq = ib->head + i;
-		if (ib->refs != NULL) {
+	if (ib->refs != NULL) {
+		for (unsigned i = 0; i < k; i++) {
+			uint64_t seq = ib->head + i;
 			if (ib->policy == BL_IBUF_FRP || ib->policy == BL_IBUF_MRP)
 				bl_ibuf__frp_release(ib, seq);
 			ib->refs[seq & ib->mask] = refs != NULL ? refs[i] : NULL;
 		}
-		ib->slots[seq & ib->mask] = e[i];
 	}
+	bl_ibuf__copy_in(ib->slots, ib->mask, ib->head, e, k);
 	bl_ibuf__publish(ib, k);
 	return k;
 }
@@ -285,8 +315,15 @@ bl_ibuf_peek(struct bl_ibuf_reader *r, const struct bl_ibuf_entry **v, unsigned 
 	return k;
 }
 
-/* After using entry seq (and the data it points to): 1 if it cannot have been
- * overwritten meanwhile, 0 if it may have been (counted in check_fail). */
+/*
+ * After using entry seq (and the data it points to): 1 if it cannot have been
+ * overwritten meanwhile, 0 if it may have been (counted in check_fail).
+ * SRP/BLOCK: an attached reader is never overwritten, so while our bit is set in
+ * prod->active (a read-mostly line, no transfer) the answer is 1 without touching
+ * the producer's hot line. If a detach cleared it, the producer's load of active
+ * precedes its release fence in bl_ibuf__reserve, so having seen a new slot we
+ * also see the cleared bit and fall through to the reserve test.
+ */
 static inline int
 bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
 {
@@ -294,6 +331,9 @@ bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
 
 	/* acquire fence: pairs with the release fence in bl_ibuf__reserve (R2). */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((r->policy == BL_IBUF_SRP || r->policy == BL_IBUF_BLOCK) &&
+	    (__atomic_load_n(&r->prod->active, __ATOMIC_RELAXED) & r->bit))
+		return 1;
 	res = __atomic_load_n(&r->prod->reserve, __ATOMIC_RELAXED);
 	if (__builtin_expect(res <= seq + r->cap, 1))
 		return 1;
@@ -365,8 +405,7 @@ bl_ibuf_read(struct bl_ibuf_reader *r, struct bl_ibuf_entry *out, unsigned n)
 		uint64_t avail = bl_ibuf__avail(r), res, valid_from;
 		unsigned k = avail < n ? (unsigned)avail : n, skip;
 
-		for (unsigned i = 0; i < k; i++)
-			out[i] = r->slots[(r->pos + i) & r->mask];
+		bl_ibuf__copy_out(r->slots, r->mask, r->pos, out, k);
 		if (k == 0 || bl_ibuf_check(r, r->pos)) {
 			r->pos += k;
 			bl_ibuf_complete(r);

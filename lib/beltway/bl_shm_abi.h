@@ -102,21 +102,23 @@ struct bl_ibuf_hdr {
  * Line 0 holds what readers poll; the counters sit on later lines.
  */
 struct bl_ibuf_prod {
-	/* line 0: polled by readers */
+	/* line 0: polled by readers, written by the producer on every burst */
 	uint64_t head;       /* (p) entries [.., head) are published; release store */
 	uint64_t reserve;    /* (p) end of the batch being written: slot of seq may be
 	                      *     overwritten once reserve > seq + capacity */
-	uint64_t tail;       /* (p) oldest entry the producer still protects (SRP/MRP/BLOCK) */
+	uint64_t pad0[6];
+	/* line 1: read-mostly, written by the control plane on attach/detach */
 	uint64_t active;     /* (p) bitmap of attached readers (bit i = reader page i) */
-	uint64_t pad0[4];
-	/* line 1+: counters, (p) only, relaxed */
+	uint64_t detached;   /* (p) readers detached */
+	uint64_t pad1[6];
+	/* line 2: counters, (p) only, relaxed */
 	uint64_t written;    /* (p) entries stored */
 	uint64_t dropped;    /* (p) entries refused at the tail (SRP/MRP full) */
 	uint64_t waits;      /* (p) times a BLOCK writer had to wait for room */
 	uint64_t clamps;     /* (p) reader positions (or R) found outside the valid window */
-	uint64_t overwritten;/* (p) FRP/MRP: entries overwritten (slot reuse) */
-	uint64_t detached;   /* (p) readers detached */
-	uint64_t pad1[2];
+	uint64_t overwritten;/* (p) FRP: entries overwritten (slot reuse) */
+	uint64_t tail;       /* (p) oldest entry the producer still protects (SRP/MRP/BLOCK) */
+	uint64_t pad2[2];
 	uint64_t reader_clamps[BL_IBUF_MAX_READERS]; /* (p) clamps per reader page */
 	uint32_t reader_pid[BL_IBUF_MAX_READERS];    /* (p) pid the control plane attached, 0 = none */
 };
@@ -172,9 +174,10 @@ _Static_assert(__builtin_offsetof(struct bl_ibuf_hdr, off_prod) == 40, "hdr.off_
 _Static_assert(__builtin_offsetof(struct bl_ibuf_hdr, off_slots) == 72, "hdr.off_slots");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, head) == 0, "prod.head");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reserve) == 8, "prod.reserve");
-_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, written) == 64, "counters on line 1");
-_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_clamps) == 128, "prod.reader_clamps");
-_Static_assert(sizeof(struct bl_ibuf_prod) == 128 + 8 * 64 + 4 * 64, "prod size");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, active) == 64, "active on line 1");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, written) == 128, "counters on line 2");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_clamps) == 192, "prod.reader_clamps");
+_Static_assert(sizeof(struct bl_ibuf_prod) == 192 + 8 * 64 + 4 * 64, "prod size");
 _Static_assert(sizeof(struct bl_ibuf_prod) <= BL_SHM_META_PAGE, "prod fits its page");
 _Static_assert(sizeof(struct bl_ibuf_mrp) == 64, "mrp size");
 _Static_assert(sizeof(struct bl_ibuf_rpage) == 128, "reader page size");
