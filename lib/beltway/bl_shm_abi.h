@@ -177,6 +177,13 @@ _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reserve) == 8, "prod.rese
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, active) == 64, "active on line 1");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, written) == 128, "counters on line 2");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_clamps) == 192, "prod.reader_clamps");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, tail) == 168, "prod.tail");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_pid) == 704, "prod.reader_pid");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, check_fail) == 88, "rpage.check_fail");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_entry, object) == 4, "entry.object");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_entry, length) == 12, "entry.length");
+_Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, name) == 64, "dbuf.name");
+_Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, written) == 120, "dbuf.written");
 _Static_assert(sizeof(struct bl_ibuf_prod) == 192 + 8 * 64 + 4 * 64, "prod size");
 _Static_assert(sizeof(struct bl_ibuf_prod) <= BL_SHM_META_PAGE, "prod fits its page");
 _Static_assert(sizeof(struct bl_ibuf_mrp) == 64, "mrp size");
