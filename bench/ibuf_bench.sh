@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# ibuf_bench.sh — IBuf against rte_ring, in one run, on this machine.
+#
+#   bench/ibuf_bench.sh [--dpdk-test] [--build DIR] [ENTRIES_LOG2] [SCALING_MS]
+#
+# Prints, from one process (build/tests/beltway/ibuf_bench, source bench/ibuf_bench.c):
+#   - SPSC burst-32 cycles/entry: rte_ring (8-byte pointers and 16-byte elements, the
+#     same bytes as an IBuf entry) and the IBuf, producer and consumer on two cores and on
+#     one core, medians of 7 alternating rounds, and the ratios (target <= 1.2);
+#   - SRP, MRP and FRP entries/s per reader with 1, 2, 4 and 8 reader threads (producer
+#     pinned to core 0, readers share the other cores).
+# With --dpdk-test it also runs DPDK's own ring_perf_autotest (/usr/bin/dpdk-test) and
+# prints its SP/SC burst-32 lines and our ratio to its two-core figure.
+# Figures on a shared 2-core VM vary from run to run: compare within one run only.
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build="$here/build"
+dpdk_test=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--dpdk-test) dpdk_test=1; shift ;;
+	--build) build=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+lg=${1:-24}
+ms=${2:-300}
+
+ninja -C "$build" tests/beltway/ibuf_bench >/dev/null
+out=$("$build/tests/beltway/ibuf_bench" "$lg" "$ms")
+echo "$out"
+
+if [ "$dpdk_test" = 1 ]; then
+	echo
+	echo "== dpdk-test ring_perf_autotest (reference) =="
+	log=$(mktemp)
+	echo ring_perf_autotest | dpdk-test --no-pci --in-memory -l 0,1 \
+		--file-prefix "blbench$$" --log-level '*:error' >"$log" 2>&1 || true
+	grep -E "Testing|SP/SC burst enq/dequeue \(size: 32\)" "$log" | head -12
+	# the two-core SP/SC burst 32 figure, legacy API
+	ref=$(awk '/two physical cores/ {t=1} t && /SP\/SC burst enq\/dequeue \(size: 32\)/ {print $NF; exit}' "$log")
+	ours=$(echo "$out" | awk '/ibuf 16B entries, 2 cores/ {print $(NF-1)}')
+	if [ -n "$ref" ] && [ -n "$ours" ]; then
+		echo "$ours $ref" | awk '{printf "RATIO ibuf (this harness) / ring_perf_autotest two cores: %.2f\n", $1/$2}'
+	fi
+	rm -f "$log"
+fi
