@@ -79,6 +79,7 @@ struct bl_ibuf_reader {
 	uint64_t pos;               /* next seq to acquire */
 	uint64_t pub;               /* position last published in page->pos */
 	uint64_t skipped;           /* entries lost to laps since the last publish */
+	uint64_t head_cache;        /* prod->head as last loaded */
 	struct bl_shm *shm;         /* own mapping (process reader), else NULL */
 };
 

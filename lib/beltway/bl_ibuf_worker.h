@@ -277,10 +277,18 @@ bl_ibuf_complete_slots(struct bl_ibuf *ib, unsigned k)
 
 /* Entries available to r; skips forward (counting the loss) if r was lapped. */
 static inline uint64_t
-bl_ibuf__avail(struct bl_ibuf_reader *r)
+bl_ibuf__avail(struct bl_ibuf_reader *r, unsigned n)
 {
+	uint64_t head = r->head_cache;
+
+	/* A full burst below the head we saw last needs no look at the producer's line:
+	 * those entries are published (seen with acquire before). A lap in the meantime
+	 * is caught by check(), and on the next real load. */
+	if (head - r->pos >= n && head >= r->pos && head - r->pos <= r->cap)
+		return head - r->pos;
 	/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
-	uint64_t head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+	head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+	r->head_cache = head;
 
 	if (__builtin_expect(head - r->pos > r->cap, 0) || __builtin_expect(r->pos > head, 0)) {
 		/* Lapped (or our private cursor is nonsense): go to the oldest entry
@@ -306,7 +314,7 @@ static inline unsigned
 bl_ibuf_peek(struct bl_ibuf_reader *r, const struct bl_ibuf_entry **v, unsigned n,
 	uint64_t *seq)
 {
-	uint64_t avail = bl_ibuf__avail(r);
+	uint64_t avail = bl_ibuf__avail(r, n);
 	unsigned k = avail < n ? (unsigned)avail : n;
 
 	for (unsigned i = 0; i < k; i++)
@@ -356,7 +364,7 @@ bl_ibuf_acquire(struct bl_ibuf_reader *r, const struct bl_ibuf_entry **v, unsign
 static inline unsigned
 bl_ibuf_skip(struct bl_ibuf_reader *r, unsigned n)
 {
-	uint64_t avail = bl_ibuf__avail(r);
+	uint64_t avail = bl_ibuf__avail(r, n);
 	unsigned k = avail < n ? (unsigned)avail : n;
 
 	r->pos += k;
@@ -402,7 +410,7 @@ static inline unsigned
 bl_ibuf_read(struct bl_ibuf_reader *r, struct bl_ibuf_entry *out, unsigned n)
 {
 	for (;;) {
-		uint64_t avail = bl_ibuf__avail(r), res, valid_from;
+		uint64_t avail = bl_ibuf__avail(r, n), res, valid_from;
 		unsigned k = avail < n ? (unsigned)avail : n, skip;
 
 		bl_ibuf__copy_out(r->slots, r->mask, r->pos, out, k);
