@@ -39,12 +39,16 @@ if [ "$dpdk_test" = 1 ]; then
 	log=$(mktemp)
 	echo ring_perf_autotest | dpdk-test --no-pci --in-memory -l 0,1 \
 		--file-prefix "blbench$$" --log-level '*:error' >"$log" 2>&1 || true
-	grep -E "Testing|SP/SC burst enq/dequeue \(size: 32\)" "$log" | head -12
-	# the two-core SP/SC burst 32 figure, legacy API
-	ref=$(awk '/two physical cores/ {t=1} t && /SP\/SC burst enq\/dequeue \(size: 32\)/ {print $NF; exit}' "$log")
+	# ring_perf prints, per API (legacy 8-byte pointers, then 16-byte elements), a
+	# single-core burst/bulk section and a "two physical cores" bulk section.
+	grep -E "Testing using two|SP/SC: (burst|bulk) \(size: 32\)" "$log" | head -12
 	ours=$(echo "$out" | awk '/ibuf 16B entries, 2 cores/ {print $(NF-1)}')
-	if [ -n "$ref" ] && [ -n "$ours" ]; then
-		echo "$ours $ref" | awk '{printf "RATIO ibuf (this harness) / ring_perf_autotest two cores: %.2f\n", $1/$2}'
-	fi
+	for api in "legacy APIs" "elem APIs: element size 16B"; do
+		ref=$(awk -v api="$api" '/two physical cores/ {t=1} /all worker nodes/ {t=0}
+			t && index($0, api) == 1 && /SP\/SC: bulk \(size: 32\)/ {print $NF; exit}' "$log")
+		if [ -n "$ref" ] && [ -n "$ours" ]; then
+			echo "$ours $ref $api" | awk '{r=$1/$2; $1=$2=""; printf "RATIO ibuf (this run) / ring_perf_autotest two cores SP/SC bulk 32,%s: %.2f\n", $0, r}'
+		fi
+	done
 	rm -f "$log"
 fi
