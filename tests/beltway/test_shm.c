@@ -156,6 +156,32 @@ Test(shm, owner_group_and_mode_applied)
 	bl_shm_free(s);
 }
 
+Test(shm, ibuf_regions_and_pages_carry_owner_group_mode)
+{
+	struct bl_ibuf_opts o = {
+		.sz = sizeof(o), .name = "perm", .capacity = 64, .policy = BL_IBUF_MRP,
+		.max_readers = 2, .uid = 1234, .gid = 5678, .mode = 0640,
+	};
+	struct bl_ibuf *ib;
+	struct stat st;
+	int fds[4];
+
+	if (geteuid() != 0)
+		cr_skip_test("chown needs root");
+	cr_assert(eq(int, bl_ibuf_create(&o, &ib, NULL), 0));
+	fds[0] = ib->shm->fd;
+	fds[1] = ib->mrp_shm->fd;
+	fds[2] = ib->rshm[0]->fd;
+	fds[3] = ib->rshm[1]->fd;
+	for (unsigned i = 0; i < 4; i++) {
+		cr_assert(eq(int, fstat(fds[i], &st), 0));
+		cr_assert(eq(u32, st.st_uid, 1234));
+		cr_assert(eq(u32, st.st_gid, 5678));
+		cr_assert(eq(int, (int)(st.st_mode & 07777), 0640));
+	}
+	bl_ibuf_free(ib);
+}
+
 Test(shm, rejects_bad_names_and_sizes)
 {
 	struct bl_shm_opts o = shm_opts("a/b", 4096, 0);
