@@ -8,7 +8,14 @@
  *   intersect: a packet only when every in-edge passed it
  * synopsis: union | intersect
  * edges:    the upstream classes, unchanged
- * state:    stateless (marks live in the packets, stamped with the pass)
+ * state:    stateless (marks live in the packets, stamped with the pass and
+ *           the join's instance id)
+ *
+ * A mark is (instance id << 40 | pass << 8 | arrivals). The instance id is
+ * unique in the process, never the node index: a packet's mark outlives its
+ * graph (mbufs go back to the pool marked), and a rebuilt graph, or another
+ * graph on the same pool, has a join at the same index counting the same
+ * pass numbers, which would take a fresh packet for a duplicate.
  */
 #include "bl_filter_worker.h"
 #include "bl_graph_pvt.h"
@@ -19,11 +26,34 @@ mark(struct rte_mbuf *m)
 	return RTE_MBUF_DYNFIELD(m, bl_mark_dynfield, uint64_t *);
 }
 
-/* Pass stamp and node index, leaving the low 16 bits for an arrival count. */
+#define JOIN_COUNT_MASK 0xffull     /* arrivals: at most BL_GRAPH_MAX_NODES in-edges */
+
+struct join {
+	uint64_t id;   /* config: unique in the process (24 bits used) */
+};
+
+static uint64_t join_next_id;   /* instance ids handed out so far */
+
+static int
+join_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const keys[] = { NULL };
+	struct join *j = bl_filter_priv(f);
+
+	if (bl_args_only(args, keys, false, err) < 0)
+		return -EINVAL;
+	/* relaxed: only uniqueness matters; graphs may be built on several threads */
+	j->id = __atomic_add_fetch(&join_next_id, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Instance id and pass stamp, leaving the low 8 bits for an arrival count. */
 static inline uint64_t
 stamp(const struct bl_filter *f)
 {
-	return (f->graph->pass << 32) | ((uint64_t)f->idx << 16);
+	const struct join *j = bl_filter_priv(f);
+
+	return (j->id << 40) | ((f->graph->pass & 0xffffffffull) << 8);
 }
 
 static void
@@ -55,11 +85,11 @@ intersect_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 
 	for (uint16_t i = 0; i < n; i++) {
 		uint64_t *mk = mark(pkts[i]);
-		*mk = (*mk & ~0xffffull) == s ? *mk + 1 : s | 1;
+		*mk = (*mk & ~JOIN_COUNT_MASK) == s ? *mk + 1 : s | 1;
 	}
 	for (uint16_t i = 0; i < n; i++) {
 		uint64_t *mk = mark(pkts[i]);
-		if ((*mk & 0xffff) == f->n_in_edges) {
+		if ((*mk & JOIN_COUNT_MASK) == f->n_in_edges) {
 			*mk = s;   /* count 0: later references of it are let go */
 			bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 		} else {
@@ -78,6 +108,8 @@ BL_FILTER_REGISTER(union) = {
 	.counters_doc = "none beyond the common ones",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.priv_size = sizeof(struct join),
+	.init = join_init,
 	.process = union_process,
 };
 
@@ -89,5 +121,7 @@ BL_FILTER_REGISTER(intersect) = {
 	.counters_doc = "none beyond the common ones",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.priv_size = sizeof(struct join),
+	.init = join_init,
 	.process = intersect_process,
 };

@@ -35,7 +35,7 @@ harness_eal(void)
 	int rc = rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
 	cr_assert(rc >= 0, "rte_eal_init: %s", rte_strerror(rte_errno));
 	eal_pid = getpid();
-	pool = rte_pktmbuf_pool_create("bltest", HARNESS_POOL_SIZE, 0, 0,
+	pool = rte_pktmbuf_pool_create("bltest", HARNESS_POOL_SIZE, 64, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	cr_assert(pool != NULL, "pool: %s", rte_strerror(rte_errno));
 	struct bl_err err = { 0 };
@@ -510,6 +510,43 @@ harness_pkt_len(const struct pkt_spec *s)
 	uint8_t b[2048] = { 0 };
 
 	return write_pkt(s, b);
+}
+
+static void
+ext_free(void *addr, void *opaque)
+{
+	free(addr);
+	free(opaque);
+}
+
+struct rte_mbuf *
+harness_mbuf_exact(const void *data, uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(harness_pool());
+	struct rte_mbuf_ext_shared_info *sh = calloc(1, sizeof(*sh));
+	uint8_t *buf = malloc(len != 0 ? len : 1);
+
+	cr_assert(m != NULL && sh != NULL && buf != NULL && len <= UINT16_MAX);
+	memcpy(buf, data, len);
+	sh->free_cb = ext_free;
+	sh->fcb_opaque = sh;
+	rte_mbuf_ext_refcnt_set(sh, 1);
+	rte_pktmbuf_attach_extbuf(m, buf, 0, (uint16_t)len, sh);
+	m->data_off = 0;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	return m;
+}
+
+struct rte_mbuf *
+harness_pkt_exact(const struct pkt_spec *s)
+{
+	uint8_t b[2048] = { 0 };
+	uint32_t len = write_pkt(s, b);
+
+	if (s->cut != 0 && s->cut < len)
+		len = s->cut;
+	return harness_mbuf_exact(b, len);
 }
 
 struct rte_mbuf *

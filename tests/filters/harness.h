@@ -74,6 +74,10 @@ struct pkt_spec {
 	uint16_t cut;          /* keep only this many bytes (0: all) */
 };
 struct rte_mbuf *harness_pkt(const struct pkt_spec *s);
+/* The same in a heap buffer of exactly the packet's length (an external
+ * buffer), so that ASan sees any read past its end. */
+struct rte_mbuf *harness_mbuf_exact(const void *data, uint32_t len);
+struct rte_mbuf *harness_pkt_exact(const struct pkt_spec *s);
 /* Byte length of the frame pkt_spec describes, before cut. */
 uint32_t harness_pkt_len(const struct pkt_spec *s);
 

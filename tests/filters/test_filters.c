@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The filters that are not classifiers or sources: bpf, count, sample, tee,
+ * drop, macswap, the joins (union ++, intersect +*) and negation.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "harness.h"
+
+static struct harness *h;
+
+static void
+teardown(void)
+{
+	harness_free(h);
+	h = NULL;
+	cr_expect(eq(uint, harness_pool_free(), HARNESS_POOL_SIZE), "mbufs leaked");
+	cr_expect(eq(long, bl_graph_test_live_allocs(), 0));
+}
+
+TestSuite(filters, .init = harness_eal, .fini = teardown, .timeout = 30);
+
+static const struct pkt_spec tcp80 = { .proto = 6, .dport = 80 }, tcp22 = { .proto = 6, .dport = 22 },
+			     udp53 = { .proto = 17, .dport = 53 }, arp = { .etype = 0x0806 },
+			     tcp6 = { .etype = 0x86dd, .proto = 6, .dport = 80 };
+
+static void
+push(const struct pkt_spec *s, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		harness_push(h, harness_pkt(s));
+}
+
+/* ---- bpf ---------------------------------------------------------------- */
+
+Test(filters, bpf_accepts_and_rejects)
+{
+	h = harness_new("bpf \"tcp dst port 80\"");
+	cr_assert(h != NULL);
+	push(&tcp80, 5);
+	push(&tcp22, 3);
+	push(&udp53, 2);
+	harness_run(h);
+	cr_assert(eq(uint, harness_count(h, "out"), 5));
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 0), 5));
+	cr_assert(eq(u64, harness_counter(h, "bpf", "accepted"), 5));
+	cr_assert(eq(u64, harness_counter(h, "bpf", "rejected"), 5));
+	for (unsigned int i = 0; i < 5; i++)
+		cr_assert(eq(u32, harness_got_cls(h, NULL, i), 1));
+}
+
+Test(filters, bpf_expr_key_and_drops)
+{
+	h = harness_new("feed | bpf expr=\"udp or arp\" | collect");
+	cr_assert(h != NULL);
+	push(&tcp80, 4);
+	push(&udp53, 2);
+	push(&arp, 1);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 3));
+	cr_assert(eq(u64, harness_stats(h, "bpf")->dropped, 4));
+	cr_assert(eq(u64, harness_stats(h, "bpf")->out, 3));
+}
+
+/* ---- count -------------------------------------------------------------- */
+
+Test(filters, count_packets_bytes_and_classes_pass_through)
+{
+	uint64_t bytes = 3 * harness_pkt_len(&tcp80) + 2 * harness_pkt_len(&tcp22);
+
+	h = harness_new("feed | dport | count |80 collect");
+	cr_assert(h != NULL);
+	push(&tcp80, 3);
+	push(&tcp22, 2);
+	harness_run(h);
+	cr_assert(eq(u64, harness_counter(h, "count", "packets"), 5));
+	cr_assert(eq(u64, harness_counter(h, "count", "bytes"), bytes));
+	cr_assert(eq(uint, harness_n(h, NULL), 3));
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 80), 3), "the class dport gave survives count");
+	cr_assert(eq(u64, harness_cls_count(h, "count", 80), 3));
+	cr_assert(eq(u64, harness_cls_count(h, "count", 22), 2));
+	cr_assert(eq(u64, harness_stats(h, "count")->unrouted, 2), "class 22: no edge carries it");
+	cr_assert(eq(u64, harness_stats(h, "count")->out, 3));
+}
+
+/* ---- sample ------------------------------------------------------------- */
+
+Test(filters, sample_passes_one_in_every_n)
+{
+	h = harness_new("sample every=4");
+	cr_assert(h != NULL);
+	harness_push_n(h, 64);
+	cr_assert(eq(uint, harness_count(h, "out"), 16));
+	cr_assert(eq(uint, harness_count(h, "rest"), 48));
+	for (unsigned int i = 0; i < 64; i++)
+		cr_assert(eq(u32, harness_got_cls(h, NULL, i), i % 4 == 3 ? 1 : 2), "packet %u", i);
+}
+
+Test(filters, sample_counts_across_bursts)
+{
+	h = harness_new("feed | sample every=3 |out collect --name=o |rest collect --name=r");
+	cr_assert(h == NULL, "a sink cannot be followed");   /* two edges from collect: rejected */
+	h = harness_new("feed | (sample every=3 |out collect --name=o) + (sample every=7 |rest collect --name=r)");
+	cr_assert(h != NULL);
+	harness_push_n(h, 100);   /* 4 bursts of 32 at most */
+	cr_assert(eq(uint, harness_n(h, "o"), 33));
+	cr_assert(eq(uint, harness_n(h, "r"), 100 - 14));
+	cr_assert(eq(u64, harness_stats(h, "sample")->unrouted, 67), "rest of sample: no edge");
+	cr_assert(eq(u64, harness_stats(h, "sample2")->unrouted, 14), "out of sample2: no edge");
+}
+
+/* ---- tee ---------------------------------------------------------------- */
+
+Test(filters, tee_copy_is_a_distinct_mbuf_with_equal_bytes)
+{
+	h = harness_new("tee");
+	cr_assert(h != NULL);
+	push(&tcp80, 10);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 20));
+	cr_assert(eq(uint, harness_count(h, "out"), 10));
+	cr_assert(eq(uint, harness_count(h, "copy"), 10));
+	for (unsigned int i = 0; i < 20; i += 2) {
+		struct rte_mbuf *a = harness_got(h, NULL, i), *b = harness_got(h, NULL, i + 1);
+		cr_assert(eq(u32, harness_got_cls(h, NULL, i), 1));
+		cr_assert(eq(u32, harness_got_cls(h, NULL, i + 1), 2));
+		cr_assert(a != b);
+		bool distinct = rte_pktmbuf_mtod(a, void *) != rte_pktmbuf_mtod(b, void *);
+		cr_assert(distinct);
+		cr_assert(eq(u32, a->pkt_len, b->pkt_len));
+		cr_assert(memcmp(rte_pktmbuf_mtod(a, void *), rte_pktmbuf_mtod(b, void *), a->pkt_len) == 0);
+		cr_assert(eq(u16, rte_mbuf_refcnt_read(a), 1));
+		cr_assert(eq(u16, rte_mbuf_refcnt_read(b), 1));
+	}
+	cr_assert(eq(u64, harness_stats(h, "tee")->copies, 10));
+}
+
+/* ---- drop --------------------------------------------------------------- */
+
+Test(filters, drop_drops_everything)
+{
+	h = harness_new("feed | drop");
+	cr_assert(h != NULL);
+	push(&tcp80, 40);
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "drop")->in, 40));
+	cr_assert(eq(u64, harness_stats(h, "drop")->dropped, 40));
+	cr_assert(eq(u64, harness_stats(h, "drop")->out, 0));
+	cr_assert(eq(uint, harness_pool_free(), HARNESS_POOL_SIZE - 1), "all freed but the one feed holds");
+}
+
+/* ---- macswap ------------------------------------------------------------ */
+
+static const uint8_t dmac[6] = { 0x02, 0x03, 0x04, 0x05, 0x06, 0x07 };
+static const uint8_t smac[6] = { 0x12, 0x13, 0x14, 0x15, 0x16, 0x17 };
+
+Test(filters, macswap_swaps_in_place)
+{
+	h = harness_new("feed | macswap | collect");
+	cr_assert(h != NULL);
+	push(&tcp80, 4);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 4));
+	for (unsigned int i = 0; i < 4; i++) {
+		const uint8_t *d = rte_pktmbuf_mtod(harness_got(h, NULL, i), const uint8_t *);
+		cr_assert(memcmp(d, smac, 6) == 0 && memcmp(d + 6, dmac, 6) == 0);
+	}
+	cr_assert(eq(u64, harness_stats(h, "macswap")->copies, 0), "not shared: no copy");
+}
+
+Test(filters, macswap_copies_a_shared_packet)
+{
+	h = harness_new("feed | (macswap | collect --name=a) + collect --name=b");
+	cr_assert(h != NULL);
+	push(&tcp80, 6);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, "a"), 6));
+	cr_assert(eq(uint, harness_n(h, "b"), 6));
+	for (unsigned int i = 0; i < 6; i++) {
+		struct rte_mbuf *ma = harness_got(h, "a", i), *mb = harness_got(h, "b", i);
+		const uint8_t *a = rte_pktmbuf_mtod(ma, const uint8_t *);
+		const uint8_t *b = rte_pktmbuf_mtod(mb, const uint8_t *);
+		cr_assert(ma != mb);
+		cr_assert(memcmp(a, smac, 6) == 0 && memcmp(a + 6, dmac, 6) == 0, "macswap's branch: swapped");
+		cr_assert(memcmp(b, dmac, 6) == 0 && memcmp(b + 6, smac, 6) == 0, "the other branch: original");
+		cr_assert(memcmp(a + 12, b + 12, ma->pkt_len - 12) == 0);
+		cr_assert(eq(u16, rte_mbuf_refcnt_read(mb), 1));
+	}
+	cr_assert(eq(u64, harness_stats(h, "macswap")->copies, 6));
+}
+
+Test(filters, macswap_short_frames_are_class_0)
+{
+	const struct pkt_spec cut = { .cut = 13 };
+
+	h = harness_new("macswap");
+	cr_assert(h != NULL);
+	push(&cut, 2);
+	push(&tcp80, 1);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 0), 2));
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 1), 1));
+	cr_assert(eq(u64, harness_counter(h, "macswap", "short"), 2));
+}
+
+/* ---- union, intersect, negation ----------------------------------------- */
+
+static void
+push_mix(void)
+{
+	push(&tcp80, 3);    /* ip, tcp */
+	push(&udp53, 2);    /* ip */
+	push(&arp, 1);      /* neither */
+	push(&tcp6, 1);     /* tcp */
+}
+
+Test(filters, union_passes_each_packet_once)
+{
+	h = harness_new("feed | (ip ++ tcp) | collect");
+	cr_assert(h != NULL);
+	push_mix();
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 6));
+	for (unsigned int i = 0; i < 6; i++)
+		for (unsigned int k = 0; k < i; k++)
+			cr_assert(harness_got(h, NULL, i) != harness_got(h, NULL, k), "a duplicate");
+	cr_assert(eq(u64, harness_stats(h, "union")->in, 9));
+	cr_assert(eq(u64, harness_stats(h, "union")->out, 6));
+}
+
+Test(filters, intersect_passes_what_every_branch_passed)
+{
+	h = harness_new("feed | (ip +* tcp) | collect");
+	cr_assert(h != NULL);
+	push_mix();
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 3));
+	cr_assert(eq(u64, harness_stats(h, "intersect")->out, 3));
+}
+
+Test(filters, three_way_joins)
+{
+	h = harness_new("feed | ((ip +* tcp +* (dport |80 probe)) | collect --name=i) + ((udp ++ arp ++ ip6) | collect --name=u)");
+	cr_assert(h != NULL);
+	push_mix();
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, "i"), 3));
+	cr_assert(eq(uint, harness_n(h, "u"), 4));
+}
+
+/*
+ * A second graph of the same shape in the same process, fed from the same
+ * pool: its packets are the mbufs the first graph's join marked, and its
+ * join has the same node index and pass numbers.
+ */
+static void
+rebuilt(const char *text, unsigned int want)
+{
+	for (int round = 0; round < 3; round++) {
+		h = harness_new(text);
+		cr_assert(h != NULL);
+		push_mix();
+		harness_run(h);
+		cr_assert(eq(uint, harness_n(h, NULL), want), "%s, graph #%d: %u packets, want %u",
+			  text, round + 1, harness_n(h, NULL), want);
+		harness_free(h);
+		h = NULL;
+	}
+}
+
+Test(filters, union_works_in_a_rebuilt_graph)     { rebuilt("feed | (ip ++ tcp) | collect", 6); }
+Test(filters, intersect_works_in_a_rebuilt_graph) { rebuilt("feed | (ip +* tcp) | collect", 3); }
+
+Test(filters, negation)
+{
+	const struct pkt_spec cut = { .cut = 10 };
+
+	h = harness_new("feed | !tcp | collect");
+	cr_assert(h != NULL);
+	push(&tcp80, 3);
+	push(&udp53, 2);
+	push(&cut, 1);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 3));
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 1), 3));
+	cr_assert(eq(u64, harness_stats(h, "tcp")->dropped, 3));
+	cr_assert(eq(u64, harness_stats(h, "tcp")->out, 3));
+	cr_assert(eq(u64, harness_counter(h, "tcp", "malformed"), 1));
+}
+
+Test(filters, negated_port_filter_passes_class_1)
+{
+	h = harness_new("feed | !dport |1 collect");
+	cr_assert(h != NULL);
+	push(&arp, 2);      /* dport: class 0, negated: 1 */
+	push(&tcp22, 1);    /* dport: 22, negated: 0 */
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 2));
+}
