@@ -107,7 +107,10 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 	ib->limit = tail + ib->cap;
 	/* relaxed: advisory for readers and stats; nothing is ordered by it. */
 	__atomic_store_n(&ib->prod->tail, tail, __ATOMIC_RELAXED);
-	if (ib->refs != NULL && ib->released < tail)
+	/* SRP/BLOCK: every attached reader passed [released, tail). MRP keeps references
+	 * until the slot is reused (as FRP): a reader behind R may still be reading, and
+	 * check() can vouch only for slots, so the mbuf must live as long as its slot. */
+	if (ib->refs != NULL && ib->released < tail && ib->policy != BL_IBUF_MRP)
 		bl_ibuf__release_upto(ib, tail);
 }
 
