@@ -7,24 +7,7 @@
 #
 #   bench/fwd_vs_testpmd.sh [BUILD_DIR]     env: SECONDS_PER_RUN (6), ROUNDS (3)
 # Never fails on a figure: it reports. Exit status 1 only when a run fails.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-build=${1:-$top/build}
-secs=${SECONDS_PER_RUN:-6}
-rounds=${ROUNDS:-3}
-skip=2   # warm-up samples left out of each run
-beltlined=$build/app/beltlined
-testpmd=$(command -v dpdk-testpmd)
-tmp=$(mktemp -d /tmp/bl-bench.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
-free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
-if [ "$(id -u)" -eq 0 ] && [ "$free" -ge 128 ]; then
-	mem=yes; eal_mem=(--in-memory)
-else
-	mem=no; eal_mem=(--no-huge --no-shconf -m 256)
-fi
+. "$(dirname "$0")/lib.sh"
 cat > "$tmp/fwd.json" <<JSON
 { "instance": "bench$$", "memory": { "hugepages": "$mem" },
   "mbufs": { "count": 8191, "cache": 256 }, "burst": 32,
@@ -34,8 +17,6 @@ cat > "$tmp/fwd.json" <<JSON
                                        { "port": "b", "queue": 0, "tx": "a" } ] } ] }
 JSON
 
-# Average of the per-second rates after the warm-up, in Mpps.
-avg() { awk -v skip="$skip" '{ n++; if (n > skip) { s += $1; k++ } } END { if (k) printf "%.3f", s / k; else print "nan" }'; }
 
 run_testpmd() {
 	timeout -s INT "$((secs + 1))" "$testpmd" -l 0,1 --main-lcore 0 --no-pci "${eal_mem[@]}" \
@@ -51,7 +32,6 @@ run_beltlined() {
 	grep -o 'rx *[0-9.]* Mpps' "$tmp/bl.err" | awk '{ print $2 }' | avg
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo "fwd_vs_testpmd: net_null0 <-> net_null1, 1 worker lcore, burst 32, hugepages=$mem, ${secs}s x $rounds rounds"
 : > "$tmp/tp.all"; : > "$tmp/bl.all"
@@ -62,6 +42,6 @@ for r in $(seq "$rounds"); do
 done
 tp=$(median < "$tmp/tp.all"); bl=$(median < "$tmp/bl.all")
 [ "$tp" != nan ] && [ "$bl" != nan ] || { echo "a run produced no rate (see $tmp)"; exit 1; }
-ratio=$(awk -v a="$bl" -v b="$tp" 'BEGIN { printf "%.3f", a / b }')
+ratio=$(ratio "$bl" "$tp")
 echo "median: testpmd $tp Mpps, beltlined $bl Mpps"
 echo "ratio beltlined/testpmd: $ratio (target >= 0.95)"

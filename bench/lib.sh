@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared by the benchmark scripts: memory mode, temp folder, averaging.
+# Sets: top, build, beltlined, testpmd, tmp, mem (yes|no), eal_mem (array), secs, rounds, skip.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$top/build}
+secs=${SECONDS_PER_RUN:-6}
+rounds=${ROUNDS:-3}
+skip=$(( secs >= 5 ? 2 : 0 ))   # warm-up samples left out of each run (none in a short smoke)
+beltlined=$build/app/beltlined
+testpmd=$(command -v dpdk-testpmd)
+tmp=$(mktemp -d /tmp/bl-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
+if [ "$(id -u)" -eq 0 ] && [ "$free" -ge 128 ]; then
+	mem=yes; eal_mem=(--in-memory)
+else
+	mem=no; eal_mem=(--no-huge --no-shconf -m 256)
+fi
+
+# Average of per-second rates on stdin after the warm-up, or nan.
+avg() { awk -v skip="$skip" '{ n++; if (n > skip) { s += $1; k++ } } END { if (k) printf "%.3f", s / k; else print "nan" }'; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
