@@ -423,3 +423,28 @@ Test(ibuf, block_writer_waits_instead_of_dropping)
 	bl_ibuf_reader_close(s.r);
 	bl_ibuf_free(ib);
 }
+
+Test(ibuf, bursts_that_wrap_the_ring_end_copy_in_two_runs)
+{
+	struct bl_ibuf_opts o = opts("wrap", 8, BL_IBUF_SRP, 1);
+	struct bl_ibuf_entry out[8];
+	struct bl_ibuf_reader *r;
+	struct bl_ibuf *ib;
+	uint64_t seq = 0;
+
+	cr_assert(eq(int, bl_ibuf_mpipe(&o, 1, &ib, &r, NULL), 0));
+	for (unsigned round = 0; round < 20; round++) {
+		unsigned n = 3 + round % 6;                  /* 3..8: every split point */
+		cr_assert(eq(u32, put(ib, seq, n), n));
+		cr_assert(eq(u32, bl_ibuf_read(r, out, 8), n));
+		for (unsigned i = 0; i < n; i++) {
+			cr_assert(eq(u32, out[i].object, (uint32_t)(seq + i)));
+			cr_assert(eq(u32, out[i].length, (uint32_t)((seq + i) * 7 + 1)));
+		}
+		seq += n;
+	}
+	cr_assert(eq(u64, ib->prod->written, seq));
+	cr_assert(eq(u64, ib->prod->dropped, 0));
+	bl_ibuf_reader_close(r);
+	bl_ibuf_free(ib);
+}
