@@ -35,3 +35,118 @@ Test(graph, harness_feeds_and_collects)
 	cr_assert(eq(u64, harness_stats(h, "collect")->in, 100));
 	cr_assert(eq(u64, harness_edge_pkts(h, "feed", "collect"), 100));
 }
+
+Test(graph, common_counters_and_edges)
+{
+	const struct pkt_spec tcp = { .proto = 6 }, udp = { .proto = 17 };
+
+	h = harness_new("feed | tcp | count | collect");
+	cr_assert(h != NULL);
+	for (int i = 0; i < 70; i++)
+		harness_push(h, harness_pkt(i % 7 == 0 ? &udp : &tcp));   /* 10 udp, 60 tcp */
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 60));
+	cr_assert(eq(u64, harness_stats(h, "feed")->out, 70));
+	cr_assert(eq(u64, harness_stats(h, "tcp")->in, 70));
+	cr_assert(eq(u64, harness_stats(h, "tcp")->out, 60));
+	cr_assert(eq(u64, harness_stats(h, "tcp")->dropped, 10));
+	cr_assert(eq(u64, harness_stats(h, "tcp")->unrouted, 0));
+	cr_assert(eq(u64, harness_cls_count(h, "tcp", 1), 60));
+	cr_assert(eq(u64, harness_cls_count(h, "tcp", 0), 10));
+	cr_assert(eq(u64, harness_stats(h, "count")->in, 60));
+	cr_assert(eq(u64, harness_stats(h, "count")->out, 60));
+	cr_assert(eq(u64, harness_edge_pkts(h, "feed", "tcp"), 70));
+	cr_assert(eq(u64, harness_edge_pkts(h, "tcp", "count"), 60));
+	cr_assert(eq(u64, harness_edge_pkts(h, "count", "collect"), 60));
+	cr_assert(eq(u64, harness_stats(h, "collect")->in, 60));
+	cr_assert(harness_stats(h, "tcp")->calls >= 3, "70 packets in bursts of 32");
+	cr_assert(harness_stats(h, "tcp")->calls <= 3);
+}
+
+Test(graph, classes_fed_in_reach_the_next_filter)
+{
+	h = harness_new("feed | count | collect");
+	cr_assert(h != NULL);
+	for (uint32_t c = 1; c <= 20; c++)
+		harness_push_cls(h, harness_pkt(&(struct pkt_spec){ 0 }), c);
+	harness_push_cls(h, harness_pkt(&(struct pkt_spec){ 0 }), 0);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 20));
+	for (uint32_t c = 1; c <= 20; c++)
+		cr_assert(eq(u32, harness_got_cls(h, NULL, c - 1), c));
+	cr_assert(eq(u64, harness_stats(h, "feed")->dropped, 1), "class 0 at the source: a drop");
+	/* 16 classes have slots; the rest are "other" */
+	cr_assert(eq(u64, harness_stats(h, "count")->cls_other, 4));
+}
+
+Test(graph, split_shares_one_mbuf)
+{
+	h = harness_new("feed | (count | collect --name=a) + (probe | collect --name=b)");
+	cr_assert(h != NULL);
+	harness_push_n(h, 10);
+	cr_assert(eq(uint, harness_n(h, "a"), 10));
+	cr_assert(eq(uint, harness_n(h, "b"), 10));
+	for (unsigned int i = 0; i < 10; i++) {
+		cr_assert(eq(ptr, harness_got(h, "a", i), harness_got(h, "b", i)));
+		cr_assert(eq(u16, rte_mbuf_refcnt_read(harness_got(h, "a", i)), 2));
+	}
+}
+
+Test(graph, a_cycle_terminates_and_counts_cycle_limit)
+{
+	h = harness_new("feed | count --name=X | probe | count --name=X");
+	cr_assert(h != NULL);
+	harness_push_n(h, 10);
+	cr_assert(eq(u64, bl_graph_stats(h->g)->cycle_limit, 10), "every packet circles until the limit");
+	cr_assert(harness_stats(h, "X")->in >= 70);
+	uint64_t xin = harness_stats(h, "X")->in, pin = harness_stats(h, "probe")->in;
+	cr_assert(xin == pin || xin == pin + 10, "X %lu, probe %lu", (unsigned long)xin, (unsigned long)pin);
+	harness_push_n(h, 5);
+	cr_assert(eq(u64, bl_graph_stats(h->g)->cycle_limit, 15));
+}
+
+Test(graph, a_cycle_with_an_exit)
+{
+	h = harness_new("feed | sample every=2 --name=S |rest probe | sample every=2 --name=S\n"
+			"sample every=2 --name=S |out collect");
+	cr_assert(h != NULL);
+	harness_push_n(h, 16);
+	/* 8 leave in the first round, 4 in the second, then 2, 1, and the last one a round later */
+	cr_assert(eq(uint, harness_n(h, NULL), 16));
+	cr_assert(eq(u64, bl_graph_stats(h->g)->cycle_limit, 0));
+	cr_assert(eq(u64, harness_stats(h, "S")->in, 16 + 8 + 4 + 2 + 1 + 1));
+}
+
+Test(graph, a_packet_on_a_cycle_and_an_exit)
+{
+	h = harness_new("feed | probe --name=X | count | probe --name=X\nprobe --name=X |all collect");
+	cr_assert(h != NULL);
+	harness_push_n(h, 3);
+	cr_assert(eq(u64, bl_graph_stats(h->g)->cycle_limit, 3));
+	cr_assert(harness_n(h, NULL) >= 3 * 7, "X hands each packet to collect on every round");
+}
+
+Test(graph, build_errors)
+{
+	struct bl_err err;
+
+	cr_assert(eq(int, harness_try("count | collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "no source") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("feed | collect | count", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "sink") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("feed | count | feed --name=f2", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "source") != NULL, "%s", err.msg);
+	cr_assert(eq(long, bl_graph_test_live_allocs(), 0));
+}
+
+/* The column in "is a sink" errors should point at the edge that follows the sink. */
+Test(graph, sink_error_names_the_right_column)
+{
+	struct bl_err err;
+
+	/* col 1.......10........20........30 */
+	cr_assert(eq(int, harness_try("feed | count | collect | count", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "col 24") != NULL,
+		  "BUG (lib/graph/bl_graph.c make_filter): the \"is a sink\" error gives the column of "
+		  "the graph's first edge (d->edges[0].col), not of the edge leaving the sink: %s", err.msg);
+}

@@ -1,2 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Edge labels at run time: `dport |80 x`, `|!80`, `|22:23`, `|ssh:telnet`,
+ * `|80,443`, `|all` (class 0 too), class names resolved from the filter, and
+ * what no label carries (unrouted) or class 0 (dropped).
+ */
+#include <errno.h>
+#include <string.h>
+
 #include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
 #include "harness.h"
+
+static struct harness *h;
+
+static void
+teardown(void)
+{
+	harness_free(h);
+	h = NULL;
+	cr_expect(eq(uint, harness_pool_free(), HARNESS_POOL_SIZE), "mbufs leaked");
+	cr_expect(eq(long, bl_graph_test_live_allocs(), 0));
+}
+
+TestSuite(labels, .init = harness_eal, .fini = teardown, .timeout = 30);
+
+static void
+push_ports(void)
+{
+	static const uint16_t ports[] = { 80, 80, 80, 22, 22, 23, 443, 443, 443, 443 };
+	const struct pkt_spec arp = { .etype = 0x0806 };
+
+	for (unsigned int i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		const struct pkt_spec s = { .proto = 6, .dport = ports[i] };
+		harness_push(h, harness_pkt(&s));
+	}
+	harness_push(h, harness_pkt(&arp));   /* dport: class 0 */
+	harness_push(h, harness_pkt(&arp));
+}
+
+Test(labels, every_kind_of_label)
+{
+	h = harness_new("feed | dport --name=d |80 collect --name=web\n"
+			"dport --name=d |!80 collect --name=notweb\n"
+			"dport --name=d |22:23 collect --name=range\n"
+			"dport --name=d |ssh:telnet collect --name=named\n"
+			"dport --name=d |80,443 collect --name=set\n"
+			"dport --name=d |all collect --name=all\n"
+			"dport --name=d | collect --name=plain");
+	cr_assert(h != NULL);
+	push_ports();
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, "web"), 3));
+	cr_assert(eq(uint, harness_n_cls(h, "web", 80), 3), "the class is the port");
+	cr_assert(eq(uint, harness_n(h, "notweb"), 7), "|!80: every class but 0 and 80");
+	cr_assert(eq(uint, harness_n_cls(h, "notweb", 0), 0));
+	cr_assert(eq(uint, harness_n(h, "range"), 3));
+	cr_assert(eq(uint, harness_n(h, "named"), 3));
+	cr_assert(eq(uint, harness_n_cls(h, "named", 22), 2));
+	cr_assert(eq(uint, harness_n_cls(h, "named", 23), 1));
+	cr_assert(eq(uint, harness_n(h, "set"), 7));
+	cr_assert(eq(uint, harness_n(h, "all"), 12), "|all carries class 0 too");
+	cr_assert(eq(uint, harness_n_cls(h, "all", 0), 2));
+	cr_assert(eq(uint, harness_n(h, "plain"), 10), "plain |: every class but 0");
+	cr_assert(eq(u64, harness_edge_pkts(h, "d", "web"), 3));
+	cr_assert(eq(u64, harness_edge_pkts(h, "d", "all"), 12));
+	cr_assert(eq(u64, harness_stats(h, "d")->out, 12));
+	cr_assert(eq(u64, harness_stats(h, "d")->dropped, 0), "class 0 went down |all");
+	cr_assert(eq(u64, harness_stats(h, "d")->unrouted, 0));
+	cr_assert(eq(u64, harness_cls_count(h, "d", 80), 3));
+	cr_assert(eq(u64, harness_cls_count(h, "d", 443), 4));
+	cr_assert(eq(u64, harness_cls_count(h, "d", 0), 2));
+	/* a packet on several edges is one mbuf, shared */
+	cr_assert(eq(ptr, harness_got(h, "web", 0), harness_got(h, "all", 0)));
+}
+
+Test(labels, unrouted_and_dropped)
+{
+	h = harness_new("feed | dport --name=d |http collect --name=web; dport --name=d |22 collect --name=ssh");
+	cr_assert(h != NULL);
+	push_ports();
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, "web"), 3));
+	cr_assert(eq(uint, harness_n(h, "ssh"), 2));
+	cr_assert(eq(u64, harness_stats(h, "d")->in, 12));
+	cr_assert(eq(u64, harness_stats(h, "d")->out, 5));
+	cr_assert(eq(u64, harness_stats(h, "d")->unrouted, 5), "23 and 443: no label carries them");
+	cr_assert(eq(u64, harness_stats(h, "d")->dropped, 2));
+}
+
+Test(labels, ipproto_names)
+{
+	const struct pkt_spec tcp = { .proto = 6 }, udp = { .proto = 17 }, icmp = { .proto = 1 };
+
+	h = harness_new("feed | ipproto --name=p |tcp collect --name=t; ipproto --name=p |udp,icmp collect --name=u");
+	cr_assert(h != NULL);
+	harness_push(h, harness_pkt(&tcp));
+	harness_push(h, harness_pkt(&udp));
+	harness_push(h, harness_pkt(&icmp));
+	harness_run(h);
+	cr_assert(eq(uint, harness_n_cls(h, "t", 6), 1));
+	cr_assert(eq(uint, harness_n_cls(h, "u", 17), 1));
+	cr_assert(eq(uint, harness_n_cls(h, "u", 1), 1));
+}
+
+Test(labels, edge_names_are_classes)
+{
+	h = harness_new("feed | tee --name=t |copy collect --name=c; tee --name=t |out collect --name=o");
+	cr_assert(h != NULL);
+	harness_push_n(h, 5);
+	cr_assert(eq(uint, harness_n_cls(h, "c", 2), 5));
+	cr_assert(eq(uint, harness_n_cls(h, "o", 1), 5));
+}
+
+Test(labels, unknown_class_name_is_an_error)
+{
+	struct bl_err err;
+
+	cr_assert(eq(int, harness_try("feed | dport |sshh collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "sshh") != NULL, "%s", err.msg);
+	cr_assert(strstr(err.msg, "col 14") != NULL, "the column of the |: %s", err.msg);
+	cr_assert(eq(int, harness_try("feed | dport |23:22 collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "backwards") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("feed | dport |telnet:ssh collect", &err), -EINVAL));
+	cr_assert(eq(int, harness_try("feed | sample every=2 |http collect", &err), -EINVAL),
+		  "sample has no class named http");
+}
