@@ -330,10 +330,17 @@ bl_dbuf_splice(const void *p, uint32_t len, uint16_t cls, struct bl_ibuf_entry *
 		if (d == NULL || !bl_shm_contains(d->shm, p, len))
 			continue;
 		if (d->kind == BL_DBUF_REC) {
+			uint64_t x, at, base;
 			if (c < (const char *)d->data)
 				continue;
-			*e = (struct bl_ibuf_entry){ .dbuf_id = d->id, .cls = cls, .object = 0,
-				.offset = (uint32_t)(c - (const char *)d->data), .length = len };
+			/* the latest absolute position with this ring offset */
+			x = (uint64_t)(c - (const char *)d->data);
+			at = d->rec_end & d->mask;
+			base = d->rec_end & ~d->mask;
+			x = x < at || base == 0 ? base + x : base - (d->mask + 1) + x;
+			*e = (struct bl_ibuf_entry){ .dbuf_id = d->id, .cls = cls,
+				.object = (uint32_t)(x >> d->rec_shift),
+				.offset = (uint32_t)(x & d->mask), .length = len };
 			return 0;
 		}
 		for (uint32_t i = 0; i < d->n_objs; i++) {

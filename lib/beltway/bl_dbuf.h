@@ -79,6 +79,8 @@ struct bl_dbuf {
 	uint64_t mask;
 	uint64_t open_rec;         /* position of the open record, or UINT64_MAX */
 	uint64_t poke_pos;         /* position handed out by poke_acquire, or UINT64_MAX */
+	uint64_t rec_end;          /* absolute end of the last record */
+	unsigned rec_shift;        /* log2(ring size) */
 };
 
 int bl_dbuf_pkt_create(const struct bl_dbuf_pkt_opts *o, struct bl_dbuf **out, struct bl_err *err);

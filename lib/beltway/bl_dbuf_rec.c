@@ -66,6 +66,7 @@ bl_dbuf_rec_create(const struct bl_dbuf_rec_opts *o, struct bl_dbuf **out, struc
 	objtab[0] = off_data;
 	d->data = (uint8_t *)d->shm->base + off_data;
 	d->mask = o->size - 1;
+	d->rec_shift = (unsigned)__builtin_ctz(o->size);
 	d->n_objs = 1;
 	bl_err_clear(err);
 	*out = d;

@@ -18,6 +18,7 @@ struct bl_dbuf_view {
 	const uint8_t *base;        /* where this process mapped the region */
 	uint64_t size;              /* bytes mapped */
 	uint16_t id;
+	uint16_t kind;
 	uint32_t n_objs;
 	uint32_t obj_size;
 	const uint64_t *objtab;
@@ -36,6 +37,7 @@ bl_dbuf_view_init(struct bl_dbuf_view *v, const void *base, uint64_t size)
 	v->base = (const uint8_t *)base;
 	v->size = size;
 	v->id = h->id;
+	v->kind = h->kind;
 	v->n_objs = h->n_objs;
 	v->obj_size = h->obj_size;
 	v->objtab = (const uint64_t *)(v->base + h->off_objtab);
@@ -48,13 +50,33 @@ bl_dbuf_view_ptr(const struct bl_dbuf_view *v, const struct bl_ibuf_entry *e)
 {
 	uint64_t obj;
 
-	if (e->dbuf_id != v->id || e->object >= v->n_objs ||
+	if (e->dbuf_id != v->id || (v->kind != BL_DBUF_REC && e->object >= v->n_objs) ||
 	    (uint64_t)e->offset + e->length > v->obj_size)
 		return NULL;
-	obj = v->objtab[e->object];
+	obj = v->objtab[v->kind == BL_DBUF_REC ? 0 : e->object];
 	if (obj > v->size || v->size - obj < (uint64_t)e->offset + e->length)
 		return NULL;
 	return v->base + obj + e->offset;
+}
+
+/*
+ * After using a record entry's bytes: 1 if they cannot have been overwritten
+ * meanwhile, 0 if they may have been. Packet DBufs: always 1 (an mbuf lives as
+ * long as its IBuf slot holds it: use the IBuf's check).
+ */
+static inline int
+bl_dbuf_view_check(const struct bl_dbuf_view *v, const struct bl_ibuf_entry *e)
+{
+	const struct bl_dbuf_hdr *h = (const struct bl_dbuf_hdr *)v->base;
+	uint64_t size = v->obj_size, start, res;
+
+	if (v->kind != BL_DBUF_REC)
+		return 1;
+	/* acquire fence: pairs with the release fence in bl_dbuf__rec_reserve. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	res = __atomic_load_n(&h->head, __ATOMIC_RELAXED);
+	start = (uint64_t)e->object * size + e->offset - sizeof(struct bl_dbuf_rec);
+	return res <= start + size;
 }
 
 #endif /* BL_DBUF_VIEW_H */

@@ -68,28 +68,55 @@ bl_dbuf_ibuf_write_mbufs(struct bl_ibuf *ib, struct rte_mbuf **m, const uint16_t
 	return done;
 }
 
-/* ---- record DBufs: a byte ring, records 8-byte aligned, never wrapping ---- */
+/* ---- record DBufs: a byte ring, records 8-byte aligned, never wrapping ----
+ *
+ * Positions are absolute byte counts. hdr->head is the reserve: the end of what the
+ * producer may be writing, stored (relaxed + release fence) before the bytes, so a
+ * reader's bl_dbuf_view_check can tell, after using a record, whether it was being
+ * overwritten (the IBuf check protocol, applied to bytes). A record entry carries
+ * object = absolute data position >> log2(size) (the lap), offset = position & mask.
+ */
 
 #define BL_DBUF_REC_ALIGN 8u
 
-/* Room for a record of len bytes at the head, wrapping with a pad record if needed.
- * Returns the ring position of its header. */
+/* Producer: announce that bytes up to end may now be overwritten (see R2). */
+static inline void
+bl_dbuf__rec_reserve(struct bl_dbuf *d, uint64_t end)
+{
+	/* relaxed store + release fence: pairs with the acquire fence in bl_dbuf_view_check. */
+	__atomic_store_n(&d->hdr->head, end, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/* Room for a record of len bytes after the last one, wrapping with a pad record if
+ * needed. Returns the absolute position of its header and reserves its bytes. */
 static inline uint64_t
 bl_dbuf__rec_start(struct bl_dbuf *d, uint32_t len)
 {
 	uint64_t size = d->mask + 1;
-	uint64_t head = (d->hdr->head + BL_DBUF_REC_ALIGN - 1) & ~(uint64_t)(BL_DBUF_REC_ALIGN - 1);
+	uint64_t head = (d->rec_end + BL_DBUF_REC_ALIGN - 1) & ~(uint64_t)(BL_DBUF_REC_ALIGN - 1);
 	uint64_t at = head & d->mask, need = sizeof(struct bl_dbuf_rec) + len;
 
 	if (at + need > size) {               /* no wrap inside a record: pad to the end */
 		struct bl_dbuf_rec *pad = (struct bl_dbuf_rec *)(d->data + at);
+		bl_dbuf__rec_reserve(d, head + size - at);
 		if (size - at >= sizeof(*pad)) {
 			pad->length = (uint32_t)(size - at - sizeof(*pad));
 			pad->flags = BL_DBUF_REC_F_PAD;
 		}
 		head += size - at;
 	}
+	bl_dbuf__rec_reserve(d, head + need);
 	return head;
+}
+
+static inline void
+bl_dbuf__rec_entry(const struct bl_dbuf *d, uint64_t data_pos, uint32_t len, uint16_t cls,
+	struct bl_ibuf_entry *e)
+{
+	*e = (struct bl_ibuf_entry){ .dbuf_id = d->id, .cls = cls,
+		.object = (uint32_t)(data_pos >> d->rec_shift),
+		.offset = (uint32_t)(data_pos & d->mask), .length = len };
 }
 
 /* Zero-copy write: a pointer to len bytes to fill in place, or NULL if a record
@@ -106,8 +133,8 @@ bl_dbuf_rec_poke_acquire(struct bl_dbuf *d, uint32_t len)
 	return d->data + (pos & d->mask) + sizeof(struct bl_dbuf_rec);
 }
 
-/* Commit len bytes written after poke_acquire; e gets the record's rich pointer.
- * The record stays open for bl_dbuf_rec_append. 0 or -EINVAL. */
+/* Commit len bytes (<= what was acquired) written after poke_acquire; e gets the
+ * record's rich pointer. The record stays open for bl_dbuf_rec_append. 0 or -EINVAL. */
 static inline int
 bl_dbuf_rec_poke_complete(struct bl_dbuf *d, uint32_t len, uint16_t cls,
 	struct bl_ibuf_entry *e)
@@ -122,11 +149,10 @@ bl_dbuf_rec_poke_complete(struct bl_dbuf *d, uint32_t len, uint16_t cls,
 	r->flags = 0;
 	d->poke_pos = UINT64_MAX;
 	d->open_rec = pos;
-	/* relaxed: readers find records through IBuf entries, whose publication
-	 * (release store of the IBuf head) orders these bytes. */
-	__atomic_store_n(&d->hdr->head, pos + sizeof(*r) + len, __ATOMIC_RELAXED);
-	*e = (struct bl_ibuf_entry){ .dbuf_id = d->id, .cls = cls, .object = 0,
-		.offset = (uint32_t)((pos & d->mask) + sizeof(*r)), .length = len };
+	d->rec_end = pos + sizeof(*r) + len;
+	/* readers find records through IBuf entries, whose publication (the release
+	 * store of the IBuf head) orders these bytes */
+	bl_dbuf__rec_entry(d, pos + sizeof(*r), len, cls, e);
 	return 0;
 }
 
@@ -153,17 +179,18 @@ bl_dbuf_rec_append(struct bl_dbuf *d, const void *data, uint32_t len, struct bl_
 	struct bl_dbuf_rec *r;
 	uint64_t end;
 
-	if (pos == UINT64_MAX || d->hdr->head != pos + sizeof(*r) + e->length)
+	if (pos == UINT64_MAX || d->rec_end != pos + sizeof(*r) + e->length)
 		return -EINVAL;
 	r = (struct bl_dbuf_rec *)(d->data + (pos & d->mask));
 	end = (pos & d->mask) + sizeof(*r) + r->length + len;
 	if (end > d->mask + 1 || end - (pos & d->mask) > (d->mask + 1) / 2)
 		return -ENOSPC;
+	bl_dbuf__rec_reserve(d, d->rec_end + len);
 	memcpy(d->data + (pos & d->mask) + sizeof(*r) + r->length, data, len);
 	r->length += len;
 	e->length += len;
+	d->rec_end += len;
 	bl_counter_add(&d->hdr->written, len);
-	__atomic_store_n(&d->hdr->head, pos + sizeof(*r) + r->length, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -64,7 +64,8 @@ enum bl_ibuf_policy {
 /* DBuf kinds (bl_dbuf_hdr.kind). */
 enum bl_dbuf_kind {
 	BL_DBUF_PKT = 1,    /* DPDK mbuf pool; object = mbuf index, offset from buffer start */
-	BL_DBUF_REC = 2,    /* byte ring of records; object = 0, offset from off_data */
+	BL_DBUF_REC = 2,    /* byte ring of records; object = lap (abs. position >> log2 size),
+	                     * offset = abs. position & (size-1), from objtab[0] */
 };
 
 /*
@@ -155,7 +156,8 @@ struct bl_dbuf_hdr {
 	uint64_t off_data;       /* (c) offset of the data area (mempool heap / byte ring) */
 	uint64_t data_size;      /* (c) bytes in the data area */
 	char name[BL_SHM_NAME_MAX]; /* (c) */
-	uint64_t head;           /* (p) record ring: bytes ever written (position of the next record) */
+	uint64_t head;           /* (p) record ring: reserve, the absolute end of the bytes the
+	                          *     producer may be writing; stored before them */
 	uint64_t written;        /* (p) record ring: payload bytes copied in (splices add nothing) */
 };
 

@@ -412,15 +412,28 @@ records_wrap_with_pad(void)
 	const uint32_t want[5] = { 8, 1520, 8, 1520, 8 };
 
 	cr_assert(eq(int, bl_dbuf_view_init(&v, d->shm->base, d->shm->size), 0));
+	struct bl_ibuf_entry all[5];
+
 	for (unsigned i = 0; i < 5; i++) {
 		memset(buf, 'A' + i, sizeof(buf));
 		cr_assert(eq(int, bl_dbuf_rec_write(d, buf, sizeof(buf), 1, &e), 0));
+		all[i] = e;
+		cr_assert(eq(int, bl_dbuf_view_check(&v, &e), 1));
 		cr_assert(eq(u32, e.offset, want[i]));
 		cr_assert(eq(int, memcmp(bl_dbuf_view_ptr(&v, &e), buf, sizeof(buf)), 0));
 	}
 	cr_assert(eq(u32, ((struct bl_dbuf_rec *)(d->data + 3024))->flags, BL_DBUF_REC_F_PAD));
 	cr_assert(eq(u32, ((struct bl_dbuf_rec *)(d->data + 3024))->length, 4096 - 3024 - 8));
 	cr_assert(eq(u64, d->hdr->head, 2 * 4096 + 1508));
+	/* headers at 0, 1512, 4096, 5608, 8192: with the writer at 9700, only records
+	 * starting after 9700 - 4096 are intact */
+	cr_assert(eq(u32, all[2].object, 1));                 /* second lap */
+	cr_assert(eq(int, bl_dbuf_view_check(&v, &all[0]), 0));
+	cr_assert(eq(int, bl_dbuf_view_check(&v, &all[1]), 0));
+	cr_assert(eq(int, bl_dbuf_view_check(&v, &all[2]), 0));
+	cr_assert(eq(int, bl_dbuf_view_check(&v, &all[3]), 1));
+	cr_assert(eq(int, bl_dbuf_view_check(&v, &all[4]), 1));
+	cr_assert(eq(int, memcmp(bl_dbuf_view_ptr(&v, &all[3]), "DDDD", 4), 0));
 	cr_assert(eq(u64, d->hdr->written, 5 * 1500));
 	bl_dbuf_free(d);
 }
