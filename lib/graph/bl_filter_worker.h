@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -105,6 +106,23 @@ bl_filter_emit(struct bl_filter *f, uint32_t cls, struct rte_mbuf *m)
 	f->emit_pkt[f->n_emit] = m;
 	f->emit_cls[f->n_emit] = cls;
 	f->n_emit++;
+}
+
+/*
+ * Pass-through filters: hand every input packet on with the class it came
+ * with, in one go (pkts and n are the process call's own).
+ */
+static __rte_always_inline void
+bl_filter_pass(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (unlikely(f->n_emit + n > BL_BURST_MAX)) {
+		for (uint16_t i = 0; i < n; i++)
+			bl_filter_emit(f, f->in_cls[i], pkts[i]);
+		return;
+	}
+	memcpy(&f->emit_pkt[f->n_emit], pkts, n * sizeof(pkts[0]));
+	memcpy(&f->emit_cls[f->n_emit], f->in_cls, n * sizeof(f->in_cls[0]));
+	f->n_emit = (uint16_t)(f->n_emit + n);
 }
 
 /*
