@@ -1,2 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * gen: the template (size, protocol, headers, checksum), the address and
+ * port ranges visited in the documented order (dport fastest, then sport,
+ * dst, src) and cycling exactly, count=N, and rate.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
 #include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <rte_ip.h>
+
 #include "harness.h"
+
+static struct harness *h;
+
+static void
+teardown(void)
+{
+	harness_free(h);
+	h = NULL;
+	cr_expect(eq(uint, harness_pool_free(), HARNESS_POOL_SIZE), "mbufs leaked");
+	cr_expect(eq(long, bl_graph_test_live_allocs(), 0));
+}
+
+TestSuite(gen, .init = harness_eal, .fini = teardown, .timeout = 30);
+
+static const uint8_t *
+bytes(unsigned int i)
+{
+	return rte_pktmbuf_mtod(harness_got(h, NULL, i), const uint8_t *);
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+Test(gen, defaults_64_byte_udp)
+{
+	h = harness_new("gen count=5 | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 3);
+	cr_assert(eq(uint, harness_n(h, NULL), 5));
+	for (unsigned int i = 0; i < 5; i++) {
+		const uint8_t *d = bytes(i);
+		cr_assert(eq(u32, harness_got(h, NULL, i)->pkt_len, 64));
+		cr_assert(eq(u16, be16(d + 12), 0x0800));
+		cr_assert(eq(u8, d[14], 0x45));
+		cr_assert(eq(u16, be16(d + 16), 50), "IPv4 total length");
+		cr_assert(eq(u8, d[23], 17));
+		cr_assert(eq(u32, be32(d + 26), 0xc0000201), "src 192.0.2.1");
+		cr_assert(eq(u32, be32(d + 30), 0xc0000202), "dst 192.0.2.2");
+		cr_assert(eq(u16, be16(d + 34), 1024));
+		cr_assert(eq(u16, be16(d + 36), 1024));
+		cr_assert(eq(u16, be16(d + 38), 30), "UDP length");
+		cr_assert(eq(u16, rte_raw_cksum(d + 14, 20), 0xffff), "IPv4 header checksum");
+		cr_assert(eq(u8, d[0], 0x02));
+		cr_assert(eq(u8, d[5], 0x02));
+		cr_assert(eq(u8, d[11], 0x01));
+	}
+	cr_assert(eq(u64, harness_counter(h, "gen", "generated"), 5));
+	cr_assert(eq(u64, harness_stats(h, "gen")->out, 5));
+}
+
+Test(gen, count_stops_after_n)
+{
+	h = harness_new("gen count=100 | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 2);
+	cr_assert(eq(uint, harness_n(h, NULL), 64), "bursts of 32");
+	harness_passes(h, 20);
+	cr_assert(eq(uint, harness_n(h, NULL), 100));
+	cr_assert(eq(u64, harness_counter(h, "gen", "generated"), 100));
+}
+
+Test(gen, size_and_protocols)
+{
+	h = harness_new("gen proto=tcp size=200 count=2 | tcp | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 1);
+	cr_assert(eq(uint, harness_n(h, NULL), 2));
+	cr_assert(eq(u32, harness_got(h, NULL, 0)->pkt_len, 200));
+	cr_assert(eq(u8, bytes(0)[23], 6));
+	cr_assert(eq(u8, bytes(0)[46] >> 4, 5), "TCP data offset");
+	cr_assert(eq(u16, be16(bytes(0) + 16), 186));
+	harness_free(h);
+
+	h = harness_new("gen proto=icmp size=98 count=2 smac=02:aa:bb:cc:dd:ee | icmp | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 1);
+	cr_assert(eq(uint, harness_n(h, NULL), 2));
+	cr_assert(eq(u8, bytes(0)[23], 1));
+	cr_assert(eq(u8, bytes(0)[34], 8), "echo request");
+	cr_assert(eq(u16, rte_raw_cksum(bytes(0) + 34, 98 - 34), 0xffff), "ICMP checksum");
+	cr_assert(eq(u8, bytes(0)[7], 0xaa));
+	harness_free(h);
+
+	h = harness_new("gen proto=udp size=9000 count=1 | udp | collect");
+	cr_assert(h == NULL, "9000 bytes do not fit a default mbuf");
+}
+
+Test(gen, ranges_cycle_dport_fastest)
+{
+	/* 2 src x 2 dst x 2 sport x 3 dport = 24 flows; 48 packets visit them twice */
+	h = harness_new("gen count=48 src=10.0.0.1-10.0.0.2 dst=10.1.0.9-10.1.0.10 sport=5-6 dport=1-3 | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 3);
+	cr_assert(eq(uint, harness_n(h, NULL), 48));
+	for (unsigned int i = 0; i < 48; i++) {
+		const uint8_t *d = bytes(i);
+		unsigned int k = i % 24;
+		cr_assert(eq(u16, be16(d + 36), 1 + k % 3), "dport of #%u", i);
+		cr_assert(eq(u16, be16(d + 34), 5 + (k / 3) % 2), "sport of #%u", i);
+		cr_assert(eq(u32, be32(d + 30), 0x0a010009 + (k / 6) % 2), "dst of #%u", i);
+		cr_assert(eq(u32, be32(d + 26), 0x0a000001 + (k / 12) % 2), "src of #%u", i);
+		cr_assert(eq(u16, rte_raw_cksum(d + 14, 20), 0xffff), "checksum of #%u", i);
+	}
+}
+
+Test(gen, port_range_to_65535_wraps_to_its_start)
+{
+	h = harness_new("gen count=6 dport=65534-65535 | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 1);
+	cr_assert(eq(uint, harness_n(h, NULL), 6));
+	for (unsigned int i = 0; i < 6; i++)
+		cr_assert(eq(u16, be16(bytes(i) + 36), 65534 + i % 2));
+}
+
+Test(gen, rate_limits)
+{
+	struct timespec t0, t;
+	double s;
+
+	h = harness_new("gen rate=2000 | collect");
+	cr_assert(h != NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		bl_graph_run(h->g);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		s = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+	} while (s < 0.25);
+	/* 500 expected; allow for the clock and a burst of credit */
+	cr_assert(harness_n(h, NULL) >= 400 && harness_n(h, NULL) <= 600, "%u packets in %.3f s at 2000/s",
+		  harness_n(h, NULL), s);
+}
+
+Test(gen, no_mbufs_skips_the_burst)
+{
+	struct rte_mbuf *hold[HARNESS_POOL_SIZE];
+	unsigned int n = 0;
+
+	h = harness_new("gen count=10 | collect");
+	cr_assert(h != NULL);
+	while (n < HARNESS_POOL_SIZE && (hold[n] = rte_pktmbuf_alloc(harness_pool())) != NULL)
+		n++;
+	harness_passes(h, 2);
+	cr_assert(eq(uint, harness_n(h, NULL), 0));
+	cr_assert(eq(u64, harness_counter(h, "gen", "alloc_fail"), 2));
+	rte_pktmbuf_free_bulk(hold, n);
+	harness_passes(h, 1);
+	cr_assert(eq(uint, harness_n(h, NULL), 10), "count still counts only what was sent");
+}

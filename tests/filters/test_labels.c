@@ -121,8 +121,9 @@ Test(labels, unknown_class_name_is_an_error)
 	cr_assert(strstr(err.msg, "sshh") != NULL, "%s", err.msg);
 	cr_assert(strstr(err.msg, "col 14") != NULL, "the column of the |: %s", err.msg);
 	cr_assert(eq(int, harness_try("feed | dport |23:22 collect", &err), -EINVAL));
-	cr_assert(strstr(err.msg, "backwards") != NULL, "%s", err.msg);
+	cr_assert(strstr(err.msg, "23:22") != NULL, "%s", err.msg);
 	cr_assert(eq(int, harness_try("feed | dport |telnet:ssh collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "backwards") != NULL, "%s", err.msg);
 	cr_assert(eq(int, harness_try("feed | sample every=2 |http collect", &err), -EINVAL),
 		  "sample has no class named http");
 }
