@@ -24,6 +24,7 @@ BL_FILTER_REGISTER(arp) = {
 	.edges_doc = "out (class 1): ARP packets (28-byte Ethernet/IPv4 body present); everything else is class 0",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = arp_process,
 	.edges = { "out" },
 	.priv_size = sizeof(struct classify),

@@ -9,6 +9,8 @@
 #ifndef BL_CLASSIFY_H
 #define BL_CLASSIFY_H
 
+#include <errno.h>
+
 #include "bl_filter_worker.h"
 #include "proto.h"
 
@@ -55,6 +57,16 @@ classify_counters(const struct bl_filter *f, const char **names, uint64_t *value
 	names[1] = "other";
 	values[1] = __atomic_load_n(&c->other, __ATOMIC_RELAXED);
 	return 2;
+}
+
+/* init of a classifier that takes no arguments: any argument is an error naming it. */
+static inline int
+classify_init_noargs(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const none[] = { NULL };
+
+	(void)f;
+	return bl_args_only(args, none, false, err) < 0 ? -EINVAL : 0;
 }
 
 /* Verdict for a network-layer protocol with this EtherType. */

@@ -7,6 +7,8 @@
  * counters: packets, bytes; per class: the common per-class counts
  * state:    per-replica (the totals of all replicas are summed in stats)
  */
+#include <errno.h>
+
 #include "bl_filter_worker.h"
 
 struct count {
@@ -14,15 +16,26 @@ struct count {
 	uint64_t bytes;     /* (w) */
 };
 
+/* No arguments: any given is an error that names it. */
+static int
+count_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const none[] = { NULL };
+
+	(void)f;
+	return bl_args_only(args, none, false, err) < 0 ? -EINVAL : 0;
+}
+
 static void
 count_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct count *c = bl_filter_priv(f);
 	uint64_t bytes = 0;
 
-	for (uint16_t i = 0; i < n; i++)
+	for (uint16_t i = 0; i < n; i++) {
 		bytes += pkts[i]->pkt_len;
-	bl_filter_pass(f, pkts, n);
+		bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
+	}
 	__atomic_store_n(&c->packets, c->packets + n, __ATOMIC_RELAXED);  /* pairs with count_counters */
 	__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);
 }
@@ -49,6 +62,7 @@ BL_FILTER_REGISTER(count) = {
 	.counters_doc = "packets, bytes; and the per-class counts every filter has",
 	.state_doc = "per-replica counters, summed in stats",
 	.priv_size = sizeof(struct count),
+	.init = count_init,
 	.process = count_process,
 	.counters = count_counters,
 };

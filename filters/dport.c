@@ -28,6 +28,7 @@ BL_FILTER_REGISTER(dport) = {
 	.edges_doc = PORTS_EDGES_DOC,
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = dport_process,
 	.classes = port_names,
 	.priv_size = sizeof(struct classify),

@@ -5,7 +5,19 @@
  * edges:    none (a sink)
  * state:    stateless
  */
+#include <errno.h>
+
 #include "bl_filter_worker.h"
+
+/* No arguments: any given is an error that names it. */
+static int
+drop_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const none[] = { NULL };
+
+	(void)f;
+	return bl_args_only(args, none, false, err) < 0 ? -EINVAL : 0;
+}
 
 static void
 drop_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
@@ -22,5 +34,6 @@ BL_FILTER_REGISTER(drop) = {
 	.counters_doc = "none beyond the common ones (dropped)",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_SINK | BL_FILTER_F_STATELESS,
+	.init = drop_init,
 	.process = drop_process,
 };

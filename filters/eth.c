@@ -24,6 +24,7 @@ BL_FILTER_REGISTER(eth) = {
 	.edges_doc = "out (class 1): Ethernet frames (at least a full Ethernet header); everything else is class 0",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = eth_process,
 	.edges = { "out" },
 	.priv_size = sizeof(struct classify),

@@ -25,6 +25,7 @@ BL_FILTER_REGISTER(icmp) = {
 	.edges_doc = "out (class 1): ICMP (IPv4) and ICMPv6 messages; everything else is class 0",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = icmp_process,
 	.edges = { "out" },
 	.priv_size = sizeof(struct classify),

@@ -24,6 +24,7 @@ BL_FILTER_REGISTER(ip6) = {
 	.edges_doc = "out (class 1): IPv6 packets with a sound header; everything else is class 0",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = ip6_process,
 	.edges = { "out" },
 	.priv_size = sizeof(struct classify),

@@ -37,6 +37,7 @@ BL_FILTER_REGISTER(ipproto) = {
 		     "ospf pim vrrp sctp",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = ipproto_process,
 	.classes = ipproto_names,
 	.priv_size = sizeof(struct classify),

@@ -7,6 +7,8 @@
  * counters: short (too short to hold an Ethernet header); copies, copy_fail
  * state:    stateless
  */
+#include <errno.h>
+
 #include <rte_ether.h>
 
 #include "bl_filter_worker.h"
@@ -14,6 +16,16 @@
 struct macswap {
 	uint64_t short_frames;   /* (w) this lcore */
 };
+
+/* No arguments: any given is an error that names it. */
+static int
+macswap_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const none[] = { NULL };
+
+	(void)f;
+	return bl_args_only(args, none, false, err) < 0 ? -EINVAL : 0;
+}
 
 static void
 macswap_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
@@ -62,6 +74,7 @@ BL_FILTER_REGISTER(macswap) = {
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_REWRITES,
 	.priv_size = sizeof(struct macswap),
+	.init = macswap_init,
 	.process = macswap_process,
 	.counters = macswap_counters,
 	.edges = { "out" },

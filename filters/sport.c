@@ -28,6 +28,7 @@ BL_FILTER_REGISTER(sport) = {
 	.edges_doc = PORTS_EDGES_DOC,
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = sport_process,
 	.classes = port_names,
 	.priv_size = sizeof(struct classify),

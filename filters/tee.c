@@ -7,8 +7,20 @@
  * counters: the common copies and copy_fail (no mbuf for a copy: only out gets it)
  * state:    stateless
  */
+#include <errno.h>
+
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
+
+/* No arguments: any given is an error that names it. */
+static int
+tee_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const none[] = { NULL };
+
+	(void)f;
+	return bl_args_only(args, none, false, err) < 0 ? -EINVAL : 0;
+}
 
 static void
 tee_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
@@ -35,6 +47,7 @@ BL_FILTER_REGISTER(tee) = {
 	.counters_doc = "copies, copy_fail (no mbuf for the copy; out still gets the packet)",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = tee_init,
 	.process = tee_process,
 	.edges = { "out", "copy" },
 };

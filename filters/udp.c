@@ -24,6 +24,7 @@ BL_FILTER_REGISTER(udp) = {
 	.edges_doc = "out (class 1): UDP datagrams over IPv4 or IPv6 (first fragments); everything else is class 0",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
+	.init = classify_init_noargs,
 	.process = udp_process,
 	.edges = { "out" },
 	.priv_size = sizeof(struct classify),
