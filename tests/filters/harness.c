@@ -264,6 +264,7 @@ BL_FILTER_REGISTER(collect) = {
 
 struct probe {
 	struct rte_mbuf *held, *started;
+	bool fail_start;
 };
 
 static int
@@ -277,6 +278,7 @@ probe_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		return -EINVAL;
 	if (fail != NULL && strcmp(fail, "init") == 0)
 		return bl_err_set(err, -EINVAL, "fail: init fails as asked");
+	p->fail_start = fail != NULL && strcmp(fail, "start") == 0;
 	return hold_init(f, &p->held);
 }
 
@@ -293,6 +295,8 @@ probe_start(struct bl_filter *f, struct bl_err *err)
 {
 	struct probe *p = bl_filter_priv(f);
 
+	if (p->fail_start)
+		return bl_err_set(err, -EIO, "fail: start fails as asked");
 	p->started = rte_pktmbuf_alloc(bl_graph_env(f)->pool);
 	if (p->started == NULL)
 		return bl_err_set(err, -ENOMEM, "probe: no mbuf");
@@ -318,8 +322,8 @@ probe_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 
 BL_FILTER_REGISTER(probe) = {
 	.summary = "test only: pass packets on, log init/fini/start/stop",
-	.synopsis = "probe [fail=init]",
-	.args_doc = "fail: init makes init fail",
+	.synopsis = "probe [fail=init|start]",
+	.args_doc = "fail: init makes init fail, start makes start fail",
 	.edges_doc = "the upstream classes, unchanged",
 	.counters_doc = "none beyond the common ones",
 	.state_doc = "per-replica: one mbuf held from init to fini and one from start to stop",
