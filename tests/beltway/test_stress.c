@@ -53,6 +53,7 @@ struct run {
 	uint32_t policy;
 	unsigned readers;
 	int procs;
+	int pace;                /* producer yields after every burst (readers keep up more) */
 	struct bl_ibuf *ib;
 	struct bl_shm *data;
 	struct result *res;
@@ -121,6 +122,8 @@ produce(struct run *rn)
 				.object = (uint32_t)(seq & (CAP - 1)), .offset = 0, .length = 64 };
 		}
 		bl_ibuf_complete_slots(rn->ib, k);
+		if (rn->pace)
+			sched_yield();
 	}
 }
 
@@ -190,7 +193,7 @@ reader_process(struct run *rn, unsigned i)
 }
 
 static void
-stress(uint32_t policy, unsigned readers, int procs)
+stress(uint32_t policy, unsigned readers, int procs, int pace)
 {
 	struct bl_ibuf_opts o = {
 		.sz = sizeof(o), .name = "stress", .capacity = CAP, .policy = policy,
@@ -199,7 +202,8 @@ stress(uint32_t policy, unsigned readers, int procs)
 	struct bl_shm_opts so = { .sz = sizeof(so), .name = "stress-data",
 		.size = CAP * sizeof(struct payload), .flags = BL_SHM_F_NO_HUGE,
 		.uid = (uid_t)-1, .gid = (gid_t)-1 };
-	struct run rn = { .n = stress_n(), .policy = policy, .readers = readers, .procs = procs };
+	struct run rn = { .n = stress_n(), .policy = policy, .readers = readers, .procs = procs,
+		.pace = pace };
 	struct targ ta[4];
 	pthread_t th[4];
 	pid_t pid[4];
@@ -245,8 +249,9 @@ stress(uint32_t policy, unsigned readers, int procs)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	bl_ibuf_stats(rn.ib, &st);
-	cr_log_info("%s %u %s: %llu entries in %.2f s; dropped %llu waits %llu",
+	cr_log_info("%s %u %s%s: %llu entries in %.2f s; dropped %llu waits %llu",
 		bl_ibuf_policy_name(policy), readers, procs ? "processes" : "threads",
+		pace ? " (paced producer)" : "",
 		(unsigned long long)rn.n,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 		(unsigned long long)st.dropped, (unsigned long long)st.waits);
@@ -275,7 +280,7 @@ stress(uint32_t policy, unsigned readers, int procs)
 	bl_ibuf_free(rn.ib);
 }
 
-struct sp { uint32_t policy; unsigned readers; int procs; };
+struct sp { uint32_t policy; unsigned readers; int procs; int pace; };
 
 ParameterizedTestParameters(stress, run)
 {
@@ -283,6 +288,7 @@ ParameterizedTestParameters(stress, run)
 		{ BL_IBUF_SRP, 1, 0 }, { BL_IBUF_SRP, 4, 0 }, { BL_IBUF_SRP, 2, 1 }, { BL_IBUF_SRP, 4, 1 },
 		{ BL_IBUF_MRP, 1, 0 }, { BL_IBUF_MRP, 4, 0 }, { BL_IBUF_MRP, 4, 1 },
 		{ BL_IBUF_FRP, 1, 0 }, { BL_IBUF_FRP, 4, 0 }, { BL_IBUF_FRP, 1, 1 }, { BL_IBUF_FRP, 4, 1 },
+		{ BL_IBUF_FRP, 2, 1, 1 }, { BL_IBUF_MRP, 2, 1, 1 },
 		{ BL_IBUF_BLOCK, 1, 0 }, { BL_IBUF_BLOCK, 3, 1 },
 	};
 	return cr_make_param_array(struct sp, p, sizeof(p) / sizeof(p[0]));
@@ -290,7 +296,7 @@ ParameterizedTestParameters(stress, run)
 
 ParameterizedTest(struct sp *p, stress, run, .timeout = 900)
 {
-	stress(p->policy, p->readers, p->procs);
+	stress(p->policy, p->readers, p->procs, p->pace);
 }
 
 /* ---- a reader killed with SIGKILL, then detached ---- */
