@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -44,6 +45,8 @@ eal_up(int huge)
 	argv[argc++] = "--log-level";
 	argv[argc++] = "*:error";
 	if (!huge) {
+		argv[argc++] = "--vdev";             /* a NIC that receives into our pools */
+		argv[argc++] = "net_null0,copy=1";
 		argv[argc++] = "--no-huge";
 		argv[argc++] = "-m";
 		argv[argc++] = "64";
@@ -488,3 +491,37 @@ splice_stores_only_an_index(void)
 }
 Test(dbuf_huge, splice_stores_only_an_index) { splice_stores_only_an_index(); }
 Test(dbuf_small, splice_stores_only_an_index) { splice_stores_only_an_index(); }
+
+/* A NIC's rx burst hands out mbufs of the DBuf's pool: the packet bytes it wrote
+ * lie in the region, and a client reaches them with offsets alone. */
+Test(dbuf_small, nic_rx_lands_in_region)
+{
+	struct bl_dbuf *d = pkt_dbuf("rx", 1024, 512);
+	struct rte_eth_conf conf;
+	struct bl_dbuf_view v;
+	struct bl_ibuf_entry e;
+	struct rte_mbuf *m[32];
+	uint16_t n;
+
+	memset(&conf, 0, sizeof(conf));
+	cr_assert(eq(u16, rte_eth_dev_count_avail(), 1));
+	cr_assert(eq(int, rte_eth_dev_configure(0, 1, 1, &conf), 0));
+	cr_assert(eq(int, rte_eth_rx_queue_setup(0, 0, 256, SOCKET_ID_ANY, NULL, d->mp), 0));
+	cr_assert(eq(int, rte_eth_tx_queue_setup(0, 0, 256, SOCKET_ID_ANY, NULL), 0));
+	cr_assert(eq(int, rte_eth_dev_start(0), 0));
+	cr_assert(eq(int, bl_dbuf_view_init(&v, d->shm->base, d->shm->size), 0));
+	n = rte_eth_rx_burst(0, 0, m, 32);
+	cr_assert(eq(u16, n, 32));
+	for (uint16_t i = 0; i < n; i++) {
+		const void *data = rte_pktmbuf_mtod(m[i], const void *);
+		cr_assert(eq(ptr, m[i]->pool, d->mp));
+		cr_assert(bl_shm_contains(d->shm, data, m[i]->data_len));
+		bl_dbuf_entry_of(m[i], 1, &e);
+		cr_assert(eq(u32, e.length, 64));           /* net_null's packet size */
+		cr_assert(eq(ptr, (void *)(uintptr_t)bl_dbuf_view_ptr(&v, &e), (void *)(uintptr_t)data));
+	}
+	rte_pktmbuf_free_bulk(m, n);
+	cr_assert(eq(int, rte_eth_dev_stop(0), 0));
+	cr_assert(eq(int, rte_eth_dev_close(0), 0));
+	bl_dbuf_free(d);
+}
