@@ -32,10 +32,9 @@ count_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	struct count *c = bl_filter_priv(f);
 	uint64_t bytes = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
+	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
-		bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
-	}
+	bl_filter_pass(f, pkts, n);
 	__atomic_store_n(&c->packets, c->packets + n, __ATOMIC_RELAXED);  /* pairs with count_counters */
 	__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);
 }
