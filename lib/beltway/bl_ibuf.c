@@ -130,6 +130,8 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	ib->release = o->release;
 	ib->release_ctx = o->release_ctx;
 	ib->limit = ib->cap;
+	if (o->policy == BL_IBUF_SRP || o->policy == BL_IBUF_BLOCK)
+		ib->prod->reserve = ib->cap;    /* the first lap overwrites nothing */
 	*out = ib;
 	return 0;
 fail:

@@ -9,7 +9,8 @@
  *
  * Memory ordering (x86 makes most of these compiler barriers only):
  *  P1 producer stores prod->reserve, then a release fence, then the slots,
- *     then prod->head with a release store.
+ *     then prod->head with a release store. (FRP/MRP store the batch end every
+ *     burst; SRP/BLOCK store tail + capacity at each refresh, see __reserve.)
  *  R1 a reader loads prod->head with acquire (pairs with P1's release store):
  *     slots below head are written.
  *  R2 check(): a reader's slot loads, an acquire fence, then a load of
@@ -105,6 +106,12 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 		tail = ib->tail;
 	ib->tail = tail;
 	ib->limit = tail + ib->cap;
+	if (ib->policy != BL_IBUF_MRP) {
+		/* SRP/BLOCK: the reserve is the limit (see bl_ibuf__reserve). relaxed store +
+		 * release fence: pairs with the acquire fence in bl_ibuf_check (R2). */
+		__atomic_store_n(&ib->prod->reserve, ib->limit, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
 	/* relaxed: advisory for readers and stats; nothing is ordered by it. */
 	__atomic_store_n(&ib->prod->tail, tail, __ATOMIC_RELAXED);
 	/* SRP/BLOCK: every attached reader passed [released, tail). MRP keeps references
@@ -138,14 +145,22 @@ bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
 	return ib->limit - head < n ? (unsigned)(ib->limit - head) : n;
 }
 
-/* Producer: announce that [head, head+k) is about to be written (P1). */
+/*
+ * Producer: announce that [head, head+k) is about to be written (P1).
+ * FRP/MRP store the exact end of the batch on every burst. SRP/BLOCK never write
+ * beyond tail + capacity, and publish that bound as the reserve in bl_ibuf__refresh,
+ * before any write under it: one store per refresh instead of one per burst, and a
+ * conservative answer for the only readers that need it (detached ones).
+ */
 static inline void
 bl_ibuf__reserve(struct bl_ibuf *ib, unsigned k)
 {
-	/* relaxed store, then a release fence: pairs with the acquire fence in
-	 * bl_ibuf_check (R2): a reader that saw a new slot sees the new reserve. */
-	__atomic_store_n(&ib->prod->reserve, ib->head + k, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	if (ib->policy == BL_IBUF_FRP || ib->policy == BL_IBUF_MRP) {
+		/* relaxed store, then a release fence: pairs with the acquire fence in
+		 * bl_ibuf_check (R2): a reader that saw a new slot sees the new reserve. */
+		__atomic_store_n(&ib->prod->reserve, ib->head + k, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
 	if (ib->policy == BL_IBUF_FRP && ib->head + k > ib->cap) {
 		/* seqs [head - cap, head + k - cap) lose their slots now */
 		uint64_t first = ib->head > ib->cap ? ib->head - ib->cap : 0;

@@ -105,8 +105,9 @@ struct bl_ibuf_hdr {
 struct bl_ibuf_prod {
 	/* line 0: polled by readers, written by the producer on every burst */
 	uint64_t head;       /* (p) entries [.., head) are published; release store */
-	uint64_t reserve;    /* (p) end of the batch being written: slot of seq may be
-	                      *     overwritten once reserve > seq + capacity */
+	uint64_t reserve;    /* (p) bound of what may be being written: the slot of seq may
+	                      *     be overwritten once reserve > seq + capacity. FRP/MRP: end
+	                      *     of the current batch; SRP/BLOCK: tail + capacity */
 	uint64_t pad0[6];
 	/* line 1: read-mostly, written by the control plane on attach/detach */
 	uint64_t active;     /* (p) bitmap of attached readers (bit i = reader page i) */

@@ -448,3 +448,36 @@ Test(ibuf, bursts_that_wrap_the_ring_end_copy_in_two_runs)
 	bl_ibuf_reader_close(r);
 	bl_ibuf_free(ib);
 }
+
+/* A detached SRP reader is no longer protected: check() and lap skips use the
+ * bound the producer published at its last refresh (tail + capacity). */
+Test(ibuf, srp_detached_reader_checks_against_published_bound)
+{
+	struct bl_ibuf_opts o = opts("srpbound", 8, BL_IBUF_SRP, 2);
+	const struct bl_ibuf_entry *v[8];
+	struct bl_ibuf_reader *r[2];
+	struct bl_ibuf *ib;
+	uint64_t seq;
+
+	cr_assert(eq(int, bl_ibuf_mpipe(&o, 2, &ib, r, NULL), 0));
+	cr_assert(eq(u64, ib->prod->reserve, 8));        /* the first lap overwrites nothing */
+	cr_assert(eq(u32, put(ib, 0, 8), 8));
+	cr_assert(eq(int, bl_ibuf_reader_detach(ib, r[1]->idx), 0));
+	cr_assert(eq(u32, take(r[0], 8, NULL), 8));
+	cr_assert(eq(u32, put(ib, 8, 4), 4));            /* refresh: tail 8, reserve 16 */
+	cr_assert(eq(u64, ib->prod->reserve, 16));
+	cr_assert(eq(u32, bl_ibuf_peek(r[1], v, 8, &seq), 4));
+	cr_assert(eq(u64, seq, 8));                      /* skipped 0..7 */
+	cr_assert(eq(u64, r[1]->page->lost, 8));
+	cr_assert(eq(int, bl_ibuf_check(r[1], 8), 1));
+	cr_assert(eq(u32, take(r[0], 8, NULL), 4));
+	cr_assert(eq(u32, put(ib, 12, 4), 4));           /* within the bound: no refresh */
+	cr_assert(eq(int, bl_ibuf_check(r[1], 8), 1));
+	cr_assert(eq(u32, put(ib, 16, 1), 1));           /* refresh: tail 12, seq 16 reuses slot 8 */
+	cr_assert(eq(u64, ib->prod->reserve, 20));
+	cr_assert(eq(int, bl_ibuf_check(r[1], 8), 0));
+	cr_assert(eq(int, bl_ibuf_check(r[1], 12), 1));
+	bl_ibuf_reader_close(r[0]);
+	bl_ibuf_reader_close(r[1]);
+	bl_ibuf_free(ib);
+}
