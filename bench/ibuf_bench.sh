@@ -14,6 +14,8 @@
 # With --dpdk-test it also runs DPDK's own ring_perf_autotest (/usr/bin/dpdk-test) and
 # prints its SP/SC burst-32 lines and our ratio to its two-core figure.
 # Figures on a shared 2-core VM vary from run to run: compare within one run only.
+# BL_BENCH_RT=1 (root) runs the measured SPSC pairs SCHED_FIFO, which removes most of the
+# noise another process on the machine causes; BL_BENCH_VERBOSE=1 prints every round.
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
