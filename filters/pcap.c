@@ -20,6 +20,9 @@
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 
+#define PCAP_FILE_HEADER 24   /* bytes before the first record */
+#define PCAP_REC_HEADER  16   /* bytes before each packet */
+
 struct pcapw {
 	char path[PATH_MAX];
 	pcap_t *dead;
@@ -45,7 +48,8 @@ open_file(struct pcapw *w, struct bl_err *err)
 		return bl_err_set(err, -EIO, "file: cannot open \"%s\" for writing: %s", name,
 				  pcap_geterr(w->dead));
 	w->seq++;
-	w->in_file_bytes = w->in_file_packets = 0;
+	w->in_file_bytes = PCAP_FILE_HEADER;   /* the file's size, so rotate_bytes bounds it */
+	w->in_file_packets = 0;
 	__atomic_store_n(&w->files, w->files + 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -107,7 +111,7 @@ pcapw_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		const void *d;
 
 		if ((w->rotate_packets != 0 && w->in_file_packets >= w->rotate_packets) ||
-		    (w->rotate_bytes != 0 && w->in_file_bytes + cap + 16 > w->rotate_bytes &&
+		    (w->rotate_bytes != 0 && w->in_file_bytes + cap + PCAP_REC_HEADER > w->rotate_bytes &&
 		     w->in_file_packets > 0)) {
 			pcap_dump_close(w->out);
 			w->out = NULL;
@@ -125,7 +129,7 @@ pcapw_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		h.len = m->pkt_len;
 		pcap_dump((u_char *)w->out, &h, d);
 		w->in_file_packets++;
-		w->in_file_bytes += cap + 16;
+		w->in_file_bytes += cap + PCAP_REC_HEADER;
 		ok++;
 		bytes += cap;
 	}

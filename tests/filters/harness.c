@@ -337,13 +337,21 @@ BL_FILTER_REGISTER(probe) = {
 
 /* ---- building ---------------------------------------------------------- */
 
+static uint16_t burst = 32;
+
+void
+harness_set_burst(uint16_t n)
+{
+	burst = n;
+}
+
 static void
 env_init(struct bl_graph_env *env)
 {
 	memset(env, 0, sizeof(*env));
 	env->pool = harness_pool();
 	env->n_replicas = 1;
-	env->burst = 32;
+	env->burst = burst;
 }
 
 static int

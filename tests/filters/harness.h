@@ -51,6 +51,8 @@ struct harness *harness_new(const char *text);
 int harness_build(const char *text, struct harness **out, struct bl_err *err);
 /* Parse and build text as written, then free the graph: the build's return code. */
 int harness_try(const char *text, struct bl_err *err);
+/* Packets a source polls per pass in graphs built from now on (default 32). */
+void harness_set_burst(uint16_t n);
 /* Free the graph and every packet collected or still queued. */
 void harness_free(struct harness *h);
 

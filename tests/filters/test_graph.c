@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -149,4 +151,40 @@ Test(graph, sink_error_names_the_right_column)
 	cr_assert(strstr(err.msg, "col 24") != NULL,
 		  "BUG (lib/graph/bl_graph.c make_filter): the \"is a sink\" error gives the column of "
 		  "the graph's first edge (d->edges[0].col), not of the edge leaving the sink: %s", err.msg);
+}
+
+/*
+ * Full input buffers: a filter with several out-edges whose targets are
+ * already full frees each overflowing reference and counts it. Run in a
+ * child process, so a stack overflow is reported as the bug it is.
+ */
+Test(graph, overflow_on_several_edges_is_counted_and_freed)
+{
+	pid_t pid;
+	int status;
+
+	harness_set_burst(BL_BURST_MAX);
+	h = harness_new("feed | (probe --name=E + probe --name=F) | "
+			"(collect --name=x1 + collect --name=x2 + collect --name=x3)");
+	cr_assert(h != NULL);
+	for (int i = 0; i < BL_BURST_MAX; i++)
+		harness_push(h, harness_pkt(&(struct pkt_spec){ 0 }));
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		bl_graph_run(h->g);
+		/* E filled x1..x3; every reference F sent overflowed */
+		bool ok = harness_n(h, "x1") == BL_BURST_MAX && harness_n(h, "x2") == BL_BURST_MAX &&
+			  harness_stats(h, "F")->overflow == 3u * BL_BURST_MAX;
+		_exit(ok ? 0 : 3);
+	}
+	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	cr_assert(clean,
+		  "BUG (lib/graph/bl_graph_run.c dispatch_labelled): a filter with 3 out-edges whose targets' "
+		  "input buffers are full overflows its on-stack drop[2 * BL_BURST_MAX] array (3 x %d "
+		  "references to free): the child %s %d", BL_BURST_MAX,
+		  WIFSIGNALED(status) ? "died of signal" : "exited with", WIFSIGNALED(status) ? WTERMSIG(status)
+		  : WEXITSTATUS(status));
+	harness_run(h);   /* the parent's graph: not run; free it whole */
 }

@@ -203,3 +203,16 @@ Test(pcap, a_file_that_cannot_be_opened)
 	cr_assert(strstr(err.msg, "file") != NULL && strstr(err.msg, "/nonexistent-dir/x.pcap") != NULL,
 		  "%s", err.msg);
 }
+
+/* The 24-byte file header counts too: no file passes rotate_bytes. */
+Test(pcap, rotate_bytes_counts_the_file_header)
+{
+	pcap_graph("rotate_bytes=1040");   /* 13 records of 80 bytes are 1040, plus the header */
+	push_numbered(30, 64);
+	harness_free(h);
+	h = NULL;
+	cr_assert(size_of("out.pcap") <= 1040, "out.pcap is %ld bytes, rotate_bytes=1040", size_of("out.pcap"));
+	cr_assert(size_of("out.pcap.1") <= 1040, "out.pcap.1 is %ld bytes", size_of("out.pcap.1"));
+	cr_assert(eq(uint, read_back("out.pcap", 0, 64, 64) + read_back("out.pcap.1", 12, 64, 64) +
+			   read_back("out.pcap.2", 24, 64, 64), 30));
+}
