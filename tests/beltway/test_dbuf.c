@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,8 +107,12 @@ pool_lies_in_region(void)
 		.n_mbufs = 64, .shm_flags = region_flags, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	struct bl_err err;
 
+	struct stat st;
+
 	cr_assert(eq(u32, d->n_objs, 1024));
 	cr_assert(eq(u32, d->hdr->n_objs, 1024));
+	cr_assert(eq(int, fstat(d->shm->fd, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0640));   /* the region carries the mode */
 	cr_assert(bl_shm_contains(d->shm, d->mp, sizeof(*d->mp)));  /* pool header too */
 	for (uint32_t i = 0; i < d->n_objs; i++) {
 		cr_assert(bl_shm_contains(d->shm, d->objs[i], sizeof(struct rte_mbuf)));

@@ -371,3 +371,33 @@ Test(shm, ibuf_reader_process_cannot_write_another_readers_page)
 {
 	ibuf_in_child(2);
 }
+
+/* A reader distrusts the header it maps: a bad magic, version or layout is refused. */
+Test(shm, ibuf_reader_refuses_a_bad_header)
+{
+	struct bl_ibuf_opts o = {
+		.sz = sizeof(o), .name = "badhdr", .capacity = 64, .policy = BL_IBUF_FRP,
+		.max_readers = 1, .uid = (uid_t)-1, .gid = (gid_t)-1,
+	};
+	struct bl_ibuf_reader *r = NULL;
+	struct bl_ibuf_fds fds;
+	struct bl_ibuf *ib;
+
+	cr_assert(eq(int, bl_ibuf_create(&o, &ib, NULL), 0));
+	cr_assert(eq(int, bl_ibuf_reader_alloc(ib, 0), 0));
+	cr_assert(eq(int, bl_ibuf_reader_fds(ib, 0, &fds), 0));
+	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), 0));
+	bl_ibuf_reader_close(r);
+	ib->hdr->version = 2;
+	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), -EPROTO));
+	ib->hdr->version = BL_SHM_ABI_VERSION;
+	ib->hdr->capacity = 1u << 20;                    /* slots beyond the region */
+	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), -EPROTO));
+	ib->hdr->capacity = 48;                          /* not a power of two */
+	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), -EPROTO));
+	ib->hdr->capacity = 64;
+	fds.idx = 1;                                     /* no such reader page */
+	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), -EPROTO));
+	close(fds.ring_fd);
+	bl_ibuf_free(ib);
+}
