@@ -160,6 +160,7 @@ bl_ibuf_free(struct bl_ibuf *ib)
 int
 bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid)
 {
+	/* relaxed: attach and detach run on one control thread, the only writer of active. */
 	uint64_t active = __atomic_load_n(&ib->prod->active, __ATOMIC_RELAXED);
 	uint64_t head;
 
@@ -170,6 +171,7 @@ bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid)
 		memset(p, 0, sizeof(*p));
 		/* acquire: pairs with the release store in bl_ibuf__publish. */
 		head = __atomic_load_n(&ib->prod->head, __ATOMIC_ACQUIRE);
+		/* relaxed: these three are ordered before the bit by the release or below. */
 		__atomic_store_n(&p->pos, head, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_clamps[i], 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_pid[i], pid, __ATOMIC_RELAXED);
@@ -194,10 +196,12 @@ bl_ibuf_reader_detach(struct bl_ibuf *ib, unsigned idx)
 {
 	uint64_t bit = 1ull << idx;
 
+	/* relaxed: the control thread is the only writer of active (see reader_alloc). */
 	if (idx >= ib->max_readers || !(__atomic_load_n(&ib->prod->active, __ATOMIC_RELAXED) & bit))
 		return -ENOENT;
 	/* release: pairs with the acquire load of active in bl_ibuf__refresh. */
 	__atomic_fetch_and(&ib->prod->active, ~bit, __ATOMIC_RELEASE);
+	/* relaxed: bookkeeping read only by stats. */
 	__atomic_store_n(&ib->prod->reader_pid[idx], 0, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&ib->prod->detached, 1, __ATOMIC_RELAXED);
 	return 0;
@@ -350,6 +354,8 @@ void
 bl_ibuf_stats(const struct bl_ibuf *ib, struct bl_ibuf_stats *st)
 {
 	const struct bl_ibuf_prod *p = ib->prod;
+	/* relaxed, all of them: a snapshot for people; pairs with the relaxed counter
+	 * stores (bl_counter_add); fields may come from slightly different moments. */
 	uint64_t active = __atomic_load_n(&p->active, __ATOMIC_RELAXED);
 
 	memset(st, 0, sizeof(*st));
