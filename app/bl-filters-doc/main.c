@@ -87,7 +87,9 @@ field(const char *title, const char *text)
 	printf(":\n\n");
 	for (const char *p = text; *p != '\0';) {
 		size_t n = strcspn(p, "\n");
-		printf("- %.*s\n", (int)n, p);
+		fputs("- ", stdout);
+		fwrite(p, 1, n, stdout);
+		putchar('\n');
 		p += n;
 		if (*p == '\n')
 			p++;
