@@ -222,9 +222,9 @@ ibuf_in_poll(struct bl_filter *f, uint16_t max)
 			f->st.dropped++;
 			continue;
 		}
-		/* Our own reference before the slot is let go: atomic, the writer's lcore
-		 * may drop the slot's reference at the same time. */
-		rte_mbuf_refcnt_update(m, 1);
+		/* Our own reference (every segment) before the slot is let go: atomic,
+		 * the writer's lcore may drop the slot's reference at the same time. */
+		rte_pktmbuf_refcnt_update(m, 1);
 		bl_filter_emit(f, v[i]->cls, m);
 	}
 	if (n != 0) {

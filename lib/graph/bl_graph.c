@@ -202,13 +202,15 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 	f->idx = (uint16_t)i;
 	f->negate = nd->negate;
 	snprintf(f->name, sizeof(f->name), "%s", nd->name);
+	unsigned int first_out_col = 0;
 	for (unsigned int k = 0; k < d->n_edges; k++) {
-		n_out += d->edges[k].from == i;
+		if (d->edges[k].from == i && n_out++ == 0)
+			first_out_col = d->edges[k].col;
 		f->n_in_edges = (uint16_t)(f->n_in_edges + (d->edges[k].to == i));
 	}
 	if (n_out > 0 && (ops->flags & BL_FILTER_F_SINK))
 		return bl_err_set(err, -EINVAL, "col %u: \"%s\" is a sink: nothing can follow it",
-				  d->edges[0].col, nd->name);
+				  first_out_col, nd->name);
 	if (n_out > 0) {
 		f->out = zalloc(n_out * sizeof(*f->out), err, "edges");
 		if (f->out == NULL)

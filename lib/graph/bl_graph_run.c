@@ -44,9 +44,9 @@ count_class(struct bl_filter_stats *st, uint32_t cls, uint64_t n)
 	st->cls_other += n;
 }
 
+/* Onto a filter's input; a full input frees this reference and counts it. */
 static __rte_always_inline void
-enqueue(struct bl_filter *to, struct rte_mbuf *m, uint32_t cls, struct rte_mbuf **drop,
-	uint16_t *n_drop, struct bl_filter *from)
+enqueue(struct bl_filter *to, struct rte_mbuf *m, uint32_t cls, struct bl_filter *from)
 {
 	if (likely(to->n_in < BL_BURST_MAX)) {
 		to->in_cls[to->n_in] = cls;
@@ -54,7 +54,7 @@ enqueue(struct bl_filter *to, struct rte_mbuf *m, uint32_t cls, struct rte_mbuf 
 		return;
 	}
 	from->st.overflow++;
-	drop[(*n_drop)++] = m;
+	rte_pktmbuf_free(m);   /* rare: one reference of a packet other edges may still carry */
 }
 
 static void dispatch_labelled(struct bl_filter *f);
@@ -135,7 +135,7 @@ dispatch(struct bl_filter *f)
 static void
 dispatch_labelled(struct bl_filter *f)
 {
-	struct rte_mbuf *drop[2 * BL_BURST_MAX];
+	struct rte_mbuf *drop[BL_BURST_MAX];   /* at most one per emitted packet */
 	uint16_t n_drop = 0, n = f->n_emit;
 	uint32_t run_cls = 0;
 	uint64_t run = 0;
@@ -159,11 +159,12 @@ dispatch_labelled(struct bl_filter *f)
 			struct bl_edge_rt *e = &f->out[k];
 			if (!label_match(&e->label, cls))
 				continue;
-			/* relaxed inside rte_mbuf_refcnt_update: this lcore owns both references */
+			/* One more reference per extra edge, on every segment: each branch
+			 * frees the whole chain (rte_pktmbuf_free). Atomic inside DPDK. */
 			if (hits++ != 0)
-				rte_mbuf_refcnt_update(m, 1);
+				rte_pktmbuf_refcnt_update(m, 1);
 			e->pkts++;
-			enqueue(e->to, m, cls, drop, &n_drop, f);
+			enqueue(e->to, m, cls, f);
 		}
 		if (hits == 0) {
 			/* Class 0 is a drop; any other class either reached the end of

@@ -78,6 +78,16 @@ sed -i 's/"ibuf_in name=q |/"ibuf_in name=nope |/' "$T/x.json"
 eq "ibuf_in of a ring nobody writes: exit status" "$(expect_rc "$T/x.json")" 2
 check "ibuf_in of a ring nobody writes: says so" grep -q 'no ibuf_out name=nope was built' "$T/err"
 
+# A chained (multi-segment) packet on two branches: each branch holds a
+# reference on every segment (this crashed when only the first was counted).
+if [ -d "$CORPUS" ]; then
+	run --port "in=net_pcap0,rx_pcap=$CORPUS/of13_ericsson.pcapng" --pipeline \
+		"rx port=in --name=r | pcap file=$T/a.pcap; rx --name=r | pcap file=$T/b.pcap"
+	check "chained frames on two branches: first copy intact" "$PCAP_CMP" "$CORPUS/of13_ericsson.pcapng" "$T/a.pcap"
+	check "chained frames on two branches: second copy intact" "$PCAP_CMP" "$CORPUS/of13_ericsson.pcapng" "$T/b.pcap"
+	eq "chained frames on two branches: leaked" "$(jget "$T/r.json" .mbufs.leaked)" 0
+fi
+
 # Errors: exit 2, the config path and the column.
 expect2() {   # expect2 NAME PATTERN args...
 	local name=$1 pat=$2; shift 2
