@@ -301,3 +301,39 @@ Test(filters, negated_port_filter_passes_class_1)
 	harness_run(h);
 	cr_assert(eq(uint, harness_n(h, NULL), 2));
 }
+
+Test(filters, tee_without_mbufs_still_passes_out)
+{
+	struct rte_mbuf *hold[HARNESS_POOL_SIZE];
+	unsigned int n = 0;
+
+	h = harness_new("tee");
+	cr_assert(h != NULL);
+	push(&tcp80, 3);
+	while (n < HARNESS_POOL_SIZE && (hold[n] = rte_pktmbuf_alloc(harness_pool())) != NULL)
+		n++;
+	harness_run(h);
+	rte_pktmbuf_free_bulk(hold, n);
+	cr_assert(eq(uint, harness_count(h, "out"), 3));
+	cr_assert(eq(uint, harness_count(h, "copy"), 0));
+	cr_assert(eq(u64, harness_stats(h, "tee")->copy_fail, 3));
+}
+
+Test(filters, macswap_without_mbufs_drops_a_shared_packet)
+{
+	struct rte_mbuf *hold[HARNESS_POOL_SIZE];
+	unsigned int n = 0;
+
+	h = harness_new("feed | (macswap | collect --name=a) + collect --name=b");
+	cr_assert(h != NULL);
+	push(&tcp80, 3);
+	while (n < HARNESS_POOL_SIZE && (hold[n] = rte_pktmbuf_alloc(harness_pool())) != NULL)
+		n++;
+	harness_run(h);
+	rte_pktmbuf_free_bulk(hold, n);
+	cr_assert(eq(uint, harness_n(h, "a"), 0));
+	cr_assert(eq(uint, harness_n(h, "b"), 3), "the other branch keeps the original");
+	cr_assert(eq(u64, harness_stats(h, "macswap")->copy_fail, 3));
+	const uint8_t *d = rte_pktmbuf_mtod(harness_got(h, "b", 0), const uint8_t *);
+	cr_assert(memcmp(d, dmac, 6) == 0, "not rewritten");
+}

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "bl_pipe.h"
 #include "harness.h"
 
 static struct harness *h;
@@ -187,4 +188,48 @@ Test(graph, overflow_on_several_edges_is_counted_and_freed)
 		  WIFSIGNALED(status) ? "died of signal" : "exited with", WIFSIGNALED(status) ? WTERMSIG(status)
 		  : WEXITSTATUS(status));
 	harness_run(h);   /* the parent's graph: not run; free it whole */
+}
+
+/* Two pipelines with a common prefix share its instances (issue 4 point 4). */
+Test(graph, common_prefixes_share_instances)
+{
+	const struct bl_pipe_opts opts = { .filters = bl_filter_names() };
+	const struct pkt_spec tcp = { .proto = 6 }, udp = { .proto = 17 };
+	struct bl_err err = { 0 };
+	struct bl_gdesc d;
+
+	h = calloc(1, sizeof(*h));
+	cr_assert(h != NULL);
+	h->env = (struct bl_graph_env){ .pool = harness_pool(), .n_replicas = 1, .burst = 32 };
+	snprintf(h->text, sizeof(h->text), "shared");
+	bl_gdesc_init(&d);
+	cr_assert(eq(int, bl_pipe_parse("feed | tcp | count | collect --name=a\n"
+					"feed | tcp | sample every=2 |all collect --name=b", &opts, &d, &err), 0),
+		  "%s", err.msg);
+	cr_assert(eq(int, bl_graph_share_prefixes(&d), 2), "feed and tcp are shared");
+	cr_assert(eq(uint, d.n_nodes, 6));
+	cr_assert(eq(int, bl_graph_build(&d, &h->env, &h->g, &err), 0), "%s", err.msg);
+	bl_gdesc_free(&d);
+	for (int i = 0; i < 10; i++)
+		harness_push(h, harness_pkt(i < 6 ? &tcp : &udp));
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "tcp")->in, 10), "one tcp instance saw every packet once");
+	cr_assert(eq(uint, harness_n(h, "a"), 6));
+	cr_assert(eq(uint, harness_n(h, "b"), 6));
+	cr_assert(eq(uint, harness_n_cls(h, "b", 1), 3));
+	cr_assert(eq(uint, harness_n_cls(h, "b", 2), 3));
+}
+
+/* Cycles spent are sampled one pass in 32 and scaled up; a filter that ran on sampled passes has some. */
+Test(graph, cycles_are_counted)
+{
+	h = harness_new("gen | count | drop");
+	cr_assert(h != NULL);
+	harness_passes(h, 64);
+	cr_assert(harness_stats(h, "gen")->cycles > 0);
+	cr_assert(harness_stats(h, "count")->cycles > 0);
+	cr_assert(harness_stats(h, "drop")->cycles > 0);
+	cr_assert(eq(u64, harness_stats(h, "count")->calls, 64));
+	cr_assert(eq(u64, harness_stats(h, "drop")->dropped, 64 * 32));
+	cr_assert(eq(u64, bl_graph_stats(h->g)->passes, 64));
 }
