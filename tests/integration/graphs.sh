@@ -86,6 +86,16 @@ if [ -d "$CORPUS" ]; then
 	check "chained frames on two branches: first copy intact" "$PCAP_CMP" "$CORPUS/of13_ericsson.pcapng" "$T/a.pcap"
 	check "chained frames on two branches: second copy intact" "$PCAP_CMP" "$CORPUS/of13_ericsson.pcapng" "$T/b.pcap"
 	eq "chained frames on two branches: leaked" "$(jget "$T/r.json" .mbufs.leaked)" 0
+	# ... and across lcores: the IBuf slot holds every segment too.
+	cat > "$T/y.json" <<JSON
+{ "instance": "gy$$", "lcore_cpu": { "2": 0 },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$CORPUS/of13_ericsson.pcapng" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | ibuf_out name=q capacity=4096" },
+              { "lcores": [2], "pipeline": "ibuf_in name=q | pcap file=$T/y.pcap" } ] }
+JSON
+	run "$T/y.json"
+	check "chained frames across lcores: intact" "$PCAP_CMP" "$CORPUS/of13_ericsson.pcapng" "$T/y.pcap"
+	eq "chained frames across lcores: leaked" "$(jget "$T/r.json" .mbufs.leaked)" 0
 fi
 
 # Errors: exit 2, the config path and the column.
