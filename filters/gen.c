@@ -10,8 +10,11 @@
  * counters: generated; alloc_fail (no free mbuf: the burst is skipped)
  * state:    per-replica: each replica generates its own stream (count is per replica)
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -48,16 +51,22 @@ static int
 range_u16(const struct bl_args *a, const char *key, uint16_t out[2], struct bl_err *err)
 {
 	const char *s = NULL;
-	unsigned int lo, hi;
-	char tail;
+	unsigned long lo, hi;
+	char *end;
 
 	bl_args_str(a, key, &s, err);
 	if (s == NULL)
 		return 0;
-	int n = sscanf(s, "%u-%u%c", &lo, &hi, &tail);
-	if (n == 1)
-		hi = lo;
-	if ((n != 1 && n != 2) || lo > 65535 || hi > 65535 || lo > hi || strchr(s, ' ') != NULL)
+	/* digits, or digits-digits: nothing else (sscanf let "80abc" and "5-x" pass as 80 and 5) */
+	lo = hi = ULONG_MAX;
+	if (isdigit((unsigned char)s[0])) {
+		lo = hi = strtoul(s, &end, 10);
+		if (*end == '-' && isdigit((unsigned char)end[1]))
+			hi = strtoul(end + 1, &end, 10);
+		if (*end != '\0')
+			lo = ULONG_MAX;
+	}
+	if (lo > 65535 || hi > 65535 || lo > hi)
 		return bl_err_set(err, -EINVAL, "%s: must be a port or a range LO-HI (0..65535), got \"%.40s\"",
 				  key, s);
 	out[0] = (uint16_t)lo;
