@@ -180,15 +180,27 @@ bpf_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	struct bpf *b = bl_filter_priv(f);
 	uint64_t rc[BL_BURST_MAX], yes = 0;
 
-	if (likely(b->jit != NULL)) {
-		for (uint16_t i = 0; i < n; i++)
-			rc[i] = b->jit(pkts[i]);
+	if (likely(b->jit != NULL && n <= bl_filter_emit_room(f))) {
+		/* One pass: run the program and emit in place (the room was checked). */
+		struct rte_mbuf **slot = bl_filter_emit_slots(f);
+		uint32_t *cls = &f->emit_cls[f->n_emit];
+		for (uint16_t i = 0; i < n; i++) {
+			uint32_t ok = b->jit(pkts[i]) != 0;
+			slot[i] = pkts[i];
+			cls[i] = ok;
+			yes += ok;
+		}
+		f->n_emit = (uint16_t)(f->n_emit + n);
 	} else {
-		rte_bpf_exec_burst(b->prog, (void **)pkts, rc, n);
-	}
-	for (uint16_t i = 0; i < n; i++) {
-		yes += rc[i] != 0;
-		bl_filter_emit(f, rc[i] != 0, pkts[i]);
+		if (b->jit != NULL)
+			for (uint16_t i = 0; i < n; i++)
+				rc[i] = b->jit(pkts[i]);
+		else
+			rte_bpf_exec_burst(b->prog, (void **)pkts, rc, n);
+		for (uint16_t i = 0; i < n; i++) {
+			yes += rc[i] != 0;
+			bl_filter_emit(f, rc[i] != 0, pkts[i]);
+		}
 	}
 	/* relaxed: single writer; pairs with the loads in bpf_counters */
 	__atomic_store_n(&b->accepted, b->accepted + yes, __ATOMIC_RELAXED);
