@@ -233,3 +233,21 @@ Test(graph, cycles_are_counted)
 	cr_assert(eq(u64, harness_stats(h, "drop")->dropped, 64 * 32));
 	cr_assert(eq(u64, bl_graph_stats(h->g)->passes, 64));
 }
+
+Test(graph, at_most_64_filters)
+{
+	char text[2048] = "feed";
+	struct bl_err err;
+
+	for (int i = 0; i < 62; i++)
+		strcat(text, " | probe");
+	strcat(text, " | collect");
+	h = harness_new(text);
+	cr_assert(h != NULL, "64 filters build");
+	cr_assert(eq(uint, bl_graph_n_filters(h->g), 64));
+	harness_push_n(h, 3);
+	cr_assert(eq(uint, harness_n(h, NULL), 3));
+	strcat(text, " + count");
+	cr_assert(eq(int, harness_try(text, &err), -E2BIG));
+	cr_assert(strstr(err.msg, "65 filters") != NULL, "%s", err.msg);
+}
