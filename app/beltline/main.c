@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline — the command line client, built on libbeltline-client alone.
+ *
+ *   beltline cat SOURCE [-c N]   pcap on stdout (SOURCE: a stream name, a URI, a pcap file)
+ *   beltline ls                  the instance's streams, like a directory of pipes
+ *   beltline stats [--json]      ports, filters, edges, streams, readers
+ *   beltline top [-d S] [-n N]   stats, refreshed
+ * Instance: -i NAME, else $BELTLINE_INSTANCE, else "default".
+ * Exit status: 0 ok, 1 the source or instance is not there / an error, 2 usage.
+ */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline.h"
+
+static int verbose;
+static const char *instance;
+
+static const char usage[] =
+	"usage: beltline [-i INSTANCE] [-v] COMMAND [ARGS]\n"
+	"\n"
+	"  cat SOURCE [-c N]   write packets as pcap on stdout, e.g. beltline cat web | tcpdump -r -\n"
+	"                      SOURCE: a stream NAME (beltline://INSTANCE/NAME), a URI\n"
+	"                      (beltline://INSTANCE/STREAM, file:PATH) or a pcap/pcapng file\n"
+	"                      -c N: stop after N packets\n"
+	"  ls                  streams of the instance: policy, capacity, readers, rates\n"
+	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
+	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
+	"\n"
+	"  -i INSTANCE         the appliance instance (default: $BELTLINE_INSTANCE, else \"default\")\n"
+	"  -v                  say more (library debug messages on stderr)\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Instances are found at $BELTLINE_RUN_DIR (default /run/beltline)/INSTANCE/ctl.\n"
+	"Exit status: 0 ok, 1 error (no such source, no instance running), 2 usage.\n";
+
+static void
+log_stderr(enum beltline_log_level lvl, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (lvl <= BELTLINE_LOG_WARN || verbose)
+		fprintf(stderr, "beltline: %s\n", msg);
+}
+
+/* ---- cat ---- */
+
+struct pcap_file_hdr {
+	uint32_t magic;
+	uint16_t major, minor;
+	int32_t thiszone;
+	uint32_t sigfigs, snaplen, linktype;
+};
+
+struct pcap_rec_hdr {
+	uint32_t sec, nsec, caplen, len;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* A bare name is a stream of the current instance; anything else is a URI or a path. */
+static int
+source_uri(const char *src, char *uri, size_t size)
+{
+	struct stat sb;
+
+	if (strstr(src, "://") != NULL || strncmp(src, "file:", 5) == 0 || strchr(src, '/') != NULL ||
+	    stat(src, &sb) == 0)
+		return snprintf(uri, size, "%s", src) < (int)size ? 0 : -1;
+	return snprintf(uri, size, "beltline://%s/%s", instance, src) < (int)size ? 0 : -1;
+}
+
+static int
+write_all(const void *p, size_t n)
+{
+	if (fwrite(p, 1, n, stdout) != n) {
+		if (errno != EPIPE)
+			fprintf(stderr, "beltline: cat: writing stdout: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_cat(int argc, char **argv)
+{
+	struct beltline_info info = { .sz = sizeof(info) };
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct beltline_pkt v[64];
+	struct beltline_stream *s;
+	unsigned long long count = 0, limit = 0;
+	char uri[512], *end;
+	int c, rc, status = 0;
+
+	optind = 0;   /* glibc: start over (argv[0] is the command) */
+	while ((c = getopt(argc, argv, "c:h")) != -1) {
+		switch (c) {
+		case 'c':
+			errno = 0;
+			limit = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || limit == 0) {
+				fprintf(stderr, "beltline: cat: -c wants a count >= 1, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "beltline: cat wants one SOURCE\n%s", usage);
+		return 2;
+	}
+	if (source_uri(argv[optind], uri, sizeof(uri)) < 0) {
+		fprintf(stderr, "beltline: cat: source name too long\n");
+		return 2;
+	}
+	if (isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "beltline: cat: not writing pcap to a terminal (pipe it: "
+			"beltline cat %s | tcpdump -r -)\n", argv[optind]);
+		return 2;
+	}
+	rc = beltline_open(uri, NULL, &s);
+	if (rc < 0) {
+		if (rc == -ENOMEM)   /* the library logged every other reason */
+			fprintf(stderr, "beltline: cat: cannot open %s: %s\n", uri, strerror(-rc));
+		return 1;
+	}
+	beltline_info(s, &info);
+	struct pcap_file_hdr fh = { .magic = 0xa1b23c4d, .major = 2, .minor = 4,
+		.snaplen = info.snaplen ? info.snaplen : 65535, .linktype = (uint32_t)info.linktype };
+	if (write_all(&fh, sizeof(fh)) < 0) {
+		beltline_close(s);
+		return 1;
+	}
+	while (!stop && (limit == 0 || count < limit)) {
+		unsigned want = limit != 0 && limit - count < 64 ? (unsigned)(limit - count) : 64;
+		int n = beltline_peek(s, v, want);
+		if (n == -EAGAIN) {
+			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+			fflush(stdout);
+			poll(&p, 1, 100);
+			continue;
+		}
+		if (n < 0) {
+			fprintf(stderr, "beltline: cat: %s: %s\n", uri, strerror(-n));
+			status = 1;
+		}
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n && status == 0; i++) {
+			struct pcap_rec_hdr rh = { .caplen = v[i].caplen, .len = v[i].len };
+			uint64_t ts = v[i].ts_ns;
+			if (!(v[i].flags & BELTLINE_PKT_F_TS)) {
+				struct timespec now;
+				clock_gettime(CLOCK_REALTIME, &now);
+				ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+			}
+			rh.sec = (uint32_t)(ts / 1000000000ull);
+			rh.nsec = (uint32_t)(ts % 1000000000ull);
+			if (write_all(&rh, sizeof(rh)) < 0 || write_all(v[i].data, v[i].caplen) < 0)
+				status = 1;
+			/* Overwritten while we copied it out: the bytes written are not that
+			 * packet. pcap cannot take it back; say so (stats count it as lost). */
+			else if (beltline_check(s, v[i].seq) != 1 && verbose)
+				fprintf(stderr, "beltline: cat: packet %llu overwritten while written\n",
+					(unsigned long long)v[i].seq);
+		}
+		if (status != 0)
+			break;
+		beltline_release(s, (unsigned)n);
+		count += (unsigned)n;
+	}
+	if (fflush(stdout) != 0 && status == 0 && errno != EPIPE) {
+		fprintf(stderr, "beltline: cat: writing stdout: %s\n", strerror(errno));
+		status = 1;
+	}
+	beltline_stats(s, &st);
+	if (verbose || st.lost || st.invalid)
+		fprintf(stderr, "beltline: cat: %llu packets, %llu lost, %llu invalid entries skipped\n",
+			(unsigned long long)st.received, (unsigned long long)st.lost,
+			(unsigned long long)st.invalid);
+	beltline_close(s);
+	return status;
+}
+
+/* ---- ls, stats, top ---- */
+
+/* Names of instances with a control socket under the run directory. */
+static void
+hint_instances(void)
+{
+	const char *dir = getenv("BELTLINE_RUN_DIR");
+	char names[512] = "", p[600];
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+
+	dir = dir != NULL && dir[0] ? dir : "/run/beltline";
+	d = opendir(dir);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/ctl", dir, de->d_name);
+		if (stat(p, &sb) == 0 && S_ISSOCK(sb.st_mode) && strlen(names) + strlen(de->d_name) + 2 < sizeof(names)) {
+			strcat(names, " ");
+			strcat(names, de->d_name);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	if (names[0] == '\0')
+		fprintf(stderr, "beltline: no instance is running (nothing in %s); start beltlined\n", dir);
+	else
+		fprintf(stderr, "beltline: instance '%s' is not running; running:%s "
+			"(choose one with -i NAME or BELTLINE_INSTANCE)\n", instance, names);
+}
+
+static int
+ctl_request(enum beltline_ctl_op op, cJSON **out)
+{
+	struct beltline_ctl *c;
+	char *reply = NULL;
+	int rc;
+
+	rc = beltline_ctl_open(instance, NULL, &c);
+	if (rc == -ENOENT) {
+		hint_instances();
+		return 1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "beltline: instance '%s': %s\n", instance, strerror(-rc));
+		return 1;
+	}
+	rc = beltline_ctl_call(c, op, NULL, &reply);
+	beltline_ctl_close(c);
+	if (rc < 0) {
+		fprintf(stderr, "beltline: instance '%s': %s%s%s\n", instance, strerror(-rc),
+			reply ? ": " : "", reply ? reply : "");
+		free(reply);
+		return 1;
+	}
+	*out = cJSON_Parse(reply);
+	free(reply);
+	if (*out == NULL) {
+		fprintf(stderr, "beltline: instance '%s' replied with something that is not JSON\n",
+			instance);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+print_scalar(const cJSON *v, int width)
+{
+	if (cJSON_IsString(v))
+		printf("%-*s", width, v->valuestring);
+	else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+		printf("%-*lld", width, (long long)v->valuedouble);
+	else if (cJSON_IsNumber(v))
+		printf("%-*.2f", width, v->valuedouble);
+	else if (cJSON_IsBool(v))
+		printf("%-*s", width, cJSON_IsTrue(v) ? "yes" : "no");
+	else
+		printf("%-*s", width, "-");
+}
+
+static int
+is_scalar(const cJSON *v)
+{
+	return !cJSON_IsArray(v) && !cJSON_IsObject(v);
+}
+
+/* An array of objects as a table; nested arrays as indented tables under their row. */
+static void
+print_table(const char *title, const cJSON *arr, int indent)
+{
+	const cJSON *first = cJSON_GetArrayItem(arr, 0), *row, *f;
+
+	printf("%*s%s (%d)\n", indent, "", title, cJSON_GetArraySize(arr));
+	if (!cJSON_IsObject(first))
+		return;
+	printf("%*s", indent + 2, "");
+	cJSON_ArrayForEach(f, first)
+		if (is_scalar(f)) {
+			char h[64];
+			size_t i;
+			for (i = 0; f->string[i] && i + 1 < sizeof(h); i++)
+				h[i] = (char)(f->string[i] >= 'a' && f->string[i] <= 'z' ?
+					f->string[i] - 32 : f->string[i]);
+			h[i] = '\0';
+			printf("%-14s", h);
+		}
+	printf("\n");
+	cJSON_ArrayForEach(row, arr) {
+		printf("%*s", indent + 2, "");
+		cJSON_ArrayForEach(f, first)
+			if (is_scalar(f))
+				print_scalar(cJSON_GetObjectItemCaseSensitive(row, f->string), 14);
+		printf("\n");
+		cJSON_ArrayForEach(f, row)
+			if (cJSON_IsArray(f) && cJSON_GetArraySize(f) > 0)
+				print_table(f->string, f, indent + 4);
+	}
+}
+
+static void
+print_report(const cJSON *j)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, j)
+		if (is_scalar(f)) {
+			printf("%-14s", f->string);
+			print_scalar(f, 0);
+			printf("\n");
+		}
+	cJSON_ArrayForEach(f, j)
+		if (cJSON_IsArray(f))
+			print_table(f->string, f, 0);
+}
+
+static int
+cmd_ls(int argc, char **argv)
+{
+	const cJSON *streams;
+	cJSON *j;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "beltline: ls takes no argument\n");
+		return 2;
+	}
+	rc = ctl_request(BELTLINE_CTL_LIST, &j);
+	if (rc != 0)
+		return rc;
+	streams = cJSON_GetObjectItemCaseSensitive(j, "streams");
+	if (!cJSON_IsArray(streams) || cJSON_GetArraySize(streams) == 0)
+		printf("instance '%s' exports no stream\n", instance);
+	else
+		print_table("streams", streams, 0);
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	int json = 0, rc;
+	cJSON *j;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else {
+			fprintf(stderr, "beltline: stats: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	rc = ctl_request(BELTLINE_CTL_STATS, &j);
+	if (rc != 0)
+		return rc;
+	if (json) {
+		char *t = cJSON_Print(j);
+		printf("%s\n", t != NULL ? t : "{}");
+		free(t);
+	} else {
+		print_report(j);
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
+static int
+cmd_top(int argc, char **argv)
+{
+	long delay = 1, n = 0;
+	int c, rc = 0;
+	char *end;
+
+	optind = 0;   /* glibc: start over (argv[0] is the command) */
+	while ((c = getopt(argc, argv, "+d:n:")) != -1) {
+		long *dst = c == 'd' ? &delay : c == 'n' ? &n : NULL;
+		if (dst == NULL)
+			return 2;
+		*dst = strtol(optarg, &end, 10);
+		if (*end != '\0' || *dst < 1) {
+			fprintf(stderr, "beltline: top: -%c wants a number >= 1, got '%s'\n", c, optarg);
+			return 2;
+		}
+	}
+	for (long i = 0; !stop && (n == 0 || i < n); i++) {
+		cJSON *j;
+		rc = ctl_request(BELTLINE_CTL_STATS, &j);
+		if (rc != 0)
+			return rc;
+		if (isatty(STDOUT_FILENO))
+			printf("\033[H\033[2J");
+		printf("beltline top — instance %s — every %lds (q: ^C)\n\n", instance, delay);
+		print_report(j);
+		cJSON_Delete(j);
+		fflush(stdout);
+		if (n == 0 || i + 1 < n)
+			for (long t = 0; t < delay * 10 && !stop; t++)
+				poll(NULL, 0, 100);
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "instance", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *cmd;
+	int c;
+
+	instance = getenv("BELTLINE_INSTANCE");
+	if (instance == NULL || instance[0] == '\0')
+		instance = "default";
+	while ((c = getopt_long(argc, argv, "+hi:v", lo, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'i':
+			instance = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	beltline_set_log(log_stderr, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);       /* a closed pipe is EPIPE: we stop quietly */
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "cat") == 0)
+		return cmd_cat(argc, argv);
+	if (strcmp(cmd, "ls") == 0)
+		return cmd_ls(argc, argv);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(argc, argv);
+	if (strcmp(cmd, "top") == 0)
+		return cmd_top(argc, argv);
+	if (strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fprintf(stderr, "beltline: unknown command '%s'\n%s", cmd, usage);
+	return 2;
+}

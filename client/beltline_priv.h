@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline_priv — inside libbeltline-client: the stream object and its two
+ * sources (a pcap file, a live IBuf), the log helper, the control client.
+ * Not installed. Only beltline_* symbols are exported from the shared library
+ * (the rest is built with hidden visibility).
+ */
+#ifndef BELTLINE_PRIV_H
+#define BELTLINE_PRIV_H
+
+#include <stdint.h>
+
+#include "beltline.h"
+#include "bl_dbuf_view.h"
+
+#define BLC_MAX_DBUFS 16u      /* DBuf regions one stream may map */
+#define BLC_MAX_BURST 256u     /* views one peek hands out */
+
+/* Field f of an options struct, if the caller's sz covers it, else def. */
+#define BLC_OPT(o, f, def) ((o) != NULL && \
+	(o)->sz >= offsetof(__typeof__(*(o)), f) + sizeof((o)->f) ? (o)->f : (def))
+
+/* Log one line through the user's callback (nothing if none). */
+void blc_log(enum beltline_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A packet buffered from a file. */
+struct blc_fpkt {
+	uint8_t *buf;
+	uint32_t bufsz;
+	struct beltline_pkt v;
+};
+
+struct blc_file {
+	void *pcap;                 /* pcap_t */
+	struct blc_fpkt *q;         /* buffered packets, q[0] is the next one */
+	unsigned nq, capq;
+	uint64_t next_seq;          /* seq of the next packet pcap gives us */
+	int eof;
+};
+
+struct blc_dbuf {
+	struct bl_shm *shm;
+	struct bl_dbuf_view view;
+};
+
+struct blc_live {
+	struct bl_ibuf_reader *r;
+	struct blc_dbuf dbuf[BLC_MAX_DBUFS];
+	unsigned n_dbufs;
+	unsigned last_dbuf;         /* index of the last hit: packets come in runs */
+	int ctl_fd;                 /* control connection: closing it detaches; -1 none */
+	int own_timer;              /* the wake fd is our own 1 ms timerfd */
+	uint64_t seq0;              /* seq of views[0] of the last peek */
+};
+
+struct beltline_stream {
+	int kind;                   /* enum beltline_kind */
+	int wake_fd;                /* what beltline_fd returns */
+	int linktype;
+	uint32_t snaplen;
+	unsigned peeked;            /* views handed out by the last peek */
+	struct beltline_stats st;
+	char name[256];
+	union {
+		struct blc_file f;
+		struct blc_live l;
+	};
+};
+
+/* Sources. */
+int blc_file_open(struct beltline_stream *s, const char *path);
+int blc_file_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
+int blc_file_release(struct beltline_stream *s, unsigned n);
+void blc_file_close(struct beltline_stream *s);
+
+int blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
+int blc_live_check(struct beltline_stream *s, uint64_t seq);
+int blc_live_release(struct beltline_stream *s, unsigned n);
+int blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info);
+void blc_live_close(struct beltline_stream *s);
+void blc_live_stats(const struct beltline_stream *s, struct beltline_stats *st);
+int blc_live_info(const struct beltline_stream *s, struct beltline_info *info);
+
+/* What the control plane hands a reader (docs/control.md, "attach"). */
+struct beltline__live_fds {
+	int ring_fd;                /* IBuf region, read-only (borrowed: dup'ed) */
+	int page_fd;                /* this reader's page, read-write (borrowed) */
+	int mrp_fd;                 /* MRP page, read-write; -1 unless MRP (borrowed) */
+	unsigned idx;               /* reader page index */
+	int wake_fd;                /* eventfd the appliance signals; -1: a 1 ms timer (owned) */
+	int ctl_fd;                 /* control connection; -1: none (owned) */
+	unsigned n_dbufs;
+	const int *dbuf_fds;        /* DBuf regions, read-only (borrowed) */
+	const char *name;           /* for logs and beltline_info */
+	int linktype;               /* 0: Ethernet */
+};
+
+/* Build a live stream from descriptors: the zero-copy path without a socket
+ * (tests), and what beltline_open does after an attach. 0 or -errno. On failure
+ * the owned fds are closed too. */
+int beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stream **out);
+
+/* Control client internals: connect, one call with descriptors back. */
+int blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *fd_out);
+int blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,
+	int *fds, unsigned max_fds, unsigned *n_fds);
+int blc_name_ok(const char *name, size_t len);
+const char *blc_run_dir(const struct beltline_open_opts *o);
+int blc_timeout(const struct beltline_open_opts *o);
+
+#endif /* BELTLINE_PRIV_H */

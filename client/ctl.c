@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctl — the client end of an instance's control socket (docs/control.md):
+ * connect to RUN_DIR/INSTANCE/ctl (SOCK_SEQPACKET), one request, one reply
+ * with descriptors (SCM_RIGHTS). Attach keeps the connection open: it is the
+ * reader's lease, and closing it (for any reason) detaches the reader.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "beltline_priv.h"
+#include "bl_ctl_proto.h"
+
+struct beltline_ctl {
+	int fd;
+	int timeout_ms;
+	char instance[48];
+};
+
+const char *
+blc_run_dir(const struct beltline_open_opts *o)
+{
+	const char *d = BLC_OPT(o, run_dir, NULL);
+
+	if (d == NULL || d[0] == '\0')
+		d = getenv("BELTLINE_RUN_DIR");
+	return d != NULL && d[0] != '\0' ? d : BL_CTL_RUN_DIR;
+}
+
+int
+blc_timeout(const struct beltline_open_opts *o)
+{
+	int t = BLC_OPT(o, timeout_ms, 0);
+
+	return t > 0 ? t : 2000;
+}
+
+int
+blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *fd_out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *dir = blc_run_dir(o);
+	int fd, n, e;
+
+	if (instance == NULL || !blc_name_ok(instance, strlen(instance))) {
+		blc_log(BELTLINE_LOG_ERROR, "bad instance name '%s': want 1..47 characters [A-Za-z0-9_.-]",
+			instance != NULL ? instance : "(null)");
+		return -EINVAL;
+	}
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s/%s", dir, instance, BL_CTL_SOCKET);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+		blc_log(BELTLINE_LOG_ERROR, "%s/%s/%s: path too long for a unix socket", dir, instance,
+			BL_CTL_SOCKET);
+		return -ENAMETOOLONG;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		close(fd);
+		if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR) {
+			blc_log(BELTLINE_LOG_ERROR, "no instance '%s' is running (%s control socket at %s)",
+				instance, e == ECONNREFUSED ? "a stale" : "no", sa.sun_path);
+			return -ENOENT;
+		}
+		blc_log(BELTLINE_LOG_ERROR, "%s: connect: %s", sa.sun_path, strerror(e));
+		return -e;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static void
+close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int
+blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,
+	int *fds, unsigned max_fds, unsigned *n_fds)
+{
+	static uint32_t next_id;
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int) * BL_CTL_FDS_MAX)];
+	} cm;
+	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION, .op = (uint16_t)op };
+	size_t blen = body != NULL ? strlen(body) : 2;
+	struct iovec iov[2];
+	struct msghdr m;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	unsigned got = 0;
+	char *buf;
+	ssize_t r;
+	int rc;
+
+	*reply = NULL;
+	if (n_fds != NULL)
+		*n_fds = 0;
+	if (sizeof(h) + blen > BL_CTL_MSG_MAX)
+		return -EMSGSIZE;
+	h.id = ++next_id;
+	h.len = (uint32_t)blen;
+	iov[0] = (struct iovec){ &h, sizeof(h) };
+	iov[1] = (struct iovec){ (void *)(body != NULL ? body : "{}"), blen };
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = 2;
+	if (sendmsg(fd, &m, MSG_NOSIGNAL) < 0) {
+		rc = -errno;
+		blc_log(BELTLINE_LOG_ERROR, "control socket: send: %s", strerror(-rc));
+		return rc;
+	}
+	rc = poll(&p, 1, timeout_ms);
+	if (rc <= 0) {
+		blc_log(BELTLINE_LOG_ERROR, "control socket: no reply within %d ms", timeout_ms);
+		return rc == 0 ? -ETIMEDOUT : -errno;
+	}
+	buf = malloc(BL_CTL_MSG_MAX + 1);
+	if (buf == NULL)
+		return -ENOMEM;
+	iov[0] = (struct iovec){ buf, BL_CTL_MSG_MAX };
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cm.b;
+	m.msg_controllen = sizeof(cm.b);
+	r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	if (r < 0) {
+		rc = -errno;
+		free(buf);
+		return rc;
+	}
+	/* Collect descriptors first, so that every error path can close them. */
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (unsigned i = 0; i < k; i++) {
+			int d;
+			memcpy(&d, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (fds != NULL && got < max_fds)
+				fds[got++] = d;
+			else
+				close(d);
+		}
+	}
+	if (r == 0) {
+		blc_log(BELTLINE_LOG_ERROR, "control socket: the appliance closed the connection");
+		rc = -ECONNRESET;
+		goto bad;
+	}
+	memcpy(&h, buf, (size_t)r < sizeof(h) ? (size_t)r : sizeof(h));
+	if ((size_t)r < sizeof(h) || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    h.magic != BL_CTL_MAGIC || h.version != BL_CTL_VERSION || h.op != op ||
+	    h.id != next_id || h.len != (size_t)r - sizeof(h) || h.n_fds != got ||
+	    h.status > 0 || h.status < -4095) {
+		blc_log(BELTLINE_LOG_ERROR, "control socket: malformed reply (%zd bytes, %u fds)", r, got);
+		rc = -EPROTO;
+		goto bad;
+	}
+	memmove(buf, buf + sizeof(h), h.len);
+	buf[h.len] = '\0';
+	*reply = buf;
+	if (n_fds != NULL)
+		*n_fds = got;
+	if (h.status < 0)
+		close_fds(fds, got), *n_fds = 0;
+	return h.status;
+bad:
+	close_fds(fds, got);
+	free(buf);
+	return rc;
+}
+
+/* ---- public control calls ---- */
+
+int
+beltline_ctl_open(const char *instance, const struct beltline_open_opts *opts,
+	struct beltline_ctl **out)
+{
+	struct beltline_ctl *c;
+	int fd, rc;
+
+	if (out == NULL)
+		return -EINVAL;
+	*out = NULL;
+	rc = blc_ctl_connect(instance, opts, &fd);
+	if (rc < 0)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->timeout_ms = blc_timeout(opts);
+	snprintf(c->instance, sizeof(c->instance), "%s", instance);
+	*out = c;
+	return 0;
+}
+
+void
+beltline_ctl_close(struct beltline_ctl *c)
+{
+	if (c == NULL)
+		return;
+	close(c->fd);
+	free(c);
+}
+
+int
+beltline_ctl_call(struct beltline_ctl *c, enum beltline_ctl_op op, const char *body, char **reply)
+{
+	int fds[BL_CTL_FDS_MAX];
+	unsigned n = 0;
+	int rc;
+
+	if (c == NULL || reply == NULL || op < BELTLINE_CTL_LIST || op > BELTLINE_CTL_STATS)
+		return -EINVAL;
+	rc = blc_ctl_call_fd(c->fd, c->timeout_ms, (unsigned)op, body, reply, fds,
+		BL_CTL_FDS_MAX, &n);
+	close_fds(fds, n);     /* only attach hands out descriptors: beltline_open's business */
+	return rc;
+}
+
+/* ---- beltline://INSTANCE/STREAM ---- */
+
+static const char *
+reply_error(const char *reply)
+{
+	static char msg[256];
+	cJSON *j = cJSON_Parse(reply != NULL ? reply : "");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+
+	snprintf(msg, sizeof(msg), "%s", cJSON_IsString(e) ? e->valuestring : "(no reason given)");
+	cJSON_Delete(j);
+	return msg;
+}
+
+/* Name each received fd from the reply's "fds" array; 0 or -EPROTO. */
+static int
+sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct beltline__live_fds *f,
+	int *dbuf_fds)
+{
+	const cJSON *names = cJSON_GetObjectItemCaseSensitive(j, "fds");
+	const cJSON *reader = cJSON_GetObjectItemCaseSensitive(j, "reader");
+	const cJSON *lt = cJSON_GetObjectItemCaseSensitive(j, "linktype");
+	const cJSON *it;
+	unsigned i = 0;
+
+	if (!cJSON_IsArray(names) || (unsigned)cJSON_GetArraySize(names) != n ||
+	    !cJSON_IsNumber(reader) || reader->valuedouble < 0 ||
+	    reader->valuedouble >= BL_IBUF_MAX_READERS) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: attach reply lacks \"fds\" (one name per fd) "
+			"or \"reader\"", uri);
+		return -EPROTO;
+	}
+	f->idx = (unsigned)reader->valuedouble;
+	f->linktype = cJSON_IsNumber(lt) ? (int)lt->valuedouble : 1;
+	cJSON_ArrayForEach(it, names) {
+		const char *nm = cJSON_IsString(it) ? it->valuestring : "";
+		if (strcmp(nm, "ring") == 0 && f->ring_fd < 0)
+			f->ring_fd = fds[i];
+		else if (strcmp(nm, "page") == 0 && f->page_fd < 0)
+			f->page_fd = fds[i];
+		else if (strcmp(nm, "mrp") == 0 && f->mrp_fd < 0)
+			f->mrp_fd = fds[i];
+		else if (strcmp(nm, "wake") == 0 && f->wake_fd < 0)
+			f->wake_fd = fds[i];
+		else if (strcmp(nm, "dbuf") == 0 && f->n_dbufs < BLC_MAX_DBUFS)
+			dbuf_fds[f->n_dbufs++] = fds[i];
+		else {
+			blc_log(BELTLINE_LOG_ERROR, "%s: attach reply: unexpected fd name '%s'", uri, nm);
+			return -EPROTO;
+		}
+		i++;
+	}
+	if (f->ring_fd < 0 || f->page_fd < 0) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: attach reply lacks the ring or page fd", uri);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
+	const struct beltline_open_opts *o, struct beltline_stream **out);
+
+int
+beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
+	const struct beltline_open_opts *o, struct beltline_stream **out)
+{
+	const char *client = BLC_OPT(o, client, NULL);
+	struct beltline__live_fds f = { .ring_fd = -1, .page_fd = -1, .mrp_fd = -1,
+		.wake_fd = -1, .ctl_fd = -1, .name = uri };
+	int fds[BL_CTL_FDS_MAX], dbuf_fds[BLC_MAX_DBUFS];
+	char instance[48], *body, *reply = NULL;
+	cJSON *req, *j;
+	unsigned n = 0;
+	int fd, rc;
+
+	snprintf(instance, sizeof(instance), "%.*s", (int)ilen, inst);
+	rc = blc_ctl_connect(instance, o, &fd);
+	if (rc < 0) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot open: %s", uri,
+			rc == -ENOENT ? "the instance is not running" : strerror(-rc));
+		return rc;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "stream", stream);
+	cJSON_AddStringToObject(req, "client", client != NULL ? client :
+		program_invocation_short_name);
+	cJSON_AddNumberToObject(req, "pid", (double)getpid());
+	body = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (body == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	rc = blc_ctl_call_fd(fd, blc_timeout(o), BL_CTL_ATTACH, body, &reply, fds,
+		BL_CTL_FDS_MAX, &n);
+	free(body);
+	if (rc < 0) {
+		if (reply != NULL)
+			blc_log(BELTLINE_LOG_ERROR, "%s: the appliance refused: %s (%s)", uri,
+				reply_error(reply), strerror(-rc));
+		free(reply);
+		close(fd);
+		return rc;
+	}
+	j = cJSON_Parse(reply);
+	free(reply);
+	rc = j == NULL ? -EPROTO : sort_fds(uri, j, fds, n, &f, dbuf_fds);
+	if (j == NULL)
+		blc_log(BELTLINE_LOG_ERROR, "%s: attach reply is not JSON", uri);
+	cJSON_Delete(j);
+	if (rc < 0) {
+		close_fds(fds, n);
+		close(fd);
+		return rc;
+	}
+	f.ctl_fd = fd;
+	f.dbuf_fds = dbuf_fds;
+	rc = beltline__open_live_fds(&f, out);   /* owns wake and ctl from here */
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] != f.wake_fd)
+			close(fds[i]);                   /* the mappings hold their own dups */
+	return rc;
+}

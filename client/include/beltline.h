@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline.h — libbeltline-client: read Beltline streams (and pcap files) from
+ * any process. The one installed header: no DPDK, no internal header.
+ *
+ *   struct beltline_stream *s;
+ *   struct beltline_pkt v[32];
+ *   int n;
+ *
+ *   if (beltline_open("beltline://default/web", NULL, &s) < 0)  // or "capture.pcap"
+ *           ...;
+ *   for (;;) {
+ *           n = beltline_peek(s, v, 32);       // zero-copy views, does not advance
+ *           if (n == -EAGAIN) { poll beltline_fd(s) ...; continue; }
+ *           if (n <= 0) break;                 // 0: end of stream, <0: error
+ *           for (i = 0; i < n; i++) {
+ *                   use(v[i].data, v[i].caplen);
+ *                   if (beltline_check(s, v[i].seq) != 1)
+ *                           forget what use() concluded: the bytes were overwritten;
+ *           }
+ *           beltline_release(s, n);            // give them back
+ *   }
+ *   beltline_close(s);
+ *
+ * Conventions (libbpf's): opaque types; options structs begin with their own
+ * size (set .sz = sizeof(struct ...); a NULL options pointer means defaults);
+ * every call returns 0 or a negative errno unless it says otherwise;
+ * constructors fill an out-parameter; the library never prints: give it a log
+ * callback with beltline_set_log() to hear why a call failed.
+ *
+ * Threads: a stream belongs to one thread at a time. beltline_set_log is global.
+ */
+#ifndef BELTLINE_H
+#define BELTLINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define BELTLINE_API __attribute__((visibility("default")))
+#else
+#define BELTLINE_API
+#endif
+
+/* ---- logging ---- */
+
+enum beltline_log_level {
+	BELTLINE_LOG_ERROR = 0,
+	BELTLINE_LOG_WARN  = 1,
+	BELTLINE_LOG_INFO  = 2,
+	BELTLINE_LOG_DEBUG = 3,
+};
+
+/* msg is one line without a trailing newline, e.g.
+ * "beltline://lab/web: no instance 'lab' (no control socket at /run/beltline/lab/ctl)". */
+typedef void (*beltline_log_fn)(enum beltline_log_level level, const char *msg, void *ctx);
+
+/* Install a log callback (NULL: silent, the default). Returns the previous one. */
+BELTLINE_API beltline_log_fn beltline_set_log(beltline_log_fn cb, void *ctx);
+
+/* ---- streams ---- */
+
+struct beltline_stream;
+
+struct beltline_open_opts {
+	size_t sz;              /* sizeof(struct beltline_open_opts) */
+	const char *run_dir;    /* where instances live; NULL: $BELTLINE_RUN_DIR, else /run/beltline */
+	int timeout_ms;         /* control socket reply timeout; 0: 2000 */
+	const char *client;     /* a name for this client in the appliance's stats; NULL: program name */
+};
+
+/* One packet, zero-copy. data stays valid until beltline_release() or
+ * beltline_close(); for a live stream its bytes may be overwritten by the
+ * appliance meanwhile (FRP and MRP streams): beltline_check(seq) after use says
+ * whether what you read was still that packet. */
+struct beltline_pkt {
+	const void *data;       /* caplen bytes */
+	uint32_t caplen;        /* bytes at data */
+	uint32_t len;           /* length on the wire (>= caplen) */
+	uint64_t seq;           /* position in the stream: for beltline_check */
+	uint64_t ts_ns;         /* capture time, ns since the epoch; 0 when not known */
+	uint16_t cls;           /* class the appliance's graph gave the packet; 0 for files */
+	uint16_t flags;         /* BELTLINE_PKT_F_* */
+	uint32_t pad;
+};
+#define BELTLINE_PKT_F_TS 0x1u  /* ts_ns is set */
+
+/* Metadata of a packet copied out by beltline_read. */
+struct beltline_pkt_info {
+	uint32_t caplen;        /* bytes of the packet (may exceed the copy: see truncated) */
+	uint32_t len;           /* length on the wire */
+	uint32_t copied;        /* bytes copied into buf: min(caplen, size) */
+	uint16_t cls;
+	uint16_t flags;         /* BELTLINE_PKT_F_* */
+	uint64_t seq;
+	uint64_t ts_ns;
+};
+
+/*
+ * Open a stream by URI (late binding, as in CamIO):
+ *   beltline://INSTANCE/STREAM   a stream the appliance instance INSTANCE exports
+ *                                (control socket RUN_DIR/INSTANCE/ctl, docs/control.md)
+ *   file:PATH, or a plain PATH   a pcap or pcapng file, read with the same calls
+ * Names (INSTANCE, STREAM) are 1..47 characters of [A-Za-z0-9_.-], not "." or "..".
+ * 0 or -EINVAL (bad URI, opts), -ENOENT (no such file, no instance running,
+ * no such stream), -EACCES (refused), -EPROTO (peer spoke nonsense), -ENOMEM, ...
+ */
+BELTLINE_API int beltline_open(const char *uri, const struct beltline_open_opts *opts,
+	struct beltline_stream **out);
+
+/* Detach and free. NULL is fine. */
+BELTLINE_API void beltline_close(struct beltline_stream *s);
+
+/*
+ * Zero-copy views of up to n next packets, from the current position; does not
+ * advance (peeking again shows the same packets, perhaps more). Returns the
+ * number of views (>0), 0 at the end of the stream (end of file; the appliance
+ * went away), -EAGAIN when nothing is there yet (live), or a negative errno.
+ * Entries that do not resolve inside a mapped DBuf are skipped and counted
+ * (beltline_stats.invalid), never dereferenced.
+ */
+BELTLINE_API int beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n);
+
+/* After using the packet seq: 1 if it cannot have been overwritten meanwhile,
+ * 0 if it may have been (counted in lost), or a negative errno. Always 1 for files. */
+BELTLINE_API int beltline_check(struct beltline_stream *s, uint64_t seq);
+
+/* Give back the first n packets of the last peek (their views become invalid)
+ * and advance past them. 0 or a negative errno (-EINVAL: more than were peeked). */
+BELTLINE_API int beltline_release(struct beltline_stream *s, unsigned n);
+
+/*
+ * Copying read of the next packet, always consistent: copies, then checks; a
+ * packet overwritten during the copy is counted as lost and the next one tried.
+ * Returns 1 (a packet; info filled), 0 at the end of the stream, -EAGAIN (live,
+ * nothing yet) or a negative errno. Views of an earlier peek are released first.
+ */
+BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size,
+	struct beltline_pkt_info *info);
+
+/* A descriptor to poll (POLLIN) or put in epoll: readable when packets may be
+ * there. Files: always readable. Live: the appliance's wake eventfd, or a 1 ms
+ * timer when the appliance gave none. Owned by the stream: do not close it. */
+BELTLINE_API int beltline_fd(const struct beltline_stream *s);
+
+struct beltline_stats {
+	size_t sz;              /* sizeof(struct beltline_stats), set by the caller */
+	uint64_t received;      /* packets released or read */
+	uint64_t lost;          /* packets lost to laps and to failed checks/copies */
+	uint64_t laps;          /* times this reader was lapped */
+	uint64_t invalid;       /* entries skipped because they point outside every DBuf */
+	uint64_t wakeups;       /* times the pollable fd had fired when drained */
+};
+
+/* Fill st (as much as st->sz allows). 0 or -EINVAL. */
+BELTLINE_API int beltline_stats(const struct beltline_stream *s, struct beltline_stats *st);
+
+enum beltline_kind { BELTLINE_KIND_FILE = 1, BELTLINE_KIND_LIVE = 2 };
+
+struct beltline_info {
+	size_t sz;              /* sizeof(struct beltline_info), set by the caller */
+	int kind;               /* enum beltline_kind */
+	int linktype;           /* pcap LINKTYPE_ of the packets (1: Ethernet) */
+	uint32_t snaplen;       /* largest caplen to expect */
+	uint32_t capacity;      /* live: ring slots; files: 0 */
+	char policy[8];         /* live: "srp", "mrp", "frp", "block"; files: "" */
+	char name[64];          /* the stream name, or the file path (truncated) */
+};
+
+/* 0 or -EINVAL. */
+BELTLINE_API int beltline_info(const struct beltline_stream *s, struct beltline_info *info);
+
+/* ---- the control socket (what `beltline ls/stats/top` use) ---- */
+
+struct beltline_ctl;
+
+enum beltline_ctl_op {
+	BELTLINE_CTL_LIST   = 1,   /* streams of the instance */
+	BELTLINE_CTL_ATTACH = 2,   /* become a reader (beltline_open does this) */
+	BELTLINE_CTL_DETACH = 3,
+	BELTLINE_CTL_STATS  = 4,   /* ports, filters, edges, streams, readers */
+};
+
+/* Connect to instance INSTANCE's control socket. 0, -EINVAL (bad name),
+ * -ENOENT (no instance of that name is running), -EACCES, ... */
+BELTLINE_API int beltline_ctl_open(const char *instance, const struct beltline_open_opts *opts,
+	struct beltline_ctl **out);
+BELTLINE_API void beltline_ctl_close(struct beltline_ctl *c);
+
+/* One request (body: a JSON object, NULL for "{}"), its reply body in *reply
+ * (NUL-terminated JSON; free() it). 0 or a negative errno: the appliance's
+ * status (then *reply holds {"error": "..."}), or the transport's. */
+BELTLINE_API int beltline_ctl_call(struct beltline_ctl *c, enum beltline_ctl_op op,
+	const char *body, char **reply);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BELTLINE_H */

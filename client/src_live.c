@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * src_live — a stream the appliance exports: an IBuf reader over the shared
+ * ring, plus read-only mappings of the DBuf regions its entries point into.
+ *
+ * Distrust of the peer: every entry is copied out of the ring (16 bytes) before
+ * use and resolved with bl_dbuf_view_ptr, which bounds-checks the DBuf id, the
+ * object index, the object table value and offset+length against the mapping.
+ * An entry that does not resolve is skipped and counted (stats.invalid), never
+ * dereferenced. Data pointers handed out lie inside a read-only mapping, so a
+ * torn or overwritten entry can only give wrong bytes, which check() reports.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "beltline_priv.h"
+#include "bl_ibuf_worker.h"
+
+static int
+live_map_dbuf(struct blc_live *l, int fd, const char *name)
+{
+	struct blc_dbuf *d = &l->dbuf[l->n_dbufs];
+	int rc;
+
+	if (l->n_dbufs == BLC_MAX_DBUFS) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: more than %u DBuf regions", name, BLC_MAX_DBUFS);
+		return -E2BIG;
+	}
+	rc = bl_shm_attach_fd(fd, 0, &d->shm);
+	if (rc < 0) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot map DBuf fd %d: %s", name, fd, strerror(-rc));
+		return rc;
+	}
+	if (bl_dbuf_view_init(&d->view, d->shm->base, d->shm->size) < 0) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: fd %d is not a DBuf region of ABI version %u",
+			name, fd, BL_SHM_ABI_VERSION);
+		bl_shm_free(d->shm);
+		d->shm = NULL;
+		return -EPROTO;
+	}
+	for (unsigned i = 0; i < l->n_dbufs; i++)
+		if (l->dbuf[i].view.id == d->view.id) {
+			blc_log(BELTLINE_LOG_ERROR, "%s: two DBuf regions with id %u", name, d->view.id);
+			bl_shm_free(d->shm);
+			d->shm = NULL;
+			return -EPROTO;
+		}
+	l->n_dbufs++;
+	return 0;
+}
+
+int
+beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stream **out)
+{
+	struct bl_ibuf_fds ifds = { .ring_fd = f->ring_fd, .page_fd = f->page_fd,
+		.mrp_fd = f->mrp_fd, .idx = f->idx };
+	const char *name = f->name != NULL ? f->name : "stream";
+	struct beltline_stream *s = calloc(1, sizeof(*s));
+	struct blc_live *l;
+	int rc;
+
+	if (s == NULL) {
+		rc = -ENOMEM;
+		goto fail_fds;
+	}
+	l = &s->l;
+	s->kind = BELTLINE_KIND_LIVE;
+	s->wake_fd = f->wake_fd;
+	l->ctl_fd = f->ctl_fd;
+	s->linktype = f->linktype > 0 ? f->linktype : 1;
+	s->snaplen = 65535;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	rc = bl_ibuf_reader_open(&ifds, &l->r);
+	if (rc < 0) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot map the IBuf (reader %u): %s", name, f->idx,
+			rc == -EPROTO ? "not an IBuf of this ABI version" : strerror(-rc));
+		goto fail;
+	}
+	for (unsigned i = 0; i < f->n_dbufs; i++) {
+		rc = live_map_dbuf(l, f->dbuf_fds[i], name);
+		if (rc < 0)
+			goto fail;
+	}
+	if (s->wake_fd < 0) {
+		/* No wake fd from the appliance: fall back to polling every millisecond. */
+		struct itimerspec its = { .it_interval = { 0, 1000000 }, .it_value = { 0, 1000000 } };
+		s->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (s->wake_fd < 0 || timerfd_settime(s->wake_fd, 0, &its, NULL) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		l->own_timer = 1;
+	}
+	blc_log(BELTLINE_LOG_DEBUG, "%s: reader %u of a %s ring of %u slots, %u DBuf regions", name,
+		f->idx, bl_ibuf_policy_name(l->r->policy), l->r->cap, l->n_dbufs);
+	*out = s;
+	return 0;
+fail:
+	beltline_close(s);     /* closes the owned fds it already holds */
+	return rc;
+fail_fds:
+	if (f->wake_fd >= 0)
+		close(f->wake_fd);
+	if (f->ctl_fd >= 0)
+		close(f->ctl_fd);
+	return rc;
+}
+
+/* Resolve an entry (a private copy) to its bytes, or NULL. */
+static const void *
+live_resolve(struct blc_live *l, const struct bl_ibuf_entry *e)
+{
+	const struct blc_dbuf *d = &l->dbuf[l->last_dbuf];
+
+	if (l->n_dbufs == 0 || e->dbuf_id == 0)
+		return NULL;
+	if (d->view.id != e->dbuf_id) {
+		unsigned i;
+		for (i = 0; i < l->n_dbufs && l->dbuf[i].view.id != e->dbuf_id; i++)
+			;
+		if (i == l->n_dbufs)
+			return NULL;
+		l->last_dbuf = i;
+		d = &l->dbuf[i];
+	}
+	return bl_dbuf_view_ptr(&d->view, e);
+}
+
+/* Drain the wake fd; count a wakeup if it had fired. */
+static void
+live_drain(struct beltline_stream *s)
+{
+	uint64_t v;
+
+	if (read(s->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v > 0)
+		s->st.wakeups++;
+}
+
+/* Nothing to read: 0 if the appliance hung up (end of stream), else -EAGAIN. */
+static int
+live_empty(struct beltline_stream *s)
+{
+	struct pollfd p = { .fd = s->l.ctl_fd, .events = POLLIN };
+
+	if (s->l.ctl_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
+		blc_log(BELTLINE_LOG_WARN, "%s: the appliance closed the control connection: "
+			"end of stream", s->name);
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+int
+blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
+{
+	struct blc_live *l = &s->l;
+	const struct bl_ibuf_entry *ev[BLC_MAX_BURST];
+	unsigned k, i, tries = 0;
+	uint64_t seq;
+
+	for (;;) {
+		k = bl_ibuf_peek(l->r, ev, n, &seq);
+		if (k == 0) {
+			if (tries++ > 0)
+				return live_empty(s);
+			live_drain(s);      /* then look again: a publish may have raced the drain */
+			continue;
+		}
+		for (i = 0; i < k; i++) {
+			struct bl_ibuf_entry e = *ev[i];  /* private copy: the slot may change */
+			const void *p = live_resolve(l, &e);
+			if (p == NULL)
+				break;
+			v[i].data = p;
+			v[i].caplen = e.length;
+			v[i].len = e.length;
+			v[i].seq = seq + i;
+			v[i].ts_ns = 0;
+			v[i].cls = e.cls;
+			v[i].flags = 0;
+			v[i].pad = 0;
+		}
+		if (i > 0) {
+			l->seq0 = seq;
+			return (int)i;
+		}
+		/* The first entry points nowhere: skip it (counted once) and go on. */
+		blc_log(BELTLINE_LOG_DEBUG, "%s: entry %llu points outside every DBuf: skipped",
+			s->name, (unsigned long long)seq);
+		s->st.invalid++;
+		bl_ibuf_skip(l->r, 1);
+		bl_ibuf_complete(l->r);
+	}
+}
+
+int
+blc_live_check(struct beltline_stream *s, uint64_t seq)
+{
+	return bl_ibuf_check(s->l.r, seq);
+}
+
+int
+blc_live_release(struct beltline_stream *s, unsigned n)
+{
+	struct bl_ibuf_reader *r = s->l.r;
+
+	/* A lap since the peek moved the position on: only what is left is skipped. */
+	if (r->pos == s->l.seq0)
+		bl_ibuf_skip(r, n);
+	else if (r->pos < s->l.seq0 + n)
+		bl_ibuf_skip(r, (unsigned)(s->l.seq0 + n - r->pos));
+	bl_ibuf_complete(r);
+	return 0;
+}
+
+int
+blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info)
+{
+	struct beltline_pkt v;
+	int rc;
+
+	for (;;) {
+		rc = blc_live_peek(s, &v, 1);
+		if (rc <= 0)
+			return rc;
+		info->caplen = v.caplen;
+		info->len = v.len;
+		info->copied = v.caplen < size ? v.caplen : (uint32_t)size;
+		info->cls = v.cls;
+		info->flags = v.flags;
+		info->seq = v.seq;
+		info->ts_ns = v.ts_ns;
+		memcpy(buf, v.data, info->copied);
+		rc = bl_ibuf_check(s->l.r, v.seq);  /* copies, then checks */
+		bl_ibuf_skip(s->l.r, 1);
+		if (rc == 1) {
+			bl_ibuf_complete(s->l.r);
+			return 1;
+		}
+		s->l.r->skipped++;    /* not consumed; counted in check_fail, so in lost */
+		bl_ibuf_complete(s->l.r);
+	}
+}
+
+void
+blc_live_stats(const struct beltline_stream *s, struct beltline_stats *st)
+{
+	const struct bl_ibuf_rpage *pg = s->l.r != NULL ? s->l.r->page : NULL;
+
+	if (pg == NULL)
+		return;
+	/* Our own page: written by this process only (relaxed counters). */
+	st->lost = bl_counter_read(&pg->lost) + bl_counter_read(&pg->check_fail);
+	st->laps = bl_counter_read(&pg->laps);
+}
+
+int
+blc_live_info(const struct beltline_stream *s, struct beltline_info *info)
+{
+	const char *p;
+
+	if (s->l.r == NULL)
+		return 0;
+	info->capacity = s->l.r->cap;
+	p = bl_ibuf_policy_name(s->l.r->policy);
+	for (size_t i = 0; i + 1 < sizeof(info->policy) && p[i]; i++)
+		info->policy[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+	return 0;
+}
+
+void
+blc_live_close(struct beltline_stream *s)
+{
+	struct blc_live *l = &s->l;
+
+	if (l->r != NULL)
+		bl_ibuf_complete(l->r);
+	bl_ibuf_reader_close(l->r);
+	for (unsigned i = 0; i < l->n_dbufs; i++)
+		bl_shm_free(l->dbuf[i].shm);
+	if (l->ctl_fd >= 0)
+		close(l->ctl_fd);   /* the appliance detaches us */
+}

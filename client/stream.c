@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stream — the public calls: URI parsing (late binding), then the same calls
+ * on whichever source the URI named.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "beltline_priv.h"
+
+static beltline_log_fn log_cb;
+static void *log_ctx;
+
+beltline_log_fn
+beltline_set_log(beltline_log_fn cb, void *ctx)
+{
+	beltline_log_fn old = log_cb;
+
+	log_cb = cb;
+	log_ctx = ctx;
+	return old;
+}
+
+void
+blc_log(enum beltline_log_level lvl, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (log_cb == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_cb(lvl, msg, log_ctx);
+}
+
+/* A name is 1..47 characters of [A-Za-z0-9_.-], not "." or "..". */
+int
+blc_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > 47 || (len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+opts_ok(const struct beltline_open_opts *o)
+{
+	if (o == NULL)
+		return 1;
+	/* An older caller passes a smaller struct; a newer one may pass a bigger
+	 * struct only if what we do not know is zero (libbpf's rule). */
+	if (o->sz < sizeof(size_t))
+		return 0;
+	for (size_t i = sizeof(*o); i < o->sz; i++)
+		if (((const char *)o)[i] != 0)
+			return 0;
+	return 1;
+}
+
+int beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
+	const struct beltline_open_opts *o, struct beltline_stream **out);
+
+int
+beltline_open(const char *uri, const struct beltline_open_opts *opts, struct beltline_stream **out)
+{
+	struct beltline_stream *s;
+	const char *path;
+	int rc;
+
+	if (out == NULL)
+		return -EINVAL;
+	*out = NULL;
+	if (uri == NULL || uri[0] == '\0') {
+		blc_log(BELTLINE_LOG_ERROR, "beltline_open: empty URI (want beltline://INSTANCE/STREAM, "
+			"file:PATH or a pcap file path)");
+		return -EINVAL;
+	}
+	if (!opts_ok(opts)) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_open_opts (sz %zu; unknown fields must be 0)",
+			uri, opts->sz);
+		return -EINVAL;
+	}
+	if (strncmp(uri, "beltline://", 11) == 0) {
+		const char *inst = uri + 11, *slash = strchr(inst, '/');
+		if (slash == NULL || !blc_name_ok(inst, (size_t)(slash - inst)) ||
+		    !blc_name_ok(slash + 1, strlen(slash + 1))) {
+			blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want beltline://INSTANCE/STREAM, "
+				"names of 1..47 characters [A-Za-z0-9_.-]", uri);
+			return -EINVAL;
+		}
+		return beltline__open_uri_live(uri, inst, (size_t)(slash - inst), slash + 1, opts, out);
+	}
+	if (strncmp(uri, "file:", 5) == 0) {
+		path = uri + 5;
+		if (strncmp(path, "//", 2) == 0)    /* file:///abs/path */
+			path += 2;
+	} else if (strstr(uri, "://") != NULL) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: unknown scheme (known: beltline://, file:)", uri);
+		return -EINVAL;
+	} else {
+		path = uri;
+	}
+	if (path[0] == '\0') {
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: empty file path", uri);
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->kind = BELTLINE_KIND_FILE;
+	s->wake_fd = -1;
+	snprintf(s->name, sizeof(s->name), "%s", path);
+	rc = blc_file_open(s, path);
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+beltline_close(struct beltline_stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->kind == BELTLINE_KIND_FILE)
+		blc_file_close(s);
+	else
+		blc_live_close(s);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	free(s);
+}
+
+int
+beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n)
+{
+	if (s == NULL || views == NULL || n == 0)
+		return -EINVAL;
+	if (n > BLC_MAX_BURST)
+		n = BLC_MAX_BURST;
+	int rc = s->kind == BELTLINE_KIND_FILE ? blc_file_peek(s, views, n) :
+		blc_live_peek(s, views, n);
+
+	s->peeked = rc > 0 ? (unsigned)rc : 0;
+	return rc;
+}
+
+int
+beltline_check(struct beltline_stream *s, uint64_t seq)
+{
+	if (s == NULL)
+		return -EINVAL;
+	return s->kind == BELTLINE_KIND_FILE ? 1 : blc_live_check(s, seq);
+}
+
+int
+beltline_release(struct beltline_stream *s, unsigned n)
+{
+	int rc;
+
+	if (s == NULL)
+		return -EINVAL;
+	if (n > s->peeked) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: release of %u packets, but the last peek gave %u",
+			s->name, n, s->peeked);
+		return -EINVAL;
+	}
+	if (n == 0)
+		return 0;
+	rc = s->kind == BELTLINE_KIND_FILE ? blc_file_release(s, n) : blc_live_release(s, n);
+	if (rc == 0) {
+		s->peeked -= n;
+		s->st.received += n;
+	}
+	return rc;
+}
+
+static void
+fill_info(struct beltline_pkt_info *info, const struct beltline_pkt *v, size_t size)
+{
+	info->caplen = v->caplen;
+	info->len = v->len;
+	info->copied = v->caplen < size ? v->caplen : (uint32_t)size;
+	info->cls = v->cls;
+	info->flags = v->flags;
+	info->seq = v->seq;
+	info->ts_ns = v->ts_ns;
+}
+
+int
+beltline_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info)
+{
+	struct beltline_pkt_info tmp;
+	struct beltline_pkt v;
+	int rc;
+
+	if (s == NULL || (buf == NULL && size > 0))
+		return -EINVAL;
+	if (info == NULL)
+		info = &tmp;
+	s->peeked = 0;          /* views of an earlier peek are given up */
+	if (s->kind == BELTLINE_KIND_LIVE) {
+		rc = blc_live_read(s, buf, size, info);
+		if (rc == 1)
+			s->st.received++;
+		return rc;
+	}
+	rc = blc_file_peek(s, &v, 1);
+	if (rc <= 0)
+		return rc;
+	fill_info(info, &v, size);
+	memcpy(buf, v.data, info->copied);
+	s->peeked = 1;
+	return beltline_release(s, 1) == 0 ? 1 : -EIO;
+}
+
+int
+beltline_fd(const struct beltline_stream *s)
+{
+	return s == NULL ? -EINVAL : s->wake_fd;
+}
+
+int
+beltline_stats(const struct beltline_stream *s, struct beltline_stats *st)
+{
+	struct beltline_stats full;
+	size_t sz;
+
+	if (s == NULL || st == NULL || st->sz < sizeof(size_t))
+		return -EINVAL;
+	sz = st->sz < sizeof(full) ? st->sz : sizeof(full);
+	full = s->st;
+	if (s->kind == BELTLINE_KIND_LIVE)
+		blc_live_stats(s, &full);
+	full.sz = sz;
+	memcpy(st, &full, sz);
+	return 0;
+}
+
+int
+beltline_info(const struct beltline_stream *s, struct beltline_info *info)
+{
+	struct beltline_info full;
+	size_t sz;
+
+	if (s == NULL || info == NULL || info->sz < sizeof(size_t))
+		return -EINVAL;
+	sz = info->sz < sizeof(full) ? info->sz : sizeof(full);
+	memset(&full, 0, sizeof(full));
+	full.kind = s->kind;
+	full.linktype = s->linktype;
+	full.snaplen = s->snaplen;
+	snprintf(full.name, sizeof(full.name), "%s", s->name);
+	if (s->kind == BELTLINE_KIND_LIVE)
+		blc_live_info(s, &full);
+	full.sz = sz;
+	memcpy(info, &full, sz);
+	return 0;
+}

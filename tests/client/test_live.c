@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libbeltline-client, live path, without the appliance: an IBuf and a packet
+ * DBuf built in this process with lib/beltway's DPDK-free parts (the DBuf
+ * header and object table written by hand, as the appliance's bl_dbuf would),
+ * read through the library's internal reader from descriptors, and through a
+ * fake control server speaking docs/control.md on a unix socket.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "beltline.h"
+#include "beltline_priv.h"
+#include "bl_ctl_proto.h"
+#include "bl_ibuf_worker.h"
+#include "bl_shm.h"
+
+#define OBJ_SIZE 2048u
+#define N_OBJS 4u
+#define DBUF_ID 7u
+
+static char last_log[512];
+static int n_logs;
+
+static void
+capture_log(enum beltline_log_level lvl, const char *msg, void *ctx)
+{
+	(void)lvl;
+	(void)ctx;
+	snprintf(last_log, sizeof(last_log), "%s", msg);
+	n_logs++;
+}
+
+static void
+setup(void)
+{
+	last_log[0] = '\0';
+	n_logs = 0;
+	beltline_set_log(capture_log, NULL);
+}
+
+TestSuite(live, .init = setup);
+
+/* A packet DBuf region as bl_dbuf lays it out: header, object table, objects. */
+static struct bl_shm *
+make_dbuf(void)
+{
+	struct bl_shm_opts so = { .sz = sizeof(so), .name = "test.dbuf", .size = 4096 + N_OBJS * OBJ_SIZE,
+		.flags = BL_SHM_F_NO_HUGE, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600 };
+	struct bl_shm *d;
+	struct bl_dbuf_hdr *h;
+	uint64_t *objtab;
+
+	cr_assert_eq(bl_shm_create(&so, &d, NULL), 0);
+	h = d->base;
+	h->magic = BL_DBUF_MAGIC;
+	h->version = BL_SHM_ABI_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->id = DBUF_ID;
+	h->kind = BL_DBUF_PKT;
+	h->n_objs = N_OBJS;
+	h->obj_size = OBJ_SIZE;
+	h->page_size = 4096;
+	h->region_size = d->size;
+	h->off_objtab = sizeof(*h);
+	h->off_data = 4096;
+	h->data_size = N_OBJS * OBJ_SIZE;
+	objtab = (uint64_t *)((char *)d->base + h->off_objtab);
+	for (unsigned i = 0; i < N_OBJS; i++) {
+		objtab[i] = 4096 + i * OBJ_SIZE;
+		memset((char *)d->base + objtab[i], 'a' + (int)i, OBJ_SIZE);
+	}
+	return d;
+}
+
+static struct bl_ibuf *
+make_ibuf(uint32_t policy, uint32_t cap)
+{
+	struct bl_ibuf_opts o = { .sz = sizeof(o), .name = "test.web", .capacity = cap,
+		.policy = policy, .max_readers = 2, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600 };
+	struct bl_ibuf *ib;
+	struct bl_err err;
+
+	cr_assert_eq(bl_ibuf_create(&o, &ib, &err), 0, "%s", err.msg);
+	return ib;
+}
+
+/* Attach a reader and open it through the library, as beltline_open would after an attach. */
+static struct beltline_stream *
+open_reader(struct bl_ibuf *ib, struct bl_shm *d, int wake_fd)
+{
+	struct bl_ibuf_fds fds;
+	struct beltline_stream *s;
+	int dfd = bl_shm_ro_fd(d), idx = bl_ibuf_reader_alloc(ib, 0);
+
+	cr_assert_geq(idx, 0);
+	cr_assert_geq(dfd, 0);
+	cr_assert_eq(bl_ibuf_reader_fds(ib, (unsigned)idx, &fds), 0);
+	struct beltline__live_fds f = { .ring_fd = fds.ring_fd, .page_fd = fds.page_fd,
+		.mrp_fd = fds.mrp_fd, .idx = fds.idx, .wake_fd = wake_fd, .ctl_fd = -1,
+		.n_dbufs = 1, .dbuf_fds = &dfd, .name = "test/web" };
+	cr_assert_eq(beltline__open_live_fds(&f, &s), 0, "%s", last_log);
+	close(fds.ring_fd);     /* only the ring fd was new; page/mrp are the producer's */
+	close(dfd);
+	return s;
+}
+
+static struct bl_ibuf_entry
+ent(uint16_t dbuf, uint32_t obj, uint32_t off, uint32_t len)
+{
+	return (struct bl_ibuf_entry){ .dbuf_id = dbuf, .cls = 3, .object = obj, .offset = off,
+		.length = len };
+}
+
+Test(live, zero_copy_views_for_every_policy)
+{
+	static const uint32_t pol[] = { BL_IBUF_SRP, BL_IBUF_MRP, BL_IBUF_FRP };
+
+	for (unsigned p = 0; p < 3; p++) {
+		struct bl_shm *d = make_dbuf();
+		struct bl_ibuf *ib = make_ibuf(pol[p], 16);
+		struct beltline_stream *s = open_reader(ib, d, -1);
+		struct beltline_stats st = { .sz = sizeof(st) };
+		struct beltline_info info = { .sz = sizeof(info) };
+		struct bl_ibuf_entry e[5];
+		struct beltline_pkt v[8];
+
+		for (unsigned i = 0; i < 5; i++)
+			e[i] = ent(DBUF_ID, i % N_OBJS, 10 * i, 60 + i);
+		cr_assert_eq(bl_ibuf_write(ib, e, 5), 5);
+		cr_assert_eq(beltline_peek(s, v, 8), 5, "policy %s", bl_ibuf_policy_name(pol[p]));
+		for (unsigned i = 0; i < 5; i++) {
+			const uint8_t *want = (uint8_t *)d->base + 4096 + (i % N_OBJS) * OBJ_SIZE + 10 * i;
+			cr_assert_eq(v[i].seq, i);
+			cr_assert_eq(v[i].caplen, 60 + i);
+			cr_assert_eq(v[i].len, 60 + i);
+			cr_assert_eq(v[i].cls, 3);
+			cr_assert_neq(v[i].data, want, "a mapping of its own");
+			cr_assert_eq(memcmp(v[i].data, want, v[i].caplen), 0);
+			cr_assert_eq(beltline_check(s, v[i].seq), 1);
+		}
+		cr_assert_eq(beltline_release(s, 2), 0);
+		cr_assert_eq(beltline_peek(s, v, 8), 3);
+		cr_assert_eq(v[0].seq, 2);
+		cr_assert_eq(beltline_release(s, 3), 0);
+		cr_assert_eq(beltline_peek(s, v, 8), -EAGAIN, "live and empty is -EAGAIN, not the end");
+		cr_assert_eq(beltline_stats(s, &st), 0);
+		cr_assert_eq(st.received, 5);
+		cr_assert_eq(st.lost + st.invalid, 0);
+		cr_assert_eq(beltline_info(s, &info), 0);
+		cr_assert_eq(info.kind, BELTLINE_KIND_LIVE);
+		cr_assert_eq(info.capacity, 16);
+		cr_assert_str_eq(info.policy, bl_ibuf_policy_name(pol[p]));
+		/* the producer sees the reader's position through its page */
+		cr_assert_eq(__atomic_load_n(&ib->rpage[0]->pos, __ATOMIC_ACQUIRE), 5);
+		cr_assert_eq(ib->rpage[0]->consumed, 5);
+		beltline_close(s);
+		bl_ibuf_free(ib);
+		bl_shm_free(d);
+	}
+}
+
+Test(live, bogus_entries_are_skipped_and_counted)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 16);
+	struct beltline_stream *s = open_reader(ib, d, -1);
+	struct beltline_stats st = { .sz = sizeof(st) };
+	uint64_t *objtab = (uint64_t *)((char *)d->base + sizeof(struct bl_dbuf_hdr));
+	struct bl_ibuf_entry e[] = {
+		ent(DBUF_ID, 0, 0, 100),                  /* good: seq 0 */
+		ent(9, 0, 0, 100),                        /* no DBuf 9 mapped */
+		ent(DBUF_ID, 1, 0, 64),                   /* good: seq 2 */
+		ent(DBUF_ID, 99, 0, 64),                  /* object out of range */
+		ent(DBUF_ID, 1, OBJ_SIZE - 10, 100),      /* runs off the object */
+		ent(0, 0, 0, 64),                         /* dbuf 0: no data */
+		ent(DBUF_ID, 2, 0xffffffffu, 0xffffffffu),/* offset + length overflow 32 bits */
+		ent(DBUF_ID, 3, 0, 64),                   /* objtab[3] made to point past the end */
+		ent(DBUF_ID, 2, 1, 1),                    /* good: seq 8 */
+	};
+	uint64_t seqs[3], got = 0;
+	struct beltline_pkt v[16];
+	uint8_t buf[128];
+	struct beltline_pkt_info info;
+	int n;
+
+	objtab[3] = d->size - 10;
+	cr_assert_eq(bl_ibuf_write(ib, e, 9), 9);
+	while ((n = beltline_peek(s, v, 16)) > 0) {
+		for (int i = 0; i < n; i++) {
+			cr_assert_lt(got, 3);
+			seqs[got++] = v[i].seq;
+			cr_assert_geq((const uint8_t *)v[i].data, (const uint8_t *)0 + 1);
+		}
+		cr_assert_eq(beltline_release(s, (unsigned)n), 0);
+	}
+	cr_assert_eq(n, -EAGAIN);
+	cr_assert_eq(got, 3);
+	cr_assert_eq(seqs[0], 0);
+	cr_assert_eq(seqs[1], 2);
+	cr_assert_eq(seqs[2], 8);
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.invalid, 6, "six bogus entries, each counted once: %llu",
+		(unsigned long long)st.invalid);
+	cr_assert_eq(st.received, 3);
+
+	/* the copying read skips them too */
+	cr_assert_eq(bl_ibuf_write(ib, e, 9), 9);
+	got = 0;
+	while (beltline_read(s, buf, sizeof(buf), &info) == 1) {
+		cr_assert_eq(info.seq, 9 + (got == 0 ? 0 : got == 1 ? 2 : 8));
+		got++;
+	}
+	cr_assert_eq(got, 3);
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.invalid, 12);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
+
+Test(live, frp_laps_are_counted_and_check_sees_overwrites)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_FRP, 8);
+	struct beltline_stream *s = open_reader(ib, d, -1);
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct bl_ibuf_entry e[20];
+	struct beltline_pkt v[16];
+	struct beltline_pkt_info info;
+	uint8_t buf[64];
+	int n;
+
+	for (unsigned i = 0; i < 20; i++)
+		e[i] = ent(DBUF_ID, i % N_OBJS, 0, 20 + i);
+	for (unsigned i = 0; i < 20; i += 4)
+		cr_assert_eq(bl_ibuf_write(ib, e + i, 4), 4);
+	n = beltline_peek(s, v, 16);
+	cr_assert_eq(n, 8, "a lapped reader restarts at the oldest entry: %d", n);
+	cr_assert_eq(v[0].seq, 12);
+	cr_assert_eq(v[0].caplen, 32);
+	cr_assert_eq(beltline_check(s, v[0].seq), 1);
+	/* the producer laps us while we hold the views */
+	cr_assert_eq(bl_ibuf_write(ib, e, 4), 4);
+	cr_assert_eq(beltline_check(s, v[0].seq), 0, "seq 12's slot was reused");
+	cr_assert_eq(beltline_check(s, v[7].seq), 1, "seq 19's was not");
+	cr_assert_eq(beltline_release(s, (unsigned)n), 0);
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.lost, 12 + 1, "12 lapped + 1 failed check: %llu", (unsigned long long)st.lost);
+	cr_assert_geq(st.laps, 1);
+	/* the copying read: what is left is consistent */
+	n = 0;
+	while (beltline_read(s, buf, sizeof(buf), &info) == 1) {
+		cr_assert_eq(info.seq, 20u + (unsigned)n);
+		n++;
+	}
+	cr_assert_eq(n, 4);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
+
+Test(live, pollable_fd)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 8);
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct beltline_stream *s = open_reader(ib, d, efd), *t;
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct bl_ibuf_entry e = ent(DBUF_ID, 0, 0, 60);
+	struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+	struct beltline_pkt v[4];
+	uint64_t one = 1;
+
+	cr_assert_eq(p.fd, efd, "the appliance's eventfd is the stream's fd");
+	cr_assert_eq(poll(&p, 1, 0), 0);
+	cr_assert_eq(bl_ibuf_write(ib, &e, 1), 1);
+	cr_assert_eq(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));  /* the appliance wakes us */
+	cr_assert_eq(poll(&p, 1, 1000), 1);
+	cr_assert_eq(beltline_peek(s, v, 4), 1);
+	cr_assert_eq(beltline_release(s, 1), 0);
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
+	cr_assert_eq(poll(&p, 1, 0), 0, "drained when found empty");
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.wakeups, 1);
+	/* no wake fd from the appliance: a 1 ms timer */
+	t = open_reader(ib, d, -1);
+	p.fd = beltline_fd(t);
+	cr_assert_geq(p.fd, 0);
+	cr_assert_eq(poll(&p, 1, 100), 1);
+	beltline_close(t);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
+
+Test(live, bad_descriptors_are_refused)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 8);
+	struct beltline_stream *s;
+	struct bl_ibuf_fds fds;
+	int idx = bl_ibuf_reader_alloc(ib, 0), dfd;
+
+	cr_assert_eq(bl_ibuf_reader_fds(ib, (unsigned)idx, &fds), 0);
+	/* the ring's fd where a DBuf's should be */
+	struct beltline__live_fds f = { .ring_fd = fds.ring_fd, .page_fd = fds.page_fd,
+		.mrp_fd = -1, .idx = fds.idx, .wake_fd = -1, .ctl_fd = -1, .n_dbufs = 1,
+		.dbuf_fds = &fds.ring_fd, .name = "t" };
+	cr_assert_eq(beltline__open_live_fds(&f, &s), -EPROTO);
+	cr_assert(strstr(last_log, "not a DBuf") != NULL, "%s", last_log);
+	/* a DBuf's fd where the ring's should be */
+	dfd = bl_shm_ro_fd(d);
+	f.ring_fd = dfd;
+	f.dbuf_fds = &dfd;
+	cr_assert_eq(beltline__open_live_fds(&f, &s), -EPROTO);
+	cr_assert(strstr(last_log, "IBuf") != NULL, "%s", last_log);
+	close(dfd);
+	close(fds.ring_fd);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
+
+/* ---- a fake appliance: the control socket of docs/control.md ---- */
+
+struct fake {
+	char dir[64];
+	char sock[128];
+	int lfd;
+	struct bl_ibuf *ib;
+	struct bl_shm *d;
+	int refuse;
+	int served;
+	int saw_hangup;
+	char attach_body[256];
+};
+
+static void
+fake_reply(int fd, const struct bl_ctl_hdr *req, int status, const char *body, const int *fds,
+	unsigned n)
+{
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int) * 8)];
+	} cm;
+	struct bl_ctl_hdr h = *req;
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)body, strlen(body) } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	memset(&cm, 0, sizeof(cm));
+	h.status = status;
+	h.n_fds = n;
+	h.len = (uint32_t)strlen(body);
+	if (n > 0) {
+		m.msg_control = cm.b;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
+	sendmsg(fd, &m, MSG_NOSIGNAL);
+}
+
+struct fake_conn {
+	struct fake *f;
+	int c;
+};
+
+/* One thread per connection: an attached reader keeps its connection open. */
+static void *
+fake_conn(void *arg)
+{
+	struct fake_conn *fc = arg;
+	struct fake *f = fc->f;
+	int c = fc->c;
+	char buf[4096];
+
+	free(fc);
+	{
+		for (;;) {
+			ssize_t r = recv(c, buf, sizeof(buf) - 1, 0);
+			struct bl_ctl_hdr h;
+			if (r <= 0) {
+				if (r == 0)
+					__atomic_fetch_add(&f->saw_hangup, 1, __ATOMIC_SEQ_CST);
+				break;
+			}
+			memcpy(&h, buf, sizeof(h));
+			buf[r] = '\0';
+			__atomic_fetch_add(&f->served, 1, __ATOMIC_SEQ_CST);
+			if (h.op == BL_CTL_LIST) {
+				fake_reply(c, &h, 0, "{\"instance\":\"t\",\"streams\":[{\"name\":\"web\","
+					"\"policy\":\"srp\",\"capacity\":16,\"readers\":0}]}", NULL, 0);
+			} else if (h.op == BL_CTL_ATTACH && f->refuse) {
+				fake_reply(c, &h, -EACCES, "{\"error\":\"uid 1000 may not read web "
+					"(owner root, group beltline, mode 0640)\"}", NULL, 0);
+			} else if (h.op == BL_CTL_ATTACH) {
+				struct bl_ibuf_fds fds;
+				int idx = bl_ibuf_reader_alloc(f->ib, 0);
+				snprintf(f->attach_body, sizeof(f->attach_body), "%s", buf + sizeof(h));
+				bl_ibuf_reader_fds(f->ib, (unsigned)idx, &fds);
+				int v[3] = { fds.ring_fd, fds.page_fd, bl_shm_ro_fd(f->d) };
+				char body[160];
+				snprintf(body, sizeof(body), "{\"stream\":\"web\",\"reader\":%d,\"linktype\":1,"
+					"\"fds\":[\"ring\",\"page\",\"dbuf\"]}", idx);
+				fake_reply(c, &h, 0, body, v, 3);
+				close(v[0]);
+				close(v[2]);
+			} else {
+				fake_reply(c, &h, -EOPNOTSUPP, "{\"error\":\"unknown op\"}", NULL, 0);
+			}
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static void *
+fake_serve(void *arg)
+{
+	struct fake *f = arg;
+
+	for (;;) {
+		struct fake_conn *fc = malloc(sizeof(*fc));
+		pthread_t t;
+		fc->f = f;
+		fc->c = accept(f->lfd, NULL, NULL);
+		if (fc->c < 0) {
+			free(fc);
+			return NULL;
+		}
+		pthread_create(&t, NULL, fake_conn, fc);
+		pthread_detach(t);
+	}
+}
+
+static void
+fake_start(struct fake *f, pthread_t *t)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char inst[160];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/blc-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(f->dir));
+	snprintf(inst, sizeof(inst), "%s/t", f->dir);
+	cr_assert_eq(mkdir(inst, 0700), 0);
+	snprintf(f->sock, sizeof(f->sock), "%s/t/ctl", f->dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
+	f->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(f->lfd, 4), 0);
+	f->d = make_dbuf();
+	f->ib = make_ibuf(BL_IBUF_SRP, 16);
+	cr_assert_eq(pthread_create(t, NULL, fake_serve, f), 0);
+}
+
+static void
+fake_stop(struct fake *f, pthread_t t)
+{
+	char inst[160];
+
+	shutdown(f->lfd, SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(f->lfd);
+	unlink(f->sock);
+	snprintf(inst, sizeof(inst), "%s/t", f->dir);
+	rmdir(inst);
+	rmdir(f->dir);
+	bl_ibuf_free(f->ib);
+	bl_shm_free(f->d);
+}
+
+Test(live, open_by_uri_through_a_control_socket)
+{
+	struct fake f = { 0 };
+	pthread_t t;
+	struct beltline_stream *s;
+	struct beltline_ctl *c;
+	struct beltline_pkt v[8];
+	struct bl_ibuf_entry e = ent(DBUF_ID, 2, 5, 77);
+	char *reply;
+
+	fake_start(&f, &t);
+	struct beltline_open_opts o = { .sz = sizeof(o), .run_dir = f.dir, .client = "unit" };
+	cr_assert_eq(beltline_open("beltline://t/web", &o, &s), 0, "%s", last_log);
+	cr_assert(strstr(f.attach_body, "\"stream\":\"web\"") != NULL, "%s", f.attach_body);
+	cr_assert(strstr(f.attach_body, "\"client\":\"unit\"") != NULL, "%s", f.attach_body);
+	cr_assert_eq(beltline_peek(s, v, 8), -EAGAIN);
+	cr_assert_eq(bl_ibuf_write(f.ib, &e, 1), 1);
+	cr_assert_eq(beltline_peek(s, v, 8), 1);
+	cr_assert_eq(v[0].caplen, 77);
+	cr_assert_eq(((const uint8_t *)v[0].data)[0], 'c');
+	cr_assert_eq(beltline_release(s, 1), 0);
+
+	cr_assert_eq(beltline_ctl_open("t", &o, &c), 0);
+	cr_assert_eq(beltline_ctl_call(c, BELTLINE_CTL_LIST, NULL, &reply), 0);
+	cr_assert(strstr(reply, "\"name\":\"web\"") != NULL, "%s", reply);
+	free(reply);
+	cr_assert_eq(beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply), -EOPNOTSUPP);
+	cr_assert(strstr(reply, "unknown op") != NULL);
+	free(reply);
+	beltline_ctl_close(c);
+
+	f.refuse = 1;
+	struct beltline_stream *s2 = (void *)1;
+	cr_assert_eq(beltline_open("beltline://t/web", &o, &s2), -EACCES);
+	cr_assert_null(s2);
+	cr_assert(strstr(last_log, "may not read web") != NULL, "%s", last_log);
+	/* closing the stream closes the connection: that is the detach */
+	beltline_close(s);
+	for (int i = 0; i < 100 && __atomic_load_n(&f.saw_hangup, __ATOMIC_SEQ_CST) < 3; i++)
+		usleep(10000);
+	cr_assert_eq(f.saw_hangup, 3, "hangups seen: %d", f.saw_hangup);
+	fake_stop(&f, t);
+}
+
+Test(live, no_instance_is_enoent_with_a_clear_line)
+{
+	struct beltline_open_opts o = { .sz = sizeof(o), .run_dir = "/nonexistent-beltline" };
+	struct beltline_stream *s;
+	struct beltline_ctl *c;
+
+	cr_assert_eq(beltline_open("beltline://lab/web", &o, &s), -ENOENT);
+	cr_assert(strstr(last_log, "beltline://lab/web") != NULL, "%s", last_log);
+	cr_assert(strstr(last_log, "not running") != NULL, "%s", last_log);
+	cr_assert_eq(beltline_ctl_open("lab", &o, &c), -ENOENT);
+	cr_assert(strstr(last_log, "/nonexistent-beltline/lab/ctl") != NULL, "%s", last_log);
+	cr_assert_eq(beltline_ctl_open("../etc", &o, &c), -EINVAL);
+}
