@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mempool.h>
@@ -31,7 +32,8 @@ harness_eal(void)
 	cr_assert(eal_pid == 0, "EAL came up in a parent process; tests must not share it");
 	snprintf(prefix, sizeof(prefix), "--file-prefix=bltest%d", (int)getpid());
 	char *argv[] = { "test", "--no-pci", "--no-huge", "--no-shconf", "-m", "128", prefix,
-			 "--log-level", "*:warning", "--no-telemetry", "-l", "0", NULL };
+			 "--log-level", "*:warning", "--no-telemetry", "-l", "0",
+			 "--vdev=net_null0", NULL };
 	int rc = rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
 	cr_assert(rc >= 0, "rte_eal_init: %s", rte_strerror(rte_errno));
 	eal_pid = getpid();
@@ -338,6 +340,28 @@ BL_FILTER_REGISTER(probe) = {
 /* ---- building ---------------------------------------------------------- */
 
 static uint16_t burst = 32;
+static int null_port = -1;
+
+int
+harness_null_port(void)
+{
+	struct rte_eth_conf conf;
+	uint16_t pid;
+
+	harness_eal();
+	if (null_port >= 0)
+		return null_port;
+	memset(&conf, 0, sizeof(conf));
+	cr_assert(rte_eth_dev_get_port_by_name("net_null0", &pid) == 0, "no net_null0 vdev");
+	cr_assert(rte_eth_dev_configure(pid, 2, 2, &conf) == 0);
+	for (uint16_t q = 0; q < 2; q++) {
+		cr_assert(rte_eth_rx_queue_setup(pid, q, 256, SOCKET_ID_ANY, NULL, pool) == 0);
+		cr_assert(rte_eth_tx_queue_setup(pid, q, 256, SOCKET_ID_ANY, NULL) == 0);
+	}
+	cr_assert(rte_eth_dev_start(pid) == 0);
+	null_port = pid;
+	return pid;
+}
 
 void
 harness_set_burst(uint16_t n)
@@ -352,6 +376,20 @@ env_init(struct bl_graph_env *env)
 	env->pool = harness_pool();
 	env->n_replicas = 1;
 	env->burst = burst;
+	if (null_port >= 0) {
+		env->n_ports = 1;
+		snprintf(env->ports[0].name, sizeof(env->ports[0].name), "null");
+		env->ports[0].port_id = (uint16_t)null_port;
+		env->ports[0].rx_queues = 2;
+		env->ports[0].tx_queues = 2;
+		env->ports[0].tx_queue = 0;
+	}
+}
+
+void
+harness_env(struct bl_graph_env *env)
+{
+	env_init(env);
 }
 
 static int
@@ -372,11 +410,21 @@ build_text(const char *text, struct bl_graph_env *env, struct bl_graph **g, stru
 int
 harness_build(const char *text, struct harness **out, struct bl_err *err)
 {
+	return harness_build_env(text, NULL, out, err);
+}
+
+int
+harness_build_env(const char *text, const struct bl_graph_env *env, struct harness **out,
+		  struct bl_err *err)
+{
 	struct harness *h = calloc(1, sizeof(*h));
 	int rc;
 
 	cr_assert(h != NULL);
-	env_init(&h->env);
+	if (env != NULL)
+		h->env = *env;
+	else
+		env_init(&h->env);
 	if (strncmp(text, "feed", 4) == 0 || strncmp(text, "gen", 3) == 0 || strncmp(text, "rx", 2) == 0)
 		snprintf(h->text, sizeof(h->text), "%s", text);
 	else

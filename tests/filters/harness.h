@@ -49,6 +49,13 @@ unsigned int harness_pool_free(void);   /* mbufs available (pool full: HARNESS_P
 struct harness *harness_new(const char *text);
 /* The same with the error returned: 0 or -errno, err filled. */
 int harness_build(const char *text, struct harness **out, struct bl_err *err);
+/* The same in a given environment (start from harness_env()). */
+int harness_build_env(const char *text, const struct bl_graph_env *env, struct harness **out,
+		      struct bl_err *err);
+/* The environment harness_build uses: the pool, one replica, the burst, the port. */
+void harness_env(struct bl_graph_env *env);
+/* Start the net_null0 port (2 rx, 2 tx queues); graphs built afterwards see it as "null". */
+int harness_null_port(void);
 /* Parse and build text as written, then free the graph: the build's return code. */
 int harness_try(const char *text, struct bl_err *err);
 /* Packets a source polls per pass in graphs built from now on (default 32). */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rx and tx on a real ethdev: a net_null port (its rx makes 64-byte packets,
+ * its tx frees them). Queues, replicas, claims, and the counters.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "harness.h"
+
+static struct harness *h;
+
+static void
+setup(void)
+{
+	harness_null_port();
+}
+
+static void
+teardown(void)
+{
+	harness_free(h);
+	h = NULL;
+	cr_expect(eq(uint, harness_pool_free(), HARNESS_POOL_SIZE), "mbufs leaked");
+	cr_expect(eq(long, bl_graph_test_live_allocs(), 0));
+}
+
+TestSuite(ports, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(ports, rx_count_tx)
+{
+	h = harness_new("rx port=null | count | tx port=null");
+	cr_assert(h != NULL);
+	harness_passes(h, 10);
+	cr_assert(eq(u64, harness_counter(h, "count", "packets"), 320), "net_null fills every burst of 32");
+	cr_assert(eq(u64, harness_counter(h, "count", "bytes"), 320 * 64));
+	cr_assert(eq(u64, harness_counter(h, "tx", "tx"), 320));
+	cr_assert(eq(u64, harness_counter(h, "tx", "tx_dropped"), 0));
+	cr_assert(eq(u64, harness_counter(h, "tx", "queue"), 0));
+	cr_assert(eq(u64, harness_stats(h, "rx")->out, 320));
+	cr_assert(eq(u64, harness_stats(h, "tx")->in, 320));
+}
+
+Test(ports, rx_into_a_collector)
+{
+	h = harness_new("rx port=null queue=1 | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 2);
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 1), 64));
+	cr_assert(eq(u32, harness_got(h, NULL, 0)->pkt_len, 64));
+}
+
+Test(ports, gen_to_tx)
+{
+	h = harness_new("gen count=100 | tx port=null");
+	cr_assert(h != NULL);
+	harness_passes(h, 5);
+	cr_assert(eq(u64, harness_counter(h, "tx", "tx"), 100));
+}
+
+Test(ports, replicas_share_the_queues_and_claims_catch_a_second_poller)
+{
+	struct bl_graph_env env;
+	uint64_t claims[BL_GRAPH_MAX_PORTS] = { 0 };
+	struct harness *h2 = NULL;
+	struct bl_err err;
+
+	harness_env(&env);
+	env.rx_claims = claims;
+	env.n_replicas = 2;
+	env.replica = 1;
+	cr_assert(eq(int, harness_build_env("rx port=null | collect", &env, &h, &err), 0), "%s", err.msg);
+	cr_assert(eq(u64, claims[0], 2), "replica 1 of 2 polls queue 1");
+	env.replica = 0;
+	cr_assert(eq(int, harness_build_env("rx port=null | collect", &env, &h2, &err), 0), "%s", err.msg);
+	cr_assert(eq(u64, claims[0], 3));
+	harness_free(h2);
+	cr_assert(eq(u64, claims[0], 2), "fini releases the claim");
+	env.replica = 1;
+	cr_assert(eq(int, harness_build_env("rx port=null | collect", &env, &h2, &err), -EBUSY));
+	cr_assert(strstr(err.msg, "port") != NULL && strstr(err.msg, "queue 1") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_build_env("rx port=null queue=1 | collect", &env, &h2, &err), -EINVAL),
+		  "one queue cannot be polled by two replicas");
+	cr_assert(strstr(err.msg, "queue") != NULL, "%s", err.msg);
+	cr_assert(eq(u64, claims[0], 2), "a failed build claims nothing");
+}
+
+Test(ports, tx_needs_a_queue_of_its_own)
+{
+	struct bl_graph_env env;
+	struct bl_err err;
+
+	harness_env(&env);
+	env.ports[0].tx_queue = 2;
+	cr_assert(eq(int, harness_build_env("gen | tx port=null", &env, &h, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "tx_queues") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_build_env("rx port=null queue=2 | drop", &env, &h, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "queue") != NULL, "%s", err.msg);
+}
