@@ -19,7 +19,7 @@ step "build (optimised)"
 [ -f build/build.ninja ] || meson setup build > /dev/null
 ninja -C build
 step "tests (optimised build)"
-meson test -C build --print-errorlogs --no-suite stress
+meson test -C build --print-errorlogs --no-suite beltway-stress
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	step "build (address and undefined-behaviour sanitizers)"
@@ -27,7 +27,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	ninja -C build-asan
 	step "tests (sanitizer build)"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C build-asan --print-errorlogs --no-suite stress --timeout-multiplier 3
+		meson test -C build-asan --print-errorlogs --no-suite beltway-stress --timeout-multiplier 3
 fi
 
 step "benchmark smokes (figures only; never a failure on time)"
