@@ -91,6 +91,7 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 	int *fds, unsigned max_fds, unsigned *n_fds)
 {
 	static uint32_t next_id;
+	uint32_t id;
 	union {
 		struct cmsghdr c;
 		char b[CMSG_SPACE(sizeof(int) * BL_CTL_FDS_MAX)];
@@ -110,7 +111,7 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 		*n_fds = 0;
 	if (sizeof(h) + blen > BL_CTL_MSG_MAX)
 		return -EMSGSIZE;
-	h.id = ++next_id;
+	h.id = id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);  /* any thread */
 	h.len = (uint32_t)blen;
 	iov[0] = (struct iovec){ &h, sizeof(h) };
 	iov[1] = (struct iovec){ (void *)(body != NULL ? body : "{}"), blen };
@@ -164,7 +165,7 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 	memcpy(&h, buf, (size_t)r < sizeof(h) ? (size_t)r : sizeof(h));
 	if ((size_t)r < sizeof(h) || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    h.magic != BL_CTL_MAGIC || h.version != BL_CTL_VERSION || h.op != op ||
-	    h.id != next_id || h.len != (size_t)r - sizeof(h) || h.n_fds != got ||
+	    h.id != id || h.len != (size_t)r - sizeof(h) || h.n_fds != got ||
 	    h.status > 0 || h.status < -4095) {
 		blc_log(BELTLINE_LOG_ERROR, "control socket: malformed reply (%zd bytes, %u fds)", r, got);
 		rc = -EPROTO;
@@ -175,8 +176,11 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 	*reply = buf;
 	if (n_fds != NULL)
 		*n_fds = got;
-	if (h.status < 0)
-		close_fds(fds, got), *n_fds = 0;
+	if (h.status < 0) {
+		close_fds(fds, got);
+		if (n_fds != NULL)
+			*n_fds = 0;
+	}
 	return h.status;
 bad:
 	close_fds(fds, got);

@@ -103,7 +103,7 @@ cmd_cat(int argc, char **argv)
 {
 	struct beltline_info info = { .sz = sizeof(info) };
 	struct beltline_stats st = { .sz = sizeof(st) };
-	struct beltline_pkt v[64];
+	static uint8_t buf[262144];
 	struct beltline_stream *s;
 	unsigned long long count = 0, limit = 0;
 	char uri[512], *end;
@@ -153,9 +153,14 @@ cmd_cat(int argc, char **argv)
 		beltline_close(s);
 		return 1;
 	}
+	/* The copying read, not peek: what goes into the pipe cannot be taken back, so
+	 * each packet is copied out and checked before a byte of it is written. */
 	while (!stop && (limit == 0 || count < limit)) {
-		unsigned want = limit != 0 && limit - count < 64 ? (unsigned)(limit - count) : 64;
-		int n = beltline_peek(s, v, want);
+		struct beltline_pkt_info pi;
+		struct pcap_rec_hdr rh;
+		uint64_t ts;
+		int n = beltline_read(s, buf, sizeof(buf), &pi);
+
 		if (n == -EAGAIN) {
 			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
 			fflush(stdout);
@@ -168,28 +173,21 @@ cmd_cat(int argc, char **argv)
 		}
 		if (n <= 0)
 			break;
-		for (int i = 0; i < n && status == 0; i++) {
-			struct pcap_rec_hdr rh = { .caplen = v[i].caplen, .len = v[i].len };
-			uint64_t ts = v[i].ts_ns;
-			if (!(v[i].flags & BELTLINE_PKT_F_TS)) {
-				struct timespec now;
-				clock_gettime(CLOCK_REALTIME, &now);
-				ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-			}
-			rh.sec = (uint32_t)(ts / 1000000000ull);
-			rh.nsec = (uint32_t)(ts % 1000000000ull);
-			if (write_all(&rh, sizeof(rh)) < 0 || write_all(v[i].data, v[i].caplen) < 0)
-				status = 1;
-			/* Overwritten while we copied it out: the bytes written are not that
-			 * packet. pcap cannot take it back; say so (stats count it as lost). */
-			else if (beltline_check(s, v[i].seq) != 1 && verbose)
-				fprintf(stderr, "beltline: cat: packet %llu overwritten while written\n",
-					(unsigned long long)v[i].seq);
+		ts = pi.ts_ns;
+		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 		}
-		if (status != 0)
+		rh.sec = (uint32_t)(ts / 1000000000ull);
+		rh.nsec = (uint32_t)(ts % 1000000000ull);
+		rh.caplen = pi.copied;
+		rh.len = pi.len;
+		if (write_all(&rh, sizeof(rh)) < 0 || write_all(buf, pi.copied) < 0) {
+			status = 1;
 			break;
-		beltline_release(s, (unsigned)n);
-		count += (unsigned)n;
+		}
+		count++;
 	}
 	if (fflush(stdout) != 0 && status == 0 && errno != EPIPE) {
 		fprintf(stderr, "beltline: cat: writing stdout: %s\n", strerror(errno));

@@ -137,7 +137,8 @@ BELTLINE_API int beltline_release(struct beltline_stream *s, unsigned n);
  * Copying read of the next packet, always consistent: copies, then checks; a
  * packet overwritten during the copy is counted as lost and the next one tried.
  * Returns 1 (a packet; info filled), 0 at the end of the stream, -EAGAIN (live,
- * nothing yet) or a negative errno. Views of an earlier peek are released first.
+ * nothing yet) or a negative errno. Views of an earlier peek that were not
+ * released become invalid; read starts at the first of them (nothing is skipped).
  */
 BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size,
 	struct beltline_pkt_info *info);

@@ -24,10 +24,7 @@
 #include "bl_ctl_proto.h"
 #include "bl_ibuf_worker.h"
 #include "bl_shm.h"
-
-#define OBJ_SIZE 2048u
-#define N_OBJS 4u
-#define DBUF_ID 7u
+#include "fake_appliance.h"
 
 static char last_log[512];
 static int n_logs;
@@ -51,47 +48,21 @@ setup(void)
 
 TestSuite(live, .init = setup);
 
-/* A packet DBuf region as bl_dbuf lays it out: header, object table, objects. */
 static struct bl_shm *
 make_dbuf(void)
 {
-	struct bl_shm_opts so = { .sz = sizeof(so), .name = "test.dbuf", .size = 4096 + N_OBJS * OBJ_SIZE,
-		.flags = BL_SHM_F_NO_HUGE, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600 };
-	struct bl_shm *d;
-	struct bl_dbuf_hdr *h;
-	uint64_t *objtab;
+	struct bl_shm *d = fake_dbuf();
 
-	cr_assert_eq(bl_shm_create(&so, &d, NULL), 0);
-	h = d->base;
-	h->magic = BL_DBUF_MAGIC;
-	h->version = BL_SHM_ABI_VERSION;
-	h->hdr_size = sizeof(*h);
-	h->id = DBUF_ID;
-	h->kind = BL_DBUF_PKT;
-	h->n_objs = N_OBJS;
-	h->obj_size = OBJ_SIZE;
-	h->page_size = 4096;
-	h->region_size = d->size;
-	h->off_objtab = sizeof(*h);
-	h->off_data = 4096;
-	h->data_size = N_OBJS * OBJ_SIZE;
-	objtab = (uint64_t *)((char *)d->base + h->off_objtab);
-	for (unsigned i = 0; i < N_OBJS; i++) {
-		objtab[i] = 4096 + i * OBJ_SIZE;
-		memset((char *)d->base + objtab[i], 'a' + (int)i, OBJ_SIZE);
-	}
+	cr_assert_not_null(d);
 	return d;
 }
 
 static struct bl_ibuf *
 make_ibuf(uint32_t policy, uint32_t cap)
 {
-	struct bl_ibuf_opts o = { .sz = sizeof(o), .name = "test.web", .capacity = cap,
-		.policy = policy, .max_readers = 2, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600 };
-	struct bl_ibuf *ib;
-	struct bl_err err;
+	struct bl_ibuf *ib = fake_ibuf(policy, cap);
 
-	cr_assert_eq(bl_ibuf_create(&o, &ib, &err), 0, "%s", err.msg);
+	cr_assert_not_null(ib);
 	return ib;
 }
 
@@ -115,12 +86,7 @@ open_reader(struct bl_ibuf *ib, struct bl_shm *d, int wake_fd)
 	return s;
 }
 
-static struct bl_ibuf_entry
-ent(uint16_t dbuf, uint32_t obj, uint32_t off, uint32_t len)
-{
-	return (struct bl_ibuf_entry){ .dbuf_id = dbuf, .cls = 3, .object = obj, .offset = off,
-		.length = len };
-}
+#define ent fake_ent
 
 Test(live, zero_copy_views_for_every_policy)
 {
@@ -331,157 +297,6 @@ Test(live, bad_descriptors_are_refused)
 	bl_shm_free(d);
 }
 
-/* ---- a fake appliance: the control socket of docs/control.md ---- */
-
-struct fake {
-	char dir[64];
-	char sock[128];
-	int lfd;
-	struct bl_ibuf *ib;
-	struct bl_shm *d;
-	int refuse;
-	int served;
-	int saw_hangup;
-	char attach_body[256];
-};
-
-static void
-fake_reply(int fd, const struct bl_ctl_hdr *req, int status, const char *body, const int *fds,
-	unsigned n)
-{
-	union {
-		struct cmsghdr c;
-		char b[CMSG_SPACE(sizeof(int) * 8)];
-	} cm;
-	struct bl_ctl_hdr h = *req;
-	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)body, strlen(body) } };
-	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
-
-	memset(&cm, 0, sizeof(cm));
-	h.status = status;
-	h.n_fds = n;
-	h.len = (uint32_t)strlen(body);
-	if (n > 0) {
-		m.msg_control = cm.b;
-		m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-	}
-	sendmsg(fd, &m, MSG_NOSIGNAL);
-}
-
-struct fake_conn {
-	struct fake *f;
-	int c;
-};
-
-/* One thread per connection: an attached reader keeps its connection open. */
-static void *
-fake_conn(void *arg)
-{
-	struct fake_conn *fc = arg;
-	struct fake *f = fc->f;
-	int c = fc->c;
-	char buf[4096];
-
-	free(fc);
-	{
-		for (;;) {
-			ssize_t r = recv(c, buf, sizeof(buf) - 1, 0);
-			struct bl_ctl_hdr h;
-			if (r <= 0) {
-				if (r == 0)
-					__atomic_fetch_add(&f->saw_hangup, 1, __ATOMIC_SEQ_CST);
-				break;
-			}
-			memcpy(&h, buf, sizeof(h));
-			buf[r] = '\0';
-			__atomic_fetch_add(&f->served, 1, __ATOMIC_SEQ_CST);
-			if (h.op == BL_CTL_LIST) {
-				fake_reply(c, &h, 0, "{\"instance\":\"t\",\"streams\":[{\"name\":\"web\","
-					"\"policy\":\"srp\",\"capacity\":16,\"readers\":0}]}", NULL, 0);
-			} else if (h.op == BL_CTL_ATTACH && f->refuse) {
-				fake_reply(c, &h, -EACCES, "{\"error\":\"uid 1000 may not read web "
-					"(owner root, group beltline, mode 0640)\"}", NULL, 0);
-			} else if (h.op == BL_CTL_ATTACH) {
-				struct bl_ibuf_fds fds;
-				int idx = bl_ibuf_reader_alloc(f->ib, 0);
-				snprintf(f->attach_body, sizeof(f->attach_body), "%s", buf + sizeof(h));
-				bl_ibuf_reader_fds(f->ib, (unsigned)idx, &fds);
-				int v[3] = { fds.ring_fd, fds.page_fd, bl_shm_ro_fd(f->d) };
-				char body[160];
-				snprintf(body, sizeof(body), "{\"stream\":\"web\",\"reader\":%d,\"linktype\":1,"
-					"\"fds\":[\"ring\",\"page\",\"dbuf\"]}", idx);
-				fake_reply(c, &h, 0, body, v, 3);
-				close(v[0]);
-				close(v[2]);
-			} else {
-				fake_reply(c, &h, -EOPNOTSUPP, "{\"error\":\"unknown op\"}", NULL, 0);
-			}
-		}
-		close(c);
-	}
-	return NULL;
-}
-
-static void *
-fake_serve(void *arg)
-{
-	struct fake *f = arg;
-
-	for (;;) {
-		struct fake_conn *fc = malloc(sizeof(*fc));
-		pthread_t t;
-		fc->f = f;
-		fc->c = accept(f->lfd, NULL, NULL);
-		if (fc->c < 0) {
-			free(fc);
-			return NULL;
-		}
-		pthread_create(&t, NULL, fake_conn, fc);
-		pthread_detach(t);
-	}
-}
-
-static void
-fake_start(struct fake *f, pthread_t *t)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char inst[160];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/blc-test.XXXXXX");
-	cr_assert_not_null(mkdtemp(f->dir));
-	snprintf(inst, sizeof(inst), "%s/t", f->dir);
-	cr_assert_eq(mkdir(inst, 0700), 0);
-	snprintf(f->sock, sizeof(f->sock), "%s/t/ctl", f->dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->sock);
-	f->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	cr_assert_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(f->lfd, 4), 0);
-	f->d = make_dbuf();
-	f->ib = make_ibuf(BL_IBUF_SRP, 16);
-	cr_assert_eq(pthread_create(t, NULL, fake_serve, f), 0);
-}
-
-static void
-fake_stop(struct fake *f, pthread_t t)
-{
-	char inst[160];
-
-	shutdown(f->lfd, SHUT_RDWR);
-	pthread_join(t, NULL);
-	close(f->lfd);
-	unlink(f->sock);
-	snprintf(inst, sizeof(inst), "%s/t", f->dir);
-	rmdir(inst);
-	rmdir(f->dir);
-	bl_ibuf_free(f->ib);
-	bl_shm_free(f->d);
-}
-
 Test(live, open_by_uri_through_a_control_socket)
 {
 	struct fake f = { 0 };
@@ -492,7 +307,7 @@ Test(live, open_by_uri_through_a_control_socket)
 	struct bl_ibuf_entry e = ent(DBUF_ID, 2, 5, 77);
 	char *reply;
 
-	fake_start(&f, &t);
+	cr_assert_eq(fake_start(&f, &t), 0);
 	struct beltline_open_opts o = { .sz = sizeof(o), .run_dir = f.dir, .client = "unit" };
 	cr_assert_eq(beltline_open("beltline://t/web", &o, &s), 0, "%s", last_log);
 	cr_assert(strstr(f.attach_body, "\"stream\":\"web\"") != NULL, "%s", f.attach_body);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fake_appliance — just enough of the appliance for the client tests: a packet
+ * DBuf (header and object table written by hand, as bl_dbuf lays them out; object
+ * i filled with the byte 'a'+i), an IBuf, and a control server speaking
+ * docs/control.md (list; attach handing out ring, page and DBuf fds; one thread
+ * per connection, since an attached reader keeps its connection).
+ */
+#ifndef FAKE_APPLIANCE_H
+#define FAKE_APPLIANCE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "bl_ibuf.h"
+#include "bl_shm.h"
+
+#define OBJ_SIZE 2048u
+#define N_OBJS 4u
+#define DBUF_ID 7u
+
+struct fake {
+	char dir[64];            /* RUN_DIR: the socket is DIR/t/ctl */
+	char sock[128];
+	int lfd;
+	uint32_t capacity;       /* 0: 16 */
+	struct bl_ibuf *ib;
+	struct bl_shm *d;
+	int refuse;              /* refuse attach with -EACCES */
+	int served;              /* requests (atomic) */
+	int saw_hangup;          /* connections the client closed (atomic) */
+	int attached;            /* an attach succeeded (atomic) */
+	char attach_body[256];
+};
+
+struct bl_shm *fake_dbuf(void);
+struct bl_ibuf *fake_ibuf(uint32_t policy, uint32_t cap);
+int fake_start(struct fake *f, pthread_t *t);   /* in a new /tmp dir; 0 or -1 */
+int fake_start_in(struct fake *f, pthread_t *t); /* in f->dir; 0 or -1 */
+void fake_stop(struct fake *f, pthread_t t);
+
+static inline struct bl_ibuf_entry
+fake_ent(uint16_t dbuf, uint32_t obj, uint32_t off, uint32_t len)
+{
+	return (struct bl_ibuf_entry){ .dbuf_id = dbuf, .cls = 3, .object = obj, .offset = off,
+		.length = len };
+}
+
+#endif /* FAKE_APPLIANCE_H */

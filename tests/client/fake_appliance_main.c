@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fake-appliance DIR N — serve instance "t" at DIR/t/ctl (stream "web", SRP),
+ * print "ready", wait for an attach, publish N packets (packet i: object i%4,
+ * offset i, length 60+i), wait until the reader has passed them all, and exit:
+ * the reader then sees the hangup as the end of the stream. For cat_live.sh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bl_ibuf_worker.h"
+#include "fake_appliance.h"
+
+int
+main(int argc, char **argv)
+{
+	struct fake f = { .capacity = 64 };
+	unsigned n, sent = 0;
+	pthread_t t;
+	int waited = 0;
+
+	if (argc != 3 || snprintf(f.dir, sizeof(f.dir), "%s", argv[1]) <= 0)
+		return 2;
+	n = (unsigned)atoi(argv[2]);
+	if (fake_start_in(&f, &t) < 0) {
+		perror("fake-appliance");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!__atomic_load_n(&f.attached, __ATOMIC_ACQUIRE) && waited++ < 1000)
+		usleep(10000);
+	while (sent < n && waited++ < 3000) {
+		struct bl_ibuf_entry e = fake_ent(DBUF_ID, sent % N_OBJS, sent, 60 + sent);
+		if (bl_ibuf_write(f.ib, &e, 1) == 1)
+			sent++;
+		else
+			usleep(1000);        /* SRP and full: the reader is behind */
+	}
+	while (__atomic_load_n(&f.ib->rpage[0]->pos, __ATOMIC_ACQUIRE) < n && waited++ < 3000)
+		usleep(10000);
+	fake_stop(&f, t);
+	return sent == n ? 0 : 1;
+}
