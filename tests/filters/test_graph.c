@@ -251,3 +251,36 @@ Test(graph, at_most_64_filters)
 	cr_assert(eq(int, harness_try(text, &err), -E2BIG));
 	cr_assert(strstr(err.msg, "65 filters") != NULL, "%s", err.msg);
 }
+
+/* A chained frame on several branches: every segment is shared, freed once by the last holder. */
+Test(graph, chained_frames_on_several_branches)
+{
+	uint8_t a[60], b[40];
+
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	h = harness_new("feed | (count | collect --name=x) + (probe | collect --name=y) + (tcp |all collect --name=z)"
+			" + ((probe ++ eth) | drop)");
+	cr_assert(h != NULL);
+	for (int i = 0; i < 8; i++) {
+		struct rte_mbuf *m = harness_mbuf(a, sizeof(a)), *t = harness_mbuf(b, sizeof(b));
+		cr_assert(eq(int, rte_pktmbuf_chain(m, t), 0));
+		harness_push(h, m);
+	}
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "drop")->dropped, 8), "the union passed each frame once");
+	cr_assert(eq(uint, harness_n(h, "x"), 8));
+	cr_assert(eq(uint, harness_n(h, "y"), 8));
+	cr_assert(eq(uint, harness_n(h, "z"), 8));
+	for (int i = 0; i < 8; i++) {
+		struct rte_mbuf *m = harness_got(h, "x", (unsigned int)i);
+		cr_assert(eq(u16, m->nb_segs, 2));
+		cr_assert(eq(u32, m->pkt_len, 100));
+		cr_assert(eq(u8, *rte_pktmbuf_mtod(m->next, uint8_t *), 0x22));
+	}
+	harness_clear(h, "x");
+	harness_clear(h, "y");
+	/* z still holds every frame whole */
+	struct rte_mbuf *m = harness_got(h, "z", 0);
+	cr_assert(eq(u8, *rte_pktmbuf_mtod(m->next, uint8_t *), 0x22));
+}
