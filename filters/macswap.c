@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 
+#include <string.h>
+
 #include <rte_ether.h>
 
 #include "bl_filter_worker.h"
@@ -27,6 +29,23 @@ macswap_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err
 	return bl_args_only(args, none, false, err) < 0 ? -EINVAL : 0;
 }
 
+/* The addresses span segments (a chain whose first segment is short): swap byte by byte. */
+static void __rte_cold
+swap_split(struct rte_mbuf *m)
+{
+	uint8_t old[2 * RTE_ETHER_ADDR_LEN], *p;
+	const uint8_t *h = rte_pktmbuf_read(m, 0, sizeof(old), old);
+	uint32_t k = 0;
+
+	if (h != old)
+		memcpy(old, h, sizeof(old));
+	for (struct rte_mbuf *seg = m; seg != NULL && k < sizeof(old); seg = seg->next) {
+		p = rte_pktmbuf_mtod(seg, uint8_t *);
+		for (uint16_t j = 0; j < seg->data_len && k < sizeof(old); j++, k++)
+			p[j] = old[(k + RTE_ETHER_ADDR_LEN) % sizeof(old)];
+	}
+}
+
 static void
 macswap_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -37,7 +56,7 @@ macswap_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_ether_hdr *eh;
 		struct rte_ether_addr t;
 
-		if (unlikely(m->data_len < sizeof(*eh))) {
+		if (unlikely(m->pkt_len < sizeof(*eh))) {
 			__atomic_store_n(&s->short_frames, s->short_frames + 1, __ATOMIC_RELAXED);
 			bl_filter_emit(f, 0, m);
 			continue;
@@ -45,6 +64,11 @@ macswap_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		m = bl_filter_writable(f, m);
 		if (unlikely(m == NULL))
 			continue;   /* counted in copy_fail */
+		if (unlikely(m->data_len < 2 * RTE_ETHER_ADDR_LEN)) {
+			swap_split(m);
+			bl_filter_emit(f, 1, m);
+			continue;
+		}
 		eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 		t = eh->dst_addr;
 		eh->dst_addr = eh->src_addr;

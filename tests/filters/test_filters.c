@@ -337,3 +337,29 @@ Test(filters, macswap_without_mbufs_drops_a_shared_packet)
 	const uint8_t *d = rte_pktmbuf_mtod(harness_got(h, "b", 0), const uint8_t *);
 	cr_assert(memcmp(d, dmac, 6) == 0, "not rewritten");
 }
+
+/* A frame whose Ethernet header spans two segments is a whole frame: swapped, not "short". */
+Test(filters, macswap_header_across_segments)
+{
+	uint8_t b[100] = { 0 };
+
+	memcpy(b, dmac, 6);
+	memcpy(b + 6, smac, 6);
+	b[12] = 0x08;
+	h = harness_new("macswap");
+	cr_assert(h != NULL);
+	for (uint32_t cut = 1; cut < 14; cut++) {
+		struct rte_mbuf *m = harness_mbuf(b, cut), *t = harness_mbuf(b + cut, sizeof(b) - cut);
+		cr_assert(eq(int, rte_pktmbuf_chain(m, t), 0));
+		harness_push(h, m);
+	}
+	harness_run(h);
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 1), 13), "every split frame is swapped");
+	cr_assert(eq(u64, harness_counter(h, "macswap", "short"), 0));
+	for (unsigned int i = 0; i < harness_n(h, NULL); i++) {
+		uint8_t got[14];
+		const uint8_t *d = rte_pktmbuf_read(harness_got(h, NULL, i), 0, 14, got);
+		cr_assert(memcmp(d, smac, 6) == 0 && memcmp(d + 6, dmac, 6) == 0, "split at %u", i + 1);
+		cr_assert(eq(u8, d[12], 0x08));
+	}
+}
