@@ -363,3 +363,17 @@ Test(filters, macswap_header_across_segments)
 		cr_assert(eq(u8, d[12], 0x08));
 	}
 }
+
+/* A full emit buffer: tee on a burst of 256 emits 512; what does not fit is freed and counted. */
+Test(filters, tee_emit_overflow_is_counted)
+{
+	harness_set_burst(BL_BURST_MAX);
+	h = harness_new("tee");
+	cr_assert(h != NULL);
+	push(&tcp80, BL_BURST_MAX);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), BL_BURST_MAX));
+	cr_assert(eq(u64, harness_stats(h, "tee")->overflow, BL_BURST_MAX));
+	cr_assert(eq(uint, harness_count(h, "out"), BL_BURST_MAX / 2));
+	cr_assert(eq(uint, harness_count(h, "copy"), BL_BURST_MAX / 2));
+}
