@@ -31,8 +31,8 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 step "benchmark smokes (figures only; never a failure on time)"
-for b in bench/*.sh; do
-	echo "--- $b"
-	SMOKE=1 SECONDS_PER_RUN=2 ROUNDS=1 "$b" build
-done
+SECONDS_PER_RUN=2 ROUNDS=1 bench/fwd_vs_testpmd.sh build
+SECONDS_PER_RUN=2 ROUNDS=1 bench/gen_vs_txonly.sh build
+SMOKE=1 bench/bpf_vs_libpcap.sh build
+bench/ibuf_bench.sh --build build 20 20
 step "all passed"
