@@ -28,5 +28,24 @@ size=$(wc -c < "$tmp/y.pcap")
 # packet 5: object 1 ('b' = 0x62), so every byte is 62
 tcpdump -r "$tmp/y.pcap" -xx 2>/dev/null | awk '/^[0-9]/ {p++} p==6 && /0x0000/' | grep -q '6262 6262' ||
 	{ echo "FAIL: packet 5's bytes are not object 1's"; fail=1; }
-[ $fail = 0 ] && echo "PASS: $got packets through beltline cat from a live stream"
+
+# ls, stats, top against a running (fake) instance
+"$fake" "$tmp" 0 > "$tmp/fake0.out" &
+pid=$!
+for i in $(seq 100); do grep -q ready "$tmp/fake0.out" 2>/dev/null && break; sleep 0.05; done
+export BELTLINE_RUN_DIR=$tmp
+"$bl" -i t ls > "$tmp/ls" 2>&1 || { echo "FAIL: ls: $(cat "$tmp/ls")"; fail=1; }
+grep -q '^  web  *srp  *16 ' "$tmp/ls" || { echo "FAIL: ls output:"; cat "$tmp/ls"; fail=1; }
+"$bl" -i t stats --json > "$tmp/sj" 2>&1 || { echo "FAIL: stats --json: $(cat "$tmp/sj")"; fail=1; }
+grep -q '"rx_missed":' "$tmp/sj" || { echo "FAIL: stats --json output:"; cat "$tmp/sj"; fail=1; }
+"$bl" -i t stats > "$tmp/st" 2>&1 || { echo "FAIL: stats: $(cat "$tmp/st")"; fail=1; }
+grep -q '^streams (1)' "$tmp/st" && grep -q '^    readers (1)' "$tmp/st" ||
+	{ echo "FAIL: stats output:"; cat "$tmp/st"; fail=1; }
+"$bl" -i t top -n 2 -d 1 > "$tmp/top" 2>&1 || { echo "FAIL: top: $(cat "$tmp/top")"; fail=1; }
+[ "$(grep -c '^beltline top' "$tmp/top")" = 2 ] || { echo "FAIL: top output:"; cat "$tmp/top"; fail=1; }
+# another instance name: not running, and the running one is named
+"$bl" -i nope ls > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "running: t" "$tmp/err" || { echo "FAIL: -i nope: $rc $(cat "$tmp/err")"; fail=1; }
+kill $pid; wait $pid
+[ $fail = 0 ] && echo "PASS: $got packets through beltline cat from a live stream; ls, stats, top"
 exit $fail

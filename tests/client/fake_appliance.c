@@ -119,6 +119,12 @@ fake_conn(void *arg)
 			if (h.op == BL_CTL_LIST) {
 				fake_reply(c, &h, 0, "{\"instance\":\"t\",\"streams\":[{\"name\":\"web\","
 					"\"policy\":\"srp\",\"capacity\":16,\"readers\":0}]}", NULL, 0);
+			} else if (h.op == BL_CTL_STATS && f->with_stats) {
+				fake_reply(c, &h, 0, "{\"instance\":\"t\",\"uptime_s\":12,"
+					"\"ports\":[{\"name\":\"p0\",\"rx\":100,\"tx\":90,\"rx_missed\":0}],"
+					"\"streams\":[{\"name\":\"web\",\"policy\":\"srp\",\"written\":40,"
+					"\"dropped\":2,\"readers\":[{\"reader\":0,\"pid\":77,\"lag\":3,"
+					"\"lost\":0}]}]}", NULL, 0);
 			} else if (h.op == BL_CTL_ATTACH && f->refuse) {
 				fake_reply(c, &h, -EACCES, "{\"error\":\"uid 1000 may not read web "
 					"(owner root, group beltline, mode 0640)\"}", NULL, 0);

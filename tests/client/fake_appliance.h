@@ -27,6 +27,7 @@ struct fake {
 	struct bl_ibuf *ib;
 	struct bl_shm *d;
 	int refuse;              /* refuse attach with -EACCES */
+	int with_stats;          /* answer stats (else -EOPNOTSUPP) */
 	int served;              /* requests (atomic) */
 	int saw_hangup;          /* connections the client closed (atomic) */
 	int attached;            /* an attach succeeded (atomic) */

@@ -3,8 +3,10 @@
  * fake-appliance DIR N — serve instance "t" at DIR/t/ctl (stream "web", SRP),
  * print "ready", wait for an attach, publish N packets (packet i: object i%4,
  * offset i, length 60+i), wait until the reader has passed them all, and exit:
- * the reader then sees the hangup as the end of the stream. For cat_live.sh.
+ * the reader then sees the hangup as the end of the stream. N = 0: answer list
+ * and stats for 20 s or until SIGTERM. For cat_live.sh.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,7 +17,7 @@
 int
 main(int argc, char **argv)
 {
-	struct fake f = { .capacity = 64 };
+	struct fake f = { .capacity = 64, .with_stats = 1 };
 	unsigned n, sent = 0;
 	pthread_t t;
 	int waited = 0;
@@ -29,6 +31,16 @@ main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
+	if (n == 0) {
+		sigset_t set;
+		struct timespec limit = { 20, 0 };
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		sigtimedwait(&set, NULL, &limit);
+		fake_stop(&f, t);
+		return 0;
+	}
 	while (!__atomic_load_n(&f.attached, __ATOMIC_ACQUIRE) && waited++ < 1000)
 		usleep(10000);
 	while (sent < n && waited++ < 3000) {
