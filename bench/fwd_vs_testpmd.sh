@@ -34,14 +34,16 @@ run_beltlined() {
 
 
 echo "fwd_vs_testpmd: net_null0 <-> net_null1, 1 worker lcore, burst 32, hugepages=$mem, ${secs}s x $rounds rounds"
-: > "$tmp/tp.all"; : > "$tmp/bl.all"
+: > "$tmp/tp.all"; : > "$tmp/bl.all"; : > "$tmp/ratio.all"
 for r in $(seq "$rounds"); do
 	tp=$(run_testpmd); bl=$(run_beltlined)
 	printf '  round %d: testpmd %8s Mpps   beltlined %8s Mpps\n' "$r" "$tp" "$bl"
 	echo "$tp" >> "$tmp/tp.all"; echo "$bl" >> "$tmp/bl.all"
+	[ "$tp" != nan ] && [ "$bl" != nan ] && ratio "$bl" "$tp" >> "$tmp/ratio.all"
 done
 tp=$(median < "$tmp/tp.all"); bl=$(median < "$tmp/bl.all")
 [ "$tp" != nan ] && [ "$bl" != nan ] || { echo "a run produced no rate (see $tmp)"; exit 1; }
+echo "per-round ratios: $(sort -g "$tmp/ratio.all" | tr '\n' ' ')(median $(median < "$tmp/ratio.all"))"
 ratio=$(ratio "$bl" "$tp")
 echo "median: testpmd $tp Mpps, beltlined $bl Mpps"
 echo "ratio beltlined/testpmd: $ratio (target >= 0.95)"

@@ -31,14 +31,16 @@ run_beltlined() {
 }
 
 echo "gen_vs_txonly: beltlined '$pipeline' vs testpmd txonly 64 B, net_null, 1 worker lcore, hugepages=$mem, ${secs}s x $rounds"
-: > "$tmp/tp.all"; : > "$tmp/bl.all"
+: > "$tmp/tp.all"; : > "$tmp/bl.all"; : > "$tmp/ratio.all"
 for r in $(seq "$rounds"); do
 	tp=$(run_testpmd); bl=$(run_beltlined)
 	printf '  round %d: testpmd txonly %8s Mpps   beltlined %8s Mpps\n' "$r" "$tp" "$bl"
 	echo "$tp" >> "$tmp/tp.all"; echo "$bl" >> "$tmp/bl.all"
+	[ "$tp" != nan ] && [ "$bl" != nan ] && ratio "$bl" "$tp" >> "$tmp/ratio.all"
 done
 tp=$(median < "$tmp/tp.all"); bl=$(median < "$tmp/bl.all")
 [ "$tp" != nan ] && [ "$bl" != nan ] || { echo "a run produced no rate (see $tmp)"; exit 1; }
+echo "per-round ratios: $(sort -g "$tmp/ratio.all" | tr '\n' ' ')(median $(median < "$tmp/ratio.all"))"
 echo "median: testpmd txonly $tp Mpps, beltlined $bl Mpps"
 echo "ratio beltlined/testpmd: $(ratio "$bl" "$tp") (target >= 0.8)"
 jq -r '.graphs[0].filters | to_entries[] | "  \(.key): \(if .value.in > 0 then (.value.cycles / .value.in | floor) else (.value.cycles / (.value.out + 1) | floor) end) cycles/packet (sampled)"' "$tmp/bl.json"

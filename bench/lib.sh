@@ -22,4 +22,4 @@ fi
 # Average of per-second rates on stdin after the warm-up, or nan.
 avg() { awk -v skip="$skip" '{ n++; if (n > skip) { s += $1; k++ } } END { if (k) printf "%.3f", s / k; else print "nan" }'; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a / b }'; }
