@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_export — the streams the `export` filter publishes, for the appliance's
+ * control server (app/beltlined/ctl.c) to list, attach readers to and report.
+ *
+ * Threads: the table is mutated on the main lcore only (filter init and fini,
+ * which run while graphs are built and freed); the control server reads it on
+ * the main lcore too, so no lock. The worker lcore touches only the ring.
+ */
+#ifndef BL_EXPORT_H
+#define BL_EXPORT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BL_EXPORT_MAX      32
+#define BL_EXPORT_NAME_MAX 48      /* with the NUL: 1..47 of [A-Za-z0-9_.-] */
+
+struct bl_ibuf;
+struct bl_dbuf;
+
+struct bl_export {
+	char name[BL_EXPORT_NAME_MAX];
+	struct bl_ibuf *ib;         /* entries point into dbuf (zero copy) */
+	struct bl_dbuf *dbuf;
+	uint32_t policy;            /* enum bl_ibuf_policy */
+	uint32_t capacity;
+	uint32_t max_readers;
+	uid_t uid;                  /* who may attach: like a file's owner, group, mode */
+	gid_t gid;
+	mode_t mode;
+	uint32_t wake_count;        /* moderation (parsed; not applied yet, see docs) */
+	uint32_t wake_us;
+	int used;
+};
+
+/* Slot i of the table (0 .. BL_EXPORT_MAX-1), or NULL if unused. Main lcore only. */
+struct bl_export *bl_export_at(unsigned int i);
+
+/* The stream named name, or NULL. Main lcore only. */
+struct bl_export *bl_export_find(const char *name);
+
+#endif /* BL_EXPORT_H */
