@@ -19,6 +19,8 @@
 #include "bl_atomic.h"
 #include "bl_dbuf.h"
 #include "bl_port.h"
+#include "bl_export.h"
+#include "ctl.h"
 #include "graphs.h"
 
 #define TICK_US 10000   /* the main lcore's watch interval */
@@ -67,6 +69,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		uint64_t now, rx;
 
 		usleep(TICK_US);
+		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
 		now = rte_get_tsc_cycles();
 		rx = total_polled(app);
 		if (rx != idle_rx) {
@@ -194,6 +197,18 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 
 	if (rc == 0)
 		rc = bl_app_graphs_build(app) == 0 ? 0 : -EINVAL;
+	/* The control socket: required when a stream is exported; otherwise (say, an
+	 * ordinary user who may not write RUN_DIR) the appliance runs without one. */
+	if (rc == 0 && bl_ctl_start(app, &app->ctl) != 0) {
+		bool exported = false;
+		for (unsigned int i = 0; i < BL_EXPORT_MAX; i++)
+			exported = exported || bl_export_at(i) != NULL;
+		if (exported)
+			rc = -1;
+		else
+			fprintf(stderr, "beltlined: running without a control socket: beltline "
+				"ls/stats will not see this instance\n");
+	}
 	if (rc == 0) {
 		app->start_tsc = rte_get_tsc_cycles();
 		for (unsigned int i = 0; i < app->n_workers; i++) {
@@ -210,6 +225,10 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		rte_eal_mp_wait_lcore();
 		app->stop_tsc = rte_get_tsc_cycles();
 	}
+	/* Clients first: every reader detached, socket and folder gone, before the
+	 * streams (and the references their slots hold) are freed with the graphs. */
+	bl_ctl_stop(app->ctl);
+	app->ctl = NULL;
 	/* Counters first (the ports still exist), then close the ports so their
 	 * rings give back every mbuf, then count the pool. */
 	if (app->pool != NULL && rc == 0) {

@@ -12,6 +12,7 @@
 #include "bl_cfg.h"
 
 struct bl_dbuf;
+struct bl_ctl;
 #include "eal.h"
 #include "worker.h"
 
@@ -36,6 +37,7 @@ struct bl_app {
 	uint64_t rx_claims[BL_CFG_MAX_PORTS];    /* rx queues some graph polls (bits) */
 	uint64_t rx_flushed[BL_CFG_MAX_PORTS];   /* left in rx queues at stop, freed */
 	uint64_t start_tsc, stop_tsc;
+	struct bl_ctl *ctl;                     /* the control server (main lcore only) */
 };
 
 /* Everything after the config is read; returns 0, or -1 after saying why on stderr. */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control server: RUN_DIR/INSTANCE/ctl, a SOCK_SEQPACKET unix socket
+ * speaking docs/control.md (list, attach, detach, stats). Served from the main
+ * lcore's watch loop, never blocking: bl_ctl_tick accepts, reads and answers
+ * what is ready, and detaches the readers of closed connections.
+ *
+ * RUN_DIR is /run/beltline, or $BELTLINE_RUN_DIR (as for the client). The
+ * socket's mode is 0666 (every request checks the peer's credentials); a
+ * config key for it is not there yet.
+ */
+#ifndef BL_CTL_H
+#define BL_CTL_H
+
+struct bl_app;
+struct bl_ctl;
+
+/* Create the folder and socket. 0, or -errno after saying why on stderr. */
+int bl_ctl_start(struct bl_app *app, struct bl_ctl **out);
+
+/* One non-blocking round: accept, serve requests, detach the dead. Main lcore. */
+void bl_ctl_tick(struct bl_ctl *c);
+
+/* Detach every reader, close every connection, remove socket and folder. NULL is fine. */
+void bl_ctl_stop(struct bl_ctl *c);
+
+#endif /* BL_CTL_H */

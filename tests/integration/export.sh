@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# export + the control server, end to end: beltlined replays a capture (in a
+# loop) through `bpf "tcp port 80" | export name=web`; `beltline cat web` fed to
+# tcpdump gives the very packets tcpdump keeps from the capture; ls and stats
+# show the stream and its reader; a reader SIGKILLed mid-read never stalls the
+# SRP stream; a user the mode does not admit is refused and sees nothing; the
+# socket and its folder go when beltlined exits; no mbuf leaks.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline, setpriv)"; exit 77; fi
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+CAP=$SRCDIR/config/sample.pcap
+N=200
+I=$(inst export)
+export BELTLINE_INSTANCE=$I
+RUN=/run/beltline/$I
+jqe() { jq -e "$1" "$2" > /dev/null; }
+NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "memory": { "hugepages": "auto" },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$CAP,infinite_rx=1" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [
+      "rx port=in | bpf \"tcp port 80\" | export name=web capacity=1024 mode=0644",
+      "rx port=in | export name=secret mode=0600 owner=root policy=frp" ] } ] }
+JSON
+"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+BPID=$!
+trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
+for _ in $(seq 100); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
+check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+eq "socket mode" "$(stat -c %a "$RUN/ctl")" 666
+eq "folder mode" "$(stat -c %a "$RUN")" 755
+
+# The same packets as tcpdump with the same expression (the capture loops, so
+# the stream starts anywhere in it: compare with the matching window).
+tcpdump -r "$CAP" -w "$T/ref.pcap" 'tcp port 80' 2> /dev/null
+"$BELTLINE" cat web -c $N 2> "$T/cat.err" | tcpdump -r - -w "$T/out.pcap" 2> /dev/null
+read -r got _ < <("$PCAP_CMP" -s "$T/out.pcap")
+eq "cat web -c $N: packets" "$got" $N
+python3 "$(dirname "$0")/pcap_window.py" "$T/ref.pcap" "$T/out.pcap" "$T/exp.pcap"
+check "cat web | tcpdump: byte-identical to tcpdump 'tcp port 80' on the capture" \
+	"$PCAP_CMP" "$T/exp.pcap" "$T/out.pcap"
+
+# ls and stats, with a reader attached.
+"$BELTLINE" cat web > /dev/null 2>&1 &
+CPID=$!
+sleep 0.3
+"$BELTLINE" ls > "$T/ls" 2>&1
+check "ls shows web (srp, 1024)" grep -Eq '^ +web +srp +1024 +1 ' "$T/ls"
+"${NOBODY[@]}" "$BELTLINE" ls > "$T/ls2" 2>&1 || true
+check "ls as nobody shows web (0644)" grep -q ' web ' "$T/ls2"
+check "ls as nobody hides secret (0600)" bash -c "! grep -q ' secret ' '$T/ls2'"
+"$BELTLINE" stats --json > "$T/s.json"
+eq "stats: web has one reader" "$(jq '.streams[] | select(.name=="web") | .readers | length' "$T/s.json")" 1
+eq "stats: the reader's pid" "$(jq '.streams[] | select(.name=="web") | .readers[0].pid' "$T/s.json")" $CPID
+check "stats: ports, filters, edges" jqe '(.ports|length)==1 and (.filters|length)>=3 and (.edges|length)>=2' "$T/s.json"
+kill $CPID; wait $CPID 2> /dev/null || true
+
+# SIGKILL mid-read, 10 times: the reader is detached and the stream goes on.
+stream() { "$BELTLINE" stats --json | jq -r ".streams[] | select(.name==\"web\") | .$1"; }
+for k in $(seq 10); do
+	"$BELTLINE" cat web > /dev/null 2>&1 &
+	CPID=$!
+	sleep 0.15
+	kill -KILL $CPID; wait $CPID 2> /dev/null || true
+	sleep 0.05
+	r=$(stream n_readers); w1=$(stream written)
+	sleep 0.05
+	w2=$(stream written)
+	if [ "$r" = 0 ] && [ "$w2" -gt "$w1" ]; then ok "kill $k: detached, still written ($w1 -> $w2)"
+	else bad "kill $k: readers $r, written $w1 -> $w2"; fi
+done
+
+# Refused: nobody may not read a stream of mode 0600 owned by root.
+set +e
+"${NOBODY[@]}" "$BELTLINE" cat secret -c 1 > "$T/sec.out" 2> "$T/sec.err"
+rc=$?
+set -e
+check "nobody: cat secret fails (status $rc)" test "$rc" -ne 0
+check "nobody: says permission denied" grep -q "may not read secret.*Permission denied" "$T/sec.err"
+eq "nobody: sees no packet" "$(stat -c %s "$T/sec.out")" 0
+eq "stats: no reader left on secret" "$(stream n_readers)" 0
+
+kill -TERM $BPID
+set +e; wait $BPID; rc=$?; set -e
+eq "beltlined exit status" "$rc" 0
+check "socket gone" test ! -e "$RUN/ctl"
+check "folder gone" test ! -e "$RUN"
+eq "leaked mbufs" "$(jget "$T/r.json" .mbufs.leaked)" 0
+check "web was written" jqe '[.graphs[].filters[] | select(.filter=="export") | .counters.written] | min > 0' "$T/r.json"
+finish
