@@ -18,16 +18,25 @@ RUN=/run/beltline/$I
 jqe() { jq -e "$1" "$2" > /dev/null; }
 NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 
+# A user inside the stream's group (created here, removed at exit) needs no root.
+G=blg$$
+U=blu$$
+groupadd "$G"
+useradd -M -N -g nogroup -G "$G" -s /usr/sbin/nologin "$U"
+cleanup_ids() { userdel "$U" 2> /dev/null || true; groupdel "$G" 2> /dev/null || true; }
+trap 'cleanup_ids; rm -rf "$T"' EXIT
+
 cat > "$T/c.json" <<JSON
 { "instance": "$I", "memory": { "hugepages": "auto" },
   "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$CAP,infinite_rx=1" } ],
   "graphs": [ { "lcores": [1], "pipeline": [
       "rx port=in | bpf \"tcp port 80\" | export name=web capacity=1024 mode=0644",
-      "rx port=in | export name=secret mode=0600 owner=root policy=frp" ] } ] }
+      "rx port=in | export name=secret mode=0600 owner=root policy=frp",
+      "rx port=in | export name=grp mode=0640 owner=root group=$G policy=mrp" ] } ] }
 JSON
 "$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
-trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
+trap 'kill -TERM $BPID 2> /dev/null || true; cleanup_ids; rm -rf "$T"' EXIT
 for _ in $(seq 100); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
 check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
 eq "socket mode" "$(stat -c %a "$RUN/ctl")" 666
@@ -46,7 +55,10 @@ check "cat web | tcpdump: byte-identical to tcpdump 'tcp port 80' on the capture
 # ls and stats, with a reader attached.
 "$BELTLINE" cat web > /dev/null 2>&1 &
 CPID=$!
-sleep 0.3
+for _ in $(seq 100); do
+	[ "$("$BELTLINE" stats --json | jq '.streams[] | select(.name=="web") | .n_readers')" = 1 ] && break
+	sleep 0.02
+done
 "$BELTLINE" ls > "$T/ls" 2>&1
 check "ls shows web (srp, 1024)" grep -Eq '^ +web +srp +1024 +1 ' "$T/ls"
 "${NOBODY[@]}" "$BELTLINE" ls > "$T/ls2" 2>&1 || true
@@ -65,8 +77,12 @@ for k in $(seq 10); do
 	CPID=$!
 	sleep 0.15
 	kill -KILL $CPID; wait $CPID 2> /dev/null || true
-	sleep 0.05
-	r=$(stream n_readers); w1=$(stream written)
+	for _ in $(seq 50); do   # detached at the next 10 ms tick; allow for a loaded machine
+		r=$(stream n_readers)
+		[ "$r" = 0 ] && break
+		sleep 0.01
+	done
+	w1=$(stream written)
 	sleep 0.05
 	w2=$(stream written)
 	if [ "$r" = 0 ] && [ "$w2" -gt "$w1" ]; then ok "kill $k: detached, still written ($w1 -> $w2)"
@@ -82,6 +98,22 @@ check "nobody: cat secret fails (status $rc)" test "$rc" -ne 0
 check "nobody: says permission denied" grep -q "may not read secret.*Permission denied" "$T/sec.err"
 eq "nobody: sees no packet" "$(stat -c %s "$T/sec.out")" 0
 eq "stats: no reader left on secret" "$(stream n_readers)" 0
+
+# In the group: reads (MRP, so the mrp page is passed too). Outside: refused.
+INGRP=(setpriv --reuid="$U" --regid=nogroup --init-groups)
+set +e
+"${INGRP[@]}" "$BELTLINE" cat grp -c 5 > "$T/grp.pcap" 2> "$T/grp.err"
+rc=$?
+set -e
+eq "user $U in group $G: cat grp -c 5 status" "$rc" 0
+read -r got _ < <("$PCAP_CMP" -s "$T/grp.pcap" 2> /dev/null || echo x)
+eq "user $U in group $G: packets" "$got" 5
+set +e
+"${NOBODY[@]}" "$BELTLINE" cat grp -c 1 > "$T/grp2.out" 2> "$T/grp2.err"
+rc=$?
+set -e
+check "nobody (not in $G): cat grp refused (status $rc)" test "$rc" -ne 0
+check "nobody (not in $G): says permission denied" grep -q "may not read grp.*Permission denied" "$T/grp2.err"
 
 kill -TERM $BPID
 set +e; wait $BPID; rc=$?; set -e
