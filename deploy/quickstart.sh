@@ -16,4 +16,11 @@ ninja -C build > /dev/null
 echo "quickstart: built $(build/app/beltlined --help | head -1 | sed 's/^usage: //')"
 build/app/beltlined --check config/default.json
 echo "quickstart: running beltlined on config/default.json for ${DURATION:-5} s (Ctrl-C stops it sooner)"
-build/app/beltlined --duration "${DURATION:-5}" config/default.json
+build/app/beltlined --duration "${DURATION:-5}" config/default.json &
+pid=$!
+# A client: the exported stream "web" (tcp port 80), read zero-copy, as pcap into tcpdump.
+for _ in $(seq 50); do [ -S /run/beltline/default/ctl ] && break; sleep 0.1; done
+echo "quickstart: beltline ls; beltline cat web -c 5 | tcpdump -nn -r -"
+BELTLINE_INSTANCE=default build/app/beltline/beltline ls >&2 || true
+BELTLINE_INSTANCE=default build/app/beltline/beltline cat web -c 5 | tcpdump -nn -r - >&2 || true
+wait "$pid"
