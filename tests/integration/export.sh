@@ -115,6 +115,10 @@ set -e
 check "nobody (not in $G): cat grp refused (status $rc)" test "$rc" -ne 0
 check "nobody (not in $G): says permission denied" grep -q "may not read grp.*Permission denied" "$T/grp2.err"
 
+# Hostile requests: error replies or closed connections, and the server goes on.
+check "hostile requests answered or closed, server still serves" \
+	python3 "$(dirname "$0")/ctl_hostile.py" "$RUN/ctl"
+
 kill -TERM $BPID
 set +e; wait $BPID; rc=$?; set -e
 eq "beltlined exit status" "$rc" 0
