@@ -83,7 +83,8 @@ struct bl_ibuf_reader {
 	struct bl_shm *shm;         /* own mapping (process reader), else NULL */
 };
 
-/* What a reader in another process needs; fds are the caller's to close. */
+/* What a reader in another process needs. ring_fd is a new fd, the caller's to close;
+ * page_fd and mrp_fd are the ring's own (valid until bl_ibuf_free): pass them, never close them. */
 struct bl_ibuf_fds {
 	int ring_fd;                /* read-only fd of the ring region */
 	int page_fd;                /* read-write fd of this reader's page */
