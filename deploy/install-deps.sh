@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config meson ninja-build
       dpdk dpdk-dev libdpdk-dev libbsd-dev libcjson-dev libcriterion-dev libpcap-dev
-      tcpdump jq iproute2 util-linux)
+      tcpdump jq iproute2 util-linux python3)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
