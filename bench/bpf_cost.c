@@ -329,7 +329,7 @@ main(int argc, char **argv)
 		usage();
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=bpfcost%d", (int)getpid());
-	char *eal[] = { argv[0], "-l", "0", "--no-pci", "--no-huge", "--no-shconf", "-m", "256",
+	char *eal[] = { argv[0], "-l", "0", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry", "-m", "256",
 			"--log-level=*:warning", prefix };
 	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
 		fprintf(stderr, "bpf_cost: EAL: %s\n", rte_strerror(rte_errno));
@@ -362,6 +362,9 @@ main(int argc, char **argv)
 		rc = 1;
 	for (unsigned int i = 0; i < set.n; i++)
 		rte_pktmbuf_free(set.m[i]);
+	char rundir[256];
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(rundir);   /* EAL leaves its (here empty) runtime folder behind */
 	return rc;
 }

@@ -10,7 +10,8 @@ skip=$(( secs >= 5 ? 2 : 0 ))   # warm-up samples left out of each run (none in 
 beltlined=$build/app/beltlined
 testpmd=$(command -v dpdk-testpmd)
 tmp=$(mktemp -d /tmp/bl-bench.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# testpmd leaves its runtime folder (/var/run/dpdk/PREFIX) behind: ours are tp$$ and tx$$.
+trap 'rm -rf "$tmp" /var/run/dpdk/tp$$ /var/run/dpdk/tx$$' EXIT
 
 free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
 if [ "$(id -u)" -eq 0 ] && [ "$free" -ge 128 ]; then

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -26,6 +28,16 @@
 #include "bl_dbuf_worker.h"
 
 static uint32_t region_flags;
+
+/* EAL leaves its runtime folder behind; remove it when the test process exits. */
+static char eal_rundir[256];
+
+static void
+remove_eal_rundir(void)
+{
+	if (eal_rundir[0] != '\0')
+		rmdir(eal_rundir);
+}
 
 static void
 eal_up(int huge)
@@ -49,11 +61,14 @@ eal_up(int huge)
 		argv[argc++] = "--vdev";             /* a NIC that receives into our pools */
 		argv[argc++] = "net_null0,copy=1";
 		argv[argc++] = "--no-huge";
+		argv[argc++] = "--no-shconf";   /* no runtime files left behind */
 		argv[argc++] = "-m";
 		argv[argc++] = "64";
 	}
 	region_flags = huge ? BL_SHM_F_HUGE_REQUIRE : BL_SHM_F_NO_HUGE;
+	atexit(remove_eal_rundir);   /* before EAL's: runs after its exit handlers */
 	cr_assert(rte_eal_init(argc, argv) >= 0, "EAL init failed");
+	snprintf(eal_rundir, sizeof(eal_rundir), "%s", rte_eal_get_runtime_dir());
 }
 
 static void huge_up(void) { eal_up(1); }

@@ -22,6 +22,17 @@
 static struct rte_mempool *pool;
 static pid_t eal_pid;
 
+/* EAL leaves its runtime folder behind; remove it at exit. Registered before
+ * rte_eal_init, so it runs after EAL's own exit handlers. */
+static char eal_rundir[256];
+
+static void
+remove_eal_rundir(void)
+{
+	if (eal_rundir[0] != '\0')
+		rmdir(eal_rundir);
+}
+
 void
 harness_eal(void)
 {
@@ -34,8 +45,10 @@ harness_eal(void)
 	char *argv[] = { "test", "--no-pci", "--no-huge", "--no-shconf", "-m", "128", prefix,
 			 "--log-level", "*:warning", "--no-telemetry", "-l", "0",
 			 "--vdev=net_null0", NULL };
+	atexit(remove_eal_rundir);
 	int rc = rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv);
 	cr_assert(rc >= 0, "rte_eal_init: %s", rte_strerror(rte_errno));
+	snprintf(eal_rundir, sizeof(eal_rundir), "%s", rte_eal_get_runtime_dir());
 	eal_pid = getpid();
 	pool = rte_pktmbuf_pool_create("bltest", HARNESS_POOL_SIZE, 64, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
