@@ -38,6 +38,7 @@
 #include "bl_dbuf_worker.h"
 #include "bl_export.h"
 #include "bl_filter_worker.h"
+#include "ibuf_sink.h"
 #include "bl_graph.h"
 
 static struct bl_export exports[BL_EXPORT_MAX];   /* main lcore only */
@@ -210,12 +211,8 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct export *e = bl_filter_priv(f);
 
-	for (uint16_t i = 0; i < n; i++)
-		e->cls[i] = (uint16_t)bl_filter_in_class(f, i);
-	/* Each stored slot took its own reference; ours goes either way. The ring
-	 * counts what it refused (prod->dropped), shown as this filter's dropped. */
-	bl_dbuf_ibuf_write_mbufs(e->x->ib, pkts, e->cls, n);
-	rte_pktmbuf_free_bulk(pkts, n);
+	/* The ring counts what it refused, shown as this filter's dropped. */
+	ibuf_sink_burst(f, e->x->ib, e->cls, pkts, n);
 }
 
 static unsigned int

@@ -25,6 +25,7 @@
 #include "bl_dbuf_worker.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
+#include "ibuf_sink.h"
 
 #define MAX_PIPES 32
 
@@ -125,12 +126,7 @@ ibuf_out_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ibuf_out *o = bl_filter_priv(f);
 
-	for (uint16_t i = 0; i < n; i++)
-		o->cls[i] = (uint16_t)bl_filter_in_class(f, i);
-	/* Each stored slot took its own reference; ours goes either way. The ring
-	 * counts what it refused (prod->dropped). */
-	bl_dbuf_ibuf_write_mbufs(o->p->ib, pkts, o->cls, n);
-	rte_pktmbuf_free_bulk(pkts, n);
+	ibuf_sink_burst(f, o->p->ib, o->cls, pkts, n);
 }
 
 static unsigned int
