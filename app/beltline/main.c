@@ -289,6 +289,45 @@ is_scalar(const cJSON *v)
 	return !cJSON_IsArray(v) && !cJSON_IsObject(v);
 }
 
+/* A column: a scalar, or an object of scalars (per-class counts, a filter's own
+ * counters), shown as key:value,key:value. */
+static int
+is_column(const cJSON *v)
+{
+	const cJSON *f;
+
+	if (is_scalar(v))
+		return 1;
+	if (!cJSON_IsObject(v))
+		return 0;
+	cJSON_ArrayForEach(f, v)
+		if (!is_scalar(f))
+			return 0;
+	return 1;
+}
+
+static void
+print_column(const cJSON *v, int width)
+{
+	const cJSON *f;
+	int n = 0;
+
+	if (!cJSON_IsObject(v)) {
+		print_scalar(v, width);
+		return;
+	}
+	cJSON_ArrayForEach(f, v) {
+		n += printf("%s%s:", n ? "," : "", f->string);
+		if (cJSON_IsNumber(f))
+			n += printf("%lld", (long long)f->valuedouble);
+		else if (cJSON_IsString(f))
+			n += printf("%s", f->valuestring);
+	}
+	if (n == 0)
+		n += printf("-");
+	printf("%*s", n < width ? width - n : 1, "");
+}
+
 /* An array of objects as a table; nested arrays as indented tables under their row. */
 static void
 print_table(const char *title, const cJSON *arr, int indent)
@@ -300,7 +339,7 @@ print_table(const char *title, const cJSON *arr, int indent)
 		return;
 	printf("%*s", indent + 2, "");
 	cJSON_ArrayForEach(f, first)
-		if (is_scalar(f)) {
+		if (is_column(f)) {
 			char h[64];
 			size_t i;
 			for (i = 0; f->string[i] && i + 1 < sizeof(h); i++)
@@ -313,8 +352,8 @@ print_table(const char *title, const cJSON *arr, int indent)
 	cJSON_ArrayForEach(row, arr) {
 		printf("%*s", indent + 2, "");
 		cJSON_ArrayForEach(f, first)
-			if (is_scalar(f))
-				print_scalar(cJSON_GetObjectItemCaseSensitive(row, f->string), 14);
+			if (is_column(f))
+				print_column(cJSON_GetObjectItemCaseSensitive(row, f->string), 14);
 		printf("\n");
 		cJSON_ArrayForEach(f, row)
 			if (cJSON_IsArray(f) && cJSON_GetArraySize(f) > 0)

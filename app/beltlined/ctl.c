@@ -437,14 +437,6 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 	close(fds[n - 1]);
 }
 
-static uint64_t
-rd(const uint64_t *p)
-{
-	/* Relaxed: a counter the worker lcore bumps with plain stores of aligned 64-bit
-	 * words; a snapshot may be one burst old, never torn on our targets. */
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
 static void
 stats_streams(struct bl_ctl *c, cJSON *arr)
 {
@@ -528,33 +520,18 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 				 app->workers[w].replica[g]);
 			for (unsigned int i = 0; i < bl_graph_n_filters(gr); i++) {
 				const struct bl_filter *f = bl_graph_filter(gr, i);
-				const char *names[16];
-				uint64_t vals[16];
-				unsigned int nc;
 				cJSON *o = cJSON_CreateObject();
 
 				cJSON_AddStringToObject(o, "graph", gname);
 				cJSON_AddStringToObject(o, "name", f->name);
-				cJSON_AddStringToObject(o, "filter", f->ops->name);
-				N(o, "in", rd(&f->st.in));
-				N(o, "out", rd(&f->st.out));
-				N(o, "dropped", rd(&f->st.dropped));
-				N(o, "unrouted", rd(&f->st.unrouted));
-				N(o, "overflow", rd(&f->st.overflow));
-				N(o, "copy_fail", rd(&f->st.copy_fail));
-				if (f->ops->counters != NULL &&
-				    (nc = f->ops->counters(f, names, vals, 16)) > 0) {
-					cJSON *cs = cJSON_AddObjectToObject(o, "counters");
-					for (unsigned int q = 0; q < nc; q++)
-						N(cs, names[q], vals[q]);
-				}
+				bl_app_filter_json(f, o);
 				cJSON_AddItemToArray(filters, o);
 				for (unsigned int e = 0; e < f->n_out; e++) {
 					cJSON *eo = cJSON_CreateObject();
 					cJSON_AddStringToObject(eo, "graph", gname);
 					cJSON_AddStringToObject(eo, "from", f->name);
 					cJSON_AddStringToObject(eo, "to", f->out[e].to->name);
-					N(eo, "packets", rd(&f->out[e].pkts));
+					bl_app_edge_json(&f->out[e], eo);
 					cJSON_AddItemToArray(edges, eo);
 				}
 			}

@@ -94,39 +94,55 @@ port_json(const struct bl_app *app, unsigned int p, const struct bl_port_hw_stat
 	}
 }
 
+/* Per-class counts as {"CLASS": n, ..., "other": n}. */
 static void
-filter_json(const struct bl_filter *f, cJSON *filters)
+classes_json(cJSON *o, const struct bl_class_count *tab, unsigned int slots, const uint64_t *other)
+{
+	cJSON *c = cJSON_AddObjectToObject(o, "classes");
+	char key[16];
+
+	for (unsigned int i = 0; i < slots; i++) {
+		uint64_t n = bl_counter_read(&tab[i].n);
+		if (n != 0) {
+			snprintf(key, sizeof(key), "%u", __atomic_load_n(&tab[i].cls, __ATOMIC_RELAXED));
+			N(c, key, n);
+		}
+	}
+	if (bl_counter_read(other) != 0)
+		N(c, "other", bl_counter_read(other));
+}
+
+void
+bl_app_filter_json(const struct bl_filter *f, cJSON *o)
 {
 	const struct bl_filter_stats *st = &f->st;
-	cJSON *o = cJSON_AddObjectToObject(filters, f->name), *c;
 	const char *names[16];
 	uint64_t vals[16];
-	char key[16];
 	unsigned int n;
 
 	cJSON_AddStringToObject(o, "filter", f->ops->name);
-	N(o, "in", st->in);
-	N(o, "out", st->out);
-	N(o, "dropped", st->dropped);
-	N(o, "unrouted", st->unrouted);
-	N(o, "overflow", st->overflow);
-	N(o, "copies", st->copies);
-	N(o, "copy_fail", st->copy_fail);
-	N(o, "calls", st->calls);
-	N(o, "cycles", st->cycles);
-	c = cJSON_AddObjectToObject(o, "classes");
-	for (unsigned int i = 0; i < BL_CLASS_SLOTS; i++)
-		if (st->cls[i].n != 0) {
-			snprintf(key, sizeof(key), "%u", st->cls[i].cls);
-			N(c, key, st->cls[i].n);
-		}
-	if (st->cls_other != 0)
-		N(c, "other", st->cls_other);
+	N(o, "in", bl_counter_read(&st->in));
+	N(o, "out", bl_counter_read(&st->out));
+	N(o, "dropped", bl_counter_read(&st->dropped));
+	N(o, "unrouted", bl_counter_read(&st->unrouted));
+	N(o, "overflow", bl_counter_read(&st->overflow));
+	N(o, "copies", bl_counter_read(&st->copies));
+	N(o, "copy_fail", bl_counter_read(&st->copy_fail));
+	N(o, "calls", bl_counter_read(&st->calls));
+	N(o, "cycles", bl_counter_read(&st->cycles));
+	classes_json(o, st->cls, BL_CLASS_SLOTS, &st->cls_other);
 	if (f->ops->counters != NULL && (n = f->ops->counters(f, names, vals, 16)) > 0) {
-		c = cJSON_AddObjectToObject(o, "counters");
+		cJSON *c = cJSON_AddObjectToObject(o, "counters");
 		for (unsigned int i = 0; i < n; i++)
 			N(c, names[i], vals[i]);
 	}
+}
+
+void
+bl_app_edge_json(const struct bl_edge_rt *e, cJSON *o)
+{
+	N(o, "packets", bl_counter_read(&e->pkts));
+	classes_json(o, e->cls, BL_EDGE_CLASS_SLOTS, &e->cls_other);
 }
 
 static void
@@ -144,12 +160,12 @@ graph_json(const struct bl_worker *w, unsigned int g, cJSON *arr)
 	edges = cJSON_AddArrayToObject(o, "edges");
 	for (unsigned int i = 0; i < bl_graph_n_filters(gr); i++) {
 		const struct bl_filter *f = bl_graph_filter(gr, i);
-		filter_json(f, filters);
+		bl_app_filter_json(f, cJSON_AddObjectToObject(filters, f->name));
 		for (unsigned int k = 0; k < f->n_out; k++) {
 			cJSON *e = cJSON_CreateObject();
 			cJSON_AddStringToObject(e, "from", f->name);
 			cJSON_AddStringToObject(e, "to", f->out[k].to->name);
-			N(e, "packets", f->out[k].pkts);
+			bl_app_edge_json(&f->out[k], e);
 			cJSON_AddItemToArray(edges, e);
 		}
 	}

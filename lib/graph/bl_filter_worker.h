@@ -24,6 +24,7 @@
 
 #define BL_BURST_MAX   256   /* packets a node takes in or emits in one pass */
 #define BL_CLASS_SLOTS 16    /* per-class counters kept per filter (rest: "other") */
+#define BL_EDGE_CLASS_SLOTS 8 /* per-class counters kept per edge (rest: "other") */
 
 /* Offset of the class dynamic field in every mbuf (set by bl_graph_global_init). */
 extern int bl_class_dynfield;
@@ -37,15 +38,17 @@ struct bl_label_rt {
 	uint32_t lo[BL_LABEL_MAX_RANGES], hi[BL_LABEL_MAX_RANGES];
 };
 
+struct bl_class_count {
+	uint32_t cls;
+	uint64_t n;
+};
+
 struct bl_edge_rt {
 	struct bl_filter *to;
 	struct bl_label_rt label;
 	uint64_t pkts;                         /* (w) packets carried */
-};
-
-struct bl_class_count {
-	uint32_t cls;
-	uint64_t n;
+	uint64_t cls_other;                    /* (w) packets of classes beyond the slots */
+	struct bl_class_count cls[BL_EDGE_CLASS_SLOTS]; /* (w) packets carried, per class */
 };
 
 /* Counters every filter instance has; (w) written by its lcore only. */

@@ -27,21 +27,50 @@ label_match(const struct bl_label_rt *l, uint32_t cls)
 	return l->invert ? (cls != 0 && !in) : in;
 }
 
+/* Add n packets of class cls to a table of per-class slots (first come, first
+ * served; the rest go to *other). The first slot is the usual hit. */
+static __rte_always_inline void
+count_class_in(struct bl_class_count *tab, unsigned int slots, uint64_t *other, uint32_t cls,
+	       uint64_t n)
+{
+	if (likely(tab[0].cls == cls && tab[0].n != 0)) {
+		tab[0].n += n;
+		return;
+	}
+	for (unsigned int i = 0; i < slots; i++) {
+		if (tab[i].n != 0 && tab[i].cls != cls)
+			continue;
+		tab[i].cls = cls;
+		tab[i].n += n;
+		return;
+	}
+	*other += n;
+}
+
 static __rte_always_inline void
 count_class(struct bl_filter_stats *st, uint32_t cls, uint64_t n)
 {
-	if (likely(st->cls[0].cls == cls && st->cls[0].n != 0)) {
-		st->cls[0].n += n;
-		return;
-	}
-	for (unsigned int i = 0; i < BL_CLASS_SLOTS; i++) {
-		if (st->cls[i].n != 0 && st->cls[i].cls != cls)
-			continue;
-		st->cls[i].cls = cls;
-		st->cls[i].n += n;
-		return;
-	}
-	st->cls_other += n;
+	count_class_in(st->cls, BL_CLASS_SLOTS, &st->cls_other, cls, n);
+}
+
+static __rte_always_inline void
+count_edge_class(struct bl_edge_rt *e, uint32_t cls, uint64_t n)
+{
+	count_class_in(e->cls, BL_EDGE_CLASS_SLOTS, &e->cls_other, cls, n);
+}
+
+/*
+ * A run of n packets of one class left f: count it for the filter and, per
+ * class, for every edge that carried it (the label decides by class alone, so
+ * a run takes the same edges). Class 0 goes down `|all` edges only.
+ */
+static void
+count_run(struct bl_filter *f, uint32_t cls, uint64_t n)
+{
+	count_class(&f->st, cls, n);
+	for (uint16_t k = 0; k < f->n_out; k++)
+		if (label_match(&f->out[k].label, cls))
+			count_edge_class(&f->out[k], cls, n);
 }
 
 /* Onto a filter's input; a full input frees this reference and counts it. */
@@ -86,6 +115,7 @@ dispatch_straight(struct bl_filter *f)
 		memcpy(&to->in_cls[k], f->emit_cls, n * sizeof(f->emit_cls[0]));
 		to->n_in = (uint16_t)(k + n);
 		count_class(&f->st, run_cls, n);
+		count_edge_class(e, run_cls, n);
 		e->pkts += n;
 		f->st.out += n;
 		return;
@@ -103,6 +133,7 @@ dispatch_straight(struct bl_filter *f)
 		if (likely(cls != 0 && k < BL_BURST_MAX)) {
 			to->in_cls[k] = cls;
 			to->in[k++] = m;
+			count_edge_class(e, cls, 1);
 			continue;
 		}
 		if (cls == 0)
@@ -150,7 +181,7 @@ dispatch_labelled(struct bl_filter *f)
 			cls = cls == 0;
 		if (cls != run_cls) {
 			if (run != 0)
-				count_class(&f->st, run_cls, run);
+				count_run(f, run_cls, run);
 			run_cls = cls;
 			run = 0;
 		}
@@ -181,7 +212,7 @@ dispatch_labelled(struct bl_filter *f)
 		}
 	}
 	if (run != 0)
-		count_class(&f->st, run_cls, run);
+		count_run(f, run_cls, run);
 	if (n_drop != 0)
 		rte_pktmbuf_free_bulk(drop, n_drop);
 }

@@ -820,3 +820,20 @@ harness_edge_pkts(struct harness *h, const char *from, const char *to)
 	cr_assert_fail("no edge %s -> %s", from, to);
 	return 0;
 }
+
+uint64_t
+harness_edge_cls(struct harness *h, const char *from, const char *to, uint32_t cls)
+{
+	struct bl_filter *f = harness_filter(h, from), *t = harness_filter(h, to);
+
+	for (unsigned int k = 0; k < f->n_out; k++) {
+		if (f->out[k].to != t)
+			continue;
+		for (unsigned int i = 0; i < BL_EDGE_CLASS_SLOTS; i++)
+			if (f->out[k].cls[i].n != 0 && f->out[k].cls[i].cls == cls)
+				return f->out[k].cls[i].n;
+		return 0;
+	}
+	cr_assert_fail("no edge %s -> %s", from, to);
+	return 0;
+}

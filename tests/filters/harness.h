@@ -126,6 +126,8 @@ uint64_t harness_counter(struct harness *h, const char *node, const char *counte
 uint64_t harness_cls_count(struct harness *h, const char *node, uint32_t cls);
 /* Packets carried by the out-edge of `from` that goes to `to` (the first such). */
 uint64_t harness_edge_pkts(struct harness *h, const char *from, const char *to);
+/* Packets of class cls the edge from -> to carried. */
+uint64_t harness_edge_cls(struct harness *h, const char *from, const char *to, uint32_t cls);
 
 /* --- the probe's life-cycle log --------------------------------------- */
 

@@ -75,6 +75,42 @@ Test(labels, every_kind_of_label)
 	cr_assert(eq(ptr, harness_got(h, "web", 0), harness_got(h, "all", 0)));
 }
 
+Test(labels, edges_count_per_class)
+{
+	h = harness_new("feed | dport --name=d |!80 collect --name=notweb\n"
+			"dport --name=d |all collect --name=all\n"
+			"dport --name=d |22:23 collect --name=range");
+	cr_assert(h != NULL);
+	push_ports();
+	harness_run(h);
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "notweb", 22), 2));
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "notweb", 23), 1));
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "notweb", 443), 4));
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "notweb", 80), 0), "|!80 never carries 80");
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "all", 80), 3));
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "all", 0), 2), "|all carries class 0");
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "range", 22), 2));
+	cr_assert(eq(u64, harness_edge_cls(h, "d", "range", 443), 0));
+	/* the next filter's edge counts the classes it passed on */
+	cr_assert(eq(u64, harness_edge_cls(h, "feed", "d", 1), 12), "feed gives class 1");
+}
+
+Test(labels, straight_edge_counts_per_class)
+{
+	h = harness_new("feed | count | collect");
+	cr_assert(h != NULL);
+	for (uint32_t c = 1; c <= 10; c++)
+		harness_push_cls(h, harness_pkt(&(struct pkt_spec){ 0 }), c % 3 + 1);
+	harness_push_cls(h, harness_pkt(&(struct pkt_spec){ 0 }), 0);
+	harness_run(h);
+	/* classes 2,3,1,2,3,1,2,3,1,2 then 0 (dropped at feed) */
+	cr_assert(eq(u64, harness_edge_cls(h, "count", "collect", 1), 3));
+	cr_assert(eq(u64, harness_edge_cls(h, "count", "collect", 2), 4));
+	cr_assert(eq(u64, harness_edge_cls(h, "count", "collect", 3), 3));
+	cr_assert(eq(u64, harness_edge_cls(h, "feed", "count", 0), 0), "a drop is on no edge");
+	cr_assert(eq(u64, harness_edge_pkts(h, "count", "collect"), 10));
+}
+
 Test(labels, unrouted_and_dropped)
 {
 	h = harness_new("feed | dport --name=d |http collect --name=web; dport --name=d |22 collect --name=ssh");
