@@ -43,7 +43,6 @@
 
 #define CTL_MAX_CONNS 64
 #define CTL_MAX_GROUPS 64
-#define CTL_SOCK_MODE 0666
 
 struct conn {
 	int fd;                      /* -1: free */
@@ -139,8 +138,12 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
 	c->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* Mode and group from the config (control.mode, control.group). Until the
+	 * chmod the socket has bind's umask-limited mode: never more open than asked
+	 * for a usual umask (a connect needs write permission). */
 	if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(c->path, CTL_SOCK_MODE) < 0 || listen(c->lfd, 16) < 0) {
+	    (app->cfg.ctl_gid >= 0 && chown(c->path, (uid_t)-1, (gid_t)app->cfg.ctl_gid) < 0) ||
+	    chmod(c->path, (mode_t)app->cfg.ctl_mode) < 0 || listen(c->lfd, 16) < 0) {
 		int e = errno;
 		fprintf(stderr, "beltlined: control socket %s: %s\n", c->path, strerror(e));
 		if (c->lfd >= 0)

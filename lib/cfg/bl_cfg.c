@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +41,8 @@ bl_cfg_defaults(struct bl_cfg *cfg)
 		cfg->lcore_cpu[l] = -1;
 	cfg->main_lcore = 0;
 	cfg->hugepages = BL_CFG_HUGE_AUTO;
+	cfg->ctl_mode = 0666;
+	cfg->ctl_gid = -1;
 	cfg->mbuf_cache = 256;
 	cfg->mbuf_data_room = 2048 + 128;   /* RTE_MBUF_DEFAULT_BUF_SIZE */
 	cfg->burst = 32;
@@ -505,11 +508,58 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 	}
 }
 
+/* "control": {"mode": "0660", "group": "beltline"}: the control socket's permissions. */
+static void
+read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
+{
+	static const char *const ckeys[] = { "mode", "group", NULL };
+	const cJSON *m;
+	const char *g;
+
+	if (v == NULL)
+		return;
+	if (!cJSON_IsObject(v)) {
+		bl_diag_add(r->diag, "control: must be an object {\"mode\": \"0660\", \"group\": NAME}, "
+			    "got %s", json_type(v));
+		return;
+	}
+	check_keys(r, v, "control", ckeys);
+	m = cJSON_GetObjectItemCaseSensitive(v, "mode");
+	if (m != NULL) {
+		char *end = NULL;
+		unsigned long mode = 0;
+
+		if (cJSON_IsString(m) && m->valuestring[0] >= '0' && m->valuestring[0] <= '7')
+			mode = strtoul(m->valuestring, &end, 8);
+		if (!cJSON_IsString(m) || m->valuestring[0] < '0' || m->valuestring[0] > '7' ||
+		    *end != '\0' || mode > 0777)
+			bl_diag_add(r->diag, "control.mode: must be octal permission bits as a string, "
+				    "\"0000\"..\"0777\" (e.g. \"0660\"), got %s%.20s%s",
+				    cJSON_IsString(m) ? "\"" : "", cJSON_IsString(m) ? m->valuestring :
+				    json_type(m), cJSON_IsString(m) ? "\"" : "");
+		else
+			cfg->ctl_mode = (unsigned int)mode;
+	}
+	g = get_str(r, v, "control", "group", false);
+	if (g != NULL) {
+		char *end;
+		unsigned long gid = strtoul(g, &end, 10);
+		const struct group *gr;
+
+		if (g[0] != '\0' && *end == '\0' && gid < 0x7fffffffUL)
+			cfg->ctl_gid = (long)gid;
+		else if ((gr = getgrnam(g)) != NULL)
+			cfg->ctl_gid = (long)gr->gr_gid;
+		else
+			bl_diag_add(r->diag, "control.group: no group named \"%.40s\" on this machine", g);
+	}
+}
+
 static void
 read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 {
 	static const char *const keys[] = { "instance", "main_lcore", "lcore_cpu", "memory", "mbufs",
-					    "burst", "ports", "workers", "graphs", NULL };
+					    "burst", "control", "ports", "workers", "graphs", NULL };
 	static const char *const mkeys[] = { "hugepages", "size_mb", NULL };
 	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
 	const cJSON *v;
@@ -560,6 +610,8 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 		}
 		get_uint(r, v, "memory", "size_mb", 16, 1u << 20, &cfg->mem_mb);
 	}
+
+	read_control(r, cJSON_GetObjectItemCaseSensitive(root, "control"), cfg);
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "mbufs");
 	if (v != NULL && !cJSON_IsObject(v)) {

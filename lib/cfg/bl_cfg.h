@@ -79,6 +79,10 @@ struct bl_cfg {
 	unsigned int mbuf_cache;
 	unsigned int mbuf_data_room;      /* bytes of packet data per mbuf, with headroom */
 	unsigned int burst;
+	/* The control socket RUN_DIR/INSTANCE/ctl: who may connect (list, stats,
+	 * attach; each stream still checks its own permissions on attach). */
+	unsigned int ctl_mode;            /* permission bits, default 0666 */
+	long ctl_gid;                     /* group of the socket; -1 = the appliance's */
 	unsigned int n_ports;
 	struct bl_cfg_port ports[BL_CFG_MAX_PORTS];
 	unsigned int n_workers;

@@ -316,6 +316,21 @@ static const struct bad bad_cases[] = {
 	  "memory.size_mb: must be 16..1048576, got 15", { 0 }, NULL, 1 },
 	{ "memory_size_mb_too_large", "{'memory':{'size_mb':1048577}," GOOD "}",
 	  "memory.size_mb: must be 16..1048576, got 1048577", { 0 }, NULL, 1 },
+	{ "control_not_object", "{'control':'0660'," GOOD "}",
+	  "control: must be an object", { 0 }, NULL, 1 },
+	{ "control_mode_number", "{'control':{'mode':660}," GOOD "}",
+	  "control.mode: must be octal permission bits as a string", { 0 }, NULL, 1 },
+	{ "control_mode_not_octal", "{'control':{'mode':'0689'}," GOOD "}",
+	  "control.mode: must be octal permission bits as a string, \"0000\"..\"0777\" (e.g. \"0660\"), got \"0689\"",
+	  { 0 }, NULL, 1 },
+	{ "control_mode_too_big", "{'control':{'mode':'01777'}," GOOD "}",
+	  "control.mode: must be octal", { 0 }, NULL, 1 },
+	{ "control_mode_empty", "{'control':{'mode':''}," GOOD "}",
+	  "control.mode: must be octal", { 0 }, NULL, 1 },
+	{ "control_group_unknown", "{'control':{'group':'no-such-group-xyz'}," GOOD "}",
+	  "control.group: no group named \"no-such-group-xyz\" on this machine", { 0 }, NULL, 1 },
+	{ "control_unknown_key", "{'control':{'mdoe':'0660'}," GOOD "}",
+	  "control.mdoe: unknown key", { 0 }, NULL, 1 },
 	{ "hugepages_bad_word", "{'memory':{'hugepages':'maybe'}," GOOD "}",
 	  "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"maybe\"", { 0 }, NULL, 1 },
 	{ "hugepages_case", "{'memory':{'hugepages':'Yes'}," GOOD "}",
@@ -711,6 +726,8 @@ Test(cfg_good, defaults_match_bl_cfg_defaults)
 	cr_assert(eq(u32, d->mbuf_data_room, 2176));
 	cr_assert(eq(u32, d->burst, 32));
 	cr_assert(eq(int, d->hugepages, BL_CFG_HUGE_AUTO));
+	cr_assert(eq(u32, d->ctl_mode, 0666));
+	cr_assert(eq(long, d->ctl_gid, -1));
 	free(d);
 }
 
@@ -730,6 +747,7 @@ Test(cfg_good, every_key_is_read)
 	struct result *r = parse(
 		"{ 'instance': 'edge-1_b', 'main_lcore': 2, 'burst': 64,\n"
 		"  'memory': { 'hugepages': 'no', 'size_mb': 512 },\n"
+		"  'control': { 'mode': '0660', 'group': 'root' },\n"
 		"  'mbufs': { 'count': 32767, 'cache': 128, 'data_room': 9216 },\n"
 		"  'ports': [ { 'name': 'up', 'vdev': 'net_null0', 'rx_queues': 2, 'tx_queues': 2,\n"
 		"               'rx_desc': 512, 'tx_desc': 2048 },\n"
@@ -745,6 +763,8 @@ Test(cfg_good, every_key_is_read)
 	cr_assert(eq(u32, c->burst, 64));
 	cr_assert(eq(int, c->hugepages, BL_CFG_HUGE_NO));
 	cr_assert(eq(u32, c->mem_mb, 512));
+	cr_assert(eq(u32, c->ctl_mode, 0660));
+	cr_assert(eq(long, c->ctl_gid, 0));
 	cr_assert(eq(u32, c->mbufs, 32767));
 	cr_assert(eq(u32, c->mbuf_cache, 128));
 	cr_assert(eq(u32, c->mbuf_data_room, 9216));
