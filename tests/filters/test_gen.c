@@ -100,6 +100,25 @@ Test(gen, size_and_protocols)
 	cr_assert(h == NULL, "9000 bytes do not fit a default mbuf");
 }
 
+Test(gen, tcp_checksum_is_right_for_every_flow)
+{
+	/* regression: gen proto=tcp sent TCP checksum 0 */
+	h = harness_new("gen proto=tcp size=101 src=10.0.0.1-10.0.0.3 dst=10.9.255.254-10.10.0.1 "
+			"sport=65534-65535 dport=1-3 count=100 | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 4);
+	cr_assert(eq(uint, harness_n(h, NULL), 100));
+	for (unsigned int i = 0; i < 100; i++) {
+		struct rte_mbuf *m = harness_got(h, NULL, i);
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+
+		cr_assert(be16((const uint8_t *)ip + 20 + 16) != 0 || i > 0, "checksum set");
+		cr_assert(eq(int, rte_ipv4_udptcp_cksum_verify(ip, (const uint8_t *)ip + 20), 0),
+			  "packet %u: TCP checksum", i);
+		cr_assert(eq(u16, rte_ipv4_cksum(ip), 0), "packet %u: IPv4 header checksum", i);
+	}
+}
+
 Test(gen, ranges_cycle_dport_fastest)
 {
 	/* 2 src x 2 dst x 2 sport x 3 dport = 24 flows; 48 packets visit them twice */
