@@ -57,14 +57,15 @@ struct cJSON *bl_app_report_build(const struct bl_app *app, const struct bl_port
 long bl_app_report_finish(const struct bl_app *app, struct cJSON *root, FILE *out);
 
 /*
- * One filter's runtime counters (in, out, dropped, ..., per-class counts and
- * the filter's own counters) and one edge's (packets, per-class counts), added
+ * One filter's runtime counters (in, out, dropped, ..., per-class counts in
+ * (from its in-edges) and out, and the filter's own counters) and one edge's (packets, per-class counts), added
  * to `o`. Shared by the final report and the control server's live stats; the
  * counters are loaded relaxed, so a live snapshot may be a burst old.
  */
+struct bl_graph;
 struct bl_filter;
 struct bl_edge_rt;
-void bl_app_filter_json(const struct bl_filter *f, struct cJSON *o);
+void bl_app_filter_json(const struct bl_graph *g, const struct bl_filter *f, struct cJSON *o);
 void bl_app_edge_json(const struct bl_edge_rt *e, struct cJSON *o);
 
 #endif /* BL_APP_H */

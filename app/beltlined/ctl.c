@@ -527,7 +527,7 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 
 				cJSON_AddStringToObject(o, "graph", gname);
 				cJSON_AddStringToObject(o, "name", f->name);
-				bl_app_filter_json(f, o);
+				bl_app_filter_json(gr, f, o);
 				cJSON_AddItemToArray(filters, o);
 				for (unsigned int e = 0; e < f->n_out; e++) {
 					cJSON *eo = cJSON_CreateObject();

@@ -96,24 +96,69 @@ port_json(const struct bl_app *app, unsigned int p, const struct bl_port_hw_stat
 
 /* Per-class counts as {"CLASS": n, ..., "other": n}. */
 static void
-classes_json(cJSON *o, const struct bl_class_count *tab, unsigned int slots, const uint64_t *other)
+classes_json(cJSON *o, const char *key, const struct bl_class_count *tab, unsigned int slots,
+	     const uint64_t *other)
 {
-	cJSON *c = cJSON_AddObjectToObject(o, "classes");
-	char key[16];
+	cJSON *c = cJSON_AddObjectToObject(o, key);
+	char name[16];
 
 	for (unsigned int i = 0; i < slots; i++) {
 		uint64_t n = bl_counter_read(&tab[i].n);
 		if (n != 0) {
-			snprintf(key, sizeof(key), "%u", __atomic_load_n(&tab[i].cls, __ATOMIC_RELAXED));
-			N(c, key, n);
+			snprintf(name, sizeof(name), "%u", __atomic_load_n(&tab[i].cls, __ATOMIC_RELAXED));
+			N(c, name, n);
 		}
 	}
 	if (bl_counter_read(other) != 0)
 		N(c, "other", bl_counter_read(other));
 }
 
+/*
+ * What came in, per class: the sum of the per-class counts of the edges into
+ * f (the runtime counts classes once, where they leave a filter; an input is
+ * exactly what its in-edges carried). Classes an edge counted as "other" stay
+ * "other" here.
+ */
+static void
+classes_in_json(const struct bl_graph *g, const struct bl_filter *f, cJSON *o)
+{
+	struct bl_class_count sum[64];
+	uint64_t other = 0;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < bl_graph_n_filters(g); i++) {
+		const struct bl_filter *from = bl_graph_filter(g, i);
+
+		for (unsigned int k = 0; k < from->n_out; k++) {
+			const struct bl_edge_rt *e = &from->out[k];
+
+			if (e->to != f)
+				continue;
+			other += bl_counter_read(&e->cls_other);
+			for (unsigned int c = 0; c < BL_EDGE_CLASS_SLOTS; c++) {
+				uint64_t v = bl_counter_read(&e->cls[c].n);
+				uint32_t cls = __atomic_load_n(&e->cls[c].cls, __ATOMIC_RELAXED);
+				unsigned int j;
+
+				if (v == 0)
+					continue;
+				for (j = 0; j < n && sum[j].cls != cls; j++)
+					;
+				if (j == n && n == RTE_DIM(sum)) {
+					other += v;
+					continue;
+				}
+				if (j == n)
+					sum[n++] = (struct bl_class_count){ .cls = cls, .n = 0 };
+				sum[j].n += v;
+			}
+		}
+	}
+	classes_json(o, "classes_in", sum, n, &other);
+}
+
 void
-bl_app_filter_json(const struct bl_filter *f, cJSON *o)
+bl_app_filter_json(const struct bl_graph *g, const struct bl_filter *f, cJSON *o)
 {
 	const struct bl_filter_stats *st = &f->st;
 	const char *names[16];
@@ -130,7 +175,8 @@ bl_app_filter_json(const struct bl_filter *f, cJSON *o)
 	N(o, "copy_fail", bl_counter_read(&st->copy_fail));
 	N(o, "calls", bl_counter_read(&st->calls));
 	N(o, "cycles", bl_counter_read(&st->cycles));
-	classes_json(o, st->cls, BL_CLASS_SLOTS, &st->cls_other);
+	classes_in_json(g, f, o);
+	classes_json(o, "classes", st->cls, BL_CLASS_SLOTS, &st->cls_other);
 	if (f->ops->counters != NULL && (n = f->ops->counters(f, names, vals, 16)) > 0) {
 		cJSON *c = cJSON_AddObjectToObject(o, "counters");
 		for (unsigned int i = 0; i < n; i++)
@@ -142,7 +188,7 @@ void
 bl_app_edge_json(const struct bl_edge_rt *e, cJSON *o)
 {
 	N(o, "packets", bl_counter_read(&e->pkts));
-	classes_json(o, e->cls, BL_EDGE_CLASS_SLOTS, &e->cls_other);
+	classes_json(o, "classes", e->cls, BL_EDGE_CLASS_SLOTS, &e->cls_other);
 }
 
 static void
@@ -160,7 +206,7 @@ graph_json(const struct bl_worker *w, unsigned int g, cJSON *arr)
 	edges = cJSON_AddArrayToObject(o, "edges");
 	for (unsigned int i = 0; i < bl_graph_n_filters(gr); i++) {
 		const struct bl_filter *f = bl_graph_filter(gr, i);
-		bl_app_filter_json(f, cJSON_AddObjectToObject(filters, f->name));
+		bl_app_filter_json(gr, f, cJSON_AddObjectToObject(filters, f->name));
 		for (unsigned int k = 0; k < f->n_out; k++) {
 			cJSON *e = cJSON_CreateObject();
 			cJSON_AddStringToObject(e, "from", f->name);

@@ -22,6 +22,18 @@ eq "label |80" "$(jget "$T/r.json" .graphs[0].filters.web.in)" 200
 eq "label |!80 (non-zero classes only)" "$(jget "$T/r.json" .graphs[0].filters.notweb.in)" 600
 eq "label |ssh:telnet" "$(jget "$T/r.json" .graphs[0].filters.remote.in)" 100
 eq "label |all carries class 0 too" "$(jget "$T/r.json" .graphs[0].filters.every.in)" 1000
+# Per class, on edges and into filters: the edge to `remote` carried ports 22 and 23,
+# and what `remote` took in, per class, is the same; `web` took in only class 80.
+edge_cls() { jq -r --arg to "$1" --arg c "$2" \
+	'[.graphs[0].edges[] | select(.to == $to) | .classes[$c] // 0] | add' "$T/r.json"; }
+eq "edge dport->web: class 80" "$(edge_cls web 80)" 200
+eq "edge dport->remote: classes 22 + 23 = 100" "$(( $(edge_cls remote 22) + $(edge_cls remote 23) ))" 100
+eq "remote classes_in equal its in-edge's" \
+	"$(jq -c '.graphs[0].filters.remote.classes_in' "$T/r.json")" \
+	"$(jq -c '.graphs[0].edges[] | select(.to == "remote") | .classes' "$T/r.json")"
+eq "web classes_in: only 80" "$(jq -c '.graphs[0].filters.web.classes_in | keys' "$T/r.json")" '["80"]'
+eq "edge dport->every carries class 0" "$(edge_cls every 0)" \
+	"$(jget "$T/r.json" '.graphs[0].filters.dport.classes["0"]')"
 eq "one dport instance serves all four (shared prefix)" \
 	"$(jq '[.graphs[0].filters[] | select(.filter == "dport")] | length' "$T/r.json")" 1
 eq "one rx instance" "$(jq '[.graphs[0].filters[] | select(.filter == "rx")] | length' "$T/r.json")" 1
