@@ -19,6 +19,7 @@
 #define RTE_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 #include "bl_cfg.h"
+#include "bl_json.h"
 #include "bl_suggest.h"
 
 #define PATH_LEN 160
@@ -58,22 +59,6 @@ port_defaults(struct bl_cfg_port *p)
 	p->tx_desc = 1024;
 }
 
-static const char *
-json_type(const cJSON *v)
-{
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	if (cJSON_IsArray(v))
-		return "an array";
-	return "an object";
-}
-
 /* Report keys of `obj` not in `known`, and keys given twice. */
 static void
 check_keys(struct rd *r, const cJSON *obj, const char *path, const char *const *known)
@@ -82,25 +67,23 @@ check_keys(struct rd *r, const cJSON *obj, const char *path, const char *const *
 	const char *dot = path[0] ? "." : "";
 
 	for (const cJSON *k = obj->child; k != NULL; k = k->next) {
-		bool ok = false;
-		for (const char *const *n = known; *n != NULL; n++)
-			ok |= strcmp(k->string, *n) == 0;
-		if (!ok) {
-			const char *s = bl_suggest(k->string, known);
+		const char *s;
+
+		switch (bl_json_key_check(obj, k, known, &s)) {
+		case BL_JSON_KEY_UNKNOWN:
 			if (s != NULL)
 				bl_diag_add(r->diag, "%s%s%s: unknown key (did you mean \"%s\"?)",
 					    pre, dot, k->string, s);
 			else
 				bl_diag_add(r->diag, "%s%s%s: unknown key", pre, dot, k->string);
-			continue;
+			break;
+		case BL_JSON_KEY_TWICE:
+			bl_diag_add(r->diag, "%s%s%s: given twice", pre, dot, k->string);
+			break;
+		case BL_JSON_KEY_OK:
+			break;
 		}
-		for (const cJSON *e = obj->child; e != k; e = e->next)
-			if (strcmp(e->string, k->string) == 0) {
-				bl_diag_add(r->diag, "%s%s%s: given twice", pre, dot, k->string);
-				break;
-			}
-	}
-}
+	}}
 
 static void
 join(char *out, const char *path, const char *key)
@@ -129,7 +112,7 @@ get_uint(struct rd *r, const cJSON *obj, const char *path, const char *key,
 				    p, min, max, v->valuedouble);
 		else
 			bl_diag_add(r->diag, "%s: must be an integer %lu..%lu, got %s",
-				    p, min, max, json_type(v));
+				    p, min, max, bl_json_type(v));
 		return false;
 	}
 	if (v->valuedouble < (double)min || v->valuedouble > (double)max) {
@@ -166,7 +149,7 @@ get_str(struct rd *r, const cJSON *obj, const char *path, const char *key, bool 
 		return NULL;
 	}
 	if (!cJSON_IsString(v)) {
-		bl_diag_add(r->diag, "%s: must be a string, got %s", p, json_type(v));
+		bl_diag_add(r->diag, "%s: must be a string, got %s", p, bl_json_type(v));
 		return NULL;
 	}
 	return v->valuestring;
@@ -309,7 +292,7 @@ read_port(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_port *p)
 	port_defaults(p);
 	snprintf(path, sizeof(path), "ports[%u]", i);
 	if (!cJSON_IsObject(v)) {
-		bl_diag_add(r->diag, "%s: must be an object, got %s", path, json_type(v));
+		bl_diag_add(r->diag, "%s: must be an object, got %s", path, bl_json_type(v));
 		return;
 	}
 	check_keys(r, v, path, keys);
@@ -386,7 +369,7 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 	w->lcore = ~0u;
 	snprintf(path, sizeof(path), "workers[%u]", i);
 	if (!cJSON_IsObject(v)) {
-		bl_diag_add(r->diag, "%s: must be an object, got %s", path, json_type(v));
+		bl_diag_add(r->diag, "%s: must be an object, got %s", path, bl_json_type(v));
 		return;
 	}
 	check_keys(r, v, path, keys);
@@ -401,7 +384,7 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 	}
 	if (!cJSON_IsArray(poll) || cJSON_GetArraySize(poll) == 0) {
 		bl_diag_add(r->diag, "%s.poll: must be a non-empty array, got %s", path,
-			    cJSON_IsArray(poll) ? "an empty array" : json_type(poll));
+			    cJSON_IsArray(poll) ? "an empty array" : bl_json_type(poll));
 		return;
 	}
 	if (cJSON_GetArraySize(poll) > BL_CFG_MAX_POLLS) {
@@ -417,7 +400,7 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 
 		snprintf(pp, sizeof(pp), "%s.poll[%u]", path, j);
 		if (!cJSON_IsObject(e)) {
-			bl_diag_add(r->diag, "%s: must be an object, got %s", pp, json_type(e));
+			bl_diag_add(r->diag, "%s: must be an object, got %s", pp, bl_json_type(e));
 			continue;
 		}
 		check_keys(r, e, pp, pkeys);
@@ -444,7 +427,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 	memset(g, 0, sizeof(*g));
 	snprintf(path, sizeof(path), "graphs[%u]", i);
 	if (!cJSON_IsObject(v)) {
-		bl_diag_add(r->diag, "%s: must be an object, got %s", path, json_type(v));
+		bl_diag_add(r->diag, "%s: must be an object, got %s", path, bl_json_type(v));
 		return;
 	}
 	check_keys(r, v, path, keys);
@@ -456,7 +439,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 		char *t = cJSON_IsObject(gr) ? cJSON_PrintUnformatted(gr) : NULL;
 		if (t == NULL)
 			bl_diag_add(r->diag, "%s.graph: must be an object with \"nodes\" and \"edges\", got %s",
-				    path, json_type(gr));
+				    path, bl_json_type(gr));
 		else if (strlen(t) >= sizeof(g->text))
 			bl_diag_add(r->diag, "%s.graph: longer than %zu characters", path, sizeof(g->text) - 1);
 		else
@@ -469,7 +452,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 		unsigned int j = 0;
 		for (const cJSON *e = pl->child; e != NULL; e = e->next, j++) {
 			if (!cJSON_IsString(e)) {
-				bl_diag_add(r->diag, "%s.pipeline[%u]: must be a string, got %s", path, j, json_type(e));
+				bl_diag_add(r->diag, "%s.pipeline[%u]: must be a string, got %s", path, j, bl_json_type(e));
 				continue;
 			}
 			n += (size_t)snprintf(g->text + RTE_MIN(n, sizeof(g->text)),
@@ -478,7 +461,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 		}
 	} else {
 		bl_diag_add(r->diag, "%s.pipeline: must be a string or a non-empty array of strings, got %s",
-			    path, json_type(pl));
+			    path, bl_json_type(pl));
 	}
 	if (n >= sizeof(g->text))
 		bl_diag_add(r->diag, "%s.pipeline: longer than %zu characters", path, sizeof(g->text) - 1);
@@ -489,7 +472,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 	}
 	if (!cJSON_IsArray(lc) || cJSON_GetArraySize(lc) == 0 || cJSON_GetArraySize(lc) > BL_CFG_MAX_WORKERS) {
 		bl_diag_add(r->diag, "%s.lcores: must be an array of 1..%d lcores, got %s", path,
-			    BL_CFG_MAX_WORKERS, cJSON_IsArray(lc) ? "another size" : json_type(lc));
+			    BL_CFG_MAX_WORKERS, cJSON_IsArray(lc) ? "another size" : bl_json_type(lc));
 		return;
 	}
 	unsigned int j = 0;
@@ -520,7 +503,7 @@ read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
 		return;
 	if (!cJSON_IsObject(v)) {
 		bl_diag_add(r->diag, "control: must be an object {\"mode\": \"0660\", \"group\": NAME}, "
-			    "got %s", json_type(v));
+			    "got %s", bl_json_type(v));
 		return;
 	}
 	check_keys(r, v, "control", ckeys);
@@ -536,7 +519,7 @@ read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
 			bl_diag_add(r->diag, "control.mode: must be octal permission bits as a string, "
 				    "\"0000\"..\"0777\" (e.g. \"0660\"), got %s%.20s%s",
 				    cJSON_IsString(m) ? "\"" : "", cJSON_IsString(m) ? m->valuestring :
-				    json_type(m), cJSON_IsString(m) ? "\"" : "");
+				    bl_json_type(m), cJSON_IsString(m) ? "\"" : "");
 		else
 			cfg->ctl_mode = (unsigned int)mode;
 	}
@@ -571,7 +554,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "lcore_cpu");
 	if (v != NULL && !cJSON_IsObject(v)) {
-		bl_diag_add(r->diag, "lcore_cpu: must be an object {\"LCORE\": CPU}, got %s", json_type(v));
+		bl_diag_add(r->diag, "lcore_cpu: must be an object {\"LCORE\": CPU}, got %s", bl_json_type(v));
 	} else if (v != NULL) {
 		for (const cJSON *e = v->child; e != NULL; e = e->next) {
 			char *end;
@@ -593,7 +576,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "memory");
 	if (v != NULL && !cJSON_IsObject(v)) {
-		bl_diag_add(r->diag, "memory: must be an object, got %s", json_type(v));
+		bl_diag_add(r->diag, "memory: must be an object, got %s", bl_json_type(v));
 	} else if (v != NULL) {
 		check_keys(r, v, "memory", mkeys);
 		const char *h = get_str(r, v, "memory", "hugepages", false);
@@ -615,7 +598,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "mbufs");
 	if (v != NULL && !cJSON_IsObject(v)) {
-		bl_diag_add(r->diag, "mbufs: must be an object, got %s", json_type(v));
+		bl_diag_add(r->diag, "mbufs: must be an object, got %s", bl_json_type(v));
 	} else if (v != NULL) {
 		check_keys(r, v, "mbufs", bkeys);
 		get_uint(r, v, "mbufs", "count", 1024, 1u << 26, &cfg->mbufs);
@@ -628,7 +611,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 		bl_diag_add(r->diag, "ports: required, missing (a list of ports)");
 	} else if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
 		bl_diag_add(r->diag, "ports: must be a non-empty array, got %s",
-			    cJSON_IsArray(v) ? "an empty array" : json_type(v));
+			    cJSON_IsArray(v) ? "an empty array" : bl_json_type(v));
 	} else if (cJSON_GetArraySize(v) > BL_CFG_MAX_PORTS) {
 		bl_diag_add(r->diag, "ports: at most %d ports, got %d", BL_CFG_MAX_PORTS,
 			    cJSON_GetArraySize(v));
@@ -643,7 +626,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 	if (v != NULL && (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0 ||
 			  cJSON_GetArraySize(v) > BL_CFG_MAX_GRAPHS)) {
 		bl_diag_add(r->diag, "graphs: must be an array of 1..%d graphs, got %s", BL_CFG_MAX_GRAPHS,
-			    cJSON_IsArray(v) ? "another size" : json_type(v));
+			    cJSON_IsArray(v) ? "another size" : bl_json_type(v));
 	} else if (v != NULL) {
 		for (const cJSON *e = v->child; e != NULL; e = e->next) {
 			unsigned int i = cfg->n_graphs++;
@@ -658,7 +641,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 				    "the lcores that run them) or \"workers\" (which lcore forwards which queue)");
 	} else if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
 		bl_diag_add(r->diag, "workers: must be a non-empty array, got %s",
-			    cJSON_IsArray(v) ? "an empty array" : json_type(v));
+			    cJSON_IsArray(v) ? "an empty array" : bl_json_type(v));
 	} else if (cJSON_GetArraySize(v) > BL_CFG_MAX_WORKERS) {
 		bl_diag_add(r->diag, "workers: at most %d workers, got %d", BL_CFG_MAX_WORKERS,
 			    cJSON_GetArraySize(v));
@@ -717,7 +700,7 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 			return -EINVAL;
 		}
 	if (!cJSON_IsObject(root)) {
-		bl_diag_add(diag, "$: must be an object, got %s", json_type(root));
+		bl_diag_add(diag, "$: must be an object, got %s", bl_json_type(root));
 		cJSON_Delete(root);
 		return -EINVAL;
 	}

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bl_json.h"
 #include "bl_pipe_pvt.h"
 #include "bl_suggest.h"
 
@@ -22,43 +23,24 @@ struct jr {
 	unsigned int base;          /* nodes g held before: shared, not redefined */
 };
 
-static const char *
-kind(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	if (cJSON_IsArray(v))
-		return "an array";
-	return "an object";
-}
-
 /* Unknown and repeated keys of an object are errors. */
 static int
 check_keys(struct jr *r, const cJSON *obj, const char *where, const char *const *known)
 {
 	for (const cJSON *k = obj->child; k != NULL; k = k->next) {
-		bool ok = false;
 		const char *s;
 
-		for (const char *const *n = known; *n != NULL; n++)
-			ok |= strcmp(k->string, *n) == 0;
-		if (!ok) {
-			s = bl_suggest(k->string, known);
+		switch (bl_json_key_check(obj, k, known, &s)) {
+		case BL_JSON_KEY_UNKNOWN:
 			if (s != NULL)
 				return bl_err_set(r->err, -EINVAL, "%s.%s: unknown key "
 						  "(did you mean \"%s\"?)", where, k->string, s);
 			return bl_err_set(r->err, -EINVAL, "%s.%s: unknown key", where, k->string);
+		case BL_JSON_KEY_TWICE:
+			return bl_err_set(r->err, -EINVAL, "%s.%s: given twice", where, k->string);
+		case BL_JSON_KEY_OK:
+			break;
 		}
-		for (const cJSON *e = obj->child; e != k; e = e->next)
-			if (strcmp(e->string, k->string) == 0)
-				return bl_err_set(r->err, -EINVAL, "%s.%s: given twice", where,
-						  k->string);
 	}
 	return 0;
 }
@@ -86,7 +68,7 @@ scalar(struct jr *r, const cJSON *v, const char *where, char *buf, size_t size,
 		return 0;
 	}
 	return bl_err_set(r->err, -EINVAL, "%s: expected a string, a number or a boolean, got %s",
-			  where, kind(v));
+			  where, bl_json_type(v));
 }
 
 static int
@@ -99,7 +81,7 @@ name_field(struct jr *r, const cJSON *obj, const char *key, const char *where,
 		return bl_err_set(r->err, -EINVAL, "%s: missing \"%s\"", where, key);
 	if (!cJSON_IsString(v))
 		return bl_err_set(r->err, -EINVAL, "%s.%s: expected a string, got %s", where,
-				  key, kind(v));
+				  key, bl_json_type(v));
 	*out = v->valuestring;
 	return 0;
 }
@@ -115,10 +97,10 @@ read_args(struct jr *r, const cJSON *node, const char *where, struct bl_args *ar
 
 	if (a != NULL && !cJSON_IsObject(a))
 		return bl_err_set(r->err, -EINVAL, "%s.args: expected an object, got %s",
-				  where, kind(a));
+				  where, bl_json_type(a));
 	if (p != NULL && !cJSON_IsArray(p))
 		return bl_err_set(r->err, -EINVAL, "%s.positional: expected an array, got %s",
-				  where, kind(p));
+				  where, bl_json_type(p));
 	for (const cJSON *k = a ? a->child : NULL; k != NULL; k = k->next) {
 		char w[BL_ERR_MSG_MAX];
 
@@ -162,7 +144,7 @@ read_node(struct jr *r, const cJSON *node, const char *where)
 
 	if (!cJSON_IsObject(node))
 		return bl_err_set(r->err, -EINVAL, "%s: expected an object, got %s", where,
-				  kind(node));
+				  bl_json_type(node));
 	if (check_keys(r, node, where, node_keys) < 0 ||
 	    name_field(r, node, "name", where, &name) < 0 ||
 	    name_field(r, node, "filter", where, &filter) < 0)
@@ -179,7 +161,7 @@ read_node(struct jr *r, const cJSON *node, const char *where)
 	if (neg != NULL) {
 		if (!cJSON_IsBool(neg))
 			return bl_err_set(r->err, -EINVAL, "%s.negate: expected a boolean, got %s",
-					  where, kind(neg));
+					  where, bl_json_type(neg));
 		negate = cJSON_IsTrue(neg);
 	}
 	if ((rc = read_args(r, node, where, &args)) < 0)
@@ -249,7 +231,7 @@ read_edge(struct jr *r, const cJSON *edge, const char *where)
 
 	if (!cJSON_IsObject(edge))
 		return bl_err_set(r->err, -EINVAL, "%s: expected an object, got %s", where,
-				  kind(edge));
+				  bl_json_type(edge));
 	if (check_keys(r, edge, where, edge_keys) < 0)
 		return -EINVAL;
 	if ((from = edge_end(r, edge, "from", where)) < 0)
@@ -270,7 +252,7 @@ read_edge(struct jr *r, const cJSON *edge, const char *where)
 						  "\"label\" out for the default)", where);
 		} else {
 			return bl_err_set(r->err, -EINVAL, "%s.label: expected a string or a "
-					  "number, got %s", where, kind(lv));
+					  "number, got %s", where, bl_json_type(lv));
 		}
 		if (bl_pipe__label(text, strlen(text), &l, why, sizeof(why)) < 0)
 			return bl_err_set(r->err, -EINVAL, "%s.label: %s", where, why);
@@ -289,7 +271,7 @@ read_graph(struct jr *r, const cJSON *graph)
 
 	if (!cJSON_IsObject(graph))
 		return bl_err_set(r->err, -EINVAL, "%s: expected an object with \"nodes\" and "
-				  "\"edges\", got %s", r->path, kind(graph));
+				  "\"edges\", got %s", r->path, bl_json_type(graph));
 	if (check_keys(r, graph, r->path, graph_keys) < 0)
 		return -EINVAL;
 	nodes = cJSON_GetObjectItemCaseSensitive(graph, "nodes");
@@ -298,13 +280,13 @@ read_graph(struct jr *r, const cJSON *graph)
 		return bl_err_set(r->err, -EINVAL, "%s: missing \"nodes\"", r->path);
 	if (!cJSON_IsArray(nodes))
 		return bl_err_set(r->err, -EINVAL, "%s.nodes: expected an array, got %s",
-				  r->path, kind(nodes));
+				  r->path, bl_json_type(nodes));
 	if (cJSON_GetArraySize(nodes) == 0)
 		return bl_err_set(r->err, -EINVAL, "%s.nodes: expected at least one node",
 				  r->path);
 	if (edges != NULL && !cJSON_IsArray(edges))
 		return bl_err_set(r->err, -EINVAL, "%s.edges: expected an array, got %s",
-				  r->path, kind(edges));
+				  r->path, bl_json_type(edges));
 	i = 0;
 	cJSON_ArrayForEach(v, nodes) {
 		snprintf(where, sizeof(where), "%s.nodes[%u]", r->path, i++);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* bl_json — what the config reader and the pipeline JSON reader both say about cJSON values. */
+#ifndef BL_JSON_H
+#define BL_JSON_H
+
+#include <cjson/cJSON.h>
+
+/* "a number", "a string", "a boolean", "null", "an array" or "an object", for errors. */
+const char *bl_json_type(const cJSON *v);
+
+enum bl_json_key {
+	BL_JSON_KEY_OK = 0,
+	BL_JSON_KEY_UNKNOWN,    /* not in the list; *suggest is the closest known key or NULL */
+	BL_JSON_KEY_TWICE,      /* an earlier member of the object has the same name */
+};
+
+/* Is member `k` of object `obj` one of `known` (NULL-terminated), and the first of its name? */
+enum bl_json_key bl_json_key_check(const cJSON *obj, const cJSON *k, const char *const *known,
+				   const char **suggest);
+
+#endif /* BL_JSON_H */
