@@ -23,6 +23,30 @@ bl_ibuf_policy_name(uint32_t policy)
 	}
 }
 
+uint32_t
+bl_ibuf_policy_parse(const char *s)
+{
+	static const char *const names[] = { [BL_IBUF_SRP] = "srp", [BL_IBUF_MRP] = "mrp",
+		[BL_IBUF_FRP] = "frp", [BL_IBUF_BLOCK] = "block" };
+
+	for (uint32_t p = BL_IBUF_SRP; s != NULL && p <= BL_IBUF_BLOCK; p++)
+		if (strcmp(s, names[p]) == 0)
+			return p;
+	return 0;
+}
+
+int
+bl_ibuf_policy_allows(uint32_t ring, uint32_t reader)
+{
+	switch (ring) {
+	case BL_IBUF_SRP: return reader == BL_IBUF_SRP || reader == BL_IBUF_MRP || reader == BL_IBUF_FRP;
+	case BL_IBUF_MRP: return reader == BL_IBUF_MRP || reader == BL_IBUF_FRP;
+	case BL_IBUF_FRP: return reader == BL_IBUF_FRP;
+	case BL_IBUF_BLOCK: return reader == BL_IBUF_BLOCK;
+	default: return 0;
+	}
+}
+
 static struct bl_shm *
 page_region(const struct bl_ibuf_opts *o, const char *what, unsigned i, struct bl_err *err)
 {
@@ -130,6 +154,7 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	ib->release = o->release;
 	ib->release_ctx = o->release_ctx;
 	ib->limit = ib->cap;
+	ib->exact = o->policy == BL_IBUF_FRP || o->policy == BL_IBUF_MRP;
 	if (o->policy == BL_IBUF_SRP || o->policy == BL_IBUF_BLOCK)
 		ib->prod->reserve = ib->cap;    /* the first lap overwrites nothing */
 	*out = ib;
@@ -158,24 +183,34 @@ bl_ibuf_free(struct bl_ibuf *ib)
 }
 
 int
-bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid)
+bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy)
 {
-	/* relaxed: attach and detach run on one control thread, the only writer of active. */
+	/* relaxed: attach and detach run on one control thread, the only writer of active
+	 * and of the policy sets. */
 	uint64_t active = __atomic_load_n(&ib->prod->active, __ATOMIC_RELAXED);
 	uint64_t head;
 
+	if (policy == 0)
+		policy = ib->policy;
+	if (!bl_ibuf_policy_allows(ib->policy, policy))
+		return -EINVAL;
 	for (unsigned i = 0; i < ib->max_readers; i++) {
 		struct bl_ibuf_rpage *p = ib->rpage[i];
-		if (active & (1ull << i))
+		uint64_t bit = 1ull << i;
+		if (active & bit)
 			continue;
 		memset(p, 0, sizeof(*p));
 		/* acquire: pairs with the release store in bl_ibuf__publish. */
 		head = __atomic_load_n(&ib->prod->head, __ATOMIC_ACQUIRE);
-		/* relaxed: these three are ordered before the bit by the release or below. */
+		/* relaxed: these are ordered before the bit by the release or below. */
 		__atomic_store_n(&p->pos, head, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_clamps[i], 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_pid[i], pid, __ATOMIC_RELAXED);
-		if (ib->policy == BL_IBUF_MRP) {
+		__atomic_store_n(&ib->prod->reader_policy[i], (uint8_t)policy, __ATOMIC_RELAXED);
+		if (policy == BL_IBUF_SRP || policy == BL_IBUF_BLOCK)
+			__atomic_fetch_or(&ib->prod->srp_readers, bit, __ATOMIC_RELAXED);
+		if (policy == BL_IBUF_MRP) {
+			__atomic_fetch_or(&ib->prod->mrp_readers, bit, __ATOMIC_RELAXED);
 			/* A new reader claims nothing before its start: R = max(R, head).
 			 * release: pairs with the acquire load of R in bl_ibuf__refresh. */
 			uint64_t cur = __atomic_load_n(&ib->mrp->r, __ATOMIC_RELAXED);
@@ -184,11 +219,17 @@ bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid)
 				;
 		}
 		/* release: pairs with the acquire load of active in bl_ibuf__refresh;
-		 * the position above is visible before the bit. */
-		__atomic_fetch_or(&ib->prod->active, 1ull << i, __ATOMIC_RELEASE);
+		 * the position and the policy sets above are visible before the bit. */
+		__atomic_fetch_or(&ib->prod->active, bit, __ATOMIC_RELEASE);
 		return (int)i;
 	}
 	return -ENOSPC;
+}
+
+int
+bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid)
+{
+	return bl_ibuf_reader_alloc_as(ib, pid, 0);
 }
 
 int
@@ -201,6 +242,9 @@ bl_ibuf_reader_detach(struct bl_ibuf *ib, unsigned idx)
 		return -ENOENT;
 	/* release: pairs with the acquire load of active in bl_ibuf__refresh. */
 	__atomic_fetch_and(&ib->prod->active, ~bit, __ATOMIC_RELEASE);
+	/* relaxed: the producer reads the sets only masked by active, and the bit is gone. */
+	__atomic_fetch_and(&ib->prod->srp_readers, ~bit, __ATOMIC_RELAXED);
+	__atomic_fetch_and(&ib->prod->mrp_readers, ~bit, __ATOMIC_RELAXED);
 	/* relaxed: bookkeeping read only by stats. */
 	__atomic_store_n(&ib->prod->reader_pid[idx], 0, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&ib->prod->detached, 1, __ATOMIC_RELAXED);
@@ -217,8 +261,20 @@ bl_ibuf_reader_fds(const struct bl_ibuf *ib, unsigned idx, struct bl_ibuf_fds *f
 	if (fds->ring_fd < 0)
 		return fds->ring_fd;
 	fds->page_fd = ib->rshm[idx]->fd;
-	fds->mrp_fd = ib->policy == BL_IBUF_MRP ? ib->mrp_shm->fd : -1;
+	fds->mrp_fd = ib->prod->reader_policy[idx] == BL_IBUF_MRP ? ib->mrp_shm->fd : -1;
 	return 0;
+}
+
+/* The policy reader idx reads with: the control plane set it before passing the page. */
+static uint32_t
+reader_policy(const void *base, unsigned idx)
+{
+	const struct bl_ibuf_hdr *h = base;
+	const struct bl_ibuf_prod *p = (const void *)((const char *)base + h->off_prod);
+	/* relaxed: written before the fds were handed over (or the bit set, in-process). */
+	uint32_t pol = __atomic_load_n(&p->reader_policy[idx], __ATOMIC_RELAXED);
+
+	return bl_ibuf_policy_allows(h->policy, pol) ? pol : h->policy;
 }
 
 static void
@@ -233,7 +289,7 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	r->page = (void *)((char *)base + h->off_readers + idx * h->reader_stride);
 	r->cap = h->capacity;
 	r->mask = h->capacity - 1;
-	r->policy = h->policy;
+	r->policy = reader_policy(base, idx);
 	r->idx = idx;
 	r->bit = 1ull << idx;
 	/* relaxed: the control plane wrote pos before handing us the page. */
@@ -244,13 +300,19 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 int
 bl_ibuf_reader_attach(struct bl_ibuf *ib, struct bl_ibuf_reader **out)
 {
+	return bl_ibuf_reader_attach_as(ib, 0, out);
+}
+
+int
+bl_ibuf_reader_attach_as(struct bl_ibuf *ib, uint32_t policy, struct bl_ibuf_reader **out)
+{
 	struct bl_ibuf_reader *r = aligned_alloc(64, (sizeof(*r) + 63) / 64 * 64);
 	int idx;
 
 	if (r == NULL)
 		return -ENOMEM;
 	memset(r, 0, sizeof(*r));
-	idx = bl_ibuf_reader_alloc(ib, 0);
+	idx = bl_ibuf_reader_alloc_as(ib, 0, policy);
 	if (idx < 0) {
 		free(r);
 		return idx;
@@ -295,7 +357,7 @@ bl_ibuf_reader_open(const struct bl_ibuf_fds *fds, struct bl_ibuf_reader **out)
 		goto fail;
 	}
 	rc = bl_shm_overlay(r->shm, h->off_readers + fds->idx * PG, fds->page_fd, PG, 1);
-	if (rc == 0 && h->policy == BL_IBUF_MRP)
+	if (rc == 0 && reader_policy(h, fds->idx) == BL_IBUF_MRP)
 		rc = fds->mrp_fd < 0 ? -EINVAL : bl_shm_overlay(r->shm, h->off_mrp, fds->mrp_fd, PG, 1);
 	if (rc < 0)
 		goto fail;
@@ -371,6 +433,7 @@ bl_ibuf_stats(const struct bl_ibuf *ib, struct bl_ibuf_stats *st)
 		const struct bl_ibuf_rpage *rp = ib->rpage[i];
 		struct bl_ibuf_reader_stats *r = &st->r[i];
 		r->active = !!(active & (1ull << i));
+		r->policy = __atomic_load_n(&p->reader_policy[i], __ATOMIC_RELAXED);
 		st->n_active += (uint32_t)r->active;
 		r->pid = __atomic_load_n(&p->reader_pid[i], __ATOMIC_RELAXED);
 		r->pos = __atomic_load_n(&rp->pos, __ATOMIC_RELAXED);

@@ -62,6 +62,9 @@ struct bl_ibuf {
 	uint64_t tail;              /* oldest seq still protected (SRP/MRP/BLOCK) */
 	uint64_t limit;             /* tail + cap: writes below this need no refresh */
 	uint64_t released;          /* refs of seqs below this are released (SRP/MRP) */
+	int exact;                  /* reserve stored per burst and references released at slot
+	                             * reuse: an FRP or MRP ring, or an SRP ring with an MRP or
+	                             * FRP reader attached (decided at each refresh) */
 };
 
 /* Reader handle: private memory of the reading thread or process. */
@@ -73,7 +76,7 @@ struct bl_ibuf_reader {
 	struct bl_ibuf_rpage *page;
 	uint64_t mask;
 	uint32_t cap;
-	uint32_t policy;
+	uint32_t policy;            /* this reader's (prod->reader_policy[idx]), not the ring's */
 	unsigned idx;               /* reader page index */
 	uint64_t bit;               /* 1 << idx */
 	uint64_t pos;               /* next seq to acquire */
@@ -94,6 +97,7 @@ struct bl_ibuf_fds {
 
 struct bl_ibuf_reader_stats {
 	int active;
+	uint32_t policy;            /* enum bl_ibuf_policy the reader reads with */
 	uint32_t pid;
 	uint64_t pos, consumed, lost, laps, check_fail, clamps;
 };
@@ -118,6 +122,20 @@ void bl_ibuf_free(struct bl_ibuf *ib);
  * pid is recorded for the control plane (0 = this process). Returns the index or -errno. */
 int bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid);
 
+/* The same, reading with `policy` (0: the ring's). An SRP ring takes SRP, MRP and FRP
+ * readers, an MRP ring MRP and FRP readers, FRP and BLOCK rings only their own: the
+ * producer never waits for more than the ring's policy says. SRP readers hold the
+ * producer back by their own positions, MRP readers by the R they share, FRP readers
+ * not at all (they check and skip forward when lapped). Index, -EINVAL (a policy the
+ * ring does not take) or -ENOSPC. */
+int bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy);
+
+/* Whether ring policy `ring` takes readers of policy `reader`. */
+int bl_ibuf_policy_allows(uint32_t ring, uint32_t reader);
+
+/* enum bl_ibuf_policy for "srp", "mrp", "frp", "block"; 0 for anything else. */
+uint32_t bl_ibuf_policy_parse(const char *s);
+
 /* Control: a reader is gone (closed, or found dead). SRP/MRP stop waiting for it. 0 or -errno. */
 int bl_ibuf_reader_detach(struct bl_ibuf *ib, unsigned idx);
 
@@ -126,6 +144,9 @@ int bl_ibuf_reader_fds(const struct bl_ibuf *ib, unsigned idx, struct bl_ibuf_fd
 
 /* In-process reader over the producer's mapping: alloc + handle. 0 or -errno. */
 int bl_ibuf_reader_attach(struct bl_ibuf *ib, struct bl_ibuf_reader **out);
+
+/* The same, reading with `policy` (see bl_ibuf_reader_alloc_as). 0 or -errno. */
+int bl_ibuf_reader_attach_as(struct bl_ibuf *ib, uint32_t policy, struct bl_ibuf_reader **out);
 
 /* Reader in another process: map the ring read-only and its own page read-write,
  * validating the header (magic, version, sizes). 0 or -errno. */

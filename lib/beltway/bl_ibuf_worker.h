@@ -50,14 +50,18 @@ bl_ibuf__clamp(struct bl_ibuf *ib, unsigned idx, uint64_t v, uint64_t lo, uint64
 	return v < lo ? lo : hi;
 }
 
-/* Producer: release references of slots every reader has passed, [released, tail). */
+/* Producer: release references of slots every reader has passed, [released, tail).
+ * Slots below head - capacity were reused since, and released then (exact mode). */
 static inline void
 bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
 {
+	uint64_t from = ib->head > ib->cap ? ib->head - ib->cap : 0;
 	void *batch[32];
 	unsigned n = 0;
 
-	for (uint64_t s = ib->released; s < tail; s++) {
+	if (from < ib->released)
+		from = ib->released;
+	for (uint64_t s = from; s < tail; s++) {
 		void **ref = &ib->refs[s & ib->mask];
 		if (*ref != NULL) {
 			batch[n++] = *ref;
@@ -73,51 +77,59 @@ bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
 	ib->released = tail;
 }
 
-/* Producer: recompute the protected tail from the readers (SRP/BLOCK) or R (MRP). */
+/*
+ * Producer: recompute the protected tail from what holds the ring back: the positions
+ * of the SRP readers and, when an MRP reader is attached, the shared R. FRP readers
+ * hold nothing back. Then decide the mode until the next refresh: with only SRP
+ * readers (or none) the reserve is the limit, stored here, and references are released
+ * as soon as every reader has passed; with an MRP or FRP reader the reserve is stored
+ * per burst and references live as long as their slots (a reader that the tail does
+ * not wait for may still be reading, and check() vouches for slots, not mbufs).
+ */
 static inline void
 bl_ibuf__refresh(struct bl_ibuf *ib)
 {
 	uint64_t head = ib->head, tail = head;
 	/* acquire: pairs with the release or/and in reader_alloc/detach (control thread),
-	 * so a new reader's initial position is visible before its bit. */
+	 * so a new reader's initial position and policy bits are visible before its bit. */
 	uint64_t active = __atomic_load_n(&ib->prod->active, __ATOMIC_ACQUIRE);
+	/* relaxed: written before the release or of active that the load above saw. */
+	uint64_t srp_all = active & __atomic_load_n(&ib->prod->srp_readers, __ATOMIC_RELAXED);
+	uint64_t srp = srp_all;
+	uint64_t mrp = active & __atomic_load_n(&ib->prod->mrp_readers, __ATOMIC_RELAXED);
 
-	if (ib->policy == BL_IBUF_MRP) {
-		if (active != 0) {
-			/* acquire: pairs with the release CAS in bl_ibuf__raise_r (R4). */
-			uint64_t r = __atomic_load_n(&ib->mrp->r, __ATOMIC_ACQUIRE);
-			/* R below our tail is only stale (e.g. no reader for a while);
-			 * R beyond the head is garbage and counted. */
-			tail = bl_ibuf__clamp(ib, BL_IBUF_MAX_READERS, r < ib->tail ? ib->tail : r,
-				ib->tail, head);
-		}
-	} else {
-		while (active != 0) {
-			unsigned i = (unsigned)__builtin_ctzll(active);
-			/* acquire: pairs with the release store of pos in bl_ibuf_complete (R3). */
-			uint64_t pos = __atomic_load_n(&ib->rpage[i]->pos, __ATOMIC_ACQUIRE);
-			pos = bl_ibuf__clamp(ib, i, pos, ib->tail, head);
-			if (pos < tail)
-				tail = pos;
-			active &= active - 1;
-		}
+	if (mrp != 0) {
+		/* acquire: pairs with the release CAS in bl_ibuf__raise_r (R4). */
+		uint64_t r = __atomic_load_n(&ib->mrp->r, __ATOMIC_ACQUIRE);
+		/* R below our tail is only stale (e.g. no reader for a while);
+		 * R beyond the head is garbage and counted. */
+		tail = bl_ibuf__clamp(ib, BL_IBUF_MAX_READERS, r < ib->tail ? ib->tail : r,
+			ib->tail, head);
+	}
+	while (srp != 0) {
+		unsigned i = (unsigned)__builtin_ctzll(srp);
+		/* acquire: pairs with the release store of pos in bl_ibuf_complete (R3). */
+		uint64_t pos = __atomic_load_n(&ib->rpage[i]->pos, __ATOMIC_ACQUIRE);
+		pos = bl_ibuf__clamp(ib, i, pos, ib->tail, head);
+		if (pos < tail)
+			tail = pos;
+		srp &= srp - 1;
 	}
 	if (tail < ib->tail)
 		tail = ib->tail;
 	ib->tail = tail;
 	ib->limit = tail + ib->cap;
-	if (ib->policy != BL_IBUF_MRP) {
-		/* SRP/BLOCK: the reserve is the limit (see bl_ibuf__reserve). relaxed store +
-		 * release fence: pairs with the acquire fence in bl_ibuf_check (R2). */
+	ib->exact = ib->policy == BL_IBUF_MRP || (active & ~srp_all) != 0;
+	if (!ib->exact) {
+		/* The reserve is the limit (see bl_ibuf__reserve). relaxed store + release
+		 * fence: pairs with the acquire fence in bl_ibuf_check (R2). */
 		__atomic_store_n(&ib->prod->reserve, ib->limit, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 	}
 	/* relaxed: advisory for readers and stats; nothing is ordered by it. */
 	__atomic_store_n(&ib->prod->tail, tail, __ATOMIC_RELAXED);
-	/* SRP/BLOCK: every attached reader passed [released, tail). MRP keeps references
-	 * until the slot is reused (as FRP): a reader behind R may still be reading, and
-	 * check() can vouch only for slots, so the mbuf must live as long as its slot. */
-	if (ib->refs != NULL && ib->released < tail && ib->policy != BL_IBUF_MRP)
+	/* Only SRP readers: every attached reader passed [released, tail). */
+	if (ib->refs != NULL && ib->released < tail && !ib->exact)
 		bl_ibuf__release_upto(ib, tail);
 }
 
@@ -147,15 +159,16 @@ bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
 
 /*
  * Producer: announce that [head, head+k) is about to be written (P1).
- * FRP/MRP store the exact end of the batch on every burst. SRP/BLOCK never write
- * beyond tail + capacity, and publish that bound as the reserve in bl_ibuf__refresh,
+ * In exact mode (FRP and MRP rings, SRP rings with an MRP or FRP reader) the producer
+ * stores the exact end of the batch on every burst. Otherwise it never writes
+ * beyond tail + capacity, and publishes that bound as the reserve in bl_ibuf__refresh,
  * before any write under it: one store per refresh instead of one per burst, and a
  * conservative answer for the only readers that need it (detached ones).
  */
 static inline void
 bl_ibuf__reserve(struct bl_ibuf *ib, unsigned k)
 {
-	if (ib->policy == BL_IBUF_FRP || ib->policy == BL_IBUF_MRP) {
+	if (ib->exact) {
 		/* relaxed store, then a release fence: pairs with the acquire fence in
 		 * bl_ibuf_check (R2): a reader that saw a new slot sees the new reserve. */
 		__atomic_store_n(&ib->prod->reserve, ib->head + k, __ATOMIC_RELAXED);
@@ -208,9 +221,9 @@ bl_ibuf__publish(struct bl_ibuf *ib, unsigned k)
 	bl_counter_add(&ib->prod->written, k);
 }
 
-/* Producer, FRP with references: drop the reference of a slot about to be reused. */
+/* Producer: drop the reference a slot about to be reused still holds (exact mode). */
 static inline void
-bl_ibuf__frp_release(struct bl_ibuf *ib, uint64_t seq)
+bl_ibuf__slot_release(struct bl_ibuf *ib, uint64_t seq)
 {
 	void **ref = &ib->refs[seq & ib->mask];
 
@@ -222,7 +235,7 @@ bl_ibuf__frp_release(struct bl_ibuf *ib, uint64_t seq)
 
 /*
  * Store up to n entries; refs[i] (may be NULL) is the reference entry i holds until
- * its slot is reused (FRP) or every reader passed it (SRP/MRP). Returns the number
+ * its slot is reused (exact mode) or every reader passed it (SRP readers only). Returns the number
  * stored; the caller still owns the references of entries not stored.
  * SRP/MRP: a short count is a tail drop, counted in prod->dropped.
  * BLOCK: waits for room for at least one entry. FRP: always n (at most capacity).
@@ -241,8 +254,7 @@ bl_ibuf_write_refs(struct bl_ibuf *ib, const struct bl_ibuf_entry *e, void *cons
 	if (ib->refs != NULL) {
 		for (unsigned i = 0; i < k; i++) {
 			uint64_t seq = ib->head + i;
-			if (ib->policy == BL_IBUF_FRP || ib->policy == BL_IBUF_MRP)
-				bl_ibuf__frp_release(ib, seq);
+			bl_ibuf__slot_release(ib, seq);   /* NULL unless exact mode kept it */
 			ib->refs[seq & ib->mask] = refs != NULL ? refs[i] : NULL;
 		}
 	}
@@ -278,8 +290,8 @@ bl_ibuf_acquire_slots(struct bl_ibuf *ib, struct bl_ibuf_entry **slots, unsigned
 	bl_ibuf__reserve(ib, k);
 	for (unsigned i = 0; i < k; i++) {
 		uint64_t seq = ib->head + i;
-		if (ib->refs != NULL && (ib->policy == BL_IBUF_FRP || ib->policy == BL_IBUF_MRP))
-			bl_ibuf__frp_release(ib, seq);
+		if (ib->refs != NULL)
+			bl_ibuf__slot_release(ib, seq);
 		slots[i] = &ib->slots[seq & ib->mask];
 	}
 	return k;

@@ -45,7 +45,7 @@
 
 #include <stdint.h>
 
-#define BL_SHM_ABI_VERSION   1u
+#define BL_SHM_ABI_VERSION   2u
 #define BL_IBUF_MAGIC        0x4655424954424c42ull  /* "BLTIBUF" + 'F', little endian */
 #define BL_DBUF_MAGIC        0x4655424454424c42ull  /* "BLTDBUF" + 'F' */
 #define BL_SHM_META_PAGE     4096u                  /* unit of the separately mapped pages */
@@ -53,7 +53,9 @@
 #define BL_SHM_NAME_MAX      48u
 #define BL_SHM_CACHE_LINE    64u
 
-/* Ring policies (bl_ibuf_hdr.policy). */
+/* Ring policies (bl_ibuf_hdr.policy) and reader policies (bl_ibuf_prod.reader_policy).
+ * A reader reads with its ring's policy or a looser one: an SRP ring takes SRP, MRP and
+ * FRP readers, an MRP ring MRP and FRP readers, FRP and BLOCK rings only their own. */
 enum bl_ibuf_policy {
 	BL_IBUF_SRP   = 1,  /* slow reader preference: tail drop against the slowest reader */
 	BL_IBUF_MRP   = 2,  /* medium: tail drop against the shared pointer R */
@@ -112,7 +114,9 @@ struct bl_ibuf_prod {
 	/* line 1: read-mostly, written by the control plane on attach/detach */
 	uint64_t active;     /* (p) bitmap of attached readers (bit i = reader page i) */
 	uint64_t detached;   /* (p) readers detached */
-	uint64_t pad1[6];
+	uint64_t srp_readers;/* (p) readers whose own position holds the producer back */
+	uint64_t mrp_readers;/* (p) readers sharing the MRP pointer R (R holds the producer) */
+	uint64_t pad1[4];    /* readers in neither set are FRP readers: never waited for */
 	/* line 2: counters, (p) only, relaxed */
 	uint64_t written;    /* (p) entries stored */
 	uint64_t dropped;    /* (p) entries refused at the tail (SRP/MRP full) */
@@ -123,6 +127,8 @@ struct bl_ibuf_prod {
 	uint64_t pad2[2];
 	uint64_t reader_clamps[BL_IBUF_MAX_READERS]; /* (p) clamps per reader page */
 	uint32_t reader_pid[BL_IBUF_MAX_READERS];    /* (p) pid the control plane attached, 0 = none */
+	uint8_t reader_policy[BL_IBUF_MAX_READERS];  /* (p) the policy reader i reads with (enum
+	                                              *     bl_ibuf_policy), set before its bit */
 };
 
 /* Page 2: the MRP shared read pointer. */
@@ -134,7 +140,9 @@ struct bl_ibuf_mrp {
 /* One page per reader. Written by that reader only; the producer clamps what it reads. */
 struct bl_ibuf_rpage {
 	uint64_t pos;        /* (r) next seq this reader reads; [.., pos) are done. release store */
-	uint64_t pad0[7];
+	uint64_t wait;       /* (r) 0: awake; else 1 + the seq the reader sleeps waiting for: wake
+	                      *     its eventfd (stream moderation). Only ever costs it wakeups */
+	uint64_t pad0[6];
 	uint64_t consumed;   /* (r) entries completed */
 	uint64_t lost;       /* (r) entries skipped after being lapped (FRP/MRP) */
 	uint64_t laps;       /* (r) times this reader was lapped */
@@ -183,11 +191,15 @@ _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_clamps) == 192, "p
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, tail) == 168, "prod.tail");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_pid) == 704, "prod.reader_pid");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, check_fail) == 88, "rpage.check_fail");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, wait) == 8, "rpage.wait");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_entry, object) == 4, "entry.object");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_entry, length) == 12, "entry.length");
 _Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, name) == 64, "dbuf.name");
 _Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, written) == 120, "dbuf.written");
-_Static_assert(sizeof(struct bl_ibuf_prod) == 192 + 8 * 64 + 4 * 64, "prod size");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, srp_readers) == 80, "prod.srp_readers");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, mrp_readers) == 88, "prod.mrp_readers");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_policy) == 960, "prod.reader_policy");
+_Static_assert(sizeof(struct bl_ibuf_prod) == 192 + 8 * 64 + 4 * 64 + 64, "prod size");
 _Static_assert(sizeof(struct bl_ibuf_prod) <= BL_SHM_META_PAGE, "prod fits its page");
 _Static_assert(sizeof(struct bl_ibuf_mrp) == 64, "mrp size");
 _Static_assert(sizeof(struct bl_ibuf_rpage) == 128, "reader page size");

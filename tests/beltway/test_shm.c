@@ -388,7 +388,7 @@ Test(shm, ibuf_reader_refuses_a_bad_header)
 	cr_assert(eq(int, bl_ibuf_reader_fds(ib, 0, &fds), 0));
 	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), 0));
 	bl_ibuf_reader_close(r);
-	ib->hdr->version = 2;
+	ib->hdr->version = BL_SHM_ABI_VERSION + 1;
 	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), -EPROTO));
 	ib->hdr->version = BL_SHM_ABI_VERSION;
 	ib->hdr->capacity = 1u << 20;                    /* slots beyond the region */

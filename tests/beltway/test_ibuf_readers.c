@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Readers of one ring with different policies (bl_ibuf_reader_alloc_as): SRP
+ * readers hold the producer back by their own positions, MRP readers by the R
+ * they share, FRP readers not at all. Exact counts; no EAL, no huge pages.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "bl_ibuf_worker.h"
+
+TestSuite(ibuf_readers, .timeout = 20);
+
+static unsigned
+put(struct bl_ibuf *ib, uint64_t from, unsigned n)
+{
+	struct bl_ibuf_entry e[64];
+
+	cr_assert(n <= 64);
+	for (unsigned i = 0; i < n; i++)
+		e[i] = (struct bl_ibuf_entry){ .dbuf_id = 1, .cls = 1, .object = (uint32_t)(from + i) };
+	return bl_ibuf_write(ib, e, n);
+}
+
+/* Acquire up to n, check each is its seq, check() them, complete. *first = seq of the first. */
+static unsigned
+take(struct bl_ibuf_reader *r, unsigned n, uint64_t *first)
+{
+	const struct bl_ibuf_entry *v[64];
+	uint64_t seq = 0;
+	unsigned k = bl_ibuf_acquire(r, v, n, &seq);
+
+	for (unsigned i = 0; i < k; i++)
+		cr_assert(eq(u32, v[i]->object, (uint32_t)(seq + i)));
+	if (k > 0)
+		cr_assert(eq(int, bl_ibuf_check(r, seq), 1));
+	bl_ibuf_complete(r);
+	if (first != NULL)
+		*first = seq;
+	return k;
+}
+
+static struct bl_ibuf *
+ring(const char *name, uint32_t cap, uint32_t policy, bl_ibuf_release_fn rel, void *ctx)
+{
+	struct bl_ibuf_opts o = {
+		.sz = sizeof(o), .name = name, .capacity = cap, .policy = policy, .max_readers = 8,
+		.uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600, .release = rel, .release_ctx = ctx,
+	};
+	struct bl_ibuf *ib = NULL;
+
+	cr_assert(eq(int, bl_ibuf_create(&o, &ib, NULL), 0));
+	return ib;
+}
+
+Test(ibuf_readers, a_reader_may_be_looser_than_its_ring_never_stricter)
+{
+	static const struct { uint32_t ring, reader; int ok; } cases[] = {
+		{ BL_IBUF_SRP, BL_IBUF_SRP, 1 }, { BL_IBUF_SRP, BL_IBUF_MRP, 1 },
+		{ BL_IBUF_SRP, BL_IBUF_FRP, 1 }, { BL_IBUF_SRP, BL_IBUF_BLOCK, 0 },
+		{ BL_IBUF_MRP, BL_IBUF_SRP, 0 }, { BL_IBUF_MRP, BL_IBUF_MRP, 1 },
+		{ BL_IBUF_MRP, BL_IBUF_FRP, 1 }, { BL_IBUF_FRP, BL_IBUF_SRP, 0 },
+		{ BL_IBUF_FRP, BL_IBUF_MRP, 0 }, { BL_IBUF_FRP, BL_IBUF_FRP, 1 },
+		{ BL_IBUF_BLOCK, BL_IBUF_FRP, 0 }, { BL_IBUF_BLOCK, BL_IBUF_BLOCK, 1 },
+		{ BL_IBUF_SRP, 9, 0 },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bl_ibuf *ib = ring("allow", 8, cases[i].ring, NULL, NULL);
+		int idx = bl_ibuf_reader_alloc_as(ib, 0, cases[i].reader);
+
+		cr_assert(eq(int, idx, cases[i].ok ? 0 : -EINVAL), "ring %u reader %u",
+			  cases[i].ring, cases[i].reader);
+		if (cases[i].ok)
+			cr_assert(eq(u32, ib->prod->reader_policy[0], cases[i].reader));
+		else
+			cr_assert(eq(u64, ib->prod->active, 0));
+		bl_ibuf_free(ib);
+	}
+	cr_assert(eq(u32, bl_ibuf_policy_parse("frp"), BL_IBUF_FRP));
+	cr_assert(eq(u32, bl_ibuf_policy_parse("FRP"), 0));
+	cr_assert(eq(u32, bl_ibuf_policy_parse(""), 0));
+}
+
+/* An SRP ring: an FRP reader that stalls is lapped and loses, the SRP reader holds the tail. */
+Test(ibuf_readers, frp_reader_on_srp_ring_holds_nothing_back)
+{
+	struct bl_ibuf *ib = ring("srpfrp", 8, BL_IBUF_SRP, NULL, NULL);
+	struct bl_ibuf_reader *s, *f;
+	struct bl_ibuf_stats st;
+	uint64_t seq;
+
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &s), 0));
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &f), 0));
+	cr_assert(eq(u32, f->policy, BL_IBUF_FRP));
+	cr_assert(eq(u32, put(ib, 0, 8), 8));
+	cr_assert(eq(u32, take(s, 8, NULL), 8));
+	cr_assert(eq(u32, put(ib, 8, 8), 8));            /* f at 0 is not waited for */
+	cr_assert(eq(u32, put(ib, 16, 8), 0));           /* s at 8: the ring is full for it */
+	cr_assert(eq(u32, take(f, 64, &seq), 8));        /* f was lapped: 8..15, lost 0..7 */
+	cr_assert(eq(u64, seq, 8));
+	cr_assert(eq(u32, take(s, 64, &seq), 8));
+	cr_assert(eq(u64, seq, 8));
+	bl_ibuf_stats(ib, &st);
+	cr_assert(eq(u64, st.written, 16));
+	cr_assert(eq(u64, st.dropped, 8));
+	cr_assert(eq(u64, st.r[0].consumed, 16));
+	cr_assert(eq(u64, st.r[0].lost, 0));
+	cr_assert(eq(u64, st.r[1].consumed, 8));
+	cr_assert(eq(u64, st.r[1].lost, 8));
+	cr_assert(eq(u64, st.r[1].laps, 1));
+	cr_assert(eq(u32, st.r[1].policy, BL_IBUF_FRP));
+	bl_ibuf_reader_close(s);
+	bl_ibuf_reader_close(f);
+	bl_ibuf_free(ib);
+}
+
+/* An SRP ring with MRP readers: R (their shared pointer) holds the producer as one
+ * more SRP position; the MRP reader that stalls is lapped, the SRP one never. */
+Test(ibuf_readers, mrp_readers_on_srp_ring_share_r)
+{
+	struct bl_ibuf *ib = ring("srpmrp", 8, BL_IBUF_SRP, NULL, NULL);
+	struct bl_ibuf_reader *s, *m1, *m2;
+	struct bl_ibuf_stats st;
+	uint64_t seq;
+
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &s), 0));
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_MRP, &m1), 0));
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_MRP, &m2), 0));
+	cr_assert(eq(u32, put(ib, 0, 8), 8));
+	cr_assert(eq(u32, take(s, 8, NULL), 8));
+	cr_assert(eq(u32, put(ib, 8, 4), 0));            /* R = 0: the MRP pair holds it */
+	cr_assert(eq(u32, take(m1, 4, NULL), 4));        /* R = max(0, prev 0) */
+	cr_assert(eq(u32, take(m1, 4, NULL), 4));        /* R = max(0, prev 4) = 4 */
+	cr_assert(eq(u64, ib->mrp->r, 4));
+	cr_assert(eq(u32, put(ib, 8, 8), 4));            /* up to R + 8 = 12 */
+	cr_assert(eq(u32, take(s, 64, &seq), 4));
+	cr_assert(eq(u32, take(m2, 64, &seq), 8));       /* m2 at 0 lapped: 4..11 */
+	cr_assert(eq(u64, seq, 4));
+	bl_ibuf_stats(ib, &st);
+	cr_assert(eq(u64, st.written, 12));
+	cr_assert(eq(u64, st.dropped, 8));
+	cr_assert(eq(u64, st.r[0].lost, 0));
+	cr_assert(eq(u64, st.r[1].lost, 0));
+	cr_assert(eq(u64, st.r[2].lost, 4));
+	cr_assert(eq(u64, st.r[2].consumed, 8));
+	bl_ibuf_reader_close(s);
+	bl_ibuf_reader_close(m1);
+	bl_ibuf_reader_close(m2);
+	bl_ibuf_free(ib);
+}
+
+/* Once the loose readers are gone, the ring is plain SRP again: held back by its reader. */
+Test(ibuf_readers, detaching_the_loose_reader_restores_srp)
+{
+	struct bl_ibuf *ib = ring("srpback", 8, BL_IBUF_SRP, NULL, NULL);
+	struct bl_ibuf_reader *s, *f;
+
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &s), 0));
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &f), 0));
+	cr_assert(eq(u32, put(ib, 0, 8), 8));
+	cr_assert(eq(u32, put(ib, 8, 8), 0));
+	cr_assert(eq(int, ib->exact, 1));
+	cr_assert(eq(int, bl_ibuf_reader_detach(ib, f->idx), 0));
+	cr_assert(eq(u64, ib->prod->srp_readers, 1));
+	cr_assert(eq(u64, ib->prod->mrp_readers, 0));
+	cr_assert(eq(u32, take(s, 4, NULL), 4));
+	cr_assert(eq(u32, put(ib, 8, 8), 4));
+	cr_assert(eq(int, ib->exact, 0));
+	cr_assert(eq(u64, ib->prod->reserve, 12));       /* the limit, published at refresh */
+	bl_ibuf_reader_close(s);
+	bl_ibuf_reader_close(f);
+	bl_ibuf_free(ib);
+}
+
+struct refctx { unsigned released; };
+
+static void
+count_release(void *ctx, void **refs, unsigned n)
+{
+	(void)refs;
+	((struct refctx *)ctx)->released += n;
+}
+
+/* With an FRP reader on an SRP ring a slot's reference lives until the slot is reused:
+ * the SRP reader having passed is not enough, the FRP reader may still be reading. */
+Test(ibuf_readers, frp_reader_keeps_references_alive_until_reuse)
+{
+	struct refctx c = { 0 };
+	struct bl_ibuf *ib = ring("srprefs", 4, BL_IBUF_SRP, count_release, &c);
+	struct bl_ibuf_reader *s, *f;
+	void *refs[4] = { (void *)1, (void *)2, (void *)3, (void *)4 };
+	struct bl_ibuf_entry e[4] = { { .dbuf_id = 1, .object = 0 }, { .dbuf_id = 1, .object = 1 },
+		{ .dbuf_id = 1, .object = 2 }, { .dbuf_id = 1, .object = 3 } };
+
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &s), 0));
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &f), 0));
+	cr_assert(eq(u32, bl_ibuf_write_refs(ib, e, refs, 4), 4));
+	cr_assert(eq(u32, take(s, 4, NULL), 4));
+	bl_ibuf_reclaim(ib);
+	cr_assert(eq(u32, c.released, 0));               /* f has read nothing yet */
+	for (unsigned i = 0; i < 4; i++)
+		e[i].object = 4 + i;
+	cr_assert(eq(u32, bl_ibuf_write_refs(ib, e, refs, 2), 2));
+	cr_assert(eq(u32, c.released, 2));               /* the two reused slots */
+	bl_ibuf_reader_close(s);
+	bl_ibuf_reader_close(f);
+	bl_ibuf_free(ib);
+	cr_assert(eq(u32, c.released, 6));
+}
+
+/* A reader process learns its policy from the producer page, and gets the MRP page
+ * only when it reads with MRP. */
+Test(ibuf_readers, reader_fds_follow_the_reader_policy)
+{
+	struct bl_ibuf *ib = ring("srpfds", 8, BL_IBUF_SRP, NULL, NULL);
+	struct bl_ibuf_reader *r = NULL;
+	struct bl_ibuf_fds fds;
+	int i0 = bl_ibuf_reader_alloc_as(ib, 0, BL_IBUF_FRP);
+	int i1 = bl_ibuf_reader_alloc_as(ib, 0, BL_IBUF_MRP);
+
+	cr_assert(eq(int, i0, 0));
+	cr_assert(eq(int, i1, 1));
+	cr_assert(eq(int, bl_ibuf_reader_fds(ib, 0, &fds), 0));
+	cr_assert(eq(int, fds.mrp_fd, -1));
+	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), 0));
+	cr_assert(eq(u32, r->policy, BL_IBUF_FRP));
+	bl_ibuf_reader_close(r);
+	close(fds.ring_fd);
+	cr_assert(eq(int, bl_ibuf_reader_fds(ib, 1, &fds), 0));
+	cr_assert(fds.mrp_fd >= 0);
+	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), 0));
+	cr_assert(eq(u32, r->policy, BL_IBUF_MRP));
+	bl_ibuf_reader_close(r);
+	close(fds.ring_fd);
+	bl_ibuf_free(ib);
+}
