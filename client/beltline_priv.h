@@ -51,6 +51,8 @@ struct blc_live {
 	unsigned last_dbuf;         /* index of the last hit: packets come in runs */
 	int ctl_fd;                 /* control connection: closing it detaches; -1 none */
 	int own_timer;              /* the wake fd is our own 1 ms timerfd */
+	int sleeper;                /* beltline_fd() was asked for: tell the appliance we wait */
+	int waiting;                /* our page's wait is set (we found the ring empty) */
 	uint64_t seq0;              /* seq of views[0] of the last peek */
 };
 

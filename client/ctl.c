@@ -306,6 +306,7 @@ beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const ch
 	const struct beltline_open_opts *o, struct beltline_stream **out)
 {
 	const char *client = BLC_OPT(o, client, NULL);
+	const char *policy = BLC_OPT(o, policy, NULL);
 	struct beltline__live_fds f = { .ring_fd = -1, .page_fd = -1, .mrp_fd = -1,
 		.wake_fd = -1, .ctl_fd = -1, .name = uri };
 	int fds[BL_CTL_FDS_MAX], dbuf_fds[BLC_MAX_DBUFS];
@@ -326,6 +327,8 @@ beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const ch
 	cJSON_AddStringToObject(req, "client", client != NULL ? client :
 		program_invocation_short_name);
 	cJSON_AddNumberToObject(req, "pid", (double)getpid());
+	if (policy != NULL)
+		cJSON_AddStringToObject(req, "policy", policy);
 	body = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
 	if (body == NULL) {

@@ -142,6 +142,35 @@ live_drain(struct beltline_stream *s)
 		s->st.wakeups++;
 }
 
+/*
+ * Found the ring empty: a sleeper tells the appliance which entry it waits for
+ * (rpage.wait = that seq + 1), so the appliance signals the wake eventfd with the
+ * stream's moderation. relaxed: the appliance samples it on its wake tick; a wait
+ * it sees late costs latency, never a lost wakeup (it re-reads head each tick).
+ */
+static void
+live_wait(struct beltline_stream *s)
+{
+	struct blc_live *l = &s->l;
+
+	if (!l->sleeper || l->own_timer || l->waiting)
+		return;
+	__atomic_store_n(&l->r->page->wait, l->r->pos + 1, __ATOMIC_RELAXED);
+	l->waiting = 1;
+}
+
+/* Found entries: not waiting any more. */
+static void
+live_awake(struct beltline_stream *s)
+{
+	struct blc_live *l = &s->l;
+
+	if (!l->waiting)
+		return;
+	__atomic_store_n(&l->r->page->wait, 0, __ATOMIC_RELAXED);   /* relaxed: as in live_wait */
+	l->waiting = 0;
+}
+
 /* Nothing to read: 0 if the appliance hung up (end of stream), else -EAGAIN. */
 static int
 live_empty(struct beltline_stream *s)
@@ -169,9 +198,11 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 		if (k == 0) {
 			if (tries++ > 0)
 				return live_empty(s);
+			live_wait(s);
 			live_drain(s);      /* then look again: a publish may have raced the drain */
 			continue;
 		}
+		live_awake(s);
 		for (i = 0; i < k; i++) {
 			struct bl_ibuf_entry e = *ev[i];  /* private copy: the slot may change */
 			const void *p = live_resolve(l, &e);

@@ -232,7 +232,13 @@ beltline_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 int
 beltline_fd(const struct beltline_stream *s)
 {
-	return s == NULL ? -EINVAL : s->wake_fd;
+	if (s == NULL)
+		return -EINVAL;
+	/* Asking for the fd makes a live reader a sleeper (beltline.h). Streams are
+	 * always allocated writable (beltline_open), so this const cast is sound. */
+	if (s->kind == BELTLINE_KIND_LIVE)
+		((struct beltline_stream *)s)->l.sleeper = 1;
+	return s->wake_fd;
 }
 
 int

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "export_wake.h"
+
 #define BL_EXPORT_MAX      32
 #define BL_EXPORT_NAME_MAX 48      /* with the NUL: 1..47 of [A-Za-z0-9_.-] */
 
@@ -29,9 +31,10 @@ struct bl_export {
 	uid_t uid;                  /* who may attach: like a file's owner, group, mode */
 	gid_t gid;
 	mode_t mode;
-	uint32_t wake_count;        /* moderation (parsed; not applied yet, see docs) */
-	uint32_t wake_us;
+	uint32_t wake_count;        /* moderation: wake a sleeper once this many wait */
+	uint32_t wake_us;           /* ... or this long after the first did */
 	int used;
+	struct bl_export_wake wake; /* sleeping readers' eventfds (export_wake.h) */
 };
 
 /* Slot i of the table (0 .. BL_EXPORT_MAX-1), or NULL if unused. Main lcore only. */

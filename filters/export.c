@@ -13,7 +13,7 @@
  *                  [mode=0640] [owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]
  * edges:    none (a sink)
  * counters: written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP);
- *           readers (attached now)
+ *           readers (attached now); wakeups (eventfd signals to sleeping readers)
  * state:    shared: one stream per name, one writer (the graph must run on one
  *           worker). Readers are other processes.
  *
@@ -23,8 +23,10 @@
  * passed, so this matters only to who could open it by other means). Copying
  * packets into a DBuf per set of permissions (issue 5, point 2) is not done yet:
  * a client that may open one stream can read every packet in the pool.
- * Wake moderation (wake_count, wake_us) is parsed but not applied yet: readers
- * get no wake descriptor and poll their ring (docs/control.md).
+ * Wake moderation: a reader that sleeps (it asked for beltline_fd and found
+ * the stream empty) is woken through its eventfd once wake_count entries wait
+ * for it, or wake_us after the first one did (export_wake.h). Readers that
+ * busy-poll cost nothing; a sleeper costs one eventfd write per sleep.
  */
 #include <errno.h>
 #include <grp.h>
@@ -137,6 +139,9 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 				  "not . or ..", BL_EXPORT_NAME_MAX - 1);
 	if (cap & (cap - 1))
 		return bl_err_set(err, -EINVAL, "capacity: must be a power of two, got %u", cap);
+	if (wake_count > cap)
+		return bl_err_set(err, -EINVAL, "wake_count: %u is more than the capacity (%u): a "
+				  "sleeping reader would never be woken by count", wake_count, cap);
 	uint32_t pol = strcmp(policy, "srp") == 0 ? BL_IBUF_SRP : strcmp(policy, "mrp") == 0 ? BL_IBUF_MRP :
 		       strcmp(policy, "frp") == 0 ? BL_IBUF_FRP : 0;
 	if (pol == 0)
@@ -190,6 +195,7 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	x->mode = (mode_t)mode;
 	x->wake_count = wake_count;
 	x->wake_us = wake_us;
+	bl_export_wake_init(&x->wake, wake_count, wake_us);
 	x->used = 1;
 	e->x = x;
 	return 0;
@@ -201,6 +207,8 @@ export_fini(struct bl_filter *f)
 	struct export *e = bl_filter_priv(f);
 
 	/* The control server detached every reader before the graphs are freed. */
+	for (unsigned int i = 0; i < BL_IBUF_MAX_READERS; i++)
+		bl_export_wake_detach(e->x, i);
 	bl_dbuf_ibuf_free(e->x->dbuf, e->x->ib);   /* releases every reference still held */
 	memset(e->x, 0, sizeof(*e->x));
 	e->x = NULL;
@@ -213,6 +221,7 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 
 	/* The ring counts what it refused, shown as this filter's dropped. */
 	ibuf_sink_burst(f, e->x->ib, e->cls, pkts, n);
+	bl_export_wake_burst(&e->x->wake, e->x->ib->head);
 }
 
 static unsigned int
@@ -221,7 +230,7 @@ export_counters(const struct bl_filter *f, const char **names, uint64_t *values,
 	const struct export *e = bl_filter_priv(f);
 	struct bl_ibuf_stats st;
 
-	if (max < 4 || e->x == NULL)
+	if (max < 5 || e->x == NULL)
 		return 0;
 	bl_ibuf_stats(e->x->ib, &st);
 	names[0] = "written";
@@ -232,7 +241,10 @@ export_counters(const struct bl_filter *f, const char **names, uint64_t *values,
 	values[2] = st.overwritten;
 	names[3] = "readers";
 	values[3] = st.n_active;
-	return 4;
+	names[4] = "wakeups";
+	/* relaxed: a counter (export_wake.c adds with relaxed). */
+	values[4] = __atomic_load_n(&e->x->wake.signals, __ATOMIC_RELAXED);
+	return 5;
 }
 
 BL_FILTER_REGISTER(export) = {
@@ -247,10 +259,13 @@ BL_FILTER_REGISTER(export) = {
 		    "mode: who may attach, octal like a file's (default 0640): read permission is needed\n"
 		    "owner: user name or uid (default the appliance's)\n"
 		    "group: group name or gid (default the appliance's)\n"
-		    "wake_count, wake_us: wake moderation; accepted but not applied yet (clients poll)",
+		    "wake_count: wake a sleeping reader once this many entries wait for it "
+		    "(1..capacity, default 1)\n"
+		    "wake_us: ... or this many microseconds after the first one did (default 0: at "
+		    "the main lcore's next wake tick, about 100 us)",
 	.edges_doc = "none: a sink",
 	.counters_doc = "written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP); "
-			"readers (attached now)",
+			"readers (attached now); wakeups (eventfd signals sent to sleeping readers)",
 	.state_doc = "shared: one stream per name, one writer (the graph runs on one worker); "
 		     "every reader maps the whole packet DBuf read-only (no per-permission copies yet)",
 	.flags = BL_FILTER_F_SINK,

@@ -30,10 +30,13 @@ static const char *instance;
 static const char usage[] =
 	"usage: beltline [-i INSTANCE] [-v] COMMAND [ARGS]\n"
 	"\n"
-	"  cat SOURCE [-c N]   write packets as pcap on stdout, e.g. beltline cat web | tcpdump -r -\n"
+	"  cat SOURCE [-c N] [-p POLICY]  write packets as pcap on stdout, e.g.\n"
+	"                      beltline cat web | tcpdump -r -\n"
 	"                      SOURCE: a stream NAME (beltline://INSTANCE/NAME), a URI\n"
 	"                      (beltline://INSTANCE/STREAM, file:PATH) or a pcap/pcapng file\n"
 	"                      -c N: stop after N packets\n"
+	"                      -p srp|mrp|frp: read with this policy (default: the stream's;\n"
+	"                      looser only: an srp stream takes all three, mrp takes mrp, frp)\n"
 	"  ls                  streams of the instance: policy, capacity, readers, rates\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
 	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
@@ -103,6 +106,7 @@ cmd_cat(int argc, char **argv)
 {
 	struct beltline_info info = { .sz = sizeof(info) };
 	struct beltline_stats st = { .sz = sizeof(st) };
+	struct beltline_open_opts oo = { .sz = sizeof(oo) };
 	static uint8_t buf[262144];
 	struct beltline_stream *s;
 	unsigned long long count = 0, limit = 0;
@@ -110,8 +114,17 @@ cmd_cat(int argc, char **argv)
 	int c, rc, status = 0;
 
 	optind = 0;   /* glibc: start over (argv[0] is the command) */
-	while ((c = getopt(argc, argv, "c:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:p:h")) != -1) {
 		switch (c) {
+		case 'p':
+			if (strcmp(optarg, "srp") != 0 && strcmp(optarg, "mrp") != 0 &&
+			    strcmp(optarg, "frp") != 0) {
+				fprintf(stderr, "beltline: cat: -p wants srp, mrp or frp, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			oo.policy = optarg;
+			break;
 		case 'c':
 			errno = 0;
 			limit = strtoull(optarg, &end, 10);
@@ -140,12 +153,13 @@ cmd_cat(int argc, char **argv)
 			"beltline cat %s | tcpdump -r -)\n", argv[optind]);
 		return 2;
 	}
-	rc = beltline_open(uri, NULL, &s);
+	rc = beltline_open(uri, &oo, &s);
 	if (rc < 0) {
 		if (rc == -ENOMEM)   /* the library logged every other reason */
 			fprintf(stderr, "beltline: cat: cannot open %s: %s\n", uri, strerror(-rc));
 		return 1;
 	}
+	beltline_fd(s);   /* we sleep in poll when the stream is empty: say so from the start */
 	beltline_info(s, &info);
 	struct pcap_file_hdr fh = { .magic = 0xa1b23c4d, .major = 2, .minor = 4,
 		.snaplen = info.snaplen ? info.snaplen : 65535, .linktype = (uint32_t)info.linktype };

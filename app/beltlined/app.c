@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -23,7 +24,8 @@
 #include "ctl.h"
 #include "graphs.h"
 
-#define TICK_US 10000   /* the main lcore's watch interval */
+#define TICK_US 1000        /* the main lcore's watch interval */
+#define WAKE_TICK_US 100    /* ... while a client sleeps on its wake eventfd */
 
 static uint64_t
 total_polled(const struct bl_app *app)
@@ -65,11 +67,16 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 	uint64_t idle_rx = 0, idle_since = app->start_tsc, last_print = app->start_tsc;
 	uint64_t last_rx = 0, last_tx = 0;
 
+	int sleepers = 0;
+
 	while (!bl_worker_stopping()) {
+		struct timespec ts;
 		uint64_t now, rx;
 
-		usleep(TICK_US);
+		usleep(sleepers ? WAKE_TICK_US : TICK_US);
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sleepers = bl_export_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		now = rte_get_tsc_cycles();
 		rx = total_polled(app);
 		if (rx != idle_rx) {

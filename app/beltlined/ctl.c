@@ -160,8 +160,10 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 static void
 conn_detach(struct conn *k)
 {
-	if (k->x != NULL && k->reader >= 0)
+	if (k->x != NULL && k->reader >= 0) {
 		bl_ibuf_reader_detach(k->x->ib, (unsigned int)k->reader);
+		bl_export_wake_detach(k->x, (unsigned int)k->reader);
+	}
 	k->x = NULL;
 	k->reader = -1;
 }
@@ -355,9 +357,11 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 {
 	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
 	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
+	const cJSON *jp = cJSON_GetObjectItemCaseSensitive(req, "policy");
 	struct bl_export *x;
 	struct bl_ibuf_fds f;
-	int fds[4], n = 0, idx, rc;
+	int fds[5], n = 0, idx, rc, wake;
+	uint32_t pol = 0;
 	char owner[64], group[64];
 	cJSON *j, *names;
 
@@ -385,7 +389,18 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 			  (unsigned int)k->cred.uid, x->name, owner, group, (unsigned int)x->mode);
 		return;
 	}
-	idx = bl_ibuf_reader_alloc(x->ib, (uint32_t)k->cred.pid);
+	if (jp != NULL && !cJSON_IsNull(jp)) {
+		pol = cJSON_IsString(jp) ? bl_ibuf_policy_parse(jp->valuestring) : 0;
+		if (pol == 0 || !bl_ibuf_policy_allows(x->policy, pol)) {
+			reply_err(k, h, -EINVAL, "attach: \"policy\" must be %s for stream \"%s\" (a "
+				  "%s stream; a reader may be looser than its stream, never stricter)",
+				  x->policy == BL_IBUF_SRP ? "srp, mrp or frp" :
+				  x->policy == BL_IBUF_MRP ? "mrp or frp" : policy_lc(x->policy),
+				  x->name, policy_lc(x->policy));
+			return;
+		}
+	}
+	idx = bl_ibuf_reader_alloc_as(x->ib, (uint32_t)k->cred.pid, pol);
 	if (idx < 0) {
 		reply_err(k, h, -EBUSY, "stream \"%s\" has all its %u readers attached", x->name,
 			  x->max_readers);
@@ -408,12 +423,18 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 		fds[n++] = f.mrp_fd;
 		cJSON_AddItemToArray(names, cJSON_CreateString("mrp"));
 	}
+	wake = bl_export_wake_attach(x, (unsigned int)idx);    /* the export keeps its own */
+	if (wake >= 0) {
+		fds[n++] = wake;
+		cJSON_AddItemToArray(names, cJSON_CreateString("wake"));
+	}
 	rc = bl_shm_ro_fd(x->dbuf->shm);
 	if (rc < 0) {
 		close(f.ring_fd);
 		cJSON_Delete(names);
 		cJSON_Delete(j);
 		bl_ibuf_reader_detach(x->ib, (unsigned int)idx);
+		bl_export_wake_detach(x, (unsigned int)idx);
 		reply_err(k, h, rc, "stream \"%s\": cannot open the packet buffer read-only: %s",
 			  x->name, strerror(-rc));
 		return;
@@ -421,9 +442,12 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 	fds[n++] = rc;
 	cJSON_AddItemToArray(names, cJSON_CreateString("dbuf"));
 	cJSON_AddStringToObject(j, "stream", x->name);
-	cJSON_AddStringToObject(j, "policy", policy_lc(x->policy));
+	cJSON_AddStringToObject(j, "policy", policy_lc(x->ib->prod->reader_policy[idx]));
+	cJSON_AddStringToObject(j, "stream_policy", policy_lc(x->policy));
 	N(j, "capacity", x->capacity);
 	N(j, "reader", idx);
+	N(j, "wake_count", x->wake_count);
+	N(j, "wake_us", x->wake_us);
 	N(j, "linktype", 1);
 	cJSON_AddItemToObject(j, "fds", names);
 	k->x = x;
@@ -460,6 +484,8 @@ stats_streams(struct bl_ctl *c, cJSON *arr)
 		N(o, "overwritten", st.overwritten);
 		N(o, "clamps", st.clamps);
 		N(o, "detached", st.detached);
+		/* relaxed: a counter (export_wake.c). */
+		N(o, "wakeups", __atomic_load_n(&x->wake.signals, __ATOMIC_RELAXED));
 		N(o, "n_readers", st.n_active);
 		rs = cJSON_AddArrayToObject(o, "readers");
 		for (unsigned int r = 0; r < x->max_readers && r < BL_IBUF_MAX_READERS; r++) {
@@ -474,6 +500,7 @@ stats_streams(struct bl_ctl *c, cJSON *arr)
 					client = c->c[q].client;
 			e = cJSON_CreateObject();
 			N(e, "reader", r);
+			cJSON_AddStringToObject(e, "policy", policy_lc(s->policy));
 			N(e, "pid", s->pid);
 			cJSON_AddStringToObject(e, "client", client);
 			N(e, "pos", s->pos);

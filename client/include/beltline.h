@@ -71,6 +71,9 @@ struct beltline_open_opts {
 	const char *run_dir;    /* where instances live; NULL: $BELTLINE_RUN_DIR, else /run/beltline */
 	int timeout_ms;         /* control socket reply timeout; 0: 2000 */
 	const char *client;     /* a name for this client in the appliance's stats; NULL: program name */
+	const char *policy;     /* live: read with "srp", "mrp" or "frp" (NULL: the stream's). A
+	                         * reader may be looser than its stream, never stricter: an srp
+	                         * stream takes all three, an mrp stream mrp and frp readers */
 };
 
 /* One packet, zero-copy. data stays valid until beltline_release() or
@@ -144,8 +147,12 @@ BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size
 	struct beltline_pkt_info *info);
 
 /* A descriptor to poll (POLLIN) or put in epoll: readable when packets may be
- * there. Files: always readable. Live: the appliance's wake eventfd, or a 1 ms
- * timer when the appliance gave none. Owned by the stream: do not close it. */
+ * there. Files: always readable. Live: the appliance's wake eventfd, signalled
+ * with the stream's moderation (wake_count entries waiting, or wake_us after the
+ * first) once a peek or read has found the stream empty; or a 1 ms timer when the
+ * appliance gave none. Asking for it is what makes this reader a sleeper: a reader
+ * that never calls beltline_fd() busy-polls and costs the appliance no wakeups.
+ * Owned by the stream: do not close it. */
 BELTLINE_API int beltline_fd(const struct beltline_stream *s);
 
 struct beltline_stats {
