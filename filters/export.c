@@ -253,7 +253,8 @@ BL_FILTER_REGISTER(export) = {
 		    "[owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]",
 	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-] (required)\n"
 		    "policy: srp (tail drop against the slowest reader, default), mrp (shared read "
-		    "pointer) or frp (overwrite; readers check)\n"
+		    "pointer) or frp (overwrite; readers check). A reader may attach with a looser "
+		    "one (beltline cat -p): srp takes srp, mrp and frp readers, mrp mrp and frp\n"
 		    "capacity: slots, a power of two (default 1024); reserved in the packet pool\n"
 		    "max_readers: reader pages, 8..64 (default 8)\n"
 		    "mode: who may attach, octal like a file's (default 0640): read permission is needed\n"

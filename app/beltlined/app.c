@@ -23,6 +23,7 @@
 #include "bl_export.h"
 #include "ctl.h"
 #include "graphs.h"
+#include "reaper.h"
 
 #define TICK_US 1000        /* the main lcore's watch interval */
 #define WAKE_TICK_US 100    /* ... while a client sleeps on its wake eventfd */
@@ -157,12 +158,16 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 
 	bl_err_clear(&err);
 	atexit(remove_runtime_dir);
+	if (bl_reaper_start() < 0)
+		fprintf(stderr, "beltlined: no reaper (fork failed): if this process is killed, "
+			"its control socket and EAL folder stay until the next start\n");
 	if (rte_eal_init(ea->argc, ea->argv) < 0) {
 		fprintf(stderr, "beltlined: EAL failed to start: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
 	app->eal_up = true;
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
 	/* The packet DBuf: the mbuf pool lies in a shared region (hugepages when
 	 * EAL has them), so what the ports receive can be mapped by clients. */
 	char name[64];

@@ -40,6 +40,7 @@
 #include "bl_ibuf.h"
 #include "bl_port.h"
 #include "ctl.h"
+#include "reaper.h"
 
 #define CTL_MAX_CONNS 64
 #define CTL_MAX_GROUPS 64
@@ -153,6 +154,8 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 		free(c);
 		return -e;
 	}
+	bl_reaper_note(BL_REAPER_DIR, c->dir);
+	bl_reaper_note(BL_REAPER_SOCKET, c->path);
 	*out = c;
 	return 0;
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The appliance killed mid-stream (issue 5, point 8): beltlined replays a capture
+# in a loop into two streams, a `beltline cat` reads each; beltlined is SIGKILLed.
+# Each reader says the appliance went away and exits on its own, its pcap
+# complete and readable; once the readers are gone the shared memory is back
+# (hugepages free as before, no file of ours in hugetlbfs, no EAL runtime
+# folder), and beltlined's reaper has removed its control socket and EAL's
+# runtime folder, so `beltline ls` says no instance runs; a stale socket (were
+# the reaper killed too) is taken over by the next beltlined of that name,
+# which leaves nothing when it stops.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; fi
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+CAP=$SRCDIR/config/sample.pcap
+I=$(inst killed)
+export BELTLINE_INSTANCE=$I
+RUN=/run/beltline/$I
+huge_free() { awk '/^HugePages_Free/ { print $2 }' /proc/meminfo; }
+
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "memory": { "hugepages": "auto" },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$CAP,infinite_rx=1" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [
+      "rx port=in | bpf \"tcp\" | export name=web",
+      "rx port=in | export name=all policy=frp" ] } ] }
+JSON
+free0=$(huge_free)
+"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+BPID=$!
+trap 'kill -KILL $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
+for _ in $(seq 200); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
+check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+"$BELTLINE" cat web > "$T/web.pcap" 2> "$T/web.err" &
+C1=$!
+"$BELTLINE" cat all > "$T/all.pcap" 2> "$T/all.err" &
+C2=$!
+for _ in $(seq 200); do
+	[ "$("$BELTLINE" stats --json 2> /dev/null | jq '[.streams[].n_readers] | add')" = 2 ] && break
+	sleep 0.05
+done
+sleep 0.5
+kill -KILL $BPID
+wait $BPID 2> /dev/null || true
+t0=$(date +%s%N)
+wait $C1 && s1=0 || s1=$?
+wait $C2 && s2=0 || s2=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+eq "cat web exits 0 at the end of the stream" "$s1" 0
+eq "cat all exits 0 at the end of the stream" "$s2" 0
+check "the readers noticed within 2 s (${ms} ms)" test "$ms" -lt 2000
+check "cat web says the appliance went away ($(head -c 120 "$T/web.err"))" \
+	grep -q 'the appliance closed the control connection' "$T/web.err"
+check "cat all says so too" grep -q 'the appliance closed the control connection' "$T/all.err"
+n1=$(tcpdump -r "$T/web.pcap" 2> /dev/null | wc -l)
+n2=$(tcpdump -r "$T/all.pcap" 2> /dev/null | wc -l)
+check "web.pcap is complete and readable ($n1 packets)" test "$n1" -gt 0
+check "all.pcap is complete and readable ($n2 packets)" test "$n2" -gt 0
+check "web.pcap holds only tcp" test "$(tcpdump -r "$T/web.pcap" 'not tcp' 2> /dev/null | wc -l)" = 0
+for _ in $(seq 50); do [ "$(huge_free)" -ge "$free0" ] && break; sleep 0.1; done
+check "hugepages free again, as before the run ($(huge_free) >= $free0)" test "$(huge_free)" -ge "$free0"
+check "no file of ours in hugetlbfs" test -z "$(ls /dev/hugepages 2> /dev/null | grep -F "$I" || true)"
+# The reaper (app/beltlined/reaper.c) outlives the SIGKILL and removes what was left.
+for _ in $(seq 40); do [ ! -e "$RUN" ] && [ ! -e "/var/run/dpdk/bl_$I" ] && break; sleep 0.05; done
+check "no EAL runtime folder left" test ! -e "/var/run/dpdk/bl_$I"
+check "no control socket or folder left" test ! -e "$RUN"
+out=$("$BELTLINE" ls 2>&1) && st=0 || st=$?
+eq "beltline ls on the dead instance: exit status" "$st" 1
+check "it says no instance runs ($out)" grep -q "no instance '$I' is running" <<< "$out"
+
+# A stale socket (a reaper killed too, say) is taken over by the next one of that name.
+mkdir -p "$RUN"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' "$RUN/ctl"
+check "a stale socket nobody answers on" test -S "$RUN/ctl"
+"$BELTLINED" -q --duration 1 "$T/c.json" > "$T/r2.json" 2> "$T/err2" && st=0 || st=$?
+eq "a new beltlined of that name runs" "$st" 0
+eq "mbufs leaked" "$(jget "$T/r2.json" '.mbufs.leaked')" 0
+check "no control folder left after a clean stop" test ! -e "$RUN"
+trap 'rm -rf "$T"' EXIT
+finish
