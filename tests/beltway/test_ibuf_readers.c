@@ -11,37 +11,9 @@
 #include <unistd.h>
 
 #include "bl_ibuf_worker.h"
+#include "ibuf_test.h"
 
 TestSuite(ibuf_readers, .timeout = 20);
-
-static unsigned
-put(struct bl_ibuf *ib, uint64_t from, unsigned n)
-{
-	struct bl_ibuf_entry e[64];
-
-	cr_assert(n <= 64);
-	for (unsigned i = 0; i < n; i++)
-		e[i] = (struct bl_ibuf_entry){ .dbuf_id = 1, .cls = 1, .object = (uint32_t)(from + i) };
-	return bl_ibuf_write(ib, e, n);
-}
-
-/* Acquire up to n, check each is its seq, check() them, complete. *first = seq of the first. */
-static unsigned
-take(struct bl_ibuf_reader *r, unsigned n, uint64_t *first)
-{
-	const struct bl_ibuf_entry *v[64];
-	uint64_t seq = 0;
-	unsigned k = bl_ibuf_acquire(r, v, n, &seq);
-
-	for (unsigned i = 0; i < k; i++)
-		cr_assert(eq(u32, v[i]->object, (uint32_t)(seq + i)));
-	if (k > 0)
-		cr_assert(eq(int, bl_ibuf_check(r, seq), 1));
-	bl_ibuf_complete(r);
-	if (first != NULL)
-		*first = seq;
-	return k;
-}
 
 static struct bl_ibuf *
 ring(const char *name, uint32_t cap, uint32_t policy, bl_ibuf_release_fn rel, void *ctx)
@@ -193,8 +165,7 @@ Test(ibuf_readers, frp_reader_keeps_references_alive_until_reuse)
 	struct bl_ibuf *ib = ring("srprefs", 4, BL_IBUF_SRP, count_release, &c);
 	struct bl_ibuf_reader *s, *f;
 	void *refs[4] = { (void *)1, (void *)2, (void *)3, (void *)4 };
-	struct bl_ibuf_entry e[4] = { { .dbuf_id = 1, .object = 0 }, { .dbuf_id = 1, .object = 1 },
-		{ .dbuf_id = 1, .object = 2 }, { .dbuf_id = 1, .object = 3 } };
+	struct bl_ibuf_entry e[4] = { ent(0), ent(1), ent(2), ent(3) };
 
 	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &s), 0));
 	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &f), 0));
@@ -203,7 +174,7 @@ Test(ibuf_readers, frp_reader_keeps_references_alive_until_reuse)
 	bl_ibuf_reclaim(ib);
 	cr_assert(eq(u32, c.released, 0));               /* f has read nothing yet */
 	for (unsigned i = 0; i < 4; i++)
-		e[i].object = 4 + i;
+		e[i] = ent(4 + i);
 	cr_assert(eq(u32, bl_ibuf_write_refs(ib, e, refs, 2), 2));
 	cr_assert(eq(u32, c.released, 2));               /* the two reused slots */
 	bl_ibuf_reader_close(s);
