@@ -13,16 +13,19 @@
  *                  [mode=0640] [owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]
  * edges:    none (a sink)
  * counters: written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP);
- *           readers (attached now)
+ *           readers (attached now); copied (packets copied into the stream's
+ *           copy DBuf); copy_nombuf (dropped: the copy DBuf had no free mbuf)
  * state:    shared: one stream per name, one writer (the graph must run on one
  *           worker). Readers are other processes.
  *
- * Permissions, for now: a stream's entries point into the one packet DBuf, and
- * every reader of every stream maps that whole region read-only. The region is
- * given the most permissive mode of any export on it (the descriptors are
- * passed, so this matters only to who could open it by other means). Copying
- * packets into a DBuf per set of permissions (issue 5, point 2) is not done yet:
- * a client that may open one stream can read every packet in the pool.
+ * Permissions: a client maps only the DBufs of the streams it may open. When
+ * the stream's owner, group and mode equal those of the packet DBuf (owner and
+ * group the appliance's, mode memory.packet_mode, docs/config.md), its entries
+ * point into it, zero copy. When they differ, the stream writes into a copy
+ * DBuf with its own owner, group and mode (shared by every stream with the
+ * same three, sized for their rings; lib/beltway/bl_dbuf_perm.h): each packet
+ * is copied once, and a packet the copy pool has no mbuf for is dropped and
+ * counted (copy_nombuf). The packet DBuf's permissions never change.
  * Wake moderation (wake_count, wake_us) is parsed but not applied yet: readers
  * get no wake descriptor and poll their ring (docs/control.md).
  */
@@ -31,10 +34,11 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bl_dbuf.h"
+#include "bl_dbuf_perm.h"
+#include "bl_dbuf_perm_worker.h"
 #include "bl_dbuf_worker.h"
 #include "bl_export.h"
 #include "bl_filter_worker.h"
@@ -58,8 +62,16 @@ bl_export_find(const char *name)
 	return NULL;
 }
 
+struct bl_dbuf *
+bl_export_dbuf(const struct bl_export *x)
+{
+	return x->perm != NULL ? x->perm->dbuf : x->dbuf;
+}
+
 struct export {
 	struct bl_export *x;
+	uint64_t copied;          /* (p) the worker; relaxed, read by export_counters */
+	uint64_t copy_nombuf;     /* (p) likewise */
 	uint16_t cls[BL_BURST_MAX];
 };
 
@@ -107,6 +119,32 @@ parse_id(const char *key, const char *s, int is_group, uint32_t *out, struct bl_
 			  is_group ? "group" : "user", s);
 }
 
+/*
+ * The stream's ring, and the one place its DBuf is chosen: the packet DBuf
+ * when (uid, gid, mode) are the packet DBuf's own (zero copy), else the copy
+ * DBuf of those permissions (created or grown here, on the control path).
+ */
+static int
+export_ring(struct bl_dbuf *pkt, const char *name, const struct bl_ibuf_opts *io, mode_t mode,
+	    struct bl_export *x, struct bl_err *err)
+{
+	struct bl_dbuf_perm_opts po = {
+		.sz = sizeof(po), .pkt = pkt, .uid = io->uid, .gid = io->gid, .mode = mode,
+	};
+	int rc;
+
+	x->perm = NULL;
+	if (bl_dbuf_perm_same(pkt, io->uid, io->gid, mode))
+		return bl_dbuf_ibuf_create(pkt, io, &x->ib, err);
+	rc = bl_dbuf_perm_ibuf_create(&po, io, &x->perm, &x->ib, err);
+	if (rc < 0) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return bl_err_set(err, rc, "name: stream \"%s\": %s", name, why);
+	}
+	return 0;
+}
+
 static int
 export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 {
@@ -119,7 +157,6 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	struct bl_export *x = NULL;
 	char ring[64], *end;
 	unsigned long mode;
-	struct stat sb;
 	int rc;
 
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0 ||
@@ -164,12 +201,6 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 			x = &exports[i];
 	if (x == NULL)
 		return bl_err_set(err, -ENOSPC, "name: at most %d exported streams", BL_EXPORT_MAX);
-	/* The packet DBuf gets the most permissive mode of any export on it (see above). */
-	if (fstat(env->dbuf->shm->fd, &sb) == 0 &&
-	    (sb.st_mode & 0777 & (mode_t)mode & 0444) != ((mode_t)mode & 0444) &&
-	    fchmod(env->dbuf->shm->fd, (sb.st_mode & 0777) | ((mode_t)mode & 0444)) < 0)
-		return bl_err_set(err, -errno, "mode: cannot open the packet buffer to mode %04lo: %s",
-				  mode, strerror(errno));
 	snprintf(ring, sizeof(ring), "export.%s", name);
 	struct bl_ibuf_opts io = {
 		.sz = sizeof(io), .name = ring, .capacity = cap, .policy = pol,
@@ -177,7 +208,7 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	};
 	if (io.mode == 0)
 		io.mode = 0600;   /* 0 would mean 0600 anyway; readers get fds, never paths */
-	rc = bl_dbuf_ibuf_create(env->dbuf, &io, &x->ib, err);
+	rc = export_ring(env->dbuf, name, &io, (mode_t)mode, x, err);
 	if (rc != 0)
 		return rc;
 	snprintf(x->name, sizeof(x->name), "%s", name);
@@ -201,9 +232,29 @@ export_fini(struct bl_filter *f)
 	struct export *e = bl_filter_priv(f);
 
 	/* The control server detached every reader before the graphs are freed. */
-	bl_dbuf_ibuf_free(e->x->dbuf, e->x->ib);   /* releases every reference still held */
+	if (e->x->perm != NULL)   /* the ring first: it releases the copies it holds */
+		bl_dbuf_perm_ibuf_free(e->x->perm, e->x->ib);
+	else
+		bl_dbuf_ibuf_free(e->x->dbuf, e->x->ib);   /* releases every reference still held */
 	memset(e->x, 0, sizeof(*e->x));
 	e->x = NULL;
+}
+
+/*
+ * A stream with its own permissions: each packet copied once into its copy
+ * DBuf, the copies stored (the ring owns them), the originals freed. The pool
+ * pointer is read once a burst: it changes only while graphs are built.
+ */
+static __rte_always_inline void
+export_copy(struct bl_filter *f, struct export *e, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t before = e->copy_nombuf;
+
+	for (uint16_t i = 0; i < n; i++)
+		e->cls[i] = (uint16_t)bl_filter_in_class(f, i);
+	bl_dbuf_copy_write(e->x->ib, e->x->perm->dbuf->mp, pkts, e->cls, n, &e->copy_nombuf);
+	bl_counter_add(&e->copied, n - (e->copy_nombuf - before));
+	rte_pktmbuf_free_bulk(pkts, n);
 }
 
 static void
@@ -212,7 +263,10 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	struct export *e = bl_filter_priv(f);
 
 	/* The ring counts what it refused, shown as this filter's dropped. */
-	ibuf_sink_burst(f, e->x->ib, e->cls, pkts, n);
+	if (e->x->perm != NULL)
+		export_copy(f, e, pkts, n);
+	else
+		ibuf_sink_burst(f, e->x->ib, e->cls, pkts, n);
 }
 
 static unsigned int
@@ -221,7 +275,7 @@ export_counters(const struct bl_filter *f, const char **names, uint64_t *values,
 	const struct export *e = bl_filter_priv(f);
 	struct bl_ibuf_stats st;
 
-	if (max < 4 || e->x == NULL)
+	if (max < 6 || e->x == NULL)
 		return 0;
 	bl_ibuf_stats(e->x->ib, &st);
 	names[0] = "written";
@@ -232,27 +286,36 @@ export_counters(const struct bl_filter *f, const char **names, uint64_t *values,
 	values[2] = st.overwritten;
 	names[3] = "readers";
 	values[3] = st.n_active;
-	return 4;
+	names[4] = "copied";
+	values[4] = bl_counter_read(&e->copied);
+	names[5] = "copy_nombuf";
+	values[5] = bl_counter_read(&e->copy_nombuf);
+	return 6;
 }
 
 BL_FILTER_REGISTER(export) = {
-	.summary = "publish a stream to client processes (beltline cat NAME), zero copy",
+	.summary = "publish a stream to client processes (beltline cat NAME), zero copy within permissions",
 	.synopsis = "export name=NAME [policy=srp|mrp|frp] [capacity=N] [max_readers=N] [mode=0640] "
 		    "[owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]",
 	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-] (required)\n"
 		    "policy: srp (tail drop against the slowest reader, default), mrp (shared read "
 		    "pointer) or frp (overwrite; readers check)\n"
-		    "capacity: slots, a power of two (default 1024); reserved in the packet pool\n"
+		    "capacity: slots, a power of two (default 1024); reserved in the stream's DBuf (the "
+		    "packet pool, or its copy pool)\n"
 		    "max_readers: reader pages, 8..64 (default 8)\n"
-		    "mode: who may attach, octal like a file's (default 0640): read permission is needed\n"
+		    "mode: who may attach, octal like a file's (default 0640): read permission is needed; "
+		    "a stream whose owner, group and mode differ from the packet DBuf's "
+		    "(memory.packet_mode) gets its packets copied once into a DBuf with its own permissions\n"
 		    "owner: user name or uid (default the appliance's)\n"
 		    "group: group name or gid (default the appliance's)\n"
 		    "wake_count, wake_us: wake moderation; accepted but not applied yet (clients poll)",
 	.edges_doc = "none: a sink",
 	.counters_doc = "written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP); "
-			"readers (attached now)",
+			"readers (attached now); copied (packets copied into the stream's copy DBuf); "
+			"copy_nombuf (packets dropped: the copy DBuf had no free mbuf)",
 	.state_doc = "shared: one stream per name, one writer (the graph runs on one worker); "
-		     "every reader maps the whole packet DBuf read-only (no per-permission copies yet)",
+		     "a reader maps read-only only the DBuf the stream's entries point into: the "
+		     "packet DBuf, or the copy DBuf of the stream's owner, group and mode",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct export),
 	.init = export_init,
