@@ -248,12 +248,12 @@ export_fini(struct bl_filter *f)
 static __rte_always_inline void
 export_copy(struct bl_filter *f, struct export *e, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint64_t before = e->copy_nombuf;
+	unsigned int k;
 
 	for (uint16_t i = 0; i < n; i++)
 		e->cls[i] = (uint16_t)bl_filter_in_class(f, i);
-	bl_dbuf_copy_write(e->x->ib, e->x->perm->dbuf->mp, pkts, e->cls, n, &e->copy_nombuf);
-	bl_counter_add(&e->copied, n - (e->copy_nombuf - before));
+	k = bl_dbuf_copy_write(e->x->ib, e->x->perm->dbuf->mp, pkts, e->cls, n, &e->copy_nombuf);
+	bl_counter_add(&e->copied, k);   /* relaxed, owner only: read by export_counters */
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 

@@ -41,12 +41,13 @@ bl_dbuf__copy_one(struct rte_mempool *mp, const struct rte_mbuf *s, struct rte_m
 
 /*
  * Copy n packets into mp, each once, and store the copies in ib with classes
- * cls: each stored slot owns its copy (no reference counting); copies the
- * ring refuses (tail drop, counted by the ring in prod->dropped) are freed
- * at once. The originals stay the caller's. Packets no copy could be made of
- * (mp empty) are dropped and added to *nombuf (owner-only counter, relaxed:
- * bl_counter_add / bl_counter_read). Returns the number stored.
- * In flight: at most BL_DBUF_COPY_CHUNK copies (the pool's slack holds them).
+ * cls: each stored slot owns its copy (no reference counting). Only what the
+ * ring has room for is copied: the rest of a burst that finds it full is a
+ * tail drop before any copying (counted by the ring in prod->dropped, as
+ * bl_ibuf_write_refs would). The originals stay the caller's. Packets no copy
+ * could be made of (mp empty) are dropped and added to *nombuf (owner-only
+ * counter, relaxed: bl_counter_add / bl_counter_read). Returns the number
+ * stored. In flight: at most BL_DBUF_COPY_CHUNK copies (the pool's slack).
  */
 static inline unsigned
 bl_dbuf_copy_write(struct bl_ibuf *ib, struct rte_mempool *mp, struct rte_mbuf *const *m,
@@ -57,11 +58,17 @@ bl_dbuf_copy_write(struct bl_ibuf *ib, struct rte_mempool *mp, struct rte_mbuf *
 	unsigned done = 0, stored = 0, failed = 0;
 
 	while (done < n) {
-		unsigned k = n - done < BL_DBUF_COPY_CHUNK ? n - done : BL_DBUF_COPY_CHUNK;
-		unsigned got = 0, w;
-		/* One bulk get for the common case; on a short pool, one get per packet. */
-		int bulk = rte_pktmbuf_alloc_bulk(mp, c, k) == 0;
+		unsigned want = n - done < BL_DBUF_COPY_CHUNK ? n - done : BL_DBUF_COPY_CHUNK;
+		/* SRP/MRP: refreshes the tail when short; BLOCK: waits for room for one. */
+		unsigned k = bl_ibuf__room(ib, want), got = 0, w;
+		int bulk;
 
+		if (k == 0) {
+			bl_counter_add(&ib->prod->dropped, n - done);
+			break;
+		}
+		/* One bulk get for the common case; on a short pool, one get per packet. */
+		bulk = rte_pktmbuf_alloc_bulk(mp, c, k) == 0;
 		for (unsigned i = 0; i < k; i++) {
 			/* got <= i: c[i] is read before c[got] is written */
 			struct rte_mbuf *d = bl_dbuf__copy_one(mp, m[done + i], bulk ? c[i] : NULL);
@@ -73,15 +80,15 @@ bl_dbuf_copy_write(struct bl_ibuf *ib, struct rte_mempool *mp, struct rte_mbuf *
 			bl_dbuf_entry_of(d, cls != NULL ? cls[done + i] : 1, &e[got]);
 			c[got++] = d;
 		}
+		/* The room was there and this thread is the only producer: w == got. */
 		w = bl_ibuf_write_refs(ib, e, (void *const *)c, got);
-		while (w < got && ib->policy == BL_IBUF_BLOCK)
-			w += bl_ibuf_write_refs(ib, e + w, (void *const *)(c + w), got - w);
 		if (w < got)
 			rte_pktmbuf_free_bulk(c + w, got - w);
 		stored += w;
 		done += k;
-		if (w < got && done < n) {
-			/* A full ring stays full for the rest of the burst: drop it uncopied. */
+		if (k < want && (ib->policy == BL_IBUF_SRP || ib->policy == BL_IBUF_MRP)) {
+			/* A full ring stays full for the rest of the burst: drop it uncopied.
+			 * (FRP takes at most a ring per batch and goes on; BLOCK waits.) */
 			bl_counter_add(&ib->prod->dropped, n - done);
 			break;
 		}

@@ -283,6 +283,29 @@ Test(filter_export, frp_overwrite_releases_copies)
 	cr_assert(eq(u32, rte_mempool_avail_count(pkt->mp), PKT_MBUFS));
 }
 
+Test(filter_export, a_full_srp_ring_drops_before_copying)
+{
+	struct harness *h = build("feed | export name=s mode=0600 capacity=16");
+	const struct bl_export *x = bl_export_find("s");
+	int r = bl_ibuf_reader_alloc(x->ib, 0);   /* a reader that never reads */
+
+	cr_assert(r >= 0);
+	for (unsigned int i = 0; i < 100; i++)
+		harness_push(h, pattern_mbuf(pkt->mp, 64, (uint8_t)i));
+	harness_run(h);
+	cr_assert(eq(u64, harness_counter(h, "export", "written"), 16));
+	cr_assert(eq(u64, harness_counter(h, "export", "dropped"), 84));
+	cr_assert(eq(u64, harness_counter(h, "export", "copied"), 16), "no copy made to be dropped");
+	cr_assert(eq(u64, harness_counter(h, "export", "copy_nombuf"), 0));
+	cr_assert(eq(u32, rte_mempool_in_use_count(bl_export_dbuf(x)->mp), 16));
+	cr_assert(eq(u32, rte_mempool_avail_count(pkt->mp), RUNNING));
+	bl_ibuf_reader_detach(x->ib, (unsigned int)r);
+	harness_free(h);
+	cr_assert(eq(u32, rte_mempool_avail_count(pkt->mp), PKT_MBUFS));
+	cr_assert(eq(u32, rte_mempool_avail_count(bl_dbuf_perm_at(0)->dbuf->mp),
+		     bl_dbuf_perm_at(0)->dbuf->mp->size));
+}
+
 Test(filter_export, the_packet_dbuf_is_never_widened)
 {
 	struct harness *h = build("feed | export name=w mode=0644 capacity=16");
