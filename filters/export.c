@@ -2,7 +2,8 @@
 /*
  * export — publish a stream to client processes (docs/control.md): an IBuf in
  * shared memory whose entries point into the packet DBuf the NIC received
- * into, zero copy. Clients attach through the appliance's control socket,
+ * into, zero copy, when the stream's permissions are that DBuf's (below),
+ * else into a copy DBuf with the stream's own. Clients attach through the appliance's control socket,
  * which checks their credentials against the stream's owner, group and mode
  * (like a file's read permission) and passes them read-only descriptors.
  *

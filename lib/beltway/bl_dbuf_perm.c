@@ -67,7 +67,7 @@ perm_pool(const struct bl_dbuf_perm_opts *po, const struct bl_dbuf_perm *p, uint
 		return bl_err_set(err, -E2BIG, "%llu mbufs are too many for one pool",
 				  (unsigned long long)n);
 	/* The packet DBuf's name and the triple (shown in /proc/PID/fd and maps). */
-	snprintf(name, sizeof(name), "%.20s.%u.%u.%03o", po->pkt->hdr->name,
+	snprintf(name, sizeof(name), "%s.%u.%u.%03o", po->pkt->hdr->name,   /* cut to 47 */
 		 (unsigned int)p->uid, (unsigned int)p->gid, (unsigned int)(p->mode & 0777));
 	rc = bl_dbuf_pkt_create(&o, out, err);
 	if (rc < 0)
