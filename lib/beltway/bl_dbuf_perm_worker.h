@@ -29,8 +29,14 @@ bl_dbuf__copy_one(struct rte_mempool *mp, const struct rte_mbuf *s, struct rte_m
 		rte_memcpy(rte_pktmbuf_mtod(d, void *), rte_pktmbuf_mtod(s, const void *), s->data_len);
 		d->data_len = s->data_len;
 		d->pkt_len = s->data_len;
-		/* What rte_pktmbuf_copy keeps of the header, the same way. */
-		__rte_pktmbuf_copy_hdr(d, s);
+		/* What rte_pktmbuf_copy keeps of the header (its internal copy_hdr). */
+		d->port = s->port;
+		d->vlan_tci = s->vlan_tci;
+		d->vlan_tci_outer = s->vlan_tci_outer;
+		d->tx_offload = s->tx_offload;
+		d->hash = s->hash;
+		d->packet_type = s->packet_type;
+		rte_mbuf_dynfield_copy(d, s);
 		d->ol_flags = s->ol_flags & ~(RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL);
 		return d;
 	}

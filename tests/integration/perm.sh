@@ -156,4 +156,17 @@ check "tcp: copied every packet it wrote" \
 	jqe '[.graphs[].filters[] | select(.filter=="export")] | map(.counters) | any(.copied > 0 and .copied == .written and .copy_nombuf == 0)' "$T/r.json"
 check "udp: zero copy (copied 0, written > 0)" \
 	jqe '[.graphs[].filters[] | select(.filter=="export")] | map(.counters) | any(.copied == 0 and .written > 0)' "$T/r.json"
+
+# With no memory.packet_mode, an export with its defaults (mode 0640, the
+# appliance's owner and group) is zero copy: no copy DBuf at all.
+I2=$(inst perm2)
+cat > "$T/d.json" <<JSON
+{ "instance": "$I2", "memory": { "hugepages": "auto" },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$CAP" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | export name=web" } ] }
+JSON
+"$BELTLINED" -q --exit-idle 200 "$T/d.json" > "$T/d.out" 2> "$T/d.err"
+eq "defaults: no copy DBuf" "$(jget "$T/d.out" '.mbufs.copy_pools | length')" 0
+check "defaults: the export wrote, zero copy" \
+	jqe '[.graphs[].filters[] | select(.filter=="export") | .counters] | .[0].written == 200 and .[0].copied == 0' "$T/d.out"
 finish
