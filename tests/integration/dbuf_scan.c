@@ -30,9 +30,12 @@
 static unsigned long
 count(const uint8_t *p, size_t n, const char *pat)
 {
-	size_t k = strlen(pat);
+	size_t k = pat != NULL ? strlen(pat) : 0;
 	unsigned long hits = 0;
 	const uint8_t *at = p, *end = p + n;
+
+	if (pat == NULL)
+		return 0;
 
 	while (k > 0 && at < end) {
 		const uint8_t *q = memmem(at, (size_t)(end - at), pat, k);
@@ -60,7 +63,9 @@ main(int argc, char **argv)
 	hits = calloc((size_t)argc, sizeof(*hits));
 	rc = blc_ctl_connect(argv[1], NULL, &fd);
 	if (rc < 0 || hits == NULL) {
-		fprintf(stderr, "dbuf_scan: cannot connect to %s: %s\n", argv[1], strerror(-rc));
+		fprintf(stderr, "dbuf_scan: cannot connect to %s: %s\n", argv[1],
+			strerror(rc < 0 ? -rc : ENOMEM));
+		free(hits);
 		return 1;
 	}
 	snprintf(body, sizeof(body), "{\"stream\":\"%.47s\",\"client\":\"dbuf_scan\",\"pid\":%d}",
@@ -69,6 +74,9 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "dbuf_scan: attach %s refused: %s (%s)\n", argv[2],
 			reply != NULL ? reply : "", strerror(-rc));
+		free(reply);
+		free(hits);
+		close(fd);
 		return rc == -EACCES ? 2 : 1;
 	}
 	j = cJSON_Parse(reply);
