@@ -3,9 +3,10 @@
  * export — publish a stream to client processes (docs/control.md): an IBuf in
  * shared memory whose entries point into the packet DBuf the NIC received
  * into, zero copy, when the stream's permissions are that DBuf's (below),
- * else into a copy DBuf with the stream's own. Clients attach through the appliance's control socket,
- * which checks their credentials against the stream's owner, group and mode
- * (like a file's read permission) and passes them read-only descriptors.
+ * else into a copy DBuf with the stream's own. Clients attach through the
+ * appliance's control socket, which checks their credentials against the
+ * stream's owner, group and mode (like a file's read permission) and passes
+ * them read-only descriptors of the ring and of that one DBuf.
  *
  *   rx port=in | bpf "tcp port 80" | export name=web
  *   beltline cat web | tcpdump -r -
