@@ -20,11 +20,13 @@
 
 struct bl_ibuf;
 struct bl_dbuf;
+struct bl_dbuf_perm;
 
 struct bl_export {
 	char name[BL_EXPORT_NAME_MAX];
-	struct bl_ibuf *ib;         /* entries point into dbuf (zero copy) */
-	struct bl_dbuf *dbuf;
+	struct bl_ibuf *ib;         /* entries point into bl_export_dbuf(x) */
+	struct bl_dbuf *dbuf;       /* the packet DBuf */
+	struct bl_dbuf_perm *perm;  /* the copy DBuf of (uid, gid, mode), or NULL: zero copy */
 	uint32_t policy;            /* enum bl_ibuf_policy */
 	uint32_t capacity;
 	uint32_t max_readers;
@@ -39,6 +41,11 @@ struct bl_export {
 
 /* Slot i of the table (0 .. BL_EXPORT_MAX-1), or NULL if unused. Main lcore only. */
 struct bl_export *bl_export_at(unsigned int i);
+
+/* The DBuf the stream's entries point into: the packet DBuf when the stream's
+ * owner, group and mode are the packet DBuf's (zero copy), else the stream's
+ * copy DBuf. What a reader of the stream maps, and nothing else. Main lcore only. */
+struct bl_dbuf *bl_export_dbuf(const struct bl_export *x);
 
 /* The stream named name, or NULL. Main lcore only. */
 struct bl_export *bl_export_find(const char *name);

@@ -2,9 +2,11 @@
 /*
  * export — publish a stream to client processes (docs/control.md): an IBuf in
  * shared memory whose entries point into the packet DBuf the NIC received
- * into, zero copy. Clients attach through the appliance's control socket,
- * which checks their credentials against the stream's owner, group and mode
- * (like a file's read permission) and passes them read-only descriptors.
+ * into, zero copy, when the stream's permissions are that DBuf's (below),
+ * else into a copy DBuf with the stream's own. Clients attach through the
+ * appliance's control socket, which checks their credentials against the
+ * stream's owner, group and mode (like a file's read permission) and passes
+ * them read-only descriptors of the ring and of that one DBuf.
  *
  *   rx port=in | bpf "tcp port 80" | export name=web
  *   beltline cat web | tcpdump -r -
@@ -13,16 +15,20 @@
  *                  [mode=0640] [owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]
  * edges:    none (a sink)
  * counters: written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP);
- *           readers (attached now); wakeups (eventfd signals to sleeping readers)
+ *           readers (attached now); copied (packets copied into the stream's
+ *           copy DBuf); copy_nombuf (dropped: the copy DBuf had no free mbuf);
+ *           wakeups (eventfd signals to sleeping readers)
  * state:    shared: one stream per name, one writer (the graph must run on one
  *           worker). Readers are other processes.
  *
- * Permissions, for now: a stream's entries point into the one packet DBuf, and
- * every reader of every stream maps that whole region read-only. The region is
- * given the most permissive mode of any export on it (the descriptors are
- * passed, so this matters only to who could open it by other means). Copying
- * packets into a DBuf per set of permissions (issue 5, point 2) is not done yet:
- * a client that may open one stream can read every packet in the pool.
+ * Permissions: a client maps only the DBufs of the streams it may open. When
+ * the stream's owner, group and mode equal those of the packet DBuf (owner and
+ * group the appliance's, mode memory.packet_mode, docs/config.md), its entries
+ * point into it, zero copy. When they differ, the stream writes into a copy
+ * DBuf with its own owner, group and mode (shared by every stream with the
+ * same three, sized for their rings; lib/beltway/bl_dbuf_perm.h): each packet
+ * is copied once, and a packet the copy pool has no mbuf for is dropped and
+ * counted (copy_nombuf). The packet DBuf's permissions never change.
  * Wake moderation: a reader that sleeps (it asked for beltline_fd and found
  * the stream empty) is woken through its eventfd once wake_count entries wait
  * for it, or wake_us after the first one did (export_wake.h). Readers that
@@ -33,10 +39,11 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bl_dbuf.h"
+#include "bl_dbuf_perm.h"
+#include "bl_dbuf_perm_worker.h"
 #include "bl_dbuf_worker.h"
 #include "bl_export.h"
 #include "bl_filter_worker.h"
@@ -60,8 +67,16 @@ bl_export_find(const char *name)
 	return NULL;
 }
 
+struct bl_dbuf *
+bl_export_dbuf(const struct bl_export *x)
+{
+	return x->perm != NULL ? x->perm->dbuf : x->dbuf;
+}
+
 struct export {
 	struct bl_export *x;
+	uint64_t copied;          /* (p) the worker; relaxed, read by export_counters */
+	uint64_t copy_nombuf;     /* (p) likewise */
 	uint16_t cls[BL_BURST_MAX];
 };
 
@@ -109,6 +124,32 @@ parse_id(const char *key, const char *s, int is_group, uint32_t *out, struct bl_
 			  is_group ? "group" : "user", s);
 }
 
+/*
+ * The stream's ring, and the one place its DBuf is chosen: the packet DBuf
+ * when (uid, gid, mode) are the packet DBuf's own (zero copy), else the copy
+ * DBuf of those permissions (created or grown here, on the control path).
+ */
+static int
+export_ring(struct bl_dbuf *pkt, const char *name, const struct bl_ibuf_opts *io, mode_t mode,
+	    struct bl_export *x, struct bl_err *err)
+{
+	struct bl_dbuf_perm_opts po = {
+		.sz = sizeof(po), .pkt = pkt, .uid = io->uid, .gid = io->gid, .mode = mode,
+	};
+	int rc;
+
+	x->perm = NULL;
+	if (bl_dbuf_perm_same(pkt, io->uid, io->gid, mode))
+		return bl_dbuf_ibuf_create(pkt, io, &x->ib, err);
+	rc = bl_dbuf_perm_ibuf_create(&po, io, &x->perm, &x->ib, err);
+	if (rc < 0) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return bl_err_set(err, rc, "name: stream \"%s\": %s", name, why);
+	}
+	return 0;
+}
+
 static int
 export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 {
@@ -121,7 +162,6 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	struct bl_export *x = NULL;
 	char ring[64], *end;
 	unsigned long mode;
-	struct stat sb;
 	int rc;
 
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0 ||
@@ -169,12 +209,6 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 			x = &exports[i];
 	if (x == NULL)
 		return bl_err_set(err, -ENOSPC, "name: at most %d exported streams", BL_EXPORT_MAX);
-	/* The packet DBuf gets the most permissive mode of any export on it (see above). */
-	if (fstat(env->dbuf->shm->fd, &sb) == 0 &&
-	    (sb.st_mode & 0777 & (mode_t)mode & 0444) != ((mode_t)mode & 0444) &&
-	    fchmod(env->dbuf->shm->fd, (sb.st_mode & 0777) | ((mode_t)mode & 0444)) < 0)
-		return bl_err_set(err, -errno, "mode: cannot open the packet buffer to mode %04lo: %s",
-				  mode, strerror(errno));
 	snprintf(ring, sizeof(ring), "export.%s", name);
 	struct bl_ibuf_opts io = {
 		.sz = sizeof(io), .name = ring, .capacity = cap, .policy = pol,
@@ -182,7 +216,7 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	};
 	if (io.mode == 0)
 		io.mode = 0600;   /* 0 would mean 0600 anyway; readers get fds, never paths */
-	rc = bl_dbuf_ibuf_create(env->dbuf, &io, &x->ib, err);
+	rc = export_ring(env->dbuf, name, &io, (mode_t)mode, x, err);
 	if (rc != 0)
 		return rc;
 	snprintf(x->name, sizeof(x->name), "%s", name);
@@ -209,9 +243,29 @@ export_fini(struct bl_filter *f)
 	/* The control server detached every reader before the graphs are freed. */
 	for (unsigned int i = 0; i < BL_IBUF_MAX_READERS; i++)
 		bl_export_wake_detach(e->x, i);
-	bl_dbuf_ibuf_free(e->x->dbuf, e->x->ib);   /* releases every reference still held */
+	if (e->x->perm != NULL)   /* the ring first: it releases the copies it holds */
+		bl_dbuf_perm_ibuf_free(e->x->perm, e->x->ib);
+	else
+		bl_dbuf_ibuf_free(e->x->dbuf, e->x->ib);   /* releases every reference still held */
 	memset(e->x, 0, sizeof(*e->x));
 	e->x = NULL;
+}
+
+/*
+ * A stream with its own permissions: each packet copied once into its copy
+ * DBuf, the copies stored (the ring owns them), the originals freed. The pool
+ * pointer is read once a burst: it changes only while graphs are built.
+ */
+static __rte_always_inline void
+export_copy(struct bl_filter *f, struct export *e, struct rte_mbuf **pkts, uint16_t n)
+{
+	unsigned int k;
+
+	for (uint16_t i = 0; i < n; i++)
+		e->cls[i] = (uint16_t)bl_filter_in_class(f, i);
+	k = bl_dbuf_copy_write(e->x->ib, e->x->perm->dbuf->mp, pkts, e->cls, n, &e->copy_nombuf);
+	bl_counter_add(&e->copied, k);   /* relaxed, owner only: read by export_counters */
+	rte_pktmbuf_free_bulk(pkts, n);
 }
 
 static void
@@ -220,7 +274,10 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	struct export *e = bl_filter_priv(f);
 
 	/* The ring counts what it refused, shown as this filter's dropped. */
-	ibuf_sink_burst(f, e->x->ib, e->cls, pkts, n);
+	if (e->x->perm != NULL)
+		export_copy(f, e, pkts, n);
+	else
+		ibuf_sink_burst(f, e->x->ib, e->cls, pkts, n);
 	bl_export_wake_burst(&e->x->wake, e->x->ib->head);
 }
 
@@ -230,7 +287,7 @@ export_counters(const struct bl_filter *f, const char **names, uint64_t *values,
 	const struct export *e = bl_filter_priv(f);
 	struct bl_ibuf_stats st;
 
-	if (max < 5 || e->x == NULL)
+	if (max < 7 || e->x == NULL)
 		return 0;
 	bl_ibuf_stats(e->x->ib, &st);
 	names[0] = "written";
@@ -241,23 +298,30 @@ export_counters(const struct bl_filter *f, const char **names, uint64_t *values,
 	values[2] = st.overwritten;
 	names[3] = "readers";
 	values[3] = st.n_active;
-	names[4] = "wakeups";
+	names[4] = "copied";
+	values[4] = bl_counter_read(&e->copied);
+	names[5] = "copy_nombuf";
+	values[5] = bl_counter_read(&e->copy_nombuf);
+	names[6] = "wakeups";
 	/* relaxed: a counter (export_wake.c adds with relaxed). */
-	values[4] = __atomic_load_n(&e->x->wake.signals, __ATOMIC_RELAXED);
-	return 5;
+	values[6] = __atomic_load_n(&e->x->wake.signals, __ATOMIC_RELAXED);
+	return 7;
 }
 
 BL_FILTER_REGISTER(export) = {
-	.summary = "publish a stream to client processes (beltline cat NAME), zero copy",
+	.summary = "publish a stream to client processes (beltline cat NAME), zero copy within permissions",
 	.synopsis = "export name=NAME [policy=srp|mrp|frp] [capacity=N] [max_readers=N] [mode=0640] "
 		    "[owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]",
 	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-] (required)\n"
 		    "policy: srp (tail drop against the slowest reader, default), mrp (shared read "
 		    "pointer) or frp (overwrite; readers check). A reader may attach with a looser "
 		    "one (beltline cat -p): srp takes srp, mrp and frp readers, mrp mrp and frp\n"
-		    "capacity: slots, a power of two (default 1024); reserved in the packet pool\n"
+		    "capacity: slots, a power of two (default 1024); reserved in the stream's DBuf (the "
+		    "packet pool, or its copy pool)\n"
 		    "max_readers: reader pages, 8..64 (default 8)\n"
-		    "mode: who may attach, octal like a file's (default 0640): read permission is needed\n"
+		    "mode: who may attach, octal like a file's (default 0640): read permission is needed; "
+		    "a stream whose owner, group and mode differ from the packet DBuf's "
+		    "(memory.packet_mode) gets its packets copied once into a DBuf with its own permissions\n"
 		    "owner: user name or uid (default the appliance's)\n"
 		    "group: group name or gid (default the appliance's)\n"
 		    "wake_count: wake a sleeping reader once this many entries wait for it "
@@ -266,9 +330,12 @@ BL_FILTER_REGISTER(export) = {
 		    "the main lcore's next wake tick, about 100 us)",
 	.edges_doc = "none: a sink",
 	.counters_doc = "written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP); "
-			"readers (attached now); wakeups (eventfd signals sent to sleeping readers)",
+			"readers (attached now); copied (packets copied into the stream's copy DBuf); "
+			"copy_nombuf (packets dropped: the copy DBuf had no free mbuf); wakeups "
+			"(eventfd signals sent to sleeping readers)",
 	.state_doc = "shared: one stream per name, one writer (the graph runs on one worker); "
-		     "every reader maps the whole packet DBuf read-only (no per-permission copies yet)",
+		     "a reader maps read-only only the DBuf the stream's entries point into: the "
+		     "packet DBuf, or the copy DBuf of the stream's owner, group and mode",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct export),
 	.init = export_init,

@@ -19,6 +19,7 @@
 #include "app.h"
 #include "bl_atomic.h"
 #include "bl_dbuf.h"
+#include "bl_dbuf_perm.h"
 #include "bl_port.h"
 #include "bl_export.h"
 #include "ctl.h"
@@ -169,7 +170,9 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
 	/* The packet DBuf: the mbuf pool lies in a shared region (hugepages when
-	 * EAL has them), so what the ports receive can be mapped by clients. */
+	 * EAL has them), so what the ports receive can be mapped by clients of the
+	 * streams with its permissions (the appliance's owner and group,
+	 * memory.packet_mode); streams with others get copy DBufs (bl_dbuf_perm.h). */
 	char name[64];
 	snprintf(name, sizeof(name), "bl_%s_pkts", app->cfg.instance);
 	struct bl_dbuf_pkt_opts po = {
@@ -182,7 +185,7 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 		.shm_flags = ea->hugepages ? 0 : BL_SHM_F_NO_HUGE,
 		.uid = (uid_t)-1,
 		.gid = (gid_t)-1,
-		.mode = 0600,
+		.mode = (mode_t)app->cfg.pkt_mode,   /* never widened: other streams get copies */
 	};
 	if (bl_dbuf_pkt_create(&po, &app->dbuf, &err) != 0) {
 		fprintf(stderr, "beltlined: mbufs: cannot create the packet buffer of %u mbufs of %u bytes: "
@@ -259,6 +262,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	}
 	bl_app_graphs_free(app);
 	teardown(app);
+	bl_dbuf_perm_free_all();   /* the copy DBufs, after their rings (freed with the graphs) */
 	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */
 	if (app->eal_up)
 		rte_eal_cleanup();

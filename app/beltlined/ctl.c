@@ -431,14 +431,16 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 		fds[n++] = wake;
 		cJSON_AddItemToArray(names, cJSON_CreateString("wake"));
 	}
-	rc = bl_shm_ro_fd(x->dbuf->shm);
+	/* Exactly the DBuf the stream's entries point into (the packet DBuf only
+	 * when the stream's permissions are its own, else the stream's copy DBuf). */
+	rc = bl_shm_ro_fd(bl_export_dbuf(x)->shm);
 	if (rc < 0) {
 		close(f.ring_fd);
 		cJSON_Delete(names);
 		cJSON_Delete(j);
 		bl_ibuf_reader_detach(x->ib, (unsigned int)idx);
 		bl_export_wake_detach(x, (unsigned int)idx);
-		reply_err(k, h, rc, "stream \"%s\": cannot open the packet buffer read-only: %s",
+		reply_err(k, h, rc, "stream \"%s\": cannot open its DBuf read-only: %s",
 			  x->name, strerror(-rc));
 		return;
 	}

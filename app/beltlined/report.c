@@ -14,6 +14,8 @@
 
 #include "app.h"
 #include "bl_atomic.h"
+#include "bl_dbuf.h"
+#include "bl_dbuf_perm.h"
 #include "bl_filter_worker.h"
 #include "bl_pipe.h"
 #include "bl_port.h"
@@ -248,12 +250,34 @@ bl_app_report_finish(const struct bl_app *app, cJSON *root, FILE *out)
 {
 	long size = (long)app->pool->size;
 	long avail = (long)rte_mempool_avail_count(app->pool);
-	cJSON *mb = cJSON_AddObjectToObject(root, "mbufs");
+	cJSON *mb = cJSON_AddObjectToObject(root, "mbufs"), *copies;
+	long leaked;
 	char *text;
 
 	N(mb, "pool_size", size);
 	N(mb, "available_at_exit", avail);
 	N(mb, "leaked", size - avail);
+	leaked = size - avail;
+	/* The copy DBufs' pools, counted the same way (their rings are gone too). */
+	copies = cJSON_AddArrayToObject(mb, "copy_pools");
+	for (unsigned int i = 0; i < BL_DBUF_PERM_MAX; i++) {
+		const struct bl_dbuf_perm *p = bl_dbuf_perm_at(i);
+		long cs, ca;
+		cJSON *o;
+
+		if (p == NULL)
+			continue;
+		cs = (long)p->dbuf->mp->size;
+		ca = (long)rte_mempool_avail_count(p->dbuf->mp);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "dbuf", p->dbuf->hdr->name);
+		N(o, "id", p->dbuf->id);
+		N(o, "pool_size", cs);
+		N(o, "available_at_exit", ca);
+		N(o, "leaked", cs - ca);
+		cJSON_AddItemToArray(copies, o);
+		leaked += cs - ca;
+	}
 	text = cJSON_Print(root);
 	if (text != NULL) {
 		fprintf(out, "%s\n", text);
@@ -261,5 +285,5 @@ bl_app_report_finish(const struct bl_app *app, cJSON *root, FILE *out)
 	}
 	cJSON_free(text);
 	cJSON_Delete(root);
-	return size - avail;
+	return leaked;
 }

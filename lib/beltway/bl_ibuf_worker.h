@@ -133,7 +133,7 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 		bl_ibuf__release_upto(ib, tail);
 }
 
-/* Producer: how many of n entries may be stored now; counts drops and waits. */
+/* Producer: how many of n entries may be stored now; counts BLOCK waits (callers count drops). */
 static inline unsigned
 bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
 {

@@ -43,6 +43,7 @@ bl_cfg_defaults(struct bl_cfg *cfg)
 	cfg->main_lcore = 0;
 	cfg->hugepages = BL_CFG_HUGE_AUTO;
 	cfg->ctl_mode = 0666;
+	cfg->pkt_mode = 0640;
 	cfg->ctl_gid = -1;
 	cfg->mbuf_cache = 256;
 	cfg->mbuf_data_room = 2048 + 128;   /* RTE_MBUF_DEFAULT_BUF_SIZE */
@@ -491,12 +492,33 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 	}
 }
 
+/* Permission bits written as an octal string ("0640"): a JSON number would be
+ * read as decimal, so it is refused. `eg` is the example the message gives. */
+static void
+read_mode(struct rd *r, const cJSON *m, const char *key, const char *eg, unsigned int *out)
+{
+	char *end = NULL;
+	unsigned long mode = 0;
+
+	if (m == NULL)
+		return;
+	if (cJSON_IsString(m) && m->valuestring[0] >= '0' && m->valuestring[0] <= '7')
+		mode = strtoul(m->valuestring, &end, 8);
+	if (!cJSON_IsString(m) || m->valuestring[0] < '0' || m->valuestring[0] > '7' ||
+	    *end != '\0' || mode > 0777)
+		bl_diag_add(r->diag, "%s: must be octal permission bits as a string, "
+			    "\"0000\"..\"0777\" (e.g. \"%s\"), got %s%.20s%s", key, eg,
+			    cJSON_IsString(m) ? "\"" : "", cJSON_IsString(m) ? m->valuestring :
+			    bl_json_type(m), cJSON_IsString(m) ? "\"" : "");
+	else
+		*out = (unsigned int)mode;
+}
+
 /* "control": {"mode": "0660", "group": "beltline"}: the control socket's permissions. */
 static void
 read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
 {
 	static const char *const ckeys[] = { "mode", "group", NULL };
-	const cJSON *m;
 	const char *g;
 
 	if (v == NULL)
@@ -507,22 +529,8 @@ read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
 		return;
 	}
 	check_keys(r, v, "control", ckeys);
-	m = cJSON_GetObjectItemCaseSensitive(v, "mode");
-	if (m != NULL) {
-		char *end = NULL;
-		unsigned long mode = 0;
-
-		if (cJSON_IsString(m) && m->valuestring[0] >= '0' && m->valuestring[0] <= '7')
-			mode = strtoul(m->valuestring, &end, 8);
-		if (!cJSON_IsString(m) || m->valuestring[0] < '0' || m->valuestring[0] > '7' ||
-		    *end != '\0' || mode > 0777)
-			bl_diag_add(r->diag, "control.mode: must be octal permission bits as a string, "
-				    "\"0000\"..\"0777\" (e.g. \"0660\"), got %s%.20s%s",
-				    cJSON_IsString(m) ? "\"" : "", cJSON_IsString(m) ? m->valuestring :
-				    bl_json_type(m), cJSON_IsString(m) ? "\"" : "");
-		else
-			cfg->ctl_mode = (unsigned int)mode;
-	}
+	read_mode(r, cJSON_GetObjectItemCaseSensitive(v, "mode"), "control.mode", "0660",
+		  &cfg->ctl_mode);
 	g = get_str(r, v, "control", "group", false);
 	if (g != NULL) {
 		char *end;
@@ -543,7 +551,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 {
 	static const char *const keys[] = { "instance", "main_lcore", "lcore_cpu", "memory", "mbufs",
 					    "burst", "control", "ports", "workers", "graphs", NULL };
-	static const char *const mkeys[] = { "hugepages", "size_mb", NULL };
+	static const char *const mkeys[] = { "hugepages", "size_mb", "packet_mode", NULL };
 	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
 	const cJSON *v;
 
@@ -592,6 +600,16 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 					    "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"%.20s\"", h);
 		}
 		get_uint(r, v, "memory", "size_mb", 16, 1u << 20, &cfg->mem_mb);
+		unsigned int pm = cfg->pkt_mode;
+		const unsigned int before = r->diag->n;
+		read_mode(r, cJSON_GetObjectItemCaseSensitive(v, "packet_mode"), "memory.packet_mode",
+			  "0640", &pm);
+		if (r->diag->n == before && (pm & 0400) == 0)
+			bl_diag_add(r->diag, "memory.packet_mode: the appliance must be able to read the "
+				    "packet DBuf to hand it to clients: give the owner read (0400), "
+				    "got \"%04o\"", pm);
+		else if (r->diag->n == before)
+			cfg->pkt_mode = pm;
 	}
 
 	read_control(r, cJSON_GetObjectItemCaseSensitive(root, "control"), cfg);

@@ -78,6 +78,9 @@ struct bl_cfg {
 	unsigned int mbufs;               /* pool size; 0 = computed from the rings */
 	unsigned int mbuf_cache;
 	unsigned int mbuf_data_room;      /* bytes of packet data per mbuf, with headroom */
+	/* The packet DBuf's mode (owner and group are the appliance's): streams
+	 * with exactly these permissions are zero copy; others get copy DBufs. */
+	unsigned int pkt_mode;            /* memory.packet_mode, default 0640 */
 	unsigned int burst;
 	/* The control socket RUN_DIR/INSTANCE/ctl: who may connect (list, stats,
 	 * attach; each stream still checks its own permissions on attach). */

@@ -331,6 +331,22 @@ static const struct bad bad_cases[] = {
 	  "control.group: no group named \"no-such-group-xyz\" on this machine", { 0 }, NULL, 1 },
 	{ "control_unknown_key", "{'control':{'mdoe':'0660'}," GOOD "}",
 	  "control.mdoe: unknown key", { 0 }, NULL, 1 },
+	/* The packet DBuf's mode: an octal string, and the owner must read it. */
+	{ "packet_mode_number", "{'memory':{'packet_mode':640}," GOOD "}",
+	  "memory.packet_mode: must be octal permission bits as a string, \"0000\"..\"0777\" "
+	  "(e.g. \"0640\"), got a number", { 0 }, NULL, 1 },
+	{ "packet_mode_not_octal", "{'memory':{'packet_mode':'0648'}," GOOD "}",
+	  "memory.packet_mode: must be octal permission bits as a string, \"0000\"..\"0777\" "
+	  "(e.g. \"0640\"), got \"0648\"", { 0 }, NULL, 1 },
+	{ "packet_mode_too_big", "{'memory':{'packet_mode':'04640'}," GOOD "}",
+	  "memory.packet_mode: must be octal", { 0 }, NULL, 1 },
+	{ "packet_mode_empty", "{'memory':{'packet_mode':''}," GOOD "}",
+	  "memory.packet_mode: must be octal", { 0 }, NULL, 1 },
+	{ "packet_mode_owner_cannot_read", "{'memory':{'packet_mode':'0240'}," GOOD "}",
+	  "memory.packet_mode: the appliance must be able to read the packet DBuf to hand it to "
+	  "clients: give the owner read (0400), got \"0240\"", { 0 }, NULL, 1 },
+	{ "packet_mode_typo", "{'memory':{'packet_mod':'0640'}," GOOD "}",
+	  "memory.packet_mod: unknown key (did you mean \"packet_mode\"?)", { 0 }, NULL, 1 },
 	{ "hugepages_bad_word", "{'memory':{'hugepages':'maybe'}," GOOD "}",
 	  "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"maybe\"", { 0 }, NULL, 1 },
 	{ "hugepages_case", "{'memory':{'hugepages':'Yes'}," GOOD "}",
@@ -728,6 +744,7 @@ Test(cfg_good, defaults_match_bl_cfg_defaults)
 	cr_assert(eq(int, d->hugepages, BL_CFG_HUGE_AUTO));
 	cr_assert(eq(u32, d->ctl_mode, 0666));
 	cr_assert(eq(long, d->ctl_gid, -1));
+	cr_assert(eq(u32, d->pkt_mode, 0640));   /* = export's default mode: zero copy */
 	free(d);
 }
 
@@ -746,7 +763,7 @@ Test(cfg_good, every_key_is_read)
 {
 	struct result *r = parse(
 		"{ 'instance': 'edge-1_b', 'main_lcore': 2, 'burst': 64,\n"
-		"  'memory': { 'hugepages': 'no', 'size_mb': 512 },\n"
+		"  'memory': { 'hugepages': 'no', 'size_mb': 512, 'packet_mode': '0600' },\n"
 		"  'control': { 'mode': '0660', 'group': 'root' },\n"
 		"  'mbufs': { 'count': 32767, 'cache': 128, 'data_room': 9216 },\n"
 		"  'ports': [ { 'name': 'up', 'vdev': 'net_null0', 'rx_queues': 2, 'tx_queues': 2,\n"
@@ -763,6 +780,7 @@ Test(cfg_good, every_key_is_read)
 	cr_assert(eq(u32, c->burst, 64));
 	cr_assert(eq(int, c->hugepages, BL_CFG_HUGE_NO));
 	cr_assert(eq(u32, c->mem_mb, 512));
+	cr_assert(eq(u32, c->pkt_mode, 0600));
 	cr_assert(eq(u32, c->ctl_mode, 0660));
 	cr_assert(eq(long, c->ctl_gid, 0));
 	cr_assert(eq(u32, c->mbufs, 32767));

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* bl_dbuf_perm — copy DBufs, one per (owner, group, mode) (see bl_dbuf_perm.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "bl_dbuf_perm.h"
+
+static struct bl_dbuf_perm perms[BL_DBUF_PERM_MAX];   /* main lcore only */
+
+struct bl_dbuf_perm *
+bl_dbuf_perm_at(unsigned int i)
+{
+	return i < BL_DBUF_PERM_MAX && perms[i].dbuf != NULL ? &perms[i] : NULL;
+}
+
+int
+bl_dbuf_perm_same(const struct bl_dbuf *pkt, uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat sb;
+
+	if (pkt == NULL || fstat(pkt->shm->fd, &sb) < 0)
+		return 0;
+	return sb.st_uid == uid && sb.st_gid == gid && (sb.st_mode & 0777) == (mode & 0777);
+}
+
+/* Mbufs a copy pool for `users` rings of `capacity` slots in all must have:
+ * the slots, a copy chunk in flight per ring, and what the per-lcore caches of
+ * each ring's writer and of the main lcore (which frees the rings) may hold. */
+static uint64_t
+perm_slack(uint32_t users)
+{
+	return (uint64_t)users * BL_DBUF_COPY_CHUNK +
+	       (uint64_t)(users + 1) * (BL_DBUF_PERM_CACHE * 3 / 2);
+}
+
+static void
+perm_release(void *ctx, void **refs, unsigned n)
+{
+	(void)ctx;
+	rte_pktmbuf_free_bulk((struct rte_mbuf **)refs, n);
+}
+
+/* A pool for p's triple sized for `capacity` slots of `users` rings, holding a
+ * reservation of `reserved`; the old pool (if any) is the caller's to free. */
+static int
+perm_pool(const struct bl_dbuf_perm_opts *po, const struct bl_dbuf_perm *p, uint64_t capacity,
+	uint32_t users, uint64_t reserved, struct bl_dbuf **out, struct bl_err *err)
+{
+	char name[BL_SHM_NAME_MAX];
+	uint64_t slack = perm_slack(users), n = capacity + slack;
+	struct bl_dbuf_pkt_opts o = {
+		.sz = sizeof(o), .name = name, .n_mbufs = (uint32_t)n,
+		.cache_size = BL_DBUF_PERM_CACHE, .data_room = (uint16_t)po->pkt->hdr->obj_size,
+		.min_free = (uint32_t)slack, .hugetlbfs_dir = po->hugetlbfs_dir,
+		.shm_flags = po->shm_flags |
+			(po->pkt->shm->page_size >= BL_SHM_HUGE_PAGE ? 0 : BL_SHM_F_NO_HUGE),
+		.uid = p->uid, .gid = p->gid, .mode = p->mode & 0777,
+	};
+	int rc;
+
+	if (n > UINT32_MAX / 2)
+		return bl_err_set(err, -E2BIG, "%llu mbufs are too many for one pool",
+				  (unsigned long long)n);
+	/* The packet DBuf's name and the triple (shown in /proc/PID/fd and maps). */
+	snprintf(name, sizeof(name), "%s.%u.%u.%03o", po->pkt->hdr->name,   /* cut to 47 */
+		 (unsigned int)p->uid, (unsigned int)p->gid, (unsigned int)(p->mode & 0777));
+	rc = bl_dbuf_pkt_create(&o, out, err);
+	if (rc < 0)
+		return rc;
+	rc = bl_dbuf_reserve(*out, (uint32_t)reserved, err);
+	if (rc < 0) {
+		bl_dbuf_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Find or make the copy DBuf of the triple, with room reserved for capacity more slots. */
+static int
+perm_get(const struct bl_dbuf_perm_opts *po, uint32_t capacity, struct bl_dbuf_perm **out,
+	 struct bl_err *err)
+{
+	struct bl_dbuf_perm *p = NULL, *free_slot = NULL;
+	struct bl_dbuf *d;
+	uint64_t want;
+	int rc;
+
+	for (unsigned int i = 0; i < BL_DBUF_PERM_MAX && p == NULL; i++) {
+		if (perms[i].dbuf == NULL) {
+			if (free_slot == NULL)
+				free_slot = &perms[i];
+		} else if (perms[i].uid == po->uid && perms[i].gid == po->gid &&
+			   (perms[i].mode & 0777) == (po->mode & 0777)) {
+			p = &perms[i];
+		}
+	}
+	if (p == NULL) {
+		if (free_slot == NULL)
+			return bl_err_set(err, -ENOSPC, "at most %u sets of permissions may need copies",
+					  BL_DBUF_PERM_MAX);
+		p = free_slot;
+		*p = (struct bl_dbuf_perm){ .uid = po->uid, .gid = po->gid, .mode = po->mode & 0777 };
+		rc = perm_pool(po, p, capacity, 1, capacity, &p->dbuf, err);
+		if (rc < 0) {
+			memset(p, 0, sizeof(*p));
+			return rc;
+		}
+		p->users = 1;
+		p->capacity = capacity;
+		*out = p;
+		return 0;
+	}
+	want = p->capacity + capacity + perm_slack(p->users + 1);
+	if (want <= p->dbuf->n_objs) {            /* room left by rings freed before */
+		rc = bl_dbuf_reserve(p->dbuf, capacity, err);
+		if (rc < 0)
+			return rc;
+	} else {
+		/* Grow: only while none of its mbufs is out (nothing runs yet). */
+		if (rte_mempool_in_use_count(p->dbuf->mp) != 0)
+			return bl_err_set(err, -EBUSY, "its copy pool cannot grow while %u of its "
+					  "mbufs are in use", rte_mempool_in_use_count(p->dbuf->mp));
+		rc = perm_pool(po, p, p->capacity + capacity, p->users + 1,
+			       p->dbuf->reserved + capacity, &d, err);
+		if (rc < 0)
+			return rc;
+		bl_dbuf_free(p->dbuf);
+		p->dbuf = d;
+	}
+	p->users++;
+	p->capacity += capacity;
+	*out = p;
+	return 0;
+}
+
+int
+bl_dbuf_perm_ibuf_create(const struct bl_dbuf_perm_opts *po, const struct bl_ibuf_opts *o,
+	struct bl_dbuf_perm **perm, struct bl_ibuf **out, struct bl_err *err)
+{
+	struct bl_ibuf_opts io;
+	struct bl_dbuf_perm *p = NULL;
+	int rc;
+
+	if (po == NULL || po->sz < sizeof(*po) || po->pkt == NULL || po->pkt->kind != BL_DBUF_PKT ||
+	    o == NULL)
+		return bl_err_set(err, -EINVAL, "copy dbuf: need the packet DBuf to copy from");
+	rc = perm_get(po, o->capacity, &p, err);
+	if (rc < 0) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return bl_err_set(err, rc, "cannot create a copy DBuf for owner %u group %u mode "
+				  "%04o (%u slots): %s", (unsigned int)po->uid, (unsigned int)po->gid,
+				  (unsigned int)(po->mode & 0777), o->capacity, why);
+	}
+	io = *o;
+	io.release = perm_release;
+	io.release_ctx = p;
+	rc = bl_ibuf_create(&io, out, err);
+	if (rc < 0) {
+		bl_dbuf_unreserve(p->dbuf, o->capacity);
+		p->users--;
+		p->capacity -= o->capacity;
+		return rc;
+	}
+	*perm = p;
+	return 0;
+}
+
+void
+bl_dbuf_perm_ibuf_free(struct bl_dbuf_perm *p, struct bl_ibuf *ib)
+{
+	uint32_t cap;
+
+	if (ib == NULL)
+		return;
+	cap = ib->cap;
+	bl_ibuf_free(ib);   /* releases the copies its slots hold */
+	if (p == NULL)
+		return;
+	bl_dbuf_unreserve(p->dbuf, cap);
+	p->capacity -= cap <= p->capacity ? cap : p->capacity;
+	if (p->users > 0)
+		p->users--;
+}
+
+void
+bl_dbuf_perm_free_all(void)
+{
+	for (unsigned int i = 0; i < BL_DBUF_PERM_MAX; i++)
+		if (perms[i].dbuf != NULL && perms[i].users == 0) {
+			bl_dbuf_free(perms[i].dbuf);
+			memset(&perms[i], 0, sizeof(perms[i]));
+		}
+}
