@@ -60,13 +60,17 @@ bpf_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	}
 	pcap_close(pc);
 	rc = bl_bpf_xlat_load(fcode.bf_insns, fcode.bf_len, &b->prog, &b->jit, &sub);
-	if (rc == 0 && (rc = bl_bpf_convert_load(&fcode, &b->slow, &b->slow_jit, &sub)) < 0) {
+	if (rc < 0) {
+		pcap_freecode(&fcode);
+		return bl_err_set(err, rc, "expr: \"%.200s\": cannot convert to eBPF: %s", expr, sub.msg);
+	}
+	rc = bl_bpf_convert_load(&fcode, &b->slow, &b->slow_jit, &sub);
+	pcap_freecode(&fcode);
+	if (rc < 0) {
 		rte_bpf_destroy(b->prog);
 		b->prog = NULL;
-	}
-	pcap_freecode(&fcode);
-	if (rc < 0)
 		return bl_err_set(err, rc, "expr: \"%.200s\": %s", expr, sub.msg);
+	}
 	return 0;
 }
 

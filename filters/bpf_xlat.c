@@ -43,19 +43,20 @@ enum {
 #define EXT_NEVER  (LEN_MAX + 1u)
 /* eBPF instructions one cBPF instruction may become, at most. */
 #define MAX_PER_INSN 12u
-/* The tail: the out-of-bounds exit (5) and the reject exit (2). */
+/* The tail: the out-of-bounds exit (5), the reject exit (1), the exit (1). */
 #define TAIL_INSNS 7u
 
 /* Jump targets that are not cBPF instructions. */
 #define TGT_OOB    UINT32_MAX
 #define TGT_REJECT (UINT32_MAX - 1)
+#define TGT_EXIT   (UINT32_MAX - 2)
 
 struct xlat {
 	const struct bpf_insn *in;
 	uint32_t n;
 	struct ebpf_insn *out;
 	uint32_t n_out;
-	uint32_t *start;      /* [n + 2]: eBPF index of each cBPF insn, then OOB, REJECT */
+	uint32_t *start;      /* [n + 3]: eBPF index of each cBPF insn, then OOB, REJECT, EXIT */
 	uint32_t *target;     /* [cap]: for each eBPF jump, its target (cBPF index or TGT_*) */
 	uint32_t *must;       /* [n] */
 	uint32_t *known;      /* [n]: length checked on entry; UINT32_MAX: not reached */
@@ -160,6 +161,9 @@ check_one(struct xlat *x, uint32_t i)
 		case BPF_JA:
 			if (c != (BPF_JMP | BPF_JA))
 				return refuse(x, i, "unsupported jump");
+			if ((uint32_t)(i + 1 + p->k) <= i)   /* cBPF's pc += k wraps: a loop */
+				return refuse(x, i, "a backward jump (a loop, as libpcap makes for "
+					      "protochain): rte_bpf runs no loops");
 			t = f = (uint64_t)i + 1 + p->k;
 			break;
 		case BPF_JEQ: case BPF_JGT: case BPF_JGE: case BPF_JSET:
@@ -354,9 +358,23 @@ emit_one(struct xlat *x, uint32_t i)
 		} else if (BPF_SRC(c) == BPF_K) {
 			put(x, BPF_ALU | op | BPF_K, R_A, 0, 0, (int32_t)p->k);
 		} else {
-			if (op == BPF_DIV || op == BPF_MOD)   /* libpcap: A / 0 rejects */
+			if (op == BPF_DIV || op == BPF_MOD) {   /* libpcap: A / 0 rejects */
 				put_jump(x, BPF_JMP | BPF_JEQ | BPF_K, R_X, 0, 0, TGT_REJECT);
-			put(x, BPF_ALU | op | BPF_X, R_A, R_X, 0, 0);
+				/* Two byte swaps (no change): rte_bpf_load's checker refuses a
+				 * constant divided by a constant 0, and does not see that the
+				 * jump above excludes it; A swapped is a value it does not know. */
+				put(x, BPF_ALU | EBPF_END | EBPF_TO_BE, R_A, 0, 0, 32);
+				put(x, BPF_ALU | EBPF_END | EBPF_TO_BE, R_A, 0, 0, 32);
+			}
+			if (op == BPF_LSH || op == BPF_RSH) {
+				/* libpcap: a shift by 32 or more gives 0 (x86 would shift by X % 32) */
+				put(x, BPF_JMP | BPF_JGE | BPF_K, R_X, 0, 2, 32);
+				put(x, BPF_ALU | op | BPF_X, R_A, R_X, 0, 0);
+				put(x, BPF_JMP | BPF_JA, 0, 0, 1, 0);
+				put(x, BPF_ALU | EBPF_MOV | BPF_K, R_A, 0, 0, 0);
+			} else {
+				put(x, BPF_ALU | op | BPF_X, R_A, R_X, 0, 0);
+			}
 		}
 		break;
 	case BPF_JMP: {
@@ -389,9 +407,12 @@ emit_one(struct xlat *x, uint32_t i)
 		return 0;
 	}
 	case BPF_RET:
+		/* One exit, the last instruction: DPDK 22.11's x86 JIT makes every exit
+		 * after the first a jump back to the first, and mis-encodes a backward
+		 * jump of -128 or -127 bytes (its 8-bit displacement overflows). */
 		if (BPF_RVAL(c) == BPF_K)
 			put(x, BPF_ALU | EBPF_MOV | BPF_K, R_A, 0, 0, (int32_t)p->k);
-		put(x, BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
+		put_jump(x, BPF_JMP | BPF_JA, 0, 0, 0, TGT_EXIT);
 		return 0;
 	default: /* BPF_MISC */
 		if (BPF_MISCOP(c) == BPF_TAX)
@@ -415,7 +436,8 @@ emit_prologue(struct xlat *x)
 	put(x, BPF_ALU | EBPF_MOV | BPF_K, R_X, 0, 0, 0);
 }
 
-/* The exits jumps go to (rte_bpf_load refuses unreachable code: only those used). */
+/* The exits jumps go to (rte_bpf_load refuses unreachable code: only those used), then
+ * the program's one `exit`. */
 static void
 emit_tail(struct xlat *x)
 {
@@ -424,16 +446,17 @@ emit_tail(struct xlat *x)
 	if (x->used[0]) {
 		put(x, BPF_LDX | BPF_MEM | BPF_W, R_TMP, R_MBUF, offsetof(struct rte_mbuf, pkt_len), 0);
 		put(x, BPF_ALU | EBPF_MOV | BPF_K, R_A, 0, 0, 0);
-		put(x, BPF_JMP | BPF_JEQ | BPF_X, R_TMP, R_LEN, 1, 0);
+		put_jump(x, BPF_JMP | BPF_JEQ | BPF_X, R_TMP, R_LEN, 0, TGT_EXIT);
 		put(x, EBPF_ALU64 | EBPF_MOV | BPF_K, R_A, 0, 0, -1);   /* BL_BPF_XLAT_SLOW */
-		put(x, BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
+		if (x->used[1])
+			put_jump(x, BPF_JMP | BPF_JA, 0, 0, 0, TGT_EXIT);
 	}
 	/* Reject (A / 0). */
 	x->start[x->n + 1] = x->n_out;
-	if (x->used[1]) {
+	if (x->used[1])
 		put(x, BPF_ALU | EBPF_MOV | BPF_K, R_A, 0, 0, 0);
-		put(x, BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
-	}
+	x->start[x->n + 2] = x->n_out;
+	put(x, BPF_JMP | EBPF_EXIT, 0, 0, 0, 0);
 }
 
 static int
@@ -445,7 +468,8 @@ patch_jumps(struct xlat *x)
 
 		if (t == 0)
 			continue;   /* not a jump, or one with its offset set (cBPF jumps go forward: t >= 1) */
-		at = t == TGT_OOB ? x->start[x->n] : t == TGT_REJECT ? x->start[x->n + 1] : x->start[t];
+		at = t == TGT_OOB ? x->start[x->n] : t == TGT_REJECT ? x->start[x->n + 1] :
+		     t == TGT_EXIT ? x->start[x->n + 2] : x->start[t];
 		off = (int64_t)at - ((int64_t)j + 1);
 		if (off < 0 || off > INT16_MAX)
 			return bl_err_set(x->err, -EINVAL, "the program is too long to translate "
@@ -477,7 +501,7 @@ bl_bpf_xlat(const struct bpf_insn *in, uint32_t n, struct ebpf_insn **out, uint3
 	cap = n * MAX_PER_INSN + TAIL_INSNS + 8;
 	x.out = malloc(cap * sizeof(*x.out));
 	x.target = malloc(cap * sizeof(*x.target));
-	x.start = malloc((n + 2) * sizeof(*x.start));
+	x.start = malloc((n + 3) * sizeof(*x.start));
 	x.must = malloc(n * sizeof(*x.must));
 	x.known = malloc(n * sizeof(*x.known));
 	x.mem = malloc(n * sizeof(*x.mem));

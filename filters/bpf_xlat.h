@@ -23,12 +23,17 @@
  *   - registers: A r0, the mbuf r1, data r2, len r3, X r4, scratch r5, and
  *     the scratch memory M[] on the stack (r10): r6-r9 are never used, so
  *     the x86 JIT saves no register and, without M[], builds no frame;
- *   - `A / X` and `A % X` with X == 0 return 0 (libpcap's answer);
+ *   - `A / X` and `A % X` with X == 0 return 0, and shifts by X >= 32 give
+ *     0 (libpcap 1.10's answers);
  *   - no instruction carries an immediate the x86 JIT of DPDK 22.11
  *     mis-encodes: `jset` is always register-to-register (its TEST r/m64,
  *     imm32 gets a 1-byte immediate when imm fits in int8), shifts by a
  *     constant are < 32, and compares with a constant >= 2^31 (which eBPF
- *     sign-extends) go through a register loaded zero-extended.
+ *     sign-extends) go through a register loaded zero-extended; and the
+ *     program has one `exit`, its last instruction, so that every jump is
+ *     forward (the JIT turns further exits into jumps back to the first,
+ *     and encodes one of -128 or -127 bytes with an overflowing 8-bit
+ *     displacement).
  *
  * The program is checked first: every opcode known and supported, jumps
  * inside the program, M[k] with k < 16 and stored on every path before it
