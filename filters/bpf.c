@@ -98,10 +98,11 @@ bpf_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 
 	if (likely(b->jit != NULL && n <= bl_filter_emit_room(f))) {
 		/* One pass: run the program and emit in place (the room was checked). */
+		uint64_t (*jit)(void *ctx) = b->jit;   /* once: the stores below may alias b */
 		struct rte_mbuf **slot = bl_filter_emit_slots(f);
 		uint32_t *cls = &f->emit_cls[f->n_emit];
 		for (uint16_t i = 0; i < n; i++) {
-			uint64_t v = b->jit(pkts[i]);
+			uint64_t v = jit(pkts[i]);
 			if (unlikely(v > UINT32_MAX)) {
 				v = bpf_slow(b, pkts[i]);
 				slow++;
@@ -127,7 +128,8 @@ bpf_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			bl_filter_emit(f, rc[i] != 0, pkts[i]);
 		}
 	}
-	/* relaxed: single writer; pairs with the loads in bpf_counters */
+	/* relaxed, all three: single writer (this lcore); pair with the relaxed loads in
+	 * bpf_counters, which want each value whole, not an order between them */
 	__atomic_store_n(&b->accepted, b->accepted + yes, __ATOMIC_RELAXED);
 	__atomic_store_n(&b->rejected, b->rejected + (n - yes), __ATOMIC_RELAXED);
 	if (unlikely(slow != 0))
