@@ -27,6 +27,12 @@
  *    jump becomes `mov r9, #imm; jset rN, r9` (the same sign-extended
  *    operand) and the jumps are moved across the inserted instructions. The
  *    converter never uses r9 (A is r0, X r7, its temporary r8, the mbuf r6).
+ * 3. The x86 JIT makes every `exit` after the first, and every LD_ABS/LD_IND
+ *    failure, a jump to the first exit's epilog, and mis-encodes such a
+ *    jump when it goes back exactly 128 or 127 bytes (the 8-bit
+ *    displacement overflows and the jump lands past the code). Every exit
+ *    becomes a jump to one `exit` appended at the end, so that all of them
+ *    go forward.
  *
  * Returns a malloc'ed program, or NULL (out of memory, or a program this
  * cannot repair): the caller then refuses the expression.
@@ -62,7 +68,7 @@ convert_fixup(const struct ebpf_insn *ins, uint32_t n, uint32_t *n_out)
 		extra += is_small_jset(&ins[i]);
 	}
 	pos[n] = n + extra;
-	out = malloc(((size_t)n + extra) * sizeof(*out));
+	out = malloc(((size_t)n + extra + 1) * sizeof(*out));
 	if (out == NULL)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
@@ -87,9 +93,16 @@ convert_fixup(const struct ebpf_insn *ins, uint32_t n, uint32_t *n_out)
 				goto fail;
 			in.off = (int16_t)off;
 		}
+		if (in.code == (BPF_JMP | EBPF_EXIT)) {
+			int64_t off = (int64_t)(n + extra) - (at + 1);
+			if (off > INT16_MAX)
+				goto fail;
+			in = (struct ebpf_insn){ .code = BPF_JMP | BPF_JA, .off = (int16_t)off };
+		}
 		out[at] = in;
 	}
-	*n_out = n + extra;
+	out[n + extra] = (struct ebpf_insn){ .code = BPF_JMP | EBPF_EXIT };
+	*n_out = n + extra + 1;
 	goto out;
 fail:
 	free(out);

@@ -495,3 +495,53 @@ Test(bpf_xlat, filter_reads_the_second_segment_when_it_must)
 	cr_assert(eq(u64, harness_counter(h, "bpf", "slow"), 1));
 	harness_free(h);
 }
+
+/* Every split of a packet into two segments gets libpcap's verdict on the whole packet,
+ * whether the first segment decides it or the converted program (the slow path) does. */
+Test(bpf_xlat, filter_agrees_with_libpcap_on_every_split)
+{
+	static const char *const exprs[] = {
+		"tcp", "tcp dst port 80", "udp port 53", "ip[6:2] & 0x1fff != 0", "ether multicast",
+		"tcp[tcpflags] & (tcp-syn|tcp-ack) != 0", "tcp[((tcp[12:1] & 0xf0) >> 2):4] = 0x01020304",
+		"ip[2:2] > 40 and ip[8] < 65", "not ip6 and (tcp or udp)", "len > 60",
+	};
+	const struct pkt_spec specs[] = {
+		{ .proto = 6, .dport = 80, .payload = 24 },
+		{ .proto = 17, .dport = 53, .payload = 12 },
+		{ .proto = 6, .ihl = 7, .tcp_doff = 8, .sport = 80, .payload = 8 },
+	};
+
+	for (unsigned int e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
+		pcap_t *pc = pcap_open_dead(DLT_EN10MB, 262144);
+		struct bpf_program prog;
+		char text[256];
+
+		cr_assert(pc != NULL && pcap_compile(pc, &prog, exprs[e], 1, PCAP_NETMASK_UNKNOWN) == 0);
+		snprintf(text, sizeof(text), "bpf \"%s\"", exprs[e]);
+		for (unsigned int s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
+			struct rte_mbuf *m = harness_pkt(&specs[s]);
+			uint32_t len = m->pkt_len;
+			uint8_t b[256];
+			struct harness *h = harness_new(text);
+
+			cr_assert(h != NULL && len <= sizeof(b));
+			memcpy(b, rte_pktmbuf_mtod(m, void *), len);
+			rte_pktmbuf_free(m);
+			b[len - 1] = 0x04;   /* some payload bytes the expressions look at */
+			for (uint32_t cut = 1; cut < len; cut++) {
+				struct rte_mbuf *a = harness_mbuf_exact(b, cut), *t = harness_mbuf_exact(b + cut, len - cut);
+				cr_assert(eq(int, rte_pktmbuf_chain(a, t), 0));
+				harness_push(h, a);
+			}
+			harness_run(h);
+			cr_assert(eq(uint, harness_n(h, NULL), len - 1));
+			uint32_t want = bpf_filter(prog.bf_insns, b, len, len) != 0;
+			for (uint32_t i = 0; i < len - 1; i++)
+				cr_assert(eq(u32, harness_got_cls(h, NULL, i), want), "%s, packet %u cut at %u",
+					  exprs[e], s, i + 1);
+			harness_free(h);
+		}
+		pcap_freecode(&prog);
+		pcap_close(pc);
+	}
+}
