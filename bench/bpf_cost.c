@@ -4,10 +4,17 @@
  * pcap_offline_filter on the same packets, and what an empty filter hop
  * costs inside one lcore.
  *
- *   bpf_cost [-t MS] [-r ROUNDS] [-H HOPS] -e EXPR [-e EXPR ...] CAPTURE...
+ *   bpf_cost [-t MS] [-r ROUNDS] [-H HOPS] [-p] -e EXPR [-e EXPR ...] CAPTURE...
  *
  * The packets of the captures (frames that fit one mbuf) are copied into
- * mbufs once. For each expression:
+ * mbufs once: mbufs of the appliance's own packet pool (a packet DBuf,
+ * bl_dbuf_pkt_create, made as beltlined makes it on ordinary memory), or with
+ * -p of rte_pktmbuf_pool_create's pool on the same 4 KiB pages, which puts
+ * one mbuf in each page: every mbuf header and every packet start then lie
+ * at the same page offset and compete for a 64th of the cache's sets (the
+ * figures of the first versions of this benchmark were taken that way).
+ * libpcap reads the same packet bytes in the same mbufs either way.
+ * For each expression:
  *   ours:    the bpf filter built by bl_graph_build (graph `gen | bpf "EXPR"
  *            | drop`), its own process function called on bursts of 32 of
  *            those mbufs, as the runtime calls it (JIT path; the emitted
@@ -41,6 +48,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "bl_dbuf.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 #include "bl_pipe.h"
@@ -296,7 +304,7 @@ measure_hop(struct rte_mempool *mp, unsigned int hops, uint64_t budget, unsigned
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bpf_cost [-t MS] [-r ROUNDS] [-H HOPS] -e EXPR [-e EXPR ...] CAPTURE...\n");
+	fprintf(stderr, "usage: bpf_cost [-t MS] [-r ROUNDS] [-H HOPS] [-p] -e EXPR [-e EXPR ...] CAPTURE...\n");
 	exit(2);
 }
 
@@ -305,14 +313,17 @@ main(int argc, char **argv)
 {
 	const char *exprs[MAX_EXPRS];
 	unsigned int n_exprs = 0, rounds = 5, hops = 32, ms = 200;
+	bool page_pool = false;
+	struct bl_dbuf *dbuf = NULL;
 	char prefix[64];
 	struct rte_mempool *mp;
 	struct bl_err err = { 0 };
 	uint64_t budget;
 	int opt, rc = 0;
 
-	while ((opt = getopt(argc, argv, "t:r:H:e:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:H:e:ph")) != -1) {
 		switch (opt) {
+		case 'p': page_pool = true; break;
 		case 't': ms = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'r': rounds = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'H': hops = (unsigned int)strtoul(optarg, NULL, 10); break;
@@ -339,11 +350,25 @@ main(int argc, char **argv)
 		fprintf(stderr, "bpf_cost: %s\n", err.msg);
 		return 1;
 	}
-	mp = rte_pktmbuf_pool_create("bpf_cost", MAX_PKTS + 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				     (int)rte_socket_id());
-	if (mp == NULL) {
-		fprintf(stderr, "bpf_cost: mbuf pool: %s\n", rte_strerror(rte_errno));
-		return 1;
+	if (page_pool) {
+		mp = rte_pktmbuf_pool_create("bpf_cost", MAX_PKTS + 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					     (int)rte_socket_id());
+		if (mp == NULL) {
+			fprintf(stderr, "bpf_cost: mbuf pool: %s\n", rte_strerror(rte_errno));
+			return 1;
+		}
+	} else {
+		char name[64];
+		snprintf(name, sizeof(name), "bpfcost%d_pkts", (int)getpid());
+		struct bl_dbuf_pkt_opts po = {
+			.sz = sizeof(po), .name = name, .n_mbufs = MAX_PKTS + 4095, .cache_size = 256,
+			.shm_flags = BL_SHM_F_NO_HUGE, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600,
+		};
+		if (bl_dbuf_pkt_create(&po, &dbuf, &err) != 0) {
+			fprintf(stderr, "bpf_cost: packet DBuf: %s\n", err.msg);
+			return 1;
+		}
+		mp = dbuf->mp;
 	}
 	for (int i = optind; i < argc; i++)
 		if (load_capture(argv[i], mp) != 0)
@@ -353,8 +378,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	budget = rte_get_tsc_hz() / 1000 * ms;
-	printf("setup\tpackets %u\tskipped %lu\ttsc_hz %lu\tms %u\trounds %u\n", set.n, set.skipped,
-	       (unsigned long)rte_get_tsc_hz(), ms, rounds);
+	printf("setup\tpackets %u\tskipped %lu\ttsc_hz %lu\tms %u\trounds %u\tpool %s\n", set.n, set.skipped,
+	       (unsigned long)rte_get_tsc_hz(), ms, rounds, page_pool ? "page" : "dbuf");
 	for (unsigned int i = 0; i < n_exprs; i++)
 		if (measure_expr(exprs[i], mp, budget, rounds) != 0)
 			rc = 1;
@@ -362,6 +387,7 @@ main(int argc, char **argv)
 		rc = 1;
 	for (unsigned int i = 0; i < set.n; i++)
 		rte_pktmbuf_free(set.m[i]);
+	bl_dbuf_free(dbuf);
 	char rundir[256];
 	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();

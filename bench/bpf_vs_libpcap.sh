@@ -7,8 +7,14 @@
 # there for what exactly is timed); this runs it RUNS times and prints the
 # median of its per-run medians, and the ratio ours/libpcap (target <= 0.55).
 #
+# The mbufs are the appliance's own packet pool (a packet DBuf on ordinary
+# memory, as beltlined makes it without hugepages); POOL=page puts them in
+# rte_pktmbuf_pool_create's pool instead, one mbuf per 4 KiB page, as the
+# first versions of this benchmark did (see bench/bpf_cost.c).
+#
 #   bench/bpf_vs_libpcap.sh [BUILD_DIR]    env: RUNS (3), MS (200), ROUNDS (5),
-#                                          HOPS (32), CORPUS, SMOKE=1 (seconds)
+#                                          HOPS (32), CORPUS, SMOKE=1 (seconds),
+#                                          POOL=dbuf|page
 # Never fails on a figure: it reports. Exit status 1 only when a run fails.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +50,11 @@ exprs=(
 	'tcp and (port 80 or port 443 or port 22) and not net 10.0.0.0/8 and tcp[tcpflags] & tcp-push != 0'
 )
 args=(-t "$ms" -r "$rounds" -H "$hops")
+case ${POOL:-dbuf} in
+dbuf) ;;
+page) args+=(-p) ;;
+*) echo "bpf_vs_libpcap: POOL=$POOL: dbuf or page" >&2; exit 1 ;;
+esac
 for e in "${exprs[@]}"; do args+=(-e "$e"); done
 for c in "${caps[@]}"; do [ -f "$corpus/$c" ] && args+=("$corpus/$c"); done
 
