@@ -19,7 +19,8 @@
 #
 #   bench/client_vs_memif.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), SIZES ("64 1500"), POLICIES ("srp frp"),
-#        CAPACITY (4096: the stream's slots), SMOKE=1 (2 s, 1 round)
+#        CAPACITY (4096: the stream's slots), READER_ARGS (more client_reader options,
+#        e.g. "--touch 0" to read every byte, "--burst 32"), SMOKE=1 (3 s, 1 round)
 # Never fails on a figure. Exit status 1 only when a run produced nothing. An
 # af_packet run that cannot make a network namespace is skipped, and says so.
 if [ "${SMOKE:-0}" = 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1}; fi
@@ -78,7 +79,7 @@ run_beltline() {   # size policy
 	bp=$!; track "$bp"
 	for _ in $(seq 200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
 	window_at "$warm"
-	taskset -c 0 "$reader" --at "$t0" --duration "$win" "beltline://$inst/b" > "$tmp/rd.out" 2> "$tmp/rd.err" &
+	taskset -c 0 "$reader" ${READER_ARGS:-} --at "$t0" --duration "$win" "beltline://$inst/b" > "$tmp/rd.out" 2> "$tmp/rd.err" &
 	rp=$!; track "$rp"
 	sleep_until "$t0"
 	c0=$(cpu_ticks "$bp"); s0=$(sys_ticks); w0=$(stream_counters)
@@ -222,7 +223,7 @@ for size in $sizes; do
 	[ "$afp" = yes ] && kinds="$kinds afp"
 	for k in $kinds; do
 		m=$(col "$size" "$k" 4 | median)
-		[ "$m" != nan ] || bad=1
+		[ -n "$m" ] && [ "$m" != nan ] || bad=1
 		printf '  %-10s %8s Mpps  %7s ns/pkt (processes)  %7s ns/pkt (machine)\n' "$k" "$m" \
 			"$(col "$size" "$k" 5 | median)" "$(col "$size" "$k" 6 | median)"
 	done
