@@ -20,7 +20,8 @@
 #   bench/client_vs_memif.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), SIZES ("64 1500"), POLICIES ("srp frp"),
 #        CAPACITY (4096: the stream's slots), READER_ARGS (more client_reader options,
-#        e.g. "--touch 0" to read every byte, "--burst 32"), SMOKE=1 (3 s, 1 round)
+#        e.g. "--touch 0" to read every byte, "--burst 32"), SMOKE=1 (3 s, 1 round),
+#        BUSY_MAX, QUIET_WAIT (bench/lib.sh: wait for a quiet machine, mark busy runs)
 # Never fails on a figure. Exit status 1 only when a run produced nothing. An
 # af_packet run that cannot make a network namespace is skipped, and says so.
 if [ "${SMOKE:-0}" = 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1}; fi
@@ -87,6 +88,8 @@ run_beltline() {   # size policy
 	c1=$(cpu_ticks "$bp"); s1=$(sys_ticks); w1=$(stream_counters)
 	wait "$rp" || true
 	kill -TERM "$bp" 2> /dev/null || true; wait "$bp" || true
+	jq -r '.graphs[0].filters | "gen \(.gen.cycles / (.gen.out + 1) | floor), export \(.export.cycles / (.export.in + 1) | floor)"' \
+		"$tmp/bl.out" > "$tmp/cyc" 2> /dev/null || echo "? ?" > "$tmp/cyc"
 	out=$(cat "$tmp/rd.out")
 	local n pps lost rcpu
 	n=$(kv received <<< "$out"); pps=$(kv pps <<< "$out"); lost=$(kv lost <<< "$out")
@@ -186,44 +189,57 @@ if ! make_netns; then
 fi
 echo "client_vs_memif: delivery to one client, sizes $sizes, policies $policies, capacity $cap," \
 	"hugepages=$mem, ${win}s window after ${warm}s x $ROUNDS rounds"
-echo "  columns: Mpps received; CPU ns/packet of both processes; of the whole machine; then losses"
+echo "  columns: Mpps received; CPU ns/packet of both processes; of the whole machine; then losses."
+echo "  'busy': other work used more than $busy_max cores during the window (machine minus the two processes)"
+# Other work during the window, in cores, and a 0/1 busy flag (af_packet: never
+# flagged, since the kernel's softirq work for the veth is part of its cost).
+other() { awk -v p="$1" -v n="$2" -v m="$3" 'BEGIN { if (p == "nan") { print "nan"; exit } o = (m - n) * p / 1000; printf "%.2f", (o > 0 ? o : 0) }'; }
+busyflag() { [ "$1" != nan ] && is_busy "$1" && echo 1 || echo 0; }
 : > "$tmp/all"
 for r in $(seq "$rounds"); do
 	for size in $sizes; do
+		wait_quiet
 		read -r mp mn mm mtx < <(run_memif "$size") || true
-		printf '  round %d %4d B  memif      %8s Mpps  %7s ns/pkt  machine %7s  (server tx %s Mpps)\n' \
-			"$r" "$size" "$mp" "$mn" "$mm" "$mtx"
-		echo "$r $size memif $mp $mn $mm" >> "$tmp/all"
+		mo=$(other "$mp" "$mn" "$mm"); mb=$(busyflag "$mo")
+		printf '  round %d %4d B  memif        %8s Mpps  %7s ns/pkt  machine %7s  (server tx %s Mpps)%s\n' \
+			"$r" "$size" "$mp" "$mn" "$mm" "$mtx" "$([ "$mb" = 1 ] && echo "  busy: $mo cores")"
+		echo "$r $size memif $mp $mn $mm $mb" >> "$tmp/all"
 		for pol in $policies; do
+			wait_quiet
 			read -r bp bn bm blost bdrop < <(run_beltline "$size" "$pol") || true
-			printf '  round %d %4d B  beltline %s %8s Mpps  %7s ns/pkt  machine %7s  (client lost %s, producer dropped/overwrote %s)\n' \
-				"$r" "$size" "$pol" "$bp" "$bn" "$bm" "$blost" "$bdrop"
-			echo "$r $size bl_$pol $bp $bn $bm" >> "$tmp/all"
+			bo=$(other "$bp" "$bn" "$bm"); bb=$(busyflag "$bo")
+			printf '  round %d %4d B  beltline %s %8s Mpps  %7s ns/pkt  machine %7s  (client lost %s, producer dropped/overwrote %s; cycles/pkt %s)%s\n' \
+				"$r" "$size" "$pol" "$bp" "$bn" "$bm" "$blost" "$bdrop" "$(cat "$tmp/cyc" 2> /dev/null)" \
+				"$([ "$bb" = 1 ] && echo "  busy: $bo cores")"
+			echo "$r $size bl_$pol $bp $bn $bm $bb" >> "$tmp/all"
 		done
 		if [ "$afp" = yes ]; then
+			wait_quiet
 			read -r ap an am adrop atx atxd < <(run_afpacket "$size") || true
-			printf '  round %d %4d B  af_packet  %8s Mpps  %7s ns/pkt  machine %7s  (kernel drops %s; sender tx %s Mpps, tx_dropped %s)\n' \
+			printf '  round %d %4d B  af_packet    %8s Mpps  %7s ns/pkt  machine %7s  (kernel drops %s; sender tx %s Mpps, tx_dropped %s)\n' \
 				"$r" "$size" "$ap" "$an" "$am" "$adrop" "$atx" "$atxd"
-			echo "$r $size afp $ap $an $am" >> "$tmp/all"
+			echo "$r $size afp $ap $an $am 0" >> "$tmp/all"
 		fi
 	done
 done
 
 # Medians and per-round ratios, per size.
-col() { awk -v s="$1" -v k="$2" -v c="$3" '$2 == s && $3 == k { print $c }' "$tmp/all"; }
+# quiet=1: only runs not marked busy (a ratio needs both of its round's runs quiet).
+quiet=0
+col() { awk -v s="$1" -v k="$2" -v c="$3" -v q="$quiet" '$2 == s && $3 == k && (!q || $7 == 0) { print $c }' "$tmp/all"; }
 rratio() {   # size what ref column: per-round ratios what/ref
-	awk -v s="$1" -v a="$2" -v b="$3" -v c="$4" '$2 == s && $3 == a { x[$1] = $c } $2 == s && $3 == b { y[$1] = $c }
+	awk -v s="$1" -v a="$2" -v b="$3" -v c="$4" -v q="$quiet" '
+		$2 == s && $3 == a && (!q || $7 == 0) { x[$1] = $c } $2 == s && $3 == b && (!q || $7 == 0) { y[$1] = $c }
 		END { for (r in x) if ((r in y) && x[r] != "nan" && y[r] != "nan" && y[r] > 0) printf "%.3f\n", x[r] / y[r] }' "$tmp/all"
 }
-echo
-bad=0
+summary() {
 for size in $sizes; do
-	echo "$size B (medians):"
+	echo "$size B (medians$([ "$quiet" = 1 ] && echo ", quiet runs only"); runs counted: $(awk -v s="$size" -v q="$quiet" '$2 == s && (!q || $7 == 0)' "$tmp/all" | wc -l) of $(awk -v s="$size" '$2 == s' "$tmp/all" | wc -l)):"
 	kinds="memif $(for p in $policies; do printf 'bl_%s ' "$p"; done)"
 	[ "$afp" = yes ] && kinds="$kinds afp"
 	for k in $kinds; do
 		m=$(col "$size" "$k" 4 | median)
-		[ -n "$m" ] && [ "$m" != nan ] || bad=1
+		[ "$quiet" = 1 ] || { [ -n "$m" ] && [ "$m" != nan ]; } || bad=1
 		printf '  %-10s %8s Mpps  %7s ns/pkt (processes)  %7s ns/pkt (machine)\n' "$k" "$m" \
 			"$(col "$size" "$k" 5 | median)" "$(col "$size" "$k" 6 | median)"
 	done
@@ -239,4 +255,12 @@ for size in $sizes; do
 		fi
 	done
 done
+}
+echo
+bad=0
+summary
+if [ "$(awk '$7 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
+	echo; echo "Some runs were busy with other work; the same over the quiet runs only:"
+	quiet=1 summary
+fi
 [ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }

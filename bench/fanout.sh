@@ -19,7 +19,9 @@
 #   bench/fanout.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
 #        POLICIES ("srp frp"), SIZE (64), CAPACITY (32768), READER_CPUS (0),
-#        READER_ARGS (more client_reader options), SMOKE=1 (3 s, 1 round, 1 and 2 readers)
+#        READER_ARGS (more client_reader options), EXPORT_ARGS (more export options, e.g.
+#        "wake_count=64 wake_us=100"), BUSY_MAX, QUIET_WAIT (bench/lib.sh),
+#        SMOKE=1 (3 s, 1 round, 1 and 2 readers)
 # Never fails on a figure; exit status 1 only when a run produced nothing.
 if [ "${SMOKE:-0}" = 1 ]; then
 	export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1} READERS=${READERS:-1 2}
@@ -65,7 +67,7 @@ run_fan() {   # mode policy n
   "mbufs": { "count": $(( cap * 2 + 8191 )), "cache": 256 }, "burst": 32,
   "lcore_cpu": { "0": 0, "1": 1 },
   "ports": [ { "name": "unused", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": "gen size=$size | export name=b policy=$pol capacity=$cap max_readers=$maxr mode=0600" } ] }
+  "graphs": [ { "lcores": [1], "pipeline": "gen size=$size | export name=b policy=$pol capacity=$cap max_readers=$maxr mode=0600 ${EXPORT_ARGS:-}" } ] }
 JSON
 	"$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
 	bp=$!; track "$bp"
@@ -100,7 +102,7 @@ JSON
 			(o > 0 ? o : 0) }'
 }
 
-echo "fanout: gen size=$size | export (capacity $cap) with readers $readers, modes $modes," \
+echo "fanout: gen size=$size | export (capacity $cap${EXPORT_ARGS:+ $EXPORT_ARGS}) with readers $readers, modes $modes," \
 	"policies $policies, readers on CPU $rcpus, hugepages=$mem, ${win}s window after ${warm}s x $ROUNDS rounds"
 : > "$tmp/all"
 for r in $(seq "$rounds"); do
@@ -109,29 +111,36 @@ for r in $(seq "$rounds"); do
 	for mode in $modes; do
 		for pol in $policies; do
 			for n in $order; do
+				wait_quiet
 				read -r wr of rs rm lo rc pc oc < <(run_fan "$mode" "$pol" "$n") || true
-				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s\n' \
-					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc"
-				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc" >> "$tmp/all"
+				b=0; [ -n "$oc" ] && is_busy "$oc" && b=1
+				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s%s\n' \
+					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" "$([ $b = 1 ] && echo "  busy")"
+				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b" >> "$tmp/all"
 			done
 		done
 	done
 done
 
-echo
-bad=0
+# quiet=1: only runs not marked busy (a cost needs both of its round's runs quiet).
+quiet=0
+summary() {
 for mode in $modes; do
 	for pol in $policies; do
-		echo "$mode $pol (medians over rounds):"
+		echo "$mode $pol (medians over rounds$([ "$quiet" = 1 ] && echo ", quiet runs only"); runs counted:" \
+			"$(awk -v m="$mode" -v p="$pol" -v q="$quiet" '$2 == m && $3 == p && (!q || $11 == 0)' "$tmp/all" | wc -l)" \
+			"of $(awk -v m="$mode" -v p="$pol" '$2 == m && $3 == p' "$tmp/all" | wc -l)):"
 		printf '  %7s %10s %10s %12s %12s %10s %12s %14s\n' readers written offered "rx sum" "rx min" lost \
 			"reader cpu" "cost/extra"
 		for n in $readers; do
-			sel() { awk -v m="$mode" -v p="$pol" -v n="$n" -v c="$1" '$2 == m && $3 == p && $4 == n { print $c }' "$tmp/all"; }
+			sel() { awk -v m="$mode" -v p="$pol" -v n="$n" -v c="$1" -v q="$quiet" \
+				'$2 == m && $3 == p && $4 == n && (!q || $11 == 0) { print $c }' "$tmp/all"; }
 			wr=$(sel 5 | median)
-			[ -n "$wr" ] && [ "$wr" != nan ] || bad=1
+			[ "$quiet" = 1 ] || { [ -n "$wr" ] && [ "$wr" != nan ]; } || bad=1
 			# per round: (1 - written(n) / written(1)) / (n - 1), for n > 1
-			cost=$(awk -v m="$mode" -v p="$pol" -v n="$n" '$2 == m && $3 == p && $4 == 1 { one[$1] = $5 }
-				$2 == m && $3 == p && $4 == n { w[$1] = $5 }
+			cost=$(awk -v m="$mode" -v p="$pol" -v n="$n" -v q="$quiet" '!q || $11 == 0 {
+				if ($2 == m && $3 == p && $4 == 1) one[$1] = $5
+				if ($2 == m && $3 == p && $4 == n) w[$1] = $5 }
 				END { if (n > 1) for (r in w) if ((r in one) && one[r] > 0 && w[r] != "nan")
 					printf "%.4f\n", (1 - w[r] / one[r]) / (n - 1) }' "$tmp/all" | median)
 			[ "$n" -gt 1 ] && cost=$(awk -v c="$cost" 'BEGIN { if (c == "") print "-"; else printf "%.1f%%", c * 100 }') || cost=-
@@ -140,5 +149,13 @@ for mode in $modes; do
 		done
 	done
 done
+}
+echo
+bad=0
+summary
+if [ "$(awk '$11 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
+	echo; echo "Some runs were busy with other work (more than $busy_max cores); the same over the quiet runs only:"
+	quiet=1 summary
+fi
 echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, target < 5%)"
 [ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
