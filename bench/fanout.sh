@@ -84,12 +84,14 @@ JSON
 	w1=$(counters); c1=$(cpu_ticks "$bp"); s1=$(sys_ticks)
 	for i in "${rp[@]}"; do wait "$i" || true; done
 	kill -TERM "$bp" 2> /dev/null || true; wait "$bp" || true
-	local rx=() lost=0 cpu=0 v
+	local rx=() lost=0 cpu=0 wk=0 v
 	for i in $(seq "$n"); do
 		v=$(kv pps < "$tmp/r$i.out"); rx+=("${v:-0}")
 		v=$(kv lost < "$tmp/r$i.out"); lost=$((lost + ${v:-0}))
 		cpu=$(awk -v a="$cpu" -v b="$(kv cpu_s < "$tmp/r$i.out")" 'BEGIN { print a + b }')
+		v=$(kv wakeups < "$tmp/r$i.out"); wk=$((wk + ${v:-0}))
 	done
+	echo "$wk" > "$tmp/wakeups"
 	awk -v a="$w0" -v b="$w1" -v w="$win" -v rx="${rx[*]}" -v lost="$lost" -v cpu="$cpu" \
 		-v ct=$((c1 - c0)) -v st=$((s1 - s0)) -v hz="$clk_tck" 'BEGIN {
 		split(a, x); split(b, y); n = split(rx, r, " ")
@@ -114,8 +116,9 @@ for r in $(seq "$rounds"); do
 				wait_quiet
 				read -r wr of rs rm lo rc pc oc < <(run_fan "$mode" "$pol" "$n") || true
 				b=0; [ -n "$oc" ] && is_busy "$oc" && b=1
-				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s%s\n' \
-					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" "$([ $b = 1 ] && echo "  busy")"
+				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s%s\n' \
+					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" \
+					"$(( $(cat "$tmp/wakeups" 2> /dev/null || echo 0) / win ))" "$([ $b = 1 ] && echo "  busy")"
 				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b" >> "$tmp/all"
 			done
 		done
