@@ -13,8 +13,9 @@
 #   offered   packets generated per second (written + tail-dropped: SRP/MRP
 #             stop writing when the slowest reader is a ring behind)
 # and each reader's received and lost counts and CPU time (its own clock).
-# Cost of the k-th extra reader, per round: (1 - written(N) / written(1)) / (N - 1);
-# the medians over rounds are printed. Alternating order across rounds.
+# Cost of each extra reader, per round: (1 - written(N) / written(1)) / (N - 1), and
+# of each reader against none: (1 - written(N) / written(0)) / N; the medians over
+# rounds are printed. Alternating order across rounds.
 #
 #   bench/fanout.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
@@ -133,8 +134,8 @@ for mode in $modes; do
 		echo "$mode $pol (medians over rounds$([ "$quiet" = 1 ] && echo ", quiet runs only"); runs counted:" \
 			"$(awk -v m="$mode" -v p="$pol" -v q="$quiet" '$2 == m && $3 == p && (!q || $11 == 0)' "$tmp/all" | wc -l)" \
 			"of $(awk -v m="$mode" -v p="$pol" '$2 == m && $3 == p' "$tmp/all" | wc -l)):"
-		printf '  %7s %10s %10s %12s %12s %10s %12s %14s\n' readers written offered "rx sum" "rx min" lost \
-			"reader cpu" "cost/extra"
+		printf '  %7s %10s %10s %12s %12s %10s %12s %14s %14s\n' readers written offered "rx sum" "rx min" lost \
+			"reader cpu" "cost/extra" "cost/reader"
 		for n in $readers; do
 			sel() { awk -v m="$mode" -v p="$pol" -v n="$n" -v c="$1" -v q="$quiet" \
 				'$2 == m && $3 == p && $4 == n && (!q || $11 == 0) { print $c }' "$tmp/all"; }
@@ -147,8 +148,15 @@ for mode in $modes; do
 				END { if (n > 1) for (r in w) if ((r in one) && one[r] > 0 && w[r] != "nan")
 					printf "%.4f\n", (1 - w[r] / one[r]) / (n - 1) }' "$tmp/all" | median)
 			[ "$n" -gt 1 ] && cost=$(awk -v c="$cost" 'BEGIN { if (c == "") print "-"; else printf "%.1f%%", c * 100 }') || cost=-
-			printf '  %7d %10s %10s %12s %12s %10s %12s %14s\n' "$n" "$wr" "$(sel 6 | median)" "$(sel 7 | median)" \
-				"$(sel 8 | median)" "$(sel 9 | median)" "$(sel 10 | median)" "$cost"
+			# per round: (1 - written(n) / written(0)) / n, for n > 0: each reader's share
+			cost0=$(awk -v m="$mode" -v p="$pol" -v n="$n" -v q="$quiet" '!q || $11 == 0 {
+				if ($2 == m && $3 == p && $4 == 0) zero[$1] = $5
+				if ($2 == m && $3 == p && $4 == n) w[$1] = $5 }
+				END { if (n > 0) for (r in w) if ((r in zero) && zero[r] > 0 && w[r] != "nan")
+					printf "%.4f\n", (1 - w[r] / zero[r]) / n }' "$tmp/all" | median)
+			[ "$n" -gt 0 ] && cost0=$(awk -v c="$cost0" 'BEGIN { if (c == "") print "-"; else printf "%.1f%%", c * 100 }') || cost0=-
+			printf '  %7d %10s %10s %12s %12s %10s %12s %14s %14s\n' "$n" "$wr" "$(sel 6 | median)" "$(sel 7 | median)" \
+				"$(sel 8 | median)" "$(sel 9 | median)" "$(sel 10 | median)" "$cost" "$cost0"
 		done
 	done
 done
@@ -160,5 +168,6 @@ if [ "$(awk '$11 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
 	echo; echo "Some runs were busy with other work (more than $busy_max cores); the same over the quiet runs only:"
 	quiet=1 summary
 fi
-echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, target < 5%)"
+echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, (1 - w(N)/w(1))/(N-1),"
+echo " target < 5%; cost/reader: against no reader at all, (1 - w(N)/w(0))/N; both per round, then the median)"
 [ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
