@@ -10,8 +10,12 @@ skip=$(( secs >= 5 ? 2 : 0 ))   # warm-up samples left out of each run (none in 
 beltlined=$build/app/beltlined
 testpmd=$(command -v dpdk-testpmd)
 tmp=$(mktemp -d /tmp/bl-bench.XXXXXX)
-# testpmd leaves its runtime folder (/var/run/dpdk/PREFIX) behind: ours are tp$$ and tx$$.
-trap 'rm -rf "$tmp" /var/run/dpdk/tp$$ /var/run/dpdk/tx$$' EXIT
+# testpmd leaves its runtime folder (/var/run/dpdk/PREFIX) behind: ours are tp$$ and tx$$
+# (a script that uses other prefixes names them in eal_prefixes). A script with more
+# to undo (processes, a network namespace) defines bench_cleanup; it runs first.
+eal_prefixes=(tp$$ tx$$)
+bench_cleanup() { :; }
+trap 'bench_cleanup; for p in "${eal_prefixes[@]}"; do rm -rf "/var/run/dpdk/$p"; done; rm -rf "$tmp"' EXIT
 
 free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
 if [ "$(id -u)" -eq 0 ] && [ "$free" -ge 128 ]; then
@@ -24,3 +28,38 @@ fi
 avg() { awk -v skip="$skip" '{ n++; if (n > skip) { s += $1; k++ } } END { if (k) printf "%.3f", s / k; else print "nan" }'; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a / b }'; }
+
+# CPU time of processes and of the whole machine, for CPU per packet over a window.
+clk_tck=$(getconf CLK_TCK)
+# utime + stime (clock ticks, every thread) of the processes given, summed.
+cpu_ticks() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2> /dev/null || echo 0)
+		t=$((t + v))
+	done
+	echo "$t"
+}
+# Busy ticks of all CPUs (everything but idle and iowait), from /proc/stat.
+sys_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# Seconds since the epoch, with fractions; sleep until such a time.
+now() { date +%s.%N; }
+sleep_until() { local d; d=$(awk -v t="$1" -v n="$(now)" 'BEGIN { d = t - n; print (d > 0 ? d : 0) }'); sleep "$d"; }
+# Other work on a shared machine skews every figure. Before a run, wait (up to
+# QUIET_WAIT seconds, default 60; 0 in a smoke) until the machine's busy time over
+# half a second is under BUSY_MAX cores (default 0.2); say so when it never is.
+# After a run, a script marks it when the machine's busy time beyond its own
+# processes exceeded BUSY_MAX ("busy": take its figures with salt).
+busy_max=${BUSY_MAX:-0.2}
+quiet_wait=${QUIET_WAIT:-$([ "${SMOKE:-0}" = 1 ] && echo 0 || echo 60)}
+wait_quiet() {
+	local waited=0 a b busy
+	while :; do
+		a=$(sys_ticks); sleep 0.5; b=$(sys_ticks)
+		busy=$(awk -v t=$((b - a)) -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz / 0.5 }')
+		awk -v b="$busy" -v m="$busy_max" 'BEGIN { exit !(b <= m) }' && return 0
+		[ "$waited" -lt "$quiet_wait" ] || { echo "  (the machine stayed busy: $busy cores of other work)"; return 0; }
+		sleep 1; waited=$((waited + 2))
+	done
+}
+is_busy() { awk -v o="$1" -v m="$busy_max" 'BEGIN { exit !(o > m) }'; }

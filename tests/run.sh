@@ -35,4 +35,6 @@ SECONDS_PER_RUN=2 ROUNDS=1 bench/fwd_vs_testpmd.sh build
 SECONDS_PER_RUN=2 ROUNDS=1 bench/gen_vs_txonly.sh build
 SMOKE=1 bench/bpf_vs_libpcap.sh build
 bench/ibuf_bench.sh --build build 20 20
+SMOKE=1 bench/client_vs_memif.sh build
+SMOKE=1 bench/fanout.sh build
 step "all passed"

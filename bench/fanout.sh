@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Fan-out (issue 5, point 9 B): the producer's rate with 0, 1, 2, 4 and 8
+# reader processes on one stream, and what each extra reader costs it.
+# beltlined runs `gen size=S | export name=b policy=P capacity=C` on one
+# worker lcore (CPU 1); N bench/client_reader processes (libbeltline-client
+# only, zero-copy) read the stream, on READER_CPUS (default CPU 0, so they
+# share one core; say "0,1" to let them compete with the producer too), either
+# busy-polling or sleeping in epoll on beltline_fd() (the appliance's wake
+# eventfd once it passes one; the library's 1 ms timer until then).
+# Over a window after a warm-up, from the appliance's own stream counters:
+#   written   entries the producer put into the stream per second (its rate)
+#   offered   packets generated per second (written + tail-dropped: SRP/MRP
+#             stop writing when the slowest reader is a ring behind)
+# and each reader's received and lost counts and CPU time (its own clock).
+# Cost of each extra reader, per round: (1 - written(N) / written(1)) / (N - 1), and
+# of each reader against none: (1 - written(N) / written(0)) / N; the medians over
+# rounds are printed. Alternating order across rounds.
+#
+#   bench/fanout.sh [BUILD_DIR]
+#   env: SECONDS_PER_RUN (6), ROUNDS (3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
+#        POLICIES ("srp frp"), SIZE (64), CAPACITY (32768), READER_CPUS (0),
+#        READER_ARGS (more client_reader options), EXPORT_ARGS (more export options, e.g.
+#        "wake_count=64 wake_us=100"), BUSY_MAX, QUIET_WAIT (bench/lib.sh),
+#        SMOKE=1 (3 s, 1 round, 1 and 2 readers)
+# Never fails on a figure; exit status 1 only when a run produced nothing.
+if [ "${SMOKE:-0}" = 1 ]; then
+	export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1} READERS=${READERS:-1 2}
+fi
+. "$(dirname "$0")/lib.sh"
+reader=$build/bench/client_reader
+readers=${READERS:-0 1 2 4 8}
+modes=${MODES:-poll sleep}
+policies=${POLICIES:-srp frp}
+size=${SIZE:-64}
+cap=${CAPACITY:-32768}
+rcpus=${READER_CPUS:-0}
+warm=$(( secs >= 5 ? 2 : 1 ))
+win=$(( secs - warm - 1 > 0 ? secs - warm - 1 : 1 ))
+inst=bfan$$
+export BELTLINE_RUN_DIR=$tmp/run
+eal_prefixes+=("bl_$inst")
+track() { echo "$1" >> "$tmp/pids"; }
+bench_cleanup() {
+	local p
+	[ -f "$tmp/pids" ] || return 0
+	while read -r p; do kill -KILL "$p" 2> /dev/null || true; done < "$tmp/pids"
+	sleep 0.2
+}
+[ -x "$reader" ] || { echo "fanout: no $reader (build first)"; exit 1; }
+hp=$([ "$mem" = yes ] && echo yes || echo no)
+maxr=8
+for n in $readers; do [ "$n" -le "$maxr" ] || maxr=$n; done
+
+kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+counters() {   # "written dropped overwritten" of the stream, now
+	BELTLINE_INSTANCE=$inst "$build/app/beltline/beltline" stats --json 2> /dev/null |
+		jq -r '.streams[0] | "\(.written) \(.dropped) \(.overwritten)"' 2> /dev/null || echo "0 0 0"
+}
+
+# One run: "written_Mpps offered_Mpps readers_rx_sum_Mpps readers_rx_min_Mpps lost_sum reader_cores
+# producer_cores other_cores" (other: the machine's busy time that is neither: the kernel, other work)
+run_fan() {   # mode policy n
+	local mode=$1 pol=$2 n=$3 bp i t0 w0 w1 c0 c1 s0 s1 rp=() sl=()
+	[ "$mode" = sleep ] && sl=(--sleep)
+	cat > "$tmp/f.json" <<JSON
+{ "instance": "$inst", "memory": { "hugepages": "$hp" },
+  "mbufs": { "count": $(( cap * 2 + 8191 )), "cache": 256 }, "burst": 32,
+  "lcore_cpu": { "0": 0, "1": 1 },
+  "ports": [ { "name": "unused", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "gen size=$size | export name=b policy=$pol capacity=$cap max_readers=$maxr mode=0600 ${EXPORT_ARGS:-}" } ] }
+JSON
+	"$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
+	bp=$!; track "$bp"
+	for _ in $(seq 200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
+	t0=$(awk -v n="$(now)" -v w="$warm" 'BEGIN { printf "%.3f", n + w }')
+	for i in $(seq "$n"); do
+		taskset -c "$rcpus" "$reader" "${sl[@]}" ${READER_ARGS:-} --at "$t0" --duration "$win" "beltline://$inst/b" \
+			> "$tmp/r$i.out" 2> "$tmp/r$i.err" &
+		rp+=($!); track $!
+	done
+	sleep_until "$t0"
+	w0=$(counters); c0=$(cpu_ticks "$bp"); s0=$(sys_ticks)
+	sleep "$win"
+	w1=$(counters); c1=$(cpu_ticks "$bp"); s1=$(sys_ticks)
+	for i in "${rp[@]}"; do wait "$i" || true; done
+	kill -TERM "$bp" 2> /dev/null || true; wait "$bp" || true
+	local rx=() lost=0 cpu=0 wk=0 v
+	for i in $(seq "$n"); do
+		v=$(kv pps < "$tmp/r$i.out"); rx+=("${v:-0}")
+		v=$(kv lost < "$tmp/r$i.out"); lost=$((lost + ${v:-0}))
+		cpu=$(awk -v a="$cpu" -v b="$(kv cpu_s < "$tmp/r$i.out")" 'BEGIN { print a + b }')
+		v=$(kv wakeups < "$tmp/r$i.out"); wk=$((wk + ${v:-0}))
+	done
+	echo "$wk" > "$tmp/wakeups"
+	awk -v a="$w0" -v b="$w1" -v w="$win" -v rx="${rx[*]}" -v lost="$lost" -v cpu="$cpu" \
+		-v ct=$((c1 - c0)) -v st=$((s1 - s0)) -v hz="$clk_tck" 'BEGIN {
+		split(a, x); split(b, y); n = split(rx, r, " ")
+		if (y[1] - x[1] <= 0) { print "nan nan nan nan 0 0 0 0"; exit }
+		s = 0; m = -1; for (i = 1; i <= n; i++) { s += r[i]; if (m < 0 || r[i] < m) m = r[i] }
+		if (m < 0) m = 0
+		o = st / hz / w - ct / hz / w - cpu / w
+		printf "%.3f %.3f %.3f %.3f %d %.2f %.2f %.2f\n", (y[1] - x[1]) / w / 1e6,
+			(y[1] - x[1] + y[2] - x[2]) / w / 1e6, s / 1e6, m / 1e6, lost, cpu / w, ct / hz / w,
+			(o > 0 ? o : 0) }'
+}
+
+echo "fanout: gen size=$size | export (capacity $cap${EXPORT_ARGS:+ $EXPORT_ARGS}) with readers $readers, modes $modes," \
+	"policies $policies, readers on CPU $rcpus, hugepages=$mem, ${win}s window after ${warm}s x $ROUNDS rounds"
+: > "$tmp/all"
+for r in $(seq "$rounds"); do
+	order=$readers
+	[ $((r % 2)) = 0 ] && order=$(echo "$readers" | tr ' ' '\n' | tac | tr '\n' ' ')
+	for mode in $modes; do
+		for pol in $policies; do
+			for n in $order; do
+				wait_quiet
+				read -r wr of rs rm lo rc pc oc < <(run_fan "$mode" "$pol" "$n") || true
+				b=0; [ -n "$oc" ] && is_busy "$oc" && b=1
+				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s%s\n' \
+					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" \
+					"$(( $(cat "$tmp/wakeups" 2> /dev/null || echo 0) / win ))" "$([ $b = 1 ] && echo "  busy")"
+				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b" >> "$tmp/all"
+			done
+		done
+	done
+done
+
+# quiet=1: only runs not marked busy (a cost needs both of its round's runs quiet).
+quiet=0
+summary() {
+for mode in $modes; do
+	for pol in $policies; do
+		echo "$mode $pol (medians over rounds$([ "$quiet" = 1 ] && echo ", quiet runs only"); runs counted:" \
+			"$(awk -v m="$mode" -v p="$pol" -v q="$quiet" '$2 == m && $3 == p && (!q || $11 == 0)' "$tmp/all" | wc -l)" \
+			"of $(awk -v m="$mode" -v p="$pol" '$2 == m && $3 == p' "$tmp/all" | wc -l)):"
+		printf '  %7s %10s %10s %12s %12s %10s %12s %14s %14s\n' readers written offered "rx sum" "rx min" lost \
+			"reader cpu" "cost/extra" "cost/reader"
+		for n in $readers; do
+			sel() { awk -v m="$mode" -v p="$pol" -v n="$n" -v c="$1" -v q="$quiet" \
+				'$2 == m && $3 == p && $4 == n && (!q || $11 == 0) { print $c }' "$tmp/all"; }
+			wr=$(sel 5 | median)
+			[ "$quiet" = 1 ] || { [ -n "$wr" ] && [ "$wr" != nan ]; } || bad=1
+			# per round: (1 - written(n) / written(1)) / (n - 1), for n > 1
+			cost=$(awk -v m="$mode" -v p="$pol" -v n="$n" -v q="$quiet" '!q || $11 == 0 {
+				if ($2 == m && $3 == p && $4 == 1) one[$1] = $5
+				if ($2 == m && $3 == p && $4 == n) w[$1] = $5 }
+				END { if (n > 1) for (r in w) if ((r in one) && one[r] > 0 && w[r] != "nan")
+					printf "%.4f\n", (1 - w[r] / one[r]) / (n - 1) }' "$tmp/all" | median)
+			[ "$n" -gt 1 ] && cost=$(awk -v c="$cost" 'BEGIN { if (c == "") print "-"; else printf "%.1f%%", c * 100 }') || cost=-
+			# per round: (1 - written(n) / written(0)) / n, for n > 0: each reader's share
+			cost0=$(awk -v m="$mode" -v p="$pol" -v n="$n" -v q="$quiet" '!q || $11 == 0 {
+				if ($2 == m && $3 == p && $4 == 0) zero[$1] = $5
+				if ($2 == m && $3 == p && $4 == n) w[$1] = $5 }
+				END { if (n > 0) for (r in w) if ((r in zero) && zero[r] > 0 && w[r] != "nan")
+					printf "%.4f\n", (1 - w[r] / zero[r]) / n }' "$tmp/all" | median)
+			[ "$n" -gt 0 ] && cost0=$(awk -v c="$cost0" 'BEGIN { if (c == "") print "-"; else printf "%.1f%%", c * 100 }') || cost0=-
+			printf '  %7d %10s %10s %12s %12s %10s %12s %14s %14s\n' "$n" "$wr" "$(sel 6 | median)" "$(sel 7 | median)" \
+				"$(sel 8 | median)" "$(sel 9 | median)" "$(sel 10 | median)" "$cost" "$cost0"
+		done
+	done
+done
+}
+echo
+bad=0
+summary
+if [ "$(awk '$11 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
+	echo; echo "Some runs were busy with other work (more than $busy_max cores); the same over the quiet runs only:"
+	quiet=1 summary
+fi
+echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, (1 - w(N)/w(1))/(N-1),"
+echo " target < 5%; cost/reader: against no reader at all, (1 - w(N)/w(0))/N; both per round, then the median)"
+[ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
