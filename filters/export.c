@@ -278,7 +278,7 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		export_copy(f, e, pkts, n);
 	else
 		ibuf_sink_burst(f, e->x->ib, e->cls, pkts, n);
-	bl_export_wake_burst(&e->x->wake, e->x->ib->head);
+	bl_export_wake_burst(&e->x->wake, e->x->ib, e->x->ib->head);
 }
 
 static unsigned int

@@ -21,37 +21,45 @@ bl_export_wake_init(struct bl_export_wake *w, uint32_t wake_count, uint32_t wake
 		w->fd[i] = -1;
 }
 
-/* Whoever clears the bit signals: the worker or the main lcore, never both. */
-static void
-fire(struct bl_export_wake *w, unsigned int i)
+/* The head at which a reader waiting with `wait` (1 + the seq it wants) is woken. */
+static inline uint64_t
+threshold(const struct bl_export_wake *w, uint64_t wait)
 {
-	uint64_t bit = 1ull << i;
+	uint64_t from = wait - 1;
 
-	/* acq_rel: pairs with the release or in arm (at[i], fd[i] seen) and with the
-	 * other side's clear: one of them gets the bit. */
-	if (__atomic_fetch_and(&w->armed, ~bit, __ATOMIC_ACQ_REL) & bit) {
-		if (eventfd_write(w->fd[i], 1) == 0)
-			__atomic_fetch_add(&w->signals, 1, __ATOMIC_RELAXED);
-	}
+	return from > UINT64_MAX - w->wake_count ? UINT64_MAX : from + w->wake_count;
 }
 
-void __rte_cold __rte_noinline
-bl_export__wake_signal(struct bl_export_wake *w, uint64_t head)
+static void
+signal_fd(struct bl_export_wake *w, unsigned int i)
 {
-	uint64_t armed;
+	if (eventfd_write(w->fd[i], 1) == 0)
+		__atomic_fetch_add(&w->signals, 1, __ATOMIC_RELAXED);   /* relaxed: a counter */
+}
+
+void
+bl_export__wake_check(struct bl_export_wake *w, const struct bl_ibuf *ib, uint64_t head)
+{
+	uint64_t cap;
 
 	/* seq_cst, both: Dekker with bl_export_wake_detach, which clears a bit and then
 	 * reads busy. Either it sees busy set and waits, or we see its bit cleared. */
 	__atomic_store_n(&w->busy, 1, __ATOMIC_SEQ_CST);
-	armed = __atomic_load_n(&w->armed, __ATOMIC_SEQ_CST);
-	while (armed != 0) {
-		unsigned int i = (unsigned int)__builtin_ctzll(armed);
-		/* relaxed: at[i] was stored before the release or that set the bit. */
-		if (head >= __atomic_load_n(&w->at[i], __ATOMIC_RELAXED))
-			fire(w, i);
-		armed &= armed - 1;
+	cap = __atomic_load_n(&w->capable, __ATOMIC_SEQ_CST);
+	while (cap != 0) {
+		unsigned int i = (unsigned int)__builtin_ctzll(cap);
+		/* relaxed: the reader's (untrusted) word; any value only decides when
+		 * its own eventfd is written. */
+		uint64_t wait = __atomic_load_n(&ib->rpage[i]->wait, __ATOMIC_RELAXED);
+
+		cap &= cap - 1;
+		if (__builtin_expect(wait == 0, 1) || wait == w->fired[i] || head < threshold(w, wait))
+			continue;
+		signal_fd(w, i);
+		/* relaxed: read by the main lcore's tick to skip a signalled sleep. */
+		__atomic_store_n(&w->fired[i], wait, __ATOMIC_RELAXED);
 	}
-	/* release: pairs with the acquire load of busy in detach: our eventfd use is done. */
+	/* release: pairs with the seq_cst load of busy in detach: our eventfd use is done. */
 	__atomic_store_n(&w->busy, 0, __ATOMIC_RELEASE);
 }
 
@@ -69,9 +77,13 @@ bl_export_wake_attach(struct bl_export *x, unsigned int idx)
 	if (fd < 0)
 		return -errno;
 	w->fd[idx] = fd;
+	/* relaxed: ordered before the bit by the release or below. */
+	__atomic_store_n(&w->fired[idx], 0, __ATOMIC_RELAXED);
+	w->mfired[idx] = 0;
 	w->seen[idx] = 0;
 	w->since[idx] = 0;
-	w->done[idx] = 0;
+	/* release: pairs with the seq_cst load of capable in bl_export__wake_check. */
+	__atomic_fetch_or(&w->capable, 1ull << idx, __ATOMIC_RELEASE);
 	return fd;
 }
 
@@ -82,65 +94,41 @@ bl_export_wake_detach(struct bl_export *x, unsigned int idx)
 
 	if (idx >= BL_IBUF_MAX_READERS || w->fd[idx] < 0)
 		return;
-	/* seq_cst: see bl_export__wake_signal. */
-	__atomic_fetch_and(&w->armed, ~(1ull << idx), __ATOMIC_SEQ_CST);
+	/* seq_cst: see bl_export__wake_check. */
+	__atomic_fetch_and(&w->capable, ~(1ull << idx), __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&w->busy, __ATOMIC_SEQ_CST) != 0)
 		rte_pause();
 	close(w->fd[idx]);
 	w->fd[idx] = -1;
-	w->seen[idx] = 0;
 }
 
-/* One reader of one stream; returns 1 if it still sleeps unsignalled. */
+/* One reader of one stream: the timeout. Returns 1 if it still sleeps unsignalled. */
 static int
 tick_reader(struct bl_export *x, unsigned int i, uint64_t head, uint64_t now_ns)
 {
 	struct bl_export_wake *w = &x->wake;
-	const struct bl_ibuf_rpage *p = x->ib->rpage[i];
-	uint64_t bit = 1ull << i;
-	/* relaxed: written by the client (untrusted): any value only changes when
-	 * this reader is woken. */
-	uint64_t wait = __atomic_load_n(&p->wait, __ATOMIC_RELAXED);
+	/* relaxed: the reader's untrusted word, as in bl_export__wake_check. */
+	uint64_t wait = __atomic_load_n(&x->ib->rpage[i]->wait, __ATOMIC_RELAXED);
 
-	if (w->fd[i] < 0)
-		return 0;
 	if (wait == 0) {
-		if (w->seen[i] != 0)
-			__atomic_fetch_and(&w->armed, ~bit, __ATOMIC_RELAXED); /* relaxed: disarm only */
 		w->seen[i] = 0;
 		return 0;
 	}
 	if (wait != w->seen[i]) {                      /* a new sleep */
-		uint64_t from = wait - 1;
 		w->seen[i] = wait;
 		w->since[i] = 0;
-		w->done[i] = 0;
-		/* relaxed: published by the release or below. */
-		__atomic_store_n(&w->at[i], from > UINT64_MAX - w->wake_count ? UINT64_MAX :
-				 from + w->wake_count, __ATOMIC_RELAXED);
-		/* release: pairs with the seq_cst load in bl_export__wake_signal. */
-		__atomic_fetch_or(&w->armed, bit, __ATOMIC_RELEASE);
 	}
-	if (w->done[i])
+	/* relaxed: the worker's note that it signalled this sleep (by count). */
+	if (w->mfired[i] == wait || __atomic_load_n(&w->fired[i], __ATOMIC_RELAXED) == wait)
 		return 0;
-	/* acquire: pairs with fire()'s acq_rel clear on the worker. */
-	if (!(__atomic_load_n(&w->armed, __ATOMIC_ACQUIRE) & bit)) {
-		w->done[i] = 1;                         /* the worker signalled it */
+	if (head < wait)                               /* nothing waits for it yet */
+		return 1;
+	if (w->since[i] == 0)
+		w->since[i] = now_ns;
+	if (now_ns - w->since[i] >= w->wake_ns || head >= threshold(w, wait)) {
+		signal_fd(w, i);
+		w->mfired[i] = wait;
 		return 0;
-	}
-	if (head >= w->at[i]) {
-		fire(w, i);
-		w->done[i] = 1;
-		return 0;
-	}
-	if (head >= wait) {                             /* something waits for it (seq wait-1) */
-		if (w->since[i] == 0)
-			w->since[i] = now_ns;
-		if (now_ns - w->since[i] >= w->wake_ns) {
-			fire(w, i);
-			w->done[i] = 1;
-			return 0;
-		}
 	}
 	return 1;
 }
@@ -152,18 +140,18 @@ bl_export_wake_tick(uint64_t now_ns)
 
 	for (unsigned int e = 0; e < BL_EXPORT_MAX; e++) {
 		struct bl_export *x = bl_export_at(e);
-		uint64_t active, head;
+		uint64_t cap, head;
 
 		if (x == NULL)
 			continue;
-		/* acquire: pairs with the release or/and of active (attach/detach, this thread)
-		 * and the release store of head (bl_ibuf__publish, the worker). */
-		active = __atomic_load_n(&x->ib->prod->active, __ATOMIC_ACQUIRE);
+		/* relaxed: this thread is the only writer of capable. acquire: pairs with
+		 * the release store of head in bl_ibuf__publish (the worker). */
+		cap = __atomic_load_n(&x->wake.capable, __ATOMIC_RELAXED);
 		head = __atomic_load_n(&x->ib->prod->head, __ATOMIC_ACQUIRE);
-		while (active != 0) {
-			unsigned int i = (unsigned int)__builtin_ctzll(active);
+		while (cap != 0) {
+			unsigned int i = (unsigned int)__builtin_ctzll(cap);
 			sleeping |= tick_reader(x, i, head, now_ns);
-			active &= active - 1;
+			cap &= cap - 1;
 		}
 	}
 	return sleeping;

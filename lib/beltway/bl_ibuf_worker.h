@@ -221,16 +221,27 @@ bl_ibuf__publish(struct bl_ibuf *ib, unsigned k)
 	bl_counter_add(&ib->prod->written, k);
 }
 
-/* Producer: drop the reference a slot about to be reused still holds (exact mode). */
+/* Producer: drop the references the slots of [seq, seq+k) still hold before they are
+ * reused (exact mode keeps them until now; otherwise they are NULL), in batches. */
 static inline void
-bl_ibuf__slot_release(struct bl_ibuf *ib, uint64_t seq)
+bl_ibuf__slots_release(struct bl_ibuf *ib, uint64_t seq, unsigned k)
 {
-	void **ref = &ib->refs[seq & ib->mask];
+	void *batch[32];
+	unsigned n = 0;
 
-	if (*ref != NULL) {
-		ib->release(ib->release_ctx, ref, 1);
-		*ref = NULL;
+	for (unsigned i = 0; i < k; i++) {
+		void **ref = &ib->refs[(seq + i) & ib->mask];
+		if (*ref != NULL) {
+			batch[n++] = *ref;
+			*ref = NULL;
+			if (n == 32) {
+				ib->release(ib->release_ctx, batch, n);
+				n = 0;
+			}
+		}
 	}
+	if (n > 0)
+		ib->release(ib->release_ctx, batch, n);
 }
 
 /*
@@ -252,11 +263,9 @@ bl_ibuf_write_refs(struct bl_ibuf *ib, const struct bl_ibuf_entry *e, void *cons
 		return 0;
 	bl_ibuf__reserve(ib, k);
 	if (ib->refs != NULL) {
-		for (unsigned i = 0; i < k; i++) {
-			uint64_t seq = ib->head + i;
-			bl_ibuf__slot_release(ib, seq);   /* NULL unless exact mode kept it */
-			ib->refs[seq & ib->mask] = refs != NULL ? refs[i] : NULL;
-		}
+		bl_ibuf__slots_release(ib, ib->head, k);
+		for (unsigned i = 0; i < k; i++)
+			ib->refs[(ib->head + i) & ib->mask] = refs != NULL ? refs[i] : NULL;
 	}
 	bl_ibuf__copy_in(ib->slots, ib->mask, ib->head, e, k);
 	bl_ibuf__publish(ib, k);
@@ -288,12 +297,10 @@ bl_ibuf_acquire_slots(struct bl_ibuf *ib, struct bl_ibuf_entry **slots, unsigned
 	if (k == 0)
 		return 0;
 	bl_ibuf__reserve(ib, k);
-	for (unsigned i = 0; i < k; i++) {
-		uint64_t seq = ib->head + i;
-		if (ib->refs != NULL)
-			bl_ibuf__slot_release(ib, seq);
-		slots[i] = &ib->slots[seq & ib->mask];
-	}
+	if (ib->refs != NULL)
+		bl_ibuf__slots_release(ib, ib->head, k);
+	for (unsigned i = 0; i < k; i++)
+		slots[i] = &ib->slots[(ib->head + i) & ib->mask];
 	return k;
 }
 

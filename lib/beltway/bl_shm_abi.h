@@ -140,14 +140,17 @@ struct bl_ibuf_mrp {
 /* One page per reader. Written by that reader only; the producer clamps what it reads. */
 struct bl_ibuf_rpage {
 	uint64_t pos;        /* (r) next seq this reader reads; [.., pos) are done. release store */
-	uint64_t wait;       /* (r) 0: awake; else 1 + the seq the reader sleeps waiting for: wake
-	                      *     its eventfd (stream moderation). Only ever costs it wakeups */
-	uint64_t pad0[6];
+	uint64_t pad0[7];
 	uint64_t consumed;   /* (r) entries completed */
 	uint64_t lost;       /* (r) entries skipped after being lapped (FRP/MRP) */
 	uint64_t laps;       /* (r) times this reader was lapped */
 	uint64_t check_fail; /* (r) check() calls that returned "overwritten" */
 	uint64_t pad1[4];
+	/* line 2: written only when the reader falls asleep or wakes, so the producer's
+	 * look at it after every burst is a hit in its own cache */
+	uint64_t wait;       /* (r) 0: awake; else 1 + the seq the reader sleeps waiting for: wake
+	                      *     its eventfd (stream moderation). Only ever costs it wakeups */
+	uint64_t pad2[7];
 };
 
 /* Page 0 of a DBuf region. All (c) but `written` and `head`. */
@@ -191,7 +194,7 @@ _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_clamps) == 192, "p
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, tail) == 168, "prod.tail");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_pid) == 704, "prod.reader_pid");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, check_fail) == 88, "rpage.check_fail");
-_Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, wait) == 8, "rpage.wait");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, wait) == 128, "rpage.wait on line 2");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_entry, object) == 4, "entry.object");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_entry, length) == 12, "entry.length");
 _Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, name) == 64, "dbuf.name");
@@ -202,7 +205,7 @@ _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_policy) == 960, "p
 _Static_assert(sizeof(struct bl_ibuf_prod) == 192 + 8 * 64 + 4 * 64 + 64, "prod size");
 _Static_assert(sizeof(struct bl_ibuf_prod) <= BL_SHM_META_PAGE, "prod fits its page");
 _Static_assert(sizeof(struct bl_ibuf_mrp) == 64, "mrp size");
-_Static_assert(sizeof(struct bl_ibuf_rpage) == 128, "reader page size");
+_Static_assert(sizeof(struct bl_ibuf_rpage) == 192, "reader page size");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_rpage, consumed) == 64, "rpage counters");
 _Static_assert(sizeof(struct bl_dbuf_hdr) == 128, "dbuf header size");
 _Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, id) == 16, "dbuf.id");
