@@ -273,7 +273,7 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct export *e = bl_filter_priv(f);
 
-	/* The ring counts what it refused, shown as this filter's dropped. */
+	/* The ring counts what it refused: counters.dropped of this filter and of the stream. */
 	if (e->x->perm != NULL)
 		export_copy(f, e, pkts, n);
 	else
