@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ibuf_sink — hand a graph's burst to an IBuf, zero copy: what ibuf_out and
- * export both do. Each stored slot takes its own reference on the packet
- * (every segment); the filter's reference goes either way. The ring counts
- * what it refused (tail drop) in its producer page.
+ * export both do. The filter's reference on each stored packet becomes its
+ * slot's (no refcount traffic); packets the ring refused (tail drop, counted
+ * in its producer page) are freed.
  */
 #ifndef BL_IBUF_SINK_H
 #define BL_IBUF_SINK_H
@@ -18,8 +18,10 @@ ibuf_sink_burst(struct bl_filter *f, struct bl_ibuf *ib, uint16_t *cls,
 {
 	for (uint16_t i = 0; i < n; i++)
 		cls[i] = (uint16_t)bl_filter_in_class(f, i);
-	bl_dbuf_ibuf_write_mbufs(ib, pkts, cls, n);
-	rte_pktmbuf_free_bulk(pkts, n);
+	unsigned int k = bl_dbuf_ibuf_give_mbufs(ib, pkts, cls, n);
+
+	if (k < n)
+		rte_pktmbuf_free_bulk(pkts + k, n - k);
 }
 
 #endif /* BL_IBUF_SINK_H */

@@ -69,6 +69,34 @@ bl_dbuf_ibuf_write_mbufs(struct bl_ibuf *ib, struct rte_mbuf **m, const uint16_t
 	return done;
 }
 
+/*
+ * Zero-copy write that hands the caller's references over: each stored mbuf's
+ * reference (on every segment) becomes its slot's, with no refcount traffic;
+ * the caller still owns m[k..n) for the k returned, to free or keep. Counts
+ * drops like bl_dbuf_ibuf_write_mbufs.
+ */
+static inline unsigned
+bl_dbuf_ibuf_give_mbufs(struct bl_ibuf *ib, struct rte_mbuf **m, const uint16_t *cls,
+	unsigned n)
+{
+	struct bl_ibuf_entry e[32];
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned c = n - done < 32 ? n - done : 32, k;
+		for (unsigned i = 0; i < c; i++)
+			bl_dbuf_entry_of(m[done + i], cls != NULL ? cls[done + i] : 1, &e[i]);
+		k = bl_ibuf_write_refs(ib, e, (void *const *)&m[done], c);
+		if (k < c && ib->policy != BL_IBUF_BLOCK) {
+			if (done + c < n)   /* a full ring stays full for the rest of the burst */
+				bl_counter_add(&ib->prod->dropped, n - done - c);
+			return done + k;
+		}
+		done += k;
+	}
+	return done;
+}
+
 /* ---- record DBufs: a byte ring, records 8-byte aligned, never wrapping ----
  *
  * Positions are absolute byte counts. hdr->head is the reserve: the end of what the
