@@ -196,7 +196,7 @@ if ! make_netns; then
 	echo "client_vs_memif: af_packet skipped: cannot make a network namespace ($(head -1 "$tmp/ns.err"))"
 fi
 echo "client_vs_memif: delivery to one client, sizes $sizes, policies $policies, capacity $cap," \
-	"gen fill=$fill, hugepages=$mem, ${win}s window after ${warm}s x $ROUNDS rounds"
+	"gen fill=$fill, hugepages=$mem, ${win}s window after ${warm}s x $rounds rounds"
 echo "  columns: Mpps received; CPU ns/packet of both processes; of the whole machine; then losses."
 echo "  'busy': other work used more than $busy_max cores during the window (machine minus the two processes)"
 # Other work during the window, in cores, and a 0/1 busy flag (af_packet: never
