@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Delivery to one client process (issue 5, point 9 A), at each packet size, in
 # alternating rounds of one run:
-#   beltline   beltlined `gen size=S | export name=b policy=P` on one worker lcore
+#   beltline   beltlined `gen size=S fill=F | export name=b policy=P` on one worker lcore
 #              (CPU 1), read by bench/client_reader (libbeltline-client only,
 #              zero-copy, busy-polling, on CPU 0), for each policy P;
 #   memif      dpdk-testpmd txonly --txpkts=S as net_memif server (forwarding
 #              on CPU 1) into a second dpdk-testpmd rxonly as memif client
 #              (forwarding on CPU 0);
-#   af_packet  beltlined `gen size=S | tx` on net_af_packet into one end of a
+#   af_packet  beltlined `gen size=S fill=F | tx` on net_af_packet into one end of a
 #              veth pair in a network namespace made here, tcpdump -w /dev/null
 #              capturing on the other end (CPU 0).
 # Per run: packets per second the client received over a window (after a
@@ -16,11 +16,17 @@
 # (/proc/PID/stat) over the window, divided by the packets received in it;
 # "machine" is all CPUs' busy time (/proc/stat) over the same window, which
 # also holds what the kernel did in softirq context. Medians, per-round ratios.
+# The producers do the same work per packet: testpmd txonly writes only the
+# Ethernet/IPv4/UDP headers into each mbuf and leaves the payload as the mbuf
+# held it, so gen runs with fill=headers too (GEN_FILL=headers, the default).
+# With GEN_FILL=all gen copies the whole S-byte template into every packet, and
+# at 1500 B the figure then measures gen's memcpy more than the delivery.
 #
 #   bench/client_vs_memif.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), SIZES ("64 1500"), POLICIES ("srp frp"),
 #        CAPACITY (4096: the stream's slots), READER_ARGS (more client_reader options,
 #        e.g. "--touch 0" to read every byte, "--burst 32"), SMOKE=1 (3 s, 1 round),
+#        GEN_FILL (headers: gen's fill=, "all" to write every byte of every packet),
 #        BUSY_MAX, QUIET_WAIT (bench/lib.sh: wait for a quiet machine, mark busy runs)
 # Never fails on a figure. Exit status 1 only when a run produced nothing. An
 # af_packet run that cannot make a network namespace is skipped, and says so.
@@ -30,6 +36,8 @@ reader=$build/bench/client_reader
 sizes=${SIZES:-64 1500}
 policies=${POLICIES:-srp frp}
 cap=${CAPACITY:-4096}
+fill=${GEN_FILL:-headers}
+case $fill in all|headers) ;; *) echo "client_vs_memif: GEN_FILL must be all or headers, got \"$fill\""; exit 1;; esac
 warm=$(( secs >= 5 ? 2 : 1 ))
 win=$(( secs - warm - 1 > 0 ? secs - warm - 1 : 1 ))
 inst=bcm$$
@@ -74,7 +82,7 @@ stream_counters() {   # written dropped overwritten
 # One beltline run: prints "pps ns_per_pkt machine_ns lost producer_dropped".
 run_beltline() {   # size policy
 	local size=$1 pol=$2 bp rp c0 c1 s0 s1 w0 w1 out
-	appliance_json "$inst" "gen size=$size | export name=b policy=$pol capacity=$cap mode=0600" \
+	appliance_json "$inst" "gen size=$size fill=$fill | export name=b policy=$pol capacity=$cap mode=0600" \
 		net_null0 > "$tmp/bl.json"
 	"$beltlined" -q --duration "$((secs + warm + 5))" "$tmp/bl.json" > "$tmp/bl.out" 2> "$tmp/bl.err" &
 	bp=$!; track "$bp"
@@ -159,7 +167,7 @@ tcpdump_counts() {   # pid: "captured dropped_by_kernel" as of now
 # One af_packet run: prints "pps ns_per_pkt machine_ns kernel_drops sender_tx_pps sender_tx_dropped".
 run_afpacket() {   # size
 	local size=$1 bp tp c0 c1 s0 s1 k0 k1
-	appliance_json "bap$$" "gen size=$size | tx port=out" "net_af_packet0,iface=va" > "$tmp/ap.json"
+	appliance_json "bap$$" "gen size=$size fill=$fill | tx port=out" "net_af_packet0,iface=va" > "$tmp/ap.json"
 	ip netns exec "$ns" taskset -c 0 tcpdump -i vb -n -w /dev/null 2> "$tmp/td.err" &
 	tp=$!; track "$tp"
 	for _ in $(seq 200); do grep -q listening "$tmp/td.err" && break; sleep 0.05; done
@@ -188,7 +196,7 @@ if ! make_netns; then
 	echo "client_vs_memif: af_packet skipped: cannot make a network namespace ($(head -1 "$tmp/ns.err"))"
 fi
 echo "client_vs_memif: delivery to one client, sizes $sizes, policies $policies, capacity $cap," \
-	"hugepages=$mem, ${win}s window after ${warm}s x $ROUNDS rounds"
+	"gen fill=$fill, hugepages=$mem, ${win}s window after ${warm}s x $rounds rounds"
 echo "  columns: Mpps received; CPU ns/packet of both processes; of the whole machine; then losses."
 echo "  'busy': other work used more than $busy_max cores during the window (machine minus the two processes)"
 # Other work during the window, in cores, and a 0/1 busy flag (af_packet: never

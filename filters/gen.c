@@ -6,8 +6,15 @@
  * turn (dport fastest, then sport, dst, src).
  * synopsis: gen [proto=udp|tcp|icmp] [size=64] [src=IP[-IP]] [dst=IP[-IP]]
  *               [sport=P[-P]] [dport=P[-P]] [smac=MAC] [dmac=MAC] [rate=PPS] [count=N]
+ *               [fill=all|headers]
  * edges:    out (class 1)
  * checksums: IPv4 and TCP/ICMP are correct for every packet; UDP's is 0 (none)
+ * fill:     all (default) writes the whole frame, payload zeros; headers writes
+ *           only Ethernet, IPv4 and the UDP header (42 bytes) and leaves the
+ *           payload as the mbuf held it, as testpmd txonly does. A TCP or ICMP
+ *           checksum covers the payload, so fill=headers is refused with them
+ *           rather than sending packets whose checksum is wrong; UDP's 0 means
+ *           "none" and stays right whatever the payload.
  * counters: generated; alloc_fail (no free mbuf: the burst is skipped)
  * state:    per-replica: each replica generates its own stream (count is per replica)
  */
@@ -34,6 +41,8 @@
 struct gen {
 	struct rte_mempool *mp;
 	uint16_t size;
+	uint16_t fill_len;              /* bytes of the template written per packet: size,
+	                                 * or the headers alone (fill=headers) */
 	uint8_t proto;
 	bool varies;                    /* any range wider than one value */
 	uint32_t src[2], dst[2];        /* host order, lo..hi */
@@ -195,10 +204,10 @@ static int
 gen_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 {
 	static const char *const keys[] = { "proto", "size", "src", "dst", "sport", "dport",
-					    "smac", "dmac", "rate", "count", NULL };
+					    "smac", "dmac", "rate", "count", "fill", NULL };
 	struct gen *g = bl_filter_priv(f);
 	struct rte_ether_addr smac = { { 0x02, 0, 0, 0, 0, 0x01 } }, dmac = { { 0x02, 0, 0, 0, 0, 0x02 } };
-	const char *proto = "udp";
+	const char *proto = "udp", *fill = "all";
 	uint32_t size = 64;
 
 	g->src[0] = g->src[1] = 0xc0000201;   /* 192.0.2.1 (TEST-NET-1) */
@@ -220,9 +229,19 @@ gen_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	    range_u16(args, "sport", g->sport, err) < 0 || range_u16(args, "dport", g->dport, err) < 0 ||
 	    mac(args, "smac", &smac, err) < 0 || mac(args, "dmac", &dmac, err) < 0 ||
 	    bl_args_u64(args, "rate", 0, UINT32_MAX * 16ull, &g->rate, err) < 0 ||
-	    bl_args_u64(args, "count", 0, UINT64_MAX, &g->count, err) < 0)
+	    bl_args_u64(args, "count", 0, UINT64_MAX, &g->count, err) < 0 ||
+	    bl_args_str(args, "fill", &fill, err) < 0)
 		return -EINVAL;
 	g->size = (uint16_t)size;
+	if (strcmp(fill, "all") == 0)
+		g->fill_len = g->size;
+	else if (strcmp(fill, "headers") != 0)
+		return bl_err_set(err, -EINVAL, "fill: must be all or headers, got \"%.20s\"", fill);
+	else if (g->proto != IPPROTO_UDP)
+		return bl_err_set(err, -EINVAL, "fill: headers leaves the payload unwritten, so a %s checksum "
+				  "could not be right: use proto=udp (checksum 0, none) or fill=all", proto);
+	else
+		g->fill_len = L2 + L3 + l4_len(g->proto);
 	g->mp = bl_graph_env(f)->pool;
 	if (g->mp == NULL)
 		return bl_err_set(err, -EINVAL, "gen needs an mbuf pool in its environment");
@@ -299,7 +318,7 @@ gen_poll(struct bl_filter *f, uint16_t max)
 		struct rte_mbuf *m = slots[i];
 		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 
-		rte_memcpy(d, g->tmpl, g->size);
+		rte_memcpy(d, g->tmpl, g->fill_len);
 		m->data_len = g->size;
 		m->pkt_len = g->size;
 		if (g->varies) {
@@ -333,14 +352,17 @@ gen_counters(const struct bl_filter *f, const char **names, uint64_t *values, un
 BL_FILTER_REGISTER(gen) = {
 	.summary = "generate packets from a template (like testpmd txonly/flowgen)",
 	.synopsis = "gen [proto=udp|tcp|icmp] [size=64] [src=IP[-IP]] [dst=IP[-IP]] [sport=P[-P]] "
-		    "[dport=P[-P]] [smac=MAC] [dmac=MAC] [rate=PPS] [count=N]",
+		    "[dport=P[-P]] [smac=MAC] [dmac=MAC] [rate=PPS] [count=N] [fill=all|headers]",
 	.args_doc = "proto: udp (default; checksum 0, none), tcp (ACK; checksum right) or icmp (echo request)\n"
 		    "size: frame length in bytes without CRC (default 64)\n"
 		    "src, dst: IPv4 address or range A-B (default 192.0.2.1, 192.0.2.2)\n"
 		    "sport, dport: port or range LO-HI (default 1024)\n"
 		    "smac, dmac: Ethernet addresses (default 02:00:00:00:00:01 / :02)\n"
 		    "rate: packets per second per replica (default 0: as fast as possible)\n"
-		    "count: packets in all per replica, then stop (default 0: forever)",
+		    "count: packets in all per replica, then stop (default 0: forever)\n"
+		    "fill: all (default: the whole frame, payload zeros) or headers (Ethernet, IPv4 and "
+		    "UDP headers only, 42 bytes; the payload is what the mbuf held, as testpmd txonly; "
+		    "UDP only, since a TCP or ICMP checksum would have to cover that payload)",
 	.edges_doc = "out (class 1): every packet generated",
 	.counters_doc = "generated; alloc_fail: bursts skipped for want of free mbufs",
 	.state_doc = "per-replica: each replica generates its own stream",

@@ -2,7 +2,8 @@
 /*
  * gen: the template (size, protocol, headers, checksum), the address and
  * port ranges visited in the documented order (dport fastest, then sport,
- * dst, src) and cycling exactly, count=N, and rate.
+ * dst, src) and cycling exactly, count=N, and rate; fill=headers writes the
+ * same headers as fill=all and leaves the payload as the mbuf held it.
  */
 #include <errno.h>
 #include <string.h>
@@ -180,4 +181,118 @@ Test(gen, no_mbufs_skips_the_burst)
 	rte_pktmbuf_free_bulk(hold, n);
 	harness_passes(h, 1);
 	cr_assert(eq(uint, harness_n(h, NULL), 10), "count still counts only what was sent");
+}
+
+/* --- fill=headers ----------------------------------------------------- */
+
+#define HDRS 42   /* Ethernet + IPv4 + UDP */
+
+static uint8_t
+pattern(unsigned int off)
+{
+	return (uint8_t)(0xa5 ^ off * 7);
+}
+
+/* Write pattern() over the data room of every mbuf of the pool, so that what
+ * gen leaves unwritten can be told from what it wrote. */
+static void
+dirty_the_pool(void)
+{
+	static struct rte_mbuf *all[HARNESS_POOL_SIZE];
+	unsigned int n = 0;
+
+	while (n < HARNESS_POOL_SIZE && (all[n] = rte_pktmbuf_alloc(harness_pool())) != NULL) {
+		uint8_t *d = rte_pktmbuf_mtod(all[n], uint8_t *);
+		for (unsigned int i = 0; i < rte_pktmbuf_tailroom(all[n]); i++)
+			d[i] = pattern(i);
+		n++;
+	}
+	cr_assert(eq(uint, n, HARNESS_POOL_SIZE), "every mbuf of the pool");
+	rte_pktmbuf_free_bulk(all, n);
+}
+
+/* The headers of `count` packets of "gen ARGS fill=all" (one flow per packet). */
+static void
+headers_of_fill_all(const char *args, unsigned int count, uint8_t (*out)[HDRS])
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "gen %s count=%u fill=all | collect", args, count);
+	h = harness_new(text);
+	cr_assert(h != NULL);
+	harness_passes(h, count / 32 + 2);
+	cr_assert(eq(uint, harness_n(h, NULL), count));
+	for (unsigned int i = 0; i < count; i++)
+		memcpy(out[i], bytes(i), HDRS);
+	harness_free(h);
+	h = NULL;
+}
+
+static void
+check_fill_headers(unsigned int size)
+{
+	static uint8_t want[100][HDRS];
+	const char *flows = "src=10.0.0.1-10.0.0.2 dst=10.1.0.1-10.1.0.5 sport=7-8 dport=1-5";
+	char args[160], text[256];
+
+	snprintf(args, sizeof(args), "size=%u %s", size, flows);
+	headers_of_fill_all(args, 100, want);
+	dirty_the_pool();
+	snprintf(text, sizeof(text), "gen %s count=100 fill=headers | collect", args);
+	h = harness_new(text);
+	cr_assert(h != NULL);
+	harness_passes(h, 5);
+	cr_assert(eq(uint, harness_n(h, NULL), 100));
+	for (unsigned int i = 0; i < 100; i++) {
+		struct rte_mbuf *m = harness_got(h, NULL, i);
+		const uint8_t *d = bytes(i);
+
+		cr_assert(eq(u32, m->pkt_len, size), "packet %u: pkt_len", i);
+		cr_assert(eq(u16, m->data_len, size), "packet %u: data_len", i);
+		cr_assert(eq(int, memcmp(d, want[i], HDRS), 0), "packet %u: headers as fill=all's", i);
+		cr_assert(eq(u16, be16(d + 16), size - 14), "packet %u: IPv4 total length", i);
+		cr_assert(eq(u16, be16(d + 38), size - 34), "packet %u: UDP length", i);
+		cr_assert(eq(u16, be16(d + 40), 0), "packet %u: UDP checksum 0 (none)", i);
+		cr_assert(eq(u16, rte_raw_cksum(d + 14, 20), 0xffff), "packet %u: IPv4 header checksum", i);
+		for (unsigned int k = HDRS; k < size; k++)
+			cr_assert(eq(u8, d[k], pattern(k)), "packet %u: payload byte %u written", i, k);
+	}
+}
+
+Test(gen, fill_headers_writes_the_headers_alone_64)
+{
+	check_fill_headers(64);
+}
+
+Test(gen, fill_headers_writes_the_headers_alone_1500)
+{
+	check_fill_headers(1500);
+}
+
+Test(gen, fill_all_writes_the_payload_over_what_the_mbuf_held)
+{
+	dirty_the_pool();
+	h = harness_new("gen size=1500 count=40 | collect");
+	cr_assert(h != NULL);
+	harness_passes(h, 3);
+	cr_assert(eq(uint, harness_n(h, NULL), 40));
+	for (unsigned int i = 0; i < 40; i++)
+		for (unsigned int k = HDRS; k < 1500; k++)
+			cr_assert(eq(u8, bytes(i)[k], 0), "packet %u: payload byte %u", i, k);
+}
+
+Test(gen, fill_refuses_bad_values_and_checksums_over_the_payload)
+{
+	struct bl_err err;
+
+	cr_assert(eq(int, harness_try("gen fill=payload | collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "fill") != NULL && strstr(err.msg, "payload") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("gen fill= | collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "fill") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("gen proto=tcp fill=headers | collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "fill") != NULL && strstr(err.msg, "tcp") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("gen proto=icmp fill=headers | collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "fill") != NULL && strstr(err.msg, "icmp") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("gen proto=tcp fill=all | collect", &err), 0), "%s", err.msg);
+	cr_assert(eq(int, harness_try("gen proto=udp fill=headers | collect", &err), 0), "%s", err.msg);
 }
