@@ -82,7 +82,7 @@ stream_counters() {   # written dropped overwritten
 # One beltline run: prints "pps ns_per_pkt machine_ns lost producer_dropped".
 run_beltline() {   # size policy
 	local size=$1 pol=$2 bp rp c0 c1 s0 s1 w0 w1 out
-	appliance_json "$inst" "gen size=$size fill=$fill | export name=b policy=$pol capacity=$cap mode=0600" \
+	appliance_json "$inst" "gen size=$size fill=$fill | export name=b policy=$pol capacity=$cap" \
 		net_null0 > "$tmp/bl.json"
 	"$beltlined" -q --duration "$((secs + warm + 5))" "$tmp/bl.json" > "$tmp/bl.out" 2> "$tmp/bl.err" &
 	bp=$!; track "$bp"

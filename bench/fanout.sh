@@ -68,7 +68,7 @@ run_fan() {   # mode policy n
   "mbufs": { "count": $(( cap * 2 + 8191 )), "cache": 256 }, "burst": 32,
   "lcore_cpu": { "0": 0, "1": 1 },
   "ports": [ { "name": "unused", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": "gen size=$size | export name=b policy=$pol capacity=$cap max_readers=$maxr mode=0600 ${EXPORT_ARGS:-}" } ] }
+  "graphs": [ { "lcores": [1], "pipeline": "gen size=$size | export name=b policy=$pol capacity=$cap max_readers=$maxr ${EXPORT_ARGS:-}" } ] }
 JSON
 	"$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
 	bp=$!; track "$bp"

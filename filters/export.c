@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,6 +148,11 @@ export_ring(struct bl_dbuf *pkt, const char *name, const struct bl_ibuf_opts *io
 		snprintf(why, sizeof(why), "%s", err->msg);
 		return bl_err_set(err, rc, "name: stream \"%s\": %s", name, why);
 	}
+	/* Once, at build: a user who expected zero copy learns why not, and how. */
+	fprintf(stderr, "beltlined: stream \"%s\": owner %u, group %u, mode %04o differ from the "
+		"packet buffer's, so each packet is copied once into a buffer with the stream's "
+		"permissions (give it the packet buffer's, memory.packet_mode, for zero copy)\n",
+		name, (unsigned int)io->uid, (unsigned int)io->gid, (unsigned int)(mode & 0777));
 	return 0;
 }
 
