@@ -20,6 +20,8 @@
 #   bench/fanout.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
 #        POLICIES ("srp frp"), SIZE (64), CAPACITY (32768), READER_CPUS (0),
+#        GEN_ARGS (more gen options, e.g. "rate=2000000": a rate every reader keeps up with,
+#        so the export filter's cycles/pkt in each round line show what readers cost it),
 #        READER_ARGS (more client_reader options), EXPORT_ARGS (more export options, e.g.
 #        "wake_count=64 wake_us=100"), BUSY_MAX, QUIET_WAIT (bench/lib.sh),
 #        SMOKE=1 (3 s, 1 round, 1 and 2 readers)
@@ -68,7 +70,7 @@ run_fan() {   # mode policy n
   "mbufs": { "count": $(( cap * 2 + 8191 )), "cache": 256 }, "burst": 32,
   "lcore_cpu": { "0": 0, "1": 1 },
   "ports": [ { "name": "unused", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": "gen size=$size | export name=b policy=$pol capacity=$cap max_readers=$maxr ${EXPORT_ARGS:-}" } ] }
+  "graphs": [ { "lcores": [1], "pipeline": "gen size=$size ${GEN_ARGS:-}| export name=b policy=$pol capacity=$cap max_readers=$maxr ${EXPORT_ARGS:-}" } ] }
 JSON
 	"$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
 	bp=$!; track "$bp"
@@ -93,6 +95,10 @@ JSON
 		v=$(kv wakeups < "$tmp/r$i.out"); wk=$((wk + ${v:-0}))
 	done
 	echo "$wk" > "$tmp/wakeups"
+	# The export filter's own cost per packet (the runtime's per-filter cycle count):
+	# what the producer pays per packet for its readers, at any rate.
+	jq -r '.graphs[0].filters.export | .cycles / (.in + 1) | floor' "$tmp/f.out" > "$tmp/excyc" 2> /dev/null ||
+		echo "?" > "$tmp/excyc"
 	awk -v a="$w0" -v b="$w1" -v w="$win" -v rx="${rx[*]}" -v lost="$lost" -v cpu="$cpu" \
 		-v ct=$((c1 - c0)) -v st=$((s1 - s0)) -v hz="$clk_tck" 'BEGIN {
 		split(a, x); split(b, y); n = split(rx, r, " ")
@@ -117,9 +123,10 @@ for r in $(seq "$rounds"); do
 				wait_quiet
 				read -r wr of rs rm lo rc pc oc < <(run_fan "$mode" "$pol" "$n") || true
 				b=0; [ -n "$oc" ] && is_busy "$oc" && b=1
-				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s%s\n' \
+				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s; export %s cycles/pkt%s\n' \
 					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" \
-					"$(( $(cat "$tmp/wakeups" 2> /dev/null || echo 0) / win ))" "$([ $b = 1 ] && echo "  busy")"
+					"$(( $(cat "$tmp/wakeups" 2> /dev/null || echo 0) / win ))" \
+					"$(cat "$tmp/excyc" 2> /dev/null || echo "?")" "$([ $b = 1 ] && echo "  busy")"
 				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b" >> "$tmp/all"
 			done
 		done
