@@ -37,39 +37,6 @@ bl_dbuf_mbuf_of(const struct bl_dbuf *d, const struct bl_ibuf_entry *e)
 }
 
 /*
- * Store n mbufs (of packet DBufs) in ib without copying a byte: each stored slot
- * takes its own reference (refcnt + 1 on every segment of a chain, as the
- * release frees the whole chain), released when the slot is reused (FRP) or
- * every reader passed it (SRP/MRP). The caller keeps its own reference either way.
- * Returns the number stored; the rest were dropped (counted by the ring).
- */
-static inline unsigned
-bl_dbuf_ibuf_write_mbufs(struct bl_ibuf *ib, struct rte_mbuf **m, const uint16_t *cls,
-	unsigned n)
-{
-	struct bl_ibuf_entry e[32];
-	unsigned done = 0;
-
-	while (done < n) {
-		unsigned c = n - done < 32 ? n - done : 32, k;
-		for (unsigned i = 0; i < c; i++) {
-			bl_dbuf_entry_of(m[done + i], cls != NULL ? cls[done + i] : 1, &e[i]);
-			rte_pktmbuf_refcnt_update(m[done + i], 1);
-		}
-		k = bl_ibuf_write_refs(ib, e, (void *const *)&m[done], c);
-		for (unsigned i = k; i < c; i++)
-			rte_pktmbuf_refcnt_update(m[done + i], -1);
-		if (k < c && ib->policy != BL_IBUF_BLOCK) {
-			if (done + c < n)   /* a full ring stays full for the rest of the burst */
-				bl_counter_add(&ib->prod->dropped, n - done - c);
-			return done + k;
-		}
-		done += k;
-	}
-	return done;
-}
-
-/*
  * Zero-copy write that hands the caller's references over: each stored mbuf's
  * reference (on every segment) becomes its slot's, with no refcount traffic;
  * the caller still owns m[k..n) for the k returned, to free or keep. Counts
@@ -95,6 +62,27 @@ bl_dbuf_ibuf_give_mbufs(struct bl_ibuf *ib, struct rte_mbuf **m, const uint16_t 
 		done += k;
 	}
 	return done;
+}
+
+/*
+ * Store n mbufs (of packet DBufs) in ib without copying a byte: each stored slot
+ * takes its own reference (refcnt + 1 on every segment of a chain, as the
+ * release frees the whole chain), released when the slot is reused (FRP) or
+ * every reader passed it (SRP/MRP). The caller keeps its own reference either way.
+ * Returns the number stored; the rest were dropped (counted by the ring).
+ */
+static inline unsigned
+bl_dbuf_ibuf_write_mbufs(struct bl_ibuf *ib, struct rte_mbuf **m, const uint16_t *cls,
+	unsigned n)
+{
+	unsigned k;
+
+	for (unsigned i = 0; i < n; i++)
+		rte_pktmbuf_refcnt_update(m[i], 1);    /* the slots' own references */
+	k = bl_dbuf_ibuf_give_mbufs(ib, m, cls, n);
+	for (unsigned i = k; i < n; i++)
+		rte_pktmbuf_refcnt_update(m[i], -1);   /* not stored: not the ring's */
+	return k;
 }
 
 /* ---- record DBufs: a byte ring, records 8-byte aligned, never wrapping ----

@@ -50,19 +50,17 @@ bl_ibuf__clamp(struct bl_ibuf *ib, unsigned idx, uint64_t v, uint64_t lo, uint64
 	return v < lo ? lo : hi;
 }
 
-/* Producer: release references of slots every reader has passed, [released, tail).
- * Slots below head - capacity were reused since, and released then (exact mode). */
+
+/* Producer: drop the references the slots of [seq, seq+k) still hold before they are
+ * reused (exact mode keeps them until now; otherwise they are NULL), in batches. */
 static inline void
-bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
+bl_ibuf__slots_release(struct bl_ibuf *ib, uint64_t seq, unsigned k)
 {
-	uint64_t from = ib->head > ib->cap ? ib->head - ib->cap : 0;
 	void *batch[32];
 	unsigned n = 0;
 
-	if (from < ib->released)
-		from = ib->released;
-	for (uint64_t s = from; s < tail; s++) {
-		void **ref = &ib->refs[s & ib->mask];
+	for (unsigned i = 0; i < k; i++) {
+		void **ref = &ib->refs[(seq + i) & ib->mask];
 		if (*ref != NULL) {
 			batch[n++] = *ref;
 			*ref = NULL;
@@ -74,6 +72,19 @@ bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
 	}
 	if (n > 0)
 		ib->release(ib->release_ctx, batch, n);
+}
+
+/* Producer: release references of slots every reader has passed, [released, tail).
+ * Slots below head - capacity were reused since, and released then (exact mode). */
+static inline void
+bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
+{
+	uint64_t from = ib->head > ib->cap ? ib->head - ib->cap : 0;
+
+	if (from < ib->released)
+		from = ib->released;
+	if (from < tail)
+		bl_ibuf__slots_release(ib, from, (unsigned)(tail - from));
 	ib->released = tail;
 }
 
@@ -221,28 +232,6 @@ bl_ibuf__publish(struct bl_ibuf *ib, unsigned k)
 	bl_counter_add(&ib->prod->written, k);
 }
 
-/* Producer: drop the references the slots of [seq, seq+k) still hold before they are
- * reused (exact mode keeps them until now; otherwise they are NULL), in batches. */
-static inline void
-bl_ibuf__slots_release(struct bl_ibuf *ib, uint64_t seq, unsigned k)
-{
-	void *batch[32];
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < k; i++) {
-		void **ref = &ib->refs[(seq + i) & ib->mask];
-		if (*ref != NULL) {
-			batch[n++] = *ref;
-			*ref = NULL;
-			if (n == 32) {
-				ib->release(ib->release_ctx, batch, n);
-				n = 0;
-			}
-		}
-	}
-	if (n > 0)
-		ib->release(ib->release_ctx, batch, n);
-}
 
 /*
  * Store up to n entries; refs[i] (may be NULL) is the reference entry i holds until
