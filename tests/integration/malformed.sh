@@ -64,4 +64,26 @@ if run "tee" "rx port=in | tee | pcap file=$T/tee.pcap"; then
 	read -r n _ < <("$PCAP_CMP" -s "$T/tee.pcap")
 	eq "tee: written (each packet and its copy)" "$n" 8
 fi
+
+# Live: `beltline stats` shows the counter too (the final JSON above is the same record).
+I=$(inst live)
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/in.pcap" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | count" } ] }
+JSON
+"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+bpid=$!
+trap 'kill -TERM $bpid 2> /dev/null || true; rm -rf "$T"' EXIT
+m=
+for _ in $(seq 300); do
+	m=$(BELTLINE_INSTANCE=$I "$BELTLINE" stats --json 2> /dev/null |
+		jq -r '.filters[] | select(.name == "rx") | .counters.malformed' 2> /dev/null) || true
+	[ "$m" = 1 ] && break
+	sleep 0.1
+done
+eq "beltline stats: rx malformed" "$m" 1
+BELTLINE_INSTANCE=$I "$BELTLINE" stats > "$T/stats.txt" 2>&1 || true
+check "beltline stats (table): rx shows malformed:1" grep -qE '^ +[^ ]+ +rx +rx .*malformed:1' "$T/stats.txt"
+kill -INT $bpid
+wait $bpid || bad "live: beltlined exit status $?"
 finish
