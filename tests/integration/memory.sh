@@ -89,10 +89,16 @@ gone_soon() {   # gone_soon DIR: true once DIR is gone (the reaper runs after be
 }
 i=$(inst ealfail)
 size_cfg ealfail 2048
-set +e; (ulimit -v 1000000; exec "$BELTLINED" -q --exit-idle 200 "$T/c.json" > /dev/null 2> "$T/err"); rc=$?; set -e
-eq "EAL cannot map 2048 MB in a 1 GB address space: exit status" "$rc" 1
-check "  ... says EAL failed" grep -q "EAL failed to start" "$T/err"
-check "  ... leaves no $(eal_dir "$i")" gone_soon "$(eal_dir "$i")"
+if ldd "$BELTLINED" | grep -q libasan; then
+	echo "note: a sanitizer build cannot run in a 1 GB address space: EAL failing not exercised"
+else
+	set +e
+	(ulimit -v 1000000; exec "$BELTLINED" -q --exit-idle 200 "$T/c.json" > /dev/null 2> "$T/err")
+	rc=$?; set -e
+	eq "EAL cannot map 2048 MB in a 1 GB address space: exit status" "$rc" 1
+	check "  ... says EAL failed" grep -q "EAL failed to start" "$T/err"
+	check "  ... leaves no $(eal_dir "$i")" gone_soon "$(eal_dir "$i")"
+fi
 
 i=$(inst ealkill)
 size_cfg ealkill 16384
