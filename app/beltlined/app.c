@@ -162,13 +162,18 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	if (bl_reaper_start() < 0)
 		fprintf(stderr, "beltlined: no reaper (fork failed): if this process is killed, "
 			"its control socket and EAL folder stay until the next start\n");
+	/* Its folder, before EAL makes it: if EAL fails or dies starting, gone all the same. */
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
+	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
 	if (rte_eal_init(ea->argc, ea->argv) < 0) {
 		fprintf(stderr, "beltlined: EAL failed to start: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
 	app->eal_up = true;
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
+	if (strcmp(rte_eal_get_runtime_dir(), runtime_dir) != 0) {   /* a DPDK naming it otherwise */
+		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+		bl_reaper_note(BL_REAPER_EAL, runtime_dir);
+	}
 	/* The packet DBuf: the mbuf pool lies in a shared region (hugepages when
 	 * EAL has them), so what the ports receive can be mapped by clients of the
 	 * streams with its permissions (the appliance's owner and group,
@@ -186,6 +191,7 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 		.uid = (uid_t)-1,
 		.gid = (gid_t)-1,
 		.mode = (mode_t)app->cfg.pkt_mode,   /* never widened: other streams get copies */
+		.count_key = "mbufs.count",
 	};
 	if (bl_dbuf_pkt_create(&po, &app->dbuf, &err) != 0) {
 		fprintf(stderr, "beltlined: mbufs: cannot create the packet buffer of %u mbufs of %u bytes: "

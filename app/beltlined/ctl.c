@@ -74,6 +74,53 @@ run_dir(void)
 	return d != NULL && d[0] != '\0' ? d : BL_CTL_RUN_DIR;
 }
 
+/*
+ * A folder of the control socket could not be made. When it is a matter of
+ * rights (an ordinary user and root's /run/beltline), say the two ways out.
+ * Returns -e.
+ */
+static int
+say_cannot_create(const char *path, int e)
+{
+	char parent[108], me[32], owner[32];
+	const struct passwd *pw;
+	struct stat st;
+	char *slash;
+
+	fprintf(stderr, "beltlined: control socket: cannot create %s: %s", path, strerror(e));
+	if (e != EACCES && e != EPERM && e != EROFS) {
+		fputc('\n', stderr);
+		return -e;
+	}
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	if (parent[0] == '\0')
+		snprintf(parent, sizeof(parent), "/");
+	pw = getpwuid(geteuid());
+	snprintf(me, sizeof(me), "%s", pw != NULL ? pw->pw_name : "?");
+	if (pw == NULL)
+		snprintf(me, sizeof(me), "uid %u", (unsigned int)geteuid());
+	owner[0] = '\0';
+	if (stat(parent, &st) == 0) {
+		pw = getpwuid(st.st_uid);
+		if (pw != NULL)
+			snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+		else
+			snprintf(owner, sizeof(owner), "uid %u", (unsigned int)st.st_uid);
+	}
+	if (owner[0] != '\0')
+		fprintf(stderr, " (%s belongs to %s; this process runs as %s): run beltlined as %s",
+			parent, owner, me, owner);
+	else
+		fprintf(stderr, " (this process runs as %s): run beltlined as a user who may write "
+			"there", me);
+	fprintf(stderr, ", or set BELTLINE_RUN_DIR to a folder of your own, and the same "
+		"BELTLINE_RUN_DIR for its clients (beltline ls, stats, cat)\n");
+	return -e;
+}
+
 /* A live server answers a connect: then the socket is not stale. */
 static int
 socket_live(const char *path)
@@ -116,16 +163,14 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	}
 	snprintf(c->dir, sizeof(c->dir), "%s/%s", run_dir(), app->cfg.instance);
 	if (mkdir(run_dir(), 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "beltlined: control socket: cannot create %s: %s\n", run_dir(),
-			strerror(errno));
+		int e = say_cannot_create(run_dir(), errno);
 		free(c);
-		return -errno;
+		return e;
 	}
 	if (mkdir(c->dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "beltlined: control socket: cannot create %s: %s\n", c->dir,
-			strerror(errno));
+		int e = say_cannot_create(c->dir, errno);
 		free(c);
-		return -errno;
+		return e;
 	}
 	if (access(c->path, F_OK) == 0) {
 		if (socket_live(c->path)) {

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -45,6 +46,72 @@ free_huge_mb(void)
 	       read_ulong("/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages") * 1024;
 }
 
+/* This machine's memory in MB (0: unknown). */
+static unsigned long
+ram_mb(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+
+	return pages > 0 && size > 0 ? (unsigned long)pages * (unsigned long)size >> 20 : 0;
+}
+
+/*
+ * Without hugepages EAL maps all of -m when it starts and writes its page
+ * table for it (48 bytes per 4 KiB page: about 12 MB and 0.1 s per GB here);
+ * past a few hundred GB it fails, at 2^20 MB it dies of SIGSEGV. So -m is
+ * at most BL_CFG_MEM_MB_MAX (the config's range) and at most what this
+ * machine has, checked here, where --check sees it.
+ */
+static int
+check_ordinary_memory(const struct bl_cfg *cfg, unsigned long mem_mb, struct bl_diag *diag)
+{
+	unsigned long ram = ram_mb();
+	bool by_ram = ram != 0 && ram < BL_CFG_MEM_MB_MAX;   /* the machine is the tighter limit */
+
+	if (cfg->mem_mb != 0) {
+		if (ram == 0 || mem_mb <= ram)
+			return 0;
+		bl_diag_add(diag, "memory.size_mb: %lu MB is more memory than this machine has "
+			    "(%lu MB); without hugepages EAL reserves all of it when it starts: "
+			    "give at most %lu", mem_mb, ram, ram);
+		return -ENOMEM;
+	}
+	if (mem_mb <= BL_CFG_MEM_MB_MAX && (ram == 0 || mem_mb <= ram))
+		return 0;
+	bl_diag_add(diag, "%s: a pool of %u mbufs of %u bytes needs %lu MB of ordinary memory "
+		    "(no hugepages here), more than %s %lu MB: lower mbufs.count or "
+		    "mbufs.data_room, or reserve hugepages", cfg->mbufs != 0 ? "mbufs.count" : "mbufs",
+		    bl_cfg_pool_size(cfg), cfg->mbuf_data_room, mem_mb,
+		    by_ram ? "this machine's" : "the most EAL may reserve,",
+		    by_ram ? ram : (unsigned long)BL_CFG_MEM_MB_MAX);
+	return -ENOMEM;
+}
+
+/*
+ * The folder EAL 22.11 makes for its runtime files (eal_create_runtime_dir):
+ * $RUNTIME_DIRECTORY, else /var/run for root (real uid), else
+ * $XDG_RUNTIME_DIR or /tmp; then dpdk/PREFIX. Named before EAL starts, so the
+ * reaper can remove it even when EAL dies starting.
+ */
+static void
+eal_run_dir(const struct bl_cfg *cfg, char *buf, size_t len)
+{
+	const char *dir = getenv("RUNTIME_DIRECTORY");
+	int n;
+
+	if (dir == NULL) {
+		dir = "/var/run";
+		if (getuid() != 0) {
+			dir = getenv("XDG_RUNTIME_DIR");
+			if (dir == NULL)
+				dir = "/tmp";
+		}
+	}
+	n = snprintf(buf, len, "%s/dpdk/bl_%s", dir, cfg->instance);
+	if (n < 0 || (size_t)n >= len)
+		buf[0] = '\0';
+}
+
 static int
 check_lcores(const struct bl_cfg *cfg, struct bl_diag *diag)
 {
@@ -80,7 +147,7 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 {
 	char lcores[512];
 	size_t n;
-	unsigned long need_mb, huge_mb;
+	unsigned long need_mb, huge_mb, mem_mb;
 	bool any_pci = false;
 
 	memset(ea, 0, sizeof(*ea));
@@ -89,7 +156,9 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 
 	ea->mbufs = bl_cfg_pool_size(cfg);
 	need_mb = bl_cfg_mem_mb_needed(cfg);
-	ea->mem_mb = cfg->mem_mb ? cfg->mem_mb : (unsigned int)need_mb + 64;
+	mem_mb = cfg->mem_mb ? cfg->mem_mb : need_mb + 64;
+	ea->mem_mb = mem_mb > UINT32_MAX ? UINT32_MAX : (unsigned int)mem_mb;
+	eal_run_dir(cfg, ea->run_dir, sizeof(ea->run_dir));
 
 	arg(ea, "beltlined");
 	/* --lcores L@CPU: each lcore on its CPU (itself, unless lcore_cpu says otherwise). */
@@ -153,6 +222,8 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 		}
 		break;
 	}
+	if (!ea->hugepages && check_ordinary_memory(cfg, mem_mb, diag) != 0)
+		return -ENOMEM;
 	/* No shared runtime files, so a killed appliance leaves nothing behind.
 	 * --no-huge implies legacy memory, which --in-memory refuses. */
 	if (ea->hugepages) {

@@ -17,12 +17,14 @@ struct bl_eal_args {
 	unsigned int mem_mb;   /* memory EAL reserves without hugepages */
 	unsigned int mbufs;    /* pool size */
 	char why[256];         /* one log line explaining the memory decision */
+	char run_dir[256];     /* EAL's runtime folder, as EAL will name it ("" if too long) */
 };
 
 /*
  * Build EAL's argv for cfg: lcores, file prefix, --no-pci or an allowlist of
  * exactly the configured PCI addresses, hugepages or --no-huge. Fails (with
  * the config path in diag) when memory.hugepages is "yes" and none are free,
+ * when the ordinary memory EAL would reserve is more than this machine has,
  * or when a configured lcore is not a CPU this process may run on.
  */
 int bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_diag *diag);

@@ -2,10 +2,11 @@
 /*
  * reaper — what a killed beltlined leaves behind, removed anyway. Before EAL
  * starts, beltlined forks a small child that holds nothing but the read end of
- * a pipe. beltlined tells it the paths it creates (EAL's runtime folder, the
- * control socket and its folder); when the pipe closes, for any reason (a clean
- * exit, a crash, SIGKILL), the child removes those that are left and that no
- * live process answers on, then exits. A clean exit has removed them already.
+ * a pipe. beltlined tells it the paths it creates (EAL's runtime folder, before
+ * EAL makes it; the control socket and its folder); when the pipe closes, for
+ * any reason (a clean exit, a crash, SIGKILL), the child removes those that are
+ * left and that no live process answers on, then exits. A clean exit has
+ * removed them already.
  */
 #ifndef BL_REAPER_H
 #define BL_REAPER_H

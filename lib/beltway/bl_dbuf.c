@@ -237,6 +237,7 @@ bl_dbuf_pkt_create(const struct bl_dbuf_pkt_opts *o, struct bl_dbuf **out, struc
 		goto fail;
 	}
 	d->min_free = o->min_free;
+	d->count_key = o->count_key != NULL ? o->count_key : "n_mbufs";
 	bl_err_clear(err);
 	*out = d;
 	return 0;
@@ -274,9 +275,9 @@ bl_dbuf_reserve(struct bl_dbuf *d, uint32_t n, struct bl_err *err)
 		return 0;
 	if (d->reserved + n + d->min_free > d->n_objs)
 		return bl_err_set(err, -ENOSPC, "dbuf %s: pool has %u mbufs; its rings could hold "
-			"%llu and %u must stay free for receive: raise n_mbufs to at least %llu "
+			"%llu and %u must stay free for receive: raise %s to at least %llu "
 			"or make the rings smaller", d->hdr->name, d->n_objs,
-			(unsigned long long)(d->reserved + n), d->min_free,
+			(unsigned long long)(d->reserved + n), d->min_free, d->count_key,
 			(unsigned long long)(d->reserved + n + d->min_free));
 	d->reserved += n;
 	return 0;

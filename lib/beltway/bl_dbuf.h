@@ -42,6 +42,7 @@ struct bl_dbuf_pkt_opts {
 	uid_t uid;
 	gid_t gid;
 	mode_t mode;
+	const char *count_key;     /* what sets n_mbufs, for errors (a literal; NULL: "n_mbufs") */
 };
 
 struct bl_dbuf_rec_opts {
@@ -72,6 +73,7 @@ struct bl_dbuf {
 	struct rte_mbuf **objs;    /* object index -> mbuf */
 	uint32_t n_objs;
 	uint32_t min_free;
+	const char *count_key;     /* from the opts: what to raise when the rings do not fit */
 	uint64_t reserved;         /* mbufs the rings bound to this pool may hold */
 	char heap[32];
 	/* record DBufs (producer only) */

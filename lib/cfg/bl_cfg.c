@@ -599,7 +599,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 				bl_diag_add(r->diag,
 					    "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"%.20s\"", h);
 		}
-		get_uint(r, v, "memory", "size_mb", 16, 1u << 20, &cfg->mem_mb);
+		get_uint(r, v, "memory", "size_mb", 16, BL_CFG_MEM_MB_MAX, &cfg->mem_mb);
 		unsigned int pm = cfg->pkt_mode;
 		const unsigned int before = r->diag->n;
 		read_mode(r, cJSON_GetObjectItemCaseSensitive(v, "packet_mode"), "memory.packet_mode",

@@ -28,6 +28,7 @@
 #define BL_CFG_MAX_BURST    256
 #define BL_CFG_MAX_GRAPHS   16
 #define BL_CFG_PIPE_MAX     8192  /* a graph's text: pipeline(s) or compact JSON */
+#define BL_CFG_MEM_MB_MAX   65536 /* memory.size_mb (EAL 22.11 dies or fails far above it) */
 
 enum bl_cfg_huge {
 	BL_CFG_HUGE_AUTO,   /* use hugepages when enough are free, else ordinary memory */

@@ -381,6 +381,25 @@ Test(dbuf_small, pool_shortfall_is_a_clear_error)
 	bl_dbuf_free(d);
 }
 
+Test(dbuf_small, pool_shortfall_names_the_setting_to_raise)
+{
+	struct bl_dbuf_pkt_opts po = {
+		.sz = sizeof(po), .name = "shortkey", .n_mbufs = 64, .cache_size = 0,
+		.min_free = 32, .shm_flags = region_flags,
+		.uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0640, .count_key = "mbufs.count",
+	};
+	struct bl_ibuf_opts o = ring_opts("shortkey1", 64, BL_IBUF_FRP, 1);
+	struct bl_dbuf *d = NULL;
+	struct bl_ibuf *a;
+	struct bl_err err;
+
+	cr_assert(eq(int, bl_dbuf_pkt_create(&po, &d, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_dbuf_ibuf_create(d, &o, &a, &err), -ENOSPC));
+	cr_assert(strstr(err.msg, "raise mbufs.count to at least 96") != NULL, "%s", err.msg);
+	cr_assert(strstr(err.msg, "n_mbufs") == NULL, "%s", err.msg);
+	bl_dbuf_free(d);
+}
+
 /* ---- record DBufs and splicing ---- */
 
 static struct bl_dbuf *

@@ -73,5 +73,44 @@ fwd_cfg "$T/c.json" "$(inst nodrv)" "net_nosuchdriver0" "net_null0"
 expect "unknown driver" 1 'ports\[0\]\.vdev: DPDK could not create "net_nosuchdriver0"' "$T/c.json"
 fwd_cfg "$T/c.json" "$(inst badarg)" "net_null0,nosuchkey=1" "net_null1"
 expect "bad driver argument" 1 'ports\[0\]\.vdev' "$T/c.json"
+# Rings the pool cannot fill: the message names the key to raise (mbufs.count).
+cat > "$T/ring.json" <<JSON
+{ "instance": "$(inst ring)", "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | export name=web capacity=65536" } ] }
+JSON
+expect "export ring above the pool" 2 'raise mbufs\.count to at least [0-9]+ or make the rings smaller' "$T/ring.json"
+check "export ring above the pool: no internal name" bash -c "! grep -q n_mbufs '$T/err'"
+
+# An ordinary user cannot create the control socket's folder: the message
+# says the two ways out (BELTLINE_RUN_DIR, or the user the folder belongs to).
+chmod 0755 "$T"
+mkdir -m 0755 "$T/rootonly"
+cat > "$T/user.json" <<JSON
+{ "instance": "$(inst user)", "memory": { "hugepages": "no" },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$SRCDIR/config/sample.pcap" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | export name=web" } ] }
+JSON
+chmod 0644 "$T/user.json"
+# user_start NAME RUN_DIR PATTERN: beltlined as nobody with BELTLINE_RUN_DIR
+# (unset when ""): exit 1 (an exported stream needs the socket), PATTERN said.
+user_start() {
+	local e=(env -u BELTLINE_RUN_DIR) rc
+	[ -z "$2" ] || e=(env BELTLINE_RUN_DIR="$2")
+	set +e
+	"${e[@]}" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$BELTLINED" -q --exit-idle 200 "$T/user.json" > "$T/out" 2> "$T/err"
+	rc=$?; set -e
+	eq "$1: exit status" "$rc" 1
+	if grep -qE -- "$3" "$T/err"; then ok "$1: says what to do"; else
+		bad "$1: stderr lacks \"$3\": $(head -c 600 "$T/err")"; fi
+}
+user_start "non-root, run dir in root's folder" "$T/rootonly/run" \
+	"^beltlined: control socket: cannot create $T/rootonly/run: Permission denied \($T/rootonly belongs to root; this process runs as nobody\): run beltlined as root, or set BELTLINE_RUN_DIR to a folder of your own"
+if ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -w /run/beltline 2> /dev/null &&
+   ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -w /run 2> /dev/null; then
+	user_start "non-root, default run dir" "" \
+		"^beltlined: control socket: cannot create /run/beltline(/$(inst user))?: Permission denied \(/run(/beltline)? belongs to root; this process runs as nobody\): run beltlined as root, or set BELTLINE_RUN_DIR"
+fi
+
 check "no core dump left" [ -z "$(ls core* 2>/dev/null)" ]
 finish
