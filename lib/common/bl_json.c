@@ -123,3 +123,30 @@ bl_json_find_nul(const char *text, size_t len, const cJSON *root, char *path, si
 	*is_key = w.is_key;
 	return 1;
 }
+
+static int
+twice_walk(const cJSON *v, const char *path, char *out, size_t size)
+{
+	int i = 0;
+
+	for (const cJSON *e = cJSON_IsArray(v) || cJSON_IsObject(v) ? v->child : NULL; e != NULL;
+	     e = e->next, i++) {
+		char p[256];
+
+		sub_path(p, sizeof(p), path, v, e, i);
+		for (const cJSON *d = cJSON_IsObject(v) ? v->child : e; d != e; d = d->next)
+			if (strcmp(d->string, e->string) == 0) {
+				snprintf(out, size, "%s", p);
+				return 1;
+			}
+		if (twice_walk(e, p, out, size))
+			return 1;
+	}
+	return 0;
+}
+
+int
+bl_json_find_twice(const cJSON *v, char *path, size_t size)
+{
+	return twice_walk(v, "", path, size);
+}

@@ -29,4 +29,8 @@ enum bl_json_key bl_json_key_check(const cJSON *obj, const cJSON *k, const char 
 int bl_json_find_nul(const char *text, size_t len, const cJSON *root, char *path, size_t size,
 		     int *is_key);
 
+/* Is a key given twice in one object, anywhere in v? 0: no. 1: `path` holds the JSON path of
+ * the second one ("stream", "a.b[1].c"). For objects whose keys are not from a fixed list. */
+int bl_json_find_twice(const cJSON *v, char *path, size_t size);
+
 #endif /* BL_JSON_H */
