@@ -137,7 +137,7 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 	static uint32_t next_id;
 	uint32_t id;
 	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION, .op = (uint16_t)op };
-	size_t blen = body != NULL ? strlen(body) : 2, total = 0;
+	size_t blen = body != NULL ? strlen(body) : 2, total = 0, cap = 0;
 	struct iovec iov[2];
 	struct msghdr m;
 	unsigned got = 0;
@@ -216,12 +216,16 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 			total = h.len;
 			break;
 		}
-		char *t = realloc(all, total + h.len + 1);
-		if (t == NULL) {
-			rc = -ENOMEM;
-			goto bad;
+		if (total + h.len + 1 > cap) {   /* doubling: a long reply is not copied over and over */
+			size_t want = cap * 2 > total + h.len + 1 ? cap * 2 : total + h.len + 1;
+			char *t = realloc(all, want);
+			if (t == NULL) {
+				rc = -ENOMEM;
+				goto bad;
+			}
+			all = t;
+			cap = want;
 		}
-		all = t;
 		memcpy(all + total, buf + sizeof(h), h.len);
 		total += h.len;
 		if (!(h.op & BL_CTL_OP_MORE))
