@@ -17,6 +17,16 @@
 #define BL_CTL_MSG_MAX  65536u        /* header + body */
 #define BL_CTL_FDS_MAX  32u           /* descriptors in one reply */
 #define BL_CTL_SOCKET   "ctl"         /* RUN_DIR/INSTANCE/ctl */
+#define BL_CTL_REPLY_MAX (64u << 20)  /* a whole reply, all its records: what a client takes */
+
+/* A reply longer than one message comes as several, each with its own header (same op, id,
+ * status; len = that record's bytes; descriptors only ever in a one-record reply): every
+ * record but the last has BL_CTL_OP_MORE in op. The client joins the bodies in order. */
+#define BL_CTL_OP_MORE  0x8000u
+
+/* A notice (op 0, id 0, status < 0, {"error": why}) is the server's last message before it
+ * closes a connection it refused or timed out; it may come in place of any reply. */
+#define BL_CTL_NOTICE   0u
 #define BL_CTL_RUN_DIR  "/run/beltline"
 
 enum bl_ctl_op {

@@ -86,25 +86,63 @@ close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
+/* One record into buf (BL_CTL_MSG_MAX bytes): its length (0 at EOF) or -errno. Descriptors
+ * that came with it go to fds while *got < max_fds, the rest are closed. */
+static ssize_t
+recv_record(int fd, int timeout_ms, char *buf, int *fds, unsigned max_fds, unsigned *got,
+	int *msg_flags)
+{
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int) * BL_CTL_FDS_MAX)];
+	} cm;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct iovec iov = { buf, BL_CTL_MSG_MAX };
+	struct msghdr m;
+	ssize_t r;
+	int rc = poll(&p, 1, timeout_ms);
+
+	if (rc <= 0)
+		return rc == 0 ? -ETIMEDOUT : -errno;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cm.b;
+	m.msg_controllen = sizeof(cm.b);
+	r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (r < 0)
+		return -errno;
+	/* Collect descriptors first, so that every error path can close them. */
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (unsigned i = 0; i < k; i++) {
+			int d;
+			memcpy(&d, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (fds != NULL && *got < max_fds)
+				fds[(*got)++] = d;
+			else
+				close(d);
+		}
+	}
+	*msg_flags = m.msg_flags;
+	return r;
+}
+
 int
 blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,
 	int *fds, unsigned max_fds, unsigned *n_fds)
 {
 	static uint32_t next_id;
 	uint32_t id;
-	union {
-		struct cmsghdr c;
-		char b[CMSG_SPACE(sizeof(int) * BL_CTL_FDS_MAX)];
-	} cm;
 	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION, .op = (uint16_t)op };
-	size_t blen = body != NULL ? strlen(body) : 2;
+	size_t blen = body != NULL ? strlen(body) : 2, total = 0, cap = 0;
 	struct iovec iov[2];
 	struct msghdr m;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
 	unsigned got = 0;
-	char *buf;
-	ssize_t r;
-	int rc;
+	char *buf, *all = NULL;
+	int rc, status = 0, send_err = 0;
 
 	*reply = NULL;
 	if (n_fds != NULL)
@@ -119,72 +157,95 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 	m.msg_iov = iov;
 	m.msg_iovlen = 2;
 	if (sendmsg(fd, &m, MSG_NOSIGNAL) < 0) {
-		rc = -errno;
-		blc_log(BELTLINE_LOG_ERROR, "control socket: send: %s", strerror(-rc));
-		return rc;
-	}
-	rc = poll(&p, 1, timeout_ms);
-	if (rc <= 0) {
-		blc_log(BELTLINE_LOG_ERROR, "control socket: no reply within %d ms", timeout_ms);
-		return rc == 0 ? -ETIMEDOUT : -errno;
+		send_err = -errno;
+		/* The server may have shut us out: then its notice (why) is waiting. */
+		if (send_err != -EPIPE && send_err != -ECONNRESET) {
+			blc_log(BELTLINE_LOG_ERROR, "control socket: send: %s", strerror(-send_err));
+			return send_err;
+		}
 	}
 	buf = malloc(BL_CTL_MSG_MAX + 1);
 	if (buf == NULL)
 		return -ENOMEM;
-	iov[0] = (struct iovec){ buf, BL_CTL_MSG_MAX };
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cm.b;
-	m.msg_controllen = sizeof(cm.b);
-	r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-	if (r < 0) {
-		rc = -errno;
-		free(buf);
-		return rc;
-	}
-	/* Collect descriptors first, so that every error path can close them. */
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (unsigned i = 0; i < k; i++) {
-			int d;
-			memcpy(&d, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (fds != NULL && got < max_fds)
-				fds[got++] = d;
+	/* A reply is one record, or several (BL_CTL_OP_MORE on all but the last), joined. */
+	for (unsigned i = 0;; i++) {
+		int flags = 0, notice;
+		ssize_t r = recv_record(fd, send_err ? 0 : timeout_ms, buf, fds,
+			i == 0 ? max_fds : 0, &got, &flags);   /* later records: none kept */
+
+		if (r < 0 || (r == 0 && send_err)) {
+			rc = send_err ? send_err : (int)r;
+			if (rc == -ETIMEDOUT)
+				blc_log(BELTLINE_LOG_ERROR, "control socket: no reply within %d ms",
+					timeout_ms);
 			else
-				close(d);
+				blc_log(BELTLINE_LOG_ERROR, "control socket: %s: %s",
+					send_err ? "send" : "receive", strerror(-rc));
+			goto bad;
 		}
+		if (r == 0) {
+			blc_log(BELTLINE_LOG_ERROR, "control socket: the appliance closed the connection");
+			rc = -ECONNRESET;
+			goto bad;
+		}
+		memcpy(&h, buf, (size_t)r < sizeof(h) ? (size_t)r : sizeof(h));
+		notice = i == 0 && h.op == BL_CTL_NOTICE && h.id == 0 && h.status < 0;
+		if ((size_t)r < sizeof(h) || (flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+		    h.magic != BL_CTL_MAGIC || h.version != BL_CTL_VERSION ||
+		    (!notice && ((h.op & ~BL_CTL_OP_MORE) != op || h.id != id)) ||
+		    (notice && (h.op & BL_CTL_OP_MORE)) ||
+		    h.len != (size_t)r - sizeof(h) || h.n_fds != (i == 0 ? got : 0) ||
+		    ((h.op & BL_CTL_OP_MORE) && got != 0) || (i > 0 && h.status != status) ||
+		    h.status > 0 || h.status < -4095) {
+			blc_log(BELTLINE_LOG_ERROR, "control socket: malformed reply (record %u: %zd "
+				"bytes, %u fds)", i + 1, r, got);
+			rc = -EPROTO;
+			goto bad;
+		}
+		if (total + h.len > BL_CTL_REPLY_MAX) {
+			blc_log(BELTLINE_LOG_ERROR, "control socket: a reply of more than %u bytes",
+				BL_CTL_REPLY_MAX);
+			rc = -EMSGSIZE;
+			goto bad;
+		}
+		status = h.status;
+		if (i == 0 && !(h.op & BL_CTL_OP_MORE)) {
+			memmove(buf, buf + sizeof(h), h.len);   /* the usual case: one record */
+			all = buf;
+			buf = NULL;
+			total = h.len;
+			break;
+		}
+		if (total + h.len + 1 > cap) {   /* doubling: a long reply is not copied over and over */
+			size_t want = cap * 2 > total + h.len + 1 ? cap * 2 : total + h.len + 1;
+			char *t = realloc(all, want);
+			if (t == NULL) {
+				rc = -ENOMEM;
+				goto bad;
+			}
+			all = t;
+			cap = want;
+		}
+		memcpy(all + total, buf + sizeof(h), h.len);
+		total += h.len;
+		if (!(h.op & BL_CTL_OP_MORE))
+			break;
 	}
-	if (r == 0) {
-		blc_log(BELTLINE_LOG_ERROR, "control socket: the appliance closed the connection");
-		rc = -ECONNRESET;
-		goto bad;
-	}
-	memcpy(&h, buf, (size_t)r < sizeof(h) ? (size_t)r : sizeof(h));
-	if ((size_t)r < sizeof(h) || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    h.magic != BL_CTL_MAGIC || h.version != BL_CTL_VERSION || h.op != op ||
-	    h.id != id || h.len != (size_t)r - sizeof(h) || h.n_fds != got ||
-	    h.status > 0 || h.status < -4095) {
-		blc_log(BELTLINE_LOG_ERROR, "control socket: malformed reply (%zd bytes, %u fds)", r, got);
-		rc = -EPROTO;
-		goto bad;
-	}
-	memmove(buf, buf + sizeof(h), h.len);
-	buf[h.len] = '\0';
-	*reply = buf;
+	free(buf);
+	all[total] = '\0';
+	*reply = all;
 	if (n_fds != NULL)
 		*n_fds = got;
-	if (h.status < 0) {
+	if (status < 0) {
 		close_fds(fds, got);
 		if (n_fds != NULL)
 			*n_fds = 0;
 	}
-	return h.status;
+	return status;
 bad:
 	close_fds(fds, got);
 	free(buf);
+	free(all);
 	return rc;
 }
 

@@ -267,8 +267,12 @@ ctl_request(enum beltline_ctl_op op, cJSON **out)
 	rc = beltline_ctl_call(c, op, NULL, &reply);
 	beltline_ctl_close(c);
 	if (rc < 0) {
+		cJSON *e = reply != NULL ? cJSON_Parse(reply) : NULL;
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(e, "error");
+
 		fprintf(stderr, "beltline: instance '%s': %s%s%s\n", instance, strerror(-rc),
-			reply ? ": " : "", reply ? reply : "");
+			reply ? ": " : "", cJSON_IsString(why) ? why->valuestring : reply ? reply : "");
+		cJSON_Delete(e);
 		free(reply);
 		return 1;
 	}
@@ -386,9 +390,16 @@ print_report(const cJSON *j)
 			print_scalar(f, 0);
 			printf("\n");
 		}
-	cJSON_ArrayForEach(f, j)
-		if (cJSON_IsArray(f))
+	cJSON_ArrayForEach(f, j) {
+		if (cJSON_IsArray(f)) {
 			print_table(f->string, f, 0);
+		} else if (cJSON_IsObject(f)) {   /* a section such as "control": one row */
+			cJSON *one = cJSON_CreateArray();
+			if (one != NULL && cJSON_AddItemReferenceToArray(one, (cJSON *)(uintptr_t)f))
+				print_table(f->string, one, 0);
+			cJSON_Delete(one);
+		}
+	}
 }
 
 static int

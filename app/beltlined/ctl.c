@@ -12,6 +12,16 @@
  * client writes into its reader page is trusted (the IBuf library clamps).
  * A connection is a lease: when it closes, its reader is detached at the next
  * tick, so an SRP/MRP stream never waits for a dead client.
+ *
+ * Limits (docs/control.md, "Limits"): no uid but root holds more than
+ * CTL_MAX_PER_UID connections, and CTL_ROOT_RESERVE of the table are root's, so
+ * neither one user nor many can lock the others out. A connection not attached
+ * to a stream that sends no request for CTL_IDLE_MS is closed; so is one that
+ * takes none of a pending reply for CTL_SLOW_MS (a request is one SOCK_SEQPACKET
+ * record, never partial). Whom it refuses or closes, the server tells why in a
+ * notice (bl_ctl_proto.h) first. A reply of any size goes out in records of at
+ * most BL_CTL_MSG_MAX bytes as the client takes them; meanwhile no further
+ * request of that connection is read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -38,11 +49,18 @@
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 #include "bl_ibuf.h"
+#include "bl_json.h"
 #include "bl_port.h"
 #include "ctl.h"
 #include "reaper.h"
 
-#define CTL_MAX_CONNS 64
+#define CTL_MAX_CONNS 256        /* connections at once */
+#define CTL_ROOT_RESERVE 16      /* of those, only root may take the last ones */
+#define CTL_MAX_PER_UID 32       /* connections of one uid but root */
+#define CTL_IDLE_MS 10000        /* no request this long, not attached: closed */
+#define CTL_SLOW_MS 5000         /* no record of a pending reply taken this long: closed */
+#define CTL_ACCEPT_MAX 64        /* connections accepted per tick, so a flood cannot stall it */
+#define CTL_REQ_MEMBERS 256      /* members (all levels) of one request's JSON */
 #define CTL_MAX_GROUPS 64
 
 struct conn {
@@ -53,6 +71,19 @@ struct conn {
 	struct bl_export *x;         /* attached stream, or NULL */
 	int reader;                  /* reader page index, -1 if none */
 	char client[48];
+	uint64_t since_ms;           /* last sign of life: accept, a request, a record taken */
+	char *out;                   /* a reply going out in records (malloc), or NULL */
+	size_t out_len, out_off;
+	struct bl_ctl_hdr out_h;     /* its request's header */
+};
+
+/* What the server refused and closed (stats: "control"). Main lcore only. */
+struct ctl_counts {
+	uint64_t refused_uid;        /* a uid over CTL_MAX_PER_UID */
+	uint64_t refused_full;       /* the table (or its non-root part) full */
+	uint64_t idle_closed;        /* CTL_IDLE_MS without a request */
+	uint64_t slow_closed;        /* CTL_SLOW_MS without taking a reply */
+	uint64_t bad_requests;       /* malformed: closed, or refused with -EPROTO/-EINVAL */
 };
 
 struct bl_ctl {
@@ -61,10 +92,20 @@ struct bl_ctl {
 	char dir[108];
 	char path[108];
 	struct conn c[CTL_MAX_CONNS];
+	struct ctl_counts n;
 	uint8_t buf[BL_CTL_MSG_MAX + 1];
 };
 
 #define N(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
 
 static const char *
 run_dir(void)
@@ -222,6 +263,7 @@ conn_close(struct conn *k)
 	conn_detach(k);
 	if (k->fd >= 0)
 		close(k->fd);
+	free(k->out);
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
 	k->reader = -1;
@@ -242,7 +284,38 @@ bl_ctl_stop(struct bl_ctl *c)
 	free(c);
 }
 
-/* Send one reply: header + JSON (+ fds). The JSON is the caller's. */
+/* Send what the client takes of k's pending reply, one record at a time; the rest waits
+ * for POLLOUT. A record's op carries BL_CTL_OP_MORE unless it is the last. */
+static void
+flush(struct conn *k)
+{
+	const size_t room = BL_CTL_MSG_MAX - sizeof(struct bl_ctl_hdr);
+
+	while (k->out != NULL) {
+		size_t len = k->out_len - k->out_off < room ? k->out_len - k->out_off : room;
+		struct bl_ctl_hdr h = k->out_h;
+		struct iovec iov[2] = { { &h, sizeof(h) }, { k->out + k->out_off, len } };
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		h.len = (uint32_t)len;
+		if (k->out_off + len < k->out_len)
+			h.op |= BL_CTL_OP_MORE;
+		if (sendmsg(k->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_close(k);
+			return;           /* full: the tick polls for POLLOUT */
+		}
+		k->out_off += len;
+		k->since_ms = mono_ms();
+		if (k->out_off == k->out_len) {
+			free(k->out);
+			k->out = NULL;
+		}
+	}
+}
+
+/* Send one reply: header + JSON (+ fds). The JSON is the caller's. A reply too long for
+ * one message (and without descriptors) is kept and sent in records by flush(). */
 static void
 reply(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *body, const int *fds,
 	unsigned int n)
@@ -256,7 +329,23 @@ reply(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *body
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)(uintptr_t)body, len } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
 
-	if (len > BL_CTL_MSG_MAX - sizeof(h)) {
+	if (len > BL_CTL_MSG_MAX - sizeof(h) && n == 0) {
+		k->out = malloc(len);
+		if (k->out != NULL) {
+			memcpy(k->out, body, len);
+			k->out_len = len;
+			k->out_off = 0;
+			k->out_h = (struct bl_ctl_hdr){ .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION,
+				.op = req->op, .id = req->id, .status = status };
+			flush(k);
+			return;
+		}
+		body = "{\"error\":\"out of memory for the reply\"}";
+		len = strlen(body);
+		iov[1].iov_base = (void *)(uintptr_t)body;
+		iov[1].iov_len = len;
+		status = -ENOMEM;
+	} else if (len > BL_CTL_MSG_MAX - sizeof(h)) {
 		body = "{\"error\":\"the reply would exceed 65536 bytes\"}";
 		len = strlen(body);
 		iov[1].iov_base = (void *)(uintptr_t)body;
@@ -318,6 +407,45 @@ reply_json(struct conn *k, const struct bl_ctl_hdr *req, cJSON *j, const int *fd
 		reply(k, req, 0, s, fds, n);
 	cJSON_free(s);
 	cJSON_Delete(j);
+}
+
+/*
+ * Tell a client why it is being shut out, then close: a notice (bl_ctl_proto.h), then
+ * shutdown(SHUT_RD) so the client's sends fail with EPIPE instead of queueing, then
+ * whatever it sent before is read and dropped. Closing with unread data would set
+ * ECONNRESET on the client's socket, which it would see before the notice.
+ */
+static void
+notice_close(int fd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+notice_close(int fd, int status, const char *fmt, ...)
+{
+	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION,
+		.op = BL_CTL_NOTICE, .status = status };
+	char msg[256], *s;
+	cJSON *j = cJSON_CreateObject();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cJSON_AddStringToObject(j, "error", msg);
+	s = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	if (s != NULL) {
+		struct iovec iov[2] = { { &h, sizeof(h) }, { s, strlen(s) } };
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+		h.len = (uint32_t)strlen(s);
+		(void)sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		cJSON_free(s);
+	}
+	shutdown(fd, SHUT_RD);
+	/* The queue is finite now; bounded all the same (each recv takes one record). */
+	for (int i = 0; i < 4096 && recv(fd, &h, 1, MSG_DONTWAIT | MSG_TRUNC) > 0; i++)
+		;
+	close(fd);
 }
 
 /* Read permission, as for a file: owner bits, else group bits, else other bits. Root may. */
@@ -565,6 +693,27 @@ stats_streams(struct bl_ctl *c, cJSON *arr)
 	}
 }
 
+/* The server's own counters and limits: "control" in stats. */
+static void
+stats_control(const struct bl_ctl *c, cJSON *o)
+{
+	unsigned int used = 0;
+
+	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
+		used += c->c[i].fd >= 0;
+	N(o, "connections", used);
+	N(o, "max", CTL_MAX_CONNS);
+	N(o, "max_per_uid", CTL_MAX_PER_UID);
+	N(o, "root_reserve", CTL_ROOT_RESERVE);
+	N(o, "idle_ms", CTL_IDLE_MS);
+	N(o, "slow_ms", CTL_SLOW_MS);
+	N(o, "refused_uid", c->n.refused_uid);
+	N(o, "refused_full", c->n.refused_full);
+	N(o, "idle_closed", c->n.idle_closed);
+	N(o, "slow_closed", c->n.slow_closed);
+	N(o, "bad_requests", c->n.bad_requests);
+}
+
 static void
 op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 {
@@ -617,7 +766,62 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 			}
 		}
 	stats_streams(c, cJSON_AddArrayToObject(j, "streams"));
+	stats_control(c, cJSON_AddObjectToObject(j, "control"));
 	reply_json(k, h, j, NULL, 0);
+}
+
+static unsigned int
+members(const cJSON *v)
+{
+	unsigned int n = 0;
+
+	for (const cJSON *e = cJSON_IsArray(v) || cJSON_IsObject(v) ? v->child : NULL; e != NULL;
+	     e = e->next)
+		n += 1 + members(e);
+	return n;
+}
+
+/*
+ * The request's JSON, read strictly: one object and nothing after it but white space;
+ * no string or key with a NUL (cJSON would cut "web\u0000x" to "web"); no key twice
+ * (which one would count?). NULL after replying why.
+ */
+static cJSON *
+parse_request(struct conn *k, const struct bl_ctl_hdr *h, const char *body)
+{
+	const char *end = NULL;
+	char path[128];
+	int is_key;
+	cJSON *req = h->len != 0 ? cJSON_ParseWithLengthOpts(body, h->len, &end, false) : NULL;
+
+	if (!cJSON_IsObject(req)) {
+		cJSON_Delete(req);
+		reply_err(k, h, -EPROTO, "the request body must be a JSON object");
+		return NULL;
+	}
+	for (const char *p = end; p < body + h->len; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+			reply_err(k, h, -EPROTO, "%zu bytes after the request's JSON object (at "
+				  "byte %zu): send one object and nothing after it",
+				  (size_t)(body + h->len - p), (size_t)(p - body));
+			cJSON_Delete(req);
+			return NULL;
+		}
+	if (members(req) > CTL_REQ_MEMBERS) {
+		reply_err(k, h, -EPROTO, "the request has more than %u members", CTL_REQ_MEMBERS);
+	} else if (bl_json_find_nul(body, (size_t)(end - body), req, path, sizeof(path), &is_key)) {
+		int top = is_key && strcmp(path, "$") == 0;
+
+		reply_err(k, h, -EINVAL, "request: %s%s%s contains a NUL character (\\u0000): "
+			  "refused, not cut", is_key ? "a key of " : "\"", top ? "the request" : path,
+			  is_key ? "" : "\"");
+	} else if (bl_json_find_twice(req, path, sizeof(path))) {
+		reply_err(k, h, -EINVAL, "request: \"%s\" given twice", path);
+	} else {
+		return req;
+	}
+	cJSON_Delete(req);
+	return NULL;
 }
 
 static void
@@ -633,6 +837,8 @@ serve(struct bl_ctl *c, struct conn *k)
 		conn_close(k);
 		return;
 	}
+	k->since_ms = mono_ms();
+	c->n.bad_requests++;        /* until the request is found well formed */
 	if ((size_t)r < sizeof(h) || (size_t)r > BL_CTL_MSG_MAX) {
 		conn_close(k);          /* not our protocol: no reply can be addressed */
 		return;
@@ -646,12 +852,10 @@ serve(struct bl_ctl *c, struct conn *k)
 		reply_err(k, &h, -EPROTO, "malformed request: len, n_fds or status is wrong");
 		return;
 	}
-	req = cJSON_ParseWithLength((const char *)c->buf + sizeof(h), h.len);
-	if (h.len == 0 || !cJSON_IsObject(req)) {
-		cJSON_Delete(req);
-		reply_err(k, &h, -EPROTO, "the request body must be a JSON object");
+	req = parse_request(k, &h, (const char *)c->buf + sizeof(h));
+	if (req == NULL)
 		return;
-	}
+	c->n.bad_requests--;
 	switch (h.op) {
 	case BL_CTL_LIST:
 		op_list(c, k, &h);
@@ -667,6 +871,7 @@ serve(struct bl_ctl *c, struct conn *k)
 		op_stats(c, k, &h);
 		break;
 	default:
+		c->n.bad_requests++;
 		reply_err(k, &h, -EOPNOTSUPP, "unknown operation %u", (unsigned int)h.op);
 		break;
 	}
@@ -674,22 +879,44 @@ serve(struct bl_ctl *c, struct conn *k)
 }
 
 static void
-accept_all(struct bl_ctl *c)
+accept_all(struct bl_ctl *c, uint64_t now)
 {
-	for (;;) {
+	for (unsigned int a = 0; a < CTL_ACCEPT_MAX; a++) {
 		struct conn *k = NULL;
-		socklen_t len = sizeof(struct ucred);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		unsigned int used = 0, of_uid = 0;
 		int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;
-		for (unsigned int i = 0; i < CTL_MAX_CONNS && k == NULL; i++)
-			if (c->c[i].fd < 0)
-				k = &c->c[i];
-		if (k == NULL || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &k->cred, &len) < 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			close(fd);        /* the client sees its connection closed */
 			continue;
 		}
+		for (unsigned int i = 0; i < CTL_MAX_CONNS; i++) {
+			if (c->c[i].fd < 0) {
+				k = k != NULL ? k : &c->c[i];
+				continue;
+			}
+			used++;
+			of_uid += c->c[i].cred.uid == cred.uid;
+		}
+		if (cred.uid != 0 && of_uid >= CTL_MAX_PER_UID) {
+			c->n.refused_uid++;
+			notice_close(fd, -EUSERS, "too many connections from uid %u (limit %u): close "
+				     "some (every attached reader holds one)", (unsigned int)cred.uid,
+				     CTL_MAX_PER_UID);
+			continue;
+		}
+		if (k == NULL || (cred.uid != 0 && used >= CTL_MAX_CONNS - CTL_ROOT_RESERVE)) {
+			c->n.refused_full++;
+			notice_close(fd, -EBUSY, "the control socket is full (%u connections; the last "
+				     "%u are kept for root): try again later", used, CTL_ROOT_RESERVE);
+			continue;
+		}
+		k->cred = cred;
+		k->since_ms = now;
 		len = sizeof(k->groups);
 		k->n_groups = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, k->groups, &len) == 0 ?
 			(int)(len / sizeof(gid_t)) : 0;   /* more than CTL_MAX_GROUPS: primary only */
@@ -699,29 +926,58 @@ accept_all(struct bl_ctl *c)
 	}
 }
 
+/* Close what has stayed silent too long: a pending reply nobody takes, an unattached
+ * connection with no request. An attached one is a reader's lease: silent by design. */
+static void
+expire(struct bl_ctl *c, uint64_t now)
+{
+	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++) {
+		struct conn *k = &c->c[i];
+		int fd = k->fd;
+
+		if (fd < 0 || now - k->since_ms < (k->out != NULL ? CTL_SLOW_MS : CTL_IDLE_MS))
+			continue;
+		if (k->out != NULL) {
+			c->n.slow_closed++;
+			conn_close(k);  /* its socket is full: no room for a notice */
+		} else if (k->x == NULL) {
+			c->n.idle_closed++;
+			k->fd = -1;     /* notice_close closes it */
+			conn_close(k);
+			notice_close(fd, -ETIMEDOUT, "closed: idle for %u s (no request, and not "
+				     "attached to a stream)", CTL_IDLE_MS / 1000);
+		}
+	}
+}
+
 void
 bl_ctl_tick(struct bl_ctl *c)
 {
 	struct pollfd p[CTL_MAX_CONNS];
 	unsigned int map[CTL_MAX_CONNS], n = 0;
+	uint64_t now;
 
 	if (c == NULL)
 		return;
-	accept_all(c);
+	now = mono_ms();
+	accept_all(c, now);
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		if (c->c[i].fd >= 0) {
 			p[n].fd = c->c[i].fd;
-			p[n].events = POLLIN;
+			/* One request at a time: none is read while a reply is going out. */
+			p[n].events = c->c[i].out != NULL ? POLLOUT : POLLIN;
 			p[n].revents = 0;
 			map[n++] = i;
 		}
-	if (n == 0 || poll(p, n, 0) <= 0)
-		return;
-	for (unsigned int i = 0; i < n; i++) {
-		struct conn *k = &c->c[map[i]];
-		if (p[i].revents & POLLIN)
-			serve(c, k);    /* a request, or the 0-byte read of a close */
-		else if (p[i].revents & (POLLHUP | POLLERR | POLLNVAL))
-			conn_close(k);
-	}
+	if (n != 0 && poll(p, n, 0) > 0)
+		for (unsigned int i = 0; i < n; i++) {
+			struct conn *k = &c->c[map[i]];
+			if (p[i].revents & POLLIN)
+				serve(c, k);    /* a request, or the 0-byte read of a close */
+			else if ((p[i].revents & POLLOUT) && k->out != NULL)
+				flush(k);
+			else if (p[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+				conn_close(k);
+		}
+	expire(c, mono_ms());   /* not `now`: serving may have stamped a later time */
 }

@@ -200,8 +200,11 @@ BELTLINE_API int beltline_ctl_open(const char *instance, const struct beltline_o
 BELTLINE_API void beltline_ctl_close(struct beltline_ctl *c);
 
 /* One request (body: a JSON object, NULL for "{}"), its reply body in *reply
- * (NUL-terminated JSON; free() it). 0 or a negative errno: the appliance's
- * status (then *reply holds {"error": "..."}), or the transport's. */
+ * (NUL-terminated JSON of any size up to 64 MiB, joined from as many messages
+ * as it took; free() it). 0 or a negative errno: the appliance's status (then
+ * *reply holds {"error": "..."}: also when the appliance shut the connection out,
+ * e.g. -EUSERS for too many connections of one user, -ETIMEDOUT after 10 s
+ * without a request; docs/control.md, "Limits"), or the transport's. */
 BELTLINE_API int beltline_ctl_call(struct beltline_ctl *c, enum beltline_ctl_op op,
 	const char *body, char **reply);
 

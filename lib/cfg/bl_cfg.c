@@ -574,6 +574,23 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 			}
 			char kp[PATH_LEN];
 			snprintf(kp, sizeof(kp), "lcore_cpu.%lu", l);
+			/* The same lcore twice: "1" and "1", or "1" and "01". */
+			const cJSON *d = v->child;
+			for (; d != e; d = d->next) {
+				char *dend;
+				if (d->string[0] != '\0' && strtoul(d->string, &dend, 10) == l &&
+				    *dend == '\0')
+					break;
+			}
+			if (d != e && strcmp(d->string, e->string) == 0) {
+				bl_diag_add(r->diag, "lcore_cpu.%.20s: given twice", e->string);
+				continue;
+			}
+			if (d != e) {
+				bl_diag_add(r->diag, "lcore_cpu.%.20s: lcore %lu given twice (also "
+					    "lcore_cpu.%.20s)", e->string, l, d->string);
+				continue;
+			}
 			if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) ||
 			    e->valuedouble < 0 || e->valuedouble > 1023)
 				bl_diag_add(r->diag, "%s: must be a CPU number 0..1023", kp);
@@ -708,7 +725,8 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 			    early ? ": the text ends before the JSON does" : "");
 		return -EINVAL;
 	}
-	for (const char *c = end; c != NULL && c < text + len && *c != '\0'; c++)
+	/* Up to len, NUL bytes included: "{...}\0junk" is not one JSON object either. */
+	for (const char *c = end; c != NULL && c < text + len; c++)
 		if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r') {
 			unsigned int line, col;
 			where(text, c, &line, &col);
@@ -719,6 +737,15 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 		}
 	if (!cJSON_IsObject(root)) {
 		bl_diag_add(diag, "$: must be an object, got %s", bl_json_type(root));
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	/* cJSON cuts a string at a NUL: "rel\u0000x" would be read as "rel". Refused whole. */
+	char np[PATH_LEN];
+	int is_key;
+	if (bl_json_find_nul(text, (size_t)(end - text), root, np, sizeof(np), &is_key)) {
+		bl_diag_add(diag, "%s: %s a NUL character (\\u0000); no name, key or string of a "
+			    "config may", np, is_key ? "a key contains" : "contains");
 		cJSON_Delete(root);
 		return -EINVAL;
 	}

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
 #include <string.h>
 
 #include "bl_json.h"
@@ -36,4 +37,116 @@ bl_json_key_check(const cJSON *obj, const cJSON *k, const char *const *known, co
 		if (strcmp(e->string, k->string) == 0)
 			return BL_JSON_KEY_TWICE;
 	return BL_JSON_KEY_OK;
+}
+
+/* The ordinal (0, 1, ...) of the first string token holding a NUL, or -1. */
+static long
+nul_string(const char *t, size_t len)
+{
+	long n = -1;
+
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] != '"')
+			continue;
+		n++;
+		for (i++; i < len && t[i] != '"'; i++) {
+			if (t[i] == '\0')
+				return n;
+			if (t[i] != '\\')
+				continue;
+			if (i + 5 < len && t[i + 1] == 'u' && memcmp(t + i + 2, "0000", 4) == 0)
+				return n;
+			i++;            /* the escaped character; \uXXXX's digits are plain */
+		}
+	}
+	return -1;
+}
+
+struct nul_walk {
+	long left;              /* strings to pass before the culprit */
+	char *path;
+	size_t size;
+	int is_key;
+};
+
+static void
+sub_path(char *out, size_t size, const char *path, const cJSON *parent, const cJSON *e, int i)
+{
+	if (cJSON_IsArray(parent))
+		snprintf(out, size, "%s[%d]", path, i);
+	else if (path[0] == '\0')
+		snprintf(out, size, "%s", e->string);
+	else
+		snprintf(out, size, "%s.%s", path, e->string);
+}
+
+/* Strings in text order: each member's key, then its value (cJSON keeps the order). */
+static int
+nul_walk(struct nul_walk *w, const cJSON *v, const char *path)
+{
+	int i = 0;
+
+	if (cJSON_IsString(v)) {
+		if (w->left-- == 0) {
+			snprintf(w->path, w->size, "%s", path[0] ? path : "$");
+			return 1;
+		}
+		return 0;
+	}
+	for (const cJSON *e = cJSON_IsArray(v) || cJSON_IsObject(v) ? v->child : NULL; e != NULL;
+	     e = e->next, i++) {
+		char p[256];
+
+		if (cJSON_IsObject(v) && w->left-- == 0) {
+			snprintf(w->path, w->size, "%s", path[0] ? path : "$");
+			w->is_key = 1;
+			return 1;
+		}
+		sub_path(p, sizeof(p), path, v, e, i);
+		if (nul_walk(w, e, p))
+			return 1;
+	}
+	return 0;
+}
+
+int
+bl_json_find_nul(const char *text, size_t len, const cJSON *root, char *path, size_t size,
+		 int *is_key)
+{
+	struct nul_walk w = { .left = nul_string(text, len), .path = path, .size = size };
+
+	*is_key = 0;
+	if (w.left < 0)
+		return 0;
+	if (!nul_walk(&w, root, ""))
+		snprintf(path, size, "$");   /* cannot happen: the text is root's */
+	*is_key = w.is_key;
+	return 1;
+}
+
+static int
+twice_walk(const cJSON *v, const char *path, char *out, size_t size)
+{
+	int i = 0;
+
+	for (const cJSON *e = cJSON_IsArray(v) || cJSON_IsObject(v) ? v->child : NULL; e != NULL;
+	     e = e->next, i++) {
+		char p[256];
+
+		sub_path(p, sizeof(p), path, v, e, i);
+		for (const cJSON *d = cJSON_IsObject(v) ? v->child : e; d != e; d = d->next)
+			if (strcmp(d->string, e->string) == 0) {
+				snprintf(out, size, "%s", p);
+				return 1;
+			}
+		if (twice_walk(e, p, out, size))
+			return 1;
+	}
+	return 0;
+}
+
+int
+bl_json_find_twice(const cJSON *v, char *path, size_t size)
+{
+	return twice_walk(v, "", path, size);
 }

@@ -18,4 +18,19 @@ enum bl_json_key {
 enum bl_json_key bl_json_key_check(const cJSON *obj, const cJSON *k, const char *const *known,
 				   const char **suggest);
 
+/*
+ * Does a string of the JSON text, a key or a value, hold a NUL (the escape \u0000 or a raw
+ * zero byte)? cJSON cuts such a string at the NUL, so "rel\u0000x" would be read as "rel":
+ * callers refuse the text instead. `text` is the len bytes cJSON parsed into `root` (up to
+ * the end of its value). 0: none. 1: found; `path` holds the first one's JSON path
+ * ("instance", "ports[0].vdev"; "$" for the root itself) and *is_key says whether it is a
+ * key of the object at that path rather than the value there.
+ */
+int bl_json_find_nul(const char *text, size_t len, const cJSON *root, char *path, size_t size,
+		     int *is_key);
+
+/* Is a key given twice in one object, anywhere in v? 0: no. 1: `path` holds the JSON path of
+ * the second one ("stream", "a.b[1].c"). For objects whose keys are not from a fixed list. */
+int bl_json_find_twice(const cJSON *v, char *path, size_t size);
+
 #endif /* BL_JSON_H */

@@ -121,7 +121,7 @@ check "nobody (not in $G): says permission denied" grep -q "may not read grp.*Pe
 
 # Hostile requests: error replies or closed connections, and the server goes on.
 check "hostile requests answered or closed, server still serves" \
-	python3 "$(dirname "$0")/ctl_hostile.py" "$RUN/ctl"
+	python3 "$(dirname "$0")/ctl_hostile.py" "$RUN/ctl" web
 
 kill -TERM $BPID
 set +e; wait $BPID; rc=$?; set -e

@@ -64,6 +64,26 @@ static const struct bad bad_cases[] = {
 	  "mbufs.cache: given twice", { 0 }, NULL, 1 },
 	{ "twice_poll", ONE_POLL("{'port':'a','queue':0,'tx':'b','tx':'a'}"),
 	  "workers[0].poll[0].tx: given twice", { 0 }, NULL, 1 },
+	/* lcore_cpu's keys are lcore numbers: the same lcore twice, however written. */
+	{ "twice_lcore_cpu", "{'lcore_cpu':{'1':0,'1':1}," GOOD "}",
+	  "lcore_cpu.1: given twice", { 0 }, NULL, 1 },
+	{ "twice_lcore_cpu_spelt_apart", "{'lcore_cpu':{'1':0,'01':1}," GOOD "}",
+	  "lcore_cpu.01: lcore 1 given twice (also lcore_cpu.1)", { 0 }, NULL, 1 },
+	{ "lcore_cpu_bad_key_is_no_lcore_0", "{'lcore_cpu':{'x':0,'0':0}," GOOD "}",
+	  "lcore_cpu.x: the key must be an lcore", { 0 }, "given twice", 1 },
+
+	/* A NUL (\u0000) in a string: cJSON would cut the string there. */
+	{ "nul_in_instance", "{'instance':'rel\\u0000x'," GOOD "}",
+	  "instance: contains a NUL character (\\u0000)", { 0 }, NULL, 1 },
+	{ "nul_in_nested_string", ONE_PORT("{'name':'a','vdev':'net_null0\\u0000,x=1'}"),
+	  "ports[0].vdev: contains a NUL character (\\u0000)", { 0 }, NULL, 1 },
+	{ "nul_in_pipeline", "{" PORTS_A ",'graphs':[{'lcores':[1],'pipeline':"
+	  "['rx port=a | tx port=a', 'rx port=a\\u0000 | drop']}]}",
+	  "graphs[0].pipeline[1]: contains a NUL character (\\u0000)", { 0 }, NULL, 1 },
+	{ "nul_in_key", "{'bu\\u0000rst':32," GOOD "}",
+	  "$: a key contains a NUL character (\\u0000)", { 0 }, NULL, 1 },
+	{ "nul_in_lcore_cpu_key", "{'lcore_cpu':{'1\\u0000':0}," GOOD "}",
+	  "lcore_cpu: a key contains a NUL character (\\u0000)", { 0 }, NULL, 1 },
 
 	/* Wrong types. */
 	{ "type_string_for_number", "{'burst':'32'," GOOD "}",
@@ -510,3 +530,61 @@ Test(cfg_several, diag_accumulates_across_calls)
 	free(cfg);
 }
 
+
+/* ---- NUL bytes and text after the object, which a C string cannot show ---- */
+
+static struct result *
+parse_bytes(const char *bytes, size_t len)
+{
+	struct result *r = calloc(1, sizeof(*r));
+
+	cr_assert(r != NULL);
+	r->rc = bl_cfg_parse(bytes, len, "/cfgdir", &r->cfg, &r->diag);
+	r->text = r->diag.text != NULL ? r->diag.text : "";
+	return r;
+}
+
+/* A raw NUL byte inside a string cut the string there (the file is read by length). */
+Test(cfg_bad_bytes, raw_nul_in_a_string)
+{
+	static const char j[] = "{\"instance\":\"rel\0x\",\"ports\":[{\"name\":\"a\","
+		"\"vdev\":\"net_null0\"}],\"workers\":[{\"lcore\":1,\"poll\":[{\"port\":\"a\","
+		"\"queue\":0,\"tx\":\"a\"}]}]}";
+	struct result *r = parse_bytes(j, sizeof(j) - 1);
+
+	cr_assert(eq(int, r->rc, -EINVAL), "accepted; instance is \"%s\"", r->cfg.instance);
+	cr_assert(has_line(r->text, "instance: contains a NUL character"), "%s", r->text);
+	result_free(r);
+}
+
+/* The trailing-text check stopped at a NUL byte: "{...}\0junk" was accepted. */
+Test(cfg_bad_bytes, text_after_a_nul_after_the_object)
+{
+	char *good = dq("{" GOOD "}");
+	size_t n = strlen(good);
+	char *j = malloc(n + 6);
+
+	cr_assert(j != NULL);
+	memcpy(j, good, n);
+	memcpy(j + n, "\0junk", 5);
+	struct result *r = parse_bytes(j, n + 5);
+	cr_assert(eq(int, r->rc, -EINVAL));
+	cr_assert(has_line(r->text, "$: not valid JSON (line 1, col "), "%s", r->text);
+	cr_assert(strstr(r->text, "text follows the end of the object") != NULL, "%s", r->text);
+	result_free(r);
+	/* A bare NUL after the object is just as much not JSON. */
+	r = parse_bytes(j, n + 1);
+	cr_assert(eq(int, r->rc, -EINVAL), "\"{...}\\0\" accepted");
+	result_free(r);
+	free(j);
+	free(good);
+}
+
+/* "\\u0000" spelt with an escaped backslash is six ordinary characters, not a NUL. */
+Test(cfg_bad_bytes, escaped_backslash_u0000_is_not_a_nul)
+{
+	struct result *r = parse("{'ports':[{'name':'a','vdev':'net_null0,x=\\\\u0000'}]," WORKERS_A "}");
+
+	cr_assert(strstr(r->text, "NUL") == NULL, "%s", r->text);
+	result_free(r);
+}
