@@ -12,30 +12,6 @@
 
 #define PG BL_SHM_META_PAGE
 
-const char *
-bl_ibuf_policy_name(uint32_t policy)
-{
-	switch (policy) {
-	case BL_IBUF_SRP: return "srp";
-	case BL_IBUF_MRP: return "mrp";
-	case BL_IBUF_FRP: return "frp";
-	case BL_IBUF_BLOCK: return "block";
-	default: return "?";
-	}
-}
-
-uint32_t
-bl_ibuf_policy_parse(const char *s)
-{
-	static const char *const names[] = { [BL_IBUF_SRP] = "srp", [BL_IBUF_MRP] = "mrp",
-		[BL_IBUF_FRP] = "frp", [BL_IBUF_BLOCK] = "block" };
-
-	for (uint32_t p = BL_IBUF_SRP; s != NULL && p <= BL_IBUF_BLOCK; p++)
-		if (strcmp(s, names[p]) == 0)
-			return p;
-	return 0;
-}
-
 int
 bl_ibuf_policy_allows(uint32_t ring, uint32_t reader)
 {

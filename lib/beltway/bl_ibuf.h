@@ -136,11 +136,9 @@ int bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid);
  * ring does not take) or -ENOSPC. */
 int bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy);
 
-/* Whether ring policy `ring` takes readers of policy `reader`. */
+/* Whether ring policy `ring` takes readers of policy `reader`. (The policies'
+ * names are lib/stream/bl_stream_proto.h's, which clients share.) */
 int bl_ibuf_policy_allows(uint32_t ring, uint32_t reader);
-
-/* enum bl_ibuf_policy for "srp", "mrp", "frp", "block"; 0 for anything else. */
-uint32_t bl_ibuf_policy_parse(const char *s);
 
 /* Control: a reader is gone (closed, or found dead). SRP/MRP stop waiting for it. 0 or -errno. */
 int bl_ibuf_reader_detach(struct bl_ibuf *ib, unsigned idx);
@@ -166,7 +164,5 @@ void bl_ibuf_reclaim(struct bl_ibuf *ib);
 
 /* Any thread: a snapshot of the counters. */
 void bl_ibuf_stats(const struct bl_ibuf *ib, struct bl_ibuf_stats *st);
-
-const char *bl_ibuf_policy_name(uint32_t policy);
 
 #endif /* BL_IBUF_H */
