@@ -42,6 +42,17 @@ bl_stream_count(uint32_t kind)
 	return n;
 }
 
+int
+bl_stream_wake_tick(uint64_t now_ns)
+{
+	int sleeping = 0;
+
+	for (unsigned int i = 0; i < BL_STREAM_MAX; i++)
+		if (streams[i].refs != 0)
+			sleeping |= bl_stream__wake_tick(&streams[i], now_ns);
+	return sleeping;
+}
+
 struct bl_dbuf *
 bl_stream_dbuf(const struct bl_stream *s)
 {

@@ -19,6 +19,9 @@ int bl_stream__wake_attach(struct bl_stream *s, unsigned int idx);
 /* Wait out the worker, close reader idx's eventfd (none: nothing to do). */
 void bl_stream__wake_detach(struct bl_stream *s, unsigned int idx);
 
+/* Main lcore, every tick: stream s's timeouts. 1 while one of its readers sleeps unsignalled. */
+int bl_stream__wake_tick(struct bl_stream *s, uint64_t now_ns);
+
 /* A user's or group's name, else its number. */
 void bl_stream__user_name(uid_t uid, char *out, size_t n);
 void bl_stream__group_name(gid_t gid, char *out, size_t n);

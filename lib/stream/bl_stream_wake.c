@@ -154,25 +154,18 @@ tick_reader(struct bl_stream *s, unsigned int i, uint64_t head, uint64_t now_ns)
 }
 
 int
-bl_stream_wake_tick(uint64_t now_ns)
+bl_stream__wake_tick(struct bl_stream *s, uint64_t now_ns)
 {
 	int sleeping = 0;
+	/* relaxed: this thread is the only writer of capable. acquire: pairs with
+	 * the release store of head in bl_ibuf__publish (the worker). */
+	uint64_t cap = __atomic_load_n(&s->wake.capable, __ATOMIC_RELAXED);
+	uint64_t head = __atomic_load_n(&s->ib->prod->head, __ATOMIC_ACQUIRE);
 
-	for (unsigned int e = 0; e < BL_STREAM_MAX; e++) {
-		struct bl_stream *s = bl_stream_at(e);
-		uint64_t cap, head;
-
-		if (s == NULL)
-			continue;
-		/* relaxed: this thread is the only writer of capable. acquire: pairs with
-		 * the release store of head in bl_ibuf__publish (the worker). */
-		cap = __atomic_load_n(&s->wake.capable, __ATOMIC_RELAXED);
-		head = __atomic_load_n(&s->ib->prod->head, __ATOMIC_ACQUIRE);
-		while (cap != 0) {
-			unsigned int i = (unsigned int)__builtin_ctzll(cap);
-			sleeping |= tick_reader(s, i, head, now_ns);
-			cap &= cap - 1;
-		}
+	while (cap != 0) {
+		unsigned int i = (unsigned int)__builtin_ctzll(cap);
+		sleeping |= tick_reader(s, i, head, now_ns);
+		cap &= cap - 1;
 	}
 	return sleeping;
 }
