@@ -23,7 +23,6 @@
  * holds it, and it goes when the last of them does.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "bl_dbuf.h"
 #include "bl_dbuf_worker.h"

@@ -135,8 +135,9 @@ opts_ok(const struct bl_stream_opts *o, struct bl_err *err)
 			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters of "
 					  "[A-Za-z0-9_.-], not . or ..", BL_STREAM_NAME_MAX - 1);
 	} else if (o->kind == BL_STREAM_LCORE) {
-		if (o->name == NULL || o->name[0] == '\0' || strlen(o->name) >= 32)
-			return bl_err_set(err, -EINVAL, "name: required, 1..31 characters");
+		if (o->name == NULL || o->name[0] == '\0' || strlen(o->name) >= BL_STREAM_LCORE_NAME_MAX)
+			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters",
+					  BL_STREAM_LCORE_NAME_MAX - 1);
 	} else {
 		return bl_err_set(err, -EINVAL, "stream: unknown kind %u", o->kind);
 	}

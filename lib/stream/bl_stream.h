@@ -29,6 +29,7 @@
 
 #define BL_STREAM_MAX_PER_KIND 32u   /* streams of one kind */
 #define BL_STREAM_MAX (2u * BL_STREAM_MAX_PER_KIND)
+#define BL_STREAM_LCORE_NAME_MAX 32u /* an LCORE ring's name, with the NUL: any 1..31 bytes */
 
 struct bl_ibuf;
 struct bl_ibuf_reader;
@@ -107,7 +108,7 @@ struct bl_stream_opts {
 	size_t sz;                  /* sizeof(struct bl_stream_opts) */
 	uint32_t kind;              /* enum bl_stream_kind */
 	const char *name;           /* EXPORT: the name rule (bl_stream_name_ok);
-	                             * LCORE: 1..31 characters */
+	                             * LCORE: 1..BL_STREAM_LCORE_NAME_MAX-1 characters */
 	struct bl_dbuf *pkt;        /* the packet DBuf the writer's packets come from */
 	uint32_t policy;            /* enum bl_ibuf_policy: srp, mrp or frp */
 	uint32_t capacity;          /* slots, a power of two */
