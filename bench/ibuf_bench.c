@@ -27,6 +27,7 @@
 #include <rte_ring.h>
 
 #include "bl_ibuf_worker.h"
+#include "bl_stream_proto.h"
 
 #define BURST 32u
 #define RING  1024u
@@ -324,7 +325,7 @@ scaling(uint32_t policy, unsigned n, unsigned ms)
 	bl_ibuf_stats(sib, &st);
 	printf("%-4s readers=%u  per-reader Mentries/s: mean %7.2f  min %7.2f   "
 		"producer written %6.2f M/s dropped %5.1f%%\n",
-		bl_ibuf_policy_name(policy), n, sum / n / secs / 1e6, min / secs / 1e6,
+		bl_stream_policy_name(policy), n, sum / n / secs / 1e6, min / secs / 1e6,
 		(double)st.written / secs / 1e6,
 		st.written + st.dropped ? 100.0 * (double)st.dropped / (double)(st.written + st.dropped) : 0.0);
 	bl_ibuf_free(sib);

@@ -107,7 +107,6 @@ int beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_
 int blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *fd_out);
 int blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,
 	int *fds, unsigned max_fds, unsigned *n_fds);
-int blc_name_ok(const char *name, size_t len);
 const char *blc_run_dir(const struct beltline_open_opts *o);
 int blc_timeout(const struct beltline_open_opts *o);
 

@@ -16,12 +16,18 @@
 #include <unistd.h>
 
 #include "beltline_priv.h"
-#include "bl_ctl_proto.h"
+#include "bl_stream_proto.h"
+
+_Static_assert((int)BELTLINE_CTL_LIST == (int)BL_CTL_LIST &&
+	       (int)BELTLINE_CTL_ATTACH == (int)BL_CTL_ATTACH &&
+	       (int)BELTLINE_CTL_DETACH == (int)BL_CTL_DETACH &&
+	       (int)BELTLINE_CTL_STATS == (int)BL_CTL_STATS,
+	       "beltline.h restates the control operations of bl_stream_proto.h");
 
 struct beltline_ctl {
 	int fd;
 	int timeout_ms;
-	char instance[48];
+	char instance[BL_INSTANCE_NAME_MAX];
 };
 
 const char *
@@ -49,9 +55,9 @@ blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *f
 	const char *dir = blc_run_dir(o);
 	int fd, n, e;
 
-	if (instance == NULL || !blc_name_ok(instance, strlen(instance))) {
-		blc_log(BELTLINE_LOG_ERROR, "bad instance name '%s': want 1..47 characters [A-Za-z0-9_.-]",
-			instance != NULL ? instance : "(null)");
+	if (instance == NULL || !bl_instance_name_ok(instance, strlen(instance))) {
+		blc_log(BELTLINE_LOG_ERROR, "bad instance name '%s': want 1..%u characters of "
+			"[A-Za-z0-9_-]", instance != NULL ? instance : "(null)", BL_INSTANCE_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s/%s", dir, instance, BL_CTL_SOCKET);
@@ -336,15 +342,15 @@ sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct bel
 	f->linktype = cJSON_IsNumber(lt) ? (int)lt->valuedouble : 1;
 	cJSON_ArrayForEach(it, names) {
 		const char *nm = cJSON_IsString(it) ? it->valuestring : "";
-		if (strcmp(nm, "ring") == 0 && f->ring_fd < 0)
+		if (strcmp(nm, BL_CTL_FD_RING) == 0 && f->ring_fd < 0)
 			f->ring_fd = fds[i];
-		else if (strcmp(nm, "page") == 0 && f->page_fd < 0)
+		else if (strcmp(nm, BL_CTL_FD_PAGE) == 0 && f->page_fd < 0)
 			f->page_fd = fds[i];
-		else if (strcmp(nm, "mrp") == 0 && f->mrp_fd < 0)
+		else if (strcmp(nm, BL_CTL_FD_MRP) == 0 && f->mrp_fd < 0)
 			f->mrp_fd = fds[i];
-		else if (strcmp(nm, "wake") == 0 && f->wake_fd < 0)
+		else if (strcmp(nm, BL_CTL_FD_WAKE) == 0 && f->wake_fd < 0)
 			f->wake_fd = fds[i];
-		else if (strcmp(nm, "dbuf") == 0 && f->n_dbufs < BLC_MAX_DBUFS)
+		else if (strcmp(nm, BL_CTL_FD_DBUF) == 0 && f->n_dbufs < BLC_MAX_DBUFS)
 			dbuf_fds[f->n_dbufs++] = fds[i];
 		else {
 			blc_log(BELTLINE_LOG_ERROR, "%s: attach reply: unexpected fd name '%s'", uri, nm);
@@ -371,7 +377,7 @@ beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const ch
 	struct beltline__live_fds f = { .ring_fd = -1, .page_fd = -1, .mrp_fd = -1,
 		.wake_fd = -1, .ctl_fd = -1, .name = uri };
 	int fds[BL_CTL_FDS_MAX], dbuf_fds[BLC_MAX_DBUFS];
-	char instance[48], *body, *reply = NULL;
+	char instance[BL_INSTANCE_NAME_MAX], *body, *reply = NULL;
 	cJSON *req, *j;
 	unsigned n = 0;
 	int fd, rc;

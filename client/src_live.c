@@ -21,6 +21,7 @@
 
 #include "beltline_priv.h"
 #include "bl_ibuf_worker.h"
+#include "bl_stream_proto.h"
 
 static int
 live_map_dbuf(struct blc_live *l, int fd, const char *name)
@@ -98,7 +99,7 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 		l->own_timer = 1;
 	}
 	blc_log(BELTLINE_LOG_DEBUG, "%s: reader %u of a %s ring of %u slots, %u DBuf regions", name,
-		f->idx, bl_ibuf_policy_name(l->r->policy), l->r->cap, l->n_dbufs);
+		f->idx, bl_stream_policy_name(l->r->policy), l->r->cap, l->n_dbufs);
 	*out = s;
 	return 0;
 fail:
@@ -299,7 +300,7 @@ blc_live_info(const struct beltline_stream *s, struct beltline_info *info)
 	if (s->l.r == NULL)
 		return 0;
 	info->capacity = s->l.r->cap;
-	p = bl_ibuf_policy_name(s->l.r->policy);
+	p = bl_stream_policy_name(s->l.r->policy);
 	for (size_t i = 0; i + 1 < sizeof(info->policy) && p[i]; i++)
 		info->policy[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
 	return 0;

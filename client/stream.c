@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "beltline_priv.h"
+#include "bl_stream_proto.h"
 
 static beltline_log_fn log_cb;
 static void *log_ctx;
@@ -37,22 +38,6 @@ blc_log(enum beltline_log_level lvl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_cb(lvl, msg, log_ctx);
-}
-
-/* A name is 1..47 characters of [A-Za-z0-9_.-], not "." or "..". */
-int
-blc_name_ok(const char *name, size_t len)
-{
-	if (len == 0 || len > 47 || (len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.'))
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
 }
 
 static int
@@ -95,10 +80,11 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 	}
 	if (strncmp(uri, "beltline://", 11) == 0) {
 		const char *inst = uri + 11, *slash = strchr(inst, '/');
-		if (slash == NULL || !blc_name_ok(inst, (size_t)(slash - inst)) ||
-		    !blc_name_ok(slash + 1, strlen(slash + 1))) {
+		if (slash == NULL || !bl_instance_name_ok(inst, (size_t)(slash - inst)) ||
+		    !bl_stream_name_ok(slash + 1, strlen(slash + 1))) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want beltline://INSTANCE/STREAM, "
-				"names of 1..47 characters [A-Za-z0-9_.-]", uri);
+				"INSTANCE 1..%u characters of [A-Za-z0-9_-], STREAM 1..%u of "
+				"[A-Za-z0-9_.-]", uri, BL_INSTANCE_NAME_MAX - 1, BL_STREAM_NAME_MAX - 1);
 			return -EINVAL;
 		}
 		return beltline__open_uri_live(uri, inst, (size_t)(slash - inst), slash + 1, opts, out);

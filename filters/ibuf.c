@@ -17,49 +17,22 @@
  * state:    shared: one ring per name, one writer, readers on other lcores.
  *           Build the writing graph first (configs build graphs in order).
  *           Classes above 65535 are cut to 16 bits in the entry.
+ *
+ * The named ring is a stream of lib/stream (kind LCORE: no client reaches it):
+ * ibuf_out creates it and writes it, each ibuf_in is an in-process reader that
+ * holds it, and it goes when the last of them does.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "bl_dbuf.h"
 #include "bl_dbuf_worker.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
-#include "ibuf_sink.h"
-
-#define MAX_PIPES 32
-
-/* Named rings between lcores; built and torn down on the main lcore only. */
-struct pipe {
-	char name[BL_GDESC_NAME_MAX];
-	struct bl_ibuf *ib;
-	struct bl_dbuf *dbuf;
-	unsigned int users;      /* the writer and its readers */
-	bool writer;
-};
-
-static struct pipe pipes[MAX_PIPES];
-
-static struct pipe *
-pipe_find(const char *name)
-{
-	for (unsigned int i = 0; i < MAX_PIPES; i++)
-		if (pipes[i].users != 0 && strcmp(pipes[i].name, name) == 0)
-			return &pipes[i];
-	return NULL;
-}
-
-static void
-pipe_put(struct pipe *p)
-{
-	if (--p->users == 0) {
-		bl_dbuf_ibuf_free(p->dbuf, p->ib);   /* releases every reference still held */
-		memset(p, 0, sizeof(*p));
-	}
-}
+#include "bl_ibuf.h"
+#include "bl_stream_worker.h"
 
 struct ibuf_out {
-	struct pipe *p;
+	struct bl_stream *p;
 	uint16_t cls[BL_BURST_MAX];
 };
 
@@ -70,46 +43,19 @@ ibuf_out_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *er
 	const struct bl_graph_env *env = bl_graph_env(f);
 	struct ibuf_out *o = bl_filter_priv(f);
 	const char *name = NULL, *policy = "srp";
-	uint32_t cap = 1024;
-	struct pipe *p = NULL;
-	char ring[64];
+	struct bl_stream_opts so = {
+		.sz = sizeof(so), .kind = BL_STREAM_LCORE, .capacity = 1024, .max_readers = 8,
+	};
 
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0 ||
 	    bl_args_str(args, "policy", &policy, err) < 0 ||
-	    bl_args_u32(args, "capacity", 2, 1u << 20, &cap, err) < 0)
+	    bl_args_u32(args, "capacity", 2, 1u << 20, &so.capacity, err) < 0)
 		return -EINVAL;
-	if (name == NULL || name[0] == '\0' || strlen(name) >= BL_GDESC_NAME_MAX)
-		return bl_err_set(err, -EINVAL, "name: required, 1..%d characters", BL_GDESC_NAME_MAX - 1);
-	if (cap & (cap - 1))
-		return bl_err_set(err, -EINVAL, "capacity: must be a power of two, got %u", cap);
-	uint32_t pol = strcmp(policy, "srp") == 0 ? BL_IBUF_SRP : strcmp(policy, "mrp") == 0 ? BL_IBUF_MRP :
-		       strcmp(policy, "frp") == 0 ? BL_IBUF_FRP : 0;
-	if (pol == 0)
-		return bl_err_set(err, -EINVAL, "policy: must be srp, mrp or frp (packets from a NIC are "
-				  "never throttled), got \"%.20s\"", policy);
-	if (env->dbuf == NULL)
-		return bl_err_set(err, -EINVAL, "name: the appliance's pool is not a packet DBuf");
-	if (pipe_find(name) != NULL)
-		return bl_err_set(err, -EEXIST, "name: \"%s\" already has a writer", name);
-	for (unsigned int i = 0; i < MAX_PIPES && p == NULL; i++)
-		if (pipes[i].users == 0)
-			p = &pipes[i];
-	if (p == NULL)
-		return bl_err_set(err, -ENOSPC, "name: at most %d rings between lcores", MAX_PIPES);
-	snprintf(ring, sizeof(ring), "lcore.%s", name);
-	struct bl_ibuf_opts io = {
-		.sz = sizeof(io), .name = ring, .capacity = cap, .policy = pol,
-		.max_readers = 8, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600,
-	};
-	int rc = bl_dbuf_ibuf_create(env->dbuf, &io, &p->ib, err);
-	if (rc != 0)
-		return rc;
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->dbuf = env->dbuf;
-	p->writer = true;
-	p->users = 1;
-	o->p = p;
-	return 0;
+	if (bl_stream_policy_arg(policy, &so.policy, err) < 0)
+		return -EINVAL;
+	so.name = name;
+	so.pkt = env->dbuf;
+	return bl_stream_create(&so, &o->p, err);
 }
 
 static void
@@ -117,8 +63,7 @@ ibuf_out_fini(struct bl_filter *f)
 {
 	struct ibuf_out *o = bl_filter_priv(f);
 
-	o->p->writer = false;
-	pipe_put(o->p);
+	bl_stream_release(o->p);
 }
 
 static void
@@ -126,7 +71,9 @@ ibuf_out_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ibuf_out *o = bl_filter_priv(f);
 
-	ibuf_sink_burst(f, o->p->ib, o->cls, pkts, n);
+	for (uint16_t i = 0; i < n; i++)
+		o->cls[i] = (uint16_t)bl_filter_in_class(f, i);
+	bl_stream_give(o->p->ib, pkts, o->cls, n);
 }
 
 static unsigned int
@@ -165,7 +112,7 @@ BL_FILTER_REGISTER(ibuf_out) = {
 };
 
 struct ibuf_in {
-	struct pipe *p;
+	struct bl_stream *p;
 	struct bl_ibuf_reader *r;
 	uint64_t received;    /* (w) this lcore */
 };
@@ -176,21 +123,16 @@ ibuf_in_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err
 	static const char *const keys[] = { "name", NULL };
 	struct ibuf_in *in = bl_filter_priv(f);
 	const char *name = NULL;
-	int rc;
 
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0)
 		return -EINVAL;
 	if (name == NULL)
 		return bl_err_set(err, -EINVAL, "name: required (the name an ibuf_out gave its ring)");
-	in->p = pipe_find(name);
+	in->p = bl_stream_find(BL_STREAM_LCORE, name);
 	if (in->p == NULL || !in->p->writer)
 		return bl_err_set(err, -ENOENT, "name: no ibuf_out name=%s was built before this graph; "
 				  "list the writing graph first", name);
-	rc = bl_ibuf_reader_attach(in->p->ib, &in->r);
-	if (rc != 0)
-		return bl_err_set(err, rc, "name: cannot attach a reader to \"%s\": %s", name, strerror(-rc));
-	in->p->users++;
-	return 0;
+	return bl_stream_attach_local(in->p, &in->r, err);
 }
 
 static void
@@ -198,9 +140,7 @@ ibuf_in_fini(struct bl_filter *f)
 {
 	struct ibuf_in *in = bl_filter_priv(f);
 
-	bl_ibuf_reader_detach(in->p->ib, in->r->idx);
-	bl_ibuf_reader_close(in->r);
-	pipe_put(in->p);
+	bl_stream_detach_local(in->p, in->r);
 }
 
 static uint16_t

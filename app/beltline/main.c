@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "beltline.h"
+#include "bl_stream_proto.h"   /* header only: the names both sides agree on */
 
 static int verbose;
 static const char *instance;
@@ -117,8 +118,7 @@ cmd_cat(int argc, char **argv)
 	while ((c = getopt(argc, argv, "c:p:h")) != -1) {
 		switch (c) {
 		case 'p':
-			if (strcmp(optarg, "srp") != 0 && strcmp(optarg, "mrp") != 0 &&
-			    strcmp(optarg, "frp") != 0) {
+			if (!bl_stream_policy_readable(bl_stream_policy_parse(optarg))) {
 				fprintf(stderr, "beltline: cat: -p wants srp, mrp or frp, got '%s'\n",
 					optarg);
 				return 2;

@@ -21,7 +21,7 @@
 #include "bl_dbuf.h"
 #include "bl_dbuf_perm.h"
 #include "bl_port.h"
-#include "bl_export.h"
+#include "bl_stream.h"
 #include "ctl.h"
 #include "graphs.h"
 #include "reaper.h"
@@ -78,7 +78,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		usleep(sleepers ? WAKE_TICK_US : TICK_US);
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		sleepers = bl_export_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		now = rte_get_tsc_cycles();
 		rx = total_polled(app);
 		if (rx != idle_rx) {
@@ -221,10 +221,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	/* The control socket: required when a stream is exported; otherwise (say, an
 	 * ordinary user who may not write RUN_DIR) the appliance runs without one. */
 	if (rc == 0 && bl_ctl_start(app, &app->ctl) != 0) {
-		bool exported = false;
-		for (unsigned int i = 0; i < BL_EXPORT_MAX; i++)
-			exported = exported || bl_export_at(i) != NULL;
-		if (exported)
+		if (bl_stream_count(BL_STREAM_EXPORT) != 0)
 			rc = -1;
 		else
 			fprintf(stderr, "beltlined: running without a control socket: beltline "

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control server (ctl.h; the protocol is docs/control.md, the wire header
- * client/bl_ctl_proto.h). Main lcore only: it reads the export table
- * (filters/bl_export.h), which the main lcore alone mutates, and the rings'
- * control side (bl_ibuf_reader_alloc/detach/stats), which the IBuf library
- * makes safe against the worker writing the ring.
+ * lib/stream/bl_stream_proto.h). Main lcore only: it speaks the protocol and
+ * leaves the streams to lib/stream (bl_stream.h: the table, permissions, the
+ * attach sequence, what ls and stats show), which the main lcore alone mutates.
  *
  * Every byte from a client is hostile: the header is checked field by field,
  * the body must be exactly len bytes of JSON, descriptors a client sends are
@@ -19,16 +18,15 @@
  * to a stream that sends no request for CTL_IDLE_MS is closed; so is one that
  * takes none of a pending reply for CTL_SLOW_MS (a request is one SOCK_SEQPACKET
  * record, never partial). Whom it refuses or closes, the server tells why in a
- * notice (bl_ctl_proto.h) first. A reply of any size goes out in records of at
+ * notice (bl_stream_proto.h) first. A reply of any size goes out in records of at
  * most BL_CTL_MSG_MAX bytes as the client takes them; meanwhile no further
  * request of that connection is read.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <pwd.h>
-#include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +41,12 @@
 #include <cjson/cJSON.h>
 
 #include "app.h"
-#include "bl_ctl_proto.h"
-#include "bl_dbuf.h"
-#include "bl_export.h"
+#include "bl_stream_proto.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
-#include "bl_ibuf.h"
 #include "bl_json.h"
 #include "bl_port.h"
+#include "bl_stream.h"
 #include "ctl.h"
 #include "reaper.h"
 
@@ -68,9 +64,8 @@ struct conn {
 	struct ucred cred;           /* SO_PEERCRED at accept */
 	gid_t groups[CTL_MAX_GROUPS];
 	int n_groups;                /* SO_PEERGROUPS; -1 unknown */
-	struct bl_export *x;         /* attached stream, or NULL */
+	struct bl_stream *x;         /* attached stream, or NULL */
 	int reader;                  /* reader page index, -1 if none */
-	char client[48];
 	uint64_t since_ms;           /* last sign of life: accept, a request, a record taken */
 	char *out;                   /* a reply going out in records (malloc), or NULL */
 	size_t out_len, out_off;
@@ -249,10 +244,8 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 static void
 conn_detach(struct conn *k)
 {
-	if (k->x != NULL && k->reader >= 0) {
-		bl_ibuf_reader_detach(k->x->ib, (unsigned int)k->reader);
-		bl_export_wake_detach(k->x, (unsigned int)k->reader);
-	}
+	if (k->x != NULL && k->reader >= 0)
+		bl_stream_detach(k->x, (unsigned int)k->reader);
 	k->x = NULL;
 	k->reader = -1;
 }
@@ -410,7 +403,7 @@ reply_json(struct conn *k, const struct bl_ctl_hdr *req, cJSON *j, const int *fd
 }
 
 /*
- * Tell a client why it is being shut out, then close: a notice (bl_ctl_proto.h), then
+ * Tell a client why it is being shut out, then close: a notice (bl_stream_proto.h), then
  * shutdown(SHUT_RD) so the client's sends fail with EPIPE instead of queueing, then
  * whatever it sent before is read and dropped. Closing with unread data would set
  * ECONNRESET on the client's socket, which it would see before the notice.
@@ -448,83 +441,25 @@ notice_close(int fd, int status, const char *fmt, ...)
 	close(fd);
 }
 
-/* Read permission, as for a file: owner bits, else group bits, else other bits. Root may. */
-static int
-may_read(const struct conn *k, const struct bl_export *x)
+/* Who the peer is, as the stream layer checks it. */
+static struct bl_stream_cred
+conn_cred(const struct conn *k)
 {
-	int in_group = k->cred.gid == x->gid;
-
-	if (k->cred.uid == 0)
-		return 1;
-	if (k->cred.uid == x->uid)
-		return (x->mode & 0400) != 0;
-	for (int i = 0; i < k->n_groups && !in_group; i++)
-		in_group = k->groups[i] == x->gid;
-	if (in_group)
-		return (x->mode & 0040) != 0;
-	return (x->mode & 0004) != 0;
-}
-
-static const char *
-policy_lc(uint32_t p)
-{
-	return p == BL_IBUF_SRP ? "srp" : p == BL_IBUF_MRP ? "mrp" : p == BL_IBUF_FRP ? "frp" : "block";
-}
-
-static void
-user_name(uid_t uid, char *out, size_t n)
-{
-	const struct passwd *p = getpwuid(uid);
-
-	if (p != NULL)
-		snprintf(out, n, "%s", p->pw_name);
-	else
-		snprintf(out, n, "%u", (unsigned int)uid);
-}
-
-static void
-group_name(gid_t gid, char *out, size_t n)
-{
-	const struct group *g = getgrgid(gid);
-
-	if (g != NULL)
-		snprintf(out, n, "%s", g->gr_name);
-	else
-		snprintf(out, n, "%u", (unsigned int)gid);
+	struct bl_stream_cred who = {
+		.uid = k->cred.uid, .gid = k->cred.gid, .pid = k->cred.pid,
+		.groups = k->groups, .n_groups = k->n_groups,
+	};
+	return who;
 }
 
 static void
 op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 {
-	cJSON *j = cJSON_CreateObject(), *arr;
-	char s[64];
+	struct bl_stream_cred who = conn_cred(k);
+	cJSON *j = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(j, "instance", c->app->cfg.instance);
-	arr = cJSON_AddArrayToObject(j, "streams");
-	for (unsigned int i = 0; i < BL_EXPORT_MAX; i++) {
-		const struct bl_export *x = bl_export_at(i);
-		struct bl_ibuf_stats st;
-		cJSON *o;
-
-		if (x == NULL || !may_read(k, x))
-			continue;
-		bl_ibuf_stats(x->ib, &st);
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", x->name);
-		cJSON_AddStringToObject(o, "policy", policy_lc(x->policy));
-		N(o, "capacity", x->capacity);
-		N(o, "readers", st.n_active);
-		N(o, "max_readers", x->max_readers);
-		user_name(x->uid, s, sizeof(s));
-		cJSON_AddStringToObject(o, "owner", s);
-		group_name(x->gid, s, sizeof(s));
-		cJSON_AddStringToObject(o, "group", s);
-		snprintf(s, sizeof(s), "%04o", (unsigned int)x->mode);
-		cJSON_AddStringToObject(o, "mode", s);
-		N(o, "written", st.written);
-		N(o, "dropped", st.dropped);
-		cJSON_AddItemToArray(arr, o);
-	}
+	cJSON_AddItemToObject(j, "streams", bl_stream_list_json(&who));
 	reply_json(k, h, j, NULL, 0);
 }
 
@@ -534,14 +469,14 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
 	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
 	const cJSON *jp = cJSON_GetObjectItemCaseSensitive(req, "policy");
-	struct bl_export *x;
-	struct bl_ibuf_fds f;
-	int fds[5], n = 0, idx, rc, wake;
-	uint32_t pol = 0;
-	char owner[64], group[64];
-	cJSON *j, *names;
+	struct bl_stream_cred who = conn_cred(k);
+	struct bl_stream_grant g;
+	struct bl_stream *x;
+	struct bl_err err = { 0 };
+	const char *policy = NULL;
+	cJSON *j;
+	int rc;
 
-	(void)c;
 	if (k->x != NULL) {
 		reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
 			  "another connection for another stream", k->x->name);
@@ -551,146 +486,32 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 		reply_err(k, h, -EINVAL, "attach: \"stream\" (a string) is required");
 		return;
 	}
-	x = strlen(js->valuestring) < BL_EXPORT_NAME_MAX ? bl_export_find(js->valuestring) : NULL;
-	if (x == NULL || !may_read(k, x)) {
-		/* A stream one may not read is named only to those who may see it. */
-		if (x == NULL) {
-			reply_err(k, h, -ENOENT, "no stream \"%.47s\" in instance \"%s\" (beltline ls "
-				  "lists them)", js->valuestring, c->app->cfg.instance);
-			return;
-		}
-		user_name(x->uid, owner, sizeof(owner));
-		group_name(x->gid, group, sizeof(group));
-		reply_err(k, h, -EACCES, "uid %u may not read %s (owner %s, group %s, mode %04o)",
-			  (unsigned int)k->cred.uid, x->name, owner, group, (unsigned int)x->mode);
+	x = strlen(js->valuestring) < BL_STREAM_NAME_MAX ?
+		bl_stream_find(BL_STREAM_EXPORT, js->valuestring) : NULL;
+	if (x == NULL) {
+		reply_err(k, h, -ENOENT, "no stream \"%.47s\" in instance \"%s\" (beltline ls "
+			  "lists them)", js->valuestring, c->app->cfg.instance);
 		return;
 	}
-	if (jp != NULL && !cJSON_IsNull(jp)) {
-		pol = cJSON_IsString(jp) ? bl_ibuf_policy_parse(jp->valuestring) : 0;
-		if (pol == 0 || !bl_ibuf_policy_allows(x->policy, pol)) {
-			reply_err(k, h, -EINVAL, "attach: \"policy\" must be %s for stream \"%s\" (a "
-				  "%s stream; a reader may be looser than its stream, never stricter)",
-				  x->policy == BL_IBUF_SRP ? "srp, mrp or frp" :
-				  x->policy == BL_IBUF_MRP ? "mrp or frp" : policy_lc(x->policy),
-				  x->name, policy_lc(x->policy));
-			return;
-		}
-	}
-	idx = bl_ibuf_reader_alloc_as(x->ib, (uint32_t)k->cred.pid, pol);
-	if (idx < 0) {
-		reply_err(k, h, -EBUSY, "stream \"%s\" has all its %u readers attached", x->name,
-			  x->max_readers);
-		return;
-	}
-	rc = bl_ibuf_reader_fds(x->ib, (unsigned int)idx, &f);
+	if (jp != NULL && !cJSON_IsNull(jp))    /* not a string: a policy no stream takes */
+		policy = cJSON_IsString(jp) && jp->valuestring != NULL ? jp->valuestring : "";
+	rc = bl_stream_attach(x, &who, policy, cJSON_IsString(jc) ? jc->valuestring : NULL, &g,
+			      &err);
 	if (rc < 0) {
-		bl_ibuf_reader_detach(x->ib, (unsigned int)idx);
-		reply_err(k, h, rc, "stream \"%s\": cannot make the reader's descriptors: %s", x->name,
-			  strerror(-rc));
+		reply_err(k, h, rc, "%s", err.msg);
 		return;
 	}
-	j = cJSON_CreateObject();
-	names = cJSON_CreateArray();
-	fds[n++] = f.ring_fd;
-	cJSON_AddItemToArray(names, cJSON_CreateString("ring"));
-	fds[n++] = f.page_fd;
-	cJSON_AddItemToArray(names, cJSON_CreateString("page"));
-	if (f.mrp_fd >= 0) {
-		fds[n++] = f.mrp_fd;
-		cJSON_AddItemToArray(names, cJSON_CreateString("mrp"));
-	}
-	wake = bl_export_wake_attach(x, (unsigned int)idx);    /* the export keeps its own */
-	if (wake >= 0) {
-		fds[n++] = wake;
-		cJSON_AddItemToArray(names, cJSON_CreateString("wake"));
-	}
-	/* Exactly the DBuf the stream's entries point into (the packet DBuf only
-	 * when the stream's permissions are its own, else the stream's copy DBuf). */
-	rc = bl_shm_ro_fd(bl_export_dbuf(x)->shm);
-	if (rc < 0) {
-		close(f.ring_fd);
-		cJSON_Delete(names);
-		cJSON_Delete(j);
-		bl_ibuf_reader_detach(x->ib, (unsigned int)idx);
-		bl_export_wake_detach(x, (unsigned int)idx);
-		reply_err(k, h, rc, "stream \"%s\": cannot open its DBuf read-only: %s",
-			  x->name, strerror(-rc));
+	j = bl_stream_grant_json(x, &g);
+	if (j == NULL) {
+		bl_stream_grant_close(&g);
+		bl_stream_detach(x, g.reader);
+		reply_err(k, h, -ENOMEM, "out of memory building the reply");
 		return;
 	}
-	fds[n++] = rc;
-	cJSON_AddItemToArray(names, cJSON_CreateString("dbuf"));
-	cJSON_AddStringToObject(j, "stream", x->name);
-	cJSON_AddStringToObject(j, "policy", policy_lc(x->ib->prod->reader_policy[idx]));
-	cJSON_AddStringToObject(j, "stream_policy", policy_lc(x->policy));
-	N(j, "capacity", x->capacity);
-	N(j, "reader", idx);
-	N(j, "wake_count", x->wake_count);
-	N(j, "wake_us", x->wake_us);
-	N(j, "linktype", 1);
-	cJSON_AddItemToObject(j, "fds", names);
 	k->x = x;
-	k->reader = idx;
-	snprintf(k->client, sizeof(k->client), "%s",
-		 cJSON_IsString(jc) && jc->valuestring != NULL ? jc->valuestring : "");
-	for (char *p = k->client; *p; p++)          /* shown in stats: printable only */
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	reply_json(k, h, j, fds, (unsigned int)n);
-	/* The client has its own now. Only the ring's and the DBuf's are fresh: the
-	 * page and MRP fds are the IBuf's own (bl_ibuf_reader_fds), never closed here. */
-	close(f.ring_fd);
-	close(fds[n - 1]);
-}
-
-static void
-stats_streams(struct bl_ctl *c, cJSON *arr)
-{
-	for (unsigned int i = 0; i < BL_EXPORT_MAX; i++) {
-		const struct bl_export *x = bl_export_at(i);
-		struct bl_ibuf_stats st;
-		cJSON *o, *rs;
-
-		if (x == NULL)
-			continue;
-		bl_ibuf_stats(x->ib, &st);
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", x->name);
-		cJSON_AddStringToObject(o, "policy", policy_lc(x->policy));
-		N(o, "capacity", x->capacity);
-		N(o, "written", st.written);
-		N(o, "dropped", st.dropped);
-		N(o, "overwritten", st.overwritten);
-		N(o, "clamps", st.clamps);
-		N(o, "detached", st.detached);
-		/* relaxed: a counter (export_wake.c). */
-		N(o, "wakeups", __atomic_load_n(&x->wake.signals, __ATOMIC_RELAXED));
-		N(o, "n_readers", st.n_active);
-		rs = cJSON_AddArrayToObject(o, "readers");
-		for (unsigned int r = 0; r < x->max_readers && r < BL_IBUF_MAX_READERS; r++) {
-			const struct bl_ibuf_reader_stats *s = &st.r[r];
-			const char *client = "";
-			cJSON *e;
-
-			if (!s->active)
-				continue;
-			for (unsigned int q = 0; q < CTL_MAX_CONNS; q++)
-				if (c->c[q].x == x && c->c[q].reader == (int)r)
-					client = c->c[q].client;
-			e = cJSON_CreateObject();
-			N(e, "reader", r);
-			cJSON_AddStringToObject(e, "policy", policy_lc(s->policy));
-			N(e, "pid", s->pid);
-			cJSON_AddStringToObject(e, "client", client);
-			N(e, "pos", s->pos);
-			N(e, "lag", st.head > s->pos ? st.head - s->pos : 0);
-			N(e, "consumed", s->consumed);
-			N(e, "lost", s->lost + s->check_fail);
-			N(e, "laps", s->laps);
-			N(e, "clamps", s->clamps);
-			cJSON_AddItemToArray(rs, e);
-		}
-		cJSON_AddItemToArray(arr, o);
-	}
+	k->reader = (int)g.reader;
+	reply_json(k, h, j, g.fd, g.n_fds);
+	bl_stream_grant_close(&g);   /* the client has its own now */
 }
 
 /* The server's own counters and limits: "control" in stats. */
@@ -765,7 +586,7 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 				}
 			}
 		}
-	stats_streams(c, cJSON_AddArrayToObject(j, "streams"));
+	cJSON_AddItemToObject(j, "streams", bl_stream_stats_json());
 	stats_control(c, cJSON_AddObjectToObject(j, "control"));
 	reply_json(k, h, j, NULL, 0);
 }

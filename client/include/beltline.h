@@ -108,7 +108,8 @@ struct beltline_pkt_info {
  *   beltline://INSTANCE/STREAM   a stream the appliance instance INSTANCE exports
  *                                (control socket RUN_DIR/INSTANCE/ctl, docs/control.md)
  *   file:PATH, or a plain PATH   a pcap or pcapng file, read with the same calls
- * Names (INSTANCE, STREAM) are 1..47 characters of [A-Za-z0-9_.-], not "." or "..".
+ * INSTANCE is 1..31 characters of [A-Za-z0-9_-]; STREAM 1..47 of [A-Za-z0-9_.-], not
+ * "." or "..".
  * 0 or -EINVAL (bad URI, opts), -ENOENT (no such file, no instance running,
  * no such stream), -EACCES (refused), -EPROTO (peer spoke nonsense), -ENOMEM, ...
  */

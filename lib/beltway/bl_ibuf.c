@@ -5,35 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bl_ibuf_worker.h"
 
 #define PG BL_SHM_META_PAGE
-
-const char *
-bl_ibuf_policy_name(uint32_t policy)
-{
-	switch (policy) {
-	case BL_IBUF_SRP: return "srp";
-	case BL_IBUF_MRP: return "mrp";
-	case BL_IBUF_FRP: return "frp";
-	case BL_IBUF_BLOCK: return "block";
-	default: return "?";
-	}
-}
-
-uint32_t
-bl_ibuf_policy_parse(const char *s)
-{
-	static const char *const names[] = { [BL_IBUF_SRP] = "srp", [BL_IBUF_MRP] = "mrp",
-		[BL_IBUF_FRP] = "frp", [BL_IBUF_BLOCK] = "block" };
-
-	for (uint32_t p = BL_IBUF_SRP; s != NULL && p <= BL_IBUF_BLOCK; p++)
-		if (strcmp(s, names[p]) == 0)
-			return p;
-	return 0;
-}
 
 int
 bl_ibuf_policy_allows(uint32_t ring, uint32_t reader)
@@ -182,6 +159,44 @@ bl_ibuf_free(struct bl_ibuf *ib)
 	free(ib);
 }
 
+/*
+ * Reader page i gets a memfd no earlier reader was given: an earlier client
+ * that detached may keep its mapping of the old page (and the descriptor), and
+ * whatever it writes there must reach nobody. The new memfd takes the old
+ * one's owner, group and mode and is mapped MAP_FIXED over the slot in our
+ * region (in-process readers and the producer see it at once); the old one is
+ * unmapped and closed here, so only the earlier client's own mapping holds it.
+ * Control thread only, with i not active: the producer reads only active pages.
+ */
+static int
+fresh_page(struct bl_ibuf *ib, unsigned i)
+{
+	struct bl_ibuf_opts o = { .sz = sizeof(o), .name = ib->hdr->name };
+	struct bl_shm *old = ib->rshm[i], *s;
+	size_t off = ib->hdr->off_readers + (size_t)i * PG;
+	struct stat st;
+	int rc;
+
+	if (fstat(old->fd, &st) < 0)
+		return -errno;
+	o.uid = st.st_uid;
+	o.gid = st.st_gid;
+	o.mode = st.st_mode & 0777;
+	s = page_region(&o, "reader", i, NULL);
+	if (s == NULL)
+		return -ENOMEM;
+	rc = bl_shm_overlay(ib->shm, off, s->fd, PG, 1);
+	if (rc < 0) {
+		/* A failed MAP_FIXED may have unmapped the slot: put the old page back. */
+		bl_shm_overlay(ib->shm, off, old->fd, PG, 1);
+		bl_shm_free(s);
+		return rc;
+	}
+	ib->rshm[i] = s;
+	bl_shm_free(old);
+	return 0;
+}
+
 int
 bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy)
 {
@@ -197,8 +212,17 @@ bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy)
 	for (unsigned i = 0; i < ib->max_readers; i++) {
 		struct bl_ibuf_rpage *p = ib->rpage[i];
 		uint64_t bit = 1ull << i;
+		int rc;
+
 		if (active & bit)
 			continue;
+		/* A page once handed out is never handed out again (fresh_page). */
+		if (ib->handed & bit) {
+			rc = fresh_page(ib, i);
+			if (rc < 0)
+				return rc;
+		}
+		ib->handed |= bit;
 		memset(p, 0, sizeof(*p));
 		/* acquire: pairs with the release store in bl_ibuf__publish. */
 		head = __atomic_load_n(&ib->prod->head, __ATOMIC_ACQUIRE);

@@ -57,6 +57,8 @@ struct bl_ibuf {
 	struct bl_shm *shm;
 	struct bl_shm *mrp_shm;
 	struct bl_shm *rshm[BL_IBUF_MAX_READERS];
+	uint64_t handed;            /* control: bit i, page i was given to a reader (a new
+	                             * attach at i gets a fresh page: bl_ibuf_reader_alloc) */
 	/* producer thread only, own cache line */
 	_Alignas(64) uint64_t head; /* next seq to write (== prod->head once published) */
 	uint64_t tail;              /* oldest seq still protected (SRP/MRP/BLOCK) */
@@ -87,7 +89,9 @@ struct bl_ibuf_reader {
 };
 
 /* What a reader in another process needs. ring_fd is a new fd, the caller's to close;
- * page_fd and mrp_fd are the ring's own (valid until bl_ibuf_free): pass them, never close them. */
+ * page_fd and mrp_fd are the ring's own: pass them, never close them. page_fd is valid
+ * until the page's next attach, which gets a fresh page: the reader it was given to
+ * can reach no later reader's page, whatever it keeps (bl_ibuf_reader_alloc). */
 struct bl_ibuf_fds {
 	int ring_fd;                /* read-only fd of the ring region */
 	int page_fd;                /* read-write fd of this reader's page */
@@ -119,6 +123,8 @@ int bl_ibuf_mpipe(const struct bl_ibuf_opts *o, unsigned n, struct bl_ibuf **out
 void bl_ibuf_free(struct bl_ibuf *ib);
 
 /* Control: claim a free reader page, position it at the head, mark it active.
+ * A page that was handed to a reader before is first replaced by a fresh memfd,
+ * so no earlier reader (which may keep its mapping and descriptor) can reach it.
  * pid is recorded for the control plane (0 = this process). Returns the index or -errno. */
 int bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid);
 
@@ -130,11 +136,9 @@ int bl_ibuf_reader_alloc(struct bl_ibuf *ib, uint32_t pid);
  * ring does not take) or -ENOSPC. */
 int bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy);
 
-/* Whether ring policy `ring` takes readers of policy `reader`. */
+/* Whether ring policy `ring` takes readers of policy `reader`. (The policies'
+ * names are lib/stream/bl_stream_proto.h's, which clients share.) */
 int bl_ibuf_policy_allows(uint32_t ring, uint32_t reader);
-
-/* enum bl_ibuf_policy for "srp", "mrp", "frp", "block"; 0 for anything else. */
-uint32_t bl_ibuf_policy_parse(const char *s);
 
 /* Control: a reader is gone (closed, or found dead). SRP/MRP stop waiting for it. 0 or -errno. */
 int bl_ibuf_reader_detach(struct bl_ibuf *ib, unsigned idx);
@@ -160,7 +164,5 @@ void bl_ibuf_reclaim(struct bl_ibuf *ib);
 
 /* Any thread: a snapshot of the counters. */
 void bl_ibuf_stats(const struct bl_ibuf *ib, struct bl_ibuf_stats *st);
-
-const char *bl_ibuf_policy_name(uint32_t policy);
 
 #endif /* BL_IBUF_H */

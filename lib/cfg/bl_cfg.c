@@ -20,6 +20,7 @@
 
 #include "bl_cfg.h"
 #include "bl_json.h"
+#include "bl_stream_proto.h"
 #include "bl_suggest.h"
 
 #define PATH_LEN 160
@@ -156,17 +157,13 @@ get_str(struct rd *r, const cJSON *obj, const char *path, const char *key, bool 
 	return v->valuestring;
 }
 
+_Static_assert(BL_CFG_NAME_MAX == BL_INSTANCE_NAME_MAX, "instance and port names: one rule");
+
+/* Instance and port names: the rule clients check too (bl_stream_proto.h). */
 static bool
 name_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
+	return max == BL_INSTANCE_NAME_MAX && bl_instance_name_ok(s, strlen(s));
 }
 
 static void

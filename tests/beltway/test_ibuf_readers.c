@@ -52,9 +52,6 @@ Test(ibuf_readers, a_reader_may_be_looser_than_its_ring_never_stricter)
 			cr_assert(eq(u64, ib->prod->active, 0));
 		bl_ibuf_free(ib);
 	}
-	cr_assert(eq(u32, bl_ibuf_policy_parse("frp"), BL_IBUF_FRP));
-	cr_assert(eq(u32, bl_ibuf_policy_parse("FRP"), 0));
-	cr_assert(eq(u32, bl_ibuf_policy_parse(""), 0));
 }
 
 /* An SRP ring: an FRP reader that stalls is lapped and loses, the SRP reader holds the tail. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bl_ibuf_worker.h"
+#include "ibuf_test.h"
 #include "bl_shm.h"
 
 TestSuite(shm, .timeout = 30);
@@ -425,5 +426,92 @@ Test(shm, ibuf_reader_refuses_a_bad_header)
 	fds.idx = 1;                                     /* no such reader page */
 	cr_assert(eq(int, bl_ibuf_reader_open(&fds, &r), -EPROTO));
 	close(fds.ring_fd);
+	bl_ibuf_free(ib);
+}
+
+/*
+ * A reader page is handed to one attach only (issue 15): a client that detached
+ * but kept its mapping writes garbage into its old page, in a loop as a hostile
+ * one would; the next reader of the same page index must see none of it: its
+ * position, counters and wait word are its own, and it keeps a stream it keeps
+ * up with free of drops.
+ */
+static void
+stale_child(const struct bl_ibuf_fds *fds, int ready, int go)
+{
+	struct bl_ibuf_reader *r;
+	char c = 'r';
+
+	if (bl_ibuf_reader_open(fds, &r) != 0)
+		_exit(20);
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+		_exit(21);
+	for (unsigned i = 0; i < 1000; i++) {       /* what it held, and worse */
+		__atomic_store_n(&r->page->pos, 100, __ATOMIC_RELEASE);
+		r->page->consumed = 1000000000;
+		r->page->lost = 777;
+		r->page->laps = 7;
+		r->page->check_fail = 9;
+		r->page->wait = 1;
+	}
+	bl_ibuf_reader_close(r);
+	_exit(0);
+}
+
+Test(shm, detached_reader_cannot_reach_the_next_readers_page)
+{
+	struct bl_ibuf_opts o = {
+		.sz = sizeof(o), .name = "stale", .capacity = 128, .policy = BL_IBUF_SRP,
+		.max_readers = 1, .uid = (uid_t)-1, .gid = (gid_t)-1,
+	};
+	struct bl_ibuf *ib;
+	struct bl_ibuf_reader *b;
+	struct bl_ibuf_fds fds;
+	struct bl_ibuf_stats st;
+	int ready[2], go[2], status;
+	char c;
+	pid_t pid;
+
+	cr_assert(eq(int, bl_ibuf_create(&o, &ib, NULL), 0));
+	cr_assert(eq(int, bl_ibuf_reader_alloc(ib, 4242), 0));
+	cr_assert(eq(int, bl_ibuf_reader_fds(ib, 0, &fds), 0));
+	cr_assert(eq(int, pipe(ready), 0));
+	cr_assert(eq(int, pipe(go), 0));
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		stale_child(&fds, ready[1], go[0]);
+	cr_assert(eq(int, (int)read(ready[0], &c, 1), 1), "the client mapped its page");
+	close(fds.ring_fd);
+	/* The client detaches (its connection closed) but keeps its mapping. */
+	cr_assert(eq(int, bl_ibuf_reader_detach(ib, 0), 0));
+	cr_assert(eq(u32, put(ib, 0, 64), 64));
+	cr_assert(eq(u32, put(ib, 64, 36), 36));
+	/* The next reader gets page index 0 again and keeps up. */
+	cr_assert(eq(int, bl_ibuf_reader_attach(ib, &b), 0));
+	cr_assert(eq(u32, b->idx, 0));
+	cr_assert(eq(u32, put(ib, 100, 64), 64));
+	cr_assert(eq(u32, take(b, 64, NULL), 64));
+	cr_assert(eq(int, (int)write(go[1], "g", 1), 1));
+	cr_assert(eq(int, (int)waitpid(pid, &status, 0), (int)pid));
+	cr_assert(exited_ok(status), "status %#x", status);
+	/* Nothing the old client wrote reached the new reader's page. */
+	cr_assert(eq(u64, ib->rpage[0]->pos, 164));
+	cr_assert(eq(u64, ib->rpage[0]->consumed, 64));
+	cr_assert(eq(u64, ib->rpage[0]->lost, 0));
+	cr_assert(eq(u64, ib->rpage[0]->wait, 0));
+	/* A full ring past the new reader's position: no drop, no clamp. */
+	cr_assert(eq(u32, put(ib, 164, 64), 64));
+	cr_assert(eq(u32, put(ib, 228, 64), 64));
+	bl_ibuf_stats(ib, &st);
+	cr_assert(eq(u64, st.dropped, 0));
+	cr_assert(eq(u64, st.clamps, 0));
+	cr_assert(eq(u64, st.r[0].clamps, 0));
+	cr_assert(eq(u64, st.r[0].consumed, 64));
+	for (int i = 0; i < 2; i++) {
+		close(ready[i]);
+		close(go[i]);
+	}
+	bl_ibuf_reader_close(b);
 	bl_ibuf_free(ib);
 }

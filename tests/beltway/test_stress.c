@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bl_ibuf_worker.h"
+#include "bl_stream_proto.h"
 
 #define CAP   1024u
 #define BURST 32u
@@ -250,7 +251,7 @@ stress(uint32_t policy, unsigned readers, int procs, int pace)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	bl_ibuf_stats(rn.ib, &st);
 	cr_log_info("%s %u %s%s: %llu entries in %.2f s; dropped %llu waits %llu",
-		bl_ibuf_policy_name(policy), readers, procs ? "processes" : "threads",
+		bl_stream_policy_name(policy), readers, procs ? "processes" : "threads",
 		pace ? " (paced producer)" : "",
 		(unsigned long long)rn.n,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "bl_ctl_proto.h"
+#include "bl_stream_proto.h"
 #include "bl_shm_abi.h"
 #include "fake_appliance.h"
 

@@ -18,7 +18,7 @@
 
 #include "beltline.h"
 #include "beltline_priv.h"
-#include "bl_ctl_proto.h"
+#include "bl_stream_proto.h"
 
 #define ROOM (BL_CTL_MSG_MAX - sizeof(struct bl_ctl_hdr))
 

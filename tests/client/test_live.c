@@ -21,7 +21,7 @@
 
 #include "beltline.h"
 #include "beltline_priv.h"
-#include "bl_ctl_proto.h"
+#include "bl_stream_proto.h"
 #include "bl_ibuf_worker.h"
 #include "bl_shm.h"
 #include "fake_appliance.h"
@@ -104,7 +104,7 @@ Test(live, zero_copy_views_for_every_policy)
 		for (unsigned i = 0; i < 5; i++)
 			e[i] = ent(DBUF_ID, i % N_OBJS, 10 * i, 60 + i);
 		cr_assert_eq(bl_ibuf_write(ib, e, 5), 5);
-		cr_assert_eq(beltline_peek(s, v, 8), 5, "policy %s", bl_ibuf_policy_name(pol[p]));
+		cr_assert_eq(beltline_peek(s, v, 8), 5, "policy %s", bl_stream_policy_name(pol[p]));
 		for (unsigned i = 0; i < 5; i++) {
 			const uint8_t *want = (uint8_t *)d->base + 4096 + (i % N_OBJS) * OBJ_SIZE + 10 * i;
 			cr_assert_eq(v[i].seq, i);
@@ -126,7 +126,7 @@ Test(live, zero_copy_views_for_every_policy)
 		cr_assert_eq(beltline_info(s, &info), 0);
 		cr_assert_eq(info.kind, BELTLINE_KIND_LIVE);
 		cr_assert_eq(info.capacity, 16);
-		cr_assert_str_eq(info.policy, bl_ibuf_policy_name(pol[p]));
+		cr_assert_str_eq(info.policy, bl_stream_policy_name(pol[p]));
 		/* the producer sees the reader's position through its page */
 		cr_assert_eq(__atomic_load_n(&ib->rpage[0]->pos, __ATOMIC_ACQUIRE), 5);
 		cr_assert_eq(ib->rpage[0]->consumed, 5);

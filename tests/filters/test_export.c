@@ -23,7 +23,7 @@
 #include "bl_dbuf_perm.h"
 #include "bl_dbuf_view.h"
 #include "bl_dbuf_worker.h"
-#include "bl_export.h"
+#include "bl_stream.h"
 #include "harness.h"
 
 #define PKT_MBUFS 2047u
@@ -85,7 +85,7 @@ pattern_mbuf(struct rte_mempool *mp, uint32_t len, uint8_t seed)
 }
 
 static const struct bl_ibuf_entry *
-entry(const struct bl_export *x, uint64_t seq)
+entry(const struct bl_stream *x, uint64_t seq)
 {
 	cr_assert(seq < x->ib->head);
 	return &x->ib->slots[seq & x->ib->mask];
@@ -107,14 +107,14 @@ file_mode(const struct bl_dbuf *d, uid_t *uid, gid_t *gid)
 Test(filter_export, same_permissions_are_zero_copy)
 {
 	struct harness *h = build("feed | export name=z capacity=64");
-	const struct bl_export *x = bl_export_find("z");
+	const struct bl_stream *x = bl_stream_find(BL_STREAM_EXPORT, "z");
 	struct rte_mbuf *m = pattern_mbuf(pkt->mp, 100, 7);
 	const struct bl_dbuf_mbuf_priv *pv = rte_mbuf_to_priv(m);
 	const struct bl_ibuf_entry *e;
 
 	cr_assert(x != NULL);
 	cr_assert(x->perm == NULL, "default owner, group and mode are the packet DBuf's");
-	cr_assert(bl_export_dbuf(x) == pkt);
+	cr_assert(bl_stream_dbuf(x) == pkt);
 	harness_push(h, m);
 	harness_run(h);
 	e = entry(x, 0);
@@ -129,7 +129,7 @@ Test(filter_export, same_permissions_are_zero_copy)
 Test(filter_export, other_permissions_get_a_copy_dbuf_of_their_own)
 {
 	struct harness *h = build("feed | export name=c mode=0600 capacity=64");
-	const struct bl_export *x = bl_export_find("c");
+	const struct bl_stream *x = bl_stream_find(BL_STREAM_EXPORT, "c");
 	struct bl_dbuf *cd;
 	struct bl_dbuf_view v;
 	uid_t uid;
@@ -138,7 +138,7 @@ Test(filter_export, other_permissions_get_a_copy_dbuf_of_their_own)
 	int fd;
 
 	cr_assert(x != NULL && x->perm != NULL);
-	cd = bl_export_dbuf(x);
+	cd = bl_stream_dbuf(x);
 	cr_assert(cd != pkt && cd->id != pkt->id);
 	cr_assert(eq(u32, file_mode(cd, &uid, &gid), 0600));
 	cr_assert(eq(u32, uid, geteuid()));
@@ -182,22 +182,22 @@ Test(filter_export, equal_permissions_share_one_copy_dbuf_sized_for_both)
 	struct harness *a = build("feed | export name=a mode=0600 capacity=64");
 	struct harness *b = build("feed | export name=b mode=0600 capacity=256 policy=frp");
 	struct harness *c = build("feed | export name=c mode=0604 capacity=64");
-	const struct bl_export *xa = bl_export_find("a"), *xb = bl_export_find("b");
-	const struct bl_export *xc = bl_export_find("c");
+	const struct bl_stream *xa = bl_stream_find(BL_STREAM_EXPORT, "a"), *xb = bl_stream_find(BL_STREAM_EXPORT, "b");
+	const struct bl_stream *xc = bl_stream_find(BL_STREAM_EXPORT, "c");
 
 	cr_assert(xa->perm != NULL && xa->perm == xb->perm, "one copy DBuf per triple");
 	cr_assert(xc->perm != NULL && xc->perm != xa->perm, "another mode, another DBuf");
 	cr_assert(eq(u32, xa->perm->users, 2));
-	cr_assert(bl_export_dbuf(xa)->n_objs >= 64 + 256, "sized for both rings");
-	cr_assert(eq(u64, bl_export_dbuf(xa)->reserved, 64 + 256));
-	cr_assert(eq(u32, file_mode(bl_export_dbuf(xc), NULL, NULL), 0604));
+	cr_assert(bl_stream_dbuf(xa)->n_objs >= 64 + 256, "sized for both rings");
+	cr_assert(eq(u64, bl_stream_dbuf(xa)->reserved, 64 + 256));
+	cr_assert(eq(u32, file_mode(bl_stream_dbuf(xc), NULL, NULL), 0604));
 	/* Both write into the grown pool, into the same DBuf id. */
 	harness_push(a, pattern_mbuf(pkt->mp, 64, 1));
 	harness_push(b, pattern_mbuf(pkt->mp, 64, 2));
 	harness_run(a);
 	harness_run(b);
-	cr_assert(eq(u16, entry(xa, 0)->dbuf_id, bl_export_dbuf(xa)->id));
-	cr_assert(eq(u16, entry(xb, 0)->dbuf_id, bl_export_dbuf(xa)->id));
+	cr_assert(eq(u16, entry(xa, 0)->dbuf_id, bl_stream_dbuf(xa)->id));
+	cr_assert(eq(u16, entry(xb, 0)->dbuf_id, bl_stream_dbuf(xa)->id));
 	harness_free(a);
 	harness_free(b);
 	harness_free(c);
@@ -214,7 +214,7 @@ Test(filter_export, equal_permissions_share_one_copy_dbuf_sized_for_both)
 Test(filter_export, a_chained_packet_is_copied_whole)
 {
 	struct harness *h = build("feed | export name=ch mode=0600 capacity=16");
-	const struct bl_export *x = bl_export_find("ch");
+	const struct bl_stream *x = bl_stream_find(BL_STREAM_EXPORT, "ch");
 	struct rte_mbuf *m = pattern_mbuf(pkt->mp, 1000, 3);
 	struct rte_mbuf *t = pattern_mbuf(pkt->mp, 1500, (uint8_t)(3 + 1000));
 	struct rte_mbuf *cp;
@@ -225,7 +225,7 @@ Test(filter_export, a_chained_packet_is_copied_whole)
 	harness_push(h, m);
 	harness_run(h);
 	cr_assert(eq(u64, harness_counter(h, "export", "copied"), 1));
-	cp = bl_dbuf_mbuf_of(bl_export_dbuf(x), entry(x, 0));
+	cp = bl_dbuf_mbuf_of(bl_stream_dbuf(x), entry(x, 0));
 	cr_assert(cp != NULL);
 	cr_assert(eq(u32, cp->pkt_len, 2500));
 	p = rte_pktmbuf_read(cp, 0, 2500, buf);
@@ -241,8 +241,8 @@ Test(filter_export, a_chained_packet_is_copied_whole)
 Test(filter_export, an_empty_copy_pool_drops_and_counts)
 {
 	struct harness *h = build("feed | export name=e mode=0600 capacity=64");
-	const struct bl_export *x = bl_export_find("e");
-	struct rte_mempool *mp = bl_export_dbuf(x)->mp;
+	const struct bl_stream *x = bl_stream_find(BL_STREAM_EXPORT, "e");
+	struct rte_mempool *mp = bl_stream_dbuf(x)->mp;
 	static struct rte_mbuf *held[8192];
 	unsigned int n = 0;
 
@@ -270,13 +270,13 @@ Test(filter_export, an_empty_copy_pool_drops_and_counts)
 Test(filter_export, frp_overwrite_releases_copies)
 {
 	struct harness *h = build("feed | export name=f mode=0600 capacity=8 policy=frp");
-	const struct bl_export *x = bl_export_find("f");
+	const struct bl_stream *x = bl_stream_find(BL_STREAM_EXPORT, "f");
 
 	for (unsigned int i = 0; i < 100; i++)
 		harness_push(h, pattern_mbuf(pkt->mp, 64, (uint8_t)i));
 	harness_run(h);
 	cr_assert(eq(u64, harness_counter(h, "export", "copied"), 100));
-	cr_assert(eq(u32, rte_mempool_in_use_count(bl_export_dbuf(x)->mp), 8),
+	cr_assert(eq(u32, rte_mempool_in_use_count(bl_stream_dbuf(x)->mp), 8),
 		  "only the slots hold copies");
 	cr_assert(eq(u32, rte_mempool_avail_count(pkt->mp), RUNNING));
 	harness_free(h);
@@ -286,7 +286,7 @@ Test(filter_export, frp_overwrite_releases_copies)
 Test(filter_export, a_full_srp_ring_drops_before_copying)
 {
 	struct harness *h = build("feed | export name=s mode=0600 capacity=16");
-	const struct bl_export *x = bl_export_find("s");
+	const struct bl_stream *x = bl_stream_find(BL_STREAM_EXPORT, "s");
 	int r = bl_ibuf_reader_alloc(x->ib, 0);   /* a reader that never reads */
 
 	cr_assert(r >= 0);
@@ -297,7 +297,7 @@ Test(filter_export, a_full_srp_ring_drops_before_copying)
 	cr_assert(eq(u64, harness_counter(h, "export", "dropped"), 84));
 	cr_assert(eq(u64, harness_counter(h, "export", "copied"), 16), "no copy made to be dropped");
 	cr_assert(eq(u64, harness_counter(h, "export", "copy_nombuf"), 0));
-	cr_assert(eq(u32, rte_mempool_in_use_count(bl_export_dbuf(x)->mp), 16));
+	cr_assert(eq(u32, rte_mempool_in_use_count(bl_stream_dbuf(x)->mp), 16));
 	cr_assert(eq(u32, rte_mempool_avail_count(pkt->mp), RUNNING));
 	bl_ibuf_reader_detach(x->ib, (unsigned int)r);
 	harness_free(h);
@@ -311,7 +311,7 @@ Test(filter_export, the_packet_dbuf_is_never_widened)
 	struct harness *h = build("feed | export name=w mode=0644 capacity=16");
 
 	cr_assert(eq(u32, file_mode(pkt, NULL, NULL), 0640));
-	cr_assert(eq(u32, file_mode(bl_export_dbuf(bl_export_find("w")), NULL, NULL), 0644));
+	cr_assert(eq(u32, file_mode(bl_stream_dbuf(bl_stream_find(BL_STREAM_EXPORT, "w")), NULL, NULL), 0644));
 	harness_free(h);
 }
 
@@ -335,6 +335,6 @@ Test(filter_export, a_copy_dbuf_that_cannot_be_made_names_the_stream)
 	cr_assert(strstr(err.msg, "stream \"nofd\"") != NULL, "%s", err.msg);
 	cr_assert(strstr(err.msg, "cannot create a copy DBuf") != NULL, "%s", err.msg);
 	cr_assert(strstr(err.msg, "mode 0600") != NULL, "%s", err.msg);
-	cr_assert(bl_export_find("nofd") == NULL, "nothing half-made is left");
+	cr_assert(bl_stream_find(BL_STREAM_EXPORT, "nofd") == NULL, "nothing half-made is left");
 	cr_assert(bl_dbuf_perm_at(0) == NULL);
 }

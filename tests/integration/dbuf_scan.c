@@ -24,7 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "beltline_priv.h"
-#include "bl_ctl_proto.h"
+#include "bl_stream_proto.h"
 #include "bl_shm_abi.h"
 
 static unsigned long

@@ -1,5 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* export_wake — wake moderation for sleeping readers (see export_wake.h). */
+/*
+ * bl_stream_wake — wake moderation for a stream's sleeping readers (Streamline's
+ * signal moderation; bl_stream.h, README.md):
+ *
+ *   worker, after each burst it wrote (bl_stream_wake_burst): for each reader
+ *     with an eventfd, one load of its wait line (a hit while it does not
+ *     change) and, when wake_count entries wait, one eventfd write per sleep;
+ *   main lcore, every tick (bl_stream_wake_tick): the wake_us timeout, for a
+ *     stream that went quiet before the count was reached.
+ *
+ * A reader that busy-polls never sets wait and costs the producer those loads
+ * only; a sleeper costs one eventfd write per sleep. A reader that lies in
+ * wait can cost itself wakeups, nobody else.
+ *
+ * Ordering: detach closes an eventfd only once the worker cannot be using it:
+ * it clears the reader's bit in `capable` and then waits while `busy` is set
+ * (Dekker: both sides seq_cst). An episode signalled by both sides at once
+ * (count and timeout together) costs one extra eventfd write, which the reader
+ * drains with the first.
+ */
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -8,11 +27,12 @@
 #include <rte_common.h>
 #include <rte_pause.h>
 
-#include "bl_export.h"
 #include "bl_ibuf.h"
+#include "bl_stream_pvt.h"
+#include "bl_stream_worker.h"
 
 void
-bl_export_wake_init(struct bl_export_wake *w, uint32_t wake_count, uint32_t wake_us)
+bl_stream__wake_init(struct bl_stream_wake *w, uint32_t wake_count, uint32_t wake_us)
 {
 	memset(w, 0, sizeof(*w));
 	w->wake_count = wake_count;
@@ -23,7 +43,7 @@ bl_export_wake_init(struct bl_export_wake *w, uint32_t wake_count, uint32_t wake
 
 /* The head at which a reader waiting with `wait` (1 + the seq it wants) is woken. */
 static inline uint64_t
-threshold(const struct bl_export_wake *w, uint64_t wait)
+threshold(const struct bl_stream_wake *w, uint64_t wait)
 {
 	uint64_t from = wait - 1;
 
@@ -31,18 +51,18 @@ threshold(const struct bl_export_wake *w, uint64_t wait)
 }
 
 static void
-signal_fd(struct bl_export_wake *w, unsigned int i)
+signal_fd(struct bl_stream_wake *w, unsigned int i)
 {
 	if (eventfd_write(w->fd[i], 1) == 0)
 		__atomic_fetch_add(&w->signals, 1, __ATOMIC_RELAXED);   /* relaxed: a counter */
 }
 
 void
-bl_export__wake_check(struct bl_export_wake *w, const struct bl_ibuf *ib, uint64_t head)
+bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64_t head)
 {
 	uint64_t cap;
 
-	/* seq_cst, both: Dekker with bl_export_wake_detach, which clears a bit and then
+	/* seq_cst, both: Dekker with bl_stream__wake_detach, which clears a bit and then
 	 * reads busy. Either it sees busy set and waits, or we see its bit cleared. */
 	__atomic_store_n(&w->busy, 1, __ATOMIC_SEQ_CST);
 	cap = __atomic_load_n(&w->capable, __ATOMIC_SEQ_CST);
@@ -64,15 +84,15 @@ bl_export__wake_check(struct bl_export_wake *w, const struct bl_ibuf *ib, uint64
 }
 
 int
-bl_export_wake_attach(struct bl_export *x, unsigned int idx)
+bl_stream__wake_attach(struct bl_stream *s, unsigned int idx)
 {
-	struct bl_export_wake *w = &x->wake;
+	struct bl_stream_wake *w = &s->wake;
 	int fd;
 
 	if (idx >= BL_IBUF_MAX_READERS)
 		return -EINVAL;
 	if (w->fd[idx] >= 0)
-		bl_export_wake_detach(x, idx);
+		bl_stream__wake_detach(s, idx);
 	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (fd < 0)
 		return -errno;
@@ -82,19 +102,19 @@ bl_export_wake_attach(struct bl_export *x, unsigned int idx)
 	w->mfired[idx] = 0;
 	w->seen[idx] = 0;
 	w->since[idx] = 0;
-	/* release: pairs with the seq_cst load of capable in bl_export__wake_check. */
+	/* release: pairs with the seq_cst load of capable in bl_stream__wake_check. */
 	__atomic_fetch_or(&w->capable, 1ull << idx, __ATOMIC_RELEASE);
 	return fd;
 }
 
 void
-bl_export_wake_detach(struct bl_export *x, unsigned int idx)
+bl_stream__wake_detach(struct bl_stream *s, unsigned int idx)
 {
-	struct bl_export_wake *w = &x->wake;
+	struct bl_stream_wake *w = &s->wake;
 
 	if (idx >= BL_IBUF_MAX_READERS || w->fd[idx] < 0)
 		return;
-	/* seq_cst: see bl_export__wake_check. */
+	/* seq_cst: see bl_stream__wake_check. */
 	__atomic_fetch_and(&w->capable, ~(1ull << idx), __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&w->busy, __ATOMIC_SEQ_CST) != 0)
 		rte_pause();
@@ -104,11 +124,11 @@ bl_export_wake_detach(struct bl_export *x, unsigned int idx)
 
 /* One reader of one stream: the timeout. Returns 1 if it still sleeps unsignalled. */
 static int
-tick_reader(struct bl_export *x, unsigned int i, uint64_t head, uint64_t now_ns)
+tick_reader(struct bl_stream *s, unsigned int i, uint64_t head, uint64_t now_ns)
 {
-	struct bl_export_wake *w = &x->wake;
-	/* relaxed: the reader's untrusted word, as in bl_export__wake_check. */
-	uint64_t wait = __atomic_load_n(&x->ib->rpage[i]->wait, __ATOMIC_RELAXED);
+	struct bl_stream_wake *w = &s->wake;
+	/* relaxed: the reader's untrusted word, as in bl_stream__wake_check. */
+	uint64_t wait = __atomic_load_n(&s->ib->rpage[i]->wait, __ATOMIC_RELAXED);
 
 	if (wait == 0) {
 		w->seen[i] = 0;
@@ -134,25 +154,18 @@ tick_reader(struct bl_export *x, unsigned int i, uint64_t head, uint64_t now_ns)
 }
 
 int
-bl_export_wake_tick(uint64_t now_ns)
+bl_stream__wake_tick(struct bl_stream *s, uint64_t now_ns)
 {
 	int sleeping = 0;
+	/* relaxed: this thread is the only writer of capable. acquire: pairs with
+	 * the release store of head in bl_ibuf__publish (the worker). */
+	uint64_t cap = __atomic_load_n(&s->wake.capable, __ATOMIC_RELAXED);
+	uint64_t head = __atomic_load_n(&s->ib->prod->head, __ATOMIC_ACQUIRE);
 
-	for (unsigned int e = 0; e < BL_EXPORT_MAX; e++) {
-		struct bl_export *x = bl_export_at(e);
-		uint64_t cap, head;
-
-		if (x == NULL)
-			continue;
-		/* relaxed: this thread is the only writer of capable. acquire: pairs with
-		 * the release store of head in bl_ibuf__publish (the worker). */
-		cap = __atomic_load_n(&x->wake.capable, __ATOMIC_RELAXED);
-		head = __atomic_load_n(&x->ib->prod->head, __ATOMIC_ACQUIRE);
-		while (cap != 0) {
-			unsigned int i = (unsigned int)__builtin_ctzll(cap);
-			sleeping |= tick_reader(x, i, head, now_ns);
-			cap &= cap - 1;
-		}
+	while (cap != 0) {
+		unsigned int i = (unsigned int)__builtin_ctzll(cap);
+		sleeping |= tick_reader(s, i, head, now_ns);
+		cap &= cap - 1;
 	}
 	return sleeping;
 }

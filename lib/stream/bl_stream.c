@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* bl_stream — the table of streams, create and release, attach and detach (bl_stream.h). */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bl_dbuf.h"
+#include "bl_dbuf_perm.h"
+#include "bl_ibuf.h"
+#include "bl_stream.h"
+#include "bl_stream_pvt.h"
+
+static struct bl_stream streams[BL_STREAM_MAX];   /* main lcore only */
+
+struct bl_stream *
+bl_stream_at(unsigned int i)
+{
+	return i < BL_STREAM_MAX && streams[i].refs != 0 ? &streams[i] : NULL;
+}
+
+struct bl_stream *
+bl_stream_find(uint32_t kind, const char *name)
+{
+	for (unsigned int i = 0; i < BL_STREAM_MAX; i++)
+		if (streams[i].refs != 0 && streams[i].kind == kind &&
+		    strcmp(streams[i].name, name) == 0)
+			return &streams[i];
+	return NULL;
+}
+
+unsigned int
+bl_stream_count(uint32_t kind)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < BL_STREAM_MAX; i++)
+		n += streams[i].refs != 0 && streams[i].kind == kind;
+	return n;
+}
+
+int
+bl_stream_wake_tick(uint64_t now_ns)
+{
+	int sleeping = 0;
+
+	for (unsigned int i = 0; i < BL_STREAM_MAX; i++)
+		if (streams[i].refs != 0)
+			sleeping |= bl_stream__wake_tick(&streams[i], now_ns);
+	return sleeping;
+}
+
+struct bl_dbuf *
+bl_stream_dbuf(const struct bl_stream *s)
+{
+	return s->perm != NULL ? s->perm->dbuf : s->dbuf;
+}
+
+int
+bl_stream_policy_arg(const char *s, uint32_t *out, struct bl_err *err)
+{
+	uint32_t p = bl_stream_policy_parse(s);
+
+	if (!bl_stream_policy_readable(p))
+		return bl_err_set(err, -EINVAL, "policy: must be srp, mrp or frp (packets from a NIC "
+				  "are never throttled), got \"%.20s\"", s != NULL ? s : "");
+	*out = p;
+	return 0;
+}
+
+/* A user or group given by name or number. */
+static int
+parse_id(const char *key, const char *s, int is_group, uint32_t *out, struct bl_err *err)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (s[0] != '\0' && *end == '\0' && errno == 0 && v < UINT32_MAX) {
+		*out = (uint32_t)v;
+		return 0;
+	}
+	if (is_group) {
+		const struct group *g = getgrnam(s);
+		if (g != NULL) {
+			*out = g->gr_gid;
+			return 0;
+		}
+	} else {
+		const struct passwd *p = getpwnam(s);
+		if (p != NULL) {
+			*out = p->pw_uid;
+			return 0;
+		}
+	}
+	return bl_err_set(err, -EINVAL, "%s: no %s named \"%.40s\" on this machine", key,
+			  is_group ? "group" : "user", s);
+}
+
+int
+bl_stream_perm_args(const char *owner, const char *group, const char *mode, uid_t *uid, gid_t *gid,
+		    mode_t *m, struct bl_err *err)
+{
+	uint32_t u = geteuid(), g = getegid();
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(mode, &end, 8);
+	if (mode[0] == '\0' || *end != '\0' || errno != 0 || v > 0777)
+		return bl_err_set(err, -EINVAL, "mode: octal permission bits 0..0777, got \"%.20s\"",
+				  mode);
+	if ((owner != NULL && parse_id("owner", owner, 0, &u, err) < 0) ||
+	    (group != NULL && parse_id("group", group, 1, &g, err) < 0))
+		return -EINVAL;
+	*uid = u;
+	*gid = g;
+	*m = (mode_t)v;
+	return 0;
+}
+
+/* The checks that depend on the kind; the name is then safe to copy. */
+static int
+opts_ok(const struct bl_stream_opts *o, struct bl_err *err)
+{
+	const char *what = o->kind == BL_STREAM_EXPORT ? "exported streams" : "rings between lcores";
+	struct bl_stream *old;
+
+	if (o->kind == BL_STREAM_EXPORT) {
+		if (o->name == NULL || !bl_stream_name_ok(o->name, strlen(o->name)))
+			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters of "
+					  "[A-Za-z0-9_.-], not . or ..", BL_STREAM_NAME_MAX - 1);
+	} else if (o->kind == BL_STREAM_LCORE) {
+		if (o->name == NULL || o->name[0] == '\0' || strlen(o->name) >= BL_STREAM_LCORE_NAME_MAX)
+			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters",
+					  BL_STREAM_LCORE_NAME_MAX - 1);
+	} else {
+		return bl_err_set(err, -EINVAL, "stream: unknown kind %u", o->kind);
+	}
+	if (o->capacity < 2 || (o->capacity & (o->capacity - 1)))
+		return bl_err_set(err, -EINVAL, "capacity: must be a power of two, got %u",
+				  o->capacity);
+	if (!bl_stream_policy_readable(o->policy))
+		return bl_err_set(err, -EINVAL, "policy: must be srp, mrp or frp");
+	if (o->kind == BL_STREAM_EXPORT && o->wake_count > o->capacity)
+		return bl_err_set(err, -EINVAL, "wake_count: %u is more than the capacity (%u): a "
+				  "sleeping reader would never be woken by count", o->wake_count,
+				  o->capacity);
+	if (o->pkt == NULL)
+		return bl_err_set(err, -EINVAL, "name: the appliance's pool is not a packet DBuf");
+	old = bl_stream_find(o->kind, o->name);
+	if (old != NULL && o->kind == BL_STREAM_EXPORT)
+		return bl_err_set(err, -EEXIST, "name: stream \"%s\" is already exported", o->name);
+	if (old != NULL)
+		return bl_err_set(err, -EEXIST, "name: \"%s\" already has a writer", o->name);
+	if (bl_stream_count(o->kind) >= BL_STREAM_MAX_PER_KIND)
+		return bl_err_set(err, -ENOSPC, "name: at most %u %s", BL_STREAM_MAX_PER_KIND, what);
+	return 0;
+}
+
+/*
+ * The stream's ring, and the one place its DBuf is chosen: the packet DBuf
+ * when (uid, gid, mode) are the packet DBuf's own (zero copy), else the copy
+ * DBuf of those permissions (created or grown here, on the control path).
+ */
+static int
+stream_ring(const struct bl_stream_opts *o, const struct bl_ibuf_opts *io, struct bl_stream *s,
+	    struct bl_err *err)
+{
+	struct bl_dbuf_perm_opts po = {
+		.sz = sizeof(po), .pkt = o->pkt, .uid = io->uid, .gid = io->gid, .mode = o->mode,
+	};
+	int rc;
+
+	s->perm = NULL;
+	if (o->kind != BL_STREAM_EXPORT || bl_dbuf_perm_same(o->pkt, io->uid, io->gid, o->mode))
+		return bl_dbuf_ibuf_create(o->pkt, io, &s->ib, err);
+	rc = bl_dbuf_perm_ibuf_create(&po, io, &s->perm, &s->ib, err);
+	if (rc < 0) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return bl_err_set(err, rc, "name: stream \"%s\": %s", o->name, why);
+	}
+	/* Once, at build: a user who expected zero copy learns why not, and how. */
+	fprintf(stderr, "beltlined: stream \"%s\": owner %u, group %u, mode %04o differ from the "
+		"packet buffer's, so each packet is copied once into a buffer with the stream's "
+		"permissions (give it the packet buffer's, memory.packet_mode, for zero copy)\n",
+		o->name, (unsigned int)io->uid, (unsigned int)io->gid, (unsigned int)(o->mode & 0777));
+	return 0;
+}
+
+int
+bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct bl_err *err)
+{
+	struct bl_stream *s = NULL;
+	char ring[64];
+	int rc;
+
+	if (o == NULL || o->sz < sizeof(*o))
+		return bl_err_set(err, -EINVAL, "stream: options of an unknown size");
+	rc = opts_ok(o, err);
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 0; i < BL_STREAM_MAX && s == NULL; i++)
+		if (streams[i].refs == 0)
+			s = &streams[i];
+	snprintf(ring, sizeof(ring), "%s.%s", o->kind == BL_STREAM_EXPORT ? "export" : "lcore",
+		 o->name);
+	struct bl_ibuf_opts io = {
+		.sz = sizeof(io), .name = ring, .capacity = o->capacity, .policy = o->policy,
+		.max_readers = o->max_readers, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600,
+	};
+	if (o->kind == BL_STREAM_EXPORT) {
+		io.uid = o->uid;
+		io.gid = o->gid;
+		io.mode = o->mode & 0666;
+		if (io.mode == 0)
+			io.mode = 0600;   /* 0 would mean 0600 anyway; readers get fds, never paths */
+	}
+	memset(s, 0, sizeof(*s));
+	rc = stream_ring(o, &io, s, err);
+	if (rc != 0) {
+		memset(s, 0, sizeof(*s));
+		return rc;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", o->name);
+	s->kind = o->kind;
+	s->dbuf = o->pkt;
+	s->policy = o->policy;
+	s->capacity = o->capacity;
+	s->max_readers = o->max_readers;
+	s->uid = io.uid;
+	s->gid = io.gid;
+	s->mode = o->kind == BL_STREAM_EXPORT ? o->mode : 0600;
+	s->wake_count = o->wake_count;
+	s->wake_us = o->wake_us;
+	bl_stream__wake_init(&s->wake, o->wake_count, o->wake_us);
+	s->writer = 1;
+	s->refs = 1;
+	*out = s;
+	return 0;
+}
+
+static void
+stream_put(struct bl_stream *s)
+{
+	if (--s->refs != 0)
+		return;
+	for (unsigned int i = 0; i < BL_IBUF_MAX_READERS; i++)
+		bl_stream__wake_detach(s, i);
+	if (s->perm != NULL)   /* the ring first: it releases the copies it holds */
+		bl_dbuf_perm_ibuf_free(s->perm, s->ib);
+	else
+		bl_dbuf_ibuf_free(s->dbuf, s->ib);   /* releases every reference still held */
+	memset(s, 0, sizeof(*s));
+}
+
+void
+bl_stream_release(struct bl_stream *s)
+{
+	if (s == NULL)
+		return;
+	s->writer = 0;
+	stream_put(s);
+}
+
+int
+bl_stream_may_read(const struct bl_stream *s, const struct bl_stream_cred *who)
+{
+	int in_group = who->gid == s->gid;
+
+	if (s->kind != BL_STREAM_EXPORT)
+		return 0;
+	if (who->uid == 0)
+		return 1;
+	if (who->uid == s->uid)
+		return (s->mode & 0400) != 0;
+	for (int i = 0; i < who->n_groups && !in_group; i++)
+		in_group = who->groups[i] == s->gid;
+	if (in_group)
+		return (s->mode & 0040) != 0;
+	return (s->mode & 0004) != 0;
+}
+
+void
+bl_stream__user_name(uid_t uid, char *out, size_t n)
+{
+	const struct passwd *p = getpwuid(uid);
+
+	if (p != NULL)
+		snprintf(out, n, "%s", p->pw_name);
+	else
+		snprintf(out, n, "%u", (unsigned int)uid);
+}
+
+void
+bl_stream__group_name(gid_t gid, char *out, size_t n)
+{
+	const struct group *g = getgrgid(gid);
+
+	if (g != NULL)
+		snprintf(out, n, "%s", g->gr_name);
+	else
+		snprintf(out, n, "%u", (unsigned int)gid);
+}
+
+static void
+grant_add(struct bl_stream_grant *g, int fd, const char *name, int own)
+{
+	g->fd[g->n_fds] = fd;
+	g->fd_name[g->n_fds] = name;
+	if (own)
+		g->own |= 1u << g->n_fds;
+	g->n_fds++;
+}
+
+void
+bl_stream_grant_close(struct bl_stream_grant *g)
+{
+	for (unsigned int i = 0; i < g->n_fds; i++)
+		if (g->own & (1u << i))
+			close(g->fd[i]);
+	g->n_fds = 0;
+	g->own = 0;
+}
+
+/* Permission and policy: 0 or -errno, err for the client. */
+static int
+attach_check(const struct bl_stream *s, const struct bl_stream_cred *who, const char *policy,
+	     uint32_t *pol, struct bl_err *err)
+{
+	char owner[64], group[64];
+
+	if (!bl_stream_may_read(s, who)) {
+		bl_stream__user_name(s->uid, owner, sizeof(owner));
+		bl_stream__group_name(s->gid, group, sizeof(group));
+		return bl_err_set(err, -EACCES, "uid %u may not read %s (owner %s, group %s, "
+				  "mode %04o)", (unsigned int)who->uid, s->name, owner, group,
+				  (unsigned int)s->mode);
+	}
+	*pol = 0;
+	if (policy == NULL)
+		return 0;
+	*pol = bl_stream_policy_parse(policy);
+	if (!bl_stream_policy_readable(*pol) || !bl_ibuf_policy_allows(s->policy, *pol))
+		return bl_err_set(err, -EINVAL, "attach: \"policy\" must be %s for stream \"%s\" (a "
+				  "%s stream; a reader may be looser than its stream, never "
+				  "stricter)", s->policy == BL_IBUF_SRP ? "srp, mrp or frp" :
+				  s->policy == BL_IBUF_MRP ? "mrp or frp" :
+				  bl_stream_policy_name(s->policy), s->name,
+				  bl_stream_policy_name(s->policy));
+	return 0;
+}
+
+int
+bl_stream_attach(struct bl_stream *s, const struct bl_stream_cred *who, const char *policy,
+		 const char *client, struct bl_stream_grant *g, struct bl_err *err)
+{
+	struct bl_ibuf_fds f;
+	uint32_t pol = 0;
+	int idx, rc, wake;
+
+	memset(g, 0, sizeof(*g));
+	rc = attach_check(s, who, policy, &pol, err);
+	if (rc < 0)
+		return rc;
+	/* 1. a reader page of its own (fresh: bl_ibuf_reader_alloc_as) */
+	idx = bl_ibuf_reader_alloc_as(s->ib, (uint32_t)who->pid, pol);
+	if (idx == -ENOSPC)
+		return bl_err_set(err, -EBUSY, "stream \"%s\" has all its %u readers attached",
+				  s->name, s->max_readers);
+	if (idx < 0)
+		return bl_err_set(err, idx, "stream \"%s\": cannot make a reader page: %s", s->name,
+				  strerror(-idx));
+	/* 2. its descriptors */
+	rc = bl_ibuf_reader_fds(s->ib, (unsigned int)idx, &f);
+	if (rc < 0) {
+		bl_err_set(err, rc, "stream \"%s\": cannot make the reader's descriptors: %s",
+			   s->name, strerror(-rc));
+		goto undo_reader;
+	}
+	g->reader = (unsigned int)idx;
+	g->policy = s->ib->prod->reader_policy[idx];
+	grant_add(g, f.ring_fd, BL_CTL_FD_RING, 1);
+	grant_add(g, f.page_fd, BL_CTL_FD_PAGE, 0);      /* the ring's own */
+	if (f.mrp_fd >= 0)
+		grant_add(g, f.mrp_fd, BL_CTL_FD_MRP, 0);   /* the ring's own */
+	/* 3. a wake eventfd (the stream keeps its own); none: the client polls */
+	wake = bl_stream__wake_attach(s, (unsigned int)idx);
+	if (wake >= 0)
+		grant_add(g, wake, BL_CTL_FD_WAKE, 0);
+	/* 4. exactly the DBuf the stream's entries point into (the packet DBuf only
+	 * when the stream's permissions are its own, else the stream's copy DBuf) */
+	rc = bl_shm_ro_fd(bl_stream_dbuf(s)->shm);
+	if (rc < 0) {
+		bl_err_set(err, rc, "stream \"%s\": cannot open its DBuf read-only: %s", s->name,
+			   strerror(-rc));
+		goto undo_fds;
+	}
+	grant_add(g, rc, BL_CTL_FD_DBUF, 1);
+	snprintf(s->reader[idx].client, sizeof(s->reader[idx].client), "%s",
+		 client != NULL ? client : "");
+	for (char *p = s->reader[idx].client; *p; p++)     /* shown in stats: printable only */
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	s->reader[idx].local = 0;
+	return 0;
+undo_fds:
+	bl_stream_grant_close(g);
+	bl_stream__wake_detach(s, (unsigned int)idx);
+undo_reader:
+	bl_ibuf_reader_detach(s->ib, (unsigned int)idx);
+	memset(g, 0, sizeof(*g));
+	return rc;
+}
+
+void
+bl_stream_detach(struct bl_stream *s, unsigned int reader)
+{
+	if (s == NULL || reader >= BL_IBUF_MAX_READERS)
+		return;
+	bl_ibuf_reader_detach(s->ib, reader);
+	bl_stream__wake_detach(s, reader);
+	memset(&s->reader[reader], 0, sizeof(s->reader[reader]));
+}
+
+int
+bl_stream_attach_local(struct bl_stream *s, struct bl_ibuf_reader **out, struct bl_err *err)
+{
+	int rc;
+
+	if (s == NULL || !s->writer)
+		return bl_err_set(err, -ENOENT, "name: the stream has no writer");
+	rc = bl_ibuf_reader_attach(s->ib, out);
+	if (rc != 0)
+		return bl_err_set(err, rc, "name: cannot attach a reader to \"%s\": %s", s->name,
+				  strerror(-rc));
+	s->reader[(*out)->idx].local = 1;
+	s->refs++;
+	return 0;
+}
+
+void
+bl_stream_detach_local(struct bl_stream *s, struct bl_ibuf_reader *r)
+{
+	unsigned int idx = r->idx;
+
+	bl_ibuf_reader_detach(s->ib, idx);
+	bl_ibuf_reader_close(r);
+	memset(&s->reader[idx], 0, sizeof(s->reader[idx]));
+	stream_put(s);
+}

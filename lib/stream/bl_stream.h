@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_stream — the appliance's named streams, control side (lib/stream/README.md).
+ *
+ * A stream is an IBuf with a name, a writer (a filter on one worker lcore),
+ * its readers, and, when clients may reach it, an owner, group and mode, a
+ * DBuf its entries point into and wake moderation for sleeping readers. This
+ * module owns the table of streams, their creation and teardown, the attach
+ * sequence (permission, policy, reader page, descriptors, wake fd: each step
+ * undone if a later one fails), the per-reader and per-writer accounting, and
+ * the snapshots `beltline ls` and `stats` print. Filters (export, ibuf_out,
+ * ibuf_in) and the control socket are its users. The burst calls are in
+ * bl_stream_worker.h; what clients must agree on is in bl_stream_proto.h.
+ *
+ * Threads: everything here runs on the main lcore (filter init and fini while
+ * graphs are built and freed, the control socket, the wake tick), so the table
+ * needs no lock. The worker touches only the ring, the writer's counters and
+ * the wake state, through bl_stream_worker.h.
+ */
+#ifndef BL_STREAM_H
+#define BL_STREAM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bl_err.h"
+#include "bl_shm_abi.h"
+#include "bl_stream_proto.h"
+
+#define BL_STREAM_MAX_PER_KIND 32u   /* streams of one kind */
+#define BL_STREAM_MAX (2u * BL_STREAM_MAX_PER_KIND)
+#define BL_STREAM_LCORE_NAME_MAX 32u /* an LCORE ring's name, with the NUL: any 1..31 bytes */
+
+struct bl_ibuf;
+struct bl_ibuf_reader;
+struct bl_dbuf;
+struct bl_dbuf_perm;
+struct cJSON;
+
+enum bl_stream_kind {
+	BL_STREAM_EXPORT = 1,   /* graph -> client processes: named by the name rule,
+	                         * owner/group/mode, listed, attached over the socket */
+	BL_STREAM_LCORE  = 2,   /* graph -> graphs on other lcores (ibuf_out/ibuf_in):
+	                         * in-process readers only, never listed */
+};
+
+/*
+ * Wake moderation (Streamline's signal moderation): a reader that found its
+ * stream empty writes the entry it waits for into its page (rpage.wait =
+ * seq + 1, untrusted; a cache line of its own) and sleeps on an eventfd it got
+ * at attach. The stream signals it once wake_count entries wait, or wake_us
+ * after the first did. Who writes what is in README.md; detach closes an
+ * eventfd only once the worker cannot be using it (Dekker on capable/busy).
+ */
+struct bl_stream_wake {
+	uint64_t capable;                        /* bit i: reader i has an eventfd (main writes) */
+	uint32_t busy;                           /* the worker is looking at the eventfds */
+	uint32_t wake_count;                     /* config, read-only after create */
+	uint64_t wake_ns;
+	uint64_t signals;                        /* eventfd writes (worker and main), relaxed */
+	uint64_t fired[BL_IBUF_MAX_READERS];     /* worker: the wait it signalled (main reads) */
+	int fd[BL_IBUF_MAX_READERS];             /* reader i's eventfd, -1 if none (main owns) */
+	/* main lcore only */
+	uint64_t mfired[BL_IBUF_MAX_READERS];    /* the wait the timeout signalled */
+	uint64_t seen[BL_IBUF_MAX_READERS];      /* the wait the current sleep began with */
+	uint64_t since[BL_IBUF_MAX_READERS];     /* ns an entry was first pending; 0: none yet */
+};
+
+/* Per-reader accounting the control side keeps (the reader's own counters are
+ * in its page, the producer's clamps in the ring: bl_ibuf_stats). */
+struct bl_stream_reader {
+	char client[48];            /* what the client called itself, printable; "" */
+	uint8_t local;              /* an in-process reader (bl_stream_attach_local) */
+};
+
+/* Per-writer accounting: (p) the writer's lcore, relaxed (bl_counter_add). */
+struct bl_stream_writer {
+	uint64_t copied;            /* packets copied into the stream's copy DBuf */
+	uint64_t copy_nombuf;       /* packets dropped: the copy DBuf had no free mbuf */
+};
+
+struct bl_stream {
+	/* read-mostly: set at create */
+	char name[BL_STREAM_NAME_MAX];
+	uint32_t kind;              /* enum bl_stream_kind */
+	struct bl_ibuf *ib;         /* entries point into bl_stream_dbuf(s) */
+	struct bl_dbuf *dbuf;       /* the packet DBuf */
+	struct bl_dbuf_perm *perm;  /* the copy DBuf of (uid, gid, mode), or NULL: zero copy */
+	uint32_t policy;            /* enum bl_ibuf_policy */
+	uint32_t capacity;
+	uint32_t max_readers;
+	uid_t uid;                  /* who may attach: like a file's owner, group, mode */
+	gid_t gid;
+	mode_t mode;
+	uint32_t wake_count;        /* moderation: wake a sleeper once this many wait */
+	uint32_t wake_us;           /* ... or this long after the first did */
+	/* main lcore only */
+	unsigned int refs;          /* the writer and its in-process readers; 0: free */
+	int writer;                 /* the writer is there (LCORE readers attach only then) */
+	struct bl_stream_reader reader[BL_IBUF_MAX_READERS];
+	/* the writer's lcore */
+	_Alignas(64) struct bl_stream_writer w;
+	/* shared with the worker (bl_stream_worker.h) */
+	_Alignas(64) struct bl_stream_wake wake;
+};
+
+struct bl_stream_opts {
+	size_t sz;                  /* sizeof(struct bl_stream_opts) */
+	uint32_t kind;              /* enum bl_stream_kind */
+	const char *name;           /* EXPORT: the name rule (bl_stream_name_ok);
+	                             * LCORE: 1..BL_STREAM_LCORE_NAME_MAX-1 characters */
+	struct bl_dbuf *pkt;        /* the packet DBuf the writer's packets come from */
+	uint32_t policy;            /* enum bl_ibuf_policy: srp, mrp or frp */
+	uint32_t capacity;          /* slots, a power of two */
+	uint32_t max_readers;
+	uid_t uid;                  /* EXPORT: owner, group, mode (0..0777) */
+	gid_t gid;
+	mode_t mode;
+	uint32_t wake_count;        /* EXPORT: 1..capacity */
+	uint32_t wake_us;
+};
+
+/* Create a stream and its ring, the writer's: refs = 1. Errors name the
+ * filter argument they come from ("name: ...", "capacity: ..."). 0 or -errno. */
+int bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct bl_err *err);
+
+/* The writer leaves (its filter's fini): the stream goes once no in-process
+ * reader holds it. EXPORT: the control socket detached its clients first. */
+void bl_stream_release(struct bl_stream *s);
+
+/* Slot i of the table (0 .. BL_STREAM_MAX-1), or NULL if unused. */
+struct bl_stream *bl_stream_at(unsigned int i);
+
+/* The stream of that kind and name, or NULL. */
+struct bl_stream *bl_stream_find(uint32_t kind, const char *name);
+
+/* Streams of that kind. */
+unsigned int bl_stream_count(uint32_t kind);
+
+/* The DBuf the stream's entries point into: the packet DBuf when the stream's
+ * owner, group and mode are the packet DBuf's (zero copy), else its copy DBuf.
+ * What a reader of the stream maps, and nothing else. */
+struct bl_dbuf *bl_stream_dbuf(const struct bl_stream *s);
+
+/* ---- filter arguments every stream filter shares ---- */
+
+/* policy=srp|mrp|frp: enum bl_ibuf_policy, or -EINVAL with err naming the key. */
+int bl_stream_policy_arg(const char *s, uint32_t *out, struct bl_err *err);
+
+/* owner=, group= (a name or a number; NULL keeps the appliance's) and mode=
+ * (octal 0..0777). 0 or -EINVAL with err naming the key. */
+int bl_stream_perm_args(const char *owner, const char *group, const char *mode,
+			uid_t *uid, gid_t *gid, mode_t *m, struct bl_err *err);
+
+/* ---- readers ---- */
+
+/* Who asks, as the control socket knows it (SO_PEERCRED, SO_PEERGROUPS). */
+struct bl_stream_cred {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	const gid_t *groups;        /* supplementary groups, n_groups of them */
+	int n_groups;
+};
+
+/* Read permission, as for a file: owner bits, else group bits, else other bits. Root may. */
+int bl_stream_may_read(const struct bl_stream *s, const struct bl_stream_cred *who);
+
+/* What an attach hands a client: descriptors named as bl_stream_proto.h says,
+ * in the order the client is sent them. */
+struct bl_stream_grant {
+	unsigned int reader;        /* reader page index */
+	uint32_t policy;            /* the policy it reads with */
+	unsigned int n_fds;
+	int fd[BL_CTL_ATTACH_FDS];
+	const char *fd_name[BL_CTL_ATTACH_FDS];
+	uint32_t own;               /* bit i: fd[i] is the grant's, closed by bl_stream_grant_close */
+};
+
+/*
+ * Attach a client to an EXPORT stream: read permission, the reader's policy
+ * (NULL: the stream's; else srp, mrp or frp, no stricter than the stream's), a
+ * fresh reader page, its descriptors, a wake eventfd, the DBuf read-only. Any
+ * step that fails undoes the ones before. client is shown in stats. 0, or
+ * -EACCES, -EINVAL (policy), -EBUSY (every reader page taken), -errno; err
+ * says why in a sentence for the client.
+ */
+int bl_stream_attach(struct bl_stream *s, const struct bl_stream_cred *who, const char *policy,
+		     const char *client, struct bl_stream_grant *g, struct bl_err *err);
+
+/* Once the grant is sent: close the descriptors that were made for it (the
+ * page, the MRP page and the wake eventfd stay the stream's). */
+void bl_stream_grant_close(struct bl_stream_grant *g);
+
+/* A client reader is gone (detach, its connection closed): SRP/MRP stop waiting
+ * for it, its eventfd is closed once the worker cannot use it. */
+void bl_stream_detach(struct bl_stream *s, unsigned int reader);
+
+/* An in-process reader of an LCORE stream whose writer is there (ibuf_in):
+ * holds the stream until bl_stream_detach_local. 0 or -errno (err says why). */
+int bl_stream_attach_local(struct bl_stream *s, struct bl_ibuf_reader **out, struct bl_err *err);
+void bl_stream_detach_local(struct bl_stream *s, struct bl_ibuf_reader *r);
+
+/* ---- wake moderation, main lcore ---- */
+
+/* Every tick: fire timeouts. now_ns: CLOCK_MONOTONIC. Returns 1 while a reader
+ * of any stream sleeps unsignalled (tick faster), else 0. */
+int bl_stream_wake_tick(uint64_t now_ns);
+
+/* ---- what the control socket prints (bl_stream_json.c) ---- */
+
+/* `ls`: the EXPORT streams `who` may read, as a JSON array. NULL: out of memory. */
+struct cJSON *bl_stream_list_json(const struct bl_stream_cred *who);
+
+/* `stats`: every EXPORT stream with its readers, as a JSON array. */
+struct cJSON *bl_stream_stats_json(void);
+
+/* The attach reply's body for a grant (docs/control.md, "attach"). */
+struct cJSON *bl_stream_grant_json(const struct bl_stream *s, const struct bl_stream_grant *g);
+
+#endif /* BL_STREAM_H */

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* bl_stream_pvt — shared by the .c files of lib/stream, nobody else. */
+#ifndef BL_STREAM_PVT_H
+#define BL_STREAM_PVT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct bl_stream;
+struct bl_stream_wake;
+
+/* Wake moderation (bl_stream_wake.c): no reader, moderation as configured. */
+void bl_stream__wake_init(struct bl_stream_wake *w, uint32_t wake_count, uint32_t wake_us);
+
+/* A new eventfd for reader idx (the stream keeps and closes its own). fd or -errno. */
+int bl_stream__wake_attach(struct bl_stream *s, unsigned int idx);
+
+/* Wait out the worker, close reader idx's eventfd (none: nothing to do). */
+void bl_stream__wake_detach(struct bl_stream *s, unsigned int idx);
+
+/* Main lcore, every tick: stream s's timeouts. 1 while one of its readers sleeps unsignalled. */
+int bl_stream__wake_tick(struct bl_stream *s, uint64_t now_ns);
+
+/* A user's or group's name, else its number. */
+void bl_stream__user_name(uid_t uid, char *out, size_t n);
+void bl_stream__group_name(gid_t gid, char *out, size_t n);
+
+#endif /* BL_STREAM_PVT_H */

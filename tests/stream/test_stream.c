@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stream layer's control side (lib/stream/bl_stream.h), without a filter
+ * or a socket: the attach sequence (permission, policy, room, descriptors) and
+ * its rollback with a failure at every step, the reader page an attach gets,
+ * what ls and stats show. EAL comes up in each test's process (harness_eal).
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bl_dbuf.h"
+#include "bl_ibuf.h"
+#include "bl_stream.h"
+#include "harness.h"
+
+static struct bl_dbuf *pkt;
+
+static void
+setup(void)
+{
+	struct bl_dbuf_pkt_opts o = {
+		.sz = sizeof(o), .name = "test_stream_pkts", .n_mbufs = 1023, .cache_size = 0,
+		.shm_flags = BL_SHM_F_NO_HUGE, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0640,
+	};
+	struct bl_err err;
+
+	harness_eal();
+	cr_assert(eq(int, bl_dbuf_pkt_create(&o, &pkt, &err), 0), "%s", err.msg);
+}
+
+static void
+teardown(void)
+{
+	bl_dbuf_free(pkt);
+	pkt = NULL;
+}
+
+TestSuite(stream, .init = setup, .fini = teardown, .timeout = 30);
+
+static struct bl_stream *
+make(const char *name, uint32_t policy, uint32_t max_readers)
+{
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = name, .pkt = pkt,
+		.policy = policy, .capacity = 64, .max_readers = max_readers,
+		.uid = geteuid(), .gid = getegid(), .mode = 0640, .wake_count = 1,
+	};
+	struct bl_stream *s = NULL;
+	struct bl_err err;
+
+	cr_assert(eq(int, bl_stream_create(&o, &s, &err), 0), "%s", err.msg);
+	return s;
+}
+
+static struct bl_stream_cred
+me(void)
+{
+	struct bl_stream_cred who = { .uid = geteuid(), .gid = getegid(), .pid = getpid() };
+
+	return who;
+}
+
+/* The lowest free descriptor number: what the next open gets. */
+static int
+next_fd(void)
+{
+	int fd = dup(0);
+
+	close(fd);
+	return fd;
+}
+
+/* Descriptors open now (a replaced reader page may take another number). */
+static int
+open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+Test(stream, attach_checks_permission_policy_and_room)
+{
+	struct bl_stream *s = make("web", BL_IBUF_MRP, 2);
+	struct bl_stream_cred who = me(), other = { .uid = 54321, .gid = 54321, .pid = 1 };
+	struct bl_stream_grant g[3];
+	struct bl_err err;
+
+	cr_assert(eq(int, bl_stream_attach(s, &other, NULL, "x", &g[0], &err), -EACCES));
+	cr_assert(strstr(err.msg, "uid 54321 may not read web") != NULL, "%s", err.msg);
+	cr_assert(eq(int, bl_stream_attach(s, &who, "srp", "x", &g[0], &err), -EINVAL),
+		  "stricter than the stream");
+	cr_assert(strstr(err.msg, "mrp or frp") != NULL, "%s", err.msg);
+	cr_assert(eq(int, bl_stream_attach(s, &who, "block", "x", &g[0], &err), -EINVAL));
+	cr_assert(eq(int, bl_stream_attach(s, &who, "", "x", &g[0], &err), -EINVAL));
+	cr_assert(eq(u64, s->ib->prod->active, 0), "nothing refused holds a page");
+	cr_assert(eq(int, bl_stream_attach(s, &who, "frp", "a", &g[0], &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "b", &g[1], &err), 0), "%s", err.msg);
+	cr_assert(eq(u32, g[0].policy, BL_IBUF_FRP));
+	cr_assert(eq(u32, g[1].policy, BL_IBUF_MRP));
+	cr_assert(eq(u32, g[1].n_fds, 5), "ring, page, mrp, wake, dbuf");
+	cr_assert(eq(str, (char *)g[1].fd_name[2], BL_CTL_FD_MRP));
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "c", &g[2], &err), -EBUSY));
+	cr_assert(strstr(err.msg, "all its 2 readers") != NULL, "%s", err.msg);
+	for (int i = 0; i < 2; i++) {
+		bl_stream_grant_close(&g[i]);
+		bl_stream_detach(s, g[i].reader);
+	}
+	cr_assert(eq(u64, s->ib->prod->active, 0));
+	cr_assert(eq(u64, s->wake.capable, 0), "every eventfd closed");
+	bl_stream_release(s);
+	cr_assert(bl_stream_find(BL_STREAM_EXPORT, "web") == NULL);
+}
+
+/*
+ * Run out of descriptors at every step of the attach in turn: each failure
+ * leaves no reader page taken, no eventfd, no descriptor open; the first limit
+ * that leaves room for all of them attaches.
+ */
+Test(stream, attach_rolls_back_a_failure_at_every_step)
+{
+	struct bl_stream *s = make("rb", BL_IBUF_SRP, 8);
+	struct bl_stream_cred who = me();
+	struct bl_stream_grant g;
+	struct bl_err err;
+	struct rlimit rl, old;
+	int open0, rc = -1, failures = 0;
+
+	cr_log_info("out of descriptors at each step");   /* criterion's own, opened once */
+	open0 = open_fds();
+	cr_assert(eq(int, getrlimit(RLIMIT_NOFILE, &old), 0));
+	for (int room = 0; room <= 8 && rc != 0; room++) {
+		rl = old;
+		rl.rlim_cur = (rlim_t)(next_fd() + room);
+		cr_assert(eq(int, setrlimit(RLIMIT_NOFILE, &rl), 0));
+		rc = bl_stream_attach(s, &who, NULL, "rb", &g, &err);
+		cr_assert(eq(int, setrlimit(RLIMIT_NOFILE, &old), 0));
+		if (rc == 0)
+			break;
+		failures++;
+		cr_log_info("room %d: %s", room, err.msg);
+		cr_assert(strstr(err.msg, "stream \"rb\"") != NULL, "%s", err.msg);
+		cr_assert(eq(u64, s->ib->prod->active, 0), "room %d: no page held", room);
+		cr_assert(eq(u64, s->wake.capable, 0), "room %d: no eventfd held", room);
+		cr_assert(eq(int, open_fds(), open0), "room %d: no descriptor leaked", room);
+	}
+	cr_assert(eq(int, rc, 0), "%s", err.msg);
+	cr_assert(failures >= 2, "the ring's and the DBuf's descriptors each failed once");
+	bl_stream_grant_close(&g);
+	bl_stream_detach(s, g.reader);
+	cr_assert(eq(int, open_fds(), open0), "the stream keeps no client descriptor after detach");
+	bl_stream_release(s);
+}
+
+static ino_t
+inode(int fd)
+{
+	struct stat st;
+
+	cr_assert(eq(int, fstat(fd, &st), 0));
+	return st.st_ino;
+}
+
+/* issue 15: a reader page is one attach's; the next attach at its index gets another. */
+Test(stream, each_attach_gets_a_page_no_earlier_client_holds)
+{
+	struct bl_stream *s = make("pg", BL_IBUF_SRP, 8);
+	struct bl_stream_cred who = me();
+	struct bl_stream_grant g1, g2;
+	struct bl_ibuf_rpage *old;
+	struct bl_err err;
+	ino_t first;
+	int keep;
+
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "one", &g1, &err), 0), "%s", err.msg);
+	cr_assert(eq(str, (char *)g1.fd_name[1], BL_CTL_FD_PAGE));
+	keep = dup(g1.fd[1]);                 /* what the first client keeps */
+	first = inode(keep);
+	old = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, keep, 0);
+	cr_assert(old != MAP_FAILED);
+	bl_stream_grant_close(&g1);
+	bl_stream_detach(s, g1.reader);
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "two", &g2, &err), 0), "%s", err.msg);
+	cr_assert(eq(u32, g2.reader, g1.reader), "the same index");
+	cr_assert(inode(g2.fd[1]) != first, "a page the first client never had");
+	__atomic_store_n(&old->pos, 12345, __ATOMIC_RELEASE);   /* the first client, after */
+	old->consumed = 999;
+	cr_assert(eq(u64, s->ib->rpage[g2.reader]->pos, 0));
+	cr_assert(eq(u64, s->ib->rpage[g2.reader]->consumed, 0));
+	munmap(old, 4096);
+	close(keep);
+	bl_stream_grant_close(&g2);
+	bl_stream_detach(s, g2.reader);
+	bl_stream_release(s);
+}
+
+Test(stream, list_shows_only_what_one_may_read_and_stats_name_clients)
+{
+	struct bl_stream *s = make("ls", BL_IBUF_SRP, 8);
+	struct bl_stream_cred who = me(), other = { .uid = 54321, .gid = 54321 };
+	struct bl_stream_grant g;
+	struct bl_err err;
+	cJSON *a, *r;
+
+	a = bl_stream_list_json(&who);
+	cr_assert(eq(int, cJSON_GetArraySize(a), 1));
+	cr_assert(eq(str, cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "policy")->valuestring,
+		     "srp"));
+	cJSON_Delete(a);
+	a = bl_stream_list_json(&other);
+	cr_assert(eq(int, cJSON_GetArraySize(a), 0), "a stream one may not read is not listed");
+	cJSON_Delete(a);
+	cr_assert(eq(int, bl_stream_attach(s, &who, "frp", "tcp\001dump", &g, &err), 0), "%s",
+		  err.msg);
+	a = bl_stream_stats_json();
+	r = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "readers"), 0);
+	cr_assert(r != NULL);
+	cr_assert(eq(str, cJSON_GetObjectItem(r, "client")->valuestring, "tcp?dump"));
+	cr_assert(eq(str, cJSON_GetObjectItem(r, "policy")->valuestring, "frp"));
+	cr_assert(eq(int, (int)cJSON_GetObjectItem(r, "pid")->valuedouble, (int)getpid()));
+	cJSON_Delete(a);
+	a = bl_stream_grant_json(s, &g);
+	cr_assert(eq(str, cJSON_GetObjectItem(a, "stream_policy")->valuestring, "srp"));
+	cr_assert(eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(a, "fds")), (int)g.n_fds));
+	cJSON_Delete(a);
+	bl_stream_grant_close(&g);
+	bl_stream_detach(s, g.reader);
+	bl_stream_release(s);
+}
+
+Test(stream, create_refuses_bad_names_and_duplicates)
+{
+	struct bl_stream *s = make("dup", BL_IBUF_SRP, 8), *t = NULL;
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = "dup", .pkt = pkt,
+		.policy = BL_IBUF_SRP, .capacity = 64, .max_readers = 8, .mode = 0640,
+		.uid = geteuid(), .gid = getegid(), .wake_count = 1,
+	};
+	struct bl_err err;
+
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EEXIST));
+	cr_assert(strstr(err.msg, "already exported") != NULL, "%s", err.msg);
+	o.kind = BL_STREAM_LCORE;                  /* another kind: another namespace */
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), 0), "%s", err.msg);
+	cr_assert(bl_stream_may_read(t, &(struct bl_stream_cred){ .uid = 0 }) == 0,
+		  "no client reaches an lcore ring");
+	bl_stream_release(t);
+	o.kind = BL_STREAM_EXPORT;
+	o.name = "..";
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "name:") != NULL, "%s", err.msg);
+	o.name = "ok";
+	o.capacity = 48;
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "capacity:") != NULL, "%s", err.msg);
+	o.capacity = 64;
+	o.wake_count = 65;
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "wake_count:") != NULL, "%s", err.msg);
+	cr_assert(eq(u32, bl_stream_count(BL_STREAM_EXPORT), 1), "nothing half-made is left");
+	bl_stream_release(s);
+}
