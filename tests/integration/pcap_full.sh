@@ -17,7 +17,15 @@ fi
 trap 'umount "$M" 2> /dev/null; rm -rf "$T"' EXIT
 
 N=3000
-run() { "$BELTLINED" -q --exit-idle 300 --port n=net_null0 --pipeline "$1" > "$T/r.json" 2> "$T/err"; }
+# cfg PIPELINE [PIPELINE2]: a config of one graph (two) with an instance name of its own
+cfg() {
+	cat > "$T/c.json" <<JSON
+{ "instance": "$(inst p)",
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "$1" }${2:+, { \"lcores\": [1], \"pipeline\": \"$2\" \}} ] }
+JSON
+}
+run() { cfg "$1"; "$BELTLINED" -q --exit-idle 300 "$T/c.json" > "$T/r.json" 2> "$T/err"; }
 pc() { jget "$T/r.json" ".graphs[0].filters.pcap.$1"; }
 # records FILE: packets in a capture that must end cleanly (no record cut short)
 records() {
@@ -63,17 +71,9 @@ eq "/dev/full: errors" "$(pc counters.errors)" $N
 check "/dev/full: still the device" test -c /dev/full
 
 # A failed build: a later filter of the pipeline fails, or a later graph.
-expect2() { set +e; "$BELTLINED" -q "$@" > /dev/null 2> "$T/err"; echo $?; set -e; }
-later_graph() {
-	cat > "$T/c.json" <<JSON
-{ "instance": "$(inst g)",
-  "ports": [ { "name": "n", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": "gen count=10 | pcap file=$T/x.pcap" },
-              { "lcores": [1], "pipeline": "rx port=nosuch | drop" } ] }
-JSON
-	expect2 "$T/c.json"
-}
-later_filter() { expect2 --port n=net_null0 --pipeline "gen count=10 | pcap file=$T/x.pcap; rx port=nosuch | drop"; }
+expect2() { set +e; "$BELTLINED" -q "$T/c.json" > /dev/null 2> "$T/err"; echo $?; set -e; }
+later_filter() { cfg "gen count=10 | pcap file=$T/x.pcap; rx port=nosuch | drop"; expect2; }
+later_graph() { cfg "gen count=10 | pcap file=$T/x.pcap" "rx port=nosuch | drop"; expect2; }
 eq "a later filter fails: exit status" "$(later_filter)" 2
 check "a later filter fails: no file left" test ! -e "$T/x.pcap"
 eq "a later graph fails: exit status" "$(later_graph)" 2
