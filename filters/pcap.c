@@ -1,57 +1,331 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pcap — write packets to a pcap file (Ethernet), rotating to FILE.1, FILE.2,
- * ... when a file reaches a size or a packet count. A sink: it frees what it
- * writes. The writes are buffered stdio on the worker lcore: fine for a
- * recorder or a test, not for line rate to a slow disk.
- * synopsis: pcap file=PATH [rotate_bytes=N] [rotate_packets=N] [snaplen=N]
- * edges:    none (a sink)
- * counters: written, bytes, files, errors (a write or open failed: packet dropped)
- * state:    per-replica: replica i of n > 1 writes PATH-rI
+ * pcap — a recorder: packets into a pcap file (Ethernet, microsecond times),
+ * rotating by size or count. A sink: it frees what it writes.
+ *
+ * Writing. Records gather in a buffer of the sink's own (256 KiB) and reach
+ * the file with one write(2) per burst (more when a burst passes the
+ * buffer): nothing waits between bursts, so the counters are exact after
+ * each one, and every failure is seen with its errno (libpcap's stdio
+ * dumper hid them: a full disk reported everything written). Not for line
+ * rate to a slow disk: the worker waits for the write.
+ *
+ * Failures. A failed or short write loses the records it did not complete:
+ * they are counted in errors, and a record cut in half is cut off the file
+ * again (ftruncate), so the file stays readable. Then the sink writes nothing
+ * for a second (each packet counted in errors) and tries again: the same
+ * file, or the next one when a rotation is due, so space freed later is
+ * used again. While failing it starts no file: a rotation file whose header
+ * cannot be written is removed, and a file with no packet never rotates, so
+ * a full disk gets at most one file with a header and nothing else.
+ *
+ * The log. The worker logs from its error path, at most one line a second
+ * per sink (the failures themselves are at most one a second): on a failure
+ * whose errno differs from the last line's, every minute while one lasts,
+ * and when a write succeeds again; each line names the file, the errno and
+ * the packets lost since the previous line. fini says the total if any.
+ *
+ * Files and the build. init creates PATH (O_EXCL) or opens an existing one
+ * without truncating it; commit (the graph goes live) truncates it and
+ * writes the header. A build rolled back (fini without commit) removes the
+ * PATH it created and leaves an existing one as it was. A graph run
+ * uncommitted commits at its first burst.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include <pcap/pcap.h>
-
+#include "bl_atomic.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 
-#define PCAP_FILE_HEADER 24   /* bytes before the first record */
-#define PCAP_REC_HEADER  16   /* bytes before each packet */
+#define PCAPW_BUF      (256u * 1024)         /* holds at least one record of any snaplen */
+#define BL_NS_S        1000000000ull
+#define RETRY_NS       BL_NS_S               /* failing: try the file again after this */
+#define LOG_GAP_NS     BL_NS_S               /* at most one log line per ... */
+#define LOG_REPEAT_NS  (60 * BL_NS_S)        /* ... and the same error again after this */
+
+struct pcap_file_hdr {
+	uint32_t magic;              /* 0xa1b2c3d4 in host order: microseconds */
+	uint16_t major, minor;       /* 2.4 */
+	int32_t thiszone;
+	uint32_t sigfigs, snaplen, linktype;
+};
+struct pcap_rec_hdr {
+	uint32_t sec, usec;
+	uint32_t caplen;             /* bytes that follow */
+	uint32_t len;                /* on the wire: the mbuf's pkt_len */
+};
+_Static_assert(sizeof(struct pcap_file_hdr) == 24, "pcap file header");
+_Static_assert(sizeof(struct pcap_rec_hdr) == 16, "pcap record header");
+_Static_assert(PCAPW_BUF >= sizeof(struct pcap_rec_hdr) + 65535, "a record fits the buffer");
+
+#define REC_HDR ((uint32_t)sizeof(struct pcap_rec_hdr))
 
 struct pcapw {
+	/* config, read-only after init */
 	char path[PATH_MAX];
-	pcap_t *dead;
-	pcap_dumper_t *out;
-	uint64_t rotate_bytes, rotate_packets, in_file_bytes, in_file_packets;
+	uint64_t rotate_bytes, rotate_packets;
 	uint32_t snaplen;
-	uint32_t seq;                 /* the next rotation suffix */
-	uint64_t written, bytes, files, errors;   /* (w) this lcore */
-	uint8_t buf[65536];           /* gathers chained mbufs */
+	/* the file: written by init, commit, the worker, then fini (after the worker stopped) */
+	char name[PATH_MAX + 16];    /* the file open now, or the one to open next */
+	int fd;                      /* -1: none (a rotation failed; name is retried) */
+	bool committed;
+	bool created;                /* init created name (a rollback removes it) */
+	bool regular;                /* a regular file: a cut record can be cut off */
+	dev_t dev;                   /* of the file init created */
+	ino_t ino;
+	uint32_t seq;                /* the next rotation suffix */
+	uint64_t file_bytes;         /* whole records in the file, header included (0: no header) */
+	uint64_t file_packets;
+	uint64_t retry_ns;           /* failing: no I/O before this (CLOCK_MONOTONIC); 0: writing */
+	/* the log */
+	int logged_errno;            /* what the last line said (0: writing) */
+	unsigned int suppressed;     /* lines not printed since */
+	uint64_t log_next_ns, log_repeat_ns, logged_errors;
+	/* counters: written by the worker (bl_counter_add), read by stats */
+	uint64_t written, bytes, files, errors;
+	uint64_t last_errno;         /* a gauge: the last failure's errno */
+	/* this burst's records */
+	uint32_t buf_len, buf_pkts;
+	uint8_t buf[PCAPW_BUF];
 };
 
-static int
-open_file(struct pcapw *w, struct bl_err *err)
+static uint64_t
+mono_ns(void)
 {
-	char name[PATH_MAX + 16];
+	struct timespec t;
 
-	if (w->seq == 0)
-		snprintf(name, sizeof(name), "%s", w->path);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * BL_NS_S + (uint64_t)t.tv_nsec;
+}
+
+/* One line on stderr, rate-limited (head comment); e == 0: writing again. */
+static __rte_cold void
+pcapw_log(struct pcapw *w, int e, const char *op)
+{
+	uint64_t now = mono_ns();
+	uint64_t lost = w->errors - w->logged_errors;
+	char tail[96];
+
+	if (e == 0 && w->logged_errno == 0)
+		return;
+	if (now < w->log_next_ns || (e == w->logged_errno && now < w->log_repeat_ns)) {
+		w->suppressed += e != 0;   /* a recovery is said by a later write */
+		return;
+	}
+	if (w->suppressed != 0)
+		snprintf(tail, sizeof(tail), " (%" PRIu64 " packets lost and %u lines suppressed "
+			 "since the previous line)", lost, w->suppressed);
 	else
-		snprintf(name, sizeof(name), "%s.%u", w->path, w->seq);
-	w->out = pcap_dump_open(w->dead, name);
-	if (w->out == NULL)
-		return bl_err_set(err, -EIO, "file: cannot open \"%s\" for writing: %s", name,
-				  pcap_geterr(w->dead));
-	w->seq++;
-	w->in_file_bytes = PCAP_FILE_HEADER;   /* the file's size, so rotate_bytes bounds it */
-	w->in_file_packets = 0;
-	__atomic_store_n(&w->files, w->files + 1, __ATOMIC_RELAXED);
+		snprintf(tail, sizeof(tail), " (%" PRIu64 " packets lost since the previous line)", lost);
+	if (e != 0)
+		fprintf(stderr, "beltlined: pcap: %s: %s: %s: dropping packets, trying again once a "
+			"second%s\n", w->name, op, strerror(e), tail);
+	else
+		fprintf(stderr, "beltlined: pcap: %s: writing again%s\n", w->name, tail);
+	w->logged_errno = e;
+	w->logged_errors = w->errors;
+	w->suppressed = 0;
+	w->log_next_ns = now + LOG_GAP_NS;
+	w->log_repeat_ns = now + LOG_REPEAT_NS;
+}
+
+/* Stop writing for RETRY_NS; the caller counted what is lost. */
+static __rte_cold void
+pcapw_fail(struct pcapw *w, int e, const char *op)
+{
+	w->retry_ns = mono_ns() + RETRY_NS;
+	/* relaxed: a gauge, one writer; pairs with bl_counter_read in pcapw_counters */
+	__atomic_store_n(&w->last_errno, (uint64_t)e, __ATOMIC_RELAXED);
+	pcapw_log(w, e, op);
+}
+
+/* Bytes of p[0..n) written; *e says why fewer. */
+static size_t
+write_all(int fd, const void *p, size_t n, int *e)
+{
+	size_t off = 0;
+
+	*e = 0;
+	while (off < n) {
+		ssize_t r = write(fd, (const uint8_t *)p + off, n - off);
+		if (r > 0) {
+			off += (size_t)r;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else {
+			*e = r < 0 ? errno : EIO;
+			break;
+		}
+	}
+	return off;
+}
+
+/* Cut the file back to its whole records (a regular file; a pipe keeps the piece). */
+static __rte_cold void
+cut_back(struct pcapw *w)
+{
+	if (w->regular && (ftruncate(w->fd, (off_t)w->file_bytes) != 0 ||
+			   lseek(w->fd, (off_t)w->file_bytes, SEEK_SET) < 0))
+		pcapw_log(w, errno, "cutting off a partial record");
+}
+
+/* Empty the file and write its header: 0 or -errno (nothing counted, nothing logged). */
+static int
+pcapw_begin(struct pcapw *w)
+{
+	const struct pcap_file_hdr h = {
+		.magic = 0xa1b2c3d4, .major = 2, .minor = 4, .snaplen = w->snaplen, .linktype = 1,
+	};
+	int e;
+
+	w->file_bytes = 0;
+	w->file_packets = 0;
+	if (w->regular && (ftruncate(w->fd, 0) != 0 || lseek(w->fd, 0, SEEK_SET) < 0))
+		return -errno;
+	if (write_all(w->fd, &h, sizeof(h), &e) != sizeof(h)) {
+		if (w->regular && ftruncate(w->fd, 0) == 0)
+			(void)lseek(w->fd, 0, SEEK_SET);
+		return -e;
+	}
+	w->file_bytes = sizeof(h);
+	bl_counter_add(&w->files, 1);
 	return 0;
+}
+
+/* Open name: created (O_EXCL) or existing, never truncated here. -errno on failure. */
+static int
+pcapw_open(struct pcapw *w, bool *created)
+{
+	struct stat st;
+	int fd;
+
+	*created = true;
+	fd = open(w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		*created = false;
+		fd = open(w->name, O_WRONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	w->regular = S_ISREG(st.st_mode);
+	w->dev = st.st_dev;
+	w->ino = st.st_ino;
+	w->fd = fd;
+	return 0;
+}
+
+/* Remove name if it is still the file this sink created. */
+static void
+unlink_created(struct pcapw *w)
+{
+	struct stat st;
+
+	if (stat(w->name, &st) == 0 && st.st_dev == w->dev && st.st_ino == w->ino)
+		unlink(w->name);
+}
+
+/* The next rotation file, with its header; on failure none is left behind. */
+static __rte_cold int
+pcapw_open_next(struct pcapw *w)
+{
+	bool created;
+	int rc;
+
+	snprintf(w->name, sizeof(w->name), "%s.%u", w->path, w->seq);
+	if ((rc = pcapw_open(w, &created)) != 0) {
+		pcapw_fail(w, -rc, "open");
+		return rc;
+	}
+	if ((rc = pcapw_begin(w)) != 0) {
+		if (created)
+			unlink_created(w);
+		close(w->fd);
+		w->fd = -1;
+		pcapw_fail(w, -rc, "write");
+		return rc;
+	}
+	w->seq++;
+	return 0;
+}
+
+/* Write this burst's records. On failure the ones lost are counted. */
+static int
+pcapw_flush(struct pcapw *w)
+{
+	uint64_t pkts = w->buf_pkts, bytes = w->buf_len - (uint64_t)w->buf_pkts * REC_HDR;
+	size_t done, whole;
+	int e;
+
+	done = write_all(w->fd, w->buf, w->buf_len, &e);
+	whole = done;
+	if (unlikely(done != w->buf_len)) {
+		/* Which records are whole in the file: walk their headers. */
+		struct pcap_rec_hdr r;
+		pkts = bytes = whole = 0;
+		while (whole + REC_HDR <= done) {
+			memcpy(&r, w->buf + whole, REC_HDR);
+			if (whole + REC_HDR + r.caplen > done)
+				break;
+			whole += REC_HDR + r.caplen;
+			bytes += r.caplen;
+			pkts++;
+		}
+	}
+	w->file_bytes += whole;
+	w->file_packets += pkts;
+	bl_counter_add(&w->written, pkts);
+	bl_counter_add(&w->bytes, bytes);
+	if (likely(done == w->buf_len)) {
+		w->buf_len = w->buf_pkts = 0;
+		if (unlikely(w->logged_errno != 0))
+			pcapw_log(w, 0, NULL);
+		return 0;
+	}
+	bl_counter_add(&w->errors, w->buf_pkts - pkts);
+	w->buf_len = w->buf_pkts = 0;
+	if (done > whole)
+		cut_back(w);
+	pcapw_fail(w, e, "write");
+	return -1;
+}
+
+static int
+pcapw_rotate(struct pcapw *w)
+{
+	if (w->buf_len > 0 && pcapw_flush(w) != 0)
+		return -1;
+	close(w->fd);
+	w->fd = -1;
+	return pcapw_open_next(w);
+}
+
+/* Failing: true once a second has passed and the file is ready again. */
+static __rte_cold bool
+pcapw_resume(struct pcapw *w)
+{
+	int rc;
+
+	if (mono_ns() < w->retry_ns)
+		return false;
+	w->retry_ns = 0;
+	if (w->fd < 0)
+		return pcapw_open_next(w) == 0;
+	if (w->file_bytes == 0 && (rc = pcapw_begin(w)) != 0) {
+		pcapw_fail(w, -rc, "write");
+		return false;
+	}
+	return true;
 }
 
 static int
@@ -61,8 +335,11 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	const struct bl_graph_env *env = bl_graph_env(f);
 	struct pcapw *w = bl_filter_priv(f);
 	const char *file = NULL;
+	int rc;
 
+	w->fd = -1;
 	w->snaplen = 65535;
+	w->seq = 1;
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "file", &file, err) < 0 ||
 	    bl_args_u64(args, "rotate_bytes", 1024, UINT64_MAX, &w->rotate_bytes, err) < 0 ||
 	    bl_args_u64(args, "rotate_packets", 1, UINT64_MAX, &w->rotate_packets, err) < 0 ||
@@ -74,14 +351,24 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		snprintf(w->path, sizeof(w->path), "%s-r%u", file, env->replica);
 	else
 		snprintf(w->path, sizeof(w->path), "%s", file);
-	w->dead = pcap_open_dead(DLT_EN10MB, (int)w->snaplen);
-	if (w->dead == NULL)
-		return bl_err_set(err, -ENOMEM, "file: libpcap could not start");
-	if (open_file(w, err) != 0) {
-		pcap_close(w->dead);
-		return -EIO;
-	}
+	snprintf(w->name, sizeof(w->name), "%s", w->path);
+	if ((rc = pcapw_open(w, &w->created)) != 0)
+		return bl_err_set(err, -EIO, "file: cannot open \"%s\" for writing: %s", w->name,
+				  strerror(-rc));
 	return 0;
+}
+
+static void
+pcapw_commit(struct bl_filter *f)
+{
+	struct pcapw *w = bl_filter_priv(f);
+	int rc;
+
+	if (w->committed)
+		return;
+	w->committed = true;
+	if ((rc = pcapw_begin(w)) != 0)
+		pcapw_fail(w, -rc, "write");   /* tried again at the first burst a second later */
 }
 
 static void
@@ -89,97 +376,109 @@ pcapw_fini(struct bl_filter *f)
 {
 	struct pcapw *w = bl_filter_priv(f);
 
-	if (w->out != NULL)
-		pcap_dump_close(w->out);
-	pcap_close(w->dead);
+	if (w->errors != 0)
+		fprintf(stderr, "beltlined: pcap: %s: %" PRIu64 " packets were not written in all "
+			"(last error: %s)\n", w->path, w->errors, strerror((int)w->last_errno));
+	if (w->fd < 0)
+		return;
+	if (!w->committed && w->created)
+		unlink_created(w);   /* rolled back: as if never built */
+	close(w->fd);
+	w->fd = -1;
+}
+
+static inline void
+pcapw_put(struct pcapw *w, const struct rte_mbuf *m, uint32_t cap, const struct timespec *ts)
+{
+	uint8_t *rec = w->buf + w->buf_len;
+	struct pcap_rec_hdr h = {
+		.sec = (uint32_t)ts->tv_sec, .usec = (uint32_t)(ts->tv_nsec / 1000), .len = m->pkt_len,
+	};
+
+	/* Gather the segments; a chain holding less than pkt_len gives a shorter
+	 * caplen rather than a read past its end. */
+	for (const struct rte_mbuf *s = m; s != NULL && h.caplen < cap; s = s->next) {
+		uint32_t k = RTE_MIN((uint32_t)s->data_len, cap - h.caplen);
+		memcpy(rec + REC_HDR + h.caplen, rte_pktmbuf_mtod(s, const uint8_t *), k);
+		h.caplen += k;
+	}
+	memcpy(rec, &h, REC_HDR);
+	w->buf_len += REC_HDR + h.caplen;
+	w->buf_pkts++;
 }
 
 static void
 pcapw_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pcapw *w = bl_filter_priv(f);
-	struct pcap_pkthdr h;
 	struct timespec ts;
-	uint64_t ok = 0, bytes = 0, bad = 0;
+	uint16_t i = 0;
 
+	if (unlikely(!w->committed))
+		pcapw_commit(f);
+	if (unlikely(w->retry_ns != 0) && !pcapw_resume(w))
+		goto out;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	h.ts.tv_sec = ts.tv_sec;
-	h.ts.tv_usec = ts.tv_nsec / 1000;
-	for (uint16_t i = 0; i < n; i++) {
+	for (; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t cap = RTE_MIN(m->pkt_len, w->snaplen);
-		const void *d;
+		uint64_t in_file = w->file_packets + w->buf_pkts;
 
-		if ((w->rotate_packets != 0 && w->in_file_packets >= w->rotate_packets) ||
-		    (w->rotate_bytes != 0 && w->in_file_bytes + cap + PCAP_REC_HEADER > w->rotate_bytes &&
-		     w->in_file_packets > 0)) {
-			pcap_dump_close(w->out);
-			w->out = NULL;
-			if (open_file(w, NULL) != 0) {
-				bad += n - i;
+		if ((w->rotate_packets != 0 && in_file >= w->rotate_packets) ||
+		    (w->rotate_bytes != 0 && in_file > 0 &&
+		     w->file_bytes + w->buf_len + REC_HDR + cap > w->rotate_bytes)) {
+			if (pcapw_rotate(w) != 0)
 				break;
-			}
 		}
-		if (w->out == NULL) {
-			bad += n - i;
+		if (w->buf_len + REC_HDR + cap > PCAPW_BUF && pcapw_flush(w) != 0)
 			break;
-		}
-		d = rte_pktmbuf_read(m, 0, cap, w->buf);
-		h.caplen = cap;
-		h.len = m->pkt_len;
-		pcap_dump((u_char *)w->out, &h, d);
-		w->in_file_packets++;
-		w->in_file_bytes += cap + PCAP_REC_HEADER;
-		ok++;
-		bytes += cap;
+		pcapw_put(w, m, cap, &ts);
 	}
+	if (w->buf_len > 0)
+		pcapw_flush(w);   /* counts what it loses */
+out:
+	if (i < n)
+		bl_counter_add(&w->errors, (uint64_t)(n - i));
 	rte_pktmbuf_free_bulk(pkts, n);
-	/* relaxed: single writer; pairs with the loads in pcapw_counters */
-	__atomic_store_n(&w->written, w->written + ok, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->bytes, w->bytes + bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->errors, w->errors + bad, __ATOMIC_RELAXED);
-}
-
-static void
-pcapw_stop(struct bl_filter *f)
-{
-	struct pcapw *w = bl_filter_priv(f);
-
-	if (w->out != NULL)
-		pcap_dump_flush(w->out);
 }
 
 static unsigned int
 pcapw_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
 {
 	const struct pcapw *w = bl_filter_priv(f);
-	const char *const k[] = { "written", "bytes", "files", "errors" };
-	const uint64_t *v[] = { &w->written, &w->bytes, &w->files, &w->errors };
+	const char *const k[] = { "written", "bytes", "files", "errors", "last_errno" };
+	const uint64_t *v[] = { &w->written, &w->bytes, &w->files, &w->errors, &w->last_errno };
 
-	if (max < 4)
+	if (max < 5)
 		return 0;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		names[i] = k[i];
-		values[i] = __atomic_load_n(v[i], __ATOMIC_RELAXED);
+		values[i] = bl_counter_read(v[i]);
 	}
-	return 4;
+	return 5;
 }
 
 BL_FILTER_REGISTER(pcap) = {
 	.summary = "write packets to a pcap file, rotating by size or count",
 	.synopsis = "pcap file=PATH [rotate_bytes=N] [rotate_packets=N] [snaplen=N]",
-	.args_doc = "file: where to write (required); rotations go to PATH.1, PATH.2, ...\n"
+	.args_doc = "file: where to write (required); rotations go to PATH.1, PATH.2, ...; "
+		    "truncated only when the graph goes live, removed if the build fails\n"
 		    "rotate_bytes: start a new file before this size is passed (>= 1024)\n"
 		    "rotate_packets: start a new file after this many packets\n"
 		    "snaplen: bytes kept of each packet (64..65535, default 65535)",
 	.edges_doc = "none: a sink",
-	.counters_doc = "written, bytes, files; errors: a file could not be opened (packets dropped)",
+	.counters_doc = "written: packets in the files (counted once write(2) took them); "
+			"bytes: their captured bytes; files: files begun; "
+			"errors: packets not written: cut by a failed or short write, or dropped "
+			"while a file cannot be written or opened (tried again once a second; "
+			"the errno is logged, at most one line a second); written + errors = in; "
+			"last_errno: the errno of the last failure (0: none)",
 	.state_doc = "per-replica: replica i of n > 1 writes PATH-rI",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct pcapw),
 	.init = pcapw_init,
 	.fini = pcapw_fini,
-	.stop = pcapw_stop,
+	.commit = pcapw_commit,
 	.process = pcapw_process,
 	.counters = pcapw_counters,
 };

@@ -228,6 +228,9 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 				"ls/stats will not see this instance\n");
 	}
 	if (rc == 0) {
+		/* Nothing left to fail before the workers run: what the graphs
+		 * create (files) becomes visible now, never on a failed start. */
+		bl_app_graphs_commit(app);
 		app->start_tsc = rte_get_tsc_cycles();
 		for (unsigned int i = 0; i < app->n_workers; i++) {
 			rc = rte_eal_remote_launch(bl_worker_main, &app->workers[i], app->workers[i].lcore);

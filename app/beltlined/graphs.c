@@ -178,6 +178,14 @@ bl_app_graphs_build(struct bl_app *app)
 }
 
 void
+bl_app_graphs_commit(struct bl_app *app)
+{
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		for (unsigned int k = 0; k < app->workers[i].n_graphs; k++)
+			bl_graph_commit(app->workers[i].graphs[k]);
+}
+
+void
 bl_app_graphs_free(struct bl_app *app)
 {
 	for (unsigned int i = 0; i < app->n_workers; i++) {

@@ -18,6 +18,9 @@ int bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag);
  */
 int bl_app_graphs_build(struct bl_app *app);
 
+/* Every graph built and the appliance about to go live: commit them all. */
+void bl_app_graphs_commit(struct bl_app *app);
+
 void bl_app_graphs_free(struct bl_app *app);
 
 #endif /* BL_APP_GRAPHS_H */

@@ -59,6 +59,10 @@ struct bl_filter_ops {
 	/* Activation (sinks first) and deactivation (sources first); optional. */
 	int (*start)(struct bl_filter *f, struct bl_err *err);
 	void (*stop)(struct bl_filter *f);
+	/* The build is final (bl_graph_commit): make what must not outlive a
+	 * rolled-back build visible now, e.g. a file's old contents replaced.
+	 * Cannot fail; optional. A graph freed uncommitted was rolled back. */
+	void (*commit)(struct bl_filter *f);
 	/* A burst in: emit or consume every packet (see bl_filter_worker.h). */
 	void (*process)(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n);
 	/* Sources: produce up to `max` packets by emitting them; returns how many. */

@@ -307,6 +307,14 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 }
 
 void
+bl_graph_commit(struct bl_graph *g)
+{
+	for (unsigned int i = g->n_filters; i-- > 0;)
+		if (g->order[i]->ops->commit != NULL)
+			g->order[i]->ops->commit(g->order[i]);
+}
+
+void
 bl_graph_free(struct bl_graph *g)
 {
 	if (g != NULL)

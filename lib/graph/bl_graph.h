@@ -64,6 +64,15 @@ int bl_graph_global_init(struct bl_err *err);
 int bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 		   struct bl_graph **out, struct bl_err *err);
 
+/*
+ * The build is final: the caller's whole transaction (every graph of a
+ * config, and whatever else it set up) succeeded. Calls each filter's commit,
+ * sinks first, on the control thread before any pass runs. A graph freed
+ * without this was rolled back: its filters leave no trace (no file created
+ * or truncated).
+ */
+void bl_graph_commit(struct bl_graph *g);
+
 /* Stop (sources first), fini and free; frees every packet still queued inside. */
 void bl_graph_free(struct bl_graph *g);
 

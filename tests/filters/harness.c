@@ -444,6 +444,8 @@ harness_build_env(const char *text, const struct bl_graph_env *env, struct harne
 		snprintf(h->text, sizeof(h->text), "feed | %s |all collect", text);
 	memset(err, 0, sizeof(*err));
 	rc = build_text(h->text, &h->env, &h->g, err);
+	if (rc == 0)
+		bl_graph_commit(h->g);
 	if (rc != 0) {
 		free(h);
 		h = NULL;

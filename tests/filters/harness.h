@@ -45,7 +45,8 @@ void harness_eal(void);
 struct rte_mempool *harness_pool(void);
 unsigned int harness_pool_free(void);   /* mbufs available (pool full: HARNESS_POOL_SIZE) */
 
-/* Build a graph (see above); NULL on failure, with the reason on stderr. */
+/* Build a graph (see above) and commit it (bl_graph_commit); NULL on failure,
+ * with the reason on stderr. */
 struct harness *harness_new(const char *text);
 /* The same with the error returned: 0 or -errno, err filled. */
 int harness_build(const char *text, struct harness **out, struct bl_err *err);
@@ -56,7 +57,8 @@ int harness_build_env(const char *text, const struct bl_graph_env *env, struct h
 void harness_env(struct bl_graph_env *env);
 /* Start the net_null0 port (2 rx, 2 tx queues); graphs built afterwards see it as "null". */
 int harness_null_port(void);
-/* Parse and build text as written, then free the graph: the build's return code. */
+/* Parse and build text as written, then free the graph uncommitted (a build
+ * rolled back after it succeeded): the build's return code. */
 int harness_try(const char *text, struct bl_err *err);
 /* Packets a source polls per pass in graphs built from now on (default 32). */
 void harness_set_burst(uint16_t n);

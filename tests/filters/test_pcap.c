@@ -3,11 +3,20 @@
  * pcap: the file is written and libpcap reads it back byte for byte;
  * rotation by rotate_packets and rotate_bytes into PATH.1, PATH.2, ...;
  * snaplen; chained mbufs; a file that cannot be opened.
+ * Nothing lost silently (issue 15 point 2): a failed or short write counts
+ * every packet it loses (/dev/full; a small tmpfs in a mount namespace of the
+ * test's own, skipped without CAP_SYS_ADMIN), a full disk gets no new files
+ * and space freed later is used again; a build that fails or is rolled back
+ * leaves no file it created and an existing file as it was.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +28,7 @@
 
 static struct harness *h;
 static char dir[64];
+static bool mounted;
 
 static void
 setup(void)
@@ -35,7 +45,10 @@ teardown(void)
 
 	harness_free(h);
 	h = NULL;
+	bl_graph_test_fail_step(0);
 	cr_expect(eq(uint, harness_pool_free(), HARNESS_POOL_SIZE), "mbufs leaked");
+	if (mounted)
+		cr_expect(eq(int, umount2(dir, MNT_DETACH), 0));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_expect(eq(int, system(cmd), 0));
 }
@@ -62,17 +75,20 @@ read_back(const char *name, unsigned int first, uint32_t len, uint32_t caplen)
 	const u_char *d;
 	unsigned int n = 0;
 	pcap_t *p;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	p = pcap_open_offline(path, eb);
 	cr_assert(p != NULL, "%s: %s", path, eb);
 	cr_assert(eq(int, pcap_datalink(p), DLT_EN10MB));
-	while (pcap_next_ex(p, &ph, &d) == 1) {
+	while ((rc = pcap_next_ex(p, &ph, &d)) == 1) {
 		cr_assert(eq(u32, ph->len, len));
 		cr_assert(eq(u32, ph->caplen, caplen));
 		cr_assert(eq(u16, (uint16_t)(d[60] << 8 | d[61]), first + n), "%s: packet %u", name, n);
 		n++;
 	}
+	/* -2: the end of the file, not a record cut short */
+	cr_assert(eq(int, rc, -2), "%s after %u packets: %s", name, n, pcap_geterr(p));
 	pcap_close(p);
 	return n;
 }
@@ -191,6 +207,7 @@ Test(pcap, chained_mbufs_are_gathered)
 	cr_assert(p != NULL, "%s", eb);
 	cr_assert(eq(int, pcap_next_ex(p, &ph, &d), 1));
 	cr_assert(eq(u32, ph->caplen, 150));
+	cr_assert(eq(u32, ph->len, 150));
 	cr_assert(memcmp(d, a, 100) == 0 && memcmp(d + 100, b, 50) == 0);
 	pcap_close(p);
 }
@@ -215,4 +232,322 @@ Test(pcap, rotate_bytes_counts_the_file_header)
 	cr_assert(size_of("out.pcap.1") <= 1040, "out.pcap.1 is %ld bytes", size_of("out.pcap.1"));
 	cr_assert(eq(uint, read_back("out.pcap", 0, 64, 64) + read_back("out.pcap.1", 12, 64, 64) +
 			   read_back("out.pcap.2", 24, 64, 64), 30));
+}
+
+/* ---- nothing lost silently ---------------------------------------------- */
+
+/* Records in a capture file, which must end cleanly (no record cut short). */
+static uint64_t
+count_records(const char *name)
+{
+	char path[128], eb[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *ph;
+	const u_char *d;
+	uint64_t n = 0;
+	pcap_t *p;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	p = pcap_open_offline(path, eb);
+	cr_assert(p != NULL, "%s: %s", path, eb);
+	while ((rc = pcap_next_ex(p, &ph, &d)) == 1)
+		n++;
+	cr_assert(eq(int, rc, -2), "%s after %lu packets: %s", name, (unsigned long)n, pcap_geterr(p));
+	pcap_close(p);
+	return n;
+}
+
+/* Every file in dir: how many, how many hold no packet, and the packets in all. */
+static unsigned int
+dir_files(unsigned int *empty, uint64_t *packets, const char *skip)
+{
+	struct dirent *e;
+	unsigned int n = 0;
+	DIR *dp = opendir(dir);
+
+	cr_assert(dp != NULL);
+	*empty = 0;
+	*packets = 0;
+	while ((e = readdir(dp)) != NULL) {
+		if (e->d_name[0] == '.' || (skip != NULL && strcmp(e->d_name, skip) == 0))
+			continue;
+		uint64_t k = count_records(e->d_name);
+		*empty += k == 0;
+		*packets += k;
+		n++;
+	}
+	closedir(dp);
+	return n;
+}
+
+/*
+ * A tmpfs of `size` over dir, in a mount namespace of this test process's own
+ * (it goes with the process; teardown unmounts it first). Skipped where that
+ * is not allowed.
+ */
+static void
+small_disk(const char *size)
+{
+	char opts[64];
+
+	snprintf(opts, sizeof(opts), "size=%s", size);
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		cr_skip_test("no mount namespace of its own (%s): needs CAP_SYS_ADMIN", strerror(errno));
+	cr_assert(eq(int, mount("tmpfs", dir, "tmpfs", 0, opts), 0), "mount: %s", strerror(errno));
+	mounted = true;
+}
+
+/* stderr into a file until captured() returns what was written. */
+static int saved_stderr = -1;
+static char log_path[64];
+
+static void
+capture_stderr(void)
+{
+	int fd;
+
+	snprintf(log_path, sizeof(log_path), "/tmp/bltest-pcap-log-XXXXXX");
+	fd = mkstemp(log_path);
+	cr_assert(fd >= 0);
+	fflush(stderr);
+	saved_stderr = dup(2);
+	cr_assert(dup2(fd, 2) == 2);
+	close(fd);
+}
+
+static const char *
+captured(void)
+{
+	static char text[8192];
+	FILE *f;
+	size_t n;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	f = fopen(log_path, "r");
+	cr_assert(f != NULL);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	unlink(log_path);
+	fprintf(stderr, "%s", text);   /* still shown in the test's output */
+	return text;
+}
+
+static uint64_t
+ctr(const char *name)
+{
+	return harness_counter(h, "pcap", name);
+}
+
+Test(pcap, a_failed_write_counts_every_packet_it_loses)
+{
+	const char *log;
+
+	capture_stderr();
+	h = harness_new("feed | pcap file=/dev/full");
+	cr_assert(h != NULL);
+	push_numbered(100, 100);
+	log = captured();
+	cr_assert(eq(u64, ctr("written"), 0));
+	cr_assert(eq(u64, ctr("errors"), 100));
+	cr_assert(eq(u64, ctr("last_errno"), ENOSPC));
+	cr_assert(strstr(log, "/dev/full") != NULL && strstr(log, strerror(ENOSPC)) != NULL, "%s", log);
+	harness_free(h);
+	h = NULL;
+	struct stat st;
+	cr_assert(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode), "/dev/full is left as it was");
+}
+
+Test(pcap, a_full_disk_counts_what_is_lost_and_the_file_stays_readable)
+{
+	small_disk("256k");
+	pcap_graph("");
+	push_numbered(600, 1000);   /* about 600 KB */
+	uint64_t written = ctr("written"), errors = ctr("errors");
+	cr_assert(written > 0 && errors > 0, "written %lu, errors %lu", (unsigned long)written,
+		  (unsigned long)errors);
+	cr_assert(eq(u64, written + errors, harness_stats(h, "pcap")->in));
+	cr_assert(eq(u64, harness_stats(h, "pcap")->in, 600));
+	cr_assert(eq(u64, ctr("bytes"), written * 1000));
+	cr_assert(eq(u64, ctr("last_errno"), ENOSPC));
+	harness_free(h);
+	h = NULL;
+	/* what was counted written is in the file; a record cut in half was cut off */
+	cr_assert(eq(u64, count_records("out.pcap"), written));
+}
+
+Test(pcap, a_full_disk_gets_no_new_files)
+{
+	unsigned int empty;
+	uint64_t packets;
+
+	small_disk("256k");
+	pcap_graph("rotate_packets=10");
+	push_numbered(600, 1000);
+	uint64_t written = ctr("written"), errors = ctr("errors"), files = ctr("files");
+	cr_assert(errors > 0);
+	cr_assert(eq(u64, written + errors, 600));
+	harness_free(h);
+	h = NULL;
+	cr_assert(eq(uint, dir_files(&empty, &packets, NULL), files), "every file begun is counted");
+	cr_assert(eq(u64, packets, written));
+	cr_assert(le(uint, empty, 1), "%u files hold no packet", empty);
+	cr_assert(le(u64, files, written / 10 + 2), "%lu files for %lu packets", (unsigned long)files,
+		  (unsigned long)written);
+}
+
+Test(pcap, space_freed_later_is_used_again)
+{
+	static uint8_t block[4096];
+	char filler[128];
+	unsigned int empty;
+	uint64_t packets;
+	const char *log;
+	FILE *f;
+
+	small_disk("256k");
+	snprintf(filler, sizeof(filler), "%s/filler", dir);
+	f = fopen(filler, "w");
+	cr_assert(f != NULL);
+	for (int i = 0; i < 48; i++)   /* 192 KiB of 256 */
+		cr_assert(eq(sz, fwrite(block, 1, sizeof(block), f), sizeof(block)));
+	cr_assert(eq(int, fclose(f), 0));
+	capture_stderr();
+	pcap_graph("rotate_packets=50");
+	push_numbered(300, 1000);
+	uint64_t written = ctr("written"), errors = ctr("errors");
+	cr_assert(errors > 0 && written > 0);
+	cr_assert(eq(int, unlink(filler), 0));
+	/* tried again once a second: a packet every 100 ms, for up to 30 s */
+	for (int t = 0; t < 300 && ctr("written") == written; t++) {
+		usleep(100 * 1000);
+		push_numbered(1, 1000);
+	}
+	cr_assert(gt(u64, ctr("written"), written), "nothing written after space was freed");
+	written = ctr("written");
+	errors = ctr("errors");
+	push_numbered(40, 1000);
+	cr_assert(eq(u64, ctr("written"), written + 40));
+	cr_assert(eq(u64, ctr("errors"), errors));
+	cr_assert(eq(u64, ctr("written") + ctr("errors"), harness_stats(h, "pcap")->in));
+	harness_free(h);
+	h = NULL;
+	log = captured();
+	cr_assert(strstr(log, strerror(ENOSPC)) != NULL && strstr(log, "writing again") != NULL, "%s", log);
+	dir_files(&empty, &packets, NULL);
+	cr_assert(eq(u64, packets, written + 40));
+	cr_assert(le(uint, empty, 1));
+}
+
+/* The chain holds 150 bytes, its pkt_len says 200: 150 are written, 200 is the wire length. */
+Test(pcap, a_chain_shorter_than_its_pkt_len_is_not_read_past)
+{
+	uint8_t a[100] = { 0 }, b[50] = { 0 };
+	struct rte_mbuf *m, *t;
+
+	pcap_graph("");
+	m = harness_mbuf(a, sizeof(a));
+	t = harness_mbuf(b, sizeof(b));
+	cr_assert(eq(int, rte_pktmbuf_chain(m, t), 0));
+	m->pkt_len = 200;
+	harness_push(h, m);
+	harness_run(h);
+	cr_assert(eq(u64, ctr("written"), 1));
+	harness_free(h);
+	h = NULL;
+	cr_assert(eq(uint, read_back("out.pcap", 0, 200, 150), 1));
+}
+
+/* ---- a build that fails or is rolled back -------------------------------- */
+
+static void
+put_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	cr_assert(f != NULL);
+	fputs(text, f);
+	cr_assert(eq(int, fclose(f), 0));
+}
+
+static bool
+holds(const char *name, const char *text)
+{
+	char path[128], got[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	got[fread(got, 1, sizeof(got) - 1, f)] = '\0';
+	fclose(f);
+	return strcmp(got, text) == 0;
+}
+
+/* Builds that fail (a later filter's init, a start) and one rolled back after it
+ * succeeded (never committed): each leaves x.pcap as it found it. */
+static void
+fail_builds(bool existed)
+{
+	static const char *const after[] = { "; feed | probe fail=init |all collect",
+					     "; feed | probe fail=start |all collect", "" };
+	char text[256];
+	struct bl_err err;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		struct harness *x = NULL;
+		snprintf(text, sizeof(text), "feed | pcap file=%s/x.pcap%s", dir, after[i]);
+		if (after[i][0] != '\0') {
+			cr_assert(lt(int, harness_build(text, &x, &err), 0), "%s", text);
+			cr_assert(x == NULL);
+		} else {
+			cr_assert(eq(int, harness_try(text, &err), 0), "%s: %s", text, err.msg);
+		}
+		if (existed)
+			cr_assert(holds("x.pcap", "a capture from before\n"), "%s changed x.pcap", text);
+		else
+			cr_assert(not(exists("x.pcap")), "%s left x.pcap behind", text);
+	}
+}
+
+Test(pcap, a_failed_build_leaves_no_file)
+{
+	fail_builds(false);
+}
+
+Test(pcap, a_failed_build_leaves_an_existing_file_as_it_was)
+{
+	put_file("x.pcap", "a capture from before\n");
+	fail_builds(true);
+}
+
+/* A failure injected at every build step: nothing created, nothing truncated;
+ * the build that succeeds (and commits) replaces the old file. */
+Test(pcap, a_build_failed_at_any_step_leaves_no_trace)
+{
+	char text[256];
+	struct bl_err err;
+	unsigned int n;
+
+	put_file("old.pcap", "old\n");
+	snprintf(text, sizeof(text), "feed | pcap file=%s/new.pcap; feed | pcap file=%s/old.pcap", dir, dir);
+	for (n = 1; n < 100; n++) {
+		bl_graph_test_fail_step(n);
+		int rc = harness_build(text, &h, &err);
+		bl_graph_test_fail_step(0);
+		if (rc == 0)
+			break;
+		cr_assert(not(exists("new.pcap")), "step %u", n);
+		cr_assert(holds("old.pcap", "old\n"), "step %u", n);
+	}
+	cr_assert(gt(uint, n, 4));
+	cr_assert(eq(long, size_of("new.pcap"), 24));
+	cr_assert(eq(long, size_of("old.pcap"), 24));
+	cr_assert(eq(uint, read_back("old.pcap", 0, 0, 0), 0));
 }
