@@ -267,7 +267,8 @@ blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 		info->flags = v.flags;
 		info->seq = v.seq;
 		info->ts_ns = v.ts_ns;
-		memcpy(buf, v.data, info->copied);
+		if (info->copied != 0)      /* buf may be NULL when size is 0 */
+			memcpy(buf, v.data, info->copied);
 		rc = bl_ibuf_check(s->l.r, v.seq);  /* copies, then checks */
 		bl_ibuf_skip(s->l.r, 1);
 		if (rc == 1) {
