@@ -190,7 +190,7 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 {
 	struct blc_live *l = &s->l;
 	const struct bl_ibuf_entry *ev[BLC_MAX_BURST];
-	unsigned k, i, tries = 0;
+	unsigned k, i, tries = 0, bad = 0;
 	uint64_t seq;
 
 	for (;;) {
@@ -227,6 +227,8 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 		s->st.invalid++;
 		bl_ibuf_skip(l->r, 1);
 		bl_ibuf_complete(l->r);
+		if (++bad == BLC_MAX_BURST)     /* a garbage head must not keep us here: */
+			return -EAGAIN;         /* the next call goes on skipping */
 	}
 }
 
@@ -254,9 +256,12 @@ int
 blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info)
 {
 	struct beltline_pkt v;
+	unsigned failed = 0;
 	int rc;
 
 	for (;;) {
+		if (failed == BLC_MAX_BURST)    /* as in blc_live_peek: never spin on a bad ring */
+			return -EAGAIN;
 		rc = blc_live_peek(s, &v, 1);
 		if (rc <= 0)
 			return rc;
@@ -276,6 +281,7 @@ blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 			return 1;
 		}
 		s->l.r->skipped++;    /* not consumed; counted in check_fail, so in lost */
+		failed++;
 		bl_ibuf_complete(s->l.r);
 	}
 }

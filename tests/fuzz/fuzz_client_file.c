@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64], buf[64];
 	uint64_t next = 0;
 	volatile uint32_t sink = 0;
-	int fd, rc, rounds = 0;
+	int fd, rc, rounds = 0, fds0 = fuzz_fds();
 
 	if (!once) {
 		beltline_set_log(quiet, NULL);
@@ -60,6 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc < 0) {
 		FUZZ_CHECK(s == NULL && rc > -4096, "open: %d", rc);
 		close(fd);
+		FUZZ_CHECK(fuzz_fds() == fds0, "a failed open: %d descriptors before, %d after", fds0,
+			   fuzz_fds());
 		return 0;
 	}
 	FUZZ_CHECK(beltline_fd(s) >= 0, "no pollable fd");
@@ -94,5 +96,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sink;
 	beltline_close(s);
 	close(fd);
+	FUZZ_CHECK(fuzz_fds() == fds0, "%d descriptors before, %d after", fds0, fuzz_fds());
 	return 0;
 }
