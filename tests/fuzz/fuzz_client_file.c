@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -18,12 +19,14 @@
 #include "beltline.h"
 #include "fuzz.h"
 
+/* The library's log lines: none, unless FUZZ_VERBOSE is set (to see why an input fails). */
 static void
 quiet(enum beltline_log_level level, const char *msg, void *ctx)
 {
 	(void)level;
-	(void)msg;
 	(void)ctx;
+	if (getenv("FUZZ_VERBOSE") != NULL)
+		fprintf(stderr, "log: %s\n", msg);
 }
 
 static uint32_t

@@ -23,6 +23,8 @@
  * leaks (descriptors and mappings are freed by beltline_close/bl_ibuf_free).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,12 +37,14 @@
 
 #define PG 4096u
 
+/* The library's log lines: none, unless FUZZ_VERBOSE is set (to see why an input fails). */
 static void
 quiet(enum beltline_log_level level, const char *msg, void *ctx)
 {
 	(void)level;
-	(void)msg;
 	(void)ctx;
+	if (getenv("FUZZ_VERBOSE") != NULL)
+		fprintf(stderr, "log: %s\n", msg);
 }
 
 static void
