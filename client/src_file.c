@@ -84,8 +84,8 @@ file_fill(struct beltline_stream *s)
 		f->capq = cap;
 	}
 	q = &f->q[f->nq];
-	if (q->bufsz < h->caplen) {
-		uint8_t *b = realloc(q->buf, h->caplen);
+	if (q->bufsz < h->caplen || q->buf == NULL) {   /* never NULL: a 0-byte record too */
+		uint8_t *b = realloc(q->buf, h->caplen != 0 ? h->caplen : 1);
 		if (b == NULL)
 			return -ENOMEM;
 		q->buf = b;

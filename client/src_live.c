@@ -191,7 +191,7 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 {
 	struct blc_live *l = &s->l;
 	const struct bl_ibuf_entry *ev[BLC_MAX_BURST];
-	unsigned k, i, tries = 0;
+	unsigned k, i, tries = 0, bad = 0;
 	uint64_t seq;
 
 	for (;;) {
@@ -228,6 +228,8 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 		s->st.invalid++;
 		bl_ibuf_skip(l->r, 1);
 		bl_ibuf_complete(l->r);
+		if (++bad == BLC_MAX_BURST)     /* a garbage head must not keep us here: */
+			return -EAGAIN;         /* the next call goes on skipping */
 	}
 }
 
@@ -255,9 +257,12 @@ int
 blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info)
 {
 	struct beltline_pkt v;
+	unsigned failed = 0;
 	int rc;
 
 	for (;;) {
+		if (failed == BLC_MAX_BURST)    /* as in blc_live_peek: never spin on a bad ring */
+			return -EAGAIN;
 		rc = blc_live_peek(s, &v, 1);
 		if (rc <= 0)
 			return rc;
@@ -268,7 +273,8 @@ blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 		info->flags = v.flags;
 		info->seq = v.seq;
 		info->ts_ns = v.ts_ns;
-		memcpy(buf, v.data, info->copied);
+		if (info->copied != 0)      /* buf may be NULL when size is 0 */
+			memcpy(buf, v.data, info->copied);
 		rc = bl_ibuf_check(s->l.r, v.seq);  /* copies, then checks */
 		bl_ibuf_skip(s->l.r, 1);
 		if (rc == 1) {
@@ -276,6 +282,7 @@ blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 			return 1;
 		}
 		s->l.r->skipped++;    /* not consumed; counted in check_fail, so in lost */
+		failed++;
 		bl_ibuf_complete(s->l.r);
 	}
 }

@@ -210,7 +210,8 @@ beltline_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 	if (rc <= 0)
 		return rc;
 	fill_info(info, &v, size);
-	memcpy(buf, v.data, info->copied);
+	if (info->copied != 0)      /* buf may be NULL when size is 0 */
+		memcpy(buf, v.data, info->copied);
 	s->peeked = 1;
 	return beltline_release(s, 1) == 0 ? 1 : -EIO;
 }

@@ -6,7 +6,8 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config meson ninja-build
       dpdk dpdk-dev libdpdk-dev libbsd-dev libcjson-dev libcriterion-dev libpcap-dev
-      tcpdump jq iproute2 util-linux python3)
+      tcpdump jq iproute2 util-linux python3
+      clang-14 libclang-rt-14-dev)   # the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

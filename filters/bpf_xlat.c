@@ -111,6 +111,8 @@ check_one(struct xlat *x, uint32_t i)
 	const struct bpf_insn *p = &x->in[i];
 	uint16_t c = p->code;
 
+	if (c > 0xff)   /* cBPF uses 8 bits; libpcap's bpf_filter aborts on the rest */
+		return refuse(x, i, "unknown instruction code");
 	switch (BPF_CLASS(c)) {
 	case BPF_LD:
 		if (BPF_MODE(c) == BPF_ABS || BPF_MODE(c) == BPF_IND) {

@@ -37,4 +37,5 @@ SMOKE=1 bench/bpf_vs_libpcap.sh build
 bench/ibuf_bench.sh --build build 20 20
 SMOKE=1 bench/client_vs_memif.sh build
 SMOKE=1 bench/fanout.sh build
+step "fuzz smoke: every harness 20 s (fails on a crash only)"; tests/fuzz/run.sh 20
 step "all passed"

@@ -22,6 +22,11 @@ bl_diag_add(struct bl_diag *d, const char *fmt, ...)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
+	/* One line per problem: a control character a value brought in (cJSON
+	 * lets a raw newline into a string) is shown as '?'. */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	d->n++;
 	if (d->len + (size_t)n + 2 > d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 1024;
