@@ -37,3 +37,21 @@ bl_json_key_check(const cJSON *obj, const cJSON *k, const char *const *known, co
 			return BL_JSON_KEY_TWICE;
 	return BL_JSON_KEY_OK;
 }
+
+enum bl_json_key
+bl_json_key_check_seen(const cJSON *k, const char *const *known, bool *seen, const char **suggest)
+{
+	unsigned int i;
+
+	*suggest = NULL;
+	for (i = 0; known[i] != NULL && strcmp(k->string, known[i]) != 0; i++)
+		;
+	if (known[i] == NULL) {
+		*suggest = bl_suggest(k->string, known);
+		return BL_JSON_KEY_UNKNOWN;
+	}
+	if (seen[i])
+		return BL_JSON_KEY_TWICE;
+	seen[i] = true;
+	return BL_JSON_KEY_OK;
+}
