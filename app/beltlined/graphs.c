@@ -109,7 +109,10 @@ bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
 
 		bl_err_clear(&err);
 		if (parse_source(&s, &g, &err, &where) != 0) {
-			bl_diag_add(diag, "%s%s: %s", where[0] ? s.origin : "", where, err.msg);
+			if (where[0] != '\0')
+				bl_diag_add(diag, "%s%s: %s", s.origin, where, err.msg);
+			else    /* the message names its JSON path itself */
+				bl_diag_add(diag, "%s", err.msg);
 			rc = -EINVAL;
 		}
 		bl_gdesc_free(&g);

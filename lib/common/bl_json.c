@@ -43,11 +43,13 @@ bl_json_key_check_seen(const cJSON *k, const char *const *known, bool *seen, con
 {
 	unsigned int i;
 
-	*suggest = NULL;
+	if (suggest != NULL)
+		*suggest = NULL;
 	for (i = 0; known[i] != NULL && strcmp(k->string, known[i]) != 0; i++)
 		;
 	if (known[i] == NULL) {
-		*suggest = bl_suggest(k->string, known);
+		if (suggest != NULL)
+			*suggest = bl_suggest(k->string, known);
 		return BL_JSON_KEY_UNKNOWN;
 	}
 	if (seen[i])

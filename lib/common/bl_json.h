@@ -22,7 +22,8 @@ enum bl_json_key bl_json_key_check(const cJSON *obj, const cJSON *k, const char 
 				   const char **suggest);
 
 /* The same in constant time for a loop over an object's members in order: seen[i]
- * (one per known key, all false before the first member) says known[i] was met. */
+ * (one per known key, all false before the first member) says known[i] was met.
+ * `suggest` may be NULL: no suggestion is looked for. */
 enum bl_json_key bl_json_key_check_seen(const cJSON *k, const char *const *known, bool *seen,
 					const char **suggest);
 
