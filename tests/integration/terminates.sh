@@ -60,6 +60,13 @@ for flag in --duration --exit-idle --stats-interval; do
 			"$flag" "$v" --check "$T/ok.json"
 	done
 done
+# the client's: beltline top -d/-n (refused before it looks for an appliance)
+for v in 0 -1 '' 1x 86401 99999999999999999999; do
+	set +e; timeout "$TIMEOUT" "$BELTLINE" -i "$(inst none)" top -d "$v" > "$T/out" 2> "$T/err"
+	rc=$?; set -e
+	eq "beltline top -d '$v': exit status" "$rc" 2
+	check "beltline top -d '$v': says what -d takes" grep -q "^beltline: top: -d wants a number 1..86400, got '$v'" "$T/err"
+done
 run "--duration 0.5" 0 '' --duration 0.5 --check "$T/ok.json"
 run "--stats-interval 0" 0 '' --stats-interval 0 --check "$T/ok.json"
 run "--exit-idle 200" 0 '' --exit-idle 200 --check "$T/ok.json"
