@@ -114,14 +114,16 @@ static char *
 typos_then_repeats(size_t size)
 {
 	char *s = malloc(size + 1);
-	size_t n = (size_t)sprintf(s, "{");
+	size_t n;
 
-	cr_assert(s != NULL);
+	if (s == NULL)
+		abort();
+	n = (size_t)snprintf(s, size, "{");
 	for (unsigned int k = 0; n < size / 2; k++)
-		n += (size_t)sprintf(s + n, "'t%07u':1,", k);
-	while (n + 2 * 11 <= size)
-		n += (size_t)sprintf(s + n, "'burst':32,");
-	sprintf(s + n, "'burst':32}");
+		n += (size_t)snprintf(s + n, size - n, "'t%07u':1,", k);
+	for (; n + 2 * 11 <= size; n += 11)
+		memcpy(s + n, "'burst':32,", 11);
+	memcpy(s + n, "'burst':32}", 12);
 	return s;
 }
 
