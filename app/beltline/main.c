@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -466,9 +467,13 @@ cmd_top(int argc, char **argv)
 		long *dst = c == 'd' ? &delay : c == 'n' ? &n : NULL;
 		if (dst == NULL)
 			return 2;
+		errno = 0;
 		*dst = strtol(optarg, &end, 10);
-		if (*end != '\0' || *dst < 1) {
-			fprintf(stderr, "beltline: top: -%c wants a number >= 1, got '%s'\n", c, optarg);
+		/* -d at most a day: delay * 10 polls must not overflow */
+		if (errno != 0 || end == optarg || *end != '\0' || *dst < 1 ||
+		    (c == 'd' && *dst > 86400)) {
+			fprintf(stderr, "beltline: top: -%c wants a number 1..%ld, got '%s'\n", c,
+				c == 'd' ? 86400L : LONG_MAX, optarg);
 			return 2;
 		}
 	}

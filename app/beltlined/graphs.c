@@ -56,6 +56,18 @@ source_at(const struct bl_cfg *cfg, unsigned int k, struct source *s)
 	return true;
 }
 
+/* Share common prefixes, then hold g to the builder's size (so --check does too). */
+static int
+share(struct bl_gdesc *g, struct bl_err *err)
+{
+	if (bl_graph_share_prefixes(g) < 0)
+		return bl_err_set(err, -ENOMEM, "out of memory");
+	if (g->n_nodes > BL_GRAPH_MAX_NODES)
+		return bl_err_set(err, -E2BIG, "the graph has %u filters once common prefixes are "
+				  "shared, at most %d are allowed", g->n_nodes, BL_GRAPH_MAX_NODES);
+	return 0;
+}
+
 /* Parse one source into g; on error `where` says which key to blame. */
 static int
 parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, const char **where)
@@ -69,9 +81,7 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 	if (!s->json) {
 		*where = strncmp(s->origin, "graphs", 6) == 0 ? ".pipeline" : ".poll";
 		rc = bl_pipe_parse(s->text, &opts, g, err);
-		if (rc == 0 && bl_graph_share_prefixes(g) < 0)
-			rc = bl_err_set(err, -ENOMEM, "out of memory");
-		return rc;
+		return rc == 0 ? share(g, err) : rc;
 	}
 	*where = "";   /* bl_gdesc_from_json names the path itself */
 	snprintf(path, sizeof(path), "%s.graph", s->origin);
@@ -80,9 +90,10 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 		return bl_err_set(err, -EINVAL, "%s: not valid JSON", path);
 	rc = bl_gdesc_from_json(obj, path, &opts, g, err);
 	cJSON_Delete(obj);
-	if (rc == 0 && bl_graph_share_prefixes(g) < 0)
-		rc = bl_err_set(err, -ENOMEM, "out of memory");
-	return rc;
+	if (rc != 0)
+		return rc;
+	*where = ".graph";
+	return share(g, err);
 }
 
 int
@@ -98,7 +109,10 @@ bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
 
 		bl_err_clear(&err);
 		if (parse_source(&s, &g, &err, &where) != 0) {
-			bl_diag_add(diag, "%s%s: %s", where[0] ? s.origin : "", where, err.msg);
+			if (where[0] != '\0')
+				bl_diag_add(diag, "%s%s: %s", s.origin, where, err.msg);
+			else    /* the message names its JSON path itself */
+				bl_diag_add(diag, "%s", err.msg);
 			rc = -EINVAL;
 		}
 		bl_gdesc_free(&g);

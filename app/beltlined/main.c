@@ -62,7 +62,8 @@ parse_num(const char *opt, const char *s, double min, double max, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+	/* written so that NaN, which compares false with everything, fails too */
+	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
 		fprintf(stderr, "beltlined: %s: must be a number %g..%g, got \"%s\"\n", opt, min, max, s);
 		return -EINVAL;
 	}
@@ -274,6 +275,8 @@ main(int argc, char **argv)
 	if (load_config(&opts, &fl, &app.cfg, &diag) != 0 ||
 	    bl_eal_args_build(&app.cfg, &ea, &diag) != 0) {
 		fputs(diag.text != NULL ? diag.text : "beltlined: cannot read the config\n", stderr);
+		if (diag.n > BL_DIAG_SHOWN)
+			fprintf(stderr, "beltlined: and %u more problems\n", diag.n - BL_DIAG_SHOWN);
 		bl_diag_free(&diag);
 		return EXIT_CONFIG;
 	}

@@ -68,10 +68,14 @@ check_keys(struct rd *r, const cJSON *obj, const char *path, const char *const *
 	const char *pre = path[0] ? path : "";
 	const char *dot = path[0] ? "." : "";
 
+	bool seen[16] = { false };   /* the longest list of keys is shorter */
+
 	for (const cJSON *k = obj->child; k != NULL; k = k->next) {
 		const char *s;
 
-		switch (bl_json_key_check(obj, k, known, &s)) {
+		s = NULL;
+		/* no suggestion (an edit distance per known key) once nothing more is shown */
+		switch (bl_json_key_check_seen(k, known, seen, bl_diag_full(r->diag) ? NULL : &s)) {
 		case BL_JSON_KEY_UNKNOWN:
 			if (s != NULL)
 				bl_diag_add(r->diag, "%s%s%s: unknown key (did you mean \"%s\"?)",
@@ -252,16 +256,16 @@ vdev_resolve(struct rd *r, const char *path, const char *spec, char *out, size_t
 	}
 	while (comma != NULL) {
 		const char *arg = comma + 1;
-		const char *eq = strchr(arg, '=');
 		comma = strchr(arg, ',');
 		size_t alen = comma ? (size_t)(comma - arg) : strlen(arg);
+		const char *eq = memchr(arg, '=', alen);   /* within this argument only */
 		bool is_path = false;
 
 		if (alen == 0) {
 			bl_diag_add(r->diag, "%s: empty argument in \"%.60s\"", path, spec);
 			return false;
 		}
-		if (eq != NULL && eq < arg + alen)
+		if (eq != NULL)
 			for (const char *const *k = vdev_path_keys; *k; k++)
 				is_path |= (size_t)(eq - arg) == strlen(*k) &&
 					   strncmp(arg, *k, strlen(*k)) == 0;
@@ -413,6 +417,18 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 	}
 }
 
+/* Does v hold a number that is not finite (1e999 reads as infinity, and prints as null)? */
+static bool
+non_finite(const cJSON *v)
+{
+	if (cJSON_IsNumber(v))
+		return !isfinite(v->valuedouble);
+	for (const cJSON *c = v->child; c != NULL; c = c->next)   /* cJSON nests at most 1000 */
+		if (non_finite(c))
+			return true;
+	return false;
+}
+
 /* "pipeline": "text" or ["text", ...] (joined with "; "), or "graph": {nodes, edges}. */
 static void
 read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
@@ -438,6 +454,9 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 		if (t == NULL)
 			bl_diag_add(r->diag, "%s.graph: must be an object with \"nodes\" and \"edges\", got %s",
 				    path, bl_json_type(gr));
+		else if (non_finite(gr))
+			bl_diag_add(r->diag, "%s.graph: numbers must be finite (1e999 and beyond read as "
+				    "infinity)", path);
 		else if (strlen(t) >= sizeof(g->text))
 			bl_diag_add(r->diag, "%s.graph: longer than %zu characters", path, sizeof(g->text) - 1);
 		else
@@ -762,15 +781,32 @@ bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag)
 	ssize_t got;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the check below
+	 * refuses it (and for a regular file the flag changes nothing). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
+		rc = -errno;
 		bl_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
-		return -errno;
+		return rc;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CFG_FILE_MAX) {
-		bl_diag_add(diag, "%s: not a regular file of at most %u bytes", path, CFG_FILE_MAX);
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		bl_diag_add(diag, "%s: cannot stat: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		bl_diag_add(diag, "%s: not a regular file (%s)", path,
+			    S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+			    S_ISSOCK(st.st_mode) ? "a socket" : "a device");
 		close(fd);
 		return -EINVAL;
+	}
+	if (st.st_size > CFG_FILE_MAX) {
+		bl_diag_add(diag, "%s: %lld bytes: a config holds at most %u (4 MiB)", path,
+			    (long long)st.st_size, CFG_FILE_MAX);
+		close(fd);
+		return -EFBIG;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (text == NULL) {

@@ -15,6 +15,10 @@ bl_diag_add(struct bl_diag *d, const char *fmt, ...)
 
 	if (d == NULL)
 		return;
+	if (bl_diag_full(d)) {
+		d->n++;      /* counted, not written */
+		return;
+	}
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

@@ -150,3 +150,23 @@ bl_json_find_twice(const cJSON *v, char *path, size_t size)
 {
 	return twice_walk(v, "", path, size);
 }
+
+enum bl_json_key
+bl_json_key_check_seen(const cJSON *k, const char *const *known, bool *seen, const char **suggest)
+{
+	unsigned int i;
+
+	if (suggest != NULL)
+		*suggest = NULL;
+	for (i = 0; known[i] != NULL && strcmp(k->string, known[i]) != 0; i++)
+		;
+	if (known[i] == NULL) {
+		if (suggest != NULL)
+			*suggest = bl_suggest(k->string, known);
+		return BL_JSON_KEY_UNKNOWN;
+	}
+	if (seen[i])
+		return BL_JSON_KEY_TWICE;
+	seen[i] = true;
+	return BL_JSON_KEY_OK;
+}

@@ -3,6 +3,8 @@
 #ifndef BL_JSON_H
 #define BL_JSON_H
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 
 /* "a number", "a string", "a boolean", "null", "an array" or "an object", for errors. */
@@ -14,7 +16,8 @@ enum bl_json_key {
 	BL_JSON_KEY_TWICE,      /* an earlier member of the object has the same name */
 };
 
-/* Is member `k` of object `obj` one of `known` (NULL-terminated), and the first of its name? */
+/* Is member `k` of object `obj` one of `known` (NULL-terminated), and the first of its name?
+ * Costs k's position in obj: a loop over the members wants bl_json_key_check_seen. */
 enum bl_json_key bl_json_key_check(const cJSON *obj, const cJSON *k, const char *const *known,
 				   const char **suggest);
 
@@ -32,5 +35,11 @@ int bl_json_find_nul(const char *text, size_t len, const cJSON *root, char *path
 /* Is a key given twice in one object, anywhere in v? 0: no. 1: `path` holds the JSON path of
  * the second one ("stream", "a.b[1].c"). For objects whose keys are not from a fixed list. */
 int bl_json_find_twice(const cJSON *v, char *path, size_t size);
+
+/* The same in constant time for a loop over an object's members in order: seen[i]
+ * (one per known key, all false before the first member) says known[i] was met.
+ * `suggest` may be NULL: no suggestion is looked for. */
+enum bl_json_key bl_json_key_check_seen(const cJSON *k, const char *const *known, bool *seen,
+					const char **suggest);
 
 #endif /* BL_JSON_H */

@@ -24,6 +24,7 @@
 struct rte_mempool;
 struct bl_dbuf;
 
+#define BL_GRAPH_MAX_NODES 64   /* filters in a built graph (after prefix sharing) */
 #define BL_GRAPH_MAX_PORTS 32
 
 /* A port as graphs see it, for this replica. */

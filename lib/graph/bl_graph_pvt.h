@@ -8,7 +8,6 @@
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 
-#define BL_GRAPH_MAX_NODES 64
 #define BL_GRAPH_MAX_ROUNDS 8     /* passes through a cyclic graph per run */
 #define BL_GRAPH_CYCLE_SAMPLE 32  /* cycles are measured on one pass in this many */
 

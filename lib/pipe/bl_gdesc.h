@@ -27,6 +27,15 @@
 
 #define BL_GDESC_NAME_MAX   32     /* node and filter names, with the NUL */
 #define BL_LABEL_MAX_RANGES 8
+/*
+ * The most a description may hold as written, before prefix sharing merges
+ * the common beginnings of its pipelines (the graph builder then takes at
+ * most 64 filters). The parsers count as they append and refuse the node or
+ * edge that passes a limit, so no text, however written, makes more.
+ */
+#define BL_GDESC_MAX_NODES  1024
+#define BL_GDESC_MAX_EDGES  4096
+#define BL_GDESC_MAX_ARGS   64     /* arguments of one node (filters take a few) */
 
 /* One argument: `key=value`, or a positional one (`"tcp port 80"`: key NULL). */
 struct bl_arg {
@@ -81,11 +90,14 @@ struct bl_gdesc_edge {
 	unsigned int col;                   /* column of the `|` (0: from JSON) */
 };
 
+struct bl_gdesc_ix;
+
 struct bl_gdesc {
 	unsigned int n_nodes, n_edges;
 	struct bl_gdesc_node *nodes;        /* heap arrays, grown as needed */
 	struct bl_gdesc_edge *edges;
 	unsigned int cap_nodes, cap_edges;
+	struct bl_gdesc_ix *ix;             /* private (bl_gdesc.c): node names hashed */
 };
 
 void bl_gdesc_init(struct bl_gdesc *g);
@@ -94,7 +106,7 @@ void bl_gdesc_free(struct bl_gdesc *g);
 /* Does `a` equal `b`: same nodes (name, filter, args, negate) and edges, in any order. */
 bool bl_gdesc_equal(const struct bl_gdesc *a, const struct bl_gdesc *b);
 
-/* Index of the node named `node_name`, or -ENOENT. */
+/* Index of the (first) node named `node_name`, or -ENOENT. Constant time. */
 int bl_gdesc_find(const struct bl_gdesc *g, const char *node_name);
 
 /* Look up an argument by key; NULL when absent. */
@@ -106,14 +118,18 @@ const struct bl_arg *bl_args_get(const struct bl_args *args, const char *key);
  * into g->nodes and g->edges do not.
  */
 
-/* Append a node (no arguments); its index, or -EINVAL (name or filter too long) / -ENOMEM. */
+/* Append a node (no arguments); its index, or -EINVAL (name or filter too long),
+ * -E2BIG (g holds BL_GDESC_MAX_NODES already) / -ENOMEM. Node names must not
+ * be changed once added (the index hashes them). */
 int bl_gdesc_add_node(struct bl_gdesc *g, const char *name, const char *filter);
 
-/* Append an edge; returns its index or -EINVAL (bad node index) / -ENOMEM. */
+/* Append an edge; returns its index or -EINVAL (bad node index), -E2BIG (g holds
+ * BL_GDESC_MAX_EDGES already) / -ENOMEM. */
 int bl_gdesc_add_edge(struct bl_gdesc *g, unsigned int from, unsigned int to,
 		      const struct bl_label *label, unsigned int col);
 
-/* Append an argument (key NULL: positional); copies the strings. 0 or -ENOMEM. */
+/* Append an argument (key NULL: positional); copies the strings. 0, -E2BIG (args holds
+ * BL_GDESC_MAX_ARGS already) or -ENOMEM. */
 int bl_args_add(struct bl_args *args, const char *key, const char *value, unsigned int col);
 void bl_args_free(struct bl_args *args);
 
@@ -123,5 +139,12 @@ bool bl_label_equal(const struct bl_label *a, const struct bl_label *b);
 
 /* Drop nodes and edges beyond the first n_nodes / n_edges (undo an append). */
 void bl_gdesc_truncate(struct bl_gdesc *g, unsigned int n_nodes, unsigned int n_edges);
+
+/*
+ * The name an unnamed node of `filter` takes: the first of "f", "f2", "f3", ...
+ * that g does not hold (the filter cut short when the number needs the room).
+ * Amortised constant time: g remembers, per filter, the number it got to.
+ */
+void bl_gdesc_auto_name(struct bl_gdesc *g, const char *filter, char out[BL_GDESC_NAME_MAX]);
 
 #endif /* BL_GDESC_H */

@@ -36,11 +36,8 @@ ivec_free(struct ivec *v)
 }
 
 static int
-ivec_add(struct ivec *v, unsigned int x)
+ivec_push(struct ivec *v, unsigned int x)
 {
-	for (unsigned int i = 0; i < v->n; i++)
-		if (v->v[i] == x)
-			return 0;
 	if (v->n == v->cap) {
 		unsigned int cap = v->cap ? v->cap * 2 : 4;
 		unsigned int *p = realloc(v->v, cap * sizeof(*p));
@@ -53,12 +50,24 @@ ivec_add(struct ivec *v, unsigned int x)
 	return 0;
 }
 
+/* v = the entries (or exits) of the n branches b, each node once: one pass,
+ * the nodes seen marked with a fresh stamp. 0 or -ENOMEM. */
 static int
-ivec_cat(struct ivec *v, const struct ivec *w)
+ivec_union(struct bl_pipe_ps *ps, struct ivec *v, const struct frag *b, unsigned int n,
+	   bool exits)
 {
-	for (unsigned int i = 0; i < w->n; i++)
-		if (ivec_add(v, w->v[i]) < 0)
-			return -ENOMEM;
+	unsigned int stamp = ++ps->stamp;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct ivec *w = exits ? &b[i].out : &b[i].in;
+		for (unsigned int k = 0; k < w->n; k++) {
+			if (ps->mark[w->v[k]] == stamp)
+				continue;
+			ps->mark[w->v[k]] = stamp;
+			if (ivec_push(v, w->v[k]) < 0)
+				return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -67,6 +76,37 @@ frag_free(struct frag *f)
 {
 	ivec_free(&f->in);
 	ivec_free(&f->out);
+}
+
+/*
+ * Appending to g: the limits are counted here, as the text is read, so a
+ * pipeline that would make too much is refused at the column that passes
+ * the limit, before it costs anything.
+ */
+static int
+add_node(struct bl_pipe_ps *ps, const char *name, const char *filter, size_t at)
+{
+	int idx = bl_gdesc_add_node(ps->g, name, filter);
+
+	if (idx == -E2BIG)
+		return bl_pipe__fail(ps, at, "too many filters: a graph's text makes at most %d "
+				     "(joins included)", BL_GDESC_MAX_NODES);
+	if (idx < 0)
+		return bl_pipe__nomem(ps);
+	ps->g->nodes[idx].col = (unsigned int)at + 1;
+	return idx;
+}
+
+static int
+add_edge(struct bl_pipe_ps *ps, unsigned int from, unsigned int to, const struct bl_label *l,
+	 size_t at)
+{
+	int rc = bl_gdesc_add_edge(ps->g, from, to, l, (unsigned int)at + 1);
+
+	if (rc == -E2BIG)
+		return bl_pipe__fail(ps, at, "too many edges: a graph's text makes at most %d",
+				     BL_GDESC_MAX_EDGES);
+	return rc < 0 ? bl_pipe__nomem(ps) : 0;
 }
 
 /* A filter call: a new node, or the node an earlier --name declared. */
@@ -105,9 +145,9 @@ parse_call(struct bl_pipe_ps *ps, struct frag *f, bool negate, size_t neg_pos)
 		}
 	} else {
 		if (name_pos == 0)
-			bl_pipe__auto_name(ps->g, filter, name);
-		if ((idx = bl_gdesc_add_node(ps->g, name, filter)) < 0) {
-			rc = bl_pipe__nomem(ps);
+			bl_gdesc_auto_name(ps->g, filter, name);
+		if ((idx = add_node(ps, name, filter, at)) < 0) {
+			rc = idx;
 			goto out;
 		}
 		struct bl_gdesc_node *node = &ps->g->nodes[idx];
@@ -115,9 +155,8 @@ parse_call(struct bl_pipe_ps *ps, struct frag *f, bool negate, size_t neg_pos)
 		memset(&args, 0, sizeof(args));
 		node->negate = negate;
 		node->named = name_pos != 0;
-		node->col = (unsigned int)at + 1;
 	}
-	if (ivec_add(&f->in, (unsigned int)idx) < 0 || ivec_add(&f->out, (unsigned int)idx) < 0)
+	if (ivec_push(&f->in, (unsigned int)idx) < 0 || ivec_push(&f->out, (unsigned int)idx) < 0)
 		rc = bl_pipe__nomem(ps);
 out:
 	bl_args_free(&args);
@@ -167,22 +206,19 @@ static int
 join_node(struct bl_pipe_ps *ps, const char *filter, size_t at)
 {
 	char name[BL_GDESC_NAME_MAX];
-	int idx;
 
-	bl_pipe__auto_name(ps->g, filter, name);
-	if ((idx = bl_gdesc_add_node(ps->g, name, filter)) < 0)
-		return bl_pipe__nomem(ps);
-	ps->g->nodes[idx].col = (unsigned int)at + 1;
-	return idx;
+	bl_gdesc_auto_name(ps->g, filter, name);
+	return add_node(ps, name, filter, at);
 }
 
 static int
 edges_to(struct bl_pipe_ps *ps, const struct ivec *from, unsigned int to, size_t at)
 {
-	for (unsigned int i = 0; i < from->n; i++)
-		if (bl_gdesc_add_edge(ps->g, from->v[i], to, NULL, (unsigned int)at + 1) < 0)
-			return bl_pipe__nomem(ps);
-	return 0;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < from->n && rc == 0; i++)
+		rc = add_edge(ps, from->v[i], to, NULL, at);
+	return rc;
 }
 
 /* Lower a run of one operator over `n` branches into `out`; frees the branches. */
@@ -193,13 +229,11 @@ lower(struct bl_pipe_ps *ps, enum op op, struct frag *b, unsigned int n, size_t 
 	int rc = 0, join = -1;
 
 	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < n && rc == 0; i++)
-		if (ivec_cat(&out->in, &b[i].in) < 0)
-			rc = bl_pipe__nomem(ps);
+	if (ivec_union(ps, &out->in, b, n, false) < 0)
+		rc = bl_pipe__nomem(ps);
 	if (rc == 0 && op == OP_SPLIT) {
-		for (unsigned int i = 0; i < n && rc == 0; i++)
-			if (ivec_cat(&out->out, &b[i].out) < 0)
-				rc = bl_pipe__nomem(ps);
+		if (ivec_union(ps, &out->out, b, n, true) < 0)
+			rc = bl_pipe__nomem(ps);
 	} else if (rc == 0) {
 		join = join_node(ps, op == OP_UNION ? "union" : "intersect", at);
 		rc = join < 0 ? join : 0;
@@ -210,14 +244,12 @@ lower(struct bl_pipe_ps *ps, enum op op, struct frag *b, unsigned int n, size_t 
 					rc = u < 0 ? u : rc;
 					break;
 				}
-				if (bl_gdesc_add_edge(ps->g, (unsigned int)u, (unsigned int)join,
-						      NULL, (unsigned int)at + 1) < 0)
-					rc = bl_pipe__nomem(ps);
+				rc = add_edge(ps, (unsigned int)u, (unsigned int)join, NULL, at);
 			} else {
 				rc = edges_to(ps, &b[i].out, (unsigned int)join, at);
 			}
 		}
-		if (rc == 0 && ivec_add(&out->out, (unsigned int)join) < 0)
+		if (rc == 0 && ivec_push(&out->out, (unsigned int)join) < 0)
 			rc = bl_pipe__nomem(ps);
 	}
 	for (unsigned int i = 0; i < n; i++)
@@ -340,11 +372,16 @@ parse_pipe(struct bl_pipe_ps *ps, struct frag *f)
 			frag_free(&rhs);
 			return rc;
 		}
+		/* every exit to every entry: refuse a product past the limit whole */
+		if ((unsigned long)f->out.n * rhs.in.n > BL_GDESC_MAX_EDGES - ps->g->n_edges &&
+		    (unsigned long)f->out.n * rhs.in.n > 1)
+			rc = bl_pipe__fail(ps, at, "too many edges: \"|\" joins %u exits to %u "
+					   "entries, %lu edges, and a graph's text makes at most %d",
+					   f->out.n, rhs.in.n, (unsigned long)f->out.n * rhs.in.n,
+					   BL_GDESC_MAX_EDGES);
 		for (unsigned int i = 0; i < f->out.n && rc == 0; i++)
 			for (unsigned int j = 0; j < rhs.in.n && rc == 0; j++)
-				if (bl_gdesc_add_edge(ps->g, f->out.v[i], rhs.in.v[j], &l,
-						      (unsigned int)at + 1) < 0)
-					rc = bl_pipe__nomem(ps);
+				rc = add_edge(ps, f->out.v[i], rhs.in.v[j], &l, at);
 		ivec_free(&f->out);
 		f->out = rhs.out;
 		ivec_free(&rhs.in);
@@ -391,7 +428,11 @@ bl_pipe_parse(const char *text, const struct bl_pipe_opts *opts,
 
 	if (text == NULL)
 		return bl_err_set(err, -EINVAL, "no pipeline text");
+	ps.mark = calloc(BL_GDESC_MAX_NODES, sizeof(*ps.mark));
+	if (ps.mark == NULL)
+		return bl_pipe__nomem(&ps);
 	rc = parse_text(&ps);
+	free(ps.mark);
 	if (rc < 0)
 		bl_gdesc_truncate(g, n_nodes, n_edges);
 	return rc;

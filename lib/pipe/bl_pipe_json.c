@@ -27,10 +27,12 @@ struct jr {
 static int
 check_keys(struct jr *r, const cJSON *obj, const char *where, const char *const *known)
 {
+	bool seen[16] = { false };   /* the longest list of keys is shorter */
+
 	for (const cJSON *k = obj->child; k != NULL; k = k->next) {
 		const char *s;
 
-		switch (bl_json_key_check(obj, k, known, &s)) {
+		switch (bl_json_key_check_seen(k, known, seen, &s)) {
 		case BL_JSON_KEY_UNKNOWN:
 			if (s != NULL)
 				return bl_err_set(r->err, -EINVAL, "%s.%s: unknown key "
@@ -60,6 +62,9 @@ scalar(struct jr *r, const cJSON *v, const char *where, char *buf, size_t size,
 	}
 	if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
+		if (!isfinite(d))    /* 1e999: cJSON reads it as infinity */
+			return bl_err_set(r->err, -EINVAL, "%s: expected a finite number, got %s",
+					  where, d > 0 ? "1e999 or more" : "-1e999 or less");
 		if (d == floor(d) && fabs(d) < 9.007199254740992e15)
 			snprintf(buf, size, "%.0f", d);
 		else
@@ -87,6 +92,15 @@ name_field(struct jr *r, const cJSON *obj, const char *key, const char *where,
 }
 
 static int
+arg_failed(struct jr *r, int rc, const char *where)
+{
+	if (rc == -E2BIG)
+		return bl_err_set(r->err, -EINVAL, "%s: too many arguments: a node takes at most %d",
+				  where, BL_GDESC_MAX_ARGS);
+	return bl_err_set(r->err, -ENOMEM, "%s: out of memory", where);
+}
+
+static int
 read_args(struct jr *r, const cJSON *node, const char *where, struct bl_args *args)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(node, "args");
@@ -94,6 +108,7 @@ read_args(struct jr *r, const cJSON *node, const char *where, struct bl_args *ar
 	char num[64];
 	const char *val;
 	unsigned int i = 0;
+	int rc;
 
 	if (a != NULL && !cJSON_IsObject(a))
 		return bl_err_set(r->err, -EINVAL, "%s.args: expected an object, got %s",
@@ -113,8 +128,8 @@ read_args(struct jr *r, const cJSON *node, const char *where, struct bl_args *ar
 			return bl_err_set(r->err, -EINVAL, "%s: given twice", w);
 		if (scalar(r, k, w, num, sizeof(num), &val) < 0)
 			return -EINVAL;
-		if (bl_args_add(args, k->string, val, 0) < 0)
-			return bl_err_set(r->err, -ENOMEM, "%s: out of memory", w);
+		if ((rc = bl_args_add(args, k->string, val, 0)) < 0)
+			return arg_failed(r, rc, w);
 	}
 	for (const cJSON *v = p ? p->child : NULL; v != NULL; v = v->next, i++) {
 		char w[BL_ERR_MSG_MAX];
@@ -122,8 +137,8 @@ read_args(struct jr *r, const cJSON *node, const char *where, struct bl_args *ar
 		snprintf(w, sizeof(w), "%s.positional[%u]", where, i);
 		if (scalar(r, v, w, num, sizeof(num), &val) < 0)
 			return -EINVAL;
-		if (bl_args_add(args, NULL, val, 0) < 0)
-			return bl_err_set(r->err, -ENOMEM, "%s: out of memory", w);
+		if ((rc = bl_args_add(args, NULL, val, 0)) < 0)
+			return arg_failed(r, rc, w);
 	}
 	return 0;
 }
@@ -179,7 +194,10 @@ read_node(struct jr *r, const cJSON *node, const char *where)
 		else if (why[0] == '\0')
 			goto out;
 		rc = bl_err_set(r->err, -EINVAL, "%s: %s", where, why);
-	} else if ((idx = bl_gdesc_add_node(r->g, name, filter)) < 0) {
+	} else if ((idx = bl_gdesc_add_node(r->g, name, filter)) == -E2BIG) {
+		rc = bl_err_set(r->err, -EINVAL, "%s: too many nodes: a graph holds at most %d",
+				where, BL_GDESC_MAX_NODES);
+	} else if (idx < 0) {
 		rc = bl_err_set(r->err, -ENOMEM, "%s: out of memory", where);
 	} else {
 		struct bl_gdesc_node *n = &r->g->nodes[idx];
@@ -242,8 +260,10 @@ read_edge(struct jr *r, const cJSON *edge, const char *where)
 	if (lv != NULL) {
 		const char *text;
 		if (cJSON_IsNumber(lv)) {
+			/* not finite ("inf" would read as a class name) or not whole: no class */
 			snprintf(num, sizeof(num), "%.0f", lv->valuedouble);
-			text = lv->valuedouble == floor(lv->valuedouble) ? num : "?";
+			text = isfinite(lv->valuedouble) &&
+			       lv->valuedouble == floor(lv->valuedouble) ? num : "?";
 		} else if (cJSON_IsString(lv)) {
 			text = lv->valuestring;
 			if (text[0] == '\0')
@@ -257,8 +277,15 @@ read_edge(struct jr *r, const cJSON *edge, const char *where)
 		if (bl_pipe__label(text, strlen(text), &l, why, sizeof(why)) < 0)
 			return bl_err_set(r->err, -EINVAL, "%s.label: %s", where, why);
 	}
-	if (bl_gdesc_add_edge(r->g, (unsigned int)from, (unsigned int)to, &l, 0) < 0)
+	switch (bl_gdesc_add_edge(r->g, (unsigned int)from, (unsigned int)to, &l, 0)) {
+	case -E2BIG:
+		return bl_err_set(r->err, -EINVAL, "%s: too many edges: a graph holds at most %d",
+				  where, BL_GDESC_MAX_EDGES);
+	case -ENOMEM:
 		return bl_err_set(r->err, -ENOMEM, "%s: out of memory", where);
+	default:
+		break;
+	}
 	return 0;
 }
 

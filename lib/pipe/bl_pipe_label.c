@@ -42,6 +42,9 @@ bl_pipe__is_key(const char *s, size_t len)
 	return is_ident(s, len, true);
 }
 
+/* A label as errors quote it: a long one cut short, so the reason still shows. */
+#define SHOWN(s, len) (int)((len) > 40 ? 37 : (len)), (s), (len) > 40 ? "..." : ""
+
 #define LABEL_HINT "expected classes such as 80, 22:23, ssh:telnet or 80,443, " \
 	"\"!\" before them to invert, or all"
 
@@ -58,23 +61,23 @@ parse_class(const char *s, size_t len, const char *all, size_t alen,
 				goto bad;
 			v = v * 10 + (uint64_t)(s[i] - '0');
 			if (v > UINT32_MAX) {
-				snprintf(why, whysz, "bad edge label \"%.*s\" (classes are at most %u)",
-					 (int)alen, all, UINT32_MAX);
+				snprintf(why, whysz, "bad edge label \"%.*s%s\" (classes are at most %u)",
+					 SHOWN(all, alen), UINT32_MAX);
 				return -EINVAL;
 			}
 		}
 		if (v == 0) {
-			snprintf(why, whysz, "bad edge label \"%.*s\": class 0 means drop, so no "
+			snprintf(why, whysz, "bad edge label \"%.*s%s\": class 0 means drop, so no "
 				 "edge carries it alone; write |all to route every class, "
-				 "drops included", (int)alen, all);
+				 "drops included", SHOWN(all, alen));
 			return -EINVAL;
 		}
 		c->num = (uint32_t)v;
 		return 0;
 	}
 	if (len == 3 && memcmp(s, "all", 3) == 0) {
-		snprintf(why, whysz, "bad edge label \"%.*s\" (\"all\" stands alone: |all)",
-			 (int)alen, all);
+		snprintf(why, whysz, "bad edge label \"%.*s%s\" (\"all\" stands alone: |all)",
+			 SHOWN(all, alen));
 		return -EINVAL;
 	}
 	if (!bl_pipe__is_name(s, len))
@@ -82,7 +85,7 @@ parse_class(const char *s, size_t len, const char *all, size_t alen,
 	memcpy(c->name, s, len);
 	return 0;
 bad:
-	snprintf(why, whysz, "bad edge label \"%.*s\" (" LABEL_HINT ")", (int)alen, all);
+	snprintf(why, whysz, "bad edge label \"%.*s%s\" (" LABEL_HINT ")", SHOWN(all, alen));
 	return -EINVAL;
 }
 
@@ -110,8 +113,8 @@ bl_pipe__label(const char *s, size_t len, struct bl_label *l, char *why, size_t 
 		struct bl_label_range *r;
 
 		if (l->n == BL_LABEL_MAX_RANGES) {
-			snprintf(why, whysz, "bad edge label \"%.*s\" (at most %d ranges)",
-				 (int)len, s, BL_LABEL_MAX_RANGES);
+			snprintf(why, whysz, "bad edge label \"%.*s%s\" (at most %d ranges)",
+				 SHOWN(s, len), BL_LABEL_MAX_RANGES);
 			return -EINVAL;
 		}
 		r = &l->r[l->n++];
@@ -125,8 +128,8 @@ bl_pipe__label(const char *s, size_t len, struct bl_label *l, char *why, size_t 
 					&r->hi, why, whysz) < 0)
 				return -EINVAL;
 			if (r->lo.name[0] == '\0' && r->hi.name[0] == '\0' && r->lo.num > r->hi.num) {
-				snprintf(why, whysz, "bad edge label \"%.*s\" (the range %u:%u is empty)",
-					 (int)len, s, r->lo.num, r->hi.num);
+				snprintf(why, whysz, "bad edge label \"%.*s%s\" (the range %u:%u is empty)",
+					 SHOWN(s, len), r->lo.num, r->hi.num);
 				return -EINVAL;
 			}
 		}
@@ -227,21 +230,6 @@ bl_pipe__check_filter(const struct bl_pipe_opts *opts, const char *filter,
 	else
 		snprintf(why, whysz, "unknown filter \"%s\"", filter);
 	return -EINVAL;
-}
-
-void
-bl_pipe__auto_name(const struct bl_gdesc *g, const char *filter, char out[BL_GDESC_NAME_MAX])
-{
-	snprintf(out, BL_GDESC_NAME_MAX, "%s", filter);
-	for (unsigned int i = 2; bl_gdesc_find(g, out) >= 0; i++) {
-		char num[16];
-		int k = snprintf(num, sizeof(num), "%u", i);
-		size_t base = strnlen(filter, BL_GDESC_NAME_MAX - 1);
-
-		if (base + (size_t)k > BL_GDESC_NAME_MAX - 1)
-			base = BL_GDESC_NAME_MAX - 1 - (size_t)k;
-		snprintf(out, BL_GDESC_NAME_MAX, "%.*s%s", (int)base, filter, num);
-	}
 }
 
 int

@@ -169,6 +169,16 @@ arg_value(struct bl_pipe_ps *ps, size_t word_pos, size_t klen, char **out)
 	return 0;
 }
 
+/* bl_args_add failed for the argument at `at`. */
+static int
+add_failed(struct bl_pipe_ps *ps, int rc, size_t at)
+{
+	if (rc == -E2BIG)
+		return bl_pipe__fail(ps, at, "too many arguments: a filter takes at most %d",
+				     BL_GDESC_MAX_ARGS);
+	return bl_pipe__nomem(ps);
+}
+
 /* Arguments of a call, up to an operator, ")" or the end of the statement. */
 int
 bl_pipe__args(struct bl_pipe_ps *ps, struct bl_args *args, char name[BL_GDESC_NAME_MAX],
@@ -191,7 +201,7 @@ bl_pipe__args(struct bl_pipe_ps *ps, struct bl_args *args, char name[BL_GDESC_NA
 			rc = bl_args_add(args, NULL, val, (unsigned int)at + 1);
 			free(val);
 			if (rc < 0)
-				return bl_pipe__nomem(ps);
+				return add_failed(ps, rc, at);
 			continue;
 		}
 		if (*w == '!')
@@ -229,7 +239,7 @@ bl_pipe__args(struct bl_pipe_ps *ps, struct bl_args *args, char name[BL_GDESC_NA
 			rc = bl_args_add(args, NULL, val, (unsigned int)at + 1);
 			free(val);
 			if (rc < 0)
-				return bl_pipe__nomem(ps);
+				return add_failed(ps, rc, at);
 			continue;
 		}
 		size_t klen = (size_t)(eq - w);
@@ -251,6 +261,6 @@ bl_pipe__args(struct bl_pipe_ps *ps, struct bl_args *args, char name[BL_GDESC_NA
 		rc = bl_args_add(args, key, val, (unsigned int)at + 1);
 		free(val);
 		if (rc < 0)
-			return bl_pipe__nomem(ps);
+			return add_failed(ps, rc, at);
 	}
 }

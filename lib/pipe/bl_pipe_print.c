@@ -102,7 +102,7 @@ put_node(struct pr *p, unsigned int i)
 		}
 		put_value(&p->o, arg->value, arg->key == NULL);
 	}
-	bl_pipe__auto_name(&p->sim, n->filter, auto_name);
+	bl_gdesc_auto_name(&p->sim, n->filter, auto_name);
 	if (strcmp(auto_name, n->name) != 0) {
 		puts_(&p->o, " --name=");
 		puts_(&p->o, n->name);

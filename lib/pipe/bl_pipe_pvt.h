@@ -25,10 +25,6 @@ int bl_pipe__label(const char *s, size_t len, struct bl_label *l, char *why, siz
 int bl_pipe__check_filter(const struct bl_pipe_opts *opts, const char *filter,
 			  char *why, size_t whysz);
 
-/* The first of "f", "f2", "f3", ... that g does not hold. */
-void bl_pipe__auto_name(const struct bl_gdesc *g, const char *filter,
-			char out[BL_GDESC_NAME_MAX]);
-
 /* May a later use (filter, args, negate) refer to node n? If not, `why` says why. */
 int bl_pipe__share(const struct bl_gdesc_node *n, const char *filter,
 		   const struct bl_args *args, bool negate, char *why, size_t whysz);
@@ -38,6 +34,8 @@ struct bl_pipe_ps {
 	const char *t;
 	size_t pos;
 	int depth;                  /* parentheses open: newlines are blanks inside */
+	unsigned int *mark;         /* per node index: the stamp of the last set it joined */
+	unsigned int stamp;
 	const struct bl_pipe_opts *opts;
 	struct bl_gdesc *g;
 	struct bl_err *err;
