@@ -24,6 +24,20 @@ need_corpus() {
 	fi
 }
 
+# wait_for SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (status
+# 0) or SECONDS have passed (status 1). What takes time on a loaded machine is
+# waited for this way, never with a fixed sleep before a check (tests/README.md);
+# WAIT is the deadline to use when nothing tighter is being asserted.
+WAIT=${BL_TEST_WAIT:-60}
+wait_for() {
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}
+
 # A unique instance name per run, so tests may run side by side.
 inst() { echo "t$$_$1"; }
 
