@@ -6,6 +6,11 @@ set -euo pipefail
 : "${BELTLINED:?}" "${PCAP_CMP:?}" "${CORPUS:?}" "${SRCDIR:?}"
 T=$(mktemp -d /tmp/bl-itest.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# A command that stops the script (set -e) says which, where, and what beltlined
+# said last (a failure seen once on a loaded machine must be readable in the log).
+set -E
+trap 'rc=$?; [[ $- != *e* ]] || { echo "FAIL - line $LINENO: exit status $rc from: $BASH_COMMAND"
+	[ ! -s "$T/err" ] || { echo "  its stderr ($T/err):"; tail -5 "$T/err"; }; } >&2' ERR
 FAILS=0
 CHECKS=0
 
