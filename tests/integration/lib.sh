@@ -20,7 +20,7 @@ bad()  { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 # eq "what" got want
 eq() { if [ "$2" = "$3" ]; then ok "$1 ($2)"; else bad "$1: got '$2', want '$3'"; fi; }
-finish() { echo "$CHECKS checks, $FAILS failed"; [ "$FAILS" -eq 0 ]; }
+finish() { echo "$CHECKS checks, $FAILS failed"; [ "$FAILS" -ne 0 ] || exit 0; exit 1; }
 
 need_corpus() {
 	if [ ! -d "$CORPUS" ]; then
