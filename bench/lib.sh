@@ -65,4 +65,21 @@ wait_quiet() {
 		sleep 1; quiet_waited=$((quiet_waited + 2))
 	done
 }
+# run_until N PATTERN OUT COMMAND...: run COMMAND (output to OUT) until OUT holds
+# N lines matching PATTERN, then stop it with SIGINT. A reference tool that
+# prints one line a second gets N seconds of running however long it took to
+# start on a loaded machine (a fixed `timeout` cut it before its first lines).
+# Gives up after N + 60 seconds.
+run_until() {
+	local n=$1 pat=$2 out=$3 pid k=0
+	shift 3
+	"$@" < /dev/null > "$out" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2> /dev/null && [ "$(grep -c -- "$pat" "$out")" -lt "$n" ] &&
+	      [ "$k" -lt $(( (n + 60) * 10 )) ]; do
+		sleep 0.1; k=$((k + 1))
+	done
+	kill -INT "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
+}
 is_busy() { awk -v o="$1" -v m="$busy_max" 'BEGIN { exit !(o > m) }'; }
