@@ -89,7 +89,8 @@ run_beltline() {   # size policy
 		net_null0 > "$tmp/bl.json"
 	"$beltlined" -q --duration "$((secs + warm + 5))" "$tmp/bl.json" > "$tmp/bl.out" 2> "$tmp/bl.err" &
 	bp=$!; track "$bp"
-	for _ in $(seq 200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
+	# up to 60 s: a loaded machine may take that long to start it (tests/README.md)
+	for _ in $(seq 1200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
 	window_at "$warm"
 	taskset -c 0 "$reader" ${READER_ARGS:-} --at "$t0" --duration "$win" "beltline://$inst/b" > "$tmp/rd.out" 2> "$tmp/rd.err" &
 	rp=$!; track "$rp"

@@ -78,7 +78,8 @@ run_fan() {   # mode policy n
 JSON
 	"$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
 	bp=$!; track "$bp"
-	for _ in $(seq 200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
+	# up to 60 s: a loaded machine may take that long to start it (tests/README.md)
+	for _ in $(seq 1200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
 	t0=$(awk -v n="$(now)" -v w="$warm" 'BEGIN { printf "%.3f", n + w }')
 	for i in $(seq "$n"); do
 		taskset -c "$rcpus" "$reader" "${sl[@]}" ${READER_ARGS:-} --at "$t0" --duration "$win" "beltline://$inst/b" \
