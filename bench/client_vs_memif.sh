@@ -122,7 +122,7 @@ run_memif() {   # size
 		--forward-mode=txonly --txpkts="$size" --auto-start --stats-period 1 --burst=32 \
 		< /dev/null > "$tmp/ms.out" 2>&1 &
 	sp=$!; track "$sp"
-	for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
+	for _ in $(seq 1200); do [ -S "$sock" ] && break; sleep 0.05; done   # up to 60 s
 	stdbuf -oL "$testpmd" -l 0,1 --main-lcore 1 --no-pci "${eal_mem[@]}" --file-prefix "mc$$" --log-level '*:warning' \
 		--vdev "net_memif0,role=client,socket=$sock,socket-abstract=no" -- \
 		--forward-mode=rxonly --auto-start --stats-period 1 --burst=32 \
@@ -174,7 +174,7 @@ run_afpacket() {   # size
 	appliance_json "bap$$" "gen size=$size fill=$fill | tx port=out" "net_af_packet0,iface=va" > "$tmp/ap.json"
 	ip netns exec "$ns" taskset -c 0 tcpdump -i vb -n -w /dev/null 2> "$tmp/td.err" &
 	tp=$!; track "$tp"
-	for _ in $(seq 200); do grep -q listening "$tmp/td.err" && break; sleep 0.05; done
+	for _ in $(seq 1200); do grep -q listening "$tmp/td.err" && break; sleep 0.05; done   # up to 60 s
 	ip netns exec "$ns" "$beltlined" -q --duration "$((secs + warm + 5))" "$tmp/ap.json" \
 		> "$tmp/ap.out" 2> "$tmp/ap.err" &
 	bp=$!; track "$bp"
