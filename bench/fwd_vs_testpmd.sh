@@ -19,10 +19,10 @@ JSON
 
 
 run_testpmd() {
-	timeout -s INT "$((secs + 1))" "$testpmd" -l 0,1 --main-lcore 0 --no-pci "${eal_mem[@]}" \
-		--file-prefix "tp$$" --log-level '*:warning' --vdev net_null0 --vdev net_null1 -- \
+	run_until "$((2 * secs))" 'Rx-pps' "$tmp/tp.out" "$testpmd" -l 0,1 --main-lcore 0 --no-pci \
+		"${eal_mem[@]}" --file-prefix "tp$$" --log-level '*:warning' --vdev net_null0 --vdev net_null1 -- \
 		--forward-mode=io --auto-start --stats-period 1 --burst=32 --mbcache=256 \
-		--total-num-mbufs=8191 --rxd=1024 --txd=1024 < /dev/null > "$tmp/tp.out" 2>&1 || true
+		--total-num-mbufs=8191 --rxd=1024 --txd=1024
 	# One "Rx-pps" line per port per second: sum the pairs.
 	grep -o 'Rx-pps: *[0-9]*' "$tmp/tp.out" | awk '{ s += $2 } NR % 2 == 0 { print s / 1e6; s = 0 }' | avg
 }

@@ -18,10 +18,10 @@ JSON
 
 
 run_testpmd() {
-	timeout -s INT "$((secs + 1))" "$testpmd" -l 0,1 --main-lcore 0 --no-pci "${eal_mem[@]}" \
+	run_until "$secs" 'Tx-pps' "$tmp/tp.out" "$testpmd" -l 0,1 --main-lcore 0 --no-pci "${eal_mem[@]}" \
 		--file-prefix "tx$$" --log-level '*:warning' --vdev net_null0 -- \
 		--forward-mode=txonly --txpkts=64 --auto-start --stats-period 1 --burst=32 \
-		--mbcache=256 --total-num-mbufs=8191 --txd=1024 < /dev/null > "$tmp/tp.out" 2>&1 || true
+		--mbcache=256 --total-num-mbufs=8191 --txd=1024
 	grep -o 'Tx-pps: *[0-9]*' "$tmp/tp.out" | awk '{ print $2 / 1e6 }' | avg
 }
 

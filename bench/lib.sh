@@ -45,21 +45,41 @@ sys_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/st
 # Seconds since the epoch, with fractions; sleep until such a time.
 now() { date +%s.%N; }
 sleep_until() { local d; d=$(awk -v t="$1" -v n="$(now)" 'BEGIN { d = t - n; print (d > 0 ? d : 0) }'); sleep "$d"; }
-# Other work on a shared machine skews every figure. Before a run, wait (up to
-# QUIET_WAIT seconds, default 60; 0 in a smoke) until the machine's busy time over
-# half a second is under BUSY_MAX cores (default 0.2); say so when it never is.
+# Other work on a shared machine skews every figure. Before a run, wait until the
+# machine's busy time over half a second is under BUSY_MAX cores (default 0.2); say
+# so when it never is. QUIET_WAIT (seconds, default 60; 0 in a smoke) is what the
+# whole script may spend waiting, over all its runs: a busy machine makes a script
+# at most that much longer, never a run's worth of it per run.
 # After a run, a script marks it when the machine's busy time beyond its own
 # processes exceeded BUSY_MAX ("busy": take its figures with salt).
 busy_max=${BUSY_MAX:-0.2}
 quiet_wait=${QUIET_WAIT:-$([ "${SMOKE:-0}" = 1 ] && echo 0 || echo 60)}
+quiet_waited=0
 wait_quiet() {
-	local waited=0 a b busy
+	local a b busy
 	while :; do
 		a=$(sys_ticks); sleep 0.5; b=$(sys_ticks)
 		busy=$(awk -v t=$((b - a)) -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz / 0.5 }')
 		awk -v b="$busy" -v m="$busy_max" 'BEGIN { exit !(b <= m) }' && return 0
-		[ "$waited" -lt "$quiet_wait" ] || { echo "  (the machine stayed busy: $busy cores of other work)"; return 0; }
-		sleep 1; waited=$((waited + 2))
+		[ "$quiet_waited" -lt "$quiet_wait" ] || { echo "  (the machine stayed busy: $busy cores of other work)"; return 0; }
+		sleep 1; quiet_waited=$((quiet_waited + 2))
 	done
+}
+# run_until N PATTERN OUT COMMAND...: run COMMAND (output to OUT) until OUT holds
+# N lines matching PATTERN, then stop it with SIGINT. A reference tool that
+# prints one line a second gets N seconds of running however long it took to
+# start on a loaded machine (a fixed `timeout` cut it before its first lines).
+# Gives up after N + 60 seconds.
+run_until() {
+	local n=$1 pat=$2 out=$3 pid k=0
+	shift 3
+	"$@" < /dev/null > "$out" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2> /dev/null && [ "$(grep -c -- "$pat" "$out")" -lt "$n" ] &&
+	      [ "$k" -lt $(( (n + 60) * 10 )) ]; do
+		sleep 0.1; k=$((k + 1))
+	done
+	kill -INT "$pid" 2> /dev/null || true
+	wait "$pid" 2> /dev/null || true
 }
 is_busy() { awk -v o="$1" -v m="$busy_max" 'BEGIN { exit !(o > m) }'; }

@@ -32,9 +32,9 @@ start() {
   "ports": [ { "name": "out", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": [ "gen rate=1000 | export name=s mode=0644" ] } ] }
 JSON
-	"$BELTLINED" -q --duration 30 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+	"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 	BPID=$!
-	for _ in $(seq 200); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
+	wait_for "$WAIT" test -S "$RUN/ctl" || true
 }
 stop() { kill -TERM "$BPID"; wait "$BPID" || true; BPID=; }
 

@@ -35,11 +35,10 @@ cat > "$T/c.json" <<JSON
       "rx port=in | export name=grp mode=0640 owner=root group=$G policy=mrp",
       "rx port=in | bpf \"tcp port 80\" | export name=webm capacity=1024 mode=0644 policy=mrp" ] } ] }
 JSON
-"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
 trap 'kill -TERM $BPID 2> /dev/null || true; cleanup_ids; rm -rf "$T"' EXIT
-for _ in $(seq 100); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
-check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+check "control socket $RUN/ctl exists" wait_for "$WAIT" test -S "$RUN/ctl"
 eq "socket mode" "$(stat -c %a "$RUN/ctl")" 666
 eq "folder mode" "$(stat -c %a "$RUN")" 755
 
@@ -56,10 +55,8 @@ check "cat web | tcpdump: byte-identical to tcpdump 'tcp port 80' on the capture
 # ls and stats, with a reader attached.
 "$BELTLINE" cat web > /dev/null 2>&1 &
 CPID=$!
-for _ in $(seq 100); do
-	[ "$("$BELTLINE" stats --json | jq '.streams[] | select(.name=="web") | .n_readers')" = 1 ] && break
-	sleep 0.02
-done
+web_readers() { [ "$("$BELTLINE" stats --json | jq '.streams[] | select(.name=="web") | .n_readers')" = "$1" ]; }
+wait_for "$WAIT" web_readers 1 || true
 "$BELTLINE" ls > "$T/ls" 2>&1
 check "ls shows web (srp, 1024)" grep -Eq '^ +web +srp +1024 +1 ' "$T/ls"
 "${NOBODY[@]}" "$BELTLINE" ls > "$T/ls2" 2>&1 || true
@@ -78,15 +75,13 @@ for k in $(seq 20); do
 	S=web; [ "$k" -gt 10 ] && S=webm
 	"$BELTLINE" cat $S > /dev/null 2>&1 &
 	CPID=$!
-	sleep 0.15
+	wait_for "$WAIT" eval '[ "$(stream n_readers)" = 1 ]' || true   # attached (or never: then below fails)
 	kill -KILL $CPID; wait $CPID 2> /dev/null || true
-	for _ in $(seq 50); do   # detached at the next 1 ms tick; allow for a loaded machine
-		r=$(stream n_readers)
-		[ "$r" = 0 ] && break
-		sleep 0.01
-	done
+	# detached at the next 1 ms tick; the stream goes on being written
+	wait_for "$WAIT" eval '[ "$(stream n_readers)" = 0 ]' || true
+	r=$(stream n_readers)
 	w1=$(stream written)
-	sleep 0.1
+	wait_for "$WAIT" eval '[ "$(stream written)" -gt "$w1" ]' || true
 	w2=$(stream written)
 	if [ "$r" = 0 ] && [ "$w2" -gt "$w1" ]; then ok "kill $k ($S): detached, still written ($w1 -> $w2)"
 	else bad "kill $k ($S): readers $r, written $w1 -> $w2"; fi

@@ -27,20 +27,19 @@ cat > "$T/c.json" <<JSON
       "rx port=in | export name=all policy=frp" ] } ] }
 JSON
 free0=$(huge_free)
-"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
 trap 'kill -KILL $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 200); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
-check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+check "control socket $RUN/ctl exists" wait_for "$WAIT" test -S "$RUN/ctl"
 "$BELTLINE" cat web > "$T/web.pcap" 2> "$T/web.err" &
 C1=$!
 "$BELTLINE" cat all > "$T/all.pcap" 2> "$T/all.err" &
 C2=$!
-for _ in $(seq 200); do
-	[ "$("$BELTLINE" stats --json 2> /dev/null | jq '[.streams[].n_readers] | add')" = 2 ] && break
-	sleep 0.05
-done
-sleep 0.5
+n_readers() { [ "$("$BELTLINE" stats --json 2> /dev/null | jq '[.streams[].n_readers] | add')" = 2 ]; }
+wait_for "$WAIT" n_readers || true
+# Both readers have packets in their files (more than the 24-byte pcap header).
+has_pkts() { [ "$(stat -c %s "$T/web.pcap")" -gt 24 ] && [ "$(stat -c %s "$T/all.pcap")" -gt 24 ]; }
+wait_for "$WAIT" has_pkts || true
 kill -KILL $BPID
 wait $BPID 2> /dev/null || true
 t0=$(date +%s%N)
@@ -49,7 +48,8 @@ wait $C2 && s2=0 || s2=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 eq "cat web exits 0 at the end of the stream" "$s1" 0
 eq "cat all exits 0 at the end of the stream" "$s2" 0
-check "the readers noticed within 2 s (${ms} ms)" test "$ms" -lt 2000
+# 2 s quiet is far more than it takes (the next poll of the control connection); 3x that.
+check "the readers noticed within 6 s (${ms} ms)" test "$ms" -lt 6000
 check "cat web says the appliance went away ($(head -c 120 "$T/web.err"))" \
 	grep -q 'the appliance closed the control connection' "$T/web.err"
 check "cat all says so too" grep -q 'the appliance closed the control connection' "$T/all.err"
@@ -58,11 +58,11 @@ n2=$(tcpdump -r "$T/all.pcap" 2> /dev/null | wc -l)
 check "web.pcap is complete and readable ($n1 packets)" test "$n1" -gt 0
 check "all.pcap is complete and readable ($n2 packets)" test "$n2" -gt 0
 check "web.pcap holds only tcp" test "$(tcpdump -r "$T/web.pcap" 'not tcp' 2> /dev/null | wc -l)" = 0
-for _ in $(seq 50); do [ "$(huge_free)" -ge "$free0" ] && break; sleep 0.1; done
+wait_for "$WAIT" eval '[ "$(huge_free)" -ge "$free0" ]' || true
 check "hugepages free again, as before the run ($(huge_free) >= $free0)" test "$(huge_free)" -ge "$free0"
 check "no file of ours in hugetlbfs" test -z "$(ls /dev/hugepages 2> /dev/null | grep -F "$I" || true)"
 # The reaper (app/beltlined/reaper.c) outlives the SIGKILL and removes what was left.
-for _ in $(seq 40); do [ ! -e "$RUN" ] && [ ! -e "/var/run/dpdk/bl_$I" ] && break; sleep 0.05; done
+wait_for "$WAIT" eval '[ ! -e "$RUN" ] && [ ! -e "/var/run/dpdk/bl_$I" ]' || true
 check "no EAL runtime folder left" test ! -e "/var/run/dpdk/bl_$I"
 check "no control socket or folder left" test ! -e "$RUN"
 out=$("$BELTLINE" ls 2>&1) && st=0 || st=$?

@@ -6,6 +6,11 @@ set -euo pipefail
 : "${BELTLINED:?}" "${PCAP_CMP:?}" "${CORPUS:?}" "${SRCDIR:?}"
 T=$(mktemp -d /tmp/bl-itest.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+# A command that stops the script (set -e) says which, where, and what beltlined
+# said last (a failure seen once on a loaded machine must be readable in the log).
+set -E
+trap 'rc=$?; [[ $- != *e* ]] || { echo "FAIL - line $LINENO: exit status $rc from: $BASH_COMMAND"
+	[ ! -s "$T/err" ] || { echo "  its stderr ($T/err):"; tail -5 "$T/err"; }; } >&2' ERR
 FAILS=0
 CHECKS=0
 
@@ -15,13 +20,27 @@ bad()  { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 # eq "what" got want
 eq() { if [ "$2" = "$3" ]; then ok "$1 ($2)"; else bad "$1: got '$2', want '$3'"; fi; }
-finish() { echo "$CHECKS checks, $FAILS failed"; [ "$FAILS" -eq 0 ]; }
+finish() { echo "$CHECKS checks, $FAILS failed"; [ "$FAILS" -ne 0 ] || exit 0; exit 1; }
 
 need_corpus() {
 	if [ ! -d "$CORPUS" ]; then
 		echo "SKIP: no capture corpus at $CORPUS (it sits beside the project in CI)"
 		exit 77
 	fi
+}
+
+# wait_for SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds (status
+# 0) or SECONDS have passed (status 1). What takes time on a loaded machine is
+# waited for this way, never with a fixed sleep before a check (tests/README.md);
+# WAIT is the deadline to use when nothing tighter is being asserted.
+WAIT=${BL_TEST_WAIT:-60}
+wait_for() {
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
 }
 
 # A unique instance name per run, so tests may run side by side.

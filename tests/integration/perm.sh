@@ -62,17 +62,13 @@ cat > "$T/c.json" <<JSON
       "rx port=in | bpf \"tcp\" | export name=tcp mode=0640 group=$G capacity=512",
       "rx port=in | bpf \"udp\" | export name=udp mode=0600 policy=frp capacity=512" ] } ] }
 JSON
-"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
 trap 'kill -TERM $BPID 2> /dev/null || true; cleanup_ids; rm -rf "$T"' EXIT
-for _ in $(seq 100); do [ -S "/run/beltline/$I/ctl" ] && break; sleep 0.05; done
-check "control socket exists" test -S "/run/beltline/$I/ctl"
+check "control socket exists" wait_for "$WAIT" test -S "/run/beltline/$I/ctl"
 # Both rings have lapped at least once: every slot holds a packet.
-for _ in $(seq 100); do
-	w=$("$BELTLINE" stats --json | jq '[.streams[].written] | min')
-	[ "$w" -gt 1024 ] && break
-	sleep 0.05
-done
+lapped() { [ "$("$BELTLINE" stats --json | jq '[.streams[].written] | min')" -gt 1024 ]; }
+wait_for "$WAIT" lapped || true
 
 # The user in G reads the tcp stream (SRP: a reader of N <= capacity loses none):
 # the packets tcpdump keeps from the capture.

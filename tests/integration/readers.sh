@@ -20,14 +20,13 @@ cat > "$T/c.json" <<JSON
 { "instance": "$I", "memory": { "hugepages": "auto" },
   "ports": [ { "name": "in", "vdev": "net_tap0,iface=$IF" } ],
   "graphs": [ { "lcores": [1], "pipeline": [
-      "rx port=in | bpf \"udp port 9\" | export name=q capacity=64 wake_count=16 wake_us=300000",
+      "rx port=in | bpf \"udp port 9\" | export name=q capacity=64 wake_count=16 wake_us=2000000",
       "rx port=in | bpf \"udp port 9\" | export name=f policy=frp" ] } ] }
 JSON
-"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
 trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 200); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
-check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+check "control socket $RUN/ctl exists" wait_for "$WAIT" test -S "$RUN/ctl"
 # Quiet interface: no IPv6 chatter, no address; only our frames match the bpf anyway.
 sysctl -qw "net.ipv6.conf.$IF.disable_ipv6=1" 2> /dev/null || true
 ip link set dev "$IF" up

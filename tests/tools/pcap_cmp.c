@@ -5,7 +5,11 @@
  * what is compared is every captured byte. Exit 0 when identical, 1 with
  * the first difference named, 2 on a usage or read error.
  * pcap_cmp -s A prints A's packet count, largest captured length and bytes.
+ * pcap_cmp -b compares many pairs in one process (a process start costs much
+ * more than a comparison, under ASan most): one "A<TAB>B" per line on stdin,
+ * one line per pair on stdout, the status then what `pcap_cmp A B` prints.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +43,19 @@ summary(pcap_t *a)
 	return 0;
 }
 
+/* What compare() says: on stdout, or after the status in batch mode. */
+static char said[512];
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(said, sizeof(said), fmt, ap);
+	va_end(ap);
+}
+
 static int
 compare(pcap_t *a, pcap_t *b, const char *na, const char *nb)
 {
@@ -50,29 +67,76 @@ compare(pcap_t *a, pcap_t *b, const char *na, const char *nb)
 		int ra = pcap_next_ex(a, &ha, &da), rb = pcap_next_ex(b, &hb, &db);
 		if (ra != 1 || rb != 1) {
 			if (ra == rb) {
-				printf("%lu packets identical\n", n);
+				say("%lu packets identical", n);
 				return 0;
 			}
-			printf("packet %lu: only in %s\n", n + 1, ra == 1 ? na : nb);
+			say("packet %lu: only in %s", n + 1, ra == 1 ? na : nb);
 			return 1;
 		}
 		n++;
 		if (ha->caplen != hb->caplen) {
-			printf("packet %lu: %u bytes in %s, %u in %s\n", n, ha->caplen, na, hb->caplen, nb);
+			say("packet %lu: %u bytes in %s, %u in %s", n, ha->caplen, na, hb->caplen, nb);
 			return 1;
 		}
 		for (unsigned int i = 0; i < ha->caplen; i++)
 			if (da[i] != db[i]) {
-				printf("packet %lu: byte %u differs (0x%02x vs 0x%02x)\n", n, i, da[i], db[i]);
+				say("packet %lu: byte %u differs (0x%02x vs 0x%02x)", n, i, da[i], db[i]);
 				return 1;
 			}
 	}
 }
 
+/* Compare the captures at paths na and nb: 0 same, 1 different, 2 unreadable. */
+static int
+compare_files(const char *na, const char *nb)
+{
+	pcap_t *a, *b;
+	int rc;
+
+	if ((a = open_or_say(na)) == NULL) {
+		say("cannot read %s", na);
+		return 2;
+	}
+	if ((b = open_or_say(nb)) == NULL) {
+		say("cannot read %s", nb);
+		pcap_close(a);
+		return 2;
+	}
+	rc = compare(a, b, na, nb);
+	pcap_close(a);
+	pcap_close(b);
+	return rc;
+}
+
+static int
+batch(void)
+{
+	char line[2 * 4096 + 2];
+	int worst = 0;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
+		int rc;
+
+		if (nl != NULL)
+			*nl = '\0';
+		if (tab == NULL) {
+			fprintf(stderr, "pcap_cmp -b: want A<TAB>B, got \"%s\"\n", line);
+			return 2;
+		}
+		*tab = '\0';
+		rc = compare_files(line, tab + 1);
+		printf("%d %s\n", rc, said);
+		if (rc > worst)
+			worst = rc;
+	}
+	return worst;
+}
+
 int
 main(int argc, char **argv)
 {
-	pcap_t *a, *b;
+	pcap_t *a;
 	int rc;
 
 	if (argc == 3 && strcmp(argv[1], "-s") == 0) {
@@ -82,18 +146,14 @@ main(int argc, char **argv)
 		pcap_close(a);
 		return rc;
 	}
+	if (argc == 2 && strcmp(argv[1], "-b") == 0)
+		return batch();
 	if (argc != 3) {
-		fprintf(stderr, "usage: pcap_cmp A B | pcap_cmp -s A\n");
+		fprintf(stderr, "usage: pcap_cmp A B | pcap_cmp -s A | pcap_cmp -b < PAIRS\n");
 		return 2;
 	}
-	if ((a = open_or_say(argv[1])) == NULL)
-		return 2;
-	if ((b = open_or_say(argv[2])) == NULL) {
-		pcap_close(a);
-		return 2;
-	}
-	rc = compare(a, b, argv[1], argv[2]);
-	pcap_close(a);
-	pcap_close(b);
+	rc = compare_files(argv[1], argv[2]);
+	if (rc < 2)
+		printf("%s\n", said);
 	return rc;
 }
