@@ -3,6 +3,10 @@
  * pcap — a recorder: packets into a pcap file (Ethernet, microsecond times),
  * rotating by size or count. A sink: it frees what it writes.
  *
+ * Times and lengths. A packet of a replayed capture keeps its record's time
+ * and wire length (bl_mbuf_meta.h); any other gets the time it is written
+ * and its pkt_len as wire length.
+ *
  * Writing. Records gather in a buffer of the sink's own (256 KiB) and reach
  * the file with one write(2) per burst (more when a burst passes the
  * buffer): nothing waits between bursts, so the counters are exact after
@@ -45,6 +49,7 @@
 #include "bl_atomic.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
+#include "bl_mbuf_meta.h"
 
 #define PCAPW_BUF      (256u * 1024)         /* holds at least one record of any snaplen */
 #define BL_NS_S        1000000000ull
@@ -61,7 +66,7 @@ struct pcap_file_hdr {
 struct pcap_rec_hdr {
 	uint32_t sec, usec;
 	uint32_t caplen;             /* bytes that follow */
-	uint32_t len;                /* on the wire: the mbuf's pkt_len */
+	uint32_t len;                /* on the wire: the record's (bl_mbuf_meta.h), else pkt_len */
 };
 _Static_assert(sizeof(struct pcap_file_hdr) == 24, "pcap file header");
 _Static_assert(sizeof(struct pcap_rec_hdr) == 16, "pcap record header");
@@ -392,8 +397,15 @@ pcapw_put(struct pcapw *w, const struct rte_mbuf *m, uint32_t cap, const struct 
 {
 	uint8_t *rec = w->buf + w->buf_len;
 	struct pcap_rec_hdr h = {
-		.sec = (uint32_t)ts->tv_sec, .usec = (uint32_t)(ts->tv_nsec / 1000), .len = m->pkt_len,
+		.sec = (uint32_t)ts->tv_sec, .usec = (uint32_t)(ts->tv_nsec / 1000),
+		.len = bl_mbuf_wire_len(m),
 	};
+
+	if (bl_mbuf_meta_has(m)) {   /* a replayed record keeps its own time */
+		uint64_t t = RTE_MBUF_DYNFIELD(m, bl_mbuf_meta_off, const struct bl_mbuf_meta *)->ts_ns;
+		h.sec = (uint32_t)(t / BL_NS_S);
+		h.usec = (uint32_t)(t % BL_NS_S / 1000);
+	}
 
 	/* Gather the segments; a chain holding less than pkt_len gives a shorter
 	 * caplen rather than a read past its end. */
