@@ -4,6 +4,8 @@
  * the same order? Timestamps and the recorded (wire) length are ignored:
  * what is compared is every captured byte. Exit 0 when identical, 1 with
  * the first difference named, 2 on a usage or read error.
+ * pcap_cmp -r A B compares whole records: time (to the microsecond),
+ * captured length, wire length and bytes.
  * pcap_cmp -s A prints A's packet count, largest captured length and bytes.
  */
 #include <stdio.h>
@@ -40,7 +42,7 @@ summary(pcap_t *a)
 }
 
 static int
-compare(pcap_t *a, pcap_t *b, const char *na, const char *nb)
+compare(pcap_t *a, pcap_t *b, const char *na, const char *nb, int records)
 {
 	struct pcap_pkthdr *ha, *hb;
 	const u_char *da, *db;
@@ -57,6 +59,15 @@ compare(pcap_t *a, pcap_t *b, const char *na, const char *nb)
 			return 1;
 		}
 		n++;
+		if (records && (ha->ts.tv_sec != hb->ts.tv_sec || ha->ts.tv_usec != hb->ts.tv_usec)) {
+			printf("packet %lu: time %ld.%06ld in %s, %ld.%06ld in %s\n", n, (long)ha->ts.tv_sec,
+			       (long)ha->ts.tv_usec, na, (long)hb->ts.tv_sec, (long)hb->ts.tv_usec, nb);
+			return 1;
+		}
+		if (records && ha->len != hb->len) {
+			printf("packet %lu: wire length %u in %s, %u in %s\n", n, ha->len, na, hb->len, nb);
+			return 1;
+		}
 		if (ha->caplen != hb->caplen) {
 			printf("packet %lu: %u bytes in %s, %u in %s\n", n, ha->caplen, na, hb->caplen, nb);
 			return 1;
@@ -73,7 +84,7 @@ int
 main(int argc, char **argv)
 {
 	pcap_t *a, *b;
-	int rc;
+	int rc, records = 0;
 
 	if (argc == 3 && strcmp(argv[1], "-s") == 0) {
 		if ((a = open_or_say(argv[2])) == NULL)
@@ -82,8 +93,13 @@ main(int argc, char **argv)
 		pcap_close(a);
 		return rc;
 	}
+	if (argc == 4 && strcmp(argv[1], "-r") == 0) {
+		records = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: pcap_cmp A B | pcap_cmp -s A\n");
+		fprintf(stderr, "usage: pcap_cmp [-r] A B | pcap_cmp -s A\n");
 		return 2;
 	}
 	if ((a = open_or_say(argv[1])) == NULL)
@@ -92,7 +108,7 @@ main(int argc, char **argv)
 		pcap_close(a);
 		return 2;
 	}
-	rc = compare(a, b, argv[1], argv[2]);
+	rc = compare(a, b, argv[1], argv[2], records);
 	pcap_close(a);
 	pcap_close(b);
 	return rc;

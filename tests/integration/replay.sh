@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A replay keeps what the capture says (nic/bl_replay.h, docs/replay.md):
+# `rx port=in | pcap file=OUT` on a net_pcap rx_pcap=CAP port writes the
+# records `tcpdump -r CAP -w OUT` writes: time, captured length, wire length
+# (longer than the captured one in the *-oobr captures) and bytes, for every
+# capture of the corpus, pcapng too. The sink keeps at most 65535 bytes of a
+# frame: huge-tipc-messages' reference is cut to that (its wire length kept).
+# Live traffic keeps its arrival time.
+. "$(dirname "$0")/lib.sh"
+need_corpus
+command -v tcpdump > /dev/null || { echo "SKIP: tcpdump is not installed"; exit 77; }
+
+# One beltlined per batch of 12 captures: a port and a graph each (at most
+# 16 graphs per beltlined).
+shopt -s nullglob
+caps=("$CORPUS"/*.pcap "$CORPUS"/*.pcapng)
+shopt -u nullglob
+for ((b = 0; b < ${#caps[@]}; b += 12)); do
+	args=()
+	for ((k = b; k < b + 12 && k < ${#caps[@]}; k++)); do
+		rm -f "$T/rec$k.pcap"
+		args+=(--port "in$k=net_pcap$k,rx_pcap=${caps[k]}"
+		       --pipeline "rx port=in$k | pcap file=$T/rec$k.pcap")
+	done
+	if ! "$BELTLINED" -q --exit-idle 300 --instance "$(inst rec)" "${args[@]}" > "$T/r.json" 2> "$T/err"; then
+		bad "captures $b..$((k - 1)): beltlined failed: $(tail -3 "$T/err")"
+		continue
+	fi
+	jq -r '.ports | to_entries[] | "\(.key) \(.value.replay_unmatched)"' "$T/r.json" > "$T/unmatched"
+	for ((k = b; k < b + 12 && k < ${#caps[@]}; k++)); do
+		cap=$(basename "${caps[k]}")
+		tcpdump -r "${caps[k]}" -w "$T/ref.pcap" 2> /dev/null
+		read -r _ maxlen _ < <("$PCAP_CMP" -s "$T/ref.pcap")
+		[ "$maxlen" -gt 65535 ] && python3 - "$T/ref.pcap" <<'PY'
+import struct, sys
+p = sys.argv[1]; d = open(p, 'rb').read(); e = '<' if d[:4] == b'\xd4\xc3\xb2\xa1' else '>'
+out, off = bytearray(d[:24]), 24
+while off + 16 <= len(d):
+	s, u, c, w = struct.unpack_from(e + 'IIII', d, off)
+	out += struct.pack(e + 'IIII', s, u, min(c, 65535), w) + d[off + 16:off + 16 + min(c, 65535)]
+	off += 16 + c
+open(p, 'wb').write(out)
+PY
+		if "$PCAP_CMP" -r "$T/ref.pcap" "$T/rec$k.pcap" > "$T/cmp" 2>&1; then
+			ok "$cap: records (time, caplen, wire length, bytes) are tcpdump's: $(head -1 "$T/cmp")"
+		else
+			bad "$cap: records differ from tcpdump's: $(head -1 "$T/cmp")"
+		fi
+		eq "$cap: replay_unmatched" "$(awk -v p="in$k" '$1 == p { print $2 }' "$T/unmatched")" 0
+	done
+done
+
+# Live traffic keeps its arrival time: generated packets are written with
+# the time they passed (within the run) and their own length as wire length.
+t0=$(date +%s)
+rm -f "$T/gen.pcap"
+"$BELTLINED" -q --duration 2 --instance "$(inst gen)" --port in=net_null0 \
+	--pipeline "gen count=20 size=100 | pcap file=$T/gen.pcap" > /dev/null 2> "$T/err"
+t1=$(date +%s)
+read -r n lo hi lens < <(tcpdump -tt -r "$T/gen.pcap" 2> /dev/null | python3 -c '
+import sys
+r = [l.split() for l in sys.stdin]
+t = [float(x[0]) for x in r]
+print(len(t), int(min(t)) if t else 0, int(max(t)) if t else 0, ",".join(sorted(set(x[-1] for x in r))))')
+check "gen: packets written ($n)" test "$n" -gt 0
+check "gen: they carry the time they passed ($lo..$hi within $t0..$t1)" test "$lo" -ge "$t0" -a "$hi" -le "$t1"
+finish
