@@ -65,4 +65,24 @@ t = [float(x[0]) for x in r]
 print(len(t), int(min(t)) if t else 0, int(max(t)) if t else 0, ",".join(sorted(set(x[-1] for x in r))))')
 check "gen: packets written ($n)" test "$n" -gt 0
 check "gen: they carry the time they passed ($lo..$hi within $t0..$t1)" test "$lo" -ge "$t0" -a "$hi" -le "$t1"
+
+# One-off runs side by side: each its own --instance (else both are
+# "beltline" and the second refuses to start); a bad name is refused.
+"$BELTLINED" -q --duration 3 --instance "$(inst one1)" --port in=net_null0 \
+	--pipeline 'rx port=in | drop' > "$T/one1.json" 2> "$T/one1.err" &
+p1=$!
+"$BELTLINED" -q --duration 3 --instance "$(inst one2)" --port in=net_null0 \
+	--pipeline 'rx port=in | drop' > "$T/one2.json" 2> "$T/one2.err" &
+p2=$!
+rc1=0 rc2=0
+wait "$p1" || rc1=$?
+wait "$p2" || rc2=$?
+eq "two one-off runs side by side: exit statuses" "$rc1 $rc2" "0 0"
+eq "... each under its own name" "$(jq -r .instance "$T/one1.json") $(jq -r .instance "$T/one2.json")" \
+	"$(inst one1) $(inst one2)"
+rc=0
+"$BELTLINED" -q --duration 1 --instance 'a.b' --port in=net_null0 --pipeline 'rx port=in | drop' \
+	> /dev/null 2> "$T/err" || rc=$?
+eq "--instance a.b: exit status" "$rc" 2
+check "--instance a.b: says why: $(head -1 "$T/err")" grep -q '^--instance: must be 1..31 characters' "$T/err"
 finish
