@@ -51,7 +51,8 @@
 #include "bl_graph.h"
 #include "bl_mbuf_meta.h"
 
-#define PCAPW_BUF      (256u * 1024)         /* holds at least one record of any snaplen */
+#define SNAPLEN_MAX    262144u               /* libpcap's largest: tcpdump reads no longer record */
+#define PCAPW_BUF      (512u * 1024)         /* holds at least one record of any snaplen */
 #define BL_NS_S        1000000000ull
 #define RETRY_NS       BL_NS_S               /* failing: try the file again after this */
 #define LOG_GAP_NS     BL_NS_S               /* at most one log line per ... */
@@ -70,7 +71,7 @@ struct pcap_rec_hdr {
 };
 _Static_assert(sizeof(struct pcap_file_hdr) == 24, "pcap file header");
 _Static_assert(sizeof(struct pcap_rec_hdr) == 16, "pcap record header");
-_Static_assert(PCAPW_BUF >= sizeof(struct pcap_rec_hdr) + 65535, "a record fits the buffer");
+_Static_assert(PCAPW_BUF >= sizeof(struct pcap_rec_hdr) + SNAPLEN_MAX, "a record fits the buffer");
 
 #define REC_HDR ((uint32_t)sizeof(struct pcap_rec_hdr))
 
@@ -348,7 +349,7 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "file", &file, err) < 0 ||
 	    bl_args_u64(args, "rotate_bytes", 1024, UINT64_MAX, &w->rotate_bytes, err) < 0 ||
 	    bl_args_u64(args, "rotate_packets", 1, UINT64_MAX, &w->rotate_packets, err) < 0 ||
-	    bl_args_u32(args, "snaplen", 64, 65535, &w->snaplen, err) < 0)
+	    bl_args_u32(args, "snaplen", 64, SNAPLEN_MAX, &w->snaplen, err) < 0)
 		return -EINVAL;
 	if (file == NULL || file[0] == '\0')
 		return bl_err_set(err, -EINVAL, "file: required (pcap file=PATH)");
@@ -477,7 +478,7 @@ BL_FILTER_REGISTER(pcap) = {
 		    "truncated only when the graph goes live, removed if the build fails\n"
 		    "rotate_bytes: start a new file before this size is passed (>= 1024)\n"
 		    "rotate_packets: start a new file after this many packets\n"
-		    "snaplen: bytes kept of each packet (64..65535, default 65535)",
+		    "snaplen: bytes kept of each packet (64..262144, default 65535)",
 	.edges_doc = "none: a sink",
 	.counters_doc = "written: packets in the files (counted once write(2) took them); "
 			"bytes: their captured bytes; files: files begun; "
