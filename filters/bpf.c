@@ -6,6 +6,9 @@
  * (or interpreted where the JIT is not available). The chained packets the
  * first segment cannot decide go to DPDK's own conversion of the program
  * (bpf_convert.h), which reads across segments.
+ * `len`, `less` and `greater` read the packet's wire length, as libpcap's
+ * do: the record's for a replayed capture (bl_mbuf_meta.h), else pkt_len.
+ * The netmask (for `ip broadcast`) is 0 by default, as tcpdump -r uses.
  * synopsis: bpf "EXPR"   (or bpf expr="EXPR")
  * edges:    out (class 1): accepted; rejected packets are class 0
  * counters: accepted, rejected; jit (1 when JIT-compiled); slow (chained
@@ -16,11 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <pcap/pcap.h>
 #include <rte_bpf.h>
 #include <rte_errno.h>
 
 #include "bl_filter_worker.h"
+#include "bl_mbuf_meta.h"
 #include "bpf_convert.h"
 #include "bpf_xlat.h"
 
@@ -37,23 +42,35 @@ struct bpf {
 static int
 bpf_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 {
-	static const char *const keys[] = { "expr", NULL };
+	static const char *const keys[] = { "expr", "netmask", NULL };
 	struct bpf *b = bl_filter_priv(f);
-	const char *expr = NULL;
+	const char *expr = NULL, *nm = NULL;
+	bpf_u_int32 netmask = 0;            /* tcpdump -r's */
+	struct in_addr a;
 	struct bpf_program fcode;
 	struct bl_err sub = { 0 };
 	pcap_t *pc;
 	int rc;
 
 	if (bl_args_only(args, keys, true, err) < 0 || bl_args_positional(args, &expr, err) < 0 ||
-	    bl_args_str(args, "expr", &expr, err) < 0)
+	    bl_args_str(args, "expr", &expr, err) < 0 || bl_args_str(args, "netmask", &nm, err) < 0)
 		return -EINVAL;
 	if (expr == NULL)
 		return bl_err_set(err, -EINVAL, "expr: required: bpf \"EXPRESSION\" (libpcap syntax)");
+	if (nm != NULL && strcmp(nm, "unknown") == 0)
+		netmask = PCAP_NETMASK_UNKNOWN;
+	else if (nm != NULL && inet_pton(AF_INET, nm, &a) == 1)
+		netmask = ntohl(a.s_addr);
+	else if (nm != NULL)
+		return bl_err_set(err, -EINVAL, "netmask: \"%.64s\" is not an IPv4 netmask "
+				  "(A.B.C.D, or \"unknown\")", nm);
+	rc = bl_mbuf_meta_register();   /* `len` reads the record's wire length */
+	if (rc < 0)
+		return bl_err_set(err, rc, "cannot register the mbuf record field: %s", strerror(-rc));
 	pc = pcap_open_dead(DLT_EN10MB, 262144);
 	if (pc == NULL)
 		return bl_err_set(err, -ENOMEM, "expr: libpcap could not start");
-	if (pcap_compile(pc, &fcode, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	if (pcap_compile(pc, &fcode, expr, 1, netmask) != 0) {
 		bl_err_set(err, -EINVAL, "expr: \"%.200s\": %s", expr, pcap_geterr(pc));
 		pcap_close(pc);
 		return -EINVAL;
@@ -156,8 +173,12 @@ bpf_counters(const struct bl_filter *f, const char **names, uint64_t *values, un
 
 BL_FILTER_REGISTER(bpf) = {
 	.summary = "pass packets a libpcap (tcpdump) filter expression accepts",
-	.synopsis = "bpf \"EXPR\"",
-	.args_doc = "EXPR (positional) or expr=EXPR: a libpcap filter expression (required)",
+	.synopsis = "bpf \"EXPR\" [netmask=A.B.C.D]",
+	.args_doc = "EXPR (positional) or expr=EXPR: a libpcap filter expression (required); "
+		    "netmask: the IPv4 netmask `ip broadcast` uses (default 0.0.0.0, as tcpdump -r; "
+		    "\"unknown\" refuses such expressions, as libpcap does without one). "
+		    "`len`, `less` and `greater` read the wire length: a replayed capture's record's, "
+		    "else the packet's length",
 	.edges_doc = "out (class 1): accepted; rejected packets are class 0",
 	.counters_doc = "accepted, rejected; jit: 1 when the program runs JIT-compiled; "
 			"slow: chained packets decided by DPDK's conversion of the program",

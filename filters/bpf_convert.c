@@ -10,6 +10,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "bl_mbuf_meta.h"
 #include "bpf_convert.h"
 
 /*
@@ -34,6 +35,12 @@
  *    becomes a jump to one `exit` appended at the end, so that all of them
  *    go forward.
  *
+ * 4. Not a defect but libpcap's meaning: BPF_LEN is the wire length, which
+ *    the converter loads from pkt_len. After each such load (`ldxw rN,
+ *    [r6 + pkt_len]`) come WIRE_LEN_INSNS instructions that load the
+ *    replayed record's wire length instead when the mbuf carries one
+ *    (bl_mbuf_meta.h), with r9 as scratch.
+ *
  * Returns a malloc'ed program, or NULL (out of memory, or a program this
  * cannot repair): the caller then refuses the expression.
  */
@@ -44,6 +51,34 @@ static bool
 is_small_jset(const struct ebpf_insn *in)
 {
 	return in->code == (BPF_JMP | BPF_JSET | BPF_K) && in->imm >= -128 && in->imm <= 127;
+}
+
+#define BPF_REG_CTX     EBPF_REG_6
+#define WIRE_LEN_INSNS  5u
+
+static unsigned int
+wire_len_extra(const struct ebpf_insn *in)
+{
+	return bl_mbuf_meta_off >= 0 && in->code == (BPF_LDX | BPF_MEM | BPF_W) &&
+	       in->src_reg == BPF_REG_CTX && in->off == offsetof(struct rte_mbuf, pkt_len) ?
+	       WIRE_LEN_INSNS : 0;
+}
+
+static void
+put_wire_len(struct ebpf_insn *out, uint8_t dst)
+{
+	out[0] = (struct ebpf_insn){ .code = BPF_LDX | BPF_MEM | EBPF_DW, .dst_reg = BPF_REG_SCRATCH,
+				     .src_reg = BPF_REG_CTX, .off = offsetof(struct rte_mbuf, ol_flags) };
+	out[1] = (struct ebpf_insn){ .code = EBPF_ALU64 | BPF_RSH | BPF_K, .dst_reg = BPF_REG_SCRATCH,
+				     .imm = __builtin_ctzll(bl_mbuf_meta_flag) };
+	out[2] = (struct ebpf_insn){ .code = EBPF_ALU64 | BPF_AND | BPF_K, .dst_reg = BPF_REG_SCRATCH,
+				     .imm = 1 };
+	out[3] = (struct ebpf_insn){ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_SCRATCH,
+				     .off = 1 };
+	out[4] = (struct ebpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = dst,
+				     .src_reg = BPF_REG_CTX,
+				     .off = (int16_t)(bl_mbuf_meta_off +
+						      offsetof(struct bl_mbuf_meta, wire_len)) };
 }
 
 static bool
@@ -65,7 +100,7 @@ convert_fixup(const struct ebpf_insn *ins, uint32_t n, uint32_t *n_out)
 		if (ins[i].dst_reg == BPF_REG_SCRATCH || ins[i].src_reg == BPF_REG_SCRATCH)
 			goto out;
 		pos[i] = i + extra;
-		extra += is_small_jset(&ins[i]);
+		extra += is_small_jset(&ins[i]) + wire_len_extra(&ins[i]);
 	}
 	pos[n] = n + extra;
 	out = malloc(((size_t)n + extra + 1) * sizeof(*out));
@@ -100,6 +135,8 @@ convert_fixup(const struct ebpf_insn *ins, uint32_t n, uint32_t *n_out)
 			in = (struct ebpf_insn){ .code = BPF_JMP | BPF_JA, .off = (int16_t)off };
 		}
 		out[at] = in;
+		if (wire_len_extra(&in) != 0)
+			put_wire_len(&out[at + 1], in.dst_reg);
 	}
 	out[n + extra] = (struct ebpf_insn){ .code = BPF_JMP | EBPF_EXIT };
 	*n_out = n + extra + 1;

@@ -25,6 +25,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
+#include "bl_mbuf_meta.h"
 #include "bpf_xlat.h"
 
 /* Register roles (see bpf_xlat.h). */
@@ -231,6 +232,22 @@ put_jump(struct xlat *x, uint8_t code, uint8_t dst, uint8_t src, int32_t imm, ui
 		x->used[tgt == TGT_REJECT] = true;
 }
 
+/* dst = the packet's wire length, as libpcap's BPF_LEN: the replayed record's when the
+ * mbuf carries one (bl_mbuf_meta.h), else pkt_len. Uses R_TMP. */
+static void
+put_wire_len(struct xlat *x, uint8_t dst)
+{
+	put(x, BPF_LDX | BPF_MEM | BPF_W, dst, R_MBUF, offsetof(struct rte_mbuf, pkt_len), 0);
+	if (bl_mbuf_meta_off < 0)
+		return;   /* not registered: no mbuf carries a record */
+	put(x, BPF_LDX | BPF_MEM | EBPF_DW, R_TMP, R_MBUF, offsetof(struct rte_mbuf, ol_flags), 0);
+	put(x, EBPF_ALU64 | BPF_RSH | BPF_K, R_TMP, 0, 0, __builtin_ctzll(bl_mbuf_meta_flag));
+	put(x, EBPF_ALU64 | BPF_AND | BPF_K, R_TMP, 0, 0, 1);
+	put(x, BPF_JMP | BPF_JEQ | BPF_K, R_TMP, 0, 1, 0);   /* no record: keep pkt_len */
+	put(x, BPF_LDX | BPF_MEM | BPF_W, dst, R_MBUF,
+	    (int16_t)(bl_mbuf_meta_off + offsetof(struct bl_mbuf_meta, wire_len)), 0);
+}
+
 /* Jump to tgt when A op k (unsigned 32-bit), with k in a register when eBPF would sign-extend it. */
 static void
 put_jcmp_k(struct xlat *x, uint8_t op, uint32_t k, uint32_t tgt)
@@ -327,7 +344,7 @@ emit_one(struct xlat *x, uint32_t i)
 		else if (BPF_MODE(c) == BPF_IMM)
 			put(x, BPF_ALU | EBPF_MOV | BPF_K, R_A, 0, 0, (int32_t)p->k);
 		else if (BPF_MODE(c) == BPF_LEN)
-			put(x, BPF_LDX | BPF_MEM | BPF_W, R_A, R_MBUF, offsetof(struct rte_mbuf, pkt_len), 0);
+			put_wire_len(x, R_A);
 		else if (!(mem & 1u << p->k))
 			return refuse(x, i, "reads scratch memory M[k] before every path stores it");
 		else
@@ -341,7 +358,7 @@ emit_one(struct xlat *x, uint32_t i)
 		} else if (BPF_MODE(c) == BPF_IMM) {
 			put(x, BPF_ALU | EBPF_MOV | BPF_K, R_X, 0, 0, (int32_t)p->k);
 		} else if (BPF_MODE(c) == BPF_LEN) {
-			put(x, BPF_LDX | BPF_MEM | BPF_W, R_X, R_MBUF, offsetof(struct rte_mbuf, pkt_len), 0);
+			put_wire_len(x, R_X);
 		} else if (!(mem & 1u << p->k)) {
 			return refuse(x, i, "reads scratch memory M[k] before every path stores it");
 		} else {

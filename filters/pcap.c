@@ -3,6 +3,10 @@
  * pcap — a recorder: packets into a pcap file (Ethernet, microsecond times),
  * rotating by size or count. A sink: it frees what it writes.
  *
+ * Times and lengths. A packet of a replayed capture keeps its record's time
+ * and wire length (bl_mbuf_meta.h); any other gets the time it is written
+ * and its pkt_len as wire length.
+ *
  * Writing. Records gather in a buffer of the sink's own (256 KiB) and reach
  * the file with one write(2) per burst (more when a burst passes the
  * buffer): nothing waits between bursts, so the counters are exact after
@@ -45,8 +49,10 @@
 #include "bl_atomic.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
+#include "bl_mbuf_meta.h"
 
-#define PCAPW_BUF      (256u * 1024)         /* holds at least one record of any snaplen */
+#define SNAPLEN_MAX    262144u               /* libpcap's largest: tcpdump reads no longer record */
+#define PCAPW_BUF      (512u * 1024)         /* holds at least one record of any snaplen */
 #define BL_NS_S        1000000000ull
 #define RETRY_NS       BL_NS_S               /* failing: try the file again after this */
 #define LOG_GAP_NS     BL_NS_S               /* at most one log line per ... */
@@ -61,11 +67,11 @@ struct pcap_file_hdr {
 struct pcap_rec_hdr {
 	uint32_t sec, usec;
 	uint32_t caplen;             /* bytes that follow */
-	uint32_t len;                /* on the wire: the mbuf's pkt_len */
+	uint32_t len;                /* on the wire: the record's (bl_mbuf_meta.h), else pkt_len */
 };
 _Static_assert(sizeof(struct pcap_file_hdr) == 24, "pcap file header");
 _Static_assert(sizeof(struct pcap_rec_hdr) == 16, "pcap record header");
-_Static_assert(PCAPW_BUF >= sizeof(struct pcap_rec_hdr) + 65535, "a record fits the buffer");
+_Static_assert(PCAPW_BUF >= sizeof(struct pcap_rec_hdr) + SNAPLEN_MAX, "a record fits the buffer");
 
 #define REC_HDR ((uint32_t)sizeof(struct pcap_rec_hdr))
 
@@ -343,7 +349,7 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "file", &file, err) < 0 ||
 	    bl_args_u64(args, "rotate_bytes", 1024, UINT64_MAX, &w->rotate_bytes, err) < 0 ||
 	    bl_args_u64(args, "rotate_packets", 1, UINT64_MAX, &w->rotate_packets, err) < 0 ||
-	    bl_args_u32(args, "snaplen", 64, 65535, &w->snaplen, err) < 0)
+	    bl_args_u32(args, "snaplen", 64, SNAPLEN_MAX, &w->snaplen, err) < 0)
 		return -EINVAL;
 	if (file == NULL || file[0] == '\0')
 		return bl_err_set(err, -EINVAL, "file: required (pcap file=PATH)");
@@ -392,8 +398,15 @@ pcapw_put(struct pcapw *w, const struct rte_mbuf *m, uint32_t cap, const struct 
 {
 	uint8_t *rec = w->buf + w->buf_len;
 	struct pcap_rec_hdr h = {
-		.sec = (uint32_t)ts->tv_sec, .usec = (uint32_t)(ts->tv_nsec / 1000), .len = m->pkt_len,
+		.sec = (uint32_t)ts->tv_sec, .usec = (uint32_t)(ts->tv_nsec / 1000),
+		.len = bl_mbuf_wire_len(m),
 	};
+
+	if (bl_mbuf_meta_has(m)) {   /* a replayed record keeps its own time */
+		uint64_t t = RTE_MBUF_DYNFIELD(m, bl_mbuf_meta_off, const struct bl_mbuf_meta *)->ts_ns;
+		h.sec = (uint32_t)(t / BL_NS_S);
+		h.usec = (uint32_t)(t % BL_NS_S / 1000);
+	}
 
 	/* Gather the segments; a chain holding less than pkt_len gives a shorter
 	 * caplen rather than a read past its end. */
@@ -465,7 +478,7 @@ BL_FILTER_REGISTER(pcap) = {
 		    "truncated only when the graph goes live, removed if the build fails\n"
 		    "rotate_bytes: start a new file before this size is passed (>= 1024)\n"
 		    "rotate_packets: start a new file after this many packets\n"
-		    "snaplen: bytes kept of each packet (64..65535, default 65535)",
+		    "snaplen: bytes kept of each packet (64..262144, default 65535)",
 	.edges_doc = "none: a sink",
 	.counters_doc = "written: packets in the files (counted once write(2) took them); "
 			"bytes: their captured bytes; files: files begun; "

@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 
 #include "bl_port.h"
+#include "bl_replay.h"
 
 static int
 create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname,
@@ -87,7 +88,8 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 	rc = rte_eth_dev_start(port_id);
 	if (rc != 0)
 		return bl_err_set(err, rc, "ports[%u] (%s): start failed: %s", idx, p->name, strerror(-rc));
-	return 0;
+	/* A replayed capture keeps each record's time and wire length (bl_replay.h). */
+	return bl_replay_attach(p, idx, port_id, err);
 }
 
 int
@@ -114,6 +116,7 @@ bl_port_close(const struct bl_cfg *cfg, unsigned int idx, uint16_t port_id)
 	const struct bl_cfg_port *p = &cfg->ports[idx];
 	char devname[BL_CFG_DEV_MAX];
 
+	bl_replay_detach(port_id);
 	rte_eth_dev_stop(port_id);
 	rte_eth_dev_close(port_id);
 	if (p->vdev[0] != '\0') {
@@ -139,5 +142,6 @@ bl_port_hw_stats(uint16_t port_id, struct bl_port_hw_stats *st)
 	st->ierrors = s.ierrors;
 	st->oerrors = s.oerrors;
 	st->rx_nombuf = s.rx_nombuf;
+	st->replay_unmatched = bl_replay_unmatched(port_id);
 	return 0;
 }

@@ -21,6 +21,7 @@
 struct bl_port_hw_stats {
 	uint64_t ipackets, opackets, ibytes, obytes;
 	uint64_t imissed, ierrors, oerrors, rx_nombuf;
+	uint64_t replay_unmatched;   /* replayed packets passed on without their record (bl_replay.h) */
 };
 
 /*

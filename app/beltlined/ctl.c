@@ -557,6 +557,7 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 		N(o, "rx_nombuf", hw.rx_nombuf);
 		N(o, "rx_errors", hw.ierrors);
 		N(o, "tx_errors", hw.oerrors);
+		N(o, "replay_unmatched", hw.replay_unmatched);
 		cJSON_AddItemToArray(ports, o);
 	}
 	filters = cJSON_AddArrayToObject(j, "filters");

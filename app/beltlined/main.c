@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "bl_stream_proto.h"
 #include "eal.h"
 #include "graphs.h"
 #include "worker.h"
@@ -30,6 +31,7 @@ struct flags {
 	const char *pipelines[MAX_FLAGS];
 	unsigned int n_pipelines;
 	const char *lcores;          /* "0-1", "0,2,3": main first, then workers */
+	const char *instance;        /* --instance: replaces the config's (or "beltline") */
 };
 
 static void
@@ -43,6 +45,9 @@ usage(FILE *out)
 		"  --pipeline TEXT      a graph in the pipeline language, run on every worker\n"
 		"                       lcore; repeatable\n"
 		"  --lcores LIST        main lcore then workers, e.g. 0-1 or 0,2,3 (default 0-1)\n"
+		"  --instance NAME      the instance name (1..31 of A-Z a-z 0-9 _ -; default the\n"
+		"                       config's, else \"beltline\"): one-off runs side by side need\n"
+		"                       one each\n"
 		"  --check              validate the config (and this machine's CPUs), print the\n"
 		"                       EAL arguments it would use, and exit\n"
 		"  --exit-idle MS       stop once no packet has arrived for MS milliseconds\n"
@@ -93,6 +98,7 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 		{ "port", required_argument, NULL, 'P' },
 		{ "pipeline", required_argument, NULL, 'G' },
 		{ "lcores", required_argument, NULL, 'L' },
+		{ "instance", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -131,6 +137,9 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 			break;
 		case 'L':
 			fl->lcores = optarg;
+			break;
+		case 'I':
+			fl->instance = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -203,6 +212,13 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 			return -EINVAL;
 	} else {
 		bl_cfg_defaults(cfg);
+	}
+	if (fl->instance != NULL) {
+		if (!bl_instance_name_ok(fl->instance, strlen(fl->instance)))
+			bl_diag_add(diag, "--instance: must be 1..%u characters of A-Z a-z 0-9 _ -, "
+				    "got \"%.40s\"", BL_INSTANCE_NAME_MAX - 1, fl->instance);
+		else
+			strcpy(cfg->instance, fl->instance);
 	}
 	if (fl->lcores != NULL) {
 		n_lc = parse_lcores(fl->lcores, lc, BL_CFG_MAX_WORKERS + 1, diag);

@@ -76,6 +76,7 @@ port_json(const struct bl_app *app, unsigned int p, const struct bl_port_hw_stat
 	N(o, "imissed", hw->imissed);
 	N(o, "ierrors", hw->ierrors);
 	N(o, "oerrors", hw->oerrors);
+	N(o, "replay_unmatched", hw->replay_unmatched);
 	N(o, "rx_flushed_at_stop", app->rx_flushed[p]);
 	N(o, "rx_bytes", hw->ibytes);
 	N(o, "tx_bytes", hw->obytes);

@@ -10,6 +10,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include "bl_graph_pvt.h"
+#include "bl_mbuf_meta.h"
 #include "bl_suggest.h"
 
 int bl_class_dynfield = -1;
@@ -46,6 +47,9 @@ bl_graph_global_init(struct bl_err *err)
 		bl_mark_dynfield = rte_mbuf_dynfield_register(&mark);
 	if (bl_class_dynfield < 0 || bl_mark_dynfield < 0)
 		return bl_err_set(err, -rte_errno, "cannot register the mbuf class field: %s",
+				  rte_strerror(rte_errno));
+	if (bl_mbuf_meta_register() != 0)   /* a replayed record's time and wire length */
+		return bl_err_set(err, -rte_errno, "cannot register the mbuf record field: %s",
 				  rte_strerror(rte_errno));
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <rte_bpf.h>
 #include <rte_mbuf.h>
 
+#include "bl_mbuf_meta.h"
 #include "bpf_xlat.h"
 #include "harness.h"
 
@@ -544,4 +545,77 @@ Test(bpf_xlat, filter_agrees_with_libpcap_on_every_split)
 		pcap_freecode(&prog);
 		pcap_close(pc);
 	}
+}
+
+/* `len`, `less` and `greater` read the wire length, as libpcap does: a replayed record's
+ * (bl_mbuf_meta.h) when the mbuf carries one, else pkt_len; on the fast path (the
+ * translated program) and the slow one (the converted program, chained packets). */
+static unsigned int
+wire_len_verdicts(const char *expr, uint32_t cut, uint32_t wire, uint64_t *slow)
+{
+	const struct pkt_spec s = { .proto = 6, .dport = 80, .payload = 20 };
+	struct rte_mbuf *m = harness_pkt(&s), *a, *t;
+	uint32_t len = m->pkt_len;
+	uint8_t b[256];
+	char text[128];
+	struct harness *h;
+	unsigned int n;
+
+	memcpy(b, rte_pktmbuf_mtod(m, void *), len);
+	rte_pktmbuf_free(m);
+	snprintf(text, sizeof(text), "bpf \"%s\"", expr);
+	h = harness_new(text);   /* registers the record field */
+	cr_assert(h != NULL);
+	cr_assert(bl_mbuf_meta_off >= 0 && bl_mbuf_meta_flag != 0);
+	for (int with = 0; with < 2; with++) {
+		a = cut == 0 ? harness_mbuf_exact(b, len) : harness_mbuf_exact(b, cut);
+		if (cut != 0) {
+			t = harness_mbuf_exact(b + cut, len - cut);
+			cr_assert(eq(int, rte_pktmbuf_chain(a, t), 0));
+		}
+		if (with)
+			bl_mbuf_meta_set(a, 1, wire);
+		harness_push(h, a);
+	}
+	harness_run(h);
+	/* bit 0: the packet without a record passed; bit 1: the one with */
+	n = harness_got_cls(h, NULL, 0) | harness_got_cls(h, NULL, 1) << 1;
+	*slow = harness_counter(h, "bpf", "slow");
+	harness_free(h);
+	return n;
+}
+
+Test(bpf_xlat, len_reads_the_wire_length_of_a_replayed_record)
+{
+	uint64_t slow;
+
+	/* fast path: one segment */
+	cr_assert(eq(uint, wire_len_verdicts("greater 1000", 0, 1500, &slow), 2));
+	cr_assert(eq(uint, wire_len_verdicts("len = 1500", 0, 1500, &slow), 2));
+	cr_assert(eq(uint, wire_len_verdicts("less 100", 0, 1500, &slow), 1));
+	cr_assert(eq(uint, wire_len_verdicts("len > 60 and len < 100", 0, 1500, &slow), 1));
+	cr_assert(eq(u64, slow, 0));
+	/* slow path: the ports in the second segment, so the converted program decides */
+	cr_assert(eq(uint, wire_len_verdicts("tcp dst port 80 and greater 1000", 30, 1500, &slow), 2));
+	cr_assert(eq(u64, slow, 2));
+	cr_assert(eq(uint, wire_len_verdicts("tcp dst port 80 and less 100", 30, 1500, &slow), 1));
+	cr_assert(eq(u64, slow, 2));
+}
+
+/* tcpdump -r compiles with a netmask of 0: so does bpf by default; netmask=unknown is
+ * libpcap without one; a bad value names the key. */
+Test(bpf_xlat, netmask_defaults_to_tcpdumps)
+{
+	struct bl_err err;
+	struct harness *h = harness_new("bpf \"ip broadcast\"");
+
+	cr_assert(h != NULL);
+	harness_free(h);
+	h = harness_new("bpf \"ip broadcast\" netmask=255.255.255.0");
+	cr_assert(h != NULL);
+	harness_free(h);
+	cr_assert(eq(int, harness_try("bpf \"ip broadcast\" netmask=unknown", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "netmask") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("bpf \"ip\" netmask=255.255.0", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "netmask") != NULL, "%s", err.msg);
 }

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 S=$SRCDIR/config/sample.pcap
 
-run() { "$BELTLINED" -q --exit-idle 200 "$@" > "$T/r.json" 2> "$T/err"; }
+run() { "$BELTLINED" -q --exit-idle 200 --instance "$(inst g)" "$@" > "$T/r.json" 2> "$T/err"; }
 
 # One-off: ports and a pipeline as flags; bpf output equals tcpdump's.
 run --port "in=net_pcap0,rx_pcap=$S" --pipeline "rx port=in | bpf \"tcp port 80\" | pcap file=$T/o.pcap"
@@ -85,7 +85,7 @@ eq "across lcores: read on the other lcore" "$(jq '.graphs[1].filters.ibuf_in.co
 eq "across lcores: on lcore 2" "$(jq '.graphs[1].lcore' "$T/r.json")" 2
 check "across lcores: the packets are tcpdump's, byte for byte" "$PCAP_CMP" "$T/ref.pcap" "$T/x.pcap"
 eq "across lcores: leaked" "$(jget "$T/r.json" .mbufs.leaked)" 0
-expect_rc() { set +e; "$BELTLINED" -q "$@" > /dev/null 2> "$T/err"; echo $?; set -e; }
+expect_rc() { set +e; "$BELTLINED" -q --instance "$(inst g)" "$@" > /dev/null 2> "$T/err"; echo $?; set -e; }
 sed -i 's/"ibuf_in name=q |/"ibuf_in name=nope |/' "$T/x.json"
 eq "ibuf_in of a ring nobody writes: exit status" "$(expect_rc "$T/x.json")" 2
 check "ibuf_in of a ring nobody writes: says so" grep -q 'no ibuf_out name=nope was built' "$T/err"
@@ -113,7 +113,7 @@ fi
 # Errors: exit 2, the config path and the column.
 expect2() {   # expect2 NAME PATTERN args...
 	local name=$1 pat=$2; shift 2
-	set +e; "$BELTLINED" -q "$@" > /dev/null 2> "$T/err"; local rc=$?; set -e
+	set +e; "$BELTLINED" -q --instance "$(inst g)" "$@" > /dev/null 2> "$T/err"; local rc=$?; set -e
 	eq "$name: exit status" "$rc" 2
 	if grep -qE -- "$pat" "$T/err"; then ok "$name: says \"$pat\""; else bad "$name: $(head -c 300 "$T/err")"; fi
 }

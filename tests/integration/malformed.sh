@@ -36,7 +36,7 @@ PY
 # run NAME PIPELINE: beltlined on the capture; the final JSON in $T/r.json.
 run() {
 	local rc=0
-	"$BELTLINED" -q --exit-idle 300 --port "in=net_pcap0,rx_pcap=$T/in.pcap" \
+	"$BELTLINED" -q --exit-idle 300 --instance "$(inst m)" --port "in=net_pcap0,rx_pcap=$T/in.pcap" \
 		--pipeline "$2" > "$T/r.json" 2> "$T/err" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		bad "$1: beltlined exit status $rc (139: SIGSEGV): $(tail -2 "$T/err" | tr '\n' ' ')"

@@ -4,8 +4,10 @@
  * the same order? Timestamps and the recorded (wire) length are ignored:
  * what is compared is every captured byte. Exit 0 when identical, 1 with
  * the first difference named, 2 on a usage or read error.
+ * pcap_cmp -r A B compares whole records: time (to the microsecond),
+ * captured length, wire length and bytes.
  * pcap_cmp -s A prints A's packet count, largest captured length and bytes.
- * pcap_cmp -b compares many pairs in one process (a process start costs much
+ * pcap_cmp [-r] -b compares many pairs in one process (a process start costs much
  * more than a comparison, under ASan most): one "A<TAB>B" per line on stdin,
  * one line per pair on stdout, the status then what `pcap_cmp A B` prints.
  */
@@ -57,7 +59,7 @@ say(const char *fmt, ...)
 }
 
 static int
-compare(pcap_t *a, pcap_t *b, const char *na, const char *nb)
+compare(pcap_t *a, pcap_t *b, const char *na, const char *nb, int records)
 {
 	struct pcap_pkthdr *ha, *hb;
 	const u_char *da, *db;
@@ -74,6 +76,15 @@ compare(pcap_t *a, pcap_t *b, const char *na, const char *nb)
 			return 1;
 		}
 		n++;
+		if (records && (ha->ts.tv_sec != hb->ts.tv_sec || ha->ts.tv_usec != hb->ts.tv_usec)) {
+			say("packet %lu: time %ld.%06ld in %s, %ld.%06ld in %s", n, (long)ha->ts.tv_sec,
+			       (long)ha->ts.tv_usec, na, (long)hb->ts.tv_sec, (long)hb->ts.tv_usec, nb);
+			return 1;
+		}
+		if (records && ha->len != hb->len) {
+			say("packet %lu: wire length %u in %s, %u in %s", n, ha->len, na, hb->len, nb);
+			return 1;
+		}
 		if (ha->caplen != hb->caplen) {
 			say("packet %lu: %u bytes in %s, %u in %s", n, ha->caplen, na, hb->caplen, nb);
 			return 1;
@@ -88,7 +99,7 @@ compare(pcap_t *a, pcap_t *b, const char *na, const char *nb)
 
 /* Compare the captures at paths na and nb: 0 same, 1 different, 2 unreadable. */
 static int
-compare_files(const char *na, const char *nb)
+compare_files(const char *na, const char *nb, int records)
 {
 	pcap_t *a, *b;
 	int rc;
@@ -102,14 +113,14 @@ compare_files(const char *na, const char *nb)
 		pcap_close(a);
 		return 2;
 	}
-	rc = compare(a, b, na, nb);
+	rc = compare(a, b, na, nb, records);
 	pcap_close(a);
 	pcap_close(b);
 	return rc;
 }
 
 static int
-batch(void)
+batch(int records)
 {
 	char line[2 * 4096 + 2];
 	int worst = 0;
@@ -125,7 +136,7 @@ batch(void)
 			return 2;
 		}
 		*tab = '\0';
-		rc = compare_files(line, tab + 1);
+		rc = compare_files(line, tab + 1, records);
 		printf("%d %s\n", rc, said);
 		if (rc > worst)
 			worst = rc;
@@ -137,7 +148,7 @@ int
 main(int argc, char **argv)
 {
 	pcap_t *a;
-	int rc;
+	int rc, records = 0;
 
 	if (argc == 3 && strcmp(argv[1], "-s") == 0) {
 		if ((a = open_or_say(argv[2])) == NULL)
@@ -146,13 +157,18 @@ main(int argc, char **argv)
 		pcap_close(a);
 		return rc;
 	}
+	if (argc >= 2 && strcmp(argv[1], "-r") == 0) {
+		records = 1;
+		argv++;
+		argc--;
+	}
 	if (argc == 2 && strcmp(argv[1], "-b") == 0)
-		return batch();
+		return batch(records);
 	if (argc != 3) {
-		fprintf(stderr, "usage: pcap_cmp A B | pcap_cmp -s A | pcap_cmp -b < PAIRS\n");
+		fprintf(stderr, "usage: pcap_cmp [-r] A B | pcap_cmp [-r] -b < PAIRS | pcap_cmp -s A\n");
 		return 2;
 	}
-	rc = compare_files(argv[1], argv[2]);
+	rc = compare_files(argv[1], argv[2], records);
 	if (rc < 2)
 		printf("%s\n", said);
 	return rc;
