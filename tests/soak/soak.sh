@@ -9,7 +9,7 @@
 # packet is missing from every counter. Not in CI: tests/soak/README.md.
 #   tests/soak/soak.sh [MINUTES]         default 60
 #   env: BUILD (build), INTERVAL (10 s), READERS (6 at once), RATE (20000 pps),
-#        OUT (a temporary folder, kept on failure), RSS_SLACK_KB (2048),
+#        OUT (a temporary folder, kept on failure), RSS_SLACK_KB (512),
 #        MBUF_SLACK (256)
 # Phases that need what has not landed yet (clients that write and give
 # verdicts, reloads: SIGHUP every minute) run only when the build has them,
@@ -21,7 +21,7 @@ build=${BUILD:-$top/build}
 interval=${INTERVAL:-10}
 n_readers=${READERS:-6}
 rate=${RATE:-20000}
-rss_slack=${RSS_SLACK_KB:-2048}
+rss_slack=${RSS_SLACK_KB:-512}
 mbuf_slack=${MBUF_SLACK:-256}
 BELTLINED=$build/app/beltlined
 BELTLINE=$build/app/beltline/beltline
