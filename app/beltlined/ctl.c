@@ -588,6 +588,13 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 			}
 		}
 	cJSON_AddItemToObject(j, "streams", bl_stream_stats_json());
+	if (app->pool != NULL) {     /* live: in a NIC's rings, in flight, held by streams */
+		cJSON *mb = cJSON_AddObjectToObject(j, "mbufs");
+		unsigned int avail = rte_mempool_avail_count(app->pool);
+
+		N(mb, "pool_size", app->pool->size);
+		N(mb, "in_use", app->pool->size - avail);
+	}
 	stats_control(c, cJSON_AddObjectToObject(j, "control"));
 	reply_json(k, h, j, NULL, 0);
 }

@@ -765,6 +765,17 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 		cJSON_Delete(root);
 		return -EINVAL;
 	}
+	/* cJSON skips every byte up to 32 as white space: a NUL is not JSON anywhere, and a
+	 * reader of C strings stops at it. */
+	const char *z = memchr(text, '\0', (size_t)(end - text));
+	if (z != NULL) {
+		unsigned int line, col;
+		where(text, z, &line, &col);
+		bl_diag_add(diag, "$: not valid JSON (line %u, col %u): a NUL byte; JSON has no such white space",
+			    line, col);
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
 	read_top(&r, root, cfg);
 	cJSON_Delete(root);
 	if (diag->n != before)

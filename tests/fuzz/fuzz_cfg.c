@@ -4,7 +4,8 @@
  * cross-checks. Oracles: no crash, no leak, no read past the text (it is
  * handed over without a NUL); a refusal always says why (diag has a line per
  * problem, each starting with a JSON path); a config that passes is within
- * the documented bounds the rest of the appliance relies on.
+ * the documented bounds the rest of the appliance relies on, and holds no
+ * NUL byte (tests/unit/test_cfg_bad.c: a_nul_between_tokens...).
  */
 #include <errno.h>
 #include <string.h>
@@ -84,6 +85,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned int lc[BL_CFG_MAX_LCORE + 1];
 
 		check_bounds(&cfg);
+		/* A raw NUL is JSON nowhere: in a string, between tokens, after the object. */
+		FUZZ_CHECK(memchr(data, 0, size) == NULL, "accepted a config with a NUL byte at %zu",
+			   (size_t)((const uint8_t *)memchr(data, 0, size) - data));
 		FUZZ_CHECK(bl_cfg_worker_lcores(&cfg, lc) <= BL_CFG_MAX_LCORE + 1, "lcores");
 		(void)bl_cfg_pool_size(&cfg);
 		(void)bl_cfg_mem_mb_needed(&cfg);

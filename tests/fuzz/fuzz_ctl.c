@@ -17,6 +17,15 @@
  * the bytes after the header, status 0 or -errno, n_fds = the descriptors
  * that came with it, a JSON object body); a closed connection's reader is
  * detached (no stream keeps a reader); no descriptor leaks.
+ * Refusals (issue 15 point 3; docs/control.md): a well-formed request (magic
+ * and version right) whose body holds a NUL in a string or key (raw or
+ * \u0000), a key twice in one object (at any depth), anything but JSON white
+ * space after its value, or a value that is not an object, gets a negative
+ * status and no descriptor: never a list or an attach. The harness finds
+ * these with a scanner of its own (strict JSON; a body it cannot read is left
+ * to the other oracles). Notices: the server closes a connection only after
+ * a request that is not well formed, or with a notice (op 0, id 0, negative
+ * status); every well-formed request before that is answered.
  *
  * The server loop itself is unchanged (another branch reworks its request
  * parsing, h-ctl): this harness goes through the socket and needs no hook.
@@ -141,11 +150,246 @@ struct sent {
 	uint16_t op;
 	uint32_t id;
 	int valid;      /* magic and version right: a reply is due */
+	int refuse;     /* the body must be refused (scan below) */
+	int answered;
 };
+
+/* ---- a strict JSON scanner: what the server must refuse ----------------------- */
+
+struct scan {
+	const uint8_t *p, *end;
+	int bad;        /* not JSON this scanner reads: no verdict */
+	int nul;        /* a string or key holds a NUL */
+	int twice;      /* an object has a key twice */
+	unsigned int depth;
+};
+
+static int
+is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void
+skip_ws(struct scan *s)
+{
+	while (s->p < s->end && is_ws(*s->p))
+		s->p++;
+}
+
+static int
+hex4(struct scan *s, unsigned int *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++, s->p++) {
+		uint8_t c = s->p < s->end ? *s->p : 0;
+		unsigned int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+				 c >= 'A' && c <= 'F' ? c - 'A' + 10 : 16;
+		if (s->p >= s->end || d == 16)
+			return -1;
+		*v = *v * 16 + d;
+	}
+	return 0;
+}
+
+/* A string after its '"'; its decoded bytes in out (up to cap; *n may pass cap: not compared). */
+static void
+scan_string(struct scan *s, uint8_t *out, size_t cap, size_t *n, int *comparable)
+{
+	*n = 0;
+	*comparable = 1;
+	while (s->p < s->end && *s->p != '"') {
+		unsigned int c = *s->p++;
+		int escaped = 0;
+
+		if (c == '\\') {
+			if (s->p >= s->end) {
+				s->bad = 1;
+				return;
+			}
+			escaped = 1;
+			c = *s->p++;
+			switch (c) {
+			case '"': case '\\': case '/': break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				if (hex4(s, &c) != 0) {
+					s->bad = 1;
+					return;
+				}
+				if (c >= 0xd800 && c <= 0xdfff)
+					*comparable = 0;   /* pairs: cJSON's UTF-8, not worth redoing here */
+				break;
+			default:
+				s->bad = 1;
+				return;
+			}
+		}
+		if (c == 0)
+			s->nul = 1;
+		/* As cJSON decodes: a raw byte stays itself, an escape becomes its UTF-8. */
+		uint8_t u[3];
+		size_t k = !escaped || c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+		if (k == 1) {
+			u[0] = (uint8_t)c;
+		} else if (k == 2) {
+			u[0] = (uint8_t)(0xc0 | c >> 6);
+			u[1] = (uint8_t)(0x80 | (c & 0x3f));
+		} else {
+			u[0] = (uint8_t)(0xe0 | c >> 12);
+			u[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3f));
+			u[2] = (uint8_t)(0x80 | (c & 0x3f));
+		}
+		for (size_t i = 0; i < k; i++, (*n)++)
+			if (*n < cap)
+				out[*n] = u[i];
+	}
+	if (s->p >= s->end)
+		s->bad = 1;
+	else
+		s->p++;
+}
+
+static void scan_value(struct scan *s);
+
+static void
+scan_object(struct scan *s)
+{
+	enum { KEYS = 64, KEY_MAX = 64 };
+	static uint8_t keys_at[1100][KEYS][KEY_MAX];   /* one table per depth */
+	size_t len[KEYS];
+	unsigned int n = 0;
+
+	skip_ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return;
+	}
+	for (;;) {
+		uint8_t key[KEY_MAX];
+		size_t kn;
+		int cmp;
+
+		skip_ws(s);
+		if (s->p >= s->end || *s->p != '"') {
+			s->bad = 1;
+			return;
+		}
+		s->p++;
+		scan_string(s, key, sizeof(key), &kn, &cmp);
+		if (s->bad)
+			return;
+		if (cmp && kn <= KEY_MAX) {
+			for (unsigned int i = 0; i < n && i < KEYS; i++)
+				if (len[i] == kn && memcmp(keys_at[s->depth][i], key, kn) == 0)
+					s->twice = 1;
+			if (n < KEYS) {
+				memcpy(keys_at[s->depth][n], key, kn);
+				len[n++] = kn;
+			}
+		}
+		skip_ws(s);
+		if (s->p >= s->end || *s->p != ':') {
+			s->bad = 1;
+			return;
+		}
+		s->p++;
+		scan_value(s);
+		if (s->bad)
+			return;
+		skip_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			return;
+		}
+		s->bad = 1;
+		return;
+	}
+}
+
+static void
+scan_value(struct scan *s)
+{
+	static const char *const words[] = { "true", "false", "null" };
+
+	skip_ws(s);
+	if (s->p >= s->end || ++s->depth >= 1000) {
+		s->bad = 1;
+		return;
+	}
+	if (*s->p == '{') {
+		s->p++;
+		scan_object(s);
+	} else if (*s->p == '[') {
+		s->p++;
+		skip_ws(s);
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+		} else {
+			for (;;) {
+				scan_value(s);
+				skip_ws(s);
+				if (s->bad || s->p >= s->end || (*s->p != ',' && *s->p != ']')) {
+					s->bad = 1;
+					break;
+				}
+				if (*s->p++ == ']')
+					break;
+			}
+		}
+	} else if (*s->p == '"') {
+		uint8_t dummy[1];
+		size_t n;
+		int cmp;
+
+		s->p++;
+		scan_string(s, dummy, 0, &n, &cmp);
+	} else if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9')) {
+		while (s->p < s->end && strchr("+-.eE0123456789", *s->p) != NULL && *s->p != 0)
+			s->p++;
+	} else {
+		unsigned int i;
+
+		for (i = 0; i < 3; i++) {
+			size_t l = strlen(words[i]);
+			if ((size_t)(s->end - s->p) >= l && memcmp(s->p, words[i], l) == 0) {
+				s->p += l;
+				break;
+			}
+		}
+		if (i == 3)
+			s->bad = 1;
+	}
+	s->depth--;
+}
+
+/* Must the server refuse this body? (0 when it is fine or this scanner cannot tell.) */
+static int
+must_refuse(const uint8_t *body, size_t len)
+{
+	struct scan s = { .p = body, .end = body + len };
+	int object;
+
+	skip_ws(&s);
+	object = s.p < s.end && *s.p == '{';
+	scan_value(&s);
+	if (s.bad)
+		return 0;
+	skip_ws(&s);
+	return s.nul || s.twice || s.p != s.end || !object;
+}
 
 /* Read every reply waiting on c; check each against what was sent. */
 static unsigned int
-replies(int c, const struct sent *sent, unsigned int n_sent, unsigned int got)
+replies(int c, struct sent *sent, unsigned int n_sent, unsigned int got, int *eof, int *notice)
 {
 	static uint8_t buf[BL_CTL_MSG_MAX + 1];
 
@@ -162,6 +406,8 @@ replies(int c, const struct sent *sent, unsigned int n_sent, unsigned int got)
 		ssize_t r = recvmsg(c, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		cJSON *j;
 
+		if (r == 0)
+			*eof = 1;
 		if (r <= 0)
 			return got;
 		for (struct cmsghdr *ch = CMSG_FIRSTHDR(&m); ch != NULL; ch = CMSG_NXTHDR(&m, ch)) {
@@ -183,10 +429,20 @@ replies(int c, const struct sent *sent, unsigned int n_sent, unsigned int got)
 		/* Replies come in order, one per request with a good magic and version. */
 		while (got < n_sent && !sent[got].valid)
 			got++;
+		if (h.op == 0 && h.id == 0 && h.status < 0 &&
+		    (got >= n_sent || sent[got].op != 0 || sent[got].id != 0)) {
+			*notice = 1;    /* the server closes this connection, saying why */
+			FUZZ_CHECK(n_fds == 0, "a notice with descriptors");
+			continue;
+		}
 		FUZZ_CHECK(got < n_sent, "more replies than requests");
 		FUZZ_CHECK(h.op == sent[got].op && h.id == sent[got].id,
 			   "reply %u: op %u id %u, request op %u id %u", got, h.op, h.id, sent[got].op,
 			   sent[got].id);
+		sent[got].answered = 1;
+		FUZZ_CHECK(!sent[got].refuse || (h.status < 0 && n_fds == 0),
+			   "request %u (op %u) has a NUL in a string, a key twice or bytes after its "
+			   "object, and got status %d with %u descriptors", got, h.op, h.status, n_fds);
 		got++;
 		if (getenv("FUZZ_VERBOSE") != NULL)
 			fprintf(stderr, "reply op %u status %d fds %u: %.*s\n", h.op, h.status, n_fds,
@@ -207,7 +463,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sent sent[MAX_REQ];
 	unsigned int n = 0, got = 0;
-	int c, fds0 = fuzz_fds();
+	int c, fds0 = fuzz_fds(), eof = 0, notice = 0;
 
 	c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
@@ -241,15 +497,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(&h, msg, len < sizeof(h) ? len : sizeof(h));
 		sent[n].op = h.op;
 		sent[n].id = h.id;
-		sent[n].valid = len >= sizeof(h) && h.magic == BL_CTL_MAGIC && h.version == BL_CTL_VERSION;
-		n++;
+		/* Well formed: the server answers it (above BL_CTL_MSG_MAX it closes: not ours). */
+		sent[n].valid = len >= sizeof(h) && len <= BL_CTL_MSG_MAX && h.magic == BL_CTL_MAGIC &&
+				h.version == BL_CTL_VERSION;
+		sent[n].refuse = sent[n].valid && must_refuse(msg + sizeof(h), len - sizeof(h));
+		sent[n].answered = 0;
 		if (send(c, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			break;
+		n++;
 		bl_ctl_tick(ctl);
-		got = replies(c, sent, n, got);
+		got = replies(c, sent, n, got, &eof, &notice);
 	}
-	bl_ctl_tick(ctl);
-	got = replies(c, sent, n, got);
+	for (int i = 0; i < 3; i++) {
+		bl_ctl_tick(ctl);
+		got = replies(c, sent, n, got, &eof, &notice);
+	}
+	/* Every well-formed request up to the first that is not gets its reply, or a notice came. */
+	for (unsigned int i = 0; i < n && sent[i].valid && !notice; i++)
+		FUZZ_CHECK(sent[i].answered, "request %u (op %u id %u) was well formed and got no reply "
+			   "%s", i, sent[i].op, sent[i].id,
+			   eof ? "(the server closed the connection without a notice)" : "");
 	close(c);
 	bl_ctl_tick(ctl);   /* the server sees the close: the lease ends */
 	for (unsigned int i = 0; i < 2; i++) {

@@ -580,6 +580,34 @@ Test(cfg_bad_bytes, text_after_a_nul_after_the_object)
 	free(good);
 }
 
+/*
+ * A NUL byte between the tokens, or before the object: cJSON skips every byte
+ * up to 32 as white space, so "{\0'ports':...}" was accepted, though a reader
+ * of C strings (an editor, a script) sees "{" and JSON has no such white space.
+ */
+Test(cfg_bad_bytes, a_nul_between_tokens_or_before_the_object)
+{
+	char *good = dq("{" GOOD "}");
+	size_t n = strlen(good);
+	char *j = malloc(n + 1);
+
+	cr_assert(j != NULL);
+	for (int where = 0; where < 3; where++) {
+		size_t at = where == 0 ? 0 : where == 1 ? 1 : n - 1;   /* before {, after {, before } */
+
+		memcpy(j, good, at);
+		j[at] = '\0';
+		memcpy(j + at + 1, good + at, n - at);
+		struct result *r = parse_bytes(j, n + 1);
+		cr_assert(eq(int, r->rc, -EINVAL), "a NUL at byte %zu accepted", at);
+		cr_assert(strstr(r->text, "a NUL byte") != NULL, "%s", r->text);
+		cr_assert(strstr(r->text, "col ") != NULL, "%s", r->text);
+		result_free(r);
+	}
+	free(j);
+	free(good);
+}
+
 /* "\\u0000" spelt with an escaped backslash is six ordinary characters, not a NUL. */
 Test(cfg_bad_bytes, escaped_backslash_u0000_is_not_a_nul)
 {
