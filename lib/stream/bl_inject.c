@@ -124,7 +124,7 @@ make_ring(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
 		.capacity = s->capacity, .max_frame = s->max_frame };
 	char name[80];
 	void *p;
-	int fd;
+	int fd, rofd;
 
 	h.off_desc = BL_SHM_META_PAGE;
 	h.off_data = h.off_desc + page_up((size_t)s->capacity * sizeof(struct bl_wring_desc));
@@ -137,7 +137,14 @@ make_ring(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
 	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto fail;
-	p = mmap(NULL, h.region_size, PROT_READ, MAP_SHARED, fd, 0);
+	/* Mapped through a read-only descriptor of its own: not even mprotect could make
+	 * this view writable. */
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	rofd = open(name, O_RDONLY | O_CLOEXEC);
+	if (rofd < 0)
+		goto fail;
+	p = mmap(NULL, h.region_size, PROT_READ, MAP_SHARED, rofd, 0);
+	close(rofd);
 	if (p == MAP_FAILED)
 		goto fail;
 	w->ring = p;
