@@ -5,6 +5,8 @@
  *                                        half of them, say "holding", wait to be killed
  *   writer INSTANCE STREAM reopen MS     try to open for writing until it works or MS
  *                                        pass; print the milliseconds it took
+ *   writer INSTANCE STREAM blast N SIZE  commit N frames of SIZE bytes as fast as the
+ *                                        appliance takes them; print frames per second
  *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
  *                                        no library checks) and write garbage into every
  *                                        field of the region N times; print "done"
@@ -120,6 +122,31 @@ main(int argc, char **argv)
 		printf("%llu\n", (unsigned long long)(ms() - t0));
 		beltline_write_close(w);
 		return rc == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[3], "blast") == 0 && argc == 6) {
+		uint64_t n = strtoull(argv[4], NULL, 10), t0;
+		uint32_t size = (uint32_t)strtoul(argv[5], NULL, 10), room;
+		struct timespec a, b;
+		void *buf;
+
+		if (beltline_open_write(uri, NULL, &w) < 0)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (uint64_t i = 0; i < n; i++) {
+			while (beltline_getwritebuf(w, &buf, &room) == -EAGAIN)
+				;
+			memset(buf, (int)i, 14);
+			if (size > room || beltline_commit(w, buf, size) < 0)
+				return 1;
+		}
+		if (beltline_write_flush(w, 10000) < 0)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		t0 = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
+		     (uint64_t)a.tv_nsec;
+		printf("%.0f\n", (double)n * 1e9 / (double)t0);
+		beltline_write_close(w);
+		return 0;
 	}
 	if (strcmp(argv[3], "hostile") == 0 && argc == 5)
 		return hostile(argv[1], argv[2], strtol(argv[4], NULL, 10));
