@@ -42,7 +42,8 @@ static const char usage[] =
 	"                      `inject name=NAME` stream, frame by frame, in order\n"
 	"                      -r PPS: at most PPS frames a second (default: as fast as it takes)\n"
 	"                      -l LOOPS: play the file LOOPS times (default 1)\n"
-	"  ls                  streams of the instance: policy, capacity, readers, rates\n"
+	"  ls                  streams of the instance: policy, capacity, readers, rates;\n"
+	"                      inject streams you may write, with their writer\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
 	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
 	"\n"
@@ -545,7 +546,7 @@ print_report(const cJSON *j)
 static int
 cmd_ls(int argc, char **argv)
 {
-	const cJSON *streams;
+	const cJSON *streams, *injects;
 	cJSON *j;
 	int rc;
 
@@ -562,6 +563,9 @@ cmd_ls(int argc, char **argv)
 		printf("instance '%s' exports no stream\n", instance);
 	else
 		print_table("streams", streams, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "injects");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		print_table("injects", injects, 0);
 	cJSON_Delete(j);
 	return 0;
 }

@@ -465,6 +465,7 @@ op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 
 	cJSON_AddStringToObject(j, "instance", c->app->cfg.instance);
 	cJSON_AddItemToObject(j, "streams", bl_stream_list_json(&who));
+	cJSON_AddItemToObject(j, "injects", bl_inject_list_json(&who));
 	reply_json(k, h, j, NULL, 0);
 }
 

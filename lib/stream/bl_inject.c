@@ -334,3 +334,33 @@ bl_inject_stats_json(void)
 	}
 	return a;
 }
+
+struct cJSON *
+bl_inject_list_json(const struct bl_stream_cred *who)
+{
+	cJSON *a = cJSON_CreateArray();
+	char buf[64];
+
+	for (unsigned int i = 0; a != NULL && i < BL_INJECT_MAX; i++) {
+		const struct bl_inject *s = &injects[i];
+		cJSON *o;
+
+		if (!s->used || !bl_inject_may_write(s, who))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", s->name);
+		N(o, "capacity", s->capacity);
+		N(o, "max_frame", s->max_frame);
+		bl_stream__user_name(s->uid, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "owner", buf);
+		bl_stream__group_name(s->gid, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "group", buf);
+		snprintf(buf, sizeof(buf), "%04o", (unsigned int)s->mode);
+		cJSON_AddStringToObject(o, "mode", buf);
+		N(o, "writers", s->wr != NULL);
+		N(o, "writer_pid", s->wr != NULL ? s->pid : 0);
+		N(o, "frames", bl_counter_read(&s->c.v[BL_INJECT_OK]));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}

@@ -121,6 +121,9 @@ void bl_inject_close_write(struct bl_inject *s);
 /* `stats` and `ls`: every inject stream with its writer and counters. */
 struct cJSON *bl_inject_stats_json(void);
 
+/* `ls`: the inject streams `who` may write, with their writer. */
+struct cJSON *bl_inject_list_json(const struct bl_stream_cred *who);
+
 /* The reply's body for a grant (docs/control.md, "open_write"). */
 struct cJSON *bl_inject_grant_json(const struct bl_inject *s);
 

@@ -61,6 +61,8 @@ out=$("$BELTLINE" -i "$I" inject hold "$CORPUS/vxlan.pcap" 2>&1) && st=0 || st=$
 eq "a second writer: exit status" "$st" 1
 check "a second writer is refused with the reason ($out)" \
 	grep -q "stream hold already has a writer (pid $HPID)" <<< "$out"
+"$BELTLINE" -i "$I" ls > "$T/ls" 2>&1
+check "ls lists the inject streams with the writer's pid" grep -Eq "^ *hold .* $HPID( |\$)" "$T/ls"
 kill -9 "$HPID"
 ms=$("$WRITER" "$I" hold reopen 3000) && st=0 || st=$?
 eq "a new writer after the SIGKILL: exit status" "$st" 0
