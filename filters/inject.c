@@ -107,7 +107,7 @@ inject_counters(const struct bl_filter *f, const char **names, uint64_t *values,
 	values[n++] = bl_counter_read(&j->s->c.bad_head);
 	names[n] = "nombuf";
 	values[n++] = bl_counter_read(&j->s->c.nombuf);
-	names[n] = "writers";    /* main lcore's: written while graphs run only by the control tick */
+	names[n] = "writers_total";   /* main lcore's (the control tick), as is this call */
 	values[n++] = __atomic_load_n(&j->s->writers, __ATOMIC_RELAXED);
 	names[n] = "reclaimed";
 	values[n++] = __atomic_load_n(&j->s->reclaimed, __ATOMIC_RELAXED);
@@ -132,8 +132,8 @@ BL_FILTER_REGISTER(inject) = {
 	.counters_doc = "frames (accepted); bad_offset, too_long, empty, reused (a buffer committed "
 			"twice), not_got (a buffer never handed out): descriptors refused, of the "
 			"current writer; bad_head (a head more than capacity ahead of the tail); "
-			"nombuf (bursts left waiting: no free mbuf); writers (writers that opened, "
-			"in all); reclaimed (writers gone with frames still committed)",
+			"nombuf (bursts left waiting: no free mbuf); writers_total (writers that "
+			"opened, in all); reclaimed (writers gone with frames still committed)",
 	.state_doc = "shared: one stream per name, one writer at a time, read by one graph (it "
 		     "runs on one worker). Each frame is copied once into an mbuf: zero copy would "
 		     "let the writer change a frame while the graph reads it",
