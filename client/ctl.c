@@ -21,7 +21,8 @@
 _Static_assert((int)BELTLINE_CTL_LIST == (int)BL_CTL_LIST &&
 	       (int)BELTLINE_CTL_ATTACH == (int)BL_CTL_ATTACH &&
 	       (int)BELTLINE_CTL_DETACH == (int)BL_CTL_DETACH &&
-	       (int)BELTLINE_CTL_STATS == (int)BL_CTL_STATS,
+	       (int)BELTLINE_CTL_STATS == (int)BL_CTL_STATS &&
+	       (int)BELTLINE_CTL_OPEN_WRITE == (int)BL_CTL_OPEN_WRITE,
 	       "beltline.h restates the control operations of bl_stream_proto.h");
 
 struct beltline_ctl {

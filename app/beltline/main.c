@@ -39,7 +39,12 @@ static const char usage[] =
 	"                      -c N: stop after N packets\n"
 	"                      -p srp|mrp|frp: read with this policy (default: the stream's;\n"
 	"                      looser only: an srp stream takes all three, mrp takes mrp, frp)\n"
-	"  ls                  streams of the instance: policy, capacity, readers, rates\n"
+	"  inject NAME FILE [-r PPS] [-l LOOPS]  replay a pcap/pcapng file into the graph's\n"
+	"                      `inject name=NAME` stream, frame by frame, in order\n"
+	"                      -r PPS: at most PPS frames a second (default: as fast as it takes)\n"
+	"                      -l LOOPS: play the file LOOPS times (default 1)\n"
+	"  ls                  streams of the instance: policy, capacity, readers, rates;\n"
+	"                      inject streams you may write, with their writer\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
 	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
 	"\n"
@@ -214,6 +219,142 @@ cmd_cat(int argc, char **argv)
 			(unsigned long long)st.received, (unsigned long long)st.lost,
 			(unsigned long long)st.invalid);
 	beltline_close(s);
+	return status;
+}
+
+/* ---- inject ---- */
+
+static void hint_instances(void);
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* One pass over the file into w. Returns 0, or 1 (an error, said). */
+static int
+inject_file(struct beltline_writer *w, const char *path, unsigned long long pps, uint64_t *sent,
+	    uint64_t t0)
+{
+	struct beltline_stream *f;
+	struct beltline_pkt v;
+	int rc;
+
+	if (beltline_open(path, NULL, &f) < 0)
+		return 1;    /* the library said why */
+	while (!stop && (rc = beltline_peek(f, &v, 1)) == 1) {
+		void *buf;
+		uint32_t room;
+
+		if (pps != 0)   /* frame k leaves no earlier than k / pps after the start */
+			while (!stop && now_ns() - t0 < *sent * 1000000000ull / pps)
+				usleep(50);
+		while (!stop && (rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN)
+			usleep(20);
+		if (rc < 0) {
+			if (!stop)
+				fprintf(stderr, "beltline: inject: %s\n", rc == -EPIPE ?
+					"the appliance has gone" : strerror(-rc));
+			beltline_close(f);
+			return !stop;
+		}
+		if (v.caplen > room) {   /* the buffer got stays uncommitted: we stop here */
+			fprintf(stderr, "beltline: inject: %s: a %u-byte frame does not fit the "
+				"stream's max_frame (%u): raise max_frame\n", path, v.caplen, room);
+			beltline_close(f);
+			return 1;
+		}
+		memcpy(buf, v.data, v.caplen);
+		rc = beltline_commit(w, buf, v.caplen);
+		beltline_release(f, 1);
+		if (rc < 0) {
+			beltline_close(f);
+			return 1;
+		}
+		(*sent)++;
+	}
+	beltline_close(f);
+	if (rc < 0 && !stop) {
+		fprintf(stderr, "beltline: inject: %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_inject(int argc, char **argv)
+{
+	struct beltline_write_stats st = { .sz = sizeof(st) };
+	struct beltline_writer *w;
+	unsigned long long pps = 0, loops = 1;
+	uint64_t sent = 0, t0;
+	char uri[512], *end;
+	int c, rc, status = 0;
+
+	optind = 0;
+	while ((c = getopt(argc, argv, "r:l:h")) != -1) {
+		switch (c) {
+		case 'r':
+		case 'l':
+			errno = 0;
+			*(c == 'r' ? &pps : &loops) = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || optarg[0] == '\0' ||
+			    (c == 'l' && loops == 0)) {
+				fprintf(stderr, "beltline: inject: -%c wants a number%s, got '%s'\n", c,
+					c == 'l' ? " >= 1" : "", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 2) {
+		fprintf(stderr, "beltline: inject wants NAME FILE\n%s", usage);
+		return 2;
+	}
+	if (strstr(argv[optind], "://") != NULL)
+		rc = snprintf(uri, sizeof(uri), "%s", argv[optind]);
+	else
+		rc = snprintf(uri, sizeof(uri), "beltline://%s/%s", instance, argv[optind]);
+	if (rc < 0 || (size_t)rc >= sizeof(uri)) {
+		fprintf(stderr, "beltline: inject: stream name too long\n");
+		return 2;
+	}
+	rc = beltline_open_write(uri, NULL, &w);
+	if (rc < 0) {
+		if (rc == -ENOENT)
+			hint_instances();
+		return 1;    /* the library said why */
+	}
+	t0 = now_ns();
+	for (unsigned long long l = 0; l < loops && !stop && status == 0; l++)
+		status = inject_file(w, argv[optind + 1], pps, &sent, t0);
+	rc = beltline_write_flush(w, 10000);
+	if (rc < 0 && status == 0) {
+		fprintf(stderr, "beltline: inject: %s: the appliance did not take the last frames: "
+			"%s\n", uri, strerror(-rc));
+		status = 1;
+	}
+	beltline_write_stats(w, &st);
+	if (st.refused != 0 && status == 0) {
+		fprintf(stderr, "beltline: inject: %s: the appliance refused %llu frames\n", uri,
+			(unsigned long long)st.refused);
+		status = 1;
+	}
+	if (verbose)
+		fprintf(stderr, "beltline: inject: %llu frames committed, %llu read, %llu refused, "
+			"%llu waits for a buffer\n", (unsigned long long)st.committed,
+			(unsigned long long)st.consumed, (unsigned long long)st.refused,
+			(unsigned long long)st.full);
+	beltline_write_close(w);
 	return status;
 }
 
@@ -406,7 +547,7 @@ print_report(const cJSON *j)
 static int
 cmd_ls(int argc, char **argv)
 {
-	const cJSON *streams;
+	const cJSON *streams, *injects;
 	cJSON *j;
 	int rc;
 
@@ -423,6 +564,9 @@ cmd_ls(int argc, char **argv)
 		printf("instance '%s' exports no stream\n", instance);
 	else
 		print_table("streams", streams, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "injects");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		print_table("injects", injects, 0);
 	cJSON_Delete(j);
 	return 0;
 }
@@ -539,6 +683,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (strcmp(cmd, "cat") == 0)
 		return cmd_cat(argc, argv);
+	if (strcmp(cmd, "inject") == 0)
+		return cmd_inject(argc, argv);
 	if (strcmp(cmd, "ls") == 0)
 		return cmd_ls(argc, argv);
 	if (strcmp(cmd, "stats") == 0)

@@ -42,6 +42,7 @@
 
 #include "app.h"
 #include "bl_stream_proto.h"
+#include "bl_inject.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 #include "bl_json.h"
@@ -66,6 +67,7 @@ struct conn {
 	int n_groups;                /* SO_PEERGROUPS; -1 unknown */
 	struct bl_stream *x;         /* attached stream, or NULL */
 	int reader;                  /* reader page index, -1 if none */
+	struct bl_inject *w;         /* the inject stream it writes, or NULL: the lease */
 	uint64_t since_ms;           /* last sign of life: accept, a request, a record taken */
 	char *out;                   /* a reply going out in records (malloc), or NULL */
 	size_t out_len, out_off;
@@ -248,6 +250,9 @@ conn_detach(struct conn *k)
 		bl_stream_detach(k->x, (unsigned int)k->reader);
 	k->x = NULL;
 	k->reader = -1;
+	if (k->w != NULL)
+		bl_inject_close_write(k->w);   /* reclaims its buffers: the lease is over */
+	k->w = NULL;
 }
 
 static void
@@ -460,6 +465,7 @@ op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 
 	cJSON_AddStringToObject(j, "instance", c->app->cfg.instance);
 	cJSON_AddItemToObject(j, "streams", bl_stream_list_json(&who));
+	cJSON_AddItemToObject(j, "injects", bl_inject_list_json(&who));
 	reply_json(k, h, j, NULL, 0);
 }
 
@@ -477,9 +483,10 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 	cJSON *j;
 	int rc;
 
-	if (k->x != NULL) {
+	if (k->x != NULL || k->w != NULL) {
 		reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
-			  "another connection for another stream", k->x->name);
+			  "another connection for another stream", k->x != NULL ? k->x->name :
+			  k->w->name);
 		return;
 	}
 	if (!cJSON_IsString(js) || js->valuestring == NULL) {
@@ -512,6 +519,51 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 	k->reader = (int)g.reader;
 	reply_json(k, h, j, g.fd, g.n_fds);
 	bl_stream_grant_close(&g);   /* the client has its own now */
+}
+
+static void
+op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
+{
+	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
+	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
+	struct bl_stream_cred who = conn_cred(k);
+	struct bl_inject_grant g;
+	struct bl_inject *s;
+	struct bl_err err = { 0 };
+	cJSON *j;
+	int rc;
+
+	if (k->x != NULL || k->w != NULL) {
+		reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
+			  "another connection for another stream", k->x != NULL ? k->x->name :
+			  k->w->name);
+		return;
+	}
+	if (!cJSON_IsString(js) || js->valuestring == NULL) {
+		reply_err(k, h, -EINVAL, "open_write: \"stream\" (a string) is required");
+		return;
+	}
+	s = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? bl_inject_find(js->valuestring) : NULL;
+	if (s == NULL) {
+		reply_err(k, h, -ENOENT, "no inject stream \"%.47s\" in instance \"%s\" (beltline "
+			  "stats lists them under \"injects\")", js->valuestring, c->app->cfg.instance);
+		return;
+	}
+	rc = bl_inject_open_write(s, &who, cJSON_IsString(jc) ? jc->valuestring : NULL, &g, &err);
+	if (rc < 0) {
+		reply_err(k, h, rc, "%s", err.msg);
+		return;
+	}
+	j = bl_inject_grant_json(s);
+	if (j == NULL) {
+		bl_inject_grant_close(&g);
+		bl_inject_close_write(s);
+		reply_err(k, h, -ENOMEM, "out of memory building the reply");
+		return;
+	}
+	k->w = s;
+	reply_json(k, h, j, g.fd, 2);
+	bl_inject_grant_close(&g);   /* the writer holds the only read-write descriptor now */
 }
 
 /* The server's own counters and limits: "control" in stats. */
@@ -595,6 +647,7 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 		N(mb, "pool_size", app->pool->size);
 		N(mb, "in_use", app->pool->size - avail);
 	}
+	cJSON_AddItemToObject(j, "injects", bl_inject_stats_json());
 	stats_control(c, cJSON_AddObjectToObject(j, "control"));
 	reply_json(k, h, j, NULL, 0);
 }
@@ -699,6 +752,9 @@ serve(struct bl_ctl *c, struct conn *k)
 	case BL_CTL_STATS:
 		op_stats(c, k, &h);
 		break;
+	case BL_CTL_OPEN_WRITE:
+		op_open_write(c, k, &h, req);
+		break;
 	default:
 		c->n.bad_requests++;
 		reply_err(k, &h, -EOPNOTSUPP, "unknown operation %u", (unsigned int)h.op);
@@ -752,6 +808,7 @@ accept_all(struct bl_ctl *c, uint64_t now)
 		k->fd = fd;
 		k->reader = -1;
 		k->x = NULL;
+		k->w = NULL;
 	}
 }
 
@@ -769,7 +826,7 @@ expire(struct bl_ctl *c, uint64_t now)
 		if (k->out != NULL) {
 			c->n.slow_closed++;
 			conn_close(k);  /* its socket is full: no room for a notice */
-		} else if (k->x == NULL) {
+		} else if (k->x == NULL && k->w == NULL) {
 			c->n.idle_closed++;
 			k->fd = -1;     /* notice_close closes it */
 			conn_close(k);

@@ -183,6 +183,64 @@ struct beltline_info {
 /* 0 or -EINVAL. */
 BELTLINE_API int beltline_info(const struct beltline_stream *s, struct beltline_info *info);
 
+/* ---- writing: inject streams (docs/clients.md, "Writing") ----
+ *
+ *   struct beltline_writer *w;
+ *   void *buf;
+ *   uint32_t room;
+ *
+ *   if (beltline_open_write("beltline://default/replay", NULL, &w) < 0) ...;
+ *   while (have a frame) {
+ *           int rc = beltline_getwritebuf(w, &buf, &room);   // room: max_frame bytes
+ *           if (rc == -EAGAIN) { wait a little; continue; }  // every buffer is committed
+ *           if (rc < 0) break;                               // -EPIPE: the appliance is gone
+ *           memcpy(buf, frame, len);                         // len <= room
+ *           beltline_commit(w, buf, len);                    // the appliance may read it now
+ *   }
+ *   beltline_write_flush(w, 1000);                           // wait until all is read
+ *   beltline_write_close(w);
+ *
+ * FABLE's shape: a buffer is single use, got, filled, committed, in that order;
+ * once committed it is the appliance's until it has copied the frame out, and
+ * the library hands a buffer out only then. Buffers are committed in the order
+ * they were got. One writer per stream: a second is refused (-EBUSY) with the
+ * first one's pid. The control connection is the lease: close it (or die) and
+ * the appliance reclaims the buffers; frames committed and not yet read are lost.
+ */
+struct beltline_writer;
+
+/* Open an inject stream (beltline://INSTANCE/STREAM; the graph's `inject name=STREAM`)
+ * for writing. 0, or -EINVAL (bad URI), -ENOENT (no instance, no such inject
+ * stream), -EACCES (no write permission), -EBUSY (it has a writer), -EPROTO, ... */
+BELTLINE_API int beltline_open_write(const char *uri, const struct beltline_open_opts *opts,
+	struct beltline_writer **out);
+
+/* The next buffer to fill: *buf, and its size in *room (the stream's max_frame).
+ * -EAGAIN when every buffer is committed and not yet read; -EPIPE when the
+ * appliance has gone. Getting several before committing is fine. */
+BELTLINE_API int beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room);
+
+/* Commit len (1..room) bytes of buf, the oldest buffer got and not committed.
+ * -EINVAL for any other buffer (one never got, or committed already) or length. */
+BELTLINE_API int beltline_commit(struct beltline_writer *w, void *buf, uint32_t len);
+
+/* Wait until the appliance has read every committed frame: 0, -ETIMEDOUT, -EPIPE. */
+BELTLINE_API int beltline_write_flush(struct beltline_writer *w, int timeout_ms);
+
+/* Give up the stream (the appliance reclaims the buffers). NULL is fine. */
+BELTLINE_API void beltline_write_close(struct beltline_writer *w);
+
+struct beltline_write_stats {
+	size_t sz;              /* sizeof(struct beltline_write_stats), set by the caller */
+	uint64_t committed;     /* frames committed */
+	uint64_t consumed;      /* of them, read by the appliance (accepted or refused) */
+	uint64_t refused;       /* of them, refused by the appliance's checks */
+	uint64_t full;          /* getwritebuf calls that found every buffer committed */
+};
+
+/* Fill st (as much as st->sz allows). 0 or -EINVAL. */
+BELTLINE_API int beltline_write_stats(const struct beltline_writer *w, struct beltline_write_stats *st);
+
 /* ---- the control socket (what `beltline ls/stats/top` use) ---- */
 
 struct beltline_ctl;
@@ -192,6 +250,7 @@ enum beltline_ctl_op {
 	BELTLINE_CTL_ATTACH = 2,   /* become a reader (beltline_open does this) */
 	BELTLINE_CTL_DETACH = 3,
 	BELTLINE_CTL_STATS  = 4,   /* ports, filters, edges, streams, readers */
+	BELTLINE_CTL_OPEN_WRITE = 5, /* become an inject stream's writer (beltline_open_write) */
 };
 
 /* Connect to instance INSTANCE's control socket. 0, -EINVAL (bad name),

@@ -212,4 +212,53 @@ _Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, id) == 16, "dbuf.id");
 _Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, off_objtab) == 40, "dbuf.off_objtab");
 _Static_assert(sizeof(struct bl_dbuf_rec) == 8, "record header");
 
+/* ---- a client writer's region (inject streams; lib/stream/bl_inject.h, docs/shm-abi.md) ----
+ *
+ * Two memfds per writer, made by the appliance at open-write, passed over the control socket:
+ *   "wring": page 0 struct bl_wring_hdr, then capacity descriptors (off_desc), then capacity
+ *            buffers of max_frame bytes (off_data). The writer maps it read-write; the
+ *            appliance keeps only a read-only mapping and no descriptor (sealed: no
+ *            grow/shrink). Everything in it is (w): written by the writer, never trusted.
+ *   "wtail": one page, struct bl_wring_tail. The appliance writes it; sealed with
+ *            F_SEAL_FUTURE_WRITE before it is sent, so the writer can only map it read-only.
+ * Buffer i belongs to descriptor seq s with s % capacity == i: the writer may fill the buffer
+ * of seq s once s - tail < capacity, commits in seq order by writing desc[s % capacity] =
+ * { s, off of buffer s % capacity, length } and then head = s + 1 (release). The appliance
+ * reads head (acquire), checks each descriptor, copies the frame out, and stores tail (release).
+ */
+#define BL_WRING_MAGIC 0x474e495257544c42ull /* "BLTWRING", little endian */
+
+struct bl_wring_hdr {
+	uint64_t magic;          /* (c) BL_WRING_MAGIC */
+	uint32_t version;        /* (c) BL_SHM_ABI_VERSION */
+	uint32_t capacity;       /* (c) descriptors = buffers, a power of two */
+	uint32_t max_frame;      /* (c) bytes of one buffer: the longest frame */
+	uint32_t pad;
+	uint64_t off_desc;       /* (c) offset of struct bl_wring_desc[capacity] */
+	uint64_t off_data;       /* (c) offset of the buffers */
+	uint64_t region_size;    /* (c) bytes in the region */
+	uint64_t pad1[2];
+	uint64_t head;           /* (w) commits published: release after the descriptors */
+	uint64_t pad2[7];
+};
+
+struct bl_wring_desc {
+	uint64_t seq;            /* (w) the commit's position: its slot is seq % capacity */
+	uint32_t off;            /* (w) bytes from off_data: (seq % capacity) * max_frame */
+	uint32_t len;            /* (w) frame bytes, 1..max_frame */
+};
+
+struct bl_wring_tail {
+	uint64_t tail;           /* (a) descriptors consumed: their buffers are the writer's
+	                          *     again (release; the writer loads it acquire) */
+	uint64_t pad[7];
+	uint64_t refused;        /* (a) descriptors refused (every reason; stats has them one by one) */
+};
+
+_Static_assert(sizeof(struct bl_wring_hdr) == 128, "wring header");
+_Static_assert(__builtin_offsetof(struct bl_wring_hdr, head) == 64, "wring.head on line 1");
+_Static_assert(sizeof(struct bl_wring_desc) == 16, "wring descriptor");
+_Static_assert(__builtin_offsetof(struct bl_wring_tail, refused) == 64, "wtail.refused");
+_Static_assert(sizeof(struct bl_wring_tail) <= BL_SHM_META_PAGE, "wtail fits its page");
+
 #endif /* BL_SHM_ABI_H */

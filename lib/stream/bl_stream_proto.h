@@ -124,6 +124,7 @@ enum bl_ctl_op {
 	BL_CTL_ATTACH = 2,
 	BL_CTL_DETACH = 3,
 	BL_CTL_STATS  = 4,
+	BL_CTL_OPEN_WRITE = 5,   /* become an inject stream's writer (docs/control.md) */
 };
 
 struct bl_ctl_hdr {
@@ -142,6 +143,10 @@ struct bl_ctl_hdr {
 #define BL_CTL_FD_MRP   "mrp"         /* the MRP page, read-write (MRP readers) */
 #define BL_CTL_FD_WAKE  "wake"        /* the eventfd the appliance signals */
 #define BL_CTL_FD_DBUF  "dbuf"        /* a DBuf region the entries point into, read-only */
+
+/* The names an open-write reply gives its two descriptors (bl_shm_abi.h, "wring"). */
+#define BL_CTL_FD_WRING "wring"       /* the writer's region, read-write, its own */
+#define BL_CTL_FD_WTAIL "wtail"       /* the appliance's tail page, read-only (sealed) */
 
 /* One attach hands out at most: ring, page, mrp, wake and one DBuf. */
 #define BL_CTL_ATTACH_FDS 5u

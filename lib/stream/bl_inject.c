@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* bl_inject — inject streams, control side (bl_inject.h). Main lcore only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <rte_pause.h>
+
+#include "bl_atomic.h"
+#include "bl_inject.h"
+#include "bl_stream_pvt.h"
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+static struct bl_inject injects[BL_INJECT_MAX];   /* main lcore only */
+
+#define N(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
+
+struct bl_inject *
+bl_inject_find(const char *name)
+{
+	for (unsigned int i = 0; i < BL_INJECT_MAX; i++)
+		if (injects[i].used && strcmp(injects[i].name, name) == 0)
+			return &injects[i];
+	return NULL;
+}
+
+int
+bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct bl_err *err)
+{
+	struct bl_inject *s = NULL;
+
+	if (o == NULL || o->sz < sizeof(*o) || out == NULL)
+		return bl_err_set(err, -EINVAL, "bl_inject_create: bad arguments");
+	if (o->name == NULL || !bl_stream_name_ok(o->name, strlen(o->name)))
+		return bl_err_set(err, -EINVAL, "name: \"%.60s\" is not a stream name (1..%u of "
+				  "[A-Za-z0-9_.-], not . or ..)", o->name != NULL ? o->name : "",
+				  BL_STREAM_NAME_MAX - 1);
+	if (o->capacity < 2 || o->capacity > (1u << 16) || (o->capacity & (o->capacity - 1)) != 0)
+		return bl_err_set(err, -EINVAL, "capacity: %u is not a power of two in 2..65536",
+				  o->capacity);
+	if (o->max_frame < 64 || o->max_frame > 65535)
+		return bl_err_set(err, -EINVAL, "max_frame: %u is not in 64..65535", o->max_frame);
+	if ((uint64_t)o->capacity * o->max_frame > (1ull << 31))
+		return bl_err_set(err, -EINVAL, "capacity: %u buffers of max_frame %u bytes are more "
+				  "than 2 GiB", o->capacity, o->max_frame);
+	if (bl_inject_find(o->name) != NULL)
+		return bl_err_set(err, -EEXIST, "name: an inject stream \"%s\" exists already",
+				  o->name);
+	for (unsigned int i = 0; i < BL_INJECT_MAX && s == NULL; i++)
+		if (!injects[i].used)
+			s = &injects[i];
+	if (s == NULL)
+		return bl_err_set(err, -ENOSPC, "name: %u inject streams exist already (the most)",
+				  BL_INJECT_MAX);
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", o->name);
+	s->capacity = o->capacity;
+	s->max_frame = o->max_frame;
+	s->uid = o->uid;
+	s->gid = o->gid;
+	s->mode = o->mode;
+	s->used = 1;
+	*out = s;
+	return 0;
+}
+
+void
+bl_inject_release(struct bl_inject *s)
+{
+	if (s == NULL)
+		return;
+	bl_inject_close_write(s);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+bl_inject_may_write(const struct bl_inject *s, const struct bl_stream_cred *who)
+{
+	int in_group = who->gid == s->gid;
+
+	if (who->uid == 0)
+		return 1;
+	if (who->uid == s->uid)
+		return (s->mode & 0200) != 0;
+	for (int i = 0; i < who->n_groups && !in_group; i++)
+		in_group = who->groups[i] == s->gid;
+	if (in_group)
+		return (s->mode & 0020) != 0;
+	return (s->mode & 0002) != 0;
+}
+
+static size_t
+page_up(size_t n)
+{
+	return (n + BL_SHM_META_PAGE - 1) & ~(size_t)(BL_SHM_META_PAGE - 1);
+}
+
+static void
+writer_free(struct bl_inject_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->ring != NULL)
+		munmap((void *)(uintptr_t)w->ring, w->ring_size);
+	if (w->tp != NULL)
+		munmap(w->tp, BL_SHM_META_PAGE);
+	free(w);
+}
+
+/* The writer's region: the header written through the descriptor (we never map it
+ * writable), sealed against resizing (a shrunk region would fault our reads). */
+static int
+make_ring(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
+{
+	struct bl_wring_hdr h = { .magic = BL_WRING_MAGIC, .version = BL_SHM_ABI_VERSION,
+		.capacity = s->capacity, .max_frame = s->max_frame };
+	char name[80];
+	void *p;
+	int fd, rofd;
+
+	h.off_desc = BL_SHM_META_PAGE;
+	h.off_data = h.off_desc + page_up((size_t)s->capacity * sizeof(struct bl_wring_desc));
+	h.region_size = h.off_data + page_up((size_t)s->capacity * s->max_frame);
+	snprintf(name, sizeof(name), "beltline-wring-%s", s->name);
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)h.region_size) < 0 ||
+	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	/* Mapped through a read-only descriptor of its own: not even mprotect could make
+	 * this view writable. */
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	rofd = open(name, O_RDONLY | O_CLOEXEC);
+	if (rofd < 0)
+		goto fail;
+	p = mmap(NULL, h.region_size, PROT_READ, MAP_SHARED, rofd, 0);
+	close(rofd);
+	if (p == MAP_FAILED)
+		goto fail;
+	w->ring = p;
+	w->ring_size = h.region_size;
+	w->hdr = p;
+	w->desc = (const struct bl_wring_desc *)((const uint8_t *)p + h.off_desc);
+	w->data = (const uint8_t *)p + h.off_data;
+	*fd_out = fd;
+	return 0;
+fail:
+	{
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+}
+
+/* Our tail page: mapped read-write here, then sealed so no later mapping (the
+ * writer's) may be writable. */
+static int
+make_tail(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
+{
+	char name[80];
+	void *p;
+	int fd, e;
+
+	snprintf(name, sizeof(name), "beltline-wtail-%s", s->name);
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, BL_SHM_META_PAGE) < 0)
+		goto fail;
+	p = mmap(NULL, BL_SHM_META_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	w->tp = p;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE |
+		  F_SEAL_SEAL) < 0)
+		goto fail;
+	*fd_out = fd;
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	return -e;
+}
+
+int
+bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, const char *client,
+		     struct bl_inject_grant *g, struct bl_err *err)
+{
+	struct bl_inject_writer *w;
+	char owner[64], group[64];
+	int rc;
+
+	g->fd[0] = g->fd[1] = -1;
+	g->fd_name[0] = BL_CTL_FD_WRING;
+	g->fd_name[1] = BL_CTL_FD_WTAIL;
+	if (!bl_inject_may_write(s, who)) {
+		bl_stream__user_name(s->uid, owner, sizeof(owner));
+		bl_stream__group_name(s->gid, group, sizeof(group));
+		return bl_err_set(err, -EACCES, "uid %u may not write %s (owner %s, group %s, "
+				  "mode %04o)", (unsigned int)who->uid, s->name, owner, group,
+				  (unsigned int)s->mode);
+	}
+	if (s->wr != NULL)
+		return bl_err_set(err, -EBUSY, "stream %s already has a writer (pid %d)", s->name,
+				  (int)s->pid);
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return bl_err_set(err, -ENOMEM, "out of memory");
+	w->g.capacity = s->capacity;
+	w->g.max_frame = s->max_frame;
+	rc = make_ring(s, w, &g->fd[0]);
+	if (rc == 0)
+		rc = make_tail(s, w, &g->fd[1]);
+	if (rc < 0) {
+		bl_inject_grant_close(g);
+		writer_free(w);
+		return bl_err_set(err, rc, "cannot make the writer's region: %s", strerror(-rc));
+	}
+	s->wr = w;
+	s->pid = who->pid;
+	s->wuid = who->uid;
+	s->client[0] = '\0';
+	for (size_t i = 0; client != NULL && client[i] != '\0' && i + 1 < sizeof(s->client); i++) {
+		s->client[i] = client[i] >= 0x20 && client[i] < 0x7f ? client[i] : '?';
+		s->client[i + 1] = '\0';
+	}
+	s->writers++;
+	memset(&s->c, 0, sizeof(s->c));   /* the worker writes them only while active */
+	/* release: the region and counters before the pointer; the worker loads it seq_cst. */
+	__atomic_store_n(&s->active, w, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void
+bl_inject_grant_close(struct bl_inject_grant *g)
+{
+	for (unsigned int i = 0; i < 2; i++)
+		if (g->fd[i] >= 0) {
+			close(g->fd[i]);
+			g->fd[i] = -1;
+		}
+}
+
+void
+bl_inject_close_write(struct bl_inject *s)
+{
+	struct bl_inject_writer *w = s->wr;
+
+	if (w == NULL)
+		return;
+	/* D: seq_cst store, then seq_cst loads of busy (pairs with the worker's store of
+	 * busy before its load of active): once busy is seen 0, no burst reads w. */
+	__atomic_store_n(&s->active, NULL, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&s->busy, __ATOMIC_SEQ_CST) != 0)
+		rte_pause();
+	/* relaxed: the writer's head, untrusted; only decides a counter. */
+	if (__atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED) != w->tail)
+		s->reclaimed++;
+	writer_free(w);
+	s->wr = NULL;
+	s->pid = 0;
+}
+
+struct cJSON *
+bl_inject_grant_json(const struct bl_inject *s)
+{
+	cJSON *j = cJSON_CreateObject(), *names = cJSON_CreateArray();
+
+	if (j == NULL || names == NULL) {
+		cJSON_Delete(j);
+		cJSON_Delete(names);
+		return NULL;
+	}
+	cJSON_AddItemToArray(names, cJSON_CreateString(BL_CTL_FD_WRING));
+	cJSON_AddItemToArray(names, cJSON_CreateString(BL_CTL_FD_WTAIL));
+	cJSON_AddStringToObject(j, "stream", s->name);
+	N(j, "capacity", s->capacity);
+	N(j, "max_frame", s->max_frame);
+	cJSON_AddItemToObject(j, "fds", names);
+	return j;
+}
+
+struct cJSON *
+bl_inject_stats_json(void)
+{
+	static const char *const vnames[] = BL_INJECT_VERDICT_NAMES;
+	cJSON *a = cJSON_CreateArray();
+	char buf[64];
+
+	_Static_assert(sizeof(vnames) / sizeof(vnames[0]) == BL_INJECT_N_VERDICTS,
+		       "a name per verdict");
+	for (unsigned int i = 0; a != NULL && i < BL_INJECT_MAX; i++) {
+		const struct bl_inject *s = &injects[i];
+		cJSON *o, *w;
+
+		if (!s->used)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", s->name);
+		N(o, "capacity", s->capacity);
+		N(o, "max_frame", s->max_frame);
+		bl_stream__user_name(s->uid, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "owner", buf);
+		bl_stream__group_name(s->gid, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "group", buf);
+		snprintf(buf, sizeof(buf), "%04o", (unsigned int)s->mode);
+		cJSON_AddStringToObject(o, "mode", buf);
+		N(o, "writers", s->wr != NULL);
+		N(o, "writers_total", s->writers);
+		N(o, "reclaimed", s->reclaimed);
+		w = cJSON_AddObjectToObject(o, "writer");
+		if (s->wr != NULL) {
+			N(w, "pid", s->pid);
+			N(w, "uid", s->wuid);
+			cJSON_AddStringToObject(w, "client", s->client);
+		}
+		for (unsigned int v = 0; v < BL_INJECT_N_VERDICTS; v++)
+			N(w, vnames[v], bl_counter_read(&s->c.v[v]));
+		N(w, "bytes", bl_counter_read(&s->c.bytes));
+		N(w, "bad_head", bl_counter_read(&s->c.bad_head));
+		N(w, "nombuf", bl_counter_read(&s->c.nombuf));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+struct cJSON *
+bl_inject_list_json(const struct bl_stream_cred *who)
+{
+	cJSON *a = cJSON_CreateArray();
+	char buf[64];
+
+	for (unsigned int i = 0; a != NULL && i < BL_INJECT_MAX; i++) {
+		const struct bl_inject *s = &injects[i];
+		cJSON *o;
+
+		if (!s->used || !bl_inject_may_write(s, who))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", s->name);
+		N(o, "capacity", s->capacity);
+		N(o, "max_frame", s->max_frame);
+		bl_stream__user_name(s->uid, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "owner", buf);
+		bl_stream__group_name(s->gid, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "group", buf);
+		snprintf(buf, sizeof(buf), "%04o", (unsigned int)s->mode);
+		cJSON_AddStringToObject(o, "mode", buf);
+		N(o, "writers", s->wr != NULL);
+		N(o, "writer_pid", s->wr != NULL ? s->pid : 0);
+		N(o, "frames", bl_counter_read(&s->c.v[BL_INJECT_OK]));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}

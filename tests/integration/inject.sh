@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Clients that write (issue 10 point 2): `beltline inject NAME FILE` replays
+# captures (pcap and pcapng) into `inject name=NAME | pcap file=OUT` graphs of a
+# running appliance, and OUT holds the file's frames byte for byte, in order
+# (also played three times with -l and paced with -r); a second writer is
+# refused naming the first's pid; a writer SIGKILLed while holding buffers has
+# them reclaimed and a new writer gets in within 100 ms (budget 300 ms on a busy
+# machine); a writer that scribbles over its whole region is counted and the
+# appliance carries on serving an honest writer.
+. "$(dirname "$0")/lib.sh"
+need_corpus
+: "${WRITER:?}"
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+I=$(inst inject)
+RUN=/run/beltline/$I
+caps=(afs.pcap of13_ericsson.pcapng vxlan.pcap decnet-shorthdr-oobr.pcap babel_update_oobr.pcap)
+
+pipes=""
+for k in "${!caps[@]}"; do
+	pipes="$pipes\"inject name=r$k max_frame=12000 | pcap file=$T/o$k.pcap\", "
+done
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "mbufs": { "data_room": 12416 },
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ $pipes
+      "inject name=loop | pcap file=$T/loop.pcap",
+      "inject name=paced | pcap file=$T/paced.pcap",
+      "inject name=hold capacity=64 | drop",
+      "inject name=h capacity=64 | drop",
+      "inject name=after | pcap file=$T/after.pcap" ] } ] }
+JSON
+"$BELTLINED" -q --duration 100 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+BPID=$!
+trap 'kill -TERM $BPID 2> /dev/null || true; kill -9 $HPID 2> /dev/null || true; rm -rf "$T"' EXIT
+for _ in $(seq 400); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
+check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+
+for k in "${!caps[@]}"; do
+	check "inject ${caps[$k]}" "$BELTLINE" -i "$I" inject "r$k" "$CORPUS/${caps[$k]}"
+done
+check "inject -l 3" "$BELTLINE" -i "$I" inject loop "$CORPUS/vxlan.pcap" -l 3
+t0=$(date +%s%N)
+check "inject -r 100" "$BELTLINE" -i "$I" inject paced "$CORPUS/vxlan.pcap" -r 100
+dt=$((($(date +%s%N) - t0) / 1000000))
+check "-r 100: 10 frames take at least 90 ms ($dt ms)" test "$dt" -ge 90
+
+# Bad use of the command: a clear error, nothing sent.
+out=$("$BELTLINE" -i "$I" inject nosuch "$CORPUS/vxlan.pcap" 2>&1) && st=0 || st=$?
+eq "inject into no such stream: exit status" "$st" 1
+check "it says so ($out)" grep -q 'no inject stream "nosuch"' <<< "$out"
+"$BELTLINE" -i "$I" inject r2 /nonexistent.pcap 2> /dev/null && st=0 || st=$?
+eq "inject of a missing file: exit status" "$st" 1
+
+# One writer at a time; a writer killed holding buffers is gone within 100 ms.
+coproc HOLD { exec "$WRITER" "$I" hold hold; }
+HPID=$HOLD_PID
+read -r -t 10 word n <&"${HOLD[0]}" || true
+eq "a writer holds buffers" "$word" holding
+out=$("$BELTLINE" -i "$I" inject hold "$CORPUS/vxlan.pcap" 2>&1) && st=0 || st=$?
+eq "a second writer: exit status" "$st" 1
+check "a second writer is refused with the reason ($out)" \
+	grep -q "stream hold already has a writer (pid $HPID)" <<< "$out"
+"$BELTLINE" -i "$I" ls > "$T/ls" 2>&1
+check "ls lists the inject streams with the writer's pid" grep -Eq "^ *hold .* $HPID( |\$)" "$T/ls"
+kill -9 "$HPID"
+ms=$("$WRITER" "$I" hold reopen 3000) && st=0 || st=$?
+eq "a new writer after the SIGKILL: exit status" "$st" 0
+check "it got in within 300 ms of the kill ($ms ms; 100 ms on a quiet machine)" test "${ms:-9999}" -le 300
+
+# A writer that scribbles over its whole region, in a loop.
+check "a hostile writer scribbles" "$WRITER" "$I" h hostile 200000
+"$BELTLINE" -i "$I" stats --json > "$T/s.json"
+refused=$(jq '[.injects[] | select(.name == "h") | .writer |
+	(.bad_offset + .too_long + .empty + .reused + .not_got + .bad_head)] | add' "$T/s.json")
+check "its garbage is counted ($refused)" test "${refused:-0}" -gt 0
+check "the appliance carries on: an honest writer after it" \
+	"$BELTLINE" -i "$I" inject after "$CORPUS/afs.pcap"
+
+kill -TERM $BPID
+wait $BPID && st=0 || st=$?
+eq "beltlined exit status" "$st" 0
+for k in "${!caps[@]}"; do
+	check "${caps[$k]}: out is byte-identical" "$PCAP_CMP" "$CORPUS/${caps[$k]}" "$T/o$k.pcap"
+done
+read -r n _ < <("$PCAP_CMP" -s "$T/loop.pcap")
+eq "-l 3: three times the frames" "$n" 30
+check "-r 100: byte-identical" "$PCAP_CMP" "$CORPUS/vxlan.pcap" "$T/paced.pcap"
+check "after the hostile writer: byte-identical" "$PCAP_CMP" "$CORPUS/afs.pcap" "$T/after.pcap"
+eq "mbufs leaked" "$(jget "$T/r.json" '.mbufs.leaked')" 0
+check "no control folder left" test ! -e "$RUN"
+trap 'rm -rf "$T"' EXIT
+finish

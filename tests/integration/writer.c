@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * writer — the client side of inject.sh.
+ *   writer INSTANCE STREAM hold          open for writing, take every buffer, commit
+ *                                        half of them, say "holding", wait to be killed
+ *   writer INSTANCE STREAM reopen MS     try to open for writing until it works or MS
+ *                                        pass; print the milliseconds it took
+ *   writer INSTANCE STREAM blast N SIZE  commit N frames of SIZE bytes as fast as the
+ *                                        appliance takes them; print frames per second
+ *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
+ *                                        no library checks) and write garbage into every
+ *                                        field of the region N times; print "done"
+ * Exit 0 when it did what it says, 1 otherwise (the library's log on stderr).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline_priv.h"
+#include "bl_shm_abi.h"
+#include "bl_stream_proto.h"
+
+static void
+say(enum beltline_log_level lvl, const char *msg, void *ctx)
+{
+	(void)lvl;
+	(void)ctx;
+	fprintf(stderr, "writer: %s\n", msg);
+}
+
+static uint64_t
+ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static int
+hostile(const char *inst, const char *stream, long n)
+{
+	char body[128], *reply = NULL;
+	int fds[BL_CTL_FDS_MAX], fd, rc;
+	unsigned nfd = 0;
+	struct stat st;
+	uint8_t *p;
+
+	if (blc_ctl_connect(inst, NULL, &fd) < 0)
+		return 1;
+	snprintf(body, sizeof(body), "{\"stream\":\"%s\",\"client\":\"hostile\"}", stream);
+	rc = blc_ctl_call_fd(fd, 5000, BL_CTL_OPEN_WRITE, body, &reply, fds, BL_CTL_FDS_MAX, &nfd);
+	free(reply);
+	if (rc < 0 || nfd != 2 || fstat(fds[0], &st) < 0)
+		return 1;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if (p == MAP_FAILED)
+		return 1;
+	srand((unsigned)getpid());
+	for (long i = 0; i < n; i++) {
+		/* Every byte of the region is the writer's to scribble on: header, descriptors,
+		 * buffers, head. */
+		size_t at = ((size_t)rand() * 8) % ((size_t)st.st_size - 8);
+		uint64_t v = ((uint64_t)rand() << 32) ^ (uint64_t)rand();
+
+		if (rand() % 4 == 0)
+			at = __builtin_offsetof(struct bl_wring_hdr, head);
+		else if (rand() % 2 == 0)
+			at = BL_SHM_META_PAGE + ((size_t)rand() % 4096) * 8 % ((size_t)st.st_size -
+				BL_SHM_META_PAGE - 8);
+		if (rand() % 8 == 0)
+			v &= 0xffff;
+		memcpy(p + at, &v, sizeof(v));
+		if (i % 64 == 0)
+			usleep(100);   /* let the appliance read some of it */
+	}
+	printf("done\n");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct beltline_writer *w = NULL;
+	char uri[256];
+
+	if (argc < 4)
+		return 2;
+	beltline_set_log(say, NULL);
+	snprintf(uri, sizeof(uri), "beltline://%s/%s", argv[1], argv[2]);
+	if (strcmp(argv[3], "hold") == 0) {
+		static void *b[1u << 16];
+		uint32_t room;
+		unsigned got = 0;
+
+		if (beltline_open_write(uri, NULL, &w) < 0)
+			return 1;
+		while (got < (1u << 16) && beltline_getwritebuf(w, &b[got], &room) == 0)
+			got++;
+		for (unsigned i = 0; i < got / 2; i++) {
+			memset(b[i], 0x55, 64);
+			if (beltline_commit(w, b[i], 64) < 0)
+				return 1;
+		}
+		printf("holding %u\n", got);
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	if (strcmp(argv[3], "reopen") == 0 && argc == 5) {
+		uint64_t t0 = ms(), limit = strtoull(argv[4], NULL, 10);
+		int rc;
+
+		beltline_set_log(NULL, NULL);
+		while ((rc = beltline_open_write(uri, NULL, &w)) == -EBUSY && ms() - t0 < limit)
+			usleep(1000);
+		printf("%llu\n", (unsigned long long)(ms() - t0));
+		beltline_write_close(w);
+		return rc == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[3], "blast") == 0 && argc == 6) {
+		uint64_t n = strtoull(argv[4], NULL, 10), t0;
+		uint32_t size = (uint32_t)strtoul(argv[5], NULL, 10), room;
+		struct timespec a, b;
+		void *buf;
+
+		if (beltline_open_write(uri, NULL, &w) < 0)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (uint64_t i = 0; i < n; i++) {
+			while (beltline_getwritebuf(w, &buf, &room) == -EAGAIN)
+				;
+			memset(buf, (int)i, 14);
+			if (size > room || beltline_commit(w, buf, size) < 0)
+				return 1;
+		}
+		if (beltline_write_flush(w, 10000) < 0)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		t0 = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
+		     (uint64_t)a.tv_nsec;
+		printf("%.0f\n", (double)n * 1e9 / (double)t0);
+		beltline_write_close(w);
+		return 0;
+	}
+	if (strcmp(argv[3], "hostile") == 0 && argc == 5)
+		return hostile(argv[1], argv[2], strtol(argv[4], NULL, 10));
+	return 2;
+}
