@@ -15,7 +15,9 @@
 # and each reader's received and lost counts and CPU time (its own clock).
 # Cost of each extra reader, per round: (1 - written(N) / written(1)) / (N - 1), and
 # of each reader against none: (1 - written(N) / written(0)) / N; the medians over
-# rounds are printed. Alternating order across rounds.
+# rounds are printed. Alternating order across rounds. Last, the first reader's cost
+# as a ratio line per mode and policy: median over rounds of w(1)/w(0) (written and,
+# for SRP, offered), with the no-reader and 1-reader medians and the spread.
 #
 #   bench/fanout.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
@@ -175,6 +177,33 @@ if [ "$(awk '$11 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
 	echo; echo "Some runs were busy with other work (more than $busy_max cores); the same over the quiet runs only:"
 	quiet=1 summary
 fi
+# The first reader's cost (issue 10: <= 10% of the no-reader rate): per round, w(1)/w(0)
+# of the written rate and of the offered one (SRP writes only what its slowest reader
+# frees: with a reader slower than the producer, offered is the producer's own rate).
+first_reader() {
+	local mode pol col what
+	for mode in $modes; do
+		for pol in $policies; do
+			for col in 5 6; do
+				what=written; [ "$col" = 6 ] && what=offered
+				[ "$col" = 6 ] && [ "$pol" = frp ] && continue   # FRP never drops: the same
+				awk -v m="$mode" -v p="$pol" -v c="$col" -v what="$what" '
+					$2 == m && $3 == p && $4 == 0 && $c != "nan" { z[$1] = $c }
+					$2 == m && $3 == p && $4 == 1 && $c != "nan" { o[$1] = $c }
+					function srt(v, k,   i, j, t) { for (i = 2; i <= k; i++) { t = v[i]; for (j = i - 1; j > 0 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t } }
+					END {
+						n = 0; for (r in o) if ((r in z) && z[r] > 0) { x[++n] = o[r] / z[r]; a[n] = z[r]; b[n] = o[r] }
+						if (n == 0) exit
+						srt(x, n); srt(a, n); srt(b, n)
+						md = x[int((n + 1) / 2)]
+						printf "first reader: %-5s %s %-7s no reader %7.3f Mpps, 1 reader %7.3f Mpps, ratio %.3f (cost %.1f%%; rounds %d, ratio %.3f..%.3f)\n",
+							m, p, what, a[int((n + 1) / 2)], b[int((n + 1) / 2)], md, (1 - md) * 100, n, x[1], x[n]
+					}' "$tmp/all"
+			done
+		done
+	done
+}
+case " $readers " in *" 0 "*) case " $readers " in *" 1 "*) echo; first_reader ;; esac ;; esac
 echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, (1 - w(N)/w(1))/(N-1),"
 echo " target < 5%; cost/reader: against no reader at all, (1 - w(N)/w(0))/N; both per round, then the median)"
 [ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
