@@ -149,21 +149,12 @@ pcapw_stop(struct bl_filter *f)
 		pcap_dump_flush(w->out);
 }
 
-static unsigned int
-pcapw_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct pcapw *w = bl_filter_priv(f);
-	const char *const k[] = { "written", "bytes", "files", "errors" };
-	const uint64_t *v[] = { &w->written, &w->bytes, &w->files, &w->errors };
-
-	if (max < 4)
-		return 0;
-	for (int i = 0; i < 4; i++) {
-		names[i] = k[i];
-		values[i] = __atomic_load_n(v[i], __ATOMIC_RELAXED);
-	}
-	return 4;
-}
+static const struct bl_counter_def pcapw_counters[] = {
+	BL_COUNTER(struct pcapw, written, "written", "packets written"),
+	BL_COUNTER(struct pcapw, bytes, "bytes", "their bytes as captured (snaplen)"),
+	BL_COUNTER(struct pcapw, files, "files", "files opened (rotations + 1)"),
+	BL_COUNTER(struct pcapw, errors, "errors", "a file could not be opened: packets dropped"),
+};
 
 BL_FILTER_REGISTER(pcap) = {
 	.summary = "write packets to a pcap file, rotating by size or count",
@@ -173,7 +164,6 @@ BL_FILTER_REGISTER(pcap) = {
 		    "rotate_packets: start a new file after this many packets\n"
 		    "snaplen: bytes kept of each packet (64..65535, default 65535)",
 	.edges_doc = "none: a sink",
-	.counters_doc = "written, bytes, files; errors: a file could not be opened (packets dropped)",
 	.state_doc = "per-replica: replica i of n > 1 writes PATH-rI",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct pcapw),
@@ -181,5 +171,5 @@ BL_FILTER_REGISTER(pcap) = {
 	.fini = pcapw_fini,
 	.stop = pcapw_stop,
 	.process = pcapw_process,
-	.counters = pcapw_counters,
+	BL_FILTER_COUNTERS(pcapw_counters),
 };
