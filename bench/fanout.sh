@@ -27,7 +27,13 @@
 #        so the export filter's cycles/pkt in each round line show what readers cost it),
 #        READER_ARGS (more client_reader options), EXPORT_ARGS (more export options, e.g.
 #        "wake_count=64 wake_us=100"), BUSY_MAX, QUIET_WAIT (bench/lib.sh),
-#        SMOKE=1 (3 s, 1 round, 1 and 2 readers)
+#        SMOKE=1 (3 s, 1 round, 1 and 2 readers),
+#        RT=1 (root: run beltlined and the readers SCHED_RR priority 1, so other work on a
+#        shared machine does not take the CPU from them mid-window; the kernel's RT
+#        throttling still leaves others 5%. Use sparingly: it starves the machine's other
+#        users while it runs); with SHIELD=1 as well, a spinner at a lower RT priority
+#        holds the readers' CPU in every run, so the other work the machine has does not
+#        run beside the producer in one run (no reader) and not in the next (a busy reader)
 # Never fails on a figure; exit status 1 only when a run produced nothing.
 if [ "${SMOKE:-0}" = 1 ]; then
 	export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1} READERS=${READERS:-1 2}
@@ -58,6 +64,14 @@ maxr=8
 for n in $readers; do [ "$n" -le "$maxr" ] || maxr=$n; done
 
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+rt=()
+[ "${RT:-0}" = 1 ] && [ "$(id -u)" -eq 0 ] && rt=(chrt -r 2)
+shield_start() {   # a spinner under the readers (RT 1 < 2) on their CPUs, for one run
+	[ ${#rt[@]} -gt 0 ] && [ "${SHIELD:-0}" = 1 ] || return 0
+	chrt -r 1 taskset -c "$rcpus" sh -c 'while :; do :; done' &
+	shield=$!; track "$shield"
+}
+shield_stop() { [ -z "${shield:-}" ] || { kill -KILL "$shield" 2> /dev/null || true; wait "$shield" 2> /dev/null || true; shield=; }; }
 counters() {   # "written dropped overwritten" of the stream, now
 	BELTLINE_INSTANCE=$inst "$build/app/beltline/beltline" stats --json 2> /dev/null |
 		jq -r '.streams[0] | "\(.written) \(.dropped) \(.overwritten)"' 2> /dev/null || echo "0 0 0"
@@ -66,7 +80,7 @@ counters() {   # "written dropped overwritten" of the stream, now
 # One run: "written_Mpps offered_Mpps readers_rx_sum_Mpps readers_rx_min_Mpps lost_sum reader_cores
 # producer_cores other_cores" (other: the machine's busy time that is neither: the kernel, other work)
 run_fan() {   # mode policy n
-	local mode=$1 pol=$2 n=$3 bp i t0 w0 w1 c0 c1 s0 s1 rp=() sl=()
+	local mode=$1 pol=$2 n=$3 bp i t0 w0 w1 c0 c1 s0 s1 ta tb wr rp=() sl=()
 	[ "$mode" = sleep ] && sl=(--sleep)
 	cat > "$tmp/f.json" <<JSON
 { "instance": "$inst", "memory": { "hugepages": "$hp" },
@@ -75,21 +89,26 @@ run_fan() {   # mode policy n
   "ports": [ { "name": "unused", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": "gen size=$size ${GEN_ARGS:-}| export name=b policy=$pol capacity=$cap max_readers=$maxr ${EXPORT_ARGS:-}" } ] }
 JSON
-	"$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
+	shield_start
+	"${rt[@]}" "$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
 	bp=$!; track "$bp"
 	for _ in $(seq 200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
 	t0=$(awk -v n="$(now)" -v w="$warm" 'BEGIN { printf "%.3f", n + w }')
 	for i in $(seq "$n"); do
-		taskset -c "$rcpus" "$reader" "${sl[@]}" ${READER_ARGS:-} --at "$t0" --duration "$win" "beltline://$inst/b" \
+		"${rt[@]}" taskset -c "$rcpus" "$reader" "${sl[@]}" ${READER_ARGS:-} --at "$t0" --duration "$win" "beltline://$inst/b" \
 			> "$tmp/r$i.out" 2> "$tmp/r$i.err" &
 		rp+=($!); track $!
 	done
 	sleep_until "$t0"
-	w0=$(counters); c0=$(cpu_ticks "$bp"); s0=$(sys_ticks)
+	ta=$(now); w0=$(counters); c0=$(cpu_ticks "$bp"); s0=$(sys_ticks)
 	sleep "$win"
-	w1=$(counters); c1=$(cpu_ticks "$bp"); s1=$(sys_ticks)
+	w1=$(counters); c1=$(cpu_ticks "$bp"); s1=$(sys_ticks); tb=$(now)
+	# The window as it really was: this script may be slow to take its snapshots
+	# (a busy machine, or RT=1 processes above it).
+	wr=$(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.3f", b - a }')
 	for i in "${rp[@]}"; do wait "$i" || true; done
 	kill -TERM "$bp" 2> /dev/null || true; wait "$bp" || true
+	shield_stop
 	local rx=() lost=0 cpu=0 wk=0 v
 	for i in $(seq "$n"); do
 		v=$(kv pps < "$tmp/r$i.out"); rx+=("${v:-0}")
@@ -102,7 +121,7 @@ JSON
 	# what the producer pays per packet for its readers, at any rate.
 	jq -r '.graphs[0].filters.export | .cycles / (.in + 1) | floor' "$tmp/f.out" > "$tmp/excyc" 2> /dev/null ||
 		echo "?" > "$tmp/excyc"
-	awk -v a="$w0" -v b="$w1" -v w="$win" -v rx="${rx[*]}" -v lost="$lost" -v cpu="$cpu" \
+	awk -v a="$w0" -v b="$w1" -v w="$wr" -v rx="${rx[*]}" -v lost="$lost" -v cpu="$cpu" \
 		-v ct=$((c1 - c0)) -v st=$((s1 - s0)) -v hz="$clk_tck" 'BEGIN {
 		split(a, x); split(b, y); n = split(rx, r, " ")
 		if (y[1] - x[1] <= 0) { print "nan nan nan nan 0 0 0 0"; exit }
@@ -115,7 +134,7 @@ JSON
 }
 
 echo "fanout: gen size=$size | export (capacity $cap${EXPORT_ARGS:+ $EXPORT_ARGS}) with readers $readers, modes $modes," \
-	"policies $policies, readers on CPU $rcpus, hugepages=$mem, ${win}s window after ${warm}s x $ROUNDS rounds"
+	"policies $policies, readers on CPU $rcpus, hugepages=$mem, ${win}s window after ${warm}s x $rounds rounds${rt:+, SCHED_RR}$([ "${SHIELD:-0}" = 1 ] && [ -n "${rt:-}" ] && echo ", shielded")"
 : > "$tmp/all"
 for r in $(seq "$rounds"); do
 	order=$readers
