@@ -28,12 +28,11 @@
 #        READER_ARGS (more client_reader options), EXPORT_ARGS (more export options, e.g.
 #        "wake_count=64 wake_us=100"), BUSY_MAX, QUIET_WAIT (bench/lib.sh),
 #        SMOKE=1 (3 s, 1 round, 1 and 2 readers),
-#        RT=1 (root: run beltlined and the readers SCHED_RR priority 1, so other work on a
+#        RT=1 (root: run beltlined and the readers SCHED_RR priority 2, so other work on a
 #        shared machine does not take the CPU from them mid-window; the kernel's RT
 #        throttling still leaves others 5%. Use sparingly: it starves the machine's other
-#        users while it runs); with SHIELD=1 as well, a spinner at a lower RT priority
-#        holds the readers' CPU in every run, so the other work the machine has does not
-#        run beside the producer in one run (no reader) and not in the next (a busy reader)
+#        users while it runs, and starves kernel threads on those CPUs too: run this script
+#        itself above them, `chrt -r 3 bench/fanout.sh`, so its snapshots are on time)
 # Never fails on a figure; exit status 1 only when a run produced nothing.
 if [ "${SMOKE:-0}" = 1 ]; then
 	export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1} READERS=${READERS:-1 2}
@@ -66,12 +65,6 @@ for n in $readers; do [ "$n" -le "$maxr" ] || maxr=$n; done
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 rt=()
 [ "${RT:-0}" = 1 ] && [ "$(id -u)" -eq 0 ] && rt=(chrt -r 2)
-shield_start() {   # a spinner under the readers (RT 1 < 2) on their CPUs, for one run
-	[ ${#rt[@]} -gt 0 ] && [ "${SHIELD:-0}" = 1 ] || return 0
-	chrt -r 1 taskset -c "$rcpus" sh -c 'while :; do :; done' &
-	shield=$!; track "$shield"
-}
-shield_stop() { [ -z "${shield:-}" ] || { kill -KILL "$shield" 2> /dev/null || true; wait "$shield" 2> /dev/null || true; shield=; }; }
 counters() {   # "written dropped overwritten" of the stream, now
 	BELTLINE_INSTANCE=$inst "$build/app/beltline/beltline" stats --json 2> /dev/null |
 		jq -r '.streams[0] | "\(.written) \(.dropped) \(.overwritten)"' 2> /dev/null || echo "0 0 0"
@@ -89,7 +82,6 @@ run_fan() {   # mode policy n
   "ports": [ { "name": "unused", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": "gen size=$size ${GEN_ARGS:-}| export name=b policy=$pol capacity=$cap max_readers=$maxr ${EXPORT_ARGS:-}" } ] }
 JSON
-	shield_start
 	"${rt[@]}" "$beltlined" -q --duration "$((secs + warm + 10))" "$tmp/f.json" > "$tmp/f.out" 2> "$tmp/f.err" &
 	bp=$!; track "$bp"
 	for _ in $(seq 200); do [ -S "$BELTLINE_RUN_DIR/$inst/ctl" ] && break; sleep 0.05; done
@@ -108,7 +100,6 @@ JSON
 	wr=$(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.3f", b - a }')
 	for i in "${rp[@]}"; do wait "$i" || true; done
 	kill -TERM "$bp" 2> /dev/null || true; wait "$bp" || true
-	shield_stop
 	local rx=() lost=0 cpu=0 wk=0 v
 	for i in $(seq "$n"); do
 		v=$(kv pps < "$tmp/r$i.out"); rx+=("${v:-0}")
@@ -134,7 +125,7 @@ JSON
 }
 
 echo "fanout: gen size=$size | export (capacity $cap${EXPORT_ARGS:+ $EXPORT_ARGS}) with readers $readers, modes $modes," \
-	"policies $policies, readers on CPU $rcpus, hugepages=$mem, ${win}s window after ${warm}s x $rounds rounds${rt:+, SCHED_RR}$([ "${SHIELD:-0}" = 1 ] && [ -n "${rt:-}" ] && echo ", shielded")"
+	"policies $policies, readers on CPU $rcpus, hugepages=$mem, ${win}s window after ${warm}s x $rounds rounds${rt:+, SCHED_RR}"
 : > "$tmp/all"
 for r in $(seq "$rounds"); do
 	order=$readers
