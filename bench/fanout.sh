@@ -17,8 +17,7 @@
 # of each reader against none: (1 - written(N) / written(0)) / N; the medians over
 # rounds are printed. Alternating order across rounds. Last, the first reader's cost
 # as a ratio line per mode and policy: median over rounds of w(1)/w(0) (written and,
-# for SRP, offered; and offered per core of CPU the producer got, steadier on a shared
-# machine), with the no-reader and 1-reader medians and the spread.
+# for SRP, offered), with the no-reader and 1-reader medians and the spread.
 #
 #   bench/fanout.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (6), ROUNDS (3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
@@ -195,12 +194,11 @@ first_reader() {
 	local mode pol col what
 	for mode in $modes; do
 		for pol in $policies; do
-			for col in 5 6 13; do
-				what=written; [ "$col" = 6 ] && what=offered; [ "$col" = 13 ] && what=per-core
+			for col in 5 6; do
+				what=written; [ "$col" = 6 ] && what=offered
 				[ "$col" = 6 ] && [ "$pol" = frp ] && continue   # FRP never drops: the same
 				awk -v m="$mode" -v p="$pol" -v c="$col" -v what="$what" '
 					function srt(v, k,   i, j, t) { for (i = 2; i <= k; i++) { t = v[i]; for (j = i - 1; j > 0 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t } }
-					{ $13 = ($12 > 0 ? $6 / $12 : "nan") }
 					$2 == m && $3 == p && $4 == 0 && $c != "nan" { z[$1] = $c }
 					$2 == m && $3 == p && $4 == 1 && $c != "nan" { o[$1] = $c }
 					END {
@@ -214,8 +212,8 @@ first_reader() {
 			done
 		done
 	done
-	echo "(written, offered: Mpps; per-core: offered Mpps per core of CPU time the producer got, which"
-	echo " holds still when other work takes CPU from it; target: cost <= 10%)"
+	echo "(Mpps; target: cost <= 10%. The export filter's cycles/pkt in the round lines is the"
+	echo " producer's own cost of the stream, steadier than rates on a shared machine)"
 }
 case " $readers " in *" 0 "*) case " $readers " in *" 1 "*) echo; first_reader ;; esac ;; esac
 echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, (1 - w(N)/w(1))/(N-1),"
