@@ -10,6 +10,12 @@
  *     "SP/SC burst enq/dequeue (size: 32)".
  *  3. Reader scaling: SRP, MRP and FRP with 1, 2, 4, 8 reader threads: entries
  *     per second per reader (threads beyond the core count share cores).
+ *  4. The first reader's cost to the producer (issue 10): SRP and FRP rings of 32768,
+ *     bursts of 32 written as fast as they go, with no reader and with one busy-polling
+ *     reader on the other core (acquire, check each entry, complete: what a client
+ *     does); the producer's cycles per entry offered, the median of windows of 256
+ *     bursts (a window the scheduler took the producer away in does not count), the
+ *     median of 5 alternating rounds, and the ratio.
  *
  * No EAL: the rte_ring is rte_ring_init'ed in ordinary memory.
  * BL_BENCH_RT=1 runs the SPSC pairs SCHED_FIFO (root), for less noise on a shared box.
@@ -331,6 +337,97 @@ scaling(uint32_t policy, unsigned n, unsigned ms)
 	bl_ibuf_free(sib);
 }
 
+/* ---- the first reader's cost ---- */
+
+#define FR_CAP    32768u
+#define FR_WIN    256u            /* bursts per timed window */
+#define FR_ROUNDS 5
+
+static void *
+fr_reader(void *a)
+{
+	struct bl_ibuf_reader *r = a;
+	const struct bl_ibuf_entry *v[64];
+
+	unpin_from0();
+	while (!stop) {
+		uint64_t seq;
+		unsigned k = bl_ibuf_acquire(r, v, 64, &seq);
+		for (unsigned i = 0; i < k; i++)
+			(void)bl_ibuf_check(r, seq + i);
+		if (k != 0)
+			bl_ibuf_complete(r);
+	}
+	return NULL;
+}
+
+/* Producer cycles per entry offered (stored or refused), median window. */
+static double
+first_reader_run(uint32_t policy, unsigned readers, unsigned ms)
+{
+	struct bl_ibuf_opts o = { .sz = sizeof(o), .name = "bench-first", .capacity = FR_CAP,
+		.policy = policy, .max_readers = 1, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	struct bl_ibuf_entry e[BURST] = { { 0 } };
+	static double win[1 << 16];
+	struct bl_ibuf_reader *r = NULL;
+	struct bl_ibuf *fib;
+	pthread_t th;
+	unsigned n_win = 0;
+	struct timespec ts0, ts1;
+	uint64_t t0;
+
+	if (bl_ibuf_mpipe(&o, readers, &fib, &r, NULL) != 0) {
+		fprintf(stderr, "mpipe failed\n");
+		exit(1);
+	}
+	stop = 0;
+	if (readers)
+		pthread_create(&th, NULL, fr_reader, r);
+	pin(0);
+	usleep(5000);
+	for (unsigned i = 0; i < FR_CAP / BURST * 2; i++)   /* touch the ring: no first-lap faults */
+		bl_ibuf_write_refs(fib, e, NULL, BURST);
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
+	t0 = rte_rdtsc();
+	while (n_win < sizeof(win) / sizeof(win[0])) {
+		for (unsigned b = 0; b < FR_WIN; b++)
+			bl_ibuf_write_refs(fib, e, NULL, BURST);
+		uint64_t t1 = rte_rdtsc();
+		win[n_win++] = (double)(t1 - t0) / (FR_WIN * BURST);
+		t0 = t1;
+		clock_gettime(CLOCK_MONOTONIC, &ts1);
+		if ((ts1.tv_sec - ts0.tv_sec) * 1000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000000 >= (long)ms)
+			break;
+	}
+	stop = 1;
+	if (readers) {
+		pthread_join(th, NULL);
+		bl_ibuf_reader_close(r);
+	}
+	bl_ibuf_free(fib);
+	qsort(win, n_win, sizeof(win[0]), cmp_d);
+	return win[n_win / 2];
+}
+
+static void
+first_reader(unsigned ms)
+{
+	for (uint32_t p = BL_IBUF_SRP; p <= BL_IBUF_FRP; p += BL_IBUF_FRP - BL_IBUF_SRP) {
+		double a[2][FR_ROUNDS];
+		for (unsigned i = 0; i < FR_ROUNDS; i++)
+			for (unsigned j = 0; j < 2; j++) {
+				unsigned n = (i % 2) ? 1 - j : j;   /* alternate the order */
+				a[n][i] = first_reader_run(p, n, ms);
+			}
+		qsort(a[0], FR_ROUNDS, sizeof(double), cmp_d);
+		qsort(a[1], FR_ROUNDS, sizeof(double), cmp_d);
+		printf("first reader %-4s capacity %u: producer %6.2f cycles/entry with no reader, "
+			"%6.2f with one (rounds %.2f..%.2f); RATIO rate(1)/rate(0) %.3f\n",
+			bl_stream_policy_name(p), FR_CAP, a[0][FR_ROUNDS / 2], a[1][FR_ROUNDS / 2],
+			a[1][0], a[1][FR_ROUNDS - 1], a[0][FR_ROUNDS / 2] / a[1][FR_ROUNDS / 2]);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -382,6 +479,9 @@ main(int argc, char **argv)
 	free(rr);
 	free(re);
 	if (ms == 0)
+		return 0;
+	first_reader(ms);
+	if (getenv("BL_BENCH_FIRST_ONLY") != NULL)
 		return 0;
 	for (uint32_t p = BL_IBUF_SRP; p <= BL_IBUF_FRP; p++)
 		for (unsigned n = 1; n <= 8; n *= 2)

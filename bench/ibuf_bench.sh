@@ -6,6 +6,7 @@
 #   bench/ibuf_bench.sh [--dpdk-test] [--build DIR] [ENTRIES_LOG2] [SCALING_MS]
 #
 # Prints, from one process (build/tests/beltway/ibuf_bench, source bench/ibuf_bench.c):
+#   - the first reader's cost: producer cycles per entry with no reader and with one (SRP, FRP);
 #   - SPSC burst-32 cycles/entry: rte_ring (8-byte pointers and 16-byte elements, the
 #     same bytes as an IBuf entry) and the IBuf, producer and consumer on two cores and on
 #     one core, medians of 7 alternating rounds, and the ratios (target <= 1.2);

@@ -156,6 +156,7 @@ live_wait(struct beltline_stream *s)
 
 	if (!l->sleeper || l->own_timer || l->waiting)
 		return;
+	bl_ibuf_flush(l->r);     /* a sleeper holds back no more than it read */
 	__atomic_store_n(&l->r->page->wait, l->r->pos + 1, __ATOMIC_RELAXED);
 	l->waiting = 1;
 }
@@ -319,7 +320,7 @@ blc_live_close(struct beltline_stream *s)
 	struct blc_live *l = &s->l;
 
 	if (l->r != NULL)
-		bl_ibuf_complete(l->r);
+		bl_ibuf_flush(l->r);
 	bl_ibuf_reader_close(l->r);
 	for (unsigned i = 0; i < l->n_dbufs; i++)
 		bl_shm_free(l->dbuf[i].shm);

@@ -3,7 +3,6 @@
  * arp — pass ARP packets (28-byte Ethernet/IPv4 body present) on "out"; anything else is class 0.
  * synopsis: arp
  * edges:    out (class 1)
- * counters: malformed (header cut short or invalid), other (not this protocol)
  * state:    stateless
  */
 #include "classify.h"

@@ -11,8 +11,6 @@
  * The netmask (for `ip broadcast`) is 0 by default, as tcpdump -r uses.
  * synopsis: bpf "EXPR"   (or bpf expr="EXPR")
  * edges:    out (class 1): accepted; rejected packets are class 0
- * counters: accepted, rejected; jit (1 when JIT-compiled); slow (chained
- *           packets decided by the converted program)
  * state:    stateless
  */
 #include <errno.h>
@@ -37,6 +35,7 @@ struct bpf {
 	uint64_t accepted;               /* (w) this lcore */
 	uint64_t rejected;               /* (w) */
 	uint64_t n_slow;                 /* (w) */
+	uint64_t is_jit;                 /* config: jit != NULL, for stats */
 };
 
 static int
@@ -81,6 +80,7 @@ bpf_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		pcap_freecode(&fcode);
 		return bl_err_set(err, rc, "expr: \"%.200s\": cannot convert to eBPF: %s", expr, sub.msg);
 	}
+	b->is_jit = b->jit != NULL;
 	rc = bl_bpf_convert_load(&fcode, &b->slow, &b->slow_jit, &sub);
 	pcap_freecode(&fcode);
 	if (rc < 0) {
@@ -145,31 +145,19 @@ bpf_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			bl_filter_emit(f, rc[i] != 0, pkts[i]);
 		}
 	}
-	/* relaxed, all three: single writer (this lcore); pair with the relaxed loads in
-	 * bpf_counters, which want each value whole, not an order between them */
-	__atomic_store_n(&b->accepted, b->accepted + yes, __ATOMIC_RELAXED);
-	__atomic_store_n(&b->rejected, b->rejected + (n - yes), __ATOMIC_RELAXED);
+	bl_counter_add(&b->accepted, yes);
+	bl_counter_add(&b->rejected, n - yes);
 	if (unlikely(slow != 0))
-		__atomic_store_n(&b->n_slow, b->n_slow + slow, __ATOMIC_RELAXED);
+		bl_counter_add(&b->n_slow, slow);
 }
 
-static unsigned int
-bpf_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct bpf *b = bl_filter_priv(f);
-
-	if (max < 4)
-		return 0;
-	names[0] = "accepted";
-	values[0] = __atomic_load_n(&b->accepted, __ATOMIC_RELAXED);
-	names[1] = "rejected";
-	values[1] = __atomic_load_n(&b->rejected, __ATOMIC_RELAXED);
-	names[2] = "jit";
-	values[2] = b->jit != NULL;
-	names[3] = "slow";
-	values[3] = __atomic_load_n(&b->n_slow, __ATOMIC_RELAXED);
-	return 4;
-}
+static const struct bl_counter_def bpf_counters[] = {
+	BL_COUNTER(struct bpf, accepted, "accepted", "packets the expression accepted (class 1)"),
+	BL_COUNTER(struct bpf, rejected, "rejected", "packets it rejected (class 0)"),
+	BL_COUNTER(struct bpf, is_jit, "jit", "1 when the program runs JIT-compiled (a value)"),
+	BL_COUNTER(struct bpf, n_slow, "slow",
+		   "chained packets decided by DPDK's conversion of the program"),
+};
 
 BL_FILTER_REGISTER(bpf) = {
 	.summary = "pass packets a libpcap (tcpdump) filter expression accepts",
@@ -180,14 +168,12 @@ BL_FILTER_REGISTER(bpf) = {
 		    "`len`, `less` and `greater` read the wire length: a replayed capture's record's, "
 		    "else the packet's length",
 	.edges_doc = "out (class 1): accepted; rejected packets are class 0",
-	.counters_doc = "accepted, rejected; jit: 1 when the program runs JIT-compiled; "
-			"slow: chained packets decided by DPDK's conversion of the program",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS,
 	.priv_size = sizeof(struct bpf),
 	.init = bpf_init,
 	.fini = bpf_fini,
 	.process = bpf_process,
-	.counters = bpf_counters,
+	BL_FILTER_COUNTERS(bpf_counters),
 	.edges = { "out" },
 };

@@ -4,7 +4,7 @@
  * once (proto.h), ask the filter's verdict, emit with its class. A verdict is
  * a class (> 0), 0 for "not this protocol", or -1 for "this protocol, but its
  * header (or one below it) is cut short or invalid": class 0, counted as
- * malformed. Counters: malformed, other.
+ * malformed. Counters: malformed, other (classify_counters).
  */
 #ifndef BL_CLASSIFY_H
 #define BL_CLASSIFY_H
@@ -40,24 +40,15 @@ classify_burst(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n,
 			other++;
 		bl_filter_emit(f, v > 0 ? (uint32_t)v : 0, pkts[i]);
 	}
-	/* relaxed: single writer; pairs with the loads in classify_counters */
-	__atomic_store_n(&c->malformed, c->malformed + bad, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->other, c->other + other, __ATOMIC_RELAXED);
+	bl_counter_add(&c->malformed, bad);
+	bl_counter_add(&c->other, other);
 }
 
-static inline unsigned int
-classify_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct classify *c = bl_filter_priv(f);
-
-	if (max < 2)
-		return 0;
-	names[0] = "malformed";
-	values[0] = __atomic_load_n(&c->malformed, __ATOMIC_RELAXED);
-	names[1] = "other";
-	values[1] = __atomic_load_n(&c->other, __ATOMIC_RELAXED);
-	return 2;
-}
+static const struct bl_counter_def classify_counters[] = {
+	BL_COUNTER(struct classify, malformed, "malformed",
+		   "a header this filter needs is cut short or invalid (class 0)"),
+	BL_COUNTER(struct classify, other, "other", "not this protocol (class 0)"),
+};
 
 /* init of a classifier that takes no arguments: any argument is an error naming it. */
 static inline int
@@ -105,9 +96,6 @@ classify_over_ip(const struct proto *p, bool is)
 		classify_burst(f, pkts, n, nm##_verdict);                           \
 	}
 
-#define CLASSIFY_COMMON                                 \
-	.counters_doc = "malformed: a header this filter needs is cut short or invalid (class 0)\n" \
-			"other: not this protocol (class 0)", \
-	.counters = classify_counters
+#define CLASSIFY_COMMON BL_FILTER_COUNTERS(classify_counters)
 
 #endif /* BL_CLASSIFY_H */

@@ -4,7 +4,6 @@
  * previous filter gave them (so `dport | count |80 x` still routes by port).
  * synopsis: count
  * edges:    the upstream classes, unchanged
- * counters: packets, bytes; per class: the common per-class counts
  * state:    per-replica (the totals of all replicas are summed in stats)
  */
 #include <errno.h>
@@ -35,33 +34,24 @@ count_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++)
 		bytes += pkts[i]->pkt_len;
 	bl_filter_pass(f, pkts, n);
-	__atomic_store_n(&c->packets, c->packets + n, __ATOMIC_RELAXED);  /* pairs with count_counters */
-	__atomic_store_n(&c->bytes, c->bytes + bytes, __ATOMIC_RELAXED);
+	bl_counter_add(&c->packets, n);
+	bl_counter_add(&c->bytes, bytes);
 }
 
-static unsigned int
-count_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct count *c = bl_filter_priv(f);
-
-	if (max < 2)
-		return 0;
-	names[0] = "packets";
-	values[0] = __atomic_load_n(&c->packets, __ATOMIC_RELAXED);  /* pairs with count_process */
-	names[1] = "bytes";
-	values[1] = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
-	return 2;
-}
+static const struct bl_counter_def count_counters[] = {
+	BL_COUNTER(struct count, packets, "packets", "packets counted"),
+	BL_COUNTER(struct count, bytes, "bytes", "their bytes (pkt_len: every segment, no CRC)"),
+};
 
 BL_FILTER_REGISTER(count) = {
 	.summary = "count packets and bytes, per class",
 	.synopsis = "count",
 	.args_doc = "none",
 	.edges_doc = "the upstream classes, unchanged",
-	.counters_doc = "packets, bytes; and the per-class counts every filter has",
+	.counters_doc = "per class: the counts every filter has",
 	.state_doc = "per-replica counters, summed in stats",
 	.priv_size = sizeof(struct count),
 	.init = count_init,
 	.process = count_process,
-	.counters = count_counters,
+	BL_FILTER_COUNTERS(count_counters),
 };

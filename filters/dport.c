@@ -4,7 +4,6 @@
  * `dport |80 web`, `dport |!80 other` and `dport |ssh:telnet log` work.
  * synopsis: dport
  * edges:    class = the destination port; other packets (and later fragments) are class 0
- * counters: malformed, other
  * state:    stateless
  */
 #include "classify.h"

@@ -3,7 +3,6 @@
  * eth — pass Ethernet frames (at least a full Ethernet header) on "out"; anything else is class 0.
  * synopsis: eth
  * edges:    out (class 1)
- * counters: malformed (header cut short or invalid), other (not this protocol)
  * state:    stateless
  */
 #include "classify.h"

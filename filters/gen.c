@@ -15,7 +15,6 @@
  *           checksum covers the payload, so fill=headers is refused with them
  *           rather than sending packets whose checksum is wrong; UDP's 0 means
  *           "none" and stays right whatever the payload.
- * counters: generated; alloc_fail (no free mbuf: the burst is skipped)
  * state:    per-replica: each replica generates its own stream (count is per replica)
  */
 #include <ctype.h>
@@ -311,7 +310,7 @@ gen_poll(struct bl_filter *f, uint16_t max)
 	if (n == 0)
 		return 0;
 	if (unlikely(rte_pktmbuf_alloc_bulk(g->mp, slots, n) != 0)) {
-		__atomic_store_n(&g->alloc_fail, g->alloc_fail + 1, __ATOMIC_RELAXED);
+		bl_counter_add(&g->alloc_fail, 1);
 		return 0;
 	}
 	for (uint16_t i = 0; i < n; i++) {
@@ -331,23 +330,14 @@ gen_poll(struct bl_filter *f, uint16_t max)
 		g->tokens -= n;
 	if (g->count != 0)
 		g->left -= n;
-	__atomic_store_n(&g->generated, g->generated + n, __ATOMIC_RELAXED);  /* pairs with gen_counters */
+	bl_counter_add(&g->generated, n);
 	return n;
 }
 
-static unsigned int
-gen_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct gen *g = bl_filter_priv(f);
-
-	if (max < 2)
-		return 0;
-	names[0] = "generated";
-	values[0] = __atomic_load_n(&g->generated, __ATOMIC_RELAXED);
-	names[1] = "alloc_fail";
-	values[1] = __atomic_load_n(&g->alloc_fail, __ATOMIC_RELAXED);
-	return 2;
-}
+static const struct bl_counter_def gen_counters[] = {
+	BL_COUNTER(struct gen, generated, "generated", "packets generated"),
+	BL_COUNTER(struct gen, alloc_fail, "alloc_fail", "bursts skipped for want of free mbufs"),
+};
 
 BL_FILTER_REGISTER(gen) = {
 	.summary = "generate packets from a template (like testpmd txonly/flowgen)",
@@ -364,13 +354,12 @@ BL_FILTER_REGISTER(gen) = {
 		    "UDP headers only, 42 bytes; the payload is what the mbuf held, as testpmd txonly; "
 		    "UDP only, since a TCP or ICMP checksum would have to cover that payload)",
 	.edges_doc = "out (class 1): every packet generated",
-	.counters_doc = "generated; alloc_fail: bursts skipped for want of free mbufs",
 	.state_doc = "per-replica: each replica generates its own stream",
 	.flags = BL_FILTER_F_SOURCE,
 	.priv_size = sizeof(struct gen),
 	.init = gen_init,
 	.start = gen_start,
 	.poll = gen_poll,
-	.counters = gen_counters,
+	BL_FILTER_COUNTERS(gen_counters),
 	.edges = { "out" },
 };

@@ -3,7 +3,6 @@
  * icmp — pass ICMP (IPv4) and ICMPv6 messages on "out"; anything else is class 0.
  * synopsis: icmp
  * edges:    out (class 1)
- * counters: malformed (header cut short or invalid), other (not this protocol)
  * state:    stateless
  */
 #include "classify.h"

@@ -3,7 +3,6 @@
  * ip6 — pass IPv6 packets with a sound header on "out"; anything else is class 0.
  * synopsis: ip6
  * edges:    out (class 1)
- * counters: malformed (header cut short or invalid), other (not this protocol)
  * state:    stateless
  */
 #include "classify.h"

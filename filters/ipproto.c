@@ -5,7 +5,6 @@
  * synopsis: ipproto
  * edges:    class = protocol number; names: icmp 1, igmp 2, tcp 6, udp 17,
  *           gre 47, esp 50, ah 51, icmp6 58, ospf 89, pim 103, vrrp 112, sctp 132
- * counters: malformed, other (not IP, or protocol 0)
  * state:    stateless
  */
 #include "classify.h"

@@ -4,7 +4,6 @@
  * filter: a packet shared with another branch is copied first, privately).
  * synopsis: macswap
  * edges:    out (class 1); frames shorter than an Ethernet header are class 0
- * counters: short (too short to hold an Ethernet header); copies, copy_fail
  * state:    stateless
  */
 #include <errno.h>
@@ -57,7 +56,7 @@ macswap_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_ether_addr t;
 
 		if (unlikely(m->pkt_len < sizeof(*eh))) {
-			__atomic_store_n(&s->short_frames, s->short_frames + 1, __ATOMIC_RELAXED);
+			bl_counter_add(&s->short_frames, 1);
 			bl_filter_emit(f, 0, m);
 			continue;
 		}
@@ -77,29 +76,21 @@ macswap_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
-static unsigned int
-macswap_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct macswap *s = bl_filter_priv(f);
-
-	if (max < 1)
-		return 0;
-	names[0] = "short";
-	values[0] = __atomic_load_n(&s->short_frames, __ATOMIC_RELAXED);  /* pairs with the store above */
-	return 1;
-}
+static const struct bl_counter_def macswap_counters[] = {
+	BL_COUNTER(struct macswap, short_frames, "short", "frames too short for an Ethernet header (class 0)"),
+};
 
 BL_FILTER_REGISTER(macswap) = {
 	.summary = "swap Ethernet source and destination (rewrites; copies shared packets)",
 	.synopsis = "macswap",
 	.args_doc = "none",
 	.edges_doc = "out (class 1); frames shorter than 14 bytes are class 0",
-	.counters_doc = "short: frames too short for an Ethernet header; copies, copy_fail",
+	.counters_doc = "and the common copies, copy_fail (private copies of shared packets)",
 	.state_doc = "stateless",
 	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_REWRITES,
 	.priv_size = sizeof(struct macswap),
 	.init = macswap_init,
 	.process = macswap_process,
-	.counters = macswap_counters,
+	BL_FILTER_COUNTERS(macswap_counters),
 	.edges = { "out" },
 };

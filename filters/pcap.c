@@ -455,21 +455,17 @@ out:
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
-static unsigned int
-pcapw_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct pcapw *w = bl_filter_priv(f);
-	const char *const k[] = { "written", "bytes", "files", "errors", "last_errno" };
-	const uint64_t *v[] = { &w->written, &w->bytes, &w->files, &w->errors, &w->last_errno };
-
-	if (max < 5)
-		return 0;
-	for (int i = 0; i < 5; i++) {
-		names[i] = k[i];
-		values[i] = bl_counter_read(v[i]);
-	}
-	return 5;
-}
+static const struct bl_counter_def pcapw_counters[] = {
+	BL_COUNTER(struct pcapw, written, "written",
+		   "packets in the files (counted once write(2) took them)"),
+	BL_COUNTER(struct pcapw, bytes, "bytes", "their captured bytes"),
+	BL_COUNTER(struct pcapw, files, "files", "files begun"),
+	BL_COUNTER(struct pcapw, errors, "errors",
+		   "packets not written: cut by a failed or short write, or dropped while a file "
+		   "cannot be written or opened (tried again once a second; the errno is logged, at "
+		   "most one line a second); written + errors = in"),
+	BL_COUNTER(struct pcapw, last_errno, "last_errno", "the errno of the last failure (0: none)"),
+};
 
 BL_FILTER_REGISTER(pcap) = {
 	.summary = "write packets to a pcap file, rotating by size or count",
@@ -480,12 +476,6 @@ BL_FILTER_REGISTER(pcap) = {
 		    "rotate_packets: start a new file after this many packets\n"
 		    "snaplen: bytes kept of each packet (64..262144, default 65535)",
 	.edges_doc = "none: a sink",
-	.counters_doc = "written: packets in the files (counted once write(2) took them); "
-			"bytes: their captured bytes; files: files begun; "
-			"errors: packets not written: cut by a failed or short write, or dropped "
-			"while a file cannot be written or opened (tried again once a second; "
-			"the errno is logged, at most one line a second); written + errors = in; "
-			"last_errno: the errno of the last failure (0: none)",
 	.state_doc = "per-replica: replica i of n > 1 writes PATH-rI",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct pcapw),
@@ -493,5 +483,5 @@ BL_FILTER_REGISTER(pcap) = {
 	.fini = pcapw_fini,
 	.commit = pcapw_commit,
 	.process = pcapw_process,
-	.counters = pcapw_counters,
+	BL_FILTER_COUNTERS(pcapw_counters),
 };

@@ -4,7 +4,6 @@
  * `sport |80 web`, `sport |!80 other` and `sport |ssh:telnet log` work.
  * synopsis: sport
  * edges:    class = the source port; other packets (and later fragments) are class 0
- * counters: malformed, other
  * state:    stateless
  */
 #include "classify.h"

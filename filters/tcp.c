@@ -3,7 +3,6 @@
  * tcp — pass TCP segments over IPv4 or IPv6 (first fragments) on "out"; anything else is class 0.
  * synopsis: tcp
  * edges:    out (class 1)
- * counters: malformed (header cut short or invalid), other (not this protocol)
  * state:    stateless
  */
 #include "classify.h"

@@ -31,10 +31,10 @@ tee_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *c = rte_pktmbuf_copy(pkts[i], mp, 0, UINT32_MAX);
 		bl_filter_emit(f, 1, pkts[i]);
 		if (likely(c != NULL)) {
-			f->st.copies++;
+			bl_counter_add(&f->st.copies, 1);
 			bl_filter_emit(f, 2, c);
 		} else {
-			f->st.copy_fail++;
+			bl_counter_add(&f->st.copy_fail, 1);
 		}
 	}
 }

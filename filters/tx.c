@@ -3,7 +3,6 @@
  * tx — send bursts out of a port, on this replica's own tx queue.
  * synopsis: tx port=NAME
  * edges:    none (a sink)
- * counters: tx (sent), tx_dropped (the tx ring was full: freed and counted)
  * state:    per-replica (each replica has a tx queue of its own)
  */
 #include <errno.h>
@@ -58,35 +57,26 @@ tx_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	bl_counter_add(&tx->sent, sent);
 }
 
-static unsigned int
-tx_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct tx *tx = bl_filter_priv(f);
-
-	if (max < 4)
-		return 0;
-	names[0] = "tx";
-	values[0] = bl_counter_read(&tx->sent);
-	names[1] = "tx_dropped";
-	values[1] = bl_counter_read(&tx->dropped);
-	names[2] = "port_id";      /* where: so stats can sum per port and queue */
-	values[2] = tx->port_id;
-	names[3] = "queue";
-	values[3] = tx->queue;
-	return 4;
-}
+/* Roles, not names, let stats sum what tx filters sent per port and queue. */
+static const struct bl_counter_def tx_counters[] = {
+	BL_COUNTER_AS(struct tx, sent, "tx", "packets sent", BL_COUNTER_TX),
+	BL_COUNTER_AS(struct tx, dropped, "tx_dropped", "the tx ring was full: freed and counted",
+		      BL_COUNTER_TX_DROPPED),
+	BL_COUNTER_AS(struct tx, port_id, "port_id", "the ethdev port it sends on (a value)",
+		      BL_COUNTER_PORT_ID),
+	BL_COUNTER_AS(struct tx, queue, "queue", "the tx queue it sends on (a value)",
+		      BL_COUNTER_QUEUE),
+};
 
 BL_FILTER_REGISTER(tx) = {
 	.summary = "send packets out of a port",
 	.synopsis = "tx port=NAME",
 	.args_doc = "port: the port's name in the config (required)",
 	.edges_doc = "none: a sink",
-	.counters_doc = "tx: packets sent\ntx_dropped: the tx ring was full; freed and counted\n"
-			"port_id, queue: the ethdev port and tx queue it sends on",
 	.state_doc = "per-replica: each replica sends on a tx queue of its own",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct tx),
 	.init = tx_init,
 	.process = tx_process,
-	.counters = tx_counters,
+	BL_FILTER_COUNTERS(tx_counters),
 };

@@ -3,7 +3,6 @@
  * vlan — pass 802.1Q / 802.1ad tagged frames on "out" (optionally of one VLAN).
  * synopsis: vlan [id=VID]
  * edges:    out (class 1)
- * counters: malformed (a tag cut short), other (untagged, or another VLAN)
  * state:    stateless
  */
 #include <errno.h>

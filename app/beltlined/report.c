@@ -22,7 +22,8 @@
 
 #define N(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
 
-/* tx and tx_dropped of the tx filters sending on (port, queue). */
+/* tx and tx_dropped of the filters sending on (port, queue): found by their counters'
+ * roles (bl_counter_role), not by their names. */
 static void
 tx_filter_counts(const struct bl_app *app, uint16_t port_id, int queue, uint64_t *tx, uint64_t *drop)
 {
@@ -32,24 +33,15 @@ tx_filter_counts(const struct bl_app *app, uint16_t port_id, int queue, uint64_t
 		for (unsigned int g = 0; g < w->n_graphs; g++)
 			for (unsigned int k = 0; k < bl_graph_n_filters(w->graphs[g]); k++) {
 				const struct bl_filter *f = bl_graph_filter(w->graphs[g], k);
-				const char *names[8];
-				uint64_t vals[8], t = 0, d = 0, port = UINT64_MAX, q = UINT64_MAX;
-				unsigned int n;
+				uint64_t t = 0, d = 0, port, q = 0;
 
-				if (strcmp(f->ops->name, "tx") != 0 || f->ops->counters == NULL)
+				if (bl_filter_counter_role(f, BL_COUNTER_PORT_ID, &port) < 0 ||
+				    port != port_id)
 					continue;
-				n = f->ops->counters(f, names, vals, 8);
-				for (unsigned int c = 0; c < n; c++) {
-					if (strcmp(names[c], "tx") == 0)
-						t = vals[c];
-					else if (strcmp(names[c], "tx_dropped") == 0)
-						d = vals[c];
-					else if (strcmp(names[c], "port_id") == 0)
-						port = vals[c];
-					else if (strcmp(names[c], "queue") == 0)
-						q = vals[c];
-				}
-				if (port == port_id && (queue < 0 || q == (uint64_t)queue)) {
+				bl_filter_counter_role(f, BL_COUNTER_QUEUE, &q);
+				bl_filter_counter_role(f, BL_COUNTER_TX, &t);
+				bl_filter_counter_role(f, BL_COUNTER_TX_DROPPED, &d);
+				if (queue < 0 || q == (uint64_t)queue) {
 					*tx += t;
 					*drop += d;
 				}
@@ -180,7 +172,7 @@ bl_app_filter_json(const struct bl_graph *g, const struct bl_filter *f, cJSON *o
 	N(o, "cycles", bl_counter_read(&st->cycles));
 	classes_in_json(g, f, o);
 	classes_json(o, "classes", st->cls, BL_CLASS_SLOTS, &st->cls_other);
-	if (f->ops->counters != NULL && (n = f->ops->counters(f, names, vals, 16)) > 0) {
+	if ((n = bl_filter_counters(f, names, vals, 16)) > 0) {
 		cJSON *c = cJSON_AddObjectToObject(o, "counters");
 		for (unsigned int i = 0; i < n; i++)
 			N(c, names[i], vals[i]);
@@ -203,8 +195,8 @@ graph_json(const struct bl_worker *w, unsigned int g, cJSON *arr)
 	cJSON_AddStringToObject(o, "from", w->origin[g]);
 	N(o, "lcore", w->lcore);
 	N(o, "replica", w->replica[g]);
-	N(o, "passes", bl_graph_stats(gr)->passes);
-	N(o, "cycle_limit", bl_graph_stats(gr)->cycle_limit);
+	N(o, "passes", bl_counter_read(&bl_graph_stats(gr)->passes));
+	N(o, "cycle_limit", bl_counter_read(&bl_graph_stats(gr)->cycle_limit));
 	filters = cJSON_AddObjectToObject(o, "filters");
 	edges = cJSON_AddArrayToObject(o, "edges");
 	for (unsigned int i = 0; i < bl_graph_n_filters(gr); i++) {

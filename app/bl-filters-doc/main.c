@@ -62,13 +62,22 @@ check(const struct bl_filter_ops *o)
 				       o->counters_doc, o->state_doc };
 	const char *const names[] = { "summary", "synopsis", "args_doc", "edges_doc",
 				      "counters_doc", "state_doc" };
+	const char *badc = NULL;
 	int bad = 0;
 
 	for (unsigned int i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		/* A filter with a counter table may leave counters_doc out: the table says it. */
+		if (i == 4 && o->n_counter_defs > 0)
+			continue;
 		if (fields[i] == NULL || fields[i][0] == '\0') {
 			fprintf(stderr, "bl-filters-doc: filter \"%s\" has no %s\n", o->name, names[i]);
 			bad = 1;
 		}
+	}
+	if (bl_filter_counters_check(o, &badc) < 0) {
+		fprintf(stderr, "bl-filters-doc: filter \"%s\": counter \"%s\" is malformed (name, doc, "
+			"size or offset) or repeated\n", o->name, badc != NULL ? badc : "?");
+		bad = 1;
 	}
 	return bad;
 }
@@ -111,7 +120,17 @@ section(const struct bl_filter_ops *o)
 			printf(" `%s` %u%s", c->name, c->cls, c[1].name != NULL ? "," : "");
 		printf("\n\n");
 	}
-	field("Counters", o->counters_doc);
+	if (o->n_counter_defs > 0) {
+		/* From the table the stats read: names and meanings cannot drift apart. */
+		printf("**Counters**:\n\n");
+		for (unsigned int i = 0; i < o->n_counter_defs; i++)
+			printf("- `%s`: %s\n", o->counter_defs[i].name, o->counter_defs[i].doc);
+		if (o->counters_doc != NULL && o->counters_doc[0] != '\0')
+			printf("- %s\n", o->counters_doc);
+		printf("\n");
+	} else {
+		field("Counters", o->counters_doc);
+	}
 	field("State", o->state_doc);
 	if (o->flags & (BL_FILTER_F_SOURCE | BL_FILTER_F_SINK | BL_FILTER_F_REWRITES)) {
 		printf("**Kind**:%s%s%s\n\n", o->flags & BL_FILTER_F_SOURCE ? " source" : "",

@@ -132,8 +132,11 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	ib->release_ctx = o->release_ctx;
 	ib->limit = ib->cap;
 	ib->exact = o->policy == BL_IBUF_FRP || o->policy == BL_IBUF_MRP;
-	if (o->policy == BL_IBUF_SRP || o->policy == BL_IBUF_BLOCK)
+	ib->step = bl_ibuf__step(ib->cap);
+	if (o->policy == BL_IBUF_SRP || o->policy == BL_IBUF_BLOCK) {
 		ib->prod->reserve = ib->cap;    /* the first lap overwrites nothing */
+		ib->reserve_pub = ib->cap;
+	}
 	*out = ib;
 	return 0;
 fail:
@@ -316,6 +319,7 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	r->policy = reader_policy(base, idx);
 	r->idx = idx;
 	r->bit = 1ull << idx;
+	r->step = bl_ibuf__step(r->cap);
 	/* relaxed: the control plane wrote pos before handing us the page. */
 	r->pos = __atomic_load_n(&r->page->pos, __ATOMIC_RELAXED);
 	r->pub = r->pos;

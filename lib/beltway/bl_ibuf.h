@@ -39,6 +39,18 @@ struct bl_ibuf_opts {
 	void *release_ctx;
 };
 
+/*
+ * Batching granularity of a ring of `cap` slots (rules P2 and R3 in bl_ibuf_worker.h):
+ * the producer stores the FRP/MRP reserve this far ahead of the batch it writes, and a
+ * reader publishes its position once it moved this far (or caught up with the head).
+ * 1/16 of the ring from 256 slots on; smaller rings (tests, control rings) stay exact.
+ */
+static inline uint32_t
+bl_ibuf__step(uint32_t cap)
+{
+	return cap >= 256 ? cap / 16 : 0;
+}
+
 /* Producer handle: private memory of the producing process. */
 struct bl_ibuf {
 	/* read-mostly */
@@ -64,6 +76,9 @@ struct bl_ibuf {
 	uint64_t tail;              /* oldest seq still protected (SRP/MRP/BLOCK) */
 	uint64_t limit;             /* tail + cap: writes below this need no refresh */
 	uint64_t released;          /* refs of seqs below this are released (SRP/MRP) */
+	uint64_t reserve_pub;       /* the reserve as last stored in prod->reserve (P2) */
+	uint64_t tail_pub;          /* prod->tail as last stored */
+	uint32_t step;              /* bl_ibuf__step(cap): how far ahead the reserve is stored */
 	int exact;                  /* reserve stored per burst and references released at slot
 	                             * reuse: an FRP or MRP ring, or an SRP ring with an MRP or
 	                             * FRP reader attached (decided at each refresh) */
@@ -85,6 +100,7 @@ struct bl_ibuf_reader {
 	uint64_t pub;               /* position last published in page->pos */
 	uint64_t skipped;           /* entries lost to laps since the last publish */
 	uint64_t head_cache;        /* prod->head as last loaded */
+	uint32_t step;              /* bl_ibuf__step(cap): publish pos at least this often (R3) */
 	struct bl_shm *shm;         /* own mapping (process reader), else NULL */
 };
 

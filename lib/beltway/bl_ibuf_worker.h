@@ -9,16 +9,28 @@
  *
  * Memory ordering (x86 makes most of these compiler barriers only):
  *  P1 producer stores prod->reserve, then a release fence, then the slots,
- *     then prod->head with a release store. (FRP/MRP store the batch end every
- *     burst; SRP/BLOCK store tail + capacity at each refresh, see __reserve.)
+ *     then prod->head with a release store, once per burst.
+ *  P2 the reserve is stored only when a burst would pass the one last stored:
+ *     FRP/MRP (exact mode) store the batch end plus bl_ibuf__step(cap) ahead,
+ *     so one store covers many bursts; SRP/BLOCK store tail + capacity at a
+ *     refresh that moved the tail (see __reserve, __refresh). Every value
+ *     stored is >= the end of every write begun, so it may go down (a refresh
+ *     into exact mode) without breaking R2.
  *  R1 a reader loads prod->head with acquire (pairs with P1's release store):
- *     slots below head are written.
+ *     slots below head are written. It loads head again only when it has
+ *     used up the head it saw last (head_cache), so a reader that is behind
+ *     leaves the producer's line alone.
  *  R2 check(): a reader's slot loads, an acquire fence, then a load of
  *     prod->reserve (pairs with P1's release fence, the seqlock pattern): if the
  *     slot held a newer entry, the reader sees a reserve that says so.
  *  R3 a reader publishes its position with a release store (its slot loads
  *     happen before); the producer loads it with acquire before overwriting.
+ *     It publishes once it moved bl_ibuf__step(cap) entries, or when it has
+ *     caught up with head_cache, not on every complete: a full SRP ring costs
+ *     the producer a hit in its own cache per refresh, not a line transfer.
  *  R4 MRP: a reader raises R with a release CAS; the producer loads R acquire.
+ *  The producer reads reader positions only at a refresh, i.e. when the cached
+ *  limit (tail + capacity, as of the last refresh) says a burst might not fit.
  */
 #ifndef BL_IBUF_WORKER_H
 #define BL_IBUF_WORKER_H
@@ -131,14 +143,21 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 	ib->tail = tail;
 	ib->limit = tail + ib->cap;
 	ib->exact = ib->policy == BL_IBUF_MRP || (active & ~srp_all) != 0;
-	if (!ib->exact) {
-		/* The reserve is the limit (see bl_ibuf__reserve). relaxed store + release
-		 * fence: pairs with the acquire fence in bl_ibuf_check (R2). */
+	if (!ib->exact && ib->reserve_pub != ib->limit) {
+		/* The reserve is the limit (P2, see bl_ibuf__reserve). relaxed store +
+		 * release fence: pairs with the acquire fence in bl_ibuf_check (R2). */
 		__atomic_store_n(&ib->prod->reserve, ib->limit, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
+		ib->reserve_pub = ib->limit;
+	} else if (ib->exact && ib->reserve_pub > head + ib->step) {
+		/* Into exact mode: the next burst stores its own end (P2). */
+		ib->reserve_pub = 0;
 	}
-	/* relaxed: advisory for readers and stats; nothing is ordered by it. */
-	__atomic_store_n(&ib->prod->tail, tail, __ATOMIC_RELAXED);
+	if (ib->tail_pub != tail) {
+		/* relaxed: advisory for readers and stats; nothing is ordered by it. */
+		__atomic_store_n(&ib->prod->tail, tail, __ATOMIC_RELAXED);
+		ib->tail_pub = tail;
+	}
 	/* Only SRP readers: every attached reader passed [released, tail). */
 	if (ib->refs != NULL && ib->released < tail && !ib->exact)
 		bl_ibuf__release_upto(ib, tail);
@@ -169,21 +188,26 @@ bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
 }
 
 /*
- * Producer: announce that [head, head+k) is about to be written (P1).
+ * Producer: announce that [head, head+k) is about to be written (P1, P2).
  * In exact mode (FRP and MRP rings, SRP rings with an MRP or FRP reader) the producer
- * stores the exact end of the batch on every burst. Otherwise it never writes
- * beyond tail + capacity, and publishes that bound as the reserve in bl_ibuf__refresh,
- * before any write under it: one store per refresh instead of one per burst, and a
- * conservative answer for the only readers that need it (detached ones).
+ * stores the end of the batch plus a step when the burst passes the reserve it stored
+ * last: one store (and one transfer of the line readers poll) per step, not per burst;
+ * check() may then call an entry up to a step early "overwritten", never late.
+ * Otherwise it never writes beyond tail + capacity, and publishes that bound as the
+ * reserve in bl_ibuf__refresh, before any write under it: one store per refresh that
+ * moved the tail, and a conservative answer for the only readers that need it
+ * (detached ones).
  */
 static inline void
 bl_ibuf__reserve(struct bl_ibuf *ib, unsigned k)
 {
-	if (ib->exact) {
+	if (ib->exact && ib->head + k > ib->reserve_pub) {
+		uint64_t res = ib->head + k + ib->step;
 		/* relaxed store, then a release fence: pairs with the acquire fence in
 		 * bl_ibuf_check (R2): a reader that saw a new slot sees the new reserve. */
-		__atomic_store_n(&ib->prod->reserve, ib->head + k, __ATOMIC_RELAXED);
+		__atomic_store_n(&ib->prod->reserve, res, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
+		ib->reserve_pub = res;
 	}
 	if (ib->policy == BL_IBUF_FRP && ib->head + k > ib->cap) {
 		/* seqs [head - cap, head + k - cap) lose their slots now */
@@ -410,9 +434,9 @@ bl_ibuf__raise_r(struct bl_ibuf_reader *r, uint64_t v)
 		;
 }
 
-/* Give everything acquired or skipped back to the producer. */
+/* Publish the reader's position now (R3); bl_ibuf_complete batches calls to it. */
 static inline void
-bl_ibuf_complete(struct bl_ibuf_reader *r)
+bl_ibuf__publish_pos(struct bl_ibuf_reader *r)
 {
 	uint64_t prev = r->pub;
 
@@ -426,6 +450,25 @@ bl_ibuf_complete(struct bl_ibuf_reader *r)
 		bl_counter_add(&r->page->consumed, r->pos - prev - r->skipped);
 	r->skipped = 0;
 	r->pub = r->pos;
+}
+
+/* A reader that stops reading for a while (sleeps, closes): publish what it did. */
+static inline void
+bl_ibuf_flush(struct bl_ibuf_reader *r)
+{
+	bl_ibuf__publish_pos(r);
+}
+
+/* Give everything acquired or skipped back to the producer: published once the
+ * reader moved a step, or caught up with the head it saw last (R3). */
+static inline void
+bl_ibuf_complete(struct bl_ibuf_reader *r)
+{
+	uint64_t prev = r->pub;
+
+	if (r->pos == prev || (r->pos - prev < r->step && r->pos != r->head_cache))
+		return;
+	bl_ibuf__publish_pos(r);
 }
 
 /*

@@ -109,7 +109,8 @@ struct bl_ibuf_prod {
 	uint64_t head;       /* (p) entries [.., head) are published; release store */
 	uint64_t reserve;    /* (p) bound of what may be being written: the slot of seq may
 	                      *     be overwritten once reserve > seq + capacity. FRP/MRP: end
-	                      *     of the current batch; SRP/BLOCK: tail + capacity */
+	                      *     of a batch + a step (capacity/16), stored when a batch
+	                      *     passes it; SRP/BLOCK: tail + capacity */
 	uint64_t pad0[6];
 	/* line 1: read-mostly, written by the control plane on attach/detach */
 	uint64_t active;     /* (p) bitmap of attached readers (bit i = reader page i) */
@@ -139,7 +140,8 @@ struct bl_ibuf_mrp {
 
 /* One page per reader. Written by that reader only; the producer clamps what it reads. */
 struct bl_ibuf_rpage {
-	uint64_t pos;        /* (r) next seq this reader reads; [.., pos) are done. release store */
+	uint64_t pos;        /* (r) next seq this reader reads; [.., pos) are done. release store,
+	                      *     at least every capacity/16 entries and when caught up */
 	uint64_t pad0[7];
 	uint64_t consumed;   /* (r) entries completed */
 	uint64_t lost;       /* (r) entries skipped after being lapped (FRP/MRP) */

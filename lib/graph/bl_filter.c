@@ -7,6 +7,7 @@
 
 #include <rte_mbuf.h>
 
+#include "bl_atomic.h"
 #include "bl_filter_worker.h"
 #include "bl_graph_pvt.h"
 #include "bl_suggest.h"
@@ -26,6 +27,69 @@ bl_filter_register(struct bl_filter_ops *ops)
 	ops->next = *at;
 	*at = ops;
 	n_registered++;
+}
+
+/* One declared counter of f: a relaxed load, pairs with the relaxed store in
+ * bl_counter_add (or the writer's own relaxed store of a value). */
+static uint64_t
+counter_load(const struct bl_filter *f, const struct bl_counter_def *d)
+{
+	const char *p = (const char *)bl_filter_priv(f) + d->offset;
+
+	switch (d->size) {
+	case 2: return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED);
+	case 4: return __atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED);
+	case 8: return bl_counter_read((const uint64_t *)(const void *)p);
+	default: return 0;   /* refused by bl_filter_counters_check (tests/filters/test_docs.c) */
+	}
+}
+
+unsigned int
+bl_filter_counters(const struct bl_filter *f, const char **names, uint64_t *values,
+		   unsigned int max)
+{
+	const struct bl_filter_ops *o = f->ops;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < o->n_counter_defs && n < max; i++, n++) {
+		names[n] = o->counter_defs[i].name;
+		values[n] = counter_load(f, &o->counter_defs[i]);
+	}
+	if (o->counters != NULL && n < max)
+		n += o->counters(f, names + n, values + n, max - n);
+	return n;
+}
+
+int
+bl_filter_counter_role(const struct bl_filter *f, enum bl_counter_role role, uint64_t *value)
+{
+	for (unsigned int i = 0; i < f->ops->n_counter_defs; i++)
+		if (f->ops->counter_defs[i].role == role) {
+			*value = counter_load(f, &f->ops->counter_defs[i]);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int
+bl_filter_counters_check(const struct bl_filter_ops *ops, const char **bad)
+{
+	for (unsigned int i = 0; i < ops->n_counter_defs; i++) {
+		const struct bl_counter_def *d = &ops->counter_defs[i];
+		size_t len = d->name != NULL ? strlen(d->name) : 0;
+
+		*bad = d->name;
+		if (len == 0 || strspn(d->name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len ||
+		    d->doc == NULL || d->doc[0] == '\0' ||
+		    (d->size != 2 && d->size != 4 && d->size != 8) || d->offset % d->size != 0 ||
+		    (size_t)d->offset + d->size > ops->priv_size)
+			return -EINVAL;
+		for (unsigned int j = 0; j < i; j++)
+			if (strcmp(ops->counter_defs[j].name, d->name) == 0 ||
+			    (d->role != BL_COUNTER_PLAIN && ops->counter_defs[j].role == d->role))
+				return -EINVAL;
+	}
+	return 0;
 }
 
 const struct bl_filter_ops *
@@ -77,11 +141,11 @@ bl_filter_writable_slow(struct bl_filter *f, struct rte_mbuf *m)
 	struct rte_mbuf *c = rte_pktmbuf_copy(m, f->graph->env.pool, 0, UINT32_MAX);
 
 	if (c == NULL) {
-		f->st.copy_fail++;
+		bl_counter_add(&f->st.copy_fail, 1);
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	f->st.copies++;
+	bl_counter_add(&f->st.copies, 1);
 	rte_pktmbuf_free(m);   /* our reference to the shared one */
 	return c;
 }

@@ -32,6 +32,39 @@ struct bl_class_name {
 	uint32_t cls;
 };
 
+/*
+ * The counters a filter keeps, declared once in a table (BL_FILTER_COUNTERS) instead
+ * of written out by hand: their names in stats, where each lives in the filter's
+ * private state, what each means (docs/filters.md is generated from the table), and,
+ * for the few stats sum across filters, a role (so stats never find a filter by its
+ * name). The lcore running the filter is the only writer, with bl_counter_add
+ * (bl_atomic.h); stats read them with bl_filter_counters (relaxed loads that pair
+ * with its relaxed stores), live, from another thread.
+ */
+enum bl_counter_role {
+	BL_COUNTER_PLAIN = 0,
+	BL_COUNTER_TX,             /* packets sent on the filter's (port, queue) */
+	BL_COUNTER_TX_DROPPED,     /* packets the tx ring refused there */
+	BL_COUNTER_PORT_ID,        /* a value, not a count: the ethdev port it sends on */
+	BL_COUNTER_QUEUE,          /* a value: the tx queue it sends on */
+};
+
+struct bl_counter_def {
+	const char *name;          /* in stats: [a-z0-9_]+ */
+	const char *doc;           /* what it counts, for docs/filters.md */
+	uint32_t offset;           /* of the field in the filter's private state */
+	uint8_t size;              /* of the field: 2, 4 or 8 bytes */
+	uint8_t role;              /* enum bl_counter_role */
+};
+
+/* One entry: `BL_COUNTER(struct tx, sent, "tx", "packets sent")`. */
+#define BL_COUNTER_AS(type, field, nm, dc, rl)                                     	{ .name = (nm), .doc = (dc), .offset = (uint32_t)offsetof(type, field),      	  .size = (uint8_t)sizeof(((type *)0)->field), .role = (rl) }
+#define BL_COUNTER(type, field, nm, dc) BL_COUNTER_AS(type, field, nm, dc, BL_COUNTER_PLAIN)
+
+/* In a registration: `BL_FILTER_COUNTERS(tx_counters),` (a static const array). */
+#define BL_FILTER_COUNTERS(tab) \
+	.counter_defs = (tab), .n_counter_defs = (unsigned int)(sizeof(tab) / sizeof((tab)[0]))
+
 enum bl_filter_flags {
 	BL_FILTER_F_SOURCE    = 1u << 0,  /* has .poll: produces packets (rx, gen) */
 	BL_FILTER_F_SINK      = 1u << 1,  /* consumes what it gets, no out-edges (tx, drop) */
@@ -47,7 +80,8 @@ struct bl_filter_ops {
 	const char *synopsis;     /* "bpf EXPR" */
 	const char *args_doc;     /* one "key: meaning" per line */
 	const char *edges_doc;    /* what each out-edge / class means */
-	const char *counters_doc; /* the filter's own counters, or "none beyond the common ones" */
+	const char *counters_doc; /* more about the counters than their table says (optional with
+	                           * a table), or "none beyond the common ones" */
 	const char *state_doc;    /* "stateless" / "per-replica: ..." / "shared: ..." */
 
 	uint32_t flags;
@@ -67,7 +101,11 @@ struct bl_filter_ops {
 	void (*process)(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n);
 	/* Sources: produce up to `max` packets by emitting them; returns how many. */
 	uint16_t (*poll)(struct bl_filter *f, uint16_t max);
-	/* The filter's own counters, for stats: name/value pairs; returns how many. */
+	/* The filter's own counters, declared (BL_FILTER_COUNTERS). */
+	const struct bl_counter_def *counter_defs;
+	unsigned int n_counter_defs;
+	/* Counters kept elsewhere (a shared ring's), by hand: name/value pairs after the
+	 * table's; returns how many. Transitional: prefer the table. */
 	unsigned int (*counters)(const struct bl_filter *f, const char **names, uint64_t *values,
 				 unsigned int max);
 
@@ -94,6 +132,16 @@ void bl_filter_register(struct bl_filter_ops *ops);
 	static struct bl_filter_ops bl_filter_ops_##nm
 
 const struct bl_filter_ops *bl_filter_lookup(const char *name);
+
+/* Any thread: a filter instance's own counters, its table's then its callback's, as
+ * name/value pairs (at most max); returns how many. */
+unsigned int bl_filter_counters(const struct bl_filter *f, const char **names, uint64_t *values,
+				unsigned int max);
+/* Any thread: the value of f's counter with this role; 0, or -ENOENT if it has none. */
+int bl_filter_counter_role(const struct bl_filter *f, enum bl_counter_role role, uint64_t *value);
+/* Whether a table is well formed for a private state of priv_size bytes (tests, docs):
+ * 0, or -EINVAL naming the entry in *bad. */
+int bl_filter_counters_check(const struct bl_filter_ops *ops, const char **bad);
 /* The registered filters, in name order; returns how many (at most max). */
 unsigned int bl_filter_list(const struct bl_filter_ops **out, unsigned int max);
 /* NULL-terminated array of filter names (static storage, rebuilt on call). */

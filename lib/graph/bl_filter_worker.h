@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
+#include "bl_atomic.h"
 #include "bl_filter.h"
 
 #define BL_BURST_MAX   256   /* packets a node takes in or emits in one pass */
@@ -43,6 +44,9 @@ struct bl_class_count {
 	uint64_t n;
 };
 
+/* Every (w) counter below has one writer, the lcore running the graph, which adds
+ * with bl_counter_add (a relaxed store); stats read them live with bl_counter_read
+ * (a relaxed load) from another thread: no data race, and no locked instruction. */
 struct bl_edge_rt {
 	struct bl_filter *to;
 	struct bl_label_rt label;
@@ -103,7 +107,7 @@ bl_filter_emit(struct bl_filter *f, uint32_t cls, struct rte_mbuf *m)
 {
 	if (unlikely(f->n_emit == BL_BURST_MAX)) {
 		rte_pktmbuf_free(m);
-		f->st.overflow++;
+		bl_counter_add(&f->st.overflow, 1);
 		return;
 	}
 	f->emit_pkt[f->n_emit] = m;

@@ -4,7 +4,8 @@
  * input runs once on its burst, in topological order, and what it emitted is
  * routed along the edges whose labels hold each packet's class. A packet on
  * several edges is shared by reference (refcnt), never copied. All counters
- * here have one writer, this lcore; readers load them relaxed.
+ * here have one writer, this lcore, which adds with bl_counter_add (relaxed
+ * stores: plain moves on x86); stats load them relaxed from another thread.
  */
 #include <string.h>
 
@@ -34,17 +35,19 @@ count_class_in(struct bl_class_count *tab, unsigned int slots, uint64_t *other, 
 	       uint64_t n)
 {
 	if (likely(tab[0].cls == cls && tab[0].n != 0)) {
-		tab[0].n += n;
+		bl_counter_add(&tab[0].n, n);
 		return;
 	}
 	for (unsigned int i = 0; i < slots; i++) {
 		if (tab[i].n != 0 && tab[i].cls != cls)
 			continue;
-		tab[i].cls = cls;
-		tab[i].n += n;
+		/* relaxed: a slot's class is read beside its count (classes_json), and
+		 * set once, before its count leaves 0. */
+		__atomic_store_n(&tab[i].cls, cls, __ATOMIC_RELAXED);
+		bl_counter_add(&tab[i].n, n);
 		return;
 	}
-	*other += n;
+	bl_counter_add(other, n);
 }
 
 static __rte_always_inline void
@@ -82,7 +85,7 @@ enqueue(struct bl_filter *to, struct rte_mbuf *m, uint32_t cls, struct bl_filter
 		to->in[to->n_in++] = m;
 		return;
 	}
-	from->st.overflow++;
+	bl_counter_add(&from->st.overflow, 1);
 	rte_pktmbuf_free(m);   /* rare: one reference of a packet other edges may still carry */
 }
 
@@ -100,7 +103,7 @@ dispatch_straight(struct bl_filter *f)
 	struct rte_mbuf *drop[BL_BURST_MAX];
 	uint16_t n = f->n_emit, n_drop = 0, k = to->n_in;
 	uint32_t run_cls = f->emit_cls[0];
-	uint64_t run = 0;
+	uint64_t run = 0, dropped = 0;
 	unsigned int zeros = 0, same = 0;
 
 	f->n_emit = 0;
@@ -116,8 +119,8 @@ dispatch_straight(struct bl_filter *f)
 		to->n_in = (uint16_t)(k + n);
 		count_class(&f->st, run_cls, n);
 		count_edge_class(e, run_cls, n);
-		e->pkts += n;
-		f->st.out += n;
+		bl_counter_add(&e->pkts, n);
+		bl_counter_add(&f->st.out, n);
 		return;
 	}
 	for (uint16_t i = 0; i < n; i++) {
@@ -136,15 +139,14 @@ dispatch_straight(struct bl_filter *f)
 			count_edge_class(e, cls, 1);
 			continue;
 		}
-		if (cls == 0)
-			f->st.dropped++;
-		else
-			f->st.overflow++;
+		dropped += cls == 0;
 		drop[n_drop++] = m;
 	}
 	count_class(&f->st, run_cls, run);
-	e->pkts += k - to->n_in;
-	f->st.out += k - to->n_in;
+	bl_counter_add(&e->pkts, k - to->n_in);
+	bl_counter_add(&f->st.out, k - to->n_in);
+	bl_counter_add(&f->st.dropped, dropped);
+	bl_counter_add(&f->st.overflow, n_drop - dropped);   /* the rest found no room */
 	to->n_in = k;
 	if (n_drop != 0)
 		rte_pktmbuf_free_bulk(drop, n_drop);
@@ -169,7 +171,7 @@ dispatch_labelled(struct bl_filter *f)
 	struct rte_mbuf *drop[BL_BURST_MAX];   /* at most one per emitted packet */
 	uint16_t n_drop = 0, n = f->n_emit;
 	uint32_t run_cls = 0;
-	uint64_t run = 0;
+	uint64_t run = 0, out = 0, dropped = 0, unrouted = 0;
 
 	f->n_emit = 0;
 	for (uint16_t i = 0; i < n; i++) {
@@ -194,25 +196,28 @@ dispatch_labelled(struct bl_filter *f)
 			 * frees the whole chain (rte_pktmbuf_free). Atomic inside DPDK. */
 			if (hits++ != 0)
 				rte_pktmbuf_refcnt_update(m, 1);
-			e->pkts++;
+			bl_counter_add(&e->pkts, 1);
 			enqueue(e->to, m, cls, f);
 		}
 		if (hits == 0) {
 			/* Class 0 is a drop; any other class either reached the end of
 			 * its pipeline (no out-edges at all) or no label carries it. */
 			if (cls == 0)
-				f->st.dropped++;
+				dropped++;
 			else if (f->n_out == 0)
-				f->st.out++;
+				out++;
 			else
-				f->st.unrouted++;
+				unrouted++;
 			drop[n_drop++] = m;
 		} else {
-			f->st.out++;
+			out++;
 		}
 	}
 	if (run != 0)
 		count_run(f, run_cls, run);
+	bl_counter_add(&f->st.out, out);
+	bl_counter_add(&f->st.dropped, dropped);
+	bl_counter_add(&f->st.unrouted, unrouted);
 	if (n_drop != 0)
 		rte_pktmbuf_free_bulk(drop, n_drop);
 }
@@ -233,15 +238,15 @@ run_filter(struct bl_graph *g, struct bl_filter *f)
 	uint16_t n = f->n_in;
 
 	f->n_in = 0;
-	f->st.in += n;
-	f->st.calls++;
+	bl_counter_add(&f->st.in, n);
+	bl_counter_add(&f->st.calls, 1);
 	if (unlikely(f->ops->flags & BL_FILTER_F_CLASS_FIELD))
 		for (uint16_t i = 0; i < n; i++)
 			bl_pkt_set_class(f->in[i], f->in_cls[i]);
 	if (unlikely(sampling(g))) {
 		uint64_t t0 = rte_rdtsc();
 		f->ops->process(f, f->in, n);
-		f->st.cycles += (rte_rdtsc() - t0) * BL_GRAPH_CYCLE_SAMPLE;
+		bl_counter_add(&f->st.cycles, (rte_rdtsc() - t0) * BL_GRAPH_CYCLE_SAMPLE);
 	} else {
 		f->ops->process(f, f->in, n);
 	}
@@ -261,9 +266,9 @@ bl_graph_run(struct bl_graph *g)
 
 		if (n == 0)
 			continue;
-		s->st.calls++;
+		bl_counter_add(&s->st.calls, 1);
 		if (unlikely(t0 != 0))
-			s->st.cycles += (rte_rdtsc() - t0) * BL_GRAPH_CYCLE_SAMPLE;
+			bl_counter_add(&s->st.cycles, (rte_rdtsc() - t0) * BL_GRAPH_CYCLE_SAMPLE);
 		got += n;
 		dispatch(s);
 	}
@@ -287,11 +292,11 @@ bl_graph_run(struct bl_graph *g)
 			struct bl_filter *f = g->order[i];
 			if (f->n_in == 0)
 				continue;
-			g->st.cycle_limit += f->n_in;
+			bl_counter_add(&g->st.cycle_limit, f->n_in);
 			rte_pktmbuf_free_bulk(f->in, f->n_in);
 			f->n_in = 0;
 		}
 	}
-	g->st.passes++;
+	bl_counter_add(&g->st.passes, 1);
 	return got;
 }

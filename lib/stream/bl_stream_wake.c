@@ -60,20 +60,31 @@ signal_fd(struct bl_stream_wake *w, unsigned int i)
 void
 bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64_t head)
 {
-	uint64_t cap;
+	/* relaxed: a first look; an eventfd is used only after the Dekker below. */
+	uint64_t cap = __atomic_load_n(&w->capable, __ATOMIC_RELAXED), due = 0;
 
-	/* seq_cst, both: Dekker with bl_stream__wake_detach, which clears a bit and then
-	 * reads busy. Either it sees busy set and waits, or we see its bit cleared. */
-	__atomic_store_n(&w->busy, 1, __ATOMIC_SEQ_CST);
-	cap = __atomic_load_n(&w->capable, __ATOMIC_SEQ_CST);
-	while (cap != 0) {
-		unsigned int i = (unsigned int)__builtin_ctzll(cap);
+	/* No fence on the usual burst (nobody to wake): a seq_cst store here drained the
+	 * worker's store buffer, line transfers to readers included, after every burst. */
+	for (uint64_t c = cap; c != 0; c &= c - 1) {
+		unsigned int i = (unsigned int)__builtin_ctzll(c);
 		/* relaxed: the reader's (untrusted) word; any value only decides when
 		 * its own eventfd is written. */
 		uint64_t wait = __atomic_load_n(&ib->rpage[i]->wait, __ATOMIC_RELAXED);
 
-		cap &= cap - 1;
-		if (__builtin_expect(wait == 0, 1) || wait == w->fired[i] || head < threshold(w, wait))
+		if (__builtin_expect(wait != 0, 0) && wait != w->fired[i] && head >= threshold(w, wait))
+			due |= 1ull << i;
+	}
+	if (__builtin_expect(due == 0, 1))
+		return;
+	/* seq_cst, both: Dekker with bl_stream__wake_detach, which clears a bit and then
+	 * reads busy. Either it sees busy set and waits, or we see its bit cleared. */
+	__atomic_store_n(&w->busy, 1, __ATOMIC_SEQ_CST);
+	due &= __atomic_load_n(&w->capable, __ATOMIC_SEQ_CST);
+	for (; due != 0; due &= due - 1) {
+		unsigned int i = (unsigned int)__builtin_ctzll(due);
+		uint64_t wait = __atomic_load_n(&ib->rpage[i]->wait, __ATOMIC_RELAXED);
+
+		if (wait == 0 || wait == w->fired[i] || head < threshold(w, wait))
 			continue;
 		signal_fd(w, i);
 		/* relaxed: read by the main lcore's tick to skip a signalled sleep. */

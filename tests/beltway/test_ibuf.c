@@ -441,3 +441,83 @@ Test(ibuf, srp_detached_reader_checks_against_published_bound)
 	bl_ibuf_reader_close(r[1]);
 	bl_ibuf_free(ib);
 }
+
+/* Write n entries in bursts of at most 64 (put's limit); returns how many were stored. */
+static unsigned
+put_many(struct bl_ibuf *ib, uint64_t from, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned c = n - done < 64 ? n - done : 64, k = put(ib, from + done, c);
+		done += k;
+		if (k < c)
+			break;
+	}
+	return done;
+}
+
+/* Issue 10 (first-reader cost), rule R3: a reader of a large ring publishes its
+ * position once it moved a step (capacity/16) or caught up with the head it saw,
+ * not on every complete; the producer still never overwrites what it has not read. */
+Test(ibuf, reader_publishes_its_position_per_step_or_when_caught_up)
+{
+	struct bl_ibuf_opts o = opts("pubstep", 1024, BL_IBUF_SRP, 1);
+	struct bl_ibuf_reader *r;
+	struct bl_ibuf *ib;
+	uint64_t seq;
+
+	cr_assert(eq(int, bl_ibuf_mpipe(&o, 1, &ib, &r, NULL), 0));
+	cr_assert(eq(u32, r->step, 64));
+	cr_assert(eq(u32, put_many(ib, 0, 200), 200));
+	cr_assert(eq(u32, take(r, 10, &seq), 10));
+	cr_assert(eq(u64, r->page->pos, 0));             /* 10 < a step, 190 more known */
+	cr_assert(eq(u64, r->page->consumed, 0));
+	cr_assert(eq(u32, take(r, 60, NULL), 60));       /* 70: a step */
+	cr_assert(eq(u64, r->page->pos, 70));
+	cr_assert(eq(u64, r->page->consumed, 70));
+	cr_assert(eq(u32, take(r, 64, NULL), 64));       /* 134: 64 since 70 */
+	cr_assert(eq(u64, r->page->pos, 134));
+	cr_assert(eq(u32, take(r, 64, NULL), 64));       /* 198: 2 short of the head */
+	cr_assert(eq(u32, take(r, 64, NULL), 2));        /* caught up: published at once */
+	cr_assert(eq(u64, r->page->pos, 200));
+	cr_assert(eq(u64, r->page->consumed, 200));
+	/* The ring fills against the published position only: 200 + 1024 in all. */
+	cr_assert(eq(u32, put_many(ib, 200, 2000), 1024));
+	cr_assert(eq(u32, take(r, 10, NULL), 10));       /* not published: still full */
+	cr_assert(eq(u32, put(ib, 1224, 1), 0));
+	bl_ibuf_flush(r);                                /* a sleeper or a closing reader */
+	cr_assert(eq(u64, r->page->pos, 210));
+	cr_assert(eq(u32, put_many(ib, 1224, 64), 10));
+	bl_ibuf_reader_close(r);
+	bl_ibuf_free(ib);
+}
+
+/* Rule P2: an FRP ring stores its reserve a step ahead of the batch it writes, so
+ * one store covers many bursts; check() errs only on the safe side (early). */
+Test(ibuf, frp_reserve_is_stored_a_step_ahead)
+{
+	struct bl_ibuf_opts o = opts("frpstep", 256, BL_IBUF_FRP, 1);
+	struct bl_ibuf_reader *r;
+	struct bl_ibuf *ib;
+
+	cr_assert(eq(int, bl_ibuf_mpipe(&o, 1, &ib, &r, NULL), 0));
+	cr_assert(eq(u32, put(ib, 0, 8), 8));
+	cr_assert(eq(u64, ib->prod->reserve, 8 + 16));   /* step = 256/16 */
+	cr_assert(eq(u32, put(ib, 8, 16), 16));          /* 24: still under it, no store */
+	cr_assert(eq(u64, ib->prod->reserve, 24));
+	cr_assert(eq(u32, put(ib, 24, 1), 1));
+	cr_assert(eq(u64, ib->prod->reserve, 25 + 16));
+	cr_assert(eq(int, bl_ibuf_check(r, 0), 1));
+	cr_assert(eq(u32, put_many(ib, 25, 256 - 25 - 16), 256 - 25 - 16));
+	cr_assert(eq(u64, ib->prod->reserve, 256));      /* head 240 */
+	cr_assert(eq(int, bl_ibuf_check(r, 0), 1));      /* its slot is next: not yet */
+	cr_assert(eq(u32, put(ib, 240, 20), 20));        /* 256..259 reuse 0..3's slots */
+	cr_assert(eq(u64, ib->prod->overwritten, 4));
+	cr_assert(eq(u64, ib->prod->reserve, 260 + 16));
+	cr_assert(eq(int, bl_ibuf_check(r, 3), 0));
+	cr_assert(eq(int, bl_ibuf_check(r, 10), 0));     /* a step early: the safe side */
+	cr_assert(eq(int, bl_ibuf_check(r, 20), 1));
+	bl_ibuf_reader_close(r);
+	bl_ibuf_free(ib);
+}

@@ -122,7 +122,7 @@ void harness_clear(struct harness *h, const char *collector);
 
 struct bl_filter *harness_filter(struct harness *h, const char *node);
 const struct bl_filter_stats *harness_stats(struct harness *h, const char *node);
-/* A filter's own counter by name (ops->counters); fails the test when absent. */
+/* A filter's own counter by name (bl_filter_counters); fails the test when absent. */
 uint64_t harness_counter(struct harness *h, const char *node, const char *counter);
 /* Per-class count in a filter's common counters. */
 uint64_t harness_cls_count(struct harness *h, const char *node, uint32_t cls);

@@ -5,6 +5,8 @@
  * the docs cannot go stale. Regenerate with `ninja -C BUILD filters-doc`.
  * This binary links the filter library alone (no test-only filters).
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +55,54 @@ Test(docs, every_filter_has_every_doc_field)
 		const char *const names[] = { "summary", "synopsis", "args_doc", "edges_doc",
 					      "counters_doc", "state_doc" };
 		for (unsigned int k = 0; k < 6; k++)
-			cr_expect(fields[k] != NULL && fields[k][0] != '\0',
+			cr_expect(k == 4 && o->n_counter_defs > 0 ?   /* the table documents them */
+				  1 : fields[k] != NULL && fields[k][0] != '\0',
 				  "filter \"%s\" has no %s: fill its doc block", o->name, names[k]);
 		cr_expect(o->synopsis == NULL || strncmp(o->synopsis, o->name, strlen(o->name)) == 0,
 			  "filter \"%s\": the synopsis starts with its name: \"%s\"", o->name, o->synopsis);
 		cr_expect(o->process != NULL || o->poll != NULL, "filter \"%s\" does nothing", o->name);
 	}
+}
+
+/* Counters are declared in a table (issue 10): names stats can print, a doc for each,
+ * fields inside the private state, aligned for a whole (relaxed) load. */
+Test(docs, every_counter_table_is_well_formed)
+{
+	const struct bl_filter_ops *ops[MAX_FILTERS];
+	unsigned int n = bl_filter_list(ops, MAX_FILTERS), tables = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const char *bad = NULL;
+		cr_expect(eq(int, bl_filter_counters_check(ops[i], &bad), 0),
+			  "filter \"%s\": counter \"%s\" is malformed or repeated", ops[i]->name,
+			  bad != NULL ? bad : "?");
+		tables += ops[i]->n_counter_defs > 0;
+	}
+	cr_expect(tables >= 10, "only %u filters declare their counters in a table", tables);
+}
+
+Test(docs, a_malformed_counter_table_is_refused)
+{
+	static const struct { uint64_t a; uint16_t b; } *p;
+	const struct bl_counter_def defs[] = {
+		{ .name = "ok", .doc = "fine", .offset = 0, .size = 8 },
+		{ .name = "Bad Name", .doc = "x", .offset = 8, .size = 2 },
+	};
+	struct bl_filter_ops o = { .name = "t", .priv_size = sizeof(*p), .counter_defs = defs,
+				   .n_counter_defs = 1 };
+	const char *bad = NULL;
+
+	cr_assert(eq(int, bl_filter_counters_check(&o, &bad), 0));
+	o.n_counter_defs = 2;
+	cr_assert(eq(int, bl_filter_counters_check(&o, &bad), -EINVAL));
+	cr_assert(eq(str, (char *)bad, "Bad Name"));
+	o.priv_size = 8;                /* the first fits, but nothing beyond it */
+	o.n_counter_defs = 1;
+	cr_assert(eq(int, bl_filter_counters_check(&o, &bad), 0));
+	const struct bl_counter_def twice[] = { defs[0], defs[0] };
+	o.counter_defs = twice;
+	o.n_counter_defs = 2;
+	cr_assert(eq(int, bl_filter_counters_check(&o, &bad), -EINVAL));
 }
 
 Test(docs, filters_md_is_what_the_generator_prints)

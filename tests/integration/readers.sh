@@ -31,8 +31,7 @@ check "control socket $RUN/ctl exists" wait_for "$WAIT" test -S "$RUN/ctl"
 sysctl -qw "net.ipv6.conf.$IF.disable_ipv6=1" 2> /dev/null || true
 ip link set dev "$IF" up
 
-"$READERS" "$I" q "$IF" > "$T/readers.out" 2>&1
-rc=$?
+"$READERS" "$I" q "$IF" > "$T/readers.out" 2>&1 && rc=0 || rc=$?   # set -e: keep its output
 sed 's/^/    /' "$T/readers.out"
 eq "readers: every check" "$rc" 0
 
