@@ -208,17 +208,29 @@ echo "  'busy': other work used more than $busy_max cores during the window (mac
 other() { awk -v p="$1" -v n="$2" -v m="$3" 'BEGIN { if (p == "nan") { print "nan"; exit } o = (m - n) * p / 1000; printf "%.2f", (o > 0 ? o : 0) }'; }
 busyflag() { [ "$1" != nan ] && is_busy "$1" && echo 1 || echo 0; }
 : > "$tmp/all"
+# A run that produced no figure (a loaded machine may not have started both
+# processes by the end of the warm-up) runs once more with four times the warm-up;
+# only a second miss counts as "produced nothing".
+tryrun() {
+	local out
+	out=$("$@") || true
+	if [ -z "$out" ] || [ "${out%% *}" = nan ]; then
+		echo "  ($* produced no figure: once more with a $((warm * 4)) s warm-up)" >&2
+		out=$(warm=$((warm * 4)) "$@") || true
+	fi
+	echo "$out"
+}
 for r in $(seq "$rounds"); do
 	for size in $sizes; do
 		wait_quiet
-		read -r mp mn mm mtx < <(run_memif "$size") || true
+		read -r mp mn mm mtx < <(tryrun run_memif "$size") || true
 		mo=$(other "$mp" "$mn" "$mm"); mb=$(busyflag "$mo")
 		printf '  round %d %4d B  memif        %8s Mpps  %7s ns/pkt  machine %7s  (server tx %s Mpps)%s\n' \
 			"$r" "$size" "$mp" "$mn" "$mm" "$mtx" "$([ "$mb" = 1 ] && echo "  busy: $mo cores")"
 		echo "$r $size memif $mp $mn $mm $mb" >> "$tmp/all"
 		for pol in $policies; do
 			wait_quiet
-			read -r bp bn bm blost bdrop < <(run_beltline "$size" "$pol") || true
+			read -r bp bn bm blost bdrop < <(tryrun run_beltline "$size" "$pol") || true
 			bo=$(other "$bp" "$bn" "$bm"); bb=$(busyflag "$bo")
 			printf '  round %d %4d B  beltline %s %8s Mpps  %7s ns/pkt  machine %7s  (client lost %s, producer dropped/overwrote %s; cycles/pkt %s)%s\n' \
 				"$r" "$size" "$pol" "$bp" "$bn" "$bm" "$blost" "$bdrop" "$(cat "$tmp/cyc" 2> /dev/null)" \
@@ -227,7 +239,7 @@ for r in $(seq "$rounds"); do
 		done
 		if [ "$afp" = yes ]; then
 			wait_quiet
-			read -r ap an am adrop atx atxd < <(run_afpacket "$size") || true
+			read -r ap an am adrop atx atxd < <(tryrun run_afpacket "$size") || true
 			printf '  round %d %4d B  af_packet    %8s Mpps  %7s ns/pkt  machine %7s  (kernel drops %s; sender tx %s Mpps, tx_dropped %s)\n' \
 				"$r" "$size" "$ap" "$an" "$am" "$adrop" "$atx" "$atxd"
 			echo "$r $size afp $ap $an $am 0" >> "$tmp/all"
