@@ -60,7 +60,7 @@ JSON
 phase_write=0 phase_verdict=0 phase_reload=0
 "$BELTLINE" inject --help > /dev/null 2>&1 && phase_write=1
 "$BELTLINE" verdict --help > /dev/null 2>&1 && phase_verdict=1
-"$BELTLINED" --help 2>&1 | grep -q SIGHUP && phase_reload=1   # reload: SIGHUP, every minute
+grep -q SIGHUP <<< "$("$BELTLINED" --help 2>&1)" && phase_reload=1   # reload: SIGHUP, every minute
 # A phase whose feature is there but has no body here yet says so: give it one below.
 say_phase() {
 	if [ "$2" = 0 ]; then echo "soak: phase $1: off ($3)"
