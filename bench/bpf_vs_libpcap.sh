@@ -79,9 +79,9 @@ echo "# ${setup//$'\t'/, }; ${#caps[@]} captures; $runs run(s), medians"
 printf '%-72s %9s %9s %11s %7s\n' "expression" "accepted" "ours ns" "libpcap ns" "ratio"
 ratios=()
 for e in "${exprs[@]}"; do
-	acc=$(field "$e" accepted | head -1)
+	acc=$(field "$e" accepted | sed -n 1p)
 	dis=$(field "$e" disagree | sort -g | tail -1)
-	jit=$(field "$e" jit | head -1)
+	jit=$(field "$e" jit | sed -n 1p)
 	o=$(field "$e" ours_ns | median)
 	l=$(field "$e" libpcap_ns | median)
 	ratio=$(awk -v a="$o" -v b="$l" 'BEGIN { printf "%.3f", a / b }')

@@ -13,7 +13,7 @@ deploy/install-deps.sh
 deploy/hugepages.sh
 [ -f build/build.ninja ] || meson setup build > /dev/null
 ninja -C build > /dev/null
-echo "quickstart: built $(build/app/beltlined --help | head -1 | sed 's/^usage: //')"
+echo "quickstart: built $(build/app/beltlined --help | sed -n 1p | sed 's/^usage: //')"
 build/app/beltlined --check config/default.json
 echo "quickstart: running beltlined on config/default.json for ${DURATION:-5} s (Ctrl-C stops it sooner)"
 build/app/beltlined --duration "${DURATION:-5}" config/default.json &

@@ -42,7 +42,7 @@ for t in "${targets[@]}"; do
 		"$work" "$seeds" > "$out/$t.log" 2>&1; then
 		failed+=("$t")
 		tail -n 60 "$out/$t.log"
-		echo "=== fuzz $t: FAILED; the input is $(ls -t "$out/$t"-* 2>/dev/null | head -1)"
+		echo "=== fuzz $t: FAILED; the input is $(ls -t "$out/$t"-* 2>/dev/null | sed -n 1p)"
 	else
 		grep -E '^stat::(number_of_executed_units|peak_rss_mb)|cov: ' "$out/$t.log" | tail -n 3
 	fi

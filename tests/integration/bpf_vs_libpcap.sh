@@ -173,7 +173,7 @@ for cap in "${caps[@]}"; do
 		for i in "${!EXPRS[@]}"; do
 			if grep -qx "$i" "$d/rejected"; then
 				bad "$name: tcpdump rejects '${EXPRS[i]}':" \
-				    "$(grep -v '^reading' "$d/tcpdump$i.err" | head -1)"
+				    "$(grep -v '^reading' "$d/tcpdump$i.err" | sed -n 1p)"
 			else
 				idx+=("$i")
 			fi
