@@ -208,8 +208,13 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	for (unsigned int i = 0; i < BL_STREAM_MAX && s == NULL; i++)
 		if (streams[i].refs == 0)
 			s = &streams[i];
-	snprintf(ring, sizeof(ring), "%s.%s", o->kind == BL_STREAM_EXPORT ? "export" : "lcore",
-		 o->name);
+	_Static_assert(BL_STREAM_NAME_MAX <= BL_SHM_NAME_MAX, "an export's name is its ring's");
+	_Static_assert(sizeof("lcore@") - 1 + BL_STREAM_LCORE_NAME_MAX <= BL_SHM_NAME_MAX,
+		       "an lcore ring's name fits");
+	/* An export's ring takes the stream's own name, so every name the protocol
+	 * allows fits the ring (BL_SHM_NAME_MAX); an lcore ring's '@' is a character
+	 * no stream name has, so the two kinds never share a ring name. */
+	snprintf(ring, sizeof(ring), o->kind == BL_STREAM_EXPORT ? "%s" : "lcore@%s", o->name);
 	struct bl_ibuf_opts io = {
 		.sz = sizeof(io), .name = ring, .capacity = o->capacity, .policy = o->policy,
 		.max_readers = o->max_readers, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600,

@@ -271,3 +271,23 @@ Test(stream, create_refuses_bad_names_and_duplicates)
 	cr_assert(eq(u32, bl_stream_count(BL_STREAM_EXPORT), 1), "nothing half-made is left");
 	bl_stream_release(s);
 }
+
+/* The longest name the protocol allows (BL_STREAM_NAME_MAX - 1 characters)
+ * is created: its ring's name must not grow past what the ring takes. */
+Test(stream, the_longest_allowed_name_is_created)
+{
+	char name[BL_STREAM_NAME_MAX];
+	struct bl_stream *t = NULL;
+	struct bl_err err;
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = name, .pkt = pkt,
+		.policy = BL_IBUF_SRP, .capacity = 64, .max_readers = 8, .mode = 0640,
+		.uid = geteuid(), .gid = getegid(), .wake_count = 1,
+	};
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), 0), "%s", err.msg);
+	cr_assert(bl_stream_find(BL_STREAM_EXPORT, name) == t);
+	bl_stream_release(t);
+}
