@@ -665,7 +665,8 @@ members(const cJSON *v)
 
 /*
  * The request's JSON, read strictly: one object and nothing after it but white space;
- * no string or key with a NUL (cJSON would cut "web\u0000x" to "web"); no key twice
+ * no raw control byte (JSON allows none but tab, newline and return between tokens
+ * and none inside strings; cJSON skips them all as white space); no string or key with a NUL (cJSON would cut "web\u0000x" to "web"); no key twice
  * (which one would count?). NULL after replying why.
  */
 static cJSON *
@@ -681,6 +682,14 @@ parse_request(struct conn *k, const struct bl_ctl_hdr *h, const char *body)
 		reply_err(k, h, -EPROTO, "the request body must be a JSON object");
 		return NULL;
 	}
+	for (const char *p = body; p < end; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+			reply_err(k, h, -EPROTO, "a raw %s byte 0x%02x at byte %zu of the request: "
+				  "JSON allows none (escape it in a string)",
+				  *p == '\0' ? "NUL" : "control", (unsigned char)*p, (size_t)(p - body));
+			cJSON_Delete(req);
+			return NULL;
+		}
 	for (const char *p = end; p < body + h->len; p++)
 		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
 			reply_err(k, h, -EPROTO, "%zu bytes after the request's JSON object (at "

@@ -64,6 +64,9 @@ if len(sys.argv) > 2:
         'a NUL byte after': (msg(2, b'{"stream": "' + x.encode() + b'"}\0'), 'after'),
         'stream given twice': (msg(2, '{"stream": "nosuch", "stream": "%s"}' % x), 'twice'),
         'stream twice, same': (msg(2, '{"stream": "%s", "stream": "%s"}' % (x, x)), 'twice'),
+        'a control byte between tokens': (msg(2, b'{"stream":\x01"' + x.encode() + b'"}'), 'control'),
+        'a raw control byte in stream': (msg(2, b'{"stream": "' + x.encode() + b'\x1f"}'), 'control'),
+        'a raw DEL-less ESC in a key': (msg(2, b'{"str\x1beam": "' + x.encode() + b'"}'), 'control'),
     }
     for name, (m, word) in loose.items():
         why = []
