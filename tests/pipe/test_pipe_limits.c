@@ -21,6 +21,7 @@
 #include <criterion/new/assert.h>
 
 #include "bl_pipe.h"
+#include "bl_test_util.h"
 
 #define MIB (1u << 20)
 
@@ -34,33 +35,6 @@ TestSuite(pipe_limits, .init = setup, .fini = teardown, .timeout = 20);
 TestSuite(pipe_cost, .init = setup, .fini = teardown, .timeout = 10);      /* the 8 KB product */
 TestSuite(pipe_cost_4m, .init = setup, .fini = teardown, .timeout = 60);   /* 4 MiB texts */
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A string of `unit` repeated until it is `size` bytes or just under, between head and tail. */
-static char *
-repeat(const char *head, const char *unit, const char *tail, size_t size)
-{
-	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail), n = hl;
-	char *s = malloc(size + 1);
-
-	cr_assert(s != NULL);
-	memcpy(s, head, hl);
-	while (n + ul + tl <= size) {
-		memcpy(s + n, unit, ul);
-		n += ul;
-	}
-	memcpy(s + n, tail, tl);
-	s[n + tl] = '\0';
-	return s;
-}
-
 /* Parse `text` into a fresh g, returning the seconds it took; rc and err as left. */
 static double
 timed_parse(const char *text, int *rc)
@@ -69,15 +43,15 @@ timed_parse(const char *text, int *rc)
 
 	bl_gdesc_free(&g);
 	memset(&err, 0, sizeof(err));
-	t0 = now();
+	t0 = bl_test_now();
 	*rc = bl_pipe_parse(text, NULL, &g, &err);
-	return now() - t0;
+	return bl_test_now() - t0;
 }
 
 /* The config that ran out the clock: 8 KB of (eth+...+eth)|(eth+...+eth). */
 Test(pipe_cost, the_8k_product_is_refused_at_once)
 {
-	char *side = repeat("(eth", "+eth", ")", 4090);
+	char *side = bl_test_repeat("(eth", "+eth", ")", 4090);
 	size_t size = 2 * strlen(side) + 2;
 	char *text = malloc(size);
 	double t;
@@ -99,7 +73,7 @@ Test(pipe_cost, the_8k_product_is_refused_at_once)
 
 	/* 500 by 500: few enough filters, so the product of the "|" is what is refused */
 	free(side);
-	side = repeat("(eth", "+eth", ")", 2001);
+	side = bl_test_repeat("(eth", "+eth", ")", 2001);
 	snprintf(text, size, "%s|%s", side, side);
 	t = timed_parse(text, &rc);
 	cr_assert(eq(int, rc, -EINVAL));
@@ -112,8 +86,8 @@ Test(pipe_cost, the_8k_product_is_refused_at_once)
 
 Test(pipe_limits, nodes_up_to_the_limit_and_not_one_more)
 {
-	char *ok = repeat("a", ";a", "", 2 * BL_GDESC_MAX_NODES - 1);
-	char *over = repeat("a", ";a", "", 2 * BL_GDESC_MAX_NODES + 1);
+	char *ok = bl_test_repeat("a", ";a", "", 2 * BL_GDESC_MAX_NODES - 1);
+	char *over = bl_test_repeat("a", ";a", "", 2 * BL_GDESC_MAX_NODES + 1);
 	int rc;
 
 	timed_parse(ok, &rc);
@@ -128,7 +102,7 @@ Test(pipe_limits, nodes_up_to_the_limit_and_not_one_more)
 	cr_assert(eq(u32, g.n_nodes, 0));
 	/* join nodes count too: each a ++ b makes three */
 	free(over);
-	over = repeat("a++b", ";a++b", "", 5 * 400);
+	over = bl_test_repeat("a++b", ";a++b", "", 5 * 400);
 	timed_parse(over, &rc);
 	cr_assert(eq(int, rc, -EINVAL));
 	cr_assert(strstr(err.msg, "too many filters") != NULL, "%s", err.msg);
@@ -138,8 +112,8 @@ Test(pipe_limits, nodes_up_to_the_limit_and_not_one_more)
 
 Test(pipe_limits, edges_up_to_the_limit_and_not_one_more)
 {
-	char *l = repeat("(x", "+x", ")", 2 * 64 + 1);          /* 64 exits */
-	char *r64 = repeat("(y", "+y", ")", 2 * 64 + 1), *r65 = repeat("(y", "+y", ")", 2 * 65 + 1);
+	char *l = bl_test_repeat("(x", "+x", ")", 2 * 64 + 1);          /* 64 exits */
+	char *r64 = bl_test_repeat("(y", "+y", ")", 2 * 64 + 1), *r65 = bl_test_repeat("(y", "+y", ")", 2 * 65 + 1);
 	char text[1024];
 	int rc;
 
@@ -154,7 +128,7 @@ Test(pipe_limits, edges_up_to_the_limit_and_not_one_more)
 		     "4160 edges, and a graph's text makes at most 4096"));
 	/* edges one by one, through a named node: the one that passes is refused where written */
 	free(l);
-	l = repeat("x --name=n", " | x --name=n", "", 10 + 13 * 4097);
+	l = bl_test_repeat("x --name=n", " | x --name=n", "", 10 + 13 * 4097);
 	timed_parse(l, &rc);
 	cr_assert(eq(int, rc, -EINVAL));
 	/* the 4097th "|" is at byte 10 + 13 * 4096 + 1 */
@@ -198,7 +172,7 @@ Test(pipe_limits, auto_names_survive_a_rollback)
 	cr_assert(eq(int, bl_gdesc_find(&g, "a5"), 4), "a4 is taken by --name");
 
 	/* 1000 of one filter: names in order, each found */
-	char *text = repeat("bpf", ";bpf", "", 4 * 1000 - 1);
+	char *text = bl_test_repeat("bpf", ";bpf", "", 4 * 1000 - 1);
 	timed_parse(text, &rc);
 	cr_assert(eq(int, rc, 0));
 	for (unsigned int i = 0; i < 1000; i++) {
@@ -279,7 +253,7 @@ Test(pipe_cost_4m, pathological_texts_stay_cheap)
 	const char *worst_what = "";
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *text = repeat(cases[i].head, cases[i].unit, cases[i].tail, cases[i].size);
+		char *text = bl_test_repeat(cases[i].head, cases[i].unit, cases[i].tail, cases[i].size);
 		int rc;
 		double t = timed_parse(text, &rc);
 

@@ -10,6 +10,7 @@
  * (each failed with "BUG (file function): ..." before lib/cfg was fixed).
  */
 #include "cfg_test.h"
+#include "bl_test_util.h"
 
 /* ---- good configs ------------------------------------------------------- */
 
@@ -329,26 +330,8 @@ Test(cfg_regress, validate_checks_port_indexes)
 /* ---- bl_cfg_load ------------------------------------------------------- */
 
 static char tmpdir[PATH_MAX];
-
-static void
-make_tmpdir(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "%s/bl_cfg_test.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	cr_assert(mkdtemp(tmpdir) != NULL);
-}
-
-static void
-remove_tmpdir(void)
-{
-	char cmd[PATH_MAX + 16];
-
-	if (tmpdir[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
+static void make_tmpdir(void)   { bl_test_mkdtemp(tmpdir, "bl_cfg_test"); }
+static void remove_tmpdir(void) { bl_test_rmtree(tmpdir); }
 
 TestSuite(cfg_load, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 10);
 

@@ -11,57 +11,13 @@
 #include <time.h>
 
 #include "cfg_test.h"
+#include "bl_test_util.h"
 
 static char tmpdir[PATH_MAX];
-
-static void
-make_tmpdir(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "%s/bl_cfg_limits.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	cr_assert(mkdtemp(tmpdir) != NULL);
-}
-
-static void
-remove_tmpdir(void)
-{
-	char cmd[PATH_MAX + 16];
-
-	if (tmpdir[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
+static void make_tmpdir(void)   { bl_test_mkdtemp(tmpdir, "bl_cfg_limits"); }
+static void remove_tmpdir(void) { bl_test_rmtree(tmpdir); }
 
 TestSuite(cfg_limits, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 20);
-
-static double
-cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A config of `unit` repeated to about `size` bytes between head and tail. */
-static char *
-repeat(const char *head, const char *unit, const char *tail, size_t size)
-{
-	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail), n = hl;
-	char *s = malloc(size + 1);
-
-	cr_assert(s != NULL);
-	memcpy(s, head, hl);
-	while (n + ul + tl <= size) {
-		memcpy(s + n, unit, ul);
-		n += ul;
-	}
-	memcpy(s + n, tail, tl);
-	s[n + tl] = '\0';
-	return s;
-}
 
 Test(cfg_limits, a_fifo_is_refused_without_waiting_for_a_writer)
 {
@@ -87,7 +43,7 @@ Test(cfg_limits, over_4_mib_is_refused_4_mib_is_read)
 	char path[PATH_MAX], want[PATH_MAX + 64];
 	struct bl_cfg *c = calloc(1, sizeof(*c));
 	struct bl_diag d = { 0 };
-	char *text = repeat("", " ", "{}", 4u << 20);
+	char *text = bl_test_repeat("", " ", "{}", 4u << 20);
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/big.json", tmpdir);
@@ -139,14 +95,14 @@ Test(cfg_limits, many_keys_cost_little_and_print_little)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *json = cases[i].unit == NULL ?
-			     repeat("{'ports':[{'name':'a','vdev':'net_null0',", "'rx_queues':1,",
+			     bl_test_repeat("{'ports':[{'name':'a','vdev':'net_null0',", "'rx_queues':1,",
 				    "'rx_queues':1}]}", 4u << 20) :
 			     cases[i].unit[0] == '\0' ? typos_then_repeats(4u << 20) :
-			     repeat("{", cases[i].unit, "'burst':32}", 4u << 20);
-		double t = cpu_now();
+			     bl_test_repeat("{", cases[i].unit, "'burst':32}", 4u << 20);
+		double t = bl_test_cpu_now();
 		struct result *r = parse(json);
 
-		t = cpu_now() - t;
+		t = bl_test_cpu_now() - t;
 		cr_expect(eq(int, r->rc, -EINVAL), "%s", cases[i].what);
 		cr_expect(r->diag.n > 250000, "%s: %u problems counted", cases[i].what, r->diag.n);
 		cr_expect(eq(u32, count_lines(r->text), BL_DIAG_SHOWN), "%s: the first %d written",
@@ -162,11 +118,11 @@ Test(cfg_limits, many_keys_cost_little_and_print_little)
 /* The arguments of a long vdev are each read once (an "=" was searched to the end). */
 Test(cfg_limits, a_4_mib_vdev_is_read_once)
 {
-	char *json = repeat("{'ports':[{'name':'a','vdev':'net_pcap0", ",a", "'}]}", 4u << 20);
-	double t = cpu_now();
+	char *json = bl_test_repeat("{'ports':[{'name':'a','vdev':'net_pcap0", ",a", "'}]}", 4u << 20);
+	double t = bl_test_cpu_now();
 	struct result *r = parse_in(json, "/some/dir");
 
-	t = cpu_now() - t;
+	t = bl_test_cpu_now() - t;
 	cr_assert(eq(int, r->rc, -EINVAL));
 	cr_assert(has_line(r->text, "ports[0].vdev: longer than 1023 characters"), "%s", r->text);
 	cr_assert(t < 2.0, "%.3f s CPU", t);
