@@ -39,6 +39,17 @@ total_polled(const struct bl_app *app)
 	return n;
 }
 
+/* Whether every worker's loop has begun (before, no source can have been idle). */
+static int
+workers_started(const struct bl_app *app)
+{
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		/* relaxed: pairs with the relaxed store at the top of bl_worker_main */
+		if (!__atomic_load_n(&app->workers[i].started, __ATOMIC_RELAXED))
+			return 0;
+	return 1;
+}
+
 static void
 print_rates(const struct bl_app *app, double t, double dt, uint64_t *last_rx, uint64_t *last_tx)
 {
@@ -69,7 +80,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 	uint64_t idle_rx = 0, idle_since = app->start_tsc, last_print = app->start_tsc;
 	uint64_t last_rx = 0, last_tx = 0;
 
-	int sleepers = 0;
+	int sleepers = 0, started = 0;
 
 	while (!bl_worker_stopping()) {
 		struct timespec ts;
@@ -81,7 +92,9 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		now = rte_get_tsc_cycles();
 		rx = total_polled(app);
-		if (rx != idle_rx) {
+		if (!started)                   /* idle counts from the last worker's start */
+			started = workers_started(app);
+		if (rx != idle_rx || !started) {
 			idle_rx = rx;
 			idle_since = now;
 		}

@@ -51,6 +51,7 @@ usage(FILE *out)
 		"  --check              validate the config (and this machine's CPUs), print the\n"
 		"                       EAL arguments it would use, and exit\n"
 		"  --exit-idle MS       stop once no packet has arrived for MS milliseconds\n"
+		"                       (counted from when every worker polls)\n"
 		"  --duration S         stop after S seconds (decimals allowed)\n"
 		"  --stats-interval S   print rates on stderr every S seconds (0: never; default 1)\n"
 		"  -q, --quiet          no rates and no log lines, only the final JSON\n"

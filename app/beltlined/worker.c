@@ -27,6 +27,8 @@ bl_worker_main(void *arg)
 	struct bl_worker *w = arg;
 	const unsigned int n = w->n_graphs;
 
+	/* relaxed: pairs with the relaxed load in app.c workers_started (a flag, no data with it) */
+	__atomic_store_n(&w->started, 1, __ATOMIC_RELAXED);
 	/* relaxed: pairs with the store in bl_worker_stop_all */
 	while (!__atomic_load_n(&stop_flag, __ATOMIC_RELAXED)) {
 		uint64_t got = 0;

@@ -25,6 +25,7 @@ struct bl_worker {
 	char origin[BL_WORKER_MAX_GRAPHS][32];       /* "graphs[0]" or "workers[1]" */
 	unsigned int replica[BL_WORKER_MAX_GRAPHS];
 	uint64_t polled;                             /* (w) packets its sources produced */
+	uint64_t started;                            /* (w) 1 once its loop runs */
 } __rte_cache_aligned;
 
 /* rte_eal_remote_launch entry point; `arg` is a struct bl_worker. */
