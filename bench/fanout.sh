@@ -15,9 +15,11 @@
 # and each reader's received and lost counts and CPU time (its own clock).
 # Cost of each extra reader, per round: (1 - written(N) / written(1)) / (N - 1), and
 # of each reader against none: (1 - written(N) / written(0)) / N; the medians over
-# rounds are printed. Alternating order across rounds. Last, the first reader's cost
-# as a ratio line per mode and policy: median over rounds of w(1)/w(0) (written and,
-# for SRP, offered), with the no-reader and 1-reader medians and the spread.
+# rounds are printed. Alternating order across rounds. Last, the cost of the first reader
+# and of 2, 4 and 8 (issue 10) as ratio lines per mode and policy: median over rounds of
+# w(N)/w(0) (written and, for SRP, offered; both also per CPU-second of the producer's
+# process, which a busy machine does not skew), with the no-reader and N-reader medians
+# and the spread.
 #
 #   bench/fanout.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (1; 3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
@@ -66,6 +68,9 @@ maxr=8
 for n in $readers; do [ "$n" -le "$maxr" ] || maxr=$n; done
 
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# CPU time of a process in ns, all its threads (schedstat: the scheduler's own clock, finer
+# than the 10 ms ticks of cpu_ticks, which a producer given a few % of a CPU rounds to 0).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2> /dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 rt=()
 [ "${RT:-0}" = 1 ] && [ "$(id -u)" -eq 0 ] && rt=(chrt -r 2)
 counters() {   # "written dropped overwritten" of the stream, now
@@ -96,9 +101,9 @@ JSON
 		rp+=($!); track $!
 	done
 	sleep_until "$t0"
-	ta=$(now); w0=$(counters); c0=$(cpu_ticks "$bp"); s0=$(sys_ticks)
+	ta=$(now); w0=$(counters); c0=$(cpu_ns "$bp"); s0=$(sys_ticks)
 	sleep "$win"
-	w1=$(counters); c1=$(cpu_ticks "$bp"); s1=$(sys_ticks); tb=$(now)
+	w1=$(counters); c1=$(cpu_ns "$bp"); s1=$(sys_ticks); tb=$(now)
 	# The window as it really was: this script may be slow to take its snapshots
 	# (a busy machine, or RT=1 processes above it).
 	wr=$(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.3f", b - a }')
@@ -122,9 +127,9 @@ JSON
 		if (y[1] - x[1] <= 0) { print "nan nan nan nan 0 0 0 0"; exit }
 		s = 0; m = -1; for (i = 1; i <= n; i++) { s += r[i]; if (m < 0 || r[i] < m) m = r[i] }
 		if (m < 0) m = 0
-		o = st / hz / w - ct / hz / w - cpu / w
-		printf "%.3f %.3f %.3f %.3f %d %.2f %.2f %.2f\n", (y[1] - x[1]) / w / 1e6,
-			(y[1] - x[1] + y[2] - x[2]) / w / 1e6, s / 1e6, m / 1e6, lost, cpu / w, ct / hz / w,
+		o = st / hz / w - ct / 1e9 / w - cpu / w
+		printf "%.3f %.3f %.3f %.3f %d %.2f %.4f %.2f\n", (y[1] - x[1]) / w / 1e6,
+			(y[1] - x[1] + y[2] - x[2]) / w / 1e6, s / 1e6, m / 1e6, lost, cpu / w, ct / 1e9 / w,
 			(o > 0 ? o : 0) }'
 }
 
@@ -144,7 +149,11 @@ for r in $(seq "$rounds"); do
 					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" \
 					"$(( $(cat "$tmp/wakeups" 2> /dev/null || echo 0) / win ))" \
 					"$(cat "$tmp/excyc" 2> /dev/null || echo "?")" "$([ $b = 1 ] && echo "  busy")"
-				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b $pc" >> "$tmp/all"
+				# per producer CPU-second (its process's CPU time in the window): what a
+				# reader costs the producer, whatever share of a CPU a busy machine left it
+				wc=$(awk -v w="$wr" -v c="$pc" 'BEGIN { if (c + 0 > 0 && w != "nan") printf "%.3f", w / c; else print "nan" }')
+				oc2=$(awk -v w="$of" -v c="$pc" 'BEGIN { if (c + 0 > 0 && w != "nan") printf "%.3f", w / c; else print "nan" }')
+				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b $pc $wc $oc2" >> "$tmp/all"
 			done
 		done
 	done
@@ -192,35 +201,42 @@ if [ "$(awk '$11 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
 	echo; echo "Some runs were busy with other work (more than $busy_max cores); the same over the quiet runs only:"
 	quiet=1 summary
 fi
-# The first reader's cost (issue 10: <= 10% of the no-reader rate): per round, w(1)/w(0)
-# of the written rate and of the offered one (SRP writes only what its slowest reader
-# frees: with a reader slower than the producer, offered is the producer's own rate).
+# The first reader's cost (issue 10: <= 10% of the no-reader rate), and that of 2, 4 and 8:
+# per round, w(N)/w(0) of the written rate, of the offered one (SRP writes only what its
+# slowest reader frees: with a reader slower than the producer, offered is the producer's
+# own rate), and of both per producer CPU-second (steady when the machine is busy: a
+# producer that was given less of a CPU writes less, but not per CPU-second).
 first_reader() {
-	local mode pol col what
+	local mode pol col what n
 	for mode in $modes; do
 		for pol in $policies; do
-			for col in 5 6; do
-				what=written; [ "$col" = 6 ] && what=offered
-				[ "$col" = 6 ] && [ "$pol" = frp ] && continue   # FRP never drops: the same
-				awk -v m="$mode" -v p="$pol" -v c="$col" -v what="$what" '
+			for col in 5 6 13 14; do
+				case $col in 5) what=written ;; 6) what=offered ;; 13) what=written/cpu ;; 14) what=offered/cpu ;; esac
+				[ "$col" = 6 -o "$col" = 14 ] && [ "$pol" = frp ] && continue   # FRP never drops: the same
+				for n in $readers; do
+					[ "$n" -gt 0 ] || continue
+					awk -v m="$mode" -v p="$pol" -v c="$col" -v what="$what" -v n="$n" '
 					function srt(v, k,   i, j, t) { for (i = 2; i <= k; i++) { t = v[i]; for (j = i - 1; j > 0 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t } }
 					$2 == m && $3 == p && $4 == 0 && $c != "nan" { z[$1] = $c }
-					$2 == m && $3 == p && $4 == 1 && $c != "nan" { o[$1] = $c }
+					$2 == m && $3 == p && $4 == n && $c != "nan" { o[$1] = $c }
 					END {
-						n = 0; for (r in o) if ((r in z) && z[r] > 0) { x[++n] = o[r] / z[r]; a[n] = z[r]; b[n] = o[r] }
-						if (n == 0) exit
-						srt(x, n); srt(a, n); srt(b, n)
-						md = x[int((n + 1) / 2)]
-						printf "first reader: %-5s %s %-8s no reader %7.3f, 1 reader %7.3f, ratio %.3f (cost %.1f%%; rounds %d, ratio %.3f..%.3f)\n",
-							m, p, what, a[int((n + 1) / 2)], b[int((n + 1) / 2)], md, (1 - md) * 100, n, x[1], x[n]
+						k = 0; for (r in o) if ((r in z) && z[r] > 0) { x[++k] = o[r] / z[r]; a[k] = z[r]; b[k] = o[r] }
+						if (k == 0) exit
+						srt(x, k); srt(a, k); srt(b, k)
+						md = x[int((k + 1) / 2)]
+						printf "%-12s %-5s %s %-11s no reader %7.3f, %d reader%s %7.3f, ratio %.3f (cost %.1f%%; rounds %d, ratio %.3f..%.3f)\n",
+							(n == 1 ? "first reader:" : "readers " n ":"), m, p, what, a[int((k + 1) / 2)], n, (n == 1 ? " " : "s"),
+							b[int((k + 1) / 2)], md, (1 - md) * 100, k, x[1], x[k]
 					}' "$tmp/all"
+				done
 			done
 		done
 	done
-	echo "(Mpps; target: cost <= 10%. The export filter's cycles/pkt in the round lines is the"
-	echo " producer's own cost of the stream, steadier than rates on a shared machine)"
+	echo "(Mpps, /cpu: Mpps per CPU-second of the producer's process; target: the first reader's"
+	echo " cost <= 10%. The export filter's cycles/pkt in the round lines is the producer's own"
+	echo " cost of the stream, steadier than rates on a shared machine)"
 }
-case " $readers " in *" 0 "*) case " $readers " in *" 1 "*) echo; first_reader ;; esac ;; esac
+case " $readers " in *" 0 "*) echo; first_reader ;; esac
 echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, (1 - w(N)/w(1))/(N-1),"
 echo " target < 5%; cost/reader: against no reader at all, (1 - w(N)/w(0))/N; both per round, then the median)"
 [ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }

@@ -14,10 +14,6 @@
  * synopsis: export name=NAME [policy=srp|mrp|frp] [capacity=N] [max_readers=N]
  *                  [mode=0640] [owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]
  * edges:    none (a sink)
- * counters: written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP);
- *           readers (attached now); copied (packets copied into the stream's
- *           copy DBuf); copy_nombuf (dropped: the copy DBuf had no free mbuf);
- *           wakeups (eventfd signals to sleeping readers)
  * state:    shared: one stream per name, one writer (the graph must run on one
  *           worker). Readers are other processes.
  *
@@ -106,32 +102,39 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	bl_stream_publish(e->s, pkts, e->cls, n);
 }
 
-static unsigned int
-export_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+/* Where export's counters live: its stream's ring (the producer's page) and the stream. */
+static const void *
+export_ring(const struct bl_filter *f)
 {
 	const struct export *e = bl_filter_priv(f);
-	struct bl_ibuf_stats st;
 
-	if (max < 7 || e->s == NULL)
-		return 0;
-	bl_ibuf_stats(e->s->ib, &st);
-	names[0] = "written";
-	values[0] = st.written;
-	names[1] = "dropped";
-	values[1] = st.dropped;
-	names[2] = "overwritten";
-	values[2] = st.overwritten;
-	names[3] = "readers";
-	values[3] = st.n_active;
-	names[4] = "copied";
-	values[4] = bl_counter_read(&e->s->w.copied);
-	names[5] = "copy_nombuf";
-	values[5] = bl_counter_read(&e->s->w.copy_nombuf);
-	names[6] = "wakeups";
-	/* relaxed: a counter (bl_stream_wake.c adds with relaxed). */
-	values[6] = __atomic_load_n(&e->s->wake.signals, __ATOMIC_RELAXED);
-	return 7;
+	return e->s != NULL ? e->s->ib->prod : NULL;
 }
+
+static const void *
+export_stream(const struct bl_filter *f)
+{
+	return ((const struct export *)bl_filter_priv(f))->s;
+}
+
+/* The ring's counters are the producer's (this filter's lcore), copied and
+ * copy_nombuf this lcore's (bl_counter_add), wakeups the stream's (relaxed
+ * adds, bl_stream_wake.c); active is a mask the control plane stores relaxed. */
+static const struct bl_counter_def export_counters[] = {
+	BL_COUNTER_IN(export_ring, struct bl_ibuf_prod, written, "written", "entries stored"),
+	BL_COUNTER_IN(export_ring, struct bl_ibuf_prod, dropped, "dropped",
+		      "packets refused: the ring was full (tail drop, SRP/MRP)"),
+	BL_COUNTER_IN(export_ring, struct bl_ibuf_prod, overwritten, "overwritten",
+		      "entries overwritten unread by some reader (FRP)"),
+	BL_COUNTER_BITS_IN(export_ring, struct bl_ibuf_prod, active, "readers",
+			   "readers attached now (a value)"),
+	BL_COUNTER_IN(export_stream, struct bl_stream, w.copied, "copied",
+		      "packets copied into the stream's copy DBuf"),
+	BL_COUNTER_IN(export_stream, struct bl_stream, w.copy_nombuf, "copy_nombuf",
+		      "packets dropped: the copy DBuf had no free mbuf"),
+	BL_COUNTER_IN(export_stream, struct bl_stream, wake.signals, "wakeups",
+		      "eventfd signals sent to sleeping readers"),
+};
 
 BL_FILTER_REGISTER(export) = {
 	.summary = "publish a stream to client processes (beltline cat NAME), zero copy within permissions",
@@ -154,10 +157,6 @@ BL_FILTER_REGISTER(export) = {
 		    "wake_us: ... or this many microseconds after the first one did (default 0: at "
 		    "the main lcore's next wake tick, about 100 us)",
 	.edges_doc = "none: a sink",
-	.counters_doc = "written; dropped (ring full: tail drop, SRP/MRP); overwritten (FRP); "
-			"readers (attached now); copied (packets copied into the stream's copy DBuf); "
-			"copy_nombuf (packets dropped: the copy DBuf had no free mbuf); wakeups "
-			"(eventfd signals sent to sleeping readers)",
 	.state_doc = "shared: one stream per name, one writer (the graph runs on one worker); "
 		     "a reader maps read-only only the DBuf the stream's entries point into: the "
 		     "packet DBuf, or the copy DBuf of the stream's owner, group and mode",
@@ -166,5 +165,5 @@ BL_FILTER_REGISTER(export) = {
 	.init = export_init,
 	.fini = export_fini,
 	.process = export_process,
-	.counters = export_counters,
+	BL_FILTER_COUNTERS(export_counters),
 };

@@ -12,8 +12,6 @@
  * synopsis: ibuf_out name=NAME [capacity=N] [policy=srp|mrp|frp]
  *           ibuf_in name=NAME
  * edges:    ibuf_out: none (a sink); ibuf_in: the classes the packets had
- * counters: ibuf_out: written, dropped (ring full: tail drop, SRP/MRP),
- *           overwritten (FRP); ibuf_in: received, lost (lapped, FRP/MRP)
  * state:    shared: one ring per name, one writer, readers on other lcores.
  *           Build the writing graph first (configs build graphs in order).
  *           Classes above 65535 are cut to 16 bits in the entry.
@@ -76,23 +74,22 @@ ibuf_out_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	bl_stream_give(o->p->ib, pkts, o->cls, n);
 }
 
-static unsigned int
-ibuf_out_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+/* ibuf_out's counters are its ring's: the producer's page, written by this lcore. */
+static const void *
+ibuf_out_ring(const struct bl_filter *f)
 {
 	const struct ibuf_out *o = bl_filter_priv(f);
-	struct bl_ibuf_stats st;
 
-	if (max < 3)
-		return 0;
-	bl_ibuf_stats(o->p->ib, &st);
-	names[0] = "written";
-	values[0] = st.written;
-	names[1] = "dropped";
-	values[1] = st.dropped;
-	names[2] = "overwritten";
-	values[2] = st.overwritten;
-	return 3;
+	return o->p != NULL ? o->p->ib->prod : NULL;
 }
+
+static const struct bl_counter_def ibuf_out_counters[] = {
+	BL_COUNTER_IN(ibuf_out_ring, struct bl_ibuf_prod, written, "written", "entries stored"),
+	BL_COUNTER_IN(ibuf_out_ring, struct bl_ibuf_prod, dropped, "dropped",
+		      "packets refused: the ring was full (tail drop, SRP/MRP)"),
+	BL_COUNTER_IN(ibuf_out_ring, struct bl_ibuf_prod, overwritten, "overwritten",
+		      "entries overwritten unread by some reader (FRP)"),
+};
 
 BL_FILTER_REGISTER(ibuf_out) = {
 	.summary = "hand packets to graphs on other lcores through an IBuf (zero copy)",
@@ -101,20 +98,19 @@ BL_FILTER_REGISTER(ibuf_out) = {
 		    "capacity: slots, a power of two (default 1024); reserved in the packet pool\n"
 		    "policy: srp (tail drop, default), mrp (shared read pointer) or frp (overwrite)",
 	.edges_doc = "none: a sink",
-	.counters_doc = "written; dropped (ring full: tail drop); overwritten (FRP)",
 	.state_doc = "shared: one ring per name; build the writing graph before its readers",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct ibuf_out),
 	.init = ibuf_out_init,
 	.fini = ibuf_out_fini,
 	.process = ibuf_out_process,
-	.counters = ibuf_out_counters,
+	BL_FILTER_COUNTERS(ibuf_out_counters),
 };
 
 struct ibuf_in {
 	struct bl_stream *p;
 	struct bl_ibuf_reader *r;
-	uint64_t received;    /* (w) this lcore */
+	uint64_t received;    /* (w) this lcore; read live by stats */
 };
 
 static int
@@ -155,7 +151,7 @@ ibuf_in_poll(struct bl_filter *f, uint16_t max)
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = bl_dbuf_mbuf_of(in->p->dbuf, v[i]);
 		if (unlikely(m == NULL)) {   /* an entry of another DBuf: cannot happen from ibuf_out */
-			f->st.dropped++;
+			bl_counter_add(&f->st.dropped, 1);   /* relaxed: pairs with stats' read */
 			continue;
 		}
 		/* Our own reference (every segment) before the slot is let go: atomic,
@@ -165,36 +161,36 @@ ibuf_in_poll(struct bl_filter *f, uint16_t max)
 	}
 	if (n != 0) {
 		bl_ibuf_complete(in->r);
-		__atomic_store_n(&in->received, in->received + n, __ATOMIC_RELAXED);  /* pairs with counters */
+		bl_counter_add(&in->received, n);   /* relaxed: pairs with bl_filter_counters */
 	}
 	return (uint16_t)n;
 }
 
-static unsigned int
-ibuf_in_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
+/* lost is the reader page's: written by this lcore, the ring's reader. */
+static const void *
+ibuf_in_page(const struct bl_filter *f)
 {
 	const struct ibuf_in *in = bl_filter_priv(f);
 
-	if (max < 2)
-		return 0;
-	names[0] = "received";
-	values[0] = __atomic_load_n(&in->received, __ATOMIC_RELAXED);
-	names[1] = "lost";
-	values[1] = __atomic_load_n(&in->r->page->lost, __ATOMIC_RELAXED);
-	return 2;
+	return in->r != NULL ? in->r->page : NULL;
 }
+
+static const struct bl_counter_def ibuf_in_counters[] = {
+	BL_COUNTER(struct ibuf_in, received, "received", "entries taken from the ring"),
+	BL_COUNTER_IN(ibuf_in_page, struct bl_ibuf_rpage, lost, "lost",
+		      "entries skipped: the writer lapped this reader (FRP/MRP)"),
+};
 
 BL_FILTER_REGISTER(ibuf_in) = {
 	.summary = "receive packets another lcore's graph handed over with ibuf_out",
 	.synopsis = "ibuf_in name=NAME",
 	.args_doc = "name: the ring's name given to ibuf_out (required)",
 	.edges_doc = "the classes the packets had when they entered the ring",
-	.counters_doc = "received; lost (lapped by the writer: FRP/MRP)",
 	.state_doc = "shared: one reader of the named ring per instance",
 	.flags = BL_FILTER_F_SOURCE,
 	.priv_size = sizeof(struct ibuf_in),
 	.init = ibuf_in_init,
 	.fini = ibuf_in_fini,
 	.poll = ibuf_in_poll,
-	.counters = ibuf_in_counters,
+	BL_FILTER_COUNTERS(ibuf_in_counters),
 };

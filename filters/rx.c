@@ -22,7 +22,7 @@
 #include "bl_mbuf_check.h"
 
 struct rx {
-	uint64_t malformed; /* (w) this replica's lcore; read by rx_counters */
+	uint64_t malformed; /* (w) this replica's lcore; read live by stats (rx_counters) */
 	uint64_t claimed;   /* the queues this instance claimed in env->rx_claims */
 	uint16_t port_idx;
 	uint16_t port_id;
@@ -101,7 +101,7 @@ rx_drop_malformed(struct rx *rx, struct rte_mbuf **pkts, uint16_t from, uint16_t
 		else
 			bl_mbuf_free_bad(pkts[i]);
 	}
-	bl_counter_add(&rx->malformed, (uint64_t)(n - kept));  /* relaxed: pairs with rx_counters */
+	bl_counter_add(&rx->malformed, (uint64_t)(n - kept));  /* relaxed: pairs with bl_filter_counters */
 	return kept;
 }
 
@@ -125,17 +125,13 @@ rx_poll(struct bl_filter *f, uint16_t max)
 	return n;
 }
 
-static unsigned int
-rx_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct rx *rx = bl_filter_priv(f);
-
-	if (max < 1)
-		return 0;
-	names[0] = "malformed";
-	values[0] = bl_counter_read(&rx->malformed);  /* relaxed: pairs with rx_drop_malformed */
-	return 1;
-}
+static const struct bl_counter_def rx_counters[] = {
+	BL_COUNTER(struct rx, malformed, "malformed",
+		   "mbufs the driver handed over whose chain is unsound (nb_segs not its length, "
+		   "segments that do not add up to pkt_len, data past its buffer), freed and not "
+		   "passed on; the port's own rx counts them too (the port's counters are in "
+		   "stats.ports)"),
+};
 
 BL_FILTER_REGISTER(rx) = {
 	.summary = "receive packets from a port",
@@ -143,16 +139,12 @@ BL_FILTER_REGISTER(rx) = {
 	.args_doc = "port: the port's name in the config (required)\n"
 		    "queue: poll only this rx queue (default: this replica's share of the queues)",
 	.edges_doc = "out (class 1): every packet received",
-	.counters_doc = "malformed: mbufs the driver handed over whose chain is unsound (nb_segs "
-			"not its length, segments that do not add up to pkt_len, data past its "
-			"buffer), freed and not passed on; the port's own rx counts them too "
-			"(the port's counters are in stats.ports)",
 	.state_doc = "per-replica: replica i of n polls the queues q with q % n == i",
 	.flags = BL_FILTER_F_SOURCE,
 	.priv_size = sizeof(struct rx),
 	.init = rx_init,
 	.fini = rx_fini,
 	.poll = rx_poll,
-	.counters = rx_counters,
+	BL_FILTER_COUNTERS(rx_counters),
 	.edges = { "out" },
 };

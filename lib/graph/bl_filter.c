@@ -34,12 +34,18 @@ bl_filter_register(struct bl_filter_ops *ops)
 static uint64_t
 counter_load(const struct bl_filter *f, const struct bl_counter_def *d)
 {
-	const char *p = (const char *)bl_filter_priv(f) + d->offset;
+	const void *base = d->base != NULL ? d->base(f) : bl_filter_priv(f);
+	const char *p = (const char *)base + d->offset;
+	uint64_t v;
 
+	if (base == NULL)
+		return 0;   /* kept in a structure the filter does not have (now) */
 	switch (d->size) {
 	case 2: return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED);
 	case 4: return __atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED);
-	case 8: return bl_counter_read((const uint64_t *)(const void *)p);
+	case 8:
+		v = bl_counter_read((const uint64_t *)(const void *)p);
+		return d->bits ? (uint64_t)__builtin_popcountll(v) : v;
 	default: return 0;   /* refused by bl_filter_counters_check (tests/filters/test_docs.c) */
 	}
 }
@@ -82,7 +88,8 @@ bl_filter_counters_check(const struct bl_filter_ops *ops, const char **bad)
 		if (len == 0 || strspn(d->name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len ||
 		    d->doc == NULL || d->doc[0] == '\0' ||
 		    (d->size != 2 && d->size != 4 && d->size != 8) || d->offset % d->size != 0 ||
-		    (size_t)d->offset + d->size > ops->priv_size)
+		    (d->base == NULL && (size_t)d->offset + d->size > ops->priv_size) ||
+		    (d->bits && d->size != 8))
 			return -EINVAL;
 		for (unsigned int j = 0; j < i; j++)
 			if (strcmp(ops->counter_defs[j].name, d->name) == 0 ||

@@ -34,12 +34,14 @@ struct bl_class_name {
 
 /*
  * The counters a filter keeps, declared once in a table (BL_FILTER_COUNTERS) instead
- * of written out by hand: their names in stats, where each lives in the filter's
- * private state, what each means (docs/filters.md is generated from the table), and,
- * for the few stats sum across filters, a role (so stats never find a filter by its
- * name). The lcore running the filter is the only writer, with bl_counter_add
- * (bl_atomic.h); stats read them with bl_filter_counters (relaxed loads that pair
- * with its relaxed stores), live, from another thread.
+ * of written out by hand: their names in stats, where each lives, what each means
+ * (docs/filters.md is generated from the table), and, for the few stats sum across
+ * filters, a role (so stats never find a filter by its name). A counter lives in the
+ * filter's private state, or in a structure a `base` function of the filter finds
+ * (a shared ring's producer page, a stream: BL_COUNTER_IN). Its one writer (the lcore
+ * running the filter, or the ring's reader for a reader's page) adds with
+ * bl_counter_add (bl_atomic.h); stats read them with bl_filter_counters (relaxed
+ * loads that pair with those relaxed stores), live, from another thread.
  */
 enum bl_counter_role {
 	BL_COUNTER_PLAIN = 0,
@@ -52,14 +54,29 @@ enum bl_counter_role {
 struct bl_counter_def {
 	const char *name;          /* in stats: [a-z0-9_]+ */
 	const char *doc;           /* what it counts, for docs/filters.md */
-	uint32_t offset;           /* of the field in the filter's private state */
+	/* NULL: the field is in the filter's private state. Else the structure it is in,
+	 * found from the filter (any thread, after init); NULL from it reads as 0. */
+	const void *(*base)(const struct bl_filter *f);
+	uint32_t offset;           /* of the field in the private state (or in *base) */
 	uint8_t size;              /* of the field: 2, 4 or 8 bytes */
 	uint8_t role;              /* enum bl_counter_role */
+	uint8_t bits;              /* 1: the field is a mask; the value is how many bits are set */
 };
 
 /* One entry: `BL_COUNTER(struct tx, sent, "tx", "packets sent")`. */
-#define BL_COUNTER_AS(type, field, nm, dc, rl)                                     	{ .name = (nm), .doc = (dc), .offset = (uint32_t)offsetof(type, field),      	  .size = (uint8_t)sizeof(((type *)0)->field), .role = (rl) }
+#define BL_COUNTER_AS(type, field, nm, dc, rl)                                      \
+	{ .name = (nm), .doc = (dc), .offset = (uint32_t)offsetof(type, field),      \
+	  .size = (uint8_t)sizeof(((type *)0)->field), .role = (rl) }
 #define BL_COUNTER(type, field, nm, dc) BL_COUNTER_AS(type, field, nm, dc, BL_COUNTER_PLAIN)
+/* A counter kept elsewhere: `BL_COUNTER_IN(export_ring, struct bl_ibuf_prod, written,
+ * "written", "entries stored")`, export_ring(f) returning f's ring's producer page. */
+#define BL_COUNTER_IN(fn, type, field, nm, dc)                                      \
+	{ .name = (nm), .doc = (dc), .base = (fn), .offset = (uint32_t)offsetof(type, field), \
+	  .size = (uint8_t)sizeof(((type *)0)->field) }
+/* ... whose value is the number of bits set in a 64-bit mask there (readers attached). */
+#define BL_COUNTER_BITS_IN(fn, type, field, nm, dc)                                 \
+	{ .name = (nm), .doc = (dc), .base = (fn), .offset = (uint32_t)offsetof(type, field), \
+	  .size = (uint8_t)sizeof(((type *)0)->field), .bits = 1 }
 
 /* In a registration: `BL_FILTER_COUNTERS(tx_counters),` (a static const array). */
 #define BL_FILTER_COUNTERS(tab) \

@@ -290,6 +290,7 @@ Test(filter_export, a_full_srp_ring_drops_before_copying)
 	int r = bl_ibuf_reader_alloc(x->ib, 0);   /* a reader that never reads */
 
 	cr_assert(r >= 0);
+	cr_assert(eq(u64, harness_counter(h, "export", "readers"), 1));
 	for (unsigned int i = 0; i < 100; i++)
 		harness_push(h, pattern_mbuf(pkt->mp, 64, (uint8_t)i));
 	harness_run(h);
@@ -300,6 +301,7 @@ Test(filter_export, a_full_srp_ring_drops_before_copying)
 	cr_assert(eq(u32, rte_mempool_in_use_count(bl_stream_dbuf(x)->mp), 16));
 	cr_assert(eq(u32, rte_mempool_avail_count(pkt->mp), RUNNING));
 	bl_ibuf_reader_detach(x->ib, (unsigned int)r);
+	cr_assert(eq(u64, harness_counter(h, "export", "readers"), 0));
 	harness_free(h);
 	cr_assert(eq(u32, rte_mempool_avail_count(pkt->mp), PKT_MBUFS));
 	cr_assert(eq(u32, rte_mempool_avail_count(bl_dbuf_perm_at(0)->dbuf->mp),
