@@ -353,6 +353,10 @@ bl_inject_close_write(struct bl_inject *s)
 		s->reclaimed++;
 		bl_counter_add(&s->tot->reclaimed, 1);
 	}
+	/* The gauge is the current writer's: none now (the worker is out, it stores no more;
+	 * relaxed, as its stores). What a gone writer leaves held is in orphans. */
+	__atomic_store_n(&s->c.held, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->tot->held, 0, __ATOMIC_RELAXED);
 	if (w->held != NULL && zc_held(w) != 0) {
 		/* mbufs still point into the region: keep it mapped (read-only; the writer's
 		 * own mapping went with it, or may scribble on, which is no different from

@@ -330,6 +330,7 @@ Test(inject, a_gone_writers_region_outlives_its_last_mbuf)
 	bl_inject_close_write(s);
 	cr_assert(eq(uint, s->orphans, 1));
 	cr_assert(eq(u64, s->tot->orphaned, 1));
+	cr_assert(eq(u64, s->c.held, 0), "held is the current writer's; the gone one's is an orphan");
 	cr_assert(eq(u64, s->tot->reclaimed, 0), "it had committed nothing unread");
 	bl_inject_reap();
 	cr_assert(eq(uint, s->orphans, 1), "7 mbufs still point into it");
