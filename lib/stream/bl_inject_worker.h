@@ -26,8 +26,9 @@
  *      only after everything that read it from the mbuf is done (Z2 -> Z3 -> A2 ->
  *      the library's acquire of tail).
  *   A head beyond rel + capacity is the writer committing buffers it was not given
- *   back (maybe still held): refused as bad_head, so an attached slot is never
- *   attached twice.
+ *   back (maybe still held), a head behind tail nonsense: both refused as bad_head,
+ *   so only positions in [tail, head), all below rel + capacity, are read and an
+ *   attached slot is never attached twice.
  */
 #ifndef BL_INJECT_WORKER_H
 #define BL_INJECT_WORKER_H
@@ -70,7 +71,9 @@ bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **ou
 	/* A1: acquire, pairs with the writer's release of head (W1). */
 	head = __atomic_load_n(&w->hdr->head, __ATOMIC_ACQUIRE);
 	avail = head - w->tail;
-	if (unlikely(head - w->rel > w->g.capacity)) {
+	/* Behind the tail (avail wraps), or beyond the buffers given back: then a
+	 * descriptor read could name a buffer an mbuf still points at. */
+	if (unlikely(avail > w->g.capacity || head - w->rel > w->g.capacity)) {
 		if (head != w->bad_head) {     /* once per garbage value, not once per poll */
 			w->bad_head = head;
 			BL_INJECT_ADD(s, bad_head, 1);

@@ -271,6 +271,11 @@ Test(inject, zero_copy_buffers_go_back_only_when_their_mbuf_is_freed)
 	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0));
 	cr_assert(eq(u64, s->c.bad_head, 1));
 	cr_assert(eq(u32, rte_pktmbuf_data_len(out[0]), 64));
+	/* Nor with a head behind the tail (but not behind the first held buffer). */
+	__atomic_store_n(&w.h->head, 8, __ATOMIC_RELEASE);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0), "a held buffer attached twice");
+	cr_assert(eq(u64, s->c.bad_head, 2));
+	cr_assert(eq(u64, s->c.held, 16));
 	__atomic_store_n(&w.h->head, 16, __ATOMIC_RELEASE);
 	/* Freed out of order: the tail moves over a prefix of freed slots only. */
 	rte_pktmbuf_free(out[2]);
