@@ -20,6 +20,7 @@
 #include "bl_atomic.h"
 #include "bl_dbuf.h"
 #include "bl_dbuf_perm.h"
+#include "bl_inject.h"
 #include "bl_port.h"
 #include "bl_stream.h"
 #include "ctl.h"
@@ -90,6 +91,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+		bl_inject_reap();   /* gone writers' regions, once no mbuf points into them */
 		now = rte_get_tsc_cycles();
 		rx = total_polled(app);
 		if (!started)                   /* idle counts from the last worker's start */
@@ -281,6 +283,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	}
 	bl_app_graphs_free(app);
 	teardown(app);
+	bl_inject_reap_all();      /* gone writers' regions, after the ports' mbufs */
 	bl_dbuf_perm_free_all();   /* the copy DBufs, after their rings (freed with the graphs) */
 	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */
 	if (app->eal_up)

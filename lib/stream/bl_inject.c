@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cJSON.h>
+#include <rte_mbuf.h>
 #include <rte_pause.h>
 
 #include "bl_atomic.h"
@@ -20,6 +21,7 @@
 #endif
 
 static struct bl_inject injects[BL_INJECT_MAX];   /* main lcore only */
+static struct bl_inject_writer *orphans;          /* main lcore only: gone, still held */
 
 #define N(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
 
@@ -67,6 +69,8 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 	s->uid = o->uid;
 	s->gid = o->gid;
 	s->mode = o->mode;
+	s->zero_copy = o->zero_copy != 0;
+	s->tot = o->totals != NULL ? o->totals : &s->own_tot;
 	s->used = 1;
 	*out = s;
 	return 0;
@@ -78,6 +82,9 @@ bl_inject_release(struct bl_inject *s)
 	if (s == NULL)
 		return;
 	bl_inject_close_write(s);
+	for (struct bl_inject_writer *o = orphans; o != NULL; o = o->next)
+		if (o->owner == s)
+			o->owner = NULL;   /* outlives its stream (and the filter's totals) */
 	memset(s, 0, sizeof(*s));
 }
 
@@ -112,7 +119,80 @@ writer_free(struct bl_inject_writer *w)
 		munmap((void *)(uintptr_t)w->ring, w->ring_size);
 	if (w->tp != NULL)
 		munmap(w->tp, BL_SHM_META_PAGE);
+	free(w->held);
+	free(w->shinfo);
 	free(w);
+}
+
+void
+bl_inject__zc_free(void *addr, void *opaque)
+{
+	struct bl_inject_writer *w = opaque;
+	size_t slot = (size_t)((const uint8_t *)addr - w->data) / w->g.max_frame;
+
+	/* Z2: release, the bytes' readers are done (pairs with the worker's acquire, Z3,
+	 * and the reaper's). addr is the buffer this writer's worker attached. */
+	__atomic_store_n(&w->held[slot], 0, __ATOMIC_RELEASE);
+}
+
+/* Zero copy: a flag and a shared info per buffer, appliance memory (never the
+ * writer's: it could rewrite the free callback). */
+static int
+make_zc(struct bl_inject_writer *w)
+{
+	w->held = calloc(w->g.capacity, 1);
+	w->shinfo = calloc(w->g.capacity, sizeof(*w->shinfo));
+	if (w->held == NULL || w->shinfo == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w->g.capacity; i++) {
+		w->shinfo[i].free_cb = bl_inject__zc_free;
+		w->shinfo[i].fcb_opaque = w;
+	}
+	return 0;
+}
+
+/* Slots of w an mbuf still points at (acquire: pairs with Z2). Main lcore, once the
+ * worker is out of w (rel and tail are stable). */
+static uint64_t
+zc_held(const struct bl_inject_writer *w)
+{
+	uint64_t n = 0;
+
+	for (uint64_t p = w->rel; p != w->tail; p++)
+		n += __atomic_load_n(&w->held[p & (w->g.capacity - 1)], __ATOMIC_ACQUIRE);
+	return n;
+}
+
+void
+bl_inject_reap(void)
+{
+	struct bl_inject_writer **pp = &orphans;
+
+	while (*pp != NULL) {
+		struct bl_inject_writer *w = *pp;
+
+		if (zc_held(w) != 0) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		if (w->owner != NULL)
+			w->owner->orphans--;
+		writer_free(w);
+	}
+}
+
+void
+bl_inject_reap_all(void)
+{
+	while (orphans != NULL) {
+		struct bl_inject_writer *w = orphans;
+
+		orphans = w->next;
+		if (w->owner != NULL)
+			w->owner->orphans--;
+		writer_free(w);
+	}
 }
 
 /* The writer's region: the header written through the descriptor (we never map it
@@ -219,7 +299,9 @@ bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, cons
 		return bl_err_set(err, -ENOMEM, "out of memory");
 	w->g.capacity = s->capacity;
 	w->g.max_frame = s->max_frame;
-	rc = make_ring(s, w, &g->fd[0]);
+	rc = s->zero_copy ? make_zc(w) : 0;
+	if (rc == 0)
+		rc = make_ring(s, w, &g->fd[0]);
 	if (rc == 0)
 		rc = make_tail(s, w, &g->fd[1]);
 	if (rc < 0) {
@@ -236,7 +318,9 @@ bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, cons
 		s->client[i + 1] = '\0';
 	}
 	s->writers++;
+	bl_counter_add(&s->tot->writers_total, 1);
 	memset(&s->c, 0, sizeof(s->c));   /* the worker writes them only while active */
+	__atomic_store_n(&s->tot->held, 0, __ATOMIC_RELAXED);
 	/* release: the region and counters before the pointer; the worker loads it seq_cst. */
 	__atomic_store_n(&s->active, w, __ATOMIC_RELEASE);
 	return 0;
@@ -265,9 +349,26 @@ bl_inject_close_write(struct bl_inject *s)
 	while (__atomic_load_n(&s->busy, __ATOMIC_SEQ_CST) != 0)
 		rte_pause();
 	/* relaxed: the writer's head, untrusted; only decides a counter. */
-	if (__atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED) != w->tail)
+	if (__atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED) != w->tail) {
 		s->reclaimed++;
-	writer_free(w);
+		bl_counter_add(&s->tot->reclaimed, 1);
+	}
+	/* The gauge is the current writer's: none now (the worker is out, it stores no more;
+	 * relaxed, as its stores). What a gone writer leaves held is in orphans. */
+	__atomic_store_n(&s->c.held, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->tot->held, 0, __ATOMIC_RELAXED);
+	if (w->held != NULL && zc_held(w) != 0) {
+		/* mbufs still point into the region: keep it mapped (read-only; the writer's
+		 * own mapping went with it, or may scribble on, which is no different from
+		 * before) until bl_inject_reap sees the last freed. */
+		w->owner = s;
+		w->next = orphans;
+		orphans = w;
+		s->orphans++;
+		bl_counter_add(&s->tot->orphaned, 1);
+	} else {
+		writer_free(w);
+	}
 	s->wr = NULL;
 	s->pid = 0;
 }
@@ -319,6 +420,8 @@ bl_inject_stats_json(void)
 		N(o, "writers", s->wr != NULL);
 		N(o, "writers_total", s->writers);
 		N(o, "reclaimed", s->reclaimed);
+		cJSON_AddBoolToObject(o, "zero_copy", s->zero_copy);
+		N(o, "orphans", s->orphans);
 		w = cJSON_AddObjectToObject(o, "writer");
 		if (s->wr != NULL) {
 			N(w, "pid", s->pid);
@@ -330,6 +433,9 @@ bl_inject_stats_json(void)
 		N(w, "bytes", bl_counter_read(&s->c.bytes));
 		N(w, "bad_head", bl_counter_read(&s->c.bad_head));
 		N(w, "nombuf", bl_counter_read(&s->c.nombuf));
+		N(w, "copied", bl_counter_read(&s->c.copied));
+		N(w, "zero_copy", bl_counter_read(&s->c.zero_copy));
+		N(w, "held", bl_counter_read(&s->c.held));
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;

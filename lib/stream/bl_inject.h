@@ -27,6 +27,8 @@
 
 #define BL_INJECT_MAX 32u
 
+struct rte_mbuf_ext_shared_info;
+
 /* One writer's region, as the appliance maps it. Made at open, freed at close. */
 struct bl_inject_writer {
 	struct bl_inject_geom g;
@@ -38,16 +40,36 @@ struct bl_inject_writer {
 	struct bl_wring_tail *tp;           /* our tail page, read-write (the writer's is ro) */
 	uint64_t tail;                      /* the worker's: the next descriptor to look at */
 	uint64_t bad_head;                  /* the worker's: the last garbage head counted */
+	/* Zero copy (bl_inject_worker.h, Z1..Z3): slot i is held while an mbuf points at
+	 * buffer i; rel is the first slot not yet given back (rel <= tail), published as
+	 * the tail page's tail. In copy mode held is NULL and rel == tail after a burst. */
+	uint64_t rel;                       /* the worker's */
+	uint64_t pub;                       /* the worker's: the last tail stored */
+	uint8_t *held;                      /* [capacity]: 1 by the worker at attach, 0 by the
+	                                     * mbuf's free callback (release, any lcore) */
+	struct rte_mbuf_ext_shared_info *shinfo;   /* [capacity], fcb_opaque = this writer */
+	struct bl_inject_writer *next;      /* main lcore: the orphans' list */
+	struct bl_inject *owner;            /* main lcore: an orphan's stream (NULL once released) */
 };
 
-/* Per-writer counters: the worker writes them (relaxed, bl_counter_add), stats reads
- * them. Reset when a new writer opens. */
+/* Counters: per writer (struct bl_inject.c, reset when a writer opens) and the
+ * filter's totals (*tot, never reset; its counter table reads them). Each has one
+ * writing thread, bl_counter_add (relaxed), read with bl_counter_read: the worker
+ * for v .. held, the main lcore for writers_total .. orphans. */
 struct bl_inject_counts {
 	uint64_t v[BL_INJECT_N_VERDICTS];   /* [OK]: frames accepted; the rest: refused */
 	uint64_t bytes;                     /* bytes of the accepted frames */
 	uint64_t bad_head;                  /* a head more than capacity ahead of the tail (or
 	                                     * behind it): nothing read until it is sane */
 	uint64_t nombuf;                    /* bursts left in the ring: no free mbuf */
+	uint64_t copied;                    /* frames copied into an mbuf's own buffer */
+	uint64_t zero_copy;                 /* frames sent as mbufs pointing at the writer's buffer */
+	uint64_t held;                      /* a gauge: the writer's buffers mbufs still point
+	                                     * at (stored each burst, not added) */
+	uint64_t writers_total;             /* writers that opened (main lcore) */
+	uint64_t reclaimed;                 /* of them, gone with frames committed and unread */
+	uint64_t orphaned;                  /* of them, gone while mbufs still pointed into their
+	                                     * region: kept mapped until the last is freed */
 };
 
 struct bl_inject {
@@ -66,6 +88,10 @@ struct bl_inject {
 	char client[48];                    /* what it called itself, printable */
 	uint64_t writers;                   /* writers that opened, in all */
 	uint64_t reclaimed;                 /* of them, closed with frames not yet read */
+	int zero_copy;                      /* set at create: mbufs point at the writer's buffers */
+	unsigned int orphans;               /* main lcore: gone writers' regions still held */
+	struct bl_inject_counts *tot;       /* set at create: the filter's totals (or own_tot) */
+	struct bl_inject_counts own_tot;
 	/* shared with the worker: Dekker (above) */
 	_Alignas(64) struct bl_inject_writer *active;
 	uint32_t busy;
@@ -81,6 +107,10 @@ struct bl_inject_opts {
 	uid_t uid;                          /* owner, group, mode (0..0777): who may write */
 	gid_t gid;
 	mode_t mode;
+	int zero_copy;                      /* 1: mbufs point at the writer's buffers (see
+	                                     * filters/inject.c for when that holds) */
+	struct bl_inject_counts *totals;    /* the filter's totals, added to with the writer's
+	                                     * (NULL: none); must outlive the stream's release */
 };
 
 /* Declare an inject stream (the filter's init). Errors name the argument. 0 or -errno. */
@@ -117,6 +147,17 @@ void bl_inject_grant_close(struct bl_inject_grant *g);
  * reading its region, unmap it. Frames committed and not yet read are dropped
  * (counted in reclaimed). Main lcore; nothing if s has no writer. */
 void bl_inject_close_write(struct bl_inject *s);
+
+/* Main lcore, each tick: unmap the regions of gone writers whose last mbuf has been
+ * freed since (a free callback clears its slot; this sees it within a tick). */
+void bl_inject_reap(void);
+
+/* At exit, after the ports are closed: unmap every gone writer's region, held or
+ * not (an mbuf still pointing into one is a leak the pool count reports). */
+void bl_inject_reap_all(void);
+
+/* The zero-copy mbufs' free callback (rte_mbuf_extbuf_free_callback_t): any lcore. */
+void bl_inject__zc_free(void *addr, void *opaque);
 
 /* `stats` and `ls`: every inject stream with its writer and counters. */
 struct cJSON *bl_inject_stats_json(void);

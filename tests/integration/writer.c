@@ -7,6 +7,9 @@
  *                                        pass; print the milliseconds it took
  *   writer INSTANCE STREAM blast N SIZE  commit N frames of SIZE bytes as fast as the
  *                                        appliance takes them; print frames per second
+ *   writer INSTANCE STREAM seq N MAX SEED
+ *                                        commit frames 0..N-1 of seqframe.h (random sizes
+ *                                        60..MAX), flush; print frames per second
  *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
  *                                        no library checks) and write garbage into every
  *                                        field of the region N times; print "done"
@@ -24,6 +27,7 @@
 #include "beltline_priv.h"
 #include "bl_shm_abi.h"
 #include "bl_stream_proto.h"
+#include "seqframe.h"
 
 static void
 say(enum beltline_log_level lvl, const char *msg, void *ctx)
@@ -140,6 +144,36 @@ main(int argc, char **argv)
 				return 1;
 		}
 		if (beltline_write_flush(w, 10000) < 0)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		t0 = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
+		     (uint64_t)a.tv_nsec;
+		printf("%.0f\n", (double)n * 1e9 / (double)t0);
+		beltline_write_close(w);
+		return 0;
+	}
+	if (strcmp(argv[3], "seq") == 0 && argc == 7) {
+		uint64_t n = strtoull(argv[4], NULL, 10), seed = strtoull(argv[6], NULL, 10), t0;
+		uint32_t max = (uint32_t)strtoul(argv[5], NULL, 10), room, len;
+		struct timespec a, b;
+		void *buf;
+
+		if (max < 64 || beltline_open_write(uri, NULL, &w) < 0)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		for (uint64_t i = 0; i < n; i++) {
+			int rc;
+
+			while ((rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN)
+				;
+			len = seqframe_len(seed, i, max);
+			if (rc < 0 || len > room)
+				return 1;
+			seqframe_fill(buf, seed, i, len);
+			if (beltline_commit(w, buf, len) < 0)
+				return 1;
+		}
+		if (beltline_write_flush(w, 60000) < 0)
 			return 1;
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		t0 = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -

@@ -85,15 +85,22 @@ Test(inject, check_garbage_is_never_accepted_outside_its_buffer)
 /* ---- the stream, its writer's region, the consumer ---- */
 
 static struct bl_inject *
-make(const char *name, mode_t mode)
+make_zc(const char *name, mode_t mode, int zero_copy)
 {
 	struct bl_inject_opts o = { .sz = sizeof(o), .name = name, .capacity = 16,
-		.max_frame = 256, .uid = geteuid(), .gid = getegid(), .mode = mode };
+		.max_frame = 256, .uid = geteuid(), .gid = getegid(), .mode = mode,
+		.zero_copy = zero_copy };
 	struct bl_inject *s = NULL;
 	struct bl_err err;
 
 	cr_assert(eq(int, bl_inject_create(&o, &s, &err), 0), "%s", err.msg);
 	return s;
+}
+
+static struct bl_inject *
+make(const char *name, mode_t mode)
+{
+	return make_zc(name, mode, 0);
 }
 
 static struct bl_stream_cred
@@ -172,9 +179,10 @@ Test(inject, the_kernel_holds_the_writer_to_its_side)
 	bl_inject_release(s);
 }
 
-Test(inject, frames_come_out_byte_for_byte_in_order)
+static void
+byte_for_byte(int zc)
 {
-	struct bl_inject *s = make("f", 0600);
+	struct bl_inject *s = make_zc(zc ? "fz" : "f", 0600, zc);
 	struct bl_stream_cred who = me();
 	struct rte_mempool *mp = harness_pool();
 	unsigned int free0 = harness_pool_free();
@@ -203,24 +211,173 @@ Test(inject, frames_come_out_byte_for_byte_in_order)
 				const uint8_t *b = rte_pktmbuf_mtod(out[i], const uint8_t *);
 
 				cr_assert(b[59] == (got & 0xff));
+				/* zero copy: the writer's own buffer; else the mbuf's */
+				cr_assert(eq(int, b >= s->wr->data && b < s->wr->data + 16 * 256, zc));
 			}
 			rte_pktmbuf_free_bulk(out, n);
 		}
+		cr_assert(eq(int, bl_inject_poll(s, mp, out, 0), 0));   /* zero copy: sees them freed */
 		cr_assert(eq(u64, w.t->tail, seq), "the tail gives the buffers back");
 	}
 	cr_assert(eq(u64, s->c.v[BL_INJECT_OK], seq));
 	cr_assert(eq(u64, refused(s), 0));
+	cr_assert(eq(u64, s->c.zero_copy, zc ? seq : 0));
+	cr_assert(eq(u64, s->c.copied, zc ? 0 : seq));
+	cr_assert(eq(u64, s->tot->v[BL_INJECT_OK], seq), "the totals too");
+	cr_assert(eq(u64, s->c.held, 0));
 	cr_assert(eq(u32, harness_pool_free(), free0), "no mbuf leaked");
 	bl_inject_grant_close(&g);
 	bl_inject_release(s);
 }
 
+Test(inject, frames_come_out_byte_for_byte_in_order_copied)
+{
+	byte_for_byte(0);
+}
+
+Test(inject, frames_come_out_byte_for_byte_in_order_zero_copy)
+{
+	byte_for_byte(1);
+}
+
+/* Zero copy: a buffer an mbuf points at is not the writer's until that mbuf is
+ * freed, whatever order the mbufs go in; a writer that commits one anyway is
+ * refused (bad_head) and nothing is attached twice. */
+Test(inject, zero_copy_buffers_go_back_only_when_their_mbuf_is_freed)
+{
+	struct bl_inject *s = make_zc("zh", 0600, 1);
+	struct bl_stream_cred who = me();
+	struct rte_mempool *mp = harness_pool();
+	unsigned int free0 = harness_pool_free();
+	struct rte_mbuf *out[32];
+	struct bl_inject_grant g;
+	struct bl_err err;
+	struct wside w;
+	uint8_t frame[256];
+
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	writer_map(&g, &w);
+	for (uint64_t q = 0; q < 16; q++) {
+		memset(frame, (int)q, sizeof(frame));
+		commit(&w, q, frame, 64 + (uint32_t)q);
+	}
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 16));
+	cr_assert(eq(u64, s->c.held, 16));
+	cr_assert(eq(u64, w.t->tail, 0), "every buffer is held: none is the writer's");
+	/* A writer that commits over a held buffer: refused, and the mbuf still has its bytes. */
+	memset(frame, 0xee, sizeof(frame));
+	w.d[0] = (struct bl_wring_desc){ .seq = 16, .off = 0, .len = 64 };
+	__atomic_store_n(&w.h->head, 17, __ATOMIC_RELEASE);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0));
+	cr_assert(eq(u64, s->c.bad_head, 1));
+	cr_assert(eq(u32, rte_pktmbuf_data_len(out[0]), 64));
+	/* Nor with a head behind the tail (but not behind the first held buffer). */
+	__atomic_store_n(&w.h->head, 8, __ATOMIC_RELEASE);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0), "a held buffer attached twice");
+	cr_assert(eq(u64, s->c.bad_head, 2));
+	cr_assert(eq(u64, s->c.held, 16));
+	__atomic_store_n(&w.h->head, 16, __ATOMIC_RELEASE);
+	/* Freed out of order: the tail moves over a prefix of freed slots only. */
+	rte_pktmbuf_free(out[2]);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0));
+	cr_assert(eq(u64, w.t->tail, 0));
+	rte_pktmbuf_free(out[0]);
+	rte_pktmbuf_free(out[1]);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0));
+	cr_assert(eq(u64, w.t->tail, 3));
+	cr_assert(eq(u64, s->c.held, 13));
+	/* A clone (tee) holds it too: the slot goes back when both are freed. */
+	struct rte_mbuf *c = rte_pktmbuf_clone(out[3], mp);
+
+	cr_assert(c != NULL);
+	rte_pktmbuf_free(out[3]);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0));
+	cr_assert(eq(u64, w.t->tail, 3), "the clone still points at buffer 3");
+	cr_assert(eq(u8, rte_pktmbuf_mtod(c, const uint8_t *)[0], 3));
+	rte_pktmbuf_free(c);
+	rte_pktmbuf_free_bulk(out + 4, 12);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out + 16, 16), 0));
+	cr_assert(eq(u64, w.t->tail, 16));
+	cr_assert(eq(u64, s->c.held, 0));
+	cr_assert(eq(u64, s->c.zero_copy, 16));
+	cr_assert(eq(u32, harness_pool_free(), free0), "no mbuf leaked");
+	bl_inject_grant_close(&g);
+	bl_inject_release(s);
+}
+
+/* A writer gone while mbufs still point into its region: the region stays mapped
+ * (the mbufs' bytes intact) until the last is freed, then bl_inject_reap unmaps it;
+ * the stream takes a new writer meanwhile. */
+Test(inject, a_gone_writers_region_outlives_its_last_mbuf)
+{
+	struct bl_inject *s = make_zc("zo", 0600, 1);
+	struct bl_stream_cred who = me();
+	struct rte_mempool *mp = harness_pool();
+	unsigned int free0 = harness_pool_free();
+	struct rte_mbuf *out[32];
+	struct bl_inject_grant g;
+	struct bl_err err;
+	struct wside w;
+	uint8_t frame[256];
+
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	writer_map(&g, &w);
+	for (uint64_t q = 0; q < 8; q++) {
+		memset(frame, 0x40 + (int)q, sizeof(frame));
+		commit(&w, q, frame, 200);
+	}
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 8));
+	rte_pktmbuf_free(out[0]);
+	/* The writer dies: its fds and mapping go, its lease ends. */
+	bl_inject_grant_close(&g);
+	munmap(w.p, w.size);
+	munmap((void *)(uintptr_t)w.t, BL_SHM_META_PAGE);
+	bl_inject_close_write(s);
+	cr_assert(eq(uint, s->orphans, 1));
+	cr_assert(eq(u64, s->tot->orphaned, 1));
+	cr_assert(eq(u64, s->c.held, 0), "held is the current writer's; the gone one's is an orphan");
+	cr_assert(eq(u64, s->tot->reclaimed, 0), "it had committed nothing unread");
+	bl_inject_reap();
+	cr_assert(eq(uint, s->orphans, 1), "7 mbufs still point into it");
+	for (unsigned int i = 1; i < 8; i++)
+		cr_assert(eq(u8, rte_pktmbuf_mtod(out[i], const uint8_t *)[199], 0x40 + i));
+	/* A new writer meanwhile. */
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t2", &g, &err), 0), "%s", err.msg);
+	rte_pktmbuf_free_bulk(out + 1, 6);
+	bl_inject_reap();
+	cr_assert(eq(uint, s->orphans, 1));
+	rte_pktmbuf_free(out[7]);
+	bl_inject_reap();
+	cr_assert(eq(uint, s->orphans, 0), "unmapped once the last mbuf went");
+	cr_assert(eq(u32, harness_pool_free(), free0), "no mbuf leaked");
+	bl_inject_grant_close(&g);
+	bl_inject_release(s);
+	/* Released with an orphan still held: the orphan outlives its stream. */
+	s = make_zc("zo2", 0600, 1);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	writer_map(&g, &w);
+	commit(&w, 0, frame, 100);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 1));
+	bl_inject_grant_close(&g);
+	bl_inject_release(s);
+	cr_assert(eq(u8, rte_pktmbuf_mtod(out[0], const uint8_t *)[99], 0x47));
+	rte_pktmbuf_free(out[0]);
+	bl_inject_reap();
+	bl_inject_reap_all();
+	munmap(w.p, w.size);
+	munmap((void *)(uintptr_t)w.t, BL_SHM_META_PAGE);
+	cr_assert(eq(u32, harness_pool_free(), free0), "no mbuf leaked");
+}
+
 /* A writer that writes garbage in every field it can reach, in a loop: the
  * appliance reads only inside the region, counts every refusal, leaks nothing,
  * and an honest writer after it is served as if nothing happened. */
-Test(inject, a_hostile_writer_is_counted_and_harmless)
+static void
+hostile(int zc)
 {
-	struct bl_inject *s = make("h", 0600);
+	struct bl_inject *s = make_zc(zc ? "hz" : "h", 0600, zc);
+	struct rte_mbuf *keep[16];
+	unsigned int n_keep = 0;
 	struct bl_stream_cred who = me();
 	struct rte_mempool *mp = harness_pool();
 	unsigned int free0 = harness_pool_free();
@@ -257,13 +414,35 @@ Test(inject, a_hostile_writer_is_counted_and_harmless)
 		}
 		uint16_t n = bl_inject_poll(s, mp, out, 32);
 
-		for (uint16_t k = 0; k < n; k++)
+		for (uint16_t k = 0; k < n; k++) {
+			const uint8_t *b = rte_pktmbuf_mtod(out[k], const uint8_t *);
+
 			cr_assert(out[k]->pkt_len >= 1 && out[k]->pkt_len <= 256);
+			if (zc)   /* inside the data area, in a buffer of its own */
+				cr_assert(b >= s->wr->data && b + out[k]->pkt_len <= s->wr->data +
+					  16 * 256 && (size_t)(b - s->wr->data) % 256 == 0);
+		}
 		accepted += n;
-		rte_pktmbuf_free_bulk(out, n);
+		/* Zero copy: some mbufs live on a while (freed in random order). */
+		for (uint16_t k = 0; k < n; k++) {
+			if (n_keep == 16 || rand() % 2 == 0) {
+				rte_pktmbuf_free(out[k]);
+				continue;
+			}
+			keep[n_keep++] = out[k];
+		}
+		if (n_keep != 0 && rand() % 4 == 0) {
+			unsigned int x = (unsigned int)rand() % n_keep;
+
+			rte_pktmbuf_free(keep[x]);
+			keep[x] = keep[--n_keep];
+		}
 	}
+	rte_pktmbuf_free_bulk(keep, n_keep);
+	bl_inject_poll(s, mp, out, 0);   /* the tail moves over the last freed */
 	cr_assert(eq(u64, s->c.v[BL_INJECT_OK], accepted));
 	cr_assert(gt(u64, refused(s), 1000), "the garbage was counted");
+	cr_assert(eq(u64, s->c.held, 0));
 	cr_assert(eq(u64, s->c.v[BL_INJECT_OK] + refused(s) - s->c.bad_head, w.t->tail),
 		  "every descriptor read was either accepted or refused");
 	cr_assert(eq(u64, w.t->refused, refused(s) - s->c.bad_head), "the writer sees its refusals");
@@ -291,6 +470,16 @@ Test(inject, a_hostile_writer_is_counted_and_harmless)
 	bl_inject_grant_close(&g);
 	bl_inject_release(s);
 	cr_assert(eq(u32, harness_pool_free(), free0));
+}
+
+Test(inject, a_hostile_writer_is_counted_and_harmless)
+{
+	hostile(0);
+}
+
+Test(inject, a_hostile_writer_is_counted_and_harmless_zero_copy)
+{
+	hostile(1);
 }
 
 Test(inject, one_writer_at_a_time_and_write_permission)
