@@ -154,8 +154,19 @@ spawner() {
 # half and is SIGKILLed holding them (the test writer). Then the loop waits for
 # the appliance to reclaim the lease (its `writers` back to 0) and logs one
 # line per writer: the client's count and the appliance's counters of it.
+# beltline stats, retried: on a loaded machine a reply may miss the CLI's 2 s
+# (each miss is counted in $T/stats.misses and shown; 10 in a row fail the soak).
+stats_json() {
+	local js
+	for _ in $(seq 10); do
+		js=$("$BELTLINE" stats --json 2> /dev/null) && { echo "$js"; return 0; }
+		echo x >> "$T/stats.misses"
+		kill -0 "$BPID" 2> /dev/null || return 1
+	done
+	return 1
+}
 inj() {   # $1 stream, $2 jq on its stats object
-	"$BELTLINE" stats --json | jq -r --arg n "$1" ".injects[] | select(.name == \$n) | $2"
+	stats_json | jq -r --arg n "$1" ".injects[] | select(.name == \$n) | $2"
 }
 writer_loop() {   # $1 inject stream
 	local w=$1 k log=$T/writers/$1.log
@@ -230,7 +241,7 @@ stop_readers() {   # stop the spawner and every reader, then wait until none is 
 	done < "$pids_file"
 	: > "$pids_file"
 	for _ in $(seq 200); do
-		[ "$("$BELTLINE" stats --json 2> /dev/null | jq '[.streams[].n_readers] | add')" = 0 ] && break
+		[ "$(stats_json | jq '[.streams[].n_readers] | add')" = 0 ] && break
 		sleep 0.1
 	done
 	sleep 1
@@ -253,7 +264,7 @@ sample() {
 	maps=$(wc -l < "/proc/$BPID/maps")
 	heap=$(awk '/\[heap\]/ { h = 1 } h && /^Rss:/ { print $2; exit }' "/proc/$BPID/smaps")
 	fds=$(ls "/proc/$BPID/fd" | wc -l)
-	js=$("$BELTLINE" stats --json) || { echo "soak: beltline stats failed" >&2; return 1; }
+	js=$(stats_json) || { echo "soak: beltline stats failed 10 times in a row" >&2; return 1; }
 	jq -r --arg t "$1" --arg rss "$rss" --arg fds "$fds" --arg kinds "$kinds" --arg maps "$maps" \
 		--arg heap "${heap:-0}" '[ $t, $rss, $fds,
 		.mbufs.in_use, ([.streams[].n_readers] | add),
@@ -328,7 +339,7 @@ row "    C heap resident (KB)" 15 "$rss_slack"
 row "  file (KB)" 11 "$rss_slack"
 row "  shmem (KB)" 12 "$rss_slack"
 row "C heap held (KB)" 17 "$rss_slack"
-row "C heap in use (KB)" 16 64 strict
+row "C heap in use (KB)" 16 256 strict   # malloc's per-thread cache counts as in use: up to ~240 KB
 row "mappings" 13 16 strict
 row "descriptors" 3 0 strict
 row "mbufs in use" 4 "$mbuf_slack" strict
@@ -342,6 +353,7 @@ shown "dropped (srp, mrp)" 6 counted
 shown "overwritten (frp)" 7 counted
 shown "readers' lost (now)" 8 counted
 shown "gen alloc_fail" 9 counted
+echo "stats replies that missed the CLI's 2 s (retried): $(cat "$T/stats.misses" 2> /dev/null | wc -l)"
 
 # Every packet accounted for, from the final report (the worker has stopped: the
 # counters agree): each line is an equation, exactly.
