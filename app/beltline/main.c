@@ -253,7 +253,9 @@ inject_file(struct beltline_writer *w, const char *path, unsigned long long pps,
 		if (pps != 0)   /* frame k leaves no earlier than k / pps after the start */
 			while (!stop && now_ns() - t0 < *sent * 1000000000ull / pps)
 				usleep(50);
-		while (!stop && (rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN)
+		if (stop)       /* stopped while pacing: no buffer got, nothing to commit */
+			break;
+		while ((rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN && !stop)
 			usleep(20);
 		if (rc < 0) {
 			if (!stop)

@@ -28,7 +28,8 @@ cat > "$T/c.json" <<JSON
       "inject name=paced | pcap file=$T/paced.pcap",
       "inject name=hold capacity=64 | drop",
       "inject name=h capacity=64 | drop",
-      "inject name=after | pcap file=$T/after.pcap" ] } ] }
+      "inject name=after | pcap file=$T/after.pcap",
+      "inject name=term | drop" ] } ] }
 JSON
 "$BELTLINED" -q --duration 100 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -67,6 +68,25 @@ kill -9 "$HPID"
 ms=$("$WRITER" "$I" hold reopen 3000) && st=0 || st=$?
 eq "a new writer after the SIGKILL: exit status" "$st" 0
 check "it got in within 300 ms of the kill ($ms ms; 100 ms on a quiet machine)" test "${ms:-9999}" -le 300
+
+# A paced writer SIGTERMed while it waits for its next frame's time stops, says
+# what it committed and exits 0; the appliance took exactly that (it crashed:
+# SIGSEGV, committing a buffer it never got).
+term_writer_open() { [ "$(jq '.injects[] | select(.name == "term") | .writers' <<< \
+	"$("$BELTLINE" -i "$I" stats --json)")" = 1 ]; }
+for k in 1 2 3; do
+	"$BELTLINE" -i "$I" -v inject term "$CORPUS/vxlan.pcap" -l 1000 -r 1 2> "$T/term.err" &
+	p=$!
+	check "a paced writer ($k) opens" wait_for 60 term_writer_open
+	kill -TERM "$p"
+	wait "$p" && st=0 || st=$?
+	eq "a paced writer SIGTERMed while it waits ($k): exit status" "$st" 0
+	said=$(sed -n 's/.* \([0-9]*\) frames committed, .*/\1/p' "$T/term.err")
+	wait_for 60 eval '! term_writer_open' || true
+	took=$(jq '.injects[] | select(.name == "term") | .writer.frames' <<< \
+		"$("$BELTLINE" -i "$I" stats --json)")
+	eq "it said what it committed, and the appliance took that ($k)" "${said:-none}" "$took"
+done
 
 # A writer that scribbles over its whole region, in a loop.
 check "a hostile writer scribbles" "$WRITER" "$I" h hostile 200000

@@ -35,6 +35,9 @@ TestSuite(pipe_limits, .init = setup, .fini = teardown, .timeout = 20);
 TestSuite(pipe_cost, .init = setup, .fini = teardown, .timeout = 10);      /* the 8 KB product */
 TestSuite(pipe_cost_4m, .init = setup, .fini = teardown, .timeout = 60);   /* 4 MiB texts */
 
+/* CPU seconds (bl_test_cpu_now): what the parse costs, not how busy the machine is
+ * (a wall clock took 2.6 s for a 1.3 s parse under ASan beside two busy loops). */
+
 /* Parse `text` into a fresh g, returning the seconds it took; rc and err as left. */
 static double
 timed_parse(const char *text, int *rc)
@@ -43,9 +46,9 @@ timed_parse(const char *text, int *rc)
 
 	bl_gdesc_free(&g);
 	memset(&err, 0, sizeof(err));
-	t0 = bl_test_now();
+	t0 = bl_test_cpu_now();
 	*rc = bl_pipe_parse(text, NULL, &g, &err);
-	return bl_test_now() - t0;
+	return bl_test_cpu_now() - t0;
 }
 
 /* The config that ran out the clock: 8 KB of (eth+...+eth)|(eth+...+eth). */
@@ -68,7 +71,7 @@ Test(pipe_cost, the_8k_product_is_refused_at_once)
 	cr_assert(strncmp(err.msg, "col ", 4) == 0, "%s", err.msg);
 	cr_assert(eq(u32, g.n_nodes, 0), "rolled back");
 	cr_assert(eq(u32, g.n_edges, 0));
-	cr_assert(t < 1.0, "took %.3f s", t);
+	cr_assert(t < 1.0, "took %.3f s CPU", t);
 	cr_log_info("8 KB product refused in %.2f ms: %s", t * 1e3, err.msg);
 
 	/* 500 by 500: few enough filters, so the product of the "|" is what is refused */
@@ -79,7 +82,7 @@ Test(pipe_cost, the_8k_product_is_refused_at_once)
 	cr_assert(eq(int, rc, -EINVAL));
 	cr_assert(eq(str, err.msg, "col 2002: too many edges: \"|\" joins 500 exits to 500 entries, "
 		     "250000 edges, and a graph's text makes at most 4096"));
-	cr_assert(t < 1.0, "took %.3f s", t);
+	cr_assert(t < 1.0, "took %.3f s CPU", t);
 	free(side);
 	free(text);
 }
@@ -261,7 +264,7 @@ Test(pipe_cost_4m, pathological_texts_stay_cheap)
 		if (cases[i].phrase != NULL)
 			cr_expect(strstr(err.msg, cases[i].phrase) != NULL, "%s: want \"%s\" in: %s",
 				  cases[i].what, cases[i].phrase, err.msg);
-		cr_expect(t < 2.0, "%s: %.3f s", cases[i].what, t);
+		cr_expect(t < 2.0, "%s: %.3f s CPU", cases[i].what, t);
 		cr_log_info("%-40s %7zu bytes %8.2f ms %s", cases[i].what, strlen(text), t * 1e3,
 			    rc == 0 ? "ok" : err.msg);
 		if (t > worst) {

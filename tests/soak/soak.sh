@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Soak (issue 15, point 9): beltlined runs for MINUTES with traffic from `gen`
-# into three exported streams (srp, mrp, frp) while readers attach, read for a
-# random time and are SIGKILLed, SIGTERMed or exit on their own. Every
-# INTERVAL seconds it samples beltlined's resident memory, open descriptors,
-# mbufs in use and the streams' drop counters; at the end it prints a table
-# (first, last, max) and fails if memory, descriptors or mbufs grew, or if a
-# packet is missing from every counter. Not in CI: tests/soak/README.md.
+# into three exported streams (srp, mrp, frp) and through a looped port
+# (net_ring0: gen | tx, rx | export), while readers attach, read for a random
+# time and are SIGKILLed, SIGTERMed or exit on their own, and writers
+# (`beltline inject`, the test writer) write into two inject streams and exit,
+# are SIGTERMed or SIGKILLed (some while holding every buffer). Every INTERVAL
+# seconds it samples beltlined's resident memory (anonymous, file, shmem),
+# mappings, open descriptors, mbufs in use and the drop counters; at the end it
+# prints a table (first, last, max, the anonymous memory's slope over the
+# second half) and fails if memory, descriptors or mbufs grew, or if a packet
+# is missing from every counter (port, filter, stream, writer). Not in CI:
+# tests/soak/README.md.
 #   tests/soak/soak.sh [MINUTES]         default 60
 #   env: BUILD (build), INTERVAL (10 s), READERS (6 at once), RATE (20000 pps),
 #        OUT (a temporary folder, kept on failure), RSS_SLACK_KB (512),
 #        MBUF_SLACK (256)
-# Phases that need what has not landed yet (clients that write and give
-# verdicts, reloads: SIGHUP every minute) run only when the build has them,
-# and the output says which ran.
+# Phases that need what has not landed yet (clients that give verdicts,
+# reloads) are hooks (HOOK below): off, and the output says so.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 minutes=${1:-60}
@@ -41,48 +45,61 @@ main_s=$(( total_s - warm_s ))
 I=soak$$
 export BELTLINE_INSTANCE=$I
 T=${OUT:-$(mktemp -d /tmp/blsoak.XXXXXX)}
-mkdir -p "$T/readers"
+mkdir -p "$T/readers" "$T/writers"
 SIZE=128                                    # every record of a reader's pcap: 16 + SIZE bytes
-STREAMS=(s_srp s_mrp s_frp)
+STREAMS=(s_srp s_mrp s_frp s_rx)
+INJECTS=(w0 w1)
+FRAMES=$top/config/sample.pcap                # what writers inject: 1000 frames, at most 1334 bytes
+WRITER=$build/tests/integration/writer      # the test writer: takes every buffer, commits half
 
-# One gen, shared by the three pipelines (same arguments): each export sees
-# every generated packet, so generated = in = written + dropped + copy_nombuf.
+# One gen, shared by the four pipelines (same arguments): each of them sees
+# every generated packet, so generated = in (s_srp, s_mrp, s_frp, tx). The
+# port loop is a net_ring0: what tx sends, rx receives (port tx = rx +
+# rx_flushed_at_stop). Two inject streams take the writers.
 cat > "$T/soak.json" <<JSON
-{ "instance": "$I", "memory": { "hugepages": "auto" },
-  "ports": [ { "name": "sink", "vdev": "net_null0" } ],
+{ "instance": "$I", "memory": { "hugepages": "auto" }, "mbufs": { "count": 16383 },
+  "ports": [ { "name": "loop", "vdev": "net_ring0" } ],
   "graphs": [ { "lcores": [1], "pipeline": [
       "gen rate=$rate size=$SIZE | export name=s_srp policy=srp capacity=1024 --name=s_srp",
       "gen rate=$rate size=$SIZE | export name=s_mrp policy=mrp capacity=1024 --name=s_mrp",
-      "gen rate=$rate size=$SIZE | export name=s_frp policy=frp capacity=1024 --name=s_frp" ] } ] }
+      "gen rate=$rate size=$SIZE | export name=s_frp policy=frp capacity=1024 --name=s_frp",
+      "gen rate=$rate size=$SIZE | tx port=loop --name=tx",
+      "rx port=loop --name=rx | export name=s_rx policy=mrp capacity=1024 --name=s_rx",
+      "inject name=w0 capacity=64 --name=w0 | export name=s_w0 policy=frp capacity=1024 --name=s_w0",
+      "inject name=w1 capacity=1024 --name=w1 | export name=s_w1 policy=frp capacity=1024 --name=s_w1" ] } ] }
 JSON
 
-# ---- optional phases: enabled when the build has the feature ----------------
+# ---- optional phases: on when the build has the feature --------------------------
 phase_write=0 phase_verdict=0 phase_reload=0
-"$BELTLINE" inject --help > /dev/null 2>&1 && phase_write=1
-"$BELTLINE" verdict --help > /dev/null 2>&1 && phase_verdict=1
-grep -q SIGHUP <<< "$("$BELTLINED" --help 2>&1)" && phase_reload=1   # reload: SIGHUP, every minute
-# A phase whose feature is there but has no body here yet says so: give it one below.
-say_phase() {
+grep -q 'inject NAME FILE' <<< "$("$BELTLINE" --help 2>&1)" && phase_write=1
+grep -q '^  verdict ' <<< "$("$BELTLINE" --help 2>&1)" && phase_verdict=1
+grep -qi 'reload' <<< "$("$BELTLINED" --help 2>&1)" && phase_reload=1
+say_phase() {   # name on(0/1) why-off [has-a-body(0/1)]
 	if [ "$2" = 0 ]; then echo "soak: phase $1: off ($3)"
-	elif [ "$1" = readers ] || [ "$1" = reloads ]; then echo "soak: phase $1: on"
-	else echo "soak: phase $1: WARNING: the build has it, soak.sh does not exercise it yet"
+	elif [ "${4:-1}" = 1 ]; then echo "soak: phase $1: on"
+	else echo "soak: phase $1: WARNING: the build has it, soak.sh does not exercise it yet (HOOK in soak.sh)"
 	fi
 }
 echo "soak: $minutes min ($warm_s s warm-up), sampling every $interval s, $n_readers readers, gen $rate pps, output in $T"
 say_phase readers 1 ""
-say_phase writers $phase_write "\`beltline inject --help\` fails: not in this build"
-say_phase verdicts $phase_verdict "\`beltline verdict --help\` fails: not in this build"
-say_phase reloads $phase_reload "beltlined --help names no SIGHUP reload: not in this build"
+say_phase writers $phase_write "\`beltline --help\` names no inject: not in this build"
+say_phase verdicts $phase_verdict "\`beltline --help\` names no verdict: not in this build" 0
+say_phase reloads $phase_reload "\`beltlined --help\` names no reload: not in this build" 0
 
 # ---- beltlined ------------------------------------------------------------------
 "$BELTLINED" -q "$T/soak.json" > "$T/final.json" 2> "$T/beltlined.err" &
 BPID=$!
 pids_file=$T/readers.pids
 : > "$pids_file"
+# A client's pid with its start time: only that process is ever killed by
+# pid (a pid freed long ago may be anyone's now, on a shared machine).
+track() { echo "$1 $(cut -d' ' -f22 "/proc/$1/stat" 2> /dev/null)" >> "$pids_file"; }
+ours() { [ -n "$2" ] && [ "$(cut -d' ' -f22 "/proc/$1/stat" 2> /dev/null)" = "$2" ]; }
 stop_all() {
 	[ -n "${SPAWNER:-}" ] && kill "$SPAWNER" 2> /dev/null || true
-	[ -n "${RELOADER:-}" ] && kill "$RELOADER" 2> /dev/null || true
-	while read -r p; do kill -KILL "$p" 2> /dev/null || true; done < "$pids_file"
+	touch "$T/writers.stop"
+	for p in ${WRITERS:-}; do kill "$p" 2> /dev/null || true; done
+	while read -r p st; do ! ours "$p" "$st" || kill -KILL "$p" 2> /dev/null || true; done < "$pids_file"
 	kill -INT "$BPID" 2> /dev/null || true
 }
 trap 'stop_all' EXIT
@@ -99,20 +116,23 @@ reader() {   # $1 stream, $2 policy, $3 id
 	if [ "$how" = 3 ]; then   # stalls: nobody reads its pipe, so an srp stream drops (counted)
 		# shellcheck disable=SC2216  # sleep reads nothing: that is the stall
 		"$BELTLINE" cat "$1" -p "$2" 2> "$f.err" | sleep "$life" &
-		echo $! >> "$pids_file"
+		track $!
 		echo "$1 $2 stall $life $!" > "$f.how"
 	elif [ "$how" = 2 ]; then   # exits on its own after a count: its pcap must hold exactly that
 		local n=$(( (RANDOM % 50 + 1) * 100 ))
 		"$BELTLINE" cat "$1" -p "$2" -c "$n" > "$f.pcap" 2> "$f.err" &
-		echo $! >> "$pids_file"
+		track $!
 		echo "$1 $2 count $n $!" > "$f.how"
 	else
 		"$BELTLINE" cat "$1" -p "$2" > /dev/null 2> "$f.err" &
 		local p=$!
-		echo "$p" >> "$pids_file"
+		track "$p"
 		echo "$1 $2 $([ "$how" = 0 ] && echo kill || echo term) $life $p" > "$f.how"
-		( sleep "$life"; kill "-$([ "$how" = 0 ] && echo KILL || echo TERM)" "$p" 2> /dev/null ) &
-		echo $! >> "$pids_file"
+		local st
+		st=$(cut -d' ' -f22 "/proc/$p/stat" 2> /dev/null) || st=
+		( sleep "$life"; ! ours "$p" "$st" ||
+			kill "-$([ "$how" = 0 ] && echo KILL || echo TERM)" "$p" 2> /dev/null ) &
+		track $!
 	fi
 }
 spawner() {
@@ -124,7 +144,7 @@ spawner() {
 			local s=${STREAMS[$(( RANDOM % 3 ))]} p
 			case $s in
 			s_srp) p=$(echo srp mrp frp | tr ' ' '\n' | shuf -n 1) ;;
-			s_mrp) p=$(echo mrp frp | tr ' ' '\n' | shuf -n 1) ;;
+			s_mrp|s_rx) p=$(echo mrp frp | tr ' ' '\n' | shuf -n 1) ;;
 			*) p=frp ;;
 			esac
 			id=$(( id + 1 ))
@@ -133,17 +153,104 @@ spawner() {
 		sleep "0.$(( RANDOM % 9 + 1 ))"
 	done
 }
+# ---- writers: one at a time per inject stream (the stream takes one writer) ----------
+# Each writer ends one of four ways: it writes L loops of FRAMES and exits
+# (`beltline inject -v`: it says what it committed), it is SIGTERMed (it stops,
+# waits until the appliance read what it committed and says so), SIGKILLed
+# mid-write (nobody says what it committed), or it takes every buffer, commits
+# half and is SIGKILLed holding them (the test writer). Then the loop waits for
+# the appliance to reclaim the lease (its `writers` back to 0) and logs one
+# line per writer: the client's count and the appliance's counters of it.
+# beltline stats, retried: on a loaded machine a reply may miss the CLI's 2 s
+# (each miss is counted in $T/stats.misses and shown; 10 in a row fail the soak).
+stats_json() {
+	local js
+	for _ in $(seq 10); do
+		js=$("$BELTLINE" stats --json 2> /dev/null) && { echo "$js"; return 0; }
+		echo x >> "$T/stats.misses"
+		kill -0 "$BPID" 2> /dev/null || return 1
+	done
+	return 1
+}
+inj() {   # $1 stream, $2 jq on its stats object
+	stats_json | jq -r --arg n "$1" ".injects[] | select(.name == \$n) | $2"
+}
+writer_loop() {   # $1 inject stream
+	local w=$1 k log=$T/writers/$1.log
+	k=0
+	[ ! -e "$log" ] || k=$(wc -l < "$log")
+	# a line: k how status committed, then the appliance's: writers (0: reclaimed) frames
+	# refused writers_total reclaimed
+	while [ ! -e "$T/writers.stop" ]; do
+		local how=$(( RANDOM % 4 )) f=$T/writers/$1.$k st=0 committed=- p line
+		[ "$how" = 3 ] && [ ! -x "$WRITER" ] && how=1
+		case $how in
+		0)	"$BELTLINE" -v inject "$w" "$FRAMES" -l $(( RANDOM % 3 + 1 )) \
+				-r $(( (RANDOM % 8 + 2) * 1000 )) 2> "$f.err" || st=$? ;;
+		1|2)	"$BELTLINE" -v inject "$w" "$FRAMES" -l 1000 -r 5000 2> "$f.err" &
+			p=$!
+			track "$p"
+			sleep "$(( RANDOM % 3 )).$(( RANDOM % 9 + 1 ))"
+			kill "-$([ "$how" = 1 ] && echo KILL || echo TERM)" "$p" 2> /dev/null || true
+			wait "$p" || st=$? ;;
+		3)	"$WRITER" "$I" "$w" hold > "$f.out" 2> "$f.err" &
+			p=$!
+			track "$p"
+			for _ in $(seq 300); do grep -q holding "$f.out" && break; sleep 0.1; done
+			sleep "0.$(( RANDOM % 9 + 1 ))"
+			kill -KILL "$p" 2> /dev/null || true
+			wait "$p" || st=$?
+			read -r _ n < "$f.out" || n=
+			[ -z "$n" ] || committed=$(( n / 2 )) ;;
+		esac
+		line=$(sed -n 's/.* \([0-9]*\) frames committed, \([0-9]*\) read.*/\1/p' "$f.err")
+		[ -z "$line" ] || committed=$line
+		# The lease: reclaimed at the appliance's next control tick (1 ms); budget 30 s.
+		for _ in $(seq 300); do [ "$(inj "$w" .writers)" = 0 ] && break; sleep 0.1; done
+		echo "$k $(echo exit kill term hold | cut -d' ' -f$(( how + 1 ))) $st $committed $(inj "$w" '[.writers,
+			.writer.frames, ([.writer | (.bad_offset, .too_long, .empty, .reused, .not_got,
+			.bad_head)] | add), .writers_total, .reclaimed] | @tsv')" >> "$log"
+		k=$(( k + 1 ))
+	done
+}
+stop_writers() {   # let each loop finish its writer, then stop (it logs every writer)
+	[ -n "${WRITERS:-}" ] || return 0
+	touch "$T/writers.stop"
+	for p in $WRITERS; do wait "$p" 2> /dev/null || true; done
+	WRITERS=
+	rm -f "$T/writers.stop"
+}
+start_writers() {
+	WRITERS=
+	rm -f "$T/writers.stop"
+	[ "$phase_write" = 1 ] || return 0
+	for w in "${INJECTS[@]}"; do
+		writer_loop "$w" 2> "$T/writers/$w.loop.err" &
+		WRITERS="$WRITERS $!"
+	done
+}
+
+# ---- HOOK (issue 15.9): clients that give verdicts. When `beltline verdict` (the
+# `user` filter) lands: a verdict stream in soak.json, clients that attach, give
+# verdicts and die at random (SIGKILL holding packets), and their counters
+# reconciled below like the writers'. Until then phase_verdict stays 0.
+start_verdicts() { [ "$phase_verdict" = 1 ] && echo "soak: verdicts: no body yet (HOOK)"; return 0; }
+# ---- HOOK (issue 15.9): reloads. When reloads land: a loop that reloads the
+# config every minute (and a changed one now and then), its counters checked.
+start_reloads() { [ "$phase_reload" = 1 ] && echo "soak: reloads: no body yet (HOOK)"; return 0; }
+
 stop_readers() {   # stop the spawner and every reader, then wait until none is attached
 	kill "$SPAWNER" 2> /dev/null || true
 	wait "$SPAWNER" 2> /dev/null || true
 	SPAWNER=
-	while read -r p; do   # a reader still running now was cut short by us, not by a loss
-		kill -0 "$p" 2> /dev/null && echo "$p" >> "$T/cut.pids"
+	while read -r p st; do   # a reader still running now was cut short by us, not by a loss
+		ours "$p" "$st" || continue
+		echo "$p" >> "$T/cut.pids"
 		kill -KILL "$p" 2> /dev/null || true
 	done < "$pids_file"
 	: > "$pids_file"
 	for _ in $(seq 200); do
-		[ "$("$BELTLINE" stats --json 2> /dev/null | jq '[.streams[].n_readers] | add')" = 0 ] && break
+		[ "$(stats_json | jq '[.streams[].n_readers] | add')" = 0 ] && break
 		sleep 0.1
 	done
 	sleep 1
@@ -151,31 +258,46 @@ stop_readers() {   # stop the spawner and every reader, then wait until none is 
 
 # ---- samples ---------------------------------------------------------------------
 # t rss_kb fds mbufs_in_use readers dropped(srp,mrp) overwritten(frp) reader_lost alloc_fail
+#   anon_kb file_kb shmem_kb maps writers heap_rss_kb heap_in_use_kb heap_system_kb
+# Resident memory in its three kinds (/proc/PID/status): anonymous (malloc: a
+# leak shows here), file-backed (the binary and libraries) and shmem (memfds:
+# reader pages, rings, DBufs on 4 KiB pages, counted once a page is touched).
+# The C heap: its resident pages ([heap] in smaps) and malloc's own count
+# (beltline stats: heap.in_use, live; heap.system, held): a leak grows in_use,
+# malloc touching more of what it holds grows only the resident pages.
 sample() {
-	local rss fds js
+	local rss fds js kinds maps heap
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$BPID/status")
+	kinds=$(awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 } /^RssShmem/ { s = $2 }
+		END { printf "%s\t%s\t%s", a, f, s }' "/proc/$BPID/status")
+	maps=$(wc -l < "/proc/$BPID/maps")
+	heap=$(awk '/\[heap\]/ { h = 1 } h && /^Rss:/ { print $2; exit }' "/proc/$BPID/smaps")
 	fds=$(ls "/proc/$BPID/fd" | wc -l)
-	js=$("$BELTLINE" stats --json) || { echo "soak: beltline stats failed" >&2; return 1; }
-	jq -r --arg t "$1" --arg rss "$rss" --arg fds "$fds" '[ $t, $rss, $fds,
+	js=$(stats_json) || { echo "soak: beltline stats failed 10 times in a row" >&2; return 1; }
+	jq -r --arg t "$1" --arg rss "$rss" --arg fds "$fds" --arg kinds "$kinds" --arg maps "$maps" \
+		--arg heap "${heap:-0}" '[ $t, $rss, $fds,
 		.mbufs.in_use, ([.streams[].n_readers] | add),
 		([.streams[] | select(.policy != "frp") | .dropped] | add),
 		([.streams[] | select(.policy == "frp") | .overwritten] | add),
 		([.streams[].readers[].lost] | add // 0),
-		([.filters[] | select(.filter == "gen") | .counters.alloc_fail] | add) ] | @tsv' <<< "$js"
+		([.filters[] | select(.filter == "gen") | .counters.alloc_fail] | add),
+		($kinds | split("\t") | .[]), $maps, ([.injects[]?.writers] | add // 0),
+		$heap, ((.heap.in_use // 0) / 1024 | floor), ((.heap.system // 0) / 1024 | floor) ] | @tsv' <<< "$js"
 }
 
 spawner 2> /dev/null & SPAWNER=$!
+start_writers
 echo "soak: warm-up, $warm_s s"
 sleep "$warm_s"
+stop_writers
 stop_readers
-echo "t_s	rss_kb	fds	mbufs	readers	dropped	overwritten	lost	alloc_fail" > "$T/samples.tsv"
+echo "t_s	rss_kb	fds	mbufs	readers	dropped	overwritten	lost	alloc_fail	anon_kb	file_kb	shmem_kb	maps	writers	heap_rss_kb	heap_in_use_kb	heap_system_kb" > "$T/samples.tsv"
 sample 0 > "$T/quiet0.tsv"
 cat "$T/quiet0.tsv" >> "$T/samples.tsv"
 spawner 2> /dev/null & SPAWNER=$!
-RELOADER=
-if [ "$phase_reload" = 1 ]; then   # stopped by stop_all (trap) or below
-	( while sleep 60; do kill -HUP "$BPID"; done ) & RELOADER=$!
-fi
+start_writers
+start_verdicts
+start_reloads
 t0=$(date +%s)
 while :; do
 	sleep "$interval"
@@ -184,7 +306,7 @@ while :; do
 	sample "$now" >> "$T/samples.tsv"
 	[ "$now" -ge "$main_s" ] && break
 done
-[ -z "$RELOADER" ] || kill "$RELOADER" 2> /dev/null || true
+stop_writers
 stop_readers
 sample "$(( $(date +%s) - t0 ))" > "$T/quiet1.tsv"
 cat "$T/quiet1.tsv" >> "$T/samples.tsv"
@@ -197,54 +319,127 @@ fails=0
 fail() { echo "soak: FAIL: $*"; fails=$((fails + 1)); }
 col() { cut -f"$1" "$2"; }
 q0=$T/quiet0.tsv q1=$T/quiet1.tsv
+# Growth per hour over the second half of the run (least squares): a creep goes
+# on, a first touch (pages of a ring or a pool touched once) levels off.
+slope() {   # column -> growth per hour over the busy samples from the middle on
+	sed '1d;$d' "$T/samples.tsv" | awk -F'\t' -v c="$1" -v h="$(( main_s / 2 ))" '
+		$1 >= h { n++; x += $1; y += $c; xx += $1 * $1; xy += $1 * $c }
+		END { d = n * xx - x * x; s = 0; if (d > 0) s = (n * xy - x * y) / d * 3600
+		      printf "%+d\n", s }'
+}
 echo
-echo "soak: $(( $(wc -l < "$T/samples.tsv") - 1 )) samples; first and last taken with no reader attached"
-printf '%-22s %12s %12s %12s %8s  %s\n' "" first last max bound verdict
-row() {   # name column slack
-	local a b m v
+echo "soak: $(( $(wc -l < "$T/samples.tsv") - 1 )) samples; first and last taken with no reader or writer attached"
+printf '%-24s %10s %10s %10s %11s %7s  %s\n' "" first last max "2nd half/h" bound verdict
+row() {   # name column slack [strict]: flat, levels off (grew, but not over the second half), GROWS
+	local a b m v g
 	a=$(col "$2" "$q0"); b=$(col "$2" "$q1")
 	m=$(tail -n +2 "$T/samples.tsv" | cut -f"$2" | sort -n | tail -1)
-	if [ $(( b - a )) -le "$3" ]; then v=flat; else v=GROWS; fail "$1 grew from $a to $b (bound +$3)"; fi
-	printf '%-22s %12s %12s %12s %8s  %s\n' "$1" "$a" "$b" "$m" "+$3" "$v"
+	g=$(slope "$2")
+	if [ $(( b - a )) -le "$3" ]; then v=flat
+	elif [ -z "${4:-}" ] && [ $(( ${g#+} * (main_s / 2) / 3600 )) -le $(( $3 / 2 )) ]; then
+		v="levels off"
+	else v=GROWS; fail "$1 grew from $a to $b (bound +$3; $g an hour over the second half)"
+	fi
+	printf '%-24s %10s %10s %10s %11s %7s  %s\n' "$1" "$a" "$b" "$m" "$g" "+$3" "$v"
 }
 row "resident memory (KB)" 2 "$rss_slack"
-row "descriptors" 3 0
-row "mbufs in use" 4 "$mbuf_slack"
-printf '%-22s %12s %12s %12s\n' "readers attached" "$(col 5 "$q0")" "$(col 5 "$q1")" \
-	"$(tail -n +2 "$T/samples.tsv" | cut -f5 | sort -n | tail -1)"
-counted() {   # name column: counters, shown; that they are counters is the point
-	printf '%-22s %12s %12s %12s %8s  %s\n' "$1" "$(col "$2" "$q0")" "$(col "$2" "$q1")" \
-		"$(tail -n +2 "$T/samples.tsv" | cut -f"$2" | sort -n | tail -1)" "" counted
+row "  anonymous (KB)" 10 "$rss_slack"
+row "    C heap resident (KB)" 15 "$rss_slack"
+row "  file (KB)" 11 "$rss_slack"
+row "  shmem (KB)" 12 "$rss_slack"
+row "C heap held (KB)" 17 "$rss_slack"
+row "C heap in use (KB)" 16 256 strict   # malloc's per-thread cache counts as in use: up to ~240 KB
+row "mappings" 13 16 strict
+row "descriptors" 3 0 strict
+row "mbufs in use" 4 "$mbuf_slack" strict
+shown() {   # name column: shown, not judged (counters, or how many were attached)
+	printf '%-24s %10s %10s %10s %11s %7s  %s\n' "$1" "$(col "$2" "$q0")" "$(col "$2" "$q1")" \
+		"$(tail -n +2 "$T/samples.tsv" | cut -f"$2" | sort -n | tail -1)" "" "" "$3"
 }
-counted "dropped (srp, mrp)" 6
-counted "overwritten (frp)" 7
-counted "readers' lost (now)" 8
-counted "gen alloc_fail" 9
+shown "readers attached" 5 ""
+shown "writers attached" 14 ""
+shown "dropped (srp, mrp)" 6 counted
+shown "overwritten (frp)" 7 counted
+shown "readers' lost (now)" 8 counted
+shown "gen alloc_fail" 9 counted
+echo "stats replies that missed the CLI's 2 s (retried): $(cat "$T/stats.misses" 2> /dev/null | wc -l)"
 
-# Every packet accounted for, from the final report (the worker has stopped: the counters agree).
+# Every packet accounted for, from the final report (the worker has stopped: the
+# counters agree): each line is an equation, exactly.
 [ "$bst" = 0 ] || fail "beltlined exited $bst (1: an mbuf leak at exit): $(tail -n 3 "$T/beltlined.err")"
+acct() {   # label lhs rhs... : lhs = sum of rhs, exactly
+	local label=$1 lhs=$2 sum=0 v=yes
+	shift 2
+	for x in "$@"; do sum=$(( sum + x )); done
+	[ "$lhs" = "$sum" ] || { v=NO; fail "$label: $lhs, not $*"; }
+	printf '%-52s %12s = %-30s %s\n' "$label" "$lhs" "$(echo "$@" | sed 's/ / + /g')" "$v"
+}
 if jq -e '.graphs' "$T/final.json" > /dev/null 2>&1; then
+	F=$T/final.json
+	fl() { jq -r --arg f "$1" "[.graphs[].filters[\$f] | select(. != null) | $2] | add // 0" "$F"; }
 	echo
-	printf '%-8s %12s %12s %12s %12s %12s  %s\n' stream generated in written dropped overwritten accounted
-	gen=$(jq '[.graphs[].filters[] | select(.filter == "gen") | .counters.generated] | add' "$T/final.json")
-	while read -r name in written dropped over nombuf; do
-		v=yes
-		if [ "$in" != "$gen" ] || [ "$in" != $(( written + dropped + nombuf )) ]; then
-			v=NO; fail "stream $name: generated $gen, in $in, written $written + dropped $dropped + copy_nombuf $nombuf"
-		fi
-		printf '%-8s %12s %12s %12s %12s %12s  %s\n' "$name" "$gen" "$in" "$written" "$dropped" "$over" "$v"
-	done < <(jq -r '.graphs[].filters | to_entries[] | select(.value.filter == "export") |
-		[.key, .value.in, .value.counters.written, .value.counters.dropped,
-		 .value.counters.overwritten, .value.counters.copy_nombuf] | @tsv' "$T/final.json")
-	leaked=$(jq '.mbufs.leaked' "$T/final.json")
+	echo "packets, from beltlined's final report"
+	gen=$(jq '[.graphs[].filters[] | select(.filter == "gen") | .counters.generated] | add' "$F")
+	for x in s_srp s_mrp s_frp tx; do
+		acct "gen generated = $x in" "$gen" "$(fl $x .in)"
+	done
+	for x in s_srp s_mrp s_frp s_rx s_w0 s_w1; do
+		acct "$x in = written + dropped + copy_nombuf" "$(fl $x .in)" "$(fl $x .counters.written)" \
+			"$(fl $x .counters.dropped)" "$(fl $x .counters.copy_nombuf)"
+	done
+	acct "tx in = tx + tx_dropped" "$(fl tx .in)" "$(fl tx .counters.tx)" "$(fl tx .counters.tx_dropped)"
+	acct "port loop tx = tx's tx" "$(jq .ports.loop.tx "$F")" "$(fl tx .counters.tx)"
+	acct "port loop tx = rx + rx_flushed_at_stop" "$(jq .ports.loop.tx "$F")" \
+		"$(jq .ports.loop.rx "$F")" "$(jq .ports.loop.rx_flushed_at_stop "$F")"
+	acct "port loop rx = rx out + malformed + dropped" "$(jq .ports.loop.rx "$F")" \
+		"$(fl rx .out)" "$(fl rx .counters.malformed)" "$(fl rx .dropped)"
+	acct "rx out = s_rx in" "$(fl rx .out)" "$(fl s_rx .in)"
+	for w in "${INJECTS[@]}"; do
+		[ -s "$T/writers/$w.log" ] || { [ "$phase_write" = 0 ] || fail "$w: no writer ran"; continue; }
+		acct "$w out = its writers' frames, summed ($(wc -l < "$T/writers/$w.log") writers)" \
+			"$(fl "$w" .out)" "$(awk '$8 > p { s += $6 } { p = $8 } END { print s + 0 }' \
+			"$T/writers/$w.log")"
+		acct "$w out = s_$w in" "$(fl "$w" .out)" "$(fl "s_$w" .in)"
+		acct "$w writers_total = writers seen to open, one by one" "$(fl "$w" .counters.writers_total)" \
+			"$(awk '$8 == p + 1 { n++ } { p = $8 } END { print n + 0 }' "$T/writers/$w.log")"
+	done
+	leaked=$(jq '.mbufs.leaked' "$F")
 	[ "$leaked" = 0 ] || fail "beltlined reports $leaked mbufs leaked at exit"
 	echo "mbufs leaked at exit: $leaked"
 else
 	fail "no final report from beltlined"
 fi
 
+# Writers, one line each: k how status committed writers frames refused writers_total reclaimed
+# (writers is the stream's writers when the line was taken: 0, the lease reclaimed).
+declare -A wn=()
+for w in "${INJECTS[@]}"; do
+	[ -s "$T/writers/$w.log" ] || continue
+	prev_total=0 prev_recl=0
+	while read -r k how st committed open frames refused total recl; do
+		wn[$how]=$(( ${wn[$how]:-0} + 1 ))
+		opened=$(( total - prev_total ))
+		[ "$open" = 0 ] || fail "$w writer $k ($how): its lease was not reclaimed within 30 s"
+		[ "$refused" = 0 ] || fail "$w writer $k ($how): $refused descriptors refused (an honest writer)"
+		case $how in
+		exit) [ "$st" = 0 ] || fail "$w writer $k (exit): exit status $st: $(tail -n 1 "$T/writers/$w.$k.err")"
+		      [ "$committed" != - ] && [ "$frames" = "$committed" ] && [ "$opened" = 1 ] ||
+			fail "$w writer $k (exit): it committed $committed, the appliance took $frames" ;;
+		term|hold)   # term: it said what it committed (unless it died before it could)
+		      if [ "$committed" != - ] && [ "$opened" = 1 ] && [ "$frames" != "$committed" ] &&
+			 [ $(( recl - prev_recl )) != 1 ]; then
+			fail "$w writer $k ($how): it committed $committed, the appliance took $frames and did not count it reclaimed"
+		      fi
+		      [ "$how" = term ] || [ "$opened" = 1 ] || fail "$w writer $k (hold): it did not open" ;;
+		esac
+		prev_total=$total prev_recl=$recl
+	done < "$T/writers/$w.log"
+done
+[ "$phase_write" = 0 ] ||
+	echo "writers: ${wn[exit]:-0} wrote and exited, ${wn[term]:-0} SIGTERMed, ${wn[kill]:-0} SIGKILLed mid-write, ${wn[hold]:-0} SIGKILLed holding every buffer; every lease reclaimed, every writer's frames counted"
+
 # Readers that stopped on their own after N packets: their pcap holds exactly N.
-n_count=0 n_kill=0 n_term=0 n_stall=0
+n_count=0 n_kill=0 n_term=0 n_stall=0 n_late=0
 for h in "$T"/readers/*.how; do
 	[ -e "$h" ] || continue
 	read -r s p how n pid < "$h"
@@ -257,14 +452,17 @@ for h in "$T"/readers/*.how; do
 		sz=$(stat -c %s "$f")
 		# stop_readers cut it short: only the readers that finished count.
 		grep -qx "$pid" "$T/cut.pids" 2> /dev/null && continue
+		# never attached: its request missed the CLI's 2 s on a loaded machine (counted)
+		grep -q 'no reply within' "${h%.how}.err" 2> /dev/null && { n_late=$((n_late + 1)); continue; }
 		n_count=$((n_count + 1))
 		[ "$sz" = $(( 24 + n * (16 + SIZE) )) ] ||
 			fail "reader $(basename "${h%.how}") ($s, $p, -c $n): pcap of $sz bytes, want $(( 24 + n * (16 + SIZE) ))"
 		;;
 	esac
 done
-echo "readers: $n_kill SIGKILLed, $n_term SIGTERMed, $n_stall stalled (their pipe unread, then closed), $n_count exited after their count (pcap sizes checked)"
-echo "phases: readers on; writers $([ $phase_write = 1 ] && echo on || echo off); verdicts $([ $phase_verdict = 1 ] && echo on || echo off); reloads $([ $phase_reload = 1 ] && echo on || echo off)"
+echo "readers: $n_kill SIGKILLed, $n_term SIGTERMed, $n_stall stalled (their pipe unread, then closed), $n_count exited after their count (pcap sizes checked), $n_late of those never attached (no reply within the CLI's 2 s)"
+onoff() { [ "$1" = 1 ] && echo "${2:-on}" || echo off; }
+echo "phases: readers on; writers $(onoff $phase_write); verdicts $(onoff $phase_verdict 'HOOK, no body'); reloads $(onoff $phase_reload 'HOOK, no body')"
 if [ "$fails" -gt 0 ]; then
 	echo "soak: $fails failed (samples and logs in $T)"
 	exit 1
