@@ -6,6 +6,7 @@
  *   beltline ls                  the instance's streams, like a directory of pipes
  *   beltline stats [--json]      ports, filters, edges, streams, readers
  *   beltline top [-d S] [-n N]   stats, refreshed
+ *   beltline exporter [--listen A:P]  stats for Prometheus over HTTP (exporter.c)
  * Instance: -i NAME, else $BELTLINE_INSTANCE, else "default".
  * Exit status: 0 ok, 1 the source or instance is not there / an error, 2 usage.
  */
@@ -25,6 +26,7 @@
 
 #include "beltline.h"
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
+#include "exporter.h"
 
 static int verbose;
 static const char *instance;
@@ -47,6 +49,8 @@ static const char usage[] =
 	"                      inject streams you may write, with their writer\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
 	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
+	"  exporter [--listen ADDRESS:PORT]  serve the stats to Prometheus at\n"
+	"                      http://ADDRESS:PORT/metrics (default 127.0.0.1:9482)\n"
 	"\n"
 	"  -i INSTANCE         the appliance instance (default: $BELTLINE_INSTANCE, else \"default\")\n"
 	"  -v                  say more (library debug messages on stderr)\n"
@@ -83,6 +87,12 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+int
+bl_cli_stopping(void)
+{
+	return stop;
 }
 
 /* A bare name is a stream of the current instance; anything else is a URI or a path. */
@@ -691,6 +701,8 @@ main(int argc, char **argv)
 		return cmd_stats(argc, argv);
 	if (strcmp(cmd, "top") == 0)
 		return cmd_top(argc, argv);
+	if (strcmp(cmd, "exporter") == 0)
+		return bl_cli_exporter(argc, argv, instance);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -605,6 +605,8 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 		cJSON_AddStringToObject(o, "name", app->cfg.ports[p].name);
 		N(o, "rx", hw.ipackets);
 		N(o, "tx", hw.opackets);
+		N(o, "rx_bytes", hw.ibytes);
+		N(o, "tx_bytes", hw.obytes);
 		N(o, "rx_missed", hw.imissed);
 		N(o, "rx_nombuf", hw.rx_nombuf);
 		N(o, "rx_errors", hw.ierrors);
