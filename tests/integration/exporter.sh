@@ -110,6 +110,30 @@ eq "control: max connections" "$(m beltline_control_connections_max "$L")" \
 eq "control: idle timeout in seconds" "$(m beltline_control_idle_timeout_seconds "$L")" 10
 check "tx's port_id is a gauge" grep -q '^# TYPE beltline_filter_tx_port_id gauge$' "$T/m.txt"
 
+# DPDK's telemetry: beltlined's own commands, through DPDK's own client.
+if command -v dpdk-telemetry.py > /dev/null; then
+	tel() { timeout 60 dpdk-telemetry.py -f "bl_$I" <<< "$1" 2> "$T/tel.err"; }
+	tel /beltline/stats > "$T/tel.json"
+	eq "telemetry /beltline/stats: port in rx" "$(jget "$T/tel.json" '."/beltline/stats".ports.in.rx')" \
+		"$(jget "$T/s.json" '.ports[] | select(.name=="in") | .rx')"
+	tel /beltline/stats,filters > "$T/tel.json"
+	eq "telemetry /beltline/stats,filters: count's packets" \
+		"$(jget "$T/tel.json" '."/beltline/stats"["graphs_0__0/all"]["counters/packets"]')" \
+		"$(jget "$T/s.json" '.filters[] | select(.name=="all") | .counters.packets')"
+	tel /beltline/streams > "$T/tel.json"
+	eq "telemetry /beltline/streams: web written" "$(jget "$T/tel.json" '."/beltline/streams".web.written')" \
+		"$(jget "$T/s.json" '.streams[0].written')"
+	tel /beltline/streams,web > "$T/tel.json"
+	eq "telemetry /beltline/streams,web: its reader" \
+		"$(jget "$T/tel.json" '."/beltline/streams".readers | length')" 1
+	tel /beltline/stats,nothing > "$T/tel.json"
+	eq "telemetry /beltline/stats,nothing: refused (null)" "$(jget "$T/tel.json" '."/beltline/stats"')" null
+	tel /beltline/streams,nothing > "$T/tel.json"
+	eq "telemetry /beltline/streams,nothing: refused (null)" "$(jget "$T/tel.json" '."/beltline/streams"')" null
+else
+	echo "(no dpdk-telemetry.py: telemetry not checked)"
+fi
+
 # What is not served.
 eq "GET /nothing: 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nothing")" 404
 eq "POST /metrics: 405" "$(curl -s -o /dev/null -w '%{http_code}' -d x "http://127.0.0.1:$PORT/metrics")" 405
