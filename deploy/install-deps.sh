@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config meson ninja-build
       dpdk dpdk-dev libdpdk-dev libbsd-dev libcjson-dev libcriterion-dev libpcap-dev
       tcpdump jq iproute2 util-linux python3
-      libmicrohttpd-dev prometheus   # beltline exporter; promtool checks its output
+      libmicrohttpd-dev prometheus curl   # beltline exporter; promtool and curl check it
       tshark                         # reads back the pcapng the pcap filter writes
       clang-14 libclang-rt-14-dev)   # the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
