@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * pcap — a recorder: packets into a pcap file (Ethernet, microsecond times),
- * rotating by size or count. A sink: it frees what it writes.
+ * pcap — a recorder: packets into a pcap file (Ethernet, microsecond times)
+ * or a pcapng file (format=pcapng: an interface per port, named as the port,
+ * nanosecond times, each record with its wire length; bl_pcapng.h), rotating
+ * by size, count or time, keeping at most N files. A sink: it frees what it
+ * writes.
  *
  * Times and lengths. A packet of a replayed capture keeps its record's time
  * and wire length (bl_mbuf_meta.h); any other gets the time it is written
@@ -29,6 +32,18 @@
  * and when a write succeeds again; each line names the file, the errno and
  * the packets lost since the previous line. fini says the total if any.
  *
+ * Rotation. A file ends before rotate_bytes would be passed, after
+ * rotate_packets packets, or at the first packet rotate_s seconds or more after
+ * it began (CLOCK_MONOTONIC_COARSE, read once a burst); a file with no packet
+ * never rotates. Files are PATH, PATH.1, PATH.2, ...; with keep=N, opening
+ * file k removes file k-N (PATH for k = N), so at most N are on disk: a ring
+ * as tcpdump -C/-G with -W keeps, with names that keep their order.
+ *
+ * pcapng. The section header and one interface description per port of the
+ * appliance (index = the port's place in the config), plus one named
+ * "beltline" for packets no port received (gen, inject), begin every file;
+ * a packet's interface is its mbuf's rx port.
+ *
  * Files and the build. init creates PATH (O_EXCL) or opens an existing one
  * without truncating it; commit (the graph goes live) truncates it and
  * writes the header. A build rolled back (fini without commit) removes the
@@ -50,6 +65,7 @@
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 #include "bl_mbuf_meta.h"
+#include "bl_pcapng.h"
 
 #define SNAPLEN_MAX    262144u               /* libpcap's largest: tcpdump reads no longer record */
 #define PCAPW_BUF      (512u * 1024)         /* holds at least one record of any snaplen */
@@ -72,6 +88,12 @@ struct pcap_rec_hdr {
 _Static_assert(sizeof(struct pcap_file_hdr) == 24, "pcap file header");
 _Static_assert(sizeof(struct pcap_rec_hdr) == 16, "pcap record header");
 _Static_assert(PCAPW_BUF >= sizeof(struct pcap_rec_hdr) + SNAPLEN_MAX, "a record fits the buffer");
+_Static_assert(PCAPW_BUF >= BL_PCAPNG_EPB_HDR + SNAPLEN_MAX + 3 + BL_PCAPNG_EPB_TAIL,
+	       "a pcapng record fits the buffer");
+
+enum pcapw_format { PCAPW_PCAP, PCAPW_PCAPNG };
+/* pcapng: the section header and an interface per port, plus one for no port */
+#define PCAPW_HDR_MAX  (BL_PCAPNG_SHB_MAX + (BL_GRAPH_MAX_PORTS + 1) * BL_PCAPNG_IDB_MAX)
 
 #define REC_HDR ((uint32_t)sizeof(struct pcap_rec_hdr))
 
@@ -79,7 +101,14 @@ struct pcapw {
 	/* config, read-only after init */
 	char path[PATH_MAX];
 	uint64_t rotate_bytes, rotate_packets;
+	uint64_t rotate_ns;          /* rotate_s, in ns (0: not by time) */
+	uint32_t keep;               /* files kept at most (0: all) */
 	uint32_t snaplen;
+	uint8_t format;              /* enum pcapw_format */
+	uint32_t hdr_len;            /* what begins every file */
+	uint8_t hdr[PCAPW_HDR_MAX];
+	uint16_t if_of_port[RTE_MAX_ETHPORTS];   /* pcapng: interface index of an rx port */
+	uint16_t if_none;            /* pcapng: ... of a packet no port received */
 	/* the file: written by init, commit, the worker, then fini (after the worker stopped) */
 	char name[PATH_MAX + 16];    /* the file open now, or the one to open next */
 	int fd;                      /* -1: none (a rotation failed; name is retried) */
@@ -91,6 +120,7 @@ struct pcapw {
 	uint32_t seq;                /* the next rotation suffix */
 	uint64_t file_bytes;         /* whole records in the file, header included (0: no header) */
 	uint64_t file_packets;
+	uint64_t file_start_ns;      /* when the file began (CLOCK_MONOTONIC_COARSE) */
 	uint64_t retry_ns;           /* failing: no I/O before this (CLOCK_MONOTONIC); 0: writing */
 	/* the log */
 	int logged_errno;            /* what the last line said (0: writing) */
@@ -99,8 +129,10 @@ struct pcapw {
 	/* counters: written by the worker (bl_counter_add), read by stats */
 	uint64_t written, bytes, files, errors;
 	uint64_t last_errno;         /* a gauge: the last failure's errno */
+	uint64_t removed;            /* files removed to keep at most `keep` */
 	/* this burst's records */
 	uint32_t buf_len, buf_pkts;
+	uint64_t buf_bytes;          /* their captured bytes */
 	uint8_t buf[PCAPW_BUF];
 };
 
@@ -188,21 +220,19 @@ cut_back(struct pcapw *w)
 static int
 pcapw_begin(struct pcapw *w)
 {
-	const struct pcap_file_hdr h = {
-		.magic = 0xa1b2c3d4, .major = 2, .minor = 4, .snaplen = w->snaplen, .linktype = 1,
-	};
 	int e;
 
 	w->file_bytes = 0;
 	w->file_packets = 0;
 	if (w->regular && (ftruncate(w->fd, 0) != 0 || lseek(w->fd, 0, SEEK_SET) < 0))
 		return -errno;
-	if (write_all(w->fd, &h, sizeof(h), &e) != sizeof(h)) {
+	if (write_all(w->fd, w->hdr, w->hdr_len, &e) != w->hdr_len) {
 		if (w->regular && ftruncate(w->fd, 0) == 0)
 			(void)lseek(w->fd, 0, SEEK_SET);
 		return -e;
 	}
-	w->file_bytes = sizeof(h);
+	w->file_bytes = w->hdr_len;
+	w->file_start_ns = mono_ns();
 	bl_counter_add(&w->files, 1);
 	return 0;
 }
@@ -241,6 +271,23 @@ unlink_created(struct pcapw *w)
 		unlink(w->name);
 }
 
+/* Remove file k of the ring (0: PATH; else PATH.k), counted in removed. */
+static __rte_cold void
+pcapw_remove(struct pcapw *w, uint32_t k)
+{
+	char old[PATH_MAX + 16];
+
+	if (k == 0)
+		snprintf(old, sizeof(old), "%s", w->path);
+	else
+		snprintf(old, sizeof(old), "%s.%u", w->path, k);
+	if (unlink(old) == 0)
+		bl_counter_add(&w->removed, 1);
+	else if (errno != ENOENT)   /* someone took it already: nothing to say */
+		fprintf(stderr, "beltlined: pcap: %s: cannot remove it to keep %u files: %s\n", old,
+			w->keep, strerror(errno));
+}
+
 /* The next rotation file, with its header; on failure none is left behind. */
 static __rte_cold int
 pcapw_open_next(struct pcapw *w)
@@ -261,6 +308,8 @@ pcapw_open_next(struct pcapw *w)
 		pcapw_fail(w, -rc, "write");
 		return rc;
 	}
+	if (w->keep != 0 && w->seq >= w->keep)   /* files 0..seq are there: one too many */
+		pcapw_remove(w, w->seq - w->keep);
 	w->seq++;
 	return 0;
 }
@@ -269,22 +318,30 @@ pcapw_open_next(struct pcapw *w)
 static int
 pcapw_flush(struct pcapw *w)
 {
-	uint64_t pkts = w->buf_pkts, bytes = w->buf_len - (uint64_t)w->buf_pkts * REC_HDR;
+	uint64_t pkts = w->buf_pkts, bytes = w->buf_bytes;
 	size_t done, whole;
 	int e;
 
 	done = write_all(w->fd, w->buf, w->buf_len, &e);
 	whole = done;
 	if (unlikely(done != w->buf_len)) {
-		/* Which records are whole in the file: walk their headers. */
-		struct pcap_rec_hdr r;
+		/* Which records are whole in the file: walk their headers (pcap: the
+		 * caplen at offset 8; pcapng: the block's length at 4, caplen at 20). */
+		const uint32_t hdr = w->format == PCAPW_PCAPNG ? BL_PCAPNG_EPB_HDR : REC_HDR;
 		pkts = bytes = whole = 0;
-		while (whole + REC_HDR <= done) {
-			memcpy(&r, w->buf + whole, REC_HDR);
-			if (whole + REC_HDR + r.caplen > done)
+		while (whole + hdr <= done) {
+			uint32_t caplen, size;
+			if (w->format == PCAPW_PCAPNG) {
+				memcpy(&size, w->buf + whole + 4, 4);
+				memcpy(&caplen, w->buf + whole + 20, 4);
+			} else {
+				memcpy(&caplen, w->buf + whole + 8, 4);
+				size = REC_HDR + caplen;
+			}
+			if (whole + size > done)
 				break;
-			whole += REC_HDR + r.caplen;
-			bytes += r.caplen;
+			whole += size;
+			bytes += caplen;
 			pkts++;
 		}
 	}
@@ -292,6 +349,7 @@ pcapw_flush(struct pcapw *w)
 	w->file_packets += pkts;
 	bl_counter_add(&w->written, pkts);
 	bl_counter_add(&w->bytes, bytes);
+	w->buf_bytes = 0;
 	if (likely(done == w->buf_len)) {
 		w->buf_len = w->buf_pkts = 0;
 		if (unlikely(w->logged_errno != 0))
@@ -334,13 +392,41 @@ pcapw_resume(struct pcapw *w)
 	return true;
 }
 
+/* What begins every file: pcap's file header, or pcapng's section and interfaces. */
+static void
+pcapw_header(struct pcapw *w, const struct bl_graph_env *env)
+{
+	const struct pcap_file_hdr h = {
+		.magic = 0xa1b2c3d4, .major = 2, .minor = 4, .snaplen = w->snaplen, .linktype = 1,
+	};
+	unsigned int n_if = RTE_MIN(env->n_ports, (unsigned int)BL_GRAPH_MAX_PORTS);
+
+	if (w->format == PCAPW_PCAP) {
+		memcpy(w->hdr, &h, sizeof(h));
+		w->hdr_len = sizeof(h);
+		return;
+	}
+	w->hdr_len = bl_pcapng_shb(w->hdr, "beltlined");
+	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS; i++)
+		w->if_of_port[i] = (uint16_t)n_if;
+	for (unsigned int p = 0; p < n_if; p++) {
+		w->hdr_len += bl_pcapng_idb(w->hdr + w->hdr_len, env->ports[p].name, 1, w->snaplen);
+		if (env->ports[p].port_id < RTE_MAX_ETHPORTS)
+			w->if_of_port[env->ports[p].port_id] = (uint16_t)p;
+	}
+	w->hdr_len += bl_pcapng_idb(w->hdr + w->hdr_len, "beltline", 1, w->snaplen);
+	w->if_none = (uint16_t)n_if;
+}
+
 static int
 pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 {
-	static const char *const keys[] = { "file", "rotate_bytes", "rotate_packets", "snaplen", NULL };
+	static const char *const keys[] = { "file", "rotate_bytes", "rotate_packets", "snaplen",
+		"format", "rotate_s", "keep", NULL };
 	const struct bl_graph_env *env = bl_graph_env(f);
 	struct pcapw *w = bl_filter_priv(f);
-	const char *file = NULL;
+	const char *file = NULL, *format = "pcap";
+	uint32_t rotate_s = 0;
 	int rc;
 
 	w->fd = -1;
@@ -349,10 +435,24 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "file", &file, err) < 0 ||
 	    bl_args_u64(args, "rotate_bytes", 1024, UINT64_MAX, &w->rotate_bytes, err) < 0 ||
 	    bl_args_u64(args, "rotate_packets", 1, UINT64_MAX, &w->rotate_packets, err) < 0 ||
+	    bl_args_u32(args, "rotate_s", 1, 31u * 86400, &rotate_s, err) < 0 ||
+	    bl_args_u32(args, "keep", 1, 1000000, &w->keep, err) < 0 ||
+	    bl_args_str(args, "format", &format, err) < 0 ||
 	    bl_args_u32(args, "snaplen", 64, SNAPLEN_MAX, &w->snaplen, err) < 0)
 		return -EINVAL;
 	if (file == NULL || file[0] == '\0')
 		return bl_err_set(err, -EINVAL, "file: required (pcap file=PATH)");
+	if (strcmp(format, "pcap") == 0)
+		w->format = PCAPW_PCAP;
+	else if (strcmp(format, "pcapng") == 0)
+		w->format = PCAPW_PCAPNG;
+	else
+		return bl_err_set(err, -EINVAL, "format: \"pcap\" or \"pcapng\", got \"%s\"", format);
+	w->rotate_ns = (uint64_t)rotate_s * BL_NS_S;
+	if (w->keep != 0 && w->rotate_bytes == 0 && w->rotate_packets == 0 && w->rotate_ns == 0)
+		return bl_err_set(err, -EINVAL, "keep: needs a rotation (rotate_bytes, rotate_packets "
+				  "or rotate_s): one file is all there is");
+	pcapw_header(w, env);
 	if (env->n_replicas > 1)
 		snprintf(w->path, sizeof(w->path), "%s-r%u", file, env->replica);
 	else
@@ -393,30 +493,44 @@ pcapw_fini(struct bl_filter *f)
 	w->fd = -1;
 }
 
+/* A record's size in the file for cap captured bytes (at most: a chain may hold less). */
+static inline uint32_t
+pcapw_rec_size(const struct pcapw *w, uint32_t cap)
+{
+	return w->format == PCAPW_PCAPNG ? bl_pcapng_epb_size(cap) : REC_HDR + cap;
+}
+
 static inline void
 pcapw_put(struct pcapw *w, const struct rte_mbuf *m, uint32_t cap, const struct timespec *ts)
 {
+	const uint32_t hdr = w->format == PCAPW_PCAPNG ? BL_PCAPNG_EPB_HDR : REC_HDR;
 	uint8_t *rec = w->buf + w->buf_len;
-	struct pcap_rec_hdr h = {
-		.sec = (uint32_t)ts->tv_sec, .usec = (uint32_t)(ts->tv_nsec / 1000),
-		.len = bl_mbuf_wire_len(m),
-	};
+	uint64_t t = (uint64_t)ts->tv_sec * BL_NS_S + (uint64_t)ts->tv_nsec;
+	uint32_t caplen = 0;
 
-	if (bl_mbuf_meta_has(m)) {   /* a replayed record keeps its own time */
-		uint64_t t = RTE_MBUF_DYNFIELD(m, bl_mbuf_meta_off, const struct bl_mbuf_meta *)->ts_ns;
-		h.sec = (uint32_t)(t / BL_NS_S);
-		h.usec = (uint32_t)(t % BL_NS_S / 1000);
-	}
+	if (bl_mbuf_meta_has(m))   /* a replayed record keeps its own time */
+		t = RTE_MBUF_DYNFIELD(m, bl_mbuf_meta_off, const struct bl_mbuf_meta *)->ts_ns;
 
 	/* Gather the segments; a chain holding less than pkt_len gives a shorter
 	 * caplen rather than a read past its end. */
-	for (const struct rte_mbuf *s = m; s != NULL && h.caplen < cap; s = s->next) {
-		uint32_t k = RTE_MIN((uint32_t)s->data_len, cap - h.caplen);
-		memcpy(rec + REC_HDR + h.caplen, rte_pktmbuf_mtod(s, const uint8_t *), k);
-		h.caplen += k;
+	for (const struct rte_mbuf *s = m; s != NULL && caplen < cap; s = s->next) {
+		uint32_t k = RTE_MIN((uint32_t)s->data_len, cap - caplen);
+		memcpy(rec + hdr + caplen, rte_pktmbuf_mtod(s, const uint8_t *), k);
+		caplen += k;
 	}
-	memcpy(rec, &h, REC_HDR);
-	w->buf_len += REC_HDR + h.caplen;
+	if (w->format == PCAPW_PCAPNG) {
+		uint32_t if_id = m->port < RTE_MAX_ETHPORTS ? w->if_of_port[m->port] : w->if_none;
+		w->buf_len += bl_pcapng_epb_head(rec, if_id, t, caplen, bl_mbuf_wire_len(m));
+		bl_pcapng_epb_tail(rec, caplen);
+	} else {
+		struct pcap_rec_hdr h = {
+			.sec = (uint32_t)(t / BL_NS_S), .usec = (uint32_t)(t % BL_NS_S / 1000),
+			.caplen = caplen, .len = bl_mbuf_wire_len(m),
+		};
+		memcpy(rec, &h, REC_HDR);
+		w->buf_len += REC_HDR + caplen;
+	}
+	w->buf_bytes += caplen;
 	w->buf_pkts++;
 }
 
@@ -425,6 +539,7 @@ pcapw_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct pcapw *w = bl_filter_priv(f);
 	struct timespec ts;
+	uint64_t now = 0;
 	uint16_t i = 0;
 
 	if (unlikely(!w->committed))
@@ -432,6 +547,8 @@ pcapw_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	if (unlikely(w->retry_ns != 0) && !pcapw_resume(w))
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	if (w->rotate_ns != 0)
+		now = mono_ns();
 	for (; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t cap = RTE_MIN(m->pkt_len, w->snaplen);
@@ -439,11 +556,12 @@ pcapw_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 
 		if ((w->rotate_packets != 0 && in_file >= w->rotate_packets) ||
 		    (w->rotate_bytes != 0 && in_file > 0 &&
-		     w->file_bytes + w->buf_len + REC_HDR + cap > w->rotate_bytes)) {
+		     w->file_bytes + w->buf_len + pcapw_rec_size(w, cap) > w->rotate_bytes) ||
+		    (w->rotate_ns != 0 && in_file > 0 && now - w->file_start_ns >= w->rotate_ns)) {
 			if (pcapw_rotate(w) != 0)
 				break;
 		}
-		if (w->buf_len + REC_HDR + cap > PCAPW_BUF && pcapw_flush(w) != 0)
+		if (w->buf_len + pcapw_rec_size(w, cap) > PCAPW_BUF && pcapw_flush(w) != 0)
 			break;
 		pcapw_put(w, m, cap, &ts);
 	}
@@ -464,16 +582,26 @@ static const struct bl_counter_def pcapw_counters[] = {
 		   "packets not written: cut by a failed or short write, or dropped while a file "
 		   "cannot be written or opened (tried again once a second; the errno is logged, at "
 		   "most one line a second); written + errors = in"),
-	BL_COUNTER(struct pcapw, last_errno, "last_errno", "the errno of the last failure (0: none)"),
+	BL_COUNTER(struct pcapw, last_errno, "last_errno",
+		   "the errno of the last failure (0: none; a value)"),
+	BL_COUNTER(struct pcapw, removed, "removed", "files removed to keep at most keep= of them"),
 };
 
 BL_FILTER_REGISTER(pcap) = {
-	.summary = "write packets to a pcap file, rotating by size or count",
-	.synopsis = "pcap file=PATH [rotate_bytes=N] [rotate_packets=N] [snaplen=N]",
+	.summary = "write packets to a pcap or pcapng file, rotating by size, count or time",
+	.synopsis = "pcap file=PATH [format=pcap|pcapng] [rotate_bytes=N] [rotate_packets=N] "
+		    "[rotate_s=S] [keep=N] [snaplen=N]",
 	.args_doc = "file: where to write (required); rotations go to PATH.1, PATH.2, ...; "
 		    "truncated only when the graph goes live, removed if the build fails\n"
+		    "format: pcap (default: microsecond times) or pcapng (an interface per port, "
+		    "named as the port, plus \"beltline\" for packets no port received; "
+		    "nanosecond times; the wire length in every record)\n"
 		    "rotate_bytes: start a new file before this size is passed (>= 1024)\n"
 		    "rotate_packets: start a new file after this many packets\n"
+		    "rotate_s: start a new file at the first packet this many seconds or more after "
+		    "the file began (1..2678400)\n"
+		    "keep: keep at most this many files, removing the oldest (a ring, as tcpdump -W; "
+		    "needs a rotation)\n"
 		    "snaplen: bytes kept of each packet (64..262144, default 65535)",
 	.edges_doc = "none: a sink",
 	.state_doc = "per-replica: replica i of n > 1 writes PATH-rI",

@@ -3,9 +3,11 @@
  * beltline — the command line client, built on libbeltline-client alone.
  *
  *   beltline cat SOURCE [-c N]   pcap on stdout (SOURCE: a stream name, a URI, a pcap file)
+ *                                or pcapng, or into files rotated and kept (-w -F -C -G -W)
  *   beltline ls                  the instance's streams, like a directory of pipes
  *   beltline stats [--json]      ports, filters, edges, streams, readers
  *   beltline top [-d S] [-n N]   stats, refreshed
+ *   beltline exporter [--listen A:P]  stats for Prometheus over HTTP (exporter.c)
  * Instance: -i NAME, else $BELTLINE_INSTANCE, else "default".
  * Exit status: 0 ok, 1 the source or instance is not there / an error, 2 usage.
  */
@@ -25,6 +27,8 @@
 
 #include "beltline.h"
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
+#include "capfile.h"
+#include "exporter.h"
 
 static int verbose;
 static const char *instance;
@@ -39,6 +43,12 @@ static const char usage[] =
 	"                      -c N: stop after N packets\n"
 	"                      -p srp|mrp|frp: read with this policy (default: the stream's;\n"
 	"                      looser only: an srp stream takes all three, mrp takes mrp, frp)\n"
+	"                      -w FILE: write FILE (then FILE.1, FILE.2, ... as it rotates)\n"
+	"                      -F pcap|pcapng: the format (default pcap, nanosecond times;\n"
+	"                      pcapng: an interface named after the source, the wire length)\n"
+	"                      -C MB: with -w, a new file before one passes MB x 1,000,000 bytes\n"
+	"                      -G SECS: with -w, a new file every SECS seconds (at a packet)\n"
+	"                      -W N: with -w and -C or -G, keep at most N files (the newest)\n"
 	"  inject NAME FILE [-r PPS] [-l LOOPS]  replay a pcap/pcapng file into the graph's\n"
 	"                      `inject name=NAME` stream, frame by frame, in order\n"
 	"                      -r PPS: at most PPS frames a second (default: as fast as it takes)\n"
@@ -47,6 +57,8 @@ static const char usage[] =
 	"                      inject streams you may write, with their writer\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
 	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
+	"  exporter [--listen ADDRESS:PORT]  serve the stats to Prometheus at\n"
+	"                      http://ADDRESS:PORT/metrics (default 127.0.0.1:9482)\n"
 	"\n"
 	"  -i INSTANCE         the appliance instance (default: $BELTLINE_INSTANCE, else \"default\")\n"
 	"  -v                  say more (library debug messages on stderr)\n"
@@ -65,17 +77,6 @@ log_stderr(enum beltline_log_level lvl, const char *msg, void *ctx)
 
 /* ---- cat ---- */
 
-struct pcap_file_hdr {
-	uint32_t magic;
-	uint16_t major, minor;
-	int32_t thiszone;
-	uint32_t sigfigs, snaplen, linktype;
-};
-
-struct pcap_rec_hdr {
-	uint32_t sec, nsec, caplen, len;
-};
-
 static volatile sig_atomic_t stop;
 
 static void
@@ -83,6 +84,12 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+int
+bl_cli_stopping(void)
+{
+	return stop;
 }
 
 /* A bare name is a stream of the current instance; anything else is a URI or a path. */
@@ -97,15 +104,20 @@ source_uri(const char *src, char *uri, size_t size)
 	return snprintf(uri, size, "beltline://%s/%s", instance, src) < (int)size ? 0 : -1;
 }
 
-static int
-write_all(const void *p, size_t n)
+/* A whole number for -c, -C, -G, -W: 1..max, or 0 after saying why. */
+static unsigned long long
+cat_number(int opt, const char *arg, unsigned long long max)
 {
-	if (fwrite(p, 1, n, stdout) != n) {
-		if (errno != EPIPE)
-			fprintf(stderr, "beltline: cat: writing stdout: %s\n", strerror(errno));
-		return -1;
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || arg[0] == '-' || arg[0] == '\0' || v == 0 || v > max) {
+		fprintf(stderr, "beltline: cat: -%c wants a number 1..%llu, got '%s'\n", opt, max, arg);
+		return 0;
 	}
-	return 0;
+	return v;
 }
 
 static int
@@ -116,12 +128,13 @@ cmd_cat(int argc, char **argv)
 	struct beltline_open_opts oo = { .sz = sizeof(oo) };
 	static uint8_t buf[262144];
 	struct beltline_stream *s;
-	unsigned long long count = 0, limit = 0;
-	char uri[512], *end;
+	struct capfile cf = { .format = CAPFILE_PCAP };
+	unsigned long long count = 0, limit = 0, mb = 0, secs = 0, keep = 0;
+	char uri[512];
 	int c, rc, status = 0;
 
 	optind = 0;   /* glibc: start over (argv[0] is the command) */
-	while ((c = getopt(argc, argv, "c:p:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:p:w:F:C:G:W:h")) != -1) {
 		switch (c) {
 		case 'p':
 			if (!bl_stream_policy_readable(bl_stream_policy_parse(optarg))) {
@@ -132,12 +145,31 @@ cmd_cat(int argc, char **argv)
 			oo.policy = optarg;
 			break;
 		case 'c':
-			errno = 0;
-			limit = strtoull(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || optarg[0] == '-' || limit == 0) {
-				fprintf(stderr, "beltline: cat: -c wants a count >= 1, got '%s'\n", optarg);
+			if ((limit = cat_number(c, optarg, ULLONG_MAX)) == 0)
+				return 2;
+			break;
+		case 'w':
+			cf.path = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "pcapng") != 0) {
+				fprintf(stderr, "beltline: cat: -F wants pcap or pcapng, got '%s'\n",
+					optarg);
 				return 2;
 			}
+			cf.format = optarg[4] == 'n' ? CAPFILE_PCAPNG : CAPFILE_PCAP;
+			break;
+		case 'C':
+			if ((mb = cat_number(c, optarg, 1000000)) == 0)
+				return 2;
+			break;
+		case 'G':
+			if ((secs = cat_number(c, optarg, 31ull * 86400)) == 0)
+				return 2;
+			break;
+		case 'W':
+			if ((keep = cat_number(c, optarg, 1000000)) == 0)
+				return 2;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -154,7 +186,18 @@ cmd_cat(int argc, char **argv)
 		fprintf(stderr, "beltline: cat: source name too long\n");
 		return 2;
 	}
-	if (isatty(STDOUT_FILENO)) {
+	if ((mb || secs) && (cf.path == NULL || strcmp(cf.path, "-") == 0)) {
+		fprintf(stderr, "beltline: cat: -C and -G rotate files: they need -w FILE\n");
+		return 2;
+	}
+	if (keep && !mb && !secs) {
+		fprintf(stderr, "beltline: cat: -W keeps rotated files: it needs -C or -G\n");
+		return 2;
+	}
+	cf.rotate_bytes = mb * 1000000ull;
+	cf.rotate_ns = secs * 1000000000ull;
+	cf.keep = (uint32_t)keep;
+	if ((cf.path == NULL || strcmp(cf.path, "-") == 0) && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "beltline: cat: not writing pcap to a terminal (pipe it: "
 			"beltline cat %s | tcpdump -r -)\n", argv[optind]);
 		return 2;
@@ -167,9 +210,10 @@ cmd_cat(int argc, char **argv)
 	}
 	beltline_fd(s);   /* we sleep in poll when the stream is empty: say so from the start */
 	beltline_info(s, &info);
-	struct pcap_file_hdr fh = { .magic = 0xa1b23c4d, .major = 2, .minor = 4,
-		.snaplen = info.snaplen ? info.snaplen : 65535, .linktype = (uint32_t)info.linktype };
-	if (write_all(&fh, sizeof(fh)) < 0) {
+	cf.snaplen = info.snaplen ? info.snaplen : 65535;
+	cf.linktype = (uint32_t)info.linktype;
+	cf.ifname = argv[optind];     /* pcapng: the interface is the source */
+	if (capfile_open(&cf) < 0) {
 		beltline_close(s);
 		return 1;
 	}
@@ -177,13 +221,12 @@ cmd_cat(int argc, char **argv)
 	 * each packet is copied out and checked before a byte of it is written. */
 	while (!stop && (limit == 0 || count < limit)) {
 		struct beltline_pkt_info pi;
-		struct pcap_rec_hdr rh;
 		uint64_t ts;
 		int n = beltline_read(s, buf, sizeof(buf), &pi);
 
 		if (n == -EAGAIN) {
 			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
-			fflush(stdout);
+			fflush(cf.fp);
 			poll(&p, 1, 100);
 			continue;
 		}
@@ -199,20 +242,14 @@ cmd_cat(int argc, char **argv)
 			clock_gettime(CLOCK_REALTIME, &now);
 			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 		}
-		rh.sec = (uint32_t)(ts / 1000000000ull);
-		rh.nsec = (uint32_t)(ts % 1000000000ull);
-		rh.caplen = pi.copied;
-		rh.len = pi.len;
-		if (write_all(&rh, sizeof(rh)) < 0 || write_all(buf, pi.copied) < 0) {
+		if (capfile_write(&cf, buf, pi.copied, pi.len, ts) < 0) {
 			status = 1;
 			break;
 		}
 		count++;
 	}
-	if (fflush(stdout) != 0 && status == 0 && errno != EPIPE) {
-		fprintf(stderr, "beltline: cat: writing stdout: %s\n", strerror(errno));
+	if (capfile_close(&cf) < 0 && status == 0)
 		status = 1;
-	}
 	beltline_stats(s, &st);
 	if (verbose || st.lost || st.invalid)
 		fprintf(stderr, "beltline: cat: %llu packets, %llu lost, %llu invalid entries skipped\n",
@@ -693,6 +730,8 @@ main(int argc, char **argv)
 		return cmd_stats(argc, argv);
 	if (strcmp(cmd, "top") == 0)
 		return cmd_top(argc, argv);
+	if (strcmp(cmd, "exporter") == 0)
+		return bl_cli_exporter(argc, argv, instance);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -13,6 +13,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include <cjson/cJSON.h>
 
@@ -180,6 +181,11 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	/* Its folder, before EAL makes it: if EAL fails or dies starting, gone all the same. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
+	if (ea->multiprocess) {   /* EAL's hugepage files too (memory.multiprocess) */
+		char prefix[BL_CFG_NAME_MAX + 8];
+		snprintf(prefix, sizeof(prefix), "bl_%s", app->cfg.instance);
+		bl_reaper_note(BL_REAPER_HUGE, prefix);
+	}
 	if (rte_eal_init(ea->argc, ea->argv) < 0) {
 		fprintf(stderr, "beltlined: EAL failed to start: %s\n", rte_strerror(rte_errno));
 		return -1;
@@ -189,12 +195,18 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 		snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 		bl_reaper_note(BL_REAPER_EAL, runtime_dir);
 	}
+	/* DPDK's capture tools (dpdk-dumpcap, dpdk-pdump) attach as secondary processes. */
+	if (ea->multiprocess && rte_pdump_init() != 0)
+		fprintf(stderr, "beltlined: memory.multiprocess: rte_pdump_init: %s (dpdk-dumpcap and "
+			"dpdk-pdump cannot capture from this instance)\n", rte_strerror(rte_errno));
+	app->multiprocess = ea->multiprocess;
 	/* The packet DBuf: the mbuf pool lies in a shared region (hugepages when
 	 * EAL has them), so what the ports receive can be mapped by clients of the
 	 * streams with its permissions (the appliance's owner and group,
 	 * memory.packet_mode); streams with others get copy DBufs (bl_dbuf_perm.h). */
 	char name[64];
 	snprintf(name, sizeof(name), "bl_%s_pkts", app->cfg.instance);
+	bl_dbuf_set_multiprocess(ea->multiprocess);   /* pool headers where secondaries see them */
 	struct bl_dbuf_pkt_opts po = {
 		.sz = sizeof(po),
 		.name = name,
@@ -286,6 +298,8 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	bl_inject_reap_all();      /* gone writers' regions, after the ports' mbufs */
 	bl_dbuf_perm_free_all();   /* the copy DBufs, after their rings (freed with the graphs) */
 	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */
+	if (app->multiprocess)
+		rte_pdump_uninit();
 	if (app->eal_up)
 		rte_eal_cleanup();
 	return rc == 0 ? 0 : rc == -EINVAL ? -EINVAL : -1;

@@ -28,6 +28,7 @@ struct bl_app_opts {
 struct bl_app {
 	struct bl_cfg cfg;
 	bool eal_up;
+	bool multiprocess;                       /* EAL keeps runtime files; pdump is on */
 	struct bl_dbuf *dbuf;                    /* the packet DBuf; pool is its mempool */
 	struct rte_mempool *pool;
 	uint16_t port_id[BL_CFG_MAX_PORTS];

@@ -51,6 +51,7 @@
 #include "bl_stream.h"
 #include "ctl.h"
 #include "reaper.h"
+#include "telemetry.h"
 
 #define CTL_MAX_CONNS 256        /* connections at once */
 #define CTL_ROOT_RESERVE 16      /* of those, only root may take the last ones */
@@ -95,6 +96,8 @@ struct bl_ctl {
 };
 
 #define N(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
+
+static cJSON *stats_json(void *arg);
 
 static uint64_t
 mono_ms(void)
@@ -240,6 +243,10 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	}
 	bl_reaper_note(BL_REAPER_DIR, c->dir);
 	bl_reaper_note(BL_REAPER_SOCKET, c->path);
+	n = bl_tel_start(stats_json, c);
+	if (n != 0)   /* the control socket still serves the same */
+		fprintf(stderr, "beltlined: DPDK telemetry: cannot register /beltline/stats: %s\n",
+			strerror(-n));
 	*out = c;
 	return 0;
 }
@@ -273,6 +280,7 @@ bl_ctl_stop(struct bl_ctl *c)
 {
 	if (c == NULL)
 		return;
+	bl_tel_stop();
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		if (c->c[i].fd >= 0)
 			conn_close(&c->c[i]);
@@ -606,9 +614,11 @@ stats_heap(cJSON *o)
 #endif
 }
 
-static void
-op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
+/* What `stats` replies (also the DPDK telemetry commands': telemetry.h). Main lcore. */
+static cJSON *
+stats_json(void *arg)
 {
+	const struct bl_ctl *c = arg;
 	const struct bl_app *app = c->app;
 	cJSON *j = cJSON_CreateObject(), *ports, *filters, *edges;
 
@@ -624,6 +634,8 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 		cJSON_AddStringToObject(o, "name", app->cfg.ports[p].name);
 		N(o, "rx", hw.ipackets);
 		N(o, "tx", hw.opackets);
+		N(o, "rx_bytes", hw.ibytes);
+		N(o, "tx_bytes", hw.obytes);
 		N(o, "rx_missed", hw.imissed);
 		N(o, "rx_nombuf", hw.rx_nombuf);
 		N(o, "rx_errors", hw.ierrors);
@@ -669,7 +681,13 @@ op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 	cJSON_AddItemToObject(j, "injects", bl_inject_stats_json());
 	stats_control(c, cJSON_AddObjectToObject(j, "control"));
 	stats_heap(cJSON_AddObjectToObject(j, "heap"));
-	reply_json(k, h, j, NULL, 0);
+	return j;
+}
+
+static void
+op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
+{
+	reply_json(k, h, stats_json(c), NULL, 0);
 }
 
 static unsigned int
@@ -895,4 +913,5 @@ bl_ctl_tick(struct bl_ctl *c)
 				conn_close(k);
 		}
 	expire(c, mono_ms());   /* not `now`: serving may have stamped a later time */
+	bl_tel_serve();
 }

@@ -224,9 +224,19 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 	}
 	if (!ea->hugepages && check_ordinary_memory(cfg, mem_mb, diag) != 0)
 		return -ENOMEM;
-	/* No shared runtime files, so a killed appliance leaves nothing behind.
+	if (cfg->multiprocess && !ea->hugepages) {
+		bl_diag_add(diag, "memory.multiprocess: DPDK's tools attach through shared hugepages, "
+			    "and this run has none (%s): reserve hugepages and run as root, or drop "
+			    "memory.multiprocess", ea->why);
+		return -EINVAL;
+	}
+	/* No shared runtime files, so a killed appliance leaves nothing behind; unless
+	 * DPDK's own tools are to attach (memory.multiprocess): then EAL keeps them in
+	 * its folder and hugetlbfs, and the reaper removes them when beltlined ends.
 	 * --no-huge implies legacy memory, which --in-memory refuses. */
-	if (ea->hugepages) {
+	if (ea->hugepages && cfg->multiprocess) {
+		ea->multiprocess = true;
+	} else if (ea->hugepages) {
 		arg(ea, "--in-memory");
 	} else {
 		arg(ea, "--no-huge");

@@ -14,6 +14,7 @@ struct bl_eal_args {
 	char *argv[BL_EAL_ARGS_MAX];
 	char store[BL_EAL_ARGS_MAX][128];
 	bool hugepages;        /* the decision taken */
+	bool multiprocess;     /* runtime files kept: secondary processes (pdump, proc-info) attach */
 	unsigned int mem_mb;   /* memory EAL reserves without hugepages */
 	unsigned int mbufs;    /* pool size */
 	char why[256];         /* one log line explaining the memory decision */

@@ -6,7 +6,11 @@
  * EAL makes it; the control socket and its folder); when the pipe closes, for
  * any reason (a clean exit, a crash, SIGKILL), the child removes those that are
  * left and that no live process answers on, then exits. A clean exit has
- * removed them already.
+ * removed them already, but for EAL's runtime files when secondary processes
+ * may attach (memory.multiprocess): EAL leaves those (its folder's config,
+ * fbarray and hugepage_info files, and PREFIXmap_N in every hugetlbfs mount)
+ * after any exit, and the reaper removes them all, unless a live EAL primary
+ * of the same prefix (a new instance of the name) holds the folder's config lock.
  */
 #ifndef BL_REAPER_H
 #define BL_REAPER_H
@@ -18,7 +22,8 @@ int bl_reaper_start(void);
 enum bl_reaper_kind {
 	BL_REAPER_SOCKET = 'S',   /* a unix socket: unlinked unless someone accepts on it */
 	BL_REAPER_DIR    = 'D',   /* a folder: rmdir (only if empty) */
-	BL_REAPER_EAL    = 'E',   /* EAL's runtime folder: its dead sockets, then the folder */
+	BL_REAPER_EAL    = 'E',   /* EAL's runtime folder: its files and dead sockets, then it */
+	BL_REAPER_HUGE   = 'H',   /* an EAL file prefix: PREFIXmap_N in every hugetlbfs mount */
 };
 
 /* Tell the reaper about a path. Silent if it is not running. */

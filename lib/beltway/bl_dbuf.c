@@ -15,6 +15,66 @@
 #include "bl_dbuf.h"
 #include "bl_dbuf_worker.h"
 
+/* Secondary processes attach (bl_dbuf_set_multiprocess): pool headers in EAL memory. */
+static bool eal_headers;
+
+void
+bl_dbuf_set_multiprocess(bool on)
+{
+	eal_headers = on;
+}
+
+/* populate_virt's free callback: the objects' chunk of the DBuf's heap. */
+static void
+dbuf_objs_free(struct rte_mempool_memhdr *memhdr, void *opaque)
+{
+	(void)memhdr;
+	rte_free(opaque);
+}
+
+/*
+ * The pool's header and ring in EAL's own memory, its mbufs in the DBuf's heap.
+ * A secondary process (dpdk-pdump, dpdk-proc-info) walks every mempool's header
+ * (rte_mempool_lookup) but cannot see an external heap it has not attached.
+ */
+static struct rte_mempool *
+dbuf_pool_eal_header(const char *name, const struct bl_dbuf_pkt_opts *o,
+		     const struct rte_pktmbuf_pool_private *priv, unsigned elt, size_t pg, int sock)
+{
+	struct rte_mempool_objsz sz;
+	struct rte_mempool *mp;
+	size_t objs, len;
+	void *mem;
+	int n;
+
+	mp = rte_mempool_create_empty(name, o->n_mbufs, elt, o->cache_size, sizeof(*priv),
+		SOCKET_ID_ANY, 0);
+	if (mp == NULL)
+		return NULL;
+	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL) != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, (void *)(uintptr_t)priv);
+	/* the objects, and one more per page: none crosses a break in IOVA */
+	objs = (size_t)o->n_mbufs * rte_mempool_calc_obj_size(elt, 0, &sz);
+	len = RTE_ALIGN_CEIL(objs + (objs / pg + 1) * sz.total_size, pg);
+	mem = rte_malloc_socket("bl_dbuf_objs", len, pg, sock);
+	if (mem == NULL)
+		goto fail;
+	n = rte_mempool_populate_virt(mp, mem, len, pg, dbuf_objs_free, mem);
+	if (n < 0) {
+		rte_free(mem);
+		goto fail;
+	}
+	if (mp->populated_size != o->n_mbufs)
+		goto fail;   /* rte_mempool_free frees mem */
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
 /* The instance's DBufs by id (control path; one appliance process). */
 static struct bl_dbuf *dbuf_by_id[UINT16_MAX + 1];
 
@@ -125,7 +185,9 @@ dbuf_pool(struct bl_dbuf *d, const struct bl_dbuf_pkt_opts *o, uint16_t room, in
 	unsigned elt = sizeof(struct rte_mbuf) + sizeof(struct bl_dbuf_mbuf_priv) + room;
 
 	snprintf(name, sizeof(name), "bl_dbuf_%u", d->id);
-	if (d->shm->page_size >= BL_SHM_HUGE_PAGE) {
+	if (d->shm->page_size >= BL_SHM_HUGE_PAGE && eal_headers) {
+		d->mp = dbuf_pool_eal_header(name, o, &priv, elt, d->shm->page_size, sock);
+	} else if (d->shm->page_size >= BL_SHM_HUGE_PAGE) {
 		d->mp = rte_pktmbuf_pool_create(name, o->n_mbufs, o->cache_size,
 			sizeof(struct bl_dbuf_mbuf_priv), room, sock);
 	} else {

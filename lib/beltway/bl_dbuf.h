@@ -18,6 +18,7 @@
 #ifndef BL_DBUF_H
 #define BL_DBUF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -86,6 +87,15 @@ struct bl_dbuf {
 };
 
 int bl_dbuf_pkt_create(const struct bl_dbuf_pkt_opts *o, struct bl_dbuf **out, struct bl_err *err);
+
+/*
+ * DPDK's secondary processes will attach (memory.multiprocess): packet DBufs made
+ * from now on keep their pool's header and ring in EAL's memory, which those
+ * processes map, and only the mbufs in the region (all a client reads). Without
+ * it, the whole pool is in the region and a secondary that walks the mempool
+ * list (dpdk-pdump, dpdk-proc-info) faults on it. Call before creating any.
+ */
+void bl_dbuf_set_multiprocess(bool on);
 void bl_dbuf_free(struct bl_dbuf *d);
 struct bl_dbuf *bl_dbuf_lookup(uint16_t id);
 

@@ -567,7 +567,8 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 {
 	static const char *const keys[] = { "instance", "main_lcore", "lcore_cpu", "memory", "mbufs",
 					    "burst", "control", "ports", "workers", "graphs", NULL };
-	static const char *const mkeys[] = { "hugepages", "size_mb", "packet_mode", NULL };
+	static const char *const mkeys[] = { "hugepages", "size_mb", "packet_mode", "multiprocess",
+		NULL };
 	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
 	const cJSON *v;
 
@@ -633,6 +634,12 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 					    "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"%.20s\"", h);
 		}
 		get_uint(r, v, "memory", "size_mb", 16, BL_CFG_MEM_MB_MAX, &cfg->mem_mb);
+		const cJSON *mp = cJSON_GetObjectItemCaseSensitive(v, "multiprocess");
+		if (mp != NULL && !cJSON_IsBool(mp))
+			bl_diag_add(r->diag, "memory.multiprocess: must be true or false, got %s",
+				    bl_json_type(mp));
+		else if (mp != NULL)
+			cfg->multiprocess = cJSON_IsTrue(mp);
 		unsigned int pm = cfg->pkt_mode;
 		const unsigned int before = r->diag->n;
 		read_mode(r, cJSON_GetObjectItemCaseSensitive(v, "packet_mode"), "memory.packet_mode",

@@ -75,6 +75,7 @@ struct bl_cfg {
 	 * Several lcores may share a CPU (tests on small machines). */
 	int lcore_cpu[BL_CFG_MAX_LCORE + 1];
 	enum bl_cfg_huge hugepages;
+	bool multiprocess;                /* memory.multiprocess: EAL keeps its runtime files */
 	unsigned int mem_mb;              /* EAL memory; 0 = computed from the mbufs */
 	unsigned int mbufs;               /* pool size; 0 = computed from the rings */
 	unsigned int mbuf_cache;

@@ -148,6 +148,32 @@ pool_lies_in_region(void)
 Test(dbuf_huge, pool_lies_in_region) { pool_lies_in_region(); }
 Test(dbuf_small, pool_lies_in_region) { pool_lies_in_region(); }
 
+/* memory.multiprocess: the pool's header in EAL's memory (a secondary walking the
+ * mempool list reads it), every mbuf and its data still in the region; they work. */
+Test(dbuf_huge, multiprocess_header_in_eal_memory_mbufs_in_region)
+{
+	struct bl_dbuf *d;
+	struct rte_mbuf *m;
+
+	bl_dbuf_set_multiprocess(true);
+	d = pkt_dbuf("mp", 1024, 32);
+	bl_dbuf_set_multiprocess(false);
+	cr_assert(eq(u32, d->n_objs, 1024));
+	cr_assert(not(bl_shm_contains(d->shm, d->mp, sizeof(*d->mp))));
+	cr_assert(eq(ptr, rte_mempool_lookup(d->mp->name), d->mp));
+	for (uint32_t i = 0; i < d->n_objs; i++) {
+		cr_assert(bl_shm_contains(d->shm, d->objs[i], sizeof(struct rte_mbuf)));
+		cr_assert(bl_shm_contains(d->shm, d->objs[i]->buf_addr, d->objs[i]->buf_len));
+		cr_assert(d->objs[i]->buf_iova != 0 && d->objs[i]->buf_iova != RTE_BAD_IOVA);
+	}
+	m = rte_pktmbuf_alloc(d->mp);
+	cr_assert(m != NULL);
+	cr_assert(bl_shm_contains(d->shm, m, sizeof(*m)));
+	rte_pktmbuf_free(m);
+	cr_assert(eq(uint, rte_mempool_avail_count(d->mp), 1024));
+	bl_dbuf_free(d);
+}
+
 static void
 mbuf_to_ref_and_back(void)
 {

@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -550,4 +551,232 @@ Test(pcap, a_build_failed_at_any_step_leaves_no_trace)
 	cr_assert(eq(long, size_of("new.pcap"), 24));
 	cr_assert(eq(long, size_of("old.pcap"), 24));
 	cr_assert(eq(uint, read_back("old.pcap", 0, 0, 0), 0));
+}
+
+/* ---- pcapng, rotation by time, a ring of files (issue 14 point 6) ---- */
+
+struct ng_rec {
+	uint32_t if_id, caplen, len;
+	uint64_t ts;
+	uint16_t num;          /* bytes 60-61 of the packet */
+};
+
+struct ng_file {
+	unsigned int n_if, n_rec;
+	char if_name[8][64];
+	uint8_t tsresol[8];
+	struct ng_rec rec[64];
+};
+
+/* Parse a whole pcapng file block by block; any damage fails the test. */
+static void
+ng_read(const char *name, struct ng_file *f)
+{
+	char path[128];
+	static uint8_t b[1 << 16];
+	size_t n, off = 0;
+	FILE *fp;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "rb");
+	cr_assert(fp != NULL, "%s", path);
+	n = fread(b, 1, sizeof(b), fp);
+	fclose(fp);
+	cr_assert(n >= 28);
+	while (off < n) {
+		uint32_t type, len, tail;
+		cr_assert(off + 12 <= n, "%s: a block cut short at %zu", name, off);
+		memcpy(&type, b + off, 4);
+		memcpy(&len, b + off + 4, 4);
+		cr_assert(len >= 12 && len % 4 == 0 && off + len <= n, "%s: block length %u at %zu",
+			  name, len, off);
+		memcpy(&tail, b + off + len - 4, 4);
+		cr_assert(eq(u32, tail, len), "%s: closing length at %zu", name, off);
+		if (off == 0) {
+			uint32_t bom;
+			memcpy(&bom, b + 8, 4);
+			cr_assert(eq(u32, type, 0x0A0D0D0Au));
+			cr_assert(eq(u32, bom, 0x1A2B3C4Du));
+		} else if (type == 1) {
+			unsigned int i = f->n_if++;
+			size_t o = off + 16;
+			cr_assert(i < 8);
+			while (o + 4 <= off + len - 4) {
+				uint16_t code, olen;
+				memcpy(&code, b + o, 2);
+				memcpy(&olen, b + o + 2, 2);
+				if (code == 0)
+					break;
+				if (code == 2)
+					memcpy(f->if_name[i], b + o + 4, olen < 63 ? olen : 63);
+				if (code == 9)
+					f->tsresol[i] = b[o + 4];
+				o += 4 + ((olen + 3u) & ~3u);
+			}
+		} else if (type == 6) {
+			struct ng_rec *r = &f->rec[f->n_rec++];
+			uint32_t hi, lo;
+			cr_assert(f->n_rec <= 64);
+			memcpy(&r->if_id, b + off + 8, 4);
+			memcpy(&hi, b + off + 12, 4);
+			memcpy(&lo, b + off + 16, 4);
+			memcpy(&r->caplen, b + off + 20, 4);
+			memcpy(&r->len, b + off + 24, 4);
+			r->ts = (uint64_t)hi << 32 | lo;
+			cr_assert(28 + ((r->caplen + 3u) & ~3u) + 4 == len, "%s: record %u's size", name,
+				  f->n_rec - 1);
+			r->num = r->caplen >= 62 ? (uint16_t)(b[off + 28 + 60] << 8 | b[off + 28 + 61]) : 0;
+		}
+		off += len;
+	}
+}
+
+Test(pcap, pcapng_libpcap_reads_it)
+{
+	pcap_graph("format=pcapng");
+	push_numbered(10, 100);
+	cr_assert(eq(u64, harness_counter(h, "pcap", "written"), 10));
+	cr_assert(eq(u64, harness_counter(h, "pcap", "bytes"), 1000));
+	cr_assert(eq(u64, harness_counter(h, "pcap", "files"), 1));
+	harness_free(h);
+	h = NULL;
+	cr_assert(eq(uint, read_back("out.pcap", 0, 100, 100), 10));
+}
+
+/* An interface per port, named as the port, nanoseconds; each record on its
+ * packet's port with its wire length; an odd caplen padded. */
+Test(pcap, pcapng_interfaces_times_and_wire_length)
+{
+	struct bl_graph_env env;
+	struct bl_err err;
+	struct ng_file *f = calloc(1, sizeof(*f));
+	uint8_t b[200] = { 0 };
+	struct timespec t0, t1;
+	char text[256];
+
+	cr_assert(f != NULL);
+	harness_env(&env);
+	env.n_ports = 2;
+	snprintf(env.ports[0].name, sizeof(env.ports[0].name), "wan");
+	env.ports[0].port_id = 3;
+	snprintf(env.ports[1].name, sizeof(env.ports[1].name), "lan");
+	env.ports[1].port_id = 0;
+	snprintf(text, sizeof(text), "feed | pcap file=%s/out.pcapng format=pcapng snaplen=65", dir);
+	cr_assert(eq(int, harness_build_env(text, &env, &h, &err), 0), "%s", err.msg);
+	clock_gettime(CLOCK_REALTIME, &t0);
+	for (unsigned int i = 0; i < 3; i++) {
+		struct rte_mbuf *m;
+		b[61] = (uint8_t)i;
+		m = harness_mbuf(b, i == 2 ? 63 : 100);
+		m->port = i == 0 ? 3 : i == 1 ? 0 : RTE_MBUF_PORT_INVALID;
+		harness_push(h, m);
+	}
+	harness_run(h);
+	clock_gettime(CLOCK_REALTIME, &t1);
+	harness_free(h);
+	h = NULL;
+	ng_read("out.pcapng", f);
+	cr_assert(eq(uint, f->n_if, 3));
+	cr_assert(eq(str, f->if_name[0], "wan"));
+	cr_assert(eq(str, f->if_name[1], "lan"));
+	cr_assert(eq(str, f->if_name[2], "beltline"));
+	for (unsigned int i = 0; i < 3; i++)
+		cr_assert(eq(u8, f->tsresol[i], 9));
+	cr_assert(eq(uint, f->n_rec, 3));
+	cr_assert(eq(u32, f->rec[0].if_id, 0));
+	cr_assert(eq(u32, f->rec[1].if_id, 1));
+	cr_assert(eq(u32, f->rec[2].if_id, 2));
+	cr_assert(eq(u32, f->rec[0].caplen, 65));   /* snaplen */
+	cr_assert(eq(u32, f->rec[0].len, 100));     /* the wire length beside it */
+	cr_assert(eq(u32, f->rec[2].caplen, 63));   /* padded to 64 in the file */
+	cr_assert(eq(u32, f->rec[2].len, 63));
+	cr_assert(eq(u16, f->rec[1].num, 1));
+	for (unsigned int i = 0; i < 3; i++) {       /* nanoseconds since the epoch */
+		uint64_t lo = (uint64_t)t0.tv_sec * 1000000000ull + (uint64_t)t0.tv_nsec;
+		uint64_t hi = (uint64_t)t1.tv_sec * 1000000000ull + (uint64_t)t1.tv_nsec;
+		cr_assert(f->rec[i].ts >= lo - 1000 && f->rec[i].ts <= hi + 1000,
+			  "record %u: %llu not in [%llu, %llu]", i, (unsigned long long)f->rec[i].ts,
+			  (unsigned long long)lo, (unsigned long long)hi);
+	}
+	free(f);
+}
+
+/* Rotation by size in pcapng counts its larger headers: no file passes rotate_bytes. */
+Test(pcap, pcapng_rotates_by_bytes)
+{
+	pcap_graph("format=pcapng rotate_bytes=2048");
+	push_numbered(40, 100);
+	harness_free(h);
+	h = NULL;
+	for (unsigned int k = 0; k < 40; k++) {
+		char name[32];
+		snprintf(name, sizeof(name), k ? "out.pcap.%u" : "out.pcap", k);
+		if (!exists(name))
+			break;
+		cr_assert(size_of(name) <= 2048, "%s: %ld bytes", name, size_of(name));
+	}
+	cr_assert(exists("out.pcap.1"));
+}
+
+Test(pcap, rotates_by_time)
+{
+	pcap_graph("rotate_s=1");
+	push_numbered(3, 100);
+	usleep(1200 * 1000);   /* at least a second: a loaded machine only waits longer */
+	push_numbered(2, 100);
+	cr_assert(eq(u64, harness_counter(h, "pcap", "files"), 2));
+	harness_free(h);
+	h = NULL;
+	cr_assert(eq(uint, read_back("out.pcap", 0, 100, 100), 3));
+	cr_assert(eq(uint, read_back("out.pcap.1", 0, 100, 100), 2));
+}
+
+/* Not yet time: the second burst goes into the same file. */
+Test(pcap, no_rotation_before_its_time)
+{
+	pcap_graph("rotate_s=3600");
+	push_numbered(3, 100);
+	push_numbered(2, 100);
+	cr_assert(eq(u64, harness_counter(h, "pcap", "files"), 1));
+	harness_free(h);
+	h = NULL;
+	cr_assert(not(exists("out.pcap.1")));
+}
+
+/* keep=3: a ring; the oldest go, the newest three stay, in order. */
+Test(pcap, keeps_at_most_n_files)
+{
+	pcap_graph("rotate_packets=2 keep=3");
+	push_numbered(10, 100);   /* files 0..4 of two packets each */
+	cr_assert(eq(u64, harness_counter(h, "pcap", "files"), 5));
+	cr_assert(eq(u64, harness_counter(h, "pcap", "removed"), 2));
+	cr_assert(eq(u64, harness_counter(h, "pcap", "written"), 10));
+	harness_free(h);
+	h = NULL;
+	cr_assert(not(exists("out.pcap")));
+	cr_assert(not(exists("out.pcap.1")));
+	cr_assert(eq(uint, read_back("out.pcap.2", 4, 100, 100), 2));
+	cr_assert(eq(uint, read_back("out.pcap.3", 6, 100, 100), 2));
+	cr_assert(eq(uint, read_back("out.pcap.4", 8, 100, 100), 2));
+}
+
+Test(pcap, bad_format_keep_and_rotate_s_are_refused)
+{
+	struct bl_err err;
+	char t[256];
+
+	snprintf(t, sizeof(t), "feed | pcap file=%s/a.pcap format=pcapx", dir);
+	cr_assert(eq(int, harness_try(t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "format") != NULL && strstr(err.msg, "pcapng") != NULL, "%s", err.msg);
+	snprintf(t, sizeof(t), "feed | pcap file=%s/a.pcap keep=3", dir);
+	cr_assert(eq(int, harness_try(t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "keep") != NULL && strstr(err.msg, "rotat") != NULL, "%s", err.msg);
+	snprintf(t, sizeof(t), "feed | pcap file=%s/a.pcap rotate_s=0", dir);
+	cr_assert(eq(int, harness_try(t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "rotate_s") != NULL, "%s", err.msg);
+	snprintf(t, sizeof(t), "feed | pcap file=%s/a.pcap rotate_packets=1 keep=0", dir);
+	cr_assert(eq(int, harness_try(t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "keep") != NULL, "%s", err.msg);
+	cr_assert(not(exists("a.pcap")), "a refused build leaves no file");
 }

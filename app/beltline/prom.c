@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * prom — `stats` as Prometheus text (prom.h). Naming follows Prometheus'
+ * conventions: a beltline_ prefix, base units in the name (_bytes, _seconds),
+ * counters end in _total, values that go up and down (fill levels, limits) are
+ * gauges; what identifies a row (port, graph, filter, stream, reader) is a
+ * label. Every family's samples are collected first and printed together, as
+ * the format wants.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "prom.h"
+
+/* ---- an exposition being built: families, each with its samples ---- */
+
+struct fam {
+	char name[192];
+	char type;                  /* 'c' counter, 'g' gauge, 'u' untyped */
+	char help[256];
+	char *buf;                  /* its sample lines */
+	size_t len, cap;
+};
+
+struct expo {
+	struct fam *f;
+	unsigned int n, cap;
+	int oom;
+};
+
+struct labels {
+	char s[2048];
+	size_t n;
+};
+
+static const char *
+type_name(char t)
+{
+	return t == 'c' ? "counter" : t == 'g' ? "gauge" : "untyped";
+}
+
+static int
+grow(char **buf, size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 256;
+	char *nb;
+
+	while (c < need)
+		c *= 2;
+	if (c == *cap)
+		return 0;
+	nb = realloc(*buf, c);
+	if (nb == NULL)
+		return -1;
+	*buf = nb;
+	*cap = c;
+	return 0;
+}
+
+/* The family NAME; created with TYPE and HELP the first time. NULL: out of memory, or
+ * NAME already taken by a family of another type (a clash the tests would show). */
+static struct fam *
+fam_get(struct expo *e, const char *name, char type, const char *help)
+{
+	struct fam *f;
+
+	for (unsigned int i = 0; i < e->n; i++)
+		if (strcmp(e->f[i].name, name) == 0)
+			return e->f[i].type == type ? &e->f[i] : NULL;
+	if (e->n == e->cap) {
+		unsigned int c = e->cap ? e->cap * 2 : 64;
+		struct fam *nf = realloc(e->f, c * sizeof(*nf));
+		if (nf == NULL) {
+			e->oom = 1;
+			return NULL;
+		}
+		e->f = nf;
+		e->cap = c;
+	}
+	f = &e->f[e->n++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->type = type;
+	snprintf(f->help, sizeof(f->help), "%s", help);
+	return f;
+}
+
+/* HELP text escapes backslash and newline. */
+static void
+put_help(char *dst, size_t size, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src != '\0' && o + 3 < size; src++) {
+		if (*src == '\\' || *src == '\n') {
+			dst[o++] = '\\';
+			dst[o++] = *src == '\n' ? 'n' : '\\';
+		} else {
+			dst[o++] = *src;
+		}
+	}
+	dst[o] = '\0';
+}
+
+static void
+sample(struct expo *e, const char *name, char type, const char *help, const struct labels *l,
+       double v)
+{
+	struct fam *f = fam_get(e, name, type, help);
+	char num[64];
+	int n;
+
+	if (f == NULL)
+		return;
+	if (isnan(v))
+		snprintf(num, sizeof(num), "NaN");
+	else if (v == floor(v) && fabs(v) < 9.2e18)
+		snprintf(num, sizeof(num), "%.0f", v);
+	else
+		snprintf(num, sizeof(num), "%.17g", v);
+	n = snprintf(NULL, 0, "%s{%s} %s\n", name, l->s, num);
+	if (n < 0 || grow(&f->buf, &f->cap, f->len + (size_t)n + 1) < 0) {
+		e->oom = 1;
+		return;
+	}
+	snprintf(f->buf + f->len, f->cap - f->len, "%s{%s} %s\n", name, l->s, num);
+	f->len += (size_t)n;
+}
+
+/* A label value escapes backslash, double quote and newline. A label set that would not
+ * fit is cut at the last whole label (names are short: it does not happen). */
+static void
+label(struct labels *l, const char *key, const char *val)
+{
+	char v[512];
+	size_t o = 0;
+	int n;
+
+	for (; *val != '\0' && o + 3 < sizeof(v); val++) {
+		if (*val == '\\' || *val == '"' || *val == '\n') {
+			v[o++] = '\\';
+			v[o++] = *val == '\n' ? 'n' : *val;
+		} else {
+			v[o++] = *val;
+		}
+	}
+	v[o] = '\0';
+	n = snprintf(l->s + l->n, sizeof(l->s) - l->n, "%s%s=\"%s\"", l->n ? "," : "", key, v);
+	if (n < 0 || (size_t)n >= sizeof(l->s) - l->n)
+		l->s[l->n] = '\0';
+	else
+		l->n += (size_t)n;
+}
+
+static void
+label_num(struct labels *l, const char *key, double v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%.0f", v);
+	label(l, key, s);
+}
+
+/* A metric name from free text: [a-zA-Z0-9_], anything else as '_'. */
+static void
+name_part(char *dst, size_t size, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src != '\0' && o + 1 < size; src++) {
+		char c = *src;
+		dst[o++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ?
+			c : '_';
+	}
+	dst[o] = '\0';
+}
+
+/* ---- what each key of stats is called ---- */
+
+struct key {
+	const char *key;            /* in the stats JSON */
+	const char *name;           /* the family, after beltline_ */
+	char type;
+	double scale;               /* 0: 1 */
+	const char *help;
+};
+
+#define K(k, n, t, h) { k, n, t, 0, h }
+
+static const struct key top_keys[] = {
+	K("uptime_s", "uptime_seconds", 'g', "seconds since the appliance started"),
+};
+
+static const struct key port_keys[] = {
+	K("rx", "port_rx_packets_total", 'c', "packets the port received"),
+	K("tx", "port_tx_packets_total", 'c', "packets the port sent"),
+	K("rx_bytes", "port_rx_bytes_total", 'c', "bytes the port received"),
+	K("tx_bytes", "port_tx_bytes_total", 'c', "bytes the port sent"),
+	K("rx_missed", "port_rx_missed_packets_total", 'c',
+	  "packets the port dropped for want of room in its rx queues (imissed)"),
+	K("rx_nombuf", "port_rx_nombuf_total", 'c', "rx mbuf allocation failures"),
+	K("rx_errors", "port_rx_errors_total", 'c', "erroneous packets received"),
+	K("tx_errors", "port_tx_errors_total", 'c', "packets the port failed to send"),
+	K("replay_unmatched", "port_replay_unmatched_packets_total", 'c',
+	  "replayed packets passed on without their capture record"),
+};
+
+static const struct key filter_keys[] = {
+	K("in", "filter_in_packets_total", 'c', "packets handed to the filter"),
+	K("out", "filter_out_packets_total", 'c', "packets it passed on with a class other than 0"),
+	K("dropped", "filter_dropped_packets_total", 'c', "packets it classed 0 (freed)"),
+	K("unrouted", "filter_unrouted_packets_total", 'c',
+	  "packets of a class no out-edge carries (freed)"),
+	K("overflow", "filter_overflow_packets_total", 'c',
+	  "packets freed because a burst buffer was full"),
+	K("copies", "filter_copies_total", 'c', "private copies made for rewriting"),
+	K("copy_fail", "filter_copy_failures_total", 'c', "private copies that found no free mbuf"),
+	K("calls", "filter_calls_total", 'c', "process or poll calls that did work"),
+	K("cycles", "filter_cycles_total", 'c', "TSC cycles those calls took"),
+};
+
+static const struct key edge_keys[] = {
+	K("packets", "edge_packets_total", 'c', "packets the edge carried"),
+};
+
+static const struct key stream_keys[] = {
+	K("capacity", "stream_capacity_entries", 'g', "entries the stream's ring holds"),
+	K("written", "stream_written_total", 'c', "entries written into the stream"),
+	K("dropped", "stream_dropped_total", 'c', "entries dropped: the ring was full (SRP, MRP)"),
+	K("overwritten", "stream_overwritten_total", 'c',
+	  "entries overwritten before every reader read them (FRP)"),
+	K("clamps", "stream_clamps_total", 'c',
+	  "reader positions out of range the appliance clamped"),
+	K("detached", "stream_detached_readers_total", 'c', "readers detached (closed or dead)"),
+	K("wakeups", "stream_wakeups_total", 'c', "wake-ups signalled to sleeping readers"),
+	K("n_readers", "stream_readers", 'g', "readers attached now"),
+};
+
+static const struct key reader_keys[] = {
+	K("pos", "reader_position", 'g', "the reader's position (sequence number)"),
+	K("lag", "reader_lag_entries", 'g', "entries written the reader has not read (its fill level)"),
+	K("consumed", "reader_consumed_total", 'c', "entries the reader has read"),
+	K("lost", "reader_lost_total", 'c', "entries the reader lost (lapped or overwritten)"),
+	K("laps", "reader_laps_total", 'c', "times the writer lapped the reader (FRP)"),
+	K("clamps", "reader_clamps_total", 'c', "times its position was clamped"),
+};
+
+static const struct key mbuf_keys[] = {
+	K("pool_size", "mbuf_pool_size", 'g', "mbufs in the packet pool"),
+	K("in_use", "mbuf_pool_in_use", 'g',
+	  "mbufs out of the pool: in rx rings, in flight, held by streams"),
+};
+
+static const struct key inject_keys[] = {
+	K("capacity", "inject_capacity_entries", 'g', "entries the inject stream's ring holds"),
+	K("max_frame", "inject_max_frame_bytes", 'g', "the largest frame a writer may commit"),
+	K("writers", "inject_writers", 'g', "writers attached now (0 or 1)"),
+	K("writers_total", "inject_writers_total", 'c', "writers that have attached"),
+	K("reclaimed", "inject_reclaimed_total", 'c',
+	  "buffers taken back from writers that left"),
+};
+
+static const struct key writer_keys[] = {
+	K("frames", "inject_frames_total", 'c', "frames accepted from writers"),
+	K("bytes", "inject_bytes_total", 'c', "their bytes"),
+	K("bad_offset", "inject_bad_offset_total", 'c', "commits refused: offset out of the region"),
+	K("too_long", "inject_too_long_total", 'c', "commits refused: longer than max_frame"),
+	K("empty", "inject_empty_total", 'c', "commits refused: empty"),
+	K("reused", "inject_reused_total", 'c', "commits refused: a buffer committed twice"),
+	K("not_got", "inject_not_got_total", 'c', "commits refused: a buffer not got first"),
+	K("bad_head", "inject_bad_head_total", 'c', "writer head positions out of range"),
+	K("nombuf", "inject_nombuf_total", 'c', "frames dropped for want of an mbuf"),
+};
+
+static const struct key control_keys[] = {
+	K("connections", "control_connections", 'g', "control socket connections open now"),
+	K("max", "control_connections_max", 'g', "connections the server holds at most"),
+	K("max_per_uid", "control_connections_max_per_uid", 'g',
+	  "connections one uid but root may hold"),
+	K("root_reserve", "control_connections_root_reserve", 'g',
+	  "connections only root may take"),
+	{ "idle_ms", "control_idle_timeout_seconds", 'g', 1e-3,
+	  "an idle connection is closed after this long" },
+	{ "slow_ms", "control_slow_timeout_seconds", 'g', 1e-3,
+	  "a connection that takes no reply is closed after this long" },
+	K("refused_uid", "control_refused_uid_total", 'c',
+	  "connections refused: their uid held too many"),
+	K("refused_full", "control_refused_full_total", 'c', "connections refused: the table was full"),
+	K("idle_closed", "control_idle_closed_total", 'c', "connections closed as idle"),
+	K("slow_closed", "control_slow_closed_total", 'c', "connections closed as slow readers"),
+	K("bad_requests", "control_bad_requests_total", 'c', "malformed requests"),
+};
+
+#define N_OF(t) (sizeof(t) / sizeof((t)[0]))
+
+/* Counters of filters that are values, not counts (docs/filters.md says "(a value)"). */
+static const struct { const char *filter, *counter; } filter_gauges[] = {
+	{ "tx", "port_id" }, { "tx", "queue" }, { "bpf", "jit" }, { "pcap", "last_errno" },
+	{ "export", "readers" },
+};
+
+int
+bl_prom_filter_gauge(const char *filter, const char *counter)
+{
+	for (size_t i = 0; i < N_OF(filter_gauges); i++)
+		if (strcmp(filter_gauges[i].filter, filter) == 0 &&
+		    strcmp(filter_gauges[i].counter, counter) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+in_list(const char *s, const char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every number (or boolean) directly in obj: by the table, or untyped as
+ * beltline_SECTION_KEY. Keys in `skip` are labels or handled by the caller.
+ */
+static void
+numbers(struct expo *e, const cJSON *obj, const struct key *keys, size_t n_keys,
+	const char *section, const char *const *skip, const struct labels *l)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, obj) {
+		char name[192], part[96], help[256];
+		double x;
+		size_t i;
+
+		if ((!cJSON_IsNumber(v) && !cJSON_IsBool(v)) || v->string == NULL ||
+		    in_list(v->string, skip))
+			continue;
+		x = cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsTrue(v);
+		for (i = 0; i < n_keys && strcmp(keys[i].key, v->string) != 0; i++)
+			;
+		if (i < n_keys) {
+			snprintf(name, sizeof(name), "beltline_%s", keys[i].name);
+			sample(e, name, keys[i].type, keys[i].help, l,
+			       keys[i].scale != 0 ? x * keys[i].scale : x);
+			continue;
+		}
+		name_part(part, sizeof(part), v->string);
+		snprintf(name, sizeof(name), "beltline_%s_%s", section, part);
+		snprintf(help, sizeof(help), "stats %s.%s (not described to the exporter yet)",
+			 section, v->string);
+		sample(e, name, 'u', help, l, x);
+	}
+}
+
+/* An object of per-class counts: one sample per class, labelled class=. */
+static void
+classes(struct expo *e, const cJSON *obj, const char *name, const char *help,
+	const struct labels *base)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, obj) {
+		struct labels l = *base;
+
+		if (!cJSON_IsNumber(v) || v->string == NULL)
+			continue;
+		label(&l, "class", v->string);
+		sample(e, name, 'c', help, &l, v->valuedouble);
+	}
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void
+ports(struct expo *e, const cJSON *arr, const struct labels *base)
+{
+	static const char *const skip[] = { "name", NULL };
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, arr) {
+		struct labels l = *base;
+
+		label(&l, "port", str(o, "name"));
+		numbers(e, o, port_keys, N_OF(port_keys), "port", skip, &l);
+	}
+}
+
+static void
+filter_counters(struct expo *e, const cJSON *obj, const char *type, const struct labels *l)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, obj) {
+		char name[192], t[64], c[96], help[256];
+		int gauge;
+		size_t n;
+
+		if (!cJSON_IsNumber(v) || v->string == NULL)
+			continue;
+		gauge = bl_prom_filter_gauge(type, v->string);
+		name_part(t, sizeof(t), type);
+		name_part(c, sizeof(c), v->string);
+		n = strlen(c);
+		snprintf(name, sizeof(name), "beltline_filter_%s_%s%s", t, c,
+			 gauge || (n >= 6 && strcmp(c + n - 6, "_total") == 0) ? "" : "_total");
+		snprintf(help, sizeof(help), "the %s filter's counter %s%s (docs/filters.md)", type,
+			 v->string, gauge ? ", a value" : "");
+		sample(e, name, gauge ? 'g' : 'c', help, l, v->valuedouble);
+	}
+}
+
+static void
+filters(struct expo *e, const cJSON *arr, const struct labels *base)
+{
+	static const char *const skip[] = { "graph", "name", "filter", NULL };
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, arr) {
+		struct labels l = *base;
+
+		label(&l, "graph", str(o, "graph"));
+		label(&l, "filter", str(o, "name"));
+		label(&l, "type", str(o, "filter"));
+		numbers(e, o, filter_keys, N_OF(filter_keys), "filter", skip, &l);
+		classes(e, cJSON_GetObjectItemCaseSensitive(o, "classes_in"),
+			"beltline_filter_class_in_packets_total",
+			"packets that reached the filter, per class (its in-edges)", &l);
+		classes(e, cJSON_GetObjectItemCaseSensitive(o, "classes"),
+			"beltline_filter_class_out_packets_total",
+			"packets that left the filter, per class (the first 16 classes; the rest as "
+			"other)", &l);
+		filter_counters(e, cJSON_GetObjectItemCaseSensitive(o, "counters"), str(o, "filter"),
+				&l);
+	}
+}
+
+static void
+edges(struct expo *e, const cJSON *arr, const struct labels *base)
+{
+	static const char *const skip[] = { "graph", "from", "to", NULL };
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, arr) {
+		struct labels l = *base;
+
+		label(&l, "graph", str(o, "graph"));
+		label(&l, "from", str(o, "from"));
+		label(&l, "to", str(o, "to"));
+		numbers(e, o, edge_keys, N_OF(edge_keys), "edge", skip, &l);
+		classes(e, cJSON_GetObjectItemCaseSensitive(o, "classes"),
+			"beltline_edge_class_packets_total", "packets the edge carried, per class",
+			&l);
+	}
+}
+
+static void
+streams(struct expo *e, const cJSON *arr, const struct labels *base)
+{
+	static const char *const skip[] = { "name", "policy", NULL };
+	static const char *const rskip[] = { "reader", "pid", "client", "policy", NULL };
+	const cJSON *o, *r;
+
+	cJSON_ArrayForEach(o, arr) {
+		struct labels l = *base, li;
+
+		label(&l, "stream", str(o, "name"));
+		li = l;
+		label(&li, "policy", str(o, "policy"));
+		sample(e, "beltline_stream_info", 'g', "a stream and its policy (always 1)", &li, 1);
+		numbers(e, o, stream_keys, N_OF(stream_keys), "stream", skip, &l);
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "readers")) {
+			struct labels lr = l;
+
+			label_num(&lr, "reader", num(r, "reader"));
+			label_num(&lr, "pid", num(r, "pid"));
+			label(&lr, "client", str(r, "client"));
+			label(&lr, "policy", str(r, "policy"));
+			numbers(e, r, reader_keys, N_OF(reader_keys), "reader", rskip, &lr);
+		}
+	}
+}
+
+static void
+injects(struct expo *e, const cJSON *arr, const struct labels *base)
+{
+	static const char *const skip[] = { "name", "owner", "group", "mode", NULL };
+	static const char *const wskip[] = { "pid", "uid", "client", NULL };
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, arr) {
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "writer");
+		struct labels l = *base, li;
+
+		label(&l, "inject", str(o, "name"));
+		li = l;
+		label(&li, "owner", str(o, "owner"));
+		label(&li, "group", str(o, "group"));
+		label(&li, "mode", str(o, "mode"));
+		sample(e, "beltline_inject_info", 'g',
+		       "an inject stream, its owner, group and mode (always 1)", &li, 1);
+		numbers(e, o, inject_keys, N_OF(inject_keys), "inject", skip, &l);
+		if (cJSON_GetObjectItemCaseSensitive(w, "pid") != NULL) {
+			li = l;
+			label_num(&li, "pid", num(w, "pid"));
+			label_num(&li, "uid", num(w, "uid"));
+			label(&li, "client", str(w, "client"));
+			sample(e, "beltline_inject_writer_info", 'g',
+			       "the inject stream's writer now (always 1)", &li, 1);
+		}
+		numbers(e, w, writer_keys, N_OF(writer_keys), "inject", wskip, &l);
+	}
+}
+
+/* ---- the exposition ---- */
+
+static char *
+finish(struct expo *e, size_t *len)
+{
+	char *out = NULL, help[600];
+	size_t n = 0, cap = 0;
+
+	for (unsigned int i = 0; i < e->n && !e->oom; i++) {
+		const struct fam *f = &e->f[i];
+		int h;
+
+		put_help(help, sizeof(help), f->help);
+		h = snprintf(NULL, 0, "# HELP %s %s\n# TYPE %s %s\n", f->name, help, f->name,
+			     type_name(f->type));
+		if (h < 0 || grow(&out, &cap, n + (size_t)h + f->len + 1) < 0) {
+			e->oom = 1;
+			break;
+		}
+		snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s %s\n", f->name, help, f->name,
+			 type_name(f->type));
+		n += (size_t)h;
+		memcpy(out + n, f->buf, f->len);
+		n += f->len;
+		out[n] = '\0';
+	}
+	for (unsigned int i = 0; i < e->n; i++)
+		free(e->f[i].buf);
+	free(e->f);
+	if (e->oom) {
+		free(out);
+		return NULL;
+	}
+	if (out == NULL)
+		out = calloc(1, 1);
+	if (len != NULL && out != NULL)
+		*len = n;
+	return out;
+}
+
+static void
+up(struct expo *e, const struct labels *l, int v)
+{
+	sample(e, "beltline_up", 'g', "1 when the instance answered the exporter's stats request",
+	       l, v);
+}
+
+char *
+bl_prom_render(const cJSON *stats, const char *instance, size_t *len)
+{
+	static const char *const top_skip[] = { "instance", NULL };
+	struct expo e = { 0 };
+	struct labels l = { .n = 0 };
+	const cJSON *v;
+
+	label(&l, "instance", instance);
+	up(&e, &l, 1);
+	numbers(&e, stats, top_keys, N_OF(top_keys), "stats", top_skip, &l);
+	cJSON_ArrayForEach(v, stats) {
+		if (v->string == NULL)
+			continue;
+		if (strcmp(v->string, "ports") == 0)
+			ports(&e, v, &l);
+		else if (strcmp(v->string, "filters") == 0)
+			filters(&e, v, &l);
+		else if (strcmp(v->string, "edges") == 0)
+			edges(&e, v, &l);
+		else if (strcmp(v->string, "streams") == 0)
+			streams(&e, v, &l);
+		else if (strcmp(v->string, "injects") == 0)
+			injects(&e, v, &l);
+		else if (strcmp(v->string, "mbufs") == 0)
+			numbers(&e, v, mbuf_keys, N_OF(mbuf_keys), "mbuf", NULL, &l);
+		else if (strcmp(v->string, "control") == 0)
+			numbers(&e, v, control_keys, N_OF(control_keys), "control", NULL, &l);
+		else if (cJSON_IsObject(v)) {   /* a section this exporter does not know yet */
+			char sec[64];
+			name_part(sec, sizeof(sec), v->string);
+			numbers(&e, v, NULL, 0, sec, NULL, &l);
+		}
+	}
+	return finish(&e, len);
+}
+
+char *
+bl_prom_render_down(const char *instance, size_t *len)
+{
+	struct expo e = { 0 };
+	struct labels l = { .n = 0 };
+
+	label(&l, "instance", instance);
+	up(&e, &l, 0);
+	return finish(&e, len);
+}

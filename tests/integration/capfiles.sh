@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The pcap filter's capture files (issue 14 point 6), read back with tcpdump and tshark
+# (cat_capfiles.sh does beltline cat's):
+# - format=pcapng on a replay of the sample capture: every packet, time and byte as
+#   tcpdump reads the original; tshark sees the port's name as the interface and the
+#   wire length of every record;
+# - rotate_packets with keep=2: only the two newest files remain, counted in removed;
+# - rotate_s with keep=2 on live generated traffic: files by time, at most two kept.
+. "$(dirname "$0")/lib.sh"
+
+command -v tshark > /dev/null || { echo "SKIP: no tshark (apt-get install tshark)"; exit 77; }
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+CAP=$SRCDIR/config/sample.pcap
+I=$(inst capfiles)
+export BELTLINE_INSTANCE=$I BELTLINE_RUN_DIR=$T/run
+mkdir -p "$BELTLINE_RUN_DIR"
+dump() { tcpdump -r "$1" -nn -tt -e -xx 2> /dev/null; }
+npkts() { tcpdump -r "$1" -nn 2> /dev/null | wc -l; }
+tsh() { tshark -r "$1" -T fields "${@:2}" 2> "$T/tshark.err"; }
+dump "$CAP" > "$T/ref.txt"
+tsh "$CAP" -e frame.len -e frame.time_epoch > "$T/ref.fields"
+
+# ---- the pcap filter ----
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "memory": { "hugepages": "auto" },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$CAP" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [
+      "rx port=in | pcap --name=ng file=$T/f.pcapng format=pcapng",
+      "rx port=in | pcap --name=ring file=$T/r.pcapng format=pcapng rotate_packets=300 keep=2",
+      "gen size=100 rate=200 | pcap --name=bytime file=$T/t.pcap rotate_s=1 keep=2" ] } ] }
+JSON
+"$BELTLINED" -q --duration 4 "$T/c.json" > "$T/r.json" 2> "$T/err"
+pc() { jq -r ".graphs[0].filters[\"$1\"].counters.$2" "$T/r.json"; }
+eq "pcapng: tcpdump reads every packet" "$(npkts "$T/f.pcapng")" 1000
+check "pcapng: tcpdump's dump (times, headers, bytes) equals the original's" \
+	cmp -s "$T/ref.txt" <(dump "$T/f.pcapng")
+tsh "$T/f.pcapng" -e frame.len -e frame.time_epoch -e frame.interface_name > "$T/f.fields"
+check "pcapng: tshark reads the wire length and time of every record as the original's" \
+	cmp -s "$T/ref.fields" <(cut -f 1,2 "$T/f.fields")
+eq "pcapng: tshark names the interface after the port" "$(cut -f 3 "$T/f.fields" | sort -u)" in
+check "pcapng: capinfos calls it pcapng" grep -q "File type:.*pcapng" <<< "$(capinfos -t "$T/f.pcapng")"
+check "ring: the two newest files remain" test -f "$T/r.pcapng.2" -a -f "$T/r.pcapng.3"
+check "ring: the older ones are gone" test ! -e "$T/r.pcapng" -a ! -e "$T/r.pcapng.1"
+eq "ring: packets in the kept files" "$(npkts "$T/r.pcapng.2") $(npkts "$T/r.pcapng.3")" "300 100"
+eq "ring: removed" "$(pc ring removed)" 2
+eq "ring: files begun" "$(pc ring files)" 4
+eq "no ring: nothing removed" "$(pc ng removed)" 0
+begun=$(pc bytime files)
+removed=$(pc bytime removed)
+check "by time: a new file each second over 4 s ($begun begun)" test "$begun" -ge 3
+eq "by time: removed all but two" "$removed" $((begun - 2))
+kept=$(ls "$T"/t.pcap* | wc -l)
+eq "by time: files on disk" "$kept" 2
+for f in "$T"/t.pcap*; do
+	check "by time: tcpdump reads $(basename "$f")" test "$(npkts "$f")" -ge 1
+done
+
+finish

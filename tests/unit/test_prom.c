@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* app/beltline/prom.c: stats JSON as Prometheus text (beltline exporter). */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "prom.h"
+
+static char *
+render(const char *json)
+{
+	cJSON *j = cJSON_Parse(json);
+	size_t len = 0;
+	char *t;
+
+	cr_assert(j != NULL, "test JSON does not parse: %s", json);
+	t = bl_prom_render(j, "i1", &len);
+	cJSON_Delete(j);
+	cr_assert(t != NULL);
+	cr_assert(eq(sz, strlen(t), len));
+	return t;
+}
+
+Test(prom, ports_and_names)
+{
+	char *t = render("{\"instance\":\"i1\",\"uptime_s\":1.5,\"ports\":[{\"name\":\"in\",\"rx\":7,"
+			 "\"tx\":3,\"rx_bytes\":700}]}");
+
+	cr_assert(strstr(t, "# TYPE beltline_port_rx_packets_total counter\n"
+			    "beltline_port_rx_packets_total{instance=\"i1\",port=\"in\"} 7\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "beltline_port_rx_bytes_total{instance=\"i1\",port=\"in\"} 700\n") != NULL);
+	cr_assert(strstr(t, "# TYPE beltline_uptime_seconds gauge\nbeltline_uptime_seconds{instance=\"i1\"} 1.5\n") != NULL);
+	cr_assert(strstr(t, "beltline_up{instance=\"i1\"} 1\n") != NULL);
+	free(t);
+}
+
+/* Samples of one family stay together, whatever order the rows come in. */
+Test(prom, families_are_contiguous)
+{
+	char *t = render("{\"ports\":[{\"name\":\"a\",\"rx\":1,\"tx\":2},{\"name\":\"b\",\"rx\":3,\"tx\":4}]}");
+	const char *want = "# TYPE beltline_port_rx_packets_total counter\n"
+		"beltline_port_rx_packets_total{instance=\"i1\",port=\"a\"} 1\n"
+		"beltline_port_rx_packets_total{instance=\"i1\",port=\"b\"} 3\n"
+		"# HELP beltline_port_tx_packets_total";
+
+	cr_assert(strstr(t, want) != NULL, "%s", t);
+	free(t);
+}
+
+Test(prom, label_values_escaped)
+{
+	char *t = render("{\"ports\":[{\"name\":\"a\\\"b\\\\c\\nd\",\"rx\":1}]}");
+
+	cr_assert(strstr(t, "port=\"a\\\"b\\\\c\\nd\"} 1\n") != NULL, "%s", t);
+	free(t);
+}
+
+/* A key the exporter has no name for is still served, untyped, with its path in HELP. */
+Test(prom, unknown_key_is_untyped)
+{
+	char *t = render("{\"ports\":[{\"name\":\"a\",\"rx\":1,\"new-thing\":9}],\"extra\":{\"k\":2}}");
+
+	cr_assert(strstr(t, "# TYPE beltline_port_new_thing untyped\n"
+			    "beltline_port_new_thing{instance=\"i1\",port=\"a\"} 9\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "port.new-thing") != NULL);
+	cr_assert(strstr(t, "beltline_extra_k{instance=\"i1\"} 2\n") != NULL, "%s", t);
+	free(t);
+}
+
+Test(prom, filter_counters_classes_and_gauges)
+{
+	char *t = render("{\"filters\":[{\"graph\":\"g.0\",\"name\":\"t\",\"filter\":\"tx\",\"in\":5,"
+			 "\"classes\":{\"1\":5,\"other\":2},\"counters\":{\"tx\":5,\"port_id\":1,"
+			 "\"writers_total\":3}}]}");
+	const char *l = "{instance=\"i1\",graph=\"g.0\",filter=\"t\",type=\"tx\"";
+
+	cr_assert(strstr(t, "# TYPE beltline_filter_tx_tx_total counter\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "# TYPE beltline_filter_tx_port_id gauge\n") != NULL);
+	cr_assert(strstr(t, "beltline_filter_tx_writers_total{") != NULL, "no _total_total: %s", t);
+	cr_assert(strstr(t, "_total_total") == NULL);
+	cr_assert(strstr(t, "beltline_filter_class_out_packets_total{instance=\"i1\",graph=\"g.0\","
+			    "filter=\"t\",type=\"tx\",class=\"other\"} 2\n") != NULL, "%s", t);
+	cr_assert(strstr(t, l) != NULL);
+	free(t);
+}
+
+Test(prom, scale_ms_to_seconds)
+{
+	char *t = render("{\"control\":{\"idle_ms\":10000,\"slow_ms\":2500}}");
+
+	cr_assert(strstr(t, "beltline_control_idle_timeout_seconds{instance=\"i1\"} 10\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "beltline_control_slow_timeout_seconds{instance=\"i1\"} 2.5\n") != NULL, "%s", t);
+	free(t);
+}
+
+Test(prom, down)
+{
+	size_t len;
+	char *t = bl_prom_render_down("x\"y", &len);
+
+	cr_assert(t != NULL);
+	cr_assert(eq(str, t, "# HELP beltline_up 1 when the instance answered the exporter's stats request\n"
+		     "# TYPE beltline_up gauge\nbeltline_up{instance=\"x\\\"y\"} 0\n"));
+	free(t);
+}
