@@ -7,6 +7,8 @@ set -euo pipefail
 pkgs=(build-essential pkg-config meson ninja-build
       dpdk dpdk-dev libdpdk-dev libbsd-dev libcjson-dev libcriterion-dev libpcap-dev
       tcpdump jq iproute2 util-linux python3
+      libsystemd-dev systemd      # Type=notify, the journal; systemd-analyze verify (tests)
+      scdoc                       # the man pages (man/*.scd)
       clang-14 libclang-rt-14-dev)   # the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -25,6 +25,7 @@
 
 #include "beltline.h"
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
+#include "bl_version.h"
 
 static int verbose;
 static const char *instance;
@@ -51,6 +52,7 @@ static const char usage[] =
 	"  -i INSTANCE         the appliance instance (default: $BELTLINE_INSTANCE, else \"default\")\n"
 	"  -v                  say more (library debug messages on stderr)\n"
 	"  -h, --help          this text\n"
+	"  --version           the version (and git describe of the tree it was built from)\n"
 	"\n"
 	"Instances are found at $BELTLINE_RUN_DIR (default /run/beltline)/INSTANCE/ctl.\n"
 	"Exit status: 0 ok, 1 error (no such source, no instance running), 2 usage.\n";
@@ -645,6 +647,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "instance", required_argument, NULL, 'i' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -653,7 +656,7 @@ main(int argc, char **argv)
 
 	instance = getenv("BELTLINE_INSTANCE");
 	if (instance == NULL || instance[0] == '\0')
-		instance = "default";
+		instance = BL_INSTANCE_DEFAULT;
 	while ((c = getopt_long(argc, argv, "+hi:v", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -665,6 +668,9 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'V':
+			printf("beltline %s\n", BL_VERSION);
+			return 0;
 		default:
 			fputs(usage, stderr);
 			return 2;

@@ -25,6 +25,8 @@
 #include "ctl.h"
 #include "graphs.h"
 #include "reaper.h"
+#include "reload.h"
+#include "service.h"
 
 #define TICK_US 1000        /* the main lcore's watch interval */
 #define WAKE_TICK_US 100    /* ... while a client sleeps on its wake eventfd */
@@ -77,6 +79,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 
 		usleep(sleepers ? WAKE_TICK_US : TICK_US);
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
+		bl_reload_poll(app);     /* SIGHUP */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		now = rte_get_tsc_cycles();
@@ -241,8 +244,11 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 				break;
 			}
 		}
-		if (rc == 0)
+		if (rc == 0) {
+			bl_service_ready(app);
 			watch(app, opts);
+		}
+		bl_service_stopping();
 		rte_eal_mp_wait_lcore();
 		app->stop_tsc = rte_get_tsc_cycles();
 	}

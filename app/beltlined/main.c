@@ -18,7 +18,9 @@
 #include "app.h"
 #include "bl_stream_proto.h"
 #include "eal.h"
+#include "bl_version.h"
 #include "graphs.h"
+#include "reload.h"
 #include "worker.h"
 
 #define EXIT_RUNTIME 1
@@ -31,7 +33,7 @@ struct flags {
 	const char *pipelines[MAX_FLAGS];
 	unsigned int n_pipelines;
 	const char *lcores;          /* "0-1", "0,2,3": main first, then workers */
-	const char *instance;        /* --instance: replaces the config's (or "beltline") */
+	const char *instance;        /* --instance: replaces the config's (or "default") */
 };
 
 static void
@@ -46,7 +48,7 @@ usage(FILE *out)
 		"                       lcore; repeatable\n"
 		"  --lcores LIST        main lcore then workers, e.g. 0-1 or 0,2,3 (default 0-1)\n"
 		"  --instance NAME      the instance name (1..31 of A-Z a-z 0-9 _ -; default the\n"
-		"                       config's, else \"beltline\"): one-off runs side by side need\n"
+		"                       config's, else \"default\"): one-off runs side by side need\n"
 		"                       one each\n"
 		"  --check              validate the config (and this machine's CPUs), print the\n"
 		"                       EAL arguments it would use, and exit\n"
@@ -55,6 +57,8 @@ usage(FILE *out)
 		"  --stats-interval S   print rates on stderr every S seconds (0: never; default 1)\n"
 		"  -q, --quiet          no rates and no log lines, only the final JSON\n"
 		"  -h, --help           this text\n"
+		"  --version            the version (and git describe of the tree it was built from)\n"
+		"Signals: INT, TERM stop; HUP asks for a reload (refused until live reload lands).\n"
 		"Exit status: 0 clean stop, 1 runtime failure or mbuf leak, 2 bad config.\n"
 		"Reference: docs/config.md, docs/filters.md\n");
 }
@@ -101,6 +105,7 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 		{ "instance", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double v;
@@ -146,6 +151,9 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("beltlined %s\n", BL_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
@@ -246,6 +254,13 @@ on_signal(int sig)
 }
 
 static void
+on_hangup(int sig)
+{
+	(void)sig;
+	bl_reload_ask();   /* answered by the main lcore (reload.h): never a kill */
+}
+
+static void
 install_signals(void)
 {
 	struct sigaction sa;
@@ -257,14 +272,27 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* First thing: a SIGHUP (systemctl reload, a closed terminal) never kills beltlined. */
+static void
+install_hangup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hangup;
+	sa.sa_flags = SA_RESTART;   /* nothing waits on it: blocking calls carry on */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 static void
 print_check(const char *name, const struct bl_cfg *cfg, const struct bl_eal_args *ea)
 {
 	unsigned int lcores[BL_CFG_MAX_WORKERS];
 	unsigned int n = bl_cfg_worker_lcores(cfg, lcores);
 
-	printf("%s: ok (%u port%s, %u graph%s, %u worker%s)\n", name, cfg->n_ports,
-	       cfg->n_ports == 1 ? "" : "s", cfg->n_graphs + cfg->n_workers,
+	printf("%s: ok (instance %s, %u port%s, %u graph%s, %u worker%s)\n", name, cfg->instance,
+	       cfg->n_ports, cfg->n_ports == 1 ? "" : "s", cfg->n_graphs + cfg->n_workers,
 	       cfg->n_graphs + cfg->n_workers == 1 ? "" : "s", n, n == 1 ? "" : "s");
 	printf("%s\nEAL arguments:", ea->why);
 	for (int i = 1; i < ea->argc; i++)
@@ -286,6 +314,7 @@ main(int argc, char **argv)
 	static struct bl_app app;
 	int rc;
 
+	install_hangup();
 	if (parse_args(argc, argv, &opts, &fl) < 0)
 		return EXIT_CONFIG;
 	if (load_config(&opts, &fl, &app.cfg, &diag) != 0 ||

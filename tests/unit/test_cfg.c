@@ -21,7 +21,7 @@ Test(cfg_good, minimal_config_gets_the_defaults)
 	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
 	cr_assert(eq(u32, r->diag.n, 0));
 	cr_assert(r->diag.text == NULL);
-	cr_assert(eq(str, (char *)c->instance, "beltline"));
+	cr_assert(eq(str, (char *)c->instance, "default"));
 	cr_assert(eq(u32, c->main_lcore, 0));
 	cr_assert(eq(int, c->hugepages, BL_CFG_HUGE_AUTO));
 	cr_assert(eq(u32, c->mem_mb, 0));
@@ -51,7 +51,7 @@ Test(cfg_good, defaults_match_bl_cfg_defaults)
 	struct bl_cfg *d = calloc(1, sizeof(*d));
 
 	bl_cfg_defaults(d);
-	cr_assert(eq(str, d->instance, "beltline"));
+	cr_assert(eq(str, d->instance, "default"));
 	cr_assert(eq(u32, d->n_ports, 0));
 	cr_assert(eq(u32, d->n_workers, 0));
 	cr_assert(eq(u32, d->mbuf_cache, 256));
