@@ -18,9 +18,11 @@
 #include "app.h"
 #include "bl_stream_proto.h"
 #include "eal.h"
+#include "bl_log.h"
 #include "bl_version.h"
 #include "graphs.h"
 #include "reload.h"
+#include "service.h"
 #include "worker.h"
 
 #define EXIT_RUNTIME 1
@@ -34,6 +36,7 @@ struct flags {
 	unsigned int n_pipelines;
 	const char *lcores;          /* "0-1", "0,2,3": main first, then workers */
 	const char *instance;        /* --instance: replaces the config's (or "default") */
+	const char *log;             /* --log: auto, stderr, journal */
 };
 
 static void
@@ -55,7 +58,10 @@ usage(FILE *out)
 		"  --exit-idle MS       stop once no packet has arrived for MS milliseconds\n"
 		"  --duration S         stop after S seconds (decimals allowed)\n"
 		"  --stats-interval S   print rates on stderr every S seconds (0: never; default 1)\n"
-		"  -q, --quiet          no rates and no log lines, only the final JSON\n"
+		"  -q, --quiet          no rates and no log lines below warnings, only the final JSON\n"
+		"  --log WHERE          log lines to stderr, journal (with their level and the\n"
+		"                       instance), or auto (default): the journal when stderr is\n"
+		"                       connected to it (a systemd service), else stderr\n"
 		"  -h, --help           this text\n"
 		"  --version            the version (and git describe of the tree it was built from)\n"
 		"Signals: INT, TERM stop; HUP asks for a reload (refused until live reload lands).\n"
@@ -106,6 +112,7 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "log", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double v;
@@ -145,6 +152,15 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 			break;
 		case 'I':
 			fl->instance = optarg;
+			break;
+		case 'l':
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "stderr") != 0 &&
+			    strcmp(optarg, "journal") != 0) {
+				fprintf(stderr, "beltlined: --log: must be auto, stderr or journal, "
+					"got \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			fl->log = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -285,6 +301,28 @@ install_hangup(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* The config's problems: on stderr one a line, as the config reader wrote them; in the
+ * journal, each a line of priority error. */
+static void
+say_diag(const struct bl_diag *diag)
+{
+	const char *p = diag->text;
+
+	if (p == NULL) {
+		bl_log(BL_LOG_ERR, "cannot read the config");
+	} else if (!bl_service_logs_to_journal()) {
+		fputs(p, stderr);
+	} else {
+		while (*p != '\0') {
+			size_t n = strcspn(p, "\n");
+			bl_log_nolimit(BL_LOG_ERR, "%.*s", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	if (diag->n > BL_DIAG_SHOWN)
+		bl_log(BL_LOG_ERR, "and %u more problems", diag->n - BL_DIAG_SHOWN);
+}
+
 static void
 print_check(const char *name, const struct bl_cfg *cfg, const struct bl_eal_args *ea)
 {
@@ -317,11 +355,15 @@ main(int argc, char **argv)
 	install_hangup();
 	if (parse_args(argc, argv, &opts, &fl) < 0)
 		return EXIT_CONFIG;
-	if (load_config(&opts, &fl, &app.cfg, &diag) != 0 ||
-	    bl_eal_args_build(&app.cfg, &ea, &diag) != 0) {
-		fputs(diag.text != NULL ? diag.text : "beltlined: cannot read the config\n", stderr);
-		if (diag.n > BL_DIAG_SHOWN)
-			fprintf(stderr, "beltlined: and %u more problems\n", diag.n - BL_DIAG_SHOWN);
+	rc = load_config(&opts, &fl, &app.cfg, &diag);
+	if (rc == 0)
+		rc = bl_eal_args_build(&app.cfg, &ea, &diag);
+	if (!opts.check)
+		bl_service_log_to(fl.log != NULL ? fl.log : "auto", app.cfg.instance);
+	if (opts.quiet)
+		bl_log_set_level(BL_LOG_WARNING);
+	if (rc != 0) {
+		say_diag(&diag);
 		bl_diag_free(&diag);
 		return EXIT_CONFIG;
 	}
@@ -329,10 +371,10 @@ main(int argc, char **argv)
 		print_check(opts.config != NULL ? opts.config : "flags", &app.cfg, &ea);
 		return 0;
 	}
-	if (!opts.quiet)
-		fprintf(stderr, "beltlined: %s\n", ea.why);
+	bl_log(BL_LOG_INFO, "%s", ea.why);
 
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
+	bl_log_flush();   /* what the rate limit still holds back */
 	return rc == 0 ? 0 : rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "app.h"
+#include "bl_log.h"
 #include "reload.h"
 #include "service.h"
 
@@ -30,8 +31,7 @@ int
 bl_app_reload(struct bl_app *app)
 {
 	(void)app;
-	fprintf(stderr, "beltlined: reload is not supported yet; restart to apply a new "
-		"configuration\n");
+	bl_log(BL_LOG_WARNING, "reload is not supported yet; restart to apply a new configuration");
 	bl_service_status("running; reload refused: not supported yet (restart to apply a "
 			  "new configuration)");
 	return -ENOTSUP;
