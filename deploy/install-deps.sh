@@ -9,6 +9,7 @@ pkgs=(build-essential pkg-config meson ninja-build
       tcpdump jq iproute2 util-linux python3
       libsystemd-dev systemd      # Type=notify, the journal; systemd-analyze verify (tests)
       scdoc                       # the man pages (man/*.scd)
+      python3-jsonschema          # config/beltline.schema.json (tests/unit/schema.sh)
       clang-14 libclang-rt-14-dev)   # the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
 for p in "${pkgs[@]}"; do
