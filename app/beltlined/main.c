@@ -16,10 +16,10 @@
 #include <string.h>
 
 #include "app.h"
-#include "bl_stream_proto.h"
-#include "eal.h"
 #include "bl_log.h"
+#include "bl_stream_proto.h"
 #include "bl_version.h"
+#include "eal.h"
 #include "graphs.h"
 #include "reload.h"
 #include "service.h"
