@@ -450,6 +450,9 @@ Test(cfg_load, shipped_configs_parse)
 		  "no config/*.json under %s", BL_SOURCE_ROOT);
 	cr_assert(g.gl_pathc >= 1);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
+		size_t len = strlen(g.gl_pathv[i]);
+		if (len > 12 && strcmp(g.gl_pathv[i] + len - 12, ".schema.json") == 0)
+			continue;   /* config/beltline.schema.json describes configs; it is none */
 		struct bl_cfg *c = calloc(1, sizeof(*c));
 		struct bl_diag d = { 0 };
 		int rc = bl_cfg_load(g.gl_pathv[i], c, &d);
