@@ -9,6 +9,9 @@ pkgs=(build-essential pkg-config meson ninja-build
       tcpdump jq iproute2 util-linux python3 gdb
       libmicrohttpd-dev prometheus curl   # beltline exporter; promtool and curl check it
       tshark                         # reads back the pcapng the pcap filter writes
+      libsystemd-dev systemd      # Type=notify, the journal; systemd-analyze verify (tests)
+      scdoc                       # the man pages (man/*.scd)
+      python3-jsonschema          # config/beltline.schema.json (tests/unit/schema.sh)
       clang-14 libclang-rt-14-dev)   # the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -64,6 +64,7 @@
 #include "bl_atomic.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
+#include "bl_log.h"
 #include "bl_mbuf_meta.h"
 #include "bl_pcapng.h"
 
@@ -165,10 +166,10 @@ pcapw_log(struct pcapw *w, int e, const char *op)
 	else
 		snprintf(tail, sizeof(tail), " (%" PRIu64 " packets lost since the previous line)", lost);
 	if (e != 0)
-		fprintf(stderr, "beltlined: pcap: %s: %s: %s: dropping packets, trying again once a "
-			"second%s\n", w->name, op, strerror(e), tail);
+		bl_log(BL_LOG_ERR, "pcap: %s: %s: %s: dropping packets, trying again once a "
+			"second%s", w->name, op, strerror(e), tail);
 	else
-		fprintf(stderr, "beltlined: pcap: %s: writing again%s\n", w->name, tail);
+		bl_log(BL_LOG_NOTICE, "pcap: %s: writing again%s", w->name, tail);
 	w->logged_errno = e;
 	w->logged_errors = w->errors;
 	w->suppressed = 0;
@@ -483,8 +484,8 @@ pcapw_fini(struct bl_filter *f)
 	struct pcapw *w = bl_filter_priv(f);
 
 	if (w->errors != 0)
-		fprintf(stderr, "beltlined: pcap: %s: %" PRIu64 " packets were not written in all "
-			"(last error: %s)\n", w->path, w->errors, strerror((int)w->last_errno));
+		bl_log(BL_LOG_ERR, "pcap: %s: %" PRIu64 " packets were not written in all "
+			"(last error: %s)", w->path, w->errors, strerror((int)w->last_errno));
 	if (w->fd < 0)
 		return;
 	if (!w->committed && w->created)

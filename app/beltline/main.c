@@ -6,7 +6,7 @@
  *                                or pcapng, or into files rotated and kept (-w -F -C -G -W)
  *   beltline ls                  the instance's streams, like a directory of pipes
  *   beltline stats [--json]      ports, filters, edges, streams, readers
- *   beltline top [-d S] [-n N]   stats, refreshed
+ *   beltline top [-d S] [-n N] [-t]   stats, refreshed: rates per second (-t: totals)
  *   beltline exporter [--listen A:P]  stats for Prometheus over HTTP (exporter.c)
  * Instance: -i NAME, else $BELTLINE_INSTANCE, else "default".
  * Exit status: 0 ok, 1 the source or instance is not there / an error, 2 usage.
@@ -29,6 +29,7 @@
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
 #include "capfile.h"
 #include "exporter.h"
+#include "bl_version.h"
 
 static int verbose;
 static const char *instance;
@@ -53,16 +54,20 @@ static const char usage[] =
 	"                      `inject name=NAME` stream, frame by frame, in order\n"
 	"                      -r PPS: at most PPS frames a second (default: as fast as it takes)\n"
 	"                      -l LOOPS: play the file LOOPS times (default 1)\n"
-	"  ls                  streams of the instance: policy, capacity, readers, rates;\n"
+	"  ls                  streams of the instance: policy, capacity, readers, and\n"
+	"                      PPS, the packets a second written (watched for 0.5 s);\n"
 	"                      inject streams you may write, with their writer\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
-	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
+	"  top [-d SECS] [-n N] [-t]  stats refreshed every SECS (1), N times (until\n"
+	"                      interrupted): counters per second over the last SECS, or\n"
+	"                      with -t their totals\n"
 	"  exporter [--listen ADDRESS:PORT]  serve the stats to Prometheus at\n"
 	"                      http://ADDRESS:PORT/metrics (default 127.0.0.1:9482)\n"
 	"\n"
 	"  -i INSTANCE         the appliance instance (default: $BELTLINE_INSTANCE, else \"default\")\n"
 	"  -v                  say more (library debug messages on stderr)\n"
 	"  -h, --help          this text\n"
+	"  --version           the version (and git describe of the tree it was built from)\n"
 	"\n"
 	"Instances are found at $BELTLINE_RUN_DIR (default /run/beltline)/INSTANCE/ctl.\n"
 	"Exit status: 0 ok, 1 error (no such source, no instance running), 2 usage.\n";
@@ -583,6 +588,108 @@ print_report(const cJSON *j)
 	}
 }
 
+/* ---- rates: two snapshots, the counters' growth per second ---- */
+
+/* Numbers in a stats reply that are levels or settings, not counts: shown as they are. */
+static const char *const gauges[] = {
+	"capacity", "max_readers", "n_readers", "uptime_s", "pool_size", "in_use", "connections",
+	"max", "max_per_uid", "root_reserve", "idle_ms", "slow_ms", "pid", "uid", "lag",
+	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno", NULL,
+};
+
+static int
+is_gauge(const char *key)
+{
+	for (unsigned int i = 0; gauges[i] != NULL; i++)
+		if (strcmp(key, gauges[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The same row in both snapshots: every string member (name, graph, from, to) alike. */
+static int
+same_row(const cJSON *a, const cJSON *b)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, a)
+		if (cJSON_IsString(f)) {
+			const cJSON *g = cJSON_GetObjectItemCaseSensitive(b, f->string);
+			if (!cJSON_IsString(g) || strcmp(f->valuestring, g->valuestring) != 0)
+				return 0;
+		}
+	return 1;
+}
+
+/* Turn every counter of cur into its growth per second since prev (dt seconds before).
+ * A counter that went down (the instance restarted) or a row that is not in prev keeps
+ * its total. */
+static void
+to_rates(cJSON *cur, const cJSON *prev, double dt)
+{
+	cJSON *f;
+	int i = 0;
+
+	if (prev == NULL || dt <= 0)
+		return;
+	cJSON_ArrayForEach(f, cur) {
+		const cJSON *p = cJSON_IsArray(cur) ? cJSON_GetArrayItem(prev, i++) :
+			cJSON_GetObjectItemCaseSensitive(prev, f->string);
+		if (p == NULL)
+			continue;
+		if (cJSON_IsNumber(f) && cJSON_IsNumber(p) && f->string != NULL &&
+		    !is_gauge(f->string)) {
+			if (f->valuedouble >= p->valuedouble)
+				cJSON_SetNumberValue(f, (double)(long long)((f->valuedouble -
+						      p->valuedouble) / dt + 0.5));
+		} else if (cJSON_IsObject(f) && cJSON_IsObject(p) && same_row(f, p)) {
+			to_rates(f, p, dt);
+		} else if (cJSON_IsArray(f) && cJSON_IsArray(p)) {
+			to_rates(f, p, dt);
+		}
+	}
+}
+
+static double
+mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Sleep ms, or less when interrupted. */
+static void
+nap(long ms)
+{
+	for (long t = 0; t < ms / 100 && !stop; t++)
+		poll(NULL, 0, 100);
+	if (!stop)
+		poll(NULL, 0, (int)(ms % 100));
+}
+
+#define LS_RATE_MS 500   /* ls: how long it watches for its rate column */
+
+/* ls's rate column: each row's `key` per second, from two replies dt seconds apart. */
+static void
+add_rate_column(cJSON *rows, const cJSON *before, const char *key, double dt)
+{
+	cJSON *row;
+
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *now = cJSON_GetObjectItemCaseSensitive(row, key), *b, *was = NULL;
+		cJSON_ArrayForEach(b, before)
+			if (same_row(row, b))
+				was = cJSON_GetObjectItemCaseSensitive(b, key);
+		if (cJSON_IsNumber(now) && cJSON_IsNumber(was) && now->valuedouble >= was->valuedouble)
+			cJSON_AddNumberToObject(row, "pps", (double)(long long)((now->valuedouble -
+						was->valuedouble) / dt + 0.5));
+		else
+			cJSON_AddStringToObject(row, "pps", "-");
+	}
+}
+
 static int
 cmd_ls(int argc, char **argv)
 {
@@ -595,9 +702,24 @@ cmd_ls(int argc, char **argv)
 		fprintf(stderr, "beltline: ls takes no argument\n");
 		return 2;
 	}
-	rc = ctl_request(BELTLINE_CTL_LIST, &j);
+	cJSON *before;
+	double t0;
+
+	rc = ctl_request(BELTLINE_CTL_LIST, &before);
 	if (rc != 0)
 		return rc;
+	t0 = mono_s();
+	nap(LS_RATE_MS);
+	rc = ctl_request(BELTLINE_CTL_LIST, &j);
+	if (rc != 0) {
+		cJSON_Delete(before);
+		return rc;
+	}
+	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "streams"),
+			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written", mono_s() - t0);
+	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "injects"),
+			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", mono_s() - t0);
+	cJSON_Delete(before);
 	streams = cJSON_GetObjectItemCaseSensitive(j, "streams");
 	if (!cJSON_IsArray(streams) || cJSON_GetArraySize(streams) == 0)
 		printf("instance '%s' exports no stream\n", instance);
@@ -642,12 +764,18 @@ static int
 cmd_top(int argc, char **argv)
 {
 	long delay = 1, n = 0;
-	int c, rc = 0;
+	int c, rc = 0, totals = 0;
+	cJSON *prev = NULL;
+	double t_prev = 0;
 	char *end;
 
 	optind = 0;   /* glibc: start over (argv[0] is the command) */
-	while ((c = getopt(argc, argv, "+d:n:")) != -1) {
+	while ((c = getopt(argc, argv, "+d:n:t")) != -1) {
 		long *dst = c == 'd' ? &delay : c == 'n' ? &n : NULL;
+		if (c == 't') {
+			totals = 1;
+			continue;
+		}
 		if (dst == NULL)
 			return 2;
 		errno = 0;
@@ -660,21 +788,46 @@ cmd_top(int argc, char **argv)
 			return 2;
 		}
 	}
-	for (long i = 0; !stop && (n == 0 || i < n); i++) {
-		cJSON *j;
-		rc = ctl_request(BELTLINE_CTL_STATS, &j);
+	/* Rates need a first snapshot: taken now, shown after the first interval. */
+	if (!totals) {
+		rc = ctl_request(BELTLINE_CTL_STATS, &prev);
 		if (rc != 0)
 			return rc;
+		t_prev = mono_s();
+		nap(delay * 1000);
+	}
+	for (long i = 0; !stop && (n == 0 || i < n); i++) {
+		cJSON *j, *shown;
+		double t;
+		rc = ctl_request(BELTLINE_CTL_STATS, &j);
+		if (rc != 0) {
+			cJSON_Delete(prev);
+			return rc;
+		}
+		t = mono_s();
+		shown = totals ? j : cJSON_Duplicate(j, 1);
+		if (shown == NULL) {
+			cJSON_Delete(j);
+			cJSON_Delete(prev);
+			return 1;
+		}
+		if (!totals)
+			to_rates(shown, prev, t - t_prev);
 		if (isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		printf("beltline top — instance %s — every %lds (q: ^C)\n\n", instance, delay);
-		print_report(j);
-		cJSON_Delete(j);
+		printf("beltline top — instance %s — every %lds — %s (q: ^C)\n\n", instance, delay,
+		       totals ? "totals" : "counters per second (-t: totals)");
+		print_report(shown);
+		if (shown != j)
+			cJSON_Delete(shown);
+		cJSON_Delete(prev);
+		prev = j;
+		t_prev = t;
 		fflush(stdout);
 		if (n == 0 || i + 1 < n)
-			for (long t = 0; t < delay * 10 && !stop; t++)
-				poll(NULL, 0, 100);
+			nap(delay * 1000);
 	}
+	cJSON_Delete(prev);
 	return rc;
 }
 
@@ -684,6 +837,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "instance", required_argument, NULL, 'i' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -692,7 +846,7 @@ main(int argc, char **argv)
 
 	instance = getenv("BELTLINE_INSTANCE");
 	if (instance == NULL || instance[0] == '\0')
-		instance = "default";
+		instance = BL_INSTANCE_DEFAULT;
 	while ((c = getopt_long(argc, argv, "+hi:v", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -704,6 +858,9 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'V':
+			printf("beltline %s\n", BL_VERSION);
+			return 0;
 		default:
 			fputs(usage, stderr);
 			return 2;

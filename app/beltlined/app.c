@@ -22,11 +22,14 @@
 #include "bl_dbuf.h"
 #include "bl_dbuf_perm.h"
 #include "bl_inject.h"
+#include "bl_log.h"
 #include "bl_port.h"
 #include "bl_stream.h"
 #include "ctl.h"
 #include "graphs.h"
 #include "reaper.h"
+#include "reload.h"
+#include "service.h"
 
 #define TICK_US 1000        /* the main lcore's watch interval */
 #define WAKE_TICK_US 100    /* ... while a client sleeps on its wake eventfd */
@@ -90,6 +93,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 
 		usleep(sleepers ? WAKE_TICK_US : TICK_US);
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
+		bl_reload_poll(app);     /* SIGHUP */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		bl_inject_reap();   /* gone writers' regions, once no mbuf points into them */
@@ -176,8 +180,8 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	bl_err_clear(&err);
 	atexit(remove_runtime_dir);
 	if (bl_reaper_start() < 0)
-		fprintf(stderr, "beltlined: no reaper (fork failed): if this process is killed, "
-			"its control socket and EAL folder stay until the next start\n");
+		bl_log(BL_LOG_WARNING, "no reaper (fork failed): if this process is killed, "
+			"its control socket and EAL folder stay until the next start");
 	/* Its folder, before EAL makes it: if EAL fails or dies starting, gone all the same. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
@@ -187,7 +191,7 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 		bl_reaper_note(BL_REAPER_HUGE, prefix);
 	}
 	if (rte_eal_init(ea->argc, ea->argv) < 0) {
-		fprintf(stderr, "beltlined: EAL failed to start: %s\n", rte_strerror(rte_errno));
+		bl_log(BL_LOG_ERR, "EAL failed to start: %s", rte_strerror(rte_errno));
 		return -1;
 	}
 	app->eal_up = true;
@@ -221,15 +225,15 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 		.count_key = "mbufs.count",
 	};
 	if (bl_dbuf_pkt_create(&po, &app->dbuf, &err) != 0) {
-		fprintf(stderr, "beltlined: mbufs: cannot create the packet buffer of %u mbufs of %u bytes: "
-			"%s (lower mbufs.count, or raise memory.size_mb)\n",
+		bl_log(BL_LOG_ERR, "mbufs: cannot create the packet buffer of %u mbufs of %u bytes: "
+			"%s (lower mbufs.count, or raise memory.size_mb)",
 			ea->mbufs, app->cfg.mbuf_data_room, err.msg);
 		return -1;
 	}
 	app->pool = app->dbuf->mp;
 	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
 		if (bl_port_open(&app->cfg, p, app->pool, &app->port_id[p], &err) != 0) {
-			fprintf(stderr, "beltlined: %s\n", err.msg);
+			bl_log(BL_LOG_ERR, "%s", err.msg);
 			return -1;
 		}
 		app->port_open[p] = true;
@@ -251,8 +255,8 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		if (bl_stream_count(BL_STREAM_EXPORT) != 0)
 			rc = -1;
 		else
-			fprintf(stderr, "beltlined: running without a control socket: beltline "
-				"ls/stats will not see this instance\n");
+			bl_log(BL_LOG_WARNING, "running without a control socket: beltline "
+				"ls/stats will not see this instance");
 	}
 	if (rc == 0) {
 		/* Nothing left to fail before the workers run: what the graphs
@@ -262,14 +266,17 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		for (unsigned int i = 0; i < app->n_workers; i++) {
 			rc = rte_eal_remote_launch(bl_worker_main, &app->workers[i], app->workers[i].lcore);
 			if (rc != 0) {
-				fprintf(stderr, "beltlined: workers[%u]: cannot launch on lcore %u: %s\n",
+				bl_log(BL_LOG_ERR, "workers[%u]: cannot launch on lcore %u: %s",
 					i, app->workers[i].lcore, strerror(-rc));
 				bl_worker_stop_all();
 				break;
 			}
 		}
-		if (rc == 0)
+		if (rc == 0) {
+			bl_service_ready(app);
 			watch(app, opts);
+		}
+		bl_service_stopping();
 		rte_eal_mp_wait_lcore();
 		app->stop_tsc = rte_get_tsc_cycles();
 	}
@@ -289,7 +296,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		teardown(app);
 		leaked = bl_app_report_finish(app, report, stdout);
 		if (leaked != 0) {
-			fprintf(stderr, "beltlined: error: %ld mbufs were not returned to the pool\n", leaked);
+			bl_log(BL_LOG_ERR, "error: %ld mbufs were not returned to the pool", leaked);
 			rc = -1;
 		}
 	}

@@ -47,6 +47,7 @@
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 #include "bl_json.h"
+#include "bl_log.h"
 #include "bl_port.h"
 #include "bl_stream.h"
 #include "ctl.h"
@@ -124,14 +125,13 @@ run_dir(void)
 static int
 say_cannot_create(const char *path, int e)
 {
-	char parent[108], me[32], owner[32];
+	char parent[108], me[32], owner[32], why[256];
 	const struct passwd *pw;
 	struct stat st;
 	char *slash;
 
-	fprintf(stderr, "beltlined: control socket: cannot create %s: %s", path, strerror(e));
 	if (e != EACCES && e != EPERM && e != EROFS) {
-		fputc('\n', stderr);
+		bl_log(BL_LOG_ERR, "control socket: cannot create %s: %s", path, strerror(e));
 		return -e;
 	}
 	snprintf(parent, sizeof(parent), "%s", path);
@@ -153,13 +153,14 @@ say_cannot_create(const char *path, int e)
 			snprintf(owner, sizeof(owner), "uid %u", (unsigned int)st.st_uid);
 	}
 	if (owner[0] != '\0')
-		fprintf(stderr, " (%s belongs to %s; this process runs as %s): run beltlined as %s",
-			parent, owner, me, owner);
+		snprintf(why, sizeof(why), " (%s belongs to %s; this process runs as %s): run beltlined "
+			 "as %s", parent, owner, me, owner);
 	else
-		fprintf(stderr, " (this process runs as %s): run beltlined as a user who may write "
-			"there", me);
-	fprintf(stderr, ", or set BELTLINE_RUN_DIR to a folder of your own, and the same "
-		"BELTLINE_RUN_DIR for its clients (beltline ls, stats, cat)\n");
+		snprintf(why, sizeof(why), " (this process runs as %s): run beltlined as a user who "
+			 "may write there", me);
+	bl_log(BL_LOG_ERR, "control socket: cannot create %s: %s%s, or set BELTLINE_RUN_DIR to a "
+	       "folder of your own, and the same BELTLINE_RUN_DIR for its clients (beltline ls, "
+	       "stats, cat)", path, strerror(e), why);
 	return -e;
 }
 
@@ -197,9 +198,9 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	}
 	n = snprintf(c->path, sizeof(c->path), "%s/%s/%s", run_dir(), app->cfg.instance, BL_CTL_SOCKET);
 	if (n < 0 || (size_t)n >= sizeof(c->path) || (size_t)n >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "beltlined: control socket: path %s/%s/%s is too long for a unix "
-			"socket (set BELTLINE_RUN_DIR shorter)\n", run_dir(), app->cfg.instance,
-			BL_CTL_SOCKET);
+		bl_log(BL_LOG_ERR, "control socket: path %s/%s/%s is too long for a unix "
+		       "socket (set BELTLINE_RUN_DIR shorter)", run_dir(), app->cfg.instance,
+		       BL_CTL_SOCKET);
 		free(c);
 		return -ENAMETOOLONG;
 	}
@@ -216,8 +217,8 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	}
 	if (access(c->path, F_OK) == 0) {
 		if (socket_live(c->path)) {
-			fprintf(stderr, "beltlined: instance \"%s\" is already running (its control "
-				"socket %s answers); give this one another instance name\n",
+			bl_log(BL_LOG_ERR, "instance \"%s\" is already running (its control "
+			       "socket %s answers); give this one another instance name",
 				app->cfg.instance, c->path);
 			free(c);
 			return -EADDRINUSE;
@@ -233,7 +234,7 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	    (app->cfg.ctl_gid >= 0 && chown(c->path, (uid_t)-1, (gid_t)app->cfg.ctl_gid) < 0) ||
 	    chmod(c->path, (mode_t)app->cfg.ctl_mode) < 0 || listen(c->lfd, 16) < 0) {
 		int e = errno;
-		fprintf(stderr, "beltlined: control socket %s: %s\n", c->path, strerror(e));
+		bl_log(BL_LOG_ERR, "control socket %s: %s", c->path, strerror(e));
 		if (c->lfd >= 0)
 			close(c->lfd);
 		unlink(c->path);
@@ -836,6 +837,9 @@ accept_all(struct bl_ctl *c, uint64_t now)
 		}
 		if (cred.uid != 0 && of_uid >= CTL_MAX_PER_UID) {
 			c->n.refused_uid++;
+			bl_log(BL_LOG_WARNING, "control: refused a connection of uid %u (pid %d): it "
+			       "holds %u already (limit %u)", (unsigned int)cred.uid, (int)cred.pid,
+			       of_uid, CTL_MAX_PER_UID);
 			notice_close(fd, -EUSERS, "too many connections from uid %u (limit %u): close "
 				     "some (every attached reader holds one)", (unsigned int)cred.uid,
 				     CTL_MAX_PER_UID);
@@ -843,6 +847,9 @@ accept_all(struct bl_ctl *c, uint64_t now)
 		}
 		if (k == NULL || (cred.uid != 0 && used >= CTL_MAX_CONNS - CTL_ROOT_RESERVE)) {
 			c->n.refused_full++;
+			bl_log(BL_LOG_WARNING, "control: refused a connection of uid %u (pid %d): the "
+			       "control socket is full (%u connections)", (unsigned int)cred.uid,
+			       (int)cred.pid, used);
 			notice_close(fd, -EBUSY, "the control socket is full (%u connections; the last "
 				     "%u are kept for root): try again later", used, CTL_ROOT_RESERVE);
 			continue;

@@ -16,9 +16,13 @@
 #include <string.h>
 
 #include "app.h"
+#include "bl_log.h"
 #include "bl_stream_proto.h"
+#include "bl_version.h"
 #include "eal.h"
 #include "graphs.h"
+#include "reload.h"
+#include "service.h"
 #include "worker.h"
 
 #define EXIT_RUNTIME 1
@@ -31,7 +35,8 @@ struct flags {
 	const char *pipelines[MAX_FLAGS];
 	unsigned int n_pipelines;
 	const char *lcores;          /* "0-1", "0,2,3": main first, then workers */
-	const char *instance;        /* --instance: replaces the config's (or "beltline") */
+	const char *instance;        /* --instance: replaces the config's (or "default") */
+	const char *log;             /* --log: auto, stderr, journal */
 };
 
 static void
@@ -46,7 +51,7 @@ usage(FILE *out)
 		"                       lcore; repeatable\n"
 		"  --lcores LIST        main lcore then workers, e.g. 0-1 or 0,2,3 (default 0-1)\n"
 		"  --instance NAME      the instance name (1..31 of A-Z a-z 0-9 _ -; default the\n"
-		"                       config's, else \"beltline\"): one-off runs side by side need\n"
+		"                       config's, else \"default\"): one-off runs side by side need\n"
 		"                       one each\n"
 		"  --check              validate the config (and this machine's CPUs), print the\n"
 		"                       EAL arguments it would use, and exit\n"
@@ -54,8 +59,13 @@ usage(FILE *out)
 		"                       (counted from when every worker polls)\n"
 		"  --duration S         stop after S seconds (decimals allowed)\n"
 		"  --stats-interval S   print rates on stderr every S seconds (0: never; default 1)\n"
-		"  -q, --quiet          no rates and no log lines, only the final JSON\n"
+		"  -q, --quiet          no rates and no log lines below warnings, only the final JSON\n"
+		"  --log WHERE          log lines to stderr, journal (with their level and the\n"
+		"                       instance), or auto (default): the journal when stderr is\n"
+		"                       connected to it (a systemd service), else stderr\n"
 		"  -h, --help           this text\n"
+		"  --version            the version (and git describe of the tree it was built from)\n"
+		"Signals: INT, TERM stop; HUP asks for a reload (refused until live reload lands).\n"
 		"Exit status: 0 clean stop, 1 runtime failure or mbuf leak, 2 bad config.\n"
 		"Reference: docs/config.md, docs/filters.md\n");
 }
@@ -102,6 +112,8 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 		{ "instance", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "log", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double v;
@@ -142,11 +154,23 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 		case 'I':
 			fl->instance = optarg;
 			break;
+		case 'l':
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "stderr") != 0 &&
+			    strcmp(optarg, "journal") != 0) {
+				fprintf(stderr, "beltlined: --log: must be auto, stderr or journal, "
+					"got \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			fl->log = optarg;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("beltlined %s\n", BL_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
@@ -247,6 +271,13 @@ on_signal(int sig)
 }
 
 static void
+on_hangup(int sig)
+{
+	(void)sig;
+	bl_reload_ask();   /* answered by the main lcore (reload.h): never a kill */
+}
+
+static void
 install_signals(void)
 {
 	struct sigaction sa;
@@ -258,14 +289,49 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* First thing: a SIGHUP (systemctl reload, a closed terminal) never kills beltlined. */
+static void
+install_hangup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hangup;
+	sa.sa_flags = SA_RESTART;   /* nothing waits on it: blocking calls carry on */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The config's problems: on stderr one a line, as the config reader wrote them; in the
+ * journal, each a line of priority error. */
+static void
+say_diag(const struct bl_diag *diag)
+{
+	const char *p = diag->text;
+
+	if (p == NULL) {
+		bl_log(BL_LOG_ERR, "cannot read the config");
+	} else if (!bl_service_logs_to_journal()) {
+		fputs(p, stderr);
+	} else {
+		while (*p != '\0') {
+			size_t n = strcspn(p, "\n");
+			bl_log_nolimit(BL_LOG_ERR, "%.*s", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	if (diag->n > BL_DIAG_SHOWN)
+		bl_log(BL_LOG_ERR, "and %u more problems", diag->n - BL_DIAG_SHOWN);
+}
+
 static void
 print_check(const char *name, const struct bl_cfg *cfg, const struct bl_eal_args *ea)
 {
 	unsigned int lcores[BL_CFG_MAX_WORKERS];
 	unsigned int n = bl_cfg_worker_lcores(cfg, lcores);
 
-	printf("%s: ok (%u port%s, %u graph%s, %u worker%s)\n", name, cfg->n_ports,
-	       cfg->n_ports == 1 ? "" : "s", cfg->n_graphs + cfg->n_workers,
+	printf("%s: ok (instance %s, %u port%s, %u graph%s, %u worker%s)\n", name, cfg->instance,
+	       cfg->n_ports, cfg->n_ports == 1 ? "" : "s", cfg->n_graphs + cfg->n_workers,
 	       cfg->n_graphs + cfg->n_workers == 1 ? "" : "s", n, n == 1 ? "" : "s");
 	printf("%s\nEAL arguments:", ea->why);
 	for (int i = 1; i < ea->argc; i++)
@@ -287,13 +353,18 @@ main(int argc, char **argv)
 	static struct bl_app app;
 	int rc;
 
+	install_hangup();
 	if (parse_args(argc, argv, &opts, &fl) < 0)
 		return EXIT_CONFIG;
-	if (load_config(&opts, &fl, &app.cfg, &diag) != 0 ||
-	    bl_eal_args_build(&app.cfg, &ea, &diag) != 0) {
-		fputs(diag.text != NULL ? diag.text : "beltlined: cannot read the config\n", stderr);
-		if (diag.n > BL_DIAG_SHOWN)
-			fprintf(stderr, "beltlined: and %u more problems\n", diag.n - BL_DIAG_SHOWN);
+	rc = load_config(&opts, &fl, &app.cfg, &diag);
+	if (rc == 0)
+		rc = bl_eal_args_build(&app.cfg, &ea, &diag);
+	if (!opts.check)
+		bl_service_log_to(fl.log != NULL ? fl.log : "auto", app.cfg.instance);
+	if (opts.quiet)
+		bl_log_set_level(BL_LOG_WARNING);
+	if (rc != 0) {
+		say_diag(&diag);
 		bl_diag_free(&diag);
 		return EXIT_CONFIG;
 	}
@@ -301,10 +372,10 @@ main(int argc, char **argv)
 		print_check(opts.config != NULL ? opts.config : "flags", &app.cfg, &ea);
 		return 0;
 	}
-	if (!opts.quiet)
-		fprintf(stderr, "beltlined: %s\n", ea.why);
+	bl_log(BL_LOG_INFO, "%s", ea.why);
 
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
+	bl_log_flush();   /* what the rate limit still holds back */
 	return rc == 0 ? 0 : rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
 }

@@ -38,7 +38,7 @@ void
 bl_cfg_defaults(struct bl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	strcpy(cfg->instance, "beltline");
+	strcpy(cfg->instance, BL_INSTANCE_DEFAULT);
 	for (unsigned int l = 0; l <= BL_CFG_MAX_LCORE; l++)
 		cfg->lcore_cpu[l] = -1;
 	cfg->main_lcore = 0;

@@ -11,6 +11,7 @@
 #include "bl_dbuf.h"
 #include "bl_dbuf_perm.h"
 #include "bl_ibuf.h"
+#include "bl_log.h"
 #include "bl_stream.h"
 #include "bl_stream_pvt.h"
 
@@ -186,9 +187,9 @@ stream_ring(const struct bl_stream_opts *o, const struct bl_ibuf_opts *io, struc
 		return bl_err_set(err, rc, "name: stream \"%s\": %s", o->name, why);
 	}
 	/* Once, at build: a user who expected zero copy learns why not, and how. */
-	fprintf(stderr, "beltlined: stream \"%s\": owner %u, group %u, mode %04o differ from the "
+	bl_log(BL_LOG_NOTICE, "stream \"%s\": owner %u, group %u, mode %04o differ from the "
 		"packet buffer's, so each packet is copied once into a buffer with the stream's "
-		"permissions (give it the packet buffer's, memory.packet_mode, for zero copy)\n",
+		"permissions (give it the packet buffer's, memory.packet_mode, for zero copy)",
 		o->name, (unsigned int)io->uid, (unsigned int)io->gid, (unsigned int)(o->mode & 0777));
 	return 0;
 }

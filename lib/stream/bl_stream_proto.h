@@ -107,6 +107,8 @@ _Static_assert(BL_IBUF_SRP == 1 && BL_IBUF_MRP == 2 && BL_IBUF_FRP == 3 && BL_IB
 #define BL_CTL_SOCKET   "ctl"         /* RUN_DIR/INSTANCE/ctl */
 #define BL_CTL_REPLY_MAX (64u << 20)  /* a whole reply, all its records: what a client takes */
 #define BL_CTL_RUN_DIR  "/run/beltline"
+/* The instance beltlined runs as, and the CLI and client library look for, when none is named. */
+#define BL_INSTANCE_DEFAULT "default"
 
 /* A reply longer than one message comes as several, each with its own header (same op, id,
  * status; len = that record's bytes; descriptors only ever in a one-record reply): every

@@ -83,7 +83,7 @@ check "gen: packets written ($n)" test "$n" -gt 0
 check "gen: they carry the time they passed ($lo..$hi within $t0..$t1)" test "$lo" -ge "$t0" -a "$hi" -le "$t1"
 
 # One-off runs side by side: each its own --instance (else both are
-# "beltline" and the second refuses to start); a bad name is refused.
+# "default" and the second refuses to start); a bad name is refused.
 "$BELTLINED" -q --duration 3 --instance "$(inst one1)" --port in=net_null0 \
 	--pipeline 'rx port=in | drop' > "$T/one1.json" 2> "$T/one1.err" &
 p1=$!

@@ -360,6 +360,27 @@ Test(cfg_bad, table_is_big_and_names_are_unique)
 				  "two bad cases named %s", bad_cases[i].name);
 }
 
+/* With BL_CFG_DUMP_DIR set, write each case's JSON to DIR/NAME.json (so that
+ * tests/unit/schema.sh checks config/beltline.schema.json against them); else nothing. */
+Test(cfg_bad, dump_for_the_schema_test)
+{
+	const char *dir = getenv("BL_CFG_DUMP_DIR");
+
+	if (dir == NULL)
+		return;
+	for (size_t i = 0; i < N_BAD; i++) {
+		char path[512], *json = dq(bad_cases[i].json);
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s.json", dir, bad_cases[i].name);
+		f = fopen(path, "w");
+		cr_assert(f != NULL, "%s", path);
+		fputs(json, f);
+		fclose(f);
+		free(json);
+	}
+}
+
 /* ---- bad configs built by code (too long to write out) ------------------ */
 
 Test(cfg_bad_generated, too_many_ports)

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# `beltline top` shows counters per second (totals with -t); `beltline ls` has
+# a PPS column: the packets a second each stream is written. A gen filter at
+# RATE packets a second is the source: a machine this busy may give it less,
+# never more, so the rates are checked against gen's ceiling, and against the
+# totals they must not be.
+. "$(dirname "$0")/lib.sh"
+: "${BELTLINE:?}"
+
+RATE=1000
+I=$(inst top)
+run=$T/run
+mkdir "$run"
+export BELTLINE_RUN_DIR=$run
+"$BELTLINED" -q --duration 600 --stats-interval 0 --instance "$I" --port in=net_null0 \
+	--pipeline "gen rate=$RATE | count --name=c | export name=s" > /dev/null 2> "$T/err" &
+bpid=$!
+trap 'kill -9 "$bpid" 2> /dev/null || true; rm -rf "$T"' EXIT
+check "started" wait_for "$WAIT" test -S "$run/$I/ctl"
+gen_total() { "$BELTLINE" -i "$I" stats --json | jq '.filters[] | select(.name == "gen") | .out'; }
+enough() { [ "$(gen_total)" -ge $((5 * RATE)) ]; }
+check "gen has written 5 s of packets" wait_for 120 enough
+
+# filters table: the value in column COL of the row whose NAME is ROW
+cell() {   # cell FILE TABLE ROW COL
+	awk -v table="$2" -v row="$3" -v col="$4" '
+		$1 == table { in_t = 1; next }
+		in_t && /^[a-z]/ { in_t = 0 }
+		in_t && hdr == "" { for (i = 1; i <= NF; i++) if ($i == col) c = i; hdr = 1; next }
+		in_t && $2 == row { print $c; exit }' "$1"
+}
+"$BELTLINE" -i "$I" top -n 1 -d 1 > "$T/top"
+check "top says it shows rates" grep -q 'counters per second (-t: totals)' "$T/top"
+r=$(cell "$T/top" 'filters' gen OUT)
+total=$(gen_total)
+ceiling=$((RATE * 3 / 2 + 64))
+check "top: gen's out is a rate ($r/s; at most gen's $ceiling, the total is $total)" \
+	test -n "$r" -a "$r" -le "$ceiling"
+check "top: ... not the total" test "$r" -lt "$total"
+r_edge=$(awk '$1 == "edges" { e = 1; next } e && $2 == "gen" { print $4; exit }' "$T/top")
+check "top: an edge's packets are a rate too ($r_edge/s)" test -n "$r_edge" -a "$r_edge" -le "$ceiling"
+eq "top: a level stays a level (stream capacity)" \
+	"$(awk '$1 == "streams" { s = 1; next } s && $1 == "s" { print $3; exit }' "$T/top")" 1024
+
+"$BELTLINE" -i "$I" top -t -n 1 > "$T/topt"
+check "top -t says it shows totals" grep -q ' totals (q: ^C)' "$T/topt"
+t=$(cell "$T/topt" 'filters' gen OUT)
+check "top -t: gen's out is the total ($t >= $total)" test -n "$t" -a "$t" -ge "$total"
+
+"$BELTLINE" -i "$I" ls > "$T/ls"
+check "ls: a PPS column" grep -qE '^  NAME +POLICY .* PPS +$' "$T/ls"
+pps=$(awk '$1 == "s" { print $NF; exit }' "$T/ls")
+written=$(awk '$1 == "s" { print $(NF - 2); exit }' "$T/ls")
+check "ls: s's PPS is a rate ($pps; at most $((2 * ceiling)) over ls's 0.5 s, written $written)" \
+	test -n "$pps" -a "$pps" -le $((2 * ceiling)) -a "$pps" -lt "$written"
+kill -TERM "$bpid"
+rc=0; wait "$bpid" || rc=$?
+eq "stops cleanly" "$rc" 0
+finish
