@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "bl_pipe.h"
+#include "bl_stream.h"
 #include "graphs.h"
 
 struct source {
@@ -96,35 +98,14 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 	return share(g, err);
 }
 
-int
-bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
-{
-	static struct source s;
-	int rc = 0;
-
-	for (unsigned int k = 0; source_at(cfg, k, &s); k++) {
-		struct bl_gdesc g;
-		struct bl_err err;
-		const char *where = "";
-
-		bl_err_clear(&err);
-		if (parse_source(&s, &g, &err, &where) != 0) {
-			if (where[0] != '\0')
-				bl_diag_add(diag, "%s%s: %s", s.origin, where, err.msg);
-			else    /* the message names its JSON path itself */
-				bl_diag_add(diag, "%s", err.msg);
-			rc = -EINVAL;
-		}
-		bl_gdesc_free(&g);
-	}
-	return rc;
-}
-
 static void
 fill_env(const struct bl_app *app, const struct bl_worker *w, const struct source *s,
 	 unsigned int replica, struct bl_graph_env *env)
 {
 	memset(env, 0, sizeof(*env));
+	env->dry = app->pool == NULL;
+	env->data_room = app->cfg.mbuf_data_room > RTE_PKTMBUF_HEADROOM ?
+			 app->cfg.mbuf_data_room - RTE_PKTMBUF_HEADROOM : 0;
 	env->pool = app->pool;
 	env->dbuf = app->dbuf;
 	env->lcore = w->lcore;
@@ -189,6 +170,76 @@ bl_app_graphs_build(struct bl_app *app)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The dry run: every replica of every graph built as the start would build it,
+ * with no EAL, no device and no pool (bl_graph_env.dry), and freed: each filter's
+ * own init checks its arguments (bpf compiled, ports named, users and groups,
+ * files writable, stream names) and makes nothing outside the process. Every
+ * problem goes to diag (one per graph: a graph's replicas would repeat it).
+ */
+int
+bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	static struct source s;
+	static struct bl_app dry;   /* no pool: a dry run; port ids are indices */
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
+	int rc = 0;
+
+	memset(&dry, 0, sizeof(dry));
+	dry.cfg = *cfg;
+	dry.n_workers = bl_cfg_worker_lcores(cfg, lcores);
+	for (unsigned int i = 0; i < dry.n_workers; i++) {
+		dry.workers[i].lcore = lcores[i];
+		dry.workers[i].idx = i;
+	}
+	for (unsigned int p = 0; p < cfg->n_ports; p++)
+		dry.port_id[p] = (uint16_t)p;
+	char pool_name[64];
+	snprintf(pool_name, sizeof(pool_name), "bl_%s_pkts", cfg->instance);   /* as app.c names it */
+	struct bl_stream_dry_pool pool = {
+		.name = pool_name, .n_mbufs = bl_cfg_pool_size(cfg), .min_free = bl_cfg_mbufs_needed(cfg),
+		.uid = geteuid(), .gid = getegid(), .mode = (mode_t)cfg->pkt_mode,
+		.count_key = "mbufs.count",
+	};
+	bl_stream_check_reset(&pool);
+	for (unsigned int k = 0; source_at(cfg, k, &s); k++) {
+		for (unsigned int r = 0; r < s.n_lcores; r++) {
+			struct bl_worker *w = worker_of(&dry, s.lcores[r]);
+			struct bl_graph_env env;
+			struct bl_graph *g = NULL;
+			struct bl_gdesc d;
+			struct bl_err err;
+			const char *where = "";
+			int brc;
+
+			bl_err_clear(&err);
+			brc = parse_source(&s, &d, &err, &where);
+			if (brc == 0 && w == NULL)
+				brc = bl_err_set(&err, -EINVAL, "lcore %u runs no worker", s.lcores[r]);
+			if (brc == 0) {
+				fill_env(&dry, w, &s, r, &env);
+				brc = bl_graph_build(&d, &env, &g, &err);
+				if (brc != 0 && where[0] == '\0')
+					where = ".graph";
+			}
+			if (g != NULL)   /* kept to the end, as a start keeps them: rx claims, names */
+				w->graphs[w->n_graphs++] = g;
+			bl_gdesc_free(&d);
+			if (brc != 0) {
+				if (where[0] != '\0')
+					bl_diag_add(diag, "%s%s: %s", s.origin, where, err.msg);
+				else    /* the message names its JSON path itself */
+					bl_diag_add(diag, "%s", err.msg);
+				rc = -EINVAL;
+				break;
+			}
+		}
+	}
+	bl_app_graphs_free(&dry);
+	bl_stream_check_reset(NULL);
+	return rc;
 }
 
 void

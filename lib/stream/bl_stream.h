@@ -20,6 +20,7 @@
 #ifndef BL_STREAM_H
 #define BL_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -123,6 +124,28 @@ struct bl_stream_opts {
 /* Create a stream and its ring, the writer's: refs = 1. Errors name the
  * filter argument they come from ("name: ...", "capacity: ..."). 0 or -errno. */
 int bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct bl_err *err);
+
+/*
+ * A dry run (beltlined --check): every check bl_stream_create makes (name rule,
+ * capacity, policy, wake_count, one writer per name, the table's size), also
+ * against the streams earlier checks of the same run declared; makes nothing
+ * (no ring, no memory outside the process). bl_stream_check_reset starts a run.
+ */
+int bl_stream_check(const struct bl_stream_opts *o, struct bl_err *err);
+/* Whether a stream of that kind and name exists or was declared by bl_stream_check. */
+bool bl_stream_check_declared(uint32_t kind, const char *name);
+/* The packet pool a dry run's zero-copy rings would reserve mbufs from, as the
+ * start will make it (bl_dbuf_reserve's rule and words). */
+struct bl_stream_dry_pool {
+	const char *name;           /* the packet DBuf's name */
+	uint32_t n_mbufs, min_free;
+	uid_t uid;                  /* the packet DBuf's owner, group, mode */
+	gid_t gid;
+	mode_t mode;
+	const char *count_key;      /* the config key that sizes the pool */
+};
+/* Start a dry run (NULL pool: rings are not counted against one). */
+void bl_stream_check_reset(const struct bl_stream_dry_pool *pool);
 
 /* The writer leaves (its filter's fini): the stream goes once no in-process
  * reader holds it. EXPORT: the control socket detached its clients first. */
