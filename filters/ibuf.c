@@ -55,6 +55,7 @@ ibuf_out_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *er
 		return -EINVAL;
 	so.name = name;
 	so.pkt = env->dbuf;
+	so.lcore = env->lcore;
 	if (bl_graph_dry(f))
 		return bl_stream_check(&so, err);
 	return bl_stream_create(&so, &o->p, err);

@@ -25,6 +25,7 @@
 #include "ctl.h"
 #include "graphs.h"
 #include "reaper.h"
+#include "reload.h"
 
 #define TICK_US 1000        /* the main lcore's watch interval */
 #define WAKE_TICK_US 100    /* ... while a client sleeps on its wake eventfd */
@@ -76,6 +77,10 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		uint64_t now, rx;
 
 		usleep(sleepers ? WAKE_TICK_US : TICK_US);
+		if (bl_app_reload_asked()) {   /* SIGHUP: the same file (says why if refused) */
+			struct bl_err err;
+			bl_app_reload(app, NULL, &err);
+		}
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
@@ -232,7 +237,17 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		 * create (files) becomes visible now, never on a failed start. */
 		bl_app_graphs_commit(app);
 		app->start_tsc = rte_get_tsc_cycles();
-		for (unsigned int i = 0; i < app->n_workers; i++) {
+		app->epoch = 1;
+		for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
+			struct bl_worker_run *r = bl_worker_run_make(&app->workers[i], app->epoch);
+			if (r == NULL) {
+				fprintf(stderr, "beltlined: out of memory\n");
+				rc = -1;
+			} else {
+				bl_worker_publish(&app->workers[i], r);
+			}
+		}
+		for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
 			rc = rte_eal_remote_launch(bl_worker_main, &app->workers[i], app->workers[i].lcore);
 			if (rc != 0) {
 				fprintf(stderr, "beltlined: workers[%u]: cannot launch on lcore %u: %s\n",
@@ -243,6 +258,8 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		}
 		if (rc == 0)
 			watch(app, opts);
+		else
+			bl_worker_stop_all();
 		rte_eal_mp_wait_lcore();
 		app->stop_tsc = rte_get_tsc_cycles();
 	}
@@ -267,9 +284,15 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		}
 	}
 	bl_app_graphs_free(app);
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		bl_worker_run_release(&app->workers[i]);
+		free(app->workers[i].run);
+		app->workers[i].run = NULL;
+	}
 	teardown(app);
 	bl_dbuf_perm_free_all();   /* the copy DBufs, after their rings (freed with the graphs) */
 	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */
+	free(app->config_path_owned);
 	if (app->eal_up)
 		rte_eal_cleanup();
 	return rc == 0 ? 0 : rc == -EINVAL ? -EINVAL : -1;

@@ -19,6 +19,7 @@
 #include "bl_stream_proto.h"
 #include "eal.h"
 #include "graphs.h"
+#include "reload.h"
 #include "worker.h"
 
 #define EXIT_RUNTIME 1
@@ -246,6 +247,13 @@ on_signal(int sig)
 }
 
 static void
+on_hup(int sig)
+{
+	(void)sig;
+	bl_app_reload_ask();   /* reload the config file (reload.c) */
+}
+
+static void
 install_signals(void)
 {
 	struct sigaction sa;
@@ -255,6 +263,8 @@ install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static void
@@ -303,6 +313,9 @@ main(int argc, char **argv)
 	if (!opts.quiet)
 		fprintf(stderr, "beltlined: %s\n", ea.why);
 
+	app.config_path = opts.config;
+	app.test_hooks = getenv("BELTLINED_TEST_HOOKS") != NULL &&
+			 strcmp(getenv("BELTLINED_TEST_HOOKS"), "1") == 0;
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
 	return rc == 0 ? 0 : rc == -EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;

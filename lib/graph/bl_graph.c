@@ -25,6 +25,12 @@ bl_graph_test_fail_step(unsigned int n)
 	fail_step = n;
 }
 
+bool
+bl_graph_test_step_fails(void)
+{
+	return fail_step != 0 && --fail_step == 0;
+}
+
 long
 bl_graph_test_live_allocs(void)
 {

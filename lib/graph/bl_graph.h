@@ -107,6 +107,9 @@ const struct bl_graph_stats *bl_graph_stats(const struct bl_graph *g);
 
 /* Test hooks: fail the Nth undoable build step (0: never); live allocations. */
 void bl_graph_test_fail_step(unsigned int n);
+/* A step of the caller's own transaction, counted with the graphs' (the hook above):
+ * true when it is the one to fail. */
+bool bl_graph_test_step_fails(void);
 long bl_graph_test_live_allocs(void);
 
 #endif /* BL_GRAPH_H */

@@ -181,12 +181,13 @@ opts_ok(const struct bl_stream_opts *o, bool is_dry, struct bl_err *err)
 				  o->capacity);
 	if (o->pkt == NULL && !is_dry)
 		return bl_err_set(err, -EINVAL, "name: the appliance's pool is not a packet DBuf");
-	old = bl_stream_find(o->kind, o->name);
+	old = is_dry && dry_pool_set && dry_pool.beside_live ? NULL : bl_stream_find(o->kind, o->name);
 	if ((old != NULL || (is_dry && dry_find(o->kind, o->name))) && o->kind == BL_STREAM_EXPORT)
 		return bl_err_set(err, -EEXIST, "name: stream \"%s\" is already exported", o->name);
 	if (old != NULL || (is_dry && dry_find(o->kind, o->name)))
 		return bl_err_set(err, -EEXIST, "name: \"%s\" already has a writer", o->name);
-	if (bl_stream_count(o->kind) + (is_dry ? dry_count(o->kind) : 0) >= BL_STREAM_MAX_PER_KIND)
+	if ((is_dry && dry_pool_set && dry_pool.beside_live ? 0 : bl_stream_count(o->kind)) +
+	    (is_dry ? dry_count(o->kind) : 0) >= BL_STREAM_MAX_PER_KIND)
 		return bl_err_set(err, -ENOSPC, "name: at most %u %s", BL_STREAM_MAX_PER_KIND, what);
 	return 0;
 }
@@ -222,6 +223,50 @@ stream_ring(const struct bl_stream_opts *o, const struct bl_ibuf_opts *io, struc
 	return 0;
 }
 
+static bool adopting;
+static void (*removed_fn)(struct bl_stream *s, void *ctx);
+static void *removed_ctx;
+
+void
+bl_stream_adopt(bool on)
+{
+	adopting = on;
+}
+
+void
+bl_stream_on_removed(void (*fn)(struct bl_stream *s, void *ctx), void *ctx)
+{
+	removed_fn = fn;
+	removed_ctx = ctx;
+}
+
+/* A reload's build: take over the running stream of that name if nothing about it changes. */
+static int
+adopt(const struct bl_stream_opts *o, struct bl_stream *s, struct bl_stream **out,
+      struct bl_err *err)
+{
+	uid_t uid = o->kind == BL_STREAM_EXPORT ? o->uid : (uid_t)-1;
+	gid_t gid = o->kind == BL_STREAM_EXPORT ? o->gid : (gid_t)-1;
+	mode_t mode = o->kind == BL_STREAM_EXPORT ? o->mode : 0600;
+	const char *what = s->policy != o->policy ? "policy" : s->capacity != o->capacity ?
+		"capacity" : s->max_readers != o->max_readers ? "max_readers" : s->uid != uid ?
+		"owner" : s->gid != gid ? "group" : s->mode != mode ? "mode" :
+		s->wake_count != o->wake_count ? "wake_count" : s->wake_us != o->wake_us ?
+		"wake_us" : NULL;
+
+	if (what != NULL)
+		return bl_err_set(err, -EBUSY, "%s: stream \"%s\" runs with another %s; a reload keeps "
+				  "a stream as it is: remove it in one reload, add it back in the next",
+				  what, o->name, what);
+	if (s->lcore != o->lcore || s->writer != 1)
+		return bl_err_set(err, -EBUSY, "name: stream \"%s\" is written on lcore %u; a reload "
+				  "keeps its writer there (one writer per stream)", o->name, s->lcore);
+	s->refs++;
+	s->writer++;
+	*out = s;
+	return 0;
+}
+
 int
 bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct bl_err *err)
 {
@@ -231,6 +276,9 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 
 	if (o == NULL || o->sz < sizeof(*o))
 		return bl_err_set(err, -EINVAL, "stream: options of an unknown size");
+	if (adopting && o->name != NULL && strlen(o->name) < BL_STREAM_NAME_MAX &&
+	    (s = bl_stream_find(o->kind, o->name)) != NULL)
+		return adopt(o, s, out, err);
 	rc = opts_ok(o, false, err);
 	if (rc < 0)
 		return rc;
@@ -267,6 +315,7 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	s->mode = o->kind == BL_STREAM_EXPORT ? o->mode : 0600;
 	s->wake_count = o->wake_count;
 	s->wake_us = o->wake_us;
+	s->lcore = o->lcore;
 	bl_stream__wake_init(&s->wake, o->wake_count, o->wake_us);
 	s->writer = 1;
 	s->refs = 1;
@@ -308,7 +357,9 @@ bl_stream_check(const struct bl_stream_opts *o, struct bl_err *err)
 bool
 bl_stream_check_declared(uint32_t kind, const char *name)
 {
-	return bl_stream_find(kind, name) != NULL || dry_find(kind, name) != NULL;
+	if (dry_find(kind, name) != NULL)
+		return true;
+	return !(dry_pool_set && dry_pool.beside_live) && bl_stream_find(kind, name) != NULL;
 }
 
 void
@@ -340,7 +391,8 @@ bl_stream_release(struct bl_stream *s)
 {
 	if (s == NULL)
 		return;
-	s->writer = 0;
+	if (s->writer > 0 && --s->writer == 0 && s->kind == BL_STREAM_EXPORT && removed_fn != NULL)
+		removed_fn(s, removed_ctx);
 	stream_put(s);
 }
 

@@ -97,7 +97,9 @@ struct bl_stream {
 	uint32_t wake_us;           /* ... or this long after the first did */
 	/* main lcore only */
 	unsigned int refs;          /* the writer and its in-process readers; 0: free */
-	int writer;                 /* the writer is there (LCORE readers attach only then) */
+	int writer;                 /* writers there: 1, 2 while a reload swaps graphs
+	                             * (LCORE readers attach only when nonzero) */
+	unsigned int lcore;         /* the writers' lcore */
 	struct bl_stream_reader reader[BL_IBUF_MAX_READERS];
 	/* the writer's lcore */
 	_Alignas(64) struct bl_stream_writer w;
@@ -119,6 +121,7 @@ struct bl_stream_opts {
 	mode_t mode;
 	uint32_t wake_count;        /* EXPORT: 1..capacity */
 	uint32_t wake_us;
+	unsigned int lcore;         /* the writer's lcore (a reload keeps a stream only there) */
 };
 
 /* Create a stream and its ring, the writer's: refs = 1. Errors name the
@@ -143,9 +146,24 @@ struct bl_stream_dry_pool {
 	gid_t gid;
 	mode_t mode;
 	const char *count_key;      /* the config key that sizes the pool */
+	bool beside_live;           /* a reload's: the running streams do not count */
 };
 /* Start a dry run (NULL pool: rings are not counted against one). */
 void bl_stream_check_reset(const struct bl_stream_dry_pool *pool);
+
+/*
+ * A reload builds its graphs beside the running ones: while adoption is on, creating
+ * a stream that exists with the same kind, name, owner, group, mode, policy,
+ * capacity, readers and wake moderation, written from the same lcore, takes it over
+ * (the same ring, sequence numbers and readers; a second writer reference, the old
+ * graph's writer stops running before the new one starts). A stream that exists
+ * with other settings is refused, naming them.
+ */
+void bl_stream_adopt(bool on);
+
+/* Called when an EXPORT stream's last writer leaves (a reload removed it, or a failed
+ * build rolled it back), before its ring goes: the control socket ends its readers. */
+void bl_stream_on_removed(void (*fn)(struct bl_stream *s, void *ctx), void *ctx);
 
 /* The writer leaves (its filter's fini): the stream goes once no in-process
  * reader holds it. EXPORT: the control socket detached its clients first. */
