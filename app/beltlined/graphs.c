@@ -320,7 +320,10 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err 
 	static struct source s, o;
 	static struct bl_worker nw[BL_CFG_MAX_WORKERS];   /* the new control views */
 	static struct built b;
-	struct bl_worker_run *runs[BL_CFG_MAX_WORKERS] = { NULL };
+	struct bl_worker_run *runs[BL_CFG_MAX_WORKERS] = { NULL }, *runs1[BL_CFG_MAX_WORKERS] = { NULL };
+	static struct bl_worker only_kept;
+	bool two_phase = false, has_dead[BL_CFG_MAX_WORKERS] = { false };
+	bool has_new[BL_CFG_MAX_WORKERS] = { false };
 	bool kept_src[BL_CFG_MAX_GRAPHS + BL_CFG_MAX_WORKERS] = { false };
 	bool kept[BL_CFG_MAX_WORKERS][BL_WORKER_MAX_GRAPHS];
 	int rc = 0;
@@ -359,21 +362,61 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err 
 		}
 	}
 	bl_stream_adopt(false);
+	/*
+	 * A graph removed from one worker while one is built on another may hand over an
+	 * rx queue (or a ring) between lcores: then two phases, so that no two lcores ever
+	 * poll one queue: first every worker drops what goes (an epoch), then takes what
+	 * comes (another). Within one worker the swap is one step, between two passes.
+	 */
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		for (unsigned int x = 0; x < app->workers[i].n_graphs; x++)
+			has_dead[i] |= !kept[i][x];
+		for (unsigned int x = 0; x < nw[i].n_graphs; x++)
+			for (unsigned int k = 0; k < b.n; k++)
+				has_new[i] |= nw[i].graphs[x] == b.g[k];
+	}
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		for (unsigned int j = 0; j < app->n_workers; j++)
+			two_phase |= i != j && has_dead[i] && has_new[j];
 	for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
-		if (bl_graph_test_step_fails())
+		if (bl_graph_test_step_fails()) {
 			rc = bl_err_set(err, -ENOMEM, "injected failure at the workers' graph sets");
-		else if ((runs[i] = bl_worker_run_make(&nw[i], app->epoch + 1)) == NULL)
+			break;
+		}
+		if (two_phase) {
+			const struct bl_worker *w = &app->workers[i];
+			only_kept.n_graphs = 0;
+			for (unsigned int x = 0; x < w->n_graphs; x++)
+				if (kept[i][x])
+					only_kept.graphs[only_kept.n_graphs++] = w->graphs[x];
+			runs1[i] = bl_worker_run_make(&only_kept, app->epoch + 1);
+		}
+		runs[i] = bl_worker_run_make(&nw[i], app->epoch + (two_phase ? 2 : 1));
+		if (runs[i] == NULL || (two_phase && runs1[i] == NULL))
 			rc = bl_err_set(err, -ENOMEM, "out of memory for the workers' graph sets");
 	}
 	if (rc != 0) {   /* rolled back: nothing ran, the old graphs run on */
-		for (unsigned int i = 0; i < app->n_workers; i++)
+		for (unsigned int i = 0; i < app->n_workers; i++) {
 			free(runs[i]);
+			free(runs1[i]);
+		}
 		built_free(&b);
 		return rc;
 	}
 	/* Nothing left to fail: what the new graphs create becomes visible, then they run. */
 	for (unsigned int i = 0; i < b.n; i++)
 		bl_graph_commit(b.g[i]);
+	if (two_phase) {
+		for (unsigned int i = 0; i < app->n_workers; i++)
+			bl_worker_publish(&app->workers[i], runs1[i]);
+		app->epoch++;
+		if (bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000))
+			for (unsigned int i = 0; i < app->n_workers; i++)
+				bl_worker_run_release(&app->workers[i]);
+		else   /* the old sets stay allocated: a worker may still hold one */
+			fprintf(stderr, "beltlined: reload: a worker did not pass epoch %llu in 10 s\n",
+				(unsigned long long)app->epoch);
+	}
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		bl_worker_publish(&app->workers[i], runs[i]);
 	app->epoch++;

@@ -43,7 +43,7 @@ bl_worker_run_make(const struct bl_worker *w, uint64_t epoch)
 void
 bl_worker_publish(struct bl_worker *w, struct bl_worker_run *r)
 {
-	free(w->run_old);   /* released already, or never run */
+	/* A set never released (a worker did not pass its epoch in time) is left, not freed. */   /* released already, or never run */
 	w->run_old = w->run;
 	/* release: pairs with the acquire in bl_worker_main: the set and the graphs it
 	 * names (built and committed on this lcore) are whole before the worker sees it */
