@@ -276,6 +276,10 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 
 	if (o == NULL || o->sz < sizeof(*o))
 		return bl_err_set(err, -EINVAL, "stream: options of an unknown size");
+	if (dry_pool_set) {   /* a dry run is on: a filter that did not ask bl_stream_check */
+		*out = NULL;
+		return bl_stream_check(o, err);
+	}
 	if (adopting && o->name != NULL && strlen(o->name) < BL_STREAM_NAME_MAX &&
 	    (s = bl_stream_find(o->kind, o->name)) != NULL)
 		return adopt(o, s, out, err);

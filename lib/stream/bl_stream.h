@@ -148,7 +148,9 @@ struct bl_stream_dry_pool {
 	const char *count_key;      /* the config key that sizes the pool */
 	bool beside_live;           /* a reload's: the running streams do not count */
 };
-/* Start a dry run (NULL pool: rings are not counted against one). */
+/* Start a dry run (NULL: end it). While one is on, bl_stream_create only checks
+ * (as bl_stream_check) and gives *out = NULL: a filter that does not know about dry
+ * runs makes nothing all the same. */
 void bl_stream_check_reset(const struct bl_stream_dry_pool *pool);
 
 /*
