@@ -22,7 +22,8 @@ _Static_assert((int)BELTLINE_CTL_LIST == (int)BL_CTL_LIST &&
 	       (int)BELTLINE_CTL_ATTACH == (int)BL_CTL_ATTACH &&
 	       (int)BELTLINE_CTL_DETACH == (int)BL_CTL_DETACH &&
 	       (int)BELTLINE_CTL_STATS == (int)BL_CTL_STATS &&
-	       (int)BELTLINE_CTL_OPEN_WRITE == (int)BL_CTL_OPEN_WRITE,
+	       (int)BELTLINE_CTL_OPEN_WRITE == (int)BL_CTL_OPEN_WRITE &&
+	       (int)BELTLINE_CTL_RELOAD == (int)BL_CTL_RELOAD,
 	       "beltline.h restates the control operations of bl_stream_proto.h");
 
 struct beltline_ctl {
@@ -299,7 +300,7 @@ beltline_ctl_call(struct beltline_ctl *c, enum beltline_ctl_op op, const char *b
 	unsigned n = 0;
 	int rc;
 
-	if (c == NULL || reply == NULL || op < BELTLINE_CTL_LIST || op > BELTLINE_CTL_STATS)
+	if (c == NULL || reply == NULL || op < BELTLINE_CTL_LIST || (op > BELTLINE_CTL_STATS && op != BELTLINE_CTL_RELOAD))
 		return -EINVAL;
 	rc = blc_ctl_call_fd(c->fd, c->timeout_ms, (unsigned)op, body, reply, fds,
 		BL_CTL_FDS_MAX, &n);

@@ -23,6 +23,7 @@
 #include <rte_errno.h>
 
 #include "bl_filter_worker.h"
+#include "bl_graph.h"
 #include "bl_mbuf_meta.h"
 #include "bpf_convert.h"
 #include "bpf_xlat.h"
@@ -63,7 +64,7 @@ bpf_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	else if (nm != NULL)
 		return bl_err_set(err, -EINVAL, "netmask: \"%.64s\" is not an IPv4 netmask "
 				  "(A.B.C.D, or \"unknown\")", nm);
-	rc = bl_mbuf_meta_register();   /* `len` reads the record's wire length */
+	rc = bl_graph_dry(f) ? 0 : bl_mbuf_meta_register();   /* `len` reads the wire length */
 	if (rc < 0)
 		return bl_err_set(err, rc, "cannot register the mbuf record field: %s", strerror(-rc));
 	pc = pcap_open_dead(DLT_EN10MB, 262144);
@@ -81,6 +82,10 @@ bpf_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		return bl_err_set(err, rc, "expr: \"%.200s\": cannot convert to eBPF: %s", expr, sub.msg);
 	}
 	b->is_jit = b->jit != NULL;
+	if (bl_graph_dry(f)) {   /* checked: compiled and loaded; the slow path needs EAL memory */
+		pcap_freecode(&fcode);
+		return 0;
+	}
 	rc = bl_bpf_convert_load(&fcode, &b->slow, &b->slow_jit, &sub);
 	pcap_freecode(&fcode);
 	if (rc < 0) {

@@ -77,7 +77,10 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 				  "on %u workers; give it one", env->n_replicas);
 	o.name = name;
 	o.pkt = env->dbuf;
+	o.lcore = env->lcore;
 	/* The name rule, capacity, wake_count and the table are the stream layer's checks. */
+	if (bl_graph_dry(f))
+		return bl_stream_check(&o, err);
 	return bl_stream_create(&o, &e->s, err);
 }
 

@@ -242,12 +242,11 @@ gen_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	else
 		g->fill_len = L2 + L3 + l4_len(g->proto);
 	g->mp = bl_graph_env(f)->pool;
-	if (g->mp == NULL)
+	if (g->mp == NULL && !bl_graph_dry(f))
 		return bl_err_set(err, -EINVAL, "gen needs an mbuf pool in its environment");
-	if (g->size > rte_pktmbuf_data_room_size(g->mp) - RTE_PKTMBUF_HEADROOM)
+	if (g->size > bl_graph_data_room(f))
 		return bl_err_set(err, -EINVAL, "size: %u bytes do not fit one mbuf (%u bytes of data room): "
-				  "raise mbufs.data_room", g->size,
-				  rte_pktmbuf_data_room_size(g->mp) - RTE_PKTMBUF_HEADROOM);
+				  "raise mbufs.data_room", g->size, bl_graph_data_room(f));
 	g->varies = g->src[0] != g->src[1] || g->dst[0] != g->dst[1] || g->sport[0] != g->sport[1] ||
 		    g->dport[0] != g->dport[1];
 	g->cur_src = g->src[0];

@@ -53,6 +53,9 @@ ibuf_out_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *er
 		return -EINVAL;
 	so.name = name;
 	so.pkt = env->dbuf;
+	so.lcore = env->lcore;
+	if (bl_graph_dry(f))
+		return bl_stream_check(&so, err);
 	return bl_stream_create(&so, &o->p, err);
 }
 
@@ -124,7 +127,12 @@ ibuf_in_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err
 		return -EINVAL;
 	if (name == NULL)
 		return bl_err_set(err, -EINVAL, "name: required (the name an ibuf_out gave its ring)");
-	in->p = bl_stream_find(BL_STREAM_LCORE, name);
+	if (bl_graph_dry(f))
+		in->p = NULL;
+	else
+		in->p = bl_stream_find(BL_STREAM_LCORE, name);
+	if (bl_graph_dry(f) && bl_stream_check_declared(BL_STREAM_LCORE, name))
+		return 0;
 	if (in->p == NULL || !in->p->writer)
 		return bl_err_set(err, -ENOENT, "name: no ibuf_out name=%s was built before this graph; "
 				  "list the writing graph first", name);
@@ -136,6 +144,8 @@ ibuf_in_fini(struct bl_filter *f)
 {
 	struct ibuf_in *in = bl_filter_priv(f);
 
+	if (in->p == NULL)   /* a dry run attached nothing */
+		return;
 	bl_stream_detach_local(in->p, in->r);
 }
 

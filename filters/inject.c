@@ -113,9 +113,9 @@ inject_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		return bl_err_set(err, -EINVAL, "name: an inject stream has one reader, but this "
 				  "graph runs on %u workers; give it one", env->n_replicas);
 	j->mp = env->pool;
-	if (j->mp == NULL)
+	if (j->mp == NULL && !bl_graph_dry(f))
 		return bl_err_set(err, -EINVAL, "inject needs an mbuf pool in its environment");
-	room = rte_pktmbuf_data_room_size(j->mp) - RTE_PKTMBUF_HEADROOM;
+	room = bl_graph_data_room(f);
 	if (o.max_frame > room)
 		return bl_err_set(err, -EINVAL, "max_frame: %u bytes do not fit one mbuf (%u bytes "
 				  "of data room): lower it or raise mbufs.data_room", o.max_frame,

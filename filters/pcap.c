@@ -262,6 +262,30 @@ pcapw_open(struct pcapw *w, bool *created)
 	return 0;
 }
 
+/* A dry run: could name be opened for writing (or created)? Touches nothing. */
+static int
+pcapw_check(const char *name)
+{
+	char dir[sizeof(((struct pcapw *)0)->name)];
+	const char *slash = strrchr(name, '/');
+	struct stat st;
+
+	if (stat(name, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		return access(name, W_OK) == 0 ? 0 : -errno;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == name)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+	return access(dir, W_OK | X_OK) == 0 ? 0 : -errno;
+}
+
 /* Remove name if it is still the file this sink created. */
 static void
 unlink_created(struct pcapw *w)
@@ -459,7 +483,11 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	else
 		snprintf(w->path, sizeof(w->path), "%s", file);
 	snprintf(w->name, sizeof(w->name), "%s", w->path);
-	if ((rc = pcapw_open(w, &w->created)) != 0)
+	if (bl_graph_dry(f))
+		rc = pcapw_check(w->name);
+	else
+		rc = pcapw_open(w, &w->created);
+	if (rc != 0)
 		return bl_err_set(err, -EIO, "file: cannot open \"%s\" for writing: %s", w->name,
 				  strerror(-rc));
 	return 0;

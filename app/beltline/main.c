@@ -57,6 +57,8 @@ static const char usage[] =
 	"  ls                  streams of the instance: policy, capacity, readers, and\n"
 	"                      PPS, the packets a second written (watched for 0.5 s);\n"
 	"                      inject streams you may write, with their writer\n"
+	"  reload [CONFIG.json]  move the appliance to a new config (default: the file it\n"
+	"                      runs from); graphs and streams that stay keep running\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
 	"  top [-d SECS] [-n N] [-t]  stats refreshed every SECS (1), N times (until\n"
 	"                      interrupted): counters per second over the last SECS, or\n"
@@ -732,6 +734,57 @@ cmd_ls(int argc, char **argv)
 	return 0;
 }
 
+/* reload [CONFIG.json]: the appliance reads the file itself, so its absolute path. */
+static int
+cmd_reload(int argc, char **argv)
+{
+	struct beltline_ctl *c;
+	char path[PATH_MAX], *reply = NULL;
+	cJSON *body = cJSON_CreateObject(), *r;
+	char *text;
+	int rc;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		fprintf(stderr, "beltline: reload: usage: beltline reload [CONFIG.json]\n");
+		cJSON_Delete(body);
+		return 2;
+	}
+	if (argc == 2) {
+		if (realpath(argv[1], path) == NULL) {
+			fprintf(stderr, "beltline: reload: %s: %s\n", argv[1], strerror(errno));
+			cJSON_Delete(body);
+			return 1;
+		}
+		cJSON_AddStringToObject(body, "config", path);
+	}
+	text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	rc = beltline_ctl_open(instance, NULL, &c);
+	if (rc < 0) {
+		if (rc == -ENOENT)
+			hint_instances();
+		else
+			fprintf(stderr, "beltline: instance '%s': %s\n", instance, strerror(-rc));
+		free(text);
+		return 1;
+	}
+	rc = beltline_ctl_call(c, BELTLINE_CTL_RELOAD, text, &reply);
+	beltline_ctl_close(c);
+	free(text);
+	r = reply != NULL ? cJSON_Parse(reply) : NULL;
+	if (rc < 0) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(r, "error");
+		fprintf(stderr, "beltline: reload refused, the old config runs on: %s\n",
+			cJSON_IsString(why) ? why->valuestring : strerror(-rc));
+	} else {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "epoch");
+		printf("reloaded (epoch %.0f)\n", cJSON_IsNumber(e) ? e->valuedouble : 0.0);
+	}
+	cJSON_Delete(r);
+	free(reply);
+	return rc < 0 ? 1 : 0;
+}
+
 static int
 cmd_stats(int argc, char **argv)
 {
@@ -885,6 +938,8 @@ main(int argc, char **argv)
 		return cmd_ls(argc, argv);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(argc, argv);
+	if (strcmp(cmd, "reload") == 0)
+		return cmd_reload(argc, argv);
 	if (strcmp(cmd, "top") == 0)
 		return cmd_top(argc, argv);
 	if (strcmp(cmd, "exporter") == 0)

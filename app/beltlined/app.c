@@ -92,8 +92,11 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		uint64_t now, rx;
 
 		usleep(sleepers ? WAKE_TICK_US : TICK_US);
+		if (bl_app_reload_asked()) {   /* SIGHUP: the same file (says why if refused) */
+			struct bl_err err;
+			bl_app_reload(app, NULL, &err);
+		}
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
-		bl_reload_poll(app);     /* SIGHUP */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		bl_inject_reap();   /* gone writers' regions, once no mbuf points into them */
@@ -263,7 +266,17 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		 * create (files) becomes visible now, never on a failed start. */
 		bl_app_graphs_commit(app);
 		app->start_tsc = rte_get_tsc_cycles();
-		for (unsigned int i = 0; i < app->n_workers; i++) {
+		app->epoch = 1;
+		for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
+			struct bl_worker_run *r = bl_worker_run_make(&app->workers[i], app->epoch);
+			if (r == NULL) {
+				fprintf(stderr, "beltlined: out of memory\n");
+				rc = -1;
+			} else {
+				bl_worker_publish(&app->workers[i], r);
+			}
+		}
+		for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
 			rc = rte_eal_remote_launch(bl_worker_main, &app->workers[i], app->workers[i].lcore);
 			if (rc != 0) {
 				bl_log(BL_LOG_ERR, "workers[%u]: cannot launch on lcore %u: %s",
@@ -275,6 +288,8 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		if (rc == 0) {
 			bl_service_ready(app);
 			watch(app, opts);
+		} else {
+			bl_worker_stop_all();
 		}
 		bl_service_stopping();
 		rte_eal_mp_wait_lcore();
@@ -301,12 +316,18 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		}
 	}
 	bl_app_graphs_free(app);
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		bl_worker_run_release(&app->workers[i]);
+		free(app->workers[i].run);
+		app->workers[i].run = NULL;
+	}
 	teardown(app);
 	bl_inject_reap_all();      /* gone writers' regions, after the ports' mbufs */
 	bl_dbuf_perm_free_all();   /* the copy DBufs, after their rings (freed with the graphs) */
 	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */
 	if (app->multiprocess)
 		rte_pdump_uninit();
+	free(app->config_path_owned);
 	if (app->eal_up)
 		rte_eal_cleanup();
 	return rc == 0 ? 0 : rc == -EINVAL ? -EINVAL : -1;

@@ -39,6 +39,14 @@ struct bl_app {
 	uint64_t rx_flushed[BL_CFG_MAX_PORTS];   /* left in rx queues at stop, freed */
 	uint64_t start_tsc, stop_tsc;
 	struct bl_ctl *ctl;                     /* the control server (main lcore only) */
+	/* Reloads (main lcore only; reload.c) */
+	const char *config_path;                /* the file the config came from, or NULL */
+	char *config_path_owned;                /* config_path, when a reload named another */
+	uint64_t epoch;                         /* of the workers' current run sets */
+	uint64_t reloads, reload_failures;
+	char reload_error[256];                 /* why the last one failed, or "" */
+	unsigned int test_fail_step;            /* test hook: fail the next reload at step N */
+	bool test_hooks;                        /* BELTLINED_TEST_HOOKS=1 in the environment */
 };
 
 /* Everything after the config is read; returns 0, or -1 after saying why on stderr. */

@@ -53,6 +53,7 @@
 #include "ctl.h"
 #include "reaper.h"
 #include "telemetry.h"
+#include "reload.h"
 
 #define CTL_MAX_CONNS 256        /* connections at once */
 #define CTL_ROOT_RESERVE 16      /* of those, only root may take the last ones */
@@ -179,6 +180,30 @@ socket_live(const char *path)
 	return rc == 0;
 }
 
+static void conn_close(struct conn *k);
+static void notice_close(int fd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A reload removed s (its last writer left): its readers are told so, then closed out. */
+static void
+stream_removed(struct bl_stream *s, void *ctx)
+{
+	struct bl_ctl *c = ctx;
+	char name[BL_STREAM_NAME_MAX];
+
+	snprintf(name, sizeof(name), "%s", s->name);
+	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++) {
+		struct conn *k = &c->c[i];
+		int fd = k->fd;
+
+		if (fd < 0 || k->x != s)
+			continue;
+		k->fd = -1;
+		conn_close(k);   /* the reader detached while its stream is still whole */
+		notice_close(fd, -ENOENT, "stream removed: \"%s\" is not in the appliance's new "
+			     "config", name);
+	}
+}
+
 int
 bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 {
@@ -248,6 +273,7 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	if (n != 0)   /* the control socket still serves the same */
 		fprintf(stderr, "beltlined: DPDK telemetry: cannot register /beltline/stats: %s\n",
 			strerror(-n));
+	bl_stream_on_removed(stream_removed, c);
 	*out = c;
 	return 0;
 }
@@ -282,6 +308,7 @@ bl_ctl_stop(struct bl_ctl *c)
 	if (c == NULL)
 		return;
 	bl_tel_stop();
+	bl_stream_on_removed(NULL, NULL);
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		if (c->c[i].fd >= 0)
 			conn_close(&c->c[i]);
@@ -423,9 +450,6 @@ reply_json(struct conn *k, const struct bl_ctl_hdr *req, cJSON *j, const int *fd
  * whatever it sent before is read and dropped. Closing with unread data would set
  * ECONNRESET on the client's socket, which it would see before the notice.
  */
-static void
-notice_close(int fd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 static void
 notice_close(int fd, int status, const char *fmt, ...)
 {
@@ -681,6 +705,19 @@ stats_json(void *arg)
 	}
 	cJSON_AddItemToObject(j, "injects", bl_inject_stats_json());
 	stats_control(c, cJSON_AddObjectToObject(j, "control"));
+	cJSON *rl = cJSON_AddObjectToObject(j, "reload");
+	N(rl, "reloads", app->reloads);
+	N(rl, "failures", app->reload_failures);
+	N(rl, "epoch", app->epoch);
+	cJSON_AddStringToObject(rl, "last_error", app->reload_error);
+	cJSON *wa = cJSON_AddArrayToObject(rl, "workers");
+	for (unsigned int w = 0; w < app->n_workers; w++) {
+		cJSON *o = cJSON_CreateObject();
+		N(o, "lcore", app->workers[w].lcore);
+		N(o, "swaps", bl_counter_read(&app->workers[w].swaps));
+		N(o, "swap_max_ns", bl_counter_read(&app->workers[w].swap_max_ns));
+		cJSON_AddItemToArray(wa, o);
+	}
 	stats_heap(cJSON_AddObjectToObject(j, "heap"));
 	return j;
 }
@@ -689,6 +726,41 @@ static void
 op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 {
 	reply_json(k, h, stats_json(c), NULL, 0);
+}
+
+/* Reload (reload.c): the appliance's own user (or root) only; the reply says how it went. */
+static void
+op_reload(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
+{
+	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "config");
+	const cJSON *jf = cJSON_GetObjectItemCaseSensitive(req, "fail_step");
+	struct bl_err err;
+	cJSON *j;
+
+	if (k->cred.uid != 0 && k->cred.uid != geteuid()) {
+		reply_err(k, h, -EPERM, "reload: only root or the appliance's own user may reload it");
+		return;
+	}
+	if (jc != NULL && (!cJSON_IsString(jc) || jc->valuestring == NULL || jc->valuestring[0] != '/')) {
+		reply_err(k, h, -EINVAL, "reload: \"config\" must be an absolute path");
+		return;
+	}
+	if (jf != NULL) {
+		if (!c->app->test_hooks || !cJSON_IsNumber(jf) || jf->valuedouble < 1 ||
+		    jf->valuedouble > 1e6) {
+			reply_err(k, h, -EINVAL, "reload: fail_step is a test hook (BELTLINED_TEST_HOOKS=1)");
+			return;
+		}
+		c->app->test_fail_step = (unsigned int)jf->valuedouble;
+	}
+	if (bl_app_reload(c->app, jc != NULL ? jc->valuestring : NULL, &err) != 0) {
+		reply_err(k, h, err.code != 0 ? err.code : -EINVAL, "%s", err.msg);
+		return;
+	}
+	j = cJSON_CreateObject();
+	N(j, "epoch", c->app->epoch);
+	N(j, "reloads", c->app->reloads);
+	reply_json(k, h, j, NULL, 0);
 }
 
 static unsigned int
@@ -802,6 +874,9 @@ serve(struct bl_ctl *c, struct conn *k)
 		break;
 	case BL_CTL_OPEN_WRITE:
 		op_open_write(c, k, &h, req);
+		break;
+	case BL_CTL_RELOAD:
+		op_reload(c, k, &h, req);
 		break;
 	default:
 		c->n.bad_requests++;

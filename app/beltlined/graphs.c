@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "bl_pipe.h"
+#include "bl_stream.h"
 #include "graphs.h"
 
 struct source {
@@ -96,35 +98,14 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 	return share(g, err);
 }
 
-int
-bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
-{
-	static struct source s;
-	int rc = 0;
-
-	for (unsigned int k = 0; source_at(cfg, k, &s); k++) {
-		struct bl_gdesc g;
-		struct bl_err err;
-		const char *where = "";
-
-		bl_err_clear(&err);
-		if (parse_source(&s, &g, &err, &where) != 0) {
-			if (where[0] != '\0')
-				bl_diag_add(diag, "%s%s: %s", s.origin, where, err.msg);
-			else    /* the message names its JSON path itself */
-				bl_diag_add(diag, "%s", err.msg);
-			rc = -EINVAL;
-		}
-		bl_gdesc_free(&g);
-	}
-	return rc;
-}
-
 static void
 fill_env(const struct bl_app *app, const struct bl_worker *w, const struct source *s,
 	 unsigned int replica, struct bl_graph_env *env)
 {
 	memset(env, 0, sizeof(*env));
+	env->dry = app->pool == NULL;
+	env->data_room = app->cfg.mbuf_data_room > RTE_PKTMBUF_HEADROOM ?
+			 app->cfg.mbuf_data_room - RTE_PKTMBUF_HEADROOM : 0;
 	env->pool = app->pool;
 	env->dbuf = app->dbuf;
 	env->lcore = w->lcore;
@@ -188,6 +169,279 @@ bl_app_graphs_build(struct bl_app *app)
 			w->n_graphs++;
 		}
 	}
+	return 0;
+}
+
+/*
+ * The dry run: every replica of every graph built as the start would build it,
+ * with no EAL, no device and no pool (bl_graph_env.dry), and freed: each filter's
+ * own init checks its arguments (bpf compiled, ports named, users and groups,
+ * files writable, stream names) and makes nothing outside the process. Every
+ * problem goes to diag (one per graph: a graph's replicas would repeat it).
+ */
+static int
+check(const struct bl_cfg *cfg, bool beside_live, struct bl_diag *diag)
+{
+	static struct source s;
+	static struct bl_app dry;   /* no pool: a dry run; port ids are indices */
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
+	int rc = 0;
+
+	memset(&dry, 0, sizeof(dry));
+	dry.cfg = *cfg;
+	dry.n_workers = bl_cfg_worker_lcores(cfg, lcores);
+	for (unsigned int i = 0; i < dry.n_workers; i++) {
+		dry.workers[i].lcore = lcores[i];
+		dry.workers[i].idx = i;
+	}
+	for (unsigned int p = 0; p < cfg->n_ports; p++)
+		dry.port_id[p] = (uint16_t)p;
+	char pool_name[64];
+	snprintf(pool_name, sizeof(pool_name), "bl_%s_pkts", cfg->instance);   /* as app.c names it */
+	struct bl_stream_dry_pool pool = {
+		.name = pool_name, .n_mbufs = bl_cfg_pool_size(cfg), .min_free = bl_cfg_mbufs_needed(cfg),
+		.uid = geteuid(), .gid = getegid(), .mode = (mode_t)cfg->pkt_mode,
+		.count_key = "mbufs.count", .beside_live = beside_live,
+	};
+	bl_stream_check_reset(&pool);
+	for (unsigned int k = 0; source_at(cfg, k, &s); k++) {
+		for (unsigned int r = 0; r < s.n_lcores; r++) {
+			struct bl_worker *w = worker_of(&dry, s.lcores[r]);
+			struct bl_graph_env env;
+			struct bl_graph *g = NULL;
+			struct bl_gdesc d;
+			struct bl_err err;
+			const char *where = "";
+			int brc;
+
+			bl_err_clear(&err);
+			brc = parse_source(&s, &d, &err, &where);
+			if (brc == 0 && w == NULL)
+				brc = bl_err_set(&err, -EINVAL, "lcore %u runs no worker", s.lcores[r]);
+			if (brc == 0) {
+				fill_env(&dry, w, &s, r, &env);
+				brc = bl_graph_build(&d, &env, &g, &err);
+				if (brc != 0 && where[0] == '\0')
+					where = ".graph";
+			}
+			if (g != NULL)   /* kept to the end, as a start keeps them: rx claims, names */
+				w->graphs[w->n_graphs++] = g;
+			bl_gdesc_free(&d);
+			if (brc != 0) {
+				if (where[0] != '\0')
+					bl_diag_add(diag, "%s%s: %s", s.origin, where, err.msg);
+				else    /* the message names its JSON path itself */
+					bl_diag_add(diag, "%s", err.msg);
+				rc = -EINVAL;
+				break;
+			}
+		}
+	}
+	bl_app_graphs_free(&dry);
+	bl_stream_check_reset(NULL);
+	return rc;
+}
+
+int
+bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	return check(cfg, false, diag);
+}
+
+int
+bl_app_graphs_check_beside(const struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	return check(cfg, true, diag);
+}
+
+static bool
+same_source(const struct source *a, const struct source *b)
+{
+	return a->json == b->json && a->n_lcores == b->n_lcores && strcmp(a->text, b->text) == 0 &&
+	       memcmp(a->lcores, b->lcores, a->n_lcores * sizeof(a->lcores[0])) == 0;
+}
+
+/* The graphs a swap built, for its rollback. */
+struct built {
+	unsigned int n;
+	struct bl_graph *g[BL_CFG_MAX_WORKERS * BL_WORKER_MAX_GRAPHS];
+};
+
+static void
+built_free(struct built *b)
+{
+	for (unsigned int i = 0; i < b->n; i++)
+		bl_graph_free(b->g[i]);
+	b->n = 0;
+}
+
+/* Build source s's replicas into the new views nw (its graphs also listed in b). */
+static int
+build_source(struct bl_app *app, const struct source *s, struct bl_worker *nw, struct built *b,
+	     struct bl_err *err)
+{
+	for (unsigned int r = 0; r < s->n_lcores; r++) {
+		struct bl_worker *ow = worker_of(app, s->lcores[r]);
+		struct bl_graph_env env;
+		struct bl_gdesc g;
+		const char *where = "";
+		struct bl_graph *out = NULL;
+		int rc;
+
+		if (ow == NULL)
+			return bl_err_set(err, -EINVAL, "%s: lcore %u runs no worker: needs a restart",
+					  s->origin, s->lcores[r]);
+		struct bl_worker *w = &nw[ow->idx];
+		fill_env(app, ow, s, r, &env);
+		env.rx_claims = NULL;   /* the dry run of the whole config checked them */
+		rc = parse_source(s, &g, err, &where);
+		if (rc == 0)
+			rc = bl_graph_build(&g, &env, &out, err);
+		bl_gdesc_free(&g);
+		if (rc != 0) {
+			char msg[BL_ERR_MSG_MAX];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			if (where[0] != '\0' || strncmp(msg, s->origin, strlen(s->origin)) != 0)
+				bl_err_set(err, rc, "%s%s: %s", s->origin, where[0] ? where : ".graph", msg);
+			return rc;
+		}
+		b->g[b->n++] = out;
+		w->graphs[w->n_graphs] = out;
+		snprintf(w->origin[w->n_graphs], sizeof(w->origin[0]), "%s", s->origin);
+		w->replica[w->n_graphs] = r;
+		w->n_graphs++;
+	}
+	return 0;
+}
+
+int
+bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err *err)
+{
+	static struct source s, o;
+	static struct bl_worker nw[BL_CFG_MAX_WORKERS];   /* the new control views */
+	static struct built b;
+	struct bl_worker_run *runs[BL_CFG_MAX_WORKERS] = { NULL }, *runs1[BL_CFG_MAX_WORKERS] = { NULL };
+	static struct bl_worker only_kept;
+	bool two_phase = false, has_dead[BL_CFG_MAX_WORKERS] = { false };
+	bool has_new[BL_CFG_MAX_WORKERS] = { false };
+	bool kept_src[BL_CFG_MAX_GRAPHS + BL_CFG_MAX_WORKERS] = { false };
+	bool kept[BL_CFG_MAX_WORKERS][BL_WORKER_MAX_GRAPHS];
+	int rc = 0;
+
+	memset(kept, 0, sizeof(kept));
+	b.n = 0;
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		memset(&nw[i], 0, sizeof(nw[i]));
+		nw[i].lcore = app->workers[i].lcore;
+		nw[i].idx = i;
+	}
+	/* Build what changed beside what runs; what did not change moves over whole. */
+	bl_stream_adopt(true);
+	for (unsigned int k = 0; rc == 0 && source_at(ncfg, k, &s); k++) {
+		unsigned int j;
+		for (j = 0; source_at(&app->cfg, j, &o); j++)
+			if (!kept_src[j] && same_source(&s, &o))
+				break;
+		if (!source_at(&app->cfg, j, &o)) {
+			rc = build_source(app, &s, nw, &b, err);
+			continue;
+		}
+		kept_src[j] = true;
+		for (unsigned int i = 0; i < app->n_workers; i++) {
+			struct bl_worker *w = &app->workers[i];
+			for (unsigned int x = 0; x < w->n_graphs; x++) {
+				if (strcmp(w->origin[x], o.origin) != 0)
+					continue;
+				kept[i][x] = true;
+				nw[i].graphs[nw[i].n_graphs] = w->graphs[x];
+				snprintf(nw[i].origin[nw[i].n_graphs], sizeof(nw[i].origin[0]), "%s",
+					 s.origin);
+				nw[i].replica[nw[i].n_graphs] = w->replica[x];
+				nw[i].n_graphs++;
+			}
+		}
+	}
+	bl_stream_adopt(false);
+	/*
+	 * A graph removed from one worker while one is built on another may hand over an
+	 * rx queue (or a ring) between lcores: then two phases, so that no two lcores ever
+	 * poll one queue: first every worker drops what goes (an epoch), then takes what
+	 * comes (another). Within one worker the swap is one step, between two passes.
+	 */
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		for (unsigned int x = 0; x < app->workers[i].n_graphs; x++)
+			has_dead[i] |= !kept[i][x];
+		for (unsigned int x = 0; x < nw[i].n_graphs; x++)
+			for (unsigned int k = 0; k < b.n; k++)
+				has_new[i] |= nw[i].graphs[x] == b.g[k];
+	}
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		for (unsigned int j = 0; j < app->n_workers; j++)
+			two_phase |= i != j && has_dead[i] && has_new[j];
+	for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
+		if (bl_graph_test_step_fails()) {
+			rc = bl_err_set(err, -ENOMEM, "injected failure at the workers' graph sets");
+			break;
+		}
+		if (two_phase) {
+			const struct bl_worker *w = &app->workers[i];
+			only_kept.n_graphs = 0;
+			for (unsigned int x = 0; x < w->n_graphs; x++)
+				if (kept[i][x])
+					only_kept.graphs[only_kept.n_graphs++] = w->graphs[x];
+			runs1[i] = bl_worker_run_make(&only_kept, app->epoch + 1);
+		}
+		runs[i] = bl_worker_run_make(&nw[i], app->epoch + (two_phase ? 2 : 1));
+		if (runs[i] == NULL || (two_phase && runs1[i] == NULL))
+			rc = bl_err_set(err, -ENOMEM, "out of memory for the workers' graph sets");
+	}
+	if (rc != 0) {   /* rolled back: nothing ran, the old graphs run on */
+		for (unsigned int i = 0; i < app->n_workers; i++) {
+			free(runs[i]);
+			free(runs1[i]);
+		}
+		built_free(&b);
+		return rc;
+	}
+	/* Nothing left to fail: what the new graphs create becomes visible, then they run. */
+	for (unsigned int i = 0; i < b.n; i++)
+		bl_graph_commit(b.g[i]);
+	if (two_phase) {
+		for (unsigned int i = 0; i < app->n_workers; i++)
+			bl_worker_publish(&app->workers[i], runs1[i]);
+		app->epoch++;
+		if (bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000))
+			for (unsigned int i = 0; i < app->n_workers; i++)
+				bl_worker_run_release(&app->workers[i]);
+		else   /* the old sets stay allocated: a worker may still hold one */
+			fprintf(stderr, "beltlined: reload: a worker did not pass epoch %llu in 10 s\n",
+				(unsigned long long)app->epoch);
+	}
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		bl_worker_publish(&app->workers[i], runs[i]);
+	app->epoch++;
+	/* The graphs no worker runs once every worker passed the epoch: freed (a removed
+	 * stream's readers are told "stream removed" as its writer leaves). */
+	static struct built dead;
+	dead.n = 0;
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		struct bl_worker *w = &app->workers[i];
+		for (unsigned int x = 0; x < w->n_graphs; x++)
+			if (!kept[i][x])
+				dead.g[dead.n++] = w->graphs[x];
+		w->n_graphs = nw[i].n_graphs;
+		memcpy(w->graphs, nw[i].graphs, sizeof(w->graphs));
+		memcpy(w->origin, nw[i].origin, sizeof(w->origin));
+		memcpy(w->replica, nw[i].replica, sizeof(w->replica));
+	}
+	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
+		fprintf(stderr, "beltlined: reload: a worker did not pass epoch %llu in 10 s; its old "
+			"graphs are kept, not freed\n", (unsigned long long)app->epoch);
+		return 0;
+	}
+	built_free(&dead);
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		bl_worker_run_release(&app->workers[i]);
 	return 0;
 }
 

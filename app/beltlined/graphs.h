@@ -11,6 +11,21 @@
  */
 int bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag);
 
+/* The same, for a reload: the running streams do not count (the new config is
+ * checked as if it started afresh). */
+int bl_app_graphs_check_beside(const struct bl_cfg *cfg, struct bl_diag *diag);
+
+/*
+ * A reload's graphs (main lcore, workers running): the graph sources of ncfg that
+ * run already (same text, same lcores) keep their replicas, state and counters;
+ * the others are built beside the running ones (a stream that stays is taken
+ * over, bl_stream_adopt), committed, and handed to the workers at a burst
+ * boundary (a new epoch); the graphs no one runs are freed once every worker
+ * passed it. On failure (err says why) nothing changed. The lcores and ports
+ * must be app's (the caller checked).
+ */
+int bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err *err);
+
 /*
  * Build every replica on every worker lcore (EAL and ports are up). Returns 0,
  * or -EINVAL with the problem (path first) on stderr; what was built stays

@@ -65,7 +65,7 @@ usage(FILE *out)
 		"                       connected to it (a systemd service), else stderr\n"
 		"  -h, --help           this text\n"
 		"  --version            the version (and git describe of the tree it was built from)\n"
-		"Signals: INT, TERM stop; HUP asks for a reload (refused until live reload lands).\n"
+		"Signals: INT, TERM stop; HUP reloads the config file live (beltline reload).\n"
 		"Exit status: 0 clean stop, 1 runtime failure or mbuf leak, 2 bad config.\n"
 		"Reference: docs/config.md, docs/filters.md\n");
 }
@@ -274,7 +274,7 @@ static void
 on_hangup(int sig)
 {
 	(void)sig;
-	bl_reload_ask();   /* answered by the main lcore (reload.h): never a kill */
+	bl_app_reload_ask();   /* answered by the main lcore: a live reload of the config file (reload.c) */
 }
 
 static void
@@ -374,6 +374,9 @@ main(int argc, char **argv)
 	}
 	bl_log(BL_LOG_INFO, "%s", ea.why);
 
+	app.config_path = opts.config;
+	app.test_hooks = getenv("BELTLINED_TEST_HOOKS") != NULL &&
+			 strcmp(getenv("BELTLINED_TEST_HOOKS"), "1") == 0;
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
 	bl_log_flush();   /* what the rate limit still holds back */

@@ -1,23 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * reload — what SIGHUP (systemctl reload: ExecReload) does. The signal handler
- * only asks (bl_reload_ask); the main lcore's watch loop answers
- * (bl_reload_poll), so the answer runs on the slow path with no signal-safety
- * limits. Until live reconfiguration lands, the answer is a refusal: the
- * appliance says so and runs on, unchanged.
+ * Reload: move the running appliance to a new config (SIGHUP, the control
+ * socket's reload op, `beltline reload`) without a restart. Main lcore only.
  */
-#ifndef BL_RELOAD_H
-#define BL_RELOAD_H
+#ifndef BL_APP_RELOAD_H
+#define BL_APP_RELOAD_H
 
-struct bl_app;
+#include "app.h"
+#include "bl_err.h"
 
-/* From a signal handler: async-signal-safe. */
-void bl_reload_ask(void);
+/*
+ * Read path (NULL: the file the appliance runs from), refuse what needs a
+ * restart (lcores, memory, the pool, ports), dry-run the whole config, then
+ * swap the graphs (bl_app_graphs_swap). 0, or -errno with err saying why:
+ * the old config then runs on, untouched. Logs one line either way.
+ */
+int bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err);
 
-/* Main lcore: if a reload was asked since the last call, bl_app_reload it. */
-void bl_reload_poll(struct bl_app *app);
+/* A reload was asked for (signal-safe: SIGHUP); the watch loop runs it. */
+void bl_app_reload_ask(void);
+/* Taken by the watch loop: whether one was asked for since. */
+bool bl_app_reload_asked(void);
 
-/* Apply the config file anew. Today: -ENOTSUP, after saying so in the log. */
-int bl_app_reload(struct bl_app *app);
-
-#endif /* BL_RELOAD_H */
+#endif /* BL_APP_RELOAD_H */

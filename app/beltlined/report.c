@@ -233,8 +233,12 @@ bl_app_report_build(const struct bl_app *app, const struct bl_port_hw_stats *hw)
 		N(o, "lcore", w->lcore);
 		N(o, "rx", bl_counter_read(&w->polled));
 		N(o, "graphs", w->n_graphs);
+		N(o, "swaps", bl_counter_read(&w->swaps));
+		N(o, "swap_max_ns", bl_counter_read(&w->swap_max_ns));
 		cJSON_AddItemToArray(workers, o);
 	}
+	N(root, "reloads", app->reloads);
+	N(root, "reload_failures", app->reload_failures);
 	return root;
 }
 

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+
 #include "bl_atomic.h"
 #include "worker.h"
 
@@ -21,21 +27,89 @@ bl_worker_stopping(void)
 	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
 }
 
+struct bl_worker_run *
+bl_worker_run_make(const struct bl_worker *w, uint64_t epoch)
+{
+	struct bl_worker_run *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->epoch = epoch;
+	r->n = w->n_graphs;
+	memcpy(r->g, w->graphs, sizeof(r->g[0]) * w->n_graphs);
+	return r;
+}
+
+void
+bl_worker_publish(struct bl_worker *w, struct bl_worker_run *r)
+{
+	/* A set never released (a worker did not pass its epoch in time) is left, not freed. */   /* released already, or never run */
+	w->run_old = w->run;
+	/* release: pairs with the acquire in bl_worker_main: the set and the graphs it
+	 * names (built and committed on this lcore) are whole before the worker sees it */
+	__atomic_store_n(&w->run, r, __ATOMIC_RELEASE);
+}
+
+bool
+bl_worker_wait_epoch(struct bl_worker *ws, unsigned int n, uint64_t epoch, uint64_t timeout_us)
+{
+	uint64_t waited = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		/* acquire: pairs with the release in bl_worker_main: the worker's last use
+		 * of an older set happened before */
+		while (__atomic_load_n(&ws[i].passed, __ATOMIC_ACQUIRE) < epoch) {
+			if (waited >= timeout_us)
+				return false;
+			usleep(20);
+			waited += 20;
+		}
+	}
+	return true;
+}
+
+void
+bl_worker_run_release(struct bl_worker *w)
+{
+	free(w->run_old);
+	w->run_old = NULL;
+}
+
 int
 bl_worker_main(void *arg)
 {
 	struct bl_worker *w = arg;
-	const unsigned int n = w->n_graphs;
+	const struct bl_worker_run *last = NULL;
+	const double ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
 
 	/* relaxed: pairs with the relaxed load in app.c workers_started (a flag, no data with it) */
 	__atomic_store_n(&w->started, 1, __ATOMIC_RELAXED);
 	/* relaxed: pairs with the store in bl_worker_stop_all */
 	while (!__atomic_load_n(&stop_flag, __ATOMIC_RELAXED)) {
-		uint64_t got = 0;
-		for (unsigned int i = 0; i < n; i++)
-			got += bl_graph_run(w->graphs[i]);
+		/* acquire: pairs with the release in bl_worker_publish */
+		const struct bl_worker_run *r = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
+		uint64_t got = 0, t0 = 0;
+
+		if (unlikely(r != last))
+			t0 = rte_rdtsc();
+		for (unsigned int i = 0; i < r->n; i++)
+			got += bl_graph_run(r->g[i]);
 		if (got != 0)
 			bl_counter_add(&w->polled, got);
+		if (unlikely(r != last)) {
+			uint64_t ns = (uint64_t)((double)(rte_rdtsc() - t0) * ns_per_tsc);
+			if (last != NULL) {
+				bl_counter_add(&w->swaps, 1);
+				if (ns > bl_counter_read(&w->swap_max_ns))   /* relaxed: a counter */
+					__atomic_store_n(&w->swap_max_ns, ns, __ATOMIC_RELAXED);
+			}
+			last = r;
+		}
+		/* release: pairs with the acquire in bl_worker_wait_epoch: this round, the
+		 * last that could use a set older than r, is over */
+		__atomic_store_n(&w->passed, r->epoch, __ATOMIC_RELEASE);
 	}
+	/* release: as above; a worker that returned holds no set */
+	__atomic_store_n(&w->passed, UINT64_MAX, __ATOMIC_RELEASE);
 	return 0;
 }

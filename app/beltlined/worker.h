@@ -8,6 +8,7 @@
 #ifndef BL_WORKER_H
 #define BL_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -17,15 +18,36 @@
 
 #define BL_WORKER_MAX_GRAPHS (BL_CFG_MAX_GRAPHS + 1)
 
+/*
+ * What a worker runs, published whole by the main lcore and never changed after
+ * (a reload publishes another): the worker picks it up at a burst boundary, and
+ * says which epoch it last finished a round of (QSBR: quiescent between rounds).
+ * The main lcore frees a replaced set's graphs only once every worker passed the
+ * new epoch. The worker never waits, locks or allocates for it.
+ */
+struct bl_worker_run {
+	uint64_t epoch;
+	unsigned int n;
+	struct bl_graph *g[BL_WORKER_MAX_GRAPHS];
+};
+
 struct bl_worker {
 	unsigned int lcore;                          /* config, read-only while running */
 	unsigned int idx;                            /* index among worker lcores = tx queue */
+	/* The control view (main lcore only: reports, stats, reloads). */
 	unsigned int n_graphs;
 	struct bl_graph *graphs[BL_WORKER_MAX_GRAPHS];
 	char origin[BL_WORKER_MAX_GRAPHS][32];       /* "graphs[0]" or "workers[1]" */
 	unsigned int replica[BL_WORKER_MAX_GRAPHS];
+	struct bl_worker_run *run;                   /* (m) release; the worker loads acquire */
+	struct bl_worker_run *run_old;               /* (m) the set run replaced, until freed */
 	uint64_t polled;                             /* (w) packets its sources produced */
 	uint64_t started;                            /* (w) 1 once its loop runs */
+	/* (w) the epoch of the last set it finished a round of: release, pairs with the
+	 * acquire in bl_worker_wait_epoch; UINT64_MAX once it returned */
+	_Alignas(64) uint64_t passed;
+	uint64_t swaps;                              /* (w) sets it switched to */
+	uint64_t swap_max_ns;                        /* (w) its longest first round of a new set */
 } __rte_cache_aligned;
 
 /* rte_eal_remote_launch entry point; `arg` is a struct bl_worker. */
@@ -36,5 +58,20 @@ void bl_worker_stop_all(void);
 
 /* Whether a stop was asked for. */
 int bl_worker_stopping(void);
+
+/* Main lcore: w's control view as a run set of this epoch; NULL: out of memory. */
+struct bl_worker_run *bl_worker_run_make(const struct bl_worker *w, uint64_t epoch);
+
+/* Main lcore: hand w the set r (the previous one stays in w->run_old until
+ * bl_worker_run_release). Cannot fail. */
+void bl_worker_publish(struct bl_worker *w, struct bl_worker_run *r);
+
+/* Main lcore: whether every worker finished a round of `epoch` (or returned);
+ * waits at most timeout_us, sleeping, never the workers. */
+bool bl_worker_wait_epoch(struct bl_worker *ws, unsigned int n, uint64_t epoch,
+			  uint64_t timeout_us);
+
+/* Main lcore: free the set w ran before (after bl_worker_wait_epoch said yes). */
+void bl_worker_run_release(struct bl_worker *w);
 
 #endif /* BL_WORKER_H */

@@ -251,6 +251,7 @@ enum beltline_ctl_op {
 	BELTLINE_CTL_DETACH = 3,
 	BELTLINE_CTL_STATS  = 4,   /* ports, filters, edges, streams, readers */
 	BELTLINE_CTL_OPEN_WRITE = 5, /* become an inject stream's writer (beltline_open_write) */
+	BELTLINE_CTL_RELOAD = 16,   /* move to a new config: {"config": "/abs/path"} or {} */
 };
 
 /* Connect to instance INSTANCE's control socket. 0, -EINVAL (bad name),

@@ -25,6 +25,12 @@ bl_graph_test_fail_step(unsigned int n)
 	fail_step = n;
 }
 
+bool
+bl_graph_test_step_fails(void)
+{
+	return fail_step != 0 && --fail_step == 0;
+}
+
 long
 bl_graph_test_live_allocs(void)
 {
@@ -63,14 +69,15 @@ step(struct bl_err *err, const char *what)
 	return 0;
 }
 
+/* A dry run has no EAL: its graph lives on the C heap. */
 static void *
-zalloc(size_t size, struct bl_err *err, const char *what)
+zalloc(bool dry, size_t size, struct bl_err *err, const char *what)
 {
 	void *p;
 
 	if (step(err, what) != 0)
 		return NULL;
-	p = rte_zmalloc("bl_graph", size, RTE_CACHE_LINE_SIZE);
+	p = dry ? calloc(1, size) : rte_zmalloc("bl_graph", size, RTE_CACHE_LINE_SIZE);
 	if (p == NULL) {
 		bl_err_set(err, -ENOMEM, "out of memory for %s", what);
 		return NULL;
@@ -80,11 +87,14 @@ zalloc(size_t size, struct bl_err *err, const char *what)
 }
 
 static void
-zfree(void *p)
+zfree(bool dry, void *p)
 {
 	if (p != NULL) {
 		live_allocs--;
-		rte_free(p);
+		if (dry)
+			free(p);
+		else
+			rte_free(p);
 	}
 }
 
@@ -178,11 +188,11 @@ undo(struct bl_graph *g)
 			rte_pktmbuf_free(f->in[k]);
 		for (unsigned int k = 0; k < f->n_emit; k++)
 			rte_pktmbuf_free(f->emit_pkt[k]);
-		zfree(f->out);
-		zfree(f->priv);
-		zfree(f);
+		zfree(g->env.dry, f->out);
+		zfree(g->env.dry, f->priv);
+		zfree(g->env.dry, f);
 	}
-	zfree(g);
+	zfree(g->env.dry, g);
 }
 
 static int
@@ -196,7 +206,7 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 
 	if (ops == NULL)
 		return bl_err_set(err, -EINVAL, "col %u: unknown filter \"%s\"", nd->col, nd->filter);
-	f = zalloc(sizeof(*f), err, "a filter");
+	f = zalloc(g->env.dry, sizeof(*f), err, "a filter");
 	if (f == NULL)
 		return -ENOMEM;
 	g->filters[i] = f;
@@ -216,18 +226,20 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 		return bl_err_set(err, -EINVAL, "col %u: \"%s\" is a sink: nothing can follow it",
 				  first_out_col, nd->name);
 	if (n_out > 0) {
-		f->out = zalloc(n_out * sizeof(*f->out), err, "edges");
+		f->out = zalloc(g->env.dry, n_out * sizeof(*f->out), err, "edges");
 		if (f->out == NULL)
 			return -ENOMEM;
 	}
 	if (ops->priv_size > 0) {
-		f->priv = zalloc(ops->priv_size, err, "filter state");
+		f->priv = zalloc(g->env.dry, ops->priv_size, err, "filter state");
 		if (f->priv == NULL)
 			return -ENOMEM;
 	}
 	if ((rc = step(err, "a filter's init")) != 0)
 		return rc;
 	rc = ops->init != NULL ? ops->init(f, &nd->args, err) : 0;
+	if (rc == -ENOMEM && g->env.dry)
+		return 0;   /* EAL memory a dry run does not have: checked as far as it could be */
 	if (rc != 0) {
 		/* Say where: the filter's init named the argument. */
 		char msg[BL_ERR_MSG_MAX];
@@ -276,9 +288,9 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	if (d->n_nodes > BL_GRAPH_MAX_NODES)
 		return bl_err_set(err, -E2BIG, "the graph has %u filters, at most %d are allowed",
 				  d->n_nodes, BL_GRAPH_MAX_NODES);
-	if (bl_class_dynfield < 0 && (rc = bl_graph_global_init(err)) != 0)
+	if (!env->dry && bl_class_dynfield < 0 && (rc = bl_graph_global_init(err)) != 0)
 		return rc;
-	g = zalloc(sizeof(*g), err, "the graph");
+	g = zalloc(env->dry, sizeof(*g), err, "the graph");
 	if (g == NULL)
 		return -ENOMEM;
 	g->env = *env;
@@ -293,8 +305,9 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 		if (g->n_sources == 0)
 			rc = bl_err_set(err, -EINVAL, "the graph has no source (rx, gen, ...): nothing would flow");
 	}
-	/* Activation runs from sinks to sources: the topological order backwards. */
-	for (unsigned int i = g->n_filters; rc == 0 && i-- > 0;) {
+	/* Activation runs from sinks to sources: the topological order backwards.
+	 * A dry run activates nothing: it stops at the filters' checks. */
+	for (unsigned int i = g->n_filters; rc == 0 && !g->env.dry && i-- > 0;) {
 		struct bl_filter *f = g->order[i];
 		if ((rc = step(err, "a filter's start")) != 0)
 			break;
@@ -313,6 +326,8 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 void
 bl_graph_commit(struct bl_graph *g)
 {
+	if (g->env.dry)
+		return;
 	for (unsigned int i = g->n_filters; i-- > 0;)
 		if (g->order[i]->ops->commit != NULL)
 			g->order[i]->ops->commit(g->order[i]);
@@ -350,6 +365,22 @@ const struct bl_graph_env *
 bl_graph_env(const struct bl_filter *f)
 {
 	return &f->graph->env;
+}
+
+bool
+bl_graph_dry(const struct bl_filter *f)
+{
+	return f->graph->env.dry;
+}
+
+uint32_t
+bl_graph_data_room(const struct bl_filter *f)
+{
+	const struct bl_graph_env *env = &f->graph->env;
+
+	if (env->pool == NULL)
+		return env->data_room;
+	return rte_pktmbuf_data_room_size(env->pool) - RTE_PKTMBUF_HEADROOM;
 }
 
 const struct bl_graph_port *

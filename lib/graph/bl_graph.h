@@ -48,6 +48,12 @@ struct bl_graph_env {
 	uint64_t *rx_claims;
 	unsigned int n_ports;
 	struct bl_graph_port ports[BL_GRAPH_MAX_PORTS];
+	/* A dry run (beltlined --check): no EAL, no device, no pool. Filters check
+	 * every argument as a real build would, and make nothing outside the
+	 * process (no file, stream, device or EAL memory); start and commit are
+	 * skipped. pool and dbuf are NULL; data_room stands for the pool's. */
+	bool dry;
+	uint32_t data_room;         /* dry: the pool's data room past the headroom */
 };
 
 struct bl_graph;
@@ -84,6 +90,10 @@ unsigned int bl_graph_n_filters(const struct bl_graph *g);
 const struct bl_filter *bl_graph_filter(const struct bl_graph *g, unsigned int i);
 struct bl_filter *bl_graph_filter_by_name(struct bl_graph *g, const char *name);
 const struct bl_graph_env *bl_graph_env(const struct bl_filter *f);
+/* Whether f is being built for a dry run (env.dry): check, make nothing. */
+bool bl_graph_dry(const struct bl_filter *f);
+/* The data an mbuf of the graph's pool holds past its headroom (dry: env.data_room). */
+uint32_t bl_graph_data_room(const struct bl_filter *f);
 /* Find a port by name in the filter's environment; NULL with err when absent. */
 const struct bl_graph_port *bl_graph_port(const struct bl_filter *f, const char *name,
 					  const char *key, struct bl_err *err);
@@ -97,6 +107,9 @@ const struct bl_graph_stats *bl_graph_stats(const struct bl_graph *g);
 
 /* Test hooks: fail the Nth undoable build step (0: never); live allocations. */
 void bl_graph_test_fail_step(unsigned int n);
+/* A step of the caller's own transaction, counted with the graphs' (the hook above):
+ * true when it is the one to fail. */
+bool bl_graph_test_step_fails(void);
 long bl_graph_test_live_allocs(void);
 
 #endif /* BL_GRAPH_H */

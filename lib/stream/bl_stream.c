@@ -125,8 +125,37 @@ bl_stream_perm_args(const char *owner, const char *group, const char *mode, uid_
 }
 
 /* The checks that depend on the kind; the name is then safe to copy. */
+/* A dry run's declared streams (bl_stream_check): names only, nothing made. */
+static struct {
+	uint32_t kind;
+	char name[BL_STREAM_NAME_MAX];
+} dry[BL_STREAM_MAX];
+static unsigned int n_dry;
+static struct bl_stream_dry_pool dry_pool;
+static bool dry_pool_set;
+static uint64_t dry_reserved;
+
+static const char *
+dry_find(uint32_t kind, const char *name)
+{
+	for (unsigned int i = 0; i < n_dry; i++)
+		if (dry[i].kind == kind && strcmp(dry[i].name, name) == 0)
+			return dry[i].name;
+	return NULL;
+}
+
+static unsigned int
+dry_count(uint32_t kind)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < n_dry; i++)
+		n += dry[i].kind == kind;
+	return n;
+}
+
 static int
-opts_ok(const struct bl_stream_opts *o, struct bl_err *err)
+opts_ok(const struct bl_stream_opts *o, bool is_dry, struct bl_err *err)
 {
 	const char *what = o->kind == BL_STREAM_EXPORT ? "exported streams" : "rings between lcores";
 	struct bl_stream *old;
@@ -151,14 +180,15 @@ opts_ok(const struct bl_stream_opts *o, struct bl_err *err)
 		return bl_err_set(err, -EINVAL, "wake_count: %u is more than the capacity (%u): a "
 				  "sleeping reader would never be woken by count", o->wake_count,
 				  o->capacity);
-	if (o->pkt == NULL)
+	if (o->pkt == NULL && !is_dry)
 		return bl_err_set(err, -EINVAL, "name: the appliance's pool is not a packet DBuf");
-	old = bl_stream_find(o->kind, o->name);
-	if (old != NULL && o->kind == BL_STREAM_EXPORT)
+	old = is_dry && dry_pool_set && dry_pool.beside_live ? NULL : bl_stream_find(o->kind, o->name);
+	if ((old != NULL || (is_dry && dry_find(o->kind, o->name))) && o->kind == BL_STREAM_EXPORT)
 		return bl_err_set(err, -EEXIST, "name: stream \"%s\" is already exported", o->name);
-	if (old != NULL)
+	if (old != NULL || (is_dry && dry_find(o->kind, o->name)))
 		return bl_err_set(err, -EEXIST, "name: \"%s\" already has a writer", o->name);
-	if (bl_stream_count(o->kind) >= BL_STREAM_MAX_PER_KIND)
+	if ((is_dry && dry_pool_set && dry_pool.beside_live ? 0 : bl_stream_count(o->kind)) +
+	    (is_dry ? dry_count(o->kind) : 0) >= BL_STREAM_MAX_PER_KIND)
 		return bl_err_set(err, -ENOSPC, "name: at most %u %s", BL_STREAM_MAX_PER_KIND, what);
 	return 0;
 }
@@ -194,6 +224,50 @@ stream_ring(const struct bl_stream_opts *o, const struct bl_ibuf_opts *io, struc
 	return 0;
 }
 
+static bool adopting;
+static void (*removed_fn)(struct bl_stream *s, void *ctx);
+static void *removed_ctx;
+
+void
+bl_stream_adopt(bool on)
+{
+	adopting = on;
+}
+
+void
+bl_stream_on_removed(void (*fn)(struct bl_stream *s, void *ctx), void *ctx)
+{
+	removed_fn = fn;
+	removed_ctx = ctx;
+}
+
+/* A reload's build: take over the running stream of that name if nothing about it changes. */
+static int
+adopt(const struct bl_stream_opts *o, struct bl_stream *s, struct bl_stream **out,
+      struct bl_err *err)
+{
+	uid_t uid = o->kind == BL_STREAM_EXPORT ? o->uid : (uid_t)-1;
+	gid_t gid = o->kind == BL_STREAM_EXPORT ? o->gid : (gid_t)-1;
+	mode_t mode = o->kind == BL_STREAM_EXPORT ? o->mode : 0600;
+	const char *what = s->policy != o->policy ? "policy" : s->capacity != o->capacity ?
+		"capacity" : s->max_readers != o->max_readers ? "max_readers" : s->uid != uid ?
+		"owner" : s->gid != gid ? "group" : s->mode != mode ? "mode" :
+		s->wake_count != o->wake_count ? "wake_count" : s->wake_us != o->wake_us ?
+		"wake_us" : NULL;
+
+	if (what != NULL)
+		return bl_err_set(err, -EBUSY, "%s: stream \"%s\" runs with another %s; a reload keeps "
+				  "a stream as it is: remove it in one reload, add it back in the next",
+				  what, o->name, what);
+	if (s->lcore != o->lcore || s->writer != 1)
+		return bl_err_set(err, -EBUSY, "name: stream \"%s\" is written on lcore %u; a reload "
+				  "keeps its writer there (one writer per stream)", o->name, s->lcore);
+	s->refs++;
+	s->writer++;
+	*out = s;
+	return 0;
+}
+
 int
 bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct bl_err *err)
 {
@@ -203,7 +277,14 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 
 	if (o == NULL || o->sz < sizeof(*o))
 		return bl_err_set(err, -EINVAL, "stream: options of an unknown size");
-	rc = opts_ok(o, err);
+	if (dry_pool_set) {   /* a dry run is on: a filter that did not ask bl_stream_check */
+		*out = NULL;
+		return bl_stream_check(o, err);
+	}
+	if (adopting && o->name != NULL && strlen(o->name) < BL_STREAM_NAME_MAX &&
+	    (s = bl_stream_find(o->kind, o->name)) != NULL)
+		return adopt(o, s, out, err);
+	rc = opts_ok(o, false, err);
 	if (rc < 0)
 		return rc;
 	for (unsigned int i = 0; i < BL_STREAM_MAX && s == NULL; i++)
@@ -244,11 +325,61 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	s->mode = o->kind == BL_STREAM_EXPORT ? o->mode : 0600;
 	s->wake_count = o->wake_count;
 	s->wake_us = o->wake_us;
+	s->lcore = o->lcore;
 	bl_stream__wake_init(&s->wake, o->wake_count, o->wake_us);
 	s->writer = 1;
 	s->refs = 1;
 	*out = s;
 	return 0;
+}
+
+int
+bl_stream_check(const struct bl_stream_opts *o, struct bl_err *err)
+{
+	int rc;
+
+	if (o == NULL || o->sz < sizeof(*o))
+		return bl_err_set(err, -EINVAL, "stream: options of an unknown size");
+	if ((rc = opts_ok(o, true, err)) < 0)
+		return rc;
+	/* A ring in the packet DBuf (zero copy) holds its mbufs from the pool. */
+	if (dry_pool_set && (o->kind != BL_STREAM_EXPORT ||
+			     (o->uid == dry_pool.uid && o->gid == dry_pool.gid &&
+			      (o->mode & 0777) == (dry_pool.mode & 0777)))) {
+		const struct bl_stream_dry_pool *p = &dry_pool;
+		if (dry_reserved + o->capacity + p->min_free > p->n_mbufs)
+			return bl_err_set(err, -ENOSPC, "dbuf %s: pool has %u mbufs; its rings could "
+				"hold %llu and %u must stay free for receive: raise %s to at least "
+				"%llu or make the rings smaller", p->name, p->n_mbufs,
+				(unsigned long long)(dry_reserved + o->capacity), p->min_free,
+				p->count_key, (unsigned long long)(dry_reserved + o->capacity +
+								   p->min_free));
+		dry_reserved += o->capacity;
+	}
+	if (n_dry < BL_STREAM_MAX) {
+		dry[n_dry].kind = o->kind;
+		snprintf(dry[n_dry].name, sizeof(dry[n_dry].name), "%s", o->name);
+		n_dry++;
+	}
+	return 0;
+}
+
+bool
+bl_stream_check_declared(uint32_t kind, const char *name)
+{
+	if (dry_find(kind, name) != NULL)
+		return true;
+	return !(dry_pool_set && dry_pool.beside_live) && bl_stream_find(kind, name) != NULL;
+}
+
+void
+bl_stream_check_reset(const struct bl_stream_dry_pool *pool)
+{
+	n_dry = 0;
+	dry_reserved = 0;
+	dry_pool_set = pool != NULL;
+	if (pool != NULL)
+		dry_pool = *pool;
 }
 
 static void
@@ -270,7 +401,8 @@ bl_stream_release(struct bl_stream *s)
 {
 	if (s == NULL)
 		return;
-	s->writer = 0;
+	if (s->writer > 0 && --s->writer == 0 && s->kind == BL_STREAM_EXPORT && removed_fn != NULL)
+		removed_fn(s, removed_ctx);
 	stream_put(s);
 }
 

@@ -20,6 +20,7 @@
 #ifndef BL_STREAM_H
 #define BL_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -96,7 +97,9 @@ struct bl_stream {
 	uint32_t wake_us;           /* ... or this long after the first did */
 	/* main lcore only */
 	unsigned int refs;          /* the writer and its in-process readers; 0: free */
-	int writer;                 /* the writer is there (LCORE readers attach only then) */
+	int writer;                 /* writers there: 1, 2 while a reload swaps graphs
+	                             * (LCORE readers attach only when nonzero) */
+	unsigned int lcore;         /* the writers' lcore */
 	struct bl_stream_reader reader[BL_IBUF_MAX_READERS];
 	/* the writer's lcore */
 	_Alignas(64) struct bl_stream_writer w;
@@ -118,11 +121,51 @@ struct bl_stream_opts {
 	mode_t mode;
 	uint32_t wake_count;        /* EXPORT: 1..capacity */
 	uint32_t wake_us;
+	unsigned int lcore;         /* the writer's lcore (a reload keeps a stream only there) */
 };
 
 /* Create a stream and its ring, the writer's: refs = 1. Errors name the
  * filter argument they come from ("name: ...", "capacity: ..."). 0 or -errno. */
 int bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct bl_err *err);
+
+/*
+ * A dry run (beltlined --check): every check bl_stream_create makes (name rule,
+ * capacity, policy, wake_count, one writer per name, the table's size), also
+ * against the streams earlier checks of the same run declared; makes nothing
+ * (no ring, no memory outside the process). bl_stream_check_reset starts a run.
+ */
+int bl_stream_check(const struct bl_stream_opts *o, struct bl_err *err);
+/* Whether a stream of that kind and name exists or was declared by bl_stream_check. */
+bool bl_stream_check_declared(uint32_t kind, const char *name);
+/* The packet pool a dry run's zero-copy rings would reserve mbufs from, as the
+ * start will make it (bl_dbuf_reserve's rule and words). */
+struct bl_stream_dry_pool {
+	const char *name;           /* the packet DBuf's name */
+	uint32_t n_mbufs, min_free;
+	uid_t uid;                  /* the packet DBuf's owner, group, mode */
+	gid_t gid;
+	mode_t mode;
+	const char *count_key;      /* the config key that sizes the pool */
+	bool beside_live;           /* a reload's: the running streams do not count */
+};
+/* Start a dry run (NULL: end it). While one is on, bl_stream_create only checks
+ * (as bl_stream_check) and gives *out = NULL: a filter that does not know about dry
+ * runs makes nothing all the same. */
+void bl_stream_check_reset(const struct bl_stream_dry_pool *pool);
+
+/*
+ * A reload builds its graphs beside the running ones: while adoption is on, creating
+ * a stream that exists with the same kind, name, owner, group, mode, policy,
+ * capacity, readers and wake moderation, written from the same lcore, takes it over
+ * (the same ring, sequence numbers and readers; a second writer reference, the old
+ * graph's writer stops running before the new one starts). A stream that exists
+ * with other settings is refused, naming them.
+ */
+void bl_stream_adopt(bool on);
+
+/* Called when an EXPORT stream's last writer leaves (a reload removed it, or a failed
+ * build rolled it back), before its ring goes: the control socket ends its readers. */
+void bl_stream_on_removed(void (*fn)(struct bl_stream *s, void *ctx), void *ctx);
 
 /* The writer leaves (its filter's fini): the stream goes once no in-process
  * reader holds it. EXPORT: the control socket detached its clients first. */

@@ -127,6 +127,7 @@ enum bl_ctl_op {
 	BL_CTL_DETACH = 3,
 	BL_CTL_STATS  = 4,
 	BL_CTL_OPEN_WRITE = 5,   /* become an inject stream's writer (docs/control.md) */
+	BL_CTL_RELOAD = 16,      /* move to a new config (docs/control.md, "reload") */
 };
 
 struct bl_ctl_hdr {

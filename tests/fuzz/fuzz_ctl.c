@@ -80,6 +80,13 @@ bl_app_edge_json(const struct bl_edge_rt *e, struct cJSON *o)
 	(void)o;
 }
 
+int
+bl_app_reload(struct bl_app *a, const char *path, struct bl_err *err)
+{
+	(void)a;
+	return bl_err_set(err, -EINVAL, "%s: no reload in the fuzzer", path ? path : "(none)");
+}
+
 /* ---- the server ------------------------------------------------------------ */
 
 static struct bl_app app;

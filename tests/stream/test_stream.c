@@ -291,3 +291,73 @@ Test(stream, the_longest_allowed_name_is_created)
 	cr_assert(bl_stream_find(BL_STREAM_EXPORT, name) == t);
 	bl_stream_release(t);
 }
+
+/* ---- dry runs (beltlined --check) and reloads ---------------------------- */
+
+static unsigned int removed_calls;
+static void
+on_removed(struct bl_stream *s, void *ctx)
+{
+	(void)s;
+	(void)ctx;
+	removed_calls++;
+}
+
+Test(stream, dry_check_makes_nothing_and_counts_the_pool)
+{
+	struct bl_stream_dry_pool pool = {
+		.name = "p", .n_mbufs = 1023, .min_free = 100, .uid = geteuid(), .gid = getegid(),
+		.mode = 0640, .count_key = "mbufs.count",
+	};
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = "dry", .policy = BL_IBUF_SRP,
+		.capacity = 512, .max_readers = 8, .uid = geteuid(), .gid = getegid(), .mode = 0640,
+		.wake_count = 1,
+	};
+	struct bl_err err;
+
+	bl_stream_check_reset(&pool);
+	cr_assert(eq(int, bl_stream_check(&o, &err), 0), "%s", err.msg);
+	cr_assert(eq(ptr, bl_stream_find(BL_STREAM_EXPORT, "dry"), NULL));   /* nothing made */
+	cr_assert(eq(int, bl_stream_check_declared(BL_STREAM_EXPORT, "dry"), 1));
+	cr_assert(eq(int, bl_stream_check(&o, &err), -EEXIST));           /* one writer per name */
+	o.name = "dry2";                                                   /* 512 + 512 + 100 > 1023 */
+	cr_assert(eq(int, bl_stream_check(&o, &err), -ENOSPC));
+	cr_assert(strstr(err.msg, "raise mbufs.count to at least 1124") != NULL, "%s", err.msg);
+	o.mode = 0600;                                                     /* a copy DBuf: not counted */
+	cr_assert(eq(int, bl_stream_check(&o, &err), 0), "%s", err.msg);
+	bl_stream_check_reset(NULL);
+	cr_assert(eq(int, bl_stream_check_declared(BL_STREAM_EXPORT, "dry"), 0));
+}
+
+Test(stream, reload_adopts_an_unchanged_stream_and_refuses_a_changed_one)
+{
+	struct bl_stream *s = make("kept", BL_IBUF_SRP, 8), *t = NULL;
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = "kept", .pkt = pkt,
+		.policy = BL_IBUF_SRP, .capacity = 64, .max_readers = 8,
+		.uid = geteuid(), .gid = getegid(), .mode = 0640, .wake_count = 1,
+	};
+	struct bl_err err;
+
+	removed_calls = 0;
+	bl_stream_on_removed(on_removed, NULL);
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EEXIST));      /* not while starting */
+	bl_stream_adopt(true);
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), 0), "%s", err.msg);
+	cr_assert(eq(ptr, t, s));                                          /* the same ring */
+	o.capacity = 128;
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EBUSY));
+	cr_assert(strstr(err.msg, "capacity") != NULL, "%s", err.msg);
+	o.capacity = 64;
+	o.lcore = 3;                                                        /* one writer's lcore */
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EBUSY));
+	bl_stream_adopt(false);
+	bl_stream_release(s);                                               /* the old graph goes */
+	cr_assert(eq(u32, removed_calls, 0));
+	cr_assert(eq(ptr, bl_stream_find(BL_STREAM_EXPORT, "kept"), s));
+	bl_stream_release(s);                                               /* and the new one */
+	cr_assert(eq(u32, removed_calls, 1));
+	cr_assert(eq(ptr, bl_stream_find(BL_STREAM_EXPORT, "kept"), NULL));
+	bl_stream_on_removed(NULL, NULL);
+}

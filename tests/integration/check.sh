@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# beltlined --check is a full dry run: every graph built as the start builds
+# it (each filter's own init checks its arguments) with no EAL and no device,
+# every problem reported at once with its path and column; what passes it
+# starts and what starts passed it; neither a dry run nor a failed start
+# leaves anything outside the process (no file created or truncated, no
+# stream).
+. "$(dirname "$0")/lib.sh"
+
+run() {   # run NAME beltlined-args...: sets rc, $T/out, $T/err
+	local name=$1; shift
+	set +e; "$BELTLINED" "$@" > "$T/out" 2> "$T/err"; rc=$?; set -e
+}
+
+# The examples: each passes --check; those on devices this machine has start.
+for f in "$SRCDIR"/config/*.json; do
+	run x --check "$f"
+	eq "--check $(basename "$f")" "$rc" 0
+done
+for f in default monitor null-forward; do
+	run x -q --duration 0.5 --instance "$(inst "$f")" "$SRCDIR/config/$f.json"
+	eq "$f.json starts and stops cleanly" "$rc" 0
+done
+
+# Problems only a filter's own init finds, all in one run, each with its path and column.
+touch "$T/ro.pcap"; chmod 0444 "$T/ro.pcap"
+cat > "$T/many.json" <<JSON
+{ "instance": "$(inst many)",
+  "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [
+    { "lcores": [1], "pipeline": "rx port=inn | count" },
+    { "lcores": [1], "pipeline": "gen | bpf \"tcp port 80 and\" | count" },
+    { "lcores": [1], "pipeline": "gen | pcap file=$T/nodir/x.pcap" },
+    { "lcores": [1], "pipeline": "gen size=9000 | count" },
+    { "lcores": [1], "pipeline": "gen | export name=a owner=no_such_user_bl" },
+    { "lcores": [1], "pipeline": "gen | export name=b group=no_such_group_bl" },
+    { "lcores": [1], "pipeline": "gen | export name=c" },
+    { "lcores": [1], "pipeline": "gen | export name=c" },
+    { "lcores": [1], "pipeline": "gen | ibuf_in name=nowhere" },
+    { "lcores": [1], "pipeline": "gen | pcap file=$T/new.pcap" } ] }
+JSON
+want=(
+	'^graphs\[0\]\.pipeline: col 1: rx: port: no port named "inn" \(did you mean "in"\?\)$'
+	'^graphs\[1\]\.pipeline: col 7: bpf: expr: "tcp port 80 and": '
+	'^graphs\[2\]\.pipeline: col 7: pcap: file: cannot open ".*/nodir/x.pcap" for writing'
+	'^graphs\[3\]\.pipeline: col 1: gen: size: 9000 bytes do not fit one mbuf'
+	'^graphs\[4\]\.pipeline: col 7: export: owner: no user named "no_such_user_bl"'
+	'^graphs\[5\]\.pipeline: col 7: export: group: no group named "no_such_group_bl"'
+	'^graphs\[7\]\.pipeline: col 7: export: name: stream "c" is already exported'
+	'^graphs\[8\]\.pipeline: col 7: ibuf_in: name: no ibuf_out name=nowhere'
+)
+for mode in --check ""; do
+	run x $mode "$T/many.json"
+	eq "many problems ${mode:-(start)}: exit status" "$rc" 2
+	for p in "${want[@]}"; do
+		if grep -qE -- "$p" "$T/err"; then ok "${mode:-start} says $p"; else
+			bad "${mode:-start}: stderr lacks '$p': $(head -c 1500 "$T/err")"; fi
+	done
+	eq "${mode:-start}: one line per problem" "$(wc -l < "$T/err")" "${#want[@]}"
+	check "${mode:-start}: the dry run created no file" [ ! -e "$T/new.pcap" ]
+	check "${mode:-start}: no control socket or stream left" \
+		bash -c "! ls /dev/shm /dev/hugepages ${BELTLINE_RUN_DIR:-/run/beltline} 2>/dev/null | grep -q '$(inst many)'"
+done
+
+# A read-only file passes nothing; a writable existing one is never truncated by
+# --check, nor by a start that fails (here: a capture DPDK cannot open).
+echo "keep me" > "$T/old.pcap"
+cat > "$T/ro.json" <<JSON
+{ "instance": "$(inst ro)", "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | pcap file=$T/ro.pcap" } ] }
+JSON
+if [ "$(id -u)" -ne 0 ]; then   # root may write it
+	run x --check "$T/ro.json"
+	eq "read-only pcap file: --check fails" "$rc" 2
+	check "read-only pcap file: says why" grep -q 'Permission denied' "$T/err"
+fi
+cat > "$T/keep.json" <<JSON
+{ "instance": "$(inst keep)",
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/missing.pcap" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | pcap file=$T/old.pcap" },
+              { "lcores": [1], "pipeline": "gen | export name=keep" } ] }
+JSON
+run x --check "$T/keep.json"
+eq "existing pcap file: --check passes" "$rc" 0
+eq "existing pcap file: --check left it" "$(cat "$T/old.pcap")" "keep me"
+run x -q "$T/keep.json"
+eq "failed start: exit status" "$rc" 1
+eq "failed start: the old file is untouched" "$(cat "$T/old.pcap")" "keep me"
+check "failed start: no stream left" \
+	bash -c "! ls /dev/shm /dev/hugepages 2>/dev/null | grep -q '$(inst keep)'"
+
+# What starts passed --check, and the other way round, for the configs of the
+# other tests' bad cases too: same status (2) and the same first line.
+for p in 'rx port=in | export name=web capacity=65536' 'rx port=in | nosuch' \
+	 'rx port=in | export name=x/y' 'rx port=in | tx port=in | count' 'rx port=in queue=3 | count'; do
+	cat > "$T/one.json" <<JSON
+{ "instance": "$(inst one)", "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "$p" } ] }
+JSON
+	run x --check "$T/one.json"; c_rc=$rc; c_err=$(sed -n 1p "$T/err")
+	run x -q --duration 0.3 "$T/one.json"; s_rc=$rc; s_err=$(sed -n 1p "$T/err")
+	eq "'$p': --check and start agree on the status" "$c_rc" "$s_rc"
+	eq "'$p': and on the message" "$c_err" "$s_err"
+	check "'$p': refused" [ "$c_rc" -eq 2 ]
+done
+finish
