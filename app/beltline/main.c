@@ -44,7 +44,8 @@ static const char usage[] =
 	"                      -r PPS: at most PPS frames a second (default: as fast as it takes)\n"
 	"                      -l LOOPS: play the file LOOPS times (default 1)\n"
 	"  ls                  streams of the instance: policy, capacity, readers, rates;\n"
-	"                      inject streams you may write, with their writer\n"
+	"                      inject streams you may write, with their writer; user filters\n"
+	"                      you may return verdicts to, with their client\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
 	"  top [-d SECS] [-n N]  stats refreshed every SECS (1), N times (until interrupted)\n"
 	"\n"
@@ -567,6 +568,9 @@ cmd_ls(int argc, char **argv)
 	injects = cJSON_GetObjectItemCaseSensitive(j, "injects");
 	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
 		print_table("injects", injects, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "users");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		print_table("users", injects, 0);
 	cJSON_Delete(j);
 	return 0;
 }
