@@ -27,7 +27,8 @@ cat > "$T/c.json" <<JSON
       "inject name=kd | user name=kid timeout_us=10000000 on_timeout=drop | pcap file=$T/kid.pcap",
       "inject name=nc | user name=nc on_timeout=drop | pcap file=$T/nc.pcap",
       "inject name=hs | user name=h timeout_us=1000 | drop",
-      "inject name=s3b | user name=u3b timeout_us=10000000 max_inflight=4096 | pcap file=$T/o3b.pcap" ] } ] }
+      "inject name=s3b | user name=u3b timeout_us=10000000 max_inflight=4096 | pcap file=$T/o3b.pcap",
+      "inject name=si | user name=ips timeout_us=10000000 | pcap file=$T/ips.pcap" ] } ] }
 JSON
 "$BELTLINED" -q --duration 200 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -110,6 +111,47 @@ garbage=$(jq '[.users[] | select(.name == "h") | .client |
 check "the hostile client's garbage is counted ($garbage)" test "${garbage:-0}" -gt 0
 check "the appliance carries on" kill -0 "$BPID"
 
+# ---- the example IPS (examples/ips_syn_drop.c): TCP SYNs to port 22 dropped ----
+python3 - "$T/syn.pcap" "$T/syn_exp.pcap" <<'PY'
+import struct, sys
+def ip4(proto, l4):
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), 1, 0, 64, proto, 0,
+                    bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return h + l4
+def ip6(proto, l4):
+    return struct.pack('!IHBB', 6 << 28, len(l4), proto, 64) + bytes(16) + bytes(15) + b'\x01' + l4
+def tcp(sport, dport, flags):
+    return struct.pack('!HHIIBBHHH', sport, dport, 1, 0, 5 << 4, flags, 1024, 0, 0)
+eth = lambda t: bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + struct.pack('!H', t)
+frames = [  # (frame, dropped?)
+    (eth(0x0800) + ip4(6, tcp(40000, 22, 0x02)), True),
+    (eth(0x0800) + ip4(6, tcp(40000, 80, 0x02)), False),
+    (eth(0x0800) + ip4(6, tcp(22, 40000, 0x12)), False),
+    (eth(0x0800) + ip4(6, tcp(40000, 22, 0x10)), False),
+    (eth(0x0800) + ip4(17, struct.pack('!HHHH', 40000, 22, 8, 0)), False),
+    (eth(0x8100) + b'\x00\x05\x08\x00' + ip4(6, tcp(40000, 22, 0x02)), True),
+    (eth(0x86dd) + ip6(6, tcp(40000, 22, 0x02)), True),
+    (eth(0x0800) + b'\x45\x00', False),
+] * 10
+def pcap(fs):
+    out = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+    for i, f in enumerate(fs):
+        f = f + bytes(max(0, 60 - len(f)))
+        out += struct.pack('<IIII', i, 0, len(f), len(f)) + f
+    return out
+open(sys.argv[1], 'wb').write(pcap([f for f, _ in frames]))
+open(sys.argv[2], 'wb').write(pcap([f for f, d in frames if not d]))
+PY
+"$IPS_SYN_DROP" -n 80 "beltline://$I/ips" 22 > "$T/ips.out" 2> "$T/ips.err" &
+IPS=$!
+PIDS+=($IPS)
+wait_for "$WAIT" grep -q attached "$T/ips.out"
+check "inject 80 crafted frames" "$BELTLINE" -i "$I" inject si "$T/syn.pcap"
+check "the example IPS ran its course" wait "$IPS"
+check "it dropped the 30 SYNs to port 22 ($(cat "$T/ips.out"))" grep -q "80 packets, 30 SYNs" "$T/ips.out"
+eq "the filter: classes taken" "$(ctr ips verdicts)" 80
+eq "the filter: dropped by the IPS" "$(ctr ips verdict_drop)" 30
+
 # ---- bad arguments: a clear error naming the key ----
 badarg() {
 	out=$("$BELTLINED" -q --instance "$I-b" --duration 1 --port n=net_null0 \
@@ -139,6 +181,7 @@ open(sys.argv[2], 'wb').write(hdr + b''.join(out))
 PY
 check "u3's output is the input less every third, in order" "$PCAP_CMP" "$T/exp.pcap" "$T/o3.pcap"
 check "u3b's too (beside the hostile client)" "$PCAP_CMP" "$T/exp.pcap" "$T/o3b.pcap"
+check "the IPS let the rest through, in order" "$PCAP_CMP" "$T/syn_exp.pcap" "$T/ips.pcap"
 npk() { python3 -c '
 import struct, sys
 d = open(sys.argv[1], "rb").read(); off = 24; n = 0
