@@ -6,13 +6,16 @@
  * classifier's class does. Packets leave in arrival order.
  *
  *   rx port=in | user name=ips timeout_us=2000 on_timeout=pass | tx port=out
- *   examples/ips-syn-drop beltline://default/ips 22      # a client on libbeltline-client
+ *   build/examples/ips_syn_drop beltline://default/ips 22   # a client on libbeltline-client
  *
  * The packets are shown on an EXPORT stream of the filter's name (an FRP ring of
  * max_inflight rounded up to a power of two, at least 64 slots; zero copy when mode,
  * owner and group are the packet DBuf's, else one copy into the stream's copy DBuf, as
- * `export` does); the filter keeps its own reference of each held packet in a window of
- * max_inflight. The client returns classes through a ring of its own (a memfd it alone
+ * `export` does); the filter keeps its own reference of each packet in a window, in
+ * arrival order. At most max_inflight are held (shown, no class yet): a packet that
+ * arrives while that many are is not shown, on_timeout decides it at once and it waits
+ * for the packets before it (so a client that cannot keep up is never shown packets
+ * already gone, as a full NFQUEUE with fail-open). The client returns classes through a ring of its own (a memfd it alone
  * maps writable; mapped read-only here: lib/stream/bl_user.h). Nothing it writes is
  * trusted: a head more than the ring's capacity ahead, a class above 65535, a class for a
  * sequence never handed out, one for a packet already decided (twice) or decided by
@@ -20,7 +23,7 @@
  *
  * No client attached, a client slower than timeout_us for the oldest packet held
  * (head-of-line: the packets behind wait for it), a client that detached or died
- * (its control connection closed), or max_inflight held: on_timeout decides (pass: the
+ * (its control connection closed), or max_inflight held (above): on_timeout decides (pass: the
  * class the packet came with, like NFQUEUE's bypass; drop), each reason counted apart.
  *
  * The stream layer (lib/stream: bl_user.h, bl_user_worker.h) owns the client, its ring
@@ -42,12 +45,16 @@ enum slot_state {
 	SLOT_HELD,          /* shown to the client, no class yet */
 	SLOT_DECIDED,       /* has its class (cls), waits for the packets before it */
 	SLOT_LEFT_CLIENT,   /* left with the client's class */
-	SLOT_LEFT_FALLBACK, /* left by on_timeout (or held when there was no client) */
+	SLOT_LEFT_FALLBACK, /* left by on_timeout */
 };
 
+#define NOT_SHOWN UINT64_MAX
+
+/* One packet in the window, by arrival (window sequence); shown ones also have a
+ * stream sequence (rseq), which the client names them by. */
 struct slot {
 	struct rte_mbuf *m;     /* the filter's reference while HELD or DECIDED */
-	uint64_t seq;           /* the stream position it was shown at */
+	uint64_t rseq;          /* the stream position it was shown at, or NOT_SHOWN */
 	uint64_t tsc;           /* when it arrived */
 	uint32_t cls;           /* DECIDED: the class it leaves with */
 	uint32_t in_cls;        /* the class it came with (on_timeout=pass keeps it) */
@@ -57,16 +64,18 @@ struct slot {
 
 struct user {
 	struct bl_user u;       /* the stream, the client, the counters (lib/stream) */
-	struct slot *win;       /* capacity slots: slot of seq is win[seq & mask] */
-	uint64_t mask;
+	struct slot *win;       /* wmask + 1 slots: the packet of window seq q is win[q & wmask] */
+	uint64_t *r2w;          /* rmask + 1: the window seq of stream seq r is r2w[r & rmask] */
+	uint64_t wmask, rmask;
 	uint32_t max_inflight;
 	int pass;               /* on_timeout=pass */
 	uint64_t timeout_tsc;
 	/* the worker's */
-	uint64_t base, next;    /* held: seqs [base, next), in arrival order */
+	uint64_t base, next;    /* in the window: window seqs [base, next), in arrival order */
+	uint32_t held;          /* of them, HELD (shown, no class yet): at most max_inflight */
 	uint64_t gen;           /* the client the window is for (bl_user_client.gen); 0: none */
-	uint64_t first;         /* the first seq that client was shown */
-	uint64_t gone_until;    /* seqs below it were held for a client that left */
+	uint64_t first;         /* the first stream seq that client was shown */
+	uint64_t gone_until;    /* window seqs below it were held for a client that left */
 	uint16_t cls[BL_BURST_MAX];
 };
 
@@ -112,10 +121,22 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 				  "runs on %u workers; give it one", env->n_replicas);
 	while (cap < w->max_inflight)
 		cap <<= 1;
-	w->win = rte_zmalloc("bl_user_win", (size_t)cap * sizeof(struct slot), RTE_CACHE_LINE_SIZE);
-	if (w->win == NULL)
+	/* The window also holds packets not shown (decided at once: max_inflight were held)
+	 * behind the held ones: room for four times as many, and a burst. */
+	w->win = rte_zmalloc("bl_user_win", (size_t)(4 * cap + BL_BURST_MAX) * 2 *
+			     sizeof(struct slot), RTE_CACHE_LINE_SIZE);
+	w->r2w = rte_zmalloc("bl_user_r2w", (size_t)cap * sizeof(uint64_t), RTE_CACHE_LINE_SIZE);
+	if (w->win == NULL || w->r2w == NULL) {
+		rte_free(w->win);
+		rte_free(w->r2w);
+		w->win = NULL;
+		w->r2w = NULL;
 		return bl_err_set(err, -ENOMEM, "max_inflight: no memory for a window of %u", cap);
-	w->mask = cap - 1;
+	}
+	w->rmask = cap - 1;
+	for (w->wmask = 1; w->wmask < 4u * cap + BL_BURST_MAX; w->wmask <<= 1)
+		;
+	w->wmask--;
 	w->timeout_tsc = (uint64_t)timeout_us * rte_get_tsc_hz() / 1000000u;
 	o.name = name;
 	o.pkt = env->dbuf;
@@ -132,10 +153,12 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	}
 	if (rc < 0) {
 		rte_free(w->win);
+		rte_free(w->r2w);
 		w->win = NULL;
+		w->r2w = NULL;
 		return rc;
 	}
-	w->base = w->next = w->first = w->gone_until = w->u.s->ib->head;
+	w->first = w->u.s->ib->head;
 	return 0;
 }
 
@@ -146,16 +169,18 @@ user_fini(struct bl_filter *f)
 
 	/* The control server detached the client before the graphs are freed. */
 	bl_user_unregister(&w->u);
-	for (uint64_t s = w->base; w->win != NULL && s < w->next; s++)
-		if (w->win[s & w->mask].m != NULL)
-			rte_pktmbuf_free(w->win[s & w->mask].m);
+	for (uint64_t q = w->base; w->win != NULL && q < w->next; q++)
+		if (w->win[q & w->wmask].m != NULL)
+			rte_pktmbuf_free(w->win[q & w->wmask].m);
 	bl_stream_release(w->u.s);
 	w->u.s = NULL;
 	rte_free(w->win);
+	rte_free(w->r2w);
 	w->win = NULL;
+	w->r2w = NULL;
 }
 
-/* The oldest held packet leaves: its class, or on_timeout's (counted in pass/drop). */
+/* The oldest packet in the window leaves: its class, or on_timeout's (counted in pass/drop). */
 static __rte_always_inline void
 leave(struct bl_filter *f, struct user *w, struct slot *sl, uint64_t *pass, uint64_t *drop)
 {
@@ -163,6 +188,7 @@ leave(struct bl_filter *f, struct user *w, struct slot *sl, uint64_t *pass, uint
 		sl->state = SLOT_LEFT_CLIENT;
 		bl_filter_emit(f, sl->cls, sl->m);
 	} else {
+		w->held--;
 		sl->state = SLOT_LEFT_FALLBACK;
 		bl_counter_add(w->pass ? pass : drop, 1);
 		bl_filter_emit(f, w->pass ? sl->in_cls : 0, sl->m);
@@ -179,7 +205,7 @@ drain(struct bl_filter *f, struct user *w, uint64_t now, uint16_t room)
 	uint16_t k = 0;
 
 	while (w->base != w->next && k < room) {
-		struct slot *sl = &w->win[w->base & w->mask];
+		struct slot *sl = &w->win[w->base & w->wmask];
 
 		if (sl->state == SLOT_DECIDED)
 			leave(f, w, sl, NULL, NULL);
@@ -205,7 +231,7 @@ sync_client(struct user *w, const struct bl_user_client *c)
 		return;
 	w->gen = gen;
 	w->gone_until = w->next;
-	w->first = w->next;
+	w->first = w->u.s->ib->head;
 }
 
 /* The classes the client returned: each checked, never trusted. */
@@ -214,30 +240,36 @@ take_classes(struct user *w, struct bl_user_client *c)
 {
 	uint32_t n = bl_user_vring_avail(&w->u, c), ignored = 0;
 	struct bl_user_counts *k = &w->u.c;
+	uint64_t rnext = w->u.s->ib->head;
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct slot *sl;
-		uint64_t seq;
+		uint64_t r, q;
 		uint32_t cls;
 
-		bl_user_vring_get(c, c->tail + i, &seq, &cls);
+		bl_user_vring_get(c, c->tail + i, &r, &cls);
 		if (unlikely(cls > BL_VERDICT_CLASS_MAX)) {
 			bl_counter_add(&k->bad_class, 1);
 			ignored++;
 			continue;
 		}
-		sl = &w->win[seq & w->mask];
-		if (unlikely(seq >= w->next || seq < w->first || sl->state == SLOT_FREE)) {
+		if (unlikely(r >= rnext || r < w->first)) {
 			bl_counter_add(&k->unknown, 1);   /* never shown to this client */
 			ignored++;
-		} else if (likely(sl->seq == seq && sl->state == SLOT_HELD && seq >= w->gone_until)) {
+			continue;
+		}
+		q = w->r2w[r & w->rmask];
+		sl = &w->win[q & w->wmask];
+		if (likely(sl->rseq == r && q >= w->base && q < w->next && sl->state == SLOT_HELD &&
+			   q >= w->gone_until)) {
 			sl->cls = cls;
 			sl->state = SLOT_DECIDED;
+			w->held--;
 			bl_counter_add(&k->verdicts, 1);
 			if (cls == 0)
 				bl_counter_add(&k->verdict_drop, 1);
-		} else if (sl->seq == seq && (sl->state == SLOT_DECIDED ||
-					      sl->state == SLOT_LEFT_CLIENT)) {
+		} else if (sl->rseq == r && (sl->state == SLOT_DECIDED ||
+					     sl->state == SLOT_LEFT_CLIENT)) {
 			bl_counter_add(&k->twice, 1);
 			ignored++;
 		} else {
@@ -250,65 +282,70 @@ take_classes(struct user *w, struct bl_user_client *c)
 		bl_user_vring_done(c, n, ignored);
 }
 
-/* Show pkts[0..n) (n <= max_inflight) on the stream and hold them, in order. */
+/* Put pkts[0..n) in the window, in arrival order: with a client, up to max_inflight held
+ * are shown on the stream; the rest (and all, with no client) are decided by on_timeout at
+ * once, and wait for the packets before them. */
 static __rte_always_inline void
 admit(struct bl_filter *f, struct user *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now,
       int have_client)
 {
 	struct bl_stream *s = w->u.s;
-	uint64_t seq0 = s->ib->head;
-	uint16_t stored;
+	uint64_t seq0 = s->ib->head, r;
+	uint16_t show = 0, stored = 0, i;
 
-	while (w->next + n - w->base > w->max_inflight)   /* room: the oldest leave early */
-		leave(f, w, &w->win[w->base & w->mask], &w->u.c.full_pass, &w->u.c.full_drop);
-	for (uint16_t i = 0; i < n; i++) {
+	while (w->next + n - w->base > w->wmask + 1)   /* room: the oldest leave early */
+		leave(f, w, &w->win[w->base & w->wmask], &w->u.c.full_pass, &w->u.c.full_drop);
+	for (i = 0; i < n; i++)
 		w->cls[i] = (uint16_t)bl_filter_in_class(f, i);
-		/* The stream's reference; the window keeps the packet's own. */
+	if (likely(have_client))
+		show = (uint16_t)RTE_MIN((uint32_t)n, w->max_inflight - w->held);
+	for (i = 0; i < show; i++)   /* the stream's reference; the window keeps the packet's */
 		rte_mbuf_refcnt_update(pkts[i], 1);
-	}
 	if (likely(s->perm == NULL)) {
-		bl_stream_publish(s, pkts, w->cls, n);   /* FRP: every packet is stored */
+		if (show != 0)
+			bl_stream_publish(s, pkts, w->cls, show);   /* FRP: every packet is stored */
 		stored = (uint16_t)(s->ib->head - seq0);
 	} else {
-		/* One copy each; a packet the copy DBuf had no mbuf for is dropped. */
-		stored = 0;
-		for (uint16_t i = 0; i < n; i++) {
+		/* One copy each; a packet the copy DBuf had no mbuf for is not shown. */
+		for (i = 0; i < show; i++) {
 			uint64_t h = s->ib->head;
 
 			bl_stream_publish(s, &pkts[i], &w->cls[i], 1);
-			if (s->ib->head != h)
-				pkts[stored++] = pkts[i];
-			else {
+			if (s->ib->head == h) {
 				bl_counter_add(&w->u.c.copy_nombuf, 1);
 				rte_pktmbuf_free(pkts[i]);
+				pkts[i] = NULL;
 			}
 		}
 	}
-	for (uint16_t i = 0; i < stored; i++) {
-		struct slot *sl = &w->win[(seq0 + i) & w->mask];
+	r = seq0;
+	for (i = 0; i < n; i++) {
+		struct slot *sl;
 
+		if (unlikely(pkts[i] == NULL))
+			continue;
+		sl = &w->win[w->next & w->wmask];
 		sl->m = pkts[i];
-		sl->seq = seq0 + i;
 		sl->tsc = now;
 		sl->in_cls = w->cls[i];
-		if (likely(have_client)) {
+		if (i < show && (s->perm != NULL || i < stored)) {
+			sl->rseq = r;
+			w->r2w[r & w->rmask] = w->next;
+			r++;
 			sl->state = SLOT_HELD;
+			w->held++;
 		} else {
-			sl->state = SLOT_DECIDED;   /* no client: on_timeout now */
+			sl->rseq = NOT_SHOWN;
+			sl->state = SLOT_DECIDED;
 			sl->cls = w->pass ? w->cls[i] : 0;
+			if (!have_client)
+				bl_counter_add(w->pass ? &w->u.c.no_client_pass : &w->u.c.no_client_drop, 1);
+			else
+				bl_counter_add(w->pass ? &w->u.c.full_pass : &w->u.c.full_drop, 1);
 		}
+		w->next++;
 	}
-	if (likely(have_client))
-		bl_counter_add(&w->u.c.handed, stored);
-	else
-		bl_counter_add(w->pass ? &w->u.c.no_client_pass : &w->u.c.no_client_drop, stored);
-	/* Copy-mode leftovers beyond stored were freed above; zero copy FRP stores all, but
-	 * should it not, the rest are the filter's to drop. */
-	for (uint16_t i = stored; likely(s->perm == NULL) && i < n; i++) {
-		bl_counter_add(&w->u.c.copy_nombuf, 1);
-		rte_pktmbuf_free(pkts[i]);
-	}
-	w->next = s->ib->head;
+	bl_counter_add(&w->u.c.handed, r - seq0);
 }
 
 static void
@@ -322,13 +359,8 @@ user_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	sync_client(w, c);
 	if (c != NULL)
 		take_classes(w, c);
-	room = (uint16_t)(room - drain(f, w, now, room > n ? (uint16_t)(room - n) : 0));
-	for (uint16_t done = 0; done < n;) {
-		uint16_t k = (uint16_t)RTE_MIN((uint32_t)(n - done), w->max_inflight);
-
-		admit(f, w, pkts + done, k, now, c != NULL);
-		done = (uint16_t)(done + k);
-	}
+	drain(f, w, now, room > n ? (uint16_t)(room - n) : 0);
+	admit(f, w, pkts, n, now, c != NULL);
 	drain(f, w, now, bl_filter_emit_room(f));
 	bl_user_leave(&w->u);
 }
@@ -378,7 +410,7 @@ static const struct bl_counter_def user_counter_defs[] = {
 	UC(no_client_drop, "... dropped"),
 	UC(gone_pass, "packets held when their client detached or died: passed"),
 	UC(gone_drop, "... dropped"),
-	UC(full_pass, "the oldest packet held, decided early as max_inflight were held: passed"),
+	UC(full_pass, "packets that arrived while max_inflight were held: not shown, passed"),
 	UC(full_drop, "... dropped"),
 	UC(late, "classes ignored: the packet was decided by on_timeout already"),
 	UC(twice, "classes ignored: a second class for one packet"),
@@ -399,7 +431,8 @@ BL_FILTER_REGISTER(user) = {
 		    "(default 1000); the packets behind it wait for it (arrival order)\n"
 		    "on_timeout: what happens to a packet with no class: pass (on with the class "
 		    "it came with, default) or drop; also when no client is attached, when the "
-		    "client leaves or dies, and when max_inflight are held\n"
+		    "client leaves or dies, and for packets that arrive while max_inflight are "
+		    "held (not shown to the client)\n"
 		    "max_inflight: packets held at most, 1..65536 (default 256); the stream has "
 		    "that many slots rounded up to a power of two, at least 64\n"
 		    "mode: who may attach as verdict client, octal like a file's (default 0600): "
