@@ -4,7 +4,8 @@
 # by `beltline inject`. A client that drops every third packet gives exact counts and
 # the rest leave in arrival order, byte for byte; a stalled client's packets are decided
 # by on_timeout after timeout_us (pass and drop), a SIGKILLed client's at once (gone_*);
-# with no client, on_timeout decides (no_client_*); a hostile verdict client (garbage in
+# with no client, on_timeout decides (no_client_*); classes late, twice, for a sequence
+# never shown or above 65535 are ignored and counted exactly; a hostile verdict client (garbage in
 # every field of its ring, in a loop) is counted and leaves the appliance and an honest
 # client beside it unaffected; a second client is refused; bad arguments say which.
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +29,8 @@ cat > "$T/c.json" <<JSON
       "inject name=nc | user name=nc on_timeout=drop | pcap file=$T/nc.pcap",
       "inject name=hs | user name=h timeout_us=1000 | drop",
       "inject name=s3b | user name=u3b timeout_us=10000000 max_inflight=4096 | pcap file=$T/o3b.pcap",
-      "inject name=si | user name=ips timeout_us=10000000 | pcap file=$T/ips.pcap" ] } ] }
+      "inject name=si | user name=ips timeout_us=10000000 | pcap file=$T/ips.pcap",
+      "inject name=sk | user name=tr timeout_us=1000000 | pcap file=$T/tr.pcap" ] } ] }
 JSON
 "$BELTLINED" -q --duration 200 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -85,6 +87,20 @@ kill -9 "$KP" "$KD"
 check "SIGKILLed, on_timeout=pass: 30 passed" wait_for "$WAIT" ctr_is kip gone_pass 30
 check "SIGKILLed, on_timeout=drop: 30 dropped" wait_for "$WAIT" ctr_is kid gone_drop 30
 eq "stats: no client now" "$(jq -r '.users[] | select(.name == "kip") | .clients' "$T/s.json")" 0
+
+# ---- classes late, twice, for a sequence never shown, too big: ignored, counted exactly ----
+start_client tr tricks 10
+TR=${PIDS[-1]}
+check "inject 10 (late)" "$BELTLINE" -i "$I" inject sk "$CAP"
+check "phase 2" wait_for "$WAIT" grep -q phase2 "$T/v.tr"
+check "inject 10 (twice)" "$BELTLINE" -i "$I" inject sk "$CAP"
+check "the tricky client ran its course" wait "$TR"
+check "10 late" wait_for "$WAIT" ctr_is tr late 10
+eq "10 decided by the timeout before" "$(ctr tr timeout_pass)" 10
+eq "1 for a sequence never shown" "$(ctr tr unknown)" 1
+eq "1 class above 65535" "$(ctr tr bad_class)" 1
+eq "10 classes taken in phase 2" "$(ctr tr verdicts)" 10
+eq "10 given twice" "$(ctr tr twice)" 10
 
 # ---- no client ----
 check "inject 10 with no client" "$BELTLINE" -i "$I" inject nc "$CAP"
@@ -193,4 +209,5 @@ eq "stalled, drop: frames out" "$(npk "$T/std.pcap")" 0
 eq "killed, pass: frames out" "$(npk "$T/kip.pcap")" 30
 eq "killed, drop: frames out" "$(npk "$T/kid.pcap")" 0
 eq "no client, drop: frames out" "$(npk "$T/nc.pcap")" 0
+eq "late, twice and the rest: all 20 frames out" "$(npk "$T/tr.pcap")" 20
 finish

@@ -6,6 +6,10 @@
  *                                      were given and read by the appliance
  *   verdict INSTANCE NAME stall N     take packets, never give a class; print "held N" once N
  *                                      were taken, then sleep until killed
+ *   verdict INSTANCE NAME tricks N    take N, wait 3 s (past the filter's timeout_us), give their
+ *                                      classes (late), one for a sequence never shown (unknown),
+ *                                      one of class 70000 (bad_class); print "phase2"; take N
+ *                                      more and give each class twice (twice)
  *   verdict INSTANCE NAME hostile S   attach, then write garbage into every field of its
  *                                      verdict ring for S seconds (random heads, sequences,
  *                                      classes), and try to write what it must not
@@ -99,6 +103,61 @@ stall(struct beltline_user *u, uint64_t n)
 		}
 		usleep(rc > 0 ? 0 : 1000);
 	}
+}
+
+static int
+take_n(struct beltline_user *u, struct beltline_pkt *p, unsigned n)
+{
+	unsigned got = 0;
+
+	while (got < n) {
+		int rc = beltline_take(u, p + got, n - got);
+
+		if (rc > 0)
+			got += (unsigned)rc;
+		else if (rc == -EAGAIN)
+			usleep(200);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static int
+give_all(struct beltline_user *u, const struct beltline_class *c, unsigned n)
+{
+	for (unsigned done = 0; done < n;) {
+		int k = beltline_give(u, c + done, n - done);
+
+		if (k > 0)
+			done += (unsigned)k;
+		else
+			usleep(100);
+	}
+	return beltline_user_flush(u, 30000);
+}
+
+static int
+tricks(struct beltline_user *u, unsigned n)
+{
+	struct beltline_pkt p[64];
+	struct beltline_class c[130];
+
+	if (n > 64 || take_n(u, p, n) < 0)
+		return 1;
+	sleep(3);
+	for (unsigned i = 0; i < n; i++)
+		c[i] = (struct beltline_class){ .seq = p[i].seq, .cls = 1 };
+	c[n] = (struct beltline_class){ .seq = p[n - 1].seq + 1000, .cls = 1 };
+	c[n + 1] = (struct beltline_class){ .seq = p[n - 1].seq, .cls = 70000 };
+	if (give_all(u, c, n + 2) < 0)
+		return 1;
+	say("phase2");
+	if (take_n(u, p, n) < 0)
+		return 1;
+	for (unsigned i = 0; i < n; i++)
+		c[2 * i] = c[2 * i + 1] = (struct beltline_class){ .seq = p[i].seq, .cls = p[i].cls };
+	return give_all(u, c, 2 * n) < 0;
 }
 
 static uint64_t
@@ -195,7 +254,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc != 5) {
-		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|hostile N\n");
+		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|tricks|hostile N\n");
 		return 2;
 	}
 	beltline_set_log(log_stderr, NULL);
@@ -210,6 +269,8 @@ main(int argc, char **argv)
 	say("attached");
 	if (strcmp(argv[3], "third") == 0)
 		rc = third(u, strtoull(argv[4], NULL, 10));
+	else if (strcmp(argv[3], "tricks") == 0)
+		rc = tricks(u, (unsigned)strtoul(argv[4], NULL, 10));
 	else if (strcmp(argv[3], "stall") == 0)
 		stall(u, strtoull(argv[4], NULL, 10));
 	else
