@@ -109,6 +109,11 @@ bl_pps=$(awk -v a="$v0" -v b="$v1" -v t0="$a0" -v t1="$a1" 'BEGIN { split(a, x);
 bl_fallback=$(awk -v a="$v0" -v b="$v1" 'BEGIN { split(a, x); split(b, y); print y[2] - x[2] }')
 [ "$bl_pps" != nan ] || { echo "verdict_vs_nfqueue: the Beltline run gave no verdict ($(tail -2 "$tmp/vc.err" "$tmp/bl.err"))"; exit 1; }
 
+# ---- the same graph without the user filter: what this machine's worker can pass now ----
+sed 's/ | user name=v timeout_us=100000 max_inflight=1024//' "$tmp/bl.json" > "$tmp/fwd.json"
+"$beltlined" -q --duration "$((warm + win))" "$tmp/fwd.json" > "$tmp/fwd.out" 2> "$tmp/fwd.err" || true
+fwd_pps=$(jq -r '(.ports.out.tx // 0) / .elapsed_s | floor' "$tmp/fwd.out" 2> /dev/null || echo nan)
+
 # ---- Beltline: added latency ----
 cat > "$tmp/lat.json" <<JSON
 { "instance": "${inst}l", "memory": { "hugepages": "$hp" }, "burst": 32,
@@ -177,6 +182,8 @@ fi
 echo "verdicts per second, pass-everything client (64-byte frames, ${win} s window):"
 printf "  %-44s %12s pps   (%s decided by on_timeout instead)\n" \
 	"beltline  rx | user | tx, verdict_client" "$bl_pps" "$bl_fallback"
+printf "  %-44s %12s pps   (the worker alone: the machine's ceiling now)\n" \
+	"reference rx | tx, no user filter" "$fwd_pps"
 if [ "$nf" = yes ]; then
 	printf "  %-44s %12s pps\n" "nfqueue   veth + NFQUEUE, nfq_client accept" "$nf_pps"
 	echo "  ratio beltline / nfqueue: $(awk -v a="$bl_pps" -v b="$nf_pps" 'BEGIN { if (b == "nan" || b == 0) print "nan"; else printf "%.1fx", a / b }') (target >= 10x)"

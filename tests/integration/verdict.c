@@ -10,6 +10,8 @@
  *                                      classes (late), one for a sequence never shown (unknown),
  *                                      one of class 70000 (bad_class); print "phase2"; take N
  *                                      more and give each class twice (twice)
+ *   verdict INSTANCE NAME slow S      a client slower than its traffic: passes every packet, one
+ *                                      batch a millisecond; exits once nothing came for S s
  *   verdict INSTANCE NAME hostile S   attach, then write garbage into every field of its
  *                                      verdict ring for S seconds (random heads, sequences,
  *                                      classes), and try to write what it must not
@@ -160,6 +162,30 @@ tricks(struct beltline_user *u, unsigned n)
 	return give_all(u, c, 2 * n) < 0;
 }
 
+static int
+slow(struct beltline_user *u, unsigned quiet_s)
+{
+	struct beltline_pkt p[16];
+	struct beltline_class c[16];
+	uint64_t last = ms();
+
+	while (ms() - last < quiet_s * 1000u) {
+		int n = beltline_take(u, p, 16);
+
+		if (n > 0) {
+			for (int i = 0; i < n; i++)
+				c[i] = (struct beltline_class){ .seq = p[i].seq, .cls = p[i].cls };
+			if (give_all(u, c, (unsigned)n) < 0)
+				return 1;
+			last = ms();
+		} else if (n != -EAGAIN) {
+			return 1;
+		}
+		usleep(1000);
+	}
+	return 0;
+}
+
 static uint64_t
 rnd(void)
 {
@@ -254,7 +280,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc != 5) {
-		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|tricks|hostile N\n");
+		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|tricks|slow|hostile N\n");
 		return 2;
 	}
 	beltline_set_log(log_stderr, NULL);
@@ -269,6 +295,8 @@ main(int argc, char **argv)
 	say("attached");
 	if (strcmp(argv[3], "third") == 0)
 		rc = third(u, strtoull(argv[4], NULL, 10));
+	else if (strcmp(argv[3], "slow") == 0)
+		rc = slow(u, (unsigned)strtoul(argv[4], NULL, 10));
 	else if (strcmp(argv[3], "tricks") == 0)
 		rc = tricks(u, (unsigned)strtoul(argv[4], NULL, 10));
 	else if (strcmp(argv[3], "stall") == 0)
