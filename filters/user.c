@@ -86,7 +86,7 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		"mode", "owner", "group", NULL };
 	const struct bl_graph_env *env = bl_graph_env(f);
 	struct user *w = bl_filter_priv(f);
-	const char *name = NULL, *on_timeout = "pass", *mode_s = "0600", *owner = NULL,
+	const char *name = NULL, *on_timeout = "pass", *mode_s = "0640", *owner = NULL,
 		   *group = NULL;
 	uint32_t timeout_us = 1000, cap = 64;
 	struct bl_stream_opts o = {
@@ -424,7 +424,7 @@ static const struct bl_counter_def user_counter_defs[] = {
 BL_FILTER_REGISTER(user) = {
 	.summary = "hold each packet until a client process returns its class (verdicts, zero copy)",
 	.synopsis = "user name=NAME [timeout_us=N] [on_timeout=pass|drop] [max_inflight=N] "
-		    "[mode=0600] [owner=USER] [group=GROUP]",
+		    "[mode=0640] [owner=USER] [group=GROUP]",
 	.args_doc = "name: the stream a verdict client attaches to, 1..47 of [A-Za-z0-9_.-] "
 		    "(required); shares the namespace of export's streams\n"
 		    "timeout_us: how long the oldest packet held waits for its class, 1..10000000 "
@@ -435,9 +435,10 @@ BL_FILTER_REGISTER(user) = {
 		    "held (not shown to the client)\n"
 		    "max_inflight: packets held at most, 1..65536 (default 256); the stream has "
 		    "that many slots rounded up to a power of two, at least 64\n"
-		    "mode: who may attach as verdict client, octal like a file's (default 0600): "
-		    "read and write permission are needed; other readers (beltline cat) need read. "
-		    "Mode, owner and group other than the packet DBuf's cost one copy per packet\n"
+		    "mode: who may attach, octal like a file's (default 0640, as export's): a verdict "
+		    "client needs read and write permission (by default the appliance's user), other "
+		    "readers (beltline cat) read. Mode, owner and group other than the packet DBuf's "
+		    "(memory.packet_mode) cost one copy per packet; the default's are zero copy\n"
 		    "owner: user name or uid (default the appliance's)\n"
 		    "group: group name or gid (default the appliance's)",
 	.edges_doc = "by the client's class: 0 drops, any other class routes on the out-edges "

@@ -54,10 +54,10 @@ start_client() {
 start_client u3 third 3000
 check "a second verdict client is refused" bash -c "! '$VERDICT' '$I' u3 third 1 2> '$T/second'"
 check "... naming the first's pid" grep -q "already has a verdict client (pid ${PIDS[0]})" "$T/second"
-if [ "$(id -u)" -eq 0 ]; then   # mode 0600, the appliance's (root's): nobody may not
+if [ "$(id -u)" -eq 0 ]; then   # mode 0640, the appliance's (root's): nobody may not
 	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$VERDICT" "$I" u3 third 1 2>&1) && st=0 || st=$?
 	check "another user is refused (status $st)" test "$st" -ne 0
-	check "... saying why ($out)" grep -q "may not return verdicts for u3 (owner root, group root, mode 0600" <<< "$out"
+	check "... saying why ($out)" grep -q "may not return verdicts for u3 (owner root, group root, mode 0640" <<< "$out"
 fi
 "$BELTLINE" -i "$I" ls > "$T/ls" 2>&1
 check "ls lists the user filter with its client's pid" grep -Eq "^ *u3 .* ${PIDS[0]}( |\$)" "$T/ls"
@@ -210,6 +210,7 @@ badarg "user name=x colour=red" "colour"
 kill -TERM $BPID
 wait $BPID || true
 eq "no mbuf leaked (held packets freed at teardown)" "$(jq -r .mbufs.leaked "$T/r.json")" 0
+eq "zero copy by default: no copy DBuf" "$(jq -r '(.mbufs.copy_pools // []) | length' "$T/r.json")" 0
 python3 - "$CAP" "$T/exp.pcap" 300 <<'PY'
 import struct, sys
 d = open(sys.argv[1], 'rb').read()
