@@ -18,7 +18,7 @@ CAP=$CORPUS/vxlan.pcap          # 10 frames
 PIDS=()
 
 cat > "$T/c.json" <<JSON
-{ "instance": "$I",
+{ "instance": "$I", "mbufs": { "count": 32767 },
   "ports": [ { "name": "n", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": [
       "inject name=s3 | user name=u3 timeout_us=10000000 max_inflight=4096 | pcap file=$T/o3.pcap",
