@@ -107,6 +107,17 @@ int beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_
 int blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *fd_out);
 int blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,
 	int *fds, unsigned max_fds, unsigned *n_fds);
+/* An attach_verdict's extras: the vring and vtail descriptors (the caller's to close) and
+ * the vring's capacity. */
+struct blc_attach_extra {
+	int vfd[2];
+	uint32_t vcap;
+};
+
+/* Attach to beltline://INSTANCE/STREAM as a reader (x NULL) or as a user filter's verdict
+ * client (x: its extras). 0 or -errno. */
+int blc_open_attach(const char *uri, const char *inst, size_t ilen, const char *stream,
+	const struct beltline_open_opts *o, struct blc_attach_extra *x, struct beltline_stream **out);
 const char *blc_run_dir(const struct beltline_open_opts *o);
 int blc_timeout(const struct beltline_open_opts *o);
 

@@ -23,6 +23,8 @@ _Static_assert((int)BELTLINE_CTL_LIST == (int)BL_CTL_LIST &&
 	       (int)BELTLINE_CTL_DETACH == (int)BL_CTL_DETACH &&
 	       (int)BELTLINE_CTL_STATS == (int)BL_CTL_STATS &&
 	       (int)BELTLINE_CTL_OPEN_WRITE == (int)BL_CTL_OPEN_WRITE &&
+	       (int)BELTLINE_CTL_ATTACH_VERDICT == (int)BL_CTL_ATTACH_VERDICT &&
+	       (int)BELTLINE_CLASS_MAX == (int)BL_VERDICT_CLASS_MAX &&
 	       (int)BELTLINE_CTL_RELOAD == (int)BL_CTL_RELOAD,
 	       "beltline.h restates the control operations of bl_stream_proto.h");
 
@@ -322,10 +324,11 @@ reply_error(const char *reply)
 	return msg;
 }
 
-/* Name each received fd from the reply's "fds" array; 0 or -EPROTO. */
+/* Name each received fd from the reply's "fds" array; 0 or -EPROTO. x: an attach_verdict's
+ * vring and vtail go there (NULL: an attach, which has none). */
 static int
 sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct beltline__live_fds *f,
-	int *dbuf_fds)
+	int *dbuf_fds, struct blc_attach_extra *x)
 {
 	const cJSON *names = cJSON_GetObjectItemCaseSensitive(j, "fds");
 	const cJSON *reader = cJSON_GetObjectItemCaseSensitive(j, "reader");
@@ -354,6 +357,10 @@ sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct bel
 			f->wake_fd = fds[i];
 		else if (strcmp(nm, BL_CTL_FD_DBUF) == 0 && f->n_dbufs < BLC_MAX_DBUFS)
 			dbuf_fds[f->n_dbufs++] = fds[i];
+		else if (x != NULL && strcmp(nm, BL_CTL_FD_VRING) == 0 && x->vfd[0] < 0)
+			x->vfd[0] = fds[i];
+		else if (x != NULL && strcmp(nm, BL_CTL_FD_VTAIL) == 0 && x->vfd[1] < 0)
+			x->vfd[1] = fds[i];
 		else {
 			blc_log(BELTLINE_LOG_ERROR, "%s: attach reply: unexpected fd name '%s'", uri, nm);
 			return -EPROTO;
@@ -363,6 +370,17 @@ sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct bel
 	if (f->ring_fd < 0 || f->page_fd < 0) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: attach reply lacks the ring or page fd", uri);
 		return -EPROTO;
+	}
+	if (x != NULL) {
+		const cJSON *vc = cJSON_GetObjectItemCaseSensitive(j, "vring_capacity");
+
+		if (x->vfd[0] < 0 || x->vfd[1] < 0 || !cJSON_IsNumber(vc) || vc->valuedouble < 1 ||
+		    vc->valuedouble > (1u << 20)) {
+			blc_log(BELTLINE_LOG_ERROR, "%s: attach_verdict reply lacks the vring or vtail "
+				"fd or vring_capacity", uri);
+			return -EPROTO;
+		}
+		x->vcap = (uint32_t)vc->valuedouble;
 	}
 	return 0;
 }
@@ -374,8 +392,15 @@ int
 beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
 	const struct beltline_open_opts *o, struct beltline_stream **out)
 {
+	return blc_open_attach(uri, inst, ilen, stream, o, NULL, out);
+}
+
+int
+blc_open_attach(const char *uri, const char *inst, size_t ilen, const char *stream,
+	const struct beltline_open_opts *o, struct blc_attach_extra *x, struct beltline_stream **out)
+{
 	const char *client = BLC_OPT(o, client, NULL);
-	const char *policy = BLC_OPT(o, policy, NULL);
+	const char *policy = x != NULL ? NULL : BLC_OPT(o, policy, NULL);
 	struct beltline__live_fds f = { .ring_fd = -1, .page_fd = -1, .mrp_fd = -1,
 		.wake_fd = -1, .ctl_fd = -1, .name = uri };
 	int fds[BL_CTL_FDS_MAX], dbuf_fds[BLC_MAX_DBUFS];
@@ -404,8 +429,8 @@ beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const ch
 		close(fd);
 		return -ENOMEM;
 	}
-	rc = blc_ctl_call_fd(fd, blc_timeout(o), BL_CTL_ATTACH, body, &reply, fds,
-		BL_CTL_FDS_MAX, &n);
+	rc = blc_ctl_call_fd(fd, blc_timeout(o), x != NULL ? BL_CTL_ATTACH_VERDICT : BL_CTL_ATTACH,
+		body, &reply, fds, BL_CTL_FDS_MAX, &n);
 	free(body);
 	if (rc < 0) {
 		if (reply != NULL)
@@ -417,7 +442,9 @@ beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const ch
 	}
 	j = cJSON_Parse(reply);
 	free(reply);
-	rc = j == NULL ? -EPROTO : sort_fds(uri, j, fds, n, &f, dbuf_fds);
+	if (x != NULL)
+		x->vfd[0] = x->vfd[1] = -1;
+	rc = j == NULL ? -EPROTO : sort_fds(uri, j, fds, n, &f, dbuf_fds, x);
 	if (j == NULL)
 		blc_log(BELTLINE_LOG_ERROR, "%s: attach reply is not JSON", uri);
 	cJSON_Delete(j);
@@ -430,7 +457,8 @@ beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const ch
 	f.dbuf_fds = dbuf_fds;
 	rc = beltline__open_live_fds(&f, out);   /* owns wake and ctl from here */
 	for (unsigned i = 0; i < n; i++)
-		if (fds[i] != f.wake_fd)
+		if (fds[i] != f.wake_fd && (x == NULL || rc < 0 ||
+					    (fds[i] != x->vfd[0] && fds[i] != x->vfd[1])))
 			close(fds[i]);                   /* the mappings hold their own dups */
 	return rc;
 }

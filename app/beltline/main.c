@@ -56,7 +56,8 @@ static const char usage[] =
 	"                      -l LOOPS: play the file LOOPS times (default 1)\n"
 	"  ls                  streams of the instance: policy, capacity, readers, and\n"
 	"                      PPS, the packets a second written (watched for 0.5 s);\n"
-	"                      inject streams you may write, with their writer\n"
+	"                      inject streams you may write, with their writer; user filters\n"
+	"                      you may return verdicts to, with their client\n"
 	"  reload [CONFIG.json]  move the appliance to a new config (default: the file it\n"
 	"                      runs from); graphs and streams that stay keep running\n"
 	"  stats [--json]      ports, filters, edges, streams and each reader's lag and losses\n"
@@ -730,6 +731,9 @@ cmd_ls(int argc, char **argv)
 	injects = cJSON_GetObjectItemCaseSensitive(j, "injects");
 	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
 		print_table("injects", injects, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "users");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		print_table("users", injects, 0);
 	cJSON_Delete(j);
 	return 0;
 }

@@ -44,6 +44,7 @@
 #include "app.h"
 #include "bl_stream_proto.h"
 #include "bl_inject.h"
+#include "bl_user.h"
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 #include "bl_json.h"
@@ -72,6 +73,7 @@ struct conn {
 	struct bl_stream *x;         /* attached stream, or NULL */
 	int reader;                  /* reader page index, -1 if none */
 	struct bl_inject *w;         /* the inject stream it writes, or NULL: the lease */
+	struct bl_user *u;           /* the user filter it returns classes to, or NULL: the lease */
 	uint64_t since_ms;           /* last sign of life: accept, a request, a record taken */
 	char *out;                   /* a reply going out in records (malloc), or NULL */
 	size_t out_len, out_off;
@@ -288,6 +290,9 @@ conn_detach(struct conn *k)
 	if (k->w != NULL)
 		bl_inject_close_write(k->w);   /* reclaims its buffers: the lease is over */
 	k->w = NULL;
+	if (k->u != NULL)
+		bl_user_detach(k->u);          /* what it held: on_timeout decides */
+	k->u = NULL;
 }
 
 static void
@@ -500,7 +505,20 @@ op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 	cJSON_AddStringToObject(j, "instance", c->app->cfg.instance);
 	cJSON_AddItemToObject(j, "streams", bl_stream_list_json(&who));
 	cJSON_AddItemToObject(j, "injects", bl_inject_list_json(&who));
+	cJSON_AddItemToObject(j, "users", bl_user_list_json(&who));
 	reply_json(k, h, j, NULL, 0);
+}
+
+/* A connection holds one stream at most (its lease): 1, with the refusal sent, if it has one. */
+static int
+conn_busy(struct conn *k, const struct bl_ctl_hdr *h)
+{
+	if (k->x == NULL && k->w == NULL && k->u == NULL)
+		return 0;
+	reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
+		  "another connection for another stream", k->u != NULL ? k->u->name :
+		  k->x != NULL ? k->x->name : k->w->name);
+	return 1;
 }
 
 static void
@@ -517,12 +535,8 @@ op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 	cJSON *j;
 	int rc;
 
-	if (k->x != NULL || k->w != NULL) {
-		reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
-			  "another connection for another stream", k->x != NULL ? k->x->name :
-			  k->w->name);
+	if (conn_busy(k, h))
 		return;
-	}
 	if (!cJSON_IsString(js) || js->valuestring == NULL) {
 		reply_err(k, h, -EINVAL, "attach: \"stream\" (a string) is required");
 		return;
@@ -567,12 +581,8 @@ op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, cons
 	cJSON *j;
 	int rc;
 
-	if (k->x != NULL || k->w != NULL) {
-		reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
-			  "another connection for another stream", k->x != NULL ? k->x->name :
-			  k->w->name);
+	if (conn_busy(k, h))
 		return;
-	}
 	if (!cJSON_IsString(js) || js->valuestring == NULL) {
 		reply_err(k, h, -EINVAL, "open_write: \"stream\" (a string) is required");
 		return;
@@ -598,6 +608,47 @@ op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, cons
 	k->w = s;
 	reply_json(k, h, j, g.fd, 2);
 	bl_inject_grant_close(&g);   /* the writer holds the only read-write descriptor now */
+}
+
+static void
+op_attach_verdict(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
+{
+	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
+	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
+	struct bl_stream_cred who = conn_cred(k);
+	struct bl_user_grant g;
+	struct bl_user *u;
+	struct bl_err err = { 0 };
+	cJSON *j;
+	int rc;
+
+	if (conn_busy(k, h))
+		return;
+	if (!cJSON_IsString(js) || js->valuestring == NULL) {
+		reply_err(k, h, -EINVAL, "attach_verdict: \"stream\" (a string) is required");
+		return;
+	}
+	u = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? bl_user_find(js->valuestring) : NULL;
+	if (u == NULL) {
+		reply_err(k, h, -ENOENT, "no user filter \"%.47s\" in instance \"%s\" (beltline "
+			  "ls lists them under \"users\")", js->valuestring, c->app->cfg.instance);
+		return;
+	}
+	rc = bl_user_attach(u, &who, cJSON_IsString(jc) ? jc->valuestring : NULL, &g, &err);
+	if (rc < 0) {
+		reply_err(k, h, rc, "%s", err.msg);
+		return;
+	}
+	j = bl_user_grant_json(u, &g);
+	if (j == NULL) {
+		bl_user_grant_close(&g);
+		bl_user_detach(u);
+		reply_err(k, h, -ENOMEM, "out of memory building the reply");
+		return;
+	}
+	k->u = u;
+	reply_json(k, h, j, g.fd, g.n_fds);
+	bl_user_grant_close(&g);   /* the client holds the only read-write vring descriptor now */
 }
 
 /* The server's own counters and limits: "control" in stats. */
@@ -704,6 +755,7 @@ stats_json(void *arg)
 		N(mb, "in_use", app->pool->size - avail);
 	}
 	cJSON_AddItemToObject(j, "injects", bl_inject_stats_json());
+	cJSON_AddItemToObject(j, "users", bl_user_stats_json());
 	stats_control(c, cJSON_AddObjectToObject(j, "control"));
 	cJSON *rl = cJSON_AddObjectToObject(j, "reload");
 	N(rl, "reloads", app->reloads);
@@ -878,6 +930,9 @@ serve(struct bl_ctl *c, struct conn *k)
 	case BL_CTL_RELOAD:
 		op_reload(c, k, &h, req);
 		break;
+	case BL_CTL_ATTACH_VERDICT:
+		op_attach_verdict(c, k, &h, req);
+		break;
 	default:
 		c->n.bad_requests++;
 		reply_err(k, &h, -EOPNOTSUPP, "unknown operation %u", (unsigned int)h.op);
@@ -938,6 +993,7 @@ accept_all(struct bl_ctl *c, uint64_t now)
 		k->reader = -1;
 		k->x = NULL;
 		k->w = NULL;
+		k->u = NULL;
 	}
 }
 
@@ -955,7 +1011,7 @@ expire(struct bl_ctl *c, uint64_t now)
 		if (k->out != NULL) {
 			c->n.slow_closed++;
 			conn_close(k);  /* its socket is full: no room for a notice */
-		} else if (k->x == NULL && k->w == NULL) {
+		} else if (k->x == NULL && k->w == NULL && k->u == NULL) {
 			c->n.idle_closed++;
 			k->fd = -1;     /* notice_close closes it */
 			conn_close(k);

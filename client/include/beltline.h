@@ -241,6 +241,82 @@ struct beltline_write_stats {
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */
 BELTLINE_API int beltline_write_stats(const struct beltline_writer *w, struct beltline_write_stats *st);
 
+/* ---- verdicts: a client in the loop (the `user` filter; docs/clients.md, "Verdicts") ----
+ *
+ *   struct beltline_user *u;
+ *   struct beltline_pkt p[64];
+ *   struct beltline_class c[64];
+ *
+ *   if (beltline_open_user("beltline://default/ips", NULL, &u) < 0) ...;
+ *   for (;;) {
+ *           int n = beltline_take(u, p, 64);           // zero-copy views, in arrival order
+ *           if (n == -EAGAIN) { poll beltline_user_fd(u) ...; continue; }
+ *           if (n <= 0) break;                         // 0: the appliance went away
+ *           for (i = 0; i < n; i++) {
+ *                   c[i].seq = p[i].seq;
+ *                   c[i].cls = looks_bad(p[i].data, p[i].caplen) ? 0 : p[i].cls;
+ *           }
+ *           for (done = 0; done < n; )                  // -EAGAIN: the ring is full
+ *                   done += max(0, beltline_give(u, c + done, n - done));
+ *   }
+ *   beltline_user_close(u);
+ *
+ * The appliance holds each packet it shows until the client gives its class (0 drops it,
+ * any other class routes it on the filter's out-edges by label), or until the filter's
+ * timeout_us: then its on_timeout decides. Packets leave in arrival order, so give classes
+ * promptly, in any order. A view's bytes stay valid while the appliance holds the packet
+ * (until its class is given or its time is up); the packet is read-only. One verdict client
+ * per filter; the control connection is the lease: close it (or die) and on_timeout decides
+ * what it held.
+ */
+struct beltline_user;
+
+/* A packet's class, for beltline_give. */
+struct beltline_class {
+	uint64_t seq;           /* the packet's beltline_pkt.seq */
+	uint32_t cls;           /* 0: drop; 1..BELTLINE_CLASS_MAX: route by label */
+	uint32_t pad;           /* 0 */
+};
+#define BELTLINE_CLASS_MAX 65535u
+
+/* Attach to a user filter (beltline://INSTANCE/NAME; the graph's `user name=NAME`) as its
+ * verdict client. 0, or -EINVAL (bad URI), -ENOENT (no instance, no such user filter),
+ * -EACCES (read and write permission are needed), -EBUSY (it has a client), -EPROTO, ... */
+BELTLINE_API int beltline_open_user(const char *uri, const struct beltline_open_opts *opts,
+	struct beltline_user **out);
+
+/* Up to n next packets the appliance holds for a class, as zero-copy views (seq, data,
+ * caplen, cls: the class the packet came with). Returns how many (>0), -EAGAIN when none is
+ * waiting, 0 when the appliance went away, or a negative errno. Each is taken once. */
+BELTLINE_API int beltline_take(struct beltline_user *u, struct beltline_pkt *pkts, unsigned n);
+
+/* Give the classes of n taken packets. Returns how many were given (the first k), or -EAGAIN
+ * when the ring is full (the appliance has not read the ones before yet), -EINVAL. */
+BELTLINE_API int beltline_give(struct beltline_user *u, const struct beltline_class *c,
+	unsigned n);
+
+/* Wait until the appliance has read every class given: 0, -ETIMEDOUT. (Closing before that
+ * leaves the classes not yet read to on_timeout.) */
+BELTLINE_API int beltline_user_flush(struct beltline_user *u, int timeout_ms);
+
+/* A descriptor to poll (POLLIN) for packets to take, as beltline_fd. Owned by u. */
+BELTLINE_API int beltline_user_fd(const struct beltline_user *u);
+
+/* Detach and free (the appliance decides what was held with on_timeout). NULL is fine. */
+BELTLINE_API void beltline_user_close(struct beltline_user *u);
+
+struct beltline_user_stats {
+	size_t sz;              /* sizeof(struct beltline_user_stats), set by the caller */
+	uint64_t taken;         /* packets taken */
+	uint64_t given;         /* classes given */
+	uint64_t ignored;       /* of them, ignored by the appliance (late, twice, unknown) */
+	uint64_t full;          /* beltline_give calls that found the ring full */
+	uint64_t lost;          /* packets decided before they could be taken (the reader lapped) */
+};
+
+/* Fill st (as much as st->sz allows). 0 or -EINVAL. */
+BELTLINE_API int beltline_user_stats(const struct beltline_user *u, struct beltline_user_stats *st);
+
 /* ---- the control socket (what `beltline ls/stats/top` use) ---- */
 
 struct beltline_ctl;
@@ -252,6 +328,7 @@ enum beltline_ctl_op {
 	BELTLINE_CTL_STATS  = 4,   /* ports, filters, edges, streams, readers */
 	BELTLINE_CTL_OPEN_WRITE = 5, /* become an inject stream's writer (beltline_open_write) */
 	BELTLINE_CTL_RELOAD = 16,   /* move to a new config: {"config": "/abs/path"} or {} */
+	BELTLINE_CTL_ATTACH_VERDICT = 6, /* become a user filter's verdict client (beltline_open_user) */
 };
 
 /* Connect to instance INSTANCE's control socket. 0, -EINVAL (bad name),

@@ -263,4 +263,47 @@ _Static_assert(sizeof(struct bl_wring_desc) == 16, "wring descriptor");
 _Static_assert(__builtin_offsetof(struct bl_wring_tail, refused) == 64, "wtail.refused");
 _Static_assert(sizeof(struct bl_wring_tail) <= BL_SHM_META_PAGE, "wtail fits its page");
 
+/*
+ * A verdict client's region ("vring", the `user` filter; docs/shm-abi.md, "Verdict ring").
+ * A memfd the appliance makes at attach: the client gets the only read-write descriptor, the
+ * appliance maps it read-only through a read-only descriptor (it cannot write there, and no
+ * other client ever gets it). Page 0: struct bl_vring_hdr (written once by the appliance
+ * before it is sent; the appliance keeps its own copy of every field but head). From
+ * off_desc: struct bl_vring_desc[capacity]. The client returns the class of the packet of
+ * sequence seq (the IBuf position it read it at) by writing desc[head % capacity] = { seq,
+ * cls } and then head + 1 (release), once head - tail < capacity. The appliance's tail page
+ * ("vtail", struct bl_vring_tail) is sealed F_SEAL_FUTURE_WRITE, so the client maps it
+ * read-only; the appliance loads head acquire, reads each descriptor once and stores tail
+ * (release).
+ */
+#define BL_VRING_MAGIC 0x474e495252544c42ull /* "BLTRRING", little endian */
+
+struct bl_vring_hdr {
+	uint64_t magic;          /* (c) BL_VRING_MAGIC */
+	uint32_t version;        /* (c) BL_SHM_ABI_VERSION */
+	uint32_t capacity;       /* (c) descriptors, a power of two */
+	uint64_t off_desc;       /* (c) offset of struct bl_vring_desc[capacity] */
+	uint64_t region_size;    /* (c) bytes in the region */
+	uint64_t pad[4];
+	uint64_t head;           /* (v) classes published: release after the descriptors */
+	uint64_t pad2[7];
+};
+
+struct bl_vring_desc {
+	uint64_t seq;            /* (v) the packet's position in the stream (beltline_pkt.seq) */
+	uint32_t cls;            /* (v) its class: 0 drop, 1..65535 route by label */
+	uint32_t pad;            /* (v) ignored */
+};
+
+struct bl_vring_tail {
+	uint64_t tail;           /* (a) descriptors consumed (release; the client loads acquire) */
+	uint64_t pad[7];
+	uint64_t ignored;        /* (a) of them, ignored: late, twice, never handed out, bad class */
+};
+
+_Static_assert(sizeof(struct bl_vring_hdr) == 128, "vring header");
+_Static_assert(__builtin_offsetof(struct bl_vring_hdr, head) == 64, "vring.head on line 1");
+_Static_assert(sizeof(struct bl_vring_desc) == 16, "vring descriptor");
+_Static_assert(__builtin_offsetof(struct bl_vring_tail, ignored) == 64, "vtail.ignored");
+
 #endif /* BL_SHM_ABI_H */

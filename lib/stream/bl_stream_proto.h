@@ -128,6 +128,7 @@ enum bl_ctl_op {
 	BL_CTL_STATS  = 4,
 	BL_CTL_OPEN_WRITE = 5,   /* become an inject stream's writer (docs/control.md) */
 	BL_CTL_RELOAD = 16,      /* move to a new config (docs/control.md, "reload") */
+	BL_CTL_ATTACH_VERDICT = 6, /* become a `user` filter's verdict client (docs/control.md) */
 };
 
 struct bl_ctl_hdr {
@@ -150,6 +151,13 @@ struct bl_ctl_hdr {
 /* The names an open-write reply gives its two descriptors (bl_shm_abi.h, "wring"). */
 #define BL_CTL_FD_WRING "wring"       /* the writer's region, read-write, its own */
 #define BL_CTL_FD_WTAIL "wtail"       /* the appliance's tail page, read-only (sealed) */
+
+/* What an attach_verdict reply adds to an attach's descriptors (bl_shm_abi.h, "vring"). */
+#define BL_CTL_FD_VRING "vring"       /* the client's verdict ring, read-write, its own */
+#define BL_CTL_FD_VTAIL "vtail"       /* the appliance's verdict tail page, read-only (sealed) */
+
+/* The largest class a verdict client may return (a class is 16 bits in the ring's use). */
+#define BL_VERDICT_CLASS_MAX 65535u
 
 /* One attach hands out at most: ring, page, mrp, wake and one DBuf. */
 #define BL_CTL_ATTACH_FDS 5u

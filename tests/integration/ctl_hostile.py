@@ -49,6 +49,11 @@ cases = {
     'attach stream number': msg(2, '{"stream": 5}'),
     'attach long name': msg(2, json.dumps({'stream': 'x' * 5000})),
     'attach missing': msg(2, '{"stream": "nosuch"}'),
+    'attach_verdict no stream': msg(6, '{}'),
+    'attach_verdict stream number': msg(6, '{"stream": 5}'),
+    'attach_verdict long name': msg(6, json.dumps({'stream': 'x' * 5000})),
+    'attach_verdict missing': msg(6, '{"stream": "nosuch", "client": [1, {}], "pid": -1}'),
+    'attach_verdict NUL': msg(6, '{"stream": "web\\u0000x"}'),
 }
 bad = 0
 if len(sys.argv) > 2:

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nfq_client — the kernel side of bench/verdict_vs_nfqueue.sh:
+ *   nfq_client accept QUEUE         a libnetfilter_queue client that accepts every packet of
+ *                                   queue QUEUE (copy mode: whole packets, as a user filter's
+ *                                   client sees them); prints verdicts given, once a second
+ *   nfq_client blast IP PORT SECS   send 18-byte UDP datagrams (64-byte frames) to IP:PORT as
+ *                                   fast as sendmmsg goes, for SECS seconds
+ *   nfq_client echo PORT            echo UDP datagrams back to their sender
+ *   nfq_client ping IP PORT N       N round trips of one datagram to an echo; prints each in ns
+ * accept and echo print "ready" once they listen.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+static unsigned long long verdicts;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t
+ns_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *data)
+{
+	struct nfqnl_msg_packet_hdr *ph = nfq_get_msg_packet_hdr(nfa);
+
+	(void)msg;
+	(void)data;
+	verdicts++;
+	return nfq_set_verdict(qh, ph != NULL ? ntohl(ph->packet_id) : 0, NF_ACCEPT, 0, NULL);
+}
+
+static int
+accept_all(int queue)
+{
+	static char buf[1 << 16] __attribute__((aligned(8)));
+	struct nfq_handle *h = nfq_open();
+	struct nfq_q_handle *qh;
+	uint64_t last = ns_now();
+	struct timeval tv = { 0, 200000 };
+	int fd;
+
+	if (h == NULL || (qh = nfq_create_queue(h, (uint16_t)queue, on_packet, NULL)) == NULL ||
+	    nfq_set_mode(qh, NFQNL_COPY_PACKET, 0xffff) < 0) {
+		fprintf(stderr, "nfq_client: cannot open queue %d: %s\n", queue, strerror(errno));
+		return 1;
+	}
+	nfq_set_queue_maxlen(qh, 8192);
+	fd = nfq_fd(h);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	{
+		int sz = 8 << 20;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		uint64_t t = ns_now();
+
+		if (r > 0)
+			nfq_handle_packet(h, buf, (int)r);
+		if (t - last >= 1000000000u) {
+			printf("%llu\n", verdicts);
+			fflush(stdout);
+			last = t;
+		}
+	}
+	nfq_destroy_queue(qh);
+	nfq_close(h);
+	return 0;
+}
+
+static int
+udp_to(const char *ip, int port, struct sockaddr_in *sa)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (fd < 0 || inet_pton(AF_INET, ip, &sa->sin_addr) != 1) {
+		fprintf(stderr, "nfq_client: bad address %s\n", ip);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+blast(const char *ip, int port, int secs)
+{
+	static char payload[18];
+	struct mmsghdr m[64];
+	struct iovec iov = { payload, sizeof(payload) };
+	struct sockaddr_in sa;
+	int fd = udp_to(ip, port, &sa);
+	uint64_t end = ns_now() + (uint64_t)secs * 1000000000u;
+
+	if (fd < 0)
+		return 1;
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 64; i++) {
+		m[i].msg_hdr.msg_name = &sa;
+		m[i].msg_hdr.msg_namelen = sizeof(sa);
+		m[i].msg_hdr.msg_iov = &iov;
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	while (!stop && ns_now() < end)
+		if (sendmmsg(fd, m, 64, 0) < 0 && errno != ENOBUFS && errno != EAGAIN)
+			break;
+	return 0;
+}
+
+static int
+echo(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) }, from;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[2048];
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "nfq_client: cannot bind UDP %d: %s\n", port, strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		socklen_t fl = sizeof(from);
+		ssize_t r = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+
+		if (r > 0)
+			sendto(fd, buf, (size_t)r, 0, (struct sockaddr *)&from, fl);
+	}
+	return 0;
+}
+
+static int
+ping(const char *ip, int port, long n)
+{
+	struct sockaddr_in sa;
+	int fd = udp_to(ip, port, &sa);
+	struct timeval tv = { 1, 0 };
+	char buf[64] = "ping";
+
+	if (fd < 0)
+		return 1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (long i = 0; i < n && !stop; i++) {
+		uint64_t t0 = ns_now();
+
+		sendto(fd, buf, 18, 0, (struct sockaddr *)&sa, sizeof(sa));
+		if (recv(fd, buf, sizeof(buf), 0) < 0)
+			continue;   /* lost: no figure */
+		printf("%llu\n", (unsigned long long)(ns_now() - t0));
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (argc == 3 && strcmp(argv[1], "accept") == 0)
+		return accept_all(atoi(argv[2]));
+	if (argc == 5 && strcmp(argv[1], "blast") == 0)
+		return blast(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (argc == 3 && strcmp(argv[1], "echo") == 0)
+		return echo(atoi(argv[2]));
+	if (argc == 5 && strcmp(argv[1], "ping") == 0)
+		return ping(argv[2], atoi(argv[3]), strtol(argv[4], NULL, 10));
+	fprintf(stderr, "usage: nfq_client accept QUEUE | blast IP PORT SECS | echo PORT | "
+		"ping IP PORT N\n");
+	return 2;
+}

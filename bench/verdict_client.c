@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * verdict_client — the Beltline side of bench/verdict_vs_nfqueue.sh, on libbeltline-client
+ * alone:
+ *   verdict_client pass URI          a verdict client that passes every packet with the
+ *                                    class it came with (busy-polls; -s: sleeps on the fd)
+ *   verdict_client ping INSTANCE IN OUT N
+ *                                    ping-pong through a graph: write one frame into the
+ *                                    inject stream IN, wait until the export stream OUT
+ *                                    shows it, N times; prints the N round trips in ns
+ * Both print "ready" once attached.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <beltline.h>
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t
+ns_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+pass(const char *uri, int sleeper)
+{
+	struct beltline_user *u;
+	struct beltline_pkt p[256];
+	struct beltline_class c[256];
+	int rc = beltline_open_user(uri, NULL, &u);
+
+	if (rc < 0) {
+		fprintf(stderr, "verdict_client: %s: %s\n", uri, strerror(-rc));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!stop) {
+		int n = beltline_take(u, p, 256);
+
+		if (n == -EAGAIN) {
+			if (sleeper) {
+				struct pollfd pfd = { .fd = beltline_user_fd(u), .events = POLLIN };
+				poll(&pfd, 1, 100);
+			}
+			continue;
+		}
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			c[i].seq = p[i].seq;
+			c[i].cls = p[i].cls;
+			c[i].pad = 0;
+		}
+		for (int done = 0; done < n && !stop;) {
+			rc = beltline_give(u, c + done, (unsigned)(n - done));
+			if (rc > 0)
+				done += rc;
+		}
+	}
+	beltline_user_close(u);
+	return 0;
+}
+
+static int
+ping(const char *inst, const char *in, const char *out, long n)
+{
+	static const uint8_t frame[60] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45 };
+	struct beltline_writer *w;
+	struct beltline_stream *r;
+	struct beltline_pkt v[8];
+	char uri[160];
+	int rc;
+
+	snprintf(uri, sizeof(uri), "beltline://%s/%s", inst, out);
+	rc = beltline_open(uri, NULL, &r);
+	if (rc == 0) {
+		snprintf(uri, sizeof(uri), "beltline://%s/%s", inst, in);
+		rc = beltline_open_write(uri, NULL, &w);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "verdict_client: %s: %s\n", uri, strerror(-rc));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (long i = 0; i < n && !stop; i++) {
+		uint64_t t0;
+		uint32_t room;
+		void *buf;
+		int k;
+
+		while ((rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN)
+			;
+		if (rc < 0)
+			return 1;
+		memcpy(buf, frame, sizeof(frame));
+		t0 = ns_now();
+		beltline_commit(w, buf, sizeof(frame));
+		while ((k = beltline_peek(r, v, 8)) == -EAGAIN && !stop) {
+			struct pollfd pfd = { .fd = beltline_fd(r), .events = POLLIN };
+			poll(&pfd, 1, 100);   /* sleeps, as the kernel side's ping does */
+		}
+		if (k <= 0)
+			return 1;
+		printf("%llu\n", (unsigned long long)(ns_now() - t0));
+		beltline_release(r, (unsigned)k);
+	}
+	beltline_write_close(w);
+	beltline_close(r);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (argc == 3 && strcmp(argv[1], "pass") == 0)
+		return pass(argv[2], 0);
+	if (argc == 4 && strcmp(argv[1], "pass") == 0 && strcmp(argv[2], "-s") == 0)
+		return pass(argv[3], 1);
+	if (argc == 6 && strcmp(argv[1], "ping") == 0)
+		return ping(argv[2], argv[3], argv[4], strtol(argv[5], NULL, 10));
+	fprintf(stderr, "usage: verdict_client pass [-s] URI | ping INSTANCE IN OUT N\n");
+	return 2;
+}
