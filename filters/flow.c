@@ -56,7 +56,9 @@ struct flow {
 	pthread_t thr;
 	int running;                     /* the thread exists (main) */
 	uint32_t stop;                   /* main: release store; thread: acquire load */
-	uint32_t flushing;               /* main, while stop flushes the table (the worker is gone) */
+	uint32_t flushing;               /* main, while it flushes the table (the worker is gone) */
+	uint32_t drain_req;              /* main: release store; thread: acquire load */
+	uint32_t drain_ack;              /* thread: release store once the ring it saw is sent */
 	struct bl_ipfix *ipfix;
 
 	/* (w) the worker, bl_counter_add */
@@ -266,11 +268,14 @@ flow_exporter(void *arg)
 	struct flow *fl = arg;
 	struct bl_flow_rec r[64];
 	uint64_t tmpl_at = 0, first_at = 0;
+	uint32_t req, ack = 0;
 	int done = 0;
 
 	while (!done) {
-		/* acquire: pairs with stop's release; read before the last drain */
+		/* acquire: pairs with stop's release; read before the ring is drained */
 		done = __atomic_load_n(&fl->stop, __ATOMIC_ACQUIRE) != 0;
+		/* acquire: pairs with drain's release: the flushed records are in the ring */
+		req = __atomic_load_n(&fl->drain_req, __ATOMIC_ACQUIRE);
 		for (;;) {
 			unsigned int n = bl_flow_ring_get(&fl->ring, r, 64);
 			uint64_t now = wall_ms();
@@ -301,8 +306,15 @@ flow_exporter(void *arg)
 				bl_counter_add(&fl->records, 1);
 			}
 		}
-		if (fl->ipfix->len != 0 && (done || wall_ms() - first_at >= FLOW_SEND_MS))
+		if (fl->ipfix->len != 0 && (done || req != ack || wall_ms() - first_at >= FLOW_SEND_MS))
 			send_msg(fl);
+		if (req != ack) {
+			if (fl->s != NULL)
+				bl_stream_wake_burst(fl->s);
+			ack = req;
+			/* release: pairs with drain's acquire; what it flushed is sent */
+			__atomic_store_n(&fl->drain_ack, ack, __ATOMIC_RELEASE);
+		}
 		if (!done)
 			usleep(2000);
 	}
@@ -325,15 +337,33 @@ flow_start(struct bl_filter *f, struct bl_err *err)
 	return 0;
 }
 
+/* The graph no longer runs: the table is the main lcore's. Every flow left ends
+ * now (forcedEnd), and the exporter sends it before this returns (at most 30 s). */
+static void
+flow_drain(struct bl_filter *f)
+{
+	struct flow *fl = bl_filter_priv(f);
+	uint32_t req;
+
+	__atomic_store_n(&fl->flushing, 1, __ATOMIC_RELAXED);
+	bl_flow_flush(fl->t, BL_FLOW_END_FORCED);
+	__atomic_store_n(&fl->flushing, 0, __ATOMIC_RELAXED);
+	if (!fl->running)
+		return;
+	req = fl->drain_req + 1;
+	/* release: the flushed records are in the ring before the thread sees req */
+	__atomic_store_n(&fl->drain_req, req, __ATOMIC_RELEASE);
+	/* acquire: pairs with the thread's release of drain_ack */
+	for (unsigned int i = 0; i < 30000 && __atomic_load_n(&fl->drain_ack, __ATOMIC_ACQUIRE) != req; i++)
+		usleep(1000);
+}
+
 static void
 flow_stop(struct bl_filter *f)
 {
 	struct flow *fl = bl_filter_priv(f);
 
-	/* The graph no longer runs: the table is ours. Every flow left ends now. */
-	__atomic_store_n(&fl->flushing, 1, __ATOMIC_RELAXED);
-	bl_flow_flush(fl->t, BL_FLOW_END_FORCED);
-	__atomic_store_n(&fl->flushing, 0, __ATOMIC_RELAXED);
+	flow_drain(f);     /* again if the app did not: a graph freed by a reload */
 	if (fl->running) {
 		/* release: the flushed records are in the ring before the thread sees stop */
 		__atomic_store_n(&fl->stop, 1, __ATOMIC_RELEASE);
@@ -507,6 +537,7 @@ BL_FILTER_REGISTER(flow) = {
 	.fini = flow_fini,
 	.start = flow_start,
 	.stop = flow_stop,
+	.drain = flow_drain,
 	.process = flow_process,
 	BL_FILTER_COUNTERS(flow_counters),
 	.edges = { "out" },
