@@ -7,6 +7,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config meson ninja-build
       dpdk dpdk-dev libdpdk-dev libbsd-dev libcjson-dev libcriterion-dev libpcap-dev
       tcpdump jq iproute2 util-linux python3
+      nfdump tshark pmacct   # flow: the IPFIX collectors tests/integration/flow.sh checks against
       clang-14 libclang-rt-14-dev)   # the fuzz harnesses (tests/fuzz/run.sh)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -282,8 +282,12 @@ bl_flow_update_burst(struct bl_flow_table *t, const struct bl_flow_pkt *p, unsig
 		uint32_t now = bl_flow__rel(t, p[i].ms);
 		uint32_t s = cand[i];
 
+		/* The table's clock never goes back: a packet stamped before the latest
+		 * one seen (a capture whose times jump) counts at the latest. */
 		if (now > t->now)
 			t->now = now;
+		else
+			now = t->now;
 		if (s == BL_FLOW_NONE || t->sig[s] == 0 || !bl_flow__key_eq(&t->ent[s].key, &p[i].key))
 			s = bl_flow__find(t, &p[i].key, h[i]);
 		if (s == BL_FLOW_NONE) {

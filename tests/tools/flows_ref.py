@@ -11,6 +11,8 @@
   flows_ref.py tshark DOMAIN FILE.json   what `tshark -T json` decoded (cflow) of the
         IPFIX messages of that observation domain
   flows_ref.py nfdump FILE.json          what `nfdump -o json` printed
+  flows_ref.py refs IDLE_S ACTIVE_S PREFIX CAP...    ref of each CAP into PREFIXk (k from 0)
+  flows_ref.py tsharks N FILE.json PREFIX           tshark of domains 1..N into PREFIXk (domain k+1)
 """
 import json
 import socket
@@ -31,7 +33,7 @@ def packets(path):
     else:
         e, nano = '>', struct.unpack('>I', data[:4])[0] == 0xa1b23c4d
     link = struct.unpack(e + 'I', data[20:24])[0]
-    assert link == 1, 'Ethernet captures only'
+    # every frame is read as Ethernet, as beltlined's ports deliver them
     off = 24
     while off + 16 <= len(data):
         sec, frac, incl, _ = struct.unpack(e + 'IIII', data[off:off + 16])
@@ -105,9 +107,18 @@ def parse(p):
 
 def ref(idle_s, active_s, path):
     idle, active = idle_s * 1000, active_s * 1000
-    live, out = {}, []
+    live, out, clock, base = {}, [], None, None
     for ms, p in packets(path):
         r = parse(p)
+        if r is None:
+            continue
+        # the meter's clock never goes back: a packet stamped earlier than the
+        # latest one metered counts at the latest
+        clock = ms if clock is None or ms > clock else clock
+        if base is None:
+            base = clock
+        # and it counts up to 2^32 - 1 ms (49 days) after the first packet metered
+        ms = min(clock, base + 0xffffffff)
         if r is None:
             continue
         key, length, flags = r
@@ -139,9 +150,9 @@ def flows_in(o, found):
             flows_in(v, found)
 
 
-def tshark(domain, path):
+def tshark(domain, path, msgs=None):
     res = []
-    for pkt in json.load(open(path)):
+    for pkt in msgs if msgs is not None else json.load(open(path)):
         cf = pkt['_source']['layers'].get('cflow')
         if cf is None:
             continue
@@ -168,17 +179,34 @@ def nfdump(path):
         if r.get('type') != 'FLOW':
             continue
         flags = 0
-        for i, ch in enumerate(r['tcp_flags']):      # "CEUAPRSF", '.' where unset
+        # ICMP records: nfdump shows the destination port as icmp_type and icmp_code
+        dport = r.get('dst_port', r.get('icmp_type', 0) << 8 | r.get('icmp_code', 0))
+        for i, ch in enumerate(r.get('tcp_flags', '')):   # "CEUAPRSF", '.' where unset
             if ch != '.':
                 flags |= 0x80 >> i
         v6 = 'src6_addr' in r
         res.append(line(6 if v6 else 4, r['proto'], r['src6_addr' if v6 else 'src4_addr'],
-                        r['src_port'], r['dst6_addr' if v6 else 'dst4_addr'], r['dst_port'],
+                        r.get('src_port', 0), r['dst6_addr' if v6 else 'dst4_addr'], dport,
                         r.get('src_vlan', 0), r['in_packets'], r['in_bytes'], flags))
     return res
 
 
+def write(path, lines):
+    with open(path, 'w') as f:
+        for ln in sorted(lines):
+            f.write(ln + '\n')
+
+
 if __name__ == '__main__':
+    if sys.argv[1] == 'refs':
+        for k, cap in enumerate(sys.argv[5:]):
+            write(sys.argv[4] + str(k), ref(int(sys.argv[2]), int(sys.argv[3]), cap))
+        sys.exit(0)
+    if sys.argv[1] == 'tsharks':
+        msgs = json.load(open(sys.argv[3]))
+        for k in range(int(sys.argv[2])):
+            write(sys.argv[4] + str(k), tshark(k + 1, None, msgs))
+        sys.exit(0)
     if sys.argv[1] == 'ref':
         lines = ref(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif sys.argv[1] == 'tshark':
