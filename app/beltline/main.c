@@ -25,6 +25,7 @@
 
 #include "beltline.h"
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
+#include "flows.h"
 
 static int verbose;
 static const char *instance;
@@ -34,6 +35,8 @@ static const char usage[] =
 	"\n"
 	"  cat SOURCE [-c N] [-p POLICY]  write packets as pcap on stdout, e.g.\n"
 	"                      beltline cat web | tcpdump -r -\n"
+	"  cat --flows NAME [--json] [-c N]  a flow ... export=NAME stream's records, a line\n"
+	"                      each (text, or JSON lines)\n"
 	"                      SOURCE: a stream NAME (beltline://INSTANCE/NAME), a URI\n"
 	"                      (beltline://INSTANCE/STREAM, file:PATH) or a pcap/pcapng file\n"
 	"                      -c N: stop after N packets\n"
@@ -116,13 +119,22 @@ cmd_cat(int argc, char **argv)
 	struct beltline_open_opts oo = { .sz = sizeof(oo) };
 	static uint8_t buf[262144];
 	struct beltline_stream *s;
-	unsigned long long count = 0, limit = 0;
+	unsigned long long count = 0, limit = 0, bad_recs = 0;
 	char uri[512], *end;
-	int c, rc, status = 0;
+	int c, rc, status = 0, flows = 0, json = 0;
+	static const struct option longs[] = {
+		{ "flows", no_argument, NULL, 'F' }, { "json", no_argument, NULL, 'J' }, { 0 },
+	};
 
 	optind = 0;   /* glibc: start over (argv[0] is the command) */
-	while ((c = getopt(argc, argv, "c:p:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:h", longs, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			flows = 1;
+			break;
+		case 'J':
+			json = 1;
+			break;
 		case 'p':
 			if (!bl_stream_policy_readable(bl_stream_policy_parse(optarg))) {
 				fprintf(stderr, "beltline: cat: -p wants srp, mrp or frp, got '%s'\n",
@@ -154,7 +166,11 @@ cmd_cat(int argc, char **argv)
 		fprintf(stderr, "beltline: cat: source name too long\n");
 		return 2;
 	}
-	if (isatty(STDOUT_FILENO)) {
+	if (json && !flows) {
+		fprintf(stderr, "beltline: cat: --json prints flow records: with --flows\n");
+		return 2;
+	}
+	if (!flows && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "beltline: cat: not writing pcap to a terminal (pipe it: "
 			"beltline cat %s | tcpdump -r -)\n", argv[optind]);
 		return 2;
@@ -169,7 +185,7 @@ cmd_cat(int argc, char **argv)
 	beltline_info(s, &info);
 	struct pcap_file_hdr fh = { .magic = 0xa1b23c4d, .major = 2, .minor = 4,
 		.snaplen = info.snaplen ? info.snaplen : 65535, .linktype = (uint32_t)info.linktype };
-	if (write_all(&fh, sizeof(fh)) < 0) {
+	if (!flows && write_all(&fh, sizeof(fh)) < 0) {
 		beltline_close(s);
 		return 1;
 	}
@@ -193,6 +209,13 @@ cmd_cat(int argc, char **argv)
 		}
 		if (n <= 0)
 			break;
+		if (flows) {
+			if (flows_print(stdout, buf, pi.copied, json) < 0)
+				bad_recs++;
+			else
+				count++;
+			continue;
+		}
 		ts = pi.ts_ns;
 		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
 			struct timespec now;
@@ -214,6 +237,8 @@ cmd_cat(int argc, char **argv)
 		status = 1;
 	}
 	beltline_stats(s, &st);
+	if (bad_recs != 0)
+		fprintf(stderr, "beltline: cat: %llu entries were not flow records (skipped)\n", bad_recs);
 	if (verbose || st.lost || st.invalid)
 		fprintf(stderr, "beltline: cat: %llu packets, %llu lost, %llu invalid entries skipped\n",
 			(unsigned long long)st.received, (unsigned long long)st.lost,
