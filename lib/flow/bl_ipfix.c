@@ -17,7 +17,7 @@ struct field {
 };
 
 #define FIELDS_TAIL                                                                   \
-	{ IE_SRC_PORT, 2 }, { IE_DST_PORT, 2 }, { IE_PROTOCOL, 1 }, { IE_TCP_FLAGS, 2 },  \
+	{ IE_SRC_PORT, 2 }, { IE_DST_PORT, 2 }, { IE_PROTOCOL, 1 }, { IE_TCP_FLAGS, 1 },  \
 	{ IE_VLAN, 2 }, { IE_OCTET_DELTA, 8 }, { IE_PACKET_DELTA, 8 }, { IE_START_MS, 8 }, \
 	{ IE_END_MS, 8 }, { IE_END_REASON, 1 }
 
@@ -135,14 +135,14 @@ bl_ipfix_add(struct bl_ipfix *x, const struct bl_flow_rec *r)
 	put16(p, r->sport);
 	put16(p + 2, r->dport);
 	p[4] = r->proto;
-	put16(p + 5, r->tcp_flags);
-	put16(p + 7, r->vlan);
-	put64(p + 9, r->bytes);
-	put64(p + 17, r->packets);
-	put64(p + 25, r->start_ms);
-	put64(p + 33, r->end_ms);
-	p[41] = r->end_reason;
-	x->len = (uint32_t)(p + 42 - x->buf);
+	p[5] = r->tcp_flags;   /* reduced-size (RFC 7011 6.2): pmacct reads one byte */
+	put16(p + 6, r->vlan);
+	put64(p + 8, r->bytes);
+	put64(p + 16, r->packets);
+	put64(p + 24, r->start_ms);
+	put64(p + 32, r->end_ms);
+	p[40] = r->end_reason;
+	x->len = (uint32_t)(p + 41 - x->buf);
 	x->n_recs++;
 	return 0;
 }

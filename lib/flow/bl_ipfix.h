@@ -21,8 +21,8 @@
 #define BL_IPFIX_TMPL_V4   256u
 #define BL_IPFIX_TMPL_V6   257u
 #define BL_IPFIX_MTU_MAX   65000u
-#define BL_IPFIX_REC_V4    50u     /* bytes of one data record */
-#define BL_IPFIX_REC_V6    74u
+#define BL_IPFIX_REC_V4    49u     /* bytes of one data record */
+#define BL_IPFIX_REC_V6    73u
 
 struct bl_ipfix {
 	uint32_t domain;           /* observation domain id */

@@ -76,17 +76,17 @@ collect(struct rec *out, unsigned int want, unsigned int *n_templates)
 			cr_assert(sl >= 4 && off + sl <= len);
 			if (id == 2)
 				(*n_templates)++;
-			for (ssize_t r = off + 4; id == 256 && r + 50 <= off + sl; r += 50, n++) {
+			for (ssize_t r = off + 4; id == 256 && r + 49 <= off + sl; r += 49, n++) {
 				const uint8_t *d = b + r;
 				memcpy(out[n].src, d, 4);
 				memcpy(out[n].dst, d + 4, 4);
 				out[n].sport = g16(d + 8);
 				out[n].dport = g16(d + 10);
 				out[n].proto = d[12];
-				out[n].flags = g16(d + 13);
-				out[n].bytes = g64(d + 17);
-				out[n].packets = g64(d + 25);
-				out[n].reason = d[49];
+				out[n].flags = d[13];
+				out[n].bytes = g64(d + 16);
+				out[n].packets = g64(d + 24);
+				out[n].reason = d[48];
 			}
 			off += sl;
 		}

@@ -12,7 +12,7 @@
 # sink that writes them to a pcap (tests/tools/udp_sink.py).
 . "$(dirname "$0")/lib.sh"
 need_corpus
-for t in nfcapd nfdump tshark tcpdump python3 jq; do
+for t in nfcapd nfdump nfacctd tshark tcpdump python3 jq; do
 	command -v "$t" > /dev/null || { echo "SKIP: $t is not installed (deploy/install-deps.sh)"; exit 77; }
 done
 REF="$SRCDIR/tests/tools/flows_ref.py"
@@ -103,9 +103,28 @@ nfcapd -b 127.0.0.1 -p "$NP" -w "$T/nf2" -t 3600 > "$T/nfcapd2.log" 2>&1 &
 NFPID=$!
 PIDS=("$NFPID")
 wait_for "$WAIT" grep -q "Startup" "$T/nfcapd2.log" || { bad "nfcapd did not start again"; finish; }
+# pmacct's nfacctd too (the way to Kafka and databases, docs/flows.md), printing JSON.
+PP=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$T/nfacctd.conf" <<CONF
+nfacctd_ip: 127.0.0.1
+nfacctd_port: $PP
+plugins: print[out]
+aggregate[out]: src_host, dst_host, src_port, dst_port, proto, tcpflags
+print_output[out]: json
+print_output_file[out]: $T/pm.json
+print_refresh_time[out]: 1
+CONF
+nfacctd -f "$T/nfacctd.conf" > "$T/nfacctd.log" 2>&1 &
+PMPID=$!
+PIDS+=("$PMPID")
+wait_for "$WAIT" grep -aq "waiting for NetFlow/IPFIX data" "$T/nfacctd.log" ||
+	{ bad "nfacctd did not start: $(tail -c 300 "$T/nfacctd.log")"; finish; }
 "$BELTLINED" -q --exit-idle 300 --instance "$(inst flowgen)" --port nul=net_null0 --pipeline \
-	"gen proto=tcp size=100 src=10.0.0.1-10.0.0.3 dst=10.9.0.1 sport=1000-1003 dport=80 count=1200 | flow $TIMEOUTS collector=udp://127.0.0.1:$NP | pcap file=$T/gen.pcap" \
+	"gen proto=tcp size=100 src=10.0.0.1-10.0.0.3 dst=10.9.0.1 sport=1000-1003 dport=80 count=1200 | flow $TIMEOUTS collector=udp://127.0.0.1:$NP | flow --name=pm $TIMEOUTS collector=udp://127.0.0.1:$PP | pcap file=$T/gen.pcap" \
 	> "$T/g.json" 2> "$T/err"
+pm_has() { [ -s "$T/pm.json" ] && [ "$(jq -s '[.[] | select(.packets == 100 and .bytes == 8600 and .tcp_flags == "16" and .port_dst == 80)] | length' "$T/pm.json")" = 12 ]; }
+check "gen: pmacct's nfacctd reads the 12 known flows (packets, bytes, TCP flags ACK)" wait_for "$WAIT" pm_has
+kill "$PMPID" 2> /dev/null || true
 eq "gen: flows" "$(jq '.graphs[0].filters.flow.counters.flows' "$T/g.json")" 12
 eq "gen: records sent" "$(jq '.graphs[0].filters.flow.counters.records' "$T/g.json")" 12
 kill "$NFPID"

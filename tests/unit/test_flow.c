@@ -286,27 +286,27 @@ Test(ipfix, message_with_templates_and_records)
 	cr_assert(eq(u16, g16(p + 6), 12));
 	cr_assert(eq(u16, g16(p + 8), 8));   /* sourceIPv4Address */
 	p += tlen;
-	/* data set 256: two records of 50 bytes */
+	/* data set 256: two records of 49 bytes */
 	cr_assert(eq(u16, g16(p), 256));
-	cr_assert(eq(u16, g16(p + 2), 4 + 2 * 50));
+	cr_assert(eq(u16, g16(p + 2), 4 + 2 * 49));
 	const uint8_t *d = p + 4;
 	cr_assert(eq(u8, d[0], 10));
 	cr_assert(eq(u8, d[7], 2));
 	cr_assert(eq(u16, g16(d + 8), 1234));
 	cr_assert(eq(u16, g16(d + 10), 80));
 	cr_assert(eq(u8, d[12], 6));
-	cr_assert(eq(u16, g16(d + 13), 0x1b));
-	cr_assert(eq(u16, g16(d + 15), 5));
-	cr_assert(eq(u64, g64(d + 17), 999));
-	cr_assert(eq(u64, g64(d + 25), 7));
-	cr_assert(eq(u64, g64(d + 33), 1700000000123ull));
-	cr_assert(eq(u64, g64(d + 41), 1700000001456ull));
-	cr_assert(eq(u8, d[49], 1));
-	p += 4 + 2 * 50;
+	cr_assert(eq(u8, d[13], 0x1b));
+	cr_assert(eq(u16, g16(d + 14), 5));
+	cr_assert(eq(u64, g64(d + 16), 999));
+	cr_assert(eq(u64, g64(d + 24), 7));
+	cr_assert(eq(u64, g64(d + 32), 1700000000123ull));
+	cr_assert(eq(u64, g64(d + 40), 1700000001456ull));
+	cr_assert(eq(u8, d[48], 1));
+	p += 4 + 2 * 49;
 	cr_assert(eq(u16, g16(p), 257));
-	cr_assert(eq(u16, g16(p + 2), 4 + 74));
+	cr_assert(eq(u16, g16(p + 2), 4 + 73));
 	cr_assert(eq(u8, p[4], 0x20));
-	cr_assert(eq(u64, (uint64_t)(p + 4 + 74 - x.buf), len));
+	cr_assert(eq(u64, (uint64_t)(p + 4 + 73 - x.buf), len));
 	/* the next message's sequence number counts the 3 records */
 	bl_ipfix_begin(&x, 1);
 	cr_assert(eq(u32, g32(x.buf + 8), 3));
@@ -323,6 +323,6 @@ Test(ipfix, a_full_message_says_so_and_never_passes_the_mtu)
 	cr_assert(eq(int, bl_ipfix_add(&x, &bad), -EINVAL));
 	while (bl_ipfix_add(&x, &r) == 0)
 		n++;
-	cr_assert(eq(u32, n, (512 - 16 - 4) / 74));
+	cr_assert(eq(u32, n, (512 - 16 - 4) / 73));
 	cr_assert(le(u32, bl_ipfix_finish(&x), 512));
 }
