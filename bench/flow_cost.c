@@ -12,12 +12,13 @@
  *   ours: graph `gen ... | flow max_flows=FLOWS | drop` run by bl_graph_run on
  *         this lcore, minus `gen ... | drop` (the same run): flow's own cycles per
  *         packet; and the whole graph's packets per second.
- *   ref:  rte_hash (FLOWS entries, 40-byte keys: the flow table's key of the same
+ *   ref:  rte_hash (2 x FLOWS entries, the slack the flow table has; 40-byte keys: the flow table's key of the same
  *         packets, in the same order; CRC hash), every key added first; then
  *         rte_hash_lookup_bulk on bursts of 32 keys and a packets/bytes counter
  *         update per key at the position it returns.
- * Both warm up over two passes of every flow first. ROUNDS alternate the three;
- * medians are printed as `key value` lines for the script.
+ * Both warm up over two passes of every flow first. ROUNDS alternate the three,
+ * each MS of this thread's CPU time (not the TSC's: a shared machine deschedules
+ * us), counted in TSC cycles; medians are printed as `key value` lines.
  * EAL: --no-pci --no-huge --no-shconf -m 1024, lcore 0 only.
  */
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -42,6 +44,18 @@
 #include "bl_pipe.h"
 
 #define BURST 32u
+
+/* CPU time of this thread in TSC cycles: what the work cost, whatever else the
+ * machine ran meanwhile (a shared machine deschedules us; the TSC would count that). */
+static uint64_t
+cpu_cycles(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)((double)ts.tv_sec * (double)rte_get_tsc_hz() +
+			  (double)ts.tv_nsec * (double)rte_get_tsc_hz() / 1e9);
+}
 #define MAX_ROUNDS 64
 
 struct ctr {
@@ -73,12 +87,12 @@ static double
 run_graph(struct bl_graph *g, uint64_t budget)
 {
 	struct bl_filter *drop = bl_graph_filter_by_name(g, "drop");
-	uint64_t p0 = bl_counter_read(&drop->st.in), t0 = rte_rdtsc(), t;
+	uint64_t p0 = bl_counter_read(&drop->st.in), t0 = cpu_cycles(), t;
 
 	do {
 		for (int i = 0; i < 64; i++)
 			bl_graph_run(g);
-		t = rte_rdtsc();
+		t = cpu_cycles();
 	} while (t - t0 < budget);
 	return (double)(t - t0) / (double)(bl_counter_read(&drop->st.in) - p0);
 }
@@ -89,7 +103,7 @@ run_ref(struct rte_hash *h, const struct bl_flow_key *keys, uint32_t n_keys, str
 {
 	const void *kp[BURST];
 	int32_t pos[BURST];
-	uint64_t t0 = rte_rdtsc(), t, pkts = 0;
+	uint64_t t0 = cpu_cycles(), t, pkts = 0;
 	static uint32_t at;
 
 	do {
@@ -108,7 +122,7 @@ run_ref(struct rte_hash *h, const struct bl_flow_key *keys, uint32_t n_keys, str
 			}
 			pkts += BURST;
 		}
-		t = rte_rdtsc();
+		t = cpu_cycles();
 	} while (t - t0 < budget);
 	return (double)(t - t0) / (double)pkts;
 }
@@ -189,7 +203,7 @@ main(int argc, char **argv)
 	struct bl_flow_key *keys = calloc(flows, sizeof(*keys));
 	struct ctr *ctr = calloc(flows, sizeof(*ctr));
 	struct rte_hash_parameters hp = {
-		.name = "flowcost_ref", .entries = flows, .key_len = sizeof(struct bl_flow_key),
+		.name = "flowcost_ref", .entries = 2 * flows, .key_len = sizeof(struct bl_flow_key),
 		.hash_func = rte_hash_crc, .hash_func_init_val = 0, .socket_id = 0,
 	};
 	struct rte_hash *h = rte_hash_create(&hp);
