@@ -52,6 +52,8 @@ struct flow {
 	struct bl_flow_table *t;
 	struct bl_flow_ring ring;
 	uint64_t hz, tsc0, ms0;          /* the worker's clock: TSC to ms since the epoch */
+	bool replay;                     /* (worker) packets came with a replay's times: the
+	                                  * sweep keeps to them, even in a burst of none metered */
 	/* the exporter thread */
 	pthread_t thr;
 	int running;                     /* the thread exists (main) */
@@ -454,11 +456,12 @@ flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		struct proto p;
 
 		proto_parse(pkts[i], &p);
+		if (bl_mbuf_meta_has(pkts[i]))
+			replay = fl->replay = true;   /* the replay's clock, from now on */
 		if (!flow_key(fl, pkts[i], &p, &fl->pk[k], &bad, &not_ip, &frags))
 			continue;
 		if (bl_mbuf_meta_has(pkts[i])) {
 			fl->pk[k].ms = bl_mbuf_meta(pkts[i])->ts_ns / 1000000u;
-			replay = true;
 		} else {
 			fl->pk[k].ms = now;
 		}
@@ -467,7 +470,7 @@ flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	}
 	bl_flow_update_burst(fl->t, fl->pk, k);
 	/* A replay's clock is its records' times (the table's latest); live, the TSC's. */
-	bl_flow_sweep(fl->t, replay ? 0 : now);
+	bl_flow_sweep(fl->t, replay || fl->replay ? 0 : now);
 	bl_counter_add(&fl->packets, k);
 	bl_counter_add(&fl->bytes, bytes);
 	bl_counter_add(&fl->malformed, bad);
