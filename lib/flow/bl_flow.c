@@ -3,9 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
-#include <rte_common.h>
 
 #include "bl_flow.h"
 #include "bl_flow_worker.h"
@@ -58,14 +55,7 @@ bl_flow_create(const struct bl_flow_opts *o, struct bl_flow_table **out, struct 
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return bl_err_set(err, -ENOMEM, "max_flows: no memory for the table");
-	/* Huge pages where the kernel has them (THP on madvise): a lookup's two lines
-	 * in a large table then cost no TLB miss each. */
-	t->ent_len = RTE_ALIGN_CEIL((size_t)n * sizeof(t->ent[0]), 2u << 20);
-	t->ent = mmap(NULL, t->ent_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t->ent == MAP_FAILED)
-		t->ent = NULL;
-	else
-		madvise(t->ent, t->ent_len, MADV_HUGEPAGE);   /* advice: fine if refused */
+	t->ent = aligned_alloc(64, (size_t)n * sizeof(t->ent[0]));
 	t->sig = calloc(n, sizeof(t->sig[0]));
 	if (t->ent == NULL || t->sig == NULL) {
 		bl_flow_free(t);
@@ -92,8 +82,7 @@ bl_flow_free(struct bl_flow_table *t)
 {
 	if (t == NULL)
 		return;
-	if (t->ent != NULL)
-		munmap(t->ent, t->ent_len);
+	free(t->ent);
 	free(t->sig);
 	free(t);
 }

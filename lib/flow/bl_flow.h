@@ -78,8 +78,7 @@ struct bl_flow_opts {
 
 struct bl_flow_table {
 	/* read-mostly, set at create */
-	struct bl_flow_ent *ent;    /* n_slots, slot = bucket * WAYS + way (mmap, ent_len bytes) */
-	size_t ent_len;
+	struct bl_flow_ent *ent;    /* n_slots, slot = bucket * WAYS + way */
 	uint16_t *sig;              /* n_slots signatures; 0: the slot is free */
 	uint32_t n_slots;
 	uint32_t bucket_mask;

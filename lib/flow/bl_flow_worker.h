@@ -6,8 +6,7 @@
  *
  * Lookup of a burst runs in three passes so the cache misses of one packet
  * overlap the work of the others (as rte_hash_lookup_bulk does): hash every
- * key and prefetch its first bucket's signatures (a flow goes to its second
- * only when the first is full); find a signature match and
+ * key and prefetch its two buckets' signatures; find a signature match and
  * prefetch that slot; then compare keys and update, or insert (a miss looks
  * again first: an earlier packet of the same burst may have made the flow).
  */
@@ -175,63 +174,45 @@ bl_flow__displace(struct bl_flow_table *t, const uint32_t b[2])
 	return BL_FLOW_NONE;
 }
 
-/* The least recently seen flow of buckets b (the table full: one is exported early). */
-static inline uint32_t
-bl_flow__victim(const struct bl_flow_table *t, const uint32_t b[2])
-{
-	uint32_t victim = BL_FLOW_NONE, oldest = UINT32_MAX;
-
-	for (unsigned int j = 0; j < 2; j++)
-		for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
-			uint32_t s = b[j] * BL_FLOW_WAYS + w;
-			if (t->sig[s] != 0 && (victim == BL_FLOW_NONE || t->ent[s].last < oldest)) {
-				oldest = t->ent[s].last;
-				victim = s;
-			}
-		}
-	/* None there: the flow the expiry sweep would look at next. */
-	for (uint32_t i = 0; i < t->n_slots && victim == BL_FLOW_NONE; i++) {
-		uint32_t v = (t->sweep_pos + i) & (t->n_slots - 1);
-		if (t->sig[v] != 0)
-			victim = v;
-	}
-	return victim;
-}
-
-/* A slot for a new key: a free one in its first bucket, else in its second (so
- * most flows sit in their first, the only one a lookup prefetches), else one a
- * cuckoo step frees; when the table is full, the least recently seen of its 16
- * candidates is exported early. Only signatures are read unless a victim is needed. */
+/* A slot for a new key: a free one in the emptier of its two buckets; else
+ * (buckets or table full) the least recently seen of its 16 candidates,
+ * exported early. */
 static inline uint32_t
 bl_flow__insert(struct bl_flow_table *t, const struct bl_flow_key *k, uint64_t h)
 {
 	uint32_t b[2] = { bl_flow__b1(t, h), bl_flow__b2(t, h) };
-	uint32_t s = BL_FLOW_NONE;
+	uint32_t victim = BL_FLOW_NONE, oldest = UINT32_MAX, free_s[2] = { BL_FLOW_NONE, BL_FLOW_NONE };
+	unsigned int n_free[2] = { 0, 0 };
+	uint32_t s;
 
-	if (t->st->count < t->max_flows) {
-		s = bl_flow__sig_in(t, b[0], 0);
-		if (s == BL_FLOW_NONE)
-			s = bl_flow__sig_in(t, b[1], 0);
-		if (s == BL_FLOW_NONE)
-			s = bl_flow__displace(t, b);
-	}
-	if (s == BL_FLOW_NONE) {
-		s = bl_flow__victim(t, b);
-		bl_flow__end(t, s, BL_FLOW_END_RESOURCE);
-		bl_counter_add(&t->st->evicted, 1);
-		if (bl_flow__b1(t, h) != s / BL_FLOW_WAYS && bl_flow__b2(t, h) != s / BL_FLOW_WAYS) {
-			/* the victim was elsewhere: its slot is free now, but not one of ours */
-			s = bl_flow__sig_in(t, b[0], 0);
-			if (s == BL_FLOW_NONE)
-				s = bl_flow__sig_in(t, b[1], 0);
-			if (s == BL_FLOW_NONE)
-				s = bl_flow__displace(t, b);
-			if (s == BL_FLOW_NONE) {   /* cannot be: both buckets empty, count at max */
-				s = bl_flow__victim(t, b);
-				bl_flow__end(t, s, BL_FLOW_END_RESOURCE);
-				bl_counter_add(&t->st->evicted, 1);
+	for (unsigned int j = 0; j < 2; j++)
+		for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
+			s = b[j] * BL_FLOW_WAYS + w;
+			if (t->sig[s] == 0) {
+				if (n_free[j]++ == 0)
+					free_s[j] = s;
+			} else if (victim == BL_FLOW_NONE || t->ent[s].last < oldest) {
+				oldest = t->ent[s].last;
+				victim = s;
 			}
 		}
+	s = n_free[1] > n_free[0] ? free_s[1] : free_s[0];
+	if (s == BL_FLOW_NONE && t->st->count < t->max_flows)
+		s = bl_flow__displace(t, b);
+	if (s == BL_FLOW_NONE || t->st->count >= t->max_flows) {
+		if (victim == BL_FLOW_NONE) {
+			/* The table is full and this key's buckets are empty: the flow
+			 * the expiry sweep would look at next goes. */
+			for (uint32_t i = 0; i < t->n_slots && victim == BL_FLOW_NONE; i++) {
+				uint32_t v = (t->sweep_pos + i) & (t->n_slots - 1);
+				if (t->sig[v] != 0)
+					victim = v;
+			}
+		}
+		bl_flow__end(t, victim, BL_FLOW_END_RESOURCE);
+		bl_counter_add(&t->st->evicted, 1);
+		if (s == BL_FLOW_NONE)
+			s = victim;
 	}
 	t->sig[s] = bl_flow__sig(h);
 	t->ent[s].key = *k;
@@ -284,7 +265,8 @@ bl_flow_update_burst(struct bl_flow_table *t, const struct bl_flow_pkt *p, unsig
 
 	for (unsigned int i = 0; i < n; i++) {
 		h[i] = bl_flow__hash(t, &p[i].key);
-		rte_prefetch0(&t->sig[bl_flow__b1(t, h[i]) * BL_FLOW_WAYS]);   /* most flows' */
+		rte_prefetch0(&t->sig[bl_flow__b1(t, h[i]) * BL_FLOW_WAYS]);
+		rte_prefetch0(&t->sig[bl_flow__b2(t, h[i]) * BL_FLOW_WAYS]);
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		uint16_t sig = bl_flow__sig(h[i]);
@@ -319,8 +301,8 @@ bl_flow_update_burst(struct bl_flow_table *t, const struct bl_flow_pkt *p, unsig
 
 /*
  * The expiry sweep: look at the slots in turn, a share each call, so the whole
- * table is looked at every quarter of the shorter timeout (a share in
- * proportion to the time since the last call); end the flows whose timeout passed. now_ms: the time now, ms
+ * table is looked at every quarter of the shorter timeout (and at least 32
+ * slots a call); end the flows whose timeout passed. now_ms: the time now, ms
  * since the epoch (the packets' clock); the table's latest packet time counts
  * if it is later.
  */
@@ -345,6 +327,7 @@ bl_flow_sweep(struct bl_flow_table *t, uint64_t now_ms)
 		t->sweep_credit += (uint64_t)el * t->n_slots * 1024u / period;
 		budget = (uint32_t)RTE_MIN(t->sweep_credit / 1024u, (uint64_t)t->n_slots);
 		t->sweep_credit -= (uint64_t)budget * 1024u;
+		budget = RTE_MAX(budget, RTE_MIN(32u, t->n_slots));
 	}
 	for (uint32_t i = 0; i < budget; i++) {
 		uint32_t s = t->sweep_pos;
