@@ -9,6 +9,7 @@ pkgs=(build-essential pkg-config meson ninja-build
       tcpdump jq iproute2 util-linux python3 gdb
       libmicrohttpd-dev prometheus curl   # beltline exporter; promtool and curl check it
       tshark                         # reads back the pcapng the pcap filter writes
+      nfdump pmacct   # flow: the IPFIX collectors tests/integration/flow.sh checks against
       libsystemd-dev systemd      # Type=notify, the journal; systemd-analyze verify (tests)
       scdoc                       # the man pages (man/*.scd)
       python3-jsonschema          # config/beltline.schema.json (tests/unit/schema.sh)

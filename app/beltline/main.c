@@ -30,6 +30,7 @@
 #include "capfile.h"
 #include "exporter.h"
 #include "bl_version.h"
+#include "flows.h"
 
 static int verbose;
 static const char *instance;
@@ -39,6 +40,8 @@ static const char usage[] =
 	"\n"
 	"  cat SOURCE [-c N] [-p POLICY]  write packets as pcap on stdout, e.g.\n"
 	"                      beltline cat web | tcpdump -r -\n"
+	"  cat --flows NAME [--json] [-c N]  a flow ... export=NAME stream's records, a line\n"
+	"                      each (text, or JSON lines)\n"
 	"                      SOURCE: a stream NAME (beltline://INSTANCE/NAME), a URI\n"
 	"                      (beltline://INSTANCE/STREAM, file:PATH) or a pcap/pcapng file\n"
 	"                      -c N: stop after N packets\n"
@@ -137,13 +140,24 @@ cmd_cat(int argc, char **argv)
 	static uint8_t buf[262144];
 	struct beltline_stream *s;
 	struct capfile cf = { .format = CAPFILE_PCAP };
-	unsigned long long count = 0, limit = 0, mb = 0, secs = 0, keep = 0;
+	unsigned long long count = 0, limit = 0, mb = 0, secs = 0, keep = 0, bad_recs = 0;
 	char uri[512];
-	int c, rc, status = 0;
+	int c, rc, status = 0, flows = 0, json = 0;
+	enum { OPT_FLOWS = 1000, OPT_JSON };
+	static const struct option longs[] = {
+		{ "flows", no_argument, NULL, OPT_FLOWS }, { "json", no_argument, NULL, OPT_JSON },
+		{ 0 },
+	};
 
 	optind = 0;   /* glibc: start over (argv[0] is the command) */
-	while ((c = getopt(argc, argv, "c:p:w:F:C:G:W:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:w:F:C:G:W:h", longs, NULL)) != -1) {
 		switch (c) {
+		case OPT_FLOWS:
+			flows = 1;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
 		case 'p':
 			if (!bl_stream_policy_readable(bl_stream_policy_parse(optarg))) {
 				fprintf(stderr, "beltline: cat: -p wants srp, mrp or frp, got '%s'\n",
@@ -194,6 +208,14 @@ cmd_cat(int argc, char **argv)
 		fprintf(stderr, "beltline: cat: source name too long\n");
 		return 2;
 	}
+	if (json && !flows) {
+		fprintf(stderr, "beltline: cat: --json prints flow records: with --flows\n");
+		return 2;
+	}
+	if (flows && (cf.path != NULL || mb || secs || keep)) {
+		fprintf(stderr, "beltline: cat: --flows prints records as text on stdout: no -w -C -G -W\n");
+		return 2;
+	}
 	if ((mb || secs) && (cf.path == NULL || strcmp(cf.path, "-") == 0)) {
 		fprintf(stderr, "beltline: cat: -C and -G rotate files: they need -w FILE\n");
 		return 2;
@@ -205,7 +227,7 @@ cmd_cat(int argc, char **argv)
 	cf.rotate_bytes = mb * 1000000ull;
 	cf.rotate_ns = secs * 1000000000ull;
 	cf.keep = (uint32_t)keep;
-	if ((cf.path == NULL || strcmp(cf.path, "-") == 0) && isatty(STDOUT_FILENO)) {
+	if (!flows && (cf.path == NULL || strcmp(cf.path, "-") == 0) && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "beltline: cat: not writing pcap to a terminal (pipe it: "
 			"beltline cat %s | tcpdump -r -)\n", argv[optind]);
 		return 2;
@@ -221,7 +243,7 @@ cmd_cat(int argc, char **argv)
 	cf.snaplen = info.snaplen ? info.snaplen : 65535;
 	cf.linktype = (uint32_t)info.linktype;
 	cf.ifname = argv[optind];     /* pcapng: the interface is the source */
-	if (capfile_open(&cf) < 0) {
+	if (!flows && capfile_open(&cf) < 0) {
 		beltline_close(s);
 		return 1;
 	}
@@ -244,6 +266,13 @@ cmd_cat(int argc, char **argv)
 		}
 		if (n <= 0)
 			break;
+		if (flows) {
+			if (flows_print(stdout, buf, pi.copied, json) < 0)
+				bad_recs++;
+			else
+				count++;
+			continue;
+		}
 		ts = pi.ts_ns;
 		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
 			struct timespec now;
@@ -259,6 +288,8 @@ cmd_cat(int argc, char **argv)
 	if (capfile_close(&cf) < 0 && status == 0)
 		status = 1;
 	beltline_stats(s, &st);
+	if (bad_recs != 0)
+		fprintf(stderr, "beltline: cat: %llu entries were not flow records (skipped)\n", bad_recs);
 	if (verbose || st.lost || st.invalid)
 		fprintf(stderr, "beltline: cat: %llu packets, %llu lost, %llu invalid entries skipped\n",
 			(unsigned long long)st.received, (unsigned long long)st.lost,

@@ -294,6 +294,11 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		bl_service_stopping();
 		rte_eal_mp_wait_lcore();
 		app->stop_tsc = rte_get_tsc_cycles();
+		/* What filters still hold (flow records) leaves before the report and
+		 * while clients are still attached. */
+		for (unsigned int i = 0; i < app->n_workers; i++)
+			for (unsigned int k = 0; k < app->workers[i].n_graphs; k++)
+				bl_graph_drain(app->workers[i].graphs[k]);
 	}
 	/* Clients first: every reader detached, socket and folder gone, before the
 	 * streams (and the references their slots hold) are freed with the graphs. */

@@ -114,6 +114,11 @@ struct bl_filter_ops {
 	 * rolled-back build visible now, e.g. a file's old contents replaced.
 	 * Cannot fail; optional. A graph freed uncommitted was rolled back. */
 	void (*commit)(struct bl_filter *f);
+	/* The workers stopped and the graph runs no more (the appliance is stopping):
+	 * finish what is in flight (records still in a table, messages not yet sent)
+	 * before the final report and before clients are detached. Main lcore;
+	 * optional; stop still follows. */
+	void (*drain)(struct bl_filter *f);
 	/* A burst in: emit or consume every packet (see bl_filter_worker.h). */
 	void (*process)(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n);
 	/* Sources: produce up to `max` packets by emitting them; returns how many. */

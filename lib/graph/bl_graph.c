@@ -334,6 +334,14 @@ bl_graph_commit(struct bl_graph *g)
 }
 
 void
+bl_graph_drain(struct bl_graph *g)
+{
+	for (unsigned int i = 0; i < g->n_filters; i++)
+		if (g->order[i]->started && g->order[i]->ops->drain != NULL)
+			g->order[i]->ops->drain(g->order[i]);
+}
+
+void
 bl_graph_free(struct bl_graph *g)
 {
 	if (g != NULL)

@@ -80,6 +80,9 @@ int bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
  */
 void bl_graph_commit(struct bl_graph *g);
 
+/* The workers stopped for good: each started filter's drain, sources first (main lcore). */
+void bl_graph_drain(struct bl_graph *g);
+
 /* Stop (sources first), fini and free; frees every packet still queued inside. */
 void bl_graph_free(struct bl_graph *g);
 

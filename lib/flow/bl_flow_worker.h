@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_flow_worker — the flow table's burst calls, static inline, on the one
+ * thread that owns the table (no lock, no atomic but the counters' relaxed
+ * stores). Control side: bl_flow.h; the design: lib/flow/README.md.
+ *
+ * Lookup of a burst runs in three passes so the cache misses of one packet
+ * overlap the work of the others (as rte_hash_lookup_bulk does): hash every
+ * key and prefetch its two buckets' signatures; find a signature match and
+ * prefetch that slot; then compare keys and update, or insert (a miss looks
+ * again first: an earlier packet of the same burst may have made the flow).
+ */
+#ifndef BL_FLOW_WORKER_H
+#define BL_FLOW_WORKER_H
+
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_prefetch.h>
+
+#include "bl_atomic.h"
+#include "bl_flow.h"
+
+#define BL_FLOW_BURST_MAX 256u
+#define BL_FLOW_NONE UINT32_MAX
+
+static __rte_always_inline uint64_t
+bl_flow__w(const struct bl_flow_key *k, unsigned int i)
+{
+	uint64_t w;
+
+	memcpy(&w, (const uint8_t *)k + 8 * i, 8);
+	return w;
+}
+
+/* Five independent products, folded: the multiplies of a burst's keys overlap. */
+static __rte_always_inline uint64_t
+bl_flow__hash(const struct bl_flow_table *t, const struct bl_flow_key *k)
+{
+	uint64_t h = bl_flow__w(k, 0) * t->k[0] ^ bl_flow__w(k, 1) * t->k[1] ^
+		     bl_flow__w(k, 2) * t->k[2] ^ bl_flow__w(k, 3) * t->k[3] ^
+		     bl_flow__w(k, 4) * t->k[4];
+
+	h ^= h >> 31;
+	h *= t->k[5];
+	return h ^ (h >> 29);
+}
+
+static __rte_always_inline uint32_t
+bl_flow__b1(const struct bl_flow_table *t, uint64_t h)
+{
+	return (uint32_t)h & t->bucket_mask;
+}
+
+static __rte_always_inline uint32_t
+bl_flow__b2(const struct bl_flow_table *t, uint64_t h)
+{
+	uint32_t b = (uint32_t)(h >> 32) & t->bucket_mask;
+
+	return b == bl_flow__b1(t, h) ? b ^ 1u : b;   /* a table has at least 2 buckets */
+}
+
+static __rte_always_inline uint16_t
+bl_flow__sig(uint64_t h)
+{
+	return (uint16_t)((h * 0x9e3779b97f4a7c15ull) >> 48) | 1u;   /* never 0 (free) */
+}
+
+static __rte_always_inline bool
+bl_flow__key_eq(const struct bl_flow_key *a, const struct bl_flow_key *b)
+{
+	uint64_t d = 0;
+
+	for (unsigned int i = 0; i < 5; i++)
+		d |= bl_flow__w(a, i) ^ bl_flow__w(b, i);
+	return d == 0;
+}
+
+/* The first slot of bucket b whose signature is sig, or BL_FLOW_NONE. */
+static __rte_always_inline uint32_t
+bl_flow__sig_in(const struct bl_flow_table *t, uint32_t b, uint16_t sig)
+{
+	const uint16_t *s = &t->sig[b * BL_FLOW_WAYS];
+
+	for (unsigned int w = 0; w < BL_FLOW_WAYS; w++)
+		if (s[w] == sig)
+			return b * BL_FLOW_WAYS + w;
+	return BL_FLOW_NONE;
+}
+
+/* The slot holding key k (hash h), or BL_FLOW_NONE: every signature match checked. */
+static inline uint32_t
+bl_flow__find(const struct bl_flow_table *t, const struct bl_flow_key *k, uint64_t h)
+{
+	uint16_t sig = bl_flow__sig(h);
+	uint32_t b[2] = { bl_flow__b1(t, h), bl_flow__b2(t, h) };
+
+	for (unsigned int j = 0; j < 2; j++)
+		for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
+			uint32_t s = b[j] * BL_FLOW_WAYS + w;
+			if (t->sig[s] == sig && bl_flow__key_eq(&t->ent[s].key, k))
+				return s;
+		}
+	return BL_FLOW_NONE;
+}
+
+static inline uint32_t
+bl_flow__rel(struct bl_flow_table *t, uint64_t ms)
+{
+	if (unlikely(!t->based)) {
+		t->base_ms = ms;
+		t->based = true;
+	}
+	if (unlikely(ms < t->base_ms))
+		return 0;                                  /* a clock that went back: the base */
+	return ms - t->base_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms - t->base_ms);
+}
+
+/* Export slot s with this reason; the slot stays as it is (the caller frees or reuses it). */
+static inline void
+bl_flow__export(struct bl_flow_table *t, uint32_t s, uint8_t reason)
+{
+	const struct bl_flow_ent *e = &t->ent[s];
+	struct bl_flow_rec r = {
+		.magic = BL_FLOW_REC_MAGIC, .version = BL_FLOW_REC_VERSION,
+		.ipver = e->key.ipver, .proto = e->key.proto, .tcp_flags = e->tcp_flags,
+		.end_reason = reason, .sport = e->key.sport, .dport = e->key.dport,
+		.vlan = e->key.vlan, .packets = e->packets, .bytes = e->bytes,
+		.start_ms = t->base_ms + e->first, .end_ms = t->base_ms + e->last,
+	};
+
+	memcpy(r.src, e->key.src, 16);
+	memcpy(r.dst, e->key.dst, 16);
+	t->emit(t->emit_ctx, &r);
+}
+
+static inline void
+bl_flow__end(struct bl_flow_table *t, uint32_t s, uint8_t reason)
+{
+	bl_flow__export(t, s, reason);
+	t->sig[s] = 0;
+	bl_counter_add(&t->st->count, (uint64_t)-1);
+}
+
+static __rte_always_inline void
+bl_flow__start(struct bl_flow_ent *e, const struct bl_flow_pkt *p, uint32_t now)
+{
+	e->bytes = p->len;
+	e->packets = 1;
+	e->first = e->last = now;
+	e->tcp_flags = p->tcp_flags;
+}
+
+/* Both buckets full: move one of their flows to its other bucket if that has a
+ * free slot (one cuckoo step) and return the slot it left, else BL_FLOW_NONE. */
+static inline uint32_t
+bl_flow__displace(struct bl_flow_table *t, const uint32_t b[2])
+{
+	for (unsigned int j = 0; j < 2; j++)
+		for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
+			uint32_t s = b[j] * BL_FLOW_WAYS + w;
+			uint64_t h = bl_flow__hash(t, &t->ent[s].key);
+			uint32_t alt = bl_flow__b1(t, h) == b[j] ? bl_flow__b2(t, h) : bl_flow__b1(t, h);
+			uint32_t d = bl_flow__sig_in(t, alt, 0);
+
+			if (d == BL_FLOW_NONE)
+				continue;
+			t->ent[d] = t->ent[s];
+			t->sig[d] = t->sig[s];
+			t->sig[s] = 0;
+			return s;
+		}
+	return BL_FLOW_NONE;
+}
+
+/* A slot for a new key: a free one in the emptier of its two buckets; else
+ * (buckets or table full) the least recently seen of its 16 candidates,
+ * exported early. */
+static inline uint32_t
+bl_flow__insert(struct bl_flow_table *t, const struct bl_flow_key *k, uint64_t h)
+{
+	uint32_t b[2] = { bl_flow__b1(t, h), bl_flow__b2(t, h) };
+	uint32_t victim = BL_FLOW_NONE, oldest = UINT32_MAX, free_s[2] = { BL_FLOW_NONE, BL_FLOW_NONE };
+	unsigned int n_free[2] = { 0, 0 };
+	uint32_t s;
+
+	for (unsigned int j = 0; j < 2; j++)
+		for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
+			s = b[j] * BL_FLOW_WAYS + w;
+			if (t->sig[s] == 0) {
+				if (n_free[j]++ == 0)
+					free_s[j] = s;
+			} else if (victim == BL_FLOW_NONE || t->ent[s].last < oldest) {
+				oldest = t->ent[s].last;
+				victim = s;
+			}
+		}
+	s = n_free[1] > n_free[0] ? free_s[1] : free_s[0];
+	if (s == BL_FLOW_NONE && t->st->count < t->max_flows)
+		s = bl_flow__displace(t, b);
+	if (s == BL_FLOW_NONE || t->st->count >= t->max_flows) {
+		if (victim == BL_FLOW_NONE) {
+			/* The table is full and this key's buckets are empty: the flow
+			 * the expiry sweep would look at next goes. */
+			for (uint32_t i = 0; i < t->n_slots && victim == BL_FLOW_NONE; i++) {
+				uint32_t v = (t->sweep_pos + i) & (t->n_slots - 1);
+				if (t->sig[v] != 0)
+					victim = v;
+			}
+		}
+		bl_flow__end(t, victim, BL_FLOW_END_RESOURCE);
+		bl_counter_add(&t->st->evicted, 1);
+		if (s == BL_FLOW_NONE)
+			s = victim;
+	}
+	t->sig[s] = bl_flow__sig(h);
+	t->ent[s].key = *k;
+	bl_counter_add(&t->st->created, 1);
+	bl_counter_add(&t->st->count, 1);
+	return s;
+}
+
+/* One packet of the flow in slot s: timeouts first (the flow ends and this
+ * packet starts it over), then the counts. */
+static __rte_always_inline void
+bl_flow__hit(struct bl_flow_table *t, uint32_t s, const struct bl_flow_pkt *p, uint32_t now)
+{
+	struct bl_flow_ent *e = &t->ent[s];
+
+	if (unlikely(now - e->last >= t->idle_ms && now >= e->last)) {
+		bl_flow__export(t, s, BL_FLOW_END_IDLE);
+		bl_counter_add(&t->st->idle, 1);
+		bl_counter_add(&t->st->created, 1);
+		bl_flow__start(e, p, now);
+		return;
+	}
+	if (unlikely(now - e->first >= t->active_ms && now >= e->first)) {
+		bl_flow__export(t, s, BL_FLOW_END_ACTIVE);
+		bl_counter_add(&t->st->active, 1);
+		bl_counter_add(&t->st->created, 1);
+		bl_flow__start(e, p, now);
+		return;
+	}
+	e->bytes += p->len;
+	e->packets++;
+	if (now > e->last)
+		e->last = now;
+	e->tcp_flags |= p->tcp_flags;
+	if (unlikely(e->packets == UINT32_MAX)) {     /* the count would wrap: export it now */
+		bl_flow__export(t, s, BL_FLOW_END_ACTIVE);
+		bl_counter_add(&t->st->active, 1);
+		e->packets = 0;
+		e->bytes = 0;
+		e->first = e->last;
+	}
+}
+
+/* Count a burst of packets into their flows. n <= BL_FLOW_BURST_MAX. */
+static inline void
+bl_flow_update_burst(struct bl_flow_table *t, const struct bl_flow_pkt *p, unsigned int n)
+{
+	uint64_t h[BL_FLOW_BURST_MAX];
+	uint32_t cand[BL_FLOW_BURST_MAX];
+
+	for (unsigned int i = 0; i < n; i++) {
+		h[i] = bl_flow__hash(t, &p[i].key);
+		rte_prefetch0(&t->sig[bl_flow__b1(t, h[i]) * BL_FLOW_WAYS]);
+		rte_prefetch0(&t->sig[bl_flow__b2(t, h[i]) * BL_FLOW_WAYS]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t sig = bl_flow__sig(h[i]);
+		uint32_t s = bl_flow__sig_in(t, bl_flow__b1(t, h[i]), sig);
+
+		if (s == BL_FLOW_NONE)
+			s = bl_flow__sig_in(t, bl_flow__b2(t, h[i]), sig);
+		cand[i] = s;
+		if (s != BL_FLOW_NONE)
+			rte_prefetch0(&t->ent[s]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t now = bl_flow__rel(t, p[i].ms);
+		uint32_t s = cand[i];
+
+		/* The table's clock never goes back: a packet stamped before the latest
+		 * one seen (a capture whose times jump) counts at the latest. */
+		if (now > t->now)
+			t->now = now;
+		else
+			now = t->now;
+		if (s == BL_FLOW_NONE || t->sig[s] == 0 || !bl_flow__key_eq(&t->ent[s].key, &p[i].key))
+			s = bl_flow__find(t, &p[i].key, h[i]);
+		if (s == BL_FLOW_NONE) {
+			s = bl_flow__insert(t, &p[i].key, h[i]);
+			bl_flow__start(&t->ent[s], &p[i], now);
+			continue;
+		}
+		bl_flow__hit(t, s, &p[i], now);
+	}
+}
+
+/*
+ * The expiry sweep: look at the slots in turn, a share each call, so the whole
+ * table is looked at every quarter of the shorter timeout (and at least 32
+ * slots a call); end the flows whose timeout passed. now_ms: the time now, ms
+ * since the epoch (the packets' clock); the table's latest packet time counts
+ * if it is later.
+ */
+static inline void
+bl_flow_sweep(struct bl_flow_table *t, uint64_t now_ms)
+{
+	uint32_t now, period, el, budget;
+
+	if (!t->based)
+		return;
+	now = bl_flow__rel(t, now_ms);
+	if (now < t->now)
+		now = t->now;
+	t->now = now;
+	period = RTE_MAX(RTE_MIN(t->idle_ms, t->active_ms) / 4u, 1u);
+	el = now >= t->sweep_at ? now - t->sweep_at : 0;
+	t->sweep_at = now;
+	if (el >= period) {
+		budget = t->n_slots;
+		t->sweep_credit = 0;
+	} else {
+		t->sweep_credit += (uint64_t)el * t->n_slots * 1024u / period;
+		budget = (uint32_t)RTE_MIN(t->sweep_credit / 1024u, (uint64_t)t->n_slots);
+		t->sweep_credit -= (uint64_t)budget * 1024u;
+		budget = RTE_MAX(budget, RTE_MIN(32u, t->n_slots));
+	}
+	for (uint32_t i = 0; i < budget; i++) {
+		uint32_t s = t->sweep_pos;
+		const struct bl_flow_ent *e = &t->ent[s];
+
+		t->sweep_pos = (s + 1) & (t->n_slots - 1);
+		if (t->sig[s] == 0)
+			continue;
+		if (now >= e->last && now - e->last >= t->idle_ms) {
+			bl_flow__end(t, s, BL_FLOW_END_IDLE);
+			bl_counter_add(&t->st->idle, 1);
+		} else if (now >= e->first && now - e->first >= t->active_ms) {
+			bl_flow__end(t, s, BL_FLOW_END_ACTIVE);
+			bl_counter_add(&t->st->active, 1);
+		}
+	}
+}
+
+#endif /* BL_FLOW_WORKER_H */

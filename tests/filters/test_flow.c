@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flow (issue 13, points 1-2): packets pass unchanged; records reach a UDP
+ * collector as IPFIX when the graph stops (flowEndReason forcedEnd), with the
+ * right counts and TCP flags; malformed and non-IP packets are counted and
+ * passed on, never metered; bad arguments are refused by name.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int sock = -1;
+static uint16_t port;
+
+static void
+setup(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	struct timeval tv = { .tv_sec = 30 };   /* a loaded machine: 3x what it takes */
+
+	harness_eal();
+	sock = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(sock >= 0);
+	cr_assert(eq(int, bind(sock, (struct sockaddr *)&a, sizeof(a)), 0));
+	cr_assert(eq(int, getsockname(sock, (struct sockaddr *)&a, &al), 0));
+	port = ntohs(a.sin_port);
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+static void
+teardown(void)
+{
+	close(sock);
+}
+
+TestSuite(filter_flow, .init = setup, .fini = teardown, .timeout = 120);
+
+static uint16_t g16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint64_t g64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+struct rec {
+	uint8_t src[4], dst[4];
+	uint16_t sport, dport, flags;
+	uint8_t proto, reason;
+	uint64_t bytes, packets;
+};
+
+/* Read IPFIX messages until `want` IPv4 data records came; returns how many. */
+static unsigned int
+collect(struct rec *out, unsigned int want, unsigned int *n_templates)
+{
+	uint8_t b[2048];
+	unsigned int n = 0;
+
+	*n_templates = 0;
+	while (n < want) {
+		ssize_t len = recv(sock, b, sizeof(b), 0);
+		cr_assert(len >= 16, "no IPFIX message within 30 s (%zd)", len);
+		cr_assert(eq(u16, g16(b), 10));
+		cr_assert(eq(u16, g16(b + 2), (uint16_t)len));
+		for (ssize_t off = 16; off + 4 <= len;) {
+			uint16_t id = g16(b + off), sl = g16(b + off + 2);
+			cr_assert(sl >= 4 && off + sl <= len);
+			if (id == 2)
+				(*n_templates)++;
+			for (ssize_t r = off + 4; id == 256 && r + 49 <= off + sl; r += 49, n++) {
+				const uint8_t *d = b + r;
+				memcpy(out[n].src, d, 4);
+				memcpy(out[n].dst, d + 4, 4);
+				out[n].sport = g16(d + 8);
+				out[n].dport = g16(d + 10);
+				out[n].proto = d[12];
+				out[n].flags = d[13];
+				out[n].bytes = g64(d + 16);
+				out[n].packets = g64(d + 24);
+				out[n].reason = d[48];
+			}
+			off += sl;
+		}
+	}
+	return n;
+}
+
+Test(filter_flow, meters_passes_unchanged_and_exports_ipfix_at_stop)
+{
+	char text[160];
+	struct harness *h;
+	struct pkt_spec udp = { .payload = 10 }, tcp = { .proto = 6, .sport = 5, .dport = 80 };
+	struct rec r[4];
+	unsigned int nt;
+
+	snprintf(text, sizeof(text), "flow collector=udp://127.0.0.1:%u idle_s=60", port);
+	h = harness_new(text);
+	cr_assert(h != NULL);
+	for (int i = 0; i < 3; i++)
+		harness_push(h, harness_pkt(&udp));
+	for (int i = 0; i < 2; i++) {
+		struct rte_mbuf *m = harness_pkt(&tcp);
+		rte_pktmbuf_mtod(m, uint8_t *)[14 + 20 + 13] = i == 0 ? 0x02 : 0x11;
+		harness_push(h, m);
+	}
+	harness_run(h);
+	cr_assert(eq(u32, harness_count(h, "out"), 5));
+	cr_assert(eq(u8, rte_pktmbuf_mtod(harness_got(h, NULL, 4), uint8_t *)[47], 0x11),
+		  "the packet is passed on as it came");
+	cr_assert(eq(u64, harness_counter(h, "flow", "packets"), 5));
+	cr_assert(eq(u64, harness_counter(h, "flow", "flows"), 2));
+	cr_assert(eq(u64, harness_counter(h, "flow", "active"), 2));
+	harness_free(h);   /* stop: every flow ends (forcedEnd) and is sent */
+
+	cr_assert(eq(u32, collect(r, 2, &nt), 2));
+	cr_assert(ge(u32, nt, 1), "the template set came first");
+	struct rec *u = r[0].proto == 17 ? &r[0] : &r[1], *t = r[0].proto == 17 ? &r[1] : &r[0];
+	cr_assert(eq(u8, u->src[0], 10));
+	cr_assert(eq(u8, u->src[3], 1));
+	cr_assert(eq(u8, u->dst[3], 2));
+	cr_assert(eq(u16, u->sport, 1000));
+	cr_assert(eq(u16, u->dport, 2000));
+	cr_assert(eq(u64, u->packets, 3));
+	cr_assert(eq(u64, u->bytes, 3 * (20 + 8 + 10)));
+	cr_assert(eq(u8, u->reason, 4));
+	cr_assert(eq(u8, t->proto, 6));
+	cr_assert(eq(u16, t->sport, 5));
+	cr_assert(eq(u64, t->packets, 2));
+	cr_assert(eq(u64, t->bytes, 2 * 40));
+	cr_assert(eq(u16, t->flags, 0x13));
+}
+
+Test(filter_flow, malformed_and_non_ip_are_counted_and_passed_never_metered)
+{
+	struct harness *h = harness_new("flow");
+	struct pkt_spec cut_ip = { .cut = 14 + 10 }, cut_tcp = { .proto = 6, .cut = 14 + 20 + 10 },
+			arp = { .etype = 0x0806 }, cut_eth = { .cut = 10 }, v6 = { .etype = 0x86dd },
+			frag = { .frag = 100 };
+
+	cr_assert(h != NULL);
+	/* exact buffers: ASan sees any read past their end */
+	harness_push(h, harness_pkt_exact(&cut_ip));
+	harness_push(h, harness_pkt_exact(&cut_tcp));
+	harness_push(h, harness_pkt_exact(&cut_eth));
+	harness_push(h, harness_pkt_exact(&arp));
+	harness_push(h, harness_pkt_exact(&v6));
+	harness_push(h, harness_pkt_exact(&frag));
+	harness_run(h);
+	cr_assert(eq(u32, harness_count(h, "out"), 6));
+	cr_assert(eq(u64, harness_counter(h, "flow", "malformed"), 3));
+	cr_assert(eq(u64, harness_counter(h, "flow", "not_ip"), 1));
+	cr_assert(eq(u64, harness_counter(h, "flow", "packets"), 2));
+	cr_assert(eq(u64, harness_counter(h, "flow", "fragments"), 1));
+	cr_assert(eq(u64, harness_counter(h, "flow", "flows"), 2));
+	harness_free(h);
+}
+
+Test(filter_flow, full_table_exports_early_and_counts)
+{
+	struct harness *h = harness_new("flow max_flows=8");
+
+	cr_assert(h != NULL);
+	for (uint16_t i = 0; i < 20; i++) {
+		struct pkt_spec s = { .sport = (uint16_t)(100 + i) };
+		harness_push(h, harness_pkt(&s));
+	}
+	harness_run(h);
+	cr_assert(eq(u64, harness_counter(h, "flow", "flows"), 20));
+	cr_assert(eq(u64, harness_counter(h, "flow", "evicted"), 12));
+	cr_assert(eq(u64, harness_counter(h, "flow", "active"), 8));
+	harness_free(h);
+}
+
+Test(filter_flow, rejects_bad_arguments_by_name)
+{
+	static const struct { const char *text, *word; } bad[] = {
+		{ "feed | flow idle_s=0 |all collect", "idle_s" },
+		{ "feed | flow max_flows=0 |all collect", "max_flows" },
+		{ "feed | flow active_s=x |all collect", "active_s" },
+		{ "feed | flow collector=tcp://127.0.0.1:9 |all collect", "collector" },
+		{ "feed | flow collector=udp://127.0.0.1 |all collect", "collector" },
+		{ "feed | flow collector=udp://127.0.0.1:99999 |all collect", "collector" },
+		{ "feed | flow collector=udp://no.such.host.invalid:9 |all collect", "collector" },
+		{ "feed | flow export=bad/name |all collect", "export" },
+		{ "feed | flow idle=3 |all collect", "idle" },
+	};
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct bl_err err = { 0 };
+		cr_assert(lt(int, harness_try(bad[i].text, &err), 0), "%s", bad[i].text);
+		cr_assert(strstr(err.msg, bad[i].word) != NULL, "%s: %s", bad[i].text, err.msg);
+	}
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# flow ... export=NAME (issue 13, point 2): the records reach a client as a
+# record stream; `beltline cat --flows NAME` prints them as text and as JSON
+# lines, with the counts the meter kept. gen sends 3 flows (source ports
+# 1000-1002) at 300 packets/s for 30 s; active_s=1 ends a record of each about
+# every second.
+. "$(dirname "$0")/lib.sh"
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; fi
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+I=$(inst flowexp)
+export BELTLINE_INSTANCE=$I
+"$BELTLINED" -q --duration 30 --instance "$I" --port nul=net_null0 --pipeline \
+	"gen proto=tcp size=80 src=10.7.0.1 dst=10.8.0.1 sport=1000-1002 dport=443 rate=300 | flow active_s=1 export=fl | drop" \
+	> "$T/r.json" 2> "$T/err" &
+BPID=$!
+trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
+check "control socket" wait_for "$WAIT" test -S "/run/beltline/$I/ctl"
+check "ls lists the record stream" wait_for "$WAIT" grep -q fl <<< "$("$BELTLINE" ls 2>&1)"
+"$BELTLINE" cat --flows fl -c 6 > "$T/text" 2> "$T/cat.err"
+eq "cat --flows -c 6: lines" "$(wc -l < "$T/text")" 6
+check "a text line names addresses, ports, counts, flags and the end reason ($(sed -n 1p "$T/text"))" \
+	grep -Eq '^[0-9T:.-]+Z [0-9T:.-]+Z proto 6 10\.7\.0\.1:100[0-2] > 10\.8\.0\.1:443 vlan 0 packets [0-9]+ bytes [0-9]+ flags \.\.\.A\.\.\.\. end active$' "$T/text"
+"$BELTLINE" cat --flows --json fl -c 6 > "$T/json" 2> "$T/cat.err"
+eq "cat --flows --json -c 6: JSON lines" "$(jq -s length "$T/json")" 6
+eq "... each 80-byte packets: bytes = 66 x packets" \
+	"$(jq -s '[.[] | select(.bytes == 66 * .packets and .packets > 0 and .proto == 6 and .dport == 443 and .end_reason == "active")] | length' "$T/json")" 6
+eq "--json without --flows: usage" "$("$BELTLINE" cat --json fl > /dev/null 2>&1; echo $?)" 2
+kill -TERM $BPID
+wait $BPID || bad "beltlined exit status $?"
+c=$(jq -c '.graphs[0].filters.flow.counters' "$T/r.json")
+eq "every record streamed ($c)" "$(jq '.streamed' <<< "$c")" "$(jq '.ended_active + .ended_idle + .flushed + .evicted' <<< "$c")"
+eq "none lost" "$(jq '(.lost // -1) + (.stream_nombuf // -1)' <<< "$c")" 0
+finish
