@@ -171,6 +171,31 @@ flow_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	    bl_args_str(args, "collector", &collector, err) < 0 ||
 	    bl_args_str(args, "export", &exp, err) < 0)
 		return -EINVAL;
+	if (bl_graph_dry(f)) {   /* --check and every start: what can be checked, nothing made */
+		struct bl_stream_opts so = {
+			.sz = sizeof(so), .kind = BL_STREAM_EXPORT, .name = exp, .pkt = env->dbuf,
+			.capacity = 1024, .max_readers = 8, .wake_count = 1,
+		};
+		if (exp != NULL && env->n_replicas > 1)
+			return bl_err_set(err, -EINVAL, "export: a stream has one writer, but this "
+					  "graph runs on %u workers; give it one", env->n_replicas);
+		if (collector != NULL && (rc = parse_collector(fl, collector, err)) < 0)
+			return rc;
+		if (fl->fd >= 0)
+			close(fl->fd);
+		fl->fd = -1;
+		if (exp == NULL)
+			return 0;
+		if (bl_stream_policy_arg("srp", &so.policy, err) < 0 ||
+		    bl_stream_perm_args(NULL, NULL, "0640", &so.uid, &so.gid, &so.mode, err) < 0)
+			return -EINVAL;
+		if ((rc = bl_stream_check(&so, err)) < 0) {
+			char m[sizeof(err->msg)];
+			snprintf(m, sizeof(m), "%s", err->msg);
+			bl_err_set(err, rc, "export: %s", strncmp(m, "name: ", 6) == 0 ? m + 6 : m);
+		}
+		return rc;
+	}
 	rc = bl_mbuf_meta_register();     /* a replay's record times */
 	if (rc < 0)
 		return bl_err_set(err, rc, "cannot register the mbuf record field: %s", strerror(-rc));

@@ -121,6 +121,12 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 				  "runs on %u workers; give it one", env->n_replicas);
 	while (cap < w->max_inflight)
 		cap <<= 1;
+	if (bl_graph_dry(f)) {   /* --check and every start: the stream layer's checks, nothing made */
+		o.name = name;
+		o.pkt = env->dbuf;
+		o.capacity = cap;
+		return bl_stream_check(&o, err);
+	}
 	/* The window also holds packets not shown (decided at once: max_inflight were held)
 	 * behind the held ones: room for four times as many, and a burst. */
 	w->win = rte_zmalloc("bl_user_win", (size_t)(4 * cap + BL_BURST_MAX) * 2 *
