@@ -391,22 +391,10 @@ user_poll(struct bl_filter *f, uint16_t max)
 	return k;
 }
 
-static unsigned int
-user_counters(const struct bl_filter *f, const char **names, uint64_t *values, unsigned int max)
-{
-	const struct user *w = bl_filter_priv(f);
-
-	if (max < 2 || w->u.s == NULL)
-		return 0;
-	names[0] = "clients";        /* the main lcore's, as is this call */
-	values[0] = w->u.cl != NULL;
-	names[1] = "clients_total";
-	values[1] = w->u.gen;
-	return 2;
-}
-
 #define UC(field, doc) BL_COUNTER(struct user, u.c.field, #field, doc)
 static const struct bl_counter_def user_counter_defs[] = {
+	BL_COUNTER(struct user, u.clients, "clients", "verdict clients attached now (0 or 1)"),
+	BL_COUNTER(struct user, u.gen, "clients_total", "verdict clients attached, in all"),
 	UC(handed, "packets shown to a verdict client and held"),
 	UC(verdicts, "classes the client returned in time, once, for a packet held"),
 	UC(verdict_drop, "of them, class 0 (dropped by the client)"),
@@ -461,5 +449,4 @@ BL_FILTER_REGISTER(user) = {
 	.process = user_process,
 	.poll = user_poll,
 	BL_FILTER_COUNTERS(user_counter_defs),
-	.counters = user_counters,
 };

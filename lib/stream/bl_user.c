@@ -225,7 +225,10 @@ bl_user_attach(struct bl_user *u, const struct bl_stream_cred *who, const char *
 		u->client[i] = client[i] >= 0x20 && client[i] < 0x7f ? client[i] : '?';
 		u->client[i + 1] = '\0';
 	}
-	c->gen = ++u->gen;
+	/* relaxed, main lcore only: pair with the relaxed loads of bl_filter_counters */
+	__atomic_store_n(&u->gen, u->gen + 1, __ATOMIC_RELAXED);
+	c->gen = u->gen;
+	__atomic_store_n(&u->clients, 1, __ATOMIC_RELAXED);
 	/* release: the region before the pointer; the worker loads it seq_cst (Dekker, D). */
 	__atomic_store_n(&u->active, c, __ATOMIC_RELEASE);
 	return 0;
@@ -257,6 +260,7 @@ bl_user_detach(struct bl_user *u)
 		rte_pause();
 	client_free(c);
 	u->cl = NULL;
+	__atomic_store_n(&u->clients, 0, __ATOMIC_RELAXED);   /* as at attach */
 	u->pid = 0;
 	bl_stream_detach(u->s, u->reader);
 }

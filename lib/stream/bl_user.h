@@ -79,6 +79,7 @@ struct bl_user {
 	uid_t cuid;
 	char client[48];                    /* what it called itself, printable */
 	uint64_t gen;                       /* attaches, in all */
+	uint64_t clients;                   /* attached now, 0 or 1 (a counter table's gauge) */
 	/* shared with the worker: Dekker (above) */
 	_Alignas(64) struct bl_user_client *active;
 	uint32_t busy;
