@@ -263,6 +263,22 @@ static const struct key inject_keys[] = {
 	K("writers_total", "inject_writers_total", 'c', "writers that have attached"),
 	K("reclaimed", "inject_reclaimed_total", 'c',
 	  "buffers taken back from writers that left"),
+	K("zero_copy", "inject_zero_copy", 'g', "1 when frames become mbufs without a copy"),
+	K("orphans", "inject_orphans", 'g', "regions of gone writers still held by mbufs"),
+	K("copied", "inject_copied_frames_total", 'c', "frames copied once into an mbuf"),
+	K("held", "inject_held_buffers", 'g', "writer buffers mbufs still point into"),
+};
+
+static const struct key heap_keys[] = {
+	K("in_use", "heap_in_use_bytes", 'g', "the C heap's live bytes (malloc; not DPDK's memory)"),
+	K("free", "heap_free_bytes", 'g', "free bytes malloc keeps"),
+	K("system", "heap_system_bytes", 'g', "bytes malloc holds from the kernel"),
+};
+
+static const struct key reload_keys[] = {
+	K("reloads", "reloads_total", 'c', "configurations moved to live"),
+	K("failures", "reload_failures_total", 'c', "reloads refused, the old configuration kept"),
+	K("epoch", "reload_epoch", 'g', "the graph set epoch the workers run"),
 };
 
 static const struct key writer_keys[] = {
@@ -275,6 +291,10 @@ static const struct key writer_keys[] = {
 	K("not_got", "inject_not_got_total", 'c', "commits refused: a buffer not got first"),
 	K("bad_head", "inject_bad_head_total", 'c', "writer head positions out of range"),
 	K("nombuf", "inject_nombuf_total", 'c', "frames dropped for want of an mbuf"),
+	K("copied", "inject_writer_copied_frames_total", 'c', "the writer's frames copied once"),
+	K("zero_copy", "inject_writer_zero_copy_frames_total", 'c',
+	  "the writer's frames attached without a copy"),
+	K("held", "inject_writer_held_buffers", 'g', "the writer's buffers mbufs still point into"),
 };
 
 static const struct key control_keys[] = {
@@ -604,6 +624,10 @@ bl_prom_render(const cJSON *stats, const char *instance, size_t *len)
 			injects(&e, v, &l);
 		else if (strcmp(v->string, "mbufs") == 0)
 			numbers(&e, v, mbuf_keys, N_OF(mbuf_keys), "mbuf", NULL, &l);
+		else if (strcmp(v->string, "heap") == 0)
+			numbers(&e, v, heap_keys, N_OF(heap_keys), "heap", NULL, &l);
+		else if (strcmp(v->string, "reload") == 0)
+			numbers(&e, v, reload_keys, N_OF(reload_keys), "reload", NULL, &l);
 		else if (strcmp(v->string, "control") == 0)
 			numbers(&e, v, control_keys, N_OF(control_keys), "control", NULL, &l);
 		else if (cJSON_IsObject(v)) {   /* a section this exporter does not know yet */
