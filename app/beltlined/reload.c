@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "graphs.h"
+#include "bl_log.h"
 #include "reload.h"
+#include "service.h"
 
 static volatile sig_atomic_t asked;
 
@@ -126,7 +128,8 @@ bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err)
 	if (rc != 0) {
 		app->reload_failures++;
 		snprintf(app->reload_error, sizeof(app->reload_error), "%s", err->msg);
-		fprintf(stderr, "beltlined: reload refused, the old config runs on: %s\n", err->msg);
+		bl_log(BL_LOG_WARNING, "reload refused, the old config runs on: %s", err->msg);
+		bl_service_status("running; reload refused: %s", err->msg);
 		return rc;
 	}
 	app->reloads++;
@@ -138,6 +141,7 @@ bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err)
 			app->config_path = app->config_path_owned = c;
 		}
 	}
-	fprintf(stderr, "beltlined: reloaded %s (epoch %llu)\n", p, (unsigned long long)app->epoch);
+	bl_log(BL_LOG_NOTICE, "reloaded %s (epoch %llu)", p, (unsigned long long)app->epoch);
+	bl_service_status("running; reloaded %s (epoch %llu)", p, (unsigned long long)app->epoch);
 	return 0;
 }

@@ -32,7 +32,7 @@ stop() {
 start --log stderr
 kill -HUP "$bpid"
 check "stderr: the refusal of a reload" wait_for "$WAIT" \
-	grep -q '^beltlined: reload is not supported yet; restart to apply a new configuration$' "$T/err"
+	grep -qF 'beltlined: reload refused, the old config runs on: started from flags, not a config file: give one (beltline reload CONFIG.json)' "$T/err"
 check "stderr: stops cleanly" stop
 
 # 2. The journal: beltlined in a mount namespace where a stand-in journal socket
@@ -76,13 +76,13 @@ SH
 		check "$how: started" wait_for "$WAIT" test -S "$run/$I/ctl"
 		kill -HUP "$bpid"
 		check "$how: the refusal reached the journal" wait_for "$WAIT" \
-			grep -q 'reload is not supported yet' "$T/journal"
-		line=$(grep 'reload is not supported yet' "$T/journal")
+			grep -q 'reload refused, the old config runs on' "$T/journal"
+		line=$(grep 'reload refused, the old config runs on' "$T/journal")
 		eq "$how: ... with priority warning" "$(jq -r .PRIORITY <<< "$line")" 4
 		eq "$how: ... the instance" "$(jq -r .BELTLINE_INSTANCE <<< "$line")" "$I"
 		eq "$how: ... the identifier" "$(jq -r .SYSLOG_IDENTIFIER <<< "$line")" beltlined
 		eq "$how: ... and no prefix" "$(jq -r .MESSAGE <<< "$line")" \
-			"reload is not supported yet; restart to apply a new configuration"
+			"reload refused, the old config runs on: started from flags, not a config file: give one (beltline reload CONFIG.json)"
 		eq "$how: EAL's reason at priority info" \
 			"$(jq -r 'select(.MESSAGE | test("hugepages|memory")) | .PRIORITY' "$T/journal" | sed -n 1p)" 6
 		kill -TERM "$bpid"
@@ -101,7 +101,7 @@ SH
 	wait_for "$WAIT" test -S "$run/$I/ctl"
 	kill -HUP "$bpid"
 	check "JOURNAL_STREAM of another stream: stderr" wait_for "$WAIT" \
-		grep -q '^beltlined: reload is not supported yet' "$T/err"
+		grep -q '^beltlined: reload refused' "$T/err"
 	check "... stops cleanly" stop
 fi
 

@@ -44,11 +44,11 @@ check "STATUS says it runs, with its instance and parts" \
 check "the CLI reaches it" wait_for "$WAIT" env BELTLINE_RUN_DIR="$run" "$BELTLINE" -i "$i" ls
 
 kill -HUP "$bpid"
-check "SIGHUP: says reload is not supported" wait_for "$WAIT" \
-	grep -q '^beltlined: reload is not supported yet; restart to apply a new configuration$' "$T/err"
+check "SIGHUP (started from flags): says the reload is refused and why" wait_for "$WAIT" \
+	grep -qF 'beltlined: reload refused, the old config runs on: started from flags, not a config file: give one (beltline reload CONFIG.json)' "$T/err"
 check "SIGHUP: STATUS says the reload was refused" wait_for "$WAIT" grep -q '^STATUS=running; reload refused' "$T/notify"
 kill -HUP "$bpid"
-refusals() { [ "$(grep -c 'reload is not supported yet' "$T/err")" -eq "$1" ]; }
+refusals() { [ "$(grep -c 'reload refused, the old config runs on' "$T/err")" -eq "$1" ]; }
 check "a second SIGHUP: said again" wait_for "$WAIT" refusals 2
 check "after two SIGHUPs it still runs" kill -0 "$bpid"
 check "... and still answers" env BELTLINE_RUN_DIR="$run" "$BELTLINE" -i "$i" stats --json > /dev/null
