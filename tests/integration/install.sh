@@ -37,7 +37,7 @@ if command -v scdoc > /dev/null; then
 		w=$(MANWIDTH=80 man -l "$mandir/$m" 2>&1 > /dev/null || echo failed)
 		eq "man: $m renders cleanly" "$w" ""
 	done
-	check "beltlined(8) documents SIGHUP" grep -q 'reload is not supported yet' "$mandir/man8/beltlined.8"
+	check "beltlined(8) documents SIGHUP" grep -q 'Reloads the config file live' "$mandir/man8/beltlined.8"
 else
 	echo "SKIP: man pages (no scdoc)"
 fi
