@@ -66,7 +66,12 @@ BELTLINE_RUN_DIR=$run "$BELTLINED" -q --duration 600 --instance "$i" --port in=n
 	--pipeline 'rx port=in | drop' > /dev/null 2> "$T/err" &
 bpid=$!
 is_beltlined() { [ "$(readlink "/proc/$bpid/exe")" = "$(readlink -f "$BELTLINED")" ]; }
+# Its handler is there once main() has begun (SigCgt has SIGHUP, bit 1): a HUP before
+# that (the exec, a sanitizer's start-up) takes the default action, as for any program;
+# systemd sends it only after READY=1.
+hup_caught() { local m; m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$bpid/status") && (( 0x$m & 2 )); }
 wait_for "$WAIT" is_beltlined   # exec'd (a HUP before would hit the shell's fork)
+wait_for "$WAIT" hup_caught
 kill -HUP "$bpid"
 check "SIGHUP while starting: still runs once up" wait_for "$WAIT" test -S "$run/$i/ctl"
 kill -TERM "$bpid"
