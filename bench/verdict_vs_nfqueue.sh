@@ -174,7 +174,14 @@ if [ "$nf" = yes ]; then
 	wait_line "$tmp/e1.out" ready || true
 	ip netns exec "$nsa" taskset -c 0 "$nfq" ping 10.9.0.2 9000 "$pings" > "$tmp/qa" 2> /dev/null || true
 	ip netns exec "$nsa" taskset -c 0 "$nfq" ping 10.9.0.2 9001 "$pings" > "$tmp/qb" 2> /dev/null || true
-	kill -TERM "$qp" "$e0" "$e1" 2> /dev/null || true; wait "$qp" "$e0" "$e1" || true
+	# The echo servers sit in a blocking receive that SIGTERM may not end: TERM, up to
+	# 2 s, then KILL, so the script never waits forever (it hung CI's run once).
+	kill -TERM "$qp" "$e0" "$e1" 2> /dev/null || true
+	for p in "$qp" "$e0" "$e1"; do
+		for _ in $(seq 1 20); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2> /dev/null || true
+	done
+	wait "$qp" "$e0" "$e1" || true
 	nf_med=$(diff_us "$(pct 50 < "$tmp/qa")" "$(pct 50 < "$tmp/qb")")
 	nf_p99=$(diff_us "$(pct 99 < "$tmp/qa")" "$(pct 99 < "$tmp/qb")")
 fi
