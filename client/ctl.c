@@ -343,8 +343,13 @@ sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct bel
 			"or \"reader\"", uri);
 		return -EPROTO;
 	}
+	/* A pcap link type is 16 bits (the upper bits of the header's field are flags). */
+	if (lt != NULL && (!cJSON_IsNumber(lt) || !(lt->valuedouble >= 0 && lt->valuedouble <= 0xffff))) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: attach reply's \"linktype\" is not 0..65535", uri);
+		return -EPROTO;
+	}
 	f->idx = (unsigned)reader->valuedouble;
-	f->linktype = cJSON_IsNumber(lt) ? (int)lt->valuedouble : 1;
+	f->linktype = lt != NULL ? (int)lt->valuedouble : 1;
 	cJSON_ArrayForEach(it, names) {
 		const char *nm = cJSON_IsString(it) ? it->valuestring : "";
 		if (strcmp(nm, BL_CTL_FD_RING) == 0 && f->ring_fd < 0)
