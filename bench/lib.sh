@@ -4,8 +4,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$top/build}
-secs=${SECONDS_PER_RUN:-6}
-rounds=${ROUNDS:-3}
+# SMOKE=1 (what CI runs): one short round of each; the figures are indicative only.
+secs=${SECONDS_PER_RUN:-$([ "${SMOKE:-0}" = 1 ] && echo 3 || echo 6)}
+rounds=${ROUNDS:-$([ "${SMOKE:-0}" = 1 ] && echo 1 || echo 3)}
 skip=$(( secs >= 5 ? 2 : 0 ))   # warm-up samples left out of each run (none in a short smoke)
 beltlined=$build/app/beltlined
 testpmd=$(command -v dpdk-testpmd)
