@@ -4,11 +4,12 @@
  * thread that owns the table (no lock, no atomic but the counters' relaxed
  * stores). Control side: bl_flow.h; the design: lib/flow/README.md.
  *
- * Lookup of a burst runs in three passes so the cache misses of one packet
- * overlap the work of the others (as rte_hash_lookup_bulk does): hash every
- * key and prefetch its two buckets' signatures; find a signature match and
- * prefetch that slot; then compare keys and update, or insert (a miss looks
- * again first: an earlier packet of the same burst may have made the flow).
+ * Lookup of a burst runs in passes so the cache misses of one packet overlap
+ * the work of the others (as rte_hash_lookup_bulk does): hash every key and
+ * prefetch its first bucket's signatures; find a signature match there and
+ * prefetch that slot, or else prefetch the second bucket's signatures; match
+ * those; then compare keys and update, or insert (a miss looks again first: an
+ * earlier packet of the same burst may have made the flow).
  */
 #ifndef BL_FLOW_WORKER_H
 #define BL_FLOW_WORKER_H
@@ -174,32 +175,32 @@ bl_flow__displace(struct bl_flow_table *t, const uint32_t b[2])
 	return BL_FLOW_NONE;
 }
 
-/* A slot for a new key: a free one in the emptier of its two buckets; else
- * (buckets or table full) the least recently seen of its 16 candidates,
- * exported early. */
+/* A slot for a new key: a free one in its first bucket (so a lookup mostly needs
+ * that bucket's signatures only), else in its second; else one of their flows
+ * moves to its other bucket (one cuckoo step); else (buckets or table full) the
+ * least recently seen of its 16 candidates, exported early. */
 static inline uint32_t
 bl_flow__insert(struct bl_flow_table *t, const struct bl_flow_key *k, uint64_t h)
 {
 	uint32_t b[2] = { bl_flow__b1(t, h), bl_flow__b2(t, h) };
-	uint32_t victim = BL_FLOW_NONE, oldest = UINT32_MAX, free_s[2] = { BL_FLOW_NONE, BL_FLOW_NONE };
-	unsigned int n_free[2] = { 0, 0 };
-	uint32_t s;
+	uint32_t victim = BL_FLOW_NONE, oldest = UINT32_MAX;
+	uint32_t s = bl_flow__sig_in(t, b[0], 0);
 
-	for (unsigned int j = 0; j < 2; j++)
-		for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
-			s = b[j] * BL_FLOW_WAYS + w;
-			if (t->sig[s] == 0) {
-				if (n_free[j]++ == 0)
-					free_s[j] = s;
-			} else if (victim == BL_FLOW_NONE || t->ent[s].last < oldest) {
-				oldest = t->ent[s].last;
-				victim = s;
-			}
-		}
-	s = n_free[1] > n_free[0] ? free_s[1] : free_s[0];
+	if (s == BL_FLOW_NONE)
+		s = bl_flow__sig_in(t, b[1], 0);
 	if (s == BL_FLOW_NONE && t->st->count < t->max_flows)
 		s = bl_flow__displace(t, b);
 	if (s == BL_FLOW_NONE || t->st->count >= t->max_flows) {
+		/* Only now the candidates' times: 16 slot lines read on an eviction, none on
+		 * an ordinary insert. */
+		for (unsigned int j = 0; j < 2; j++)
+			for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
+				uint32_t c = b[j] * BL_FLOW_WAYS + w;
+				if (t->sig[c] != 0 && (victim == BL_FLOW_NONE || t->ent[c].last < oldest)) {
+					oldest = t->ent[c].last;
+					victim = c;
+				}
+			}
 		if (victim == BL_FLOW_NONE) {
 			/* The table is full and this key's buckets are empty: the flow
 			 * the expiry sweep would look at next goes. */
@@ -263,17 +264,31 @@ bl_flow_update_burst(struct bl_flow_table *t, const struct bl_flow_pkt *p, unsig
 	uint64_t h[BL_FLOW_BURST_MAX];
 	uint32_t cand[BL_FLOW_BURST_MAX];
 
+	uint16_t again[BL_FLOW_BURST_MAX];
+	unsigned int n_again = 0;
+
+	/* Inserts fill a key's first bucket first, so most keys are found there: one
+	 * signature line per packet is prefetched, the second bucket's only for the
+	 * keys not in their first. */
 	for (unsigned int i = 0; i < n; i++) {
 		h[i] = bl_flow__hash(t, &p[i].key);
 		rte_prefetch0(&t->sig[bl_flow__b1(t, h[i]) * BL_FLOW_WAYS]);
-		rte_prefetch0(&t->sig[bl_flow__b2(t, h[i]) * BL_FLOW_WAYS]);
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		uint16_t sig = bl_flow__sig(h[i]);
-		uint32_t s = bl_flow__sig_in(t, bl_flow__b1(t, h[i]), sig);
+		uint32_t s = bl_flow__sig_in(t, bl_flow__b1(t, h[i]), bl_flow__sig(h[i]));
 
-		if (s == BL_FLOW_NONE)
-			s = bl_flow__sig_in(t, bl_flow__b2(t, h[i]), sig);
+		cand[i] = s;
+		if (s != BL_FLOW_NONE) {
+			rte_prefetch0(&t->ent[s]);
+		} else {
+			rte_prefetch0(&t->sig[bl_flow__b2(t, h[i]) * BL_FLOW_WAYS]);
+			again[n_again++] = (uint16_t)i;
+		}
+	}
+	for (unsigned int j = 0; j < n_again; j++) {
+		unsigned int i = again[j];
+		uint32_t s = bl_flow__sig_in(t, bl_flow__b2(t, h[i]), bl_flow__sig(h[i]));
+
 		cand[i] = s;
 		if (s != BL_FLOW_NONE)
 			rte_prefetch0(&t->ent[s]);
