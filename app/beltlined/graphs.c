@@ -275,10 +275,12 @@ built_free(struct built *b)
 	b->n = 0;
 }
 
-/* Build source s's replicas into the new views nw (its graphs also listed in b). */
+/* Build source s's replicas into the new views nw (its graphs also listed in b).
+ * kept: the running graphs that stay whole; of the others, a replica's graph of
+ * the same origin on the same lcore is what its filters may take state from. */
 static int
 build_source(struct bl_app *app, const struct source *s, struct bl_worker *nw, struct built *b,
-	     struct bl_err *err)
+	     bool (*kept)[BL_WORKER_MAX_GRAPHS], struct bl_err *err)
 {
 	for (unsigned int r = 0; r < s->n_lcores; r++) {
 		struct bl_worker *ow = worker_of(app, s->lcores[r]);
@@ -294,6 +296,12 @@ build_source(struct bl_app *app, const struct source *s, struct bl_worker *nw, s
 		struct bl_worker *w = &nw[ow->idx];
 		fill_env(app, ow, s, r, &env);
 		env.rx_claims = NULL;   /* the dry run of the whole config checked them */
+		struct bl_graph *was[BL_WORKER_MAX_GRAPHS];
+		env.adopt = was;
+		env.n_adopt = 0;
+		for (unsigned int x = 0; x < ow->n_graphs; x++)
+			if (!kept[ow->idx][x] && ow->replica[x] == r && strcmp(ow->origin[x], s->origin) == 0)
+				was[env.n_adopt++] = ow->graphs[x];
 		rc = parse_source(s, &g, err, &where);
 		if (rc == 0)
 			rc = bl_graph_build(&g, &env, &out, err);
@@ -335,24 +343,37 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err 
 		nw[i].lcore = app->workers[i].lcore;
 		nw[i].idx = i;
 	}
-	/* Build what changed beside what runs; what did not change moves over whole. */
-	bl_stream_adopt(true);
-	for (unsigned int k = 0; rc == 0 && source_at(ncfg, k, &s); k++) {
+	/* What did not change moves over whole; what changed is built beside what runs, its
+	 * unchanged filters taking over their running instances' state (bl_graph_env.adopt).
+	 * Which sources stay is settled first, so that no build takes state from a graph
+	 * that stays; then the new views are filled in the config's order. */
+	int was_src[BL_CFG_MAX_GRAPHS + BL_CFG_MAX_WORKERS];
+	for (unsigned int k = 0; source_at(ncfg, k, &s); k++) {
 		unsigned int j;
 		for (j = 0; source_at(&app->cfg, j, &o); j++)
 			if (!kept_src[j] && same_source(&s, &o))
 				break;
-		if (!source_at(&app->cfg, j, &o)) {
-			rc = build_source(app, &s, nw, &b, err);
+		was_src[k] = -1;
+		if (!source_at(&app->cfg, j, &o))
+			continue;
+		kept_src[j] = true;
+		was_src[k] = (int)j;
+		for (unsigned int i = 0; i < app->n_workers; i++)
+			for (unsigned int x = 0; x < app->workers[i].n_graphs; x++)
+				kept[i][x] |= strcmp(app->workers[i].origin[x], o.origin) == 0;
+	}
+	bl_stream_adopt(true);
+	for (unsigned int k = 0; rc == 0 && source_at(ncfg, k, &s); k++) {
+		if (was_src[k] < 0) {
+			rc = build_source(app, &s, nw, &b, kept, err);
 			continue;
 		}
-		kept_src[j] = true;
+		source_at(&app->cfg, (unsigned int)was_src[k], &o);
 		for (unsigned int i = 0; i < app->n_workers; i++) {
 			struct bl_worker *w = &app->workers[i];
 			for (unsigned int x = 0; x < w->n_graphs; x++) {
 				if (strcmp(w->origin[x], o.origin) != 0)
 					continue;
-				kept[i][x] = true;
 				nw[i].graphs[nw[i].n_graphs] = w->graphs[x];
 				snprintf(nw[i].origin[nw[i].n_graphs], sizeof(nw[i].origin[0]), "%s",
 					 s.origin);

@@ -4,7 +4,8 @@
  * read the file, refuse what needs a restart (named), dry-run the whole new
  * config as --check does, then build what changed beside what runs and swap it
  * in at a burst boundary (graphs.c). Graphs whose text and lcores stay keep
- * their filters, state and counters; streams that stay keep their ring and
+ * their filters, state and counters; in a graph that changed, so do the filters
+ * that did not (bl_graph_env.adopt); streams that stay keep their ring and
  * readers. The test hook (BELTLINED_TEST_HOOKS=1, the reload op's fail_step)
  * fails the Nth step, these and the graph builds' alike.
  */

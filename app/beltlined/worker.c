@@ -90,8 +90,13 @@ bl_worker_main(void *arg)
 		const struct bl_worker_run *r = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
 		uint64_t got = 0, t0 = 0;
 
-		if (unlikely(r != last))
+		if (unlikely(r != last)) {
 			t0 = rte_rdtsc();
+			/* a reload's new set: its adopted filters take over the runtime
+			 * counters of the instances they replace (this lcore wrote both) */
+			for (unsigned int i = 0; i < r->n; i++)
+				bl_graph_handover(r->g[i]);
+		}
 		for (unsigned int i = 0; i < r->n; i++)
 			got += bl_graph_run(r->g[i]);
 		if (got != 0)

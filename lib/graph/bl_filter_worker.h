@@ -84,6 +84,15 @@ struct bl_filter {
 	uint16_t n_in_edges;           /* for intersect */
 	struct bl_edge_rt *out;
 
+	/* live reload (control thread; bl_graph.h "Adoption"): the instance this one took
+	 * its state from, until its build commits; whether a newer build took this one's
+	 * (stop, fini and its state's free are then the newer one's) or is taking it;
+	 * the instance whose runtime counters the worker carries over at the swap */
+	struct bl_filter *from;
+	uint8_t given, claimed;
+	struct bl_filter *st_from;     /* worker: read and cleared at the swap */
+	char *match;                   /* what must equal for an adoption (type, name, args, edges) */
+
 	/* burst state, this lcore only */
 	uint16_t n_in;
 	uint16_t n_emit;

@@ -171,9 +171,12 @@ static void
 undo(struct bl_graph *g)
 {
 	/* Stop sources first: walk the topological order forwards. */
+	/* A filter that took its state from a running one and was not committed (the
+	 * build rolled back), or one whose state a newer build took, leaves the state
+	 * alone: it is not this instance's to stop, fini or free. */
 	for (unsigned int i = 0; i < g->n_filters; i++) {
 		struct bl_filter *f = g->order[i] != NULL ? g->order[i] : g->filters[i];
-		if (f != NULL && f->started && f->ops->stop != NULL)
+		if (f != NULL && f->started && f->ops->stop != NULL && f->from == NULL && !f->given)
 			f->ops->stop(f);
 		if (f != NULL)
 			f->started = 0;
@@ -182,17 +185,61 @@ undo(struct bl_graph *g)
 		struct bl_filter *f = g->filters[i];
 		if (f == NULL)
 			continue;
-		if (g->inited[i] && f->ops->fini != NULL)
+		bool owns = f->from == NULL && !f->given;
+		if (g->inited[i] && f->ops->fini != NULL && owns)
 			f->ops->fini(f);
+		if (f->from != NULL)
+			f->from->claimed = 0;   /* rolled back: the running instance keeps it */
 		for (unsigned int k = 0; k < f->n_in; k++)
 			rte_pktmbuf_free(f->in[k]);
 		for (unsigned int k = 0; k < f->n_emit; k++)
 			rte_pktmbuf_free(f->emit_pkt[k]);
 		zfree(g->env.dry, f->out);
-		zfree(g->env.dry, f->priv);
+		if (owns)
+			zfree(g->env.dry, f->priv);
+		free(f->match);
 		zfree(g->env.dry, f);
 	}
 	zfree(g->env.dry, g);
+}
+
+/* What must be equal for one filter to take another's state: type, name, negation,
+ * the arguments in order, and the number of in- and out-edges. Fields are separated
+ * by 0x1f, which no pipeline text or JSON string of a config holds raw. */
+static char *
+match_key(const struct bl_gdesc_node *nd, unsigned int n_in, unsigned int n_out)
+{
+	size_t len = strlen(nd->filter) + strlen(nd->name) + 32, n;
+	char *m;
+
+	for (unsigned int k = 0; k < nd->args.n; k++)
+		len += (nd->args.v[k].key != NULL ? strlen(nd->args.v[k].key) : 0) +
+		       strlen(nd->args.v[k].value) + 3;
+	if ((m = malloc(len)) == NULL)
+		return NULL;
+	n = (size_t)snprintf(m, len, "%s\x1f%s\x1f%d\x1f%u\x1f%u", nd->filter, nd->name, nd->negate,
+			     n_in, n_out);
+	for (unsigned int k = 0; k < nd->args.n && n < len; k++)
+		n += (size_t)snprintf(m + n, len - n, "\x1f%s%s%s",
+				      nd->args.v[k].key != NULL ? nd->args.v[k].key : "",
+				      nd->args.v[k].key != NULL ? "=" : "", nd->args.v[k].value);
+	return m;
+}
+
+/* A filter of the graphs this build replaces that f may take the state of, or NULL. */
+static struct bl_filter *
+adoptable(const struct bl_graph *g, const struct bl_filter *f)
+{
+	for (unsigned int k = 0; k < g->env.n_adopt; k++) {
+		const struct bl_graph *og = g->env.adopt[k];
+		for (unsigned int j = 0; j < og->n_filters; j++) {
+			struct bl_filter *o = og->filters[j];
+			if (o->ops == f->ops && !o->claimed && !o->given && o->from == NULL &&
+			    strcmp(o->match, f->match) == 0)
+				return o;
+		}
+	}
+	return NULL;
 }
 
 static int
@@ -229,6 +276,18 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 		f->out = zalloc(g->env.dry, n_out * sizeof(*f->out), err, "edges");
 		if (f->out == NULL)
 			return -ENOMEM;
+	}
+	f->match = match_key(nd, f->n_in_edges, n_out);
+	if (f->match == NULL)
+		return bl_err_set(err, -ENOMEM, "out of memory for a filter");
+	if (!g->env.dry && (f->from = adoptable(g, f)) != NULL) {
+		/* The running instance's state, already initialised and started. */
+		f->from->claimed = 1;
+		f->priv = f->from->priv;
+		f->started = f->from->started;
+		g->inited[i] = true;
+		g->n_adopted++;
+		return 0;
 	}
 	if (ops->priv_size > 0) {
 		f->priv = zalloc(g->env.dry, ops->priv_size, err, "filter state");
@@ -309,6 +368,8 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	 * A dry run activates nothing: it stops at the filters' checks. */
 	for (unsigned int i = g->n_filters; rc == 0 && !g->env.dry && i-- > 0;) {
 		struct bl_filter *f = g->order[i];
+		if (f->from != NULL)
+			continue;   /* started as the running instance */
 		if ((rc = step(err, "a filter's start")) != 0)
 			break;
 		if (f->ops->start != NULL && (rc = f->ops->start(f, err)) != 0)
@@ -328,16 +389,50 @@ bl_graph_commit(struct bl_graph *g)
 {
 	if (g->env.dry)
 		return;
-	for (unsigned int i = g->n_filters; i-- > 0;)
-		if (g->order[i]->ops->commit != NULL)
-			g->order[i]->ops->commit(g->order[i]);
+	for (unsigned int i = g->n_filters; i-- > 0;) {
+		struct bl_filter *f = g->order[i];
+		if (f->from != NULL) {
+			/* The state is this instance's now; the worker carries the runtime
+			 * counters over when it first runs this graph (bl_graph_handover). */
+			f->from->given = 1;
+			f->from->claimed = 0;
+			f->st_from = f->from;
+			f->from = NULL;
+		} else if (f->ops->commit != NULL) {
+			f->ops->commit(f);
+		}
+	}
+}
+
+void
+bl_graph_handover(struct bl_graph *g)
+{
+	_Static_assert(sizeof(struct bl_filter_stats) % sizeof(uint64_t) == 0, "copied as words");
+	for (unsigned int i = 0; i < g->n_filters; i++) {
+		struct bl_filter *f = g->filters[i];
+		if (f->st_from == NULL)
+			continue;
+		uint64_t *to = (uint64_t *)&f->st;
+		const uint64_t *was = (const uint64_t *)&f->st_from->st;
+		/* This lcore wrote both (the old instance until this pass, the new one not
+		 * yet). relaxed: pairs with the relaxed loads of the stats readers. */
+		for (size_t k = 0; k < sizeof(f->st) / sizeof(uint64_t); k++)
+			__atomic_store_n(&to[k], was[k], __ATOMIC_RELAXED);
+		f->st_from = NULL;
+	}
+}
+
+unsigned int
+bl_graph_n_adopted(const struct bl_graph *g)
+{
+	return g->n_adopted;
 }
 
 void
 bl_graph_drain(struct bl_graph *g)
 {
 	for (unsigned int i = 0; i < g->n_filters; i++)
-		if (g->order[i]->started && g->order[i]->ops->drain != NULL)
+		if (g->order[i]->started && !g->order[i]->given && g->order[i]->ops->drain != NULL)
 			g->order[i]->ops->drain(g->order[i]);
 }
 

@@ -54,6 +54,21 @@ struct bl_graph_env {
 	 * skipped. pool and dbuf are NULL; data_room stands for the pool's. */
 	bool dry;
 	uint32_t data_room;         /* dry: the pool's data room past the headroom */
+	/*
+	 * Adoption (live reload): the running graphs this build replaces, on this
+	 * lcore and replica. A filter whose type, name, negation, arguments (in
+	 * order) and number of in- and out-edges equal those of a filter of one of
+	 * them takes that instance's state instead of an init: its private state
+	 * (its counters among it, streams, files, tables, threads) is the same
+	 * memory, already started, and its runtime counters are carried over by
+	 * the worker when it swaps the sets (bl_graph_handover). Until the build
+	 * commits the old instance owns the state (a rolled-back build gives it
+	 * back untouched); after, the new one does and the old graph's free
+	 * leaves it alone. The old graph keeps running until the worker swaps,
+	 * on the same lcore, so the state is never used by two threads.
+	 */
+	struct bl_graph *const *adopt;
+	unsigned int n_adopt;
 };
 
 struct bl_graph;
@@ -85,6 +100,13 @@ void bl_graph_drain(struct bl_graph *g);
 
 /* Stop (sources first), fini and free; frees every packet still queued inside. */
 void bl_graph_free(struct bl_graph *g);
+
+/* The worker, when it first runs g (after a live reload's swap, before the
+ * pass): adopted filters take over their old instances' runtime counters. */
+void bl_graph_handover(struct bl_graph *g);
+
+/* How many of g's filters took their state from a running graph (bl_graph_env.adopt). */
+unsigned int bl_graph_n_adopted(const struct bl_graph *g);
 
 /* One pass over the graph; returns the packets its sources produced. */
 uint64_t bl_graph_run(struct bl_graph *g);

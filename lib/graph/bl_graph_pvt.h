@@ -20,6 +20,7 @@ struct bl_graph {
 	struct bl_filter *order[BL_GRAPH_MAX_NODES];     /* topological (sources first) */
 	struct bl_filter *sources[BL_GRAPH_MAX_NODES];
 	bool inited[BL_GRAPH_MAX_NODES];
+	unsigned int n_adopted;                     /* filters that took a running one's state */
 	struct bl_graph_stats st;
 };
 

@@ -480,6 +480,14 @@ harness_try(const char *text, struct bl_err *err)
 	return rc;
 }
 
+int
+harness_build_graph(const char *text, struct bl_graph_env *env, struct bl_graph **g,
+		    struct bl_err *err)
+{
+	memset(err, 0, sizeof(*err));
+	return build_text(text, env, g, err);
+}
+
 void
 harness_free(struct harness *h)
 {

@@ -62,6 +62,9 @@ int harness_null_port(void);
 int harness_try(const char *text, struct bl_err *err);
 /* Packets a source polls per pass in graphs built from now on (default 32). */
 void harness_set_burst(uint16_t n);
+/* Parse and build text as written in env, uncommitted (the caller commits or frees it). */
+int harness_build_graph(const char *text, struct bl_graph_env *env, struct bl_graph **g,
+			struct bl_err *err);
 /* Free the graph and every packet collected or still queued. */
 void harness_free(struct harness *h);
 

@@ -5,7 +5,8 @@
 # added graph and a removed stream) while net_null forwards at full rate and
 # an SRP reader reads: no packet lost (port a rx = port b tx, exactly), the
 # reader never detached and never lost an entry, the unchanged graph's
-# counters continuous, no mbuf leaked. A removed stream ends its reader with
+# counters continuous, and so the unchanged filters' of the changed graph (they
+# keep their instance), no mbuf leaked. A removed stream ends its reader with
 # "stream removed"; what needs a restart is refused by name; a failure
 # injected at every step leaves the old config running.
 . "$(dirname "$0")/lib.sh"
@@ -90,7 +91,7 @@ wait_for 30 bash -c "! kill -0 $CAT2 2> /dev/null"
 check "s2's reader ended, told 'stream removed'" grep -q 'stream removed' "$T/cat2.err"
 
 # N reloads, alternating, by the CLI (and every 10th by SIGHUP, same file).
-stats; keep_last=$(filter_in keep)
+stats; keep_last=$(filter_in keep); fwd_last=$(filter_in fwd)
 for i in $(seq "$N"); do
 	if [ $((i % 2)) -eq 1 ]; then cp "$T/a.json" "$T/cur.json"; else cp "$T/b.json" "$T/cur.json"; fi
 	if [ $((i % 10)) -eq 0 ]; then
@@ -105,6 +106,9 @@ for i in $(seq "$N"); do
 		k=$(filter_in keep)
 		[ "$k" -ge "$keep_last" ] || bad "reload $i: keep's counter went back ($keep_last -> $k)"
 		keep_last=$k
+		f=$(filter_in fwd)
+		[ "$f" -ge "$fwd_last" ] || bad "reload $i: fwd's counter went back ($fwd_last -> $f)"
+		fwd_last=$f
 		[ "$(jq '[.streams[] | select(.name == "s1") | .readers | length] | add' "$T/st.json")" = 1 ] ||
 			bad "reload $i: s1's reader is gone"
 	fi
@@ -122,6 +126,10 @@ a_rx=$(jq '.ports.a.rx' "$T/final.json"); b_tx=$(jq '.ports.b.tx' "$T/final.json
 check "traffic flowed ($a_rx packets)" [ "$a_rx" -gt 100000 ]
 eq "no packet lost: port a rx = port b tx" "$b_tx" "$a_rx"
 eq "no mbuf leaked" "$(jq .mbufs.leaked "$T/final.json")" 0
+# The changed graph's unchanged filters kept their instance: count fwd (after the bpf
+# that changed at every reload) counted every packet since the start.
+eq "fwd (unchanged, in the changed graph) counted every packet across $N reloads" \
+	"$(jq '[.graphs[].filters.fwd // empty | .in] | add' "$T/final.json")" "$a_rx"
 eq "reloads in the final report" "$(jq .reloads "$T/final.json")" "$((N + 1))"
 
 # An rx queue that moves between worker lcores is let go by one before the other polls it

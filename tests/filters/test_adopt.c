@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Adoption (live reload, issue 11 point 2): a graph built to replace a running
+ * one takes over the state of every filter whose type, name, arguments and
+ * edges did not change: the same private state (never init'ed, started,
+ * stopped or fini'ed again), its counters continued (the worker's handover
+ * carries the runtime counters over at the swap). A build rolled back gives
+ * the state back untouched; the replaced graph's free leaves it alone.
+ */
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "harness.h"
+
+static void
+teardown(void)
+{
+	cr_expect(eq(uint, harness_pool_free(), HARNESS_POOL_SIZE), "mbufs leaked");
+	cr_expect(eq(long, bl_graph_test_live_allocs(), 0));
+}
+
+TestSuite(adopt, .init = harness_eal, .fini = teardown, .timeout = 60);
+
+#define OLD "feed | probe | sample every=2 |all collect"
+#define NEW "feed | probe | sample every=3 |all collect"
+
+static struct bl_filter *
+node(struct bl_graph *g, const char *name)
+{
+	struct bl_filter *f = bl_graph_filter_by_name(g, name);
+
+	cr_assert(f != NULL, "no filter %s", name);
+	return f;
+}
+
+Test(adopt, unchanged_filters_keep_their_state_and_counters)
+{
+	struct harness *h = harness_new(OLD);
+	struct bl_graph_env env = h->env;
+	struct bl_graph *ng = NULL;
+	struct bl_err err;
+
+	cr_assert(h != NULL);
+	harness_push_n(h, 10);
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "probe")->in, 10));
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 2), 5), "every=2 of 10: 5 on rest (class 2)");
+
+	probe_reset();
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	cr_assert(eq(int, harness_build_graph(NEW, &env, &ng, &err), 0), "%s", err.msg);
+	bl_graph_commit(ng);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3), "feed, probe and collect stay; sample changed");
+	cr_assert(node(ng, "probe")->priv == node(h->g, "probe")->priv, "the same state");
+	cr_assert(node(ng, "sample")->priv != node(h->g, "sample")->priv, "a new instance");
+	cr_assert(eq(uint, probe_count("init", "probe") + probe_count("start", "probe") +
+		     probe_count("stop", "probe") + probe_count("fini", "probe"), 0),
+		  "the adopted probe is not made again");
+
+	/* The worker's swap: runtime counters carried over, then the old graph goes. */
+	bl_graph_handover(ng);
+	cr_assert(eq(u64, node(ng, "probe")->st.in, 10));
+	cr_assert(eq(u64, node(ng, "sample")->st.in, 0), "a new instance starts at 0");
+	struct bl_graph *old = h->g;
+	h->g = ng;      /* what the harness runs (and frees) from now on */
+	bl_graph_free(old);
+	cr_assert(eq(uint, probe_count("fini", "probe"), 0));
+
+	harness_push_n(h, 9);
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "probe")->in, 19), "counted on from 10");
+	cr_assert(eq(uint, harness_n(h, NULL), 19), "the adopted collect kept what it had");
+	cr_assert(eq(uint, harness_n_cls(h, NULL, 2), 5 + 6), "every=3 of 9 more: 6 more on rest");
+	harness_free(h);
+	cr_assert(eq(uint, probe_count("stop", "probe"), 1), "stopped once, by its last owner");
+	cr_assert(eq(uint, probe_count("fini", "probe"), 1));
+}
+
+Test(adopt, the_replaced_graph_frees_what_was_not_adopted)
+{
+	struct harness *h = harness_new(OLD);
+	struct bl_graph_env env = h->env;
+	struct bl_graph *old, *ng = NULL;
+	struct bl_err err;
+
+	cr_assert(h != NULL);
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	cr_assert(eq(int, harness_build_graph(NEW, &env, &ng, &err), 0), "%s", err.msg);
+	bl_graph_commit(ng);
+	old = h->g;
+	h->g = ng;
+	probe_reset();
+	bl_graph_free(old);     /* after the swap: its sample goes, its adopted filters' state stays */
+	cr_assert(eq(uint, probe_count("stop", "probe") + probe_count("fini", "probe"), 0));
+	harness_push_n(h, 6);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 6), "every packet reaches the adopted collect");
+	harness_free(h);
+	cr_assert(eq(uint, probe_count("fini", "probe"), 1));
+}
+
+Test(adopt, a_rolled_back_build_leaves_the_running_state_alone)
+{
+	struct harness *h = harness_new(OLD);
+	struct bl_graph_env env = h->env;
+	struct bl_graph *ng = NULL;
+	struct bl_err err;
+
+	cr_assert(h != NULL);
+	harness_push_n(h, 4);
+	harness_run(h);
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	probe_reset();
+	cr_assert(eq(int, harness_build_graph(NEW, &env, &ng, &err), 0), "%s", err.msg);
+	bl_graph_free(ng);      /* rolled back: never committed */
+	cr_assert(eq(uint, probe_count("stop", "probe") + probe_count("fini", "probe"), 0));
+
+	/* The running graph is whole, and its state can be adopted again. */
+	harness_push_n(h, 4);
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "probe")->in, 8));
+	cr_assert(eq(int, harness_build_graph(NEW, &env, &ng, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3));
+	bl_graph_free(ng);
+	harness_free(h);
+	cr_assert(eq(uint, probe_count("fini", "probe"), 1), "fini'ed once, by the running graph");
+}
+
+Test(adopt, a_failed_build_gives_back_what_it_took)
+{
+	struct harness *h = harness_new(OLD);
+	struct bl_graph_env env = h->env;
+	struct bl_graph *ng = NULL;
+	struct bl_err err;
+
+	cr_assert(h != NULL);
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	probe_reset();
+	/* probe adopted, then a new filter fails its init: the build is undone. */
+	cr_assert(lt(int, harness_build_graph("feed | probe | probe fail=init |all collect", &env, &ng,
+					      &err), 0));
+	cr_assert(ng == NULL);
+	cr_assert(eq(uint, probe_count("fini", "probe"), 0), "the running probe is untouched");
+	cr_assert(eq(int, harness_build_graph(NEW, &env, &ng, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3), "its claims were given back");
+	bl_graph_free(ng);
+	harness_free(h);
+}
+
+Test(adopt, changed_arguments_or_edges_are_a_new_instance)
+{
+	struct harness *h = harness_new("feed | probe | sample every=2 |all collect");
+	struct bl_graph_env env = h->env;
+	struct bl_graph *ng = NULL;
+	struct bl_err err;
+
+	cr_assert(h != NULL);
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	/* collect gets a name it did not have: a new instance */
+	cr_assert(eq(int, harness_build_graph("feed | probe | sample every=2 |all collect --name=c2",
+					      &env, &ng, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3), "feed, probe, sample");
+	cr_assert(bl_graph_filter_by_name(ng, "c2")->priv != node(h->g, "collect")->priv);
+	bl_graph_free(ng);
+	env.n_adopt = 0;
+	cr_assert(eq(int, harness_build_graph(OLD, &env, &ng, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 0), "nothing to adopt from: all new");
+	bl_graph_free(ng);
+	harness_free(h);
+}
