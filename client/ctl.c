@@ -49,7 +49,7 @@ blc_timeout(const struct beltline_open_opts *o)
 {
 	int t = BLC_OPT(o, timeout_ms, 0);
 
-	return t > 0 ? t : 2000;
+	return t > 0 ? t : BELTLINE_CTL_TIMEOUT_MS;
 }
 
 int

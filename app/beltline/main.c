@@ -770,6 +770,8 @@ cmd_ls(int argc, char **argv)
 }
 
 /* reload [CONFIG.json]: the appliance reads the file itself, so its absolute path. */
+#define RELOAD_TIMEOUT_MS 60000
+
 static int
 cmd_reload(int argc, char **argv)
 {
@@ -794,7 +796,10 @@ cmd_reload(int argc, char **argv)
 	}
 	text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
-	rc = beltline_ctl_open(instance, NULL, &c);
+	/* A reload builds graphs and waits for every worker's epoch (up to 10 s, twice when
+	 * a queue moves between lcores): more than an ordinary request on a busy machine. */
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = RELOAD_TIMEOUT_MS };
+	rc = beltline_ctl_open(instance, &o, &c);
 	if (rc < 0) {
 		if (rc == -ENOENT)
 			hint_instances();
@@ -807,7 +812,11 @@ cmd_reload(int argc, char **argv)
 	beltline_ctl_close(c);
 	free(text);
 	r = reply != NULL ? cJSON_Parse(reply) : NULL;
-	if (rc < 0) {
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr, "beltline: reload: no reply within %d s; it may still be under way "
+			"(`beltline stats` shows reload.epoch and reload.last_error)\n",
+			RELOAD_TIMEOUT_MS / 1000);
+	} else if (rc < 0) {
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(r, "error");
 		fprintf(stderr, "beltline: reload refused, the old config runs on: %s\n",
 			cJSON_IsString(why) ? why->valuestring : strerror(-rc));

@@ -66,10 +66,15 @@ BELTLINE_API beltline_log_fn beltline_set_log(beltline_log_fn cb, void *ctx);
 
 struct beltline_stream;
 
+/* The default control reply timeout: long enough for an appliance on a busy
+ * machine (its main lcore shares a core with everything else), short enough to
+ * notice one that is stuck. */
+#define BELTLINE_CTL_TIMEOUT_MS 10000
+
 struct beltline_open_opts {
 	size_t sz;              /* sizeof(struct beltline_open_opts) */
 	const char *run_dir;    /* where instances live; NULL: $BELTLINE_RUN_DIR, else /run/beltline */
-	int timeout_ms;         /* control socket reply timeout; 0: 2000 */
+	int timeout_ms;         /* control socket reply timeout; 0: BELTLINE_CTL_TIMEOUT_MS */
 	const char *client;     /* a name for this client in the appliance's stats; NULL: program name */
 	const char *policy;     /* live: read with "srp", "mrp" or "frp" (NULL: the stream's). A
 	                         * reader may be looser than its stream, never stricter: an srp
