@@ -98,6 +98,22 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 	return share(g, err);
 }
 
+/* The ports a graph sees: cfg's, with their DPDK ids (a reload's new config's). */
+static void
+env_ports(struct bl_graph_env *env, const struct bl_cfg *cfg, const uint16_t *port_id,
+	  const struct bl_worker *w)
+{
+	env->n_ports = cfg->n_ports;
+	for (unsigned int p = 0; p < cfg->n_ports; p++) {
+		struct bl_graph_port *gp = &env->ports[p];
+		snprintf(gp->name, sizeof(gp->name), "%s", cfg->ports[p].name);
+		gp->port_id = port_id[p];
+		gp->rx_queues = cfg->ports[p].rx_queues;
+		gp->tx_queues = cfg->ports[p].tx_queues;
+		gp->tx_queue = (uint16_t)w->idx;
+	}
+}
+
 static void
 fill_env(const struct bl_app *app, const struct bl_worker *w, const struct source *s,
 	 unsigned int replica, struct bl_graph_env *env)
@@ -113,15 +129,7 @@ fill_env(const struct bl_app *app, const struct bl_worker *w, const struct sourc
 	env->n_replicas = s->n_lcores;
 	env->burst = (uint16_t)app->cfg.burst;
 	env->rx_claims = (uint64_t *)app->rx_claims;
-	env->n_ports = app->cfg.n_ports;
-	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
-		struct bl_graph_port *gp = &env->ports[p];
-		snprintf(gp->name, sizeof(gp->name), "%s", app->cfg.ports[p].name);
-		gp->port_id = app->port_id[p];
-		gp->rx_queues = app->cfg.ports[p].rx_queues;
-		gp->tx_queues = app->cfg.ports[p].tx_queues;
-		gp->tx_queue = (uint16_t)w->idx;
-	}
+	env_ports(env, &app->cfg, app->port_id, w);
 }
 
 static struct bl_worker *
@@ -279,7 +287,8 @@ built_free(struct built *b)
  * kept: the running graphs that stay whole; of the others, a replica's graph of
  * the same origin on the same lcore is what its filters may take state from. */
 static int
-build_source(struct bl_app *app, const struct source *s, struct bl_worker *nw, struct built *b,
+build_source(struct bl_app *app, const struct source *s, const struct bl_cfg *ncfg,
+	     const uint16_t *port_id, struct bl_worker *nw, struct built *b,
 	     bool (*kept)[BL_WORKER_MAX_GRAPHS], struct bl_err *err)
 {
 	for (unsigned int r = 0; r < s->n_lcores; r++) {
@@ -296,6 +305,7 @@ build_source(struct bl_app *app, const struct source *s, struct bl_worker *nw, s
 		struct bl_worker *w = &nw[ow->idx];
 		fill_env(app, ow, s, r, &env);
 		env.rx_claims = NULL;   /* the dry run of the whole config checked them */
+		env_ports(&env, ncfg, port_id, ow);
 		struct bl_graph *was[BL_WORKER_MAX_GRAPHS];
 		env.adopt = was;
 		env.n_adopt = 0;
@@ -323,7 +333,8 @@ build_source(struct bl_app *app, const struct source *s, struct bl_worker *nw, s
 }
 
 int
-bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err *err)
+bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t *port_id,
+		   struct bl_err *err)
 {
 	static struct source s, o;
 	static struct bl_worker nw[BL_CFG_MAX_WORKERS];   /* the new control views */
@@ -365,7 +376,7 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err 
 	bl_stream_adopt(true);
 	for (unsigned int k = 0; rc == 0 && source_at(ncfg, k, &s); k++) {
 		if (was_src[k] < 0) {
-			rc = build_source(app, &s, nw, &b, kept, err);
+			rc = build_source(app, &s, ncfg, port_id, nw, &b, kept, err);
 			continue;
 		}
 		source_at(&app->cfg, (unsigned int)was_src[k], &o);

@@ -21,10 +21,12 @@ int bl_app_graphs_check_beside(const struct bl_cfg *cfg, struct bl_diag *diag);
  * the others are built beside the running ones (a stream that stays is taken
  * over, bl_stream_adopt), committed, and handed to the workers at a burst
  * boundary (a new epoch); the graphs no one runs are freed once every worker
- * passed it. On failure (err says why) nothing changed. The lcores and ports
- * must be app's (the caller checked).
+ * passed it. On failure (err says why) nothing changed. The lcores must be
+ * app's (the caller checked); port_id[i] is the DPDK port of ncfg's ports[i]
+ * (open already: the caller opens added ports before and closes removed ones after).
  */
-int bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, struct bl_err *err);
+int bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t *port_id,
+		       struct bl_err *err);
 
 /*
  * Build every replica on every worker lcore (EAL and ports are up). Returns 0,

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_mempool.h>
+
+#include "bl_port.h"
 #include "graphs.h"
 #include "bl_log.h"
 #include "reload.h"
@@ -45,9 +48,63 @@ add(char *buf, size_t len, const char *what)
 	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", what);
 }
 
-/* What cannot change live, by config key; "" when nothing. */
+/* The new config's ports against the running ones, matched by name. */
+struct port_plan {
+	int was[BL_CFG_MAX_PORTS];        /* new index: the running port's index, or -1 (added) */
+	bool gone[BL_CFG_MAX_PORTS];      /* running index: not in the new config (removed) */
+	uint16_t id[BL_CFG_MAX_PORTS];    /* new index: its DPDK port */
+	bool opened[BL_CFG_MAX_PORTS];    /* new index: opened by this reload */
+};
+
+/* Whether a running port and its namesake in the new config are the same port. tx_queues
+ * counts only when given (unset, it is one per worker, cut to what the device has). */
+static bool
+same_port(const struct bl_cfg_port *a, const struct bl_cfg_port *b)
+{
+	return strcmp(a->vdev, b->vdev) == 0 && strcmp(a->pci, b->pci) == 0 &&
+	       a->rx_queues == b->rx_queues && a->rx_desc == b->rx_desc && a->tx_desc == b->tx_desc &&
+	       a->tx_queues_auto == b->tx_queues_auto && (b->tx_queues_auto || a->tx_queues == b->tx_queues);
+}
+
+/* Match ports by name: kept, added (a vdev: made live), removed (a vdev: closed once no
+ * worker polls it); a changed or PCI one needs a restart, named in buf. */
 static void
-needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, char *buf, size_t len)
+plan_ports(const struct bl_cfg *a, const struct bl_cfg *b, struct port_plan *pp, char *buf, size_t len)
+{
+	char what[96];
+
+	for (unsigned int i = 0; i < a->n_ports; i++)
+		pp->gone[i] = true;
+	for (unsigned int j = 0; j < b->n_ports; j++) {
+		pp->was[j] = -1;
+		pp->opened[j] = false;
+		for (unsigned int i = 0; i < a->n_ports; i++)
+			if (strcmp(a->ports[i].name, b->ports[j].name) == 0) {
+				pp->was[j] = (int)i;
+				pp->gone[i] = false;
+				if (!same_port(&a->ports[i], &b->ports[j])) {
+					snprintf(what, sizeof(what), "ports \"%s\" (its settings)", b->ports[j].name);
+					add(buf, len, what);
+				}
+			}
+		if (pp->was[j] < 0 && b->ports[j].pci[0] != '\0') {
+			snprintf(what, sizeof(what), "ports \"%s\" (a PCI port is added at start only)",
+				 b->ports[j].name);
+			add(buf, len, what);
+		}
+	}
+	for (unsigned int i = 0; i < a->n_ports; i++)
+		if (pp->gone[i] && a->ports[i].pci[0] != '\0') {
+			snprintf(what, sizeof(what), "ports \"%s\" (a PCI port is removed at stop only)",
+				 a->ports[i].name);
+			add(buf, len, what);
+		}
+}
+
+/* What cannot change live, by config key; "" when nothing. pool: the running pool's size. */
+static void
+needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, unsigned int pool, struct port_plan *pp,
+	      char *buf, size_t len)
 {
 	unsigned int la[BL_CFG_MAX_WORKERS], lb[BL_CFG_MAX_WORKERS];
 	unsigned int na = bl_cfg_worker_lcores(a, la), nb = bl_cfg_worker_lcores(b, lb);
@@ -58,8 +115,10 @@ needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, char *buf, size_t 
 		add(buf, len, "the worker lcores");
 	if (a->hugepages != b->hugepages || a->mem_mb != b->mem_mb)
 		add(buf, len, "memory");
-	if (bl_cfg_pool_size(a) != bl_cfg_pool_size(b) || a->mbuf_cache != b->mbuf_cache ||
-	    a->mbuf_data_room != b->mbuf_data_room)
+	/* The pool stays: a config that names another size, or whose rings (ports added)
+	 * need a bigger one than runs, needs a restart. */
+	if ((b->mbufs != 0 ? b->mbufs != pool : bl_cfg_pool_size(b) > pool) ||
+	    a->mbuf_cache != b->mbuf_cache || a->mbuf_data_room != b->mbuf_data_room)
 		add(buf, len, "mbufs (the pool's size)");
 	if (a->pkt_mode != b->pkt_mode)
 		add(buf, len, "memory.packet_mode");
@@ -67,14 +126,82 @@ needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, char *buf, size_t 
 		add(buf, len, "burst");
 	if (a->ctl_mode != b->ctl_mode || a->ctl_gid != b->ctl_gid)
 		add(buf, len, "control");
-	if (a->n_ports != b->n_ports || memcmp(a->ports, b->ports, a->n_ports * sizeof(a->ports[0])) != 0)
-		add(buf, len, "ports (adding or removing one live is not done yet)");
+	plan_ports(a, b, pp, buf, len);
+}
+
+static void
+close_opened(struct bl_cfg *ncfg, const struct port_plan *pp)
+{
+	for (unsigned int j = 0; j < ncfg->n_ports; j++)
+		if (pp->opened[j])
+			bl_port_close(ncfg, j, pp->id[j]);
+}
+
+/* Open the added ports (the kept ones keep their DPDK port and the queue counts they got). */
+static int
+open_added(struct bl_app *app, struct bl_cfg *ncfg, struct port_plan *pp, struct bl_err *err)
+{
+	for (unsigned int j = 0; j < ncfg->n_ports; j++) {
+		if (pp->was[j] >= 0) {
+			pp->id[j] = app->port_id[pp->was[j]];
+			ncfg->ports[j].tx_queues = app->cfg.ports[pp->was[j]].tx_queues;
+			continue;
+		}
+		if (bl_graph_test_step_fails()) {
+			close_opened(ncfg, pp);
+			return bl_err_set(err, -EIO, "injected failure at adding port \"%s\"",
+					  ncfg->ports[j].name);
+		}
+		int rc = bl_port_open(ncfg, j, app->pool, &pp->id[j], err);
+		if (rc != 0) {
+			close_opened(ncfg, pp);
+			return rc;
+		}
+		pp->opened[j] = true;
+		bl_log(BL_LOG_NOTICE, "reload: port \"%s\" (%s) added as DPDK port %u", ncfg->ports[j].name,
+		       ncfg->ports[j].vdev, pp->id[j]);
+	}
+	return 0;
+}
+
+/* After the swap: close the removed ports (no worker polls them once every worker passed
+ * the epoch), and index the per-port state by the new config's ports. */
+static void
+settle_ports(struct bl_app *app, const struct bl_cfg *ncfg, const struct port_plan *pp)
+{
+	uint64_t claims[BL_CFG_MAX_PORTS] = { 0 }, flushed[BL_CFG_MAX_PORTS] = { 0 };
+	bool settled = bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 0);
+
+	for (unsigned int i = 0; i < app->cfg.n_ports; i++) {
+		if (!pp->gone[i])
+			continue;
+		if (!settled) {   /* a worker may still hold the old graphs: the port stays open */
+			bl_log(BL_LOG_WARNING, "reload: port \"%s\" left open: a worker has not passed "
+			       "epoch %llu", app->cfg.ports[i].name, (unsigned long long)app->epoch);
+			continue;
+		}
+		bl_port_close(&app->cfg, i, app->port_id[i]);
+		bl_log(BL_LOG_NOTICE, "reload: port \"%s\" removed", app->cfg.ports[i].name);
+	}
+	for (unsigned int j = 0; j < ncfg->n_ports; j++) {
+		if (pp->was[j] >= 0) {
+			claims[j] = app->rx_claims[pp->was[j]];
+			flushed[j] = app->rx_flushed[pp->was[j]];
+		}
+		app->port_id[j] = pp->id[j];
+		app->port_open[j] = true;
+	}
+	for (unsigned int j = ncfg->n_ports; j < BL_CFG_MAX_PORTS; j++)
+		app->port_open[j] = false;
+	memcpy(app->rx_claims, claims, sizeof(claims));
+	memcpy(app->rx_flushed, flushed, sizeof(flushed));
 }
 
 static int
 reload(struct bl_app *app, const char *path, struct bl_err *err)
 {
 	static struct bl_cfg ncfg;
+	static struct port_plan pp;
 	struct bl_diag diag = { 0 };
 	char what[256];
 	int rc;
@@ -96,7 +223,8 @@ reload(struct bl_app *app, const char *path, struct bl_err *err)
 	snprintf(ncfg.instance, sizeof(ncfg.instance), "%s", app->cfg.instance);
 	if (bl_graph_test_step_fails())
 		return bl_err_set(err, -EIO, "injected failure at comparing the configs");
-	needs_restart(&app->cfg, &ncfg, what, sizeof(what));
+	needs_restart(&app->cfg, &ncfg, app->pool != NULL ? app->pool->size : bl_cfg_pool_size(&app->cfg),
+		      &pp, what, sizeof(what));
 	if (what[0] != '\0')
 		return bl_err_set(err, -EPERM, "%s: %s changed: needs a restart", path, what);
 	if (bl_app_graphs_check_beside(&ncfg, &diag) != 0) {
@@ -108,9 +236,14 @@ reload(struct bl_app *app, const char *path, struct bl_err *err)
 		return -EINVAL;
 	}
 	bl_diag_free(&diag);
-	rc = bl_app_graphs_swap(app, &ncfg, err);
-	if (rc != 0)
+	if ((rc = open_added(app, &ncfg, &pp, err)) != 0)
 		return rc;
+	rc = bl_app_graphs_swap(app, &ncfg, pp.id, err);
+	if (rc != 0) {
+		close_opened(&ncfg, &pp);
+		return rc;
+	}
+	settle_ports(app, &ncfg, &pp);
 	app->cfg = ncfg;
 	return 0;
 }
