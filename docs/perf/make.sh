@@ -30,19 +30,26 @@ busy_now() {
 field() { lscpu | sed -n "s/^$1: *//p" | sed -n 1p; }
 
 m=$here/machine.csv
+start=$(date -u +%Y-%m-%dT%H:%MZ)   # date_NAME: the start of the run that measured NAME
+rev=$(git -C "$top" rev-parse --short HEAD 2> /dev/null || echo unknown)$(
+	[ -z "$(git -C "$top" status --porcelain -- . ':!docs/perf' 2> /dev/null)" ] || echo ' (modified)')
+# A subset (ONLY) keeps what machine.csv said of the benchmarks it does not run.
+kept=$(for f in fwd delivery fanout bpf; do
+	case " $only " in *" $f "*) ;; *) grep -E "^(date|beltline|busy_before|busy_runs)_$f," "$m" 2> /dev/null || true ;; esac
+done)
 {
 	echo "key,value"
-	echo "date,$(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "date,$start"
 	echo "cpu,\"$(field 'Model name')\""
 	echo "cpus,$(nproc)"
 	echo "hypervisor,$(field 'Hypervisor vendor' || true)"
 	echo "kernel,$(uname -r)"
 	echo "dpdk,$(pkg-config --modversion libdpdk 2> /dev/null || echo unknown)"
-	echo "beltline,$(git -C "$top" rev-parse --short HEAD 2> /dev/null || echo unknown)$(
-		[ -z "$(git -C "$top" status --porcelain -- . ':!docs/perf' 2> /dev/null)" ] || echo ' (modified)')"
+	echo "beltline,$rev"
 	echo "hugepages_2M_free,$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2> /dev/null || echo 0)"
 	echo "full,${FULL:-0}"
 	echo "load_average_1m,$(cut -d' ' -f1 /proc/loadavg)"
+	[ -z "$kept" ] || echo "$kept"
 } > "$m"
 
 csvname() { case $1 in fwd) echo fwd_vs_testpmd ;; delivery) echo client_vs_memif ;; fanout) echo fanout ;;
@@ -50,6 +57,8 @@ csvname() { case $1 in fwd) echo fwd_vs_testpmd ;; delivery) echo client_vs_memi
 for f in $only; do
 	s=$(csvname "$f")
 	b=$(busy_now)
+	echo "date_$f,$start" >> "$m"
+	echo "beltline_$f,$rev" >> "$m"
 	echo "busy_before_$f,$b" >> "$m"
 	echo "== $f (bench/$s.sh; other work before it: $b cores)"
 	rm -f "$here/$f.csv"
