@@ -14,7 +14,8 @@
 #
 #   bench/bpf_vs_libpcap.sh [BUILD_DIR]    env: RUNS (3), MS (100; 200 with FULL=1),
 #                                          ROUNDS (5), HOPS (32), CORPUS, SMOKE=1
-#                                          (seconds), POOL=dbuf|page
+#                                          (seconds), POOL=dbuf|page, CSV=FILE (append one
+#                                          row per expression; header when FILE is new)
 # With no variable set (what CI runs) about 45 s quiet; FULL=1 about 90 s.
 # Never fails on a figure: it reports. Exit status 1 only when a run fails.
 set -euo pipefail
@@ -59,6 +60,11 @@ esac
 for e in "${exprs[@]}"; do args+=(-e "$e"); done
 for c in "${caps[@]}"; do [ -f "$corpus/$c" ] && args+=("$corpus/$c"); done
 
+# Other work while it measured, in cores: the machine's busy ticks minus this
+# script's children's (bench/lib.sh does the same; this script stands alone).
+ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+kids() { awk '{ sub(/.*\) /, ""); print $14 + $15 }' "/proc/$$/stat"; }
+s0=$(ticks) k0=$(kids) t0=$(date +%s.%N)
 for ((r = 1; r <= runs; r++)); do
 	if ! "$bin" "${args[@]}" > "$tmp/run$r" 2> "$tmp/err$r"; then
 		echo "bpf_vs_libpcap: bpf_cost failed: $(grep -v TELEMETRY "$tmp/err$r" | tail -3)" >&2
@@ -66,6 +72,8 @@ for ((r = 1; r <= runs; r++)); do
 	fi
 done
 
+other=$(awk -v s=$(( $(ticks) - s0 )) -v k=$(( $(kids) - k0 )) -v a="$t0" -v b="$(date +%s.%N)" \
+	-v hz="$(getconf CLK_TCK)" 'BEGIN { o = (s - k) / hz / (b - a); printf "%.2f", (o > 0 ? o : 0) }')
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # field VALUE-AFTER-KEY from the tab-separated lines of every run
 field() { awk -F'\t' -v e="$1" -v k="$2" '$1 == "expr" && $2 == e {
@@ -90,9 +98,14 @@ for e in "${exprs[@]}"; do
 	[ "$dis" != 0 ] && note+=" (verdicts differ on $dis packets)"
 	[ "$jit" != yes ] && note+=" (not JIT-compiled)"
 	printf '%-72s %9s %9s %11s %7s%s\n' "${e:0:72}" "$acc" "$o" "$l" "$ratio" "$note"
+	if [ -n "${CSV:-}" ]; then
+		[ -s "$CSV" ] || echo "expr,accepted,packets,ours_ns,libpcap_ns,ratio,jit,disagree,other_cores" >> "$CSV"
+		printf '"%s",%s,%s,%s,%s,%s,%s,%s,%s\n' "${e//\"/\"\"}" "${acc%/*}" "${acc#*/}" "$o" "$l" "$ratio" "$jit" "$dis" "$other" >> "$CSV"
+	fi
 done
 med=$(printf '%s\n' "${ratios[@]}" | median)
 echo "ours/libpcap: median over the expressions $med (target <= 0.55)"
+echo "other work while measuring: $other cores"
 echo "# empty filter hop: gen | drop  vs  gen | count x $hops | drop, one lcore, bl_graph_run"
 echo "hop: $(hopf hop_cycles | median) cycles/packet ($(hopf hop_ns | median) ns);" \
      "graph without hops $(hopf base_cycles | median) cycles/packet, with $(hopf with_cycles | median)"

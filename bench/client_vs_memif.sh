@@ -27,7 +27,8 @@
 #        CAPACITY (4096: the stream's slots), READER_ARGS (more client_reader options,
 #        e.g. "--touch 0" to read every byte, "--burst 32"), SMOKE=1 (3 s, 1 round),
 #        GEN_FILL (headers: gen's fill=, "all" to write every byte of every packet),
-#        BUSY_MAX, QUIET_WAIT (bench/lib.sh: wait for a quiet machine, mark busy runs)
+#        BUSY_MAX, QUIET_WAIT (bench/lib.sh: wait for a quiet machine, mark busy runs),
+#        CSV=FILE (append one row per run: round,size_b,kind,mpps,cpu_ns_per_pkt,machine_ns_per_pkt,busy)
 # With no variable set (what CI runs) it takes about a minute; FULL=1
 # (figures for the docs) about 4 minutes.
 # Never fails on a figure. Exit status 1 only when a run produced nothing. An
@@ -287,4 +288,5 @@ if [ "$(awk '$7 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
 	echo; echo "Some runs were busy with other work; the same over the quiet runs only:"
 	quiet=1 summary
 fi
+csv_rows round,size_b,kind,mpps,cpu_ns_per_pkt,machine_ns_per_pkt,busy < "$tmp/all"
 [ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }

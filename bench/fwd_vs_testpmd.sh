@@ -5,7 +5,8 @@
 # rounds. Prints both rates (packets per second through both ports, averaged
 # over each run's steady seconds), the median of each, and the ratio.
 #
-#   bench/fwd_vs_testpmd.sh [BUILD_DIR]     env: SECONDS_PER_RUN (6), ROUNDS (3)
+#   bench/fwd_vs_testpmd.sh [BUILD_DIR]     env: SECONDS_PER_RUN (6), ROUNDS (3),
+#                                           CSV=FILE (append round,impl,mpps,other_cores,busy rows)
 # Never fails on a figure: it reports. Exit status 1 only when a run fails.
 . "$(dirname "$0")/lib.sh"
 cat > "$tmp/fwd.json" <<JSON
@@ -36,8 +37,11 @@ run_beltlined() {
 echo "fwd_vs_testpmd: net_null0 <-> net_null1, 1 worker lcore, burst 32, hugepages=$mem, ${secs}s x $rounds rounds"
 : > "$tmp/tp.all"; : > "$tmp/bl.all"; : > "$tmp/ratio.all"
 for r in $(seq "$rounds"); do
-	tp=$(run_testpmd); bl=$(run_beltlined)
-	printf '  round %d: testpmd %8s Mpps   beltlined %8s Mpps\n' "$r" "$tp" "$bl"
+	busy_mark; tp=$(run_testpmd); to=$(busy_since); busy_mark; bl=$(run_beltlined); bo=$(busy_since)
+	printf '  round %d: testpmd %8s Mpps   beltlined %8s Mpps%s\n' "$r" "$tp" "$bl" \
+		"$(is_busy "$to" || is_busy "$bo" && echo "  busy: $to, $bo cores of other work")"
+	printf '%d testpmd %s %s %d\n%d beltlined %s %s %d\n' "$r" "$tp" "$to" "$(is_busy "$to" && echo 1 || echo 0)" \
+		"$r" "$bl" "$bo" "$(is_busy "$bo" && echo 1 || echo 0)" | csv_rows round,impl,mpps,other_cores,busy
 	echo "$tp" >> "$tmp/tp.all"; echo "$bl" >> "$tmp/bl.all"
 	[ "$tp" != nan ] && [ "$bl" != nan ] && ratio "$bl" "$tp" >> "$tmp/ratio.all"
 done

@@ -85,3 +85,22 @@ run_until() {
 	wait "$pid" 2> /dev/null || true
 }
 is_busy() { awk -v o="$1" -v m="$busy_max" 'BEGIN { exit !(o > m) }'; }
+# CSV=FILE: the figures as CSV, for docs/perf/ (plot.gp). csv_rows HEADER reads
+# one measured point a line (space-separated fields) on stdin and appends them to
+# FILE as comma-separated rows, first writing HEADER when FILE is new or empty.
+# Without CSV, nothing.
+csv_rows() {
+	[ -n "${CSV:-}" ] || { cat > /dev/null; return 0; }
+	[ -s "$CSV" ] || echo "$1" >> "$CSV"
+	tr ' ' ',' >> "$CSV"
+}
+# For a script whose runs are its waited-for children (run in $(...)): busy_mark, the
+# run, then busy_since prints the cores of other work over the run: the machine's busy
+# time minus this script's children's (cutime + cstime of /proc/$$/stat; a child's
+# time lands there when it is waited for). is_busy on it marks the run.
+child_ticks() { awk '{ sub(/.*\) /, ""); print $14 + $15 }' "/proc/$$/stat"; }
+busy_mark() { busy_s=$(sys_ticks); busy_c=$(child_ticks); busy_t=$(now); }
+busy_since() {
+	awk -v s=$(( $(sys_ticks) - busy_s )) -v c=$(( $(child_ticks) - busy_c )) -v a="$busy_t" -v b="$(now)" \
+		-v hz="$clk_tck" 'BEGIN { o = (s - c) / hz / (b - a); printf "%.2f", (o > 0 ? o : 0) }'
+}

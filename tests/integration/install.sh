@@ -53,7 +53,7 @@ check "systemd: the hugepage unit runs the installed helper" \
 	grep -q "^ExecStart=$prefix/$(opt libexecdir)/beltline/hugepages.sh " "$unitdir/beltline-hugepages.service"
 check "hugepage helper, executable" test -x "$libexecdir/beltline/hugepages.sh"
 check "sysusers.d: group beltline" grep -qx 'g beltline -' "$(find "$root" -path '*/sysusers.d/beltline.conf')"
-for d in README.md config.md filters.md control.md clients.md service.md; do
+for d in README.md config.md filters.md control.md clients.md service.md architecture.md performance.md; do
 	check "doc: $d" test -f "$datadir/doc/beltline/$d"
 done
 for c in "$SRCDIR"/config/*.json; do
