@@ -468,6 +468,42 @@ flow_key(struct flow *fl, const struct rte_mbuf *m, const struct proto *p, struc
 	return 1;
 }
 
+/* The common case without the general walk: an untagged IPv4 packet with a 20-byte
+ * header, not a later fragment, carrying UDP or TCP, all of it (through the TCP
+ * flags) in the first segment. Fills k exactly as proto_parse + flow_key would and
+ * returns 1; 0 for anything else (the caller takes the general walk). */
+static __rte_always_inline int
+flow_key_fast(const struct rte_mbuf *m, struct bl_flow_pkt *k)
+{
+	const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t tot, doff;
+
+	if (m->data_len < 14 + 20 + 8 || h[12] != 0x08 || h[13] != 0x00 || h[14] != 0x45 ||
+	    ((h[20] << 8 | h[21]) & 0x1fff) != 0)
+		return 0;
+	tot = (uint32_t)(h[16] << 8 | h[17]);
+	if (tot < 20)
+		return 0;
+	if (h[23] == 6) {
+		if (m->data_len < 14 + 20 + 20 || (doff = h[46] >> 4) < 5 || 34 + doff * 4 > m->pkt_len)
+			return 0;
+		k->tcp_flags = h[47];
+	} else if (h[23] == 17) {
+		k->tcp_flags = 0;
+	} else {
+		return 0;
+	}
+	memset(&k->key, 0, sizeof(k->key));
+	memcpy(k->key.src, h + 26, 4);
+	memcpy(k->key.dst, h + 30, 4);
+	k->len = tot;
+	k->key.ipver = 4;
+	k->key.proto = h[23];
+	k->key.sport = (uint16_t)(h[34] << 8 | h[35]);
+	k->key.dport = (uint16_t)(h[36] << 8 | h[37]);
+	return 1;
+}
+
 static void
 flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -478,14 +514,18 @@ flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	bool replay = false;
 
 	for (uint16_t i = 0; i < n; i++) {
-		struct proto p;
+		bool meta = bl_mbuf_meta_has(pkts[i]);
 
-		proto_parse(pkts[i], &p);
-		if (bl_mbuf_meta_has(pkts[i]))
+		if (meta)
 			replay = fl->replay = true;   /* the replay's clock, from now on */
-		if (!flow_key(fl, pkts[i], &p, &fl->pk[k], &bad, &not_ip, &frags))
-			continue;
-		if (bl_mbuf_meta_has(pkts[i])) {
+		if (!flow_key_fast(pkts[i], &fl->pk[k])) {
+			struct proto p;
+
+			proto_parse(pkts[i], &p);
+			if (!flow_key(fl, pkts[i], &p, &fl->pk[k], &bad, &not_ip, &frags))
+				continue;
+		}
+		if (meta) {
 			fl->pk[k].ms = bl_mbuf_meta(pkts[i])->ts_ns / 1000000u;
 		} else {
 			fl->pk[k].ms = now;
