@@ -53,9 +53,11 @@
 #include "bl_graph.h"
 #include "bl_pipe.h"
 
+#include "bench_graph.h"
+
 #define MAX_EXPRS 32
 #define MAX_PKTS  8192
-#define BURST     32u
+#define BURST     BENCH_BURST
 #define MAX_ROUNDS 64
 
 struct pkt_set {
@@ -109,24 +111,6 @@ load_capture(const char *path, struct rte_mempool *mp)
 	}
 	pcap_close(p);
 	return 0;
-}
-
-static struct bl_graph *
-build(const char *text, struct rte_mempool *mp)
-{
-	struct bl_graph_env env = { .pool = mp, .lcore = rte_lcore_id(), .n_replicas = 1,
-				    .burst = BURST };
-	struct bl_gdesc d;
-	struct bl_graph *g = NULL;
-	struct bl_err err = { 0 };
-
-	bl_gdesc_init(&d);
-	if (bl_pipe_parse(text, NULL, &d, &err) != 0 || bl_graph_build(&d, &env, &g, &err) != 0) {
-		fprintf(stderr, "bpf_cost: %s: %s\n", text, err.msg);
-		g = NULL;
-	}
-	bl_gdesc_free(&d);
-	return g;
 }
 
 static double
@@ -195,21 +179,6 @@ disagreements(struct bl_filter *f, const struct bpf_program *prog, unsigned int 
 }
 
 static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int
 measure_expr(const char *expr, struct rte_mempool *mp, uint64_t budget, unsigned int rounds)
 {
 	char text[1024];
@@ -223,7 +192,7 @@ measure_expr(const char *expr, struct rte_mempool *mp, uint64_t budget, unsigned
 	pcap_t *pc;
 
 	snprintf(text, sizeof(text), "gen | bpf \"%s\" | drop", expr);
-	g = build(text, mp);
+	g = bench_build("bpf_cost", text, mp, 0);
 	if (g == NULL)
 		return -1;
 	f = bl_graph_filter_by_name(g, "bpf");
@@ -241,8 +210,8 @@ measure_expr(const char *expr, struct rte_mempool *mp, uint64_t budget, unsigned
 		ours[r] = run_ours(f, budget);
 		lib[r] = run_libpcap(&prog, budget);
 	}
-	mo = median(ours, rounds);
-	ml = median(lib, rounds);
+	mo = bench_median(ours, rounds);
+	ml = bench_median(lib, rounds);
 	printf("expr\t%s\taccepted %u/%u\tdisagree %u\tjit %s\tours_ns %.2f\tlibpcap_ns %.2f\tratio %.3f\n",
 	       expr, acc, set.n, bad, nc >= 3 && values[2] ? "yes" : "no", mo * ns_per_cycle(),
 	       ml * ns_per_cycle(), mo / ml);
@@ -253,20 +222,6 @@ measure_expr(const char *expr, struct rte_mempool *mp, uint64_t budget, unsigned
 	return 0;
 }
 
-/* Cycles per packet of one pass loop over a graph, run for `budget` cycles. */
-static double
-run_graph(struct bl_graph *g, uint64_t budget)
-{
-	uint64_t t0 = rte_rdtsc(), t, pkts = 0;
-
-	do {
-		for (int i = 0; i < 64; i++)
-			pkts += bl_graph_run(g);
-		t = rte_rdtsc();
-	} while (t - t0 < budget);
-	return pkts ? (double)(t - t0) / (double)pkts : 0;
-}
-
 static int
 measure_hop(struct rte_mempool *mp, unsigned int hops, uint64_t budget, unsigned int rounds)
 {
@@ -275,25 +230,25 @@ measure_hop(struct rte_mempool *mp, unsigned int hops, uint64_t budget, unsigned
 	struct bl_graph *g0, *g1;
 	size_t n = 0;
 
-	g0 = build("gen size=64 | drop", mp);
+	g0 = bench_build("bpf_cost", "gen size=64 | drop", mp, 0);
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "gen size=64");
 	for (unsigned int i = 0; i < hops; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, " | count");
 	snprintf(text + n, sizeof(text) - n, " | drop");
-	g1 = build(text, mp);
+	g1 = bench_build("bpf_cost", text, mp, 0);
 	if (g0 == NULL || g1 == NULL) {
 		bl_graph_free(g0);
 		bl_graph_free(g1);
 		return -1;
 	}
-	run_graph(g0, budget / 4);   /* warm up: the mempool cache, the code */
-	run_graph(g1, budget / 4);
+	bench_run_graph(g0, budget / 4, bench_tsc, NULL);   /* warm up: the mempool cache, the code */
+	bench_run_graph(g1, budget / 4, bench_tsc, NULL);
 	for (unsigned int r = 0; r < rounds; r++) {
-		base[r] = run_graph(g0, budget);
-		with[r] = run_graph(g1, budget);
+		base[r] = bench_run_graph(g0, budget, bench_tsc, NULL);
+		with[r] = bench_run_graph(g1, budget, bench_tsc, NULL);
 	}
-	mb = median(base, rounds);
-	mw = median(with, rounds);
+	mb = bench_median(base, rounds);
+	mw = bench_median(with, rounds);
 	printf("hop\thops %u\tbase_cycles %.2f\twith_cycles %.2f\thop_cycles %.2f\thop_ns %.2f\n",
 	       hops, mb, mw, (mw - mb) / hops, (mw - mb) / hops * ns_per_cycle());
 	bl_graph_free(g0);
@@ -315,7 +270,6 @@ main(int argc, char **argv)
 	unsigned int n_exprs = 0, rounds = 5, hops = 32, ms = 200;
 	bool page_pool = false;
 	struct bl_dbuf *dbuf = NULL;
-	char prefix[64];
 	struct rte_mempool *mp;
 	struct bl_err err = { 0 };
 	uint64_t budget;
@@ -339,17 +293,8 @@ main(int argc, char **argv)
 	    hops == 0 || hops > 60)
 		usage();
 
-	snprintf(prefix, sizeof(prefix), "--file-prefix=bpfcost%d", (int)getpid());
-	char *eal[] = { argv[0], "-l", "0", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry", "-m", "256",
-			"--log-level=*:warning", prefix };
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "bpf_cost: EAL: %s\n", rte_strerror(rte_errno));
+	if (bench_eal_init("bpf_cost", argv[0], "bpfcost", "256") != 0)
 		return 1;
-	}
-	if (bl_graph_global_init(&err) != 0) {
-		fprintf(stderr, "bpf_cost: %s\n", err.msg);
-		return 1;
-	}
 	if (page_pool) {
 		mp = rte_pktmbuf_pool_create("bpf_cost", MAX_PKTS + 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					     (int)rte_socket_id());
@@ -388,9 +333,6 @@ main(int argc, char **argv)
 	for (unsigned int i = 0; i < set.n; i++)
 		rte_pktmbuf_free(set.m[i]);
 	bl_dbuf_free(dbuf);
-	char rundir[256];
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir);   /* EAL leaves its (here empty) runtime folder behind */
+	bench_eal_cleanup();
 	return rc;
 }

@@ -43,7 +43,9 @@
 #include "bl_graph.h"
 #include "bl_pipe.h"
 
-#define BURST 32u
+#include "bench_graph.h"
+
+#define BURST BENCH_BURST
 
 /* CPU time of this thread in TSC cycles: what the work cost, whatever else the
  * machine ran meanwhile (a shared machine deschedules us; the TSC would count that). */
@@ -61,41 +63,6 @@ cpu_cycles(void)
 struct ctr {
 	uint64_t packets, bytes;
 };
-
-static struct bl_graph *
-build(const char *text, struct rte_mempool *mp)
-{
-	struct bl_graph_env env = { .pool = mp, .lcore = rte_lcore_id(), .n_replicas = 1,
-				    .burst = BURST };
-	struct bl_gdesc d;
-	struct bl_graph *g = NULL;
-	struct bl_err err = { 0 };
-
-	bl_gdesc_init(&d);
-	if (bl_pipe_parse(text, NULL, &d, &err) != 0 || bl_graph_build(&d, &env, &g, &err) != 0) {
-		fprintf(stderr, "flow_cost: %s: %s\n", text, err.msg);
-		g = NULL;
-	}
-	bl_gdesc_free(&d);
-	if (g != NULL)
-		bl_graph_commit(g);
-	return g;
-}
-
-/* Cycles per packet of graph g run for budget cycles (packets: what drop took). */
-static double
-run_graph(struct bl_graph *g, uint64_t budget)
-{
-	struct bl_filter *drop = bl_graph_filter_by_name(g, "drop");
-	uint64_t p0 = bl_counter_read(&drop->st.in), t0 = cpu_cycles(), t;
-
-	do {
-		for (int i = 0; i < 64; i++)
-			bl_graph_run(g);
-		t = cpu_cycles();
-	} while (t - t0 < budget);
-	return (double)(t - t0) / (double)(bl_counter_read(&drop->st.in) - p0);
-}
 
 static double
 run_ref(struct rte_hash *h, const struct bl_flow_key *keys, uint32_t n_keys, struct ctr *ctr,
@@ -127,28 +94,12 @@ run_ref(struct rte_hash *h, const struct bl_flow_key *keys, uint32_t n_keys, str
 	return (double)(t - t0) / (double)pkts;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(v[0]), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int
 main(int argc, char **argv)
 {
 	unsigned int rounds = 5, ms = 300;
 	uint32_t flows = 1u << 20;
-	char prefix[64], gen[256], with[512], without[300];
-	struct bl_err err = { 0 };
+	char gen[256], with[512], without[300];
 	double ours[MAX_ROUNDS], base[MAX_ROUNDS], ref[MAX_ROUNDS];
 	uint64_t budget, failed = 0;
 	int opt;
@@ -169,17 +120,8 @@ main(int argc, char **argv)
 			MAX_ROUNDS);
 		return 2;
 	}
-	snprintf(prefix, sizeof(prefix), "--file-prefix=flowcost%d", (int)getpid());
-	char *eal[] = { argv[0], "-l", "0", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
-			"-m", "1024", "--log-level=*:warning", prefix };
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "flow_cost: EAL: %s\n", rte_strerror(rte_errno));
+	if (bench_eal_init("flow_cost", argv[0], "flowcost", "1024") != 0)
 		return 1;
-	}
-	if (bl_graph_global_init(&err) != 0) {
-		fprintf(stderr, "flow_cost: %s\n", err.msg);
-		return 1;
-	}
 	struct rte_mempool *mp = rte_pktmbuf_pool_create("flowcost", 8191, 256, 0,
 							 RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (mp == NULL) {
@@ -195,7 +137,8 @@ main(int argc, char **argv)
 	snprintf(with, sizeof(with), "%s | flow max_flows=%u idle_s=86400 active_s=604800 | drop",
 		 gen, flows);
 	snprintf(without, sizeof(without), "%s | drop", gen);
-	struct bl_graph *g1 = build(with, mp), *g0 = build(without, mp);
+	struct bl_graph *g1 = bench_build("flow_cost", with, mp, 1);
+	struct bl_graph *g0 = bench_build("flow_cost", without, mp, 1);
 	if (g1 == NULL || g0 == NULL)
 		return 1;
 
@@ -231,12 +174,15 @@ main(int argc, char **argv)
 	while (bl_counter_read(&fl->st.in) < 2ull * flows)
 		bl_graph_run(g1);
 	run_ref(h, keys, flows, ctr, rte_get_tsc_hz() / 1000 * 10, &failed);
+	struct bl_filter *drop0 = bl_graph_filter_by_name(g0, "drop");
+	struct bl_filter *drop1 = bl_graph_filter_by_name(g1, "drop");
 	for (unsigned int r = 0; r < rounds; r++) {
-		base[r] = run_graph(g0, budget);
-		ours[r] = run_graph(g1, budget);
+		base[r] = bench_run_graph(g0, budget, cpu_cycles, drop0);
+		ours[r] = bench_run_graph(g1, budget, cpu_cycles, drop1);
 		ref[r] = run_ref(h, keys, flows, ctr, budget, &failed);
 	}
-	double b = median(base, rounds), o = median(ours, rounds), f = median(ref, rounds);
+	double b = bench_median(base, rounds), o = bench_median(ours, rounds);
+	double f = bench_median(ref, rounds);
 	const char *names[32];
 	uint64_t vals[32];
 	unsigned int nc = bl_filter_counters(fl, names, vals, 32);
@@ -269,9 +215,6 @@ main(int argc, char **argv)
 	free(keys);
 	free(ctr);
 	rte_mempool_free(mp);
-	char rundir[256];
-	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	rmdir(rundir);
+	bench_eal_cleanup();
 	return 0;
 }

@@ -23,24 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop;
+#include "bench_util.h"
+
 static unsigned long long verdicts;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static uint64_t
-ns_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int
 on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_data *nfa, void *data)
@@ -59,7 +44,7 @@ accept_all(int queue)
 	static char buf[1 << 16] __attribute__((aligned(8)));
 	struct nfq_handle *h = nfq_open();
 	struct nfq_q_handle *qh;
-	uint64_t last = ns_now();
+	uint64_t last = bench_ns_now();
 	struct timeval tv = { 0, 200000 };
 	int fd;
 
@@ -75,17 +60,15 @@ accept_all(int queue)
 		int sz = 8 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
 	}
-	printf("ready\n");
-	fflush(stdout);
-	while (!stop) {
+	bench_ready();
+	while (!bench_stop) {
 		ssize_t r = recv(fd, buf, sizeof(buf), 0);
-		uint64_t t = ns_now();
+		uint64_t t = bench_ns_now();
 
 		if (r > 0)
 			nfq_handle_packet(h, buf, (int)r);
 		if (t - last >= 1000000000u) {
-			printf("%llu\n", verdicts);
-			fflush(stdout);
+			bench_print_u64(verdicts, 1);
 			last = t;
 		}
 	}
@@ -117,7 +100,7 @@ blast(const char *ip, int port, int secs)
 	struct iovec iov = { payload, sizeof(payload) };
 	struct sockaddr_in sa;
 	int fd = udp_to(ip, port, &sa);
-	uint64_t end = ns_now() + (uint64_t)secs * 1000000000u;
+	uint64_t end = bench_ns_now() + (uint64_t)secs * 1000000000u;
 
 	if (fd < 0)
 		return 1;
@@ -128,7 +111,7 @@ blast(const char *ip, int port, int secs)
 		m[i].msg_hdr.msg_iov = &iov;
 		m[i].msg_hdr.msg_iovlen = 1;
 	}
-	while (!stop && ns_now() < end)
+	while (!bench_stop && bench_ns_now() < end)
 		if (sendmmsg(fd, m, 64, 0) < 0 && errno != ENOBUFS && errno != EAGAIN)
 			break;
 	return 0;
@@ -145,9 +128,8 @@ echo(int port)
 		fprintf(stderr, "nfq_client: cannot bind UDP %d: %s\n", port, strerror(errno));
 		return 1;
 	}
-	printf("ready\n");
-	fflush(stdout);
-	while (!stop) {
+	bench_ready();
+	while (!bench_stop) {
 		socklen_t fl = sizeof(from);
 		ssize_t r = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 
@@ -168,13 +150,13 @@ ping(const char *ip, int port, long n)
 	if (fd < 0)
 		return 1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	for (long i = 0; i < n && !stop; i++) {
-		uint64_t t0 = ns_now();
+	for (long i = 0; i < n && !bench_stop; i++) {
+		uint64_t t0 = bench_ns_now();
 
 		sendto(fd, buf, 18, 0, (struct sockaddr *)&sa, sizeof(sa));
 		if (recv(fd, buf, sizeof(buf), 0) < 0)
 			continue;   /* lost: no figure */
-		printf("%llu\n", (unsigned long long)(ns_now() - t0));
+		bench_print_u64(bench_ns_now() - t0, 0);
 	}
 	return 0;
 }
@@ -182,8 +164,7 @@ ping(const char *ip, int port, long n)
 int
 main(int argc, char **argv)
 {
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	bench_catch_stop();
 	if (argc == 3 && strcmp(argv[1], "accept") == 0)
 		return accept_all(atoi(argv[2]));
 	if (argc == 5 && strcmp(argv[1], "blast") == 0)
@@ -192,7 +173,5 @@ main(int argc, char **argv)
 		return echo(atoi(argv[2]));
 	if (argc == 5 && strcmp(argv[1], "ping") == 0)
 		return ping(argv[2], atoi(argv[3]), strtol(argv[4], NULL, 10));
-	fprintf(stderr, "usage: nfq_client accept QUEUE | blast IP PORT SECS | echo PORT | "
-		"ping IP PORT N\n");
-	return 2;
+	return bench_usage("nfq_client", "accept QUEUE | blast IP PORT SECS | echo PORT | ping IP PORT N");
 }

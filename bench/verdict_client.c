@@ -21,23 +21,7 @@
 
 #include <beltline.h>
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static uint64_t
-ns_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "bench_util.h"
 
 static int
 pass(const char *uri, int sleeper)
@@ -51,9 +35,8 @@ pass(const char *uri, int sleeper)
 		fprintf(stderr, "verdict_client: %s: %s\n", uri, strerror(-rc));
 		return 1;
 	}
-	printf("ready\n");
-	fflush(stdout);
-	while (!stop) {
+	bench_ready();
+	while (!bench_stop) {
 		int n = beltline_take(u, p, 256);
 
 		if (n == -EAGAIN) {
@@ -70,7 +53,7 @@ pass(const char *uri, int sleeper)
 			c[i].cls = p[i].cls;
 			c[i].pad = 0;
 		}
-		for (int done = 0; done < n && !stop;) {
+		for (int done = 0; done < n && !bench_stop;) {
 			rc = beltline_give(u, c + done, (unsigned)(n - done));
 			if (rc > 0)
 				done += rc;
@@ -100,9 +83,8 @@ ping(const char *inst, const char *in, const char *out, long n)
 		fprintf(stderr, "verdict_client: %s: %s\n", uri, strerror(-rc));
 		return 1;
 	}
-	printf("ready\n");
-	fflush(stdout);
-	for (long i = 0; i < n && !stop; i++) {
+	bench_ready();
+	for (long i = 0; i < n && !bench_stop; i++) {
 		uint64_t t0;
 		uint32_t room;
 		void *buf;
@@ -113,15 +95,15 @@ ping(const char *inst, const char *in, const char *out, long n)
 		if (rc < 0)
 			return 1;
 		memcpy(buf, frame, sizeof(frame));
-		t0 = ns_now();
+		t0 = bench_ns_now();
 		beltline_commit(w, buf, sizeof(frame));
-		while ((k = beltline_peek(r, v, 8)) == -EAGAIN && !stop) {
+		while ((k = beltline_peek(r, v, 8)) == -EAGAIN && !bench_stop) {
 			struct pollfd pfd = { .fd = beltline_fd(r), .events = POLLIN };
 			poll(&pfd, 1, 100);   /* sleeps, as the kernel side's ping does */
 		}
 		if (k <= 0)
 			return 1;
-		printf("%llu\n", (unsigned long long)(ns_now() - t0));
+		bench_print_u64(bench_ns_now() - t0, 0);
 		beltline_release(r, (unsigned)k);
 	}
 	beltline_write_close(w);
@@ -132,14 +114,12 @@ ping(const char *inst, const char *in, const char *out, long n)
 int
 main(int argc, char **argv)
 {
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	bench_catch_stop();
 	if (argc == 3 && strcmp(argv[1], "pass") == 0)
 		return pass(argv[2], 0);
 	if (argc == 4 && strcmp(argv[1], "pass") == 0 && strcmp(argv[2], "-s") == 0)
 		return pass(argv[3], 1);
 	if (argc == 6 && strcmp(argv[1], "ping") == 0)
 		return ping(argv[2], argv[3], argv[4], strtol(argv[5], NULL, 10));
-	fprintf(stderr, "usage: verdict_client pass [-s] URI | ping INSTANCE IN OUT N\n");
-	return 2;
+	return bench_usage("verdict_client", "pass [-s] URI | ping INSTANCE IN OUT N");
 }

@@ -343,13 +343,72 @@ in_list(const char *s, const char *const *list)
 	return 0;
 }
 
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* ---- what each section of stats is: one table row, read by one walker ---- */
+
+/* A label taken from a row's key: a string, or a number ('n'). */
+struct lab {
+	const char *label, *key;
+	char kind;
+};
+
+/* An object of per-class counts in a row: one counter sample per class, labelled class=. */
+struct cls {
+	const char *key, *name, *help;
+};
+
+struct section {
+	const char *stats_key;      /* its key in stats */
+	int each;                   /* 1: stats_key holds rows; 0: it is the one row */
+	const char *part;           /* numbers not in keys: beltline_PART_KEY, untyped */
+	const struct key *keys;
+	size_t n_keys;
+	const struct lab *labels;   /* on every sample of the row; {NULL}-ended, or NULL */
+	const char *info_name;      /* a sample of value 1 carrying labels + info ... */
+	const char *info_help;
+	const char *info_if;        /* ... when the row has this key (NULL: always) */
+	const struct lab *info;
+	const struct cls *classes;  /* {NULL}-ended, or NULL */
+	void (*more)(struct expo *e, const cJSON *row, const struct labels *l);
+	const char *child_key;      /* rows inside the row (each) or one object (not each) */
+	const struct section *child;
+	const char *const *skip;    /* other keys that are no samples */
+};
+
+#define KEYS(t) .keys = (t), .n_keys = N_OF(t)
+#define LABS(...) ((const struct lab[]){ __VA_ARGS__, { NULL, NULL, 0 } })
+#define CLSS(...) ((const struct cls[]){ __VA_ARGS__, { NULL, NULL, NULL } })
+
+static int
+in_labs(const char *s, const struct lab *ls)
+{
+	for (; ls != NULL && ls->label != NULL; ls++)
+		if (strcmp(ls->key, s) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Every number (or boolean) directly in obj: by the table, or untyped as
- * beltline_SECTION_KEY. Keys in `skip` are labels or handled by the caller.
+ * Every number (or boolean) directly in obj: by the section's table, or untyped as
+ * beltline_PART_KEY. Keys that are labels or listed in skip are no samples.
  */
 static void
-numbers(struct expo *e, const cJSON *obj, const struct key *keys, size_t n_keys,
-	const char *section, const char *const *skip, const struct labels *l)
+numbers(struct expo *e, const cJSON *obj, const struct section *s, const struct labels *l)
 {
 	const cJSON *v;
 
@@ -359,21 +418,22 @@ numbers(struct expo *e, const cJSON *obj, const struct key *keys, size_t n_keys,
 		size_t i;
 
 		if ((!cJSON_IsNumber(v) && !cJSON_IsBool(v)) || v->string == NULL ||
-		    in_list(v->string, skip))
+		    in_labs(v->string, s->labels) || in_labs(v->string, s->info) ||
+		    in_list(v->string, s->skip))
 			continue;
 		x = cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsTrue(v);
-		for (i = 0; i < n_keys && strcmp(keys[i].key, v->string) != 0; i++)
+		for (i = 0; i < s->n_keys && strcmp(s->keys[i].key, v->string) != 0; i++)
 			;
-		if (i < n_keys) {
-			snprintf(name, sizeof(name), "beltline_%s", keys[i].name);
-			sample(e, name, keys[i].type, keys[i].help, l,
-			       keys[i].scale != 0 ? x * keys[i].scale : x);
+		if (i < s->n_keys) {
+			snprintf(name, sizeof(name), "beltline_%s", s->keys[i].name);
+			sample(e, name, s->keys[i].type, s->keys[i].help, l,
+			       s->keys[i].scale != 0 ? x * s->keys[i].scale : x);
 			continue;
 		}
 		name_part(part, sizeof(part), v->string);
-		snprintf(name, sizeof(name), "beltline_%s_%s", section, part);
+		snprintf(name, sizeof(name), "beltline_%s_%s", s->part, part);
 		snprintf(help, sizeof(help), "stats %s.%s (not described to the exporter yet)",
-			 section, v->string);
+			 s->part, v->string);
 		sample(e, name, 'u', help, l, x);
 	}
 }
@@ -395,42 +455,64 @@ classes(struct expo *e, const cJSON *obj, const char *name, const char *help,
 	}
 }
 
-static const char *
-str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static double
-num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 static void
-ports(struct expo *e, const cJSON *arr, const struct labels *base)
+add_labels(struct labels *l, const cJSON *row, const struct lab *ls)
 {
-	static const char *const skip[] = { "name", NULL };
-	const cJSON *o;
-
-	cJSON_ArrayForEach(o, arr) {
-		struct labels l = *base;
-
-		label(&l, "port", str(o, "name"));
-		numbers(e, o, port_keys, N_OF(port_keys), "port", skip, &l);
+	for (; ls != NULL && ls->label != NULL; ls++) {
+		if (ls->kind == 'n')
+			label_num(l, ls->label, num(row, ls->key));
+		else
+			label(l, ls->label, str(row, ls->key));
 	}
 }
 
+static void walk(struct expo *e, const struct section *s, const cJSON *v,
+		 const struct labels *l);
+
+/* The walker: one row of a section, then the rows inside it. */
 static void
-filter_counters(struct expo *e, const cJSON *obj, const char *type, const struct labels *l)
+row(struct expo *e, const struct section *s, const cJSON *o, const struct labels *base)
 {
+	struct labels l = *base;
+
+	add_labels(&l, o, s->labels);
+	if (s->info_name != NULL &&
+	    (s->info_if == NULL || cJSON_GetObjectItemCaseSensitive(o, s->info_if) != NULL)) {
+		struct labels li = l;
+
+		add_labels(&li, o, s->info);
+		sample(e, s->info_name, 'g', s->info_help, &li, 1);
+	}
+	numbers(e, o, s, &l);
+	for (const struct cls *c = s->classes; c != NULL && c->key != NULL; c++)
+		classes(e, cJSON_GetObjectItemCaseSensitive(o, c->key), c->name, c->help, &l);
+	if (s->more != NULL)
+		s->more(e, o, &l);
+	if (s->child != NULL)
+		walk(e, s->child, cJSON_GetObjectItemCaseSensitive(o, s->child_key), &l);
+}
+
+static void
+walk(struct expo *e, const struct section *s, const cJSON *v, const struct labels *l)
+{
+	const cJSON *o;
+
+	if (!s->each) {
+		row(e, s, v, l);
+		return;
+	}
+	cJSON_ArrayForEach(o, v)
+		row(e, s, o, l);
+}
+
+/* A filter's own counters (docs/filters.md), named after its type. */
+static void
+filter_counters(struct expo *e, const cJSON *row, const struct labels *l)
+{
+	const char *type = str(row, "filter");
 	const cJSON *v;
 
-	cJSON_ArrayForEach(v, obj) {
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(row, "counters")) {
 		char name[192], t[64], c[96], help[256];
 		int gauge;
 		size_t n;
@@ -449,108 +531,57 @@ filter_counters(struct expo *e, const cJSON *obj, const char *type, const struct
 	}
 }
 
-static void
-filters(struct expo *e, const cJSON *arr, const struct labels *base)
-{
-	static const char *const skip[] = { "graph", "name", "filter", NULL };
-	const cJSON *o;
+static const struct section top_section = {
+	.part = "stats", KEYS(top_keys), .skip = (const char *const[]){ "instance", NULL },
+};
 
-	cJSON_ArrayForEach(o, arr) {
-		struct labels l = *base;
+static const struct section reader_section = {
+	.each = 1, .part = "reader", KEYS(reader_keys),
+	.labels = LABS({ "reader", "reader", 'n' }, { "pid", "pid", 'n' },
+		       { "client", "client", 's' }, { "policy", "policy", 's' }),
+};
 
-		label(&l, "graph", str(o, "graph"));
-		label(&l, "filter", str(o, "name"));
-		label(&l, "type", str(o, "filter"));
-		numbers(e, o, filter_keys, N_OF(filter_keys), "filter", skip, &l);
-		classes(e, cJSON_GetObjectItemCaseSensitive(o, "classes_in"),
-			"beltline_filter_class_in_packets_total",
-			"packets that reached the filter, per class (its in-edges)", &l);
-		classes(e, cJSON_GetObjectItemCaseSensitive(o, "classes"),
-			"beltline_filter_class_out_packets_total",
-			"packets that left the filter, per class (the first 16 classes; the rest as "
-			"other)", &l);
-		filter_counters(e, cJSON_GetObjectItemCaseSensitive(o, "counters"), str(o, "filter"),
-				&l);
-	}
-}
+static const struct section writer_section = {
+	.part = "inject", KEYS(writer_keys),
+	.info_name = "beltline_inject_writer_info",
+	.info_help = "the inject stream's writer now (always 1)", .info_if = "pid",
+	.info = LABS({ "pid", "pid", 'n' }, { "uid", "uid", 'n' }, { "client", "client", 's' }),
+};
 
-static void
-edges(struct expo *e, const cJSON *arr, const struct labels *base)
-{
-	static const char *const skip[] = { "graph", "from", "to", NULL };
-	const cJSON *o;
-
-	cJSON_ArrayForEach(o, arr) {
-		struct labels l = *base;
-
-		label(&l, "graph", str(o, "graph"));
-		label(&l, "from", str(o, "from"));
-		label(&l, "to", str(o, "to"));
-		numbers(e, o, edge_keys, N_OF(edge_keys), "edge", skip, &l);
-		classes(e, cJSON_GetObjectItemCaseSensitive(o, "classes"),
-			"beltline_edge_class_packets_total", "packets the edge carried, per class",
-			&l);
-	}
-}
-
-static void
-streams(struct expo *e, const cJSON *arr, const struct labels *base)
-{
-	static const char *const skip[] = { "name", "policy", NULL };
-	static const char *const rskip[] = { "reader", "pid", "client", "policy", NULL };
-	const cJSON *o, *r;
-
-	cJSON_ArrayForEach(o, arr) {
-		struct labels l = *base, li;
-
-		label(&l, "stream", str(o, "name"));
-		li = l;
-		label(&li, "policy", str(o, "policy"));
-		sample(e, "beltline_stream_info", 'g', "a stream and its policy (always 1)", &li, 1);
-		numbers(e, o, stream_keys, N_OF(stream_keys), "stream", skip, &l);
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "readers")) {
-			struct labels lr = l;
-
-			label_num(&lr, "reader", num(r, "reader"));
-			label_num(&lr, "pid", num(r, "pid"));
-			label(&lr, "client", str(r, "client"));
-			label(&lr, "policy", str(r, "policy"));
-			numbers(e, r, reader_keys, N_OF(reader_keys), "reader", rskip, &lr);
-		}
-	}
-}
-
-static void
-injects(struct expo *e, const cJSON *arr, const struct labels *base)
-{
-	static const char *const skip[] = { "name", "owner", "group", "mode", NULL };
-	static const char *const wskip[] = { "pid", "uid", "client", NULL };
-	const cJSON *o;
-
-	cJSON_ArrayForEach(o, arr) {
-		const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "writer");
-		struct labels l = *base, li;
-
-		label(&l, "inject", str(o, "name"));
-		li = l;
-		label(&li, "owner", str(o, "owner"));
-		label(&li, "group", str(o, "group"));
-		label(&li, "mode", str(o, "mode"));
-		sample(e, "beltline_inject_info", 'g',
-		       "an inject stream, its owner, group and mode (always 1)", &li, 1);
-		numbers(e, o, inject_keys, N_OF(inject_keys), "inject", skip, &l);
-		if (cJSON_GetObjectItemCaseSensitive(w, "pid") != NULL) {
-			li = l;
-			label_num(&li, "pid", num(w, "pid"));
-			label_num(&li, "uid", num(w, "uid"));
-			label(&li, "client", str(w, "client"));
-			sample(e, "beltline_inject_writer_info", 'g',
-			       "the inject stream's writer now (always 1)", &li, 1);
-		}
-		numbers(e, w, writer_keys, N_OF(writer_keys), "inject", wskip, &l);
-	}
-}
-
+/* The sections of stats, in no particular order (stats' own order is kept). */
+static const struct section sections[] = {
+	{ .stats_key = "ports", .each = 1, .part = "port", KEYS(port_keys),
+	  .labels = LABS({ "port", "name", 's' }) },
+	{ .stats_key = "filters", .each = 1, .part = "filter", KEYS(filter_keys),
+	  .labels = LABS({ "graph", "graph", 's' }, { "filter", "name", 's' },
+			 { "type", "filter", 's' }),
+	  .classes = CLSS({ "classes_in", "beltline_filter_class_in_packets_total",
+			    "packets that reached the filter, per class (its in-edges)" },
+			  { "classes", "beltline_filter_class_out_packets_total",
+			    "packets that left the filter, per class (the first 16 classes; the "
+			    "rest as other)" }),
+	  .more = filter_counters },
+	{ .stats_key = "edges", .each = 1, .part = "edge", KEYS(edge_keys),
+	  .labels = LABS({ "graph", "graph", 's' }, { "from", "from", 's' }, { "to", "to", 's' }),
+	  .classes = CLSS({ "classes", "beltline_edge_class_packets_total",
+			    "packets the edge carried, per class" }) },
+	{ .stats_key = "streams", .each = 1, .part = "stream", KEYS(stream_keys),
+	  .labels = LABS({ "stream", "name", 's' }),
+	  .info_name = "beltline_stream_info", .info_help = "a stream and its policy (always 1)",
+	  .info = LABS({ "policy", "policy", 's' }),
+	  .child_key = "readers", .child = &reader_section },
+	{ .stats_key = "injects", .each = 1, .part = "inject", KEYS(inject_keys),
+	  .labels = LABS({ "inject", "name", 's' }),
+	  .info_name = "beltline_inject_info",
+	  .info_help = "an inject stream, its owner, group and mode (always 1)",
+	  .info = LABS({ "owner", "owner", 's' }, { "group", "group", 's' },
+		       { "mode", "mode", 's' }),
+	  .child_key = "writer", .child = &writer_section },
+	{ .stats_key = "mbufs", .part = "mbuf", KEYS(mbuf_keys) },
+	{ .stats_key = "heap", .part = "heap", KEYS(heap_keys) },
+	{ .stats_key = "reload", .part = "reload", KEYS(reload_keys) },
+	{ .stats_key = "control", .part = "control", KEYS(control_keys) },
+};
 /* ---- the exposition ---- */
 
 static char *
@@ -601,39 +632,28 @@ up(struct expo *e, const struct labels *l, int v)
 char *
 bl_prom_render(const cJSON *stats, const char *instance, size_t *len)
 {
-	static const char *const top_skip[] = { "instance", NULL };
 	struct expo e = { 0 };
 	struct labels l = { .n = 0 };
 	const cJSON *v;
 
 	label(&l, "instance", instance);
 	up(&e, &l, 1);
-	numbers(&e, stats, top_keys, N_OF(top_keys), "stats", top_skip, &l);
+	walk(&e, &top_section, stats, &l);
 	cJSON_ArrayForEach(v, stats) {
+		size_t i;
+
 		if (v->string == NULL)
 			continue;
-		if (strcmp(v->string, "ports") == 0)
-			ports(&e, v, &l);
-		else if (strcmp(v->string, "filters") == 0)
-			filters(&e, v, &l);
-		else if (strcmp(v->string, "edges") == 0)
-			edges(&e, v, &l);
-		else if (strcmp(v->string, "streams") == 0)
-			streams(&e, v, &l);
-		else if (strcmp(v->string, "injects") == 0)
-			injects(&e, v, &l);
-		else if (strcmp(v->string, "mbufs") == 0)
-			numbers(&e, v, mbuf_keys, N_OF(mbuf_keys), "mbuf", NULL, &l);
-		else if (strcmp(v->string, "heap") == 0)
-			numbers(&e, v, heap_keys, N_OF(heap_keys), "heap", NULL, &l);
-		else if (strcmp(v->string, "reload") == 0)
-			numbers(&e, v, reload_keys, N_OF(reload_keys), "reload", NULL, &l);
-		else if (strcmp(v->string, "control") == 0)
-			numbers(&e, v, control_keys, N_OF(control_keys), "control", NULL, &l);
-		else if (cJSON_IsObject(v)) {   /* a section this exporter does not know yet */
+		for (i = 0; i < N_OF(sections) && strcmp(sections[i].stats_key, v->string) != 0; i++)
+			;
+		if (i < N_OF(sections)) {
+			walk(&e, &sections[i], v, &l);
+		} else if (cJSON_IsObject(v)) {   /* a section this exporter does not know yet */
 			char sec[64];
+			struct section unknown = { .part = sec };
+
 			name_part(sec, sizeof(sec), v->string);
-			numbers(&e, v, NULL, 0, sec, NULL, &l);
+			walk(&e, &unknown, v, &l);
 		}
 	}
 	return finish(&e, len);

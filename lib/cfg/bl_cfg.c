@@ -1,38 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Reading the JSON config. Every problem is collected (not just the first),
- * each as one line that starts with its JSON path. Nothing here touches DPDK.
+ * Reading the JSON config, its sections. Every problem is collected (not just the
+ * first), each as one line that starts with its JSON path. Nothing here touches DPDK.
+ * Keys and typed values: bl_cfg_value.c; text, file and flags in: bl_cfg_load.c.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #define RTE_MIN(a, b) ((a) < (b) ? (a) : (b))
 
-#include "bl_cfg.h"
+#include "bl_cfg_pvt.h"
 #include "bl_json.h"
 #include "bl_stream_proto.h"
 #include "bl_suggest.h"
-
-#define PATH_LEN 160
-#define CFG_FILE_MAX (4u << 20)
-
-/* Files named inside vdev specs that resolve against the config's folder. */
-static const char *const vdev_path_keys[] = { "rx_pcap", "tx_pcap", NULL };
-
-struct rd {
-	struct bl_diag *diag;
-	const char *dir;
-};
 
 void
 bl_cfg_defaults(struct bl_cfg *cfg)
@@ -51,8 +37,8 @@ bl_cfg_defaults(struct bl_cfg *cfg)
 	cfg->burst = 32;
 }
 
-static void
-port_defaults(struct bl_cfg_port *p)
+void
+bl_cfg__port_defaults(struct bl_cfg_port *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->rx_queues = 1;
@@ -61,247 +47,24 @@ port_defaults(struct bl_cfg_port *p)
 	p->tx_desc = 1024;
 }
 
-/* Report keys of `obj` not in `known`, and keys given twice. */
 static void
-check_keys(struct rd *r, const cJSON *obj, const char *path, const char *const *known)
-{
-	const char *pre = path[0] ? path : "";
-	const char *dot = path[0] ? "." : "";
-
-	bool seen[16] = { false };   /* the longest list of keys is shorter */
-
-	for (const cJSON *k = obj->child; k != NULL; k = k->next) {
-		const char *s;
-
-		s = NULL;
-		/* no suggestion (an edit distance per known key) once nothing more is shown */
-		switch (bl_json_key_check_seen(k, known, seen, bl_diag_full(r->diag) ? NULL : &s)) {
-		case BL_JSON_KEY_UNKNOWN:
-			if (s != NULL)
-				bl_diag_add(r->diag, "%s%s%s: unknown key (did you mean \"%s\"?)",
-					    pre, dot, k->string, s);
-			else
-				bl_diag_add(r->diag, "%s%s%s: unknown key", pre, dot, k->string);
-			break;
-		case BL_JSON_KEY_TWICE:
-			bl_diag_add(r->diag, "%s%s%s: given twice", pre, dot, k->string);
-			break;
-		case BL_JSON_KEY_OK:
-			break;
-		}
-	}}
-
-static void
-join(char *out, const char *path, const char *key)
-{
-	if (path[0])
-		snprintf(out, PATH_LEN, "%s.%s", path, key);
-	else
-		snprintf(out, PATH_LEN, "%s", key);
-}
-
-/* An optional unsigned integer in [min, max]; absent keeps *out. */
-static bool
-get_uint(struct rd *r, const cJSON *obj, const char *path, const char *key,
-	 unsigned long min, unsigned long max, unsigned int *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char p[PATH_LEN];
-
-	if (v == NULL)
-		return true;
-	join(p, path, key);
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-	    !isfinite(v->valuedouble)) {
-		if (cJSON_IsNumber(v))
-			bl_diag_add(r->diag, "%s: must be an integer %lu..%lu, got %g",
-				    p, min, max, v->valuedouble);
-		else
-			bl_diag_add(r->diag, "%s: must be an integer %lu..%lu, got %s",
-				    p, min, max, bl_json_type(v));
-		return false;
-	}
-	if (v->valuedouble < (double)min || v->valuedouble > (double)max) {
-		bl_diag_add(r->diag, "%s: must be %lu..%lu, got %.0f", p, min, max, v->valuedouble);
-		return false;
-	}
-	*out = (unsigned int)v->valuedouble;
-	return true;
-}
-
-static bool
-get_u16(struct rd *r, const cJSON *obj, const char *path, const char *key,
-	unsigned long min, unsigned long max, uint16_t *out)
-{
-	unsigned int v = *out;
-
-	if (!get_uint(r, obj, path, key, min, max, &v))
-		return false;
-	*out = (uint16_t)v;
-	return true;
-}
-
-/* A string key; `required` reports its absence. Returns NULL when absent or bad. */
-static const char *
-get_str(struct rd *r, const cJSON *obj, const char *path, const char *key, bool required)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char p[PATH_LEN];
-
-	join(p, path, key);
-	if (v == NULL) {
-		if (required)
-			bl_diag_add(r->diag, "%s: required, missing", p);
-		return NULL;
-	}
-	if (!cJSON_IsString(v)) {
-		bl_diag_add(r->diag, "%s: must be a string, got %s", p, bl_json_type(v));
-		return NULL;
-	}
-	return v->valuestring;
-}
-
-_Static_assert(BL_CFG_NAME_MAX == BL_INSTANCE_NAME_MAX, "instance and port names: one rule");
-
-/* Instance and port names: the rule clients check too (bl_stream_proto.h). */
-static bool
-name_ok(const char *s, size_t max)
-{
-	return max == BL_INSTANCE_NAME_MAX && bl_instance_name_ok(s, strlen(s));
-}
-
-static void
-get_name(struct rd *r, const cJSON *obj, const char *path, const char *key,
-	 bool required, char *out)
-{
-	const char *s = get_str(r, obj, path, key, required);
-	char p[PATH_LEN];
-
-	if (s == NULL)
-		return;
-	join(p, path, key);
-	if (!name_ok(s, BL_CFG_NAME_MAX)) {
-		bl_diag_add(r->diag,
-			    "%s: must be 1..%d characters of letters, digits, '_' or '-', got \"%.40s\"",
-			    p, BL_CFG_NAME_MAX - 1, s);
-		return;
-	}
-	strcpy(out, s);
-}
-
-/* Does s hold exactly `n` hex digits from `at`? */
-static bool
-hex_run(const char *s, size_t at, size_t n)
-{
-	for (size_t i = at; i < at + n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-/*
- * "0000:03:00.0" or "03:00.0", written strictly (no signs, spaces or 0x);
- * on success `norm` gets the long form, so one device has one spelling.
- */
-static bool
-pci_ok(const char *s, char norm[BL_CFG_NAME_MAX])
-{
-	size_t len = strlen(s), o = len == 12 ? 5 : 0;
-	unsigned int dev, fn;
-
-	if (len != 12 && len != 7)
-		return false;
-	if (o != 0 && (!hex_run(s, 0, 4) || s[4] != ':'))
-		return false;
-	if (!hex_run(s, o, 2) || s[o + 2] != ':' || !hex_run(s, o + 3, 2) || s[o + 5] != '.' ||
-	    !hex_run(s, o + 6, 1))
-		return false;
-	dev = (unsigned int)strtoul((char[]){ s[o + 3], s[o + 4], 0 }, NULL, 16);
-	fn = (unsigned int)strtoul((char[]){ s[o + 6], 0 }, NULL, 16);
-	if (dev >= 32 || fn >= 8)
-		return false;
-	snprintf(norm, BL_CFG_NAME_MAX, "%.4s:%.7s", o != 0 ? s : "0000", s + o);
-	for (char *c = norm; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	return true;
-}
-
-/*
- * Copy a vdev spec, making the file paths it names absolute against `dir`.
- * Returns false (with a problem reported) when the spec is malformed.
- */
-static bool
-vdev_resolve(struct rd *r, const char *path, const char *spec, char *out, size_t size)
-{
-	const char *comma = strchr(spec, ',');
-	size_t dlen = comma ? (size_t)(comma - spec) : strlen(spec);
-	size_t n = 0;
-
-	if (strncmp(spec, "net_", 4) != 0 || dlen <= 4) {
-		bl_diag_add(r->diag,
-			    "%s: must be a DPDK virtual device spec such as \"net_null0\" or "
-			    "\"net_pcap0,rx_pcap=FILE\", got \"%.60s\"", path, spec);
-		return false;
-	}
-	for (size_t i = 0; i < dlen; i++)
-		if (!isalnum((unsigned char)spec[i]) && spec[i] != '_') {
-			bl_diag_add(r->diag, "%s: device name \"%.*s\" may hold only letters, digits and '_'",
-				    path, (int)dlen, spec);
-			return false;
-		}
-	n = (size_t)snprintf(out, size, "%.*s", (int)dlen, spec);
-	if (n >= size) {
-		bl_diag_add(r->diag, "%s: the device name is longer than %zu characters", path, size - 1);
-		return false;
-	}
-	while (comma != NULL) {
-		const char *arg = comma + 1;
-		comma = strchr(arg, ',');
-		size_t alen = comma ? (size_t)(comma - arg) : strlen(arg);
-		const char *eq = memchr(arg, '=', alen);   /* within this argument only */
-		bool is_path = false;
-
-		if (alen == 0) {
-			bl_diag_add(r->diag, "%s: empty argument in \"%.60s\"", path, spec);
-			return false;
-		}
-		if (eq != NULL)
-			for (const char *const *k = vdev_path_keys; *k; k++)
-				is_path |= (size_t)(eq - arg) == strlen(*k) &&
-					   strncmp(arg, *k, strlen(*k)) == 0;
-		if (is_path && eq[1] != '/' && r->dir != NULL && r->dir[0] != '\0')
-			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s%s/%.*s",
-					      (int)(eq + 1 - arg), arg, r->dir,
-					      (int)(alen - (size_t)(eq + 1 - arg)), eq + 1);
-		else
-			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s", (int)alen, arg);
-		if (n >= size) {
-			bl_diag_add(r->diag, "%s: longer than %zu characters once paths are resolved",
-				    path, size - 1);
-			return false;
-		}
-	}
-	return true;
-}
-
-static void
-read_port(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_port *p)
+read_port(struct bl_cfg_rd *r, const cJSON *v, unsigned int i, struct bl_cfg_port *p)
 {
 	static const char *const keys[] = { "name", "vdev", "pci", "rx_queues", "tx_queues",
 					    "rx_desc", "tx_desc", NULL };
 	char path[PATH_LEN], kp[PATH_LEN];
 
-	port_defaults(p);
+	bl_cfg__port_defaults(p);
 	snprintf(path, sizeof(path), "ports[%u]", i);
 	if (!cJSON_IsObject(v)) {
 		bl_diag_add(r->diag, "%s: must be an object, got %s", path, bl_json_type(v));
 		return;
 	}
-	check_keys(r, v, path, keys);
-	get_name(r, v, path, "name", true, p->name);
+	bl_cfg__check_keys(r, v, path, keys);
+	bl_cfg__get_name(r, v, path, "name", true, p->name);
 
-	const char *vdev = get_str(r, v, path, "vdev", false);
-	const char *pci = get_str(r, v, path, "pci", false);
+	const char *vdev = bl_cfg__get_str(r, v, path, "vdev", false);
+	const char *pci = bl_cfg__get_str(r, v, path, "pci", false);
 	bool has_vdev = cJSON_HasObjectItem(v, "vdev"), has_pci = cJSON_HasObjectItem(v, "pci");
 	if (has_vdev && has_pci) {
 		bl_diag_add(r->diag, "%s: give either \"vdev\" or \"pci\", not both", path);
@@ -309,33 +72,33 @@ read_port(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_port *p)
 		bl_diag_add(r->diag, "%s: needs a device: \"vdev\" (e.g. \"net_null0\") or \"pci\" "
 			    "(e.g. \"0000:03:00.0\")", path);
 	} else if (vdev != NULL) {
-		join(kp, path, "vdev");
-		vdev_resolve(r, kp, vdev, p->vdev, sizeof(p->vdev));
+		bl_cfg__join(kp, path, "vdev");
+		bl_cfg__vdev_resolve(r, kp, vdev, p->vdev, sizeof(p->vdev));
 	} else if (pci != NULL) {
-		join(kp, path, "pci");
-		if (!pci_ok(pci, p->pci))
+		bl_cfg__join(kp, path, "pci");
+		if (!bl_cfg__pci_ok(pci, p->pci))
 			bl_diag_add(r->diag, "%s: must be a PCI address such as \"0000:03:00.0\", got \"%.40s\"",
 				    kp, pci);
 	}
-	get_u16(r, v, path, "rx_queues", 1, BL_CFG_MAX_QUEUES, &p->rx_queues);
-	get_u16(r, v, path, "tx_queues", 1, BL_CFG_MAX_QUEUES, &p->tx_queues);
+	bl_cfg__get_u16(r, v, path, "rx_queues", 1, BL_CFG_MAX_QUEUES, &p->rx_queues);
+	bl_cfg__get_u16(r, v, path, "tx_queues", 1, BL_CFG_MAX_QUEUES, &p->tx_queues);
 	/* Power-of-two descriptor counts are accepted by every PMD we know. */
 	const char *dk[] = { "rx_desc", "tx_desc" };
 	uint16_t *dv[] = { &p->rx_desc, &p->tx_desc };
 	for (int k = 0; k < 2; k++) {
-		if (!get_u16(r, v, path, dk[k], 32, 16384, dv[k]))
+		if (!bl_cfg__get_u16(r, v, path, dk[k], 32, 16384, dv[k]))
 			continue;
 		if (*dv[k] & (*dv[k] - 1)) {
-			join(kp, path, dk[k]);
+			bl_cfg__join(kp, path, dk[k]);
 			bl_diag_add(r->diag, "%s: must be a power of two 32..16384, got %u", kp, *dv[k]);
 		}
 	}
 }
 
 static int
-port_ref(struct rd *r, const struct bl_cfg *cfg, const cJSON *obj, const char *path, const char *key)
+port_ref(struct bl_cfg_rd *r, const struct bl_cfg *cfg, const cJSON *obj, const char *path, const char *key)
 {
-	const char *s = get_str(r, obj, path, key, true);
+	const char *s = bl_cfg__get_str(r, obj, path, key, true);
 	const char *names[BL_CFG_MAX_PORTS + 1];
 	char kp[PATH_LEN];
 	int idx;
@@ -350,7 +113,7 @@ port_ref(struct rd *r, const struct bl_cfg *cfg, const cJSON *obj, const char *p
 		if (cfg->ports[i].name[0] != '\0')   /* a rejected name is no suggestion */
 			names[k++] = cfg->ports[i].name;
 	names[k] = NULL;
-	join(kp, path, key);
+	bl_cfg__join(kp, path, key);
 	const char *sug = bl_suggest(s, names);
 	if (sug != NULL)
 		bl_diag_add(r->diag, "%s: no port named \"%.40s\" (did you mean \"%s\"?)", kp, s, sug);
@@ -360,7 +123,7 @@ port_ref(struct rd *r, const struct bl_cfg *cfg, const cJSON *obj, const char *p
 }
 
 static void
-read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, struct bl_cfg_worker *w)
+read_worker(struct bl_cfg_rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, struct bl_cfg_worker *w)
 {
 	static const char *const keys[] = { "lcore", "poll", NULL };
 	static const char *const pkeys[] = { "port", "queue", "tx", NULL };
@@ -374,10 +137,10 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 		bl_diag_add(r->diag, "%s: must be an object, got %s", path, bl_json_type(v));
 		return;
 	}
-	check_keys(r, v, path, keys);
+	bl_cfg__check_keys(r, v, path, keys);
 	if (!cJSON_HasObjectItem(v, "lcore"))
 		bl_diag_add(r->diag, "%s.lcore: required, missing", path);
-	get_uint(r, v, path, "lcore", 0, BL_CFG_MAX_LCORE, &w->lcore);
+	bl_cfg__get_uint(r, v, path, "lcore", 0, BL_CFG_MAX_LCORE, &w->lcore);
 
 	poll = cJSON_GetObjectItemCaseSensitive(v, "poll");
 	if (poll == NULL) {
@@ -405,10 +168,10 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 			bl_diag_add(r->diag, "%s: must be an object, got %s", pp, bl_json_type(e));
 			continue;
 		}
-		check_keys(r, e, pp, pkeys);
+		bl_cfg__check_keys(r, e, pp, pkeys);
 		port = port_ref(r, cfg, e, pp, "port");
 		tx = port_ref(r, cfg, e, pp, "tx");
-		if (!get_uint(r, e, pp, "queue", 0, BL_CFG_MAX_QUEUES - 1, &q) || port < 0 || tx < 0)
+		if (!bl_cfg__get_uint(r, e, pp, "queue", 0, BL_CFG_MAX_QUEUES - 1, &q) || port < 0 || tx < 0)
 			continue;
 		pl->port = (uint16_t)port;
 		pl->queue = (uint16_t)q;
@@ -417,21 +180,9 @@ read_worker(struct rd *r, struct bl_cfg *cfg, const cJSON *v, unsigned int i, st
 	}
 }
 
-/* Does v hold a number that is not finite (1e999 reads as infinity, and prints as null)? */
-static bool
-non_finite(const cJSON *v)
-{
-	if (cJSON_IsNumber(v))
-		return !isfinite(v->valuedouble);
-	for (const cJSON *c = v->child; c != NULL; c = c->next)   /* cJSON nests at most 1000 */
-		if (non_finite(c))
-			return true;
-	return false;
-}
-
 /* "pipeline": "text" or ["text", ...] (joined with "; "), or "graph": {nodes, edges}. */
 static void
-read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
+read_graph(struct bl_cfg_rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 {
 	static const char *const keys[] = { "pipeline", "graph", "lcores", NULL };
 	const cJSON *pl, *gr, *lc;
@@ -444,7 +195,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 		bl_diag_add(r->diag, "%s: must be an object, got %s", path, bl_json_type(v));
 		return;
 	}
-	check_keys(r, v, path, keys);
+	bl_cfg__check_keys(r, v, path, keys);
 	pl = cJSON_GetObjectItemCaseSensitive(v, "pipeline");
 	gr = cJSON_GetObjectItemCaseSensitive(v, "graph");
 	if ((pl == NULL) == (gr == NULL)) {
@@ -454,7 +205,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 		if (t == NULL)
 			bl_diag_add(r->diag, "%s.graph: must be an object with \"nodes\" and \"edges\", got %s",
 				    path, bl_json_type(gr));
-		else if (non_finite(gr))
+		else if (bl_cfg__non_finite(gr))
 			bl_diag_add(r->diag, "%s.graph: numbers must be finite (1e999 and beyond read as "
 				    "infinity)", path);
 		else if (strlen(t) >= sizeof(g->text))
@@ -511,7 +262,7 @@ read_graph(struct rd *r, const cJSON *v, unsigned int i, struct bl_cfg_graph *g)
 /* Permission bits written as an octal string ("0640"): a JSON number would be
  * read as decimal, so it is refused. `eg` is the example the message gives. */
 static void
-read_mode(struct rd *r, const cJSON *m, const char *key, const char *eg, unsigned int *out)
+read_mode(struct bl_cfg_rd *r, const cJSON *m, const char *key, const char *eg, unsigned int *out)
 {
 	char *end = NULL;
 	unsigned long mode = 0;
@@ -532,7 +283,7 @@ read_mode(struct rd *r, const cJSON *m, const char *key, const char *eg, unsigne
 
 /* "control": {"mode": "0660", "group": "beltline"}: the control socket's permissions. */
 static void
-read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
+read_control(struct bl_cfg_rd *r, const cJSON *v, struct bl_cfg *cfg)
 {
 	static const char *const ckeys[] = { "mode", "group", NULL };
 	const char *g;
@@ -544,10 +295,10 @@ read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
 			    "got %s", bl_json_type(v));
 		return;
 	}
-	check_keys(r, v, "control", ckeys);
+	bl_cfg__check_keys(r, v, "control", ckeys);
 	read_mode(r, cJSON_GetObjectItemCaseSensitive(v, "mode"), "control.mode", "0660",
 		  &cfg->ctl_mode);
-	g = get_str(r, v, "control", "group", false);
+	g = bl_cfg__get_str(r, v, "control", "group", false);
 	if (g != NULL) {
 		char *end;
 		unsigned long gid = strtoul(g, &end, 10);
@@ -562,8 +313,8 @@ read_control(struct rd *r, const cJSON *v, struct bl_cfg *cfg)
 	}
 }
 
-static void
-read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
+void
+bl_cfg__read_top(struct bl_cfg_rd *r, const cJSON *root, struct bl_cfg *cfg)
 {
 	static const char *const keys[] = { "instance", "main_lcore", "lcore_cpu", "memory", "mbufs",
 					    "burst", "control", "ports", "workers", "graphs", NULL };
@@ -572,10 +323,10 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
 	const cJSON *v;
 
-	check_keys(r, root, "", keys);
-	get_name(r, root, "", "instance", false, cfg->instance);
-	get_uint(r, root, "", "main_lcore", 0, BL_CFG_MAX_LCORE, &cfg->main_lcore);
-	get_uint(r, root, "", "burst", 1, BL_CFG_MAX_BURST, &cfg->burst);
+	bl_cfg__check_keys(r, root, "", keys);
+	bl_cfg__get_name(r, root, "", "instance", false, cfg->instance);
+	bl_cfg__get_uint(r, root, "", "main_lcore", 0, BL_CFG_MAX_LCORE, &cfg->main_lcore);
+	bl_cfg__get_uint(r, root, "", "burst", 1, BL_CFG_MAX_BURST, &cfg->burst);
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "lcore_cpu");
 	if (v != NULL && !cJSON_IsObject(v)) {
@@ -620,8 +371,8 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 	if (v != NULL && !cJSON_IsObject(v)) {
 		bl_diag_add(r->diag, "memory: must be an object, got %s", bl_json_type(v));
 	} else if (v != NULL) {
-		check_keys(r, v, "memory", mkeys);
-		const char *h = get_str(r, v, "memory", "hugepages", false);
+		bl_cfg__check_keys(r, v, "memory", mkeys);
+		const char *h = bl_cfg__get_str(r, v, "memory", "hugepages", false);
 		if (h != NULL) {
 			if (strcmp(h, "auto") == 0)
 				cfg->hugepages = BL_CFG_HUGE_AUTO;
@@ -633,7 +384,7 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 				bl_diag_add(r->diag,
 					    "memory.hugepages: must be \"auto\", \"yes\" or \"no\", got \"%.20s\"", h);
 		}
-		get_uint(r, v, "memory", "size_mb", 16, BL_CFG_MEM_MB_MAX, &cfg->mem_mb);
+		bl_cfg__get_uint(r, v, "memory", "size_mb", 16, BL_CFG_MEM_MB_MAX, &cfg->mem_mb);
 		const cJSON *mp = cJSON_GetObjectItemCaseSensitive(v, "multiprocess");
 		if (mp != NULL && !cJSON_IsBool(mp))
 			bl_diag_add(r->diag, "memory.multiprocess: must be true or false, got %s",
@@ -658,10 +409,10 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 	if (v != NULL && !cJSON_IsObject(v)) {
 		bl_diag_add(r->diag, "mbufs: must be an object, got %s", bl_json_type(v));
 	} else if (v != NULL) {
-		check_keys(r, v, "mbufs", bkeys);
-		get_uint(r, v, "mbufs", "count", 1024, 1u << 26, &cfg->mbufs);
-		get_uint(r, v, "mbufs", "cache", 0, 512, &cfg->mbuf_cache);
-		get_uint(r, v, "mbufs", "data_room", 256 + 128, 65535, &cfg->mbuf_data_room);
+		bl_cfg__check_keys(r, v, "mbufs", bkeys);
+		bl_cfg__get_uint(r, v, "mbufs", "count", 1024, 1u << 26, &cfg->mbufs);
+		bl_cfg__get_uint(r, v, "mbufs", "cache", 0, 512, &cfg->mbuf_cache);
+		bl_cfg__get_uint(r, v, "mbufs", "data_room", 256 + 128, 65535, &cfg->mbuf_data_room);
 	}
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "ports");
@@ -709,201 +460,4 @@ read_top(struct rd *r, const cJSON *root, struct bl_cfg *cfg)
 			read_worker(r, cfg, e, i, &cfg->workers[i]);
 		}
 	}
-}
-
-static void
-where(const char *text, const char *at, unsigned int *line, unsigned int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (const char *c = text; c < at; c++) {
-		if (*c == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
-int
-bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
-	     struct bl_diag *diag)
-{
-	struct rd r = { .diag = diag, .dir = dir };
-	unsigned int before = diag->n;
-	const char *end = NULL;
-	cJSON *root;
-
-	bl_cfg_defaults(cfg);
-	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (root == NULL) {
-		unsigned int line, col;
-		const char *at = end != NULL ? end : text;
-		bool early = true;
-		where(text, at, &line, &col);
-		for (const char *c = at + (at < text + len); c < text + len; c++)
-			early &= *c == ' ' || *c == '\t' || *c == '\n' || *c == '\r';
-		bl_diag_add(diag, "$: not valid JSON (line %u, col %u)%s", line, col,
-			    early ? ": the text ends before the JSON does" : "");
-		return -EINVAL;
-	}
-	/* Up to len, NUL bytes included: "{...}\0junk" is not one JSON object either. */
-	for (const char *c = end; c != NULL && c < text + len; c++)
-		if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r') {
-			unsigned int line, col;
-			where(text, c, &line, &col);
-			bl_diag_add(diag, "$: not valid JSON (line %u, col %u): text follows the end of the object",
-				    line, col);
-			cJSON_Delete(root);
-			return -EINVAL;
-		}
-	if (!cJSON_IsObject(root)) {
-		bl_diag_add(diag, "$: must be an object, got %s", bl_json_type(root));
-		cJSON_Delete(root);
-		return -EINVAL;
-	}
-	/* cJSON cuts a string at a NUL: "rel\u0000x" would be read as "rel". Refused whole. */
-	char np[PATH_LEN];
-	int is_key;
-	if (bl_json_find_nul(text, (size_t)(end - text), root, np, sizeof(np), &is_key)) {
-		bl_diag_add(diag, "%s: %s a NUL character (\\u0000); no name, key or string of a "
-			    "config may", np, is_key ? "a key contains" : "contains");
-		cJSON_Delete(root);
-		return -EINVAL;
-	}
-	/* cJSON skips every byte up to 32 as white space: a NUL is not JSON anywhere, and a
-	 * reader of C strings stops at it. */
-	const char *z = memchr(text, '\0', (size_t)(end - text));
-	if (z != NULL) {
-		unsigned int line, col;
-		where(text, z, &line, &col);
-		bl_diag_add(diag, "$: not valid JSON (line %u, col %u): a NUL byte; JSON has no such white space",
-			    line, col);
-		cJSON_Delete(root);
-		return -EINVAL;
-	}
-	read_top(&r, root, cfg);
-	cJSON_Delete(root);
-	if (diag->n != before)
-		return -EINVAL;
-	return bl_cfg_validate(cfg, diag);
-}
-
-int
-bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag)
-{
-	char dir[PATH_MAX], real[PATH_MAX];
-	struct stat st;
-	char *text;
-	ssize_t got;
-	int fd, rc;
-
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the check below
-	 * refuses it (and for a regular file the flag changes nothing). */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		rc = -errno;
-		bl_diag_add(diag, "%s: cannot open: %s", path, strerror(errno));
-		return rc;
-	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		bl_diag_add(diag, "%s: cannot stat: %s", path, strerror(errno));
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		bl_diag_add(diag, "%s: not a regular file (%s)", path,
-			    S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" :
-			    S_ISSOCK(st.st_mode) ? "a socket" : "a device");
-		close(fd);
-		return -EINVAL;
-	}
-	if (st.st_size > CFG_FILE_MAX) {
-		bl_diag_add(diag, "%s: %lld bytes: a config holds at most %u (4 MiB)", path,
-			    (long long)st.st_size, CFG_FILE_MAX);
-		close(fd);
-		return -EFBIG;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (text == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	got = read(fd, text, (size_t)st.st_size);
-	close(fd);
-	if (got != st.st_size) {
-		bl_diag_add(diag, "%s: short read", path);
-		free(text);
-		return -EIO;
-	}
-	text[got] = '\0';
-	if (realpath(path, real) == NULL)
-		snprintf(real, sizeof(real), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", real);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	rc = bl_cfg_parse(text, (size_t)got, dir, cfg, diag);
-	free(text);
-	return rc;
-}
-
-int
-bl_cfg_add_port(struct bl_cfg *cfg, const char *arg, struct bl_diag *diag)
-{
-	struct rd r = { .diag = diag, .dir = NULL };
-	const char *eq = strchr(arg, '=');
-	unsigned int before = diag->n;
-	struct bl_cfg_port *p;
-	char path[PATH_LEN];
-
-	snprintf(path, sizeof(path), "--port %.60s", arg);
-	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= BL_CFG_NAME_MAX) {
-		bl_diag_add(diag, "%s: must be NAME=DEVICE, e.g. in=net_pcap0,rx_pcap=FILE", path);
-		return -EINVAL;
-	}
-	if (cfg->n_ports >= BL_CFG_MAX_PORTS) {
-		bl_diag_add(diag, "%s: at most %d ports", path, BL_CFG_MAX_PORTS);
-		return -EINVAL;
-	}
-	p = &cfg->ports[cfg->n_ports];
-	port_defaults(p);
-	snprintf(p->name, sizeof(p->name), "%.*s", (int)(eq - arg), arg);
-	if (!name_ok(p->name, BL_CFG_NAME_MAX))
-		bl_diag_add(diag, "%s: the name must be letters, digits, '_' or '-'", path);
-	if (strncmp(eq + 1, "net_", 4) == 0)
-		vdev_resolve(&r, path, eq + 1, p->vdev, sizeof(p->vdev));
-	else if (!pci_ok(eq + 1, p->pci))
-		bl_diag_add(diag, "%s: the device must be a virtual device (net_...) or a PCI address", path);
-	if (diag->n != before)
-		return -EINVAL;
-	cfg->n_ports++;
-	return 0;
-}
-
-int
-bl_cfg_add_graph(struct bl_cfg *cfg, const char *text, const unsigned int *lcores, unsigned int n,
-		 struct bl_diag *diag)
-{
-	struct bl_cfg_graph *g;
-
-	if (cfg->n_graphs >= BL_CFG_MAX_GRAPHS) {
-		bl_diag_add(diag, "--pipeline: at most %d graphs", BL_CFG_MAX_GRAPHS);
-		return -EINVAL;
-	}
-	if (strlen(text) >= BL_CFG_PIPE_MAX || n == 0 || n > BL_CFG_MAX_WORKERS) {
-		bl_diag_add(diag, "--pipeline: longer than %d characters, or no worker lcore to run it",
-			    BL_CFG_PIPE_MAX - 1);
-		return -EINVAL;
-	}
-	g = &cfg->graphs[cfg->n_graphs++];
-	memset(g, 0, sizeof(*g));
-	strcpy(g->text, text);
-	g->n_lcores = n;
-	memcpy(g->lcores, lcores, n * sizeof(*lcores));
-	return 0;
 }

@@ -9,17 +9,7 @@
 # - rotate_s with keep=2 on live generated traffic: files by time, at most two kept.
 . "$(dirname "$0")/lib.sh"
 
-command -v tshark > /dev/null || { echo "SKIP: no tshark (apt-get install tshark)"; exit 77; }
-BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
-CAP=$SRCDIR/config/sample.pcap
-I=$(inst capfiles)
-export BELTLINE_INSTANCE=$I BELTLINE_RUN_DIR=$T/run
-mkdir -p "$BELTLINE_RUN_DIR"
-dump() { tcpdump -r "$1" -nn -tt -e -xx 2> /dev/null; }
-npkts() { tcpdump -r "$1" -nn 2> /dev/null | wc -l; }
-tsh() { tshark -r "$1" -T fields "${@:2}" 2> "$T/tshark.err"; }
-dump "$CAP" > "$T/ref.txt"
-tsh "$CAP" -e frame.len -e frame.time_epoch > "$T/ref.fields"
+. "$(dirname "$0")/capfiles_lib.sh" capfiles
 
 # ---- the pcap filter ----
 cat > "$T/c.json" <<JSON

@@ -5,17 +5,7 @@
 # and live from a stream; bad options refused by name. (capfiles.sh: the pcap filter's.)
 . "$(dirname "$0")/lib.sh"
 
-command -v tshark > /dev/null || { echo "SKIP: no tshark (apt-get install tshark)"; exit 77; }
-BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
-CAP=$SRCDIR/config/sample.pcap
-I=$(inst catcap)
-export BELTLINE_INSTANCE=$I BELTLINE_RUN_DIR=$T/run
-mkdir -p "$BELTLINE_RUN_DIR"
-dump() { tcpdump -r "$1" -nn -tt -e -xx 2> /dev/null; }
-npkts() { tcpdump -r "$1" -nn 2> /dev/null | wc -l; }
-tsh() { tshark -r "$1" -T fields "${@:2}" 2> "$T/tshark.err"; }
-dump "$CAP" > "$T/ref.txt"
-tsh "$CAP" -e frame.len -e frame.time_epoch > "$T/ref.fields"
+. "$(dirname "$0")/capfiles_lib.sh" catcap
 
 # ---- beltline cat, offline ----
 (cd "$SRCDIR/config" && "$BELTLINE" cat -F pcapng -w "$T/c.pcapng" sample.pcap)

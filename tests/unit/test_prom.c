@@ -96,6 +96,44 @@ Test(prom, scale_ms_to_seconds)
 	free(t);
 }
 
+/* Rows inside rows, and info samples: a stream's readers carry the stream's labels and their
+ * own; an inject's writer info only when a writer is there; label keys are no samples. */
+Test(prom, streams_readers_injects_edges)
+{
+	char *t = render("{\"streams\":[{\"name\":\"s\",\"policy\":\"frp\",\"written\":50,\"readers\":"
+			 "[{\"reader\":1,\"pid\":100,\"client\":\"c\",\"policy\":\"frp\",\"lag\":2}]}],"
+			 "\"injects\":[{\"name\":\"inj\",\"owner\":\"root\",\"group\":\"g\",\"mode\":\"0600\","
+			 "\"capacity\":64,\"writer\":{\"pid\":5,\"uid\":0,\"client\":\"w\",\"frames\":3}},"
+			 "{\"name\":\"idle\",\"owner\":\"a\",\"group\":\"b\",\"mode\":\"0660\","
+			 "\"writer\":{\"frames\":0}}],"
+			 "\"edges\":[{\"graph\":\"g\",\"from\":\"a\",\"to\":\"b\",\"packets\":5,"
+			 "\"classes\":{\"1\":5}}]}");
+	static const char *const want[] = {
+		"beltline_stream_info{instance=\"i1\",stream=\"s\",policy=\"frp\"} 1\n",
+		"beltline_stream_written_total{instance=\"i1\",stream=\"s\"} 50\n",
+		"beltline_reader_lag_entries{instance=\"i1\",stream=\"s\",reader=\"1\",pid=\"100\","
+		"client=\"c\",policy=\"frp\"} 2\n",
+		"beltline_inject_info{instance=\"i1\",inject=\"inj\",owner=\"root\",group=\"g\","
+		"mode=\"0600\"} 1\n",
+		"beltline_inject_capacity_entries{instance=\"i1\",inject=\"inj\"} 64\n",
+		"beltline_inject_writer_info{instance=\"i1\",inject=\"inj\",pid=\"5\",uid=\"0\","
+		"client=\"w\"} 1\n",
+		"beltline_inject_frames_total{instance=\"i1\",inject=\"inj\"} 3\n",
+		"beltline_inject_frames_total{instance=\"i1\",inject=\"idle\"} 0\n",
+		"beltline_edge_packets_total{instance=\"i1\",graph=\"g\",from=\"a\",to=\"b\"} 5\n",
+		"beltline_edge_class_packets_total{instance=\"i1\",graph=\"g\",from=\"a\",to=\"b\","
+		"class=\"1\"} 5\n",
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert(strstr(t, want[i]) != NULL, "no %s in:\n%s", want[i], t);
+	cr_assert(strstr(t, "inject=\"idle\",pid=") == NULL, "%s", t);   /* no writer: no info */
+	cr_assert(strstr(t, "beltline_reader_pid") == NULL && strstr(t, "beltline_stream_reader") == NULL &&
+		  strstr(t, "beltline_inject_pid") == NULL && strstr(t, "beltline_inject_uid") == NULL,
+		  "%s", t);
+	free(t);
+}
+
 Test(prom, down)
 {
 	size_t len;
