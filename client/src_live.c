@@ -202,6 +202,35 @@ live_empty(struct beltline_stream *s)
 	return -EAGAIN;
 }
 
+/* Pauses a busy poller takes after an empty look, at most (about a microsecond). */
+#define BLC_IDLE_PAUSE_MAX 32u
+/* A busy poller checks for a hangup (a poll() syscall) every this many empty looks. */
+#define BLC_IDLE_CHECK     64u
+
+/*
+ * A busy poller (no beltline_fd) found the ring empty. Every look at an empty ring
+ * loads the producer's head line; the producer's next publish then has to take the
+ * line back from us (a transfer on its side, once per burst for a reader that keeps
+ * up). So back off: pause 1, 2, 4 .. BLC_IDLE_PAUSE_MAX times after each empty look
+ * while the ring stays empty, so a caught-up reader finds several bursts at once and
+ * the producer publishes most of them into a line it still owns. No syscall on this
+ * path but the hangup check every BLC_IDLE_CHECK looks; a busy poller needs no wake
+ * fd drained (the appliance signals only readers that set their wait).
+ */
+static int
+live_idle(struct beltline_stream *s)
+{
+	struct blc_live *l = &s->l;
+
+	if (l->idle_looks++ % BLC_IDLE_CHECK == 0 && live_empty(s) == 0)
+		return 0;
+	for (unsigned i = 0; i < l->idle_pause; i++)
+		bl_ibuf__pause();
+	l->idle_pause = l->idle_pause == 0 ? 1 :
+		l->idle_pause < BLC_IDLE_PAUSE_MAX ? l->idle_pause * 2 : BLC_IDLE_PAUSE_MAX;
+	return -EAGAIN;
+}
+
 int
 blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 {
@@ -213,6 +242,8 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 	for (;;) {
 		k = bl_ibuf_peek(l->r, ev, n, &seq);
 		if (k == 0) {
+			if (!l->sleeper)
+				return live_idle(s);
 			if (tries++ > 0)
 				return live_empty(s);
 			live_wait(s);
@@ -220,6 +251,7 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 			continue;
 		}
 		live_awake(s);
+		l->idle_pause = 0;
 		for (i = 0; i < k; i++) {
 			struct bl_ibuf_entry e = *ev[i];  /* private copy: the slot may change */
 			const void *p = live_resolve(l, &e);

@@ -131,6 +131,10 @@ BELTLINE_API void beltline_close(struct beltline_stream *s);
  * went away), -EAGAIN when nothing is there yet (live), or a negative errno.
  * Entries that do not resolve inside a mapped DBuf are skipped and counted
  * (beltline_stats.invalid), never dereferenced.
+ * A busy poller (beltline_fd never asked for) that finds a live stream empty
+ * pauses up to about a microsecond before -EAGAIN, longer while it stays empty,
+ * so it does not pull the appliance's ring head once per burst; it notices a
+ * hangup within 64 empty peeks.
  */
 BELTLINE_API int beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n);
 

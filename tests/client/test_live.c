@@ -354,3 +354,41 @@ Test(live, no_instance_is_enoent_with_a_clear_line)
 	cr_assert(strstr(last_log, "/nonexistent-beltline/lab/ctl") != NULL, "%s", last_log);
 	cr_assert_eq(beltline_ctl_open("../etc", &o, &c), -EINVAL);
 }
+
+/* A busy poller (no beltline_fd) backs off on an empty ring without syscalls but its
+ * hangup check (issue 10): still -EAGAIN while live, data seen on the next look, and the
+ * appliance's hangup seen within the check interval (64 empty looks). */
+Test(live, busy_poller_backs_off_and_still_sees_data_and_hangup)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 16);
+	struct bl_ibuf_fds fds;
+	struct beltline_stream *s;
+	struct bl_ibuf_entry e = ent(DBUF_ID, 1, 0, 64);
+	struct beltline_pkt v[4];
+	int sp[2], dfd = bl_shm_ro_fd(d), idx = bl_ibuf_reader_alloc(ib, 0), rc = -EAGAIN;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	cr_assert_geq(idx, 0);
+	cr_assert_eq(bl_ibuf_reader_fds(ib, (unsigned)idx, &fds), 0);
+	struct beltline__live_fds f = { .ring_fd = fds.ring_fd, .page_fd = fds.page_fd,
+		.mrp_fd = fds.mrp_fd, .idx = fds.idx, .wake_fd = -1, .ctl_fd = sp[0],
+		.n_dbufs = 1, .dbuf_fds = &dfd, .name = "test/web" };
+	cr_assert_eq(beltline__open_live_fds(&f, &s), 0, "%s", last_log);
+	close(fds.ring_fd);
+	close(dfd);
+	for (unsigned i = 0; i < 1000; i++)    /* far past the backoff's cap */
+		cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN, "look %u", i);
+	cr_assert_eq(bl_ibuf_write(ib, &e, 1), 1);
+	cr_assert_eq(beltline_peek(s, v, 4), 1, "data is seen on the first look after it came");
+	cr_assert_eq(v[0].caplen, 64);
+	cr_assert_eq(beltline_release(s, 1), 0);
+	cr_assert_eq(__atomic_load_n(&ib->rpage[0]->pos, __ATOMIC_ACQUIRE), 1, "caught up: published");
+	close(sp[1]);                          /* the appliance hangs up */
+	for (unsigned i = 0; i < 65 && rc == -EAGAIN; i++)
+		rc = beltline_peek(s, v, 4);
+	cr_assert_eq(rc, 0, "end of stream within 65 empty looks");
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
