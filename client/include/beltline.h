@@ -74,6 +74,11 @@ struct beltline_open_opts {
 	const char *policy;     /* live: read with "srp", "mrp" or "frp" (NULL: the stream's). A
 	                         * reader may be looser than its stream, never stricter: an srp
 	                         * stream takes all three, an mrp stream mrp and frp readers */
+	const char *tls_ca;     /* tls://: the CA the server's certificate must chain to (PEM);
+	                         * NULL: $BELTLINE_TLS_CA. Required for tls:// */
+	const char *tls_cert;   /* tls://: our certificate (PEM), shown to the server (beltline
+	                         * serve requires one its CA signed); NULL: $BELTLINE_TLS_CERT */
+	const char *tls_key;    /* tls://: the key of tls_cert (PEM); NULL: $BELTLINE_TLS_KEY */
 };
 
 /* One packet, zero-copy. data stays valid until beltline_release() or
@@ -168,7 +173,7 @@ struct beltline_stats {
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */
 BELTLINE_API int beltline_stats(const struct beltline_stream *s, struct beltline_stats *st);
 
-enum beltline_kind { BELTLINE_KIND_FILE = 1, BELTLINE_KIND_LIVE = 2 };
+enum beltline_kind { BELTLINE_KIND_FILE = 1, BELTLINE_KIND_LIVE = 2, BELTLINE_KIND_NET = 3 };
 
 struct beltline_info {
 	size_t sz;              /* sizeof(struct beltline_info), set by the caller */
