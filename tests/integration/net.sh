@@ -82,7 +82,7 @@ check "control socket" wait_for "$WAIT" test -S "$BELTLINE_RUN_DIR/$I/ctl"
 SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BELTLINE" serve web tcp://127.0.0.1:$SPORT 2> "$T/serve.err" &
 PIDS="$PIDS $!"
-check "serve listens" wait_for "$WAIT" grep -q "serving" "$T/serve.err"
+check "serve listens" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
 "$BELTLINE" cat -c "$N" web > "$T/local.pcap" 2> "$T/local.err" &
 LPID=$!
 "$BELTLINE" cat -c "$N" tcp://127.0.0.1:$SPORT > "$T/remote.pcap" 2> "$T/remote.err" &
