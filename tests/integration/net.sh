@@ -70,6 +70,16 @@ set -e
 eq "serve tcp://0.0.0.0: usage error" "$rc" 2
 check "serve tcp://0.0.0.0: says loopback or tls" grep -q "not a loopback address" "$T/s.err"
 
+# ---- examples/pktsum: one program, only the URI changes ----
+PKTSUM=${PKTSUM:-$(dirname "$BELTLINED")/../examples/pktsum}
+want=$("$PKTSUM" "file:$CAP")
+check "pktsum file: read every packet" grep -q "packets=$N " <<< "$want"
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BELTLINE" serve "file:$CAP" tcp://127.0.0.1:$FPORT 2> "$T/fserve.err" &
+PIDS="$PIDS $!"
+check "serve file: listens" wait_for "$WAIT" grep -qs "serving" "$T/fserve.err"
+eq "pktsum tcp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM" tcp://127.0.0.1:$FPORT)" "$want"
+
 # ---- the same stream read locally and over tcp:// ----
 cat > "$T/c.json" <<JSON
 { "instance": "$I", "memory": { "hugepages": "auto" },
@@ -87,9 +97,11 @@ check "serve listens" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
 LPID=$!
 "$BELTLINE" cat -c "$N" tcp://127.0.0.1:$SPORT > "$T/remote.pcap" 2> "$T/remote.err" &
 RPID=$!
+"$PKTSUM" beltline://$I/web "$N" > "$T/pktsum.live" 2> "$T/pktsum.err" &
+PPID_=$!
 readers() { "$BELTLINE" stats --json | jq '[.streams[] | select(.name == "web") | .readers[]] | length'; }
-two_readers() { [ "$(readers 2> /dev/null)" = 2 ]; }
-check "two readers of web (one local, one served)" wait_for "$WAIT" two_readers
+two_readers() { [ "$(readers 2> /dev/null)" = 3 ]; }
+check "three readers of web (cat, pktsum, one served)" wait_for "$WAIT" two_readers
 "$BELTLINE" inject src "$CAP"
 wait $LPID && st=0 || st=$?
 eq "local cat: $N packets" "$st" 0
@@ -100,4 +112,6 @@ dump "$T/remote.pcap" > "$T/remote.txt"
 eq "local cat: every packet" "$(wc -l < "$T/local.txt" | tr -d ' ')" "$(dump "$CAP" | wc -l | tr -d ' ')"
 check "cat tcp:// prints what cat STREAM prints" cmp -s "$T/local.txt" "$T/remote.txt"
 check "serve logged the client" grep -q "127.0.0.1:" "$T/serve.err"
+wait $PPID_ && st=0 || st=$?
+eq "pktsum beltline:// (shared memory) reads what pktsum file: reads" "$(cat "$T/pktsum.live")" "$want"
 finish
