@@ -76,6 +76,10 @@ struct blc_net {
 	long (*io_recv)(struct blc_net *n, void *buf, size_t len);   /* >0, 0 closed, -errno */
 	void (*io_close)(struct blc_net *n);
 	void *tls;                  /* the TLS plug-in's connection */
+	int udp;                    /* udp://: one record a datagram, from the server's address */
+	int hello_done;
+	uint8_t peer[28];           /* udp://: the server's address (sockaddr_in or _in6) */
+	uint32_t peerlen;
 };
 
 struct beltline_stream {

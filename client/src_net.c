@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,64 @@ net_connect(const char *uri, const char *host, const char *port, int type, int t
 	return fd;
 }
 
+static int
+udp_same_host(const struct sockaddr_storage *a, const struct blc_net *n)
+{
+	const struct sockaddr *b = (const struct sockaddr *)n->peer;
+
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+			((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		&((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+static const uint8_t udp_sub[8] = { 'B', 'L', 'N', 'U', 0, 1, 0, 0 };
+
+/* udp://: an unconnected socket; the server is asked with a subscribe datagram (resent
+ * by net_hello until the hello comes). The fd or -errno. */
+static int
+udp_open(struct blc_net *n, const char *uri, const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *ai;
+	int fd, rc = getaddrinfo(host, port, &hints, &ai), big = 4 << 20;
+
+	if (rc != 0) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot resolve %s: %s", uri, host, gai_strerror(rc));
+		return -ENOENT;
+	}
+	if (ai->ai_addrlen > sizeof(n->peer)) {
+		freeaddrinfo(ai);
+		return -EAFNOSUPPORT;
+	}
+	memcpy(n->peer, ai->ai_addr, ai->ai_addrlen);
+	n->peerlen = (uint32_t)ai->ai_addrlen;
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	freeaddrinfo(ai);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	n->udp = 1;
+	return fd;
+}
+
+static void
+udp_subscribe(struct blc_net *n)
+{
+	(void)sendto(n->fd, udp_sub, sizeof(udp_sub), 0, (const struct sockaddr *)n->peer,
+		n->peerlen);
+}
+
+static void
+udp_close(struct blc_net *n)
+{
+	static const uint8_t bye[8] = { 'B', 'L', 'N', 'U', 0, 1, 0, 1 };
+
+	(void)sendto(n->fd, bye, sizeof(bye), 0, (const struct sockaddr *)n->peer, n->peerlen);
+}
+
 /* Plain socket I/O: what the TLS plug-in replaces. */
 static long
 plain_recv(struct blc_net *n, void *buf, size_t len)
@@ -123,6 +182,47 @@ plain_recv(struct blc_net *n, void *buf, size_t len)
 	return r >= 0 ? (long)r : -errno;
 }
 
+/* udp://: one datagram, kept only if it comes from the server's address and is one
+ * whole record (or, first, the hello) that follows the last one: anything else is
+ * dropped and counted in beltline_stats.invalid (datagrams may be forged, truncated,
+ * duplicated or reordered; the gaps that leaves are counted as loss). */
+static long
+udp_recv(struct blc_net *n, void *buf, size_t len)
+{
+	struct beltline_stream *s = (struct beltline_stream *)((char *)n -
+		offsetof(struct beltline_stream, n));
+	struct sockaddr_storage from;
+	struct bln_hello h;
+	struct bln_rec r;
+	const char *why;
+
+	for (;;) {
+		socklen_t fl = sizeof(from);
+		ssize_t got = recvfrom(n->fd, buf, len, MSG_TRUNC, (struct sockaddr *)&from, &fl);
+
+		if (got < 0)
+			return -errno;
+		if ((size_t)got > len || !udp_same_host(&from, n)) {
+			s->st.invalid++;
+			continue;
+		}
+		if (!n->hello_done) {
+			if (got == BLN_HELLO_LEN && bln_get_hello(buf, (size_t)got, &h, &why) > 0) {
+				n->hello_done = 1;
+				return got;
+			}
+			s->st.invalid++;
+			continue;
+		}
+		if (bln_get_rec(buf, (size_t)got, n->hello.snaplen, &r, &why) != got ||
+		    (n->have_last && r.seq <= n->last)) {
+			s->st.invalid++;
+			continue;
+		}
+		return got;
+	}
+}
+
 /* Read more into the buffer: >0 bytes, 0 the peer closed, -EAGAIN, or -errno. */
 static long
 net_fill(struct beltline_stream *s)
@@ -130,7 +230,7 @@ net_fill(struct beltline_stream *s)
 	struct blc_net *n = &s->n;
 	long r;
 
-	if (n->wpos == NET_BUF) {
+	if (n->wpos == NET_BUF || (n->udp && n->rpos > 0 && NET_BUF - n->wpos < 65536 + BLN_REC_HDR)) {
 		if (n->rpos == 0)
 			return -ENOBUFS;        /* cannot happen: a record fits twice */
 		memmove(n->buf, n->buf + n->rpos, n->wpos - n->rpos);
@@ -316,6 +416,11 @@ net_hello(struct beltline_stream *s, int timeout_ms)
 		}
 		int64_t left = end - mono_ms();
 		struct pollfd p = { .fd = n->fd, .events = POLLIN };
+		if (n->udp && left > 0) {  /* ask again each second: a datagram may be lost */
+			if (poll(&p, 1, left < 1000 ? (int)left : 1000) == 0)
+				udp_subscribe(n);
+			continue;
+		}
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: no hello from the peer in %d ms", s->name,
 				timeout_ms);
@@ -328,21 +433,21 @@ int
 blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_open_opts *o)
 {
 	struct blc_net *n = &s->n;
-	int tls = strncmp(uri, "tls://", 6) == 0;
+	int tls = strncmp(uri, "tls://", 6) == 0, udp = strncmp(uri, "udp://", 6) == 0;
 	const char *hp = strstr(uri, "://") + 3;
 	char host[256], port[8];
 	int rc, timeout = blc_timeout(o);
 
 	n->fd = -1;
 	if (blc_net_split(hp, host, sizeof(host), port, sizeof(port)) < 0) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want tcp://HOST:PORT, tls://HOST:PORT "
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT "
 			"([V6ADDR]:PORT for IPv6), PORT 0..65535", uri);
 		return -EINVAL;
 	}
 	n->buf = malloc(NET_BUF);
 	if (n->buf == NULL)
 		return -ENOMEM;
-	rc = net_connect(uri, host, port, SOCK_STREAM, timeout);
+	rc = udp ? udp_open(n, uri, host, port) : net_connect(uri, host, port, SOCK_STREAM, timeout);
 	if (rc < 0) {
 		free(n->buf);
 		n->buf = NULL;
@@ -350,7 +455,11 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 	}
 	n->fd = rc;
 	s->wake_fd = n->fd;
-	n->io_recv = plain_recv;
+	n->io_recv = udp ? udp_recv : plain_recv;
+	if (udp) {
+		n->io_close = udp_close;
+		udp_subscribe(n);
+	}
 	if (tls) {
 		rc = blc_tls_client(s, host, o, timeout);
 		if (rc < 0)

@@ -89,14 +89,15 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 		}
 		return beltline__open_uri_live(uri, inst, (size_t)(slash - inst), slash + 1, opts, out);
 	}
-	if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0)
+	if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0 ||
+	    strncmp(uri, "udp://", 6) == 0)
 		return beltline__open_net(uri, opts, out);     /* src_net.c */
 	if (strncmp(uri, "file:", 5) == 0) {
 		path = uri + 5;
 		if (strncmp(path, "//", 2) == 0)    /* file:///abs/path */
 			path += 2;
 	} else if (strstr(uri, "://") != NULL) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: unknown scheme (known: beltline://, file:, tcp://, tls://)", uri);
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: unknown scheme (known: beltline://, file:, tcp://, udp://, tls://)", uri);
 		return -EINVAL;
 	} else {
 		path = uri;

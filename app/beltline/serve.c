@@ -3,7 +3,7 @@
  * beltline serve — relay a stream to remote readers (docs/clients.md, "Transports").
  *
  *   beltline [-i INSTANCE] serve [OPTIONS] STREAM LISTEN-URI
- *     LISTEN-URI: tcp://HOST:PORT or tls://HOST:PORT
+ *     LISTEN-URI: tcp://HOST:PORT, udp://HOST:PORT (loopback only) or tls://HOST:PORT
  *     --cert FILE --key FILE --ca FILE   tls://: our certificate and key, and the CA that
  *                                        must have signed every client's certificate
  *     --max-clients N (default 16)  --handshake-ms MS (default 5000)
@@ -49,13 +49,13 @@
 static const char serve_usage[] =
 	"usage: beltline serve [--cert FILE --key FILE --ca FILE] [--max-clients N]\n"
 	"                      [--handshake-ms MS] STREAM LISTEN-URI\n"
-	"  LISTEN-URI: tcp://HOST:PORT (loopback only) or tls://HOST:PORT (mutual TLS:\n"
+	"  LISTEN-URI: tcp://HOST:PORT or udp://HOST:PORT (loopback only), or tls://HOST:PORT (mutual TLS:\n"
 	"  --cert, --key and --ca are needed; clients must show a certificate the CA signed)\n";
 
 struct serve {
 	const char *src;        /* the local stream's URI */
 	const char *cert, *key, *ca;
-	int tls;
+	int tls, udp;
 	int handshake_ms;
 	SSL_CTX *ctx;
 };
@@ -97,9 +97,9 @@ is_loopback(const struct sockaddr *sa)
 
 /* The listening socket, or -1 after saying why (and *usage when it is the user's fault). */
 static int
-listen_on(const char *uri, int tls, int have_ca, int *usage_err)
+listen_on(const char *uri, int tls, int udp, int have_ca, int *usage_err)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM,
 		.ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
 	const char *hp = strstr(uri, "://") + 3, *colon;
 	char host[256], port[8];
@@ -138,9 +138,9 @@ listen_on(const char *uri, int tls, int have_ca, int *usage_err)
 		*usage_err = 1;
 		return -1;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || (!udp && listen(fd, 64) < 0)) {
 		say("%s: cannot listen: %s", uri, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -175,6 +175,7 @@ tls_ctx(const struct serve *sv)
 
 struct conn {
 	int fd;
+	int dgram;              /* udp://: one record a datagram */
 	SSL *ssl;
 	uint8_t out[65536];
 	size_t n;
@@ -195,6 +196,8 @@ conn_send(struct conn *c, const void *p, size_t len)
 			w = (long)done;
 		} else {
 			w = send(c->fd, b, len, MSG_NOSIGNAL);
+			if (w < 0 && c->dgram && (errno == ENOBUFS || errno == EAGAIN))
+				return 0;   /* a datagram dropped here is a gap the reader counts */
 			if (w < 0 && errno == EINTR && !bl_cli_stopping())
 				continue;
 			if (w <= 0)
@@ -287,6 +290,7 @@ serve_one(struct serve *sv, int fd, const char *peer)
 	if (c == NULL)
 		return 1;
 	c->fd = fd;
+	c->dgram = sv->udp;
 	if (sv->tls && tls_accept(sv, c, peer) < 0)
 		return 1;
 	if (beltline_open(sv->src, NULL, &s) < 0) {
@@ -298,6 +302,8 @@ serve_one(struct serve *sv, int fd, const char *peer)
 	struct bln_hello h = { .linktype = (uint32_t)info.linktype,
 		.snaplen = info.snaplen == 0 || info.snaplen > BLN_MAX_CAPLEN ? BLN_MAX_CAPLEN :
 			info.snaplen };
+	if (sv->udp && h.snaplen > 65000)   /* a record must fit a datagram: longer ones are cut */
+		h.snaplen = 65000;
 	bln_put_hello(hb, &h);
 	if (conn_put(c, hb, sizeof(hb)) < 0 || conn_flush(c) < 0)
 		goto gone;
@@ -329,7 +335,8 @@ serve_one(struct serve *sv, int fd, const char *peer)
 			.caplen = pi.copied, .len = pi.len < pi.copied ? pi.copied : pi.len,
 			.seq = pi.seq, .ts_ns = pi.ts_ns };
 		bln_put_rec_hdr(rh, &r);
-		if (conn_put(c, rh, sizeof(rh)) < 0 || conn_put(c, buf, pi.copied) < 0)
+		if (conn_put(c, rh, sizeof(rh)) < 0 || conn_put(c, buf, pi.copied) < 0 ||
+		    (c->dgram && conn_flush(c) < 0))
 			goto gone;
 		next = pi.seq + 1;
 		sent++;
@@ -337,8 +344,9 @@ serve_one(struct serve *sv, int fd, const char *peer)
 	if (!bl_cli_stopping()) {
 		struct bln_rec e = { .type = BLN_REC_END, .seq = next };
 		bln_put_rec_hdr(rh, &e);
-		if (conn_put(c, rh, sizeof(rh)) < 0 || conn_flush(c) < 0)
-			goto gone;
+		for (int k = 0; k < (c->dgram ? 3 : 1); k++)   /* udp: it may be lost */
+			if (conn_put(c, rh, sizeof(rh)) < 0 || conn_flush(c) < 0)
+				goto gone;
 		if (c->ssl != NULL)
 			SSL_shutdown(c->ssl);
 	}
@@ -353,6 +361,40 @@ gone:
 	return 0;
 }
 
+/* udp://: a subscribe datagram on the listening socket. A socket connected to its
+ * sender (the child sends from it; a reader gone shows as ECONNREFUSED), or -1: not a
+ * subscribe (refused, logged), a goodbye, or a reader already served. */
+static int
+udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz,
+	       char (*kid_peer)[80], const pid_t *kids, int max)
+{
+	uint8_t d[64];
+	socklen_t sl = sizeof(*sa);
+	ssize_t got = recvfrom(lfd, d, sizeof(d), MSG_DONTWAIT, (struct sockaddr *)sa, &sl);
+	int fd;
+
+	if (got < 0)
+		return -1;
+	peer_name(sa, peer, psz);
+	if (got != 8 || memcmp(d, "BLNU\0\1\0", 7) != 0 || d[7] > 1) {
+		say("refused %s: not a subscribe datagram (%zd bytes)", peer, got);
+		return -1;
+	}
+	for (int i = 0; i < max; i++)
+		if (kids[i] > 0 && strcmp(kid_peer[i], peer) == 0)
+			return -1;      /* served already (a repeated subscribe, or its goodbye) */
+	if (d[7] == 1)
+		return -1;
+	fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)sa, sl) < 0) {
+		say("refused %s: %s", peer, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 bl_cli_serve(int argc, char **argv, const char *instance)
 {
@@ -365,6 +407,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	struct serve sv = { .handshake_ms = 5000 };
 	char src[512];
 	pid_t *kids;
+	char (*kid_peer)[80];
 	int c, lfd, usage_err, max_clients = 16, live = 0;
 
 	optind = 0;
@@ -416,8 +459,8 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			say("tls:// needs --cert, --key and --ca (mutual TLS)");
 			return 2;
 		}
-	} else if (strncmp(luri, "tcp://", 6) != 0) {
-		say("%s: want tcp://HOST:PORT or tls://HOST:PORT", luri);
+	} else if (strncmp(luri, "tcp://", 6) != 0 && strncmp(luri, "udp://", 6) != 0) {
+		say("%s: want tcp://HOST:PORT, udp://HOST:PORT or tls://HOST:PORT", luri);
 		return 2;
 	} else if (sv.cert != NULL || sv.key != NULL || sv.ca != NULL) {
 		say("--cert, --key and --ca are for tls://");
@@ -425,11 +468,15 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	}
 	if (sv.tls && (sv.ctx = tls_ctx(&sv)) == NULL)
 		return 1;
-	lfd = listen_on(luri, sv.tls, sv.ca != NULL, &usage_err);
+	sv.udp = strncmp(luri, "udp://", 6) == 0;
+	lfd = listen_on(luri, sv.tls, sv.udp, sv.ca != NULL, &usage_err);
 	if (lfd < 0)
 		return usage_err ? 2 : 1;
 	kids = calloc((size_t)max_clients, sizeof(*kids));
-	if (kids == NULL) {
+	kid_peer = calloc((size_t)max_clients, sizeof(*kid_peer));
+	if (kids == NULL || kid_peer == NULL) {
+		free(kids);
+		free(kid_peer);
 		close(lfd);
 		return 1;
 	}
@@ -451,17 +498,25 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 				}
 		if (poll(&p, 1, 200) <= 0)
 			continue;
-		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		peer_name(&sa, peer, sizeof(peer));
+		int fd;
+		if (sv.udp) {
+			fd = udp_subscriber(lfd, &sa, peer, sizeof(peer), kid_peer, kids, max_clients);
+			if (fd < 0)
+				continue;
+		} else {
+			fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			peer_name(&sa, peer, sizeof(peer));
+		}
 		if (live >= max_clients) {
 			say("refused %s: %d clients already (--max-clients)", peer, live);
 			close(fd);
 			continue;
 		}
 		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (!sv.udp)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		fflush(stderr);
 		pid = fork();
 		if (pid == 0) {
@@ -472,6 +527,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			for (int i = 0; i < max_clients; i++)
 				if (kids[i] == 0) {
 					kids[i] = pid;
+					snprintf(kid_peer[i], sizeof(kid_peer[i]), "%s", peer);
 					break;
 				}
 			live++;
@@ -486,6 +542,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	while (live > 0 && waitpid(-1, NULL, 0) > 0)
 		live--;
 	free(kids);
+	free(kid_peer);
 	SSL_CTX_free(sv.ctx);
 	return 0;
 }

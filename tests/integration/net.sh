@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Streams over the network (issue 12 point 2): `beltline serve STREAM tcp://...` and
+# udp://, and
 # `beltline cat tcp://...` print exactly what `beltline cat STREAM` prints (tcpdump's
 # view of the packets); sequence gaps are counted as loss; a hostile peer's
 # malformed frames, oversized lengths and stalled hello are refused with a clear
@@ -79,6 +80,19 @@ FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 PIDS="$PIDS $!"
 check "serve file: listens" wait_for "$WAIT" grep -qs "serving" "$T/fserve.err"
 eq "pktsum tcp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM" tcp://127.0.0.1:$FPORT)" "$want"
+
+# udp://: the same program, records a datagram each; junk datagrams refused and logged
+"$BELTLINE" serve "file:$CAP" udp://127.0.0.1:$FPORT 2> "$T/userve.err" &
+PIDS="$PIDS $!"
+check "serve udp:// listens" wait_for "$WAIT" grep -qs "serving" "$T/userve.err"
+python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'junk', ('127.0.0.1', $FPORT))"
+check "serve udp://: a junk datagram refused with the peer" wait_for "$WAIT" \
+	grep -q "refused 127.0.0.1:[0-9]*: not a subscribe" "$T/userve.err"
+eq "pktsum udp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM" udp://127.0.0.1:$FPORT)" "$want"
+set +e
+"$BELTLINE" serve web udp://0.0.0.0:1 > /dev/null 2> "$T/s.err"; rc=$?
+set -e
+eq "serve udp://0.0.0.0: refused (udp is loopback only)" "$rc" 2
 
 # ---- the same stream read locally and over tcp:// ----
 cat > "$T/c.json" <<JSON
