@@ -166,7 +166,8 @@ BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size
 	struct beltline_pkt_info *info);
 
 /* A descriptor to poll (POLLIN) or put in epoll: readable when packets may be
- * there. Files: always readable. tcp://, udp://, tls://: the socket. Live: the appliance's wake eventfd, signalled
+ * there. Files: always readable. tcp://, udp://, tls://: the socket (a peek that
+ * returns -EAGAIN has read all it had). Live: the appliance's wake eventfd, signalled
  * with the stream's moderation (wake_count entries waiting, or wake_us after the
  * first) once a peek or read has found the stream empty; or a 1 ms timer when the
  * appliance gave none. Asking for it is what makes this reader a sleeper: a reader
