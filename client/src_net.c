@@ -232,7 +232,7 @@ net_fill(struct beltline_stream *s)
 
 	if (n->wpos == NET_BUF || (n->udp && n->rpos > 0 && NET_BUF - n->wpos < 65536 + BLN_REC_HDR)) {
 		if (n->rpos == 0)
-			return -ENOBUFS;        /* cannot happen: a record fits twice */
+			return -ENOBUFS;        /* full of queued records (a record fits twice) */
 		memmove(n->buf, n->buf + n->rpos, n->wpos - n->rpos);
 		n->wpos -= n->rpos;
 		n->rpos = 0;
@@ -307,6 +307,8 @@ blc_net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned want)
 		long r = net_fill(s);
 		if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR)
 			break;
+		if (r == -ENOBUFS && n->nq > 0)
+			break;          /* the views queued fill the buffer: release them first */
 		if (r == 0) {
 			n->closed = 1;          /* a torn record left over is refused below */
 		} else if (r < 0) {

@@ -11,6 +11,8 @@
 #   badtype    hello, a record of type 9
 #   torn       hello, half a record, then close
 #   stall      accept, send nothing (the client's hello timeout)
+#   big        hello snaplen 262144, three packets of 200000 bytes, end (a peek of many
+#              fills the receive buffer with two)
 import socket, struct, sys, time
 
 mode = sys.argv[1]
@@ -50,6 +52,8 @@ elif mode == 'torn':
     c.sendall(out)
     c.close()
     sys.exit(0)
+elif mode == 'big':
+    out = hello(262144) + b''.join(rec(s, bytes([s]) * 200000) for s in range(3)) + rec(3, b'', typ=2)
 elif mode != 'stall':
     sys.exit('unknown mode ' + mode)
 c.sendall(out)
