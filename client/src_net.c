@@ -312,7 +312,9 @@ blc_net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned want)
 		if (r == 0) {
 			n->closed = 1;          /* a torn record left over is refused below */
 		} else if (r < 0) {
-			blc_log(BELTLINE_LOG_ERROR, "%s: receive: %s", s->name, strerror((int)-r));
+			blc_log(BELTLINE_LOG_ERROR, "%s: receive: %s%s", s->name, strerror((int)-r),
+				n->tls != NULL && r == -EPROTO ? " (a TLS alert: did the server refuse "
+				"our certificate? Its log says)" : "");
 			n->err = (int)r;
 		}
 	}

@@ -230,6 +230,14 @@ conn_put(struct conn *c, const void *p, size_t len)
 	return 0;
 }
 
+static void
+conn_free(struct conn *c)
+{
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	free(c);
+}
+
 /* The TLS handshake within handshake_ms. 0, or -1 after logging the refusal. */
 static int
 tls_accept(struct serve *sv, struct conn *c, const char *peer)
@@ -291,10 +299,13 @@ serve_one(struct serve *sv, int fd, const char *peer)
 		return 1;
 	c->fd = fd;
 	c->dgram = sv->udp;
-	if (sv->tls && tls_accept(sv, c, peer) < 0)
+	if (sv->tls && tls_accept(sv, c, peer) < 0) {
+		free(c);
 		return 1;
+	}
 	if (beltline_open(sv->src, NULL, &s) < 0) {
 		say("%s: cannot open %s (the library said why): closing", peer, sv->src);
+		conn_free(c);
 		return 1;
 	}
 	beltline_fd(s);
@@ -354,10 +365,12 @@ serve_one(struct serve *sv, int fd, const char *peer)
 	say("%s: done, %llu packets sent, %llu lost locally", peer, (unsigned long long)sent,
 	    (unsigned long long)st.lost);
 	beltline_close(s);
+	conn_free(c);
 	return status;
 gone:
 	say("%s: gone after %llu packets", peer, (unsigned long long)sent);
 	beltline_close(s);
+	conn_free(c);
 	return 0;
 }
 
@@ -521,7 +534,11 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		pid = fork();
 		if (pid == 0) {
 			close(lfd);
-			exit(serve_one(&sv, fd, peer));
+			free(kids);
+			free(kid_peer);
+			int st = serve_one(&sv, fd, peer);
+			SSL_CTX_free(sv.ctx);
+			exit(st);
 		}
 		if (pid > 0) {
 			for (int i = 0; i < max_clients; i++)
