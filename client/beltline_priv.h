@@ -58,6 +58,32 @@ struct blc_live {
 	unsigned idle_looks;        /* busy poller: empty looks so far (hangup check every 64th) */
 };
 
+/* A stream from `beltline serve` (src_net.c; records as in net_frame.h). */
+struct blc_net_q {
+	uint32_t off;               /* packet bytes at buf + rpos + off */
+	uint32_t size;              /* the whole record */
+	struct beltline_pkt v;
+};
+
+struct blc_net {
+	int fd;                     /* the socket: also the pollable fd */
+	uint8_t *buf;               /* received bytes [rpos, wpos) */
+	size_t rpos, wpos;
+	struct blc_net_q q[BLC_MAX_BURST];  /* decoded, checked, not yet released */
+	unsigned nq;
+	size_t end_size;            /* an end record after the queue, consumed with it */
+	struct { uint32_t linktype, snaplen; } hello;
+	uint64_t last;              /* seq of the last record decoded */
+	int have_last, end_seen, closed, err;
+	long (*io_recv)(struct blc_net *n, void *buf, size_t len);   /* >0, 0 closed, -errno */
+	void (*io_close)(struct blc_net *n);
+	void *tls;                  /* the TLS plug-in's connection */
+	int udp;                    /* udp://: one record a datagram, from the server's address */
+	int hello_done;
+	uint8_t peer[28];           /* udp://: the server's address (sockaddr_in or _in6) */
+	uint32_t peerlen;
+};
+
 struct beltline_stream {
 	int kind;                   /* enum beltline_kind */
 	int wake_fd;                /* what beltline_fd returns */
@@ -69,6 +95,7 @@ struct beltline_stream {
 	union {
 		struct blc_file f;
 		struct blc_live l;
+		struct blc_net n;
 	};
 };
 
@@ -85,6 +112,19 @@ int blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct belt
 void blc_live_close(struct beltline_stream *s);
 void blc_live_stats(const struct beltline_stream *s, struct beltline_stats *st);
 int blc_live_info(const struct beltline_stream *s, struct beltline_info *info);
+
+int blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_open_opts *o);
+int beltline__open_net(const char *uri, const struct beltline_open_opts *o,
+	struct beltline_stream **out);
+int blc_net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
+int blc_net_release(struct beltline_stream *s, unsigned n);
+void blc_net_close(struct beltline_stream *s);
+/* Split HOST:PORT ([V6]:PORT). 0 or -EINVAL. */
+int blc_net_split(const char *hp, char *host, size_t hsz, char *port, size_t psz);
+/* Put TLS (mutual, certificates from o or the environment) on s->n.fd: the plug-in
+ * libbeltline-client-tls, loaded on first use (net_tls.c). 0 or -errno. */
+int blc_tls_client(struct beltline_stream *s, const char *host, const struct beltline_open_opts *o,
+	int timeout_ms);
 
 /* What the control plane hands a reader (docs/control.md, "attach"). */
 struct beltline__live_fds {

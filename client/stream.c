@@ -89,12 +89,15 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 		}
 		return beltline__open_uri_live(uri, inst, (size_t)(slash - inst), slash + 1, opts, out);
 	}
+	if (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0 ||
+	    strncmp(uri, "udp://", 6) == 0)
+		return beltline__open_net(uri, opts, out);     /* src_net.c */
 	if (strncmp(uri, "file:", 5) == 0) {
 		path = uri + 5;
 		if (strncmp(path, "//", 2) == 0)    /* file:///abs/path */
 			path += 2;
 	} else if (strstr(uri, "://") != NULL) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: unknown scheme (known: beltline://, file:)", uri);
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: unknown scheme (known: beltline://, file:, tcp://, udp://, tls://)", uri);
 		return -EINVAL;
 	} else {
 		path = uri;
@@ -125,6 +128,8 @@ beltline_close(struct beltline_stream *s)
 		return;
 	if (s->kind == BELTLINE_KIND_FILE)
 		blc_file_close(s);
+	else if (s->kind == BELTLINE_KIND_NET)
+		blc_net_close(s);
 	else
 		blc_live_close(s);
 	if (s->wake_fd >= 0)
@@ -140,7 +145,7 @@ beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n)
 	if (n > BLC_MAX_BURST)
 		n = BLC_MAX_BURST;
 	int rc = s->kind == BELTLINE_KIND_FILE ? blc_file_peek(s, views, n) :
-		blc_live_peek(s, views, n);
+		s->kind == BELTLINE_KIND_NET ? blc_net_peek(s, views, n) : blc_live_peek(s, views, n);
 
 	s->peeked = rc > 0 ? (unsigned)rc : 0;
 	return rc;
@@ -151,7 +156,7 @@ beltline_check(struct beltline_stream *s, uint64_t seq)
 {
 	if (s == NULL)
 		return -EINVAL;
-	return s->kind == BELTLINE_KIND_FILE ? 1 : blc_live_check(s, seq);
+	return s->kind != BELTLINE_KIND_LIVE ? 1 : blc_live_check(s, seq);
 }
 
 int
@@ -168,7 +173,8 @@ beltline_release(struct beltline_stream *s, unsigned n)
 	}
 	if (n == 0)
 		return 0;
-	rc = s->kind == BELTLINE_KIND_FILE ? blc_file_release(s, n) : blc_live_release(s, n);
+	rc = s->kind == BELTLINE_KIND_FILE ? blc_file_release(s, n) :
+		s->kind == BELTLINE_KIND_NET ? blc_net_release(s, n) : blc_live_release(s, n);
 	if (rc == 0) {
 		s->peeked -= n;
 		s->st.received += n;
@@ -206,7 +212,7 @@ beltline_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 			s->st.received++;
 		return rc;
 	}
-	rc = blc_file_peek(s, &v, 1);
+	rc = s->kind == BELTLINE_KIND_NET ? blc_net_peek(s, &v, 1) : blc_file_peek(s, &v, 1);
 	if (rc <= 0)
 		return rc;
 	fill_info(info, &v, size);

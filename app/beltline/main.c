@@ -31,6 +31,7 @@
 #include "exporter.h"
 #include "bl_version.h"
 #include "flows.h"
+#include "serve.h"
 
 static int verbose;
 static const char *instance;
@@ -43,7 +44,8 @@ static const char usage[] =
 	"  cat --flows NAME [--json] [-c N]  a flow ... export=NAME stream's records, a line\n"
 	"                      each (text, or JSON lines)\n"
 	"                      SOURCE: a stream NAME (beltline://INSTANCE/NAME), a URI\n"
-	"                      (beltline://INSTANCE/STREAM, file:PATH) or a pcap/pcapng file\n"
+	"                      (beltline://INSTANCE/STREAM, file:PATH, tcp://HOST:PORT,\n"
+	"                      tls://HOST:PORT: beltline serve) or a pcap/pcapng file\n"
 	"                      -c N: stop after N packets\n"
 	"                      -p srp|mrp|frp: read with this policy (default: the stream's;\n"
 	"                      looser only: an srp stream takes all three, mrp takes mrp, frp)\n"
@@ -69,6 +71,9 @@ static const char usage[] =
 	"                      with -t their totals\n"
 	"  exporter [--listen ADDRESS:PORT]  serve the stats to Prometheus at\n"
 	"                      http://ADDRESS:PORT/metrics (default 127.0.0.1:9482)\n"
+	"  serve STREAM tcp://HOST:PORT|tls://HOST:PORT  relay a stream to remote readers\n"
+	"                      (beltline cat tcp://HOST:PORT); loopback only, unless over\n"
+	"                      mutual TLS (--cert --key --ca; beltline serve --help)\n"
 	"\n"
 	"  -i INSTANCE         the appliance instance (default: $BELTLINE_INSTANCE, else \"default\")\n"
 	"  -v                  say more (library debug messages on stderr)\n"
@@ -988,6 +993,8 @@ main(int argc, char **argv)
 		return cmd_top(argc, argv);
 	if (strcmp(cmd, "exporter") == 0)
 		return bl_cli_exporter(argc, argv, instance);
+	if (strcmp(cmd, "serve") == 0)
+		return bl_cli_serve(argc, argv, instance);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -74,11 +74,17 @@ struct beltline_stream;
 struct beltline_open_opts {
 	size_t sz;              /* sizeof(struct beltline_open_opts) */
 	const char *run_dir;    /* where instances live; NULL: $BELTLINE_RUN_DIR, else /run/beltline */
-	int timeout_ms;         /* control socket reply timeout; 0: BELTLINE_CTL_TIMEOUT_MS */
+	int timeout_ms;         /* control socket reply timeout; tcp/udp/tls: connect, handshake
+	                         * and hello timeout; 0: BELTLINE_CTL_TIMEOUT_MS */
 	const char *client;     /* a name for this client in the appliance's stats; NULL: program name */
 	const char *policy;     /* live: read with "srp", "mrp" or "frp" (NULL: the stream's). A
 	                         * reader may be looser than its stream, never stricter: an srp
 	                         * stream takes all three, an mrp stream mrp and frp readers */
+	const char *tls_ca;     /* tls://: the CA the server's certificate must chain to (PEM);
+	                         * NULL: $BELTLINE_TLS_CA. Required for tls:// */
+	const char *tls_cert;   /* tls://: our certificate (PEM), shown to the server (beltline
+	                         * serve requires one its CA signed); NULL: $BELTLINE_TLS_CERT */
+	const char *tls_key;    /* tls://: the key of tls_cert (PEM); NULL: $BELTLINE_TLS_KEY */
 };
 
 /* One packet, zero-copy. data stays valid until beltline_release() or
@@ -113,10 +119,21 @@ struct beltline_pkt_info {
  *   beltline://INSTANCE/STREAM   a stream the appliance instance INSTANCE exports
  *                                (control socket RUN_DIR/INSTANCE/ctl, docs/control.md)
  *   file:PATH, or a plain PATH   a pcap or pcapng file, read with the same calls
+ *   tcp://HOST:PORT              a stream `beltline serve` relays (docs/clients.md,
+ *   udp://HOST:PORT              "Transports"); a gap in its sequence numbers is
+ *   tls://HOST:PORT              counted in beltline_stats.lost. tls:// loads the
+ *                                plug-in libbeltline-client-tls and needs tls_ca
  * INSTANCE is 1..31 characters of [A-Za-z0-9_-]; STREAM 1..47 of [A-Za-z0-9_.-], not
- * "." or "..".
- * 0 or -EINVAL (bad URI, opts), -ENOENT (no such file, no instance running,
- * no such stream), -EACCES (refused), -EPROTO (peer spoke nonsense), -ENOMEM, ...
+ * "." or ".."; HOST a name, an IPv4 address or [IPv6], PORT 0..65535.
+ * 0 or -EINVAL (bad URI, opts, unreadable certificate files), -ENOENT (no such file,
+ * no instance running, no such stream, host not resolved), -EACCES (refused; tls://:
+ * the server's certificate did not verify), -ECONNREFUSED (nothing listens; tls://:
+ * the server refused our certificate), -ETIMEDOUT (no hello or handshake within
+ * timeout_ms), -ENOTSUP (tls:// without the plug-in), -EPROTO (peer spoke nonsense),
+ * -ENOMEM, ...
+ * Over tcp://, udp://, tls:// a peek may move the receive buffer: views of an earlier
+ * peek that were not released are invalid after the next peek; peek and read return
+ * -EPROTO (with a log line) once the peer sent a malformed record.
  */
 BELTLINE_API int beltline_open(const char *uri, const struct beltline_open_opts *opts,
 	struct beltline_stream **out);
@@ -139,7 +156,8 @@ BELTLINE_API void beltline_close(struct beltline_stream *s);
 BELTLINE_API int beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n);
 
 /* After using the packet seq: 1 if it cannot have been overwritten meanwhile,
- * 0 if it may have been (counted in lost), or a negative errno. Always 1 for files. */
+ * 0 if it may have been (counted in lost), or a negative errno. Always 1 for files
+ * and network streams. */
 BELTLINE_API int beltline_check(struct beltline_stream *s, uint64_t seq);
 
 /* Give back the first n packets of the last peek (their views become invalid)
@@ -157,7 +175,8 @@ BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size
 	struct beltline_pkt_info *info);
 
 /* A descriptor to poll (POLLIN) or put in epoll: readable when packets may be
- * there. Files: always readable. Live: the appliance's wake eventfd, signalled
+ * there. Files: always readable. tcp://, udp://, tls://: the socket (a peek that
+ * returns -EAGAIN has read all it had). Live: the appliance's wake eventfd, signalled
  * with the stream's moderation (wake_count entries waiting, or wake_us after the
  * first) once a peek or read has found the stream empty; or a 1 ms timer when the
  * appliance gave none. Asking for it is what makes this reader a sleeper: a reader
@@ -177,7 +196,7 @@ struct beltline_stats {
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */
 BELTLINE_API int beltline_stats(const struct beltline_stream *s, struct beltline_stats *st);
 
-enum beltline_kind { BELTLINE_KIND_FILE = 1, BELTLINE_KIND_LIVE = 2 };
+enum beltline_kind { BELTLINE_KIND_FILE = 1, BELTLINE_KIND_LIVE = 2, BELTLINE_KIND_NET = 3 };
 
 struct beltline_info {
 	size_t sz;              /* sizeof(struct beltline_info), set by the caller */

@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline serve — relay a stream to remote readers (docs/clients.md, "Transports").
+ *
+ *   beltline [-i INSTANCE] serve [OPTIONS] STREAM LISTEN-URI
+ *     LISTEN-URI: tcp://HOST:PORT, udp://HOST:PORT (loopback only) or tls://HOST:PORT
+ *     --cert FILE --key FILE --ca FILE   tls://: our certificate and key, and the CA that
+ *                                        must have signed every client's certificate
+ *     --max-clients N (default 16)  --handshake-ms MS (default 5000)
+ *
+ * Each accepted connection is served by a child process of its own, which opens STREAM
+ * as an ordinary reader (so each remote reader has its own position and losses) and
+ * sends a hello, then one record per packet (client/net_frame.h) and an end record when
+ * the stream ends. The records carry the stream's sequence numbers: what the local
+ * reader lost shows up remotely as a gap.
+ *
+ * Safety: tcp:// listens on loopback only. Any other address needs tls:// with a CA:
+ * the handshake refuses a client without a certificate signed by it (mutual TLS), so no
+ * packet leaves the machine to someone unauthenticated. Every refusal is logged with
+ * the peer's address. A handshake that stalls is cut after --handshake-ms.
+ * OpenSSL is linked into the CLI; libbeltline-client itself loads TLS only for tls://.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "beltline.h"
+#include "exporter.h"   /* bl_cli_stopping */
+#include "net_frame.h"
+#include "serve.h"
+
+static const char serve_usage[] =
+	"usage: beltline serve [--cert FILE --key FILE --ca FILE] [--max-clients N]\n"
+	"                      [--handshake-ms MS] STREAM LISTEN-URI\n"
+	"  LISTEN-URI: tcp://HOST:PORT or udp://HOST:PORT (loopback only), or tls://HOST:PORT (mutual TLS:\n"
+	"  --cert, --key and --ca are needed; clients must show a certificate the CA signed)\n";
+
+struct serve {
+	const char *src;        /* the local stream's URI */
+	const char *cert, *key, *ca;
+	int tls, udp;
+	int handshake_ms;
+	SSL_CTX *ctx;
+};
+
+static void
+say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("beltline: serve: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void
+peer_name(const struct sockaddr_storage *sa, char *out, size_t sz)
+{
+	char h[INET6_ADDRSTRLEN] = "?", p[8] = "?";
+
+	getnameinfo((const struct sockaddr *)sa, sizeof(*sa), h, sizeof(h), p, sizeof(p),
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(out, sz, strchr(h, ':') != NULL ? "[%s]:%s" : "%s:%s", h, p);
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return 0;
+}
+
+/* The listening socket, or -1 after saying why (and *usage when it is the user's fault). */
+static int
+listen_on(const char *uri, int tls, int udp, int have_ca, int *usage_err)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
+	const char *hp = strstr(uri, "://") + 3, *colon;
+	char host[256], port[8];
+	int fd, one = 1, rc;
+	size_t hl;
+
+	*usage_err = 0;
+	if (hp[0] == '[') {
+		const char *cl = strchr(hp, ']');
+		colon = cl != NULL && cl[1] == ':' ? cl + 1 : NULL;
+		hl = cl != NULL ? (size_t)(cl - hp - 1) : 0;
+		hp++;
+	} else {
+		colon = strrchr(hp, ':');
+		hl = colon != NULL ? (size_t)(colon - hp) : 0;
+	}
+	if (colon == NULL || hl == 0 || hl >= sizeof(host) || colon[1] == '\0' ||
+	    strlen(colon + 1) >= sizeof(port) ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+		say("%s: want tcp://HOST:PORT or tls://HOST:PORT", uri);
+		*usage_err = 1;
+		return -1;
+	}
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc != 0) {
+		say("%s: cannot resolve %s: %s", uri, host, gai_strerror(rc));
+		return -1;
+	}
+	if (!is_loopback(ai->ai_addr) && (!tls || !have_ca)) {
+		say("%s: %s is not a loopback address: off the machine, serve only over tls:// "
+		    "with --ca (clients must show a certificate it signed)", uri, host);
+		freeaddrinfo(ai);
+		*usage_err = 1;
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || (!udp && listen(fd, 64) < 0)) {
+		say("%s: cannot listen: %s", uri, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static SSL_CTX *
+tls_ctx(const struct serve *sv)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, sv->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, sv->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, sv->ca, NULL) != 1) {
+		char e[256];
+		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+		say("tls: cannot load --cert %s, --key %s or --ca %s: %s", sv->cert, sv->key,
+		    sv->ca, e);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return ctx;
+}
+
+struct conn {
+	int fd;
+	int dgram;              /* udp://: one record a datagram */
+	SSL *ssl;
+	uint8_t out[65536];
+	size_t n;
+};
+
+/* Send all of p (blocking). 0 or -1 (peer gone, signal). */
+static int
+conn_send(struct conn *c, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len > 0) {
+		long w;
+		if (c->ssl != NULL) {
+			size_t done = 0;
+			if (SSL_write_ex(c->ssl, b, len, &done) != 1)
+				return -1;
+			w = (long)done;
+		} else {
+			w = send(c->fd, b, len, MSG_NOSIGNAL);
+			if (w < 0 && c->dgram && (errno == ENOBUFS || errno == EAGAIN))
+				return 0;   /* a datagram dropped here is a gap the reader counts */
+			if (w < 0 && errno == EINTR && !bl_cli_stopping())
+				continue;
+			if (w <= 0)
+				return -1;
+		}
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+conn_flush(struct conn *c)
+{
+	int rc = c->n ? conn_send(c, c->out, c->n) : 0;
+
+	c->n = 0;
+	return rc;
+}
+
+static int
+conn_put(struct conn *c, const void *p, size_t len)
+{
+	if (c->n + len > sizeof(c->out) && conn_flush(c) < 0)
+		return -1;
+	if (len > sizeof(c->out))
+		return conn_send(c, p, len);
+	memcpy(c->out + c->n, p, len);
+	c->n += len;
+	return 0;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	free(c);
+}
+
+/* The TLS handshake within handshake_ms. 0, or -1 after logging the refusal. */
+static int
+tls_accept(struct serve *sv, struct conn *c, const char *peer)
+{
+	struct timeval tv = { .tv_sec = sv->handshake_ms / 1000,
+		.tv_usec = (sv->handshake_ms % 1000) * 1000 };
+	int rc;
+
+	c->ssl = SSL_new(sv->ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+		return -1;
+	/* the handshake only: a stalled peer is cut after handshake_ms */
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	rc = SSL_accept(c->ssl);
+	if (rc != 1) {
+		char e[256] = "";
+		unsigned long err = ERR_get_error();
+		long vr = SSL_get_verify_result(c->ssl);
+
+		if (err != 0)
+			ERR_error_string_n(err, e, sizeof(e));
+		else
+			snprintf(e, sizeof(e), "%s", errno == EAGAIN || errno == EWOULDBLOCK ?
+				 "handshake timed out" : "handshake failed (peer closed?)");
+		say("refused %s: TLS: %s%s%s", peer, e, vr != X509_V_OK ? ": " : "",
+		    vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		return -1;
+	}
+	tv = (struct timeval){ 0 };
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	X509 *pc = SSL_get1_peer_certificate(c->ssl);
+	char subj[256] = "?";
+	if (pc != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(pc), subj, sizeof(subj));
+		X509_free(pc);
+	}
+	say("%s: TLS client %s", peer, subj);
+	return 0;
+}
+
+/* The child: serve one connection. Exit status 0 (the stream ended, or the peer went). */
+static int
+serve_one(struct serve *sv, int fd, const char *peer)
+{
+	static uint8_t buf[BLN_MAX_CAPLEN];
+	struct beltline_info info = { .sz = sizeof(info) };
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct beltline_stream *s;
+	struct conn *c = calloc(1, sizeof(*c));
+	uint8_t hb[BLN_HELLO_LEN], rh[BLN_REC_HDR];
+	uint64_t next = 0, sent = 0;
+	int rc, status = 0;
+
+	if (c == NULL)
+		return 1;
+	c->fd = fd;
+	c->dgram = sv->udp;
+	if (sv->tls && tls_accept(sv, c, peer) < 0) {
+		free(c);
+		return 1;
+	}
+	if (beltline_open(sv->src, NULL, &s) < 0) {
+		say("%s: cannot open %s (the library said why): closing", peer, sv->src);
+		conn_free(c);
+		return 1;
+	}
+	beltline_fd(s);
+	beltline_info(s, &info);
+	struct bln_hello h = { .linktype = (uint32_t)info.linktype,
+		.snaplen = info.snaplen == 0 || info.snaplen > BLN_MAX_CAPLEN ? BLN_MAX_CAPLEN :
+			info.snaplen };
+	if (sv->udp && h.snaplen > 65000)   /* a record must fit a datagram: longer ones are cut */
+		h.snaplen = 65000;
+	bln_put_hello(hb, &h);
+	if (conn_put(c, hb, sizeof(hb)) < 0 || conn_flush(c) < 0)
+		goto gone;
+	while (!bl_cli_stopping()) {
+		struct beltline_pkt_info pi;
+
+		rc = beltline_read(s, buf, h.snaplen, &pi);
+		if (rc == -EAGAIN) {
+			struct pollfd p[2] = { { .fd = beltline_fd(s), .events = POLLIN },
+				{ .fd = fd, .events = POLLIN } };
+			if (conn_flush(c) < 0)
+				goto gone;
+			if (poll(p, 2, 100) > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+				char junk[256];   /* a reader sends nothing: data or EOF means it is gone */
+				if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0 || c->ssl != NULL)
+					goto gone;
+			}
+			continue;
+		}
+		if (rc < 0) {
+			say("%s: reading %s: %s", peer, sv->src, strerror(-rc));
+			status = 1;
+			break;
+		}
+		if (rc == 0)
+			break;
+		struct bln_rec r = { .type = BLN_REC_PKT,
+			.flags = (pi.flags & BELTLINE_PKT_F_TS) ? BLN_F_TS : 0, .cls = pi.cls,
+			.caplen = pi.copied, .len = pi.len < pi.copied ? pi.copied : pi.len,
+			.seq = pi.seq, .ts_ns = pi.ts_ns };
+		bln_put_rec_hdr(rh, &r);
+		if (conn_put(c, rh, sizeof(rh)) < 0 || conn_put(c, buf, pi.copied) < 0 ||
+		    (c->dgram && conn_flush(c) < 0))
+			goto gone;
+		next = pi.seq + 1;
+		sent++;
+	}
+	if (!bl_cli_stopping()) {
+		struct bln_rec e = { .type = BLN_REC_END, .seq = next };
+		bln_put_rec_hdr(rh, &e);
+		for (int k = 0; k < (c->dgram ? 3 : 1); k++)   /* udp: it may be lost */
+			if (conn_put(c, rh, sizeof(rh)) < 0 || conn_flush(c) < 0)
+				goto gone;
+		if (c->ssl != NULL)
+			SSL_shutdown(c->ssl);
+	}
+	beltline_stats(s, &st);
+	say("%s: done, %llu packets sent, %llu lost locally", peer, (unsigned long long)sent,
+	    (unsigned long long)st.lost);
+	beltline_close(s);
+	conn_free(c);
+	return status;
+gone:
+	say("%s: gone after %llu packets", peer, (unsigned long long)sent);
+	beltline_close(s);
+	conn_free(c);
+	return 0;
+}
+
+/* udp://: a subscribe datagram on the listening socket. A socket connected to its
+ * sender (the child sends from it; a reader gone shows as ECONNREFUSED), or -1: not a
+ * subscribe (refused, logged), a goodbye, or a reader already served. */
+static int
+udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz,
+	       char (*kid_peer)[80], const pid_t *kids, int max)
+{
+	uint8_t d[64];
+	socklen_t sl = sizeof(*sa);
+	ssize_t got = recvfrom(lfd, d, sizeof(d), MSG_DONTWAIT, (struct sockaddr *)sa, &sl);
+	int fd;
+
+	if (got < 0)
+		return -1;
+	peer_name(sa, peer, psz);
+	if (got != 8 || memcmp(d, "BLNU\0\1\0", 7) != 0 || d[7] > 1) {
+		say("refused %s: not a subscribe datagram (%zd bytes)", peer, got);
+		return -1;
+	}
+	for (int i = 0; i < max; i++)
+		if (kids[i] > 0 && strcmp(kid_peer[i], peer) == 0)
+			return -1;      /* served already (a repeated subscribe, or its goodbye) */
+	if (d[7] == 1)
+		return -1;
+	fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)sa, sl) < 0) {
+		say("refused %s: %s", peer, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+bl_cli_serve(int argc, char **argv, const char *instance)
+{
+	static const struct option lo[] = {
+		{ "cert", required_argument, NULL, 'c' }, { "key", required_argument, NULL, 'k' },
+		{ "ca", required_argument, NULL, 'a' }, { "max-clients", required_argument, NULL, 'm' },
+		{ "handshake-ms", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct serve sv = { .handshake_ms = 5000 };
+	char src[512];
+	pid_t *kids;
+	char (*kid_peer)[80];
+	int c, lfd, usage_err, max_clients = 16, live = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			sv.cert = optarg;
+			break;
+		case 'k':
+			sv.key = optarg;
+			break;
+		case 'a':
+			sv.ca = optarg;
+			break;
+		case 'm':
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > (c == 'm' ? 1024 : 600000)) {
+				say("--%s wants 1..%d, got '%s'", c == 'm' ? "max-clients" :
+				    "handshake-ms", c == 'm' ? 1024 : 600000, optarg);
+				return 2;
+			}
+			*(c == 'm' ? &max_clients : &sv.handshake_ms) = (int)v;
+			break;
+		}
+		case 'h':
+			fputs(serve_usage, stdout);
+			return 0;
+		default:
+			fputs(serve_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 2) {
+		fputs(serve_usage, stderr);
+		return 2;
+	}
+	const char *stream = argv[optind], *luri = argv[optind + 1];
+
+	if (strstr(stream, "://") != NULL || strncmp(stream, "file:", 5) == 0)
+		snprintf(src, sizeof(src), "%s", stream);
+	else if (snprintf(src, sizeof(src), "beltline://%s/%s", instance, stream) >= (int)sizeof(src))
+		return 2;
+	sv.src = src;
+	if (strncmp(luri, "tls://", 6) == 0) {
+		sv.tls = 1;
+		if (sv.cert == NULL || sv.key == NULL || sv.ca == NULL) {
+			say("tls:// needs --cert, --key and --ca (mutual TLS)");
+			return 2;
+		}
+	} else if (strncmp(luri, "tcp://", 6) != 0 && strncmp(luri, "udp://", 6) != 0) {
+		say("%s: want tcp://HOST:PORT, udp://HOST:PORT or tls://HOST:PORT", luri);
+		return 2;
+	} else if (sv.cert != NULL || sv.key != NULL || sv.ca != NULL) {
+		say("--cert, --key and --ca are for tls://");
+		return 2;
+	}
+	if (sv.tls && (sv.ctx = tls_ctx(&sv)) == NULL)
+		return 1;
+	sv.udp = strncmp(luri, "udp://", 6) == 0;
+	lfd = listen_on(luri, sv.tls, sv.udp, sv.ca != NULL, &usage_err);
+	if (lfd < 0)
+		return usage_err ? 2 : 1;
+	kids = calloc((size_t)max_clients, sizeof(*kids));
+	kid_peer = calloc((size_t)max_clients, sizeof(*kid_peer));
+	if (kids == NULL || kid_peer == NULL) {
+		free(kids);
+		free(kid_peer);
+		close(lfd);
+		return 1;
+	}
+	say("serving %s on %s", src, luri);
+	fflush(stderr);
+	while (!bl_cli_stopping()) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		char peer[80];
+		pid_t pid;
+
+		pid = waitpid(-1, NULL, WNOHANG);
+		for (; pid > 0; pid = waitpid(-1, NULL, WNOHANG))
+			for (int i = 0; i < max_clients; i++)
+				if (kids[i] == pid) {
+					kids[i] = 0;
+					live--;
+				}
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		int fd;
+		if (sv.udp) {
+			fd = udp_subscriber(lfd, &sa, peer, sizeof(peer), kid_peer, kids, max_clients);
+			if (fd < 0)
+				continue;
+		} else {
+			fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			peer_name(&sa, peer, sizeof(peer));
+		}
+		if (live >= max_clients) {
+			say("refused %s: %d clients already (--max-clients)", peer, live);
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		if (!sv.udp)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		fflush(stderr);
+		pid = fork();
+		if (pid == 0) {
+			close(lfd);
+			free(kids);
+			free(kid_peer);
+			int st = serve_one(&sv, fd, peer);
+			SSL_CTX_free(sv.ctx);
+			exit(st);
+		}
+		if (pid > 0) {
+			for (int i = 0; i < max_clients; i++)
+				if (kids[i] == 0) {
+					kids[i] = pid;
+					snprintf(kid_peer[i], sizeof(kid_peer[i]), "%s", peer);
+					break;
+				}
+			live++;
+		} else
+			say("refused %s: fork: %s", peer, strerror(errno));
+		close(fd);
+	}
+	close(lfd);
+	for (int i = 0; i < max_clients; i++)   /* our own children only, by pid */
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
+	while (live > 0 && waitpid(-1, NULL, 0) > 0)
+		live--;
+	free(kids);
+	free(kid_peer);
+	SSL_CTX_free(sv.ctx);
+	return 0;
+}

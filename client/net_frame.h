@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_frame — the records `beltline serve` sends and libbeltline-client reads
+ * over tcp://, udp:// and tls:// (docs/clients.md, "Transports"). Written once,
+ * here, for both sides. Every field is big-endian.
+ *
+ *   hello (server to client, once, 24 bytes)
+ *     0  magic "BLNT"       4  version u16 (1)     6  hello length u16 (24)
+ *     8  linktype u32       12 snaplen u32 (1..BLN_MAX_CAPLEN)   16 reserved u64 (0)
+ *   record (32 bytes, then caplen bytes of packet)
+ *     0  type u8 (1 packet, 2 end)   1 flags u8 (bit 0: ts set)   2 class u16
+ *     4  caplen u32 (<= snaplen)     8 len u32 (>= caplen)         12 reserved u32 (0)
+ *     16 seq u64 (the packet's position in the served stream)      24 ts_ns u64
+ *   An end record has caplen 0 and the seq the next packet would have had.
+ *
+ * Sequence numbers strictly increase; a jump is loss the reader counts (as an FRP
+ * reader counts a lap). The decoder trusts nothing: every field is checked and a
+ * bad one is refused with a reason, never used.
+ */
+#ifndef BL_NET_FRAME_H
+#define BL_NET_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BLN_MAGIC "BLNT"
+#define BLN_VERSION 1u
+#define BLN_HELLO_LEN 24u
+#define BLN_REC_HDR 32u
+#define BLN_MAX_CAPLEN 262144u          /* no record is bigger than this: refused */
+#define BLN_REC_PKT 1u
+#define BLN_REC_END 2u
+#define BLN_F_TS 0x1u
+
+struct bln_hello {
+	uint32_t linktype;
+	uint32_t snaplen;
+};
+
+struct bln_rec {
+	uint8_t type;
+	uint8_t flags;
+	uint16_t cls;
+	uint32_t caplen;
+	uint32_t len;
+	uint64_t seq;
+	uint64_t ts_ns;
+	const uint8_t *data;    /* caplen bytes, inside the decoded buffer */
+};
+
+void bln_put_hello(uint8_t out[BLN_HELLO_LEN], const struct bln_hello *h);
+/* Only the header: the caplen packet bytes follow it. */
+void bln_put_rec_hdr(uint8_t out[BLN_REC_HDR], const struct bln_rec *r);
+
+/* Decode a hello from p[0..n): BLN_HELLO_LEN, 0 (need more bytes), or -EPROTO with *why. */
+int bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why);
+
+/* Decode one record from p[0..n): the bytes it takes (header and data), 0 (need more
+ * bytes), or -EPROTO with *why. snaplen is the hello's. r->data points into p. */
+long bln_get_rec(const uint8_t *p, size_t n, uint32_t snaplen, struct bln_rec *r,
+	const char **why);
+
+/* The sequence rule: r follows a record of seq *last (have_last: there was one). Adds
+ * the gap to *lost and moves *last. 0, or -EPROTO with *why (seq not increasing). */
+int bln_seq_next(const struct bln_rec *r, int have_last, uint64_t *last, uint64_t *lost,
+	const char **why);
+
+#endif /* BL_NET_FRAME_H */

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tls_plugin — libbeltline-client-tls: OpenSSL (Debian's libssl) for tls:// readers,
+ * loaded by libbeltline-client on first use (net_tls.h). TLS 1.2 at least; the
+ * server's certificate must chain to the given CA and name the host (DNS name or
+ * IP address in its subjectAltName); our own certificate and key are shown when the
+ * server asks (beltline serve always does: mutual TLS).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "net_tls.h"
+
+struct tconn {
+	SSL_CTX *ctx;
+	SSL *ssl;
+};
+
+static void
+tclose(void *c)
+{
+	struct tconn *t = c;
+
+	if (t == NULL)
+		return;
+	if (t->ssl != NULL)
+		SSL_free(t->ssl);
+	SSL_CTX_free(t->ctx);
+	OPENSSL_free(t);
+}
+
+static void
+why(char *msg, size_t sz, const char *what)
+{
+	char e[200] = "";
+	unsigned long err = ERR_get_error();
+
+	if (err != 0)
+		ERR_error_string_n(err, e, sizeof(e));
+	snprintf(msg, sz, "%s%s%s", what, e[0] ? ": " : "", e);
+	ERR_clear_error();
+}
+
+static long
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+static void *
+tconnect(int fd, const char *host, const char *cert, const char *key, const char *ca,
+	 int timeout_ms, int *err, char *msg, size_t msgsz)
+{
+	struct tconn *t = OPENSSL_zalloc(sizeof(*t));
+	unsigned char ip[16];
+	long end = now_ms() + timeout_ms;
+
+	*err = -EPROTO;
+	if (t == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	if (t->ctx == NULL) {
+		why(msg, msgsz, "SSL_CTX_new");
+		goto fail;
+	}
+	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	if (SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1) {
+		why(msg, msgsz, "cannot load the CA (tls_ca)");
+		*err = -EINVAL;
+		goto fail;
+	}
+	if (cert != NULL && (SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(t->ctx) != 1)) {
+		why(msg, msgsz, "cannot load the certificate or key (tls_cert, tls_key)");
+		*err = -EINVAL;
+		goto fail;
+	}
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	t->ssl = SSL_new(t->ctx);
+	if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
+		why(msg, msgsz, "SSL_new");
+		goto fail;
+	}
+	if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host) != 1)
+			goto fail;
+	} else {
+		if (SSL_set1_host(t->ssl, host) != 1 || SSL_set_tlsext_host_name(t->ssl, host) != 1)
+			goto fail;
+	}
+	for (;;) {
+		int rc = SSL_connect(t->ssl), e;
+		struct pollfd p = { .fd = fd };
+		long left;
+
+		if (rc == 1)
+			break;
+		e = SSL_get_error(t->ssl, rc);
+		if (e == SSL_ERROR_WANT_READ)
+			p.events = POLLIN;
+		else if (e == SSL_ERROR_WANT_WRITE)
+			p.events = POLLOUT;
+		else {
+			long vr = SSL_get_verify_result(t->ssl);
+			if (vr != X509_V_OK) {
+				snprintf(msg, msgsz, "the server's certificate: %s",
+					 X509_verify_cert_error_string(vr));
+				*err = -EACCES;
+			} else {
+				why(msg, msgsz, e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ?
+				    "the server closed the handshake (refused our certificate?)" :
+				    "handshake failed");
+				*err = -ECONNREFUSED;
+			}
+			goto fail;
+		}
+		left = end - now_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			snprintf(msg, msgsz, "TLS handshake not done in %d ms", timeout_ms);
+			*err = -ETIMEDOUT;
+			goto fail;
+		}
+	}
+	*err = 0;
+	return t;
+fail:
+	tclose(t);
+	return NULL;
+}
+
+static long
+trecv(void *c, void *buf, size_t len)
+{
+	struct tconn *t = c;
+	size_t got = 0;
+	int rc = SSL_read_ex(t->ssl, buf, len, &got), e;
+
+	if (rc == 1)
+		return (long)got;
+	e = SSL_get_error(t->ssl, rc);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return -EAGAIN;
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		return errno != 0 ? -errno : 0;
+	ERR_clear_error();
+	return -EPROTO;
+}
+
+static const struct blc_tls_ops ops = {
+	.abi = BLC_TLS_ABI, .connect = tconnect, .recv = trecv, .close = tclose,
+};
+
+__attribute__((visibility("default"))) const struct blc_tls_ops *
+beltline_tls_plugin_v1(void)
+{
+	return &ops;
+}

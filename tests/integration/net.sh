@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Streams over the network (issue 12 point 2): `beltline serve STREAM tcp://...` and
+# udp://, and
+# `beltline cat tcp://...` print exactly what `beltline cat STREAM` prints (tcpdump's
+# view of the packets); sequence gaps are counted as loss; a hostile peer's
+# malformed frames, oversized lengths and stalled hello are refused with a clear
+# error and no crash; serve refuses plain tcp:// off loopback.
+. "$(dirname "$0")/lib.sh"
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+PEER=$SRCDIR/tests/integration/net_peer.py
+CAP=$SRCDIR/config/sample.pcap
+I=$(inst net)
+export BELTLINE_INSTANCE=$I BELTLINE_RUN_DIR=$T/run
+mkdir -p "$BELTLINE_RUN_DIR"
+dump() { tcpdump -r "$1" -nn -t -e -xx 2> /dev/null; }
+PIDS=
+trap 'kill -TERM $PIDS 2> /dev/null || true; wait 2> /dev/null || true; rm -rf "$T"' EXIT
+N=$(tcpdump -r "$CAP" -nn 2> /dev/null | wc -l)
+
+# ---- a hostile or odd server: every malformed thing refused by name ----
+# peer MODE: start net_peer.py MODE; sets PORT
+peer() {
+	python3 "$PEER" "$1" > "$T/peer.port" &
+	PIDS="$PIDS $!"
+	wait_for "$WAIT" test -s "$T/peer.port"
+	PORT=$(cat "$T/peer.port")
+	rm -f "$T/peer.port"
+}
+# hostile MODE WANT-IN-STDERR: cat from it fails (status 1) and says WANT
+hostile() {
+	local rc
+	peer "$1"
+	set +e
+	timeout 60 "$BELTLINE" cat tcp://127.0.0.1:$PORT > "$T/h.pcap" 2> "$T/h.err"; rc=$?
+	set -e
+	eq "peer $1: cat exits 1" "$rc" 1
+	check "peer $1: says '$2'" grep -q "$2" "$T/h.err"
+}
+hostile badmagic "bad magic"
+hostile oversize "longer than the snaplen"
+hostile hugelen "longer than the snaplen"
+hostile backwards "sequence number not increasing"
+hostile badtype "unknown record type"
+hostile torn "closed inside a record"
+peer stall
+t0=$(date +%s)
+set +e
+"$BELTLINE" cat tcp://127.0.0.1:$PORT > /dev/null 2> "$T/h.err"; rc=$?
+set -e
+eq "stalled hello: cat exits 1" "$rc" 1
+check "stalled hello: says no hello in time" grep -q "no hello from the peer" "$T/h.err"
+check "stalled hello: gave up within 30 s" test $(( $(date +%s) - t0 )) -lt 30
+
+peer gap
+"$BELTLINE" -v cat tcp://127.0.0.1:$PORT > "$T/gap.pcap" 2> "$T/gap.err"
+eq "gap: 5 packets through" "$(tcpdump -r "$T/gap.pcap" -nn 2> /dev/null | wc -l)" 5
+check "gap: seq 2 to 7 counted as 4 lost" grep -q "5 packets, 4 lost" "$T/gap.err"
+
+# Records of 200000 bytes: a peek of 32 finds two filling the receive buffer, gets them,
+# and the third after they are released (it once failed with ENOBUFS).
+peer big
+eq "big records: all three, then the end" "$("${PKTSUM:-$(dirname "$BELTLINED")/../examples/pktsum}" \
+	tcp://127.0.0.1:$PORT | sed 's/ sum=[0-9a-f]*//')" "packets=3 bytes=600000 lost=0"
+
+# Bad URIs and a closed port: refused clearly.
+set +e
+"$BELTLINE" cat tcp://127.0.0.1 > /dev/null 2> "$T/u.err"; rc=$?
+set -e
+eq "tcp:// without a port: exit 1" "$rc" 1
+check "tcp:// without a port: says what it wants" grep -q "want tcp://HOST:PORT" "$T/u.err"
+
+# ---- serve refuses plain tcp off loopback ----
+set +e
+"$BELTLINE" serve web tcp://0.0.0.0:1 > /dev/null 2> "$T/s.err"; rc=$?
+set -e
+eq "serve tcp://0.0.0.0: usage error" "$rc" 2
+check "serve tcp://0.0.0.0: says loopback or tls" grep -q "not a loopback address" "$T/s.err"
+
+# ---- examples/pktsum: one program, only the URI changes ----
+PKTSUM=${PKTSUM:-$(dirname "$BELTLINED")/../examples/pktsum}
+want=$("$PKTSUM" "file:$CAP")
+check "pktsum file: read every packet" grep -q "packets=$N " <<< "$want"
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BELTLINE" serve "file:$CAP" tcp://127.0.0.1:$FPORT 2> "$T/fserve.err" &
+PIDS="$PIDS $!"
+check "serve file: listens" wait_for "$WAIT" grep -qs "serving" "$T/fserve.err"
+eq "pktsum tcp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM" tcp://127.0.0.1:$FPORT)" "$want"
+
+# udp://: the same program, records a datagram each; junk datagrams refused and logged
+"$BELTLINE" serve "file:$CAP" udp://127.0.0.1:$FPORT 2> "$T/userve.err" &
+PIDS="$PIDS $!"
+check "serve udp:// listens" wait_for "$WAIT" grep -qs "serving" "$T/userve.err"
+python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'junk', ('127.0.0.1', $FPORT))"
+check "serve udp://: a junk datagram refused with the peer" wait_for "$WAIT" \
+	grep -q "refused 127.0.0.1:[0-9]*: not a subscribe" "$T/userve.err"
+eq "pktsum udp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM" udp://127.0.0.1:$FPORT)" "$want"
+set +e
+"$BELTLINE" serve web udp://0.0.0.0:1 > /dev/null 2> "$T/s.err"; rc=$?
+set -e
+eq "serve udp://0.0.0.0: refused (udp is loopback only)" "$rc" 2
+
+# ---- the same stream read locally and over tcp:// ----
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "memory": { "hugepages": "auto" },
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "inject name=src | export name=web policy=srp capacity=4096" ] } ] }
+JSON
+"$BELTLINED" -q --duration 600 "$T/c.json" > /dev/null 2> "$T/err" &
+PIDS="$PIDS $!"
+check "control socket" wait_for "$WAIT" test -S "$BELTLINE_RUN_DIR/$I/ctl"
+SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BELTLINE" serve web tcp://127.0.0.1:$SPORT 2> "$T/serve.err" &
+PIDS="$PIDS $!"
+check "serve listens" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
+"$BELTLINE" cat -c "$N" web > "$T/local.pcap" 2> "$T/local.err" &
+LPID=$!
+"$BELTLINE" cat -c "$N" tcp://127.0.0.1:$SPORT > "$T/remote.pcap" 2> "$T/remote.err" &
+RPID=$!
+"$PKTSUM" beltline://$I/web "$N" > "$T/pktsum.live" 2> "$T/pktsum.err" &
+PPID_=$!
+readers() { "$BELTLINE" stats --json | jq '[.streams[] | select(.name == "web") | .readers[]] | length'; }
+two_readers() { [ "$(readers 2> /dev/null)" = 3 ]; }
+check "three readers of web (cat, pktsum, one served)" wait_for "$WAIT" two_readers
+"$BELTLINE" inject src "$CAP"
+wait $LPID && st=0 || st=$?
+eq "local cat: $N packets" "$st" 0
+wait $RPID && st=0 || st=$?
+eq "cat tcp://: $N packets" "$st" 0
+dump "$T/local.pcap" > "$T/local.txt"
+dump "$T/remote.pcap" > "$T/remote.txt"
+eq "local cat: every packet" "$(wc -l < "$T/local.txt" | tr -d ' ')" "$(dump "$CAP" | wc -l | tr -d ' ')"
+check "cat tcp:// prints what cat STREAM prints" cmp -s "$T/local.txt" "$T/remote.txt"
+check "serve logged the client" grep -q "127.0.0.1:" "$T/serve.err"
+wait $PPID_ && st=0 || st=$?
+eq "pktsum beltline:// (shared memory) reads what pktsum file: reads" "$(cat "$T/pktsum.live")" "$want"
+finish

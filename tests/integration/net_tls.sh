@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# tls:// (issue 12 points 2 and 4): `beltline serve STREAM tls://ADDR:PORT` on a veth
+# address (off loopback: mutual TLS is required) and, in a network namespace created
+# here, `beltline cat tls://ADDR:PORT | tcpdump -r -` prints what `beltline cat
+# STREAM | tcpdump -r -` prints locally. Refused, with the peer logged: no client
+# certificate, one signed by another CA, a plain tcp:// client, a stalled handshake;
+# and the client refuses a server its CA did not sign. Certificates are made here.
+. "$(dirname "$0")/lib.sh"
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+CAP=$SRCDIR/config/sample.pcap
+[ "$(id -u)" = 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
+I=$(inst tls)
+export BELTLINE_INSTANCE=$I BELTLINE_RUN_DIR=$T/run
+mkdir -p "$BELTLINE_RUN_DIR"
+NS=bltls$$
+VA=bt$$a
+VB=bt$$b
+NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250))
+PIDS=
+cleanup() {
+	kill -TERM $PIDS 2> /dev/null || true
+	wait 2> /dev/null || true
+	ip link del "$VA" 2> /dev/null || true
+	ip netns del "$NS" 2> /dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+ip netns add "$NS"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VB" netns "$NS"
+ip addr add "$NET.1/30" dev "$VA"
+ip link set "$VA" up
+ip -n "$NS" addr add "$NET.2/30" dev "$VB"
+ip -n "$NS" link set "$VB" up
+ip -n "$NS" link set lo up
+up() { grep -q "$NET.2" <<< "$(ip -n "$NS" addr show dev "$VB")"; }
+check "the namespace has $NET.2" wait_for "$WAIT" up
+
+# ---- certificates: a CA, the server (SAN: the veth address), a client; another CA ----
+C=$T/certs
+mkdir -p "$C"
+ca() {   # ca NAME
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/$1.key" -out "$C/$1.pem" -days 2 \
+		-subj "/CN=$1" 2> /dev/null
+}
+leaf() { # leaf NAME CA SAN
+	openssl req -newkey rsa:2048 -nodes -keyout "$C/$1.key" -out "$C/$1.csr" -subj "/CN=$1" \
+		2> /dev/null
+	printf 'subjectAltName=%s\n' "$3" > "$C/$1.ext"
+	openssl x509 -req -in "$C/$1.csr" -CA "$C/$2.pem" -CAkey "$C/$2.key" -CAcreateserial \
+		-out "$C/$1.pem" -days 2 -extfile "$C/$1.ext" 2> /dev/null
+}
+ca ca
+ca otherca
+leaf server ca "IP:$NET.1,IP:127.0.0.1"
+leaf client ca "DNS:client"
+leaf rogue otherca "DNS:rogue"
+check "certificates made" test -s "$C/rogue.pem"
+
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "memory": { "hugepages": "auto" },
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "inject name=src | export name=web policy=srp capacity=4096" ] } ] }
+JSON
+"$BELTLINED" -q --duration 600 "$T/c.json" > /dev/null 2> "$T/err" &
+PIDS="$PIDS $!"
+check "control socket" wait_for "$WAIT" test -S "$BELTLINE_RUN_DIR/$I/ctl"
+
+PORT=$((20000 + RANDOM % 20000))
+set +e
+"$BELTLINE" serve web tcp://$NET.1:$PORT > /dev/null 2> "$T/s0.err"; rc=$?
+"$BELTLINE" serve web tls://$NET.1:$PORT > /dev/null 2> "$T/s1.err"; rc1=$?
+set -e
+eq "serve tcp:// on the veth address: refused" "$rc" 2
+eq "serve tls:// without certificates: refused" "$rc1" 2
+check "serve tls:// without certificates: says --ca" grep -q -- "--ca" "$T/s1.err"
+"$BELTLINE" serve --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" \
+	--handshake-ms 1500 web tls://$NET.1:$PORT 2> "$T/serve.err" &
+PIDS="$PIDS $!"
+check "serve listens on $NET.1:$PORT" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
+
+inns() { timeout 60 ip netns exec "$NS" env BELTLINE_TLS_CA="$C/ca.pem" "$@"; }
+# refused CASE CMD...: the client fails (exit 1) and serve logs a refusal of $NET.2
+refused() {
+	local what=$1 rc n0
+	shift
+	n0=$(grep -c "refused $NET.2" "$T/serve.err" || true)
+	set +e
+	"$@" > /dev/null 2> "$T/r.err"; rc=$?
+	set -e
+	eq "$what: the client fails" "$rc" 1
+	more() { [ "$(grep -c "refused $NET.2" "$T/serve.err" || true)" -gt "$n0" ]; }
+	check "$what: serve logs the refusal with the peer" wait_for "$WAIT" more
+}
+refused "no client certificate" inns "$BELTLINE" cat tls://$NET.1:$PORT
+refused "a certificate of another CA" inns env BELTLINE_TLS_CERT="$C/rogue.pem" \
+	BELTLINE_TLS_KEY="$C/rogue.key" "$BELTLINE" cat tls://$NET.1:$PORT
+refused "a plain tcp:// client on the TLS port" inns "$BELTLINE" cat tcp://$NET.1:$PORT
+refused "a stalled handshake" inns python3 -c "
+import socket, sys, time
+s = socket.create_connection(('$NET.1', $PORT)); s.settimeout(30)
+sys.exit(1 if s.recv(1) == b'' else 0)"
+check "a stalled handshake: logged as timed out" grep -q "timed out" "$T/serve.err"
+set +e
+ip netns exec "$NS" env BELTLINE_TLS_CA="$C/otherca.pem" BELTLINE_TLS_CERT="$C/client.pem" \
+	BELTLINE_TLS_KEY="$C/client.key" "$BELTLINE" cat tls://$NET.1:$PORT > /dev/null 2> "$T/w.err"
+rc=$?
+set -e
+eq "the client refuses a server its CA did not sign" "$rc" 1
+check "... and says the server's certificate" grep -q "server's certificate" "$T/w.err"
+
+# ---- the same stream, locally and from the namespace over tls:// ----
+N=$(tcpdump -r "$CAP" -nn 2> /dev/null | wc -l)
+"$BELTLINE" cat -c "$N" web 2> "$T/local.err" | tcpdump -r - -nn -t -e -xx > "$T/local.txt" 2> /dev/null &
+LPID=$!
+export BELTLINE_TLS_CERT="$C/client.pem" BELTLINE_TLS_KEY="$C/client.key"
+inns "$BELTLINE" cat -c "$N" tls://$NET.1:$PORT 2> "$T/remote.err" | \
+	tcpdump -r - -nn -t -e -xx > "$T/remote.txt" 2> /dev/null &
+RPID=$!
+readers() { "$BELTLINE" stats --json | jq '[.streams[] | select(.name == "web") | .readers[]] | length'; }
+two_readers() { [ "$(readers 2> /dev/null)" = 2 ]; }
+check "two readers of web (one local, one over tls:// from $NS)" wait_for "$WAIT" two_readers
+"$BELTLINE" inject src "$CAP"
+wait $LPID && st=0 || st=$?
+eq "local cat | tcpdump" "$st" 0
+wait $RPID && st=0 || st=$?
+eq "cat tls:// | tcpdump in $NS" "$st" 0
+eq "local: every packet" "$(wc -l < "$T/local.txt" | tr -d ' ')" \
+	"$(tcpdump -r "$CAP" -nn -t -e -xx 2> /dev/null | wc -l | tr -d ' ')"
+check "tcpdump of cat tls:// in $NS prints what tcpdump of cat STREAM prints" \
+	cmp -s "$T/local.txt" "$T/remote.txt"
+check "serve logged the client certificate" grep -q "TLS client /CN=client" "$T/serve.err"
+finish
