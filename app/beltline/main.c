@@ -794,7 +794,10 @@ cmd_reload(int argc, char **argv)
 	}
 	text = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);
-	rc = beltline_ctl_open(instance, NULL, &c);
+	/* A reload builds graphs: on a loaded machine it takes more than the usual 2 s reply
+	 * time, and goes on all the same; wait for it rather than say it was refused. */
+	const struct beltline_open_opts ro = { .sz = sizeof(ro), .timeout_ms = 60000 };
+	rc = beltline_ctl_open(instance, &ro, &c);
 	if (rc < 0) {
 		if (rc == -ENOENT)
 			hint_instances();
@@ -807,7 +810,10 @@ cmd_reload(int argc, char **argv)
 	beltline_ctl_close(c);
 	free(text);
 	r = reply != NULL ? cJSON_Parse(reply) : NULL;
-	if (rc < 0) {
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr, "beltline: reload: no reply within %d s: it may still go on (beltline "
+			"stats: reload)\n", ro.timeout_ms / 1000);
+	} else if (rc < 0) {
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(r, "error");
 		fprintf(stderr, "beltline: reload refused, the old config runs on: %s\n",
 			cJSON_IsString(why) ? why->valuestring : strerror(-rc));
