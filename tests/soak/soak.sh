@@ -15,9 +15,11 @@
 #   tests/soak/soak.sh [MINUTES]         default 60
 #   env: BUILD (build), INTERVAL (10 s), READERS (6 at once), RATE (20000 pps),
 #        OUT (a temporary folder, kept on failure), RSS_SLACK_KB (512),
-#        MBUF_SLACK (256)
-# Phases that need what has not landed yet (clients that give verdicts,
-# reloads) are hooks (HOOK below): off, and the output says so.
+#        MBUF_SLACK (256), VRATE (2000 pps), VTIMEOUT_US (2000), RELOAD_EVERY (20 s),
+#        TOP (the source tree, when run from a copy)
+# Verdict clients (examples/ips_syn_drop on a `user` filter) and reloads (three
+# configs in turn) run too; a phase whose feature the build lacks is off and
+# the output says so.
 set -euo pipefail
 top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}   # TOP: the source tree, when run from a copy
 minutes=${1:-60}
