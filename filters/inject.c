@@ -122,6 +122,7 @@ inject_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 				  room);
 	o.name = name;
 	o.totals = &j->tot;
+	o.dry = bl_graph_dry(f);
 	j->zero_copy = (uint64_t)o.zero_copy;
 	return bl_inject_create(&o, &j->s, err);
 }

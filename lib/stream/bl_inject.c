@@ -29,9 +29,20 @@ struct bl_inject *
 bl_inject_find(const char *name)
 {
 	for (unsigned int i = 0; i < BL_INJECT_MAX; i++)
-		if (injects[i].used && strcmp(injects[i].name, name) == 0)
+		if (injects[i].used && !injects[i].dry && strcmp(injects[i].name, name) == 0)
 			return &injects[i];
 	return NULL;
+}
+
+/* A name clash: with a stream of the same run (a dry run's with a dry run's only: a
+ * reload's dry run is checked beside the running streams, which keep their names). */
+static int
+name_taken(const char *name, int dry)
+{
+	for (unsigned int i = 0; i < BL_INJECT_MAX; i++)
+		if (injects[i].used && injects[i].dry == dry && strcmp(injects[i].name, name) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -53,7 +64,7 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 	if ((uint64_t)o->capacity * o->max_frame > (1ull << 31))
 		return bl_err_set(err, -EINVAL, "capacity: %u buffers of max_frame %u bytes are more "
 				  "than 2 GiB", o->capacity, o->max_frame);
-	if (bl_inject_find(o->name) != NULL)
+	if (name_taken(o->name, o->dry != 0))
 		return bl_err_set(err, -EEXIST, "name: an inject stream \"%s\" exists already",
 				  o->name);
 	for (unsigned int i = 0; i < BL_INJECT_MAX && s == NULL; i++)
@@ -71,6 +82,7 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 	s->mode = o->mode;
 	s->zero_copy = o->zero_copy != 0;
 	s->tot = o->totals != NULL ? o->totals : &s->own_tot;
+	s->dry = o->dry != 0;
 	s->used = 1;
 	*out = s;
 	return 0;
@@ -405,7 +417,7 @@ bl_inject_stats_json(void)
 		const struct bl_inject *s = &injects[i];
 		cJSON *o, *w;
 
-		if (!s->used)
+		if (!s->used || s->dry)
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", s->name);
@@ -451,7 +463,7 @@ bl_inject_list_json(const struct bl_stream_cred *who)
 		const struct bl_inject *s = &injects[i];
 		cJSON *o;
 
-		if (!s->used || !bl_inject_may_write(s, who))
+		if (!s->used || s->dry || !bl_inject_may_write(s, who))
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", s->name);

@@ -82,6 +82,7 @@ struct bl_inject {
 	mode_t mode;
 	/* main lcore only */
 	int used;
+	int dry;                            /* made by a dry run (bl_inject_opts.dry) */
 	struct bl_inject_writer *wr;        /* the writer's region while one is open */
 	pid_t pid;                          /* its pid (SO_PEERCRED) */
 	uid_t wuid;
@@ -111,6 +112,9 @@ struct bl_inject_opts {
 	                                     * filters/inject.c for when that holds) */
 	struct bl_inject_counts *totals;    /* the filter's totals, added to with the writer's
 	                                     * (NULL: none); must outlive the stream's release */
+	int dry;                            /* a dry run's (--check, a reload's beside the running
+	                                     * ones): its name clashes only with another dry run's,
+	                                     * and no client finds it */
 };
 
 /* Declare an inject stream (the filter's init). Errors name the argument. 0 or -errno. */

@@ -15,11 +15,13 @@
 #   tests/soak/soak.sh [MINUTES]         default 60
 #   env: BUILD (build), INTERVAL (10 s), READERS (6 at once), RATE (20000 pps),
 #        OUT (a temporary folder, kept on failure), RSS_SLACK_KB (512),
-#        MBUF_SLACK (256)
-# Phases that need what has not landed yet (clients that give verdicts,
-# reloads) are hooks (HOOK below): off, and the output says so.
+#        MBUF_SLACK (256), VRATE (2000 pps), VTIMEOUT_US (2000), RELOAD_EVERY (20 s),
+#        TOP (the source tree, when run from a copy)
+# Verdict clients (examples/ips_syn_drop on a `user` filter) and reloads (three
+# configs in turn) run too; a phase whose feature the build lacks is off and
+# the output says so.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}   # TOP: the source tree, when run from a copy
 minutes=${1:-60}
 build=${BUILD:-$top/build}
 interval=${INTERVAL:-10}
@@ -27,6 +29,12 @@ n_readers=${READERS:-6}
 rate=${RATE:-20000}
 rss_slack=${RSS_SLACK_KB:-512}
 mbuf_slack=${MBUF_SLACK:-256}
+vrate=${VRATE:-2000}                 # pps through the user filter (its own gen)
+vtimeout=${VTIMEOUT_US:-2000}        # the user filter's timeout_us: a client stopped longer misses it
+reload_every=${RELOAD_EVERY:-20}     # s between two reloads
+rl_rate_a=1000 rl_rate_b=1500        # the reload graph's gen: the one argument the configs differ in
+VCLIENT=$build/examples/ips_syn_drop # the verdict client: drops TCP SYNs to port VPORT
+VPORT=1000
 BELTLINED=$build/app/beltlined
 BELTLINE=$build/app/beltline/beltline
 case $minutes in ''|*[!0-9.]*) echo "usage: $0 [MINUTES]" >&2; exit 2 ;; esac
@@ -56,7 +64,24 @@ WRITER=$build/tests/integration/writer      # the test writer: takes every buffe
 # every generated packet, so generated = in (s_srp, s_mrp, s_frp, tx). The
 # port loop is a net_ring0: what tx sends, rx receives (port tx = rx +
 # rx_flushed_at_stop). Two inject streams take the writers.
-cat > "$T/soak.json" <<JSON
+soak_cfg() {   # $1: the reload graph and what else (a: rate A, b: rate B, c: rate A and one more stream)
+	local extra
+	case $1 in
+	a) extra=$(cat <<RL
+  , { "lcores": [1], "pipeline": [ "gen rate=$rl_rate_a size=$SIZE --name=rg | export name=s_rl policy=mrp capacity=1024 --name=s_rl" ] }
+RL
+) ;;
+	b) extra=$(cat <<RL
+  , { "lcores": [1], "pipeline": [ "gen rate=$rl_rate_b size=$SIZE --name=rg | export name=s_rl policy=mrp capacity=1024 --name=s_rl" ] }
+RL
+) ;;
+	c) extra=$(cat <<RL
+  , { "lcores": [1], "pipeline": [ "gen rate=$rl_rate_a size=$SIZE --name=rg | export name=s_rl policy=mrp capacity=1024 --name=s_rl" ] }
+  , { "lcores": [1], "pipeline": [ "gen rate=1000 size=$SIZE --name=xg | export name=s_x policy=frp capacity=1024 --name=s_x" ] }
+RL
+) ;;
+	esac
+	cat <<JSON
 { "instance": "$I", "memory": { "hugepages": "auto" }, "mbufs": { "count": 16383 },
   "ports": [ { "name": "loop", "vdev": "net_ring0" } ],
   "graphs": [ { "lcores": [1], "pipeline": [
@@ -66,14 +91,19 @@ cat > "$T/soak.json" <<JSON
       "gen rate=$rate size=$SIZE | tx port=loop --name=tx",
       "rx port=loop --name=rx | export name=s_rx policy=mrp capacity=1024 --name=s_rx",
       "inject name=w0 capacity=64 --name=w0 | export name=s_w0 policy=frp capacity=1024 --name=s_w0",
-      "inject name=w1 capacity=1024 --name=w1 | export name=s_w1 policy=frp capacity=1024 --name=s_w1" ] } ] }
+      "inject name=w1 capacity=1024 --name=w1 | export name=s_w1 policy=frp capacity=1024 --name=s_w1",
+      "gen rate=$vrate size=$SIZE proto=tcp dport=1000-1003 --name=vg | user name=v timeout_us=$vtimeout on_timeout=pass max_inflight=256 --name=v | export name=s_v policy=frp capacity=1024 --name=s_v" ] }
+$extra ] }
 JSON
+}
+for c in a b c; do soak_cfg $c > "$T/soak-$c.json"; done
+cp "$T/soak-a.json" "$T/soak.json"
 
 # ---- optional phases: on when the build has the feature --------------------------
 phase_write=0 phase_verdict=0 phase_reload=0
 grep -q 'inject NAME FILE' <<< "$("$BELTLINE" --help 2>&1)" && phase_write=1
-grep -q '^  verdict ' <<< "$("$BELTLINE" --help 2>&1)" && phase_verdict=1
-grep -qi 'reload' <<< "$("$BELTLINED" --help 2>&1)" && phase_reload=1
+[ -x "$VCLIENT" ] && phase_verdict=1
+grep -q '^  reload ' <<< "$("$BELTLINE" --help 2>&1)" && phase_reload=1
 say_phase() {   # name on(0/1) why-off [has-a-body(0/1)]
 	if [ "$2" = 0 ]; then echo "soak: phase $1: off ($3)"
 	elif [ "${4:-1}" = 1 ]; then echo "soak: phase $1: on"
@@ -83,8 +113,8 @@ say_phase() {   # name on(0/1) why-off [has-a-body(0/1)]
 echo "soak: $minutes min ($warm_s s warm-up), sampling every $interval s, $n_readers readers, gen $rate pps, output in $T"
 say_phase readers 1 ""
 say_phase writers $phase_write "\`beltline --help\` names no inject: not in this build"
-say_phase verdicts $phase_verdict "\`beltline --help\` names no verdict: not in this build" 0
-say_phase reloads $phase_reload "\`beltlined --help\` names no reload: not in this build" 0
+say_phase verdicts $phase_verdict "$VCLIENT is missing: not in this build"
+say_phase reloads $phase_reload "\`beltline --help\` names no reload: not in this build"
 
 # ---- beltlined ------------------------------------------------------------------
 "$BELTLINED" -q "$T/soak.json" > "$T/final.json" 2> "$T/beltlined.err" &
@@ -98,7 +128,8 @@ ours() { [ -n "$2" ] && [ "$(cut -d' ' -f22 "/proc/$1/stat" 2> /dev/null)" = "$2
 stop_all() {
 	[ -n "${SPAWNER:-}" ] && kill "$SPAWNER" 2> /dev/null || true
 	touch "$T/writers.stop"
-	for p in ${WRITERS:-}; do kill "$p" 2> /dev/null || true; done
+	touch "$T/verdicts.stop" "$T/reloads.stop"
+	for p in ${WRITERS:-} ${VERDICTS:-} ${RELOADS:-}; do kill "$p" 2> /dev/null || true; done
 	while read -r p st; do ! ours "$p" "$st" || kill -KILL "$p" 2> /dev/null || true; done < "$pids_file"
 	kill -INT "$BPID" 2> /dev/null || true
 }
@@ -230,14 +261,138 @@ start_writers() {
 	done
 }
 
-# ---- HOOK (issue 15.9): clients that give verdicts. When `beltline verdict` (the
-# `user` filter) lands: a verdict stream in soak.json, clients that attach, give
-# verdicts and die at random (SIGKILL holding packets), and their counters
-# reconciled below like the writers'. Until then phase_verdict stays 0.
-start_verdicts() { [ "$phase_verdict" = 1 ] && echo "soak: verdicts: no body yet (HOOK)"; return 0; }
-# ---- HOOK (issue 15.9): reloads. When reloads land: a loop that reloads the
-# config every minute (and a changed one now and then), its counters checked.
-start_reloads() { [ "$phase_reload" = 1 ] && echo "soak: reloads: no body yet (HOOK)"; return 0; }
+# ---- verdict clients: one at a time on the user filter `v` (it takes one) ----------
+# Each attaches (examples/ips_syn_drop: it drops the TCP SYNs to port VPORT, a quarter
+# of vg's packets, and passes the rest), gives classes for 1-10 s, and ends one of
+# four ways: SIGTERMed (it flushes its last classes, closes and says how many it
+# saw); SIGKILLed holding packets; stalled (SIGSTOP for 5-200 ms, past timeout_us,
+# so on_timeout decides what it held and its classes for them come late), then
+# SIGCONT and SIGTERM; or stalled and SIGKILLed while stopped. The loop then waits
+# (30 s at most) until the appliance saw it go (`users[].client` null) and logs
+# one line: k how status seen(its own count, or -) attached(0/1), and the filter's
+# clients (0: the appliance saw it go) and clients_total.
+ufl() {   # jq on the user filter v's stats object
+	stats_json | jq -r ".users[]? | select(.name == \"v\") | $1"
+}
+verdict_loop() {
+	local k=0 log=$T/verdicts.log
+	while [ ! -e "$T/verdicts.stop" ]; do
+		local how=$(( RANDOM % 4 )) f=$T/verdicts/$k st=0 seen=- p pst
+		"$VCLIENT" "beltline://$I/v" "$VPORT" > "$f.out" 2> "$f.err" &
+		p=$!
+		track "$p"
+		pst=$(cut -d' ' -f22 "/proc/$p/stat" 2> /dev/null) || pst=
+		sleep "$(( RANDOM % 10 + 1 )).$(( RANDOM % 9 ))"
+		if [ "$how" -ge 2 ] && ours "$p" "$pst"; then   # a stall past timeout_us
+			kill -STOP "$p" 2> /dev/null || true
+			sleep "0.$(printf %03d $(( RANDOM % 195 + 5 )))"
+			[ "$how" = 3 ] || kill -CONT "$p" 2> /dev/null || true
+		fi
+		if ours "$p" "$pst"; then
+			case $how in 0|2) kill -TERM "$p" ;; *) kill -KILL "$p" ;; esac 2> /dev/null || true
+		fi
+		wait "$p" || st=$?
+		seen=$(sed -n 's/^\([0-9]*\) packets, .*/\1/p' "$f.out")
+		for _ in $(seq 300); do [ "$(ufl .clients)" = 0 ] && break; sleep 0.1; done
+		echo "$k $(echo term kill stall-term stall-kill | cut -d' ' -f$(( how + 1 ))) $st ${seen:--} $(grep -c '^attached' "$f.out") $(ufl '[.clients, .clients_total] | @tsv')" >> "$log"
+		k=$(( k + 1 ))
+	done
+}
+start_verdicts() {
+	VERDICTS=
+	rm -f "$T/verdicts.stop"
+	[ "$phase_verdict" = 1 ] || return 0
+	mkdir -p "$T/verdicts"
+	verdict_loop 2> "$T/verdicts.loop.err" &
+	VERDICTS=$!
+}
+stop_verdicts() {
+	[ -n "${VERDICTS:-}" ] || return 0
+	touch "$T/verdicts.stop"
+	wait "$VERDICTS" 2> /dev/null || true
+	VERDICTS=
+}
+
+# ---- reloads: every RELOAD_EVERY s, `beltline reload` to the next config ---------------
+# The configs: a and b differ in one argument of the reload graph (graphs[1]: its gen's
+# rate), so that graph is rebuilt and its stream s_rl taken over; c is a plus graphs[2]
+# (a stream s_x), so going to c adds a stream and leaving it removes one. The order
+# b a b a c a b a b c b ...: every fifth reload goes to c (adds s_x), the next one
+# leaves it (removes s_x). Around each,
+# a sample of what must not move: graphs[0]'s counters (never rebuilt: they only grow),
+# the sentinel readers (started with the main phase, on s_frp (graphs[0]) and s_rl (taken
+# over): attached from the start to the end), s_rl's head (its sequence goes on).
+# One line per reload in reloads.log: n to status epoch reloads failures, then before
+# and after: s_frp in, gen generated (graphs[0]), s_rl's head, sentinels attached.
+unchanged() {   # s_frp written, s_rl written, sentinels attached, s_x there (0/1), reloads, failures, epoch
+	stats_json | jq -r '[(.streams[] | select(.name == "s_frp") | .written),
+		(.streams[] | select(.name == "s_rl") | .written),
+		([.streams[] | select(.name == "s_frp" or .name == "s_rl") | .readers[] |
+		  select(.pid == ($ENV.SENT1 | tonumber) or .pid == ($ENV.SENT2 | tonumber))] | length),
+		([.streams[] | select(.name == "s_x")] | length),
+		.reload.reloads, .reload.failures, .reload.epoch] | @tsv'
+}
+reload_loop() {   # after the stop request, one last reload back to a (the first sample's config)
+	local n=0 to=a last=a
+	while :; do
+		sleep "$reload_every"
+		if [ -e "$T/reloads.stop" ]; then
+			[ "$last" != a ] || break
+			to=a
+		elif [ $(( (n + 1) % 5 )) = 0 ]; then to=c
+		elif [ $(( (n + 1) % 2 )) = 0 ]; then to=a
+		else to=b
+		fi
+		n=$(( n + 1 ))
+		local before after st=0
+		before=$(unchanged)
+		"$BELTLINE" reload "$T/soak-$to.json" > "$T/reloads/$n.out" 2>&1 || st=$?
+		# The CLI waits 2 s for the reply: on a loaded machine a reload may take longer
+		# (it goes on all the same). Then wait for its counters, and log "late".
+		if [ "$st" != 0 ] && grep -q 'no reply within' "$T/reloads/$n.out"; then
+			st=late
+			for _ in $(seq 300); do
+				after=$(unchanged)
+				[ "$(cut -f5 <<< "$after")" = "$(cut -f5 <<< "$before")" ] &&
+				[ "$(cut -f6 <<< "$after")" = "$(cut -f6 <<< "$before")" ] || break
+				sleep 0.1
+			done
+		fi
+		sleep 1
+		after=$(unchanged)
+		echo "$n $to $st $before $after" | tr '\t' ' ' >> "$T/reloads.log"
+		last=$to
+		[ ! -e "$T/reloads.stop" ] || break
+	done
+}
+start_reloads() {
+	RELOADS=
+	rm -f "$T/reloads.stop"
+	[ "$phase_reload" = 1 ] || return 0
+	mkdir -p "$T/reloads"
+	# sentinels: a reader on a stream no reload touches, one on the stream each reload takes over
+	"$BELTLINE" cat s_frp -p frp > /dev/null 2> "$T/sentinel1.err" &
+	SENT1=$!
+	"$BELTLINE" cat s_rl -p mrp > /dev/null 2> "$T/sentinel2.err" &
+	SENT2=$!
+	track "$SENT1"; track "$SENT2"
+	export SENT1 SENT2
+	reload_loop 2> "$T/reloads.loop.err" &
+	RELOADS=$!
+}
+stop_reloads() {
+	[ -n "${RELOADS:-}" ] || return 0
+	touch "$T/reloads.stop"
+	wait "$RELOADS" 2> /dev/null || true
+	RELOADS=
+	# the sentinels must still be running (and attached: the last sample says so)
+	sent_alive=0
+	kill -0 "$SENT1" 2> /dev/null && sent_alive=$(( sent_alive + 1 ))
+	kill -0 "$SENT2" 2> /dev/null && sent_alive=$(( sent_alive + 1 ))
+	sent_attached=$(unchanged | cut -f3)
+	kill "$SENT1" "$SENT2" 2> /dev/null || true
+	wait "$SENT1" "$SENT2" 2> /dev/null || true
+}
 
 stop_readers() {   # stop the spawner and every reader, then wait until none is attached
 	kill "$SPAWNER" 2> /dev/null || true
@@ -306,6 +461,8 @@ while :; do
 	sample "$now" >> "$T/samples.tsv"
 	[ "$now" -ge "$main_s" ] && break
 done
+stop_reloads
+stop_verdicts
 stop_writers
 stop_readers
 sample "$(( $(date +%s) - t0 ))" > "$T/quiet1.tsv"
@@ -379,7 +536,9 @@ if jq -e '.graphs' "$T/final.json" > /dev/null 2>&1; then
 	fl() { jq -r --arg f "$1" "[.graphs[].filters[\$f] | select(. != null) | $2] | add // 0" "$F"; }
 	echo
 	echo "packets, from beltlined's final report"
-	gen=$(jq '[.graphs[].filters[] | select(.filter == "gen") | .counters.generated] | add' "$F")
+	# the gen the four pipelines share (unnamed; vg, rg, xg are the verdict's and the reloads')
+	gen=$(jq '[.graphs[].filters | to_entries[] | select(.value.filter == "gen" and
+		(.key | IN("vg", "rg", "xg") | not)) | .value.counters.generated] | add' "$F")
 	for x in s_srp s_mrp s_frp tx; do
 		acct "gen generated = $x in" "$gen" "$(fl $x .in)"
 	done
@@ -403,6 +562,30 @@ if jq -e '.graphs' "$T/final.json" > /dev/null 2>&1; then
 		acct "$w writers_total = writers seen to open, one by one" "$(fl "$w" .counters.writers_total)" \
 			"$(awk '$8 == p + 1 { n++ } { p = $8 } END { print n + 0 }' "$T/writers/$w.log")"
 	done
+	if [ "$phase_verdict" = 1 ]; then
+		vc() { fl v ".counters.$1"; }
+		acct "vg generated = v in" "$(jq '[.graphs[].filters.vg | select(. != null) | .counters.generated] | add' "$F")" "$(fl v .in)"
+		acct "v in = verdicts + timeout + no_client + gone + full + copy_nombuf" "$(fl v .in)" \
+			"$(vc verdicts)" "$(( $(vc timeout_pass) + $(vc timeout_drop) ))" \
+			"$(( $(vc no_client_pass) + $(vc no_client_drop) ))" "$(( $(vc gone_pass) + $(vc gone_drop) ))" \
+			"$(( $(vc full_pass) + $(vc full_drop) ))" "$(vc copy_nombuf)"
+		acct "v in = out + dropped" "$(fl v .in)" "$(fl v .out)" "$(fl v .dropped)"
+		acct "v dropped = verdict_drop + *_drop + copy_nombuf" "$(fl v .dropped)" "$(vc verdict_drop)" \
+			"$(( $(vc timeout_drop) + $(vc no_client_drop) + $(vc gone_drop) + $(vc full_drop) ))" "$(vc copy_nombuf)"
+		acct "v out = s_v in" "$(fl v .out)" "$(fl s_v .in)"
+		acct "s_v in = written + dropped + copy_nombuf" "$(fl s_v .in)" "$(fl s_v .counters.written)" \
+			"$(fl s_v .counters.dropped)" "$(fl s_v .counters.copy_nombuf)"
+		acct "v clients_total = verdict clients that said they attached" "$(vc clients_total)" \
+			"$(awk '{ n += $5 } END { print n + 0 }' "$T/verdicts.log")"
+		# a late class is for a packet on_timeout decided (timed out, or held by a client that went)
+		[ "$(vc late)" -le $(( $(vc timeout_pass) + $(vc timeout_drop) + $(vc gone_pass) + $(vc gone_drop) )) ] ||
+			fail "v late $(vc late) > timeout + gone"
+		[ $(( $(vc twice) + $(vc unknown) + $(vc bad_class) + $(vc bad_head) )) = 0 ] ||
+			fail "v: an honest client's classes were refused (twice/unknown/bad_class/bad_head)"
+		printf '%-52s %12s\n' "v late (classes after on_timeout decided)" "$(vc late)"
+		printf '%-52s %12s\n' "v twice + unknown + bad_class + bad_head (must be 0)" \
+			"$(( $(vc twice) + $(vc unknown) + $(vc bad_class) + $(vc bad_head) ))"
+	fi
 	leaked=$(jq '.mbufs.leaked' "$F")
 	[ "$leaked" = 0 ] || fail "beltlined reports $leaked mbufs leaked at exit"
 	echo "mbufs leaked at exit: $leaked"
@@ -438,6 +621,46 @@ done
 [ "$phase_write" = 0 ] ||
 	echo "writers: ${wn[exit]:-0} wrote and exited, ${wn[term]:-0} SIGTERMed, ${wn[kill]:-0} SIGKILLed mid-write, ${wn[hold]:-0} SIGKILLed holding every buffer; every lease reclaimed, every writer's frames counted"
 
+# Verdict clients, one line each: k how status seen attached clients(after) clients_total.
+if [ "$phase_verdict" = 1 ]; then
+	declare -A vn=()
+	n_vterm_seen=0
+	while read -r k how st seen att open total; do
+		vn[$how]=$(( ${vn[$how]:-0} + 1 ))
+		[ "$open" = 0 ] || fail "verdict client $k ($how): the appliance did not see it go within 30 s"
+		[ "$att" = 1 ] || fail "verdict client $k ($how): it did not attach: $(tail -n 1 "$T/verdicts/$k.err")"
+		case $how in
+		term|stall-term) [ "$st" = 0 ] && [ "$seen" != - ] ||
+			fail "verdict client $k ($how): exit $st, it said no count: $(tail -n 1 "$T/verdicts/$k.err")"
+			n_vterm_seen=$(( n_vterm_seen + ${seen/-/0} )) ;;
+		esac
+	done < "$T/verdicts.log"
+	echo "verdict clients: ${vn[term]:-0} SIGTERMed, ${vn[kill]:-0} SIGKILLed holding packets, ${vn[stall-term]:-0} stalled past timeout_us then SIGTERMed, ${vn[stall-kill]:-0} SIGKILLed while stalled; the SIGTERMed ones classified $n_vterm_seen packets"
+fi
+
+# Reloads, one line each: n to status, then before and after: s_frp written, s_rl written,
+# sentinels attached, s_x there, reloads, failures, epoch.
+if [ "$phase_reload" = 1 ]; then
+	n_rl=0 n_to_c=0 n_rl_late=0
+	while read -r n to st f0 r0 s0 x0 rl0 fl0 ep0 f1 r1 s1 x1 rl1 fl1 ep1; do
+		n_rl=$(( n_rl + 1 ))
+		[ "$to" = c ] && n_to_c=$(( n_to_c + 1 ))
+		[ "$st" != late ] || n_rl_late=$(( n_rl_late + 1 ))
+		[ "$st" = 0 ] || [ "$st" = late ] || fail "reload $n (to $to): refused: $(sed -n 1p "$T/reloads/$n.out")"
+		[ "$rl1" = $(( rl0 + 1 )) ] && [ "$fl1" = "$fl0" ] || fail "reload $n (to $to): reloads $rl0 -> $rl1, failures $fl0 -> $fl1"
+		[ "$f1" -ge "$f0" ] || fail "reload $n (to $to): s_frp (a graph it did not change) went back, $f0 -> $f1"
+		[ "$r1" -ge "$r0" ] || fail "reload $n (to $to): s_rl (taken over) went back, $r0 -> $r1"
+		[ "$s0" = 2 ] && [ "$s1" = 2 ] || fail "reload $n (to $to): sentinel readers attached $s0 -> $s1 (want 2)"
+		[ "$x1" = "$([ "$to" = c ] && echo 1 || echo 0)" ] || fail "reload $n (to $to): s_x there: $x1"
+	done < <(cat "$T/reloads.log" 2> /dev/null)
+	[ "$n_rl" -gt 0 ] || fail "no reload ran"
+	[ "${sent_alive:-0}" = 2 ] && [ "${sent_attached:-0}" = 2 ] ||
+		fail "sentinel readers: $sent_alive of 2 running, $sent_attached attached at the end"
+	! grep -l 'removed\|detached' "$T/sentinel1.err" "$T/sentinel2.err" > /dev/null 2>&1 ||
+		fail "a sentinel reader was told its stream went: $(cat "$T/sentinel1.err" "$T/sentinel2.err")"
+	echo "reloads: $n_rl (every $reload_every s; $n_to_c of them adding s_x, as many back removing it; the last back to a), each accepted ($n_rl_late replied after the CLI's 2 s: applied all the same, by the counters); s_frp (unchanged graph) and s_rl (taken over) never went back; the two sentinel readers attached throughout"
+fi
+
 # Readers that stopped on their own after N packets: their pcap holds exactly N.
 n_count=0 n_kill=0 n_term=0 n_stall=0 n_late=0
 for h in "$T"/readers/*.how; do
@@ -462,7 +685,7 @@ for h in "$T"/readers/*.how; do
 done
 echo "readers: $n_kill SIGKILLed, $n_term SIGTERMed, $n_stall stalled (their pipe unread, then closed), $n_count exited after their count (pcap sizes checked), $n_late of those never attached (no reply within the CLI's 2 s)"
 onoff() { [ "$1" = 1 ] && echo "${2:-on}" || echo off; }
-echo "phases: readers on; writers $(onoff $phase_write); verdicts $(onoff $phase_verdict 'HOOK, no body'); reloads $(onoff $phase_reload 'HOOK, no body')"
+echo "phases: readers on; writers $(onoff $phase_write); verdicts $(onoff $phase_verdict); reloads $(onoff $phase_reload)"
 if [ "$fails" -gt 0 ]; then
 	echo "soak: $fails failed (samples and logs in $T)"
 	exit 1
