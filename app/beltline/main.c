@@ -29,6 +29,7 @@
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
 #include "capfile.h"
 #include "exporter.h"
+#include "tap.h"
 #include "bl_version.h"
 #include "flows.h"
 
@@ -67,6 +68,8 @@ static const char usage[] =
 	"  top [-d SECS] [-n N] [-t]  stats refreshed every SECS (1), N times (until\n"
 	"                      interrupted): counters per second over the last SECS, or\n"
 	"                      with -t their totals\n"
+	"  tap [ORIGIN/]FILTER[:EDGE] [--bpf EXPR] [-p POLICY] [-c N] [-w FILE]  pcap of what a\n"
+	"                      running filter emits (or one out-edge carries), config untouched\n"
 	"  exporter [--listen ADDRESS:PORT]  serve the stats to Prometheus at\n"
 	"                      http://ADDRESS:PORT/metrics (default 127.0.0.1:9482)\n"
 	"\n"
@@ -979,6 +982,8 @@ main(int argc, char **argv)
 		return cmd_top(argc, argv);
 	if (strcmp(cmd, "exporter") == 0)
 		return bl_cli_exporter(argc, argv, instance);
+	if (strcmp(cmd, "tap") == 0)
+		return bl_cli_tap(argc, argv, instance);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;
