@@ -8,6 +8,9 @@
 /* argv[0] is "tap". Exit status: 0 stopped (signal, -c reached, reader gone), 1 error, 2 usage. */
 int bl_cli_tap(int argc, char **argv, const char *instance);
 
+/* argv[0] is "mount": beltline mount [-f] DIR (mount.c; FUSE). 0, 1 error, 2 usage. */
+int bl_cli_mount(int argc, char **argv, const char *instance);
+
 /*
  * Ask instance for a tap on spec ("[ORIGIN/]FILTER[:EDGE]"; bpf and policy may be
  * NULL): the stream's name in stream[n]. 0, or -errno with the appliance's reason

@@ -352,6 +352,7 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 		bl_log(BL_LOG_WARNING, "%s", err->msg);
 		return NULL;
 	}
+	bl_app_taps_tick(app);   /* a tap whose reader just left makes room first */
 	for (unsigned int i = 0; i < TAP_MAX && t == NULL; i++)
 		if (!taps[i].used && taps[i].s == NULL)
 			t = &taps[i];

@@ -29,7 +29,11 @@ stats; in0=$(dport_in)
 # The edge, by the name of the filter it leads to; the output; one with --bpf.
 timeout 60 "$BELTLINE" tap -c 300 dport:edge > "$T/tap_edge.pcap" 2> "$T/tap1.err"
 eq "tap of the edge exits after -c" "$?" 0
+# One tap per filter: the next waits until the last one's stream went.
+gone() { wait_for 30 bash -c "! '$BELTLINE' ls | grep -q 'tap\\.'"; }
+gone
 timeout 60 "$BELTLINE" tap -c 300 dport > "$T/tap_out.pcap" 2> "$T/tap2.err"
+gone
 timeout 60 "$BELTLINE" tap -c 100 --bpf 'tcp dst port 81' dport > "$T/tap_bpf.pcap" 2> "$T/tap3.err"
 stats; in1=$(dport_in)
 check "dport's counters ran on through the taps ($in0 -> $in1)" test "$in1" -gt "$in0"
@@ -49,6 +53,26 @@ refused "an unknown filter" 'no filter "nosuch"' nosuch
 refused "an unknown edge" 'has no edge "nowhere" (its out-edges lead to: edge, out)' dport:nowhere
 refused "a bad bpf" 'bpf "tcp port": ' --bpf 'tcp port' dport
 refused "an unknown graph" 'no filter "dport" in graphs\[7\]' 'graphs[7]/dport'
+# The running graph as a filesystem (FUSE), with shell commands only.
+MOUNTED=0
+if [ -c /dev/fuse ] && command -v fusermount3 > /dev/null && "$BELTLINE" mount --help > /dev/null 2>&1; then
+	mkdir "$T/mnt"
+	trap 'fusermount3 -u "$T/mnt" 2> /dev/null || true; rm -rf "$T"' EXIT
+	"$BELTLINE" mount "$T/mnt"
+	MOUNTED=1
+	check "mount: the sources at the top" test -d "$T/mnt/gen"
+	check "mount: a filter under the one feeding it" test -d "$T/mnt/gen/dport/edge"
+	check "mount: ... and under each of its parents' paths only" test ! -e "$T/mnt/dport"
+	check "mount: all and stats in each" test -f "$T/mnt/gen/dport/all" -a -f "$T/mnt/gen/dport/stats"
+	eq "mount: stats is the filter's counters (JSON)" "$(jq -r '.name + " " + (.in > 0 | tostring)' "$T/mnt/gen/dport/stats")" "dport true"
+	timeout 4 cat "$T/mnt/gen/dport/all" > "$T/mnt_all.pcap" || true
+	check "mount: the tap of all went with its reader" \
+		wait_for 30 bash -c "! '$BELTLINE' ls | grep -q 'tap\\.'"
+	check "mount: mkdir is refused (read-only for now)" bash -c "! mkdir '$T/mnt/gen/dport/x' 2> /dev/null"
+	fusermount3 -u "$T/mnt"
+else
+	echo "# no FUSE here (/dev/fuse, fusermount3, libfuse3-dev): the mount checks are skipped"
+fi
 "$BELTLINE" tap dport > /dev/null 2> "$T/held.err" &
 HELD=$!
 wait_for 30 bash -c "'$BELTLINE' ls | grep -q 'tap\\.'"
@@ -96,6 +120,11 @@ print('edge_dports', dports(te))
 print('out_dports', dports(to))
 print('bpf_dports', dports(tb))
 print('edge_distinct', len(set(te)))
+import os
+if os.path.exists(T + '/mnt_all.pcap'):
+    tm = pkts(T + '/mnt_all.pcap')
+    print('mnt_enough', len(tm) > 100)
+    print('mnt_run', run_in(tm, out))
 PY
 v() { sed -n "s/^$1 //p" "$T/cmp.txt"; }
 eq "edge tap: packets" "$(v edge_count)" 300
@@ -107,4 +136,8 @@ eq "output tap = a run of the output's pcap file= (bytes)" "$(v out_run)" True
 eq "output tap carries every class" "$(v out_dports)" "[79, 80, 81]"
 eq "bpf tap: packets" "$(v bpf_count)" 100
 eq "bpf tap keeps what the expression keeps" "$(v bpf_dports)" "[81]"
+if [ "$MOUNTED" = 1 ]; then
+	eq "mount: cat all is a tap (packets)" "$(v mnt_enough)" True
+	eq "mount: cat all = a run of the output's pcap file= (bytes)" "$(v mnt_run)" True
+fi
 finish
