@@ -53,6 +53,18 @@ refused "an unknown filter" 'no filter "nosuch"' nosuch
 refused "an unknown edge" 'has no edge "nowhere" (its out-edges lead to: edge, out)' dport:nowhere
 refused "a bad bpf" 'bpf "tcp port": ' --bpf 'tcp port' dport
 refused "an unknown graph" 'no filter "dport" in graphs\[7\]' 'graphs[7]/dport'
+# Who may not read the packet DBuf (memory.packet_mode, default 0640) may not tap.
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	rc=0
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$BELTLINE" tap -c 1 dport \
+		> /dev/null 2> "$T/r.err" || rc=$?
+	if [ "$rc" = 1 ] && grep -q 'uid 65534 may not read the packet buffer' "$T/r.err"; then
+		ok "a user who may not read the packet DBuf is refused"
+	else
+		bad "tap by nobody: status $rc, said: $(cat "$T/r.err")"
+	fi
+	check "... and the refusal is logged" grep -q 'may not read the packet buffer' "$T/err"
+fi
 # The running graph as a filesystem (FUSE), with shell commands only.
 MOUNTED=0
 if [ -c /dev/fuse ] && command -v fusermount3 > /dev/null && "$BELTLINE" mount --help > /dev/null 2>&1; then
