@@ -457,24 +457,3 @@ bl_app_taps_stop(struct bl_app *app)
 		if (taps[i].used)
 			tap_end(app, &taps[i], "the appliance stops");
 }
-
-struct cJSON *
-bl_app_taps_json(const struct bl_app *app)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	(void)app;
-	for (unsigned int i = 0; a != NULL && i < TAP_MAX; i++) {
-		const struct tap *t = &taps[i];
-		cJSON *o;
-		if (!t->used)
-			continue;
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "stream", t->s->name);
-		cJSON_AddStringToObject(o, "filter", t->what);
-		if (t->has_bpf)
-			cJSON_AddStringToObject(o, "bpf", t->bpf_text);
-		cJSON_AddItemToArray(a, o);
-	}
-	return a;
-}

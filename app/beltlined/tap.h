@@ -32,7 +32,4 @@ void bl_app_taps_tick(struct bl_app *app);
 /* Shutdown: every tap goes (before the streams and the pool do). */
 void bl_app_taps_stop(struct bl_app *app);
 
-/* For stats: the taps as a JSON array (stream, filter, edge, bpf). */
-struct cJSON *bl_app_taps_json(const struct bl_app *app);
-
 #endif /* BL_APP_TAP_H */
