@@ -12,6 +12,7 @@ pkgs=(build-essential pkg-config meson ninja-build
       nfdump pmacct   # flow: the IPFIX collectors tests/integration/flow.sh checks against
       libsystemd-dev systemd      # Type=notify, the journal; systemd-analyze verify (tests)
       scdoc                       # the man pages (man/*.scd)
+      libfuse3-dev fuse3          # beltline mount: the running graph as a filesystem
       python3-jsonschema          # config/beltline.schema.json (tests/unit/schema.sh)
       libnetfilter-queue-dev iptables   # bench/verdict_vs_nfqueue.sh
       clang-14 libclang-rt-14-dev)   # the fuzz harnesses (tests/fuzz/run.sh)

@@ -29,6 +29,7 @@
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
 #include "capfile.h"
 #include "exporter.h"
+#include "tap.h"
 #include "bl_version.h"
 #include "flows.h"
 #include "serve.h"
@@ -69,6 +70,10 @@ static const char usage[] =
 	"  top [-d SECS] [-n N] [-t]  stats refreshed every SECS (1), N times (until\n"
 	"                      interrupted): counters per second over the last SECS, or\n"
 	"                      with -t their totals\n"
+	"  tap [ORIGIN/]FILTER[:EDGE] [--bpf EXPR] [-p POLICY] [-c N] [-w FILE]  pcap of what a\n"
+	"                      running filter emits (or one out-edge carries), config untouched\n"
+	"  mount [-f] DIR      the running graph as a filesystem: a directory per filter under\n"
+	"                      the one feeding it, each with all (a tap, pcap) and stats (JSON)\n"
 	"  exporter [--listen ADDRESS:PORT]  serve the stats to Prometheus at\n"
 	"                      http://ADDRESS:PORT/metrics (default 127.0.0.1:9482)\n"
 	"  serve STREAM tcp://HOST:PORT|tls://HOST:PORT  relay a stream to remote readers\n"
@@ -995,6 +1000,16 @@ main(int argc, char **argv)
 		return bl_cli_exporter(argc, argv, instance);
 	if (strcmp(cmd, "serve") == 0)
 		return bl_cli_serve(argc, argv, instance);
+	if (strcmp(cmd, "tap") == 0)
+		return bl_cli_tap(argc, argv, instance);
+	if (strcmp(cmd, "mount") == 0) {
+#ifdef BL_HAVE_FUSE
+		return bl_cli_mount(argc, argv, instance);
+#else
+		fprintf(stderr, "beltline: mount: built without FUSE (libfuse3-dev)\n");
+		return 1;
+#endif
+	}
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -55,6 +55,7 @@
 #include "reaper.h"
 #include "telemetry.h"
 #include "reload.h"
+#include "tap.h"
 
 #define CTL_MAX_CONNS 256        /* connections at once */
 #define CTL_ROOT_RESERVE 16      /* of those, only root may take the last ones */
@@ -313,6 +314,7 @@ bl_ctl_stop(struct bl_ctl *c)
 	if (c == NULL)
 		return;
 	bl_tel_stop();
+	bl_app_taps_stop(c->app);   /* tap.c: its readers are told, as for a removed stream */
 	bl_stream_on_removed(NULL, NULL);
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		if (c->c[i].fd >= 0)
@@ -933,6 +935,16 @@ serve(struct bl_ctl *c, struct conn *k)
 	case BL_CTL_ATTACH_VERDICT:
 		op_attach_verdict(c, k, &h, req);
 		break;
+	case BL_CTL_TAP: {   /* tap.c; the client then attaches to the stream it names */
+		struct bl_stream_cred who = conn_cred(k);
+		struct bl_err err = { 0 };
+		cJSON *j = bl_app_tap_open(c->app, &who, req, &err);
+		if (j != NULL)
+			reply_json(k, &h, j, NULL, 0);
+		else
+			reply_err(k, &h, err.code != 0 ? err.code : -EINVAL, "%s", err.msg);
+		break;
+	}
 	default:
 		c->n.bad_requests++;
 		reply_err(k, &h, -EOPNOTSUPP, "unknown operation %u", (unsigned int)h.op);
@@ -1051,5 +1063,6 @@ bl_ctl_tick(struct bl_ctl *c)
 				conn_close(k);
 		}
 	expire(c, mono_ms());   /* not `now`: serving may have stamped a later time */
+	bl_app_taps_tick(c->app);
 	bl_tel_serve();
 }

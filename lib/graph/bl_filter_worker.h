@@ -70,6 +70,18 @@ struct bl_filter_stats {
 	struct bl_class_count cls[BL_CLASS_SLOTS];
 };
 
+/*
+ * A tap (beltline tap, app/beltlined/tap.c): a hook the main lcore hangs on a
+ * running filter's output without rebuilding its graph. When set, the runtime
+ * calls burst() with every packet the filter emitted (their classes after its
+ * negation), before routing them: the hook takes its own references to what
+ * it keeps. Nothing else of the filter changes (counters, state, edges).
+ */
+struct bl_filter_tap {
+	void (*burst)(struct bl_filter_tap *t, struct rte_mbuf **pkts, const uint32_t *cls,
+		      uint16_t n, uint8_t negate);
+};
+
 struct bl_filter {
 	/* read-mostly, set at build */
 	const struct bl_filter_ops *ops;
@@ -83,6 +95,9 @@ struct bl_filter {
 	uint16_t n_out;
 	uint16_t n_in_edges;           /* for intersect */
 	struct bl_edge_rt *out;
+	/* (m) the main lcore stores it release (app/beltlined/tap.c), the worker loads it
+	 * acquire in dispatch; cleared, it is freed only once the worker passed an epoch */
+	struct bl_filter_tap *tap;
 
 	/* live reload (control thread; bl_graph.h "Adoption"): the instance this one took
 	 * its state from, until its build commits; whether a newer build took this one's

@@ -128,6 +128,7 @@ enum bl_ctl_op {
 	BL_CTL_STATS  = 4,
 	BL_CTL_OPEN_WRITE = 5,   /* become an inject stream's writer (docs/control.md) */
 	BL_CTL_RELOAD = 16,      /* move to a new config (docs/control.md, "reload") */
+	BL_CTL_TAP    = 17,      /* hang a temporary export on a running filter (docs/taps.md) */
 	BL_CTL_ATTACH_VERDICT = 6, /* become a `user` filter's verdict client (docs/control.md) */
 };
 

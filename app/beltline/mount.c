@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline mount [-f] DIR: the running graph as a filesystem (Streamline's
+ * PipesFS, through FUSE; docs/taps.md). Each filter is a directory nested under
+ * the filter that feeds it (a filter with two parents appears under both); the
+ * sources of every graph are at the top. Each directory holds
+ *   all    reading it is a tap of the filter's output, as pcap (beltline tap)
+ *   stats  its counters, JSON (what beltline stats shows for it)
+ * The structure is the appliance's `stats` reply, fetched again when older than
+ * a second. Read-only: mkdir and rmdir are refused (EROFS) for now.
+ */
+#define FUSE_USE_VERSION 35
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "beltline.h"
+#include "bl_stream_proto.h"
+#include "tap.h"
+
+static const char *m_instance;
+static pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
+static cJSON *m_stats;          /* the last stats reply (m_lock) */
+static double m_stats_at;
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The stats reply, at most a second old; NULL if the instance does not answer. m_lock held. */
+static cJSON *
+stats_now(void)
+{
+	struct beltline_ctl *c;
+	char *reply = NULL;
+	cJSON *j;
+
+	if (m_stats != NULL && mono() - m_stats_at < 1.0)
+		return m_stats;
+	if (beltline_ctl_open(m_instance, NULL, &c) < 0)
+		return m_stats;
+	if (beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply) == 0 &&
+	    (j = cJSON_Parse(reply)) != NULL) {
+		cJSON_Delete(m_stats);
+		m_stats = j;
+		m_stats_at = mono();
+	}
+	free(reply);
+	beltline_ctl_close(c);
+	return m_stats;
+}
+
+/*
+ * The stats reply lists filters and edges flat, each with its graph ("graphs[0].0":
+ * where it comes from, then the replica). Replica 0 only: the others repeat it.
+ */
+static bool
+first_replica(const cJSON *item)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(item, "graph");
+	const char *dot = cJSON_IsString(g) ? strrchr(g->valuestring, '.') : NULL;
+
+	return dot != NULL && strcmp(dot, ".0") == 0;
+}
+
+static const char *
+str_of(const cJSON *item, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Whether an edge of graph leads from `from` (NULL: any filter) to `to`. */
+static bool
+has_edge(const cJSON *st, const char *graph, const char *from, const char *to)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(st, "edges"))
+		if (strcmp(str_of(e, "graph"), graph) == 0 && strcmp(str_of(e, "to"), to) == 0 &&
+		    (from == NULL || strcmp(str_of(e, "from"), from) == 0))
+			return true;
+	return false;
+}
+
+/* What a path names. */
+struct node {
+	int kind;                   /* 0 none, 1 the root, 2 a filter, 3 its all, 4 its stats */
+	const cJSON *f;             /* the filter's stats entry */
+	const char *graph;          /* its graph ("graphs[0].0") */
+	const char *filter;         /* its name */
+};
+
+/* Walk path through the graphs: the first component is a source (a filter no
+ * edge leads to), each next one a filter an edge from the one before leads to. */
+static struct node
+resolve(const cJSON *st, const char *path)
+{
+	struct node n = { .kind = 1 };
+	char buf[1024], *save = NULL, *comp;
+
+	if (st == NULL || strlen(path) >= sizeof(buf))
+		return (struct node){ .kind = 0 };
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (comp = strtok_r(buf, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
+		const cJSON *f;
+		bool found = false;
+
+		if (n.kind == 2 && (strcmp(comp, "all") == 0 || strcmp(comp, "stats") == 0)) {
+			n.kind = comp[0] == 'a' ? 3 : 4;
+			continue;
+		}
+		if (n.kind != 1 && n.kind != 2)
+			return (struct node){ .kind = 0 };
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "filters")) {
+			const char *g = str_of(f, "graph");
+			if (!first_replica(f) || strcmp(str_of(f, "name"), comp) != 0 ||
+			    (n.kind == 2 && strcmp(g, n.graph) != 0))
+				continue;
+			if (n.kind == 1 ? has_edge(st, g, NULL, comp) : !has_edge(st, g, n.filter, comp))
+				continue;
+			n.f = f;
+			n.graph = g;
+			n.filter = str_of(f, "name");
+			found = true;
+			break;
+		}
+		if (!found)
+			return (struct node){ .kind = 0 };
+		n.kind = 2;
+	}
+	return n;
+}
+
+static int
+m_getattr(const char *path, struct stat *sb, struct fuse_file_info *fi)
+{
+	struct node n;
+
+	(void)fi;
+	memset(sb, 0, sizeof(*sb));
+	pthread_mutex_lock(&m_lock);
+	n = resolve(stats_now(), path);
+	pthread_mutex_unlock(&m_lock);
+	switch (n.kind) {
+	case 1:
+	case 2:
+		sb->st_mode = S_IFDIR | 0555;
+		sb->st_nlink = 2;
+		break;
+	case 3:
+	case 4:
+		sb->st_mode = S_IFREG | 0444;   /* size unknown: read to the end (direct_io) */
+		sb->st_nlink = 1;
+		break;
+	default:
+		return -ENOENT;
+	}
+	sb->st_uid = getuid();
+	sb->st_gid = getgid();
+	return 0;
+}
+
+static int
+m_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
+	  enum fuse_readdir_flags flags)
+{
+	const cJSON *st, *x;
+	struct node n;
+	int rc = 0;
+
+	(void)off;
+	(void)fi;
+	(void)flags;
+	pthread_mutex_lock(&m_lock);
+	st = stats_now();
+	n = resolve(st, path);
+	if (n.kind != 1 && n.kind != 2) {
+		rc = n.kind == 0 ? -ENOENT : -ENOTDIR;
+		goto out;
+	}
+	fill(buf, ".", NULL, 0, 0);
+	fill(buf, "..", NULL, 0, 0);
+	if (n.kind == 2) {
+		fill(buf, "all", NULL, 0, 0);
+		fill(buf, "stats", NULL, 0, 0);
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "edges"))
+			if (strcmp(str_of(x, "graph"), n.graph) == 0 &&
+			    strcmp(str_of(x, "from"), n.filter) == 0)
+				fill(buf, str_of(x, "to"), NULL, 0, 0);
+		goto out;
+	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "filters"))
+		if (first_replica(x) && !has_edge(st, str_of(x, "graph"), NULL, str_of(x, "name")))
+			fill(buf, str_of(x, "name"), NULL, 0, 0);
+out:
+	pthread_mutex_unlock(&m_lock);
+	return rc;
+}
+
+/* An open file: a stats snapshot (text), or a tap being read (pcap). */
+struct ofile {
+	char *text;                 /* stats: the whole file */
+	size_t len;
+	struct beltline_stream *s;  /* all: the tap's stream */
+	bool header_sent;
+	uint32_t linktype, snaplen;
+};
+
+static int
+m_open(const char *path, struct fuse_file_info *fi)
+{
+	struct ofile *o;
+	struct node n;
+	char spec[160], stream[BL_STREAM_NAME_MAX], why[512], uri[600];
+	int rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return -EACCES;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return -ENOMEM;
+	pthread_mutex_lock(&m_lock);
+	n = resolve(stats_now(), path);
+	if (n.kind == 4) {
+		o->text = cJSON_Print(n.f);
+		o->len = o->text != NULL ? strlen(o->text) : 0;
+	} else if (n.kind == 3) {   /* "graphs[0].0" -> the tap's "graphs[0]/NAME" */
+		const char *dot = strrchr(n.graph, '.');
+		snprintf(spec, sizeof(spec), "%.*s/%s", (int)(dot - n.graph), n.graph, n.filter);
+	}
+	pthread_mutex_unlock(&m_lock);
+	if (n.kind != 3 && n.kind != 4) {
+		free(o);
+		return n.kind == 0 ? -ENOENT : -EISDIR;
+	}
+	if (n.kind == 3) {
+		struct beltline_open_opts oo = { .sz = sizeof(oo) };
+		struct beltline_info info = { .sz = sizeof(info) };
+		rc = bl_cli_tap_make(m_instance, spec, NULL, NULL, stream, sizeof(stream), why,
+				     sizeof(why));
+		if (rc < 0) {
+			fprintf(stderr, "beltline: mount: tap %s: %s\n", spec, why);
+			free(o);
+			return rc;
+		}
+		snprintf(uri, sizeof(uri), "beltline://%s/%s", m_instance, stream);
+		rc = beltline_open(uri, &oo, &o->s);
+		if (rc < 0) {
+			free(o);
+			return rc;
+		}
+		beltline_fd(o->s);
+		beltline_info(o->s, &info);
+		o->linktype = (uint32_t)info.linktype;
+		o->snaplen = info.snaplen ? info.snaplen : 65535;
+	}
+	fi->fh = (uintptr_t)o;
+	fi->direct_io = 1;           /* no size: read until the end (stats) or for ever (all) */
+	fi->nonseekable = 1;
+	return 0;
+}
+
+static void
+put32(char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void
+put16(char *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+/* all: the pcap header first (nanosecond times), then whole records, at least one. */
+static int
+read_tap(struct ofile *o, char *buf, size_t size)
+{
+	static __thread uint8_t pkt[65536];
+	size_t n = 0;
+
+	if (!o->header_sent) {
+		if (size < 24)
+			return -EINVAL;
+		put32(buf, 0xa1b23c4d);
+		put16(buf + 4, 2);
+		put16(buf + 6, 4);
+		put32(buf + 8, 0);
+		put32(buf + 12, 0);
+		put32(buf + 16, o->snaplen);
+		put32(buf + 20, o->linktype);
+		o->header_sent = true;
+		return 24;
+	}
+	while (n == 0 || n + 16 + 1500 <= size) {
+		struct beltline_pkt_info pi;
+		int r = beltline_read(o->s, pkt, sizeof(pkt), &pi);
+
+		if (r == -EAGAIN) {
+			struct pollfd p = { .fd = beltline_fd(o->s), .events = POLLIN };
+			if (n != 0)
+				break;
+			if (fuse_interrupted())
+				return -EINTR;
+			poll(&p, 1, 100);
+			continue;
+		}
+		if (r <= 0)
+			return n != 0 ? (int)n : r;   /* 0: the stream ended */
+		if (n + 16 + pi.copied > size) {
+			/* No room for this record: it would be lost; keep reads large (cat does). */
+			if (n != 0)
+				break;
+			pi.copied = (uint32_t)(size - 16);
+		}
+		uint64_t ts = pi.ts_ns;
+		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		}
+		put32(buf + n, (uint32_t)(ts / 1000000000ull));
+		put32(buf + n + 4, (uint32_t)(ts % 1000000000ull));
+		put32(buf + n + 8, pi.copied);
+		put32(buf + n + 12, pi.len);
+		memcpy(buf + n + 16, pkt, pi.copied);
+		n += 16 + pi.copied;
+	}
+	return (int)n;
+}
+
+static int
+m_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct ofile *o = (struct ofile *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (o->s != NULL)
+		return read_tap(o, buf, size);
+	if (off < 0 || (size_t)off >= o->len)
+		return 0;
+	if (size > o->len - (size_t)off)
+		size = o->len - (size_t)off;
+	memcpy(buf, o->text + off, size);
+	return (int)size;
+}
+
+static int
+m_release(const char *path, struct fuse_file_info *fi)
+{
+	struct ofile *o = (struct ofile *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (o->s != NULL)
+		beltline_close(o->s);   /* the tap's last reader: it goes */
+	cJSON_free(o->text);
+	free(o);
+	return 0;
+}
+
+static int
+m_mkdir(const char *path, mode_t mode)
+{
+	(void)mode;
+	fprintf(stderr, "beltline: mount: mkdir %s: adding filters through the mount is not "
+		"done yet (edit the config, beltline reload)\n", path);
+	return -EROFS;
+}
+
+static int
+m_rmdir(const char *path)
+{
+	fprintf(stderr, "beltline: mount: rmdir %s: removing filters through the mount is not "
+		"done yet (edit the config, beltline reload)\n", path);
+	return -EROFS;
+}
+
+static const struct fuse_operations m_ops = {
+	.getattr = m_getattr,
+	.readdir = m_readdir,
+	.open = m_open,
+	.read = m_read,
+	.release = m_release,
+	.mkdir = m_mkdir,
+	.rmdir = m_rmdir,
+};
+
+int
+bl_cli_mount(int argc, char **argv, const char *instance)
+{
+	char *fargv[8];
+	int fargc = 0, foreground = 0, i;
+	const char *dir = NULL;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0) {
+			foreground = 1;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: beltline mount [-f] DIR   (unmount: fusermount3 -u DIR)\n");
+			return 0;
+		} else if (argv[i][0] == '-' || dir != NULL) {
+			fprintf(stderr, "usage: beltline mount [-f] DIR\n");
+			return 2;
+		} else {
+			dir = argv[i];
+		}
+	}
+	if (dir == NULL) {
+		fprintf(stderr, "usage: beltline mount [-f] DIR\n");
+		return 2;
+	}
+	m_instance = instance;
+	pthread_mutex_lock(&m_lock);
+	if (stats_now() == NULL) {
+		pthread_mutex_unlock(&m_lock);
+		fprintf(stderr, "beltline: mount: instance '%s' does not answer\n", instance);
+		return 1;
+	}
+	pthread_mutex_unlock(&m_lock);
+	fargv[fargc++] = argv[0];
+	if (foreground)
+		fargv[fargc++] = (char *)"-f";
+	fargv[fargc++] = (char *)"-o";
+	fargv[fargc++] = (char *)"fsname=beltline,subtype=beltline,default_permissions";
+	fargv[fargc++] = (char *)dir;
+	fargv[fargc] = NULL;
+	return fuse_main(fargc, fargv, &m_ops, NULL) == 0 ? 0 : 1;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline tap [-c N] [-w FILE] [-p POLICY] [--bpf EXPR] [ORIGIN/]FILTER[:EDGE]
+ *
+ * Asks the appliance for a tap (docs/taps.md: a temporary export "tap.N" hung on
+ * the running filter's output, or on one out-edge, the config untouched), attaches
+ * to it as `beltline cat` does to any stream, and writes what it carries as pcap.
+ * The tap goes when its last reader leaves: this one, at exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "beltline.h"
+#include "bl_stream_proto.h"
+#include "capfile.h"
+#include "exporter.h"
+#include "tap.h"
+
+static const char tap_usage[] =
+	"usage: beltline tap [-c COUNT] [-w FILE] [-p srp|mrp|frp] [--bpf EXPR] [ORIGIN/]FILTER[:EDGE]\n"
+	"  pcap of what the running FILTER emits (every class but 0), or of what its edge to\n"
+	"  the filter EDGE (a name, or an index) carries, on stdout: beltline tap dport | tcpdump -r -\n";
+
+int
+bl_cli_tap_make(const char *instance, const char *spec, const char *bpf, const char *policy,
+		char *stream, size_t n, char *why, size_t why_n)
+{
+	struct beltline_ctl *c;
+	cJSON *body = cJSON_CreateObject(), *r;
+	const cJSON *s, *e;
+	char *text, *reply = NULL;
+	int rc;
+
+	why[0] = '\0';
+	if (body == NULL)
+		return -ENOMEM;
+	cJSON_AddStringToObject(body, "filter", spec);
+	if (bpf != NULL)
+		cJSON_AddStringToObject(body, "bpf", bpf);
+	if (policy != NULL)
+		cJSON_AddStringToObject(body, "policy", policy);
+	text = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	if (text == NULL)
+		return -ENOMEM;
+	rc = beltline_ctl_open(instance, NULL, &c);
+	if (rc < 0) {
+		snprintf(why, why_n, "instance '%s': %s", instance,
+			 rc == -ENOENT ? "not running" : strerror(-rc));
+		free(text);
+		return rc;
+	}
+	rc = beltline_ctl_call(c, BELTLINE_CTL_TAP, text, &reply);
+	beltline_ctl_close(c);
+	free(text);
+	r = reply != NULL ? cJSON_Parse(reply) : NULL;
+	free(reply);
+	e = cJSON_GetObjectItemCaseSensitive(r, "error");
+	s = cJSON_GetObjectItemCaseSensitive(r, "stream");
+	if (rc == 0 && (!cJSON_IsString(s) || strlen(s->valuestring) >= n))
+		rc = -EPROTO;
+	if (rc < 0)
+		snprintf(why, why_n, "%s", cJSON_IsString(e) ? e->valuestring : strerror(-rc));
+	else
+		snprintf(stream, n, "%s", s->valuestring);
+	cJSON_Delete(r);
+	return rc;
+}
+
+int
+bl_cli_tap(int argc, char **argv, const char *instance)
+{
+	enum { OPT_BPF = 1000 };
+	static const struct option longs[] = {
+		{ "bpf", required_argument, NULL, OPT_BPF }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct beltline_open_opts oo = { .sz = sizeof(oo) };
+	struct beltline_info info = { .sz = sizeof(info) };
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct capfile cf = { .format = CAPFILE_PCAP };
+	static uint8_t buf[262144];
+	const char *bpf = NULL, *policy = NULL;
+	char stream[BL_STREAM_NAME_MAX], uri[600], why[512];
+	unsigned long long limit = 0, count = 0;
+	struct beltline_stream *s;
+	int c, rc, status = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "c:p:w:h", longs, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case OPT_BPF:
+			bpf = optarg;
+			break;
+		case 'p':
+			if (strcmp(optarg, "srp") != 0 && strcmp(optarg, "mrp") != 0 &&
+			    strcmp(optarg, "frp") != 0) {
+				fprintf(stderr, "beltline: tap: -p wants srp, mrp or frp, got '%s'\n", optarg);
+				return 2;
+			}
+			policy = optarg;
+			break;
+		case 'c':
+			errno = 0;
+			limit = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || limit == 0) {
+				fprintf(stderr, "beltline: tap: -c wants a number >= 1, got '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'w':
+			cf.path = optarg;
+			break;
+		case 'h':
+			fputs(tap_usage, stdout);
+			return 0;
+		default:
+			fputs(tap_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "beltline: tap wants one FILTER[:EDGE]\n%s", tap_usage);
+		return 2;
+	}
+	if ((cf.path == NULL || strcmp(cf.path, "-") == 0) && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "beltline: tap: not writing pcap to a terminal (pipe it: "
+			"beltline tap %s | tcpdump -r -)\n", argv[optind]);
+		return 2;
+	}
+	rc = bl_cli_tap_make(instance, argv[optind], bpf, policy, stream, sizeof(stream), why,
+			     sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, "beltline: tap %s: %s\n", argv[optind], why);
+		return 1;
+	}
+	snprintf(uri, sizeof(uri), "beltline://%s/%s", instance, stream);
+	rc = beltline_open(uri, &oo, &s);
+	if (rc < 0) {
+		fprintf(stderr, "beltline: tap: cannot read %s: %s\n", uri, strerror(-rc));
+		return 1;
+	}
+	beltline_fd(s);   /* sleep in poll when the tap is empty */
+	beltline_info(s, &info);
+	cf.snaplen = info.snaplen ? info.snaplen : 65535;
+	cf.linktype = (uint32_t)info.linktype;
+	cf.ifname = argv[optind];
+	if (capfile_open(&cf) < 0) {
+		beltline_close(s);
+		return 1;
+	}
+	while (!bl_cli_stopping() && (limit == 0 || count < limit)) {
+		struct beltline_pkt_info pi;
+		uint64_t ts;
+		int n = beltline_read(s, buf, sizeof(buf), &pi);
+
+		if (n == -EAGAIN) {
+			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+			fflush(cf.fp);
+			poll(&p, 1, 100);
+			continue;
+		}
+		if (n < 0) {
+			fprintf(stderr, "beltline: tap: %s: %s\n", stream, strerror(-n));
+			status = 1;
+		}
+		if (n <= 0)
+			break;
+		ts = pi.ts_ns;
+		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		}
+		if (capfile_write(&cf, buf, pi.copied, pi.len, ts) < 0) {
+			status = 1;
+			break;
+		}
+		count++;
+	}
+	if (capfile_close(&cf) < 0 && status == 0)
+		status = 1;
+	beltline_stats(s, &st);
+	if (st.lost || st.invalid)
+		fprintf(stderr, "beltline: tap: %llu packets, %llu lost, %llu invalid entries skipped\n",
+			(unsigned long long)st.received, (unsigned long long)st.lost,
+			(unsigned long long)st.invalid);
+	beltline_close(s);   /* the last reader: the tap goes */
+	return status;
+}

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Taps (tap.h, docs/taps.md). A tap is an export that no config declares: a
+ * stream "tap.N" with the packet DBuf's owner, group and mode (so zero copy,
+ * and only who may read that DBuf may tap), written by a hook the runtime calls
+ * from the tapped filter's dispatch (struct bl_filter_tap). The graph is not
+ * rebuilt: every filter keeps its instance, state and counters, and the tap
+ * sees exactly what the filter emitted (its output: every class but 0; an
+ * edge: the classes the edge's label carries), before it is routed.
+ *
+ * Lifetime, all on the main lcore: made by the control socket's tap op, read
+ * by whoever attaches to it as to any stream; once its last reader left (or no
+ * reader came in BL_TAP_FIRST_MS), the hook is cleared, the workers pass an
+ * epoch (their run sets republished, as a reload does), and the stream goes.
+ * A reload that rebuilds the tapped filter's graph ends the tap the same way
+ * (the new graph has no hook): its readers are told the stream was removed.
+ *
+ * The worker side (tap_burst) allocates nothing and locks nothing: one more
+ * reference per packet kept, one publish per burst; what the ring refuses is
+ * counted by the ring (stats: the stream's dropped), as for any export.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <pcap/pcap.h>
+#include <rte_mbuf.h>
+
+#include "bl_filter_worker.h"
+#include "bl_graph.h"
+#include "bl_ibuf.h"
+#include "bl_log.h"
+#include "bl_stream.h"
+#include "bl_stream_worker.h"
+#include "tap.h"
+
+#define TAP_MAX 16
+#define TAP_CAPACITY 4096u
+
+struct tap {
+	struct bl_filter_tap hook;     /* first: the runtime hands this back */
+	/* read-mostly once hooked */
+	struct bl_label_rt label;      /* what it keeps: the edge's label, or every class but 0 */
+	bool has_bpf;
+	struct bpf_program prog;
+	struct bl_stream *s;
+	/* main lcore only */
+	bool used;
+	struct bl_graph *g;            /* the tapped filter's graph (compared, deref'd only if run) */
+	struct bl_filter *f;
+	unsigned int worker;           /* index in app->workers */
+	char what[96];                 /* "graphs[0]/dport:count" */
+	char bpf_text[256];
+	uint64_t created_ms;
+	bool had_reader;
+	/* the worker's burst scratch */
+	struct rte_mbuf *keep[BL_BURST_MAX];
+	uint16_t cls[BL_BURST_MAX];
+};
+
+static struct tap taps[TAP_MAX];
+static unsigned int tap_seq;
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The runtime's label rule (bl_graph_run.c label_match), for one class. */
+static __rte_always_inline bool
+keeps(const struct bl_label_rt *l, uint32_t cls)
+{
+	bool in = false;
+
+	if (likely(l->kind == BL_LABEL_DEFAULT))
+		return cls != 0;
+	if (l->kind == BL_LABEL_ALL)
+		return true;
+	for (unsigned int i = 0; i < l->n; i++)
+		in |= cls >= l->lo[i] && cls <= l->hi[i];
+	return l->invert ? (cls != 0 && !in) : in;
+}
+
+/* Worker: the tapped filter emitted n packets (it still owns them). */
+static void
+tap_burst(struct bl_filter_tap *h, struct rte_mbuf **pkts, const uint32_t *cls, uint16_t n,
+	  uint8_t negate)
+{
+	struct tap *t = (struct tap *)h;
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t c = negate ? cls[i] == 0 : cls[i];
+
+		if (!keeps(&t->label, c))
+			continue;
+		/* The filter of a BPF expression decides on the first segment (a tap's
+		 * --bpf: docs/taps.md); loads past it reject the packet. */
+		if (t->has_bpf && bpf_filter(t->prog.bf_insns, rte_pktmbuf_mtod(m, const u_char *),
+					     m->pkt_len, m->data_len) == 0)
+			continue;
+		/* The slot's own reference, on every segment (atomic inside DPDK). */
+		rte_pktmbuf_refcnt_update(m, 1);
+		t->keep[k] = m;
+		t->cls[k++] = (uint16_t)c;
+	}
+	if (k != 0)
+		bl_stream_publish(t->s, t->keep, t->cls, k);
+}
+
+/* "[ORIGIN/]NAME[:EDGE]" into its parts; false if a part is too long. */
+static bool
+split(const char *spec, char *origin, size_t on, char *name, size_t nn, char *edge, size_t en)
+{
+	const char *slash = strchr(spec, '/'), *colon, *p = spec;
+
+	origin[0] = edge[0] = '\0';
+	if (slash != NULL) {
+		if ((size_t)(slash - spec) >= on)
+			return false;
+		snprintf(origin, on, "%.*s", (int)(slash - spec), spec);
+		p = slash + 1;
+	}
+	colon = strchr(p, ':');
+	if (colon != NULL) {
+		if (strlen(colon + 1) >= en)
+			return false;
+		snprintf(edge, en, "%s", colon + 1);
+	}
+	if ((size_t)(colon != NULL ? colon - p : (ptrdiff_t)strlen(p)) >= nn)
+		return false;
+	snprintf(name, nn, "%.*s", (int)(colon != NULL ? colon - p : (ptrdiff_t)strlen(p)), p);
+	return true;
+}
+
+/* Find the filter: exactly one running instance of it, on one worker. */
+static int
+find_filter(struct bl_app *app, const char *origin, const char *name, struct tap *t,
+	    struct bl_err *err)
+{
+	unsigned int hits = 0;
+	char first[32] = "", other[32] = "";
+
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		struct bl_worker *w = &app->workers[i];
+		for (unsigned int x = 0; x < w->n_graphs; x++) {
+			struct bl_filter *f;
+			if (origin[0] != '\0' && strcmp(origin, w->origin[x]) != 0)
+				continue;
+			f = bl_graph_filter_by_name(w->graphs[x], name);
+			if (f == NULL)
+				continue;
+			if (hits++ == 0) {
+				snprintf(first, sizeof(first), "%s", w->origin[x]);
+				t->g = w->graphs[x];
+				t->f = f;
+				t->worker = i;
+			} else if (other[0] == '\0') {
+				snprintf(other, sizeof(other), "%s", w->origin[x]);
+			}
+		}
+	}
+	if (hits == 0)
+		return bl_err_set(err, -ENOENT, "tap: no filter \"%s\"%s%s in the running graph "
+				  "(beltline stats lists them: graphs[].filters)", name,
+				  origin[0] ? " in " : "", origin);
+	if (hits > 1 && strcmp(first, other) == 0)
+		return bl_err_set(err, -EOPNOTSUPP, "tap: \"%s\" of %s runs on %u workers; a tap "
+				  "has one writer (tap a filter of a graph on one lcore)", name,
+				  first, hits);
+	if (hits > 1)
+		return bl_err_set(err, -EINVAL, "tap: \"%s\" is in %s and in %s: name one, as "
+				  "%s/%s", name, first, other, other, name);
+	snprintf(t->what, sizeof(t->what), "%s/%s", first, name);
+	return 0;
+}
+
+/* EDGE: the name of the filter it leads to, or its index among f's out-edges. */
+static int
+find_edge(struct tap *t, const char *edge, struct bl_err *err)
+{
+	const struct bl_filter *f = t->f;
+	char list[160] = "";
+	size_t n = 0;
+
+	for (uint16_t k = 0; k < f->n_out; k++) {
+		char idx[8];
+		snprintf(idx, sizeof(idx), "%u", (unsigned int)k);
+		if (strcmp(edge, f->out[k].to->name) == 0 || strcmp(edge, idx) == 0) {
+			t->label = f->out[k].label;
+			n = strlen(t->what);
+			snprintf(t->what + n, sizeof(t->what) - n, ":%s", f->out[k].to->name);
+			return 0;
+		}
+		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s%s",
+				      k ? ", " : "", f->out[k].to->name);
+	}
+	return bl_err_set(err, -ENOENT, "tap: filter \"%s\" has no edge \"%s\" (its out-edges "
+			  "lead to: %s)", f->name, edge, f->n_out ? list : "none: it is a sink");
+}
+
+static int
+compile_bpf(struct tap *t, const char *expr, struct bl_err *err)
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 262144);
+	int rc;
+
+	if (p == NULL)
+		return bl_err_set(err, -ENOMEM, "tap: bpf: out of memory");
+	rc = pcap_compile(p, &t->prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+	if (rc != 0)
+		bl_err_set(err, -EINVAL, "tap: bpf \"%.100s\": %s", expr, pcap_geterr(p));
+	pcap_close(p);
+	if (rc != 0)
+		return -EINVAL;
+	t->has_bpf = true;
+	snprintf(t->bpf_text, sizeof(t->bpf_text), "%s", expr);
+	return 0;
+}
+
+static const char *
+str_member(const cJSON *req, const char *key, bool *bad)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	if (v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsString(v) || v->valuestring == NULL) {
+		*bad = true;
+		return NULL;
+	}
+	return v->valuestring;
+}
+
+/* The workers are past any burst that could still use a hook cleared before. */
+static bool
+quiesce(struct bl_app *app)
+{
+	struct bl_worker_run *r[BL_CFG_MAX_WORKERS] = { NULL };
+
+	for (unsigned int i = 0; i < app->n_workers; i++) {
+		r[i] = bl_worker_run_make(&app->workers[i], app->epoch + 1);
+		if (r[i] == NULL) {
+			for (unsigned int j = 0; j < i; j++)
+				free(r[j]);
+			return false;
+		}
+	}
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		bl_worker_publish(&app->workers[i], r[i]);
+	app->epoch++;
+	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000))
+		return false;   /* the old sets stay allocated: a worker may still hold one */
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		bl_worker_run_release(&app->workers[i]);
+	return true;
+}
+
+/* Whether t's filter still runs with t's hook (a reload may have replaced its graph). */
+static bool
+hooked(const struct bl_app *app, const struct tap *t)
+{
+	const struct bl_worker *w = &app->workers[t->worker];
+
+	for (unsigned int x = 0; x < w->n_graphs; x++)
+		if (w->graphs[x] == t->g)   /* still run: t->f is whole */
+			return __atomic_load_n(&t->f->tap, __ATOMIC_RELAXED) == &t->hook;
+	return false;
+}
+
+static void
+tap_free(struct tap *t)
+{
+	if (t->s != NULL)
+		bl_stream_release(t->s);   /* its readers (if any) are told it was removed */
+	if (t->has_bpf)
+		pcap_freecode(&t->prog);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Unhook t, wait out the workers, free it. */
+static void
+tap_end(struct bl_app *app, struct tap *t, const char *why)
+{
+	bool was = hooked(app, t);
+
+	bl_log(BL_LOG_NOTICE, "tap %s on %s ends: %s", t->s->name, t->what, why);
+	if (was) {
+		/* release: pairs with the acquire in dispatch (bl_graph_run.c) */
+		__atomic_store_n(&t->f->tap, NULL, __ATOMIC_RELEASE);
+		if (!quiesce(app)) {
+			bl_log(BL_LOG_WARNING, "tap %s: a worker did not pass the epoch in 10 s: "
+			       "its stream is kept, not freed", t->s->name);
+			t->used = false;
+			return;
+		}
+	}
+	tap_free(t);
+}
+
+struct cJSON *
+bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const struct cJSON *req,
+		struct bl_err *err)
+{
+	bool bad = false;
+	const char *spec = str_member(req, "filter", &bad), *bpf = str_member(req, "bpf", &bad);
+	const char *policy = str_member(req, "policy", &bad);
+	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "capacity");
+	char origin[32], name[BL_GDESC_NAME_MAX], edge[BL_GDESC_NAME_MAX], sname[BL_STREAM_NAME_MAX];
+	struct bl_stream probe = { .kind = BL_STREAM_EXPORT };
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .capacity = TAP_CAPACITY,
+		.max_readers = 8, .wake_count = 1,
+	};
+	struct tap *t = NULL;
+	cJSON *j;
+	int rc;
+
+	bl_err_clear(err);
+	if (bad || spec == NULL) {
+		bl_err_set(err, -EINVAL, "tap: \"filter\" (a string: [ORIGIN/]FILTER[:EDGE]) is "
+			   "required; \"bpf\" and \"policy\" are strings");
+		return NULL;
+	}
+	if (jc != NULL) {   /* range first: a JSON number is a double */
+		if (!cJSON_IsNumber(jc) || !(jc->valuedouble >= 2 && jc->valuedouble <= (1u << 20)) ||
+		    jc->valuedouble != (double)(uint32_t)jc->valuedouble) {
+			bl_err_set(err, -EINVAL, "tap: \"capacity\" is a power of two, 2..1048576");
+			return NULL;
+		}
+		o.capacity = (uint32_t)jc->valuedouble;
+	}
+	/* Who may not read the packet DBuf may not tap: the tap's stream has its
+	 * owner, group and mode (the export defaults: the appliance's, packet_mode). */
+	probe.uid = geteuid();
+	probe.gid = getegid();
+	probe.mode = (mode_t)app->cfg.pkt_mode;
+	if (!bl_stream_may_read(&probe, who)) {
+		bl_err_set(err, -EACCES, "tap: uid %u may not read the packet buffer (owner uid %u, "
+			   "group gid %u, mode %04o: memory.packet_mode), so may not tap",
+			   (unsigned int)who->uid, (unsigned int)probe.uid, (unsigned int)probe.gid,
+			   (unsigned int)probe.mode);
+		bl_log(BL_LOG_WARNING, "%s", err->msg);
+		return NULL;
+	}
+	bl_app_taps_tick(app);   /* a tap whose reader just left makes room first */
+	for (unsigned int i = 0; i < TAP_MAX && t == NULL; i++)
+		if (!taps[i].used && taps[i].s == NULL)
+			t = &taps[i];
+	if (t == NULL) {
+		bl_err_set(err, -ENOSPC, "tap: %u taps run already (the limit)", TAP_MAX);
+		return NULL;
+	}
+	memset(t, 0, sizeof(*t));
+	t->label.kind = BL_LABEL_DEFAULT;
+	if (!split(spec, origin, sizeof(origin), name, sizeof(name), edge, sizeof(edge)) ||
+	    name[0] == '\0') {
+		bl_err_set(err, -EINVAL, "tap: \"%.80s\" is not [ORIGIN/]FILTER[:EDGE] (e.g. dport, "
+			   "dport:count, graphs[1]/ip)", spec);
+		return NULL;
+	}
+	if (find_filter(app, origin, name, t, err) < 0 ||
+	    (edge[0] != '\0' && find_edge(t, edge, err) < 0))
+		return NULL;
+	for (unsigned int i = 0; i < TAP_MAX; i++)
+		if (&taps[i] != t && taps[i].used && taps[i].f == t->f && hooked(app, &taps[i])) {
+			bl_err_set(err, -EBUSY, "tap: %s is tapped already (stream %s): read that one "
+				   "(beltline cat %s), or tap one of its edges", name,
+				   taps[i].s->name, taps[i].s->name);
+			return NULL;
+		}
+	if (bl_stream_policy_arg(policy != NULL ? policy : "srp", &o.policy, err) < 0) {
+		char m[BL_ERR_MSG_MAX];
+		snprintf(m, sizeof(m), "%s", err->msg);
+		bl_err_set(err, -EINVAL, "tap: %s", m);
+		return NULL;
+	}
+	if (bpf != NULL && compile_bpf(t, bpf, err) < 0)
+		return NULL;
+	do
+		snprintf(sname, sizeof(sname), "tap.%u", ++tap_seq);
+	while (bl_stream_find(BL_STREAM_EXPORT, sname) != NULL);
+	o.name = sname;
+	o.pkt = app->dbuf;
+	o.lcore = app->workers[t->worker].lcore;
+	o.uid = probe.uid;
+	o.gid = probe.gid;
+	o.mode = probe.mode;
+	rc = bl_stream_create(&o, &t->s, err);
+	if (rc < 0) {
+		char m[BL_ERR_MSG_MAX];
+		snprintf(m, sizeof(m), "%s", err->msg);
+		bl_err_set(err, rc, "tap: %s", m);
+		if (t->has_bpf)
+			pcap_freecode(&t->prog);
+		memset(t, 0, sizeof(*t));
+		return NULL;
+	}
+	t->hook.burst = tap_burst;
+	t->used = true;
+	t->created_ms = mono_ms();
+	/* release: pairs with the acquire in dispatch (bl_graph_run.c): the tap, its
+	 * label, program and stream are whole before the worker sees it */
+	__atomic_store_n(&t->f->tap, &t->hook, __ATOMIC_RELEASE);
+	bl_log(BL_LOG_NOTICE, "tap %s on %s%s%s (uid %u)", sname, t->what, t->has_bpf ? " bpf " : "",
+	       t->bpf_text, (unsigned int)who->uid);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "stream", sname);
+	cJSON_AddStringToObject(j, "filter", t->what);
+	return j;
+}
+
+void
+bl_app_taps_tick(struct bl_app *app)
+{
+	uint64_t now = 0;
+
+	for (unsigned int i = 0; i < TAP_MAX; i++) {
+		struct tap *t = &taps[i];
+		struct bl_ibuf_stats st;
+
+		if (!t->used)
+			continue;
+		if (!hooked(app, t)) {
+			tap_end(app, t, "a reload replaced its graph");
+			continue;
+		}
+		bl_ibuf_stats(t->s->ib, &st);
+		if (st.n_active != 0) {
+			t->had_reader = true;
+			continue;
+		}
+		if (t->had_reader) {
+			tap_end(app, t, "its last reader left");
+			continue;
+		}
+		if (now == 0)
+			now = mono_ms();
+		if (now - t->created_ms >= BL_TAP_FIRST_MS)
+			tap_end(app, t, "no reader attached");
+	}
+}
+
+void
+bl_app_taps_stop(struct bl_app *app)
+{
+	for (unsigned int i = 0; i < TAP_MAX; i++)
+		if (taps[i].used)
+			tap_end(app, &taps[i], "the appliance stops");
+}

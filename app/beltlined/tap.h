@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Taps (beltline tap, docs/taps.md): a temporary export hung on a running
+ * filter's output, or one of its out-edges, without touching the config or
+ * rebuilding a graph. Main lcore only.
+ */
+#ifndef BL_APP_TAP_H
+#define BL_APP_TAP_H
+
+#include "app.h"
+#include "bl_err.h"
+
+struct cJSON;
+struct bl_stream_cred;
+
+/*
+ * The control socket's tap op: {"filter": "[ORIGIN/]NAME[:EDGE]", "bpf": EXPR,
+ * "policy": "srp|mrp|frp", "capacity": N}. Makes the stream "tap.N" (the packet
+ * DBuf's owner, group and mode: zero copy; who may not read that DBuf may not
+ * tap) and hooks it on the filter; the reply is {"stream": "tap.N", ...}. The
+ * caller then attaches to it as to any stream. NULL with err (-ENOENT: no such
+ * filter or edge, -EINVAL: bad bpf or policy, -EACCES, -EBUSY: tapped already).
+ */
+struct cJSON *bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who,
+			      const struct cJSON *req, struct bl_err *err);
+
+/* Every control tick: a tap whose last reader left (or that no one attached to in
+ * BL_TAP_FIRST_MS), or whose graph a reload replaced, goes. */
+#define BL_TAP_FIRST_MS 10000
+void bl_app_taps_tick(struct bl_app *app);
+
+/* Shutdown: every tap goes (before the streams and the pool do). */
+void bl_app_taps_stop(struct bl_app *app);
+
+#endif /* BL_APP_TAP_H */
