@@ -17,6 +17,20 @@ I=$(inst tcps)
 RUN=/run/beltline/$I
 export BELTLINE_INSTANCE=$I
 
+# Bad arguments: exit 2 at --check, the message names the key.
+bad_arg() {
+	local out rc=0
+	out=$("$BELTLINED" --check --port n=net_null0 --pipeline "rx port=n | tcpstream $1 | drop" 2>&1) || rc=$?
+	eq "tcpstream $1: refused" "$rc" 2
+	check "tcpstream $1: the message names $2 ($out)" grep -q "tcpstream: $2" <<< "$out"
+}
+bad_arg "" export
+bad_arg "export=x max_streams=0" max_streams
+bad_arg "export=x max_bytes=-1" max_bytes
+bad_arg "export=x capacity=1500" export
+bad_arg "export=x idle_s=99999999999" idle_s
+bad_arg "export=../x" export
+
 python3 "$SRCDIR/tests/tools/tcp_mangle.py" "$T/m" > "$T/m.gaps"
 caps=(ssh.pcap mptcp-v0.pcap bgp-4byte-asn.pcap bgp-bgpsec.pcap of13_ericsson.pcapng dns_tcp.pcap)
 files=()
