@@ -727,10 +727,42 @@ tcpstream_drain(struct bl_filter *f)
 	ts->rm = NULL;
 }
 
+/* Also after a reload swapped in a graph whose tcpstream took the stream over (the
+ * same name and settings): that one's worker may be writing the ring now, so this
+ * one writes nothing more. Its connections end unannounced (held segments are
+ * released; counted flushed) and the new filter picks them up mid-stream under
+ * new ids. After drain (the appliance stopping) there is nothing left to do. */
 static void
 tcpstream_stop(struct bl_filter *f)
 {
-	tcpstream_drain(f);     /* again if the app did not: a graph freed by a reload */
+	struct tcpstream *ts = bl_filter_priv(f);
+
+	if (ts->conn == NULL)
+		return;
+	for (uint32_t i = 0; i < ts->max_streams; i++) {
+		struct ts_conn *c = &ts->conn[i];
+		if (!c->used)
+			continue;
+		for (int dir = 0; dir < 2; dir++)
+			for (uint32_t s = c->d[dir].held, nx; s != TS_NONE; s = nx) {
+				nx = ts->seg[s].next;
+				rte_pktmbuf_free(ts->seg[s].m);
+				ts->seg[s].next = ts->free_seg;
+				ts->free_seg = s;
+				ts->n_free_seg++;
+				bl_counter_add(&ts->held, (uint64_t)-1);
+			}
+		c->d[0].held = c->d[1].held = TS_NONE;
+		if (!c->closed)
+			bl_counter_add(&ts->flushed, 1);
+		conn_unlink(ts, i);
+	}
+	for (unsigned int i = 0; i < ts->n_stage; i++)
+		rte_pktmbuf_free(ts->refs[i]);
+	ts->n_stage = 0;
+	if (ts->rm != NULL)
+		rte_pktmbuf_free(ts->rm);
+	ts->rm = NULL;
 }
 
 static void
@@ -738,11 +770,7 @@ tcpstream_fini(struct bl_filter *f)
 {
 	struct tcpstream *ts = bl_filter_priv(f);
 
-	if (ts->seg != NULL)    /* a build rolled back after packets: nothing held, normally */
-		for (uint32_t i = 0; i < ts->max_streams; i++)
-			for (int dir = 0; ts->conn[i].used && dir < 2; dir++)
-				for (uint32_t s = ts->conn[i].d[dir].held; s != TS_NONE; s = ts->seg[s].next)
-					rte_pktmbuf_free(ts->seg[s].m);
+	tcpstream_stop(f);      /* whatever is still held (stop normally left nothing) */
 	for (unsigned int i = 0; i < ts->n_stage; i++)
 		rte_pktmbuf_free(ts->refs[i]);
 	ts->n_stage = 0;
