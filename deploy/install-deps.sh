@@ -10,6 +10,7 @@ pkgs=(build-essential pkg-config meson ninja-build
       libmicrohttpd-dev prometheus curl   # beltline exporter; promtool and curl check it
       tshark                         # reads back the pcapng the pcap filter writes
       nfdump pmacct   # flow: the IPFIX collectors tests/integration/flow.sh checks against
+      tcpflow         # tcpstream: the reference tests/integration/tcpstream.sh and its bench compare with
       libsystemd-dev systemd      # Type=notify, the journal; systemd-analyze verify (tests)
       scdoc                       # the man pages (man/*.scd)
       libfuse3-dev fuse3          # beltline mount: the running graph as a filesystem

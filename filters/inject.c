@@ -133,7 +133,7 @@ inject_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 static const char *
 hands_on_by_reference(const struct bl_filter *f)
 {
-	static const char *const by_ref[] = { "export", "ibuf_out", "user" };
+	static const char *const by_ref[] = { "export", "ibuf_out", "user", "tcpstream" };
 
 	for (unsigned int i = 0; i < bl_graph_n_filters(f->graph); i++) {
 		const struct bl_filter *o = bl_graph_filter(f->graph, i);

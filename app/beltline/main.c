@@ -33,6 +33,7 @@
 #include "bl_version.h"
 #include "flows.h"
 #include "serve.h"
+#include "tcp.h"
 
 static int verbose;
 static const char *instance;
@@ -43,6 +44,9 @@ static const char usage[] =
 	"  cat SOURCE [-c N] [-p POLICY]  write packets as pcap on stdout, e.g.\n"
 	"                      beltline cat web | tcpdump -r -\n"
 	"  cat --flows NAME [--json] [-c N]  a flow ... export=NAME stream's records, a line\n"
+	"  cat --tcp NAME [-w DIR] [-c N]  a tcpstream ... export=NAME stream's connections, a file\n"
+	"                      per direction in DIR (default .) as tcpflow names them; -c N: stop\n"
+	"                      after N connections ended\n"
 	"                      each (text, or JSON lines)\n"
 	"                      SOURCE: a stream NAME (beltline://INSTANCE/NAME), a URI\n"
 	"                      (beltline://INSTANCE/STREAM, file:PATH, tcp://HOST:PORT,\n"
@@ -152,10 +156,11 @@ cmd_cat(int argc, char **argv)
 	struct capfile cf = { .format = CAPFILE_PCAP };
 	unsigned long long count = 0, limit = 0, mb = 0, secs = 0, keep = 0, bad_recs = 0;
 	char uri[512];
-	int c, rc, status = 0, flows = 0, json = 0;
-	enum { OPT_FLOWS = 1000, OPT_JSON };
+	int c, rc, status = 0, flows = 0, json = 0, tcp = 0;
+	enum { OPT_FLOWS = 1000, OPT_JSON, OPT_TCP };
 	static const struct option longs[] = {
 		{ "flows", no_argument, NULL, OPT_FLOWS }, { "json", no_argument, NULL, OPT_JSON },
+		{ "tcp", no_argument, NULL, OPT_TCP },
 		{ 0 },
 	};
 
@@ -167,6 +172,9 @@ cmd_cat(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			json = 1;
+			break;
+		case OPT_TCP:
+			tcp = 1;
 			break;
 		case 'p':
 			if (!bl_stream_policy_readable(bl_stream_policy_parse(optarg))) {
@@ -218,6 +226,10 @@ cmd_cat(int argc, char **argv)
 		fprintf(stderr, "beltline: cat: source name too long\n");
 		return 2;
 	}
+	if (tcp && (flows || json || mb || secs || keep || cf.format != CAPFILE_PCAP)) {
+		fprintf(stderr, "beltline: cat: --tcp writes files into -w DIR: no --flows --json -C -G -W -F\n");
+		return 2;
+	}
 	if (json && !flows) {
 		fprintf(stderr, "beltline: cat: --json prints flow records: with --flows\n");
 		return 2;
@@ -237,6 +249,18 @@ cmd_cat(int argc, char **argv)
 	cf.rotate_bytes = mb * 1000000ull;
 	cf.rotate_ns = secs * 1000000000ull;
 	cf.keep = (uint32_t)keep;
+	if (tcp) {
+		rc = beltline_open(uri, &oo, &s);
+		if (rc < 0) {
+			if (rc == -ENOMEM)
+				fprintf(stderr, "beltline: cat: cannot open %s: %s\n", uri, strerror(-rc));
+			return 1;
+		}
+		beltline_fd(s);
+		status = tcp_cat(s, cf.path != NULL ? cf.path : ".", limit, &stop, verbose);
+		beltline_close(s);
+		return status;
+	}
 	if (!flows && (cf.path == NULL || strcmp(cf.path, "-") == 0) && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "beltline: cat: not writing pcap to a terminal (pipe it: "
 			"beltline cat %s | tcpdump -r -)\n", argv[optind]);

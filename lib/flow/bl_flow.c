@@ -35,6 +35,13 @@ mix(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+void
+bl_flow_seed_mults(uint64_t seed, uint64_t m[6])
+{
+	for (unsigned int i = 0; i < 6; i++)
+		m[i] = mix(&seed) | 1u;             /* odd multipliers */
+}
+
 int
 bl_flow_create(const struct bl_flow_opts *o, struct bl_flow_table **out, struct bl_err *err)
 {
@@ -67,8 +74,7 @@ bl_flow_create(const struct bl_flow_opts *o, struct bl_flow_table **out, struct 
 	t->max_flows = o->max_flows;
 	t->idle_ms = o->idle_ms;
 	t->active_ms = o->active_ms;
-	for (unsigned int i = 0; i < 6; i++)
-		t->k[i] = mix(&seed) | 1u;          /* odd multipliers */
+	bl_flow_seed_mults(seed, t->k);
 	t->emit = o->emit;
 	t->emit_ctx = o->emit_ctx;
 	t->st = o->stats != NULL ? o->stats : &t->own_st;

@@ -108,6 +108,9 @@ void bl_flow_free(struct bl_flow_table *t);
  * empty it. The table's thread, or any thread once it is no longer used. */
 void bl_flow_flush(struct bl_flow_table *t, uint8_t reason);
 
+/* The six odd multipliers of bl_flow_key_hash (bl_flow_worker.h) from a seed. */
+void bl_flow_seed_mults(uint64_t seed, uint64_t m[6]);
+
 /* Bytes the table of these options takes. */
 uint64_t bl_flow_mem(uint32_t max_flows);
 

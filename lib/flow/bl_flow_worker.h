@@ -35,17 +35,25 @@ bl_flow__w(const struct bl_flow_key *k, unsigned int i)
 	return w;
 }
 
-/* Five independent products, folded: the multiplies of a burst's keys overlap. */
+/* Five independent products, folded: the multiplies of a burst's keys overlap.
+ * m: six odd multipliers from a seed (bl_flow_seed_mults); other per-key tables
+ * (tcpstream's connections) hash with it too. */
+static __rte_always_inline uint64_t
+bl_flow_key_hash(const uint64_t m[6], const struct bl_flow_key *k)
+{
+	uint64_t h = bl_flow__w(k, 0) * m[0] ^ bl_flow__w(k, 1) * m[1] ^
+		     bl_flow__w(k, 2) * m[2] ^ bl_flow__w(k, 3) * m[3] ^
+		     bl_flow__w(k, 4) * m[4];
+
+	h ^= h >> 31;
+	h *= m[5];
+	return h ^ (h >> 29);
+}
+
 static __rte_always_inline uint64_t
 bl_flow__hash(const struct bl_flow_table *t, const struct bl_flow_key *k)
 {
-	uint64_t h = bl_flow__w(k, 0) * t->k[0] ^ bl_flow__w(k, 1) * t->k[1] ^
-		     bl_flow__w(k, 2) * t->k[2] ^ bl_flow__w(k, 3) * t->k[3] ^
-		     bl_flow__w(k, 4) * t->k[4];
-
-	h ^= h >> 31;
-	h *= t->k[5];
-	return h ^ (h >> 29);
+	return bl_flow_key_hash(t->k, k);
 }
 
 static __rte_always_inline uint32_t

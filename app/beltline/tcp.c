@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline cat --tcp (tcp.h): a `tcpstream ... export=NAME` stream written out as
+ * tcpflow writes a capture: one file per direction of each connection, named
+ * SRC.SPORT-DST.DPORT (IPv4 octets as %03u, ports as %05u; a later connection on
+ * the same tuple gets c1, c2, ...), each byte at its stream offset.
+ *
+ * The entries are read zero copy (beltline_peek): a record (class 1) says which
+ * connection, direction and offset the next entry's bytes (class 2) belong to,
+ * and those bytes go from the appliance's packet buffer to the file with one
+ * pwrite. A GAP record, a DATA record whose data entry is missing, or an offset
+ * past what was written (entries the ring refused) is a hole: reported, never
+ * filled with invented bytes (the file keeps a hole there, zeros, as tcpflow's).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "beltline.h"
+#include "bl_tcp_rec.h"
+#include "tcp.h"
+
+struct tdir {
+	int fd;                     /* -1: not open yet */
+	uint64_t expect;            /* the next offset this direction should bring */
+	char name[128];
+};
+
+struct tconn {
+	uint64_t id;
+	int used;
+	int closed[2];
+	struct tdir d[2];
+};
+
+struct tcat {
+	const char *dir;
+	struct tconn *c;            /* open addressing by id, n (a power of two) */
+	size_t n, count;
+	char **names;               /* file names used by earlier connections */
+	size_t n_names, cap_names;
+	unsigned long long conns, ended, bytes, gaps, gap_bytes, unmarked, bad;
+	int err;
+};
+
+static size_t
+slot_of(uint64_t id, size_t n)
+{
+	id *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(id >> 17) & (n - 1);
+}
+
+static struct tconn *
+find(struct tcat *t, uint64_t id, int make)
+{
+	size_t i;
+
+	if (make && (t->count + 1) * 2 > t->n) {       /* grow: rehash */
+		size_t n = t->n ? t->n * 2 : 64;
+		struct tconn *c = calloc(n, sizeof(*c));
+		if (c == NULL)
+			return NULL;
+		for (size_t j = 0; j < t->n; j++)
+			if (t->c[j].used) {
+				size_t k = slot_of(t->c[j].id, n);
+				while (c[k].used)
+					k = (k + 1) & (n - 1);
+				c[k] = t->c[j];
+			}
+		free(t->c);
+		t->c = c;
+		t->n = n;
+	}
+	if (t->n == 0)
+		return NULL;
+	for (i = slot_of(id, t->n); t->c[i].used; i = (i + 1) & (t->n - 1))
+		if (t->c[i].id == id)
+			return &t->c[i];
+	if (!make)
+		return NULL;
+	memset(&t->c[i], 0, sizeof(t->c[i]));
+	t->c[i].used = 1;
+	t->c[i].id = id;
+	t->c[i].d[0].fd = t->c[i].d[1].fd = -1;
+	t->count++;
+	t->conns++;
+	return &t->c[i];
+}
+
+/* Remove c (backward-shift deletion). */
+static void
+forget(struct tcat *t, struct tconn *c)
+{
+	size_t i = (size_t)(c - t->c), j = i;
+
+	for (int k = 0; k < 2; k++)
+		if (c->d[k].fd >= 0)
+			close(c->d[k].fd);
+	for (;;) {
+		size_t h;
+		j = (j + 1) & (t->n - 1);
+		if (!t->c[j].used)
+			break;
+		h = slot_of(t->c[j].id, t->n);
+		if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+			t->c[i] = t->c[j];
+			i = j;
+		}
+	}
+	t->c[i].used = 0;
+	t->count--;
+}
+
+static void
+addr(char *out, size_t size, uint8_t ipver, const uint8_t *a, uint16_t port)
+{
+	if (ipver == 4) {
+		snprintf(out, size, "%03u.%03u.%03u.%03u.%05u", a[0], a[1], a[2], a[3], port);
+		return;
+	}
+	snprintf(out, size, "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:"
+		 "%02x%02x.%05u", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+		 a[10], a[11], a[12], a[13], a[14], a[15], port);
+}
+
+/* Name the direction's file (once): tcpflow's, with c1, c2, ... for a tuple's later connections. */
+static void
+name_dir(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r)
+{
+	char a[64], b[64], base[128];
+	unsigned int k = 0;
+
+	if (d->name[0] != '\0')
+		return;
+	addr(a, sizeof(a), r->ipver, r->src, r->sport);
+	addr(b, sizeof(b), r->ipver, r->dst, r->dport);
+	snprintf(base, sizeof(base), "%s-%s", a, b);
+	snprintf(d->name, sizeof(d->name), "%s", base);
+	for (;;) {
+		size_t i;
+		for (i = 0; i < t->n_names && strcmp(t->names[i], d->name) != 0; i++)
+			;
+		if (i == t->n_names)
+			break;
+		snprintf(d->name, sizeof(d->name), "%sc%u", base, ++k);
+	}
+	if (t->n_names == t->cap_names) {
+		size_t cap = t->cap_names ? t->cap_names * 2 : 64;
+		char **nn = realloc(t->names, cap * sizeof(*nn));
+		if (nn == NULL)
+			return;
+		t->names = nn;
+		t->cap_names = cap;
+	}
+	t->names[t->n_names] = strdup(d->name);
+	if (t->names[t->n_names] != NULL)
+		t->n_names++;
+}
+
+static void
+hole(struct tcat *t, const struct tdir *d, uint64_t off, uint64_t len, const char *why)
+{
+	t->gaps++;
+	t->gap_bytes += len;
+	fprintf(stderr, "beltline: cat: %s: gap of %llu bytes at offset %llu (%s)\n",
+		d->name[0] ? d->name : "?", (unsigned long long)len, (unsigned long long)off, why);
+}
+
+static int
+put(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r, const void *data, uint32_t len)
+{
+	char path[4096];
+	const char *p = data;
+	uint64_t off = r->offset;
+
+	name_dir(t, d, r);
+	if (d->fd < 0) {
+		snprintf(path, sizeof(path), "%s/%s", t->dir, d->name);
+		d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (d->fd < 0) {
+			fprintf(stderr, "beltline: cat: %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+	}
+	while (len > 0) {
+		ssize_t w = pwrite(d->fd, p, len, (off_t)off);
+		if (w <= 0) {
+			fprintf(stderr, "beltline: cat: %s/%s: %s\n", t->dir, d->name,
+				w < 0 ? strerror(errno) : "short write");
+			return -1;
+		}
+		p += w;
+		off += (uint64_t)w;
+		len -= (uint32_t)w;
+	}
+	return 0;
+}
+
+/* A record (copied out of the view); *pending: the DATA record whose bytes come next. */
+static void
+on_rec(struct tcat *t, const struct bl_tcp_rec *r, struct bl_tcp_rec *pending, int *has_pending)
+{
+	struct tconn *c;
+	struct tdir *d;
+
+	if (*has_pending) {          /* its data entry never came: the ring lost it */
+		c = find(t, pending->conn, 0);
+		if (c != NULL) {
+			d = &c->d[pending->dir & 1];
+			name_dir(t, d, pending);
+			t->unmarked++;
+			hole(t, d, pending->offset, pending->length, "data entry lost");
+			d->expect = pending->offset + pending->length;
+		}
+		*has_pending = 0;
+	}
+	c = find(t, r->conn, r->kind != BL_TCP_CLOSE);
+	if (c == NULL)
+		return;
+	d = &c->d[r->dir & 1];
+	switch (r->kind) {
+	case BL_TCP_OPEN:
+		break;
+	case BL_TCP_DATA:
+		*pending = *r;
+		*has_pending = 1;
+		break;
+	case BL_TCP_GAP:
+		name_dir(t, d, r);
+		if (r->offset > d->expect) {
+			t->unmarked++;
+			hole(t, d, d->expect, r->offset - d->expect, "entries lost");
+		}
+		hole(t, d, r->offset, r->length, "segment not seen");
+		d->expect = r->offset + r->length;
+		break;
+	case BL_TCP_CLOSE:
+		if (r->offset > d->expect) {
+			name_dir(t, d, r);
+			t->unmarked++;
+			hole(t, d, d->expect, r->offset - d->expect, "entries lost");
+		}
+		if (d->fd >= 0)
+			close(d->fd);
+		d->fd = -1;
+		c->closed[r->dir & 1] = 1;
+		if (c->closed[0] && c->closed[1]) {
+			forget(t, c);
+			t->ended++;
+		}
+		break;
+	default:
+		t->bad++;
+	}
+}
+
+int
+tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
+	volatile sig_atomic_t *stop, int verbose)
+{
+	struct tcat t = { .dir = dir };
+	struct bl_tcp_rec pending;
+	struct beltline_pkt v[64];
+	int has_pending = 0, status = 0;
+
+	memset(&pending, 0, sizeof(pending));
+	while (!*stop && (limit == 0 || t.ended < limit) && !t.err) {
+		int n = beltline_peek(s, v, 64);
+
+		if (n == -EAGAIN) {
+			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+			poll(&p, 1, 100);
+			continue;
+		}
+		if (n < 0) {
+			fprintf(stderr, "beltline: cat: %s\n", strerror(-n));
+			status = 1;
+		}
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n && !t.err; i++) {
+			if (v[i].cls == BL_TCP_CLS_REC) {
+				struct bl_tcp_rec r;
+				if (v[i].caplen != sizeof(r)) {
+					t.bad++;
+					continue;
+				}
+				memcpy(&r, v[i].data, sizeof(r));
+				if (beltline_check(s, v[i].seq) != 1 || r.magic != BL_TCP_REC_MAGIC ||
+				    r.version != BL_TCP_REC_VERSION || (r.ipver != 4 && r.ipver != 6)) {
+					t.bad++;
+					continue;
+				}
+				on_rec(&t, &r, &pending, &has_pending);
+				if (limit != 0 && t.ended >= limit) {
+					n = i + 1;
+					break;
+				}
+			} else if (v[i].cls == BL_TCP_CLS_DATA && has_pending &&
+				   v[i].caplen == pending.length) {
+				struct tconn *c = find(&t, pending.conn, 1);
+				struct tdir *d;
+
+				has_pending = 0;
+				if (c == NULL)
+					continue;
+				d = &c->d[pending.dir & 1];
+				name_dir(&t, d, &pending);
+				if (pending.offset > d->expect) {
+					t.unmarked++;
+					hole(&t, d, d->expect, pending.offset - d->expect, "entries lost");
+				}
+				if (put(&t, d, &pending, v[i].data, v[i].caplen) < 0) {
+					t.err = 1;
+					status = 1;
+					break;
+				}
+				if (beltline_check(s, v[i].seq) != 1) {   /* overwritten while written */
+					t.unmarked++;
+					hole(&t, d, pending.offset, pending.length, "overwritten while read");
+				} else {
+					t.bytes += pending.length;
+				}
+				d->expect = pending.offset + pending.length;
+			} else {
+				t.bad++;
+			}
+		}
+		beltline_release(s, (unsigned)n);
+	}
+	for (size_t i = 0; i < t.n; i++)
+		if (t.c[i].used)
+			for (int k = 0; k < 2; k++)
+				if (t.c[i].d[k].fd >= 0)
+					close(t.c[i].d[k].fd);
+	if (verbose || t.gaps || t.bad)
+		fprintf(stderr, "beltline: cat: %llu connections (%llu ended), %llu bytes, %llu gaps "
+			"(%llu bytes; %llu the stream could not mark), %llu entries not understood\n",
+			t.conns, t.ended, t.bytes, t.gaps, t.gap_bytes, t.unmarked, t.bad);
+	for (size_t i = 0; i < t.n_names; i++)
+		free(t.names[i]);
+	free(t.names);
+	free(t.c);
+	return status;
+}

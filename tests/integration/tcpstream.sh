@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# tcpstream (issue 13, point 4): connections reassembled zero copy, read by
+# `beltline cat --tcp` into one file per direction, equal byte for byte to what
+# tcpflow writes from the same capture: the corpus's TCP captures (ssh, mptcp,
+# bgp, of13, dns_tcp), and captures tests/tools/tcp_mangle.py makes with segments
+# reordered, duplicated, overlapping and lost (there the reference is the
+# script's own bytes: holes are zeros, as tcpflow leaves them, and each one is
+# reported once as a gap of its length). The captures go in with `beltline
+# inject` once the readers are attached, so none of their packets is missed.
+. "$(dirname "$0")/lib.sh"
+need_corpus
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; fi
+command -v tcpflow > /dev/null || { echo "SKIP: no tcpflow (deploy/install-deps.sh installs it)"; exit 77; }
+BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
+I=$(inst tcps)
+RUN=/run/beltline/$I
+export BELTLINE_INSTANCE=$I
+
+# Bad arguments: exit 2 at --check, the message names the key.
+bad_arg() {
+	local out rc=0
+	out=$("$BELTLINED" --check --port n=net_null0 --pipeline "rx port=n | tcpstream $1 | drop" 2>&1) || rc=$?
+	eq "tcpstream $1: refused" "$rc" 2
+	check "tcpstream $1: the message names $2 ($out)" grep -q "tcpstream: $2" <<< "$out"
+}
+bad_arg "" export
+bad_arg "export=x max_streams=0" max_streams
+bad_arg "export=x max_bytes=-1" max_bytes
+bad_arg "export=x capacity=1500" export
+bad_arg "export=x idle_s=99999999999" idle_s
+bad_arg "export=../x" export
+
+python3 "$SRCDIR/tests/tools/tcp_mangle.py" "$T/m" > "$T/m.gaps"
+caps=(ssh.pcap mptcp-v0.pcap bgp-4byte-asn.pcap bgp-bgpsec.pcap of13_ericsson.pcapng dns_tcp.pcap)
+files=()
+for c in "${caps[@]}"; do files+=("$CORPUS/$c"); done
+files+=("$T/m.pcap")
+# the same capture again through tight limits: holes given up early (over_max_bytes)
+files+=("$T/m.pcap" "$T/m.pcap")
+limits=([7]="max_bytes=1500" [8]="max_segs=1")
+
+pipes=""
+for k in "${!files[@]}"; do
+	pipes="$pipes\"inject name=w$k max_frame=12000 | tcpstream --name=ts$k export=t$k capacity=1024 ${limits[$k]:-max_segs=256} | drop\", "
+done
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "mbufs": { "data_room": 12416, "count": 16383 },
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ ${pipes%, } ] } ] }
+JSON
+"$BELTLINED" -q --duration 150 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+BPID=$!
+trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
+check "control socket" wait_for "$WAIT" test -S "$RUN/ctl"
+
+# live stats: filters is an array of {name, counters}
+live() { "$BELTLINE" stats --json | jq "[.filters[] | select(.name | startswith(\"ts\")) | .counters.$1] | add"; }
+readers() { live readers; }
+test_readers() { [ "$(readers)" = "${#files[@]}" ]; }
+cpids=()
+for k in "${!files[@]}"; do
+	mkdir -p "$T/b$k"
+	"$BELTLINE" cat --tcp "t$k" -w "$T/b$k" 2> "$T/cat$k.err" &
+	cpids+=($!)
+done
+check "every stream has its reader" wait_for "$WAIT" test_readers
+for k in "${!files[@]}"; do
+	"$BELTLINE" inject "w$k" "${files[$k]}" 2> "$T/inj$k.err" || bad "inject ${files[$k]}: $(cat "$T/inj$k.err")"
+done
+written() { live segments; }
+# Every packet went through (segments stop growing), then stop: the rest is flushed.
+prev=-1
+stable() { local n; n=$(written); [ "$n" = "$prev" ] && [ "$n" != 0 ]; local r=$?; prev=$n; sleep 0.2; return $r; }
+check "the captures went through" wait_for "$WAIT" stable
+kill -TERM $BPID
+wait $BPID || bad "beltlined exit status $?"
+for p in "${cpids[@]}"; do wait "$p" || bad "cat --tcp exit status $?"; done
+
+for k in "${!caps[@]}"; do
+	mkdir -p "$T/f$k"
+	if [ "${caps[$k]}" = dns_tcp.pcap ]; then
+		# tcpflow takes the 2 and 6 bytes of Ethernet padding of two of its empty
+		# segments for payload; Wireshark's Follow TCP Stream (and tcpstream) does not
+		python3 "$SRCDIR/tests/tools/follow_ref.py" "${files[$k]}" "$T/f$k"
+	else
+		(cd "$T/f$k" && tcpflow -r "${files[$k]}" > /dev/null 2>&1 && rm -f report.xml)
+	fi
+	got=$(cd "$T/b$k" && ls | sort | tr '\n' ' ')
+	want=$(cd "$T/f$k" && ls | sort | tr '\n' ' ')
+	eq "${caps[$k]}: the files tcpflow writes" "$got" "$want"
+	same=1
+	for f in "$T/f$k"/*; do cmp -s "$f" "$T/b$k/$(basename "$f")" || { same=0; echo "  differs: $(basename "$f")"; }; done
+	eq "${caps[$k]}: every file equals the reference's, byte for byte ($(cat "$T/f$k"/* | wc -c) bytes)" "$same" 1
+done
+k=$(( ${#files[@]} - 3 ))
+got=$(cd "$T/b$k" && ls | sort | tr '\n' ' ')
+want=$(cd "$T/m" && ls | sort | tr '\n' ' ')
+eq "mangled: the files" "$got" "$want"
+same=1
+for f in "$T/m"/*; do cmp -s "$f" "$T/b$k/$(basename "$f")" || { same=0; echo "  differs: $(basename "$f")"; }; done
+eq "mangled: every file equals the sent bytes, holes zero ($(cat "$T/m"/* | wc -c) bytes)" "$same" 1
+mkdir -p "$T/fm"
+(cd "$T/fm" && tcpflow -r "$T/m.pcap" > /dev/null 2>&1 && rm -f report.xml)
+same=1
+for f in "$T/fm"/*; do cmp -s "$f" "$T/b$k/$(basename "$f")" || { same=0; echo "  differs from tcpflow: $(basename "$f")"; }; done
+eq "mangled: and tcpflow's files" "$same" 1
+eq "mangled: each lost segment reported once as a gap" \
+	"$(grep -o 'gap of [0-9]* bytes at offset [0-9]*' "$T/cat$k.err" | sort)" "$(sort "$T/m.gaps")"
+c=$(jq -c "[.graphs[0].filters | to_entries[] | select(.key | startswith(\"ts\")) | .value.counters]" "$T/r.json")
+eq "no entry dropped, no record lost" "$(jq '[.[] | .dropped + .nombuf + .no_stream] | add' <<< "$c")" 0
+m=$(jq -c ".graphs[0].filters.ts$k.counters" "$T/r.json")
+eq "mangled: gaps counted = gaps reported" "$(jq '.gaps' <<< "$m")" "$(wc -l < "$T/m.gaps")"
+eq "mangled: gap bytes counted" "$(jq '.gap_bytes' <<< "$m")" "$(awk '{ s += $3 } END { print s }' "$T/m.gaps")"
+check "mangled: duplicates and overlaps seen ($(jq -c '[.retrans, .overlap_bytes]' <<< "$m"))" \
+	test "$(jq '.retrans' <<< "$m")" -gt 0
+eq "mangled: 4 connections, 3 by FIN, 1 by RST" "$(jq -c '[.streams, .ended_fin, .ended_rst]' <<< "$m")" "[4,3,1]"
+eq "nothing held at the end" "$(jq '[.[] | .held] | add' <<< "$c")" 0
+eq "no mbuf leaked" "$(jq '.mbufs.leaked' "$T/r.json")" 0
+for k in 7 8; do
+	m=$(jq -c ".graphs[0].filters.ts$k.counters" "$T/r.json")
+	check "${limits[$k]}: holes given up early ($(jq -c '[.over_max_bytes, .gaps, .gap_bytes]' <<< "$m"))" \
+		test "$(jq '.over_max_bytes' <<< "$m")" -gt 0
+	eq "${limits[$k]}: gaps reported = counted" "$(grep -c 'gap of' "$T/cat$k.err")" "$(jq '.gaps' <<< "$m")"
+	check "${limits[$k]}: every byte outside the reported gaps is the sent one, the gaps zeros" \
+		python3 - "$T/m" "$T/b$k" "$T/cat$k.err" <<'PY'
+import os, re, sys
+ref, got, err = sys.argv[1:4]
+gaps = {}
+for line in open(err):
+    m = re.match(r"beltline: cat: (\S+): gap of (\d+) bytes at offset (\d+)", line)
+    if m:
+        gaps.setdefault(m[1], []).append((int(m[3]), int(m[3]) + int(m[2])))
+ok = sorted(os.listdir(ref)) == sorted(os.listdir(got))
+for f in os.listdir(ref):
+    a, b = open(os.path.join(ref, f), "rb").read(), open(os.path.join(got, f), "rb").read()
+    inside = lambda i: any(lo <= i < hi for lo, hi in gaps.get(f, []))
+    for i in range(max(len(a), len(b))):
+        x, y = a[i] if i < len(a) else 0, b[i] if i < len(b) else 0
+        if (y != 0 if inside(i) else x != y):
+            print("  %s: byte %d differs" % (f, i)); ok = False; break
+sys.exit(0 if ok else 1)
+PY
+done
+finish
