@@ -467,7 +467,7 @@ Test(cfg_regress, trailing_text_after_the_object_is_rejected)
 		result_free(r);
 	}
 	cr_assert(eq(str, accepted, ""),
-		  "BUG (lib/cfg/bl_cfg.c bl_cfg_parse): text after the JSON object is ignored; "
+		  "BUG (lib/cfg/bl_cfg_load.c bl_cfg_parse): text after the JSON object is ignored; "
 		  "accepted:%s", accepted);
 }
 
@@ -490,7 +490,7 @@ Test(cfg_regress, pci_address_with_sign_space_or_0x_is_rejected)
 		result_free(r);
 	}
 	cr_assert(eq(str, accepted, ""),
-		  "BUG (lib/cfg/bl_cfg.c pci_ok): these PCI addresses are accepted:%s", accepted);
+		  "BUG (lib/cfg/bl_cfg_value.c bl_cfg__pci_ok): these PCI addresses are accepted:%s", accepted);
 }
 
 /* One device given in its long and its short form is still one device. */
@@ -523,7 +523,7 @@ Test(cfg_regress, overlong_vdev_without_arguments_is_rejected)
 	struct result *r = parse(json);
 	n = strlen(r->cfg.ports[0].vdev);
 	cr_assert(eq(int, r->rc, -EINVAL),
-		  "BUG (lib/cfg/bl_cfg.c vdev_resolve): a 1104-character vdev is accepted and "
+		  "BUG (lib/cfg/bl_cfg_value.c bl_cfg__vdev_resolve): a 1104-character vdev is accepted and "
 		  "truncated to %zu characters", n);
 	cr_assert(has_line(r->text, "ports[0].vdev: "), "%s", r->text);
 	result_free(r);
