@@ -100,4 +100,47 @@ kill -9 "$CPID"
 wait "$LPID" && st=0 || st=$?
 eq "the old pair's connector killed: its listener sees the end" "$st" 3
 
+# 4. Refusals: a client of another user (nobody, via setpriv) is refused by the mode
+# (SO_PEERCRED), counted; with mode 0666 it gets in. A name twice is refused.
+: "${EP_HOSTILE:?}" "${EP_PEER_STATIC:?}"
+chmod 755 "$T"
+cp "$EP_PEER_STATIC" "$T/ep_peer"
+chmod 755 "$T/ep_peer"
+asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+if [ "$(id -u)" = 0 ] && asnobody test -x "$T/ep_peer"; then
+	listen_bg p 1 40
+	out=$(asnobody "$T/ep_peer" connect "$U/p" 1 41 2>&1) && st=0 || st=$?
+	eq "nobody connecting to a 0600 endpoint of root: refused" "$st" 2
+	check "... saying why ($out)" grep -q "may not connect to endpoint p.*mode 0600" <<< "$out"
+	eq "... counted" "$("$BELTLINE" -i "$I" stats --json | jq '.endpoints[] | select(.name=="p") | .refused_perm')" 1
+	out=$("$EP_PEER" listen "$U/p" 1 2>&1) && st=0 || st=$?
+	check "the same name registered twice: refused ($out)" grep -q "registered already" <<< "$out"
+	kill -9 "$LPID"; wait "$LPID" 2> /dev/null || true
+	listen_bg o 1000 42 0666
+	asnobody "$T/ep_peer" connect "$U/o" 1000 43 > "$T/o.c" 2>&1 && st=0 || st=$?
+	eq "nobody connecting to a 0666 endpoint: admitted, 1000 checked each way" "$st" 0
+	wait "$LPID" || true
+else
+	echo "SKIP - refusals by user: not root, or nobody cannot run $T/ep_peer"
+fi
+
+# 5. Hostile peers: garbage in every field they can write. The victim refuses with a
+# clear error (a handshake: setup failed, exit 2; a ring: Protocol error, exit 1),
+# never crashes, and its memory stays read-only to the peer.
+for mode in unsealed badhello head slot seq rxtail random; do
+	listen_bg h 100000 50
+	"$EP_HOSTILE" "$U/h" $mode > "$T/h.$mode" 2>&1 && hst=0 || hst=$?
+	wait "$LPID" && st=0 || st=$?
+	case $mode in
+	unsealed|badhello) want=2 ;;
+	*) want=1 ;;
+	esac
+	eq "hostile peer ($mode): the victim refuses it ($(grep -v progress "$T/h.l" | tail -n 2 | tr '\n' ' '))" "$st" $want
+	check "... with a clear error" grep -qE "not sealed|hello is malformed|wrote garbage" "$T/h.l"
+	case $mode in
+	unsealed|badhello) ;;
+	*) check "... and its memory was read-only to the peer" grep -q "victim memory read-only" "$T/h.$mode" ;;
+	esac
+done
+
 finish
