@@ -69,6 +69,7 @@ main(int argc, char **argv)
 
 	if (argc != 3)
 		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);   /* said before a sanitizer's exit could lose it */
 	uri = argv[1];
 	mode = argv[2];
 	slash = strchr(uri + 11, '/');
@@ -83,6 +84,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	j = cJSON_Parse(reply);
+	free(reply);
 	slots = (uint32_t)cJSON_GetObjectItem(j, "slots")->valuedouble;
 	dbuf = (uint32_t)cJSON_GetObjectItem(j, "dbuf_bytes")->valuedouble;
 	maxm = (uint32_t)cJSON_GetObjectItem(j, "max_msg")->valuedouble;
