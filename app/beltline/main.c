@@ -799,6 +799,9 @@ cmd_ls(int argc, char **argv)
 	injects = cJSON_GetObjectItemCaseSensitive(j, "users");
 	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
 		print_table("users", injects, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "endpoints");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		print_table("endpoints", injects, 0);
 	cJSON_Delete(j);
 	return 0;
 }

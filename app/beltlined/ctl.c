@@ -52,6 +52,7 @@
 #include "bl_port.h"
 #include "bl_stream.h"
 #include "ctl.h"
+#include "ep.h"
 #include "reaper.h"
 #include "telemetry.h"
 #include "reload.h"
@@ -75,6 +76,7 @@ struct conn {
 	int reader;                  /* reader page index, -1 if none */
 	struct bl_inject *w;         /* the inject stream it writes, or NULL: the lease */
 	struct bl_user *u;           /* the user filter it returns classes to, or NULL: the lease */
+	struct bl_ep *ep;            /* the endpoint it listens on, or NULL: the lease */
 	uint64_t since_ms;           /* last sign of life: accept, a request, a record taken */
 	char *out;                   /* a reply going out in records (malloc), or NULL */
 	size_t out_len, out_off;
@@ -294,6 +296,8 @@ conn_detach(struct conn *k)
 	if (k->u != NULL)
 		bl_user_detach(k->u);          /* what it held: on_timeout decides */
 	k->u = NULL;
+	bl_ep_unlisten(k->ep);             /* the name is free again; pairs live on */
+	k->ep = NULL;
 }
 
 static void
@@ -508,18 +512,42 @@ op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
 	cJSON_AddItemToObject(j, "streams", bl_stream_list_json(&who));
 	cJSON_AddItemToObject(j, "injects", bl_inject_list_json(&who));
 	cJSON_AddItemToObject(j, "users", bl_user_list_json(&who));
+	cJSON_AddItemToObject(j, "endpoints", bl_ep_list_json(&who));
 	reply_json(k, h, j, NULL, 0);
+}
+
+static int conn_busy(struct conn *k, const struct bl_ctl_hdr *h);
+
+/* ep_listen, ep_connect (ep.c does the work). */
+static void
+op_ep(struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
+{
+	struct bl_stream_cred who = conn_cred(k);
+	struct bl_ep_reply r;
+
+	if (h->op == BL_CTL_EP_LISTEN && conn_busy(k, h))
+		return;
+	if (h->op == BL_CTL_EP_LISTEN)
+		bl_ep_listen(k->fd, &who, req, &k->ep, &r);
+	else
+		bl_ep_connect(&who, req, &r);
+	if (r.status < 0)
+		reply_err(k, h, r.status, "%s", r.err);
+	else
+		reply_json(k, h, r.j, r.fd, r.n_fds);
+	for (unsigned int i = 0; i < r.n_fds; i++)
+		close(r.fd[i]);        /* the client has its own now */
 }
 
 /* A connection holds one stream at most (its lease): 1, with the refusal sent, if it has one. */
 static int
 conn_busy(struct conn *k, const struct bl_ctl_hdr *h)
 {
-	if (k->x == NULL && k->w == NULL && k->u == NULL)
+	if (k->x == NULL && k->w == NULL && k->u == NULL && k->ep == NULL)
 		return 0;
 	reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
 		  "another connection for another stream", k->u != NULL ? k->u->name :
-		  k->x != NULL ? k->x->name : k->w->name);
+		  k->x != NULL ? k->x->name : k->w != NULL ? k->w->name : bl_ep_name(k->ep));
 	return 1;
 }
 
@@ -758,6 +786,7 @@ stats_json(void *arg)
 	}
 	cJSON_AddItemToObject(j, "injects", bl_inject_stats_json());
 	cJSON_AddItemToObject(j, "users", bl_user_stats_json());
+	cJSON_AddItemToObject(j, "endpoints", bl_ep_stats_json());
 	stats_control(c, cJSON_AddObjectToObject(j, "control"));
 	cJSON *rl = cJSON_AddObjectToObject(j, "reload");
 	N(rl, "reloads", app->reloads);
@@ -945,6 +974,10 @@ serve(struct bl_ctl *c, struct conn *k)
 			reply_err(k, &h, err.code != 0 ? err.code : -EINVAL, "%s", err.msg);
 		break;
 	}
+	case BL_CTL_EP_LISTEN:
+	case BL_CTL_EP_CONNECT:
+		op_ep(k, &h, req);
+		break;
 	default:
 		c->n.bad_requests++;
 		reply_err(k, &h, -EOPNOTSUPP, "unknown operation %u", (unsigned int)h.op);
@@ -1006,6 +1039,7 @@ accept_all(struct bl_ctl *c, uint64_t now)
 		k->x = NULL;
 		k->w = NULL;
 		k->u = NULL;
+		k->ep = NULL;
 	}
 }
 
@@ -1023,7 +1057,7 @@ expire(struct bl_ctl *c, uint64_t now)
 		if (k->out != NULL) {
 			c->n.slow_closed++;
 			conn_close(k);  /* its socket is full: no room for a notice */
-		} else if (k->x == NULL && k->w == NULL && k->u == NULL) {
+		} else if (k->x == NULL && k->w == NULL && k->u == NULL && k->ep == NULL) {
 			c->n.idle_closed++;
 			k->fd = -1;     /* notice_close closes it */
 			conn_close(k);

@@ -345,6 +345,138 @@ struct beltline_user_stats {
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */
 BELTLINE_API int beltline_user_stats(const struct beltline_user *u, struct beltline_user_stats *st);
 
+/* ---- endpoints: client to client (docs/clients.md, "Endpoints") ----
+ *
+ * A process registers a named endpoint with a running appliance and accepts
+ * connections; another connects. The appliance checks the connecting process
+ * (owner, group, mode, as for a file: connecting needs read and write permission),
+ * sets up a ring pair (one per direction, in shared memory each side alone can
+ * write) and leaves: messages go between the two processes directly, never
+ * dropped (a sender waits for room), in order.
+ *
+ *   // listener                                  // connector
+ *   beltline_ep_listen("beltline://default/ep/echo", NULL, &l);
+ *   beltline_ep_accept(l, -1, &ep);              beltline_ep_connect("beltline://default/ep/echo", NULL, &ep);
+ *
+ *   // either side, sending                      // either side, receiving
+ *   beltline_ep_getwritebuf(ep, len, &buf, -1);  n = beltline_ep_getreadbuf(ep, &rbuf, &rlen, -1);
+ *   memcpy(buf, msg, len);                       if (n == 0) the peer closed or died; if (n < 0) error
+ *   beltline_ep_commit(ep, buf, len);            use(rbuf, rlen); beltline_ep_release(ep, rbuf);
+ *
+ * FABLE's buffers: single use, owned by one side at a time. A write buffer is the
+ * caller's from getwritebuf to commit, then the peer's; a read buffer is the
+ * caller's from getreadbuf to release, then the sender's again. Several may be
+ * outstanding; they are committed (released) in the order they were got.
+ * A blocking call (timeout_ms < 0, or > 0 for at most that long) spins for
+ * spin_us, then sleeps on beltline_ep_fd(), which the peer signals. With
+ * timeout_ms 0 a call never waits: on -EAGAIN, poll beltline_ep_fd() for POLLIN
+ * (with your own sockets: FABLE's xpoll) and call again. The peer closing or
+ * dying makes the fd readable and every call return at once: a read gives what
+ * was committed before, then 0; a write -EPIPE. Every byte the peer writes is
+ * checked: garbage breaks the pair with -EPROTO, never a crash.
+ * Threads: an endpoint belongs to one thread at a time.
+ */
+struct beltline_ep_listener;
+struct beltline_ep;
+
+struct beltline_ep_opts {
+	size_t sz;              /* sizeof(struct beltline_ep_opts) */
+	const char *run_dir;    /* as beltline_open_opts */
+	int timeout_ms;         /* control replies, and the pair's set-up; 0: 2000 */
+	const char *mode;       /* listen: who may connect, octal ("0660"); NULL: "0600" */
+	const char *group;      /* listen: the endpoint's group (a name or number, one of
+	                         * the caller's groups); NULL: the caller's */
+	uint32_t slots;         /* listen: messages in flight per direction, a power of two
+	                         * 16..65536; 0: 1024 */
+	uint32_t dbuf_bytes;    /* listen: data bytes per direction, a multiple of 4096 in
+	                         * 64 KiB..256 MiB; 0: 4 MiB */
+	uint32_t max_msg;       /* listen: largest message, 1..dbuf_bytes/2; 0: 64 KiB */
+	int spin_us;            /* blocking calls spin this long before they sleep; 0: 50;
+	                         * < 0: sleep at once; BELTLINE_EP_SPIN_FOREVER: never sleep */
+};
+#define BELTLINE_EP_SPIN_FOREVER 0x7fffffff
+
+/* Register beltline://INSTANCE/ep/NAME (NAME as a stream name) and listen. The
+ * registration lasts until beltline_ep_listener_close (or the process ends).
+ * 0, or -EINVAL (bad URI, options, geometry), -ENOENT (no instance running),
+ * -EADDRINUSE (registered already), -EPERM (group not one of yours), -EPROTO, ... */
+BELTLINE_API int beltline_ep_listen(const char *uri, const struct beltline_ep_opts *opts,
+	struct beltline_ep_listener **out);
+
+/* The next connection, waiting up to timeout_ms (< 0: for ever; 0: not at all).
+ * 0, or -EAGAIN (timeout 0, none waiting), -ETIMEDOUT, -ECONNRESET (the appliance
+ * stopped or restarted: pairs already made live on; listen again to be found),
+ * -EPROTO (the appliance or the connecting peer spoke nonsense: that connection
+ * is dropped, accept again), -ENOMEM. */
+BELTLINE_API int beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms,
+	struct beltline_ep **out);
+
+/* A descriptor readable when a connection waits (or the appliance went away). Owned by l. */
+BELTLINE_API int beltline_ep_listener_fd(const struct beltline_ep_listener *l);
+
+/* Unregister (pairs already made live on). NULL is fine. */
+BELTLINE_API void beltline_ep_listener_close(struct beltline_ep_listener *l);
+
+/* Connect to beltline://INSTANCE/ep/NAME; waits up to opts.timeout_ms for the
+ * listener to accept. 0, or -EINVAL, -ENOENT (no instance, or nobody listens on
+ * NAME: while the appliance restarts, until the listener registers again),
+ * -EACCES (mode/owner/group refuse you), -ECONNREFUSED (the listener has too many
+ * connections waiting), -ETIMEDOUT (it did not accept in time), -EPROTO, ... */
+BELTLINE_API int beltline_ep_connect(const char *uri, const struct beltline_ep_opts *opts,
+	struct beltline_ep **out);
+
+/* A buffer for a message of up to size (1..max_msg) bytes, waiting for room up to
+ * timeout_ms. 0, or -EAGAIN (timeout 0, no room), -ETIMEDOUT, -EPIPE (the peer is
+ * gone), -EMSGSIZE (size > max_msg), -EPROTO (the pair is broken), -EINVAL. */
+BELTLINE_API int beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf,
+	int timeout_ms);
+
+/* Send len (0..size) bytes of buf, the oldest buffer got and not committed; it is
+ * the peer's from now on. 0, -EINVAL (another buffer, a longer len), -EPIPE (the
+ * peer is gone: the message may never be read), -EPROTO. */
+BELTLINE_API int beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len);
+
+/* The next message: *buf (read-only, valid until released) and *len. Returns 1, 0
+ * at the end (the peer closed or died, after every message it committed), -EAGAIN
+ * (timeout 0, none), -ETIMEDOUT, -EPROTO (the peer wrote garbage), -EINVAL. */
+BELTLINE_API int beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len,
+	int timeout_ms);
+
+/* Give back the oldest message read (buf: its pointer, or NULL). 0 or -EINVAL. */
+BELTLINE_API int beltline_ep_release(struct beltline_ep *ep, const void *buf);
+
+/* Commit a message read from src (its oldest unreleased, buf and len as read) into
+ * dst, then release it from src: FABLE's "commit a read buffer into another
+ * channel". Today always one copy (dst's peer cannot map src's memory): counted
+ * in dst's stats forwarded_copied. Errors of getwritebuf and commit on dst (src
+ * untouched then), -EINVAL. */
+BELTLINE_API int beltline_ep_forward(struct beltline_ep *dst, struct beltline_ep *src,
+	const void *buf, uint32_t len, int timeout_ms);
+
+/* The descriptor the peer signals (POLLIN; also when it is gone). Owned by ep. */
+BELTLINE_API int beltline_ep_fd(const struct beltline_ep *ep);
+
+/* Close (the peer sees the end). NULL is fine. */
+BELTLINE_API void beltline_ep_close(struct beltline_ep *ep);
+
+struct beltline_ep_stats {
+	size_t sz;              /* sizeof(struct beltline_ep_stats), set by the caller */
+	uint64_t sent;          /* messages committed */
+	uint64_t received;      /* messages read */
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+	uint64_t full;          /* getwritebuf calls that gave up for want of room */
+	uint64_t sleeps;        /* times a blocking call slept on the fd */
+	uint64_t wakeups;       /* wakeups sent to the peer */
+	uint64_t garbage;       /* fields of the peer found out of range (the pair broke) */
+	uint64_t forwarded_copied; /* beltline_ep_forward into this endpoint, by copy */
+	int peer_pid;           /* the peer, as it said */
+	uint32_t max_msg;       /* the largest message */
+};
+
+/* Fill st (as much as st->sz allows). 0 or -EINVAL. */
+BELTLINE_API int beltline_ep_stats(const struct beltline_ep *ep, struct beltline_ep_stats *st);
+
 /* ---- the control socket (what `beltline ls/stats/top` use) ---- */
 
 struct beltline_ctl;

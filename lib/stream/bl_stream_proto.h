@@ -130,6 +130,9 @@ enum bl_ctl_op {
 	BL_CTL_RELOAD = 16,      /* move to a new config (docs/control.md, "reload") */
 	BL_CTL_TAP    = 17,      /* hang a temporary export on a running filter (docs/taps.md) */
 	BL_CTL_ATTACH_VERDICT = 6, /* become a `user` filter's verdict client (docs/control.md) */
+	BL_CTL_EP_LISTEN  = 7,   /* register an endpoint and listen (docs/control.md, "Endpoints") */
+	BL_CTL_EP_CONNECT = 8,   /* connect to an endpoint: a ring pair with its listener */
+	BL_CTL_EP_ACCEPT  = 9,   /* server to listener, unasked (id 0): a connect's ring pair */
 };
 
 struct bl_ctl_hdr {
@@ -156,6 +159,12 @@ struct bl_ctl_hdr {
 /* What an attach_verdict reply adds to an attach's descriptors (bl_shm_abi.h, "vring"). */
 #define BL_CTL_FD_VRING "vring"       /* the client's verdict ring, read-write, its own */
 #define BL_CTL_FD_VTAIL "vtail"       /* the appliance's verdict tail page, read-only (sealed) */
+
+/* The names an endpoint's connect reply and accept record give their descriptors
+ * (bl_ep_abi.h): this side's two regions, read-write, and its end of the pair's socket. */
+#define BL_CTL_FD_EP_IBUF "ibuf"
+#define BL_CTL_FD_EP_DBUF "dbuf"
+#define BL_CTL_FD_EP_SOCK "sock"
 
 /* The largest class a verdict client may return (a class is 16 bits in the ring's use). */
 #define BL_VERDICT_CLASS_MAX 65535u

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ipc — FABLE's comparison (issue 12 point 5), one transport at a time, for bench/ipc.sh:
+ *
+ *   ipc TRANSPORT SIZE SECONDS PINGS [URI]
+ *
+ * TRANSPORT: ep-spin, ep-sleep (a Beltline endpoint at URI, beltline://I/ep/NAME, the
+ * parent listening, the child connecting), pipe, unix (stream socket pair), tcp
+ * (loopback). The parent and the child run pinned to CPUs 0 and 1. Throughput: the
+ * child sends SIZE-byte messages for SECONDS, the parent reads and verifies every one
+ * (sequence number and a checksum over the whole message). Then PINGS round trips of
+ * one message each way. Prints one line:
+ *   TRANSPORT SIZE msgs_per_s GB_per_s median_one_way_ns p99_one_way_ns
+ * Exits 1 if a message fails its check.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline.h"
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void
+pin(int cpu)
+{
+	cpu_set_t s;
+
+	CPU_ZERO(&s);
+	CPU_SET(cpu, &s);
+	(void)sched_setaffinity(0, sizeof(s), &s);
+}
+
+/* A message: seq (8 bytes), checksum of the rest (8), the rest a pattern of seq. */
+static uint64_t
+sum(const uint8_t *p, uint32_t n)
+{
+	uint64_t s = 0, w;
+	uint32_t i = 16;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		s = s * 31 + w;
+	}
+	for (; i < n; i++)
+		s = s * 31 + p[i];
+	return s;
+}
+
+static void
+make(uint8_t *p, uint32_t n, uint64_t seq)
+{
+	uint64_t c;
+
+	memset(p + 16, (int)(seq & 0xff), n - 16);
+	memcpy(p, &seq, 8);
+	c = sum(p, n);
+	memcpy(p + 8, &c, 8);
+}
+
+static int
+check(const uint8_t *p, uint32_t n, uint64_t seq)
+{
+	uint64_t s, c;
+
+	memcpy(&s, p, 8);
+	memcpy(&c, p + 8, 8);
+	return s == seq && c == sum(p, n);
+}
+
+/* ---- the stream transports: whole messages over a byte stream ---- */
+
+static int
+full_write(int fd, const void *b, size_t n)
+{
+	for (size_t o = 0; o < n;) {
+		ssize_t r = write(fd, (const char *)b + o, n - o);
+		if (r <= 0)
+			return -1;
+		o += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+full_read(int fd, void *b, size_t n)
+{
+	for (size_t o = 0; o < n;) {
+		ssize_t r = read(fd, (char *)b + o, n - o);
+		if (r <= 0)
+			return -1;
+		o += (size_t)r;
+	}
+	return 0;
+}
+
+struct tr {
+	int kind;                   /* 0 ep, 1 fd */
+	struct beltline_ep *ep;
+	int rfd, wfd;
+};
+
+static int
+tx(struct tr *t, uint8_t *scratch, uint32_t n, uint64_t seq)
+{
+	if (t->kind == 0) {
+		void *b;
+		if (beltline_ep_getwritebuf(t->ep, n, &b, -1) < 0)
+			return -1;
+		make(b, n, seq);
+		return beltline_ep_commit(t->ep, b, n);
+	}
+	make(scratch, n, seq);
+	return full_write(t->wfd, scratch, n);
+}
+
+static int
+rx(struct tr *t, uint8_t *scratch, uint32_t n, uint64_t seq)
+{
+	if (t->kind == 0) {
+		const void *b;
+		uint32_t len;
+		if (beltline_ep_getreadbuf(t->ep, &b, &len, -1) != 1 || len != n || !check(b, n, seq))
+			return -1;
+		return beltline_ep_release(t->ep, b);
+	}
+	if (full_read(t->rfd, scratch, n) < 0 || !check(scratch, n, seq))
+		return -1;
+	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *kind;
+	uint32_t size;
+	double secs;
+	unsigned pings;
+	int a[2] = { -1, -1 }, b[2] = { -1, -1 }, lfd = -1, port = 0;
+	struct beltline_ep_listener *l = NULL;
+	struct beltline_ep_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
+	struct tr t = { 0 };
+	uint8_t *scratch;
+	pid_t child;
+	int ep;
+
+	if (argc < 5)
+		return 2;
+	kind = argv[1];
+	size = (uint32_t)atoi(argv[2]);
+	secs = atof(argv[3]);
+	pings = (unsigned)atoi(argv[4]);
+	ep = strncmp(kind, "ep-", 3) == 0;
+	if (size < 16)
+		size = 16;
+	scratch = malloc(size);
+	o.spin_us = strcmp(kind, "ep-spin") == 0 ? BELTLINE_EP_SPIN_FOREVER : -1;
+	o.max_msg = 65536;
+	if (ep) {
+		if (argc < 6 || beltline_ep_listen(argv[5], &o, &l) < 0)
+			return 2;
+	} else if (strcmp(kind, "pipe") == 0) {
+		if (pipe(a) < 0 || pipe(b) < 0)
+			return 2;
+	} else if (strcmp(kind, "unix") == 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) < 0)
+			return 2;
+		b[0] = a[1];   /* parent a[0], child a[1] */
+		b[1] = -1;
+	} else {
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t sl = sizeof(sa);
+		lfd = socket(AF_INET, SOCK_STREAM, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0 ||
+		    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0)
+			return 2;
+		port = ntohs(sa.sin_port);
+	}
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {   /* the sender of the throughput run; the echo of the ping-pong */
+		uint64_t seq = 0, end;
+		pin(1);
+		if (ep) {
+			t.kind = 0;
+			if (beltline_ep_connect(argv[5], &o, &t.ep) < 0)
+				_exit(2);
+		} else if (strcmp(kind, "pipe") == 0) {
+			t.kind = 1;
+			t.wfd = a[1];
+			t.rfd = b[0];
+		} else if (strcmp(kind, "unix") == 0) {
+			t.kind = 1;
+			t.rfd = t.wfd = a[1];
+		} else {
+			struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				_exit(2);
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			t.kind = 1;
+			t.rfd = t.wfd = fd;
+		}
+		end = now_ns() + (uint64_t)(secs * 1e9);
+		/* Throughput: send until the time is up, then one message of seq ~0 ends it. */
+		while (now_ns() < end)
+			for (int i = 0; i < 64; i++)
+				if (tx(&t, scratch, size, seq++) < 0)
+					_exit(1);
+		if (tx(&t, scratch, size, UINT64_MAX) < 0)
+			_exit(1);
+		/* Ping-pong: echo. */
+		for (unsigned i = 0; i < pings; i++)
+			if (rx(&t, scratch, size, i) < 0 || tx(&t, scratch, size, i) < 0)
+				_exit(1);
+		if (ep)
+			beltline_ep_close(t.ep);
+		_exit(0);
+	}
+	pin(0);
+	if (ep) {
+		t.kind = 0;
+		if (beltline_ep_accept(l, 20000, &t.ep) < 0)
+			return 2;
+	} else if (strcmp(kind, "pipe") == 0) {
+		t.kind = 1;
+		t.rfd = a[0];
+		t.wfd = b[1];
+	} else if (strcmp(kind, "unix") == 0) {
+		t.kind = 1;
+		t.rfd = t.wfd = a[0];
+	} else {
+		int one = 1, fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			return 2;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		t.kind = 1;
+		t.rfd = t.wfd = fd;
+	}
+	uint64_t seq = 0, t0 = 0, t1, *rtt = calloc(pings ? pings : 1, sizeof(*rtt));
+	for (;;) {
+		uint64_t s;
+		if (t.kind == 0) {
+			const void *m;
+			uint32_t len;
+			if (beltline_ep_getreadbuf(t.ep, &m, &len, -1) != 1 || len != size)
+				return 1;
+			memcpy(&s, m, 8);
+			if (s != UINT64_MAX && !check(m, size, seq))
+				return fprintf(stderr, "ipc: message %llu failed its check\n",
+					       (unsigned long long)seq), 1;
+			beltline_ep_release(t.ep, m);
+		} else {
+			if (full_read(t.rfd, scratch, size) < 0)
+				return 1;
+			memcpy(&s, scratch, 8);
+			if (s != UINT64_MAX && !check(scratch, size, seq))
+				return fprintf(stderr, "ipc: message %llu failed its check\n",
+					       (unsigned long long)seq), 1;
+		}
+		if (seq == 0)
+			t0 = now_ns();
+		if (s == UINT64_MAX)
+			break;
+		seq++;
+	}
+	t1 = now_ns();
+	for (unsigned i = 0; i < pings; i++) {
+		uint64_t p0 = now_ns();
+		if (tx(&t, scratch, size, i) < 0 || rx(&t, scratch, size, i) < 0)
+			return 1;
+		rtt[i] = now_ns() - p0;
+	}
+	qsort(rtt, pings, sizeof(*rtt), cmp_u64);
+	double el = (double)(t1 - t0) / 1e9;
+	printf("%s %u %.0f %.3f %llu %llu\n", kind, size, seq / el, seq * (double)size / el / 1e9,
+	       pings ? (unsigned long long)rtt[pings / 2] / 2 : 0ull,
+	       pings ? (unsigned long long)rtt[pings * 99 / 100] / 2 : 0ull);
+	int st;
+	waitpid(child, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# FABLE's comparison (issue 12 point 5): between two processes pinned to CPUs 0 and 1,
+# messages of 64 B, 4 KiB and 64 KiB, every one verified by the reader (sequence number
+# and a checksum over the whole message): throughput (messages/s, GB/s) and ping-pong
+# latency (median and p99, one way) of a Beltline endpoint (spinning; sleeping on its fd),
+# a pipe, a Unix stream socket and TCP over loopback, in one run, with the endpoint's
+# ratios to the Unix socket. Targets: at 64 B >= 10x the Unix socket's messages/s;
+# spinning ping-pong < 1 us one way; at 64 KiB >= 3x the Unix socket's GB/s.
+# About a minute with no variable; SMOKE=1 a short run. Usage: bench/ipc.sh [BUILD_DIR]
+. "$(dirname "$0")/lib.sh"
+ipc=$build/bench/ipc
+secs=$([ "${SMOKE:-0}" = 1 ] && echo 0.3 || echo 2)
+pings=$([ "${SMOKE:-0}" = 1 ] && echo 2000 || echo 20000)
+I=ipc$$
+cat > "$tmp/c.json" <<JSON
+{ "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "rx port=n | drop" ] } ] }
+JSON
+"$beltlined" -q --duration 600 "$tmp/c.json" > /dev/null 2> "$tmp/err" &
+bpid=$!
+bench_cleanup() { kill -TERM "$bpid" 2> /dev/null || true; wait "$bpid" 2> /dev/null || true; }
+for _ in $(seq 200); do [ -S "/run/beltline/$I/ctl" ] && break; sleep 0.05; done
+echo "# $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $secs s of throughput and $pings round trips per row"
+printf "%-9s %6s %12s %8s %10s %10s\n" transport size msgs/s GB/s med_ns p99_ns
+declare -A R
+k=0
+for size in 64 4096 65536; do
+	for tr in ep-spin ep-sleep pipe unix tcp; do
+		k=$((k + 1))
+		line=$("$ipc" "$tr" "$size" "$secs" "$pings" "beltline://$I/ep/b$k") || {
+			echo "$tr $size: FAILED"; continue; }
+		read -r _ _ mps gbs med p99 <<< "$line"
+		R[$tr.$size]="$mps $gbs $med"
+		printf "%-9s %6s %12s %8s %10s %10s\n" "$tr" "$size" "$mps" "$gbs" "$med" "$p99"
+	done
+done
+get() { awk -v f="$3" '{ print $f }' <<< "${R[$1.$2]:-nan nan nan}"; }
+echo "# ratios to the Unix socket (targets: 64 B msgs/s >= 10, 64 KiB GB/s >= 3; spinning one way < 1000 ns)"
+for tr in ep-spin ep-sleep; do
+	echo "$tr: 64 B msgs/s $(ratio "$(get $tr 64 1)" "$(get unix 64 1)")x," \
+		"64 KiB GB/s $(ratio "$(get $tr 65536 2)" "$(get unix 65536 2)")x," \
+		"64 B one way $(get $tr 64 3) ns (unix $(get unix 64 3) ns)"
+done

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bl_ep_abi — the shared memory between the two clients of an endpoint
+ * (docs/shm-abi.md, "Endpoint ring pairs"). DPDK-free: the appliance sizes and
+ * creates the regions (app/beltlined/ep.c), the client library maps and uses
+ * them (client/src_ep.c). Nothing here is read by the appliance after the
+ * handover: the data path is between the two processes alone.
+ *
+ * Each side owns two regions, written by it alone (the kernel enforces it: the
+ * side maps them read-write, then seals them F_SEAL_FUTURE_WRITE before it hands
+ * the peer read-only descriptors; the peer refuses unsealed ones):
+ *   - its IBuf ("ibuf"): a header page, then `slots` descriptors of the messages
+ *     it sends (a ring of offsets and lengths with absolute sequence numbers),
+ *     and in the header the reader page of the other direction (how far it has
+ *     read what the peer sends, whether it sleeps);
+ *   - its DBuf ("dbuf"): `dbuf_bytes` of message data the descriptors point into.
+ * Everything a side reads from the peer's regions is untrusted: every field is
+ * checked against the geometry both sides were given by the appliance.
+ */
+#ifndef BL_EP_ABI_H
+#define BL_EP_ABI_H
+
+#include <stdint.h>
+
+#define BL_EP_MAGIC      0x31504542u  /* "BEP1" little endian */
+#define BL_EP_VERSION    1u
+#define BL_EP_HDR_BYTES  4096u        /* the header page; the slots follow it */
+#define BL_EP_ALIGN      64u          /* messages start on a cache line in the DBuf */
+
+/* Geometry limits, checked by the appliance (listen) and by both clients. */
+#define BL_EP_SLOTS_MIN  16u
+#define BL_EP_SLOTS_MAX  65536u       /* a power of two */
+#define BL_EP_SLOTS_DEF  1024u
+#define BL_EP_DBUF_MIN   (64u << 10)
+#define BL_EP_DBUF_MAX   (256u << 20)  /* a multiple of 4096 */
+#define BL_EP_DBUF_DEF   (4u << 20)
+#define BL_EP_MSG_DEF    (64u << 10)  /* largest message; at most dbuf_bytes / 2 */
+
+/* A message descriptor, written by its sender. */
+struct bl_ep_slot {
+	uint64_t seq;          /* absolute sequence number: slot i holds seq i mod slots */
+	uint32_t off;          /* offset in the sender's DBuf, < dbuf_bytes */
+	uint32_t len;          /* bytes; off + len <= dbuf_bytes, len <= max_msg */
+};
+
+/* The header page of a side's IBuf. Fields on their own cache lines: the peer
+ * polls head and rx_tail, each side writes only its own. */
+struct bl_ep_hdr {
+	uint32_t magic;        /* BL_EP_MAGIC */
+	uint32_t version;      /* BL_EP_VERSION */
+	uint32_t slots;        /* as the appliance gave them */
+	uint32_t dbuf_bytes;
+	uint32_t max_msg;
+	uint32_t pad0[11];
+	/* Sending side (this side's messages). */
+	uint64_t head;         /* messages published: slots [0, head) hold seq 0..head-1.
+	                        * Written with release after the slot; the peer reads it
+	                        * with acquire. */
+	uint64_t pad1[7];
+	uint64_t tx_sleep;     /* odd: this side waits for room (the peer's rx_tail);
+	                        * incremented on each arm and disarm */
+	uint64_t pad2[7];
+	/* Receiving side: the reader page of the peer's ring. */
+	uint64_t rx_tail;      /* peer's messages this side has released (their space is
+	                        * the peer's again). Release store; the peer acquires. */
+	uint64_t pad3[7];
+	uint64_t rx_sleep;     /* odd: this side waits for the peer's head to move */
+	uint64_t pad4[7];
+};
+
+_Static_assert(sizeof(struct bl_ep_slot) == 16, "an endpoint slot is 16 bytes");
+_Static_assert(__builtin_offsetof(struct bl_ep_hdr, head) == 64, "bl_ep_hdr.head");
+_Static_assert(__builtin_offsetof(struct bl_ep_hdr, tx_sleep) == 128, "bl_ep_hdr.tx_sleep");
+_Static_assert(__builtin_offsetof(struct bl_ep_hdr, rx_tail) == 192, "bl_ep_hdr.rx_tail");
+_Static_assert(__builtin_offsetof(struct bl_ep_hdr, rx_sleep) == 256, "bl_ep_hdr.rx_sleep");
+_Static_assert(sizeof(struct bl_ep_hdr) <= BL_EP_HDR_BYTES, "the header fits its page");
+
+/* The IBuf region's size for a slot count. */
+static inline uint64_t
+bl_ep_ibuf_bytes(uint32_t slots)
+{
+	return BL_EP_HDR_BYTES + (((uint64_t)slots * sizeof(struct bl_ep_slot) + 4095u) & ~4095ull);
+}
+
+/* Whether a geometry is one the appliance may hand out (and a client accepts). */
+static inline int
+bl_ep_geometry_ok(uint64_t slots, uint64_t dbuf_bytes, uint64_t max_msg)
+{
+	return slots >= BL_EP_SLOTS_MIN && slots <= BL_EP_SLOTS_MAX && (slots & (slots - 1)) == 0 &&
+	       dbuf_bytes >= BL_EP_DBUF_MIN && dbuf_bytes <= BL_EP_DBUF_MAX &&
+	       dbuf_bytes % 4096u == 0 && max_msg >= 1 && max_msg <= dbuf_bytes / 2;
+}
+
+/* The hello each side sends the other over the pair's socket once it has sealed
+ * its regions, with three descriptors attached: its ibuf and dbuf, read-only, and
+ * one end of a socket pair it made, its "room" channel (the peer sends a byte
+ * there when it released messages and this side sleeps waiting for room; the
+ * appliance's socket carries the "a message is there" byte). */
+struct bl_ep_hello {
+	uint32_t magic;        /* BL_EP_MAGIC */
+	uint32_t version;      /* BL_EP_VERSION */
+	uint32_t slots;
+	uint32_t dbuf_bytes;
+	uint32_t max_msg;
+	uint32_t pid;          /* the sender's, for logs */
+};
+
+#endif /* BL_EP_ABI_H */
