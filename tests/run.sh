@@ -35,7 +35,8 @@ fi
 # Every benchmark the README lists, once, exactly as a user runs it (no variable
 # set): each takes a minute or two by default (FULL=1 for the longer runs).
 step "benchmarks, as the README runs them (figures only; never a failure on a time)"
-for b in fwd_vs_testpmd gen_vs_txonly bpf_vs_libpcap ibuf_bench client_vs_memif fanout write_vs_memif reload verdict_vs_nfqueue flow_vs_hash; do
+for b in fwd_vs_testpmd gen_vs_txonly bpf_vs_libpcap ibuf_bench client_vs_memif fanout write_vs_memif reload \
+	 verdict_vs_nfqueue flow_vs_hash tcpstream_vs_tcpflow ipc net; do
 	step "bench/$b.sh"
 	bench/$b.sh
 done
