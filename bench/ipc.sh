@@ -10,8 +10,9 @@
 # About a minute with no variable; SMOKE=1 a short run. Usage: bench/ipc.sh [BUILD_DIR]
 . "$(dirname "$0")/lib.sh"
 ipc=$build/bench/ipc
-secs=$([ "${SMOKE:-0}" = 1 ] && echo 0.3 || echo 2)
-pings=$([ "${SMOKE:-0}" = 1 ] && echo 2000 || echo 20000)
+# FULL=1: 2 s and 20000 round trips per row; the default half that.
+secs=$([ "${SMOKE:-0}" = 1 ] && echo 0.3 || { [ "${FULL:-0}" = 1 ] && echo 2 || echo 1; })
+pings=$([ "${SMOKE:-0}" = 1 ] && echo 2000 || { [ "${FULL:-0}" = 1 ] && echo 20000 || echo 10000; })
 I=ipc$$
 cat > "$tmp/c.json" <<JSON
 { "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
