@@ -197,7 +197,10 @@ undo(struct bl_graph *g)
 		zfree(g->env.dry, f->out);
 		if (owns)
 			zfree(g->env.dry, f->priv);
-		free(f->match);
+		if (g->env.dry)
+			free(f->match);
+		else
+			rte_free(f->match);
 		zfree(g->env.dry, f);
 	}
 	zfree(g->env.dry, g);
@@ -207,7 +210,7 @@ undo(struct bl_graph *g)
  * the arguments in order, and the number of in- and out-edges. Fields are separated
  * by 0x1f, which no pipeline text or JSON string of a config holds raw. */
 static char *
-match_key(const struct bl_gdesc_node *nd, unsigned int n_in, unsigned int n_out)
+match_key(bool dry, const struct bl_gdesc_node *nd, unsigned int n_in, unsigned int n_out)
 {
 	size_t len = strlen(nd->filter) + strlen(nd->name) + 32, n;
 	char *m;
@@ -215,7 +218,8 @@ match_key(const struct bl_gdesc_node *nd, unsigned int n_in, unsigned int n_out)
 	for (unsigned int k = 0; k < nd->args.n; k++)
 		len += (nd->args.v[k].key != NULL ? strlen(nd->args.v[k].key) : 0) +
 		       strlen(nd->args.v[k].value) + 3;
-	if ((m = malloc(len)) == NULL)
+	/* EAL memory as the graph's own (a graph kept to the process's end is not a leak) */
+	if ((m = dry ? malloc(len) : rte_malloc("bl_graph", len, 0)) == NULL)
 		return NULL;
 	n = (size_t)snprintf(m, len, "%s\x1f%s\x1f%d\x1f%u\x1f%u", nd->filter, nd->name, nd->negate,
 			     n_in, n_out);
@@ -277,7 +281,7 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 		if (f->out == NULL)
 			return -ENOMEM;
 	}
-	f->match = match_key(nd, f->n_in_edges, n_out);
+	f->match = match_key(g->env.dry, nd, f->n_in_edges, n_out);
 	if (f->match == NULL)
 		return bl_err_set(err, -ENOMEM, "out of memory for a filter");
 	if (!g->env.dry && (f->from = adoptable(g, f)) != NULL) {
