@@ -131,6 +131,7 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	ib->release = o->release;
 	ib->release_ctx = o->release_ctx;
 	ib->limit = ib->cap;
+	ib->refresh_at = BL_IBUF_REFRESH_EVERY;
 	ib->exact = o->policy == BL_IBUF_FRP || o->policy == BL_IBUF_MRP;
 	ib->step = bl_ibuf__step(ib->cap);
 	if (o->policy == BL_IBUF_SRP || o->policy == BL_IBUF_BLOCK) {
@@ -245,9 +246,15 @@ bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy)
 					1, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 				;
 		}
-		/* release: pairs with the acquire load of active in bl_ibuf__refresh;
-		 * the position and the policy sets above are visible before the bit. */
-		__atomic_fetch_or(&ib->prod->active, bit, __ATOMIC_RELEASE);
+		/* seq_cst (a release, too): pairs with the acquire load of active in
+		 * bl_ibuf__refresh, so the position and the policy sets above are visible
+		 * before the bit; and with the seq_cst fence before that load (P3). */
+		__atomic_fetch_or(&ib->prod->active, bit, __ATOMIC_SEQ_CST);
+		/* A refresh that did not see the bit may have freed the references of
+		 * entries up to the head it saw: start at or above it. The producer may read
+		 * pos in between; it only moves up. acquire: pairs with bl_ibuf__publish. */
+		head = __atomic_load_n(&ib->prod->head, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&p->pos, head, __ATOMIC_RELAXED);
 		return (int)i;
 	}
 	return -ENOSPC;

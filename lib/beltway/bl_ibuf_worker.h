@@ -29,8 +29,13 @@
  *     caught up with head_cache, not on every complete: a full SRP ring costs
  *     the producer a hit in its own cache per refresh, not a line transfer.
  *  R4 MRP: a reader raises R with a release CAS; the producer loads R acquire.
- *  The producer reads reader positions only at a refresh, i.e. when the cached
- *  limit (tail + capacity, as of the last refresh) says a burst might not fit.
+ *  P3 The producer reads reader positions only at a refresh: when the cached
+ *     limit (tail + capacity, as of the last refresh) says a burst might not fit,
+ *     and once per BL_IBUF_REFRESH_EVERY entries, to free what every reader passed.
+ *     A refresh begins with a seq_cst fence between the head it published and its
+ *     load of active; reader_alloc's seq_cst or of the new bit is followed by its
+ *     load of head (the store-buffer pattern): either this refresh sees the new
+ *     reader, or the reader starts at or above the head this refresh frees up to.
  */
 #ifndef BL_IBUF_WORKER_H
 #define BL_IBUF_WORKER_H
@@ -113,9 +118,14 @@ static inline void
 bl_ibuf__refresh(struct bl_ibuf *ib)
 {
 	uint64_t head = ib->head, tail = head;
+	uint64_t active;
+
+	/* seq_cst: orders the store of head (bl_ibuf__publish) before the load of active;
+	 * pairs with the seq_cst or of the bit in bl_ibuf_reader_alloc_as (P3). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* acquire: pairs with the release or/and in reader_alloc/detach (control thread),
 	 * so a new reader's initial position and policy bits are visible before its bit. */
-	uint64_t active = __atomic_load_n(&ib->prod->active, __ATOMIC_ACQUIRE);
+	active = __atomic_load_n(&ib->prod->active, __ATOMIC_ACQUIRE);
 	/* relaxed: written before the release or of active that the load above saw. */
 	uint64_t srp_all = active & __atomic_load_n(&ib->prod->srp_readers, __ATOMIC_RELAXED);
 	uint64_t srp = srp_all;
@@ -142,6 +152,7 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 		tail = ib->tail;
 	ib->tail = tail;
 	ib->limit = tail + ib->cap;
+	ib->refresh_at = head + BL_IBUF_REFRESH_EVERY;
 	ib->exact = ib->policy == BL_IBUF_MRP || (active & ~srp_all) != 0;
 	if (!ib->exact && ib->reserve_pub != ib->limit) {
 		/* The reserve is the limit (P2, see bl_ibuf__reserve). relaxed store +
@@ -163,6 +174,23 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 		bl_ibuf__release_upto(ib, tail);
 }
 
+/* Producer of an FRP ring, once per BL_IBUF_REFRESH_EVERY entries: with no reader
+ * attached, nobody can read what the slots point to (a new reader starts at or above
+ * the head, P3), so their references go back now instead of at the slot's reuse. */
+static inline void
+bl_ibuf__frp_idle(struct bl_ibuf *ib)
+{
+	ib->refresh_at = ib->head + BL_IBUF_REFRESH_EVERY;
+	if (ib->refs == NULL)
+		return;
+	/* seq_cst: orders the store of head before the load of active; pairs with the
+	 * seq_cst or of the bit in bl_ibuf_reader_alloc_as (P3). relaxed load: no data
+	 * of the reader's is read here. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ib->prod->active, __ATOMIC_RELAXED) == 0)
+		bl_ibuf__release_upto(ib, ib->head);
+}
+
 /* Producer: how many of n entries may be stored now; counts BLOCK waits (callers count drops). */
 static inline unsigned
 bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
@@ -170,9 +198,12 @@ bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
 	uint64_t head = ib->head;
 	unsigned spins = 0;
 
-	if (ib->policy == BL_IBUF_FRP)
+	if (ib->policy == BL_IBUF_FRP) {
+		if (head >= ib->refresh_at)
+			bl_ibuf__frp_idle(ib);
 		return n <= ib->cap ? n : ib->cap;
-	if (ib->limit - head < n)
+	}
+	if (ib->limit - head < n || head >= ib->refresh_at)
 		bl_ibuf__refresh(ib);
 	if (ib->policy == BL_IBUF_BLOCK && ib->limit == head) {
 		bl_counter_add(&ib->prod->waits, 1);

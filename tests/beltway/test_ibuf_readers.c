@@ -7,6 +7,9 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -205,4 +208,103 @@ Test(ibuf_readers, reader_fds_follow_the_reader_policy)
 	bl_ibuf_reader_close(r);
 	close(fds.ring_fd);
 	bl_ibuf_free(ib);
+}
+
+/* ---- a reader attaching while the producer frees what every reader passed ---- */
+
+#define RACE_N   (1u << 21)
+#define RACE_CAP 4096u
+
+struct race {
+	struct bl_ibuf *ib;
+	uint8_t *freed;             /* freed[seq]: the reference of seq went back */
+	int done;
+};
+
+static void
+race_release(void *ctx, void **refs, unsigned n)
+{
+	struct race *rc = ctx;
+
+	for (unsigned i = 0; i < n; i++)   /* relaxed: the reader's load is ordered by its check */
+		__atomic_store_n(&rc->freed[(uintptr_t)refs[i] - 1], 1, __ATOMIC_RELAXED);
+}
+
+static void *
+race_produce(void *a)
+{
+	struct race *rc = a;
+	struct bl_ibuf_entry e[32];
+	void *refs[32];
+
+	for (uint64_t seq = 0; seq < RACE_N;) {
+		unsigned n = RACE_N - seq < 32 ? (unsigned)(RACE_N - seq) : 32;
+		for (unsigned i = 0; i < n; i++) {
+			e[i] = ent((uint32_t)(seq + i));
+			refs[i] = (void *)(uintptr_t)(seq + i + 1);
+		}
+		seq += bl_ibuf_write_refs(rc->ib, e, refs, n);   /* refused: tried again */
+	}
+	/* release: pairs with the acquire load in the attaching loop. */
+	__atomic_store_n(&rc->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The producer frees the packets of entries every reader passed at least once per
+ * BL_IBUF_REFRESH_EVERY entries (SRP), or of every entry while no reader is attached
+ * (FRP). A reader that attaches meanwhile must never be handed an entry whose packet
+ * was freed: its first entry is at or above whatever the producer freed up to (rule
+ * P3). Hundreds of attaches against a producer at full speed; each reader checks the
+ * first entries it gets (those check() vouches for: an FRP reader may be lapped). */
+static void
+race(uint32_t policy)
+{
+	struct race rc = { .freed = calloc(RACE_N + 1, 1) };
+	unsigned attaches = 0, seen = 0, bad = 0;
+	pthread_t t;
+
+	cr_assert_not_null(rc.freed);
+	rc.ib = ring("race", RACE_CAP, policy, race_release, &rc);
+	cr_assert(eq(int, pthread_create(&t, NULL, race_produce, &rc), 0));
+	while (!__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE)) {
+		struct bl_ibuf_reader *r;
+		const struct bl_ibuf_entry *v[32];
+		uint8_t was_freed[32];
+		uint64_t seq;
+		unsigned k = 0, idx;
+
+		cr_assert(eq(int, bl_ibuf_reader_attach_as(rc.ib, policy, &r), 0));
+		attaches++;
+		for (unsigned tries = 0; k == 0 && tries < 1000; tries++)
+			k = bl_ibuf_peek(r, v, 32, &seq);
+		/* The entries are ours until we complete them: their packets must be live. */
+		for (unsigned i = 0; i < k; i++)
+			was_freed[i] = __atomic_load_n(&rc.freed[v[i]->object], __ATOMIC_RELAXED);
+		if (k > 0 && bl_ibuf_check(r, seq)) {
+			for (unsigned i = 0; i < k; i++)
+				bad += was_freed[i];
+			seen += k;
+		}
+		idx = r->idx;
+		bl_ibuf_reader_close(r);
+		cr_assert(eq(int, bl_ibuf_reader_detach(rc.ib, idx), 0));
+	}
+	pthread_join(t, NULL);
+	fprintf(stderr, "race %s: %u attaches, %u entries checked\n",
+		policy == BL_IBUF_SRP ? "srp" : "frp", attaches, seen);
+	cr_expect(gt(u32, attaches, 100));
+	cr_expect(gt(u32, seen, 0));
+	cr_assert(eq(u32, bad, 0), "%u entries of freed packets handed to new readers", bad);
+	bl_ibuf_free(rc.ib);
+	free(rc.freed);
+}
+
+Test(ibuf_readers, a_new_srp_reader_never_gets_an_entry_whose_packet_was_freed, .timeout = 60)
+{
+	race(BL_IBUF_SRP);
+}
+
+Test(ibuf_readers, a_new_frp_reader_never_gets_an_entry_whose_packet_was_freed, .timeout = 60)
+{
+	race(BL_IBUF_FRP);
 }
