@@ -46,6 +46,7 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	struct bl_ibuf *ib;
 	struct bl_ibuf_hdr *h;
 	uint64_t off_readers = 3 * PG, off_slots;
+	uint32_t max_cap;
 	char name[80];
 	int rc;
 
@@ -56,6 +57,10 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	if (o->capacity < 2 || o->capacity > (1u << 30) || (o->capacity & (o->capacity - 1)))
 		return bl_err_set(err, -EINVAL, "ibuf %s: capacity %u is not a power of two in 2..2^30",
 			o->name, o->capacity);
+	max_cap = o->max_capacity != 0 ? o->max_capacity : o->capacity;
+	if (max_cap < o->capacity || max_cap > (1u << 30) || (max_cap & (max_cap - 1)))
+		return bl_err_set(err, -EINVAL, "ibuf %s: max_capacity %u is not a power of two in "
+			"%u..2^30", o->name, max_cap, o->capacity);
 	if (o->policy < BL_IBUF_SRP || o->policy > BL_IBUF_BLOCK)
 		return bl_err_set(err, -EINVAL, "ibuf %s: policy %u is not srp, mrp, frp or block",
 			o->name, o->policy);
@@ -69,7 +74,7 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	off_slots = off_readers + (uint64_t)o->max_readers * PG;
 	snprintf(name, sizeof(name), "ibuf.%s", o->name);
 	so.name = name;
-	so.size = off_slots + (uint64_t)o->capacity * sizeof(struct bl_ibuf_entry);
+	so.size = off_slots + (uint64_t)max_cap * sizeof(struct bl_ibuf_entry);
 	so.uid = o->uid;
 	so.gid = o->gid;
 	so.mode = o->mode;
@@ -77,7 +82,7 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	if (rc < 0)
 		goto fail;
 	if (o->release != NULL) {
-		ib->refs = calloc(o->capacity, sizeof(void *));
+		ib->refs = calloc(max_cap, sizeof(void *));
 		if (ib->refs == NULL) {
 			rc = bl_err_set(err, -ENOMEM, "ibuf %s: out of memory", o->name);
 			goto fail;
@@ -107,7 +112,7 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	h->magic = BL_IBUF_MAGIC;
 	h->version = BL_SHM_ABI_VERSION;
 	h->hdr_size = sizeof(*h);
-	h->capacity = o->capacity;
+	h->capacity = max_cap;
 	h->policy = o->policy;
 	h->max_readers = o->max_readers;
 	h->page_size = PG;
@@ -126,6 +131,9 @@ bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err
 	ib->slots = (void *)((char *)h + off_slots);
 	ib->cap = o->capacity;
 	ib->mask = o->capacity - 1;
+	ib->max_cap = max_cap;
+	ib->resize_at = UINT64_MAX;
+	ib->prod->geom = bl_ibuf__geom(0, o->capacity);
 	ib->policy = o->policy;
 	ib->max_readers = o->max_readers;
 	ib->release = o->release;
@@ -151,7 +159,7 @@ bl_ibuf_free(struct bl_ibuf *ib)
 	if (ib == NULL)
 		return;
 	if (ib->refs != NULL) {
-		for (uint32_t s = 0; s < ib->cap; s++)
+		for (uint32_t s = 0; s < ib->max_cap; s++)
 			if (ib->refs[s] != NULL)
 				ib->release(ib->release_ctx, &ib->refs[s], 1);
 		free(ib->refs);
@@ -327,6 +335,9 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	r->idx = idx;
 	r->bit = 1ull << idx;
 	r->step = bl_ibuf__step(r->cap);
+	/* relaxed: the capacity in effect; checked against the slots there are. Followed
+	 * at every load of head from now on (bl_ibuf__avail). */
+	bl_ibuf__reader_geom(r, __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED), 0);
 	/* relaxed: the control plane wrote pos before handing us the page. */
 	r->pos = __atomic_load_n(&r->page->pos, __ATOMIC_RELAXED);
 	r->pub = r->pos;
@@ -411,6 +422,31 @@ bl_ibuf_reader_close(struct bl_ibuf_reader *r)
 		return;
 	bl_shm_free(r->shm);
 	free(r);
+}
+
+int
+bl_ibuf_resize(struct bl_ibuf *ib, uint32_t cap)
+{
+	uint32_t now = bl_ibuf_capacity(ib);
+
+	if (cap != now * 2 && cap != now / 2)
+		return -EINVAL;
+	if (cap < 2 || cap > ib->max_cap)
+		return -EINVAL;
+	/* relaxed: the producer's own refresh reads it with acquire; nothing else is
+	 * published with it. */
+	if (__atomic_load_n(&ib->resize_req, __ATOMIC_RELAXED) != 0)
+		return -EBUSY;
+	/* release: pairs with the acquire load in bl_ibuf__resize_plan. */
+	__atomic_store_n(&ib->resize_req, cap, __ATOMIC_RELEASE);
+	return 0;
+}
+
+uint32_t
+bl_ibuf_capacity(const struct bl_ibuf *ib)
+{
+	/* relaxed: a snapshot; the producer stores it before the entries it governs. */
+	return bl_ibuf__geom_cap(__atomic_load_n(&ib->prod->geom, __ATOMIC_RELAXED));
 }
 
 void

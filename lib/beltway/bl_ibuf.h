@@ -30,6 +30,8 @@ struct bl_ibuf_opts {
 	size_t sz;                  /* sizeof(struct bl_ibuf_opts) */
 	const char *name;           /* ring name (region name "ibuf.NAME") */
 	uint32_t capacity;          /* slots: a power of two, 2 .. 2^30 */
+	uint32_t max_capacity;      /* slots it may grow to (bl_ibuf_resize): a power of two,
+	                             * >= capacity; 0: capacity (fixed) */
 	uint32_t policy;            /* enum bl_ibuf_policy */
 	uint32_t max_readers;       /* reader pages to create, 1 .. BL_IBUF_MAX_READERS */
 	uid_t uid;                  /* owner of the regions; (uid_t)-1 keeps ours */
@@ -49,6 +51,25 @@ static inline uint32_t
 bl_ibuf__step(uint32_t cap)
 {
 	return cap >= 256 ? cap / 16 : 0;
+}
+
+/* prod->geom: the capacity in effect (a power of two) and the seq it applies from. */
+static inline uint64_t
+bl_ibuf__geom(uint64_t since, uint32_t cap)
+{
+	return since << 6 | (uint64_t)__builtin_ctz(cap);
+}
+
+static inline uint32_t
+bl_ibuf__geom_cap(uint64_t g)
+{
+	return (g & 63) < 31 ? 1u << (g & 63) : 0;
+}
+
+static inline uint64_t
+bl_ibuf__geom_since(uint64_t g)
+{
+	return g >> 6;
 }
 
 /*
@@ -90,6 +111,11 @@ struct bl_ibuf {
 	uint64_t tail_pub;          /* prod->tail as last stored */
 	uint32_t step;              /* bl_ibuf__step(cap): how far ahead the reserve is stored */
 	uint64_t refresh_at;        /* refresh once head reaches this, room or not (P3) */
+	uint64_t resize_at;         /* the capacity becomes resize_to when head reaches this
+	                             * (UINT64_MAX: no resize planned; rule P4) */
+	uint32_t resize_to;
+	uint32_t max_cap;           /* slots present (hdr->capacity) */
+	uint32_t resize_req;        /* control: the capacity asked for (bl_ibuf_resize), 0 none */
 	int exact;                  /* reserve stored per burst and references released at slot
 	                             * reuse: an FRP or MRP ring, or an SRP ring with an MRP or
 	                             * FRP reader attached (decided at each refresh) */
@@ -111,6 +137,7 @@ struct bl_ibuf_reader {
 	uint64_t pub;               /* position last published in page->pos */
 	uint64_t skipped;           /* entries lost to laps since the last publish */
 	uint64_t head_cache;        /* prod->head as last loaded */
+	uint64_t geom;              /* prod->geom as last applied (cap, mask, step follow it) */
 	uint32_t step;              /* bl_ibuf__step(cap): publish pos at least this often (R3) */
 	struct bl_shm *shm;         /* own mapping (process reader), else NULL */
 };
@@ -185,6 +212,20 @@ int bl_ibuf_reader_open(const struct bl_ibuf_fds *fds, struct bl_ibuf_reader **o
 
 /* Free a reader handle (publishes nothing; detach is the control plane's job). */
 void bl_ibuf_reader_close(struct bl_ibuf_reader *r);
+
+/*
+ * Control: ask the producer to change the ring's capacity to cap: twice or half the
+ * capacity in effect (bl_ibuf_capacity), within 2..max_capacity. The producer does it
+ * at a burst boundary (rule P4 in bl_ibuf_worker.h): growing at the next sequence
+ * number where every entry still in the ring has the same slot under both
+ * capacities, so no reader loses one; shrinking only once every reader has read
+ * everything (its published position is the head). 0, -EINVAL, or -EBUSY (a request
+ * is pending). Readers follow prod->geom.
+ */
+int bl_ibuf_resize(struct bl_ibuf *ib, uint32_t cap);
+
+/* Any thread: the capacity in effect (prod->geom). */
+uint32_t bl_ibuf_capacity(const struct bl_ibuf *ib);
 
 /* Producer thread: release references of everything all readers have passed. */
 void bl_ibuf_reclaim(struct bl_ibuf *ib);

@@ -29,6 +29,16 @@
  *     caught up with head_cache, not on every complete: a full SRP ring costs
  *     the producer a hit in its own cache per refresh, not a line transfer.
  *  R4 MRP: a reader raises R with a release CAS; the producer loads R acquire.
+ *  P4 A resize (bl_ibuf_resize) changes the capacity C in effect at a burst
+ *     boundary, head = G, storing prod->geom (relaxed) before any entry >= G is
+ *     published (P1's release orders it). Growing to 2C happens at G = C mod 2C:
+ *     the entries still in the ring, [G-C, G), have the same slot under both
+ *     masks, so readers may apply the new capacity to them as soon as they see it.
+ *     Shrinking to C/2 happens only when every attached reader's published
+ *     position is the head (none reads an older entry again), at G = head; the
+ *     references the old slots hold are released first. A reader applies geom at
+ *     each load of head (acquire, R1): an FRP reader further behind than
+ *     G - min(old, new capacity) skips to it, counted as lost.
  *  P3 The producer reads reader positions only at a refresh: when the cached
  *     limit (tail + capacity, as of the last refresh) says a burst might not fit,
  *     and once per BL_IBUF_REFRESH_EVERY entries, to free what every reader passed.
@@ -105,6 +115,8 @@ bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
 	ib->released = tail;
 }
 
+static inline void bl_ibuf__resize_plan(struct bl_ibuf *ib);
+
 /*
  * Producer: recompute the protected tail from what holds the ring back: the positions
  * of the SRP readers and, when an MRP reader is attached, the shared R. FRP readers
@@ -172,6 +184,79 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 	/* Only SRP readers: every attached reader passed [released, tail). */
 	if (ib->refs != NULL && ib->released < tail && !ib->exact)
 		bl_ibuf__release_upto(ib, tail);
+	bl_ibuf__resize_plan(ib);
+}
+
+/* Producer: every attached reader has published the head as its position (P4). */
+static inline int
+bl_ibuf__all_read(struct bl_ibuf *ib)
+{
+	/* acquire: pairs with the release or/and of bits in reader_alloc/detach. */
+	uint64_t active = __atomic_load_n(&ib->prod->active, __ATOMIC_ACQUIRE);
+
+	/* relaxed: MRP readers publish R, not their page's position: no shrinking then */
+	if (active & __atomic_load_n(&ib->prod->mrp_readers, __ATOMIC_RELAXED))
+		return 0;
+	while (active != 0) {
+		unsigned i = (unsigned)__builtin_ctzll(active);
+		/* acquire: pairs with the release store of pos in bl_ibuf_complete (R3). */
+		if (__atomic_load_n(&ib->rpage[i]->pos, __ATOMIC_ACQUIRE) != ib->head)
+			return 0;
+		active &= active - 1;
+	}
+	return 1;
+}
+
+/* Producer, at a refresh: plan the capacity change the control plane asked for (P4). */
+static inline void
+bl_ibuf__resize_plan(struct bl_ibuf *ib)
+{
+	/* acquire: pairs with the release store in bl_ibuf_resize. */
+	uint32_t want = __atomic_load_n(&ib->resize_req, __ATOMIC_ACQUIRE);
+	uint64_t c = ib->cap, g;
+
+	if (__builtin_expect(want == 0, 1) || ib->resize_at != UINT64_MAX)
+		return;
+	if (want == 2 * c && want <= ib->max_cap) {
+		g = ib->head - ib->head % (2 * c) + c;   /* the next G >= head with G % 2C == C */
+		ib->resize_at = g >= ib->head ? g : g + 2 * c;
+		ib->resize_to = want;
+	} else if (2 * (uint64_t)want == c && want >= 2) {
+		if (bl_ibuf__all_read(ib)) {
+			ib->resize_at = ib->head;
+			ib->resize_to = want;
+		}
+	} else {
+		/* relaxed: a stale request (the control plane reads the capacity again) */
+		__atomic_store_n(&ib->resize_req, 0, __ATOMIC_RELAXED);
+	}
+}
+
+/* Producer, with head at resize_at: the new capacity from here on (P4). */
+static inline void
+bl_ibuf__resize_apply(struct bl_ibuf *ib)
+{
+	uint32_t to = ib->resize_to;
+
+	if (to < ib->cap && ib->refs != NULL)   /* shrinking: the old slots' references go */
+		bl_ibuf__slots_release(ib, ib->head > ib->cap ? ib->head - ib->cap : 0,
+				       (unsigned)(ib->head > ib->cap ? ib->cap : ib->head));
+	ib->cap = to;
+	ib->mask = to - 1;
+	ib->step = bl_ibuf__step(to);
+	/* relaxed store, then a release fence: published by the next head (P1), and
+	 * ordered before any reserve stored from now on (pairs with the acquire fence
+	 * in bl_ibuf_check's slow path). */
+	__atomic_store_n(&ib->prod->geom, bl_ibuf__geom(ib->head, to), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	bl_counter_add(&ib->prod->resizes, 1);
+	ib->resize_at = UINT64_MAX;
+	/* relaxed: the control plane sees the change in geom; a new request may follow. */
+	__atomic_store_n(&ib->resize_req, 0, __ATOMIC_RELAXED);
+	/* The limit and the reserve follow the new capacity at the next write. */
+	ib->limit = ib->tail + to;
+	ib->reserve_pub = ib->exact ? 0 : ib->reserve_pub;
+	ib->refresh_at = ib->head;
 }
 
 /* Producer of an FRP ring, once per BL_IBUF_REFRESH_EVERY entries: with no reader
@@ -181,6 +266,7 @@ static inline void
 bl_ibuf__frp_idle(struct bl_ibuf *ib)
 {
 	ib->refresh_at = ib->head + BL_IBUF_REFRESH_EVERY;
+	bl_ibuf__resize_plan(ib);
 	if (ib->refs == NULL)
 		return;
 	/* seq_cst: orders the store of head before the load of active; pairs with the
@@ -299,21 +385,40 @@ static inline unsigned
 bl_ibuf_write_refs(struct bl_ibuf *ib, const struct bl_ibuf_entry *e, void *const *refs,
 	unsigned n)
 {
-	unsigned k = bl_ibuf__room(ib, n);
+	unsigned done = 0;
 
-	if (k < n && ib->policy != BL_IBUF_BLOCK)
-		bl_counter_add(&ib->prod->dropped, n - k);
-	if (k == 0)
-		return 0;
-	bl_ibuf__reserve(ib, k);
-	if (ib->refs != NULL) {
-		bl_ibuf__slots_release(ib, ib->head, k);
-		for (unsigned i = 0; i < k; i++)
-			ib->refs[(ib->head + i) & ib->mask] = refs != NULL ? refs[i] : NULL;
+	for (;;) {
+		unsigned m = n - done, k;
+
+		/* A resize point inside the burst splits it (P4); room() may plan one. */
+		if (__builtin_expect(ib->head + m > ib->resize_at, 0))
+			m = (unsigned)(ib->resize_at - ib->head);
+		k = m > 0 ? bl_ibuf__room(ib, m) : 0;
+		if (__builtin_expect(ib->head + m > ib->resize_at, 0)) {   /* planned just now */
+			m = (unsigned)(ib->resize_at - ib->head);
+			k = k < m ? k : m;
+		}
+		if (k < m && ib->policy != BL_IBUF_BLOCK)   /* full: the rest of the burst too */
+			bl_counter_add(&ib->prod->dropped, n - done - k);
+		if (k > 0) {
+			bl_ibuf__reserve(ib, k);
+			if (ib->refs != NULL) {
+				bl_ibuf__slots_release(ib, ib->head, k);
+				for (unsigned i = 0; i < k; i++)
+					ib->refs[(ib->head + i) & ib->mask] =
+						refs != NULL ? refs[done + i] : NULL;
+			}
+			bl_ibuf__copy_in(ib->slots, ib->mask, ib->head, e + done, k);
+			bl_ibuf__publish(ib, k);
+			done += k;
+		}
+		if (__builtin_expect(ib->head == ib->resize_at, 0)) {
+			bl_ibuf__resize_apply(ib);
+			if (done < n)
+				continue;
+		}
+		return done;
 	}
-	bl_ibuf__copy_in(ib->slots, ib->mask, ib->head, e, k);
-	bl_ibuf__publish(ib, k);
-	return k;
 }
 
 /* Store entries that hold no references. BLOCK writers loop until all are in. */
@@ -329,13 +434,23 @@ bl_ibuf_write(struct bl_ibuf *ib, const struct bl_ibuf_entry *e, unsigned n)
 
 /*
  * Zero-copy write: pointers to up to n free slots to fill in place, then
- * bl_ibuf_complete_slots(ib, k) with k <= the count returned. Counts drops like write.
+ * bl_ibuf_complete_slots(ib, k) with k <= the count returned. Counts drops like write;
+ * at a resize point (P4) it returns fewer than room allows: call again after completing.
  */
 static inline unsigned
 bl_ibuf_acquire_slots(struct bl_ibuf *ib, struct bl_ibuf_entry **slots, unsigned n)
 {
-	unsigned k = bl_ibuf__room(ib, n);
+	unsigned k;
 
+	if (__builtin_expect(ib->head == ib->resize_at, 0))
+		bl_ibuf__resize_apply(ib);
+	if (__builtin_expect(ib->head + n > ib->resize_at, 0))   /* stop at a resize point */
+		n = (unsigned)(ib->resize_at - ib->head);
+	k = bl_ibuf__room(ib, n);
+	if (__builtin_expect(ib->head + n > ib->resize_at, 0)) {  /* planned just now */
+		n = (unsigned)(ib->resize_at - ib->head);
+		k = k < n ? k : n;
+	}
 	if (k < n && ib->policy != BL_IBUF_BLOCK)
 		bl_counter_add(&ib->prod->dropped, n - k);
 	if (k == 0)
@@ -352,9 +467,39 @@ static inline void
 bl_ibuf_complete_slots(struct bl_ibuf *ib, unsigned k)
 {
 	bl_ibuf__publish(ib, k);
+	if (__builtin_expect(ib->head == ib->resize_at, 0))
+		bl_ibuf__resize_apply(ib);
 }
 
 /* ---- reader side ---- */
+
+/*
+ * Reader: follow prod->geom g (P4). count: skipping entries older than the ones
+ * both capacities agree on is a loss to count (0 at open: nothing read yet). A value
+ * the ring's slots cannot hold is ignored and counted as a clamp.
+ */
+static inline void
+bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
+{
+	uint32_t cap = bl_ibuf__geom_cap(g), old = r->cap;
+	uint64_t since = bl_ibuf__geom_since(g), oldest;
+
+	r->geom = g;
+	if (cap < 2 || cap > r->hdr->capacity) {
+		bl_counter_add(&r->page->bad_geom, 1);
+		return;
+	}
+	r->cap = cap;
+	r->mask = cap - 1;
+	r->step = bl_ibuf__step(cap);
+	oldest = since - (since < (old < cap ? old : cap) ? since : (old < cap ? old : cap));
+	if (count && r->pos < oldest) {
+		r->skipped += oldest - r->pos;
+		bl_counter_add(&r->page->lost, oldest - r->pos);
+		bl_counter_add(&r->page->laps, 1);
+		r->pos = oldest;
+	}
+}
 
 /* Entries available to r; skips forward (counting the loss) if r was lapped. */
 static inline uint64_t
@@ -370,6 +515,12 @@ bl_ibuf__avail(struct bl_ibuf_reader *r, unsigned n)
 	/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
 	head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
 	r->head_cache = head;
+	{
+		/* relaxed: stored before the head above (P4). */
+		uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
+		if (__builtin_expect(g != r->geom, 0))
+			bl_ibuf__reader_geom(r, g, 1);
+	}
 
 	if (__builtin_expect(head - r->pos > r->cap, 0) || __builtin_expect(r->pos > head, 0)) {
 		/* Lapped (or our private cursor is nonsense): go to the oldest entry
@@ -426,6 +577,20 @@ bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
 	res = __atomic_load_n(&r->prod->reserve, __ATOMIC_RELAXED);
 	if (__builtin_expect(res <= seq + r->cap, 1))
 		return 1;
+	/* The ring may have grown since we last loaded head (P4): a reserve that says
+	 * "overwritten" under our capacity may not under the new one. acquire fence:
+	 * pairs with the release fence after the store of geom in bl_ibuf__resize_apply. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	{
+		uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
+		uint32_t c2 = bl_ibuf__geom_cap(g), lo_cap = c2 < r->cap ? c2 : r->cap;
+		uint64_t since = bl_ibuf__geom_since(g);
+		uint64_t lo = since - (since < lo_cap ? since : lo_cap);
+
+		if (g != r->geom && c2 >= 2 && c2 <= r->hdr->capacity && seq >= lo &&
+		    res <= seq + c2)
+			return 1;
+	}
 	bl_counter_add(&r->page->check_fail, 1);
 	return 0;
 }

@@ -45,7 +45,7 @@
 
 #include <stdint.h>
 
-#define BL_SHM_ABI_VERSION   2u
+#define BL_SHM_ABI_VERSION   3u
 #define BL_IBUF_MAGIC        0x4655424954424c42ull  /* "BLTIBUF" + 'F', little endian */
 #define BL_DBUF_MAGIC        0x4655424454424c42ull  /* "BLTDBUF" + 'F' */
 #define BL_SHM_META_PAGE     4096u                  /* unit of the separately mapped pages */
@@ -87,7 +87,8 @@ struct bl_ibuf_hdr {
 	uint64_t magic;          /* (c) BL_IBUF_MAGIC */
 	uint32_t version;        /* (c) BL_SHM_ABI_VERSION */
 	uint32_t hdr_size;       /* (c) sizeof(struct bl_ibuf_hdr) */
-	uint32_t capacity;       /* (c) slots; a power of two */
+	uint32_t capacity;       /* (c) slots present; a power of two. The capacity in effect
+	                          *     is prod.geom's, at most this (a ring that may grow) */
 	uint32_t policy;         /* (c) enum bl_ibuf_policy */
 	uint32_t max_readers;    /* (c) reader pages present, <= BL_IBUF_MAX_READERS */
 	uint32_t page_size;      /* (c) BL_SHM_META_PAGE */
@@ -111,7 +112,11 @@ struct bl_ibuf_prod {
 	                      *     be overwritten once reserve > seq + capacity. FRP/MRP: end
 	                      *     of a batch + a step (capacity/16), stored when a batch
 	                      *     passes it; SRP/BLOCK: tail + capacity */
-	uint64_t pad0[6];
+	uint64_t geom;       /* (p) the capacity in effect: since << 6 | log2(capacity), entry
+	                      *     seq at slot seq & (capacity-1) from seq `since` on (and the
+	                      *     capacity older entries still in the ring agree with; see
+	                      *     bl_ibuf_resize); <= hdr.capacity; relaxed, ordered by head */
+	uint64_t pad0[5];
 	/* line 1: read-mostly, written by the control plane on attach/detach */
 	uint64_t active;     /* (p) bitmap of attached readers (bit i = reader page i) */
 	uint64_t detached;   /* (p) readers detached */
@@ -125,7 +130,8 @@ struct bl_ibuf_prod {
 	uint64_t clamps;     /* (p) reader positions (or R) found outside the valid window */
 	uint64_t overwritten;/* (p) FRP: entries overwritten (slot reuse) */
 	uint64_t tail;       /* (p) oldest entry the producer still protects (SRP/MRP/BLOCK) */
-	uint64_t pad2[2];
+	uint64_t resizes;    /* (p) capacity changes (bl_ibuf_resize) */
+	uint64_t pad2[1];
 	uint64_t reader_clamps[BL_IBUF_MAX_READERS]; /* (p) clamps per reader page */
 	uint32_t reader_pid[BL_IBUF_MAX_READERS];    /* (p) pid the control plane attached, 0 = none */
 	uint8_t reader_policy[BL_IBUF_MAX_READERS];  /* (p) the policy reader i reads with (enum
@@ -147,7 +153,8 @@ struct bl_ibuf_rpage {
 	uint64_t lost;       /* (r) entries skipped after being lapped (FRP/MRP) */
 	uint64_t laps;       /* (r) times this reader was lapped */
 	uint64_t check_fail; /* (r) check() calls that returned "overwritten" */
-	uint64_t pad1[4];
+	uint64_t bad_geom;   /* (r) prod.geom values the ring's slots cannot hold (ignored) */
+	uint64_t pad1[3];
 	/* line 2: written only when the reader falls asleep or wakes, so the producer's
 	 * look at it after every burst is a hit in its own cache */
 	uint64_t wait;       /* (r) 0: awake; else 1 + the seq the reader sleeps waiting for: wake

@@ -17,6 +17,6 @@ main(void)
 	bad |= sizeof(struct bl_ibuf_prod) != 1024;
 	bad |= sizeof(struct bl_ibuf_rpage) != 192;
 	bad |= sizeof(struct bl_dbuf_hdr) != 128;
-	bad |= BL_SHM_ABI_VERSION != 2;
+	bad |= BL_SHM_ABI_VERSION != 3;
 	return bad;
 }
