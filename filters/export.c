@@ -11,8 +11,9 @@
  *   rx port=in | bpf "tcp port 80" | export name=web
  *   beltline cat web | tcpdump -r -
  *
- * synopsis: export name=NAME [policy=srp|mrp|frp] [capacity=N] [max_readers=N]
- *                  [mode=0640] [owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]
+ * synopsis: export name=NAME [policy=srp|mrp|frp] [capacity=N|auto] [max_capacity=N]
+ *                  [max_readers=N] [mode=0640] [owner=USER] [group=GROUP] [wake_count=N]
+ *                  [wake_us=N]
  * edges:    none (a sink)
  * state:    shared: one stream per name, one writer (the graph must run on one
  *           worker). Readers are other processes.
@@ -30,16 +31,26 @@
  * for it, or wake_us after the first one did. Readers that busy-poll cost
  * nothing; a sleeper costs one eventfd write per sleep.
  *
+ * Streams that grow: with max_capacity=N (or capacity=auto: 1024 slots growing
+ * to 4096, what the default pool covers) the ring doubles, up to N, while its readers lose entries (tail drops,
+ * laps), and halves back to capacity after 5 s with nothing lost; readers follow
+ * without losing an entry (lib/stream/bl_stream_grow.c). The pool reserves mbufs
+ * for max_capacity: --check refuses a config whose pool cannot cover it.
+ *
  * The stream itself (its table entry, ring, copy DBuf, readers, wake
  * moderation) is lib/stream's; this filter declares it from its arguments,
  * publishes each burst into it and reports its counters.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "bl_filter_worker.h"
 #include "bl_graph.h"
 #include "bl_ibuf.h"
 #include "bl_stream_worker.h"
+
+/* capacity=auto: the default capacity, growing up to this unless max_capacity says. */
+#define EXPORT_AUTO_MAX 4096u
 
 struct export {
 	struct bl_stream *s;
@@ -49,11 +60,12 @@ struct export {
 static int
 export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 {
-	static const char *const keys[] = { "name", "policy", "capacity", "max_readers", "mode",
-		"owner", "group", "wake_count", "wake_us", NULL };
+	static const char *const keys[] = { "name", "policy", "capacity", "max_capacity",
+		"max_readers", "mode", "owner", "group", "wake_count", "wake_us", NULL };
 	const struct bl_graph_env *env = bl_graph_env(f);
 	struct export *e = bl_filter_priv(f);
 	const char *name = NULL, *policy = "srp", *mode_s = "0640", *owner = NULL, *group = NULL;
+	const char *cap_s = NULL;
 	struct bl_stream_opts o = {
 		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .capacity = 1024, .max_readers = 8,
 		.wake_count = 1, .wake_us = 0,
@@ -64,7 +76,10 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	    bl_args_str(args, "mode", &mode_s, err) < 0 ||
 	    bl_args_str(args, "owner", &owner, err) < 0 ||
 	    bl_args_str(args, "group", &group, err) < 0 ||
-	    bl_args_u32(args, "capacity", 2, 1u << 20, &o.capacity, err) < 0 ||
+	    bl_args_str(args, "capacity", &cap_s, err) < 0 ||
+	    (cap_s != NULL && strcmp(cap_s, "auto") == 0 ? (o.max_capacity = EXPORT_AUTO_MAX, 0) :
+	     bl_args_u32(args, "capacity", 2, BL_STREAM_CAPACITY_MAX, &o.capacity, err)) < 0 ||
+	    bl_args_u32(args, "max_capacity", 4, BL_STREAM_CAPACITY_MAX, &o.max_capacity, err) < 0 ||
 	    bl_args_u32(args, "max_readers", 8, BL_IBUF_MAX_READERS, &o.max_readers, err) < 0 ||
 	    bl_args_u32(args, "wake_count", 1, 1u << 20, &o.wake_count, err) < 0 ||
 	    bl_args_u32(args, "wake_us", 0, 10000000, &o.wake_us, err) < 0)
@@ -141,14 +156,19 @@ static const struct bl_counter_def export_counters[] = {
 
 BL_FILTER_REGISTER(export) = {
 	.summary = "publish a stream to client processes (beltline cat NAME), zero copy within permissions",
-	.synopsis = "export name=NAME [policy=srp|mrp|frp] [capacity=N] [max_readers=N] [mode=0640] "
-		    "[owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]",
+	.synopsis = "export name=NAME [policy=srp|mrp|frp] [capacity=N|auto] [max_capacity=N] "
+		    "[max_readers=N] [mode=0640] [owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]",
 	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-] (required)\n"
 		    "policy: srp (tail drop against the slowest reader, default), mrp (shared read "
 		    "pointer) or frp (overwrite; readers check). A reader may attach with a looser "
 		    "one (beltline cat -p): srp takes srp, mrp and frp readers, mrp mrp and frp\n"
 		    "capacity: slots, a power of two (default 1024); reserved in the stream's DBuf (the "
-		    "packet pool, or its copy pool)\n"
+		    "packet pool, or its copy pool). auto: 1024, growing up to max_capacity (default "
+		    "4096, what the default pool covers)\n"
+		    "max_capacity: the stream grows: its ring doubles while readers lose entries (tail "
+		    "drops, laps), up to this power of two, and halves back to capacity after 5 s with "
+		    "nothing lost; readers lose no entry to a change. The pool reserves this many "
+		    "(default: capacity, fixed)\n"
 		    "max_readers: reader pages, 8..64 (default 8)\n"
 		    "mode: who may attach, octal like a file's (default 0640): read permission is needed; "
 		    "a stream whose owner, group and mode differ from the packet DBuf's "

@@ -229,7 +229,9 @@ static const struct key edge_keys[] = {
 };
 
 static const struct key stream_keys[] = {
-	K("capacity", "stream_capacity_entries", 'g', "entries the stream's ring holds"),
+	K("capacity", "stream_capacity_entries", 'g', "entries the stream's ring holds now"),
+	K("max_capacity", "stream_max_capacity_entries", 'g', "entries the stream's ring may grow to"),
+	K("resizes", "stream_resizes_total", 'c', "times the stream's ring doubled or halved"),
 	K("written", "stream_written_total", 'c', "entries written into the stream"),
 	K("dropped", "stream_dropped_total", 'c', "entries dropped: the ring was full (SRP, MRP)"),
 	K("overwritten", "stream_overwritten_total", 'c',

@@ -363,7 +363,7 @@ bl_dbuf_ibuf_create(struct bl_dbuf *d, const struct bl_ibuf_opts *o, struct bl_i
 	struct bl_err *err)
 {
 	struct bl_ibuf_opts io = *o;
-	int rc = bl_dbuf_reserve(d, o->capacity, err);
+	int rc = bl_dbuf_reserve(d, bl_ibuf_opts_slots(o), err);
 
 	if (rc < 0)
 		return rc;
@@ -371,7 +371,7 @@ bl_dbuf_ibuf_create(struct bl_dbuf *d, const struct bl_ibuf_opts *o, struct bl_i
 	io.release_ctx = d;
 	rc = bl_ibuf_create(&io, out, err);
 	if (rc < 0)
-		bl_dbuf_unreserve(d, o->capacity);
+		bl_dbuf_unreserve(d, bl_ibuf_opts_slots(o));
 	return rc;
 }
 
@@ -380,7 +380,7 @@ bl_dbuf_ibuf_free(struct bl_dbuf *d, struct bl_ibuf *ib)
 {
 	if (ib == NULL)
 		return;
-	bl_dbuf_unreserve(d, ib->cap);
+	bl_dbuf_unreserve(d, ib->max_cap);   /* what create reserved: the slots it may grow to */
 	bl_ibuf_free(ib);
 }
 

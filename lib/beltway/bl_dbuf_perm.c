@@ -149,22 +149,22 @@ bl_dbuf_perm_ibuf_create(const struct bl_dbuf_perm_opts *po, const struct bl_ibu
 	if (po == NULL || po->sz < sizeof(*po) || po->pkt == NULL || po->pkt->kind != BL_DBUF_PKT ||
 	    o == NULL)
 		return bl_err_set(err, -EINVAL, "copy dbuf: need the packet DBuf to copy from");
-	rc = perm_get(po, o->capacity, &p, err);
+	rc = perm_get(po, bl_ibuf_opts_slots(o), &p, err);
 	if (rc < 0) {
 		char why[sizeof(err->msg)];
 		snprintf(why, sizeof(why), "%s", err->msg);
 		return bl_err_set(err, rc, "cannot create a copy DBuf for owner %u group %u mode "
 				  "%04o (%u slots): %s", (unsigned int)po->uid, (unsigned int)po->gid,
-				  (unsigned int)(po->mode & 0777), o->capacity, why);
+				  (unsigned int)(po->mode & 0777), bl_ibuf_opts_slots(o), why);
 	}
 	io = *o;
 	io.release = perm_release;
 	io.release_ctx = p;
 	rc = bl_ibuf_create(&io, out, err);
 	if (rc < 0) {
-		bl_dbuf_unreserve(p->dbuf, o->capacity);
+		bl_dbuf_unreserve(p->dbuf, bl_ibuf_opts_slots(o));
 		p->users--;
-		p->capacity -= o->capacity;
+		p->capacity -= bl_ibuf_opts_slots(o);
 		return rc;
 	}
 	*perm = p;
@@ -178,7 +178,7 @@ bl_dbuf_perm_ibuf_free(struct bl_dbuf_perm *p, struct bl_ibuf *ib)
 
 	if (ib == NULL)
 		return;
-	cap = ib->cap;
+	cap = ib->max_cap;  /* what create reserved: the slots it may grow to */
 	bl_ibuf_free(ib);   /* releases the copies its slots hold */
 	if (p == NULL)
 		return;

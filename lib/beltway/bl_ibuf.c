@@ -433,11 +433,9 @@ bl_ibuf_resize(struct bl_ibuf *ib, uint32_t cap)
 		return -EINVAL;
 	if (cap < 2 || cap > ib->max_cap)
 		return -EINVAL;
-	/* relaxed: the producer's own refresh reads it with acquire; nothing else is
-	 * published with it. */
-	if (__atomic_load_n(&ib->resize_req, __ATOMIC_RELAXED) != 0)
-		return -EBUSY;
-	/* release: pairs with the acquire load in bl_ibuf__resize_plan. */
+	/* A pending request is replaced: the producer reads it only while it has none
+	 * planned, and one it clears after applying another is asked for again.
+	 * release: pairs with the acquire load in bl_ibuf__resize_plan. */
 	__atomic_store_n(&ib->resize_req, cap, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -53,6 +53,14 @@ bl_ibuf__step(uint32_t cap)
 	return cap >= 256 ? cap / 16 : 0;
 }
 
+/* The slots a ring made with o has (what its DBuf must reserve mbufs for): it may grow to
+ * max_capacity. */
+static inline uint32_t
+bl_ibuf_opts_slots(const struct bl_ibuf_opts *o)
+{
+	return o->max_capacity > o->capacity ? o->max_capacity : o->capacity;
+}
+
 /* prod->geom: the capacity in effect (a power of two) and the seq it applies from. */
 static inline uint64_t
 bl_ibuf__geom(uint64_t since, uint32_t cap)
@@ -219,8 +227,9 @@ void bl_ibuf_reader_close(struct bl_ibuf_reader *r);
  * at a burst boundary (rule P4 in bl_ibuf_worker.h): growing at the next sequence
  * number where every entry still in the ring has the same slot under both
  * capacities, so no reader loses one; shrinking only once every reader has read
- * everything (its published position is the head). 0, -EINVAL, or -EBUSY (a request
- * is pending). Readers follow prod->geom.
+ * everything (its published position is the head). A pending request is replaced
+ * (one may be lost: ask again while the reason holds). 0 or -EINVAL. Readers follow
+ * prod->geom.
  */
 int bl_ibuf_resize(struct bl_ibuf *ib, uint32_t cap);
 

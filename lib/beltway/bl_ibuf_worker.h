@@ -38,7 +38,8 @@
  *     position is the head (none reads an older entry again), at G = head; the
  *     references the old slots hold are released first. A reader applies geom at
  *     each load of head (acquire, R1): an FRP reader further behind than
- *     G - min(old, new capacity) skips to it, counted as lost.
+ *     G - new capacity/2 (the entries the last change kept) skips to it,
+ *     counted as lost.
  *  P3 The producer reads reader positions only at a refresh: when the cached
  *     limit (tail + capacity, as of the last refresh) says a burst might not fit,
  *     and once per BL_IBUF_REFRESH_EVERY entries, to free what every reader passed.
@@ -481,7 +482,7 @@ bl_ibuf_complete_slots(struct bl_ibuf *ib, unsigned k)
 static inline void
 bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
 {
-	uint32_t cap = bl_ibuf__geom_cap(g), old = r->cap;
+	uint32_t cap = bl_ibuf__geom_cap(g);
 	uint64_t since = bl_ibuf__geom_since(g), oldest;
 
 	r->geom = g;
@@ -492,7 +493,10 @@ bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
 	r->cap = cap;
 	r->mask = cap - 1;
 	r->step = bl_ibuf__step(cap);
-	oldest = since - (since < (old < cap ? old : cap) ? since : (old < cap ? old : cap));
+	/* The entries both capacities agree on: [since - cap/2, since) after a growth; none
+	 * older than since is read again after a shrink. Whatever changes we missed, the
+	 * last one decides (an older entry may sit in a slot another mapping reused). */
+	oldest = since - (since < cap / 2 ? since : cap / 2);
 	if (count && r->pos < oldest) {
 		r->skipped += oldest - r->pos;
 		bl_counter_add(&r->page->lost, oldest - r->pos);
@@ -583,12 +587,13 @@ bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	{
 		uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
-		uint32_t c2 = bl_ibuf__geom_cap(g), lo_cap = c2 < r->cap ? c2 : r->cap;
+		uint32_t c2 = bl_ibuf__geom_cap(g);
 		uint64_t since = bl_ibuf__geom_since(g);
-		uint64_t lo = since - (since < lo_cap ? since : lo_cap);
+		uint64_t lo = since - (since < c2 / 2 ? since : c2 / 2);
 
+		/* vouch only for an entry the last change kept in the slot we read it from */
 		if (g != r->geom && c2 >= 2 && c2 <= r->hdr->capacity && seq >= lo &&
-		    res <= seq + c2)
+		    (seq & r->mask) == (seq & (c2 - 1)) && res <= seq + c2)
 			return 1;
 	}
 	bl_counter_add(&r->page->check_fail, 1);

@@ -49,8 +49,10 @@ bl_stream_wake_tick(uint64_t now_ns)
 	int sleeping = 0;
 
 	for (unsigned int i = 0; i < BL_STREAM_MAX; i++)
-		if (streams[i].refs != 0)
+		if (streams[i].refs != 0) {
 			sleeping |= bl_stream__wake_tick(&streams[i], now_ns);
+			bl_stream__grow_tick(&streams[i], now_ns);
+		}
 	return sleeping;
 }
 
@@ -174,6 +176,14 @@ opts_ok(const struct bl_stream_opts *o, bool is_dry, struct bl_err *err)
 	if (o->capacity < 2 || (o->capacity & (o->capacity - 1)))
 		return bl_err_set(err, -EINVAL, "capacity: must be a power of two, got %u",
 				  o->capacity);
+	if (o->max_capacity != 0 && (o->max_capacity <= o->capacity ||
+				     (o->max_capacity & (o->max_capacity - 1)) ||
+				     o->max_capacity > BL_STREAM_CAPACITY_MAX))
+		return bl_err_set(err, -EINVAL, "max_capacity: must be a power of two above the "
+				  "capacity (%u), at most %u, got %u", o->capacity,
+				  BL_STREAM_CAPACITY_MAX, o->max_capacity);
+	if (o->max_capacity != 0 && o->kind != BL_STREAM_EXPORT)
+		return bl_err_set(err, -EINVAL, "max_capacity: only an exported stream grows");
 	if (!bl_stream_policy_readable(o->policy))
 		return bl_err_set(err, -EINVAL, "policy: must be srp, mrp or frp");
 	if (o->kind == BL_STREAM_EXPORT && o->wake_count > o->capacity)
@@ -249,8 +259,10 @@ adopt(const struct bl_stream_opts *o, struct bl_stream *s, struct bl_stream **ou
 	uid_t uid = o->kind == BL_STREAM_EXPORT ? o->uid : (uid_t)-1;
 	gid_t gid = o->kind == BL_STREAM_EXPORT ? o->gid : (gid_t)-1;
 	mode_t mode = o->kind == BL_STREAM_EXPORT ? o->mode : 0600;
+	uint32_t max_cap = o->max_capacity != 0 ? o->max_capacity : o->capacity;
 	const char *what = s->policy != o->policy ? "policy" : s->capacity != o->capacity ?
-		"capacity" : s->max_readers != o->max_readers ? "max_readers" : s->uid != uid ?
+		"capacity" : s->max_capacity != max_cap ? "max_capacity" :
+		s->max_readers != o->max_readers ? "max_readers" : s->uid != uid ?
 		"owner" : s->gid != gid ? "group" : s->mode != mode ? "mode" :
 		s->wake_count != o->wake_count ? "wake_count" : s->wake_us != o->wake_us ?
 		"wake_us" : NULL;
@@ -298,7 +310,8 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	 * no stream name has, so the two kinds never share a ring name. */
 	snprintf(ring, sizeof(ring), o->kind == BL_STREAM_EXPORT ? "%s" : "lcore@%s", o->name);
 	struct bl_ibuf_opts io = {
-		.sz = sizeof(io), .name = ring, .capacity = o->capacity, .policy = o->policy,
+		.sz = sizeof(io), .name = ring, .capacity = o->capacity,
+		.max_capacity = o->max_capacity, .policy = o->policy,
 		.max_readers = o->max_readers, .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0600,
 	};
 	if (o->kind == BL_STREAM_EXPORT) {
@@ -319,6 +332,7 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	s->dbuf = o->pkt;
 	s->policy = o->policy;
 	s->capacity = o->capacity;
+	s->max_capacity = o->max_capacity != 0 ? o->max_capacity : o->capacity;
 	s->max_readers = o->max_readers;
 	s->uid = io.uid;
 	s->gid = io.gid;
@@ -347,14 +361,15 @@ bl_stream_check(const struct bl_stream_opts *o, struct bl_err *err)
 			     (o->uid == dry_pool.uid && o->gid == dry_pool.gid &&
 			      (o->mode & 0777) == (dry_pool.mode & 0777)))) {
 		const struct bl_stream_dry_pool *p = &dry_pool;
-		if (dry_reserved + o->capacity + p->min_free > p->n_mbufs)
+		uint32_t slots = o->max_capacity > o->capacity ? o->max_capacity : o->capacity;
+		if (dry_reserved + slots + p->min_free > p->n_mbufs)
 			return bl_err_set(err, -ENOSPC, "dbuf %s: pool has %u mbufs; its rings could "
 				"hold %llu and %u must stay free for receive: raise %s to at least "
 				"%llu or make the rings smaller", p->name, p->n_mbufs,
-				(unsigned long long)(dry_reserved + o->capacity), p->min_free,
-				p->count_key, (unsigned long long)(dry_reserved + o->capacity +
+				(unsigned long long)(dry_reserved + slots), p->min_free,
+				p->count_key, (unsigned long long)(dry_reserved + slots +
 								   p->min_free));
-		dry_reserved += o->capacity;
+		dry_reserved += slots;
 	}
 	if (n_dry < BL_STREAM_MAX) {
 		dry[n_dry].kind = o->kind;

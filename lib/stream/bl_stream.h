@@ -88,7 +88,8 @@ struct bl_stream {
 	struct bl_dbuf *dbuf;       /* the packet DBuf */
 	struct bl_dbuf_perm *perm;  /* the copy DBuf of (uid, gid, mode), or NULL: zero copy */
 	uint32_t policy;            /* enum bl_ibuf_policy */
-	uint32_t capacity;
+	uint32_t capacity;          /* as declared: the least it shrinks back to */
+	uint32_t max_capacity;      /* it may grow to this (> capacity), else = capacity */
 	uint32_t max_readers;
 	uid_t uid;                  /* who may attach: like a file's owner, group, mode */
 	gid_t gid;
@@ -101,6 +102,12 @@ struct bl_stream {
 	                             * (LCORE readers attach only when nonzero) */
 	unsigned int lcore;         /* the writers' lcore */
 	struct bl_stream_reader reader[BL_IBUF_MAX_READERS];
+	struct bl_stream_grow {     /* streams that grow (bl_stream_grow.c) */
+		uint64_t losses;    /* tail drops + readers' laps, as last looked at */
+		uint64_t next_ns;   /* when to look again */
+		uint64_t quiet_ns;  /* since when nothing was lost */
+		uint32_t cap;       /* the capacity as last seen (a change is logged) */
+	} grow;
 	/* the writer's lcore */
 	_Alignas(64) struct bl_stream_writer w;
 	/* shared with the worker (bl_stream_worker.h) */
@@ -115,6 +122,9 @@ struct bl_stream_opts {
 	struct bl_dbuf *pkt;        /* the packet DBuf the writer's packets come from */
 	uint32_t policy;            /* enum bl_ibuf_policy: srp, mrp or frp */
 	uint32_t capacity;          /* slots, a power of two */
+	uint32_t max_capacity;      /* EXPORT: 0, or a power of two above capacity: the ring
+	                             * grows while readers lose entries, up to this, and
+	                             * shrinks back after a quiet while (bl_stream_grow.c) */
 	uint32_t max_readers;
 	uid_t uid;                  /* EXPORT: owner, group, mode (0..0777) */
 	gid_t gid;
@@ -249,6 +259,21 @@ void bl_stream_detach_local(struct bl_stream *s, struct bl_ibuf_reader *r);
 /* Every tick: fire timeouts. now_ns: CLOCK_MONOTONIC. Returns 1 while a reader
  * of any stream sleeps unsignalled (tick faster), else 0. */
 int bl_stream_wake_tick(uint64_t now_ns);
+
+/* ---- streams that grow, main lcore (bl_stream_grow.c) ---- */
+
+#define BL_STREAM_GROW_LOOK_NS  100000000ull    /* how often losses are looked at: 100 ms */
+#define BL_STREAM_SHRINK_QUIET_NS 5000000000ull /* nothing lost this long: halve, down to
+                                                 * the declared capacity */
+
+/* Every tick: a stream whose readers lost entries (tail drops for SRP/MRP, laps of
+ * its readers) since the last look asks its ring to double, up to max_capacity; one
+ * quiet for BL_STREAM_SHRINK_QUIET_NS asks it to halve, down to its capacity. */
+void bl_stream__grow_tick(struct bl_stream *s, uint64_t now_ns);
+
+/* The capacity in effect and the number of changes (0 for a fixed stream). */
+uint32_t bl_stream_capacity_now(const struct bl_stream *s);
+uint64_t bl_stream_resizes(const struct bl_stream *s);
 
 /* ---- what the control socket prints (bl_stream_json.c) ---- */
 

@@ -31,7 +31,12 @@ bl_stream_list_json(const struct bl_stream_cred *who)
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", x->name);
 		cJSON_AddStringToObject(o, "policy", bl_stream_policy_name(x->policy));
-		N(o, "capacity", x->capacity);
+		N(o, "capacity", bl_stream_capacity_now(x));
+		if (x->max_capacity > x->capacity) {   /* a stream that grows */
+			N(o, "min_capacity", x->capacity);
+			N(o, "max_capacity", x->max_capacity);
+			N(o, "resizes", bl_stream_resizes(x));
+		}
 		N(o, "readers", st.n_active);
 		N(o, "max_readers", x->max_readers);
 		bl_stream__user_name(x->uid, s, sizeof(s));
@@ -63,7 +68,9 @@ bl_stream_stats_json(void)
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", x->name);
 		cJSON_AddStringToObject(o, "policy", bl_stream_policy_name(x->policy));
-		N(o, "capacity", x->capacity);
+		N(o, "capacity", bl_stream_capacity_now(x));
+		N(o, "max_capacity", x->max_capacity);
+		N(o, "resizes", bl_stream_resizes(x));
 		N(o, "written", st.written);
 		N(o, "dropped", st.dropped);
 		N(o, "overwritten", st.overwritten);
@@ -112,7 +119,7 @@ bl_stream_grant_json(const struct bl_stream *s, const struct bl_stream_grant *g)
 	cJSON_AddStringToObject(j, "stream", s->name);
 	cJSON_AddStringToObject(j, "policy", bl_stream_policy_name(g->policy));
 	cJSON_AddStringToObject(j, "stream_policy", bl_stream_policy_name(s->policy));
-	N(j, "capacity", s->capacity);
+	N(j, "capacity", bl_stream_capacity_now(s));
 	N(j, "reader", g->reader);
 	N(j, "wake_count", s->wake_count);
 	N(j, "wake_us", s->wake_us);

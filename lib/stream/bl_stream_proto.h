@@ -28,6 +28,8 @@
 
 /* A stream's name, with the NUL: 1..47 of [A-Za-z0-9_.-], not "." or "..". */
 #define BL_STREAM_NAME_MAX   48u
+/* A stream's capacity (and max_capacity, for one that grows): a power of two up to this. */
+#define BL_STREAM_CAPACITY_MAX (1u << 20)
 /* An instance's (and a port's) name, with the NUL: 1..31 of [A-Za-z0-9_-]. It
  * names a directory and EAL's file prefix, so no dot. */
 #define BL_INSTANCE_NAME_MAX 32u
