@@ -2,7 +2,8 @@
 /*
  * What the `beltline` commands share among themselves: main.c's state, asking the
  * instance (instance.c), printing its replies (print.c), the commands main.c
- * dispatches to (cat.c, inject.c, reload.c, stats.c) and cat's copy loop.
+ * dispatches to (cat.c, inject.c, reload.c, stats.c) and cat's copy loop, which
+ * tap.c uses too.
  */
 #ifndef BL_CLI_PVT_H
 #define BL_CLI_PVT_H
