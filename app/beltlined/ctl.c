@@ -628,7 +628,7 @@ expire(struct bl_ctl *c, uint64_t now)
 		if (k->out != NULL) {
 			c->n.slow_closed++;
 			conn_close(k);  /* its socket is full: no room for a notice */
-		} else if (k->x == NULL && k->w == NULL && k->u == NULL && k->ep == NULL) {
+		} else if (!ctl_conn_leased(k)) {
 			c->n.idle_closed++;
 			k->fd = -1;     /* notice_close closes it */
 			conn_close(k);

@@ -76,6 +76,13 @@ ctl_op_fn ctl_op_reload;                               /* ctl_admin.c */
 /* What `stats` replies, also DPDK telemetry's /beltline/stats (arg: the bl_ctl). */
 cJSON *ctl_stats_json(void *arg);
 
+/* Does k hold a lease (a reader, a writer, a verdict client, a listening endpoint)? */
+static inline int
+ctl_conn_leased(const struct conn *k)
+{
+	return k->x != NULL || k->w != NULL || k->u != NULL || k->ep != NULL;
+}
+
 /* End k's lease, whichever it is; the connection stays. */
 void ctl_conn_detach(struct conn *k);
 

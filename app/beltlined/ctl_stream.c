@@ -34,6 +34,73 @@ conn_cred(const struct conn *k)
 	return who;
 }
 
+/* A connection holds one stream at most (its lease): 1, with the refusal sent, if it has one. */
+static int
+conn_busy(struct conn *k, const struct bl_ctl_hdr *h)
+{
+	if (!ctl_conn_leased(k))
+		return 0;
+	ctl_reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
+		      "another connection for another stream", k->u != NULL ? k->u->name :
+		      k->x != NULL ? k->x->name : k->w != NULL ? k->w->name : bl_ep_name(k->ep));
+	return 1;
+}
+
+/* What a lease is taken on, and how it is found by name. */
+struct lease_kind {
+	const char *op;                  /* the operation: refusals begin with it */
+	const char *what;                /* "stream": no such ... */
+	const char *where;               /* where the names are listed */
+	void *(*find)(const char *name);
+};
+
+static void *
+find_export(const char *name)
+{
+	return bl_stream_find(BL_STREAM_EXPORT, name);
+}
+
+static void *
+find_inject(const char *name)
+{
+	return bl_inject_find(name);
+}
+
+static void *
+find_user(const char *name)
+{
+	return bl_user_find(name);
+}
+
+/*
+ * The prologue of attach, open_write and attach_verdict: k holds no lease yet,
+ * "stream" is a string naming an lk->what of the instance; *client is "client"
+ * (optional: NULL). What lk->find found, or NULL after replying why.
+ */
+static void *
+lease_find(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req,
+	   const struct lease_kind *lk, const char **client)
+{
+	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
+	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
+	void *x;
+
+	if (conn_busy(k, h))
+		return NULL;
+	if (!cJSON_IsString(js) || js->valuestring == NULL) {
+		ctl_reply_err(k, h, -EINVAL, "%s: \"stream\" (a string) is required", lk->op);
+		return NULL;
+	}
+	x = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? lk->find(js->valuestring) : NULL;
+	if (x == NULL) {
+		ctl_reply_err(k, h, -ENOENT, "no %s \"%.47s\" in instance \"%s\" (%s)", lk->what,
+			      js->valuestring, c->app->cfg.instance, lk->where);
+		return NULL;
+	}
+	*client = cJSON_IsString(jc) ? jc->valuestring : NULL;
+	return x;
+}
+
 void
 ctl_op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
 {
@@ -48,8 +115,6 @@ ctl_op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const 
 	cJSON_AddItemToObject(j, "endpoints", bl_ep_list_json(&who));
 	ctl_reply_json(k, h, j, NULL, 0);
 }
-
-static int conn_busy(struct conn *k, const struct bl_ctl_hdr *h);
 
 /* ep_listen, ep_connect (ep.c does the work). */
 void
@@ -73,49 +138,26 @@ ctl_op_ep(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJ
 		close(r.fd[i]);        /* the client has its own now */
 }
 
-/* A connection holds one stream at most (its lease): 1, with the refusal sent, if it has one. */
-static int
-conn_busy(struct conn *k, const struct bl_ctl_hdr *h)
-{
-	if (k->x == NULL && k->w == NULL && k->u == NULL && k->ep == NULL)
-		return 0;
-	ctl_reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
-		  "another connection for another stream", k->u != NULL ? k->u->name :
-		  k->x != NULL ? k->x->name : k->w != NULL ? k->w->name : bl_ep_name(k->ep));
-	return 1;
-}
-
 void
 ctl_op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
 {
-	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
-	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
+	static const struct lease_kind lk = { "attach", "stream", "beltline ls lists them",
+					      find_export };
 	const cJSON *jp = cJSON_GetObjectItemCaseSensitive(req, "policy");
 	struct bl_stream_cred who = conn_cred(k);
 	struct bl_stream_grant g;
 	struct bl_stream *x;
 	struct bl_err err = { 0 };
-	const char *policy = NULL;
+	const char *policy = NULL, *client;
 	cJSON *j;
 	int rc;
 
-	if (conn_busy(k, h))
+	x = lease_find(c, k, h, req, &lk, &client);
+	if (x == NULL)
 		return;
-	if (!cJSON_IsString(js) || js->valuestring == NULL) {
-		ctl_reply_err(k, h, -EINVAL, "attach: \"stream\" (a string) is required");
-		return;
-	}
-	x = strlen(js->valuestring) < BL_STREAM_NAME_MAX ?
-		bl_stream_find(BL_STREAM_EXPORT, js->valuestring) : NULL;
-	if (x == NULL) {
-		ctl_reply_err(k, h, -ENOENT, "no stream \"%.47s\" in instance \"%s\" (beltline ls "
-			  "lists them)", js->valuestring, c->app->cfg.instance);
-		return;
-	}
 	if (jp != NULL && !cJSON_IsNull(jp))    /* not a string: a policy no stream takes */
 		policy = cJSON_IsString(jp) && jp->valuestring != NULL ? jp->valuestring : "";
-	rc = bl_stream_attach(x, &who, policy, cJSON_IsString(jc) ? jc->valuestring : NULL, &g,
-			      &err);
+	rc = bl_stream_attach(x, &who, policy, client, &g, &err);
 	if (rc < 0) {
 		ctl_reply_err(k, h, rc, "%s", err.msg);
 		return;
@@ -145,28 +187,20 @@ ctl_op_detach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, cons
 void
 ctl_op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
 {
-	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
-	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
+	static const struct lease_kind lk = { "open_write", "inject stream",
+		"beltline stats lists them under \"injects\"", find_inject };
 	struct bl_stream_cred who = conn_cred(k);
 	struct bl_inject_grant g;
 	struct bl_inject *s;
 	struct bl_err err = { 0 };
+	const char *client;
 	cJSON *j;
 	int rc;
 
-	if (conn_busy(k, h))
+	s = lease_find(c, k, h, req, &lk, &client);
+	if (s == NULL)
 		return;
-	if (!cJSON_IsString(js) || js->valuestring == NULL) {
-		ctl_reply_err(k, h, -EINVAL, "open_write: \"stream\" (a string) is required");
-		return;
-	}
-	s = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? bl_inject_find(js->valuestring) : NULL;
-	if (s == NULL) {
-		ctl_reply_err(k, h, -ENOENT, "no inject stream \"%.47s\" in instance \"%s\" (beltline "
-			  "stats lists them under \"injects\")", js->valuestring, c->app->cfg.instance);
-		return;
-	}
-	rc = bl_inject_open_write(s, &who, cJSON_IsString(jc) ? jc->valuestring : NULL, &g, &err);
+	rc = bl_inject_open_write(s, &who, client, &g, &err);
 	if (rc < 0) {
 		ctl_reply_err(k, h, rc, "%s", err.msg);
 		return;
@@ -184,30 +218,23 @@ ctl_op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, 
 }
 
 void
-ctl_op_attach_verdict(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
+ctl_op_attach_verdict(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h,
+		      const cJSON *req)
 {
-	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
-	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
+	static const struct lease_kind lk = { "attach_verdict", "user filter",
+		"beltline ls lists them under \"users\"", find_user };
 	struct bl_stream_cred who = conn_cred(k);
 	struct bl_user_grant g;
 	struct bl_user *u;
 	struct bl_err err = { 0 };
+	const char *client;
 	cJSON *j;
 	int rc;
 
-	if (conn_busy(k, h))
+	u = lease_find(c, k, h, req, &lk, &client);
+	if (u == NULL)
 		return;
-	if (!cJSON_IsString(js) || js->valuestring == NULL) {
-		ctl_reply_err(k, h, -EINVAL, "attach_verdict: \"stream\" (a string) is required");
-		return;
-	}
-	u = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? bl_user_find(js->valuestring) : NULL;
-	if (u == NULL) {
-		ctl_reply_err(k, h, -ENOENT, "no user filter \"%.47s\" in instance \"%s\" (beltline "
-			  "ls lists them under \"users\")", js->valuestring, c->app->cfg.instance);
-		return;
-	}
-	rc = bl_user_attach(u, &who, cJSON_IsString(jc) ? jc->valuestring : NULL, &g, &err);
+	rc = bl_user_attach(u, &who, client, &g, &err);
 	if (rc < 0) {
 		ctl_reply_err(k, h, rc, "%s", err.msg);
 		return;
