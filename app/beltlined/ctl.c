@@ -372,20 +372,32 @@ ctl_reply(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *
 		conn_close(k);
 }
 
-void
-ctl_reply_err(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-	cJSON *j = cJSON_CreateObject();
-	char *s;
+/* {"error": the message} as text (the caller's to cJSON_free), or NULL: out of memory. */
+static char *
+error_json(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-	va_start(ap, fmt);
+static char *
+error_json(const char *fmt, va_list ap)
+{
+	char msg[256], *s;
+	cJSON *j = cJSON_CreateObject();
+
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	cJSON_AddStringToObject(j, "error", msg);
 	s = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
+	return s;
+}
+
+void
+ctl_reply_err(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = error_json(fmt, ap);
+	va_end(ap);
 	ctl_reply(k, req, status, s != NULL ? s : "{\"error\":\"out of memory\"}", NULL, 0);
 	cJSON_free(s);
 }
@@ -414,16 +426,12 @@ notice_close(int fd, int status, const char *fmt, ...)
 {
 	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION,
 		.op = BL_CTL_NOTICE, .status = status };
-	char msg[256], *s;
-	cJSON *j = cJSON_CreateObject();
 	va_list ap;
+	char *s;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	s = error_json(fmt, ap);
 	va_end(ap);
-	cJSON_AddStringToObject(j, "error", msg);
-	s = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
 	if (s != NULL) {
 		struct iovec iov[2] = { { &h, sizeof(h) }, { s, strlen(s) } };
 		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
