@@ -107,6 +107,39 @@ bl_cli_stopping(void)
 	return bl_cli_stop;
 }
 
+#ifndef BL_HAVE_FUSE
+static int
+mount_without_fuse(int argc, char **argv, const char *inst)
+{
+	(void)argc;
+	(void)argv;
+	(void)inst;
+	fprintf(stderr, "beltline: mount: built without FUSE (libfuse3-dev)\n");
+	return 1;
+}
+#endif
+
+/* The commands, each in its own file: argv[0] is the command's name. */
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv, const char *instance);
+} commands[] = {
+	{ "cat", bl_cli_cat },
+	{ "inject", bl_cli_inject },
+	{ "ls", bl_cli_ls },
+	{ "stats", bl_cli_stats },
+	{ "reload", bl_cli_reload },
+	{ "top", bl_cli_top },
+	{ "exporter", bl_cli_exporter },
+	{ "serve", bl_cli_serve },
+	{ "tap", bl_cli_tap },
+#ifdef BL_HAVE_FUSE
+	{ "mount", bl_cli_mount },
+#else
+	{ "mount", mount_without_fuse },
+#endif
+};
+
 int
 main(int argc, char **argv)
 {
@@ -153,32 +186,9 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	if (strcmp(cmd, "cat") == 0)
-		return bl_cli_cat(argc, argv, instance);
-	if (strcmp(cmd, "inject") == 0)
-		return bl_cli_inject(argc, argv, instance);
-	if (strcmp(cmd, "ls") == 0)
-		return bl_cli_ls(argc, argv, instance);
-	if (strcmp(cmd, "stats") == 0)
-		return bl_cli_stats(argc, argv, instance);
-	if (strcmp(cmd, "reload") == 0)
-		return bl_cli_reload(argc, argv, instance);
-	if (strcmp(cmd, "top") == 0)
-		return bl_cli_top(argc, argv, instance);
-	if (strcmp(cmd, "exporter") == 0)
-		return bl_cli_exporter(argc, argv, instance);
-	if (strcmp(cmd, "serve") == 0)
-		return bl_cli_serve(argc, argv, instance);
-	if (strcmp(cmd, "tap") == 0)
-		return bl_cli_tap(argc, argv, instance);
-	if (strcmp(cmd, "mount") == 0) {
-#ifdef BL_HAVE_FUSE
-		return bl_cli_mount(argc, argv, instance);
-#else
-		fprintf(stderr, "beltline: mount: built without FUSE (libfuse3-dev)\n");
-		return 1;
-#endif
-	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc, argv, instance);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(bl_cli_usage, stdout);
 		return 0;
