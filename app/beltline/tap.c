@@ -10,11 +10,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -22,6 +20,7 @@
 #include "beltline.h"
 #include "bl_stream_proto.h"
 #include "capfile.h"
+#include "cli_pvt.h"   /* bl_cli_copy: cat's loop */
 #include "exporter.h"
 #include "tap.h"
 
@@ -85,13 +84,10 @@ bl_cli_tap(int argc, char **argv, const char *instance)
 		{ 0 },
 	};
 	struct beltline_open_opts oo = { .sz = sizeof(oo) };
-	struct beltline_info info = { .sz = sizeof(info) };
-	struct beltline_stats st = { .sz = sizeof(st) };
 	struct capfile cf = { .format = CAPFILE_PCAP };
-	static uint8_t buf[262144];
 	const char *bpf = NULL, *policy = NULL;
 	char stream[BL_STREAM_NAME_MAX], uri[600], why[512];
-	unsigned long long limit = 0, count = 0;
+	unsigned long long limit = 0;
 	struct beltline_stream *s;
 	int c, rc, status = 0;
 
@@ -150,51 +146,9 @@ bl_cli_tap(int argc, char **argv, const char *instance)
 		fprintf(stderr, "beltline: tap: cannot read %s: %s\n", uri, strerror(-rc));
 		return 1;
 	}
-	beltline_fd(s);   /* sleep in poll when the tap is empty */
-	beltline_info(s, &info);
-	cf.snaplen = info.snaplen ? info.snaplen : 65535;
-	cf.linktype = (uint32_t)info.linktype;
 	cf.ifname = argv[optind];
-	if (capfile_open(&cf) < 0) {
-		beltline_close(s);
-		return 1;
-	}
-	while (!bl_cli_stopping() && (limit == 0 || count < limit)) {
-		struct beltline_pkt_info pi;
-		uint64_t ts;
-		int n = beltline_read(s, buf, sizeof(buf), &pi);
-
-		if (n == -EAGAIN) {
-			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
-			fflush(cf.fp);
-			poll(&p, 1, 100);
-			continue;
-		}
-		if (n < 0) {
-			fprintf(stderr, "beltline: tap: %s: %s\n", stream, strerror(-n));
-			status = 1;
-		}
-		if (n <= 0)
-			break;
-		ts = pi.ts_ns;
-		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
-			struct timespec now;
-			clock_gettime(CLOCK_REALTIME, &now);
-			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-		}
-		if (capfile_write(&cf, buf, pi.copied, pi.len, ts) < 0) {
-			status = 1;
-			break;
-		}
-		count++;
-	}
-	if (capfile_close(&cf) < 0 && status == 0)
-		status = 1;
-	beltline_stats(s, &st);
-	if (st.lost || st.invalid)
-		fprintf(stderr, "beltline: tap: %llu packets, %llu lost, %llu invalid entries skipped\n",
-			(unsigned long long)st.received, (unsigned long long)st.lost,
-			(unsigned long long)st.invalid);
+	status = bl_cli_copy(s, &cf, &(struct bl_cli_copy){ .cmd = "tap", .name = stream,
+			     .limit = limit });
 	beltline_close(s);   /* the last reader: the tap goes */
 	return status;
 }

@@ -21,10 +21,15 @@
  * notice (bl_stream_proto.h) first. A reply of any size goes out in records of at
  * most BL_CTL_MSG_MAX bytes as the client takes them; meanwhile no further
  * request of that connection is read.
+ *
+ * This file is the server: the socket, connections and their limits, requests
+ * and replies, and the table of operations (ops[]). The operations are in files
+ * by family: ctl_stream.c (ls and the leases: attach, detach, open_write,
+ * attach_verdict, tap, ep_listen, ep_connect), ctl_stats.c, ctl_admin.c
+ * (reload); ctl_pvt.h is what they share.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -37,74 +42,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <rte_cycles.h>
-
 #include <cjson/cJSON.h>
 
 #include "app.h"
 #include "bl_stream_proto.h"
 #include "bl_inject.h"
 #include "bl_user.h"
-#include "bl_filter_worker.h"
-#include "bl_graph.h"
 #include "bl_json.h"
 #include "bl_log.h"
-#include "bl_port.h"
 #include "bl_stream.h"
 #include "ctl.h"
+#include "ctl_pvt.h"
 #include "ep.h"
 #include "reaper.h"
 #include "telemetry.h"
-#include "reload.h"
 #include "tap.h"
-
-#define CTL_MAX_CONNS 256        /* connections at once */
-#define CTL_ROOT_RESERVE 16      /* of those, only root may take the last ones */
-#define CTL_MAX_PER_UID 32       /* connections of one uid but root */
-#define CTL_IDLE_MS 10000        /* no request this long, not attached: closed */
-#define CTL_SLOW_MS 5000         /* no record of a pending reply taken this long: closed */
-#define CTL_ACCEPT_MAX 64        /* connections accepted per tick, so a flood cannot stall it */
-#define CTL_REQ_MEMBERS 256      /* members (all levels) of one request's JSON */
-#define CTL_MAX_GROUPS 64
-
-struct conn {
-	int fd;                      /* -1: free */
-	struct ucred cred;           /* SO_PEERCRED at accept */
-	gid_t groups[CTL_MAX_GROUPS];
-	int n_groups;                /* SO_PEERGROUPS; -1 unknown */
-	struct bl_stream *x;         /* attached stream, or NULL */
-	int reader;                  /* reader page index, -1 if none */
-	struct bl_inject *w;         /* the inject stream it writes, or NULL: the lease */
-	struct bl_user *u;           /* the user filter it returns classes to, or NULL: the lease */
-	struct bl_ep *ep;            /* the endpoint it listens on, or NULL: the lease */
-	uint64_t since_ms;           /* last sign of life: accept, a request, a record taken */
-	char *out;                   /* a reply going out in records (malloc), or NULL */
-	size_t out_len, out_off;
-	struct bl_ctl_hdr out_h;     /* its request's header */
-};
-
-/* What the server refused and closed (stats: "control"). Main lcore only. */
-struct ctl_counts {
-	uint64_t refused_uid;        /* a uid over CTL_MAX_PER_UID */
-	uint64_t refused_full;       /* the table (or its non-root part) full */
-	uint64_t idle_closed;        /* CTL_IDLE_MS without a request */
-	uint64_t slow_closed;        /* CTL_SLOW_MS without taking a reply */
-	uint64_t bad_requests;       /* malformed: closed, or refused with -EPROTO/-EINVAL */
-};
-
-struct bl_ctl {
-	struct bl_app *app;
-	int lfd;
-	char dir[108];
-	char path[108];
-	struct conn c[CTL_MAX_CONNS];
-	struct ctl_counts n;
-	uint8_t buf[BL_CTL_MSG_MAX + 1];
-};
-
-#define N(o, k, v) cJSON_AddNumberToObject((o), (k), (double)(v))
-
-static cJSON *stats_json(void *arg);
 
 static uint64_t
 mono_ms(void)
@@ -274,7 +226,7 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	}
 	bl_reaper_note(BL_REAPER_DIR, c->dir);
 	bl_reaper_note(BL_REAPER_SOCKET, c->path);
-	n = bl_tel_start(stats_json, c);
+	n = bl_tel_start(ctl_stats_json, c);
 	if (n != 0)   /* the control socket still serves the same */
 		fprintf(stderr, "beltlined: DPDK telemetry: cannot register /beltline/stats: %s\n",
 			strerror(-n));
@@ -283,8 +235,8 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	return 0;
 }
 
-static void
-conn_detach(struct conn *k)
+void
+ctl_conn_detach(struct conn *k)
 {
 	if (k->x != NULL && k->reader >= 0)
 		bl_stream_detach(k->x, (unsigned int)k->reader);
@@ -303,7 +255,7 @@ conn_detach(struct conn *k)
 static void
 conn_close(struct conn *k)
 {
-	conn_detach(k);
+	ctl_conn_detach(k);
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k->out);
@@ -362,8 +314,8 @@ flush(struct conn *k)
 
 /* Send one reply: header + JSON (+ fds). The JSON is the caller's. A reply too long for
  * one message (and without descriptors) is kept and sent in records by flush(). */
-static void
-reply(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *body, const int *fds,
+void
+ctl_reply(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *body, const int *fds,
 	unsigned int n)
 {
 	union {
@@ -420,37 +372,45 @@ reply(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *body
 		conn_close(k);
 }
 
-static void
-reply_err(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* {"error": the message} as text (the caller's to cJSON_free), or NULL: out of memory. */
+static char *
+error_json(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-static void
-reply_err(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *fmt, ...)
+static char *
+error_json(const char *fmt, va_list ap)
 {
-	char msg[256];
-	va_list ap;
+	char msg[256], *s;
 	cJSON *j = cJSON_CreateObject();
-	char *s;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	cJSON_AddStringToObject(j, "error", msg);
 	s = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
-	reply(k, req, status, s != NULL ? s : "{\"error\":\"out of memory\"}", NULL, 0);
+	return s;
+}
+
+void
+ctl_reply_err(struct conn *k, const struct bl_ctl_hdr *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = error_json(fmt, ap);
+	va_end(ap);
+	ctl_reply(k, req, status, s != NULL ? s : "{\"error\":\"out of memory\"}", NULL, 0);
 	cJSON_free(s);
 }
 
-static void
-reply_json(struct conn *k, const struct bl_ctl_hdr *req, cJSON *j, const int *fds, unsigned int n)
+void
+ctl_reply_json(struct conn *k, const struct bl_ctl_hdr *req, cJSON *j, const int *fds, unsigned int n)
 {
 	char *s = cJSON_PrintUnformatted(j);
 
 	if (s == NULL)
-		reply_err(k, req, -ENOMEM, "out of memory building the reply");
+		ctl_reply_err(k, req, -ENOMEM, "out of memory building the reply");
 	else
-		reply(k, req, 0, s, fds, n);
+		ctl_reply(k, req, 0, s, fds, n);
 	cJSON_free(s);
 	cJSON_Delete(j);
 }
@@ -466,16 +426,12 @@ notice_close(int fd, int status, const char *fmt, ...)
 {
 	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION,
 		.op = BL_CTL_NOTICE, .status = status };
-	char msg[256], *s;
-	cJSON *j = cJSON_CreateObject();
 	va_list ap;
+	char *s;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	s = error_json(fmt, ap);
 	va_end(ap);
-	cJSON_AddStringToObject(j, "error", msg);
-	s = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
 	if (s != NULL) {
 		struct iovec iov[2] = { { &h, sizeof(h) }, { s, strlen(s) } };
 		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
@@ -489,361 +445,6 @@ notice_close(int fd, int status, const char *fmt, ...)
 	for (int i = 0; i < 4096 && recv(fd, &h, 1, MSG_DONTWAIT | MSG_TRUNC) > 0; i++)
 		;
 	close(fd);
-}
-
-/* Who the peer is, as the stream layer checks it. */
-static struct bl_stream_cred
-conn_cred(const struct conn *k)
-{
-	struct bl_stream_cred who = {
-		.uid = k->cred.uid, .gid = k->cred.gid, .pid = k->cred.pid,
-		.groups = k->groups, .n_groups = k->n_groups,
-	};
-	return who;
-}
-
-static void
-op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
-{
-	struct bl_stream_cred who = conn_cred(k);
-	cJSON *j = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(j, "instance", c->app->cfg.instance);
-	cJSON_AddItemToObject(j, "streams", bl_stream_list_json(&who));
-	cJSON_AddItemToObject(j, "injects", bl_inject_list_json(&who));
-	cJSON_AddItemToObject(j, "users", bl_user_list_json(&who));
-	cJSON_AddItemToObject(j, "endpoints", bl_ep_list_json(&who));
-	reply_json(k, h, j, NULL, 0);
-}
-
-static int conn_busy(struct conn *k, const struct bl_ctl_hdr *h);
-
-/* ep_listen, ep_connect (ep.c does the work). */
-static void
-op_ep(struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
-{
-	struct bl_stream_cred who = conn_cred(k);
-	struct bl_ep_reply r;
-
-	if (h->op == BL_CTL_EP_LISTEN && conn_busy(k, h))
-		return;
-	if (h->op == BL_CTL_EP_LISTEN)
-		bl_ep_listen(k->fd, &who, req, &k->ep, &r);
-	else
-		bl_ep_connect(&who, req, &r);
-	if (r.status < 0)
-		reply_err(k, h, r.status, "%s", r.err);
-	else
-		reply_json(k, h, r.j, r.fd, r.n_fds);
-	for (unsigned int i = 0; i < r.n_fds; i++)
-		close(r.fd[i]);        /* the client has its own now */
-}
-
-/* A connection holds one stream at most (its lease): 1, with the refusal sent, if it has one. */
-static int
-conn_busy(struct conn *k, const struct bl_ctl_hdr *h)
-{
-	if (k->x == NULL && k->w == NULL && k->u == NULL && k->ep == NULL)
-		return 0;
-	reply_err(k, h, -EISCONN, "this connection is already attached to \"%s\"; open "
-		  "another connection for another stream", k->u != NULL ? k->u->name :
-		  k->x != NULL ? k->x->name : k->w != NULL ? k->w->name : bl_ep_name(k->ep));
-	return 1;
-}
-
-static void
-op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
-{
-	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
-	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
-	const cJSON *jp = cJSON_GetObjectItemCaseSensitive(req, "policy");
-	struct bl_stream_cred who = conn_cred(k);
-	struct bl_stream_grant g;
-	struct bl_stream *x;
-	struct bl_err err = { 0 };
-	const char *policy = NULL;
-	cJSON *j;
-	int rc;
-
-	if (conn_busy(k, h))
-		return;
-	if (!cJSON_IsString(js) || js->valuestring == NULL) {
-		reply_err(k, h, -EINVAL, "attach: \"stream\" (a string) is required");
-		return;
-	}
-	x = strlen(js->valuestring) < BL_STREAM_NAME_MAX ?
-		bl_stream_find(BL_STREAM_EXPORT, js->valuestring) : NULL;
-	if (x == NULL) {
-		reply_err(k, h, -ENOENT, "no stream \"%.47s\" in instance \"%s\" (beltline ls "
-			  "lists them)", js->valuestring, c->app->cfg.instance);
-		return;
-	}
-	if (jp != NULL && !cJSON_IsNull(jp))    /* not a string: a policy no stream takes */
-		policy = cJSON_IsString(jp) && jp->valuestring != NULL ? jp->valuestring : "";
-	rc = bl_stream_attach(x, &who, policy, cJSON_IsString(jc) ? jc->valuestring : NULL, &g,
-			      &err);
-	if (rc < 0) {
-		reply_err(k, h, rc, "%s", err.msg);
-		return;
-	}
-	j = bl_stream_grant_json(x, &g);
-	if (j == NULL) {
-		bl_stream_grant_close(&g);
-		bl_stream_detach(x, g.reader);
-		reply_err(k, h, -ENOMEM, "out of memory building the reply");
-		return;
-	}
-	k->x = x;
-	k->reader = (int)g.reader;
-	reply_json(k, h, j, g.fd, g.n_fds);
-	bl_stream_grant_close(&g);   /* the client has its own now */
-}
-
-static void
-op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
-{
-	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
-	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
-	struct bl_stream_cred who = conn_cred(k);
-	struct bl_inject_grant g;
-	struct bl_inject *s;
-	struct bl_err err = { 0 };
-	cJSON *j;
-	int rc;
-
-	if (conn_busy(k, h))
-		return;
-	if (!cJSON_IsString(js) || js->valuestring == NULL) {
-		reply_err(k, h, -EINVAL, "open_write: \"stream\" (a string) is required");
-		return;
-	}
-	s = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? bl_inject_find(js->valuestring) : NULL;
-	if (s == NULL) {
-		reply_err(k, h, -ENOENT, "no inject stream \"%.47s\" in instance \"%s\" (beltline "
-			  "stats lists them under \"injects\")", js->valuestring, c->app->cfg.instance);
-		return;
-	}
-	rc = bl_inject_open_write(s, &who, cJSON_IsString(jc) ? jc->valuestring : NULL, &g, &err);
-	if (rc < 0) {
-		reply_err(k, h, rc, "%s", err.msg);
-		return;
-	}
-	j = bl_inject_grant_json(s);
-	if (j == NULL) {
-		bl_inject_grant_close(&g);
-		bl_inject_close_write(s);
-		reply_err(k, h, -ENOMEM, "out of memory building the reply");
-		return;
-	}
-	k->w = s;
-	reply_json(k, h, j, g.fd, 2);
-	bl_inject_grant_close(&g);   /* the writer holds the only read-write descriptor now */
-}
-
-static void
-op_attach_verdict(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
-{
-	const cJSON *js = cJSON_GetObjectItemCaseSensitive(req, "stream");
-	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "client");
-	struct bl_stream_cred who = conn_cred(k);
-	struct bl_user_grant g;
-	struct bl_user *u;
-	struct bl_err err = { 0 };
-	cJSON *j;
-	int rc;
-
-	if (conn_busy(k, h))
-		return;
-	if (!cJSON_IsString(js) || js->valuestring == NULL) {
-		reply_err(k, h, -EINVAL, "attach_verdict: \"stream\" (a string) is required");
-		return;
-	}
-	u = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? bl_user_find(js->valuestring) : NULL;
-	if (u == NULL) {
-		reply_err(k, h, -ENOENT, "no user filter \"%.47s\" in instance \"%s\" (beltline "
-			  "ls lists them under \"users\")", js->valuestring, c->app->cfg.instance);
-		return;
-	}
-	rc = bl_user_attach(u, &who, cJSON_IsString(jc) ? jc->valuestring : NULL, &g, &err);
-	if (rc < 0) {
-		reply_err(k, h, rc, "%s", err.msg);
-		return;
-	}
-	j = bl_user_grant_json(u, &g);
-	if (j == NULL) {
-		bl_user_grant_close(&g);
-		bl_user_detach(u);
-		reply_err(k, h, -ENOMEM, "out of memory building the reply");
-		return;
-	}
-	k->u = u;
-	reply_json(k, h, j, g.fd, g.n_fds);
-	bl_user_grant_close(&g);   /* the client holds the only read-write vring descriptor now */
-}
-
-/* The server's own counters and limits: "control" in stats. */
-static void
-stats_control(const struct bl_ctl *c, cJSON *o)
-{
-	unsigned int used = 0;
-
-	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
-		used += c->c[i].fd >= 0;
-	N(o, "connections", used);
-	N(o, "max", CTL_MAX_CONNS);
-	N(o, "max_per_uid", CTL_MAX_PER_UID);
-	N(o, "root_reserve", CTL_ROOT_RESERVE);
-	N(o, "idle_ms", CTL_IDLE_MS);
-	N(o, "slow_ms", CTL_SLOW_MS);
-	N(o, "refused_uid", c->n.refused_uid);
-	N(o, "refused_full", c->n.refused_full);
-	N(o, "idle_closed", c->n.idle_closed);
-	N(o, "slow_closed", c->n.slow_closed);
-	N(o, "bad_requests", c->n.bad_requests);
-}
-
-/* The C heap (malloc; DPDK's memory is not in it): "heap" in stats. in_use is live
- * memory (a leak grows it); system is what malloc holds from the kernel, in_use plus
- * free chunks it keeps (their pages stay resident once touched). tests/soak tells a
- * leak from first touch with it. */
-static void
-stats_heap(cJSON *o)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-	struct mallinfo2 mi = mallinfo2();
-
-	N(o, "in_use", mi.uordblks + mi.hblkhd);
-	N(o, "free", mi.fordblks);
-	N(o, "system", mi.arena + mi.hblkhd);
-#else
-	(void)o;
-#endif
-}
-
-/* What `stats` replies (also the DPDK telemetry commands': telemetry.h). Main lcore. */
-static cJSON *
-stats_json(void *arg)
-{
-	const struct bl_ctl *c = arg;
-	const struct bl_app *app = c->app;
-	cJSON *j = cJSON_CreateObject(), *ports, *filters, *edges;
-
-	cJSON_AddStringToObject(j, "instance", app->cfg.instance);
-	N(j, "uptime_s", (double)(rte_get_tsc_cycles() - app->start_tsc) / (double)rte_get_tsc_hz());
-	ports = cJSON_AddArrayToObject(j, "ports");
-	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
-		struct bl_port_hw_stats hw;
-		cJSON *o = cJSON_CreateObject();
-
-		memset(&hw, 0, sizeof(hw));
-		bl_port_hw_stats(app->port_id[p], &hw);
-		cJSON_AddStringToObject(o, "name", app->cfg.ports[p].name);
-		N(o, "rx", hw.ipackets);
-		N(o, "tx", hw.opackets);
-		N(o, "rx_bytes", hw.ibytes);
-		N(o, "tx_bytes", hw.obytes);
-		N(o, "rx_missed", hw.imissed);
-		N(o, "rx_nombuf", hw.rx_nombuf);
-		N(o, "rx_errors", hw.ierrors);
-		N(o, "tx_errors", hw.oerrors);
-		N(o, "replay_unmatched", hw.replay_unmatched);
-		cJSON_AddItemToArray(ports, o);
-	}
-	filters = cJSON_AddArrayToObject(j, "filters");
-	edges = cJSON_AddArrayToObject(j, "edges");
-	for (unsigned int w = 0; w < app->n_workers; w++)
-		for (unsigned int g = 0; g < app->workers[w].n_graphs; g++) {
-			const struct bl_graph *gr = app->workers[w].graphs[g];
-			char gname[48];
-
-			snprintf(gname, sizeof(gname), "%s.%u", app->workers[w].origin[g],
-				 app->workers[w].replica[g]);
-			for (unsigned int i = 0; i < bl_graph_n_filters(gr); i++) {
-				const struct bl_filter *f = bl_graph_filter(gr, i);
-				cJSON *o = cJSON_CreateObject();
-
-				cJSON_AddStringToObject(o, "graph", gname);
-				cJSON_AddStringToObject(o, "name", f->name);
-				bl_app_filter_json(gr, f, o);
-				cJSON_AddItemToArray(filters, o);
-				for (unsigned int e = 0; e < f->n_out; e++) {
-					cJSON *eo = cJSON_CreateObject();
-					cJSON_AddStringToObject(eo, "graph", gname);
-					cJSON_AddStringToObject(eo, "from", f->name);
-					cJSON_AddStringToObject(eo, "to", f->out[e].to->name);
-					bl_app_edge_json(&f->out[e], eo);
-					cJSON_AddItemToArray(edges, eo);
-				}
-			}
-		}
-	cJSON_AddItemToObject(j, "streams", bl_stream_stats_json());
-	if (app->pool != NULL) {     /* live: in a NIC's rings, in flight, held by streams */
-		cJSON *mb = cJSON_AddObjectToObject(j, "mbufs");
-		unsigned int avail = rte_mempool_avail_count(app->pool);
-
-		N(mb, "pool_size", app->pool->size);
-		N(mb, "in_use", app->pool->size - avail);
-	}
-	cJSON_AddItemToObject(j, "injects", bl_inject_stats_json());
-	cJSON_AddItemToObject(j, "users", bl_user_stats_json());
-	cJSON_AddItemToObject(j, "endpoints", bl_ep_stats_json());
-	stats_control(c, cJSON_AddObjectToObject(j, "control"));
-	cJSON *rl = cJSON_AddObjectToObject(j, "reload");
-	N(rl, "reloads", app->reloads);
-	N(rl, "failures", app->reload_failures);
-	N(rl, "epoch", app->epoch);
-	cJSON_AddStringToObject(rl, "last_error", app->reload_error);
-	cJSON *wa = cJSON_AddArrayToObject(rl, "workers");
-	for (unsigned int w = 0; w < app->n_workers; w++) {
-		cJSON *o = cJSON_CreateObject();
-		N(o, "lcore", app->workers[w].lcore);
-		N(o, "swaps", bl_counter_read(&app->workers[w].swaps));
-		N(o, "swap_max_ns", bl_counter_read(&app->workers[w].swap_max_ns));
-		cJSON_AddItemToArray(wa, o);
-	}
-	stats_heap(cJSON_AddObjectToObject(j, "heap"));
-	return j;
-}
-
-static void
-op_stats(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h)
-{
-	reply_json(k, h, stats_json(c), NULL, 0);
-}
-
-/* Reload (reload.c): the appliance's own user (or root) only; the reply says how it went. */
-static void
-op_reload(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req)
-{
-	const cJSON *jc = cJSON_GetObjectItemCaseSensitive(req, "config");
-	const cJSON *jf = cJSON_GetObjectItemCaseSensitive(req, "fail_step");
-	struct bl_err err;
-	cJSON *j;
-
-	if (k->cred.uid != 0 && k->cred.uid != geteuid()) {
-		reply_err(k, h, -EPERM, "reload: only root or the appliance's own user may reload it");
-		return;
-	}
-	if (jc != NULL && (!cJSON_IsString(jc) || jc->valuestring == NULL || jc->valuestring[0] != '/')) {
-		reply_err(k, h, -EINVAL, "reload: \"config\" must be an absolute path");
-		return;
-	}
-	if (jf != NULL) {
-		if (!c->app->test_hooks || !cJSON_IsNumber(jf) || jf->valuedouble < 1 ||
-		    jf->valuedouble > 1e6) {
-			reply_err(k, h, -EINVAL, "reload: fail_step is a test hook (BELTLINED_TEST_HOOKS=1)");
-			return;
-		}
-		c->app->test_fail_step = (unsigned int)jf->valuedouble;
-	}
-	if (bl_app_reload(c->app, jc != NULL ? jc->valuestring : NULL, &err) != 0) {
-		reply_err(k, h, err.code != 0 ? err.code : -EINVAL, "%s", err.msg);
-		return;
-	}
-	j = cJSON_CreateObject();
-	N(j, "epoch", c->app->epoch);
-	N(j, "reloads", c->app->reloads);
-	reply_json(k, h, j, NULL, 0);
 }
 
 static unsigned int
@@ -873,12 +474,12 @@ parse_request(struct conn *k, const struct bl_ctl_hdr *h, const char *body)
 
 	if (!cJSON_IsObject(req)) {
 		cJSON_Delete(req);
-		reply_err(k, h, -EPROTO, "the request body must be a JSON object");
+		ctl_reply_err(k, h, -EPROTO, "the request body must be a JSON object");
 		return NULL;
 	}
 	for (const char *p = body; p < end; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
-			reply_err(k, h, -EPROTO, "a raw %s byte 0x%02x at byte %zu of the request: "
+			ctl_reply_err(k, h, -EPROTO, "a raw %s byte 0x%02x at byte %zu of the request: "
 				  "JSON allows none (escape it in a string)",
 				  *p == '\0' ? "NUL" : "control", (unsigned char)*p, (size_t)(p - body));
 			cJSON_Delete(req);
@@ -886,28 +487,42 @@ parse_request(struct conn *k, const struct bl_ctl_hdr *h, const char *body)
 		}
 	for (const char *p = end; p < body + h->len; p++)
 		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-			reply_err(k, h, -EPROTO, "%zu bytes after the request's JSON object (at "
+			ctl_reply_err(k, h, -EPROTO, "%zu bytes after the request's JSON object (at "
 				  "byte %zu): send one object and nothing after it",
 				  (size_t)(body + h->len - p), (size_t)(p - body));
 			cJSON_Delete(req);
 			return NULL;
 		}
 	if (members(req) > CTL_REQ_MEMBERS) {
-		reply_err(k, h, -EPROTO, "the request has more than %u members", CTL_REQ_MEMBERS);
+		ctl_reply_err(k, h, -EPROTO, "the request has more than %u members", CTL_REQ_MEMBERS);
 	} else if (bl_json_find_nul(body, (size_t)(end - body), req, path, sizeof(path), &is_key)) {
 		int top = is_key && strcmp(path, "$") == 0;
 
-		reply_err(k, h, -EINVAL, "request: %s%s%s contains a NUL character (\\u0000): "
+		ctl_reply_err(k, h, -EINVAL, "request: %s%s%s contains a NUL character (\\u0000): "
 			  "refused, not cut", is_key ? "a key of " : "\"", top ? "the request" : path,
 			  is_key ? "" : "\"");
 	} else if (bl_json_find_twice(req, path, sizeof(path))) {
-		reply_err(k, h, -EINVAL, "request: \"%s\" given twice", path);
+		ctl_reply_err(k, h, -EINVAL, "request: \"%s\" given twice", path);
 	} else {
 		return req;
 	}
 	cJSON_Delete(req);
 	return NULL;
 }
+
+/* The operations a client may ask for (bl_stream_proto.h), each in the file of its family. */
+static ctl_op_fn *const ops[] = {
+	[BL_CTL_LIST] = ctl_op_list,                     /* ctl_stream.c */
+	[BL_CTL_ATTACH] = ctl_op_attach,
+	[BL_CTL_DETACH] = ctl_op_detach,
+	[BL_CTL_OPEN_WRITE] = ctl_op_open_write,
+	[BL_CTL_ATTACH_VERDICT] = ctl_op_attach_verdict,
+	[BL_CTL_TAP] = ctl_op_tap,
+	[BL_CTL_EP_LISTEN] = ctl_op_ep,
+	[BL_CTL_EP_CONNECT] = ctl_op_ep,
+	[BL_CTL_STATS] = ctl_op_stats,                   /* ctl_stats.c */
+	[BL_CTL_RELOAD] = ctl_op_reload,                 /* ctl_admin.c */
+};
 
 static void
 serve(struct bl_ctl *c, struct conn *k)
@@ -934,54 +549,18 @@ serve(struct bl_ctl *c, struct conn *k)
 		return;
 	}
 	if (h.len != (size_t)r - sizeof(h) || h.n_fds != 0 || h.status != 0) {
-		reply_err(k, &h, -EPROTO, "malformed request: len, n_fds or status is wrong");
+		ctl_reply_err(k, &h, -EPROTO, "malformed request: len, n_fds or status is wrong");
 		return;
 	}
 	req = parse_request(k, &h, (const char *)c->buf + sizeof(h));
 	if (req == NULL)
 		return;
 	c->n.bad_requests--;
-	switch (h.op) {
-	case BL_CTL_LIST:
-		op_list(c, k, &h);
-		break;
-	case BL_CTL_ATTACH:
-		op_attach(c, k, &h, req);
-		break;
-	case BL_CTL_DETACH:
-		conn_detach(k);
-		reply(k, &h, 0, "{}", NULL, 0);
-		break;
-	case BL_CTL_STATS:
-		op_stats(c, k, &h);
-		break;
-	case BL_CTL_OPEN_WRITE:
-		op_open_write(c, k, &h, req);
-		break;
-	case BL_CTL_RELOAD:
-		op_reload(c, k, &h, req);
-		break;
-	case BL_CTL_ATTACH_VERDICT:
-		op_attach_verdict(c, k, &h, req);
-		break;
-	case BL_CTL_TAP: {   /* tap.c; the client then attaches to the stream it names */
-		struct bl_stream_cred who = conn_cred(k);
-		struct bl_err err = { 0 };
-		cJSON *j = bl_app_tap_open(c->app, &who, req, &err);
-		if (j != NULL)
-			reply_json(k, &h, j, NULL, 0);
-		else
-			reply_err(k, &h, err.code != 0 ? err.code : -EINVAL, "%s", err.msg);
-		break;
-	}
-	case BL_CTL_EP_LISTEN:
-	case BL_CTL_EP_CONNECT:
-		op_ep(k, &h, req);
-		break;
-	default:
+	if (h.op < sizeof(ops) / sizeof(ops[0]) && ops[h.op] != NULL) {
+		ops[h.op](c, k, &h, req);
+	} else {
 		c->n.bad_requests++;
-		reply_err(k, &h, -EOPNOTSUPP, "unknown operation %u", (unsigned int)h.op);
-		break;
+		ctl_reply_err(k, &h, -EOPNOTSUPP, "unknown operation %u", (unsigned int)h.op);
 	}
 	cJSON_Delete(req);
 }
@@ -1057,7 +636,7 @@ expire(struct bl_ctl *c, uint64_t now)
 		if (k->out != NULL) {
 			c->n.slow_closed++;
 			conn_close(k);  /* its socket is full: no room for a notice */
-		} else if (k->x == NULL && k->w == NULL && k->u == NULL && k->ep == NULL) {
+		} else if (!ctl_conn_leased(k)) {
 			c->n.idle_closed++;
 			k->fd = -1;     /* notice_close closes it */
 			conn_close(k);

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline cat SOURCE: a stream, a URI or a capture file as pcap on stdout, or as
+ * pcap/pcapng into files rotated and kept (capfile.c); --flows prints a flow
+ * export's records (flows.c), --tcp writes a tcpstream's connections (tcp.c).
+ * bl_cli_copy, its loop, is also `beltline tap`'s (tap.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline.h"
+#include "bl_stream_proto.h"   /* header only: the names both sides agree on */
+#include "capfile.h"
+#include "cli_pvt.h"
+#include "flows.h"
+#include "tcp.h"
+
+/* A bare name is a stream of the current instance; anything else is a URI or a path. */
+static int
+source_uri(const char *instance, const char *src, char *uri, size_t size)
+{
+	struct stat sb;
+
+	if (strstr(src, "://") != NULL || strncmp(src, "file:", 5) == 0 || strchr(src, '/') != NULL ||
+	    stat(src, &sb) == 0)
+		return snprintf(uri, size, "%s", src) < (int)size ? 0 : -1;
+	return snprintf(uri, size, "beltline://%s/%s", instance, src) < (int)size ? 0 : -1;
+}
+
+/* A whole number for -c, -C, -G, -W: 1..max, or 0 after saying why. */
+static unsigned long long
+cat_number(int opt, const char *arg, unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || arg[0] == '-' || arg[0] == '\0' || v == 0 || v > max) {
+		fprintf(stderr, "beltline: cat: -%c wants a number 1..%llu, got '%s'\n", opt, max, arg);
+		return 0;
+	}
+	return v;
+}
+
+int
+bl_cli_cat(int argc, char **argv, const char *instance)
+{
+	struct beltline_open_opts oo = { .sz = sizeof(oo) };
+	struct beltline_stream *s;
+	struct capfile cf = { .format = CAPFILE_PCAP };
+	unsigned long long limit = 0, mb = 0, secs = 0, keep = 0;
+	char uri[512];
+	int c, rc, status = 0, flows = 0, json = 0, tcp = 0;
+	enum { OPT_FLOWS = 1000, OPT_JSON, OPT_TCP };
+	static const struct option longs[] = {
+		{ "flows", no_argument, NULL, OPT_FLOWS }, { "json", no_argument, NULL, OPT_JSON },
+		{ "tcp", no_argument, NULL, OPT_TCP },
+		{ 0 },
+	};
+
+	optind = 0;   /* glibc: start over (argv[0] is the command) */
+	while ((c = getopt_long(argc, argv, "c:p:w:F:C:G:W:h", longs, NULL)) != -1) {
+		switch (c) {
+		case OPT_FLOWS:
+			flows = 1;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_TCP:
+			tcp = 1;
+			break;
+		case 'p':
+			if (!bl_stream_policy_readable(bl_stream_policy_parse(optarg))) {
+				fprintf(stderr, "beltline: cat: -p wants srp, mrp or frp, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			oo.policy = optarg;
+			break;
+		case 'c':
+			if ((limit = cat_number(c, optarg, ULLONG_MAX)) == 0)
+				return 2;
+			break;
+		case 'w':
+			cf.path = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "pcap") != 0 && strcmp(optarg, "pcapng") != 0) {
+				fprintf(stderr, "beltline: cat: -F wants pcap or pcapng, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			cf.format = optarg[4] == 'n' ? CAPFILE_PCAPNG : CAPFILE_PCAP;
+			break;
+		case 'C':
+			if ((mb = cat_number(c, optarg, 1000000)) == 0)
+				return 2;
+			break;
+		case 'G':
+			if ((secs = cat_number(c, optarg, 31ull * 86400)) == 0)
+				return 2;
+			break;
+		case 'W':
+			if ((keep = cat_number(c, optarg, 1000000)) == 0)
+				return 2;
+			break;
+		case 'h':
+			fputs(bl_cli_usage, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "beltline: cat wants one SOURCE\n%s", bl_cli_usage);
+		return 2;
+	}
+	if (source_uri(instance, argv[optind], uri, sizeof(uri)) < 0) {
+		fprintf(stderr, "beltline: cat: source name too long\n");
+		return 2;
+	}
+	if (tcp && (flows || json || mb || secs || keep || cf.format != CAPFILE_PCAP)) {
+		fprintf(stderr, "beltline: cat: --tcp writes files into -w DIR: no --flows --json -C -G -W -F\n");
+		return 2;
+	}
+	if (json && !flows) {
+		fprintf(stderr, "beltline: cat: --json prints flow records: with --flows\n");
+		return 2;
+	}
+	if (flows && (cf.path != NULL || mb || secs || keep)) {
+		fprintf(stderr, "beltline: cat: --flows prints records as text on stdout: no -w -C -G -W\n");
+		return 2;
+	}
+	if ((mb || secs) && (cf.path == NULL || strcmp(cf.path, "-") == 0)) {
+		fprintf(stderr, "beltline: cat: -C and -G rotate files: they need -w FILE\n");
+		return 2;
+	}
+	if (keep && !mb && !secs) {
+		fprintf(stderr, "beltline: cat: -W keeps rotated files: it needs -C or -G\n");
+		return 2;
+	}
+	cf.rotate_bytes = mb * 1000000ull;
+	cf.rotate_ns = secs * 1000000000ull;
+	cf.keep = (uint32_t)keep;
+	if (tcp) {
+		rc = beltline_open(uri, &oo, &s);
+		if (rc < 0) {
+			if (rc == -ENOMEM)
+				fprintf(stderr, "beltline: cat: cannot open %s: %s\n", uri, strerror(-rc));
+			return 1;
+		}
+		beltline_fd(s);
+		status = tcp_cat(s, cf.path != NULL ? cf.path : ".", limit, &bl_cli_stop, bl_cli_verbose);
+		beltline_close(s);
+		return status;
+	}
+	if (!flows && (cf.path == NULL || strcmp(cf.path, "-") == 0) && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "beltline: cat: not writing pcap to a terminal (pipe it: "
+			"beltline cat %s | tcpdump -r -)\n", argv[optind]);
+		return 2;
+	}
+	rc = beltline_open(uri, &oo, &s);
+	if (rc < 0) {
+		if (rc == -ENOMEM)   /* the library logged every other reason */
+			fprintf(stderr, "beltline: cat: cannot open %s: %s\n", uri, strerror(-rc));
+		return 1;
+	}
+	cf.ifname = argv[optind];     /* pcapng: the interface is the source */
+	status = bl_cli_copy(s, &cf, &(struct bl_cli_copy){ .cmd = "cat", .name = uri,
+			     .limit = limit, .flows = flows, .json = json, .report = bl_cli_verbose });
+	beltline_close(s);
+	return status;
+}
+
+int
+bl_cli_copy(struct beltline_stream *s, struct capfile *cf, const struct bl_cli_copy *o)
+{
+	struct beltline_info info = { .sz = sizeof(info) };
+	struct beltline_stats st = { .sz = sizeof(st) };
+	static uint8_t buf[262144];
+	unsigned long long count = 0, bad_recs = 0;
+	int status = 0;
+
+	beltline_fd(s);   /* we sleep in poll when the stream is empty: say so from the start */
+	beltline_info(s, &info);
+	cf->snaplen = info.snaplen ? info.snaplen : 65535;
+	cf->linktype = (uint32_t)info.linktype;
+	if (!o->flows && capfile_open(cf) < 0)
+		return 1;
+	/* The copying read, not peek: what goes into the pipe cannot be taken back, so
+	 * each packet is copied out and checked before a byte of it is written. */
+	while (!bl_cli_stop && (o->limit == 0 || count < o->limit)) {
+		struct beltline_pkt_info pi;
+		uint64_t ts;
+		int n = beltline_read(s, buf, sizeof(buf), &pi);
+
+		if (n == -EAGAIN) {
+			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+			fflush(cf->fp);
+			poll(&p, 1, 100);
+			continue;
+		}
+		if (n < 0) {
+			fprintf(stderr, "beltline: %s: %s: %s\n", o->cmd, o->name, strerror(-n));
+			status = 1;
+		}
+		if (n <= 0)
+			break;
+		if (o->flows) {
+			if (flows_print(stdout, buf, pi.copied, o->json) < 0)
+				bad_recs++;
+			else
+				count++;
+			continue;
+		}
+		ts = pi.ts_ns;
+		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		}
+		if (capfile_write(cf, buf, pi.copied, pi.len, ts) < 0) {
+			status = 1;
+			break;
+		}
+		count++;
+	}
+	if (capfile_close(cf) < 0 && status == 0)
+		status = 1;
+	beltline_stats(s, &st);
+	if (bad_recs != 0)
+		fprintf(stderr, "beltline: %s: %llu entries were not flow records (skipped)\n", o->cmd,
+			bad_recs);
+	if (o->report || st.lost || st.invalid)
+		fprintf(stderr, "beltline: %s: %llu packets, %llu lost, %llu invalid entries skipped\n",
+			o->cmd, (unsigned long long)st.received, (unsigned long long)st.lost,
+			(unsigned long long)st.invalid);
+	return status;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline inject NAME FILE [-r PPS] [-l LOOPS]: replay a pcap/pcapng file into the
+ * graph's `inject name=NAME` stream, frame by frame, in order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline.h"
+#include "cli_pvt.h"
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* One pass over the file into w. Returns 0, or 1 (an error, said). */
+static int
+inject_file(struct beltline_writer *w, const char *path, unsigned long long pps, uint64_t *sent,
+	    uint64_t t0)
+{
+	struct beltline_stream *f;
+	struct beltline_pkt v;
+	int rc = 0;   /* stopped before the first peek: nothing to say */
+
+	if (beltline_open(path, NULL, &f) < 0)
+		return 1;    /* the library said why */
+	while (!bl_cli_stop && (rc = beltline_peek(f, &v, 1)) == 1) {
+		void *buf;
+		uint32_t room;
+
+		if (pps != 0)   /* frame k leaves no earlier than k / pps after the start */
+			while (!bl_cli_stop && now_ns() - t0 < *sent * 1000000000ull / pps)
+				usleep(50);
+		if (bl_cli_stop)       /* stopped while pacing: no buffer got, nothing to commit */
+			break;
+		while ((rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN && !bl_cli_stop)
+			usleep(20);
+		if (rc < 0) {
+			if (!bl_cli_stop)
+				fprintf(stderr, "beltline: inject: %s\n", rc == -EPIPE ?
+					"the appliance has gone" : strerror(-rc));
+			beltline_close(f);
+			return !bl_cli_stop;
+		}
+		if (v.caplen > room) {   /* the buffer got stays uncommitted: we stop here */
+			fprintf(stderr, "beltline: inject: %s: a %u-byte frame does not fit the "
+				"stream's max_frame (%u): raise max_frame\n", path, v.caplen, room);
+			beltline_close(f);
+			return 1;
+		}
+		memcpy(buf, v.data, v.caplen);
+		rc = beltline_commit(w, buf, v.caplen);
+		beltline_release(f, 1);
+		if (rc < 0) {
+			beltline_close(f);
+			return 1;
+		}
+		(*sent)++;
+	}
+	beltline_close(f);
+	if (rc < 0 && !bl_cli_stop) {
+		fprintf(stderr, "beltline: inject: %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
+int
+bl_cli_inject(int argc, char **argv, const char *instance)
+{
+	struct beltline_write_stats st = { .sz = sizeof(st) };
+	struct beltline_writer *w;
+	unsigned long long pps = 0, loops = 1;
+	uint64_t sent = 0, t0;
+	char uri[512], *end;
+	int c, rc, status = 0;
+
+	optind = 0;
+	while ((c = getopt(argc, argv, "r:l:h")) != -1) {
+		switch (c) {
+		case 'r':
+		case 'l':
+			errno = 0;
+			*(c == 'r' ? &pps : &loops) = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || optarg[0] == '\0' ||
+			    (c == 'l' && loops == 0)) {
+				fprintf(stderr, "beltline: inject: -%c wants a number%s, got '%s'\n", c,
+					c == 'l' ? " >= 1" : "", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(bl_cli_usage, stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 2) {
+		fprintf(stderr, "beltline: inject wants NAME FILE\n%s", bl_cli_usage);
+		return 2;
+	}
+	if (strstr(argv[optind], "://") != NULL)
+		rc = snprintf(uri, sizeof(uri), "%s", argv[optind]);
+	else
+		rc = snprintf(uri, sizeof(uri), "beltline://%s/%s", instance, argv[optind]);
+	if (rc < 0 || (size_t)rc >= sizeof(uri)) {
+		fprintf(stderr, "beltline: inject: stream name too long\n");
+		return 2;
+	}
+	rc = beltline_open_write(uri, NULL, &w);
+	if (rc < 0) {
+		if (rc == -ENOENT)
+			bl_cli_hint_instances(instance);
+		return 1;    /* the library said why */
+	}
+	t0 = now_ns();
+	for (unsigned long long l = 0; l < loops && !bl_cli_stop && status == 0; l++)
+		status = inject_file(w, argv[optind + 1], pps, &sent, t0);
+	rc = beltline_write_flush(w, 10000);
+	if (rc < 0 && status == 0) {
+		fprintf(stderr, "beltline: inject: %s: the appliance did not take the last frames: "
+			"%s\n", uri, strerror(-rc));
+		status = 1;
+	}
+	beltline_write_stats(w, &st);
+	if (st.refused != 0 && status == 0) {
+		fprintf(stderr, "beltline: inject: %s: the appliance refused %llu frames\n", uri,
+			(unsigned long long)st.refused);
+		status = 1;
+	}
+	if (bl_cli_verbose)
+		fprintf(stderr, "beltline: inject: %llu frames committed, %llu read, %llu refused, "
+			"%llu waits for a buffer\n", (unsigned long long)st.committed,
+			(unsigned long long)st.consumed, (unsigned long long)st.refused,
+			(unsigned long long)st.full);
+	beltline_write_close(w);
+	return status;
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * beltline ls, stats and top: the instance's streams with their rate, its
+ * counters, and its counters refreshed as rates per second (print.c prints them).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline.h"
+#include "cli_pvt.h"
+
+/* ---- rates: two snapshots, the counters' growth per second ---- */
+
+/* Numbers in a stats reply that are levels or settings, not counts: shown as they are. */
+static const char *const gauges[] = {
+	"capacity", "max_readers", "n_readers", "uptime_s", "pool_size", "in_use", "connections",
+	"max", "max_per_uid", "root_reserve", "idle_ms", "slow_ms", "pid", "uid", "lag",
+	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno", NULL,
+};
+
+static int
+is_gauge(const char *key)
+{
+	for (unsigned int i = 0; gauges[i] != NULL; i++)
+		if (strcmp(key, gauges[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The same row in both snapshots: every string member (name, graph, from, to) alike. */
+static int
+same_row(const cJSON *a, const cJSON *b)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, a)
+		if (cJSON_IsString(f)) {
+			const cJSON *g = cJSON_GetObjectItemCaseSensitive(b, f->string);
+			if (!cJSON_IsString(g) || strcmp(f->valuestring, g->valuestring) != 0)
+				return 0;
+		}
+	return 1;
+}
+
+/* Turn every counter of cur into its growth per second since prev (dt seconds before).
+ * A counter that went down (the instance restarted) or a row that is not in prev keeps
+ * its total. */
+static void
+to_rates(cJSON *cur, const cJSON *prev, double dt)
+{
+	cJSON *f;
+	int i = 0;
+
+	if (prev == NULL || dt <= 0)
+		return;
+	cJSON_ArrayForEach(f, cur) {
+		const cJSON *p = cJSON_IsArray(cur) ? cJSON_GetArrayItem(prev, i++) :
+			cJSON_GetObjectItemCaseSensitive(prev, f->string);
+		if (p == NULL)
+			continue;
+		if (cJSON_IsNumber(f) && cJSON_IsNumber(p) && f->string != NULL &&
+		    !is_gauge(f->string)) {
+			if (f->valuedouble >= p->valuedouble)
+				cJSON_SetNumberValue(f, (double)(long long)((f->valuedouble -
+						      p->valuedouble) / dt + 0.5));
+		} else if (cJSON_IsObject(f) && cJSON_IsObject(p) && same_row(f, p)) {
+			to_rates(f, p, dt);
+		} else if (cJSON_IsArray(f) && cJSON_IsArray(p)) {
+			to_rates(f, p, dt);
+		}
+	}
+}
+
+static double
+mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Sleep ms, or less when interrupted. */
+static void
+nap(long ms)
+{
+	for (long t = 0; t < ms / 100 && !bl_cli_stop; t++)
+		poll(NULL, 0, 100);
+	if (!bl_cli_stop)
+		poll(NULL, 0, (int)(ms % 100));
+}
+
+#define LS_RATE_MS 500   /* ls: how long it watches for its rate column */
+
+/* ls's rate column: each row's `key` per second, from two replies dt seconds apart. */
+static void
+add_rate_column(cJSON *rows, const cJSON *before, const char *key, double dt)
+{
+	cJSON *row;
+
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *now = cJSON_GetObjectItemCaseSensitive(row, key), *b, *was = NULL;
+		cJSON_ArrayForEach(b, before)
+			if (same_row(row, b))
+				was = cJSON_GetObjectItemCaseSensitive(b, key);
+		if (cJSON_IsNumber(now) && cJSON_IsNumber(was) && now->valuedouble >= was->valuedouble)
+			cJSON_AddNumberToObject(row, "pps", (double)(long long)((now->valuedouble -
+						was->valuedouble) / dt + 0.5));
+		else
+			cJSON_AddStringToObject(row, "pps", "-");
+	}
+}
+
+int
+bl_cli_ls(int argc, char **argv, const char *instance)
+{
+	const cJSON *streams, *injects;
+	cJSON *j;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "beltline: ls takes no argument\n");
+		return 2;
+	}
+	cJSON *before;
+	double t0;
+
+	rc = bl_cli_request(instance, BELTLINE_CTL_LIST, &before);
+	if (rc != 0)
+		return rc;
+	t0 = mono_s();
+	nap(LS_RATE_MS);
+	rc = bl_cli_request(instance, BELTLINE_CTL_LIST, &j);
+	if (rc != 0) {
+		cJSON_Delete(before);
+		return rc;
+	}
+	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "streams"),
+			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written", mono_s() - t0);
+	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "injects"),
+			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", mono_s() - t0);
+	cJSON_Delete(before);
+	streams = cJSON_GetObjectItemCaseSensitive(j, "streams");
+	if (!cJSON_IsArray(streams) || cJSON_GetArraySize(streams) == 0)
+		printf("instance '%s' exports no stream\n", instance);
+	else
+		bl_cli_print_table("streams", streams, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "injects");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		bl_cli_print_table("injects", injects, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "users");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		bl_cli_print_table("users", injects, 0);
+	injects = cJSON_GetObjectItemCaseSensitive(j, "endpoints");
+	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
+		bl_cli_print_table("endpoints", injects, 0);
+	cJSON_Delete(j);
+	return 0;
+}
+
+int
+bl_cli_stats(int argc, char **argv, const char *instance)
+{
+	int json = 0, rc;
+	cJSON *j;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else {
+			fprintf(stderr, "beltline: stats: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	rc = bl_cli_request(instance, BELTLINE_CTL_STATS, &j);
+	if (rc != 0)
+		return rc;
+	if (json) {
+		char *t = cJSON_Print(j);
+		printf("%s\n", t != NULL ? t : "{}");
+		free(t);
+	} else {
+		bl_cli_print_report(j);
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
+int
+bl_cli_top(int argc, char **argv, const char *instance)
+{
+	long delay = 1, n = 0;
+	int c, rc = 0, totals = 0;
+	cJSON *prev = NULL;
+	double t_prev = 0;
+	char *end;
+
+	optind = 0;   /* glibc: start over (argv[0] is the command) */
+	while ((c = getopt(argc, argv, "+d:n:t")) != -1) {
+		long *dst = c == 'd' ? &delay : c == 'n' ? &n : NULL;
+		if (c == 't') {
+			totals = 1;
+			continue;
+		}
+		if (dst == NULL)
+			return 2;
+		errno = 0;
+		*dst = strtol(optarg, &end, 10);
+		/* -d at most a day: delay * 10 polls must not overflow */
+		if (errno != 0 || end == optarg || *end != '\0' || *dst < 1 ||
+		    (c == 'd' && *dst > 86400)) {
+			fprintf(stderr, "beltline: top: -%c wants a number 1..%ld, got '%s'\n", c,
+				c == 'd' ? 86400L : LONG_MAX, optarg);
+			return 2;
+		}
+	}
+	/* Rates need a first snapshot: taken now, shown after the first interval. */
+	if (!totals) {
+		rc = bl_cli_request(instance, BELTLINE_CTL_STATS, &prev);
+		if (rc != 0)
+			return rc;
+		t_prev = mono_s();
+		nap(delay * 1000);
+	}
+	for (long i = 0; !bl_cli_stop && (n == 0 || i < n); i++) {
+		cJSON *j, *shown;
+		double t;
+		rc = bl_cli_request(instance, BELTLINE_CTL_STATS, &j);
+		if (rc != 0) {
+			cJSON_Delete(prev);
+			return rc;
+		}
+		t = mono_s();
+		shown = totals ? j : cJSON_Duplicate(j, 1);
+		if (shown == NULL) {
+			cJSON_Delete(j);
+			cJSON_Delete(prev);
+			return 1;
+		}
+		if (!totals)
+			to_rates(shown, prev, t - t_prev);
+		if (isatty(STDOUT_FILENO))
+			printf("\033[H\033[2J");
+		printf("beltline top — instance %s — every %lds — %s (q: ^C)\n\n", instance, delay,
+		       totals ? "totals" : "counters per second (-t: totals)");
+		bl_cli_print_report(shown);
+		if (shown != j)
+			cJSON_Delete(shown);
+		cJSON_Delete(prev);
+		prev = j;
+		t_prev = t;
+		fflush(stdout);
+		if (n == 0 || i + 1 < n)
+			nap(delay * 1000);
+	}
+	cJSON_Delete(prev);
+	return rc;
+}
