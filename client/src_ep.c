@@ -180,63 +180,21 @@ json_u32(const cJSON *j, const char *k, uint32_t *v)
 
 /* ---- setting up a pair ---- */
 
-/* Receive one record with up to max descriptors; the rest closed. Its length, or
- * -errno (-ETIMEDOUT, -ECONNRESET at EOF). *trunc: the record or its descriptors were cut. */
+/* One record with its descriptors (blc_recv_fds; a signal does not end the wait), fds
+ * BL_CTL_FDS_MAX long. Its length, or -errno (-ETIMEDOUT, -ECONNRESET at EOF). *trunc:
+ * the record or its descriptors were cut. */
 static ssize_t
-recv_fds(int fd, int timeout_ms, void *buf, size_t size, int *fds, unsigned max, unsigned *got,
-	 int *trunc)
+recv_fds(int fd, int timeout_ms, void *buf, size_t size, int *fds, unsigned *got, int *trunc)
 {
-	union {
-		struct cmsghdr c;
-		char b[CMSG_SPACE(sizeof(int) * BL_CTL_FDS_MAX)];
-	} cm;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct iovec iov = { buf, size };
-	struct msghdr m;
+	int flags = 0;
 	ssize_t r;
-	int rc;
 
 	*got = 0;
-	*trunc = 0;
 	do
-		rc = poll(&p, 1, timeout_ms);
-	while (rc < 0 && errno == EINTR);
-	if (rc <= 0)
-		return rc == 0 ? -ETIMEDOUT : -errno;
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cm.b;
-	m.msg_controllen = sizeof(cm.b);
-	r = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (r < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (unsigned i = 0; i < k; i++) {
-			int d;
-			memcpy(&d, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*got < max)
-				fds[(*got)++] = d;
-			else {
-				close(d);
-				*trunc = 1;
-			}
-		}
-	}
-	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		*trunc = 1;
+		r = blc_recv_fds(fd, timeout_ms, buf, size, fds, BL_CTL_FDS_MAX, got, &flags);
+	while (r == -EINTR);
+	*trunc = (flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
 	return r == 0 ? -ECONNRESET : r;
-}
-
-static void
-close_all(int *fds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 }
 
 /* Geometry and descriptors from a connect reply or an accept record: 0 or -EPROTO.
@@ -327,7 +285,7 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 	struct bl_ep_hello hello = { .magic = BL_EP_MAGIC, .version = BL_EP_VERSION,
 		.slots = geo[0], .dbuf_bytes = geo[1], .max_msg = geo[2], .pid = (uint32_t)getpid() };
 	struct bl_ep_hello ph;
-	int ro[3] = { -1, -1, -1 }, pfd[3] = { -1, -1, -1 }, tx[2] = { -1, -1 }, rc = -EPROTO, trunc;
+	int ro[3] = { -1, -1, -1 }, pfd[BL_CTL_FDS_MAX], tx[2] = { -1, -1 }, rc = -EPROTO, trunc;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct stat sb;
 	char path[64];
@@ -416,7 +374,7 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 			strerror(-rc));
 		goto out;
 	}
-	r = recv_fds(ep->sock, timeout_ms, &ph, sizeof(ph), pfd, 3, &got, &trunc);
+	r = recv_fds(ep->sock, timeout_ms, &ph, sizeof(ph), pfd, &got, &trunc);
 	if (r < 0) {
 		rc = (int)r;
 		blc_log(BELTLINE_LOG_ERROR, "%s: no hello from the peer: %s", ep->name,
@@ -461,9 +419,9 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 	ep->peer_dbuf = p;
 	rc = 0;
 out:
-	close_all(fd, 3);
-	close_all(ro, 3);         /* tx[1] with them: the peer holds the only copy */
-	close_all(pfd, 3);
+	blc_close_fds(fd, 3);
+	blc_close_fds(ro, 3);         /* tx[1] with them: the peer holds the only copy */
+	blc_close_fds(pfd, got);      /* what is not ours by now: all of them, if it sent more */
 	return rc;
 }
 
@@ -602,7 +560,7 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	buf = malloc(BL_CTL_MSG_MAX + 1);
 	if (buf == NULL)
 		return -ENOMEM;
-	r = recv_fds(l->fd, timeout_ms, buf, BL_CTL_MSG_MAX, fds, BL_CTL_FDS_MAX, &got, &trunc);
+	r = recv_fds(l->fd, timeout_ms, buf, BL_CTL_MSG_MAX, fds, &got, &trunc);
 	if (r == -ETIMEDOUT) {
 		free(buf);
 		return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
@@ -623,7 +581,7 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 		blc_log(BELTLINE_LOG_ERROR, "%s: the appliance closed the registration: %s", l->uri,
 			json_err(j));
 		cJSON_Delete(j);
-		close_all(fds, got);
+		blc_close_fds(fds, got);
 		free(buf);
 		close(l->fd);
 		l->fd = -1;
@@ -634,7 +592,7 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	    h.n_fds != got || h.len != (size_t)r - sizeof(h)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: a malformed record from the appliance (%zd bytes, "
 			"%u fds)", l->uri, r, got);
-		close_all(fds, got);
+		blc_close_fds(fds, got);
 		free(buf);
 		return -EPROTO;
 	}
@@ -644,12 +602,12 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	rc = j == NULL ? -EPROTO : pair_desc(l->uri, j, fds, got, fd, geo, &peer);
 	cJSON_Delete(j);
 	if (rc < 0) {
-		close_all(fds, got);
+		blc_close_fds(fds, got);
 		return rc;
 	}
 	rc = ep_new(l->uri, &l->o, &ep);
 	if (rc < 0) {
-		close_all(fd, 3);
+		blc_close_fds(fd, 3);
 		return rc;
 	}
 	rc = handshake(ep, fd, geo, blc_timeout(&(struct beltline_open_opts){ .sz = sizeof(
@@ -709,18 +667,18 @@ beltline_ep_connect(const char *uri, const struct beltline_ep_opts *o, struct be
 			blc_log(BELTLINE_LOG_ERROR, "%s: the appliance refused: %s (%s)", uri,
 				json_err(j), strerror(-rc));
 		cJSON_Delete(j);
-		close_all(fds, n);
+		blc_close_fds(fds, n);
 		return rc;
 	}
 	rc = j == NULL ? -EPROTO : pair_desc(uri, j, fds, n, fd, geo, &peer);
 	cJSON_Delete(j);
 	if (rc < 0) {
-		close_all(fds, n);
+		blc_close_fds(fds, n);
 		return rc;
 	}
 	rc = ep_new(uri, o, &ep);
 	if (rc < 0) {
-		close_all(fd, 3);
+		blc_close_fds(fd, 3);
 		return rc;
 	}
 	rc = handshake(ep, fd, geo, blc_timeout(&co));
