@@ -46,6 +46,7 @@
 
 #include <rte_cycles.h>
 
+#include "bl_be.h"
 #include "bl_dbuf.h"
 #include "bl_filter_worker.h"
 #include "bl_flow.h"
@@ -54,6 +55,7 @@
 #include "bl_mbuf_meta.h"
 #include "bl_stream_worker.h"
 #include "bl_tcp_rec.h"
+#include "flow_key.h"
 #include "proto.h"
 #include "tcpstream_pvt.h"
 
@@ -291,34 +293,16 @@ tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			bl_counter_add(&ts->not_tcp, 1);
 			continue;
 		}
-		memset(&k, 0, sizeof(k));
-		if (p.ipver == 4) {
-			h = proto_at(m, p.l3_off, 20, buf);
-			if (!p.first_frag || ((h[6] << 8 | h[7]) & 0x3fff) != 0) {   /* MF or offset */
-				bl_counter_add(&ts->fragments, 1);
-				continue;
-			}
-			memcpy(k.src, h + 12, 4);
-			memcpy(k.dst, h + 16, 4);
-			iplen = (uint32_t)(h[2] << 8 | h[3]);
-		} else {
-			h = proto_at(m, p.l3_off, 40, buf);
-			if (!p.first_frag) {
-				bl_counter_add(&ts->fragments, 1);
-				continue;
-			}
-			memcpy(k.src, h + 8, 16);
-			memcpy(k.dst, h + 24, 16);
-			iplen = 40u + (uint32_t)(h[4] << 8 | h[5]);
+		h = flow_key_ip(m, &p, &k, &iplen, buf);
+		if (!p.first_frag || (p.ipver == 4 && ((h[6] << 8 | h[7]) & 0x3fff) != 0)) {
+			bl_counter_add(&ts->fragments, 1);   /* IPv4: MF or an offset */
+			continue;
 		}
 		if (!p.has_l4) {
 			bl_counter_add(&ts->malformed, 1);
 			continue;
 		}
 		t = proto_at(m, p.l4_off, 20, buf);      /* proto_parse found it whole */
-		k.ipver = p.ipver;
-		k.proto = 6;
-		k.vlan = p.n_vlan > 0 ? p.vid : 0;
 		k.sport = p.sport;
 		k.dport = p.dport;
 		pay = p.l4_off + (uint32_t)(t[12] >> 4) * 4u;
@@ -335,11 +319,7 @@ tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		bl_counter_add(&ts->segments, 1);
-		{
-			uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
-			uint32_t ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
-			ts_tcp_packet(ts, m, &k, seq, ack, t[13], pay, len);
-		}
+		ts_tcp_packet(ts, m, &k, bl_get_be32(t + 4), bl_get_be32(t + 8), t[13], pay, len);
 	}
 	ts_sweep(ts);
 	ts_stage_flush(ts);
