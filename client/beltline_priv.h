@@ -9,6 +9,7 @@
 #define BELTLINE_PRIV_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "beltline.h"
 #include "bl_dbuf_view.h"
@@ -146,6 +147,16 @@ struct beltline__live_fds {
 int beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stream **out);
 
 /* Control client internals: connect, one call with descriptors back. */
+/* One record (of at most size bytes) from the SOCK_SEQPACKET socket fd, waiting up to
+ * timeout_ms: its length (0 at EOF), -ETIMEDOUT, or -errno (-EINTR too: the caller
+ * decides whether a signal ends its wait). Descriptors that came with it go to fds[*got]
+ * while *got < max_fds (fds may be NULL), the rest are closed: *got counts on from the
+ * caller's value. *msg_flags: recvmsg's (MSG_TRUNC, MSG_CTRUNC: the record or its
+ * descriptors were cut). */
+ssize_t blc_recv_fds(int fd, int timeout_ms, void *buf, size_t size, int *fds, unsigned max_fds,
+	unsigned *got, int *msg_flags);
+/* Close fds[0..n), those >= 0. */
+void blc_close_fds(int *fds, unsigned n);
 int blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *fd_out);
 int blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,
 	int *fds, unsigned max_fds, unsigned *n_fds);

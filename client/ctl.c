@@ -89,26 +89,24 @@ blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *f
 	return 0;
 }
 
-static void
-close_fds(int *fds, unsigned n)
+void
+blc_close_fds(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 }
 
-/* One record into buf (BL_CTL_MSG_MAX bytes): its length (0 at EOF) or -errno. Descriptors
- * that came with it go to fds while *got < max_fds, the rest are closed. */
-static ssize_t
-recv_record(int fd, int timeout_ms, char *buf, int *fds, unsigned max_fds, unsigned *got,
-	int *msg_flags)
+ssize_t
+blc_recv_fds(int fd, int timeout_ms, void *buf, size_t size, int *fds, unsigned max_fds,
+	unsigned *got, int *msg_flags)
 {
 	union {
 		struct cmsghdr c;
 		char b[CMSG_SPACE(sizeof(int) * BL_CTL_FDS_MAX)];
 	} cm;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	struct iovec iov = { buf, BL_CTL_MSG_MAX };
+	struct iovec iov = { buf, size };
 	struct msghdr m;
 	ssize_t r;
 	int rc = poll(&p, 1, timeout_ms);
@@ -181,7 +179,7 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 	/* A reply is one record, or several (BL_CTL_OP_MORE on all but the last), joined. */
 	for (unsigned i = 0;; i++) {
 		int flags = 0, notice;
-		ssize_t r = recv_record(fd, send_err ? 0 : timeout_ms, buf, fds,
+		ssize_t r = blc_recv_fds(fd, send_err ? 0 : timeout_ms, buf, BL_CTL_MSG_MAX, fds,
 			i == 0 ? max_fds : 0, &got, &flags);   /* later records: none kept */
 
 		if (r < 0 || (r == 0 && send_err)) {
@@ -248,13 +246,13 @@ blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **re
 	if (n_fds != NULL)
 		*n_fds = got;
 	if (status < 0) {
-		close_fds(fds, got);
+		blc_close_fds(fds, got);
 		if (n_fds != NULL)
 			*n_fds = 0;
 	}
 	return status;
 bad:
-	close_fds(fds, got);
+	blc_close_fds(fds, got);
 	free(buf);
 	free(all);
 	return rc;
@@ -308,7 +306,7 @@ beltline_ctl_call(struct beltline_ctl *c, enum beltline_ctl_op op, const char *b
 		return -EINVAL;
 	rc = blc_ctl_call_fd(c->fd, c->timeout_ms, (unsigned)op, body, reply, fds,
 		BL_CTL_FDS_MAX, &n);
-	close_fds(fds, n);     /* only attach hands out descriptors: beltline_open's business */
+	blc_close_fds(fds, n);     /* only attach hands out descriptors: beltline_open's business */
 	return rc;
 }
 
@@ -456,7 +454,7 @@ blc_open_attach(const char *uri, const char *inst, size_t ilen, const char *stre
 		blc_log(BELTLINE_LOG_ERROR, "%s: attach reply is not JSON", uri);
 	cJSON_Delete(j);
 	if (rc < 0) {
-		close_fds(fds, n);
+		blc_close_fds(fds, n);
 		close(fd);
 		return rc;
 	}

@@ -6,56 +6,18 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bl_be.h"
 #include "net_frame.h"
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 void
 bln_put_hello(uint8_t out[BLN_HELLO_LEN], const struct bln_hello *h)
 {
 	memset(out, 0, BLN_HELLO_LEN);
 	memcpy(out, BLN_MAGIC, 4);
-	put16(out + 4, BLN_VERSION);
-	put16(out + 6, BLN_HELLO_LEN);
-	put32(out + 8, h->linktype);
-	put32(out + 12, h->snaplen);
+	bl_put_be16(out + 4, BLN_VERSION);
+	bl_put_be16(out + 6, BLN_HELLO_LEN);
+	bl_put_be32(out + 8, h->linktype);
+	bl_put_be32(out + 12, h->snaplen);
 }
 
 void
@@ -63,12 +25,12 @@ bln_put_rec_hdr(uint8_t out[BLN_REC_HDR], const struct bln_rec *r)
 {
 	out[0] = r->type;
 	out[1] = r->flags;
-	put16(out + 2, r->cls);
-	put32(out + 4, r->caplen);
-	put32(out + 8, r->len);
-	put32(out + 12, 0);
-	put64(out + 16, r->seq);
-	put64(out + 24, r->ts_ns);
+	bl_put_be16(out + 2, r->cls);
+	bl_put_be32(out + 4, r->caplen);
+	bl_put_be32(out + 8, r->len);
+	bl_put_be32(out + 12, 0);
+	bl_put_be64(out + 16, r->seq);
+	bl_put_be64(out + 24, r->ts_ns);
 }
 
 int
@@ -80,16 +42,16 @@ bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why)
 	}
 	if (n < BLN_HELLO_LEN)
 		return 0;
-	if (get16(p + 4) != BLN_VERSION) {
+	if (bl_get_be16(p + 4) != BLN_VERSION) {
 		*why = "unknown protocol version";
 		return -EPROTO;
 	}
-	if (get16(p + 6) != BLN_HELLO_LEN) {
+	if (bl_get_be16(p + 6) != BLN_HELLO_LEN) {
 		*why = "bad hello length";
 		return -EPROTO;
 	}
-	h->linktype = get32(p + 8);
-	h->snaplen = get32(p + 12);
+	h->linktype = bl_get_be32(p + 8);
+	h->snaplen = bl_get_be32(p + 12);
 	if (h->linktype > 65535u) {
 		*why = "linktype outside 0..65535";
 		return -EPROTO;
@@ -98,7 +60,7 @@ bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why)
 		*why = "snaplen outside 1..262144";
 		return -EPROTO;
 	}
-	if (get64(p + 16) != 0) {
+	if (bl_get_be64(p + 16) != 0) {
 		*why = "reserved hello bytes not 0";
 		return -EPROTO;
 	}
@@ -112,17 +74,17 @@ bln_get_rec(const uint8_t *p, size_t n, uint32_t snaplen, struct bln_rec *r, con
 		return 0;
 	r->type = p[0];
 	r->flags = p[1];
-	r->cls = get16(p + 2);
-	r->caplen = get32(p + 4);
-	r->len = get32(p + 8);
-	r->seq = get64(p + 16);
-	r->ts_ns = get64(p + 24);
+	r->cls = bl_get_be16(p + 2);
+	r->caplen = bl_get_be32(p + 4);
+	r->len = bl_get_be32(p + 8);
+	r->seq = bl_get_be64(p + 16);
+	r->ts_ns = bl_get_be64(p + 24);
 	r->data = p + BLN_REC_HDR;
 	if (r->type != BLN_REC_PKT && r->type != BLN_REC_END) {
 		*why = "unknown record type";
 		return -EPROTO;
 	}
-	if ((r->flags & ~BLN_F_TS) != 0 || get32(p + 12) != 0) {
+	if ((r->flags & ~BLN_F_TS) != 0 || bl_get_be32(p + 12) != 0) {
 		*why = "unknown flags or reserved bytes not 0";
 		return -EPROTO;
 	}

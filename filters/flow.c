@@ -36,6 +36,7 @@
 #include "bl_ipfix.h"
 #include "bl_mbuf_meta.h"
 #include "bl_stream_worker.h"
+#include "flow_key.h"
 #include "proto.h"
 
 #define FLOW_RING      16384u   /* records between the worker and the exporter */
@@ -425,7 +426,6 @@ flow_key(struct flow *fl, const struct rte_mbuf *m, const struct proto *p, struc
 	 uint64_t *malformed, uint64_t *not_ip, uint64_t *frags)
 {
 	uint8_t buf[40];
-	const uint8_t *h;
 
 	if (p->etype != PROTO_ETH_IPV4 && p->etype != PROTO_ETH_IPV6) {
 		if (p->bad == PROTO_BAD_ETH)
@@ -438,21 +438,7 @@ flow_key(struct flow *fl, const struct rte_mbuf *m, const struct proto *p, struc
 		(*malformed)++;
 		return 0;
 	}
-	memset(&k->key, 0, sizeof(k->key));
-	if (p->ipver == 4) {
-		h = proto_at(m, p->l3_off, 20, buf);     /* proto_parse found it whole */
-		memcpy(k->key.src, h + 12, 4);
-		memcpy(k->key.dst, h + 16, 4);
-		k->len = (uint32_t)(h[2] << 8 | h[3]);
-	} else {
-		h = proto_at(m, p->l3_off, 40, buf);
-		memcpy(k->key.src, h + 8, 16);
-		memcpy(k->key.dst, h + 24, 16);
-		k->len = 40u + (uint32_t)(h[4] << 8 | h[5]);
-	}
-	k->key.ipver = p->ipver;
-	k->key.proto = p->l4proto;
-	k->key.vlan = p->n_vlan > 0 ? p->vid : 0;
+	(void)flow_key_ip(m, p, &k->key, &k->len, buf);
 	k->tcp_flags = 0;
 	if (!p->first_frag)
 		(*frags)++;

@@ -34,6 +34,10 @@
  * The worker makes no system call and allocates only metadata mbufs from the
  * packet pool (one per 28 records; none left: the records are lost, counted
  * nombuf, and the readers see the hole in the offsets).
+ *
+ * This file is the filter (arguments, life cycle, the burst loop, counters); the
+ * connection table is tcpstream_table.c, the reassembly tcpstream_reasm.c, and
+ * their shared state tcpstream_pvt.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,91 +46,18 @@
 
 #include <rte_cycles.h>
 
+#include "bl_be.h"
 #include "bl_dbuf.h"
-#include "bl_dbuf_worker.h"
 #include "bl_filter_worker.h"
 #include "bl_flow.h"
-#include "bl_flow_worker.h"
 #include "bl_graph.h"
 #include "bl_ibuf.h"
 #include "bl_mbuf_meta.h"
 #include "bl_stream_worker.h"
 #include "bl_tcp_rec.h"
+#include "flow_key.h"
 #include "proto.h"
-
-#define TS_NONE    UINT32_MAX
-#define TS_STAGE   512u           /* entries written to the ring at once */
-#define TS_WINDOW  (1u << 30)     /* a segment further than this from the next offset is out of window */
-#define TS_SWEEP   64u            /* connections the idle sweep looks at per burst */
-
-#define TH_FIN 0x01u
-#define TH_SYN 0x02u
-#define TH_RST 0x04u
-#define TH_ACK 0x10u
-
-struct ts_seg {                   /* a segment held out of order: the mbuf's reference */
-	struct rte_mbuf *m;
-	uint64_t off;                 /* stream offset of its first byte */
-	uint32_t pay;                 /* payload offset from the packet's data start */
-	uint32_t len;
-	uint32_t next;                /* next held segment of the direction, or free list */
-	uint8_t flags;
-};
-
-struct ts_dir {
-	uint32_t base;                /* sequence number of stream offset 0 */
-	uint64_t next;                /* the next offset to publish */
-	uint64_t fin;                 /* offset of the FIN, when fin_seen */
-	uint32_t held;                /* first held segment (lowest offset), or TS_NONE */
-	uint32_t held_bytes;
-	uint8_t known, fin_seen;
-};
-
-struct ts_conn {
-	struct bl_flow_key key;       /* direction 0's: src sends */
-	uint64_t hash;                /* of the canonical key */
-	uint64_t id;
-	uint32_t last;                /* ms after the table's clock base */
-	uint8_t used;
-	uint8_t closed;               /* ended (FIN/RST): kept until idle to absorb stragglers */
-	struct ts_dir d[2];
-};
-
-struct tcpstream {
-	/* config, read-only after init */
-	uint32_t max_streams, max_bytes, max_segs, idle_ms, capacity;
-	struct bl_stream *s;
-	struct rte_mempool *pool;
-	struct bl_dbuf *dbuf;
-	bool reserved;                /* max_segs reserved in dbuf */
-	uint64_t mult[6];             /* lib/flow's hash multipliers */
-	uint64_t hz, tsc0, ms0;
-	/* the worker (the main lcore at drain) */
-	struct ts_conn *conn;         /* max_streams */
-	uint32_t *slot;               /* n_slots: connection index, or TS_NONE */
-	uint32_t n_slots;
-	uint32_t *free_conn;          /* a stack of free connection indexes */
-	uint32_t n_free_conn;
-	struct ts_seg *seg;           /* max_segs */
-	uint32_t free_seg;            /* free list head */
-	uint32_t n_free_seg;
-	uint64_t next_id;
-	uint64_t base_ms;
-	bool based, replay;
-	uint32_t now;                 /* latest time seen, ms after base_ms */
-	uint32_t sweep_pos;
-	struct rte_mbuf *rm;          /* the metadata mbuf records go into, or NULL */
-	uint32_t rm_used, rm_cap;
-	unsigned int n_stage;
-	struct bl_ibuf_entry stage[TS_STAGE];
-	void *refs[TS_STAGE];
-
-	/* (w) the worker, bl_counter_add; stats read them */
-	_Alignas(64) uint64_t segments, bytes, streams, active, ended_fin, ended_rst, ended_idle,
-		flushed, no_stream, over_max_bytes, gaps, gap_bytes, out_of_window, retrans,
-		overlap_bytes, held, not_tcp, malformed, fragments, truncated, chained, nombuf,
-		after_close;
-};
+#include "tcpstream_pvt.h"
 
 static uint64_t
 wall_ms(void)
@@ -137,455 +68,32 @@ wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* ---- the table ---- */
-
-static void
-key_swap(const struct bl_flow_key *k, struct bl_flow_key *o)
-{
-	*o = *k;
-	memcpy(o->src, k->dst, 16);
-	memcpy(o->dst, k->src, 16);
-	o->sport = k->dport;
-	o->dport = k->sport;
-}
-
-/* The hash of the key both directions share (the lower endpoint first). */
-static uint64_t
-key_hash(const struct tcpstream *ts, const struct bl_flow_key *k)
-{
-	int c = memcmp(k->src, k->dst, 16);
-	struct bl_flow_key sw;
-
-	if (c < 0 || (c == 0 && k->sport <= k->dport))
-		return bl_flow_key_hash(ts->mult, k);
-	key_swap(k, &sw);
-	return bl_flow_key_hash(ts->mult, &sw);
-}
-
-/* The connection of key k (hash h) and the direction k goes in, or TS_NONE;
- * *at: the slot it is in, or the free slot it would go in. */
-static uint32_t
-conn_find(const struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h, uint8_t *dir,
-	  uint32_t *at)
-{
-	uint32_t mask = ts->n_slots - 1, i = (uint32_t)h & mask;
-	struct bl_flow_key sw;
-
-	key_swap(k, &sw);
-	for (;; i = (i + 1) & mask) {
-		uint32_t c = ts->slot[i];
-		if (c == TS_NONE)
-			break;
-		if (ts->conn[c].hash != h)
-			continue;
-		if (bl_flow__key_eq(&ts->conn[c].key, k)) {
-			*dir = 0;
-			*at = i;
-			return c;
-		}
-		if (bl_flow__key_eq(&ts->conn[c].key, &sw)) {
-			*dir = 1;
-			*at = i;
-			return c;
-		}
-	}
-	*at = i;
-	return TS_NONE;
-}
-
-/* Remove connection c from the table (backward-shift deletion: no tombstones). */
-static void
-conn_unlink(struct tcpstream *ts, uint32_t c)
-{
-	uint32_t mask = ts->n_slots - 1, i = (uint32_t)ts->conn[c].hash & mask, j;
-
-	while (ts->slot[i] != c)
-		i = (i + 1) & mask;
-	for (j = i;;) {
-		uint32_t home, k;
-		j = (j + 1) & mask;
-		k = ts->slot[j];
-		if (k == TS_NONE)
-			break;
-		home = (uint32_t)ts->conn[k].hash & mask;
-		/* k may move to i if its home is not in (i, j] (cyclically) */
-		if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
-			ts->slot[i] = k;
-			i = j;
-		}
-	}
-	ts->slot[i] = TS_NONE;
-	ts->conn[c].used = 0;
-	ts->free_conn[ts->n_free_conn++] = c;
-	bl_counter_add(&ts->active, (uint64_t)-1);
-}
-
-/* ---- publishing ---- */
-
-static void
-stage_flush(struct tcpstream *ts)
-{
-	unsigned int n = ts->n_stage, k;
-
-	if (n == 0)
-		return;
-	ts->n_stage = 0;
-	/* Each entry's reference becomes its slot's; the ring counts what it refused. */
-	k = bl_ibuf_write_refs(ts->s->ib, ts->stage, (void *const *)ts->refs, n);
-	for (unsigned int i = k; i < n; i++)
-		rte_pktmbuf_free(ts->refs[i]);
-	bl_stream_wake_burst(ts->s);
-}
-
-/* Room for one record and its data entry; a record slot, its entry staged with
- * its own reference on the metadata mbuf. NULL: no mbuf (counted). */
-static struct bl_tcp_rec *
-rec_new(struct tcpstream *ts, const struct ts_conn *c, uint8_t kind, uint8_t dir, uint64_t off,
-	uint32_t len)
-{
-	struct bl_ibuf_entry *e;
-	struct bl_tcp_rec *r;
-
-	if (ts->n_stage + 2 > TS_STAGE)
-		stage_flush(ts);
-	if (ts->rm != NULL && ts->rm_used == ts->rm_cap) {
-		rte_pktmbuf_free(ts->rm);     /* our reference; the entries keep theirs */
-		ts->rm = NULL;
-	}
-	if (ts->rm == NULL) {
-		ts->rm = rte_pktmbuf_alloc(ts->pool);
-		if (ts->rm == NULL) {
-			bl_counter_add(&ts->nombuf, 1);
-			return NULL;
-		}
-		ts->rm_used = 0;
-		ts->rm_cap = (uint32_t)(ts->rm->buf_len - ts->rm->data_off) / sizeof(*r);
-	}
-	r = rte_pktmbuf_mtod_offset(ts->rm, struct bl_tcp_rec *, ts->rm_used * sizeof(*r));
-	e = &ts->stage[ts->n_stage];
-	bl_dbuf_entry_of(ts->rm, BL_TCP_CLS_REC, e);
-	e->offset += ts->rm_used * (uint32_t)sizeof(*r);
-	e->length = sizeof(*r);
-	rte_mbuf_refcnt_update(ts->rm, 1);
-	ts->refs[ts->n_stage++] = ts->rm;
-	ts->rm_used++;
-	*r = (struct bl_tcp_rec){
-		.magic = BL_TCP_REC_MAGIC, .version = BL_TCP_REC_VERSION, .kind = kind, .dir = dir,
-		.ipver = c->key.ipver, .conn = c->id, .offset = off, .length = len,
-		.vlan = c->key.vlan,
-	};
-	if (dir == 0) {
-		memcpy(r->src, c->key.src, 16);
-		memcpy(r->dst, c->key.dst, 16);
-		r->sport = c->key.sport;
-		r->dport = c->key.dport;
-	} else {
-		memcpy(r->src, c->key.dst, 16);
-		memcpy(r->dst, c->key.src, 16);
-		r->sport = c->key.dport;
-		r->dport = c->key.sport;
-	}
-	return r;
-}
-
-/* Publish len payload bytes at m's data + pay as the direction's next bytes. The
- * caller's reference on m becomes the entry's (or is freed). */
-static void
-publish(struct tcpstream *ts, struct ts_conn *c, uint8_t dir, struct rte_mbuf *m, uint32_t pay,
-	uint32_t len, uint8_t flags)
-{
-	struct ts_dir *d = &c->d[dir];
-	struct bl_tcp_rec *r = rec_new(ts, c, BL_TCP_DATA, dir, d->next, len);
-	struct bl_ibuf_entry *e;
-
-	d->next += len;
-	bl_counter_add(&ts->bytes, len);
-	if (r == NULL) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	r->tcp_flags = flags;
-	e = &ts->stage[ts->n_stage];
-	bl_dbuf_entry_of(m, BL_TCP_CLS_DATA, e);
-	e->offset += pay;
-	e->length = len;
-	ts->refs[ts->n_stage++] = m;
-}
-
-/* The direction's bytes up to offset `to` were never seen: a GAP record. */
-static void
-gap(struct tcpstream *ts, struct ts_conn *c, uint8_t dir, uint64_t to)
-{
-	struct ts_dir *d = &c->d[dir];
-
-	if (to <= d->next)
-		return;
-	rec_new(ts, c, BL_TCP_GAP, dir, d->next, (uint32_t)RTE_MIN(to - d->next, (uint64_t)UINT32_MAX));
-	bl_counter_add(&ts->gaps, 1);
-	bl_counter_add(&ts->gap_bytes, to - d->next);
-	d->next = to;
-}
-
-/* Publish the held segments the next offset has reached. */
-static void
-drain_held(struct tcpstream *ts, struct ts_conn *c, uint8_t dir)
-{
-	struct ts_dir *d = &c->d[dir];
-
-	while (d->held != TS_NONE) {
-		uint32_t i = d->held;
-		struct ts_seg *s = &ts->seg[i];
-		uint64_t trim;
-
-		if (s->off > d->next)
-			break;
-		d->held = s->next;
-		d->held_bytes -= s->len;
-		s->next = ts->free_seg;
-		ts->free_seg = i;
-		ts->n_free_seg++;
-		bl_counter_add(&ts->held, (uint64_t)-1);
-		if (s->off + s->len <= d->next) {            /* nothing new in it */
-			bl_counter_add(&ts->overlap_bytes, s->len);
-			rte_pktmbuf_free(s->m);
-			continue;
-		}
-		trim = d->next - s->off;
-		bl_counter_add(&ts->overlap_bytes, trim);
-		publish(ts, c, dir, s->m, s->pay + (uint32_t)trim, s->len - (uint32_t)trim, s->flags);
-	}
-}
-
-/* Give up the direction's first hole: a GAP to the first held segment, then what follows. */
-static void
-give_up_hole(struct tcpstream *ts, struct ts_conn *c, uint8_t dir)
-{
-	struct ts_dir *d = &c->d[dir];
-
-	if (d->held == TS_NONE)
-		return;
-	bl_counter_add(&ts->over_max_bytes, ts->seg[d->held].off - d->next);
-	gap(ts, c, dir, ts->seg[d->held].off);
-	drain_held(ts, c, dir);
-}
-
-/* A segment: [off, off + len) of the direction, at m's data + pay. */
-static void
-segment(struct tcpstream *ts, struct ts_conn *c, uint8_t dir, struct rte_mbuf *m, uint64_t off,
-	uint32_t pay, uint32_t len, uint8_t flags)
-{
-	struct ts_dir *d = &c->d[dir];
-	uint32_t *link, i;
-	struct ts_seg *s;
-
-	if (off + len <= d->next) {                       /* all published already */
-		bl_counter_add(&ts->retrans, 1);
-		bl_counter_add(&ts->overlap_bytes, len);
-		return;
-	}
-	/* Holding it would pass a limit: give holes up until it fits or is in order. */
-	while (off > d->next && (d->held_bytes + len > ts->max_bytes || ts->n_free_seg == 0) &&
-	       d->held != TS_NONE && ts->seg[d->held].off < off)
-		give_up_hole(ts, c, dir);
-	if (off > d->next && (d->held_bytes + len > ts->max_bytes || ts->n_free_seg == 0)) {
-		bl_counter_add(&ts->over_max_bytes, off - d->next);
-		gap(ts, c, dir, off);                     /* none held before it: its hole goes */
-	}
-	if (off <= d->next) {                             /* in order (perhaps overlapping) */
-		uint32_t trim = (uint32_t)(d->next - off);
-		bl_counter_add(&ts->overlap_bytes, trim);
-		rte_pktmbuf_refcnt_update(m, 1);          /* the entry's reference */
-		publish(ts, c, dir, m, pay + trim, len - trim, flags);
-		drain_held(ts, c, dir);
-		return;
-	}
-	for (link = &d->held; *link != TS_NONE && ts->seg[*link].off <= off; link = &ts->seg[*link].next)
-		if (ts->seg[*link].off == off && ts->seg[*link].len >= len) {
-			bl_counter_add(&ts->retrans, 1);  /* held already */
-			bl_counter_add(&ts->overlap_bytes, len);
-			return;
-		}
-	i = ts->free_seg;
-	s = &ts->seg[i];
-	ts->free_seg = s->next;
-	ts->n_free_seg--;
-	rte_pktmbuf_refcnt_update(m, 1);                  /* the held segment's reference */
-	*s = (struct ts_seg){ .m = m, .off = off, .pay = pay, .len = len, .next = *link, .flags = flags };
-	*link = i;
-	d->held_bytes += len;
-	bl_counter_add(&ts->held, 1);
-}
-
-/* The connection ends: every hole is given up, each direction gets its CLOSE. */
-static void
-conn_end(struct tcpstream *ts, uint32_t ci, uint8_t why)
-{
-	struct ts_conn *c = &ts->conn[ci];
-
-	for (uint8_t dir = 0; dir < 2; dir++) {
-		struct ts_dir *d = &c->d[dir];
-		struct bl_tcp_rec *r;
-
-		while (d->held != TS_NONE) {
-			gap(ts, c, dir, ts->seg[d->held].off);
-			drain_held(ts, c, dir);
-		}
-		if (d->fin_seen)
-			gap(ts, c, dir, d->fin);
-		r = rec_new(ts, c, BL_TCP_CLOSE, dir, d->next, 0);
-		if (r != NULL)
-			r->end = why;
-	}
-	c->closed = 1;
-	switch (why) {
-	case BL_TCP_END_FIN:
-		bl_counter_add(&ts->ended_fin, 1);
-		break;
-	case BL_TCP_END_RST:
-		bl_counter_add(&ts->ended_rst, 1);
-		break;
-	case BL_TCP_END_IDLE:
-		bl_counter_add(&ts->ended_idle, 1);
-		break;
-	default:
-		bl_counter_add(&ts->flushed, 1);
-		break;
-	}
-}
-
-/* A new connection in free slot `at`, direction 0 = k's sender. TS_NONE: table full. */
-static uint32_t
-conn_new(struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h, uint32_t at, uint8_t flags)
-{
-	struct ts_conn *c;
-	struct bl_tcp_rec *r;
-	uint32_t ci;
-
-	if (ts->n_free_conn == 0) {
-		bl_counter_add(&ts->no_stream, 1);
-		return TS_NONE;
-	}
-	ci = ts->free_conn[--ts->n_free_conn];
-	c = &ts->conn[ci];
-	memset(c, 0, sizeof(*c));
-	c->key = *k;
-	c->hash = h;
-	c->id = ts->next_id++;
-	c->used = 1;
-	c->last = ts->now;
-	c->d[0].held = c->d[1].held = TS_NONE;
-	ts->slot[at] = ci;
-	bl_counter_add(&ts->streams, 1);
-	bl_counter_add(&ts->active, 1);
-	r = rec_new(ts, c, BL_TCP_OPEN, 0, 0, 0);
-	if (r != NULL)
-		r->tcp_flags = flags;
-	return ci;
-}
-
-/* One TCP segment of a packet (m: the packet, which the caller keeps). */
-static void
-tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key *k, uint32_t seq,
-	   uint32_t ack, uint8_t flags, uint32_t pay, uint32_t len)
-{
-	uint64_t h = key_hash(ts, k);
-	uint8_t dir = 0;
-	uint32_t at, ci = conn_find(ts, k, h, &dir, &at);
-	struct ts_conn *c;
-	struct ts_dir *d, *o;
-	uint32_t dseq = (flags & TH_SYN) ? seq + 1 : seq;
-	int64_t rel;
-	uint64_t off;
-
-	if (ci != TS_NONE && ts->conn[ci].closed) {
-		if ((flags & (TH_SYN | TH_ACK)) != TH_SYN) {
-			bl_counter_add(&ts->after_close, 1);
-			ts->conn[ci].last = ts->now;
-			return;
-		}
-		conn_unlink(ts, ci);                      /* a new connection on the tuple */
-		ci = conn_find(ts, k, h, &dir, &at);
-	}
-	if (ci == TS_NONE) {
-		if ((flags & TH_RST) || (!(flags & TH_SYN) && len == 0))
-			return;                           /* nothing to follow */
-		ci = conn_new(ts, k, h, at, flags);
-		if (ci == TS_NONE)
-			return;
-		dir = 0;
-	}
-	c = &ts->conn[ci];
-	c->last = ts->now;
-	d = &c->d[dir];
-	o = &c->d[dir ^ 1];
-	if (flags & TH_SYN) {
-		if (!d->known || (d->next == 0 && d->held == TS_NONE && d->base != dseq)) {
-			d->base = dseq;                   /* offset 0: after the SYN */
-			d->known = 1;
-			d->next = 0;
-		}
-	}
-	if (!d->known) {
-		if (len == 0 && !(flags & TH_FIN))
-			goto acked;
-		d->base = dseq;                           /* picked up mid-stream, as tcpflow */
-		d->known = 1;
-	}
-	rel = (int32_t)(dseq - (d->base + (uint32_t)d->next));
-	if (rel > (int64_t)TS_WINDOW || rel < -(int64_t)TS_WINDOW || (int64_t)d->next + rel < 0) {
-		bl_counter_add(&ts->out_of_window, 1);
-		goto acked;
-	}
-	off = (uint64_t)((int64_t)d->next + rel);
-	if (len > 0)
-		segment(ts, c, dir, m, off, pay, len, flags);
-	if ((flags & TH_FIN) && !d->fin_seen) {
-		d->fin_seen = 1;
-		d->fin = off + len;
-	}
-acked:
-	/* The receiver acknowledged bytes past a hole of the other direction: they
-	 * reached it, the capture lost them. */
-	if ((flags & TH_ACK) && o->known) {
-		int32_t a = (int32_t)(ack - (o->base + (uint32_t)o->next));
-		if (a > 0 && (uint32_t)a < TS_WINDOW) {
-			uint64_t upto = o->next + (uint32_t)a;
-			if (o->fin_seen && upto > o->fin)
-				upto = o->fin;            /* the FIN takes a sequence number */
-			while (o->held != TS_NONE && ts->seg[o->held].off <= upto) {
-				gap(ts, c, dir ^ 1, ts->seg[o->held].off);
-				drain_held(ts, c, dir ^ 1);
-			}
-			gap(ts, c, dir ^ 1, upto);
-		}
-	}
-	if (flags & TH_RST) {
-		conn_end(ts, ci, BL_TCP_END_RST);
-		return;
-	}
-	if (d->fin_seen && o->fin_seen && d->next >= d->fin && o->next >= o->fin &&
-	    d->held == TS_NONE && o->held == TS_NONE)
-		conn_end(ts, ci, BL_TCP_END_FIN);
-}
-
-/* Look at a share of the connections: end the idle ones, free the ended ones gone quiet. */
-static void
-sweep(struct tcpstream *ts)
-{
-	for (uint32_t i = 0; i < TS_SWEEP && i < ts->max_streams; i++) {
-		uint32_t ci = ts->sweep_pos;
-		struct ts_conn *c = &ts->conn[ci];
-
-		ts->sweep_pos = ci + 1 == ts->max_streams ? 0 : ci + 1;
-		if (!c->used || ts->now < c->last || ts->now - c->last < ts->idle_ms)
-			continue;
-		if (!c->closed)
-			conn_end(ts, ci, BL_TCP_END_IDLE);
-		conn_unlink(ts, ci);
-	}
-}
-
 /* ---- the filter ---- */
+
+/* What init made: the stream, the reserved mbufs, the table's memory. */
+static void
+ts_release(struct tcpstream *ts)
+{
+	if (ts->s != NULL)
+		bl_stream_release(ts->s);
+	ts->s = NULL;
+	if (ts->reserved)
+		bl_dbuf_unreserve(ts->dbuf, ts->max_segs);
+	ts->reserved = false;
+	ts_mem_free(ts);
+}
+
+/* Entries staged and the metadata mbuf, never written: their references go. */
+static void
+ts_drop_staged(struct tcpstream *ts)
+{
+	for (unsigned int i = 0; i < ts->n_stage; i++)
+		rte_pktmbuf_free(ts->refs[i]);
+	ts->n_stage = 0;
+	if (ts->rm != NULL)
+		rte_pktmbuf_free(ts->rm);
+	ts->rm = NULL;
+}
 
 static int
 tcpstream_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
@@ -641,26 +149,8 @@ tcpstream_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *e
 	if (env->dbuf == NULL)
 		return bl_err_set(err, -EINVAL, "export: the packets are not in a packet DBuf: "
 				  "clients could not reach their payloads");
-	ts->n_slots = 16;
-	while (ts->n_slots < 2u * ts->max_streams)
-		ts->n_slots <<= 1;
-	ts->conn = calloc(ts->max_streams, sizeof(*ts->conn));
-	ts->slot = malloc((size_t)ts->n_slots * sizeof(*ts->slot));
-	ts->free_conn = malloc((size_t)ts->max_streams * sizeof(*ts->free_conn));
-	ts->seg = calloc(ts->max_segs, sizeof(*ts->seg));
-	if (ts->conn == NULL || ts->slot == NULL || ts->free_conn == NULL || ts->seg == NULL) {
-		rc = bl_err_set(err, -ENOMEM, "max_streams: no memory for %u connections",
-				ts->max_streams);
+	if ((rc = ts_mem_init(ts, err)) < 0)
 		goto fail;
-	}
-	memset(ts->slot, 0xff, (size_t)ts->n_slots * sizeof(*ts->slot));
-	for (uint32_t i = 0; i < ts->max_streams; i++)
-		ts->free_conn[i] = ts->max_streams - 1 - i;
-	ts->n_free_conn = ts->max_streams;
-	for (uint32_t i = 0; i < ts->max_segs; i++)
-		ts->seg[i].next = i + 1 < ts->max_segs ? i + 1 : TS_NONE;
-	ts->free_seg = 0;
-	ts->n_free_seg = ts->max_segs;
 	/* Held segments keep mbufs out of the pool like ring slots do: reserve them. */
 	if ((rc = bl_dbuf_reserve(env->dbuf, ts->max_segs, err)) < 0) {
 		char m[sizeof(err->msg)];
@@ -689,20 +179,7 @@ tcpstream_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *e
 	ts->ms0 = wall_ms();
 	return 0;
 fail:
-	if (ts->s != NULL)
-		bl_stream_release(ts->s);
-	ts->s = NULL;
-	if (ts->reserved)
-		bl_dbuf_unreserve(ts->dbuf, ts->max_segs);
-	ts->reserved = false;
-	free(ts->conn);
-	free(ts->slot);
-	free(ts->free_conn);
-	free(ts->seg);
-	ts->conn = NULL;
-	ts->slot = NULL;
-	ts->free_conn = NULL;
-	ts->seg = NULL;
+	ts_release(ts);
 	return rc;
 }
 
@@ -718,10 +195,10 @@ tcpstream_drain(struct bl_filter *f)
 		if (!ts->conn[i].used)
 			continue;
 		if (!ts->conn[i].closed)
-			conn_end(ts, i, BL_TCP_END_FLUSH);
-		conn_unlink(ts, i);
+			ts_conn_end(ts, i, BL_TCP_END_FLUSH);
+		ts_conn_unlink(ts, i);
 	}
-	stage_flush(ts);
+	ts_stage_flush(ts);
 	if (ts->rm != NULL)
 		rte_pktmbuf_free(ts->rm);
 	ts->rm = NULL;
@@ -747,22 +224,14 @@ tcpstream_stop(struct bl_filter *f)
 			for (uint32_t s = c->d[dir].held, nx; s != TS_NONE; s = nx) {
 				nx = ts->seg[s].next;
 				rte_pktmbuf_free(ts->seg[s].m);
-				ts->seg[s].next = ts->free_seg;
-				ts->free_seg = s;
-				ts->n_free_seg++;
-				bl_counter_add(&ts->held, (uint64_t)-1);
+				ts_seg_free(ts, s);
 			}
 		c->d[0].held = c->d[1].held = TS_NONE;
 		if (!c->closed)
 			bl_counter_add(&ts->flushed, 1);
-		conn_unlink(ts, i);
+		ts_conn_unlink(ts, i);
 	}
-	for (unsigned int i = 0; i < ts->n_stage; i++)
-		rte_pktmbuf_free(ts->refs[i]);
-	ts->n_stage = 0;
-	if (ts->rm != NULL)
-		rte_pktmbuf_free(ts->rm);
-	ts->rm = NULL;
+	ts_drop_staged(ts);
 }
 
 static void
@@ -771,26 +240,8 @@ tcpstream_fini(struct bl_filter *f)
 	struct tcpstream *ts = bl_filter_priv(f);
 
 	tcpstream_stop(f);      /* whatever is still held (stop normally left nothing) */
-	for (unsigned int i = 0; i < ts->n_stage; i++)
-		rte_pktmbuf_free(ts->refs[i]);
-	ts->n_stage = 0;
-	if (ts->rm != NULL)
-		rte_pktmbuf_free(ts->rm);
-	ts->rm = NULL;
-	if (ts->s != NULL)
-		bl_stream_release(ts->s);
-	ts->s = NULL;
-	if (ts->reserved)
-		bl_dbuf_unreserve(ts->dbuf, ts->max_segs);
-	ts->reserved = false;
-	free(ts->conn);
-	free(ts->slot);
-	free(ts->free_conn);
-	free(ts->seg);
-	ts->conn = NULL;
-	ts->slot = NULL;
-	ts->free_conn = NULL;
-	ts->seg = NULL;
+	ts_drop_staged(ts);
+	ts_release(ts);
 }
 
 /* The clock: a replay's record times, else the TSC; never goes back. */
@@ -842,34 +293,16 @@ tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			bl_counter_add(&ts->not_tcp, 1);
 			continue;
 		}
-		memset(&k, 0, sizeof(k));
-		if (p.ipver == 4) {
-			h = proto_at(m, p.l3_off, 20, buf);
-			if (!p.first_frag || ((h[6] << 8 | h[7]) & 0x3fff) != 0) {   /* MF or offset */
-				bl_counter_add(&ts->fragments, 1);
-				continue;
-			}
-			memcpy(k.src, h + 12, 4);
-			memcpy(k.dst, h + 16, 4);
-			iplen = (uint32_t)(h[2] << 8 | h[3]);
-		} else {
-			h = proto_at(m, p.l3_off, 40, buf);
-			if (!p.first_frag) {
-				bl_counter_add(&ts->fragments, 1);
-				continue;
-			}
-			memcpy(k.src, h + 8, 16);
-			memcpy(k.dst, h + 24, 16);
-			iplen = 40u + (uint32_t)(h[4] << 8 | h[5]);
+		h = flow_key_ip(m, &p, &k, &iplen, buf);
+		if (!p.first_frag || (p.ipver == 4 && ((h[6] << 8 | h[7]) & 0x3fff) != 0)) {
+			bl_counter_add(&ts->fragments, 1);   /* IPv4: MF or an offset */
+			continue;
 		}
 		if (!p.has_l4) {
 			bl_counter_add(&ts->malformed, 1);
 			continue;
 		}
 		t = proto_at(m, p.l4_off, 20, buf);      /* proto_parse found it whole */
-		k.ipver = p.ipver;
-		k.proto = 6;
-		k.vlan = p.n_vlan > 0 ? p.vid : 0;
 		k.sport = p.sport;
 		k.dport = p.dport;
 		pay = p.l4_off + (uint32_t)(t[12] >> 4) * 4u;
@@ -886,14 +319,10 @@ tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		bl_counter_add(&ts->segments, 1);
-		{
-			uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
-			uint32_t ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
-			tcp_packet(ts, m, &k, seq, ack, t[13], pay, len);
-		}
+		ts_tcp_packet(ts, m, &k, bl_get_be32(t + 4), bl_get_be32(t + 8), t[13], pay, len);
 	}
-	sweep(ts);
-	stage_flush(ts);
+	ts_sweep(ts);
+	ts_stage_flush(ts);
 	bl_filter_pass(f, pkts, n);
 }
 
@@ -983,3 +412,4 @@ BL_FILTER_REGISTER(tcpstream) = {
 	BL_FILTER_COUNTERS(tcpstream_counters),
 	.edges = { "out" },
 };
+

@@ -9,7 +9,7 @@
  * the descriptor handed out is writable) and one socket pair: each side gets its
  * own two regions read-write and its socket end, nothing of the other's. Each
  * side then seals its regions F_SEAL_FUTURE_WRITE and sends the other read-only
- * descriptors over the socket (client/src_ep.c). The appliance closes its
+ * descriptors over the socket (client/src_ep_pair.c). The appliance closes its
  * descriptors once sent: the rings are freed when the last of the two processes
  * lets go of them, whether it closed or died.
  */

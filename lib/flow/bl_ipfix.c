@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bl_be.h"
 #include "bl_ipfix.h"
 
 /* Information elements (IANA "IPFIX Information Elements"). */
@@ -25,27 +26,6 @@ static const struct field tmpl_v4[] = { { IE_SRC_V4, 4 }, { IE_DST_V4, 4 }, FIEL
 static const struct field tmpl_v6[] = { { IE_SRC_V6, 16 }, { IE_DST_V6, 16 }, FIELDS_TAIL };
 #define N_FIELDS (sizeof(tmpl_v4) / sizeof(tmpl_v4[0]))
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
 void
 bl_ipfix_init(struct bl_ipfix *x, uint32_t domain, uint32_t mtu)
 {
@@ -58,11 +38,11 @@ bl_ipfix_init(struct bl_ipfix *x, uint32_t domain, uint32_t mtu)
 void
 bl_ipfix_begin(struct bl_ipfix *x, uint32_t export_s)
 {
-	put16(x->buf, BL_IPFIX_VERSION);
-	put16(x->buf + 2, 16);
-	put32(x->buf + 4, export_s);
-	put32(x->buf + 8, x->seq);
-	put32(x->buf + 12, x->domain);
+	bl_put_be16(x->buf, BL_IPFIX_VERSION);
+	bl_put_be16(x->buf + 2, 16);
+	bl_put_be32(x->buf + 4, export_s);
+	bl_put_be32(x->buf + 8, x->seq);
+	bl_put_be32(x->buf + 12, x->domain);
 	x->len = 16;
 	x->n_recs = 0;
 	x->set_off = 0;
@@ -73,7 +53,7 @@ static void
 close_set(struct bl_ipfix *x)
 {
 	if (x->set_off != 0)
-		put16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
+		bl_put_be16(x->buf + x->set_off + 2, (uint16_t)(x->len - x->set_off));
 	x->set_off = 0;
 	x->set_id = 0;
 }
@@ -83,12 +63,12 @@ add_template(struct bl_ipfix *x, uint16_t id, const struct field *f)
 {
 	uint8_t *p = x->buf + x->len;
 
-	put16(p, id);
-	put16(p + 2, (uint16_t)N_FIELDS);
+	bl_put_be16(p, id);
+	bl_put_be16(p + 2, (uint16_t)N_FIELDS);
 	p += 4;
 	for (unsigned int i = 0; i < N_FIELDS; i++, p += 4) {
-		put16(p, f[i].id);
-		put16(p + 2, f[i].len);
+		bl_put_be16(p, f[i].id);
+		bl_put_be16(p + 2, f[i].len);
 	}
 	x->len = (uint32_t)(p - x->buf);
 }
@@ -100,11 +80,11 @@ bl_ipfix_add_templates(struct bl_ipfix *x)
 
 	close_set(x);
 	off = x->len;
-	put16(x->buf + off, 2);                     /* set id 2: templates */
+	bl_put_be16(x->buf + off, 2);                     /* set id 2: templates */
 	x->len += 4;
 	add_template(x, BL_IPFIX_TMPL_V4, tmpl_v4);
 	add_template(x, BL_IPFIX_TMPL_V6, tmpl_v6);
-	put16(x->buf + off + 2, (uint16_t)(x->len - off));
+	bl_put_be16(x->buf + off + 2, (uint16_t)(x->len - off));
 }
 
 int
@@ -125,22 +105,22 @@ bl_ipfix_add(struct bl_ipfix *x, const struct bl_flow_rec *r)
 		close_set(x);
 		x->set_off = x->len;
 		x->set_id = id;
-		put16(x->buf + x->len, id);
+		bl_put_be16(x->buf + x->len, id);
 		x->len += 4;
 	}
 	p = x->buf + x->len;
 	memcpy(p, r->src, alen);
 	memcpy(p + alen, r->dst, alen);
 	p += 2 * alen;
-	put16(p, r->sport);
-	put16(p + 2, r->dport);
+	bl_put_be16(p, r->sport);
+	bl_put_be16(p + 2, r->dport);
 	p[4] = r->proto;
 	p[5] = r->tcp_flags;   /* reduced-size (RFC 7011 6.2): pmacct reads one byte */
-	put16(p + 6, r->vlan);
-	put64(p + 8, r->bytes);
-	put64(p + 16, r->packets);
-	put64(p + 24, r->start_ms);
-	put64(p + 32, r->end_ms);
+	bl_put_be16(p + 6, r->vlan);
+	bl_put_be64(p + 8, r->bytes);
+	bl_put_be64(p + 16, r->packets);
+	bl_put_be64(p + 24, r->start_ms);
+	bl_put_be64(p + 32, r->end_ms);
 	p[40] = r->end_reason;
 	x->len = (uint32_t)(p + 41 - x->buf);
 	x->n_recs++;
@@ -151,7 +131,7 @@ uint32_t
 bl_ipfix_finish(struct bl_ipfix *x)
 {
 	close_set(x);
-	put16(x->buf + 2, (uint16_t)x->len);
+	bl_put_be16(x->buf + 2, (uint16_t)x->len);
 	x->seq += x->n_recs;
 	return x->len;
 }

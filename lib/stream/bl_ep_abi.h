@@ -3,8 +3,8 @@
  * bl_ep_abi — the shared memory between the two clients of an endpoint
  * (docs/shm-abi.md, "Endpoint ring pairs"). DPDK-free: the appliance sizes and
  * creates the regions (app/beltlined/ep.c), the client library maps and uses
- * them (client/src_ep.c). Nothing here is read by the appliance after the
- * handover: the data path is between the two processes alone.
+ * them (client/src_ep_pair.c, src_ep_ring.c). Nothing here is read by the
+ * appliance after the handover: the data path is between the two processes alone.
  *
  * Each side owns two regions, written by it alone (the kernel enforces it: the
  * side maps them read-write, then seals them F_SEAL_FUTURE_WRITE before it hands

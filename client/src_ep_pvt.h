@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * src_ep_pvt — an endpoint's state, shared by its set-up (src_ep.c: the appliance's
+ * part; src_ep_pair.c: the mappings and the hellos) and its data path (src_ep_ring.c).
+ * Not installed.
+ */
+#ifndef BLC_SRC_EP_PVT_H
+#define BLC_SRC_EP_PVT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "beltline_priv.h"
+#include "bl_ep_abi.h"
+
+struct beltline_ep {
+	char name[256];
+	int sock;                   /* the appliance's socket pair: message wakeups, both ways */
+	int txsock;                 /* our room channel: the peer signals its other end */
+	int peer_tx;                /* the peer's room channel: we signal it */
+	int epfd;                   /* epoll over sock and txsock: beltline_ep_fd() */
+	uint32_t slots, mask, dbuf_bytes, max_msg;
+	int spin_us;                /* < 0: never spin; INT_MAX: never sleep */
+	int peer_gone;
+	int broken;                 /* -EPROTO once the peer wrote garbage */
+	pid_t peer_pid;
+	/* mine: written by me alone */
+	struct bl_ep_hdr *me;
+	struct bl_ep_slot *my_slots;
+	uint8_t *my_dbuf;
+	/* the peer's: read-only, untrusted */
+	const struct bl_ep_hdr *peer;
+	const struct bl_ep_slot *peer_slots;
+	const uint8_t *peer_dbuf;
+	size_t ibuf_len;
+	/* sending */
+	uint64_t tx_alloc;          /* buffers handed out by getwritebuf */
+	uint64_t tx_head;           /* of them committed (me->head) */
+	uint64_t tx_tail;           /* of them released by the peer, as last checked */
+	uint64_t tx_pos;            /* absolute byte position of the next allocation */
+	uint64_t *tx_end;           /* per slot: absolute byte end of its allocation */
+	uint32_t *tx_size;          /* per slot: bytes allocated */
+	uint64_t woke_rx, woke_tx;  /* the peer's sleep words we have woken already */
+	/* receiving */
+	uint64_t rx_next;           /* messages handed out by getreadbuf */
+	uint64_t rx_tail;           /* of them released (me->rx_tail) */
+	uint64_t rx_head;           /* the peer's head, as last checked */
+	uint32_t *rx_off;           /* per slot: the offset handed out (release checks it) */
+	struct beltline_ep_stats st;
+};
+
+/* One record with its descriptors (blc_recv_fds; a signal does not end the wait), fds
+ * BL_CTL_FDS_MAX long. Its length, or -errno (-ETIMEDOUT, -ECONNRESET at EOF). *trunc:
+ * the record or its descriptors were cut. */
+ssize_t blc_ep_recv(int fd, int timeout_ms, void *buf, size_t size, int *fds, unsigned *got,
+	int *trunc);
+
+/* An endpoint of ours from what the appliance handed this side: fd[0..2] its ibuf, dbuf and
+ * socket (all consumed), geo its slots, dbuf_bytes and max_msg (checked). Maps, seals, sends
+ * our hello and takes the peer's (src_ep_pair.c). 0 or -errno (logged). */
+int blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const uint32_t *geo,
+	struct beltline_ep **out);
+
+#endif /* BLC_SRC_EP_PVT_H */

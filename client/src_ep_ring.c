@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * src_ep_ring — an endpoint's data path: getwritebuf and commit, getreadbuf and
+ * release, forward, and the wait that spins, then sleeps on a wake channel. The
+ * pair is set up by src_ep.c (its head comment says what the two sides exchange);
+ * the memory is bl_ep_abi.h and docs/shm-abi.md, "Endpoint ring pairs".
+ *
+ * Every field read from the peer's regions is checked before use (head and
+ * rx_tail against what can be, each slot's seq, offset and length against the
+ * geometry) and read once into a local; a peer that writes garbage breaks the
+ * pair with -EPROTO (counted in beltline_ep_stats.garbage), never a fault.
+ *
+ * Memory order: a sender writes the slot, then head with release; the reader
+ * acquires head, then reads the slot and the data. The reader's rx_tail store
+ * (release) pairs with the sender's acquire load before it reuses the space.
+ * Sleeping (Dekker): the sleeper stores its odd sleep word, full fence, checks
+ * again; the waker stores head or rx_tail, full fence, loads the sleep word.
+ * At least one of them sees the other's store, so no wakeup is lost.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "src_ep_pvt.h"
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static int
+garbage(struct beltline_ep *ep, const char *fmt, unsigned long long a, unsigned long long b,
+	unsigned long long c)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), fmt, a, b, c);
+	ep->st.garbage++;
+	if (!ep->broken)
+		blc_log(BELTLINE_LOG_ERROR, "%s: the peer (pid %d) wrote garbage: %s; the pair is "
+			"broken (-EPROTO)", ep->name, (int)ep->peer_pid, what);
+	ep->broken = -EPROTO;
+	return -EPROTO;
+}
+
+/* Read a wake channel (sock or txsock) empty; note the peer's end. */
+static void
+drain(struct beltline_ep *ep, int fd)
+{
+	char b[64];
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+
+		if (r == 0) {
+			ep->peer_gone = 1;
+			return;
+		}
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				ep->peer_gone = 1;
+			return;
+		}
+	}
+}
+
+/* Wake the peer if it sleeps on word (one of its sleep words) and we have not woken
+ * that sleep yet. The full fence pairs with the sleeper's (see the top of the file). */
+static void
+wake(struct beltline_ep *ep, int fd, const uint64_t *word, uint64_t *woke)
+{
+	uint64_t g;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	g = __atomic_load_n(word, __ATOMIC_RELAXED);
+	if ((g & 1) && g != *woke) {
+		*woke = g;
+		if (send(fd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1)
+			ep->st.wakeups++;
+	}
+}
+
+/* 1 if a message can be read (ep->rx_head > rx_next), 0 if not, -EPROTO. */
+static int
+rx_ready(struct beltline_ep *ep)
+{
+	uint64_t h;
+
+	if (ep->rx_next < ep->rx_head)
+		return 1;
+	h = __atomic_load_n(&ep->peer->head, __ATOMIC_ACQUIRE);  /* pairs with its release */
+	if (h == ep->rx_head)
+		return 0;
+	if (h < ep->rx_head || h - ep->rx_tail > ep->slots)
+		return garbage(ep, "head %llu (it was %llu; %llu released)", h, ep->rx_head,
+			       ep->rx_tail);
+	ep->rx_head = h;
+	return 1;
+}
+
+/* The peer's released count, checked. */
+static int
+tx_refresh(struct beltline_ep *ep)
+{
+	uint64_t t = __atomic_load_n(&ep->peer->rx_tail, __ATOMIC_ACQUIRE);  /* its release */
+
+	if (t == ep->tx_tail)
+		return 0;
+	if (t < ep->tx_tail || t > ep->tx_head)
+		return garbage(ep, "rx_tail %llu (it was %llu; %llu committed)", t, ep->tx_tail,
+			       ep->tx_head);
+	ep->tx_tail = t;
+	return 0;
+}
+
+/* Where a buffer of size bytes would go: 1 with *start, 0 if no room, -EPROTO. */
+static int
+tx_room(struct beltline_ep *ep, uint32_t size, uint64_t *start)
+{
+	uint64_t tail_pos, s, pos;
+	int rc;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && (rc = tx_refresh(ep)) < 0)
+			return rc;
+		if (ep->tx_alloc - ep->tx_tail >= ep->slots)
+			continue;
+		tail_pos = ep->tx_tail == 0 ? 0 : ep->tx_end[(ep->tx_tail - 1) & ep->mask];
+		if (ep->tx_alloc == ep->tx_tail)
+			tail_pos = ep->tx_pos;   /* all released */
+		pos = ep->tx_pos % ep->dbuf_bytes;
+		s = ep->dbuf_bytes - pos < size ? ep->tx_pos + (ep->dbuf_bytes - pos) : ep->tx_pos;
+		if (s + size - tail_pos <= ep->dbuf_bytes) {
+			*start = s;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+enum { W_RX, W_TX };
+
+/* Check for what we wait: 1 ready, 0 not, <0 error. */
+static int
+ready(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start)
+{
+	if (ep->broken)
+		return ep->broken;
+	return what == W_RX ? rx_ready(ep) : tx_room(ep, size, start);
+}
+
+/* Wait for a message (W_RX) or room for size bytes (W_TX): spin for spin_us, then
+ * sleep on the socket. 1 ready, 0 the peer is gone, -ETIMEDOUT, -EAGAIN (timeout 0),
+ * -EPROTO. */
+static int
+ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int timeout_ms)
+{
+	uint64_t *word = what == W_RX ? &ep->me->rx_sleep : &ep->me->tx_sleep;
+	int chan = what == W_RX ? ep->sock : ep->txsock;
+	uint64_t t0 = 0, deadline = UINT64_MAX, spin_end, live_check;
+	int rc = ready(ep, what, size, start);
+
+	if (rc != 0) {
+		if (*word & 1)      /* armed by an earlier call that found nothing: disarm */
+			__atomic_store_n(word, *word + 1, __ATOMIC_RELAXED);
+		return rc;
+	}
+	if (timeout_ms != 0) {
+		t0 = now_ns();
+		if (timeout_ms > 0)
+			deadline = t0 + (uint64_t)timeout_ms * 1000000u;
+		spin_end = ep->spin_us < 0 ? t0 : ep->spin_us == INT_MAX ? UINT64_MAX :
+			t0 + (uint64_t)ep->spin_us * 1000u;
+		live_check = t0 + 1000000u;
+		for (unsigned i = 1;; i++) {
+			rc = ready(ep, what, size, start);
+			if (rc != 0)
+				return rc;
+			cpu_relax();
+			if ((i & 63) == 0) {
+				uint64_t t = now_ns();
+				if (t >= spin_end || t >= deadline)
+					break;
+				if (t >= live_check) {     /* a long spin still sees the peer die */
+					drain(ep, chan);
+					if (ep->peer_gone)
+						break;
+					live_check = t + 1000000u;
+				}
+			}
+		}
+	}
+	for (;;) {
+		struct pollfd p = { .fd = chan, .events = POLLIN };
+		uint64_t g, t;
+		int ms;
+
+		/* Wakeups already there are stale: read them before the check, never after
+		 * it (one sent between the check and a later read would be lost). */
+		drain(ep, chan);
+		g = *word | 1;
+		__atomic_store_n(word, g, __ATOMIC_RELAXED);   /* odd: we sleep */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* pairs with wake()'s */
+		rc = ready(ep, what, size, start);              /* also what it committed before it went */
+		if (rc != 0 || ep->peer_gone) {
+			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
+			return rc;
+		}
+		if (timeout_ms == 0)
+			return -EAGAIN;   /* stay armed: the caller polls beltline_ep_fd() */
+		t = now_ns();
+		if (t >= deadline) {
+			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
+			return -ETIMEDOUT;
+		}
+		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999999u) / 1000000u);
+		ep->st.sleeps++;
+		(void)poll(&p, 1, ms);
+		__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
+	}
+}
+
+int
+beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int timeout_ms)
+{
+	uint64_t start = 0;
+	uint32_t asz;
+	int rc;
+
+	if (ep == NULL || buf == NULL || size == 0)
+		return -EINVAL;
+	*buf = NULL;
+	if (size > ep->max_msg) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: a buffer of %u bytes: the endpoint's max_msg is %u",
+			ep->name, size, ep->max_msg);
+		return -EMSGSIZE;
+	}
+	if (ep->peer_gone && !ep->broken)
+		return -EPIPE;
+	asz = (size + BL_EP_ALIGN - 1) & ~(BL_EP_ALIGN - 1);
+	rc = ep_wait(ep, W_TX, asz, &start, timeout_ms);
+	if (rc == 0 || (rc == -EAGAIN && ep->peer_gone))
+		return -EPIPE;
+	if (rc < 0) {
+		if (rc == -EAGAIN || rc == -ETIMEDOUT)
+			ep->st.full++;
+		return rc;
+	}
+	ep->tx_end[ep->tx_alloc & ep->mask] = start + asz;
+	ep->tx_size[ep->tx_alloc & ep->mask] = size;
+	ep->tx_alloc++;
+	ep->tx_pos = start + asz;
+	*buf = ep->my_dbuf + start % ep->dbuf_bytes;
+	return 0;
+}
+
+int
+beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len)
+{
+	struct bl_ep_slot *s;
+	uint64_t start;
+	uint32_t i;
+
+	if (ep == NULL || ep->tx_head == ep->tx_alloc)
+		return -EINVAL;
+	i = (uint32_t)(ep->tx_head & ep->mask);
+	start = ep->tx_end[i] - ((ep->tx_size[i] + BL_EP_ALIGN - 1) & ~(uint64_t)(BL_EP_ALIGN - 1));
+	if (buf != ep->my_dbuf + start % ep->dbuf_bytes || len > ep->tx_size[i]) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: commit of a buffer that is not the oldest one got, "
+			"or of more bytes than it holds", ep->name);
+		return -EINVAL;
+	}
+	if (ep->broken)
+		return ep->broken;
+	s = &ep->my_slots[i];
+	s->seq = ep->tx_head;
+	s->off = (uint32_t)(start % ep->dbuf_bytes);
+	s->len = len;
+	ep->tx_head++;
+	__atomic_store_n(&ep->me->head, ep->tx_head, __ATOMIC_RELEASE);  /* the slot, then head */
+	ep->st.sent++;
+	ep->st.bytes_sent += len;
+	wake(ep, ep->sock, &ep->peer->rx_sleep, &ep->woke_rx);
+	return ep->peer_gone ? -EPIPE : 0;
+}
+
+int
+beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, int timeout_ms)
+{
+	struct bl_ep_slot s;
+	int rc;
+
+	if (ep == NULL || buf == NULL || len == NULL)
+		return -EINVAL;
+	*buf = NULL;
+	*len = 0;
+	rc = ep_wait(ep, W_RX, 0, NULL, timeout_ms);
+	if (rc <= 0)
+		return rc;
+	/* One read of each field: the peer may change the slot under us. */
+	s.seq = __atomic_load_n(&ep->peer_slots[ep->rx_next & ep->mask].seq, __ATOMIC_RELAXED);
+	s.off = __atomic_load_n(&ep->peer_slots[ep->rx_next & ep->mask].off, __ATOMIC_RELAXED);
+	s.len = __atomic_load_n(&ep->peer_slots[ep->rx_next & ep->mask].len, __ATOMIC_RELAXED);
+	if (s.seq != ep->rx_next)
+		return garbage(ep, "slot of message %llu says seq %llu%.0llu", ep->rx_next, s.seq, 0);
+	if (s.off >= ep->dbuf_bytes || s.len > ep->dbuf_bytes - s.off || s.len > ep->max_msg)
+		return garbage(ep, "message at offset %llu of %llu bytes (DBuf %llu bytes)", s.off,
+			       s.len, ep->dbuf_bytes);
+	ep->rx_off[ep->rx_next & ep->mask] = s.off;
+	ep->rx_next++;
+	ep->st.received++;
+	ep->st.bytes_received += s.len;
+	*buf = ep->peer_dbuf + s.off;
+	*len = s.len;
+	return 1;
+}
+
+int
+beltline_ep_release(struct beltline_ep *ep, const void *buf)
+{
+	uint64_t off;
+
+	if (ep == NULL || ep->rx_tail == ep->rx_next)
+		return -EINVAL;
+	off = ep->rx_off[ep->rx_tail & ep->mask];
+	if (buf != NULL && buf != ep->peer_dbuf + off) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: release of a buffer that is not the oldest one read",
+			ep->name);
+		return -EINVAL;
+	}
+	ep->rx_tail++;
+	__atomic_store_n(&ep->me->rx_tail, ep->rx_tail, __ATOMIC_RELEASE);  /* the sender acquires */
+	wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx);
+	return 0;
+}
+
+int
+beltline_ep_forward(struct beltline_ep *dst, struct beltline_ep *src, const void *buf,
+		    uint32_t len, int timeout_ms)
+{
+	void *w;
+	int rc;
+
+	if (dst == NULL || src == NULL || dst == src)
+		return -EINVAL;
+	rc = beltline_ep_getwritebuf(dst, len != 0 ? len : 1, &w, timeout_ms);
+	if (rc < 0)
+		return rc;
+	memcpy(w, buf, len);   /* the one copy: the peers of dst cannot map src's memory */
+	rc = beltline_ep_commit(dst, w, len);
+	if (rc < 0)
+		return rc;
+	dst->st.forwarded_copied++;
+	return beltline_ep_release(src, buf);
+}
