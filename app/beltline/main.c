@@ -62,6 +62,7 @@ static const char usage[] =
 	"                      -W N: with -w and -C or -G, keep at most N files (the newest)\n"
 	"  inject NAME FILE [-r PPS] [-l LOOPS]  replay a pcap/pcapng file into the graph's\n"
 	"                      `inject name=NAME` stream, frame by frame, in order\n"
+	"                      (NAME tcp://HOST:PORT|tls://HOST:PORT: a serve --write on HOST)\n"
 	"                      -r PPS: at most PPS frames a second (default: as fast as it takes)\n"
 	"                      -l LOOPS: play the file LOOPS times (default 1)\n"
 	"  ls                  streams of the instance: policy, capacity, readers, and\n"
@@ -83,6 +84,8 @@ static const char usage[] =
 	"  serve STREAM tcp://HOST:PORT|tls://HOST:PORT  relay a stream to remote readers\n"
 	"                      (beltline cat tcp://HOST:PORT); loopback only, unless over\n"
 	"                      mutual TLS (--cert --key --ca; beltline serve --help)\n"
+	"  serve --write NAME tcp://HOST:PORT|tls://HOST:PORT  take one remote writer at a\n"
+	"                      time into the inject stream NAME (same listening rules)\n"
 	"\n"
 	"  -i INSTANCE         the appliance instance (default: $BELTLINE_INSTANCE, else \"default\")\n"
 	"  -v                  say more (library debug messages on stderr)\n"
@@ -442,7 +445,7 @@ cmd_inject(int argc, char **argv)
 	}
 	rc = beltline_open_write(uri, NULL, &w);
 	if (rc < 0) {
-		if (rc == -ENOENT)
+		if (rc == -ENOENT && strncmp(uri, "beltline://", 11) == 0)
 			hint_instances();
 		return 1;    /* the library said why */
 	}
