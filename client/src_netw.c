@@ -76,7 +76,7 @@ take_acks(struct blc_netw *w)
 		 * header's bytes are ever waited for (the buffer cannot fill) */
 		long took = bln_get_rec(n->buf + n->rpos, n->wpos - n->rpos, 0, &r, &why);
 
-		if (took > 0 && r.type != BLN_REC_ACK)
+		if (n->wpos > n->rpos && n->buf[n->rpos] != BLN_REC_ACK)
 			why = "a record that is not an ack", took = -EPROTO;
 		if (took > 0 && (r.seq < w->consumed || r.seq > w->next_commit || r.ts_ns < w->refused ||
 				 r.ts_ns > w->next_commit))

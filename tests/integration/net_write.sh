@@ -6,7 +6,8 @@
 # from `inject name=X | export name=Y` (beltline cat Y) are the capture's, byte for
 # byte. Refused, with the peer logged and counted, serve and the appliance running
 # on: a tls:// writer without a certificate, a second writer, writers sending
-# malformed or oversized records; a gap in sequence numbers is counted as loss.
+# malformed or oversized records; a gap in sequence numbers is counted as loss. The
+# writer trusts no server: a bad ack, a packet, no ack at all end it with a clear error.
 . "$(dirname "$0")/lib.sh"
 need_corpus
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
@@ -105,6 +106,24 @@ timeout 60 "$BELTLINE" inject tcp://127.0.0.1:$RPORT "$CAP" 2> "$T/w2.err"; rc=$
 set -e
 eq "inject into a readers' port: exit 1" "$rc" 1
 check "... says it serves readers" grep -q "serves readers" "$T/w2.err"
+
+# ---- a hostile server: the writer trusts nothing it says ----
+NPEER=$SRCDIR/tests/integration/net_peer.py
+# badserver MODE WANT: beltline inject to net_peer.py MODE fails (exit 1) and says WANT
+badserver() {
+	python3 "$NPEER" "$1" > "$T/peer.port" &
+	PIDS="$PIDS $!"
+	wait_for "$WAIT" test -s "$T/peer.port"
+	local port r
+	port=$(cat "$T/peer.port")
+	rm -f "$T/peer.port"
+	timeout 60 "$BELTLINE" inject tcp://127.0.0.1:$port "$CAP" 2> "$T/bad.err" && r=0 || r=$?
+	eq "server $1: inject exits 1" "$r" 1
+	check "server $1: inject says '$2'" grep -q "$2" "$T/bad.err"
+}
+badserver wbadack "malformed record from the server: an ack going backwards or beyond"
+badserver wpkt "malformed record from the server: a record that is not an ack"
+badserver wstall "did not take the last frames: Connection timed out"
 
 # ---- one writer at a time ----
 python3 "$PEER" hold $WPORT > /dev/null 2>&1 &
