@@ -41,8 +41,10 @@ struct blc_netw {
 	size_t spos, slen, scap;
 	uint64_t consumed, refused, full;
 	int err;                    /* sticky: the connection is broken (-EPIPE, -EPROTO) */
-	int end_sent;
+	unsigned pumps;             /* acks are read every ACK_LOOK pumps (a receive is a syscall) */
 };
+
+#define ACK_LOOK 64u
 
 static int64_t
 now_ms(void)
@@ -109,13 +111,16 @@ take_acks(struct blc_netw *w)
 	return w->err;
 }
 
-/* Stage committed frames and send what the socket takes now. 0 or the sticky error. */
+/* Stage committed frames and send what the socket takes now (acks read every
+ * ACK_LOOK calls, or always with look). 0 or the sticky error. */
 static int
-pump(struct blc_netw *w)
+pump_look(struct blc_netw *w, int look)
 {
 	struct blc_net *n = &w->s->n;
 
-	if (take_acks(w) < 0)
+	if ((look || ++w->pumps % ACK_LOOK == 0) && take_acks(w) < 0)
+		return w->err;
+	if (w->err != 0)
 		return w->err;
 	for (;;) {
 		while (w->next_staged < w->next_commit) {
@@ -146,6 +151,12 @@ pump(struct blc_netw *w)
 		else
 			return 0;       /* the socket is full */
 	}
+}
+
+static int
+pump(struct blc_netw *w)
+{
+	return pump_look(w, 0);
 }
 
 /* Wait (at most until deadline, ms) for the socket to take more or to bring acks. */
@@ -189,7 +200,7 @@ blc_netw_open(const char *uri, const struct beltline_open_opts *o, struct blc_ne
 int
 blc_netw_getbuf(struct blc_netw *w, void **buf, uint32_t *room)
 {
-	if (pump(w) < 0)
+	if (pump_look(w, w->next_get - w->next_staged >= NETW_SLOTS) < 0)
 		return w->err;
 	if (w->next_get - w->next_staged >= NETW_SLOTS) {
 		w->full++;
@@ -230,7 +241,7 @@ blc_netw_flush(struct blc_netw *w, int timeout_ms)
 	int64_t deadline = now_ms() + timeout_ms;
 
 	for (;;) {
-		if (pump(w) < 0)
+		if (pump_look(w, 1) < 0)
 			return w->err;
 		if (w->consumed == w->next_commit)
 			return 0;
@@ -262,7 +273,7 @@ blc_netw_close(struct blc_netw *w)
 		int64_t deadline = now_ms() + 1000;
 		struct bln_rec e = { .type = BLN_REC_END };
 
-		while (pump(w) == 0 && (w->next_staged != w->next_commit || w->spos != w->slen) &&
+		while (pump_look(w, 1) == 0 && (w->next_staged != w->next_commit || w->spos != w->slen) &&
 		       now_ms() < deadline)
 			wait_io(w, deadline);
 		if (w->err == 0 && w->spos == w->slen) {
@@ -270,7 +281,7 @@ blc_netw_close(struct blc_netw *w)
 			bln_put_rec_hdr(w->stage, &e);
 			w->spos = 0;
 			w->slen = BLN_REC_HDR;
-			while (pump(w) == 0 && w->spos != w->slen && now_ms() < deadline)
+			while (pump_look(w, 1) == 0 && w->spos != w->slen && now_ms() < deadline)
 				wait_io(w, deadline);
 		}
 	}

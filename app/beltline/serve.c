@@ -483,9 +483,10 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	}
 	if (to_write) { /* say now, not at the first connection, if NAME cannot be written */
 		struct beltline_writer *w;
-		if (beltline_open_write(src, NULL, &w) < 0)
-			return 1;       /* the library said why */
-		beltline_write_close(w);
+		int rc = beltline_open_write(src, NULL, &w);
+		if (rc < 0 && rc != -EBUSY)
+			return 1;       /* the library said why (busy: it is there, writable) */
+		beltline_write_close(rc == 0 ? w : NULL);
 	}
 	if (sv.tls && (sv.ctx = tls_ctx(&sv)) == NULL)
 		return 1;

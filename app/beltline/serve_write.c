@@ -110,8 +110,13 @@ peer_recv(struct conn *c, uint8_t *b, size_t len)
 		size_t n = 0;
 		int rc = SSL_read_ex(c->ssl, b, len, &n), e;
 
-		if (rc == 1)
+		if (rc == 1) {  /* a record at a time: take what is buffered already too */
+			size_t more = 0;
+			while (n < len && SSL_has_pending(c->ssl) &&
+			       SSL_read_ex(c->ssl, b + n, len - n, &more) == 1)
+				n += more;
 			return (long)n;
+		}
 		e = SSL_get_error(c->ssl, rc);
 		if (e == SSL_ERROR_ZERO_RETURN)
 			return 0;
@@ -145,6 +150,8 @@ write_one(struct serve *sv, int fd, const char *peer)
 		free(c);
 		return WR_FAIL;
 	}
+	if (c->ssl != NULL)
+		SSL_set_read_ahead(c->ssl, 1);  /* fewer receives: a writer sends many small records */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	snprintf(client, sizeof(client), "serve %s", peer);
@@ -207,7 +214,7 @@ write_one(struct serve *sv, int fd, const char *peer)
 			wpos -= rpos;
 			rpos = 0;
 		}
-		if (c->ssl == NULL || SSL_pending(c->ssl) == 0) {
+		if (c->ssl == NULL || !SSL_has_pending(c->ssl)) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			int pr = poll(&p, 1, ACK_IDLE_MS);
 
