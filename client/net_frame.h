@@ -15,7 +15,8 @@
  *     16 seq u64 (the packet's position in the served stream)      24 ts_ns u64
  *   An end record has caplen 0 and the seq the next packet would have had.
  *   An ack (only from a --write server to its writer) has caplen, len and class 0,
- *   seq = the frames the appliance has read, ts_ns = the frames it refused.
+ *   seq = the writer's frames dealt with (read by the appliance, or lost: never
+ *   received), ts_ns = the frames the appliance refused.
  *
  * Sequence numbers strictly increase; a jump is loss the reader counts (as an FRP
  * reader counts a lap). The decoder trusts nothing: every field is checked and a
