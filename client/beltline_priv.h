@@ -77,9 +77,11 @@ struct blc_net {
 	uint64_t last;              /* seq of the last record decoded */
 	int have_last, end_seen, closed, err;
 	long (*io_recv)(struct blc_net *n, void *buf, size_t len);   /* >0, 0 closed, -errno */
+	long (*io_send)(struct blc_net *n, const void *buf, size_t len);  /* >0 or -errno */
 	void (*io_close)(struct blc_net *n);
 	void *tls;                  /* the TLS plug-in's connection */
 	int udp;                    /* udp://: one record a datagram, from the server's address */
+	int writer;                 /* a writer's connection (src_netw.c): the hello is BLNW */
 	int hello_done;
 	uint8_t peer[28];           /* udp://: the server's address (sockaddr_in or _in6) */
 	uint32_t peerlen;
@@ -117,6 +119,18 @@ int blc_live_info(const struct beltline_stream *s, struct beltline_info *info);
 int blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_open_opts *o);
 int beltline__open_net(const char *uri, const struct beltline_open_opts *o,
 	struct beltline_stream **out);
+/* The connection of a writer to `beltline serve --write` (tcp://, tls://): the hello
+ * read (s->snaplen is the largest frame the server takes); src_netw.c does the rest. */
+int blc_net_open_writer(const char *uri, const struct beltline_open_opts *o,
+	struct beltline_stream **out);
+struct blc_netw;
+int blc_netw_open(const char *uri, const struct beltline_open_opts *o, struct blc_netw **out);
+int blc_netw_getbuf(struct blc_netw *w, void **buf, uint32_t *room);
+int blc_netw_commit(struct blc_netw *w, void *buf, uint32_t len);
+int blc_netw_flush(struct blc_netw *w, int timeout_ms);
+void blc_netw_stats(struct blc_netw *w, uint64_t *committed, uint64_t *consumed,
+	uint64_t *refused, uint64_t *full);
+void blc_netw_close(struct blc_netw *w);
 int blc_net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
 int blc_net_release(struct beltline_stream *s, unsigned n);
 void blc_net_close(struct beltline_stream *s);

@@ -13,7 +13,7 @@ void
 bln_put_hello(uint8_t out[BLN_HELLO_LEN], const struct bln_hello *h)
 {
 	memset(out, 0, BLN_HELLO_LEN);
-	memcpy(out, BLN_MAGIC, 4);
+	memcpy(out, h->write ? BLN_MAGIC_W : BLN_MAGIC, 4);
 	bl_put_be16(out + 4, BLN_VERSION);
 	bl_put_be16(out + 6, BLN_HELLO_LEN);
 	bl_put_be32(out + 8, h->linktype);
@@ -36,7 +36,7 @@ bln_put_rec_hdr(uint8_t out[BLN_REC_HDR], const struct bln_rec *r)
 int
 bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why)
 {
-	if (n >= 4 && memcmp(p, BLN_MAGIC, 4) != 0) {
+	if (n >= 4 && memcmp(p, BLN_MAGIC, 4) != 0 && memcmp(p, BLN_MAGIC_W, 4) != 0) {
 		*why = "not a beltline serve peer (bad magic)";
 		return -EPROTO;
 	}
@@ -50,6 +50,7 @@ bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why)
 		*why = "bad hello length";
 		return -EPROTO;
 	}
+	h->write = memcmp(p, BLN_MAGIC_W, 4) == 0;
 	h->linktype = bl_get_be32(p + 8);
 	h->snaplen = bl_get_be32(p + 12);
 	if (h->linktype > 65535u) {
@@ -80,7 +81,7 @@ bln_get_rec(const uint8_t *p, size_t n, uint32_t snaplen, struct bln_rec *r, con
 	r->seq = bl_get_be64(p + 16);
 	r->ts_ns = bl_get_be64(p + 24);
 	r->data = p + BLN_REC_HDR;
-	if (r->type != BLN_REC_PKT && r->type != BLN_REC_END) {
+	if (r->type != BLN_REC_PKT && r->type != BLN_REC_END && r->type != BLN_REC_ACK) {
 		*why = "unknown record type";
 		return -EPROTO;
 	}
@@ -96,8 +97,8 @@ bln_get_rec(const uint8_t *p, size_t n, uint32_t snaplen, struct bln_rec *r, con
 		*why = "record's wire length below its caplen";
 		return -EPROTO;
 	}
-	if (r->type == BLN_REC_END && (r->caplen != 0 || r->len != 0 || r->cls != 0)) {
-		*why = "end record with a packet";
+	if (r->type != BLN_REC_PKT && (r->caplen != 0 || r->len != 0 || r->cls != 0)) {
+		*why = r->type == BLN_REC_END ? "end record with a packet" : "ack record with a packet";
 		return -EPROTO;
 	}
 	if (n - BLN_REC_HDR < r->caplen)

@@ -7,11 +7,16 @@
  *   hello (server to client, once, 24 bytes)
  *     0  magic "BLNT"       4  version u16 (1)     6  hello length u16 (24)
  *     8  linktype u32       12 snaplen u32 (1..BLN_MAX_CAPLEN)   16 reserved u64 (0)
+ *     magic "BLNW" instead: the server takes a writer (`beltline serve --write`): the
+ *     records then go client to server, snaplen is the largest frame it takes.
  *   record (32 bytes, then caplen bytes of packet)
- *     0  type u8 (1 packet, 2 end)   1 flags u8 (bit 0: ts set)   2 class u16
+ *     0  type u8 (1 packet, 2 end, 3 ack)   1 flags u8 (bit 0: ts set)   2 class u16
  *     4  caplen u32 (<= snaplen)     8 len u32 (>= caplen)         12 reserved u32 (0)
  *     16 seq u64 (the packet's position in the served stream)      24 ts_ns u64
  *   An end record has caplen 0 and the seq the next packet would have had.
+ *   An ack (only from a --write server to its writer) has caplen, len and class 0,
+ *   seq = the writer's frames dealt with (read by the appliance, or lost: never
+ *   received), ts_ns = the frames the appliance refused.
  *
  * Sequence numbers strictly increase; a jump is loss the reader counts (as an FRP
  * reader counts a lap). The decoder trusts nothing: every field is checked and a
@@ -24,17 +29,20 @@
 #include <stdint.h>
 
 #define BLN_MAGIC "BLNT"
+#define BLN_MAGIC_W "BLNW"
 #define BLN_VERSION 1u
 #define BLN_HELLO_LEN 24u
 #define BLN_REC_HDR 32u
 #define BLN_MAX_CAPLEN 262144u          /* no record is bigger than this: refused */
 #define BLN_REC_PKT 1u
 #define BLN_REC_END 2u
+#define BLN_REC_ACK 3u
 #define BLN_F_TS 0x1u
 
 struct bln_hello {
 	uint32_t linktype;
 	uint32_t snaplen;
+	uint32_t write;         /* 1: magic BLNW, the server takes a writer */
 };
 
 struct bln_rec {

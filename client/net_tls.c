@@ -65,6 +65,12 @@ tls_recv(struct blc_net *n, void *buf, size_t len)
 	return tls_ops->recv(n->tls, buf, len);
 }
 
+static long
+tls_send(struct blc_net *n, const void *buf, size_t len)
+{
+	return tls_ops->send(n->tls, buf, len);
+}
+
 static void
 tls_close(struct blc_net *n)
 {
@@ -109,6 +115,7 @@ blc_tls_client(struct beltline_stream *s, const char *host, const struct beltlin
 		return err < 0 ? err : -EPROTO;
 	}
 	s->n.io_recv = tls_recv;
+	s->n.io_send = tls_send;
 	s->n.io_close = tls_close;
 	return 0;
 }

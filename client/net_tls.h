@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #define BLC_TLS_PLUGIN "libbeltline-client-tls.so.0"
-#define BLC_TLS_ABI 1
+#define BLC_TLS_ABI 2            /* 2: send (writers to beltline serve --write) */
 
 struct blc_tls_ops {
 	int abi;                /* BLC_TLS_ABI */
@@ -24,6 +24,9 @@ struct blc_tls_ops {
 	/* Up to len bytes: >0, 0 the peer closed, -EAGAIN, or -errno (-EPROTO: TLS error). */
 	long (*recv)(void *conn, void *buf, size_t len);
 	void (*close)(void *conn);
+	/* Up to len bytes sent: >0, -EAGAIN, or -errno (-EPIPE the peer closed, -EPROTO). A
+	 * call after -EAGAIN may pass a longer len and a moved buffer, never a shorter len. */
+	long (*send)(void *conn, const void *buf, size_t len);
 };
 
 /* The plug-in's one exported symbol. */

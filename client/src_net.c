@@ -182,6 +182,14 @@ plain_recv(struct blc_net *n, void *buf, size_t len)
 	return r >= 0 ? (long)r : -errno;
 }
 
+static long
+plain_send(struct blc_net *n, const void *buf, size_t len)
+{
+	ssize_t r = send(n->fd, buf, len, MSG_NOSIGNAL);
+
+	return r >= 0 ? (long)r : -errno;
+}
+
 /* udp://: one datagram, kept only if it comes from the server's address and is one
  * whole record (or, first, the hello) that follows the last one: anything else is
  * dropped and counted in beltline_stats.invalid (datagrams may be forged, truncated,
@@ -260,6 +268,10 @@ net_decode(struct beltline_stream *s)
 	took = bln_get_rec(n->buf + at, n->wpos - at, n->hello.snaplen, &r, &why);
 	if (took == 0)
 		return 0;
+	if (took > 0 && r.type == BLN_REC_ACK) {
+		why = "an ack record (only a --write server sends them, to a writer)";
+		took = -EPROTO;
+	}
 	if (took > 0 && bln_seq_next(&r, n->have_last, &n->last, &s->st.lost, &why) < 0)
 		took = -EPROTO;
 	if (took < 0) {
@@ -396,6 +408,13 @@ net_hello(struct beltline_stream *s, int timeout_ms)
 
 	for (;;) {
 		int rc = bln_get_hello(n->buf, n->wpos, &h, &why);
+		if (rc > 0 && (int)h.write != n->writer) {
+			blc_log(BELTLINE_LOG_ERROR, "%s: %s", s->name, n->writer ?
+				"the peer serves readers (beltline serve STREAM), not a writer: "
+				"write to beltline serve --write NAME" :
+				"the peer takes a writer (beltline serve --write), not readers");
+			return -EPROTO;
+		}
 		if (rc > 0) {
 			n->hello.linktype = h.linktype;
 			n->hello.snaplen = h.snaplen;
@@ -443,6 +462,11 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 	int rc, timeout = blc_timeout(o);
 
 	n->fd = -1;
+	if (udp && n->writer) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: udp:// takes readers only: write over tcp:// or tls://",
+			uri);
+		return -EINVAL;
+	}
 	if (blc_net_split(hp, host, sizeof(host), port, sizeof(port)) < 0) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT "
 			"([V6ADDR]:PORT for IPv6), PORT 0..65535", uri);
@@ -460,6 +484,7 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 	n->fd = rc;
 	s->wake_fd = n->fd;
 	n->io_recv = udp ? udp_recv : plain_recv;
+	n->io_send = plain_send;
 	if (udp) {
 		n->io_close = udp_close;
 		udp_subscribe(n);
@@ -484,14 +509,16 @@ fail:
 	return rc;
 }
 
-int
-beltline__open_net(const char *uri, const struct beltline_open_opts *o, struct beltline_stream **out)
+static int
+open_net(const char *uri, const struct beltline_open_opts *o, int writer,
+	 struct beltline_stream **out)
 {
 	struct beltline_stream *s = calloc(1, sizeof(*s));
 	int rc;
 
 	if (s == NULL)
 		return -ENOMEM;
+	s->n.writer = writer;
 	s->kind = BELTLINE_KIND_NET;
 	s->wake_fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", uri);
@@ -502,4 +529,17 @@ beltline__open_net(const char *uri, const struct beltline_open_opts *o, struct b
 	}
 	*out = s;
 	return 0;
+}
+
+int
+beltline__open_net(const char *uri, const struct beltline_open_opts *o, struct beltline_stream **out)
+{
+	return open_net(uri, o, 0, out);
+}
+
+int
+blc_net_open_writer(const char *uri, const struct beltline_open_opts *o,
+		    struct beltline_stream **out)
+{
+	return open_net(uri, o, 1, out);
 }

@@ -41,6 +41,7 @@ struct beltline_writer {
 	uint64_t full;
 	int ctl_fd;                         /* the lease */
 	char name[128];
+	struct blc_netw *net;               /* tcp://, tls://: all of it is there (src_netw.c) */
 };
 
 /* The appliance went away: our lease's connection is closed. */
@@ -59,6 +60,8 @@ beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 
 	if (w == NULL || buf == NULL)
 		return -EINVAL;
+	if (w->net != NULL)
+		return blc_netw_getbuf(w->net, buf, room);
 	/* acquire: pairs with the appliance's release of tail (bl_inject_worker.h, A2). */
 	tail = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
 	if (w->next_get - tail >= w->capacity) {
@@ -80,6 +83,8 @@ beltline_commit(struct beltline_writer *w, void *buf, uint32_t len)
 
 	if (w == NULL)
 		return -EINVAL;
+	if (w->net != NULL)
+		return blc_netw_commit(w->net, buf, len);
 	s = w->next_commit;
 	if (s == w->next_get ||
 	    (uint8_t *)buf != w->data + (size_t)(s & (w->capacity - 1)) * w->max_frame) {
@@ -109,6 +114,8 @@ beltline_write_flush(struct beltline_writer *w, int timeout_ms)
 
 	if (w == NULL)
 		return -EINVAL;
+	if (w->net != NULL)
+		return blc_netw_flush(w->net, timeout_ms);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* acquire: as in getwritebuf. */
 	while (__atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE) != w->next_commit) {
@@ -130,10 +137,14 @@ beltline_write_stats(const struct beltline_writer *w, struct beltline_write_stat
 	if (w == NULL || st == NULL || st->sz < sizeof(size_t))
 		return -EINVAL;
 	v.sz = st->sz;
-	v.committed = w->next_commit;
-	v.consumed = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
-	v.refused = __atomic_load_n(&w->tp->refused, __ATOMIC_RELAXED);
-	v.full = w->full;
+	if (w->net != NULL) {
+		blc_netw_stats(w->net, &v.committed, &v.consumed, &v.refused, &v.full);
+	} else {
+		v.committed = w->next_commit;
+		v.consumed = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
+		v.refused = __atomic_load_n(&w->tp->refused, __ATOMIC_RELAXED);
+		v.full = w->full;
+	}
 	memcpy(st, &v, st->sz < sizeof(v) ? st->sz : sizeof(v));
 	return 0;
 }
@@ -143,6 +154,7 @@ beltline_write_close(struct beltline_writer *w)
 {
 	if (w == NULL)
 		return;
+	blc_netw_close(w->net);
 	if (w->ring != NULL)
 		munmap(w->ring, w->ring_size);
 	if (w->tp != NULL)
@@ -217,12 +229,26 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (uri != NULL && (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0 ||
+			    strncmp(uri, "udp://", 6) == 0)) {
+		w = calloc(1, sizeof(*w));
+		if (w == NULL)
+			return -ENOMEM;
+		w->ctl_fd = -1;
+		rc = blc_netw_open(uri, o, &w->net);
+		if (rc < 0) {
+			free(w);
+			return rc;
+		}
+		*out = w;
+		return 0;
+	}
 	if (uri == NULL || strncmp(uri, "beltline://", 11) != 0 ||
 	    (slash = strchr((inst = uri + 11), '/')) == NULL ||
 	    !bl_instance_name_ok(inst, (size_t)(slash - inst)) ||
 	    !bl_stream_name_ok(slash + 1, strlen(slash + 1))) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want beltline://INSTANCE/STREAM",
-			uri != NULL ? uri : "(null)");
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want beltline://INSTANCE/STREAM, "
+			"tcp://HOST:PORT or tls://HOST:PORT", uri != NULL ? uri : "(null)");
 		return -EINVAL;
 	}
 	snprintf(instance, sizeof(instance), "%.*s", (int)(slash - inst), inst);

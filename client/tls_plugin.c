@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -95,6 +97,8 @@ tconnect(int fd, const char *host, const char *cert, const char *key, const char
 		why(msg, msgsz, "SSL_new");
 		goto fail;
 	}
+	/* tsend: a retry after WANT_WRITE may pass more bytes, from a moved buffer */
+	SSL_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host) != 1)
 			goto fail;
@@ -162,8 +166,44 @@ trecv(void *c, void *buf, size_t len)
 	return -EPROTO;
 }
 
+/* OpenSSL writes with write(2): a peer gone raises SIGPIPE, which a library must not
+ * deliver to its program. It is blocked around the write and, if this write raised it
+ * (and it was not pending before), taken back. */
+static long
+tsend(void *c, const void *buf, size_t len)
+{
+	struct tconn *t = c;
+	struct timespec zero = { 0 };
+	sigset_t pipe_set, old, pending;
+	size_t done = 0;
+	int rc, e, was_pending;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	rc = SSL_write_ex(t->ssl, buf, len, &done);
+	e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(t->ssl, rc);
+	if (rc != 1 && !was_pending) {
+		int keep = errno;
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+		errno = keep;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 1)
+		return (long)done;
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return -EAGAIN;
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		return errno != 0 ? -errno : -EPIPE;
+	ERR_clear_error();
+	return e == SSL_ERROR_ZERO_RETURN ? -EPIPE : -EPROTO;
+}
+
 static const struct blc_tls_ops ops = {
-	.abi = BLC_TLS_ABI, .connect = tconnect, .recv = trecv, .close = tclose,
+	.abi = BLC_TLS_ABI, .connect = tconnect, .recv = trecv, .close = tclose, .send = tsend,
 };
 
 __attribute__((visibility("default"))) const struct blc_tls_ops *

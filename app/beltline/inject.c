@@ -120,7 +120,7 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 	}
 	rc = beltline_open_write(uri, NULL, &w);
 	if (rc < 0) {
-		if (rc == -ENOENT)
+		if (rc == -ENOENT && strncmp(uri, "beltline://", 11) == 0)
 			bl_cli_hint_instances(instance);
 		return 1;    /* the library said why */
 	}

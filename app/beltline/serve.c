@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * beltline serve — relay a stream to remote readers (docs/clients.md, "Transports").
+ * beltline serve — relay a stream to remote readers (docs/clients.md, "Transports");
+ * with --write, take a remote writer into an inject stream (serve_write.c).
  *
  *   beltline [-i INSTANCE] serve [OPTIONS] STREAM LISTEN-URI
  *     LISTEN-URI: tcp://HOST:PORT, udp://HOST:PORT (loopback only) or tls://HOST:PORT
@@ -45,25 +46,19 @@
 #include "exporter.h"   /* bl_cli_stopping */
 #include "net_frame.h"
 #include "serve.h"
+#include "serve_pvt.h"
 
 static const char serve_usage[] =
 	"usage: beltline serve [--cert FILE --key FILE --ca FILE] [--max-clients N]\n"
 	"                      [--handshake-ms MS] STREAM LISTEN-URI\n"
+	"       beltline serve --write [--cert FILE --key FILE --ca FILE] [--handshake-ms MS]\n"
+	"                      NAME LISTEN-URI\n"
 	"  LISTEN-URI: tcp://HOST:PORT or udp://HOST:PORT (loopback only), or tls://HOST:PORT (mutual TLS:\n"
-	"  --cert, --key and --ca are needed; clients must show a certificate the CA signed)\n";
+	"  --cert, --key and --ca are needed; clients must show a certificate the CA signed)\n"
+	"  --write: take one remote writer at a time (beltline inject tcp://HOST:PORT FILE) and\n"
+	"  write its frames into the inject stream NAME (tcp:// or tls://; a second is refused)\n";
 
-struct serve {
-	const char *src;        /* the local stream's URI */
-	const char *cert, *key, *ca;
-	int tls, udp;
-	int handshake_ms;
-	SSL_CTX *ctx;
-};
-
-static void
-say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 say(const char *fmt, ...)
 {
 	va_list ap;
@@ -75,7 +70,7 @@ say(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+void
 peer_name(const struct sockaddr_storage *sa, char *out, size_t sz)
 {
 	char h[INET6_ADDRSTRLEN] = "?", p[8] = "?";
@@ -173,14 +168,6 @@ tls_ctx(const struct serve *sv)
 	return ctx;
 }
 
-struct conn {
-	int fd;
-	int dgram;              /* udp://: one record a datagram */
-	SSL *ssl;
-	uint8_t out[65536];
-	size_t n;
-};
-
 /* Send all of p (blocking). 0 or -1 (peer gone, signal). */
 static int
 conn_send(struct conn *c, const void *p, size_t len)
@@ -209,7 +196,7 @@ conn_send(struct conn *c, const void *p, size_t len)
 	return 0;
 }
 
-static int
+int
 conn_flush(struct conn *c)
 {
 	int rc = c->n ? conn_send(c, c->out, c->n) : 0;
@@ -218,7 +205,7 @@ conn_flush(struct conn *c)
 	return rc;
 }
 
-static int
+int
 conn_put(struct conn *c, const void *p, size_t len)
 {
 	if (c->n + len > sizeof(c->out) && conn_flush(c) < 0)
@@ -230,7 +217,7 @@ conn_put(struct conn *c, const void *p, size_t len)
 	return 0;
 }
 
-static void
+void
 conn_free(struct conn *c)
 {
 	if (c->ssl != NULL)
@@ -239,7 +226,7 @@ conn_free(struct conn *c)
 }
 
 /* The TLS handshake within handshake_ms. 0, or -1 after logging the refusal. */
-static int
+int
 tls_accept(struct serve *sv, struct conn *c, const char *peer)
 {
 	struct timeval tv = { .tv_sec = sv->handshake_ms / 1000,
@@ -415,13 +402,14 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		{ "cert", required_argument, NULL, 'c' }, { "key", required_argument, NULL, 'k' },
 		{ "ca", required_argument, NULL, 'a' }, { "max-clients", required_argument, NULL, 'm' },
 		{ "handshake-ms", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "write", no_argument, NULL, 'w' },
 		{ 0 },
 	};
 	struct serve sv = { .handshake_ms = 5000 };
 	char src[512];
 	pid_t *kids;
 	char (*kid_peer)[80];
-	int c, lfd, usage_err, max_clients = 16, live = 0;
+	int c, lfd, usage_err, max_clients = 16, live = 0, to_write = 0, max_set = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -445,8 +433,12 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 				return 2;
 			}
 			*(c == 'm' ? &max_clients : &sv.handshake_ms) = (int)v;
+			max_set |= c == 'm';
 			break;
 		}
+		case 'w':
+			to_write = 1;
+			break;
 		case 'h':
 			fputs(serve_usage, stdout);
 			return 0;
@@ -479,12 +471,36 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		say("--cert, --key and --ca are for tls://");
 		return 2;
 	}
+	sv.udp = strncmp(luri, "udp://", 6) == 0;
+	if (to_write && (sv.udp || max_set)) {
+		say("%s", sv.udp ? "--write: udp:// takes readers only: tcp:// or tls://" :
+		    "--write takes one writer at a time: --max-clients is for readers");
+		return 2;
+	}
+	if (to_write && strncmp(src, "beltline://", 11) != 0) {
+		say("--write: %s: want an inject stream's NAME (or beltline://INSTANCE/NAME)", stream);
+		return 2;
+	}
+	if (to_write) { /* say now, not at the first connection, if NAME cannot be written */
+		struct beltline_writer *w;
+		int rc = beltline_open_write(src, NULL, &w);
+		if (rc < 0 && rc != -EBUSY)
+			return 1;       /* the library said why (busy: it is there, writable) */
+		beltline_write_close(rc == 0 ? w : NULL);
+	}
 	if (sv.tls && (sv.ctx = tls_ctx(&sv)) == NULL)
 		return 1;
-	sv.udp = strncmp(luri, "udp://", 6) == 0;
 	lfd = listen_on(luri, sv.tls, sv.udp, sv.ca != NULL, &usage_err);
-	if (lfd < 0)
+	if (lfd < 0) {
+		SSL_CTX_free(sv.ctx);
 		return usage_err ? 2 : 1;
+	}
+	if (to_write) {
+		int rc = bl_serve_write(&sv, lfd);
+		close(lfd);
+		SSL_CTX_free(sv.ctx);
+		return rc;
+	}
 	kids = calloc((size_t)max_clients, sizeof(*kids));
 	kid_peer = calloc((size_t)max_clients, sizeof(*kid_peer));
 	if (kids == NULL || kid_peer == NULL) {

@@ -234,12 +234,22 @@ BELTLINE_API int beltline_info(const struct beltline_stream *s, struct beltline_
  * they were got. One writer per stream: a second is refused (-EBUSY) with the
  * first one's pid. The control connection is the lease: close it (or die) and
  * the appliance reclaims the buffers; frames committed and not yet read are lost.
+ *
+ * Over the network (tcp://HOST:PORT, tls://HOST:PORT: `beltline serve --write NAME`
+ * on HOST writes into its inject stream NAME) the same calls work: room is the
+ * stream's max_frame, a committed frame is sent at once (as much as the socket
+ * takes; -EAGAIN from getwritebuf while the socket is full), flush waits for the
+ * server's acknowledgement that its appliance read every frame, and the stats are
+ * the server's figures. -EPIPE: the server closed the connection (its log says
+ * why). tls:// takes its certificates as beltline_open does (tls_* options).
  */
 struct beltline_writer;
 
 /* Open an inject stream (beltline://INSTANCE/STREAM; the graph's `inject name=STREAM`)
- * for writing. 0, or -EINVAL (bad URI), -ENOENT (no instance, no such inject
- * stream), -EACCES (no write permission), -EBUSY (it has a writer), -EPROTO, ... */
+ * for writing, or a `beltline serve --write` (tcp://, tls://). 0, or -EINVAL (bad
+ * URI), -ENOENT (no instance, no such inject stream), -EACCES (no write permission),
+ * -EBUSY (it has a writer), -EPROTO (not a --write server), -ECONNRESET (the server
+ * refused us: its log says why), -ETIMEDOUT, ... */
 BELTLINE_API int beltline_open_write(const char *uri, const struct beltline_open_opts *opts,
 	struct beltline_writer **out);
 

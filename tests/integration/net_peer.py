@@ -13,6 +13,10 @@
 #   stall      accept, send nothing (the client's hello timeout)
 #   big        hello snaplen 262144, three packets of 200000 bytes, end (a peek of many
 #              fills the receive buffer with two)
+# and as a `serve --write` (hello BLNW) for a writer (net_write.sh):
+#   wbadack    an ack for 1000 frames, more than were sent
+#   wpkt       a packet record (a server sends a writer acks only)
+#   wstall     no ack ever
 import socket, struct, sys, time
 
 mode = sys.argv[1]
@@ -23,8 +27,8 @@ print(ls.getsockname()[1], flush=True)
 c, _ = ls.accept()
 
 
-def hello(snap=1500):
-    return b'BLNT' + struct.pack('>HHIIQ', 1, 24, 1, snap, 0)
+def hello(snap=1500, magic=b'BLNT'):
+    return magic + struct.pack('>HHIIQ', 1, 24, 1, snap, 0)
 
 
 def rec(seq, data=b'\x00' * 60, typ=1, caplen=None, length=None):
@@ -54,6 +58,12 @@ elif mode == 'torn':
     sys.exit(0)
 elif mode == 'big':
     out = hello(262144) + b''.join(rec(s, bytes([s]) * 200000) for s in range(3)) + rec(3, b'', typ=2)
+elif mode == 'wbadack':
+    out = hello(2048, b'BLNW') + rec(1000, b'', typ=3)
+elif mode == 'wpkt':
+    out = hello(2048, b'BLNW') + rec(0, pkt)
+elif mode == 'wstall':
+    out = hello(2048, b'BLNW')
 elif mode != 'stall':
     sys.exit('unknown mode ' + mode)
 c.sendall(out)

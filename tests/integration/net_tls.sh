@@ -40,17 +40,7 @@ check "the namespace has $NET.2" wait_for "$WAIT" up
 # ---- certificates: a CA, the server (SAN: the veth address), a client; another CA ----
 C=$T/certs
 mkdir -p "$C"
-ca() {   # ca NAME
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/$1.key" -out "$C/$1.pem" -days 2 \
-		-subj "/CN=$1" 2> /dev/null
-}
-leaf() { # leaf NAME CA SAN
-	openssl req -newkey rsa:2048 -nodes -keyout "$C/$1.key" -out "$C/$1.csr" -subj "/CN=$1" \
-		2> /dev/null
-	printf 'subjectAltName=%s\n' "$3" > "$C/$1.ext"
-	openssl x509 -req -in "$C/$1.csr" -CA "$C/$2.pem" -CAkey "$C/$2.key" -CAcreateserial \
-		-out "$C/$1.pem" -days 2 -extfile "$C/$1.ext" 2> /dev/null
-}
+. "$(dirname "$0")/tls_certs.sh"
 ca ca
 ca otherca
 leaf server ca "IP:$NET.1,IP:127.0.0.1"

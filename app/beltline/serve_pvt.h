@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * serve_pvt — what serve.c (readers) and serve_write.c (`serve --write`: a remote
+ * writer into an inject stream) share: the listening rules, TLS, a connection.
+ * Not installed.
+ */
+#ifndef BL_CLI_SERVE_PVT_H
+#define BL_CLI_SERVE_PVT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+struct serve {
+	const char *src;        /* the local stream's URI (--write: the inject stream's) */
+	const char *cert, *key, *ca;
+	int tls, udp;
+	int handshake_ms;
+	SSL_CTX *ctx;
+};
+
+struct conn {
+	int fd;
+	int dgram;              /* udp://: one record a datagram */
+	SSL *ssl;
+	uint8_t out[65536];
+	size_t n;
+};
+
+/* One line on stderr: "beltline: serve: ..." */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void peer_name(const struct sockaddr_storage *sa, char *out, size_t sz);
+/* The TLS handshake within handshake_ms. 0, or -1 after logging the refusal. */
+int tls_accept(struct serve *sv, struct conn *c, const char *peer);
+/* Buffered sending (conn_put, then conn_flush); 0 or -1 (the peer gone). */
+int conn_put(struct conn *c, const void *p, size_t len);
+int conn_flush(struct conn *c);
+void conn_free(struct conn *c);
+
+/* serve --write: accept writers on lfd, one at a time, into sv->src. Exit status. */
+int bl_serve_write(struct serve *sv, int lfd);
+
+#endif /* BL_CLI_SERVE_PVT_H */
