@@ -16,6 +16,7 @@
 #include "bl_pipe.h"
 #include "bl_stream.h"
 #include "graphs.h"
+#include "tap.h"
 
 struct source {
 	char origin[32];       /* "graphs[0]" or "workers[1]" */
@@ -438,6 +439,7 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t
 	/* Nothing left to fail: what the new graphs create becomes visible, then they run. */
 	for (unsigned int i = 0; i < b.n; i++)
 		bl_graph_commit(b.g[i]);
+	bl_app_taps_carry(app, nw);   /* tap.c: taps on adopted filters go on */
 	if (two_phase) {
 		for (unsigned int i = 0; i < app->n_workers; i++)
 			bl_worker_publish(&app->workers[i], runs1[i]);

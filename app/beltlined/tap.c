@@ -10,10 +10,17 @@
  *
  * Lifetime, all on the main lcore: made by the control socket's tap op, read
  * by whoever attaches to it as to any stream; once its last reader left (or no
- * reader came in BL_TAP_FIRST_MS), the hook is cleared, the workers pass an
+ * reader came in BL_TAP_FIRST_MS), the hook is unlinked, the workers pass an
  * epoch (their run sets republished, as a reload does), and the stream goes.
- * A reload that rebuilds the tapped filter's graph ends the tap the same way
- * (the new graph has no hook): its readers are told the stream was removed.
+ * Several taps may hang on one filter (a list of hooks, bl_filter_tap.next),
+ * each with its own label, bpf and stream.
+ *
+ * A reload that rebuilds the tapped filter's graph moves the hook to the new
+ * instance that adopts the filter (bl_app_taps_carry, before the workers swap:
+ * the same lcore writes the same stream, from the old graph's last burst to the
+ * new one's first, so its readers see no gap). A tap whose filter the new config
+ * removes or changes (not adopted, or its tapped edge gone or relabelled) ends
+ * as above, logged with the reason: its readers are told the stream was removed.
  *
  * The worker side (tap_burst) allocates nothing and locks nothing: one more
  * reference per packet kept, one publish per burst; what the ring refuses is
@@ -54,6 +61,9 @@ struct tap {
 	struct bl_filter *f;
 	unsigned int worker;           /* index in app->workers */
 	char what[96];                 /* "graphs[0]/dport:count" */
+	char fname[BL_GDESC_NAME_MAX]; /* the filter's name, as asked for */
+	char edge_to[BL_GDESC_NAME_MAX]; /* a tapped edge: the filter it leads to ("": the output) */
+	char gone[160];                /* a reload dropped its filter: why (it ends at the next tick) */
 	char bpf_text[256];
 	uint64_t created_ms;
 	bool had_reader;
@@ -197,6 +207,7 @@ find_edge(struct tap *t, const char *edge, struct bl_err *err)
 		snprintf(idx, sizeof(idx), "%u", (unsigned int)k);
 		if (strcmp(edge, f->out[k].to->name) == 0 || strcmp(edge, idx) == 0) {
 			t->label = f->out[k].label;
+			snprintf(t->edge_to, sizeof(t->edge_to), "%s", f->out[k].to->name);
 			n = strlen(t->what);
 			snprintf(t->what + n, sizeof(t->what) - n, ":%s", f->out[k].to->name);
 			return 0;
@@ -265,16 +276,39 @@ quiesce(struct bl_app *app)
 	return true;
 }
 
-/* Whether t's filter still runs with t's hook (a reload may have replaced its graph). */
+/* Whether t's hook is on t->f of a running graph (a reload carries it over, or
+ * clears t->g when it drops the filter: bl_app_taps_carry). */
 static bool
 hooked(const struct bl_app *app, const struct tap *t)
 {
 	const struct bl_worker *w = &app->workers[t->worker];
 
-	for (unsigned int x = 0; x < w->n_graphs; x++)
+	for (unsigned int x = 0; t->g != NULL && x < w->n_graphs; x++)
 		if (w->graphs[x] == t->g)   /* still run: t->f is whole */
-			return __atomic_load_n(&t->f->tap, __ATOMIC_RELAXED) == &t->hook;
+			return true;
 	return false;
+}
+
+/* Hang t's hook first on f's list (main lcore: the list's one writer). */
+static void
+tap_link(struct bl_filter *f, struct tap *t)
+{
+	t->hook.next = __atomic_load_n(&f->tap, __ATOMIC_RELAXED);   /* our own store */
+	/* release: pairs with the acquire in dispatch (bl_graph_run.c): the tap, its
+	 * label, program, stream and next are whole before the worker sees it */
+	__atomic_store_n(&f->tap, &t->hook, __ATOMIC_RELEASE);
+}
+
+/* Take t's hook off f's list; t->hook.next stays, for a worker at t right now. */
+static void
+tap_unlink(struct bl_filter *f, struct tap *t)
+{
+	struct bl_filter_tap **p = &f->tap;
+
+	while (*p != NULL && *p != &t->hook)
+		p = &(*p)->next;
+	if (*p != NULL)   /* release: pairs with the acquire in dispatch */
+		__atomic_store_n(p, t->hook.next, __ATOMIC_RELEASE);
 }
 
 static void
@@ -294,9 +328,10 @@ tap_end(struct bl_app *app, struct tap *t, const char *why)
 	bool was = hooked(app, t);
 
 	bl_log(BL_LOG_NOTICE, "tap %s on %s ends: %s", t->s->name, t->what, why);
-	if (was) {
-		/* release: pairs with the acquire in dispatch (bl_graph_run.c) */
-		__atomic_store_n(&t->f->tap, NULL, __ATOMIC_RELEASE);
+	if (was)
+		tap_unlink(t->f, t);
+	/* A dropped filter's old graph ran the hook until its swap: one more epoch. */
+	if (was || t->gone[0] != '\0') {
 		if (!quiesce(app)) {
 			bl_log(BL_LOG_WARNING, "tap %s: a worker did not pass the epoch in 10 s: "
 			       "its stream is kept, not freed", t->s->name);
@@ -371,13 +406,7 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 	if (find_filter(app, origin, name, t, err) < 0 ||
 	    (edge[0] != '\0' && find_edge(t, edge, err) < 0))
 		return NULL;
-	for (unsigned int i = 0; i < TAP_MAX; i++)
-		if (&taps[i] != t && taps[i].used && taps[i].f == t->f && hooked(app, &taps[i])) {
-			bl_err_set(err, -EBUSY, "tap: %s is tapped already (stream %s): read that one "
-				   "(beltline cat %s), or tap one of its edges", name,
-				   taps[i].s->name, taps[i].s->name);
-			return NULL;
-		}
+	snprintf(t->fname, sizeof(t->fname), "%s", name);
 	if (bl_stream_policy_arg(policy != NULL ? policy : "srp", &o.policy, err) < 0) {
 		char m[BL_ERR_MSG_MAX];
 		snprintf(m, sizeof(m), "%s", err->msg);
@@ -408,9 +437,7 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 	t->hook.burst = tap_burst;
 	t->used = true;
 	t->created_ms = mono_ms();
-	/* release: pairs with the acquire in dispatch (bl_graph_run.c): the tap, its
-	 * label, program and stream are whole before the worker sees it */
-	__atomic_store_n(&t->f->tap, &t->hook, __ATOMIC_RELEASE);
+	tap_link(t->f, t);
 	bl_log(BL_LOG_NOTICE, "tap %s on %s%s%s (uid %u)", sname, t->what, t->has_bpf ? " bpf " : "",
 	       t->bpf_text, (unsigned int)who->uid);
 	j = cJSON_CreateObject();
@@ -430,8 +457,8 @@ bl_app_taps_tick(struct bl_app *app)
 
 		if (!t->used)
 			continue;
-		if (!hooked(app, t)) {
-			tap_end(app, t, "a reload replaced its graph");
+		if (t->gone[0] != '\0' || !hooked(app, t)) {
+			tap_end(app, t, t->gone[0] != '\0' ? t->gone : "a reload replaced its graph");
 			continue;
 		}
 		bl_ibuf_stats(t->s->ib, &st);
@@ -456,4 +483,132 @@ bl_app_taps_stop(struct bl_app *app)
 	for (unsigned int i = 0; i < TAP_MAX; i++)
 		if (taps[i].used)
 			tap_end(app, &taps[i], "the appliance stops");
+}
+
+/* Two edges carry the same classes. */
+static bool
+same_label(const struct bl_label_rt *a, const struct bl_label_rt *b)
+{
+	if (a->kind != b->kind || a->invert != b->invert || a->n != b->n)
+		return false;
+	for (unsigned int i = 0; i < a->n; i++)
+		if (a->lo[i] != b->lo[i] || a->hi[i] != b->hi[i])
+			return false;
+	return true;
+}
+
+/* The filter of nw that carries t on, with its graph's index in nw[t->worker] (*gx),
+ * or NULL with t->gone saying why not. */
+static struct bl_filter *
+successor(const struct bl_app *app, const struct bl_worker *nw, struct tap *t, unsigned int *gx)
+{
+	const struct bl_worker *w = &nw[t->worker];
+	struct bl_filter *nf = NULL;
+
+	for (unsigned int x = 0; x < w->n_graphs && nf == NULL; x++) {
+		struct bl_filter *c = bl_graph_filter_by_name(w->graphs[x], t->fname);
+		/* st_from: set by the commit just made, read by the worker only once it runs
+		 * the new set (its publish is after this) */
+		if (c != NULL && c->st_from == t->f) {
+			nf = c;
+			*gx = x;
+		}
+	}
+	if (nf == NULL) {
+		snprintf(t->gone, sizeof(t->gone), "the new config removes or changes filter "
+			 "\"%s\" (its type, name, arguments, negation or number of edges)", t->fname);
+		return NULL;
+	}
+	if (t->edge_to[0] != '\0') {
+		uint16_t k;
+		for (k = 0; k < nf->n_out; k++)
+			if (strcmp(nf->out[k].to->name, t->edge_to) == 0 &&
+			    same_label(&nf->out[k].label, &t->label))
+				break;
+		if (k == nf->n_out) {
+			snprintf(t->gone, sizeof(t->gone), "the new config changes the edge from "
+				 "\"%s\" to \"%s\" (gone, or it carries other classes)", t->fname,
+				 t->edge_to);
+			return NULL;
+		}
+	}
+	for (unsigned int i = 0; i < app->n_workers; i++)
+		for (unsigned int x = 0; i != t->worker && x < nw[i].n_graphs; x++)
+			if (strcmp(nw[i].origin[x], w->origin[*gx]) == 0 &&
+			    bl_graph_filter_by_name(nw[i].graphs[x], t->fname) != NULL) {
+				snprintf(t->gone, sizeof(t->gone), "\"%s\" of %s now runs on several "
+					 "lcores (a tap has one writer)", t->fname, w->origin[*gx]);
+				return NULL;
+			}
+	return nf;
+}
+
+void
+bl_app_taps_carry(struct bl_app *app, const struct bl_worker *nw)
+{
+	struct bl_filter *to[TAP_MAX] = { NULL };
+	unsigned int gx[TAP_MAX] = { 0 };
+	bool done[TAP_MAX] = { false };
+
+	for (unsigned int i = 0; i < TAP_MAX; i++) {
+		struct tap *t = &taps[i];
+		bool kept = false;
+
+		if (!t->used || !hooked(app, t)) {
+			done[i] = true;
+			continue;
+		}
+		for (unsigned int x = 0; x < nw[t->worker].n_graphs; x++)
+			kept |= nw[t->worker].graphs[x] == t->g;
+		if (kept) {   /* its graph stays whole, hook and all */
+			done[i] = true;
+			continue;
+		}
+		to[i] = successor(app, nw, t, &gx[i]);
+	}
+	/*
+	 * Per old filter, its carried hooks become the new instance's list, in their old
+	 * order: only a carried hook's next changes (to the next carried one), so the old
+	 * graph, which runs until the worker swaps, still reaches every carried hook; a
+	 * dropped one may miss the old graph's last bursts (it ends anyway).
+	 */
+	for (unsigned int i = 0; i < TAP_MAX; i++) {
+		struct bl_filter *of = taps[i].f;
+		struct bl_filter_tap *chain[TAP_MAX], *prev = NULL;
+		unsigned int n = 0;
+
+		if (done[i])
+			continue;
+		for (struct bl_filter_tap *h = of->tap; h != NULL && n < TAP_MAX; h = h->next)
+			chain[n++] = h;
+		for (unsigned int c = 0; c < n; c++) {
+			struct tap *t = (struct tap *)chain[c];
+			unsigned int k = (unsigned int)(t - taps);
+
+			done[k] = true;
+			if (to[k] == NULL) {
+				t->g = NULL;   /* ends at the next tick (t->gone says why) */
+				t->f = NULL;
+				continue;
+			}
+			/* release: pairs with the acquire in dispatch (the new instance's list
+			 * head, or the next of the carried hook before): the worker runs the
+			 * new graph only after this set's publish anyway */
+			__atomic_store_n(prev == NULL ? &to[k]->tap : &prev->next, chain[c],
+					 __ATOMIC_RELEASE);
+			prev = chain[c];
+			t->g = nw[t->worker].graphs[gx[k]];
+			t->f = to[k];
+			snprintf(t->what, sizeof(t->what), "%s/%s%s%s", nw[t->worker].origin[gx[k]],
+				 t->fname, t->edge_to[0] ? ":" : "", t->edge_to);
+		}
+		if (prev != NULL)   /* release: as above */
+			__atomic_store_n(&prev->next, NULL, __ATOMIC_RELEASE);
+		if (!done[i]) {   /* not on its filter's list: cannot be */
+			snprintf(taps[i].gone, sizeof(taps[i].gone), "its hook was lost");
+			taps[i].g = NULL;
+			taps[i].f = NULL;
+			done[i] = true;
+		}
+	}
 }

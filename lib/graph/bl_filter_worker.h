@@ -76,10 +76,14 @@ struct bl_filter_stats {
  * calls burst() with every packet the filter emitted (their classes after its
  * negation), before routing them: the hook takes its own references to what
  * it keeps. Nothing else of the filter changes (counters, state, edges).
+ * Several taps hang on one filter as a list (f->tap, then each hook's next),
+ * called in turn; the main lcore links and unlinks them (release stores), and
+ * reuses an unlinked hook only once the worker passed an epoch.
  */
 struct bl_filter_tap {
 	void (*burst)(struct bl_filter_tap *t, struct rte_mbuf **pkts, const uint32_t *cls,
 		      uint16_t n, uint8_t negate);
+	struct bl_filter_tap *next;    /* (m) the next hook on the same filter */
 };
 
 struct bl_filter {

@@ -158,9 +158,10 @@ dispatch(struct bl_filter *f)
 {
 	if (f->n_emit == 0)
 		return;
-	/* acquire: pairs with the release in tap.c's hook: the tap is whole when seen */
-	struct bl_filter_tap *t = __atomic_load_n(&f->tap, __ATOMIC_ACQUIRE);
-	if (unlikely(t != NULL))
+	/* acquire (both): pairs with the release stores in tap.c that link a hook
+	 * (f->tap, or the next of the hook before it): the tap is whole when seen */
+	for (struct bl_filter_tap *t = __atomic_load_n(&f->tap, __ATOMIC_ACQUIRE); unlikely(t != NULL);
+	     t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
 		t->burst(t, f->emit_pkt, f->emit_cls, f->n_emit, f->negate);
 	if (likely(f->straight)) {
 		dispatch_straight(f);

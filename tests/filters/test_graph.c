@@ -284,3 +284,47 @@ Test(graph, chained_frames_on_several_branches)
 	struct rte_mbuf *m = harness_got(h, "z", 0);
 	cr_assert(eq(u8, *rte_pktmbuf_mtod(m->next, uint8_t *), 0x22));
 }
+
+/* Taps (app/beltlined/tap.c): every hook on a filter's list sees each burst it emits. */
+struct count_tap {
+	struct bl_filter_tap hook;   /* first */
+	unsigned int pkts, bursts;
+};
+
+static void
+count_tap_burst(struct bl_filter_tap *t, struct rte_mbuf **pkts, const uint32_t *cls, uint16_t n,
+		uint8_t negate)
+{
+	struct count_tap *c = (struct count_tap *)t;
+
+	(void)pkts;
+	(void)cls;
+	(void)negate;
+	c->pkts += n;
+	c->bursts++;
+}
+
+Test(graph, every_tap_on_a_filter_sees_its_packets)
+{
+	struct count_tap a = { .hook.burst = count_tap_burst }, b = { .hook.burst = count_tap_burst };
+	struct bl_filter *f;
+
+	h = harness_new("feed | probe | collect");
+	cr_assert(h != NULL);
+	f = harness_filter(h, "probe");
+	b.hook.next = NULL;
+	a.hook.next = &b.hook;
+	f->tap = &a.hook;   /* no worker runs: plain stores */
+	harness_push_n(h, 10);
+	cr_assert(eq(uint, harness_n(h, NULL), 10), "the packets flow on");
+	cr_assert(eq(uint, a.pkts, 10));
+	cr_assert(eq(uint, b.pkts, 10), "the second hook too");
+	f->tap = &b.hook;   /* the first unlinked */
+	harness_push_n(h, 5);
+	cr_assert(eq(uint, a.pkts, 10));
+	cr_assert(eq(uint, b.pkts, 15));
+	f->tap = NULL;
+	harness_push_n(h, 5);
+	cr_assert(eq(uint, b.pkts, 15));
+	cr_assert(eq(uint, harness_n(h, NULL), 20));
+}
