@@ -51,10 +51,13 @@ bl_stream__grow_tick(struct bl_stream *s, uint64_t now_ns)
 		return;
 	}
 	if (cap != g->cap) {                      /* the writer did what was asked */
-		if (g->cap != 0)
-			bl_log(BL_LOG_INFO, "stream \"%s\": %s from %u to %u slots (%s)", s->name,
-			       cap > g->cap ? "grew" : "shrank", g->cap, cap,
-			       cap > g->cap ? "its readers lost entries" : "nothing lost for a while");
+		/* two call sites: each has its own share of the log's rate limit */
+		if (cap > g->cap)
+			bl_log(BL_LOG_INFO, "stream \"%s\": grew from %u to %u slots (its readers "
+			       "lost entries)", s->name, g->cap, cap);
+		else
+			bl_log(BL_LOG_INFO, "stream \"%s\": shrank from %u to %u slots (nothing lost "
+			       "for a while)", s->name, g->cap, cap);
 		g->cap = cap;
 	}
 	if (lost != g->losses) {
