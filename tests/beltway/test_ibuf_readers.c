@@ -16,7 +16,7 @@
 #include "bl_ibuf_worker.h"
 #include "ibuf_test.h"
 
-TestSuite(ibuf_readers, .timeout = 20);
+TestSuite(ibuf_readers, .timeout = 60);
 
 static struct bl_ibuf *
 ring(const char *name, uint32_t cap, uint32_t policy, bl_ibuf_release_fn rel, void *ctx)
@@ -299,12 +299,12 @@ race(uint32_t policy)
 	free(rc.freed);
 }
 
-Test(ibuf_readers, a_new_srp_reader_never_gets_an_entry_whose_packet_was_freed, .timeout = 60)
+Test(ibuf_readers, a_new_srp_reader_never_gets_an_entry_whose_packet_was_freed)
 {
 	race(BL_IBUF_SRP);
 }
 
-Test(ibuf_readers, a_new_frp_reader_never_gets_an_entry_whose_packet_was_freed, .timeout = 60)
+Test(ibuf_readers, a_new_frp_reader_never_gets_an_entry_whose_packet_was_freed)
 {
 	race(BL_IBUF_FRP);
 }
