@@ -15,8 +15,28 @@
 #include "bl_graph.h"
 #include "bl_pipe.h"
 
-int
-bench_eal_init(const char *prog, const char *argv0, const char *prefix, const char *mem_mb)
+/* Free hugepage memory in MiB (0 when there is none or /proc says nothing). */
+static unsigned long
+free_huge_mb(void)
+{
+	unsigned long free_pages = 0, kb = 0, v;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "HugePages_Free: %lu", &v) == 1)
+			free_pages = v;
+		else if (sscanf(line, "Hugepagesize: %lu kB", &v) == 1)
+			kb = v;
+	}
+	fclose(f);
+	return free_pages * kb / 1024u;
+}
+
+static int
+eal_init(const char *prog, const char *argv0, const char *prefix, const char *mem_mb, bool huge)
 {
 	char pfx[64], a0[256], m[16];
 	struct bl_err err = { 0 };
@@ -24,8 +44,8 @@ bench_eal_init(const char *prog, const char *argv0, const char *prefix, const ch
 	snprintf(pfx, sizeof(pfx), "--file-prefix=%s%d", prefix, (int)getpid());
 	snprintf(a0, sizeof(a0), "%s", argv0);
 	snprintf(m, sizeof(m), "%s", mem_mb);
-	char *eal[] = { a0, "-l", "0", "--no-pci", "--no-huge", "--no-shconf", "--no-telemetry",
-			"-m", m, "--log-level=*:warning", pfx };
+	char *eal[] = { a0, "-l", "0", "--no-pci", huge ? "--in-memory" : "--no-huge", "--no-shconf",
+			"--no-telemetry", "-m", m, "--log-level=*:warning", pfx };
 	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
 		fprintf(stderr, "%s: EAL: %s\n", prog, rte_strerror(rte_errno));
 		return -1;
@@ -35,6 +55,20 @@ bench_eal_init(const char *prog, const char *argv0, const char *prefix, const ch
 		return -1;
 	}
 	return 0;
+}
+
+int
+bench_eal_init(const char *prog, const char *argv0, const char *prefix, const char *mem_mb)
+{
+	return eal_init(prog, argv0, prefix, mem_mb, false);
+}
+
+int
+bench_eal_init_huge(const char *prog, const char *argv0, const char *prefix, const char *mem_mb,
+		    bool *huge)
+{
+	*huge = free_huge_mb() >= strtoul(mem_mb, NULL, 10) + 64u;
+	return eal_init(prog, argv0, prefix, mem_mb, *huge);
 }
 
 void

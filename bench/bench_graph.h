@@ -7,6 +7,7 @@
 #ifndef BENCH_GRAPH_H
 #define BENCH_GRAPH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct bl_filter;
@@ -16,6 +17,11 @@ struct rte_mempool;
 /* EAL (--file-prefix=PREFIX<pid>, -m MEM_MB, lcore 0) and the graph runtime. Errors
  * are printed as "PROG: ..."; -1 then. */
 int bench_eal_init(const char *prog, const char *argv0, const char *prefix, const char *mem_mb);
+/* The same on hugepages (--in-memory) when at least mem_mb of them are free,
+ * else as bench_eal_init; *huge says which. DPDK's memory (mempools, rte_hash)
+ * is then on 2 MiB pages, as in an appliance that has them. */
+int bench_eal_init_huge(const char *prog, const char *argv0, const char *prefix, const char *mem_mb,
+			bool *huge);
 
 /* EAL cleaned up, and the runtime folder it leaves behind (empty here) removed. */
 void bench_eal_cleanup(void);

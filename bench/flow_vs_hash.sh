@@ -36,5 +36,6 @@ for ((r = 1; r <= runs; r++)); do
 done
 med=$(sort -n "$tmp/ratios" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
 echo "flows $flows, 64-byte UDP; table $(awk '$1 == "table_mib" { print $2 }' "$tmp/out1") MiB"
+echo "pages: rte_hash on $(awk '$1 == "ref_pages" { print $2 }' "$tmp/out1"), the flow table on transparent huge pages where THP allows (bench/flow_cost.c)"
 echo "flow cycles/packet: flow's own (graph with it minus gen | drop); graph Mpps: gen | flow | drop on one lcore"
 echo "median ratio flow / (rte_hash_lookup_bulk + counter update): $med (target <= 1.5)"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bl_flow.h"
 #include "bl_flow_worker.h"
@@ -42,6 +43,36 @@ bl_flow_seed_mults(uint64_t seed, uint64_t m[6])
 		m[i] = mix(&seed) | 1u;             /* odd multipliers */
 }
 
+/* The table's arrays: zeroed anonymous memory on 2 MiB boundaries, with the
+ * kernel asked for transparent huge pages. A million flows' slots span 32768
+ * pages of 4 KiB, so nearly every lookup also missed the TLB; on 2 MiB pages
+ * they span 64. Where THP is off the pages stay small and nothing else changes. */
+#define BL_FLOW_HUGE (2u << 20)
+
+static void *
+huge_zalloc(size_t len)
+{
+	size_t map = len + BL_FLOW_HUGE;
+	uint8_t *p = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = ((uintptr_t)p + BL_FLOW_HUGE - 1) & ~(uintptr_t)(BL_FLOW_HUGE - 1);
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	munmap((uint8_t *)a + len, (uintptr_t)p + map - a - len);
+	(void)madvise((void *)a, len, MADV_HUGEPAGE);   /* advice: EINVAL without THP is fine */
+	return (void *)a;
+}
+
+static void
+huge_free(void *p, size_t len)
+{
+	if (p != NULL)
+		munmap(p, len);
+}
+
 int
 bl_flow_create(const struct bl_flow_opts *o, struct bl_flow_table **out, struct bl_err *err)
 {
@@ -62,14 +93,14 @@ bl_flow_create(const struct bl_flow_opts *o, struct bl_flow_table **out, struct 
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return bl_err_set(err, -ENOMEM, "max_flows: no memory for the table");
-	t->ent = aligned_alloc(64, (size_t)n * sizeof(t->ent[0]));
-	t->sig = calloc(n, sizeof(t->sig[0]));
+	t->n_slots = n;
+	t->ent = huge_zalloc((size_t)n * sizeof(t->ent[0]));
+	t->sig = huge_zalloc((size_t)n * sizeof(t->sig[0]));
 	if (t->ent == NULL || t->sig == NULL) {
 		bl_flow_free(t);
 		return bl_err_set(err, -ENOMEM, "max_flows: no memory for %u flows (%llu MiB)",
 				  o->max_flows, (unsigned long long)(bl_flow_mem(o->max_flows) >> 20));
 	}
-	t->n_slots = n;
 	t->bucket_mask = n / BL_FLOW_WAYS - 1u;
 	t->max_flows = o->max_flows;
 	t->idle_ms = o->idle_ms;
@@ -88,8 +119,8 @@ bl_flow_free(struct bl_flow_table *t)
 {
 	if (t == NULL)
 		return;
-	free(t->ent);
-	free(t->sig);
+	huge_free(t->ent, (size_t)t->n_slots * sizeof(t->ent[0]));
+	huge_free(t->sig, (size_t)t->n_slots * sizeof(t->sig[0]));
 	free(t);
 }
 

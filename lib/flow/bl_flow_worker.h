@@ -16,6 +16,10 @@
 
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_prefetch.h>
@@ -86,16 +90,35 @@ bl_flow__key_eq(const struct bl_flow_key *a, const struct bl_flow_key *b)
 	return d == 0;
 }
 
+/* A mask of the ways of bucket b whose signature is sig: two bits per way (way w
+ * is bit 2w), so the first match is ctz / 2. One compare of the bucket's eight
+ * signatures, no branch per way: the matching way of a lookup is random, and a
+ * loop over the ways mispredicted its exit once a packet. */
+static __rte_always_inline uint32_t
+bl_flow__sig_mask(const struct bl_flow_table *t, uint32_t b, uint16_t sig)
+{
+	const uint16_t *s = &t->sig[b * BL_FLOW_WAYS];
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig)));
+#else
+	uint32_t m = 0;
+
+	for (unsigned int w = 0; w < BL_FLOW_WAYS; w++)
+		m |= (uint32_t)(s[w] == sig) * (3u << (2 * w));
+	return m;
+#endif
+}
+_Static_assert(BL_FLOW_WAYS == 8, "bl_flow__sig_mask compares eight 16-bit signatures");
+
 /* The first slot of bucket b whose signature is sig, or BL_FLOW_NONE. */
 static __rte_always_inline uint32_t
 bl_flow__sig_in(const struct bl_flow_table *t, uint32_t b, uint16_t sig)
 {
-	const uint16_t *s = &t->sig[b * BL_FLOW_WAYS];
+	uint32_t m = bl_flow__sig_mask(t, b, sig);
 
-	for (unsigned int w = 0; w < BL_FLOW_WAYS; w++)
-		if (s[w] == sig)
-			return b * BL_FLOW_WAYS + w;
-	return BL_FLOW_NONE;
+	return m != 0 ? b * BL_FLOW_WAYS + (uint32_t)__builtin_ctz(m) / 2u : BL_FLOW_NONE;
 }
 
 /* The slot holding key k (hash h), or BL_FLOW_NONE: every signature match checked. */
