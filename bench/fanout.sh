@@ -34,7 +34,7 @@
 #        throttling still leaves others 5%. Use sparingly: it starves the machine's other
 #        users while it runs, and starves kernel threads on those CPUs too: run this script
 #        itself above them, `chrt -r 3 bench/fanout.sh`, so its snapshots are on time)
-# With no variable set (what CI runs) it takes about 2 minutes: 3 s per run, 1 round;
+# With no variable set (what CI runs) it takes about a minute: 3 s per run, 1 round;
 # FULL=1 takes about 8 (figures for the docs: 6 s per run, 3 rounds in alternating order).
 # Never fails on a figure; exit status 1 only when a run produced nothing.
 if [ "${SMOKE:-0}" = 1 ]; then

@@ -29,9 +29,9 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-# Defaults: 2^22 entries and 200 ms per scaling point (what CI runs, about a
-# minute quiet); FULL=1: 2^24 and 300 ms, the figures the docs quote.
-# SMOKE=1 (what CI runs): 2^20 and 50 ms.
+# Defaults: 2^22 entries and 200 ms per scaling point (what CI runs, under ten
+# seconds quiet); FULL=1: 2^24 and 300 ms, the figures the docs quote.
+# SMOKE=1: 2^20 and 50 ms.
 if [ "${FULL:-0}" = 1 ]; then lg=${1:-24} ms=${2:-300}
 elif [ "${SMOKE:-0}" = 1 ]; then lg=${1:-20} ms=${2:-50}
 else lg=${1:-22} ms=${2:-200}; fi

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Build the fuzz harnesses with clang-14 and libFuzzer (plus ASan and UBSan) in
-# build-fuzz/, then run each for SECONDS seconds on one core. Fails only when a
+# build-fuzz/, then run each for SECONDS seconds on one core, JOBS of them at once. Fails only when a
 # harness crashes or an oracle fails (the input is kept in OUT); how long
 # anything took never fails it. tests/fuzz/README.md says more.
-#   tests/fuzz/run.sh [SECONDS [TARGET...]]     default 20 s each, every target
+#   tests/fuzz/run.sh [SECONDS [TARGET...]]     default 20 s each, every target;
+#                                               SECONDS 0: build only
 #   env: BUILD (build-fuzz), OUT (build-fuzz/fuzz-out), MAX_LEN (4096), RSS_MB (2048),
-#        FUZZ_ARGS (more libFuzzer flags, e.g. -dict=... or -jobs=...)
+#        FUZZ_ARGS (more libFuzzer flags, e.g. -dict=...), JOBS (harnesses at once: nproc)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -24,27 +25,41 @@ if [ ! -f "$build/build.ninja" ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false -Doptimization=1 > /dev/null
 fi
 ninja -C "$build" $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}")
+[ "$secs" != 0 ] || exit 0
 
 mkdir -p "$out"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-failed=()
-for t in "${targets[@]}"; do
-	seeds=tests/fuzz/corpus/$t
-	work=$out/corpus-$t           # what this run adds; the tree's corpus is only read
+# One harness; its status is its exit code. JOBS harnesses at a time (default:
+# one per CPU), each on one core: the total is a budget, the same per harness.
+fuzz_one() {
+	local t=$1 seeds=tests/fuzz/corpus/$1 work=$out/corpus-$1   # the tree's corpus is only read
 	mkdir -p "$work"
-	echo "=== fuzz $t: ${secs} s"
 	# -timeout: one input running this long is a hang, a finding; the total
 	# time is only a budget (libFuzzer stops when it is spent and exits 0).
-	if ! "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=60 \
+	"$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=60 \
 		-rss_limit_mb="${RSS_MB:-2048}" -max_len="${MAX_LEN:-4096}" \
 		-print_final_stats=1 -artifact_prefix="$out/$t-" ${FUZZ_ARGS:-} \
-		"$work" "$seeds" > "$out/$t.log" 2>&1; then
+		"$work" "$seeds" > "$out/$t.log" 2>&1
+}
+jobs_max=${JOBS:-$(nproc)}
+declare -A pid_of
+for t in "${targets[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n || true
+	done
+	echo "=== fuzz $t: ${secs} s"
+	fuzz_one "$t" &
+	pid_of[$t]=$!
+done
+failed=()
+for t in "${targets[@]}"; do
+	if ! wait "${pid_of[$t]}"; then
 		failed+=("$t")
 		tail -n 60 "$out/$t.log"
 		echo "=== fuzz $t: FAILED; the input is $(ls -t "$out/$t"-* 2>/dev/null | sed -n 1p)"
 	else
-		grep -E '^stat::(number_of_executed_units|peak_rss_mb)|cov: ' "$out/$t.log" | tail -n 3
+		echo "=== fuzz $t: $(grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$out/$t.log" | tr '\n' ' ')"
 	fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
