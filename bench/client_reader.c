@@ -16,7 +16,8 @@
  *     --warmup S       (default 1)
  *     --duration S     length of the window (default 5); then exit
  *     --burst N        views per peek (default 64, at most 256)
- *     --touch N        bytes of each packet to read (default 64; 0: all of it)
+ *     --touch N        bytes of each packet to read (default 64; 0: all of it;
+ *                      none: not one, only the views: what the ring alone costs)
  *
  * Output, one line on stdout (keys the scripts parse):
  *   received=N lost=N secs=S pps=X cpu_s=S ns_per_pkt=X wakeups=N
@@ -27,6 +28,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -131,7 +133,10 @@ main(int argc, char **argv)
 		case 'w': warmup = strtod(optarg, NULL); break;
 		case 'd': duration = strtod(optarg, NULL); break;
 		case 'b': burst = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 't': touch_n = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 't':
+			touch_n = strcmp(optarg, "none") == 0 ? UINT_MAX :
+				  (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		default: usage();
 		}
 	}
@@ -170,8 +175,9 @@ main(int argc, char **argv)
 		if (rc > 0) {
 			int bad = 0;
 			for (int i = 0; i < rc; i++) {
-				uint64_t x = touch(v[i].data, touch_n == 0 || touch_n > v[i].caplen ?
-						   v[i].caplen : touch_n);
+				uint64_t x = touch_n == UINT_MAX ? v[i].seq :
+					touch(v[i].data, touch_n == 0 || touch_n > v[i].caplen ?
+					      v[i].caplen : touch_n);
 				if (beltline_check(s, v[i].seq) == 1)
 					sum += x;
 				else

@@ -141,6 +141,11 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 			"reply", ep->name);
 		goto out;
 	}
+	/* Our sleeps' side of the wakeup pair, told before the hello (its sendmsg orders it). */
+	if (blc_ep_mb_ready()) {
+		ep->mb_sleep = 1;
+		__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_MB_SLEEP, __ATOMIC_RELAXED);
+	}
 	/* From here no writable mapping of our regions can be made, by us or anyone. */
 	for (int i = 0; i < 2; i++) {
 		if (fcntl(fd[i], F_ADD_SEALS, F_SEAL_FUTURE_WRITE) < 0) {
@@ -222,6 +227,10 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 		goto out;
 	}
 	ep->peer = p;
+	/* Read once; a peer that claims it and does not issue membarrier loses only its own
+	 * wakeups. */
+	ep->fast_wake = ep->mb_sleep &&
+			(__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_MB_SLEEP) != 0;
 	ep->peer_slots = (const struct bl_ep_slot *)((const uint8_t *)p + BL_EP_HDR_BYTES);
 	p = mmap(NULL, ep->dbuf_bytes, PROT_READ, MAP_SHARED, pfd[1], 0);
 	if (p == MAP_FAILED) {

@@ -25,6 +25,9 @@ struct beltline_ep {
 	int peer_gone;
 	int broken;                 /* -EPROTO once the peer wrote garbage */
 	pid_t peer_pid;
+	int mb_sleep;               /* our sleeps issue membarrier (we told the peer: BL_EP_F_MB_SLEEP) */
+	int fast_wake;              /* mb_sleep and the peer's sleeps do too: wake() needs no fence */
+	int mb_lost;                /* a membarrier call failed: sleep at most 1 ms at a time */
 	/* mine: written by me alone */
 	struct bl_ep_hdr *me;
 	struct bl_ep_slot *my_slots;
@@ -49,6 +52,11 @@ struct beltline_ep {
 	uint32_t *rx_off;           /* per slot: the offset handed out (release checks it) */
 	struct beltline_ep_stats st;
 };
+
+/* 1 if this process is registered for membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)
+ * (registering it on first use, again after a fork) and BELTLINE_EP_FENCE is not set;
+ * 0 if not: its endpoints then keep a full fence on every wake (src_ep_ring.c). */
+int blc_ep_mb_ready(void);
 
 /* One record with its descriptors (blc_recv_fds; a signal does not end the wait), fds
  * BL_CTL_FDS_MAX long. Its length, or -errno (-ETIMEDOUT, -ECONNRESET at EOF). *trunc:

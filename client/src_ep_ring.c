@@ -16,14 +16,31 @@
  * Sleeping (Dekker): the sleeper stores its odd sleep word, full fence, checks
  * again; the waker stores head or rx_tail, full fence, loads the sleep word.
  * At least one of them sees the other's store, so no wakeup is lost.
+ *
+ * The waker's fence was a fifth of a 64-byte message's cost (it waits for the
+ * message's lines to leave for the reader's core): where both sides can, the
+ * pair is made asymmetric (fast_wake). The sleeper, after its fence, issues
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which runs a full barrier on every
+ * CPU then running a process registered for it, the waker among them (a waker
+ * not running has passed one in its context switch); the waker keeps only a
+ * compiler barrier between its store and its load. Then either the waker's store
+ * was visible before the sleeper's check, or the waker's load comes after the
+ * sleeper's store was, as with two fences. Each side registers at set-up and
+ * says so in its header (BL_EP_F_MB_SLEEP); the waker drops its fence only if it
+ * is registered and the sleeper says it issues the call. A membarrier that fails
+ * later (it should not) leaves the sleeper polling its channel every 1 ms.
  */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <linux/membarrier.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "src_ep_pvt.h"
 
@@ -80,14 +97,45 @@ drain(struct beltline_ep *ep, int fd)
 	}
 }
 
+static int
+membarrier(int cmd)
+{
+	return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+int
+blc_ep_mb_ready(void)
+{
+	static pid_t registered;    /* the process that registered (a fork's child has not) */
+	const char *env = getenv("BELTLINE_EP_FENCE");
+	pid_t me = getpid();
+	int q;
+
+	if (env != NULL && *env != '\0' && strcmp(env, "0") != 0)
+		return 0;
+	if (__atomic_load_n(&registered, __ATOMIC_RELAXED) == me)
+		return 1;
+	q = membarrier(MEMBARRIER_CMD_QUERY);
+	if (q < 0 || !(q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) ||
+	    !(q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) ||
+	    membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0)
+		return 0;
+	__atomic_store_n(&registered, me, __ATOMIC_RELAXED);   /* idempotent: threads may race */
+	return 1;
+}
+
 /* Wake the peer if it sleeps on word (one of its sleep words) and we have not woken
- * that sleep yet. The full fence pairs with the sleeper's (see the top of the file). */
+ * that sleep yet. The fence pairs with the sleeper's fence, or with its membarrier
+ * (fast_wake; see the top of the file). */
 static void
 wake(struct beltline_ep *ep, int fd, const uint64_t *word, uint64_t *woke)
 {
 	uint64_t g;
 
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (ep->fast_wake)
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* the store stays before the load */
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	g = __atomic_load_n(word, __ATOMIC_RELAXED);
 	if ((g & 1) && g != *woke) {
 		*woke = g;
@@ -112,6 +160,15 @@ rx_ready(struct beltline_ep *ep)
 			       ep->rx_tail);
 	ep->rx_head = h;
 	return 1;
+}
+
+/* Offset in our DBuf of an absolute byte position: a mask for the usual power of
+ * two sizes (a division cost a 64-byte message several of its cycles, four times). */
+static inline uint64_t
+dbuf_off(const struct beltline_ep *ep, uint64_t pos)
+{
+	return (ep->dbuf_bytes & (ep->dbuf_bytes - 1)) == 0 ? pos & (ep->dbuf_bytes - 1) :
+							       pos % ep->dbuf_bytes;
 }
 
 /* The peer's released count, checked. */
@@ -144,7 +201,7 @@ tx_room(struct beltline_ep *ep, uint32_t size, uint64_t *start)
 		tail_pos = ep->tx_tail == 0 ? 0 : ep->tx_end[(ep->tx_tail - 1) & ep->mask];
 		if (ep->tx_alloc == ep->tx_tail)
 			tail_pos = ep->tx_pos;   /* all released */
-		pos = ep->tx_pos % ep->dbuf_bytes;
+		pos = dbuf_off(ep, ep->tx_pos);
 		s = ep->dbuf_bytes - pos < size ? ep->tx_pos + (ep->dbuf_bytes - pos) : ep->tx_pos;
 		if (s + size - tail_pos <= ep->dbuf_bytes) {
 			*start = s;
@@ -217,6 +274,11 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		g = *word | 1;
 		__atomic_store_n(word, g, __ATOMIC_RELAXED);   /* odd: we sleep */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* pairs with wake()'s */
+		if (ep->mb_sleep && !ep->mb_lost && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) {
+			ep->mb_lost = 1;
+			blc_log(BELTLINE_LOG_WARN, "%s: membarrier failed (%s): sleeping at most "
+				"1 ms at a time", ep->name, strerror(errno));
+		}
 		rc = ready(ep, what, size, start);              /* also what it committed before it went */
 		if (rc != 0 || ep->peer_gone) {
 			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
@@ -230,6 +292,8 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 			return -ETIMEDOUT;
 		}
 		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999999u) / 1000000u);
+		if (ep->mb_lost && (ms < 0 || ms > 1))
+			ms = 1;
 		ep->st.sleeps++;
 		(void)poll(&p, 1, ms);
 		__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
@@ -266,7 +330,7 @@ beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int t
 	ep->tx_size[ep->tx_alloc & ep->mask] = size;
 	ep->tx_alloc++;
 	ep->tx_pos = start + asz;
-	*buf = ep->my_dbuf + start % ep->dbuf_bytes;
+	*buf = ep->my_dbuf + dbuf_off(ep, start);
 	return 0;
 }
 
@@ -281,7 +345,7 @@ beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len)
 		return -EINVAL;
 	i = (uint32_t)(ep->tx_head & ep->mask);
 	start = ep->tx_end[i] - ((ep->tx_size[i] + BL_EP_ALIGN - 1) & ~(uint64_t)(BL_EP_ALIGN - 1));
-	if (buf != ep->my_dbuf + start % ep->dbuf_bytes || len > ep->tx_size[i]) {
+	if (buf != ep->my_dbuf + dbuf_off(ep, start) || len > ep->tx_size[i]) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: commit of a buffer that is not the oldest one got, "
 			"or of more bytes than it holds", ep->name);
 		return -EINVAL;
@@ -290,7 +354,7 @@ beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len)
 		return ep->broken;
 	s = &ep->my_slots[i];
 	s->seq = ep->tx_head;
-	s->off = (uint32_t)(start % ep->dbuf_bytes);
+	s->off = (uint32_t)(dbuf_off(ep, start));
 	s->len = len;
 	ep->tx_head++;
 	__atomic_store_n(&ep->me->head, ep->tx_head, __ATOMIC_RELEASE);  /* the slot, then head */

@@ -36,6 +36,13 @@
 #define BL_EP_DBUF_DEF   (4u << 20)
 #define BL_EP_MSG_DEF    (64u << 10)  /* largest message; at most dbuf_bytes / 2 */
 
+/* bl_ep_hdr.flags. MB_SLEEP: before this side sleeps it issues
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) after storing its sleep word, so a
+ * peer registered for it (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) may wake it
+ * with no fence of its own between its head or rx_tail store and its load of the
+ * sleep word (the asymmetric form of the Dekker pair; src_ep_ring.c). */
+#define BL_EP_F_MB_SLEEP 1u
+
 /* A message descriptor, written by its sender. */
 struct bl_ep_slot {
 	uint64_t seq;          /* absolute sequence number: slot i holds seq i mod slots */
@@ -51,7 +58,9 @@ struct bl_ep_hdr {
 	uint32_t slots;        /* as the appliance gave them */
 	uint32_t dbuf_bytes;
 	uint32_t max_msg;
-	uint32_t pad0[11];
+	uint32_t flags;        /* BL_EP_F_*: written by the owner before its hello, then
+	                        * read once by the peer (0 in older libraries) */
+	uint32_t pad0[10];
 	/* Sending side (this side's messages). */
 	uint64_t head;         /* messages published: slots [0, head) hold seq 0..head-1.
 	                        * Written with release after the slot; the peer reads it

@@ -143,4 +143,19 @@ for mode in unsealed badhello head slot seq rxtail random; do
 	esac
 done
 
+# Sleeping both ways on every message: bench/ipc's ep-sleep (spin_us -1) for 20000
+# round trips, then the same with the fences kept. Each message wakes a sleeper, so a
+# wakeup lost by the asymmetric pair (membarrier, src_ep_ring.c) stalls it: caught by
+# the time limit (it takes about a second; 120 s).
+IPC=${BUILDDIR:-}/bench/ipc
+if [ -x "$IPC" ]; then
+	for fence in 0 1; do
+		out=$(BELTLINE_EP_FENCE=$fence timeout 120 "$IPC" ep-sleep 64 0.3 20000 "$U/pp$fence" 2>&1) &&
+			st=0 || st=$?
+		eq "sleeping ping-pong, 20000 round trips (BELTLINE_EP_FENCE=$fence): exit status ($out)" "$st" 0
+	done
+else
+	echo "SKIP - sleeping ping-pong: no $IPC"
+fi
+
 finish
