@@ -135,7 +135,7 @@ for mode in unsealed badhello head slot seq rxtail random; do
 	unsealed|badhello) want=2 ;;
 	*) want=1 ;;
 	esac
-	eq "hostile peer ($mode): the victim refuses it ($(grep -v progress "$T/h.l" | tail -n 2 | tr '\n' ' '))" "$st" $want
+	eq "hostile peer ($mode): the victim refuses it ($(grep -v progress "$T/h.l" | tail -n 2 | tr '\n' ' '); the peer: $(tr '\n' ' ' < "$T/h.$mode"))" "$st" $want
 	check "... with a clear error" grep -qE "not sealed|hello is malformed|wrote garbage" "$T/h.l"
 	case $mode in
 	unsealed|badhello) ;;

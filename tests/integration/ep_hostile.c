@@ -78,7 +78,7 @@ main(int argc, char **argv)
 	if (blc_ctl_connect(inst, NULL, &cfd) < 0)
 		return 2;
 	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
-	rc = blc_ctl_call_fd(cfd, 5000, BL_CTL_EP_CONNECT, body, &reply, fds, BL_CTL_FDS_MAX, &n);
+	rc = blc_ctl_call_fd(cfd, 20000, BL_CTL_EP_CONNECT, body, &reply, fds, BL_CTL_FDS_MAX, &n);
 	if (rc < 0 || n != 3) {
 		printf("connect refused: %s\n", reply != NULL ? reply : strerror(-rc));
 		return 2;
@@ -131,7 +131,7 @@ main(int argc, char **argv)
 		int vf[3] = { -1, -1, -1 }, writable = 0;
 		struct pollfd p = { .fd = sock, .events = POLLIN };
 
-		if (poll(&p, 1, 10000) <= 0 || recvmsg(sock, &m, 0) <= 0)
+		if (poll(&p, 1, 30000) <= 0 || recvmsg(sock, &m, 0) <= 0)
 			return 2;
 		if (CMSG_FIRSTHDR(&m) != NULL)
 			memcpy(vf, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(vf));
