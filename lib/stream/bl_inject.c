@@ -260,29 +260,14 @@ fail:
 static int
 make_tail(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
 {
-	char name[80];
-	void *p;
-	int fd, e;
+	void *p = NULL;
+	int fd = bl_stream__tail_page("wtail", s->name, &p);
 
-	snprintf(name, sizeof(name), "beltline-wtail-%s", s->name);
-	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, BL_SHM_META_PAGE) < 0)
-		goto fail;
-	p = mmap(NULL, BL_SHM_META_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		goto fail;
+		return fd;
 	w->tp = p;
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE |
-		  F_SEAL_SEAL) < 0)
-		goto fail;
 	*fd_out = fd;
 	return 0;
-fail:
-	e = errno;
-	close(fd);
-	return -e;
 }
 
 int

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* bl_stream — the table of streams, create and release, attach and detach (bl_stream.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bl_dbuf.h"
 #include "bl_dbuf_perm.h"
 #include "bl_ibuf.h"
 #include "bl_log.h"
+#include "bl_shm_abi.h"
 #include "bl_stream.h"
 #include "bl_stream_pvt.h"
 
@@ -437,6 +440,37 @@ bl_stream_may_read(const struct bl_stream *s, const struct bl_stream_cred *who)
 	if (in_group)
 		return (s->mode & 0040) != 0;
 	return (s->mode & 0004) != 0;
+}
+
+int
+bl_stream__tail_page(const char *kind, const char *name, void **map)
+{
+	char mname[80];
+	void *p;
+	int fd, e;
+
+	snprintf(mname, sizeof(mname), "beltline-%s-%s", kind, name);
+	fd = memfd_create(mname, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, BL_SHM_META_PAGE) < 0)
+		goto fail;
+	p = mmap(NULL, BL_SHM_META_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE |
+		  F_SEAL_SEAL) < 0) {
+		e = errno;
+		munmap(p, BL_SHM_META_PAGE);
+		close(fd);
+		return -e;
+	}
+	*map = p;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	return -e;
 }
 
 void

@@ -22,6 +22,12 @@ void bl_stream__wake_detach(struct bl_stream *s, unsigned int idx);
 /* Main lcore, every tick: stream s's timeouts. 1 while one of its readers sleeps unsignalled. */
 int bl_stream__wake_tick(struct bl_stream *s, uint64_t now_ns);
 
+/* A client's tail page (BL_SHM_META_PAGE bytes, zeroed): a memfd named
+ * "beltline-KIND-NAME", mapped read-write here (*map), then sealed (size, and
+ * F_SEAL_FUTURE_WRITE) so no later mapping, the client's, may be writable.
+ * The fd (the caller passes it on and closes it), or -errno with nothing left. */
+int bl_stream__tail_page(const char *kind, const char *name, void **map);
+
 /* A user's or group's name, else its number. */
 void bl_stream__user_name(uid_t uid, char *out, size_t n);
 void bl_stream__group_name(gid_t gid, char *out, size_t n);
