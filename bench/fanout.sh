@@ -22,7 +22,7 @@
 # and the spread.
 #
 #   bench/fanout.sh [BUILD_DIR]
-#   env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (1; 3), READERS ("0 1 2 4 8"), MODES ("poll sleep"),
+#   env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (1; 3), READERS ("0 1 2 4"; "0 1 2 4 8" with FULL=1), MODES ("poll sleep"),
 #        POLICIES ("srp frp"), SIZE (64), CAPACITY (32768), READER_CPUS (0),
 #        GEN_ARGS (more gen options, e.g. "rate=2000000": a rate every reader keeps up with,
 #        so the export filter's cycles/pkt in each round line show what readers cost it),
@@ -40,7 +40,7 @@
 if [ "${SMOKE:-0}" = 1 ]; then
 	export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1} READERS=${READERS:-1 2}
 elif [ "${FULL:-0}" != 1 ]; then
-	export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1}
+	export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1} READERS=${READERS:-0 1 2 4}
 fi
 . "$(dirname "$0")/lib.sh"
 reader=$build/bench/client_reader

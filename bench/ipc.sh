@@ -7,12 +7,12 @@
 # a pipe, a Unix stream socket and TCP over loopback, in one run, with the endpoint's
 # ratios to the Unix socket. Targets: at 64 B >= 10x the Unix socket's messages/s;
 # spinning ping-pong < 1 us one way; at 64 KiB >= 3x the Unix socket's GB/s.
-# About a minute with no variable; SMOKE=1 a short run. Usage: bench/ipc.sh [BUILD_DIR]
+# About 15 s with no variable; SMOKE=1 a shorter run. Usage: bench/ipc.sh [BUILD_DIR]
 . "$(dirname "$0")/lib.sh"
 ipc=$build/bench/ipc
-# FULL=1: 2 s and 20000 round trips per row; the default half that.
-secs=$([ "${SMOKE:-0}" = 1 ] && echo 0.3 || { [ "${FULL:-0}" = 1 ] && echo 2 || echo 1; })
-pings=$([ "${SMOKE:-0}" = 1 ] && echo 2000 || { [ "${FULL:-0}" = 1 ] && echo 20000 || echo 10000; })
+# FULL=1: 2 s and 20000 round trips per row; the default a quarter of that.
+secs=$([ "${SMOKE:-0}" = 1 ] && echo 0.3 || { [ "${FULL:-0}" = 1 ] && echo 2 || echo 0.5; })
+pings=$([ "${SMOKE:-0}" = 1 ] && echo 2000 || { [ "${FULL:-0}" = 1 ] && echo 20000 || echo 5000; })
 I=ipc$$
 cat > "$tmp/c.json" <<JSON
 { "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
