@@ -25,14 +25,7 @@ for c in unshare nsenter systemctl journalctl findmnt; do
 done
 [ -f "$UNITDIR/beltlined@.service" ] || skip "no built unit in $UNITDIR"
 
-# A cgroup of our own in the cgroup2 hierarchy: it becomes the root of the
-# namespace's cgroup tree, where systemd makes its slices and scopes.
-cg2=$(findmnt -n -t cgroup2 -o TARGET) || skip "no cgroup2 hierarchy mounted (systemd needs one)"
-cg2=$(sed -n 1p <<< "$cg2")
-here=$(sed -n 's/^0:://p' /proc/self/cgroup)
-CG=${cg2%/}${here%/}/bl-boot-$$
-mkdir "$CG" 2> /dev/null || skip "cannot make a cgroup at $CG"
-
+CG=                 # the cgroup made below (a cgroup, checked), removed by cleanup()
 B=$T/boot           # what the namespace is built from (setup.sh copies it in)
 P=                  # systemd's pid (in our namespace)
 UPID=
@@ -41,7 +34,7 @@ cleanup() {
 	[ -z "$UPID" ] || { kill -9 "$UPID"; wait "$UPID"; } 2> /dev/null || true
 	kill $(jobs -p) 2> /dev/null || true
 	# The cgroups systemd made, once every process in them has gone.
-	if [ -d "$CG" ]; then
+	if [ -n "$CG" ] && [ -d "$CG" ]; then
 		wait_for 30 grep -qx 'populated 0' "$CG/cgroup.events" || true
 		find "$CG" -depth -type d -exec rmdir {} + 2> /dev/null || true
 		[ ! -d "$CG" ] || echo "WARNING: could not remove cgroup $CG" >&2
@@ -50,6 +43,20 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT   # meson's timeout: clean up all the same
+
+# A cgroup of our own in the cgroup2 hierarchy: it becomes the root of the
+# namespace's cgroup tree, where systemd makes its slices and scopes.
+# (findmnt says 0 when it finds nothing: check what it found.)
+cg2=$(findmnt -n -t cgroup2 -o TARGET 2> /dev/null || true)
+cg2=$(sed -n 1p <<< "$cg2")
+[ -n "$cg2" ] && [ "$(stat -f -c %T "$cg2")" = cgroup2fs ] ||
+	skip "no cgroup2 hierarchy mounted (systemd needs one)"
+here=$(sed -n 's/^0:://p' /proc/self/cgroup)
+[ -n "$here" ] || skip "this process is in no cgroup2 cgroup"
+cg=${cg2%/}${here%/}/bl-boot-$$
+mkdir "$cg" 2> /dev/null || skip "cannot make a cgroup at $cg"
+[ -f "$cg/cgroup.procs" ] || { rmdir "$cg"; skip "$cg is not a cgroup"; }
+CG=$cg
 
 I=$(inst boot)
 U="beltlined@$I.service"
@@ -91,18 +98,26 @@ Restart=always
 UNIT
 cp "$SRCDIR/deploy/beltline.sysusers" "$B/beltline.sysusers"
 
-# --- The instance: the bundled capture replayed once, a generated stream to read.
+# --- The instance: the bundled capture replayed once, a generated stream to read,
+# and (where /dev/net/tun is) a tap interface in the namespaces: what the devices
+# and address families the unit leaves open are for.
 cp "$SRCDIR/config/sample.pcap" "$B/etc-up/beltline/"
+TUN=; NP=2 NG=2
+if [ -c /dev/net/tun ]; then
+	TUN=', { "name": "tun", "vdev": "net_tap0,iface=bltap0" }'
+	TUNG=', { "lcores": [1], "pipeline": "rx port=tun | count --name=tun" }'
+	NP=3 NG=3
+fi
 # mkcfg FILE EXTRA-GRAPH
 mkcfg() {
 	cat > "$1" <<JSON
 { "instance": "not-this-one",
   "ports": [ { "name": "in",  "vdev": "net_pcap0,rx_pcap=sample.pcap" },
-             { "name": "out", "vdev": "net_null0" } ],
+             { "name": "out", "vdev": "net_null0" } $TUN ],
   "graphs": [
     { "lcores": [1], "pipeline": "rx port=in | bpf \\"ip or not ip\\" | count --name=seen | tx port=out" },
     { "lcores": [1], "pipeline": "gen rate=2000 | count --name=keep | export name=s1 policy=srp" }
-    $2 ] }
+    ${TUNG:-} $2 ] }
 JSON
 }
 mkcfg "$B/etc-up/beltline/$I.json" ''
@@ -135,6 +150,11 @@ step mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts $d/pts
 ln -s pts/ptmx $d/ptmx
 step mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $d/shm
 ! mountpoint -q /dev/hugepages || step mount --bind /dev/hugepages $d/hugepages
+if [ -c /dev/net/tun ]; then
+	mkdir $d/net
+	touch $d/net/tun
+	step mount --bind /dev/net/tun $d/net/tun
+fi
 ln -s /proc/self/fd $d/fd
 ln -s /proc/self/fd/0 $d/stdin; ln -s /proc/self/fd/1 $d/stdout; ln -s /proc/self/fd/2 $d/stderr
 step mount --bind "$B/console.log" $d/console
@@ -157,6 +177,8 @@ SETUP
 
 (
 	echo "$BASHPID" > "$CG/cgroup.procs" || exit 101
+	# In it, or systemd would make its cgroups beside ours, in the host's tree.
+	grep -qxF "0::${here%/}/bl-boot-$$" "/proc/$BASHPID/cgroup" || exit 101
 	exec unshare --kill-child --fork --pid --mount --uts --ipc --net --cgroup --mount-proc \
 		--propagation private bash "$B/setup.sh" "$B" "$SYSTEMD"
 ) > "$T/boot.out" 2>&1 &
@@ -201,15 +223,21 @@ check "the beltline group exists (systemd-sysusers on deploy/beltline.sysusers)"
 # --- systemctl start: returns once READY=1 is in, so the CLI answers at once.
 set +e; out=$(timeout $((WAIT * 2)) nsenter -t "$P" -m -p -n -u -i -- systemctl start "$U" 2>&1); rc=$?; set -e
 eq "systemctl start $U: status" "$rc" 0
-[ "$rc" = 0 ] || { echo "$out"; sctl status "$U" || true; tail -30 "$B/console.log"; finish; }
+if [ "$rc" != 0 ]; then
+	echo "$out"; sctl status "$U" || true
+	echo "--- its journal:"; jctl -u "$U" -o cat > "$T/j.txt" || true; tail -20 "$T/j.txt"
+	echo "--- systemd:"; tail -20 "$B/console.log"
+	finish
+fi
 eq "... active (running) when it returns" "$(prop ActiveState)/$(prop SubState)" "active/running"
 check "... the control socket answers at once (READY=1 comes after it listens)" \
 	inns "$BELTLINE" -i "$I" ls > /dev/null
 pid1=$(prop MainPID)
 eq "MainPID is beltlined" "$(inns readlink "/proc/$pid1/exe")" "$(readlink -f "$BELTLINED")"
-eq "STATUS= as StatusText" "$(prop StatusText)" "running: instance $I, 2 ports, 2 graphs on 1 worker"
+run="running: instance $I, $NP ports, $NG graphs on 1 worker"
+eq "STATUS= as StatusText" "$(prop StatusText)" "$run"
 status=$(sctl status "$U" 2>&1) || true
-check "systemctl status shows it" grep -q "Status: \"running: instance $I, 2 ports, 2 graphs on 1 worker\"" <<< "$status"
+check "systemctl status shows it" grep -qF "Status: \"$run\"" <<< "$status"
 check "the hugepage unit ran (asked for none here)" \
 	grep -q 'hugepages: .* enough' <<< "$(jctl -u beltline-hugepages.service -o cat)"
 hp=$(sctl show -P ExecMainExitTimestampMonotonic beltline-hugepages.service)
@@ -230,6 +258,19 @@ fin() { jq -r --arg n "$1" '[.filters[] | select(.name == $n) | .in] | add // 0'
 sample_pkts() { stats && [ "$(jq '.ports[] | select(.name == "in") | .rx' "$T/st.json")" = 1000 ] &&
 	[ "$(fin seen)" = 1000 ]; }
 check "the bundled capture (1000 packets, relative to /etc/beltline) is read" wait_for "$WAIT" sample_pkts
+eq "the bpf filter runs JIT-compiled (so MemoryDenyWriteExecute stays off)" \
+	"$(jq '[.filters[] | select(.filter == "bpf") | .counters.jit] | min' "$T/st.json")" 1
+
+if [ -n "$TUN" ]; then
+	# What the kernel sends out of the tap (ARP for a neighbour) reaches the tun port.
+	inns ip addr add 10.99.0.1/24 dev bltap0
+	inns ip link set bltap0 up
+	tun_rx() { inns bash -c 'echo x > /dev/udp/10.99.0.2/9' 2> /dev/null || true
+		stats && [ "$(fin tun)" -gt 0 ]; }
+	check "a tap port works (/dev/net/tun, netlink, CAP_NET_ADMIN)" wait_for "$WAIT" tun_rx
+else
+	echo "SKIP: the tap port (no /dev/net/tun)"
+fi
 
 # --- systemctl reload: a live reload; the reader of s1 reads on.
 inns "$BELTLINE" -i "$I" cat s1 > "$T/s1.pcap" 2> "$T/cat.err" &
