@@ -69,8 +69,15 @@ sed -e "s|^ExecStart=[^ ]*/hugepages.sh |ExecStart=$SRCDIR/deploy/hugepages.sh |
 	"$UNITDIR/beltline-hugepages.service" > "$B/units/beltline-hugepages.service"
 # SERVICE_BOOT_DROPIN=FILE: a drop-in for beltlined@.service, to try an option under a real systemd.
 if [ -n "${SERVICE_BOOT_DROPIN:-}" ]; then
-	mkdir "$B/units/beltlined@.service.d"
+	mkdir -p "$B/units/beltlined@.service.d"
 	cp "$SERVICE_BOOT_DROPIN" "$B/units/beltlined@.service.d/try.conf"
+fi
+# A sanitizer build: the service gets the test's sanitizer options (systemd passes
+# it a clean environment), so an error in it fails it as anywhere else.
+if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ]; then
+	mkdir -p "$B/units/beltlined@.service.d"
+	printf '[Service]\nEnvironment="ASAN_OPTIONS=%s" "UBSAN_OPTIONS=%s"\n' \
+		"${ASAN_OPTIONS:-}" "${UBSAN_OPTIONS:-}" > "$B/units/beltlined@.service.d/sanitizers.conf"
 fi
 # The host's hugepages are shared: ask for none (it says "enough" and changes nothing).
 mkdir "$B/units/beltline-hugepages.service.d"
@@ -233,9 +240,15 @@ eq "... active (running) when it returns" "$(prop ActiveState)/$(prop SubState)"
 check "... the control socket answers at once (READY=1 comes after it listens)" \
 	inns "$BELTLINE" -i "$I" ls > /dev/null
 pid1=$(prop MainPID)
+if [ -f "$B/units/beltlined@.service.d/sanitizers.conf" ]; then
+	check "it runs with the test's sanitizer options" grep -qF "ASAN_OPTIONS=${ASAN_OPTIONS:-}" \
+		<<< "$(inns cat "/proc/$pid1/environ" | tr '\0' '\n')"
+fi
 eq "MainPID is beltlined" "$(inns readlink "/proc/$pid1/exe")" "$(readlink -f "$BELTLINED")"
 run="running: instance $I, $NP ports, $NG graphs on 1 worker"
-eq "STATUS= as StatusText" "$(prop StatusText)" "$run"
+# (READY=1 and STATUS= are two messages: start may return between them.)
+status_is() { [ "$(prop StatusText)" = "$1" ]; }
+check "STATUS= as StatusText: $run" wait_for "$WAIT" status_is "$run"
 status=$(sctl status "$U" 2>&1) || true
 check "systemctl status shows it" grep -qF "Status: \"$run\"" <<< "$status"
 check "the hugepage unit ran (asked for none here)" \
@@ -283,7 +296,7 @@ sctl reload "$U"
 jmsg() { jctl -u "$U" -o cat > "$T/j.txt"; grep -q "$1" "$T/j.txt"; }
 check "systemctl reload: the journal says it reloaded" \
 	wait_for "$WAIT" jmsg "^reloaded /etc/beltline/$I.json (epoch $e)$"
-eq "... and so does STATUS=" "$(prop StatusText)" "running; reloaded /etc/beltline/$I.json (epoch $e)"
+check "... and so does STATUS=" wait_for "$WAIT" status_is "running; reloaded /etc/beltline/$I.json (epoch $e)"
 eq "... the same process" "$(prop MainPID)" "$pid1"
 stats
 eq "... the new graph runs" "$(jq '[.filters[] | select(.name == "extra")] | length > 0' "$T/st.json")" true
