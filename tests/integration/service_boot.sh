@@ -194,8 +194,7 @@ UPID=$!
 # systemd's pid: the child of unshare, once it has exec'd systemd.
 find_pid() {
 	local c
-	c=$(cat "/proc/$UPID/task/$UPID/children" 2> /dev/null) || return 1
-	c=${c%% *}
+	c=$(pgrep -P "$UPID") || return 1
 	[ -n "$c" ] && [ "$(readlink "/proc/$c/exe")" = "$(readlink -f "$SYSTEMD")" ] && P=$c
 }
 booted() {
