@@ -8,7 +8,8 @@
 #   systemctl start returns only after READY=1; status shows STATUS=; the
 #   hardening options are in force and it works; systemctl reload reloads live
 #   (logged, a reader keeps reading); a SIGKILL is restarted (Restart=on-failure);
-#   systemctl stop stops it cleanly, its final counters and logs in the journal.
+#   systemctl stop stops it cleanly, its final counters and logs in the journal;
+#   a wrong config fails with status 2 and is not restarted.
 # The host is left alone: the namespaces get their own /run, /dev, /tmp, /var/tmp,
 # an overlay on /etc (the group and the config live in its upper layer under $T),
 # read-only /sys and /proc/sys, and a cgroup of their own that is removed at the end.
@@ -331,4 +332,15 @@ eq "... every packet read was forwarded or counted" \
 	"$(jq '.ports.in.rx == .ports.out.tx + .ports.out.tx_dropped' "$T/final.json")" true
 check "its log lines carry the instance (BELTLINE_INSTANCE=$I)" \
 	grep -q . <<< "$(jctl BELTLINE_INSTANCE="$I" -o cat)"
+
+# A wrong config: status 2, and no restart (RestartPreventExitStatus=2): failed
+# at once, not "activating (auto-restart)".
+X="beltlined@${I}x.service"
+echo '{ "ports": 7 }' | inns sh -c "cat > /etc/beltline/${I}x.json"
+set +e; timeout $((WAIT * 2)) nsenter -t "$P" -m -p -n -u -i -- systemctl start "$X" 2> /dev/null; rc=$?; set -e
+check "a wrong config: systemctl start fails" [ "$rc" -ne 0 ]
+eq "... with status 2, failed, not restarted" \
+	"$(sctl show -P ExecMainStatus "$X")/$(sctl show -P ActiveState "$X")/$(sctl show -P NRestarts "$X")" "2/failed/0"
+said_wrong() { jctl -u "$X" -o cat > "$T/x.txt"; grep -q '^ports' "$T/x.txt"; }
+check "... the journal says what is wrong" wait_for "$WAIT" said_wrong
 finish
