@@ -4,8 +4,8 @@
 # --version; SIGHUP (systemctl reload) is refused in the log and never kills
 # it; Type=notify: READY=1 once ports, graphs and the control socket are up,
 # STATUS= lines, STOPPING=1; one default instance name for beltlined and the
-# CLI; the units pass systemd-analyze verify. No systemd runs as PID 1 here,
-# so the notify socket is a stand-in (notify_listen.py).
+# CLI; the units pass systemd-analyze verify. The notify socket is a stand-in
+# (notify_listen.py); service_boot.sh runs the unit under a real systemd.
 . "$(dirname "$0")/lib.sh"
 : "${BELTLINE:?}"
 
