@@ -317,5 +317,23 @@ main(int argc, char **argv)
 	       pings ? (unsigned long long)rtt[pings * 99 / 100] / 2 : 0ull);
 	int st;
 	waitpid(child, &st, 0);
+	/* Everything given back (a sanitizer build's leak check runs at exit). */
+	if (ep) {
+		beltline_ep_close(t.ep);
+		beltline_ep_listener_close(l);
+	} else {
+		for (int i = 0; i < 2; i++) {
+			if (a[i] >= 0)
+				close(a[i]);
+			if (b[i] >= 0 && b[i] != a[1])
+				close(b[i]);
+		}
+		if (t.rfd >= 0 && t.rfd != a[0] && t.rfd != a[1] && t.rfd != b[0] && t.rfd != b[1])
+			close(t.rfd);
+		if (lfd >= 0)
+			close(lfd);
+	}
+	free(rtt);
+	free(scratch);
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
