@@ -516,7 +516,7 @@ successor(const struct bl_app *app, const struct bl_worker *nw, struct tap *t, u
 	}
 	if (nf == NULL) {
 		snprintf(t->gone, sizeof(t->gone), "the new config removes or changes filter "
-			 "\"%s\" (its type, name, arguments, negation or number of edges)", t->fname);
+			 "\"%s\" (its type, name, arguments, negation or number of in-edges)", t->fname);
 		return NULL;
 	}
 	if (t->edge_to[0] != '\0') {

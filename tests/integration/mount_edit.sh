@@ -47,12 +47,21 @@ wait_for 60 counts bpf 300
 "$BELTLINE" mount "$M"
 check "mount: the graph is there" test -d "$M/gen/bpf/dport/web"
 
-# mkdir: a count after bpf. bpf and web keep their instances: their counters go on.
+# mkdir: a count after bpf. bpf and web keep their instances: their counters go on, and
+# a tap on bpf (3 s of its packets) goes on through the edit.
+timeout 120 "$BELTLINE" tap -c 9000 bpf > "$T/tap.pcap" 2> "$T/tap.err" &
+TAP=$!
+tapped() { grep -q 'tap\.' <<< "$("$BELTLINE" ls)"; }
+wait_for 60 tapped
 stats; b0=$(f bpf in); w0=$(f web in)
 check "mkdir gen/bpf/count" mkdir "$M/gen/bpf/count"
 stats; b1=$(f bpf in); w1=$(f web in)
 check "bpf's counters ran on through the edit ($b0 -> $b1)" test "$b1" -ge "$b0"
 check "web's too ($w0 -> $w1)" test "$w1" -ge "$w0"
+rc=0; wait "$TAP" || rc=$?
+eq "the tap on bpf went on through the edit (exit)" "$rc" 0
+check "... to its 9000 packets ($(stat -c %s "$T/tap.pcap") bytes)" test "$(stat -c %s "$T/tap.pcap")" -ge $((24 + 9000 * (16 + 54)))
+check "... and did not end early" test "$(grep -c 'ends: the new config' "$T/err" || true)" = 0
 check "the new directory is there" test -d "$M/gen/bpf/count"
 check "... with its all and stats" test -f "$M/gen/bpf/count/stats"
 check "the new count counts what bpf passes" wait_for 30 counts count 100
