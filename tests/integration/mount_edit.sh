@@ -101,6 +101,8 @@ refused "a bad bpf expression" "Invalid argument" 'edit refused' mkdir "$M/gen/b
 refused "two filters at once" "Invalid argument" 'one filter (its name and arguments)' mkdir "$M/gen/bpf/count | count"
 refused "a bad %" "Invalid argument" '' mkdir "$M/gen/bpf/bpf \"net 10.0.0.0%2\""
 refused "after a sink" "Invalid argument" 'is a sink' mkdir "$M/gen/bpf/dport/web/drop/count"
+refused "a name the graph has" "File exists" 'names a filter the graph has already' mkdir "$M/gen/bpf/count --name=count"
+refused "a filter the parent feeds already" "File exists" '"gen" feeds a filter "bpf' mkdir "$M/gen/bpf \"tcp\""
 refused "rmdir of a filter that feeds others" "Directory not empty" '"dport" feeds ' rmdir "$M/gen/bpf/dport"
 refused "rmdir of a source" "Permission denied" '"gen" is a source' rmdir "$M/gen"
 refused "mkdir at the top" "Permission denied" '' mkdir "$M/count"
@@ -136,10 +138,12 @@ check "bpf's counters ran on through the rmdir ($b0 -> $b1)" test "$b1" -ge "$b0
 check "the log says so" grep -q 'filter "count" removed after "bpf"' "$T/err"
 
 # A reload from the file drops what the mount changed, and says so.
+eq "stats count the live edits" "$(jq .reload.live_edits "$T/st.json")" 5
 w0=$(f web in)
 "$BELTLINE" reload > /dev/null
 stats
 check "reload from the file: count2 is gone" test "$(f count2 in)" = -1
+eq "... the running config is the file's" "$(jq .reload.live_edits "$T/st.json")" 0
 check "... web kept its counters" test "$(f web in)" -ge "$w0"
 check "... the log says the edits are gone" grep -q 'replaces the running config and its 5 live edits' "$T/err"
 fusermount3 -u "$M"
