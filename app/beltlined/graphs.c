@@ -113,8 +113,7 @@ bl_app_graph_desc(const struct bl_cfg *cfg, unsigned int k, struct bl_gdesc *g, 
 	rc = parse_source(&s, g, err, &where);
 	if (rc != 0) {
 		snprintf(msg, sizeof(msg), "%s", err->msg);
-		bl_gdesc_free(g);
-		bl_gdesc_init(g);
+		bl_gdesc_free(g);   /* empty again */
 		return bl_err_set(err, rc, "%s%s: %s", s.origin, where, msg);
 	}
 	return 0;
