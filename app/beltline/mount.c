@@ -313,10 +313,13 @@ out:
 }
 
 /* An open file: a stats snapshot (text), or a tap being read (pcap). */
+#define BL_MOUNT_TAPS 16
 struct ofile {
 	char *text;                 /* stats: the whole file */
 	size_t len;
-	struct beltline_stream *s;  /* all: the tap's stream */
+	struct beltline_stream *s;  /* all: the tap's stream (the first, of several) */
+	struct beltline_stream *more[BL_MOUNT_TAPS];   /* a tap per lcore: read in turn with s */
+	unsigned int n_more, cur;
 	bool header_sent;
 	uint32_t linktype, snaplen;
 };
@@ -326,7 +329,8 @@ m_open(const char *path, struct fuse_file_info *fi)
 {
 	struct ofile *o;
 	struct node n;
-	char spec[160], stream[BL_STREAM_NAME_MAX], why[512], uri[600];
+	char spec[160], streams[BL_MOUNT_TAPS][BL_STREAM_NAME_MAX], why[512], uri[600];
+	unsigned int ns = 0;
 	int rc;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
@@ -351,18 +355,28 @@ m_open(const char *path, struct fuse_file_info *fi)
 	if (n.kind == 3) {
 		struct beltline_open_opts oo = { .sz = sizeof(oo) };
 		struct beltline_info info = { .sz = sizeof(info) };
-		rc = bl_cli_tap_make(m_instance, spec, NULL, NULL, stream, sizeof(stream), why,
+		rc = bl_cli_tap_make(m_instance, spec, NULL, NULL, streams, BL_MOUNT_TAPS, &ns, why,
 				     sizeof(why));
 		if (rc < 0) {
 			fprintf(stderr, "beltline: mount: tap %s: %s\n", spec, why);
 			free(o);
 			return rc;
 		}
-		snprintf(uri, sizeof(uri), "beltline://%s/%s", m_instance, stream);
-		rc = beltline_open(uri, &oo, &o->s);
-		if (rc < 0) {
-			free(o);
-			return rc;
+		/* A graph on several lcores: a tap on each (ns streams), read in turn. */
+		for (unsigned int i = 0; i < ns; i++) {
+			snprintf(uri, sizeof(uri), "beltline://%s/%s", m_instance, streams[i]);
+			rc = beltline_open(uri, &oo, i == 0 ? &o->s : &o->more[i - 1]);
+			if (rc < 0) {
+				for (unsigned int k = 1; k < i; k++)
+					beltline_close(o->more[k - 1]);
+				if (i > 0)
+					beltline_close(o->s);
+				free(o);
+				return rc;
+			}
+			if (i > 0)
+				o->n_more++;
+			beltline_fd(i == 0 ? o->s : o->more[i - 1]);   /* read in poll: say so */
 		}
 		beltline_fd(o->s);
 		beltline_info(o->s, &info);
@@ -407,19 +421,29 @@ read_tap(struct ofile *o, char *buf, size_t size)
 		o->header_sent = true;
 		return 24;
 	}
+	unsigned int idle = 0, ns = 1 + o->n_more;
 	while (n == 0 || n + 16 + 1500 <= size) {
 		struct beltline_pkt_info pi;
-		int r = beltline_read(o->s, pkt, sizeof(pkt), &pi);
+		struct beltline_stream *s = o->cur == 0 ? o->s : o->more[o->cur - 1];
+		int r = beltline_read(s, pkt, sizeof(pkt), &pi);
 
+		o->cur = (o->cur + 1) % ns;   /* several streams (a tap per lcore): in turn */
 		if (r == -EAGAIN) {
-			struct pollfd p = { .fd = beltline_fd(o->s), .events = POLLIN };
+			struct pollfd p[BL_MOUNT_TAPS];
+			if (++idle < ns)
+				continue;
+			idle = 0;
 			if (n != 0)
 				break;
 			if (fuse_interrupted())
 				return -EINTR;
-			poll(&p, 1, 100);
+			for (unsigned int i = 0; i < ns; i++)
+				p[i] = (struct pollfd){ .fd = beltline_fd(i == 0 ? o->s : o->more[i - 1]),
+							.events = POLLIN };
+			poll(p, ns, 100);
 			continue;
 		}
+		idle = 0;
 		if (r <= 0)
 			return n != 0 ? (int)n : r;   /* 0: the stream ended */
 		if (n + 16 + pi.copied > size) {
@@ -468,6 +492,8 @@ m_release(const char *path, struct fuse_file_info *fi)
 	(void)path;
 	if (o->s != NULL)
 		beltline_close(o->s);   /* the tap's last reader: it goes */
+	for (unsigned int i = 0; i < o->n_more; i++)
+		beltline_close(o->more[i]);
 	cJSON_free(o->text);
 	free(o);
 	return 0;
