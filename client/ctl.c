@@ -26,7 +26,8 @@ _Static_assert((int)BELTLINE_CTL_LIST == (int)BL_CTL_LIST &&
 	       (int)BELTLINE_CTL_ATTACH_VERDICT == (int)BL_CTL_ATTACH_VERDICT &&
 	       (int)BELTLINE_CLASS_MAX == (int)BL_VERDICT_CLASS_MAX &&
 	       (int)BELTLINE_CTL_RELOAD == (int)BL_CTL_RELOAD &&
-	       (int)BELTLINE_CTL_TAP == (int)BL_CTL_TAP,
+	       (int)BELTLINE_CTL_TAP == (int)BL_CTL_TAP &&
+	       (int)BELTLINE_CTL_EDIT == (int)BL_CTL_EDIT,
 	       "beltline.h restates the control operations of bl_stream_proto.h");
 
 struct beltline_ctl {
@@ -302,7 +303,8 @@ beltline_ctl_call(struct beltline_ctl *c, enum beltline_ctl_op op, const char *b
 	int rc;
 
 	if (c == NULL || reply == NULL || op < BELTLINE_CTL_LIST ||
-	    (op > BELTLINE_CTL_STATS && op != BELTLINE_CTL_RELOAD && op != BELTLINE_CTL_TAP))
+	    (op > BELTLINE_CTL_STATS && op != BELTLINE_CTL_RELOAD && op != BELTLINE_CTL_TAP &&
+	     op != BELTLINE_CTL_EDIT))
 		return -EINVAL;
 	rc = blc_ctl_call_fd(c->fd, c->timeout_ms, (unsigned)op, body, reply, fds,
 		BL_CTL_FDS_MAX, &n);

@@ -185,31 +185,49 @@ bl_cli_cat(int argc, char **argv, const char *instance)
 int
 bl_cli_copy(struct beltline_stream *s, struct capfile *cf, const struct bl_cli_copy *o)
 {
+	return bl_cli_copy_n(&s, 1, cf, o);
+}
+
+int
+bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
+	      const struct bl_cli_copy *o)
+{
 	struct beltline_info info = { .sz = sizeof(info) };
-	struct beltline_stats st = { .sz = sizeof(st) };
+	struct pollfd p[BL_CLI_COPY_MAX];
 	static uint8_t buf[262144];
-	unsigned long long count = 0, bad_recs = 0;
+	unsigned long long count = 0, bad_recs = 0, received = 0, lost = 0, invalid = 0;
+	unsigned int cur = 0, idle = 0;
 	int status = 0;
 
-	beltline_fd(s);   /* we sleep in poll when the stream is empty: say so from the start */
-	beltline_info(s, &info);
+	if (ns > BL_CLI_COPY_MAX)
+		ns = BL_CLI_COPY_MAX;
+	for (unsigned int i = 0; i < ns; i++)
+		beltline_fd(s[i]);   /* we sleep in poll when the streams are empty: say so from the start */
+	beltline_info(s[0], &info);
 	cf->snaplen = info.snaplen ? info.snaplen : 65535;
 	cf->linktype = (uint32_t)info.linktype;
 	if (!o->flows && capfile_open(cf) < 0)
 		return 1;
 	/* The copying read, not peek: what goes into the pipe cannot be taken back, so
-	 * each packet is copied out and checked before a byte of it is written. */
+	 * each packet is copied out and checked before a byte of it is written. Several
+	 * streams (a tap per lcore) are read in turn, a packet at a time. */
 	while (!bl_cli_stop && (o->limit == 0 || count < o->limit)) {
 		struct beltline_pkt_info pi;
 		uint64_t ts;
-		int n = beltline_read(s, buf, sizeof(buf), &pi);
+		int n = beltline_read(s[cur], buf, sizeof(buf), &pi);
 
+		cur = (cur + 1) % ns;
 		if (n == -EAGAIN) {
-			struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+			if (++idle < ns)
+				continue;   /* the next one may have some */
+			idle = 0;
+			for (unsigned int i = 0; i < ns; i++)
+				p[i] = (struct pollfd){ .fd = beltline_fd(s[i]), .events = POLLIN };
 			fflush(cf->fp);
-			poll(&p, 1, 100);
+			poll(p, ns, 100);
 			continue;
 		}
+		idle = 0;
 		if (n < 0) {
 			fprintf(stderr, "beltline: %s: %s: %s\n", o->cmd, o->name, strerror(-n));
 			status = 1;
@@ -237,13 +255,18 @@ bl_cli_copy(struct beltline_stream *s, struct capfile *cf, const struct bl_cli_c
 	}
 	if (capfile_close(cf) < 0 && status == 0)
 		status = 1;
-	beltline_stats(s, &st);
+	for (unsigned int i = 0; i < ns; i++) {
+		struct beltline_stats st = { .sz = sizeof(st) };
+		beltline_stats(s[i], &st);
+		received += st.received;
+		lost += st.lost;
+		invalid += st.invalid;
+	}
 	if (bad_recs != 0)
 		fprintf(stderr, "beltline: %s: %llu entries were not flow records (skipped)\n", o->cmd,
 			bad_recs);
-	if (o->report || st.lost || st.invalid)
+	if (o->report || lost || invalid)
 		fprintf(stderr, "beltline: %s: %llu packets, %llu lost, %llu invalid entries skipped\n",
-			o->cmd, (unsigned long long)st.received, (unsigned long long)st.lost,
-			(unsigned long long)st.invalid);
+			o->cmd, received, lost, invalid);
 	return status;
 }

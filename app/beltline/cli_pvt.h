@@ -61,4 +61,10 @@ struct bl_cli_copy {
  */
 int bl_cli_copy(struct beltline_stream *s, struct capfile *cf, const struct bl_cli_copy *o);
 
+/* The same from several streams read in turn (beltline tap: a tap per lcore of a graph
+ * on several); the copy ends when any of them does. At most BL_CLI_COPY_MAX. */
+#define BL_CLI_COPY_MAX 16
+int bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
+		  const struct bl_cli_copy *o);
+
 #endif /* BL_CLI_PVT_H */

@@ -7,7 +7,18 @@
  *   all    reading it is a tap of the filter's output, as pcap (beltline tap)
  *   stats  its counters, JSON (what beltline stats shows for it)
  * The structure is the appliance's `stats` reply, fetched again when older than
- * a second. Read-only: mkdir and rmdir are refused (EROFS) for now.
+ * a second (and at once after an edit).
+ *
+ * mkdir DIR/.../PARENT/'TEXT' adds the filter TEXT (pipeline text: `count`,
+ * `bpf "tcp port 80"`, `count --name=web`; %2F stands for a "/", any %XX is decoded)
+ * after PARENT; the edge's label is written after the parent's name (`'dport |80'`)
+ * or before the text (`'|80 count'`). rmdir removes a filter that feeds nothing
+ * (its edge from the parent the path names; the filter when nothing else feeds it).
+ * Each is the appliance's edit operation, a live reload that keeps every other
+ * filter's state and counters (docs/taps.md); a refusal comes back as the errno
+ * the appliance chose (EINVAL, ENOENT, EEXIST, ENOTEMPTY, EACCES), with the reason
+ * in the appliance's log. The new directory is then listed under the filter's
+ * name; its TEXT stays an alias of it for as long as the mount lives.
  */
 #define FUSE_USE_VERSION 35
 #include <errno.h>
@@ -99,27 +110,103 @@ has_edge(const cJSON *st, const char *graph, const char *from, const char *to)
 	return false;
 }
 
+/*
+ * Names a mkdir gave (m_lock): the directory TEXT made under a filter stays an alias
+ * of the filter it made (listed under its own name), so the path mkdir(2) asked for
+ * resolves, then and after. The oldest goes when the table is full.
+ */
+#define ALIASES 64
+static struct alias {
+	char graph[48];             /* "graphs[0].0" */
+	char parent[64];
+	char text[256];             /* the path component as given */
+	char name[64];              /* the filter it made */
+} m_alias[ALIASES];
+static unsigned int m_alias_next;
+
+static const char *
+alias_of(const char *graph, const char *parent, const char *text)
+{
+	for (unsigned int i = 0; i < ALIASES; i++)
+		if (m_alias[i].name[0] != '\0' && strcmp(m_alias[i].graph, graph) == 0 &&
+		    strcmp(m_alias[i].parent, parent) == 0 && strcmp(m_alias[i].text, text) == 0)
+			return m_alias[i].name;
+	return NULL;
+}
+
+static void
+alias_add(const char *graph, const char *parent, const char *text, const char *name)
+{
+	struct alias *a = &m_alias[m_alias_next++ % ALIASES];
+
+	if (strcmp(text, name) == 0 || strlen(text) >= sizeof(a->text))
+		return;   /* its own name: no alias needed; too long: not kept */
+	snprintf(a->graph, sizeof(a->graph), "%s", graph);
+	snprintf(a->parent, sizeof(a->parent), "%s", parent);
+	snprintf(a->text, sizeof(a->text), "%s", text);
+	snprintf(a->name, sizeof(a->name), "%s", name);
+}
+
+/* Forget the aliases of a filter rmdir removed (its name may be given again). */
+static void
+alias_drop(const char *graph, const char *name)
+{
+	for (unsigned int i = 0; i < ALIASES; i++)
+		if (strcmp(m_alias[i].graph, graph) == 0 && strcmp(m_alias[i].name, name) == 0)
+			m_alias[i].name[0] = '\0';
+}
+
+/* "NAME |LABEL" (or "NAME|LABEL"): NAME into name, LABEL into label; a component
+ * that is only a name leaves label empty. False when comp is not of either form. */
+static bool
+split_label(const char *comp, char *name, size_t name_len, char *label, size_t label_len)
+{
+	size_t n = strspn(comp, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+	const char *p = comp + n;
+
+	label[0] = '\0';
+	if (n == 0 || n >= name_len)
+		return false;
+	while (*p == ' ')
+		p++;
+	if (*p != '\0' && *p != '|')
+		return false;
+	if (*p == '|') {   /* a label's characters only: "count | count" is no name */
+		size_t l = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789_-!:,");
+		if (l == 0 || l >= label_len || p[1 + l] != '\0')
+			return false;
+		snprintf(label, label_len, "%.*s", (int)l, p + 1);
+	}
+	snprintf(name, name_len, "%.*s", (int)n, comp);
+	return true;
+}
+
 /* What a path names. */
 struct node {
 	int kind;                   /* 0 none, 1 the root, 2 a filter, 3 its all, 4 its stats */
 	const cJSON *f;             /* the filter's stats entry */
 	const char *graph;          /* its graph ("graphs[0].0") */
 	const char *filter;         /* its name */
+	const char *parent;         /* the filter before it on the path (NULL: a source) */
+	char label[64];             /* the label written after the last component's name */
 };
 
 /* Walk path through the graphs: the first component is a source (a filter no
- * edge leads to), each next one a filter an edge from the one before leads to. */
+ * edge leads to), each next one a filter an edge from the one before leads to:
+ * by its name (with a "|LABEL" after it or not), or by the text a mkdir made it from. */
 static struct node
 resolve(const cJSON *st, const char *path)
 {
 	struct node n = { .kind = 1 };
-	char buf[1024], *save = NULL, *comp;
+	char buf[1024], name[64], *save = NULL, *comp;
 
 	if (st == NULL || strlen(path) >= sizeof(buf))
 		return (struct node){ .kind = 0 };
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (comp = strtok_r(buf, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
 		const cJSON *f;
+		const char *want;
 		bool found = false;
 
 		if (n.kind == 2 && (strcmp(comp, "all") == 0 || strcmp(comp, "stats") == 0)) {
@@ -128,14 +215,25 @@ resolve(const cJSON *st, const char *path)
 		}
 		if (n.kind != 1 && n.kind != 2)
 			return (struct node){ .kind = 0 };
+		want = split_label(comp, name, sizeof(name), n.label, sizeof(n.label)) ? name : NULL;
+		if (n.kind == 2 && (want == NULL || !has_edge(st, n.graph, n.filter, want))) {
+			const char *a = alias_of(n.graph, n.filter, comp);
+			if (a != NULL) {
+				want = a;
+				n.label[0] = '\0';
+			}
+		}
+		if (want == NULL)
+			return (struct node){ .kind = 0 };
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "filters")) {
 			const char *g = str_of(f, "graph");
-			if (!first_replica(f) || strcmp(str_of(f, "name"), comp) != 0 ||
+			if (!first_replica(f) || strcmp(str_of(f, "name"), want) != 0 ||
 			    (n.kind == 2 && strcmp(g, n.graph) != 0))
 				continue;
-			if (n.kind == 1 ? has_edge(st, g, NULL, comp) : !has_edge(st, g, n.filter, comp))
+			if (n.kind == 1 ? has_edge(st, g, NULL, want) : !has_edge(st, g, n.filter, want))
 				continue;
 			n.f = f;
+			n.parent = n.kind == 2 ? n.filter : NULL;
 			n.graph = g;
 			n.filter = str_of(f, "name");
 			found = true;
@@ -160,8 +258,8 @@ m_getattr(const char *path, struct stat *sb, struct fuse_file_info *fi)
 	pthread_mutex_unlock(&m_lock);
 	switch (n.kind) {
 	case 1:
-	case 2:
-		sb->st_mode = S_IFDIR | 0555;
+	case 2:   /* the owner may mkdir and rmdir; the appliance decides (edit op) */
+		sb->st_mode = S_IFDIR | 0755;
 		sb->st_nlink = 2;
 		break;
 	case 3:
@@ -215,10 +313,13 @@ out:
 }
 
 /* An open file: a stats snapshot (text), or a tap being read (pcap). */
+#define BL_MOUNT_TAPS 16
 struct ofile {
 	char *text;                 /* stats: the whole file */
 	size_t len;
-	struct beltline_stream *s;  /* all: the tap's stream */
+	struct beltline_stream *s;  /* all: the tap's stream (the first, of several) */
+	struct beltline_stream *more[BL_MOUNT_TAPS];   /* a tap per lcore: read in turn with s */
+	unsigned int n_more, cur;
 	bool header_sent;
 	uint32_t linktype, snaplen;
 };
@@ -228,7 +329,8 @@ m_open(const char *path, struct fuse_file_info *fi)
 {
 	struct ofile *o;
 	struct node n;
-	char spec[160], stream[BL_STREAM_NAME_MAX], why[512], uri[600];
+	char spec[160], streams[BL_MOUNT_TAPS][BL_STREAM_NAME_MAX], why[512], uri[600];
+	unsigned int ns = 0;
 	int rc;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
@@ -253,18 +355,28 @@ m_open(const char *path, struct fuse_file_info *fi)
 	if (n.kind == 3) {
 		struct beltline_open_opts oo = { .sz = sizeof(oo) };
 		struct beltline_info info = { .sz = sizeof(info) };
-		rc = bl_cli_tap_make(m_instance, spec, NULL, NULL, stream, sizeof(stream), why,
+		rc = bl_cli_tap_make(m_instance, spec, NULL, NULL, streams, BL_MOUNT_TAPS, &ns, why,
 				     sizeof(why));
 		if (rc < 0) {
 			fprintf(stderr, "beltline: mount: tap %s: %s\n", spec, why);
 			free(o);
 			return rc;
 		}
-		snprintf(uri, sizeof(uri), "beltline://%s/%s", m_instance, stream);
-		rc = beltline_open(uri, &oo, &o->s);
-		if (rc < 0) {
-			free(o);
-			return rc;
+		/* A graph on several lcores: a tap on each (ns streams), read in turn. */
+		for (unsigned int i = 0; i < ns; i++) {
+			snprintf(uri, sizeof(uri), "beltline://%s/%s", m_instance, streams[i]);
+			rc = beltline_open(uri, &oo, i == 0 ? &o->s : &o->more[i - 1]);
+			if (rc < 0) {
+				for (unsigned int k = 1; k < i; k++)
+					beltline_close(o->more[k - 1]);
+				if (i > 0)
+					beltline_close(o->s);
+				free(o);
+				return rc;
+			}
+			if (i > 0)
+				o->n_more++;
+			beltline_fd(i == 0 ? o->s : o->more[i - 1]);   /* read in poll: say so */
 		}
 		beltline_fd(o->s);
 		beltline_info(o->s, &info);
@@ -309,19 +421,29 @@ read_tap(struct ofile *o, char *buf, size_t size)
 		o->header_sent = true;
 		return 24;
 	}
+	unsigned int idle = 0, ns = 1 + o->n_more;
 	while (n == 0 || n + 16 + 1500 <= size) {
 		struct beltline_pkt_info pi;
-		int r = beltline_read(o->s, pkt, sizeof(pkt), &pi);
+		struct beltline_stream *s = o->cur == 0 ? o->s : o->more[o->cur - 1];
+		int r = beltline_read(s, pkt, sizeof(pkt), &pi);
 
+		o->cur = (o->cur + 1) % ns;   /* several streams (a tap per lcore): in turn */
 		if (r == -EAGAIN) {
-			struct pollfd p = { .fd = beltline_fd(o->s), .events = POLLIN };
+			struct pollfd p[BL_MOUNT_TAPS];
+			if (++idle < ns)
+				continue;
+			idle = 0;
 			if (n != 0)
 				break;
 			if (fuse_interrupted())
 				return -EINTR;
-			poll(&p, 1, 100);
+			for (unsigned int i = 0; i < ns; i++)
+				p[i] = (struct pollfd){ .fd = beltline_fd(i == 0 ? o->s : o->more[i - 1]),
+							.events = POLLIN };
+			poll(p, ns, 100);
 			continue;
 		}
+		idle = 0;
 		if (r <= 0)
 			return n != 0 ? (int)n : r;   /* 0: the stream ended */
 		if (n + 16 + pi.copied > size) {
@@ -370,29 +492,219 @@ m_release(const char *path, struct fuse_file_info *fi)
 	(void)path;
 	if (o->s != NULL)
 		beltline_close(o->s);   /* the tap's last reader: it goes */
+	for (unsigned int i = 0; i < o->n_more; i++)
+		beltline_close(o->more[i]);
 	cJSON_free(o->text);
 	free(o);
 	return 0;
 }
 
+/* The appliance's edit operation: the reply's "name" into name, or -errno (why says). */
+#define EDIT_TIMEOUT_MS 60000      /* a live reload, on a loaded machine */
+
+static int
+edit_call(cJSON *body, char *name, size_t name_len, char *why, size_t why_len)
+{
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = EDIT_TIMEOUT_MS };
+	struct beltline_ctl *c;
+	char *text = cJSON_PrintUnformatted(body), *reply = NULL;
+	cJSON *r;
+	int rc;
+
+	snprintf(why, why_len, "%s", "out of memory");
+	if (text == NULL)
+		return -ENOMEM;
+	rc = beltline_ctl_open(m_instance, &o, &c);
+	if (rc < 0) {
+		snprintf(why, why_len, "instance '%s': %s", m_instance, strerror(-rc));
+		free(text);
+		return rc;
+	}
+	rc = beltline_ctl_call(c, BELTLINE_CTL_EDIT, text, &reply);
+	beltline_ctl_close(c);
+	free(text);
+	r = reply != NULL ? cJSON_Parse(reply) : NULL;
+	if (rc < 0) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
+		snprintf(why, why_len, "%s", cJSON_IsString(e) ? e->valuestring : strerror(-rc));
+	} else {
+		snprintf(name, name_len, "%s", str_of(r, "name"));
+	}
+	cJSON_Delete(r);
+	free(reply);
+	/* What mkdir(2) and rmdir(2) may say; a restart needed is the caller's not to do. */
+	switch (rc) {
+	case 0: case -EACCES: case -EINVAL: case -ENOENT: case -EEXIST: case -ENOTEMPTY:
+	case -ENOMEM: case -ETIMEDOUT:
+		return rc;
+	case -EPERM:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+/* The graph's origin of a stats graph name: "graphs[0].0" -> "graphs[0]". */
+static void
+origin_of(const char *graph, char *out, size_t len)
+{
+	const char *dot = strrchr(graph, '.');
+
+	snprintf(out, len, "%.*s", dot != NULL ? (int)(dot - graph) : (int)strlen(graph), graph);
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A directory name as pipeline text: an optional "|LABEL " first, then %XX decoded
+ * (%2F for "/"). -EINVAL on a % not followed by two hex digits, or one that makes a NUL. */
+static int
+decode(const char *comp, char *text, size_t text_len, char *label, size_t label_len)
+{
+	size_t n = 0;
+
+	label[0] = '\0';
+	if (comp[0] == '|') {
+		size_t l = strcspn(comp + 1, " ");
+		if (l == 0 || l >= label_len || comp[1 + l] != ' ')
+			return -EINVAL;
+		snprintf(label, label_len, "%.*s", (int)l, comp + 1);
+		comp += 1 + l;
+		while (*comp == ' ')
+			comp++;
+	}
+	for (const char *p = comp; *p != '\0'; p++) {
+		char c = *p;
+		if (c == '%') {
+			int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
+			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+				return -EINVAL;
+			c = (char)(hi * 16 + lo);
+			p += 2;
+		}
+		if (n + 1 >= text_len)
+			return -EINVAL;
+		text[n++] = c;
+	}
+	text[n] = '\0';
+	return n != 0 ? 0 : -EINVAL;
+}
+
 static int
 m_mkdir(const char *path, mode_t mode)
 {
+	char dir[1024], text[1024], label[64], graph[48], origin[48], parent[64], name[64];
+	char why[512];
+	const char *comp, *plabel;
+	struct node n;
+	cJSON *body;
+	int rc;
+
 	(void)mode;
-	fprintf(stderr, "beltline: mount: mkdir %s: adding filters through the mount is not "
-		"done yet (edit the config, beltline reload)\n", path);
-	return -EROFS;
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	comp = path + (slash - dir) + 1;
+	*slash = '\0';
+	pthread_mutex_lock(&m_lock);
+	n = resolve(stats_now(), dir[0] != '\0' ? dir : "/");
+	if (n.kind == 2) {
+		snprintf(graph, sizeof(graph), "%s", n.graph);
+		snprintf(parent, sizeof(parent), "%s", n.filter);
+	}
+	pthread_mutex_unlock(&m_lock);
+	if (n.kind == 1) {
+		fprintf(stderr, "beltline: mount: mkdir %s: a new source is added in the config file "
+			"(then beltline reload)\n", path);
+		return -EACCES;
+	}
+	if (n.kind != 2)
+		return n.kind == 0 ? -ENOENT : -ENOTDIR;
+	plabel = n.label;
+	if (decode(comp, text, sizeof(text), label, sizeof(label)) != 0 ||
+	    (label[0] != '\0' && plabel[0] != '\0')) {
+		fprintf(stderr, "beltline: mount: mkdir %s: \"%s\" is not a filter's text (a %% is "
+			"%%XX, %%2F for /; one label, after the parent's name or before the text)\n",
+			path, comp);
+		return -EINVAL;
+	}
+	origin_of(graph, origin, sizeof(origin));
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "graph", origin);
+	cJSON_AddStringToObject(body, "parent", parent);
+	cJSON_AddStringToObject(body, "add", text);
+	if (label[0] != '\0' || plabel[0] != '\0')
+		cJSON_AddStringToObject(body, "label", label[0] != '\0' ? label : plabel);
+	rc = edit_call(body, name, sizeof(name), why, sizeof(why));
+	cJSON_Delete(body);
+	if (rc < 0) {
+		fprintf(stderr, "beltline: mount: mkdir %s: %s\n", path, why);
+		return rc;
+	}
+	pthread_mutex_lock(&m_lock);
+	alias_add(graph, parent, comp, name);
+	m_stats_at = 0;   /* the next look is at the new graph */
+	pthread_mutex_unlock(&m_lock);
+	return 0;
 }
 
 static int
 m_rmdir(const char *path)
 {
-	fprintf(stderr, "beltline: mount: rmdir %s: removing filters through the mount is not "
-		"done yet (edit the config, beltline reload)\n", path);
-	return -EROFS;
+	char graph[48], origin[48], filter[64], parent[64], name[64], why[512];
+	struct node n;
+	cJSON *body;
+	int rc;
+
+	pthread_mutex_lock(&m_lock);
+	n = resolve(stats_now(), path);
+	if (n.kind == 2) {
+		snprintf(graph, sizeof(graph), "%s", n.graph);
+		snprintf(filter, sizeof(filter), "%s", n.filter);
+		snprintf(parent, sizeof(parent), "%s", n.parent != NULL ? n.parent : "");
+	}
+	pthread_mutex_unlock(&m_lock);
+	if (n.kind == 1)
+		return -EBUSY;    /* the mount point */
+	if (n.kind != 2)
+		return n.kind == 0 ? -ENOENT : -ENOTDIR;
+	origin_of(graph, origin, sizeof(origin));
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "graph", origin);
+	if (parent[0] != '\0')
+		cJSON_AddStringToObject(body, "parent", parent);
+	cJSON_AddStringToObject(body, "remove", filter);
+	rc = edit_call(body, name, sizeof(name), why, sizeof(why));
+	cJSON_Delete(body);
+	if (rc < 0) {
+		fprintf(stderr, "beltline: mount: rmdir %s: %s\n", path, why);
+		return rc;
+	}
+	pthread_mutex_lock(&m_lock);
+	alias_drop(graph, filter);
+	m_stats_at = 0;
+	pthread_mutex_unlock(&m_lock);
+	return 0;
+}
+
+/* The graph changes behind the kernel's back (edits, reloads): it caches no name. */
+static void *
+m_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	(void)conn;
+	cfg->entry_timeout = 0;
+	cfg->negative_timeout = 0;
+	cfg->attr_timeout = 0;
+	return NULL;
 }
 
 static const struct fuse_operations m_ops = {
+	.init = m_init,
 	.getattr = m_getattr,
 	.readdir = m_readdir,
 	.open = m_open,

@@ -281,6 +281,7 @@ static const struct key reload_keys[] = {
 	K("reloads", "reloads_total", 'c', "configurations moved to live"),
 	K("failures", "reload_failures_total", 'c', "reloads refused, the old configuration kept"),
 	K("epoch", "reload_epoch", 'g', "the graph set epoch the workers run"),
+	K("live_edits", "reload_live_edits", 'g', "graph edits (beltline mount) since the config file was read"),
 };
 
 static const struct key writer_keys[] = {

@@ -31,11 +31,12 @@ static const char tap_usage[] =
 
 int
 bl_cli_tap_make(const char *instance, const char *spec, const char *bpf, const char *policy,
-		char *stream, size_t n, char *why, size_t why_n)
+		char (*streams)[BL_STREAM_NAME_MAX], unsigned int max, unsigned int *n, char *why,
+		size_t why_n)
 {
 	struct beltline_ctl *c;
 	cJSON *body = cJSON_CreateObject(), *r;
-	const cJSON *s, *e;
+	const cJSON *s, *e, *all, *x;
 	char *text, *reply = NULL;
 	int rc;
 
@@ -65,12 +66,24 @@ bl_cli_tap_make(const char *instance, const char *spec, const char *bpf, const c
 	free(reply);
 	e = cJSON_GetObjectItemCaseSensitive(r, "error");
 	s = cJSON_GetObjectItemCaseSensitive(r, "stream");
-	if (rc == 0 && (!cJSON_IsString(s) || strlen(s->valuestring) >= n))
+	all = cJSON_GetObjectItemCaseSensitive(r, "streams");   /* a tap per lcore */
+	*n = 0;
+	if (rc == 0 && (!cJSON_IsString(s) || strlen(s->valuestring) >= BL_STREAM_NAME_MAX))
+		rc = -EPROTO;
+	if (rc == 0 && cJSON_IsArray(all)) {
+		cJSON_ArrayForEach(x, all)
+			if (!cJSON_IsString(x) || strlen(x->valuestring) >= BL_STREAM_NAME_MAX ||
+			    *n >= max)
+				rc = -EPROTO;
+			else
+				snprintf(streams[(*n)++], BL_STREAM_NAME_MAX, "%s", x->valuestring);
+	} else if (rc == 0) {
+		snprintf(streams[(*n)++], BL_STREAM_NAME_MAX, "%s", s->valuestring);
+	}
+	if (rc == 0 && *n == 0)
 		rc = -EPROTO;
 	if (rc < 0)
 		snprintf(why, why_n, "%s", cJSON_IsString(e) ? e->valuestring : strerror(-rc));
-	else
-		snprintf(stream, n, "%s", s->valuestring);
 	cJSON_Delete(r);
 	return rc;
 }
@@ -86,9 +99,10 @@ bl_cli_tap(int argc, char **argv, const char *instance)
 	struct beltline_open_opts oo = { .sz = sizeof(oo) };
 	struct capfile cf = { .format = CAPFILE_PCAP };
 	const char *bpf = NULL, *policy = NULL;
-	char stream[BL_STREAM_NAME_MAX], uri[600], why[512];
+	char streams[BL_CLI_COPY_MAX][BL_STREAM_NAME_MAX], uri[600], why[512];
 	unsigned long long limit = 0;
-	struct beltline_stream *s;
+	struct beltline_stream *s[BL_CLI_COPY_MAX];
+	unsigned int ns = 0, nopen;
 	int c, rc, status = 0;
 
 	optind = 0;
@@ -134,21 +148,29 @@ bl_cli_tap(int argc, char **argv, const char *instance)
 			"beltline tap %s | tcpdump -r -)\n", argv[optind]);
 		return 2;
 	}
-	rc = bl_cli_tap_make(instance, argv[optind], bpf, policy, stream, sizeof(stream), why,
-			     sizeof(why));
+	rc = bl_cli_tap_make(instance, argv[optind], bpf, policy, streams, BL_CLI_COPY_MAX, &ns,
+			     why, sizeof(why));
 	if (rc < 0) {
 		fprintf(stderr, "beltline: tap %s: %s\n", argv[optind], why);
 		return 1;
 	}
-	snprintf(uri, sizeof(uri), "beltline://%s/%s", instance, stream);
-	rc = beltline_open(uri, &oo, &s);
-	if (rc < 0) {
-		fprintf(stderr, "beltline: tap: cannot read %s: %s\n", uri, strerror(-rc));
-		return 1;
+	/* A filter of a graph on several lcores: a tap (a stream) on each, read in turn.
+	 * One not opened goes by itself (no reader in 10 s). */
+	for (nopen = 0; nopen < ns; nopen++) {
+		snprintf(uri, sizeof(uri), "beltline://%s/%s", instance, streams[nopen]);
+		rc = beltline_open(uri, &oo, &s[nopen]);
+		if (rc < 0) {
+			fprintf(stderr, "beltline: tap: cannot read %s: %s\n", uri, strerror(-rc));
+			status = 1;
+			break;
+		}
 	}
-	cf.ifname = argv[optind];
-	status = bl_cli_copy(s, &cf, &(struct bl_cli_copy){ .cmd = "tap", .name = stream,
-			     .limit = limit });
-	beltline_close(s);   /* the last reader: the tap goes */
+	if (status == 0) {
+		cf.ifname = argv[optind];
+		status = bl_cli_copy_n(s, ns, &cf, &(struct bl_cli_copy){ .cmd = "tap",
+				       .name = streams[0], .limit = limit });
+	}
+	for (unsigned int i = 0; i < nopen; i++)
+		beltline_close(s[i]);   /* the last reader: the tap goes */
 	return status;
 }

@@ -26,7 +26,7 @@
  * and replies, and the table of operations (ops[]). The operations are in files
  * by family: ctl_stream.c (ls and the leases: attach, detach, open_write,
  * attach_verdict, tap, ep_listen, ep_connect), ctl_stats.c, ctl_admin.c
- * (reload); ctl_pvt.h is what they share.
+ * (reload), ctl_edit.c (edit); ctl_pvt.h is what they share.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -522,6 +522,7 @@ static ctl_op_fn *const ops[] = {
 	[BL_CTL_EP_CONNECT] = ctl_op_ep,
 	[BL_CTL_STATS] = ctl_op_stats,                   /* ctl_stats.c */
 	[BL_CTL_RELOAD] = ctl_op_reload,                 /* ctl_admin.c */
+	[BL_CTL_EDIT] = ctl_op_edit,                     /* ctl_edit.c */
 };
 
 static void

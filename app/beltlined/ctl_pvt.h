@@ -3,7 +3,8 @@
  * The control server's insides, shared by ctl.c (the socket, connections, limits,
  * requests and replies, the dispatch table) and the files of its operations:
  * ctl_stream.c (ls, attach, detach, open_write, attach_verdict, tap, ep_listen,
- * ep_connect), ctl_stats.c (stats, also DPDK telemetry's), ctl_admin.c (reload).
+ * ep_connect), ctl_stats.c (stats, also DPDK telemetry's), ctl_admin.c (reload),
+ * ctl_edit.c (edit).
  * Main lcore only.
  */
 #ifndef BL_CTL_PVT_H
@@ -72,6 +73,7 @@ ctl_op_fn ctl_op_list, ctl_op_attach, ctl_op_detach, ctl_op_open_write,
 	ctl_op_attach_verdict, ctl_op_tap, ctl_op_ep;     /* ctl_stream.c */
 ctl_op_fn ctl_op_stats;                                /* ctl_stats.c */
 ctl_op_fn ctl_op_reload;                               /* ctl_admin.c */
+ctl_op_fn ctl_op_edit;                                 /* ctl_edit.c */
 
 /* What `stats` replies, also DPDK telemetry's /beltline/stats (arg: the bl_ctl). */
 cJSON *ctl_stats_json(void *arg);

@@ -135,6 +135,7 @@ ctl_stats_json(void *arg)
 	N(rl, "reloads", app->reloads);
 	N(rl, "failures", app->reload_failures);
 	N(rl, "epoch", app->epoch);
+	N(rl, "live_edits", app->live_edits);   /* edit.c: since the config file was read */
 	cJSON_AddStringToObject(rl, "last_error", app->reload_error);
 	cJSON *wa = cJSON_AddArrayToObject(rl, "workers");
 	for (unsigned int w = 0; w < app->n_workers; w++) {

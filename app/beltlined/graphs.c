@@ -99,6 +99,26 @@ parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, con
 	return share(g, err);
 }
 
+int
+bl_app_graph_desc(const struct bl_cfg *cfg, unsigned int k, struct bl_gdesc *g, struct bl_err *err)
+{
+	static struct source s;
+	const char *where = "";
+	char msg[BL_ERR_MSG_MAX];
+	int rc;
+
+	bl_gdesc_init(g);
+	if (!source_at(cfg, k, &s))
+		return bl_err_set(err, -ENOENT, "no graph source %u", k);
+	rc = parse_source(&s, g, err, &where);
+	if (rc != 0) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		bl_gdesc_free(g);   /* empty again */
+		return bl_err_set(err, rc, "%s%s: %s", s.origin, where, msg);
+	}
+	return 0;
+}
+
 /* The ports a graph sees: cfg's, with their DPDK ids (a reload's new config's). */
 static void
 env_ports(struct bl_graph_env *env, const struct bl_cfg *cfg, const uint16_t *port_id,

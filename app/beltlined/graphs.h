@@ -16,6 +16,16 @@ int bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag);
 int bl_app_graphs_check_beside(const struct bl_cfg *cfg, struct bl_diag *diag);
 
 /*
+ * The description the k-th graph source of cfg builds from (graphs first, then
+ * workers; as a build parses it, common prefixes shared: the filter names are
+ * those stats shows). 0, or -errno with err naming the source; g is always the
+ * caller's to bl_gdesc_free.
+ */
+struct bl_gdesc;
+int bl_app_graph_desc(const struct bl_cfg *cfg, unsigned int k, struct bl_gdesc *g,
+		      struct bl_err *err);
+
+/*
  * A reload's graphs (main lcore, workers running): the graph sources of ncfg that
  * run already (same text, same lcores) keep their replicas, state and counters;
  * the others are built beside the running ones (a stream that stays is taken

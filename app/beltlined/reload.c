@@ -197,14 +197,49 @@ settle_ports(struct bl_app *app, const struct bl_cfg *ncfg, const struct port_pl
 	memcpy(app->rx_flushed, flushed, sizeof(flushed));
 }
 
+/* From a new config in hand on (read from the file path, or the running one edited live:
+ * path then names the edit): what needs a restart, the dry run, the ports, the swap.
+ * On success ncfg is the running config. */
 static int
-reload(struct bl_app *app, const char *path, struct bl_err *err)
+reload_to(struct bl_app *app, struct bl_cfg *ncfg, const char *path, struct bl_err *err)
 {
-	static struct bl_cfg ncfg;
 	static struct port_plan pp;
 	struct bl_diag diag = { 0 };
 	char what[256];
 	int rc;
+
+	if (bl_graph_test_step_fails())
+		return bl_err_set(err, -EIO, "injected failure at comparing the configs");
+	needs_restart(&app->cfg, ncfg, app->pool != NULL ? app->pool->size : bl_cfg_pool_size(&app->cfg),
+		      &pp, what, sizeof(what));
+	if (what[0] != '\0')
+		return bl_err_set(err, -EPERM, "%s: %s changed: needs a restart", path, what);
+	if (bl_app_graphs_check_beside(ncfg, &diag) != 0) {
+		const char *nl = diag.text != NULL ? strchr(diag.text, '\n') : NULL;
+		bl_err_set(err, -EINVAL, "%.*s%s", nl != NULL ? (int)(nl - diag.text) : 200,
+			   diag.text != NULL ? diag.text : "the dry run failed",
+			   diag.n > 1 ? " (and more: beltlined --check says all)" : "");
+		bl_diag_free(&diag);
+		return -EINVAL;
+	}
+	bl_diag_free(&diag);
+	if ((rc = open_added(app, ncfg, &pp, err)) != 0)
+		return rc;
+	rc = bl_app_graphs_swap(app, ncfg, pp.id, err);
+	if (rc != 0) {
+		close_opened(ncfg, &pp);
+		return rc;
+	}
+	settle_ports(app, ncfg, &pp);
+	app->cfg = *ncfg;
+	return 0;
+}
+
+static int
+reload(struct bl_app *app, const char *path, struct bl_err *err)
+{
+	static struct bl_cfg ncfg;
+	struct bl_diag diag = { 0 };
 
 	if (path == NULL)
 		return bl_err_set(err, -EINVAL, "started from flags, not a config file: give one "
@@ -221,31 +256,7 @@ reload(struct bl_app *app, const char *path, struct bl_err *err)
 	}
 	/* The instance is the process's (its socket, its EAL prefix): it stays. */
 	snprintf(ncfg.instance, sizeof(ncfg.instance), "%s", app->cfg.instance);
-	if (bl_graph_test_step_fails())
-		return bl_err_set(err, -EIO, "injected failure at comparing the configs");
-	needs_restart(&app->cfg, &ncfg, app->pool != NULL ? app->pool->size : bl_cfg_pool_size(&app->cfg),
-		      &pp, what, sizeof(what));
-	if (what[0] != '\0')
-		return bl_err_set(err, -EPERM, "%s: %s changed: needs a restart", path, what);
-	if (bl_app_graphs_check_beside(&ncfg, &diag) != 0) {
-		const char *nl = diag.text != NULL ? strchr(diag.text, '\n') : NULL;
-		bl_err_set(err, -EINVAL, "%.*s%s", nl != NULL ? (int)(nl - diag.text) : 200,
-			   diag.text != NULL ? diag.text : "the dry run failed",
-			   diag.n > 1 ? " (and more: beltlined --check says all)" : "");
-		bl_diag_free(&diag);
-		return -EINVAL;
-	}
-	bl_diag_free(&diag);
-	if ((rc = open_added(app, &ncfg, &pp, err)) != 0)
-		return rc;
-	rc = bl_app_graphs_swap(app, &ncfg, pp.id, err);
-	if (rc != 0) {
-		close_opened(&ncfg, &pp);
-		return rc;
-	}
-	settle_ports(app, &ncfg, &pp);
-	app->cfg = ncfg;
-	return 0;
+	return reload_to(app, &ncfg, path, err);
 }
 
 int
@@ -268,6 +279,11 @@ bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err)
 	}
 	app->reloads++;
 	app->reload_error[0] = '\0';
+	if (app->live_edits != 0)   /* docs/control.md, "edit": the file is what runs now */
+		bl_log(BL_LOG_NOTICE, "reload: %s replaces the running config and its %u live "
+		       "edit%s (beltline mount's mkdir and rmdir, not in the file): gone", p,
+		       app->live_edits, app->live_edits == 1 ? "" : "s");
+	app->live_edits = 0;
 	if (path != NULL && (app->config_path == NULL || strcmp(path, app->config_path) != 0)) {
 		char *c = strdup(path);   /* the next plain reload reads this one */
 		if (c != NULL) {
@@ -277,5 +293,27 @@ bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err)
 	}
 	bl_log(BL_LOG_NOTICE, "reloaded %s (epoch %llu)", p, (unsigned long long)app->epoch);
 	bl_service_status("running; reloaded %s (epoch %llu)", p, (unsigned long long)app->epoch);
+	return 0;
+}
+
+int
+bl_app_reload_edited(struct bl_app *app, struct bl_cfg *ncfg, const char *what, struct bl_err *err)
+{
+	int rc;
+
+	bl_err_clear(err);
+	bl_graph_test_fail_step(app->test_fail_step);
+	rc = reload_to(app, ncfg, what, err);
+	bl_graph_test_fail_step(0);
+	app->test_fail_step = 0;
+	if (rc != 0) {
+		app->reload_failures++;
+		snprintf(app->reload_error, sizeof(app->reload_error), "%s", err->msg);
+		return rc;   /* the caller logs it (edit.c) */
+	}
+	app->reloads++;
+	app->live_edits++;
+	app->reload_error[0] = '\0';
+	bl_log(BL_LOG_NOTICE, "%s (epoch %llu)", what, (unsigned long long)app->epoch);
 	return 0;
 }

@@ -13,7 +13,10 @@
  * reader came in BL_TAP_FIRST_MS), the hook is unlinked, the workers pass an
  * epoch (their run sets republished, as a reload does), and the stream goes.
  * Several taps may hang on one filter (a list of hooks, bl_filter_tap.next),
- * each with its own label, bpf and stream.
+ * each with its own label, bpf and stream. A filter of a graph on several lcores
+ * gets a tap on each replica (a stream has one writer: the replica's lcore), all
+ * made before any is hooked; the client reads them in turn. Each lives and moves
+ * through reloads as any tap, and ends when the graph's number of replicas changes.
  *
  * A reload that rebuilds the tapped filter's graph moves the hook to the new
  * instance that adopts the filter (bl_app_taps_carry, before the workers swap:
@@ -60,6 +63,7 @@ struct tap {
 	struct bl_graph *g;            /* the tapped filter's graph (compared, deref'd only if run) */
 	struct bl_filter *f;
 	unsigned int worker;           /* index in app->workers */
+	unsigned int n_group;          /* the graph's replicas when made: a tap on each */
 	char what[96];                 /* "graphs[0]/dport:count" */
 	char fname[BL_GDESC_NAME_MAX]; /* the filter's name, as asked for */
 	char edge_to[BL_GDESC_NAME_MAX]; /* a tapped edge: the filter it leads to ("": the output) */
@@ -152,14 +156,24 @@ split(const char *spec, char *origin, size_t on, char *name, size_t nn, char *ed
 	return true;
 }
 
-/* Find the filter: exactly one running instance of it, on one worker. */
+/* The running instances of a filter: one, or one per replica of a graph on several lcores. */
+struct hits {
+	unsigned int n;
+	struct bl_graph *g[BL_CFG_MAX_WORKERS];
+	struct bl_filter *f[BL_CFG_MAX_WORKERS];
+	unsigned int worker[BL_CFG_MAX_WORKERS];
+	char what[96];
+};
+
+/* Find the filter: in one graph, on each lcore the graph runs on (a tap per replica:
+ * a stream has one writer). */
 static int
-find_filter(struct bl_app *app, const char *origin, const char *name, struct tap *t,
+find_filter(struct bl_app *app, const char *origin, const char *name, struct hits *h,
 	    struct bl_err *err)
 {
-	unsigned int hits = 0;
 	char first[32] = "", other[32] = "";
 
+	h->n = 0;
 	for (unsigned int i = 0; i < app->n_workers; i++) {
 		struct bl_worker *w = &app->workers[i];
 		for (unsigned int x = 0; x < w->n_graphs; x++) {
@@ -169,28 +183,28 @@ find_filter(struct bl_app *app, const char *origin, const char *name, struct tap
 			f = bl_graph_filter_by_name(w->graphs[x], name);
 			if (f == NULL)
 				continue;
-			if (hits++ == 0) {
+			if (first[0] == '\0')
 				snprintf(first, sizeof(first), "%s", w->origin[x]);
-				t->g = w->graphs[x];
-				t->f = f;
-				t->worker = i;
-			} else if (other[0] == '\0') {
-				snprintf(other, sizeof(other), "%s", w->origin[x]);
+			if (strcmp(first, w->origin[x]) != 0) {
+				if (other[0] == '\0')
+					snprintf(other, sizeof(other), "%s", w->origin[x]);
+				continue;
+			}
+			if (h->n < BL_CFG_MAX_WORKERS) {
+				h->g[h->n] = w->graphs[x];
+				h->f[h->n] = f;
+				h->worker[h->n++] = i;
 			}
 		}
 	}
-	if (hits == 0)
+	if (h->n == 0)
 		return bl_err_set(err, -ENOENT, "tap: no filter \"%s\"%s%s in the running graph "
 				  "(beltline stats lists them: graphs[].filters)", name,
 				  origin[0] ? " in " : "", origin);
-	if (hits > 1 && strcmp(first, other) == 0)
-		return bl_err_set(err, -EOPNOTSUPP, "tap: \"%s\" of %s runs on %u workers; a tap "
-				  "has one writer (tap a filter of a graph on one lcore)", name,
-				  first, hits);
-	if (hits > 1)
+	if (other[0] != '\0')
 		return bl_err_set(err, -EINVAL, "tap: \"%s\" is in %s and in %s: name one, as "
 				  "%s/%s", name, first, other, other, name);
-	snprintf(t->what, sizeof(t->what), "%s/%s", first, name);
+	snprintf(h->what, sizeof(h->what), "%s/%s", first, name);
 	return 0;
 }
 
@@ -342,6 +356,15 @@ tap_end(struct bl_app *app, struct tap *t, const char *why)
 	tap_free(t);
 }
 
+/* A tap open failed: the taps it made for the other replicas go too (never hooked). */
+static void
+undo_made(struct tap **made, unsigned int n)
+{
+	for (unsigned int k = 0; k < n; k++)
+		if (made[k] != NULL)
+			tap_free(made[k]);
+}
+
 struct cJSON *
 bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const struct cJSON *req,
 		struct bl_err *err)
@@ -356,8 +379,10 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .capacity = TAP_CAPACITY,
 		.max_readers = 8, .wake_count = 1,
 	};
-	struct tap *t = NULL;
-	cJSON *j;
+	struct tap *t = NULL, *made[BL_CFG_MAX_WORKERS] = { NULL };
+	struct hits hs;
+	unsigned int n_free = 0;
+	cJSON *j, *streams;
 	int rc;
 
 	bl_err_clear(err);
@@ -388,61 +413,84 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 		return NULL;
 	}
 	bl_app_taps_tick(app);   /* a tap whose reader just left makes room first */
-	for (unsigned int i = 0; i < TAP_MAX && t == NULL; i++)
-		if (!taps[i].used && taps[i].s == NULL)
-			t = &taps[i];
-	if (t == NULL) {
-		bl_err_set(err, -ENOSPC, "tap: %u taps run already (the limit)", TAP_MAX);
-		return NULL;
-	}
-	memset(t, 0, sizeof(*t));
-	t->label.kind = BL_LABEL_DEFAULT;
 	if (!split(spec, origin, sizeof(origin), name, sizeof(name), edge, sizeof(edge)) ||
 	    name[0] == '\0') {
 		bl_err_set(err, -EINVAL, "tap: \"%.80s\" is not [ORIGIN/]FILTER[:EDGE] (e.g. dport, "
 			   "dport:count, graphs[1]/ip)", spec);
 		return NULL;
 	}
-	if (find_filter(app, origin, name, t, err) < 0 ||
-	    (edge[0] != '\0' && find_edge(t, edge, err) < 0))
+	if (find_filter(app, origin, name, &hs, err) < 0)
 		return NULL;
-	snprintf(t->fname, sizeof(t->fname), "%s", name);
+	for (unsigned int i = 0; i < TAP_MAX; i++)
+		n_free += !taps[i].used && taps[i].s == NULL;
+	if (n_free < hs.n) {
+		bl_err_set(err, -ENOSPC, "tap: %u taps run already (the limit)%s", TAP_MAX - n_free,
+			   hs.n > 1 ? "; this filter runs on several lcores and takes a tap on each" : "");
+		return NULL;
+	}
 	if (bl_stream_policy_arg(policy != NULL ? policy : "srp", &o.policy, err) < 0) {
 		char m[BL_ERR_MSG_MAX];
 		snprintf(m, sizeof(m), "%s", err->msg);
 		bl_err_set(err, -EINVAL, "tap: %s", m);
 		return NULL;
 	}
-	if (bpf != NULL && compile_bpf(t, bpf, err) < 0)
-		return NULL;
-	do
-		snprintf(sname, sizeof(sname), "tap.%u", ++tap_seq);
-	while (bl_stream_find(BL_STREAM_EXPORT, sname) != NULL);
-	o.name = sname;
-	o.pkt = app->dbuf;
-	o.lcore = app->workers[t->worker].lcore;
-	o.uid = probe.uid;
-	o.gid = probe.gid;
-	o.mode = probe.mode;
-	rc = bl_stream_create(&o, &t->s, err);
-	if (rc < 0) {
-		char m[BL_ERR_MSG_MAX];
-		snprintf(m, sizeof(m), "%s", err->msg);
-		bl_err_set(err, rc, "tap: %s", m);
-		if (t->has_bpf)
-			pcap_freecode(&t->prog);
+	/* A tap per replica, each its own stream (a stream has one writer: the replica's
+	 * lcore); all made before any is hooked, so a failure undoes them unseen. */
+	for (unsigned int r = 0; r < hs.n; r++) {
+		t = NULL;
+		for (unsigned int i = 0; i < TAP_MAX && t == NULL; i++)
+			if (!taps[i].used && taps[i].s == NULL)   /* the ones made: s set */
+				t = &taps[i];
+		made[r] = t;
 		memset(t, 0, sizeof(*t));
-		return NULL;
+		t->label.kind = BL_LABEL_DEFAULT;
+		t->g = hs.g[r];
+		t->f = hs.f[r];
+		t->worker = hs.worker[r];
+		t->n_group = hs.n;
+		snprintf(t->what, sizeof(t->what), "%s", hs.what);
+		snprintf(t->fname, sizeof(t->fname), "%s", name);
+		if ((edge[0] != '\0' && find_edge(t, edge, err) < 0) ||
+		    (bpf != NULL && compile_bpf(t, bpf, err) < 0)) {
+			undo_made(made, r + 1);
+			return NULL;
+		}
+		do
+			snprintf(sname, sizeof(sname), "tap.%u", ++tap_seq);
+		while (bl_stream_find(BL_STREAM_EXPORT, sname) != NULL);
+		o.name = sname;
+		o.pkt = app->dbuf;
+		o.lcore = app->workers[t->worker].lcore;
+		o.uid = probe.uid;
+		o.gid = probe.gid;
+		o.mode = probe.mode;
+		rc = bl_stream_create(&o, &t->s, err);
+		if (rc < 0) {
+			char m[BL_ERR_MSG_MAX];
+			snprintf(m, sizeof(m), "%s", err->msg);
+			bl_err_set(err, rc, "tap: %s", m);
+			undo_made(made, r + 1);
+			return NULL;
+		}
 	}
-	t->hook.burst = tap_burst;
-	t->used = true;
-	t->created_ms = mono_ms();
-	tap_link(t->f, t);
-	bl_log(BL_LOG_NOTICE, "tap %s on %s%s%s (uid %u)", sname, t->what, t->has_bpf ? " bpf " : "",
-	       t->bpf_text, (unsigned int)who->uid);
 	j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "stream", sname);
-	cJSON_AddStringToObject(j, "filter", t->what);
+	streams = cJSON_CreateArray();
+	for (unsigned int r = 0; r < hs.n; r++) {
+		t = made[r];
+		t->hook.burst = tap_burst;
+		t->used = true;
+		t->created_ms = mono_ms();
+		tap_link(t->f, t);
+		char lc[32] = "";
+		if (hs.n > 1)
+			snprintf(lc, sizeof(lc), " (lcore %u)", app->workers[t->worker].lcore);
+		bl_log(BL_LOG_NOTICE, "tap %s on %s%s%s%s (uid %u)", t->s->name, t->what, lc,
+		       t->has_bpf ? " bpf " : "", t->bpf_text, (unsigned int)who->uid);
+		cJSON_AddItemToArray(streams, cJSON_CreateString(t->s->name));
+	}
+	cJSON_AddStringToObject(j, "stream", made[0]->s->name);
+	cJSON_AddItemToObject(j, "streams", streams);
+	cJSON_AddStringToObject(j, "filter", made[0]->what);
 	return j;
 }
 
@@ -516,7 +564,7 @@ successor(const struct bl_app *app, const struct bl_worker *nw, struct tap *t, u
 	}
 	if (nf == NULL) {
 		snprintf(t->gone, sizeof(t->gone), "the new config removes or changes filter "
-			 "\"%s\" (its type, name, arguments, negation or number of edges)", t->fname);
+			 "\"%s\" (its type, name, arguments, negation or number of in-edges)", t->fname);
 		return NULL;
 	}
 	if (t->edge_to[0] != '\0') {
@@ -532,14 +580,17 @@ successor(const struct bl_app *app, const struct bl_worker *nw, struct tap *t, u
 			return NULL;
 		}
 	}
+	unsigned int n_now = 0;
 	for (unsigned int i = 0; i < app->n_workers; i++)
-		for (unsigned int x = 0; i != t->worker && x < nw[i].n_graphs; x++)
-			if (strcmp(nw[i].origin[x], w->origin[*gx]) == 0 &&
-			    bl_graph_filter_by_name(nw[i].graphs[x], t->fname) != NULL) {
-				snprintf(t->gone, sizeof(t->gone), "\"%s\" of %s now runs on several "
-					 "lcores (a tap has one writer)", t->fname, w->origin[*gx]);
-				return NULL;
-			}
+		for (unsigned int x = 0; x < nw[i].n_graphs; x++)
+			n_now += strcmp(nw[i].origin[x], w->origin[*gx]) == 0 &&
+				 bl_graph_filter_by_name(nw[i].graphs[x], t->fname) != NULL;
+	if (n_now != t->n_group) {   /* a tap per replica: the others would go untapped */
+		snprintf(t->gone, sizeof(t->gone), "\"%s\" of %s now runs on %u lcore%s, not %u "
+			 "(a tap per lcore: tap it again)", t->fname, w->origin[*gx], n_now,
+			 n_now == 1 ? "" : "s", t->n_group);
+		return NULL;
+	}
 	return nf;
 }
 

@@ -17,8 +17,10 @@ struct bl_stream_cred;
  * The control socket's tap op: {"filter": "[ORIGIN/]NAME[:EDGE]", "bpf": EXPR,
  * "policy": "srp|mrp|frp", "capacity": N}. Makes the stream "tap.N" (the packet
  * DBuf's owner, group and mode: zero copy; who may not read that DBuf may not
- * tap) and hooks it on the filter; the reply is {"stream": "tap.N", ...}. The
- * caller then attaches to it as to any stream. NULL with err (-ENOENT: no such
+ * tap) and hooks it on the filter; the reply is {"stream": "tap.N", "streams":
+ * [...], ...}. A filter of a graph on several lcores gets a tap (a stream: one
+ * writer) on each replica, all listed in "streams". The caller then attaches to
+ * each as to any stream. NULL with err (-ENOENT: no such
  * filter or edge, -EINVAL: bad bpf or policy, -EACCES, -ENOSPC: too many taps).
  * A filter may carry several taps, each with its own edge, bpf and stream.
  */

@@ -499,6 +499,7 @@ enum beltline_ctl_op {
 	BELTLINE_CTL_OPEN_WRITE = 5, /* become an inject stream's writer (beltline_open_write) */
 	BELTLINE_CTL_RELOAD = 16,   /* move to a new config: {"config": "/abs/path"} or {} */
 	BELTLINE_CTL_TAP    = 17,   /* {"filter": "F[:EDGE]"}: a temporary stream on it (docs/taps.md) */
+	BELTLINE_CTL_EDIT   = 18,   /* add or remove a filter of a running graph (docs/control.md) */
 	BELTLINE_CTL_ATTACH_VERDICT = 6, /* become a user filter's verdict client (beltline_open_user) */
 };
 

@@ -207,10 +207,13 @@ undo(struct bl_graph *g)
 }
 
 /* What must be equal for one filter to take another's state: type, name, negation,
- * the arguments in order, and the number of in- and out-edges. Fields are separated
- * by 0x1f, which no pipeline text or JSON string of a config holds raw. */
+ * the arguments in order, and the number of in-edges (intersect counts them). Not the
+ * out-edges: no filter's state depends on them (routing is the runtime's, f->out is
+ * the instance's own), so a filter that gains or loses a branch keeps its state and
+ * counters (beltline mount's mkdir and rmdir). Fields are separated by 0x1f, which no
+ * pipeline text or JSON string of a config holds raw. */
 static char *
-match_key(bool dry, const struct bl_gdesc_node *nd, unsigned int n_in, unsigned int n_out)
+match_key(bool dry, const struct bl_gdesc_node *nd, unsigned int n_in)
 {
 	size_t len = strlen(nd->filter) + strlen(nd->name) + 32, n;
 	char *m;
@@ -221,8 +224,7 @@ match_key(bool dry, const struct bl_gdesc_node *nd, unsigned int n_in, unsigned 
 	/* EAL memory as the graph's own (a graph kept to the process's end is not a leak) */
 	if ((m = dry ? malloc(len) : rte_malloc("bl_graph", len, 0)) == NULL)
 		return NULL;
-	n = (size_t)snprintf(m, len, "%s\x1f%s\x1f%d\x1f%u\x1f%u", nd->filter, nd->name, nd->negate,
-			     n_in, n_out);
+	n = (size_t)snprintf(m, len, "%s\x1f%s\x1f%d\x1f%u", nd->filter, nd->name, nd->negate, n_in);
 	for (unsigned int k = 0; k < nd->args.n && n < len; k++)
 		n += (size_t)snprintf(m + n, len - n, "\x1f%s%s%s",
 				      nd->args.v[k].key != NULL ? nd->args.v[k].key : "",
@@ -281,7 +283,7 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 		if (f->out == NULL)
 			return -ENOMEM;
 	}
-	f->match = match_key(g->env.dry, nd, f->n_in_edges, n_out);
+	f->match = match_key(g->env.dry, nd, f->n_in_edges);
 	if (f->match == NULL)
 		return bl_err_set(err, -ENOMEM, "out of memory for a filter");
 	if (!g->env.dry && (f->from = adoptable(g, f)) != NULL) {
@@ -408,6 +410,41 @@ bl_graph_commit(struct bl_graph *g)
 	}
 }
 
+/* Two runtime labels carry the same classes. */
+static bool
+same_label_rt(const struct bl_label_rt *a, const struct bl_label_rt *b)
+{
+	if (a->kind != b->kind || a->invert != b->invert || a->n != b->n)
+		return false;
+	for (unsigned int i = 0; i < a->n; i++)
+		if (a->lo[i] != b->lo[i] || a->hi[i] != b->hi[i])
+			return false;
+	return true;
+}
+
+/* The counters of each out-edge of f that the old instance had too (the same filter at
+ * its end, by name, the same label): carried over; a new edge starts at 0. */
+static void
+handover_edges(struct bl_filter *f, const struct bl_filter *was)
+{
+	for (uint16_t k = 0; k < f->n_out; k++) {
+		struct bl_edge_rt *e = &f->out[k];
+		for (uint16_t j = 0; j < was->n_out; j++) {
+			const struct bl_edge_rt *o = &was->out[j];
+			if (strcmp(o->to->name, e->to->name) != 0 || !same_label_rt(&o->label, &e->label))
+				continue;
+			/* relaxed: as for the filter's counters below */
+			__atomic_store_n(&e->pkts, o->pkts, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->cls_other, o->cls_other, __ATOMIC_RELAXED);
+			for (unsigned int c = 0; c < BL_EDGE_CLASS_SLOTS; c++) {
+				__atomic_store_n(&e->cls[c].cls, o->cls[c].cls, __ATOMIC_RELAXED);
+				__atomic_store_n(&e->cls[c].n, o->cls[c].n, __ATOMIC_RELAXED);
+			}
+			break;
+		}
+	}
+}
+
 void
 bl_graph_handover(struct bl_graph *g)
 {
@@ -422,6 +459,7 @@ bl_graph_handover(struct bl_graph *g)
 		 * yet). relaxed: pairs with the relaxed loads of the stats readers. */
 		for (size_t k = 0; k < sizeof(f->st) / sizeof(uint64_t); k++)
 			__atomic_store_n(&to[k], was[k], __ATOMIC_RELAXED);
+		handover_edges(f, f->st_from);
 		f->st_from = NULL;
 	}
 }

@@ -57,11 +57,13 @@ struct bl_graph_env {
 	/*
 	 * Adoption (live reload): the running graphs this build replaces, on this
 	 * lcore and replica. A filter whose type, name, negation, arguments (in
-	 * order) and number of in- and out-edges equal those of a filter of one of
-	 * them takes that instance's state instead of an init: its private state
-	 * (its counters among it, streams, files, tables, threads) is the same
-	 * memory, already started, and its runtime counters are carried over by
-	 * the worker when it swaps the sets (bl_graph_handover). Until the build
+	 * order) and number of in-edges equal those of a filter of one of them
+	 * takes that instance's state instead of an init (its out-edges may differ:
+	 * a branch added or removed): its private state (its counters among it,
+	 * streams, files, tables, threads) is the same memory, already started, and
+	 * its runtime counters, and those of each out-edge it keeps (same filter at
+	 * the end, same label), are carried over by the worker when it swaps the
+	 * sets (bl_graph_handover). Until the build
 	 * commits the old instance owns the state (a rolled-back build gives it
 	 * back untouched); after, the new one does and the old graph's free
 	 * leaves it alone. The old graph keeps running until the worker swaps,

@@ -131,6 +131,7 @@ enum bl_ctl_op {
 	BL_CTL_OPEN_WRITE = 5,   /* become an inject stream's writer (docs/control.md) */
 	BL_CTL_RELOAD = 16,      /* move to a new config (docs/control.md, "reload") */
 	BL_CTL_TAP    = 17,      /* hang a temporary export on a running filter (docs/taps.md) */
+	BL_CTL_EDIT   = 18,      /* add or remove a filter of a running graph (docs/control.md, "edit") */
 	BL_CTL_ATTACH_VERDICT = 6, /* become a `user` filter's verdict client (docs/control.md) */
 	BL_CTL_EP_LISTEN  = 7,   /* register an endpoint and listen (docs/control.md, "Endpoints") */
 	BL_CTL_EP_CONNECT = 8,   /* connect to an endpoint: a ring pair with its listener */

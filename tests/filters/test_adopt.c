@@ -175,3 +175,56 @@ Test(adopt, changed_arguments_or_edges_are_a_new_instance)
 	bl_graph_free(ng);
 	harness_free(h);
 }
+
+/* A branch added after a filter (beltline mount's mkdir) or removed (rmdir) changes its
+ * out-edges only: it keeps its instance, its counters and those of the edges it keeps. */
+Test(adopt, a_filter_that_gains_or_loses_a_branch_keeps_its_state_and_counters)
+{
+	struct harness *h = harness_new("feed | probe | collect");
+	struct bl_graph_env env = h->env;
+	struct bl_graph *ng = NULL, *old;
+	struct bl_err err;
+
+	cr_assert(h != NULL);
+	harness_push_n(h, 10);
+	harness_run(h);
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	probe_reset();
+	cr_assert(eq(int, harness_build_graph("feed | probe | collect + collect --name=c2", &env, &ng,
+					      &err), 0), "%s", err.msg);
+	bl_graph_commit(ng);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3), "feed, probe (a new out-edge) and collect");
+	cr_assert(node(ng, "probe")->priv == node(h->g, "probe")->priv, "the same state");
+	cr_assert(eq(uint, probe_count("init", "probe") + probe_count("stop", "probe"), 0));
+	bl_graph_handover(ng);
+	struct bl_filter *p = node(ng, "probe");
+	cr_assert(eq(u64, p->st.in, 10), "the filter's counters continue");
+	cr_assert(eq(u16, p->n_out, 2));
+	for (uint16_t k = 0; k < p->n_out; k++)
+		cr_assert(eq(u64, p->out[k].pkts, strcmp(p->out[k].to->name, "collect") == 0 ? 10 : 0),
+			  "the kept edge's counter continues, the new one starts at 0 (%s)",
+			  p->out[k].to->name);
+	old = h->g;
+	h->g = ng;
+	bl_graph_free(old);
+	harness_push_n(h, 5);
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "probe")->in, 15), "counted on from 10");
+	cr_assert(eq(uint, harness_n(h, "c2"), 5), "the new branch gets what came after");
+
+	/* And back: the branch removed, probe kept again. */
+	ng = NULL;
+	env.adopt = &h->g;
+	cr_assert(eq(int, harness_build_graph("feed | probe | collect", &env, &ng, &err), 0), "%s",
+		  err.msg);
+	bl_graph_commit(ng);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3), "probe lost an out-edge: still adopted");
+	bl_graph_handover(ng);
+	cr_assert(eq(u64, node(ng, "probe")->out[0].pkts, 15));
+	old = h->g;
+	h->g = ng;
+	bl_graph_free(old);
+	harness_free(h);
+	cr_assert(eq(uint, probe_count("fini", "probe"), 1), "fini'ed once");
+}

@@ -54,6 +54,7 @@
 #include "ctl.h"
 #include "fuzz.h"
 #include "fuzz_eal.h"
+#include "edit.h"
 #include "reaper.h"
 
 /* ---- stubs for what ctl.c uses of the rest of beltlined ------------------ */
@@ -85,6 +86,16 @@ bl_app_reload(struct bl_app *a, const char *path, struct bl_err *err)
 {
 	(void)a;
 	return bl_err_set(err, -EINVAL, "%s: no reload in the fuzzer", path ? path : "(none)");
+}
+
+int
+bl_app_edit(struct bl_app *a, const struct bl_edit *ed, char *name, size_t name_len,
+	    struct bl_err *err)
+{
+	(void)a;
+	(void)name;
+	(void)name_len;
+	return bl_err_set(err, -EINVAL, "graphs[%u]: no edit in the fuzzer", ed->graph);
 }
 
 /* ---- the server ------------------------------------------------------------ */

@@ -88,7 +88,7 @@ if [ -c /dev/fuse ] && command -v fusermount3 > /dev/null && "$BELTLINE" mount -
 	{ timeout 120 cat "$T/mnt/gen/dport/all" || true; } | head -c 20000 > "$T/mnt_all.pcap"
 	check "mount: the tap of all went with its reader" \
 		wait_for 30 bash -c "! '$BELTLINE' ls | grep -q 'tap\\.'"
-	check "mount: mkdir is refused (read-only for now)" bash -c "! mkdir '$T/mnt/gen/dport/x' 2> /dev/null"
+	check "mount: mkdir of an unknown filter is refused (mount_edit.sh: the rest)" bash -c "! mkdir '$T/mnt/gen/dport/x' 2> /dev/null"
 	fusermount3 -u "$T/mnt"
 else
 	echo "# no FUSE here (/dev/fuse, fusermount3, libfuse3-dev): the mount checks are skipped"
