@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# A hostile (or merely odd) endpoint peer for ep_net.sh: connects to an endpoint
+# listening on tcp://127.0.0.1:PORT and sends what MODE says (client/net_frame.h,
+# hello magic BLNE), then reads and drops what the victim sends until it closes.
+#   badhello   a hello that is not one (an HTTP request)
+#   servehello a beltline serve's hello (magic BLNT): not an endpoint
+#   bigsnap    a hello announcing messages of 1 MiB (over the 262144 limit)
+#   stall      connect, send nothing (the victim's set-up timeout)
+#   badtype    hello, a record of type 9
+#   oversize   hello, a message record claiming 100000 bytes (over max_msg 65536)
+#   hugelen    hello, a message record claiming 4 GiB
+#   gap        hello, messages seq 0 1 2 then 5
+#   repeat     hello, messages seq 0 1 1
+#   ack        hello, an ack record (only a serve --write sends those)
+#   torn       hello, message 0, half of message 1, then close (the end, not garbage)
+# Prints "sent" once it has sent it all.
+import socket, struct, sys, time
+
+mode, port = sys.argv[1], int(sys.argv[2])
+s = socket.create_connection(('127.0.0.1', port), timeout=60)
+
+
+def hello(snap=65536, magic=b'BLNE'):
+    return magic + struct.pack('>HHIIQ', 1, 24, 0, snap, 0)
+
+
+def rec(seq, data=b'', typ=1, caplen=None, length=None):
+    cl = len(data) if caplen is None else caplen
+    ln = cl if length is None else length
+    return struct.pack('>BBHIIIQQ', typ, 0, 0, cl, ln, 0, seq, 0) + data
+
+
+def msgs(*seqs):
+    return b''.join(rec(q, bytes([q % 256]) * 20) for q in seqs)
+
+
+out = {
+    'badhello': b'GET / HTTP/1.1\r\nHost: x\r\n\r\n',
+    'servehello': hello(1500, b'BLNT'),
+    'bigsnap': hello(1 << 20),
+    'stall': b'',
+    'badtype': hello() + rec(0, b'abc', typ=9),
+    'oversize': hello() + rec(0, caplen=100000),
+    'hugelen': hello() + rec(0, caplen=0xffffffff),
+    'gap': hello() + msgs(0, 1, 2, 5),
+    'repeat': hello() + msgs(0, 1, 1),
+    'ack': hello() + msgs(0) + rec(1, typ=3),
+    'torn': hello() + msgs(0) + msgs(1)[:40],
+}[mode]
+s.sendall(out)
+print('sent', flush=True)
+if mode == 'torn':
+    s.close()
+    sys.exit(0)
+s.settimeout(120)
+try:
+    while s.recv(65536):
+        pass
+except OSError:
+    pass
