@@ -385,20 +385,12 @@ epn_wait(struct beltline_ep *ep, int what, uint64_t need, uint64_t *start, int t
 			return ep->broken;
 		(void)flush(ep);
 		if (what == W_TX) {
-			uint64_t dummy = 0;
-			long r;
-
+			/* Not reading meanwhile: a message taken into rbuf here would not make
+			 * beltline_ep_fd() readable for a caller that polls it after -EAGAIN. */
 			if (n->dead || n->eof || n->hup)
 				return 0;
 			if (tx_room(ep, need, start))
 				return 1;
-			/* take what the peer sent meanwhile (it may be waiting for room too) */
-			while ((r = rx_fill(ep, dummy)) > 0)
-				;
-			if (n->eof)
-				return 0;
-			if (r == -EAGAIN)
-				p.events |= POLLIN;
 		} else {
 			rc = rx_pump(ep);
 			if (rc != 0)

@@ -132,6 +132,18 @@ for mode in badhello servehello bigsnap stall badtype oversize hugelen gap repea
 	esac
 done
 
+# The xpoll contract: a message that arrives after getreadbuf said -EAGAIN makes
+# beltline_ep_fd() readable, even when getwritebuf filled the send side meanwhile.
+P=$(port)
+listen_bg "$T/xp.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" xpoll "tcp://127.0.0.1:$P" 0
+python3 "$HOSTILE" onemsg "$P" > /dev/null 2>&1 &
+HPID=$!
+PIDS+=("$HPID")
+wait "$LPID" && st=0 || st=$?
+kill "$HPID" 2> /dev/null || true
+wait "$HPID" 2> /dev/null || true
+eq "a message waiting makes beltline_ep_fd() readable after the send side filled ($(grep -v '^listening' "$T/xp.l" | tr '\n' ' '))" "$st" 0
+
 # A stream reader at an endpoint, an endpoint at a stream server: refused, clearly.
 : "${BELTLINE:?}"
 P=$(port)

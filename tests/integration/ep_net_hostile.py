@@ -14,6 +14,7 @@
 #   repeat     hello, messages seq 0 1 1
 #   ack        hello, an ack record (only a serve --write sends those)
 #   torn       hello, message 0, half of message 1, then close (the end, not garbage)
+#   onemsg     hello, a second later message 0, then nothing (it reads nothing either)
 # Prints "sent" once it has sent it all.
 import socket, struct, sys, time
 
@@ -47,9 +48,17 @@ out = {
     'repeat': hello() + msgs(0, 1, 1),
     'ack': hello() + msgs(0) + rec(1, typ=3),
     'torn': hello() + msgs(0) + msgs(1)[:40],
+    'onemsg': b'',
 }[mode]
+if mode == 'onemsg':
+    s.sendall(hello())
+    time.sleep(1)
+    out = msgs(0)
 s.sendall(out)
 print('sent', flush=True)
+if mode == 'onemsg':
+    time.sleep(60)
+    sys.exit(0)
 if mode == 'torn':
     s.close()
     sys.exit(0)

@@ -6,6 +6,9 @@
  *   ep_peer connect URI N [SEED]          connect, exchange
  *   ep_peer sink    URI N                 listen, accept one, read without checking
  *                                         until the end (exit 3) or an error (exit 1)
+ *   ep_peer xpoll   URI N                 listen, accept one that sends a message and
+ *                                         reads nothing (ep_net_hostile.py onemsg): the
+ *                                         fd is readable for it after the send side filled
  *
  * Exchange: send N messages of random sizes (1 B .. max_msg) and receive N,
  * both at once, in one thread, never blocking (timeout 0, poll on the fd when
@@ -131,7 +134,8 @@ main(int argc, char **argv)
 		step = 16384;
 	}
 	seed = argc > 4 ? strtoull(argv[4], NULL, 10) : 1;
-	if (strcmp(argv[1], "listen") == 0 || strcmp(argv[1], "sink") == 0) {
+	if (strcmp(argv[1], "listen") == 0 || strcmp(argv[1], "sink") == 0 ||
+	    strcmp(argv[1], "xpoll") == 0) {
 		o.mode = argc > 5 ? argv[5] : NULL;
 		pseed = seed + 1;           /* the connector's seed: ours + 1 */
 		rc = beltline_ep_listen(argv[2], &o, &l);
@@ -154,6 +158,33 @@ main(int argc, char **argv)
 	beltline_ep_stats(ep, &st);
 	max_msg = st.max_msg;
 	printf("connected peer %d\n", st.peer_pid);
+	if (strcmp(argv[1], "xpoll") == 0) {
+		/* The xpoll contract: after -EAGAIN from getreadbuf, a message that arrives makes
+		 * beltline_ep_fd() readable, whatever getwritebuf did meanwhile (here: fill the
+		 * send side while the peer reads nothing). */
+		const void *b;
+		void *w;
+		uint32_t len;
+		unsigned k = 0;
+
+		rc = beltline_ep_getreadbuf(ep, &b, &len, 0);
+		printf("getreadbuf first: %d\n", rc);
+		sleep(3);                               /* the peer's message arrives */
+		while (beltline_ep_getwritebuf(ep, 4096, &w, 0) == 0 && k < 100000) {
+			memset(w, 0, 4096);
+			beltline_ep_commit(ep, w, 4096);
+			k++;
+		}
+		struct pollfd p = { .fd = beltline_ep_fd(ep), .events = POLLIN };
+		rc = poll(&p, 1, 20000);
+		printf("sent %u, then poll: %d\n", k, rc);
+		if (rc == 1 && beltline_ep_getreadbuf(ep, &b, &len, 0) == 1) {
+			printf("ok a message of %u bytes\n", len);
+			return 0;
+		}
+		printf("poll said nothing with a message waiting\n");
+		return 1;
+	}
 	if (strcmp(argv[1], "sink") == 0) {     /* take messages unchecked until the end */
 		const void *b;
 		uint32_t len;
