@@ -316,7 +316,8 @@ rx_check(struct beltline_ep *ep, uint64_t *need)
 	return 1;
 }
 
-/* Receive what fits and has arrived. >0 bytes, 0 the peer closed, -EAGAIN, -ENOBUFS. */
+/* Receive what fits and has arrived. >0 bytes, 0 the peer closed, -EAGAIN, -ENOBUFS,
+ * -EPROTO (TLS). */
 static long
 rx_fill(struct beltline_ep *ep, uint64_t need)
 {
@@ -337,9 +338,11 @@ rx_fill(struct beltline_ep *ep, uint64_t need)
 	}
 	if (again(r))
 		return -EAGAIN;
+	if (r == -EPROTO && n->tls != NULL)     /* a TLS record that did not decrypt or verify */
+		return garbage(ep, "a TLS record that does not decrypt or verify");
 	if (r < 0 && r != -ECONNRESET && r != -EPIPE)
 		blc_log(BELTLINE_LOG_WARN, "%s: receiving from %s: %s: the end", ep->name, n->peer,
-			r == -EPROTO ? "TLS error" : strerror((int)-r));
+			strerror((int)-r));
 	n->eof = 1;            /* closed, reset or failed: the peer is gone */
 	ep->peer_gone = 1;
 	return 0;
@@ -360,15 +363,16 @@ rx_pump(struct beltline_ep *ep)
 		long r = rx_fill(ep, need);
 		if (r == -EAGAIN)
 			return 0;
-		if (r == -ENOBUFS)
-			return -ENOBUFS;
+		if (r == -ENOBUFS || r == -EPROTO)
+			return (int)r;
 	}
 }
 
 enum { W_RX, W_TX };
 
 /* Wait for a message (W_RX: 1 a message, 0 the end) or for room for need bytes (W_TX:
- * 1 with *start, 0 the peer is gone), sending and receiving meanwhile; sleeps in poll.
+ * 1 with *start, 0 the peer is gone), sending what is unsent meanwhile (W_RX also
+ * receiving; W_TX does not, see there); sleeps in poll.
  * Or -EAGAIN (timeout 0), -ETIMEDOUT, -EPROTO, -ENOBUFS. */
 static int
 epn_wait(struct beltline_ep *ep, int what, uint64_t need, uint64_t *start, int timeout_ms)

@@ -226,6 +226,20 @@ check "... saying so ($(grep TLS <<< "$out"))" grep -q "the server's certificate
 wait "$LPID" && lst=0 || lst=$?
 eq "then a client with a certificate of the CA: 1000 checked each way" "$st/$lst" 0/0
 
+# A peer with a good certificate that then sends a TLS record that does not decrypt:
+# garbage (-EPROTO naming the peer), not the end.
+P=$(port)
+listen_bg "$T/tj.l" "${SRV[@]}" "$EP_PEER" sink "tls://$NET.2:$P" 0
+python3 "$HOSTILE" tlsjunk "$P" "$NET.2" "$C/ca.pem" "$C/client.pem" "$C/client.key" > "$T/tj.py" 2>&1 &
+HPID=$!
+PIDS+=("$HPID")
+wait "$LPID" && st=0 || st=$?
+kill "$HPID" 2> /dev/null || true
+wait "$HPID" 2> /dev/null || true
+eq "a TLS record that does not decrypt: refused as garbage ($(grep -v '^listening' "$T/tj.l" | tail -n 2 | tr '\n' ' '))" "$st" 1
+check "... naming the peer, after the good message" grep -q "the peer $NET.1:[0-9]* sent garbage: a TLS record that does not decrypt" "$T/tj.l"
+check "... counted" grep -q "read error after 1: Protocol error (garbage 1)" "$T/tj.l"
+
 exchange "tls:// to $NS" "tls://$NET.2:$(port)" "$TLS_N" "${SRV[@]}" -- "${CLI[@]}"
 kills "tls:// to $NS" "tls://$NET.2:$(port)" "${SRV[@]}" -- "${CLI[@]}"
 finish

@@ -15,11 +15,14 @@
 #   ack        hello, an ack record (only a serve --write sends those)
 #   torn       hello, message 0, half of message 1, then close (the end, not garbage)
 #   onemsg     hello, a second later message 0, then nothing (it reads nothing either)
+#   tlsjunk    (MODE PORT HOST CA CERT KEY) over TLS with a good certificate: hello,
+#              message 0, then a TLS record that does not decrypt, on the raw socket
 # Prints "sent" once it has sent it all.
 import socket, struct, sys, time
 
 mode, port = sys.argv[1], int(sys.argv[2])
-s = socket.create_connection(('127.0.0.1', port), timeout=60)
+host = sys.argv[3] if len(sys.argv) > 3 else '127.0.0.1'
+s = socket.create_connection((host, port), timeout=60)
 
 
 def hello(snap=65536, magic=b'BLNE'):
@@ -49,7 +52,21 @@ out = {
     'ack': hello() + msgs(0) + rec(1, typ=3),
     'torn': hello() + msgs(0) + msgs(1)[:40],
     'onemsg': b'',
-}[mode]
+    'tlsjunk': b'',
+}.get(mode, b'')
+if mode == 'tlsjunk':
+    import os, ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(sys.argv[4])
+    ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+    ctx.check_hostname = False
+    t = ctx.wrap_socket(s, server_hostname=host)
+    t.sendall(hello() + msgs(0))
+    raw = socket.socket(fileno=os.dup(t.fileno()))
+    raw.sendall(b'\x17\x03\x03\x00\x40' + b'\xaa' * 64)   # application data, bad tag
+    print('sent', flush=True)
+    time.sleep(30)
+    sys.exit(0)
 if mode == 'onemsg':
     s.sendall(hello())
     time.sleep(1)
