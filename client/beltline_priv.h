@@ -136,10 +136,26 @@ int blc_net_release(struct beltline_stream *s, unsigned n);
 void blc_net_close(struct beltline_stream *s);
 /* Split HOST:PORT ([V6]:PORT). 0 or -EINVAL. */
 int blc_net_split(const char *hp, char *host, size_t hsz, char *port, size_t psz);
+/* Connect (non-blocking, within timeout_ms) to host:port (type SOCK_STREAM: TCP_NODELAY
+ * set). The fd or -errno (logged). */
+int blc_net_connect(const char *uri, const char *host, const char *port, int type,
+	int timeout_ms);
 /* Put TLS (mutual, certificates from o or the environment) on s->n.fd: the plug-in
  * libbeltline-client-tls, loaded on first use (net_tls.c). 0 or -errno. */
 int blc_tls_client(struct beltline_stream *s, const char *host, const struct beltline_open_opts *o,
 	int timeout_ms);
+/* The same for an endpoint (src_ep_net.c): a TLS client (server 0: checks host) or server
+ * (server 1: requires a client certificate ca signed) on fd, within timeout_ms. The
+ * connection, or NULL with *err and why in msg (a server: msg is the client's subject
+ * on success). blc_tls_opt: v, else $env, else NULL. */
+void *blc_tls_open(const char *name, int fd, int server, const char *host, const char *cert,
+	const char *key, const char *ca, int timeout_ms, int *err, char *msg, size_t msgsz);
+long blc_tls_recv(void *conn, void *buf, size_t len);
+long blc_tls_send(void *conn, const void *buf, size_t len);
+void blc_tls_free(void *conn);
+const char *blc_tls_opt(const char *v, const char *env);
+/* Load the plug-in now (logged if it cannot be): 1, or 0. */
+int blc_tls_loaded(const char *name);
 
 /* What the control plane hands a reader (docs/control.md, "attach"). */
 struct beltline__live_fds {

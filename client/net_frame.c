@@ -13,7 +13,7 @@ void
 bln_put_hello(uint8_t out[BLN_HELLO_LEN], const struct bln_hello *h)
 {
 	memset(out, 0, BLN_HELLO_LEN);
-	memcpy(out, h->write ? BLN_MAGIC_W : BLN_MAGIC, 4);
+	memcpy(out, h->ep ? BLN_MAGIC_E : h->write ? BLN_MAGIC_W : BLN_MAGIC, 4);
 	bl_put_be16(out + 4, BLN_VERSION);
 	bl_put_be16(out + 6, BLN_HELLO_LEN);
 	bl_put_be32(out + 8, h->linktype);
@@ -36,7 +36,8 @@ bln_put_rec_hdr(uint8_t out[BLN_REC_HDR], const struct bln_rec *r)
 int
 bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why)
 {
-	if (n >= 4 && memcmp(p, BLN_MAGIC, 4) != 0 && memcmp(p, BLN_MAGIC_W, 4) != 0) {
+	if (n >= 4 && memcmp(p, BLN_MAGIC, 4) != 0 && memcmp(p, BLN_MAGIC_W, 4) != 0 &&
+	    memcmp(p, BLN_MAGIC_E, 4) != 0) {
 		*why = "not a beltline serve peer (bad magic)";
 		return -EPROTO;
 	}
@@ -51,6 +52,7 @@ bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why)
 		return -EPROTO;
 	}
 	h->write = memcmp(p, BLN_MAGIC_W, 4) == 0;
+	h->ep = memcmp(p, BLN_MAGIC_E, 4) == 0;
 	h->linktype = bl_get_be32(p + 8);
 	h->snaplen = bl_get_be32(p + 12);
 	if (h->linktype > 65535u) {

@@ -9,6 +9,9 @@
  *     8  linktype u32       12 snaplen u32 (1..BLN_MAX_CAPLEN)   16 reserved u64 (0)
  *     magic "BLNW" instead: the server takes a writer (`beltline serve --write`): the
  *     records then go client to server, snaplen is the largest frame it takes.
+ *     magic "BLNE": an endpoint over the network (src_ep_net.c): both sides send one,
+ *     snaplen is the largest message the sender takes; the records (packets, then an
+ *     end) go both ways, seq 0, 1, 2, ... without a gap, caplen = len, class 0.
  *   record (32 bytes, then caplen bytes of packet)
  *     0  type u8 (1 packet, 2 end, 3 ack)   1 flags u8 (bit 0: ts set)   2 class u16
  *     4  caplen u32 (<= snaplen)     8 len u32 (>= caplen)         12 reserved u32 (0)
@@ -30,6 +33,7 @@
 
 #define BLN_MAGIC "BLNT"
 #define BLN_MAGIC_W "BLNW"
+#define BLN_MAGIC_E "BLNE"
 #define BLN_VERSION 1u
 #define BLN_HELLO_LEN 24u
 #define BLN_REC_HDR 32u
@@ -43,6 +47,7 @@ struct bln_hello {
 	uint32_t linktype;
 	uint32_t snaplen;
 	uint32_t write;         /* 1: magic BLNW, the server takes a writer */
+	uint32_t ep;            /* 1: magic BLNE, an endpoint (write is 0) */
 };
 
 struct bln_rec {

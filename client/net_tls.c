@@ -119,3 +119,49 @@ blc_tls_client(struct beltline_stream *s, const char *host, const struct beltlin
 	s->n.io_close = tls_close;
 	return 0;
 }
+
+/* ---- endpoints over tls:// (src_ep_net.c): a connection without a stream ---- */
+
+const char *
+blc_tls_opt(const char *v, const char *env)
+{
+	return opt_or_env(v, env);
+}
+
+void *
+blc_tls_open(const char *name, int fd, int server, const char *host, const char *cert,
+	     const char *key, const char *ca, int timeout_ms, int *err, char *msg, size_t msgsz)
+{
+	if (load(name) == NULL) {
+		*err = -ENOTSUP;
+		snprintf(msg, msgsz, "no TLS plug-in");
+		return NULL;
+	}
+	return server ? tls_ops->accept(fd, cert, key, ca, timeout_ms, err, msg, msgsz) :
+		tls_ops->connect(fd, host, cert, key, ca, timeout_ms, err, msg, msgsz);
+}
+
+long
+blc_tls_recv(void *conn, void *buf, size_t len)
+{
+	return tls_ops->recv(conn, buf, len);
+}
+
+long
+blc_tls_send(void *conn, const void *buf, size_t len)
+{
+	return tls_ops->send(conn, buf, len);
+}
+
+void
+blc_tls_free(void *conn)
+{
+	if (conn != NULL)
+		tls_ops->close(conn);
+}
+
+int
+blc_tls_loaded(const char *name)
+{
+	return load(name) != NULL;
+}

@@ -11,7 +11,8 @@
 #include <stddef.h>
 
 #define BLC_TLS_PLUGIN "libbeltline-client-tls.so.0"
-#define BLC_TLS_ABI 2            /* 2: send (writers to beltline serve --write) */
+#define BLC_TLS_ABI 3            /* 2: send (writers to beltline serve --write); 3: accept
+                                  * (endpoints listening on tls://) */
 
 struct blc_tls_ops {
 	int abi;                /* BLC_TLS_ABI */
@@ -27,6 +28,12 @@ struct blc_tls_ops {
 	/* Up to len bytes sent: >0, -EAGAIN, or -errno (-EPIPE the peer closed, -EPROTO). A
 	 * call after -EAGAIN may pass a longer len and a moved buffer, never a shorter len. */
 	long (*send)(void *conn, const void *buf, size_t len);
+	/* TLS server on the accepted non-blocking socket fd: show cert/key, require a client
+	 * certificate that chains to ca (mutual TLS). The connection (msg: the client's
+	 * subject), or NULL with *err set (-ETIMEDOUT, -EACCES its certificate refused,
+	 * -EPROTO not TLS, or no certificate; -EINVAL our files) and why in msg. */
+	void *(*accept)(int fd, const char *cert, const char *key, const char *ca,
+		int timeout_ms, int *err, char *msg, size_t msgsz);
 };
 
 /* The plug-in's one exported symbol. */

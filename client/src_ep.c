@@ -17,7 +17,7 @@
  * at once. beltline_ep_fd() is an epoll descriptor over a side's two channels.
  *
  * This file is the appliance's part: the URI, listen, accept and connect over the
- * control socket, the pair's description. src_ep_pair.c maps, seals and exchanges the
+ * control socket, the pair's description (tcp:// and tls:// go to src_ep_net.c). src_ep_pair.c maps, seals and exchanges the
  * hellos; src_ep_ring.c is the data path (getwritebuf, commit, getreadbuf, release and
  * the wait); src_ep_pvt.h is struct beltline_ep, which they share.
  */
@@ -33,6 +33,7 @@
 
 struct beltline_ep_listener {
 	int fd;                     /* control connection: the registration's lease */
+	struct blc_epn_listener *net;   /* tcp://, tls:// (src_ep_net.c); NULL: the appliance's */
 	struct beltline_ep_opts o;
 	char name[BL_STREAM_NAME_MAX];
 	char uri[256];
@@ -40,8 +41,8 @@ struct beltline_ep_listener {
 
 /* ---- small helpers ---- */
 
-static int
-ep_opts_ok(const struct beltline_ep_opts *o)
+int
+blc_ep_opts_ok(const struct beltline_ep_opts *o)
 {
 	if (o == NULL)
 		return 1;
@@ -146,7 +147,7 @@ ep_ctl_open(const char *fn, const char *verb, const char *uri, const struct belt
 	char inst[BL_INSTANCE_NAME_MAX];
 	int rc;
 
-	if (!ep_opts_ok(o)) {
+	if (!blc_ep_opts_ok(o)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_ep_opts (sz; unknown fields must be 0)",
 			fn);
 		return -EINVAL;
@@ -184,6 +185,26 @@ ep_call(const char *uri, int fd, const struct beltline_ep_opts *o, unsigned op, 
 	return rc;
 }
 
+/* tcp://, tls://: a listener of src_ep_net.c's. */
+static int
+net_listen(const char *uri, const struct beltline_ep_opts *o, struct beltline_ep_listener **out)
+{
+	struct beltline_ep_listener *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return -ENOMEM;
+	l->fd = -1;
+	snprintf(l->uri, sizeof(l->uri), "%s", uri);
+	rc = blc_epn_listen(uri, o, &l->net);
+	if (rc < 0) {
+		free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
 int
 beltline_ep_listen(const char *uri, const struct beltline_ep_opts *o,
 		   struct beltline_ep_listener **out)
@@ -198,6 +219,8 @@ beltline_ep_listen(const char *uri, const struct beltline_ep_opts *o,
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (blc_epn_uri(uri))
+		return net_listen(uri, o, out);
 	rc = ep_ctl_open("beltline_ep_listen", "listen", uri, o, name, &fd);
 	if (rc < 0)
 		return rc;
@@ -238,7 +261,7 @@ beltline_ep_listen(const char *uri, const struct beltline_ep_opts *o,
 int
 beltline_ep_listener_fd(const struct beltline_ep_listener *l)
 {
-	return l != NULL ? l->fd : -EINVAL;
+	return l == NULL ? -EINVAL : l->net != NULL ? blc_epn_listener_fd(l->net) : l->fd;
 }
 
 void
@@ -248,6 +271,7 @@ beltline_ep_listener_close(struct beltline_ep_listener *l)
 		return;
 	if (l->fd >= 0)
 		close(l->fd);
+	blc_epn_listener_close(l->net);
 	free(l);
 }
 
@@ -283,6 +307,8 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	if (l == NULL || out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (l->net != NULL)
+		return blc_epn_accept(l->net, timeout_ms, out);
 	if (l->fd < 0)
 		return -ECONNRESET;
 	buf = malloc(BL_CTL_MSG_MAX + 1);
@@ -341,6 +367,8 @@ beltline_ep_connect(const char *uri, const struct beltline_ep_opts *o, struct be
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (blc_epn_uri(uri))
+		return blc_epn_connect(uri, o, out);
 	rc = ep_ctl_open("beltline_ep_connect", "connect", uri, o, name, &cfd);
 	if (rc < 0)
 		return rc;

@@ -43,6 +43,8 @@ blc_ep_recv(int fd, int timeout_ms, void *buf, size_t size, int *fds, unsigned *
 static void
 ep_free(struct beltline_ep *ep)
 {
+	if (ep->net != NULL)
+		blc_epn_free(ep);
 	if (ep->me != NULL)
 		munmap(ep->me, ep->ibuf_len);
 	if (ep->my_dbuf != NULL)

@@ -51,6 +51,7 @@ struct beltline_ep {
 	uint64_t rx_head;           /* the peer's head, as last checked */
 	uint32_t *rx_off;           /* per slot: the offset handed out (release checks it) */
 	struct beltline_ep_stats st;
+	struct blc_epn *net;        /* tcp://, tls:// (src_ep_net.c); NULL: the rings above */
 };
 
 /* 1 if this process is registered for membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)
@@ -69,5 +70,29 @@ ssize_t blc_ep_recv(int fd, int timeout_ms, void *buf, size_t size, int *fds, un
  * our hello and takes the peer's (src_ep_pair.c). 0 or -errno (logged). */
 int blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const uint32_t *geo,
 	struct beltline_ep **out);
+
+/* Whether o is acceptable: NULL, or sz covers size_t and unknown fields are 0. */
+int blc_ep_opts_ok(const struct beltline_ep_opts *o);
+
+/* ---- endpoints over tcp:// and tls:// (src_ep_net.c) ---- */
+struct blc_epn;
+struct blc_epn_listener;
+
+/* Whether uri is tcp://... or tls://... */
+int blc_epn_uri(const char *uri);
+int blc_epn_listen(const char *uri, const struct beltline_ep_opts *o,
+	struct blc_epn_listener **out);
+int blc_epn_listener_fd(const struct blc_epn_listener *l);
+int blc_epn_accept(struct blc_epn_listener *l, int timeout_ms, struct beltline_ep **out);
+void blc_epn_listener_close(struct blc_epn_listener *l);
+int blc_epn_connect(const char *uri, const struct beltline_ep_opts *o, struct beltline_ep **out);
+/* The data path of beltline.h's calls, for an ep with ep->net set. */
+int blc_epn_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int timeout_ms);
+int blc_epn_commit(struct beltline_ep *ep, void *buf, uint32_t len);
+int blc_epn_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, int timeout_ms);
+int blc_epn_release(struct beltline_ep *ep, const void *buf);
+/* Send what is unsent (up to the open's timeout), an end record, and free ep->net and
+ * what it owns (the socket; not ep->epfd, which ep_free closes). */
+void blc_epn_free(struct beltline_ep *ep);
 
 #endif /* BLC_SRC_EP_PVT_H */

@@ -2,7 +2,8 @@
 /*
  * src_ep_ring — an endpoint's data path: getwritebuf and commit, getreadbuf and
  * release, forward, and the wait that spins, then sleeps on a wake channel. The
- * pair is set up by src_ep.c (its head comment says what the two sides exchange);
+ * pair is set up by src_ep.c (its head comment says what the two sides exchange;
+ * tcp:// and tls:// endpoints go to src_ep_net.c from the top of each call);
  * the memory is bl_ep_abi.h and docs/shm-abi.md, "Endpoint ring pairs".
  *
  * Every field read from the peer's regions is checked before use (head and
@@ -310,6 +311,8 @@ beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int t
 	if (ep == NULL || buf == NULL || size == 0)
 		return -EINVAL;
 	*buf = NULL;
+	if (ep->net != NULL)
+		return blc_epn_getwritebuf(ep, size, buf, timeout_ms);
 	if (size > ep->max_msg) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: a buffer of %u bytes: the endpoint's max_msg is %u",
 			ep->name, size, ep->max_msg);
@@ -343,6 +346,8 @@ beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len)
 
 	if (ep == NULL || ep->tx_head == ep->tx_alloc)
 		return -EINVAL;
+	if (ep->net != NULL)
+		return blc_epn_commit(ep, buf, len);
 	i = (uint32_t)(ep->tx_head & ep->mask);
 	start = ep->tx_end[i] - ((ep->tx_size[i] + BL_EP_ALIGN - 1) & ~(uint64_t)(BL_EP_ALIGN - 1));
 	if (buf != ep->my_dbuf + dbuf_off(ep, start) || len > ep->tx_size[i]) {
@@ -374,6 +379,8 @@ beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, 
 		return -EINVAL;
 	*buf = NULL;
 	*len = 0;
+	if (ep->net != NULL)
+		return blc_epn_getreadbuf(ep, buf, len, timeout_ms);
 	rc = ep_wait(ep, W_RX, 0, NULL, timeout_ms);
 	if (rc <= 0)
 		return rc;
@@ -402,6 +409,8 @@ beltline_ep_release(struct beltline_ep *ep, const void *buf)
 
 	if (ep == NULL || ep->rx_tail == ep->rx_next)
 		return -EINVAL;
+	if (ep->net != NULL)
+		return blc_epn_release(ep, buf);
 	off = ep->rx_off[ep->rx_tail & ep->mask];
 	if (buf != NULL && buf != ep->peer_dbuf + off) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: release of a buffer that is not the oldest one read",

@@ -67,9 +67,8 @@ blc_net_split(const char *hp, char *host, size_t hsz, char *port, size_t psz)
 	return 0;
 }
 
-/* Connect (non-blocking, within timeout_ms) to host:port. The fd or -errno. */
-static int
-net_connect(const char *uri, const char *host, const char *port, int type, int timeout_ms)
+int
+blc_net_connect(const char *uri, const char *host, const char *port, int type, int timeout_ms)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = type }, *ai, *a;
 	int fd = -1, rc, e = ECONNREFUSED;
@@ -408,6 +407,11 @@ net_hello(struct beltline_stream *s, int timeout_ms)
 
 	for (;;) {
 		int rc = bln_get_hello(n->buf, n->wpos, &h, &why);
+		if (rc > 0 && h.ep) {
+			blc_log(BELTLINE_LOG_ERROR, "%s: the peer is an endpoint (beltline_ep_listen): "
+				"connect with beltline_ep_connect", s->name);
+			return -EPROTO;
+		}
 		if (rc > 0 && (int)h.write != n->writer) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: %s", s->name, n->writer ?
 				"the peer serves readers (beltline serve STREAM), not a writer: "
@@ -475,7 +479,8 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 	n->buf = malloc(NET_BUF);
 	if (n->buf == NULL)
 		return -ENOMEM;
-	rc = udp ? udp_open(n, uri, host, port) : net_connect(uri, host, port, SOCK_STREAM, timeout);
+	rc = udp ? udp_open(n, uri, host, port) :
+		blc_net_connect(uri, host, port, SOCK_STREAM, timeout);
 	if (rc < 0) {
 		free(n->buf);
 		n->buf = NULL;

@@ -4,7 +4,8 @@
  * loaded by libbeltline-client on first use (net_tls.h). TLS 1.2 at least; the
  * server's certificate must chain to the given CA and name the host (DNS name or
  * IP address in its subjectAltName); our own certificate and key are shown when the
- * server asks (beltline serve always does: mutual TLS).
+ * server asks (beltline serve always does: mutual TLS). As a server (an endpoint
+ * listening on tls://), it requires a client certificate that chains to its CA.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -146,6 +147,96 @@ fail:
 	return NULL;
 }
 
+/* Drive SSL_connect or SSL_accept to the end within timeout_ms (end: its deadline).
+ * 1 done, 0 timed out, -1 failed (e: SSL_get_error's). */
+static int
+handshake(struct tconn *t, int fd, int server, long end, int *e)
+{
+	for (;;) {
+		int rc = server ? SSL_accept(t->ssl) : SSL_connect(t->ssl);
+		struct pollfd p = { .fd = fd };
+		long left;
+
+		if (rc == 1)
+			return 1;
+		*e = SSL_get_error(t->ssl, rc);
+		if (*e == SSL_ERROR_WANT_READ)
+			p.events = POLLIN;
+		else if (*e == SSL_ERROR_WANT_WRITE)
+			p.events = POLLOUT;
+		else
+			return -1;
+		left = end - now_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) == 0)
+			return 0;
+	}
+}
+
+static void *
+taccept(int fd, const char *cert, const char *key, const char *ca, int timeout_ms, int *err,
+	char *msg, size_t msgsz)
+{
+	struct tconn *t = OPENSSL_zalloc(sizeof(*t));
+	long end = now_ms() + timeout_ms;
+	int e = 0, rc;
+
+	*err = -EPROTO;
+	if (t == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	t->ctx = SSL_CTX_new(TLS_server_method());
+	if (t->ctx == NULL) {
+		why(msg, msgsz, "SSL_CTX_new");
+		goto fail;
+	}
+	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(t->ctx) != 1 ||
+	    SSL_CTX_load_verify_locations(t->ctx, ca, NULL) != 1) {
+		why(msg, msgsz, "cannot load our certificate, key or CA (tls_cert, tls_key, tls_ca)");
+		*err = -EINVAL;
+		goto fail;
+	}
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	t->ssl = SSL_new(t->ctx);
+	if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
+		why(msg, msgsz, "SSL_new");
+		goto fail;
+	}
+	SSL_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	rc = handshake(t, fd, 1, end, &e);
+	if (rc == 0) {
+		snprintf(msg, msgsz, "TLS handshake not done in %d ms (stalled)", timeout_ms);
+		*err = -ETIMEDOUT;
+		goto fail;
+	}
+	if (rc < 0) {
+		long vr = SSL_get_verify_result(t->ssl);
+		if (vr != X509_V_OK) {
+			snprintf(msg, msgsz, "the client's certificate: %s",
+				 X509_verify_cert_error_string(vr));
+			ERR_clear_error();
+			*err = -EACCES;
+		} else
+			why(msg, msgsz, e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ?
+			    "the client closed the handshake" : "handshake failed");
+		goto fail;
+	}
+	X509 *pc = SSL_get1_peer_certificate(t->ssl);
+	snprintf(msg, msgsz, "?");
+	if (pc != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(pc), msg, (int)msgsz);
+		X509_free(pc);
+	}
+	*err = 0;
+	return t;
+fail:
+	tclose(t);
+	return NULL;
+}
+
 static long
 trecv(void *c, void *buf, size_t len)
 {
@@ -204,6 +295,7 @@ tsend(void *c, const void *buf, size_t len)
 
 static const struct blc_tls_ops ops = {
 	.abi = BLC_TLS_ABI, .connect = tconnect, .recv = trecv, .close = tclose, .send = tsend,
+	.accept = taccept,
 };
 
 __attribute__((visibility("default"))) const struct blc_tls_ops *

@@ -385,6 +385,19 @@ BELTLINE_API int beltline_user_stats(const struct beltline_user *u, struct beltl
  * was committed before, then 0; a write -EPIPE. Every byte the peer writes is
  * checked: garbage breaks the pair with -EPROTO, never a crash.
  * Threads: an endpoint belongs to one thread at a time.
+ *
+ * Over the network (docs/clients.md, "Endpoints over the network") the same calls take
+ * tcp://HOST:PORT and tls://HOST:PORT: beltline_ep_listen listens there (tcp:// on a
+ * loopback address only; anywhere else tls://, with a CA every client's certificate
+ * must chain to: mutual TLS), beltline_ep_connect connects. No appliance is involved.
+ * Messages go as records with sequence numbers (client/net_frame.h, magic BLNE); TCP's
+ * flow control makes a sender wait, nothing is dropped. A committed message is sent
+ * at once, as far as the socket takes it; what it does not take is sent by the next
+ * call on the endpoint, or when beltline_ep_fd() shows it writable (it polls for that
+ * while anything is unsent). A gap, a repeat or a malformed record from the peer is
+ * -EPROTO with a log line naming the peer. Messages read and not released hold receive
+ * space: holding more than slots messages, or more than about dbuf_bytes, gives
+ * -ENOBUFS (release some). peer_pid is 0.
  */
 struct beltline_ep_listener;
 struct beltline_ep;
@@ -402,14 +415,25 @@ struct beltline_ep_opts {
 	                         * 64 KiB..256 MiB; 0: 4 MiB */
 	uint32_t max_msg;       /* listen: largest message, 1..dbuf_bytes/2; 0: 64 KiB */
 	int spin_us;            /* blocking calls spin this long before they sleep; 0: 50;
-	                         * < 0: sleep at once; BELTLINE_EP_SPIN_FOREVER: never sleep */
+	                         * < 0: sleep at once; BELTLINE_EP_SPIN_FOREVER: never sleep
+	                         * (tcp://, tls://: ignored, a blocking call sleeps in poll) */
+	const char *tls_ca;     /* tls://: connect: the CA the listener's certificate must chain
+	                         * to; listen: the CA that must have signed every client's
+	                         * certificate. NULL: $BELTLINE_TLS_CA. Required for tls:// */
+	const char *tls_cert;   /* tls://: our certificate (PEM; listen: required, connect: what
+	                         * the listener requires); NULL: $BELTLINE_TLS_CERT */
+	const char *tls_key;    /* tls://: the key of tls_cert (PEM); NULL: $BELTLINE_TLS_KEY */
 };
 #define BELTLINE_EP_SPIN_FOREVER 0x7fffffff
 
 /* Register beltline://INSTANCE/ep/NAME (NAME as a stream name) and listen. The
  * registration lasts until beltline_ep_listener_close (or the process ends).
  * 0, or -EINVAL (bad URI, options, geometry), -ENOENT (no instance running),
- * -EADDRINUSE (registered already), -EPERM (group not one of yours), -EPROTO, ... */
+ * -EADDRINUSE (registered already), -EPERM (group not one of yours), -EPROTO, ...
+ * tcp://HOST:PORT, tls://HOST:PORT: listen there (slots, dbuf_bytes and max_msg as
+ * above, max_msg at most 262144; mode and group must be NULL). -EINVAL also for
+ * tcp:// off loopback or tls:// without tls_ca, tls_cert and tls_key, -ENOENT (HOST
+ * not resolved), -EADDRINUSE, -ENOTSUP (tls:// without the plug-in), ... */
 BELTLINE_API int beltline_ep_listen(const char *uri, const struct beltline_ep_opts *opts,
 	struct beltline_ep_listener **out);
 
@@ -417,7 +441,10 @@ BELTLINE_API int beltline_ep_listen(const char *uri, const struct beltline_ep_op
  * 0, or -EAGAIN (timeout 0, none waiting), -ETIMEDOUT, -ECONNRESET (the appliance
  * stopped or restarted: pairs already made live on; listen again to be found),
  * -EPROTO (the appliance or the connecting peer spoke nonsense: that connection
- * is dropped, accept again), -ENOMEM. */
+ * is dropped, accept again), -ENOMEM. tcp://, tls://: the TLS handshake and the
+ * hellos within opts.timeout_ms; a peer refused (no certificate, one of another CA, a
+ * plain client on a TLS port, not an endpoint, a stalled handshake) is -EPROTO with
+ * a log line naming it: accept again. */
 BELTLINE_API int beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms,
 	struct beltline_ep **out);
 
@@ -431,7 +458,12 @@ BELTLINE_API void beltline_ep_listener_close(struct beltline_ep_listener *l);
  * listener to accept. 0, or -EINVAL, -ENOENT (no instance, or nobody listens on
  * NAME: while the appliance restarts, until the listener registers again),
  * -EACCES (mode/owner/group refuse you), -ECONNREFUSED (the listener has too many
- * connections waiting), -ETIMEDOUT (it did not accept in time), -EPROTO, ... */
+ * connections waiting), -ETIMEDOUT (it did not accept in time), -EPROTO, ...
+ * tcp://HOST:PORT, tls://HOST:PORT: connect to a listener there; max_msg is the
+ * smaller of the two sides' (0: 64 KiB). -ECONNREFUSED (nothing listens; tls://: the
+ * listener refused our certificate), -EACCES (tls://: its certificate did not
+ * verify), -ECONNRESET (it closed before its hello: see its log), -ETIMEDOUT,
+ * -EPROTO (not an endpoint), -ENOTSUP (tls:// without the plug-in). */
 BELTLINE_API int beltline_ep_connect(const char *uri, const struct beltline_ep_opts *opts,
 	struct beltline_ep **out);
 
@@ -448,7 +480,8 @@ BELTLINE_API int beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t 
 
 /* The next message: *buf (read-only, valid until released) and *len. Returns 1, 0
  * at the end (the peer closed or died, after every message it committed), -EAGAIN
- * (timeout 0, none), -ETIMEDOUT, -EPROTO (the peer wrote garbage), -EINVAL. */
+ * (timeout 0, none), -ETIMEDOUT, -EPROTO (the peer wrote garbage), -EINVAL, -ENOBUFS
+ * (tcp://, tls://: too many held, release some). */
 BELTLINE_API int beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len,
 	int timeout_ms);
 

@@ -4,6 +4,11 @@
  *
  *   ep_peer listen  URI N [SEED [MODE]]   register, accept one, exchange
  *   ep_peer connect URI N [SEED]          connect, exchange
+ *   ep_peer sink    URI N                 listen, accept one, read without checking
+ *                                         until the end (exit 3) or an error (exit 1)
+ *   ep_peer xpoll   URI N                 listen, accept one that sends a message and
+ *                                         reads nothing (ep_net_hostile.py onemsg): the
+ *                                         fd is readable for it after the send side filled
  *
  * Exchange: send N messages of random sizes (1 B .. max_msg) and receive N,
  * both at once, in one thread, never blocking (timeout 0, poll on the fd when
@@ -13,6 +18,10 @@
  * compared whole). Prints "progress K" to stdout every 1/8 of N, then "ok sent N
  * received N" (N 0: for ever, "progress" every 16384). Exit 0 done, 1 a wrong message, 3 the peer ended early (it
  * prints "eos after K"), 2 setup failed. MODE "0666" or the like: the listen mode.
+ * URI: beltline://INSTANCE/ep/NAME, or tcp://HOST:PORT, tls://HOST:PORT (ep_net.sh;
+ * certificates from $BELTLINE_TLS_CA, _CERT, _KEY). $EP_TIMEOUT_MS: the set-up timeout
+ * (default 20000); $EP_ACCEPT_RETRY set: a listener that refused a connection (-EPROTO)
+ * prints "refused a connection" and accepts again.
  */
 #include <errno.h>
 #include <poll.h>
@@ -114,6 +123,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("EP_TIMEOUT_MS") != NULL)
+		o.timeout_ms = atoi(getenv("EP_TIMEOUT_MS"));
 	atexit(cleanup);
 	beltline_set_log(logcb, NULL);
 	n = strtoull(argv[3], NULL, 10);
@@ -123,13 +134,18 @@ main(int argc, char **argv)
 		step = 16384;
 	}
 	seed = argc > 4 ? strtoull(argv[4], NULL, 10) : 1;
-	if (strcmp(argv[1], "listen") == 0) {
+	if (strcmp(argv[1], "listen") == 0 || strcmp(argv[1], "sink") == 0 ||
+	    strcmp(argv[1], "xpoll") == 0) {
 		o.mode = argc > 5 ? argv[5] : NULL;
 		pseed = seed + 1;           /* the connector's seed: ours + 1 */
 		rc = beltline_ep_listen(argv[2], &o, &l);
 		if (rc == 0) {
 			printf("listening\n");
 			rc = beltline_ep_accept(l, 60000, &ep);
+			while (rc == -EPROTO && getenv("EP_ACCEPT_RETRY") != NULL) {
+				printf("refused a connection\n");
+				rc = beltline_ep_accept(l, 60000, &ep);
+			}
 		}
 	} else {
 		pseed = seed - 1;
@@ -142,6 +158,49 @@ main(int argc, char **argv)
 	beltline_ep_stats(ep, &st);
 	max_msg = st.max_msg;
 	printf("connected peer %d\n", st.peer_pid);
+	if (strcmp(argv[1], "xpoll") == 0) {
+		/* The xpoll contract: after -EAGAIN from getreadbuf, a message that arrives makes
+		 * beltline_ep_fd() readable, whatever getwritebuf did meanwhile (here: fill the
+		 * send side while the peer reads nothing). */
+		const void *b;
+		void *w;
+		uint32_t len;
+		unsigned k = 0;
+
+		rc = beltline_ep_getreadbuf(ep, &b, &len, 0);
+		printf("getreadbuf first: %d\n", rc);
+		sleep(3);                               /* the peer's message arrives */
+		while (beltline_ep_getwritebuf(ep, 4096, &w, 0) == 0 && k < 100000) {
+			memset(w, 0, 4096);
+			beltline_ep_commit(ep, w, 4096);
+			k++;
+		}
+		struct pollfd p = { .fd = beltline_ep_fd(ep), .events = POLLIN };
+		rc = poll(&p, 1, 20000);
+		printf("sent %u, then poll: %d\n", k, rc);
+		if (rc == 1 && beltline_ep_getreadbuf(ep, &b, &len, 0) == 1) {
+			printf("ok a message of %u bytes\n", len);
+			return 0;
+		}
+		printf("poll said nothing with a message waiting\n");
+		return 1;
+	}
+	if (strcmp(argv[1], "sink") == 0) {     /* take messages unchecked until the end */
+		const void *b;
+		uint32_t len;
+
+		while ((rc = beltline_ep_getreadbuf(ep, &b, &len, -1)) == 1) {
+			beltline_ep_release(ep, b);
+			got++;
+		}
+		beltline_ep_stats(ep, &st);
+		if (rc == 0)
+			printf("eos after %llu\n", (unsigned long long)got);
+		else
+			printf("read error after %llu: %s (garbage %llu)\n", (unsigned long long)got,
+			       strerror(-rc), (unsigned long long)st.garbage);
+		return rc == 0 ? 3 : 1;
+	}
 	int wrc = 0, rrc = 0;
 	time_t last_move = time(NULL);
 	while (sent < n || got < n) {

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Endpoints over the network (issue 12, point 4): the same ep_peer as ep.sh, given a
+# tcp:// or tls:// URI, exchanges EP_NET_N messages (default 50000; the issue's 10^7:
+# EP_NET_N=10000000) of random sizes 1 B..64 KiB both ways over tcp:// on loopback,
+# each checked by sequence number and checksum; either end SIGKILLed mid-stream makes
+# the other see the end at once. Then over tls:// to a listener in a network namespace
+# created here (mutual TLS, off loopback): the exchange and the kills again; refused,
+# with the peer logged: no client certificate, one of another CA, a plain tcp:// client,
+# a stalled handshake; the connector refuses a listener its CA did not sign. tcp://
+# off loopback and tls:// without certificates cannot listen. A hostile peer (malformed
+# hellos and records, oversized lengths, a gap, a repeat, a stall) is refused with a
+# clear error, never a crash; a peer gone mid-record is the end of the stream.
+. "$(dirname "$0")/lib.sh"
+: "${EP_PEER:?}"
+N=${EP_NET_N:-50000}
+TLS_N=${EP_NET_TLS_N:-20000}
+HOSTILE=$(dirname "$0")/ep_net_hostile.py
+PIDS=()
+NS=blep$$
+VA=be$$a
+VB=be$$b
+NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250))
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2> /dev/null || true; done
+	wait 2> /dev/null || true
+	ip link del "$VA" 2> /dev/null || true
+	ip netns del "$NS" 2> /dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+# A port nobody listens on (the test binds it right away; a clash fails loudly).
+port() { echo $((20000 + RANDOM % 20000)); }
+
+# progressed FILE K: FILE has at least K progress lines
+progressed() { [ "$(grep -c progress "$1")" -ge "$2" ]; }
+
+# listen_bg OUT ARGS...: an ep_peer listener in the background (ARGS after "ep_peer");
+# LPID; waits until it listens
+listen_bg() {
+	local out=$1
+	shift
+	rm -f "$out"
+	"$@" > "$out" 2>&1 &
+	LPID=$!
+	PIDS+=("$LPID")
+	wait_for "$WAIT" grep -q listening "$out"
+}
+
+# exchange WHAT URI N LISTEN-PREFIX... -- CONNECT-PREFIX...: both ends, every message checked
+exchange() {
+	local what=$1 uri=$2 n=$3 lpre=() cpre=() st lst t0 dt
+	shift 3
+	while [ "$1" != -- ]; do lpre+=("$1"); shift; done
+	shift
+	cpre=("$@")
+	listen_bg "$T/x.l" "${lpre[@]}" "$EP_PEER" listen "$uri" "$n" 10
+	t0=$(date +%s%N)
+	"${cpre[@]}" "$EP_PEER" connect "$uri" "$n" 11 > "$T/x.c" 2>&1 && st=0 || st=$?
+	wait "$LPID" && lst=0 || lst=$?
+	dt=$((($(date +%s%N) - t0) / 1000000))
+	eq "$what: connector exchanged $n each way, all checked (${dt} ms)" "$st" 0
+	eq "$what: listener the same" "$lst" 0
+	check "$what: connector says ok ($(tail -n 1 "$T/x.c"))" grep -q "^ok sent $n received $n" "$T/x.c"
+	check "$what: listener says ok ($(tail -n 1 "$T/x.l"))" grep -q "^ok sent $n received $n" "$T/x.l"
+}
+
+# kills WHAT URI LISTEN-PREFIX... -- CONNECT-PREFIX...: each end SIGKILLed mid-stream,
+# the other ends with end-of-stream (exit 3) at once (budget 5 s: a busy machine).
+kills() {
+	local what=$1 uri=$2 lpre=() cpre=() victim s st dt t0 cpid
+	shift 2
+	while [ "$1" != -- ]; do lpre+=("$1"); shift; done
+	shift
+	cpre=("$@")
+	for victim in listener connector; do
+		listen_bg "$T/k.l" "${lpre[@]}" "$EP_PEER" listen "$uri" 0 20
+		rm -f "$T/k.c"
+		"${cpre[@]}" "$EP_PEER" connect "$uri" 0 21 > "$T/k.c" 2>&1 &
+		cpid=$!
+		PIDS+=("$cpid")
+		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 32768" "$T/k.c"
+		if [ $victim = listener ]; then kill -9 "$LPID"; s=$cpid; else kill -9 "$cpid"; s=$LPID; fi
+		t0=$(date +%s%N)
+		gone() { ! kill -0 "$s" 2> /dev/null; }
+		wait_for 60 gone || kill -9 "$s" 2> /dev/null || true
+		wait "$s" && st=0 || st=$?
+		dt=$((($(date +%s%N) - t0) / 1000000))
+		eq "$what: $victim SIGKILLed mid-stream: the other ends with end-of-stream (${dt} ms; $(tail -n 1 "$T/k.$([ $victim = listener ] && echo c || echo l)"))" "$st" 3
+		check "$what: ... within 5 s" test "$dt" -lt 5000
+		wait "$LPID" "$cpid" 2> /dev/null || true
+	done
+}
+
+# ---- 1. tcp:// on loopback ----
+P=$(port)
+exchange "tcp://" "tcp://127.0.0.1:$P" "$N" -- env
+kills "tcp://" "tcp://127.0.0.1:$(port)" env -- env
+
+# The victim of a hostile peer: a sink (reads unchecked), the set-up timeout 3 s.
+for mode in badhello servehello bigsnap stall badtype oversize hugelen gap repeat ack torn; do
+	P=$(port)
+	listen_bg "$T/h.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tcp://127.0.0.1:$P" 0
+	python3 "$HOSTILE" $mode "$P" > "$T/h.py" 2>&1 &
+	HPID=$!
+	PIDS+=("$HPID")
+	wait "$LPID" && st=0 || st=$?
+	kill "$HPID" 2> /dev/null || true
+	wait "$HPID" 2> /dev/null || true
+	case $mode in
+	badhello|servehello|bigsnap|stall) want=2 ;;
+	torn) want=3 ;;
+	*) want=1 ;;
+	esac
+	eq "hostile peer ($mode): the victim ends ($(grep -v '^listening' "$T/h.l" | tr '\n' ' '))" "$st" $want
+	case $mode in
+	badhello) re="refused 127.0.0.1:[0-9]+: its hello: not a beltline serve peer" ;;
+	servehello) re="refused 127.0.0.1:[0-9]+: its hello: a beltline serve stream, not an endpoint" ;;
+	bigsnap) re="refused 127.0.0.1:[0-9]+: its hello: snaplen outside" ;;
+	stall) re="no hello from 127.0.0.1:[0-9]+ in 3000 ms" ;;
+	badtype) re="peer 127.0.0.1:[0-9]+ sent garbage: a malformed record after 0 messages: unknown record type" ;;
+	oversize|hugelen) re="sent garbage: a malformed record after 0 messages: record longer than the snaplen" ;;
+	gap) re="sent garbage: sequence number 5 where 3 was due" ;;
+	repeat) re="sent garbage: sequence number 1 where 2 was due" ;;
+	ack) re="sent garbage: a record of type 3" ;;
+	torn) re="went away in the middle of a record .* the end" ;;
+	esac
+	check "... saying why, naming the peer" grep -qE "$re" "$T/h.l"
+	case $mode in
+	gap|repeat|ack) check "... after the good messages" grep -qE "read error after [123]: Protocol error \(garbage 1\)" "$T/h.l" ;;
+	torn) check "... after the whole one" grep -q "eos after 1" "$T/h.l" ;;
+	esac
+done
+
+# The xpoll contract: a message that arrives after getreadbuf said -EAGAIN makes
+# beltline_ep_fd() readable, even when getwritebuf filled the send side meanwhile.
+P=$(port)
+listen_bg "$T/xp.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" xpoll "tcp://127.0.0.1:$P" 0
+python3 "$HOSTILE" onemsg "$P" > /dev/null 2>&1 &
+HPID=$!
+PIDS+=("$HPID")
+wait "$LPID" && st=0 || st=$?
+kill "$HPID" 2> /dev/null || true
+wait "$HPID" 2> /dev/null || true
+eq "a message waiting makes beltline_ep_fd() readable after the send side filled ($(grep -v '^listening' "$T/xp.l" | tr '\n' ' '))" "$st" 0
+
+# A stream reader at an endpoint, an endpoint at a stream server: refused, clearly.
+: "${BELTLINE:?}"
+P=$(port)
+listen_bg "$T/s.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tcp://127.0.0.1:$P" 0
+out=$(timeout 60 "$BELTLINE" cat "tcp://127.0.0.1:$P" 2>&1 > /dev/null) && st=0 || st=$?
+check "beltline cat of an endpoint: fails ($st), saying so ($out)" grep -q "the peer is an endpoint" <<< "$out"
+kill -9 "$LPID" 2> /dev/null || true; wait "$LPID" 2> /dev/null || true
+
+# ---- 2. tls:// to a listener in a network namespace ----
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP - tls:// in a network namespace: not root"
+	finish
+fi
+ip netns add "$NS"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VB" netns "$NS"
+ip addr add "$NET.1/30" dev "$VA"
+ip link set "$VA" up
+ip -n "$NS" addr add "$NET.2/30" dev "$VB"
+ip -n "$NS" link set "$VB" up
+ip -n "$NS" link set lo up
+up() { grep -q "$NET.2" <<< "$(ip -n "$NS" addr show dev "$VB")"; }
+check "the namespace has $NET.2" wait_for "$WAIT" up
+C=$T/certs
+mkdir -p "$C"
+. "$(dirname "$0")/tls_certs.sh"
+ca ca
+ca otherca
+leaf server ca "IP:$NET.2"
+leaf client ca "DNS:client"
+leaf rogue otherca "DNS:rogue"
+check "certificates made" test -s "$C/rogue.pem"
+# (ip netns exec runs the command in its own process: a pid of ours to kill)
+SRV=(ip netns exec "$NS" env BELTLINE_TLS_CA="$C/ca.pem" BELTLINE_TLS_CERT="$C/server.pem" BELTLINE_TLS_KEY="$C/server.key")
+CLI=(env BELTLINE_TLS_CA="$C/ca.pem" BELTLINE_TLS_CERT="$C/client.pem" BELTLINE_TLS_KEY="$C/client.key")
+
+# Listening off loopback: only tls://, only with all three certificate files.
+out=$(ip netns exec "$NS" "$EP_PEER" listen "tcp://$NET.2:$(port)" 1 2>&1) && st=0 || st=$?
+eq "tcp:// on $NET.2 (not loopback): cannot listen" "$st" 2
+check "... saying why ($out)" grep -q "not a loopback address" <<< "$out"
+out=$(ip netns exec "$NS" env BELTLINE_TLS_CA="$C/ca.pem" "$EP_PEER" listen "tls://$NET.2:$(port)" 1 2>&1) && st=0 || st=$?
+eq "tls:// without our certificate: cannot listen" "$st" 2
+check "... saying why ($out)" grep -q "mutual TLS: tls_cert, tls_key and tls_ca" <<< "$out"
+
+# Refusals: the listener (in the namespace) logs each with the peer and accepts again.
+P=$(port)
+U=tls://$NET.2:$P
+listen_bg "$T/r.l" "${SRV[@]}" EP_ACCEPT_RETRY=1 EP_TIMEOUT_MS=3000 "$EP_PEER" listen "$U" 1000 10
+# refused WHAT CMD...: the connector fails (setup failed: exit 2); the listener logs a refusal of $NET.1
+refused() {
+	local what=$1 st n0
+	shift
+	n0=$(grep -c "refused a connection" "$T/r.l" || true)
+	"$@" > "$T/rc.out" 2>&1 && st=0 || st=$?
+	eq "$what: the connector fails ($(tail -n 1 "$T/rc.out"))" "$st" 2
+	more() { [ "$(grep -c "refused a connection" "$T/r.l" || true)" -gt "$n0" ]; }
+	check "$what: the listener refuses it, naming the peer" wait_for "$WAIT" more
+	check "$what: ... $(grep "refused $NET.1" "$T/r.l" | tail -n 1)" grep -q "refused $NET.1:[0-9]*: " "$T/r.l"
+}
+refused "no client certificate" env BELTLINE_TLS_CA="$C/ca.pem" "$EP_PEER" connect "$U" 1000 11
+check "... the listener says so" grep -q "did not return a certificate\|certificate required" "$T/r.l"
+refused "a certificate of another CA" env BELTLINE_TLS_CA="$C/ca.pem" BELTLINE_TLS_CERT="$C/rogue.pem" \
+	BELTLINE_TLS_KEY="$C/rogue.key" "$EP_PEER" connect "$U" 1000 11
+check "... the listener says so" grep -q "the client's certificate: unable to get local issuer" "$T/r.l"
+refused "a plain tcp:// client on the TLS port" "$EP_PEER" connect "tcp://$NET.2:$P" 1000 11
+n0=$(grep -c "refused a connection" "$T/r.l" || true)
+python3 -c "
+import socket, time
+s = socket.create_connection(('$NET.2', $P)); s.settimeout(60)
+s.recv(1)" > /dev/null 2>&1 || true
+stalled() { [ "$(grep -c "refused a connection" "$T/r.l" || true)" -gt "$n0" ]; }
+check "a stalled handshake: refused when the set-up timeout ends" wait_for "$WAIT" stalled
+check "... saying so" grep -q "TLS handshake not done in 3000 ms" "$T/r.l"
+out=$(env BELTLINE_TLS_CA="$C/otherca.pem" BELTLINE_TLS_CERT="$C/client.pem" \
+	BELTLINE_TLS_KEY="$C/client.key" "$EP_PEER" connect "$U" 1000 11 2>&1) && st=0 || st=$?
+eq "the connector refuses a listener its CA did not sign" "$st" 2
+check "... saying so ($(grep TLS <<< "$out"))" grep -q "the server's certificate" <<< "$out"
+# After all that, a good client gets in and the listener serves it.
+"${CLI[@]}" "$EP_PEER" connect "$U" 1000 11 > "$T/rc.out" 2>&1 && st=0 || st=$?
+wait "$LPID" && lst=0 || lst=$?
+eq "then a client with a certificate of the CA: 1000 checked each way" "$st/$lst" 0/0
+
+# A peer with a good certificate that then sends a TLS record that does not decrypt:
+# garbage (-EPROTO naming the peer), not the end.
+P=$(port)
+listen_bg "$T/tj.l" "${SRV[@]}" "$EP_PEER" sink "tls://$NET.2:$P" 0
+python3 "$HOSTILE" tlsjunk "$P" "$NET.2" "$C/ca.pem" "$C/client.pem" "$C/client.key" > "$T/tj.py" 2>&1 &
+HPID=$!
+PIDS+=("$HPID")
+wait "$LPID" && st=0 || st=$?
+kill "$HPID" 2> /dev/null || true
+wait "$HPID" 2> /dev/null || true
+eq "a TLS record that does not decrypt: refused as garbage ($(grep -v '^listening' "$T/tj.l" | tail -n 2 | tr '\n' ' '))" "$st" 1
+check "... naming the peer, after the good message" grep -q "the peer $NET.1:[0-9]* sent garbage: a TLS record that does not decrypt" "$T/tj.l"
+check "... counted" grep -q "read error after 1: Protocol error (garbage 1)" "$T/tj.l"
+
+exchange "tls:// to $NS" "tls://$NET.2:$(port)" "$TLS_N" "${SRV[@]}" -- "${CLI[@]}"
+kills "tls:// to $NS" "tls://$NET.2:$(port)" "${SRV[@]}" -- "${CLI[@]}"
+finish
