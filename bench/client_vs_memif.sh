@@ -23,7 +23,7 @@
 # at 1500 B the figure then measures gen's memcpy more than the delivery.
 #
 #   bench/client_vs_memif.sh [BUILD_DIR]
-#   env: SECONDS_PER_RUN (4; 6 with FULL=1), ROUNDS (1; 3 with FULL=1), SIZES ("64 1500"), POLICIES ("srp frp"),
+#   env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (1; 3 with FULL=1), SIZES ("64 1500"), POLICIES ("srp frp"),
 #        CAPACITY (4096: the stream's slots), READER_ARGS (more client_reader options,
 #        e.g. "--touch 0" to read every byte, "--burst 32"), SMOKE=1 (3 s, 1 round),
 #        GEN_FILL (headers: gen's fill=, "all" to write every byte of every packet),
@@ -34,7 +34,7 @@
 # Never fails on a figure. Exit status 1 only when a run produced nothing. An
 # af_packet run that cannot make a network namespace is skipped, and says so.
 if [ "${SMOKE:-0}" = 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1}
-elif [ "${FULL:-0}" != 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-4} ROUNDS=${ROUNDS:-1}; fi
+elif [ "${FULL:-0}" != 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1}; fi
 . "$(dirname "$0")/lib.sh"
 reader=$build/bench/client_reader
 sizes=${SIZES:-64 1500}

@@ -5,7 +5,7 @@
 # rounds. Prints both rates (packets per second through both ports, averaged
 # over each run's steady seconds), the median of each, and the ratio.
 #
-#   bench/fwd_vs_testpmd.sh [BUILD_DIR]     env: SECONDS_PER_RUN (4; 6 with FULL=1), ROUNDS (2; 3 with FULL=1),
+#   bench/fwd_vs_testpmd.sh [BUILD_DIR]     env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (2; 3 with FULL=1),
 #                                           CSV=FILE (append round,impl,mpps,other_cores,busy rows)
 # Never fails on a figure: it reports. Exit status 1 only when a run fails.
 . "$(dirname "$0")/lib.sh"

@@ -5,7 +5,7 @@
 # (64-byte packets) into a net_null port, same EAL settings, same run,
 # alternating rounds. Prints both rates, the medians and the ratio.
 #
-#   bench/gen_vs_txonly.sh [BUILD_DIR]     env: SECONDS_PER_RUN (4; 6 with FULL=1), ROUNDS (2; 3 with FULL=1)
+#   bench/gen_vs_txonly.sh [BUILD_DIR]     env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (2; 3 with FULL=1)
 # Never fails on a figure. Exit status 1 only when a run fails.
 . "$(dirname "$0")/lib.sh"
 pipeline=${PIPELINE:-'gen size=64 | bpf "udp" | count | tx port=out'}

@@ -4,9 +4,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$top/build}
-# Default: 4 s runs, 2 rounds (about half a minute a script); FULL=1: 6 s and 3 rounds,
+# Default: 3 s runs, 2 rounds (about 15 s a script); FULL=1: 6 s and 3 rounds,
 # the figures the docs quote; SMOKE=1: one short round, indicative only.
-secs=${SECONDS_PER_RUN:-$([ "${SMOKE:-0}" = 1 ] && echo 3 || { [ "${FULL:-0}" = 1 ] && echo 6 || echo 4; })}
+secs=${SECONDS_PER_RUN:-$([ "${SMOKE:-0}" = 1 ] && echo 3 || { [ "${FULL:-0}" = 1 ] && echo 6 || echo 3; })}
 rounds=${ROUNDS:-$([ "${SMOKE:-0}" = 1 ] && echo 1 || { [ "${FULL:-0}" = 1 ] && echo 3 || echo 2; })}
 skip=$(( secs >= 5 ? 2 : secs >= 4 ? 1 : 0 ))   # warm-up samples left out of each run (none in a short smoke)
 beltlined=$build/app/beltlined

@@ -8,7 +8,7 @@
 # longest first pass a worker made over a newly swapped-in graph set: the time
 # it was away from its rx queues because of a reload (target < 50 us).
 #
-#   bench/reload.sh [BUILD_DIR]     env: SECONDS_PER_RUN (4; 6 with FULL=1), ROUNDS (2; 3 with FULL=1), RELOADS_PER_S (10)
+#   bench/reload.sh [BUILD_DIR]     env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (2; 3 with FULL=1), RELOADS_PER_S (10)
 # Never fails on a figure: it reports. Exit status 1 only when a run fails.
 . "$(dirname "$0")/lib.sh"
 cli=$build/app/beltline/beltline

@@ -20,14 +20,14 @@
 #             port the rule does not queue.
 #
 #   bench/verdict_vs_nfqueue.sh [BUILD_DIR]
-#   env: SECONDS_PER_RUN (4; 6 with FULL=1), PINGS (2000; 10000 with FULL=1), SMOKE=1 (3 s, 500),
+#   env: SECONDS_PER_RUN (3; 6 with FULL=1), PINGS (2000; 10000 with FULL=1), SMOKE=1 (3 s, 500),
 #        BUSY_MAX, QUIET_WAIT (bench/lib.sh)
 # With no variable set (what CI runs) it takes under a minute. Target: Beltline at least 10x
 # NFQUEUE's verdicts per second. Never fails on a figure; exit status 1 only when the
 # Beltline run produced nothing. The NFQUEUE side is skipped, and says why, without a network
 # namespace, iptables or bench/nfq_client (libnetfilter-queue-dev, deploy/install-deps.sh).
 if [ "${SMOKE:-0}" = 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} PINGS=${PINGS:-500}
-elif [ "${FULL:-0}" != 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-4}; fi
+elif [ "${FULL:-0}" != 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}; fi
 . "$(dirname "$0")/lib.sh"
 pings=${PINGS:-$([ "${FULL:-0}" = 1 ] && echo 10000 || echo 2000)}
 vc=$build/bench/verdict_client

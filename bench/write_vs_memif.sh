@@ -16,13 +16,13 @@
 # net_null (memif). Medians and per-round ratios, the targets next to them.
 #
 #   bench/write_vs_memif.sh [BUILD_DIR]
-#   env: SECONDS_PER_RUN (4; 6 with FULL=1), ROUNDS (1; 3 with FULL=1), SIZES ("64 1500"),
+#   env: SECONDS_PER_RUN (3; 6 with FULL=1), ROUNDS (1; 3 with FULL=1), SIZES ("64 1500"),
 #        MODES ("yes no": inject's zero_copy=), CAPACITY (1024: the writer's buffers),
 #        SMOKE=1 (3 s, 1 round), BUSY_MAX, QUIET_WAIT (bench/lib.sh)
 # With no variable set (what CI runs) it takes about a minute.
 # Never fails on a figure. Exit status 1 only when a run produced nothing.
 if [ "${SMOKE:-0}" = 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1}
-elif [ "${FULL:-0}" != 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-4} ROUNDS=${ROUNDS:-1}; fi
+elif [ "${FULL:-0}" != 1 ]; then export SECONDS_PER_RUN=${SECONDS_PER_RUN:-3} ROUNDS=${ROUNDS:-1}; fi
 . "$(dirname "$0")/lib.sh"
 writer=$build/bench/client_writer
 sizes=${SIZES:-64 1500}
