@@ -124,9 +124,10 @@ struct bl_ibuf {
 	uint32_t resize_to;
 	uint32_t max_cap;           /* slots present (hdr->capacity) */
 	uint32_t resize_req;        /* control: the capacity asked for (bl_ibuf_resize), 0 none */
-	int exact;                  /* reserve stored per burst and references released at slot
-	                             * reuse: an FRP or MRP ring, or an SRP ring with an MRP or
-	                             * FRP reader attached (decided at each refresh) */
+	int exact;                  /* reserve stored per burst, references released below
+	                             * every attached reader's position (P5): an FRP or MRP
+	                             * ring, or an SRP ring with an MRP or FRP reader attached
+	                             * (decided at each refresh) */
 };
 
 /* Reader handle: private memory of the reading thread or process. */

@@ -47,6 +47,12 @@
  *     load of active; reader_alloc's seq_cst or of the new bit is followed by its
  *     load of head (the store-buffer pattern): either this refresh sees the new
  *     reader, or the reader starts at or above the head this refresh frees up to.
+ *  P5 References (mbufs) are released once no attached reader can read them again:
+ *     with SRP readers only, below the tail; in exact mode (an FRP or MRP reader,
+ *     FRP and MRP rings), below the lowest position any attached reader published
+ *     (R3: published after its last use), at a refresh; at the latest when their
+ *     slot is reused. A detached reader (its bit cleared) is owed nothing: check()
+ *     vouches for slots, not for the packets they pointed to.
  */
 #ifndef BL_IBUF_WORKER_H
 #define BL_IBUF_WORKER_H
@@ -119,13 +125,40 @@ bl_ibuf__release_upto(struct bl_ibuf *ib, uint64_t tail)
 static inline void bl_ibuf__resize_plan(struct bl_ibuf *ib);
 
 /*
+ * Producer, exact mode: the lowest position the readers in active published (R3), at
+ * most head. A reader never reads an entry below its own published position again (it
+ * published after its last use of those entries and their data), so the references of
+ * slots below the floor may go back now instead of at their slot's reuse: a reader that
+ * keeps up holds a few refreshes' worth of packets, not a ring's (P5). A lapped reader's
+ * old position only keeps the floor low: nothing is freed early for it. A position past
+ * the head is garbage from client memory: clamped to the head and counted.
+ */
+static inline uint64_t
+bl_ibuf__read_floor(struct bl_ibuf *ib, uint64_t active, uint64_t head)
+{
+	uint64_t floor = head;
+
+	while (active != 0) {
+		unsigned i = (unsigned)__builtin_ctzll(active);
+		/* acquire: pairs with the release store of pos in bl_ibuf__publish_pos (R3). */
+		uint64_t pos = __atomic_load_n(&ib->rpage[i]->pos, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(pos > head, 0))
+			pos = bl_ibuf__clamp(ib, i, pos, 0, head);
+		if (pos < floor)
+			floor = pos;
+		active &= active - 1;
+	}
+	return floor;
+}
+
+/*
  * Producer: recompute the protected tail from what holds the ring back: the positions
  * of the SRP readers and, when an MRP reader is attached, the shared R. FRP readers
  * hold nothing back. Then decide the mode until the next refresh: with only SRP
  * readers (or none) the reserve is the limit, stored here, and references are released
  * as soon as every reader has passed; with an MRP or FRP reader the reserve is stored
- * per burst and references live as long as their slots (a reader that the tail does
- * not wait for may still be reading, and check() vouches for slots, not mbufs).
+ * per burst, and references go once every attached reader published a position past
+ * them (P5), not at the tail: a reader the tail does not wait for may still be reading.
  */
 static inline void
 bl_ibuf__refresh(struct bl_ibuf *ib)
@@ -182,9 +215,16 @@ bl_ibuf__refresh(struct bl_ibuf *ib)
 		__atomic_store_n(&ib->prod->tail, tail, __ATOMIC_RELAXED);
 		ib->tail_pub = tail;
 	}
-	/* Only SRP readers: every attached reader passed [released, tail). */
-	if (ib->refs != NULL && ib->released < tail && !ib->exact)
-		bl_ibuf__release_upto(ib, tail);
+	/* Only SRP readers: every attached reader passed [released, tail). Exact mode:
+	 * what every attached reader, whatever its policy, passed (P5). */
+	if (ib->refs != NULL && !ib->exact) {
+		if (ib->released < tail)
+			bl_ibuf__release_upto(ib, tail);
+	} else if (ib->refs != NULL) {
+		uint64_t floor = bl_ibuf__read_floor(ib, active, head);
+		if (floor > ib->released)
+			bl_ibuf__release_upto(ib, floor);
+	}
 	bl_ibuf__resize_plan(ib);
 }
 
@@ -260,22 +300,27 @@ bl_ibuf__resize_apply(struct bl_ibuf *ib)
 	ib->refresh_at = ib->head;
 }
 
-/* Producer of an FRP ring, once per BL_IBUF_REFRESH_EVERY entries: with no reader
- * attached, nobody can read what the slots point to (a new reader starts at or above
- * the head, P3), so their references go back now instead of at the slot's reuse. */
+/* Producer of an FRP ring, once per BL_IBUF_REFRESH_EVERY entries: the references of
+ * slots every attached reader passed go back now instead of at the slot's reuse (P5);
+ * with no reader attached, all of them (a new reader starts at or above the head, P3). */
 static inline void
 bl_ibuf__frp_idle(struct bl_ibuf *ib)
 {
+	uint64_t active, floor;
+
 	ib->refresh_at = ib->head + BL_IBUF_REFRESH_EVERY;
 	bl_ibuf__resize_plan(ib);
 	if (ib->refs == NULL)
 		return;
 	/* seq_cst: orders the store of head before the load of active; pairs with the
-	 * seq_cst or of the bit in bl_ibuf_reader_alloc_as (P3). relaxed load: no data
-	 * of the reader's is read here. */
+	 * seq_cst or of the bit in bl_ibuf_reader_alloc_as (P3). acquire: pairs with the
+	 * release or/and in reader_alloc/detach, so a new reader's initial position is
+	 * visible before its bit. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&ib->prod->active, __ATOMIC_RELAXED) == 0)
-		bl_ibuf__release_upto(ib, ib->head);
+	active = __atomic_load_n(&ib->prod->active, __ATOMIC_ACQUIRE);
+	floor = active == 0 ? ib->head : bl_ibuf__read_floor(ib, active, ib->head);
+	if (floor > ib->released)
+		bl_ibuf__release_upto(ib, floor);
 }
 
 /* Producer: how many of n entries may be stored now; counts BLOCK waits (callers count drops). */

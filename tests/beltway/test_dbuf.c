@@ -341,14 +341,15 @@ srp_releases_when_all_readers_passed(uint32_t policy)
 		cr_assert(eq(u32, in_use(d), 0));
 	} else {
 		/* MRP: R = 2, yet a reader behind R may still read: references live until
-		 * their slot is reused */
+		 * every attached reader published a position past them (P5), not until R */
+		cr_assert(eq(u32, in_use(d), 6));        /* both passed 0 and 1; R is still 0 */
 		cr_assert(eq(u32, bl_ibuf_read(r[1], e, 8), 6));   /* R = max(0, 2) = 2 */
 		cr_assert(eq(u64, ib->mrp->r, 2));
-		cr_assert(eq(u32, in_use(d), 8));
+		cr_assert(eq(u32, in_use(d), 6));
 		cr_assert(eq(int, rte_pktmbuf_alloc_bulk(d->mp, m, 2), 0));
 		cr_assert(eq(u32, bl_dbuf_ibuf_write_mbufs(ib, m, NULL, 2), 2)); /* reuses slots 0, 1 */
 		rte_pktmbuf_free_bulk(m, 2);
-		cr_assert(eq(u32, in_use(d), 8));        /* 2 released, 2 new */
+		cr_assert(eq(u32, in_use(d), 2));        /* both passed all 8: the rest released, 2 new */
 		cr_assert(eq(u64, ib->prod->written, 10));
 	}
 	bl_ibuf_reader_close(r[0]);
@@ -359,7 +360,7 @@ srp_releases_when_all_readers_passed(uint32_t policy)
 }
 Test(dbuf_huge, srp_releases_when_all_readers_passed) { srp_releases_when_all_readers_passed(BL_IBUF_SRP); }
 Test(dbuf_small, srp_releases_when_all_readers_passed) { srp_releases_when_all_readers_passed(BL_IBUF_SRP); }
-Test(dbuf_small, mrp_releases_on_slot_reuse) { srp_releases_when_all_readers_passed(BL_IBUF_MRP); }
+Test(dbuf_small, mrp_releases_what_every_reader_passed) { srp_releases_when_all_readers_passed(BL_IBUF_MRP); }
 
 static void
 same_mbuf_in_two_ibufs(void)

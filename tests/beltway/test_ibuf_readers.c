@@ -183,6 +183,129 @@ Test(ibuf_readers, frp_reader_keeps_references_alive_until_reuse)
 	cr_assert(eq(u32, c.released, 6));
 }
 
+/* Exact mode (an FRP ring, or an SRP ring with an FRP reader): a reader that keeps up
+ * lets the producer release the packets it passed at the next refresh, not a ring later
+ * (P5): what the producer holds stays a few refreshes' worth, whatever the capacity.
+ * Before P5 it held a full ring (the fan-out benchmark's FRP cost). */
+static void
+keeps_up(uint32_t ring_policy)
+{
+	struct refctx c = { 0 };
+	struct bl_ibuf *ib = ring("keepup", 4096, ring_policy, count_release, &c);
+	struct bl_ibuf_reader *f, *s = NULL;
+	struct bl_ibuf_entry e[32];
+	void *refs[32];
+	uint64_t seq = 0, most = 0;
+
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &f), 0));
+	if (ring_policy == BL_IBUF_SRP)
+		cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &s), 0));
+	while (seq < 5 * 4096) {
+		for (unsigned i = 0; i < 32; i++) {
+			e[i] = ent(seq + i);
+			refs[i] = (void *)(uintptr_t)(seq + i + 1);
+		}
+		cr_assert(eq(u32, bl_ibuf_write_refs(ib, e, refs, 32), 32));
+		seq += 32;
+		cr_assert(eq(u32, take(f, 32, NULL), 32));
+		if (s != NULL)
+			cr_assert(eq(u32, take(s, 32, NULL), 32));
+		if (seq - c.released > most)
+			most = seq - c.released;
+	}
+	cr_assert(le(u64, most, 2 * BL_IBUF_REFRESH_EVERY + 32),
+		  "the producer held %llu packets for readers that kept up (capacity 4096)",
+		  (unsigned long long)most);
+	if (s != NULL)
+		bl_ibuf_reader_close(s);
+	bl_ibuf_reader_close(f);
+	bl_ibuf_free(ib);
+	cr_assert(eq(u32, c.released, 5 * 4096));
+}
+
+Test(ibuf_readers, an_frp_ring_frees_what_its_readers_passed_without_waiting_for_reuse)
+{
+	keeps_up(BL_IBUF_FRP);
+}
+
+Test(ibuf_readers, an_srp_ring_with_an_frp_reader_frees_what_both_passed)
+{
+	keeps_up(BL_IBUF_SRP);
+}
+
+/* freed[seq] = 1 once the reference of seq went back. */
+static void
+mark_release(void *ctx, void **refs, unsigned n)
+{
+	uint8_t *freed = ctx;
+
+	for (unsigned i = 0; i < n; i++)
+		freed[(uintptr_t)refs[i] - 1] = 1;
+}
+
+/* Write seqs [*seq, *seq + n), each holding the reference seq + 1. */
+static unsigned
+put_refs(struct bl_ibuf *ib, uint64_t *seq, unsigned n)
+{
+	struct bl_ibuf_entry e[32];
+	void *refs[32];
+	unsigned k;
+
+	for (unsigned i = 0; i < n; i++) {
+		e[i] = ent(*seq + i);
+		refs[i] = (void *)(uintptr_t)(*seq + i + 1);
+	}
+	k = bl_ibuf_write_refs(ib, e, refs, n);
+	*seq += k;
+	return k;
+}
+
+/* P5's floor is the lowest position any attached reader published: a reader holding
+ * entries it has not completed keeps their packets, however far the others went; once
+ * it publishes past them they go at the next refresh. A position past the head (client
+ * memory is not trusted) frees nothing early and is counted as a clamp. */
+Test(ibuf_readers, a_reader_holding_entries_keeps_their_packets)
+{
+	uint8_t *freed = calloc(8192, 1);
+	struct bl_ibuf *ib;
+	struct bl_ibuf_reader *a, *b;
+	const struct bl_ibuf_entry *v[32];
+	uint64_t seq = 0, bseq = 1;
+
+	cr_assert_not_null(freed);
+	ib = ring("holding", 4096, BL_IBUF_FRP, mark_release, freed);
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &a), 0));
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &b), 0));
+	cr_assert(eq(u32, put_refs(ib, &seq, 32), 32));
+	cr_assert(eq(u32, bl_ibuf_acquire(b, v, 32, &bseq), 32));   /* b holds 0..31 */
+	cr_assert(eq(u64, bseq, 0));
+	while (seq < 3000) {                                        /* a keeps up; no lap */
+		cr_assert(eq(u32, put_refs(ib, &seq, 32), 32));
+		cr_assert(eq(u32, take(a, 32, NULL), 32));
+	}
+	for (unsigned i = 0; i < 32; i++)
+		cr_assert(eq(u8, freed[v[i]->object], 0), "entry %u freed while b held it", i);
+	cr_assert(bl_ibuf_check(b, bseq));
+	cr_assert(eq(u8, freed[2000], 0));                         /* the floor is b's */
+	/* a hostile position past the head: clamped, counted, frees nothing of b's */
+	__atomic_store_n(&a->page->pos, UINT64_MAX / 2, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < 2 * BL_IBUF_REFRESH_EVERY / 32; i++)
+		cr_assert(eq(u32, put_refs(ib, &seq, 32), 32));
+	for (unsigned i = 0; i < 32; i++)
+		cr_assert(eq(u8, freed[i], 0));
+	cr_assert(gt(u64, ib->prod->reader_clamps[a->idx], 0));
+	bl_ibuf_flush(b);                                           /* b publishes 32 */
+	for (unsigned i = 0; i < 2 * BL_IBUF_REFRESH_EVERY / 32; i++)
+		cr_assert(eq(u32, put_refs(ib, &seq, 32), 32));
+	for (unsigned i = 0; i < 32; i++)
+		cr_assert(eq(u8, freed[i], 1), "entry %u still held after b passed it", i);
+	cr_assert(eq(u8, freed[40], 0), "b has not passed 40");
+	bl_ibuf_reader_close(a);
+	bl_ibuf_reader_close(b);
+	bl_ibuf_free(ib);
+	free(freed);
+}
+
 /* A reader process learns its policy from the producer page, and gets the MRP page
  * only when it reads with MRP. */
 Test(ibuf_readers, reader_fds_follow_the_reader_policy)
@@ -307,4 +430,55 @@ Test(ibuf_readers, a_new_srp_reader_never_gets_an_entry_whose_packet_was_freed)
 Test(ibuf_readers, a_new_frp_reader_never_gets_an_entry_whose_packet_was_freed)
 {
 	race(BL_IBUF_FRP);
+}
+
+/* A reader that keeps up with a producer at full speed, on an FRP ring and as an FRP
+ * reader of an SRP ring: the producer frees what the reader published (P5) while the
+ * reader holds the next entries; no entry check() vouches for may point to a freed
+ * packet. */
+static void
+race_keepup(uint32_t ring_policy)
+{
+	struct race rc = { .freed = calloc(RACE_N + 1, 1) };
+	struct bl_ibuf_reader *r;
+	unsigned seen = 0, bad = 0;
+	pthread_t t;
+
+	cr_assert_not_null(rc.freed);
+	rc.ib = ring("keeprace", RACE_CAP, ring_policy, race_release, &rc);
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(rc.ib, BL_IBUF_FRP, &r), 0));
+	cr_assert(eq(int, pthread_create(&t, NULL, race_produce, &rc), 0));
+	while (!__atomic_load_n(&rc.done, __ATOMIC_ACQUIRE)) {
+		const struct bl_ibuf_entry *v[32];
+		uint8_t was_freed[32];
+		uint64_t seq;
+		unsigned k = bl_ibuf_acquire(r, v, 32, &seq);
+
+		for (unsigned i = 0; i < k; i++)
+			was_freed[i] = __atomic_load_n(&rc.freed[v[i]->object], __ATOMIC_RELAXED);
+		if (k > 0 && bl_ibuf_check(r, seq)) {
+			for (unsigned i = 0; i < k; i++)
+				bad += was_freed[i];
+			seen += k;
+		}
+		bl_ibuf_complete(r);
+	}
+	pthread_join(t, NULL);
+	fprintf(stderr, "keep-up race %s ring: %u entries checked\n",
+		ring_policy == BL_IBUF_SRP ? "srp" : "frp", seen);
+	cr_expect(gt(u32, seen, 0));
+	cr_assert(eq(u32, bad, 0), "%u entries of freed packets vouched for", bad);
+	bl_ibuf_reader_close(r);
+	bl_ibuf_free(rc.ib);
+	free(rc.freed);
+}
+
+Test(ibuf_readers, a_reader_keeping_up_on_an_frp_ring_never_reads_a_freed_packet)
+{
+	race_keepup(BL_IBUF_FRP);
+}
+
+Test(ibuf_readers, an_frp_reader_keeping_up_on_an_srp_ring_never_reads_a_freed_packet)
+{
+	race_keepup(BL_IBUF_SRP);
 }
