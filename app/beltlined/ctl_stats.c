@@ -143,6 +143,9 @@ ctl_stats_json(void *arg)
 		N(o, "lcore", app->workers[w].lcore);
 		N(o, "swaps", bl_counter_read(&app->workers[w].swaps));
 		N(o, "swap_max_ns", bl_counter_read(&app->workers[w].swap_max_ns));
+		N(o, "idle_sleep_us", __atomic_load_n(&app->workers[w].idle_sleep_us,
+						      __ATOMIC_RELAXED));   /* relaxed: a setting */
+		N(o, "idle_sleeps", bl_counter_read(&app->workers[w].idle_sleeps));
 		cJSON_AddItemToArray(wa, o);
 	}
 	stats_heap(cJSON_AddObjectToObject(j, "heap"));

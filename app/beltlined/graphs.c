@@ -173,6 +173,7 @@ bl_app_graphs_build(struct bl_app *app)
 		memset(&app->workers[i], 0, sizeof(app->workers[i]));
 		app->workers[i].lcore = lcores[i];
 		app->workers[i].idx = i;
+		app->workers[i].idle_sleep_us = app->cfg.idle_sleep_us;
 	}
 	for (unsigned int k = 0; source_at(&app->cfg, k, &s); k++) {
 		for (unsigned int r = 0; r < s.n_lcores; r++) {

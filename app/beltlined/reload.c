@@ -232,6 +232,8 @@ reload_to(struct bl_app *app, struct bl_cfg *ncfg, const char *path, struct bl_e
 	}
 	settle_ports(app, ncfg, &pp);
 	app->cfg = *ncfg;
+	for (unsigned int i = 0; i < app->n_workers; i++)   /* relaxed: see worker.h */
+		__atomic_store_n(&app->workers[i].idle_sleep_us, ncfg->idle_sleep_us, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -235,6 +235,7 @@ bl_app_report_build(const struct bl_app *app, const struct bl_port_hw_stats *hw)
 		N(o, "graphs", w->n_graphs);
 		N(o, "swaps", bl_counter_read(&w->swaps));
 		N(o, "swap_max_ns", bl_counter_read(&w->swap_max_ns));
+		N(o, "idle_sleeps", bl_counter_read(&w->idle_sleeps));
 		cJSON_AddItemToArray(workers, o);
 	}
 	N(root, "reloads", app->reloads);

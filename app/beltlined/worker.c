@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -81,6 +82,7 @@ bl_worker_main(void *arg)
 	struct bl_worker *w = arg;
 	const struct bl_worker_run *last = NULL;
 	const double ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+	unsigned int idle = 0;                       /* rounds in a row with no packet */
 
 	/* relaxed: pairs with the relaxed load in app.c workers_started (a flag, no data with it) */
 	__atomic_store_n(&w->started, 1, __ATOMIC_RELAXED);
@@ -89,6 +91,7 @@ bl_worker_main(void *arg)
 		/* acquire: pairs with the release in bl_worker_publish */
 		const struct bl_worker_run *r = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
 		uint64_t got = 0, t0 = 0;
+		uint32_t nap;
 
 		if (unlikely(r != last)) {
 			t0 = rte_rdtsc();
@@ -99,8 +102,12 @@ bl_worker_main(void *arg)
 		}
 		for (unsigned int i = 0; i < r->n; i++)
 			got += bl_graph_run(r->g[i]);
-		if (got != 0)
+		if (got != 0) {
 			bl_counter_add(&w->polled, got);
+			idle = 0;
+		} else if (idle < BL_WORKER_IDLE_ROUNDS) {
+			idle++;
+		}
 		if (unlikely(r != last)) {
 			uint64_t ns = (uint64_t)((double)(rte_rdtsc() - t0) * ns_per_tsc);
 			if (last != NULL) {
@@ -113,6 +120,14 @@ bl_worker_main(void *arg)
 		/* release: pairs with the acquire in bl_worker_wait_epoch: this round, the
 		 * last that could use a set older than r, is over */
 		__atomic_store_n(&w->passed, r->epoch, __ATOMIC_RELEASE);
+		/* relaxed: a setting the main lcore stores on a reload; no data comes with it */
+		if (unlikely(idle == BL_WORKER_IDLE_ROUNDS) &&
+		    (nap = __atomic_load_n(&w->idle_sleep_us, __ATOMIC_RELAXED)) != 0) {
+			struct timespec ts = { .tv_sec = nap / 1000000u,
+					       .tv_nsec = (long)(nap % 1000000u) * 1000 };
+			bl_counter_add(&w->idle_sleeps, 1);
+			nanosleep(&ts, NULL);
+		}
 	}
 	/* release: as above; a worker that returned holds no set */
 	__atomic_store_n(&w->passed, UINT64_MAX, __ATOMIC_RELEASE);

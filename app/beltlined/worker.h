@@ -24,6 +24,12 @@
  * says which epoch it last finished a round of (QSBR: quiescent between rounds).
  * The main lcore frees a replaced set's graphs only once every worker passed the
  * new epoch. The worker never waits, locks or allocates for it.
+ *
+ * With idle_sleep_us (config), a worker whose last BL_WORKER_IDLE_ROUNDS rounds found
+ * no packet sleeps that long after each further empty round: a machine that shares
+ * its CPUs (a laptop, a CI runner, an appliance that only names endpoints) gets the
+ * CPU back, at the price of up to idle_sleep_us of latency for the first packet after
+ * a quiet spell (and for the timers that filters run in their rounds).
  */
 struct bl_worker_run {
 	uint64_t epoch;
@@ -48,7 +54,14 @@ struct bl_worker {
 	_Alignas(64) uint64_t passed;
 	uint64_t swaps;                              /* (w) sets it switched to */
 	uint64_t swap_max_ns;                        /* (w) its longest first round of a new set */
+	uint64_t idle_sleeps;                        /* (w) naps taken while idle */
+	/* (m) idle_sleep_us of the config, stored relaxed (a reload changes it live); the
+	 * worker loads it relaxed once it has been idle BL_WORKER_IDLE_ROUNDS rounds */
+	_Alignas(64) uint32_t idle_sleep_us;
 } __rte_cache_aligned;
+
+/* Rounds in a row that found no packet before a worker with idle_sleep_us naps. */
+#define BL_WORKER_IDLE_ROUNDS 256u
 
 /* rte_eal_remote_launch entry point; `arg` is a struct bl_worker. */
 int bl_worker_main(void *arg);

@@ -317,7 +317,7 @@ void
 bl_cfg__read_top(struct bl_cfg_rd *r, const cJSON *root, struct bl_cfg *cfg)
 {
 	static const char *const keys[] = { "instance", "main_lcore", "lcore_cpu", "memory", "mbufs",
-					    "burst", "control", "ports", "workers", "graphs", NULL };
+					    "burst", "idle_sleep_us", "control", "ports", "workers", "graphs", NULL };
 	static const char *const mkeys[] = { "hugepages", "size_mb", "packet_mode", "multiprocess",
 		NULL };
 	static const char *const bkeys[] = { "count", "cache", "data_room", NULL };
@@ -327,6 +327,7 @@ bl_cfg__read_top(struct bl_cfg_rd *r, const cJSON *root, struct bl_cfg *cfg)
 	bl_cfg__get_name(r, root, "", "instance", false, cfg->instance);
 	bl_cfg__get_uint(r, root, "", "main_lcore", 0, BL_CFG_MAX_LCORE, &cfg->main_lcore);
 	bl_cfg__get_uint(r, root, "", "burst", 1, BL_CFG_MAX_BURST, &cfg->burst);
+	bl_cfg__get_uint(r, root, "", "idle_sleep_us", 0, BL_CFG_MAX_IDLE_SLEEP_US, &cfg->idle_sleep_us);
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "lcore_cpu");
 	if (v != NULL && !cJSON_IsObject(v)) {

@@ -26,6 +26,7 @@
 #define BL_CFG_MAX_LCORE    127   /* RTE_MAX_LCORE - 1 */
 #define BL_CFG_MAX_QUEUES   64
 #define BL_CFG_MAX_BURST    256
+#define BL_CFG_MAX_IDLE_SLEEP_US 100000   /* idle_sleep_us: at most 0.1 s of added latency */
 #define BL_CFG_MAX_GRAPHS   16
 #define BL_CFG_PIPE_MAX     8192  /* a graph's text: pipeline(s) or compact JSON */
 #define BL_CFG_MEM_MB_MAX   65536 /* memory.size_mb (EAL 22.11 dies or fails far above it) */
@@ -84,6 +85,9 @@ struct bl_cfg {
 	 * with exactly these permissions are zero copy; others get copy DBufs. */
 	unsigned int pkt_mode;            /* memory.packet_mode, default 0640 */
 	unsigned int burst;
+	/* Microseconds a worker sleeps once BL_WORKER_IDLE_ROUNDS rounds in a row found no
+	 * packet; 0 (the default): it polls without pause. Applied live by a reload. */
+	unsigned int idle_sleep_us;
 	/* The control socket RUN_DIR/INSTANCE/ctl: who may connect (list, stats,
 	 * attach; each stream still checks its own permissions on attach). */
 	unsigned int ctl_mode;            /* permission bits, default 0666 */
