@@ -15,8 +15,9 @@ secs=$([ "${SMOKE:-0}" = 1 ] && echo 0.3 || { [ "${FULL:-0}" = 1 ] && echo 2 || 
 pings=$([ "${SMOKE:-0}" = 1 ] && echo 2000 || { [ "${FULL:-0}" = 1 ] && echo 20000 || echo 5000; })
 I=ipc$$
 cat > "$tmp/c.json" <<JSON
-{ "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": [ "rx port=n | drop" ] } ] }
+{ "instance": "$I", "idle_sleep_us": 1000,
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "inject name=idle | drop" ] } ] }
 JSON
 "$beltlined" -q --duration 600 "$tmp/c.json" > /dev/null 2> "$tmp/err" &
 bpid=$!

@@ -14,8 +14,9 @@ N=${EP_N:-50000}
 I=$(inst ep)
 RUN=/run/beltline/$I
 cat > "$T/c.json" <<JSON
-{ "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": [ "rx port=n | drop" ] } ] }
+{ "instance": "$I", "idle_sleep_us": 1000,
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "inject name=idle | drop" ] } ] }
 JSON
 PIDS=()
 start() {
