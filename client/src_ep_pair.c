@@ -64,6 +64,8 @@ ep_free(struct beltline_ep *ep)
 	free(ep->tx_end);
 	free(ep->tx_size);
 	free(ep->rx_off);
+	free(ep->rx_len);
+	free(ep->rx_pin);
 	free(ep);
 }
 
@@ -120,7 +122,10 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 	ep->tx_end = calloc(geo[0], sizeof(*ep->tx_end));
 	ep->tx_size = calloc(geo[0], sizeof(*ep->tx_size));
 	ep->rx_off = calloc(geo[0], sizeof(*ep->rx_off));
-	if (ep->tx_end == NULL || ep->tx_size == NULL || ep->rx_off == NULL) {
+	ep->rx_len = calloc(geo[0], sizeof(*ep->rx_len));
+	ep->rx_pin = calloc(geo[0], sizeof(*ep->rx_pin));
+	if (ep->tx_end == NULL || ep->tx_size == NULL || ep->rx_off == NULL || ep->rx_len == NULL ||
+	    ep->rx_pin == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -143,7 +148,9 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 			"reply", ep->name);
 		goto out;
 	}
-	/* Our sleeps' side of the wakeup pair, told before the hello (its sendmsg orders it). */
+	/* We read echoes (slots into our own DBuf); and our sleeps' side of the wakeup
+	 * pair: told before the hello (its sendmsg orders it). */
+	__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_ECHO, __ATOMIC_RELAXED);
 	if (blc_ep_mb_ready()) {
 		ep->mb_sleep = 1;
 		__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_MB_SLEEP, __ATOMIC_RELAXED);
@@ -233,6 +240,8 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 	 * wakeups. */
 	ep->fast_wake = ep->mb_sleep &&
 			(__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_MB_SLEEP) != 0;
+	/* Read once too: a peer that claims it and cannot read echoes breaks its own pair. */
+	ep->peer_echo = (__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_ECHO) != 0;
 	ep->peer_slots = (const struct bl_ep_slot *)((const uint8_t *)p + BL_EP_HDR_BYTES);
 	p = mmap(NULL, ep->dbuf_bytes, PROT_READ, MAP_SHARED, pfd[1], 0);
 	if (p == MAP_FAILED) {

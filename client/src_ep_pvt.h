@@ -28,6 +28,7 @@ struct beltline_ep {
 	int mb_sleep;               /* our sleeps issue membarrier (we told the peer: BL_EP_F_MB_SLEEP) */
 	int fast_wake;              /* mb_sleep and the peer's sleeps do too: wake() needs no fence */
 	int mb_lost;                /* a membarrier call failed: sleep at most 1 ms at a time */
+	int peer_echo;              /* the peer reads echo slots (BL_EP_F_ECHO) */
 	/* mine: written by me alone */
 	struct bl_ep_hdr *me;
 	struct bl_ep_slot *my_slots;
@@ -47,9 +48,16 @@ struct beltline_ep {
 	uint64_t woke_rx, woke_tx;  /* the peer's sleep words we have woken already */
 	/* receiving */
 	uint64_t rx_next;           /* messages handed out by getreadbuf */
-	uint64_t rx_tail;           /* of them released (me->rx_tail) */
+	uint64_t rx_done;           /* of them released or forwarded by the caller */
+	uint64_t rx_tail;           /* of those, given back to the peer (me->rx_tail): all
+	                             * but an echoed one the peer has not released yet */
 	uint64_t rx_head;           /* the peer's head, as last checked */
-	uint32_t *rx_off;           /* per slot: the offset handed out (release checks it) */
+	uint32_t *rx_off;           /* per slot: the offset handed out (release checks it;
+	                             * BL_EP_OFF_YOURS: in our own DBuf, an echo) */
+	uint32_t *rx_len;           /* per slot: its length (forward checks it) */
+	uint64_t *rx_pin;           /* per slot: 0, or 1 + the seq of our echo of it: we
+	                             * give it back only once the peer released the echo */
+	uint64_t n_pins;            /* slots pinned so */
 	struct beltline_ep_stats st;
 	struct blc_epn *net;        /* tcp://, tls:// (src_ep_net.c); NULL: the rings above */
 };

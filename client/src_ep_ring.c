@@ -187,6 +187,34 @@ tx_refresh(struct beltline_ep *ep)
 	return 0;
 }
 
+/* Give the peer back what the caller is done with, [rx_tail, rx_done), up to the first
+ * message we echoed that the peer has not released yet (its space is the peer's only
+ * then: the peer may be reading it through our echo). Publishes rx_tail and wakes a
+ * peer that waits for room when it moved. */
+static void
+rx_advance(struct beltline_ep *ep)
+{
+	uint64_t t = ep->rx_tail;
+
+	if (ep->n_pins != 0 && tx_refresh(ep) < 0)
+		return;                 /* garbage: the pair is broken (counted, logged) */
+	while (t < ep->rx_done) {
+		uint64_t *pin = &ep->rx_pin[t & ep->mask];
+		if (*pin != 0) {
+			if (ep->tx_tail < *pin)      /* our echo, seq *pin - 1, is not released */
+				break;
+			*pin = 0;
+			ep->n_pins--;
+		}
+		t++;
+	}
+	if (t == ep->rx_tail)
+		return;
+	ep->rx_tail = t;
+	__atomic_store_n(&ep->me->rx_tail, t, __ATOMIC_RELEASE);  /* the sender acquires */
+	wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx);
+}
+
 /* Where a buffer of size bytes would go: 1 with *start, 0 if no room, -EPROTO. */
 static int
 tx_room(struct beltline_ep *ep, uint32_t size, uint64_t *start)
@@ -220,6 +248,8 @@ ready(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start)
 {
 	if (ep->broken)
 		return ep->broken;
+	if (ep->n_pins != 0)
+		rx_advance(ep);         /* an echo released: the peer may write again */
 	return what == W_RX ? rx_ready(ep) : tx_room(ep, size, start);
 }
 
@@ -265,8 +295,12 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		}
 	}
 	for (;;) {
-		struct pollfd p = { .fd = chan, .events = POLLIN };
-		uint64_t g, t;
+		/* Waiting for a message with echoes out: the peer releasing one (its room
+		 * channel, our tx_sleep word) wakes us too, so we give its space back. */
+		int two = what == W_RX && ep->n_pins != 0;
+		struct pollfd p[2] = { { .fd = chan, .events = POLLIN },
+				       { .fd = ep->txsock, .events = POLLIN } };
+		uint64_t g, g2 = 0, t;
 		int ms;
 
 		/* Wakeups already there are stale: read them before the check, never after
@@ -274,6 +308,15 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		drain(ep, chan);
 		g = *word | 1;
 		__atomic_store_n(word, g, __ATOMIC_RELAXED);   /* odd: we sleep */
+		if (two) {
+			drain(ep, ep->txsock);
+			if (ep->me->tx_sleep & 1)
+				two = 2;        /* armed already (a getwritebuf that said -EAGAIN):
+				                 * it stays so, the caller may poll for room */
+			else
+				__atomic_store_n(&ep->me->tx_sleep, g2 = ep->me->tx_sleep | 1,
+						 __ATOMIC_RELAXED);
+		}
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* pairs with wake()'s */
 		if (ep->mb_sleep && !ep->mb_lost && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) {
 			ep->mb_lost = 1;
@@ -283,6 +326,8 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		rc = ready(ep, what, size, start);              /* also what it committed before it went */
 		if (rc != 0 || ep->peer_gone) {
 			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
+			if (two == 1)
+				__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
 			return rc;
 		}
 		if (timeout_ms == 0)
@@ -290,14 +335,18 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		t = now_ns();
 		if (t >= deadline) {
 			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
+			if (two == 1)
+				__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
 			return -ETIMEDOUT;
 		}
 		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999999u) / 1000000u);
 		if (ep->mb_lost && (ms < 0 || ms > 1))
 			ms = 1;
 		ep->st.sleeps++;
-		(void)poll(&p, 1, ms);
+		(void)poll(p, two != 0 ? 2 : 1, ms);
 		__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
+		if (two == 1)
+			__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -381,7 +430,7 @@ prefetch_next(const struct beltline_ep *ep)
 	uint32_t len = __atomic_load_n(&n->len, __ATOMIC_RELAXED);
 
 	if (off >= ep->dbuf_bytes || len > ep->dbuf_bytes - off || len > ep->max_msg)
-		return;
+		return;         /* also an echo (BL_EP_OFF_YOURS): our own memory, warm */
 	for (uint32_t o = 0; o < len; o += 64)
 		__builtin_prefetch(ep->peer_dbuf + off + o, 0, 2);
 }
@@ -407,39 +456,104 @@ beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, 
 	s.len = __atomic_load_n(&ep->peer_slots[ep->rx_next & ep->mask].len, __ATOMIC_RELAXED);
 	if (s.seq != ep->rx_next)
 		return garbage(ep, "slot of message %llu says seq %llu%.0llu", ep->rx_next, s.seq, 0);
-	if (s.off >= ep->dbuf_bytes || s.len > ep->dbuf_bytes - s.off || s.len > ep->max_msg)
+	/* An echo: a message of ours the peer read and sends back uncopied; it lies in our
+	 * own DBuf, whose space stays held until we release this. Same bounds. */
+	uint32_t off = s.off & ~BL_EP_OFF_YOURS;
+	if (off >= ep->dbuf_bytes || s.len > ep->dbuf_bytes - off || s.len > ep->max_msg)
 		return garbage(ep, "message at offset %llu of %llu bytes (DBuf %llu bytes)", s.off,
 			       s.len, ep->dbuf_bytes);
 	ep->rx_off[ep->rx_next & ep->mask] = s.off;
+	ep->rx_len[ep->rx_next & ep->mask] = s.len;
 	ep->rx_next++;
 	ep->st.received++;
 	ep->st.bytes_received += s.len;
-	*buf = ep->peer_dbuf + s.off;
+	*buf = (s.off & BL_EP_OFF_YOURS ? ep->my_dbuf : ep->peer_dbuf) + off;
 	*len = s.len;
 	if (ep->rx_next < ep->rx_head)
 		prefetch_next(ep);
 	return 1;
 }
 
+/* Where message seq (read, not released) lies. */
+static const uint8_t *
+rx_ptr(const struct beltline_ep *ep, uint64_t seq)
+{
+	uint32_t off = ep->rx_off[seq & ep->mask];
+
+	return (off & BL_EP_OFF_YOURS ? ep->my_dbuf : ep->peer_dbuf) + (off & ~BL_EP_OFF_YOURS);
+}
+
 int
 beltline_ep_release(struct beltline_ep *ep, const void *buf)
 {
-	uint64_t off;
-
-	if (ep == NULL || ep->rx_tail == ep->rx_next)
+	if (ep == NULL)
 		return -EINVAL;
 	if (ep->net != NULL)
 		return blc_epn_release(ep, buf);
-	off = ep->rx_off[ep->rx_tail & ep->mask];
-	if (buf != NULL && buf != ep->peer_dbuf + off) {
+	if (ep->rx_done == ep->rx_next)
+		return -EINVAL;
+	if (buf != NULL && buf != rx_ptr(ep, ep->rx_done)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: release of a buffer that is not the oldest one read",
 			ep->name);
 		return -EINVAL;
 	}
-	ep->rx_tail++;
-	__atomic_store_n(&ep->me->rx_tail, ep->rx_tail, __ATOMIC_RELEASE);  /* the sender acquires */
-	wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx);
+	ep->rx_done++;
+	rx_advance(ep);
 	return 0;
+}
+
+/*
+ * Forward the oldest message read from ep back to the peer it came from without
+ * copying it: the slot points into the peer's own DBuf (BL_EP_OFF_YOURS), which the
+ * peer maps, and we keep the message's space from the peer (rx_tail stops at it)
+ * until the peer released our echo. 1 done, 0 not possible here (the caller copies),
+ * or -errno.
+ */
+static int
+ep_echo(struct beltline_ep *ep, const void *buf, uint32_t len, int timeout_ms)
+{
+	uint64_t k = ep->rx_done, start, m;
+	struct bl_ep_slot *s;
+	uint32_t i, off;
+	int rc;
+
+	if (!ep->peer_echo || k == ep->rx_next || ep->tx_head != ep->tx_alloc)
+		return 0;
+	off = ep->rx_off[k & ep->mask];
+	if (off & BL_EP_OFF_YOURS)              /* an echo of ours: in our DBuf, not the peer's */
+		return 0;
+	if (buf != ep->peer_dbuf + off || len > ep->rx_len[k & ep->mask])
+		return -EINVAL;
+	if (ep->peer_gone && !ep->broken)
+		return -EPIPE;
+	rc = ep_wait(ep, W_TX, 0, &start, timeout_ms);    /* a slot; no byte of our DBuf */
+	if (rc == 0 || (rc == -EAGAIN && ep->peer_gone))
+		return -EPIPE;
+	if (rc < 0) {
+		if (rc == -EAGAIN || rc == -ETIMEDOUT)
+			ep->st.full++;
+		return rc;
+	}
+	i = (uint32_t)(ep->tx_alloc & ep->mask);
+	ep->tx_end[i] = ep->tx_pos;             /* holds no space of ours */
+	ep->tx_size[i] = 0;
+	ep->tx_alloc++;
+	m = ep->tx_head;
+	s = &ep->my_slots[i];
+	s->seq = m;
+	s->off = off | BL_EP_OFF_YOURS;
+	s->len = len;
+	ep->tx_head++;
+	__atomic_store_n(&ep->me->head, ep->tx_head, __ATOMIC_RELEASE);  /* the slot, then head */
+	ep->st.sent++;
+	ep->st.bytes_sent += len;
+	ep->st.forwarded_zero_copy++;
+	ep->rx_pin[k & ep->mask] = m + 1;
+	ep->n_pins++;
+	ep->rx_done++;
+	rx_advance(ep);                         /* what came before it, if it waited on nothing */
+	wake(ep, ep->sock, &ep->peer->rx_sleep, &ep->woke_rx);
+	return ep->peer_gone ? -EPIPE : 1;
 }
 
 int
@@ -449,12 +563,20 @@ beltline_ep_forward(struct beltline_ep *dst, struct beltline_ep *src, const void
 	void *w;
 	int rc;
 
-	if (dst == NULL || src == NULL || dst == src)
+	if (dst == NULL || src == NULL)
 		return -EINVAL;
+	if (src->net == NULL && (src->rx_done == src->rx_next || buf != rx_ptr(src, src->rx_done) ||
+				 len > src->rx_len[src->rx_done & src->mask])) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: forward of a buffer that is not the oldest one read, "
+			"or of more bytes than it holds", src->name);
+		return -EINVAL;
+	}
+	if (dst == src && dst->net == NULL && (rc = ep_echo(dst, buf, len, timeout_ms)) != 0)
+		return rc < 0 ? rc : 0;
 	rc = beltline_ep_getwritebuf(dst, len != 0 ? len : 1, &w, timeout_ms);
 	if (rc < 0)
 		return rc;
-	memcpy(w, buf, len);   /* the one copy: the peers of dst cannot map src's memory */
+	memcpy(w, buf, len);   /* the one copy: dst's peer cannot map where buf lies */
 	rc = beltline_ep_commit(dst, w, len);
 	if (rc < 0)
 		return rc;

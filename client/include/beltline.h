@@ -488,11 +488,16 @@ BELTLINE_API int beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf
 /* Give back the oldest message read (buf: its pointer, or NULL). 0 or -EINVAL. */
 BELTLINE_API int beltline_ep_release(struct beltline_ep *ep, const void *buf);
 
-/* Commit a message read from src (its oldest unreleased, buf and len as read) into
- * dst, then release it from src: FABLE's "commit a read buffer into another
- * channel". Today always one copy (dst's peer cannot map src's memory): counted
- * in dst's stats forwarded_copied. Errors of getwritebuf and commit on dst (src
- * untouched then), -EINVAL. */
+/* Commit a message read from src (its oldest unreleased, buf and len as read, len at
+ * most what was read) into dst, then release it from src: FABLE's "commit a read
+ * buffer into another channel". Without a copy when dst's peer may map where buf lies:
+ * dst == src, a message sent back to the peer that wrote it (an echo; the message's
+ * space stays the peer's until the peer released the echo; counted in
+ * forwarded_zero_copy). Otherwise exactly one copy (forwarded_copied): another
+ * endpoint's peer cannot map src's memory, a tcp:// or tls:// peer none at all, and
+ * an echo of an echo lies in our own memory. Errors of getwritebuf and commit on dst
+ * (src untouched then), -EINVAL (buf not src's oldest unreleased, len too long, a
+ * buffer of dst's got and not committed when dst == src). */
 BELTLINE_API int beltline_ep_forward(struct beltline_ep *dst, struct beltline_ep *src,
 	const void *buf, uint32_t len, int timeout_ms);
 
@@ -515,6 +520,7 @@ struct beltline_ep_stats {
 	uint64_t forwarded_copied; /* beltline_ep_forward into this endpoint, by copy */
 	int peer_pid;           /* the peer, as it said */
 	uint32_t max_msg;       /* the largest message */
+	uint64_t forwarded_zero_copy; /* beltline_ep_forward echoes sent without a copy */
 };
 
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */

@@ -42,11 +42,22 @@
  * with no fence of its own between its head or rx_tail store and its load of the
  * sleep word (the asymmetric form of the Dekker pair; src_ep_ring.c). */
 #define BL_EP_F_MB_SLEEP 1u
+/* ECHO: this side reads slots whose off carries BL_EP_OFF_YOURS (a message in its own
+ * DBuf that the peer read and sends back without copying it). A side sends such slots
+ * only to a peer that says ECHO. */
+#define BL_EP_F_ECHO     2u
+
+/* bl_ep_slot.off: the message lies in the receiver's own DBuf at off & ~BL_EP_OFF_YOURS
+ * (the sender echoes, zero copy, a message it read and has not released: the space
+ * stays the receiver's until the receiver released the echo). dbuf_bytes is at most
+ * 256 MiB, so the bit is never an offset's. */
+#define BL_EP_OFF_YOURS  0x80000000u
 
 /* A message descriptor, written by its sender. */
 struct bl_ep_slot {
 	uint64_t seq;          /* absolute sequence number: slot i holds seq i mod slots */
-	uint32_t off;          /* offset in the sender's DBuf, < dbuf_bytes */
+	uint32_t off;          /* offset in the sender's DBuf, < dbuf_bytes; with
+	                        * BL_EP_OFF_YOURS, in the receiver's (an echo) */
 	uint32_t len;          /* bytes; off + len <= dbuf_bytes, len <= max_msg */
 };
 
@@ -78,6 +89,7 @@ struct bl_ep_hdr {
 };
 
 _Static_assert(sizeof(struct bl_ep_slot) == 16, "an endpoint slot is 16 bytes");
+_Static_assert(BL_EP_DBUF_MAX <= BL_EP_OFF_YOURS, "no offset has the echo bit");
 _Static_assert(__builtin_offsetof(struct bl_ep_hdr, head) == 64, "bl_ep_hdr.head");
 _Static_assert(__builtin_offsetof(struct bl_ep_hdr, tx_sleep) == 128, "bl_ep_hdr.tx_sleep");
 _Static_assert(__builtin_offsetof(struct bl_ep_hdr, rx_tail) == 192, "bl_ep_hdr.rx_tail");

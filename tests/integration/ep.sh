@@ -57,6 +57,62 @@ check "listener says ok ($(tail -1 "$T/x.l"))" grep -q "^ok sent $N received $N"
 check "the listener's registration ended with it" \
 	test "$("$BELTLINE" -i "$I" stats --json | jq '.endpoints | length')" = 0
 
+# 1b. Forwarding (beltline_ep_forward): a message sent back to the peer that wrote it
+# goes without a copy (an echo: the slot points into the peer's own DBuf, whose space
+# stays held until the peer released it): every one comes back checked, in the very
+# buffer its writer filled, counted zero_copy. Between two endpoints (a relay), one
+# copy each: the two clients' messages cross it checked both ways.
+"$EP_PEER" echo "$U/e" "$N" > "$T/e.l" 2>&1 &
+LPID=$!
+PIDS+=("$LPID")
+wait_for 20 grep -q listening "$T/e.l"
+"$EP_PEER" echoed "$U/e" "$N" 30 > "$T/e.c" 2>&1 && st=0 || st=$?
+wait "$LPID" && lst=0 || lst=$?
+eq "echo: $N messages back, all checked ($(tail -n 2 "$T/e.c" | head -n 1))" "$st" 0
+eq "... the echoing side ends well ($(tail -n 1 "$T/e.l"))" "$lst" 0
+check "... every one forwarded without a copy" grep -q "^echoed $N zero_copy $N copied 0" "$T/e.l"
+check "... each read back in the buffer its writer filled" \
+	grep -q "^came back in the buffer we wrote: $N" "$T/e.c"
+# The same with both sides sleeping at once whenever they wait: the echoing side
+# asleep for a message is woken also by the writer's releases of echoes (the space
+# it gives back); a wakeup lost there stalls the pair (the time limit catches it).
+EP_SPIN_US=-1 "$EP_PEER" echo "$U/es" "$N" > "$T/es.l" 2>&1 &
+LPID=$!
+PIDS+=("$LPID")
+wait_for 20 grep -q listening "$T/es.l"
+EP_SPIN_US=-1 timeout 60 "$EP_PEER" echoed "$U/es" "$N" 32 > "$T/es.c" 2>&1 && st=0 || st=$?
+wait "$LPID" && lst=0 || lst=$?
+eq "echo, both sleeping: $N back, all checked ($(tail -n 2 "$T/es.c" | head -n 1))" "$st" 0
+check "... without a copy ($(tail -n 1 "$T/es.l"))" grep -q "^echoed $N zero_copy $N copied 0" "$T/es.l"
+"$EP_PEER" relay "$U/ra" "$U/rb" "$N" > "$T/r.l" 2>&1 &
+LPID=$!
+PIDS+=("$LPID")
+wait_for 20 grep -q listening "$T/r.l"
+EP_PSEED=41 "$EP_PEER" connect "$U/ra" "$N" 40 > "$T/ra.c" 2>&1 &
+RA=$!
+PIDS+=("$RA")
+EP_PSEED=40 "$EP_PEER" connect "$U/rb" "$N" 41 > "$T/rb.c" 2>&1 && st=0 || st=$?
+wait "$RA" && sta=0 || sta=$?
+wait "$LPID" && lst=0 || lst=$?
+eq "relay: client a got b's $N, checked" "$sta" 0
+eq "... client b got a's $N, checked" "$st" 0
+eq "... the relay ends well" "$lst" 0
+check "... one copy each ($(tail -n 1 "$T/r.l"))" grep -q "^relayed $N and $N zero_copy 0 copied $((2 * N))" "$T/r.l"
+# The echoing side SIGKILLed holding echoes the writer has not released: the writer
+# sees the end at once, and its own buffers come back to nothing (it just ends).
+"$EP_PEER" echo "$U/ek" 0 > "$T/ek.l" 2>&1 &
+LPID=$!
+PIDS+=("$LPID")
+wait_for 20 grep -q listening "$T/ek.l"
+"$EP_PEER" echoed "$U/ek" 0 31 > "$T/ek.c" 2>&1 &
+CPID=$!
+PIDS+=("$CPID")
+wait_for 60 grep -q "^progress 32768" "$T/ek.c"
+kill -9 "$LPID"
+wait "$CPID" && st=0 || st=$?
+eq "echoing side SIGKILLed mid-stream: the writer ends with end-of-stream" "$st" 3
+wait "$LPID" 2> /dev/null || true
+
 # 2. Either end SIGKILLed mid-stream: the other sees the end at once (its blocked
 # call returns: it exits 3, "eos after K"), within 100 ms quiet (budget 5 s here:
 # the machine is shared and the survivor must first be scheduled).
@@ -128,7 +184,7 @@ fi
 # 5. Hostile peers: garbage in every field they can write. The victim refuses with a
 # clear error (a handshake: setup failed, exit 2; a ring: Protocol error, exit 1),
 # never crashes, and its memory stays read-only to the peer.
-for mode in unsealed badhello head slot seq rxtail random; do
+for mode in unsealed badhello head slot echo seq rxtail random; do
 	listen_bg h 100000 50
 	"$EP_HOSTILE" "$U/h" $mode > "$T/h.$mode" 2>&1 && hst=0 || hst=$?
 	wait "$LPID" && st=0 || st=$?

@@ -8,6 +8,7 @@
  *
  * MODE: unsealed (a hello with writable, unsealed regions), badhello (3 bytes of
  * nonsense), head (head far beyond the ring), slot (a message outside the DBuf),
+ * echo (a message "in the victim's own DBuf", outside it),
  * seq (a slot with the wrong sequence number), rxtail (a released count beyond what
  * was sent), random (1 s of random bytes over its whole header, slots and DBuf).
  * After a proper hello it also tries to write the victim's regions and prints
@@ -154,6 +155,9 @@ main(int argc, char **argv)
 		__atomic_store_n(&me->head, (uint64_t)1 << 40, __ATOMIC_RELEASE);
 	} else if (strcmp(mode, "slot") == 0) {
 		sl[0] = (struct bl_ep_slot){ .seq = 0, .off = dbuf - 8, .len = 4096 };
+		__atomic_store_n(&me->head, 1, __ATOMIC_RELEASE);
+	} else if (strcmp(mode, "echo") == 0) {   /* "in your DBuf", past its end */
+		sl[0] = (struct bl_ep_slot){ .seq = 0, .off = BL_EP_OFF_YOURS | (dbuf - 8), .len = 4096 };
 		__atomic_store_n(&me->head, 1, __ATOMIC_RELEASE);
 	} else if (strcmp(mode, "seq") == 0) {
 		sl[0] = (struct bl_ep_slot){ .seq = 7, .off = 0, .len = 16 };

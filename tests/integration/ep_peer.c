@@ -9,6 +9,14 @@
  *   ep_peer xpoll   URI N                 listen, accept one that sends a message and
  *                                         reads nothing (ep_net_hostile.py onemsg): the
  *                                         fd is readable for it after the send side filled
+ *   ep_peer echo    URI N                 listen, accept one, send each of N messages back
+ *                                         with beltline_ep_forward(ep, ep): prints
+ *                                         "echoed N zero_copy Z copied C"
+ *   ep_peer echoed  URI N SEED            connect and exchange with an echo: what comes
+ *                                         back is what we sent (the peer's seed is ours)
+ *   ep_peer relay   URI URI2 N            listen on both, accept one on each, forward
+ *                                         every message of one to the other, both ways,
+ *                                         never blocking, N each way (one copy each)
  *
  * Exchange: send N messages of random sizes (1 B .. max_msg) and receive N,
  * both at once, in one thread, never blocking (timeout 0, poll on the fd when
@@ -20,7 +28,7 @@
  * prints "eos after K"), 2 setup failed. MODE "0666" or the like: the listen mode.
  * URI: beltline://INSTANCE/ep/NAME, or tcp://HOST:PORT, tls://HOST:PORT (ep_net.sh;
  * certificates from $BELTLINE_TLS_CA, _CERT, _KEY). $EP_TIMEOUT_MS: the set-up timeout
- * (default 20000); $EP_ACCEPT_RETRY set: a listener that refused a connection (-EPROTO)
+ * (default 20000); $EP_SPIN_US: spin_us (-1: sleep at once); $EP_ACCEPT_RETRY set: a listener that refused a connection (-EPROTO)
  * prints "refused a connection" and accepts again.
  */
 #include <errno.h>
@@ -88,17 +96,95 @@ fill(uint8_t *p, uint32_t n, uint64_t seed, uint64_t k)
 		p[i] = (uint8_t)(x >> (8 * (i & 7))) ^ (uint8_t)i;
 }
 
-static struct beltline_ep_listener *l;
-static struct beltline_ep *ep;
+static struct beltline_ep_listener *l, *l2;
+static struct beltline_ep *ep, *ep2;
 
 /* Every exit closes what is open (a sanitizer build counts it a leak otherwise). */
 static void
 cleanup(void)
 {
 	beltline_ep_close(ep);
+	beltline_ep_close(ep2);
 	beltline_ep_listener_close(l);
-	ep = NULL;
-	l = NULL;
+	beltline_ep_listener_close(l2);
+	ep = ep2 = NULL;
+	l = l2 = NULL;
+}
+
+/* relay: forward from a to b what a sent, never blocking; a message read and not yet
+ * forwarded (b had no room) is tried again first. 1 moved, 0 not, -1 error, 3 end. */
+struct fwd { struct beltline_ep *from, *to; const void *b; uint32_t len; uint64_t n; };
+
+static int
+relay_step(struct fwd *f, uint64_t n)
+{
+	int rc;
+
+	if (f->n == n)
+		return 0;
+	if (f->b == NULL) {
+		rc = beltline_ep_getreadbuf(f->from, &f->b, &f->len, 0);
+		if (rc == 0)
+			return 3;
+		if (rc == -EAGAIN)
+			return 0;
+		if (rc < 0) {
+			printf("relay read error: %s\n", strerror(-rc));
+			return -1;
+		}
+	}
+	rc = beltline_ep_forward(f->to, f->from, f->b, f->len, 0);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc < 0) {
+		printf("relay forward error: %s\n", strerror(-rc));
+		return rc == -EPIPE ? 3 : -1;
+	}
+	f->b = NULL;
+	f->n++;
+	return 1;
+}
+
+static int
+relay(const char *u1, const char *u2, uint64_t n, const struct beltline_ep_opts *o)
+{
+	struct beltline_ep_stats s1 = { .sz = sizeof(s1) }, s2 = { .sz = sizeof(s2) };
+	struct fwd ab, ba;
+
+	if (beltline_ep_listen(u1, o, &l) < 0 || beltline_ep_listen(u2, o, &l2) < 0) {
+		printf("setup failed\n");
+		return 2;
+	}
+	printf("listening\n");
+	if (beltline_ep_accept(l, 60000, &ep) < 0 || beltline_ep_accept(l2, 60000, &ep2) < 0) {
+		printf("setup failed: accept\n");
+		return 2;
+	}
+	ab = (struct fwd){ .from = ep, .to = ep2 };
+	ba = (struct fwd){ .from = ep2, .to = ep };
+	while (ab.n < n || ba.n < n) {
+		int x = relay_step(&ab, n), y = relay_step(&ba, n);
+
+		if (x < 0 || y < 0)
+			return 1;
+		if (x == 3 || y == 3) {
+			printf("eos after %llu and %llu\n", (unsigned long long)ab.n,
+			       (unsigned long long)ba.n);
+			return 3;
+		}
+		if (x == 0 && y == 0) {
+			struct pollfd p[2] = { { .fd = beltline_ep_fd(ep), .events = POLLIN },
+					       { .fd = beltline_ep_fd(ep2), .events = POLLIN } };
+			poll(p, 2, 100);
+		}
+	}
+	beltline_ep_stats(ep, &s1);
+	beltline_ep_stats(ep2, &s2);
+	printf("relayed %llu and %llu zero_copy %llu copied %llu\n", (unsigned long long)ab.n,
+	       (unsigned long long)ba.n,
+	       (unsigned long long)(s1.forwarded_zero_copy + s2.forwarded_zero_copy),
+	       (unsigned long long)(s1.forwarded_copied + s2.forwarded_copied));
+	return 0;
 }
 
 static void
@@ -125,6 +211,8 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getenv("EP_TIMEOUT_MS") != NULL)
 		o.timeout_ms = atoi(getenv("EP_TIMEOUT_MS"));
+	if (getenv("EP_SPIN_US") != NULL)       /* -1: every blocking call sleeps at once */
+		o.spin_us = atoi(getenv("EP_SPIN_US"));
 	atexit(cleanup);
 	beltline_set_log(logcb, NULL);
 	n = strtoull(argv[3], NULL, 10);
@@ -134,8 +222,14 @@ main(int argc, char **argv)
 		step = 16384;
 	}
 	seed = argc > 4 ? strtoull(argv[4], NULL, 10) : 1;
+	if (strcmp(argv[1], "relay") == 0) {
+		if (argc < 5)
+			return 2;
+		n = strtoull(argv[4], NULL, 10);
+		return relay(argv[2], argv[3], n, &o);
+	}
 	if (strcmp(argv[1], "listen") == 0 || strcmp(argv[1], "sink") == 0 ||
-	    strcmp(argv[1], "xpoll") == 0) {
+	    strcmp(argv[1], "xpoll") == 0 || strcmp(argv[1], "echo") == 0) {
 		o.mode = argc > 5 ? argv[5] : NULL;
 		pseed = seed + 1;           /* the connector's seed: ours + 1 */
 		rc = beltline_ep_listen(argv[2], &o, &l);
@@ -148,7 +242,9 @@ main(int argc, char **argv)
 			}
 		}
 	} else {
-		pseed = seed - 1;
+		pseed = strcmp(argv[1], "echoed") == 0 ? seed : seed - 1;
+		if (getenv("EP_PSEED") != NULL)         /* relay.sh: the other client's seed */
+			pseed = strtoull(getenv("EP_PSEED"), NULL, 10);
 		rc = beltline_ep_connect(argv[2], &o, &ep);
 	}
 	if (rc < 0) {
@@ -185,6 +281,24 @@ main(int argc, char **argv)
 		printf("poll said nothing with a message waiting\n");
 		return 1;
 	}
+	if (strcmp(argv[1], "echo") == 0) {     /* every message back to its sender */
+		const void *b;
+		uint32_t len;
+
+		while (got < n && (rc = beltline_ep_getreadbuf(ep, &b, &len, -1)) == 1) {
+			rc = beltline_ep_forward(ep, ep, b, len, -1);
+			if (rc < 0)
+				break;
+			got++;
+		}
+		beltline_ep_stats(ep, &st);
+		printf("echoed %llu zero_copy %llu copied %llu\n", (unsigned long long)got,
+		       (unsigned long long)st.forwarded_zero_copy,
+		       (unsigned long long)st.forwarded_copied);
+		if (got < n)
+			printf("stopped: %s\n", rc == 0 ? "end of stream" : strerror(-rc));
+		return got == n ? 0 : rc == 0 || rc == -EPIPE ? 3 : 1;
+	}
 	if (strcmp(argv[1], "sink") == 0) {     /* take messages unchecked until the end */
 		const void *b;
 		uint32_t len;
@@ -203,6 +317,11 @@ main(int argc, char **argv)
 	}
 	int wrc = 0, rrc = 0;
 	time_t last_move = time(NULL);
+	/* echoed: where we wrote message k; the echo reads from there when it came back
+	 * uncopied (a window of the last 2^16: more are never in flight) */
+	static const void *wrote[65536];
+	uint64_t same = 0;
+	int echoed = strcmp(argv[1], "echoed") == 0;
 	while (sent < n || got < n) {
 		int moved = 0;
 
@@ -218,6 +337,7 @@ main(int argc, char **argv)
 					memcpy(b, &sent, 8);
 					memcpy((uint8_t *)b + 8, &c, 8);
 				}
+				wrote[sent & 65535] = b;
 				rc = beltline_ep_commit(ep, b, len);
 				sent++;
 				moved = 1;
@@ -268,6 +388,7 @@ main(int argc, char **argv)
 						return 1;
 					}
 				}
+				same += echoed && b == wrote[got & 65535];
 				beltline_ep_release(ep, b);
 				got++;
 				moved = 1;
@@ -296,6 +417,8 @@ main(int argc, char **argv)
 	beltline_ep_stats(ep, &st);
 	printf("ok sent %llu received %llu sleeps %llu wakeups %llu\n", (unsigned long long)sent,
 	       (unsigned long long)got, (unsigned long long)st.sleeps, (unsigned long long)st.wakeups);
+	if (echoed)
+		printf("came back in the buffer we wrote: %llu\n", (unsigned long long)same);
 	/* What we committed stays readable to the peer after we close. */
 	cleanup();
 	return 0;
