@@ -253,6 +253,14 @@ trecv(void *c, void *buf, size_t len)
 		return 0;
 	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 		return errno != 0 ? -errno : 0;
+	/* The connection ended without the peer's close_notify: a peer killed mid-stream
+	 * (its kernel sends a FIN, or a reset when it had unread data: which one is a
+	 * race). Every record before was verified; what is missing is the end, as with a
+	 * reset: the peer is gone, not a forgery (-EPROTO breaks the pair as garbage). */
+	if (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		ERR_clear_error();
+		return -ECONNRESET;
+	}
 	ERR_clear_error();
 	return -EPROTO;
 }

@@ -95,6 +95,14 @@ kills() {
 # ---- 1. tcp:// on loopback ----
 P=$(port)
 exchange "tcp://" "tcp://127.0.0.1:$P" "$N" -- env
+# beltline_ep_forward back to the writer, the same program as over shared memory
+# (integration-ep): over tcp:// nothing can be mapped, so every echo is one copy.
+EP2=$(port)
+listen_bg "$T/e.l" "$EP_PEER" echo "tcp://127.0.0.1:$EP2" 5000
+"$EP_PEER" echoed "tcp://127.0.0.1:$EP2" 5000 30 > "$T/e.c" 2>&1 && st=0 || st=$?
+wait "$LPID" && lst=0 || lst=$?
+eq "tcp:// echo: 5000 back, all checked" "$st" 0
+check "... each one copied ($(tail -n 1 "$T/e.l"))" grep -q "^echoed 5000 zero_copy 0 copied 5000" "$T/e.l"
 kills "tcp://" "tcp://127.0.0.1:$(port)" env -- env
 
 # The victim of a hostile peer: a sink (reads unchecked), the set-up timeout 3 s.
