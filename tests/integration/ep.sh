@@ -84,6 +84,17 @@ EP_SPIN_US=-1 timeout 60 "$EP_PEER" echoed "$U/es" "$N" 32 > "$T/es.c" 2>&1 && s
 wait "$LPID" && lst=0 || lst=$?
 eq "echo, both sleeping: $N back, all checked ($(tail -n 2 "$T/es.c" | head -n 1))" "$st" 0
 check "... without a copy ($(tail -n 1 "$T/es.l"))" grep -q "^echoed $N zero_copy $N copied 0" "$T/es.l"
+# The writer fills its ring, takes every echo, and releases them only once the echoing
+# side sleeps: that side gives the space back only when woken by those releases (a
+# wake it missed left the writer with no room for good: 10 s, then the test fails).
+EP_SPIN_US=-1 "$EP_PEER" echo "$U/ef" 0 > "$T/ef.l" 2>&1 &
+LPID=$!
+PIDS+=("$LPID")
+wait_for 20 grep -q listening "$T/ef.l"
+"$EP_PEER" fillecho "$U/ef" 65536 > "$T/ef.c" 2>&1 && st=0 || st=$?
+eq "echoes released while the echoing side sleeps: room comes back ($(grep -v connected "$T/ef.c" | tr '\n' ' '))" "$st" 0
+kill "$LPID" 2> /dev/null || true
+wait "$LPID" 2> /dev/null || true
 "$EP_PEER" relay "$U/ra" "$U/rb" "$N" > "$T/r.l" 2>&1 &
 LPID=$!
 PIDS+=("$LPID")

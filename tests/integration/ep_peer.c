@@ -14,6 +14,12 @@
  *                                         "echoed N zero_copy Z copied C"
  *   ep_peer echoed  URI N SEED            connect and exchange with an echo: what comes
  *                                         back is what we sent (the peer's seed is ours)
+ *   ep_peer fillecho URI SIZE             connect to an echo, fill the ring with SIZE-byte
+ *                                         messages until no room, take every echo, wait
+ *                                         200 ms (the echoing side is asleep by then),
+ *                                         release them all: room must come back (the
+ *                                         echoing side gives the space back only once we
+ *                                         released its echoes, so it must be woken by that)
  *   ep_peer relay   URI URI2 N            listen on both, accept one on each, forward
  *                                         every message of one to the other, both ways,
  *                                         never blocking, N each way (one copy each)
@@ -242,6 +248,8 @@ main(int argc, char **argv)
 			}
 		}
 	} else {
+		if (strcmp(argv[1], "fillecho") == 0)
+			o.spin_us = -1;
 		pseed = strcmp(argv[1], "echoed") == 0 ? seed : seed - 1;
 		if (getenv("EP_PSEED") != NULL)         /* relay.sh: the other client's seed */
 			pseed = strtoull(getenv("EP_PSEED"), NULL, 10);
@@ -280,6 +288,36 @@ main(int argc, char **argv)
 		}
 		printf("poll said nothing with a message waiting\n");
 		return 1;
+	}
+	if (strcmp(argv[1], "fillecho") == 0) {
+		uint32_t size = (uint32_t)n, len;
+		static const void *held[65536];
+		const void *b;
+		void *w;
+		uint64_t k = 0;
+
+		while (k < 65536 && beltline_ep_getwritebuf(ep, size, &w, 0) == 0) {
+			memset(w, (int)k, size);
+			beltline_ep_commit(ep, w, size);
+			k++;
+		}
+		for (got = 0; got < k; got++)
+			if (beltline_ep_getreadbuf(ep, &held[got], &len, 20000) != 1) {
+				printf("echo %llu did not come\n", (unsigned long long)got);
+				return 1;
+			}
+		usleep(200000);
+		for (uint64_t i = 0; i < k; i++)
+			beltline_ep_release(ep, held[i]);
+		rc = beltline_ep_getwritebuf(ep, size, &w, 10000);
+		printf("filled %llu, all echoed and released: room %s\n", (unsigned long long)k,
+		       rc == 0 ? "came back" : strerror(-rc));
+		if (rc != 0)
+			return 1;
+		beltline_ep_commit(ep, w, size);
+		rc = beltline_ep_getreadbuf(ep, &b, &len, 10000);
+		printf("%s\n", rc == 1 ? "ok one more echoed" : "the last echo did not come");
+		return rc == 1 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "echo") == 0) {     /* every message back to its sender */
 		const void *b;
