@@ -350,6 +350,23 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 	}
 }
 
+/* Wait for a slot and size bytes to send into (0: a slot only): 0 with *start, or
+ * -EPIPE (the peer is gone), -EAGAIN or -ETIMEDOUT (counted in full), -EPROTO. */
+static int
+tx_wait(struct beltline_ep *ep, uint32_t size, uint64_t *start, int timeout_ms)
+{
+	int rc;
+
+	if (ep->peer_gone && !ep->broken)
+		return -EPIPE;
+	rc = ep_wait(ep, W_TX, size, start, timeout_ms);
+	if (rc == 0 || (rc == -EAGAIN && ep->peer_gone))
+		return -EPIPE;
+	if (rc == -EAGAIN || rc == -ETIMEDOUT)
+		ep->st.full++;
+	return rc < 0 ? rc : 0;
+}
+
 int
 beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int timeout_ms)
 {
@@ -367,17 +384,9 @@ beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int t
 			ep->name, size, ep->max_msg);
 		return -EMSGSIZE;
 	}
-	if (ep->peer_gone && !ep->broken)
-		return -EPIPE;
 	asz = (size + BL_EP_ALIGN - 1) & ~(BL_EP_ALIGN - 1);
-	rc = ep_wait(ep, W_TX, asz, &start, timeout_ms);
-	if (rc == 0 || (rc == -EAGAIN && ep->peer_gone))
-		return -EPIPE;
-	if (rc < 0) {
-		if (rc == -EAGAIN || rc == -ETIMEDOUT)
-			ep->st.full++;
+	if ((rc = tx_wait(ep, asz, &start, timeout_ms)) < 0)
 		return rc;
-	}
 	ep->tx_end[ep->tx_alloc & ep->mask] = start + asz;
 	ep->tx_size[ep->tx_alloc & ep->mask] = size;
 	ep->tx_alloc++;
@@ -524,16 +533,8 @@ ep_echo(struct beltline_ep *ep, const void *buf, uint32_t len, int timeout_ms)
 		return 0;
 	if (buf != ep->peer_dbuf + off || len > ep->rx_len[k & ep->mask])
 		return -EINVAL;
-	if (ep->peer_gone && !ep->broken)
-		return -EPIPE;
-	rc = ep_wait(ep, W_TX, 0, &start, timeout_ms);    /* a slot; no byte of our DBuf */
-	if (rc == 0 || (rc == -EAGAIN && ep->peer_gone))
-		return -EPIPE;
-	if (rc < 0) {
-		if (rc == -EAGAIN || rc == -ETIMEDOUT)
-			ep->st.full++;
+	if ((rc = tx_wait(ep, 0, &start, timeout_ms)) < 0)   /* a slot; no byte of our DBuf */
 		return rc;
-	}
 	i = (uint32_t)(ep->tx_alloc & ep->mask);
 	ep->tx_end[i] = ep->tx_pos;             /* holds no space of ours */
 	ep->tx_size[i] = 0;
