@@ -10,7 +10,8 @@
  * nonsense), head (head far beyond the ring), slot (a message outside the DBuf),
  * echo (a message "in the victim's own DBuf", outside it),
  * seq (a slot with the wrong sequence number), rxtail (a released count beyond what
- * was sent), random (1 s of random bytes over its whole header, slots and DBuf).
+ * was sent), random (random bytes over its whole header, slots and DBuf until the victim
+ * hangs up). Each mode then stays alive until the victim hangs up (at most 30 s).
  * After a proper hello it also tries to write the victim's regions and prints
  * "victim memory read-only" when every way is refused. Exit 0 when it did its harm.
  */
@@ -33,6 +34,29 @@
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
+
+/* Until the victim hangs up (it refused us and exited), or ms have passed: what
+ * it sends meanwhile (wake bytes) is read and dropped. 1 when it hung up. */
+static int
+victim_gone(int sock, int ms)
+{
+	struct timespec t0, t;
+	char b[256];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return 0;
+		ssize_t n = recv(sock, b, sizeof(b), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return 1;
+	}
+}
 
 static int
 send_hello(int sock, const struct bl_ep_hello *h, const int *fds, unsigned n, size_t len)
@@ -104,12 +128,12 @@ main(int argc, char **argv)
 	if (strcmp(mode, "unsealed") == 0) {
 		int w[3] = { fds[0], fds[1], tx[1] };
 		send_hello(sock, &h, w, 3, sizeof(h));
-		sleep(1);
+		victim_gone(sock, 30000);
 		return 0;
 	}
 	if (strcmp(mode, "badhello") == 0) {
 		send_hello(sock, &h, NULL, 0, 3);
-		sleep(1);
+		victim_gone(sock, 30000);
 		return 0;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -167,8 +191,8 @@ main(int argc, char **argv)
 		send(tx[1], "w", 1, MSG_DONTWAIT);
 	} else if (strcmp(mode, "random") == 0) {
 		uint64_t x = 88172645463325252ull;
-		time_t t0 = time(NULL);
-		while (time(NULL) - t0 < 2) {
+		unsigned rounds = 0;
+		do {
 			for (size_t i = 0; i < ilen / 8; i++) {
 				x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 				((uint64_t *)me)[i] = x;
@@ -177,9 +201,10 @@ main(int argc, char **argv)
 				((uint64_t *)md)[(x + i) % (dbuf / 8)] = x;
 			send(sock, "w", 1, MSG_DONTWAIT);
 			send(tx[1], "w", 1, MSG_DONTWAIT);
-		}
+		} while (!victim_gone(sock, 1) && ++rounds < 20000);
 	}
+	/* Alive (so what the victim sees is garbage, not a peer gone) until it hangs up. */
 	send(sock, "w", 1, MSG_DONTWAIT);
-	sleep(2);
+	victim_gone(sock, 30000);
 	return 0;
 }
