@@ -15,8 +15,8 @@
  * Limits (docs/control.md, "Limits"): no uid but root holds more than
  * CTL_MAX_PER_UID connections, and CTL_ROOT_RESERVE of the table are root's, so
  * neither one user nor many can lock the others out. A connection not attached
- * to a stream that sends no request for CTL_IDLE_MS is closed; so is one that
- * takes none of a pending reply for CTL_SLOW_MS (a request is one SOCK_SEQPACKET
+ * to a stream that sends no request for control.idle_ms is closed; so is one that
+ * takes none of a pending reply for control.slow_ms (a request is one SOCK_SEQPACKET
  * record, never partial). Whom it refuses or closes, the server tells why in a
  * notice (bl_stream_proto.h) first. A reply of any size goes out in records of at
  * most BL_CTL_MSG_MAX bytes as the client takes them; meanwhile no further
@@ -628,11 +628,13 @@ accept_all(struct bl_ctl *c, uint64_t now)
 static void
 expire(struct bl_ctl *c, uint64_t now)
 {
+	const unsigned int idle_ms = c->app->cfg.ctl_idle_ms, slow_ms = c->app->cfg.ctl_slow_ms;
+
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++) {
 		struct conn *k = &c->c[i];
 		int fd = k->fd;
 
-		if (fd < 0 || now - k->since_ms < (k->out != NULL ? CTL_SLOW_MS : CTL_IDLE_MS))
+		if (fd < 0 || now - k->since_ms < (k->out != NULL ? slow_ms : idle_ms))
 			continue;
 		if (k->out != NULL) {
 			c->n.slow_closed++;
@@ -641,8 +643,8 @@ expire(struct bl_ctl *c, uint64_t now)
 			c->n.idle_closed++;
 			k->fd = -1;     /* notice_close closes it */
 			conn_close(k);
-			notice_close(fd, -ETIMEDOUT, "closed: idle for %u s (no request, and not "
-				     "attached to a stream)", CTL_IDLE_MS / 1000);
+			notice_close(fd, -ETIMEDOUT, "closed: idle for %u ms (no request, and not "
+				     "attached to a stream; control.idle_ms)", idle_ms);
 		}
 	}
 }

@@ -21,8 +21,6 @@
 #define CTL_MAX_CONNS 256        /* connections at once */
 #define CTL_ROOT_RESERVE 16      /* of those, only root may take the last ones */
 #define CTL_MAX_PER_UID 32       /* connections of one uid but root */
-#define CTL_IDLE_MS 10000        /* no request this long, not attached: closed */
-#define CTL_SLOW_MS 5000         /* no record of a pending reply taken this long: closed */
 #define CTL_ACCEPT_MAX 64        /* connections accepted per tick, so a flood cannot stall it */
 #define CTL_REQ_MEMBERS 256      /* members (all levels) of one request's JSON */
 #define CTL_MAX_GROUPS 64
@@ -47,8 +45,8 @@ struct conn {
 struct ctl_counts {
 	uint64_t refused_uid;        /* a uid over CTL_MAX_PER_UID */
 	uint64_t refused_full;       /* the table (or its non-root part) full */
-	uint64_t idle_closed;        /* CTL_IDLE_MS without a request */
-	uint64_t slow_closed;        /* CTL_SLOW_MS without taking a reply */
+	uint64_t idle_closed;        /* control.idle_ms without a request */
+	uint64_t slow_closed;        /* control.slow_ms without taking a reply */
 	uint64_t bad_requests;       /* malformed: closed, or refused with -EPROTO/-EINVAL */
 };
 

@@ -36,8 +36,8 @@ stats_control(const struct bl_ctl *c, cJSON *o)
 	N(o, "max", CTL_MAX_CONNS);
 	N(o, "max_per_uid", CTL_MAX_PER_UID);
 	N(o, "root_reserve", CTL_ROOT_RESERVE);
-	N(o, "idle_ms", CTL_IDLE_MS);
-	N(o, "slow_ms", CTL_SLOW_MS);
+	N(o, "idle_ms", c->app->cfg.ctl_idle_ms);
+	N(o, "slow_ms", c->app->cfg.ctl_slow_ms);
 	N(o, "refused_uid", c->n.refused_uid);
 	N(o, "refused_full", c->n.refused_full);
 	N(o, "idle_closed", c->n.idle_closed);

@@ -32,6 +32,8 @@ bl_cfg_defaults(struct bl_cfg *cfg)
 	cfg->ctl_mode = 0666;
 	cfg->pkt_mode = 0640;
 	cfg->ctl_gid = -1;
+	cfg->ctl_idle_ms = BL_CFG_CTL_IDLE_MS;
+	cfg->ctl_slow_ms = BL_CFG_CTL_SLOW_MS;
 	cfg->mbuf_cache = 256;
 	cfg->mbuf_data_room = 2048 + 128;   /* RTE_MBUF_DEFAULT_BUF_SIZE */
 	cfg->burst = 32;
@@ -281,11 +283,12 @@ read_mode(struct bl_cfg_rd *r, const cJSON *m, const char *key, const char *eg, 
 		*out = (unsigned int)mode;
 }
 
-/* "control": {"mode": "0660", "group": "beltline"}: the control socket's permissions. */
+/* "control": {"mode": "0660", "group": "beltline", "idle_ms": 10000, "slow_ms": 5000}:
+ * the control socket's permissions and how long it waits for silent clients. */
 static void
 read_control(struct bl_cfg_rd *r, const cJSON *v, struct bl_cfg *cfg)
 {
-	static const char *const ckeys[] = { "mode", "group", NULL };
+	static const char *const ckeys[] = { "mode", "group", "idle_ms", "slow_ms", NULL };
 	const char *g;
 
 	if (v == NULL)
@@ -298,6 +301,10 @@ read_control(struct bl_cfg_rd *r, const cJSON *v, struct bl_cfg *cfg)
 	bl_cfg__check_keys(r, v, "control", ckeys);
 	read_mode(r, cJSON_GetObjectItemCaseSensitive(v, "mode"), "control.mode", "0660",
 		  &cfg->ctl_mode);
+	bl_cfg__get_uint(r, v, "control", "idle_ms", BL_CFG_MIN_CTL_MS, BL_CFG_MAX_CTL_MS,
+			 &cfg->ctl_idle_ms);
+	bl_cfg__get_uint(r, v, "control", "slow_ms", BL_CFG_MIN_CTL_MS, BL_CFG_MAX_CTL_MS,
+			 &cfg->ctl_slow_ms);
 	g = bl_cfg__get_str(r, v, "control", "group", false);
 	if (g != NULL) {
 		char *end;

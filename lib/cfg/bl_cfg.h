@@ -27,6 +27,10 @@
 #define BL_CFG_MAX_QUEUES   64
 #define BL_CFG_MAX_BURST    256
 #define BL_CFG_MAX_IDLE_SLEEP_US 100000   /* idle_sleep_us: at most 0.1 s of added latency */
+#define BL_CFG_CTL_IDLE_MS 10000          /* control.idle_ms default */
+#define BL_CFG_CTL_SLOW_MS 5000           /* control.slow_ms default */
+#define BL_CFG_MIN_CTL_MS 100             /* control.idle_ms, slow_ms: 0.1 s .. 1 h */
+#define BL_CFG_MAX_CTL_MS 3600000
 #define BL_CFG_MAX_GRAPHS   16
 #define BL_CFG_PIPE_MAX     8192  /* a graph's text: pipeline(s) or compact JSON */
 #define BL_CFG_MEM_MB_MAX   65536 /* memory.size_mb (EAL 22.11 dies or fails far above it) */
@@ -92,6 +96,10 @@ struct bl_cfg {
 	 * attach; each stream still checks its own permissions on attach). */
 	unsigned int ctl_mode;            /* permission bits, default 0666 */
 	long ctl_gid;                     /* group of the socket; -1 = the appliance's */
+	/* A connection not attached to a stream that sends no request this long is
+	 * closed; so is one that takes no record of a pending reply. Live on reload. */
+	unsigned int ctl_idle_ms;
+	unsigned int ctl_slow_ms;
 	unsigned int n_ports;
 	struct bl_cfg_port ports[BL_CFG_MAX_PORTS];
 	unsigned int n_workers;

@@ -6,7 +6,9 @@
 # saying why to those refused, while other users are served; idle connections
 # and clients that do not read their replies closed; an attached reader (whose
 # connection is its lease, and idle by design) kept; all of it counted in the
-# stats' "control" section. The uids are forked children of ctl_limits.py.
+# stats' "control" section. The uids are forked children of ctl_limits.py. The idle
+# and slow phases run after a reload that shortens control.idle_ms and slow_ms (and
+# shows the reload applies them).
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline, other uids)"; exit 77; fi
@@ -51,6 +53,12 @@ check "top shows the control section" grep -q '^control (1)' "$T/top"
 CPID=$!
 
 check "per-uid limit, refusal notices, root's reserve" python3 "$PY" "$RUN/ctl" refuse
+jq '.control = {"idle_ms": 1500, "slow_ms": 1500}' "$T/c.json" > "$T/c2.json"
+mv "$T/c2.json" "$T/c.json"
+rc=0
+"$BELTLINE" reload > "$T/reload.out" 2>&1 || rc=$?
+eq "reload to control.idle_ms and slow_ms 1500 ($(tr '\n' ' ' < "$T/reload.out"))" "$rc" 0
+eq "... stats show them" "$("$BELTLINE" stats --json | jq -c '[.control.idle_ms, .control.slow_ms]')" "[1500,1500]"
 check "idle connections closed with a notice" python3 "$PY" "$RUN/ctl" idle
 check "a client that never reads its replies is closed" python3 "$PY" "$RUN/ctl" slow
 

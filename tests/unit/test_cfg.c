@@ -81,7 +81,7 @@ Test(cfg_good, every_key_is_read)
 	struct result *r = parse(
 		"{ 'instance': 'edge-1_b', 'main_lcore': 2, 'burst': 64,\n"
 		"  'memory': { 'hugepages': 'no', 'size_mb': 512, 'packet_mode': '0600' },\n"
-		"  'control': { 'mode': '0660', 'group': 'root' },\n"
+		"  'control': { 'mode': '0660', 'group': 'root', 'idle_ms': 2500 },\n"
 		"  'mbufs': { 'count': 32767, 'cache': 128, 'data_room': 9216 },\n"
 		"  'ports': [ { 'name': 'up', 'vdev': 'net_null0', 'rx_queues': 2, 'tx_queues': 2,\n"
 		"               'rx_desc': 512, 'tx_desc': 2048 },\n"
@@ -99,6 +99,8 @@ Test(cfg_good, every_key_is_read)
 	cr_assert(eq(u32, c->mem_mb, 512));
 	cr_assert(eq(u32, c->pkt_mode, 0600));
 	cr_assert(eq(u32, c->ctl_mode, 0660));
+	cr_assert(eq(u32, c->ctl_idle_ms, 2500));
+	cr_assert(eq(u32, c->ctl_slow_ms, BL_CFG_CTL_SLOW_MS));
 	cr_assert(eq(long, c->ctl_gid, 0));
 	cr_assert(eq(u32, c->mbufs, 32767));
 	cr_assert(eq(u32, c->mbuf_cache, 128));

@@ -181,6 +181,12 @@ static const struct bad bad_cases[] = {
 	  "control.mode: must be octal", { 0 }, NULL, 1 },
 	{ "control_group_unknown", "{'control':{'group':'no-such-group-xyz'}," GOOD "}",
 	  "control.group: no group named \"no-such-group-xyz\" on this machine", { 0 }, NULL, 1 },
+	{ "control_idle_ms_small", "{'control':{'idle_ms':99}," GOOD "}",
+	  "control.idle_ms: must be 100..3600000, got 99", { 0 }, NULL, 1 },
+	{ "control_slow_ms_string", "{'control':{'slow_ms':'5s'}," GOOD "}",
+	  "control.slow_ms: must be", { 0 }, NULL, 1 },
+	{ "control_slow_ms_large", "{'control':{'slow_ms':3600001}," GOOD "}",
+	  "control.slow_ms: must be 100..3600000, got 3600001", { 0 }, NULL, 1 },
 	{ "control_unknown_key", "{'control':{'mdoe':'0660'}," GOOD "}",
 	  "control.mdoe: unknown key", { 0 }, NULL, 1 },
 	/* The packet DBuf's mode: an octal string, and the owner must read it. */
