@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * beltline inject NAME FILE [-r PPS] [-l LOOPS]: replay a pcap/pcapng file into the
+ * beltline inject NAME FILE [-r PPS] [-l LOOPS] [-w MS]: replay a pcap/pcapng file into the
  * graph's `inject name=NAME` stream, frame by frame, in order.
  */
 #include <errno.h>
@@ -80,22 +80,26 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 {
 	struct beltline_write_stats st = { .sz = sizeof(st) };
 	struct beltline_writer *w;
-	unsigned long long pps = 0, loops = 1;
+	unsigned long long pps = 0, loops = 1, wait_ms = 10000;
 	uint64_t sent = 0, t0;
 	char uri[512], *end;
 	int c, rc, status = 0;
 
 	optind = 0;
-	while ((c = getopt(argc, argv, "r:l:h")) != -1) {
+	while ((c = getopt(argc, argv, "r:l:w:h")) != -1) {
+		unsigned long long *v = c == 'r' ? &pps : c == 'l' ? &loops : &wait_ms;
+
 		switch (c) {
 		case 'r':
 		case 'l':
+		case 'w':
 			errno = 0;
-			*(c == 'r' ? &pps : &loops) = strtoull(optarg, &end, 10);
+			*v = strtoull(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || optarg[0] == '-' || optarg[0] == '\0' ||
-			    (c == 'l' && loops == 0)) {
+			    (c == 'l' && loops == 0) || (c == 'w' && wait_ms > 3600000)) {
 				fprintf(stderr, "beltline: inject: -%c wants a number%s, got '%s'\n", c,
-					c == 'l' ? " >= 1" : "", optarg);
+					c == 'l' ? " >= 1" : c == 'w' ? " of ms, 0..3600000" : "",
+					optarg);
 				return 2;
 			}
 			break;
@@ -127,7 +131,7 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 	t0 = now_ns();
 	for (unsigned long long l = 0; l < loops && !bl_cli_stop && status == 0; l++)
 		status = inject_file(w, argv[optind + 1], pps, &sent, t0);
-	rc = beltline_write_flush(w, 10000);
+	rc = beltline_write_flush(w, (int)wait_ms);
 	if (rc < 0 && status == 0) {
 		fprintf(stderr, "beltline: inject: %s: the appliance did not take the last frames: "
 			"%s\n", uri, strerror(-rc));

@@ -109,7 +109,7 @@ check "... says it serves readers" grep -q "serves readers" "$T/w2.err"
 
 # ---- a hostile server: the writer trusts nothing it says ----
 NPEER=$SRCDIR/tests/integration/net_peer.py
-# badserver MODE WANT: beltline inject to net_peer.py MODE fails (exit 1) and says WANT
+# badserver MODE WANT [MS]: beltline inject (-w MS) to net_peer.py MODE fails (exit 1) and says WANT
 badserver() {
 	python3 "$NPEER" "$1" > "$T/peer.port" &
 	PIDS="$PIDS $!"
@@ -117,13 +117,13 @@ badserver() {
 	local port r
 	port=$(cat "$T/peer.port")
 	rm -f "$T/peer.port"
-	timeout 60 "$BELTLINE" inject tcp://127.0.0.1:$port "$CAP" 2> "$T/bad.err" && r=0 || r=$?
+	timeout 60 "$BELTLINE" inject -w "${3:-10000}" tcp://127.0.0.1:$port "$CAP" 2> "$T/bad.err" && r=0 || r=$?
 	eq "server $1: inject exits 1" "$r" 1
 	check "server $1: inject says '$2'" grep -q "$2" "$T/bad.err"
 }
 badserver wbadack "malformed record from the server: an ack going backwards or beyond"
 badserver wpkt "malformed record from the server: a record that is not an ack"
-badserver wstall "did not take the last frames: Connection timed out"
+badserver wstall "did not take the last frames: Connection timed out" 1500
 
 # ---- one writer at a time ----
 python3 "$PEER" hold $WPORT > /dev/null 2>&1 &

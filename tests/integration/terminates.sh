@@ -67,6 +67,13 @@ for v in 0 -1 '' 1x 86401 99999999999999999999; do
 	eq "beltline top -d '$v': exit status" "$rc" 2
 	check "beltline top -d '$v': says what -d takes" grep -q "^beltline: top: -d wants a number 1..86400, got '$v'" "$T/err"
 done
+# beltline inject -w (refused before it opens anything)
+for v in -1 '' 1x 3600001 99999999999999999999; do
+	set +e; timeout "$TIMEOUT" "$BELTLINE" -i "$(inst none)" inject -w "$v" x /dev/null > "$T/out" 2> "$T/err"
+	rc=$?; set -e
+	eq "beltline inject -w '$v': exit status" "$rc" 2
+	check "beltline inject -w '$v': says what -w takes" grep -q "^beltline: inject: -w wants a number of ms, 0..3600000, got '$v'" "$T/err"
+done
 run "--duration 0.5" 0 '' --duration 0.5 --check "$T/ok.json"
 run "--stats-interval 0" 0 '' --stats-interval 0 --check "$T/ok.json"
 run "--exit-idle 200" 0 '' --exit-idle 200 --check "$T/ok.json"
