@@ -69,7 +69,7 @@ if mode == 'tlsjunk':
     sys.exit(0)
 if mode == 'onemsg':
     s.sendall(hello())
-    time.sleep(1)
+    time.sleep(0.2)
     out = msgs(0)
 s.sendall(out)
 print('sent', flush=True)

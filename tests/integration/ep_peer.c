@@ -273,7 +273,7 @@ main(int argc, char **argv)
 
 		rc = beltline_ep_getreadbuf(ep, &b, &len, 0);
 		printf("getreadbuf first: %d\n", rc);
-		sleep(3);                               /* the peer's message arrives */
+		sleep(1);          /* the peer's message arrives (0.2 s after its hello) */
 		while (beltline_ep_getwritebuf(ep, 4096, &w, 0) == 0 && k < 100000) {
 			memset(w, 0, 4096);
 			beltline_ep_commit(ep, w, 4096);
