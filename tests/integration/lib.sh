@@ -61,21 +61,3 @@ JSON
 # jget FILE JQ-EXPR
 jget() { jq -r "$2" "$1"; }
 
-# reload_step N FILE: ask the running instance ($BELTLINE_INSTANCE, started with
-# BELTLINED_TEST_HOOKS=1) to reload FILE with its Nth step failing; prints
-# "STATUS ERROR" ("0 ok" when it went through).
-reload_step() {
-	python3 - "$1" "$2" <<'PY'
-import json, os, socket, struct, sys
-HDR = '=IHHIiII'
-d = os.environ.get('BELTLINE_RUN_DIR', '/run/beltline') + '/' + os.environ['BELTLINE_INSTANCE'] + '/ctl'
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(d)
-b = json.dumps({"config": sys.argv[2], "fail_step": int(sys.argv[1])}).encode()
-s.send(struct.pack(HDR, 0x314c5442, 1, 16, 1, 0, 0, len(b)) + b)
-s.settimeout(30)
-m = s.recv(70000)
-st = struct.unpack(HDR, m[:24])[4]
-print(st, json.loads(m[24:]).get("error", "ok"))
-PY
-}
