@@ -50,8 +50,22 @@ int
 blc_timeout(const struct beltline_open_opts *o)
 {
 	int t = BLC_OPT(o, timeout_ms, 0);
+	const char *e;
 
-	return t > 0 ? t : BELTLINE_CTL_TIMEOUT_MS;
+	if (t > 0)
+		return t;
+	if ((e = getenv("BELTLINE_TIMEOUT_MS")) != NULL && e[0] != '\0') {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(e, &end, 10);
+		if (errno == 0 && *end == '\0' && e[0] != '-' && v >= 1 && v <= 3600000)
+			return (int)v;
+		blc_log(BELTLINE_LOG_WARN, "BELTLINE_TIMEOUT_MS: want 1..3600000 (ms), got \"%.20s\": "
+			"%d ms instead", e, BELTLINE_CTL_TIMEOUT_MS);
+	}
+	return BELTLINE_CTL_TIMEOUT_MS;
 }
 
 int

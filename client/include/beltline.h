@@ -75,7 +75,8 @@ struct beltline_open_opts {
 	size_t sz;              /* sizeof(struct beltline_open_opts) */
 	const char *run_dir;    /* where instances live; NULL: $BELTLINE_RUN_DIR, else /run/beltline */
 	int timeout_ms;         /* control socket reply timeout; tcp/udp/tls: connect, handshake
-	                         * and hello timeout; 0: BELTLINE_CTL_TIMEOUT_MS */
+	                         * and hello timeout; 0: $BELTLINE_TIMEOUT_MS (1..3600000),
+	                         * else BELTLINE_CTL_TIMEOUT_MS */
 	const char *client;     /* a name for this client in the appliance's stats; NULL: program name */
 	const char *policy;     /* live: read with "srp", "mrp" or "frp" (NULL: the stream's). A
 	                         * reader may be looser than its stream, never stricter: an srp

@@ -67,6 +67,13 @@ for v in 0 -1 '' 1x 86401 99999999999999999999; do
 	eq "beltline top -d '$v': exit status" "$rc" 2
 	check "beltline top -d '$v': says what -d takes" grep -q "^beltline: top: -d wants a number 1..86400, got '$v'" "$T/err"
 done
+# $BELTLINE_TIMEOUT_MS out of range: said, and the default used
+for v in 0 -5 1x 3600001; do
+	set +e; BELTLINE_TIMEOUT_MS=$v timeout "$TIMEOUT" "$BELTLINE" cat tcp://127.0.0.1:1 > "$T/out" 2> "$T/err"
+	rc=$?; set -e
+	eq "BELTLINE_TIMEOUT_MS=$v: beltline cat of a closed port: exit status" "$rc" 1
+	check "BELTLINE_TIMEOUT_MS=$v: says what it wants" grep -q "BELTLINE_TIMEOUT_MS: want 1..3600000 (ms), got \"$v\": 10000 ms instead" "$T/err"
+done
 # beltline inject -w (refused before it opens anything)
 for v in -1 '' 1x 3600001 99999999999999999999; do
 	set +e; timeout "$TIMEOUT" "$BELTLINE" -i "$(inst none)" inject -w "$v" x /dev/null > "$T/out" 2> "$T/err"
