@@ -131,13 +131,13 @@ check "inject 10 with no client" "$BELTLINE" -i "$I" inject nc "$CAP"
 check "no client, on_timeout=drop: 10 dropped" wait_for "$WAIT" ctr_is nc no_client_drop 10
 
 # ---- a hostile client beside an honest one ----
-"$VERDICT" "$I" h hostile 4 > "$T/v.h" 2> "$T/v.h.err" &
+"$VERDICT" "$I" h hostile 2 > "$T/v.h" 2> "$T/v.h.err" &
 HP=$!
 PIDS+=($HP)
 wait_for "$WAIT" grep -q attached "$T/v.h"
 start_client u3b third 3000
 B3=${PIDS[-1]}
-"$BELTLINE" -i "$I" inject hs "$CAP" -l 2000 -r 5000 &
+"$BELTLINE" -i "$I" inject hs "$CAP" -l 1000 -r 5000 &
 IP=$!
 check "inject 3000 beside the hostile client" "$BELTLINE" -i "$I" inject s3b "$CAP" -l 300
 check "the hostile client ran its course" wait "$HP"
