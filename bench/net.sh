@@ -7,8 +7,8 @@
 # for a window each, at 64 B and 1500 B. Prints Mpps received, the share lost and each
 # transport's rate as a ratio to the local reader's. bench/ipc.sh may call it.
 #   bench/net.sh [BUILD_DIR]     SMOKE=1: short windows     SECONDS_PER_RUN=S: window length
-#                                (default 3 s; 6 s with FULL=1)
-[ "${SMOKE:-0}" = 1 ] || export SECONDS_PER_RUN=${SECONDS_PER_RUN:-$([ "${FULL:-0}" = 1 ] && echo 6 || echo 3)}
+#                                (default 2 s; 6 s with FULL=1)
+[ "${SMOKE:-0}" = 1 ] || export SECONDS_PER_RUN=${SECONDS_PER_RUN:-$([ "${FULL:-0}" = 1 ] && echo 6 || echo 2)}
 . "$(dirname "$0")/lib.sh"
 reader=$build/bench/client_reader
 beltline=$build/app/beltline/beltline

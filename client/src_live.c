@@ -284,7 +284,11 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 int
 blc_live_check(struct beltline_stream *s, uint64_t seq)
 {
-	return bl_ibuf_check(s->l.r, seq);
+	int ok = bl_ibuf_check(s->l.r, seq);
+
+	if (!ok)        /* the producer is at our heels: go on with room (release copes) */
+		bl_ibuf_resync(s->l.r, seq);
+	return ok;
 }
 
 int
@@ -331,6 +335,7 @@ blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 		}
 		s->l.r->skipped++;    /* not consumed; counted in check_fail, so in lost */
 		failed++;
+		bl_ibuf_resync(s->l.r, v.seq);
 		bl_ibuf_complete(s->l.r);
 	}
 }

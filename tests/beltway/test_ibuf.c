@@ -167,6 +167,56 @@ Test(ibuf, mrp_garbage_r_is_clamped)
 	bl_ibuf_free(ib);
 }
 
+/* A reader slower than the producer: after a lap it resumed at the oldest entry, the next
+ * one overwritten, so its every read failed check() (beltline cat of a full-rate FRP stream
+ * read 52 packets in 10 s). After a failed check, bl_ibuf_resync puts it half a ring behind
+ * the producer: the producer can write that much again before the reader's entries go. */
+Test(ibuf, frp_slow_reader_resyncs_with_room)
+{
+	struct bl_ibuf_opts o = opts("frps", 64, BL_IBUF_FRP, 1);
+	const struct bl_ibuf_entry *v[64];
+	struct bl_ibuf_reader *r;
+	struct bl_ibuf *ib;
+	struct bl_ibuf_stats st;
+	uint64_t seq, w = 0, lost0;
+
+	cr_assert(eq(int, bl_ibuf_mpipe(&o, 1, &ib, &r, NULL), 0));
+	for (; w < 3 * 64; w += 8)
+		cr_assert(eq(u32, put(ib, (uint32_t)w, 8), 8));
+	/* Lapped: resumes at the oldest entry; the producer's next burst takes it. */
+	cr_assert(eq(u32, bl_ibuf_peek(r, v, 1, &seq), 1));
+	cr_assert(eq(u64, seq, w - 64));
+	cr_assert(eq(u32, put(ib, (uint32_t)w, 8), 8));
+	w += 8;
+	cr_assert(eq(int, bl_ibuf_check(r, seq), 0));
+	bl_ibuf_stats(ib, &st);
+	lost0 = st.r[0].lost;
+	/* Going on from there: the next entry is gone by the next burst, and so on. */
+	bl_ibuf_skip(r, 1);
+	bl_ibuf_resync(r, seq);
+	cr_assert(eq(u32, bl_ibuf_peek(r, v, 1, &seq), 1));
+	cr_assert(ge(u64, seq, ib->prod->reserve - 32), "resumed at %llu, reserve %llu",
+		  (unsigned long long)seq, (unsigned long long)ib->prod->reserve);
+	cr_assert(le(u64, seq, ib->prod->head));
+	/* Room: three more bursts (24 entries, under half a ring less the reserve's lead)
+	 * and what it read is still valid. */
+	for (unsigned i = 0; i < 3; i++, w += 8)
+		cr_assert(eq(u32, put(ib, (uint32_t)w, 8), 8));
+	cr_assert(eq(int, bl_ibuf_check(r, seq), 1));
+	cr_assert(eq(u32, v[0]->object, (uint32_t)seq));
+	bl_ibuf_stats(ib, &st);
+	cr_assert(eq(u64, st.r[0].lost - lost0, seq - (w - 4 * 8 - 64 + 1)),
+		  "what it jumped over is lost");
+	cr_assert(eq(u64, st.r[0].laps, 2));
+	/* A resync with nothing to gain (at the head already) does nothing. */
+	bl_ibuf_skip(r, 64);
+	seq = r->pos;
+	bl_ibuf_resync(r, seq);
+	cr_assert(eq(u64, r->pos, seq));
+	bl_ibuf_reader_close(r);
+	bl_ibuf_free(ib);
+}
+
 Test(ibuf, frp_overwrites_and_lapped_reader_skips)
 {
 	struct bl_ibuf_opts o = opts("frp", 8, BL_IBUF_FRP, 1);
