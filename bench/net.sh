@@ -44,6 +44,8 @@ read_uri() {
 
 printf '%-6s %-10s %10s %8s %10s\n' size transport Mpps lost ratio
 for size in 64 1500; do
+	# before our own gen starts: it keeps a core busy, and would read as other work
+	wait_quiet 2> /dev/null || true
 	cat > "$tmp/bl.json" <<JSON
 { "instance": "$inst", "memory": { "hugepages": "$hp" }, "lcore_cpu": { "0": 0, "1": 1 },
   "ports": [ { "name": "out", "vdev": "net_null0" } ],
@@ -57,7 +59,6 @@ JSON
 	"$beltline" -i "$inst" serve --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" \
 		b "tls://127.0.0.1:$sp" 2> "$tmp/serve_tls.err" & track $!
 	for _ in $(seq 1200); do grep -qs serving "$tmp/serve_tcp.err" && grep -qs serving "$tmp/serve_tls.err" && break; sleep 0.05; done
-	wait_quiet 2> /dev/null || true
 	read -r lm ll <<< "$(read_uri "beltline://$inst/b")"
 	printf '%-6s %-10s %10s %8s %10s\n' "$size" local "$lm" "$ll" 1.000
 	for tr in tcp tls; do
