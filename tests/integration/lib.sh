@@ -16,6 +16,45 @@ trap 'rc=$?; [[ $- != *e* ]] || { echo "FAIL - line $LINENO: exit status $rc fro
 FAILS=0
 CHECKS=0
 
+# A test that runs far longer than it should (a hang seen once on a busy machine, and
+# gone before anyone looked) leaves in its log where each of its processes was: after
+# $BL_TEST_WATCHDOG seconds (100; 0: none) a watchdog prints the tree of the test's
+# processes, each one's kernel wait and its threads' stacks (gdb), on the test's
+# stderr (appended: a file there is not truncated), once, and lets the test go on.
+# It is not the test's child (a `wait` in the test must not wait for it) and holds
+# no descriptor of the test's output meanwhile (meson waits for those to close); it
+# ends within a second of the test.
+bl_dump_tree() {   # bl_dump_tree PID: what PID's descendants are doing
+	local p pids
+	bl_desc() { local c; for c in $(pgrep -P "$1"); do echo "$c"; bl_desc "$c"; done; }
+	pids=$(bl_desc "$1")
+	echo "=== watchdog: the test ($1) has run ${BL_TEST_WATCHDOG:-100} s; its processes:"
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || ps -o pid,ppid,stat,etime,wchan:24,args -p "$(echo $pids | tr ' ' ,)"
+	for p in $pids; do
+		case $(cat "/proc/$p/comm" 2> /dev/null) in
+		bash|sh|sleep|timeout|"") continue ;;
+		esac
+		echo "--- $p: $(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null | cut -c1-160)"
+		sed 's/^/  kernel: /' "/proc/$p/stack" 2> /dev/null | head -12 || true
+		! command -v gdb > /dev/null ||
+			timeout 30 gdb -p "$p" -batch -nx -ex 'thread apply all bt 12' 2> /dev/null |
+			grep -E '^(Thread|#)' | head -80 || true
+	done
+	echo "=== watchdog: end"
+}
+if [ "${BL_TEST_WATCHDOG:-100}" != 0 ]; then
+	( exec < /dev/null > /dev/null 2>&1
+	  set +eE
+	  trap - ERR EXIT
+	  ( me=$$
+	    for (( i = 0; i < ${BL_TEST_WATCHDOG:-100}; i++ )); do
+		sleep 1
+		kill -0 "$me" 2> /dev/null || exit 0
+	    done
+	    bl_dump_tree "$me" >> "/proc/$me/fd/2" 2>&1 ) & )
+fi
+
 ok()   { CHECKS=$((CHECKS + 1)); echo "ok   - $*"; }
 bad()  { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL - $*"; }
 # check "what" test-expression...
