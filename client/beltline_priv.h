@@ -55,6 +55,7 @@ struct blc_live {
 	int sleeper;                /* beltline_fd() was asked for: tell the appliance we wait */
 	int waiting;                /* our page's wait is set (we found the ring empty) */
 	uint64_t seq0;              /* seq of views[0] of the last peek */
+	int check_failed;           /* a check of the last peek's views said overwritten */
 	unsigned idle_pause;        /* busy poller: pauses after its next empty look (live_idle) */
 	unsigned idle_looks;        /* busy poller: empty looks so far (hangup check every 64th) */
 };

@@ -268,6 +268,7 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 		}
 		if (i > 0) {
 			l->seq0 = seq;
+			l->check_failed = 0;
 			return (int)i;
 		}
 		/* The first entry points nowhere: skip it (counted once) and go on. */
@@ -286,8 +287,8 @@ blc_live_check(struct beltline_stream *s, uint64_t seq)
 {
 	int ok = bl_ibuf_check(s->l.r, seq);
 
-	if (!ok)        /* the producer is at our heels: go on with room (release copes) */
-		bl_ibuf_resync(s->l.r, seq);
+	if (!ok)        /* the producer is at our heels: the release resyncs */
+		s->l.check_failed = 1;
 	return ok;
 }
 
@@ -301,6 +302,11 @@ blc_live_release(struct beltline_stream *s, unsigned n)
 		bl_ibuf_skip(r, n);
 	else if (r->pos < s->l.seq0 + n)
 		bl_ibuf_skip(r, (unsigned)(s->l.seq0 + n - r->pos));
+	/* A check of these views failed: the producer is at our heels, so go on with room
+	 * (bl_ibuf_resync), past what the caller held only: that was its to use or lose. */
+	if (s->l.check_failed && n > 0)
+		bl_ibuf_resync(r, s->l.seq0 + n - 1);
+	s->l.check_failed = 0;
 	bl_ibuf_complete(r);
 	return 0;
 }

@@ -195,6 +195,48 @@ Test(live, bogus_entries_are_skipped_and_counted)
 	bl_shm_free(d);
 }
 
+/* A peek/check reader the producer laps while it holds its views: a failed check makes
+ * the release resume half a ring behind the producer (the jump counted), not at the
+ * oldest entry, the next to go (a slow reader lost every batch from there). */
+Test(live, frp_failed_check_resumes_with_room)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_FRP, 8);
+	struct beltline_stream *s = open_reader(ib, d, -1);
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct bl_ibuf_entry e[4];
+	struct beltline_pkt v[16];
+	uint64_t lost0;
+	int n;
+
+	for (unsigned i = 0; i < 4; i++)
+		e[i] = ent(DBUF_ID, i % N_OBJS, 0, 20 + i);
+	for (unsigned i = 0; i < 20; i += 4)
+		cr_assert_eq(bl_ibuf_write(ib, e, 4), 4);
+	n = beltline_peek(s, v, 16);
+	cr_assert_eq(n, 8);
+	cr_assert_eq(v[0].seq, 12);
+	for (unsigned i = 0; i < 12; i += 4)                 /* lapped by 12 while we hold them */
+		cr_assert_eq(bl_ibuf_write(ib, e, 4), 4);
+	cr_assert_eq(beltline_check(s, v[0].seq), 0);
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	lost0 = st.lost;
+	cr_assert_eq(beltline_release(s, (unsigned)n), 0);
+	n = beltline_peek(s, v, 16);
+	cr_assert_gt(n, 0);
+	cr_assert_gt(v[0].seq, 24, "resumed at %llu: the oldest entry (24) is the next overwritten",
+		     (unsigned long long)v[0].seq);
+	cr_assert_leq(v[0].seq, 29, "... half a ring (4) behind the producer: %llu",
+		      (unsigned long long)v[0].seq);
+	cr_assert_eq(beltline_check(s, v[n - 1].seq), 1);
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.lost - lost0, v[0].seq - 20, "20 .. %llu jumped over: lost",
+		     (unsigned long long)v[0].seq);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
+
 Test(live, frp_laps_are_counted_and_check_sees_overwrites)
 {
 	struct bl_shm *d = make_dbuf();
