@@ -10,6 +10,16 @@ if [ ! -d "$f" ]; then
 	echo "hugepages: this kernel offers no 2 MB hugepages; beltlined will use ordinary memory"
 	exit 0
 fi
+# EAL finds the pages through a hugetlbfs mount; systemd mounts /dev/hugepages,
+# a container or a minimal system may not.
+if ! grep -q ' hugetlbfs ' /proc/mounts; then
+	if [ "$(id -u)" -eq 0 ] && mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2> /dev/null; then
+		echo "hugepages: mounted hugetlbfs on /dev/hugepages"
+	else
+		echo "hugepages: no hugetlbfs mounted (mount -t hugetlbfs nodev /dev/hugepages, as root): beltlined will use ordinary memory"
+		exit 0
+	fi
+fi
 free=$(cat "$f/free_hugepages")
 if [ "$free" -ge "$want" ]; then
 	echo "hugepages: $free free 2 MB pages, enough"

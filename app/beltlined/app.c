@@ -27,6 +27,7 @@
 #include "bl_stream.h"
 #include "ctl.h"
 #include "graphs.h"
+#include "pdump_sync.h"
 #include "reaper.h"
 #include "reload.h"
 #include "service.h"
@@ -276,6 +277,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 				bl_worker_publish(&app->workers[i], r);
 			}
 		}
+		bl_pdump_sync_workers(app->workers, app->n_workers);   /* a capture's stop waits */
 		for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
 			rc = rte_eal_remote_launch(bl_worker_main, &app->workers[i], app->workers[i].lcore);
 			if (rc != 0) {

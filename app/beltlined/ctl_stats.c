@@ -23,6 +23,7 @@
 #include "bl_user.h"
 #include "ctl_pvt.h"
 #include "ep.h"
+#include "pdump_sync.h"
 
 /* The server's own counters and limits: "control" in stats. */
 static void
@@ -147,6 +148,13 @@ ctl_stats_json(void *arg)
 						      __ATOMIC_RELAXED));   /* relaxed: a setting */
 		N(o, "idle_sleeps", bl_counter_read(&app->workers[w].idle_sleeps));
 		cJSON_AddItemToArray(wa, o);
+	}
+	if (app->multiprocess) {   /* DPDK's capture tools (pdump_sync.c) */
+		struct bl_pdump_sync_stats ps;
+		bl_pdump_sync_stats(&ps);
+		cJSON *cap = cJSON_AddObjectToObject(j, "captures");
+		N(cap, "stops", ps.removals);
+		N(cap, "stop_timeouts", ps.timeouts);
 	}
 	stats_heap(cJSON_AddObjectToObject(j, "heap"));
 	return j;

@@ -69,6 +69,37 @@ bl_worker_wait_epoch(struct bl_worker *ws, unsigned int n, uint64_t epoch, uint6
 	return true;
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+bool
+bl_worker_wait_round(const struct bl_worker *ws, unsigned int n, uint64_t timeout_us)
+{
+	const uint64_t end = now_us() + timeout_us;
+
+	for (unsigned int i = 0; i < n; i++) {
+		/* relaxed: a flag (as in app.c); a worker not yet started runs no callback */
+		if (!__atomic_load_n(&ws[i].started, __ATOMIC_RELAXED))
+			continue;
+		/* acquire: pairs with the release of the round's end in bl_worker_main */
+		const uint64_t r0 = __atomic_load_n(&ws[i].rounds, __ATOMIC_ACQUIRE);
+		/* acquire, both: as above, and with the release of `passed` at return */
+		while (__atomic_load_n(&ws[i].rounds, __ATOMIC_ACQUIRE) == r0 &&
+		       __atomic_load_n(&ws[i].passed, __ATOMIC_ACQUIRE) != UINT64_MAX) {
+			if (now_us() >= end)
+				return false;
+			usleep(10);
+		}
+	}
+	return true;
+}
+
 void
 bl_worker_run_release(struct bl_worker *w)
 {
@@ -83,6 +114,7 @@ bl_worker_main(void *arg)
 	const struct bl_worker_run *last = NULL;
 	const double ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
 	unsigned int idle = 0;                       /* rounds in a row with no packet */
+	uint64_t rounds = 0;
 
 	/* relaxed: pairs with the relaxed load in app.c workers_started (a flag, no data with it) */
 	__atomic_store_n(&w->started, 1, __ATOMIC_RELAXED);
@@ -120,6 +152,9 @@ bl_worker_main(void *arg)
 		/* release: pairs with the acquire in bl_worker_wait_epoch: this round, the
 		 * last that could use a set older than r, is over */
 		__atomic_store_n(&w->passed, r->epoch, __ATOMIC_RELEASE);
+		/* release: pairs with the acquire in bl_worker_wait_round: the round, and any
+		 * callback a port ran in it, is over */
+		__atomic_store_n(&w->rounds, ++rounds, __ATOMIC_RELEASE);
 		/* relaxed: a setting the main lcore stores on a reload; no data comes with it */
 		if (unlikely(idle == BL_WORKER_IDLE_ROUNDS) &&
 		    (nap = __atomic_load_n(&w->idle_sleep_us, __ATOMIC_RELAXED)) != 0) {

@@ -52,6 +52,8 @@ struct bl_worker {
 	/* (w) the epoch of the last set it finished a round of: release, pairs with the
 	 * acquire in bl_worker_wait_epoch; UINT64_MAX once it returned */
 	_Alignas(64) uint64_t passed;
+	/* (w) rounds it finished: release, pairs with the acquire in bl_worker_wait_round */
+	uint64_t rounds;
 	uint64_t swaps;                              /* (w) sets it switched to */
 	uint64_t swap_max_ns;                        /* (w) its longest first round of a new set */
 	uint64_t idle_sleeps;                        /* (w) naps taken while idle */
@@ -83,6 +85,11 @@ void bl_worker_publish(struct bl_worker *w, struct bl_worker_run *r);
  * waits at most timeout_us, sleeping, never the workers. */
 bool bl_worker_wait_epoch(struct bl_worker *ws, unsigned int n, uint64_t epoch,
 			  uint64_t timeout_us);
+
+/* Any thread: whether every started worker finished the round it was in when this
+ * was called (or returned); waits at most timeout_us, sleeping. Whatever the caller
+ * unlinked before the call (an rx callback, pdump_sync.c) no worker runs after it. */
+bool bl_worker_wait_round(const struct bl_worker *ws, unsigned int n, uint64_t timeout_us);
 
 /* Main lcore: free the set w ran before (after bl_worker_wait_epoch said yes). */
 void bl_worker_run_release(struct bl_worker *w);
