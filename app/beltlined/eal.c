@@ -39,6 +39,22 @@ read_ulong(const char *path)
 }
 
 /* Free hugepage memory in MB, over the 2 MB and 1 GB page sizes. */
+/* Whether a hugetlbfs is mounted anywhere (/proc/mounts). */
+static bool
+hugetlbfs_mounted(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (f == NULL)
+		return true;   /* cannot tell: let EAL say */
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, " hugetlbfs ") != NULL;
+	fclose(f);
+	return found;
+}
+
 static unsigned long
 free_huge_mb(void)
 {
@@ -228,6 +244,14 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 		bl_diag_add(diag, "memory.multiprocess: DPDK's tools attach through shared hugepages, "
 			    "and this run has none (%s): reserve hugepages and run as root, or drop "
 			    "memory.multiprocess", ea->why);
+		return -EINVAL;
+	}
+	/* Secondaries map EAL's hugepage files, so EAL needs a hugetlbfs mount then
+	 * (--in-memory does not: its pages are memfds). */
+	if (cfg->multiprocess && !hugetlbfs_mounted()) {
+		bl_diag_add(diag, "memory.multiprocess: DPDK's tools map the appliance's hugepage "
+			    "files, and no hugetlbfs is mounted (as root: mount -t hugetlbfs nodev "
+			    "/dev/hugepages, or deploy/hugepages.sh), or drop memory.multiprocess");
 		return -EINVAL;
 	}
 	/* No shared runtime files, so a killed appliance leaves nothing behind; unless
