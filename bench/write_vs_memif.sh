@@ -93,10 +93,14 @@ run_memif() {   # size
 		--forward-mode=txonly --txpkts="$size" --auto-start --stats-period 1 --burst=32 \
 		< /dev/null > "$tmp/mc.out" 2>&1 &
 	cp=$!; track "$cp"
+	# The pair connects in its own time (a second or more, longer on a busy machine):
+	# the window opens once the server forwards (up to 60 s), then the warm-up, and
+	# lasts at least 2 s, so that it holds a whole 1 s stats period.
+	for _ in $(seq 600); do [ -n "$(null_tx_pps "$tmp/ms.out")" ] && break; sleep 0.1; done
 	window_at "$warm"
 	sleep_until "$t0"
 	o0=$(stat -c %s "$tmp/ms.out"); q0=$(stat -c %s "$tmp/mc.out")
-	sleep "$win"
+	sleep $((win > 2 ? win : 2))
 	o1=$(stat -c %s "$tmp/ms.out"); q1=$(stat -c %s "$tmp/mc.out")
 	{ tail -c +$((o0 + 1)) "$tmp/ms.out" | head -c $((o1 - o0)) > "$tmp/ms.win"; } || true
 	{ tail -c +$((q0 + 1)) "$tmp/mc.out" | head -c $((q1 - q0)) > "$tmp/mc.win"; } || true
