@@ -129,12 +129,19 @@ run_memif() {   # size
 		--forward-mode=rxonly --auto-start --stats-period 1 --burst=32 \
 		< /dev/null > "$tmp/mc.out" 2>&1 &
 	cp=$!; track "$cp"
+	# The pair connects in its own time (a second or more on a busy machine): the
+	# window opens once the client receives (up to 60 s), then the warm-up, and lasts
+	# at least 2 s, so that it holds a whole 1 s stats period.
+	for _ in $(seq 600); do
+		grep -q 'Rx-pps: *[1-9]' "$tmp/mc.out" 2> /dev/null && break
+		sleep 0.1
+	done
 	window_at "$warm"
 	sleep_until "$t0"
-	local o0 o1 q0 q1   # the per-second lines printed inside the window
+	local o0 o1 q0 q1 w=$((win > 2 ? win : 2))   # the per-second lines printed inside the window
 	o0=$(stat -c %s "$tmp/mc.out"); q0=$(stat -c %s "$tmp/ms.out")
 	c0=$(cpu_ticks "$sp" "$cp"); s0=$(sys_ticks)
-	sleep "$win"
+	sleep "$w"
 	c1=$(cpu_ticks "$sp" "$cp"); s1=$(sys_ticks)
 	o1=$(stat -c %s "$tmp/mc.out"); q1=$(stat -c %s "$tmp/ms.out")
 	{ tail -c +$((o0 + 1)) "$tmp/mc.out" | head -c $((o1 - o0)) > "$tmp/mc.win"; } || true
@@ -145,7 +152,7 @@ run_memif() {   # size
 	rx=$(grep -o 'Rx-pps: *[0-9]*' "$tmp/mc.win" | awk '{ print $2 }' | skip=0 avg)
 	tx=$(grep -o 'Tx-pps: *[0-9]*' "$tmp/ms.win" | awk '$2 > 0 { print $2 }' | skip=0 avg)
 	[ "$rx" != nan ] || { echo "nan nan nan nan"; return; }
-	n=$(awk -v r="$rx" -v w="$win" 'BEGIN { printf "%.0f", r * w }')
+	n=$(awk -v r="$rx" -v w="$w" 'BEGIN { printf "%.0f", r * w }')
 	echo "$(awk -v r="$rx" 'BEGIN { printf "%.3f", r / 1e6 }') $(ns_per $((c1 - c0)) "$n") \
 $(ns_per $((s1 - s0)) "$n") $(awk -v r="$tx" 'BEGIN { printf "%.3f", r / 1e6 }')"
 }
