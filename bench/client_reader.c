@@ -115,11 +115,10 @@ main(int argc, char **argv)
 		{ "sleep", no_argument, NULL, 's' }, { "at", required_argument, NULL, 'a' },
 		{ "warmup", required_argument, NULL, 'w' }, { "duration", required_argument, NULL, 'd' },
 		{ "burst", required_argument, NULL, 'b' }, { "touch", required_argument, NULL, 't' },
-		{ "pause", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	double at = 0, warmup = 1, duration = 5, t_start = 0, t_end = 0;
-	unsigned burst = 64, touch_n = 64, pause_n = 0;
+	unsigned burst = 64, touch_n = 64;
 	int sleep_mode = 0, c, rc, ep = -1, started = 0, done = 0;
 	struct beltline_pkt v[256];
 	struct beltline_stream *s;
@@ -134,7 +133,6 @@ main(int argc, char **argv)
 		case 'w': warmup = strtod(optarg, NULL); break;
 		case 'd': duration = strtod(optarg, NULL); break;
 		case 'b': burst = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'p': pause_n = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 't':
 			touch_n = strcmp(optarg, "none") == 0 ? UINT_MAX :
 				  (unsigned)strtoul(optarg, NULL, 10);
@@ -187,12 +185,7 @@ main(int argc, char **argv)
 			}
 			beltline_release(s, (unsigned)rc);
 			received += (uint64_t)(rc - bad);
-			if ((unsigned)rc < burst)
-				for (unsigned i = 0; i < pause_n; i++)
-					__builtin_ia32_pause();
 		} else if (rc == -EAGAIN) {
-			for (unsigned i = 0; i < pause_n; i++)
-				__builtin_ia32_pause();
 			if (ep >= 0) {
 				struct epoll_event ev;
 				if (epoll_wait(ep, &ev, 1, 100) < 0 && errno != EINTR)
