@@ -19,8 +19,9 @@ create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname
 		rc = rte_vdev_init(devname, args != NULL ? args + 1 : "");
 		if (rc != 0)
 			return bl_err_set(err, rc < 0 ? rc : -EINVAL,
-					  "ports[%u].vdev: DPDK could not create \"%s\" (%s); check the "
-					  "driver name and its arguments, and the log above",
+					  "ports[%u].vdev: DPDK could not create \"%s\" (%s); the log "
+					  "above says why: an unknown driver name, a bad argument, a "
+					  "permission missing, or an interface that exists already",
 					  idx, p->vdev, strerror(rc < 0 ? -rc : EINVAL));
 	}
 	rc = rte_eth_dev_get_port_by_name(devname, port_id);
