@@ -15,8 +15,29 @@
 
 struct replay_q {
 	pcap_t *pc;                 /* NULL: at its end, or failed */
+	struct pcap_pkthdr *h;      /* the next record, read ahead (libpcap's buffers, valid */
+	const u_char *d;            /*   until the next read), or NULL */
 	uint64_t unmatched;         /* (w) the polling lcore; relaxed, read by stats */
+	uint8_t ended;              /* (w) 1 once pc reached its end; relaxed, read by main */
 };
+
+/* The next record into q->h, q->d; false at the end of the file (then closed). */
+static bool
+next_record(struct replay_q *q)
+{
+	if (q->h != NULL)
+		return true;
+	if (q->pc == NULL)
+		return false;
+	if (pcap_next_ex(q->pc, &q->h, &q->d) == 1)
+		return true;
+	q->h = NULL;
+	pcap_close(q->pc);   /* cold: once, at the end of the file */
+	q->pc = NULL;
+	/* relaxed: a flag; pairs with the relaxed load in bl_replay_pending */
+	__atomic_store_n(&q->ended, 1, __ATOMIC_RELAXED);
+	return false;
+}
 
 struct replay_port {
 	uint16_t n;
@@ -47,12 +68,10 @@ replay_rx(uint16_t port __rte_unused, uint16_t queue __rte_unused, struct rte_mb
 		const u_char *d;
 		bool found = false;
 
-		for (unsigned int t = 0; q->pc != NULL && t <= BL_REPLAY_RESYNC_MAX; t++) {
-			if (pcap_next_ex(q->pc, &h, &d) != 1) {
-				pcap_close(q->pc);   /* cold: once, at the end of the file */
-				q->pc = NULL;
-				break;
-			}
+		for (unsigned int t = 0; t <= BL_REPLAY_RESYNC_MAX && next_record(q); t++) {
+			h = q->h;
+			d = q->d;
+			q->h = NULL;   /* taken: matched or skipped */
 			if (matches(pkts[i], h, d)) {
 				bl_mbuf_meta_set(pkts[i], (uint64_t)h->ts.tv_sec * 1000000000u +
 						 (uint64_t)h->ts.tv_usec, h->len);
@@ -62,6 +81,11 @@ replay_rx(uint16_t port __rte_unused, uint16_t queue __rte_unused, struct rte_mb
 		}
 		lost += !found;
 	}
+	/* Read one record ahead, so the queue knows it is at the end as soon as it
+	 * delivered the last record (bl_replay_pending): the pointers stay valid
+	 * until the next read. */
+	if (n != 0)
+		(void)next_record(q);
 	if (unlikely(lost != 0))
 		/* relaxed: single writer; pairs with the relaxed load in bl_replay_unmatched */
 		__atomic_store_n(&q->unmatched, q->unmatched + lost, __ATOMIC_RELAXED);
@@ -129,6 +153,7 @@ bl_replay_attach(const struct bl_cfg_port *p, unsigned int idx, uint16_t port_id
 			break;
 		}
 		rp->n = (uint16_t)(i + 1);
+		(void)next_record(&rp->q[i]);   /* an empty file has ended already */
 		rp->cb[i] = rte_eth_add_rx_callback(port_id, (uint16_t)i, replay_rx, &rp->q[i]);
 		if (rp->cb[i] == NULL) {
 			rc = bl_err_set(err, -rte_errno, "ports[%u] (%s): rx queue %u: cannot add the "
@@ -159,6 +184,19 @@ bl_replay_detach(uint16_t port_id)
 	/* The callbacks were removed from queues no lcore polls any more (workers stopped):
 	 * DPDK frees nothing of ours; the state can go. */
 	free(rp);
+}
+
+bool
+bl_replay_pending(void)
+{
+	for (unsigned int p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		const struct replay_port *rp = ports[p];
+		for (uint16_t i = 0; rp != NULL && i < rp->n; i++)
+			/* relaxed: pairs with the relaxed store in next_record */
+			if (!__atomic_load_n(&rp->q[i].ended, __ATOMIC_RELAXED))
+				return true;
+	}
+	return false;
 }
 
 uint64_t

@@ -32,12 +32,16 @@
  * loops over copies that carry no time: those packets get "now" and
  * pkt_len, documented in docs/config.md).
  *
+ * The end: each queue reads one record ahead, so it knows it delivered its
+ * file's last record as soon as it did (bl_replay_pending: --exit-idle waits
+ * for it, so a worker that did not run for a while never ends a replay early).
  * Cost: the callback does what the driver does (a buffered read per record)
  * plus a compare of up to 64 bytes; it runs only on replay ports.
  */
 #ifndef BL_REPLAY_H
 #define BL_REPLAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bl_cfg.h"
@@ -50,6 +54,9 @@ int bl_replay_attach(const struct bl_cfg_port *p, unsigned int idx, uint16_t por
 		     struct bl_err *err);
 /* Unhook and free (the port's queues are no longer polled). */
 void bl_replay_detach(uint16_t port_id);
+/* Whether some hooked queue has not yet delivered its file's last record (main
+ * lcore: --exit-idle does not count a replay that is still going as idle). */
+bool bl_replay_pending(void);
 /* Packets the port passed on without their record (0 when not hooked). */
 uint64_t bl_replay_unmatched(uint16_t port_id);
 

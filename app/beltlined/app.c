@@ -24,6 +24,7 @@
 #include "bl_inject.h"
 #include "bl_log.h"
 #include "bl_port.h"
+#include "bl_replay.h"
 #include "bl_stream.h"
 #include "ctl.h"
 #include "graphs.h"
@@ -43,6 +44,29 @@ total_polled(const struct bl_app *app)
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		n += bl_counter_read(&app->workers[i].polled);
 	return n;
+}
+
+/*
+ * --exit-idle: no packet for that long, and every replayed capture delivered its
+ * last record. A worker that did not run for a while (a busy machine's scheduler)
+ * then never ends a replay half way; a capture that cannot reach its end (its
+ * queue not polled, its last records dropped by the driver) holds the stop back
+ * BL_EXIT_IDLE_REPLAY_MS at most, and says so.
+ */
+#define BL_EXIT_IDLE_REPLAY_MS 10000.0
+static bool
+exit_idle(const struct bl_app_opts *opts, double idle_ms)
+{
+	if (idle_ms < (double)opts->exit_idle_ms)
+		return false;
+	if (!bl_replay_pending())
+		return true;
+	if (idle_ms < (double)opts->exit_idle_ms + BL_EXIT_IDLE_REPLAY_MS)
+		return false;
+	bl_log(BL_LOG_WARNING, "--exit-idle: stopping %.0f ms after the last packet although a "
+	       "replayed capture did not deliver its last record (its driver dropped it, or no "
+	       "graph polls that queue)", idle_ms);
+	return true;
 }
 
 /* Whether every worker's loop has begun (before, no source can have been idle). */
@@ -109,8 +133,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 			idle_rx = rx;
 			idle_since = now;
 		}
-		if (opts->exit_idle_ms != 0 &&
-		    (double)(now - idle_since) * 1e3 / hz >= (double)opts->exit_idle_ms)
+		if (opts->exit_idle_ms != 0 && exit_idle(opts, (double)(now - idle_since) * 1e3 / hz))
 			break;
 		if (opts->duration > 0 && (double)(now - app->start_tsc) / hz >= opts->duration)
 			break;

@@ -14,8 +14,10 @@
  * executable (app/meson.build), so the dynamic linker binds librte_pdump's calls
  * here: each calls ethdev's own (dlsym RTLD_NEXT), then waits until every worker
  * has finished the round it was in, so no callback runs when the reply leaves.
- * beltlined never removes a callback itself; only the capture server's thread
- * (EAL's multi-process thread) gets here, and its wait is a round (microseconds).
+ * The capture server's thread (EAL's multi-process thread) gets here, and
+ * beltlined's own main lcore when it closes a replay port (nic/bl_replay.c; at
+ * a reload, or after the workers stopped, when there is nothing to wait for);
+ * the wait is a round (microseconds).
  * DPDK linked statically would clash with these definitions: beltlined is built
  * against the shared libraries (Debian's).
  */

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# --exit-idle ends a replay only once the capture delivered its last record: a
+# worker that does not run for longer than the idle time (a busy machine's
+# scheduler; here a SCHED_FIFO loop on the worker's CPU, which leaves ordinary
+# threads 5% of it) must not end the run half way through the capture. Before,
+# the main lcore (on another CPU) saw no packet for 200 ms and stopped: a
+# replay of 300000 packets ended after some tens of thousands (integration-graphs
+# failed once so in CI, at 64 packets of 174). A capture that cannot reach its
+# end (its queue never polled) holds the stop back 10 s at most, and says so.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (chrt -f)"; exit 77; fi
+[ "$(nproc)" -ge 2 ] || { echo "SKIP: needs 2 CPUs"; exit 77; }
+N=300000
+python3 - "$T/big.pcap" "$N" <<'PY'
+import struct, sys
+frame = bytes.fromhex('ffffffffffff0200000000010800450000320000000040110000'
+                      '0a0000010a00000204d2162e001e0000') + bytes(22)
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(int(sys.argv[2])):
+        f.write(struct.pack('<IIII', 1000, i, len(frame), len(frame)) + frame)
+PY
+cat > "$T/c.json" <<JSON
+{ "instance": "$(inst idle)", "lcore_cpu": { "0": 0, "1": 1 },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/big.pcap" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | count" } ] }
+JSON
+# The worker's CPU taken for 3 s, from before beltlined starts.
+# (The loop ends itself: a `timeout` beside it on that CPU would never get to run.)
+chrt -f 10 taskset -c 1 bash -c 'end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do :; done' &
+HOG=$!
+sleep 0.1
+rc=0
+"$BELTLINED" -q --exit-idle 200 "$T/c.json" > "$T/r.json" 2> "$T/err" || rc=$?
+kill $HOG 2> /dev/null || true
+wait $HOG 2> /dev/null || true
+eq "exit status" "$rc" 0
+eq "every packet of the capture received, though the worker stalled" \
+	"$(jq '.ports.in.rx' "$T/r.json")" "$N"
+eq "... and counted" "$(jq '.graphs[0].filters.count.in' "$T/r.json")" "$N"
+
+# A replayed queue nothing polls: the stop comes 10 s after the last packet, said.
+cat > "$T/q.json" <<JSON
+{ "instance": "$(inst idle2)",
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$SRCDIR/config/sample.pcap,rx_pcap=$SRCDIR/config/sample.pcap",
+               "rx_queues": 2 } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in queue=0 | count" } ] }
+JSON
+rc=0
+start=$(date +%s.%N)
+"$BELTLINED" -q --exit-idle 200 "$T/q.json" > "$T/r.json" 2> "$T/err" || rc=$?
+took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+eq "a queue nobody polls: exit status" "$rc" 0
+check "... stops after the 10 s it may wait ($took s)" awk -v t="$took" 'BEGIN { exit !(t >= 10 && t < 60) }'
+check "... and says why" grep -q 'replayed capture did not deliver its last record' "$T/err"
+finish
