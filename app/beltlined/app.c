@@ -47,8 +47,9 @@ total_polled(const struct bl_app *app)
 }
 
 /*
- * --exit-idle: no packet for that long, and every replayed capture delivered its
- * last record. A worker that did not run for a while (a busy machine's scheduler)
+ * --exit-idle: no packet for that long, every replayed capture delivered its
+ * last record, and every ring between lcores (ibuf_out -> ibuf_in) was read to
+ * its head. A worker that did not run for a while (a busy machine's scheduler)
  * then never ends a replay half way; a capture that cannot reach its end (its
  * queue not polled, its last records dropped by the driver) holds the stop back
  * BL_EXIT_IDLE_REPLAY_MS at most, and says so.
@@ -59,13 +60,14 @@ exit_idle(const struct bl_app_opts *opts, double idle_ms)
 {
 	if (idle_ms < (double)opts->exit_idle_ms)
 		return false;
-	if (!bl_replay_pending())
+	if (!bl_replay_pending() && !bl_stream_lcore_pending())
 		return true;
 	if (idle_ms < (double)opts->exit_idle_ms + BL_EXIT_IDLE_REPLAY_MS)
 		return false;
-	bl_log(BL_LOG_WARNING, "--exit-idle: stopping %.0f ms after the last packet although a "
-	       "replayed capture did not deliver its last record (its driver dropped it, or no "
-	       "graph polls that queue)", idle_ms);
+	bl_log(BL_LOG_WARNING, "--exit-idle: stopping %.0f ms after the last packet although %s",
+	       idle_ms, bl_replay_pending() ? "a replayed capture did not deliver its last record "
+	       "(its driver dropped it, or no graph polls that queue)" : "a ring between lcores "
+	       "(ibuf_out) holds entries its reader did not take");
 	return true;
 }
 

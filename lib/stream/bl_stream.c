@@ -46,6 +46,25 @@ bl_stream_count(uint32_t kind)
 	return n;
 }
 
+bool
+bl_stream_lcore_pending(void)
+{
+	for (unsigned int i = 0; i < BL_STREAM_MAX; i++) {
+		const struct bl_stream *s = &streams[i];
+		if (s->refs == 0 || s->kind != BL_STREAM_LCORE)
+			continue;
+		/* acquire, all three: pair with the release stores of head (P1), of the
+		 * attach bit and of the reader's position (R3) */
+		uint64_t head = __atomic_load_n(&s->ib->prod->head, __ATOMIC_ACQUIRE);
+		uint64_t active = __atomic_load_n(&s->ib->prod->active, __ATOMIC_ACQUIRE);
+		for (unsigned int r = 0; r < BL_IBUF_MAX_READERS; r++)
+			if ((active >> r & 1) != 0 &&
+			    __atomic_load_n(&s->ib->rpage[r]->pos, __ATOMIC_ACQUIRE) < head)
+				return true;
+	}
+	return false;
+}
+
 int
 bl_stream_wake_tick(uint64_t now_ns)
 {

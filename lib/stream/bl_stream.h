@@ -260,6 +260,10 @@ void bl_stream_detach_local(struct bl_stream *s, struct bl_ibuf_reader *r);
  * of any stream sleeps unsignalled (tick faster), else 0. */
 int bl_stream_wake_tick(uint64_t now_ns);
 
+/* Main lcore: whether an LCORE ring (ibuf_out -> ibuf_in) holds entries one of its
+ * readers has not passed (as published: when caught up, or every capacity/16). */
+bool bl_stream_lcore_pending(void);
+
 /* ---- streams that grow, main lcore (bl_stream_grow.c) ---- */
 
 #define BL_STREAM_GROW_LOOK_NS  100000000ull    /* how often losses are looked at: 100 ms */

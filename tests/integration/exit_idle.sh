@@ -41,6 +41,37 @@ eq "every packet of the capture received, though the worker stalled" \
 	"$(jq '.ports.in.rx' "$T/r.json")" "$N"
 eq "... and counted" "$(jq '.graphs[0].filters.count.in' "$T/r.json")" "$N"
 
+# The same for a ring between lcores: the capture's 3000 packets are read (lcore 1,
+# beside the main lcore on CPU 0) into an ibuf_out ring whose reader (lcore 2) has
+# CPU 1, taken for 3 s: the stop waits until the reader took them all.
+python3 - "$T/small.pcap" 3000 <<'PY'
+import struct, sys
+frame = bytes.fromhex('ffffffffffff0200000000010800450000320000000040110000'
+                      '0a0000010a00000204d2162e001e0000') + bytes(22)
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(int(sys.argv[2])):
+        f.write(struct.pack('<IIII', 1000, i, len(frame), len(frame)) + frame)
+PY
+cat > "$T/r2.json" <<JSON
+{ "instance": "$(inst idle3)", "lcore_cpu": { "0": 0, "1": 0, "2": 1 },
+  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/small.pcap" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | ibuf_out name=q capacity=4096" },
+              { "lcores": [2], "pipeline": "ibuf_in name=q | count" } ] }
+JSON
+chrt -f 10 taskset -c 1 bash -c 'end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do :; done' &
+HOG=$!
+sleep 0.1
+rc=0
+"$BELTLINED" -q --exit-idle 200 "$T/r2.json" > "$T/r.json" 2> "$T/err" || rc=$?
+kill $HOG 2> /dev/null || true
+wait $HOG 2> /dev/null || true
+eq "across lcores: exit status" "$rc" 0
+eq "across lcores: every packet written into the ring" \
+	"$(jq '.graphs[0].filters.ibuf_out.counters.written' "$T/r.json")" 3000
+eq "... and read out of it, though its reader stalled" \
+	"$(jq '.graphs[1].filters.count.in' "$T/r.json")" 3000
+
 # A replayed queue nothing polls: the stop comes 10 s after the last packet, said.
 cat > "$T/q.json" <<JSON
 { "instance": "$(inst idle2)",
