@@ -12,8 +12,9 @@
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (chrt -f)"; exit 77; fi
 [ "$(nproc)" -ge 2 ] || { echo "SKIP: needs 2 CPUs"; exit 77; }
-N=300000
-python3 - "$T/big.pcap" "$N" <<'PY'
+# mkpcap FILE N: a capture of N UDP frames of 60 bytes.
+mkpcap() {
+	python3 - "$1" "$2" <<'PY'
 import struct, sys
 frame = bytes.fromhex('ffffffffffff0200000000010800450000320000000040110000'
                       '0a0000010a00000204d2162e001e0000') + bytes(22)
@@ -22,20 +23,30 @@ with open(sys.argv[1], 'wb') as f:
     for i in range(int(sys.argv[2])):
         f.write(struct.pack('<IIII', 1000, i, len(frame), len(frame)) + frame)
 PY
+}
+# stalled CONFIG: beltlined --exit-idle 200 on CONFIG while CPU 1 is taken for 3 s
+# (from before it starts) by a SCHED_FIFO loop, which leaves ordinary threads 5% of
+# it; its report in $T/r.json, its exit status in $rc. The loop ends itself: a
+# `timeout` beside it on that CPU would never get to run.
+stalled() {
+	chrt -f 10 taskset -c 1 bash -c 'end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do :; done' &
+	local hog=$!
+	sleep 0.1
+	rc=0
+	"$BELTLINED" -q --exit-idle 200 "$1" > "$T/r.json" 2> "$T/err" || rc=$?
+	kill $hog 2> /dev/null || true
+	wait $hog 2> /dev/null || true
+}
+
+# The worker (lcore 1) on CPU 1.
+N=300000
+mkpcap "$T/big.pcap" "$N"
 cat > "$T/c.json" <<JSON
 { "instance": "$(inst idle)", "lcore_cpu": { "0": 0, "1": 1 },
   "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/big.pcap" } ],
   "graphs": [ { "lcores": [1], "pipeline": "rx port=in | count" } ] }
 JSON
-# The worker's CPU taken for 3 s, from before beltlined starts.
-# (The loop ends itself: a `timeout` beside it on that CPU would never get to run.)
-chrt -f 10 taskset -c 1 bash -c 'end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do :; done' &
-HOG=$!
-sleep 0.1
-rc=0
-"$BELTLINED" -q --exit-idle 200 "$T/c.json" > "$T/r.json" 2> "$T/err" || rc=$?
-kill $HOG 2> /dev/null || true
-wait $HOG 2> /dev/null || true
+stalled "$T/c.json"
 eq "exit status" "$rc" 0
 eq "every packet of the capture received, though the worker stalled" \
 	"$(jq '.ports.in.rx' "$T/r.json")" "$N"
@@ -43,29 +54,15 @@ eq "... and counted" "$(jq '.graphs[0].filters.count.in' "$T/r.json")" "$N"
 
 # The same for a ring between lcores: the capture's 3000 packets are read (lcore 1,
 # beside the main lcore on CPU 0) into an ibuf_out ring whose reader (lcore 2) has
-# CPU 1, taken for 3 s: the stop waits until the reader took them all.
-python3 - "$T/small.pcap" 3000 <<'PY'
-import struct, sys
-frame = bytes.fromhex('ffffffffffff0200000000010800450000320000000040110000'
-                      '0a0000010a00000204d2162e001e0000') + bytes(22)
-with open(sys.argv[1], 'wb') as f:
-    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(int(sys.argv[2])):
-        f.write(struct.pack('<IIII', 1000, i, len(frame), len(frame)) + frame)
-PY
+# CPU 1: the stop waits until the reader took them all.
+mkpcap "$T/small.pcap" 3000
 cat > "$T/r2.json" <<JSON
 { "instance": "$(inst idle3)", "lcore_cpu": { "0": 0, "1": 0, "2": 1 },
   "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/small.pcap" } ],
   "graphs": [ { "lcores": [1], "pipeline": "rx port=in | ibuf_out name=q capacity=4096" },
               { "lcores": [2], "pipeline": "ibuf_in name=q | count" } ] }
 JSON
-chrt -f 10 taskset -c 1 bash -c 'end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do :; done' &
-HOG=$!
-sleep 0.1
-rc=0
-"$BELTLINED" -q --exit-idle 200 "$T/r2.json" > "$T/r.json" 2> "$T/err" || rc=$?
-kill $HOG 2> /dev/null || true
-wait $HOG 2> /dev/null || true
+stalled "$T/r2.json"
 eq "across lcores: exit status" "$rc" 0
 eq "across lcores: every packet written into the ring" \
 	"$(jq '.graphs[0].filters.ibuf_out.counters.written' "$T/r.json")" 3000
