@@ -43,16 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bl_time.h"
 #include "src_ep_pvt.h"
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static inline void
 cpu_relax(void)
@@ -270,7 +262,7 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		return rc;
 	}
 	if (timeout_ms != 0) {
-		t0 = now_ns();
+		t0 = bl_mono_ns();
 		if (timeout_ms > 0)
 			deadline = t0 + (uint64_t)timeout_ms * 1000000u;
 		spin_end = ep->spin_us < 0 ? t0 : ep->spin_us == INT_MAX ? UINT64_MAX :
@@ -282,7 +274,7 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 				return rc;
 			cpu_relax();
 			if ((i & 63) == 0) {
-				uint64_t t = now_ns();
+				uint64_t t = bl_mono_ns();
 				if (t >= spin_end || t >= deadline)
 					break;
 				if (t >= live_check) {     /* a long spin still sees the peer die */
@@ -332,7 +324,7 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		}
 		if (timeout_ms == 0)
 			return -EAGAIN;   /* stay armed: the caller polls beltline_ep_fd() */
-		t = now_ns();
+		t = bl_mono_ns();
 		if (t >= deadline) {
 			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
 			if (two == 1)

@@ -25,18 +25,10 @@
 #include <unistd.h>
 
 #include "beltline_priv.h"
+#include "bl_time.h"
 #include "net_frame.h"
 
 #define NET_BUF (2u * (BLN_REC_HDR + BLN_MAX_CAPLEN))
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 int
 blc_net_split(const char *hp, char *host, size_t hsz, char *port, size_t psz)
@@ -401,7 +393,7 @@ static int
 net_hello(struct beltline_stream *s, int timeout_ms)
 {
 	struct blc_net *n = &s->n;
-	int64_t end = mono_ms() + timeout_ms;
+	int64_t end = (int64_t)bl_mono_ms() + timeout_ms;
 	const char *why = "";
 	struct bln_hello h;
 
@@ -441,7 +433,7 @@ net_hello(struct beltline_stream *s, int timeout_ms)
 			blc_log(BELTLINE_LOG_ERROR, "%s: receive: %s", s->name, strerror((int)-r));
 			return (int)r;
 		}
-		int64_t left = end - mono_ms();
+		int64_t left = end - (int64_t)bl_mono_ms();
 		struct pollfd p = { .fd = n->fd, .events = POLLIN };
 		if (n->udp && left > 0) {  /* ask again each second: a datagram may be lost */
 			if (poll(&p, 1, left < 1000 ? (int)left : 1000) == 0)

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "bl_time.h"
 #include "net_tls.h"
 
 struct tconn {
@@ -52,22 +53,13 @@ why(char *msg, size_t sz, const char *what)
 	ERR_clear_error();
 }
 
-static long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
-
 static void *
 tconnect(int fd, const char *host, const char *cert, const char *key, const char *ca,
 	 int timeout_ms, int *err, char *msg, size_t msgsz)
 {
 	struct tconn *t = OPENSSL_zalloc(sizeof(*t));
 	unsigned char ip[16];
-	long end = now_ms() + timeout_ms;
+	long end = (long)bl_mono_ms() + timeout_ms;
 
 	*err = -EPROTO;
 	if (t == NULL) {
@@ -133,7 +125,7 @@ tconnect(int fd, const char *host, const char *cert, const char *key, const char
 			}
 			goto fail;
 		}
-		left = end - now_ms();
+		left = end - (long)bl_mono_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
 			snprintf(msg, msgsz, "TLS handshake not done in %d ms", timeout_ms);
 			*err = -ETIMEDOUT;
@@ -166,7 +158,7 @@ handshake(struct tconn *t, int fd, int server, long end, int *e)
 			p.events = POLLOUT;
 		else
 			return -1;
-		left = end - now_ms();
+		left = end - (long)bl_mono_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) == 0)
 			return 0;
 	}
@@ -177,7 +169,7 @@ taccept(int fd, const char *cert, const char *key, const char *ca, int timeout_m
 	char *msg, size_t msgsz)
 {
 	struct tconn *t = OPENSSL_zalloc(sizeof(*t));
-	long end = now_ms() + timeout_ms;
+	long end = (long)bl_mono_ms() + timeout_ms;
 	int e = 0, rc;
 
 	*err = -EPROTO;

@@ -67,6 +67,7 @@
 #include "bl_log.h"
 #include "bl_mbuf_meta.h"
 #include "bl_pcapng.h"
+#include "bl_time.h"
 
 #define SNAPLEN_MAX    262144u               /* libpcap's largest: tcpdump reads no longer record */
 #define PCAPW_BUF      (512u * 1024)         /* holds at least one record of any snaplen */
@@ -137,20 +138,11 @@ struct pcapw {
 	uint8_t buf[PCAPW_BUF];
 };
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	return (uint64_t)t.tv_sec * BL_NS_S + (uint64_t)t.tv_nsec;
-}
-
 /* One line on stderr, rate-limited (head comment); e == 0: writing again. */
 static __rte_cold void
 pcapw_log(struct pcapw *w, int e, const char *op)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = bl_mono_coarse_ns();
 	uint64_t lost = w->errors - w->logged_errors;
 	char tail[96];
 
@@ -181,7 +173,7 @@ pcapw_log(struct pcapw *w, int e, const char *op)
 static __rte_cold void
 pcapw_fail(struct pcapw *w, int e, const char *op)
 {
-	w->retry_ns = mono_ns() + RETRY_NS;
+	w->retry_ns = bl_mono_coarse_ns() + RETRY_NS;
 	/* relaxed: a gauge, one writer; pairs with bl_counter_read in pcapw_counters */
 	__atomic_store_n(&w->last_errno, (uint64_t)e, __ATOMIC_RELAXED);
 	pcapw_log(w, e, op);
@@ -233,7 +225,7 @@ pcapw_begin(struct pcapw *w)
 		return -e;
 	}
 	w->file_bytes = w->hdr_len;
-	w->file_start_ns = mono_ns();
+	w->file_start_ns = bl_mono_coarse_ns();
 	bl_counter_add(&w->files, 1);
 	return 0;
 }
@@ -405,7 +397,7 @@ pcapw_resume(struct pcapw *w)
 {
 	int rc;
 
-	if (mono_ns() < w->retry_ns)
+	if (bl_mono_coarse_ns() < w->retry_ns)
 		return false;
 	w->retry_ns = 0;
 	if (w->fd < 0)
@@ -577,7 +569,7 @@ pcapw_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (w->rotate_ns != 0)
-		now = mono_ns();
+		now = bl_mono_coarse_ns();
 	for (; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t cap = RTE_MIN(m->pkt_len, w->snaplen);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bl_pcapng.h"
+#include "bl_time.h"
 #include "capfile.h"
 
 struct pcap_file_hdr {
@@ -20,15 +21,6 @@ struct pcap_file_hdr {
 struct pcap_rec_hdr {
 	uint32_t sec, nsec, caplen, len;
 };
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
 
 static int
 to_stdout(const struct capfile *c)
@@ -71,7 +63,7 @@ header(struct capfile *c)
 	uint32_t n;
 
 	c->file_bytes = c->file_pkts = 0;
-	c->start_ns = mono_ns();
+	c->start_ns = bl_mono_ns();
 	c->files++;
 	if (c->format == CAPFILE_PCAP) {
 		const struct pcap_file_hdr h = { .magic = 0xa1b23c4d, .major = 2, .minor = 4,
@@ -155,7 +147,7 @@ capfile_write(struct capfile *c, const void *data, uint32_t caplen, uint32_t len
 
 	if (!to_stdout(c) && c->file_pkts > 0 &&
 	    ((c->rotate_bytes != 0 && c->file_bytes + size > c->rotate_bytes) ||
-	     (c->rotate_ns != 0 && mono_ns() - c->start_ns >= c->rotate_ns))) {
+	     (c->rotate_ns != 0 && bl_mono_ns() - c->start_ns >= c->rotate_ns))) {
 		if ((rc = close_file(c)) != 0 || (rc = next_file(c)) != 0)
 			return rc;
 	}

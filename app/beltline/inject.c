@@ -12,16 +12,8 @@
 #include <unistd.h>
 
 #include "beltline.h"
+#include "bl_time.h"
 #include "cli_pvt.h"
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
 
 /* One pass over the file into w. Returns 0, or 1 (an error, said). */
 static int
@@ -39,7 +31,7 @@ inject_file(struct beltline_writer *w, const char *path, unsigned long long pps,
 		uint32_t room;
 
 		if (pps != 0)   /* frame k leaves no earlier than k / pps after the start */
-			while (!bl_cli_stop && now_ns() - t0 < *sent * 1000000000ull / pps)
+			while (!bl_cli_stop && bl_mono_ns() - t0 < *sent * 1000000000ull / pps)
 				usleep(50);
 		if (bl_cli_stop)       /* stopped while pacing: no buffer got, nothing to commit */
 			break;
@@ -128,7 +120,7 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 			bl_cli_hint_instances(instance);
 		return 1;    /* the library said why */
 	}
-	t0 = now_ns();
+	t0 = bl_mono_ns();
 	for (unsigned long long l = 0; l < loops && !bl_cli_stop && status == 0; l++)
 		status = inject_file(w, argv[optind + 1], pps, &sent, t0);
 	rc = beltline_write_flush(w, (int)wait_ms);

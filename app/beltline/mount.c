@@ -37,21 +37,13 @@
 
 #include "beltline.h"
 #include "bl_stream_proto.h"
+#include "bl_time.h"
 #include "tap.h"
 
 static const char *m_instance;
 static pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *m_stats;          /* the last stats reply (m_lock) */
 static double m_stats_at;
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The stats reply, at most a second old; NULL if the instance does not answer. m_lock held. */
 static cJSON *
@@ -61,7 +53,7 @@ stats_now(void)
 	char *reply = NULL;
 	cJSON *j;
 
-	if (m_stats != NULL && mono() - m_stats_at < 1.0)
+	if (m_stats != NULL && bl_mono_s() - m_stats_at < 1.0)
 		return m_stats;
 	if (beltline_ctl_open(m_instance, NULL, &c) < 0)
 		return m_stats;
@@ -69,7 +61,7 @@ stats_now(void)
 	    (j = cJSON_Parse(reply)) != NULL) {
 		cJSON_Delete(m_stats);
 		m_stats = j;
-		m_stats_at = mono();
+		m_stats_at = bl_mono_s();
 	}
 	free(reply);
 	beltline_ctl_close(c);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "beltline.h"
+#include "bl_time.h"
 #include "cli_pvt.h"
 
 /* ---- rates: two snapshots, the counters' growth per second ---- */
@@ -78,15 +79,6 @@ to_rates(cJSON *cur, const cJSON *prev, double dt)
 	}
 }
 
-static double
-mono_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Sleep ms, or less when interrupted. */
 static void
 nap(long ms)
@@ -136,7 +128,7 @@ bl_cli_ls(int argc, char **argv, const char *instance)
 	rc = bl_cli_request(instance, BELTLINE_CTL_LIST, &before);
 	if (rc != 0)
 		return rc;
-	t0 = mono_s();
+	t0 = bl_mono_s();
 	nap(LS_RATE_MS);
 	rc = bl_cli_request(instance, BELTLINE_CTL_LIST, &j);
 	if (rc != 0) {
@@ -144,9 +136,9 @@ bl_cli_ls(int argc, char **argv, const char *instance)
 		return rc;
 	}
 	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "streams"),
-			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written", mono_s() - t0);
+			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written", bl_mono_s() - t0);
 	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "injects"),
-			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", mono_s() - t0);
+			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", bl_mono_s() - t0);
 	cJSON_Delete(before);
 	streams = cJSON_GetObjectItemCaseSensitive(j, "streams");
 	if (!cJSON_IsArray(streams) || cJSON_GetArraySize(streams) == 0)
@@ -227,7 +219,7 @@ bl_cli_top(int argc, char **argv, const char *instance)
 		rc = bl_cli_request(instance, BELTLINE_CTL_STATS, &prev);
 		if (rc != 0)
 			return rc;
-		t_prev = mono_s();
+		t_prev = bl_mono_s();
 		nap(delay * 1000);
 	}
 	for (long i = 0; !bl_cli_stop && (n == 0 || i < n); i++) {
@@ -238,7 +230,7 @@ bl_cli_top(int argc, char **argv, const char *instance)
 			cJSON_Delete(prev);
 			return rc;
 		}
-		t = mono_s();
+		t = bl_mono_s();
 		shown = totals ? j : cJSON_Duplicate(j, 1);
 		if (shown == NULL) {
 			cJSON_Delete(j);

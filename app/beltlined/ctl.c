@@ -57,15 +57,7 @@
 #include "reaper.h"
 #include "telemetry.h"
 #include "tap.h"
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
+#include "bl_time.h"
 
 static const char *
 run_dir(void)
@@ -304,7 +296,7 @@ flush(struct conn *k)
 			return;           /* full: the tick polls for POLLOUT */
 		}
 		k->out_off += len;
-		k->since_ms = mono_ms();
+		k->since_ms = bl_mono_ms();
 		if (k->out_off == k->out_len) {
 			free(k->out);
 			k->out = NULL;
@@ -538,7 +530,7 @@ serve(struct bl_ctl *c, struct conn *k)
 		conn_close(k);
 		return;
 	}
-	k->since_ms = mono_ms();
+	k->since_ms = bl_mono_ms();
 	c->n.bad_requests++;        /* until the request is found well formed */
 	if ((size_t)r < sizeof(h) || (size_t)r > BL_CTL_MSG_MAX) {
 		conn_close(k);          /* not our protocol: no reply can be addressed */
@@ -658,7 +650,7 @@ bl_ctl_tick(struct bl_ctl *c)
 
 	if (c == NULL)
 		return;
-	now = mono_ms();
+	now = bl_mono_ms();
 	accept_all(c, now);
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		if (c->c[i].fd >= 0) {
@@ -678,7 +670,7 @@ bl_ctl_tick(struct bl_ctl *c)
 			else if (p[i].revents & (POLLHUP | POLLERR | POLLNVAL))
 				conn_close(k);
 		}
-	expire(c, mono_ms());   /* not `now`: serving may have stamped a later time */
+	expire(c, bl_mono_ms());   /* not `now`: serving may have stamped a later time */
 	bl_app_taps_tick(c->app);
 	bl_tel_serve();
 }

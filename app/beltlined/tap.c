@@ -46,6 +46,7 @@
 #include "bl_log.h"
 #include "bl_stream.h"
 #include "bl_stream_worker.h"
+#include "bl_time.h"
 #include "tap.h"
 
 #define TAP_MAX 16
@@ -78,15 +79,6 @@ struct tap {
 
 static struct tap taps[TAP_MAX];
 static unsigned int tap_seq;
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* The runtime's label rule (bl_graph_run.c label_match), for one class. */
 static __rte_always_inline bool
@@ -479,7 +471,7 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 		t = made[r];
 		t->hook.burst = tap_burst;
 		t->used = true;
-		t->created_ms = mono_ms();
+		t->created_ms = bl_mono_ms();
 		tap_link(t->f, t);
 		char lc[32] = "";
 		if (hs.n > 1)
@@ -519,7 +511,7 @@ bl_app_taps_tick(struct bl_app *app)
 			continue;
 		}
 		if (now == 0)
-			now = mono_ms();
+			now = bl_mono_ms();
 		if (now - t->created_ms >= BL_TAP_FIRST_MS)
 			tap_end(app, t, "no reader attached");
 	}
