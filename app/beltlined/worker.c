@@ -7,6 +7,7 @@
 #include <rte_cycles.h>
 
 #include "bl_atomic.h"
+#include "bl_time.h"
 #include "worker.h"
 
 /*
@@ -54,34 +55,26 @@ bl_worker_publish(struct bl_worker *w, struct bl_worker_run *r)
 bool
 bl_worker_wait_epoch(struct bl_worker *ws, unsigned int n, uint64_t epoch, uint64_t timeout_us)
 {
-	uint64_t waited = 0;
+	/* On the clock, not by counting naps: a usleep(20) takes 60 us or more (timer
+	 * slack), so counting them made a 10 s limit last half a minute. */
+	const uint64_t end = bl_mono_us() + timeout_us;
 
 	for (unsigned int i = 0; i < n; i++) {
 		/* acquire: pairs with the release in bl_worker_main: the worker's last use
 		 * of an older set happened before */
 		while (__atomic_load_n(&ws[i].passed, __ATOMIC_ACQUIRE) < epoch) {
-			if (waited >= timeout_us)
+			if (bl_mono_us() >= end)
 				return false;
 			usleep(20);
-			waited += 20;
 		}
 	}
 	return true;
 }
 
-static uint64_t
-now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
-
 bool
 bl_worker_wait_round(const struct bl_worker *ws, unsigned int n, uint64_t timeout_us)
 {
-	const uint64_t end = now_us() + timeout_us;
+	const uint64_t end = bl_mono_us() + timeout_us;
 
 	for (unsigned int i = 0; i < n; i++) {
 		/* relaxed: a flag (as in app.c); a worker not yet started runs no callback */
@@ -92,7 +85,7 @@ bl_worker_wait_round(const struct bl_worker *ws, unsigned int n, uint64_t timeou
 		/* acquire, both: as above, and with the release of `passed` at return */
 		while (__atomic_load_n(&ws[i].rounds, __ATOMIC_ACQUIRE) == r0 &&
 		       __atomic_load_n(&ws[i].passed, __ATOMIC_ACQUIRE) != UINT64_MAX) {
-			if (now_us() >= end)
+			if (bl_mono_us() >= end)
 				return false;
 			usleep(10);
 		}

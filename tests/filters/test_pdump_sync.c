@@ -5,7 +5,8 @@
  * callback copies into) returns only once no worker runs the callback. A real
  * worker loop (bl_worker_main, on a thread) polls `rx port=null`; the callback
  * sleeps in it; the removal must not return while it does. With ethdev's own
- * removal alone it returns at once, the callback still running.
+ * removal alone it returns at once, the callback still running. Also the waits
+ * themselves (worker_wait): they end at their limit, measured on the clock.
  */
 #include <pthread.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <criterion/new/assert.h>
 #include <rte_ethdev.h>
 
+#include "bl_time.h"
 #include "harness.h"
 #include "pdump_sync.h"
 #include "worker.h"
@@ -144,4 +146,36 @@ Test(pdump_sync, tx_callbacks_too)
 	cr_assert(eq(int, rte_eth_remove_tx_callback(port, 0, cb), 0));
 	bl_pdump_sync_stats(&s1);
 	cr_expect(eq(u64, s1.removals - s0.removals, 1));
+}
+
+/*
+ * The waits in worker.c keep to their limit on the clock. bl_worker_wait_epoch counted
+ * its naps of 20 us as 20 us each, where each takes 60 us or more (timer slack): a
+ * worker that never passes an epoch held a 300 ms wait for a second and more (a
+ * reload's 10 s limit, half a minute). No worker runs here: `passed` stays behind.
+ */
+Test(worker_wait, an_epoch_never_passed_times_out_on_the_clock, .timeout = 60)
+{
+	struct bl_worker never = { .passed = 0 };
+	const uint64_t limit_us = 300000;
+	uint64_t t0 = bl_mono_us();
+
+	cr_assert(not(bl_worker_wait_epoch(&never, 1, 1, limit_us)));
+	uint64_t took = bl_mono_us() - t0;
+	cr_expect(ge(u64, took, limit_us));
+	/* one nap past the limit, and a busy machine's late wakeup: far below 2 x */
+	cr_expect(lt(u64, took, limit_us + 250000), "waited %llu us for a limit of %llu",
+		  (unsigned long long)took, (unsigned long long)limit_us);
+}
+
+Test(worker_wait, a_round_never_finished_times_out_on_the_clock, .timeout = 60)
+{
+	struct bl_worker stuck = { .started = 1, .passed = 0, .rounds = 7 };
+	const uint64_t limit_us = 300000;
+	uint64_t t0 = bl_mono_us();
+
+	cr_assert(not(bl_worker_wait_round(&stuck, 1, limit_us)));
+	uint64_t took = bl_mono_us() - t0;
+	cr_expect(ge(u64, took, limit_us));
+	cr_expect(lt(u64, took, limit_us + 250000), "waited %llu us", (unsigned long long)took);
 }
