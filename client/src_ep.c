@@ -17,7 +17,7 @@
  * at once. beltline_ep_fd() is an epoll descriptor over a side's two channels.
  *
  * This file is the appliance's part: the URI, listen, accept and connect over the
- * control socket, the pair's description (tcp:// and tls:// go to src_ep_net.c). src_ep_pair.c maps, seals and exchanges the
+ * control socket, the pair's description (tcp:// and tls:// go to src_ep_net_setup.c). src_ep_pair.c maps, seals and exchanges the
  * hellos; src_ep_ring.c is the data path (getwritebuf, commit, getreadbuf, release and
  * the wait); src_ep_pvt.h is struct beltline_ep, which they share.
  */
@@ -185,7 +185,7 @@ ep_call(const char *uri, int fd, const struct beltline_ep_opts *o, unsigned op, 
 	return rc;
 }
 
-/* tcp://, tls://: a listener of src_ep_net.c's. */
+/* tcp://, tls://: a listener of src_ep_net_setup.c's. */
 static int
 net_listen(const char *uri, const struct beltline_ep_opts *o, struct beltline_ep_listener **out)
 {

@@ -82,7 +82,7 @@ int blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, cons
 /* Whether o is acceptable: NULL, or sz covers size_t and unknown fields are 0. */
 int blc_ep_opts_ok(const struct beltline_ep_opts *o);
 
-/* ---- endpoints over tcp:// and tls:// (src_ep_net.c) ---- */
+/* ---- endpoints over tcp:// and tls:// (src_ep_net.c, src_ep_net_setup.c) ---- */
 struct blc_epn;
 struct blc_epn_listener;
 
