@@ -334,7 +334,7 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	r->policy = reader_policy(base, idx);
 	r->idx = idx;
 	r->bit = 1ull << idx;
-	r->step = bl_ibuf__step(r->cap);
+	r->step = bl_ibuf__pub_step(r->cap);
 	/* relaxed: the capacity in effect; checked against the slots there are. Followed
 	 * at every load of head from now on (bl_ibuf__avail). */
 	bl_ibuf__reader_geom(r, __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED), 0);

@@ -42,15 +42,38 @@ struct bl_ibuf_opts {
 };
 
 /*
- * Batching granularity of a ring of `cap` slots (rules P2 and R3 in bl_ibuf_worker.h):
- * the producer stores the FRP/MRP reserve this far ahead of the batch it writes, and a
- * reader publishes its position once it moved this far (or caught up with the head).
+ * Batching granularity of a ring of `cap` slots (rule P2 in bl_ibuf_worker.h): the
+ * producer stores the FRP/MRP reserve this far ahead of the batch it writes (and a
+ * reader publishes its position at most this far apart, bl_ibuf__pub_step below).
  * 1/16 of the ring from 256 slots on; smaller rings (tests, control rings) stay exact.
  */
 static inline uint32_t
 bl_ibuf__step(uint32_t cap)
 {
 	return cap >= 256 ? cap / 16 : 0;
+}
+
+/*
+ * A reader publishes its position (rule R3 in bl_ibuf_worker.h) once it moved this far,
+ * or its ring's step if that is smaller, and whenever it caught up with the head it saw
+ * last. The producer releases the packets every reader passed (P5), so a reader that
+ * publishes in jumps of a step (2048 entries at capacity 32768) swings the number of
+ * packets out of the pool by as much: more than the pool's per-lcore cache takes
+ * (mbufs.cache, 256 by default). The rest goes through the pool's common ring, first
+ * in first out, and the producer gets back packets it last touched tens of thousands of
+ * packets ago, cold. A reader that keeps up catches up often and never showed it; one
+ * that stays behind the head did: a reader 256 entries behind took `gen | export` from
+ * 64 to 28 Mpps (bench/fanout.sh's machine, 2026-12-05), 65 with this. Half the
+ * producer's refresh interval: a refresh sees each position at most this far behind.
+ */
+#define BL_IBUF_PUB_EVERY 64u
+
+static inline uint32_t
+bl_ibuf__pub_step(uint32_t cap)
+{
+	uint32_t s = bl_ibuf__step(cap);
+
+	return s < BL_IBUF_PUB_EVERY ? s : BL_IBUF_PUB_EVERY;
 }
 
 /* The slots a ring made with o has (what its DBuf must reserve mbufs for): it may grow to
@@ -147,7 +170,7 @@ struct bl_ibuf_reader {
 	uint64_t skipped;           /* entries lost to laps since the last publish */
 	uint64_t head_cache;        /* prod->head as last loaded */
 	uint64_t geom;              /* prod->geom as last applied (cap, mask, step follow it) */
-	uint32_t step;              /* bl_ibuf__step(cap): publish pos at least this often (R3) */
+	uint32_t step;              /* bl_ibuf__pub_step(cap): publish pos at least this often (R3) */
 	struct bl_shm *shm;         /* own mapping (process reader), else NULL */
 };
 

@@ -26,9 +26,9 @@
  *     slot held a newer entry, the reader sees a reserve that says so.
  *  R3 a reader publishes its position with a release store (its slot loads
  *     happen before); the producer loads it with acquire before overwriting.
- *     It publishes once it moved bl_ibuf__step(cap) entries, or when it has
- *     caught up with head_cache, not on every complete: a full SRP ring costs
- *     the producer a hit in its own cache per refresh, not a line transfer.
+ *     It publishes once it moved bl_ibuf__pub_step(cap) entries (64 at most:
+ *     BL_IBUF_PUB_EVERY says why), or when it has caught up with head_cache, not
+ *     on every complete.
  *  R4 MRP: a reader raises R with a release CAS; the producer loads R acquire.
  *  P4 A resize (bl_ibuf_resize) changes the capacity C in effect at a burst
  *     boundary, head = G, storing prod->geom (relaxed) before any entry >= G is
@@ -538,7 +538,7 @@ bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
 	}
 	r->cap = cap;
 	r->mask = cap - 1;
-	r->step = bl_ibuf__step(cap);
+	r->step = bl_ibuf__pub_step(cap);
 	/* The entries both capacities agree on: [since - cap/2, since) after a growth; none
 	 * older than since is read again after a shrink. Whatever changes we missed, the
 	 * last one decides (an older entry may sit in a slot another mapping reused). */
