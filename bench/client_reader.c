@@ -21,9 +21,11 @@
  *
  * Output, one line on stdout (keys the scripts parse):
  *   received=N lost=N secs=S pps=X cpu_s=S ns_per_pkt=X wakeups=N
- *   total_received=N total_lost=N policy=P sum=X
+ *   total_received=N total_lost=N policy=P sum=X empty=N
  * received/lost/wakeups/cpu over the window; total_* since the open. received
- * counts only packets whose check passed. Exit 0, or
+ * counts only packets whose check passed. empty: the reads that found nothing, all
+ * run long (a reader that has many is caught up with the producer, one with none
+ * is behind it). Exit 0, or
  * 1 when the stream cannot be opened or read.
  */
 #include <errno.h>
@@ -124,7 +126,7 @@ main(int argc, char **argv)
 	struct beltline_stream *s;
 	struct beltline_info info = { .sz = sizeof(info) };
 	struct snap a = { 0 }, b = { 0 };
-	uint64_t received = 0, sum = 0;
+	uint64_t received = 0, sum = 0, empty = 0;   /* empty: polls that found nothing (all run long) */
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -186,6 +188,7 @@ main(int argc, char **argv)
 			beltline_release(s, (unsigned)rc);
 			received += (uint64_t)(rc - bad);
 		} else if (rc == -EAGAIN) {
+			empty++;
 			if (ep >= 0) {
 				struct epoll_event ev;
 				if (epoll_wait(ep, &ev, 1, 100) < 0 && errno != EINTR)
@@ -220,11 +223,12 @@ main(int argc, char **argv)
 	double secs = b.t - a.t, cpu = b.cpu - a.cpu;
 	uint64_t n = b.received - a.received;
 	printf("received=%llu lost=%llu secs=%.3f pps=%.0f cpu_s=%.3f ns_per_pkt=%.1f wakeups=%llu "
-	       "total_received=%llu total_lost=%llu policy=%s sum=%llu\n",
+	       "total_received=%llu total_lost=%llu policy=%s sum=%llu empty=%llu\n",
 	       (unsigned long long)n, (unsigned long long)(b.lost - a.lost), secs,
 	       secs > 0 ? (double)n / secs : 0.0, cpu, n > 0 ? cpu * 1e9 / (double)n : 0.0,
 	       (unsigned long long)(b.wakeups - a.wakeups), (unsigned long long)received,
-	       (unsigned long long)st.lost, info.policy, (unsigned long long)(sum & 0xff));
+	       (unsigned long long)st.lost, info.policy, (unsigned long long)(sum & 0xff),
+	       (unsigned long long)empty);
 	beltline_close(s);
 	return rc < 0 && rc != -EAGAIN ? 1 : 0;
 }

@@ -35,6 +35,12 @@
 #        throttling still leaves others 5%. Use sparingly: it starves the machine's other
 #        users while it runs, and starves kernel threads on those CPUs too: run this script
 #        itself above them, `chrt -r 3 bench/fanout.sh`, so its snapshots are on time)
+# Before and after each run, bench/line_pingpong times one cache line's move between the
+# producer's CPU and the readers' (the larger of the two, "line N ns" in each round line):
+# every exchange between them moves lines, and on a VM that figure changes while it runs
+# (52 or 250 ns on the 2-CPU machine of docs/performance.md, as the hypervisor moves its
+# vCPUs). The first-reader lines are also given per placement: rounds whose runs all saw
+# "near" CPUs (a line in <= 100 ns), and those that did not.
 # With no variable set (what CI runs) it takes about 25 s: 2 s per run, 1 round, 0 and 1 reader;
 # FULL=1 takes about 8 (figures for the docs: 6 s per run, 3 rounds in alternating order).
 # Never fails on a figure; exit status 1 only when a run produced nothing.
@@ -45,6 +51,7 @@ elif [ "${FULL:-0}" != 1 ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 reader=$build/bench/client_reader
+pingpong=$build/bench/line_pingpong
 readers=${READERS:-0 1 2 4 8}
 modes=${MODES:-poll sleep}
 policies=${POLICIES:-srp frp}
@@ -64,6 +71,9 @@ bench_cleanup() {
 	sleep 0.2
 }
 [ -x "$reader" ] || { echo "fanout: no $reader (build first)"; exit 1; }
+pcpu=1; rcpu1=${rcpus%%[,-]*}
+# one line's move between the producer's CPU and the first reader's, in ns ("nan": not measured)
+line_ns() { "$pingpong" "$pcpu" "$rcpu1" 2> /dev/null | sed -n 's/^line_one_way_ns=\([0-9]*\).*/\1/p' | grep . || echo nan; }
 hp=$([ "$mem" = yes ] && echo yes || echo no)
 maxr=8
 for n in $readers; do [ "$n" -le "$maxr" ] || maxr=$n; done
@@ -144,17 +154,20 @@ for r in $(seq "$rounds"); do
 		for pol in $policies; do
 			for n in $order; do
 				wait_quiet
+				l0=$(line_ns)
 				read -r wr of rs rm lo rc pc oc < <(run_fan "$mode" "$pol" "$n") || true
+				l1=$(line_ns)
+				ln=$(awk -v a="$l0" -v b="$l1" 'BEGIN { if (a == "nan" || b == "nan") print "nan"; else print (a > b ? a : b) }')
 				b=0; [ -n "$oc" ] && is_busy "$oc" && b=1
-				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s; export %s cycles/pkt%s\n' \
+				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s; export %s cycles/pkt; line %s ns%s\n' \
 					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" \
 					"$(( $(cat "$tmp/wakeups" 2> /dev/null || echo 0) / win ))" \
-					"$(cat "$tmp/excyc" 2> /dev/null || echo "?")" "$([ $b = 1 ] && echo "  busy")"
+					"$(cat "$tmp/excyc" 2> /dev/null || echo "?")" "$ln" "$([ $b = 1 ] && echo "  busy")"
 				# per producer CPU-second (its process's CPU time in the window): what a
 				# reader costs the producer, whatever share of a CPU a busy machine left it
 				wc=$(awk -v w="$wr" -v c="$pc" 'BEGIN { if (c + 0 > 0 && w != "nan") printf "%.3f", w / c; else print "nan" }')
 				oc2=$(awk -v w="$of" -v c="$pc" 'BEGIN { if (c + 0 > 0 && w != "nan") printf "%.3f", w / c; else print "nan" }')
-				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b $pc $wc $oc2" >> "$tmp/all"
+				echo "$r $mode $pol $n $wr $of $rs $rm $lo $rc $b $pc $wc $oc2 $ln" >> "$tmp/all"
 			done
 		done
 	done
@@ -216,30 +229,37 @@ first_reader() {
 				[ "$col" = 6 -o "$col" = 14 ] && [ "$pol" = frp ] && continue   # FRP never drops: the same
 				for n in $readers; do
 					[ "$n" -gt 0 ] || continue
-					awk -v m="$mode" -v p="$pol" -v c="$col" -v what="$what" -v n="$n" '
+					for place in all near far; do
+					awk -v m="$mode" -v p="$pol" -v c="$col" -v what="$what" -v n="$n" -v place="$place" '
 					function srt(v, k,   i, j, t) { for (i = 2; i <= k; i++) { t = v[i]; for (j = i - 1; j > 0 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t } }
-					$2 == m && $3 == p && $4 == 0 && $c != "nan" { z[$1] = $c }
-					$2 == m && $3 == p && $4 == n && $c != "nan" { o[$1] = $c }
+					# a run on near CPUs: its line moved in <= 100 ns before and after it
+					function keep(l) { return place == "all" || (l != "nan" && (place == "near") == (l + 0 <= 100)) }
+					$2 == m && $3 == p && $4 == 0 && $c != "nan" && keep($15) { z[$1] = $c }
+					$2 == m && $3 == p && $4 == n && $c != "nan" && keep($15) { o[$1] = $c }
 					END {
 						k = 0; for (r in o) if ((r in z) && z[r] > 0) { x[++k] = o[r] / z[r]; a[k] = z[r]; b[k] = o[r] }
 						if (k == 0) exit
 						srt(x, k); srt(a, k); srt(b, k)
 						md = x[int((k + 1) / 2)]
-						printf "%-12s %-5s %s %-11s no reader %7.3f, %d reader%s %7.3f, ratio %.3f (cost %.1f%%; rounds %d, ratio %.3f..%.3f)\n",
-							(n == 1 ? "first reader:" : "readers " n ":"), m, p, what, a[int((k + 1) / 2)], n, (n == 1 ? " " : "s"),
+						printf "%-12s %-5s %s %-11s %s no reader %7.3f, %d reader%s %7.3f, ratio %.3f (cost %.1f%%; rounds %d, ratio %.3f..%.3f)\n",
+							(n == 1 ? "first reader:" : "readers " n ":"), m, p, what,
+							(place == "all" ? "        " : place == "near" ? "(near)  " : "(far)   "),
+							a[int((k + 1) / 2)], n, (n == 1 ? " " : "s"),
 							b[int((k + 1) / 2)], md, (1 - md) * 100, k, x[1], x[k]
 					}' "$tmp/all"
+					done
 				done
 			done
 		done
 	done
 	echo "(Mpps, /cpu: Mpps per CPU-second of the producer's process; target: the first reader's"
 	echo " cost <= 10%. The export filter's cycles/pkt in the round lines is the producer's own"
-	echo " cost of the stream, steadier than rates on a shared machine)"
+	echo " cost of the stream, steadier than rates on a shared machine; (near): rounds whose two runs"
+	echo " had the CPUs a cache line moves between in <= 100 ns, (far): the others; see line_pingpong.c)"
 }
 case " $readers " in *" 0 "*) echo; first_reader ;; esac
 echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the first, (1 - w(N)/w(1))/(N-1),"
 echo " target < 5%; cost/reader: against no reader at all, (1 - w(N)/w(0))/N; both per round, then the median)"
 # CSV=FILE (bench/lib.sh): one row per run, the columns of $tmp/all
-csv_rows round,mode,policy,readers,written_mpps,offered_mpps,rx_sum_mpps,rx_min_mpps,lost,reader_cores,busy,producer_cores,written_per_cpu,offered_per_cpu < "$tmp/all"
+csv_rows round,mode,policy,readers,written_mpps,offered_mpps,rx_sum_mpps,rx_min_mpps,lost,reader_cores,busy,producer_cores,written_per_cpu,offered_per_cpu,line_ns < "$tmp/all"
 [ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
