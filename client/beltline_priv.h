@@ -88,8 +88,27 @@ struct blc_net {
 	uint32_t peerlen;
 };
 
+struct beltline_stream;
+
+/*
+ * What a kind of source does for the public calls of stream.c: one table per kind, set by
+ * its open with the kind. NULL entries: check, every view is valid (1); read, a peek of
+ * one, a copy and a release; stats and info, the common fields only; fd_asked, nothing.
+ */
+struct blc_src_ops {
+	int (*peek)(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
+	int (*release)(struct beltline_stream *s, unsigned n);
+	void (*close)(struct beltline_stream *s);
+	int (*check)(struct beltline_stream *s, uint64_t seq);
+	int (*read)(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info);
+	void (*stats)(const struct beltline_stream *s, struct beltline_stats *st);
+	void (*info)(const struct beltline_stream *s, struct beltline_info *info);
+	void (*fd_asked)(struct beltline_stream *s);   /* beltline_fd was called */
+};
+
 struct beltline_stream {
 	int kind;                   /* enum beltline_kind */
+	const struct blc_src_ops *ops;  /* the kind's calls (src_file.c, src_live.c, src_net.c) */
 	int wake_fd;                /* what beltline_fd returns */
 	int linktype;
 	uint32_t snaplen;
@@ -103,19 +122,9 @@ struct beltline_stream {
 	};
 };
 
-/* Sources. */
+/* Sources: each open sets s->kind and s->ops. */
+extern const struct blc_src_ops blc_file_ops, blc_live_ops, blc_net_ops;
 int blc_file_open(struct beltline_stream *s, const char *path);
-int blc_file_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
-int blc_file_release(struct beltline_stream *s, unsigned n);
-void blc_file_close(struct beltline_stream *s);
-
-int blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
-int blc_live_check(struct beltline_stream *s, uint64_t seq);
-int blc_live_release(struct beltline_stream *s, unsigned n);
-int blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info);
-void blc_live_close(struct beltline_stream *s);
-void blc_live_stats(const struct beltline_stream *s, struct beltline_stats *st);
-int blc_live_info(const struct beltline_stream *s, struct beltline_info *info);
 
 int blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_open_opts *o);
 int beltline__open_net(const char *uri, const struct beltline_open_opts *o,
@@ -132,9 +141,6 @@ int blc_netw_flush(struct blc_netw *w, int timeout_ms);
 void blc_netw_stats(struct blc_netw *w, uint64_t *committed, uint64_t *consumed,
 	uint64_t *refused, uint64_t *full);
 void blc_netw_close(struct blc_netw *w);
-int blc_net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n);
-int blc_net_release(struct beltline_stream *s, unsigned n);
-void blc_net_close(struct beltline_stream *s);
 /* Split HOST:PORT ([V6]:PORT). 0 or -EINVAL. */
 int blc_net_split(const char *hp, char *host, size_t hsz, char *port, size_t psz);
 /* Connect (non-blocking, within timeout_ms) to host:port (type SOCK_STREAM: TCP_NODELAY

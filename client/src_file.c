@@ -105,8 +105,8 @@ file_fill(struct beltline_stream *s)
 	return 1;
 }
 
-int
-blc_file_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
+static int
+file_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 {
 	struct blc_file *f = &s->f;
 	int rc = 0;
@@ -122,8 +122,8 @@ blc_file_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 	return (int)n;
 }
 
-int
-blc_file_release(struct beltline_stream *s, unsigned n)
+static int
+file_release(struct beltline_stream *s, unsigned n)
 {
 	struct blc_file *f = &s->f;
 	struct blc_fpkt tmp[BLC_MAX_BURST];
@@ -138,8 +138,8 @@ blc_file_release(struct beltline_stream *s, unsigned n)
 	return 0;
 }
 
-void
-blc_file_close(struct beltline_stream *s)
+static void
+file_close(struct beltline_stream *s)
 {
 	struct blc_file *f = &s->f;
 
@@ -149,3 +149,9 @@ blc_file_close(struct beltline_stream *s)
 	if (f->pcap != NULL)
 		pcap_close(f->pcap);
 }
+
+const struct blc_src_ops blc_file_ops = {
+	.peek = file_peek,
+	.release = file_release,
+	.close = file_close,
+};

@@ -74,6 +74,7 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 	}
 	l = &s->l;
 	s->kind = BELTLINE_KIND_LIVE;
+	s->ops = &blc_live_ops;
 	s->wake_fd = f->wake_fd;
 	l->ctl_fd = f->ctl_fd;
 	s->linktype = f->linktype > 0 ? f->linktype : 1;
@@ -231,8 +232,8 @@ live_idle(struct beltline_stream *s)
 	return -EAGAIN;
 }
 
-int
-blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
+static int
+live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 {
 	struct blc_live *l = &s->l;
 	const struct bl_ibuf_entry *ev[BLC_MAX_BURST];
@@ -282,8 +283,8 @@ blc_live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 	}
 }
 
-int
-blc_live_check(struct beltline_stream *s, uint64_t seq)
+static int
+live_check(struct beltline_stream *s, uint64_t seq)
 {
 	int ok = bl_ibuf_check(s->l.r, seq);
 
@@ -292,8 +293,8 @@ blc_live_check(struct beltline_stream *s, uint64_t seq)
 	return ok;
 }
 
-int
-blc_live_release(struct beltline_stream *s, unsigned n)
+static int
+live_release(struct beltline_stream *s, unsigned n)
 {
 	struct bl_ibuf_reader *r = s->l.r;
 
@@ -311,8 +312,8 @@ blc_live_release(struct beltline_stream *s, unsigned n)
 	return 0;
 }
 
-int
-blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info)
+static int
+live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info)
 {
 	struct beltline_pkt v;
 	unsigned failed = 0;
@@ -321,7 +322,7 @@ blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 	for (;;) {
 		if (failed == BLC_MAX_BURST)    /* as in blc_live_peek: never spin on a bad ring */
 			return -EAGAIN;
-		rc = blc_live_peek(s, &v, 1);
+		rc = live_peek(s, &v, 1);
 		if (rc <= 0)
 			return rc;
 		info->caplen = v.caplen;
@@ -346,8 +347,8 @@ blc_live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 	}
 }
 
-void
-blc_live_stats(const struct beltline_stream *s, struct beltline_stats *st)
+static void
+live_stats(const struct beltline_stream *s, struct beltline_stats *st)
 {
 	const struct bl_ibuf_rpage *pg = s->l.r != NULL ? s->l.r->page : NULL;
 
@@ -358,22 +359,21 @@ blc_live_stats(const struct beltline_stream *s, struct beltline_stats *st)
 	st->laps = bl_counter_read(&pg->laps);
 }
 
-int
-blc_live_info(const struct beltline_stream *s, struct beltline_info *info)
+static void
+live_info(const struct beltline_stream *s, struct beltline_info *info)
 {
 	const char *p;
 
 	if (s->l.r == NULL)
-		return 0;
+		return;
 	info->capacity = s->l.r->cap;
 	p = bl_stream_policy_name(s->l.r->policy);
 	for (size_t i = 0; i + 1 < sizeof(info->policy) && p[i]; i++)
 		info->policy[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
-	return 0;
 }
 
-void
-blc_live_close(struct beltline_stream *s)
+static void
+live_close(struct beltline_stream *s)
 {
 	struct blc_live *l = &s->l;
 
@@ -385,3 +385,21 @@ blc_live_close(struct beltline_stream *s)
 	if (l->ctl_fd >= 0)
 		close(l->ctl_fd);   /* the appliance detaches us */
 }
+
+/* beltline_fd(): asking for the fd makes a live reader a sleeper (beltline.h). */
+static void
+live_fd_asked(struct beltline_stream *s)
+{
+	s->l.sleeper = 1;
+}
+
+const struct blc_src_ops blc_live_ops = {
+	.peek = live_peek,
+	.release = live_release,
+	.close = live_close,
+	.check = live_check,
+	.read = live_read,
+	.stats = live_stats,
+	.info = live_info,
+	.fd_asked = live_fd_asked,
+};

@@ -289,8 +289,8 @@ net_decode(struct beltline_stream *s)
 	return 1;
 }
 
-int
-blc_net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned want)
+static int
+net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned want)
 {
 	struct blc_net *n = &s->n;
 	int rc = 0;
@@ -349,8 +349,8 @@ blc_net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned want)
 	return (int)want;
 }
 
-int
-blc_net_release(struct beltline_stream *s, unsigned cnt)
+static int
+net_release(struct beltline_stream *s, unsigned cnt)
 {
 	struct blc_net *n = &s->n;
 	size_t adv = 0;
@@ -375,8 +375,8 @@ blc_net_release(struct beltline_stream *s, unsigned cnt)
 	return 0;
 }
 
-void
-blc_net_close(struct beltline_stream *s)
+static void
+net_close(struct beltline_stream *s)
 {
 	struct blc_net *n = &s->n;
 
@@ -500,7 +500,7 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 		s->snaplen);
 	return 0;
 fail:
-	blc_net_close(s);
+	net_close(s);
 	n->fd = -1;
 	n->buf = NULL;
 	return rc;
@@ -517,6 +517,7 @@ open_net(const char *uri, const struct beltline_open_opts *o, int writer,
 		return -ENOMEM;
 	s->n.writer = writer;
 	s->kind = BELTLINE_KIND_NET;
+	s->ops = &blc_net_ops;
 	s->wake_fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", uri);
 	rc = blc_net_open(s, uri, o);
@@ -540,3 +541,9 @@ blc_net_open_writer(const char *uri, const struct beltline_open_opts *o,
 {
 	return open_net(uri, o, 1, out);
 }
+
+const struct blc_src_ops blc_net_ops = {
+	.peek = net_peek,
+	.release = net_release,
+	.close = net_close,
+};

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stream — the public calls: URI parsing (late binding), then the same calls
- * on whichever source the URI named.
+ * on whichever source the URI named, through its table (struct blc_src_ops in
+ * beltline_priv.h: src_file.c, src_live.c, src_net.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -110,6 +111,7 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 	if (s == NULL)
 		return -ENOMEM;
 	s->kind = BELTLINE_KIND_FILE;
+	s->ops = &blc_file_ops;
 	s->wake_fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", path);
 	rc = blc_file_open(s, path);
@@ -126,12 +128,7 @@ beltline_close(struct beltline_stream *s)
 {
 	if (s == NULL)
 		return;
-	if (s->kind == BELTLINE_KIND_FILE)
-		blc_file_close(s);
-	else if (s->kind == BELTLINE_KIND_NET)
-		blc_net_close(s);
-	else
-		blc_live_close(s);
+	s->ops->close(s);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	free(s);
@@ -144,8 +141,7 @@ beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n)
 		return -EINVAL;
 	if (n > BLC_MAX_BURST)
 		n = BLC_MAX_BURST;
-	int rc = s->kind == BELTLINE_KIND_FILE ? blc_file_peek(s, views, n) :
-		s->kind == BELTLINE_KIND_NET ? blc_net_peek(s, views, n) : blc_live_peek(s, views, n);
+	int rc = s->ops->peek(s, views, n);
 
 	s->peeked = rc > 0 ? (unsigned)rc : 0;
 	return rc;
@@ -156,7 +152,7 @@ beltline_check(struct beltline_stream *s, uint64_t seq)
 {
 	if (s == NULL)
 		return -EINVAL;
-	return s->kind != BELTLINE_KIND_LIVE ? 1 : blc_live_check(s, seq);
+	return s->ops->check != NULL ? s->ops->check(s, seq) : 1;
 }
 
 int
@@ -173,8 +169,7 @@ beltline_release(struct beltline_stream *s, unsigned n)
 	}
 	if (n == 0)
 		return 0;
-	rc = s->kind == BELTLINE_KIND_FILE ? blc_file_release(s, n) :
-		s->kind == BELTLINE_KIND_NET ? blc_net_release(s, n) : blc_live_release(s, n);
+	rc = s->ops->release(s, n);
 	if (rc == 0) {
 		s->peeked -= n;
 		s->st.received += n;
@@ -206,13 +201,13 @@ beltline_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 	if (info == NULL)
 		info = &tmp;
 	s->peeked = 0;          /* views of an earlier peek are given up */
-	if (s->kind == BELTLINE_KIND_LIVE) {
-		rc = blc_live_read(s, buf, size, info);
+	if (s->ops->read != NULL) {
+		rc = s->ops->read(s, buf, size, info);
 		if (rc == 1)
 			s->st.received++;
 		return rc;
 	}
-	rc = s->kind == BELTLINE_KIND_NET ? blc_net_peek(s, &v, 1) : blc_file_peek(s, &v, 1);
+	rc = s->ops->peek(s, &v, 1);
 	if (rc <= 0)
 		return rc;
 	fill_info(info, &v, size);
@@ -229,8 +224,8 @@ beltline_fd(const struct beltline_stream *s)
 		return -EINVAL;
 	/* Asking for the fd makes a live reader a sleeper (beltline.h). Streams are
 	 * always allocated writable (beltline_open), so this const cast is sound. */
-	if (s->kind == BELTLINE_KIND_LIVE)
-		((struct beltline_stream *)s)->l.sleeper = 1;
+	if (s->ops->fd_asked != NULL)
+		s->ops->fd_asked((struct beltline_stream *)s);
 	return s->wake_fd;
 }
 
@@ -244,8 +239,8 @@ beltline_stats(const struct beltline_stream *s, struct beltline_stats *st)
 		return -EINVAL;
 	sz = st->sz < sizeof(full) ? st->sz : sizeof(full);
 	full = s->st;
-	if (s->kind == BELTLINE_KIND_LIVE)
-		blc_live_stats(s, &full);
+	if (s->ops->stats != NULL)
+		s->ops->stats(s, &full);
 	full.sz = sz;
 	memcpy(st, &full, sz);
 	return 0;
@@ -265,8 +260,8 @@ beltline_info(const struct beltline_stream *s, struct beltline_info *info)
 	full.linktype = s->linktype;
 	full.snaplen = s->snaplen;
 	snprintf(full.name, sizeof(full.name), "%s", s->name);
-	if (s->kind == BELTLINE_KIND_LIVE)
-		blc_live_info(s, &full);
+	if (s->ops->info != NULL)
+		s->ops->info(s, &full);
 	full.sz = sz;
 	memcpy(info, &full, sz);
 	return 0;
