@@ -183,6 +183,12 @@ struct beltline__live_fds {
  * the owned fds are closed too. */
 int beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stream **out);
 
+/* beltline_open of beltline://INSTANCE/STREAM (ctl.c): the attach over the instance's
+ * control socket (inst, ilen: the instance's name in uri), then the stream from its
+ * descriptors. 0 or -errno, said through the log callback. */
+int beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
+	const struct beltline_open_opts *o, struct beltline_stream **out);
+
 /* Control client internals: connect, one call with descriptors back. */
 /* One record (of at most size bytes) from the SOCK_SEQPACKET socket fd, waiting up to
  * timeout_ms: its length (0 at EOF), -ETIMEDOUT, or -errno (-EINTR too: the caller

@@ -406,9 +406,6 @@ sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct bel
 	return 0;
 }
 
-int beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
-	const struct beltline_open_opts *o, struct beltline_stream **out);
-
 int
 beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
 	const struct beltline_open_opts *o, struct beltline_stream **out)

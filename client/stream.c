@@ -56,9 +56,6 @@ opts_ok(const struct beltline_open_opts *o)
 	return 1;
 }
 
-int beltline__open_uri_live(const char *uri, const char *inst, size_t ilen, const char *stream,
-	const struct beltline_open_opts *o, struct beltline_stream **out);
-
 int
 beltline_open(const char *uri, const struct beltline_open_opts *opts, struct beltline_stream **out)
 {

@@ -13,6 +13,7 @@
 #include <rte_mempool.h>
 
 #include "bl_dbuf.h"
+#include "bl_dbuf_pvt.h"
 #include "bl_dbuf_worker.h"
 
 /* Secondary processes attach (bl_dbuf_set_multiprocess): pool headers in EAL memory. */
@@ -87,8 +88,6 @@ bl_dbuf_lookup(uint16_t id)
 /* Registered DBufs in id order of registration, for splice lookups. */
 static struct bl_dbuf *dbuf_list[256];
 static unsigned dbuf_n;
-
-int bl_dbuf__register(struct bl_dbuf *d, uint16_t want, struct bl_err *err);
 
 int
 bl_dbuf__register(struct bl_dbuf *d, uint16_t want, struct bl_err *err)

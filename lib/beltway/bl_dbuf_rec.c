@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "bl_dbuf.h"
-
-int bl_dbuf__register(struct bl_dbuf *d, uint16_t want, struct bl_err *err);
+#include "bl_dbuf_pvt.h"
 
 int
 bl_dbuf_rec_create(const struct bl_dbuf_rec_opts *o, struct bl_dbuf **out, struct bl_err *err)
