@@ -18,7 +18,6 @@
  * pass numbers, which would take a fresh packet for a duplicate.
  */
 #include "bl_filter_worker.h"
-#include "bl_graph_pvt.h"
 
 static __rte_always_inline uint64_t *
 mark(struct rte_mbuf *m)
@@ -53,7 +52,7 @@ stamp(const struct bl_filter *f)
 {
 	const struct join *j = bl_filter_priv(f);
 
-	return (j->id << 40) | ((f->graph->pass & 0xffffffffull) << 8);
+	return (j->id << 40) | ((bl_filter_graph_pass(f) & 0xffffffffull) << 8);
 }
 
 static void

@@ -91,6 +91,7 @@ struct bl_filter {
 	const struct bl_filter_ops *ops;
 	void *priv;
 	struct bl_graph *graph;
+	const uint64_t *pass;          /* the graph's pass counter: bl_filter_graph_pass */
 	char name[BL_GDESC_NAME_MAX];
 	uint16_t idx;                  /* node index in its graph */
 	uint8_t negate;
@@ -127,6 +128,14 @@ static inline void *
 bl_filter_priv(const struct bl_filter *f)
 {
 	return f->priv;
+}
+
+/* Worker: the number of the graph's current pass (a run makes one pass, a cyclic graph
+ * up to BL_GRAPH_MAX_ROUNDS): what a join stamps its marks with. */
+static inline uint64_t
+bl_filter_graph_pass(const struct bl_filter *f)
+{
+	return *f->pass;
 }
 
 /* Hand a packet on with class `cls` (0 = drop). */

@@ -266,6 +266,7 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 	g->n_filters = i + 1;
 	f->ops = ops;
 	f->graph = g;
+	f->pass = &g->pass;
 	f->idx = (uint16_t)i;
 	f->negate = nd->negate;
 	snprintf(f->name, sizeof(f->name), "%s", nd->name);
