@@ -207,38 +207,21 @@ bl_inject_reap_all(void)
 	}
 }
 
-/* The writer's region: the header written through the descriptor (we never map it
- * writable), sealed against resizing (a shrunk region would fault our reads). */
+/* The writer's region (bl_stream__client_region): header, descriptors, frames. */
 static int
 make_ring(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
 {
 	struct bl_wring_hdr h = { .magic = BL_WRING_MAGIC, .version = BL_SHM_ABI_VERSION,
 		.capacity = s->capacity, .max_frame = s->max_frame };
-	char name[80];
-	void *p;
-	int fd, rofd;
+	const void *p;
+	int fd;
 
 	h.off_desc = BL_SHM_META_PAGE;
 	h.off_data = h.off_desc + page_up((size_t)s->capacity * sizeof(struct bl_wring_desc));
 	h.region_size = h.off_data + page_up((size_t)s->capacity * s->max_frame);
-	snprintf(name, sizeof(name), "beltline-wring-%s", s->name);
-	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = bl_stream__client_region("wring", s->name, &h, sizeof(h), h.region_size, &p);
 	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)h.region_size) < 0 ||
-	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		goto fail;
-	/* Mapped through a read-only descriptor of its own: not even mprotect could make
-	 * this view writable. */
-	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
-	rofd = open(name, O_RDONLY | O_CLOEXEC);
-	if (rofd < 0)
-		goto fail;
-	p = mmap(NULL, h.region_size, PROT_READ, MAP_SHARED, rofd, 0);
-	close(rofd);
-	if (p == MAP_FAILED)
-		goto fail;
+		return fd;
 	w->ring = p;
 	w->ring_size = h.region_size;
 	w->hdr = p;
@@ -246,13 +229,6 @@ make_ring(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
 	w->data = (const uint8_t *)p + h.off_data;
 	*fd_out = fd;
 	return 0;
-fail:
-	{
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
 }
 
 /* Our tail page: mapped read-write here, then sealed so no later mapping (the

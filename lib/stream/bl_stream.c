@@ -462,6 +462,38 @@ bl_stream_may_read(const struct bl_stream *s, const struct bl_stream_cred *who)
 }
 
 int
+bl_stream__client_region(const char *kind, const char *name, const void *hdr, size_t hdr_len,
+			 size_t size, const void **map)
+{
+	char mname[80];
+	void *p;
+	int fd, rofd, e;
+
+	snprintf(mname, sizeof(mname), "beltline-%s-%s", kind, name);
+	fd = memfd_create(mname, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    pwrite(fd, hdr, hdr_len, 0) != (ssize_t)hdr_len ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	snprintf(mname, sizeof(mname), "/proc/self/fd/%d", fd);
+	rofd = open(mname, O_RDONLY | O_CLOEXEC);
+	if (rofd < 0)
+		goto fail;
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, rofd, 0);
+	close(rofd);
+	if (p == MAP_FAILED)
+		goto fail;
+	*map = p;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	return -e;
+}
+
+int
 bl_stream__tail_page(const char *kind, const char *name, void **map)
 {
 	char mname[80];

@@ -28,6 +28,15 @@ int bl_stream__wake_tick(struct bl_stream *s, uint64_t now_ns);
  * The fd (the caller passes it on and closes it), or -errno with nothing left. */
 int bl_stream__tail_page(const char *kind, const char *name, void **map);
 
+/* A region a client writes (an inject writer's ring, a verdict client's ring): a memfd
+ * named "beltline-KIND-NAME" of size bytes that starts with the hdr_len bytes of hdr
+ * (written through the descriptor: we never map it writable), sealed against resizing
+ * (a shrunk region would fault our reads) and mapped read-only here (*map) through a
+ * read-only descriptor of its own, so not even mprotect could make our view writable.
+ * The fd (the caller passes it on and closes it), or -errno with nothing left. */
+int bl_stream__client_region(const char *kind, const char *name, const void *hdr,
+			     size_t hdr_len, size_t size, const void **map);
+
 /* A user's or group's name, else its number. */
 void bl_stream__user_name(uid_t uid, char *out, size_t n);
 void bl_stream__group_name(gid_t gid, char *out, size_t n);

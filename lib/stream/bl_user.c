@@ -96,36 +96,20 @@ client_free(struct bl_user_client *c)
 	free(c);
 }
 
-/* The client's vring: the header written through the descriptor (never mapped writable
- * here: through a read-only descriptor of its own, so not even mprotect could), sealed
- * against resizing (a shrunk region would fault our reads). */
+/* The client's vring (bl_stream__client_region): header and verdict descriptors. */
 static int
 make_vring(const struct bl_user *u, struct bl_user_client *c, int *fd_out)
 {
 	struct bl_vring_hdr h = { .magic = BL_VRING_MAGIC, .version = BL_SHM_ABI_VERSION,
 		.capacity = u->capacity };
-	char name[80];
-	void *p;
-	int fd, rofd, e;
+	const void *p;
+	int fd;
 
 	h.off_desc = BL_SHM_META_PAGE;
 	h.region_size = h.off_desc + page_up((size_t)u->capacity * sizeof(struct bl_vring_desc));
-	snprintf(name, sizeof(name), "beltline-vring-%s", u->name);
-	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = bl_stream__client_region("vring", u->name, &h, sizeof(h), h.region_size, &p);
 	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)h.region_size) < 0 ||
-	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		goto fail;
-	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
-	rofd = open(name, O_RDONLY | O_CLOEXEC);
-	if (rofd < 0)
-		goto fail;
-	p = mmap(NULL, h.region_size, PROT_READ, MAP_SHARED, rofd, 0);
-	close(rofd);
-	if (p == MAP_FAILED)
-		goto fail;
+		return fd;
 	c->ring = p;
 	c->ring_size = h.region_size;
 	c->hdr = p;
@@ -133,10 +117,6 @@ make_vring(const struct bl_user *u, struct bl_user_client *c, int *fd_out)
 	c->capacity = u->capacity;
 	*fd_out = fd;
 	return 0;
-fail:
-	e = errno;
-	close(fd);
-	return -e;
 }
 
 /* Our tail page: mapped read-write here, then sealed so no later mapping may be writable. */
