@@ -285,6 +285,17 @@ readable(const char *uri, const char *what, const char *path)
 	return -EINVAL;
 }
 
+/* HOST and PORT of tcp://HOST:PORT or tls://HOST:PORT, or -1 with the error logged. */
+static int
+split_uri(const char *uri, char *host, size_t hn, char *port, size_t pn)
+{
+	if (blc_net_split(uri + 6, host, hn, port, pn) == 0)
+		return 0;
+	blc_log(BELTLINE_LOG_ERROR, "%s: bad endpoint URI: want tcp://HOST:PORT or "
+		"tls://HOST:PORT ([V6ADDR]:PORT for IPv6), PORT 0..65535", uri);
+	return -1;
+}
+
 int
 blc_epn_connect(const char *uri, const struct beltline_ep_opts *o, struct beltline_ep **out)
 {
@@ -297,11 +308,8 @@ blc_epn_connect(const char *uri, const struct beltline_ep_opts *o, struct beltli
 
 	if (rc < 0)
 		return rc;
-	if (blc_net_split(uri + 6, host, sizeof(host), port, sizeof(port)) < 0) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: bad endpoint URI: want tcp://HOST:PORT or "
-			"tls://HOST:PORT ([V6ADDR]:PORT for IPv6), PORT 0..65535", uri);
+	if (split_uri(uri, host, sizeof(host), port, sizeof(port)) < 0)
 		return -EINVAL;
-	}
 	tls_of(o, &t);
 	if (tls && t.ca == NULL) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: tls:// needs a CA to check the listener against "
@@ -352,11 +360,8 @@ blc_epn_listen(const char *uri, const struct beltline_ep_opts *o, struct blc_epn
 	rc = geo_of("beltline_ep_listen", uri, o, &g);
 	if (rc < 0)
 		return rc;
-	if (blc_net_split(uri + 6, host, sizeof(host), port, sizeof(port)) < 0) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: bad endpoint URI: want tcp://HOST:PORT or "
-			"tls://HOST:PORT ([V6ADDR]:PORT for IPv6), PORT 0..65535", uri);
+	if (split_uri(uri, host, sizeof(host), port, sizeof(port)) < 0)
 		return -EINVAL;
-	}
 	tls_of(o, &t);
 	if (tls && (t.ca == NULL || t.cert == NULL || t.key == NULL)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: tls:// listens with mutual TLS: tls_cert, tls_key "
