@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * serve_pvt — what serve.c (readers) and serve_write.c (`serve --write`: a remote
- * writer into an inject stream) share: the listening rules, TLS, a connection.
+ * writer into an inject stream) share, in serve_conn.c: the listening rules, TLS,
+ * a connection.
  * Not installed.
  */
 #ifndef BL_CLI_SERVE_PVT_H
@@ -28,6 +29,13 @@ struct conn {
 	uint8_t out[65536];
 	size_t n;
 };
+
+/* The listening socket for uri, or -1 after saying why (*usage_err 1 when it is the
+ * user's fault: a bad URI, or an address off the machine without tls:// and a CA). */
+int listen_on(const char *uri, int tls, int udp, int have_ca, int *usage_err);
+/* The server's TLS context from sv's cert, key and CA (peers must show a certificate
+ * the CA signed), or NULL after saying why. */
+SSL_CTX *tls_ctx(const struct serve *sv);
 
 /* One line on stderr: "beltline: serve: ..." */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * serve_conn — what both sides of `beltline serve` use (serve_pvt.h): the listening
+ * rules (loopback only unless tls:// with a CA), the server's TLS context and
+ * handshake, and a buffered connection to one peer. serve.c relays a stream to
+ * readers over it, serve_write.c takes a remote writer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "exporter.h"   /* bl_cli_stopping */
+#include "serve_pvt.h"
+
+void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("beltline: serve: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void
+peer_name(const struct sockaddr_storage *sa, char *out, size_t sz)
+{
+	char h[INET6_ADDRSTRLEN] = "?", p[8] = "?";
+
+	getnameinfo((const struct sockaddr *)sa, sizeof(*sa), h, sizeof(h), p, sizeof(p),
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	snprintf(out, sz, strchr(h, ':') != NULL ? "[%s]:%s" : "%s:%s", h, p);
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return 0;
+}
+
+int
+listen_on(const char *uri, int tls, int udp, int have_ca, int *usage_err)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
+	const char *hp = strstr(uri, "://") + 3, *colon;
+	char host[256], port[8];
+	int fd, one = 1, rc;
+	size_t hl;
+
+	*usage_err = 0;
+	if (hp[0] == '[') {
+		const char *cl = strchr(hp, ']');
+		colon = cl != NULL && cl[1] == ':' ? cl + 1 : NULL;
+		hl = cl != NULL ? (size_t)(cl - hp - 1) : 0;
+		hp++;
+	} else {
+		colon = strrchr(hp, ':');
+		hl = colon != NULL ? (size_t)(colon - hp) : 0;
+	}
+	if (colon == NULL || hl == 0 || hl >= sizeof(host) || colon[1] == '\0' ||
+	    strlen(colon + 1) >= sizeof(port) ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+		say("%s: want tcp://HOST:PORT or tls://HOST:PORT", uri);
+		*usage_err = 1;
+		return -1;
+	}
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	rc = getaddrinfo(host, port, &hints, &ai);
+	if (rc != 0) {
+		say("%s: cannot resolve %s: %s", uri, host, gai_strerror(rc));
+		return -1;
+	}
+	if (!is_loopback(ai->ai_addr) && (!tls || !have_ca)) {
+		say("%s: %s is not a loopback address: off the machine, serve only over tls:// "
+		    "with --ca (clients must show a certificate it signed)", uri, host);
+		freeaddrinfo(ai);
+		*usage_err = 1;
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || (!udp && listen(fd, 64) < 0)) {
+		say("%s: cannot listen: %s", uri, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+SSL_CTX *
+tls_ctx(const struct serve *sv)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, sv->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, sv->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, sv->ca, NULL) != 1) {
+		char e[256];
+		ERR_error_string_n(ERR_get_error(), e, sizeof(e));
+		say("tls: cannot load --cert %s, --key %s or --ca %s: %s", sv->cert, sv->key,
+		    sv->ca, e);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return ctx;
+}
+
+/* Send all of p (blocking). 0 or -1 (peer gone, signal). */
+static int
+conn_send(struct conn *c, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len > 0) {
+		long w;
+		if (c->ssl != NULL) {
+			size_t done = 0;
+			if (SSL_write_ex(c->ssl, b, len, &done) != 1)
+				return -1;
+			w = (long)done;
+		} else {
+			w = send(c->fd, b, len, MSG_NOSIGNAL);
+			if (w < 0 && c->dgram && (errno == ENOBUFS || errno == EAGAIN))
+				return 0;   /* a datagram dropped here is a gap the reader counts */
+			if (w < 0 && errno == EINTR && !bl_cli_stopping())
+				continue;
+			if (w <= 0)
+				return -1;
+		}
+		b += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+conn_flush(struct conn *c)
+{
+	int rc = c->n ? conn_send(c, c->out, c->n) : 0;
+
+	c->n = 0;
+	return rc;
+}
+
+int
+conn_put(struct conn *c, const void *p, size_t len)
+{
+	if (c->n + len > sizeof(c->out) && conn_flush(c) < 0)
+		return -1;
+	if (len > sizeof(c->out))
+		return conn_send(c, p, len);
+	memcpy(c->out + c->n, p, len);
+	c->n += len;
+	return 0;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	free(c);
+}
+
+int
+tls_accept(struct serve *sv, struct conn *c, const char *peer)
+{
+	struct timeval tv = { .tv_sec = sv->handshake_ms / 1000,
+		.tv_usec = (sv->handshake_ms % 1000) * 1000 };
+	int rc;
+
+	c->ssl = SSL_new(sv->ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+		return -1;
+	/* the handshake only: a stalled peer is cut after handshake_ms */
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	rc = SSL_accept(c->ssl);
+	if (rc != 1) {
+		char e[256] = "";
+		unsigned long err = ERR_get_error();
+		long vr = SSL_get_verify_result(c->ssl);
+
+		if (err != 0)
+			ERR_error_string_n(err, e, sizeof(e));
+		else
+			snprintf(e, sizeof(e), "%s", errno == EAGAIN || errno == EWOULDBLOCK ?
+				 "handshake timed out" : "handshake failed (peer closed?)");
+		say("refused %s: TLS: %s%s%s", peer, e, vr != X509_V_OK ? ": " : "",
+		    vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		return -1;
+	}
+	tv = (struct timeval){ 0 };
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	X509 *pc = SSL_get1_peer_certificate(c->ssl);
+	char subj[256] = "?";
+	if (pc != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(pc), subj, sizeof(subj));
+		X509_free(pc);
+	}
+	say("%s: TLS client %s", peer, subj);
+	return 0;
+}
