@@ -9,7 +9,9 @@
 #define BELTLINE_PRIV_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "beltline.h"
 #include "bl_dbuf_view.h"
@@ -20,6 +22,29 @@
 /* Field f of an options struct, if the caller's sz covers it, else def. */
 #define BLC_OPT(o, f, def) ((o) != NULL && \
 	(o)->sz >= offsetof(__typeof__(*(o)), f) + sizeof((o)->f) ? (o)->f : (def))
+
+/*
+ * Options struct o (NULL: all defaults), whose first field is its size_t sz, as a
+ * library that knows `known` bytes of it may take it: an older caller passes a
+ * smaller struct; a newer one a bigger struct only if what we do not know is zero
+ * (libbpf's rule). 1 if so, else 0.
+ */
+static inline int
+blc_opts_ok(const void *o, size_t known)
+{
+	size_t sz;
+
+	if (o == NULL)
+		return 1;
+	sz = *(const size_t *)o;
+	if (sz < sizeof(size_t))
+		return 0;
+	for (size_t i = known; i < sz; i++)
+		if (((const char *)o)[i] != 0)
+			return 0;
+	return 1;
+}
+#define BLC_OPTS_OK(o) blc_opts_ok((o), sizeof(*(o)))
 
 /* Log one line through the user's callback (nothing if none). */
 void blc_log(enum beltline_log_level lvl, const char *fmt, ...)
@@ -121,6 +146,17 @@ struct beltline_stream {
 		struct blc_net n;
 	};
 };
+
+/* Free s: its source's close (which closes what the source holds), its wake fd, itself.
+ * beltline_close, and a source's open that failed half way. */
+static inline void
+blc_stream_free(struct beltline_stream *s)
+{
+	s->ops->close(s);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	free(s);
+}
 
 /* Sources: each open sets s->kind and s->ops. */
 extern const struct blc_src_ops blc_file_ops, blc_live_ops, blc_net_ops;

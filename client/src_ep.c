@@ -41,19 +41,6 @@ struct beltline_ep_listener {
 
 /* ---- small helpers ---- */
 
-int
-blc_ep_opts_ok(const struct beltline_ep_opts *o)
-{
-	if (o == NULL)
-		return 1;
-	if (o->sz < sizeof(size_t))
-		return 0;
-	for (size_t i = sizeof(*o); i < o->sz; i++)
-		if (((const char *)o)[i] != 0)
-			return 0;
-	return 1;
-}
-
 /* The control-socket options (run_dir, timeout) of ep options. */
 static struct beltline_open_opts
 ctl_opts(const struct beltline_ep_opts *o)
@@ -147,7 +134,7 @@ ep_ctl_open(const char *fn, const char *verb, const char *uri, const struct belt
 	char inst[BL_INSTANCE_NAME_MAX];
 	int rc;
 
-	if (!blc_ep_opts_ok(o)) {
+	if (!BLC_OPTS_OK(o)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_ep_opts (sz; unknown fields must be 0)",
 			fn);
 		return -EINVAL;

@@ -127,7 +127,7 @@ geo_of(const char *fn, const char *uri, const struct beltline_ep_opts *o, struct
 {
 	struct beltline_open_opts co = { .sz = sizeof(co), .timeout_ms = BLC_OPT(o, timeout_ms, 0) };
 
-	if (!blc_ep_opts_ok(o)) {
+	if (!BLC_OPTS_OK(o)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_ep_opts (sz; unknown fields must be 0)",
 			fn);
 		return -EINVAL;

@@ -79,9 +79,6 @@ ssize_t blc_ep_recv(int fd, int timeout_ms, void *buf, size_t size, int *fds, un
 int blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const uint32_t *geo,
 	struct beltline_ep **out);
 
-/* Whether o is acceptable: NULL, or sz covers size_t and unknown fields are 0. */
-int blc_ep_opts_ok(const struct beltline_ep_opts *o);
-
 /* ---- endpoints over tcp:// and tls:// (src_ep_net.c, src_ep_net_setup.c) ---- */
 struct blc_epn;
 struct blc_epn_listener;

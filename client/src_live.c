@@ -106,7 +106,7 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 	*out = s;
 	return 0;
 fail:
-	beltline_close(s);     /* closes the owned fds it already holds */
+	blc_stream_free(s);    /* closes the owned fds it already holds */
 	return rc;
 fail_fds:
 	if (f->wake_fd >= 0)

@@ -5,7 +5,6 @@
  * beltline_priv.h: src_file.c, src_live.c, src_net.c).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,48 +12,6 @@
 
 #include "beltline_priv.h"
 #include "bl_stream_proto.h"
-
-static beltline_log_fn log_cb;
-static void *log_ctx;
-
-beltline_log_fn
-beltline_set_log(beltline_log_fn cb, void *ctx)
-{
-	beltline_log_fn old = log_cb;
-
-	log_cb = cb;
-	log_ctx = ctx;
-	return old;
-}
-
-void
-blc_log(enum beltline_log_level lvl, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (log_cb == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_cb(lvl, msg, log_ctx);
-}
-
-static int
-opts_ok(const struct beltline_open_opts *o)
-{
-	if (o == NULL)
-		return 1;
-	/* An older caller passes a smaller struct; a newer one may pass a bigger
-	 * struct only if what we do not know is zero (libbpf's rule). */
-	if (o->sz < sizeof(size_t))
-		return 0;
-	for (size_t i = sizeof(*o); i < o->sz; i++)
-		if (((const char *)o)[i] != 0)
-			return 0;
-	return 1;
-}
 
 int
 beltline_open(const char *uri, const struct beltline_open_opts *opts, struct beltline_stream **out)
@@ -71,7 +28,7 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 			"file:PATH or a pcap file path)");
 		return -EINVAL;
 	}
-	if (!opts_ok(opts)) {
+	if (!BLC_OPTS_OK(opts)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_open_opts (sz %zu; unknown fields must be 0)",
 			uri, opts->sz);
 		return -EINVAL;
@@ -123,12 +80,8 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 void
 beltline_close(struct beltline_stream *s)
 {
-	if (s == NULL)
-		return;
-	s->ops->close(s);
-	if (s->wake_fd >= 0)
-		close(s->wake_fd);
-	free(s);
+	if (s != NULL)
+		blc_stream_free(s);
 }
 
 int
