@@ -286,3 +286,27 @@ Test(file, silent_by_default)
 	cr_assert_eq(beltline_open("beltline://bad name/x", NULL, &s), -EINVAL);
 	cr_assert_eq(n_logs, 0);
 }
+
+/* The endpoint calls take their options by the same rule, over shared memory and tcp://
+ * alike, before they touch anything (no appliance, no socket here). */
+Test(file, endpoint_options_struct_is_size_checked)
+{
+	struct {
+		struct beltline_ep_opts o;
+		char future[16];
+	} big = { .o = { .sz = sizeof(big) } };
+	struct beltline_ep_opts small = { .sz = 1 };
+	const char *uris[] = { "beltline://nosuchinstance/ep/x", "tcp://127.0.0.1:1" };
+	struct beltline_ep_listener *l;
+	struct beltline_ep *ep;
+
+	big.future[3] = 1;
+	for (unsigned i = 0; i < 2; i++) {
+		last_log[0] = '\0';
+		cr_assert_eq(beltline_ep_connect(uris[i], &big.o, &ep), -EINVAL, "%s", uris[i]);
+		cr_assert(strstr(last_log, "beltline_ep_opts") != NULL, "%s: '%s'", uris[i], last_log);
+		last_log[0] = '\0';
+		cr_assert_eq(beltline_ep_listen(uris[i], &small, &l), -EINVAL, "%s", uris[i]);
+		cr_assert(strstr(last_log, "beltline_ep_opts") != NULL, "%s: '%s'", uris[i], last_log);
+	}
+}
