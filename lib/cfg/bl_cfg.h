@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bl_diag.h"
+
 #define BL_CFG_NAME_MAX     32    /* instance and port names, with the NUL */
 #define BL_CFG_DEV_MAX      1024  /* a vdev spec after path resolution */
 #define BL_CFG_MAX_PORTS    32    /* RTE_MAX_ETHPORTS in Debian's DPDK */
@@ -107,28 +109,6 @@ struct bl_cfg {
 	unsigned int n_graphs;
 	struct bl_cfg_graph graphs[BL_CFG_MAX_GRAPHS];
 };
-
-/* Problems found while reading a config: one line each, path first. The
- * first BL_DIAG_SHOWN are written out, the rest only counted (a 4 MiB config
- * of typos must not take seconds to describe, nor print megabytes). */
-#define BL_DIAG_SHOWN 100
-
-struct bl_diag {
-	unsigned int n;      /* number of problems */
-	char *text;          /* "line\nline\n" (the first BL_DIAG_SHOWN); NULL when n == 0 */
-	size_t len;
-	size_t cap;
-};
-
-void bl_diag_add(struct bl_diag *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Would bl_diag_add only count? (Then a costly message, e.g. a suggestion, can be skipped.) */
-static inline bool
-bl_diag_full(const struct bl_diag *d)
-{
-	return d != NULL && d->n >= BL_DIAG_SHOWN;
-}
-void bl_diag_free(struct bl_diag *d);
 
 /* Fill cfg with every default (no ports, no workers). */
 void bl_cfg_defaults(struct bl_cfg *cfg);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bl_cfg.h"
+#include "bl_diag.h"
 
 void
 bl_diag_add(struct bl_diag *d, const char *fmt, ...)
