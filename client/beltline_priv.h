@@ -177,8 +177,6 @@ int blc_netw_flush(struct blc_netw *w, int timeout_ms);
 void blc_netw_stats(struct blc_netw *w, uint64_t *committed, uint64_t *consumed,
 	uint64_t *refused, uint64_t *full);
 void blc_netw_close(struct blc_netw *w);
-/* Split HOST:PORT ([V6]:PORT). 0 or -EINVAL. */
-int blc_net_split(const char *hp, char *host, size_t hsz, char *port, size_t psz);
 /* Connect (non-blocking, within timeout_ms) to host:port (type SOCK_STREAM: TCP_NODELAY
  * set). The fd or -errno (logged). */
 int blc_net_connect(const char *uri, const char *host, const char *port, int type,

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bl_netaddr.h"
 #include "bl_time.h"
 #include "net_frame.h"
 #include "src_ep_net_pvt.h"
@@ -289,7 +290,7 @@ readable(const char *uri, const char *what, const char *path)
 static int
 split_uri(const char *uri, char *host, size_t hn, char *port, size_t pn)
 {
-	if (blc_net_split(uri + 6, host, hn, port, pn) == 0)
+	if (bl_hostport_split(uri + 6, host, hn, port, pn) == 0)
 		return 0;
 	blc_log(BELTLINE_LOG_ERROR, "%s: bad endpoint URI: want tcp://HOST:PORT or "
 		"tls://HOST:PORT ([V6ADDR]:PORT for IPv6), PORT 0..65535", uri);
@@ -336,16 +337,6 @@ blc_epn_connect(const char *uri, const struct beltline_ep_opts *o, struct beltli
 	return epn_setup(uri, fd, conn, msg, &g, out);
 }
 
-static int
-is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
-	return 0;
-}
-
 int
 blc_epn_listen(const char *uri, const struct beltline_ep_opts *o, struct blc_epn_listener **out)
 {
@@ -379,7 +370,7 @@ blc_epn_listen(const char *uri, const struct beltline_ep_opts *o, struct blc_epn
 		blc_log(BELTLINE_LOG_ERROR, "%s: cannot resolve %s: %s", uri, host, gai_strerror(rc));
 		return -ENOENT;
 	}
-	if (!tls && !is_loopback(ai->ai_addr)) {
+	if (!tls && !bl_sockaddr_loopback(ai->ai_addr)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: %s is not a loopback address: off the machine, "
 			"listen only over tls:// with tls_ca (clients must show a certificate it "
 			"signed)", uri, host);

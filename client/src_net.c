@@ -25,39 +25,11 @@
 #include <unistd.h>
 
 #include "beltline_priv.h"
+#include "bl_netaddr.h"
 #include "bl_time.h"
 #include "net_frame.h"
 
 #define NET_BUF (2u * (BLN_REC_HDR + BLN_MAX_CAPLEN))
-
-int
-blc_net_split(const char *hp, char *host, size_t hsz, char *port, size_t psz)
-{
-	const char *colon;
-	size_t hl;
-
-	if (hp[0] == '[') {             /* [v6]:port */
-		const char *close = strchr(hp, ']');
-		if (close == NULL || close[1] != ':')
-			return -EINVAL;
-		hl = (size_t)(close - hp - 1);
-		hp++;
-		colon = close + 1;
-	} else {
-		colon = strrchr(hp, ':');
-		if (colon == NULL)
-			return -EINVAL;
-		hl = (size_t)(colon - hp);
-	}
-	if (hl == 0 || hl >= hsz || strlen(colon + 1) == 0 || strlen(colon + 1) >= psz ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) > 65535 ||
-	    strchr(colon + 1, '/') != NULL)
-		return -EINVAL;
-	memcpy(host, hp, hl);
-	host[hl] = '\0';
-	snprintf(port, psz, "%s", colon + 1);
-	return 0;
-}
 
 int
 blc_net_connect(const char *uri, const char *host, const char *port, int type, int timeout_ms)
@@ -463,7 +435,7 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 			uri);
 		return -EINVAL;
 	}
-	if (blc_net_split(hp, host, sizeof(host), port, sizeof(port)) < 0) {
+	if (bl_hostport_split(hp, host, sizeof(host), port, sizeof(port)) < 0) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: bad URI: want tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT "
 			"([V6ADDR]:PORT for IPv6), PORT 0..65535", uri);
 		return -EINVAL;

@@ -5,7 +5,6 @@
  * handshake, and a buffered connection to one peer. serve.c relays a stream to
  * readers over it, serve_write.c takes a remote writer.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -21,6 +20,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "bl_netaddr.h"
 #include "exporter.h"   /* bl_cli_stopping */
 #include "serve_pvt.h"
 
@@ -46,52 +46,27 @@ peer_name(const struct sockaddr_storage *sa, char *out, size_t sz)
 	snprintf(out, sz, strchr(h, ':') != NULL ? "[%s]:%s" : "%s:%s", h, p);
 }
 
-static int
-is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
-	return 0;
-}
-
 int
 listen_on(const char *uri, int tls, int udp, int have_ca, int *usage_err)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM,
 		.ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
-	const char *hp = strstr(uri, "://") + 3, *colon;
 	char host[256], port[8];
 	int fd, one = 1, rc;
-	size_t hl;
 
 	*usage_err = 0;
-	if (hp[0] == '[') {
-		const char *cl = strchr(hp, ']');
-		colon = cl != NULL && cl[1] == ':' ? cl + 1 : NULL;
-		hl = cl != NULL ? (size_t)(cl - hp - 1) : 0;
-		hp++;
-	} else {
-		colon = strrchr(hp, ':');
-		hl = colon != NULL ? (size_t)(colon - hp) : 0;
-	}
-	if (colon == NULL || hl == 0 || hl >= sizeof(host) || colon[1] == '\0' ||
-	    strlen(colon + 1) >= sizeof(port) ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
-		say("%s: want tcp://HOST:PORT or tls://HOST:PORT", uri);
+	if (bl_hostport_split(strstr(uri, "://") + 3, host, sizeof(host), port, sizeof(port)) < 0) {
+		say("%s: want tcp://HOST:PORT, udp://HOST:PORT or tls://HOST:PORT ([V6ADDR]:PORT for "
+		    "IPv6), PORT 0..65535", uri);
 		*usage_err = 1;
 		return -1;
 	}
-	memcpy(host, hp, hl);
-	host[hl] = '\0';
-	snprintf(port, sizeof(port), "%s", colon + 1);
 	rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc != 0) {
 		say("%s: cannot resolve %s: %s", uri, host, gai_strerror(rc));
 		return -1;
 	}
-	if (!is_loopback(ai->ai_addr) && (!tls || !have_ca)) {
+	if (!bl_sockaddr_loopback(ai->ai_addr) && (!tls || !have_ca)) {
 		say("%s: %s is not a loopback address: off the machine, serve only over tls:// "
 		    "with --ca (clients must show a certificate it signed)", uri, host);
 		freeaddrinfo(ai);

@@ -76,6 +76,13 @@ set +e
 set -e
 eq "serve tcp://0.0.0.0: usage error" "$rc" 2
 check "serve tcp://0.0.0.0: says loopback or tls" grep -q "not a loopback address" "$T/s.err"
+# serve reads HOST:PORT by the library's rule (lib/common/bl_netaddr.c): a port out of
+# range is the user's mistake, said as such, not a failure to resolve.
+set +e
+"$BELTLINE" serve web tcp://127.0.0.1:70000 > /dev/null 2> "$T/s.err"; rc=$?
+set -e
+eq "serve tcp://127.0.0.1:70000: usage error" "$rc" 2
+check "serve tcp://127.0.0.1:70000: says the port's range" grep -q "PORT 0..65535" "$T/s.err"
 
 # ---- examples/pktsum: one program, only the URI changes ----
 PKTSUM=${PKTSUM:-$(dirname "$BELTLINED")/../examples/pktsum}
