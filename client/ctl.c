@@ -480,3 +480,22 @@ blc_open_attach(const char *uri, const char *inst, size_t ilen, const char *stre
 			close(fds[i]);                   /* the mappings hold their own dups */
 	return rc;
 }
+
+void
+blc_ctl_log_hangup(int fd, const char *name, const char *what)
+{
+	char buf[BL_CTL_MSG_MAX + 1];
+	ssize_t r = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	cJSON *j = NULL;
+	const cJSON *why = NULL;
+
+	if (r > (ssize_t)sizeof(struct bl_ctl_hdr)) {
+		buf[r] = '\0';
+		j = cJSON_Parse(buf + sizeof(struct bl_ctl_hdr));
+		why = cJSON_GetObjectItemCaseSensitive(j, "error");
+	}
+	blc_log(BELTLINE_LOG_WARN, "%s: the appliance closed the control connection: %s%s%s",
+		name, what, cJSON_IsString(why) ? ": " : "",
+		cJSON_IsString(why) ? why->valuestring : "");
+	cJSON_Delete(j);
+}

@@ -10,7 +10,6 @@
  * dereferenced. Data pointers handed out lie inside a read-only mapping, so a
  * torn or overwritten entry can only give wrong bytes, which check() reports.
  */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -183,21 +182,7 @@ live_empty(struct beltline_stream *s)
 	struct pollfd p = { .fd = s->l.ctl_fd, .events = POLLIN };
 
 	if (s->l.ctl_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
-		/* Its last word, a notice, says why: "stream removed" when a reload dropped it. */
-		char buf[BL_CTL_MSG_MAX + 1];
-		ssize_t r = recv(s->l.ctl_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		cJSON *j = NULL;
-		const cJSON *why = NULL;
-
-		if (r > (ssize_t)sizeof(struct bl_ctl_hdr)) {
-			buf[r] = '\0';
-			j = cJSON_Parse(buf + sizeof(struct bl_ctl_hdr));
-			why = cJSON_GetObjectItemCaseSensitive(j, "error");
-		}
-		blc_log(BELTLINE_LOG_WARN, "%s: the appliance closed the control connection: "
-			"end of stream%s%s", s->name, cJSON_IsString(why) ? ": " : "",
-			cJSON_IsString(why) ? why->valuestring : "");
-		cJSON_Delete(j);
+		blc_ctl_log_hangup(s->l.ctl_fd, s->name, "end of stream");
 		return 0;
 	}
 	return -EAGAIN;

@@ -40,17 +40,24 @@ struct beltline_writer {
 	uint64_t next_commit;               /* seq of the next commit (= head) */
 	uint64_t full;
 	int ctl_fd;                         /* the lease */
+	int gone;                           /* the appliance ended it (said once) */
 	char name[128];
 	struct blc_netw *net;               /* tcp://, tls://: all of it is there (src_netw.c) */
 };
 
-/* The appliance went away: our lease's connection is closed. */
+/* The appliance ended our lease (its connection is closed): said once, with its reason. */
 static int
-writer_gone(const struct beltline_writer *w)
+writer_gone(struct beltline_writer *w)
 {
 	struct pollfd p = { .fd = w->ctl_fd, .events = POLLIN };
 
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL | POLLIN)) != 0;
+	if (w->gone)
+		return 1;
+	if (poll(&p, 1, 0) <= 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL | POLLIN)) == 0)
+		return 0;
+	w->gone = 1;
+	blc_ctl_log_hangup(w->ctl_fd, w->name, "the lease ended");
+	return 1;
 }
 
 int

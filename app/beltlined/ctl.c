@@ -153,6 +153,37 @@ stream_removed(struct bl_stream *s, void *ctx)
 	}
 }
 
+/* A reload (or edit) removes an inject stream or a user filter: the connection that
+ * holds its lease points into it, so it is closed now, told why, before the stream goes. */
+static void
+lease_removed(struct bl_ctl *c, const struct bl_inject *w, const struct bl_user *u,
+	      const char *what, const char *name)
+{
+	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++) {
+		struct conn *k = &c->c[i];
+		int fd = k->fd;
+
+		if (fd < 0 || (w != NULL && k->w != w) || (u != NULL && k->u != u))
+			continue;
+		k->fd = -1;
+		conn_close(k);   /* while the stream is still whole */
+		notice_close(fd, -ENOENT, "%s removed: \"%s\" is not in the appliance's new "
+			     "config", what, name);
+	}
+}
+
+static void
+inject_removed(struct bl_inject *s, void *ctx)
+{
+	lease_removed(ctx, s, NULL, "inject stream", s->name);
+}
+
+static void
+user_removed(struct bl_user *u, void *ctx)
+{
+	lease_removed(ctx, NULL, u, "user filter", u->name);
+}
+
 int
 bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 {
@@ -223,6 +254,8 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 		fprintf(stderr, "beltlined: DPDK telemetry: cannot register /beltline/stats: %s\n",
 			strerror(-n));
 	bl_stream_on_removed(stream_removed, c);
+	bl_inject_on_removed(inject_removed, c);
+	bl_user_on_removed(user_removed, c);
 	*out = c;
 	return 0;
 }
@@ -264,6 +297,8 @@ bl_ctl_stop(struct bl_ctl *c)
 	bl_tel_stop();
 	bl_app_taps_stop(c->app);   /* tap.c: its readers are told, as for a removed stream */
 	bl_stream_on_removed(NULL, NULL);
+	bl_inject_on_removed(NULL, NULL);
+	bl_user_on_removed(NULL, NULL);
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		if (c->c[i].fd >= 0)
 			conn_close(&c->c[i]);

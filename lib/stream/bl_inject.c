@@ -88,11 +88,23 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 	return 0;
 }
 
+static void (*removed_fn)(struct bl_inject *s, void *ctx);
+static void *removed_ctx;
+
+void
+bl_inject_on_removed(void (*fn)(struct bl_inject *s, void *ctx), void *ctx)
+{
+	removed_fn = fn;
+	removed_ctx = ctx;
+}
+
 void
 bl_inject_release(struct bl_inject *s)
 {
 	if (s == NULL)
 		return;
+	if (removed_fn != NULL && s->used)
+		removed_fn(s, removed_ctx);
 	bl_inject_close_write(s);
 	for (struct bl_inject_writer *o = orphans; o != NULL; o = o->next)
 		if (o->owner == s)

@@ -120,8 +120,13 @@ struct bl_inject_opts {
 /* Declare an inject stream (the filter's init). Errors name the argument. 0 or -errno. */
 int bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct bl_err *err);
 
-/* The filter's fini: the control socket closed its writer first (bl_inject_close_write). */
+/* The filter's fini (a reload or edit removed it, or the graph ends): the hook set with
+ * bl_inject_on_removed is called first, so the control socket ends the writer's lease
+ * (its connection points at s), then the writer, if any, is closed. */
 void bl_inject_release(struct bl_inject *s);
+
+/* Who is told that an inject stream goes (the control socket), and with what. Main lcore. */
+void bl_inject_on_removed(void (*fn)(struct bl_inject *s, void *ctx), void *ctx);
 
 /* The inject stream of that name, or NULL. */
 struct bl_inject *bl_inject_find(const char *name);

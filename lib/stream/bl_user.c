@@ -47,11 +47,23 @@ bl_user_register(struct bl_user *u, struct bl_err *err)
 			  BL_USER_MAX);
 }
 
+static void (*removed_fn)(struct bl_user *u, void *ctx);
+static void *removed_ctx;
+
+void
+bl_user_on_removed(void (*fn)(struct bl_user *u, void *ctx), void *ctx)
+{
+	removed_fn = fn;
+	removed_ctx = ctx;
+}
+
 void
 bl_user_unregister(struct bl_user *u)
 {
 	if (u == NULL || !u->used)
 		return;
+	if (removed_fn != NULL)
+		removed_fn(u, removed_ctx);
 	bl_user_detach(u);
 	for (unsigned int i = 0; i < BL_USER_MAX; i++)
 		if (users[i] == u)

@@ -91,8 +91,13 @@ struct bl_user {
  * set). Errors name the argument. 0 or -errno. */
 int bl_user_register(struct bl_user *u, struct bl_err *err);
 
-/* The filter's fini: the control socket detached its client first (bl_user_detach). */
+/* The filter's fini (a reload or edit removed it, or the graph ends): the hook set with
+ * bl_user_on_removed is called first, so the control socket ends the client's lease
+ * (its connection points at u), then the client, if any, is detached. */
 void bl_user_unregister(struct bl_user *u);
+
+/* Who is told that a user filter goes (the control socket), and with what. Main lcore. */
+void bl_user_on_removed(void (*fn)(struct bl_user *u, void *ctx), void *ctx);
 
 /* The user filter of that name, or NULL. */
 struct bl_user *bl_user_find(const char *name);

@@ -43,6 +43,43 @@ eq "a reload slower than 2 s: the CLI waited for it" "$rc" 0
 check "... and said it reloaded" grep -q '^reloaded (epoch' "$T/r.out"
 [ "$rc" = 0 ] || sed -n 1,2p "$T/r.err"
 eq "... the reload counted once" "$("$BELTLINE" stats --json | jq .reload.reloads)" 4
+# A reload that removes the inject stream and the user filter ends the leases on them at
+# once, each client told why, and a client of the filter put back later is not touched by
+# anything the old connections do. (The connections kept pointing into the removed
+# filters: the clients never heard, and closing such a connection after the filter was
+# put back detached the new filter's client.)
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "gen rate=1000 | export name=s1 policy=mrp" } ] }
+JSON
+IPS=${IPS_SYN_DROP:-$(dirname "$BELTLINED")/../examples/ips_syn_drop}
+n_users() { "$BELTLINE" stats --json | jq "[.users[]? | select(.name == \"v\") | .clients] | add // 0"; }
+n_writers() { "$BELTLINE" stats --json | jq "[.injects[]? | select(.name == \"w0\") | .writer.pid // empty] | length"; }
+"$IPS" "beltline://$I/v" 1000 > "$T/v1.out" 2> "$T/v1.err" &
+V1=$!
+"$BELTLINE" inject w0 "$SRCDIR/config/sample.pcap" -l 1000000 -r 1000 > /dev/null 2> "$T/w1.err" &
+W1=$!
+both_attached() { test "$(n_users)$(n_writers)" = 11; }
+one_user() { test "$(n_users)" = 1; }
+check "a verdict client and a writer attached" wait_for 30 both_attached
+set +e; "$BELTLINE" reload "$T/c.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
+eq "reload without w0 and v: accepted" "$rc" 0
+[ "$rc" = 0 ] || sed -n 1,3p "$T/r.err"
+check "the verdict client ended" wait_for 30 eval '! kill -0 $V1 2> /dev/null'
+check "... told why" grep -q 'user filter removed: "v"' "$T/v1.err"
+check "the writer ended" wait_for 30 eval '! kill -0 $W1 2> /dev/null'
+check "... told why" grep -q 'inject stream removed: "w0"' "$T/w1.err"
+set +e; "$BELTLINE" reload "$T/a.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
+eq "reload with w0 and v back: accepted" "$rc" 0
+"$IPS" "beltline://$I/v" 1000 > "$T/v2.out" 2> "$T/v2.err" &
+V2=$!
+check "a new verdict client attached to v" wait_for 30 one_user
+kill "$V1" "$W1" 2> /dev/null || true   # the old clients (if still there) go now
+wait "$V1" "$W1" 2> /dev/null || true
+sleep 1
+eq "... and stays attached when the old clients' connections close" "$(n_users)" 1
+kill "$V2"; wait "$V2" 2> /dev/null || true
+
 set +e; "$BELTLINE" -v inject w0 "$SRCDIR/config/sample.pcap" > /dev/null 2> "$T/w.err"; rc=$?; set -e
 eq "a writer writes into w0 after the reloads" "$rc" 0
 kill -INT "$PID"
