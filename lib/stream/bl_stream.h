@@ -60,6 +60,7 @@ struct bl_stream_wake {
 	uint64_t wake_ns;
 	uint64_t signals;                        /* eventfd writes (worker and main), relaxed */
 	uint64_t fired[BL_IBUF_MAX_READERS];     /* worker: the wait it signalled (main reads) */
+	uint64_t fired_at[BL_IBUF_MAX_READERS];  /* worker: the head it signalled at (worker only) */
 	int fd[BL_IBUF_MAX_READERS];             /* reader i's eventfd, -1 if none (main owns) */
 	/* main lcore only */
 	uint64_t mfired[BL_IBUF_MAX_READERS];    /* the wait the timeout signalled */

@@ -11,7 +11,10 @@
  *
  * A reader that busy-polls never sets wait and costs the producer those loads
  * only; a sleeper costs one eventfd write per sleep. A reader that lies in
- * wait can cost itself wakeups, nobody else.
+ * wait can cost itself wakeups, nobody else: the worker signals a reader at
+ * most once per wake_count entries written (fired_at), whatever its wait says,
+ * which is as often as an honest sleeper can be due (it sleeps again for an
+ * entry past the head it was woken at, due wake_count entries later).
  *
  * Ordering: detach closes an eventfd only once the worker cannot be using it:
  * it clears the reader's bit in `capable` and then waits while `busy` is set
@@ -71,7 +74,8 @@ bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64
 		 * its own eventfd is written. */
 		uint64_t wait = __atomic_load_n(&ib->rpage[i]->wait, __ATOMIC_RELAXED);
 
-		if (__builtin_expect(wait != 0, 0) && wait != w->fired[i] && head >= threshold(w, wait))
+		if (__builtin_expect(wait != 0, 0) && wait != w->fired[i] && head >= threshold(w, wait) &&
+		    head - w->fired_at[i] >= w->wake_count)
 			due |= 1ull << i;
 	}
 	if (__builtin_expect(due == 0, 1))
@@ -87,6 +91,7 @@ bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64
 		if (wait == 0 || wait == w->fired[i] || head < threshold(w, wait))
 			continue;
 		signal_fd(w, i);
+		w->fired_at[i] = head;
 		/* relaxed: read by the main lcore's tick to skip a signalled sleep. */
 		__atomic_store_n(&w->fired[i], wait, __ATOMIC_RELAXED);
 	}
@@ -110,6 +115,7 @@ bl_stream__wake_attach(struct bl_stream *s, unsigned int idx)
 	w->fd[idx] = fd;
 	/* relaxed: ordered before the bit by the release or below. */
 	__atomic_store_n(&w->fired[idx], 0, __ATOMIC_RELAXED);
+	w->fired_at[idx] = 0;   /* read by the worker only after the bit, as fired */
 	w->mfired[idx] = 0;
 	w->seen[idx] = 0;
 	w->since[idx] = 0;

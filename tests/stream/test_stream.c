@@ -20,6 +20,7 @@
 #include "bl_dbuf.h"
 #include "bl_ibuf.h"
 #include "bl_stream.h"
+#include "bl_stream_worker.h"
 #include "harness.h"
 
 static struct bl_dbuf *pkt;
@@ -360,4 +361,51 @@ Test(stream, reload_adopts_an_unchanged_stream_and_refuses_a_changed_one)
 	cr_assert(eq(u32, removed_calls, 1));
 	cr_assert(eq(ptr, bl_stream_find(BL_STREAM_EXPORT, "kept"), NULL));
 	bl_stream_on_removed(NULL, NULL);
+}
+
+/*
+ * A reader's wait word is its own to write, and the worker looks at it after every
+ * burst. One that changes it before every burst (a new sleep each time, always due)
+ * must not get an eventfd write per burst out of the worker when the stream moderates
+ * to one per wake_count entries: it had one per burst (64 for 16 here). An honest
+ * sleeper beside it (it sleeps again for the entry after the head it was woken at)
+ * is woken as before: every wake_count entries.
+ */
+Test(stream, a_reader_rewriting_its_wait_is_signalled_at_most_once_per_wake_count)
+{
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = "wakes", .pkt = pkt,
+		.policy = BL_IBUF_FRP, .capacity = 64, .max_readers = 2,
+		.uid = geteuid(), .gid = getegid(), .mode = 0640, .wake_count = 32,
+	};
+	struct bl_ibuf_entry e[8] = { { .cls = 1 } };
+	struct bl_stream_cred who = me();
+	struct bl_stream *s = NULL;
+	struct bl_stream_grant liar, honest;
+	struct bl_err err;
+	uint64_t woken = 0, v;
+
+	cr_assert(eq(int, bl_stream_create(&o, &s, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "liar", &liar, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "honest", &honest, &err), 0), "%s",
+		  err.msg);
+	s->ib->rpage[honest.reader]->wait = 1;            /* asleep, for entry 0 */
+	for (unsigned int b = 0; b < 64; b++) {           /* 64 bursts of 8: 512 entries */
+		/* due at once: waits for entry 0 or 1 (1 + seq), a new sleep each burst */
+		s->ib->rpage[liar.reader]->wait = 1 + (b & 1);
+		cr_assert(eq(u32, bl_ibuf_write(s->ib, e, 8), 8));
+		bl_stream_wake_burst(s);
+		if (read(s->wake.fd[honest.reader], &v, sizeof(v)) == (ssize_t)sizeof(v)) {
+			woken++;              /* reads to the head, sleeps for the next entry */
+			s->ib->rpage[honest.reader]->wait = s->ib->head + 1;
+		}
+	}
+	cr_assert(eq(u64, woken, 512 / 32), "the honest sleeper: once per wake_count entries");
+	cr_assert(le(u64, s->wake.signals - woken, 512 / 32), "the liar: %llu eventfd writes for "
+		  "512 entries", (unsigned long long)(s->wake.signals - woken));
+	bl_stream_grant_close(&liar);
+	bl_stream_grant_close(&honest);
+	bl_stream_detach(s, liar.reader);
+	bl_stream_detach(s, honest.reader);
+	bl_stream_release(s);
 }
