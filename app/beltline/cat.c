@@ -201,6 +201,9 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 
 	if (ns > BL_CLI_COPY_MAX)
 		ns = BL_CLI_COPY_MAX;
+	/* A signal stops us between two records, never inside one: a reader of the pipe
+	 * (tcpdump) gets a whole file. We wait in poll (100 ms at most), never in a read. */
+	bl_cli_finish_writes_on_signal();
 	for (unsigned int i = 0; i < ns; i++)
 		beltline_fd(s[i]);   /* we sleep in poll when the streams are empty: say so from the start */
 	beltline_info(s[0], &info);

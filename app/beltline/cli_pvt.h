@@ -20,6 +20,11 @@
 extern const char bl_cli_usage[];
 extern int bl_cli_verbose;
 extern volatile sig_atomic_t bl_cli_stop;
+/* From now on a SIGINT or SIGTERM that arrives while a write (or read) blocks lets it
+ * finish (SA_RESTART) instead of failing it with EINTR: for a command that writes a
+ * file a reader must get whole (cat into a pipe). Its waits must be polls with a
+ * timeout (poll is never restarted), which then see bl_cli_stop. */
+void bl_cli_finish_writes_on_signal(void);
 
 /* instance.c. Say which instances run (after -ENOENT opening instance's socket). */
 void bl_cli_hint_instances(const char *instance);

@@ -38,10 +38,10 @@ const char bl_cli_usage[] =
 	"  cat SOURCE [-c N] [-p POLICY]  write packets as pcap on stdout, e.g.\n"
 	"                      beltline cat web | tcpdump -r -\n"
 	"  cat --flows NAME [--json] [-c N]  a flow ... export=NAME stream's records, a line\n"
+	"                      each (text, or JSON lines)\n"
 	"  cat --tcp NAME [-w DIR] [-c N]  a tcpstream ... export=NAME stream's connections, a file\n"
 	"                      per direction in DIR (default .) as tcpflow names them; -c N: stop\n"
 	"                      after N connections ended\n"
-	"                      each (text, or JSON lines)\n"
 	"                      SOURCE: a stream NAME (beltline://INSTANCE/NAME), a URI\n"
 	"                      (beltline://INSTANCE/STREAM, file:PATH, tcp://HOST:PORT,\n"
 	"                      tls://HOST:PORT: beltline serve) or a pcap/pcapng file\n"
@@ -54,6 +54,8 @@ const char bl_cli_usage[] =
 	"                      -C MB: with -w, a new file before one passes MB x 1,000,000 bytes\n"
 	"                      -G SECS: with -w, a new file every SECS seconds (at a packet)\n"
 	"                      -W N: with -w and -C or -G, keep at most N files (the newest)\n"
+	"                      SIGINT, SIGTERM: stop after the packet being written (the file\n"
+	"                      stays whole, even into a full pipe); a second one: at once\n"
 	"  inject NAME FILE [-r PPS] [-l LOOPS] [-w MS]  replay a pcap/pcapng file into the graph's\n"
 	"                      `inject name=NAME` stream, frame by frame, in order\n"
 	"                      (NAME tcp://HOST:PORT|tls://HOST:PORT: a serve --write on HOST)\n"
@@ -99,11 +101,26 @@ log_stderr(enum beltline_log_level lvl, const char *msg, void *ctx)
 		fprintf(stderr, "beltline: %s\n", msg);
 }
 
+/* The first SIGINT or SIGTERM asks the command to stop (at its next check); a second one
+ * ends the process at once: a write that waits for a reader that never reads (after
+ * bl_cli_finish_writes_on_signal) cannot keep it. */
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	if (bl_cli_stop) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 	bl_cli_stop = 1;
+}
+
+void
+bl_cli_finish_writes_on_signal(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 int

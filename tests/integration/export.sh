@@ -52,6 +52,31 @@ python3 "$(dirname "$0")/pcap_window.py" "$T/ref.pcap" "$T/out.pcap" "$T/exp.pca
 check "cat web | tcpdump: byte-identical to tcpdump 'tcp port 80' on the capture" \
 	"$PCAP_CMP" "$T/exp.pcap" "$T/out.pcap"
 
+# Stopped by a signal while blocked writing to a pipe whose reader is slow (the pipe full):
+# cat finishes the record it was writing and ends the file whole. (The write failed
+# with EINTR: "writing stdout: Interrupted system call", and tcpdump said "truncated
+# dump file".) secret carries every packet of the capture, looped: the pipe fills at once.
+"$BELTLINE" cat -p frp secret 2> "$T/int.err" | { sleep 2; rc=0; tcpdump -r - -w /dev/null 2> "$T/int.td" || rc=$?; echo $rc > "$T/int.rc"; } &
+IPID=$!
+sleep 1
+pkill -INT -f "beltline cat -p frp secret" || true
+wait "$IPID" || true
+check "cat stopped by SIGINT mid-write: no write error" eval '! grep -q "writing stdout" "$T/int.err"'
+eq "... and tcpdump reads the file to its end" "$(cat "$T/int.rc")" 0
+[ "$(cat "$T/int.rc")" = 0 ] || { sed -n 1,2p "$T/int.err"; sed -n 1,2p "$T/int.td"; }
+# A pipe nobody reads: the first SIGINT lets the blocked write wait, a second ends cat.
+"$BELTLINE" cat -p frp secret 2> /dev/null | sleep 60 &
+wait_for "$WAIT" pgrep -f "beltline cat -p frp secret" > /dev/null
+CAT=$(pgrep -f "beltline cat -p frp secret")
+in_pipe_write() { grep -q pipe "/proc/$CAT/wchan" 2> /dev/null; }
+check "cat blocks writing into the full pipe" wait_for "$WAIT" in_pipe_write
+kill -INT "$CAT"
+sleep 1
+check "a blocked cat outlives one SIGINT" kill -0 "$CAT"
+kill -INT "$CAT" 2> /dev/null || true
+check "... and ends at the second" wait_for "$WAIT" eval '! kill -0 $CAT 2> /dev/null'
+pkill -f "^sleep 60$" || true
+
 # ls and stats, with a reader attached.
 "$BELTLINE" cat web > /dev/null 2>&1 &
 CPID=$!
