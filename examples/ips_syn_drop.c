@@ -6,8 +6,8 @@
  *
  *   beltlined --port in=... --port out=... \
  *       --pipeline 'rx port=in | user name=ips timeout_us=5000 | tx port=out'
- *   ips_syn_drop beltline://beltline/ips 22          # no new ssh connections through
- *   ips_syn_drop -n 1000 beltline://beltline/ips 22  # stop after 1000 packets
+ *   ips_syn_drop beltline://default/ips 22          # no new ssh connections through
+ *   ips_syn_drop -n 1000 beltline://default/ips 22  # stop after 1000 packets
  *
  * Build against the installed library: cc ips_syn_drop.c $(pkg-config --cflags --libs
  * libbeltline-client). docs/clients.md, "Verdicts", walks through it.
