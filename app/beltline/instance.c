@@ -24,6 +24,10 @@ bl_cli_hint_instances(const char *instance)
 	DIR *d;
 
 	dir = dir != NULL && dir[0] ? dir : "/run/beltline";
+	/* It runs: the -ENOENT was about what it was asked for (a stream), said already. */
+	snprintf(p, sizeof(p), "%s/%s/ctl", dir, instance);
+	if (stat(p, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		return;
 	d = opendir(dir);
 	while (d != NULL && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')

@@ -50,6 +50,7 @@ check "-r 100: 10 frames take at least 90 ms ($dt ms)" test "$dt" -ge 90
 out=$("$BELTLINE" -i "$I" inject nosuch "$CORPUS/vxlan.pcap" 2>&1) && st=0 || st=$?
 eq "inject into no such stream: exit status" "$st" 1
 check "it says so ($out)" grep -q 'no inject stream "nosuch"' <<< "$out"
+check "... and nothing about the instance, which runs" eval '! grep -q "is not running" <<< "$out"'
 "$BELTLINE" -i "$I" inject r2 /nonexistent.pcap 2> /dev/null && st=0 || st=$?
 eq "inject of a missing file: exit status" "$st" 1
 
