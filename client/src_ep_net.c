@@ -416,6 +416,8 @@ blc_epn_release(struct beltline_ep *ep, const void *buf)
 	struct blc_epn *n = ep->net;
 	uint64_t pos = n->rq_pos[ep->rx_tail & ep->mask];
 
+	if (ep->rx_tail == ep->rx_next)   /* nothing held: as over shared memory */
+		return -EINVAL;
 	if (buf != NULL && buf != n->rbuf + pos % n->rcap + BLN_REC_HDR) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: release of a buffer that is not the oldest one read",
 			ep->name);
