@@ -297,11 +297,7 @@ bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, cons
 	s->wr = w;
 	s->pid = who->pid;
 	s->wuid = who->uid;
-	s->client[0] = '\0';
-	for (size_t i = 0; client != NULL && client[i] != '\0' && i + 1 < sizeof(s->client); i++) {
-		s->client[i] = client[i] >= 0x20 && client[i] < 0x7f ? client[i] : '?';
-		s->client[i + 1] = '\0';
-	}
+	bl_stream__client_name(s->client, sizeof(s->client), client);
 	s->writers++;
 	bl_counter_add(&s->tot->writers_total, 1);
 	memset(&s->c, 0, sizeof(s->c));   /* the worker writes them only while active */

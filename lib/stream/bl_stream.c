@@ -525,6 +525,18 @@ fail:
 }
 
 void
+bl_stream__client_name(char *dst, size_t n, const char *client)
+{
+	size_t i = 0;
+
+	for (; client != NULL && client[i] != '\0' && i + 1 < n; i++) {
+		unsigned char c = (unsigned char)client[i];
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[i] = '\0';
+}
+
+void
 bl_stream__user_name(uid_t uid, char *out, size_t n)
 {
 	const struct passwd *p = getpwuid(uid);
@@ -640,11 +652,7 @@ bl_stream_attach(struct bl_stream *s, const struct bl_stream_cred *who, const ch
 		goto undo_fds;
 	}
 	grant_add(g, rc, BL_CTL_FD_DBUF, 1);
-	snprintf(s->reader[idx].client, sizeof(s->reader[idx].client), "%s",
-		 client != NULL ? client : "");
-	for (char *p = s->reader[idx].client; *p; p++)     /* shown in stats: printable only */
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	bl_stream__client_name(s->reader[idx].client, sizeof(s->reader[idx].client), client);
 	s->reader[idx].local = 0;
 	return 0;
 undo_fds:

@@ -37,6 +37,10 @@ int bl_stream__tail_page(const char *kind, const char *name, void **map);
 int bl_stream__client_region(const char *kind, const char *name, const void *hdr,
 			     size_t hdr_len, size_t size, const void **map);
 
+/* What a client called itself (untrusted; NULL: ""), as stats show it: printable ASCII
+ * only, any other byte '?', cut to fit dst (n bytes with the NUL). */
+void bl_stream__client_name(char *dst, size_t n, const char *client);
+
 /* A user's or group's name, else its number. */
 void bl_stream__user_name(uid_t uid, char *out, size_t n);
 void bl_stream__group_name(gid_t gid, char *out, size_t n);

@@ -197,11 +197,7 @@ bl_user_attach(struct bl_user *u, const struct bl_stream_cred *who, const char *
 	u->reader = g->sg.reader;
 	u->pid = who->pid;
 	u->cuid = who->uid;
-	u->client[0] = '\0';
-	for (size_t i = 0; client != NULL && client[i] != '\0' && i + 1 < sizeof(u->client); i++) {
-		u->client[i] = client[i] >= 0x20 && client[i] < 0x7f ? client[i] : '?';
-		u->client[i + 1] = '\0';
-	}
+	bl_stream__client_name(u->client, sizeof(u->client), client);
 	/* relaxed, main lcore only: pair with the relaxed loads of bl_filter_counters */
 	__atomic_store_n(&u->gen, u->gen + 1, __ATOMIC_RELAXED);
 	c->gen = u->gen;

@@ -409,3 +409,27 @@ Test(stream, a_reader_rewriting_its_wait_is_signalled_at_most_once_per_wake_coun
 	bl_stream_detach(s, honest.reader);
 	bl_stream_release(s);
 }
+
+/* What a client calls itself is untrusted and shown by stats: printable ASCII only, on
+ * every platform (a plain char is unsigned on some), cut to the field. */
+Test(stream, a_client_name_is_shown_printable_only)
+{
+	struct bl_stream *s = make("names", BL_IBUF_FRP, 1);
+	struct bl_stream_cred who = me();
+	struct bl_stream_grant g;
+	struct bl_err err;
+	char longname[200];
+
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "\x01" "bad\xc3\xa9name\x7f\xff", &g,
+					   &err), 0), "%s", err.msg);
+	cr_assert(eq(str, s->reader[g.reader].client, "?bad??name??"));
+	bl_stream_grant_close(&g);
+	bl_stream_detach(s, g.reader);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, longname, &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(sz, strlen(s->reader[g.reader].client), sizeof(s->reader[0].client) - 1));
+	bl_stream_grant_close(&g);
+	bl_stream_detach(s, g.reader);
+	bl_stream_release(s);
+}
