@@ -22,6 +22,8 @@ struct source {
 	char origin[32];       /* "graphs[0]" or "workers[1]" */
 	const char *text;
 	bool json;
+	unsigned int n_parts;          /* "pipeline" was an array: bl_cfg_graph.part_at */
+	const uint16_t *part_at;
 	unsigned int n_lcores;
 	const unsigned int *lcores;
 	char buf[BL_CFG_PIPE_MAX];
@@ -36,6 +38,8 @@ source_at(const struct bl_cfg *cfg, unsigned int k, struct source *s)
 		snprintf(s->origin, sizeof(s->origin), "graphs[%u]", k);
 		s->text = g->text;
 		s->json = g->json;
+		s->n_parts = g->n_parts;
+		s->part_at = g->part_at;
 		s->n_lcores = g->n_lcores;
 		s->lcores = g->lcores;
 		return true;
@@ -54,6 +58,7 @@ source_at(const struct bl_cfg *cfg, unsigned int k, struct source *s)
 				      cfg->ports[w->polls[i].tx_port].name);
 	s->text = s->buf;
 	s->json = false;
+	s->n_parts = 0;
 	s->n_lcores = 1;
 	s->lcores = &w->lcore;
 	return true;
@@ -69,6 +74,30 @@ share(struct bl_gdesc *g, struct bl_err *err)
 		return bl_err_set(err, -E2BIG, "the graph has %u filters once common prefixes are "
 				  "shared, at most %d are allowed", g->n_nodes, BL_GRAPH_MAX_NODES);
 	return 0;
+}
+
+/*
+ * Where a problem is, as the user wrote it: "graphs[0].pipeline: col 17: ..." for one
+ * text; for a "pipeline" array, the element and its own column, "graphs[0].pipeline[3]:
+ * col 5: ..." (the parser saw the elements joined with "; ").
+ */
+static void
+blame(const struct source *s, const char *where, const char *msg, char *out, size_t n)
+{
+	unsigned int col, j = 0;
+	int at = 0;
+
+	if (s->n_parts > 1 && strcmp(where, ".pipeline") == 0 &&
+	    sscanf(msg, "col %u: %n", &col, &at) == 1 && at > 0 && col > 0) {
+		while (j + 1 < s->n_parts && s->part_at[j + 1] < col)
+			j++;
+		if (col > s->part_at[j]) {
+			snprintf(out, n, "%s.pipeline[%u]: col %u: %s", s->origin, j,
+				 col - s->part_at[j], msg + at);
+			return;
+		}
+	}
+	snprintf(out, n, "%s%s: %s", s->origin, where, msg);
 }
 
 /* Parse one source into g; on error `where` says which key to blame. */
@@ -112,9 +141,9 @@ bl_app_graph_desc(const struct bl_cfg *cfg, unsigned int k, struct bl_gdesc *g, 
 		return bl_err_set(err, -ENOENT, "no graph source %u", k);
 	rc = parse_source(&s, g, err, &where);
 	if (rc != 0) {
-		snprintf(msg, sizeof(msg), "%s", err->msg);
+		blame(&s, where, err->msg, msg, sizeof(msg));
 		bl_gdesc_free(g);   /* empty again */
-		return bl_err_set(err, rc, "%s%s: %s", s.origin, where, msg);
+		return bl_err_set(err, rc, "%s", msg);
 	}
 	return 0;
 }
@@ -191,7 +220,9 @@ bl_app_graphs_build(struct bl_app *app)
 				rc = bl_graph_build(&g, &env, &w->graphs[w->n_graphs], &err);
 			bl_gdesc_free(&g);
 			if (rc != 0) {
-				fprintf(stderr, "%s%s: %s\n", where[0] ? s.origin : s.origin, where, err.msg);
+				char msg[BL_ERR_MSG_MAX + 64];
+				blame(&s, where, err.msg, msg, sizeof(msg));
+				fprintf(stderr, "%s\n", msg);
 				return -EINVAL;
 			}
 			snprintf(w->origin[w->n_graphs], sizeof(w->origin[0]), "%s", s.origin);
@@ -258,8 +289,11 @@ check(const struct bl_cfg *cfg, bool beside_live, struct bl_diag *diag)
 				w->graphs[w->n_graphs++] = g;
 			bl_gdesc_free(&d);
 			if (brc != 0) {
-				if (where[0] != '\0')
-					bl_diag_add(diag, "%s%s: %s", s.origin, where, err.msg);
+				if (where[0] != '\0') {
+					char msg[BL_ERR_MSG_MAX + 64];
+					blame(&s, where, err.msg, msg, sizeof(msg));
+					bl_diag_add(diag, "%s", msg);
+				}
 				else    /* the message names its JSON path itself */
 					bl_diag_add(diag, "%s", err.msg);
 				rc = -EINVAL;
@@ -339,10 +373,11 @@ build_source(struct bl_app *app, const struct source *s, const struct bl_cfg *nc
 			rc = bl_graph_build(&g, &env, &out, err);
 		bl_gdesc_free(&g);
 		if (rc != 0) {
-			char msg[BL_ERR_MSG_MAX];
-			snprintf(msg, sizeof(msg), "%s", err->msg);
-			if (where[0] != '\0' || strncmp(msg, s->origin, strlen(s->origin)) != 0)
-				bl_err_set(err, rc, "%s%s: %s", s->origin, where[0] ? where : ".graph", msg);
+			char msg[BL_ERR_MSG_MAX + 64];
+			if (where[0] != '\0' || strncmp(err->msg, s->origin, strlen(s->origin)) != 0) {
+				blame(s, where[0] ? where : ".graph", err->msg, msg, sizeof(msg));
+				bl_err_set(err, rc, "%s", msg);
+			}
 			return rc;
 		}
 		b->g[b->n++] = out;

@@ -225,10 +225,13 @@ read_graph(struct bl_cfg_rd *r, const cJSON *v, unsigned int i, struct bl_cfg_gr
 				bl_diag_add(r->diag, "%s.pipeline[%u]: must be a string, got %s", path, j, bl_json_type(e));
 				continue;
 			}
+			if (j < BL_CFG_PIPE_PARTS && n + 2 < sizeof(g->text))
+				g->part_at[j] = (uint16_t)(n + (j ? 2 : 0));
 			n += (size_t)snprintf(g->text + RTE_MIN(n, sizeof(g->text)),
 					      n < sizeof(g->text) ? sizeof(g->text) - n : 0, "%s%s",
 					      j ? "; " : "", e->valuestring);
 		}
+		g->n_parts = j <= BL_CFG_PIPE_PARTS ? j : 0;
 	} else {
 		bl_diag_add(r->diag, "%s.pipeline: must be a string or a non-empty array of strings, got %s",
 			    path, bl_json_type(pl));

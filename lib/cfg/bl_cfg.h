@@ -35,6 +35,8 @@
 #define BL_CFG_MAX_CTL_MS 3600000
 #define BL_CFG_MAX_GRAPHS   16
 #define BL_CFG_PIPE_MAX     8192  /* a graph's text: pipeline(s) or compact JSON */
+#define BL_CFG_PIPE_PARTS   128   /* elements of a "pipeline" array an error is traced to */
+_Static_assert(BL_CFG_PIPE_MAX <= 65536, "bl_cfg_graph.part_at holds offsets into text");
 #define BL_CFG_MEM_MB_MAX   65536 /* memory.size_mb (EAL 22.11 dies or fails far above it) */
 
 enum bl_cfg_huge {
@@ -71,6 +73,11 @@ struct bl_cfg_worker {
 struct bl_cfg_graph {
 	char text[BL_CFG_PIPE_MAX];   /* pipeline text ("a | b; c | d"), or a JSON graph */
 	bool json;                    /* text is a compact JSON {"nodes", "edges"} object */
+	/* "pipeline" as an array: where element j starts in text (joined with "; "), so an
+	 * error at a column of text is told as pipeline[j] and its own column. 0: not an
+	 * array, or one of more than BL_CFG_PIPE_PARTS elements. */
+	unsigned int n_parts;
+	uint16_t part_at[BL_CFG_PIPE_PARTS];
 	unsigned int n_lcores;
 	unsigned int lcores[BL_CFG_MAX_WORKERS];
 };

@@ -130,4 +130,15 @@ expect2 "a sink followed by something" 'is a sink' \
 expect2 "two pollers of one queue" 'already polled' \
 	--port "in=net_null0" --pipeline 'rx port=in --name=a | count; rx port=in queue=0 --name=b | count'
 expect2 "bad --port" '^--port in: must be NAME=DEVICE' --port "in" --pipeline 'rx port=in | count'
+# A "pipeline" array: the element and its own column (the parser sees them joined with "; ";
+# the column in the joined text sent the user counting across elements).
+cat > "$T/arr.json" <<JSON
+{ "instance": "ga$$", "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "rx port=in | count --name=a",
+      "rx port=in | count --name=b", "rx port=in | bfp \"tcp\"" ] } ] }
+JSON
+expect2 "typo in a pipeline array's third element" \
+	'^graphs\[0\]\.pipeline\[2\]: col 14: unknown filter "bfp" \(did you mean "bpf"\?\)' "$T/arr.json"
+sed -i 's/"rx port=in | count --name=a"/"rx prot=in | count --name=a"/; s/bfp/bpf/' "$T/arr.json"
+expect2 "... and in its first" '^graphs\[0\]\.pipeline\[0\]: col 1: rx: prot: unknown argument' "$T/arr.json"
 finish
