@@ -122,7 +122,7 @@ bl_cli_cat(int argc, char **argv, const char *instance)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "beltline: cat wants one SOURCE\n%s", bl_cli_usage);
+		fprintf(stderr, "beltline: cat wants one SOURCE\n" BL_CLI_SEE_HELP);
 		return 2;
 	}
 	if (source_uri(instance, argv[optind], uri, sizeof(uri)) < 0) {

@@ -18,6 +18,8 @@
 /* main.c: the usage text (-h of cat and inject prints it too), -v, and the flag its
  * SIGINT/SIGTERM handler sets (bl_cli_stopping() reads it). */
 extern const char bl_cli_usage[];
+/* After a usage error on stderr: where the whole text is (not the whole text). */
+#define BL_CLI_SEE_HELP "beltline --help lists the commands and their options\n"
 extern int bl_cli_verbose;
 extern volatile sig_atomic_t bl_cli_stop;
 /* From now on a SIGINT or SIGTERM that arrives while a write (or read) blocks lets it

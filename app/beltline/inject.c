@@ -103,7 +103,7 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 		}
 	}
 	if (optind != argc - 2) {
-		fprintf(stderr, "beltline: inject wants NAME FILE\n%s", bl_cli_usage);
+		fprintf(stderr, "beltline: inject wants NAME FILE\n" BL_CLI_SEE_HELP);
 		return 2;
 	}
 	if (strstr(argv[optind], "://") != NULL)

@@ -193,12 +193,12 @@ main(int argc, char **argv)
 			printf("beltline %s\n", BL_VERSION);
 			return 0;
 		default:
-			fputs(bl_cli_usage, stderr);
+			fputs(BL_CLI_SEE_HELP, stderr);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		fputs(bl_cli_usage, stderr);
+		fprintf(stderr, "beltline: which command?\n" BL_CLI_SEE_HELP);
 		return 2;
 	}
 	beltline_set_log(log_stderr, NULL);
@@ -215,6 +215,6 @@ main(int argc, char **argv)
 		fputs(bl_cli_usage, stdout);
 		return 0;
 	}
-	fprintf(stderr, "beltline: unknown command '%s'\n%s", cmd, bl_cli_usage);
+	fprintf(stderr, "beltline: unknown command '%s'\n" BL_CLI_SEE_HELP, cmd);
 	return 2;
 }
