@@ -57,7 +57,8 @@ done
 "$bl" frobnicate 2>/dev/null; [ $? = 2 ] || { echo "FAIL: unknown command is not status 2"; fail=1; }
 # A usage error says what was wrong and where help is, not the whole help (60 lines).
 err=$("$bl" frobnicate 2>&1 >/dev/null)
-grep -q "unknown command 'frobnicate'" <<< "$err" && [ "$(wc -l <<< "$err")" -le 2 ] ||
-	{ echo "FAIL: unknown command: $(head -c 200 <<< "$err")"; fail=1; }
+printf '%s\n' "$err" | grep -q "unknown command 'frobnicate'" &&
+	[ "$(printf '%s\n' "$err" | wc -l)" -le 2 ] ||
+	{ echo "FAIL: unknown command: $(printf '%s' "$err" | head -c 200)"; fail=1; }
 [ $fail = 0 ] && echo PASS
 exit $fail
