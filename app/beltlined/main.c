@@ -371,7 +371,7 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (opts.check) {
-		print_check(opts.config != NULL ? opts.config : "flags", &app.cfg, &ea);
+		print_check(opts.config != NULL ? opts.config : "the command line", &app.cfg, &ea);
 		return 0;
 	}
 	bl_log(BL_LOG_INFO, "%s", ea.why);

@@ -19,7 +19,7 @@ done
 
 # One default instance: beltlined's (no --instance, none in the config) is the CLI's.
 v=$("$BELTLINED" --check --port in=net_null0 --pipeline 'rx port=in | drop')
-check "beltlined's default instance is 'default'" grep -q '^flags: ok (instance default,' <<< "$v"
+check "beltlined's default instance is 'default'" grep -q '^the command line: ok (instance default,' <<< "$v"
 mkdir "$T/empty"
 set +e; BELTLINE_RUN_DIR=$T/empty BELTLINE_INSTANCE='' "$BELTLINE" ls > /dev/null 2> "$T/cli.err"; rc=$?; set -e
 eq "beltline ls with no instance running: status" "$rc" 1
