@@ -201,7 +201,9 @@ net_fill(struct beltline_stream *s)
 	struct blc_net *n = &s->n;
 	long r;
 
-	if (n->wpos == NET_BUF || (n->udp && n->rpos > 0 && NET_BUF - n->wpos < 65536 + BLN_REC_HDR)) {
+	/* udp://: a datagram is read whole or cut (and refused), so room for the largest
+	 * one or nothing: it waits in the socket until the views before it are released. */
+	if (n->wpos == NET_BUF || (n->udp && NET_BUF - n->wpos < 65536 + BLN_REC_HDR)) {
 		if (n->rpos == 0)
 			return -ENOBUFS;        /* full of queued records (a record fits twice) */
 		memmove(n->buf, n->buf + n->rpos, n->wpos - n->rpos);

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * udp:// with a reader that holds its views (peek without release): a scripted server
+ * thread sends the hello and N records of 60000 bytes, one every 2 ms, then the end.
+ * The client holds what it peeked until nothing new came for 20 ms, then releases it
+ * all. Its buffer takes eight such records: the ninth must wait in the socket (or be
+ * lost there, counted as loss), never be read into the room left and cut.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline.h"
+#include "net_frame.h"
+
+#define N_RECS   40u
+#define REC_LEN  60000u
+
+static int srv = -1;
+
+static void
+pause_ms(unsigned int ms)
+{
+	struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&t, NULL);
+}
+
+static void
+put_rec(uint8_t *b, uint8_t type, uint64_t seq, uint32_t caplen)
+{
+	struct bln_rec r = { .type = type, .caplen = caplen, .len = caplen, .seq = seq };
+
+	bln_put_rec_hdr(b, &r);
+	memset(b + BLN_REC_HDR, (int)(seq & 0xff), caplen);
+}
+
+static void *
+server(void *arg)
+{
+	static uint8_t b[BLN_REC_HDR + REC_LEN];
+	struct sockaddr_storage peer;
+	socklen_t pl = sizeof(peer);
+	struct bln_hello h = { .linktype = 1, .snaplen = 65535 };
+	uint8_t sub[64];
+
+	(void)arg;
+	if (recvfrom(srv, sub, sizeof(sub), 0, (struct sockaddr *)&peer, &pl) <= 0)
+		return NULL;
+	bln_put_hello(b, &h);
+	sendto(srv, b, BLN_HELLO_LEN, 0, (struct sockaddr *)&peer, pl);
+	for (uint64_t k = 0; k < N_RECS; k++) {
+		put_rec(b, BLN_REC_PKT, k, REC_LEN);
+		sendto(srv, b, BLN_REC_HDR + REC_LEN, 0, (struct sockaddr *)&peer, pl);
+		pause_ms(2);
+	}
+	pause_ms(100);
+	for (int i = 0; i < 3; i++) {       /* the end, again if a copy is lost */
+		put_rec(b, BLN_REC_END, N_RECS, 0);
+		sendto(srv, b, BLN_REC_HDR, 0, (struct sockaddr *)&peer, pl);
+		pause_ms(50);
+	}
+	return NULL;
+}
+
+Test(udp, a_reader_holding_views_loses_no_record_to_a_cut, .timeout = 60)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct beltline_stream *s;
+	struct beltline_pkt v[32];
+	uint64_t got = 0, bad = 0;
+	int held = 0, quiet = 0, rc;
+	char uri[64];
+	pthread_t t;
+
+	srv = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(srv >= 0);
+	cr_assert(eq(int, bind(srv, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, getsockname(srv, (struct sockaddr *)&sa, &sl), 0));
+	cr_assert(eq(int, pthread_create(&t, NULL, server, NULL), 0));
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%u", ntohs(sa.sin_port));
+	cr_assert(eq(int, beltline_open(uri, &o, &s), 0));
+	for (;;) {
+		rc = beltline_peek(s, v, 32);
+		if (rc == 0 || (rc < 0 && rc != -EAGAIN))
+			break;                    /* the end (0), or an error */
+		if (rc > held) {                  /* every view from the first on, still held */
+			held = rc;
+			quiet = 0;
+			if (held < 32)
+				continue;
+		} else {
+			pause_ms(1);
+			if (held == 0 || ++quiet < 20)
+				continue;
+		}
+		/* 32 held, or nothing new for 20 ms: check them, let go */
+		for (int i = 0; i < held; i++)
+			bad += v[i].caplen != REC_LEN ||
+			       ((const uint8_t *)v[i].data)[REC_LEN - 1] != (v[i].seq & 0xff);
+		got += (uint64_t)held;
+		cr_assert(eq(int, beltline_release(s, (unsigned)held), 0));
+		held = quiet = 0;
+	}
+	cr_assert(eq(int, rc, 0), "the end record, not an error (%d)", rc);
+	beltline_stats(s, &st);
+	cr_assert(eq(u64, st.invalid, 0), "no datagram cut: %llu refused as invalid",
+		  (unsigned long long)st.invalid);
+	cr_assert(eq(u64, got + st.lost, N_RECS), "every record read or counted lost (%llu + %llu)",
+		  (unsigned long long)got, (unsigned long long)st.lost);
+	cr_assert(ge(u64, got, 8), "a buffer's worth read at least (%llu)", (unsigned long long)got);
+	cr_assert(eq(u64, bad, 0), "what was read is whole");
+	beltline_close(s);
+	pthread_join(t, NULL);
+	close(srv);
+}
