@@ -114,6 +114,13 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 		fprintf(stderr, "beltline: inject: stream name too long\n");
 		return 2;
 	}
+	{       /* the file first: a file it cannot read takes no writer's place on the stream */
+		struct beltline_stream *f;
+
+		if (beltline_open(argv[optind + 1], NULL, &f) < 0)
+			return 1;    /* the library said why */
+		beltline_close(f);
+	}
 	rc = beltline_open_write(uri, NULL, &w);
 	if (rc < 0) {
 		if (rc == -ENOENT && strncmp(uri, "beltline://", 11) == 0)

@@ -51,8 +51,13 @@ out=$("$BELTLINE" -i "$I" inject nosuch "$CORPUS/vxlan.pcap" 2>&1) && st=0 || st
 eq "inject into no such stream: exit status" "$st" 1
 check "it says so ($out)" grep -q 'no inject stream "nosuch"' <<< "$out"
 check "... and nothing about the instance, which runs" eval '! grep -q "is not running" <<< "$out"'
+wt() { "$BELTLINE" -i "$I" stats --json | jq '[.injects[] | select(.name == "r2") | .writers_total] | add // 0'; }
+w0=$(wt)
 "$BELTLINE" -i "$I" inject r2 /nonexistent.pcap 2> /dev/null && st=0 || st=$?
 eq "inject of a missing file: exit status" "$st" 1
+"$BELTLINE" -i "$I" inject r2 /etc/passwd 2> /dev/null && st=0 || st=$?
+eq "inject of a file that is no capture: exit status" "$st" 1
+eq "... neither took the writer's place on the stream (writers_total)" "$(wt)" "$w0"
 
 # One writer at a time; a writer killed holding buffers is gone within 100 ms.
 coproc HOLD { exec "$WRITER" "$I" hold hold; }
