@@ -307,10 +307,12 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 	if (rc == -ENOMEM && g->env.dry)
 		return 0;   /* EAL memory a dry run does not have: checked as far as it could be */
 	if (rc != 0) {
-		/* Say where: the filter's init named the argument. */
+		/* Say where: the filter's init named the argument. An unnamed filter by what the
+		 * user wrote ("bpf"), not the name it was given ("bpf2"): the column finds it. */
 		char msg[BL_ERR_MSG_MAX];
 		snprintf(msg, sizeof(msg), "%s", err != NULL ? err->msg : "");
-		return bl_err_set(err, rc < 0 ? rc : -EINVAL, "col %u: %s: %s", nd->col, nd->name, msg);
+		return bl_err_set(err, rc < 0 ? rc : -EINVAL, "col %u: %s: %s", nd->col,
+				  nd->named ? nd->name : nd->filter, msg);
 	}
 	g->inited[i] = true;
 	return 0;

@@ -139,6 +139,9 @@ cat > "$T/arr.json" <<JSON
 JSON
 expect2 "typo in a pipeline array's third element" \
 	'^graphs\[0\]\.pipeline\[2\]: col 14: unknown filter "bfp" \(did you mean "bpf"\?\)' "$T/arr.json"
-sed -i 's/"rx port=in | count --name=a"/"rx prot=in | count --name=a"/; s/bfp/bpf/' "$T/arr.json"
+sed -i 's/bfp \\"tcp\\"/bpf \\"tcp port\\"/; s/| count --name=b/| bpf \\"udp\\" | count --name=b/' "$T/arr.json"
+expect2 "a second bpf's bad expression: by what the user wrote, not its name bpf2" \
+	'^graphs\[0\]\.pipeline\[2\]: col 14: bpf: expr: "tcp port"' "$T/arr.json"
+sed -i 's/"rx port=in | count --name=a"/"rx prot=in | count --name=a"/' "$T/arr.json"
 expect2 "... and in its first" '^graphs\[0\]\.pipeline\[0\]: col 1: rx: prot: unknown argument' "$T/arr.json"
 finish
