@@ -196,7 +196,7 @@ measure_expr(const char *expr, struct rte_mempool *mp, uint64_t budget, unsigned
 	if (g == NULL)
 		return -1;
 	f = bl_graph_filter_by_name(g, "bpf");
-	nc = bl_filter_counters(f, names, values, 8);
+	nc = bl_filter_counters(f, names, values, NULL, 8);
 	pc = pcap_open_dead(DLT_EN10MB, 262144);
 	if (pc == NULL || pcap_compile(pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		fprintf(stderr, "bpf_cost: libpcap: %s: %s\n", expr, pc ? pcap_geterr(pc) : "?");

@@ -191,7 +191,7 @@ main(int argc, char **argv)
 	double f = bench_median(ref, rounds);
 	const char *names[32];
 	uint64_t vals[32];
-	unsigned int nc = bl_filter_counters(fl, names, vals, 32);
+	unsigned int nc = bl_filter_counters(fl, names, vals, NULL, 32);
 	uint64_t active = 0, evicted = 0;
 	for (unsigned int i = 0; i < nc; i++) {
 		if (strcmp(names[i], "active") == 0)

@@ -159,7 +159,7 @@ bpf_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 static const struct bl_counter_def bpf_counters[] = {
 	BL_COUNTER(struct bpf, accepted, "accepted", "packets the expression accepted (class 1)"),
 	BL_COUNTER(struct bpf, rejected, "rejected", "packets it rejected (class 0)"),
-	BL_COUNTER(struct bpf, is_jit, "jit", "1 when the program runs JIT-compiled (a value)"),
+	BL_GAUGE(struct bpf, is_jit, "jit", "1 when the program runs JIT-compiled"),
 	BL_COUNTER(struct bpf, n_slow, "slow",
 		   "chained packets decided by DPDK's conversion of the program"),
 };

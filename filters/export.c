@@ -145,7 +145,7 @@ static const struct bl_counter_def export_counters[] = {
 	BL_COUNTER_IN(export_ring, struct bl_ibuf_prod, overwritten, "overwritten",
 		      "entries overwritten unread by some reader (FRP)"),
 	BL_COUNTER_BITS_IN(export_ring, struct bl_ibuf_prod, active, "readers",
-			   "readers attached now (a value)"),
+			   "readers attached now"),
 	BL_COUNTER_IN(export_stream, struct bl_stream, w.copied, "copied",
 		      "packets copied into the stream's copy DBuf"),
 	BL_COUNTER_IN(export_stream, struct bl_stream, w.copy_nombuf, "copy_nombuf",

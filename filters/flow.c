@@ -541,7 +541,7 @@ static const struct bl_counter_def flow_counters[] = {
 		   "later fragments, metered with ports 0 (their ports are in the first)"),
 	BL_COUNTER(struct flow, fst.created, "flows", "flows begun (a timed-out flow that goes on "
 		   "begins again)"),
-	BL_COUNTER(struct flow, fst.count, "active", "flows in the table now (a value)"),
+	BL_GAUGE(struct flow, fst.count, "active", "flows in the table now"),
 	BL_COUNTER(struct flow, fst.idle, "ended_idle", "records ended by idle_s"),
 	BL_COUNTER(struct flow, fst.active, "ended_active", "records ended by active_s"),
 	BL_COUNTER(struct flow, fst.evicted, "evicted",

@@ -603,8 +603,7 @@ static const struct bl_counter_def pcapw_counters[] = {
 		   "packets not written: cut by a failed or short write, or dropped while a file "
 		   "cannot be written or opened (tried again once a second; the errno is logged, at "
 		   "most one line a second); written + errors = in"),
-	BL_COUNTER(struct pcapw, last_errno, "last_errno",
-		   "the errno of the last failure (0: none; a value)"),
+	BL_GAUGE(struct pcapw, last_errno, "last_errno", "the errno of the last failure (0: none)"),
 	BL_COUNTER(struct pcapw, removed, "removed", "files removed to keep at most keep= of them"),
 };
 

@@ -62,10 +62,8 @@ static const struct bl_counter_def tx_counters[] = {
 	BL_COUNTER_AS(struct tx, sent, "tx", "packets sent", BL_COUNTER_TX),
 	BL_COUNTER_AS(struct tx, dropped, "tx_dropped", "the tx ring was full: freed and counted",
 		      BL_COUNTER_TX_DROPPED),
-	BL_COUNTER_AS(struct tx, port_id, "port_id", "the ethdev port it sends on (a value)",
-		      BL_COUNTER_PORT_ID),
-	BL_COUNTER_AS(struct tx, queue, "queue", "the tx queue it sends on (a value)",
-		      BL_COUNTER_QUEUE),
+	BL_GAUGE_AS(struct tx, port_id, "port_id", "the ethdev port it sends on", BL_COUNTER_PORT_ID),
+	BL_GAUGE_AS(struct tx, queue, "queue", "the tx queue it sends on", BL_COUNTER_QUEUE),
 };
 
 BL_FILTER_REGISTER(tx) = {

@@ -321,22 +321,6 @@ static const struct key control_keys[] = {
 
 #define N_OF(t) (sizeof(t) / sizeof((t)[0]))
 
-/* Counters of filters that are values, not counts (docs/filters.md says "(a value)"). */
-static const struct { const char *filter, *counter; } filter_gauges[] = {
-	{ "tx", "port_id" }, { "tx", "queue" }, { "bpf", "jit" }, { "pcap", "last_errno" },
-	{ "export", "readers" },
-};
-
-int
-bl_prom_filter_gauge(const char *filter, const char *counter)
-{
-	for (size_t i = 0; i < N_OF(filter_gauges); i++)
-		if (strcmp(filter_gauges[i].filter, filter) == 0 &&
-		    strcmp(filter_gauges[i].counter, counter) == 0)
-			return 1;
-	return 0;
-}
-
 static int
 in_list(const char *s, const char *const *list)
 {
@@ -508,7 +492,20 @@ walk(struct expo *e, const struct section *s, const cJSON *v, const struct label
 		row(e, s, o, l);
 }
 
-/* A filter's own counters (docs/filters.md), named after its type. */
+/* Is name one of the strings of list (NULL: none)? */
+static int
+listed(const cJSON *list, const char *name)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, list)
+		if (cJSON_IsString(e) && strcmp(e->valuestring, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* A filter's own counters (docs/filters.md), named after its type; those the filter's
+ * "gauges" lists (its counter table says so: bl_counter_def.gauge) are gauges. */
 static void
 filter_counters(struct expo *e, const cJSON *row, const struct labels *l)
 {
@@ -522,7 +519,7 @@ filter_counters(struct expo *e, const cJSON *row, const struct labels *l)
 
 		if (!cJSON_IsNumber(v) || v->string == NULL)
 			continue;
-		gauge = bl_prom_filter_gauge(type, v->string);
+		gauge = listed(cJSON_GetObjectItemCaseSensitive(row, "gauges"), v->string);
 		name_part(t, sizeof(t), type);
 		name_part(c, sizeof(c), v->string);
 		n = strlen(c);

@@ -26,7 +26,4 @@ char *bl_prom_render(const struct cJSON *stats, const char *instance, size_t *le
 /* Only beltline_up 0: the instance did not answer. NULL when out of memory. */
 char *bl_prom_render_down(const char *instance, size_t *len);
 
-/* 1 when a filter's own counter is a value (a gauge), not a count. */
-int bl_prom_filter_gauge(const char *filter, const char *counter);
-
 #endif /* BL_PROM_H */

@@ -35,6 +35,18 @@ is_gauge(const char *key)
 	return 0;
 }
 
+/* Is name one of the strings of the array list (NULL: none)? */
+static int
+in_list(const cJSON *list, const char *name)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, list)
+		if (cJSON_IsString(e) && strcmp(e->valuestring, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The same row in both snapshots: every string member (name, graph, from, to) alike. */
 static int
 same_row(const cJSON *a, const cJSON *b)
@@ -52,9 +64,10 @@ same_row(const cJSON *a, const cJSON *b)
 
 /* Turn every counter of cur into its growth per second since prev (dt seconds before).
  * A counter that went down (the instance restarted) or a row that is not in prev keeps
- * its total. */
+ * its total. values: the names in cur that are values, not counts (a filter's "counters"
+ * are told apart by the filter's "gauges" list), shown as they are; NULL: none. */
 static void
-to_rates(cJSON *cur, const cJSON *prev, double dt)
+to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values)
 {
 	cJSON *f;
 	int i = 0;
@@ -67,14 +80,15 @@ to_rates(cJSON *cur, const cJSON *prev, double dt)
 		if (p == NULL)
 			continue;
 		if (cJSON_IsNumber(f) && cJSON_IsNumber(p) && f->string != NULL &&
-		    !is_gauge(f->string)) {
+		    !is_gauge(f->string) && !in_list(values, f->string)) {
 			if (f->valuedouble >= p->valuedouble)
 				cJSON_SetNumberValue(f, (double)(long long)((f->valuedouble -
 						      p->valuedouble) / dt + 0.5));
 		} else if (cJSON_IsObject(f) && cJSON_IsObject(p) && same_row(f, p)) {
-			to_rates(f, p, dt);
+			to_rates(f, p, dt, f->string != NULL && strcmp(f->string, "counters") == 0 ?
+				 cJSON_GetObjectItemCaseSensitive(cur, "gauges") : NULL);
 		} else if (cJSON_IsArray(f) && cJSON_IsArray(p)) {
-			to_rates(f, p, dt);
+			to_rates(f, p, dt, NULL);
 		}
 	}
 }
@@ -238,7 +252,7 @@ bl_cli_top(int argc, char **argv, const char *instance)
 			return 1;
 		}
 		if (!totals)
-			to_rates(shown, prev, t - t_prev);
+			to_rates(shown, prev, t - t_prev, NULL);
 		if (isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
 		printf("beltline top — instance %s — every %lds — %s (q: ^C)\n\n", instance, delay,

@@ -158,6 +158,7 @@ bl_app_filter_json(const struct bl_graph *g, const struct bl_filter *f, cJSON *o
 	const struct bl_filter_stats *st = &f->st;
 	const char *names[32];   /* flow has 18 counters: 16 cut its last two off */
 	uint64_t vals[32];
+	uint8_t gauge[32];
 	unsigned int n;
 
 	cJSON_AddStringToObject(o, "filter", f->ops->name);
@@ -172,10 +173,13 @@ bl_app_filter_json(const struct bl_graph *g, const struct bl_filter *f, cJSON *o
 	N(o, "cycles", bl_counter_read(&st->cycles));
 	classes_in_json(g, f, o);
 	classes_json(o, "classes", st->cls, BL_CLASS_SLOTS, &st->cls_other);
-	if ((n = bl_filter_counters(f, names, vals, 32)) > 0) {
-		cJSON *c = cJSON_AddObjectToObject(o, "counters");
-		for (unsigned int i = 0; i < n; i++)
+	if ((n = bl_filter_counters(f, names, vals, gauge, 32)) > 0) {
+		cJSON *c = cJSON_AddObjectToObject(o, "counters"), *gs = NULL;
+		for (unsigned int i = 0; i < n; i++) {
 			N(c, names[i], vals[i]);
+			if (gauge[i] && (gs != NULL || (gs = cJSON_AddArrayToObject(o, "gauges")) != NULL))
+				cJSON_AddItemToArray(gs, cJSON_CreateString(names[i]));
+		}
 	}
 }
 

@@ -124,7 +124,8 @@ section(const struct bl_filter_ops *o)
 		/* From the table the stats read: names and meanings cannot drift apart. */
 		printf("**Counters**:\n\n");
 		for (unsigned int i = 0; i < o->n_counter_defs; i++)
-			printf("- `%s`: %s\n", o->counter_defs[i].name, o->counter_defs[i].doc);
+			printf("- `%s`: %s%s\n", o->counter_defs[i].name, o->counter_defs[i].doc,
+			       o->counter_defs[i].gauge ? " (a value)" : "");
 		if (o->counters_doc != NULL && o->counters_doc[0] != '\0')
 			printf("- %s\n", o->counters_doc);
 		printf("\n");

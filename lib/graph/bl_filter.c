@@ -52,17 +52,23 @@ counter_load(const struct bl_filter *f, const struct bl_counter_def *d)
 
 unsigned int
 bl_filter_counters(const struct bl_filter *f, const char **names, uint64_t *values,
-		   unsigned int max)
+		   uint8_t *gauge, unsigned int max)
 {
 	const struct bl_filter_ops *o = f->ops;
-	unsigned int n = 0;
+	unsigned int n = 0, k;
 
 	for (unsigned int i = 0; i < o->n_counter_defs && n < max; i++, n++) {
 		names[n] = o->counter_defs[i].name;
 		values[n] = counter_load(f, &o->counter_defs[i]);
+		if (gauge != NULL)
+			gauge[n] = o->counter_defs[i].gauge;
 	}
-	if (o->counters != NULL && n < max)
-		n += o->counters(f, names + n, values + n, max - n);
+	if (o->counters != NULL && n < max) {
+		k = o->counters(f, names + n, values + n, max - n);
+		for (unsigned int i = 0; gauge != NULL && i < k; i++)
+			gauge[n + i] = 0;
+		n += k;
+	}
 	return n;
 }
 

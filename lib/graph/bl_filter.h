@@ -61,6 +61,8 @@ struct bl_counter_def {
 	uint8_t size;              /* of the field: 2, 4 or 8 bytes */
 	uint8_t role;              /* enum bl_counter_role */
 	uint8_t bits;              /* 1: the field is a mask; the value is how many bits are set */
+	uint8_t gauge;             /* 1: a value (a level, a setting), not a count: stats show
+	                            * it as it is, never as a rate; Prometheus types it gauge */
 };
 
 /* One entry: `BL_COUNTER(struct tx, sent, "tx", "packets sent")`. */
@@ -68,15 +70,22 @@ struct bl_counter_def {
 	{ .name = (nm), .doc = (dc), .offset = (uint32_t)offsetof(type, field),      \
 	  .size = (uint8_t)sizeof(((type *)0)->field), .role = (rl) }
 #define BL_COUNTER(type, field, nm, dc) BL_COUNTER_AS(type, field, nm, dc, BL_COUNTER_PLAIN)
+/* A value, not a count: `BL_GAUGE(struct flow, fst.count, "active", "flows in the table now")`
+ * (docs/filters.md adds "(a value)"). */
+#define BL_GAUGE_AS(type, field, nm, dc, rl)                                        \
+	{ .name = (nm), .doc = (dc), .offset = (uint32_t)offsetof(type, field),      \
+	  .size = (uint8_t)sizeof(((type *)0)->field), .role = (rl), .gauge = 1 }
+#define BL_GAUGE(type, field, nm, dc) BL_GAUGE_AS(type, field, nm, dc, BL_COUNTER_PLAIN)
 /* A counter kept elsewhere: `BL_COUNTER_IN(export_ring, struct bl_ibuf_prod, written,
  * "written", "entries stored")`, export_ring(f) returning f's ring's producer page. */
 #define BL_COUNTER_IN(fn, type, field, nm, dc)                                      \
 	{ .name = (nm), .doc = (dc), .base = (fn), .offset = (uint32_t)offsetof(type, field), \
 	  .size = (uint8_t)sizeof(((type *)0)->field) }
-/* ... whose value is the number of bits set in a 64-bit mask there (readers attached). */
+/* ... whose value is the number of bits set in a 64-bit mask there (readers attached): a
+ * value, not a count. */
 #define BL_COUNTER_BITS_IN(fn, type, field, nm, dc)                                 \
 	{ .name = (nm), .doc = (dc), .base = (fn), .offset = (uint32_t)offsetof(type, field), \
-	  .size = (uint8_t)sizeof(((type *)0)->field), .bits = 1 }
+	  .size = (uint8_t)sizeof(((type *)0)->field), .bits = 1, .gauge = 1 }
 
 /* In a registration: `BL_FILTER_COUNTERS(tx_counters),` (a static const array). */
 #define BL_FILTER_COUNTERS(tab) \
@@ -156,9 +165,10 @@ void bl_filter_register(struct bl_filter_ops *ops);
 const struct bl_filter_ops *bl_filter_lookup(const char *name);
 
 /* Any thread: a filter instance's own counters, its table's then its callback's, as
- * name/value pairs (at most max); returns how many. */
+ * name/value pairs (at most max); returns how many. gauge (may be NULL): gauge[i] is 1
+ * for a value that is not a count (bl_counter_def.gauge; a callback's are counts). */
 unsigned int bl_filter_counters(const struct bl_filter *f, const char **names, uint64_t *values,
-				unsigned int max);
+				uint8_t *gauge, unsigned int max);
 /* Any thread: the value of f's counter with this role; 0, or -ENOENT if it has none. */
 int bl_filter_counter_role(const struct bl_filter *f, enum bl_counter_role role, uint64_t *value);
 /* Whether a table is well formed for a private state of priv_size bytes (tests, docs):

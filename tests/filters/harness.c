@@ -799,7 +799,7 @@ harness_counter(struct harness *h, const char *node, const char *counter)
 	uint64_t values[32];
 	unsigned int n;
 
-	n = bl_filter_counters(f, names, values, 32);   /* the table's, then the callback's */
+	n = bl_filter_counters(f, names, values, NULL, 32);   /* the table's, then the callback's */
 	cr_assert(n > 0, "%s has no counters", node);
 	for (unsigned int i = 0; i < n; i++)
 		if (strcmp(names[i], counter) == 0)

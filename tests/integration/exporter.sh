@@ -109,6 +109,15 @@ eq "control: max connections" "$(m beltline_control_connections_max "$L")" \
 	"$(jget "$T/s.json" '.control.max')"
 eq "control: idle timeout in seconds" "$(m beltline_control_idle_timeout_seconds "$L")" 10
 check "tx's port_id is a gauge" grep -q '^# TYPE beltline_filter_tx_port_id gauge$' "$T/m.txt"
+# Every counter a filter's table marks a value (bl_counter_def.gauge) is a gauge, by the
+# appliance's own "gauges" list of the filter (the exporter kept a list of its own, which
+# lacked flow's and tcpstream's: flow_active_total was a counter that went down).
+check "bpf's jit is a gauge" grep -q '^# TYPE beltline_filter_bpf_jit gauge$' "$T/m.txt"
+check "export's readers is a gauge" grep -q '^# TYPE beltline_filter_export_readers gauge$' "$T/m.txt"
+check "pcap's last_errno is a gauge" grep -q '^# TYPE beltline_filter_pcap_last_errno gauge$' "$T/m.txt"
+# ... and beltline top shows them as they are, not as a rate (port_id:0 from a port 1).
+"$BELTLINE" top -n 1 -d 1 > "$T/top" 2>&1 || true
+check "top: tx's port_id as it is (1), not per second" grep -q "port_id:1," "$T/top"
 
 # DPDK's telemetry: beltlined's own commands, through DPDK's own client.
 if command -v dpdk-telemetry.py > /dev/null; then

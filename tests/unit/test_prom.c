@@ -74,7 +74,7 @@ Test(prom, filter_counters_classes_and_gauges)
 {
 	char *t = render("{\"filters\":[{\"graph\":\"g.0\",\"name\":\"t\",\"filter\":\"tx\",\"in\":5,"
 			 "\"classes\":{\"1\":5,\"other\":2},\"counters\":{\"tx\":5,\"port_id\":1,"
-			 "\"writers_total\":3}}]}");
+			 "\"writers_total\":3},\"gauges\":[\"port_id\"]}]}");
 	const char *l = "{instance=\"i1\",graph=\"g.0\",filter=\"t\",type=\"tx\"";
 
 	cr_assert(strstr(t, "# TYPE beltline_filter_tx_tx_total counter\n") != NULL, "%s", t);
