@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json_list.h"
 #include "prom.h"
 
 /* ---- an exposition being built: families, each with its samples ---- */
@@ -492,18 +493,6 @@ walk(struct expo *e, const struct section *s, const cJSON *v, const struct label
 		row(e, s, o, l);
 }
 
-/* Is name one of the strings of list (NULL: none)? */
-static int
-listed(const cJSON *list, const char *name)
-{
-	const cJSON *e;
-
-	cJSON_ArrayForEach(e, list)
-		if (cJSON_IsString(e) && strcmp(e->valuestring, name) == 0)
-			return 1;
-	return 0;
-}
-
 /* A filter's own counters (docs/filters.md), named after its type; those the filter's
  * "gauges" lists (its counter table says so: bl_counter_def.gauge) are gauges. */
 static void
@@ -519,7 +508,7 @@ filter_counters(struct expo *e, const cJSON *row, const struct labels *l)
 
 		if (!cJSON_IsNumber(v) || v->string == NULL)
 			continue;
-		gauge = listed(cJSON_GetObjectItemCaseSensitive(row, "gauges"), v->string);
+		gauge = bl_cli_json_lists(cJSON_GetObjectItemCaseSensitive(row, "gauges"), v->string);
 		name_part(t, sizeof(t), type);
 		name_part(c, sizeof(c), v->string);
 		n = strlen(c);

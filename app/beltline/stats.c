@@ -16,6 +16,7 @@
 #include "beltline.h"
 #include "bl_time.h"
 #include "cli_pvt.h"
+#include "json_list.h"
 
 /* ---- rates: two snapshots, the counters' growth per second ---- */
 
@@ -31,18 +32,6 @@ is_gauge(const char *key)
 {
 	for (unsigned int i = 0; gauges[i] != NULL; i++)
 		if (strcmp(key, gauges[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Is name one of the strings of the array list (NULL: none)? */
-static int
-in_list(const cJSON *list, const char *name)
-{
-	const cJSON *e;
-
-	cJSON_ArrayForEach(e, list)
-		if (cJSON_IsString(e) && strcmp(e->valuestring, name) == 0)
 			return 1;
 	return 0;
 }
@@ -80,7 +69,7 @@ to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values)
 		if (p == NULL)
 			continue;
 		if (cJSON_IsNumber(f) && cJSON_IsNumber(p) && f->string != NULL &&
-		    !is_gauge(f->string) && !in_list(values, f->string)) {
+		    !is_gauge(f->string) && !bl_cli_json_lists(values, f->string)) {
 			if (f->valuedouble >= p->valuedouble)
 				cJSON_SetNumberValue(f, (double)(long long)((f->valuedouble -
 						      p->valuedouble) / dt + 0.5));
