@@ -194,6 +194,12 @@ udp_recv(struct blc_net *n, void *buf, size_t len)
 	}
 }
 
+static int
+net_room_short(const struct blc_net *n)
+{
+	return n->wpos == NET_BUF || (n->udp && NET_BUF - n->wpos < 65536 + BLN_REC_HDR);
+}
+
 /* Read more into the buffer: >0 bytes, 0 the peer closed, -EAGAIN, or -errno. */
 static long
 net_fill(struct beltline_stream *s)
@@ -202,14 +208,15 @@ net_fill(struct beltline_stream *s)
 	long r;
 
 	/* udp://: a datagram is read whole or cut (and refused), so room for the largest
-	 * one or nothing: it waits in the socket until the views before it are released. */
-	if (n->wpos == NET_BUF || (n->udp && NET_BUF - n->wpos < 65536 + BLN_REC_HDR)) {
-		if (n->rpos == 0)
-			return -ENOBUFS;        /* full of queued records (a record fits twice) */
+	 * one or nothing: it waits in the socket until the views before it are released.
+	 * Moving what is queued to the front may still leave too little room. */
+	if (net_room_short(n) && n->rpos != 0) {
 		memmove(n->buf, n->buf + n->rpos, n->wpos - n->rpos);
 		n->wpos -= n->rpos;
 		n->rpos = 0;
 	}
+	if (net_room_short(n))
+		return -ENOBUFS;        /* full of queued records (a record fits twice) */
 	r = n->io_recv(n, n->buf + n->wpos, NET_BUF - n->wpos);
 	if (r > 0)
 		n->wpos += (size_t)r;
