@@ -33,6 +33,10 @@
  *     DBuf reference, the mbuf's own buffer: a client would read that, not the
  *     writer's frame. zero_copy=yes with one of them in the graph is refused.
  *   - net_ring is left out: its other end is another graph's rx, which may export.
+ * A reload or an edit that keeps the stream (and its writer) asks again: if the
+ * new graph or ports rule zero copy out, the stream copies from the next burst on,
+ * the writer open then included (it is never turned back on); zero_copy=yes there
+ * refuses the reload, naming the filter in the way.
  * zero_copy=yes forces it (your ports, your call), zero_copy=no forces the copy.
  * And with zero copy a hostile writer can change a frame's bytes while the graph
  * reads them: its own frames only, and every read stays inside the frame's
@@ -60,7 +64,8 @@ struct inject {
 	struct bl_inject *s;
 	struct rte_mempool *mp;
 	struct bl_inject_counts tot;   /* the stream's totals over all its writers */
-	uint64_t zero_copy;            /* 1: zero copy, 0: one copy (chosen at init and start) */
+	uint64_t zero_copy;            /* 1: zero copy, 0: one copy (chosen at init and start,
+	                                * turned off for good by adopt); a gauge stats read */
 	int zc_forced;                 /* zero_copy=yes */
 };
 
@@ -79,6 +84,16 @@ port_reads_only(uint16_t port_id)
 		if (strcmp(info.driver_name, ok[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/* Every port of the environment only reads what it sends (auto's first condition). */
+static int
+ports_read_only(const struct bl_graph_env *env)
+{
+	for (unsigned int i = 0; i < env->n_ports; i++)
+		if (!port_reads_only(env->ports[i].port_id))
+			return 0;
+	return 1;
 }
 
 static int
@@ -103,9 +118,7 @@ inject_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	if (strcmp(zc, "yes") == 0) {
 		o.zero_copy = j->zc_forced = 1;
 	} else if (strcmp(zc, "auto") == 0) {
-		o.zero_copy = 1;
-		for (unsigned int i = 0; i < env->n_ports; i++)
-			o.zero_copy &= port_reads_only(env->ports[i].port_id);
+		o.zero_copy = ports_read_only(env);
 	} else if (strcmp(zc, "no") != 0) {
 		return bl_err_set(err, -EINVAL, "zero_copy: \"%.20s\" is not auto, yes or no", zc);
 	}
@@ -163,6 +176,35 @@ inject_start(struct bl_filter *f, struct bl_err *err)
 				  "zero_copy=no or auto", by);
 	j->zero_copy = 0;
 	j->s->zero_copy = 0;
+	return 0;
+}
+
+/* A reload or an edit keeps this stream (and its writer) into a new graph: zero copy
+ * holds only if the new graph allows it too (it may add an export, or a port that
+ * does not only read). If not, one copy from the next burst on: the worker reads the
+ * mode each burst, and the running graph takes copies as well. zero_copy=yes is
+ * refused instead (the running graph goes on). Never back to zero copy: a writer's
+ * region is made for the mode it opened in. */
+static int
+inject_adopt(struct bl_filter *f, struct bl_err *err)
+{
+	struct inject *j = bl_filter_priv(f);
+	const char *by;
+
+	if (!j->zero_copy)
+		return 0;
+	by = hands_on_by_reference(f);
+	if (j->zc_forced && by != NULL)
+		return bl_err_set(err, -EINVAL, "zero_copy: yes, but the new graph hands packets on "
+				  "by reference (%s), which cannot take a writer's buffer: say "
+				  "zero_copy=no or auto", by);
+	if (j->zc_forced || (by == NULL && ports_read_only(bl_graph_env(f))))
+		return 0;       /* yes (ports are yours), or auto and all still holds */
+	/* Stats read the gauge (relaxed); the worker reads the stream's mode each burst
+	 * (relaxed: the graph swap's release, which publishes the new graph, orders it
+	 * before the first burst of the new graph). */
+	__atomic_store_n(&j->zero_copy, 0, __ATOMIC_RELAXED);
+	bl_inject_copy_from_now(j->s);
 	return 0;
 }
 
@@ -230,9 +272,11 @@ BL_FILTER_REGISTER(inject) = {
 		    "zero_copy: auto (default): mbufs point at the writer's buffers when every "
 		    "port is net_null or net_pcap (they only read what they send, no DMA) and no "
 		    "export, ibuf_out or user is in the graph (they hand on the mbuf's own "
-		    "buffer), else one copy; yes: always (refused with export, ibuf_out or "
-		    "user); no: always one copy (a graph that polices a writer's frames: with "
-		    "zero copy the writer can change them in flight)",
+		    "buffer), else one copy, and a reload or edit to a graph or ports that rule "
+		    "it out turns it off from the next burst (the open writer too); yes: always "
+		    "(refused with export, ibuf_out, user or tcpstream, at start or reload); no: "
+		    "always one copy (a graph that polices a writer's frames: with zero copy the "
+		    "writer can change them in flight)",
 	.edges_doc = "out (class 1): every frame accepted, in commit order",
 	.counters_doc = "the totals of all the stream's writers; `beltline stats` has the "
 			"current writer's apart (injects[].writer) and orphans (regions of gone "
@@ -244,6 +288,7 @@ BL_FILTER_REGISTER(inject) = {
 	.init = inject_init,
 	.fini = inject_fini,
 	.start = inject_start,
+	.adopt = inject_adopt,
 	.poll = inject_poll,
 	BL_FILTER_COUNTERS(inject_counters),
 	.edges = { "out" },

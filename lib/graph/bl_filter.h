@@ -119,6 +119,11 @@ struct bl_filter_ops {
 	/* Activation (sinks first) and deactivation (sources first); optional. */
 	int (*start)(struct bl_filter *f, struct bl_err *err);
 	void (*stop)(struct bl_filter *f);
+	/* A running instance is kept into a new graph (a reload or an edit; start is not
+	 * called again): check again what start decided from the rest of the graph, and
+	 * refuse the new graph (-errno, err) or change the instance so that it suits both
+	 * graphs, since the running one still runs it until the swap. Optional. */
+	int (*adopt)(struct bl_filter *f, struct bl_err *err);
 	/* The build is final (bl_graph_commit): make what must not outlive a
 	 * rolled-back build visible now, e.g. a file's old contents replaced.
 	 * Cannot fail; optional. A graph freed uncommitted was rolled back. */

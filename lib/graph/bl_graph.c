@@ -377,8 +377,11 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	 * A dry run activates nothing: it stops at the filters' checks. */
 	for (unsigned int i = g->n_filters; rc == 0 && !g->env.dry && i-- > 0;) {
 		struct bl_filter *f = g->order[i];
-		if (f->from != NULL)
-			continue;   /* started as the running instance */
+		if (f->from != NULL) {   /* started as the running instance */
+			if (f->ops->adopt != NULL && (rc = f->ops->adopt(f, err)) != 0)
+				break;
+			continue;
+		}
 		if ((rc = step(err, "a filter's start")) != 0)
 			break;
 		if (f->ops->start != NULL && (rc = f->ops->start(f, err)) != 0)

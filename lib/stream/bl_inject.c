@@ -99,6 +99,13 @@ bl_inject_on_removed(void (*fn)(struct bl_inject *s, void *ctx), void *ctx)
 }
 
 void
+bl_inject_copy_from_now(struct bl_inject *s)
+{
+	/* Relaxed, read by the worker each burst (Z4, bl_inject_worker.h) and by open. */
+	__atomic_store_n(&s->zero_copy, 0, __ATOMIC_RELAXED);
+}
+
+void
 bl_inject_release(struct bl_inject *s)
 {
 	if (s == NULL)
@@ -284,7 +291,7 @@ bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, cons
 		return bl_err_set(err, -ENOMEM, "out of memory");
 	w->g.capacity = s->capacity;
 	w->g.max_frame = s->max_frame;
-	rc = s->zero_copy ? make_zc(w) : 0;
+	rc = __atomic_load_n(&s->zero_copy, __ATOMIC_RELAXED) ? make_zc(w) : 0;
 	if (rc == 0)
 		rc = make_ring(s, w, &g->fd[0]);
 	if (rc == 0)
@@ -401,7 +408,7 @@ bl_inject_stats_json(void)
 		N(o, "writers", s->wr != NULL);
 		N(o, "writers_total", s->writers);
 		N(o, "reclaimed", s->reclaimed);
-		cJSON_AddBoolToObject(o, "zero_copy", s->zero_copy);
+		cJSON_AddBoolToObject(o, "zero_copy", __atomic_load_n(&s->zero_copy, __ATOMIC_RELAXED));
 		N(o, "orphans", s->orphans);
 		w = cJSON_AddObjectToObject(o, "writer");
 		if (s->wr != NULL) {

@@ -89,7 +89,8 @@ struct bl_inject {
 	char client[48];                    /* what it called itself, printable */
 	uint64_t writers;                   /* writers that opened, in all */
 	uint64_t reclaimed;                 /* of them, closed with frames not yet read */
-	int zero_copy;                      /* set at create: mbufs point at the writer's buffers */
+	int zero_copy;                      /* set at create: mbufs point at the writer's buffers;
+	                                     * turned off by bl_inject_copy_from_now (atomic) */
 	unsigned int orphans;               /* main lcore: gone writers' regions still held */
 	struct bl_inject_counts *tot;       /* set at create: the filter's totals (or own_tot) */
 	struct bl_inject_counts own_tot;
@@ -119,6 +120,10 @@ struct bl_inject_opts {
 
 /* Declare an inject stream (the filter's init). Errors name the argument. 0 or -errno. */
 int bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct bl_err *err);
+
+/* One copy from the next burst on, for the writer open now too (a reload's new graph
+ * cannot take zero copy). Never back: a writer's region is made for its mode. */
+void bl_inject_copy_from_now(struct bl_inject *s);
 
 /* The filter's fini (a reload or edit removed it, or the graph ends): the hook set with
  * bl_inject_on_removed is called first, so the control socket ends the writer's lease

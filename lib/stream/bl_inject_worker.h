@@ -25,6 +25,8 @@
  *      with Z2) up to tail; then A2 publishes rel. So the writer gets a buffer back
  *      only after everything that read it from the mbuf is done (Z2 -> Z3 -> A2 ->
  *      the library's acquire of tail).
+ *   Z4 a reload may turn zero copy off (never on) while a writer is open: from the
+ *      next burst its frames are copied (held stays 0 for them, Z3 passes them).
  *   A head beyond rel + capacity is the writer committing buffers it was not given
  *   back (maybe still held), a head behind tail nonsense: both refused as bad_head,
  *   so only positions in [tail, head), all below rel + capacity, are read and an
@@ -48,6 +50,16 @@ bl_inject__add(struct bl_inject *s, size_t field, uint64_t n)
 }
 #define BL_INJECT_ADD(s, fld, n) bl_inject__add((s), offsetof(struct bl_inject_counts, fld), (n))
 
+/* Z3: rel moves over the slots no mbuf points at any more, up to tail (acquire, pairs
+ * with the free callback's release, Z2). */
+static __rte_always_inline void
+bl_inject__reclaim(struct bl_inject_writer *w)
+{
+	while (w->rel != w->tail &&
+	       __atomic_load_n(&w->held[w->rel & (w->g.capacity - 1)], __ATOMIC_ACQUIRE) == 0)
+		w->rel++;
+}
+
 /* Up to max frames into out[] (mbufs of mp, one segment each). Returns how many. */
 static __rte_always_inline uint16_t
 bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **out, uint16_t max)
@@ -56,6 +68,7 @@ bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **ou
 	uint64_t head, avail, bytes = 0;
 	uint32_t cnt[BL_INJECT_N_VERDICTS] = { 0 };
 	uint16_t n, k = 0;
+	int zc = 0;
 
 	/* D: announce, then look (seq_cst both; pairs with the close's store and load). */
 	__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
@@ -63,10 +76,11 @@ bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **ou
 	if (w == NULL)
 		goto out;
 	if (w->held != NULL) {
-		/* Z3: acquire, pairs with the free callback's release (Z2). */
-		while (w->rel != w->tail &&
-		       __atomic_load_n(&w->held[w->rel & (w->g.capacity - 1)], __ATOMIC_ACQUIRE) == 0)
-			w->rel++;
+		bl_inject__reclaim(w);
+		/* Z4: a writer that opened in zero copy goes on in one copy once a reload
+		 * turned the stream's mode off (relaxed, pairs with bl_inject_copy_from_now's
+		 * store; the graph swap orders it before the new graph's first burst). */
+		zc = __atomic_load_n(&s->zero_copy, __ATOMIC_RELAXED) != 0;
 	}
 	/* A1: acquire, pairs with the writer's release of head (W1). */
 	head = __atomic_load_n(&w->hdr->head, __ATOMIC_ACQUIRE);
@@ -103,7 +117,7 @@ bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **ou
 		cnt[v]++;
 		if (v != BL_INJECT_OK)
 			continue;
-		if (w->held != NULL) {
+		if (zc) {
 			/* Z1: the mbuf points at buffer slot (checked: off is slot's, len fits). The
 			 * region is mapped read-only here: nothing in the graph writes an indirect
 			 * or external mbuf (bl_filter_writable copies it first), and the PMDs zero
@@ -129,7 +143,7 @@ bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **ou
 				       cnt[r]);
 	if (k != 0) {
 		BL_INJECT_ADD(s, bytes, bytes);
-		if (w->held != NULL)
+		if (zc)
 			BL_INJECT_ADD(s, zero_copy, k);
 		else
 			BL_INJECT_ADD(s, copied, k);
@@ -138,6 +152,8 @@ bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **ou
 		bl_counter_add(&w->tp->refused, (uint64_t)(n - k));
 	if (w->held == NULL)
 		w->rel = w->tail;   /* copied out: every buffer read is the writer's again */
+	else if (!zc)
+		bl_inject__reclaim(w);   /* copied out, up to the first still held */
 publish:
 	if (w->rel != w->pub) {
 		w->pub = w->rel;
