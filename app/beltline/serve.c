@@ -8,6 +8,7 @@
  *     --cert FILE --key FILE --ca FILE   tls://: our certificate and key, and the CA that
  *                                        must have signed every client's certificate
  *     --max-clients N (default 16)  --handshake-ms MS (default 5000)
+ *     --stall-ms MS (default 30000): a reader that takes nothing that long is cut
  *
  * Each accepted connection is served by a child process of its own, which opens STREAM
  * as an ordinary reader (so each remote reader has its own position and losses) and
@@ -18,7 +19,8 @@
  * Safety: tcp:// listens on loopback only. Any other address needs tls:// with a CA:
  * the handshake refuses a client without a certificate signed by it (mutual TLS), so no
  * packet leaves the machine to someone unauthenticated. Every refusal is logged with
- * the peer's address. A handshake that stalls is cut after --handshake-ms.
+ * the peer's address. A handshake not done in --handshake-ms is cut, however the peer
+ * paces its bytes.
  * OpenSSL is linked into the CLI; libbeltline-client itself loads TLS only for tls://.
  */
 #include <errno.h>
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,13 +48,15 @@
 
 static const char serve_usage[] =
 	"usage: beltline serve [--cert FILE --key FILE --ca FILE] [--max-clients N]\n"
-	"                      [--handshake-ms MS] STREAM LISTEN-URI\n"
+	"                      [--handshake-ms MS] [--stall-ms MS] STREAM LISTEN-URI\n"
 	"       beltline serve --write [--cert FILE --key FILE --ca FILE] [--handshake-ms MS]\n"
 	"                      NAME LISTEN-URI\n"
 	"  LISTEN-URI: tcp://HOST:PORT or udp://HOST:PORT (loopback only), or tls://HOST:PORT (mutual TLS:\n"
 	"  --cert, --key and --ca are needed; clients must show a certificate the CA signed)\n"
 	"  --write: take one remote writer at a time (beltline inject tcp://HOST:PORT FILE) and\n"
-	"  write its frames into the inject stream NAME (tcp:// or tls://; a second is refused)\n";
+	"  write its frames into the inject stream NAME (tcp:// or tls://; a second is refused)\n"
+	"  --handshake-ms MS: a TLS handshake not done in MS (default 5000) is cut\n"
+	"  --stall-ms MS: a reader that takes nothing for MS (default 30000) is cut\n";
 
 /* The child: serve one connection. Exit status 0 (the stream ended, or the peer went). */
 static int
@@ -73,6 +78,13 @@ serve_one(struct serve *sv, int fd, const char *peer)
 	if (sv->tls && tls_accept(sv, c, peer) < 0) {
 		free(c);
 		return 1;
+	}
+	if (!sv->udp) {
+		/* A reader that takes nothing for stall_ms is cut: blocked in send, this child
+		 * reads the stream no more, and an srp or mrp stream waits for it. */
+		struct timeval tv = { .tv_sec = sv->stall_ms / 1000,
+			.tv_usec = (sv->stall_ms % 1000) * 1000 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
 	if (beltline_open(sv->src, NULL, &s) < 0) {
 		say("%s: cannot open %s (the library said why): closing", peer, sv->src);
@@ -139,7 +151,11 @@ serve_one(struct serve *sv, int fd, const char *peer)
 	conn_free(c);
 	return status;
 gone:
-	say("%s: gone after %llu packets", peer, (unsigned long long)sent);
+	if (c->stalled)
+		say("cut %s: took nothing for %d ms (--stall-ms), after %llu packets", peer,
+		    sv->stall_ms, (unsigned long long)sent);
+	else
+		say("%s: gone after %llu packets", peer, (unsigned long long)sent);
 	beltline_close(s);
 	conn_free(c);
 	return 0;
@@ -186,10 +202,10 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		{ "cert", required_argument, NULL, 'c' }, { "key", required_argument, NULL, 'k' },
 		{ "ca", required_argument, NULL, 'a' }, { "max-clients", required_argument, NULL, 'm' },
 		{ "handshake-ms", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
-		{ "write", no_argument, NULL, 'w' },
+		{ "write", no_argument, NULL, 'w' }, { "stall-ms", required_argument, NULL, 's' },
 		{ 0 },
 	};
-	struct serve sv = { .handshake_ms = 5000 };
+	struct serve sv = { .handshake_ms = 5000, .stall_ms = 30000 };
 	char src[512];
 	pid_t *kids;
 	char (*kid_peer)[80];
@@ -208,15 +224,18 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			sv.ca = optarg;
 			break;
 		case 'm':
+		case 's':
 		case 't': {
+			const char *what = c == 'm' ? "max-clients" : c == 's' ? "stall-ms" :
+					   "handshake-ms";
+			int top = c == 'm' ? 1024 : 600000;
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > (c == 'm' ? 1024 : 600000)) {
-				say("--%s wants 1..%d, got '%s'", c == 'm' ? "max-clients" :
-				    "handshake-ms", c == 'm' ? 1024 : 600000, optarg);
+			if (*end != '\0' || v < 1 || v > top) {
+				say("--%s wants 1..%d, got '%s'", what, top, optarg);
 				return 2;
 			}
-			*(c == 'm' ? &max_clients : &sv.handshake_ms) = (int)v;
+			*(c == 'm' ? &max_clients : c == 's' ? &sv.stall_ms : &sv.handshake_ms) = (int)v;
 			max_set |= c == 'm';
 			break;
 		}

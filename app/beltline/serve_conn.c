@@ -6,14 +6,15 @@
  * readers over it, serve_write.c takes a remote writer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -21,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "bl_netaddr.h"
+#include "bl_time.h"
 #include "exporter.h"   /* bl_cli_stopping */
 #include "serve_pvt.h"
 
@@ -118,8 +120,12 @@ conn_send(struct conn *c, const void *p, size_t len)
 		long w;
 		if (c->ssl != NULL) {
 			size_t done = 0;
-			if (SSL_write_ex(c->ssl, b, len, &done) != 1)
+			if (SSL_write_ex(c->ssl, b, len, &done) != 1) {
+				int e = SSL_get_error(c->ssl, 0);
+				c->stalled = e == SSL_ERROR_WANT_WRITE || (e == SSL_ERROR_SYSCALL &&
+					     (errno == EAGAIN || errno == EWOULDBLOCK));
 				return -1;
+			}
 			w = (long)done;
 		} else {
 			w = send(c->fd, b, len, MSG_NOSIGNAL);
@@ -127,6 +133,8 @@ conn_send(struct conn *c, const void *p, size_t len)
 				return 0;   /* a datagram dropped here is a gap the reader counts */
 			if (w < 0 && errno == EINTR && !bl_cli_stopping())
 				continue;
+			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				c->stalled = 1;     /* the send timeout: nothing taken */
 			if (w <= 0)
 				return -1;
 		}
@@ -168,36 +176,49 @@ conn_free(struct conn *c)
 int
 tls_accept(struct serve *sv, struct conn *c, const char *peer)
 {
-	struct timeval tv = { .tv_sec = sv->handshake_ms / 1000,
-		.tv_usec = (sv->handshake_ms % 1000) * 1000 };
-	int rc;
+	uint64_t end = bl_mono_ms() + (uint64_t)sv->handshake_ms;
+	int fl = fcntl(c->fd, F_GETFL), rc = 0, timed_out = 0;
 
 	c->ssl = SSL_new(sv->ctx);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || fl < 0)
 		return -1;
-	/* the handshake only: a stalled peer is cut after handshake_ms */
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	rc = SSL_accept(c->ssl);
+	/* The whole handshake within handshake_ms, however the peer paces its bytes (a
+	 * timeout per receive let a byte every few seconds hold a connection, and a
+	 * --max-clients place, before any certificate was checked): non-blocking, each
+	 * wait bounded by what is left. */
+	fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
+	while ((rc = SSL_accept(c->ssl)) != 1) {
+		int e = SSL_get_error(c->ssl, rc);
+		struct pollfd p = { .fd = c->fd, .events = e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN };
+		uint64_t now = bl_mono_ms();
+
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			break;
+		if (now >= end || bl_cli_stopping()) {
+			timed_out = 1;
+			break;
+		}
+		(void)poll(&p, 1, (int)(end - now));   /* EINTR: look again */
+	}
+	fcntl(c->fd, F_SETFL, fl);
 	if (rc != 1) {
 		char e[256] = "";
 		unsigned long err = ERR_get_error();
 		long vr = SSL_get_verify_result(c->ssl);
 
-		if (err != 0)
+		if (timed_out)
+			snprintf(e, sizeof(e), "handshake timed out (not done in %d ms, "
+				 "--handshake-ms)", sv->handshake_ms);
+		else if (err != 0)
 			ERR_error_string_n(err, e, sizeof(e));
 		else
-			snprintf(e, sizeof(e), "%s", errno == EAGAIN || errno == EWOULDBLOCK ?
-				 "handshake timed out" : "handshake failed (peer closed?)");
+			snprintf(e, sizeof(e), "handshake failed (peer closed?)");
 		say("refused %s: TLS: %s%s%s", peer, e, vr != X509_V_OK ? ": " : "",
 		    vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 		return -1;
 	}
-	tv = (struct timeval){ 0 };
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	X509 *pc = SSL_get1_peer_certificate(c->ssl);
 	char subj[256] = "?";
 	if (pc != NULL) {

@@ -19,6 +19,7 @@ struct serve {
 	const char *cert, *key, *ca;
 	int tls, udp;
 	int handshake_ms;
+	int stall_ms;           /* a reader that takes nothing for this long is cut */
 	SSL_CTX *ctx;
 };
 
@@ -26,6 +27,7 @@ struct conn {
 	int fd;
 	int dgram;              /* udp://: one record a datagram */
 	SSL *ssl;
+	int stalled;            /* a send made no progress in the socket's send timeout */
 	uint8_t out[65536];
 	size_t n;
 };
@@ -42,7 +44,8 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void peer_name(const struct sockaddr_storage *sa, char *out, size_t sz);
 /* The TLS handshake within handshake_ms. 0, or -1 after logging the refusal. */
 int tls_accept(struct serve *sv, struct conn *c, const char *peer);
-/* Buffered sending (conn_put, then conn_flush); 0 or -1 (the peer gone). */
+/* Buffered sending (conn_put, then conn_flush); 0 or -1 (the peer gone, or, with a
+ * send timeout set on the socket, stalled: c->stalled). */
 int conn_put(struct conn *c, const void *p, size_t len);
 int conn_flush(struct conn *c);
 void conn_free(struct conn *c);

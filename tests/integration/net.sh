@@ -141,4 +141,30 @@ check "cat tcp:// prints what cat STREAM prints" cmp -s "$T/local.txt" "$T/remot
 check "serve logged the client" grep -q "127.0.0.1:" "$T/serve.err"
 wait $PPID_ && st=0 || st=$?
 eq "pktsum beltline:// (shared memory) reads what pktsum file: reads" "$(cat "$T/pktsum.live")" "$want"
+
+# A remote reader that takes nothing is cut after --stall-ms (its child blocked in send
+# for ever, reading the stream no more: an srp stream waited for it).
+XPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BELTLINE" serve --stall-ms 1000 web tcp://127.0.0.1:$XPORT 2> "$T/stall.err" &
+PIDS="$PIDS $!"
+check "serve --stall-ms listens" wait_for "$WAIT" grep -qs "serving" "$T/stall.err"
+python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(('127.0.0.1', $XPORT)); s.recv(24); time.sleep(600)" &
+STALLER=$!
+PIDS="$PIDS $STALLER"
+one_more() { [ "$(readers 2> /dev/null)" -ge 1 ]; }
+check "the stalled reader is served" wait_for "$WAIT" one_more
+"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
+INJ=$!
+PIDS="$PIDS $INJ"
+check "serve cut the reader that took nothing" wait_for "$WAIT" \
+	grep -q "cut 127.0.0.1:[0-9]*: took nothing for 1000 ms (--stall-ms)" "$T/stall.err"
+kill "$STALLER" "$INJ" 2> /dev/null || true
+set +e
+"$BELTLINE" serve --stall-ms 0 web tcp://127.0.0.1:1 > /dev/null 2> "$T/s.err"; rc=$?
+set -e
+eq "serve --stall-ms 0: usage error" "$rc" 2
+check "... naming the option" grep -q -- "--stall-ms wants 1..600000" "$T/s.err"
 finish

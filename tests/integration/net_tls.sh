@@ -92,6 +92,23 @@ import socket, sys, time
 s = socket.create_connection(('$NET.1', $PORT)); s.settimeout(30)
 sys.exit(1 if s.recv(1) == b'' else 0)"
 check "a stalled handshake: logged as timed out" grep -q "timed out" "$T/serve.err"
+# A handshake trickled a byte every half second: each receive is quick, the whole is not.
+# It is cut at --handshake-ms (1500) all the same (it was not: a timeout per receive let
+# such a peer hold a place, of --max-clients or the one writer's, for ever, unchecked).
+refused "a handshake trickled a byte every 0.5 s" inns python3 -c "
+import socket, sys, time
+s = socket.create_connection(('$NET.1', $PORT)); s.settimeout(0.5)
+for b in bytes([0x16, 3, 1, 1, 0]) + bytes(60):   # a record of 256 bytes, never whole
+    try:
+        s.send(bytes([b]))
+        if s.recv(1) == b'':
+            sys.exit(1)         # cut
+    except socket.timeout:
+        pass
+    except OSError:
+        sys.exit(1)             # cut
+sys.exit(0)                     # 30 s and never cut"
+check "... logged as not done in --handshake-ms" grep -q "not done in 1500 ms" "$T/serve.err"
 set +e
 ip netns exec "$NS" env BELTLINE_TLS_CA="$C/otherca.pem" BELTLINE_TLS_CERT="$C/client.pem" \
 	BELTLINE_TLS_KEY="$C/client.key" "$BELTLINE" cat tls://$NET.1:$PORT > /dev/null 2> "$T/w.err"
