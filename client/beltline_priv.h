@@ -8,6 +8,7 @@
 #ifndef BELTLINE_PRIV_H
 #define BELTLINE_PRIV_H
 
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
@@ -110,6 +111,8 @@ struct blc_net {
 	int writer;                 /* a writer's connection (src_netw.c): the hello is BLNW */
 	int hello_done;
 	uint8_t peer[28];           /* udp://: the server's address (sockaddr_in or _in6) */
+	struct sockaddr_storage src; /* udp://: where the hello came from (the child's
+	                             * socket): every record must come from there */
 	uint32_t peerlen;
 };
 

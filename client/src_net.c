@@ -92,6 +92,23 @@ udp_same_host(const struct sockaddr_storage *a, const struct blc_net *n)
 		&((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 }
 
+/* The same address and port as the hello's (a local process on the server's host
+ * cannot pass its datagrams off as the server's). */
+static int
+udp_same_source(const struct sockaddr_storage *a, const struct blc_net *n)
+{
+	const struct sockaddr_storage *b = &n->src;
+
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
 static const uint8_t udp_sub[8] = { 'B', 'L', 'N', 'U', 0, 1, 0, 0 };
 
 /* udp://: an unconnected socket; the server is asked with a subscribe datagram (resent
@@ -153,7 +170,8 @@ plain_send(struct blc_net *n, const void *buf, size_t len)
 	return r >= 0 ? (long)r : -errno;
 }
 
-/* udp://: one datagram, kept only if it comes from the server's address and is one
+/* udp://: one datagram, kept only if it comes from the server's host (the hello) or
+ * then from the socket the hello came from, and is one
  * whole record (or, first, the hello) that follows the last one: anything else is
  * dropped and counted in beltline_stats.invalid (datagrams may be forged, truncated,
  * duplicated or reordered; the gaps that leaves are counted as loss). */
@@ -173,13 +191,15 @@ udp_recv(struct blc_net *n, void *buf, size_t len)
 
 		if (got < 0)
 			return -errno;
-		if ((size_t)got > len || !udp_same_host(&from, n)) {
+		if ((size_t)got > len ||
+		    !(n->hello_done ? udp_same_source(&from, n) : udp_same_host(&from, n))) {
 			s->st.invalid++;
 			continue;
 		}
 		if (!n->hello_done) {
 			if (got == BLN_HELLO_LEN && bln_get_hello(buf, (size_t)got, &h, &why) > 0) {
 				n->hello_done = 1;
+				n->src = from;
 				return got;
 			}
 			s->st.invalid++;

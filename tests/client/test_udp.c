@@ -205,3 +205,68 @@ Test(udp, the_datagram_after_a_full_buffer_waits_in_the_socket, .timeout = 60)
 	beltline_close(s);
 	close(srv);
 }
+
+/* After the hello, records come from the socket that sent it: a datagram from another
+ * port of the same host (any local process) is refused and counted, whatever it says:
+ * here a record with a sequence number far ahead (it was taken: ~2^63 counted lost,
+ * and every real record after it refused as a repeat) and an end record (it was
+ * taken: the stream ended there). */
+Test(udp, records_from_another_socket_of_the_host_are_refused, .timeout = 60)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct beltline_stream *s;
+	struct beltline_pkt v[32];
+	uint8_t b[BLN_REC_HDR + 64];
+	uint64_t got = 0;
+	int forger, rc;
+	char uri[64];
+	pthread_t t;
+
+	srv = socket(AF_INET, SOCK_DGRAM, 0);
+	forger = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(srv >= 0 && forger >= 0);
+	cr_assert(eq(int, bind(srv, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, getsockname(srv, (struct sockaddr *)&sa, &sl), 0));
+	cr_assert(eq(int, pthread_create(&t, NULL, hello_only, NULL), 0));
+	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%u", ntohs(sa.sin_port));
+	cr_assert(eq(int, beltline_open(uri, &o, &s), 0));
+	pthread_join(t, NULL);
+	put_rec(b, BLN_REC_PKT, UINT64_C(1) << 63, 64);
+	sendto(forger, b, BLN_REC_HDR + 64, 0, (struct sockaddr *)&client_at, client_len);
+	put_rec(b, BLN_REC_END, 0, 0);
+	sendto(forger, b, BLN_REC_HDR, 0, (struct sockaddr *)&client_at, client_len);
+	for (uint64_t k = 0; k < 5; k++) {
+		put_rec(b, BLN_REC_PKT, k, 64);
+		cr_assert(eq(i64, sendto(srv, b, BLN_REC_HDR + 64, 0, (struct sockaddr *)&client_at,
+					 client_len), (int64_t)(BLN_REC_HDR + 64)));
+	}
+	put_rec(b, BLN_REC_END, 5, 0);
+	sendto(srv, b, BLN_REC_HDR, 0, (struct sockaddr *)&client_at, client_len);
+	for (;;) {
+		struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+
+		rc = beltline_peek(s, v, 32);
+		if (rc == -EAGAIN) {
+			cr_assert(eq(int, poll(&p, 1, 20000), 1), "the server's records come");
+			continue;
+		}
+		if (rc <= 0)
+			break;
+		for (int i = 0; i < rc; i++)
+			cr_assert(eq(u64, v[i].seq, got + (uint64_t)i));
+		got += (uint64_t)rc;
+		cr_assert(eq(int, beltline_release(s, (unsigned)rc), 0));
+	}
+	cr_assert(eq(int, rc, 0), "the server's end, not an error (%d)", rc);
+	beltline_stats(s, &st);
+	cr_assert(eq(u64, got, 5), "the server's five records (%llu)", (unsigned long long)got);
+	cr_assert(eq(u64, st.lost, 0));
+	cr_assert(eq(u64, st.invalid, 2), "the forger's two refused (%llu)",
+		  (unsigned long long)st.invalid);
+	beltline_close(s);
+	close(forger);
+	close(srv);
+}
