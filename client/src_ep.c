@@ -285,7 +285,7 @@ int
 beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltline_ep **out)
 {
 	char *buf;
-	int fds[BL_CTL_FDS_MAX], trunc;
+	int fds[BL_CTL_FDS_MAX], trunc, rc;
 	struct bl_ctl_hdr h;
 	unsigned got = 0;
 	ssize_t r;
@@ -340,7 +340,12 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	buf[r] = '\0';
 	j = cJSON_Parse(buf + sizeof(h));
 	free(buf);
-	return ep_open(l->uri, &l->o, j, fds, got, out);
+	rc = ep_open(l->uri, &l->o, j, fds, got, out);
+	/* The connecting peer went, or sent no hello within opts.timeout_ms (logged): that
+	 * connection only, not the appliance (-ECONNRESET) nor this call's wait (-ETIMEDOUT). */
+	if (rc == -ECONNRESET || rc == -ETIMEDOUT || rc == -EPIPE)
+		rc = -EPROTO;
+	return rc;
 }
 
 int

@@ -441,8 +441,9 @@ BELTLINE_API int beltline_ep_listen(const char *uri, const struct beltline_ep_op
 /* The next connection, waiting up to timeout_ms (< 0: for ever; 0: not at all).
  * 0, or -EAGAIN (timeout 0, none waiting), -ETIMEDOUT, -ECONNRESET (the appliance
  * stopped or restarted: pairs already made live on; listen again to be found),
- * -EPROTO (the appliance or the connecting peer spoke nonsense: that connection
- * is dropped, accept again), -ENOMEM. tcp://, tls://: the TLS handshake and the
+ * -EPROTO (the appliance or the connecting peer spoke nonsense, went, or sent no
+ * hello within opts.timeout_ms: that connection is dropped, accept again), -ENOMEM.
+ * tcp://, tls://: the TLS handshake and the
  * hellos within opts.timeout_ms; a peer refused (no certificate, one of another CA, a
  * plain client on a TLS port, not an endpoint, a stalled handshake) is -EPROTO with
  * a log line naming it: accept again. */

@@ -211,6 +211,17 @@ for mode in unsealed badhello head slot echo seq rxtail random; do
 	esac
 done
 
+# A connector gone before its hello costs the listener that connection only: accept
+# says -EPROTO (accept again), not -ECONNRESET, which means the appliance went and
+# made the listener give up (ep_peer retries on -EPROTO only, as a server does).
+EP_ACCEPT_RETRY=1 listen_bg g 100 60
+"$EP_HOSTILE" "$U/g" gone > "$T/h.gone" 2>&1 || true
+"$EP_PEER" connect "$U/g" 100 61 > "$T/g.c" 2>&1 && st=0 || st=$?
+eq "after a connector gone before its hello, the next connects" "$st" 0
+wait "$LPID" && st=0 || st=$?
+eq "... and the listener accepted it, 100 checked each way" "$st" 0
+check "... having refused the gone one" grep -q "refused a connection" "$T/g.l"
+
 # Sleeping both ways on every message: bench/ipc's ep-sleep (spin_us -1) for 20000
 # round trips, then the same with the fences kept. Each message wakes a sleeper, so a
 # wakeup lost by the asymmetric pair (membarrier, src_ep_ring.c) stalls it: caught by

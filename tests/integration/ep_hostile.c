@@ -6,7 +6,8 @@
  *
  *   ep_hostile URI MODE
  *
- * MODE: unsealed (a hello with writable, unsealed regions), badhello (3 bytes of
+ * MODE: gone (exits once connected, before its hello), unsealed (a hello with
+ * writable, unsealed regions), badhello (3 bytes of
  * nonsense), head (head far beyond the ring), slot (a message outside the DBuf),
  * echo (a message "in the victim's own DBuf", outside it),
  * seq (a slot with the wrong sequence number), rxtail (a released count beyond what
@@ -131,6 +132,8 @@ main(int argc, char **argv)
 		victim_gone(sock, 30000);
 		return 0;
 	}
+	if (strcmp(mode, "gone") == 0)
+		return 0;           /* connected, and gone before any hello */
 	if (strcmp(mode, "badhello") == 0) {
 		send_hello(sock, &h, NULL, 0, 3);
 		victim_gone(sock, 30000);
