@@ -56,26 +56,45 @@ check "cat web | tcpdump: byte-identical to tcpdump 'tcp port 80' on the capture
 # cat finishes the record it was writing and ends the file whole. (The write failed
 # with EINTR: "writing stdout: Interrupted system call", and tcpdump said "truncated
 # dump file".) secret carries every packet of the capture, looped: the pipe fills at once.
-"$BELTLINE" cat -p frp secret 2> "$T/int.err" | { sleep 2; rc=0; tcpdump -r - -w /dev/null 2> "$T/int.td" || rc=$?; echo $rc > "$T/int.rc"; } &
+# The reader starts only once cat sleeps in the full pipe and has taken the SIGINT.
+# in_pipe_write PID: PID sleeps writing into a full pipe.
+in_pipe_write() { grep -q pipe "/proc/$1/wchan" 2> /dev/null; }
+gone() { ! kill -0 "$1" 2> /dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; }
+# int_taken PID: PID has no SIGINT pending (its handler ran) and writes into the pipe
+# again, or is gone.
+int_taken() {
+	local p s
+	gone "$1" && return 0
+	p=$(awk '/^(SigPnd|ShdPnd):/ { print $2 }' "/proc/$1/status" 2> /dev/null) || return 0
+	for s in $p; do [ $(( 0x$s & 2 )) = 0 ] || return 1; done
+	in_pipe_write "$1" || gone "$1"
+}
+cat_pid() { pgrep -P $$ -f "beltline cat -p frp secret"; }
+"$BELTLINE" cat -p frp secret 2> "$T/int.err" | { wait_for "$WAIT" test -e "$T/go" || true
+	rc=0; tcpdump -r - -w /dev/null 2> "$T/int.td" || rc=$?; echo $rc > "$T/int.rc"; } &
 IPID=$!
-sleep 1
-pkill -INT -f "beltline cat -p frp secret" || true
+wait_for "$WAIT" cat_pid > /dev/null
+CAT=$(cat_pid)
+check "cat blocks writing into the full pipe" wait_for "$WAIT" in_pipe_write "$CAT"
+kill -INT "$CAT"
+wait_for "$WAIT" int_taken "$CAT" || true
+touch "$T/go"
 wait "$IPID" || true
 check "cat stopped by SIGINT mid-write: no write error" eval '! grep -q "writing stdout" "$T/int.err"'
 eq "... and tcpdump reads the file to its end" "$(cat "$T/int.rc")" 0
 [ "$(cat "$T/int.rc")" = 0 ] || { sed -n 1,2p "$T/int.err"; sed -n 1,2p "$T/int.td"; }
 # A pipe nobody reads: the first SIGINT lets the blocked write wait, a second ends cat.
-"$BELTLINE" cat -p frp secret 2> /dev/null | sleep 60 &
-wait_for "$WAIT" pgrep -f "beltline cat -p frp secret" > /dev/null
-CAT=$(pgrep -f "beltline cat -p frp secret")
-in_pipe_write() { grep -q pipe "/proc/$CAT/wchan" 2> /dev/null; }
-check "cat blocks writing into the full pipe" wait_for "$WAIT" in_pipe_write
+"$BELTLINE" cat -p frp secret 2> /dev/null | sleep 600 &
+wait_for "$WAIT" cat_pid > /dev/null
+CAT=$(cat_pid)
+check "cat blocks writing into the full pipe" wait_for "$WAIT" in_pipe_write "$CAT"
 kill -INT "$CAT"
-sleep 1
-check "a blocked cat outlives one SIGINT" kill -0 "$CAT"
+# Its handler has run (the signal no longer pending): it writes on, or (the bug) is gone.
+wait_for "$WAIT" int_taken "$CAT" || true
+check "a blocked cat outlives one SIGINT (and waits in the pipe again)" in_pipe_write "$CAT"
 kill -INT "$CAT" 2> /dev/null || true
-check "... and ends at the second" wait_for "$WAIT" eval '! kill -0 $CAT 2> /dev/null'
-pkill -f "^sleep 60$" || true
+check "... and ends at the second" wait_for "$WAIT" gone "$CAT"
+pkill -P $$ -f "^sleep 600$" || true
 
 # ls and stats, with a reader attached.
 "$BELTLINE" cat web > /dev/null 2>&1 &
