@@ -2,7 +2,7 @@
 /*
  * Four readers of one stream, each with its own policy, with exact counts; then
  * wake moderation. Run by readers.sh against a beltlined whose stream "q"
- * (srp, capacity 64, wake_count 16, wake_us 2000000) is fed from a tap
+ * (srp, capacity 64, wake_count 16, wake_us 5000000) is fed from a tap
  * interface this program writes frames into (AF_PACKET, as root):
  *
  *   readers INSTANCE STREAM IFACE
@@ -19,8 +19,9 @@
  *      loses 136 and reads the last 64
  *   → a 390, b 390, c 328 (lost 62), d 254 (lost 136); written 390, dropped 74.
  *   5. a sleeps on beltline_fd: 10 frames (< wake_count) wake it by the timeout,
- *      not before ~2 s; 16 more wake it by count, well before (the 2 s
- *      keep the two apart on a machine 3x slower than quiet: tests/README.md).
+ *      not before ~5 s; 16 more wake it by count, well before (some ms quiet;
+ *      under 4 s is asserted, so a machine 3x slower that also stalls for 2 s
+ *      keeps the two apart: tests/README.md).
  * Prints one "ok"/"FAIL" line per check; exit 1 if any failed.
  */
 #include <arpa/inet.h>
@@ -133,9 +134,9 @@ inject(unsigned n)
 	do {
 		usleep(2000);
 		stream_counts(&w, &d, &k);
-	} while (w + d != injected && now_s() - t0 < 10);
+	} while (w + d != injected && now_s() - t0 < 60);
 	if (w + d != injected) {
-		printf("FAIL - the appliance saw %llu of %llu frames in 10 s\n",
+		printf("FAIL - the appliance saw %llu of %llu frames in 60 s\n",
 		       (unsigned long long)(w + d), (unsigned long long)injected);
 		exit(1);
 	}
@@ -271,8 +272,8 @@ main(int argc, char **argv)
 		send_frame(next_id++);
 	rc = poll(&p, 1, 30000);
 	dt = now_s() - t0;
-	printf("       woken after %.0f ms by 10 frames (wake_count 16, wake_us 2000000)\n", dt * 1e3);
-	CHECK("10 frames: woken by the timeout, after about 2 s", rc == 1 && dt >= 1.9 && dt < 8);
+	printf("       woken after %.0f ms by 10 frames (wake_count 16, wake_us 5000000)\n", dt * 1e3);
+	CHECK("10 frames: woken by the timeout, after about 5 s", rc == 1 && dt >= 4.9 && dt < 11);
 	CHECK_EQ("a reads the 10", drain(a, &la), 10);
 	usleep(20000);
 	t0 = now_s();
@@ -281,7 +282,7 @@ main(int argc, char **argv)
 	rc = poll(&p, 1, 30000);
 	dt = now_s() - t0;
 	printf("       woken after %.0f ms by 16 frames\n", dt * 1e3);
-	CHECK("16 frames: woken by the count, well before the timeout", rc == 1 && dt < 1.5);
+	CHECK("16 frames: woken by the count, well before the 5 s timeout", rc == 1 && dt < 4);
 	CHECK_EQ("a reads the 16", drain(a, &la), 16);
 	beltline_stats(a, &st);
 	CHECK_EQ("a: wakeups it saw", st.wakeups, 2);

@@ -20,7 +20,7 @@ cat > "$T/c.json" <<JSON
 { "instance": "$I", "memory": { "hugepages": "auto" },
   "ports": [ { "name": "in", "vdev": "net_tap0,iface=$IF" } ],
   "graphs": [ { "lcores": [1], "pipeline": [
-      "rx port=in | bpf \"udp port 9\" | export name=q capacity=64 wake_count=16 wake_us=2000000",
+      "rx port=in | bpf \"udp port 9\" | export name=q capacity=64 wake_count=16 wake_us=5000000",
       "rx port=in | bpf \"udp port 9\" | export name=f policy=frp" ] } ] }
 JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
