@@ -30,22 +30,21 @@ cat > "$T/c.json" <<JSON
       "inject name=hs | user name=h timeout_us=1000 | drop",
       "inject name=s3b | user name=u3b timeout_us=10000000 max_inflight=4096 | pcap file=$T/o3b.pcap",
       "inject name=si | user name=ips timeout_us=10000000 | pcap file=$T/ips.pcap",
-      "inject name=sk | user name=tr timeout_us=1000000 | pcap file=$T/tr.pcap",
+      "inject name=sk | user name=tr timeout_us=5000000 | pcap file=$T/tr.pcap",
       "inject name=sw | user name=sl timeout_us=10000000 max_inflight=64 | drop" ] } ] }
 JSON
-"$BELTLINED" -q --duration 200 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
 trap 'kill -TERM $BPID 2> /dev/null || true; for p in "${PIDS[@]}"; do kill -9 "$p" 2> /dev/null || true; done; rm -rf "$T"' EXIT
-for _ in $(seq 1200); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
-check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+check "control socket $RUN/ctl exists" wait_for "$WAIT" test -S "$RUN/ctl"
 
 stats() { "$BELTLINE" -i "$I" stats --json > "$T/s.json"; }
 # ctr FILTER COUNTER: the user filter's counter, from a fresh stats
 ctr() { stats; jq -r ".users[] | select(.name == \"$1\") | .client.$2" "$T/s.json"; }
 ctr_is() { [ "$(ctr "$1" "$2")" = "$3" ]; }
-# start_client NAME MODE N: a verdict client in the background, once it says "attached"
+# start_client NAME MODE N [GO]: a verdict client in the background, once it says "attached"
 start_client() {
-	"$VERDICT" "$I" "$1" "$2" "$3" > "$T/v.$1" 2> "$T/v.$1.err" &
+	"$VERDICT" "$I" "$1" "$2" "$3" ${4:+"$4"} > "$T/v.$1" 2> "$T/v.$1.err" &
 	PIDS+=($!)
 	wait_for "$WAIT" grep -q attached "$T/v.$1"
 }
@@ -95,14 +94,19 @@ check "SIGKILLed, on_timeout=drop: 30 dropped" wait_for "$WAIT" ctr_is kid gone_
 eq "stats: no client now" "$(jq -r '.users[] | select(.name == "kip") | .clients' "$T/s.json")" 0
 
 # ---- classes late, twice, for a sequence never shown, too big: ignored, counted exactly ----
-start_client tr tricks 10
+# The client holds 10 until the filter's timeout (5 s) decided them, then classes them (late);
+# then it classes 10 more twice each, well within the 5 s (some ms quiet).
+start_client tr tricks 10 "$T/tr.go"
 TR=${PIDS[-1]}
 check "inject 10 (late)" "$BELTLINE" -i "$I" inject sk "$CAP"
+check "the client took 10" wait_for "$WAIT" grep -q "took 10" "$T/v.tr"
+check "... and the timeout decided them" wait_for "$WAIT" ctr_is tr timeout_pass 10
+touch "$T/tr.go"
 check "phase 2" wait_for "$WAIT" grep -q phase2 "$T/v.tr"
 check "inject 10 (twice)" "$BELTLINE" -i "$I" inject sk "$CAP"
 check "the tricky client ran its course" wait "$TR"
 check "10 late" wait_for "$WAIT" ctr_is tr late 10
-eq "10 decided by the timeout before" "$(ctr tr timeout_pass)" 10
+eq "10 decided by the timeout before, none after" "$(ctr tr timeout_pass)" 10
 eq "1 for a sequence never shown" "$(ctr tr unknown)" 1
 eq "1 class above 65535" "$(ctr tr bad_class)" 1
 eq "10 classes taken in phase 2" "$(ctr tr verdicts)" 10
@@ -113,9 +117,13 @@ eq "10 given twice" "$(ctr tr twice)" 10
 # a packet already gone, so none of its classes is late and every packet shown gets its class.
 # (Deciding the oldest held early instead, as the filter once did, made this client work on
 # packets already gone: late > 0.) ----
-start_client sl slow 2
+start_client sl slow "$T/sl.go"
 SL=${PIDS[-1]}
 check "inject 200 at once" "$BELTLINE" -i "$I" inject sw "$CAP" -l 20
+# every packet decided (shown and classed, or not shown), then the client may go
+sl_decided() { stats; [ "$(jq -r '.users[] | select(.name == "sl") | .client | .verdicts + .full_pass' "$T/s.json")" = 200 ]; }
+wait_for "$WAIT" sl_decided || true
+touch "$T/sl.go"
 check "the slow client ran its course" wait "$SL"
 stats
 eq "slow client: no class late" "$(jq -r '.users[] | select(.name == "sl") | .client.late' "$T/s.json")" 0

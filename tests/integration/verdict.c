@@ -6,12 +6,15 @@
  *                                      were given and read by the appliance
  *   verdict INSTANCE NAME stall N     take packets, never give a class; print "held N" once N
  *                                      were taken, then sleep until killed
- *   verdict INSTANCE NAME tricks N    take N, wait 3 s (past the filter's timeout_us), give their
- *                                      classes (late), one for a sequence never shown (unknown),
- *                                      one of class 70000 (bad_class); print "phase2"; take N
- *                                      more and give each class twice (twice)
- *   verdict INSTANCE NAME slow S      a client slower than its traffic: passes every packet, one
- *                                      batch a millisecond; exits once nothing came for S s
+ *   verdict INSTANCE NAME tricks N GO take N, print "took N", wait until the file GO exists (the
+ *                                      test makes it once the filter's timeout_us decided them),
+ *                                      give their classes (late), one for a sequence never shown
+ *                                      (unknown), one of class 70000 (bad_class); print "phase2";
+ *                                      take N more and give each class twice (twice)
+ *   verdict INSTANCE NAME slow GO     a client slower than its traffic: passes every packet, one
+ *                                      batch a millisecond; exits once the file GO exists (the
+ *                                      test makes it once every packet was decided) and nothing
+ *                                      is left to take
  *   verdict INSTANCE NAME hostile S   attach, then write garbage into every field of its
  *                                      verdict ring for S seconds (random heads, sequences,
  *                                      classes), and try to write what it must not
@@ -38,6 +41,26 @@ ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The test's go-ahead: a file it makes. A test that died makes none: give up after 300 s. */
+#define GO_LIMIT_MS 300000u
+
+static int
+go_given(const char *go)
+{
+	return access(go, F_OK) == 0;
+}
+
+static int
+wait_go(const char *go)
+{
+	for (uint64_t t0 = ms(); !go_given(go); usleep(10000))
+		if (ms() - t0 >= GO_LIMIT_MS) {
+			fprintf(stderr, "verdict: no %s after %u s\n", go, GO_LIMIT_MS / 1000);
+			return -1;
+		}
+	return 0;
 }
 
 static void
@@ -140,14 +163,18 @@ give_all(struct beltline_user *u, const struct beltline_class *c, unsigned n)
 }
 
 static int
-tricks(struct beltline_user *u, unsigned n)
+tricks(struct beltline_user *u, unsigned n, const char *go)
 {
 	struct beltline_pkt p[64];
 	struct beltline_class c[130];
+	char took[32];
 
 	if (n > 64 || take_n(u, p, n) < 0)
 		return 1;
-	sleep(3);
+	snprintf(took, sizeof(took), "took %u", n);
+	say(took);
+	if (wait_go(go) < 0)
+		return 1;
 	for (unsigned i = 0; i < n; i++)
 		c[i] = (struct beltline_class){ .seq = p[i].seq, .cls = 1 };
 	c[n] = (struct beltline_class){ .seq = p[n - 1].seq + 1000, .cls = 1 };
@@ -163,13 +190,15 @@ tricks(struct beltline_user *u, unsigned n)
 }
 
 static int
-slow(struct beltline_user *u, unsigned quiet_s)
+slow(struct beltline_user *u, const char *go)
 {
 	struct beltline_pkt p[16];
 	struct beltline_class c[16];
-	uint64_t last = ms();
+	const uint64_t t0 = ms();
 
-	while (ms() - last < quiet_s * 1000u) {
+	for (;;) {
+		/* before the take: a go-ahead seen, then nothing to take, is the end */
+		const int done = go_given(go);
 		int n = beltline_take(u, p, 16);
 
 		if (n > 0) {
@@ -177,13 +206,16 @@ slow(struct beltline_user *u, unsigned quiet_s)
 				c[i] = (struct beltline_class){ .seq = p[i].seq, .cls = p[i].cls };
 			if (give_all(u, c, (unsigned)n) < 0)
 				return 1;
-			last = ms();
 		} else if (n != -EAGAIN) {
+			return 1;
+		} else if (done) {
+			return 0;
+		} else if (ms() - t0 >= GO_LIMIT_MS) {
+			fprintf(stderr, "verdict: no %s after %u s\n", go, GO_LIMIT_MS / 1000);
 			return 1;
 		}
 		usleep(1000);
 	}
-	return 0;
 }
 
 static uint64_t
@@ -279,8 +311,8 @@ main(int argc, char **argv)
 	char uri[128];
 	int rc;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|tricks|slow|hostile N\n");
+	if (argc < 5 || argc != (strcmp(argv[3], "tricks") == 0 ? 6 : 5)) {
+		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|slow|hostile N|GO, or tricks N GO\n");
 		return 2;
 	}
 	beltline_set_log(log_stderr, NULL);
@@ -296,9 +328,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[3], "third") == 0)
 		rc = third(u, strtoull(argv[4], NULL, 10));
 	else if (strcmp(argv[3], "slow") == 0)
-		rc = slow(u, (unsigned)strtoul(argv[4], NULL, 10));
-	else if (strcmp(argv[3], "tricks") == 0)
-		rc = tricks(u, (unsigned)strtoul(argv[4], NULL, 10));
+		rc = slow(u, argv[4]);
+	else if (strcmp(argv[3], "tricks") == 0 && argc == 6)
+		rc = tricks(u, (unsigned)strtoul(argv[4], NULL, 10), argv[5]);
 	else if (strcmp(argv[3], "stall") == 0)
 		stall(u, strtoull(argv[4], NULL, 10));
 	else
