@@ -8,9 +8,11 @@
  * at the same page index must see none of it (stalepage.sh checks).
  *
  * Prints "reader I" once attached and "detached" once the connection is
- * closed (so the script can start the next reader), then "done". Exit 0, or
- * 1 with the reason on stderr. Built on the client library's private calls.
+ * closed (so the script can start the next reader), then "done" after SECONDS
+ * or at SIGTERM (the script stops it once it has checked). Exit 0, or 1 with
+ * the reason on stderr. Built on the client library's private calls.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,15 @@
 #include "beltline_priv.h"
 #include "bl_shm_abi.h"
 #include "bl_stream_proto.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static double
 now_s(void)
@@ -48,6 +59,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: stale_page INSTANCE STREAM SECONDS\n");
 		return 1;
 	}
+	signal(SIGTERM, on_term);
 	if (blc_ctl_connect(argv[1], NULL, &fd) < 0)
 		return 1;
 	snprintf(body, sizeof(body), "{\"stream\":\"%s\",\"client\":\"stale\"}", argv[2]);
@@ -79,7 +91,7 @@ main(int argc, char **argv)
 	printf("detached\n");
 	fflush(stdout);
 	/* What it held, and worse: a position far behind, counters that lie. */
-	for (end = now_s() + atof(argv[3]); now_s() < end;) {
+	for (end = now_s() + atof(argv[3]); now_s() < end && !stop;) {
 		for (int k = 0; k < 10000; k++) {
 			__atomic_store_n(&p->pos, 1, __ATOMIC_RELEASE);
 			__atomic_store_n(&p->consumed, 4000000000000ull, __ATOMIC_RELAXED);

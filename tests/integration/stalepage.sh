@@ -22,27 +22,31 @@ cat > "$T/c.json" <<JSON
   "graphs": [ { "lcores": [1], "pipeline": [
       "rx port=in | export name=s capacity=4096 mode=0600" ] } ] }
 JSON
-"$BELTLINED" -q --duration 60 "$T/c.json" > "$T/r.json" 2> "$T/err" &
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
-trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
-for _ in $(seq 200); do [ -S "$RUN/ctl" ] && break; sleep 0.05; done
-check "control socket $RUN/ctl exists" test -S "$RUN/ctl"
+trap 'kill -TERM $BPID ${SPID:-} 2> /dev/null || true; rm -rf "$T"' EXIT
+check "control socket $RUN/ctl exists" wait_for "$WAIT" test -S "$RUN/ctl"
 
 stream() { "$BELTLINE" stats --json | jq -r ".streams[] | select(.name==\"s\") | $1"; }
-"$STALE_PAGE" "$I" s 4 > "$T/stale.out" 2> "$T/stale.err" &
+stream_is() { [ "$(stream "$1")" = "$2" ]; }
+# It writes until stopped (SIGTERM, below; 600 s at most), all through the next reader's checks.
+"$STALE_PAGE" "$I" s 600 > "$T/stale.out" 2> "$T/stale.err" &
 SPID=$!
-for _ in $(seq 200); do grep -q detached "$T/stale.out" && break; sleep 0.05; done
-check "the stale client attached and detached" grep -q detached "$T/stale.out"
+check "the stale client attached and detached" wait_for "$WAIT" grep -q detached "$T/stale.out"
 idx=$(sed -n 's/^reader //p' "$T/stale.out")
-for _ in $(seq 100); do [ "$(stream .n_readers)" = 0 ] && break; sleep 0.02; done
+wait_for "$WAIT" stream_is .n_readers 0 || true
 eq "its reader is gone" "$(stream .n_readers)" 0
 c0=$(stream .clamps)   # what it wrote while still attached was its own page: clamped, counted
 
 "$BELTLINE" cat s > /dev/null 2>&1 &
 CPID=$!
-for _ in $(seq 200); do [ "$(stream .n_readers)" = 1 ] && break; sleep 0.02; done
+wait_for "$WAIT" stream_is .n_readers 1 || true
 eq "the next reader takes the same page index" "$(stream '.readers[0].reader')" "$idx"
-sleep 1.5      # the stale client writes all along
+# The stale client writes all along: while the producer goes 25 times round the ring
+# (4096) past the new reader's position, a stale position honoured would hold it back.
+w0=$(stream .written)
+wait_for "$WAIT" eval '[ "$(stream .written)" -ge $((w0 + 25 * 4096)) ]' || true
+check "the stale client still writes" kill -0 "$SPID"
 "$BELTLINE" stats --json > "$T/s.json"
 r() { jq -r ".streams[] | select(.name==\"s\") | .readers[0].$1" "$T/s.json"; }
 eq "the new reader: clamps" "$(r clamps)" 0
@@ -51,6 +55,7 @@ eq "the new reader: laps" "$(r laps)" 0
 check "the new reader: consumed is its own ($(r consumed))" test "$(r consumed)" -lt 1000000000000
 eq "the stream: no position clamped since" "$(jq -r '.streams[] | select(.name=="s") | .clamps' "$T/s.json")" "$c0"
 kill $CPID; wait $CPID 2> /dev/null || true
+kill -TERM "$SPID"
 wait $SPID && st=0 || st=$?
 eq "stale client exit status" "$st" 0
 
