@@ -8,14 +8,17 @@
 
 I=$(inst taplc)
 export BELTLINE_INSTANCE=$I
-# Two gen replicas make the same packets: a packet seen twice came from both.
+# Two gen replicas make the same packets, a pattern of 10 (sport 1000..1009 in turn): one
+# replica's packets follow it, each the one after the last, so packets out of that turn
+# came from both (whatever the two replicas' phase: a period of 3000 packets needed them
+# within 0.5 s of each other to overlap at all).
 for v in 1 2; do
 	if [ $v = 1 ]; then lc="1, 2"; extra=""; else lc="1"; extra=', { "lcores": [2], "pipeline": "gen rate=10 | count --name=z" }'; fi
 	cat > "$T/c$v.json" <<JSON
 { "instance": "$I", "lcore_cpu": { "2": 1 }, "mbufs": { "count": 32767 },
   "ports": [ { "name": "n", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [$lc], "pipeline":
-    "gen proto=tcp rate=2000 sport=1000-1999 dport=79-81 | dport |80 count --name=web" }$extra ] }
+    "gen proto=tcp rate=2000 sport=1000-1009 dport=80 | dport |80 count --name=web" }$extra ] }
 JSON
 done
 sed 's/--name=web/--name=web2/' "$T/c1.json" > "$T/c1b.json"
@@ -27,15 +30,15 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-wait_for 60 test -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl"
+wait_for "$WAIT" test -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl"
 running() { [ "$("$BELTLINE" stats --json | jq '[.filters[] | select(.name == "dport") | .in > 50] | all')" = true ]; }
-wait_for 60 running
+wait_for "$WAIT" running
 n_taps() { grep -c 'tap\.' <<< "$("$BELTLINE" ls)" || true; }
 
 rc=0; timeout 120 "$BELTLINE" tap -c 2000 dport > "$T/t.pcap" 2> "$T/t.err" || rc=$?
 eq "a tap on a filter of a graph on two lcores" "$rc" 0
 check "... a tap on each replica (logged)" grep -q 'tap tap\.2 on graphs\[0\]/dport (lcore 2)' "$T/err"
-python3 - "$T/t.pcap" <<'PY' > "$T/t.txt"
+python3 - "$T/t.pcap" <<'PY' > "$T/t.txt" 2> "$T/t.turns"
 import struct, sys
 b = open(sys.argv[1], 'rb').read()
 off, ps = 24, []
@@ -45,10 +48,16 @@ while off + 16 <= len(b):
         break
     ps.append(b[off + 16:off + 16 + incl])
     off += 16 + incl
-print(len(ps), 'both' if len(set(ps)) < len(ps) else 'one')
+# A packet that is not the one after the last in the pattern: the other replica's (or one
+# a tap dropped at its tail before it: a few at most; both replicas in turn make ~half).
+sport = [struct.unpack('>H', p[34:36])[0] for p in ps]
+turns = sum(1 for a, b in zip(sport, sport[1:]) if b != 1000 + (a - 1000 + 1) % 10)
+print(len(ps), 'both' if turns >= 20 else 'one', file=sys.stdout)
+print(turns, file=sys.stderr)
 PY
-eq "... its packets, from both replicas" "$(cat "$T/t.txt")" "2000 both"
-check "both taps go with their reader" wait_for 30 bash -c "[ \"\$(grep -c 'ends: its last reader left' '$T/err')\" = 2 ]"
+eq "... its packets, from both replicas ($(cat "$T/t.turns") out of one replica's turn)" \
+	"$(cat "$T/t.txt")" "2000 both"
+check "both taps go with their reader" wait_for "$WAIT" bash -c "[ \"\$(grep -c 'ends: its last reader left' '$T/err')\" = 2 ]"
 
 # Through the mount: cat all reads both.
 if [ -c /dev/fuse ] && command -v fusermount3 > /dev/null && "$BELTLINE" mount --help > /dev/null 2>&1; then
@@ -65,10 +74,18 @@ fi
 # on one lcore ends them, with the reason.
 timeout 120 "$BELTLINE" tap dport > /dev/null 2> "$T/held.err" &
 HELD=$!
-wait_for 60 bash -c "[ \"\$('$BELTLINE' ls | grep -c 'tap\\.')\" = 2 ]"
+wait_for "$WAIT" bash -c "[ \"\$('$BELTLINE' ls | grep -c 'tap\\.')\" = 2 ]"
+ends0=$(grep -c 'ends:' "$T/err" || true)
 "$BELTLINE" reload "$T/c1b.json" > /dev/null
-sleep 1   # a tick: a tap the reload dropped would be gone by then
-eq "a reload that keeps the filter: both taps on" "$(n_taps)" 2
+# Both taps go on: each one's stream written 1000 more after the reload (half a second).
+tap_written() { "$BELTLINE" stats --json | jq -c '[.streams[] | select(.name | startswith("tap.")) |
+	{ key: .name, value: .written }] | from_entries'; }
+taps_on() { tap_written | jq -e --argjson w "$1" 'length == 2 and
+	(to_entries | all(.value >= ($w[.key] // 1e18) + 1000))' > /dev/null; }
+w1=$(tap_written)
+wait_for "$WAIT" taps_on "$w1" || true
+eq "a reload that keeps the filter: both taps on, written after it" "$(n_taps)/$(taps_on "$w1" && echo on)" 2/on
+eq "... none ended (log)" "$(grep -c 'ends:' "$T/err" || true)" "$ends0"
 check "... its reader still there" kill -0 "$HELD"
 "$BELTLINE" reload "$T/c2.json" > /dev/null
 check "a reload to one lcore ends them" wait_for 60 bash -c "[ \"\$('$BELTLINE' ls | grep -c 'tap\\.' || true)\" = 0 ]"
