@@ -400,6 +400,7 @@ blc_epn_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, int 
 	if (rc <= 0)
 		return rc;
 	n->rq_pos[ep->rx_next & ep->mask] = n->dpos;
+	n->rq_len[ep->rx_next & ep->mask] = n->cur.caplen;
 	*buf = n->cur.data;
 	*len = n->cur.caplen;
 	n->dpos += (uint64_t)n->cur_took;
@@ -408,6 +409,16 @@ blc_epn_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, int 
 	ep->st.received++;
 	ep->st.bytes_received += n->cur.caplen;
 	return 1;
+}
+
+int
+blc_epn_is_oldest(const struct beltline_ep *ep, const void *buf, uint32_t len)
+{
+	const struct blc_epn *n = ep->net;
+	uint32_t i = (uint32_t)(ep->rx_tail & ep->mask);
+
+	return ep->rx_tail != ep->rx_next &&
+	       buf == n->rbuf + n->rq_pos[i] % n->rcap + BLN_REC_HDR && len <= n->rq_len[i];
 }
 
 int

@@ -33,6 +33,7 @@ struct blc_epn {
 	uint64_t dpos;              /* the next record to hand out */
 	uint64_t wpos;              /* the end of what arrived */
 	uint64_t *rq_pos;           /* per message handed out and not released: its record */
+	uint32_t *rq_len;           /* ... and its length */
 	uint64_t rx_seq;            /* the seq the next record must carry */
 	struct bln_rec cur;         /* the record at dpos, when rx_check found it whole */
 	long cur_took;

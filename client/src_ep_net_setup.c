@@ -100,6 +100,7 @@ blc_epn_free(struct beltline_ep *ep)
 	free(n->rbuf);
 	free(n->tbuf);
 	free(n->rq_pos);
+	free(n->rq_len);
 	free(n->tq_pos);
 	free(n->tq_asz);
 	free(n->tq_len);
@@ -194,10 +195,12 @@ epn_setup(const char *name, int fd, void *tls, const char *peer, const struct ep
 	n->rbuf = malloc(cap);
 	n->tbuf = malloc(cap);
 	n->rq_pos = calloc(g->slots, sizeof(*n->rq_pos));
+	n->rq_len = calloc(g->slots, sizeof(*n->rq_len));
 	n->tq_pos = calloc(g->slots, sizeof(*n->tq_pos));
 	n->tq_asz = calloc(g->slots, sizeof(*n->tq_asz));
 	n->tq_len = calloc(g->slots, sizeof(*n->tq_len));
-	if (n->rbuf == NULL || n->tbuf == NULL || n->rq_pos == NULL || n->tq_pos == NULL ||
+	if (n->rbuf == NULL || n->tbuf == NULL || n->rq_pos == NULL || n->rq_len == NULL ||
+	    n->tq_pos == NULL ||
 	    n->tq_asz == NULL || n->tq_len == NULL)
 		goto fail;
 	ep->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -96,6 +96,8 @@ int blc_epn_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int t
 int blc_epn_commit(struct beltline_ep *ep, void *buf, uint32_t len);
 int blc_epn_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, int timeout_ms);
 int blc_epn_release(struct beltline_ep *ep, const void *buf);
+/* buf is the oldest message read and not released, and len at most its length. */
+int blc_epn_is_oldest(const struct beltline_ep *ep, const void *buf, uint32_t len);
 /* Send what is unsent (up to the open's timeout), an end record, and free ep->net and
  * what it owns (the socket; not ep->epfd, which ep_free closes). */
 void blc_epn_free(struct beltline_ep *ep);

@@ -558,10 +558,17 @@ beltline_ep_forward(struct beltline_ep *dst, struct beltline_ep *src, const void
 
 	if (dst == NULL || src == NULL)
 		return -EINVAL;
-	if (src->net == NULL && (src->rx_done == src->rx_next || buf != rx_ptr(src, src->rx_done) ||
-				 len > src->rx_len[src->rx_done & src->mask])) {
+	/* Checked before anything is done (src and dst untouched on -EINVAL). */
+	if (src->net != NULL ? !blc_epn_is_oldest(src, buf, len) :
+	    (src->rx_done == src->rx_next || buf != rx_ptr(src, src->rx_done) ||
+	     len > src->rx_len[src->rx_done & src->mask])) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: forward of a buffer that is not the oldest one read, "
 			"or of more bytes than it holds", src->name);
+		return -EINVAL;
+	}
+	if (dst->tx_head != dst->tx_alloc) {   /* commit takes the oldest got: that one first */
+		blc_log(BELTLINE_LOG_ERROR, "%s: forward into an endpoint with a buffer got and not "
+			"committed: commit it first", dst->name);
 		return -EINVAL;
 	}
 	if (dst == src && dst->net == NULL && (rc = ep_echo(dst, buf, len, timeout_ms)) != 0)

@@ -406,7 +406,8 @@ struct beltline_ep;
 struct beltline_ep_opts {
 	size_t sz;              /* sizeof(struct beltline_ep_opts) */
 	const char *run_dir;    /* as beltline_open_opts */
-	int timeout_ms;         /* control replies, and the pair's set-up; 0: 2000 */
+	int timeout_ms;         /* control replies, and the pair's set-up; 0: as
+	                         * beltline_open_opts (BELTLINE_CTL_TIMEOUT_MS) */
 	const char *mode;       /* listen: who may connect, octal ("0660"); NULL: "0600" */
 	const char *group;      /* listen: the endpoint's group (a name or number, one of
 	                         * the caller's groups); NULL: the caller's */
@@ -499,7 +500,7 @@ BELTLINE_API int beltline_ep_release(struct beltline_ep *ep, const void *buf);
  * endpoint's peer cannot map src's memory, a tcp:// or tls:// peer none at all, and
  * an echo of an echo lies in our own memory. Errors of getwritebuf and commit on dst
  * (src untouched then), -EINVAL (buf not src's oldest unreleased, len too long, a
- * buffer of dst's got and not committed when dst == src). */
+ * buffer of dst's got and not committed: both untouched). */
 BELTLINE_API int beltline_ep_forward(struct beltline_ep *dst, struct beltline_ep *src,
 	const void *buf, uint32_t len, int timeout_ms);
 
