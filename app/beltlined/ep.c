@@ -369,8 +369,18 @@ bl_ep_connect(const struct bl_stream_cred *who, const cJSON *req, struct bl_ep_r
 	cJSON_Delete(aj);
 	if (rc == -EAGAIN) {
 		ep->refused_busy++;
+		bl_log(BL_LOG_WARNING, "endpoint %s: refused a connect of uid %u (pid %d): its "
+		       "listener (pid %d) has too many not yet accepted", ep->name,
+		       (unsigned int)who->uid, (int)who->pid, (int)ep->pid);
 		set_err(r, -ECONNREFUSED, "endpoint %s: its listener (pid %d) has too many connects "
 			"not yet accepted; try again later", ep->name, (int)ep->pid);
+		goto out;
+	}
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		/* The listener's connection died and is not reaped yet: as good as gone. */
+		ep->failed++;
+		set_err(r, -ENOENT, "no endpoint \"%s\" is registered (its listener, pid %d, "
+			"went away)", ep->name, (int)ep->pid);
 		goto out;
 	}
 	if (rc < 0)
