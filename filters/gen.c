@@ -50,6 +50,7 @@ struct gen {
 	uint32_t cur_src, cur_dst;
 	uint16_t cur_sport, cur_dport;
 	uint64_t rate, count, left;     /* rate: packets/s (0: unlimited); count: 0 = forever */
+	int pending;                    /* count= and not all sent (bl_filter_finite_pending) */
 	uint64_t hz, last_tsc;
 	double tokens;
 	uint32_t tcp_sum;               /* TCP: one's complement sum of the segment and
@@ -202,6 +203,10 @@ gen_start(struct bl_filter *f, struct bl_err *err)
 	(void)err;
 	g->last_tsc = rte_get_tsc_cycles();
 	g->tokens = 0;
+	if (g->count != 0 && g->left != 0 && !g->pending) {
+		g->pending = 1;
+		bl_filter_finite_pending_add(1);
+	}
 	return 0;
 }
 
@@ -262,10 +267,24 @@ gen_poll(struct bl_filter *f, uint16_t max)
 	bl_filter_emit_commit(f, n, 1);
 	if (g->rate != 0)
 		g->tokens -= n;
-	if (g->count != 0)
-		g->left -= n;
+	if (g->count != 0 && (g->left -= n) == 0 && g->pending) {
+		g->pending = 0;
+		bl_filter_finite_pending_add(-1);
+	}
 	bl_counter_add(&g->generated, n);
 	return n;
+}
+
+/* The graph runs no more (this lcore's loop is done with it): not pending any more. */
+static void
+gen_stop(struct bl_filter *f)
+{
+	struct gen *g = bl_filter_priv(f);
+
+	if (g->pending) {
+		g->pending = 0;
+		bl_filter_finite_pending_add(-1);
+	}
 }
 
 static const struct bl_counter_def gen_counters[] = {
@@ -293,6 +312,7 @@ BL_FILTER_REGISTER(gen) = {
 	.priv_size = sizeof(struct gen),
 	.init = gen_init,
 	.start = gen_start,
+	.stop = gen_stop,
 	.poll = gen_poll,
 	BL_FILTER_COUNTERS(gen_counters),
 	.edges = { "out" },

@@ -67,6 +67,7 @@ struct tcpgen {
 	struct rte_mempool *mp;
 	uint32_t conns, segments, mss, reorder, dup, loss;
 	uint64_t count, started, seed, rng;
+	int pending;                    /* count= and not all ended (bl_filter_finite_pending) */
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	struct rte_ether_addr smac, dmac;
@@ -314,7 +315,23 @@ tcpgen_start(struct bl_filter *f, struct bl_err *err)
 	}
 	t->last_tsc = rte_get_tsc_cycles();
 	t->tokens = 0;
+	if (t->count != 0 && t->live != 0 && !t->pending) {
+		t->pending = 1;
+		bl_filter_finite_pending_add(1);
+	}
 	return 0;
+}
+
+/* The graph runs no more: not pending any more. */
+static void
+tcpgen_stop(struct bl_filter *f)
+{
+	struct tcpgen *t = bl_filter_priv(f);
+
+	if (t->pending) {
+		t->pending = 0;
+		bl_filter_finite_pending_add(-1);
+	}
 }
 
 static uint16_t
@@ -360,6 +377,10 @@ tcpgen_poll(struct bl_filter *f, uint16_t max)
 	}
 	if (k < n)
 		rte_pktmbuf_free_bulk(slots + k, n - k);
+	if (t->live == 0 && t->pending) {          /* count= connections, all ended */
+		t->pending = 0;
+		bl_filter_finite_pending_add(-1);
+	}
 	if (k == 0)
 		return 0;
 	bl_filter_emit_commit(f, k, 1);
@@ -402,6 +423,7 @@ BL_FILTER_REGISTER(tcpgen) = {
 	.priv_size = sizeof(struct tcpgen),
 	.init = tcpgen_init,
 	.start = tcpgen_start,
+	.stop = tcpgen_stop,
 	.poll = tcpgen_poll,
 	BL_FILTER_COUNTERS(tcpgen_counters),
 	.edges = { "out" },

@@ -48,9 +48,10 @@ total_polled(const struct bl_app *app)
 
 /*
  * --exit-idle: no packet for that long, every replayed capture delivered its
- * last record, and every ring between lcores (ibuf_out -> ibuf_in) was read to
- * its head. A worker that did not run for a while (a busy machine's scheduler)
- * then never ends a replay half way; a capture that cannot reach its end (its
+ * last record, every generator with count= sent all, and every ring between
+ * lcores (ibuf_out -> ibuf_in) was read to its head. A worker that did not run for
+ * a while (a busy machine's scheduler) then never ends a replay or a generator
+ * half way; a capture that cannot reach its end (its
  * queue not polled, its last records dropped by the driver) holds the stop back
  * BL_EXIT_IDLE_REPLAY_MS at most, and says so.
  */
@@ -63,14 +64,16 @@ exit_idle(const struct bl_app *app, const struct bl_app_opts *opts, double idle_
 
 	if (idle_ms < (double)opts->exit_idle_ms)
 		return false;
-	if (!bl_replay_pending() && !bl_stream_lcore_pending())
+	if (!bl_replay_pending() && !bl_stream_lcore_pending() && bl_filter_finite_pending() == 0)
 		return true;
 	if (idle_ms < (double)opts->exit_idle_ms + hold_ms)
 		return false;
 	bl_log(BL_LOG_WARNING, "--exit-idle: stopping %.0f ms after the last packet although %s",
 	       idle_ms, bl_replay_pending() ? "a replayed capture did not deliver its last record "
-	       "(its driver dropped it, or no graph polls that queue)" : "a ring between lcores "
-	       "(ibuf_out) holds entries its reader did not take");
+	       "(its driver dropped it, or no graph polls that queue)" :
+	       bl_stream_lcore_pending() ? "a ring between lcores (ibuf_out) holds entries its "
+	       "reader did not take" : "a generator with count= did not send all (gen, tcpgen: "
+	       "see their alloc_fail counters)");
 	return true;
 }
 

@@ -16,6 +16,22 @@
 
 static struct bl_filter_ops *registry;   /* sorted by name; filled by constructors */
 static unsigned int n_registered;
+static int finite_pending;   /* bl_filter_finite_pending_add */
+
+void
+bl_filter_finite_pending_add(int delta)
+{
+	/* relaxed: a count the main lcore polls; pairs with the relaxed load below */
+	__atomic_add_fetch(&finite_pending, delta, __ATOMIC_RELAXED);
+}
+
+unsigned int
+bl_filter_finite_pending(void)
+{
+	int n = __atomic_load_n(&finite_pending, __ATOMIC_RELAXED);
+
+	return n > 0 ? (unsigned int)n : 0;
+}
 
 void
 bl_filter_register(struct bl_filter_ops *ops)

@@ -153,6 +153,12 @@ struct bl_filter_ops {
 
 void bl_filter_register(struct bl_filter_ops *ops);
 
+/* Finite sources (gen count=N, tcpgen count=N) that have not sent all yet: one each
+ * from start until done (+1 / -1; the worker or the main lcore). --exit-idle holds a
+ * stop while any is pending (a worker starved for a while is not a source run dry). */
+void bl_filter_finite_pending_add(int delta);
+unsigned int bl_filter_finite_pending(void);
+
 /*
  * Register a filter: `BL_FILTER_REGISTER(sample) = { .summary = ..., ... };`
  * Constructors register at load time; the filter library is linked whole

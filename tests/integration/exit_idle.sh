@@ -69,6 +69,29 @@ eq "across lcores: every packet written into the ring" \
 eq "... and read out of it, though its reader stalled" \
 	"$(jq '.graphs[1].filters.count.in' "$T/r.json")" 3000
 
+# A generator with count= is waited for too: under the same stall (gaps of most of a
+# second between the worker's turns) and at a rate slower than the idle time (a
+# packet every 500 ms, --exit-idle 200). Before, the run stopped at the first gap.
+cat > "$T/g.json" <<JSON
+{ "instance": "$(inst idleg)", "lcore_cpu": { "0": 0, "1": 1 },
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "gen count=2000 rate=1000 | count" } ] }
+JSON
+stalled "$T/g.json"
+eq "gen count=2000: exit status" "$rc" 0
+eq "... every packet generated and counted, though the worker stalled" \
+	"$(jq '.graphs[0].filters.count.in' "$T/r.json")" 2000
+rc=0
+"$BELTLINED" -q --exit-idle 200 --port n=net_null0 \
+	--pipeline "gen count=3 rate=2 | count" > "$T/r.json" 2> "$T/err" || rc=$?
+eq "gen count=3 rate=2 (slower than --exit-idle 200): exit status" "$rc" 0
+eq "... all three generated" "$(jq '.graphs[0].filters.count.in' "$T/r.json")" 3
+rc=0
+"$BELTLINED" -q --exit-idle 200 --port n=net_null0 \
+	--pipeline "tcpgen conns=1 count=1 segments=4 rate=4 | count" > "$T/r.json" 2> "$T/err" || rc=$?
+eq "tcpgen count=1 rate=4: exit status" "$rc" 0
+eq "... the whole connection generated" "$(jq '.graphs[0].filters.tcpgen.counters.connections' "$T/r.json")" 1
+
 # A replayed queue nothing polls: the stop comes 10 s after the last packet (1 s with
 # the test hooks, to keep the suite short), said.
 cat > "$T/q.json" <<JSON
