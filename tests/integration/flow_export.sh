@@ -3,20 +3,21 @@
 # flow ... export=NAME (issue 13, point 2): the records reach a client as a
 # record stream; `beltline cat --flows NAME` prints them as text and as JSON
 # lines, with the counts the meter kept. gen sends 3 flows (source ports
-# 1000-1002) at 300 packets/s for 30 s; active_s=1 ends a record of each about
-# every second.
+# 1000-1002) at 300 packets/s until the test stops beltlined; active_s=1 ends a
+# record of each about every second.
 . "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; fi
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 I=$(inst flowexp)
 export BELTLINE_INSTANCE=$I
-"$BELTLINED" -q --duration 30 --instance "$I" --port nul=net_null0 --pipeline \
+"$BELTLINED" -q --duration 600 --instance "$I" --port nul=net_null0 --pipeline \
 	"gen proto=tcp size=80 src=10.7.0.1 dst=10.8.0.1 sport=1000-1002 dport=443 rate=300 | flow active_s=1 export=fl | drop" \
 	> "$T/r.json" 2> "$T/err" &
 BPID=$!
 trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
 check "control socket" wait_for "$WAIT" test -S "/run/beltline/$I/ctl"
-check "ls lists the record stream" wait_for "$WAIT" grep -q fl <<< "$("$BELTLINE" ls 2>&1)"
+ls_has() { "$BELTLINE" ls 2> /dev/null | grep -qw "$1"; }
+check "ls lists the record stream" wait_for "$WAIT" ls_has fl
 "$BELTLINE" cat --flows fl -c 6 > "$T/text" 2> "$T/cat.err"
 eq "cat --flows -c 6: lines" "$(wc -l < "$T/text")" 6
 check "a text line names addresses, ports, counts, flags and the end reason ($(sed -n 1p "$T/text"))" \
