@@ -278,7 +278,7 @@ ep_open(const char *uri, const struct beltline_ep_opts *o, cJSON *j, int *fds, u
 		blc_close_fds(fds, n);
 		return rc;
 	}
-	return blc_ep_pair(uri, o, fd, geo, out);
+	return blc_ep_pair(uri, o, fd, geo, peer, out);
 }
 
 int

@@ -282,7 +282,7 @@ ep_new(const char *uri, const struct beltline_ep_opts *o, struct beltline_ep **o
 
 int
 blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const uint32_t *geo,
-	    struct beltline_ep **out)
+	    pid_t peer_pid, struct beltline_ep **out)
 {
 	struct beltline_open_opts co = { .sz = sizeof(co), .timeout_ms = BLC_OPT(o, timeout_ms, 0) };
 	struct beltline_ep *ep;
@@ -297,6 +297,8 @@ blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const ui
 		ep_free(ep);
 		return rc;
 	}
+	if (peer_pid > 0)
+		ep->peer_pid = peer_pid;   /* the appliance's word, not the hello's (any number) */
 	*out = ep;
 	return 0;
 }

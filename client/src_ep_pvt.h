@@ -74,10 +74,11 @@ ssize_t blc_ep_recv(int fd, int timeout_ms, void *buf, size_t size, int *fds, un
 	int *trunc);
 
 /* An endpoint of ours from what the appliance handed this side: fd[0..2] its ibuf, dbuf and
- * socket (all consumed), geo its slots, dbuf_bytes and max_msg (checked). Maps, seals, sends
- * our hello and takes the peer's (src_ep_pair.c). 0 or -errno (logged). */
+ * socket (all consumed), geo its slots, dbuf_bytes and max_msg (checked), peer_pid the
+ * peer's pid as the appliance saw it (SO_PEERCRED; 0: unknown, the hello's is taken).
+ * Maps, seals, sends our hello and takes the peer's (src_ep_pair.c). 0 or -errno (logged). */
 int blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const uint32_t *geo,
-	struct beltline_ep **out);
+	pid_t peer_pid, struct beltline_ep **out);
 
 /* ---- endpoints over tcp:// and tls:// (src_ep_net.c, src_ep_net_setup.c) ---- */
 struct blc_epn;

@@ -521,7 +521,8 @@ struct beltline_ep_stats {
 	uint64_t wakeups;       /* wakeups sent to the peer */
 	uint64_t garbage;       /* fields of the peer found out of range (the pair broke) */
 	uint64_t forwarded_copied; /* beltline_ep_forward into this endpoint, by copy */
-	int peer_pid;           /* the peer, as it said */
+	int peer_pid;           /* the peer: beltline:// as the appliance saw it (SO_PEERCRED
+	                         * of the process that listened or connected), else as it said */
 	uint32_t max_msg;       /* the largest message */
 	uint64_t forwarded_zero_copy; /* beltline_ep_forward echoes sent without a copy */
 };

@@ -207,7 +207,10 @@ for mode in unsealed badhello head slot echo seq rxtail random; do
 	check "... with a clear error" grep -qE "not sealed|hello is malformed|wrote garbage" "$T/h.l"
 	case $mode in
 	unsealed|badhello) ;;
-	*) check "... and its memory was read-only to the peer" grep -q "victim memory read-only" "$T/h.$mode" ;;
+	*) check "... and its memory was read-only to the peer" grep -q "victim memory read-only" "$T/h.$mode"
+	   hpid=$(sed -n 's/^pid //p' "$T/h.$mode")
+	   check "... naming the peer's pid as the appliance saw it ($hpid), not its hello's (1)" \
+		grep -q "the peer (pid $hpid) wrote garbage" "$T/h.l" ;;
 	esac
 done
 

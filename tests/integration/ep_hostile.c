@@ -13,6 +13,7 @@
  * seq (a slot with the wrong sequence number), rxtail (a released count beyond what
  * was sent), random (random bytes over its whole header, slots and DBuf until the victim
  * hangs up). Each mode then stays alive until the victim hangs up (at most 30 s).
+ * Its hello says pid 1 (the victim must name its real pid, the appliance's word).
  * After a proper hello it also tries to write the victim's regions and prints
  * "victim memory read-only" when every way is refused. Exit 0 when it did its harm.
  */
@@ -96,6 +97,7 @@ main(int argc, char **argv)
 	if (argc != 3)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);   /* said before a sanitizer's exit could lose it */
+	printf("pid %d\n", (int)getpid());
 	uri = argv[1];
 	mode = argv[2];
 	slash = strchr(uri + 11, '/');
@@ -119,7 +121,8 @@ main(int argc, char **argv)
 	struct bl_ep_hdr *me = mmap(NULL, ilen, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	uint8_t *md = mmap(NULL, dbuf, PROT_READ | PROT_WRITE, MAP_SHARED, fds[1], 0);
 	struct bl_ep_slot *sl = (struct bl_ep_slot *)((uint8_t *)me + BL_EP_HDR_BYTES);
-	struct bl_ep_hello h = { BL_EP_MAGIC, BL_EP_VERSION, slots, dbuf, maxm, (uint32_t)getpid() };
+	/* a lie in the pid too: the victim names the pid the appliance saw */
+	struct bl_ep_hello h = { BL_EP_MAGIC, BL_EP_VERSION, slots, dbuf, maxm, 1 };
 	int sock = fds[2];
 
 	if (me == MAP_FAILED || md == MAP_FAILED)
