@@ -72,6 +72,15 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 		cJSON_Delete(root);
 		return -EINVAL;
 	}
+	/* config/beltline.schema.json beside the configs (a loop over config/ checks it too): one
+	 * line saying what it is, not ten unknown keys. */
+	const cJSON *sch = cJSON_GetObjectItemCaseSensitive(root, "$schema");
+	if (cJSON_IsString(sch) && strstr(sch->valuestring, "json-schema.org") != NULL) {
+		bl_diag_add(diag, "$: a JSON Schema (it describes configs for editors; it is not "
+			    "one): give a config, e.g. config/default.json");
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
 	/* cJSON cuts a string at a NUL: "rel\u0000x" would be read as "rel". Refused whole. */
 	char np[PATH_LEN];
 	int is_key;

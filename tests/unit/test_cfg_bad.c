@@ -33,6 +33,11 @@ static const struct bad bad_cases[] = {
 	{ "root_number", "42", "$: must be an object, got a number", { 0 }, NULL, 1 },
 	{ "root_null", "null", "$: must be an object, got null", { 0 }, NULL, 1 },
 	{ "root_bool", "true", "$: must be an object, got a boolean", { 0 }, NULL, 1 },
+	/* config/beltline.schema.json given as a config: said once, not key by key. */
+	{ "root_is_the_schema", "{'$schema':'https://json-schema.org/draft/2020-12/schema',"
+	  "'type':'object','properties':{}}",
+	  "$: a JSON Schema (it describes configs for editors; it is not one)",
+	  { "config/default.json" }, "unknown key", 1 },
 
 	/* Unknown keys, everywhere keys live. */
 	{ "unknown_top_with_suggestion", "{'burts':32," GOOD "}",
