@@ -5,7 +5,7 @@
 # running appliance, and OUT holds the file's frames byte for byte, in order
 # (also played three times with -l and paced with -r); a second writer is
 # refused naming the first's pid; a writer SIGKILLed while holding buffers has
-# them reclaimed and a new writer gets in (some 100 ms quiet; the figure is printed,
+# them reclaimed and a new writer gets in (within ms quiet; the figure is printed,
 # not asserted: a test asserts behaviour); a writer that scribbles over its whole region is counted and the
 # appliance carries on serving an honest writer.
 . "$(dirname "$0")/lib.sh"
@@ -59,7 +59,7 @@ eq "inject of a file that is no capture: exit status" "$st" 1
 eq "... neither took the writer's place on the stream (writers_total)" "$(wt)" "$w0"
 
 # One writer at a time; a writer killed holding buffers is gone, and a new one gets in
-# (some 100 ms quiet; a deadline of 30 s, and the figure said).
+# (within ms quiet; a deadline of 30 s, and the figure said).
 coproc HOLD { exec "$WRITER" "$I" hold hold; }
 HPID=$HOLD_PID
 read -r -t "$WAIT" word n <&"${HOLD[0]}" || true
@@ -72,7 +72,7 @@ check "a second writer is refused with the reason ($out)" \
 check "ls lists the inject streams with the writer's pid" grep -Eq "^ *hold .* $HPID( |\$)" "$T/ls"
 kill -9 "$HPID"
 ms=$("$WRITER" "$I" hold reopen 30000) && st=0 || st=$?
-eq "a new writer after the SIGKILL gets in (in ${ms:-?} ms; some 100 ms quiet): exit status" "$st" 0
+eq "a new writer after the SIGKILL gets in (in ${ms:-?} ms; a few quiet): exit status" "$st" 0
 
 # A paced writer SIGTERMed while it waits for its next frame's time stops, says
 # what it committed and exits 0; the appliance took exactly that (it crashed:
