@@ -44,6 +44,16 @@ fi
 check "bash completion: beltline" test -f "$datadir/bash-completion/completions/beltline"
 check "bash completion: beltlined" test -e "$datadir/bash-completion/completions/beltlined"
 check "bash completion: loads in bash" bash -c "complete() { :; }; . '$datadir/bash-completion/completions/beltline'"
+# Every command of beltline --help, and every option of beltlined --help, is offered.
+comp=$datadir/bash-completion/completions/beltline
+offered=$(sed -n '/if \[ -z "\$cmd" \]/,/return/p' "$comp" | tr -s ' \t\n"(' '\n' | sort -u)
+for c in $("${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}" --help 2>&1 |
+	   sed -n 's/^  \([a-z][a-z]*\)\( .*\)\{0,1\}$/\1/p' | sort -u); do
+	check "bash completion offers beltline $c" grep -qx -- "$c" <<< "$offered"
+done
+for o in $("$BELTLINED" --help 2>&1 | grep -oE '^  (-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+	check "bash completion offers beltlined $o" grep -q -- "$o" "$comp"
+done
 unitdir=$(find "$root" -name 'beltlined@.service' -printf '%h\n')
 check "systemd: beltlined@.service" test -n "$unitdir"
 check "systemd: beltline-hugepages.service" test -f "$unitdir/beltline-hugepages.service"
