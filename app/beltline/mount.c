@@ -314,6 +314,11 @@ struct ofile {
 	unsigned int n_more, cur;
 	bool header_sent;
 	uint32_t linktype, snaplen;
+	/* all: a record read that did not fit the last read's buffer, sent first next time
+	 * (a read of the stream consumes it: dropped, it was lost uncounted) */
+	uint8_t *held;
+	struct beltline_pkt_info held_pi;
+	bool has_held;
 };
 
 static int
@@ -393,13 +398,42 @@ put16(char *p, uint16_t v)
 	memcpy(p, &v, 2);
 }
 
-/* all: the pcap header first (nanosecond times), then whole records, at least one. */
+/* One pcap record at buf: the header, then pi.copied bytes of data. */
+static size_t
+put_record(char *buf, const struct beltline_pkt_info *pi, const uint8_t *data)
+{
+	uint64_t ts = pi->ts_ns;
+
+	if (!(pi->flags & BELTLINE_PKT_F_TS)) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	}
+	put32(buf, (uint32_t)(ts / 1000000000ull));
+	put32(buf + 4, (uint32_t)(ts % 1000000000ull));
+	put32(buf + 8, pi->copied);
+	put32(buf + 12, pi->len);
+	memcpy(buf + 16, data, pi->copied);
+	return 16 + (size_t)pi->copied;
+}
+
+/* all: the pcap header first (nanosecond times), then whole records, at least one. A
+ * record that does not fit what is left of this read waits for the next; one that
+ * does not fit a whole read is cut to it (a record's header at least: 16 bytes). */
 static int
 read_tap(struct ofile *o, char *buf, size_t size)
 {
 	static __thread uint8_t pkt[65536];
 	size_t n = 0;
 
+	if (o->header_sent && size < 16)
+		return -EINVAL;
+	if (o->has_held) {
+		if (16 + (size_t)o->held_pi.copied > size)
+			o->held_pi.copied = (uint32_t)(size - 16);
+		n = put_record(buf, &o->held_pi, o->held);
+		o->has_held = false;
+	}
 	if (!o->header_sent) {
 		if (size < 24)
 			return -EINVAL;
@@ -439,23 +473,17 @@ read_tap(struct ofile *o, char *buf, size_t size)
 		if (r <= 0)
 			return n != 0 ? (int)n : r;   /* 0: the stream ended */
 		if (n + 16 + pi.copied > size) {
-			/* No room for this record: it would be lost; keep reads large (cat does). */
-			if (n != 0)
+			if (n != 0) {                /* kept whole for the next read */
+				if (o->held == NULL && (o->held = malloc(sizeof(pkt))) == NULL)
+					return (int)n;   /* out of memory: lost (cut never) */
+				memcpy(o->held, pkt, pi.copied);
+				o->held_pi = pi;
+				o->has_held = true;
 				break;
-			pi.copied = (uint32_t)(size - 16);
+			}
+			pi.copied = (uint32_t)(size - 16);   /* a read smaller than one record */
 		}
-		uint64_t ts = pi.ts_ns;
-		if (!(pi.flags & BELTLINE_PKT_F_TS)) {
-			struct timespec now;
-			clock_gettime(CLOCK_REALTIME, &now);
-			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-		}
-		put32(buf + n, (uint32_t)(ts / 1000000000ull));
-		put32(buf + n + 4, (uint32_t)(ts % 1000000000ull));
-		put32(buf + n + 8, pi.copied);
-		put32(buf + n + 12, pi.len);
-		memcpy(buf + n + 16, pkt, pi.copied);
-		n += 16 + pi.copied;
+		n += put_record(buf + n, &pi, pkt);
 	}
 	return (int)n;
 }
@@ -487,6 +515,7 @@ m_release(const char *path, struct fuse_file_info *fi)
 	for (unsigned int i = 0; i < o->n_more; i++)
 		beltline_close(o->more[i]);
 	cJSON_free(o->text);
+	free(o->held);
 	free(o);
 	return 0;
 }
