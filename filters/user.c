@@ -65,7 +65,9 @@ struct slot {
 struct user {
 	struct bl_user u;       /* the stream, the client, the counters (lib/stream) */
 	struct slot *win;       /* wmask + 1 slots: the packet of window seq q is win[q & wmask] */
-	uint64_t *r2w;          /* rmask + 1: the window seq of stream seq r is r2w[r & rmask] */
+	uint64_t *r2w;          /* rmask + 1: the window seq of stream seq r is r2w[r & rmask];
+	                         * as many as the window (every packet shown and still in it
+	                         * has its own: a held packet outlives max_inflight later ones) */
 	uint64_t wmask, rmask;
 	uint32_t max_inflight;
 	int pass;               /* on_timeout=pass */
@@ -129,9 +131,14 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	}
 	/* The window also holds packets not shown (decided at once: max_inflight were held)
 	 * behind the held ones: room for four times as many, and a burst. */
-	w->win = rte_zmalloc("bl_user_win", (size_t)(4 * cap + BL_BURST_MAX) * 2 *
-			     sizeof(struct slot), RTE_CACHE_LINE_SIZE);
-	w->r2w = rte_zmalloc("bl_user_r2w", (size_t)cap * sizeof(uint64_t), RTE_CACHE_LINE_SIZE);
+	for (w->wmask = 1; w->wmask < 4u * cap + BL_BURST_MAX; w->wmask <<= 1)
+		;
+	w->wmask--;
+	w->rmask = w->wmask;
+	w->win = rte_zmalloc("bl_user_win", (size_t)(w->wmask + 1) * sizeof(struct slot),
+			     RTE_CACHE_LINE_SIZE);
+	w->r2w = rte_zmalloc("bl_user_r2w", (size_t)(w->rmask + 1) * sizeof(uint64_t),
+			     RTE_CACHE_LINE_SIZE);
 	if (w->win == NULL || w->r2w == NULL) {
 		rte_free(w->win);
 		rte_free(w->r2w);
@@ -139,10 +146,6 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		w->r2w = NULL;
 		return bl_err_set(err, -ENOMEM, "max_inflight: no memory for a window of %u", cap);
 	}
-	w->rmask = cap - 1;
-	for (w->wmask = 1; w->wmask < 4u * cap + BL_BURST_MAX; w->wmask <<= 1)
-		;
-	w->wmask--;
 	w->timeout_tsc = (uint64_t)timeout_us * rte_get_tsc_hz() / 1000000u;
 	o.name = name;
 	o.pkt = env->dbuf;
@@ -393,7 +396,7 @@ user_poll(struct bl_filter *f, uint16_t max)
 
 #define UC(field, doc) BL_COUNTER(struct user, u.c.field, #field, doc)
 static const struct bl_counter_def user_counter_defs[] = {
-	BL_COUNTER(struct user, u.clients, "clients", "verdict clients attached now (0 or 1)"),
+	BL_GAUGE(struct user, u.clients, "clients", "verdict clients attached now (0 or 1)"),
 	BL_COUNTER(struct user, u.gen, "clients_total", "verdict clients attached, in all"),
 	UC(handed, "packets shown to a verdict client and held"),
 	UC(verdicts, "classes the client returned in time, once, for a packet held"),

@@ -31,7 +31,8 @@ cat > "$T/c.json" <<JSON
       "inject name=s3b | user name=u3b timeout_us=10000000 max_inflight=4096 | pcap file=$T/o3b.pcap",
       "inject name=si | user name=ips timeout_us=10000000 | pcap file=$T/ips.pcap",
       "inject name=sk | user name=tr timeout_us=5000000 | pcap file=$T/tr.pcap",
-      "inject name=sw | user name=sl timeout_us=10000000 max_inflight=64 | drop" ] } ] }
+      "inject name=sw | user name=sl timeout_us=10000000 max_inflight=64 | drop",
+      "inject name=sh | user name=hf timeout_us=10000000 max_inflight=16 | drop" ] } ] }
 JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -133,6 +134,22 @@ eq "slow client: shown + not shown = 200" \
 	"$(jq -r '.users[] | select(.name == "sl") | .client | .verdicts + .full_pass' "$T/s.json")" 200
 check "slow client: some were not shown" \
 	test "$(jq -r '.users[] | select(.name == "sl") | .client.full_pass' "$T/s.json")" -gt 0
+
+# ---- a class for the oldest packet, given after more than max_inflight later ones were
+# shown and decided: it is the class that packet leaves with. (The filter found a shown
+# packet by its sequence modulo max_inflight: the class was counted late, ignored, and
+# the packet left by on_timeout after timeout_us.) ----
+start_client hf holdfirst 70
+check "inject 100 (100 a second), the first held by the client" "$BELTLINE" -i "$I" inject sh "$CAP" -l 10 -r 100
+check "the holdfirst client ran its course (more than 64 passed after the first)" wait "${PIDS[-1]}"
+hf_decided() { stats; [ "$(jq -r '.users[] | select(.name == "hf") | .client | .verdicts + .full_pass' "$T/s.json")" = 100 ]; }
+check "all 100 decided (shown and classed, or not shown)" wait_for "$WAIT" hf_decided
+eq "holdfirst: every packet shown got its class" \
+	"$(jq -r '.users[] | select(.name == "hf") | .client | .verdicts == .handed' "$T/s.json")" true
+check "holdfirst: more than 64 shown after the first ($(ctr hf handed) in all)" test "$(ctr hf handed)" -gt 65
+eq "holdfirst: the first dropped as the client said" "$(ctr hf verdict_drop)" 1
+eq "holdfirst: no class late" "$(ctr hf late)" 0
+eq "holdfirst: none decided by the timeout" "$(ctr hf timeout_pass)" 0
 
 # ---- no client ----
 check "inject 10 with no client" "$BELTLINE" -i "$I" inject nc "$CAP"
