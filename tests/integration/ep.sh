@@ -22,7 +22,7 @@ PIDS=()
 start() {
 	"$BELTLINED" -q --duration 300 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 	BPID=$!
-	wait_for 20 test -S "$RUN/ctl"
+	wait_ctl "$RUN/ctl" "$BPID" "$T/err"
 }
 trap 'kill -TERM $BPID 2> /dev/null || true; for p in "${PIDS[@]}"; do kill -9 "$p" 2> /dev/null || true; done; rm -rf "$T"' EXIT
 start

@@ -35,7 +35,7 @@ cp "$T/nap.json" "$T/cur.json"
 "$BELTLINED" -q --stats-interval 0 "$T/cur.json" > "$T/final.json" 2> "$T/d.err" &
 PID=$!
 trap 'kill -TERM $PID 2> /dev/null || true; rm -rf "$T"' EXIT
-wait_for 30 test -S "$RUN/ctl"
+wait_ctl "$RUN/ctl" "$PID" "$T/d.err"
 wtid() { grep -l '^rte-worker' /proc/"$PID"/task/*/comm 2> /dev/null | head -1 | cut -d/ -f5 || true; }
 cpu_ns() { awk '{ print $1 }' /proc/"$PID"/task/"$1"/schedstat; }
 tid=$(wtid)

@@ -84,6 +84,17 @@ wait_for() {
 	done
 }
 
+# wait_ctl SOCKET PID LOG: the appliance's control socket within $WAIT; else a failed
+# check that says whether PID still runs and LOG's last lines, and the test ends
+# (a daemon that failed at start left nothing to tell why).
+wait_ctl() {
+	wait_for "$WAIT" test -S "$1" && return 0
+	local state=exited
+	! kill -0 "$2" 2> /dev/null || state="still running"
+	bad "beltlined up ($1 within $WAIT s): it $state; its log: $(tail -n 5 "$3" 2> /dev/null | tr '\n' ' ')"
+	finish
+}
+
 # A unique instance name per run, so tests may run side by side.
 inst() { echo "t$$_$1"; }
 

@@ -35,7 +35,7 @@ filter_in() { jq -r --arg n "$1" '[.filters[] | select(.name == $n) | .in] | add
 
 "$BELTLINED" -q --stats-interval 0 "$T/cur.json" > "$T/final.json" 2> "$T/d.err" &
 PID=$!
-wait_for 30 test -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl"
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d.err"
 "$BELTLINE" cat s1 > "$T/s1.pcap" 2> "$T/cat1.err" &
 CAT1=$!
 "$BELTLINE" cat s2 > /dev/null 2> "$T/cat2.err" &
@@ -126,7 +126,7 @@ JSON
 done
 "$BELTLINED" -q --stats-interval 0 "$T/m1.json" > "$T/mfinal.json" 2> "$T/m.err" &
 PID=$!
-wait_for 30 test -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I2/ctl"
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I2/ctl" "$PID" "$T/m.err"
 for i in $(seq 20); do
 	BELTLINE_INSTANCE=$I2 "$BELTLINE" reload "$T/m$((i % 2 + 1)).json" > /dev/null
 done

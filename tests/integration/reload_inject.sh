@@ -26,7 +26,7 @@ mkcfg "$T/a.json" 1000
 mkcfg "$T/b.json" 1500
 "$BELTLINED" -q --stats-interval 0 "$T/a.json" > "$T/final.json" 2> "$T/d.err" &
 PID=$!
-wait_for 30 test -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl"
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d.err"
 for f in b a b; do
 	set +e; "$BELTLINE" reload "$T/$f.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
 	eq "reload to $f with an inject stream running: accepted" "$rc" 0

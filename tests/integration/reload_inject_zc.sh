@@ -46,7 +46,7 @@ PY
 
 "$BELTLINED" -q --stats-interval 0 "$T/a.json" > /dev/null 2> "$T/d.err" &
 PID=$!
-wait_for 30 test -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl"
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d.err"
 eq "zero_copy=auto on net_null: zero copy" "$(zc_of z)" true
 # a writer open across the reload, one frame 200 times a second
 "$BELTLINE" inject z "$T/one.pcap" -l 100000000 -r 200 > /dev/null 2> "$T/w1.err" &

@@ -33,7 +33,7 @@ filter_in() { jq -r --arg n "$1" '[.filters[] | select(.name == $n) | .in] | add
 
 "$BELTLINED" --stats-interval 0 "$T/a.json" > "$T/final.json" 2> "$T/d.err" &
 PID=$!
-wait_for 30 test -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl"
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d.err"
 eq "ports at the start" "$(ports)" "a,b"
 
 # Refused, by name, the ports untouched.
