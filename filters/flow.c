@@ -62,13 +62,15 @@ struct flow {
 	uint32_t flushing;               /* main, while it flushes the table (the worker is gone) */
 	uint32_t drain_req;              /* main: release store; thread: acquire load */
 	uint32_t drain_ack;              /* thread: release store once the ring it saw is sent */
+	uint32_t pub_busy;               /* thread: 1 while it writes the stream (flow_commit) */
 	struct bl_ipfix *ipfix;
 
 	/* (w) the worker, bl_counter_add */
 	_Alignas(64) uint64_t packets, bytes, malformed, not_ip, fragments, lost;
 	struct bl_flow_stats fst;        /* the table's own counters */
 	/* (w) the exporter thread */
-	_Alignas(64) uint64_t records, messages, templates, send_errors, streamed, stream_nombuf;
+	_Alignas(64) uint64_t records, messages, templates, send_errors, streamed, stream_nombuf,
+			      stream_taken;
 
 	struct bl_flow_pkt pk[BL_BURST_MAX];
 };
@@ -271,15 +273,25 @@ send_msg(struct flow *fl)
 	fl->ipfix->len = 0;
 }
 
+/* The stream has one writer: this instance's thread while the stream's token is this
+ * instance. A reload whose new flow took the stream over (flow_commit) leaves the old
+ * one's records (its table flushed at stop) unstreamed and counted (still sent to a
+ * collector): two threads must never write one ring. */
 static void
 publish(struct flow *fl, const struct bl_flow_rec *r, unsigned int n)
 {
 	struct rte_mbuf *m[64];
 	uint16_t cls[64];
 
+	/* D: announce, then look (seq_cst both; pair with flow_commit's store and load) */
+	__atomic_store_n(&fl->pub_busy, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&fl->s->writer_token, __ATOMIC_SEQ_CST) != fl) {
+		bl_counter_add(&fl->stream_taken, n);
+		goto out;
+	}
 	if (rte_pktmbuf_alloc_bulk(fl->pool, m, n) != 0) {
 		bl_counter_add(&fl->stream_nombuf, n);
-		return;
+		goto out;
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		memcpy(rte_pktmbuf_mtod(m[i], void *), &r[i], sizeof(r[i]));
@@ -288,6 +300,27 @@ publish(struct flow *fl, const struct bl_flow_rec *r, unsigned int n)
 	}
 	bl_stream_publish(fl->s, m, cls, (uint16_t)n);
 	bl_counter_add(&fl->streamed, n);
+out:
+	/* D: release, the ring's writes are done before flow_commit may see 0 */
+	__atomic_store_n(&fl->pub_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The build is final (a start, or a reload about to swap): this instance is the stream's
+ * writer from now. The one it takes over from (its graph still runs until the swap)
+ * writes no more: once it is seen out of publish, its next look finds the token gone. */
+static void
+flow_commit(struct bl_filter *f)
+{
+	struct flow *fl = bl_filter_priv(f);
+	struct flow *old;
+
+	if (fl->s == NULL)
+		return;
+	old = __atomic_load_n(&fl->s->writer_token, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&fl->s->writer_token, fl, __ATOMIC_SEQ_CST);
+	if (old != NULL && old != fl)
+		while (__atomic_load_n(&old->pub_busy, __ATOMIC_SEQ_CST) != 0)
+			rte_pause();   /* a publish of at most 64 records */
 }
 
 static void *
@@ -405,8 +438,13 @@ flow_fini(struct bl_filter *f)
 {
 	struct flow *fl = bl_filter_priv(f);
 
-	if (fl->s != NULL)
+	if (fl->s != NULL) {
+		void *me = fl;   /* a token left to a freed instance would be waited on */
+
+		__atomic_compare_exchange_n(&fl->s->writer_token, &me, NULL, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 		bl_stream_release(fl->s);
+	}
 	fl->s = NULL;
 	if (fl->fd >= 0)
 		close(fl->fd);
@@ -560,6 +598,9 @@ static const struct bl_counter_def flow_counters[] = {
 	BL_COUNTER(struct flow, streamed, "streamed", "records handed to the export=NAME stream"),
 	BL_COUNTER(struct flow, stream_nombuf, "stream_nombuf",
 		   "records not streamed: no free mbuf for them"),
+	BL_COUNTER(struct flow, stream_taken, "stream_taken",
+		   "records not streamed: a reload's new flow took the stream over (its last "
+		   "records; a collector still gets them)"),
 };
 
 BL_FILTER_REGISTER(flow) = {
@@ -591,6 +632,7 @@ BL_FILTER_REGISTER(flow) = {
 	.fini = flow_fini,
 	.start = flow_start,
 	.stop = flow_stop,
+	.commit = flow_commit,
 	.drain = flow_drain,
 	.process = flow_process,
 	BL_FILTER_COUNTERS(flow_counters),

@@ -102,6 +102,11 @@ struct bl_stream {
 	int writer;                 /* writers there: 1, 2 while a reload swaps graphs
 	                             * (LCORE readers attach only when nonzero) */
 	unsigned int lcore;         /* the writers' lcore */
+	/* A writer that is not a worker (flow's exporter thread): the instance that may
+	 * write the ring now. A reload's new instance takes it at its commit, before the
+	 * swap; the old one then writes no more (see filters/flow.c). seq_cst, Dekker
+	 * with that writer's busy flag. NULL: none claimed it. */
+	void *writer_token;
 	struct bl_stream_reader reader[BL_IBUF_MAX_READERS];
 	struct bl_stream_grow {     /* streams that grow (bl_stream_grow.c) */
 		uint64_t losses;    /* tail drops + readers' laps, as last looked at */

@@ -32,4 +32,35 @@ wait $BPID || bad "beltlined exit status $?"
 c=$(jq -c '.graphs[0].filters.flow.counters' "$T/r.json")
 eq "every record streamed ($c)" "$(jq '.streamed' <<< "$c")" "$(jq '.ended_active + .ended_idle + .flushed + .evicted' <<< "$c")"
 eq "none lost" "$(jq '(.lost // -1) + (.stream_nombuf // -1)' <<< "$c")" 0
+
+# A reload that changes the flow (idle_s) makes a new instance, which takes the stream
+# over; the old one's table (200 flows, ended "forced" at its stop) must not be written
+# into the stream beside the new one's records: one writer per ring. (Both exporter
+# threads wrote it: the old one's 200 forced records reached the reader.)
+I2=$(inst flowrl)
+mkcfg() {
+	cat > "$1" <<JSON
+{ "instance": "$I2", "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline":
+    "gen proto=udp size=80 sport=2000-2199 dport=53 rate=2000 | flow idle_s=$2 export=fr | drop" } ] }
+JSON
+}
+mkcfg "$T/a.json" 60
+mkcfg "$T/b.json" 61
+"$BELTLINED" -q --stats-interval 0 "$T/a.json" > "$T/r2.json" 2> "$T/err2" &
+B2=$!
+wait_ctl "/run/beltline/$I2/ctl" "$B2" "$T/err2"
+flows_active() { [ "$("$BELTLINE" -i "$I2" stats --json | jq '[.filters[] | select(.name == "flow") | .counters.active] | add // 0')" -ge 200 ]; }
+check "the old flow holds 200 flows" wait_for "$WAIT" flows_active
+"$BELTLINE" -i "$I2" cat --flows --json fr > "$T/fr.json" 2> "$T/fr.err" &
+CAT=$!
+readers_on() { [ "$("$BELTLINE" -i "$I2" stats --json | jq '[.streams[] | select(.name == "fr") | .n_readers] | add // 0')" -ge 1 ]; }
+check "a reader of the record stream" wait_for "$WAIT" readers_on
+set +e; "$BELTLINE" -i "$I2" reload "$T/b.json" > /dev/null 2> "$T/rl.err"; rc=$?; set -e
+eq "reload to idle_s=61 (a new flow, the stream kept)" "$rc" 0
+sleep 1   # what the old thread would have written is in the ring by now: cat prints it
+kill -INT "$CAT"; wait "$CAT" 2> /dev/null || true
+eq "the reader got no record of the old flow's table (forced)" \
+	"$(jq -s '[.[] | select(.end_reason == "forced")] | length' "$T/fr.json")" 0
+kill -INT "$B2"; wait "$B2" 2> /dev/null || true
 finish
