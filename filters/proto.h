@@ -29,6 +29,8 @@ struct proto {
 	uint8_t ipver;         /* 4, 6 or 0 */
 	uint8_t l4proto;       /* IP protocol / IPv6 next header of the payload */
 	bool first_frag;       /* the L4 header is in this packet (not a later fragment) */
+	bool frag;             /* a fragment of a datagram (IPv4 MF or an offset; IPv6 a
+	                        * fragment header with M or an offset): the payload is partial */
 	bool has_l4;           /* l4 header present and valid (tcp, udp, sctp, icmp, icmp6) */
 	uint16_t sport, dport; /* tcp, udp, sctp */
 	uint8_t icmp_type;
@@ -99,6 +101,7 @@ proto_ipv4(const struct rte_mbuf *m, struct proto *p)
 	p->l4proto = h[9];
 	frag = (uint16_t)(h[6] << 8 | h[7]);
 	p->first_frag = (frag & 0x1fff) == 0;
+	p->frag = (frag & 0x3fff) != 0;
 	p->l4_off = p->l3_off + ihl;
 	if (p->first_frag)
 		proto_l4(m, p);
@@ -128,8 +131,9 @@ proto_ipv6(const struct rte_mbuf *m, struct proto *p)
 			p->bad = PROTO_BAD_L3;
 			return;
 		}
-		if (nh == 44) {   /* fragment: 8 bytes; offset in bits 3..15 of bytes 2-3 */
+		if (nh == 44) {   /* fragment: 8 bytes; offset in bits 3..15 of bytes 2-3, M bit 0 */
 			p->first_frag = ((x[2] << 8 | x[3]) & 0xfff8) == 0;
+			p->frag = ((x[2] << 8 | x[3]) & 0xfff9) != 0;
 			nh = x[0];
 			off += 8;
 			continue;

@@ -271,7 +271,7 @@ tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		struct bl_flow_key k;
 		struct proto p;
 		uint8_t buf[40];
-		const uint8_t *h, *t;
+		const uint8_t *t;
 		uint32_t end, pay, len, iplen;
 
 		proto_parse(m, &p);
@@ -293,9 +293,9 @@ tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 			bl_counter_add(&ts->not_tcp, 1);
 			continue;
 		}
-		h = flow_key_ip(m, &p, &k, &iplen, buf);
-		if (!p.first_frag || (p.ipver == 4 && ((h[6] << 8 | h[7]) & 0x3fff) != 0)) {
-			bl_counter_add(&ts->fragments, 1);   /* IPv4: MF or an offset */
+		(void)flow_key_ip(m, &p, &k, &iplen, buf);
+		if (p.frag) {   /* MF or an offset, IPv4 or IPv6: a part of the segment only */
+			bl_counter_add(&ts->fragments, 1);
 			continue;
 		}
 		if (!p.has_l4) {

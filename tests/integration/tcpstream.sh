@@ -142,4 +142,35 @@ for f in os.listdir(ref):
 sys.exit(0 if ok else 1)
 PY
 done
+# Fragments are not followed, IPv6's first (offset 0, M set) included: it carries part
+# of a segment (and its header's flags). It was followed as a whole segment, its partial
+# payload published as in-order data. A capture: an IPv4 first fragment (MF), an IPv6
+# first fragment, an IPv6 later one, and an IPv6 segment with no fragment header.
+python3 - "$T/frag.pcap" <<'PY'
+import struct, sys
+eth4 = bytes.fromhex('020000000002020000000001' '0800')
+eth6 = bytes.fromhex('020000000002020000000001' '86dd')
+tcp = struct.pack('>HHIIBBHHH', 1000, 80, 1, 0, 5 << 4, 0x18, 65535, 0, 0) + b'x' * 100
+def v4(flags_off):
+    return eth4 + struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, flags_off, 64, 6, 0,
+                              bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + tcp
+def v6(frag):
+    src, dst = bytes(15) + b'\x01', bytes(15) + b'\x02'
+    if frag is None:
+        return eth6 + struct.pack('>IHBB', 6 << 28, len(tcp), 6, 64) + src + dst + tcp
+    fh = struct.pack('>BBHI', 6, 0, frag, 7)
+    return eth6 + struct.pack('>IHBB', 6 << 28, 8 + len(tcp), 44, 64) + src + dst + fh + tcp
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i, fr in enumerate([v4(0x2000), v6(0x0001), v6(0x0010), v6(None)]):
+        f.write(struct.pack('<IIII', 1, i, len(fr), len(fr)) + fr)
+PY
+rc=0
+"$BELTLINED" -q --exit-idle 300 --instance "$(inst tsfrag)" --port "in=net_pcap0,rx_pcap=$T/frag.pcap" \
+	--pipeline "rx port=in | tcpstream export=tsfrag | drop" > "$T/frag.json" 2> "$T/frag.err" || rc=$?
+eq "fragments: beltlined ran" "$rc" 0
+eq "fragments: IPv4 MF, IPv6 first and later counted, not followed" \
+	"$(jq '.graphs[0].filters.tcpstream.counters.fragments' "$T/frag.json")" 3
+eq "... the IPv6 segment without a fragment header followed" \
+	"$(jq '.graphs[0].filters.tcpstream.counters.segments' "$T/frag.json")" 1
 finish
