@@ -285,6 +285,35 @@ static const struct key reload_keys[] = {
 	K("live_edits", "reload_live_edits", 'g', "graph edits (beltline mount) since the config file was read"),
 };
 
+static const struct key reload_worker_keys[] = {
+	K("swaps", "worker_swaps_total", 'c', "graph sets the worker took up (reloads, edits)"),
+	{ "swap_max_ns", "worker_swap_max_seconds", 'g', 1e-9,
+	  "the longest a worker took to take up a new graph set" },
+	{ "idle_sleep_us", "worker_idle_sleep_seconds", 'g', 1e-6,
+	  "how long an idle worker naps (a setting)" },
+	K("idle_sleeps", "worker_idle_sleeps_total", 'c', "naps of the idle worker"),
+};
+
+static const struct key endpoint_keys[] = {
+	K("connects", "endpoint_connects_total", 'c', "ring pairs set up for connectors"),
+	K("refused_perm", "endpoint_refused_perm_total", 'c',
+	  "connects refused: owner, group and mode do not allow the connector"),
+	K("refused_busy", "endpoint_refused_busy_total", 'c',
+	  "connects refused: the listener has too many not yet accepted"),
+	K("failed", "endpoint_failed_total", 'c', "connects that failed to set up (or whose "
+	  "listener went away)"),
+	K("slots", "endpoint_slots", 'g', "messages in flight per direction"),
+	K("dbuf_bytes", "endpoint_dbuf_bytes", 'g', "data bytes per direction"),
+};
+
+static const struct key user_keys[] = {
+	K("capacity", "user_capacity", 'g', "the verdict stream's capacity"),
+	K("clients", "user_clients", 'g', "verdict clients attached now (0 or 1)"),
+	K("clients_total", "user_clients_total", 'c', "verdict clients attached, in all"),
+	K("verdicts", "user_verdicts_total", 'c', "classes returned in time (the filter's own "
+	  "counters have the rest: beltline_filter_user_*)"),
+};
+
 static const struct key writer_keys[] = {
 	K("frames", "inject_frames_total", 'c', "frames accepted from writers"),
 	K("bytes", "inject_bytes_total", 'c', "their bytes"),
@@ -530,6 +559,11 @@ static const struct section reader_section = {
 		       { "client", "client", 's' }, { "policy", "policy", 's' }),
 };
 
+static const struct section reload_worker_section = {
+	.each = 1, .part = "worker", KEYS(reload_worker_keys),
+	.labels = LABS({ "lcore", "lcore", 'n' }),
+};
+
 static const struct section writer_section = {
 	.part = "inject", KEYS(writer_keys),
 	.info_name = "beltline_inject_writer_info",
@@ -568,7 +602,22 @@ static const struct section sections[] = {
 	  .child_key = "writer", .child = &writer_section },
 	{ .stats_key = "mbufs", .part = "mbuf", KEYS(mbuf_keys) },
 	{ .stats_key = "heap", .part = "heap", KEYS(heap_keys) },
-	{ .stats_key = "reload", .part = "reload", KEYS(reload_keys) },
+	{ .stats_key = "reload", .part = "reload", KEYS(reload_keys),
+	  .child_key = "workers", .child = &reload_worker_section },
+	{ .stats_key = "endpoints", .each = 1, .part = "endpoint", KEYS(endpoint_keys),
+	  .labels = LABS({ "endpoint", "name", 's' }),
+	  .skip = (const char *const[]){ "pid", NULL },
+	  .info_name = "beltline_endpoint_info",
+	  .info_help = "an endpoint, its listener's pid, owner, group and mode (always 1)",
+	  .info = LABS({ "pid", "pid", 'n' }, { "owner", "owner", 'n' }, { "group", "group", 'n' },
+		       { "mode", "mode", 's' }) },
+	{ .stats_key = "users", .each = 1, .part = "user", KEYS(user_keys),
+	  .labels = LABS({ "user", "name", 's' }),
+	  .skip = (const char *const[]){ "client_pid", NULL },
+	  .info_name = "beltline_user_info",
+	  .info_help = "a user filter's verdict stream, its owner, group and mode (always 1)",
+	  .info = LABS({ "owner", "owner", 's' }, { "group", "group", 's' },
+		       { "mode", "mode", 's' }) },
 	{ .stats_key = "control", .part = "control", KEYS(control_keys) },
 };
 /* ---- the exposition ---- */
@@ -637,9 +686,12 @@ bl_prom_render(const cJSON *stats, const char *instance, size_t *len)
 			;
 		if (i < N_OF(sections)) {
 			walk(&e, &sections[i], v, &l);
-		} else if (cJSON_IsObject(v)) {   /* a section this exporter does not know yet */
+		} else if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+			/* a section this exporter does not know yet: its numbers untyped, a
+			 * list's rows labelled by their name */
 			char sec[64];
-			struct section unknown = { .part = sec };
+			struct section unknown = { .part = sec, .each = cJSON_IsArray(v),
+				.labels = cJSON_IsArray(v) ? LABS({ "name", "name", 's' }) : NULL };
 
 			name_part(sec, sizeof(sec), v->string);
 			walk(&e, &unknown, v, &l);

@@ -144,3 +144,40 @@ Test(prom, down)
 		     "# TYPE beltline_up gauge\nbeltline_up{instance=\"x\\\"y\"} 0\n"));
 	free(t);
 }
+
+/* Lists of rows are served too: endpoints, user filters, the reload's workers (they
+ * were left out: the walk of a section it did not know took objects only), and a list
+ * the exporter does not know yet, untyped, a row labelled by its name. */
+Test(prom, endpoints_users_workers_and_unknown_lists)
+{
+	char *t = render("{\"endpoints\":[{\"name\":\"e1\",\"kind\":\"endpoint\",\"owner\":0,"
+			 "\"group\":0,\"mode\":\"0600\",\"pid\":42,\"slots\":1024,"
+			 "\"dbuf_bytes\":4194304,\"connects\":3,\"refused_perm\":1,"
+			 "\"refused_busy\":2,\"failed\":0}],"
+			 "\"users\":[{\"name\":\"ips\",\"capacity\":256,\"owner\":\"root\","
+			 "\"group\":\"root\",\"mode\":\"0640\",\"clients\":1,\"client_pid\":7,"
+			 "\"verdicts\":9,\"clients_total\":2,\"client\":{\"pid\":7}}],"
+			 "\"reload\":{\"reloads\":1,\"failures\":0,\"epoch\":4,\"live_edits\":0,"
+			 "\"last_error\":\"\",\"workers\":[{\"lcore\":1,\"swaps\":2,"
+			 "\"swap_max_ns\":2000,\"idle_sleep_us\":0,\"idle_sleeps\":5}]},"
+			 "\"gizmos\":[{\"name\":\"g\",\"spins\":6}]}");
+
+	cr_assert(strstr(t, "# TYPE beltline_endpoint_refused_busy_total counter\n"
+			    "beltline_endpoint_refused_busy_total{instance=\"i1\",endpoint=\"e1\"} 2\n")
+		  != NULL, "%s", t);
+	cr_assert(strstr(t, "beltline_endpoint_connects_total{instance=\"i1\",endpoint=\"e1\"} 3\n") != NULL);
+	cr_assert(strstr(t, "beltline_endpoint_info{instance=\"i1\",endpoint=\"e1\",pid=\"42\",owner=\"0\","
+			    "group=\"0\",mode=\"0600\"} 1\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "# TYPE beltline_user_clients gauge\n"
+			    "beltline_user_clients{instance=\"i1\",user=\"ips\"} 1\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "beltline_user_verdicts_total{instance=\"i1\",user=\"ips\"} 9\n") != NULL);
+	cr_assert(strstr(t, "beltline_worker_swaps_total{instance=\"i1\",lcore=\"1\"} 2\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "beltline_worker_swap_max_seconds{instance=\"i1\",lcore=\"1\"} 2") != NULL,
+		  "%s", t);   /* 2e-06, as near as a double's product gets */
+	cr_assert(strstr(t, "beltline_reload_epoch{instance=\"i1\"} 4\n") != NULL);
+	cr_assert(strstr(t, "# TYPE beltline_gizmos_spins untyped\n"
+			    "beltline_gizmos_spins{instance=\"i1\",name=\"g\"} 6\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "untyped\nbeltline_endpoint") == NULL, "every endpoint key typed: %s", t);
+	cr_assert(strstr(t, "beltline_user_client_pid") == NULL && strstr(t, "beltline_endpoint_pid") == NULL);
+	free(t);
+}
