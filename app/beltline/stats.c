@@ -24,7 +24,11 @@
 static const char *const gauges[] = {
 	"capacity", "max_readers", "n_readers", "uptime_s", "pool_size", "in_use", "connections",
 	"max", "max_per_uid", "root_reserve", "idle_ms", "slow_ms", "pid", "uid", "lag",
-	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno", NULL,
+	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno",
+	/* heap, streams that grow, reload and its workers, injects, endpoints, users */
+	"free", "system", "max_capacity", "epoch", "live_edits", "idle_sleep_us", "swap_max_ns",
+	"zero_copy", "orphans", "held", "owner", "group", "slots", "dbuf_bytes", "max_msg",
+	"client_pid", "clients", "reader", NULL,
 };
 
 static int
@@ -55,6 +59,24 @@ same_row(const cJSON *a, const cJSON *b)
  * A counter that went down (the instance restarted) or a row that is not in prev keeps
  * its total. values: the names in cur that are values, not counts (a filter's "counters"
  * are told apart by the filter's "gauges" list), shown as they are; NULL: none. */
+/* The row of prev that is f's: by its name (a tap's stream or a filter added since
+ * moves every later row), else the one at i. */
+static const cJSON *
+row_in(const cJSON *prev, const cJSON *f, int i)
+{
+	const cJSON *p;
+
+	if (!cJSON_IsObject(f))
+		return cJSON_GetArrayItem(prev, i);
+	p = cJSON_GetArrayItem(prev, i);
+	if (p != NULL && same_row(f, p))
+		return p;
+	cJSON_ArrayForEach(p, prev)
+		if (cJSON_IsObject(p) && same_row(f, p))
+			return p;
+	return NULL;
+}
+
 static void
 to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values)
 {
@@ -64,7 +86,7 @@ to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values)
 	if (prev == NULL || dt <= 0)
 		return;
 	cJSON_ArrayForEach(f, cur) {
-		const cJSON *p = cJSON_IsArray(cur) ? cJSON_GetArrayItem(prev, i++) :
+		const cJSON *p = cJSON_IsArray(cur) ? row_in(prev, f, i++) :
 			cJSON_GetObjectItemCaseSensitive(prev, f->string);
 		if (p == NULL)
 			continue;

@@ -13,8 +13,11 @@ I=$(inst top)
 run=$T/run
 mkdir "$run"
 export BELTLINE_RUN_DIR=$run
-"$BELTLINED" -q --duration 600 --stats-interval 0 --instance "$I" --port in=net_null0 \
-	--pipeline "gen rate=$RATE | count --name=c | export name=s" > /dev/null 2> "$T/err" &
+cat > "$T/c.json" <<JSON
+{ "instance": "$I", "mbufs": { "count": 32767 }, "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "gen rate=$RATE | count --name=c | export name=s" } ] }
+JSON
+"$BELTLINED" -q --duration 600 --stats-interval 0 "$T/c.json" > /dev/null 2> "$T/err" &   # taps: mbufs
 bpid=$!
 trap 'kill -9 "$bpid" 2> /dev/null || true; rm -rf "$T"' EXIT
 check "started" wait_for "$WAIT" test -S "$run/$I/ctl"
@@ -42,6 +45,40 @@ r_edge=$(awk '$1 == "edges" { e = 1; next } e && $2 == "gen" { print $4; exit }'
 check "top: an edge's packets are a rate too ($r_edge/s)" test -n "$r_edge" -a "$r_edge" -le "$ceiling"
 eq "top: a level stays a level (stream capacity)" \
 	"$(awk '$1 == "streams" { s = 1; next } s && $1 == "s" { print $3; exit }' "$T/top")" 1024
+
+# Rows are matched by name, not by place: a tap's stream that takes a freed slot before
+# another's moves that one down a row, and it showed its total there, not its rate.
+n_taps() { "$BELTLINE" -i "$I" stats --json | jq '[.streams[] | select(.name | startswith("tap."))] | length'; }
+taps_are() { [ "$(n_taps)" = "$1" ]; }
+"$BELTLINE" -i "$I" tap gen > /dev/null 2>&1 &
+T1=$!
+check "a first tap" wait_for "$WAIT" taps_are 1
+"$BELTLINE" -i "$I" tap c > /dev/null 2>&1 &
+T2=$!
+check "a second tap" wait_for "$WAIT" taps_are 2
+t2=$("$BELTLINE" -i "$I" stats --json | jq -r '[.streams[] | select(.name | startswith("tap."))] | last | .name')
+t2_written() { "$BELTLINE" -i "$I" stats --json | jq ".streams[] | select(.name == \"$t2\") | .written"; }
+t2_long() { [ "$(t2_written)" -ge $((3 * RATE)) ]; }
+check "the second tap ($t2) has taken 3 s of packets" wait_for 120 t2_long
+kill "$T1"; wait "$T1" 2> /dev/null || true
+check "the first tap's stream went" wait_for "$WAIT" taps_are 1
+"$BELTLINE" -i "$I" top -n 3 -d 1 > "$T/top3" &
+TOP=$!
+sleep 1.5   # a new tap between two of top's looks (any two: each table is checked)
+"$BELTLINE" -i "$I" tap gen > /dev/null 2>&1 &
+T3=$!
+wait "$TOP"
+kill "$T2" "$T3" 2> /dev/null || true
+wait "$T2" "$T3" 2> /dev/null || true
+written_col() {   # every WRITTEN cell of the stream $1's rows, one a line
+	awk -v row="$1" '$1 == "streams" { s = 1; next }
+		s && $1 == "NAME" { for (i = 1; i <= NF; i++) if ($i == "WRITTEN") c = i; next }
+		s && /^[a-z]/ { s = 0 }
+		s && $1 == row { print $c }' "$T/top3"
+}
+w=$(written_col "$t2" | sort -n | tail -1)
+check "top: $t2's written stays a rate while another tap's stream comes before it (at most $w/s)" \
+	test -n "$w" -a "$w" -le "$ceiling"
 
 "$BELTLINE" -i "$I" top -t -n 1 > "$T/topt"
 check "top -t says it shows totals" grep -q ' totals (q: ^C)' "$T/topt"
