@@ -71,7 +71,7 @@ eq "... replay_unmatched" "$(jget "$T/r.json" .ports.in.replay_unmatched)" 0
 # the time they passed (within the run) and their own length as wire length.
 t0=$(date +%s)
 rm -f "$T/gen.pcap"
-"$BELTLINED" -q --duration 2 --instance "$(inst gen)" --port in=net_null0 \
+"$BELTLINED" -q --exit-idle 200 --duration 120 --instance "$(inst gen)" --port in=net_null0 \
 	--pipeline "gen count=20 size=100 | pcap file=$T/gen.pcap" > /dev/null 2> "$T/err"
 t1=$(date +%s)
 read -r n lo hi lens < <(tcpdump -tt -r "$T/gen.pcap" 2> /dev/null | python3 -c '
@@ -79,7 +79,7 @@ import sys
 r = [l.split() for l in sys.stdin]
 t = [float(x[0]) for x in r]
 print(len(t), int(min(t)) if t else 0, int(max(t)) if t else 0, ",".join(sorted(set(x[-1] for x in r))))')
-check "gen: packets written ($n)" test "$n" -gt 0
+eq "gen: every packet written (--exit-idle waits for count=)" "$n" 20
 check "gen: they carry the time they passed ($lo..$hi within $t0..$t1)" test "$lo" -ge "$t0" -a "$hi" -le "$t1"
 
 # One-off runs side by side: each its own --instance (else both are
