@@ -35,7 +35,13 @@ bl_user_find(const char *name)
 int
 bl_user_register(struct bl_user *u, struct bl_err *err)
 {
-	if (bl_user_find(u->name) != NULL)
+	const struct bl_user *o = bl_user_find(u->name);
+
+	if (o != NULL && o->s == u->s)   /* a reload's new instance, the stream kept */
+		return bl_err_set(err, -EBUSY, "name: user filter \"%s\" runs with other settings "
+				  "or in another place; a reload keeps a user filter as it is: remove "
+				  "it in one reload, add it back in the next", u->name);
+	if (o != NULL)
 		return bl_err_set(err, -EEXIST, "name: a user filter \"%s\" exists already", u->name);
 	for (unsigned int i = 0; i < BL_USER_MAX; i++)
 		if (users[i] == NULL) {

@@ -33,6 +33,14 @@ for f in b a b; do
 	[ "$rc" = 0 ] || sed -n 1p "$T/r.err"
 done
 eq "reloads counted" "$("$BELTLINE" stats --json | jq .reload.reloads)" 3
+# A user filter whose settings change cannot be carried: refused, saying how to do it
+# (it said 'a user filter "v" exists already'), the old config running on.
+sed 's/user name=v timeout_us=2000/user name=v timeout_us=3000/' "$T/a.json" > "$T/v3.json"
+set +e; "$BELTLINE" reload "$T/v3.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
+eq "reload changing a user filter's timeout_us: refused" "$rc" 1
+check "... saying to remove it in one reload and add it in the next" \
+	grep -q 'user filter "v" runs with other settings or in another place; a reload keeps a user filter as it is: remove it in one reload, add it back in the next' "$T/r.err"
+eq "... the reloads counted as before" "$("$BELTLINE" stats --json | jq .reload.reloads)" 3
 "$BELTLINE" reload "$T/a.json" > "$T/r.out" 2> "$T/r.err" &
 RL=$!
 kill -STOP "$PID"
