@@ -292,7 +292,9 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* First thing: a SIGHUP (systemctl reload, a closed terminal) never kills beltlined. */
+/* First thing: a SIGHUP (systemctl reload, a closed terminal) never kills beltlined, and
+ * neither does a SIGPIPE (a pcap file= that is a FIFO whose reader left, stderr into
+ * `| head`): the write says EPIPE and its filter counts it. */
 static void
 install_hangup(void)
 {
@@ -303,6 +305,7 @@ install_hangup(void)
 	sa.sa_flags = SA_RESTART;   /* nothing waits on it: blocking calls carry on */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The config's problems: on stderr one a line, as the config reader wrote them; in the

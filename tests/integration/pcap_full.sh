@@ -70,6 +70,16 @@ eq "/dev/full: written" "$(pc counters.written)" 0
 eq "/dev/full: errors" "$(pc counters.errors)" $N
 check "/dev/full: still the device" test -c /dev/full
 
+# A FIFO whose reader leaves: the writes say EPIPE, counted, and beltlined runs to its
+# end (SIGPIPE killed it, status 141, no report).
+mkfifo "$T/fifo"
+head -c 100 "$T/fifo" > /dev/null &
+rc=0
+run "gen size=100 count=$N | pcap file=$T/fifo" || rc=$?
+eq "a FIFO whose reader left: exit status" "$rc" 0
+eq "... every packet written or counted an error" "$(( $(pc counters.written) + $(pc counters.errors) ))" $N
+eq "... the last error EPIPE" "$(pc counters.last_errno)" 32
+
 # A failed build: a later filter of the pipeline fails, or a later graph.
 expect2() { set +e; "$BELTLINED" -q "$T/c.json" > /dev/null 2> "$T/err"; echo $?; set -e; }
 later_filter() { cfg "gen count=10 | pcap file=$T/x.pcap; rx port=nosuch | drop"; expect2; }
