@@ -192,10 +192,19 @@ check_graphs(const struct bl_cfg *cfg, struct bl_diag *d)
 		return;
 	}
 	for (unsigned int i = 0; i < cfg->n_graphs; i++)
-		for (unsigned int k = 0; k < cfg->graphs[i].n_lcores; k++)
+		for (unsigned int k = 0; k < cfg->graphs[i].n_lcores; k++) {
 			if (cfg->graphs[i].lcores[k] == cfg->main_lcore)
 				bl_diag_add(d, "graphs[%u].lcores[%u]: %u is the main lcore; graphs run on "
 					    "worker lcores", i, k, cfg->main_lcore);
+			/* once each (the JSON reader says so too; --lcores comes here only): a
+			 * worker runs at most one replica of a graph, its arrays no more */
+			for (unsigned int j = 0; j < k; j++)
+				if (cfg->graphs[i].lcores[j] == cfg->graphs[i].lcores[k]) {
+					bl_diag_add(d, "graphs[%u].lcores[%u]: lcore %u is listed twice", i, k,
+						    cfg->graphs[i].lcores[k]);
+					break;
+				}
+		}
 	if (bl_cfg_worker_lcores(cfg, lcores) > BL_CFG_MAX_WORKERS - 1)
 		bl_diag_add(d, "graphs: at most %d worker lcores in all", BL_CFG_MAX_WORKERS - 1);
 }

@@ -105,4 +105,13 @@ JSON
 	eq "'$p': and on the message" "$c_err" "$s_err"
 	check "'$p': refused" [ "$c_rc" -eq 2 ]
 done
+
+# --lcores with a worker twice: refused by --check and at start alike (19 replicas on one
+# lcore wrote past the worker's graph arrays: the start crashed or freed garbage).
+lc=0$(printf ',1%.0s' $(seq 19))
+run x --check --port a=net_null0 --lcores "$lc" --pipeline 'gen | drop'
+eq "--lcores $lc: --check refuses it" "$rc" 2
+check "... saying which lcore is listed twice" grep -q 'graphs\[0\].lcores\[2\]: lcore 1 is listed twice' "$T/err"
+run x -q --duration 0.3 --port a=net_null0 --lcores "$lc" --pipeline 'gen | drop'
+eq "... and the start refuses it (no crash)" "$rc" 2
 finish
