@@ -17,7 +17,8 @@ arg(struct bl_eal_args *ea, const char *fmt, ...)
 	if (ea->argc >= BL_EAL_ARGS_MAX - 1)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(ea->store[ea->argc], sizeof(ea->store[0]), fmt, ap);
+	if (vsnprintf(ea->store[ea->argc], sizeof(ea->store[0]), fmt, ap) >= (int)sizeof(ea->store[0]))
+		ea->cut = true;
 	va_end(ap);
 	ea->argv[ea->argc] = ea->store[ea->argc];
 	ea->argc++;
@@ -128,31 +129,46 @@ eal_run_dir(const struct bl_cfg *cfg, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+/* lcore's CPU is not in set: say so under key, or under lcore_cpu.N when the config maps
+ * the lcore to another CPU (that is where the number comes from). */
+static void
+not_allowed(const struct bl_cfg *cfg, unsigned int lcore, const cpu_set_t *set, const char *key,
+	    struct bl_diag *diag)
+{
+	unsigned int cpu = bl_cfg_cpu_of(cfg, lcore);
+
+	if (cpu != lcore)
+		bl_diag_add(diag, "lcore_cpu.%u: CPU %u (for %s, lcore %u) is not one this process "
+			    "may run on (%d CPUs allowed)", lcore, cpu, key, lcore, CPU_COUNT(set));
+	else
+		bl_diag_add(diag, "%s: CPU %u is not one this process may run on (%d CPUs allowed)",
+			    key, cpu, CPU_COUNT(set));
+}
+
 static int
 check_lcores(const struct bl_cfg *cfg, struct bl_diag *diag)
 {
 	cpu_set_t set;
+	char key[64];
 	int rc = 0;
 
 	if (sched_getaffinity(0, sizeof(set), &set) != 0)
 		return 0;   /* let EAL judge */
 	if (!CPU_ISSET(bl_cfg_cpu_of(cfg, cfg->main_lcore), &set)) {
-		bl_diag_add(diag, "main_lcore: CPU %u is not one this process may run on (%d CPUs allowed)",
-			    cfg->main_lcore, CPU_COUNT(&set));
+		not_allowed(cfg, cfg->main_lcore, &set, "main_lcore", diag);
 		rc = -EINVAL;
 	}
 	for (unsigned int i = 0; i < cfg->n_workers; i++)
 		if (!CPU_ISSET(bl_cfg_cpu_of(cfg, cfg->workers[i].lcore), &set)) {
-			bl_diag_add(diag, "workers[%u].lcore: CPU %u is not one this process may run on "
-				    "(%d CPUs allowed)", i, cfg->workers[i].lcore, CPU_COUNT(&set));
+			snprintf(key, sizeof(key), "workers[%u].lcore", i);
+			not_allowed(cfg, cfg->workers[i].lcore, &set, key, diag);
 			rc = -EINVAL;
 		}
 	for (unsigned int i = 0; i < cfg->n_graphs; i++)
 		for (unsigned int k = 0; k < cfg->graphs[i].n_lcores; k++)
 			if (!CPU_ISSET(bl_cfg_cpu_of(cfg, cfg->graphs[i].lcores[k]), &set)) {
-				bl_diag_add(diag, "graphs[%u].lcores[%u]: CPU %u is not one this process may "
-					    "run on (%d CPUs allowed)", i, k, cfg->graphs[i].lcores[k],
-					    CPU_COUNT(&set));
+				snprintf(key, sizeof(key), "graphs[%u].lcores[%u]", i, k);
+				not_allowed(cfg, cfg->graphs[i].lcores[k], &set, key, diag);
 				rc = -EINVAL;
 			}
 	return rc;
@@ -161,7 +177,7 @@ check_lcores(const struct bl_cfg *cfg, struct bl_diag *diag)
 int
 bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_diag *diag)
 {
-	char lcores[512];
+	char lcores[BL_EAL_ARG_LEN];
 	size_t n;
 	unsigned long need_mb, huge_mb, mem_mb;
 	bool any_pci = false;
@@ -267,6 +283,11 @@ bl_eal_args_build(const struct bl_cfg *cfg, struct bl_eal_args *ea, struct bl_di
 		arg(ea, "--no-shconf");
 		arg(ea, "-m");
 		arg(ea, "%u", ea->mem_mb);
+	}
+	if (ea->cut) {   /* cannot be with BL_EAL_ARG_LEN; never hand EAL a cut argument */
+		bl_diag_add(diag, "lcores: EAL's arguments would be longer than %d characters",
+			    BL_EAL_ARG_LEN - 1);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -8,11 +8,14 @@
 #include "bl_cfg.h"
 
 #define BL_EAL_ARGS_MAX (16 + 2 * BL_CFG_MAX_PORTS)
+/* The longest: --lcores with every worker, "L@CPU," each (CPU up to 4 digits). */
+#define BL_EAL_ARG_LEN (16 + 12 * BL_CFG_MAX_WORKERS)
 
 struct bl_eal_args {
 	int argc;
 	char *argv[BL_EAL_ARGS_MAX];
-	char store[BL_EAL_ARGS_MAX][128];
+	char store[BL_EAL_ARGS_MAX][BL_EAL_ARG_LEN];
+	bool cut;              /* an argument did not fit its store: refused (never passed on cut) */
 	bool hugepages;        /* the decision taken */
 	bool multiprocess;     /* runtime files kept: secondary processes (pdump, proc-info) attach */
 	unsigned int mem_mb;   /* memory EAL reserves without hugepages */

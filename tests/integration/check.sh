@@ -114,4 +114,22 @@ eq "--lcores $lc: --check refuses it" "$rc" 2
 check "... saying which lcore is listed twice" grep -q 'graphs\[0\].lcores\[2\]: lcore 1 is listed twice' "$T/err"
 run x -q --duration 0.3 --port a=net_null0 --lcores "$lc" --pipeline 'gen | drop'
 eq "... and the start refuses it (no crash)" "$rc" 2
+
+# 30 worker lcores (all on CPU 1): EAL's --lcores argument was cut at 127 characters
+# (EAL refused it, exit 1, from about 24 workers); now whole. And an lcore mapped by
+# lcore_cpu to a CPU this process may not use is blamed on lcore_cpu, with that CPU
+# (it said "main_lcore: CPU 0", which is allowed).
+python3 -c "
+import json
+print(json.dumps({'instance': '$(inst lc30)', 'lcore_cpu': {str(i): 1 for i in range(1, 31)},
+                  'ports': [{'name': 'a', 'vdev': 'net_null0'}],
+                  'graphs': [{'lcores': list(range(1, 31)), 'pipeline': 'gen | drop'}]}))" > "$T/lc30.json"
+run x -q --duration 0.5 "$T/lc30.json"
+eq "30 worker lcores: the start runs" "$rc" 0
+eq "... every replica" "$(jq '.graphs | length' "$T/out")" 30
+cpus=$(nproc)
+jq --arg c "$cpus" '.lcore_cpu = {"0": ($c | tonumber)}' "$T/lc30.json" > "$T/lcbad.json"
+run x --check "$T/lcbad.json"
+eq "lcore 0 on CPU $cpus (not allowed): refused" "$rc" 2
+check "... naming lcore_cpu.0 and CPU $cpus" grep -q "^lcore_cpu.0: CPU $cpus (for main_lcore, lcore 0) is not one" "$T/err"
 finish
