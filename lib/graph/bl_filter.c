@@ -190,7 +190,8 @@ parse_u64(const struct bl_arg *a, const char *key, uint64_t min, uint64_t max, u
 
 	errno = 0;
 	v = strtoull(a->value, &end, 0);
-	if (a->value[0] == '-' || a->value[0] == '\0' || *end != '\0' || errno != 0 ||
+	/* a digit first: strtoull takes " -1" (white space, then a sign) as 2^64 - 1 */
+	if (a->value[0] < '0' || a->value[0] > '9' || *end != '\0' || errno != 0 ||
 	    v < min || v > max)
 		return bl_err_set(err, -EINVAL, "%s: must be an integer %llu..%llu, got \"%.40s\"",
 				  key, (unsigned long long)min, (unsigned long long)max, a->value);
