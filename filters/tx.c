@@ -34,6 +34,12 @@ tx_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		return bl_err_set(err, -EINVAL, "port: required (tx port=NAME)");
 	if ((p = bl_graph_port(f, name, "port", err)) == NULL)
 		return -ENODEV;
+	if (p->tx_queue >= p->tx_queues && p->tx_queues_device)
+		return bl_err_set(err, -EINVAL, "port: \"%s\"'s device has %u tx queue%s, and this "
+				  "worker lcore needs queue %u of its own: send to it from at most %u "
+				  "worker lcore%s (the graphs with tx port=%s on fewer lcores)", name,
+				  p->tx_queues, p->tx_queues == 1 ? "" : "s", p->tx_queue, p->tx_queues,
+				  p->tx_queues == 1 ? "" : "s", name);
 	if (p->tx_queue >= p->tx_queues)
 		return bl_err_set(err, -EINVAL, "port: \"%s\" has %u tx queue%s; this worker lcore needs "
 				  "queue %u of its own: give the port tx_queues >= %u (or leave it out: "

@@ -160,6 +160,8 @@ env_ports(struct bl_graph_env *env, const struct bl_cfg *cfg, const uint16_t *po
 		gp->port_id = port_id[p];
 		gp->rx_queues = cfg->ports[p].rx_queues;
 		gp->tx_queues = cfg->ports[p].tx_queues;
+		/* bl_port.c cut the default (one per worker) to what the device has */
+		gp->tx_queues_device = cfg->ports[p].tx_queues_auto;
 		gp->tx_queue = (uint16_t)w->idx;
 	}
 }

@@ -132,4 +132,17 @@ jq --arg c "$cpus" '.lcore_cpu = {"0": ($c | tonumber)}' "$T/lc30.json" > "$T/lc
 run x --check "$T/lcbad.json"
 eq "lcore 0 on CPU $cpus (not allowed): refused" "$rc" 2
 check "... naming lcore_cpu.0 and CPU $cpus" grep -q "^lcore_cpu.0: CPU $cpus (for main_lcore, lcore 0) is not one" "$T/err"
+
+# tx from two worker lcores to a device with one tx queue (net_pcap, rx_pcap= only): the
+# default (one per worker) was cut to the device's one, and the message said to leave
+# tx_queues out, which it was. Now it says to send from fewer lcores.
+cat > "$T/txq.json" <<JSON
+{ "instance": "$(inst txq)", "lcore_cpu": { "2": 1 },
+  "ports": [ { "name": "out", "vdev": "net_pcap0,rx_pcap=$SRCDIR/config/sample.pcap" } ],
+  "graphs": [ { "lcores": [1, 2], "pipeline": "gen count=10 | tx port=out" } ] }
+JSON
+run x -q --duration 0.5 "$T/txq.json"
+eq "tx from 2 lcores to a 1-queue device: refused" "$rc" 2
+check "... saying to send from at most 1 worker lcore" \
+	grep -q "port: \"out\"'s device has 1 tx queue, and this worker lcore needs queue 1 of its own: send to it from at most 1 worker lcore" "$T/err"
 finish
