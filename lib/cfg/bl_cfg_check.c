@@ -206,7 +206,9 @@ check_graphs(const struct bl_cfg *cfg, struct bl_diag *d)
 				}
 		}
 	if (bl_cfg_worker_lcores(cfg, lcores) > BL_CFG_MAX_WORKERS - 1)
-		bl_diag_add(d, "graphs: at most %d worker lcores in all", BL_CFG_MAX_WORKERS - 1);
+		bl_diag_add(d, "%s: at most %d worker lcores in all (and the main lcore)",
+			    cfg->n_graphs == 0 ? "workers" : cfg->n_workers == 0 ? "graphs" :
+			    "graphs, workers", BL_CFG_MAX_WORKERS - 1);
 }
 
 /* A port's tx queues, unless given: one per worker lcore (its index). */

@@ -159,3 +159,24 @@ Test(cfg_limits, a_json_graph_holds_finite_numbers)
 	cr_assert(eq(int, r->rc, 0), "%s", r->text);
 	result_free(r);
 }
+
+/* 64 workers (the reader takes 1..64): one too many worker lcores beside the main one,
+ * said under workers (it named graphs, which the config has none of). */
+Test(cfg_limits, sixty_four_workers_are_refused_under_workers)
+{
+	char *j = malloc(16384), *p = j;
+	struct result *r;
+
+	cr_assert(j != NULL);
+	p += sprintf(p, "{'ports':[{'name':'a','vdev':'net_null0','rx_queues':64}],'workers':[");
+	for (int i = 1; i <= 64; i++)
+		p += sprintf(p, "%s{'lcore':%d,'poll':[{'port':'a','queue':%d,'tx':'a'}]}",
+			     i > 1 ? "," : "", i, i - 1);
+	sprintf(p, "]}");
+	r = parse(j);
+	cr_assert(eq(int, r->rc, -EINVAL));
+	cr_assert(has_line(r->text, "workers: at most 63 worker lcores in all"), "%s", r->text);
+	cr_assert(eq(int, has_line(r->text, "graphs"), 0), "%s", r->text);
+	result_free(r);
+	free(j);
+}
