@@ -164,19 +164,21 @@ Test(cfg_limits, a_json_graph_holds_finite_numbers)
  * said under workers (it named graphs, which the config has none of). */
 Test(cfg_limits, sixty_four_workers_are_refused_under_workers)
 {
-	char *j = malloc(16384), *p = j;
+	static char j[16384];
+	size_t n = 0;
 	struct result *r;
 
-	cr_assert(j != NULL);
-	p += sprintf(p, "{'ports':[{'name':'a','vdev':'net_null0','rx_queues':64}],'workers':[");
+	n += (size_t)snprintf(j + n, sizeof(j) - n,
+			      "{'ports':[{'name':'a','vdev':'net_null0','rx_queues':64}],'workers':[");
 	for (int i = 1; i <= 64; i++)
-		p += sprintf(p, "%s{'lcore':%d,'poll':[{'port':'a','queue':%d,'tx':'a'}]}",
-			     i > 1 ? "," : "", i, i - 1);
-	sprintf(p, "]}");
+		n += (size_t)snprintf(j + n, sizeof(j) - n,
+				      "%s{'lcore':%d,'poll':[{'port':'a','queue':%d,'tx':'a'}]}",
+				      i > 1 ? "," : "", i, i - 1);
+	snprintf(j + n, sizeof(j) - n, "]}");
+	cr_assert(n + 3 < sizeof(j));
 	r = parse(j);
 	cr_assert(eq(int, r->rc, -EINVAL));
 	cr_assert(has_line(r->text, "workers: at most 63 worker lcores in all"), "%s", r->text);
 	cr_assert(eq(int, has_line(r->text, "graphs"), 0), "%s", r->text);
 	result_free(r);
-	free(j);
 }
