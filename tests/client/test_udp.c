@@ -74,26 +74,37 @@ server(void *arg)
 	return NULL;
 }
 
-Test(udp, a_reader_holding_views_loses_no_record_to_a_cut, .timeout = 60)
+/* The server's socket on a loopback port, fn on it in a thread, and a reader of it
+ * opened (udp://127.0.0.1:PORT): the open returns once fn sent the hello. */
+static struct beltline_stream *
+open_served(void *(*fn)(void *), pthread_t *t)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
 	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
-	struct beltline_stats st = { .sz = sizeof(st) };
-	struct beltline_stream *s;
-	struct beltline_pkt v[32];
-	uint64_t got = 0, bad = 0;
-	int held = 0, quiet = 0, rc;
+	struct beltline_stream *s = NULL;
+	socklen_t sl = sizeof(sa);
 	char uri[64];
-	pthread_t t;
 
 	srv = socket(AF_INET, SOCK_DGRAM, 0);
 	cr_assert(srv >= 0);
 	cr_assert(eq(int, bind(srv, (struct sockaddr *)&sa, sizeof(sa)), 0));
 	cr_assert(eq(int, getsockname(srv, (struct sockaddr *)&sa, &sl), 0));
-	cr_assert(eq(int, pthread_create(&t, NULL, server, NULL), 0));
+	cr_assert(eq(int, pthread_create(t, NULL, fn, NULL), 0));
 	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%u", ntohs(sa.sin_port));
 	cr_assert(eq(int, beltline_open(uri, &o, &s), 0));
+	return s;
+}
+
+Test(udp, a_reader_holding_views_loses_no_record_to_a_cut, .timeout = 60)
+{
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct beltline_stream *s;
+	struct beltline_pkt v[32];
+	uint64_t got = 0, bad = 0;
+	int held = 0, quiet = 0, rc;
+	pthread_t t;
+
+	s = open_served(server, &t);
 	for (;;) {
 		rc = beltline_peek(s, v, 32);
 		if (rc == 0 || (rc < 0 && rc != -EAGAIN))
@@ -162,23 +173,13 @@ send_rec(uint64_t seq)
  * the room, and the ninth was read into what was left and cut.) */
 Test(udp, the_datagram_after_a_full_buffer_waits_in_the_socket, .timeout = 60)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
 	struct beltline_stats st = { .sz = sizeof(st) };
 	struct beltline_stream *s;
 	struct beltline_pkt v[32];
-	char uri[64];
 	pthread_t t;
 	int rc = 0;
 
-	srv = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert(srv >= 0);
-	cr_assert(eq(int, bind(srv, (struct sockaddr *)&sa, sizeof(sa)), 0));
-	cr_assert(eq(int, getsockname(srv, (struct sockaddr *)&sa, &sl), 0));
-	cr_assert(eq(int, pthread_create(&t, NULL, hello_only, NULL), 0));
-	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%u", ntohs(sa.sin_port));
-	cr_assert(eq(int, beltline_open(uri, &o, &s), 0));
+	s = open_served(hello_only, &t);
 	pthread_join(t, NULL);
 	for (uint64_t k = 0; k < 7; k++) {             /* seven read and held */
 		send_rec(k);
@@ -213,26 +214,17 @@ Test(udp, the_datagram_after_a_full_buffer_waits_in_the_socket, .timeout = 60)
  * taken: the stream ended there). */
 Test(udp, records_from_another_socket_of_the_host_are_refused, .timeout = 60)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof(sa);
-	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
 	struct beltline_stats st = { .sz = sizeof(st) };
 	struct beltline_stream *s;
 	struct beltline_pkt v[32];
 	uint8_t b[BLN_REC_HDR + 64];
 	uint64_t got = 0;
 	int forger, rc;
-	char uri[64];
 	pthread_t t;
 
-	srv = socket(AF_INET, SOCK_DGRAM, 0);
 	forger = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert(srv >= 0 && forger >= 0);
-	cr_assert(eq(int, bind(srv, (struct sockaddr *)&sa, sizeof(sa)), 0));
-	cr_assert(eq(int, getsockname(srv, (struct sockaddr *)&sa, &sl), 0));
-	cr_assert(eq(int, pthread_create(&t, NULL, hello_only, NULL), 0));
-	snprintf(uri, sizeof(uri), "udp://127.0.0.1:%u", ntohs(sa.sin_port));
-	cr_assert(eq(int, beltline_open(uri, &o, &s), 0));
+	cr_assert(forger >= 0);
+	s = open_served(hello_only, &t);
 	pthread_join(t, NULL);
 	put_rec(b, BLN_REC_PKT, UINT64_C(1) << 63, 64);
 	sendto(forger, b, BLN_REC_HDR + 64, 0, (struct sockaddr *)&client_at, client_len);
