@@ -203,10 +203,8 @@ gen_start(struct bl_filter *f, struct bl_err *err)
 	(void)err;
 	g->last_tsc = rte_get_tsc_cycles();
 	g->tokens = 0;
-	if (g->count != 0 && g->left != 0 && !g->pending) {
-		g->pending = 1;
-		bl_filter_finite_pending_add(1);
-	}
+	if (g->count != 0 && g->left != 0)
+		bl_filter_finite_pending_set(&g->pending, 1);
 	return 0;
 }
 
@@ -267,10 +265,8 @@ gen_poll(struct bl_filter *f, uint16_t max)
 	bl_filter_emit_commit(f, n, 1);
 	if (g->rate != 0)
 		g->tokens -= n;
-	if (g->count != 0 && (g->left -= n) == 0 && g->pending) {
-		g->pending = 0;
-		bl_filter_finite_pending_add(-1);
-	}
+	if (g->count != 0 && (g->left -= n) == 0)
+		bl_filter_finite_pending_set(&g->pending, 0);
 	bl_counter_add(&g->generated, n);
 	return n;
 }
@@ -281,10 +277,7 @@ gen_stop(struct bl_filter *f)
 {
 	struct gen *g = bl_filter_priv(f);
 
-	if (g->pending) {
-		g->pending = 0;
-		bl_filter_finite_pending_add(-1);
-	}
+	bl_filter_finite_pending_set(&g->pending, 0);
 }
 
 static const struct bl_counter_def gen_counters[] = {

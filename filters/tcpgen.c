@@ -315,10 +315,8 @@ tcpgen_start(struct bl_filter *f, struct bl_err *err)
 	}
 	t->last_tsc = rte_get_tsc_cycles();
 	t->tokens = 0;
-	if (t->count != 0 && t->live != 0 && !t->pending) {
-		t->pending = 1;
-		bl_filter_finite_pending_add(1);
-	}
+	if (t->count != 0 && t->live != 0)
+		bl_filter_finite_pending_set(&t->pending, 1);
 	return 0;
 }
 
@@ -328,10 +326,7 @@ tcpgen_stop(struct bl_filter *f)
 {
 	struct tcpgen *t = bl_filter_priv(f);
 
-	if (t->pending) {
-		t->pending = 0;
-		bl_filter_finite_pending_add(-1);
-	}
+	bl_filter_finite_pending_set(&t->pending, 0);
 }
 
 static uint16_t
@@ -377,10 +372,8 @@ tcpgen_poll(struct bl_filter *f, uint16_t max)
 	}
 	if (k < n)
 		rte_pktmbuf_free_bulk(slots + k, n - k);
-	if (t->live == 0 && t->pending) {          /* count= connections, all ended */
-		t->pending = 0;
-		bl_filter_finite_pending_add(-1);
-	}
+	if (t->live == 0 && t->pending)          /* count= connections, all ended */
+		bl_filter_finite_pending_set(&t->pending, 0);
 	if (k == 0)
 		return 0;
 	bl_filter_emit_commit(f, k, 1);

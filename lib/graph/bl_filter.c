@@ -16,13 +16,16 @@
 
 static struct bl_filter_ops *registry;   /* sorted by name; filled by constructors */
 static unsigned int n_registered;
-static int finite_pending;   /* bl_filter_finite_pending_add */
+static int finite_pending;   /* bl_filter_finite_pending_set */
 
 void
-bl_filter_finite_pending_add(int delta)
+bl_filter_finite_pending_set(int *pending, int on)
 {
+	if (*pending == on)
+		return;
+	*pending = on;
 	/* relaxed: a count the main lcore polls; pairs with the relaxed load below */
-	__atomic_add_fetch(&finite_pending, delta, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&finite_pending, on ? 1 : -1, __ATOMIC_RELAXED);
 }
 
 unsigned int

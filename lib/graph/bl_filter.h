@@ -153,10 +153,11 @@ struct bl_filter_ops {
 
 void bl_filter_register(struct bl_filter_ops *ops);
 
-/* Finite sources (gen count=N, tcpgen count=N) that have not sent all yet: one each
- * from start until done (+1 / -1; the worker or the main lcore). --exit-idle holds a
- * stop while any is pending (a worker starved for a while is not a source run dry). */
-void bl_filter_finite_pending_add(int delta);
+/* Finite sources (gen count=N, tcpgen count=N) that have not sent all yet: each says so
+ * from start (on 1) until done or stopped (on 0), through its own flag *pending; only a
+ * change counts (the worker or the main lcore). --exit-idle holds a stop while any is
+ * pending (a worker starved for a while is not a source run dry). */
+void bl_filter_finite_pending_set(int *pending, int on);
 unsigned int bl_filter_finite_pending(void);
 
 /*
