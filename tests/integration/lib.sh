@@ -95,6 +95,18 @@ wait_ctl() {
 	finish
 }
 
+# have_fuse: beltline mount can run here (/dev/fuse, fusermount3, a beltline built with
+# libfuse3-dev); need_fuse: else the test is skipped.
+have_fuse() {
+	[ -c /dev/fuse ] && command -v fusermount3 > /dev/null &&
+		"${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}" mount --help > /dev/null 2>&1
+}
+need_fuse() {
+	have_fuse && return 0
+	echo "SKIP: no FUSE here (/dev/fuse, fusermount3, a beltline built with libfuse3-dev)"
+	exit 77
+}
+
 # A unique instance name per run, so tests may run side by side.
 inst() { echo "t$$_$1"; }
 

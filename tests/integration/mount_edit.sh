@@ -10,11 +10,7 @@
 # stats` only.
 . "$(dirname "$0")/lib.sh"
 
-if [ ! -c /dev/fuse ] || ! command -v fusermount3 > /dev/null ||
-   ! "$BELTLINE" mount --help > /dev/null 2>&1; then
-	echo "SKIP: no FUSE here (/dev/fuse, fusermount3, a beltline built with libfuse3-dev)"
-	exit 77
-fi
+need_fuse
 
 I=$(inst medit)
 export BELTLINE_INSTANCE=$I

@@ -8,11 +8,7 @@
 # for the next read, and a read under 16 bytes is EINVAL.
 . "$(dirname "$0")/lib.sh"
 
-if [ ! -c /dev/fuse ] || ! command -v fusermount3 > /dev/null ||
-   ! "$BELTLINE" mount --help > /dev/null 2>&1; then
-	echo "SKIP: no FUSE here (/dev/fuse, fusermount3, a beltline built with libfuse3-dev)"
-	exit 77
-fi
+need_fuse
 I=$(inst mread)
 export BELTLINE_INSTANCE=$I
 cat > "$T/c.json" <<JSON

@@ -75,7 +75,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 fi
 # The running graph as a filesystem (FUSE), with shell commands only.
 MOUNTED=0
-if [ -c /dev/fuse ] && command -v fusermount3 > /dev/null && "$BELTLINE" mount --help > /dev/null 2>&1; then
+if have_fuse; then
 	mkdir "$T/mnt"
 	"$BELTLINE" mount "$T/mnt"
 	MOUNTED=1

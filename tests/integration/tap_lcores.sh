@@ -60,7 +60,7 @@ eq "... its packets, from both replicas ($(cat "$T/t.turns") out of one replica'
 check "both taps go with their reader" wait_for "$WAIT" bash -c "[ \"\$(grep -c 'ends: its last reader left' '$T/err')\" = 2 ]"
 
 # Through the mount: cat all reads both.
-if [ -c /dev/fuse ] && command -v fusermount3 > /dev/null && "$BELTLINE" mount --help > /dev/null 2>&1; then
+if have_fuse; then
 	mkdir "$T/mnt"
 	"$BELTLINE" mount "$T/mnt"
 	{ timeout 120 cat "$T/mnt/gen/dport/all" || true; } | head -c 20000 > "$T/m.pcap"
