@@ -16,6 +16,21 @@
 
 #include "beltline_priv.h"
 
+
+/* The LINKTYPE_ of a libpcap DLT_ (what beltline_info.linktype says and a pcap file
+ * written from it must carry): the same number but for the few whose DLT_ differs by
+ * platform (DLT_RAW is 12 on Linux; a file says 101). */
+static int
+linktype_of(int dlt)
+{
+	switch (dlt) {
+	case DLT_ATM_RFC1483: return 100;
+	case DLT_RAW: return 101;
+	case DLT_SLIP_BSDOS: return 102;
+	case DLT_PPP_BSDOS: return 103;
+	default: return dlt;
+	}
+}
 int
 blc_file_open(struct beltline_stream *s, const char *path)
 {
@@ -44,7 +59,7 @@ blc_file_open(struct beltline_stream *s, const char *path)
 		return -e;
 	}
 	s->f.pcap = p;
-	s->linktype = pcap_datalink(p);
+	s->linktype = linktype_of(pcap_datalink(p));
 	s->snaplen = (uint32_t)pcap_snapshot(p);
 	blc_log(BELTLINE_LOG_DEBUG, "%s: pcap file, linktype %d, snaplen %u", path, s->linktype,
 		s->snaplen);

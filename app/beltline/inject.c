@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,23 @@
 #include "bl_time.h"
 #include "cli_pvt.h"
 
+/* What a pass met in the file that it did not send as it was. */
+struct inject_odd {
+	uint64_t empty;   /* records of 0 bytes: skipped (there is no empty frame to send) */
+	uint64_t cut;     /* records shorter than their frame (a snap length): sent as cut */
+};
+
+/* When frame k may leave: k / pps seconds after t0 (split, so k * 10^9 never overflows). */
+static uint64_t
+due_ns(uint64_t t0, uint64_t k, unsigned long long pps)
+{
+	return t0 + k / pps * 1000000000ull + k % pps * 1000000000ull / pps;
+}
+
 /* One pass over the file into w. Returns 0, or 1 (an error, said). */
 static int
 inject_file(struct beltline_writer *w, const char *path, unsigned long long pps, uint64_t *sent,
-	    uint64_t t0)
+	    uint64_t t0, struct inject_odd *odd)
 {
 	struct beltline_stream *f;
 	struct beltline_pkt v;
@@ -30,8 +44,14 @@ inject_file(struct beltline_writer *w, const char *path, unsigned long long pps,
 		void *buf;
 		uint32_t room;
 
+		if (v.caplen == 0) {
+			odd->empty++;
+			beltline_release(f, 1);
+			continue;
+		}
+		odd->cut += v.caplen < v.len;
 		if (pps != 0)   /* frame k leaves no earlier than k / pps after the start */
-			while (!bl_cli_stop && bl_mono_ns() - t0 < *sent * 1000000000ull / pps)
+			while (!bl_cli_stop && bl_mono_ns() < due_ns(t0, *sent, pps))
 				usleep(50);
 		if (bl_cli_stop)       /* stopped while pacing: no buffer got, nothing to commit */
 			break;
@@ -72,9 +92,10 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 {
 	struct beltline_write_stats st = { .sz = sizeof(st) };
 	struct beltline_writer *w;
+	struct inject_odd odd = { 0 };
 	unsigned long long pps = 0, loops = 1, wait_ms = 10000;
 	uint64_t sent = 0, t0;
-	char uri[512], *end;
+	char uri[512];
 	int c, rc, status = 0;
 
 	optind = 0;
@@ -85,10 +106,7 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 		case 'r':
 		case 'l':
 		case 'w':
-			errno = 0;
-			*v = strtoull(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || optarg[0] == '-' || optarg[0] == '\0' ||
-			    (c == 'l' && loops == 0) || (c == 'w' && wait_ms > 3600000)) {
+			if (bl_cli_number(optarg, c == 'l', c == 'w' ? 3600000 : ULLONG_MAX, v) < 0) {
 				fprintf(stderr, "beltline: inject: -%c wants a number%s, got '%s'\n", c,
 					c == 'l' ? " >= 1" : c == 'w' ? " of ms, 0..3600000" : "",
 					optarg);
@@ -115,11 +133,19 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 		return 2;
 	}
 	{       /* the file first: a file it cannot read takes no writer's place on the stream */
+		struct beltline_info info = { .sz = sizeof(info) };
 		struct beltline_stream *f;
 
 		if (beltline_open(argv[optind + 1], NULL, &f) < 0)
 			return 1;    /* the library said why */
+		beltline_info(f, &info);
 		beltline_close(f);
+		if (info.linktype != 1) {   /* LINKTYPE_ETHERNET: what a graph's filters parse */
+			fprintf(stderr, "beltline: inject: %s: link type %d, not Ethernet (1): an "
+				"inject stream carries Ethernet frames\n", argv[optind + 1],
+				info.linktype);
+			return 1;
+		}
 	}
 	rc = beltline_open_write(uri, NULL, &w);
 	if (rc < 0) {
@@ -129,7 +155,14 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 	}
 	t0 = bl_mono_ns();
 	for (unsigned long long l = 0; l < loops && !bl_cli_stop && status == 0; l++)
-		status = inject_file(w, argv[optind + 1], pps, &sent, t0);
+		status = inject_file(w, argv[optind + 1], pps, &sent, t0, &odd);
+	if (odd.empty != 0)
+		fprintf(stderr, "beltline: inject: %s: %llu records of 0 bytes skipped\n",
+			argv[optind + 1], (unsigned long long)odd.empty);
+	if (odd.cut != 0)
+		fprintf(stderr, "beltline: inject: %s: %llu frames shorter in the file than on the "
+			"wire (a snap length): sent as the file has them\n", argv[optind + 1],
+			(unsigned long long)odd.cut);
 	rc = beltline_write_flush(w, (int)wait_ms);
 	if (rc < 0 && status == 0) {
 		fprintf(stderr, "beltline: inject: %s: the appliance did not take the last frames: "

@@ -29,7 +29,8 @@ cat > "$T/c.json" <<JSON
       "inject name=hold capacity=64 | drop",
       "inject name=h capacity=64 | drop",
       "inject name=after | pcap file=$T/after.pcap",
-      "inject name=term | drop" ] } ] }
+      "inject name=term | drop",
+      "inject name=odd | pcap file=$T/odd.pcap" ] } ] }
 JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -56,7 +57,28 @@ w0=$(wt)
 eq "inject of a missing file: exit status" "$st" 1
 "$BELTLINE" -i "$I" inject r2 /etc/passwd 2> /dev/null && st=0 || st=$?
 eq "inject of a file that is no capture: exit status" "$st" 1
+# Not Ethernet (DLT_RAW, 101): refused naming the link type, nothing sent (it went in as
+# Ethernet frames, the IP header read as MAC addresses, and exit status 0).
+python3 - "$T/raw.pcap" "$T/odd.in.pcap" <<'PY'
+import struct, sys
+hdr = lambda lt: struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, lt)
+rec = lambda data, wire: struct.pack('<IIII', 1, 0, len(data), wire) + data
+ip = bytes.fromhex('4500001c0001000040110000c0000201c0000202') + bytes(8)
+open(sys.argv[1], 'wb').write(hdr(101) + rec(ip, len(ip)))
+eth = bytes(range(60))
+# a frame, an empty record, a frame cut to 40 of its 60 bytes (a snap length)
+open(sys.argv[2], 'wb').write(hdr(1) + rec(eth, 60) + rec(b'', 0) + rec(eth[:40], 60))
+PY
+out=$("$BELTLINE" -i "$I" inject r2 "$T/raw.pcap" 2>&1) && st=0 || st=$?
+eq "inject of a DLT_RAW capture: exit status" "$st" 1
+check "it names the link type ($out)" grep -q 'link type 101, not Ethernet' <<< "$out"
 eq "... neither took the writer's place on the stream (writers_total)" "$(wt)" "$w0"
+# An empty record is skipped (it ended the whole replay with "Invalid argument"), a cut
+# frame sent as the file has it; both said.
+out=$("$BELTLINE" -i "$I" inject odd "$T/odd.in.pcap" 2>&1) && st=0 || st=$?
+eq "inject of a capture with an empty record: exit status" "$st" 0
+check "it says the empty record was skipped ($out)" grep -q '1 records of 0 bytes skipped' <<< "$out"
+check "... and the cut frame sent as cut" grep -q '1 frames shorter in the file' <<< "$out"
 
 # One writer at a time; a writer killed holding buffers is gone, and a new one gets in
 # (within ms quiet; a deadline of 30 s, and the figure said).
@@ -70,6 +92,12 @@ check "a second writer is refused with the reason ($out)" \
 	grep -q "stream hold already has a writer (pid $HPID)" <<< "$out"
 "$BELTLINE" -i "$I" ls > "$T/ls" 2>&1
 check "ls lists the inject streams with the writer's pid" grep -Eq "^ *hold .* $HPID( |\$)" "$T/ls"
+# bash completion offers inject streams for inject, and no table's title or header
+comp() { bash -c 'complete() { :; }; beltline() { "$BELTLINE" "$@"; }; . "$1"; _beltline_streams "$2" $3' \
+	_ "$SRCDIR/deploy/beltline.bash-completion" "$I" "$1" | sort | tr '\n' ' '; }
+eq "bash completion: the inject streams" "$(BELTLINE=$BELTLINE comp injects)" \
+	"after h hold loop odd paced r0 r1 r2 r3 r4 term "
+eq "bash completion: the streams (none here)" "$(BELTLINE=$BELTLINE comp streams)" ""
 kill -9 "$HPID"
 ms=$("$WRITER" "$I" hold reopen 30000) && st=0 || st=$?
 eq "a new writer after the SIGKILL gets in (in ${ms:-?} ms; a few quiet): exit status" "$st" 0
@@ -118,6 +146,8 @@ read -r n _ < <("$PCAP_CMP" -s "$T/loop.pcap")
 eq "-l 3: three times the frames" "$n" 30
 check "-r 100: byte-identical" "$PCAP_CMP" "$CORPUS/vxlan.pcap" "$T/paced.pcap"
 check "after the hostile writer: byte-identical" "$PCAP_CMP" "$CORPUS/afs.pcap" "$T/after.pcap"
+read -r n _ < <("$PCAP_CMP" -s "$T/odd.pcap")
+eq "the capture with an empty record: its two frames out" "$n" 2
 eq "mbufs leaked" "$(jget "$T/r.json" '.mbufs.leaked')" 0
 check "no control folder left" test ! -e "$RUN"
 trap 'rm -rf "$T"' EXIT
