@@ -24,10 +24,10 @@
 static const char *const gauges[] = {
 	"capacity", "max_readers", "n_readers", "uptime_s", "pool_size", "in_use", "connections",
 	"max", "max_per_uid", "root_reserve", "idle_ms", "slow_ms", "pid", "uid", "lag",
-	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno",
+	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno", "pos",
 	/* heap, streams that grow, reload and its workers, injects, endpoints, users */
 	"free", "system", "max_capacity", "epoch", "live_edits", "idle_sleep_us", "swap_max_ns",
-	"zero_copy", "orphans", "held", "owner", "group", "slots", "dbuf_bytes", "max_msg",
+	"orphans", "held", "owner", "group", "slots", "dbuf_bytes", "max_msg",
 	"client_pid", "clients", "reader", NULL,
 };
 
@@ -218,26 +218,28 @@ bl_cli_top(int argc, char **argv, const char *instance)
 	int c, rc = 0, totals = 0;
 	cJSON *prev = NULL;
 	double t_prev = 0;
-	char *end;
 
 	optind = 0;   /* glibc: start over (argv[0] is the command) */
 	while ((c = getopt(argc, argv, "+d:n:t")) != -1) {
 		long *dst = c == 'd' ? &delay : c == 'n' ? &n : NULL;
+		unsigned long long v;
 		if (c == 't') {
 			totals = 1;
 			continue;
 		}
 		if (dst == NULL)
 			return 2;
-		errno = 0;
-		*dst = strtol(optarg, &end, 10);
 		/* -d at most a day: delay * 10 polls must not overflow */
-		if (errno != 0 || end == optarg || *end != '\0' || *dst < 1 ||
-		    (c == 'd' && *dst > 86400)) {
+		if (bl_cli_number(optarg, 1, c == 'd' ? 86400 : LONG_MAX, &v) < 0) {
 			fprintf(stderr, "beltline: top: -%c wants a number 1..%ld, got '%s'\n", c,
 				c == 'd' ? 86400L : LONG_MAX, optarg);
 			return 2;
 		}
+		*dst = (long)v;
+	}
+	if (optind != argc) {   /* "+": options stop at the first other word, which would hide -n */
+		fprintf(stderr, "beltline: top: unexpected argument '%s'\n" BL_CLI_SEE_HELP, argv[optind]);
+		return 2;
 	}
 	/* Rates need a first snapshot: taken now, shown after the first interval. */
 	if (!totals) {

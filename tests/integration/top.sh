@@ -23,6 +23,8 @@ trap 'kill -9 "$bpid" 2> /dev/null || true; rm -rf "$T"' EXIT
 check "started" wait_for "$WAIT" test -S "$run/$I/ctl"
 gen_total() { "$BELTLINE" -i "$I" stats --json | jq '.filters[] | select(.name == "gen") | .out'; }
 enough() { [ "$(gen_total)" -ge $((3 * RATE)) ]; }
+"$BELTLINE" -i "$I" cat s > /dev/null 2>&1 &   # a reader: its position is a level
+RD=$!
 check "gen has written 3 s of packets" wait_for 120 enough
 
 # filters table: the value in column COL of the row whose NAME is ROW
@@ -45,6 +47,12 @@ r_edge=$(awk '$1 == "edges" { e = 1; next } e && $2 == "gen" { print $4; exit }'
 check "top: an edge's packets are a rate too ($r_edge/s)" test -n "$r_edge" -a "$r_edge" -le "$ceiling"
 eq "top: a level stays a level (stream capacity)" \
 	"$(awk '$1 == "streams" { s = 1; next } s && $1 == "s" { print $3; exit }' "$T/top")" 1024
+# a reader's position (a sequence number) is a level too: it showed as its growth a second
+pos=$(awk '$1 == "READER" { for (i = 1; i <= NF; i++) if ($i == "POS") c = i; r = 1; next }
+	r { print $c; exit }' "$T/top")
+check "top: a reader's position stays a level ($pos, more than gen's rate: $total written)" \
+	test -n "$pos" -a "$pos" -gt "$ceiling"
+kill "$RD"; wait "$RD" 2> /dev/null || true
 
 # Rows are matched by name, not by place: a tap's stream that takes a freed slot before
 # another's moves that one down a row, and it showed its total there, not its rate.
