@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,33 @@
 #include "flows.h"
 #include "tcp.h"
 
-/* A bare name is a stream of the current instance; anything else is a URI or a path. */
+/* A URI, a path with a '/', or the name of a file here (not a directory: a directory is
+ * where --tcp writes) is taken as it is; any other bare name is a stream of the current
+ * instance (beltline://INSTANCE/NAME or ./NAME say which when both exist). */
 static int
 source_uri(const char *instance, const char *src, char *uri, size_t size)
 {
 	struct stat sb;
 
 	if (strstr(src, "://") != NULL || strncmp(src, "file:", 5) == 0 || strchr(src, '/') != NULL ||
-	    stat(src, &sb) == 0)
+	    (stat(src, &sb) == 0 && !S_ISDIR(sb.st_mode)))
 		return snprintf(uri, size, "%s", src) < (int)size ? 0 : -1;
 	return snprintf(uri, size, "beltline://%s/%s", instance, src) < (int)size ? 0 : -1;
+}
+
+/* Whether writing OUT would overwrite SRC, a file being read (a second `cat web -w web`
+ * in the directory of the first would read its capture and truncate it). */
+static bool
+same_file(const char *src, const char *out)
+{
+	struct stat a, b;
+
+	if (out == NULL || strcmp(out, "-") == 0 || strstr(src, "://") != NULL)
+		return false;
+	if (strncmp(src, "file:", 5) == 0)
+		src += 5;
+	return stat(src, &a) == 0 && !S_ISDIR(a.st_mode) && stat(out, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* A whole number for -c, -C, -G, -W: 1..max, or 0 after saying why. */
@@ -40,11 +58,8 @@ static unsigned long long
 cat_number(int opt, const char *arg, unsigned long long max)
 {
 	unsigned long long v;
-	char *end;
 
-	errno = 0;
-	v = strtoull(arg, &end, 10);
-	if (errno != 0 || *end != '\0' || arg[0] == '-' || arg[0] == '\0' || v == 0 || v > max) {
+	if (bl_cli_number(arg, 1, max, &v) < 0) {
 		fprintf(stderr, "beltline: cat: -%c wants a number 1..%llu, got '%s'\n", opt, max, arg);
 		return 0;
 	}
@@ -129,6 +144,11 @@ bl_cli_cat(int argc, char **argv, const char *instance)
 		fprintf(stderr, "beltline: cat: source name too long\n");
 		return 2;
 	}
+	if (same_file(argv[optind], cf.path)) {
+		fprintf(stderr, "beltline: cat: -w %s is the file being read (say beltline://%s/%s "
+			"for the stream)\n", cf.path, instance, argv[optind]);
+		return 2;
+	}
 	if (tcp && (flows || json || mb || secs || keep || cf.format != CAPFILE_PCAP)) {
 		fprintf(stderr, "beltline: cat: --tcp writes files into -w DIR: no --flows --json -C -G -W -F\n");
 		return 2;
@@ -197,7 +217,7 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 	static uint8_t buf[262144];
 	unsigned long long count = 0, bad_recs = 0, received = 0, lost = 0, invalid = 0;
 	unsigned int cur = 0, idle = 0;
-	int status = 0;
+	int rc, status = 0;
 
 	if (ns > BL_CLI_COPY_MAX)
 		ns = BL_CLI_COPY_MAX;
@@ -226,7 +246,15 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 			idle = 0;
 			for (unsigned int i = 0; i < ns; i++)
 				p[i] = (struct pollfd){ .fd = beltline_fd(s[i]), .events = POLLIN };
-			fflush(cf->fp);
+			/* What is buffered goes out before we sleep; a pipe whose reader left
+			 * (tcpdump -c) is seen here on a slow stream, else never. */
+			if (fflush(o->flows ? stdout : cf->fp) != 0) {
+				if (errno != EPIPE || (cf->path != NULL && strcmp(cf->path, "-") != 0)) {
+					fprintf(stderr, "beltline: %s: writing: %s\n", o->cmd, strerror(errno));
+					status = 1;
+				}
+				break;
+			}
 			poll(p, ns, 100);
 			continue;
 		}
@@ -250,8 +278,10 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 			clock_gettime(CLOCK_REALTIME, &now);
 			ts = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 		}
-		if (capfile_write(cf, buf, pi.copied, pi.len, ts) < 0) {
-			status = 1;
+		if ((rc = capfile_write(cf, buf, pi.copied, pi.len, ts)) < 0) {
+			/* the reader of our pipe has what it wanted (tcpdump -c): not a failure */
+			if (rc != -EPIPE || (cf->path != NULL && strcmp(cf->path, "-") != 0))
+				status = 1;
 			break;
 		}
 		count++;

@@ -28,6 +28,11 @@ extern volatile sig_atomic_t bl_cli_stop;
  * timeout (poll is never restarted), which then see bl_cli_stop. */
 void bl_cli_finish_writes_on_signal(void);
 
+/* A whole number lo..hi in arg: digits only (no sign, no blank, nothing after). 0 and
+ * *out, or -1 (the caller says which option wanted what). */
+int bl_cli_number(const char *arg, unsigned long long lo, unsigned long long hi,
+		  unsigned long long *out);
+
 /* instance.c. Say which instances run (after -ENOENT opening instance's socket). */
 void bl_cli_hint_instances(const char *instance);
 

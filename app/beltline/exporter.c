@@ -204,6 +204,9 @@ bl_cli_exporter(int argc, char **argv, const char *instance)
 			       "  serves the instance's stats to Prometheus at http://ADDRESS:PORT/metrics\n"
 			       "  (default %s)\n", EXPORTER_DEFAULT_LISTEN);
 			return 0;
+		} else if (strcmp(argv[i], "--listen") == 0) {
+			fprintf(stderr, "beltline: exporter: --listen wants ADDRESS:PORT\n");
+			return 2;
 		} else {
 			fprintf(stderr, "beltline: exporter: unknown argument '%s' (usage: beltline "
 				"exporter [--listen ADDRESS:PORT])\n", argv[i]);

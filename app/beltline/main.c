@@ -14,6 +14,7 @@
  * Instance: -i NAME, else $BELTLINE_INSTANCE, else "default".
  * Exit status: 0 ok, 1 the source or instance is not there / an error, 2 usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -163,6 +164,23 @@ static const struct {
 };
 
 int
+bl_cli_number(const char *arg, unsigned long long lo, unsigned long long hi,
+	      unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (arg[0] < '0' || arg[0] > '9')   /* strtoull would take " -5" as 2^64 - 5 */
+		return -1;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -208,9 +226,20 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(cmd, commands[i].name) == 0)
-			return commands[i].run(argc, argv, instance);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		/* the commands without a help text of their own: the one text */
+		if (commands[i].run == bl_cli_ls || commands[i].run == bl_cli_stats ||
+		    commands[i].run == bl_cli_top || commands[i].run == bl_cli_reload ||
+		    commands[i].run == bl_cli_cat || commands[i].run == bl_cli_inject)
+			for (int k = 1; k < argc; k++)
+				if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
+					fputs(bl_cli_usage, stdout);
+					return 0;
+				}
+		return commands[i].run(argc, argv, instance);
+	}
 	if (strcmp(cmd, "help") == 0) {
 		fputs(bl_cli_usage, stdout);
 		return 0;

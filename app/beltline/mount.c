@@ -749,7 +749,8 @@ bl_cli_mount(int argc, char **argv, const char *instance)
 			printf("usage: beltline mount [-f] DIR   (unmount: fusermount3 -u DIR)\n");
 			return 0;
 		} else if (argv[i][0] == '-' || dir != NULL) {
-			fprintf(stderr, "usage: beltline mount [-f] DIR\n");
+			fprintf(stderr, "beltline: mount: %s '%s' (usage: beltline mount [-f] DIR)\n",
+				argv[i][0] == '-' ? "unknown option" : "one DIR only, got also", argv[i]);
 			return 2;
 		} else {
 			dir = argv[i];

@@ -41,6 +41,7 @@
 #include <openssl/ssl.h>
 
 #include "beltline.h"
+#include "cli_pvt.h"     /* bl_cli_number */
 #include "exporter.h"   /* bl_cli_stopping */
 #include "net_frame.h"
 #include "serve.h"
@@ -209,7 +210,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	char src[512];
 	pid_t *kids;
 	char (*kid_peer)[80];
-	int c, lfd, usage_err, max_clients = 16, live = 0, to_write = 0, max_set = 0;
+	int c, lfd, usage_err, max_clients = 16, live = 0, to_write = 0, max_set = 0, stall_set = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -229,14 +230,14 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			const char *what = c == 'm' ? "max-clients" : c == 's' ? "stall-ms" :
 					   "handshake-ms";
 			int top = c == 'm' ? 1024 : 600000;
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > top) {
+			unsigned long long v;
+			if (bl_cli_number(optarg, 1, (unsigned long long)top, &v) < 0) {
 				say("--%s wants 1..%d, got '%s'", what, top, optarg);
 				return 2;
 			}
 			*(c == 'm' ? &max_clients : c == 's' ? &sv.stall_ms : &sv.handshake_ms) = (int)v;
 			max_set |= c == 'm';
+			stall_set |= c == 's';
 			break;
 		}
 		case 'w':
@@ -258,8 +259,10 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 
 	if (strstr(stream, "://") != NULL || strncmp(stream, "file:", 5) == 0)
 		snprintf(src, sizeof(src), "%s", stream);
-	else if (snprintf(src, sizeof(src), "beltline://%s/%s", instance, stream) >= (int)sizeof(src))
+	else if (snprintf(src, sizeof(src), "beltline://%s/%s", instance, stream) >= (int)sizeof(src)) {
+		say("%s: stream name too long", stream);
 		return 2;
+	}
 	sv.src = src;
 	if (strncmp(luri, "tls://", 6) == 0) {
 		sv.tls = 1;
@@ -275,14 +278,23 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		return 2;
 	}
 	sv.udp = strncmp(luri, "udp://", 6) == 0;
-	if (to_write && (sv.udp || max_set)) {
+	if (to_write && (sv.udp || max_set || stall_set)) {
 		say("%s", sv.udp ? "--write: udp:// takes readers only: tcp:// or tls://" :
-		    "--write takes one writer at a time: --max-clients is for readers");
+		    max_set ? "--write takes one writer at a time: --max-clients is for readers" :
+		    "--write: --stall-ms cuts readers that take nothing: it is for readers");
 		return 2;
 	}
 	if (to_write && strncmp(src, "beltline://", 11) != 0) {
 		say("--write: %s: want an inject stream's NAME (or beltline://INSTANCE/NAME)", stream);
 		return 2;
+	}
+	if (!to_write && strncmp(src, "beltline://", 11) == 0) {
+		/* say now, not at each connection, if the stream is not there or not ours to read */
+		struct beltline_stream *s;
+		int rc = beltline_open(src, NULL, &s);
+		if (rc == -ENOENT || rc == -EACCES || rc == -EINVAL)
+			return 1;       /* the library said why (full of readers now: not for ever) */
+		beltline_close(rc == 0 ? s : NULL);
 	}
 	if (to_write) { /* say now, not at the first connection, if NAME cannot be written */
 		struct beltline_writer *w;

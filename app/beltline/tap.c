@@ -107,7 +107,6 @@ bl_cli_tap(int argc, char **argv, const char *instance)
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "c:p:w:h", longs, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case OPT_BPF:
 			bpf = optarg;
@@ -121,9 +120,7 @@ bl_cli_tap(int argc, char **argv, const char *instance)
 			policy = optarg;
 			break;
 		case 'c':
-			errno = 0;
-			limit = strtoull(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || optarg[0] == '-' || limit == 0) {
+			if (bl_cli_number(optarg, 1, ULLONG_MAX, &limit) < 0) {
 				fprintf(stderr, "beltline: tap: -c wants a number >= 1, got '%s'\n", optarg);
 				return 2;
 			}
