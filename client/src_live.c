@@ -253,7 +253,7 @@ live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 			v[i].pad = 0;
 		}
 		if (i > 0) {
-			l->seq0 = seq;
+			l->held = seq;
 			l->check_failed = 0;
 			return (int)i;
 		}
@@ -283,16 +283,19 @@ live_release(struct beltline_stream *s, unsigned n)
 {
 	struct bl_ibuf_reader *r = s->l.r;
 
-	/* A lap since the peek moved the position on: only what is left is skipped. */
-	if (r->pos == s->l.seq0)
-		bl_ibuf_skip(r, n);
-	else if (r->pos < s->l.seq0 + n)
-		bl_ibuf_skip(r, (unsigned)(s->l.seq0 + n - r->pos));
+	/* The caller gives back the first n of the views it still holds, [held, held + n):
+	 * an earlier release after the same peek gave back those before held. A lap since
+	 * the peek moved the position on: only what is left is skipped. */
+	uint64_t end = s->l.held + n;
+
+	if (r->pos < end)
+		bl_ibuf_skip(r, (unsigned)(end - r->pos));
 	/* A check of these views failed: the producer is at our heels, so go on with room
 	 * (bl_ibuf_resync), past what the caller held only: that was its to use or lose. */
 	if (s->l.check_failed && n > 0)
-		bl_ibuf_resync(r, s->l.seq0 + n - 1);
+		bl_ibuf_resync(r, end - 1);
 	s->l.check_failed = 0;
+	s->l.held = end;
 	bl_ibuf_complete(r);
 	return 0;
 }

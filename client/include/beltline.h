@@ -161,8 +161,9 @@ BELTLINE_API int beltline_peek(struct beltline_stream *s, struct beltline_pkt *v
  * and network streams. */
 BELTLINE_API int beltline_check(struct beltline_stream *s, uint64_t seq);
 
-/* Give back the first n packets of the last peek (their views become invalid)
- * and advance past them. 0 or a negative errno (-EINVAL: more than were peeked). */
+/* Give back the first n packets of the last peek not yet given back (their views
+ * become invalid) and advance past them: several releases may follow one peek.
+ * 0 or a negative errno (-EINVAL: more than the peek left held). */
 BELTLINE_API int beltline_release(struct beltline_stream *s, unsigned n);
 
 /*

@@ -443,3 +443,46 @@ Test(live, busy_poller_backs_off_and_still_sees_data_and_hangup)
 	bl_ibuf_free(ib);
 	bl_shm_free(d);
 }
+
+/* Several releases after one peek (beltline.h allows them): each goes past the views
+ * still held, as a file or network stream's does. They counted from the start of the
+ * peek, so release(3), release(7) stopped at 7 and the next peek gave 7..9 again. */
+Test(live, several_releases_after_one_peek_go_past_what_was_held)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 16);
+	struct beltline_stream *s = open_reader(ib, d, -1);
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct bl_ibuf_entry e[10];
+	struct beltline_pkt v[16];
+
+	for (unsigned i = 0; i < 10; i++)
+		e[i] = ent(DBUF_ID, i % N_OBJS, 0, 20 + i);
+	cr_assert_eq(bl_ibuf_write(ib, e, 10), 10);
+	cr_assert_eq(beltline_peek(s, v, 16), 10);
+	cr_assert_eq(beltline_release(s, 3), 0);
+	cr_assert_eq(beltline_release(s, 7), 0);
+	cr_assert_eq(beltline_peek(s, v, 16), -EAGAIN, "all 10 released: got seq %llu again",
+		(unsigned long long)v[0].seq);
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.received, 10);
+	cr_assert_eq(__atomic_load_n(&ib->rpage[0]->pos, __ATOMIC_ACQUIRE), 10,
+		"the appliance sees what the caller was told");
+
+	/* one release per packet, as a loop over the views would do it */
+	cr_assert_eq(bl_ibuf_write(ib, e, 5), 5);
+	cr_assert_eq(beltline_peek(s, v, 4), 4);
+	cr_assert_eq(v[0].seq, 10);
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert_eq(beltline_release(s, 1), 0);
+	cr_assert_eq(beltline_peek(s, v, 16), 1);
+	cr_assert_eq(v[0].seq, 14, "the next after the four released: %llu",
+		(unsigned long long)v[0].seq);
+	cr_assert_eq(beltline_release(s, 1), 0);
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.received, 15);
+	cr_assert_eq(__atomic_load_n(&ib->rpage[0]->pos, __ATOMIC_ACQUIRE), 15);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
