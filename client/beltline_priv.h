@@ -80,6 +80,7 @@ struct blc_live {
 	int own_timer;              /* the wake fd is our own 1 ms timerfd */
 	int sleeper;                /* beltline_fd() was asked for: tell the appliance we wait */
 	int waiting;                /* our page's wait is set (we found the ring empty) */
+	unsigned self_woken;        /* 1: we made our own wake eventfd readable (live_again) */
 	uint64_t held;              /* seq of the first view of the last peek not yet released */
 	int check_failed;           /* a check of the last peek's views said overwritten */
 	unsigned idle_pause;        /* busy poller: pauses after its next empty look (live_idle) */

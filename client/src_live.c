@@ -141,8 +141,9 @@ live_drain(struct beltline_stream *s)
 {
 	uint64_t v;
 
-	if (read(s->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v > 0)
-		s->st.wakeups++;
+	if (read(s->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v > s->l.self_woken)
+		s->st.wakeups++;    /* the appliance's signal, not only our own (live_again) */
+	s->l.self_woken = 0;
 }
 
 /*
@@ -173,6 +174,26 @@ live_awake(struct beltline_stream *s)
 		return;
 	__atomic_store_n(&l->r->page->wait, 0, __ATOMIC_RELAXED);   /* relaxed: as in live_wait */
 	l->waiting = 0;
+}
+
+/*
+ * A call cut short with entries still there (a run of bad ones, bounded so a garbage
+ * ring cannot keep us): -EAGAIN. A sleeper's wait is 0 then (it found entries, or it
+ * never found the ring empty), so the appliance will not signal it and a caller that
+ * polls beltline_fd would sleep on entries that wait. Make the fd readable ourselves:
+ * the caller comes back at once, and the next empty look drains it. A 1 ms timer
+ * needs no help, nor does a busy poller.
+ */
+static int
+live_again(struct beltline_stream *s)
+{
+	struct blc_live *l = &s->l;
+	uint64_t one = 1;
+
+	if (l->sleeper && !l->own_timer && !l->self_woken &&
+	    write(s->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+		l->self_woken = 1;
+	return -EAGAIN;
 }
 
 /* Nothing to read: 0 if the appliance hung up (end of stream), else -EAGAIN. */
@@ -264,7 +285,7 @@ live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 		bl_ibuf_skip(l->r, 1);
 		bl_ibuf_complete(l->r);
 		if (++bad == BLC_MAX_BURST)     /* a garbage head must not keep us here: */
-			return -EAGAIN;         /* the next call goes on skipping */
+			return live_again(s);   /* the next call goes on skipping */
 	}
 }
 
@@ -308,8 +329,8 @@ live_read(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt
 	int rc;
 
 	for (;;) {
-		if (failed == BLC_MAX_BURST)    /* as in blc_live_peek: never spin on a bad ring */
-			return -EAGAIN;
+		if (failed == BLC_MAX_BURST)    /* as in live_peek: never spin on a bad ring */
+			return live_again(s);
 		rc = live_peek(s, &v, 1);
 		if (rc <= 0)
 			return rc;

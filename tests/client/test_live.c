@@ -486,3 +486,40 @@ Test(live, several_releases_after_one_peek_go_past_what_was_held)
 	bl_ibuf_free(ib);
 	bl_shm_free(d);
 }
+
+/* A sleeper that meets a run of entries that point nowhere gets -EAGAIN after 256 of
+ * them, with entries still waiting: its fd must be readable (or its wait armed), or a
+ * caller polling beltline_fd without a timeout sleeps for ever. Here it never found the
+ * ring empty, so it never set its wait and nobody signalled it (the same as a sleeper
+ * whose second look, after draining its fd, found entries). */
+Test(live, sleeper_cut_short_by_bad_entries_finds_its_fd_readable)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 512);
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct beltline_stream *s = open_reader(ib, d, efd);
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct pollfd p = { .fd = beltline_fd(s), .events = POLLIN };
+	struct bl_ibuf_entry bad = ent(9, 0, 0, 64), good = ent(DBUF_ID, 1, 0, 64);
+	struct beltline_pkt v[4];
+
+	cr_assert_eq(p.fd, efd);
+	for (unsigned i = 0; i < 300; i++)
+		cr_assert_eq(bl_ibuf_write(ib, &bad, 1), 1);
+	cr_assert_eq(bl_ibuf_write(ib, &good, 1), 1);
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN, "256 skipped, then the call returns");
+	cr_assert_eq(poll(&p, 1, 0), 1, "entries wait and nobody will signal: readable now");
+	cr_assert_eq(beltline_peek(s, v, 4), 1);
+	cr_assert_eq(v[0].seq, 300);
+	cr_assert_eq(beltline_release(s, 1), 0);
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
+	cr_assert_eq(poll(&p, 1, 0), 0, "drained when found empty");
+	cr_assert_eq(ib->rpage[0]->wait, 302, "and waiting for the next entry");
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.invalid, 300);
+	cr_assert_eq(st.wakeups, 0, "our own readiness is no wakeup: %llu",
+		(unsigned long long)st.wakeups);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
