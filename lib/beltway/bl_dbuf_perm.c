@@ -25,7 +25,8 @@ bl_dbuf_perm_same(const struct bl_dbuf *pkt, uid_t uid, gid_t gid, mode_t mode)
 
 	if (pkt == NULL || fstat(pkt->shm->fd, &sb) < 0)
 		return 0;
-	return sb.st_uid == uid && sb.st_gid == gid && (sb.st_mode & 0777) == (mode & 0777);
+	/* who may read: the file has no write bit (bl_shm), and a stream's write bits mean nothing */
+	return sb.st_uid == uid && sb.st_gid == gid && (sb.st_mode & 0555) == (mode & 0555);
 }
 
 /* Mbufs a copy pool for `users` rings of `capacity` slots in all must have:

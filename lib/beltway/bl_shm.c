@@ -25,10 +25,14 @@ round_up(size_t v, size_t a)
 	return (v + a - 1) / a * a;
 }
 
+/* Owner, group and mode, without any write bit: every fd that may write (ours, a reader's
+ * page) is handed out open; none is ever opened again by name, and a write bit would let
+ * a client reopen its read-only fd (/proc/self/fd/N) read-write: truncate the region
+ * under the appliance, or write into its mempool. */
 static int
 shm_perm(int fd, const struct bl_shm_opts *o, struct bl_err *err)
 {
-	mode_t mode = o->mode ? o->mode : 0600;
+	mode_t mode = (o->mode ? o->mode : 0600) & ~(mode_t)0222;
 
 	if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) && fchown(fd, o->uid, o->gid) < 0)
 		return bl_err_set(err, -errno, "shm %s: cannot set owner %d group %d: %s",
@@ -52,8 +56,10 @@ shm_try(struct bl_shm *s, const struct bl_shm_opts *o, int huge, struct bl_err *
 		fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	} else {
 		s->path[0] = '\0';
-		fd = memfd_create(o->name, MFD_CLOEXEC |
-			(huge ? MFD_HUGETLB | MFD_HUGE_2MB : MFD_ALLOW_SEALING));
+		fd = memfd_create(o->name, MFD_CLOEXEC | MFD_ALLOW_SEALING |
+			(huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
+		if (fd < 0 && huge && errno == EINVAL)   /* kernels before 4.16: no sealing */
+			fd = memfd_create(o->name, MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
 	}
 	if (fd < 0)
 		return bl_err_set(err, -errno, "shm %s: cannot create %s: %s", o->name,
@@ -61,6 +67,16 @@ shm_try(struct bl_shm *s, const struct bl_shm_opts *o, int huge, struct bl_err *
 	if (ftruncate(fd, (off_t)size) < 0) {
 		rc = bl_err_set(err, -errno, "shm %s: cannot size to %zu bytes: %s",
 			o->name, size, strerror(errno));
+		goto fail;
+	}
+	/* The size is sealed: a client holding the fd (a reader page is read-write) cannot
+	 * shrink it, which would fault every access of ours past the new end (SIGBUS).
+	 * A hugetlbfs file cannot be sealed: its fds out are read-only and its mode has no
+	 * write bit, so no client can truncate it either. */
+	if (!s->path[0] && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 &&
+	    !(huge && errno == EINVAL)) {
+		rc = bl_err_set(err, -errno, "shm %s: cannot seal its size: %s", o->name,
+			strerror(errno));
 		goto fail;
 	}
 	rc = shm_perm(fd, o, err);

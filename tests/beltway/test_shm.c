@@ -124,7 +124,7 @@ Test(shm, hugetlb_memfd_when_huge_pages_are_free)
 	cr_assert(eq(sz, s->size, 4u << 20));            /* rounded up to 2 huge pages */
 	cr_assert(eq(long, kernel_page_kb(s->base), 2048));
 	cr_assert(eq(int, fstat(s->fd, &st), 0));
-	cr_assert(eq(int, (int)(st.st_mode & 07777), 0640));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0440));   /* 0640 asked: no write bit */
 	memset(s->base, 0xab, s->size);
 	bl_shm_free(s);
 }
@@ -204,9 +204,44 @@ Test(shm, ibuf_regions_and_pages_carry_owner_group_mode)
 		cr_assert(eq(int, fstat(fds[i], &st), 0));
 		cr_assert(eq(u32, st.st_uid, 1234));
 		cr_assert(eq(u32, st.st_gid, 5678));
-		cr_assert(eq(int, (int)(st.st_mode & 07777), 0640));
+		cr_assert(eq(int, (int)(st.st_mode & 07777), 0440));   /* no write bit */
 	}
 	bl_ibuf_free(ib);
+}
+
+/* What a client is given cannot be turned on the appliance: the size is sealed (a reader
+ * page is handed out read-write, and truncating it faulted the appliance's next access
+ * with SIGBUS) and the file has no write bit (the stream's owner reopened a read-only fd
+ * read-write through /proc/self/fd). */
+static void
+sealed_and_read_only(uint32_t flags)
+{
+	struct bl_shm_opts o = shm_opts("t-seal", 8192, flags);
+	struct bl_shm *s;
+	struct stat st;
+	int seals;
+
+	o.mode = 0660;
+	cr_assert(eq(int, bl_shm_create(&o, &s, NULL), 0));
+	seals = fcntl(s->fd, F_GET_SEALS);
+	cr_assert(eq(int, seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+		     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), "seals %#x", seals);
+	cr_assert(eq(int, ftruncate(s->fd, 0), -1));      /* even on our read-write fd */
+	cr_assert(eq(int, errno, EPERM));
+	cr_assert(eq(int, ftruncate(s->fd, (off_t)s->size * 2), -1));
+	cr_assert(eq(int, fstat(s->fd, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0440));
+	memset(s->base, 1, s->size);                       /* still ours to write */
+	bl_shm_free(s);
+}
+
+Test(shm, small_pages_sizes_sealed_no_write_bit) { sealed_and_read_only(BL_SHM_F_NO_HUGE); }
+
+Test(shm, huge_pages_sizes_sealed_no_write_bit)
+{
+	if (huge_free() < 2)
+		cr_skip_test("fewer than 2 free huge pages");
+	sealed_and_read_only(BL_SHM_F_HUGE_REQUIRE);
 }
 
 Test(shm, rejects_bad_names_and_sizes)
@@ -308,7 +343,7 @@ Test(shm, hugetlbfs_file_with_mode_and_path_attach)
 	snprintf(path, sizeof(path), "%s/region0", dir);
 	cr_assert(eq(str, s->path, path));
 	cr_assert(eq(int, stat(path, &st), 0));
-	cr_assert(eq(int, (int)(st.st_mode & 07777), 0604));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0404));   /* 0604 asked: no write bit */
 	strcpy(s->base, "hello");
 	cr_assert(eq(int, bl_shm_attach_path(path, 0, &ro), 0));
 	cr_assert(eq(str, (char *)ro->base, "hello"));

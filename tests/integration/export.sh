@@ -33,7 +33,8 @@ cat > "$T/c.json" <<JSON
       "rx port=in | bpf \"tcp port 80\" | export name=web capacity=1024 mode=0644",
       "rx port=in | export name=secret mode=0600 owner=root policy=frp",
       "rx port=in | export name=grp mode=0640 owner=root group=$G policy=mrp",
-      "rx port=in | bpf \"tcp port 80\" | export name=webm capacity=1024 mode=0644 policy=mrp" ] } ] }
+      "rx port=in | bpf \"tcp port 80\" | export name=webm capacity=1024 mode=0644 policy=mrp",
+      "rx port=in | export name=mine mode=0600 owner=$U policy=frp" ] } ] }
 JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -157,6 +158,24 @@ rc=$?
 set -e
 check "nobody (not in $G): cat grp refused (status $rc)" test "$rc" -ne 0
 check "nobody (not in $G): says permission denied" grep -q "may not read grp.*Permission denied" "$T/grp2.err"
+
+# A reader turns on the memory it was given: reopening its read-only descriptors read-write
+# (the stream's owner could: the files had the stream's mode, write bits and all) and
+# truncating them (a reader's page was read-write and unsealed: the next stats faulted
+# beltlined with SIGBUS). As the owner of mine (a copy DBuf of its own) and as nobody on
+# web (zero copy: the packet DBuf); then the appliance still answers and serves.
+for who in "mine $U" "web nobody"; do
+	set -- $who
+	python3 "$(dirname "$0")/shm_hostile.py" "$RUN/ctl" "$1" "$(id -u "$2")" > "$T/shm.out" 2>&1 &&
+		rc=0 || rc=$?
+	sed 's/^/    /' "$T/shm.out"
+	eq "$2 on $1: every reopen and truncate of its descriptors refused" "$rc" 0
+	check "... beltlined still runs" kill -0 "$BPID"
+	check "... and answers stats" bash -c "\"$BELTLINE\" stats --json > /dev/null"
+done
+"$BELTLINE" cat web -c 5 2> /dev/null | "$PCAP_CMP" -s /dev/stdin > "$T/n" || true
+read -r got _ < "$T/n"
+eq "after them, cat web still reads" "$got" 5
 
 # Hostile requests: error replies or closed connections, and the server goes on.
 check "hostile requests answered or closed, server still serves" \

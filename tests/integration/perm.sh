@@ -119,7 +119,7 @@ for f in /proc/$BPID/fd/*; do
 	case "$(readlink "$f")" in "/memfd:bl_${I}_pkts (deleted)") pfd=$f; break ;; esac
 done
 check "the packet DBuf's memfd is found ($pfd)" test -n "$pfd"
-eq "packet DBuf: owner, group, mode" "$(stat -L -c '%u %g %a' "$pfd")" "0 0 600"
+eq "packet DBuf: owner, group, mode (no write bit: a reader may not reopen it read-write)" "$(stat -L -c '%u %g %a' "$pfd")" "0 0 400"
 set +e
 "${AS_U[@]}" cat "$pfd" > /dev/null 2> "$T/open.err"
 rc=$?
@@ -129,7 +129,7 @@ cfd=
 for f in /proc/$BPID/fd/*; do
 	case "$(readlink "$f")" in "/memfd:bl_${I}_pkts.0."*) cfd=$f; break ;; esac
 done
-eq "copy DBuf: owner, group, mode" "$(stat -L -c '%u %G %a' "$cfd")" "0 $G 640"
+eq "copy DBuf: owner, group, mode (no write bit)" "$(stat -L -c '%u %G %a' "$cfd")" "0 $G 440"
 # The file's own permissions, whatever /proc allows: handed a descriptor of each
 # (fd 3), the user may reopen the copy DBuf's file but not the packet DBuf's.
 set +e
