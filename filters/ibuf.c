@@ -9,12 +9,17 @@
  *   graphs[0] on lcore 1:  rx port=in | ibuf_out name=q
  *   graphs[1] on lcore 2:  ibuf_in name=q | bpf "tcp" | count
  *
- * synopsis: ibuf_out name=NAME [capacity=N] [policy=srp|mrp|frp]
+ * synopsis: ibuf_out name=NAME [capacity=N] [policy=srp]
  *           ibuf_in name=NAME
  * edges:    ibuf_out: none (a sink); ibuf_in: the classes the packets had
  * state:    shared: one ring per name, one writer, readers on other lcores.
  *           Build the writing graph first (configs build graphs in order).
  *           Classes above 65535 are cut to 16 bits in the entry.
+ *           SRP only: ibuf_in takes its reference on a packet after reading the
+ *           slot, so the slot must keep its own until every reader has passed it.
+ *           An FRP ring lets the slot go while a lapped reader reads it, an MRP one
+ *           once the fastest reader passed: the reader's reference would land on an
+ *           mbuf back in the pool.
  *
  * The named ring is a stream of lib/stream (kind LCORE: no client reaches it):
  * ibuf_out creates it and writes it, each ibuf_in is an in-process reader that
@@ -51,6 +56,12 @@ ibuf_out_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *er
 		return -EINVAL;
 	if (bl_stream_policy_arg(policy, &so.policy, err) < 0)
 		return -EINVAL;
+	if (so.policy != BL_IBUF_SRP)
+		return bl_err_set(err, -EINVAL, "policy=%s: ibuf_out takes srp only (its readers "
+				  "take each packet's reference after its slot, which %s ring lets go "
+				  "while a reader may still be on it)", policy,
+				  so.policy == BL_IBUF_FRP ? "an overwriting (frp)" :
+				  "a shared-pointer (mrp)");
 	so.name = name;
 	so.pkt = env->dbuf;
 	so.lcore = env->lcore;
@@ -89,17 +100,18 @@ ibuf_out_ring(const struct bl_filter *f)
 static const struct bl_counter_def ibuf_out_counters[] = {
 	BL_COUNTER_IN(ibuf_out_ring, struct bl_ibuf_prod, written, "written", "entries stored"),
 	BL_COUNTER_IN(ibuf_out_ring, struct bl_ibuf_prod, dropped, "dropped",
-		      "packets refused: the ring was full (tail drop, SRP/MRP)"),
+		      "packets refused: the ring was full (tail drop)"),
 	BL_COUNTER_IN(ibuf_out_ring, struct bl_ibuf_prod, overwritten, "overwritten",
-		      "entries overwritten unread by some reader (FRP)"),
+		      "entries overwritten unread (never: SRP)"),
 };
 
 BL_FILTER_REGISTER(ibuf_out) = {
 	.summary = "hand packets to graphs on other lcores through an IBuf (zero copy)",
-	.synopsis = "ibuf_out name=NAME [capacity=N] [policy=srp|mrp|frp]",
+	.synopsis = "ibuf_out name=NAME [capacity=N] [policy=srp]",
 	.args_doc = "name: the ring's name, which ibuf_in names too (required)\n"
 		    "capacity: slots, a power of two (default 1024); reserved in the packet pool\n"
-		    "policy: srp (tail drop, default), mrp (shared read pointer) or frp (overwrite)",
+		    "policy: srp (tail drop, the default and the only one: readers take each packet's\n"
+		    "reference after its slot, so the slot keeps its own until every reader passed it)",
 	.edges_doc = "none: a sink",
 	.state_doc = "shared: one ring per name; build the writing graph before its readers",
 	.flags = BL_FILTER_F_SINK,

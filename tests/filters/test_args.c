@@ -70,6 +70,9 @@ static const struct bad bads[] = {
 	{ "feed | ibuf_out name=x capacity=3", -EINVAL, "capacity" },
 	{ "feed | ibuf_out name=x capacity=1", -EINVAL, "capacity" },
 	{ "feed | ibuf_out name=x policy=zz", -EINVAL, "policy" },
+	/* ibuf_in's reference would land on an mbuf back in the pool */
+	{ "feed | ibuf_out name=x policy=frp", -EINVAL, "ibuf_out takes srp only" },
+	{ "feed | ibuf_out name=x policy=mrp", -EINVAL, "policy=mrp: ibuf_out" },
 	{ "feed | ibuf_out name=x", -EINVAL, "DBuf" },
 	{ "feed | ibuf_out nme=x", -EINVAL, "nme" },
 	{ "ibuf_in | collect", -EINVAL, "name" },
