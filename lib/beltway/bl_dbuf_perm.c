@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* bl_dbuf_perm — copy DBufs, one per (owner, group, mode) (see bl_dbuf_perm.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,8 +69,8 @@ perm_pool(const struct bl_dbuf_perm_opts *po, const struct bl_dbuf_perm *p, uint
 		return bl_err_set(err, -E2BIG, "%llu mbufs are too many for one pool",
 				  (unsigned long long)n);
 	/* The packet DBuf's name and the triple (shown in /proc/PID/fd and maps). */
-	snprintf(name, sizeof(name), "%s.%u.%u.%03o", po->pkt->hdr->name,   /* cut to 47 */
-		 (unsigned int)p->uid, (unsigned int)p->gid, (unsigned int)(p->mode & 0777));
+	snprintf(name, sizeof(name), "%s.%u.%u.%03o.%u", po->pkt->hdr->name,   /* cut to 47 */
+		 (unsigned int)p->uid, (unsigned int)p->gid, (unsigned int)(p->mode & 0777), p->slot);
 	rc = bl_dbuf_pkt_create(&o, out, err);
 	if (rc < 0)
 		return rc;
@@ -81,57 +82,79 @@ perm_pool(const struct bl_dbuf_perm_opts *po, const struct bl_dbuf_perm *p, uint
 	return rc;
 }
 
-/* Find or make the copy DBuf of the triple, with room reserved for capacity more slots. */
+/* Once the workers run (bl_dbuf_perm_running), no pool is replaced: a running export
+ * reads its pool per burst and its clients mapped the old region. */
+static bool running;
+
+void
+bl_dbuf_perm_running(void)
+{
+	running = true;
+}
+
+/* A new pool for the triple in the free slot p (the name tells pools of one triple apart). */
+static int
+perm_new(const struct bl_dbuf_perm_opts *po, struct bl_dbuf_perm *p, uint32_t capacity,
+	 struct bl_err *err)
+{
+	int rc;
+
+	*p = (struct bl_dbuf_perm){ .uid = po->uid, .gid = po->gid, .mode = po->mode & 0777,
+				    .slot = (unsigned int)(p - perms) };
+	rc = perm_pool(po, p, capacity, 1, capacity, &p->dbuf, err);
+	if (rc < 0) {
+		memset(p, 0, sizeof(*p));
+		return rc;
+	}
+	p->users = 1;
+	p->capacity = capacity;
+	return 0;
+}
+
+/* Find or make a copy DBuf of the triple with room reserved for capacity more slots: one
+ * of the triple's with room; else, before anything runs and with none of its mbufs out,
+ * the triple's grown (one pool per triple); else another pool for the triple. */
 static int
 perm_get(const struct bl_dbuf_perm_opts *po, uint32_t capacity, struct bl_dbuf_perm **out,
 	 struct bl_err *err)
 {
-	struct bl_dbuf_perm *p = NULL, *free_slot = NULL;
+	struct bl_dbuf_perm *p = NULL, *grow = NULL, *free_slot = NULL;
 	struct bl_dbuf *d;
-	uint64_t want;
 	int rc;
 
 	for (unsigned int i = 0; i < BL_DBUF_PERM_MAX && p == NULL; i++) {
-		if (perms[i].dbuf == NULL) {
+		struct bl_dbuf_perm *q = &perms[i];
+		if (q->dbuf == NULL) {
 			if (free_slot == NULL)
-				free_slot = &perms[i];
-		} else if (perms[i].uid == po->uid && perms[i].gid == po->gid &&
-			   (perms[i].mode & 0777) == (po->mode & 0777)) {
-			p = &perms[i];
+				free_slot = q;
+		} else if (q->uid == po->uid && q->gid == po->gid &&
+			   (q->mode & 0777) == (po->mode & 0777)) {
+			if (q->capacity + capacity + perm_slack(q->users + 1) <= q->dbuf->n_objs)
+				p = q;             /* room left by rings freed before */
+			else if (grow == NULL)
+				grow = q;
 		}
 	}
-	if (p == NULL) {
-		if (free_slot == NULL)
-			return bl_err_set(err, -ENOSPC, "at most %u sets of permissions may need copies",
-					  BL_DBUF_PERM_MAX);
-		p = free_slot;
-		*p = (struct bl_dbuf_perm){ .uid = po->uid, .gid = po->gid, .mode = po->mode & 0777 };
-		rc = perm_pool(po, p, capacity, 1, capacity, &p->dbuf, err);
-		if (rc < 0) {
-			memset(p, 0, sizeof(*p));
-			return rc;
-		}
-		p->users = 1;
-		p->capacity = capacity;
-		*out = p;
-		return 0;
-	}
-	want = p->capacity + capacity + perm_slack(p->users + 1);
-	if (want <= p->dbuf->n_objs) {            /* room left by rings freed before */
+	if (p != NULL) {
 		rc = bl_dbuf_reserve(p->dbuf, capacity, err);
 		if (rc < 0)
 			return rc;
-	} else {
-		/* Grow: only while none of its mbufs is out (nothing runs yet). */
-		if (rte_mempool_in_use_count(p->dbuf->mp) != 0)
-			return bl_err_set(err, -EBUSY, "its copy pool cannot grow while %u of its "
-					  "mbufs are in use", rte_mempool_in_use_count(p->dbuf->mp));
+	} else if (grow != NULL && !running && rte_mempool_in_use_count(grow->dbuf->mp) == 0) {
+		p = grow;
 		rc = perm_pool(po, p, p->capacity + capacity, p->users + 1,
 			       p->dbuf->reserved + capacity, &d, err);
 		if (rc < 0)
 			return rc;
 		bl_dbuf_free(p->dbuf);
 		p->dbuf = d;
+	} else {
+		if (free_slot == NULL)
+			return bl_err_set(err, -ENOSPC, "at most %u copy pools (one or more a set of "
+					  "permissions) may exist", BL_DBUF_PERM_MAX);
+		rc = perm_new(po, free_slot, capacity, err);
+		if (rc == 0)
+			*out = free_slot;
+		return rc;
 	}
 	p->users++;
 	p->capacity += capacity;

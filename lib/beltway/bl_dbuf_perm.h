@@ -8,15 +8,17 @@
  * differ, the stream gets a copy DBuf: a pktmbuf pool in its own region,
  * created with the stream's owner, group and mode, into which the export
  * copies each packet once (bl_dbuf_perm_worker.h). Streams with the same
- * triple share one copy DBuf, so a packet in a copy DBuf is one that some
+ * triple share a copy DBuf, so a packet in a copy DBuf is one that some
  * stream with exactly those permissions carries.
  *
  * Sizing: a copy DBuf holds the capacities of the rings that use it plus
  * in-flight slack (a copy chunk per ring and the per-lcore caches); its rings
  * reserve their capacity on it (bl_dbuf_reserve). A second ring with the same
- * triple grows the pool, by creating a bigger one and freeing the old, which
- * is allowed only while no mbuf of it is in use (the graphs are being built,
- * nothing runs yet); otherwise -EBUSY.
+ * triple grows the pool, by creating a bigger one and freeing the old, only
+ * while the graphs are being built (before bl_dbuf_perm_running) and no mbuf
+ * of it is out. Later (a reload, a tap, an edit: the triple's rings run, their
+ * clients mapped the pool) a ring that does not fit gets another pool of the
+ * triple, never a replaced one.
  *
  * Lifetime: a copy DBuf stays in the table when its last ring is freed, so
  * the appliance can count its mbufs at exit like the packet pool's
@@ -24,7 +26,7 @@
  *
  * Control path only, main lcore only (like bl_dbuf_reserve and the id
  * registry); the hot path reads p->dbuf->mp, which changes only while nothing
- * runs.
+ * runs (bl_dbuf_perm_running).
  */
 #ifndef BL_DBUF_PERM_H
 #define BL_DBUF_PERM_H
@@ -47,6 +49,7 @@ struct bl_dbuf_perm {
 	struct bl_dbuf *dbuf;      /* the copy pool (kind packet); NULL: slot unused */
 	uint32_t users;            /* rings using it now */
 	uint64_t capacity;         /* their capacities: what the pool is sized for */
+	unsigned int slot;         /* its index in the table: in the region's name */
 };
 
 struct bl_dbuf_perm_opts {
@@ -76,6 +79,10 @@ void bl_dbuf_perm_ibuf_free(struct bl_dbuf_perm *p, struct bl_ibuf *ib);
 
 /* Slot i of the table (0 .. BL_DBUF_PERM_MAX-1), or NULL if unused. */
 struct bl_dbuf_perm *bl_dbuf_perm_at(unsigned int i);
+
+/* The workers run from now on: no copy pool is replaced any more (a ring that does not
+ * fit one of its triple's pools gets a new pool). */
+void bl_dbuf_perm_running(void);
 
 /* Free every copy DBuf no ring uses any more (at exit, after the rings). */
 void bl_dbuf_perm_free_all(void);

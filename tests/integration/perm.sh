@@ -96,8 +96,8 @@ eq "user $U: attach udp refused with EACCES (dbuf_scan status)" "$src" 2
 "${AS_U[@]}" "$DBUF_SCAN" "$I" tcp "$TOK_U" "$TOK_T" > "$T/scan_u" 2> "$T/scan_u.err"
 cat "$T/scan_u"
 eq "user $U on tcp: one DBuf passed" "$(grep -c '^fd .* dbuf ' "$T/scan_u")" 1
-check "user $U on tcp: it is the copy DBuf (bl_${I}_pkts.0.GID.640)" \
-	grep -Eq "^fd [0-9]+ dbuf [0-9]+ dbuf [0-9]+ bl_${I}_pkts\.0\.[0-9]+\.640\$" "$T/scan_u"
+check "user $U on tcp: it is the copy DBuf (bl_${I}_pkts.0.GID.640.SLOT)" \
+	grep -Eq "^fd [0-9]+ dbuf [0-9]+ dbuf [0-9]+ bl_${I}_pkts\.0\.[0-9]+\.640\.[0-9]+\$" "$T/scan_u"
 check "user $U on tcp: PROT_WRITE on the DBuf refused" grep -q '^write dbuf refused$' "$T/scan_u"
 eq "user $U on tcp: bytes only UDP packets hold, found in all it maps" \
 	"$(awk -v t="$TOK_U" '$1=="hits" && $2==t {print $3}' "$T/scan_u")" 0
