@@ -16,7 +16,10 @@
  * (release) pairs with the sender's acquire load before it reuses the space.
  * Sleeping (Dekker): the sleeper stores its odd sleep word, full fence, checks
  * again; the waker stores head or rx_tail, full fence, loads the sleep word.
- * At least one of them sees the other's store, so no wakeup is lost.
+ * At least one of them sees the other's store, so no wakeup is lost. The waker
+ * wakes each odd value once (woke_rx, woke_tx), so every sleep stores a value its
+ * side never stored before (arm_value); a wait that returns leaves its word even,
+ * but one that returns -EAGAIN, whose caller may poll beltline_ep_fd() for the peer.
  *
  * The waker's fence was a fifth of a 64-byte message's cost (it waits for the
  * message's lines to leave for the reader's core): where both sides can, the
@@ -234,6 +237,37 @@ tx_room(struct beltline_ep *ep, uint32_t size, uint64_t *start)
 
 enum { W_RX, W_TX };
 
+/*
+ * The odd value a sleep stores in its word w: one this side never stored before. Even
+ * (disarmed), the next; odd (a call that returned -EAGAIN left it armed for its caller's
+ * poll), the one after the next: the peer may have woken that value already, and it
+ * wakes a value once (wake), so storing it again would sleep unheard.
+ */
+static inline uint64_t
+arm_value(uint64_t w)
+{
+	return w + 1 + (w & 1);
+}
+
+/* Our sleep word, as we stored it. relaxed: only this side stores it (the peer loads). */
+static inline uint64_t
+word_get(const uint64_t *word)
+{
+	return __atomic_load_n(word, __ATOMIC_RELAXED);
+}
+
+/* A wait that found what it waits for: the peer need not wake it (disarmed, even).
+ * relaxed: a peer that still sees it odd sends a byte we read as stale before we
+ * next check (the sleep loop's drain); it orders nothing. */
+static inline void
+disarm(uint64_t *word)
+{
+	uint64_t w = word_get(word);
+
+	if (w & 1)
+		__atomic_store_n(word, w + 1, __ATOMIC_RELAXED);
+}
+
 /* Check for what we wait: 1 ready, 0 not, <0 error. */
 static int
 ready(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start)
@@ -243,6 +277,16 @@ ready(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start)
 	if (ep->n_pins != 0)
 		rx_advance(ep);         /* an echo released: the peer may write again */
 	return what == W_RX ? rx_ready(ep) : tx_room(ep, size, start);
+}
+
+/* A sleep of ep_wait is over: its words (g, and g2 when two == 1) even again.
+ * relaxed: as in disarm. */
+static inline void
+sleep_over(struct beltline_ep *ep, uint64_t *word, uint64_t g, int two, uint64_t g2)
+{
+	__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
+	if (two == 1)
+		__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
 }
 
 /* Wait for a message (W_RX) or room for size bytes (W_TX): spin for spin_us, then
@@ -257,8 +301,7 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 	int rc = ready(ep, what, size, start);
 
 	if (rc != 0) {
-		if (*word & 1)      /* armed by an earlier call that found nothing: disarm */
-			__atomic_store_n(word, *word + 1, __ATOMIC_RELAXED);
+		disarm(word);       /* armed by an earlier call that said -EAGAIN */
 		return rc;
 	}
 	if (timeout_ms != 0) {
@@ -270,8 +313,10 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		live_check = t0 + 1000000u;
 		for (unsigned i = 1;; i++) {
 			rc = ready(ep, what, size, start);
-			if (rc != 0)
+			if (rc != 0) {
+				disarm(word);   /* as above */
 				return rc;
+			}
 			cpu_relax();
 			if ((i & 63) == 0) {
 				uint64_t t = bl_mono_ns();
@@ -298,16 +343,18 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		/* Wakeups already there are stale: read them before the check, never after
 		 * it (one sent between the check and a later read would be lost). */
 		drain(ep, chan);
-		g = *word | 1;
-		__atomic_store_n(word, g, __ATOMIC_RELAXED);   /* odd: we sleep */
+		/* relaxed, both: the seq_cst fence below orders them before the check. */
+		g = arm_value(word_get(word));
+		__atomic_store_n(word, g, __ATOMIC_RELAXED);   /* odd, new: we sleep */
 		if (two) {
+			uint64_t w2 = word_get(&ep->me->tx_sleep);
+
 			drain(ep, ep->txsock);
-			if (ep->me->tx_sleep & 1)
+			if (w2 & 1)
 				two = 2;        /* armed already (a getwritebuf that said -EAGAIN):
 				                 * it stays so, the caller may poll for room */
-			else
-				__atomic_store_n(&ep->me->tx_sleep, g2 = ep->me->tx_sleep | 1,
-						 __ATOMIC_RELAXED);
+			g2 = arm_value(w2);     /* a new value even so: the old may be woken */
+			__atomic_store_n(&ep->me->tx_sleep, g2, __ATOMIC_RELAXED);
 		}
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* pairs with wake()'s */
 		if (ep->mb_sleep && !ep->mb_lost && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) {
@@ -317,18 +364,14 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		}
 		rc = ready(ep, what, size, start);              /* also what it committed before it went */
 		if (rc != 0 || ep->peer_gone) {
-			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
-			if (two == 1)
-				__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
+			sleep_over(ep, word, g, two, g2);
 			return rc;
 		}
 		if (timeout_ms == 0)
 			return -EAGAIN;   /* stay armed: the caller polls beltline_ep_fd() */
 		t = bl_mono_ns();
 		if (t >= deadline) {
-			__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
-			if (two == 1)
-				__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
+			sleep_over(ep, word, g, two, g2);
 			return -ETIMEDOUT;
 		}
 		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999999u) / 1000000u);
@@ -336,9 +379,7 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 			ms = 1;
 		ep->st.sleeps++;
 		(void)poll(p, two != 0 ? 2 : 1, ms);
-		__atomic_store_n(word, g + 1, __ATOMIC_RELAXED);
-		if (two == 1)
-			__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
+		sleep_over(ep, word, g, two, g2);      /* the next round arms new values */
 	}
 }
 

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Endpoint ring pairs without the appliance: the regions and the socket pair it would
+ * hand out (app/beltlined/ep.c's make_region, written again here: memfds sized and
+ * sealed against shrinking and growing, the IBuf's header filled), given to
+ * blc_ep_pair for both sides, one of them in a thread for the hellos.
+ *
+ * The sleep words (docs/shm-abi.md, "Wakeups"): a waker wakes a value once. A call
+ * that returned -EAGAIN left its word odd, and the next wait stored the same odd value
+ * again, one the peer had woken already: the peer then stayed silent, a poll of
+ * beltline_ep_fd never fired and a blocking call slept to its timeout with room there.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "beltline.h"
+#include "src_ep_pvt.h"
+
+#define SLOTS 16u
+#define DBUF  (64u * 1024u)
+#define MAXM  (32u * 1024u)
+#define LONG_MS 10000       /* what may take a while on a loaded machine: never reached */
+
+static int
+region(uint64_t n, int hdr)
+{
+	int fd = memfd_create("test-ep", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)n), 0);
+	if (hdr) {
+		struct bl_ep_hdr h = { .magic = BL_EP_MAGIC, .version = BL_EP_VERSION,
+			.slots = SLOTS, .dbuf_bytes = DBUF, .max_msg = MAXM };
+		cr_assert_eq(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	}
+	cr_assert_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	return fd;
+}
+
+struct side {
+	int fd[3];
+	struct beltline_ep_opts o;
+	struct beltline_ep *ep;
+	int rc;
+};
+
+static void *
+pair_side(void *arg)
+{
+	static const uint32_t geo[3] = { SLOTS, DBUF, MAXM };
+	struct side *s = arg;
+
+	s->rc = blc_ep_pair("test/ep", &s->o, s->fd, geo, 0, &s->ep);
+	return NULL;
+}
+
+/* a and b, paired; spin_us < 0 for both: every wait that does not find what it waits
+ * for sleeps at once, so what a test sees does not hang on a spin's length. */
+static void
+make_pair(struct beltline_ep **a, struct beltline_ep **b)
+{
+	struct side sa = { .o = { .sz = sizeof(sa.o), .timeout_ms = LONG_MS, .spin_us = -1 } };
+	struct side sb = sa;
+	int sv[2];
+	pthread_t t;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	sa.fd[0] = region(bl_ep_ibuf_bytes(SLOTS), 1);
+	sa.fd[1] = region(DBUF, 0);
+	sa.fd[2] = sv[0];
+	sb.fd[0] = region(bl_ep_ibuf_bytes(SLOTS), 1);
+	sb.fd[1] = region(DBUF, 0);
+	sb.fd[2] = sv[1];
+	cr_assert_eq(pthread_create(&t, NULL, pair_side, &sb), 0);
+	pair_side(&sa);
+	pthread_join(t, NULL);
+	cr_assert_eq(sa.rc, 0);
+	cr_assert_eq(sb.rc, 0);
+	*a = sa.ep;
+	*b = sb.ep;
+}
+
+static void
+send_msg(struct beltline_ep *ep, uint32_t len)
+{
+	void *buf;
+
+	cr_assert_eq(beltline_ep_getwritebuf(ep, len, &buf, 0), 0);
+	memset(buf, 'x', len);
+	cr_assert_eq(beltline_ep_commit(ep, buf, len), 0);
+}
+
+/* Read the next message and release it. */
+static void
+take_msg(struct beltline_ep *ep)
+{
+	const void *buf;
+	uint32_t len;
+
+	cr_assert_eq(beltline_ep_getreadbuf(ep, &buf, &len, 0), 1);
+	cr_assert_eq(beltline_ep_release(ep, buf), 0);
+}
+
+static int
+readable(struct beltline_ep *ep, int ms)
+{
+	struct pollfd p = { .fd = beltline_ep_fd(ep), .events = POLLIN };
+
+	return poll(&p, 1, ms);
+}
+
+TestSuite(ep_ring, .timeout = 120);
+
+/* The reviewer's sequence: the second -EAGAIN armed the value the peer had woken. */
+Test(ep_ring, room_after_a_second_eagain_wakes_a_poller)
+{
+	struct beltline_ep *a, *b;
+	void *buf;
+
+	make_pair(&a, &b);
+	for (unsigned i = 0; i < SLOTS; i++)
+		send_msg(a, 4096);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 8192, &buf, 0), -EAGAIN, "all 16 slots used");
+	take_msg(b);
+	cr_assert_eq(readable(a, LONG_MS), 1, "a slot came back: A is woken");
+	cr_assert_eq(beltline_ep_getwritebuf(a, 8192, &buf, 0), -EAGAIN, "4 KiB free, 8 wanted");
+	for (unsigned i = 1; i < SLOTS; i++)
+		take_msg(b);
+	cr_assert_eq(readable(a, LONG_MS), 1, "everything came back: A must be woken again");
+	cr_assert_eq(beltline_ep_getwritebuf(a, 8192, &buf, -1), 0);
+	cr_assert_eq(beltline_ep_commit(a, buf, 8192), 0);
+	beltline_ep_close(a);
+	beltline_ep_close(b);
+}
+
+struct blocked {
+	struct beltline_ep *ep;
+	int rc;
+	struct timespec done;       /* when the call returned */
+};
+
+static double
+secs(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void *
+blocking_write(void *arg)
+{
+	struct blocked *w = arg;
+	void *buf;
+
+	/* longer than the test waits for it to arm: woken or not, it is asleep when the
+	 * room comes */
+	w->rc = beltline_ep_getwritebuf(w->ep, 8192, &buf, 3 * LONG_MS);
+	clock_gettime(CLOCK_MONOTONIC, &w->done);
+	if (w->rc == 0)
+		w->rc = beltline_ep_commit(w->ep, buf, 8192);
+	return NULL;
+}
+
+/* The same, with a blocking call asleep when the room comes: it slept to its timeout. */
+Test(ep_ring, room_after_a_second_eagain_wakes_a_blocking_call)
+{
+	struct beltline_ep *a, *b;
+	struct blocked w;
+	struct timespec t0, now;
+	uint64_t armed;
+	pthread_t t;
+	void *buf;
+
+	make_pair(&a, &b);
+	for (unsigned i = 0; i < SLOTS; i++)
+		send_msg(a, 4096);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 8192, &buf, 0), -EAGAIN);
+	take_msg(b);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 8192, &buf, 0), -EAGAIN);
+	armed = __atomic_load_n(&b->peer->tx_sleep, __ATOMIC_RELAXED);
+	cr_assert(armed & 1, "A waits for room: %llu", (unsigned long long)armed);
+	w.ep = a;
+	cr_assert_eq(pthread_create(&t, NULL, blocking_write, &w), 0);
+	/* until A's blocking call has armed its own sleep (at most LONG_MS: a wait that
+	 * never arms one shows as the call's timeout below) */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (__atomic_load_n(&b->peer->tx_sleep, __ATOMIC_RELAXED) != armed)
+			break;
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - t0.tv_sec) * 1000 < LONG_MS);
+	for (unsigned i = 1; i < SLOTS; i++)
+		take_msg(b);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_join(t, NULL);
+	cr_assert_eq(w.rc, 0, "the blocking getwritebuf: %d", w.rc);
+	/* Not woken, it found the room only when its timeout ran out (with -1: never). */
+	cr_assert_lt(secs(&now, &w.done), LONG_MS / 1000.0, "woken %.1f s after the room came",
+		secs(&now, &w.done));
+	beltline_ep_close(a);
+	beltline_ep_close(b);
+}
+
+/* With echoes out, a wait for a message arms tx_sleep as well, so the writer's release of
+ * an echo wakes it; armed already by a getwritebuf's -EAGAIN, it was kept at a value the
+ * writer had woken, and B's release of the second echo went unheard. */
+Test(ep_ring, echo_release_wakes_a_reader_after_a_woken_room_wait)
+{
+	struct beltline_ep *a, *b;
+	const void *in;
+	uint32_t len;
+	void *buf;
+
+	make_pair(&a, &b);
+	send_msg(b, 100);
+	send_msg(b, 100);
+	for (int i = 0; i < 2; i++) {   /* A sends both back uncopied: two pins */
+		cr_assert_eq(beltline_ep_getreadbuf(a, &in, &len, 0), 1);
+		cr_assert_eq(beltline_ep_forward(a, a, in, len, 0), 0);
+	}
+	for (unsigned i = 2; i < SLOTS; i++)
+		send_msg(a, 4096);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 4096, &buf, 0), -EAGAIN, "A's slots are used");
+	take_msg(b);                    /* the first echo: A's room wait is woken */
+	cr_assert_eq(readable(a, LONG_MS), 1);
+	cr_assert_eq(beltline_ep_getreadbuf(a, &in, &len, 0), -EAGAIN, "no message; one pin left");
+	take_msg(b);                    /* the second echo */
+	cr_assert_eq(readable(a, LONG_MS), 1, "B released the echo A waits on: A must be woken");
+	cr_assert_eq(beltline_ep_getreadbuf(a, &in, &len, 0), -EAGAIN);
+	cr_assert_eq(__atomic_load_n(&b->peer->rx_tail, __ATOMIC_ACQUIRE), 2,
+		"both of B's messages given back");
+	beltline_ep_close(a);
+	beltline_ep_close(b);
+}
