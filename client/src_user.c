@@ -194,7 +194,8 @@ beltline_user_stats(const struct beltline_user *u, struct beltline_user_stats *s
 	struct beltline_user_stats v = { 0 };
 	struct beltline_stats r = { .sz = sizeof(r) };
 
-	if (u == NULL || st == NULL || st->sz == 0)
+	/* Below its own sz field nothing can be filled (and sz - sizeof(sz) would wrap). */
+	if (u == NULL || st == NULL || st->sz < sizeof(st->sz))
 		return -EINVAL;
 	beltline_stats(u->s, &r);
 	v.taken = u->taken;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -89,6 +90,49 @@ fake_reply(int fd, const struct bl_ctl_hdr *req, int status, const char *body, c
 	sendmsg(fd, &m, MSG_NOSIGNAL);
 }
 
+/* A memfd of size bytes, data at offset 0; -1 on failure. */
+static int
+fake_memfd(const char *name, size_t size, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) < 0 || pwrite(fd, data, len, 0) != (ssize_t)len) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* attach_verdict: a reader as attach gives, plus a verdict ring of FAKE_VCAP descriptors
+ * and a tail page whose `ignored` is FAKE_VIGNORED (docs/control.md). */
+static void
+fake_verdict(struct fake *f, int c, const struct bl_ctl_hdr *h)
+{
+	struct bl_vring_hdr vh = { .magic = BL_VRING_MAGIC, .version = BL_SHM_ABI_VERSION,
+		.capacity = FAKE_VCAP, .off_desc = BL_SHM_META_PAGE,
+		.region_size = 2 * BL_SHM_META_PAGE };
+	struct bl_vring_tail vt = { .ignored = FAKE_VIGNORED };
+	struct bl_ibuf_fds fds;
+	int idx = bl_ibuf_reader_alloc(f->ib, 0);
+	char body[200];
+
+	bl_ibuf_reader_fds(f->ib, (unsigned)idx, &fds);
+	int v[5] = { fds.ring_fd, fds.page_fd, bl_shm_ro_fd(f->d),
+		fake_memfd("fake-vring", vh.region_size, &vh, sizeof(vh)),
+		fake_memfd("fake-vtail", BL_SHM_META_PAGE, &vt, sizeof(vt)) };
+	snprintf(body, sizeof(body), "{\"stream\":\"ips\",\"reader\":%d,\"linktype\":1,"
+		"\"vring_capacity\":%u,\"fds\":[\"ring\",\"page\",\"dbuf\",\"vring\",\"vtail\"]}",
+		idx, FAKE_VCAP);
+	fake_reply(c, h, 0, body, v, 5);
+	__atomic_store_n(&f->attached, 1, __ATOMIC_RELEASE);
+	close(v[0]);
+	close(v[2]);
+	close(v[3]);
+	close(v[4]);
+}
+
 struct fake_conn {
 	struct fake *f;
 	int c;
@@ -141,6 +185,8 @@ fake_conn(void *arg)
 				__atomic_store_n(&f->attached, 1, __ATOMIC_RELEASE);
 				close(v[0]);
 				close(v[2]);
+			} else if (h.op == BL_CTL_ATTACH_VERDICT) {
+				fake_verdict(f, c, &h);
 			} else {
 				fake_reply(c, &h, -EOPNOTSUPP, "{\"error\":\"unknown op\"}", NULL, 0);
 			}

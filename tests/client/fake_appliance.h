@@ -3,8 +3,9 @@
  * fake_appliance — just enough of the appliance for the client tests: a packet
  * DBuf (header and object table written by hand, as bl_dbuf lays them out; object
  * i filled with the byte 'a'+i), an IBuf, and a control server speaking
- * docs/control.md (list; attach handing out ring, page and DBuf fds; one thread
- * per connection, since an attached reader keeps its connection).
+ * docs/control.md (list; attach handing out ring, page and DBuf fds; attach_verdict,
+ * those and a verdict ring and tail page; one thread per connection, since an attached
+ * reader keeps its connection).
  */
 #ifndef FAKE_APPLIANCE_H
 #define FAKE_APPLIANCE_H
@@ -18,6 +19,8 @@
 #define OBJ_SIZE 2048u
 #define N_OBJS 4u
 #define DBUF_ID 7u
+#define FAKE_VCAP 16u          /* attach_verdict: the verdict ring's descriptors */
+#define FAKE_VIGNORED 5u       /* attach_verdict: the tail page's `ignored` */
 
 struct fake {
 	char dir[64];            /* RUN_DIR: the socket is DIR/t/ctl */

@@ -523,3 +523,42 @@ Test(live, sleeper_cut_short_by_bad_entries_finds_its_fd_readable)
 	bl_ibuf_free(ib);
 	bl_shm_free(d);
 }
+
+/* A verdict client's stats take sz as every stats call does: below sizeof(size_t) is
+ * -EINVAL (beltline.h). sz 4 made the copy's length (sz - sizeof(sz)) wrap: a memcpy of
+ * about 2^64 bytes. */
+Test(live, user_stats_refuses_a_size_below_its_sz_field)
+{
+	struct fake f = { 0 };
+	pthread_t t;
+	struct beltline_user *u;
+	struct beltline_user_stats st;
+	union {
+		struct beltline_user_stats st;
+		uint8_t b[sizeof(struct beltline_user_stats) + 8];
+	} part;
+
+	cr_assert_eq(fake_start(&f, &t), 0);
+	struct beltline_open_opts o = { .sz = sizeof(o), .run_dir = f.dir, .client = "unit" };
+	cr_assert_eq(beltline_open_user("beltline://t/ips", &o, &u), 0, "%s", last_log);
+	memset(&st, 0xa5, sizeof(st));
+	st.sz = 4;
+	cr_assert_eq(beltline_user_stats(u, &st), -EINVAL);
+	cr_assert_eq(st.sz, 4, "refused, untouched");
+	cr_assert_eq(st.taken, 0xa5a5a5a5a5a5a5a5ull);
+	st.sz = 0;
+	cr_assert_eq(beltline_user_stats(u, &st), -EINVAL);
+	/* what sz covers and no more */
+	memset(&part, 0xa5, sizeof(part));
+	part.st.sz = offsetof(struct beltline_user_stats, given) + sizeof(uint64_t);
+	cr_assert_eq(beltline_user_stats(u, &part.st), 0);
+	cr_assert_eq(part.st.taken, 0);
+	cr_assert_eq(part.st.given, 0);
+	cr_assert_eq(part.st.ignored, 0xa5a5a5a5a5a5a5a5ull, "past sz: untouched");
+	st.sz = sizeof(st);
+	cr_assert_eq(beltline_user_stats(u, &st), 0);
+	cr_assert_eq(st.ignored, FAKE_VIGNORED);
+	cr_assert_eq(st.full, 0);
+	beltline_user_close(u);
+	fake_stop(&f, t);
+}
