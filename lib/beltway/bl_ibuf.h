@@ -140,6 +140,7 @@ struct bl_ibuf {
 	uint64_t released;          /* refs of seqs below this are released (SRP/MRP) */
 	uint64_t reserve_pub;       /* the reserve as last stored in prod->reserve (P2) */
 	uint64_t tail_pub;          /* prod->tail as last stored */
+	uint64_t lost_below;        /* FRP: seqs below this lost their slots (overwritten counted) */
 	uint32_t step;              /* bl_ibuf__step(cap): how far ahead the reserve is stored */
 	uint64_t refresh_at;        /* refresh once head reaches this, room or not (P3) */
 	uint64_t resize_at;         /* the capacity becomes resize_to when head reaches this

@@ -374,9 +374,16 @@ bl_ibuf__reserve(struct bl_ibuf *ib, unsigned k)
 		ib->reserve_pub = res;
 	}
 	if (ib->policy == BL_IBUF_FRP && ib->head + k > ib->cap) {
-		/* seqs [head - cap, head + k - cap) lose their slots now */
-		uint64_t first = ib->head > ib->cap ? ib->head - ib->cap : 0;
-		bl_counter_add(&ib->prod->overwritten, ib->head + k - ib->cap - first);
+		/* seqs [head - cap, head + k - cap) lose their slots now, but for those that
+		 * lost theirs before: after a growth from C to 2C the first C writes go into
+		 * slots never used, and head - 2C is below what was counted already. */
+		uint64_t first = ib->head > ib->cap ? ib->head - ib->cap : 0, upto = ib->head + k - ib->cap;
+		if (first < ib->lost_below)
+			first = ib->lost_below;
+		if (upto > first) {
+			bl_counter_add(&ib->prod->overwritten, upto - first);
+			ib->lost_below = upto;
+		}
 	}
 }
 

@@ -273,6 +273,31 @@ full_speed(uint32_t policy)
 	free(rn.c.freed);
 }
 
+/* FRP's overwritten counts each seq once, when its slot is reused: after a growth from C to
+ * 2C the next C entries go into slots never used (it counted C seqs twice). */
+Test(ibuf_resize, frp_overwritten_counts_each_lost_seq_once_across_a_growth)
+{
+	struct refs c = { .freed = calloc(4096, 1), .n = 4096 };
+	struct bl_ibuf *ib = ring(4, 8, BL_IBUF_FRP, &c);
+
+	for (int i = 0; i < 3; i++)
+		cr_assert(eq(u32, write_seq(ib, 4), 4));
+	cr_assert(eq(u64, ib->prod->overwritten, 8));      /* seqs 0..7 */
+	cr_assert(eq(int, bl_ibuf_resize(ib, 8), 0));
+	for (int i = 0; i < 200 && bl_ibuf_capacity(ib) != 8; i++)   /* planned at a refresh */
+		cr_assert(eq(u32, write_seq(ib, 4), 4));
+	cr_assert(eq(u32, bl_ibuf_capacity(ib), 8));
+	while (ib->head < 1024)
+		cr_assert(eq(u32, write_seq(ib, 4), 4));
+	/* every seq but the last 8 (the slots) lost its slot, each counted once */
+	cr_assert(eq(u64, ib->prod->overwritten, ib->head - 8), "head %llu",
+		  (unsigned long long)ib->head);
+	bl_ibuf_free(ib);
+	cr_assert(eq(u32, c.twice, 0), "no reference released twice");
+	cr_assert(eq(u64, c.released, 1024), "every reference released");
+	free(c.freed);
+}
+
 Test(ibuf_resize, srp_reader_loses_nothing_frp_check_never_lies_while_the_ring_resizes)
 {
 	full_speed(BL_IBUF_SRP);
