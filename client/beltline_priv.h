@@ -8,6 +8,7 @@
 #ifndef BELTLINE_PRIV_H
 #define BELTLINE_PRIV_H
 
+#include <errno.h>
 #include <sys/socket.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,18 @@ blc_opts_ok(const void *o, size_t known)
 /* Log one line through the user's callback (nothing if none). */
 void blc_log(enum beltline_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The check every call taking beltline_open_opts makes first: 0, or -EINVAL said
+ * through the log, naming what (the URI or instance). */
+static inline int
+blc_open_opts_check(const char *what, const struct beltline_open_opts *o)
+{
+	if (BLC_OPTS_OK(o))
+		return 0;
+	blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_open_opts (sz %zu; unknown fields must be 0)",
+		what != NULL ? what : "(null)", o->sz);
+	return -EINVAL;
+}
 
 /* A packet buffered from a file. */
 struct blc_fpkt {

@@ -285,6 +285,8 @@ beltline_ctl_open(const char *instance, const struct beltline_open_opts *opts,
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (blc_open_opts_check(instance, opts) < 0)
+		return -EINVAL;
 	rc = blc_ctl_connect(instance, opts, &fd);
 	if (rc < 0)
 		return rc;

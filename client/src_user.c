@@ -78,6 +78,8 @@ beltline_open_user(const char *uri, const struct beltline_open_opts *o, struct b
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (blc_open_opts_check(uri, o) < 0)
+		return -EINVAL;
 	if (uri == NULL || strncmp(uri, "beltline://", 11) != 0 ||
 	    (slash = strchr((inst = uri + 11), '/')) == NULL ||
 	    !bl_instance_name_ok(inst, (size_t)(slash - inst)) ||

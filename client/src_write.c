@@ -236,6 +236,8 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (blc_open_opts_check(uri, o) < 0)
+		return -EINVAL;
 	if (uri != NULL && (strncmp(uri, "tcp://", 6) == 0 || strncmp(uri, "tls://", 6) == 0 ||
 			    strncmp(uri, "udp://", 6) == 0)) {
 		w = calloc(1, sizeof(*w));

@@ -28,11 +28,8 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 			"file:PATH or a pcap file path)");
 		return -EINVAL;
 	}
-	if (!BLC_OPTS_OK(opts)) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_open_opts (sz %zu; unknown fields must be 0)",
-			uri, opts->sz);
+	if (blc_open_opts_check(uri, opts) < 0)
 		return -EINVAL;
-	}
 	if (strncmp(uri, "beltline://", 11) == 0) {
 		const char *inst = uri + 11, *slash = strchr(inst, '/');
 		if (slash == NULL || !bl_instance_name_ok(inst, (size_t)(slash - inst)) ||

@@ -562,3 +562,45 @@ Test(live, user_stats_refuses_a_size_below_its_sz_field)
 	beltline_user_close(u);
 	fake_stop(&f, t);
 }
+
+/* Every open that takes beltline_open_opts takes them by one rule (libbpf's): a bigger
+ * struct than the library knows only with what it does not know zero. beltline_open
+ * refused one with a field set past its end; open_write, open_user and ctl_open took it. */
+Test(live, every_open_refuses_options_it_cannot_know)
+{
+	struct fake f = { 0 };
+	pthread_t t;
+	struct {
+		struct beltline_open_opts o;
+		uint64_t newer;         /* a field of a later library */
+	} big = { { 0 } };
+	struct beltline_stream *s;
+	struct beltline_writer *w;
+	struct beltline_user *u;
+	struct beltline_ctl *c;
+
+	cr_assert_eq(fake_start(&f, &t), 0);
+	big.o.sz = sizeof(big);
+	big.o.run_dir = f.dir;
+	big.newer = 1;
+	cr_assert_eq(beltline_open("beltline://t/web", &big.o, &s), -EINVAL);
+	cr_assert_eq(beltline_open_write("beltline://t/web", &big.o, &w), -EINVAL);
+	cr_assert(strstr(last_log, "beltline_open_opts") != NULL, "%s", last_log);
+	cr_assert_eq(beltline_open_write("tcp://127.0.0.1:9", &big.o, &w), -EINVAL);
+	cr_assert_eq(beltline_open_user("beltline://t/ips", &big.o, &u), -EINVAL);
+	cr_assert(strstr(last_log, "beltline_open_opts") != NULL, "%s", last_log);
+	cr_assert_eq(beltline_ctl_open("t", &big.o, &c), -EINVAL);
+	cr_assert(strstr(last_log, "beltline_open_opts") != NULL, "%s", last_log);
+	big.o.sz = 4;           /* not even its own sz */
+	cr_assert_eq(beltline_ctl_open("t", &big.o, &c), -EINVAL);
+	cr_assert_eq(beltline_open_user("beltline://t/ips", &big.o, &u), -EINVAL);
+	cr_assert_eq(beltline_open_write("beltline://t/web", &big.o, &w), -EINVAL);
+	/* the same struct with the newer field 0 is fine */
+	big.o.sz = sizeof(big);
+	big.newer = 0;
+	cr_assert_eq(beltline_ctl_open("t", &big.o, &c), 0, "%s", last_log);
+	beltline_ctl_close(c);
+	cr_assert_eq(beltline_open_user("beltline://t/ips", &big.o, &u), 0, "%s", last_log);
+	beltline_user_close(u);
+	fake_stop(&f, t);
+}
