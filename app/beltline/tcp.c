@@ -171,22 +171,32 @@ hole(struct tcat *t, const struct tdir *d, uint64_t off, uint64_t len, const cha
 		d->name[0] ? d->name : "?", (unsigned long long)len, (unsigned long long)off, why);
 }
 
+/* The direction's file, opened (created, emptied) at its first byte or hole. 0 or -1. */
+static int
+dir_open(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r)
+{
+	char path[4096];
+
+	name_dir(t, d, r);
+	if (d->fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", t->dir, d->name);
+	d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (d->fd < 0) {
+		fprintf(stderr, "beltline: cat: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 put(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r, const void *data, uint32_t len)
 {
-	char path[4096];
 	const char *p = data;
 	uint64_t off = r->offset;
 
-	name_dir(t, d, r);
-	if (d->fd < 0) {
-		snprintf(path, sizeof(path), "%s/%s", t->dir, d->name);
-		d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (d->fd < 0) {
-			fprintf(stderr, "beltline: cat: %s: %s\n", path, strerror(errno));
-			return -1;
-		}
-	}
+	if (dir_open(t, d, r) < 0)
+		return -1;
 	while (len > 0) {
 		ssize_t w = pwrite(d->fd, p, len, (off_t)off);
 		if (w <= 0) {
@@ -266,6 +276,7 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	struct tcat t = { .dir = dir };
 	struct bl_tcp_rec pending;
 	struct beltline_pkt v[64];
+	static uint8_t seg[262144];   /* a segment's copy: more than any IP packet holds */
 	int has_pending = 0, status = 0;
 
 	memset(&pending, 0, sizeof(pending));
@@ -302,7 +313,7 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 					break;
 				}
 			} else if (v[i].cls == BL_TCP_CLS_DATA && has_pending &&
-				   v[i].caplen == pending.length) {
+				   v[i].caplen == pending.length && v[i].caplen <= sizeof(seg)) {
 				struct tconn *c = find(&t, pending.conn, 1);
 				struct tdir *d;
 
@@ -315,14 +326,16 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 					t.unmarked++;
 					hole(&t, d, d->expect, pending.offset - d->expect, "entries lost");
 				}
-				if (put(&t, d, &pending, v[i].data, v[i].caplen) < 0) {
+				/* copied, then checked, then written: bytes of an entry overwritten
+				 * while we copied them never reach the file (its hole stays zeros) */
+				memcpy(seg, v[i].data, v[i].caplen);
+				if (beltline_check(s, v[i].seq) != 1) {
+					t.unmarked++;
+					hole(&t, d, pending.offset, pending.length, "overwritten while read");
+				} else if (put(&t, d, &pending, seg, v[i].caplen) < 0) {
 					t.err = 1;
 					status = 1;
 					break;
-				}
-				if (beltline_check(s, v[i].seq) != 1) {   /* overwritten while written */
-					t.unmarked++;
-					hole(&t, d, pending.offset, pending.length, "overwritten while read");
 				} else {
 					t.bytes += pending.length;
 				}
