@@ -178,7 +178,7 @@ parse_listen(const char *arg, struct sockaddr_storage *ss, socklen_t *sl)
 	return 0;
 bad:
 	fprintf(stderr, "beltline: exporter: --listen wants ADDRESS:PORT ([ADDRESS]:PORT for "
-		"IPv6, :PORT for every address; port 1..65535), got '%s'\n", arg);
+		"IPv6, :PORT for every IPv4 address; port 1..65535), got '%s'\n", arg);
 	return -1;
 }
 
