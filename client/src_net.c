@@ -55,12 +55,24 @@ blc_net_connect(const char *uri, const char *host, const char *port, int type, i
 			break;
 		e = errno;
 		if (e == EINPROGRESS) {
+			/* A signal is not the connect's end: wait on, to the same deadline. */
+			int64_t end = (int64_t)bl_mono_ms() + timeout_ms, left = timeout_ms;
+
 			p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-			rc = poll(&p, 1, timeout_ms);
-			if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0)
-				break;
-			if (rc == 0)
+			while ((rc = poll(&p, 1, timeout_ms < 0 ? -1 : (int)left)) < 0 &&
+			       errno == EINTR) {
+				left = end - (int64_t)bl_mono_ms();
+				if (left < 0)
+					left = 0;
+			}
+			if (rc < 0)
+				e = errno;
+			else if (rc == 0)
 				e = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+				e = errno;
+			else if (e == 0)
+				break;
 		}
 		close(fd);
 		fd = -1;
