@@ -243,6 +243,9 @@ bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy)
 		__atomic_store_n(&ib->prod->reader_clamps[i], 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_pid[i], pid, __ATOMIC_RELAXED);
 		__atomic_store_n(&ib->prod->reader_policy[i], (uint8_t)policy, __ATOMIC_RELAXED);
+		/* a new attach of page i: a reader of an earlier one no longer vouches by the bit */
+		__atomic_store_n(&ib->prod->reader_gen[i], ib->prod->reader_gen[i] + 1,
+				 __ATOMIC_RELAXED);
 		if (policy == BL_IBUF_SRP || policy == BL_IBUF_BLOCK)
 			__atomic_fetch_or(&ib->prod->srp_readers, bit, __ATOMIC_RELAXED);
 		if (policy == BL_IBUF_MRP) {
@@ -334,6 +337,8 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	r->policy = reader_policy(base, idx);
 	r->idx = idx;
 	r->bit = 1ull << idx;
+	/* relaxed: the control plane set it before the bit and before handing us the page */
+	r->gen = __atomic_load_n(&r->prod->reader_gen[idx], __ATOMIC_RELAXED);
 	r->step = bl_ibuf__pub_step(r->cap);
 	/* relaxed: the capacity in effect; checked against the slots there are. Followed
 	 * at every load of head from now on (bl_ibuf__avail). */

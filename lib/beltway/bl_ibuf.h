@@ -166,6 +166,7 @@ struct bl_ibuf_reader {
 	uint32_t policy;            /* this reader's (prod->reader_policy[idx]), not the ring's */
 	unsigned idx;               /* reader page index */
 	uint64_t bit;               /* 1 << idx */
+	uint32_t gen;               /* prod->reader_gen[idx] when attached (bl_ibuf_check) */
 	uint64_t pos;               /* next seq to acquire */
 	uint64_t pub;               /* position last published in page->pos */
 	uint64_t skipped;           /* entries lost to laps since the last publish */

@@ -619,7 +619,10 @@ bl_ibuf_peek(struct bl_ibuf_reader *r, const struct bl_ibuf_entry **v, unsigned 
  * prod->active (a read-mostly line, no transfer) the answer is 1 without touching
  * the producer's hot line. If a detach cleared it, the producer's load of active
  * precedes its release fence in bl_ibuf__reserve, so having seen a new slot we
- * also see the cleared bit and fall through to the reserve test.
+ * also see the cleared bit and fall through to the reserve test. The bit is ours
+ * only while reader_gen[idx] is what we saw when attached: a reader the appliance
+ * detached that reads on would otherwise vouch by the bit of the next reader given
+ * its page index.
  */
 static inline int
 bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
@@ -628,8 +631,11 @@ bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
 
 	/* acquire fence: pairs with the release fence in bl_ibuf__reserve (R2). */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	/* acquire load of active: pairs with the seq_cst fetch_or of the bit in
+	 * bl_ibuf_reader_alloc_as, so a bit set again comes with its new reader_gen. */
 	if ((r->policy == BL_IBUF_SRP || r->policy == BL_IBUF_BLOCK) &&
-	    (__atomic_load_n(&r->prod->active, __ATOMIC_RELAXED) & r->bit))
+	    (__atomic_load_n(&r->prod->active, __ATOMIC_ACQUIRE) & r->bit) &&
+	    __atomic_load_n(&r->prod->reader_gen[r->idx], __ATOMIC_RELAXED) == r->gen)
 		return 1;
 	res = __atomic_load_n(&r->prod->reserve, __ATOMIC_RELAXED);
 	if (__builtin_expect(res <= seq + r->cap, 1))

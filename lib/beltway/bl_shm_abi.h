@@ -45,7 +45,7 @@
 
 #include <stdint.h>
 
-#define BL_SHM_ABI_VERSION   3u
+#define BL_SHM_ABI_VERSION   4u
 #define BL_IBUF_MAGIC        0x4655424954424c42ull  /* "BLTIBUF" + 'F', little endian */
 #define BL_DBUF_MAGIC        0x4655424454424c42ull  /* "BLTDBUF" + 'F' */
 #define BL_SHM_META_PAGE     4096u                  /* unit of the separately mapped pages */
@@ -136,6 +136,10 @@ struct bl_ibuf_prod {
 	uint32_t reader_pid[BL_IBUF_MAX_READERS];    /* (p) pid the control plane attached, 0 = none */
 	uint8_t reader_policy[BL_IBUF_MAX_READERS];  /* (p) the policy reader i reads with (enum
 	                                              *     bl_ibuf_policy), set before its bit */
+	uint32_t reader_gen[BL_IBUF_MAX_READERS];    /* (p) attaches of page i so far, set before
+	                                              *     its bit: a reader vouches by its bit
+	                                              *     only while this is still the one it
+	                                              *     saw when attached */
 };
 
 /* Page 2: the MRP shared read pointer. */
@@ -211,7 +215,8 @@ _Static_assert(__builtin_offsetof(struct bl_dbuf_hdr, written) == 120, "dbuf.wri
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, srp_readers) == 80, "prod.srp_readers");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, mrp_readers) == 88, "prod.mrp_readers");
 _Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_policy) == 960, "prod.reader_policy");
-_Static_assert(sizeof(struct bl_ibuf_prod) == 192 + 8 * 64 + 4 * 64 + 64, "prod size");
+_Static_assert(sizeof(struct bl_ibuf_prod) == 192 + 8 * 64 + 4 * 64 + 64 + 4 * 64, "prod size");
+_Static_assert(__builtin_offsetof(struct bl_ibuf_prod, reader_gen) == 1024, "prod.reader_gen");
 _Static_assert(sizeof(struct bl_ibuf_prod) <= BL_SHM_META_PAGE, "prod fits its page");
 _Static_assert(sizeof(struct bl_ibuf_mrp) == 64, "mrp size");
 _Static_assert(sizeof(struct bl_ibuf_rpage) == 192, "reader page size");

@@ -14,9 +14,9 @@ main(void)
 
 	bad |= sizeof(struct bl_ibuf_entry) != 16;
 	bad |= sizeof(struct bl_ibuf_hdr) != 128;
-	bad |= sizeof(struct bl_ibuf_prod) != 1024;
+	bad |= sizeof(struct bl_ibuf_prod) != 1280;
 	bad |= sizeof(struct bl_ibuf_rpage) != 192;
 	bad |= sizeof(struct bl_dbuf_hdr) != 128;
-	bad |= BL_SHM_ABI_VERSION != 3;
+	bad |= BL_SHM_ABI_VERSION != 4;
 	return bad;
 }

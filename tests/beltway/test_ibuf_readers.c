@@ -126,6 +126,32 @@ Test(ibuf_readers, mrp_readers_on_srp_ring_share_r)
 }
 
 /* Once the loose readers are gone, the ring is plain SRP again: held back by its reader. */
+/* A reader detached by the appliance that reads on (its reply was not taken, it has not
+ * noticed) must not vouch by the bit of the next reader given its page index: its entries
+ * are overwritten once it no longer holds the ring, and check() vouched for them. */
+Test(ibuf_readers, a_detached_reader_does_not_vouch_by_its_successors_bit)
+{
+	struct bl_ibuf *ib = ring("stalebit", 8, BL_IBUF_SRP, NULL, NULL);
+	struct bl_ibuf_reader *old, *next;
+	const struct bl_ibuf_entry *v[8];
+	uint64_t seq;
+
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &old), 0));
+	cr_assert(eq(u32, put(ib, 0, 4), 4));
+	cr_assert(eq(u32, bl_ibuf_peek(old, v, 8, &seq), 4));    /* it holds 0..3 */
+	cr_assert(eq(int, bl_ibuf_check(old, seq), 1));
+	cr_assert(eq(int, bl_ibuf_reader_detach(ib, old->idx), 0));
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_SRP, &next), 0));
+	cr_assert(eq(u32, next->idx, old->idx), "the same page index, its bit set again");
+	cr_assert(eq(u32, put(ib, 4, 8), 8));                    /* 0..3 overwritten */
+	cr_assert(eq(int, bl_ibuf_check(old, seq), 0), "the old reader's entries are gone");
+	cr_assert(eq(u32, take(next, 8, NULL), 8));
+	cr_assert(eq(int, bl_ibuf_check(next, 4), 1), "the new one vouches by its bit");
+	bl_ibuf_reader_close(old);
+	bl_ibuf_reader_close(next);
+	bl_ibuf_free(ib);
+}
+
 Test(ibuf_readers, detaching_the_loose_reader_restores_srp)
 {
 	struct bl_ibuf *ib = ring("srpback", 8, BL_IBUF_SRP, NULL, NULL);
