@@ -100,6 +100,10 @@ struct blc_live {
 	unsigned idle_looks;        /* busy poller: empty looks so far (hangup check every 64th) */
 };
 
+/* udp://: datagrams one receive refuses at most (counted in invalid) before it says
+ * -EAGAIN, the rest left in the socket: a local flood cannot keep a peek (src_net.c). */
+#define BLC_NET_REFUSED_MAX 64u
+
 /* A stream from `beltline serve` (src_net.c; records as in net_frame.h). */
 struct blc_net_q {
 	uint32_t off;               /* packet bytes at buf + rpos + off */

@@ -186,7 +186,9 @@ plain_send(struct blc_net *n, const void *buf, size_t len)
  * then from the socket the hello came from, and is one
  * whole record (or, first, the hello) that follows the last one: anything else is
  * dropped and counted in beltline_stats.invalid (datagrams may be forged, truncated,
- * duplicated or reordered; the gaps that leaves are counted as loss). */
+ * duplicated or reordered; the gaps that leaves are counted as loss). At most
+ * BLC_NET_REFUSED_MAX are refused in one call, then -EAGAIN with the rest left in the
+ * socket (still readable): a local process flooding our port cannot keep the caller. */
 static long
 udp_recv(struct blc_net *n, void *buf, size_t len)
 {
@@ -197,7 +199,7 @@ udp_recv(struct blc_net *n, void *buf, size_t len)
 	struct bln_rec r;
 	const char *why;
 
-	for (;;) {
+	for (unsigned refused = 0; refused < BLC_NET_REFUSED_MAX; refused++) {
 		socklen_t fl = sizeof(from);
 		ssize_t got = recvfrom(n->fd, buf, len, MSG_TRUNC, (struct sockaddr *)&from, &fl);
 
@@ -224,6 +226,7 @@ udp_recv(struct blc_net *n, void *buf, size_t len)
 		}
 		return got;
 	}
+	return -EAGAIN;
 }
 
 static int

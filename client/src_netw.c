@@ -45,6 +45,10 @@ struct blc_netw {
 };
 
 #define ACK_LOOK 64u
+/* Receives one take_acks makes at most (BLN_REC_HDR * 64 bytes each: 1024 acks), the
+ * rest left for the next call: a server streaming acks cannot keep the caller. An
+ * honest one sends an ack when there is news, every so many frames. */
+#define ACK_RECVS 16u
 
 static int64_t
 now_ms(void)
@@ -65,11 +69,13 @@ fail(struct blc_netw *w, int err, const char *fmt, const char *what)
 	return w->err;
 }
 
-/* Read and check what the server sent: acks. 0, or the sticky error. */
+/* Read and check what the server sent: acks, from at most ACK_RECVS receives. 0, or the
+ * sticky error. */
 static int
 take_acks(struct blc_netw *w)
 {
 	struct blc_net *n = &w->s->n;
+	unsigned recvs = 0;
 
 	while (w->err == 0) {
 		struct bln_rec r;
@@ -91,6 +97,8 @@ take_acks(struct blc_netw *w)
 			n->rpos += (size_t)took;
 			continue;
 		}
+		if (recvs++ == ACK_RECVS)
+			return 0;       /* what is left in the socket: the next call */
 		if (n->rpos == n->wpos)
 			n->rpos = n->wpos = 0;
 		else if (n->rpos > 0) {

@@ -178,7 +178,9 @@ BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size
 
 /* A descriptor to poll (POLLIN) or put in epoll: readable when packets may be
  * there. Files: always readable. tcp://, udp://, tls://: the socket (a peek that
- * returns -EAGAIN has read all it had). Live: the appliance's wake eventfd, signalled
+ * returns -EAGAIN has read all it had, but for udp:// after refusing 64 datagrams
+ * in one call: then the rest is left in it, readable; with EPOLLET, peek again while
+ * beltline_stats.invalid grows by 64 a call). Live: the appliance's wake eventfd, signalled
  * with the stream's moderation (wake_count entries waiting, or wake_us after the
  * first) once a peek or read has found the stream empty; or a 1 ms timer when the
  * appliance gave none. Asking for it is what makes this reader a sleeper: a reader

@@ -108,3 +108,86 @@ Test(net, a_connect_interrupted_by_signals_waits_to_its_deadline)
 			close(c[i]);
 	close(lfd);
 }
+
+/* ---- a --write server that sends acks and acks ---- */
+
+#define JUNK_ACKS 2048u         /* more than one call may read (src_netw.c, take_acks) */
+
+struct acker {
+	int lfd;
+	int go, sent, stop;     /* atomics: the test says go and stop; the server says sent */
+};
+
+static void
+put_ack(uint8_t *b, uint64_t seq)
+{
+	struct bln_rec r = { .type = BLN_REC_ACK, .seq = seq };
+
+	bln_put_rec_hdr(b, &r);
+}
+
+static void
+wait_flag(int *flag)
+{
+	for (int i = 0; i < 30000 && !__atomic_load_n(flag, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+}
+
+static void *
+acker(void *arg)
+{
+	static uint8_t acks[(JUNK_ACKS + 1) * BLN_REC_HDR];
+	struct acker *a = arg;
+	struct bln_hello h = { .linktype = 1, .snaplen = 1500, .write = 1 };
+	uint8_t hello[BLN_HELLO_LEN];
+	int c = accept(a->lfd, NULL, NULL);
+
+	if (c < 0)
+		return NULL;
+	bln_put_hello(hello, &h);
+	(void)send(c, hello, sizeof(hello), MSG_NOSIGNAL);
+	for (unsigned i = 0; i < JUNK_ACKS; i++)    /* "nothing dealt with yet", again and again */
+		put_ack(acks + i * BLN_REC_HDR, 0);
+	put_ack(acks + JUNK_ACKS * BLN_REC_HDR, 1); /* then: the one frame */
+	wait_flag(&a->go);
+	(void)send(c, acks, sizeof(acks), MSG_NOSIGNAL);
+	__atomic_store_n(&a->sent, 1, __ATOMIC_RELEASE);
+	wait_flag(&a->stop);
+	close(c);
+	return NULL;
+}
+
+/* take_acks read while anything came: a server streaming valid acks kept commit,
+ * getwritebuf, flush and the stats in it for as long as it liked. Each call now reads
+ * a bounded number of them and leaves the rest for the next: flush(0) with the frame's
+ * ack behind 2048 others cannot reach it in one call (before, it read them all and said
+ * 0), and a flush with time reaches it. */
+Test(net, a_write_server_streaming_acks_cannot_keep_a_call)
+{
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
+	struct acker a = { 0 };
+	struct beltline_writer *w;
+	unsigned port;
+	char uri[64];
+	pthread_t t;
+	void *buf;
+	uint32_t room;
+
+	a.lfd = listener(4, &port);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%u", port);
+	cr_assert_eq(pthread_create(&t, NULL, acker, &a), 0);
+	cr_assert_eq(beltline_open_write(uri, &o, &w), 0, "%s", last_log);
+	cr_assert_eq(beltline_getwritebuf(w, &buf, &room), 0);
+	memset(buf, 0x5a, 60);
+	cr_assert_eq(beltline_commit(w, buf, 60), 0);
+	__atomic_store_n(&a.go, 1, __ATOMIC_RELEASE);
+	wait_flag(&a.sent);
+	cr_assert(__atomic_load_n(&a.sent, __ATOMIC_ACQUIRE), "the acks went out");
+	cr_assert_eq(beltline_write_flush(w, 0), -ETIMEDOUT,
+		"one call read 2049 acks: a server that never stops would keep it for ever");
+	cr_assert_eq(beltline_write_flush(w, 20000), 0, "the next calls read on: %s", last_log);
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	beltline_write_close(w);
+	pthread_join(t, NULL);
+	close(a.lfd);
+}
