@@ -288,14 +288,6 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		say("--write: %s: want an inject stream's NAME (or beltline://INSTANCE/NAME)", stream);
 		return 2;
 	}
-	if (!to_write && strncmp(src, "beltline://", 11) == 0) {
-		/* say now, not at each connection, if the stream is not there or not ours to read */
-		struct beltline_stream *s;
-		int rc = beltline_open(src, NULL, &s);
-		if (rc == -ENOENT || rc == -EACCES || rc == -EINVAL)
-			return 1;       /* the library said why (full of readers now: not for ever) */
-		beltline_close(rc == 0 ? s : NULL);
-	}
 	if (to_write) { /* say now, not at the first connection, if NAME cannot be written */
 		struct beltline_writer *w;
 		int rc = beltline_open_write(src, NULL, &w);
@@ -309,6 +301,18 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	if (lfd < 0) {
 		SSL_CTX_free(sv.ctx);
 		return usage_err ? 2 : 1;
+	}
+	if (!to_write && strncmp(src, "beltline://", 11) == 0) {
+		/* say now, not at each connection, if the stream is not there or not ours to
+		 * read (after the address: a usage error is said first) */
+		struct beltline_stream *s;
+		int rc = beltline_open(src, NULL, &s);
+		if (rc == -ENOENT || rc == -EACCES || rc == -EINVAL) {
+			close(lfd);
+			SSL_CTX_free(sv.ctx);
+			return 1;       /* the library said why (full of readers now: not for ever) */
+		}
+		beltline_close(rc == 0 ? s : NULL);
 	}
 	if (to_write) {
 		int rc = bl_serve_write(&sv, lfd);
