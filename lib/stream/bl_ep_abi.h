@@ -77,14 +77,17 @@ struct bl_ep_hdr {
 	                        * Written with release after the slot; the peer reads it
 	                        * with acquire. */
 	uint64_t pad1[7];
-	uint64_t tx_sleep;     /* odd: this side waits for room (the peer's rx_tail);
-	                        * incremented on each arm and disarm */
+	uint64_t tx_sleep;     /* odd: this side waits for room (the peer's rx_tail). Each
+	                        * sleep arms a value the word never held (one more from
+	                        * even, two from odd), each wake-up disarms it: a value
+	                        * the peer already woke is never armed again */
 	uint64_t pad2[7];
 	/* Receiving side: the reader page of the peer's ring. */
 	uint64_t rx_tail;      /* peer's messages this side has released (their space is
 	                        * the peer's again). Release store; the peer acquires. */
 	uint64_t pad3[7];
-	uint64_t rx_sleep;     /* odd: this side waits for the peer's head to move */
+	uint64_t rx_sleep;     /* odd: this side waits for the peer's head to move (armed
+	                        * and disarmed as tx_sleep) */
 	uint64_t pad4[7];
 };
 
