@@ -283,6 +283,7 @@ static const struct key reload_keys[] = {
 	K("failures", "reload_failures_total", 'c', "reloads refused, the old configuration kept"),
 	K("epoch", "reload_epoch", 'g', "the graph set epoch the workers run"),
 	K("live_edits", "reload_live_edits", 'g', "graph edits (beltline mount) since the config file was read"),
+	K("awaiting_workers", "reload_awaiting_workers", 'g', "graphs, ports, run sets a swap left until a held worker passes its epoch"),
 };
 
 static const struct key reload_worker_keys[] = {

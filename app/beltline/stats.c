@@ -26,7 +26,7 @@ static const char *const gauges[] = {
 	"max", "max_per_uid", "root_reserve", "idle_ms", "slow_ms", "pid", "uid", "lag",
 	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno", "pos",
 	/* heap, streams that grow, reload and its workers, injects, endpoints, users */
-	"free", "system", "max_capacity", "epoch", "live_edits", "idle_sleep_us", "swap_max_ns",
+	"free", "system", "max_capacity", "epoch", "live_edits", "awaiting_workers", "idle_sleep_us", "swap_max_ns",
 	"orphans", "held", "owner", "group", "slots", "dbuf_bytes", "max_msg",
 	"client_pid", "clients", "reader", NULL,
 };

@@ -28,6 +28,7 @@
 #include "bl_stream.h"
 #include "ctl.h"
 #include "graphs.h"
+#include "limbo.h"
 #include "pdump_sync.h"
 #include "reaper.h"
 #include "reload.h"
@@ -130,6 +131,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 			bl_app_reload(app, NULL, &err);
 		}
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
+		bl_limbo_reap(app, false);   /* what a swap left, once a held worker is past */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 		bl_inject_reap();   /* gone writers' regions, once no mbuf points into them */
@@ -338,6 +340,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	 * streams (and the references their slots hold) are freed with the graphs. */
 	bl_ctl_stop(app->ctl);
 	app->ctl = NULL;
+	bl_limbo_reap(app, true);   /* the workers have stopped: what a swap left goes now */
 	/* Counters first (the ports still exist), then close the ports so their
 	 * rings give back every mbuf, then count the pool. */
 	if (app->pool != NULL && rc == 0) {

@@ -23,6 +23,7 @@
 #include "bl_user.h"
 #include "ctl_pvt.h"
 #include "ep.h"
+#include "limbo.h"
 #include "pdump_sync.h"
 
 /* The server's own counters and limits: "control" in stats. */
@@ -137,6 +138,7 @@ ctl_stats_json(void *arg)
 	N(rl, "failures", app->reload_failures);
 	N(rl, "epoch", app->epoch);
 	N(rl, "live_edits", app->live_edits);   /* edit.c: since the config file was read */
+	N(rl, "awaiting_workers", bl_limbo_count());   /* limbo.c: left by a swap a worker held */
 	cJSON_AddStringToObject(rl, "last_error", app->reload_error);
 	cJSON *wa = cJSON_AddArrayToObject(rl, "workers");
 	for (unsigned int w = 0; w < app->n_workers; w++) {

@@ -13,9 +13,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "bl_log.h"
 #include "bl_pipe.h"
 #include "bl_stream.h"
 #include "graphs.h"
+#include "limbo.h"
 #include "tap.h"
 
 struct source {
@@ -334,6 +336,12 @@ struct built {
 };
 
 static void
+graph_free(void *g)
+{
+	bl_graph_free(g);
+}
+
+static void
 built_free(struct built *b)
 {
 	for (unsigned int i = 0; i < b->n; i++)
@@ -502,12 +510,14 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t
 		for (unsigned int i = 0; i < app->n_workers; i++)
 			bl_worker_publish(&app->workers[i], runs1[i]);
 		app->epoch++;
-		if (bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000))
+		if (bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
 			for (unsigned int i = 0; i < app->n_workers; i++)
 				bl_worker_run_release(&app->workers[i]);
-		else   /* the old sets stay allocated: a worker may still hold one */
-			fprintf(stderr, "beltlined: reload: a worker did not pass epoch %llu in 10 s\n",
-				(unsigned long long)app->epoch);
+		} else {   /* a worker may still hold an old set: freed once it is past */
+			bl_log(BL_LOG_WARNING, "reload: a worker did not pass epoch %llu in 10 s: what "
+			       "it ran is freed once it does", (unsigned long long)app->epoch);
+			bl_limbo_add_runs(app, app->epoch);
+		}
 	}
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		bl_worker_publish(&app->workers[i], runs[i]);
@@ -527,8 +537,15 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t
 		memcpy(w->replica, nw[i].replica, sizeof(w->replica));
 	}
 	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
-		fprintf(stderr, "beltlined: reload: a worker did not pass epoch %llu in 10 s; its old "
-			"graphs are kept, not freed\n", (unsigned long long)app->epoch);
+		/* held (a pcap sink writing into a FIFO nobody drains): the old graphs and
+		 * sets go once every worker is past (limbo.c, from the watch loop) */
+		bl_log(BL_LOG_WARNING, "reload: a worker did not pass epoch %llu in 10 s: %u old "
+		       "graph%s freed once it does", (unsigned long long)app->epoch, dead.n,
+		       dead.n == 1 ? " is" : "s are");
+		for (unsigned int i = 0; i < dead.n; i++)
+			bl_limbo_add(app, app->epoch, graph_free, dead.g[i], "a graph");
+		dead.n = 0;
+		bl_limbo_add_runs(app, app->epoch);
 		return 0;
 	}
 	built_free(&dead);

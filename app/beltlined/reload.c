@@ -19,6 +19,7 @@
 
 #include "bl_port.h"
 #include "graphs.h"
+#include "limbo.h"
 #include "bl_log.h"
 #include "reload.h"
 #include "service.h"
@@ -175,9 +176,10 @@ settle_ports(struct bl_app *app, const struct bl_cfg *ncfg, const struct port_pl
 	for (unsigned int i = 0; i < app->cfg.n_ports; i++) {
 		if (!pp->gone[i])
 			continue;
-		if (!settled) {   /* a worker may still hold the old graphs: the port stays open */
-			bl_log(BL_LOG_WARNING, "reload: port \"%s\" left open: a worker has not passed "
-			       "epoch %llu", app->cfg.ports[i].name, (unsigned long long)app->epoch);
+		if (!settled) {   /* a worker may still hold the old graphs: closed once it is past */
+			bl_log(BL_LOG_WARNING, "reload: port \"%s\" closes once every worker has "
+			       "passed epoch %llu", app->cfg.ports[i].name, (unsigned long long)app->epoch);
+			bl_limbo_add_port(app, app->epoch, &app->cfg.ports[i], app->port_id[i]);
 			continue;
 		}
 		bl_port_close(&app->cfg, i, app->port_id[i]);

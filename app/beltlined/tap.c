@@ -47,6 +47,7 @@
 #include "bl_stream.h"
 #include "bl_stream_worker.h"
 #include "bl_time.h"
+#include "limbo.h"
 #include "tap.h"
 
 #define TAP_MAX 16
@@ -275,8 +276,10 @@ quiesce(struct bl_app *app)
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		bl_worker_publish(&app->workers[i], r[i]);
 	app->epoch++;
-	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000))
-		return false;   /* the old sets stay allocated: a worker may still hold one */
+	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
+		bl_limbo_add_runs(app, app->epoch);   /* a worker may still hold one */
+		return false;
+	}
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		bl_worker_run_release(&app->workers[i]);
 	return true;
@@ -327,6 +330,12 @@ tap_free(struct tap *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void
+tap_free_cb(void *t)
+{
+	tap_free(t);
+}
+
 /* Unhook t, wait out the workers, free it. */
 static void
 tap_end(struct bl_app *app, struct tap *t, const char *why)
@@ -339,9 +348,10 @@ tap_end(struct bl_app *app, struct tap *t, const char *why)
 	/* A dropped filter's old graph ran the hook until its swap: one more epoch. */
 	if (was || t->gone[0] != '\0') {
 		if (!quiesce(app)) {
+			/* the slot stays taken (a stalled burst may still run its hook) */
 			bl_log(BL_LOG_WARNING, "tap %s: a worker did not pass the epoch in 10 s: "
-			       "its stream is kept, not freed", t->s->name);
-			t->used = false;
+			       "its stream goes once it does", t->s->name);
+			bl_limbo_add(app, app->epoch, tap_free_cb, t, "a tap");
 			return;
 		}
 	}
