@@ -90,6 +90,9 @@ struct blc_live {
 	unsigned n_dbufs;
 	unsigned last_dbuf;         /* index of the last hit: packets come in runs */
 	int ctl_fd;                 /* control connection: closing it detaches; -1 none */
+	int wake_fd;                /* the appliance's wake eventfd, or our own 1 ms timerfd:
+	                             * drained by an empty look; what the stream's epoll
+	                             * (s->poll_fd) watches with ctl_fd */
 	int own_timer;              /* the wake fd is our own 1 ms timerfd */
 	int sleeper;                /* beltline_fd() was asked for: tell the appliance we wait */
 	int waiting;                /* our page's wait is set (we found the ring empty) */
@@ -149,13 +152,14 @@ struct blc_src_ops {
 	int (*read)(struct beltline_stream *s, void *buf, size_t size, struct beltline_pkt_info *info);
 	void (*stats)(const struct beltline_stream *s, struct beltline_stats *st);
 	void (*info)(const struct beltline_stream *s, struct beltline_info *info);
-	void (*fd_asked)(struct beltline_stream *s);   /* beltline_fd was called */
+	/* beltline_fd was called: s->poll_fd is then what it returns. 0 or -errno. */
+	int (*fd_asked)(struct beltline_stream *s);
 };
 
 struct beltline_stream {
 	int kind;                   /* enum beltline_kind */
 	const struct blc_src_ops *ops;  /* the kind's calls (src_file.c, src_live.c, src_net.c) */
-	int wake_fd;                /* what beltline_fd returns */
+	int poll_fd;                /* what beltline_fd returns (owned); -1: none (yet) */
 	int linktype;
 	uint32_t snaplen;
 	unsigned peeked;            /* views handed out by the last peek */
@@ -168,14 +172,14 @@ struct beltline_stream {
 	};
 };
 
-/* Free s: its source's close (which closes what the source holds), its wake fd, itself.
+/* Free s: its source's close (which closes what the source holds), its poll fd, itself.
  * beltline_close, and a source's open that failed half way. */
 static inline void
 blc_stream_free(struct beltline_stream *s)
 {
 	s->ops->close(s);
-	if (s->wake_fd >= 0)
-		close(s->wake_fd);
+	if (s->poll_fd >= 0)
+		close(s->poll_fd);
 	free(s);
 }
 

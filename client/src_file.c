@@ -52,8 +52,8 @@ blc_file_open(struct beltline_stream *s, const char *path)
 		blc_log(BELTLINE_LOG_ERROR, "%s: not a pcap file libpcap can read: %s", path, ebuf);
 		return -EPROTO;
 	}
-	s->wake_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->wake_fd < 0) {
+	s->poll_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->poll_fd < 0) {
 		int e = errno;
 		pcap_close(p);
 		return -e;

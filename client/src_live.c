@@ -9,6 +9,11 @@
  * An entry that does not resolve is skipped and counted (stats.invalid), never
  * dereferenced. Data pointers handed out lie inside a read-only mapping, so a
  * torn or overwritten entry can only give wrong bytes, which check() reports.
+ *
+ * The pollable fd (live_fd_asked) is an epoll descriptor of the stream's own over the
+ * wake fd and the control connection: readable when the appliance signals, and when it
+ * hangs up (it died, or a reload removed the stream), so a caller that sleeps on it
+ * without a timeout learns of the end from its next peek.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -74,7 +80,8 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 	l = &s->l;
 	s->kind = BELTLINE_KIND_LIVE;
 	s->ops = &blc_live_ops;
-	s->wake_fd = f->wake_fd;
+	s->poll_fd = -1;            /* made when beltline_fd is first asked for */
+	l->wake_fd = f->wake_fd;
 	l->ctl_fd = f->ctl_fd;
 	s->linktype = f->linktype > 0 ? f->linktype : 1;
 	s->snaplen = 65535;
@@ -90,11 +97,11 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 		if (rc < 0)
 			goto fail;
 	}
-	if (s->wake_fd < 0) {
+	if (l->wake_fd < 0) {
 		/* No wake fd from the appliance: fall back to polling every millisecond. */
 		struct itimerspec its = { .it_interval = { 0, 1000000 }, .it_value = { 0, 1000000 } };
-		s->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-		if (s->wake_fd < 0 || timerfd_settime(s->wake_fd, 0, &its, NULL) < 0) {
+		l->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (l->wake_fd < 0 || timerfd_settime(l->wake_fd, 0, &its, NULL) < 0) {
 			rc = -errno;
 			goto fail;
 		}
@@ -141,7 +148,7 @@ live_drain(struct beltline_stream *s)
 {
 	uint64_t v;
 
-	if (read(s->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v > s->l.self_woken)
+	if (read(s->l.wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v > s->l.self_woken)
 		s->st.wakeups++;    /* the appliance's signal, not only our own (live_again) */
 	s->l.self_woken = 0;
 }
@@ -191,7 +198,7 @@ live_again(struct beltline_stream *s)
 	uint64_t one = 1;
 
 	if (l->sleeper && !l->own_timer && !l->self_woken &&
-	    write(s->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+	    write(l->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
 		l->self_woken = 1;
 	return -EAGAIN;
 }
@@ -393,13 +400,46 @@ live_close(struct beltline_stream *s)
 		bl_shm_free(l->dbuf[i].shm);
 	if (l->ctl_fd >= 0)
 		close(l->ctl_fd);   /* the appliance detaches us */
+	if (l->wake_fd >= 0)
+		close(l->wake_fd);  /* s->poll_fd, watching both, is blc_stream_free's */
 }
 
-/* beltline_fd(): asking for the fd makes a live reader a sleeper (beltline.h). */
-static void
+/*
+ * beltline_fd(): asking for the fd makes a live reader a sleeper (beltline.h), and the
+ * first ask makes the fd, kept for the stream's life: an epoll descriptor over the wake
+ * fd (EPOLLIN: the appliance's signal, or our own, drained by an empty look as before)
+ * and the control connection. The wake fd alone was the fd before, and nothing signals
+ * it when the appliance dies or a reload removes the stream: a caller sleeping on it
+ * without a timeout never learnt that the stream had ended. The connection is watched
+ * for EPOLLHUP (and EPOLLERR, always): what live_empty calls the end, so the next peek
+ * says 0. Not EPOLLIN or EPOLLRDHUP: the appliance's notice comes before its close, and
+ * a readiness the next peek does not turn into 0 or packets would spin the caller's
+ * poll loop. A busy poller never asks: no epoll, no cost. 0 or -errno (logged; the
+ * reader then stays a busy poller).
+ */
+static int
 live_fd_asked(struct beltline_stream *s)
 {
-	s->l.sleeper = 1;
+	struct blc_live *l = &s->l;
+	struct epoll_event wev = { .events = EPOLLIN, .data.fd = l->wake_fd };
+	struct epoll_event cev = { .events = EPOLLHUP, .data.fd = l->ctl_fd };
+	int ep, rc;
+
+	if (s->poll_fd >= 0)
+		return 0;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, l->wake_fd, &wev) < 0 ||
+	    (l->ctl_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, l->ctl_fd, &cev) < 0)) {
+		rc = -errno;
+		if (ep >= 0)
+			close(ep);
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s", s->name,
+			strerror(-rc));
+		return rc;
+	}
+	s->poll_fd = ep;
+	l->sleeper = 1;
+	return 0;
 }
 
 const struct blc_src_ops blc_live_ops = {

@@ -401,7 +401,7 @@ net_close(struct beltline_stream *s)
 	if (n->fd >= 0)
 		close(n->fd);
 	free(n->buf);
-	s->wake_fd = -1;    /* it was n->fd */
+	s->poll_fd = -1;    /* it was n->fd */
 }
 
 /* Wait for and decode the hello, within the open's timeout. 0 or -errno. */
@@ -495,7 +495,7 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 		return rc;
 	}
 	n->fd = rc;
-	s->wake_fd = n->fd;
+	s->poll_fd = n->fd;
 	n->io_recv = udp ? udp_recv : plain_recv;
 	n->io_send = plain_send;
 	if (udp) {
@@ -534,7 +534,7 @@ open_net(const char *uri, const struct beltline_open_opts *o, int writer,
 	s->n.writer = writer;
 	s->kind = BELTLINE_KIND_NET;
 	s->ops = &blc_net_ops;
-	s->wake_fd = -1;
+	s->poll_fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", uri);
 	rc = blc_net_open(s, uri, o);
 	if (rc < 0) {

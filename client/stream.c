@@ -63,7 +63,7 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 		return -ENOMEM;
 	s->kind = BELTLINE_KIND_FILE;
 	s->ops = &blc_file_ops;
-	s->wake_fd = -1;
+	s->poll_fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", path);
 	rc = blc_file_open(s, path);
 	if (rc < 0) {
@@ -167,13 +167,18 @@ beltline_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 int
 beltline_fd(const struct beltline_stream *s)
 {
+	int rc;
+
 	if (s == NULL)
 		return -EINVAL;
-	/* Asking for the fd makes a live reader a sleeper (beltline.h). Streams are
-	 * always allocated writable (beltline_open), so this const cast is sound. */
-	if (s->ops->fd_asked != NULL)
-		s->ops->fd_asked((struct beltline_stream *)s);
-	return s->wake_fd;
+	/* Asking for the fd makes a live reader a sleeper, and makes the fd (beltline.h).
+	 * Streams are always allocated writable (beltline_open), so this const cast is sound. */
+	if (s->ops->fd_asked != NULL) {
+		rc = s->ops->fd_asked((struct beltline_stream *)s);
+		if (rc < 0)
+			return rc;
+	}
+	return s->poll_fd;
 }
 
 int

@@ -177,15 +177,21 @@ BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size
 	struct beltline_pkt_info *info);
 
 /* A descriptor to poll (POLLIN) or put in epoll: readable when packets may be
- * there. Files: always readable. tcp://, udp://, tls://: the socket (a peek that
+ * there, and at the end of the stream (the next peek or read then returns 0).
+ * Files: always readable. tcp://, udp://, tls://: the socket (a peek that
  * returns -EAGAIN has read all it had, but for udp:// after refusing 64 datagrams
  * in one call: then the rest is left in it, readable; with EPOLLET, peek again while
- * beltline_stats.invalid grows by 64 a call). Live: the appliance's wake eventfd, signalled
- * with the stream's moderation (wake_count entries waiting, or wake_us after the
- * first) once a peek or read has found the stream empty; or a 1 ms timer when the
- * appliance gave none. Asking for it is what makes this reader a sleeper: a reader
- * that never calls beltline_fd() busy-polls and costs the appliance no wakeups.
- * Owned by the stream: do not close it. */
+ * beltline_stats.invalid grows by 64 a call). Live: an epoll descriptor of the stream's
+ * own, readable when the appliance's wake eventfd is signalled, with the stream's
+ * moderation (wake_count entries waiting, or wake_us after the first) once a peek or
+ * read has found the stream empty (or every 1 ms when the appliance gave no eventfd),
+ * and when the appliance closes the stream's control connection: it died, or a reload
+ * removed the stream. So a caller may sleep on it with no timeout. Asking for it is
+ * what makes this reader a sleeper: a reader that never calls beltline_fd() busy-polls
+ * and costs the appliance no wakeups. The same descriptor on every call, for the
+ * stream's life; owned by the stream: do not close it. A negative errno if s is NULL,
+ * or (live, the first call) if the descriptor cannot be made (-EMFILE, -ENOMEM): the
+ * reader then stays a busy poller and a later call tries again. */
 BELTLINE_API int beltline_fd(const struct beltline_stream *s);
 
 struct beltline_stats {
@@ -341,7 +347,8 @@ BELTLINE_API int beltline_give(struct beltline_user *u, const struct beltline_cl
  * leaves the classes not yet read to on_timeout.) */
 BELTLINE_API int beltline_user_flush(struct beltline_user *u, int timeout_ms);
 
-/* A descriptor to poll (POLLIN) for packets to take, as beltline_fd. Owned by u. */
+/* A descriptor to poll (POLLIN) for packets to take, as beltline_fd: readable too when the
+ * appliance went away (beltline_take then returns 0). Owned by u. */
 BELTLINE_API int beltline_user_fd(const struct beltline_user *u);
 
 /* Detach and free (the appliance decides what was held with on_timeout). NULL is fine. */

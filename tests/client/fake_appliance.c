@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -105,6 +106,24 @@ fake_memfd(const char *name, size_t size, const void *data, size_t len)
 	return fd;
 }
 
+/*
+ * A reader's attach is granted on connection c: with f->wake, a wake eventfd for it, our
+ * end kept in f->wake_fd (-1: none; the one before closed). Stored before the reply goes,
+ * so the client that has its reply sees them (release: pairs with the acquire loads of
+ * the test's thread, fake_drop).
+ */
+static int
+fake_granted(struct fake *f, int c)
+{
+	int efd = f->wake ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
+	int old = __atomic_exchange_n(&f->wake_fd, efd, __ATOMIC_ACQ_REL);
+
+	if (old >= 0)
+		close(old);
+	__atomic_store_n(&f->reader_c, c, __ATOMIC_RELEASE);
+	return efd;
+}
+
 /* attach_verdict: a reader as attach gives, plus a verdict ring of FAKE_VCAP descriptors
  * and a tail page whose `ignored` is FAKE_VIGNORED (docs/control.md). */
 static void
@@ -116,16 +135,16 @@ fake_verdict(struct fake *f, int c, const struct bl_ctl_hdr *h)
 	struct bl_vring_tail vt = { .ignored = FAKE_VIGNORED };
 	struct bl_ibuf_fds fds;
 	int idx = bl_ibuf_reader_alloc(f->ib, 0);
-	char body[200];
+	char body[220];
 
 	bl_ibuf_reader_fds(f->ib, (unsigned)idx, &fds);
-	int v[5] = { fds.ring_fd, fds.page_fd, bl_shm_ro_fd(f->d),
+	int v[6] = { fds.ring_fd, fds.page_fd, bl_shm_ro_fd(f->d),
 		fake_memfd("fake-vring", vh.region_size, &vh, sizeof(vh)),
-		fake_memfd("fake-vtail", BL_SHM_META_PAGE, &vt, sizeof(vt)) };
+		fake_memfd("fake-vtail", BL_SHM_META_PAGE, &vt, sizeof(vt)), fake_granted(f, c) };
 	snprintf(body, sizeof(body), "{\"stream\":\"ips\",\"reader\":%d,\"linktype\":1,"
-		"\"vring_capacity\":%u,\"fds\":[\"ring\",\"page\",\"dbuf\",\"vring\",\"vtail\"]}",
-		idx, FAKE_VCAP);
-	fake_reply(c, h, 0, body, v, 5);
+		"\"vring_capacity\":%u,\"fds\":[\"ring\",\"page\",\"dbuf\",\"vring\",\"vtail\"%s]}",
+		idx, FAKE_VCAP, v[5] >= 0 ? ",\"wake\"" : "");
+	fake_reply(c, h, 0, body, v, v[5] >= 0 ? 6 : 5);
 	__atomic_store_n(&f->attached, 1, __ATOMIC_RELEASE);
 	close(v[0]);
 	close(v[2]);
@@ -153,7 +172,7 @@ fake_conn(void *arg)
 			ssize_t r = recv(c, buf, sizeof(buf) - 1, 0);
 			struct bl_ctl_hdr h;
 			if (r <= 0) {
-				if (r == 0)
+				if (r == 0 && c != __atomic_load_n(&f->dropped_c, __ATOMIC_ACQUIRE))
 					__atomic_fetch_add(&f->saw_hangup, 1, __ATOMIC_SEQ_CST);
 				break;
 			}
@@ -177,11 +196,13 @@ fake_conn(void *arg)
 				int idx = bl_ibuf_reader_alloc(f->ib, 0);
 				snprintf(f->attach_body, sizeof(f->attach_body), "%s", buf + sizeof(h));
 				bl_ibuf_reader_fds(f->ib, (unsigned)idx, &fds);
-				int v[3] = { fds.ring_fd, fds.page_fd, bl_shm_ro_fd(f->d) };
+				int v[4] = { fds.ring_fd, fds.page_fd, bl_shm_ro_fd(f->d),
+					fake_granted(f, c) };
 				char body[160];
 				snprintf(body, sizeof(body), "{\"stream\":\"web\",\"reader\":%d,\"linktype\":1,"
-					"\"fds\":[\"ring\",\"page\",\"dbuf\"]}", idx);
-				fake_reply(c, &h, 0, body, v, 3);
+					"\"fds\":[\"ring\",\"page\",\"dbuf\"%s]}", idx,
+					v[3] >= 0 ? ",\"wake\"" : "");
+				fake_reply(c, &h, 0, body, v, v[3] >= 0 ? 4 : 3);
 				__atomic_store_n(&f->attached, 1, __ATOMIC_RELEASE);
 				close(v[0]);
 				close(v[2]);
@@ -231,6 +252,7 @@ fake_start_in(struct fake *f, pthread_t *t)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char inst[160];
 
+	f->wake_fd = f->reader_c = f->dropped_c = -1;
 	snprintf(inst, sizeof(inst), "%s/t", f->dir);
 	if (mkdir(inst, 0700) < 0)
 		return -1;
@@ -261,5 +283,24 @@ fake_stop(struct fake *f, pthread_t t)
 	rmdir(f->dir);
 	bl_ibuf_free(f->ib);
 	bl_shm_free(f->d);
+	if (f->wake_fd >= 0)
+		close(f->wake_fd);
+}
+
+int
+fake_drop(struct fake *f)
+{
+	static const char why[] = "{\"error\":\"stream removed: \\\"web\\\" is not in the "
+		"appliance's new config\"}";
+	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION,
+		.op = BL_CTL_NOTICE, .status = -ENOENT };
+	int c = __atomic_load_n(&f->reader_c, __ATOMIC_ACQUIRE);
+
+	if (c < 0)
+		return -1;
+	__atomic_store_n(&f->dropped_c, c, __ATOMIC_RELEASE);  /* not the client's hangup */
+	fake_reply(c, &h, -ENOENT, why, NULL, 0);
+	/* Its thread, in recv, returns 0 and closes c: the client sees the hangup from here. */
+	return shutdown(c, SHUT_RDWR);
 }
 

@@ -3,9 +3,10 @@
  * fake_appliance — just enough of the appliance for the client tests: a packet
  * DBuf (header and object table written by hand, as bl_dbuf lays them out; object
  * i filled with the byte 'a'+i), an IBuf, and a control server speaking
- * docs/control.md (list; attach handing out ring, page and DBuf fds; attach_verdict,
- * those and a verdict ring and tail page; one thread per connection, since an attached
- * reader keeps its connection).
+ * docs/control.md (list; attach handing out ring, page and DBuf fds, and a wake eventfd
+ * if asked; attach_verdict, those and a verdict ring and tail page; one thread per
+ * connection, since an attached reader keeps its connection), and the hangup of an
+ * attached reader's connection that a reload removing its stream does (fake_drop).
  */
 #ifndef FAKE_APPLIANCE_H
 #define FAKE_APPLIANCE_H
@@ -34,6 +35,10 @@ struct fake {
 	int served;              /* requests (atomic) */
 	int saw_hangup;          /* connections the client closed (atomic) */
 	int attached;            /* an attach succeeded (atomic) */
+	int wake;                /* attach hands out a wake eventfd (BL_CTL_FD_WAKE) */
+	int wake_fd;             /* our end of the last one handed out (write 1: a wakeup); -1 */
+	int reader_c;            /* the last attached connection (atomic); -1 */
+	int dropped_c;           /* the connection fake_drop hung up (atomic); -1 */
 	char attach_body[256];
 };
 
@@ -42,6 +47,10 @@ struct bl_ibuf *fake_ibuf(uint32_t policy, uint32_t cap);
 int fake_start(struct fake *f, pthread_t *t);   /* in a new /tmp dir; 0 or -1 */
 int fake_start_in(struct fake *f, pthread_t *t); /* in f->dir; 0 or -1 */
 void fake_stop(struct fake *f, pthread_t t);
+/* Hang up the last attached reader's connection as the appliance does when a reload
+ * removes its stream (app/beltlined/ctl.c, notice_close): a notice saying why, then the
+ * connection is closed (its thread closes it once shut down here). 0 or -1 (none). */
+int fake_drop(struct fake *f);
 
 static inline struct bl_ibuf_entry
 fake_ent(uint16_t dbuf, uint32_t obj, uint32_t off, uint32_t len)

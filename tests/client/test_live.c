@@ -8,12 +8,15 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -291,7 +294,9 @@ Test(live, pollable_fd)
 	struct beltline_pkt v[4];
 	uint64_t one = 1;
 
-	cr_assert_eq(p.fd, efd, "the appliance's eventfd is the stream's fd");
+	cr_assert_geq(p.fd, 0);
+	cr_assert_neq(p.fd, efd, "the stream's own epoll over the appliance's eventfd");
+	cr_assert_eq(beltline_fd(s), p.fd, "the same fd on every call: callers register it once");
 	cr_assert_eq(poll(&p, 1, 0), 0);
 	cr_assert_eq(bl_ibuf_write(ib, &e, 1), 1);
 	cr_assert_eq(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));  /* the appliance wakes us */
@@ -430,6 +435,7 @@ Test(live, busy_poller_backs_off_and_still_sees_data_and_hangup)
 	close(dfd);
 	for (unsigned i = 0; i < 1000; i++)    /* far past the backoff's cap */
 		cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN, "look %u", i);
+	cr_assert_eq(s->poll_fd, -1, "a busy poller holds no descriptor for beltline_fd");
 	cr_assert_eq(bl_ibuf_write(ib, &e, 1), 1);
 	cr_assert_eq(beltline_peek(s, v, 4), 1, "data is seen on the first look after it came");
 	cr_assert_eq(v[0].caplen, 64);
@@ -503,7 +509,7 @@ Test(live, sleeper_cut_short_by_bad_entries_finds_its_fd_readable)
 	struct bl_ibuf_entry bad = ent(9, 0, 0, 64), good = ent(DBUF_ID, 1, 0, 64);
 	struct beltline_pkt v[4];
 
-	cr_assert_eq(p.fd, efd);
+	cr_assert_geq(p.fd, 0);
 	for (unsigned i = 0; i < 300; i++)
 		cr_assert_eq(bl_ibuf_write(ib, &bad, 1), 1);
 	cr_assert_eq(bl_ibuf_write(ib, &good, 1), 1);
@@ -603,4 +609,189 @@ Test(live, every_open_refuses_options_it_cannot_know)
 	cr_assert_eq(beltline_open_user("beltline://t/ips", &big.o, &u), 0, "%s", last_log);
 	beltline_user_close(u);
 	fake_stop(&f, t);
+}
+
+/* Wait for the fake appliance's attach and open "web" as a sleeper (beltline_fd asked for)
+ * that has found the stream empty: its wait is set, its fd not readable. */
+static struct beltline_stream *
+open_sleeper(struct fake *f, pthread_t *t, struct pollfd *p)
+{
+	struct beltline_stream *s;
+	struct beltline_pkt v[8];
+
+	f->wake = 1;
+	cr_assert_eq(fake_start(f, t), 0);
+	struct beltline_open_opts o = { .sz = sizeof(o), .run_dir = f->dir, .client = "unit" };
+	cr_assert_eq(beltline_open("beltline://t/web", &o, &s), 0, "%s", last_log);
+	cr_assert_geq(__atomic_load_n(&f->wake_fd, __ATOMIC_ACQUIRE), 0, "the fake gave a wake fd");
+	*p = (struct pollfd){ .fd = beltline_fd(s), .events = POLLIN };
+	cr_assert_geq(p->fd, 0, "%s", last_log);
+	cr_assert_eq(beltline_peek(s, v, 8), -EAGAIN);
+	cr_assert_eq(f->ib->rpage[0]->wait, 1, "a sleeper that found the ring empty waits for seq 0");
+	cr_assert_eq(poll(p, 1, 0), 0, "nothing to read, nobody gone");
+	return s;
+}
+
+/* A reader that sleeps on beltline_fd with no timeout (beltline.h's pattern) must learn
+ * that its stream ended: the appliance died, or a reload removed the stream, and closed
+ * the control connection, the reader's lease. The fd was the wake eventfd alone, which
+ * nobody signals then: only a peek saw the hangup, and such a reader never peeks again. */
+Test(live, sleeper_fd_is_readable_when_the_appliance_hangs_up)
+{
+	struct fake f = { 0 };
+	pthread_t t;
+	struct pollfd p;
+	struct beltline_pkt v[8];
+	struct beltline_stream *s = open_sleeper(&f, &t, &p);
+	int fd = p.fd;
+
+	cr_assert_eq(fake_drop(&f), 0);       /* "stream removed", then the close */
+	cr_assert_eq(poll(&p, 1, 10000), 1, "woken by the hangup, not by the timeout");
+	cr_assert_eq(beltline_peek(s, v, 8), 0, "then the end of the stream");
+	cr_assert(strstr(last_log, "stream removed") != NULL, "%s", last_log);
+	cr_assert_eq(beltline_fd(s), fd, "the same fd to the end");
+	beltline_close(s);
+	fake_stop(&f, t);
+}
+
+/* What the fd did before stays: a wakeup makes it readable, the empty look after the
+ * packet drains it, and the wakeup is counted once. */
+Test(live, sleeper_fd_still_wakes_for_packets)
+{
+	struct fake f = { 0 };
+	pthread_t t;
+	struct pollfd p;
+	struct beltline_pkt v[8];
+	struct beltline_stats st = { .sz = sizeof(st) };
+	struct beltline_stream *s = open_sleeper(&f, &t, &p);
+	struct bl_ibuf_entry e = ent(DBUF_ID, 1, 0, 64);
+	uint64_t one = 1;
+
+	cr_assert_eq(bl_ibuf_write(f.ib, &e, 1), 1);
+	cr_assert_eq(write(f.wake_fd, &one, sizeof(one)), (ssize_t)sizeof(one));  /* the wakeup */
+	cr_assert_eq(poll(&p, 1, 10000), 1);
+	cr_assert_eq(beltline_peek(s, v, 8), 1);
+	cr_assert_eq(v[0].caplen, 64);
+	cr_assert_eq(beltline_release(s, 1), 0);
+	cr_assert_eq(beltline_peek(s, v, 8), -EAGAIN, "still live");
+	cr_assert_eq(poll(&p, 1, 0), 0, "drained when found empty");
+	cr_assert_eq(f.ib->rpage[0]->wait, 2, "and waiting for seq 1");
+	cr_assert_eq(beltline_stats(s, &st), 0);
+	cr_assert_eq(st.wakeups, 1);
+	cr_assert_eq(beltline_fd(s), p.fd);
+	beltline_close(s);
+	fake_stop(&f, t);
+}
+
+/* A verdict client sleeps on beltline_user_fd the same way: it learns the end too. */
+Test(live, user_fd_is_readable_when_the_appliance_hangs_up)
+{
+	struct fake f = { .wake = 1 };
+	pthread_t t;
+	struct beltline_user *u;
+	struct beltline_pkt v[8];
+	struct pollfd p = { .events = POLLIN };
+
+	cr_assert_eq(fake_start(&f, &t), 0);
+	struct beltline_open_opts o = { .sz = sizeof(o), .run_dir = f.dir, .client = "unit" };
+	cr_assert_eq(beltline_open_user("beltline://t/ips", &o, &u), 0, "%s", last_log);
+	cr_assert_geq(__atomic_load_n(&f.wake_fd, __ATOMIC_ACQUIRE), 0, "the fake gave a wake fd");
+	p.fd = beltline_user_fd(u);
+	cr_assert_geq(p.fd, 0, "%s", last_log);
+	cr_assert_eq(beltline_take(u, v, 8), -EAGAIN);
+	cr_assert_eq(poll(&p, 1, 0), 0);
+	cr_assert_eq(fake_drop(&f), 0);
+	cr_assert_eq(poll(&p, 1, 10000), 1, "woken by the hangup, not by the timeout");
+	cr_assert_eq(beltline_take(u, v, 8), 0, "then the end");
+	beltline_user_close(u);
+	fake_stop(&f, t);
+}
+
+/* The connection is watched for its hangup, not for a message: the appliance's notice
+ * comes before its close, and a readable fd that the next peek answers with -EAGAIN would
+ * spin a caller's poll loop. Only the hangup wakes it; the peek then says 0. */
+Test(live, sleeper_fd_wakes_for_the_hangup_not_for_the_notice_before_it)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 16);
+	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION,
+		.op = BL_CTL_NOTICE, .status = -ENOENT };
+	static const char why[] = "{\"error\":\"stream removed\"}";
+	char msg[sizeof(h) + sizeof(why)];
+	int sp[2], efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int dfd = bl_shm_ro_fd(d), idx = bl_ibuf_reader_alloc(ib, 0);
+	struct bl_ibuf_fds fds;
+	struct beltline_stream *s;
+	struct beltline_pkt v[4];
+	struct pollfd p = { .events = POLLIN };
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	cr_assert_eq(bl_ibuf_reader_fds(ib, (unsigned)idx, &fds), 0);
+	struct beltline__live_fds f = { .ring_fd = fds.ring_fd, .page_fd = fds.page_fd,
+		.mrp_fd = fds.mrp_fd, .idx = fds.idx, .wake_fd = efd, .ctl_fd = sp[0],
+		.n_dbufs = 1, .dbuf_fds = &dfd, .name = "test/web" };
+	cr_assert_eq(beltline__open_live_fds(&f, &s), 0, "%s", last_log);
+	close(fds.ring_fd);
+	close(dfd);
+	p.fd = beltline_fd(s);
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
+	h.len = sizeof(why) - 1;
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), why, sizeof(why) - 1);
+	cr_assert_eq(send(sp[1], msg, sizeof(h) + h.len, 0), (ssize_t)(sizeof(h) + h.len));
+	cr_assert_eq(poll(&p, 1, 0), 0, "a message alone is not the end");
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
+	close(sp[1]);                          /* the appliance closes */
+	cr_assert_eq(poll(&p, 1, 10000), 1);
+	cr_assert_eq(beltline_peek(s, v, 4), 0);
+	cr_assert(strstr(last_log, "stream removed") != NULL, "%s", last_log);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
+
+/* beltline_fd that cannot make its descriptor says so, leaves nothing open, and leaves
+ * the reader a busy poller (it sets no wait); a later call may succeed. Two failures: an
+ * epoll that cannot watch the wake fd (a regular file here), and no descriptor left. */
+Test(live, fd_that_cannot_be_made_is_an_error_and_leaves_a_busy_poller)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 16);
+	struct beltline_stream *s = open_reader(ib, d, memfd_create("not-pollable", MFD_CLOEXEC));
+	struct rlimit rl, low;
+	struct beltline_pkt v[4];
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC), spare[256], n = 0, lowest = dup(null);
+
+	cr_assert_geq(lowest, 0);
+	close(lowest);
+	cr_assert_eq(beltline_fd(s), -EPERM, "epoll refuses a regular file");
+	cr_assert(strstr(last_log, "pollable fd") != NULL, "%s", last_log);
+	cr_assert_eq(dup(null), lowest, "the epoll it made is closed again");
+	close(lowest);
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
+	cr_assert_eq(ib->rpage[0]->wait, 0, "still a busy poller: it sets no wait");
+	beltline_close(s);
+
+	s = open_reader(ib, d, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = 64;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 256 && (spare[n] = dup(null)) >= 0)     /* every descriptor below 64 taken */
+		n++;
+	cr_assert_eq(errno, EMFILE);
+	cr_assert_eq(beltline_fd(s), -EMFILE);
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
+	cr_assert_eq(s->l.r->page->wait, 0, "still a busy poller");
+	close(spare[--n]);
+	cr_assert_geq(beltline_fd(s), 0, "%s", last_log);
+	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
+	cr_assert_eq(s->l.r->page->wait, 1, "a sleeper now");
+	while (n > 0)
+		close(spare[--n]);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	close(null);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
 }
