@@ -113,6 +113,7 @@ proto_ipv6(const struct rte_mbuf *m, struct proto *p)
 	uint8_t buf[40];
 	const uint8_t *h = proto_at(m, p->l3_off, 40, buf);
 	uint32_t off = p->l3_off + 40;
+	bool seen_frag = false;
 	uint8_t nh;
 
 	if (h == NULL || (h[0] >> 4) != 6) {
@@ -132,10 +133,19 @@ proto_ipv6(const struct rte_mbuf *m, struct proto *p)
 			return;
 		}
 		if (nh == 44) {   /* fragment: 8 bytes; offset in bits 3..15 of bytes 2-3, M bit 0 */
+			if (seen_frag) {   /* a second one (RFC 8200: at most one): not ours to guess */
+				p->bad = PROTO_BAD_L3;
+				return;
+			}
+			seen_frag = true;
 			p->first_frag = ((x[2] << 8 | x[3]) & 0xfff8) == 0;
 			p->frag = ((x[2] << 8 | x[3]) & 0xfff9) != 0;
 			nh = x[0];
 			off += 8;
+			/* After a later fragment's header comes payload, not headers: read
+			 * as headers it could fake a fragment header, a first one, and ports. */
+			if (!p->first_frag)
+				break;
 			continue;
 		}
 		nh = x[0];

@@ -228,6 +228,41 @@ Test(classify, ipv6_extension_headers)
 	cr_assert(eq(u64, harness_counter(h, "dport", "malformed"), 2));
 }
 
+/* A later IPv6 fragment's payload is not headers: one that starts like a fragment header
+ * (offset 0, no more fragments) and a TCP header to port 22 was read as an unfragmented
+ * segment to port 22 (dport 22, tcp). Two fragment headers in the header chain: malformed. */
+Test(classify, ipv6_later_fragment_payload_is_not_headers)
+{
+	uint8_t b[14 + 40 + 8 + 8 + 20] = { 0 };
+	unsigned int l3 = 14, fh = l3 + 40, fake = fh + 8, l4 = fake + 8;
+	const char *const filters[] = { "dport", "tcp" };
+
+	b[12] = 0x86; b[13] = 0xdd;
+	b[l3] = 0x60;
+	b[l3 + 5] = 8 + 8 + 20;
+	b[l3 + 6] = 44;                      /* a fragment header */
+	b[fh] = 44;                          /* ... saying a fragment header follows */
+	b[fh + 3] = 0x08 | 1;                /* offset 1 (8 bytes), more fragments */
+	b[fake] = 6;                         /* the payload: a "fragment header" then tcp */
+	b[l4 + 2] = 0; b[l4 + 3] = 22;       /* "dport 22" */
+	b[l4 + 12] = 5 << 4;
+	for (unsigned int k = 0; k < 2; k++) {
+		h = harness_new(k == 0 ? "feed | dport |all collect" : "feed | tcp |all collect");
+		cr_assert(h != NULL);
+		harness_push(h, harness_mbuf_exact(b, sizeof(b)));
+		b[fh + 3] = 0;                   /* a first fragment whose next header is a fragment */
+		harness_push(h, harness_mbuf_exact(b, sizeof(b)));
+		b[fh + 3] = 0x08 | 1;
+		harness_run(h);
+		cr_assert(eq(u32, harness_got_cls(h, NULL, 0), 0), "%s: a later fragment", filters[k]);
+		cr_assert(eq(u64, harness_counter(h, filters[k], "other"), 1), "%s", filters[k]);
+		cr_assert(eq(u32, harness_got_cls(h, NULL, 1), 0), "%s: two fragment headers", filters[k]);
+		cr_assert(eq(u64, harness_counter(h, filters[k], "malformed"), 1), "%s", filters[k]);
+		harness_free(h);
+		h = NULL;
+	}
+}
+
 /* IPv4 total length shorter than its own header. */
 Test(classify, ipv4_total_length_below_header)
 {
