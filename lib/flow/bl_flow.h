@@ -90,7 +90,8 @@ struct bl_flow_table {
 	/* the table's thread */
 	uint64_t base_ms;           /* time 0 of the slots' times; set by the first packet */
 	bool based;
-	uint32_t now;               /* the latest time seen, ms after base */
+	uint32_t now;               /* the latest time seen, ms after base, modulo 2^32 */
+	uint64_t now_ms;            /* the same, ms since the epoch (records' times) */
 	uint32_t sweep_pos;         /* the next slot the expiry sweep looks at */
 	uint32_t sweep_at;          /* when the sweep last ran, ms after base */
 	uint64_t sweep_credit;      /* slots the sweep owes, scaled by 1024 */

@@ -137,16 +137,35 @@ bl_flow__find(const struct bl_flow_table *t, const struct bl_flow_key *k, uint64
 	return BL_FLOW_NONE;
 }
 
+static inline void bl_flow__end(struct bl_flow_table *t, uint32_t s, uint8_t reason);
+
+/*
+ * The table's clock: the latest time seen (ms since the epoch; a time before it counts
+ * as it). The slots' times are ms after the base modulo 2^32 (49.7 days), and every
+ * difference is taken from the clock t->now, never more than a timeout (7 days at most)
+ * after a slot's times, so the modular difference is the real one, past 2^32 ms too (a
+ * clamp there stopped every timeout after 49.7 days). A jump of 2^31 ms or more (a
+ * capture's times, a clock set) passes every timeout: every flow ends first, idle.
+ */
 static inline uint32_t
-bl_flow__rel(struct bl_flow_table *t, uint64_t ms)
+bl_flow__clock(struct bl_flow_table *t, uint64_t ms)
 {
 	if (unlikely(!t->based)) {
 		t->base_ms = ms;
+		t->now_ms = ms;
 		t->based = true;
 	}
-	if (unlikely(ms < t->base_ms))
-		return 0;                                  /* a clock that went back: the base */
-	return ms - t->base_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms - t->base_ms);
+	if (ms > t->now_ms) {
+		if (unlikely(ms - t->now_ms >= (1ull << 31)))
+			for (uint32_t s = 0; s < t->n_slots; s++)
+				if (t->sig[s] != 0) {
+					bl_flow__end(t, s, BL_FLOW_END_IDLE);
+					bl_counter_add(&t->st->idle, 1);
+				}
+		t->now_ms = ms;
+		t->now = (uint32_t)(ms - t->base_ms);
+	}
+	return t->now;
 }
 
 /* Export slot s with this reason; the slot stays as it is (the caller frees or reuses it). */
@@ -159,7 +178,8 @@ bl_flow__export(struct bl_flow_table *t, uint32_t s, uint8_t reason)
 		.ipver = e->key.ipver, .proto = e->key.proto, .tcp_flags = e->tcp_flags,
 		.end_reason = reason, .sport = e->key.sport, .dport = e->key.dport,
 		.vlan = e->key.vlan, .packets = e->packets, .bytes = e->bytes,
-		.start_ms = t->base_ms + e->first, .end_ms = t->base_ms + e->last,
+		.start_ms = t->now_ms - (uint32_t)(t->now - e->first),
+		.end_ms = t->now_ms - (uint32_t)(t->now - e->last),
 	};
 
 	memcpy(r.src, e->key.src, 16);
@@ -214,7 +234,7 @@ static inline uint32_t
 bl_flow__insert(struct bl_flow_table *t, const struct bl_flow_key *k, uint64_t h)
 {
 	uint32_t b[2] = { bl_flow__b1(t, h), bl_flow__b2(t, h) };
-	uint32_t victim = BL_FLOW_NONE, oldest = UINT32_MAX;
+	uint32_t victim = BL_FLOW_NONE, oldest = 0;
 	uint32_t s = bl_flow__sig_in(t, b[0], 0);
 
 	if (s == BL_FLOW_NONE)
@@ -227,8 +247,9 @@ bl_flow__insert(struct bl_flow_table *t, const struct bl_flow_key *k, uint64_t h
 		for (unsigned int j = 0; j < 2; j++)
 			for (unsigned int w = 0; w < BL_FLOW_WAYS; w++) {
 				uint32_t c = b[j] * BL_FLOW_WAYS + w;
-				if (t->sig[c] != 0 && (victim == BL_FLOW_NONE || t->ent[c].last < oldest)) {
-					oldest = t->ent[c].last;
+				if (t->sig[c] != 0 && (victim == BL_FLOW_NONE ||
+							t->now - t->ent[c].last > oldest)) {
+					oldest = t->now - t->ent[c].last;   /* its age */
 					victim = c;
 				}
 			}
@@ -260,14 +281,14 @@ bl_flow__hit(struct bl_flow_table *t, uint32_t s, const struct bl_flow_pkt *p, u
 {
 	struct bl_flow_ent *e = &t->ent[s];
 
-	if (unlikely(now - e->last >= t->idle_ms && now >= e->last)) {
+	if (unlikely(now - e->last >= t->idle_ms)) {   /* now: the table's clock (modular) */
 		bl_flow__export(t, s, BL_FLOW_END_IDLE);
 		bl_counter_add(&t->st->idle, 1);
 		bl_counter_add(&t->st->created, 1);
 		bl_flow__start(e, p, now);
 		return;
 	}
-	if (unlikely(now - e->first >= t->active_ms && now >= e->first)) {
+	if (unlikely(now - e->first >= t->active_ms)) {
 		bl_flow__export(t, s, BL_FLOW_END_ACTIVE);
 		bl_counter_add(&t->st->active, 1);
 		bl_counter_add(&t->st->created, 1);
@@ -276,8 +297,7 @@ bl_flow__hit(struct bl_flow_table *t, uint32_t s, const struct bl_flow_pkt *p, u
 	}
 	e->bytes += p->len;
 	e->packets++;
-	if (now > e->last)
-		e->last = now;
+	e->last = now;
 	e->tcp_flags |= p->tcp_flags;
 	if (unlikely(e->packets == UINT32_MAX)) {     /* the count would wrap: export it now */
 		bl_flow__export(t, s, BL_FLOW_END_ACTIVE);
@@ -325,15 +345,11 @@ bl_flow_update_burst(struct bl_flow_table *t, const struct bl_flow_pkt *p, unsig
 			rte_prefetch0(&t->ent[s]);
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t now = bl_flow__rel(t, p[i].ms);
-		uint32_t s = cand[i];
-
 		/* The table's clock never goes back: a packet stamped before the latest
 		 * one seen (a capture whose times jump) counts at the latest. */
-		if (now > t->now)
-			t->now = now;
-		else
-			now = t->now;
+		uint32_t now = bl_flow__clock(t, p[i].ms);
+		uint32_t s = cand[i];
+
 		if (s == BL_FLOW_NONE || t->sig[s] == 0 || !bl_flow__key_eq(&t->ent[s].key, &p[i].key))
 			s = bl_flow__find(t, &p[i].key, h[i]);
 		if (s == BL_FLOW_NONE) {
@@ -359,12 +375,9 @@ bl_flow_sweep(struct bl_flow_table *t, uint64_t now_ms)
 
 	if (!t->based)
 		return;
-	now = bl_flow__rel(t, now_ms);
-	if (now < t->now)
-		now = t->now;
-	t->now = now;
+	now = now_ms != 0 ? bl_flow__clock(t, now_ms) : t->now;
 	period = RTE_MAX(RTE_MIN(t->idle_ms, t->active_ms) / 4u, 1u);
-	el = now >= t->sweep_at ? now - t->sweep_at : 0;
+	el = (int32_t)(now - t->sweep_at) > 0 ? now - t->sweep_at : 0;
 	t->sweep_at = now;
 	if (el >= period) {
 		budget = t->n_slots;
@@ -382,10 +395,10 @@ bl_flow_sweep(struct bl_flow_table *t, uint64_t now_ms)
 		t->sweep_pos = (s + 1) & (t->n_slots - 1);
 		if (t->sig[s] == 0)
 			continue;
-		if (now >= e->last && now - e->last >= t->idle_ms) {
+		if (now - e->last >= t->idle_ms) {
 			bl_flow__end(t, s, BL_FLOW_END_IDLE);
 			bl_counter_add(&t->st->idle, 1);
-		} else if (now >= e->first && now - e->first >= t->active_ms) {
+		} else if (now - e->first >= t->active_ms) {
 			bl_flow__end(t, s, BL_FLOW_END_ACTIVE);
 			bl_counter_add(&t->st->active, 1);
 		}

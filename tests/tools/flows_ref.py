@@ -107,24 +107,23 @@ def parse(p):
 
 def ref(idle_s, active_s, path):
     idle, active = idle_s * 1000, active_s * 1000
-    live, out, clock, base = {}, [], None, None
+    live, out, clock = {}, [], None
     for ms, p in packets(path):
         r = parse(p)
         if r is None:
             continue
         # the meter's clock never goes back: a packet stamped earlier than the
         # latest one metered counts at the latest
+        prev = clock
         clock = ms if clock is None or ms > clock else clock
-        if base is None:
-            base = clock
-        # and it counts up to 2^32 - 1 ms (49 days) after the first packet metered
-        ms = min(clock, base + 0xffffffff)
-        if r is None:
-            continue
+        # a jump of 2^31 ms (24.8 days) or more passes every timeout: every flow ends first
+        if prev is not None and clock - prev >= 1 << 31:
+            out += list(live.items())
+            live = {}
+        ms = clock
         key, length, flags = r
         f = live.get(key)
-        if f is not None and ((ms >= f[4] and ms - f[4] >= idle) or
-                              (ms >= f[3] and ms - f[3] >= active)):
+        if f is not None and (ms - f[4] >= idle or ms - f[3] >= active):
             out.append((key, f))
             f = None
         if f is None:

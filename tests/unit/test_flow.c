@@ -138,6 +138,40 @@ Test(flow_table, idle_timeout_ends_a_flow_by_the_sweep_and_by_its_next_packet)
 	bl_flow_free(t);
 }
 
+/* Past 2^32 ms (49.7 days) after the first packet the timeouts still end flows, at the
+ * right times (the slots' times were clamped there: no timeout ever again). */
+Test(flow_table, timeouts_go_on_past_two_to_the_32_ms)
+{
+	const uint64_t t0 = 1700000000000ull, step = 1000000000ull;   /* 11.6 days a step */
+	struct bl_flow_table *t = mk(100, 1000, 3600000);
+	struct bl_flow_pkt a = pk(1, 2, 10, 20, 17, 100, 0, t0);
+	uint64_t now = t0;
+	unsigned int seen = 0;
+
+	bl_flow_update_burst(t, &a, 1);
+	for (; now < t0 + (1ull << 32) + 3 * step; now += step) {   /* a packet each step */
+		a.ms = now;
+		bl_flow_update_burst(t, &a, 1);
+		bl_flow_sweep(t, now + 500);
+		cr_assert(eq(u32, n_got, seen), "at %llu: not idle yet", (unsigned long long)(now - t0));
+		bl_flow_sweep(t, now + 1500);
+		cr_assert(eq(u32, n_got, seen + 1), "at %llu ms: ended idle", (unsigned long long)(now - t0));
+		cr_assert(eq(u8, got[seen].end_reason, BL_FLOW_END_IDLE));
+		cr_assert(eq(u64, got[seen].start_ms, now), "its start, in ms since the epoch");
+		cr_assert(eq(u64, got[seen].end_ms, now));
+		seen++;
+	}
+	/* a jump past 2^31 ms ends every flow first */
+	a.ms = now;
+	bl_flow_update_burst(t, &a, 1);
+	a.key.src[0] = 9;
+	a.ms = now + (3ull << 30);
+	bl_flow_update_burst(t, &a, 1);
+	cr_assert(eq(u32, n_got, seen + 1), "the flow before the jump ended");
+	cr_assert(eq(u64, got[seen].end_ms, now));
+	bl_flow_free(t);
+}
+
 Test(flow_table, active_timeout_exports_and_goes_on)
 {
 	struct bl_flow_table *t = mk(100, 5000, 3000);
