@@ -244,20 +244,30 @@ tcpstream_fini(struct bl_filter *f)
 	ts_release(ts);
 }
 
-/* The clock: a replay's record times, else the TSC; never goes back. */
+/* The clock: a replay's record times, else the TSC; never goes back. Connections' times
+ * are ms after the base modulo 2^32 (49.7 days), and their ages are taken from the clock,
+ * never more than idle_s (a day at most) past them, so the modular age is the real one
+ * past 2^32 ms too (a clamp there stopped every idle end after 49.7 days: the table
+ * filled for good). A jump of 2^31 ms or more passes idle_s: every connection ends first. */
 static void
 tick(struct tcpstream *ts, uint64_t ms)
 {
-	uint32_t now;
-
 	if (!ts->based) {
 		ts->base_ms = ms;
+		ts->now_ms = ms;
 		ts->based = true;
 	}
-	now = ms < ts->base_ms ? 0 : (ms - ts->base_ms > UINT32_MAX ? UINT32_MAX :
-				      (uint32_t)(ms - ts->base_ms));
-	if (now > ts->now)
-		ts->now = now;
+	if (ms <= ts->now_ms)
+		return;
+	if (ms - ts->now_ms >= (1ull << 31))
+		for (uint32_t ci = 0; ci < ts->max_streams; ci++)
+			if (ts->conn[ci].used) {
+				if (!ts->conn[ci].closed)
+					ts_conn_end(ts, ci, BL_TCP_END_IDLE);
+				ts_conn_unlink(ts, ci);
+			}
+	ts->now_ms = ms;
+	ts->now = (uint32_t)(ms - ts->base_ms);
 }
 
 static void

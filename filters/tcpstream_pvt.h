@@ -78,7 +78,8 @@ struct tcpstream {
 	uint64_t next_id;
 	uint64_t base_ms;
 	bool based, replay;
-	uint32_t now;                 /* latest time seen, ms after base_ms */
+	uint32_t now;                 /* latest time seen, ms after base_ms, modulo 2^32 */
+	uint64_t now_ms;              /* the same, ms since the epoch */
 	uint32_t sweep_pos;
 	struct rte_mbuf *rm;          /* the metadata mbuf records go into, or NULL */
 	uint32_t rm_used, rm_cap;

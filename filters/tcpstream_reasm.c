@@ -349,7 +349,7 @@ ts_sweep(struct tcpstream *ts)
 		struct ts_conn *c = &ts->conn[ci];
 
 		ts->sweep_pos = ci + 1 == ts->max_streams ? 0 : ci + 1;
-		if (!c->used || ts->now < c->last || ts->now - c->last < ts->idle_ms)
+		if (!c->used || ts->now - c->last < ts->idle_ms)   /* modular: tick() */
 			continue;
 		if (!c->closed)
 			ts_conn_end(ts, ci, BL_TCP_END_IDLE);

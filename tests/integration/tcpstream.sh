@@ -173,4 +173,26 @@ eq "fragments: IPv4 MF, IPv6 first and later counted, not followed" \
 	"$(jq '.graphs[0].filters.tcpstream.counters.fragments' "$T/frag.json")" 3
 eq "... the IPv6 segment without a fragment header followed" \
 	"$(jq '.graphs[0].filters.tcpstream.counters.segments' "$T/frag.json")" 1
+
+# The clock past 2^32 ms (49.7 days): a connection a record every 11.6 days (a capture's
+# times), each one idle when the next comes. They all ended idle but the last (ended when
+# the filter stopped); past 2^32 ms the clock was clamped and none ended idle any more.
+python3 - "$T/days.pcap" <<'PY'
+import struct, sys
+eth4 = bytes.fromhex('020000000002020000000001' '0800')
+with open(sys.argv[1], 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for k in range(7):
+        tcp = struct.pack('>HHIIBBHHH', 1000 + k, 80, 1, 0, 5 << 4, 0x18, 65535, 0, 0) + b'y' * 10
+        fr = eth4 + struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
+                                bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + tcp
+        s = 1700000000 + k * 1000000              # 10^6 s = 10^9 ms apart
+        f.write(struct.pack('<IIII', s, 0, len(fr), len(fr)) + fr)
+PY
+rc=0
+"$BELTLINED" -q --exit-idle 300 --instance "$(inst tsdays)" --port "in=net_pcap0,rx_pcap=$T/days.pcap" \
+	--pipeline "rx port=in | tcpstream export=tsdays max_streams=16 | drop" > "$T/days.json" 2> "$T/days.err" || rc=$?
+eq "7 connections 11.6 days apart: beltlined ran" "$rc" 0
+c=$(jq -c '.graphs[0].filters.tcpstream.counters | [.streams, .ended_idle, .flushed]' "$T/days.json")
+eq "... all followed, each ended idle when the next came but the last" "$c" "[7,6,1]"
 finish
