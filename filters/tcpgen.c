@@ -142,16 +142,16 @@ tg_data(struct tcpgen *t, struct tg_conn *c)
 	c->sent[p.dir] += p.len;
 	c->seg++;
 	if (last > 4 && tg_chance(t, t->loss)) {
-		t->lost++;
+		bl_counter_add(&t->lost, 1);   /* relaxed: read live by stats */
 	} else if (last > 4 && !c->has_held && tg_chance(t, t->reorder)) {
 		c->held = p;            /* sent after the next segment */
 		c->has_held = true;
-		t->reordered++;
+		bl_counter_add(&t->reordered, 1);
 	} else {
 		tg_push(c, &p);
 		if (last > 4 && tg_chance(t, t->dup)) {
 			tg_push(c, &p);
-			t->duplicated++;
+			bl_counter_add(&t->duplicated, 1);
 		}
 		if (c->has_held) {
 			tg_push(c, &c->held);
