@@ -364,16 +364,35 @@ Test(filters, macswap_header_across_segments)
 	}
 }
 
-/* A full emit buffer: tee on a burst of 256 emits 512; what does not fit is freed and counted. */
-Test(filters, tee_emit_overflow_is_counted)
+/*
+ * An input of more than half a burst leaves tee no room to emit a copy of every
+ * packet: the packets still all go on out, and the copies that do not fit are
+ * given up and counted as overflow (never made). copies counts copies emitted.
+ */
+static void
+tee_burst(unsigned int n, unsigned int want_copies)
 {
 	harness_set_burst(BL_BURST_MAX);
 	h = harness_new("tee");
 	cr_assert(h != NULL);
-	push(&tcp80, BL_BURST_MAX);
+	push(&tcp80, n);
 	harness_run(h);
-	cr_assert(eq(uint, harness_n(h, NULL), BL_BURST_MAX));
-	cr_assert(eq(u64, harness_stats(h, "tee")->overflow, BL_BURST_MAX));
-	cr_assert(eq(uint, harness_count(h, "out"), BL_BURST_MAX / 2));
-	cr_assert(eq(uint, harness_count(h, "copy"), BL_BURST_MAX / 2));
+	cr_assert(eq(u64, harness_stats(h, "tee")->in, n));
+	cr_assert(eq(uint, harness_count(h, "out"), n), "out got %u of %u packets",
+		  harness_count(h, "out"), n);
+	cr_assert(eq(uint, harness_count(h, "copy"), want_copies));
+	cr_assert(eq(u64, harness_stats(h, "tee")->copies, want_copies),
+		  "copies says %lu, copy got %u", (unsigned long)harness_stats(h, "tee")->copies,
+		  harness_count(h, "copy"));
+	cr_assert(eq(u64, harness_stats(h, "tee")->overflow, n - want_copies));
+	cr_assert(eq(u64, harness_stats(h, "tee")->copy_fail, 0));
+	/* each copy follows its packet; the packets without one come after */
+	for (unsigned int i = 0; i < 2 * want_copies; i += 2)
+		cr_assert(eq(u32, harness_got_cls(h, NULL, i) * 10 + harness_got_cls(h, NULL, i + 1), 12));
+	for (unsigned int i = 2 * want_copies; i < harness_n(h, NULL); i++)
+		cr_assert(eq(u32, harness_got_cls(h, NULL, i), 1));
 }
+
+Test(filters, tee_on_a_full_burst_passes_every_packet_on_out) { tee_burst(BL_BURST_MAX, 0); }
+Test(filters, tee_on_200_packets_copies_the_first_56)         { tee_burst(200, BL_BURST_MAX - 200); }
+Test(filters, tee_on_half_a_burst_copies_every_packet)        { tee_burst(BL_BURST_MAX / 2, BL_BURST_MAX / 2); }
