@@ -58,10 +58,12 @@ struct bl_edge_rt {
 /* Counters every filter instance has; (w) written by its lcore only. */
 struct bl_filter_stats {
 	uint64_t in;          /* packets handed to process */
-	uint64_t out;         /* packets emitted with a class other than 0 */
+	uint64_t out;         /* packets emitted with a class other than 0 that went on (at
+	                       * least one input took them, or the filter has no out-edge) */
 	uint64_t dropped;     /* emitted with class 0 (or negated to 0) and freed */
 	uint64_t unrouted;    /* a class no out-edge carries: freed */
-	uint64_t overflow;    /* an input or emit buffer was full: freed */
+	uint64_t overflow;    /* an input or emit buffer was full: freed (one per edge whose
+	                       * input had no room; a packet no input took is not out) */
 	uint64_t copies;      /* private copies made for rewriting (and copy failures below) */
 	uint64_t copy_fail;   /* no mbuf for a private copy: packet dropped */
 	uint64_t calls;       /* process/poll calls that did work */

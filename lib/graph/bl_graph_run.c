@@ -76,17 +76,16 @@ count_run(struct bl_filter *f, uint32_t cls, uint64_t n)
 			count_edge_class(&f->out[k], cls, n);
 }
 
-/* Onto a filter's input; a full input frees this reference and counts it. */
-static __rte_always_inline void
-enqueue(struct bl_filter *to, struct rte_mbuf *m, uint32_t cls, struct bl_filter *from)
+/* Onto a filter's input; false when it is full (the caller keeps the reference). */
+static __rte_always_inline bool
+enqueue(struct bl_filter *to, struct rte_mbuf *m, uint32_t cls)
 {
 	if (likely(to->n_in < BL_BURST_MAX)) {
 		to->in_cls[to->n_in] = cls;
 		to->in[to->n_in++] = m;
-		return;
+		return true;
 	}
-	bl_counter_add(&from->st.overflow, 1);
-	rte_pktmbuf_free(m);   /* rare: one reference of a packet other edges may still carry */
+	return false;
 }
 
 static void dispatch_labelled(struct bl_filter *f);
@@ -170,6 +169,47 @@ dispatch(struct bl_filter *f)
 	dispatch_labelled(f);
 }
 
+/*
+ * Rare: the input at the end of f->out[k0] is full for packet m (class cls), the
+ * last of the current run of its class. Counted apart from the run: the run so
+ * far without m, then m for f and for the edges that take it (those before k0
+ * did). Routes m on the edges after k0, then lets go of the references no input
+ * took: only once every edge has taken its own, so m goes back to the pool only
+ * when no edge took it. Returns how many edges took it.
+ */
+static __rte_noinline __rte_cold unsigned int
+route_overflow(struct bl_filter *f, struct rte_mbuf *m, uint32_t cls, uint16_t k0, uint64_t *run)
+{
+	unsigned int took = 0, lost = 1;
+
+	if (*run > 1)
+		count_run(f, cls, *run - 1);
+	*run = 0;
+	count_class(&f->st, cls, 1);
+	for (uint16_t k = 0; k < k0; k++)
+		if (label_match(&f->out[k].label, cls)) {
+			count_edge_class(&f->out[k], cls, 1);
+			took++;
+		}
+	for (uint16_t k = k0 + 1; k < f->n_out; k++) {
+		struct bl_edge_rt *e = &f->out[k];
+		if (!label_match(&e->label, cls))
+			continue;
+		rte_pktmbuf_refcnt_update(m, 1);
+		if (enqueue(e->to, m, cls)) {
+			bl_counter_add(&e->pkts, 1);
+			count_edge_class(e, cls, 1);
+			took++;
+		} else {
+			lost++;
+		}
+	}
+	bl_counter_add(&f->st.overflow, lost);
+	while (lost-- != 0)
+		rte_pktmbuf_free(m);
+	return took;
+}
+
 static void
 dispatch_labelled(struct bl_filter *f)
 {
@@ -201,8 +241,13 @@ dispatch_labelled(struct bl_filter *f)
 			 * frees the whole chain (rte_pktmbuf_free). Atomic inside DPDK. */
 			if (hits++ != 0)
 				rte_pktmbuf_refcnt_update(m, 1);
+			if (unlikely(!enqueue(e->to, m, cls))) {
+				/* A packet no input took is overflow only, not out: the
+				 * out++ below is taken back here. */
+				out -= route_overflow(f, m, cls, k, &run) == 0;
+				break;
+			}
 			bl_counter_add(&e->pkts, 1);
-			enqueue(e->to, m, cls, f);
 		}
 		if (hits == 0) {
 			/* Class 0 is a drop; any other class either reached the end of

@@ -190,6 +190,103 @@ Test(graph, overflow_on_several_edges_is_counted_and_freed)
 	harness_run(h);   /* the parent's graph: not run; free it whole */
 }
 
+/* Every edge carried what the filter at its end received: each filter's in is the sum
+ * of its in-edges' counts, and each edge's count is the sum of its per-class counts. */
+static void
+assert_edges_carried_what_arrived(void)
+{
+	uint64_t got[BL_GRAPH_MAX_NODES] = { 0 };
+	unsigned int n = bl_graph_n_filters(h->g);
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct bl_filter *f = bl_graph_filter(h->g, i);
+		for (unsigned int k = 0; k < f->n_out; k++) {
+			const struct bl_edge_rt *e = &f->out[k];
+			uint64_t by_cls = e->cls_other;
+			for (unsigned int c = 0; c < BL_EDGE_CLASS_SLOTS; c++)
+				by_cls += e->cls[c].n;
+			cr_assert(eq(u64, by_cls, e->pkts), "edge %s -> %s: %lu by class, %lu in all",
+				  f->name, e->to->name, (unsigned long)by_cls, (unsigned long)e->pkts);
+			got[e->to->idx] += e->pkts;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const struct bl_filter *f = bl_graph_filter(h->g, i);
+		cr_assert(eq(u64, got[f->idx], f->st.in), "%s received %lu, its in-edges carried %lu",
+			  f->name, (unsigned long)f->st.in, (unsigned long)got[f->idx]);
+	}
+}
+
+/* A filter with one out-edge: every packet it emitted went on, was dropped or found no room. */
+static void
+assert_conserved(const char *node)
+{
+	const struct bl_filter_stats *st = harness_stats(h, node);
+
+	cr_assert(eq(u64, st->out + st->overflow + st->dropped + st->unrouted, st->in),
+		  "%s: in %lu, out %lu + overflow %lu + dropped %lu + unrouted %lu", node,
+		  (unsigned long)st->in, (unsigned long)st->out, (unsigned long)st->overflow,
+		  (unsigned long)st->dropped, (unsigned long)st->unrouted);
+}
+
+/*
+ * The labelled dispatch path (negation forces it) into a full input: the
+ * packet counts as overflow only, not also as out, and the edge does not count
+ * it as carried. Both branches pass every IPv4 packet; the union's input takes
+ * the first branch's 256, and every reference of the second overflows.
+ */
+Test(graph, labelled_overflow_counts_once)
+{
+	harness_set_burst(BL_BURST_MAX);
+	h = harness_new("feed | (!bpf \"arp\" --name=a ++ !bpf \"rarp\" --name=b) | collect");
+	cr_assert(h != NULL);
+	for (int i = 0; i < BL_BURST_MAX; i++)
+		harness_push(h, harness_pkt(&(struct pkt_spec){ .proto = 6 }));
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), BL_BURST_MAX));
+	cr_assert(eq(u64, harness_stats(h, "b")->overflow, BL_BURST_MAX));
+	assert_conserved("a");
+	assert_conserved("b");
+	assert_conserved("union");
+	cr_assert(eq(u64, harness_edge_pkts(h, "b", "union"), 0));
+	cr_assert(eq(u64, harness_edge_cls(h, "b", "union", 1), 0));
+	assert_edges_carried_what_arrived();
+}
+
+/*
+ * A packet on two edges whose first edge's input is full: the second still gets
+ * it, and holds its only reference. The reference the full edge would have held
+ * is let go after the second edge took its own, never before (else the packet
+ * goes back to the pool while x2 still has it). E (a tee of 128) fills x1 with
+ * 256 packets; F's 128 go to x1 (full) and x2.
+ */
+Test(graph, labelled_overflow_on_a_first_edge_keeps_the_packet_for_the_next)
+{
+	const unsigned int half = BL_BURST_MAX / 2;
+
+	harness_set_burst(BL_BURST_MAX);
+	h = harness_new("feed --name=feed |1 tee --name=E | collect --name=x1\n"
+			"feed --name=feed |2 probe --name=F | (collect --name=x1 + collect --name=x2)");
+	cr_assert(h != NULL);
+	cr_assert(harness_filter(h, "F")->out[0].to == harness_filter(h, "x1"));
+	for (unsigned int i = 0; i < half; i++)
+		harness_push_cls(h, harness_pkt(&(struct pkt_spec){ 0 }), 1);
+	for (unsigned int i = 0; i < half; i++)
+		harness_push_cls(h, harness_pkt(&(struct pkt_spec){ 0 }), 2);
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, "x1"), BL_BURST_MAX));
+	cr_assert(eq(uint, harness_n(h, "x2"), half));
+	for (unsigned int i = 0; i < half; i++)
+		cr_assert(eq(u16, rte_mbuf_refcnt_read(harness_got(h, "x2", i)), 1),
+			  "x2's packet %u: refcnt %u, want 1 (x2's own)", i,
+			  rte_mbuf_refcnt_read(harness_got(h, "x2", i)));
+	cr_assert(eq(u64, harness_stats(h, "F")->overflow, half));
+	cr_assert(eq(u64, harness_stats(h, "F")->out, half));
+	cr_assert(eq(u64, harness_edge_pkts(h, "F", "x1"), 0));
+	cr_assert(eq(u64, harness_edge_pkts(h, "F", "x2"), half));
+	assert_edges_carried_what_arrived();
+}
+
 /* Two pipelines with a common prefix share its instances (issue 4 point 4). */
 Test(graph, common_prefixes_share_instances)
 {
