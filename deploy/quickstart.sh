@@ -13,7 +13,7 @@ deploy/install-deps.sh
 deploy/hugepages.sh
 [ -f build/build.ninja ] || meson setup build > /dev/null
 ninja -C build > /dev/null
-echo "quickstart: built $(build/app/beltlined --help | sed -n 1p | sed 's/^usage: //')"
+echo "quickstart: built $(build/app/beltlined --version)"
 build/app/beltlined --check config/default.json
 echo "quickstart: running beltlined on config/default.json for ${DURATION:-5} s (Ctrl-C stops it sooner)"
 build/app/beltlined --duration "${DURATION:-5}" config/default.json &
@@ -21,6 +21,6 @@ pid=$!
 # A client: the exported stream "web" (tcp port 80), read zero-copy, as pcap into tcpdump.
 for _ in $(seq 50); do [ -S /run/beltline/default/ctl ] && break; sleep 0.1; done
 echo "quickstart: beltline ls; beltline cat web -c 5 | tcpdump -nn -r -"
-BELTLINE_INSTANCE=default build/app/beltline/beltline ls >&2 || true
-BELTLINE_INSTANCE=default build/app/beltline/beltline cat web -c 5 | tcpdump -nn -r - >&2 || true
+BELTLINE_INSTANCE=default build/app/beltline/beltline ls || true
+BELTLINE_INSTANCE=default build/app/beltline/beltline cat web -c 5 | tcpdump -nn -r - || true
 wait "$pid"

@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli_pvt.h"
 
@@ -75,6 +76,18 @@ bl_cli_print_table(const char *title, const cJSON *arr, int indent)
 {
 	const cJSON *first = cJSON_GetArrayItem(arr, 0), *row, *f;
 
+	if (first != NULL && !cJSON_IsObject(first)) {   /* names or numbers: one line */
+		const cJSON *v;
+		int k = 0;
+
+		printf("%*s%s:", indent, "", title);
+		cJSON_ArrayForEach(v, arr) {
+			printf("%s ", k++ ? "," : "");
+			print_scalar(v, 0);
+		}
+		printf("\n");
+		return;
+	}
 	printf("%*s%s (%d)\n", indent, "", title, cJSON_GetArraySize(arr));
 	if (!cJSON_IsObject(first))
 		return;
@@ -87,7 +100,7 @@ bl_cli_print_table(const char *title, const cJSON *arr, int indent)
 				h[i] = (char)(f->string[i] >= 'a' && f->string[i] <= 'z' ?
 					f->string[i] - 32 : f->string[i]);
 			h[i] = '\0';
-			printf("%-14s", h);
+			printf("%-14s%s", h, i >= 14 ? " " : "");   /* a long name still ends */
 		}
 	printf("\n");
 	cJSON_ArrayForEach(row, arr) {
@@ -96,8 +109,9 @@ bl_cli_print_table(const char *title, const cJSON *arr, int indent)
 			if (is_column(f))
 				print_column(cJSON_GetObjectItemCaseSensitive(row, f->string), 14);
 		printf("\n");
+		/* "gauges" names which of a filter's counters are levels: for top, not for people */
 		cJSON_ArrayForEach(f, row)
-			if (cJSON_IsArray(f) && cJSON_GetArraySize(f) > 0)
+			if (cJSON_IsArray(f) && cJSON_GetArraySize(f) > 0 && strcmp(f->string, "gauges") != 0)
 				bl_cli_print_table(f->string, f, indent + 4);
 	}
 }

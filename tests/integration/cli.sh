@@ -11,7 +11,8 @@
 # - numbers with a blank or a sign, stray words after top's options, an option
 #   without its value: usage errors (2) naming the argument; -h/--help of every
 #   command prints the usage (0); serve of a stream that is not there says so
-#   at once (it listened, cutting every client) and a name too long says so.
+#   at once (it listened, cutting every client) and a name too long says so;
+# - stats as text has no empty tables and its column names stay apart.
 . "$(dirname "$0")/lib.sh"
 : "${BELTLINE:?}"
 
@@ -56,6 +57,13 @@ timeout 60 "$BELTLINE" -i "$I" cat "beltline://$I/web" 2> "$T/cat.err" | head -c
 st=${PIPESTATUS[0]}
 set -o pipefail
 eq "cat into a pipe its reader closed: exit status ($(head -c 200 "$T/cat.err"))" "$st" 0
+
+# stats as text: no empty "gauges (1)" table under a filter (a list of names, for top), and
+# a column name longer than its column still ends before the next one.
+B stats > "$T/stats.txt"
+check "stats: no gauges table" eval '! grep -q "^ *gauges" "$T/stats.txt"'
+check "stats: column names apart ($(grep -o 'AWAITING_WORKERS *LAST_ERROR' "$T/stats.txt"))" \
+	grep -q 'AWAITING_WORKERS LAST_ERROR' "$T/stats.txt"
 
 usage() {   # usage WHAT EXPECTED-MESSAGE ARGS...: exit status 2 and the message
 	local what=$1 msg=$2 st
