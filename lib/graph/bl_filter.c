@@ -41,6 +41,8 @@ bl_filter_register(struct bl_filter_ops *ops)
 {
 	struct bl_filter_ops **at = &registry;
 
+	if (ops->process != NULL && ops->poll != NULL)
+		ops->flags |= BL_FILTER_F_HOLDS;   /* what poll emits came in at an earlier pass */
 	while (*at != NULL && strcmp((*at)->name, ops->name) < 0)
 		at = (struct bl_filter_ops **)&(*at)->next;   /* the registry owns the link */
 	ops->next = *at;

@@ -97,6 +97,15 @@ enum bl_filter_flags {
 	BL_FILTER_F_STATELESS = 1u << 2,  /* same args, same verdicts: instances may be shared */
 	BL_FILTER_F_REWRITES  = 1u << 3,  /* writes packet bytes: gets a private copy when shared */
 	BL_FILTER_F_CLASS_FIELD = 1u << 4, /* reads the class from the mbuf (bl_pkt_class) */
+	/* May hand a packet on in a later pass than the one it came in (user: it holds
+	 * packets for a client). Refused inside a join's branch (bl_graph_build). Implied
+	 * by a .poll beside a .process (bl_filter_register): such a filter emits at poll
+	 * what it was given before; a filter with process alone that keeps packets to
+	 * emit them at a later call sets it itself. */
+	BL_FILTER_F_HOLDS     = 1u << 5,
+	/* A join (union, intersect): of the references of a packet that reach it in
+	 * one pass, it keeps one. */
+	BL_FILTER_F_JOIN      = 1u << 6,
 };
 
 struct bl_filter_ops {

@@ -343,6 +343,80 @@ link_edges(struct bl_graph *g, const struct bl_gdesc *d, struct bl_err *err)
 	return 0;
 }
 
+static const char *
+node_word(const struct bl_gdesc_node *nd)
+{
+	return nd->named ? nd->name : nd->filter;
+}
+
+/*
+ * A join (union, intersect) keeps one of the references of a packet that reach
+ * it in one pass, so all of them must come in the pass the packet was split in.
+ * A filter that may hand a packet on in a later pass (BL_FILTER_F_HOLDS: user)
+ * between that split and the join breaks this: intersect would drop the packet,
+ * union pass it twice. Refused from the description alone, before any filter's
+ * init: a holding filter H that a split S reaches (S != H) and that reaches a
+ * join J to which two or more of S's out-edges lead. Sound, and strict: labels
+ * that part a packet's classes between the branches are not looked at. Held
+ * before the split or after the join, a packet's references travel together.
+ */
+static int
+check_joins(const struct bl_gdesc *d, struct bl_err *err)
+{
+	uint64_t reach[BL_GRAPH_MAX_NODES] = { 0 };   /* bit j of reach[i]: a path i -> j */
+	uint64_t holds = 0, joins = 0;
+	const unsigned int n = d->n_nodes;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct bl_filter_ops *ops = bl_filter_lookup(d->nodes[i].filter);
+		if (ops == NULL)
+			continue;   /* make_filter says so */
+		holds |= (uint64_t)((ops->flags & BL_FILTER_F_HOLDS) != 0) << i;
+		joins |= (uint64_t)((ops->flags & BL_FILTER_F_JOIN) != 0) << i;
+	}
+	if (holds == 0 || joins == 0)
+		return 0;
+	for (unsigned int k = 0; k < d->n_edges; k++)
+		if (d->edges[k].from < n && d->edges[k].to < n)   /* else link_edges says so */
+			reach[d->edges[k].from] |= 1ull << d->edges[k].to;
+	for (unsigned int k = 0; k < n; k++)   /* Warshall: paths through k */
+		for (unsigned int i = 0; i < n; i++)
+			if (reach[i] & (1ull << k))
+				reach[i] |= reach[k];
+	for (unsigned int h = 0; h < n; h++) {
+		if (!(holds & (1ull << h)))
+			continue;
+		for (unsigned int j = 0; j < n; j++) {
+			if (!(joins & (1ull << j)) || !(reach[h] & (1ull << j)))
+				continue;
+			for (unsigned int sp = 0; sp < n; sp++) {
+				unsigned int to_join = 0;
+				if (sp == h || !(reach[sp] & (1ull << h)))
+					continue;
+				for (unsigned int k = 0; k < d->n_edges; k++) {
+					unsigned int t = d->edges[k].to;
+					to_join += d->edges[k].from == sp && t < n &&
+						   (t == j || (reach[t] & (1ull << j)));
+				}
+				if (to_join < 2)
+					continue;
+				return bl_err_set(err, -EINVAL,
+						  "col %u: \"%s\"%s%s%s may hand a packet on in a later pass "
+						  "than the one it came in, and it is in a branch of the %s "
+						  "at col %u: the join would get that branch's reference to a "
+						  "packet passes after the others' (intersect would drop the "
+						  "packet, union pass it twice). Put it before the split or "
+						  "after the join", d->nodes[h].col, node_word(&d->nodes[h]),
+						  d->nodes[h].named ? " (" : "",
+						  d->nodes[h].named ? d->nodes[h].filter : "",
+						  d->nodes[h].named ? ")" : "", d->nodes[j].filter,
+						  d->nodes[j].col);
+			}
+		}
+	}
+	return 0;
+}
+
 int
 bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	       struct bl_graph **out, struct bl_err *err)
@@ -356,6 +430,8 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	if (d->n_nodes > BL_GRAPH_MAX_NODES)
 		return bl_err_set(err, -E2BIG, "the graph has %u filters, at most %d are allowed",
 				  d->n_nodes, BL_GRAPH_MAX_NODES);
+	if ((rc = check_joins(d, err)) != 0)
+		return rc;
 	if (!env->dry && bl_class_dynfield < 0 && (rc = bl_graph_global_init(err)) != 0)
 		return rc;
 	g = zalloc(env->dry, sizeof(*g), err, "the graph");

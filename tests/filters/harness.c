@@ -350,6 +350,77 @@ BL_FILTER_REGISTER(probe) = {
 	.process = probe_process,
 };
 
+/* ---- delay: hand each packet on a pass later, as user does ------------- */
+
+struct delay {
+	uint16_t n;
+	struct rte_mbuf *pkt[BL_BURST_MAX];
+	uint32_t cls[BL_BURST_MAX];
+};
+
+static int
+delay_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
+{
+	static const char *const keys[] = { NULL };
+
+	(void)f;
+	return bl_args_only(args, keys, false, err) < 0 ? -EINVAL : 0;
+}
+
+static void
+delay_fini(struct bl_filter *f)
+{
+	struct delay *d = bl_filter_priv(f);
+
+	rte_pktmbuf_free_bulk(d->pkt, d->n);
+	d->n = 0;
+}
+
+/* Keeps what it gets (what does not fit goes on at once). */
+static void
+delay_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct delay *d = bl_filter_priv(f);
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (d->n == BL_BURST_MAX) {
+			bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
+			continue;
+		}
+		d->cls[d->n] = bl_filter_in_class(f, i);
+		d->pkt[d->n++] = pkts[i];
+	}
+}
+
+/* ... and hands it on at the next pass's poll. */
+static uint16_t
+delay_poll(struct bl_filter *f, uint16_t max)
+{
+	struct delay *d = bl_filter_priv(f);
+	uint16_t k = RTE_MIN(d->n, RTE_MIN(max, bl_filter_emit_room(f)));
+
+	for (uint16_t i = 0; i < k; i++)
+		bl_filter_emit(f, d->cls[i], d->pkt[i]);
+	memmove(d->pkt, &d->pkt[k], (d->n - k) * sizeof(d->pkt[0]));
+	memmove(d->cls, &d->cls[k], (d->n - k) * sizeof(d->cls[0]));
+	d->n = (uint16_t)(d->n - k);
+	return k;
+}
+
+BL_FILTER_REGISTER(delay) = {
+	.summary = "test only: hand each packet on at the next pass",
+	.synopsis = "delay",
+	.args_doc = "none",
+	.edges_doc = "the upstream classes, unchanged",
+	.counters_doc = "none beyond the common ones",
+	.state_doc = "per-replica: the packets held",
+	.priv_size = sizeof(struct delay),
+	.init = delay_init,
+	.fini = delay_fini,
+	.process = delay_process,
+	.poll = delay_poll,
+};
+
 /* ---- building ---------------------------------------------------------- */
 
 static uint16_t burst = 32;

@@ -13,7 +13,8 @@
  *            harness_push() (with the class each was given, default 1)
  *   collect  a sink that keeps every packet it gets with its class
  * and a third, `probe`, passes packets on and logs init/fini/start/stop
- * (and its own name) for the transaction tests.
+ * (and its own name) for the transaction tests; `delay` keeps each packet
+ * and hands it on at the next pass (from its poll), as `user` does.
  *
  * harness_new("sample every=4") builds "feed | sample every=4 |all collect"
  * (text that already starts with feed, gen or rx is built as written), so
