@@ -263,6 +263,8 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 	if ((fl->n_ports != 0 || fl->n_pipelines != 0 || fl->lcores != NULL) &&
 	    bl_cfg_validate(cfg, diag) != 0)
 		return -EINVAL;
+	if (bl_cfg_check_files(cfg, diag) != 0)
+		return -EINVAL;
 	return bl_app_graphs_check(cfg, diag);
 }
 

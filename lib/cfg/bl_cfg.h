@@ -169,6 +169,12 @@ size_t bl_cfg_port_devname(const struct bl_cfg_port *p, char *buf, size_t size);
 
 int bl_cfg_port_find(const struct bl_cfg *cfg, const char *name);
 
+/* The files a port's device names are there: a net_pcap port's rx_pcap= to read, its
+ * tx_pcap='s folder to write in (said by --check, not by DPDK at the start as "Operation
+ * not permitted"). 0, or -EINVAL with one diag line each. Looks at the file system: not
+ * part of parsing. */
+int bl_cfg_check_files(const struct bl_cfg *cfg, struct bl_diag *diag);
+
 /*
  * The worker lcores: every workers[].lcore and graphs[].lcores entry, sorted,
  * each once. A worker's index in this list is its tx queue on every port.

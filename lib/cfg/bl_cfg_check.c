@@ -4,9 +4,11 @@
  * configs read from JSON and configs built from command-line flags alike.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bl_cfg.h"
 
@@ -84,6 +86,63 @@ check_ports(const struct bl_cfg *cfg, struct bl_diag *d)
 					    i, cfg->ports[i].pci[0] ? "pci" : "vdev", a, j);
 		}
 	}
+}
+
+/* The file an rx_pcap= names (resolved) is there to read, the folder of a tx_pcap='s there to
+ * write in. */
+static void
+check_pcap_arg(const char *path, const char *key, const char *v, size_t vlen, struct bl_diag *d)
+{
+	char f[PATH_MAX], *slash;
+
+	if (vlen == 0 || vlen >= sizeof(f))
+		return;   /* DPDK says so */
+	memcpy(f, v, vlen);
+	f[vlen] = '\0';
+	if (strcmp(key, "rx_pcap") == 0) {
+		if (access(f, R_OK) != 0)
+			bl_diag_add(d, "%s: rx_pcap=%s: %s", path, f, strerror(errno));
+		return;
+	}
+	slash = strrchr(f, '/');
+	if (slash == f)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(f, sizeof(f), ".");
+	if (access(f, W_OK | X_OK) != 0)
+		bl_diag_add(d, "%s: tx_pcap: cannot write in %s: %s", path, f, strerror(errno));
+}
+
+int
+bl_cfg_check_files(const struct bl_cfg *cfg, struct bl_diag *d)
+{
+	unsigned int before = d->n;
+
+	for (unsigned int i = 0; i < cfg->n_ports; i++) {
+		const char *s = cfg->ports[i].vdev, *c = strchr(s, ',');
+		char path[40];
+
+		if (strncmp(s, "net_pcap", 8) != 0)
+			continue;
+		snprintf(path, sizeof(path), "ports[%u].vdev", i);
+		while (c != NULL) {
+			const char *arg = c + 1, *eq;
+			size_t alen;
+
+			c = strchr(arg, ',');
+			alen = c != NULL ? (size_t)(c - arg) : strlen(arg);
+			eq = memchr(arg, '=', alen);
+			if (eq == NULL)
+				continue;
+			if ((size_t)(eq - arg) == 7 && strncmp(arg, "rx_pcap", 7) == 0)
+				check_pcap_arg(path, "rx_pcap", eq + 1, alen - 8, d);
+			else if ((size_t)(eq - arg) == 7 && strncmp(arg, "tx_pcap", 7) == 0)
+				check_pcap_arg(path, "tx_pcap", eq + 1, alen - 8, d);
+		}
+	}
+	return d->n == before ? 0 : -EINVAL;
 }
 
 static void

@@ -67,9 +67,10 @@ fwd_cfg "$T/c.json" "$(inst cpu)" "net_null0" "net_null1"
 sed -i 's/"lcore": 1/"lcore": 99/' "$T/c.json"
 expect "lcore not available" 2 '^workers\[0\]\.lcore: CPU 99 is not one this process may run on' --check "$T/c.json"
 
-# What only DPDK can find out is still named by its config path.
+# A capture that is not there: named, with why, before DPDK ("Operation not permitted").
 fwd_cfg "$T/c.json" "$(inst nofile)" "net_pcap0,rx_pcap=$T/missing.pcap" "net_null0"
-expect "missing capture" 1 '^beltlined: ports\[0\]\.vdev: DPDK could not create' "$T/c.json"
+expect "missing capture" 2 "^ports\[0\]\.vdev: rx_pcap=$T/missing.pcap: No such file or directory" "$T/c.json"
+# What only DPDK can find out is still named by its config path.
 fwd_cfg "$T/c.json" "$(inst nodrv)" "net_nosuchdriver0" "net_null0"
 expect "unknown driver" 1 'ports\[0\]\.vdev: DPDK could not create "net_nosuchdriver0"' "$T/c.json"
 fwd_cfg "$T/c.json" "$(inst badarg)" "net_null0,nosuchkey=1" "net_null1"

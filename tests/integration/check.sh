@@ -78,7 +78,7 @@ if [ "$(id -u)" -ne 0 ]; then   # root may write it
 fi
 cat > "$T/keep.json" <<JSON
 { "instance": "$(inst keep)",
-  "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/missing.pcap" } ],
+  "ports": [ { "name": "in", "vdev": "net_nosuchdriver0" } ],
   "graphs": [ { "lcores": [1], "pipeline": "rx port=in | pcap file=$T/old.pcap" },
               { "lcores": [1], "pipeline": "gen | export name=keep" } ] }
 JSON
@@ -145,4 +145,20 @@ run x -q --duration 0.5 "$T/txq.json"
 eq "tx from 2 lcores to a 1-queue device: refused" "$rc" 2
 check "... saying to send from at most 1 worker lcore" \
 	grep -q "port: \"out\"'s device has 1 tx queue, and this worker lcore needs queue 1 of its own: send to it from at most 1 worker lcore" "$T/err"
+
+# A capture that is not there, a folder to write one in that is not: --check says so, with
+# the file and why (it passed, and the start said DPDK "could not create" the device:
+# "Operation not permitted"). Paths relative to the config's folder.
+cat > "$T/pcapfiles.json" <<JSON
+{ "instance": "$(inst pcapf)",
+  "ports": [ { "name": "a", "vdev": "net_pcap0,rx_pcap=missing.pcap" },
+             { "name": "b", "vdev": "net_pcap1,rx_pcap=$SRCDIR/config/sample.pcap,tx_pcap=$T/nodir/o.pcap" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=a | tx port=b" } ] }
+JSON
+run x --check "$T/pcapfiles.json"
+eq "--check: a missing rx_pcap and a tx_pcap folder that is not there: refused" "$rc" 2
+check "... the capture named, with why" \
+	grep -q "^ports\[0\].vdev: rx_pcap=$T/missing.pcap: No such file or directory" "$T/err"
+check "... the folder named, with why" \
+	grep -q "^ports\[1\].vdev: tx_pcap: cannot write in $T/nodir: No such file or directory" "$T/err"
 finish
