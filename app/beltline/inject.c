@@ -65,8 +65,11 @@ inject_file(struct beltline_writer *w, const char *path, unsigned long long pps,
 			return !bl_cli_stop;
 		}
 		if (v.caplen > room) {   /* the buffer got stays uncommitted: we stop here */
-			fprintf(stderr, "beltline: inject: %s: a %u-byte frame does not fit the "
-				"stream's max_frame (%u): raise max_frame\n", path, v.caplen, room);
+			fprintf(stderr, "beltline: inject: %s: frame %llu, of %u bytes, does not fit "
+				"the stream's max_frame (%u); the %llu before it went in. Raise the inject "
+				"filter's max_frame (and mbufs.data_room, if the frame is longer than "
+				"that)\n", path, (unsigned long long)*sent + 1, v.caplen, room,
+				(unsigned long long)*sent);
 			beltline_close(f);
 			return 1;
 		}
@@ -175,6 +178,9 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 			(unsigned long long)st.refused);
 		status = 1;
 	}
+	if (status == 0 && !bl_cli_verbose && !bl_cli_stop)
+		fprintf(stderr, "beltline: inject: %llu frames into %s\n",
+			(unsigned long long)st.committed, uri);
 	if (bl_cli_verbose)
 		fprintf(stderr, "beltline: inject: %llu frames committed, %llu read, %llu refused, "
 			"%llu waits for a buffer\n", (unsigned long long)st.committed,

@@ -268,7 +268,7 @@ bl_cli_top(int argc, char **argv, const char *instance)
 			to_rates(shown, prev, t - t_prev, NULL);
 		if (isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		printf("beltline top — instance %s — every %lds — %s (q: ^C)\n\n", instance, delay,
+		printf("beltline top — instance %s — every %lds — %s (^C quits)\n\n", instance, delay,
 		       totals ? "totals" : "counters per second (-t: totals)");
 		bl_cli_print_report(shown);
 		if (shown != j)

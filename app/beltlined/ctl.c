@@ -223,7 +223,8 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 	if (access(c->path, F_OK) == 0) {
 		if (socket_live(c->path)) {
 			bl_log(BL_LOG_ERR, "instance \"%s\" is already running (its control "
-			       "socket %s answers); give this one another instance name",
+			       "socket %s answers); give this one another instance name "
+			       "(--instance NAME, or the config's \"instance\")",
 				app->cfg.instance, c->path);
 			free(c);
 			return -EADDRINUSE;

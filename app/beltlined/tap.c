@@ -192,7 +192,7 @@ find_filter(struct bl_app *app, const char *origin, const char *name, struct hit
 	}
 	if (h->n == 0)
 		return bl_err_set(err, -ENOENT, "tap: no filter \"%s\"%s%s in the running graph "
-				  "(beltline stats lists them: graphs[].filters)", name,
+				  "(beltline stats lists them: NAME in its filters table)", name,
 				  origin[0] ? " in " : "", origin);
 	if (other[0] != '\0')
 		return bl_err_set(err, -EINVAL, "tap: \"%s\" is in %s and in %s: name one, as "

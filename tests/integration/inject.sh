@@ -79,6 +79,7 @@ out=$("$BELTLINE" -i "$I" inject odd "$T/odd.in.pcap" 2>&1) && st=0 || st=$?
 eq "inject of a capture with an empty record: exit status" "$st" 0
 check "it says the empty record was skipped ($out)" grep -q '1 records of 0 bytes skipped' <<< "$out"
 check "... and the cut frame sent as cut" grep -q '1 frames shorter in the file' <<< "$out"
+check "... and how many went in (it said nothing on success)" grep -q ': 2 frames into beltline://' <<< "$out"
 
 # One writer at a time; a writer killed holding buffers is gone, and a new one gets in
 # (within ms quiet; a deadline of 30 s, and the figure said).

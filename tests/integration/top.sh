@@ -89,7 +89,7 @@ check "top: $t2's written stays a rate while another tap's stream comes before i
 	test -n "$w" -a "$w" -le "$ceiling"
 
 "$BELTLINE" -i "$I" top -t -n 1 > "$T/topt"
-check "top -t says it shows totals" grep -q ' totals (q: ^C)' "$T/topt"
+check "top -t says it shows totals" grep -q ' totals (^C quits)' "$T/topt"
 t=$(cell "$T/topt" 'filters' gen OUT)
 check "top -t: gen's out is the total ($t >= $total)" test -n "$t" -a "$t" -ge "$total"
 
