@@ -446,6 +446,7 @@ BL_FILTER_REGISTER(user) = {
 			"copy_nombuf = packets in (once nothing is held)",
 	.state_doc = "shared: one stream per name, one verdict client at a time, one window "
 		     "(the graph runs on one worker); held packets are freed at teardown",
+	.flags = BL_FILTER_F_HOLDS,   /* a packet leaves when its verdict comes: not in a join's branch */
 	.priv_size = sizeof(struct user),
 	.init = user_init,
 	.fini = user_fini,
