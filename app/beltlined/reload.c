@@ -153,6 +153,15 @@ open_added(struct bl_app *app, struct bl_cfg *ncfg, struct port_plan *pp, struct
 			return bl_err_set(err, -EIO, "injected failure at adding port \"%s\"",
 					  ncfg->ports[j].name);
 		}
+		struct bl_diag fd = { 0 };
+		if (bl_cfg_check_port_files(ncfg, j, &fd) != 0) {   /* said better than DPDK would */
+			size_t n = fd.text != NULL ? strcspn(fd.text, "\n") : 0;
+			bl_err_set(err, -ENOENT, "%.*s", (int)n, fd.text != NULL ? fd.text : "");
+			bl_diag_free(&fd);
+			close_opened(ncfg, pp);
+			return -ENOENT;
+		}
+		bl_diag_free(&fd);
 		int rc = bl_port_open(ncfg, j, app->pool, &pp->id[j], err);
 		if (rc != 0) {
 			close_opened(ncfg, pp);

@@ -174,6 +174,8 @@ int bl_cfg_port_find(const struct bl_cfg *cfg, const char *name);
  * not permitted"). 0, or -EINVAL with one diag line each. Looks at the file system: not
  * part of parsing. */
 int bl_cfg_check_files(const struct bl_cfg *cfg, struct bl_diag *diag);
+/* The same for ports[i] alone (a port a reload adds). */
+int bl_cfg_check_port_files(const struct bl_cfg *cfg, unsigned int i, struct bl_diag *diag);
 
 /*
  * The worker lcores: every workers[].lcore and graphs[].lcores entry, sorted,

@@ -120,27 +120,34 @@ bl_cfg_check_files(const struct bl_cfg *cfg, struct bl_diag *d)
 {
 	unsigned int before = d->n;
 
-	for (unsigned int i = 0; i < cfg->n_ports; i++) {
-		const char *s = cfg->ports[i].vdev, *c = strchr(s, ',');
-		char path[40];
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		bl_cfg_check_port_files(cfg, i, d);
+	return d->n == before ? 0 : -EINVAL;
+}
 
-		if (strncmp(s, "net_pcap", 8) != 0)
+int
+bl_cfg_check_port_files(const struct bl_cfg *cfg, unsigned int i, struct bl_diag *d)
+{
+	const char *s = cfg->ports[i].vdev, *c = strchr(s, ',');
+	unsigned int before = d->n;
+	char path[40];
+
+	if (strncmp(s, "net_pcap", 8) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "ports[%u].vdev", i);
+	while (c != NULL) {
+		const char *arg = c + 1, *eq;
+		size_t alen;
+
+		c = strchr(arg, ',');
+		alen = c != NULL ? (size_t)(c - arg) : strlen(arg);
+		eq = memchr(arg, '=', alen);
+		if (eq == NULL)
 			continue;
-		snprintf(path, sizeof(path), "ports[%u].vdev", i);
-		while (c != NULL) {
-			const char *arg = c + 1, *eq;
-			size_t alen;
-
-			c = strchr(arg, ',');
-			alen = c != NULL ? (size_t)(c - arg) : strlen(arg);
-			eq = memchr(arg, '=', alen);
-			if (eq == NULL)
-				continue;
-			if ((size_t)(eq - arg) == 7 && strncmp(arg, "rx_pcap", 7) == 0)
-				check_pcap_arg(path, "rx_pcap", eq + 1, alen - 8, d);
-			else if ((size_t)(eq - arg) == 7 && strncmp(arg, "tx_pcap", 7) == 0)
-				check_pcap_arg(path, "tx_pcap", eq + 1, alen - 8, d);
-		}
+		if ((size_t)(eq - arg) == 7 && strncmp(arg, "rx_pcap", 7) == 0)
+			check_pcap_arg(path, "rx_pcap", eq + 1, alen - 8, d);
+		else if ((size_t)(eq - arg) == 7 && strncmp(arg, "tx_pcap", 7) == 0)
+			check_pcap_arg(path, "tx_pcap", eq + 1, alen - 8, d);
 	}
 	return d->n == before ? 0 : -EINVAL;
 }

@@ -26,6 +26,8 @@ mkcfg "$T/c.json" ', { "name": "c", "vdev": "net_null2" }' \
 mkcfg "$T/nograph.json" ', { "name": "c", "vdev": "net_null2" }' \
 	', { "lcores": [1], "pipeline": "rx port=d | count --name=fc | drop" }'
 mkcfg "$T/pci.json" ', { "name": "p", "pci": "0000:00:1f.7" }' ''
+mkcfg "$T/nocap.json" ', { "name": "c", "vdev": "net_pcap2,rx_pcap='"$T"'/missing.pcap" }' \
+	', { "lcores": [1], "pipeline": "rx port=c | count --name=fc | drop" }'
 
 st() { "$BELTLINE" stats --json; }
 ports() { jq -r '[.ports[].name] | join(",")' <<< "$(st)"; }
@@ -43,6 +45,10 @@ check "... by name" grep -q 'ports "p" (a PCI port is added at start only) chang
 set +e; "$BELTLINE" reload "$T/nograph.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "a graph naming a port that is not there: refused" "$rc" 1
 check "... saying which" grep -q 'no port named "d"' "$T/r.err"
+set +e; "$BELTLINE" reload "$T/nocap.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
+eq "a capture port added live whose capture is not there: refused" "$rc" 1
+check "... naming the file and why ($(head -c 300 "$T/r.err"))" \
+	grep -q "rx_pcap=$T/missing.pcap: No such file or directory" "$T/r.err"
 jq '.mbufs.count = 8191' "$T/c.json" > "$T/small.json"
 set +e; "$BELTLINE" reload "$T/small.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "another pool size: refused" "$rc" 1
