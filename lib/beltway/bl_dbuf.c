@@ -256,7 +256,7 @@ bl_dbuf_pkt_create(const struct bl_dbuf_pkt_opts *o, struct bl_dbuf **out, struc
 	ring = rte_align32pow2(o->n_mbufs + 1) * sizeof(void *) + 4096;
 	data_size = (size_t)o->n_mbufs * total * 105 / 100 + 2 * ring + (4u << 20);
 	so.name = o->name;
-	so.flags = o->shm_flags;
+	so.flags = o->shm_flags | BL_SHM_F_OUT_RO;   /* clients read it; only we write */
 	so.hugetlbfs_dir = o->hugetlbfs_dir;
 	so.uid = o->uid;
 	so.gid = o->gid;

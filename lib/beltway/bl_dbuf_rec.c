@@ -33,7 +33,7 @@ bl_dbuf_rec_create(const struct bl_dbuf_rec_opts *o, struct bl_dbuf **out, struc
 		return rc;
 	}
 	so.name = o->name;
-	so.flags = o->shm_flags;
+	so.flags = o->shm_flags | BL_SHM_F_OUT_RO;   /* clients read it; only we write */
 	so.uid = o->uid;
 	so.gid = o->gid;
 	so.mode = o->mode;

@@ -42,7 +42,8 @@ page_region(const struct bl_ibuf_opts *o, const char *what, unsigned i, struct b
 int
 bl_ibuf_create(const struct bl_ibuf_opts *o, struct bl_ibuf **out, struct bl_err *err)
 {
-	struct bl_shm_opts so = { .sz = sizeof(so), .flags = BL_SHM_F_NO_HUGE };
+	/* the ring: read-only for every client (its reader and MRP pages are their own memfds) */
+	struct bl_shm_opts so = { .sz = sizeof(so), .flags = BL_SHM_F_NO_HUGE | BL_SHM_F_OUT_RO };
 	struct bl_ibuf *ib;
 	struct bl_ibuf_hdr *h;
 	uint64_t off_readers = 3 * PG, off_slots;

@@ -69,16 +69,6 @@ shm_try(struct bl_shm *s, const struct bl_shm_opts *o, int huge, struct bl_err *
 			o->name, size, strerror(errno));
 		goto fail;
 	}
-	/* The size is sealed: a client holding the fd (a reader page is read-write) cannot
-	 * shrink it, which would fault every access of ours past the new end (SIGBUS).
-	 * A hugetlbfs file cannot be sealed: its fds out are read-only and its mode has no
-	 * write bit, so no client can truncate it either. */
-	if (!s->path[0] && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 &&
-	    !(huge && errno == EINVAL)) {
-		rc = bl_err_set(err, -errno, "shm %s: cannot seal its size: %s", o->name,
-			strerror(errno));
-		goto fail;
-	}
 	rc = shm_perm(fd, o, err);
 	if (rc < 0)
 		goto fail;
@@ -89,6 +79,18 @@ shm_try(struct bl_shm *s, const struct bl_shm_opts *o, int huge, struct bl_err *
 	if (s->base == MAP_FAILED) {
 		rc = bl_err_set(err, -errno, "shm %s: cannot map %zu bytes: %s",
 			o->name, size, strerror(errno));
+		goto fail;
+	}
+	/* Sealed, once mapped here: the size (a client holding the fd, a reader page is
+	 * read-write, cannot shrink it, which would fault every access of ours past the new
+	 * end: SIGBUS), and for a region handed out read-only any later write (its owner may
+	 * fchmod the file and reopen it read-write; the write bits cleared above are not
+	 * enough). A hugetlbfs file cannot be sealed: the appliance does not make those. */
+	if (!s->path[0] && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL |
+				 ((o->flags & BL_SHM_F_OUT_RO) ? F_SEAL_FUTURE_WRITE : 0)) < 0 &&
+	    !(huge && errno == EINVAL)) {
+		rc = bl_err_set(err, -errno, "shm %s: cannot seal it: %s", o->name, strerror(errno));
+		munmap(s->base, size);
 		goto fail;
 	}
 	s->fd = fd;

@@ -20,6 +20,10 @@
 
 #define BL_SHM_F_HUGE_REQUIRE 0x1u  /* fail instead of falling back to small pages */
 #define BL_SHM_F_NO_HUGE      0x2u  /* ordinary shared memory only */
+/* Handed out read-only: once created and mapped here, nobody maps it writable or writes it
+ * again (F_SEAL_FUTURE_WRITE): not even its owner, who may fchmod the file and reopen it
+ * read-write. Our own mapping stays writable. Not for a reader's page (written by it). */
+#define BL_SHM_F_OUT_RO       0x4u
 
 #define BL_SHM_HUGE_PAGE (2u << 20)
 
