@@ -259,8 +259,10 @@ str_member(const cJSON *req, const char *key, bool *bad)
 	return v->valuestring;
 }
 
-/* The workers are past any burst that could still use a hook cleared before. */
-static bool
+/* The workers are past any burst that could still use a hook cleared before: 0; or
+ * not yet, the epoch that says so published (1: a worker held past the wait); or no
+ * memory for the run sets, nothing published (-1). */
+static int
 quiesce(struct bl_app *app)
 {
 	struct bl_worker_run *r[BL_CFG_MAX_WORKERS] = { NULL };
@@ -270,7 +272,7 @@ quiesce(struct bl_app *app)
 		if (r[i] == NULL) {
 			for (unsigned int j = 0; j < i; j++)
 				free(r[j]);
-			return false;
+			return -1;
 		}
 	}
 	for (unsigned int i = 0; i < app->n_workers; i++)
@@ -278,11 +280,11 @@ quiesce(struct bl_app *app)
 	app->epoch++;
 	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
 		bl_limbo_add_runs(app, app->epoch);   /* a worker may still hold one */
-		return false;
+		return 1;
 	}
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		bl_worker_run_release(&app->workers[i]);
-	return true;
+	return 0;
 }
 
 /* Whether t's hook is on t->f of a running graph (a reload carries it over, or
@@ -347,11 +349,17 @@ tap_end(struct bl_app *app, struct tap *t, const char *why)
 		tap_unlink(t->f, t);
 	/* A dropped filter's old graph ran the hook until its swap: one more epoch. */
 	if (was || t->gone[0] != '\0') {
-		if (!quiesce(app)) {
-			/* the slot stays taken (a stalled burst may still run its hook) */
-			bl_log(BL_LOG_WARNING, "tap %s: a worker did not pass the epoch in 10 s: "
-			       "its stream goes once it does", t->s->name);
-			bl_limbo_add(app, app->epoch, tap_free_cb, t, "a tap");
+		int q = quiesce(app);
+		if (q != 0) {
+			/* A burst may still run its hook: freed once every worker is past an epoch
+			 * published after the unhook (with no memory for one now, the next swap's).
+			 * Not used (no tick ends it again), its stream kept: the slot is not
+			 * handed out until then. */
+			bl_log(BL_LOG_WARNING, "tap %s: %s: its stream goes once every worker is "
+			       "past it", t->s->name, q > 0 ? "a worker did not pass the epoch in 10 s" :
+			       "no memory to publish an epoch now");
+			t->used = false;
+			bl_limbo_add(app, q > 0 ? app->epoch : app->epoch + 1, tap_free_cb, t, "a tap");
 			return;
 		}
 	}

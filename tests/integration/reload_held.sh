@@ -21,7 +21,7 @@ mkcfg() {
 		pipes="$pipes, \"rx port=b | count --name=cb | drop\""
 	fi
 	cat > "$1" <<JSON
-{ "instance": "$I", "ports": [ $ports ],
+{ "instance": "$I", "mbufs": { "count": 32767 }, "ports": [ $ports ],
   "graphs": [ { "lcores": [1], "pipeline": [ $pipes ] } ] }
 JSON
 }
@@ -58,6 +58,22 @@ check "... and that port b closes once it does" grep -q 'port "b" closes once ev
 eq "ports now" "$(ports)" "a"
 n=$(awaiting)
 check "stats: things await the worker ($n)" test "${n:-0}" -gt 0
+
+# A tap whose reader leaves while the worker is held: ended once, waiting with the rest
+# (it was ended again every tick, each time holding the control socket for 10 s).
+"$BELTLINE" tap gen > /dev/null 2> "$T/tap.err" &
+TAPPID=$!
+tap_there() { [ "$(jq '[.streams[] | select(.name | startswith("tap."))] | length' <<< "$(st)")" -ge 1 ]; }
+check "a tap on gen while the worker is held" wait_for "$WAIT" tap_there || sed "s/^/    tap: /" "$T/tap.err"
+kill "$TAPPID"; wait "$TAPPID" 2> /dev/null || true
+ended() { grep -q 'tap tap\.[0-9]*: a worker did not pass the epoch in 10 s' "$T/d.err"; }
+check "its end waits for the worker" wait_for $((WAIT + 30)) ended
+t0=$(date +%s)
+"$BELTLINE" stats --json > /dev/null
+"$BELTLINE" stats --json > /dev/null
+dt=$(( $(date +%s) - t0 ))
+check "... once: stats answers at once after it (two in ${dt} s)" test "$dt" -lt 8
+eq "... and it was ended once" "$(grep -c 'tap tap\.[0-9]*: a worker did not pass the epoch' "$T/d.err")" 1
 
 cat "$T/fifo" > /dev/null &   # drained: the worker goes on
 DRAIN=$!
