@@ -4,6 +4,7 @@
  * configs read from JSON and configs built from command-line flags alike.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -99,9 +100,15 @@ check_pcap_arg(const char *path, const char *key, const char *v, size_t vlen, st
 		return;   /* DPDK says so */
 	memcpy(f, v, vlen);
 	f[vlen] = '\0';
+	/* AT_EACCESS: as this process may (its effective ids), not its real ones */
 	if (strcmp(key, "rx_pcap") == 0) {
-		if (access(f, R_OK) != 0)
+		if (faccessat(AT_FDCWD, f, R_OK, AT_EACCESS) != 0)
 			bl_diag_add(d, "%s: rx_pcap=%s: %s", path, f, strerror(errno));
+		return;
+	}
+	if (faccessat(AT_FDCWD, f, F_OK, AT_EACCESS) == 0) {   /* there (/dev/null): written as it is */
+		if (faccessat(AT_FDCWD, f, W_OK, AT_EACCESS) != 0)
+			bl_diag_add(d, "%s: tx_pcap=%s: %s", path, f, strerror(errno));
 		return;
 	}
 	slash = strrchr(f, '/');
@@ -111,7 +118,7 @@ check_pcap_arg(const char *path, const char *key, const char *v, size_t vlen, st
 		*slash = '\0';
 	else
 		snprintf(f, sizeof(f), ".");
-	if (access(f, W_OK | X_OK) != 0)
+	if (faccessat(AT_FDCWD, f, W_OK | X_OK, AT_EACCESS) != 0)
 		bl_diag_add(d, "%s: tx_pcap: cannot write in %s: %s", path, f, strerror(errno));
 }
 
