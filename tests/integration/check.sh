@@ -161,4 +161,14 @@ check "... the capture named, with why" \
 	grep -q "^ports\[0\].vdev: rx_pcap=$T/missing.pcap: No such file or directory" "$T/err"
 check "... the folder named, with why" \
 	grep -q "^ports\[1\].vdev: tx_pcap: cannot write in $T/nodir: No such file or directory" "$T/err"
+# A tx_pcap file that is there is written as it is: its folder need not be writable
+# (/dev/null as nobody was refused: "cannot write in /dev").
+if [ "$(id -u)" -eq 0 ]; then
+	set +e
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$BELTLINED" --check \
+		--port "in=net_pcap0,rx_pcap=$SRCDIR/config/sample.pcap,tx_pcap=/dev/null" \
+		--pipeline "rx port=in | drop" > "$T/out" 2> "$T/err"
+	rc=$?; set -e
+	eq "--check as nobody: tx_pcap=/dev/null passes ($(head -c 200 "$T/err"))" "$rc" 0
+fi
 finish
