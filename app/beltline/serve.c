@@ -29,6 +29,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,35 @@ udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz,
 	return fd;
 }
 
+/* Whether beltline://INSTANCE/NAME is a stream the instance lists to us (list shows only
+ * what we may read), asked without attaching (an attach and detach would end a tap whose
+ * only reader it was). Says why not. */
+static bool
+stream_listed(const char *src)
+{
+	const char *inst = src + 11, *slash = strchr(inst, '/');
+	char in[64];
+	const cJSON *s, *streams;
+	cJSON *j;
+	bool found = false;
+
+	if (slash == NULL || (size_t)(slash - inst) >= sizeof(in))
+		return true;   /* the open at each connection says what is wrong */
+	snprintf(in, sizeof(in), "%.*s", (int)(slash - inst), inst);
+	if (bl_cli_request(in, BELTLINE_CTL_LIST, &j) != 0)
+		return false;   /* it said why (no instance running, ...) */
+	streams = cJSON_GetObjectItemCaseSensitive(j, "streams");
+	cJSON_ArrayForEach(s, streams) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "name");
+		found |= cJSON_IsString(n) && strcmp(n->valuestring, slash + 1) == 0;
+	}
+	cJSON_Delete(j);
+	if (!found)
+		say("%s: no stream \"%s\" you may read in instance \"%s\" (beltline ls lists them)",
+		    src, slash + 1, in);
+	return found;
+}
+
 int
 bl_cli_serve(int argc, char **argv, const char *instance)
 {
@@ -302,17 +332,11 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		SSL_CTX_free(sv.ctx);
 		return usage_err ? 2 : 1;
 	}
-	if (!to_write && strncmp(src, "beltline://", 11) == 0) {
-		/* say now, not at each connection, if the stream is not there or not ours to
-		 * read (after the address: a usage error is said first) */
-		struct beltline_stream *s;
-		int rc = beltline_open(src, NULL, &s);
-		if (rc == -ENOENT || rc == -EACCES || rc == -EINVAL) {
-			close(lfd);
-			SSL_CTX_free(sv.ctx);
-			return 1;       /* the library said why (full of readers now: not for ever) */
-		}
-		beltline_close(rc == 0 ? s : NULL);
+	if (!to_write && strncmp(src, "beltline://", 11) == 0 && !stream_listed(src)) {
+		/* said now, not at each connection (after the address: a usage error first) */
+		close(lfd);
+		SSL_CTX_free(sv.ctx);
+		return 1;
 	}
 	if (to_write) {
 		int rc = bl_serve_write(&sv, lfd);
