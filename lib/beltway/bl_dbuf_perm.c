@@ -92,6 +92,19 @@ bl_dbuf_perm_running(void)
 	running = true;
 }
 
+/* Once the workers run, a pool no ring uses and none of whose mbufs is out goes (each
+ * reload that outgrows a pool leaves one behind): true if p went. */
+static bool
+perm_reclaim(struct bl_dbuf_perm *p)
+{
+	if (!running || p->dbuf == NULL || p->users != 0 ||
+	    rte_mempool_in_use_count(p->dbuf->mp) != 0)
+		return false;
+	bl_dbuf_free(p->dbuf);   /* clients that still map it keep their own mapping */
+	memset(p, 0, sizeof(*p));
+	return true;
+}
+
 /* A new pool for the triple in the free slot p (the name tells pools of one triple apart). */
 static int
 perm_new(const struct bl_dbuf_perm_opts *po, struct bl_dbuf_perm *p, uint32_t capacity,
@@ -148,6 +161,9 @@ perm_get(const struct bl_dbuf_perm_opts *po, uint32_t capacity, struct bl_dbuf_p
 		bl_dbuf_free(p->dbuf);
 		p->dbuf = d;
 	} else {
+		for (unsigned int i = 0; i < BL_DBUF_PERM_MAX && free_slot == NULL; i++)
+			if (perm_reclaim(&perms[i]))
+				free_slot = &perms[i];
 		if (free_slot == NULL)
 			return bl_err_set(err, -ENOSPC, "at most %u copy pools (one or more a set of "
 					  "permissions) may exist", BL_DBUF_PERM_MAX);
@@ -210,6 +226,7 @@ bl_dbuf_perm_ibuf_free(struct bl_dbuf_perm *p, struct bl_ibuf *ib)
 	p->capacity -= cap <= p->capacity ? cap : p->capacity;
 	if (p->users > 0)
 		p->users--;
+	perm_reclaim(p);   /* running, and its last ring went: the pool too */
 }
 
 void
