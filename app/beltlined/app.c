@@ -299,7 +299,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		/* Nothing left to fail before the workers run: what the graphs
 		 * create (files) becomes visible now, never on a failed start. */
 		bl_app_graphs_commit(app);
-		bl_dbuf_perm_running();   /* from now on a copy pool is never replaced */
+		bl_dbuf_perm_running(true);   /* from now on a copy pool is never replaced */
 		app->start_tsc = rte_get_tsc_cycles();
 		app->epoch = 1;
 		for (unsigned int i = 0; rc == 0 && i < app->n_workers; i++) {
@@ -329,6 +329,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		}
 		bl_service_stopping();
 		rte_eal_mp_wait_lcore();
+		bl_dbuf_perm_running(false);   /* the copy pools stay until the report counts them */
 		app->stop_tsc = rte_get_tsc_cycles();
 		/* What filters still hold (flow records) leaves before the report and
 		 * while clients are still attached. */

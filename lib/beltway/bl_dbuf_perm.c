@@ -87,9 +87,9 @@ perm_pool(const struct bl_dbuf_perm_opts *po, const struct bl_dbuf_perm *p, uint
 static bool running;
 
 void
-bl_dbuf_perm_running(void)
+bl_dbuf_perm_running(bool on)
 {
-	running = true;
+	running = on;
 }
 
 /* Once the workers run, a pool no ring uses and none of whose mbufs is out goes (each

@@ -31,6 +31,7 @@
 #ifndef BL_DBUF_PERM_H
 #define BL_DBUF_PERM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -80,9 +81,10 @@ void bl_dbuf_perm_ibuf_free(struct bl_dbuf_perm *p, struct bl_ibuf *ib);
 /* Slot i of the table (0 .. BL_DBUF_PERM_MAX-1), or NULL if unused. */
 struct bl_dbuf_perm *bl_dbuf_perm_at(unsigned int i);
 
-/* The workers run from now on: no copy pool is replaced any more (a ring that does not
- * fit one of its triple's pools gets a new pool). */
-void bl_dbuf_perm_running(void);
+/* The workers run from now on (on): no copy pool is replaced any more (a ring that does
+ * not fit one of its triple's pools gets a new pool), and a pool goes with its last ring.
+ * Off once they stopped: the pools stay for the exit report's count. */
+void bl_dbuf_perm_running(bool on);
 
 /* Free every copy DBuf no ring uses any more (at exit, after the rings). */
 void bl_dbuf_perm_free_all(void);

@@ -154,7 +154,7 @@ second_ring(bool mbuf_out, bool is_running)
 
 	cr_assert(mbuf_out == (m != NULL));
 	if (is_running)
-		bl_dbuf_perm_running();
+		bl_dbuf_perm_running(true);
 	cr_assert(eq(int, bl_dbuf_perm_ibuf_create(&po, &io, &q, &b, &err), 0), "%s", err.msg);
 	if (mbuf_out || is_running) {
 		cr_assert(q != p, "a pool of its own");
@@ -189,7 +189,7 @@ Test(perm_small, once_running_a_pool_without_rings_goes)
 	struct bl_dbuf_perm *p, *q;
 	struct bl_ibuf *a, *b;
 
-	bl_dbuf_perm_running();
+	bl_dbuf_perm_running(true);
 	for (int k = 0; k < 40; k++) {   /* more than BL_DBUF_PERM_MAX pools in turn */
 		a = ring(64, 0600, &p);
 		cr_assert(p->dbuf != NULL);
