@@ -246,28 +246,38 @@ tcpstream_fini(struct bl_filter *f)
 
 /* The clock: a replay's record times, else the TSC; never goes back. Connections' times
  * are ms after the base modulo 2^32 (49.7 days), and their ages are taken from the clock,
- * never more than idle_s (a day at most) past them, so the modular age is the real one
- * past 2^32 ms too (a clamp there stopped every idle end after 49.7 days: the table
- * filled for good). A jump of 2^31 ms or more passes idle_s: every connection ends first. */
+ * so the modular age is the real one while below 2^32 ms (a clamp there stopped every idle
+ * end after 49.7 days: the table filled for good). The sweep looks at 64 a burst; a pass
+ * over every connection each time the clock has moved 2^30 ms (12.4 days) makes sure none
+ * goes unlooked at that long. A jump of 2^31 ms or more passes idle_s: every connection
+ * ends first. */
 static void
 tick(struct tcpstream *ts, uint64_t ms)
 {
+	bool all;
+
 	if (!ts->based) {
 		ts->base_ms = ms;
 		ts->now_ms = ms;
+		ts->whole_ms = ms;
 		ts->based = true;
 	}
 	if (ms <= ts->now_ms)
 		return;
-	if (ms - ts->now_ms >= (1ull << 31))
-		for (uint32_t ci = 0; ci < ts->max_streams; ci++)
-			if (ts->conn[ci].used) {
-				if (!ts->conn[ci].closed)
-					ts_conn_end(ts, ci, BL_TCP_END_IDLE);
-				ts_conn_unlink(ts, ci);
-			}
+	all = ms - ts->now_ms >= (1ull << 31);
 	ts->now_ms = ms;
 	ts->now = (uint32_t)(ms - ts->base_ms);
+	if (!all && ms - ts->whole_ms < (1ull << 30))
+		return;
+	ts->whole_ms = ms;
+	for (uint32_t ci = 0; ci < ts->max_streams; ci++) {
+		struct ts_conn *c = &ts->conn[ci];
+		if (!c->used || (!all && ts->now - c->last < ts->idle_ms))
+			continue;
+		if (!c->closed)
+			ts_conn_end(ts, ci, BL_TCP_END_IDLE);
+		ts_conn_unlink(ts, ci);
+	}
 }
 
 static void

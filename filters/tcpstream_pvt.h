@@ -80,6 +80,7 @@ struct tcpstream {
 	bool based, replay;
 	uint32_t now;                 /* latest time seen, ms after base_ms, modulo 2^32 */
 	uint64_t now_ms;              /* the same, ms since the epoch */
+	uint64_t whole_ms;            /* now_ms when every connection was last looked at */
 	uint32_t sweep_pos;
 	struct rte_mbuf *rm;          /* the metadata mbuf records go into, or NULL */
 	uint32_t rm_used, rm_cap;

@@ -92,6 +92,7 @@ struct bl_flow_table {
 	bool based;
 	uint32_t now;               /* the latest time seen, ms after base, modulo 2^32 */
 	uint64_t now_ms;            /* the same, ms since the epoch (records' times) */
+	uint64_t whole_ms;          /* now_ms when every slot was last looked at at once */
 	uint32_t sweep_pos;         /* the next slot the expiry sweep looks at */
 	uint32_t sweep_at;          /* when the sweep last ran, ms after base */
 	uint64_t sweep_credit;      /* slots the sweep owes, scaled by 1024 */

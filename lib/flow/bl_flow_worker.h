@@ -142,10 +142,13 @@ static inline void bl_flow__end(struct bl_flow_table *t, uint32_t s, uint8_t rea
 /*
  * The table's clock: the latest time seen (ms since the epoch; a time before it counts
  * as it). The slots' times are ms after the base modulo 2^32 (49.7 days), and every
- * difference is taken from the clock t->now, never more than a timeout (7 days at most)
- * after a slot's times, so the modular difference is the real one, past 2^32 ms too (a
- * clamp there stopped every timeout after 49.7 days). A jump of 2^31 ms or more (a
- * capture's times, a clock set) passes every timeout: every flow ends first, idle.
+ * difference is taken from the clock t->now, so the modular difference is the real one
+ * while it is below 2^32 ms (a clamp there stopped every timeout after 49.7 days). That
+ * holds as long as every slot is looked at once every 2^30 ms of the clock: the sweep
+ * does it in turn, and a pass over the whole table each time the clock has moved 2^30
+ * ms (12.4 days) makes sure of it (a slot a sweep never reached, the times of one burst).
+ * A jump of 2^31 ms or more (a capture's times, a clock set) passes every timeout: every
+ * flow ends first, idle.
  */
 static inline uint32_t
 bl_flow__clock(struct bl_flow_table *t, uint64_t ms)
@@ -153,17 +156,36 @@ bl_flow__clock(struct bl_flow_table *t, uint64_t ms)
 	if (unlikely(!t->based)) {
 		t->base_ms = ms;
 		t->now_ms = ms;
+		t->whole_ms = ms;
 		t->based = true;
 	}
 	if (ms > t->now_ms) {
-		if (unlikely(ms - t->now_ms >= (1ull << 31)))
+		if (unlikely(ms - t->now_ms >= (1ull << 31))) {
+			/* before the clock moves: the records' times are still right */
 			for (uint32_t s = 0; s < t->n_slots; s++)
 				if (t->sig[s] != 0) {
 					bl_flow__end(t, s, BL_FLOW_END_IDLE);
 					bl_counter_add(&t->st->idle, 1);
 				}
+			t->whole_ms = ms;
+		}
 		t->now_ms = ms;
 		t->now = (uint32_t)(ms - t->base_ms);
+		if (unlikely(ms - t->whole_ms >= (1ull << 30))) {
+			t->whole_ms = ms;
+			for (uint32_t s = 0; s < t->n_slots; s++) {
+				const struct bl_flow_ent *e = &t->ent[s];
+				if (t->sig[s] == 0)
+					continue;
+				if (t->now - e->last >= t->idle_ms) {
+					bl_flow__end(t, s, BL_FLOW_END_IDLE);
+					bl_counter_add(&t->st->idle, 1);
+				} else if (t->now - e->first >= t->active_ms) {
+					bl_flow__end(t, s, BL_FLOW_END_ACTIVE);
+					bl_counter_add(&t->st->active, 1);
+				}
+			}
+		}
 	}
 	return t->now;
 }

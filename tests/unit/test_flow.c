@@ -172,6 +172,31 @@ Test(flow_table, timeouts_go_on_past_two_to_the_32_ms)
 	bl_flow_free(t);
 }
 
+/* A slot no sweep reached while the clock moved almost 2^32 ms in steps under 2^31 (one
+ * burst here): its modular age would be small again, and A a flow of 49.7 days. */
+Test(flow_table, a_slot_no_sweep_reached_still_ends_past_two_to_the_32)
+{
+	const uint64_t t0 = 1700000000000ull;
+	struct bl_flow_table *t = mk(100, 1000, 3600000);
+	struct bl_flow_pkt p[4] = {   /* every step under 2^31 ms */
+		pk(1, 2, 10, 20, 17, 100, 0, t0),
+		pk(3, 4, 10, 20, 17, 100, 0, t0 + (1ull << 31) - 1),
+		pk(5, 6, 10, 20, 17, 100, 0, t0 + (1ull << 32) - 2),
+		pk(1, 2, 10, 20, 17, 100, 0, t0 + (1ull << 32) + 5),
+	};
+	const struct bl_flow_rec *a;
+
+	bl_flow_update_burst(t, p, 4);
+	a = find(1, 10);
+	cr_assert(a != NULL, "A ended idle as the clock passed it");
+	cr_assert(eq(u64, a->packets, 1), "A of its first packet only");
+	cr_assert(eq(u64, a->start_ms, t0));
+	cr_assert(eq(u64, a->end_ms, t0));
+	bl_flow_flush(t, BL_FLOW_END_FORCED);
+	cr_assert(eq(u32, n_got, 4), "A, B, C and A again");
+	bl_flow_free(t);
+}
+
 Test(flow_table, active_timeout_exports_and_goes_on)
 {
 	struct bl_flow_table *t = mk(100, 5000, 3000);
