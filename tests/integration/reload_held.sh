@@ -35,7 +35,10 @@ awaiting() { jq -r '.reload.awaiting_workers' <<< "$(st)"; }
 
 "$BELTLINED" --stats-interval 0 "$T/c.json" > "$T/final.json" 2> "$T/d.err" &
 PID=$!
-trap 'exec 3>&-; kill -9 $PID $DRAIN 2> /dev/null || true; rm -rf "$T"' EXIT
+DRAIN= TAPPID=
+# (set -u: an unset DRAIN made this trap fail before its kill, and a failed run left its
+# beltlined running, its worker spinning on lcore 1 under every later test)
+trap 'exec 3>&-; kill -9 $PID ${DRAIN:-} ${TAPPID:-} 2> /dev/null || true; rm -rf "$T"' EXIT
 wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d.err"
 eq "ports at the start" "$(ports)" "a,b"
 # The worker is held once it sleeps in write(2) (syscall 1) on the full FIFO.
