@@ -42,16 +42,8 @@ eq "stats --json: filters" "$(jq '.filters | length' "$T/s.json" 2> /dev/null)" 
 eq "stats --json: edges" "$(jq '.edges | length' "$T/s.json" 2> /dev/null)" 432
 size=$(jq -c . "$T/s.json" 2> /dev/null | wc -c)
 check "stats: the reply ($size bytes) is more than one 64 KiB record" test "$size" -gt 65536
-# top asks twice, a second apart. Once, in a clean clone's CI run under the sanitizers
-# beside the fuzz smoke, it exited 1 (its stderr was not kept; never seen again in runs
-# under load): what it says is printed, and a failed first try is said and tried again.
 rc=0
 "$BELTLINE" top -n 1 > "$T/top" 2> "$T/top.err" || rc=$?
-if [ "$rc" != 0 ]; then
-	echo "    top -n 1 failed once (exit $rc): $(tr '\n' ' ' < "$T/top.err" | head -c 600)"
-	rc=0
-	"$BELTLINE" top -n 1 > "$T/top" 2> "$T/top.err" || rc=$?
-fi
 eq "top -n 1 with 440 filters: exit status" "$rc" 0
 sed 's/^/    /' "$T/top.err"
 check "top shows all 440 filters" grep -q '^filters (440)' "$T/top"
