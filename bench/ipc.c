@@ -13,7 +13,8 @@
  *   TRANSPORT SIZE msgs_per_s GB_per_s median_one_way_ns p99_one_way_ns
  * Exits 1 if a message fails its check. $IPC_DBUF=BYTES: the endpoint's dbuf_bytes
  * (default the library's, 4 MiB; 256 KiB..16 MiB measured the same at 64 KiB but 16 MiB,
- * a fifth slower).
+ * a fifth slower). $IPC_STATS=1: each endpoint side prints its counters to stderr
+ * (sleeps, wakeups sent), which tell a row bound by wake-ups from one bound by the data.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +39,21 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* $IPC_STATS=1: what an endpoint's side counted (to stderr): its sleeps and the wakeups
+ * it sent, which say whether a row was bound by wake-ups or by moving the data. */
+static void
+ep_stats(const char *who, const struct beltline_ep *ep)
+{
+	struct beltline_ep_stats st = { .sz = sizeof(st) };
+
+	if (getenv("IPC_STATS") == NULL || beltline_ep_stats(ep, &st) < 0)
+		return;
+	fprintf(stderr, "%s: sent %llu received %llu full %llu sleeps %llu wakeups %llu\n", who,
+		(unsigned long long)st.sent, (unsigned long long)st.received,
+		(unsigned long long)st.full, (unsigned long long)st.sleeps,
+		(unsigned long long)st.wakeups);
 }
 
 static void
@@ -271,8 +287,10 @@ main(int argc, char **argv)
 		for (unsigned i = 0; i < pings; i++)
 			if (rx(&t, scratch, size, i) < 0 || tx(&t, scratch, size, i) < 0)
 				_exit(1);
-		if (ep)
+		if (ep) {
+			ep_stats("sender", t.ep);
 			beltline_ep_close(t.ep);
+		}
 		_exit(0);
 	}
 	pin(0);
@@ -323,6 +341,8 @@ main(int argc, char **argv)
 		seq++;
 	}
 	t1 = now_ns();
+	if (ep)
+		ep_stats("reader", t.ep);
 	for (unsigned i = 0; i < pings; i++) {
 		uint64_t p0 = now_ns();
 		if (tx(&t, scratch, size, i) < 0 || rx(&t, scratch, size, i) < 0)
