@@ -15,6 +15,7 @@
  * (default the library's, 4 MiB; 256 KiB..16 MiB measured the same at 64 KiB but 16 MiB,
  * a fifth slower). $IPC_STATS=1: each endpoint side prints its counters to stderr
  * (sleeps, wakeups sent), which tell a row bound by wake-ups from one bound by the data.
+ * $IPC_SPIN_US=N: the endpoint's spin_us instead of the kind's (0: the library's default).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -226,6 +227,8 @@ main(int argc, char **argv)
 		size = 16;
 	scratch = malloc(size);
 	o.spin_us = strcmp(kind, "ep-spin") == 0 ? BELTLINE_EP_SPIN_FOREVER : -1;
+	if (getenv("IPC_SPIN_US") != NULL)
+		o.spin_us = atoi(getenv("IPC_SPIN_US"));
 	o.max_msg = 65536;
 	if (getenv("IPC_DBUF") != NULL)
 		o.dbuf_bytes = (uint32_t)atoi(getenv("IPC_DBUF"));
