@@ -150,6 +150,9 @@ static inline void bl_flow__end(struct bl_flow_table *t, uint32_t s, uint8_t rea
  * A jump of 2^31 ms or more (a capture's times, a clock set) passes every timeout: every
  * flow ends first, idle.
  */
+static __rte_noinline __rte_cold __rte_unused void bl_flow__pass(struct bl_flow_table *t,
+								  bool all);
+
 static inline uint32_t
 bl_flow__clock(struct bl_flow_table *t, uint64_t ms)
 {
@@ -161,30 +164,15 @@ bl_flow__clock(struct bl_flow_table *t, uint64_t ms)
 	}
 	if (ms > t->now_ms) {
 		if (unlikely(ms - t->now_ms >= (1ull << 31))) {
-			/* before the clock moves: the records' times are still right */
-			for (uint32_t s = 0; s < t->n_slots; s++)
-				if (t->sig[s] != 0) {
-					bl_flow__end(t, s, BL_FLOW_END_IDLE);
-					bl_counter_add(&t->st->idle, 1);
-				}
+			bl_flow__pass(t, true);   /* before the clock moves: the records' times
+			                           * are still right */
 			t->whole_ms = ms;
 		}
 		t->now_ms = ms;
 		t->now = (uint32_t)(ms - t->base_ms);
 		if (unlikely(ms - t->whole_ms >= (1ull << 30))) {
 			t->whole_ms = ms;
-			for (uint32_t s = 0; s < t->n_slots; s++) {
-				const struct bl_flow_ent *e = &t->ent[s];
-				if (t->sig[s] == 0)
-					continue;
-				if (t->now - e->last >= t->idle_ms) {
-					bl_flow__end(t, s, BL_FLOW_END_IDLE);
-					bl_counter_add(&t->st->idle, 1);
-				} else if (t->now - e->first >= t->active_ms) {
-					bl_flow__end(t, s, BL_FLOW_END_ACTIVE);
-					bl_counter_add(&t->st->active, 1);
-				}
-			}
+			bl_flow__pass(t, false);
 		}
 	}
 	return t->now;
@@ -383,6 +371,38 @@ bl_flow_update_burst(struct bl_flow_table *t, const struct bl_flow_pkt *p, unsig
 	}
 }
 
+/* End the flow in slot s (if any) whose idle or active timeout has passed at now. */
+static inline void
+bl_flow__expire(struct bl_flow_table *t, uint32_t s, uint32_t now)
+{
+	const struct bl_flow_ent *e = &t->ent[s];
+
+	if (t->sig[s] == 0)
+		return;
+	if (now - e->last >= t->idle_ms) {
+		bl_flow__end(t, s, BL_FLOW_END_IDLE);
+		bl_counter_add(&t->st->idle, 1);
+	} else if (now - e->first >= t->active_ms) {
+		bl_flow__end(t, s, BL_FLOW_END_ACTIVE);
+		bl_counter_add(&t->st->active, 1);
+	}
+}
+
+/* The clock's pass over every slot (bl_flow__clock, once in 2^30 ms at most): all, end
+ * every flow, idle (a jump of 2^31 ms); else the flows whose timeout passed. */
+static __rte_noinline __rte_cold __rte_unused void
+bl_flow__pass(struct bl_flow_table *t, bool all)
+{
+	for (uint32_t s = 0; s < t->n_slots; s++) {
+		if (!all) {
+			bl_flow__expire(t, s, t->now);
+		} else if (t->sig[s] != 0) {
+			bl_flow__end(t, s, BL_FLOW_END_IDLE);
+			bl_counter_add(&t->st->idle, 1);
+		}
+	}
+}
+
 /*
  * The expiry sweep: look at the slots in turn, a share each call, so the whole
  * table is looked at every quarter of the shorter timeout (and at least 32
@@ -412,18 +432,9 @@ bl_flow_sweep(struct bl_flow_table *t, uint64_t now_ms)
 	}
 	for (uint32_t i = 0; i < budget; i++) {
 		uint32_t s = t->sweep_pos;
-		const struct bl_flow_ent *e = &t->ent[s];
 
 		t->sweep_pos = (s + 1) & (t->n_slots - 1);
-		if (t->sig[s] == 0)
-			continue;
-		if (now - e->last >= t->idle_ms) {
-			bl_flow__end(t, s, BL_FLOW_END_IDLE);
-			bl_counter_add(&t->st->idle, 1);
-		} else if (now - e->first >= t->active_ms) {
-			bl_flow__end(t, s, BL_FLOW_END_ACTIVE);
-			bl_counter_add(&t->st->active, 1);
-		}
+		bl_flow__expire(t, s, now);
 	}
 }
 
