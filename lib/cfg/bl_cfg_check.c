@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bl_cfg.h"
+#include "bl_cfg_pvt.h"
 
 int
 bl_cfg_port_find(const struct bl_cfg *cfg, const char *name)
@@ -135,26 +136,19 @@ bl_cfg_check_files(const struct bl_cfg *cfg, struct bl_diag *d)
 int
 bl_cfg_check_port_files(const struct bl_cfg *cfg, unsigned int i, struct bl_diag *d)
 {
-	const char *s = cfg->ports[i].vdev, *c = strchr(s, ',');
+	const char *s = cfg->ports[i].vdev;
+	struct bl_cfg_vdev_arg a;
 	unsigned int before = d->n;
 	char path[40];
 
 	if (strncmp(s, "net_pcap", 8) != 0)
 		return 0;
 	snprintf(path, sizeof(path), "ports[%u].vdev", i);
-	while (c != NULL) {
-		const char *arg = c + 1, *eq;
-		size_t alen;
-
-		c = strchr(arg, ',');
-		alen = c != NULL ? (size_t)(c - arg) : strlen(arg);
-		eq = memchr(arg, '=', alen);
-		if (eq == NULL)
-			continue;
-		if ((size_t)(eq - arg) == 7 && strncmp(arg, "rx_pcap", 7) == 0)
-			check_pcap_arg(path, "rx_pcap", eq + 1, alen - 8, d);
-		else if ((size_t)(eq - arg) == 7 && strncmp(arg, "tx_pcap", 7) == 0)
-			check_pcap_arg(path, "tx_pcap", eq + 1, alen - 8, d);
+	for (const char *c = s; bl_cfg__vdev_next(&c, &a);) {
+		if (bl_cfg__vdev_key_is(&a, "rx_pcap"))
+			check_pcap_arg(path, "rx_pcap", a.val, a.val_len, d);
+		else if (bl_cfg__vdev_key_is(&a, "tx_pcap"))
+			check_pcap_arg(path, "tx_pcap", a.val, a.val_len, d);
 	}
 	return d->n == before ? 0 : -EINVAL;
 }

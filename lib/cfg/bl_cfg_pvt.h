@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -46,6 +47,40 @@ bool bl_cfg__pci_ok(const char *s, char norm[BL_CFG_NAME_MAX]);
 /* A vdev spec copied, the file paths it names made absolute against r->dir. */
 bool bl_cfg__vdev_resolve(struct bl_cfg_rd *r, const char *path, const char *spec, char *out,
 			  size_t size);
+/* One argument of a vdev spec ("net_pcap0,rx_pcap=F,iface=x"): arg..arg+len, and key
+ * and value when it has a '=' (key_len 0 and val NULL when not). */
+struct bl_cfg_vdev_arg {
+	const char *arg, *val;
+	size_t len, key_len, val_len;
+};
+
+/* The argument after *cursor (a spec at first, then where the last call left it): false
+ * when there is none. Usage: for (c = spec; bl_cfg__vdev_next(&c, &a);) ... */
+static inline bool
+bl_cfg__vdev_next(const char **cursor, struct bl_cfg_vdev_arg *a)
+{
+	const char *c = *cursor != NULL ? strchr(*cursor, ',') : NULL, *eq, *end;
+
+	if (c == NULL)
+		return false;
+	a->arg = c + 1;
+	end = strchr(a->arg, ',');
+	a->len = end != NULL ? (size_t)(end - a->arg) : strlen(a->arg);
+	eq = memchr(a->arg, '=', a->len);     /* within this argument only */
+	a->key_len = eq != NULL ? (size_t)(eq - a->arg) : 0;
+	a->val = eq != NULL ? eq + 1 : NULL;
+	a->val_len = eq != NULL ? a->len - a->key_len - 1 : 0;
+	*cursor = end;
+	return true;
+}
+
+/* Whether argument a's key is key. */
+static inline bool
+bl_cfg__vdev_key_is(const struct bl_cfg_vdev_arg *a, const char *key)
+{
+	return a->val != NULL && a->key_len == strlen(key) && strncmp(a->arg, key, a->key_len) == 0;
+}
+
 /* Does v hold a number that is not finite? */
 bool bl_cfg__non_finite(const cJSON *v);
 

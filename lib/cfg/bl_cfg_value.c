@@ -193,6 +193,7 @@ bl_cfg__vdev_resolve(struct bl_cfg_rd *r, const char *path, const char *spec, ch
 {
 	const char *comma = strchr(spec, ',');
 	size_t dlen = comma ? (size_t)(comma - spec) : strlen(spec);
+	struct bl_cfg_vdev_arg a;
 	size_t n = 0;
 
 	if (strncmp(spec, "net_", 4) != 0 || dlen <= 4) {
@@ -212,27 +213,20 @@ bl_cfg__vdev_resolve(struct bl_cfg_rd *r, const char *path, const char *spec, ch
 		bl_diag_add(r->diag, "%s: the device name is longer than %zu characters", path, size - 1);
 		return false;
 	}
-	while (comma != NULL) {
-		const char *arg = comma + 1;
-		comma = strchr(arg, ',');
-		size_t alen = comma ? (size_t)(comma - arg) : strlen(arg);
-		const char *eq = memchr(arg, '=', alen);   /* within this argument only */
+	for (const char *c = spec; bl_cfg__vdev_next(&c, &a);) {
 		bool is_path = false;
 
-		if (alen == 0) {
+		if (a.len == 0) {
 			bl_diag_add(r->diag, "%s: empty argument in \"%.60s\"", path, spec);
 			return false;
 		}
-		if (eq != NULL)
-			for (const char *const *k = vdev_path_keys; *k; k++)
-				is_path |= (size_t)(eq - arg) == strlen(*k) &&
-					   strncmp(arg, *k, strlen(*k)) == 0;
-		if (is_path && eq[1] != '/' && r->dir != NULL && r->dir[0] != '\0')
-			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s%s/%.*s",
-					      (int)(eq + 1 - arg), arg, r->dir,
-					      (int)(alen - (size_t)(eq + 1 - arg)), eq + 1);
+		for (const char *const *k = vdev_path_keys; *k; k++)
+			is_path |= bl_cfg__vdev_key_is(&a, *k);
+		if (is_path && a.val[0] != '/' && r->dir != NULL && r->dir[0] != '\0')
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s=%s/%.*s",
+					      (int)a.key_len, a.arg, r->dir, (int)a.val_len, a.val);
 		else
-			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s", (int)alen, arg);
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, ",%.*s", (int)a.len, a.arg);
 		if (n >= size) {
 			bl_diag_add(r->diag, "%s: longer than %zu characters once paths are resolved",
 				    path, size - 1);
