@@ -233,7 +233,7 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 	    struct bl_diag *diag)
 {
 	unsigned int lc[BL_CFG_MAX_WORKERS + 1] = { 0, 1 };
-	int n_lc = 2;
+	int n_lc = 2, rc;
 
 	if (o->config != NULL) {
 		if (bl_cfg_load(o->config, cfg, diag) != 0)
@@ -263,9 +263,11 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 	if ((fl->n_ports != 0 || fl->n_pipelines != 0 || fl->lcores != NULL) &&
 	    bl_cfg_validate(cfg, diag) != 0)
 		return -EINVAL;
-	if (bl_cfg_check_files(cfg, diag) != 0)
-		return -EINVAL;
-	return bl_app_graphs_check(cfg, diag);
+	/* both, so one --check says every problem: a capture not there, a bad pipeline */
+	rc = bl_cfg_check_files(cfg, diag);
+	if (bl_app_graphs_check(cfg, diag) != 0)
+		rc = -EINVAL;
+	return rc;
 }
 
 static void

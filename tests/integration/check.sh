@@ -153,10 +153,14 @@ cat > "$T/pcapfiles.json" <<JSON
 { "instance": "$(inst pcapf)",
   "ports": [ { "name": "a", "vdev": "net_pcap0,rx_pcap=missing.pcap" },
              { "name": "b", "vdev": "net_pcap1,rx_pcap=$SRCDIR/config/sample.pcap,tx_pcap=$T/nodir/o.pcap" } ],
-  "graphs": [ { "lcores": [1], "pipeline": "rx port=a | tx port=b" } ] }
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=a | tx port=b" },
+              { "lcores": [1], "pipeline": "rx port=a | bogus" } ] }
 JSON
 run x --check "$T/pcapfiles.json"
 eq "--check: a missing rx_pcap and a tx_pcap folder that is not there: refused" "$rc" 2
+# ... and the same run says what is wrong with the graphs (it stopped at the files)
+check "... and the bad pipeline beside them" \
+	grep -q '^graphs\[1\]\.pipeline: col 13: unknown filter "bogus"' "$T/err"
 check "... the capture named, with why" \
 	grep -q "^ports\[0\].vdev: rx_pcap=$T/missing.pcap: No such file or directory" "$T/err"
 check "... the folder named, with why" \
