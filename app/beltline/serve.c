@@ -62,7 +62,7 @@ static const char serve_usage[] =
 
 /* The child: serve one connection. Exit status 0 (the stream ended, or the peer went). */
 static int
-serve_one(struct serve *sv, int fd, const char *peer)
+serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *who)
 {
 	static uint8_t buf[BLN_MAX_CAPLEN];
 	struct beltline_info info = { .sz = sizeof(info) };
@@ -87,6 +87,10 @@ serve_one(struct serve *sv, int fd, const char *peer)
 		struct timeval tv = { .tv_sec = sv->stall_ms / 1000,
 			.tv_usec = (sv->stall_ms % 1000) * 1000 };
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	if (serve_become(who, peer) < 0) {
+		conn_free(c);
+		return 1;
 	}
 	if (beltline_open(sv->src, NULL, &s) < 0) {
 		say("%s: cannot open %s (the library said why): closing", peer, sv->src);
@@ -386,6 +390,11 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			close(fd);
 			continue;
 		}
+		struct serve_peer who;
+		if (serve_peer_identify(sv.udp ? lfd : fd, &sa, sv.udp, &who, peer) < 0) {
+			close(fd);
+			continue;
+		}
 		int one = 1;
 		if (!sv.udp)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -395,7 +404,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			close(lfd);
 			free(kids);
 			free(kid_peer);
-			int st = serve_one(&sv, fd, peer);
+			int st = serve_one(&sv, fd, peer, &who);
 			SSL_CTX_free(sv.ctx);
 			exit(st);
 		}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -49,6 +50,22 @@ int tls_accept(struct serve *sv, struct conn *c, const char *peer);
 int conn_put(struct conn *c, const void *p, size_t len);
 int conn_flush(struct conn *c);
 void conn_free(struct conn *c);
+
+/* Who a peer is: on loopback (local), the uid owning its socket. */
+struct serve_peer {
+	int local;
+	uid_t uid;
+};
+
+/* Fill *out for a peer that connected to sock (tcp: the accepted socket; udp: the
+ * listening one). 0, or -1 after saying why it is refused (a peer on loopback whose
+ * socket the kernel does not show: serve_peer.c). */
+int serve_peer_identify(int sock, const struct sockaddr_storage *peer, int udp,
+			struct serve_peer *out, const char *name);
+/* In a child, before it opens the stream: serve a local peer as its own user (a serve
+ * run by root takes its ids and groups; any other serves its own uid only). 0, or
+ * -EPERM after saying why. */
+int serve_become(const struct serve_peer *p, const char *name);
 
 /* serve --write: accept writers on lfd, one at a time, into sv->src. Exit status. */
 int bl_serve_write(struct serve *sv, int lfd);

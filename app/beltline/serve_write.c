@@ -132,7 +132,7 @@ peer_recv(struct conn *c, uint8_t *b, size_t len)
 
 /* The child: one writer. Its exit status (WR_*). */
 static int
-write_one(struct serve *sv, int fd, const char *peer)
+write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *who)
 {
 	struct beltline_open_opts o = { .sz = sizeof(o) };
 	struct timeval tv = { .tv_sec = PEER_TIMEOUT_S };
@@ -154,6 +154,10 @@ write_one(struct serve *sv, int fd, const char *peer)
 		SSL_set_read_ahead(c->ssl, 1);  /* fewer receives: a writer sends many small records */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (serve_become(who, peer) < 0) {
+		conn_free(c);
+		return WR_FAIL;
+	}
 	snprintf(client, sizeof(client), "serve %s", peer);
 	o.client = client;
 	if (beltline_open_write(sv->src, &o, &x.w) < 0) {
@@ -321,11 +325,16 @@ bl_serve_write(struct serve *sv, int lfd)
 			close(fd);
 			continue;
 		}
+		struct serve_peer who;
+		if (serve_peer_identify(fd, &sa, 0, &who, peer) < 0) {
+			close(fd);
+			continue;
+		}
 		fflush(stderr);
 		pid_t pid = fork();
 		if (pid == 0) {
 			close(lfd);
-			int rc = write_one(sv, fd, peer);
+			int rc = write_one(sv, fd, peer, &who);
 			SSL_CTX_free(sv->ctx);
 			exit(rc);
 		}

@@ -111,7 +111,8 @@ eq "serve udp://0.0.0.0: refused (udp is loopback only)" "$rc" 2
 cat > "$T/c.json" <<JSON
 { "instance": "$I", "memory": { "hugepages": "auto" },
   "ports": [ { "name": "n", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": [ "inject name=src | export name=web policy=srp capacity=4096" ] } ] }
+  "graphs": [ { "lcores": [1], "pipeline": [ "inject name=src | export name=web policy=srp capacity=4096" ] },
+              { "lcores": [1], "pipeline": [ "gen rate=2000 | export name=pub mode=0644 policy=frp" ] } ] }
 JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > /dev/null 2> "$T/err" &
 PIDS="$PIDS $!"
@@ -141,6 +142,45 @@ check "cat tcp:// prints what cat STREAM prints" cmp -s "$T/local.txt" "$T/remot
 check "serve logged the client" grep -q "127.0.0.1:" "$T/serve.err"
 wait $PPID_ && st=0 || st=$?
 eq "pktsum beltline:// (shared memory) reads what pktsum file: reads" "$(cat "$T/pktsum.live")" "$want"
+
+# A peer on loopback is served as the user it is (its socket's owner, from the kernel's
+# socket table): root's serve opened web (mode 0640, root's) for any local user who
+# connected, so nobody read it over tcp://, and wrote the 0600 inject stream src over
+# serve --write. Now the appliance decides, as for `beltline cat web`.
+if [ "$(id -u)" -eq 0 ]; then
+	chmod 0755 "$T"
+	asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+	set +e
+	asnobody "$BELTLINE" cat web > /dev/null 2> "$T/nb.err"; rc=$?
+	set -e
+	check "nobody may not read web locally (rc $rc)" grep -q "may not read web" "$T/nb.err"
+	set +e
+	asnobody timeout 60 "$BELTLINE" cat -c 1 tcp://127.0.0.1:$SPORT > "$T/nb.pcap" 2> "$T/nb.err"; rc=$?
+	set -e
+	eq "nobody over tcp:// to root's serve of web: refused (exit 1)" "$rc" 1
+	check "... serve says it could not open web as nobody" wait_for "$WAIT" \
+		grep -q "cannot open beltline://$I/web" "$T/serve.err"
+	WPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$BELTLINE" serve --write src tcp://127.0.0.1:$WPORT 2> "$T/wserve.err" &
+	PIDS="$PIDS $!"
+	check "serve --write listens" wait_for "$WAIT" grep -qs "serving writes" "$T/wserve.err"
+	set +e
+	asnobody timeout 60 "$BELTLINE" inject tcp://127.0.0.1:$WPORT "$CAP" > /dev/null 2> "$T/nbw.err"; rc=$?
+	set -e
+	check "nobody over serve --write into src (mode 0600): refused (exit $rc)" test "$rc" -ne 0
+	check "... serve says it could not write src as nobody" wait_for "$WAIT" \
+		grep -q "refused 127.0.0.1:[0-9]*: cannot write beltline://$I/src" "$T/wserve.err"
+	# a stream nobody may read (mode 0644) is served to nobody
+	PPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$BELTLINE" serve pub tcp://127.0.0.1:$PPORT 2> "$T/pserve.err" &
+	PIDS="$PIDS $!"
+	check "serve pub listens" wait_for "$WAIT" grep -qs "serving" "$T/pserve.err"
+	set +e
+	asnobody timeout 60 "$BELTLINE" cat -c 3 tcp://127.0.0.1:$PPORT > "$T/nbp.pcap" 2> "$T/nbp.err"; rc=$?
+	set -e
+	eq "nobody over tcp:// reads pub (mode 0644) ($(head -c 300 "$T/nbp.err"))" "$rc" 0
+	eq "... 3 packets" "$(tcpdump -r "$T/nbp.pcap" -nn 2> /dev/null | wc -l)" 3
+fi
 
 # A remote reader that takes nothing is cut after --stall-ms (its child blocked in send
 # for ever, reading the stream no more: an srp stream waited for it).

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * serve_peer — who a peer on this machine is, and serving it as that user.
+ *
+ * A tcp:// or udp:// peer on loopback showed nothing of who it is, and its child
+ * opened the stream as whoever ran `beltline serve` (root, often): any local user read
+ * (or, with --write, wrote) streams the appliance refuses them. Now a peer on a
+ * loopback address is looked up in the kernel's socket table (NETLINK_SOCK_DIAG: the
+ * socket at the peer's address and port, its owner's uid) and its child opens the
+ * stream as that user: a serve run by root takes the user's ids first (its groups as
+ * at login), so the appliance's own SO_PEERCRED check decides, as for `beltline cat
+ * STREAM`; a serve run by anyone else serves its own uid only. A peer that cannot be
+ * looked up is refused. Peers off the machine are authenticated by their TLS
+ * certificate (listen_on) and served as serve's user.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "bl_netaddr.h"
+#include "serve_pvt.h"
+
+/* Port (host order) and address words of a sockaddr, as inet_diag holds them. */
+static int
+sa_parts(const struct sockaddr_storage *sa, uint16_t *port, uint32_t addr[4])
+{
+	memset(addr, 0, 16);
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+		*port = ntohs(s->sin_port);
+		addr[0] = s->sin_addr.s_addr;
+		return 0;
+	}
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+		*port = ntohs(s->sin6_port);
+		memcpy(addr, &s->sin6_addr, 16);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* One exact lookup: the socket bound at (src, sport) talking to (dst, dport), as the
+ * kernel's tcp or udp diag finds it. 0 with *uid and the socket's own address and port,
+ * -ENOENT, or -errno. */
+static int
+diag_one(int nl, int family, int proto, const uint32_t src[4], uint16_t sport,
+	 const uint32_t dst[4], uint16_t dport, uid_t *uid, uint32_t got_src[4], uint16_t *got_sport)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST },
+		.r = { .sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto,
+		       .idiag_states = ~0u,
+		       .id = { .idiag_sport = htons(sport), .idiag_dport = htons(dport),
+			       .idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } } },
+	};
+	union {
+		struct nlmsghdr nh;
+		uint8_t b[8192];
+	} rsp;
+	struct sockaddr_nl k = { .nl_family = AF_NETLINK };
+	ssize_t n;
+
+	memcpy(req.r.id.idiag_src, src, 16);
+	memcpy(req.r.id.idiag_dst, dst, 16);
+	if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&k, sizeof(k)) < 0)
+		return -errno;
+	n = recv(nl, &rsp, sizeof(rsp), 0);
+	if (n < 0)
+		return -errno;
+	for (struct nlmsghdr *h = &rsp.nh; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			return h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? e->error :
+											   -EPROTO;
+		}
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+			*uid = m->idiag_uid;
+			memcpy(got_src, m->id.idiag_src, 16);
+			*got_sport = ntohs(m->id.idiag_sport);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int
+peer_uid(const struct sockaddr_storage *local, const struct sockaddr_storage *peer, int udp,
+	 uid_t *uid)
+{
+	static const uint32_t zero[4];
+	uint32_t la[4], pa[4], ga[4];
+	uint16_t lp, pp, gp;
+	struct timeval tv = { .tv_sec = 2 };
+	int nl, rc;
+
+	if (sa_parts(local, &lp, la) < 0 || sa_parts(peer, &pp, pa) < 0 ||
+	    local->ss_family != peer->ss_family)
+		return -EAFNOSUPPORT;
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (nl < 0)
+		return -errno;
+	setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* tcp's exact lookup takes the socket's own address as src, udp's the other way
+	 * round: ask one way, then the other, and keep the answer that is the peer's. */
+	for (int pass = 0; pass < 2; pass++) {
+		int swap = pass == (udp ? 0 : 1);
+		rc = diag_one(nl, peer->ss_family, udp ? IPPROTO_UDP : IPPROTO_TCP,
+			      swap ? la : pa, swap ? lp : pp, swap ? pa : la, swap ? pp : lp,
+			      uid, ga, &gp);
+		/* the peer's socket: its port, and its address or none (bound to any) */
+		if (rc == 0 && gp == pp && (memcmp(ga, pa, 16) == 0 || memcmp(ga, zero, 16) == 0))
+			break;
+		if (rc == 0)
+			rc = -ENOENT;
+	}
+	close(nl);
+	return rc;
+}
+
+int
+serve_peer_identify(int sock, const struct sockaddr_storage *peer, int udp,
+		    struct serve_peer *out, const char *name)
+{
+	struct sockaddr_storage local;
+	socklen_t sl = sizeof(local);
+	int rc;
+
+	out->local = bl_sockaddr_loopback((const struct sockaddr *)peer);
+	out->uid = 0;
+	if (!out->local)
+		return 0;
+	if (getsockname(sock, (struct sockaddr *)&local, &sl) < 0)
+		rc = -errno;
+	else
+		rc = peer_uid(&local, peer, udp, &out->uid);
+	if (rc < 0)
+		say("refused %s: cannot tell which user it is (the kernel's socket table, "
+		    "NETLINK_SOCK_DIAG: %s)", name, strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
+int
+serve_become(const struct serve_peer *p, const char *peer)
+{
+	uid_t me = geteuid();
+	struct passwd *pw;
+
+	if (!p->local || p->uid == me)
+		return 0;
+	if (me != 0) {
+		say("refused %s: it runs as uid %u, and this serve (uid %u) serves local readers "
+		    "and writers of its own uid only (run serve as root to serve each user as "
+		    "themselves)", peer, (unsigned)p->uid, (unsigned)me);
+		return -EPERM;
+	}
+	pw = getpwuid(p->uid);
+	if (pw == NULL) {
+		say("refused %s: uid %u has no account here (getpwuid): cannot take its groups",
+		    peer, (unsigned)p->uid);
+		return -EPERM;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(p->uid, p->uid, p->uid) != 0) {
+		say("refused %s: cannot become %s (uid %u): %s", peer, pw->pw_name,
+		    (unsigned)p->uid, strerror(errno));
+		return -EPERM;
+	}
+	return 0;
+}
