@@ -8,7 +8,8 @@
  *     --cert FILE --key FILE --ca FILE   tls://: our certificate and key, and the CA that
  *                                        must have signed every client's certificate
  *     --max-clients N (default 16)  --handshake-ms MS (default 5000)
- *     --stall-ms MS (default 30000): a reader that takes nothing that long is cut
+ *     --stall-ms MS (default 30000): a reader that takes nothing that long is cut (--write:
+ *                                   a writer that sends nothing, owed no ack)
  *
  * Each accepted connection is served by a child process of its own, which opens STREAM
  * as an ordinary reader (so each remote reader has its own position and losses) and
@@ -52,13 +53,14 @@ static const char serve_usage[] =
 	"usage: beltline serve [--cert FILE --key FILE --ca FILE] [--max-clients N]\n"
 	"                      [--handshake-ms MS] [--stall-ms MS] STREAM LISTEN-URI\n"
 	"       beltline serve --write [--cert FILE --key FILE --ca FILE] [--handshake-ms MS]\n"
-	"                      NAME LISTEN-URI\n"
+	"                      [--stall-ms MS] NAME LISTEN-URI\n"
 	"  LISTEN-URI: tcp://HOST:PORT or udp://HOST:PORT (loopback only), or tls://HOST:PORT (mutual TLS:\n"
 	"  --cert, --key and --ca are needed; clients must show a certificate the CA signed)\n"
 	"  --write: take one remote writer at a time (beltline inject tcp://HOST:PORT FILE) and\n"
 	"  write its frames into the inject stream NAME (tcp:// or tls://; a second is refused)\n"
 	"  --handshake-ms MS: a TLS handshake not done in MS (default 5000) is cut\n"
-	"  --stall-ms MS: a reader that takes nothing for MS (default 30000) is cut\n";
+	"  --stall-ms MS: a reader that takes nothing, or a writer that sends nothing (and is owed\n"
+	"  no ack), for MS (default 30000) is cut\n";
 
 /* The child: serve one connection. Exit status 0 (the stream ended, or the peer went). */
 static int
@@ -244,7 +246,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	char src[512];
 	pid_t *kids;
 	char (*kid_peer)[80];
-	int c, lfd, usage_err, max_clients = 16, live = 0, to_write = 0, max_set = 0, stall_set = 0;
+	int c, lfd, usage_err, max_clients = 16, live = 0, to_write = 0, max_set = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -271,7 +273,6 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			}
 			*(c == 'm' ? &max_clients : c == 's' ? &sv.stall_ms : &sv.handshake_ms) = (int)v;
 			max_set |= c == 'm';
-			stall_set |= c == 's';
 			break;
 		}
 		case 'w':
@@ -312,10 +313,9 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		return 2;
 	}
 	sv.udp = strncmp(luri, "udp://", 6) == 0;
-	if (to_write && (sv.udp || max_set || stall_set)) {
+	if (to_write && (sv.udp || max_set)) {
 		say("%s", sv.udp ? "--write: udp:// takes readers only: tcp:// or tls://" :
-		    max_set ? "--write takes one writer at a time: --max-clients is for readers" :
-		    "--write: --stall-ms cuts readers that take nothing: it is for readers");
+		    "--write takes one writer at a time: --max-clients is for readers");
 		return 2;
 	}
 	if (to_write && strncmp(src, "beltline://", 11) != 0) {
@@ -396,8 +396,10 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			continue;
 		}
 		int one = 1;
-		if (!sv.udp)
+		if (!sv.udp) {
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			conn_keepalive(fd);
+		}
 		fflush(stderr);
 		pid = fork();
 		if (pid == 0) {

@@ -50,6 +50,9 @@ int tls_accept(struct serve *sv, struct conn *c, const char *peer);
 int conn_put(struct conn *c, const void *p, size_t len);
 int conn_flush(struct conn *c);
 void conn_free(struct conn *c);
+/* TCP keepalive on an accepted socket: a peer whose host is gone without a word (no FIN,
+ * no RST) is found in about 40 s, and its child ends, freeing its place. */
+void conn_keepalive(int fd);
 
 /* Who a peer is: on loopback (local), the uid owning its socket. */
 struct serve_peer {

@@ -19,7 +19,8 @@
  * over max_frame or empty, a sequence number going back, a connection closed inside
  * a record) closes the connection with a line naming the peer and the fault, and is
  * counted (the child's exit status, totalled by the parent at exit). A peer that
- * takes no ack, or stalls inside a TLS record, for PEER_TIMEOUT_S is cut.
+ * takes no ack, or stalls inside a TLS record, for PEER_TIMEOUT_S is cut, and one that
+ * sends nothing for --stall-ms while it is owed no ack (idle_too_long).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,6 +37,7 @@
 #include <openssl/ssl.h>
 
 #include "beltline.h"
+#include "bl_time.h"
 #include "exporter.h"   /* bl_cli_stopping */
 #include "net_frame.h"
 #include "serve_pvt.h"
@@ -73,6 +75,21 @@ send_ack(struct wconn *x, int force)
 	x->acked_refused = a.ts_ns;
 	bln_put_rec_hdr(h, &a);
 	return conn_put(x->c, h, sizeof(h)) < 0 || conn_flush(x->c) < 0 ? -1 : 0;
+}
+
+/* A writer that has sent nothing for stall_ms and is owed nothing (the appliance read
+ * every frame it committed, so no ack it may be waiting for is still to come) holds the
+ * stream's one writer place for nothing: a silent connection, or a host gone without a
+ * word (TCP keepalive finds those too, in about a minute). */
+static int
+idle_too_long(struct wconn *x, uint64_t last_rx, int stall_ms)
+{
+	struct beltline_write_stats st = { .sz = sizeof(st) };
+
+	if (bl_mono_ms() - last_rx < (uint64_t)stall_ms)
+		return 0;
+	beltline_write_stats(x->w, &st);
+	return st.consumed >= x->frames;   /* consumed counts the refused too */
 }
 
 /* One frame into the stream, waiting for a buffer. 0 or -errno (-EPIPE: appliance gone). */
@@ -141,6 +158,7 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 	uint8_t hb[BLN_HELLO_LEN], *rb = NULL;
 	size_t rcap, rpos = 0, wpos = 0;
 	int status = WR_FAIL, done = 0, rc;
+	uint64_t last_rx = bl_mono_ms();
 	char client[48];
 
 	if (c == NULL)
@@ -224,6 +242,13 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 
 			if (pr == 0 && send_ack(&x, 0) < 0)
 				goto gone;
+			if (pr == 0 && idle_too_long(&x, last_rx, sv->stall_ms)) {
+				say("cut %s: sent nothing for %d ms (--stall-ms) after %llu frames, "
+				    "all of them read by the appliance: the writer's place is free again",
+				    peer, sv->stall_ms, (unsigned long long)x.frames);
+				status = WR_OK;
+				goto out;
+			}
 			if (pr <= 0)
 				continue;
 		}
@@ -244,6 +269,7 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 			goto out;
 		}
 		wpos += (size_t)got;
+		last_rx = bl_mono_ms();
 	}
 	if (done) {
 		rc = beltline_write_flush(x.w, 10000);
@@ -330,6 +356,7 @@ bl_serve_write(struct serve *sv, int lfd)
 			close(fd);
 			continue;
 		}
+		conn_keepalive(fd);
 		fflush(stderr);
 		pid_t pid = fork();
 		if (pid == 0) {

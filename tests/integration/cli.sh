@@ -79,7 +79,6 @@ usage "top 5 -n 1" "unexpected argument '5'" top 5 -n 1
 usage "tap -c ' 1'" "-c wants a number" tap gen -c ' 1'
 usage "inject -l ' 2'" "-l wants a number" inject x /dev/null -l ' 2'
 usage "serve --max-clients ' 3'" "--max-clients wants 1..1024" serve --max-clients ' 3' web tcp://127.0.0.1:1
-usage "serve --write --stall-ms" "--stall-ms cuts readers" serve --write --stall-ms 5 web tcp://127.0.0.1:1
 usage "serve of a name too long" "stream name too long" serve "$(printf 'x%.0s' {1..600})" tcp://127.0.0.1:1
 usage "exporter --listen without its value" "--listen wants ADDRESS:PORT" exporter --listen
 usage "mount -x" "unknown option '-x'" mount -x "$T"

@@ -139,6 +139,25 @@ kill $HPID
 wait $HPID 2> /dev/null || true
 check "the writer gone, x is free again" wait_for "$WAIT" free_again
 
+# A writer that sends nothing held the one writer place for ever (and the stream's local
+# writer place: `beltline inject x` was refused too); with --stall-ms it is cut.
+IPORT=$(freeport)
+"$BELTLINE" serve --write --stall-ms 1000 x tcp://127.0.0.1:$IPORT 2> "$T/iserve.err" &
+ISPID=$!
+PIDS="$PIDS $ISPID"
+check "serve --write --stall-ms 1000 listens" wait_for "$WAIT" grep -qs "serving writes into" "$T/iserve.err"
+python3 -c "
+import socket, time
+s = socket.create_connection(('127.0.0.1', $IPORT)); s.recv(24); time.sleep(600)" &
+SILENT=$!
+PIDS="$PIDS $SILENT"
+check "the silent writer is cut after --stall-ms" wait_for "$WAIT" \
+	grep -q "cut 127.0.0.1:[0-9]*: sent nothing for 1000 ms (--stall-ms) after 0 frames" "$T/iserve.err"
+check "the writer gone, x is free again" wait_for "$WAIT" free_again
+"$BELTLINE" inject tcp://127.0.0.1:$IPORT "$CAP" 2> "$T/inj3.err" && st=0 || st=$?
+eq "then a writer that sends: exit 0 ($(head -c 300 "$T/inj3.err"))" "$st" 0
+kill $SILENT $ISPID 2> /dev/null || true
+
 # ---- a gap in sequence numbers is counted as loss; the frames that came go through ----
 reader 5 "$T/gap.pcap"
 eq "gap: the writer sees the server close after its end" "$(timeout 60 python3 "$PEER" gap $WPORT)" closed
