@@ -189,8 +189,17 @@ udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz,
 		return -1;
 	}
 	for (int i = 0; i < max; i++)
-		if (kids[i] > 0 && strcmp(kid_peer[i], peer) == 0)
-			return -1;      /* served already (a repeated subscribe, or its goodbye) */
+		if (kids[i] > 0 && strcmp(kid_peer[i], peer) == 0) {
+			/* served already: a repeated subscribe, or its goodbye. A goodbye ends
+			 * its child now (on an idle stream it would send nothing, see no ICMP
+			 * error and hold its place and a reader of the stream for ever). Only
+			 * the reader's own address and port can send it: udp:// is loopback. */
+			if (d[7] == 1) {
+				say("%s: said goodbye", peer);
+				kill(kids[i], SIGTERM);
+			}
+			return -1;
+		}
 	if (d[7] == 1)
 		return -1;
 	fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -182,6 +182,23 @@ if [ "$(id -u)" -eq 0 ]; then
 	eq "... 3 packets" "$(tcpdump -r "$T/nbp.pcap" -nn 2> /dev/null | wc -l)" 3
 fi
 
+# A udp:// reader's goodbye ends its child at once: on an idle stream the child sent
+# nothing, saw no ICMP error, and held its --max-clients place and a reader of web for ever.
+UPORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BELTLINE" serve web udp://127.0.0.1:$UPORT 2> "$T/userve2.err" &
+PIDS="$PIDS $!"
+check "serve web over udp:// listens" wait_for "$WAIT" grep -qs "serving" "$T/userve2.err"
+before=$(readers)
+python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(30)
+s.sendto(b'BLNU\0\1\0\0', ('127.0.0.1', $UPORT))
+s.recv(100)                       # the hello: the child reads web now
+s.sendto(b'BLNU\0\1\0\1', ('127.0.0.1', $UPORT))"
+check "the goodbye is heard" wait_for "$WAIT" grep -q "127.0.0.1:[0-9]*: said goodbye" "$T/userve2.err"
+check "... its child ends (web has the readers it had: $before)" wait_for "$WAIT" \
+	test "$(readers 2> /dev/null)" = "$before"
+
 # A remote reader that takes nothing is cut after --stall-ms (its child blocked in send
 # for ever, reading the stream no more: an srp stream waited for it).
 XPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
