@@ -83,6 +83,8 @@ serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 		free(c);
 		return 1;
 	}
+	if (sv->tls)
+		kids_authed(sv->kids);
 	if (!sv->udp) {
 		/* A reader that takes nothing for stall_ms is cut: blocked in send, this child
 		 * reads the stream no more, and an srp or mrp stream waits for it. */
@@ -173,8 +175,7 @@ gone:
  * sender (the child sends from it; a reader gone shows as ECONNREFUSED), or -1: not a
  * subscribe (refused, logged), a goodbye, or a reader already served. */
 static int
-udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz,
-	       char (*kid_peer)[80], const pid_t *kids, int max)
+udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz, struct kids *ks)
 {
 	uint8_t d[64];
 	socklen_t sl = sizeof(*sa);
@@ -188,15 +189,15 @@ udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz,
 		say("refused %s: not a subscribe datagram (%zd bytes)", peer, got);
 		return -1;
 	}
-	for (int i = 0; i < max; i++)
-		if (kids[i] > 0 && strcmp(kid_peer[i], peer) == 0) {
+	for (int i = 0; i < ks->max; i++)
+		if (ks->k[i].pid > 0 && strcmp(ks->k[i].peer, peer) == 0) {
 			/* served already: a repeated subscribe, or its goodbye. A goodbye ends
 			 * its child now (on an idle stream it would send nothing, see no ICMP
 			 * error and hold its place and a reader of the stream for ever). Only
 			 * the reader's own address and port can send it: udp:// is loopback. */
 			if (d[7] == 1) {
 				say("%s: said goodbye", peer);
-				kill(kids[i], SIGTERM);
+				kill(ks->k[i].pid, SIGTERM);
 			}
 			return -1;
 		}
@@ -253,9 +254,9 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	};
 	struct serve sv = { .handshake_ms = 5000, .stall_ms = 30000 };
 	char src[512];
-	pid_t *kids;
-	char (*kid_peer)[80];
-	int c, lfd, usage_err, max_clients = 16, live = 0, to_write = 0, max_set = 0;
+	struct kids ks;
+	unsigned long long refused = 0;
+	int c, lfd, usage_err, max_clients = 16, to_write = 0, max_set = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -357,35 +358,37 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		SSL_CTX_free(sv.ctx);
 		return rc;
 	}
-	kids = calloc((size_t)max_clients, sizeof(*kids));
-	kid_peer = calloc((size_t)max_clients, sizeof(*kid_peer));
-	if (kids == NULL || kid_peer == NULL) {
-		free(kids);
-		free(kid_peer);
+	if (kids_init(&ks, max_clients) < 0) {
 		close(lfd);
+		SSL_CTX_free(sv.ctx);
 		return 1;
 	}
+	sv.kids = &ks;
 	say("serving %s on %s", src, luri);
 	fflush(stderr);
 	while (!bl_cli_stopping()) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = ks.pipe[0], .events = POLLIN } };
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		char peer[80];
 		pid_t pid;
 
-		pid = waitpid(-1, NULL, WNOHANG);
-		for (; pid > 0; pid = waitpid(-1, NULL, WNOHANG))
-			for (int i = 0; i < max_clients; i++)
-				if (kids[i] == pid) {
-					kids[i] = 0;
-					live--;
-				}
-		if (poll(&p, 1, 200) <= 0)
+		for (pid = waitpid(-1, NULL, WNOHANG); pid > 0; pid = waitpid(-1, NULL, WNOHANG))
+			kids_gone(&ks, pid);
+		/* Children through their handshake: served, up to --max-clients. */
+		while ((pid = kids_next_authed(&ks)) > 0)
+			if (ks.n_authed > max_clients) {
+				struct kid *k = kids_find(&ks, pid);
+				say("refused %s: %d clients already (--max-clients)", k->peer, max_clients);
+				refused++;
+				kill(pid, SIGTERM);
+				kids_gone(&ks, pid);
+			}
+		if (poll(p, 2, 200) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		int fd;
 		if (sv.udp) {
-			fd = udp_subscriber(lfd, &sa, peer, sizeof(peer), kid_peer, kids, max_clients);
+			fd = udp_subscriber(lfd, &sa, peer, sizeof(peer), &ks);
 			if (fd < 0)
 				continue;
 		} else {
@@ -394,13 +397,17 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 				continue;
 			peer_name(&sa, peer, sizeof(peer));
 		}
-		if (live >= max_clients) {
-			say("refused %s: %d clients already (--max-clients)", peer, live);
+		/* Without TLS a peer is who it is now (loopback: its uid); with, once its
+		 * handshake is done (the child says so), and pending ones count apart. */
+		if (!sv.tls && ks.n_authed >= max_clients) {
+			say("refused %s: %d clients already (--max-clients)", peer, ks.n_authed);
+			refused++;
 			close(fd);
 			continue;
 		}
 		struct serve_peer who;
 		if (serve_peer_identify(sv.udp ? lfd : fd, &sa, sv.udp, &who, peer) < 0) {
+			refused++;
 			close(fd);
 			continue;
 		}
@@ -409,36 +416,27 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			conn_keepalive(fd);
 		}
+		if (sv.tls)
+			kids_make_room(&ks);
 		fflush(stderr);
 		pid = fork();
 		if (pid == 0) {
 			close(lfd);
-			free(kids);
-			free(kid_peer);
 			int st = serve_one(&sv, fd, peer, &who);
 			SSL_CTX_free(sv.ctx);
 			exit(st);
 		}
-		if (pid > 0) {
-			for (int i = 0; i < max_clients; i++)
-				if (kids[i] == 0) {
-					kids[i] = pid;
-					snprintf(kid_peer[i], sizeof(kid_peer[i]), "%s", peer);
-					break;
-				}
-			live++;
-		} else
+		if (pid > 0)
+			kids_add(&ks, pid, peer, !sv.tls);
+		else
 			say("refused %s: fork: %s", peer, strerror(errno));
 		close(fd);
 	}
 	close(lfd);
-	for (int i = 0; i < max_clients; i++)   /* our own children only, by pid */
-		if (kids[i] > 0)
-			kill(kids[i], SIGTERM);
-	while (live > 0 && waitpid(-1, NULL, 0) > 0)
-		live--;
-	free(kids);
-	free(kid_peer);
+	kids_stop_all(&ks);
+	kids_fini(&ks);
+	if (refused != 0)
+		say("stopped: %llu peers refused (see the lines above)", refused);
 	SSL_CTX_free(sv.ctx);
 	return 0;
 }

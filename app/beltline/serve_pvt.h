@@ -15,6 +15,8 @@
 
 #include <openssl/ssl.h>
 
+struct kids;
+
 struct serve {
 	const char *src;        /* the local stream's URI (--write: the inject stream's) */
 	const char *cert, *key, *ca;
@@ -22,6 +24,7 @@ struct serve {
 	int handshake_ms;
 	int stall_ms;           /* a reader that takes nothing for this long is cut */
 	SSL_CTX *ctx;
+	struct kids *kids;      /* the parent's table: a child tells it it is authenticated */
 };
 
 struct conn {
@@ -69,6 +72,48 @@ int serve_peer_identify(int sock, const struct sockaddr_storage *peer, int udp,
  * run by root takes its ids and groups; any other serves its own uid only). 0, or
  * -EPERM after saying why. */
 int serve_become(const struct serve_peer *p, const char *name);
+
+/*
+ * The children of a serve, and which of them are through their TLS handshake. A
+ * connection's child does the handshake; until it is done the child is pending, and
+ * pending children count against no limit of served peers (--max-clients, the one
+ * writer): at most SERVE_PENDING_MAX of them at a time, and a new connection beyond that
+ * cuts the oldest (a peer's honest handshake takes milliseconds, so connections that send
+ * nothing, each for --handshake-ms, can no longer keep authenticated peers out). A child
+ * tells the parent it is through by writing its pid into a pipe (kids_authed).
+ */
+#define SERVE_PENDING_MAX 8
+
+struct kid {
+	pid_t pid;              /* 0: a free entry */
+	int authed;             /* through its handshake (or no TLS) */
+	uint64_t t0;            /* when it was accepted, ms */
+	char peer[80];
+};
+
+struct kids {
+	struct kid *k;
+	int max;                /* entries */
+	int n_authed, n_pending;
+	int pipe[2];            /* children write their pid at [1] once authenticated */
+};
+
+int kids_init(struct kids *ks, int max_authed);
+void kids_fini(struct kids *ks);
+/* A child forked for peer; authed: no handshake to wait for. */
+void kids_add(struct kids *ks, pid_t pid, const char *peer, int authed);
+/* The oldest pending child cut (SIGTERM), if SERVE_PENDING_MAX are pending. */
+void kids_make_room(struct kids *ks);
+/* The entry of pid, or NULL. */
+struct kid *kids_find(struct kids *ks, pid_t pid);
+/* Forget pid (it has exited): 1 if it was ours. */
+int kids_gone(struct kids *ks, pid_t pid);
+/* In a child: tell the parent the handshake is done. */
+void kids_authed(struct kids *ks);
+/* In the parent: the next child that said it is through, or 0 (none waiting). */
+pid_t kids_next_authed(struct kids *ks);
+/* SIGTERM to every child, then wait for them. */
+void kids_stop_all(struct kids *ks);
 
 /* serve --write: accept writers on lfd, one at a time, into sv->src. Exit status. */
 int bl_serve_write(struct serve *sv, int lfd);

@@ -46,7 +46,7 @@
 #define ACK_IDLE_MS 10
 #define PEER_TIMEOUT_S 10
 
-enum { WR_OK = 0, WR_FAIL = 1, WR_MALFORMED = 3 };   /* a child's exit status */
+enum { WR_OK = 0, WR_FAIL = 1, WR_MALFORMED = 3, WR_BUSY = 4 };   /* a child's exit status */
 
 struct wconn {
 	struct conn *c;
@@ -168,6 +168,8 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 		free(c);
 		return WR_FAIL;
 	}
+	if (sv->tls)
+		kids_authed(sv->kids);
 	if (c->ssl != NULL)
 		SSL_set_read_ahead(c->ssl, 1);  /* fewer receives: a writer sends many small records */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -178,10 +180,10 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 	}
 	snprintf(client, sizeof(client), "serve %s", peer);
 	o.client = client;
-	if (beltline_open_write(sv->src, &o, &x.w) < 0) {
+	if ((rc = beltline_open_write(sv->src, &o, &x.w)) < 0) {
 		say("refused %s: cannot write %s (the library said why)", peer, sv->src);
 		conn_free(c);
-		return WR_FAIL;
+		return rc == -EBUSY ? WR_BUSY : WR_FAIL;
 	}
 	if (beltline_getwritebuf(x.w, &x.buf, &x.room) < 0)   /* a fresh writer has buffers */
 		goto out;
@@ -299,53 +301,86 @@ out:
 	return status;
 }
 
-/* The child, if it has exited (waiting up to wait_ms for it): counted, *kid 0. */
+/* Children that have exited, counted by how they ended (WR_*). */
 static void
-reap(pid_t *kid, int wait_ms, unsigned long long *malformed, unsigned long long *failed)
+reap(struct kids *ks, unsigned long long *malformed, unsigned long long *failed,
+     unsigned long long *busy)
 {
+	pid_t pid;
 	int st;
 
-	for (int t = 0; *kid > 0; t += 5) {
-		if (waitpid(*kid, &st, WNOHANG) == *kid) {
-			*kid = 0;
-			if (WIFEXITED(st) && WEXITSTATUS(st) == WR_MALFORMED)
-				(*malformed)++;
-			else if (!WIFEXITED(st) || WEXITSTATUS(st) != WR_OK)
-				(*failed)++;
-			return;
-		}
-		if (t >= wait_ms)
-			return;
-		usleep(5000);
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (!kids_gone(ks, pid))
+			continue;       /* cut while pending: counted then */
+		if (WIFEXITED(st) && WEXITSTATUS(st) == WR_MALFORMED)
+			(*malformed)++;
+		else if (WIFEXITED(st) && WEXITSTATUS(st) == WR_BUSY)
+			(*busy)++;
+		else if (!WIFEXITED(st) || WEXITSTATUS(st) != WR_OK)
+			(*failed)++;
 	}
+}
+
+/* The authenticated writer, or NULL. */
+static const struct kid *
+writer_of(struct kids *ks)
+{
+	for (int i = 0; i < ks->max; i++)
+		if (ks->k[i].pid > 0 && ks->k[i].authed)
+			return &ks->k[i];
+	return NULL;
 }
 
 int
 bl_serve_write(struct serve *sv, int lfd)
 {
 	unsigned long long writers = 0, busy = 0, malformed = 0, failed = 0;
-	char kid_peer[80] = "";
-	pid_t kid = 0;
+	struct kids ks;
 
+	if (kids_init(&ks, 1) < 0)
+		return 1;
+	sv->kids = &ks;
 	say("serving writes into %s, one writer at a time", sv->src);
 	fflush(stderr);
 	while (!bl_cli_stopping()) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = ks.pipe[0], .events = POLLIN } };
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
+		const struct kid *w;
 		char peer[80];
+		pid_t pid;
 		int fd;
 
-		reap(&kid, 0, &malformed, &failed);
-		if (poll(&p, 1, 200) <= 0)
+		reap(&ks, &malformed, &failed, &busy);
+		/* A child through its TLS handshake is the writer, unless there is one. */
+		while ((pid = kids_next_authed(&ks)) > 0) {
+			const struct kid *k = kids_find(&ks, pid);
+			w = NULL;
+			for (int i = 0; i < ks.max; i++)
+				if (ks.k[i].pid > 0 && ks.k[i].authed && ks.k[i].pid != pid)
+					w = &ks.k[i];
+			if (w != NULL) {
+				say("refused %s: %s is writing into %s (one writer at a time)", k->peer,
+				    w->peer, sv->src);
+				busy++;
+				kill(pid, SIGTERM);
+				kids_gone(&ks, pid);
+			} else {
+				writers++;
+			}
+		}
+		if (poll(p, 2, 200) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		peer_name(&sa, peer, sizeof(peer));
-		reap(&kid, 100, &malformed, &failed);   /* a writer that just ended is let go */
-		if (kid > 0) {
-			say("refused %s: %s is writing into %s (one writer at a time)", peer, kid_peer,
+		for (int t = 0; writer_of(&ks) != NULL && t < 100; t += 5) {
+			usleep(5000);   /* a writer that just ended is let go (100 ms) */
+			reap(&ks, &malformed, &failed, &busy);
+		}
+		if ((w = writer_of(&ks)) != NULL) {
+			say("refused %s: %s is writing into %s (one writer at a time)", peer, w->peer,
 			    sv->src);
 			busy++;
 			close(fd);
@@ -353,12 +388,15 @@ bl_serve_write(struct serve *sv, int lfd)
 		}
 		struct serve_peer who;
 		if (serve_peer_identify(fd, &sa, 0, &who, peer) < 0) {
+			failed++;
 			close(fd);
 			continue;
 		}
 		conn_keepalive(fd);
+		if (sv->tls)
+			kids_make_room(&ks);
 		fflush(stderr);
-		pid_t pid = fork();
+		pid = fork();
 		if (pid == 0) {
 			close(lfd);
 			int rc = write_one(sv, fd, peer, &who);
@@ -366,18 +404,15 @@ bl_serve_write(struct serve *sv, int lfd)
 			exit(rc);
 		}
 		if (pid > 0) {
-			kid = pid;
-			snprintf(kid_peer, sizeof(kid_peer), "%s", peer);
-			writers++;
+			kids_add(&ks, pid, peer, !sv->tls);
+			writers += !sv->tls;
 		} else {
 			say("refused %s: fork: %s", peer, strerror(errno));
 		}
 		close(fd);
 	}
-	if (kid > 0) {          /* our own child only, by pid */
-		kill(kid, SIGTERM);
-		waitpid(kid, NULL, 0);
-	}
+	kids_stop_all(&ks);
+	kids_fini(&ks);
 	say("stopped: %llu writers taken, %llu refused (one at a time), %llu cut for malformed "
 	    "records, %llu failed", writers, busy, malformed, failed);
 	return 0;

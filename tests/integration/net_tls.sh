@@ -138,4 +138,29 @@ eq "local: every packet" "$(wc -l < "$T/local.txt" | tr -d ' ')" \
 check "tcpdump of cat tls:// in $NS prints what tcpdump of cat STREAM prints" \
 	cmp -s "$T/local.txt" "$T/remote.txt"
 check "serve logged the client certificate" grep -q "TLS client /CN=client" "$T/serve.err"
+
+# Connections that never start their handshake counted against --max-clients until
+# --handshake-ms: two such kept an authenticated reader out of a --max-clients 2 serve.
+# They count apart now, 8 at most: a ninth connection cuts the oldest.
+MPORT=$((PORT + 1))
+"$BELTLINE" serve --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" \
+	--max-clients 2 --handshake-ms 30000 web tls://$NET.1:$MPORT 2> "$T/mserve.err" &
+PIDS="$PIDS $!"
+check "serve --max-clients 2 listens" wait_for "$WAIT" grep -qs "serving" "$T/mserve.err"
+ip netns exec "$NS" python3 -c "
+import socket, time
+ss = [socket.create_connection(('$NET.1', $MPORT)) for _ in range(9)]
+time.sleep(40)" &
+IDLE=$!
+PIDS="$PIDS $IDLE"
+check "a ninth connection in handshake cuts the oldest" wait_for "$WAIT" \
+	grep -q "cut $NET.2:[0-9]*: its TLS handshake was the oldest of 8 in progress" "$T/mserve.err"
+inns "$BELTLINE" cat -c 1 tls://$NET.1:$MPORT > "$T/m.pcap" 2> "$T/m.err" &
+MPID=$!
+one_reader() { [ "$(readers 2> /dev/null)" = 1 ]; }
+check "... it is served (a reader of web)" wait_for "$WAIT" one_reader
+"$BELTLINE" inject src "$CAP" > /dev/null
+wait $MPID && st=0 || st=$?
+eq "an authenticated reader beside connections that sent nothing: exit 0 ($(head -c 300 "$T/m.err"))" "$st" 0
+kill $IDLE 2> /dev/null || true
 finish
