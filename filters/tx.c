@@ -16,8 +16,11 @@
 struct tx {
 	uint16_t port_id;
 	uint16_t queue;
+	bool single_seg;      /* the device cannot send chains */
 	uint64_t sent;        /* (w) this lcore */
 	uint64_t dropped;     /* (w) */
+	uint64_t linearized;  /* (w) chains made one segment for a device that cannot send them */
+	uint64_t chain_dropped; /* (w) chains too long for one segment: freed */
 };
 
 static int
@@ -47,14 +50,50 @@ tx_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 				  p->tx_queue, p->tx_queue + 1u);
 	tx->port_id = p->port_id;
 	tx->queue = p->tx_queue;
+	tx->single_seg = p->tx_single_seg;
 	return 0;
+}
+
+/* For a device that cannot send chains: each chain copied into its first segment
+ * (rte_pktmbuf_linearize), or, too long for it, freed and counted. The burst is
+ * compacted in place; the packets left to send. Cold: rx makes chains only of frames
+ * larger than one mbuf. */
+static __rte_noinline uint16_t
+tx_unchain(struct tx *tx, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		if (m->nb_segs > 1) {
+			/* only into a buffer of its own: not shared, not attached to another's
+			 * or to an external one (an inject writer's, mapped read-only) */
+			if (rte_mbuf_refcnt_read(m) != 1 || !RTE_MBUF_DIRECT(m) ||
+			    rte_pktmbuf_linearize(m) != 0) {
+				rte_pktmbuf_free(m);
+				bl_counter_add(&tx->chain_dropped, 1);
+				continue;
+			}
+			bl_counter_add(&tx->linearized, 1);
+		}
+		pkts[k++] = m;
+	}
+	return k;
 }
 
 static void
 tx_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct tx *tx = bl_filter_priv(f);
-	uint16_t sent = rte_eth_tx_burst(tx->port_id, tx->queue, pkts, n);
+	uint16_t sent;
+
+	if (unlikely(tx->single_seg))
+		for (uint16_t i = 0; i < n; i++)
+			if (unlikely(pkts[i]->nb_segs > 1)) {
+				n = tx_unchain(tx, pkts, n);
+				break;
+			}
+	sent = rte_eth_tx_burst(tx->port_id, tx->queue, pkts, n);
 
 	if (unlikely(sent < n)) {
 		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
@@ -68,6 +107,10 @@ static const struct bl_counter_def tx_counters[] = {
 	BL_COUNTER_AS(struct tx, sent, "tx", "packets sent", BL_COUNTER_TX),
 	BL_COUNTER_AS(struct tx, dropped, "tx_dropped", "the tx ring was full: freed and counted",
 		      BL_COUNTER_TX_DROPPED),
+	BL_COUNTER(struct tx, linearized, "linearized", "chained packets copied into one "
+		   "segment: the device cannot send chains"),
+	BL_COUNTER(struct tx, chain_dropped, "chain_dropped", "chained packets too long for one "
+		   "segment (the device cannot send chains): freed and counted"),
 	BL_GAUGE_AS(struct tx, port_id, "port_id", "the ethdev port it sends on", BL_COUNTER_PORT_ID),
 	BL_GAUGE_AS(struct tx, queue, "queue", "the tx queue it sends on", BL_COUNTER_QUEUE),
 };

@@ -62,6 +62,9 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 	/* Frames larger than one mbuf arrive as chains and leave as chains. */
 	conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
 	conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* Without it a chain would leave truncated, or its tail would never be freed: the
+	 * tx filter makes chains one segment or drops them, counted. */
+	p->tx_single_seg = !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 
 	rc = rte_eth_dev_configure(port_id, p->rx_queues, p->tx_queues, &conf);
 	if (rc != 0)

@@ -164,6 +164,7 @@ env_ports(struct bl_graph_env *env, const struct bl_cfg *cfg, const uint16_t *po
 		gp->tx_queues = cfg->ports[p].tx_queues;
 		/* bl_port.c cut the default (one per worker) to what the device has */
 		gp->tx_queues_device = cfg->ports[p].tx_queues_auto;
+		gp->tx_single_seg = cfg->ports[p].tx_single_seg;
 		gp->tx_queue = (uint16_t)w->idx;
 	}
 }

@@ -52,6 +52,8 @@ struct bl_cfg_port {
 	uint16_t rx_queues;
 	uint16_t tx_queues;           /* 0 until validated: one per worker lcore unless given */
 	bool tx_queues_auto;          /* not given: the port may offer fewer (then it is cut) */
+	bool tx_single_seg;           /* set at start: the device cannot send chained mbufs
+	                               * (no RTE_ETH_TX_OFFLOAD_MULTI_SEGS) */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 };

@@ -35,6 +35,7 @@ struct bl_graph_port {
 	uint16_t tx_queues;
 	uint16_t tx_queue;          /* this lcore's own tx queue on the port */
 	bool tx_queues_device;      /* tx_queues is the device's most (one per worker was asked) */
+	bool tx_single_seg;         /* the device cannot send chained mbufs */
 };
 
 /* What a graph's filters may use: set by the appliance (or a test harness). */

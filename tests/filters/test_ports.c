@@ -100,3 +100,67 @@ Test(ports, tx_needs_a_queue_of_its_own)
 	cr_assert(eq(int, harness_build_env("rx port=null queue=2 | drop", &env, &h, &err), -EINVAL));
 	cr_assert(strstr(err.msg, "queue") != NULL, "%s", err.msg);
 }
+
+/* A chain of segments of these lengths, each byte its offset in the packet (mod 251). */
+static struct rte_mbuf *
+chain_of(unsigned int n, const uint16_t *lens)
+{
+	struct rte_mbuf *head = NULL, *last = NULL;
+	uint32_t off = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(harness_pool());
+		uint8_t *d;
+		cr_assert(m != NULL);
+		d = (uint8_t *)rte_pktmbuf_append(m, lens[i]);
+		cr_assert(d != NULL);
+		for (uint16_t k = 0; k < lens[i]; k++)
+			d[k] = (uint8_t)((off + k) % 251);
+		off += lens[i];
+		if (head == NULL) {
+			head = last = m;
+			continue;
+		}
+		last->next = m;
+		last = m;
+		head->pkt_len += lens[i];
+		head->nb_segs++;
+	}
+	return head;
+}
+
+/* A device that cannot send chains (no MULTI_SEGS offload): tx handed them over as they
+ * were (a driver's simple path sends the first segment and never frees the rest). Now a
+ * chain that fits one segment is copied into it, a longer one is freed and counted. */
+Test(ports, tx_to_a_device_without_chains_makes_them_one_segment_or_counts_them)
+{
+	struct bl_graph_env env;
+	struct bl_err err;
+	struct rte_mbuf *small = chain_of(3, (const uint16_t[]){ 100, 200, 300 });
+	struct rte_mbuf *big = chain_of(2, (const uint16_t[]){ 2048, 2048 });
+	struct rte_mbuf *one = chain_of(1, (const uint16_t[]){ 60 });
+
+	harness_env(&env);
+	env.ports[0].tx_single_seg = true;
+	cr_assert(eq(int, harness_build_env("feed | tx port=null", &env, &h, &err), 0), "%s", err.msg);
+	harness_push(h, small);
+	harness_push(h, big);
+	harness_push(h, one);
+	harness_run(h);
+	cr_assert(eq(u64, harness_counter(h, "tx", "linearized"), 1));
+	cr_assert(eq(u64, harness_counter(h, "tx", "chain_dropped"), 1));
+	cr_assert(eq(u64, harness_counter(h, "tx", "tx"), 2), "the copied chain and the plain one");
+}
+
+/* The same chains to a device that sends chains: untouched, sent. */
+Test(ports, tx_to_a_device_with_chains_sends_them_as_they_are)
+{
+	h = harness_new("feed | tx port=null");
+	cr_assert(h != NULL);
+	harness_push(h, chain_of(3, (const uint16_t[]){ 100, 200, 300 }));
+	harness_push(h, chain_of(2, (const uint16_t[]){ 2048, 2048 }));
+	harness_run(h);
+	cr_assert(eq(u64, harness_counter(h, "tx", "linearized"), 0));
+	cr_assert(eq(u64, harness_counter(h, "tx", "chain_dropped"), 0));
+	cr_assert(eq(u64, harness_counter(h, "tx", "tx"), 2));
+}
