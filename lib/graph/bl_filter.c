@@ -194,7 +194,7 @@ parse_u64(const struct bl_arg *a, const char *key, uint64_t min, uint64_t max, u
 	unsigned long long v;
 
 	errno = 0;
-	v = strtoull(a->value, &end, 0);
+	v = strtoull(a->value, &end, 10);   /* decimal: "0100" is a hundred, not octal */
 	/* a digit first: strtoull takes " -1" (white space, then a sign) as 2^64 - 1 */
 	if (a->value[0] < '0' || a->value[0] > '9' || *end != '\0' || errno != 0 ||
 	    v < min || v > max)

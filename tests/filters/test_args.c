@@ -39,6 +39,9 @@ static const struct bad bads[] = {
 	{ "gen count=\" -1\" | collect", -EINVAL, "count" },
 	{ "gen count=+5 | collect", -EINVAL, "count" },
 	{ "gen rate=\" 7\" | collect", -EINVAL, "rate" },
+	/* decimal only: 0x40 was 64 and 0100 was 64 (octal), 090 refused */
+	{ "gen size=0x40 | collect", -EINVAL, "size" },
+	{ "feed | sample every=0x3 | collect", -EINVAL, "every" },
 	{ "gen dport=80abc | collect", -EINVAL, "dport" },
 	{ "gen dport=80- | collect", -EINVAL, "dport" },
 	{ "gen sport=5-x | collect", -EINVAL, "sport" },
@@ -119,6 +122,18 @@ ParameterizedTest(const struct bad *b, args, rejected, .init = harness_eal, .fin
 }
 
 TestSuite(args, .init = harness_eal, .fini = teardown, .timeout = 30);
+
+/* A leading zero is a decimal number's (it was octal: size=0100 made 64-byte packets). */
+Test(args, numbers_are_decimal_with_or_without_leading_zeros)
+{
+	struct harness *h = harness_new("gen size=0100 count=010 | collect");
+
+	cr_assert(h != NULL);
+	harness_passes(h, 2);
+	cr_assert(eq(uint, harness_n(h, NULL), 10));
+	cr_assert(eq(u32, harness_got(h, NULL, 0)->pkt_len, 100));
+	harness_free(h);
+}
 
 Test(args, unknown_filter_in_the_text)
 {
