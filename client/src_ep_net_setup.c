@@ -461,6 +461,9 @@ blc_epn_accept(struct blc_epn_listener *l, int timeout_ms, struct beltline_ep **
 	}
 	peer_name(&sa, sl, peer, sizeof(peer));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* The handshake and the hello share one set-up time (each had all of it: a peer that
+	 * stalled both held accept for twice opts.timeout_ms) */
+	uint64_t setup_end = bl_mono_ms() + (uint64_t)l->timeout_ms;
 	if (l->tls) {
 		conn = blc_tls_open(l->uri, fd, 1, NULL, l->cert, l->key, l->ca, l->timeout_ms,
 			&err, msg, sizeof(msg));
@@ -470,6 +473,8 @@ blc_epn_accept(struct blc_epn_listener *l, int timeout_ms, struct beltline_ep **
 			return err == -ENOMEM || err == -ENOTSUP || err == -EINVAL ? err : -EPROTO;
 		}
 		blc_log(BELTLINE_LOG_INFO, "%s: %s: TLS client %s", l->uri, peer, msg);
+		uint64_t now = bl_mono_ms();
+		g.timeout_ms = now < setup_end ? (int)(setup_end - now) : 1;
 	}
 	rc = epn_setup(l->uri, fd, conn, peer, &g, out);
 	return rc == 0 || rc == -ENOMEM ? rc : -EPROTO;

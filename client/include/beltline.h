@@ -455,7 +455,8 @@ BELTLINE_API int beltline_ep_listen(const char *uri, const struct beltline_ep_op
  * -EPROTO (the appliance or the connecting peer spoke nonsense, went, or sent no
  * hello within opts.timeout_ms: that connection is dropped, accept again), -ENOMEM.
  * tcp://, tls://: the TLS handshake and the
- * hellos within opts.timeout_ms; a peer refused (no certificate, one of another CA, a
+ * hellos within opts.timeout_ms, together (so once a connection is taken, even a call
+ * with timeout 0 may wait that long for it); a peer refused (no certificate, one of another CA, a
  * plain client on a TLS port, not an endpoint, a stalled handshake) is -EPROTO with
  * a log line naming it: accept again. */
 BELTLINE_API int beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms,

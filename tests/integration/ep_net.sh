@@ -248,6 +248,20 @@ eq "a TLS record that does not decrypt: refused as garbage ($(grep -v '^listenin
 check "... naming the peer, after the good message" grep -q "the peer $NET.1:[0-9]* sent garbage: a TLS record that does not decrypt" "$T/tj.l"
 check "... counted" grep -q "read error after 1: Protocol error (garbage 1)" "$T/tj.l"
 
+# A peer slow through its handshake, then silent: the handshake and the hello share the
+# set-up time (each had all of it: accept was held for twice EP_TIMEOUT_MS).
+P=$(port)
+listen_bg "$T/ts.l" "${SRV[@]}" EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tls://$NET.2:$P" 0
+python3 "$HOSTILE" tlsslow "$P" "$NET.2" "$C/ca.pem" "$C/client.pem" "$C/client.key" > "$T/ts.py" 2>&1 &
+HPID=$!
+PIDS+=("$HPID")
+wait "$LPID" && st=0 || st=$?
+kill "$HPID" 2> /dev/null || true
+wait "$HPID" 2> /dev/null || true
+ms=$(sed -n 's/.*no hello from .* in \([0-9]*\) ms.*/\1/p' "$T/ts.l" | head -n 1)
+check "a slow handshake, then no hello: the hello had what the handshake left of 3000 ms ($(grep -v "^listening" "$T/ts.l" | tr "\n" " "))" \
+	test -n "$ms" -a "${ms:-3000}" -lt 3000
+
 exchange "tls:// to $NS" "tls://$NET.2:$(port)" "$TLS_N" "${SRV[@]}" -- "${CLI[@]}"
 kills "tls:// to $NS" "tls://$NET.2:$(port)" "${SRV[@]}" -- "${CLI[@]}"
 finish

@@ -17,6 +17,8 @@
 #   onemsg     hello, a second later message 0, then nothing (it reads nothing either)
 #   tlsjunk    (MODE PORT HOST CA CERT KEY) over TLS with a good certificate: hello,
 #              message 0, then a TLS record that does not decrypt, on the raw socket
+#   tlsslow    (MODE PORT HOST CA CERT KEY) 1.5 s, then a TLS handshake with a good
+#              certificate, then nothing (no hello)
 # Prints "sent" once it has sent it all.
 import socket, struct, sys, time
 
@@ -54,6 +56,17 @@ out = {
     'onemsg': b'',
     'tlsjunk': b'',
 }.get(mode, b'')
+if mode == 'tlsslow':
+    import ssl
+    time.sleep(1.5)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(sys.argv[4])
+    ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+    ctx.check_hostname = False
+    t = ctx.wrap_socket(s, server_hostname=host)
+    print('sent', flush=True)
+    time.sleep(30)
+    sys.exit(0)
 if mode == 'tlsjunk':
     import os, ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
