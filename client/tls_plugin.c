@@ -229,13 +229,52 @@ fail:
 	return NULL;
 }
 
+/* OpenSSL writes with write(2): a peer gone raises SIGPIPE, which a library must not
+ * deliver to its program. It is blocked around each call that may write (SSL_write, and
+ * SSL_read too: it answers a TLS 1.3 key update or a renegotiation with a write) and, if
+ * the call raised it (and it was not pending before), taken back. */
+struct nopipe {
+	sigset_t set, old;
+	int was_pending;
+};
+
+static void
+nopipe_begin(struct nopipe *np)
+{
+	sigset_t pending;
+
+	sigemptyset(&np->set);
+	sigaddset(&np->set, SIGPIPE);
+	sigpending(&pending);
+	np->was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &np->set, &np->old);
+}
+
+static void
+nopipe_end(struct nopipe *np, int failed)
+{
+	struct timespec zero = { 0 };
+
+	if (failed && !np->was_pending) {
+		int keep = errno;
+		while (sigtimedwait(&np->set, NULL, &zero) == SIGPIPE)
+			;
+		errno = keep;
+	}
+	pthread_sigmask(SIG_SETMASK, &np->old, NULL);
+}
+
 static long
 trecv(void *c, void *buf, size_t len)
 {
 	struct tconn *t = c;
+	struct nopipe np;
 	size_t got = 0;
-	int rc = SSL_read_ex(t->ssl, buf, len, &got), e;
+	int rc, e;
 
+	nopipe_begin(&np);
+	rc = SSL_read_ex(t->ssl, buf, len, &got);
+	nopipe_end(&np, rc != 1);
 	if (rc == 1)
 		return (long)got;
 	e = SSL_get_error(t->ssl, rc);
@@ -257,32 +296,18 @@ trecv(void *c, void *buf, size_t len)
 	return -EPROTO;
 }
 
-/* OpenSSL writes with write(2): a peer gone raises SIGPIPE, which a library must not
- * deliver to its program. It is blocked around the write and, if this write raised it
- * (and it was not pending before), taken back. */
 static long
 tsend(void *c, const void *buf, size_t len)
 {
 	struct tconn *t = c;
-	struct timespec zero = { 0 };
-	sigset_t pipe_set, old, pending;
+	struct nopipe np;
 	size_t done = 0;
-	int rc, e, was_pending;
+	int rc, e;
 
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	nopipe_begin(&np);
 	rc = SSL_write_ex(t->ssl, buf, len, &done);
 	e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(t->ssl, rc);
-	if (rc != 1 && !was_pending) {
-		int keep = errno;
-		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
-			;
-		errno = keep;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	nopipe_end(&np, rc != 1);
 	if (rc == 1)
 		return (long)done;
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
