@@ -222,6 +222,8 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	/* Its folder, before EAL makes it: if EAL fails or dies starting, gone all the same. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
+	if (bl_reaper_check_eal_dir(runtime_dir) != 0)
+		return -1;   /* a link or another user's folder: said */
 	if (ea->multiprocess) {   /* EAL's hugepage files too (memory.multiprocess) */
 		char prefix[BL_CFG_NAME_MAX + 8];
 		snprintf(prefix, sizeof(prefix), "bl_%s", app->cfg.instance);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bl_log.h"
 #include "reaper.h"
 
 #define REAPER_MAX_PATHS 8
@@ -39,13 +40,79 @@ answers(const char *path, int type)
 	return rc == 0;
 }
 
+/* Nobody accepts on it (EAL's mp_socket is a datagram socket: a connect succeeds
+ * while one is bound). */
+static int
+socket_dead(const char *path)
+{
+	return !answers(path, SOCK_SEQPACKET) && !answers(path, SOCK_STREAM) &&
+	       !answers(path, SOCK_DGRAM);
+}
+
 static void
 reap_socket(const char *path)
 {
-	/* EAL's mp_socket is a datagram socket: a connect succeeds while one is bound */
-	if (!answers(path, SOCK_SEQPACKET) && !answers(path, SOCK_STREAM) &&
-	    !answers(path, SOCK_DGRAM))
+	if (socket_dead(path))
 		unlink(path);
+}
+
+/*
+ * EAL's runtime folder, opened as a folder of this user, never through a
+ * symbolic link (reaper.h). The descriptor, or -errno: -ELOOP a link, -ENOTDIR
+ * not a folder, -EPERM another user's (*st says whose).
+ */
+static int
+open_eal_dir(const char *dir, struct stat *st)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), e;
+
+	if (fd < 0) {
+		e = errno;   /* a link to a folder is ENOTDIR, not ELOOP */
+		return e == ENOTDIR && lstat(dir, st) == 0 && S_ISLNK(st->st_mode) ? -ELOOP : -e;
+	}
+	if (fstat(fd, st) != 0)
+		e = errno;
+	else if (st->st_uid != geteuid())
+		e = EPERM;
+	else
+		return fd;
+	close(fd);
+	return -e;
+}
+
+/* Why a folder is not used, after "EAL's runtime folder DIR". */
+static const char *
+why_not(int rc, const struct stat *st, char *buf, size_t len)
+{
+	if (rc == -ELOOP)
+		return " is a symbolic link";
+	if (rc == -ENOTDIR)
+		return " is not a folder";
+	if (rc == -EPERM)
+		snprintf(buf, len, " belongs to uid %u, not to this process's (%u)",
+			 (unsigned int)st->st_uid, (unsigned int)geteuid());
+	else
+		snprintf(buf, len, ": %s", strerror(-rc));
+	return buf;
+}
+
+int
+bl_reaper_check_eal_dir(const char *dir)
+{
+	struct stat st = { 0 };
+	char why[96];
+	int fd = open_eal_dir(dir, &st);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd == -ENOENT)
+		return 0;   /* EAL makes it */
+	bl_log(BL_LOG_ERR, "EAL's runtime folder %s%s, where EAL makes a folder of its own: "
+	       "not used (someone may have put it there: remove it, or set RUNTIME_DIRECTORY "
+	       "to a folder of your own)", dir, why_not(fd, &st, why, sizeof(why)));
+	return fd;
 }
 
 /*
@@ -54,14 +121,11 @@ reap_socket(const char *path)
  * pipe's end by a moment (both go as it exits): wait up to a second for it.
  */
 static int
-eal_primary_alive(const char *dir)
+eal_primary_alive(int dfd)
 {
-	char p[PATH_MAX];
 	int fd, alive = 0;
 
-	if (snprintf(p, sizeof(p), "%s/config", dir) >= (int)sizeof(p))
-		return 1;   /* cannot tell: leave it */
-	fd = open(p, O_RDWR | O_CLOEXEC);
+	fd = openat(dfd, "config", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	for (int i = 0; i < 100; i++) {
@@ -79,30 +143,57 @@ eal_primary_alive(const char *dir)
 	return alive;
 }
 
-/* EAL's runtime folder: unless a live primary holds it, its files and the sockets
- * nobody answers on, then the folder. 1: a live primary holds it (left alone). */
+/* A name EAL 22.11 makes in its runtime folder (eal_filesystem.h, telemetry). */
+static int
+eal_name(const char *n)
+{
+	return strcmp(n, "config") == 0 || strcmp(n, "hugepage_info") == 0 ||
+	       strncmp(n, "fbarray_", 8) == 0 || strncmp(n, "mp_socket", 9) == 0 ||
+	       strncmp(n, "dpdk_telemetry.", 15) == 0;
+}
+
+/*
+ * EAL's runtime folder: unless a live primary holds it, EAL's files and the
+ * sockets nobody answers on, then the folder (if that left it empty). 1: left
+ * alone (a live primary, or a folder that is not this user's: said).
+ */
 static int
 reap_eal(const char *dir)
 {
-	DIR *d;
+	struct stat st = { 0 };
 	struct dirent *e;
-	char p[PATH_MAX];
+	char p[PATH_MAX], why[96];
+	int fd = open_eal_dir(dir, &st), dfd;
+	DIR *d;
 
-	if (eal_primary_alive(dir))
-		return 1;
-	d = opendir(dir);
-	if (d == NULL)
+	if (fd == -ENOENT)
 		return 0;
+	if (fd < 0) {
+		bl_log(BL_LOG_WARNING, "reaper: EAL's runtime folder %s%s: left as it is, with "
+		       "what is in it", dir, why_not(fd, &st, why, sizeof(why)));
+		return 1;
+	}
+	dfd = eal_primary_alive(fd) ? -1 : dup(fd);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		close(fd);
+		return 1;
+	}
 	while ((e = readdir(d)) != NULL) {
-		if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
+		if (!eal_name(e->d_name) || fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
-		if (e->d_type == DT_SOCK)
-			reap_socket(p);
-		else if (e->d_type == DT_REG)
-			unlink(p);
+		if (S_ISSOCK(st.st_mode) &&
+		    snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) < (int)sizeof(p) &&
+		    !socket_dead(p))
+			continue;
+		if (S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode))
+			unlinkat(fd, e->d_name, 0);
 	}
 	closedir(d);
-	rmdir(dir);
+	close(fd);
+	rmdir(dir);   /* only if empty; a link there now is not removed (ENOTDIR) */
 	return 0;
 }
 
@@ -152,9 +243,10 @@ reaper_main(int rfd)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	/* Hold nothing: not stdout (a caller waiting for beltlined's output would wait
-	 * for us too), not a descriptor beltlined opened before forking. */
+	 * for us too), not a descriptor beltlined opened before forking; but stderr, to
+	 * say why a folder is left (we exit as soon as beltlined does). */
 	for (int fd = 0; fd < 1024; fd++)
-		if (fd != rfd)
+		if (fd != rfd && fd != STDERR_FILENO)
 			close(fd);
 	/* Records are "K path\n"; a path that does not fit, or past the table, is dropped. */
 	while ((r = read(rfd, buf + have, sizeof(buf) - have)) > 0 || (r < 0 && errno == EINTR)) {
@@ -178,16 +270,16 @@ reaper_main(int rfd)
 	for (unsigned int i = n; i-- > 0;)
 		if (paths[i][0] == BL_REAPER_SOCKET)
 			reap_socket(paths[i] + 2);
-	int eal_alive = 0;
+	int eal_left = 0;
 	for (unsigned int i = n; i-- > 0;) {
 		if (paths[i][0] == BL_REAPER_EAL)
-			eal_alive |= reap_eal(paths[i] + 2);
+			eal_left |= reap_eal(paths[i] + 2);
 		else if (paths[i][0] == BL_REAPER_DIR)
 			rmdir(paths[i] + 2);
 	}
-	/* Hugepage files last, and only when no live primary holds the folder. */
+	/* Hugepage files last, and only when EAL's folder was ours and no live primary's. */
 	for (unsigned int i = n; i-- > 0;)
-		if (paths[i][0] == BL_REAPER_HUGE && !eal_alive)
+		if (paths[i][0] == BL_REAPER_HUGE && !eal_left)
 			reap_huge(paths[i] + 2);
 	_exit(0);
 }
