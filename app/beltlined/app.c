@@ -205,6 +205,7 @@ static char runtime_dir[PATH_MAX];
 static void
 remove_runtime_dir(void)
 {
+	bl_reaper_hold_end();   /* its lock file, and it */
 	if (runtime_dir[0] != '\0')
 		rmdir(runtime_dir);
 }
@@ -219,11 +220,13 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	if (bl_reaper_start() < 0)
 		bl_log(BL_LOG_WARNING, "no reaper (fork failed): if this process is killed, "
 			"its control socket and EAL folder stay until the next start");
-	/* Its folder, before EAL makes it: if EAL fails or dies starting, gone all the same. */
+	/* Its folder, made and locked before EAL starts (reaper.h, L2): if EAL fails or
+	 * dies starting, gone all the same; and no reaper of an instance of the name
+	 * that just ended removes it under EAL's feet. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
-	if (bl_reaper_check_eal_dir(runtime_dir) != 0)
-		return -1;   /* a link or another user's folder: said */
+	if (bl_reaper_hold(runtime_dir) != 0)
+		return -1;   /* a link, another user's folder, another instance: said */
 	if (ea->multiprocess) {   /* EAL's hugepage files too (memory.multiprocess) */
 		char prefix[BL_CFG_NAME_MAX + 8];
 		snprintf(prefix, sizeof(prefix), "bl_%s", app->cfg.instance);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,6 +22,9 @@
 
 static int note_fd = -1;    /* write end, beltlined's */
 static pid_t owner_pid;     /* beltlined's pid: the reaper's parent */
+/* beltlined's EAL folder and its lock file, never closed: the lock goes as it exits (L2) */
+static int held_dir = -1, held_lock = -1;
+static char held_path[PATH_MAX];
 
 /* Does someone accept on this unix socket? (a new instance of the same name) */
 static int
@@ -96,23 +100,119 @@ why_not(int rc, const struct stat *st, char *buf, size_t len)
 	return buf;
 }
 
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L + (t.tv_nsec - t0->tv_nsec) / 1000000L;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * L1 (reaper.h): make dir and its parent as EAL does, open dir (open_eal_dir)
+ * and its lock file, flock that, and check dir still names the folder and the
+ * folder still holds that file. The folder's descriptor (*lfd the lock file's),
+ * or -errno as open_eal_dir's, or -EWOULDBLOCK: still locked after wait_ms
+ * (< 0: wait as long as it takes).
+ */
+static int
+lock_eal_dir(const char *dir, int wait_ms, struct stat *st, int *lfd)
+{
+	const char *slash = strrchr(dir, '/');
+	char parent[PATH_MAX];
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	parent[0] = '\0';
+	if (slash != NULL && (size_t)(slash - dir) < sizeof(parent)) {
+		memcpy(parent, dir, (size_t)(slash - dir));
+		parent[slash - dir] = '\0';
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		struct stat now, l, lnow;
+		int fd, lf, rc = 0;
+
+		if (parent[0] != '\0')
+			(void)mkdir(parent, 0700);   /* as EAL: there already is fine */
+		(void)mkdir(dir, 0700);
+		fd = open_eal_dir(dir, st);
+		if (fd < 0)
+			return fd;
+		lf = openat(fd, BL_REAPER_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (lf < 0) {
+			rc = -errno;
+			close(fd);
+			if (rc == -ENOENT)
+				continue;   /* the folder was removed meanwhile */
+			return rc;
+		}
+		while (flock(lf, wait_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) != 0 && rc == 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EWOULDBLOCK || ms_since(&t0) >= wait_ms)
+				rc = -errno;
+			else
+				nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+		}
+		if (rc == 0 && lstat(dir, &now) == 0 && same_file(st, &now) && fstat(lf, &l) == 0 &&
+		    fstatat(fd, BL_REAPER_LOCK, &lnow, AT_SYMLINK_NOFOLLOW) == 0 && same_file(&l, &lnow)) {
+			*lfd = lf;
+			return fd;
+		}
+		close(lf);
+		close(fd);
+		if (rc != 0)
+			return rc;
+		/* removed (by a reaper, an instance's exit) while we waited: again */
+	}
+	return -EAGAIN;
+}
+
 int
-bl_reaper_check_eal_dir(const char *dir)
+bl_reaper_hold(const char *dir)   /* L2 */
 {
 	struct stat st = { 0 };
 	char why[96];
-	int fd = open_eal_dir(dir, &st);
+	int fd = lock_eal_dir(dir, 0, &st, &held_lock);
 
+	if (fd == -EWOULDBLOCK) {
+		bl_log(BL_LOG_WARNING, "EAL's runtime folder %s is locked: waiting up to %d s for "
+		       "the reaper of an instance of this name that ended (or for one that runs)",
+		       dir, BL_REAPER_WAIT_MS / 1000);
+		fd = lock_eal_dir(dir, BL_REAPER_WAIT_MS, &st, &held_lock);
+	}
 	if (fd >= 0) {
-		close(fd);
+		held_dir = fd;
+		snprintf(held_path, sizeof(held_path), "%s", dir);
 		return 0;
 	}
-	if (fd == -ENOENT)
-		return 0;   /* EAL makes it */
-	bl_log(BL_LOG_ERR, "EAL's runtime folder %s%s, where EAL makes a folder of its own: "
-	       "not used (someone may have put it there: remove it, or set RUNTIME_DIRECTORY "
-	       "to a folder of your own)", dir, why_not(fd, &st, why, sizeof(why)));
+	if (fd == -EWOULDBLOCK)
+		bl_log(BL_LOG_ERR, "EAL's runtime folder %s is still locked after %d s: another "
+		       "beltlined of this instance name runs (give this one another instance name: "
+		       "--instance NAME, or the config's \"instance\")", dir, BL_REAPER_WAIT_MS / 1000);
+	else if (fd == -ELOOP || fd == -ENOTDIR || fd == -EPERM)
+		bl_log(BL_LOG_ERR, "EAL's runtime folder %s%s, where EAL makes a folder of its own: "
+		       "not used (someone may have put it there: remove it, or set RUNTIME_DIRECTORY "
+		       "to a folder of your own)", dir, why_not(fd, &st, why, sizeof(why)));
+	else
+		bl_log(BL_LOG_ERR, "EAL's runtime folder %s: cannot make it: %s", dir, strerror(-fd));
 	return fd;
+}
+
+void
+bl_reaper_hold_end(void)
+{
+	if (held_dir < 0)
+		return;
+	unlinkat(held_dir, BL_REAPER_LOCK, 0);   /* still ours until we exit */
+	rmdir(held_path);
 }
 
 /*
@@ -153,33 +253,22 @@ eal_name(const char *n)
 }
 
 /*
- * EAL's runtime folder: unless a live primary holds it, EAL's files and the
- * sockets nobody answers on, then the folder (if that left it empty). 1: left
- * alone (a live primary, or a folder that is not this user's: said).
+ * EAL's runtime folder, locked (fd): EAL's files and the sockets nobody answers
+ * on, then the folder (if that left it empty).
  */
-static int
-reap_eal(const char *dir)
+static void
+reap_eal(int fd, const char *dir)
 {
-	struct stat st = { 0 };
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct dirent *e;
-	char p[PATH_MAX], why[96];
-	int fd = open_eal_dir(dir, &st), dfd;
-	DIR *d;
+	char p[PATH_MAX];
+	struct stat st;
 
-	if (fd == -ENOENT)
-		return 0;
-	if (fd < 0) {
-		bl_log(BL_LOG_WARNING, "reaper: EAL's runtime folder %s%s: left as it is, with "
-		       "what is in it", dir, why_not(fd, &st, why, sizeof(why)));
-		return 1;
-	}
-	dfd = eal_primary_alive(fd) ? -1 : dup(fd);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (d == NULL) {
 		if (dfd >= 0)
 			close(dfd);
-		close(fd);
-		return 1;
+		return;
 	}
 	while ((e = readdir(d)) != NULL) {
 		if (!eal_name(e->d_name) || fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -192,9 +281,37 @@ reap_eal(const char *dir)
 			unlinkat(fd, e->d_name, 0);
 	}
 	closedir(d);
-	close(fd);
-	rmdir(dir);   /* only if empty; a link there now is not removed (ENOTDIR) */
-	return 0;
+	unlinkat(fd, BL_REAPER_LOCK, 0);   /* still ours until we exit; a waiter tries again */
+	rmdir(dir);   /* only if empty; the one locked (L1), as nobody else removes it meanwhile */
+}
+
+/*
+ * L3: EAL's folder dir locked, waiting as long as it takes (the lock file's
+ * descriptor is kept open until we exit). The folder's descriptor; or
+ * -1, having said why when it is not this user's folder.
+ */
+static int
+reaper_lock(const char *dir)
+{
+	struct stat st = { 0 };
+	char why[96];
+	/* A second for beltlined's own lock, which may outlive the pipe by a moment. */
+	int lfd, fd = lock_eal_dir(dir, 1000, &st, &lfd);
+
+	if (fd == -EWOULDBLOCK) {
+		/* A new instance of the name holds it, for as long as it runs: meanwhile
+		 * hold nothing of the caller's (a caller reading our stderr waits for us). */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, STDERR_FILENO);
+			close(null);
+		}
+		fd = lock_eal_dir(dir, -1, &st, &lfd);
+	}
+	if (fd == -ELOOP || fd == -ENOTDIR || fd == -EPERM)
+		bl_log(BL_LOG_WARNING, "reaper: EAL's runtime folder %s%s: left as it is, with "
+		       "what is in it", dir, why_not(fd, &st, why, sizeof(why)));
+	return fd < 0 ? -1 : fd;
 }
 
 /* PREFIXmap_N (N digits only: another prefix may begin with this one) in every
@@ -244,7 +361,7 @@ reaper_main(int rfd)
 	signal(SIGPIPE, SIG_IGN);
 	/* Hold nothing: not stdout (a caller waiting for beltlined's output would wait
 	 * for us too), not a descriptor beltlined opened before forking; but stderr, to
-	 * say why a folder is left (we exit as soon as beltlined does). */
+	 * say why a folder is left, until we wait for another's lock (reaper_lock). */
 	for (int fd = 0; fd < 1024; fd++)
 		if (fd != rfd && fd != STDERR_FILENO)
 			close(fd);
@@ -266,18 +383,26 @@ reaper_main(int rfd)
 		if (have == sizeof(buf))
 			have = 0;
 	}
+	/* L3: EAL's folders locked before anything is removed. Held until we exit. */
+	int eal_fd[REAPER_MAX_PATHS], eal_left = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		eal_fd[i] = paths[i][0] == BL_REAPER_EAL ? reaper_lock(paths[i] + 2) : -1;
+		if (paths[i][0] == BL_REAPER_EAL && eal_fd[i] < 0)
+			eal_left = 1;   /* and with it the hugepage files */
+		else if (eal_fd[i] >= 0 && eal_primary_alive(eal_fd[i]))
+			_exit(0);       /* an EAL primary not started by beltlined: all is its */
+	}
 	/* Sockets first, then the folders that held them, innermost (last noted) first. */
 	for (unsigned int i = n; i-- > 0;)
 		if (paths[i][0] == BL_REAPER_SOCKET)
 			reap_socket(paths[i] + 2);
-	int eal_left = 0;
 	for (unsigned int i = n; i-- > 0;) {
-		if (paths[i][0] == BL_REAPER_EAL)
-			eal_left |= reap_eal(paths[i] + 2);
+		if (eal_fd[i] >= 0)
+			reap_eal(eal_fd[i], paths[i] + 2);
 		else if (paths[i][0] == BL_REAPER_DIR)
 			rmdir(paths[i] + 2);
 	}
-	/* Hugepage files last, and only when EAL's folder was ours and no live primary's. */
+	/* Hugepage files last, and only when EAL's folder was ours. */
 	for (unsigned int i = n; i-- > 0;)
 		if (paths[i][0] == BL_REAPER_HUGE && !eal_left)
 			reap_huge(paths[i] + 2);

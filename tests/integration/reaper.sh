@@ -6,6 +6,12 @@
 # link to another folder, or a folder of another user, is not used: a start
 # refuses it, and a reaper leaves it and its files, and says why. In a folder
 # of its own the reaper removes only the names EAL makes there.
+# The folder's lock says whose the paths are (reaper.h, L1-L4): a reaper removes
+# nothing while another process holds it, and a start waits for it (saying so)
+# and refuses to start when it stays held (an instance of the name runs): so
+# the reaper of an instance that just ended cannot remove what a new instance
+# of the name is making (CI saw "TELEMETRY: Cannot access DPDK runtime
+# directory" and "EAL failed to start").
 . "$(dirname "$0")/lib.sh"
 
 I=$(inst reaper)
@@ -77,5 +83,73 @@ if [ "$(id -u)" -eq 0 ]; then
 		grep -q "EAL's runtime folder $E belongs to uid $(id -u nobody)" "$T/err"
 	check "  ... its files are all there" intact "$E"
 	check "  ... the reaper says it left it" grep -q "reaper: EAL's runtime folder $E belongs to uid $(id -u nobody).*: left" "$T/err"
+	rm -rf "$E"
 fi
+
+# hold DIR: a process that holds DIR's lock (flock on DIR/beltline.lock, as beltlined
+# does) until killed; its pid.
+hold() {
+	rm -f "$T/held"
+	python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1] + "/beltline.lock", os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(600)' "$1" "$T/held" &
+	HOLDER=$!
+	wait_for "$WAIT" test -e "$T/held"
+}
+# The reaper waits for the folder's lock (a waiter is listed with "->" in /proc/locks), or is gone.
+waits() { grep -qE "^[0-9]+: -> FLOCK +ADVISORY +WRITE +$1 " /proc/locks; }
+waits_or_gone() { waits "$1" || gone "$1"; }
+
+# 5. While another process holds the folder's lock, the reaper of a killed instance
+# removes nothing; once it is free, everything.
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/out" 2> "$T/err" &
+BPID=$!
+wait_ctl "$BELTLINE_RUN_DIR/$I/ctl" $BPID "$T/err"
+RPID=$(pgrep -P $BPID | head -n 1)
+kill -STOP "$RPID"   # so that the lock is ours before it looks
+kill -KILL $BPID; wait $BPID 2> /dev/null || true
+hold "$E"
+kill -CONT "$RPID"
+wait_for "$WAIT" waits_or_gone "$RPID" || true
+check "SIGKILL, the folder locked by another: the reaper waits for the lock" waits "$RPID"
+check "  ... EAL's folder is still there ($(ls "$E" 2> /dev/null | tr '\n' ' '))" \
+	test -S "$E/dpdk_telemetry.v2"
+check "  ... the control socket too" test -S "$BELTLINE_RUN_DIR/$I/ctl"
+kill $HOLDER; wait $HOLDER 2> /dev/null || true
+wait_for "$WAIT" gone "$RPID" || true
+check "  ... once the lock is free, it removes EAL's folder" test ! -e "$E"
+check "  ... and the control socket and its folder" test ! -e "$BELTLINE_RUN_DIR/$I"
+
+# 6. A start waits while the folder is locked (an instance of the name that just
+# ended, its reaper at work), and says so; EAL starts once it is free.
+mkdir -m 0700 "$E"
+hold "$E"
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/out" 2> "$T/err" &
+BPID=$!
+wait_for "$WAIT" grep -q "EAL's runtime folder $E is locked: waiting" "$T/err" || true
+check "a start while the folder is locked waits, and says so ($(head -n 1 "$T/err"))" \
+	grep -q "EAL's runtime folder $E is locked: waiting up to 10 s" "$T/err"
+check "  ... EAL has not started meanwhile" test ! -e "$E/dpdk_telemetry.v2"
+kill $HOLDER; wait $HOLDER 2> /dev/null || true
+wait_ctl "$BELTLINE_RUN_DIR/$I/ctl" $BPID "$T/err"
+ok "  ... it starts once the lock is free"
+
+# 7. A second instance of the name waits 10 s for the first, then gives up, saying
+# why; the first runs on.
+set +e; "$BELTLINED" -q --duration 20 "$T/c.json" > "$T/out2" 2> "$T/err2"; rc=$?; set -e
+eq "a second instance of the name: exit status" "$rc" 1
+check "  ... says another runs ($(tail -n 1 "$T/err2"))" \
+	grep -q "EAL's runtime folder $E is still locked after 10 s: another beltlined of this instance name runs" "$T/err2"
+check "  ... the first still runs" kill -0 $BPID
+check "  ... its control socket and EAL's folder are still there" \
+	test -S "$BELTLINE_RUN_DIR/$I/ctl" -a -S "$E/dpdk_telemetry.v2"
+kill -TERM $BPID; wait $BPID && st=0 || st=$?
+eq "the first stops cleanly" "$st" 0
+# The second's reaper waited for the lock as long as the first ran: it ends now too.
+wait_for "$WAIT" eval '! pgrep -f -- "$T/c.json" > /dev/null' || true
+check "  ... the second's reaper ends with it" eval '! pgrep -f -- "$T/c.json" > /dev/null'
+check "  ... nothing is left" \
+	test ! -e "$E" -a ! -e "$BELTLINE_RUN_DIR/$I"
 finish
