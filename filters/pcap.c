@@ -625,7 +625,7 @@ BL_FILTER_REGISTER(pcap) = {
 		    "snaplen: bytes kept of each packet (64..262144, default 65535)",
 	.edges_doc = "none: a sink",
 	.state_doc = "per-replica: replica i of n > 1 writes PATH-rI",
-	.flags = BL_FILTER_F_SINK,
+	.flags = BL_FILTER_F_SINK | BL_FILTER_F_SPLIT,
 	.priv_size = sizeof(struct pcapw),
 	.init = pcapw_init,
 	.fini = pcapw_fini,

@@ -140,7 +140,7 @@ BL_FILTER_REGISTER(rx) = {
 		    "queue: poll only this rx queue (default: this replica's share of the queues)",
 	.edges_doc = "out (class 1): every packet received",
 	.state_doc = "per-replica: replica i of n polls the queues q with q % n == i",
-	.flags = BL_FILTER_F_SOURCE,
+	.flags = BL_FILTER_F_SOURCE | BL_FILTER_F_SPLIT,
 	.priv_size = sizeof(struct rx),
 	.init = rx_init,
 	.fini = rx_fini,

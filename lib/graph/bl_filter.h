@@ -106,6 +106,11 @@ enum bl_filter_flags {
 	/* A join (union, intersect): of the references of a packet that reach it in
 	 * one pass, it keeps one. */
 	BL_FILTER_F_JOIN      = 1u << 6,
+	/* Its state is this replica's share of a split by the graph's number of replicas,
+	 * fixed at init (rx: the queues q % n == i; pcap: the file PATH-rI). Adopted on a
+	 * reload only by the same replica of as many (bl_graph.c match_key): else two
+	 * lcores would poll one rx queue, or none a queue. */
+	BL_FILTER_F_SPLIT     = 1u << 7,
 };
 
 struct bl_filter_ops {

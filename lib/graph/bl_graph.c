@@ -273,20 +273,30 @@ undo(struct bl_graph *g)
  * out-edges: no filter's state depends on them (routing is the runtime's, f->out is
  * the instance's own), so a filter that gains or loses a branch keeps its state and
  * counters (beltline mount's mkdir and rmdir). Fields are separated by 0x1f, which no
- * pipeline text or JSON string of a config holds raw. */
+ * pipeline text or JSON string of a config holds raw.
+ * A BL_FILTER_F_SPLIT filter's key has its replica and the graph's number of replicas
+ * too: its share (rx's queues, pcap's file) is made for one count, so a reload that
+ * changes the graph's lcores makes it anew. The others are still adopted across that
+ * change (the replica of the same lcore and index only: graphs.c build_source): a
+ * count's counters sum to the same totals in stats, a gen goes on with its sequence,
+ * and a flow or tcpstream table keeps the flows it had, which is what their per-replica
+ * state already allows (a flow that RSS now sends to another replica is two records). */
 static char *
-match_key(bool dry, const struct bl_gdesc_node *nd, unsigned int n_in)
+match_key(const struct bl_graph_env *env, const struct bl_filter_ops *ops,
+	  const struct bl_gdesc_node *nd, unsigned int n_in)
 {
-	size_t len = strlen(nd->filter) + strlen(nd->name) + 32, n;
+	size_t len = strlen(nd->filter) + strlen(nd->name) + 64, n;   /* the numbers and separators */
 	char *m;
 
 	for (unsigned int k = 0; k < nd->args.n; k++)
 		len += (nd->args.v[k].key != NULL ? strlen(nd->args.v[k].key) : 0) +
 		       strlen(nd->args.v[k].value) + 3;
 	/* EAL memory as the graph's own (a graph kept to the process's end is not a leak) */
-	if ((m = dry ? malloc(len) : rte_malloc("bl_graph", len, 0)) == NULL)
+	if ((m = env->dry ? malloc(len) : rte_malloc("bl_graph", len, 0)) == NULL)
 		return NULL;
 	n = (size_t)snprintf(m, len, "%s\x1f%s\x1f%d\x1f%u", nd->filter, nd->name, nd->negate, n_in);
+	if (ops->flags & BL_FILTER_F_SPLIT)
+		n += (size_t)snprintf(m + n, len - n, "\x1f%u/%u", env->replica, env->n_replicas);
 	for (unsigned int k = 0; k < nd->args.n && n < len; k++)
 		n += (size_t)snprintf(m + n, len - n, "\x1f%s%s%s",
 				      nd->args.v[k].key != NULL ? nd->args.v[k].key : "",
@@ -346,7 +356,7 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 		if (f->out == NULL)
 			return -ENOMEM;
 	}
-	f->match = match_key(g->env.dry, nd, f->n_in_edges);
+	f->match = match_key(&g->env, ops, nd, f->n_in_edges);
 	if (f->match == NULL)
 		return bl_err_set(err, -ENOMEM, "out of memory for a filter");
 	if (!g->env.dry && (f->from = adoptable(g, f)) != NULL) {

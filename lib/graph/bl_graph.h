@@ -59,7 +59,8 @@ struct bl_graph_env {
 	/*
 	 * Adoption (live reload): the running graphs this build replaces, on this
 	 * lcore and replica. A filter whose type, name, negation, arguments (in
-	 * order) and number of in-edges equal those of a filter of one of them
+	 * order) and number of in-edges (and for a BL_FILTER_F_SPLIT filter, such as
+	 * rx, replica and n_replicas) equal those of a filter of one of them
 	 * takes that instance's state instead of an init (its out-edges may differ:
 	 * a branch added or removed): its private state (its counters among it,
 	 * streams, files, tables, threads) is the same memory, already started, and
