@@ -194,6 +194,9 @@ edit(struct bl_app *app, const struct bl_edit *ed, struct bl_cfg *ncfg, char *na
 	*ncfg = app->cfg;
 	snprintf(ncfg->graphs[ed->graph].text, sizeof(ncfg->graphs[0].text), "%s", text);
 	ncfg->graphs[ed->graph].json = false;   /* a JSON graph edited live runs as pipeline text */
+	/* One text now, no longer the file's "pipeline" array: errors (graphs.c blame) give
+	 * the column of this text, not an element of the array and its column. */
+	ncfg->graphs[ed->graph].n_parts = 0;
 	/* Read back as a build will: the same graph, or nothing changes (sharing could merge
 	 * what the removal left alike). */
 	rc = bl_app_graph_desc(ncfg, ed->graph, &back, err);
