@@ -42,6 +42,9 @@ struct bl_app {
 	/* Reloads (main lcore only; reload.c) */
 	const char *config_path;                /* the file the config came from, or NULL */
 	char *config_path_owned;                /* config_path, when a reload named another */
+	/* The command line's --lcores, --port and --pipeline, laid over each config a reload
+	 * reads as over the file at start (main.c); NULL: none given. */
+	int (*overrides)(struct bl_cfg *cfg, struct bl_diag *diag);
 	uint64_t epoch;                         /* of the workers' current run sets */
 	uint64_t reloads, reload_failures;
 	char reload_error[256];                 /* why the last one failed, or "" */

@@ -227,27 +227,15 @@ bad:
 	return -EINVAL;
 }
 
-/* The config: the file (if any), then what the flags add. */
+/* What the flags lay over a config (the file's at start, and each reload's: reload.c
+ * calls it through bl_app.overrides, so a reload of the unchanged file sees the lcores,
+ * ports and graphs the start had). */
 static int
-load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *cfg,
-	    struct bl_diag *diag)
+apply_flags(const struct flags *fl, struct bl_cfg *cfg, struct bl_diag *diag)
 {
 	unsigned int lc[BL_CFG_MAX_WORKERS + 1] = { 0, 1 };
-	int n_lc = 2, rc;
+	int n_lc = 2;
 
-	if (o->config != NULL) {
-		if (bl_cfg_load(o->config, cfg, diag) != 0)
-			return -EINVAL;
-	} else {
-		bl_cfg_defaults(cfg);
-	}
-	if (fl->instance != NULL) {
-		if (!bl_instance_name_ok(fl->instance, strlen(fl->instance)))
-			bl_diag_add(diag, "--instance: must be 1..%u characters of A-Z a-z 0-9 _ -, "
-				    "got \"%.40s\"", BL_INSTANCE_NAME_MAX - 1, fl->instance);
-		else
-			strcpy(cfg->instance, fl->instance);
-	}
 	if (fl->lcores != NULL) {
 		n_lc = parse_lcores(fl->lcores, lc, BL_CFG_MAX_WORKERS + 1, diag);
 		if (n_lc < 0)
@@ -262,6 +250,39 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 		return -EINVAL;
 	if ((fl->n_ports != 0 || fl->n_pipelines != 0 || fl->lcores != NULL) &&
 	    bl_cfg_validate(cfg, diag) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+static const struct flags *the_flags;   /* main's, for the process's life */
+
+static int
+reload_overrides(struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	return apply_flags(the_flags, cfg, diag);
+}
+
+/* The config: the file (if any), then what the flags add. */
+static int
+load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *cfg,
+	    struct bl_diag *diag)
+{
+	int rc;
+
+	if (o->config != NULL) {
+		if (bl_cfg_load(o->config, cfg, diag) != 0)
+			return -EINVAL;
+	} else {
+		bl_cfg_defaults(cfg);
+	}
+	if (fl->instance != NULL) {
+		if (!bl_instance_name_ok(fl->instance, strlen(fl->instance)))
+			bl_diag_add(diag, "--instance: must be 1..%u characters of A-Z a-z 0-9 _ -, "
+				    "got \"%.40s\"", BL_INSTANCE_NAME_MAX - 1, fl->instance);
+		else
+			strcpy(cfg->instance, fl->instance);
+	}
+	if (apply_flags(fl, cfg, diag) != 0)
 		return -EINVAL;
 	/* both, so one --check says every problem: a capture not there, a bad pipeline */
 	rc = bl_cfg_check_files(cfg, diag);
@@ -385,6 +406,11 @@ main(int argc, char **argv)
 	bl_log(BL_LOG_INFO, "%s", ea.why);
 
 	app.config_path = opts.config;
+	/* beside a file only: started from flags alone, a reload naming a file moves to it */
+	if (opts.config != NULL && (fl.lcores != NULL || fl.n_ports != 0 || fl.n_pipelines != 0)) {
+		the_flags = &fl;
+		app.overrides = reload_overrides;
+	}
 	app.test_hooks = getenv("BELTLINED_TEST_HOOKS") != NULL &&
 			 strcmp(getenv("BELTLINED_TEST_HOOKS"), "1") == 0;
 	install_signals();

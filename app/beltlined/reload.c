@@ -102,6 +102,20 @@ plan_ports(const struct bl_cfg *a, const struct bl_cfg *b, struct port_plan *pp,
 		}
 }
 
+/* "1,2,5" (the first few) into buf. */
+static void
+lcore_list(const unsigned int *l, unsigned int n, char *buf, size_t len)
+{
+	size_t k = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && k + 16 < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%u", i ? "," : "", l[i]);
+	if (i < n)
+		snprintf(buf + k, len - k, ",...");
+}
+
 /* What cannot change live, by config key; "" when nothing. pool: the running pool's size. */
 static void
 needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, unsigned int pool, struct port_plan *pp,
@@ -109,11 +123,30 @@ needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, unsigned int pool,
 {
 	unsigned int la[BL_CFG_MAX_WORKERS], lb[BL_CFG_MAX_WORKERS];
 	unsigned int na = bl_cfg_worker_lcores(a, la), nb = bl_cfg_worker_lcores(b, lb);
+	char what[160];
 
 	buf[0] = '\0';
-	if (a->main_lcore != b->main_lcore || na != nb || memcmp(la, lb, na * sizeof(la[0])) != 0 ||
-	    memcmp(a->lcore_cpu, b->lcore_cpu, sizeof(a->lcore_cpu)) != 0)
-		add(buf, len, "the worker lcores");
+	if (a->main_lcore != b->main_lcore) {
+		snprintf(what, sizeof(what), "main_lcore (%u, now %u)", a->main_lcore, b->main_lcore);
+		add(buf, len, what);
+	}
+	if (na != nb || memcmp(la, lb, na * sizeof(la[0])) != 0) {
+		char sa[64], sb[64];
+		lcore_list(la, na, sa, sizeof(sa));
+		lcore_list(lb, nb, sb, sizeof(sb));
+		snprintf(what, sizeof(what), "the worker lcores (%s, now %s)", sa, sb);
+		add(buf, len, what);
+	}
+	/* the running lcores' CPUs (an lcore that does not run has no thread to move) */
+	for (unsigned int i = 0; i <= na; i++) {
+		unsigned int l = i < na ? la[i] : a->main_lcore;
+		if (bl_cfg_cpu_of(a, l) != bl_cfg_cpu_of(b, l)) {
+			snprintf(what, sizeof(what), "lcore_cpu (lcore %u on CPU %u, now %u)", l,
+				 bl_cfg_cpu_of(a, l), bl_cfg_cpu_of(b, l));
+			add(buf, len, what);
+			break;
+		}
+	}
 	if (a->hugepages != b->hugepages || a->mem_mb != b->mem_mb)
 		add(buf, len, "memory");
 	/* The pool stays: a config that names another size, or whose rings (ports added)
@@ -259,7 +292,8 @@ reload(struct bl_app *app, const char *path, struct bl_err *err)
 				  "(beltline reload CONFIG.json)");
 	if (bl_graph_test_step_fails())
 		return bl_err_set(err, -EIO, "%s: injected failure at reading it", path);
-	if (bl_cfg_load(path, &ncfg, &diag) != 0) {
+	if (bl_cfg_load(path, &ncfg, &diag) != 0 ||
+	    (app->overrides != NULL && app->overrides(&ncfg, &diag) != 0)) {
 		const char *nl = diag.text != NULL ? strchr(diag.text, '\n') : NULL;
 		bl_err_set(err, -EINVAL, "%.*s%s", nl != NULL ? (int)(nl - diag.text) : 200,
 			   diag.text != NULL ? diag.text : "cannot read it",

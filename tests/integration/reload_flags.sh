@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A config file with command-line overrides (--lcores, --port, --pipeline): each reload
+# lays them over the file as the start did. Before, a reload read the file alone: with
+# --lcores every reload of the unchanged file was refused ("the worker lcores changed:
+# needs a restart", the main lcore being the flag's), and the --port and --pipeline
+# graph went. A refusal names what changed: lcore_cpu alone is lcore_cpu, with the CPUs.
+. "$(dirname "$0")/lib.sh"
+
+I=$(inst rflags)
+export BELTLINE_INSTANCE=$I
+# mkcfg FILE CPU_OF_LCORE_2: main lcore 2 (--lcores 2,1) on CPU 0 or 1.
+mkcfg() {
+	cat > "$1" <<JSON
+{ "instance": "$I", "lcore_cpu": { "2": $2 }, "idle_sleep_us": 100,
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "gen rate=1000 | count --name=file | drop" } ] }
+JSON
+}
+mkcfg "$T/c.json" 0
+mkcfg "$T/cpu.json" 1
+
+"$BELTLINED" --stats-interval 0 --lcores 2,1 --port x=net_null1 \
+	--pipeline 'rx port=x | count --name=flag | drop' "$T/c.json" > "$T/final.json" 2> "$T/err" &
+PID=$!
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/err"
+names() { "$BELTLINE" stats --json | jq -r '[.filters[].name] | sort | join(",")'; }
+ports() { "$BELTLINE" stats --json | jq -r '[.ports[].name] | join(",")'; }
+eq "started: the file's graph and the flag's" "$(names)" "drop,drop,file,flag,gen,rx"
+
+rc=0; "$BELTLINE" reload > /dev/null 2> "$T/r.err" || rc=$?
+eq "a reload of the unchanged file with --lcores: done ($(head -c 200 "$T/r.err"))" "$rc" 0
+eq "... the flags' port kept" "$(ports)" "n,x"
+eq "... and their graph" "$(names)" "drop,drop,file,flag,gen,rx"
+kill -HUP "$PID"
+wait_for 30 grep -q 'reloaded .*epoch 2' "$T/err" || true
+check "SIGHUP too" grep -q 'reloaded .*epoch 2' "$T/err"
+eq "... the flags' graph kept" "$(names)" "drop,drop,file,flag,gen,rx"
+
+rc=0; "$BELTLINE" reload "$T/cpu.json" > /dev/null 2> "$T/r.err" || rc=$?
+eq "lcore_cpu changed: refused" "$rc" 1
+check "... saying lcore_cpu and the CPUs ($(head -c 200 "$T/r.err"))" \
+	grep -q 'lcore_cpu (lcore 2 on CPU 0, now 1) changed: needs a restart' "$T/r.err"
+check "... not the worker lcores" bash -c "! grep -q 'worker lcores' '$T/r.err'"
+
+kill -INT "$PID"
+wait "$PID"; rc=$?
+eq "exit status" "$rc" 0
+finish
