@@ -35,6 +35,7 @@ bl_cfg_port_devname(const struct bl_cfg_port *p, char *buf, size_t size)
 unsigned int
 bl_cfg_mbufs_needed(const struct bl_cfg *cfg)
 {
+	unsigned int lcores[BL_CFG_MAX_WORKERS];
 	unsigned long n = 0;
 
 	for (unsigned int i = 0; i < cfg->n_ports; i++) {
@@ -43,8 +44,9 @@ bl_cfg_mbufs_needed(const struct bl_cfg *cfg)
 		n += (unsigned long)p->tx_queues * p->tx_desc;
 	}
 	/* Each lcore may hold a full cache (1.5x its size, as rte_mempool
-	 * allows) plus one burst in flight. */
-	n += (cfg->n_workers + 1ul) * (cfg->mbuf_cache * 3ul / 2 + cfg->burst);
+	 * allows) plus one burst in flight: the main lcore and every worker lcore
+	 * (of workers[] and of graphs[].lcores alike). */
+	n += (bl_cfg_worker_lcores(cfg, lcores) + 1ul) * (cfg->mbuf_cache * 3ul / 2 + cfg->burst);
 	return n > UINT32_MAX ? UINT32_MAX : (unsigned int)n;
 }
 

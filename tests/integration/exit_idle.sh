@@ -57,7 +57,7 @@ eq "... and counted" "$(jq '.graphs[0].filters.count.in' "$T/r.json")" "$N"
 # CPU 1: the stop waits until the reader took them all.
 mkpcap "$T/small.pcap" 3000
 cat > "$T/r2.json" <<JSON
-{ "instance": "$(inst idle3)", "lcore_cpu": { "0": 0, "1": 0, "2": 1 },
+{ "instance": "$(inst idle3)", "lcore_cpu": { "0": 0, "1": 0, "2": 1 }, "mbufs": { "count": 16383 },
   "ports": [ { "name": "in", "vdev": "net_pcap0,rx_pcap=$T/small.pcap" } ],
   "graphs": [ { "lcores": [1], "pipeline": "rx port=in | ibuf_out name=q capacity=4096" },
               { "lcores": [2], "pipeline": "ibuf_in name=q | count" } ] }

@@ -224,6 +224,25 @@ Test(cfg_good, mbufs_needed_counts_rings_caches_and_bursts)
 	result_free(r);
 }
 
+/* Graph lcores are worker lcores too: each holds a cache and a burst (workers[] alone were
+ * counted: a graphs config got the main lcore's share only). */
+Test(cfg_good, mbufs_needed_counts_the_lcores_of_graphs)
+{
+	struct result *r = parse(
+		"{'burst':64,'mbufs':{'cache':100},'ports':[{'name':'a','vdev':'net_null0'}],"
+		"'graphs':[{'lcores':[1,2],'pipeline':'rx port=a | drop'},"
+		"{'lcores':[2,3],'pipeline':'gen | drop'}]}");
+	unsigned int rings = 0;
+
+	cr_assert(eq(int, r->rc, 0), "diag:\n%s", r->text);
+	for (unsigned int i = 0; i < r->cfg.n_ports; i++)
+		rings += r->cfg.ports[i].rx_queues * r->cfg.ports[i].rx_desc +
+			 r->cfg.ports[i].tx_queues * r->cfg.ports[i].tx_desc;
+	/* lcores: main, 1, 2, 3 */
+	cr_assert(eq(u32, bl_cfg_mbufs_needed(&r->cfg), rings + 4 * (150 + 64)));
+	result_free(r);
+}
+
 Test(cfg_good, mbufs_count_at_the_floor)
 {
 	struct result *r = parse("{'mbufs':{'count':2880},'memory':{'size_mb':70}," GOOD "}");
