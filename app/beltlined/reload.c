@@ -149,6 +149,8 @@ needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, unsigned int pool,
 	}
 	if (a->hugepages != b->hugepages || a->mem_mb != b->mem_mb)
 		add(buf, len, "memory");
+	if (a->multiprocess != b->multiprocess)   /* EAL's runtime files and pdump: set at start */
+		add(buf, len, "memory.multiprocess");
 	/* The pool stays: a config that names another size, or whose rings (ports added)
 	 * need a bigger one than runs, needs a restart. */
 	if ((b->mbufs != 0 ? b->mbufs != pool : bl_cfg_pool_size(b) > pool) ||

@@ -51,6 +51,10 @@ jq '.ports[0].rx_queues = 2' "$T/a.json" > "$T/port.json"
 set +e; "$BELTLINE" reload "$T/port.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "a port's settings changed: refused" "$rc" 1
 check "... by name" grep -q 'ports "a" (its settings) changed: needs a restart' "$T/r.err"
+jq '.memory = { "multiprocess": true }' "$T/a.json" > "$T/mp.json"
+set +e; "$BELTLINE" reload "$T/mp.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
+eq "memory.multiprocess flipped: refused" "$rc" 1
+check "... by name ($(head -c 200 "$T/r.err"))" grep -q ': memory.multiprocess changed: needs a restart' "$T/r.err"
 sed 's/len >= 0/len >= /' "$T/a.json" > "$T/bad.json"
 set +e; "$BELTLINE" reload "$T/bad.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "bad bpf refused" "$rc" 1
@@ -95,7 +99,7 @@ for i in $(seq "$N"); do
 	fi
 done
 stats
-eq "reloads counted" "$(jq .reload.failures "$T/st.json")" "$((n + 3))"
+eq "refused reloads counted (the steps and the four above)" "$(jq .reload.failures "$T/st.json")" "$((n + 4))"
 check "s1's reader still attached" kill -0 "$CAT1"
 eq "s1's reader lost nothing" "$(jq '[.streams[] | select(.name == "s1") | .readers[] | (.lost // 0)] | add' "$T/st.json")" 0
 eq "unchanged graph's counters continuous: keep's in never went back" ok ok
