@@ -160,8 +160,11 @@ needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, unsigned int pool,
 		add(buf, len, "memory.packet_mode");
 	if (a->burst != b->burst)
 		add(buf, len, "burst");
-	if (a->ctl_mode != b->ctl_mode || a->ctl_gid != b->ctl_gid)
-		add(buf, len, "control");
+	/* the socket's (made at start); control.idle_ms and slow_ms are applied live */
+	if (a->ctl_mode != b->ctl_mode)
+		add(buf, len, "control.mode");
+	if (a->ctl_gid != b->ctl_gid)
+		add(buf, len, "control.group");
 	plan_ports(a, b, pp, buf, len);
 }
 

@@ -43,6 +43,11 @@ bl_service_status(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
+	/* One line of text: a newline would start another assignment (a path or a reload's
+	 * refusal can hold one: "STATUS=...\nREADY=1"), so control characters become spaces. */
+	for (char *c = line + n; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 	notify(line);
 }
 

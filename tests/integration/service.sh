@@ -52,6 +52,18 @@ refusals() { [ "$(grep -c 'reload refused, the old config runs on' "$T/err")" -e
 check "a second SIGHUP: said again" wait_for "$WAIT" refusals 2
 check "after two SIGHUPs it still runs" kill -0 "$bpid"
 check "... and still answers" env BELTLINE_RUN_DIR="$run" "$BELTLINE" -i "$i" stats --json > /dev/null
+# A refusal whose text holds a newline (the file's name here) stays one STATUS line: a
+# newline would start another assignment (notify_listen.py shows it as "|").
+nl=$T/'bad
+STATUS=x.json'
+cat > "$nl" <<JSON
+{ "instance": "$i", "burst": 64, "ports": [ { "name": "in", "vdev": "net_null0" }, { "name": "out", "vdev": "net_null1" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "rx port=in | tx port=out" } ] }
+JSON
+set +e; BELTLINE_RUN_DIR=$run "$BELTLINE" -i "$i" reload "$nl" > /dev/null 2> "$T/r.err"; rc=$?; set -e
+eq "a reload refused (burst), from a file with a newline in its name" "$rc" 1
+check "... STATUS says so on one line, the newline a space ($(grep 'burst' "$T/notify" | head -c 300))" \
+	wait_for "$WAIT" grep -q '^STATUS=running; reload refused: .*/bad STATUS=x\.json: burst changed: needs a restart$' "$T/notify"
 
 kill -TERM "$bpid"
 set +e; wait "$bpid"; rc=$?; set -e
