@@ -8,6 +8,7 @@
  * the state back untouched; the replaced graph's free leaves it alone.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -227,4 +228,38 @@ Test(adopt, a_filter_that_gains_or_loses_a_branch_keeps_its_state_and_counters)
 	bl_graph_free(old);
 	harness_free(h);
 	cr_assert(eq(uint, probe_count("fini", "probe"), 1), "fini'ed once");
+}
+
+/* A filter whose state is its replica's share of a split (BL_FILTER_F_SPLIT: rx's queues,
+ * pcap's PATH-rI) is made anew when the graph's number of replicas changes, and only
+ * then; the others of the replica are still adopted (a reload [1] -> [1,2] kept replica
+ * 0's rx polling every queue beside replica 1: integration-reload_replicas). */
+Test(adopt, a_split_filter_is_new_when_the_number_of_replicas_changes)
+{
+	char path[64], r0[80], text[128];
+	struct bl_graph_env env;
+	struct bl_graph *ng = NULL;
+	struct harness *h;
+	struct bl_err err;
+
+	snprintf(path, sizeof(path), "/tmp/bl-adopt-split-%d.pcap", (int)getpid());
+	snprintf(r0, sizeof(r0), "%s-r0", path);
+	snprintf(text, sizeof(text), "feed | probe | pcap file=%s", path);
+	h = harness_new(text);
+	cr_assert(h != NULL);
+	env = h->env;
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	cr_assert(eq(int, harness_build_graph(text, &env, &ng, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3), "as many replicas: all three adopted");
+	bl_graph_free(ng);
+	env.replica = 0;
+	env.n_replicas = h->env.n_replicas + 1;
+	cr_assert(eq(int, harness_build_graph(text, &env, &ng, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 2), "feed and probe adopted, pcap anew");
+	cr_assert(node(ng, "pcap")->priv != node(h->g, "pcap")->priv, "a new instance");
+	bl_graph_free(ng);
+	harness_free(h);
+	unlink(path);
+	unlink(r0);
 }
