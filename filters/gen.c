@@ -298,7 +298,9 @@ BL_FILTER_REGISTER(gen) = {
 		    "count: packets in all per replica, then stop (default 0: forever)\n"
 		    "fill: all (default: the whole frame, payload zeros) or headers (Ethernet, IPv4 and "
 		    "UDP headers only, 42 bytes; the payload is what the mbuf held, as testpmd txonly; "
-		    "UDP only, since a TCP or ICMP checksum would have to cover that payload)",
+		    "UDP only, since a TCP or ICMP checksum would have to cover that payload). The pool "
+		    "is shared: with ports that receive, that payload may be bytes of their packets, so "
+		    "fill=headers is for benchmarks, never for a stream or port others read",
 	.edges_doc = "out (class 1): every packet generated",
 	.state_doc = "per-replica: each replica generates its own stream",
 	.flags = BL_FILTER_F_SOURCE,
