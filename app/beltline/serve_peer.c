@@ -30,6 +30,27 @@
 #include "serve_pvt.h"
 
 /* Port (host order) and address words of a sockaddr, as inet_diag holds them. */
+/* An IPv4 address as IPv6 (::ffff:a.b.c.d, a dual-stack listener's view) as the AF_INET
+ * one it is: the kernel files the peer's socket under AF_INET. */
+static void
+unmap(const struct sockaddr_storage *in, struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)in;
+
+	*out = *in;
+	if (in->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+		uint16_t port = s6->sin6_port;
+		uint32_t a;
+
+		memcpy(&a, &s6->sin6_addr.s6_addr[12], 4);
+		memset(out, 0, sizeof(*out));
+		s4->sin_family = AF_INET;
+		s4->sin_port = port;
+		s4->sin_addr.s_addr = a;
+	}
+}
+
 static int
 sa_parts(const struct sockaddr_storage *sa, uint16_t *port, uint32_t addr[4])
 {
@@ -81,7 +102,7 @@ diag_one(int nl, int family, int proto, const uint32_t src[4], uint16_t sport,
 	n = recv(nl, &rsp, sizeof(rsp), 0);
 	if (n < 0)
 		return -errno;
-	for (struct nlmsghdr *h = &rsp.nh; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+	for (struct nlmsghdr *h = &rsp.nh; n > 0 && NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(h);
 			return h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? e->error :
@@ -90,6 +111,11 @@ diag_one(int nl, int family, int proto, const uint32_t src[4], uint16_t sport,
 		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
+			/* A socket no process holds (TIME_WAIT, an orphan: a peer that sent its
+			 * records and closed before the accept) has inode 0 and uid 0: it is
+			 * nobody's, not root's. */
+			if (m->idiag_inode == 0)
+				return -ENOENT;
 			*uid = m->idiag_uid;
 			memcpy(got_src, m->id.idiag_src, 16);
 			*got_sport = ntohs(m->id.idiag_sport);
@@ -137,18 +163,21 @@ int
 serve_peer_identify(int sock, const struct sockaddr_storage *peer, int udp,
 		    struct serve_peer *out, const char *name)
 {
-	struct sockaddr_storage local;
+	struct sockaddr_storage local, l4, p4;
 	socklen_t sl = sizeof(local);
 	int rc;
 
-	out->local = bl_sockaddr_loopback((const struct sockaddr *)peer);
+	unmap(peer, &p4);
+	out->local = bl_sockaddr_loopback((const struct sockaddr *)&p4);
 	out->uid = 0;
 	if (!out->local)
 		return 0;
-	if (getsockname(sock, (struct sockaddr *)&local, &sl) < 0)
+	if (getsockname(sock, (struct sockaddr *)&local, &sl) < 0) {
 		rc = -errno;
-	else
-		rc = peer_uid(&local, peer, udp, &out->uid);
+	} else {
+		unmap(&local, &l4);
+		rc = peer_uid(&l4, &p4, udp, &out->uid);
+	}
 	if (rc < 0)
 		say("refused %s: cannot tell which user it is (the kernel's socket table, "
 		    "NETLINK_SOCK_DIAG: %s)", name, strerror(-rc));

@@ -212,7 +212,7 @@ order_nodes(struct bl_graph *g)
 			if (placed[comp] || indeg[comp] != 0)
 				continue;
 			placed[comp] = progress = true;
-			for (unsigned int j = i; j < g->n_filters; j++) {
+			for (unsigned int j = 0; j < g->n_filters; j++) {   /* members below i too */
 				const struct bl_filter *f = g->filters[j];
 				if (c.comp[j] != comp)
 					continue;
@@ -223,6 +223,7 @@ order_nodes(struct bl_graph *g)
 			}
 		}
 	}
+	RTE_VERIFY(n == g->n_filters);   /* every component is placed once its inputs are */
 	g->n_sources = 0;
 	for (unsigned int i = 0; i < g->n_filters; i++)
 		if (g->filters[i]->ops->poll != NULL)

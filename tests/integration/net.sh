@@ -170,6 +170,19 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "nobody over serve --write into src (mode 0600): refused (exit $rc)" test "$rc" -ne 0
 	check "... serve says it could not write src as nobody" wait_for "$WAIT" \
 		grep -q "refused 127.0.0.1:[0-9]*: cannot write beltline://$I/src" "$T/wserve.err"
+	# A writer that sends its records and closes before serve accepts it leaves a socket
+	# no process holds (TIME_WAIT: uid 0 in the kernel's table): it was served as root.
+	n0=$(grep -c "refused 127.0.0.1" "$T/wserve.err" || true)
+	asnobody /usr/bin/python3 -c "
+import socket, struct
+def rec(seq, data=b'', typ=1):
+    return struct.pack('>BBHIIIQQ', typ, 0, 0, len(data), len(data), 0, seq, 0) + data
+pkt = b'\xff' * 6 + b'\x02\x00\x00\x00\x00\x01' + b'\x88\xb5' + bytes(range(46))
+s = socket.create_connection(('127.0.0.1', $WPORT))
+s.sendall(rec(0, pkt) + rec(1, pkt) + rec(2, b'', 2)); s.close()"
+	more_refused() { [ "$(grep -c "refused 127.0.0.1" "$T/wserve.err" || true)" -gt "$n0" ]; }
+	check "a writer gone before the accept is refused, not served as root" wait_for "$WAIT" more_refused
+	check "... and wrote nothing" test "$(grep -c "writing into beltline://$I/src" "$T/wserve.err" || true)" = 0
 	# a stream nobody may read (mode 0644) is served to nobody
 	PPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$BELTLINE" serve pub tcp://127.0.0.1:$PPORT 2> "$T/pserve.err" &
