@@ -184,6 +184,8 @@ open_added(struct bl_app *app, struct bl_cfg *ncfg, struct port_plan *pp, struct
 		if (pp->was[j] >= 0) {
 			pp->id[j] = app->port_id[pp->was[j]];
 			ncfg->ports[j].tx_queues = app->cfg.ports[pp->was[j]].tx_queues;
+			/* what the device said at its start (bl_port.c): a new config does not know */
+			ncfg->ports[j].tx_single_seg = app->cfg.ports[pp->was[j]].tx_single_seg;
 			continue;
 		}
 		if (bl_graph_test_step_fails()) {
