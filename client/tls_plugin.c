@@ -274,7 +274,7 @@ trecv(void *c, void *buf, size_t len)
 
 	nopipe_begin(&np);
 	rc = SSL_read_ex(t->ssl, buf, len, &got);
-	nopipe_end(&np, rc != 1);
+	nopipe_end(&np, 1);     /* a read that succeeds may have written (and raised it) too */
 	if (rc == 1)
 		return (long)got;
 	e = SSL_get_error(t->ssl, rc);
