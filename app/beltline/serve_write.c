@@ -57,6 +57,7 @@ struct wconn {
 	int have_buf, have_last;
 	uint64_t last, lost, frames, bytes, since_ack;
 	uint64_t acked_seq, acked_refused;
+	uint64_t quiet_since;   /* ms: the last bytes from the writer, or ack with news to it */
 };
 
 /* An ack if there is news (or force). 0, or -1: the peer is gone. */
@@ -73,6 +74,7 @@ send_ack(struct wconn *x, int force)
 		return 0;
 	x->acked_seq = a.seq;
 	x->acked_refused = a.ts_ns;
+	x->quiet_since = bl_mono_ms();  /* a writer waiting for this ack was not idle */
 	bln_put_rec_hdr(h, &a);
 	return conn_put(x->c, h, sizeof(h)) < 0 || conn_flush(x->c) < 0 ? -1 : 0;
 }
@@ -82,11 +84,11 @@ send_ack(struct wconn *x, int force)
  * stream's one writer place for nothing: a silent connection, or a host gone without a
  * word (TCP keepalive finds those too, in about a minute). */
 static int
-idle_too_long(struct wconn *x, uint64_t last_rx, int stall_ms)
+idle_too_long(struct wconn *x, int stall_ms)
 {
 	struct beltline_write_stats st = { .sz = sizeof(st) };
 
-	if (bl_mono_ms() - last_rx < (uint64_t)stall_ms)
+	if (bl_mono_ms() - x->quiet_since < (uint64_t)stall_ms)
 		return 0;
 	beltline_write_stats(x->w, &st);
 	return st.consumed >= x->frames;   /* consumed counts the refused too */
@@ -154,11 +156,10 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 	struct beltline_open_opts o = { .sz = sizeof(o) };
 	struct timeval tv = { .tv_sec = PEER_TIMEOUT_S };
 	struct conn *c = calloc(1, sizeof(*c));
-	struct wconn x = { .c = c, .peer = peer };
+	struct wconn x = { .c = c, .peer = peer, .quiet_since = bl_mono_ms() };
 	uint8_t hb[BLN_HELLO_LEN], *rb = NULL;
 	size_t rcap, rpos = 0, wpos = 0;
 	int status = WR_FAIL, done = 0, rc;
-	uint64_t last_rx = bl_mono_ms();
 	char client[48];
 
 	if (c == NULL)
@@ -244,7 +245,7 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 
 			if (pr == 0 && send_ack(&x, 0) < 0)
 				goto gone;
-			if (pr == 0 && idle_too_long(&x, last_rx, sv->stall_ms)) {
+			if (pr == 0 && idle_too_long(&x, sv->stall_ms)) {
 				say("cut %s: sent nothing for %d ms (--stall-ms) after %llu frames, "
 				    "all of them read by the appliance: the writer's place is free again",
 				    peer, sv->stall_ms, (unsigned long long)x.frames);
@@ -271,7 +272,7 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 			goto out;
 		}
 		wpos += (size_t)got;
-		last_rx = bl_mono_ms();
+		x.quiet_since = bl_mono_ms();
 	}
 	if (done) {
 		rc = beltline_write_flush(x.w, 10000);
