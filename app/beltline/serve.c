@@ -213,6 +213,25 @@ udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz, str
 	return fd;
 }
 
+/* Children through their handshake are served, up to max_clients; those past it are
+ * cut. The number cut. */
+static unsigned int
+take_authed(struct kids *ks, int max_clients)
+{
+	unsigned int cut = 0;
+	pid_t pid;
+
+	while ((pid = kids_next_authed(ks)) > 0)
+		if (ks->n_authed > max_clients) {
+			struct kid *k = kids_find(ks, pid);
+			say("refused %s: %d clients already (--max-clients)", k->peer, max_clients);
+			cut++;
+			kill(pid, SIGTERM);
+			kids_gone(ks, pid);
+		}
+	return cut;
+}
+
 /* Whether beltline://INSTANCE/NAME is a stream the instance lists to us (list shows only
  * what we may read), asked without attaching (an attach and detach would end a tap whose
  * only reader it was). Says why not. */
@@ -375,15 +394,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 
 		for (pid = waitpid(-1, NULL, WNOHANG); pid > 0; pid = waitpid(-1, NULL, WNOHANG))
 			kids_gone(&ks, pid);
-		/* Children through their handshake: served, up to --max-clients. */
-		while ((pid = kids_next_authed(&ks)) > 0)
-			if (ks.n_authed > max_clients) {
-				struct kid *k = kids_find(&ks, pid);
-				say("refused %s: %d clients already (--max-clients)", k->peer, max_clients);
-				refused++;
-				kill(pid, SIGTERM);
-				kids_gone(&ks, pid);
-			}
+		refused += take_authed(&ks, max_clients);
 		if (poll(p, 2, 200) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		int fd;
@@ -416,8 +427,10 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			conn_keepalive(fd);
 		}
-		if (sv.tls)
-			kids_make_room(&ks);
+		if (sv.tls) {
+			refused += take_authed(&ks, max_clients);   /* not cut as pending */
+			refused += (unsigned long long)kids_make_room(&ks);
+		}
 		fflush(stderr);
 		pid = fork();
 		if (pid == 0) {

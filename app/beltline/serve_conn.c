@@ -300,22 +300,23 @@ kids_gone(struct kids *ks, pid_t pid)
 	return 1;
 }
 
-void
+int
 kids_make_room(struct kids *ks)
 {
 	struct kid *old = NULL;
 
 	if (ks->n_pending < SERVE_PENDING_MAX)
-		return;
+		return 0;
 	for (int i = 0; i < ks->max; i++)
 		if (ks->k[i].pid > 0 && !ks->k[i].authed && (old == NULL || ks->k[i].t0 < old->t0))
 			old = &ks->k[i];
 	if (old == NULL)
-		return;
+		return 0;
 	say("cut %s: its TLS handshake was the oldest of %d in progress, and another peer "
 	    "connected", old->peer, SERVE_PENDING_MAX);
 	kill(old->pid, SIGTERM);
 	kids_gone(ks, old->pid);        /* reaped later: waitpid finds no entry for it */
+	return 1;
 }
 
 void

@@ -332,6 +332,30 @@ writer_of(struct kids *ks)
 	return NULL;
 }
 
+/* A child through its TLS handshake is the writer, unless there is one (then it is cut). */
+static void
+take_authed(const struct serve *sv, struct kids *ks, unsigned long long *writers,
+	    unsigned long long *busy)
+{
+	pid_t pid;
+
+	while ((pid = kids_next_authed(ks)) > 0) {
+		const struct kid *k = kids_find(ks, pid), *w = NULL;
+		for (int i = 0; i < ks->max; i++)
+			if (ks->k[i].pid > 0 && ks->k[i].authed && ks->k[i].pid != pid)
+				w = &ks->k[i];
+		if (w != NULL) {
+			say("refused %s: %s is writing into %s (one writer at a time)", k->peer,
+			    w->peer, sv->src);
+			(*busy)++;
+			kill(pid, SIGTERM);
+			kids_gone(ks, pid);
+		} else {
+			(*writers)++;
+		}
+	}
+}
+
 int
 bl_serve_write(struct serve *sv, int lfd)
 {
@@ -353,23 +377,7 @@ bl_serve_write(struct serve *sv, int lfd)
 		int fd;
 
 		reap(&ks, &malformed, &failed, &busy);
-		/* A child through its TLS handshake is the writer, unless there is one. */
-		while ((pid = kids_next_authed(&ks)) > 0) {
-			const struct kid *k = kids_find(&ks, pid);
-			w = NULL;
-			for (int i = 0; i < ks.max; i++)
-				if (ks.k[i].pid > 0 && ks.k[i].authed && ks.k[i].pid != pid)
-					w = &ks.k[i];
-			if (w != NULL) {
-				say("refused %s: %s is writing into %s (one writer at a time)", k->peer,
-				    w->peer, sv->src);
-				busy++;
-				kill(pid, SIGTERM);
-				kids_gone(&ks, pid);
-			} else {
-				writers++;
-			}
-		}
+		take_authed(sv, &ks, &writers, &busy);
 		if (poll(p, 2, 200) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
@@ -394,8 +402,10 @@ bl_serve_write(struct serve *sv, int lfd)
 			continue;
 		}
 		conn_keepalive(fd);
-		if (sv->tls)
-			kids_make_room(&ks);
+		if (sv->tls) {
+			take_authed(sv, &ks, &writers, &busy);   /* not cut as pending */
+			failed += (unsigned long long)kids_make_room(&ks);
+		}
 		fflush(stderr);
 		pid = fork();
 		if (pid == 0) {
