@@ -214,6 +214,7 @@ static int
 start(struct bl_app *app, struct bl_eal_args *ea)
 {
 	struct bl_err err;
+	int rc;
 
 	bl_err_clear(&err);
 	atexit(remove_runtime_dir);
@@ -225,7 +226,10 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	 * that just ended removes it under EAL's feet. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
-	if (bl_reaper_hold(runtime_dir) != 0)
+	rc = bl_reaper_hold(runtime_dir);
+	if (rc == -EWOULDBLOCK)   /* another instance of the name runs: its folder, not ours */
+		bl_reaper_note(BL_REAPER_FORGET, runtime_dir);
+	if (rc != 0)
 		return -1;   /* a link, another user's folder, another instance: said */
 	if (ea->multiprocess) {   /* EAL's hugepage files too (memory.multiprocess) */
 		char prefix[BL_CFG_NAME_MAX + 8];

@@ -373,7 +373,14 @@ reaper_main(int rfd)
 		have += (size_t)r;
 		while ((nl = memchr(buf, '\n', have)) != NULL) {
 			size_t len = (size_t)(nl - buf);
-			if (len >= 3 && len < sizeof(paths[0]) && buf[1] == ' ' && n < REAPER_MAX_PATHS) {
+			if (len >= 3 && len < sizeof(paths[0]) && buf[1] == ' ' &&
+			    buf[0] == BL_REAPER_FORGET) {
+				for (unsigned int i = 0; i < n; i++)
+					if (strlen(paths[i] + 2) == len - 2 &&
+					    memcmp(paths[i] + 2, buf + 2, len - 2) == 0)
+						paths[i][0] = BL_REAPER_FORGET;   /* skipped below */
+			} else if (len >= 3 && len < sizeof(paths[0]) && buf[1] == ' ' &&
+				   n < REAPER_MAX_PATHS) {
 				memcpy(paths[n], buf, len);
 				paths[n++][len] = '\0';
 			}

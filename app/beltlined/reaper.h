@@ -54,6 +54,9 @@ enum bl_reaper_kind {
 	BL_REAPER_DIR    = 'D',   /* a folder: rmdir (only if empty) */
 	BL_REAPER_EAL    = 'E',   /* EAL's runtime folder: EAL's files and dead sockets, then it */
 	BL_REAPER_HUGE   = 'H',   /* an EAL file prefix: PREFIXmap_N in every hugetlbfs mount */
+	BL_REAPER_FORGET = 'F',   /* a path noted before: not ours after all (a start that
+	                           * found another instance holding the lock: its reaper
+	                           * would wait for that lock, signals ignored, while it ran) */
 };
 
 /* Tell the reaper about a path. Silent if it is not running. */

@@ -143,6 +143,16 @@ eq "a second instance of the name: exit status" "$rc" 1
 check "  ... says another runs ($(tail -n 1 "$T/err2"))" \
 	grep -q "EAL's runtime folder $E is still locked after 10 s: another beltlined of this instance name runs" "$T/err2"
 check "  ... the first still runs" kill -0 $BPID
+# The second's reaper does not wait for the first's lock (signals ignored, as long as the
+# first ran: a systemd unit's stop timed out on it): the folder is not the second's.
+second_reaper_gone() {   # any process of the config but the first and its own reaper
+	local p n=0
+	for p in $(pgrep -f -- "$T/c.json"); do
+		[ "$p" = "$BPID" ] || [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$BPID" ] || n=$((n + 1))
+	done
+	[ "$n" = 0 ]
+}
+check "  ... the second's reaper has ended, the first running" wait_for "$WAIT" second_reaper_gone
 check "  ... its control socket and EAL's folder are still there" \
 	test -S "$BELTLINE_RUN_DIR/$I/ctl" -a -S "$E/dpdk_telemetry.v2"
 kill -TERM $BPID; wait $BPID && st=0 || st=$?
