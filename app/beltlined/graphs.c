@@ -99,6 +99,9 @@ blame(const struct source *s, const char *where, const char *msg, char *out, siz
 			return;
 		}
 	}
+	/* JSON nodes have no column: their messages name the node ("g: size: ...") */
+	if (strncmp(msg, "col 0: ", 7) == 0)
+		msg += 7;
 	snprintf(out, n, "%s%s: %s", s->origin, where, msg);
 }
 

@@ -175,4 +175,14 @@ if [ "$(id -u)" -eq 0 ]; then
 	rc=$?; set -e
 	eq "--check as nobody: tx_pcap=/dev/null passes ($(head -c 200 "$T/err"))" "$rc" 0
 fi
+# A JSON graph's node has no column: its error names the node ("col 0" said nothing).
+cat > "$T/jg.json" <<JSON
+{ "instance": "$(inst jg)", "ports": [ { "name": "a", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "graph": { "nodes": [ { "name": "g", "filter": "gen", "args": { "size": "5" } },
+    { "name": "d", "filter": "drop" } ], "edges": [ { "from": "g", "to": "d" } ] } } ] }
+JSON
+run x --check "$T/jg.json"
+eq "--check: a JSON graph's bad argument: refused" "$rc" 2
+check "... naming the node, no col 0 ($(head -c 200 "$T/err"))" \
+	grep -q '^graphs\[0\]\.graph: g: size: must be an integer 42..9000, got "5"$' "$T/err"
 finish
