@@ -43,6 +43,7 @@
 #include <openssl/ssl.h>
 
 #include "beltline.h"
+#include "bl_time.h"
 #include "cli_pvt.h"     /* bl_cli_number */
 #include "exporter.h"   /* bl_cli_stopping */
 #include "net_frame.h"
@@ -186,7 +187,20 @@ udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz, str
 		return -1;
 	peer_name(sa, peer, psz);
 	if (got != 8 || memcmp(d, "BLNU\0\1\0", 7) != 0 || d[7] > 1) {
-		say("refused %s: not a subscribe datagram (%zd bytes)", peer, got);
+		/* any local process can send these: 5 lines a second at most, the rest counted */
+		static uint64_t sec;
+		static unsigned int said, unsaid;
+		uint64_t now = bl_mono_ms() / 1000;
+		if (now != sec) {
+			if (unsaid != 0)
+				say("refused %u more datagrams that were not subscribes", unsaid);
+			sec = now;
+			said = unsaid = 0;
+		}
+		if (said++ < 5)
+			say("refused %s: not a subscribe datagram (%zd bytes)", peer, got);
+		else
+			unsaid++;
 		return -1;
 	}
 	for (int i = 0; i < ks->max; i++)

@@ -101,6 +101,17 @@ check "serve udp:// listens" wait_for "$WAIT" grep -qs "serving" "$T/userve.err"
 python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'junk', ('127.0.0.1', $FPORT))"
 check "serve udp://: a junk datagram refused with the peer" wait_for "$WAIT" \
 	grep -q "refused 127.0.0.1:[0-9]*: not a subscribe" "$T/userve.err"
+# Junk datagrams: any local process can send them; 5 lines a second at most, the rest counted
+# (one line each filled the log).
+python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(50): s.sendto(b'junk', ('127.0.0.1', $FPORT))
+time.sleep(1.2); s.sendto(b'junk', ('127.0.0.1', $FPORT))"
+check "50 junk datagrams: the ones not logged are counted" wait_for "$WAIT" \
+	grep -q "refused [0-9]* more datagrams that were not subscribes" "$T/userve.err"
+check "... at most 5 lines a second ($(grep -c "not a subscribe datagram" "$T/userve.err") for 52 in two seconds)" \
+	test "$(grep -c "not a subscribe datagram" "$T/userve.err")" -le 12
 eq "pktsum udp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM" udp://127.0.0.1:$FPORT)" "$want"
 set +e
 "$BELTLINE" serve web udp://0.0.0.0:1 > /dev/null 2> "$T/s.err"; rc=$?
