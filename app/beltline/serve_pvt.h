@@ -81,6 +81,7 @@ int serve_become(const struct serve_peer *p, const char *name);
  * cuts the oldest (a peer's honest handshake takes milliseconds, so connections that send
  * nothing, each for --handshake-ms, can no longer keep authenticated peers out). A child
  * tells the parent it is through by writing its pid into a pipe (kids_authed).
+ * In serve_kids.c.
  */
 #define SERVE_PENDING_MAX 8
 
