@@ -322,12 +322,12 @@ reap(struct kids *ks, unsigned long long *malformed, unsigned long long *failed,
 	}
 }
 
-/* The authenticated writer, or NULL. */
+/* The authenticated writer other than pid (0: any), or NULL. */
 static const struct kid *
-writer_of(struct kids *ks)
+writer_of(struct kids *ks, pid_t pid)
 {
 	for (int i = 0; i < ks->max; i++)
-		if (ks->k[i].pid > 0 && ks->k[i].authed)
+		if (ks->k[i].pid > 0 && ks->k[i].authed && ks->k[i].pid != pid)
 			return &ks->k[i];
 	return NULL;
 }
@@ -340,10 +340,7 @@ take_authed(const struct serve *sv, struct kids *ks, unsigned long long *writers
 	pid_t pid;
 
 	while ((pid = kids_next_authed(ks)) > 0) {
-		const struct kid *k = kids_find(ks, pid), *w = NULL;
-		for (int i = 0; i < ks->max; i++)
-			if (ks->k[i].pid > 0 && ks->k[i].authed && ks->k[i].pid != pid)
-				w = &ks->k[i];
+		const struct kid *k = kids_find(ks, pid), *w = writer_of(ks, pid);
 		if (w != NULL) {
 			say("refused %s: %s is writing into %s (one writer at a time)", k->peer,
 			    w->peer, sv->src);
@@ -384,11 +381,11 @@ bl_serve_write(struct serve *sv, int lfd)
 		if (fd < 0)
 			continue;
 		peer_name(&sa, peer, sizeof(peer));
-		for (int t = 0; writer_of(&ks) != NULL && t < 100; t += 5) {
+		for (int t = 0; writer_of(&ks, 0) != NULL && t < 100; t += 5) {
 			usleep(5000);   /* a writer that just ended is let go (100 ms) */
 			reap(&ks, &malformed, &failed, &busy);
 		}
-		if ((w = writer_of(&ks)) != NULL) {
+		if ((w = writer_of(&ks, 0)) != NULL) {
 			say("refused %s: %s is writing into %s (one writer at a time)", peer, w->peer,
 			    sv->src);
 			busy++;
