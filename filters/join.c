@@ -8,8 +8,7 @@
  *   intersect: a packet only when every in-edge passed it
  * synopsis: union | intersect
  * edges:    the upstream classes, unchanged
- * state:    stateless (marks live in the packets, stamped with the pass and
- *           the join's instance id)
+ * state:    per-replica: the packets seen in the current pass (below)
  *
  * Every reference of a packet must reach the join in the pass the packet was
  * split in. A filter that may hand a packet on in a later pass (BL_FILTER_F_HOLDS:
@@ -17,33 +16,89 @@
  * (bl_graph.c): its reference would come passes late, and intersect would drop
  * the packet, union pass it twice.
  *
- * A mark is (instance id << 40 | pass << 8 | arrivals); arrivals 0 means the
- * packet went on, JOIN_GONE that intersect dropped it (and counted it). The
- * instance id is unique in the process, never the node index: a packet's mark
- * outlives its graph (mbufs go back to the pool marked), and a rebuilt graph,
- * or another graph on the same pool, has a join at the same index counting the
- * same pass numbers, which would take a fresh packet for a duplicate.
+ * What a join saw in this pass is kept in the join (each replica its own), never
+ * in the packet: a packet may be in graphs on other lcores at the same time (two
+ * ibuf_in readers of one ring, or the writer that kept a reference), and a mark
+ * stored in the mbuf by each lcore's join was overwritten by the other's between
+ * two references of it (a union passed 123339 packets of 100000). The table is a
+ * dense list of the packets seen this pass (ent_m, ent_state) and an open-addressed
+ * index into it (idx), each slot stamped with the pass it was written in (16 bits of
+ * a count of passes; the index is cleared when the count wraps), so a new pass
+ * starts empty without clearing anything.
  */
+#include <string.h>
+
 #include "bl_filter_worker.h"
 
-static __rte_always_inline uint64_t *
-mark(struct rte_mbuf *m)
-{
-	return RTE_MBUF_DYNFIELD(m, bl_mark_dynfield, uint64_t *);
-}
+/* A pass brings at most BL_BURST_MAX references a round, BL_GRAPH_MAX_ROUNDS (8)
+ * rounds through a cyclic graph: at most this many packets; the index at half load. */
+#define JOIN_MAX_PKTS  (BL_BURST_MAX * 8)
+#define JOIN_IDX_BITS  12
+#define JOIN_IDX       (1u << JOIN_IDX_BITS)
+_Static_assert(JOIN_IDX >= 2 * JOIN_MAX_PKTS, "the index must stay at most half full");
+_Static_assert(JOIN_MAX_PKTS <= UINT16_MAX, "entries are indexed by 16 bits");
 
-#define JOIN_COUNT_MASK 0xffull     /* arrivals: at most BL_GRAPH_MAX_NODES in-edges */
-#define JOIN_GONE       JOIN_COUNT_MASK   /* intersect dropped the packet: counted once */
+#define JOIN_PASSED 0u        /* state: the packet went on; later references are let go */
+#define JOIN_GONE   0xffu     /* intersect dropped the packet: counted once */
 
 struct join {
-	uint64_t id;        /* config: unique in the process (24 bits used) */
 	uint64_t partial;   /* (w) intersect: packets dropped, some branch but not all passed them */
+	uint64_t pass;      /* the graph pass ent_* describe */
+	uint32_t epoch;     /* passes seen, mod 2^16, never 0: idx slots of this pass */
+	uint32_t n_ent;     /* packets seen this pass */
+	uint32_t idx[JOIN_IDX];                  /* epoch << 16 | entry; epoch 0: never used */
+	uint8_t ent_state[JOIN_MAX_PKTS];        /* union: JOIN_PASSED; intersect: arrivals,
+	                                          * then JOIN_PASSED or JOIN_GONE */
+	struct rte_mbuf *ent_m[JOIN_MAX_PKTS];
 };
 
-static uint64_t join_next_id;   /* instance ids handed out so far */
+/* This pass's entry of m, made (state 0) if it has none; NULL if the pass brought more
+ * packets than a pass can (cannot happen: JOIN_MAX_PKTS bounds it; counted as dropped). */
+static __rte_always_inline uint8_t *
+join_entry(struct join *j, struct rte_mbuf *m, bool *is_new)
+{
+	uint32_t h = (uint32_t)(((uintptr_t)m >> 6) * 0x9e3779b97f4a7c15ull >> (64 - JOIN_IDX_BITS));
+
+	for (;; h = (h + 1) & (JOIN_IDX - 1)) {
+		uint32_t v = j->idx[h];
+		if (v >> 16 == j->epoch) {
+			uint16_t e = (uint16_t)v;
+			if (j->ent_m[e] == m) {
+				*is_new = false;
+				return &j->ent_state[e];
+			}
+			continue;   /* another packet of this pass */
+		}
+		if (unlikely(j->n_ent == JOIN_MAX_PKTS))
+			return NULL;
+		j->idx[h] = j->epoch << 16 | j->n_ent;
+		j->ent_m[j->n_ent] = m;
+		j->ent_state[j->n_ent] = 0;
+		*is_new = true;
+		return &j->ent_state[j->n_ent++];
+	}
+}
+
+/* A new pass starts with no packet seen. */
+static __rte_always_inline void
+join_pass(struct join *j, const struct bl_filter *f)
+{
+	uint64_t pass = bl_filter_graph_pass(f);
+
+	if (j->pass != pass) {
+		j->pass = pass;
+		j->n_ent = 0;
+		if (unlikely(++j->epoch > UINT16_MAX)) {   /* slots 2^16 passes old would count */
+			memset(j->idx, 0, sizeof(j->idx));
+			j->epoch = 1;
+		}
+	}
+}
 
 #define JOIN_STATE_DOC                                                                     \
-	"stateless. Every reference of a packet must reach the join in the pass it was split " \
+	"per-replica: the packets seen in the current pass (kept in the join, never in the "   \
+	"packet: graphs on other lcores may hold the same packet). Every reference of a "     \
+	"packet must reach the join in the pass it was split " \
 	"in: a filter that may hand a packet on in a later pass (user) is refused inside a "   \
 	"branch; put it before the split or after the join"
 
@@ -51,39 +106,30 @@ static int
 join_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 {
 	static const char *const keys[] = { NULL };
-	struct join *j = bl_filter_priv(f);
-
+	(void)f;
 	if (bl_args_only(args, keys, false, err) < 0)
 		return -EINVAL;
-	/* relaxed: only uniqueness matters; graphs may be built on several threads */
-	j->id = __atomic_add_fetch(&join_next_id, 1, __ATOMIC_RELAXED);
 	return 0;
-}
-
-/* Instance id and pass stamp, leaving the low 8 bits for an arrival count. */
-static inline uint64_t
-stamp(const struct bl_filter *f)
-{
-	const struct join *j = bl_filter_priv(f);
-
-	return (j->id << 40) | ((bl_filter_graph_pass(f) & 0xffffffffull) << 8);
 }
 
 static void
 union_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
-	const uint64_t s = stamp(f);
+	struct join *j = bl_filter_priv(f);
 	struct rte_mbuf *dup[BL_BURST_MAX];
 	uint16_t n_dup = 0;
+	bool is_new;
 
+	join_pass(j, f);
 	for (uint16_t i = 0; i < n; i++) {
-		uint64_t *mk = mark(pkts[i]);
-		if (*mk == s) {
+		if (unlikely(join_entry(j, pkts[i], &is_new) == NULL)) {
+			bl_counter_add(&f->st.dropped, 1);   /* relaxed: read by stats */
+			dup[n_dup++] = pkts[i];
+		} else if (!is_new) {
 			dup[n_dup++] = pkts[i];   /* another branch's reference */
-			continue;
+		} else {
+			bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 		}
-		*mk = s;
-		bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 	}
 	if (n_dup != 0)
 		rte_pktmbuf_free_bulk(dup, n_dup);
@@ -93,27 +139,33 @@ static void
 intersect_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct join *j = bl_filter_priv(f);
-	const uint64_t s = stamp(f);
 	struct rte_mbuf *gone[BL_BURST_MAX];
+	uint8_t *st[BL_BURST_MAX];
 	uint16_t n_gone = 0;
-	uint64_t partial = 0;
+	uint64_t partial = 0, dropped = 0;
+	bool is_new;
 
+	join_pass(j, f);
+	/* Count each packet's arrivals in this call (a packet already decided this pass,
+	 * PASSED or GONE, stays decided). */
 	for (uint16_t i = 0; i < n; i++) {
-		uint64_t *mk = mark(pkts[i]);
-		*mk = (*mk & ~JOIN_COUNT_MASK) == s ? *mk + 1 : s | 1;
+		st[i] = join_entry(j, pkts[i], &is_new);
+		if (likely(st[i] != NULL) && (is_new || (*st[i] != JOIN_PASSED && *st[i] != JOIN_GONE)))
+			++*st[i];
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		uint64_t *mk = mark(pkts[i]);
-		uint64_t arrived = *mk & JOIN_COUNT_MASK;
+		uint8_t arrived = st[i] != NULL ? *st[i] : JOIN_GONE;
+		if (unlikely(st[i] == NULL))
+			dropped++;
 		if (arrived == f->n_in_edges) {
-			*mk = s;   /* count 0: later references of it are let go */
+			*st[i] = JOIN_PASSED;   /* later references of it are let go */
 			bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 			continue;
 		}
 		/* The first reference of a packet not every branch passed counts it;
 		 * the rest, and the spare references of one passed, are let go. */
-		if (arrived != 0 && arrived != JOIN_GONE) {
-			*mk = s | JOIN_GONE;
+		if (arrived != JOIN_PASSED && arrived != JOIN_GONE) {
+			*st[i] = JOIN_GONE;
 			partial++;
 		}
 		gone[n_gone++] = pkts[i];
@@ -122,6 +174,8 @@ intersect_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		rte_pktmbuf_free_bulk(gone, n_gone);
 	if (partial != 0)
 		bl_counter_add(&j->partial, partial);
+	if (unlikely(dropped != 0))
+		bl_counter_add(&f->st.dropped, dropped);   /* relaxed: read by stats */
 }
 
 static const struct bl_counter_def intersect_counters[] = {

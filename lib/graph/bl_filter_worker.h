@@ -29,8 +29,6 @@
 
 /* Offset of the class dynamic field in every mbuf (set by bl_graph_global_init). */
 extern int bl_class_dynfield;
-/* Offset of the join mark dynamic field (union / intersect bookkeeping). */
-extern int bl_mark_dynfield;
 
 struct bl_label_rt {
 	uint8_t kind;          /* enum bl_label_kind */

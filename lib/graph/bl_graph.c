@@ -14,7 +14,6 @@
 #include "bl_suggest.h"
 
 int bl_class_dynfield = -1;
-int bl_mark_dynfield = -1;
 
 static unsigned int fail_step;       /* test hook: fail the Nth step */
 static long live_allocs;             /* test hook: allocations not yet freed */
@@ -43,15 +42,10 @@ bl_graph_global_init(struct bl_err *err)
 	static const struct rte_mbuf_dynfield cls = {
 		.name = "beltline_class", .size = sizeof(uint32_t), .align = __alignof__(uint32_t),
 	};
-	static const struct rte_mbuf_dynfield mark = {
-		.name = "beltline_mark", .size = sizeof(uint64_t), .align = __alignof__(uint64_t),
-	};
 
 	if (bl_class_dynfield < 0)
 		bl_class_dynfield = rte_mbuf_dynfield_register(&cls);
-	if (bl_mark_dynfield < 0)
-		bl_mark_dynfield = rte_mbuf_dynfield_register(&mark);
-	if (bl_class_dynfield < 0 || bl_mark_dynfield < 0)
+	if (bl_class_dynfield < 0)
 		return bl_err_set(err, -rte_errno, "cannot register the mbuf class field: %s",
 				  rte_strerror(rte_errno));
 	if (bl_mbuf_meta_register() != 0)   /* a replayed record's time and wire length */
