@@ -48,6 +48,7 @@ BL_FILTER_REGISTER(count) = {
 	.synopsis = "count",
 	.args_doc = "none",
 	.edges_doc = "the upstream classes, unchanged",
+	.flags = BL_FILTER_F_PASSES_CLASS,
 	.counters_doc = "per class: the counts every filter has",
 	.state_doc = "per-replica counters, summed in stats",
 	.priv_size = sizeof(struct count),

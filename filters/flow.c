@@ -621,7 +621,8 @@ BL_FILTER_REGISTER(flow) = {
 		    "export: publish the records as a stream of that name too (one 80-byte "
 		    "struct bl_flow_rec per entry; beltline cat --flows NAME prints them); the "
 		    "graph must run on one worker",
-	.edges_doc = "out (class 1): every packet, unchanged, with the class it came with",
+	.edges_doc = "the upstream classes, unchanged (every packet)",
+	.flags = BL_FILTER_F_PASSES_CLASS,
 	.counters_doc = "a record ends as idle, active, evicted or flushed; records + lost = "
 			"their sum once the exporter drained",
 	.state_doc = "per-replica: a flow table and an exporter thread per replica (records "

@@ -191,7 +191,7 @@ BL_FILTER_REGISTER(union) = {
 	.counters_doc = "in counts references, one per branch that passed a packet; out the packets; "
 			"the spare references are let go",
 	.state_doc = JOIN_STATE_DOC,
-	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_JOIN,
+	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
 	.process = union_process,
@@ -205,7 +205,7 @@ BL_FILTER_REGISTER(intersect) = {
 	.counters_doc = "in counts references, one per branch that passed a packet; out the packets "
 			"every branch passed; the others are partial, and the spare references are let go",
 	.state_doc = JOIN_STATE_DOC,
-	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_JOIN,
+	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
 	.process = intersect_process,

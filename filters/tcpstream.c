@@ -415,7 +415,8 @@ BL_FILTER_REGISTER(tcpstream) = {
 		    "idle_s: a connection with no packet this long ends (default 60)\n"
 		    "capacity: the stream's ring slots, a power of two >= 1024 (default 4096): "
 		    "two per published segment",
-	.edges_doc = "out (class 1): every packet, unchanged, with the class it came with",
+	.edges_doc = "the upstream classes, unchanged (every packet)",
+	.flags = BL_FILTER_F_PASSES_CLASS,
 	.counters_doc = "gaps and gap_bytes count every hole marked in a stream: lost segments, "
 			"holes given up early (over_max_bytes) and the bytes of fragments, cut and "
 			"chained segments; records lost to nombuf or entries to a full ring "

@@ -33,7 +33,7 @@ static const char intro[] =
 	"| `\\|80` | class 80 only |\n"
 	"| `\\|!80` | every class but 0 and 80 |\n"
 	"| `\\|22:23`, `\\|80,443` | a range, a list |\n"
-	"| `\\|ssh:telnet`, `\\|out` | names the filter before the `\\|` gives classes (its edges and class names below) |\n"
+	"| `\\|ssh:telnet`, `\\|out` | names the filter before the `\\|` gives classes (its edges and class names below); after one that passes the upstream classes (count, union, intersect, flow, tcpstream), the names of the filters that feed it |\n"
 	"| `\\|all` | every class, 0 included |\n"
 	"\n"
 	"A class no out-edge carries is *unrouted*: the packet is freed and counted. `!f`\n"

@@ -111,6 +111,10 @@ enum bl_filter_flags {
 	 * reload only by the same replica of as many (bl_graph.c match_key): else two
 	 * lcores would poll one rx queue, or none a queue. */
 	BL_FILTER_F_SPLIT     = 1u << 7,
+	/* Hands packets on with the class they came with (count, union, flow: its edges are
+	 * "the upstream classes"): a label's class name on its out-edge is looked up in
+	 * the filters that feed it (bl_graph.c resolve_ref). */
+	BL_FILTER_F_PASSES_CLASS = 1u << 8,
 };
 
 struct bl_filter_ops {

@@ -92,34 +92,73 @@ zfree(bool dry, void *p)
 	}
 }
 
-static int
-resolve_ref(const struct bl_filter *from, const struct bl_class_ref *r, uint32_t *out,
-	    const struct bl_gdesc_edge *e, struct bl_err *err)
+/*
+ * The class a name means on an out-edge of node i: the filter's own name for it, or,
+ * for a filter that passes classes through (BL_FILTER_F_PASSES_CLASS), the one the
+ * filters that feed it give that name (through further pass-through filters; each
+ * node looked at once, cycles included). -1: none does; -2: two feeders mean two
+ * different classes by it.
+ */
+static int64_t
+class_by_name(const struct bl_graph *g, const struct bl_gdesc *d, unsigned int i,
+	      const char *name, uint64_t *seen)
 {
+	const struct bl_filter *f = g->filters[i];
+	int64_t c = bl_filter_class_by_name(f->ops, name), found = -1;
+
+	*seen |= 1ull << i;
+	if (c >= 0 || !(f->ops->flags & BL_FILTER_F_PASSES_CLASS))
+		return c >= 0 ? c : -1;
+	for (unsigned int k = 0; k < d->n_edges; k++) {
+		unsigned int up = d->edges[k].from;
+		if (d->edges[k].to != i || up >= g->n_filters || (*seen >> up & 1))
+			continue;
+		c = class_by_name(g, d, up, name, seen);
+		if (c == -2 || (c >= 0 && found >= 0 && c != found))
+			return -2;
+		if (c >= 0)
+			found = c;
+	}
+	return found;
+}
+
+static int
+resolve_ref(const struct bl_graph *g, const struct bl_gdesc *d, const struct bl_class_ref *r,
+	    uint32_t *out, const struct bl_gdesc_edge *e, struct bl_err *err)
+{
+	const struct bl_filter *from = g->filters[e->from];
+	uint64_t seen = 0;
 	int64_t c;
 
+	_Static_assert(BL_GRAPH_MAX_NODES <= 64, "class_by_name's seen is a 64-bit mask");
 	if (r->name[0] == '\0') {
 		*out = r->num;
 		return 0;
 	}
-	c = bl_filter_class_by_name(from->ops, r->name);
+	c = class_by_name(g, d, e->from, r->name, &seen);
+	if (c == -2)
+		return bl_err_set(err, -EINVAL, "col %u: class \"%s\" after \"%s\" (%s) means "
+				  "different classes in the filters that feed it: use a number",
+				  e->col, r->name, from->name, from->ops->name);
 	if (c < 0)
-		return bl_err_set(err, -EINVAL, "col %u: filter \"%s\" (%s) has no class named \"%s\"",
-				  e->col, from->name, from->ops->name, r->name);
+		return bl_err_set(err, -EINVAL, "col %u: filter \"%s\" (%s) has no class named \"%s\"%s",
+				  e->col, from->name, from->ops->name, r->name,
+				  from->ops->flags & BL_FILTER_F_PASSES_CLASS ?
+				  ", nor has any filter that feeds it" : "");
 	*out = (uint32_t)c;
 	return 0;
 }
 
 static int
-resolve_label(const struct bl_filter *from, const struct bl_gdesc_edge *e,
+resolve_label(const struct bl_graph *g, const struct bl_gdesc *d, const struct bl_gdesc_edge *e,
 	      struct bl_label_rt *rt, struct bl_err *err)
 {
 	rt->kind = (uint8_t)e->label.kind;
 	rt->invert = e->label.invert;
 	rt->n = (uint8_t)e->label.n;
 	for (unsigned int i = 0; i < e->label.n; i++) {
-		if (resolve_ref(from, &e->label.r[i].lo, &rt->lo[i], e, err) != 0 ||
-		    resolve_ref(from, &e->label.r[i].hi, &rt->hi[i], e, err) != 0)
+		if (resolve_ref(g, d, &e->label.r[i].lo, &rt->lo[i], e, err) != 0 ||
+		    resolve_ref(g, d, &e->label.r[i].hi, &rt->hi[i], e, err) != 0)
 			return -EINVAL;
 		if (rt->lo[i] > rt->hi[i])
 			return bl_err_set(err, -EINVAL, "col %u: class range %u:%u runs backwards",
@@ -399,7 +438,7 @@ link_edges(struct bl_graph *g, const struct bl_gdesc *d, struct bl_err *err)
 			return bl_err_set(err, -EINVAL, "col %u: \"%s\" is a source: nothing can feed it",
 					  e->col, g->filters[e->to]->name);
 		rt->to = g->filters[e->to];
-		if (resolve_label(from, e, &rt->label, err) != 0)
+		if (resolve_label(g, d, e, &rt->label, err) != 0)
 			return -EINVAL;
 		from->n_out++;
 	}

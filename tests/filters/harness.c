@@ -333,6 +333,27 @@ probe_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		bl_filter_emit(f, bl_filter_in_class(f, i), pkts[i]);
 }
 
+/* renamer: gives every packet class 99 and calls it "ssh" (which dport calls 22). */
+static const struct bl_class_name renamer_names[] = { { "ssh", 99 }, { NULL, 0 } };
+
+static void
+renamer_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		bl_filter_emit(f, 99, pkts[i]);
+}
+
+BL_FILTER_REGISTER(renamer) = {
+	.summary = "test only: class 99 for every packet, named ssh",
+	.synopsis = "renamer",
+	.args_doc = "none",
+	.edges_doc = "ssh (class 99): every packet",
+	.counters_doc = "none beyond the common ones",
+	.state_doc = "stateless",
+	.process = renamer_process,
+	.classes = renamer_names,
+};
+
 BL_FILTER_REGISTER(probe) = {
 	.summary = "test only: pass packets on, log init/fini/start/stop",
 	.synopsis = "probe [fail=init|start]",

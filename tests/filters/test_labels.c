@@ -163,3 +163,27 @@ Test(labels, unknown_class_name_is_an_error)
 	cr_assert(eq(int, harness_try("feed | sample every=2 |http collect", &err), -EINVAL),
 		  "sample has no class named http");
 }
+
+/* A class name after a filter that hands packets on with their class (count, union,
+ * flow) means what the filters feeding it call that class. */
+Test(labels, class_names_resolve_through_pass_through_filters)
+{
+	struct bl_err err;
+
+	h = harness_new("feed | dport | count | count |ssh collect --name=c");
+	cr_assert(h != NULL);
+	push_ports();
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, "c"), 2), "the two ssh packets, through two counts");
+	cr_assert(eq(uint, harness_n_cls(h, "c", 22), 2));
+	harness_free(h);
+	h = NULL;
+	cr_assert(eq(int, harness_try("feed | (sport ++ dport) | union |ssh collect", &err), 0),
+		  "two feeders that agree: %s", err.msg);
+	cr_assert(eq(int, harness_try("feed | (dport ++ renamer) | union |ssh collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "different classes") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("feed | sample every=2 | count |http collect", &err), -EINVAL));
+	cr_assert(strstr(err.msg, "nor has any filter that feeds it") != NULL, "%s", err.msg);
+	cr_assert(eq(int, harness_try("feed | dport | sample every=2 |ssh collect", &err), -EINVAL),
+		  "sample gives classes of its own: names are its own");
+}
