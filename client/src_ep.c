@@ -23,6 +23,7 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,7 @@ json_u32(const cJSON *j, const char *k, uint32_t *v)
  * fds[0..2] become ibuf, dbuf, sock. */
 static int
 pair_desc(const char *uri, const cJSON *j, const int *in, unsigned n, int *fd, uint32_t *geo,
-	  pid_t *peer_pid)
+	  pid_t *peer_pid, uint32_t *peer_uid)
 {
 	const cJSON *names = cJSON_GetObjectItemCaseSensitive(j, "fds");
 	const char *want[3] = { BL_CTL_FD_EP_IBUF, BL_CTL_FD_EP_DBUF, BL_CTL_FD_EP_SOCK };
@@ -121,6 +122,8 @@ pair_desc(const char *uri, const cJSON *j, const int *in, unsigned n, int *fd, u
 	}
 	(void)json_u32(j, "peer_pid", &pid);
 	*peer_pid = (pid_t)pid;
+	if (json_u32(j, "peer_uid", peer_uid) < 0)
+		*peer_uid = UINT32_MAX;
 	return 0;
 }
 
@@ -206,6 +209,11 @@ beltline_ep_listen(const char *uri, const struct beltline_ep_opts *o,
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (BLC_OPT(o, peer_user, NULL) != NULL) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: peer_user is for connect (who may connect to a "
+			"listener: mode and group)", uri != NULL ? uri : "(null)");
+		return -EINVAL;
+	}
 	if (blc_epn_uri(uri))
 		return net_listen(uri, o, out);
 	rc = ep_ctl_open("beltline_ep_listen", "listen", uri, o, name, &fd);
@@ -264,21 +272,49 @@ beltline_ep_listener_close(struct beltline_ep_listener *l)
 
 /* From the appliance's pair description j (consumed) and the descriptors that came with it
  * (consumed: kept or closed) to an endpoint of ours, the peer's hello taken. */
+/* uid of a user name or number: 0 or -EINVAL (unknown name). */
+static int
+user_uid(const char *u, uint32_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096], *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(u, &end, 10);
+	if (u[0] >= '0' && u[0] <= '9' && *end == '\0' && errno == 0 && v < UINT32_MAX) {
+		*uid = (uint32_t)v;
+		return 0;
+	}
+	if (getpwnam_r(u, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return -EINVAL;
+	*uid = (uint32_t)pw.pw_uid;
+	return 0;
+}
+
 static int
 ep_open(const char *uri, const struct beltline_ep_opts *o, cJSON *j, int *fds, unsigned n,
 	struct beltline_ep **out)
 {
+	const char *want = BLC_OPT(o, peer_user, NULL);
 	int fd[3] = { -1, -1, -1 }, rc;
-	uint32_t geo[3];
+	uint32_t geo[3], peer_uid = UINT32_MAX, want_uid;
 	pid_t peer = 0;
 
-	rc = j == NULL ? -EPROTO : pair_desc(uri, j, fds, n, fd, geo, &peer);
+	rc = j == NULL ? -EPROTO : pair_desc(uri, j, fds, n, fd, geo, &peer, &peer_uid);
 	cJSON_Delete(j);
 	if (rc < 0) {
 		blc_close_fds(fds, n);
 		return rc;
 	}
-	return blc_ep_pair(uri, o, fd, geo, peer, out);
+	/* A name is anyone's who registers it first: a connector that cares says whose. */
+	if (want != NULL && (user_uid(want, &want_uid) < 0 || peer_uid != want_uid)) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: the listener runs as uid %u (pid %d), not as "
+			"peer_user \"%s\": not connected", uri, peer_uid, (int)peer, want);
+		blc_close_fds(fd, 3);
+		return -EPERM;
+	}
+	return blc_ep_pair(uri, o, fd, geo, peer, peer_uid, out);
 }
 
 int
@@ -356,9 +392,18 @@ beltline_ep_connect(const char *uri, const struct beltline_ep_opts *o, struct be
 	unsigned n = 0;
 	cJSON *req, *j;
 
+	const char *pu = BLC_OPT(o, peer_user, NULL);
+	uint32_t uid;
+
 	if (out == NULL)
 		return -EINVAL;
 	*out = NULL;
+	if (pu != NULL && (blc_epn_uri(uri) || user_uid(pu, &uid) < 0)) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: peer_user \"%s\": %s", uri != NULL ? uri : "(null)",
+			pu, blc_epn_uri(uri) ? "only for beltline:// (a network peer has no uid: "
+			"tls:// checks its certificate)" : "no such user");
+		return -EINVAL;
+	}
 	if (blc_epn_uri(uri))
 		return blc_epn_connect(uri, o, out);
 	rc = ep_ctl_open("beltline_ep_connect", "connect", uri, o, name, &cfd);

@@ -169,6 +169,9 @@ epn_setup(const char *name, int fd, void *tls, const char *peer, const struct ep
 	const char *why = "";
 	int rc = -ENOMEM;
 
+	if (ep != NULL)
+		ep->peer_uid = UINT32_MAX;   /* a network peer has no uid we know */
+
 	if (ep == NULL || n == NULL) {
 		free(ep);
 		free(n);

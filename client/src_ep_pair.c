@@ -282,7 +282,7 @@ ep_new(const char *uri, const struct beltline_ep_opts *o, struct beltline_ep **o
 
 int
 blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const uint32_t *geo,
-	    pid_t peer_pid, struct beltline_ep **out)
+	    pid_t peer_pid, uint32_t peer_uid, struct beltline_ep **out)
 {
 	struct beltline_open_opts co = { .sz = sizeof(co), .timeout_ms = BLC_OPT(o, timeout_ms, 0) };
 	struct beltline_ep *ep;
@@ -299,6 +299,7 @@ blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const ui
 	}
 	if (peer_pid > 0)
 		ep->peer_pid = peer_pid;   /* the appliance's word, not the hello's (any number) */
+	ep->peer_uid = peer_uid;
 	*out = ep;
 	return 0;
 }
@@ -327,6 +328,7 @@ beltline_ep_stats(const struct beltline_ep *ep, struct beltline_ep_stats *st)
 	sz = st->sz < sizeof(full) ? st->sz : sizeof(full);
 	full = ep->st;
 	full.peer_pid = (int)ep->peer_pid;
+	full.peer_uid = ep->peer_uid;
 	full.max_msg = ep->max_msg;
 	full.sz = sz;
 	memcpy(st, &full, sz);

@@ -25,6 +25,7 @@ struct beltline_ep {
 	int peer_gone;
 	int broken;                 /* -EPROTO once the peer wrote garbage */
 	pid_t peer_pid;
+	uint32_t peer_uid;      /* the appliance's word; UINT32_MAX: not known */
 	int mb_sleep;               /* our sleeps issue membarrier (we told the peer: BL_EP_F_MB_SLEEP) */
 	int fast_wake;              /* mb_sleep and the peer's sleeps do too: wake() needs no fence */
 	int mb_lost;                /* a membarrier call failed: sleep at most 1 ms at a time */
@@ -78,7 +79,7 @@ ssize_t blc_ep_recv(int fd, int timeout_ms, void *buf, size_t size, int *fds, un
  * peer's pid as the appliance saw it (SO_PEERCRED; 0: unknown, the hello's is taken).
  * Maps, seals, sends our hello and takes the peer's (src_ep_pair.c). 0 or -errno (logged). */
 int blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const uint32_t *geo,
-	pid_t peer_pid, struct beltline_ep **out);
+	pid_t peer_pid, uint32_t peer_uid, struct beltline_ep **out);
 
 /* ---- endpoints over tcp:// and tls:// (src_ep_net.c, src_ep_net_setup.c) ---- */
 struct blc_epn;

@@ -435,6 +435,11 @@ struct beltline_ep_opts {
 	const char *tls_cert;   /* tls://: our certificate (PEM; listen: required, connect: what
 	                         * the listener requires); NULL: $BELTLINE_TLS_CERT */
 	const char *tls_key;    /* tls://: the key of tls_cert (PEM); NULL: $BELTLINE_TLS_KEY */
+	const char *peer_user;  /* beltline:// connect: the user (a name or a number) the
+	                         * listener must run as, as the appliance saw it (SO_PEERCRED
+	                         * when it registered): anyone may register a free name first.
+	                         * Another listener: -EPERM, logged, nothing sent. NULL: any.
+	                         * Must be NULL for listen and for tcp://, tls:// */
 };
 #define BELTLINE_EP_SPIN_FOREVER 0x7fffffff
 
@@ -471,7 +476,8 @@ BELTLINE_API void beltline_ep_listener_close(struct beltline_ep_listener *l);
 /* Connect to beltline://INSTANCE/ep/NAME; waits up to opts.timeout_ms for the
  * listener to accept. 0, or -EINVAL, -ENOENT (no instance, or nobody listens on
  * NAME: while the appliance restarts, until the listener registers again),
- * -EACCES (mode/owner/group refuse you), -ECONNREFUSED (the listener has too many
+ * -EACCES (mode/owner/group refuse you), -EPERM (opts.peer_user is set and the
+ * listener runs as another user: nothing sent), -ECONNREFUSED (the listener has too many
  * connections waiting), -ETIMEDOUT (it did not accept in time), -EPROTO, ...
  * tcp://HOST:PORT, tls://HOST:PORT: connect to a listener there; max_msg is the
  * smaller of the two sides' (0: 64 KiB). -ECONNREFUSED (nothing listens; tls://: the
@@ -536,6 +542,8 @@ struct beltline_ep_stats {
 	                         * of the process that listened or connected), else as it said */
 	uint32_t max_msg;       /* the largest message */
 	uint64_t forwarded_zero_copy; /* beltline_ep_forward echoes sent without a copy */
+	uint32_t peer_uid;      /* beltline://: the peer's uid as the appliance saw it;
+	                         * UINT32_MAX: not known (tcp://, tls://) */
 };
 
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */

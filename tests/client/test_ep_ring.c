@@ -58,7 +58,7 @@ pair_side(void *arg)
 	static const uint32_t geo[3] = { SLOTS, DBUF, MAXM };
 	struct side *s = arg;
 
-	s->rc = blc_ep_pair("test/ep", &s->o, s->fd, geo, 0, &s->ep);
+	s->rc = blc_ep_pair("test/ep", &s->o, s->fd, geo, 0, UINT32_MAX, &s->ep);
 	return NULL;
 }
 

@@ -310,3 +310,25 @@ Test(file, endpoint_options_struct_is_size_checked)
 		cr_assert(strstr(last_log, "beltline_ep_opts") != NULL, "%s: '%s'", uris[i], last_log);
 	}
 }
+
+/* peer_user (who a connector's listener must be) is for beltline:// connect only, and
+ * names a user that exists: refused before anything is opened otherwise. */
+Test(file, endpoint_peer_user_is_for_shared_memory_connect_only)
+{
+	struct beltline_ep_opts o = { .sz = sizeof(o), .peer_user = "root" };
+	struct beltline_ep_listener *l;
+	struct beltline_ep *ep;
+
+	last_log[0] = '\0';
+	cr_assert_eq(beltline_ep_listen("beltline://nosuchinstance/ep/x", &o, &l), -EINVAL);
+	cr_assert(strstr(last_log, "peer_user is for connect") != NULL, "'%s'", last_log);
+	last_log[0] = '\0';
+	cr_assert_eq(beltline_ep_connect("tcp://127.0.0.1:1", &o, &ep), -EINVAL);
+	cr_assert(strstr(last_log, "only for beltline://") != NULL, "'%s'", last_log);
+	o.peer_user = "no-such-user-here";
+	last_log[0] = '\0';
+	cr_assert_eq(beltline_ep_connect("beltline://nosuchinstance/ep/x", &o, &ep), -EINVAL);
+	cr_assert(strstr(last_log, "no such user") != NULL, "'%s'", last_log);
+	o.peer_user = "0";   /* a number will do: on to the instance, which is not running */
+	cr_assert_eq(beltline_ep_connect("beltline://nosuchinstance/ep/x", &o, &ep), -ENOENT);
+}

@@ -188,6 +188,19 @@ if [ "$(id -u)" = 0 ] && asnobody test -x "$T/ep_peer"; then
 	asnobody "$T/ep_peer" connect "$U/o" 1000 43 > "$T/o.c" 2>&1 && st=0 || st=$?
 	eq "nobody connecting to a 0666 endpoint: admitted, 1000 checked each way" "$st" 0
 	wait "$LPID" || true
+	# A name is anyone's who registers it first: a connector that cares names the user
+	# its listener must run as (peer_user), and another's listener is refused before a
+	# byte is sent; the right one is admitted.
+	EP_ACCEPT_RETRY=1 asnobody "$T/ep_peer" listen "$U/sq" 1000 44 0666 > "$T/sq.l" 2>&1 &
+	SQ=$!
+	for _ in $(seq 400); do "$BELTLINE" -i "$I" stats --json | jq -e '.endpoints[] | select(.name=="sq")' > /dev/null 2>&1 && break; sleep 0.05; done
+	out=$(EP_PEER_USER=root "$EP_PEER" connect "$U/sq" 1 45 2>&1) && st=0 || st=$?
+	eq "peer_user root, a listener of nobody's: refused" "$st" 2
+	check "... saying whose it is ($out)" grep -q "runs as uid $(id -u nobody) .*not as peer_user \"root\"" <<< "$out"
+	EP_PEER_USER=nobody "$EP_PEER" connect "$U/sq" 1000 45 > "$T/sq.c" 2>&1 && st=0 || st=$?
+	eq "peer_user nobody, nobody's listener: admitted, 1000 checked each way" "$st" 0
+	wait "$SQ" && st=0 || st=$?
+	eq "... and the listener, after refusing the first, done" "$st" 0
 else
 	echo "SKIP - refusals by user: not root, or nobody cannot run $T/ep_peer"
 fi

@@ -34,7 +34,8 @@
  * prints "eos after K"), 2 setup failed. MODE "0666" or the like: the listen mode.
  * URI: beltline://INSTANCE/ep/NAME, or tcp://HOST:PORT, tls://HOST:PORT (ep_net.sh;
  * certificates from $BELTLINE_TLS_CA, _CERT, _KEY). $EP_TIMEOUT_MS: the set-up timeout
- * (default 20000); $EP_SPIN_US: spin_us (-1: sleep at once); $EP_ACCEPT_RETRY set: a listener that refused a connection (-EPROTO)
+ * (default 20000); $EP_SPIN_US: spin_us (-1: sleep at once); $EP_PEER_USER: peer_user
+ * (connect: the user the listener must run as); $EP_ACCEPT_RETRY set: a listener that refused a connection (-EPROTO)
  * prints "refused a connection" and accepts again.
  */
 #include <errno.h>
@@ -219,6 +220,7 @@ main(int argc, char **argv)
 		o.timeout_ms = atoi(getenv("EP_TIMEOUT_MS"));
 	if (getenv("EP_SPIN_US") != NULL)       /* -1: every blocking call sleeps at once */
 		o.spin_us = atoi(getenv("EP_SPIN_US"));
+	o.peer_user = getenv("EP_PEER_USER");   /* connect: the listener must run as this user */
 	atexit(cleanup);
 	beltline_set_log(logcb, NULL);
 	n = strtoull(argv[3], NULL, 10);
