@@ -294,11 +294,10 @@ user_uid(const char *u, uint32_t *uid)
 
 static int
 ep_open(const char *uri, const struct beltline_ep_opts *o, cJSON *j, int *fds, unsigned n,
-	struct beltline_ep **out)
+	const uint32_t *want_uid, struct beltline_ep **out)
 {
-	const char *want = BLC_OPT(o, peer_user, NULL);
 	int fd[3] = { -1, -1, -1 }, rc;
-	uint32_t geo[3], peer_uid = UINT32_MAX, want_uid;
+	uint32_t geo[3], peer_uid = UINT32_MAX;
 	pid_t peer = 0;
 
 	rc = j == NULL ? -EPROTO : pair_desc(uri, j, fds, n, fd, geo, &peer, &peer_uid);
@@ -308,9 +307,15 @@ ep_open(const char *uri, const struct beltline_ep_opts *o, cJSON *j, int *fds, u
 		return rc;
 	}
 	/* A name is anyone's who registers it first: a connector that cares says whose. */
-	if (want != NULL && (user_uid(want, &want_uid) < 0 || peer_uid != want_uid)) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: the listener runs as uid %u (pid %d), not as "
-			"peer_user \"%s\": not connected", uri, peer_uid, (int)peer, want);
+	if (want_uid != NULL && peer_uid != *want_uid) {
+		if (peer_uid == UINT32_MAX)
+			blc_log(BELTLINE_LOG_ERROR, "%s: the appliance did not say whose the listener "
+				"is (pid %d): peer_user \"%s\" cannot be checked: not connected", uri,
+				(int)peer, BLC_OPT(o, peer_user, ""));
+		else
+			blc_log(BELTLINE_LOG_ERROR, "%s: the listener runs as uid %u (pid %d), not as "
+				"peer_user \"%s\": not connected", uri, peer_uid, (int)peer,
+				BLC_OPT(o, peer_user, ""));
 		blc_close_fds(fd, 3);
 		return -EPERM;
 	}
@@ -376,7 +381,7 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	buf[r] = '\0';
 	j = cJSON_Parse(buf + sizeof(h));
 	free(buf);
-	rc = ep_open(l->uri, &l->o, j, fds, got, out);
+	rc = ep_open(l->uri, &l->o, j, fds, got, NULL, out);
 	/* The connecting peer went, or sent no hello within opts.timeout_ms (logged): that
 	 * connection only, not the appliance (-ECONNRESET) nor this call's wait (-ETIMEDOUT). */
 	if (rc == -ECONNRESET || rc == -ETIMEDOUT || rc == -EPIPE)
@@ -418,5 +423,5 @@ beltline_ep_connect(const char *uri, const struct beltline_ep_opts *o, struct be
 		blc_close_fds(fds, n);
 		return rc;
 	}
-	return ep_open(uri, o, j, fds, n, out);
+	return ep_open(uri, o, j, fds, n, pu != NULL ? &uid : NULL, out);
 }

@@ -43,6 +43,8 @@ _Static_assert(JOIN_MAX_PKTS <= UINT16_MAX, "entries are indexed by 16 bits");
 
 struct join {
 	uint64_t partial;   /* (w) intersect: packets dropped, some branch but not all passed them */
+	const uint64_t *pass_src; /* the graph whose pass that is (a reload adopts the join
+	                           * into a new graph counting passes from 0 again) */
 	uint64_t pass;      /* the graph pass ent_* describe */
 	uint32_t epoch;     /* passes seen, mod 2^16, never 0: idx slots of this pass */
 	uint32_t n_ent;     /* packets seen this pass */
@@ -85,7 +87,8 @@ join_pass(struct join *j, const struct bl_filter *f)
 {
 	uint64_t pass = bl_filter_graph_pass(f);
 
-	if (j->pass != pass) {
+	if (j->pass != pass || j->pass_src != f->pass) {
+		j->pass_src = f->pass;
 		j->pass = pass;
 		j->n_ent = 0;
 		if (unlikely(++j->epoch > UINT16_MAX)) {   /* slots 2^16 passes old would count */
@@ -191,7 +194,7 @@ BL_FILTER_REGISTER(union) = {
 	.counters_doc = "in counts references, one per branch that passed a packet; out the packets; "
 			"the spare references are let go",
 	.state_doc = JOIN_STATE_DOC,
-	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
+	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
 	.process = union_process,
@@ -205,7 +208,7 @@ BL_FILTER_REGISTER(intersect) = {
 	.counters_doc = "in counts references, one per branch that passed a packet; out the packets "
 			"every branch passed; the others are partial, and the spare references are let go",
 	.state_doc = JOIN_STATE_DOC,
-	.flags = BL_FILTER_F_STATELESS | BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
+	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
 	.process = intersect_process,

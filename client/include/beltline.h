@@ -543,7 +543,10 @@ struct beltline_ep_stats {
 	uint32_t max_msg;       /* the largest message */
 	uint64_t forwarded_zero_copy; /* beltline_ep_forward echoes sent without a copy */
 	uint32_t peer_uid;      /* beltline://: the peer's uid as the appliance saw it;
-	                         * UINT32_MAX: not known (tcp://, tls://) */
+	                         * UINT32_MAX: not known (tcp://, tls://, an appliance too
+	                         * old to say). A library older than this field leaves it as
+	                         * you set it and returns a smaller st->sz: check sz first */
+	uint32_t reserved;      /* 0 */
 };
 
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */

@@ -131,7 +131,7 @@ bl_filter_priv(const struct bl_filter *f)
 }
 
 /* Worker: the number of the graph's current pass (a run makes one pass, a cyclic graph
- * up to BL_GRAPH_MAX_ROUNDS): what a join stamps its marks with. */
+ * up to BL_GRAPH_MAX_ROUNDS): what a join keeps its table of packets seen for. */
 static inline uint64_t
 bl_filter_graph_pass(const struct bl_filter *f)
 {

@@ -15,7 +15,7 @@ struct bl_graph {
 	struct bl_graph_env env;
 	unsigned int n_filters, n_sources;
 	bool has_cycle;
-	uint64_t pass;                              /* stamp for join marks */
+	uint64_t pass;                              /* passes made (joins: bl_filter_graph_pass) */
 	struct bl_filter *filters[BL_GRAPH_MAX_NODES];   /* in description order */
 	struct bl_filter *order[BL_GRAPH_MAX_NODES];     /* topological (sources first) */
 	struct bl_filter *sources[BL_GRAPH_MAX_NODES];

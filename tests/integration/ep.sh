@@ -199,6 +199,8 @@ if [ "$(id -u)" = 0 ] && asnobody test -x "$T/ep_peer"; then
 	check "... saying whose it is ($out)" grep -q "runs as uid $(id -u nobody) .*not as peer_user \"root\"" <<< "$out"
 	EP_PEER_USER=nobody "$EP_PEER" connect "$U/sq" 1000 45 > "$T/sq.c" 2>&1 && st=0 || st=$?
 	eq "peer_user nobody, nobody's listener: admitted, 1000 checked each way" "$st" 0
+	check "... its stats give the listener's uid ($(tail -1 "$T/sq.c"))" grep -q "peer_uid $(id -u nobody)\$" "$T/sq.c"
+	check "... and the listener's the connector's ($(tail -1 "$T/sq.l"))" grep -q "peer_uid $(id -u)\$" "$T/sq.l"
 	wait "$SQ" && st=0 || st=$?
 	eq "... and the listener, after refusing the first, done" "$st" 0
 else

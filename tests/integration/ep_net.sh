@@ -62,6 +62,7 @@ exchange() {
 	eq "$what: connector exchanged $n each way, all checked (${dt} ms)" "$st" 0
 	eq "$what: listener the same" "$lst" 0
 	check "$what: connector says ok ($(tail -n 1 "$T/x.c"))" grep -q "^ok sent $n received $n" "$T/x.c"
+	check "$what: a network peer's uid is not known" grep -q "peer_uid 4294967295\$" "$T/x.c"
 	check "$what: listener says ok ($(tail -n 1 "$T/x.l"))" grep -q "^ok sent $n received $n" "$T/x.l"
 }
 

@@ -461,8 +461,9 @@ main(int argc, char **argv)
 			last_move = time(NULL);
 	}
 	beltline_ep_stats(ep, &st);
-	printf("ok sent %llu received %llu sleeps %llu wakeups %llu\n", (unsigned long long)sent,
-	       (unsigned long long)got, (unsigned long long)st.sleeps, (unsigned long long)st.wakeups);
+	printf("ok sent %llu received %llu sleeps %llu wakeups %llu peer_uid %u\n",
+	       (unsigned long long)sent, (unsigned long long)got, (unsigned long long)st.sleeps,
+	       (unsigned long long)st.wakeups, st.peer_uid);
 	if (echoed)
 		printf("came back in the buffer we wrote: %llu\n", (unsigned long long)same);
 	/* What we committed stays readable to the peer after we close. */
