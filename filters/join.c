@@ -207,7 +207,9 @@ BL_FILTER_REGISTER(intersect) = {
 	.edges_doc = "the upstream classes, unchanged",
 	.counters_doc = "in counts references, one per branch that passed a packet; out the packets "
 			"every branch passed; the others are partial, and the spare references are let go",
-	.state_doc = JOIN_STATE_DOC,
+	.state_doc = JOIN_STATE_DOC ". intersect decides on a packet in the round it first "
+		     "arrives: a branch through a cycle of the graph, which brings its reference a "
+		     "round later, makes it partial",
 	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
