@@ -92,33 +92,53 @@ zfree(bool dry, void *p)
 	}
 }
 
+/* A class name's lookup through pass-through filters (class_by_name). */
+struct cls_query {
+	const char *name;
+	uint64_t seen;          /* nodes looked at (each once; cycles) */
+	unsigned int clash[2];  /* -2: two feeders whose own names disagree, */
+	int64_t clash_cls[2];   /* and what each calls it */
+};
+
 /*
  * The class a name means on an out-edge of node i: the filter's own name for it, or,
  * for a filter that passes classes through (BL_FILTER_F_PASSES_CLASS), the one the
- * filters that feed it give that name (through further pass-through filters; each
- * node looked at once, cycles included). -1: none does; -2: two feeders mean two
- * different classes by it.
+ * filters that feed it give that name (through further pass-through filters). *at: the
+ * node whose own name it was. -1: none has it; -2: two mean different classes by it
+ * (q->clash says which).
  */
 static int64_t
 class_by_name(const struct bl_graph *g, const struct bl_gdesc *d, unsigned int i,
-	      const char *name, uint64_t *seen)
+	      struct cls_query *q, unsigned int *at)
 {
 	const struct bl_filter *f = g->filters[i];
-	int64_t c = bl_filter_class_by_name(f->ops, name), found = -1;
+	int64_t c = bl_filter_class_by_name(f->ops, q->name), found = -1;
+	unsigned int found_at = i, a = i;
 
-	*seen |= 1ull << i;
+	q->seen |= 1ull << i;
+	*at = i;
 	if (c >= 0 || !(f->ops->flags & BL_FILTER_F_PASSES_CLASS))
 		return c >= 0 ? c : -1;
 	for (unsigned int k = 0; k < d->n_edges; k++) {
 		unsigned int up = d->edges[k].from;
-		if (d->edges[k].to != i || up >= g->n_filters || (*seen >> up & 1))
+		if (d->edges[k].to != i || up >= g->n_filters || (q->seen >> up & 1))
 			continue;
-		c = class_by_name(g, d, up, name, seen);
-		if (c == -2 || (c >= 0 && found >= 0 && c != found))
+		c = class_by_name(g, d, up, q, &a);
+		if (c == -2)
 			return -2;
-		if (c >= 0)
+		if (c >= 0 && found >= 0 && c != found) {
+			q->clash[0] = found_at;
+			q->clash[1] = a;
+			q->clash_cls[0] = found;
+			q->clash_cls[1] = c;
+			return -2;
+		}
+		if (c >= 0 && found < 0) {
 			found = c;
+			found_at = a;
+		}
 	}
+	*at = found_at;
 	return found;
 }
 
@@ -127,19 +147,23 @@ resolve_ref(const struct bl_graph *g, const struct bl_gdesc *d, const struct bl_
 	    uint32_t *out, const struct bl_gdesc_edge *e, struct bl_err *err)
 {
 	const struct bl_filter *from = g->filters[e->from];
-	uint64_t seen = 0;
+	struct cls_query q = { .name = r->name };
+	unsigned int at;
 	int64_t c;
 
-	_Static_assert(BL_GRAPH_MAX_NODES <= 64, "class_by_name's seen is a 64-bit mask");
+	_Static_assert(BL_GRAPH_MAX_NODES <= 64, "cls_query.seen is a 64-bit mask");
 	if (r->name[0] == '\0') {
 		*out = r->num;
 		return 0;
 	}
-	c = class_by_name(g, d, e->from, r->name, &seen);
+	c = class_by_name(g, d, e->from, &q, &at);
 	if (c == -2)
-		return bl_err_set(err, -EINVAL, "col %u: class \"%s\" after \"%s\" (%s) means "
-				  "different classes in the filters that feed it: use a number",
-				  e->col, r->name, from->name, from->ops->name);
+		return bl_err_set(err, -EINVAL, "col %u: class \"%s\" after \"%s\" (%s) is %lld to "
+				  "\"%s\" (%s) but %lld to \"%s\" (%s), which both feed it: use a number",
+				  e->col, r->name, from->name, from->ops->name,
+				  (long long)q.clash_cls[0], g->filters[q.clash[0]]->name,
+				  g->filters[q.clash[0]]->ops->name, (long long)q.clash_cls[1],
+				  g->filters[q.clash[1]]->name, g->filters[q.clash[1]]->ops->name);
 	if (c < 0)
 		return bl_err_set(err, -EINVAL, "col %u: filter \"%s\" (%s) has no class named \"%s\"%s",
 				  e->col, from->name, from->ops->name, r->name,
