@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,50 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	return 0;
 }
 
+/*
+ * memory.multiprocess: DPDK's secondary processes (dpdk-dumpcap, dpdk-pdump,
+ * dpdk-proc-info) take locks in the memory all of them share (the memory
+ * configuration's, the heaps', ethdev's). One that dies holding one leaves it held
+ * for ever, and our teardown of the pool's heap waited on it without end (seen in CI:
+ * a dpdk-dumpcap that faulted attaching to a sanitizer build; beltlined never
+ * exited). Once the report is out, what is left is giving memory back that the
+ * process's end gives back anyway: bound it. After BL_APP_TEARDOWN_S the alarm says
+ * so and ends the process with the status it would have had; the reaper removes the
+ * runtime files, as after a kill.
+ */
+#define BL_APP_TEARDOWN_S 10
+static volatile sig_atomic_t teardown_status;
+
+static void
+teardown_alarm(int sig)
+{
+	static const char msg[] = "beltlined: warning: the teardown after the report did not "
+		"finish in 10 s: a DPDK secondary process (dpdk-dumpcap, dpdk-pdump, ...) may "
+		"have died holding a lock of the shared memory; exiting without it (the reaper "
+		"removes the runtime files)\n";
+	ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+	(void)sig;
+	(void)w;
+	_exit(teardown_status);
+}
+
+static void
+teardown_bound(int status)
+{
+	struct sigaction sa;
+
+	_Static_assert(BL_APP_TEARDOWN_S == 10, "the alarm's message says 10 s");
+	fflush(stdout);     /* the report, whole, before an _exit can cut it */
+	bl_log_flush();
+	teardown_status = status;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = teardown_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(BL_APP_TEARDOWN_S);
+}
+
 int
 bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_args *ea)
 {
@@ -374,6 +419,8 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		app->workers[i].run = NULL;
 	}
 	teardown(app);
+	if (app->multiprocess)
+		teardown_bound(rc == 0 ? 0 : rc == -EINVAL ? 2 : 1);   /* main.c's statuses */
 	bl_inject_reap_all();      /* gone writers' regions, after the ports' mbufs */
 	bl_dbuf_perm_free_all();   /* the copy DBufs, after their rings (freed with the graphs) */
 	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */
@@ -382,5 +429,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	free(app->config_path_owned);
 	if (app->eal_up)
 		rte_eal_cleanup();
+	if (app->multiprocess)
+		alarm(0);
 	return rc == 0 ? 0 : rc == -EINVAL ? -EINVAL : -1;
 }
