@@ -53,6 +53,7 @@ struct flow {
 	struct bl_flow_table *t;
 	struct bl_flow_ring ring;
 	uint64_t hz, tsc0, ms0;          /* the worker's clock: TSC to ms since the epoch */
+	uint64_t tick_ms;                /* the worker's clock at the last flow_tick sweep */
 	bool replay;                     /* (worker) packets came with a replay's times: the
 	                                  * sweep keeps to them, even in a burst of none metered */
 	/* the exporter thread */
@@ -568,6 +569,25 @@ flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	bl_filter_pass(f, pkts, n);
 }
 
+/* Each pass, packets or not: once the traffic stops, the flows still in the table end
+ * idle_s after their last packet, not when the appliance stops. At most one sweep a
+ * millisecond (the sweep looks at a share of the table each call). A replay's clock is
+ * its records' times: it stands still once the capture ends, and so do its flows. */
+static void
+flow_tick(struct bl_filter *f)
+{
+	struct flow *fl = bl_filter_priv(f);
+	uint64_t now;
+
+	if (fl->replay || fl->hz == 0)
+		return;
+	now = fl->ms0 + (rte_rdtsc() - fl->tsc0) * 1000u / fl->hz;
+	if (now == fl->tick_ms)
+		return;
+	fl->tick_ms = now;
+	bl_flow_sweep(fl->t, now);
+}
+
 static const struct bl_counter_def flow_counters[] = {
 	BL_COUNTER(struct flow, packets, "packets", "IPv4 and IPv6 packets metered"),
 	BL_COUNTER(struct flow, bytes, "bytes", "their IP length fields summed (what records count)"),
@@ -636,6 +656,7 @@ BL_FILTER_REGISTER(flow) = {
 	.commit = flow_commit,
 	.drain = flow_drain,
 	.process = flow_process,
+	.tick = flow_tick,
 	BL_FILTER_COUNTERS(flow_counters),
 	.edges = { "out" },
 };

@@ -155,6 +155,11 @@ struct bl_filter_ops {
 	void (*process)(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n);
 	/* Sources: produce up to `max` packets by emitting them; returns how many. */
 	uint16_t (*poll)(struct bl_filter *f, uint16_t max);
+	/* Once a pass on its worker, whether packets came or not, before the sources
+	 * poll: timed work that must not wait for the next packet (flow's idle expiry
+	 * once the traffic stops). Emits nothing; keep it to a clock read when nothing
+	 * is due. Optional. */
+	void (*tick)(struct bl_filter *f);
 	/* The filter's own counters, declared (BL_FILTER_COUNTERS). */
 	const struct bl_counter_def *counter_defs;
 	unsigned int n_counter_defs;

@@ -13,12 +13,13 @@
 
 struct bl_graph {
 	struct bl_graph_env env;
-	unsigned int n_filters, n_sources;
+	unsigned int n_filters, n_sources, n_tickers;
 	bool has_cycle;
 	uint64_t pass;                              /* passes made (joins: bl_filter_graph_pass) */
 	struct bl_filter *filters[BL_GRAPH_MAX_NODES];   /* in description order */
 	struct bl_filter *order[BL_GRAPH_MAX_NODES];     /* topological (sources first) */
 	struct bl_filter *sources[BL_GRAPH_MAX_NODES];
+	struct bl_filter *tickers[BL_GRAPH_MAX_NODES];   /* filters with a .tick */
 	bool inited[BL_GRAPH_MAX_NODES];
 	unsigned int n_adopted;                     /* filters that took a running one's state */
 	struct bl_graph_stats st;

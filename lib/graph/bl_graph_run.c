@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The hot path: one pass of a graph. Sources poll; then every filter with
+ * The hot path: one pass of a graph. Filters with timed work tick (flow's
+ * expiry), sources poll; then every filter with
  * input runs once on its burst, in topological order, and what it emitted is
  * routed along the edges whose labels hold each packet's class. A packet on
  * several edges is shared by reference (refcnt), never copied. All counters
@@ -309,6 +310,8 @@ bl_graph_run(struct bl_graph *g)
 	uint64_t got = 0;
 
 	g->pass++;
+	for (unsigned int i = 0; i < g->n_tickers; i++)
+		g->tickers[i]->ops->tick(g->tickers[i]);
 	for (unsigned int i = 0; i < g->n_sources; i++) {
 		struct bl_filter *s = g->sources[i];
 		uint64_t t0 = sampling(g) ? rte_rdtsc() : 0;
