@@ -23,8 +23,9 @@
  *
  * No client attached, a client slower than timeout_us for the oldest packet held
  * (head-of-line: the packets behind wait for it), a client that detached or died
- * (its control connection closed), or max_inflight held (above): on_timeout decides (pass: the
- * class the packet came with, like NFQUEUE's bypass; drop), each reason counted apart.
+ * (its control connection closed), max_inflight held (above), or the oldest held while
+ * the window filled behind it (evicted): on_timeout decides (pass: the class the packet
+ * came with, like NFQUEUE's bypass; drop), each reason counted apart.
  *
  * The stream layer (lib/stream: bl_user.h, bl_user_worker.h) owns the client, its ring
  * and the Dekker that lets the control socket unmap it; this filter owns the window.
@@ -303,7 +304,7 @@ admit(struct bl_filter *f, struct user *w, struct rte_mbuf **pkts, uint16_t n, u
 	uint16_t show = 0, stored = 0, i;
 
 	while (w->next + n - w->base > w->wmask + 1)   /* room: the oldest leave early */
-		leave(f, w, &w->win[w->base & w->wmask], &w->u.c.full_pass, &w->u.c.full_drop);
+		leave(f, w, &w->win[w->base & w->wmask], &w->u.c.evicted_pass, &w->u.c.evicted_drop);
 	for (i = 0; i < n; i++)
 		w->cls[i] = (uint16_t)bl_filter_in_class(f, i);
 	if (likely(have_client))
@@ -409,6 +410,9 @@ static const struct bl_counter_def user_counter_defs[] = {
 	UC(gone_drop, "... dropped"),
 	UC(full_pass, "packets that arrived while max_inflight were held: not shown, passed"),
 	UC(full_drop, "... dropped"),
+	UC(evicted_pass, "packets held at the head while the window behind them filled "
+	   "(4 x max_inflight, 64 at least, + a burst): decided early, passed"),
+	UC(evicted_drop, "... dropped"),
 	UC(late, "classes ignored: the packet was decided by on_timeout already"),
 	UC(twice, "classes ignored: a second class for one packet"),
 	UC(unknown, "classes ignored: a sequence never shown to this client"),
@@ -443,7 +447,8 @@ BL_FILTER_REGISTER(user) = {
 		     "keeps the class the packet came with",
 	.counters_doc = "clients (attached now, 0 or 1); clients_total (attaches in all). "
 			"Each packet leaves once: verdicts + the *_pass and *_drop counters + "
-			"copy_nombuf = packets in (once nothing is held)",
+			"copy_nombuf = packets in (once nothing is held); of them, those shown: "
+			"handed = verdicts + timeout_* + gone_* + evicted_*",
 	.state_doc = "shared: one stream per name, one verdict client at a time, one window "
 		     "(the graph runs on one worker); held packets are freed at teardown",
 	.flags = BL_FILTER_F_HOLDS,   /* a packet leaves when its verdict comes: not in a join's branch */

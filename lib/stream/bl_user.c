@@ -276,7 +276,7 @@ user_json(const struct bl_user *u, int full)
 #define C(f) N(k, #f, bl_counter_read(&c->f))
 	C(handed); C(verdicts); C(verdict_drop); C(timeout_pass); C(timeout_drop);
 	C(no_client_pass); C(no_client_drop); C(gone_pass); C(gone_drop); C(full_pass);
-	C(full_drop); C(late); C(twice); C(unknown); C(bad_class); C(bad_head); C(copy_nombuf);
+	C(full_drop); C(evicted_pass); C(evicted_drop); C(late); C(twice); C(unknown); C(bad_class); C(bad_head); C(copy_nombuf);
 #undef C
 	return o;
 }

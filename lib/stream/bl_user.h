@@ -56,8 +56,11 @@ struct bl_user_counts {
 	uint64_t no_client_drop;
 	uint64_t gone_pass;                 /* held when the client detached or died */
 	uint64_t gone_drop;
-	uint64_t full_pass;                 /* the oldest held, decided early: max_inflight held */
+	uint64_t full_pass;                 /* not shown: max_inflight were held */
 	uint64_t full_drop;
+	uint64_t evicted_pass;              /* the oldest held, decided early: the window behind
+	                                     * it was full */
+	uint64_t evicted_drop;
 	uint64_t late;                      /* a class for a packet decided already by on_timeout */
 	uint64_t twice;                     /* a second class for one packet */
 	uint64_t unknown;                   /* a class for a sequence never handed out */

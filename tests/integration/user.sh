@@ -32,7 +32,8 @@ cat > "$T/c.json" <<JSON
       "inject name=si | user name=ips timeout_us=10000000 | pcap file=$T/ips.pcap",
       "inject name=sk | user name=tr timeout_us=5000000 | pcap file=$T/tr.pcap",
       "inject name=sw | user name=sl timeout_us=10000000 max_inflight=64 | drop",
-      "inject name=sh | user name=hf timeout_us=10000000 max_inflight=16 | drop" ] } ] }
+      "inject name=sh | user name=hf timeout_us=10000000 max_inflight=16 | drop",
+      "inject name=se | user name=ev timeout_us=10000000 max_inflight=16 | drop" ] } ] }
 JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -150,6 +151,25 @@ check "holdfirst: more than 64 shown after the first ($(ctr hf handed) in all)" 
 eq "holdfirst: the first dropped as the client said" "$(ctr hf verdict_drop)" 1
 eq "holdfirst: no class late" "$(ctr hf late)" 0
 eq "holdfirst: none decided by the timeout" "$(ctr hf timeout_pass)" 0
+
+# ---- the oldest packet held while the window behind it filled (4 x max_inflight, 64 at
+# least, + a burst: 512 here): it leaves early by on_timeout, counted as evicted, so that
+# every packet shown is accounted: handed = verdicts + timeout_* + gone_* + evicted_*.
+# (It was counted in full_*, which also counts packets never shown: a new user's sums of
+# handed did not add up.) 2000 frames at once; the client passes all but the first,
+# whose class it gives at the end (late: it left already). ----
+start_client ev holdfirst 20
+EV=${PIDS[-1]}
+check "inject 2000 at once, the first held by the client" "$BELTLINE" -i "$I" inject se "$CAP" -l 200
+check "the client ran its course" wait "$EV"
+ev_decided() { stats; [ "$(jq -r '.users[] | select(.name == "ev") | .client |
+	.verdicts + .full_pass + .evicted_pass' "$T/s.json")" = 2000 ]; }
+check "all 2000 decided (classed, not shown or evicted)" wait_for "$WAIT" ev_decided
+eq "evicted: the first, once 512 waited behind it" "$(ctr ev evicted_pass)" 1
+eq "handed = verdicts + timeout_* + gone_* + evicted_*" "$(jq -r '.users[] | select(.name == "ev") |
+	.client | .handed == .verdicts + .timeout_pass + .timeout_drop + .gone_pass + .gone_drop +
+	.evicted_pass + .evicted_drop' "$T/s.json")" true
+eq "its class came late" "$(ctr ev late)" 1
 
 # ---- no client ----
 check "inject 10 with no client" "$BELTLINE" -i "$I" inject nc "$CAP"

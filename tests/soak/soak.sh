@@ -565,13 +565,15 @@ if jq -e '.graphs' "$T/final.json" > /dev/null 2>&1; then
 	if [ "$phase_verdict" = 1 ]; then
 		vc() { fl v ".counters.$1"; }
 		acct "vg generated = v in" "$(jq '[.graphs[].filters.vg | select(. != null) | .counters.generated] | add' "$F")" "$(fl v .in)"
-		acct "v in = verdicts + timeout + no_client + gone + full + copy_nombuf" "$(fl v .in)" \
+		acct "v in = verdicts + timeout + no_client + gone + full + evicted + copy_nombuf" "$(fl v .in)" \
 			"$(vc verdicts)" "$(( $(vc timeout_pass) + $(vc timeout_drop) ))" \
 			"$(( $(vc no_client_pass) + $(vc no_client_drop) ))" "$(( $(vc gone_pass) + $(vc gone_drop) ))" \
-			"$(( $(vc full_pass) + $(vc full_drop) ))" "$(vc copy_nombuf)"
+			"$(( $(vc full_pass) + $(vc full_drop) ))" "$(( $(vc evicted_pass) + $(vc evicted_drop) ))" \
+			"$(vc copy_nombuf)"
 		acct "v in = out + dropped" "$(fl v .in)" "$(fl v .out)" "$(fl v .dropped)"
 		acct "v dropped = verdict_drop + *_drop + copy_nombuf" "$(fl v .dropped)" "$(vc verdict_drop)" \
-			"$(( $(vc timeout_drop) + $(vc no_client_drop) + $(vc gone_drop) + $(vc full_drop) ))" "$(vc copy_nombuf)"
+			"$(( $(vc timeout_drop) + $(vc no_client_drop) + $(vc gone_drop) + $(vc full_drop) + $(vc evicted_drop) ))" \
+			"$(vc copy_nombuf)"
 		acct "v out = s_v in" "$(fl v .out)" "$(fl s_v .in)"
 		acct "s_v in = written + dropped + copy_nombuf" "$(fl s_v .in)" "$(fl s_v .counters.written)" \
 			"$(fl s_v .counters.dropped)" "$(fl s_v .counters.copy_nombuf)"
