@@ -248,8 +248,11 @@ bl_app_graphs_build(struct bl_app *app)
  * files writable, stream names) and makes nothing outside the process. Every
  * problem goes to diag (one per graph: a graph's replicas would repeat it).
  */
+/* The dry run: every graph built against a pool of pool_n mbufs (0: the config's);
+ * *rings (may be NULL): the slots its streams reserve in the pool. */
 static int
-check(const struct bl_cfg *cfg, bool beside_live, struct bl_diag *diag)
+check(const struct bl_cfg *cfg, bool beside_live, unsigned int pool_n, struct bl_diag *diag,
+      uint64_t *rings)
 {
 	static struct source s;
 	static struct bl_app dry;   /* no pool: a dry run; port ids are indices */
@@ -268,7 +271,8 @@ check(const struct bl_cfg *cfg, bool beside_live, struct bl_diag *diag)
 	char pool_name[64];
 	snprintf(pool_name, sizeof(pool_name), "bl_%s_pkts", cfg->instance);   /* as app.c names it */
 	struct bl_stream_dry_pool pool = {
-		.name = pool_name, .n_mbufs = bl_cfg_pool_size(cfg), .min_free = bl_cfg_mbufs_needed(cfg),
+		.name = pool_name, .n_mbufs = pool_n != 0 ? pool_n : bl_cfg_pool_size(cfg),
+		.min_free = bl_cfg_mbufs_needed(cfg),
 		.uid = geteuid(), .gid = getegid(), .mode = (mode_t)cfg->pkt_mode,
 		.count_key = "mbufs.count", .beside_live = beside_live,
 	};
@@ -310,6 +314,8 @@ check(const struct bl_cfg *cfg, bool beside_live, struct bl_diag *diag)
 		}
 	}
 	bl_app_graphs_free(&dry);
+	if (rings != NULL)
+		*rings = bl_stream_check_reserved();
 	bl_stream_check_reset(NULL);
 	return rc;
 }
@@ -317,13 +323,24 @@ check(const struct bl_cfg *cfg, bool beside_live, struct bl_diag *diag)
 int
 bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag)
 {
-	return check(cfg, false, diag);
+	return check(cfg, false, 0, diag, NULL);
 }
 
 int
-bl_app_graphs_check_beside(const struct bl_cfg *cfg, struct bl_diag *diag)
+bl_app_graphs_check_beside(const struct bl_cfg *cfg, unsigned int pool_n, struct bl_diag *diag)
 {
-	return check(cfg, true, diag);
+	return check(cfg, true, pool_n, diag, NULL);
+}
+
+unsigned int
+bl_app_graphs_rings(const struct bl_cfg *cfg)
+{
+	struct bl_diag quiet = { 0 };   /* the real dry run after this one says what is wrong */
+	uint64_t n = 0;
+
+	(void)check(cfg, false, UINT32_MAX, &quiet, &n);
+	bl_diag_free(&quiet);
+	return n < BL_CFG_MBUFS_MAX ? (unsigned int)n : BL_CFG_MBUFS_MAX;
 }
 
 static bool

@@ -12,8 +12,15 @@
 int bl_app_graphs_check(const struct bl_cfg *cfg, struct bl_diag *diag);
 
 /* The same, for a reload: the running streams do not count (the new config is
- * checked as if it started afresh). */
-int bl_app_graphs_check_beside(const struct bl_cfg *cfg, struct bl_diag *diag);
+ * checked as if it started afresh), against the running pool of pool_n mbufs (0: the
+ * size the config would give it). */
+int bl_app_graphs_check_beside(const struct bl_cfg *cfg, unsigned int pool_n,
+			       struct bl_diag *diag);
+
+/* A dry run's count of the slots the graphs' streams may hold in the packet pool (the
+ * problems it finds are left to bl_app_graphs_check): what sizes the pool when
+ * mbufs.count is not given (bl_cfg.rings_mbufs). */
+unsigned int bl_app_graphs_rings(const struct bl_cfg *cfg);
 
 /*
  * The description the k-th graph source of cfg builds from (graphs first, then

@@ -284,6 +284,9 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 	}
 	if (apply_flags(fl, cfg, diag) != 0)
 		return -EINVAL;
+	/* No mbufs.count: the pool holds the streams' rings too, summed by a dry run. */
+	if (cfg->mbufs == 0)
+		cfg->rings_mbufs = bl_app_graphs_rings(cfg);
 	/* both, so one --check says every problem: a capture not there, a bad pipeline */
 	rc = bl_cfg_check_files(cfg, diag);
 	if (bl_app_graphs_check(cfg, diag) != 0)

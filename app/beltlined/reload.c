@@ -153,9 +153,12 @@ needs_restart(const struct bl_cfg *a, const struct bl_cfg *b, unsigned int pool,
 		add(buf, len, "memory.multiprocess");
 	/* The pool stays: a config that names another size, or whose rings (ports added)
 	 * need a bigger one than runs, needs a restart. */
-	if ((b->mbufs != 0 ? b->mbufs != pool : bl_cfg_pool_size(b) > pool) ||
-	    a->mbuf_cache != b->mbuf_cache || a->mbuf_data_room != b->mbuf_data_room)
-		add(buf, len, "mbufs (the pool's size)");
+	if (b->mbufs != 0 ? b->mbufs != pool : bl_cfg_pool_size(b) > pool)
+		add(buf, len, "mbufs.count (the pool's size)");
+	if (a->mbuf_cache != b->mbuf_cache)   /* each lcore's cache is made with the pool */
+		add(buf, len, "mbufs.cache");
+	if (a->mbuf_data_room != b->mbuf_data_room)
+		add(buf, len, "mbufs.data_room");
 	if (a->pkt_mode != b->pkt_mode)
 		add(buf, len, "memory.packet_mode");
 	if (a->burst != b->burst)
@@ -265,7 +268,7 @@ reload_to(struct bl_app *app, struct bl_cfg *ncfg, const char *path, struct bl_e
 		      &pp, what, sizeof(what));
 	if (what[0] != '\0')
 		return bl_err_set(err, -EPERM, "%s: %s changed: needs a restart", path, what);
-	if (bl_app_graphs_check_beside(ncfg, &diag) != 0) {
+	if (bl_app_graphs_check_beside(ncfg, app->pool != NULL ? app->pool->size : 0, &diag) != 0) {
 		const char *nl = diag.text != NULL ? strchr(diag.text, '\n') : NULL;
 		bl_err_set(err, -EINVAL, "%.*s%s", nl != NULL ? (int)(nl - diag.text) : 200,
 			   diag.text != NULL ? diag.text : "the dry run failed",

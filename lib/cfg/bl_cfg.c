@@ -421,7 +421,7 @@ bl_cfg__read_top(struct bl_cfg_rd *r, const cJSON *root, struct bl_cfg *cfg)
 		bl_diag_add(r->diag, "mbufs: must be an object, got %s", bl_json_type(v));
 	} else if (v != NULL) {
 		bl_cfg__check_keys(r, v, "mbufs", bkeys);
-		bl_cfg__get_uint(r, v, "mbufs", "count", 1024, 1u << 26, &cfg->mbufs);
+		bl_cfg__get_uint(r, v, "mbufs", "count", 1024, BL_CFG_MBUFS_MAX, &cfg->mbufs);
 		bl_cfg__get_uint(r, v, "mbufs", "cache", 0, 512, &cfg->mbuf_cache);
 		bl_cfg__get_uint(r, v, "mbufs", "data_room", 256 + 128, 65535, &cfg->mbuf_data_room);
 	}

@@ -94,6 +94,9 @@ struct bl_cfg {
 	bool multiprocess;                /* memory.multiprocess: EAL keeps its runtime files */
 	unsigned int mem_mb;              /* EAL memory; 0 = computed from the mbufs */
 	unsigned int mbufs;               /* pool size; 0 = computed from the rings */
+	unsigned int rings_mbufs;         /* not a key: with mbufs 0, what the graphs' stream
+	                                   * rings in the pool may hold (beltlined's dry run
+	                                   * sums them: bl_app_graphs_rings) */
 	unsigned int mbuf_cache;
 	unsigned int mbuf_data_room;      /* bytes of packet data per mbuf, with headroom */
 	/* The packet DBuf's mode (owner and group are the appliance's): streams
@@ -160,7 +163,10 @@ bl_cfg_cpu_of(const struct bl_cfg *cfg, unsigned int l)
 /* Mbufs the rings, caches and bursts can hold at once: the pool's floor. */
 unsigned int bl_cfg_mbufs_needed(const struct bl_cfg *cfg);
 
-/* The mbuf pool's size: mbufs.count, or half again what the rings hold as 2^k - 1. */
+#define BL_CFG_MBUFS_MAX (1u << 26)   /* the largest mbufs.count */
+
+/* The mbuf pool's size: mbufs.count, or half again what the rings (the ports', the
+ * caches and bursts, and rings_mbufs) hold, as 2^k - 1, 8191 at least. */
 unsigned int bl_cfg_pool_size(const struct bl_cfg *cfg);
 
 /* Memory (MB) the pool and EAL's own needs take: the floor for memory.size_mb. */

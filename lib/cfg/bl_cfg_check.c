@@ -53,14 +53,16 @@ bl_cfg_mbufs_needed(const struct bl_cfg *cfg)
 unsigned int
 bl_cfg_pool_size(const struct bl_cfg *cfg)
 {
-	unsigned int need, n = 8191;
+	unsigned long need;
+	unsigned int n = 8191;
 
 	if (cfg->mbufs != 0)
 		return cfg->mbufs;
-	/* Half as much again as the rings can hold, as 2^k - 1 (mempool's best size). */
-	need = bl_cfg_mbufs_needed(cfg);
+	/* Half as much again as the rings can hold, as 2^k - 1 (mempool's best size), at
+	 * most the largest mbufs.count (the memory checks say what that takes). */
+	need = (unsigned long)bl_cfg_mbufs_needed(cfg) + cfg->rings_mbufs;
 	need += need / 2;
-	while (n < need)
+	while (n < need && n < BL_CFG_MBUFS_MAX / 2)
 		n = n * 2 + 1;
 	return n;
 }

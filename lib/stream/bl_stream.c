@@ -185,13 +185,20 @@ opts_ok(const struct bl_stream_opts *o, bool is_dry, struct bl_err *err)
 	struct bl_stream *old;
 
 	if (o->kind == BL_STREAM_EXPORT) {
-		if (o->name == NULL || !bl_stream_name_ok(o->name, strlen(o->name)))
+		if (o->name == NULL || o->name[0] == '\0')
 			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters of "
 					  "[A-Za-z0-9_.-], not . or ..", BL_STREAM_NAME_MAX - 1);
+		if (!bl_stream_name_ok(o->name, strlen(o->name)))
+			return bl_err_set(err, -EINVAL, "name: \"%.*s\" is not a stream name: 1..%u "
+					  "characters of [A-Za-z0-9_.-], not . or ..", 60, o->name,
+					  BL_STREAM_NAME_MAX - 1);
 	} else if (o->kind == BL_STREAM_LCORE) {
-		if (o->name == NULL || o->name[0] == '\0' || strlen(o->name) >= BL_STREAM_LCORE_NAME_MAX)
+		if (o->name == NULL || o->name[0] == '\0')
 			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters",
 					  BL_STREAM_LCORE_NAME_MAX - 1);
+		if (strlen(o->name) >= BL_STREAM_LCORE_NAME_MAX)
+			return bl_err_set(err, -EINVAL, "name: \"%.*s...\" is too long: 1..%u characters",
+					  40, o->name, BL_STREAM_LCORE_NAME_MAX - 1);
 	} else {
 		return bl_err_set(err, -EINVAL, "stream: unknown kind %u", o->kind);
 	}
@@ -407,6 +414,12 @@ bl_stream_check_declared(uint32_t kind, const char *name)
 	if (dry_find(kind, name) != NULL)
 		return true;
 	return !(dry_pool_set && dry_pool.beside_live) && bl_stream_find(kind, name) != NULL;
+}
+
+uint64_t
+bl_stream_check_reserved(void)
+{
+	return dry_reserved;
 }
 
 void

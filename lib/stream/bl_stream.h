@@ -168,6 +168,8 @@ struct bl_stream_dry_pool {
  * (as bl_stream_check) and gives *out = NULL: a filter that does not know about dry
  * runs makes nothing all the same. */
 void bl_stream_check_reset(const struct bl_stream_dry_pool *pool);
+/* In a dry run: the slots the streams checked so far reserve in the pool. */
+uint64_t bl_stream_check_reserved(void);
 
 /*
  * A reload builds its graphs beside the running ones: while adoption is on, creating

@@ -77,7 +77,7 @@ fwd_cfg "$T/c.json" "$(inst badarg)" "net_null0,nosuchkey=1" "net_null1"
 expect "bad driver argument" 1 'ports\[0\]\.vdev' "$T/c.json"
 # Rings the pool cannot fill: the message names the key to raise (mbufs.count).
 cat > "$T/ring.json" <<JSON
-{ "instance": "$(inst ring)", "ports": [ { "name": "in", "vdev": "net_null0" } ],
+{ "instance": "$(inst ring)", "ports": [ { "name": "in", "vdev": "net_null0" } ], "mbufs": { "count": 8191 },
   "graphs": [ { "lcores": [1], "pipeline": "rx port=in | export name=web capacity=65536" } ] }
 JSON
 expect "export ring above the pool" 2 'raise mbufs\.count to at least [0-9]+ or make the rings smaller' "$T/ring.json"

@@ -24,6 +24,29 @@ for f in default monitor null-forward; do
 	eq "$f.json starts and stops cleanly" "$rc" 0
 done
 
+# No mbufs.count: the pool is sized for the streams' rings too (a new user's config with
+# five exports was refused: "raise mbufs.count to at least 9024"), and what --check
+# passes starts.
+cat > "$T/rings.json" <<JSON
+{ "instance": "$(inst rings)", "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "rx port=in | export name=a", "gen | export name=b",
+      "gen | export name=c", "gen | export name=d", "gen | export name=e capacity=auto",
+      "gen | export name=f capacity=8192" ] } ] }
+JSON
+run x --check "$T/rings.json"
+eq "six exports, no mbufs.count: --check passes ($(head -c 300 "$T/err"))" "$rc" 0
+run x -q --duration 0.5 "$T/rings.json"
+eq "... and they start ($(head -c 300 "$T/err"))" "$rc" 0
+pool=$(jq '.mbufs.pool_size' "$T/out")
+check "... in a pool sized for them ($pool mbufs >= 1.5 x (4 x 1024 + 4096 + 8192))" \
+	test "$pool" -ge $(( (4 * 1024 + 4096 + 8192) * 3 / 2 ))
+
+# A stream name given but not a valid one is called that, not "required".
+run x --check --port n=net_null0 --pipeline 'gen | export name=ic/mp'
+eq "export name=ic/mp: refused" "$rc" 2
+check "... naming it as not a stream name ($(cat "$T/err"))" \
+	grep -q 'export: name: "ic/mp" is not a stream name' "$T/err"
+
 # Problems only a filter's own init finds, all in one run, each with its path and column.
 touch "$T/ro.pcap"; chmod 0444 "$T/ro.pcap"
 cat > "$T/many.json" <<JSON
@@ -93,7 +116,7 @@ check "failed start: no stream left" \
 
 # What starts passed --check, and the other way round, for the configs of the
 # other tests' bad cases too: same status (2) and the same first line.
-for p in 'rx port=in | export name=web capacity=65536' 'rx port=in | nosuch' \
+for p in 'rx port=in | export name=web capacity=1048577' 'rx port=in | nosuch' \
 	 'rx port=in | export name=x/y' 'rx port=in | tx port=in | count' 'rx port=in queue=3 | count'; do
 	cat > "$T/one.json" <<JSON
 { "instance": "$(inst one)", "ports": [ { "name": "in", "vdev": "net_null0" } ],

@@ -43,10 +43,16 @@ CAT2=$!
 wait_for 30 bash -c "'$BELTLINE' stats --json | jq -e '[.streams[] | select(.readers | length == 1)] | length == 2' > /dev/null"
 
 # What needs a restart is refused by name; the old config runs on.
-jq '.mbufs = { "count": 16383 }' "$T/a.json" > "$T/pool.json"
+jq '.mbufs = { "count": 32767 }' "$T/a.json" > "$T/pool.json"   # the running pool: 16383
 set +e; "$BELTLINE" reload "$T/pool.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "pool size change refused" "$rc" 1
-check "... by name: needs a restart" grep -q 'mbufs (the pool.s size) changed: needs a restart' "$T/r.err"
+check "... by name: needs a restart" grep -q 'mbufs.count (the pool.s size) changed: needs a restart' "$T/r.err"
+# only the cache: named as such (it said the pool's size had changed)
+jq '.mbufs = { "cache": 128 }' "$T/a.json" > "$T/cache.json"
+set +e; "$BELTLINE" reload "$T/cache.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
+eq "mbufs.cache changed: refused" "$rc" 1
+check "... by name, not as the pool's size ($(head -c 200 "$T/r.err"))" \
+	bash -c "grep -q ': mbufs.cache changed: needs a restart' '$T/r.err' && ! grep -q 'count' '$T/r.err'"
 jq '.ports[0].rx_queues = 2' "$T/a.json" > "$T/port.json"
 set +e; "$BELTLINE" reload "$T/port.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "a port's settings changed: refused" "$rc" 1
@@ -99,7 +105,7 @@ for i in $(seq "$N"); do
 	fi
 done
 stats
-eq "refused reloads counted (the steps and the four above)" "$(jq .reload.failures "$T/st.json")" "$((n + 4))"
+eq "refused reloads counted (the steps and the five above)" "$(jq .reload.failures "$T/st.json")" "$((n + 5))"
 check "s1's reader still attached" kill -0 "$CAT1"
 eq "s1's reader lost nothing" "$(jq '[.streams[] | select(.name == "s1") | .readers[] | (.lost // 0)] | add' "$T/st.json")" 0
 eq "unchanged graph's counters continuous: keep's in never went back" ok ok
