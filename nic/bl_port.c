@@ -17,6 +17,13 @@ create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname
 	if (p->vdev[0] != '\0') {
 		const char *args = strchr(p->vdev, ',');
 		rc = rte_vdev_init(devname, args != NULL ? args + 1 : "");
+		if (rc == -1)   /* no errno: no driver of that name took it, or it said no */
+			return bl_err_set(err, -ENODEV,
+					  "ports[%u].vdev: DPDK could not create \"%s\" and gave no "
+					  "reason: no driver of that name (net_null, net_ring, net_pcap, "
+					  "net_tap, net_memif, net_af_packet, ...: a device is named by "
+					  "its driver and a number), or an argument the driver refused "
+					  "(the log above may name it)", idx, p->vdev);
 		if (rc != 0)
 			return bl_err_set(err, rc < 0 ? rc : -EINVAL,
 					  "ports[%u].vdev: DPDK could not create \"%s\" (%s); the log "

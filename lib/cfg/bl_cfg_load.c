@@ -35,6 +35,42 @@ where(const char *text, const char *at, unsigned int *line, unsigned int *col)
 	}
 }
 
+/* A comma after a value and right before a closing } or ] (outside strings): JSON
+ * allows none, and cJSON's error position for it lands past the bracket. NULL if there
+ * is none. */
+static const char *
+trailing_comma(const char *text, size_t len)
+{
+	bool in_str = false;
+	char last = '\0';   /* the last character outside strings and blanks ('"': a string) */
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (c == '"') {
+			in_str = true;
+		} else if (c == ',' && last != '\0' && strchr(",{[:", last) == NULL) {
+			size_t j = i + 1;
+			while (j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' ||
+					   text[j] == '\r'))
+				j++;
+			if (j < len && (text[j] == '}' || text[j] == ']'))
+				return text + i;
+		}
+		last = c;
+	}
+	return NULL;
+}
+
 int
 bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 	     struct bl_diag *diag)
@@ -48,8 +84,15 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (root == NULL) {
 		unsigned int line, col;
-		const char *at = end != NULL ? end : text;
+		const char *at = end != NULL ? end : text, *comma = trailing_comma(text, len);
 		bool early = true;
+
+		if (comma != NULL) {
+			where(text, comma, &line, &col);
+			bl_diag_add(diag, "$: not valid JSON (line %u, col %u): a comma after the last "
+				    "member of an object or array (JSON allows none)", line, col);
+			return -EINVAL;
+		}
 		where(text, at, &line, &col);
 		for (const char *c = at + (at < text + len); c < text + len; c++)
 			early &= *c == ' ' || *c == '\t' || *c == '\n' || *c == '\r';

@@ -73,6 +73,9 @@ expect "missing capture" 2 "^ports\[0\]\.vdev: rx_pcap=$T/missing.pcap: No such 
 # What only DPDK can find out is still named by its config path.
 fwd_cfg "$T/c.json" "$(inst nodrv)" "net_nosuchdriver0" "net_null0"
 expect "unknown driver" 1 'ports\[0\]\.vdev: DPDK could not create "net_nosuchdriver0"' "$T/c.json"
+# (DPDK's -1 is no errno: it was printed as "Operation not permitted")
+check "... without a made-up errno" bash -c "! grep -q 'not permitted' '$T/err'"
+check "... saying what it most likely is" grep -q 'no driver of that name' "$T/err"
 fwd_cfg "$T/c.json" "$(inst badarg)" "net_null0,nosuchkey=1" "net_null1"
 expect "bad driver argument" 1 'ports\[0\]\.vdev' "$T/c.json"
 # Rings the pool cannot fill: the message names the key to raise (mbufs.count).

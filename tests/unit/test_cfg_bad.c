@@ -22,6 +22,15 @@ static const struct bad bad_cases[] = {
 	 * character after the culprit: col 17 for the second ',' at col 16. */
 	{ "json_double_comma", "{'ports': [ ] ,,\n}",
 	  "$: not valid JSON (line 1, col 1", { 0 }, "the text ends", 1 },
+	/* A comma after the last member: named, at the comma (cJSON's position for it is
+	 * past the bracket, and the reader said "the text ends before the JSON does"). */
+	{ "json_trailing_comma_object", "{'instance': 'x',\n 'burst': 32,\n}\n",
+	  "$: not valid JSON (line 2, col 13): a comma after the last member of an object or "
+	  "array (JSON allows none)", { 0 }, "the text ends", 1 },
+	{ "json_trailing_comma_array", "{'ports': [ 1, 2, ] }",
+	  "$: not valid JSON (line 1, col 17): a comma after the last member", { 0 }, NULL, 1 },
+	{ "json_comma_in_a_string_is_not_one", "{'instance': 'a,}'",
+	  "$: not valid JSON (line 1, col ", { "the text ends before the JSON does" }, "comma", 1 },
 	{ "json_line_and_col", "{\n 'instance': 'x',\n 'burst': 32 32\n}",
 	  "$: not valid JSON (line 3, col 14)", { 0 }, NULL, 1 },
 	{ "json_comment", "{ // a comment\n" GOOD "}",
