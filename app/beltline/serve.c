@@ -227,23 +227,44 @@ udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz, str
 	return fd;
 }
 
-/* Children through their handshake are served, up to max_clients; those past it are
- * cut. The number cut. */
+/* Children through their handshake are served, up to max_clients (counted in *served);
+ * those past it are cut. The number cut. */
 static unsigned int
-take_authed(struct kids *ks, int max_clients)
+take_authed(struct kids *ks, int max_clients, unsigned long long *served)
 {
 	unsigned int cut = 0;
 	pid_t pid;
 
-	while ((pid = kids_next_authed(ks)) > 0)
+	while ((pid = kids_next_authed(ks)) > 0) {
 		if (ks->n_authed > max_clients) {
 			struct kid *k = kids_find(ks, pid);
 			say("refused %s: %d clients already (--max-clients)", k->peer, max_clients);
 			cut++;
 			kill(pid, SIGTERM);
 			kids_gone(ks, pid);
+		} else {
+			(*served)++;
 		}
+	}
 	return cut;
+}
+
+/* Children that ended: one that ended in its TLS handshake with status 1 refused its
+ * peer (it said why: no certificate, another CA, not TLS, too slow). The number. */
+static unsigned int
+reap(struct kids *ks)
+{
+	unsigned int refused = 0;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct kid *k = kids_find(ks, pid);
+		if (k != NULL && !k->authed && WIFEXITED(status) && WEXITSTATUS(status) == 1)
+			refused++;
+		kids_gone(ks, pid);
+	}
+	return refused;
 }
 
 /* Whether beltline://INSTANCE/NAME is a stream the instance lists to us (list shows only
@@ -288,7 +309,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 	struct serve sv = { .handshake_ms = 5000, .stall_ms = 30000 };
 	char src[512];
 	struct kids ks;
-	unsigned long long refused = 0;
+	unsigned long long refused = 0, served = 0;
 	int c, lfd, usage_err, max_clients = 16, to_write = 0, max_set = 0;
 
 	optind = 0;
@@ -406,9 +427,10 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		char peer[80];
 		pid_t pid;
 
-		for (pid = waitpid(-1, NULL, WNOHANG); pid > 0; pid = waitpid(-1, NULL, WNOHANG))
-			kids_gone(&ks, pid);
-		refused += take_authed(&ks, max_clients);
+		/* handshakes done first: a child that passed its own and then ended is no
+		 * refusal */
+		refused += take_authed(&ks, max_clients, &served);
+		refused += reap(&ks);
 		if (poll(p, 2, 200) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		int fd;
@@ -442,7 +464,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			conn_keepalive(fd);
 		}
 		if (sv.tls) {
-			refused += take_authed(&ks, max_clients);   /* not cut as pending */
+			refused += take_authed(&ks, max_clients, &served);   /* not cut as pending */
 			refused += (unsigned long long)kids_make_room(&ks);
 		}
 		fflush(stderr);
@@ -453,17 +475,20 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			SSL_CTX_free(sv.ctx);
 			exit(st);
 		}
-		if (pid > 0)
+		if (pid > 0) {
 			kids_add(&ks, pid, peer, !sv.tls);
-		else
+			served += !sv.tls;   /* with TLS, once through its handshake */
+		} else {
+			refused++;
 			say("refused %s: fork: %s", peer, strerror(errno));
+		}
 		close(fd);
 	}
 	close(lfd);
+	refused += take_authed(&ks, max_clients, &served) + reap(&ks);
 	kids_stop_all(&ks);
 	kids_fini(&ks);
-	if (refused != 0)
-		say("stopped: %llu peers refused (see the lines above)", refused);
+	say("stopped: %llu peers served, %llu refused (see the lines above)", served, refused);
 	SSL_CTX_free(sv.ctx);
 	return 0;
 }

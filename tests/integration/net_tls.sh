@@ -67,7 +67,8 @@ eq "serve tls:// without certificates: refused" "$rc1" 2
 check "serve tls:// without certificates: says --ca" grep -q -- "--ca" "$T/s1.err"
 "$BELTLINE" serve --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" \
 	--handshake-ms 1500 web tls://$NET.1:$PORT 2> "$T/serve.err" &
-PIDS="$PIDS $!"
+SERVE=$!
+PIDS="$PIDS $SERVE"
 check "serve listens on $NET.1:$PORT" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
 
 inns() { timeout 60 ip netns exec "$NS" env BELTLINE_TLS_CA="$C/ca.pem" "$@"; }
@@ -138,6 +139,13 @@ eq "local: every packet" "$(wc -l < "$T/local.txt" | tr -d ' ')" \
 check "tcpdump of cat tls:// in $NS prints what tcpdump of cat STREAM prints" \
 	cmp -s "$T/local.txt" "$T/remote.txt"
 check "serve logged the client certificate" grep -q "TLS client /CN=client" "$T/serve.err"
+# Its last line totals them: the reader served, and the six refused in their handshakes
+# above (no certificate, another CA, plain tcp://, stalled, trickled, a client that did
+# not trust serve). It printed only the refusals serve itself made, none of these.
+kill -TERM "$SERVE"
+wait "$SERVE" || true
+check "serve's last line: 1 served, 6 refused ($(tail -n 1 "$T/serve.err"))" \
+	bash -c "tail -n 1 '$T/serve.err' | grep -q 'stopped: 1 peers served, 6 refused'"
 
 # Connections that never start their handshake counted against --max-clients until
 # --handshake-ms: two such kept an authenticated reader out of a --max-clients 2 serve.
