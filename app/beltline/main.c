@@ -222,6 +222,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "beltline: which command?\n" BL_CLI_SEE_HELP);
 		return 2;
 	}
+	/* said once here (each command said it twice: the library's line and its own) */
+	if (!bl_instance_name_ok(instance, strlen(instance))) {
+		fprintf(stderr, "beltline: instance '%s' (-i or BELTLINE_INSTANCE): want 1..%u "
+			"characters of [A-Za-z0-9_-]\n", instance, BL_INSTANCE_NAME_MAX - 1);
+		return 2;
+	}
 	beltline_set_log(log_stderr, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -29,6 +29,13 @@ bpid=$!
 trap 'kill -9 "$bpid" 2> /dev/null || true; rm -rf "$T"' EXIT
 wait_ctl "$run/$I/ctl" "$bpid" "$T/err"
 B() { "$BELTLINE" -i "$I" "$@"; }
+
+# A bad instance name is a usage error, said once (ls said it twice: the library's line,
+# then "instance 'x/y': Invalid argument").
+set +e; "$BELTLINE" -i x/y ls > /dev/null 2> "$T/inst.err"; st=$?; set -e
+eq "-i x/y ls: a usage error" "$st" 2
+eq "... said in one line ($(cat "$T/inst.err"))" "$(wc -l < "$T/inst.err" | tr -d ' ')" 1
+check "... naming the rule" grep -q "instance 'x/y' (-i or BELTLINE_INSTANCE): want 1..31 characters" "$T/inst.err"
 cd "$T/here"
 
 mkdir web
