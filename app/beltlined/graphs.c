@@ -332,15 +332,14 @@ bl_app_graphs_check_beside(const struct bl_cfg *cfg, unsigned int pool_n, struct
 	return check(cfg, true, pool_n, diag, NULL);
 }
 
-unsigned int
-bl_app_graphs_rings(const struct bl_cfg *cfg)
+int
+bl_app_graphs_check_sizing(const struct bl_cfg *cfg, struct bl_diag *diag, unsigned int *rings)
 {
-	struct bl_diag quiet = { 0 };   /* the real dry run after this one says what is wrong */
 	uint64_t n = 0;
+	int rc = check(cfg, false, UINT32_MAX, diag, &n);
 
-	(void)check(cfg, false, UINT32_MAX, &quiet, &n);
-	bl_diag_free(&quiet);
-	return n < BL_CFG_MBUFS_MAX ? (unsigned int)n : BL_CFG_MBUFS_MAX;
+	*rings = n < BL_CFG_MBUFS_MAX ? (unsigned int)n : BL_CFG_MBUFS_MAX;
+	return rc;
 }
 
 static bool

@@ -284,13 +284,21 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 	}
 	if (apply_flags(fl, cfg, diag) != 0)
 		return -EINVAL;
-	/* No mbufs.count: the pool holds the streams' rings too, summed by a dry run. */
-	if (cfg->mbufs == 0)
-		cfg->rings_mbufs = bl_app_graphs_rings(cfg);
-	/* both, so one --check says every problem: a capture not there, a bad pipeline */
+	/* both, so one --check says every problem: a capture not there, a bad pipeline.
+	 * No mbufs.count: the pool holds the streams' rings too, summed by the dry run. */
 	rc = bl_cfg_check_files(cfg, diag);
-	if (bl_app_graphs_check(cfg, diag) != 0)
+	if ((cfg->mbufs == 0 ? bl_app_graphs_check_sizing(cfg, diag, &cfg->rings_mbufs) :
+	     bl_app_graphs_check(cfg, diag)) != 0)
 		rc = -EINVAL;
+	/* memory.size_mb against that pool (the config's own check saw the rings' floor only) */
+	if (cfg->mbufs == 0 && cfg->rings_mbufs != 0 && cfg->mem_mb != 0 &&
+	    cfg->mem_mb < bl_cfg_mem_mb_needed(cfg)) {
+		bl_diag_add(diag, "memory.size_mb: %u mbufs of %u bytes (a pool sized for the "
+			    "streams' rings: mbufs.count sets it) need at least %lu MB, got %u",
+			    bl_cfg_pool_size(cfg), cfg->mbuf_data_room, bl_cfg_mem_mb_needed(cfg),
+			    cfg->mem_mb);
+		rc = -EINVAL;
+	}
 	return rc;
 }
 

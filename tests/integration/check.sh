@@ -40,6 +40,12 @@ eq "... and they start ($(head -c 300 "$T/err"))" "$rc" 0
 pool=$(jq '.mbufs.pool_size' "$T/out")
 check "... in a pool sized for them ($pool mbufs >= 1.5 x (4 x 1024 + 4096 + 8192))" \
 	test "$pool" -ge $(( (4 * 1024 + 4096 + 8192) * 3 / 2 ))
+# memory.size_mb is checked against that pool, not the one the ports alone would want
+jq '.memory = { "size_mb": 100 }' "$T/rings.json" > "$T/rings_mb.json"
+run x --check "$T/rings_mb.json"
+eq "... with memory.size_mb 100: refused" "$rc" 2
+check "... saying the pool it is for ($(head -c 300 "$T/err"))" \
+	grep -q "memory.size_mb: $pool mbufs of [0-9]* bytes (a pool sized for the streams' rings" "$T/err"
 
 # A stream name given but not a valid one is called that, not "required".
 run x --check --port n=net_null0 --pipeline 'gen | export name=ic/mp'

@@ -52,7 +52,7 @@ check "... naming the file and why ($(head -c 300 "$T/r.err"))" \
 jq '.mbufs.count = 8191' "$T/c.json" > "$T/small.json"
 set +e; "$BELTLINE" reload "$T/small.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "another pool size: refused" "$rc" 1
-check "... by name" grep -q 'mbufs (the pool.s size) changed: needs a restart' "$T/r.err"
+check "... by name" grep -q 'mbufs.count (the pool.s size) changed: needs a restart' "$T/r.err"
 eq "ports unchanged" "$(ports)" "a,b"
 
 # A failure injected at every step of the add in turn: refused, nothing left behind.
