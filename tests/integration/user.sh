@@ -165,11 +165,13 @@ check "the client ran its course" wait "$EV"
 ev_decided() { stats; [ "$(jq -r '.users[] | select(.name == "ev") | .client |
 	.verdicts + .full_pass + .evicted_pass' "$T/s.json")" = 2000 ]; }
 check "all 2000 decided (classed, not shown or evicted)" wait_for "$WAIT" ev_decided
-eq "evicted: the first, once 512 waited behind it" "$(ctr ev evicted_pass)" 1
+# (the first at least: on a slow machine, some shown right after it were still held too)
+ev=$(ctr ev evicted_pass)
+check "evicted: the first at least, once 512 waited behind it ($ev)" test "$ev" -ge 1
 eq "handed = verdicts + timeout_* + gone_* + evicted_*" "$(jq -r '.users[] | select(.name == "ev") |
 	.client | .handed == .verdicts + .timeout_pass + .timeout_drop + .gone_pass + .gone_drop +
 	.evicted_pass + .evicted_drop' "$T/s.json")" true
-eq "its class came late" "$(ctr ev late)" 1
+check "their classes came late, each" wait_for "$WAIT" ctr_is ev late "$ev"
 
 # ---- no client ----
 check "inject 10 with no client" "$BELTLINE" -i "$I" inject nc "$CAP"
