@@ -241,6 +241,10 @@ static const struct key stream_keys[] = {
 	  "reader positions out of range the appliance clamped"),
 	K("detached", "stream_detached_readers_total", 'c', "readers detached (closed or dead)"),
 	K("wakeups", "stream_wakeups_total", 'c', "wake-ups signalled to sleeping readers"),
+	K("copied", "stream_copied_total", 'c', "packets the stream's writer copied once "
+	  "(a stream of other permissions than the pool's; a tap's of inject writers' frames)"),
+	K("copy_nombuf", "stream_copy_nombuf_total", 'c',
+	  "packets not written: no free mbuf to copy them into"),
 	K("n_readers", "stream_readers", 'g', "readers attached now"),
 };
 

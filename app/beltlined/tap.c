@@ -25,7 +25,8 @@
  * removes or changes (not adopted, or its tapped edge gone or relabelled) ends
  * as above, logged with the reason: its readers are told the stream was removed.
  *
- * The worker side (tap_burst) allocates nothing and locks nothing: one more
+ * The worker side (tap_burst) locks nothing and allocates nothing but the copy of
+ * a zero-copy inject writer's frame (an mbuf of the pool: see tap_burst): one more
  * reference per packet kept, one publish per burst; what the ring refuses is
  * counted by the ring (stats: the stream's dropped), as for any export.
  */
@@ -115,9 +116,26 @@ tap_burst(struct bl_filter_tap *h, struct rte_mbuf **pkts, const uint32_t *cls, 
 		if (t->has_bpf && bpf_filter(t->prog.bf_insns, rte_pktmbuf_mtod(m, const u_char *),
 					     m->pkt_len, m->data_len) == 0)
 			continue;
-		/* The slot's own reference, on every segment (atomic inside DPDK). */
-		rte_pktmbuf_refcnt_update(m, 1);
-		t->keep[k] = m;
+		if (unlikely(RTE_MBUF_HAS_EXTBUF(m))) {
+			/* A zero-copy inject writer's frame: an external buffer, in the
+			 * writer's region, not the packet DBuf. Its entry would show a reader
+			 * the mbuf's own buffer (stale bytes), and the slot would keep the
+			 * writer's buffer until the ring's next writes, which a writer out of
+			 * buffers cannot cause (beltline inject hung). One copy into a packet
+			 * of the pool; none free: counted, not kept. */
+			struct rte_mbuf *cp = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+
+			if (cp == NULL) {
+				bl_counter_add(&t->s->w.copy_nombuf, 1);   /* the writer only */
+				continue;
+			}
+			bl_counter_add(&t->s->w.copied, 1);
+			t->keep[k] = cp;
+		} else {
+			/* The slot's own reference, on every segment (atomic inside DPDK). */
+			rte_pktmbuf_refcnt_update(m, 1);
+			t->keep[k] = m;
+		}
 		t->cls[k++] = (uint16_t)c;
 	}
 	if (k != 0)

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bl_atomic.h"
 #include "bl_ibuf.h"
 #include "bl_stream.h"
 #include "bl_stream_pvt.h"
@@ -76,6 +77,10 @@ bl_stream_stats_json(void)
 		N(o, "overwritten", st.overwritten);
 		N(o, "clamps", st.clamps);
 		N(o, "detached", st.detached);
+		/* the writer's copies (a copy DBuf's stream; a tap's of inject frames) and the
+		 * packets dropped for want of an mbuf to copy into: relaxed, the writer's */
+		N(o, "copied", bl_counter_read(&x->w.copied));
+		N(o, "copy_nombuf", bl_counter_read(&x->w.copy_nombuf));
 		/* relaxed: a counter (bl_stream_wake.c adds with relaxed). */
 		N(o, "wakeups", __atomic_load_n(&x->wake.signals, __ATOMIC_RELAXED));
 		N(o, "n_readers", st.n_active);
