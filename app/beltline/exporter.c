@@ -36,6 +36,19 @@ struct exporter {
 	unsigned long long scrapes, failures;   /* MHD's one thread only */
 };
 
+/* The client library's last line (MHD's one thread calls it; the main thread only
+ * before the daemon starts): said with the outage it explains, once, not at every
+ * scrape of a stopped instance. */
+static char lib_said[256];
+
+static void
+lib_log(enum beltline_log_level level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	snprintf(lib_said, sizeof(lib_said), "%s", msg);
+}
+
 /* The instance's stats as JSON, or NULL (said once per change of state on stderr). */
 static cJSON *
 fetch_stats(struct exporter *x)
@@ -46,6 +59,7 @@ fetch_stats(struct exporter *x)
 	cJSON *j = NULL;
 	int rc;
 
+	lib_said[0] = '\0';
 	rc = beltline_ctl_open(x->instance, NULL, &c);
 	if (rc == 0) {
 		rc = beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply);
@@ -57,10 +71,11 @@ fetch_stats(struct exporter *x)
 			rc = -EPROTO;
 	}
 	free(reply);
-	if (rc != last_rc)
-		fprintf(stderr, rc == 0 ? "beltline: exporter: instance '%s' answers again\n" :
-			"beltline: exporter: instance '%s': %s (serving beltline_up 0)\n", x->instance,
-			strerror(-rc));
+	if (rc != last_rc && rc == 0)
+		fprintf(stderr, "beltline: exporter: instance '%s' answers again\n", x->instance);
+	else if (rc != last_rc)
+		fprintf(stderr, "beltline: exporter: instance '%s': %s (serving beltline_up 0)%s%s\n",
+			x->instance, strerror(-rc), lib_said[0] ? ": " : "", lib_said);
 	last_rc = rc;
 	return j;
 }
@@ -222,6 +237,7 @@ bl_cli_exporter(int argc, char **argv, const char *instance)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	beltline_set_log(lib_log, NULL);   /* the library's lines go with our outage line */
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &x,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,

@@ -154,6 +154,12 @@ code=$(curl -s -o "$T/m2.txt" -w '%{http_code}' "http://127.0.0.1:$PORT/metrics"
 eq "instance gone: HTTP status" "$code" 200
 eq "instance gone: beltline_up" "$(sed -n 's/^beltline_up{instance="'"$I"'"} //p' "$T/m2.txt")" 0
 check "instance gone: promtool still content" promtool check metrics < "$T/m2.txt"
+# The outage said once, with the library's reason, however many scrapes see it (each
+# scrape added the library's line)
+for _ in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics"; done
+eq "the outage said once in 4 scrapes ($(grep -v '^$' "$T/exporter.err" | tail -n 3))" \
+	"$(grep -c "serving beltline_up 0\|no instance" "$T/exporter.err")" 1
+check "... with the library's reason" grep -q "(serving beltline_up 0): .*no instance '$I' is running" "$T/exporter.err"
 kill -TERM $XPID
 set +e
 wait $XPID; rc=$?
