@@ -637,8 +637,11 @@ same_label_rt(const struct bl_label_rt *a, const struct bl_label_rt *b)
 	return true;
 }
 
-/* The counters of each out-edge of f that the old instance had too (the same filter at
- * its end, by name, the same label): carried over; a new edge starts at 0. */
+/* The counters of each out-edge of f that the old instance had too (the same label, to
+ * the filter the new end took over: both ends adopted): carried over; a new edge, or
+ * one to a filter built anew, starts at 0 (as that filter's own counters do, so its
+ * in-edges still sum to its input; the sum of an adopted filter's in-edges counts from
+ * when they were made). f's and its ends' st_from are still set. */
 static void
 handover_edges(struct bl_filter *f, const struct bl_filter *was)
 {
@@ -646,7 +649,7 @@ handover_edges(struct bl_filter *f, const struct bl_filter *was)
 		struct bl_edge_rt *e = &f->out[k];
 		for (uint16_t j = 0; j < was->n_out; j++) {
 			const struct bl_edge_rt *o = &was->out[j];
-			if (strcmp(o->to->name, e->to->name) != 0 || !same_label_rt(&o->label, &e->label))
+			if (e->to->st_from != o->to || !same_label_rt(&o->label, &e->label))
 				continue;
 			/* relaxed: as for the filter's counters below */
 			__atomic_store_n(&e->pkts, o->pkts, __ATOMIC_RELAXED);
@@ -664,6 +667,9 @@ void
 bl_graph_handover(struct bl_graph *g)
 {
 	_Static_assert(sizeof(struct bl_filter_stats) % sizeof(uint64_t) == 0, "copied as words");
+	for (unsigned int i = 0; i < g->n_filters; i++)   /* every st_from still set */
+		if (g->filters[i]->st_from != NULL)
+			handover_edges(g->filters[i], g->filters[i]->st_from);
 	for (unsigned int i = 0; i < g->n_filters; i++) {
 		struct bl_filter *f = g->filters[i];
 		if (f->st_from == NULL)
@@ -674,7 +680,6 @@ bl_graph_handover(struct bl_graph *g)
 		 * yet). relaxed: pairs with the relaxed loads of the stats readers. */
 		for (size_t k = 0; k < sizeof(f->st) / sizeof(uint64_t); k++)
 			__atomic_store_n(&to[k], was[k], __ATOMIC_RELAXED);
-		handover_edges(f, f->st_from);
 		f->st_from = NULL;
 	}
 }

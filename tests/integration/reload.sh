@@ -122,6 +122,11 @@ eq "no mbuf leaked" "$(jq .mbufs.leaked "$T/final.json")" 0
 eq "fwd (unchanged, in the changed graph) counted every packet across $N reloads" \
 	"$(jq '[.graphs[].filters.fwd // empty | .in] | add' "$T/final.json")" "$a_rx"
 eq "reloads in the final report" "$(jq .reloads "$T/final.json")" "$((N + 1))"
+# The bpf built anew at every reload counts from its build, and so do its in-edges: the
+# one from rx (kept) carried its count from the start (an operator's try: a filter's in
+# 1000, its classes_in 2000).
+eq "the bpf built anew: in = the sum of its in-edges (classes_in)" \
+	"$(jq '[.graphs[].filters.bpf // empty | .in == ([.classes_in[]] | add // 0)] | all' "$T/final.json")" true
 
 # An rx queue that moves between worker lcores is let go by one before the other polls it
 # (two epochs): no packet lost, none leaked.
