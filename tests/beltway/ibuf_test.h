@@ -4,7 +4,7 @@
 #define IBUF_TEST_H
 
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 
 #include "bl_ibuf_worker.h"
 

@@ -8,7 +8,7 @@
  * forks per test).
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

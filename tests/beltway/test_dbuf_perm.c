@@ -8,7 +8,7 @@
  */
 #include <stdbool.h>
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

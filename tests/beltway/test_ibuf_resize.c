@@ -9,7 +9,7 @@
  * exactly once. No EAL, no huge pages.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

@@ -5,7 +5,7 @@
  * process that may write its own page and nothing else. No EAL.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>

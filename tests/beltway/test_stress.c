@@ -11,7 +11,7 @@
  * Also: a reader killed with SIGKILL and detached no longer holds back SRP/MRP.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <criterion/parameterized.h>
 #include <errno.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
  * SOCK_SEQPACKET socketpair that reads the request and sends what a case says.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * side was wedged for good.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>

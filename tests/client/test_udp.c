@@ -7,7 +7,7 @@
  * lost there, counted as loss), never be read into the room left and cut.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>

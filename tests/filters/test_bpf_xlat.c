@@ -9,7 +9,7 @@
  * a load one byte past the end crashes the test instead of reading.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * DBuf here is a real one (ordinary shared memory) in the test's EAL.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>

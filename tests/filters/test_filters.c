@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 
 #include "harness.h"
 

@@ -6,7 +6,7 @@
  * passed on, never metered; bad arguments are refused by name.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <rte_ip.h>
 
 #include "harness.h"

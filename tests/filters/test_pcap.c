@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <pcap/pcap.h>
 
 #include "harness.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <rte_ethdev.h>
 
 #include "bl_time.h"

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 
 #include "bl_graph.h"
 #include "bl_pipe.h"

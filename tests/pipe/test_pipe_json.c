@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 
 #include "test_pipe.h"
 

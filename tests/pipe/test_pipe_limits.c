@@ -18,7 +18,7 @@
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 
 #include "bl_pipe.h"
 #include "bl_test_util.h"

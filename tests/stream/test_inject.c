@@ -10,7 +10,7 @@
  * region is reclaimed for the next.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

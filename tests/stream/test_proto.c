@@ -5,7 +5,7 @@
  * no library of ours), and its rules say what docs/control.md says.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <string.h>
 
 #include "bl_stream_proto.h"

@@ -6,7 +6,7 @@
  * what ls and stats show. EAL comes up in each test's process (harness_eal).
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * the test's (bl_log_test.h), so no test waits.
  */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <criterion/redirect.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* app/beltline/prom.c: stats JSON as Prometheus text (beltline exporter). */
 #include <criterion/criterion.h>
-#include <criterion/new/assert.h>
+#include "bl_test_assert.h"
 #include <stdlib.h>
 #include <string.h>
 
