@@ -316,6 +316,22 @@ reload(struct bl_app *app, const char *path, struct bl_err *err)
 	return reload_to(app, &ncfg, path, err);
 }
 
+/* A refusal names the file: its own problems (cannot open it, a key changed) do;
+ * its content's are said as paths into it ("$: not valid JSON", "graphs[1].pipeline:
+ * col 13"), and a reload may read a file the operator did not name (SIGHUP: the
+ * last one). */
+static void
+name_the_file(const char *path, struct bl_err *err)
+{
+	char m[sizeof(err->msg)];
+
+	if (path == NULL || strncmp(err->msg, path, strlen(path)) == 0 ||
+	    strncmp(err->msg, "started from flags", 18) == 0)
+		return;
+	snprintf(m, sizeof(m), "%s", err->msg);
+	bl_err_set(err, err->code, "%s: %s", path, m);
+}
+
 int
 bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err)
 {
@@ -328,6 +344,7 @@ bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err)
 	bl_graph_test_fail_step(0);
 	app->test_fail_step = 0;
 	if (rc != 0) {
+		name_the_file(p, err);
 		app->reload_failures++;
 		snprintf(app->reload_error, sizeof(app->reload_error), "%s", err->msg);
 		bl_log(BL_LOG_WARNING, "reload refused, the old config runs on: %s", err->msg);

@@ -65,6 +65,14 @@ sed 's/len >= 0/len >= /' "$T/a.json" > "$T/bad.json"
 set +e; "$BELTLINE" reload "$T/bad.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "bad bpf refused" "$rc" 1
 check "... with its path and column" grep -q 'graphs\[1\]\.pipeline: col 13: bpf: expr' "$T/r.err"
+check "... naming the file" grep -qF "$T/bad.json: graphs[1].pipeline: col 13" "$T/r.err"
+head -c 40 "$T/a.json" > "$T/cut.json"
+set +e; "$BELTLINE" reload "$T/cut.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
+eq "a file cut short refused" "$rc" 1
+check "... naming the file ($(head -c 200 "$T/r.err"))" \
+	grep -qF "$T/cut.json: \$: not valid JSON (line" "$T/r.err"
+check "... and so does reload.last_error" bash -c "'$BELTLINE' stats --json |
+	jq -e '.reload.last_error | startswith(\"$T/cut.json: \")' > /dev/null"
 
 # Failure injected at every step in turn: refused, the old config untouched.
 set +e
@@ -105,7 +113,7 @@ for i in $(seq "$N"); do
 	fi
 done
 stats
-eq "refused reloads counted (the steps and the five above)" "$(jq .reload.failures "$T/st.json")" "$((n + 5))"
+eq "refused reloads counted (the steps and the six above)" "$(jq .reload.failures "$T/st.json")" "$((n + 6))"
 check "s1's reader still attached" kill -0 "$CAT1"
 eq "s1's reader lost nothing" "$(jq '[.streams[] | select(.name == "s1") | .readers[] | (.lost // 0)] | add' "$T/st.json")" 0
 eq "unchanged graph's counters continuous: keep's in never went back" ok ok
