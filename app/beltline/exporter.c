@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -197,6 +198,26 @@ bad:
 	return -1;
 }
 
+/* A listening TCP socket on ss, or -errno. */
+static int
+listen_on(const struct sockaddr_storage *ss, socklen_t sl)
+{
+	int one = 1, e;
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)   /* [::]:PORT is IPv6 only, as MHD_USE_IPv6 made it */
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, sl) != 0 || listen(fd, 64) != 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
 int
 bl_cli_exporter(int argc, char **argv, const char *instance)
 {
@@ -208,6 +229,7 @@ bl_cli_exporter(int argc, char **argv, const char *instance)
 	char shown[INET6_ADDRSTRLEN];
 	socklen_t sl = 0;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	int lfd;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
@@ -238,15 +260,27 @@ bl_cli_exporter(int argc, char **argv, const char *instance)
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	beltline_set_log(lib_log, NULL);   /* the library's lines go with our outage line */
+	/* Bound here, not by MHD, so that a refusal says why: MHD given an address said
+	 * "Failed to bind to port 0" whatever the port. */
+	lfd = listen_on(&ss, sl);
+	if (lfd < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		fprintf(stderr, "beltline: exporter: cannot listen on %s: %s%s\n", listen,
+			strerror(-lfd), lfd == -EACCES ? " (a port below 1024 needs root or "
+			"CAP_NET_BIND_SERVICE)" : lfd == -EADDRINUSE ? " (another program has it: "
+			"give another with --listen)" : "");
+		return 1;
+	}
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &x,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+			     MHD_OPTION_LISTEN_SOCKET, lfd,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 			     MHD_OPTION_CONNECTION_LIMIT, 64u,
 			     MHD_OPTION_END);
 	if (d == NULL) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		fprintf(stderr, "beltline: exporter: cannot listen on %s (in use? a port below 1024 "
-			"as an ordinary user?)\n", listen);
+		close(lfd);
+		fprintf(stderr, "beltline: exporter: cannot serve on %s (libmicrohttpd refused "
+			"to start)\n", listen);
 		return 1;
 	}
 	if (ss.ss_family == AF_INET6)
@@ -259,7 +293,7 @@ bl_cli_exporter(int argc, char **argv, const char *instance)
 				     ((struct sockaddr_in *)&ss)->sin_port));
 	while (!bl_cli_stopping())
 		sigsuspend(&old);
-	MHD_stop_daemon(d);
+	MHD_stop_daemon(d);   /* closes lfd too */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	fprintf(stderr, "beltline: exporter: %llu scrapes, %llu with the instance not answering\n",
 		x.scrapes, x.failures);

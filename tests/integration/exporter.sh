@@ -66,6 +66,11 @@ for try in 1 2 3 4 5; do
 	XPID=
 done
 check "the exporter listens (port $PORT)" test -n "$XPID"
+set +e; "$BELTLINE" exporter --listen "127.0.0.1:$PORT" > /dev/null 2> "$T/x.err"; rc=$?; set -e
+eq "a second exporter on its port: exit status" "$rc" 1
+check "... saying why, with the port ($(head -c 200 "$T/x.err"))" grep -qF \
+	"exporter: cannot listen on 127.0.0.1:$PORT: Address already in use (another program has it" "$T/x.err"
+check "... and only that (libmicrohttpd said \"port 0\")" test "$(wc -l < "$T/x.err")" -eq 1
 curl -sf -D "$T/hdr" "http://127.0.0.1:$PORT/metrics" -o "$T/m.txt"
 check "content type is the text format 0.0.4" grep -qi '^content-type: text/plain; version=0.0.4' "$T/hdr"
 if promtool check metrics < "$T/m.txt" > "$T/promtool.out" 2>&1; then
