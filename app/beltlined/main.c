@@ -291,14 +291,8 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 	     bl_app_graphs_check(cfg, diag)) != 0)
 		rc = -EINVAL;
 	/* memory.size_mb against that pool (the config's own check saw the rings' floor only) */
-	if (cfg->mbufs == 0 && cfg->rings_mbufs != 0 && cfg->mem_mb != 0 &&
-	    cfg->mem_mb < bl_cfg_mem_mb_needed(cfg)) {
-		bl_diag_add(diag, "memory.size_mb: %u mbufs of %u bytes (a pool sized for the "
-			    "streams' rings: mbufs.count sets it) need at least %lu MB, got %u",
-			    bl_cfg_pool_size(cfg), cfg->mbuf_data_room, bl_cfg_mem_mb_needed(cfg),
-			    cfg->mem_mb);
+	if (cfg->mbufs == 0 && cfg->rings_mbufs != 0 && bl_cfg_check_mem_mb(cfg, diag) != 0)
 		rc = -EINVAL;
-	}
 	return rc;
 }
 

@@ -172,6 +172,11 @@ unsigned int bl_cfg_pool_size(const struct bl_cfg *cfg);
 /* Memory (MB) the pool and EAL's own needs take: the floor for memory.size_mb. */
 unsigned long bl_cfg_mem_mb_needed(const struct bl_cfg *cfg);
 
+/* memory.size_mb (when set) against bl_cfg_mem_mb_needed: a problem added to diag and
+ * -EINVAL when it is short. bl_cfg_validate checks it for the pool it can size (the
+ * ports' rings); once a dry run of the graphs has set rings_mbufs, check it again. */
+int bl_cfg_check_mem_mb(const struct bl_cfg *cfg, struct bl_diag *diag);
+
 /* The device name EAL gives a port ("net_null0" of "net_null0,size=64"). */
 size_t bl_cfg_port_devname(const struct bl_cfg_port *p, char *buf, size_t size);
 

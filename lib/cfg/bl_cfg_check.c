@@ -226,12 +226,21 @@ check_memory(const struct bl_cfg *cfg, struct bl_diag *d)
 	if (cfg->mbufs != 0 && cfg->mbuf_cache * 3ul / 2 > cfg->mbufs)
 		bl_diag_add(d, "mbufs.cache: must be at most two thirds of mbufs.count (%u), got %u",
 			    cfg->mbufs * 2 / 3, cfg->mbuf_cache);
-	if (cfg->mem_mb != 0) {
-		unsigned long mb = bl_cfg_mem_mb_needed(cfg);
-		if (cfg->mem_mb < mb)
-			bl_diag_add(d, "memory.size_mb: %u mbufs of %u bytes need at least %lu MB, got %u",
-				    bl_cfg_pool_size(cfg), cfg->mbuf_data_room, mb, cfg->mem_mb);
-	}
+	bl_cfg_check_mem_mb(cfg, d);
+}
+
+int
+bl_cfg_check_mem_mb(const struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	unsigned long mb = bl_cfg_mem_mb_needed(cfg);
+
+	if (cfg->mem_mb == 0 || cfg->mem_mb >= mb)
+		return 0;
+	bl_diag_add(diag, "memory.size_mb: %u mbufs of %u bytes%s need at least %lu MB, got %u",
+		    bl_cfg_pool_size(cfg), cfg->mbuf_data_room,
+		    cfg->mbufs == 0 && cfg->rings_mbufs != 0 ? " (a pool sized for the streams' "
+		    "rings: mbufs.count sets it)" : "", mb, cfg->mem_mb);
+	return -EINVAL;
 }
 
 unsigned int
