@@ -5,8 +5,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,38 @@ is_gauge(const char *key)
 }
 
 /* The same row in both snapshots: every string member (name, graph, from, to) alike. */
+
+/* An endpoint's owner and group come as numbers (stats --json, as they always have);
+ * the table shows names, as for the streams, injects and users. */
+static void
+ids_as_names(cJSON *rows)
+{
+	cJSON *row;
+
+	cJSON_ArrayForEach(row, rows) {
+		cJSON *o = cJSON_GetObjectItemCaseSensitive(row, "owner");
+		cJSON *g = cJSON_GetObjectItemCaseSensitive(row, "group");
+		char buf[64];
+
+		if (cJSON_IsNumber(o)) {
+			const struct passwd *pw = getpwuid((uid_t)o->valuedouble);
+			if (pw != NULL)
+				snprintf(buf, sizeof(buf), "%s", pw->pw_name);
+			else
+				snprintf(buf, sizeof(buf), "%.0f", o->valuedouble);
+			cJSON_ReplaceItemInObjectCaseSensitive(row, "owner", cJSON_CreateString(buf));
+		}
+		if (cJSON_IsNumber(g)) {
+			const struct group *gr = getgrgid((gid_t)g->valuedouble);
+			if (gr != NULL)
+				snprintf(buf, sizeof(buf), "%s", gr->gr_name);
+			else
+				snprintf(buf, sizeof(buf), "%.0f", g->valuedouble);
+			cJSON_ReplaceItemInObjectCaseSensitive(row, "group", cJSON_CreateString(buf));
+		}
+	}
+}
+
 static int
 same_row(const cJSON *a, const cJSON *b)
 {
@@ -138,7 +172,7 @@ add_rate_column(cJSON *rows, const cJSON *before, const char *key, double dt)
 int
 bl_cli_ls(int argc, char **argv, const char *instance)
 {
-	const cJSON *streams, *injects;
+	const cJSON *streams, *rows;
 	cJSON *j;
 	int rc;
 
@@ -170,15 +204,17 @@ bl_cli_ls(int argc, char **argv, const char *instance)
 		printf("instance '%s' exports no stream\n", instance);
 	else
 		bl_cli_print_table("streams", streams, 0);
-	injects = cJSON_GetObjectItemCaseSensitive(j, "injects");
-	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
-		bl_cli_print_table("injects", injects, 0);
-	injects = cJSON_GetObjectItemCaseSensitive(j, "users");
-	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
-		bl_cli_print_table("users", injects, 0);
-	injects = cJSON_GetObjectItemCaseSensitive(j, "endpoints");
-	if (cJSON_IsArray(injects) && cJSON_GetArraySize(injects) != 0)
-		bl_cli_print_table("endpoints", injects, 0);
+	rows = cJSON_GetObjectItemCaseSensitive(j, "injects");
+	if (cJSON_IsArray(rows) && cJSON_GetArraySize(rows) != 0)
+		bl_cli_print_table("injects", rows, 0);
+	rows = cJSON_GetObjectItemCaseSensitive(j, "users");
+	if (cJSON_IsArray(rows) && cJSON_GetArraySize(rows) != 0)
+		bl_cli_print_table("users", rows, 0);
+	rows = cJSON_GetObjectItemCaseSensitive(j, "endpoints");
+	if (cJSON_IsArray(rows) && cJSON_GetArraySize(rows) != 0) {
+		ids_as_names(cJSON_GetObjectItemCaseSensitive(j, "endpoints"));
+		bl_cli_print_table("endpoints", rows, 0);
+	}
 	cJSON_Delete(j);
 	return 0;
 }

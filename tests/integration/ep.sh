@@ -45,6 +45,9 @@ listen_bg x "$N" 10
 ls_out=$("$BELTLINE" -i "$I" ls)
 check "ls lists the endpoint ($ls_out)" grep -q '^endpoints' <<< "$ls_out"
 check "... by name, with its mode" grep -qE '^ *x .*0600' <<< "$ls_out"
+me=$(id -un) my_group=$(id -gn)
+check "... its owner and group by name, as a stream's (were numbers)" \
+	grep -qE "^ *x .* $me +$my_group +0600" <<< "$ls_out"
 eq "stats: the endpoint's mode" "$("$BELTLINE" -i "$I" stats --json | jq -r '.endpoints[0].mode')" 0600
 t0=$(date +%s%N)
 "$EP_PEER" connect "$U/x" "$N" 11 > "$T/x.c" 2>&1 && st=0 || st=$?
