@@ -261,7 +261,8 @@ ssize_t blc_recv_fds(int fd, int timeout_ms, void *buf, size_t size, int *fds, u
 void blc_close_fds(int *fds, unsigned n);
 /* The appliance hung up on a lease's connection fd: log, as a warning, "NAME: the appliance
  * closed the control connection: WHAT", and its last word, a notice, if it left one (why:
- * "stream removed" when a reload dropped the stream). */
+ * "stream removed" when a reload dropped the stream, "the appliance stopped"), or that it
+ * left none (its process ended: killed, or it crashed). */
 void blc_ctl_log_hangup(int fd, const char *name, const char *what);
 int blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *fd_out);
 int blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,

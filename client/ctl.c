@@ -496,8 +496,10 @@ blc_ctl_log_hangup(int fd, const char *name, const char *what)
 		j = cJSON_Parse(buf + sizeof(struct bl_ctl_hdr));
 		why = cJSON_GetObjectItemCaseSensitive(j, "error");
 	}
+	/* The appliance says why when it hangs up (a stop, a reload that removed the
+	 * stream, an idle connection): without a word, its process ended. */
 	blc_log(BELTLINE_LOG_WARN, "%s: the appliance closed the control connection: %s%s%s",
 		name, what, cJSON_IsString(why) ? ": " : "",
-		cJSON_IsString(why) ? why->valuestring : "");
+		cJSON_IsString(why) ? why->valuestring : " (without a word: it was killed or crashed)");
 	cJSON_Delete(j);
 }

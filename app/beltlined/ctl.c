@@ -300,9 +300,18 @@ bl_ctl_stop(struct bl_ctl *c)
 	bl_stream_on_removed(NULL, NULL);
 	bl_inject_on_removed(NULL, NULL);
 	bl_user_on_removed(NULL, NULL);
-	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
-		if (c->c[i].fd >= 0)
-			conn_close(&c->c[i]);
+	/* A last word to each client, so that one can tell a stop from a crash (a
+	 * connection that ends without one: killed, or it crashed). */
+	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++) {
+		struct conn *k = &c->c[i];
+
+		if (k->fd < 0)
+			continue;
+		ctl_conn_detach(k);
+		notice_close(k->fd, -ESHUTDOWN, "the appliance stopped");
+		k->fd = -1;
+		conn_close(k);
+	}
 	if (c->lfd >= 0)
 		close(c->lfd);
 	unlink(c->path);

@@ -53,6 +53,8 @@ check "the readers noticed within 6 s (${ms} ms)" test "$ms" -lt 6000
 check "cat web says the appliance went away ($(head -c 120 "$T/web.err"))" \
 	grep -q 'the appliance closed the control connection' "$T/web.err"
 check "cat all says so too" grep -q 'the appliance closed the control connection' "$T/all.err"
+check "... without a word from it: killed or crashed" \
+	grep -qF 'end of stream (without a word: it was killed or crashed)' "$T/web.err"
 n1=$(tcpdump -r "$T/web.pcap" 2> /dev/null | wc -l)
 n2=$(tcpdump -r "$T/all.pcap" 2> /dev/null | wc -l)
 check "web.pcap is complete and readable ($n1 packets)" test "$n1" -gt 0
@@ -73,8 +75,19 @@ check "it says no instance runs ($out)" grep -q "no instance '$I' is running" <<
 mkdir -p "$RUN"
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' "$RUN/ctl"
 check "a stale socket nobody answers on" test -S "$RUN/ctl"
-"$BELTLINED" -q --duration 1 "$T/c.json" > "$T/r2.json" 2> "$T/err2" && st=0 || st=$?
+# ... and stopped (--duration), its reader is told so: a stop, not a crash.
+"$BELTLINED" -q --duration 4 "$T/c.json" > "$T/r2.json" 2> "$T/err2" &
+BPID=$!
+wait_for "$WAIT" "$BELTLINE" ls > /dev/null 2>&1 || true
+"$BELTLINE" cat web > "$T/web2.pcap" 2> "$T/web2.err" &
+C1=$!
+wait $BPID && st=0 || st=$?
 eq "a new beltlined of that name runs" "$st" 0
+wait $C1 && s1=0 || s1=$?
+eq "its reader exits 0 at the stop" "$s1" 0
+check "... told that the appliance stopped ($(head -c 160 "$T/web2.err"))" \
+	grep -qF 'the appliance closed the control connection: end of stream: the appliance stopped' \
+	"$T/web2.err"
 eq "mbufs leaked" "$(jget "$T/r2.json" '.mbufs.leaked')" 0
 check "no control folder left after a clean stop" test ! -e "$RUN"
 trap 'rm -rf "$T"' EXIT
