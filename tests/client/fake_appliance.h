@@ -39,6 +39,7 @@ struct fake {
 	int wake_fd;             /* our end of the last one handed out (write 1: a wakeup); -1 */
 	int reader_c;            /* the last attached connection (atomic); -1 */
 	int dropped_c;           /* the connection fake_drop hung up (atomic); -1 */
+	int conns;               /* connection threads still running (atomic) */
 	char attach_body[256];
 };
 
