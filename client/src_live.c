@@ -439,6 +439,18 @@ live_fd_asked(struct beltline_stream *s)
 	}
 	s->poll_fd = ep;
 	l->sleeper = 1;
+	/* A reader whose last look found the ring empty as a busy poller (beltline.h's own
+	 * pattern asks for the fd at its first -EAGAIN) never told the appliance it waits:
+	 * nothing would signal it, and a caller polling with no timeout slept for ever (a
+	 * verdict client so held let every packet time out). Readable now, so the caller
+	 * looks again: that empty look sets the wait and drains this. (idle_pause: not 0
+	 * from a busy poller's empty look until it finds entries.) */
+	if (!l->own_timer && !l->self_woken && l->idle_pause != 0) {
+		uint64_t one = 1;
+
+		if (write(l->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+			l->self_woken = 1;
+	}
 	return 0;
 }
 

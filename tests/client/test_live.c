@@ -654,6 +654,40 @@ Test(live, sleeper_fd_is_readable_when_the_appliance_hangs_up)
 	fake_stop(&f, t);
 }
 
+/* beltline.h's pattern asks for the fd at the first -EAGAIN: that look was a busy
+ * poller's, which sets no wait, so nothing signalled the reader and poll(fd, -1) slept
+ * for ever (found by a new user; a verdict client so held let every packet time out).
+ * The fd is readable at once; the look after it sets the wait; a wakeup wakes it. */
+Test(live, a_reader_asking_for_its_fd_after_an_empty_look_is_not_left_asleep)
+{
+	struct fake f = { .wake = 1 };
+	pthread_t t;
+	struct pollfd p;
+	struct beltline_pkt v[8];
+	struct beltline_stream *s;
+	struct bl_ibuf_entry e = ent(DBUF_ID, 1, 0, 64);
+	uint64_t one = 1;
+	struct beltline_open_opts o = { .sz = sizeof(o), .client = "unit" };
+
+	cr_assert_eq(fake_start(&f, &t), 0);
+	o.run_dir = f.dir;
+	cr_assert_eq(beltline_open("beltline://t/web", &o, &s), 0, "%s", last_log);
+	cr_assert_eq(beltline_peek(s, v, 8), -EAGAIN, "empty, looked at as a busy poller");
+	cr_assert_eq(f.ib->rpage[0]->wait, 0, "which waits for nothing");
+	p = (struct pollfd){ .fd = beltline_fd(s), .events = POLLIN };
+	cr_assert_geq(p.fd, 0, "%s", last_log);
+	cr_assert_eq(poll(&p, 1, 0), 1, "readable at once: look again");
+	cr_assert_eq(beltline_peek(s, v, 8), -EAGAIN);
+	cr_assert_eq(f.ib->rpage[0]->wait, 1, "now it waits for seq 0");
+	cr_assert_eq(poll(&p, 1, 0), 0, "and sleeps");
+	cr_assert_eq(bl_ibuf_write(f.ib, &e, 1), 1);
+	cr_assert_eq(write(f.wake_fd, &one, sizeof(one)), (ssize_t)sizeof(one));  /* the wakeup */
+	cr_assert_eq(poll(&p, 1, 10000), 1, "woken by the appliance");
+	cr_assert_eq(beltline_peek(s, v, 8), 1);
+	beltline_close(s);
+	fake_stop(&f, t);
+}
+
 /* What the fd did before stays: a wakeup makes it readable, the empty look after the
  * packet drains it, and the wakeup is counted once. */
 Test(live, sleeper_fd_still_wakes_for_packets)
