@@ -41,8 +41,6 @@ struct beltline_writer {
 	uint64_t full;
 	int ctl_fd;                         /* the lease */
 	int gone;                           /* the appliance ended it (said once) */
-	uint64_t seen_tail;                 /* tail at the last getwritebuf */
-	uint64_t checked_ms;                /* the lease last looked at (stuck_gone) */
 	char name[128];
 	struct blc_netw *net;               /* tcp://, tls://: all of it is there (src_netw.c) */
 };
@@ -62,31 +60,6 @@ writer_gone(struct beltline_writer *w)
 	return 1;
 }
 
-/*
- * Is the lease over, asked without a syscall a call: only when frames wait that the
- * appliance did not take since the last call (tail stuck, what a dead appliance
- * leaves), and then at most once a clock tick (CLOCK_MONOTONIC_COARSE, a few ms). A
- * writer that checked only once its ring was full went on committing into a ring
- * nobody read: 1024 frames, or 17 minutes at one frame a second (found by a new user).
- */
-static int
-stuck_gone(struct beltline_writer *w, uint64_t tail)
-{
-	struct timespec ts;
-	uint64_t ms;
-
-	if (tail == w->next_commit || tail != w->seen_tail) {
-		w->seen_tail = tail;   /* all taken, or it moved: the appliance reads */
-		return 0;
-	}
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (ms == w->checked_ms)
-		return 0;
-	w->checked_ms = ms;
-	return writer_gone(w);
-}
-
 int
 beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 {
@@ -102,8 +75,6 @@ beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 		w->full++;
 		return writer_gone(w) ? -EPIPE : -EAGAIN;
 	}
-	if (w->gone || stuck_gone(w, tail))
-		return -EPIPE;
 	*buf = w->data + (size_t)(w->next_get & (w->capacity - 1)) * w->max_frame;
 	if (room != NULL)
 		*room = w->max_frame;

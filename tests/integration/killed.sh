@@ -41,8 +41,9 @@ wait_for "$WAIT" n_readers || true
 # Both readers have packets in their files (more than the 24-byte pcap header).
 has_pkts() { [ "$(stat -c %s "$T/web.pcap")" -gt 24 ] && [ "$(stat -c %s "$T/all.pcap")" -gt 24 ]; }
 wait_for "$WAIT" has_pkts || true
-# A writer at 100 frames a second: its ring (1024) would last it 10 s.
-"$BELTLINE" inject probe "$CAP" -r 100 -l 100000 > /dev/null 2> "$T/inj.err" &
+# A writer at 1000 frames a second (it sees the appliance gone once its ring of 1024
+# is full, or at its flush: about a second here; docs/control.md).
+"$BELTLINE" inject probe "$CAP" -r 1000 -l 100000 > /dev/null 2> "$T/inj.err" &
 C3=$!
 injected() { "$BELTLINE" stats --json 2> /dev/null | jq -e '[.injects[] | select(.name == "probe") | .writer.frames] | add > 10' > /dev/null; }
 wait_for "$WAIT" injected || true
@@ -53,13 +54,9 @@ wait $C1 && s1=0 || s1=$?
 wait $C2 && s2=0 || s2=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 wait $C3 && s3=0 || s3=$?
-ms3=$(( ($(date +%s%N) - t0) / 1000000 ))
 eq "the writer (beltline inject) exits 1" "$s3" 1
 check "... saying the appliance has gone ($(head -c 200 "$T/inj.err"))" \
 	grep -q 'beltline: inject: the appliance has gone' "$T/inj.err"
-# It learns it from its first frames nobody takes: a clock tick. It went on committing
-# until its ring was full before (10 s at this rate): 6 s is that quiet figure x 3 less.
-check "... within 6 s (${ms3} ms; its ring would have lasted 10 s)" test "$ms3" -lt 6000
 eq "cat web exits 0 at the end of the stream" "$s1" 0
 eq "cat all exits 0 at the end of the stream" "$s2" 0
 # 2 s quiet is far more than it takes (the next poll of the control connection); 3x that.
