@@ -59,8 +59,13 @@ blc_open_opts_check(const char *what, const struct beltline_open_opts *o)
 {
 	if (BLC_OPTS_OK(o))
 		return 0;
-	blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_open_opts (sz %zu; unknown fields must be 0)",
-		what != NULL ? what : "(null)", o->sz);
+	if (o->sz < sizeof(o->sz))   /* an unset sz: the usual slip */
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_open_opts: sz is %zu; set it to "
+			"sizeof(struct beltline_open_opts)", what != NULL ? what : "(null)", o->sz);
+	else
+		blc_log(BELTLINE_LOG_ERROR, "%s: bad beltline_open_opts (sz %zu; fields past the "
+			"%zu bytes this library knows must be 0)", what != NULL ? what : "(null)",
+			o->sz, sizeof(*o));
 	return -EINVAL;
 }
 

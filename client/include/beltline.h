@@ -215,7 +215,7 @@ struct beltline_info {
 	uint32_t snaplen;       /* largest caplen to expect */
 	uint32_t capacity;      /* live: ring slots; files: 0 */
 	char policy[8];         /* live: "srp", "mrp", "frp", "block"; files: "" */
-	char name[64];          /* the stream name, or the file path (truncated) */
+	char name[64];          /* the URI or path it was opened by (truncated) */
 };
 
 /* 0 or -EINVAL. */

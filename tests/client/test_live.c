@@ -599,6 +599,8 @@ Test(live, every_open_refuses_options_it_cannot_know)
 	cr_assert(strstr(last_log, "beltline_open_opts") != NULL, "%s", last_log);
 	big.o.sz = 4;           /* not even its own sz */
 	cr_assert_eq(beltline_ctl_open("t", &big.o, &c), -EINVAL);
+	cr_assert(strstr(last_log, "sz is 4; set it to sizeof(struct beltline_open_opts)") != NULL,
+		  "%s", last_log);
 	cr_assert_eq(beltline_open_user("beltline://t/ips", &big.o, &u), -EINVAL);
 	cr_assert_eq(beltline_open_write("beltline://t/web", &big.o, &w), -EINVAL);
 	/* the same struct with the newer field 0 is fine */
