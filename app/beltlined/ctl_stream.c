@@ -77,6 +77,21 @@ find_user(const char *name)
  * "stream" is a string naming an lk->what of the instance; *client is "client"
  * (optional: NULL). What lk->find found, or NULL after replying why.
  */
+/* A name asked of the wrong kind says what it is (a user who opened an inject stream to
+ * read it was told only that no stream of that name exists), else where names are. */
+static const char *
+other_kind(const struct lease_kind *lk, const char *name)
+{
+	if (strcmp(lk->what, "inject stream") != 0 && bl_inject_find(name) != NULL)
+		return "it is an inject stream: clients write it (beltline_open_write, beltline "
+		       "inject); read what it carries from an export after it";
+	if (strcmp(lk->what, "stream") != 0 && bl_stream_find(BL_STREAM_EXPORT, name) != NULL)
+		return "it is an exported stream: clients read it (beltline_open, beltline cat)";
+	if (strcmp(lk->what, "user filter") != 0 && bl_user_find(name) != NULL)
+		return "it is a user filter: its verdict client attaches with beltline_open_user";
+	return lk->where;
+}
+
 static void *
 lease_find(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const cJSON *req,
 	   const struct lease_kind *lk, const char **client)
@@ -94,7 +109,9 @@ lease_find(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const c
 	x = strlen(js->valuestring) < BL_STREAM_NAME_MAX ? lk->find(js->valuestring) : NULL;
 	if (x == NULL) {
 		ctl_reply_err(k, h, -ENOENT, "no %s \"%.47s\" in instance \"%s\" (%s)", lk->what,
-			      js->valuestring, c->app->cfg.instance, lk->where);
+			      js->valuestring, c->app->cfg.instance,
+			      strlen(js->valuestring) < BL_STREAM_NAME_MAX ?
+			      other_kind(lk, js->valuestring) : lk->where);
 		return NULL;
 	}
 	*client = cJSON_IsString(jc) ? jc->valuestring : NULL;

@@ -73,6 +73,11 @@ out=$("$BELTLINE" -i "$I" inject r2 "$T/raw.pcap" 2>&1) && st=0 || st=$?
 eq "inject of a DLT_RAW capture: exit status" "$st" 1
 check "it names the link type ($out)" grep -q 'link type 101, not Ethernet' <<< "$out"
 eq "... neither took the writer's place on the stream (writers_total)" "$(wt)" "$w0"
+# Read as a stream, an inject stream's name says what it is (it said only "no stream").
+out=$("$BELTLINE" -i "$I" cat -c 1 r2 2>&1 > /dev/null) && st=0 || st=$?
+eq "cat of an inject stream: exit status" "$st" 1
+check "it says it is an inject stream, written ($out)" \
+	grep -q 'no stream "r2" .*(it is an inject stream: clients write it' <<< "$out"
 # An empty record is skipped (it ended the whole replay with "Invalid argument"), a cut
 # frame sent as the file has it; both said.
 out=$("$BELTLINE" -i "$I" inject odd "$T/odd.in.pcap" 2>&1) && st=0 || st=$?
