@@ -416,7 +416,7 @@ error_json(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *
 error_json(const char *fmt, va_list ap)
 {
-	char msg[256], *s;
+	char msg[BL_ERR_MSG_MAX + 256], *s;   /* a reload's refusal: the file, then err's msg */
 	cJSON *j = cJSON_CreateObject();
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);

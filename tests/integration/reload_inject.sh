@@ -41,7 +41,14 @@ eq "reload changing a user filter's timeout_us: refused" "$rc" 1
 check "... saying to remove it in one reload and add it in the next" \
 	grep -q 'user filter "v" runs with other settings or in another place; a reload keeps a user filter as it is: remove it in one reload, add it back in the next' "$T/r.err"
 eq "... the reloads counted as before" "$("$BELTLINE" stats --json | jq .reload.reloads)" 3
-"$BELTLINE" reload "$T/a.json" > "$T/r.out" 2> "$T/r.err" &
+# w0's filter has --name=w0: a reload finds it wherever it stands (without one, at the end).
+jq '.graphs[0].pipeline |= ["inject name=w9 | drop"] + .' "$T/a.json" > "$T/plus.json"
+set +e; "$BELTLINE" reload "$T/plus.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
+eq "reload adding an inject filter before w0's: accepted" "$rc" 0
+set +e; "$BELTLINE" reload "$T/a.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
+eq "reload removing it again (w0's filter named by --name=): accepted" "$rc" 0
+eq "... the reloads counted" "$("$BELTLINE" stats --json | jq .reload.reloads)" 5
+"$BELTLINE" reload "$T/plus.json" > "$T/r.out" 2> "$T/r.err" &
 RL=$!
 kill -STOP "$PID"
 sleep 3
@@ -50,7 +57,7 @@ set +e; wait "$RL"; rc=$?; set -e
 eq "a reload slower than 2 s: the CLI waited for it" "$rc" 0
 check "... and said it reloaded" grep -q '^reloaded (epoch' "$T/r.out"
 [ "$rc" = 0 ] || sed -n 1,2p "$T/r.err"
-eq "... the reload counted once" "$("$BELTLINE" stats --json | jq .reload.reloads)" 4
+eq "... the reload counted once" "$("$BELTLINE" stats --json | jq .reload.reloads)" 6
 # A reload that removes the inject stream and the user filter ends the leases on them at
 # once, each client told why, and a client of the filter put back later is not touched by
 # anything the old connections do. (The connections kept pointing into the removed
@@ -98,4 +105,23 @@ sed 's/"gen rate=1000 | user/"inject name=w0 | count --name=w2", "gen rate=1000 
 set +e; "$BELTLINED" --check "$T/dup.json" > /dev/null 2> "$T/c.err"; rc=$?; set -e
 check "two inject streams named w0 still refused by --check" test "$rc" != 0
 check "... by name" grep -q 'inject stream "w0" exists already' "$T/c.err"
+
+# Without --name= an inject filter is named by its place (inject, inject2): one before it
+# that goes renames it, and the reload is refused, saying why and what to do (it said
+# 'an inject stream "b" exists already', a stream the user never added; found by a new user).
+cat > "$T/x1.json" <<JSON
+{ "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "inject name=a | drop", "inject name=b | count" ] } ] }
+JSON
+jq '.graphs[0].pipeline |= .[1:]' "$T/x1.json" > "$T/x2.json"
+"$BELTLINED" -q --stats-interval 0 "$T/x1.json" > /dev/null 2> "$T/d2.err" &
+PID=$!
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d2.err"
+set +e; "$BELTLINE" reload "$T/x2.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
+eq "reload removing the inject filter before an unnamed one: refused" "$rc" 1
+check "... saying why and what to do ($(head -c 300 "$T/r.err"))" \
+	grep -q 'inject stream "b" runs under another filter name (or other settings): give its inject filter --name=, or remove it in one reload, add it back in the next' "$T/r.err"
+kill -INT "$PID"
+wait "$PID" && rc=0 || rc=$?
+eq "exit status" "$rc" 0
 finish
