@@ -40,6 +40,7 @@ struct fake {
 	int reader_c;            /* the last attached connection (atomic); -1 */
 	int dropped_c;           /* the connection fake_drop hung up (atomic); -1 */
 	int conns;               /* connection threads still running (atomic) */
+	int conn_fd1[32];        /* their sockets + 1 (0: none), under fake_appliance.c's lock */
 	char attach_body[256];
 };
 
