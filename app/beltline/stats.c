@@ -42,7 +42,21 @@ is_gauge(const char *key)
 	return 0;
 }
 
-/* The same row in both snapshots: every string member (name, graph, from, to) alike. */
+/* row[key], a number, as name (or the number, when no account has it). */
+static void
+id_as_name(cJSON *row, const char *key, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+	char buf[64];
+
+	if (!cJSON_IsNumber(v))
+		return;
+	if (name != NULL)
+		snprintf(buf, sizeof(buf), "%s", name);
+	else
+		snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
+	cJSON_ReplaceItemInObjectCaseSensitive(row, key, cJSON_CreateString(buf));
+}
 
 /* An endpoint's owner and group come as numbers (stats --json, as they always have);
  * the table shows names, as for the streams, injects and users. */
@@ -52,29 +66,17 @@ ids_as_names(cJSON *rows)
 	cJSON *row;
 
 	cJSON_ArrayForEach(row, rows) {
-		cJSON *o = cJSON_GetObjectItemCaseSensitive(row, "owner");
-		cJSON *g = cJSON_GetObjectItemCaseSensitive(row, "group");
-		char buf[64];
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(row, "owner");
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(row, "group");
+		const struct passwd *pw = cJSON_IsNumber(o) ? getpwuid((uid_t)o->valuedouble) : NULL;
+		const struct group *gr = cJSON_IsNumber(g) ? getgrgid((gid_t)g->valuedouble) : NULL;
 
-		if (cJSON_IsNumber(o)) {
-			const struct passwd *pw = getpwuid((uid_t)o->valuedouble);
-			if (pw != NULL)
-				snprintf(buf, sizeof(buf), "%s", pw->pw_name);
-			else
-				snprintf(buf, sizeof(buf), "%.0f", o->valuedouble);
-			cJSON_ReplaceItemInObjectCaseSensitive(row, "owner", cJSON_CreateString(buf));
-		}
-		if (cJSON_IsNumber(g)) {
-			const struct group *gr = getgrgid((gid_t)g->valuedouble);
-			if (gr != NULL)
-				snprintf(buf, sizeof(buf), "%s", gr->gr_name);
-			else
-				snprintf(buf, sizeof(buf), "%.0f", g->valuedouble);
-			cJSON_ReplaceItemInObjectCaseSensitive(row, "group", cJSON_CreateString(buf));
-		}
+		id_as_name(row, "owner", pw != NULL ? pw->pw_name : NULL);
+		id_as_name(row, "group", gr != NULL ? gr->gr_name : NULL);
 	}
 }
 
+/* The same row in both snapshots: every string member (name, graph, from, to) alike. */
 static int
 same_row(const cJSON *a, const cJSON *b)
 {
