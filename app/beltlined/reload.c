@@ -325,9 +325,8 @@ name_the_file(const char *path, struct bl_err *err)
 {
 	char m[sizeof(err->msg)];
 
-	if (path == NULL || strncmp(err->msg, path, strlen(path)) == 0 ||
-	    strncmp(err->msg, "started from flags", 18) == 0)
-		return;
+	if (path == NULL || strncmp(err->msg, path, strlen(path)) == 0)
+		return;   /* none (started from flags: reload() said so), or named already */
 	snprintf(m, sizeof(m), "%s", err->msg);
 	bl_err_set(err, err->code, "%s: %s", path, m);
 }
