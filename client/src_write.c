@@ -45,15 +45,20 @@ struct beltline_writer {
 	struct blc_netw *net;               /* tcp://, tls://: all of it is there (src_netw.c) */
 };
 
-/* The appliance ended our lease (its connection is closed): said once, with its reason. */
+/* The appliance ended our lease (its connection is closed, or it set the tail page's
+ * closed flag just before closing it): said once, with its reason. */
 static int
 writer_gone(struct beltline_writer *w)
 {
 	struct pollfd p = { .fd = w->ctl_fd, .events = POLLIN };
+	/* relaxed: a flag alone (bl_shm_abi.h); the socket carries the reason. */
+	int closed = __atomic_load_n(&w->tp->closed, __ATOMIC_RELAXED) != 0;
 
 	if (w->gone)
 		return 1;
-	if (poll(&p, 1, 0) <= 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL | POLLIN)) == 0)
+	/* Flagged: its word and hangup follow at once; wait for them (bounded) to say why. */
+	if ((poll(&p, 1, closed ? 1000 : 0) <= 0 ||
+	     (p.revents & (POLLHUP | POLLERR | POLLNVAL | POLLIN)) == 0) && !closed)
 		return 0;
 	w->gone = 1;
 	blc_ctl_log_hangup(w->ctl_fd, w->name, "the lease ended");
@@ -75,6 +80,10 @@ beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 		w->full++;
 		return writer_gone(w) ? -EPIPE : -EAGAIN;
 	}
+	/* relaxed: beside tail on its line (bl_shm_abi.h): the appliance ended the lease. */
+	if (__builtin_expect(__atomic_load_n(&w->tp->closed, __ATOMIC_RELAXED) != 0, 0) &&
+	    writer_gone(w))
+		return -EPIPE;
 	*buf = w->data + (size_t)(w->next_get & (w->capacity - 1)) * w->max_frame;
 	if (room != NULL)
 		*room = w->max_frame;

@@ -265,7 +265,9 @@ BELTLINE_API int beltline_open_write(const char *uri, const struct beltline_open
 
 /* The next buffer to fill: *buf, and its size in *room (the stream's max_frame).
  * -EAGAIN when every buffer is committed and not yet read; -EPIPE when the
- * appliance has gone. Getting several before committing is fine. */
+ * appliance has ended the lease (a stop, a reload that removed the stream: at
+ * once) or has gone (killed: seen once every buffer is committed and none comes
+ * back). Getting several before committing is fine. */
 BELTLINE_API int beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room);
 
 /* Commit len (1..room) bytes of buf, the oldest buffer got and not committed.

@@ -265,13 +265,19 @@ struct bl_wring_desc {
 struct bl_wring_tail {
 	uint64_t tail;           /* (a) descriptors consumed: their buffers are the writer's
 	                          *     again (release; the writer loads it acquire) */
-	uint64_t pad[7];
+	uint64_t closed;         /* (a) 1 once the appliance has ended the lease (a stop, a
+	                          *     reload that removed the stream, ...): nothing more is
+	                          *     read. Stored relaxed before the control connection
+	                          *     closes; on tail's line, so a writer sees it for free.
+	                          *     A killed appliance sets nothing: the lease's socket says it */
+	uint64_t pad[6];
 	uint64_t refused;        /* (a) descriptors refused (every reason; stats has them one by one) */
 };
 
 _Static_assert(sizeof(struct bl_wring_hdr) == 128, "wring header");
 _Static_assert(__builtin_offsetof(struct bl_wring_hdr, head) == 64, "wring.head on line 1");
 _Static_assert(sizeof(struct bl_wring_desc) == 16, "wring descriptor");
+_Static_assert(__builtin_offsetof(struct bl_wring_tail, closed) == 8, "wtail.closed");
 _Static_assert(__builtin_offsetof(struct bl_wring_tail, refused) == 64, "wtail.refused");
 _Static_assert(sizeof(struct bl_wring_tail) <= BL_SHM_META_PAGE, "wtail fits its page");
 

@@ -338,6 +338,10 @@ bl_inject_close_write(struct bl_inject *s)
 	__atomic_store_n(&s->active, NULL, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&s->busy, __ATOMIC_SEQ_CST) != 0)
 		rte_pause();
+	/* Tell the writer at once (it reads the flag beside tail on every getwritebuf): it
+	 * needs not fill the ring to find out. Relaxed: it orders nothing; the connection's
+	 * close, after this, says the rest (the writer waits for it to log the reason). */
+	__atomic_store_n(&w->tp->closed, 1, __ATOMIC_RELAXED);
 	/* relaxed: the writer's head, untrusted; only decides a counter. */
 	if (__atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED) != w->tail) {
 		s->reclaimed++;

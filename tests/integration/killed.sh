@@ -8,7 +8,8 @@
 # folder), and beltlined's reaper has removed its control socket and EAL's
 # runtime folder, so `beltline ls` says no instance runs; a stale socket (were
 # the reaper killed too) is taken over by the next beltlined of that name,
-# which leaves nothing when it stops.
+# which leaves nothing when it stops. A writer (`beltline inject`) learns of the
+# SIGKILL when its ring is full, and of a stop at its next buffer.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; fi
@@ -86,19 +87,35 @@ check "it says no instance runs ($out)" grep -q "no instance '$I' is running" <<
 mkdir -p "$RUN"
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' "$RUN/ctl"
 check "a stale socket nobody answers on" test -S "$RUN/ctl"
-# ... and stopped (--duration), its reader is told so: a stop, not a crash.
-"$BELTLINED" -q --duration 4 "$T/c.json" > "$T/r2.json" 2> "$T/err2" &
+# ... and stopped (SIGTERM), its reader is told so: a stop, not a crash.
+"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r2.json" 2> "$T/err2" &
 BPID=$!
 wait_for "$WAIT" "$BELTLINE" ls > /dev/null 2>&1 || true
 "$BELTLINE" cat web > "$T/web2.pcap" 2> "$T/web2.err" &
 C1=$!
+# A slow writer (20 frames a second: its ring of 1024 would take 50 s to fill) learns
+# of the stop at its next buffer, from the tail page's closed flag (docs/shm-abi.md).
+"$BELTLINE" inject probe "$CAP" -r 20 -l 100000 > /dev/null 2> "$T/inj2.err" &
+C3=$!
+wait_for "$WAIT" injected || true
+one_reader() { [ "$("$BELTLINE" stats --json 2> /dev/null | jq '[.streams[].n_readers] | add')" = 1 ]; }
+wait_for "$WAIT" one_reader || true
+kill -TERM $BPID
 wait $BPID && st=0 || st=$?
 eq "a new beltlined of that name runs" "$st" 0
+t0=$(date +%s%N)
 wait $C1 && s1=0 || s1=$?
 eq "its reader exits 0 at the stop" "$s1" 0
 check "... told that the appliance stopped ($(head -c 160 "$T/web2.err"))" \
 	grep -qF 'the appliance closed the control connection: end of stream: the appliance stopped' \
 	"$T/web2.err"
+wait $C3 && s3=0 || s3=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+eq "the slow writer exits 1 at the stop" "$s3" 1
+# its next frame is due 50 ms on; 2 s is more than it takes, 3x that.
+check "... within 6 s of it, not once its ring is full (${ms} ms)" test "$ms" -lt 6000
+check "... told that the appliance stopped ($(head -c 200 "$T/inj2.err"))" \
+	grep -qF 'the appliance stopped' "$T/inj2.err"
 eq "mbufs leaked" "$(jget "$T/r2.json" '.mbufs.leaked')" 0
 check "no control folder left after a clean stop" test ! -e "$RUN"
 trap 'rm -rf "$T"' EXIT
