@@ -10,6 +10,11 @@
  * pcap_cmp [-r] -b compares many pairs in one process (a process start costs much
  * more than a comparison, under ASan most): one "A<TAB>B" per line on stdin,
  * one line per pair on stdout, the status then what `pcap_cmp A B` prints.
+ * pcap_cmp -f CAPTURE DIR is `tcpdump -r CAPTURE -w DIR/refI.pcap EXPR` for many
+ * expressions in one process (libpcap's pcap_compile with tcpdump -r's netmask of
+ * 0 and optimiser on, then pcap_offline_filter: tcpdump's own filter engine, without
+ * a process start per expression): one "I<TAB>EXPR" per line on stdin; an expression
+ * libpcap rejects leaves its message in DIR/refI.err and I on a line of DIR/rejected.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -144,6 +149,71 @@ batch(int records)
 	return worst;
 }
 
+/* One expression over the capture at cap into dir/refI.pcap. 0, 1 rejected, 2 error. */
+static int
+filter_one(const char *cap, const char *dir, const char *i, const char *expr)
+{
+	char path[4096];
+	struct bpf_program prog;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_dumper_t *out;
+	pcap_t *p = open_or_say(cap);
+	FILE *f;
+
+	if (p == NULL)
+		return 2;
+	if (pcap_compile(p, &prog, expr, 1, 0) < 0) {
+		snprintf(path, sizeof(path), "%s/ref%s.err", dir, i);
+		if ((f = fopen(path, "w")) != NULL) {
+			fprintf(f, "pcap_compile: %s\n", pcap_geterr(p));
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "%s/rejected", dir);
+		if ((f = fopen(path, "a")) != NULL) {
+			fprintf(f, "%s\n", i);
+			fclose(f);
+		}
+		pcap_close(p);
+		return f == NULL ? 2 : 1;
+	}
+	snprintf(path, sizeof(path), "%s/ref%s.pcap", dir, i);
+	if ((out = pcap_dump_open(p, path)) == NULL) {
+		fprintf(stderr, "pcap_cmp: %s: %s\n", path, pcap_geterr(p));
+		pcap_freecode(&prog);
+		pcap_close(p);
+		return 2;
+	}
+	while (pcap_next_ex(p, &h, &d) == 1)
+		if (pcap_offline_filter(&prog, h, d) != 0)
+			pcap_dump((u_char *)out, h, d);
+	pcap_dump_close(out);
+	pcap_freecode(&prog);
+	pcap_close(p);
+	return 0;
+}
+
+static int
+filter_many(const char *cap, const char *dir)
+{
+	char line[4096];
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		if (tab == NULL) {
+			fprintf(stderr, "pcap_cmp -f: want I<TAB>EXPR, got \"%s\"\n", line);
+			return 2;
+		}
+		*tab = '\0';
+		if (filter_one(cap, dir, line, tab + 1) == 2)
+			return 2;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,6 +227,8 @@ main(int argc, char **argv)
 		pcap_close(a);
 		return rc;
 	}
+	if (argc == 4 && strcmp(argv[1], "-f") == 0)
+		return filter_many(argv[2], argv[3]);
 	if (argc >= 2 && strcmp(argv[1], "-r") == 0) {
 		records = 1;
 		argv++;
@@ -165,7 +237,8 @@ main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "-b") == 0)
 		return batch(records);
 	if (argc != 3) {
-		fprintf(stderr, "usage: pcap_cmp [-r] A B | pcap_cmp [-r] -b < PAIRS | pcap_cmp -s A\n");
+		fprintf(stderr, "usage: pcap_cmp [-r] A B | pcap_cmp [-r] -b < PAIRS | pcap_cmp -s A | "
+			"pcap_cmp -f CAPTURE DIR < EXPRS\n");
 		return 2;
 	}
 	rc = compare_files(argv[1], argv[2], records);
