@@ -170,12 +170,11 @@ filter_one(const char *cap, const char *dir, const char *i, const char *expr)
 			fclose(f);
 		}
 		snprintf(path, sizeof(path), "%s/rejected", dir);
-		if ((f = fopen(path, "a")) != NULL) {
-			fprintf(f, "%s\n", i);
-			fclose(f);
-		}
 		pcap_close(p);
-		return f == NULL ? 2 : 1;
+		if ((f = fopen(path, "a")) == NULL)
+			return 2;
+		fprintf(f, "%s\n", i);
+		return fclose(f) == 0 ? 1 : 2;
 	}
 	snprintf(path, sizeof(path), "%s/ref%s.pcap", dir, i);
 	if ((out = pcap_dump_open(p, path)) == NULL) {
