@@ -8,7 +8,7 @@
 # minutes on a quiet machine; every timeout holds on one three times slower
 # (tests/README.md).
 #   tests/run.sh        env: SKIP_ASAN=1 to skip the sanitizer build; ASAN_ALL=1 to run
-#                       every integration test under the sanitizers too (about 17 min more)
+#                       every integration test under the sanitizers too (about 12 min more)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
