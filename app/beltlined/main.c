@@ -37,6 +37,8 @@ struct flags {
 	const char *lcores;          /* "0-1", "0,2,3": main first, then workers */
 	const char *instance;        /* --instance: replaces the config's (or "default") */
 	const char *log;             /* --log: auto, stderr, journal */
+	bool idle_env;               /* BELTLINED_IDLE_SLEEP_US is set: */
+	unsigned int idle_sleep_us;  /* the idle_sleep_us of a config that sets none */
 };
 
 static void
@@ -68,9 +70,11 @@ usage(FILE *out)
 		"                       connected to it (a systemd service), else stderr\n"
 		"  -h, --help           this text\n"
 		"  --version            the version (and git describe of the tree it was built from)\n"
+		"Environment: BELTLINED_IDLE_SLEEP_US=N: the idle_sleep_us of a config that sets\n"
+		"  none (0..%u; a CI runner, a laptop: idle workers nap instead of spinning)\n"
 		"Signals: INT, TERM stop; HUP reloads the config file live (beltline reload).\n"
 		"Exit status: 0 clean stop, 1 runtime failure or mbuf leak, 2 bad config.\n"
-		"Reference: docs/config.md, docs/filters.md\n");
+		"Reference: docs/config.md, docs/filters.md\n", BL_CFG_MAX_IDLE_SLEEP_US);
 }
 
 static int
@@ -98,6 +102,27 @@ add_flag(const char **arr, unsigned int *n, const char *opt, const char *v)
 		return -EINVAL;
 	}
 	arr[(*n)++] = v;
+	return 0;
+}
+
+/* BELTLINED_IDLE_SLEEP_US: where every appliance of an environment should nap when
+ * idle (a shared CI runner), without editing each config; a config's own wins. */
+static int
+parse_env(struct flags *fl)
+{
+	const char *s = getenv("BELTLINED_IDLE_SLEEP_US");
+	double v;
+
+	if (s == NULL)
+		return 0;
+	if (parse_num("BELTLINED_IDLE_SLEEP_US", s, 0, BL_CFG_MAX_IDLE_SLEEP_US, &v) < 0)
+		return -EINVAL;
+	if (v != (double)(unsigned int)v) {
+		fprintf(stderr, "beltlined: BELTLINED_IDLE_SLEEP_US: must be an integer, got \"%s\"\n", s);
+		return -EINVAL;
+	}
+	fl->idle_env = true;
+	fl->idle_sleep_us = (unsigned int)v;
 	return 0;
 }
 
@@ -187,7 +212,7 @@ parse_args(int argc, char **argv, struct bl_app_opts *o, struct flags *fl)
 		return -EINVAL;
 	}
 	o->config = argc - optind == 1 ? argv[optind] : NULL;
-	return 0;
+	return parse_env(fl);
 }
 
 /* "0-1" or "0,2,3" (ranges allowed anywhere): the main lcore, then the workers. */
@@ -227,6 +252,14 @@ bad:
 	return -EINVAL;
 }
 
+/* What the environment gives a config that does not say (at start and each reload). */
+static void
+apply_env(const struct flags *fl, struct bl_cfg *cfg)
+{
+	if (fl->idle_env && !cfg->idle_sleep_set)
+		cfg->idle_sleep_us = fl->idle_sleep_us;
+}
+
 /* What the flags lay over a config (the file's at start, and each reload's: reload.c
  * calls it through bl_app.overrides, so a reload of the unchanged file sees the lcores,
  * ports and graphs the start had). */
@@ -236,6 +269,7 @@ apply_flags(const struct flags *fl, struct bl_cfg *cfg, struct bl_diag *diag)
 	unsigned int lc[BL_CFG_MAX_WORKERS + 1] = { 0, 1 };
 	int n_lc = 2;
 
+	apply_env(fl, cfg);
 	if (fl->lcores != NULL) {
 		n_lc = parse_lcores(fl->lcores, lc, BL_CFG_MAX_WORKERS + 1, diag);
 		if (n_lc < 0)
@@ -260,6 +294,14 @@ static int
 reload_overrides(struct bl_cfg *cfg, struct bl_diag *diag)
 {
 	return apply_flags(the_flags, cfg, diag);
+}
+
+static int
+reload_env(struct bl_cfg *cfg, struct bl_diag *diag)
+{
+	(void)diag;
+	apply_env(the_flags, cfg);
+	return 0;
 }
 
 /* The config: the file (if any), then what the flags add. */
@@ -412,9 +454,15 @@ main(int argc, char **argv)
 
 	app.config_path = opts.config;
 	/* beside a file only: started from flags alone, a reload naming a file moves to it */
+	if (fl.idle_env && !app.cfg.idle_sleep_set)
+		bl_log(BL_LOG_INFO, "idle_sleep_us %u, from BELTLINED_IDLE_SLEEP_US (the config sets none)",
+		       fl.idle_sleep_us);
 	if (opts.config != NULL && (fl.lcores != NULL || fl.n_ports != 0 || fl.n_pipelines != 0)) {
 		the_flags = &fl;
 		app.overrides = reload_overrides;
+	} else if (fl.idle_env) {
+		the_flags = &fl;
+		app.overrides = reload_env;
 	}
 	app.test_hooks = getenv("BELTLINED_TEST_HOOKS") != NULL &&
 			 strcmp(getenv("BELTLINED_TEST_HOOKS"), "1") == 0;

@@ -338,6 +338,7 @@ bl_cfg__read_top(struct bl_cfg_rd *r, const cJSON *root, struct bl_cfg *cfg)
 	bl_cfg__get_uint(r, root, "", "main_lcore", 0, BL_CFG_MAX_LCORE, &cfg->main_lcore);
 	bl_cfg__get_uint(r, root, "", "burst", 1, BL_CFG_MAX_BURST, &cfg->burst);
 	bl_cfg__get_uint(r, root, "", "idle_sleep_us", 0, BL_CFG_MAX_IDLE_SLEEP_US, &cfg->idle_sleep_us);
+	cfg->idle_sleep_set = cJSON_GetObjectItemCaseSensitive(root, "idle_sleep_us") != NULL;
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "lcore_cpu");
 	if (v != NULL && !cJSON_IsObject(v)) {

@@ -106,6 +106,7 @@ struct bl_cfg {
 	/* Microseconds a worker sleeps once BL_WORKER_IDLE_ROUNDS rounds in a row found no
 	 * packet; 0 (the default): it polls without pause. Applied live by a reload. */
 	unsigned int idle_sleep_us;
+	bool idle_sleep_set;            /* idle_sleep_us is in the file (beltlined may default it) */
 	/* The control socket RUN_DIR/INSTANCE/ctl: who may connect (list, stats,
 	 * attach; each stream still checks its own permissions on attach). */
 	unsigned int ctl_mode;            /* permission bits, default 0666 */

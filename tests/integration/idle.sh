@@ -3,9 +3,12 @@
 # idle_sleep_us (docs/config.md): a worker whose rounds find no packet naps, so an
 # appliance with nothing to do leaves its CPU to others; packets that come after a
 # quiet spell still get through, every one; a reload changes the setting live; a bad
-# value is refused by --check naming the key.
+# value is refused by --check naming the key. BELTLINED_IDLE_SLEEP_US gives it to a
+# config that sets none (the integration tests run so, two at a time), at start and
+# at each reload; a config's own wins; a bad value is refused naming the variable.
 . "$(dirname "$0")/lib.sh"
 need_corpus
+unset BELTLINED_IDLE_SLEEP_US   # set for every integration test (meson.build); not here
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 I=$(inst idle)
 export BELTLINE_INSTANCE=$I
@@ -71,4 +74,28 @@ eq "the same worker thread ran on (no restart)" "$(wtid)" "$tid"
 kill -TERM "$PID"; wait "$PID" && st=0 || st=$?
 eq "clean stop" "$st" 0
 check "the final report counts the naps" jq -e '.workers[0].idle_sleeps > 100' "$T/final.json"
+
+# --- BELTLINED_IDLE_SLEEP_US: the default of a config without the key.
+grep -v idle_sleep_us "$T/poll.json" | sed 's/^  "ports"/{ "instance": "'"$I"'",\n  "ports"/' > "$T/none.json"
+check "a config without idle_sleep_us ($(tr -d '\n' < "$T/none.json"))" "$BELTLINED" --check "$T/none.json"
+for v in abc 100001 -1 1.5; do
+	out=$(BELTLINED_IDLE_SLEEP_US=$v "$BELTLINED" --check "$T/none.json" 2>&1) && st=0 || st=$?
+	eq "BELTLINED_IDLE_SLEEP_US=$v: exit status" "$st" 2
+	check "it names the variable ($out)" grep -q 'BELTLINED_IDLE_SLEEP_US: must be' <<< "$out"
+done
+cp "$T/none.json" "$T/cur.json"
+BELTLINED_IDLE_SLEEP_US=700 "$BELTLINED" --stats-interval 0 "$T/cur.json" > /dev/null 2> "$T/e.err" &
+PID=$!
+wait_ctl "$RUN/ctl" "$PID" "$T/e.err"
+st_idle() { "$BELTLINE" stats --json | jq '.reload.workers[0].idle_sleep_us'; }
+eq "the environment's value" "$(st_idle)" 700
+check "the log says where it came from" grep -q 'idle_sleep_us 700, from BELTLINED_IDLE_SLEEP_US' "$T/e.err"
+cp "$T/poll.json" "$T/cur.json"
+check "reload to a config that says 0" "$BELTLINE" reload "$T/cur.json"
+eq "the config's own wins" "$(st_idle)" 0
+cp "$T/none.json" "$T/cur.json"
+check "reload to one that says nothing" "$BELTLINE" reload "$T/cur.json"
+eq "the environment's value again" "$(st_idle)" 700
+kill -TERM "$PID"; wait "$PID" && st=0 || st=$?
+eq "clean stop" "$st" 0
 finish
