@@ -24,8 +24,8 @@ step "build (optimised)"
 ninja -C build
 
 # The sanitizer and fuzz builds run beside the tests before them, at the lowest
-# priority (nice 19): the tests (two at a time, their appliances napping when
-# idle) mostly wait, so a build takes what CPU they leave and they keep theirs
+# priority (nice 19): the integration tests run one at a time, their appliances
+# napping when idle, and mostly wait, so a build takes what CPU they leave and they keep theirs
 # (their timeouts hold on a machine three times slower). A failed build's log is
 # shown. The benchmarks run alone, after.
 bg_pid=

@@ -37,7 +37,10 @@ listen_bg() {
 	"$EP_PEER" listen "$U/$1" "$2" "$3" ${4:+"$4"} > "$T/$1.l" 2>&1 &
 	LPID=$!
 	PIDS+=("$LPID")
-	wait_for 20 grep -q listening "$T/$1.l"
+	# Checked: a listener not up in time made the next step's connect fail as
+	# "no endpoint registered", and the late listener then waited 60 s for it.
+	wait_for "$WAIT" grep -q listening "$T/$1.l" ||
+		bad "listener $1 registered within $WAIT s ($(tr '\n' ' ' < "$T/$1.l"))"
 }
 
 # 1. The exchange, both ways, every message checked.
