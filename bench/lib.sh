@@ -76,6 +76,7 @@ wait_quiet() {
 run_until() {
 	local n=$1 pat=$2 out=$3 pid k=0
 	shift 3
+	: > "$out"   # now: the child's own truncation may come after the first count
 	"$@" < /dev/null > "$out" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null && [ "$(grep -c -- "$pat" "$out")" -lt "$n" ] &&

@@ -34,13 +34,15 @@ progressed() { [ "$(grep -c progress "$1")" -ge "$2" ]; }
 
 # listen_bg NAME N SEED [MODE]: a listener in the background; LPID, output $T/NAME.l
 listen_bg() {
+	# The file goes first: the redirection below truncates it in the child, which a
+	# busy machine may not run before the wait_for, which then read the last round's
+	# "listening" and went on to a connect before this listener had registered.
+	rm -f "$T/$1.l"
 	"$EP_PEER" listen "$U/$1" "$2" "$3" ${4:+"$4"} > "$T/$1.l" 2>&1 &
 	LPID=$!
 	PIDS+=("$LPID")
-	# Checked: a listener not up in time made the next step's connect fail as
-	# "no endpoint registered", and the late listener then waited 60 s for it.
 	wait_for "$WAIT" grep -q listening "$T/$1.l" ||
-		bad "listener $1 registered within $WAIT s ($(tr '\n' ' ' < "$T/$1.l"))"
+		bad "listener $1 registered within $WAIT s ($(tr "\n" " " < "$T/$1.l" 2> /dev/null))"
 }
 
 # 1. The exchange, both ways, every message checked.
@@ -135,6 +137,7 @@ wait "$LPID" 2> /dev/null || true
 # the machine is shared and the survivor must first be scheduled).
 for victim in listener connector; do
 	listen_bg k 0 20
+	rm -f "$T/k.c"   # not the last round's progress (listen_bg says why)
 	"$EP_PEER" connect "$U/k" 0 21 > "$T/k.c" 2>&1 &
 	CPID=$!
 	PIDS+=("$CPID")
