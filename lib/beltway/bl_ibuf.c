@@ -346,6 +346,11 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	bl_ibuf__reader_geom(r, __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED), 0);
 	/* relaxed: the control plane wrote pos before handing us the page. */
 	r->pos = __atomic_load_n(&r->page->pos, __ATOMIC_RELAXED);
+	/* A growth since the attach may have left entries from pos on in slots the
+	 * capacity just applied does not give them: start at the oldest it keeps (an FRP
+	 * reader's loss; an SRP or MRP reader is never below it, the tail holds for it). */
+	if (r->pos < bl_ibuf__geom_floor(r->geom) && r->cap == bl_ibuf__geom_cap(r->geom))
+		r->pos = bl_ibuf__geom_floor(r->geom);
 	r->pub = r->pos;
 }
 

@@ -103,6 +103,17 @@ bl_ibuf__geom_since(uint64_t g)
 	return g >> 6;
 }
 
+/* The oldest entry a reader may read under geom g (P4 in bl_ibuf_worker.h): after a
+ * growth to cap at since, [since - cap/2, since) kept their slots; nothing older did.
+ * (After a shrink every reader is at since already.) */
+static inline uint64_t
+bl_ibuf__geom_floor(uint64_t g)
+{
+	uint64_t since = bl_ibuf__geom_since(g), half = bl_ibuf__geom_cap(g) / 2;
+
+	return since - (since < half ? since : half);
+}
+
 /*
  * How often the producer looks at its readers when the ring is not full (rule P3 in
  * bl_ibuf_worker.h): at least once per this many entries, so the packets of a ring

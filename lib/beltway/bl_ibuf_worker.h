@@ -38,9 +38,10 @@
  *     Shrinking to C/2 happens only when every attached reader's published
  *     position is the head (none reads an older entry again), at G = head; the
  *     references the old slots hold are released first. A reader applies geom at
- *     each load of head (acquire, R1): an FRP reader further behind than
- *     G - new capacity/2 (the entries the last change kept) skips to it,
- *     counted as lost.
+ *     each load of head (acquire, R1) that reached G (a geom loaded after the head
+ *     may be newer than it): an FRP reader further behind than G - new capacity/2
+ *     (the entries the last change kept) skips to it, counted as lost, and no
+ *     position of a reader goes below that again.
  *  P3 The producer reads reader positions only at a refresh: when the cached
  *     limit (tail + capacity, as of the last refresh) says a burst might not fit,
  *     and once per BL_IBUF_REFRESH_EVERY entries, to free what every reader passed.
@@ -536,7 +537,7 @@ static inline void
 bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
 {
 	uint32_t cap = bl_ibuf__geom_cap(g);
-	uint64_t since = bl_ibuf__geom_since(g), oldest;
+	uint64_t oldest;
 
 	r->geom = g;
 	if (cap < 2 || cap > r->hdr->capacity) {
@@ -549,7 +550,7 @@ bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
 	/* The entries both capacities agree on: [since - cap/2, since) after a growth; none
 	 * older than since is read again after a shrink. Whatever changes we missed, the
 	 * last one decides (an older entry may sit in a slot another mapping reused). */
-	oldest = since - (since < cap / 2 ? since : cap / 2);
+	oldest = bl_ibuf__geom_floor(g);
 	if (count && r->pos < oldest) {
 		r->skipped += oldest - r->pos;
 		bl_counter_add(&r->page->lost, oldest - r->pos);
@@ -573,9 +574,14 @@ bl_ibuf__avail(struct bl_ibuf_reader *r, unsigned n)
 	head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
 	r->head_cache = head;
 	{
-		/* relaxed: stored before the head above (P4). */
+		/* relaxed: stored before the head above (P4). It may also be a change made
+		 * after that load, at a point past the head we saw: it is followed once our
+		 * head reaches it. Applied now, it moved our position past that head, and the
+		 * lap below took us back below the entries both capacities agree on, to read
+		 * entries from slots under the new capacity that never held them (check()
+		 * vouched for them: the reserve alone cannot tell). */
 		uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
-		if (__builtin_expect(g != r->geom, 0))
+		if (__builtin_expect(g != r->geom, 0) && bl_ibuf__geom_since(g) <= head)
 			bl_ibuf__reader_geom(r, g, 1);
 	}
 
@@ -647,8 +653,7 @@ bl_ibuf_check(struct bl_ibuf_reader *r, uint64_t seq)
 	{
 		uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
 		uint32_t c2 = bl_ibuf__geom_cap(g);
-		uint64_t since = bl_ibuf__geom_since(g);
-		uint64_t lo = since - (since < c2 / 2 ? since : c2 / 2);
+		uint64_t lo = bl_ibuf__geom_floor(g);
 
 		/* vouch only for an entry the last change kept in the slot we read it from */
 		if (g != r->geom && c2 >= 2 && c2 <= r->hdr->capacity && seq >= lo &&
