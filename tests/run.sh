@@ -24,9 +24,9 @@ step "build (optimised)"
 ninja -C build
 
 # The sanitizer and fuzz builds run beside the tests before them, at the lowest
-# priority (nice 19): the integration tests run one at a time, their appliances
-# napping when idle, and mostly wait, so a build takes what CPU they leave and they keep theirs
-# (their timeouts hold on a machine three times slower). A failed build's log is
+# priority (nice 19): the integration tests (two at a time, their appliances napping
+# when idle) wait much of the time, so a build takes what CPU they leave and they keep
+# theirs (their timeouts hold on a machine three times slower). A failed build's log is
 # shown. The benchmarks run alone, after.
 bg_pid=
 trap '[ -z "$bg_pid" ] || kill "$bg_pid" 2> /dev/null || true' EXIT
