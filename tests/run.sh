@@ -24,10 +24,13 @@ step "build (optimised)"
 ninja -C build
 
 # The sanitizer and fuzz builds run beside the tests before them, at the lowest
-# priority (nice 19): the integration tests (two at a time, their appliances napping
-# when idle) wait much of the time, so a build takes what CPU they leave and they keep
-# theirs (their timeouts hold on a machine three times slower). A failed build's log is
-# shown. The benchmarks run alone, after.
+# priority (nice 19): the tests wait much of the time (their appliances nap when idle),
+# so a build takes what CPU they leave and they keep theirs (their timeouts hold on a
+# machine three times slower). A failed build's log is shown. The benchmarks run alone,
+# after. Each suite runs one test at a time here, beside a build: two at a time
+# (meson's default) the suites were done sooner, but the builds, starved, were not
+# (over 1800 s in all against 1578 one at a time: the machine is short of CPU, not of
+# work to overlap).
 bg_pid=
 trap '[ -z "$bg_pid" ] || kill "$bg_pid" 2> /dev/null || true' EXIT
 bg_build() {   # LOG COMMAND...
@@ -59,7 +62,7 @@ else
 	bg_build build/ci-logs/build-fuzz.log tests/fuzz/run.sh 10
 fi
 step "tests (optimised build)"
-meson test -C build --print-errorlogs --no-suite beltway-stress
+meson test -C build --print-errorlogs --no-suite beltway-stress --num-processes 1
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	step "build (address and undefined-behaviour sanitizers)"
@@ -75,7 +78,7 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	step "tests (sanitizer build$([ "$skip" = beltway-stress ] || echo ", but suite $skip"))"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --print-errorlogs --no-suite beltway-stress --no-suite "$skip" \
-		--timeout-multiplier 3
+		--timeout-multiplier 3 --num-processes 1
 fi
 step "fuzz smoke: every harness 10 s, one per CPU at a time, beside the sanitizer tests (fails on a crash only)"
 bg_wait build/ci-logs/build-fuzz.log "the fuzz smoke"

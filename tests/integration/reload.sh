@@ -11,7 +11,7 @@
 # injected at every step leaves the old config running.
 . "$(dirname "$0")/lib.sh"
 
-N=${RELOADS:-100}
+N=${RELOADS:-$([ -n "${BL_SANITIZED:-}" ] && echo 20 || echo 100)}   # 20 under the sanitizers
 I=$(inst reload)
 export BELTLINE_INSTANCE=$I BELTLINED_TEST_HOOKS=1
 # mkcfg FILE BPF_LEN EXTRA: two configs, differing in bpf's argument; B adds a
