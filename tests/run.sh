@@ -28,9 +28,9 @@ ninja -C build
 # so a build takes what CPU they leave and they keep theirs (their timeouts hold on a
 # machine three times slower). A failed build's log is shown. The benchmarks run alone,
 # after. Each suite runs one test at a time here, beside a build: two at a time
-# (meson's default) the suites were done sooner, but the builds, starved, were not
-# (over 1800 s in all against 1578 one at a time: the machine is short of CPU, not of
-# work to overlap).
+# (meson's default) the suites were done sooner, but the builds, starved, were not, and
+# the run was no shorter (clean clones the same day: the benchmarks began at 1600 s two
+# at a time, 1640 s one at a time): the machine is short of CPU, not of work to overlap.
 bg_pid=
 trap '[ -z "$bg_pid" ] || kill "$bg_pid" 2> /dev/null || true' EXIT
 bg_build() {   # LOG COMMAND...
