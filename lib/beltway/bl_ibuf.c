@@ -348,9 +348,13 @@ reader_init(struct bl_ibuf_reader *r, void *base, unsigned idx)
 	r->pos = __atomic_load_n(&r->page->pos, __ATOMIC_RELAXED);
 	/* A growth since the attach may have left entries from pos on in slots the
 	 * capacity just applied does not give them: start at the oldest it keeps (an FRP
-	 * reader's loss; an SRP or MRP reader is never below it, the tail holds for it). */
-	if (r->pos < bl_ibuf__geom_floor(r->geom) && r->cap == bl_ibuf__geom_cap(r->geom))
+	 * reader's loss, counted as a lap; an SRP or MRP reader is never below it, the tail
+	 * holds for it). */
+	if (r->pos < bl_ibuf__geom_floor(r->geom) && r->cap == bl_ibuf__geom_cap(r->geom)) {
+		bl_counter_add(&r->page->lost, bl_ibuf__geom_floor(r->geom) - r->pos);
+		bl_counter_add(&r->page->laps, 1);
 		r->pos = bl_ibuf__geom_floor(r->geom);
+	}
 	r->pub = r->pos;
 }
 
