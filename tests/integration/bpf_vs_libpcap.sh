@@ -125,7 +125,7 @@ stmt() {
 	[ -n "$2" ] && src="rx port=$2 --name=r"
 	stmts+="${stmts:+, }\"$src | bpf --name=e$1 \\\"${EXPRS[$1]}\\\" | pcap snaplen=262144 file=$d/out$1.pcap\""
 }
-port() { ports+="${ports:+, }{\"name\": \"$1\", \"vdev\": \"net_pcap${1#in},rx_pcap=$cap\"}"; }
+port() { ports+="${ports:+, }{\"name\": \"$1\", \"vdev\": \"net_pcap${1#in},rx_pcap=$cap\", \"rx_desc\": 128, \"tx_desc\": 32}"; }
 graph() { graphs+="${graphs:+, }{\"lcores\": [1], \"pipeline\": [$stmts]}"; stmts=""; }
 
 # belt DIR NAME: every expression of idx through beltlined: branches of a
@@ -133,9 +133,13 @@ graph() { graphs+="${graphs:+, }{\"lcores\": [1], \"pipeline\": [$stmts]}"; stmt
 # expressions hold no quote or backslash). Sets failed; counts in DIR/counts.
 belt() {
 	: > "$1/counts"
-	ports="" graphs="" stmts="" mbufs="" failed=0
+	ports="" graphs="" stmts="" failed=0
+	# The captures are short and a port a replay: 2047 mbufs are plenty, 4095 for 16
+	# ports (the default, sized for 1024 descriptors a ring, is 16383: 270 MB of
+	# 16512-byte mbufs to build, each run, for a few hundred packets).
+	mbufs='"mbufs": {"count": 2047},'
 	if [ "$maxlen" -le "$BIG_MBUF" ]; then
-		[ "$maxlen" -gt "$ONE_MBUF" ] && mbufs='"mbufs": {"data_room": 16512},'
+		[ "$maxlen" -gt "$ONE_MBUF" ] && mbufs='"mbufs": {"count": 2047, "data_room": 16512},'
 		for ((k = 0; k < ${#idx[@]}; k++)); do
 			((k % BATCH == 0)) && port "in$((k / BATCH))"
 			stmt "${idx[k]}" "$( ((k % BATCH == 0)) && echo "in$((k / BATCH))")"
@@ -144,6 +148,7 @@ belt() {
 		run_beltlined "$1" "$2" || failed=1
 	else
 		echo "# $2: frames up to $maxlen bytes (mbuf chains): one graph per expression"
+		mbufs='"mbufs": {"count": 4095},'   # 16 ports' rings
 		for ((k = 0; k < ${#idx[@]}; k++)); do
 			port "in$((k % UNSHARED))"
 			stmt "${idx[k]}" "in$((k % UNSHARED))"
