@@ -27,7 +27,21 @@
 
 #include "beltline.h"
 #include "exporter.h"
+#include "ondemand.h"
 #include "prom.h"
+
+/* libmicrohttpd's calls, looked up when `exporter` runs (ondemand.h). */
+static const char *const mhd_names[] = { "MHD_start_daemon", "MHD_stop_daemon",
+	"MHD_create_response_from_buffer", "MHD_add_response_header", "MHD_queue_response",
+	"MHD_destroy_response" };
+static void *mhd_fn[sizeof(mhd_names) / sizeof(mhd_names[0])];
+#define MHD_start_daemon ((__typeof__(&MHD_start_daemon))mhd_fn[0])
+#define MHD_stop_daemon ((__typeof__(&MHD_stop_daemon))mhd_fn[1])
+#define MHD_create_response_from_buffer \
+	((__typeof__(&MHD_create_response_from_buffer))mhd_fn[2])
+#define MHD_add_response_header ((__typeof__(&MHD_add_response_header))mhd_fn[3])
+#define MHD_queue_response ((__typeof__(&MHD_queue_response))mhd_fn[4])
+#define MHD_destroy_response ((__typeof__(&MHD_destroy_response))mhd_fn[5])
 
 #define EXPORTER_DEFAULT_LISTEN "127.0.0.1:9482"
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -252,6 +266,9 @@ bl_cli_exporter(int argc, char **argv, const char *instance)
 	}
 	if (parse_listen(listen, &ss, &sl) < 0)
 		return 2;
+	if (bl_cli_ondemand("exporter", BL_SONAME_MICROHTTPD, mhd_names, mhd_fn,
+			    sizeof(mhd_fn) / sizeof(mhd_fn[0])) < 0)
+		return 1;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* The signals are taken by this thread alone (in sigsuspend below), not by MHD's. */

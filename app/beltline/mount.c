@@ -38,7 +38,15 @@
 #include "beltline.h"
 #include "bl_stream_proto.h"
 #include "bl_time.h"
+#include "ondemand.h"
 #include "tap.h"
+
+/* libfuse3's calls, looked up when `mount` runs (ondemand.h); fuse_main is a macro
+ * calling fuse_main_real. */
+static const char *const fuse_names[] = { "fuse_main_real", "fuse_interrupted" };
+static void *fuse_fn[sizeof(fuse_names) / sizeof(fuse_names[0])];
+#define fuse_main_real ((__typeof__(&fuse_main_real))fuse_fn[0])
+#define fuse_interrupted ((__typeof__(&fuse_interrupted))fuse_fn[1])
 
 static const char *m_instance;
 static pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -760,6 +768,9 @@ bl_cli_mount(int argc, char **argv, const char *instance)
 		fprintf(stderr, "usage: beltline mount [-f] DIR\n");
 		return 2;
 	}
+	if (bl_cli_ondemand("mount", BL_SONAME_FUSE3, fuse_names, fuse_fn,
+			    sizeof(fuse_fn) / sizeof(fuse_fn[0])) < 0)
+		return 1;
 	m_instance = instance;
 	pthread_mutex_lock(&m_lock);
 	if (stats_now() == NULL) {
