@@ -80,7 +80,7 @@ kills() {
 		"${cpre[@]}" "$EP_PEER" connect "$uri" 0 21 > "$T/k.c" 2>&1 &
 		cpid=$!
 		PIDS+=("$cpid")
-		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 16384" "$T/k.c"
+		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 32768" "$T/k.c"
 		if [ $victim = listener ]; then kill -9 "$LPID"; s=$cpid; else kill -9 "$cpid"; s=$LPID; fi
 		t0=$(date +%s%N)
 		gone() { ! kill -0 "$s" 2> /dev/null; }
