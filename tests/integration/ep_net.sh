@@ -69,7 +69,7 @@ exchange() {
 # kills WHAT URI LISTEN-PREFIX... -- CONNECT-PREFIX...: each end SIGKILLed mid-stream,
 # the other ends with end-of-stream (exit 3) at once (budget 5 s: a busy machine).
 kills() {
-	local what=$1 uri=$2 lpre=() cpre=() victim s st dt t0 cpid
+	local what=$1 uri=$2 lpre=() cpre=() victim s st dt t0 cpid o
 	shift 2
 	while [ "$1" != -- ]; do lpre+=("$1"); shift; done
 	shift
@@ -83,11 +83,12 @@ kills() {
 		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 32768" "$T/k.c"
 		if [ $victim = listener ]; then kill -9 "$LPID"; s=$cpid; else kill -9 "$cpid"; s=$LPID; fi
 		t0=$(date +%s%N)
-		gone() { ! kill -0 "$s" 2> /dev/null; }
-		wait_for 60 gone || kill -9 "$s" 2> /dev/null || true
+		wait_for 60 gone "$s" || kill -9 "$s" 2> /dev/null || true
 		wait "$s" && st=0 || st=$?
 		dt=$((($(date +%s%N) - t0) / 1000000))
-		eq "$what: $victim SIGKILLed mid-stream: the other ends with end-of-stream (${dt} ms; $(tail -n 1 "$T/k.$([ $victim = listener ] && echo c || echo l)"))" "$st" 3
+		o=$T/k.$([ $victim = listener ] && echo c || echo l)
+		# (its seconds without progress: 0 unless it waited for the end itself)
+		eq "$what: $victim SIGKILLed mid-stream: the other ends with end-of-stream (${dt} ms; $(tail -n 1 "$o"); $(grep -c "^no progress" "$o") s without progress)" "$st" 3
 		check "$what: ... within 5 s" test "$dt" -lt 5000
 		wait "$LPID" "$cpid" 2> /dev/null || true
 	done

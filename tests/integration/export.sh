@@ -60,7 +60,6 @@ check "cat web | tcpdump: byte-identical to tcpdump 'tcp port 80' on the capture
 # The reader starts only once cat sleeps in the full pipe and has taken the SIGINT.
 # in_pipe_write PID: PID sleeps writing into a full pipe.
 in_pipe_write() { grep -q pipe "/proc/$1/wchan" 2> /dev/null; }
-gone() { ! kill -0 "$1" 2> /dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; }
 # int_taken PID: PID has no SIGINT pending (its handler ran) and writes into the pipe
 # again, or is gone.
 int_taken() {

@@ -90,6 +90,12 @@ wait_for() {
 	done
 }
 
+# gone PID: PID has exited. A zombie has: bash reaps its background children when their
+# SIGCHLD is handled, and CI saw a killed child stay a zombie for a minute while a loop of
+# builtins (kill -0, read -t) polled it, and kill -0 succeeds on a zombie (integration-ep_net
+# timed "the other end ended" at 60 s that way, the length of its wait_for).
+gone() { ! kill -0 "$1" 2> /dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; }
+
 # wait_ctl SOCKET PID LOG: the appliance's control socket within $WAIT; else a failed
 # check that says whether PID still runs and LOG's last lines, and the test ends
 # (a daemon that failed at start left nothing to tell why).

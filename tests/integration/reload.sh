@@ -86,7 +86,7 @@ check "failures injected at ${n:-no} steps, each refused, old config kept (the s
 	test "$rc" = 0 -a "${n:-0}" -gt 5
 check "the first reload that went through removed s2" \
 	bash -c "'$BELTLINE' stats --json | jq -e '[.streams[] | select(.name == \"s2\")] | length == 0' > /dev/null"
-wait_for 30 bash -c "! kill -0 $CAT2 2> /dev/null"
+wait_for 30 gone "$CAT2"
 check "s2's reader ended, told 'stream removed'" grep -q 'stream removed' "$T/cat2.err"
 
 # N reloads, alternating, by the CLI (and every 10th by SIGHUP, same file).

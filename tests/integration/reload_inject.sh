@@ -80,9 +80,9 @@ check "a verdict client and a writer attached" wait_for 30 both_attached
 set +e; "$BELTLINE" reload "$T/c.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
 eq "reload without w0 and v: accepted" "$rc" 0
 [ "$rc" = 0 ] || sed -n 1,3p "$T/r.err"
-check "the verdict client ended" wait_for 30 eval '! kill -0 $V1 2> /dev/null'
+check "the verdict client ended" wait_for 30 gone "$V1"
 check "... told why" grep -q 'user filter removed: "v"' "$T/v1.err"
-check "the writer ended" wait_for 30 eval '! kill -0 $W1 2> /dev/null'
+check "the writer ended" wait_for 30 gone "$W1"
 check "... told why" grep -q 'inject stream removed: "w0"' "$T/w1.err"
 set +e; "$BELTLINE" reload "$T/a.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
 eq "reload with w0 and v back: accepted" "$rc" 0

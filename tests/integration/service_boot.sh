@@ -313,7 +313,7 @@ restarted() { [ "$(prop NRestarts)" = 1 ] && [ "$(prop ActiveState)" = active ] 
 	[ "$(prop SubState)" = running ] && [ "$(prop MainPID)" != "$pid1" ]; }
 check "SIGKILL: restarted (Restart=on-failure), NRestarts=1" wait_for $((WAIT * 2)) restarted
 check "... and answers again" wait_for "$WAIT" inns "$BELTLINE" -i "$I" ls > /dev/null
-check "the reader of the killed one ended" wait_for "$WAIT" bash -c "! kill -0 $CAT 2> /dev/null"
+check "the reader of the killed one ended" wait_for "$WAIT" gone "$CAT"
 pid2=$(prop MainPID)
 
 # --- systemctl stop: clean, with its final counters in the journal.
