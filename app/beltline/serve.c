@@ -8,8 +8,9 @@
  *     --cert FILE --key FILE --ca FILE   tls://: our certificate and key, and the CA that
  *                                        must have signed every client's certificate
  *     --max-clients N (default 16)  --handshake-ms MS (default 5000)
- *     --stall-ms MS (default 30000): a reader that takes nothing that long is cut (--write:
- *                                   a writer that sends nothing, owed no ack)
+ *     --stall-ms MS (default 30000): a reader that does not take 64 KiB (nothing, or a
+ *                                   trickle) in that long is cut (--write: a writer that
+ *                                   sends nothing, owed no ack)
  *
  * Each accepted connection is served by a child process of its own, which opens STREAM
  * as an ordinary reader (so each remote reader has its own position and losses) and
@@ -60,8 +61,8 @@ static const char serve_usage[] =
 	"  --write: take one remote writer at a time (beltline inject tcp://HOST:PORT FILE) and\n"
 	"  write its frames into the inject stream NAME (tcp:// or tls://; a second is refused)\n"
 	"  --handshake-ms MS: a TLS handshake not done in MS (default 5000) is cut\n"
-	"  --stall-ms MS: a reader that takes nothing, or a writer that sends nothing (and is owed\n"
-	"  no ack), for MS (default 30000) is cut\n";
+	"  --stall-ms MS: a reader that does not take 64 KiB (nothing, or a trickle), or a writer\n"
+	"  that sends nothing (and is owed no ack), in MS (default 30000) is cut\n";
 
 /* The child: serve one connection. Exit status 0 (the stream ended, or the peer went). */
 static int
@@ -87,11 +88,13 @@ serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 	if (sv->tls)
 		kids_authed(sv->kids);
 	if (!sv->udp) {
-		/* A reader that takes nothing for stall_ms is cut: blocked in send, this child
-		 * reads the stream no more, and an srp or mrp stream waits for it. */
+		/* A reader that does not take a buffer (64 KiB at most) within stall_ms is
+		 * cut: blocked in send, this child reads the stream no more, and an srp or mrp
+		 * stream waits for it (conn_send). */
 		struct timeval tv = { .tv_sec = sv->stall_ms / 1000,
 			.tv_usec = (sv->stall_ms % 1000) * 1000 };
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		c->stall_ms = sv->stall_ms;
 	}
 	if (serve_become(who, peer) < 0) {
 		conn_free(c);
@@ -163,7 +166,7 @@ serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 	return status;
 gone:
 	if (c->stalled)
-		say("cut %s: took nothing for %d ms (--stall-ms), after %llu packets", peer,
+		say("cut %s: took nothing, or too little, for %d ms (--stall-ms), after %llu packets", peer,
 		    sv->stall_ms, (unsigned long long)sent);
 	else
 		say("%s: gone after %llu packets", peer, (unsigned long long)sent);

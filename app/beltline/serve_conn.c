@@ -122,21 +122,50 @@ conn_keepalive(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
-/* Send all of p (blocking). 0 or -1 (peer gone, signal). */
+/* The socket's send timeout: ms (0: none). */
+static void
+send_timeout(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Send all of p (blocking). 0 or -1 (peer gone, signal, stalled).
+ * With stall_ms, all of it must go within stall_ms: a peer that takes nothing can still
+ * let the kernel take a few bytes now and then (the window its receive buffer reopens as
+ * the kernel compacts it, answering the probes of a zero window), each send then returns
+ * a part before its timeout, and a timeout per send never fired (a reader that read
+ * nothing held serve's child, and an srp stream, for a minute and more). */
 static int
 conn_send(struct conn *c, const void *p, size_t len)
 {
 	const uint8_t *b = p;
+	uint64_t deadline = c->stall_ms > 0 ? bl_mono_ms() + (uint64_t)c->stall_ms : 0;
+	int shortened = 0, rc = 0;
 
 	while (len > 0) {
 		long w;
+
+		if (deadline != 0 && b != p) {     /* after a part: what is left of stall_ms */
+			uint64_t now = bl_mono_ms();
+
+			if (now >= deadline) {
+				c->stalled = 1;
+				rc = -1;
+				break;
+			}
+			send_timeout(c->fd, (int)(deadline - now));
+			shortened = 1;
+		}
 		if (c->ssl != NULL) {
 			size_t done = 0;
 			if (SSL_write_ex(c->ssl, b, len, &done) != 1) {
 				int e = SSL_get_error(c->ssl, 0);
 				c->stalled = e == SSL_ERROR_WANT_WRITE || (e == SSL_ERROR_SYSCALL &&
 					     (errno == EAGAIN || errno == EWOULDBLOCK));
-				return -1;
+				rc = -1;
+				break;
 			}
 			w = (long)done;
 		} else {
@@ -147,13 +176,17 @@ conn_send(struct conn *c, const void *p, size_t len)
 				continue;
 			if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				c->stalled = 1;     /* the send timeout: nothing taken */
-			if (w <= 0)
-				return -1;
+			if (w <= 0) {
+				rc = -1;
+				break;
+			}
 		}
 		b += w;
 		len -= (size_t)w;
 	}
-	return 0;
+	if (shortened)
+		send_timeout(c->fd, c->stall_ms);
+	return rc;
 }
 
 int
@@ -194,6 +227,8 @@ tls_accept(struct serve *sv, struct conn *c, const char *peer)
 	c->ssl = SSL_new(sv->ctx);
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || fl < 0)
 		return -1;
+	/* conn_send sees each part a write takes (so its stall_ms holds over TLS too) */
+	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
 	/* The whole handshake within handshake_ms, however the peer paces its bytes (a
 	 * timeout per receive let a byte every few seconds hold a connection, and a
 	 * --max-clients place, before any certificate was checked): non-blocking, each

@@ -31,7 +31,9 @@ struct conn {
 	int fd;
 	int dgram;              /* udp://: one record a datagram */
 	SSL *ssl;
-	int stalled;            /* a send made no progress in the socket's send timeout */
+	int stalled;            /* a send made no progress in the socket's send timeout, or
+	                         * one buffer's worth was not taken within stall_ms */
+	int stall_ms;           /* 0: none (serve.c sets it for a reader; SO_SNDTIMEO too) */
 	uint8_t out[65536];
 	size_t n;
 };

@@ -232,18 +232,44 @@ check "serve --stall-ms listens" wait_for "$WAIT" grep -qs "serving" "$T/stall.e
 python3 -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(('127.0.0.1', $XPORT)); s.recv(24); time.sleep(600)" &
+s.connect(('127.0.0.1', $XPORT)); s.recv(24); open('$T/stall.hello', 'w').close(); time.sleep(600)" &
 STALLER=$!
 PIDS="$PIDS $STALLER"
-one_more() { [ "$(readers 2> /dev/null)" -ge 1 ]; }
-check "the stalled reader is served" wait_for "$WAIT" one_more
+# (the hello comes once its child reads web: what the injector writes next reaches it)
+check "the stalled reader is served" wait_for "$WAIT" test -e "$T/stall.hello"
 "$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
 INJ=$!
 PIDS="$PIDS $INJ"
-if wait_for "$WAIT" grep -q "cut 127.0.0.1:[0-9]*: took nothing for 1000 ms (--stall-ms)" "$T/stall.err"; then
+if wait_for "$WAIT" grep -q "cut 127.0.0.1:[0-9]*: took nothing, or too little, for 1000 ms (--stall-ms)" "$T/stall.err"; then
 	ok "serve cut the reader that took nothing"
 else
 	bad "serve cut the reader that took nothing: serve said: $(tail -n 4 "$T/stall.err" | tr '\n' ' '); the injector $(kill -0 "$INJ" 2> /dev/null && echo runs || echo ended)"
+fi
+kill "$STALLER" "$INJ" 2> /dev/null || true
+# ... and one that takes a trickle (2 KiB every 200 ms): each send took a part before its
+# timeout, so it held serve's child (and the srp stream) for as long as it trickled. 64 KiB
+# must go within --stall-ms: cut in about a second (quiet), asserted within 20 s.
+XPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BELTLINE" serve --stall-ms 1000 web tcp://127.0.0.1:$XPORT 2> "$T/trickle.err" &
+PIDS="$PIDS $!"
+check "serve --stall-ms (a trickling reader) listens" wait_for "$WAIT" grep -qs "serving" "$T/trickle.err"
+python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(('127.0.0.1', $XPORT)); s.recv(24); open('$T/trickle.hello', 'w').close()
+s.settimeout(600)
+while s.recv(2048):
+    time.sleep(0.2)" &
+STALLER=$!
+PIDS="$PIDS $STALLER"
+check "the trickling reader is served" wait_for "$WAIT" test -e "$T/trickle.hello"
+"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
+INJ=$!
+PIDS="$PIDS $INJ"
+if wait_for 20 grep -q "cut 127.0.0.1:[0-9]*: took nothing, or too little, for 1000 ms (--stall-ms)" "$T/trickle.err"; then
+	ok "serve cut the reader that took a trickle (within 20 s)"
+else
+	bad "serve cut the reader that took a trickle (within 20 s): serve said: $(tail -n 2 "$T/trickle.err" | tr '\n' ' ')"
 fi
 kill "$STALLER" "$INJ" 2> /dev/null || true
 set +e
