@@ -223,55 +223,42 @@ check "the goodbye is heard" wait_for "$WAIT" grep -q "127.0.0.1:[0-9]*: said go
 check "... its child ends (web has the readers it had: $before)" wait_for "$WAIT" \
 	test "$(readers 2> /dev/null)" = "$before"
 
-# A remote reader that takes nothing is cut after --stall-ms (its child blocked in send
-# for ever, reading the stream no more: an srp stream waited for it).
-XPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BELTLINE" serve --stall-ms 1000 web tcp://127.0.0.1:$XPORT 2> "$T/stall.err" &
-PIDS="$PIDS $!"
-check "serve --stall-ms listens" wait_for "$WAIT" grep -qs "serving" "$T/stall.err"
-python3 -c "
+# A remote reader that takes too little is cut after --stall-ms (its child blocked in send,
+# reading the stream no more: an srp stream waited for it). 64 KiB must go within it.
+# stalled_reader NAME WHAT DEADLINE PYTHON: serve web with --stall-ms 1000 to a reader with
+# a 4 KiB receive buffer that, after the hello (its child reads web then: what the injector
+# writes next reaches it), runs PYTHON on its socket s; cut within DEADLINE s.
+stalled_reader() {
+	local name=$1 what=$2 deadline=$3 body=$4 port reader inj
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$BELTLINE" serve --stall-ms 1000 web tcp://127.0.0.1:$port 2> "$T/$name.err" &
+	PIDS="$PIDS $!"
+	check "serve --stall-ms ($what) listens" wait_for "$WAIT" grep -qs "serving" "$T/$name.err"
+	python3 -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(('127.0.0.1', $XPORT)); s.recv(24); open('$T/stall.hello', 'w').close(); time.sleep(600)" &
-STALLER=$!
-PIDS="$PIDS $STALLER"
-# (the hello comes once its child reads web: what the injector writes next reaches it)
-check "the stalled reader is served" wait_for "$WAIT" test -e "$T/stall.hello"
-"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
-INJ=$!
-PIDS="$PIDS $INJ"
-if wait_for "$WAIT" grep -q "cut 127.0.0.1:[0-9]*: took nothing, or too little, for 1000 ms (--stall-ms)" "$T/stall.err"; then
-	ok "serve cut the reader that took nothing"
-else
-	bad "serve cut the reader that took nothing: serve said: $(tail -n 4 "$T/stall.err" | tr '\n' ' '); the injector $(kill -0 "$INJ" 2> /dev/null && echo runs || echo ended)"
-fi
-kill "$STALLER" "$INJ" 2> /dev/null || true
-# ... and one that takes a trickle (2 KiB every 200 ms): each send took a part before its
-# timeout, so it held serve's child (and the srp stream) for as long as it trickled. 64 KiB
-# must go within --stall-ms: cut in about a second (quiet), asserted within 20 s.
-XPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BELTLINE" serve --stall-ms 1000 web tcp://127.0.0.1:$XPORT 2> "$T/trickle.err" &
-PIDS="$PIDS $!"
-check "serve --stall-ms (a trickling reader) listens" wait_for "$WAIT" grep -qs "serving" "$T/trickle.err"
-python3 -c "
-import socket, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(('127.0.0.1', $XPORT)); s.recv(24); open('$T/trickle.hello', 'w').close()
+s.connect(('127.0.0.1', $port)); s.recv(24); open('$T/$name.hello', 'w').close()
 s.settimeout(600)
+$body" &
+	reader=$!
+	PIDS="$PIDS $reader"
+	check "the reader that $what is served" wait_for "$WAIT" test -e "$T/$name.hello"
+	"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
+	inj=$!
+	PIDS="$PIDS $inj"
+	if wait_for "$deadline" grep -q "cut 127.0.0.1:[0-9]*: took nothing, or too little, for 1000 ms (--stall-ms)" "$T/$name.err"; then
+		ok "serve cut the reader that $what (within $deadline s)"
+	else
+		bad "serve cut the reader that $what (within $deadline s): serve said: $(tail -n 4 "$T/$name.err" | tr '\n' ' '); the injector $(gone "$inj" && echo ended || echo runs)"
+	fi
+	kill "$reader" "$inj" 2> /dev/null || true
+}
+stalled_reader stall "takes nothing" "$WAIT" "time.sleep(600)"
+# Each send took a part before its timeout, so a trickle (2 KiB every 200 ms) held serve's
+# child (and the srp stream) for as long as it trickled: cut in about a second (quiet).
+stalled_reader trickle "takes a trickle" 20 "
 while s.recv(2048):
-    time.sleep(0.2)" &
-STALLER=$!
-PIDS="$PIDS $STALLER"
-check "the trickling reader is served" wait_for "$WAIT" test -e "$T/trickle.hello"
-"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
-INJ=$!
-PIDS="$PIDS $INJ"
-if wait_for 20 grep -q "cut 127.0.0.1:[0-9]*: took nothing, or too little, for 1000 ms (--stall-ms)" "$T/trickle.err"; then
-	ok "serve cut the reader that took a trickle (within 20 s)"
-else
-	bad "serve cut the reader that took a trickle (within 20 s): serve said: $(tail -n 2 "$T/trickle.err" | tr '\n' ' ')"
-fi
-kill "$STALLER" "$INJ" 2> /dev/null || true
+    time.sleep(0.2)"
 set +e
 "$BELTLINE" serve --stall-ms 0 web tcp://127.0.0.1:1 > /dev/null 2> "$T/s.err"; rc=$?
 set -e
