@@ -91,9 +91,7 @@ serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 		/* A reader that does not take a buffer (64 KiB at most) within stall_ms is
 		 * cut: blocked in send, this child reads the stream no more, and an srp or mrp
 		 * stream waits for it (conn_send). */
-		struct timeval tv = { .tv_sec = sv->stall_ms / 1000,
-			.tv_usec = (sv->stall_ms % 1000) * 1000 };
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		send_timeout(fd, sv->stall_ms);
 		c->stall_ms = sv->stall_ms;
 	}
 	if (serve_become(who, peer) < 0) {

@@ -45,6 +45,9 @@ int listen_on(const char *uri, int tls, int udp, int have_ca, int *usage_err);
  * the CA signed), or NULL after saying why. */
 SSL_CTX *tls_ctx(const struct serve *sv);
 
+/* The socket's send timeout (SO_SNDTIMEO): ms, 0 none. */
+void send_timeout(int fd, int ms);
+
 /* One line on stderr: "beltline: serve: ..." */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void peer_name(const struct sockaddr_storage *sa, char *out, size_t sz);
