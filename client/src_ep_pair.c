@@ -148,9 +148,10 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 			"reply", ep->name);
 		goto out;
 	}
-	/* We read echoes (slots into our own DBuf); and our sleeps' side of the wakeup
-	 * pair: told before the hello (its sendmsg orders it). */
-	__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_ECHO, __ATOMIC_RELAXED);
+	/* We read echoes (slots into our own DBuf) and honour the peer's tx_wake_at; and
+	 * our sleeps' side of the wakeup pair: told before the hello (its sendmsg orders it). */
+	__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_ECHO | BL_EP_F_WAKE_AT,
+			 __ATOMIC_RELAXED);
 	if (blc_ep_mb_ready()) {
 		ep->mb_sleep = 1;
 		__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_MB_SLEEP, __ATOMIC_RELAXED);
@@ -242,6 +243,10 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 			(__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_MB_SLEEP) != 0;
 	/* Read once too: a peer that claims it and cannot read echoes breaks its own pair. */
 	ep->peer_echo = (__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_ECHO) != 0;
+	/* And this: a peer that claims it and does not honour it delays only our own wakeups
+	 * for room, by 1 ms at most (src_ep_ring.c, ep_wait). */
+	ep->peer_wake_at =
+		(__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_WAKE_AT) != 0;
 	ep->peer_slots = (const struct bl_ep_slot *)((const uint8_t *)p + BL_EP_HDR_BYTES);
 	p = mmap(NULL, ep->dbuf_bytes, PROT_READ, MAP_SHARED, pfd[1], 0);
 	if (p == MAP_FAILED) {

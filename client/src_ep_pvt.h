@@ -30,6 +30,7 @@ struct beltline_ep {
 	int fast_wake;              /* mb_sleep and the peer's sleeps do too: wake() needs no fence */
 	int mb_lost;                /* a membarrier call failed: sleep at most 1 ms at a time */
 	int peer_echo;              /* the peer reads echo slots (BL_EP_F_ECHO) */
+	int peer_wake_at;           /* the peer honours our tx_wake_at (BL_EP_F_WAKE_AT) */
 	/* mine: written by me alone */
 	struct bl_ep_hdr *me;
 	struct bl_ep_slot *my_slots;

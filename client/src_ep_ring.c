@@ -121,10 +121,12 @@ blc_ep_mb_ready(void)
 }
 
 /* Wake the peer if it sleeps on word (one of its sleep words) and we have not woken
- * that sleep yet. The fence pairs with the sleeper's fence, or with its membarrier
- * (fast_wake; see the top of the file). */
+ * that sleep yet; with at (the peer's tx_wake_at: a wait for room), only if have (our
+ * rx_tail) reached it. The fence pairs with the sleeper's fence, or with its
+ * membarrier (fast_wake; see the top of the file). */
 static void
-wake(struct beltline_ep *ep, int fd, const uint64_t *word, uint64_t *woke)
+wake(struct beltline_ep *ep, int fd, const uint64_t *word, uint64_t *woke, const uint64_t *at,
+     uint64_t have)
 {
 	uint64_t g;
 
@@ -132,12 +134,39 @@ wake(struct beltline_ep *ep, int fd, const uint64_t *word, uint64_t *woke)
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* the store stays before the load */
 	else
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	g = __atomic_load_n(word, __ATOMIC_RELAXED);
+	g = __atomic_load_n(word, __ATOMIC_ACQUIRE);       /* pairs with arm(): its tx_wake_at */
 	if ((g & 1) && g != *woke) {
+		/* Untrusted: a peer that wrote garbage there delays only its own wakeup (until
+		 * we run dry, below, or its own 1 ms). */
+		if (at != NULL && have < __atomic_load_n(at, __ATOMIC_RELAXED))
+			return;         /* not yet: a later release wakes it, or wake_room_dry */
 		*woke = g;
 		if (send(fd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1)
 			ep->st.wakeups++;
 	}
+}
+
+/* A message is there: wake a peer waiting for one. */
+static inline void
+wake_msg(struct beltline_ep *ep)
+{
+	wake(ep, ep->sock, &ep->peer->rx_sleep, &ep->woke_rx, NULL, 0);
+}
+
+/* We released up to rx_tail: wake a peer waiting for room, if that is as far as it
+ * asked (its tx_wake_at). */
+static inline void
+wake_room(struct beltline_ep *ep)
+{
+	wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx, &ep->peer->tx_wake_at, ep->rx_tail);
+}
+
+/* We have nothing left to read: wake a peer waiting for room whatever its tx_wake_at
+ * (we may release no more until it sends again). */
+static inline void
+wake_room_dry(struct beltline_ep *ep)
+{
+	wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx, NULL, 0);
 }
 
 /* 1 if a message can be read (ep->rx_head > rx_next), 0 if not, -EPROTO. */
@@ -207,7 +236,7 @@ rx_advance(struct beltline_ep *ep)
 		return;
 	ep->rx_tail = t;
 	__atomic_store_n(&ep->me->rx_tail, t, __ATOMIC_RELEASE);  /* the sender acquires */
-	wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx);
+	wake_room(ep);
 }
 
 /* Where a buffer of size bytes would go: 1 with *start, 0 if no room, -EPROTO. */
@@ -289,9 +318,40 @@ sleep_over(struct beltline_ep *ep, uint64_t *word, uint64_t g, int two, uint64_t
 		__atomic_store_n(&ep->me->tx_sleep, g2 + 1, __ATOMIC_RELAXED);
 }
 
+/* Where a blocking wait for room asks the peer to wake it (our tx_wake_at): once the
+ * peer released half of what it holds of ours, so that a writer that keeps the ring
+ * full sleeps once a batch, not once a message (each sleep costs both sides system
+ * calls: at 64 KiB a message, the writer slept and was woken for nearly every one).
+ * 0 (at any release) for a peer that does not honour it, a call that may not block
+ * (its caller polls beltline_ep_fd()), or nothing of ours held. */
+static uint64_t
+room_wake_at(const struct beltline_ep *ep, int timeout_ms)
+{
+	if (!ep->peer_wake_at || timeout_ms == 0 || ep->tx_head == ep->tx_tail)
+		return 0;
+	return ep->tx_tail + (ep->tx_head - ep->tx_tail + 1) / 2;
+}
+
+/* A wait for room that asked for a batch (at): 1 if the peer released that far, or if
+ * it waits for a message itself (it releases no more until we send: take the room there
+ * is), 0 if not, -EPROTO. */
+static int
+room_batch(struct beltline_ep *ep, uint64_t at)
+{
+	int rc = tx_refresh(ep);
+
+	if (rc < 0)
+		return rc;
+	/* relaxed: a hint; the sleeper's fence (ep_wait) orders it after our sleep word */
+	return ep->tx_tail >= at || (__atomic_load_n(&ep->peer->rx_sleep, __ATOMIC_RELAXED) & 1);
+}
+
 /* Wait for a message (W_RX) or room for size bytes (W_TX): spin for spin_us, then
  * sleep on the socket. 1 ready, 0 the peer is gone, -ETIMEDOUT, -EAGAIN (timeout 0),
- * -EPROTO. */
+ * -EPROTO. A reader that finds nothing wakes a peer waiting for room whatever it asked
+ * (wake_room_dry); a writer's first sleep asks for a batch (room_wake_at) and lasts
+ * 1 ms at most, so a reader that holds what it read and does something else for a
+ * while costs it that much at most. */
 static int
 ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int timeout_ms)
 {
@@ -304,6 +364,8 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		disarm(word);       /* armed by an earlier call that said -EAGAIN */
 		return rc;
 	}
+	if (what == W_RX)
+		wake_room_dry(ep);
 	if (timeout_ms != 0) {
 		t0 = bl_mono_ns();
 		if (timeout_ms > 0)
@@ -322,6 +384,8 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 				uint64_t t = bl_mono_ns();
 				if (t >= spin_end || t >= deadline)
 					break;
+				if (what == W_RX)
+					wake_room_dry(ep);  /* a writer that went to sleep since */
 				if (t >= live_check) {     /* a long spin still sees the peer die */
 					drain(ep, chan);
 					if (ep->peer_gone)
@@ -331,21 +395,26 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 			}
 		}
 	}
-	for (;;) {
+	for (int round = 0;; round++) {
 		/* Waiting for a message with echoes out: the peer releasing one (its room
 		 * channel, our tx_sleep word) wakes us too, so we give its space back. */
 		int two = what == W_RX && ep->n_pins != 0;
 		struct pollfd p[2] = { { .fd = chan, .events = POLLIN },
 				       { .fd = ep->txsock, .events = POLLIN } };
+		uint64_t at = what == W_TX && round == 0 ? room_wake_at(ep, timeout_ms) : 0;
 		uint64_t g, g2 = 0, t;
 		int ms;
 
 		/* Wakeups already there are stale: read them before the check, never after
 		 * it (one sent between the check and a later read would be lost). */
 		drain(ep, chan);
-		/* relaxed, both: the seq_cst fence below orders them before the check. */
+		/* Our tx_wake_at before the tx_sleep value it goes with: release on the word,
+		 * the peer's wake() acquires it. Relaxed for rx_sleep (nothing goes with it).
+		 * The seq_cst fence below orders the stores before the check. */
 		g = arm_value(word_get(word));
-		__atomic_store_n(word, g, __ATOMIC_RELAXED);   /* odd, new: we sleep */
+		if (what == W_TX || two)
+			__atomic_store_n(&ep->me->tx_wake_at, at, __ATOMIC_RELAXED);
+		__atomic_store_n(word, g, __ATOMIC_RELEASE);   /* odd, new: we sleep */
 		if (two) {
 			uint64_t w2 = word_get(&ep->me->tx_sleep);
 
@@ -354,7 +423,7 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 				two = 2;        /* armed already (a getwritebuf that said -EAGAIN):
 				                 * it stays so, the caller may poll for room */
 			g2 = arm_value(w2);     /* a new value even so: the old may be woken */
-			__atomic_store_n(&ep->me->tx_sleep, g2, __ATOMIC_RELAXED);
+			__atomic_store_n(&ep->me->tx_sleep, g2, __ATOMIC_RELEASE);
 		}
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* pairs with wake()'s */
 		if (ep->mb_sleep && !ep->mb_lost && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) {
@@ -362,7 +431,11 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 			blc_log(BELTLINE_LOG_WARN, "%s: membarrier failed (%s): sleeping at most "
 				"1 ms at a time", ep->name, strerror(errno));
 		}
+		if (what == W_RX)
+			wake_room_dry(ep);      /* a Dekker pair with room_batch's rx_sleep load */
 		rc = ready(ep, what, size, start);              /* also what it committed before it went */
+		if (rc == 1 && at != 0)
+			rc = room_batch(ep, at);        /* room, but not yet the batch asked for */
 		if (rc != 0 || ep->peer_gone) {
 			sleep_over(ep, word, g, two, g2);
 			return rc;
@@ -375,7 +448,7 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 			return -ETIMEDOUT;
 		}
 		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - t + 999999u) / 1000000u);
-		if (ep->mb_lost && (ms < 0 || ms > 1))
+		if ((ep->mb_lost || at != 0) && (ms < 0 || ms > 1))
 			ms = 1;
 		ep->st.sleeps++;
 		(void)poll(p, two != 0 ? 2 : 1, ms);
@@ -456,7 +529,7 @@ beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len)
 	__atomic_store_n(&ep->me->head, ep->tx_head, __ATOMIC_RELEASE);  /* the slot, then head */
 	ep->st.sent++;
 	ep->st.bytes_sent += len;
-	wake(ep, ep->sock, &ep->peer->rx_sleep, &ep->woke_rx);
+	wake_msg(ep);
 	return ep->peer_gone ? -EPIPE : 0;
 }
 
@@ -586,7 +659,7 @@ ep_echo(struct beltline_ep *ep, const void *buf, uint32_t len, int timeout_ms)
 	ep->n_pins++;
 	ep->rx_done++;
 	rx_advance(ep);                         /* what came before it, if it waited on nothing */
-	wake(ep, ep->sock, &ep->peer->rx_sleep, &ep->woke_rx);
+	wake_msg(ep);
 	return ep->peer_gone ? -EPIPE : 1;
 }
 

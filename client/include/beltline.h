@@ -391,7 +391,9 @@ BELTLINE_API int beltline_user_stats(const struct beltline_user *u, struct beltl
  * caller's from getreadbuf to release, then the sender's again. Several may be
  * outstanding; they are committed (released) in the order they were got.
  * A blocking call (timeout_ms < 0, or > 0 for at most that long) spins for
- * spin_us, then sleeps on beltline_ep_fd(), which the peer signals. With
+ * spin_us, then sleeps on beltline_ep_fd(), which the peer signals (a write that
+ * found no room, once half of what the peer held is released or the peer has nothing
+ * left to read: 1 ms at most, then at any release). With
  * timeout_ms 0 a call never waits: on -EAGAIN, poll beltline_ep_fd() for POLLIN
  * (with your own sockets: FABLE's xpoll) and call again. The peer closing or
  * dying makes the fd readable and every call return at once: a read gives what

@@ -46,6 +46,11 @@
  * DBuf that the peer read and sends back without copying it). A side sends such slots
  * only to a peer that says ECHO. */
 #define BL_EP_F_ECHO     2u
+/* WAKE_AT: this side, reading, honours the peer's tx_wake_at: it wakes a peer waiting
+ * for room only once its own rx_tail reached tx_wake_at, or as soon as it has nothing
+ * left to read. A side sets tx_wake_at other than 0 only for a peer that says
+ * WAKE_AT (so it sleeps through a batch of releases instead of waking for each). */
+#define BL_EP_F_WAKE_AT  4u
 
 /* bl_ep_slot.off: the message lies in the receiver's own DBuf at off & ~BL_EP_OFF_YOURS
  * (the sender echoes, zero copy, a message it read and has not released: the space
@@ -81,7 +86,11 @@ struct bl_ep_hdr {
 	                        * sleep arms a value the word never held (one more from
 	                        * even, two from odd), each wake-up disarms it: a value
 	                        * the peer already woke is never armed again */
-	uint64_t pad2[7];
+	uint64_t tx_wake_at;   /* with tx_sleep odd: wake this side once rx_tail (the
+	                        * peer's) is at least this (0: at any release). Stored
+	                        * before tx_sleep, which is stored with release; read
+	                        * only by a peer that set BL_EP_F_WAKE_AT */
+	uint64_t pad2[6];
 	/* Receiving side: the reader page of the peer's ring. */
 	uint64_t rx_tail;      /* peer's messages this side has released (their space is
 	                        * the peer's again). Release store; the peer acquires. */
@@ -95,6 +104,7 @@ _Static_assert(sizeof(struct bl_ep_slot) == 16, "an endpoint slot is 16 bytes");
 _Static_assert(BL_EP_DBUF_MAX <= BL_EP_OFF_YOURS, "no offset has the echo bit");
 _Static_assert(__builtin_offsetof(struct bl_ep_hdr, head) == 64, "bl_ep_hdr.head");
 _Static_assert(__builtin_offsetof(struct bl_ep_hdr, tx_sleep) == 128, "bl_ep_hdr.tx_sleep");
+_Static_assert(__builtin_offsetof(struct bl_ep_hdr, tx_wake_at) == 136, "bl_ep_hdr.tx_wake_at");
 _Static_assert(__builtin_offsetof(struct bl_ep_hdr, rx_tail) == 192, "bl_ep_hdr.rx_tail");
 _Static_assert(__builtin_offsetof(struct bl_ep_hdr, rx_sleep) == 256, "bl_ep_hdr.rx_sleep");
 _Static_assert(sizeof(struct bl_ep_hdr) <= BL_EP_HDR_BYTES, "the header fits its page");
