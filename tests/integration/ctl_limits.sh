@@ -70,7 +70,7 @@ check "... stats show them" wait_for "$WAIT" limits_are "[10000,5000]"
 
 eq "the attached reader is still attached" \
 	"$("$BELTLINE" stats --json | jq '.streams[] | select(.name=="s") | .n_readers')" 1
-check "... and still reading" kill -0 $CPID
+check "... and still reading" alive $CPID
 kill $CPID; wait $CPID 2> /dev/null || true
 "$BELTLINE" stats --json > "$T/s2.json"
 jq -c .control "$T/s2.json" | sed 's/^/    /'

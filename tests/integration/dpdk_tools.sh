@@ -97,7 +97,7 @@ if [ "$asan" = no ]; then
 		timeout 120 dpdk-dumpcap --file-prefix="$P" -i net_null0 -c 20 -q -w "$T/d$i.pcapng" \
 			> "$T/dc.out" 2>&1 || true
 	done
-	check "five more dumpcap runs: beltlined still runs" kill -0 $BPID
+	check "five more dumpcap runs: beltlined still runs" alive $BPID
 	check "... and each stop waited (captures.stops $(stops))" test "$(stops)" -ge 6
 fi
 # A wait that reaches its limit (1 s) is a worker that did not finish a round (microseconds)
@@ -117,7 +117,7 @@ has_packets() { [ "$(stat -c %s "$T/p.pcap" 2> /dev/null || echo 0)" -gt 4096 ];
 wait_for "$WAIT" has_packets || true
 # SIGINT, then KILL if it has not gone in 10 s (a pdump whose primary went away waits on).
 kill -INT $PPID_ 2> /dev/null || true
-for _ in $(seq 100); do kill -0 $PPID_ 2> /dev/null || break; sleep 0.1; done
+for _ in $(seq 100); do gone $PPID_ && break; sleep 0.1; done
 kill -KILL $PPID_ 2> /dev/null || true
 wait $PPID_ 2> /dev/null || true
 n=$( (tcpdump -r "$T/p.pcap" -nn 2> /dev/null || true) | wc -l)
@@ -130,8 +130,8 @@ if command -v dpdk-telemetry.py > /dev/null; then
 	tool_check "dpdk-telemetry.py /beltline/stats: port in received" \
 		test "$(jq -r '."/beltline/stats".ports.in.rx // 0' "$T/tel.json")" -gt 0
 fi
-check "beltlined still runs after the tools" kill -0 $BPID
-kill -0 $BPID 2> /dev/null || { echo "  beltlined said:"; sed -n '1,30p' "$T/err"; }
+check "beltlined still runs after the tools" alive $BPID
+alive $BPID || { echo "  beltlined said:"; sed -n '1,30p' "$T/err"; }
 
 # A secondary that dies holding the shared memory configuration's lock (as a dpdk-dumpcap
 # that faulted attaching to a sanitizer build did: beltlined then never exited, and this

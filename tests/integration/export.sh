@@ -169,7 +169,7 @@ for who in "mine $U" "web nobody"; do
 		rc=0 || rc=$?
 	sed 's/^/    /' "$T/shm.out"
 	eq "$2 on $1: every reopen and truncate of its descriptors refused" "$rc" 0
-	check "... beltlined still runs" kill -0 "$BPID"
+	check "... beltlined still runs" alive "$BPID"
 	check "... and answers stats" bash -c "\"$BELTLINE\" stats --json > /dev/null"
 done
 "$BELTLINE" cat web -c 5 2> /dev/null | "$PCAP_CMP" -s /dev/stdin > "$T/n" || true

@@ -23,7 +23,7 @@ PIDS=()
 stop_pids() {
 	for p in "${PIDS[@]}"; do kill -INT "$p" 2> /dev/null || true; done
 	for p in "${PIDS[@]}"; do
-		for _ in $(seq 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
+		for _ in $(seq 100); do gone "$p" && break; sleep 0.1; done
 		kill -KILL "$p" 2> /dev/null || true
 	done
 }
@@ -138,7 +138,7 @@ PMCHILD=$(pgrep -P "$PMPID" | tr '\n' ' ')
 PIDS=("$PMPID")
 stop_pids
 left=0
-for c in $PMCHILD; do kill -0 "$c" 2> /dev/null && left=$((left + 1)); done
+for c in $PMCHILD; do alive "$c" && left=$((left + 1)); done
 eq "nfacctd stopped with its plugin processes (pids ${PMCHILD:-none})" "$left" 0
 PIDS=("$NFPID")
 eq "gen: flows" "$(jq '.graphs[0].filters.flow.counters.flows' "$T/g.json")" 12

@@ -53,7 +53,7 @@ eq "one copy: the writer committed $N frames and they were all taken" "$st" 0
 dt=$((($(date +%s%N) - t0) / 1000000))
 echo "# $N frames each, 60..$MAX B: zero copy $(cat "$T/zc.pps") frames/s, one copy" \
 	"$(cat "$T/cp.pps") frames/s (writer's view, both at once, $dt ms)"
-check "the hostile writer was still at it" kill -0 "$HPID"
+check "the hostile writer was still at it" alive "$HPID"
 kill "$HPID" 2> /dev/null || true
 wait "$HPID" 2> /dev/null || true
 "$BELTLINE" -i "$I" stats --json > "$T/s.json"

@@ -95,6 +95,9 @@ wait_for() {
 # builtins (kill -0, read -t) polled it, and kill -0 succeeds on a zombie (integration-ep_net
 # timed "the other end ended" at 60 s that way, the length of its wait_for).
 gone() { ! kill -0 "$1" 2> /dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; }
+# alive PID...: every PID still runs (a zombie does not: with kill -0 a process that had
+# died and not yet been reaped passed "still runs" checks).
+alive() { local p; for p; do ! gone "$p" || return 1; done; }
 
 # wait_ctl SOCKET PID LOG: the appliance's control socket within $WAIT; else a failed
 # check that says whether PID still runs and LOG's last lines, and the test ends
@@ -102,7 +105,7 @@ gone() { ! kill -0 "$1" 2> /dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2
 wait_ctl() {
 	wait_for "$WAIT" test -S "$1" && return 0
 	local state=exited
-	! kill -0 "$2" 2> /dev/null || state="still running"
+	! alive "$2" || state="still running"
 	bad "beltlined up ($1 within $WAIT s): it $state; its log: $(tail -n 5 "$3" 2> /dev/null | tr '\n' ' ')"
 	finish
 }

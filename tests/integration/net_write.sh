@@ -173,7 +173,7 @@ hostile() {
 	eq "writer $1: the server closes on it" "$(timeout 60 python3 "$PEER" "$1" $WPORT)" closed
 	check "writer $1: serve says '$2' naming the peer" wait_for "$WAIT" \
 		grep -q "refused 127.0.0.1:[0-9]*: malformed.*$2" "$T/serve.err"
-	check "writer $1: serve runs on" kill -0 $SPID
+	check "writer $1: serve runs on" alive $SPID
 	NMAL=$((NMAL + 1))
 }
 hostile oversize "longer than the snaplen"
@@ -183,7 +183,7 @@ hostile badtype "unknown record type"
 hostile ack "an ack record"
 hostile empty "an empty frame"
 hostile torn "closed inside a record"
-check "beltlined runs on" kill -0 $BPID
+check "beltlined runs on" alive $BPID
 N2=$(tcpdump -r "$CAP2" -nn 2> /dev/null | wc -l)
 reader "$N2" "$T/after.pcap"
 "$BELTLINE" inject tcp://127.0.0.1:$WPORT "$CAP2" 2> "$T/inj2.err" && st=0 || st=$?
@@ -247,5 +247,5 @@ eq "inject tls:// from $NS with a certificate, beside a connection that sent not
 kill $IDLE 2> /dev/null || true
 same "tls:// from $NS" "$T/tls.pcap" "$CAP"
 check "serve logged the client certificate" grep -q "TLS client /CN=client" "$T/tserve.err"
-check "beltlined runs on" kill -0 $BPID
+check "beltlined runs on" alive $BPID
 finish

@@ -142,7 +142,7 @@ set +e; "$BELTLINED" -q --duration 20 "$T/c.json" > "$T/out2" 2> "$T/err2"; rc=$
 eq "a second instance of the name: exit status" "$rc" 1
 check "  ... says another runs ($(tail -n 1 "$T/err2"))" \
 	grep -q "EAL's runtime folder $E is still locked after 10 s: another beltlined of this instance name runs" "$T/err2"
-check "  ... the first still runs" kill -0 $BPID
+check "  ... the first still runs" alive $BPID
 # The second's reaper does not wait for the first's lock (signals ignored, as long as the
 # first ran: a systemd unit's stop timed out on it): the folder is not the second's.
 second_reaper_gone() {   # any process of the config but the first and its own reaper

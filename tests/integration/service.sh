@@ -50,7 +50,7 @@ check "SIGHUP: STATUS says the reload was refused" wait_for "$WAIT" grep -q '^ST
 kill -HUP "$bpid"
 refusals() { [ "$(grep -c 'reload refused, the old config runs on' "$T/err")" -eq "$1" ]; }
 check "a second SIGHUP: said again" wait_for "$WAIT" refusals 2
-check "after two SIGHUPs it still runs" kill -0 "$bpid"
+check "after two SIGHUPs it still runs" alive "$bpid"
 check "... and still answers" env BELTLINE_RUN_DIR="$run" "$BELTLINE" -i "$i" stats --json > /dev/null
 # A refusal whose text holds a newline (the file's name here) stays one STATUS line: a
 # newline would start another assignment (notify_listen.py shows it as "|").

@@ -199,12 +199,12 @@ find_pid() {
 	[ -n "$c" ] && [ "$(readlink "/proc/$c/exe")" = "$(readlink -f "$SYSTEMD")" ] && P=$c
 }
 booted() {
-	kill -0 "$UPID" 2> /dev/null || return 0
+	alive "$UPID" || return 0
 	find_pid || return 1
 	nsenter -t "$P" -m -p -n -u -i test -S /run/systemd/private
 }
 wait_for "$WAIT" booted || true
-if ! kill -0 "$UPID" 2> /dev/null; then
+if ! alive "$UPID"; then
 	set +e; wait "$UPID"; rc=$?; set -e
 	UPID=
 	echo "--- namespace setup ($rc):"; cat "$T/boot.out"; echo "--- systemd:"; tail -20 "$B/console.log"
@@ -305,7 +305,7 @@ check "... the unchanged graph kept its counters ($keep0 before)" [ "$(fin keep)
 size0=$(stat -c %s "$T/s1.pcap")
 grows() { [ "$(stat -c %s "$T/s1.pcap")" -gt "$size0" ]; }
 check "... and reads on" wait_for "$WAIT" grows
-check "... it did not stop" kill -0 "$CAT"
+check "... it did not stop" alive "$CAT"
 
 # --- Restart=on-failure: a SIGKILL of the main process restarts it.
 sctl kill --kill-whom=main -s KILL "$U"

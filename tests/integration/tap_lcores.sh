@@ -86,7 +86,7 @@ w1=$(tap_written)
 wait_for "$WAIT" taps_on "$w1" || true
 eq "a reload that keeps the filter: both taps on, written after it" "$(n_taps)/$(taps_on "$w1" && echo on)" 2/on
 eq "... none ended (log)" "$(grep -c 'ends:' "$T/err" || true)" "$ends0"
-check "... its reader still there" kill -0 "$HELD"
+check "... its reader still there" alive "$HELD"
 "$BELTLINE" reload "$T/c2.json" > /dev/null
 check "a reload to one lcore ends them" wait_for 60 bash -c "[ \"\$('$BELTLINE' ls | grep -c 'tap\\.' || true)\" = 0 ]"
 check "... saying why" grep -q 'now runs on 1 lcore, not 2' "$T/err"

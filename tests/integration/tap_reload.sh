@@ -84,7 +84,7 @@ check "dport was adopted: its counters ran on ($out0 -> $out1)" test "$out1" -gt
 eq "every tap's reader stays attached through $N reloads" "$(taps_read)" 4
 eq "... on the same streams" "$(tap_names)" "$names0"
 running=0
-for p in $T80 $TSAMPLE $T81 $TOUT; do kill -0 "$p" 2> /dev/null && running=$((running + 1)); done
+for p in $T80 $TSAMPLE $T81 $TOUT; do alive "$p" && running=$((running + 1)); done
 eq "... and every tap client still runs" "$running" 4
 
 # The tapped edge relabelled: that tap ends, cleanly and logged; the others go on.

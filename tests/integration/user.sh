@@ -196,7 +196,7 @@ stats
 garbage=$(jq '[.users[] | select(.name == "h") | .client |
 	(.late + .twice + .unknown + .bad_class + .bad_head)] | add' "$T/s.json")
 check "the hostile client's garbage is counted ($garbage)" test "${garbage:-0}" -gt 0
-check "the appliance carries on" kill -0 "$BPID"
+check "the appliance carries on" alive "$BPID"
 
 # ---- the example IPS (examples/ips_syn_drop.c): TCP SYNs to port 22 dropped ----
 python3 - "$T/syn.pcap" "$T/syn_exp.pcap" <<'PY'
