@@ -162,11 +162,15 @@ wake_room(struct beltline_ep *ep)
 }
 
 /* We have nothing left to read: wake a peer waiting for room whatever its tx_wake_at
- * (we may release no more until it sends again). */
+ * (we may release no more until it sends again). A look first, so that a reader polling
+ * an empty ring pays no fence: where it matters (ep_wait's sleep) ours came before. */
 static inline void
 wake_room_dry(struct beltline_ep *ep)
 {
-	wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx, NULL, 0);
+	uint64_t g = __atomic_load_n(&ep->peer->tx_sleep, __ATOMIC_RELAXED);   /* a hint */
+
+	if ((g & 1) && g != ep->woke_tx)
+		wake(ep, ep->peer_tx, &ep->peer->tx_sleep, &ep->woke_tx, NULL, 0);
 }
 
 /* 1 if a message can be read (ep->rx_head > rx_next), 0 if not, -EPROTO. */
