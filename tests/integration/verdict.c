@@ -15,9 +15,10 @@
  *                                      batch a millisecond; exits once the file GO exists (the
  *                                      test makes it once every packet was decided) and nothing
  *                                      is left to take
- *   verdict INSTANCE NAME holdfirst N hold the first packet taken; pass the others at once as
- *                                      they come; once N of them were passed and none came for
- *                                      200 ms, drop the first (class 0) and exit once read
+ *   verdict INSTANCE NAME holdfirst GO hold the first packet taken; pass the others at once
+ *                                      as they come; once the file GO exists (the test makes
+ *                                      it once the others were decided) and nothing is left
+ *                                      to take, drop the first (class 0) and exit once read
  *   verdict INSTANCE NAME hostile S   attach, then write garbage into every field of its
  *                                      verdict ring for S seconds (random heads, sequences,
  *                                      classes), and try to write what it must not
@@ -129,30 +130,31 @@ give_each(struct beltline_user *u, const struct beltline_class *c, int n)
 }
 
 static int
-holdfirst(struct beltline_user *u, uint64_t n)
+holdfirst(struct beltline_user *u, const char *go)
 {
 	struct beltline_pkt p[64];
 	struct beltline_class c[64], first = { 0 };
-	uint64_t others = 0;
+	const uint64_t t0 = ms();
 	int have_first = 0, rc;
 
-	struct timespec t, last;
-
-	clock_gettime(CLOCK_MONOTONIC, &last);
 	for (;;) {
+		/* before the take: a go-ahead seen, then nothing to take, is the end */
+		const int done = go_given(go);
 		int k = 0;
 
 		rc = beltline_take(u, p, 64);
 		if (rc == -EAGAIN) {    /* at once: max_inflight is small, held must stay low */
 			struct pollfd pfd = { .fd = beltline_user_fd(u), .events = POLLIN };
-			poll(&pfd, 1, 1);
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			if (others >= n && (t.tv_sec - last.tv_sec) * 1000 +
-			    (t.tv_nsec - last.tv_nsec) / 1000000 >= 200)
+
+			if (done && have_first)
 				break;
+			if (ms() - t0 >= GO_LIMIT_MS) {
+				fprintf(stderr, "verdict: no %s after %u s\n", go, GO_LIMIT_MS / 1000);
+				return 1;
+			}
+			poll(&pfd, 1, 1);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &last);
 		if (rc <= 0) {
 			fprintf(stderr, "verdict: take: %s\n", rc == 0 ? "end" : strerror(-rc));
 			return 1;
@@ -164,7 +166,6 @@ holdfirst(struct beltline_user *u, uint64_t n)
 				continue;
 			}
 			c[k++] = (struct beltline_class){ .seq = p[i].seq, .cls = p[i].cls };
-			others++;
 		}
 		if (give_each(u, c, k) < 0)
 			return 1;
@@ -376,7 +377,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc < 5 || argc != (strcmp(argv[3], "tricks") == 0 ? 6 : 5)) {
-		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|slow|holdfirst|hostile N|GO, or tricks N GO\n");
+		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|hostile N, slow|holdfirst GO, or tricks N GO\n");
 		return 2;
 	}
 	beltline_set_log(log_stderr, NULL);
@@ -396,7 +397,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[3], "tricks") == 0 && argc == 6)
 		rc = tricks(u, (unsigned)strtoul(argv[4], NULL, 10), argv[5]);
 	else if (strcmp(argv[3], "holdfirst") == 0)
-		rc = holdfirst(u, strtoull(argv[4], NULL, 10));
+		rc = holdfirst(u, argv[4]);
 	else if (strcmp(argv[3], "stall") == 0)
 		stall(u, strtoull(argv[4], NULL, 10));
 	else
