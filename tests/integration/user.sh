@@ -63,7 +63,7 @@ fi
 "$BELTLINE" -i "$I" ls > "$T/ls" 2>&1
 check "ls lists the user filter with its client's pid" grep -Eq "^ *u3 .* ${PIDS[0]}( |\$)" "$T/ls"
 check "inject 3000 frames" "$BELTLINE" -i "$I" inject s3 "$CAP" -l 300
-check "the client gave 3000 classes" wait "${PIDS[0]}"
+check "the client gave 3000 classes" wait_pid "$WAIT" "${PIDS[0]}"
 check "all 3000 decided" wait_for "$WAIT" ctr_is u3 verdicts 3000
 eq "handed" "$(ctr u3 handed)" 3000
 eq "dropped by the client" "$(ctr u3 verdict_drop)" 1000
@@ -106,7 +106,7 @@ check "... and the timeout decided them" wait_for "$WAIT" ctr_is tr timeout_pass
 touch "$T/tr.go"
 check "phase 2" wait_for "$WAIT" grep -q phase2 "$T/v.tr"
 check "inject 10 (twice)" "$BELTLINE" -i "$I" inject sk "$CAP"
-check "the tricky client ran its course" wait "$TR"
+check "the tricky client ran its course" wait_pid "$WAIT" "$TR"
 check "10 late" wait_for "$WAIT" ctr_is tr late 10
 eq "10 decided by the timeout before, none after" "$(ctr tr timeout_pass)" 10
 eq "1 for a sequence never shown" "$(ctr tr unknown)" 1
@@ -126,7 +126,7 @@ check "inject 200 at once" "$BELTLINE" -i "$I" inject sw "$CAP" -l 20
 sl_decided() { stats; [ "$(jq -r '.users[] | select(.name == "sl") | .client | .verdicts + .full_pass' "$T/s.json")" = 200 ]; }
 wait_for "$WAIT" sl_decided || true
 touch "$T/sl.go"
-check "the slow client ran its course" wait "$SL"
+check "the slow client ran its course" wait_pid "$WAIT" "$SL"
 stats
 eq "slow client: no class late" "$(jq -r '.users[] | select(.name == "sl") | .client.late' "$T/s.json")" 0
 eq "slow client: every packet shown got its class" \
@@ -149,7 +149,7 @@ check "inject 100 (100 a second), the first held by the client" "$BELTLINE" -i "
 hf_others() { stats; [ "$(jq -r '.users[] | select(.name == "hf") | .client | .verdicts + .full_pass' "$T/s.json")" = 99 ]; }
 check "the 99 after the first decided (shown and classed, or not shown)" wait_for "$WAIT" hf_others
 touch "$T/hf.go"
-check "the holdfirst client ran its course" wait "$HF"
+check "the holdfirst client ran its course" wait_pid "$WAIT" "$HF"
 hf_decided() { stats; [ "$(jq -r '.users[] | select(.name == "hf") | .client | .verdicts + .full_pass' "$T/s.json")" = 100 ]; }
 check "all 100 decided" wait_for "$WAIT" hf_decided
 eq "holdfirst: every packet shown got its class" \
@@ -172,7 +172,7 @@ ev_decided() { stats; [ "$(jq -r '.users[] | select(.name == "ev") | .client |
 	.verdicts + .full_pass + .evicted_pass' "$T/s.json")" = 2000 ]; }
 check "all 2000 decided (classed, not shown or evicted)" wait_for "$WAIT" ev_decided
 touch "$T/ev.go"
-check "the client ran its course" wait "$EV"
+check "the client ran its course" wait_pid "$WAIT" "$EV"
 # (the first at least: on a slow machine, some shown right after it were still held too)
 ev=$(ctr ev evicted_pass)
 check "evicted: the first at least, once 512 waited behind it ($ev)" test "$ev" -ge 1
@@ -195,9 +195,9 @@ B3=${PIDS[-1]}
 "$BELTLINE" -i "$I" inject hs "$CAP" -l 1000 -r 5000 &
 IP=$!
 check "inject 3000 beside the hostile client" "$BELTLINE" -i "$I" inject s3b "$CAP" -l 300
-check "the hostile client ran its course" wait "$HP"
+check "the hostile client ran its course" wait_pid "$WAIT" "$HP"
 wait "$IP" || true
-check "the honest client gave 3000 classes" wait "$B3"
+check "the honest client gave 3000 classes" wait_pid "$WAIT" "$B3"
 check "the honest filter: all 3000 decided" wait_for "$WAIT" ctr_is u3b verdicts 3000
 eq "the honest filter: dropped by its client" "$(ctr u3b verdict_drop)" 1000
 stats
@@ -242,7 +242,7 @@ IPS=$!
 PIDS+=($IPS)
 wait_for "$WAIT" grep -q attached "$T/ips.out"
 check "inject 80 crafted frames" "$BELTLINE" -i "$I" inject si "$T/syn.pcap"
-check "the example IPS ran its course" wait "$IPS"
+check "the example IPS ran its course" wait_pid "$WAIT" "$IPS"
 check "it dropped the 30 SYNs to port 22 ($(cat "$T/ips.out"))" grep -q "80 packets, 30 SYNs" "$T/ips.out"
 eq "the filter: classes taken" "$(ctr ips verdicts)" 80
 eq "the filter: dropped by the IPS" "$(ctr ips verdict_drop)" 30
