@@ -134,7 +134,7 @@ wake(struct beltline_ep *ep, int fd, const uint64_t *word, uint64_t *woke, const
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* the store stays before the load */
 	else
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	g = __atomic_load_n(word, __ATOMIC_ACQUIRE);       /* pairs with arm(): its tx_wake_at */
+	g = __atomic_load_n(word, __ATOMIC_ACQUIRE);   /* pairs with ep_wait's release: tx_wake_at too */
 	if ((g & 1) && g != *woke) {
 		/* Untrusted: a peer that wrote garbage there delays only its own wakeup (until
 		 * we run dry, below, or its own 1 ms). */
