@@ -66,8 +66,9 @@ exchange() {
 	check "$what: listener says ok ($(tail -n 1 "$T/x.l"))" grep -q "^ok sent $n received $n" "$T/x.l"
 }
 
-# kills WHAT URI LISTEN-PREFIX... -- CONNECT-PREFIX...: each end SIGKILLed mid-stream,
-# the other ends with end-of-stream (exit 3) at once (budget 5 s: a busy machine).
+# kills WHAT URI LISTEN-PREFIX... -- CONNECT-PREFIX...: each end SIGKILLed mid-stream
+# (once the connector received 4096: a few hundred MB each way, a second or so), the
+# other ends with end-of-stream (exit 3) at once (budget 5 s: a busy machine).
 kills() {
 	local what=$1 uri=$2 lpre=() cpre=() victim s st dt t0 cpid o
 	shift 2
@@ -77,10 +78,10 @@ kills() {
 	for victim in listener connector; do
 		listen_bg "$T/k.l" "${lpre[@]}" "$EP_PEER" listen "$uri" 0 20
 		rm -f "$T/k.c"
-		"${cpre[@]}" "$EP_PEER" connect "$uri" 0 21 > "$T/k.c" 2>&1 &
+		EP_PROGRESS=2048 "${cpre[@]}" "$EP_PEER" connect "$uri" 0 21 > "$T/k.c" 2>&1 &
 		cpid=$!
 		PIDS+=("$cpid")
-		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 32768" "$T/k.c"
+		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 4096" "$T/k.c"
 		if [ $victim = listener ]; then kill -9 "$LPID"; s=$cpid; else kill -9 "$cpid"; s=$LPID; fi
 		t0=$(date +%s%N)
 		wait_for 60 gone "$s" || kill -9 "$s" 2> /dev/null || true

@@ -30,7 +30,7 @@
  * from a generator seeded with (SEED, k); one of 16 bytes or more starts with
  * k and a checksum of the rest, which the reader checks (a shorter one is
  * compared whole). Prints "progress K" to stdout every 1/8 of N, then "ok sent N
- * received N" (N 0: for ever, "progress" every 16384). Exit 0 done, 1 a wrong message, 3 the peer ended early (it
+ * received N" (N 0: for ever, "progress" every $EP_PROGRESS, default 16384). Exit 0 done, 1 a wrong message, 3 the peer ended early (it
  * prints "eos after K"), 2 setup failed. MODE "0666" or the like: the listen mode.
  * URI: beltline://INSTANCE/ep/NAME, or tcp://HOST:PORT, tls://HOST:PORT (ep_net.sh;
  * certificates from $BELTLINE_TLS_CA, _CERT, _KEY). $EP_TIMEOUT_MS: the set-up timeout
@@ -227,7 +227,8 @@ main(int argc, char **argv)
 	step = n / 8 ? n / 8 : 1;
 	if (n == 0) {               /* for ever, until the peer or a signal ends it */
 		n = UINT64_MAX;
-		step = 16384;
+		step = getenv("EP_PROGRESS") ? strtoull(getenv("EP_PROGRESS"), NULL, 10) : 16384;
+		step = step ? step : 1;
 	}
 	seed = argc > 4 ? strtoull(argv[4], NULL, 10) : 1;
 	if (strcmp(argv[1], "relay") == 0) {
