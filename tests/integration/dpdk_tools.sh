@@ -49,7 +49,7 @@ set -e
 eq "multiprocess \"yes\" (a string): exit status" "$rc" 2
 check "... names memory.multiprocess" grep -q "memory.multiprocess: must be true or false" "$T/err"
 
-gone() { [ ! -e "$EALDIR" ] && ! compgen -G "/dev/hugepages/${P}map_*" > /dev/null; }
+files_gone() { [ ! -e "$EALDIR" ] && ! compgen -G "/dev/hugepages/${P}map_*" > /dev/null; }
 start() {
 	"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 	BPID=$!
@@ -117,7 +117,9 @@ has_packets() { [ "$(stat -c %s "$T/p.pcap" 2> /dev/null || echo 0)" -gt 4096 ];
 wait_for "$WAIT" has_packets || true
 # SIGINT, then KILL if it has not gone in 10 s (a pdump whose primary went away waits on).
 kill -INT $PPID_ 2> /dev/null || true
+t_int=$(date +%s%N)
 for _ in $(seq 100); do gone $PPID_ && break; sleep 0.1; done
+echo "# dpdk-pdump: $(gone $PPID_ && echo ended || echo "still ran, KILLed") $((($(date +%s%N) - t_int) / 1000000)) ms after SIGINT"
 kill -KILL $PPID_ 2> /dev/null || true
 wait $PPID_ 2> /dev/null || true
 n=$( (tcpdump -r "$T/p.pcap" -nn 2> /dev/null || true) | wc -l)
@@ -151,10 +153,10 @@ if [ "$locked" = yes ]; then
 	check "... the teardown bounded, saying why" grep -q "teardown after the report did not finish in 10 s" "$T/err"
 	check "... the report whole on stdout" jq -e .mbufs "$T/r.json"
 fi
-check "stopped: every runtime file is gone" wait_for "$WAIT" gone
+check "stopped: every runtime file is gone" wait_for "$WAIT" files_gone
 
 start
 kill -KILL $BPID
 wait $BPID 2> /dev/null || true
-check "SIGKILLed: the reaper removes every runtime file" wait_for "$WAIT" gone
+check "SIGKILLed: the reaper removes every runtime file" wait_for "$WAIT" files_gone
 finish

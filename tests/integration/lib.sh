@@ -94,14 +94,17 @@ wait_for() {
 # SIGCHLD is handled, and CI saw a killed child stay a zombie for a minute while a loop of
 # builtins (kill -0, read -t) polled it, and kill -0 succeeds on a zombie (integration-ep_net
 # timed "the other end ended" at 60 s that way, the length of its wait_for).
-gone() { ! kill -0 "$1" 2> /dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; }
+# (The helpers below call pid_gone, not gone: a test that named a function of its own
+# `gone` made dpdk_tools' "beltlined still runs" checks look at EAL's files instead.)
+pid_gone() { ! kill -0 "$1" 2> /dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2> /dev/null; }
+gone() { pid_gone "$@"; }
 # alive PID...: every PID still runs (a zombie does not: with kill -0 a process that had
 # died and not yet been reaped passed "still runs" checks).
-alive() { local p; for p; do ! gone "$p" || return 1; done; }
+alive() { local p; for p; do ! pid_gone "$p" || return 1; done; }
 # wait_pid SECONDS PID: PID (a child of this shell) ended within SECONDS, with status 0.
 # `wait PID` alone has no deadline: a helper that never ends hangs the test until meson's
 # timeout instead of failing the one check that waited for it.
-wait_pid() { wait_for "$1" gone "$2" || { echo "  (pid $2 still runs after $1 s)"; return 1; }; wait "$2"; }
+wait_pid() { wait_for "$1" pid_gone "$2" || { echo "  (pid $2 still runs after $1 s)"; return 1; }; wait "$2"; }
 
 # wait_ctl SOCKET PID LOG: the appliance's control socket within $WAIT; else a failed
 # check that says whether PID still runs and LOG's last lines, and the test ends

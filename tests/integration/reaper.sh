@@ -28,8 +28,6 @@ victim() {   # victim DIR: fill DIR with the files the checks look for
 intact() {   # intact DIR: every file victim made is there
 	for f in a b config fbarray_memzone hugepage_info; do [ -f "$1/$f" ] || return 1; done
 }
-# The reaper is gone (not running; a zombie waiting for an init that does not reap counts).
-gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2> /dev/null)" = Z ]; }
 
 # 1. bl_INSTANCE made a symbolic link before the start.
 victim "$T/victim"

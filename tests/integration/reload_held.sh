@@ -80,8 +80,8 @@ eq "... and it was ended once" "$(grep -c 'tap tap\.[0-9]*: a worker did not pas
 
 cat "$T/fifo" > /dev/null &   # drained: the worker goes on
 DRAIN=$!
-gone() { [ "$(awaiting)" = 0 ]; }
-check "once the worker is past its epoch, nothing awaits it" wait_for "$WAIT" gone
+none_await() { [ "$(awaiting)" = 0 ]; }
+check "once the worker is past its epoch, nothing awaits it" wait_for "$WAIT" none_await
 check "... and the log says what went" grep -q 'the workers passed epoch .* at last: freed' "$T/d.err"
 
 # b again: its device was closed, so it can be made again.

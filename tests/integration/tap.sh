@@ -38,10 +38,10 @@ stats; in0=$(dport_in)
 timeout 60 "$BELTLINE" tap -c 300 dport:edge > "$T/tap_edge.pcap" 2> "$T/tap1.err"
 eq "tap of the edge exits after -c" "$?" 0
 # Each tap's stream goes with its reader.
-gone() { wait_for 30 bash -c "! '$BELTLINE' ls | grep -q 'tap\\.'"; }
-gone
+taps_gone() { wait_for 30 bash -c "! '$BELTLINE' ls | grep -q 'tap\\.'"; }
+taps_gone
 timeout 60 "$BELTLINE" tap -c 300 dport > "$T/tap_out.pcap" 2> "$T/tap2.err"
-gone
+taps_gone
 timeout 60 "$BELTLINE" tap -c 100 --bpf 'tcp dst port 81' dport > "$T/tap_bpf.pcap" 2> "$T/tap3.err"
 stats; in1=$(dport_in)
 check "dport's counters ran on through the taps ($in0 -> $in1)" test "$in1" -gt "$in0"
