@@ -126,7 +126,7 @@ wait_for 20 grep -q listening "$T/ek.l"
 EP_PROGRESS=2048 "$EP_PEER" echoed "$U/ek" 0 31 > "$T/ek.c" 2>&1 &
 CPID=$!
 PIDS+=("$CPID")
-wait_for 60 grep -q "^progress 4096" "$T/ek.c"
+wait_for 60 grep -q "^progress 4096$" "$T/ek.c"
 kill -9 "$LPID"
 wait "$CPID" && st=0 || st=$?
 eq "echoing side SIGKILLed mid-stream: the writer ends with end-of-stream" "$st" 3
@@ -141,7 +141,7 @@ for victim in listener connector; do
 	EP_PROGRESS=2048 "$EP_PEER" connect "$U/k" 0 21 > "$T/k.c" 2>&1 &
 	CPID=$!
 	PIDS+=("$CPID")
-	wait_for 60 grep -q "^progress 4096" "$T/k.c"
+	wait_for 60 grep -q "^progress 4096$" "$T/k.c"
 	check "the appliance holds no descriptor of the pair" \
 		test "$(find /proc/$BPID/fd -lname '*beltline-ep*' 2> /dev/null | wc -l)" = 0
 	if [ $victim = listener ]; then kill -9 "$LPID"; s=$CPID; else kill -9 "$CPID"; s=$LPID; fi

@@ -81,7 +81,7 @@ kills() {
 		EP_PROGRESS=2048 "${cpre[@]}" "$EP_PEER" connect "$uri" 0 21 > "$T/k.c" 2>&1 &
 		cpid=$!
 		PIDS+=("$cpid")
-		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 4096" "$T/k.c"
+		check "$what: both exchange ($victim to be killed)" wait_for 120 grep -q "^progress 4096$" "$T/k.c"
 		if [ $victim = listener ]; then kill -9 "$LPID"; s=$cpid; else kill -9 "$cpid"; s=$LPID; fi
 		t0=$(date +%s%N)
 		wait_for 60 gone "$s" || kill -9 "$s" 2> /dev/null || true
