@@ -140,6 +140,24 @@ to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values)
 	}
 }
 
+/*
+ * The seconds between two replies for a rate: the difference of their uptime_s, the
+ * appliance's clock where it read the counters; without it (an older appliance), the
+ * client's own, which also counts what a reply spent in the socket and the client off
+ * its CPU before it read its clock (a first reply held 1.5 s made a rate of 1000/s
+ * look like 4000 over ls's 0.5 s).
+ */
+static double
+reply_dt(const cJSON *before, const cJSON *after, double client_dt)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(before, "uptime_s");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(after, "uptime_s");
+
+	if (cJSON_IsNumber(a) && cJSON_IsNumber(b) && b->valuedouble > a->valuedouble)
+		return b->valuedouble - a->valuedouble;
+	return client_dt;
+}
+
 /* Sleep ms, or less when interrupted. */
 static void
 nap(long ms)
@@ -197,7 +215,8 @@ bl_cli_ls(int argc, char **argv, const char *instance)
 		return rc;
 	}
 	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "streams"),
-			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written", bl_mono_s() - t0);
+			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written",
+			reply_dt(before, j, bl_mono_s() - t0));
 	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "injects"),
 			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", bl_mono_s() - t0);
 	cJSON_Delete(before);
@@ -303,7 +322,7 @@ bl_cli_top(int argc, char **argv, const char *instance)
 			return 1;
 		}
 		if (!totals)
-			to_rates(shown, prev, t - t_prev, NULL);
+			to_rates(shown, prev, reply_dt(prev, j, t - t_prev), NULL);
 		if (isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
 		printf("beltline top — instance %s — every %lds — %s (^C quits)\n\n", instance, delay,

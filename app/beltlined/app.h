@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_cycles.h>
 #include <rte_mempool.h>
 
 #include "bl_cfg.h"
@@ -55,6 +56,13 @@ struct bl_app {
 
 /* Everything after the config is read; returns 0, or -1 after saying why on stderr. */
 int bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_args *ea);
+
+/* Seconds since the workers started, from the TSC: the clock of the replies' uptime_s. */
+static inline double
+bl_app_uptime_s(const struct bl_app *app)
+{
+	return (double)(rte_get_tsc_cycles() - app->start_tsc) / (double)rte_get_tsc_hz();
+}
 
 struct bl_port_hw_stats;
 struct cJSON;

@@ -74,7 +74,7 @@ ctl_stats_json(void *arg)
 	cJSON *j = cJSON_CreateObject(), *ports, *filters, *edges;
 
 	cJSON_AddStringToObject(j, "instance", app->cfg.instance);
-	N(j, "uptime_s", (double)(rte_get_tsc_cycles() - app->start_tsc) / (double)rte_get_tsc_hz());
+	N(j, "uptime_s", bl_app_uptime_s(app));
 	ports = cJSON_AddArrayToObject(j, "ports");
 	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
 		struct bl_port_hw_stats hw;

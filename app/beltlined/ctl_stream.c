@@ -126,6 +126,9 @@ ctl_op_list(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const 
 
 	(void)req;
 	cJSON_AddStringToObject(j, "instance", c->app->cfg.instance);
+	/* the appliance's clock where the counters below are read: `beltline ls` divides
+	 * their growth by its difference, not by its own clock's (stats' uptime_s alike) */
+	cJSON_AddNumberToObject(j, "uptime_s", bl_app_uptime_s(c->app));
 	cJSON_AddItemToObject(j, "streams", bl_stream_list_json(&who));
 	cJSON_AddItemToObject(j, "injects", bl_inject_list_json(&who));
 	cJSON_AddItemToObject(j, "users", bl_user_list_json(&who));

@@ -99,6 +99,24 @@ pps=$(awk '$1 == "s" { print $NF; exit }' "$T/ls")
 written=$(awk '$1 == "s" { print $(NF - 2); exit }' "$T/ls")
 check "ls: s's PPS is a rate ($pps; at most $((2 * ceiling)) over ls's 0.5 s, written $written)" \
 	test -n "$pps" -a "$pps" -le $((2 * ceiling)) -a "$pps" -lt "$written"
+# A client kept off its CPU between reading a reply and reading its clock (its first
+# reply held 1.5 s: slow_reply.c): the rates are still gen's, the counters' growth over
+# the appliance's own clock between the two replies (uptime_s). They were over the
+# client's clock: 2.5 s of packets a second in top, 2 s of them in ls's half second.
+: "${SLOW_REPLY:?}"
+slow() {
+	env LD_PRELOAD="$SLOW_REPLY" SLOW_REPLY_MS=1500 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+slow "$BELTLINE" -i "$I" top -n 1 -d 1 > "$T/top_slow"
+r=$(cell "$T/top_slow" 'filters' gen OUT)
+check "top, its first reply held 1.5 s: gen's out is still its rate ($r/s; at most $ceiling)" \
+	test -n "$r" -a "$r" -le "$ceiling"
+slow "$BELTLINE" -i "$I" ls > "$T/ls_slow"
+pps=$(awk '$1 == "s" { print $NF; exit }' "$T/ls_slow")
+check "ls, its first reply held 1.5 s: s's PPS is still its rate ($pps; at most $((2 * ceiling)))" \
+	test -n "$pps" -a "$pps" -le $((2 * ceiling))
+
 kill -TERM "$bpid"
 rc=0; wait "$bpid" || rc=$?
 eq "stops cleanly" "$rc" 0
