@@ -202,7 +202,7 @@ bl_cli_ls(int argc, char **argv, const char *instance)
 		return 2;
 	}
 	cJSON *before;
-	double t0;
+	double t0, dt;
 
 	rc = bl_cli_request(instance, BELTLINE_CTL_LIST, &before);
 	if (rc != 0)
@@ -214,11 +214,11 @@ bl_cli_ls(int argc, char **argv, const char *instance)
 		cJSON_Delete(before);
 		return rc;
 	}
+	dt = reply_dt(before, j, bl_mono_s() - t0);
 	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "streams"),
-			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written",
-			reply_dt(before, j, bl_mono_s() - t0));
+			cJSON_GetObjectItemCaseSensitive(before, "streams"), "written", dt);
 	add_rate_column(cJSON_GetObjectItemCaseSensitive(j, "injects"),
-			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", bl_mono_s() - t0);
+			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", dt);
 	cJSON_Delete(before);
 	streams = cJSON_GetObjectItemCaseSensitive(j, "streams");
 	if (!cJSON_IsArray(streams) || cJSON_GetArraySize(streams) == 0)

@@ -59,7 +59,7 @@ seen() { "$BELTLINE" stats --json | jq -r '.filters[] | select(.name == "all") |
 # grown SEEN: every replica listed in SEEN has counted 20000 more since (each polls a
 # queue in every config here). Not each graph's sum: a replica kept off its CPU all the
 # while would add less than 1000 and seem to poll nothing.
-grown() { join <(echo "$1") <(seen) | awk '$3 - $2 < 20000 { short = 1 } END { exit short }'; }
+grown() { join <(echo "$1") <(seen) | awk '$3 - $2 < 20000 { short = 1 } END { exit short || NR == 0 }'; }
 # deltas: what each replica counted while it took 20000 packets or more, after a reload
 # returned (every worker runs its new graphs by then): "GRAPH.REPLICA q0 q1".
 deltas() {

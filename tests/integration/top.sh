@@ -15,7 +15,8 @@ mkdir "$run"
 export BELTLINE_RUN_DIR=$run
 cat > "$T/c.json" <<JSON
 { "instance": "$I", "mbufs": { "count": 32767 }, "ports": [ { "name": "in", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": "gen rate=$RATE | count --name=c | export name=s" } ] }
+  "graphs": [ { "lcores": [1], "pipeline": "gen rate=$RATE | count --name=c | export name=s" },
+              { "lcores": [1], "pipeline": "inject name=w | drop" } ] }
 JSON
 "$BELTLINED" -q --duration 600 --stats-interval 0 "$T/c.json" > /dev/null 2> "$T/err" &   # taps: mbufs
 bpid=$!
@@ -112,10 +113,21 @@ slow "$BELTLINE" -i "$I" top -n 1 -d 1 > "$T/top_slow"
 r=$(cell "$T/top_slow" 'filters' gen OUT)
 check "top, its first reply held 1.5 s: gen's out is still its rate ($r/s; at most $ceiling)" \
 	test -n "$r" -a "$r" -le "$ceiling"
+# (and an inject stream's writer paced at RATE frames a second: its rate column too)
+"$BELTLINE" -i "$I" inject w "$SRCDIR/config/sample.pcap" -r $RATE -l 1000 > /dev/null 2>&1 &
+IPID=$!
+winj() { "$BELTLINE" -i "$I" stats --json | jq '[.injects[]? | select(.name == "w") | .writer.frames // 0] | add // 0'; }
+w_written() { [ "$(winj)" -gt $((2 * RATE)) ]; }
+check "the writer into w has written 2 s of frames" wait_for "$WAIT" w_written
 slow "$BELTLINE" -i "$I" ls > "$T/ls_slow"
 pps=$(awk '$1 == "s" { print $NF; exit }' "$T/ls_slow")
 check "ls, its first reply held 1.5 s: s's PPS is still its rate ($pps; at most $((2 * ceiling)))" \
 	test -n "$pps" -a "$pps" -le $((2 * ceiling))
+ipps=$(awk '$1 == "injects" { i = 1; next } i && $1 == "w" { print $NF; exit }' "$T/ls_slow")
+check "... and w's (an inject stream: $ipps; at most $((2 * ceiling)))" \
+	test -n "$ipps" -a "$ipps" -le $((2 * ceiling))
+kill "$IPID" 2> /dev/null || true
+wait "$IPID" 2> /dev/null || true
 
 kill -TERM "$bpid"
 rc=0; wait "$bpid" || rc=$?
