@@ -135,6 +135,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		bl_limbo_reap(app, false);   /* what a swap left, once a held worker is past */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+		sleepers += bl_inject_wake_tick();   /* writers sleeping for their buffers */
 		bl_inject_reap();   /* gone writers' regions, once no mbuf points into them */
 		now = rte_get_tsc_cycles();
 		rx = total_polled(app);

@@ -220,12 +220,13 @@ ctl_op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, 
 	s = lease_find(c, k, h, req, &lk, &client);
 	if (s == NULL)
 		return;
-	rc = bl_inject_open_write(s, &who, client, &g, &err);
+	rc = bl_inject_open_write(s, &who, client,
+				  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "wake")), &g, &err);
 	if (rc < 0) {
 		ctl_reply_err(k, h, rc, "%s", err.msg);
 		return;
 	}
-	j = bl_inject_grant_json(s);
+	j = bl_inject_grant_json(s, &g);
 	if (j == NULL) {
 		bl_inject_grant_close(&g);
 		bl_inject_close_write(s);
@@ -233,7 +234,7 @@ ctl_op_open_write(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, 
 		return;
 	}
 	k->w = s;
-	ctl_reply_json(k, h, j, g.fd, 2);
+	ctl_reply_json(k, h, j, g.fd, g.n_fds);
 	bl_inject_grant_close(&g);   /* the writer holds the only read-write descriptor now */
 }
 

@@ -253,7 +253,11 @@ struct bl_wring_hdr {
 	uint64_t region_size;    /* (c) bytes in the region */
 	uint64_t pad1[2];
 	uint64_t head;           /* (w) commits published: release after the descriptors */
-	uint64_t pad2[7];
+	uint64_t wait;           /* (w) 0, or 1 + the tail the writer sleeps until (it found
+	                          *     every buffer committed, or flushes): the appliance
+	                          *     signals the writer's wake eventfd, if it asked for one,
+	                          *     once tail reaches it (docs/shm-abi.md, "Writer wakeups") */
+	uint64_t pad2[6];
 };
 
 struct bl_wring_desc {
@@ -276,6 +280,7 @@ struct bl_wring_tail {
 
 _Static_assert(sizeof(struct bl_wring_hdr) == 128, "wring header");
 _Static_assert(__builtin_offsetof(struct bl_wring_hdr, head) == 64, "wring.head on line 1");
+_Static_assert(__builtin_offsetof(struct bl_wring_hdr, wait) == 72, "wring.wait beside head");
 _Static_assert(sizeof(struct bl_wring_desc) == 16, "wring descriptor");
 _Static_assert(__builtin_offsetof(struct bl_wring_tail, closed) == 8, "wtail.closed");
 _Static_assert(__builtin_offsetof(struct bl_wring_tail, refused) == 64, "wtail.refused");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 
 #include "bl_atomic.h"
 #include "bl_inject.h"
+#include "bl_inject_worker.h"
 #include "bl_stream_pvt.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
@@ -148,6 +150,8 @@ writer_free(struct bl_inject_writer *w)
 {
 	if (w == NULL)
 		return;
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
 	if (w->ring != NULL)
 		munmap((void *)(uintptr_t)w->ring, w->ring_size);
 	if (w->tp != NULL)
@@ -267,17 +271,30 @@ make_tail(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
 	return 0;
 }
 
+/* The writer's wake eventfd: ours, and a duplicate for the grant (closed once sent). */
+static int
+make_wake(struct bl_inject_writer *w, int *fd_out)
+{
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->wake_fd < 0)
+		return -errno;
+	*fd_out = fcntl(w->wake_fd, F_DUPFD_CLOEXEC, 0);
+	return *fd_out < 0 ? -errno : 0;
+}
+
 int
 bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, const char *client,
-		     struct bl_inject_grant *g, struct bl_err *err)
+		     int want_wake, struct bl_inject_grant *g, struct bl_err *err)
 {
 	struct bl_inject_writer *w;
 	char owner[64], group[64];
 	int rc;
 
-	g->fd[0] = g->fd[1] = -1;
+	g->fd[0] = g->fd[1] = g->fd[2] = -1;
 	g->fd_name[0] = BL_CTL_FD_WRING;
 	g->fd_name[1] = BL_CTL_FD_WTAIL;
+	g->fd_name[2] = BL_CTL_FD_WAKE;
+	g->n_fds = want_wake ? 3 : 2;
 	if (!bl_inject_may_write(s, who)) {
 		bl_stream__user_name(s->uid, owner, sizeof(owner));
 		bl_stream__group_name(s->gid, group, sizeof(group));
@@ -293,11 +310,14 @@ bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, cons
 		return bl_err_set(err, -ENOMEM, "out of memory");
 	w->g.capacity = s->capacity;
 	w->g.max_frame = s->max_frame;
+	w->wake_fd = -1;
 	rc = __atomic_load_n(&s->zero_copy, __ATOMIC_RELAXED) ? make_zc(w) : 0;
 	if (rc == 0)
 		rc = make_ring(s, w, &g->fd[0]);
 	if (rc == 0)
 		rc = make_tail(s, w, &g->fd[1]);
+	if (rc == 0 && want_wake)
+		rc = make_wake(w, &g->fd[2]);
 	if (rc < 0) {
 		bl_inject_grant_close(g);
 		writer_free(w);
@@ -319,7 +339,7 @@ bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, cons
 void
 bl_inject_grant_close(struct bl_inject_grant *g)
 {
-	for (unsigned int i = 0; i < 2; i++)
+	for (unsigned int i = 0; i < 3; i++)
 		if (g->fd[i] >= 0) {
 			close(g->fd[i]);
 			g->fd[i] = -1;
@@ -342,6 +362,10 @@ bl_inject_close_write(struct bl_inject *s)
 	 * needs not fill the ring to find out. Relaxed: it orders nothing; the connection's
 	 * close, after this, says the rest (the writer waits for it to log the reason). */
 	__atomic_store_n(&w->tp->closed, 1, __ATOMIC_RELAXED);
+	if (w->wake_fd >= 0) {   /* the worker is out: nothing signals it now */
+		close(w->wake_fd);
+		w->wake_fd = -1;
+	}
 	/* relaxed: the writer's head, untrusted; only decides a counter. */
 	if (__atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED) != w->tail) {
 		s->reclaimed++;
@@ -367,8 +391,46 @@ bl_inject_close_write(struct bl_inject *s)
 	s->pid = 0;
 }
 
+void
+bl_inject__signal(struct bl_inject *s, struct bl_inject_writer *w)
+{
+	if (eventfd_write(w->wake_fd, 1) == 0) {
+		/* relaxed: counters; atomic adds, the worker and the tick both count. */
+		__atomic_fetch_add(&s->c.wakeups, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->tot->wakeups, 1, __ATOMIC_RELAXED);
+	}
+}
+
+int
+bl_inject_wake_tick(void)
+{
+	int sleeping = 0;
+
+	for (unsigned int i = 0; i < BL_INJECT_MAX; i++) {
+		struct bl_inject_writer *w = injects[i].wr;
+		uint64_t wait, tail;
+
+		if (!injects[i].used || w == NULL || w->wake_fd < 0)
+			continue;
+		/* relaxed: the writer's untrusted word (any value only decides when its own
+		 * eventfd is written, at most once a tick); tail is ours, the worker's store. */
+		wait = __atomic_load_n(&w->hdr->wait, __ATOMIC_RELAXED);
+		tail = __atomic_load_n(&w->tp->tail, __ATOMIC_RELAXED);
+		/* relaxed: the worker's word, stored relaxed; a stale one costs an extra signal. */
+		if (wait == 0 || wait == w->mfired || wait == __atomic_load_n(&w->fired, __ATOMIC_RELAXED))
+			continue;   /* awake, or signalled already */
+		if (tail < wait - 1) {
+			sleeping++;
+			continue;
+		}
+		bl_inject__signal(&injects[i], w);
+		w->mfired = wait;
+	}
+	return sleeping;
+}
+
 struct cJSON *
-bl_inject_grant_json(const struct bl_inject *s)
+bl_inject_grant_json(const struct bl_inject *s, const struct bl_inject_grant *g)
 {
 	cJSON *j = cJSON_CreateObject(), *names = cJSON_CreateArray();
 
@@ -377,8 +439,8 @@ bl_inject_grant_json(const struct bl_inject *s)
 		cJSON_Delete(names);
 		return NULL;
 	}
-	cJSON_AddItemToArray(names, cJSON_CreateString(BL_CTL_FD_WRING));
-	cJSON_AddItemToArray(names, cJSON_CreateString(BL_CTL_FD_WTAIL));
+	for (unsigned int i = 0; i < g->n_fds; i++)
+		cJSON_AddItemToArray(names, cJSON_CreateString(g->fd_name[i]));
 	cJSON_AddStringToObject(j, "stream", s->name);
 	N(j, "capacity", s->capacity);
 	N(j, "max_frame", s->max_frame);
@@ -430,6 +492,7 @@ bl_inject_stats_json(void)
 		N(w, "copied", bl_counter_read(&s->c.copied));
 		N(w, "zero_copy", bl_counter_read(&s->c.zero_copy));
 		N(w, "held", bl_counter_read(&s->c.held));
+		N(w, "wakeups", bl_counter_read(&s->c.wakeups));
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;

@@ -48,6 +48,12 @@ struct bl_inject_writer {
 	uint8_t *held;                      /* [capacity]: 1 by the worker at attach, 0 by the
 	                                     * mbuf's free callback (release, any lcore) */
 	struct rte_mbuf_ext_shared_info *shinfo;   /* [capacity], fcb_opaque = this writer */
+	/* Writer wakeups (bl_inject_worker.h, "Wakeups"): the eventfd the writer sleeps on,
+	 * -1 if it asked for none; closed by close_write once the worker is out. */
+	int wake_fd;
+	uint64_t fired;                     /* the worker's: the wait it signalled last */
+	uint64_t fired_at;                  /* the worker's: rel when it did */
+	uint64_t mfired;                    /* main lcore: the wait its tick signalled last */
 	struct bl_inject_writer *next;      /* main lcore: the orphans' list */
 	struct bl_inject *owner;            /* main lcore: an orphan's stream (NULL once released) */
 };
@@ -70,6 +76,8 @@ struct bl_inject_counts {
 	uint64_t reclaimed;                 /* of them, gone with frames committed and unread */
 	uint64_t orphaned;                  /* of them, gone while mbufs still pointed into their
 	                                     * region: kept mapped until the last is freed */
+	uint64_t wakeups;                   /* eventfd signals to a sleeping writer (worker and
+	                                     * main lcore: atomic adds) */
 };
 
 struct bl_inject {
@@ -139,10 +147,12 @@ struct bl_inject *bl_inject_find(const char *name);
 /* Write permission, as for a file: owner, else group, else other w bits. Root may. */
 int bl_inject_may_write(const struct bl_inject *s, const struct bl_stream_cred *who);
 
-/* What an open-write hands the writer: BL_CTL_FD_WRING, BL_CTL_FD_WTAIL, in that order. */
+/* What an open-write hands the writer: BL_CTL_FD_WRING, BL_CTL_FD_WTAIL, in that order,
+ * then BL_CTL_FD_WAKE if it asked for one; n_fds of them. */
 struct bl_inject_grant {
-	int fd[2];
-	const char *fd_name[2];
+	int fd[3];
+	const char *fd_name[3];
+	unsigned int n_fds;
 };
 
 /*
@@ -154,13 +164,19 @@ struct bl_inject_grant {
  * descriptor of its region.
  */
 int bl_inject_open_write(struct bl_inject *s, const struct bl_stream_cred *who, const char *client,
-			 struct bl_inject_grant *g, struct bl_err *err);
+			 int want_wake, struct bl_inject_grant *g, struct bl_err *err);
 void bl_inject_grant_close(struct bl_inject_grant *g);
 
 /* The writer is gone (its connection closed, or it asked): stop the worker
  * reading its region, unmap it. Frames committed and not yet read are dropped
  * (counted in reclaimed). Main lcore; nothing if s has no writer. */
 void bl_inject_close_write(struct bl_inject *s);
+
+/* Main lcore, each tick: signal a sleeping writer whose wait the worker has not (a
+ * flush's, which the worker leaves to this; one the worker missed: it loads wait
+ * without a fence after storing tail). Returns how many writers still sleep, so the
+ * tick stays short while any does. */
+int bl_inject_wake_tick(void);
 
 /* Main lcore, each tick: unmap the regions of gone writers whose last mbuf has been
  * freed since (a free callback clears its slot; this sees it within a tick). */
@@ -169,6 +185,9 @@ void bl_inject_reap(void);
 /* At exit, after the ports are closed: unmap every gone writer's region, held or
  * not (an mbuf still pointing into one is a leak the pool count reports). */
 void bl_inject_reap_all(void);
+
+/* Signal w's wake eventfd and count it (the worker's wake check, the tick). Any lcore. */
+void bl_inject__signal(struct bl_inject *s, struct bl_inject_writer *w);
 
 /* The zero-copy mbufs' free callback (rte_mbuf_extbuf_free_callback_t): any lcore. */
 void bl_inject__zc_free(void *addr, void *opaque);
@@ -180,6 +199,6 @@ struct cJSON *bl_inject_stats_json(void);
 struct cJSON *bl_inject_list_json(const struct bl_stream_cred *who);
 
 /* The reply's body for a grant (docs/control.md, "open_write"). */
-struct cJSON *bl_inject_grant_json(const struct bl_inject *s);
+struct cJSON *bl_inject_grant_json(const struct bl_inject *s, const struct bl_inject_grant *g);
 
 #endif /* BL_INJECT_H */

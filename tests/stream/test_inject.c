@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include "bl_test_assert.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cJSON.h>
 #include <rte_mbuf.h>
 
 #include "bl_inject_worker.h"
@@ -166,7 +168,7 @@ Test(inject, the_kernel_holds_the_writer_to_its_side)
 	struct bl_err err;
 	void *p;
 
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
 	p = mmap(NULL, BL_SHM_META_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, g.fd[1], 0);
 	cr_assert(p == MAP_FAILED && errno == EPERM, "the tail page is read-only for the writer");
 	cr_assert(write(g.fd[1], "x", 1) < 0, "nor may it write() it");
@@ -193,7 +195,7 @@ byte_for_byte(int zc)
 	uint8_t frame[256];
 	uint64_t seq = 0, got = 0;
 
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
 	writer_map(&g, &w);
 	for (unsigned int round = 0; round < 100; round++) {
 		unsigned int k = 1 + round % 16;
@@ -255,7 +257,7 @@ Test(inject, zero_copy_buffers_go_back_only_when_their_mbuf_is_freed)
 	struct wside w;
 	uint8_t frame[256];
 
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
 	writer_map(&g, &w);
 	for (uint64_t q = 0; q < 16; q++) {
 		memset(frame, (int)q, sizeof(frame));
@@ -320,7 +322,7 @@ Test(inject, a_gone_writers_region_outlives_its_last_mbuf)
 	struct wside w;
 	uint8_t frame[256];
 
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
 	writer_map(&g, &w);
 	for (uint64_t q = 0; q < 8; q++) {
 		memset(frame, 0x40 + (int)q, sizeof(frame));
@@ -342,7 +344,7 @@ Test(inject, a_gone_writers_region_outlives_its_last_mbuf)
 	for (unsigned int i = 1; i < 8; i++)
 		cr_assert(eq(u8, rte_pktmbuf_mtod(out[i], const uint8_t *)[199], 0x40 + i));
 	/* A new writer meanwhile. */
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t2", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t2", 0, &g, &err), 0), "%s", err.msg);
 	rte_pktmbuf_free_bulk(out + 1, 6);
 	bl_inject_reap();
 	cr_assert(eq(uint, s->orphans, 1));
@@ -354,7 +356,7 @@ Test(inject, a_gone_writers_region_outlives_its_last_mbuf)
 	bl_inject_release(s);
 	/* Released with an orphan still held: the orphan outlives its stream. */
 	s = make_zc("zo2", 0600, 1);
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
 	writer_map(&g, &w);
 	commit(&w, 0, frame, 100);
 	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 1));
@@ -388,7 +390,7 @@ hostile(int zc)
 	uint64_t accepted = 0, before;
 	uint8_t frame[256];
 
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 1, &g, &err), 0), "%s", err.msg);
 	writer_map(&g, &w);
 	srand(7);
 	for (unsigned int i = 0; i < 200000; i++) {
@@ -408,6 +410,8 @@ hostile(int zc)
 			w.d[slot].off = rand() & 1 ? slot * 256u : (uint32_t)rand();
 			w.d[slot].len = rand() & 1 ? (uint32_t)(rand() % 300) : (uint32_t)rand();
 			w.h->pad = (uint32_t)rand();                  /* the header too */
+			w.h->wait = rand() & 1 ? tail + (uint64_t)(rand() % 20) :   /* wakeups */
+				((uint64_t)rand() << 33) ^ (uint64_t)rand();
 			w.h->capacity = (uint32_t)rand();
 			w.h->max_frame = (uint32_t)rand();
 			break;
@@ -452,12 +456,16 @@ hostile(int zc)
 	cr_assert(gt(u64, s->c.v[BL_INJECT_NOT_GOT], 0));
 	cr_assert(gt(u64, s->c.bad_head, 0));
 	cr_assert(eq(u32, harness_pool_free(), free0), "no mbuf leaked");
+	/* A lying wait costs the writer wakeups, at most one per half a ring given back. */
+	cr_assert(gt(u64, s->c.wakeups, 0));
+	cr_assert(le(u64, s->c.wakeups, w.t->tail / 8 + 1), "%" PRIu64 " wakeups for %" PRIu64
+		  " buffers given back", s->c.wakeups, w.t->tail);
 
 	/* The writer goes; an honest one comes and is served. */
 	bl_inject_grant_close(&g);
 	munmap(w.p, w.size);
 	bl_inject_close_write(s);
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t2", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t2", 0, &g, &err), 0), "%s", err.msg);
 	writer_map(&g, &w);
 	before = s->c.v[BL_INJECT_OK];
 	cr_assert(eq(u64, before, 0), "counters are the current writer's");
@@ -482,6 +490,88 @@ Test(inject, a_hostile_writer_is_counted_and_harmless_zero_copy)
 	hostile(1);
 }
 
+/* Did the appliance signal the writer's wake eventfd (g.fd[2]) since the last look? */
+static int
+signalled(const struct bl_inject_grant *g)
+{
+	uint64_t v = 0;
+
+	return read(g->fd[2], &v, sizeof(v)) == (ssize_t)sizeof(v) && v != 0;
+}
+
+/* A writer that sleeps for its buffers: asked for at open, the wake eventfd is the
+ * grant's third descriptor; the worker signals it once the tail reaches the writer's
+ * wait, once per wait, and only once half the ring came back since it last did. */
+Test(inject, a_sleeping_writer_is_woken_once_half_its_buffers_are_back)
+{
+	struct bl_inject *s = make("wk", 0600);
+	struct bl_stream_cred who = me();
+	struct rte_mempool *mp = harness_pool();
+	struct rte_mbuf *out[32];
+	struct bl_inject_grant g;
+	struct bl_err err;
+	struct wside w;
+	uint8_t frame[256] = { 0 };
+	cJSON *j;
+
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 1, &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, g.n_fds, 3));
+	cr_assert(eq(str, (char *)g.fd_name[2], BL_CTL_FD_WAKE));
+	j = bl_inject_grant_json(s, &g);
+	cr_assert(eq(int, cJSON_GetArraySize(cJSON_GetObjectItem(j, "fds")), 3), "the reply names it");
+	cJSON_Delete(j);
+	writer_map(&g, &w);
+	for (uint64_t q = 0; q < 16; q++)
+		commit(&w, q, frame, 64);
+	w.h->wait = 8 + 1;   /* full: wake me once 8 are back */
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 4), 4));
+	rte_pktmbuf_free_bulk(out, 4);
+	cr_assert(signalled(&g) == 0, "4 back: not yet");
+	cr_assert(eq(int, bl_inject_wake_tick(), 1), "the tick counts it asleep, and leaves it");
+	cr_assert(signalled(&g) == 0);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 4), 4));
+	rte_pktmbuf_free_bulk(out, 4);
+	cr_assert(signalled(&g), "8 back: woken");
+	cr_assert(eq(u64, s->c.wakeups, 1));
+	cr_assert(eq(u64, s->tot->wakeups, 1));
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 4), 4));
+	rte_pktmbuf_free_bulk(out, 4);
+	cr_assert(signalled(&g) == 0, "once per wait");
+	cr_assert(eq(int, bl_inject_wake_tick(), 0), "nor does the tick signal it again");
+	cr_assert(signalled(&g) == 0);
+	/* A wait the worker leaves (fewer than half back since it signalled: a flush's),
+	 * or one it missed: the tick's. */
+	w.h->wait = 14 + 1;
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 2), 2));
+	rte_pktmbuf_free_bulk(out, 2);
+	cr_assert(signalled(&g) == 0, "6 back since the last signal: the worker leaves it");
+	cr_assert(eq(int, bl_inject_wake_tick(), 0));
+	cr_assert(signalled(&g), "the tick wakes it");
+	cr_assert(eq(u64, s->c.wakeups, 2));
+	cr_assert(eq(int, bl_inject_wake_tick(), 0));
+	cr_assert(signalled(&g) == 0, "once");
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 4), 2));
+	rte_pktmbuf_free_bulk(out, 2);
+	/* Without asking, no descriptor and no signal. */
+	bl_inject_grant_close(&g);
+	munmap(w.p, w.size);
+	bl_inject_close_write(s);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, g.n_fds, 2));
+	cr_assert(eq(int, g.fd[2], -1));
+	writer_map(&g, &w);
+	for (uint64_t q = 0; q < 16; q++)
+		commit(&w, q, frame, 64);
+	w.h->wait = 1;
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 16));
+	rte_pktmbuf_free_bulk(out, 16);
+	cr_assert(eq(int, bl_inject_wake_tick(), 0));
+	cr_assert(eq(u64, s->c.wakeups, 0));
+	bl_inject_grant_close(&g);
+	munmap(w.p, w.size);
+	bl_inject_release(s);
+}
+
 Test(inject, one_writer_at_a_time_and_write_permission)
 {
 	struct bl_inject *s = make("one", 0600), *r = make("ro", 0644);
@@ -490,17 +580,17 @@ Test(inject, one_writer_at_a_time_and_write_permission)
 	struct bl_err err;
 	char want[96];
 
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g2, &err), -EBUSY));
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g2, &err), -EBUSY));
 	snprintf(want, sizeof(want), "stream one already has a writer (pid %d)", (int)getpid());
 	cr_assert(eq(str, err.msg, want));
 	cr_assert(g2.fd[0] == -1 && g2.fd[1] == -1, "nothing handed out");
 	bl_inject_close_write(s);   /* the lease ends: the next writer may come */
 	bl_inject_grant_close(&g);
-	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
 	bl_inject_grant_close(&g);
 	if (geteuid() != 4242) {
-		cr_assert(eq(int, bl_inject_open_write(r, &other, "t", &g, &err), -EACCES));
+		cr_assert(eq(int, bl_inject_open_write(r, &other, "t", 0, &g, &err), -EACCES));
 		cr_assert(strstr(err.msg, "may not write ro") != NULL, "%s", err.msg);
 	}
 	bl_inject_release(s);
