@@ -202,6 +202,7 @@ int blc_net_open_writer(const char *uri, const struct beltline_open_opts *o,
 struct blc_netw;
 int blc_netw_open(const char *uri, const struct beltline_open_opts *o, struct blc_netw **out);
 int blc_netw_getbuf(struct blc_netw *w, void **buf, uint32_t *room);
+int blc_netw_sock(const struct blc_netw *w);     /* the connection's socket, to poll */
 int blc_netw_commit(struct blc_netw *w, void *buf, uint32_t len);
 int blc_netw_flush(struct blc_netw *w, int timeout_ms);
 void blc_netw_stats(struct blc_netw *w, uint64_t *committed, uint64_t *consumed,

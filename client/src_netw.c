@@ -206,6 +206,12 @@ blc_netw_open(const char *uri, const struct beltline_open_opts *o, struct blc_ne
 }
 
 int
+blc_netw_sock(const struct blc_netw *w)
+{
+	return w->s->n.fd;
+}
+
+int
 blc_netw_getbuf(struct blc_netw *w, void **buf, uint32_t *room)
 {
 	if (pump_look(w, w->next_get - w->next_staged >= NETW_SLOTS) < 0)

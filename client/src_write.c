@@ -11,14 +11,24 @@
  * out only once s - tail < capacity, tail loaded acquire (pairs with the
  * appliance's release, A2): the appliance has copied out everything it read
  * from it, so we never hand out memory the appliance may still be reading.
+ *
+ * Sleeping (beltline_write_fd, beltline_write_flush): we ask for a wake eventfd at
+ * open. A writer that asked for the pollable fd and finds every buffer committed
+ * drains the eventfd, stores wait = 1 + the tail it wants (half the ring back:
+ * bl_inject_worker.h, "Wakeups"), a seq_cst fence, and loads tail again: either that
+ * load sees the appliance's new tail, or the appliance's next look at wait (after its
+ * store of tail; its tick's, at the latest) sees ours. Flush waits the same way for
+ * the whole ring. A busy poller never asked: it never stores wait, never drains.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,7 +49,13 @@ struct beltline_writer {
 	uint64_t next_get;                  /* seq of the next buffer getwritebuf hands out */
 	uint64_t next_commit;               /* seq of the next commit (= head) */
 	uint64_t full;
+	uint64_t wakeups;                   /* sleeps the appliance's signal ended */
 	int ctl_fd;                         /* the lease */
+	int wake_fd;                        /* the appliance's eventfd (-1: it gave none; then
+	                                     * our 1 ms timer once the fd is asked for) */
+	int poll_fd;                        /* beltline_write_fd's epoll (-1 until asked) */
+	int own_timer;                      /* wake_fd is our timer, not the appliance's */
+	int armed;                          /* wait is stored: clear it once a buffer is back */
 	int gone;                           /* the appliance ended it (said once) */
 	char name[128];
 	struct blc_netw *net;               /* tcp://, tls://: all of it is there (src_netw.c) */
@@ -65,6 +81,41 @@ writer_gone(struct beltline_writer *w)
 	return 1;
 }
 
+/* Drain the wake fd; count a wakeup if the appliance had signalled. */
+static void
+writer_drain(struct beltline_writer *w)
+{
+	uint64_t v;
+
+	if (read(w->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v != 0 && !w->own_timer)
+		w->wakeups++;
+}
+
+/* Ask the appliance to signal once tail reaches want, then load tail again (the header's
+ * comment says why both). Returns that tail. */
+static uint64_t
+writer_arm(struct beltline_writer *w, uint64_t want)
+{
+	writer_drain(w);
+	/* relaxed store, then a seq_cst fence before the load of tail: pairs with the
+	 * appliance's store of tail and its later load of wait (its tick's, at the latest). */
+	__atomic_store_n(&w->hdr->wait, want + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	w->armed = 1;
+	/* acquire: as in getwritebuf. */
+	return __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
+}
+
+static void
+writer_disarm(struct beltline_writer *w)
+{
+	if (!w->armed)
+		return;
+	/* relaxed: the appliance only decides a signal by it; a late one is drained. */
+	__atomic_store_n(&w->hdr->wait, 0, __ATOMIC_RELAXED);
+	w->armed = 0;
+}
+
 int
 beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 {
@@ -76,10 +127,17 @@ beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 		return blc_netw_getbuf(w->net, buf, room);
 	/* acquire: pairs with the appliance's release of tail (bl_inject_worker.h, A2). */
 	tail = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
+	if (w->next_get - tail >= w->capacity && w->poll_fd >= 0) {
+		if (w->own_timer)
+			writer_drain(w);   /* the 1 ms timer: readable again at its next tick */
+		else
+			tail = writer_arm(w, w->next_get - w->capacity / 2);
+	}
 	if (w->next_get - tail >= w->capacity) {
 		w->full++;
 		return writer_gone(w) ? -EPIPE : -EAGAIN;
 	}
+	writer_disarm(w);
 	/* relaxed: beside tail on its line (bl_shm_abi.h): the appliance ended the lease. */
 	if (__builtin_expect(__atomic_load_n(&w->tp->closed, __ATOMIC_RELAXED) != 0, 0) &&
 	    writer_gone(w))
@@ -133,16 +191,84 @@ beltline_write_flush(struct beltline_writer *w, int timeout_ms)
 	if (w->net != NULL)
 		return blc_netw_flush(w->net, timeout_ms);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* acquire: as in getwritebuf. */
-	while (__atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE) != w->next_commit) {
+	for (;;) {
+		/* acquire: as in getwritebuf. */
+		uint64_t tail = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
+		long left;
+
+		if (tail != w->next_commit && w->wake_fd >= 0 && !w->own_timer)
+			tail = writer_arm(w, w->next_commit);
+		if (tail == w->next_commit)
+			break;
 		if (writer_gone(w))
 			return -EPIPE;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= timeout_ms)
+		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
 			return -ETIMEDOUT;
-		usleep(100);
+		if (w->wake_fd >= 0 && !w->own_timer) {
+			/* the appliance's signal, or its hangup (writer_gone says which) */
+			struct pollfd p[2] = { { .fd = w->wake_fd, .events = POLLIN },
+					       { .fd = w->ctl_fd, .events = POLLIN } };
+
+			(void)poll(p, 2, (int)left);
+		} else {
+			usleep(100);
+		}
 	}
+	writer_disarm(w);
 	return 0;
+}
+
+/*
+ * The first ask makes the fd, kept for the writer's life: an epoll descriptor over the
+ * wake fd (EPOLLIN: the appliance's signal) and the lease's connection (EPOLLHUP: the
+ * appliance ended the lease or died; getwritebuf then says -EPIPE). An appliance that
+ * sent no wake fd gets a 1 ms timer in its place. Over the network, the socket (its
+ * acks come in, its send buffer takes more).
+ */
+int
+beltline_write_fd(struct beltline_writer *w)
+{
+	struct epoll_event wev = { .events = EPOLLIN }, cev = { .events = EPOLLHUP };
+	int ep, fd, rc;
+
+	if (w == NULL)
+		return -EINVAL;
+	if (w->poll_fd >= 0)
+		return w->poll_fd;
+	if (w->net != NULL) {
+		fd = blc_netw_sock(w->net);
+		wev.events = EPOLLIN | EPOLLOUT;
+	} else {
+		if (w->wake_fd < 0) {   /* an appliance from before wakeups: poll every 1 ms */
+			struct itimerspec its = { { 0, 1000000 }, { 0, 1000000 } };
+
+			w->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+			if (w->wake_fd < 0 || timerfd_settime(w->wake_fd, 0, &its, NULL) < 0) {
+				rc = -errno;
+				blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s",
+					w->name, strerror(-rc));
+				return rc;
+			}
+			w->own_timer = 1;
+		}
+		fd = w->wake_fd;
+	}
+	wev.data.fd = fd;
+	cev.data.fd = w->ctl_fd;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &wev) < 0 ||
+	    (w->ctl_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, w->ctl_fd, &cev) < 0)) {
+		rc = -errno;
+		if (ep >= 0)
+			close(ep);
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s", w->name,
+			strerror(-rc));
+		return rc;
+	}
+	w->poll_fd = ep;
+	return ep;
 }
 
 int
@@ -160,6 +286,7 @@ beltline_write_stats(const struct beltline_writer *w, struct beltline_write_stat
 		v.consumed = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
 		v.refused = __atomic_load_n(&w->tp->refused, __ATOMIC_RELAXED);
 		v.full = w->full;
+		v.wakeups = w->wakeups;
 	}
 	memcpy(st, &v, st->sz < sizeof(v) ? st->sz : sizeof(v));
 	return 0;
@@ -171,6 +298,10 @@ beltline_write_close(struct beltline_writer *w)
 	if (w == NULL)
 		return;
 	blc_netw_close(w->net);
+	if (w->poll_fd >= 0)
+		close(w->poll_fd);
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
 	if (w->ring != NULL)
 		munmap(w->ring, w->ring_size);
 	if (w->tp != NULL)
@@ -238,7 +369,7 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 	char instance[BL_INSTANCE_NAME_MAX], *body, *reply = NULL;
 	const char *inst, *slash;
 	struct beltline_writer *w;
-	int fds[BL_CTL_FDS_MAX], ring_fd = -1, tail_fd = -1, fd, rc;
+	int fds[BL_CTL_FDS_MAX], ring_fd = -1, tail_fd = -1, wake_fd = -1, fd, rc;
 	unsigned n = 0;
 	cJSON *req, *j, *names, *it;
 
@@ -252,7 +383,7 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 		w = calloc(1, sizeof(*w));
 		if (w == NULL)
 			return -ENOMEM;
-		w->ctl_fd = -1;
+		w->ctl_fd = w->wake_fd = w->poll_fd = -1;
 		rc = blc_netw_open(uri, o, &w->net);
 		if (rc < 0) {
 			free(w);
@@ -280,6 +411,8 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 	cJSON_AddStringToObject(req, "stream", slash + 1);
 	cJSON_AddStringToObject(req, "client", client != NULL ? client :
 		program_invocation_short_name);
+	cJSON_AddTrueToObject(req, "wake");   /* an eventfd to sleep on (appliances before it
+	                                       * ignore the key and send none) */
 	body = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
 	if (body == NULL) {
@@ -310,23 +443,33 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 		else if (cJSON_IsString(it) && strcmp(it->valuestring, BL_CTL_FD_WTAIL) == 0 &&
 			 tail_fd < 0)
 			tail_fd = fds[i];
+		else if (cJSON_IsString(it) && strcmp(it->valuestring, BL_CTL_FD_WAKE) == 0 &&
+			 wake_fd < 0)
+			wake_fd = fds[i];
 	}
 	w = calloc(1, sizeof(*w));
 	rc = w == NULL ? -ENOMEM : 0;
 	if (rc == 0) {
 		w->ctl_fd = fd;
+		w->wake_fd = -1;
+		w->poll_fd = -1;
 		snprintf(w->name, sizeof(w->name), "%s", uri);
-		if (ring_fd < 0 || tail_fd < 0 || n != 2) {
+		if (ring_fd < 0 || tail_fd < 0 || n != 2u + (wake_fd >= 0)) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: open_write reply lacks the wring or wtail fd",
 				uri);
 			rc = -EPROTO;
 		} else {
 			rc = writer_map(w, ring_fd, tail_fd, num(j, "capacity"), num(j, "max_frame"));
 		}
+		if (rc == 0 && wake_fd >= 0) {
+			w->wake_fd = wake_fd;
+			wake_fd = -1;   /* kept */
+		}
 	}
 	cJSON_Delete(j);
 	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);   /* the mappings are what we keep */
+		if (w == NULL || fds[i] != w->wake_fd)
+			close(fds[i]);   /* the mappings are what we keep, and the wake fd */
 	if (rc < 0) {
 		if (w != NULL)
 			beltline_write_close(w);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,17 @@ sleep_until(uint64_t due)
 }
 
 /* One pass over the file into w. Returns 0, or 1 (an error, said). */
+/* Every buffer is committed: sleep until half come back (the appliance signals the
+ * writer's fd), 100 ms at most so a stop is seen; spin a little if there is no fd. */
+static void
+wait_for_room(struct beltline_writer *w)
+{
+	struct pollfd p = { .fd = beltline_write_fd(w), .events = POLLIN };
+
+	if (p.fd < 0 || poll(&p, 1, 100) < 0)
+		usleep(20);
+}
+
 static int
 inject_file(struct beltline_writer *w, const char *path, unsigned long long pps, uint64_t *sent,
 	    uint64_t t0, struct inject_odd *odd)
@@ -68,7 +80,7 @@ inject_file(struct beltline_writer *w, const char *path, unsigned long long pps,
 		if (bl_cli_stop)       /* stopped while pacing: no buffer got, nothing to commit */
 			break;
 		while ((rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN && !bl_cli_stop)
-			usleep(20);
+			wait_for_room(w);
 		if (rc < 0) {
 			if (!bl_cli_stop)
 				fprintf(stderr, "beltline: inject: %s\n", rc == -EPIPE ?

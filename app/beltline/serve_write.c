@@ -94,6 +94,17 @@ idle_too_long(struct wconn *x, int stall_ms)
 	return st.consumed >= x->frames;   /* consumed counts the refused too */
 }
 
+/* Every buffer is committed: sleep until the appliance gives half back (it signals the
+ * writer's fd), 50 ms at most so a stop is seen. */
+static void
+wait_for_room(struct beltline_writer *w)
+{
+	struct pollfd p = { .fd = beltline_write_fd(w), .events = POLLIN };
+
+	if (p.fd < 0 || poll(&p, 1, 50) < 0)
+		usleep(50);
+}
+
 /* One frame into the stream, waiting for a buffer. 0 or -errno (-EPIPE: appliance gone). */
 static int
 put_frame(struct wconn *x, const uint8_t *data, uint32_t len)
@@ -109,7 +120,7 @@ put_frame(struct wconn *x, const uint8_t *data, uint32_t len)
 		else if (bl_cli_stopping())
 			return -EINTR;
 		else
-			usleep(50);
+			wait_for_room(x->w);
 	}
 	memcpy(x->buf, data, len);
 	x->have_buf = 0;

@@ -230,7 +230,10 @@ BELTLINE_API int beltline_info(const struct beltline_stream *s, struct beltline_
  *   if (beltline_open_write("beltline://default/replay", NULL, &w) < 0) ...;
  *   while (have a frame) {
  *           int rc = beltline_getwritebuf(w, &buf, &room);   // room: max_frame bytes
- *           if (rc == -EAGAIN) { wait a little; continue; }  // every buffer is committed
+ *           if (rc == -EAGAIN) {                             // every buffer is committed:
+ *                   poll beltline_write_fd(w) for POLLIN ...;  // sleep till half come back
+ *                   continue;                                // (or spin: call again)
+ *           }
  *           if (rc < 0) break;                               // -EPIPE: the appliance is gone
  *           memcpy(buf, frame, len);                         // len <= room
  *           beltline_commit(w, buf, len);                    // the appliance may read it now
@@ -274,7 +277,17 @@ BELTLINE_API int beltline_getwritebuf(struct beltline_writer *w, void **buf, uin
  * -EINVAL for any other buffer (one never got, or committed already) or length. */
 BELTLINE_API int beltline_commit(struct beltline_writer *w, void *buf, uint32_t len);
 
-/* Wait until the appliance has read every committed frame: 0, -ETIMEDOUT, -EPIPE. */
+/* A descriptor to poll (POLLIN) after getwritebuf said -EAGAIN: readable once half
+ * the buffers are back (sooner if fewer were out), or the lease ended (getwritebuf then
+ * says -EPIPE), or, over tcp:// and tls://, once the socket takes more or brings acks.
+ * Asking for it makes getwritebuf, at -EAGAIN, tell the appliance to signal (a system
+ * call per -EAGAIN); a writer that never asks busy-polls at no cost. Kept for the
+ * writer's life, closed by beltline_write_close. An appliance from before this call
+ * gives no signal: the fd is then a 1 ms timer. The fd, or -errno. */
+BELTLINE_API int beltline_write_fd(struct beltline_writer *w);
+
+/* Wait until the appliance has read every committed frame: 0, -ETIMEDOUT, -EPIPE.
+ * Sleeps on the appliance's signal (no polling). */
 BELTLINE_API int beltline_write_flush(struct beltline_writer *w, int timeout_ms);
 
 /* Give up the stream (the appliance reclaims the buffers). NULL is fine. */
@@ -286,6 +299,7 @@ struct beltline_write_stats {
 	uint64_t consumed;      /* of them, read by the appliance (accepted or refused) */
 	uint64_t refused;       /* of them, refused by the appliance's checks */
 	uint64_t full;          /* getwritebuf calls that found every buffer committed */
+	uint64_t wakeups;       /* sleeps (beltline_write_fd, flush) the appliance's signal ended */
 };
 
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */

@@ -10,12 +10,17 @@
  *   writer INSTANCE STREAM seq N MAX SEED
  *                                        commit frames 0..N-1 of seqframe.h (random sizes
  *                                        60..MAX), flush; print frames per second
+ *   writer INSTANCE STREAM sleep N SIZE  commit N frames of SIZE bytes, sleeping in poll
+ *                                        on beltline_write_fd at every -EAGAIN (20 s at
+ *                                        most), flush; print "frames F sleeps S wakeups W
+ *                                        timeouts T"; on -EPIPE print "gone F" (exit 3)
  *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
  *                                        no library checks) and write garbage into every
  *                                        field of the region N times; print "done"
  * Exit 0 when it did what it says, 1 otherwise (the library's log on stderr).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +184,45 @@ main(int argc, char **argv)
 		t0 = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
 		     (uint64_t)a.tv_nsec;
 		printf("%.0f\n", (double)n * 1e9 / (double)t0);
+		beltline_write_close(w);
+		return 0;
+	}
+	if (strcmp(argv[3], "sleep") == 0 && argc == 6) {
+		uint64_t n = strtoull(argv[4], NULL, 10), sleeps = 0, timeouts = 0, i;
+		uint32_t size = (uint32_t)strtoul(argv[5], NULL, 10), room;
+		struct beltline_write_stats st = { .sz = sizeof(st) };
+		struct pollfd p = { .events = POLLIN };
+		void *buf;
+		int rc = 0;
+
+		if (beltline_open_write(uri, NULL, &w) < 0 || (p.fd = beltline_write_fd(w)) < 0)
+			return 1;
+		printf("sleeping writer %d\n", (int)getpid());
+		fflush(stdout);
+		for (i = 0; i < n; i++) {
+			while ((rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN) {
+				sleeps++;
+				if (poll(&p, 1, 20000) == 0)
+					timeouts++;
+			}
+			if (rc < 0 || size > room)
+				break;
+			memset(buf, (int)i, size);
+			if ((rc = beltline_commit(w, buf, size)) < 0)
+				break;
+		}
+		if (rc == 0)
+			rc = beltline_write_flush(w, 60000);
+		if (rc < 0) {
+			if (rc == -EPIPE)
+				printf("gone %llu\n", (unsigned long long)i);
+			beltline_write_close(w);
+			return rc == -EPIPE ? 3 : 1;
+		}
+		beltline_write_stats(w, &st);
+		printf("frames %llu sleeps %llu wakeups %llu timeouts %llu\n",
+		       (unsigned long long)st.consumed, (unsigned long long)sleeps,
+		       (unsigned long long)st.wakeups, (unsigned long long)timeouts);
 		beltline_write_close(w);
 		return 0;
 	}
