@@ -11,13 +11,16 @@
  *     --header N     bytes of each frame written (default 42; 0: all of it)
  *     --at T         start the window at T (CLOCK_REALTIME seconds since the epoch)
  *     --duration S   length of the window (default 5); then flush and exit
+ *     --sleep        at -EAGAIN, sleep in poll on beltline_write_fd (the appliance
+ *                    wakes it once half the buffers are back) instead of spinning
  *
- * Output, one line on stdout: committed=N secs=S pps=X full=N cpu_s=S
- * (committed, full, cpu over the window; full: getwritebuf calls that found no
- * buffer). Exit 0, or 1 when the stream cannot be opened or written.
+ * Output, one line on stdout: committed=N secs=S pps=X full=N cpu_s=S refused=N
+ * wakeups=N (committed, full, cpu, wakeups over the window; full: getwritebuf
+ * calls that found no buffer; wakeups: sleeps the appliance's signal ended). Exit 0, or 1 when the stream cannot be opened or written.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +54,13 @@ main(int argc, char **argv)
 		{ "header", required_argument, NULL, 'h' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "sleep", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t size = 64, header = 42, room;
 	double at = 0, dur = 5, t_end, c0 = 0, t0 = 0;
-	uint64_t n = 0, n0 = 0, spin = 0, full0 = 0;
+	uint64_t n = 0, n0 = 0, spin = 0, full0 = 0, wk0 = 0;
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	struct beltline_writer *w;
 	uint8_t hdr[64];
 	int c, in_window = 0;
@@ -66,6 +71,7 @@ main(int argc, char **argv)
 		case 'h': header = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'a': at = strtod(optarg, NULL); break;
 		case 'd': dur = strtod(optarg, NULL); break;
+		case 'S': pfd.fd = 0; break;
 		default: return 1;
 		}
 	}
@@ -79,6 +85,8 @@ main(int argc, char **argv)
 		hdr[i] = (uint8_t)(i * 7 + 1);
 	beltline_set_log(log_cb, NULL);
 	if (beltline_open_write(argv[optind], NULL, &w) < 0)
+		return 1;
+	if (pfd.fd == 0 && (pfd.fd = beltline_write_fd(w)) < 0)
 		return 1;
 	if (at == 0)
 		at = now_s(CLOCK_REALTIME) + 1;
@@ -98,6 +106,7 @@ main(int argc, char **argv)
 				beltline_write_stats(w, &st);
 				n0 = n;
 				full0 = st.full;
+				wk0 = st.wakeups;
 				t0 = t;
 				c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 			}
@@ -107,6 +116,8 @@ main(int argc, char **argv)
 		rc = beltline_getwritebuf(w, &buf, &room);
 		if (rc == -EAGAIN) {
 			spin++;
+			if (pfd.fd >= 0)
+				(void)poll(&pfd, 1, 10);   /* 10 ms at most: the window's end is seen */
 			continue;
 		}
 		if (rc < 0 || size > room) {
@@ -126,9 +137,10 @@ main(int argc, char **argv)
 		struct beltline_write_stats st = { .sz = sizeof(st) };
 
 		beltline_write_stats(w, &st);
-		printf("committed=%llu secs=%.3f pps=%.0f full=%llu cpu_s=%.3f refused=%llu\n",
+		printf("committed=%llu secs=%.3f pps=%.0f full=%llu cpu_s=%.3f refused=%llu wakeups=%llu\n",
 		       (unsigned long long)(n - n0), secs, secs > 0 ? (double)(n - n0) / secs : 0,
-		       (unsigned long long)(st.full - full0), cpu, (unsigned long long)st.refused);
+		       (unsigned long long)(st.full - full0), cpu, (unsigned long long)st.refused,
+		       (unsigned long long)(st.wakeups - wk0));
 	}
 	beltline_write_flush(w, 5000);
 	beltline_write_close(w);
