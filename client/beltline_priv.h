@@ -95,13 +95,16 @@ struct blc_live {
 	unsigned n_dbufs;
 	unsigned last_dbuf;         /* index of the last hit: packets come in runs */
 	int ctl_fd;                 /* control connection: closing it detaches; -1 none */
-	int wake_fd;                /* the appliance's wake eventfd, or our own 1 ms timerfd:
-	                             * drained by an empty look; what the stream's epoll
-	                             * (s->poll_fd) watches with ctl_fd */
+	int wake_fd;                /* the appliance's wake channel (a socket we only read; an
+	                             * eventfd from an appliance before 2026-12), or our own
+	                             * 1 ms timerfd: drained by an empty look; what the
+	                             * stream's epoll (s->poll_fd) watches with ctl_fd, self_fd */
+	int self_fd;                /* our own eventfd, to make poll_fd readable ourselves
+	                             * (live_again); made with poll_fd; -1 none */
 	int own_timer;              /* the wake fd is our own 1 ms timerfd */
 	int sleeper;                /* beltline_fd() was asked for: tell the appliance we wait */
 	int waiting;                /* our page's wait is set (we found the ring empty) */
-	unsigned self_woken;        /* 1: we made our own wake eventfd readable (live_again) */
+	unsigned self_woken;        /* 1: we made self_fd readable (live_again) */
 	uint64_t held;              /* seq of the first view of the last peek not yet released */
 	int check_failed;           /* a check of the last peek's views said overwritten */
 	unsigned idle_pause;        /* busy poller: pauses after its next empty look (live_idle) */

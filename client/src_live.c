@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -82,6 +83,7 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 	s->ops = &blc_live_ops;
 	s->poll_fd = -1;            /* made when beltline_fd is first asked for */
 	l->wake_fd = f->wake_fd;
+	l->self_fd = -1;
 	l->ctl_fd = f->ctl_fd;
 	s->linktype = f->linktype > 0 ? f->linktype : 1;
 	s->snaplen = 65535;
@@ -142,15 +144,23 @@ live_resolve(struct blc_live *l, const struct bl_ibuf_entry *e)
 	return bl_dbuf_view_ptr(&d->view, e);
 }
 
-/* Drain the wake fd; count a wakeup if it had fired. */
+/* Drain the wake fd (and our own); count a wakeup if the appliance had signalled. */
 static void
 live_drain(struct beltline_stream *s)
 {
+	struct blc_live *l = &s->l;
+	char b[64];
 	uint64_t v;
+	int got = 0;
 
-	if (read(s->l.wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v > s->l.self_woken)
-		s->st.wakeups++;    /* the appliance's signal, not only our own (live_again) */
-	s->l.self_woken = 0;
+	/* bounded: a channel the appliance closed reads as end of file, never empty */
+	for (int i = 0; i < 64 && read(l->wake_fd, b, sizeof(b)) > 0; i++)
+		got = 1;
+	if (got && !l->own_timer)
+		s->st.wakeups++;
+	if (l->self_woken && read(l->self_fd, &v, sizeof(v)) < 0)
+		v = 0;   /* drained already */
+	l->self_woken = 0;
 }
 
 /*
@@ -197,8 +207,8 @@ live_again(struct beltline_stream *s)
 	struct blc_live *l = &s->l;
 	uint64_t one = 1;
 
-	if (l->sleeper && !l->own_timer && !l->self_woken &&
-	    write(l->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+	if (l->sleeper && l->self_fd >= 0 && !l->self_woken &&
+	    write(l->self_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
 		l->self_woken = 1;
 	return -EAGAIN;
 }
@@ -401,13 +411,16 @@ live_close(struct beltline_stream *s)
 	if (l->ctl_fd >= 0)
 		close(l->ctl_fd);   /* the appliance detaches us */
 	if (l->wake_fd >= 0)
-		close(l->wake_fd);  /* s->poll_fd, watching both, is blc_stream_free's */
+		close(l->wake_fd);  /* s->poll_fd, watching them, is blc_stream_free's */
+	if (l->self_fd >= 0)
+		close(l->self_fd);
 }
 
 /*
  * beltline_fd(): asking for the fd makes a live reader a sleeper (beltline.h), and the
  * first ask makes the fd, kept for the stream's life: an epoll descriptor over the wake
- * fd (EPOLLIN: the appliance's signal, or our own, drained by an empty look as before)
+ * fd (EPOLLIN: the appliance's signal), our own eventfd (EPOLLIN: live_again's; the
+ * wake channel is the appliance's alone to write), both drained by an empty look,
  * and the control connection. The wake fd alone was the fd before, and nothing signals
  * it when the appliance dies or a reload removes the stream: a caller sleeping on it
  * without a timeout never learnt that the stream had ended. The connection is watched
@@ -423,16 +436,25 @@ live_fd_asked(struct beltline_stream *s)
 	struct blc_live *l = &s->l;
 	struct epoll_event wev = { .events = EPOLLIN, .data.fd = l->wake_fd };
 	struct epoll_event cev = { .events = EPOLLHUP, .data.fd = l->ctl_fd };
+	struct epoll_event sev = { .events = EPOLLIN };
 	int ep, rc;
 
 	if (s->poll_fd >= 0)
 		return 0;
+	if (!l->own_timer && l->self_fd < 0)
+		l->self_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	sev.data.fd = l->self_fd;
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, l->wake_fd, &wev) < 0 ||
+	if (ep < 0 || (!l->own_timer && l->self_fd < 0) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, l->wake_fd, &wev) < 0 ||
+	    (l->self_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, l->self_fd, &sev) < 0) ||
 	    (l->ctl_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, l->ctl_fd, &cev) < 0)) {
 		rc = -errno;
 		if (ep >= 0)
 			close(ep);
+		if (l->self_fd >= 0)
+			close(l->self_fd);
+		l->self_fd = -1;
 		blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s", s->name,
 			strerror(-rc));
 		return rc;
@@ -445,10 +467,10 @@ live_fd_asked(struct beltline_stream *s)
 	 * verdict client so held let every packet time out). Readable now, so the caller
 	 * looks again: that empty look sets the wait and drains this. (idle_pause: not 0
 	 * from a busy poller's empty look until it finds entries.) */
-	if (!l->own_timer && !l->self_woken && l->idle_pause != 0) {
+	if (l->self_fd >= 0 && !l->self_woken && l->idle_pause != 0) {
 		uint64_t one = 1;
 
-		if (write(l->wake_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+		if (write(l->self_fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
 			l->self_woken = 1;
 	}
 	return 0;

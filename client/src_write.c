@@ -12,9 +12,9 @@
  * appliance's release, A2): the appliance has copied out everything it read
  * from it, so we never hand out memory the appliance may still be reading.
  *
- * Sleeping (beltline_write_fd, beltline_write_flush): we ask for a wake eventfd at
+ * Sleeping (beltline_write_fd, beltline_write_flush): we ask for a wake channel at
  * open. A writer that asked for the pollable fd and finds every buffer committed
- * drains the eventfd, stores wait = 1 + the tail it wants (half the ring back:
+ * drains the channel, stores wait = 1 + the tail it wants (half the ring back:
  * bl_inject_worker.h, "Wakeups"), a seq_cst fence, and loads tail again: either that
  * load sees the appliance's new tail, or the appliance's next look at wait (after its
  * store of tail; its tick's, at the latest) sees ours. Flush waits the same way for
@@ -51,9 +51,10 @@ struct beltline_writer {
 	uint64_t full;
 	uint64_t wakeups;                   /* sleeps the appliance's signal ended */
 	int ctl_fd;                         /* the lease */
-	int wake_fd;                        /* the appliance's eventfd (-1: it gave none; then
-	                                     * our 1 ms timer once the fd is asked for) */
+	int wake_fd;                        /* the appliance's wake channel (-1: it gave none;
+	                                     * then our 1 ms timer once the fd is asked for) */
 	int poll_fd;                        /* beltline_write_fd's epoll (-1 until asked) */
+	int poll_err;                       /* beltline_write_fd failed with this (said once) */
 	int own_timer;                      /* wake_fd is our timer, not the appliance's */
 	int armed;                          /* wait is stored: clear it once a buffer is back */
 	int gone;                           /* the appliance ended it (said once) */
@@ -85,10 +86,24 @@ writer_gone(struct beltline_writer *w)
 static void
 writer_drain(struct beltline_writer *w)
 {
-	uint64_t v;
+	char b[64];
+	int got = 0;
 
-	if (read(w->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v) && v != 0 && !w->own_timer)
+	/* bounded: a channel the appliance closed reads as end of file, never empty */
+	for (int i = 0; i < 64 && read(w->wake_fd, b, sizeof(b)) > 0; i++)
+		got = 1;
+	if (got && !w->own_timer)
 		w->wakeups++;
+}
+
+/* Our 1 ms timer (an appliance that gives no wake channel): once, from now. */
+static void
+writer_timer(struct beltline_writer *w)
+{
+	struct itimerspec its = { .it_value = { 0, 1000000 } };
+
+	writer_drain(w);
+	(void)timerfd_settime(w->wake_fd, 0, &its, NULL);
 }
 
 /* Ask the appliance to signal once tail reaches want, then load tail again (the header's
@@ -106,6 +121,8 @@ writer_arm(struct beltline_writer *w, uint64_t want)
 	return __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
 }
 
+/* Not waiting any more: clear wait, and drain the signal that woke us, so a caller
+ * that keeps the fd in its poll set does not find it readable until the next sleep. */
 static void
 writer_disarm(struct beltline_writer *w)
 {
@@ -114,6 +131,7 @@ writer_disarm(struct beltline_writer *w)
 	/* relaxed: the appliance only decides a signal by it; a late one is drained. */
 	__atomic_store_n(&w->hdr->wait, 0, __ATOMIC_RELAXED);
 	w->armed = 0;
+	writer_drain(w);
 }
 
 int
@@ -129,7 +147,7 @@ beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 	tail = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
 	if (w->next_get - tail >= w->capacity && w->poll_fd >= 0) {
 		if (w->own_timer)
-			writer_drain(w);   /* the 1 ms timer: readable again at its next tick */
+			writer_timer(w);   /* readable in 1 ms: look again then */
 		else
 			tail = writer_arm(w, w->next_get - w->capacity / 2);
 	}
@@ -200,12 +218,16 @@ beltline_write_flush(struct beltline_writer *w, int timeout_ms)
 			tail = writer_arm(w, w->next_commit);
 		if (tail == w->next_commit)
 			break;
-		if (writer_gone(w))
+		if (writer_gone(w)) {
+			writer_disarm(w);
 			return -EPIPE;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
+		if (left <= 0) {
+			writer_disarm(w);   /* the appliance would signal a wait nobody sleeps on */
 			return -ETIMEDOUT;
+		}
 		if (w->wake_fd >= 0 && !w->own_timer) {
 			/* the appliance's signal, or its hangup (writer_gone says which) */
 			struct pollfd p[2] = { { .fd = w->wake_fd, .events = POLLIN },
@@ -237,16 +259,17 @@ beltline_write_fd(struct beltline_writer *w)
 		return -EINVAL;
 	if (w->poll_fd >= 0)
 		return w->poll_fd;
+	if (w->poll_err != 0)
+		return w->poll_err;   /* said once already */
 	if (w->net != NULL) {
 		fd = blc_netw_sock(w->net);
 		wev.events = EPOLLIN | EPOLLOUT;
 	} else {
-		if (w->wake_fd < 0) {   /* an appliance from before wakeups: poll every 1 ms */
-			struct itimerspec its = { { 0, 1000000 }, { 0, 1000000 } };
-
+		if (w->wake_fd < 0) {   /* an appliance from before wakeups: a 1 ms timer, armed
+		                         * at each -EAGAIN (writer_timer) */
 			w->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-			if (w->wake_fd < 0 || timerfd_settime(w->wake_fd, 0, &its, NULL) < 0) {
-				rc = -errno;
+			if (w->wake_fd < 0) {
+				rc = w->poll_err = -errno;
 				blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s",
 					w->name, strerror(-rc));
 				return rc;
@@ -260,7 +283,7 @@ beltline_write_fd(struct beltline_writer *w)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &wev) < 0 ||
 	    (w->ctl_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, w->ctl_fd, &cev) < 0)) {
-		rc = -errno;
+		rc = w->poll_err = -errno;
 		if (ep >= 0)
 			close(ep);
 		blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s", w->name,
@@ -274,7 +297,7 @@ beltline_write_fd(struct beltline_writer *w)
 int
 beltline_write_stats(const struct beltline_writer *w, struct beltline_write_stats *st)
 {
-	struct beltline_write_stats v;
+	struct beltline_write_stats v = { 0 };
 
 	if (w == NULL || st == NULL || st->sz < sizeof(size_t))
 		return -EINVAL;
@@ -411,7 +434,7 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 	cJSON_AddStringToObject(req, "stream", slash + 1);
 	cJSON_AddStringToObject(req, "client", client != NULL ? client :
 		program_invocation_short_name);
-	cJSON_AddTrueToObject(req, "wake");   /* an eventfd to sleep on (appliances before it
+	cJSON_AddTrueToObject(req, "wake");   /* a channel to sleep on (appliances before it
 	                                       * ignore the key and send none) */
 	body = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);

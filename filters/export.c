@@ -151,7 +151,7 @@ static const struct bl_counter_def export_counters[] = {
 	BL_COUNTER_IN(export_stream, struct bl_stream, w.copy_nombuf, "copy_nombuf",
 		      "packets dropped: the copy DBuf had no free mbuf"),
 	BL_COUNTER_IN(export_stream, struct bl_stream, wake.signals, "wakeups",
-		      "eventfd signals sent to sleeping readers"),
+		      "signals sent to sleeping readers (a byte on each one's wake channel)"),
 };
 
 BL_FILTER_REGISTER(export) = {

@@ -251,7 +251,7 @@ static const struct bl_counter_def inject_counters[] = {
 	C(tot.reclaimed, "reclaimed", "writers gone with frames committed and not yet read"),
 	C(tot.orphaned, "orphaned", "writers gone while mbufs still pointed into their region: "
 	  "kept mapped until the last is freed"),
-	C(tot.wakeups, "wakeups", "signals to a writer sleeping for its buffers (its wake eventfd)"),
+	C(tot.wakeups, "wakeups", "signals to a writer sleeping for its buffers (on its wake channel)"),
 	C(zero_copy, "zero_copy_on", "a value: 1 zero copy, 0 one copy (zero_copy=)"),
 };
 #undef C

@@ -42,7 +42,6 @@ sleep_until(uint64_t due)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-/* One pass over the file into w. Returns 0, or 1 (an error, said). */
 /* Every buffer is committed: sleep until half come back (the appliance signals the
  * writer's fd), 100 ms at most so a stop is seen; spin a little if there is no fd. */
 static void
@@ -54,6 +53,7 @@ wait_for_room(struct beltline_writer *w)
 		usleep(20);
 }
 
+/* One pass over the file into w. Returns 0, or 1 (an error, said). */
 static int
 inject_file(struct beltline_writer *w, const char *path, unsigned long long pps, uint64_t *sent,
 	    uint64_t t0, struct inject_odd *odd)

@@ -333,6 +333,8 @@ static const struct key writer_keys[] = {
 	K("zero_copy", "inject_writer_zero_copy_frames_total", 'c',
 	  "the writer's frames attached without a copy"),
 	K("held", "inject_writer_held_buffers", 'g', "the writer's buffers mbufs still point into"),
+	K("wakeups", "inject_writer_wakeups_total", 'c',
+	  "signals to the writer, sleeping for its buffers"),
 };
 
 static const struct key control_keys[] = {

@@ -36,7 +36,7 @@
 #include "service.h"
 
 #define TICK_US 1000        /* the main lcore's watch interval */
-#define WAKE_TICK_US 100    /* ... while a client sleeps on its wake eventfd */
+#define WAKE_TICK_US 100    /* ... while a client sleeps on its wake channel */
 
 static uint64_t
 total_polled(const struct bl_app *app)

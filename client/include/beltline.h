@@ -182,9 +182,9 @@ BELTLINE_API int beltline_read(struct beltline_stream *s, void *buf, size_t size
  * returns -EAGAIN has read all it had, but for udp:// after refusing 64 datagrams
  * in one call: then the rest is left in it, readable; with EPOLLET, peek again while
  * beltline_stats.invalid grows by 64 a call). Live: an epoll descriptor of the stream's
- * own, readable when the appliance's wake eventfd is signalled, with the stream's
+ * own, readable when the appliance signals its wake channel, with the stream's
  * moderation (wake_count entries waiting, or wake_us after the first) once a peek or
- * read has found the stream empty (or every 1 ms when the appliance gave no eventfd),
+ * read has found the stream empty (or every 1 ms when the appliance gave no wake channel),
  * and when the appliance closes the stream's control connection: it died, or a reload
  * removed the stream. So a caller may sleep on it with no timeout. Asking for it is
  * what makes this reader a sleeper: a reader that never calls beltline_fd() busy-polls

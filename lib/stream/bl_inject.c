@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -271,15 +270,11 @@ make_tail(const struct bl_inject *s, struct bl_inject_writer *w, int *fd_out)
 	return 0;
 }
 
-/* The writer's wake eventfd: ours, and a duplicate for the grant (closed once sent). */
+/* The writer's wake channel: our end, and the client's for the grant (closed once sent). */
 static int
 make_wake(struct bl_inject_writer *w, int *fd_out)
 {
-	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->wake_fd < 0)
-		return -errno;
-	*fd_out = fcntl(w->wake_fd, F_DUPFD_CLOEXEC, 0);
-	return *fd_out < 0 ? -errno : 0;
+	return bl_stream__wake_channel(&w->wake_fd, fd_out);
 }
 
 int
@@ -394,7 +389,7 @@ bl_inject_close_write(struct bl_inject *s)
 void
 bl_inject__signal(struct bl_inject *s, struct bl_inject_writer *w)
 {
-	if (eventfd_write(w->wake_fd, 1) == 0) {
+	if (bl_stream__wake_signal(w->wake_fd)) {
 		/* relaxed: counters; atomic adds, the worker and the tick both count. */
 		__atomic_fetch_add(&s->c.wakeups, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&s->tot->wakeups, 1, __ATOMIC_RELAXED);
@@ -408,23 +403,28 @@ bl_inject_wake_tick(void)
 
 	for (unsigned int i = 0; i < BL_INJECT_MAX; i++) {
 		struct bl_inject_writer *w = injects[i].wr;
-		uint64_t wait, tail;
+		uint64_t wait, tail, head;
 
 		if (!injects[i].used || w == NULL || w->wake_fd < 0)
 			continue;
 		/* relaxed: the writer's untrusted word (any value only decides when its own
-		 * eventfd is written, at most once a tick); tail is ours, the worker's store. */
+		 * channel is signalled, at most once a tick); tail is ours, the worker's store. */
 		wait = __atomic_load_n(&w->hdr->wait, __ATOMIC_RELAXED);
 		tail = __atomic_load_n(&w->tp->tail, __ATOMIC_RELAXED);
 		/* relaxed: the worker's word, stored relaxed; a stale one costs an extra signal. */
 		if (wait == 0 || wait == w->mfired || wait == __atomic_load_n(&w->fired, __ATOMIC_RELAXED))
 			continue;   /* awake, or signalled already */
+		/* relaxed: the writer's head, untrusted: only decides the tick's length */
+		head = __atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED);
 		if (tail < wait - 1) {
-			sleeping++;
+			sleeping += wait - 1 <= head;   /* a tail it never committed is no sleep */
 			continue;
 		}
+		if (tail == w->mfired_at && w->mfired != 0)
+			continue;   /* no buffer back since our last signal */
 		bl_inject__signal(&injects[i], w);
 		w->mfired = wait;
+		w->mfired_at = tail;
 	}
 	return sleeping;
 }

@@ -48,12 +48,13 @@ struct bl_inject_writer {
 	uint8_t *held;                      /* [capacity]: 1 by the worker at attach, 0 by the
 	                                     * mbuf's free callback (release, any lcore) */
 	struct rte_mbuf_ext_shared_info *shinfo;   /* [capacity], fcb_opaque = this writer */
-	/* Writer wakeups (bl_inject_worker.h, "Wakeups"): the eventfd the writer sleeps on,
+	/* Writer wakeups (bl_inject_worker.h, "Wakeups"): the channel the writer sleeps on (our end),
 	 * -1 if it asked for none; closed by close_write once the worker is out. */
 	int wake_fd;
 	uint64_t fired;                     /* the worker's: the wait it signalled last */
 	uint64_t fired_at;                  /* the worker's: rel when it did */
 	uint64_t mfired;                    /* main lcore: the wait its tick signalled last */
+	uint64_t mfired_at;                 /* main lcore: the tail it did at */
 	struct bl_inject_writer *next;      /* main lcore: the orphans' list */
 	struct bl_inject *owner;            /* main lcore: an orphan's stream (NULL once released) */
 };
@@ -76,7 +77,7 @@ struct bl_inject_counts {
 	uint64_t reclaimed;                 /* of them, gone with frames committed and unread */
 	uint64_t orphaned;                  /* of them, gone while mbufs still pointed into their
 	                                     * region: kept mapped until the last is freed */
-	uint64_t wakeups;                   /* eventfd signals to a sleeping writer (worker and
+	uint64_t wakeups;                   /* signals to a sleeping writer (worker and
 	                                     * main lcore: atomic adds) */
 };
 
@@ -173,8 +174,9 @@ void bl_inject_grant_close(struct bl_inject_grant *g);
 void bl_inject_close_write(struct bl_inject *s);
 
 /* Main lcore, each tick: signal a sleeping writer whose wait the worker has not (a
- * flush's, which the worker leaves to this; one the worker missed: it loads wait
- * without a fence after storing tail). Returns how many writers still sleep, so the
+ * flush's, which the worker leaves to this), at most once per tail (the tail moves
+ * only as the writer's frames are read: a writer rewriting its wait gets no more).
+ * Returns how many writers sleep for a tail they may get (at most their head), so the
  * tick stays short while any does. */
 int bl_inject_wake_tick(void);
 
@@ -186,7 +188,7 @@ void bl_inject_reap(void);
  * not (an mbuf still pointing into one is a leak the pool count reports). */
 void bl_inject_reap_all(void);
 
-/* Signal w's wake eventfd and count it (the worker's wake check, the tick). Any lcore. */
+/* Signal w's wake channel and count it (the worker's wake check, the tick). Any lcore. */
 void bl_inject__signal(struct bl_inject *s, struct bl_inject_writer *w);
 
 /* The zero-copy mbufs' free callback (rte_mbuf_extbuf_free_callback_t): any lcore. */

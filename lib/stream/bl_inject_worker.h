@@ -27,16 +27,16 @@
  *      the library's acquire of tail).
  *   Z4 a reload may turn zero copy off (never on) while a writer is open: from the
  *      next burst its frames are copied (held stays 0 for them, Z3 passes them).
- * Wakeups (a writer that asked for a wake eventfd at open; docs/shm-abi.md, "Writer
+ * Wakeups (a writer that asked for a wake channel at open; docs/shm-abi.md, "Writer
  * wakeups"): a writer that found every buffer committed stores wait = 1 + the tail it
- * sleeps until (half its buffers back), a seq_cst fence, then loads tail again; after
- * each burst that moved the tail, the worker loads wait (relaxed: on head's line, just
- * loaded) and signals once the tail reached it, at most once per wait value and once
- * per capacity/2 buffers given back (a writer lying in wait costs itself wakeups,
- * one per half a ring of frames it wrote, nobody else). The worker has no fence
- * between its store of tail and its load of wait: a wakeup missed that way, and a
- * flush's (all back: fewer than half may be out), are the main lcore's tick's
- * (bl_inject_wake_tick), within a tick.
+ * sleeps until (half its buffers back), a seq_cst fence, then loads tail again; at
+ * each poll the worker loads wait (relaxed: on head's line, just loaded) and signals
+ * once the tail reached it, at most once per wait value and once per capacity/2
+ * buffers given back (a writer lying in wait costs itself wakeups, one per half a
+ * ring of frames it wrote, nobody else). The worker has no fence between its store of
+ * tail and its load of wait: a wait it loaded too early it sees at its next poll. A
+ * flush's (all back: fewer than half may be out) is the main lcore's tick's
+ * (bl_inject_wake_tick), within a tick, once per tail it reached.
  *   A head beyond rel + capacity is the writer committing buffers it was not given
  *   back (maybe still held), a head behind tail nonsense: both refused as bad_head,
  *   so only positions in [tail, head), all below rel + capacity, are read and an
@@ -75,7 +75,7 @@ static __rte_always_inline void
 bl_inject__wake_check(struct bl_inject *s, struct bl_inject_writer *w)
 {
 	/* relaxed: the writer's untrusted word; any value only decides when its own
-	 * eventfd is written. */
+	 * channel is signalled. */
 	uint64_t wait = __atomic_load_n(&w->hdr->wait, __ATOMIC_RELAXED);
 
 	if (likely(wait == 0 || wait == w->fired) || w->rel < wait - 1 ||
@@ -187,9 +187,9 @@ publish:
 		/* A2: release, pairs with the library's acquire load before it hands a buffer
 		 * out (and, zero copy, carries Z2's release on through Z3's acquire). */
 		__atomic_store_n(&w->tp->tail, w->rel, __ATOMIC_RELEASE);
-		if (w->wake_fd >= 0)
-			bl_inject__wake_check(s, w);
 	}
+	if (w->wake_fd >= 0)   /* every poll: a wait stored after our last look is seen now */
+		bl_inject__wake_check(s, w);
 	if (w->held != NULL && s->c.held != w->tail - w->rel) {
 		/* A gauge: relaxed stores, this lcore the one writer; stats load it relaxed. */
 		__atomic_store_n(&s->c.held, w->tail - w->rel, __ATOMIC_RELAXED);

@@ -652,10 +652,10 @@ bl_stream_attach(struct bl_stream *s, const struct bl_stream_cred *who, const ch
 	grant_add(g, f.page_fd, BL_CTL_FD_PAGE, 0);      /* the ring's own */
 	if (f.mrp_fd >= 0)
 		grant_add(g, f.mrp_fd, BL_CTL_FD_MRP, 0);   /* the ring's own */
-	/* 3. a wake eventfd (the stream keeps its own); none: the client polls */
+	/* 3. a wake channel (the stream keeps its own end); none: the client polls */
 	wake = bl_stream__wake_attach(s, (unsigned int)idx);
 	if (wake >= 0)
-		grant_add(g, wake, BL_CTL_FD_WAKE, 0);
+		grant_add(g, wake, BL_CTL_FD_WAKE, 1);
 	/* 4. exactly the DBuf the stream's entries point into (the packet DBuf only
 	 * when the stream's permissions are its own, else the stream's copy DBuf) */
 	rc = bl_shm_ro_fd(bl_stream_dbuf(s)->shm);

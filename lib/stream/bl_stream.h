@@ -48,20 +48,20 @@ enum bl_stream_kind {
 /*
  * Wake moderation (Streamline's signal moderation): a reader that found its
  * stream empty writes the entry it waits for into its page (rpage.wait =
- * seq + 1, untrusted; a cache line of its own) and sleeps on an eventfd it got
+ * seq + 1, untrusted; a cache line of its own) and sleeps on a wake channel (a socket) it got
  * at attach. The stream signals it once wake_count entries wait, or wake_us
  * after the first did. Who writes what is in README.md; detach closes an
- * eventfd only once the worker cannot be using it (Dekker on capable/busy).
+ * its end of the channel only once the worker cannot be using it (Dekker on capable/busy).
  */
 struct bl_stream_wake {
-	uint64_t capable;                        /* bit i: reader i has an eventfd (main writes) */
-	uint32_t busy;                           /* the worker is looking at the eventfds */
+	uint64_t capable;                        /* bit i: reader i has a wake channel (main writes) */
+	uint32_t busy;                           /* the worker is using the channels */
 	uint32_t wake_count;                     /* config, read-only after create */
 	uint64_t wake_ns;
-	uint64_t signals;                        /* eventfd writes (worker and main), relaxed */
+	uint64_t signals;                        /* signals sent (worker and main), relaxed */
 	uint64_t fired[BL_IBUF_MAX_READERS];     /* worker: the wait it signalled (main reads) */
 	uint64_t fired_at[BL_IBUF_MAX_READERS];  /* worker: the head it signalled at (worker only) */
-	int fd[BL_IBUF_MAX_READERS];             /* reader i's eventfd, -1 if none (main owns) */
+	int fd[BL_IBUF_MAX_READERS];             /* our end of reader i's channel, -1 if none (main owns) */
 	/* main lcore only */
 	uint64_t mfired[BL_IBUF_MAX_READERS];    /* the wait the timeout signalled */
 	uint64_t seen[BL_IBUF_MAX_READERS];      /* the wait the current sleep began with */
@@ -241,7 +241,7 @@ struct bl_stream_grant {
 /*
  * Attach a client to an EXPORT stream: read permission, the reader's policy
  * (NULL: the stream's; else srp, mrp or frp, no stricter than the stream's), a
- * fresh reader page, its descriptors, a wake eventfd, the DBuf read-only. Any
+ * fresh reader page, its descriptors, a wake channel, the DBuf read-only. Any
  * step that fails undoes the ones before. client is shown in stats. 0, or
  * -EACCES, -EINVAL (policy), -EBUSY (every reader page taken), -errno; err
  * says why in a sentence for the client.
@@ -250,11 +250,11 @@ int bl_stream_attach(struct bl_stream *s, const struct bl_stream_cred *who, cons
 		     const char *client, struct bl_stream_grant *g, struct bl_err *err);
 
 /* Once the grant is sent: close the descriptors that were made for it (the
- * page, the MRP page and the wake eventfd stay the stream's). */
+ * page, the MRP page and our end of the wake channel stay the stream's). */
 void bl_stream_grant_close(struct bl_stream_grant *g);
 
 /* A client reader is gone (detach, its connection closed): SRP/MRP stop waiting
- * for it, its eventfd is closed once the worker cannot use it. */
+ * for it, its wake channel is closed once the worker cannot use it. */
 void bl_stream_detach(struct bl_stream *s, unsigned int reader);
 
 /* An in-process reader of an LCORE stream whose writer is there (ibuf_in):

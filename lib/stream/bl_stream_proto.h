@@ -152,7 +152,7 @@ struct bl_ctl_hdr {
 #define BL_CTL_FD_RING  "ring"        /* the IBuf region, read-only */
 #define BL_CTL_FD_PAGE  "page"        /* this reader's page, read-write, its own */
 #define BL_CTL_FD_MRP   "mrp"         /* the MRP page, read-write (MRP readers) */
-#define BL_CTL_FD_WAKE  "wake"        /* the eventfd the appliance signals */
+#define BL_CTL_FD_WAKE  "wake"        /* the wake channel the appliance signals (a socket) */
 #define BL_CTL_FD_DBUF  "dbuf"        /* a DBuf region the entries point into, read-only */
 
 /* The names an open-write reply gives its two descriptors (bl_shm_abi.h, "wring"). */

@@ -13,11 +13,26 @@ struct bl_stream_wake;
 /* Wake moderation (bl_stream_wake.c): no reader, moderation as configured. */
 void bl_stream__wake_init(struct bl_stream_wake *w, uint32_t wake_count, uint32_t wake_us);
 
-/* A new eventfd for reader idx (the stream keeps and closes its own). fd or -errno. */
+/* A wake channel for reader idx: the stream keeps its own end; the client's end is
+ * returned (the caller sends and closes it). fd or -errno. */
 int bl_stream__wake_attach(struct bl_stream *s, unsigned int idx);
 
-/* Wait out the worker, close reader idx's eventfd (none: nothing to do). */
+/* Wait out the worker, close reader idx's end of its channel (none: nothing to do). */
 void bl_stream__wake_detach(struct bl_stream *s, unsigned int idx);
+
+/*
+ * A wake channel (readers', writers'): a Unix stream socket pair, *ours to signal on
+ * and *theirs for the client, which polls it for POLLIN (and sees the end of the
+ * channel as end of file). Not an eventfd: its O_NONBLOCK lives in the one file
+ * description both sides share, so a client could clear it and fill the counter, and
+ * the appliance's next signal blocked for good. Our end is a description of its own.
+ * 0 or -errno.
+ */
+int bl_stream__wake_channel(int *ours, int *theirs);
+
+/* Signal a wake channel: one byte, never waiting (a full channel was signalled
+ * already), never SIGPIPE (a client gone). 1 if sent, else 0. Any lcore. */
+int bl_stream__wake_signal(int ours);
 
 /* Main lcore, every tick: stream s's timeouts. 1 while one of its readers sleeps unsignalled. */
 int bl_stream__wake_tick(struct bl_stream *s, uint64_t now_ns);

@@ -4,27 +4,27 @@
  * signal moderation; bl_stream.h, README.md):
  *
  *   worker, after each burst it wrote (bl_stream_wake_burst): for each reader
- *     with an eventfd, one load of its wait line (a hit while it does not
- *     change) and, when wake_count entries wait, one eventfd write per sleep;
+ *     with a wake channel, one load of its wait line (a hit while it does not
+ *     change) and, when wake_count entries wait, one signal (a byte on its wake channel) per sleep;
  *   main lcore, every tick (bl_stream_wake_tick): the wake_us timeout, for a
  *     stream that went quiet before the count was reached.
  *
  * A reader that busy-polls never sets wait and costs the producer those loads
- * only; a sleeper costs one eventfd write per sleep. A reader that lies in
+ * only; a sleeper costs one signal (a byte on its wake channel) per sleep. A reader that lies in
  * wait can cost itself wakeups, nobody else: the worker signals a reader at
  * most once per wake_count entries written (fired_at), whatever its wait says,
  * which is as often as an honest sleeper can be due (it sleeps again for an
  * entry past the head it was woken at, due wake_count entries later).
  *
- * Ordering: detach closes an eventfd only once the worker cannot be using it:
+ * Ordering: detach closes a wake channel only once the worker cannot be using it:
  * it clears the reader's bit in `capable` and then waits while `busy` is set
  * (Dekker: both sides seq_cst). An episode signalled by both sides at once
- * (count and timeout together) costs one extra eventfd write, which the reader
+ * (count and timeout together) costs one extra signal, which the reader
  * drains with the first.
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -53,17 +53,44 @@ threshold(const struct bl_stream_wake *w, uint64_t wait)
 	return from > UINT64_MAX - w->wake_count ? UINT64_MAX : from + w->wake_count;
 }
 
+int
+bl_stream__wake_channel(int *ours, int *theirs)
+{
+	int sv[2];
+
+	/* Both ends non-blocking (MSG_DONTWAIT says it again on every send); the client's
+	 * is its own to set as it likes, and cannot send us anything. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+		return -errno;
+	if (shutdown(sv[1], SHUT_WR) < 0) {
+		int rc = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return rc;
+	}
+	*ours = sv[0];
+	*theirs = sv[1];
+	return 0;
+}
+
+int
+bl_stream__wake_signal(int ours)
+{
+	return send(ours, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+}
+
 static void
 signal_fd(struct bl_stream_wake *w, unsigned int i)
 {
-	if (eventfd_write(w->fd[i], 1) == 0)
+	if (bl_stream__wake_signal(w->fd[i]))
 		__atomic_fetch_add(&w->signals, 1, __ATOMIC_RELAXED);   /* relaxed: a counter */
 }
 
 void
 bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64_t head)
 {
-	/* relaxed: a first look; an eventfd is used only after the Dekker below. */
+	/* relaxed: a first look; a channel is used only after the Dekker below. */
 	uint64_t cap = __atomic_load_n(&w->capable, __ATOMIC_RELAXED), due = 0;
 
 	/* No fence on the usual burst (nobody to wake): a seq_cst store here drained the
@@ -71,7 +98,7 @@ bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64
 	for (uint64_t c = cap; c != 0; c &= c - 1) {
 		unsigned int i = (unsigned int)__builtin_ctzll(c);
 		/* relaxed: the reader's (untrusted) word; any value only decides when
-		 * its own eventfd is written. */
+		 * its own channel is signalled. */
 		uint64_t wait = __atomic_load_n(&ib->rpage[i]->wait, __ATOMIC_RELAXED);
 
 		if (__builtin_expect(wait != 0, 0) && wait != w->fired[i] && head >= threshold(w, wait) &&
@@ -95,7 +122,7 @@ bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64
 		/* relaxed: read by the main lcore's tick to skip a signalled sleep. */
 		__atomic_store_n(&w->fired[i], wait, __ATOMIC_RELAXED);
 	}
-	/* release: pairs with the seq_cst load of busy in detach: our eventfd use is done. */
+	/* release: pairs with the seq_cst load of busy in detach: our channel use is done. */
 	__atomic_store_n(&w->busy, 0, __ATOMIC_RELEASE);
 }
 
@@ -103,16 +130,16 @@ int
 bl_stream__wake_attach(struct bl_stream *s, unsigned int idx)
 {
 	struct bl_stream_wake *w = &s->wake;
-	int fd;
+	int ours, theirs, rc;
 
 	if (idx >= BL_IBUF_MAX_READERS)
 		return -EINVAL;
 	if (w->fd[idx] >= 0)
 		bl_stream__wake_detach(s, idx);
-	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	w->fd[idx] = fd;
+	rc = bl_stream__wake_channel(&ours, &theirs);
+	if (rc < 0)
+		return rc;
+	w->fd[idx] = ours;
 	/* relaxed: ordered before the bit by the release or below. */
 	__atomic_store_n(&w->fired[idx], 0, __ATOMIC_RELAXED);
 	w->fired_at[idx] = 0;   /* read by the worker only after the bit, as fired */
@@ -121,7 +148,7 @@ bl_stream__wake_attach(struct bl_stream *s, unsigned int idx)
 	w->since[idx] = 0;
 	/* release: pairs with the seq_cst load of capable in bl_stream__wake_check. */
 	__atomic_fetch_or(&w->capable, 1ull << idx, __ATOMIC_RELEASE);
-	return fd;
+	return theirs;
 }
 
 void

@@ -819,6 +819,9 @@ Test(live, fd_that_cannot_be_made_is_an_error_and_leaves_a_busy_poller)
 	cr_assert_eq(beltline_fd(s), -EMFILE);
 	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
 	cr_assert_eq(s->l.r->page->wait, 0, "still a busy poller");
+	close(spare[--n]);                    /* one: not enough (the epoll and our own eventfd) */
+	cr_assert_eq(beltline_fd(s), -EMFILE);
+	cr_assert_eq(s->l.self_fd, -1, "nothing left open");
 	close(spare[--n]);
 	cr_assert_geq(beltline_fd(s), 0, "%s", last_log);
 	cr_assert_eq(beltline_peek(s, v, 4), -EAGAIN);
