@@ -8,7 +8,7 @@
  *
  *   client_reader [options] beltline://INSTANCE/STREAM
  *     --sleep          on an empty ring, sleep in epoll_wait on beltline_fd()
- *                      (the appliance's wake eventfd, or the library's 1 ms
+ *                      (the appliance's wake channel, or the library's 1 ms
  *                      timer until the appliance passes one); default: busy-poll
  *     --at T           start the window at T (CLOCK_REALTIME, seconds since the
  *                      epoch, fractions allowed); default: --warmup after the

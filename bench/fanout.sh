@@ -7,7 +7,7 @@
 # only, zero-copy) read the stream, on READER_CPUS (default CPU 0, so they
 # share one core; say "0,1" to let them compete with the producer too), either
 # busy-polling or sleeping in epoll on beltline_fd() (the appliance's wake
-# eventfd once it passes one; the library's 1 ms timer until then).
+# channel once it passes one; the library's 1 ms timer until then).
 # Over a window after a warm-up, from the appliance's own stream counters:
 #   written   entries the producer put into the stream per second (its rate)
 #   offered   packets generated per second (written + tail-dropped: SRP/MRP

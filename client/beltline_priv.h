@@ -102,6 +102,7 @@ struct blc_live {
 	int self_fd;                /* our own eventfd, to make poll_fd readable ourselves
 	                             * (live_again); made with poll_fd; -1 none */
 	int own_timer;              /* the wake fd is our own 1 ms timerfd */
+	int wake_eof;               /* the appliance closed its end of the wake channel */
 	int sleeper;                /* beltline_fd() was asked for: tell the appliance we wait */
 	int waiting;                /* our page's wait is set (we found the ring empty) */
 	unsigned self_woken;        /* 1: we made self_fd readable (live_again) */
@@ -238,7 +239,7 @@ struct beltline__live_fds {
 	int page_fd;                /* this reader's page, read-write (borrowed) */
 	int mrp_fd;                 /* MRP page, read-write; -1 unless MRP (borrowed) */
 	unsigned idx;               /* reader page index */
-	int wake_fd;                /* eventfd the appliance signals; -1: a 1 ms timer (owned) */
+	int wake_fd;                /* the appliance's wake channel; -1: a 1 ms timer (owned) */
 	int ctl_fd;                 /* control connection; -1: none (owned) */
 	unsigned n_dbufs;
 	const int *dbuf_fds;        /* DBuf regions, read-only (borrowed) */

@@ -441,6 +441,7 @@ blc_open_attach(const char *uri, const char *inst, size_t ilen, const char *stre
 	cJSON_AddStringToObject(req, "client", client != NULL ? client :
 		program_invocation_short_name);
 	cJSON_AddNumberToObject(req, "pid", (double)getpid());
+	cJSON_AddStringToObject(req, "wake", "channel");   /* we read it, never write it */
 	if (policy != NULL)
 		cJSON_AddStringToObject(req, "policy", policy);
 	body = cJSON_PrintUnformatted(req);

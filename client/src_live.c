@@ -151,11 +151,18 @@ live_drain(struct beltline_stream *s)
 	struct blc_live *l = &s->l;
 	char b[64];
 	uint64_t v;
+	ssize_t r = 1;
 	int got = 0;
 
-	/* bounded: a channel the appliance closed reads as end of file, never empty */
-	for (int i = 0; i < 64 && read(l->wake_fd, b, sizeof(b)) > 0; i++)
+	for (int i = 0; i < 64 && !l->wake_eof && (r = read(l->wake_fd, b, sizeof(b))) > 0; i++)
 		got = 1;
+	if (r == 0) {
+		/* The appliance closed its end (we were detached; the connection says the
+		 * rest): it signals no more, and an end of file would keep poll_fd readable. */
+		l->wake_eof = 1;
+		if (s->poll_fd >= 0)
+			(void)epoll_ctl(s->poll_fd, EPOLL_CTL_DEL, l->wake_fd, NULL);
+	}
 	if (got && !l->own_timer)
 		s->st.wakeups++;
 	if (l->self_woken && read(l->self_fd, &v, sizeof(v)) < 0)
@@ -165,7 +172,7 @@ live_drain(struct beltline_stream *s)
 
 /*
  * Found the ring empty: a sleeper tells the appliance which entry it waits for
- * (rpage.wait = that seq + 1), so the appliance signals the wake eventfd with the
+ * (rpage.wait = that seq + 1), so the appliance signals the wake channel with the
  * stream's moderation. relaxed: the appliance samples it on its wake tick; a wait
  * it sees late costs latency, never a lost wakeup (it re-reads head each tick).
  */

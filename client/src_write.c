@@ -54,7 +54,7 @@ struct beltline_writer {
 	int wake_fd;                        /* the appliance's wake channel (-1: it gave none;
 	                                     * then our 1 ms timer once the fd is asked for) */
 	int poll_fd;                        /* beltline_write_fd's epoll (-1 until asked) */
-	int poll_err;                       /* beltline_write_fd failed with this (said once) */
+	int poll_err;                       /* beltline_write_fd's last failure (said once) */
 	int own_timer;                      /* wake_fd is our timer, not the appliance's */
 	int armed;                          /* wait is stored: clear it once a buffer is back */
 	int gone;                           /* the appliance ended it (said once) */
@@ -104,6 +104,7 @@ writer_timer(struct beltline_writer *w)
 
 	writer_drain(w);
 	(void)timerfd_settime(w->wake_fd, 0, &its, NULL);
+	w->armed = 1;   /* writer_disarm drains it once a buffer is back */
 }
 
 /* Ask the appliance to signal once tail reaches want, then load tail again (the header's
@@ -242,6 +243,18 @@ beltline_write_flush(struct beltline_writer *w, int timeout_ms)
 	return 0;
 }
 
+/* beltline_write_fd could not make the fd: say so (once for the same error; a later
+ * call tries again), and return the error. */
+static int
+writer_fd_failed(struct beltline_writer *w, int rc)
+{
+	if (rc != w->poll_err)
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s", w->name,
+			strerror(-rc));
+	w->poll_err = rc;
+	return rc;
+}
+
 /*
  * The first ask makes the fd, kept for the writer's life: an epoll descriptor over the
  * wake fd (EPOLLIN: the appliance's signal) and the lease's connection (EPOLLHUP: the
@@ -259,8 +272,6 @@ beltline_write_fd(struct beltline_writer *w)
 		return -EINVAL;
 	if (w->poll_fd >= 0)
 		return w->poll_fd;
-	if (w->poll_err != 0)
-		return w->poll_err;   /* said once already */
 	if (w->net != NULL) {
 		fd = blc_netw_sock(w->net);
 		wev.events = EPOLLIN | EPOLLOUT;
@@ -268,12 +279,8 @@ beltline_write_fd(struct beltline_writer *w)
 		if (w->wake_fd < 0) {   /* an appliance from before wakeups: a 1 ms timer, armed
 		                         * at each -EAGAIN (writer_timer) */
 			w->wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-			if (w->wake_fd < 0) {
-				rc = w->poll_err = -errno;
-				blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s",
-					w->name, strerror(-rc));
-				return rc;
-			}
+			if (w->wake_fd < 0)
+				return writer_fd_failed(w, -errno);
 			w->own_timer = 1;
 		}
 		fd = w->wake_fd;
@@ -283,14 +290,22 @@ beltline_write_fd(struct beltline_writer *w)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &wev) < 0 ||
 	    (w->ctl_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, w->ctl_fd, &cev) < 0)) {
-		rc = w->poll_err = -errno;
+		rc = -errno;
 		if (ep >= 0)
 			close(ep);
-		blc_log(BELTLINE_LOG_ERROR, "%s: cannot make the pollable fd: %s", w->name,
-			strerror(-rc));
-		return rc;
+		return writer_fd_failed(w, rc);
 	}
 	w->poll_fd = ep;
+	w->poll_err = 0;
+	/* Asked for at an -EAGAIN (the usual pattern): that one told the appliance nothing
+	 * (nobody was going to sleep yet); do it now, or the caller's poll never returns. */
+	if (w->net == NULL && w->next_get - __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE) >=
+	    w->capacity) {   /* acquire: as in getwritebuf */
+		if (w->own_timer)
+			writer_timer(w);
+		else
+			(void)writer_arm(w, w->next_get - w->capacity / 2);
+	}
 	return ep;
 }
 

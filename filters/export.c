@@ -27,9 +27,9 @@
  * is copied once, and a packet the copy pool has no mbuf for is dropped and
  * counted (copy_nombuf). The packet DBuf's permissions never change.
  * Wake moderation: a reader that sleeps (it asked for beltline_fd and found
- * the stream empty) is woken through its eventfd once wake_count entries wait
- * for it, or wake_us after the first one did. Readers that busy-poll cost
- * nothing; a sleeper costs one eventfd write per sleep.
+ * the stream empty) is woken through its wake channel once wake_count entries
+ * wait for it, or wake_us after the first one did. Readers that busy-poll cost
+ * nothing; a sleeper costs one signal (a byte sent) per sleep.
  *
  * Streams that grow: with max_capacity=N (or capacity=auto: 1024 slots growing
  * to 4096, what the default pool covers) the ring doubles, up to N, while its readers lose entries (tail drops,

@@ -60,6 +60,15 @@ find_export(const char *name)
 	return bl_stream_find(BL_STREAM_EXPORT, name);
 }
 
+/* "wake": "channel" in an attach: the client reads a wake channel (docs/control.md). */
+static int
+wake_channel_asked(const cJSON *req)
+{
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "wake");
+
+	return cJSON_IsString(w) && w->valuestring != NULL && strcmp(w->valuestring, "channel") == 0;
+}
+
 static void *
 find_inject(const char *name)
 {
@@ -177,6 +186,7 @@ ctl_op_attach(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, cons
 		return;
 	if (jp != NULL && !cJSON_IsNull(jp))    /* not a string: a policy no stream takes */
 		policy = cJSON_IsString(jp) && jp->valuestring != NULL ? jp->valuestring : "";
+	who.wake_channel = wake_channel_asked(req);
 	rc = bl_stream_attach(x, &who, policy, client, &g, &err);
 	if (rc < 0) {
 		ctl_reply_err(k, h, rc, "%s", err.msg);
@@ -255,6 +265,7 @@ ctl_op_attach_verdict(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr 
 	u = lease_find(c, k, h, req, &lk, &client);
 	if (u == NULL)
 		return;
+	who.wake_channel = wake_channel_asked(req);
 	rc = bl_user_attach(u, &who, client, &g, &err);
 	if (rc < 0) {
 		ctl_reply_err(k, h, rc, "%s", err.msg);

@@ -277,13 +277,17 @@ BELTLINE_API int beltline_getwritebuf(struct beltline_writer *w, void **buf, uin
  * -EINVAL for any other buffer (one never got, or committed already) or length. */
 BELTLINE_API int beltline_commit(struct beltline_writer *w, void *buf, uint32_t len);
 
-/* A descriptor to poll (POLLIN) after getwritebuf said -EAGAIN: readable once half
- * the buffers are back (sooner if fewer were out), or the lease ended (getwritebuf then
- * says -EPIPE), or, over tcp:// and tls://, once the socket takes more or brings acks.
- * Asking for it makes getwritebuf, at -EAGAIN, tell the appliance to signal (a system
- * call per -EAGAIN); a writer that never asks busy-polls at no cost. Kept for the
- * writer's life, closed by beltline_write_close. An appliance from before this call
- * gives no signal: the fd is then a 1 ms timer. The fd, or -errno. */
+/* A descriptor to poll (POLLIN) after getwritebuf said -EAGAIN (asked for then, or
+ * before): readable once half the buffers are back (sooner if fewer were out), or the
+ * lease ended (getwritebuf then says -EPIPE), or, over tcp:// and tls://, once the
+ * socket takes more or brings acks. Poll it only after an -EAGAIN and until the next
+ * buffer is got: it is not meant to stay in a poll set (over the network it is
+ * readable whenever the socket has room). Asking for it makes getwritebuf, at -EAGAIN,
+ * tell the appliance to signal (a few system calls per -EAGAIN); a writer that never
+ * asks busy-polls at no cost. Kept for the writer's life, closed by
+ * beltline_write_close. An appliance from before this call gives no signal: the fd is
+ * then a 1 ms timer, armed at each -EAGAIN. The fd, or -errno (a later call tries
+ * again). */
 BELTLINE_API int beltline_write_fd(struct beltline_writer *w);
 
 /* Wait until the appliance has read every committed frame: 0, -ETIMEDOUT, -EPIPE.

@@ -162,7 +162,7 @@ struct bl_ibuf_rpage {
 	/* line 2: written only when the reader falls asleep or wakes, so the producer's
 	 * look at it after every burst is a hit in its own cache */
 	uint64_t wait;       /* (r) 0: awake; else 1 + the seq the reader sleeps waiting for: wake
-	                      *     its eventfd (stream moderation). Only ever costs it wakeups */
+	                      *     its wake channel (stream moderation). Only ever costs it wakeups */
 	uint64_t pad2[7];
 };
 
@@ -255,7 +255,7 @@ struct bl_wring_hdr {
 	uint64_t head;           /* (w) commits published: release after the descriptors */
 	uint64_t wait;           /* (w) 0, or 1 + the tail the writer sleeps until (it found
 	                          *     every buffer committed, or flushes): the appliance
-	                          *     signals the writer's wake eventfd, if it asked for one,
+	                          *     signals the writer's wake channel, if it asked for one,
 	                          *     once tail reaches it (docs/shm-abi.md, "Writer wakeups") */
 	uint64_t pad2[6];
 };

@@ -652,8 +652,9 @@ bl_stream_attach(struct bl_stream *s, const struct bl_stream_cred *who, const ch
 	grant_add(g, f.page_fd, BL_CTL_FD_PAGE, 0);      /* the ring's own */
 	if (f.mrp_fd >= 0)
 		grant_add(g, f.mrp_fd, BL_CTL_FD_MRP, 0);   /* the ring's own */
-	/* 3. a wake channel (the stream keeps its own end); none: the client polls */
-	wake = bl_stream__wake_attach(s, (unsigned int)idx);
+	/* 3. a wake channel if asked for (the stream keeps its own end); none: the
+	 * client polls */
+	wake = who->wake_channel ? bl_stream__wake_attach(s, (unsigned int)idx) : -1;
 	if (wake >= 0)
 		grant_add(g, wake, BL_CTL_FD_WAKE, 1);
 	/* 4. exactly the DBuf the stream's entries point into (the packet DBuf only

@@ -50,7 +50,7 @@ enum bl_stream_kind {
  * stream empty writes the entry it waits for into its page (rpage.wait =
  * seq + 1, untrusted; a cache line of its own) and sleeps on a wake channel (a socket) it got
  * at attach. The stream signals it once wake_count entries wait, or wake_us
- * after the first did. Who writes what is in README.md; detach closes an
+ * after the first did. Who writes what is in README.md; detach closes
  * its end of the channel only once the worker cannot be using it (Dekker on capable/busy).
  */
 struct bl_stream_wake {
@@ -222,6 +222,10 @@ struct bl_stream_cred {
 	pid_t pid;
 	const gid_t *groups;        /* supplementary groups, n_groups of them */
 	int n_groups;
+	int wake_channel;           /* attach: the client asked for a wake channel ("wake":
+	                             * "channel"); one that did not gets no wake descriptor
+	                             * (libraries before 2026-12 wrote into theirs, and a
+	                             * channel is shut for a client's writes) */
 };
 
 /* Read permission, as for a file: owner bits, else group bits, else other bits. Root may. */

@@ -62,7 +62,10 @@ bl_stream__wake_channel(int *ours, int *theirs)
 	 * is its own to set as it likes, and cannot send us anything. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		return -errno;
-	if (shutdown(sv[1], SHUT_WR) < 0) {
+	/* The least send buffer the kernel allows on ours: a client that never reads holds
+	 * a few signals' worth of kernel memory, not 200 KB (one unread byte is enough). */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &(int){ 1 }, sizeof(int)) < 0 ||
+	    shutdown(sv[1], SHUT_WR) < 0) {
 		int rc = -errno;
 
 		close(sv[0]);

@@ -11,8 +11,8 @@
  *                                        commit frames 0..N-1 of seqframe.h (random sizes
  *                                        60..MAX), flush; print frames per second
  *   writer INSTANCE STREAM sleep N SIZE  commit N frames of SIZE bytes, sleeping in poll
- *                                        on beltline_write_fd at every -EAGAIN (20 s at
- *                                        most), flush; print "frames F sleeps S wakeups W
+ *                                        on beltline_write_fd (asked for at the first
+ *                                        -EAGAIN) at every -EAGAIN (20 s at most), flush; print "frames F sleeps S wakeups W
  *                                        timeouts T"; on -EPIPE print "gone F" (exit 3)
  *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
  *                                        no library checks) and write garbage into every
@@ -191,16 +191,19 @@ main(int argc, char **argv)
 		uint64_t n = strtoull(argv[4], NULL, 10), sleeps = 0, timeouts = 0, i;
 		uint32_t size = (uint32_t)strtoul(argv[5], NULL, 10), room;
 		struct beltline_write_stats st = { .sz = sizeof(st) };
-		struct pollfd p = { .events = POLLIN };
+		struct pollfd p = { .fd = -1, .events = POLLIN };
 		void *buf;
 		int rc = 0;
 
-		if (beltline_open_write(uri, NULL, &w) < 0 || (p.fd = beltline_write_fd(w)) < 0)
+		if (beltline_open_write(uri, NULL, &w) < 0)
 			return 1;
 		printf("sleeping writer %d\n", (int)getpid());
 		fflush(stdout);
 		for (i = 0; i < n; i++) {
 			while ((rc = beltline_getwritebuf(w, &buf, &room)) == -EAGAIN) {
+				/* the fd asked for at the first -EAGAIN, as beltline.h shows */
+				if (p.fd < 0 && (p.fd = beltline_write_fd(w)) < 0)
+					return 1;
 				sleeps++;
 				if (poll(&p, 1, 20000) == 0)
 					timeouts++;

@@ -67,7 +67,8 @@ make(const char *name, uint32_t policy, uint32_t max_readers)
 static struct bl_stream_cred
 me(void)
 {
-	struct bl_stream_cred who = { .uid = geteuid(), .gid = getegid(), .pid = getpid() };
+	struct bl_stream_cred who = { .uid = geteuid(), .gid = getegid(), .pid = getpid(),
+		.wake_channel = 1 };   /* as the library asks */
 
 	return who;
 }
@@ -430,6 +431,14 @@ Test(stream, a_reader_cannot_make_a_wakeup_block_the_appliance, .timeout = 10)
 		bl_stream_wake_tick(1000000000ull * (b + 1)); /* nor the main lcore's tick */
 	}
 	cr_assert(gt(u64, s->wake.signals, 0));
+	bl_stream_grant_close(&g);
+	bl_stream_detach(s, g.reader);
+	/* A client that did not ask for a wake channel (a library before it, which wrote
+	 * into its wake fd) gets none, and polls. */
+	who.wake_channel = 0;
+	cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "old", &g, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, grant_wake(&g), -1));
+	cr_assert(eq(u64, s->wake.capable, 0), "nothing to signal");
 	bl_stream_grant_close(&g);
 	bl_stream_detach(s, g.reader);
 	bl_stream_release(s);
