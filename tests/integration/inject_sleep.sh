@@ -29,6 +29,11 @@ JSON
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$2"; }
 
+# On the way out, a stopped appliance (a check that failed between SIGSTOP and SIGCONT)
+# must go too: SIGTERM waits on a stopped process.
+BPID=
+trap 'kill -CONT $BPID 2> /dev/null || true; kill $(jobs -p) 2> /dev/null || true; rm -rf "$T"' EXIT
+
 start
 # 1. Frames through a ring of 8: the writer finds it full again and again.
 check "a sleeping writer commits 50000 frames" \
