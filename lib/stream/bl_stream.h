@@ -64,6 +64,8 @@ struct bl_stream_wake {
 	int fd[BL_IBUF_MAX_READERS];             /* our end of reader i's channel, -1 if none (main owns) */
 	/* main lcore only */
 	uint64_t mfired[BL_IBUF_MAX_READERS];    /* the wait the timeout signalled */
+	uint64_t mfired_head[BL_IBUF_MAX_READERS]; /* the head it did at */
+	uint64_t mfired_ns[BL_IBUF_MAX_READERS]; /* and when */
 	uint64_t seen[BL_IBUF_MAX_READERS];      /* the wait the current sleep began with */
 	uint64_t since[BL_IBUF_MAX_READERS];     /* ns an entry was first pending; 0: none yet */
 };

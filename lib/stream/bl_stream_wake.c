@@ -14,7 +14,9 @@
  * wait can cost itself wakeups, nobody else: the worker signals a reader at
  * most once per wake_count entries written (fired_at), whatever its wait says,
  * which is as often as an honest sleeper can be due (it sleeps again for an
- * entry past the head it was woken at, due wake_count entries later).
+ * entry past the head it was woken at, due wake_count entries later); the tick
+ * at most once per wake_count entries or wake_us (mfired_head, mfired_ns), as
+ * often as an honest sleeper's timeout can be due.
  *
  * Ordering: detach closes a wake channel only once the worker cannot be using it:
  * it clears the reader's bit in `capable` and then waits while `busy` is set
@@ -147,6 +149,8 @@ bl_stream__wake_attach(struct bl_stream *s, unsigned int idx)
 	__atomic_store_n(&w->fired[idx], 0, __ATOMIC_RELAXED);
 	w->fired_at[idx] = 0;   /* read by the worker only after the bit, as fired */
 	w->mfired[idx] = 0;
+	w->mfired_head[idx] = 0;
+	w->mfired_ns[idx] = 0;
 	w->seen[idx] = 0;
 	w->since[idx] = 0;
 	/* release: pairs with the seq_cst load of capable in bl_stream__wake_check. */
@@ -193,8 +197,15 @@ tick_reader(struct bl_stream *s, unsigned int i, uint64_t head, uint64_t now_ns)
 	if (w->since[i] == 0)
 		w->since[i] = now_ns;
 	if (now_ns - w->since[i] >= w->wake_ns || head >= threshold(w, wait)) {
+		/* An honest sleeper is never due sooner than wake_count entries or wake_us
+		 * after its last signal; one that rewrites wait every tick gets no more. */
+		if (w->mfired_ns[i] != 0 && head - w->mfired_head[i] < w->wake_count &&
+		    now_ns - w->mfired_ns[i] < w->wake_ns)
+			return 0;
 		signal_fd(w, i);
 		w->mfired[i] = wait;
+		w->mfired_head[i] = head;
+		w->mfired_ns[i] = now_ns;
 		return 0;
 	}
 	return 1;

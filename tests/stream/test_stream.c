@@ -449,7 +449,7 @@ Test(stream, a_reader_rewriting_its_wait_is_signalled_at_most_once_per_wake_coun
 	struct bl_stream_opts o = {
 		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = "wakes", .pkt = pkt,
 		.policy = BL_IBUF_FRP, .capacity = 64, .max_readers = 2,
-		.uid = geteuid(), .gid = getegid(), .mode = 0640, .wake_count = 32,
+		.uid = geteuid(), .gid = getegid(), .mode = 0640, .wake_count = 32, .wake_us = 1000,
 	};
 	struct bl_ibuf_entry e[8] = { { .cls = 1 } };
 	struct bl_stream_cred who = me();
@@ -464,17 +464,22 @@ Test(stream, a_reader_rewriting_its_wait_is_signalled_at_most_once_per_wake_coun
 		  err.msg);
 	s->ib->rpage[honest.reader]->wait = 1;            /* asleep, for entry 0 */
 	for (unsigned int b = 0; b < 64; b++) {           /* 64 bursts of 8: 512 entries */
-		/* due at once: waits for entry 0 or 1 (1 + seq), a new sleep each burst */
-		s->ib->rpage[liar.reader]->wait = 1 + (b & 1);
+		/* due at once: waits for entry b (1 + seq), a new sleep each burst */
+		s->ib->rpage[liar.reader]->wait = 1 + b;
 		cr_assert(eq(u32, bl_ibuf_write(s->ib, e, 8), 8));
 		bl_stream_wake_burst(s);
+		/* the main lcore's tick, every 100 us of a made-up clock */
+		bl_stream_wake_tick(1000000000ull + 100000ull * b);
+		drain_wake(grant_wake(&liar));   /* it reads them all: every signal counts */
 		if (drain_wake(grant_wake(&honest))) {
 			woken++;              /* reads to the head, sleeps for the next entry */
 			s->ib->rpage[honest.reader]->wait = s->ib->head + 1;
 		}
 	}
 	cr_assert(eq(u64, woken, 512 / 32), "the honest sleeper: once per wake_count entries");
-	cr_assert(le(u64, s->wake.signals - woken, 512 / 32), "the liar: %llu eventfd writes for "
+	/* the worker's, once per wake_count entries; the tick's, as often again and once per
+	 * wake_us (6.4 ms here) */
+	cr_assert(le(u64, s->wake.signals - woken, 512 / 32 * 2 + 7), "the liar: %llu signals for "
 		  "512 entries", (unsigned long long)(s->wake.signals - woken));
 	bl_stream_grant_close(&liar);
 	bl_stream_grant_close(&honest);
