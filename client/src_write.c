@@ -298,13 +298,16 @@ beltline_write_fd(struct beltline_writer *w)
 	w->poll_fd = ep;
 	w->poll_err = 0;
 	/* Asked for at an -EAGAIN (the usual pattern): that one told the appliance nothing
-	 * (nobody was going to sleep yet); do it now, or the caller's poll never returns. */
-	if (w->net == NULL && w->next_get - __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE) >=
-	    w->capacity) {   /* acquire: as in getwritebuf */
+	 * (nobody was going to sleep yet); do it now, or the caller's poll never returns.
+	 * Whatever the ring holds by now (the appliance may have read all of it since the
+	 * -EAGAIN): a wait already reached is signalled at the appliance's next look (its
+	 * tick's at the latest), so the caller looks again; at worst a spurious wakeup. */
+	if (w->net == NULL) {
 		if (w->own_timer)
 			writer_timer(w);
 		else
-			(void)writer_arm(w, w->next_get - w->capacity / 2);
+			(void)writer_arm(w, w->next_get >= w->capacity / 2 ?
+					 w->next_get - w->capacity / 2 : 0);
 	}
 	return ep;
 }

@@ -124,7 +124,7 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 
 	while (!bl_worker_stopping()) {
 		struct timespec ts;
-		uint64_t now, rx;
+		uint64_t now, now_ns, rx;
 
 		usleep(sleepers ? WAKE_TICK_US : TICK_US);
 		if (bl_app_reload_asked()) {   /* SIGHUP: the same file (says why if refused) */
@@ -134,8 +134,9 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
 		bl_limbo_reap(app, false);   /* what a swap left, once a held worker is past */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		sleepers = bl_stream_wake_tick((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-		sleepers += bl_inject_wake_tick();   /* writers sleeping for their buffers */
+		now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		sleepers = bl_stream_wake_tick(now_ns);
+		sleepers += bl_inject_wake_tick(now_ns);   /* writers sleeping for their buffers */
 		bl_inject_reap();   /* gone writers' regions, once no mbuf points into them */
 		now = rte_get_tsc_cycles();
 		rx = total_polled(app);

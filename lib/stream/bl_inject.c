@@ -397,7 +397,7 @@ bl_inject__signal(struct bl_inject *s, struct bl_inject_writer *w)
 }
 
 int
-bl_inject_wake_tick(void)
+bl_inject_wake_tick(uint64_t now_ns)
 {
 	int sleeping = 0;
 
@@ -420,11 +420,13 @@ bl_inject_wake_tick(void)
 			sleeping += wait - 1 <= head;   /* a tail it never committed is no sleep */
 			continue;
 		}
-		if (tail == w->mfired_at && w->mfired != 0)
-			continue;   /* no buffer back since our last signal */
+		if (w->mfired_ns != 0 && now_ns - w->mfired_ns < 1000000u) {
+			sleeping++;   /* signalled less than 1 ms ago: at a later tick */
+			continue;
+		}
 		bl_inject__signal(&injects[i], w);
 		w->mfired = wait;
-		w->mfired_at = tail;
+		w->mfired_ns = now_ns;
 	}
 	return sleeping;
 }

@@ -54,7 +54,7 @@ struct bl_inject_writer {
 	uint64_t fired;                     /* the worker's: the wait it signalled last */
 	uint64_t fired_at;                  /* the worker's: rel when it did */
 	uint64_t mfired;                    /* main lcore: the wait its tick signalled last */
-	uint64_t mfired_at;                 /* main lcore: the tail it did at */
+	uint64_t mfired_ns;                 /* main lcore: when it did */
 	struct bl_inject_writer *next;      /* main lcore: the orphans' list */
 	struct bl_inject *owner;            /* main lcore: an orphan's stream (NULL once released) */
 };
@@ -173,12 +173,12 @@ void bl_inject_grant_close(struct bl_inject_grant *g);
  * (counted in reclaimed). Main lcore; nothing if s has no writer. */
 void bl_inject_close_write(struct bl_inject *s);
 
-/* Main lcore, each tick: signal a sleeping writer whose wait the worker has not (a
- * flush's, which the worker leaves to this), at most once per tail (the tail moves
- * only as the writer's frames are read: a writer rewriting its wait gets no more).
- * Returns how many writers sleep for a tail they may get (at most their head), so the
- * tick stays short while any does. */
-int bl_inject_wake_tick(void);
+/* Main lcore, each tick (now_ns: CLOCK_MONOTONIC): signal a sleeping writer whose wait
+ * was reached and that neither the worker nor the tick signalled (a flush's, which the
+ * worker leaves to this), at most once a millisecond per writer (a writer rewriting its
+ * wait gets no more). Returns how many writers sleep for a tail they may get (at most
+ * their head), so the tick stays short while any does. */
+int bl_inject_wake_tick(uint64_t now_ns);
 
 /* Main lcore, each tick: unmap the regions of gone writers whose last mbuf has been
  * freed since (a free callback clears its slot; this sees it within a tick). */

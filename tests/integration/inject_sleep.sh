@@ -47,6 +47,9 @@ check "every sleep but the last was ended by the appliance's signal ($wk of $s)"
 	test "${wk:-0}" -ge $(( ${s:-0} - 1 ))
 aw=$("$BELTLINE" -i "$I" stats --json | jq '[.injects[] | select(.name == "s") | .writer.wakeups] | add // 0')
 check "stats counts the appliance's signals ($aw)" test "$aw" -ge "$wk"
+# The fd asked for only after the appliance read everything the -EAGAIN was about: the
+# caller's poll still returns (it slept for good: nothing was left to signal it for).
+eq "a writer that asks for its fd late is woken" "$("$WRITER" "$I" s late)" woken
 
 # 2. The appliance stopped: the writer fills its ring and sleeps; it does not spin,
 # and goes on when the appliance resumes. 3. Then the appliance is killed while the

@@ -14,6 +14,10 @@
  *                                        on beltline_write_fd (asked for at the first
  *                                        -EAGAIN) at every -EAGAIN (20 s at most), flush; print "frames F sleeps S wakeups W
  *                                        timeouts T"; on -EPIPE print "gone F" (exit 3)
+ *   writer INSTANCE STREAM late          fill the ring until -EAGAIN, wait 300 ms (the
+ *                                        appliance reads it all meanwhile), only then ask
+ *                                        for beltline_write_fd and poll it (10 s at most):
+ *                                        print "woken" or "timeout"
  *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
  *                                        no library checks) and write garbage into every
  *                                        field of the region N times; print "done"
@@ -226,6 +230,26 @@ main(int argc, char **argv)
 		printf("frames %llu sleeps %llu wakeups %llu timeouts %llu\n",
 		       (unsigned long long)st.consumed, (unsigned long long)sleeps,
 		       (unsigned long long)st.wakeups, (unsigned long long)timeouts);
+		beltline_write_close(w);
+		return 0;
+	}
+	if (strcmp(argv[3], "late") == 0 && argc == 4) {
+		struct pollfd p = { .fd = -1, .events = POLLIN };
+		uint32_t room;
+		void *buf;
+		int rc;
+
+		if (beltline_open_write(uri, NULL, &w) < 0)
+			return 1;
+		while ((rc = beltline_getwritebuf(w, &buf, &room)) == 0)
+			if (beltline_commit(w, buf, 64) < 0)
+				return 1;
+		if (rc != -EAGAIN)
+			return 1;
+		usleep(300000);
+		if ((p.fd = beltline_write_fd(w)) < 0)
+			return 1;
+		printf("%s\n", poll(&p, 1, 10000) == 1 ? "woken" : "timeout");
 		beltline_write_close(w);
 		return 0;
 	}
