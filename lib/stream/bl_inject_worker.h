@@ -36,7 +36,7 @@
  * ring of frames it wrote, nobody else). The worker has no fence between its store of
  * tail and its load of wait: a wait it loaded too early it sees at its next poll. A
  * flush's (all back: fewer than half may be out) is the main lcore's tick's
- * (bl_inject_wake_tick), within a tick, once per tail it reached.
+ * (bl_inject_wake_tick), at most once a millisecond per writer.
  *   A head beyond rel + capacity is the writer committing buffers it was not given
  *   back (maybe still held), a head behind tail nonsense: both refused as bad_head,
  *   so only positions in [tail, head), all below rel + capacity, are read and an
