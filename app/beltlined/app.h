@@ -52,6 +52,10 @@ struct bl_app {
 	unsigned int live_edits;                /* graph edits since the file was read (edit.c) */
 	unsigned int test_fail_step;            /* test hook: fail the next reload at step N */
 	bool test_hooks;                        /* BELTLINED_TEST_HOOKS=1 in the environment */
+	/* How long a swap waits for every worker to pass its epoch before it leaves what
+	 * they ran to the limbo: 10 s, or with the test hooks BELTLINED_TEST_EPOCH_WAIT_S
+	 * (1 to 10), so a test of a held worker does not wait out 10 s twice. */
+	unsigned int epoch_wait_s;
 };
 
 /* Everything after the config is read; returns 0, or -1 after saying why on stderr. */

@@ -530,12 +530,14 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t
 		for (unsigned int i = 0; i < app->n_workers; i++)
 			bl_worker_publish(&app->workers[i], runs1[i]);
 		app->epoch++;
-		if (bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
+		if (bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch,
+					 app->epoch_wait_s * 1000000ull)) {
 			for (unsigned int i = 0; i < app->n_workers; i++)
 				bl_worker_run_release(&app->workers[i]);
 		} else {   /* a worker may still hold an old set: freed once it is past */
-			bl_log(BL_LOG_WARNING, "reload: a worker did not pass epoch %llu in 10 s: what "
-			       "it ran is freed once it does", (unsigned long long)app->epoch);
+			bl_log(BL_LOG_WARNING, "reload: a worker did not pass epoch %llu in %u s: what "
+			       "it ran is freed once it does", (unsigned long long)app->epoch,
+			       app->epoch_wait_s);
 			bl_limbo_add_runs(app, app->epoch);
 		}
 	}
@@ -556,12 +558,13 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t
 		memcpy(w->origin, nw[i].origin, sizeof(w->origin));
 		memcpy(w->replica, nw[i].replica, sizeof(w->replica));
 	}
-	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
+	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch,
+				  app->epoch_wait_s * 1000000ull)) {
 		/* held (a pcap sink writing into a FIFO nobody drains): the old graphs and
 		 * sets go once every worker is past (limbo.c, from the watch loop) */
-		bl_log(BL_LOG_WARNING, "reload: a worker did not pass epoch %llu in 10 s: %u old "
-		       "graph%s freed once it does", (unsigned long long)app->epoch, dead.n,
-		       dead.n == 1 ? " is" : "s are");
+		bl_log(BL_LOG_WARNING, "reload: a worker did not pass epoch %llu in %u s: %u old "
+		       "graph%s freed once it does", (unsigned long long)app->epoch,
+		       app->epoch_wait_s, dead.n, dead.n == 1 ? " is" : "s are");
 		for (unsigned int i = 0; i < dead.n; i++)
 			bl_limbo_add(app, app->epoch, graph_free, dead.g[i], "a graph");
 		dead.n = 0;

@@ -466,6 +466,12 @@ main(int argc, char **argv)
 	}
 	app.test_hooks = getenv("BELTLINED_TEST_HOOKS") != NULL &&
 			 strcmp(getenv("BELTLINED_TEST_HOOKS"), "1") == 0;
+	app.epoch_wait_s = 10;
+	if (app.test_hooks && getenv("BELTLINED_TEST_EPOCH_WAIT_S") != NULL) {
+		int s = atoi(getenv("BELTLINED_TEST_EPOCH_WAIT_S"));
+		if (s >= 1 && s <= 10)
+			app.epoch_wait_s = (unsigned int)s;
+	}
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
 	bl_log_flush();   /* what the rate limit still holds back */

@@ -296,7 +296,8 @@ quiesce(struct bl_app *app)
 	for (unsigned int i = 0; i < app->n_workers; i++)
 		bl_worker_publish(&app->workers[i], r[i]);
 	app->epoch++;
-	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch, 10u * 1000 * 1000)) {
+	if (!bl_worker_wait_epoch(app->workers, app->n_workers, app->epoch,
+				  app->epoch_wait_s * 1000000ull)) {
 		bl_limbo_add_runs(app, app->epoch);   /* a worker may still hold one */
 		return 1;
 	}
@@ -373,9 +374,13 @@ tap_end(struct bl_app *app, struct tap *t, const char *why)
 			 * published after the unhook (with no memory for one now, the next swap's).
 			 * Not used (no tick ends it again), its stream kept: the slot is not
 			 * handed out until then. */
-			bl_log(BL_LOG_WARNING, "tap %s: %s: its stream goes once every worker is "
-			       "past it", t->s->name, q > 0 ? "a worker did not pass the epoch in 10 s" :
-			       "no memory to publish an epoch now");
+			if (q > 0)
+				bl_log(BL_LOG_WARNING, "tap %s: a worker did not pass the epoch in %u "
+				       "s: its stream goes once every worker is past it",
+				       t->s->name, app->epoch_wait_s);
+			else
+				bl_log(BL_LOG_WARNING, "tap %s: no memory to publish an epoch now: its "
+				       "stream goes once every worker is past it", t->s->name);
 			t->used = false;
 			bl_limbo_add(app, q > 0 ? app->epoch : app->epoch + 1, tap_free_cb, t, "a tap");
 			return;
