@@ -12,6 +12,9 @@
 # hellos and records, oversized lengths, a gap, a repeat, a stall) is refused with a
 # clear error, never a crash; a peer gone mid-record is the end of the stream.
 . "$(dirname "$0")/lib.sh"
+# python3 starts often here: found once (through a launcher such as a pyenv shim, a shell
+# script that costs more than the interpreter at each start), the same interpreter each time.
+PY=$(python3 -c 'import sys; print(sys.executable)')
 : "${EP_PEER:?}"
 N=${EP_NET_N:-20000}
 TLS_N=${EP_NET_TLS_N:-8000}
@@ -29,8 +32,11 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-# A port nobody listens on (the test binds it right away; a clash fails loudly).
-port() { echo $((20000 + RANDOM % 20000)); }
+# A port nobody listens on (the test binds it right away; a clash fails loudly): the
+# next of a run from a random base, so the listeners that run at once (the hostile
+# peers' victims) never draw the same one. (Called in $(...): the count is a file.)
+PBASE=$((20000 + RANDOM % 19900))
+port() { echo >> "$T/ports"; echo $((PBASE + $(wc -l < "$T/ports"))); }
 
 # progressed FILE K: FILE has at least K progress lines
 progressed() { [ "$(grep -c progress "$1")" -ge "$2" ]; }
@@ -108,22 +114,58 @@ eq "tcp:// echo: 5000 back, all checked" "$st" 0
 check "... each one copied ($(tail -n 1 "$T/e.l"))" grep -q "^echoed 5000 zero_copy 0 copied 5000" "$T/e.l"
 kills "tcp://" "tcp://127.0.0.1:$(port)" env -- env
 
-# The victim of a hostile peer: a sink (reads unchecked), the set-up timeout 3 s.
-for mode in badhello servehello bigsnap stall badtype oversize hugelen gap repeat ack torn; do
+# The xpoll contract: a message that arrives after getreadbuf said -EAGAIN makes
+# beltline_ep_fd() readable, even when getwritebuf filled the send side meanwhile.
+# (Started first, checked below: it sleeps a second, and its close waits 3 s for a
+# peer that reads nothing; what follows need not wait for it. Its first read must come
+# before the peer's message, 0.2 s after the hello: what follows starts once it has.)
+P=$(port)
+listen_bg "$T/xp.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" xpoll "tcp://127.0.0.1:$P" 0
+XPID=$LPID
+"$PY" "$HOSTILE" onemsg "$P" > /dev/null 2>&1 &
+XHPID=$!
+PIDS+=("$XHPID")
+wait_for "$WAIT" grep -q "^getreadbuf first" "$T/xp.l" || true
+
+# The certificates of part 2, made meanwhile (part 1's hostile peers mostly wait out
+# timeouts; the CA's serial file is shared: one after the other).
+C=$T/certs
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$C"
+	( . "$(dirname "$0")/tls_certs.sh"
+	  ca ca
+	  ca otherca
+	  leaf server ca "IP:$NET.2"
+	  leaf client ca "DNS:client"
+	  leaf rogue otherca "DNS:rogue" ) > "$T/certs.log" 2>&1 &
+	CERTS=$!
+	PIDS+=("$CERTS")
+fi
+
+# The victim of a hostile peer: a sink (reads unchecked), the set-up timeout 3 s. All
+# at once (each victim its own port and files), then each one's end checked in turn:
+# the stall waits out the 3 s, and the others need not wait for it.
+HMODES=(stall badhello servehello bigsnap badtype oversize hugelen gap repeat ack torn)
+declare -A HVICTIM HPEER
+for mode in "${HMODES[@]}"; do
 	P=$(port)
-	listen_bg "$T/h.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tcp://127.0.0.1:$P" 0
-	python3 "$HOSTILE" $mode "$P" > "$T/h.py" 2>&1 &
-	HPID=$!
-	PIDS+=("$HPID")
-	wait "$LPID" && st=0 || st=$?
-	kill "$HPID" 2> /dev/null || true
-	wait "$HPID" 2> /dev/null || true
+	listen_bg "$T/h.$mode.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tcp://127.0.0.1:$P" 0
+	HVICTIM[$mode]=$LPID
+	"$PY" "$HOSTILE" $mode "$P" > "$T/h.$mode.py" 2>&1 &
+	HPEER[$mode]=$!
+	PIDS+=("$!")
+done
+
+for mode in "${HMODES[@]}"; do
+	wait "${HVICTIM[$mode]}" && st=0 || st=$?
+	kill "${HPEER[$mode]}" 2> /dev/null || true
+	wait "${HPEER[$mode]}" 2> /dev/null || true
 	case $mode in
 	badhello|servehello|bigsnap|stall) want=2 ;;
 	torn) want=3 ;;
 	*) want=1 ;;
 	esac
-	eq "hostile peer ($mode): the victim ends ($(grep -v '^listening' "$T/h.l" | tr '\n' ' '))" "$st" $want
+	eq "hostile peer ($mode): the victim ends ($(grep -v '^listening' "$T/h.$mode.l" | tr '\n' ' '))" "$st" $want
 	case $mode in
 	badhello) re="refused 127.0.0.1:[0-9]+: its hello: not a beltline serve peer" ;;
 	servehello) re="refused 127.0.0.1:[0-9]+: its hello: a beltline serve stream, not an endpoint" ;;
@@ -136,24 +178,12 @@ for mode in badhello servehello bigsnap stall badtype oversize hugelen gap repea
 	ack) re="sent garbage: a record of type 3" ;;
 	torn) re="went away in the middle of a record .* the end" ;;
 	esac
-	check "... saying why, naming the peer" grep -qE "$re" "$T/h.l"
+	check "... saying why, naming the peer" grep -qE "$re" "$T/h.$mode.l"
 	case $mode in
-	gap|repeat|ack) check "... after the good messages" grep -qE "read error after [123]: Protocol error \(garbage 1\)" "$T/h.l" ;;
-	torn) check "... after the whole one" grep -q "eos after 1" "$T/h.l" ;;
+	gap|repeat|ack) check "... after the good messages" grep -qE "read error after [123]: Protocol error \(garbage 1\)" "$T/h.$mode.l" ;;
+	torn) check "... after the whole one" grep -q "eos after 1" "$T/h.$mode.l" ;;
 	esac
 done
-
-# The xpoll contract: a message that arrives after getreadbuf said -EAGAIN makes
-# beltline_ep_fd() readable, even when getwritebuf filled the send side meanwhile.
-P=$(port)
-listen_bg "$T/xp.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" xpoll "tcp://127.0.0.1:$P" 0
-python3 "$HOSTILE" onemsg "$P" > /dev/null 2>&1 &
-HPID=$!
-PIDS+=("$HPID")
-wait "$LPID" && st=0 || st=$?
-kill "$HPID" 2> /dev/null || true
-wait "$HPID" 2> /dev/null || true
-eq "a message waiting makes beltline_ep_fd() readable after the send side filled ($(grep -v '^listening' "$T/xp.l" | tr '\n' ' '))" "$st" 0
 
 # A stream reader at an endpoint, an endpoint at a stream server: refused, clearly.
 : "${BELTLINE:?}"
@@ -162,6 +192,11 @@ listen_bg "$T/s.l" env EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tcp://127.0.0.1:$P" 0
 out=$(timeout 60 "$BELTLINE" cat "tcp://127.0.0.1:$P" 2>&1 > /dev/null) && st=0 || st=$?
 check "beltline cat of an endpoint: fails ($st), saying so ($out)" grep -q "the peer is an endpoint" <<< "$out"
 kill -9 "$LPID" 2> /dev/null || true; wait "$LPID" 2> /dev/null || true
+
+wait "$XPID" && st=0 || st=$?
+kill "$XHPID" 2> /dev/null || true
+wait "$XHPID" 2> /dev/null || true
+eq "a message waiting makes beltline_ep_fd() readable after the send side filled ($(grep -v '^listening' "$T/xp.l" | tr '\n' ' '))" "$st" 0
 
 # ---- 2. tls:// to a listener in a network namespace ----
 if [ "$(id -u)" != 0 ]; then
@@ -178,14 +213,7 @@ ip -n "$NS" link set "$VB" up
 ip -n "$NS" link set lo up
 up() { grep -q "$NET.2" <<< "$(ip -n "$NS" addr show dev "$VB")"; }
 check "the namespace has $NET.2" wait_for "$WAIT" up
-C=$T/certs
-mkdir -p "$C"
-. "$(dirname "$0")/tls_certs.sh"
-ca ca
-ca otherca
-leaf server ca "IP:$NET.2"
-leaf client ca "DNS:client"
-leaf rogue otherca "DNS:rogue"
+wait_pid "$WAIT" "$CERTS" || echo "  (the certificates: $(tr '\n' ' ' < "$T/certs.log"))"
 check "certificates made" test -s "$C/rogue.pem"
 # (ip netns exec runs the command in its own process: a pid of ours to kill)
 SRV=(ip netns exec "$NS" env BELTLINE_TLS_CA="$C/ca.pem" BELTLINE_TLS_CERT="$C/server.pem" BELTLINE_TLS_KEY="$C/server.key")
@@ -199,10 +227,31 @@ out=$(ip netns exec "$NS" env BELTLINE_TLS_CA="$C/ca.pem" "$EP_PEER" listen "tls
 eq "tls:// without our certificate: cannot listen" "$st" 2
 check "... saying why ($out)" grep -q "mutual TLS: tls_cert, tls_key and tls_ca" <<< "$out"
 
+# Two listeners of their own, started now and checked after the refusals below: each
+# waits out (part of) a 3 s set-up time or a peer that stays, which the refusals need not
+# wait for.
+# A peer with a good certificate that then sends a TLS record that does not decrypt:
+# garbage (-EPROTO naming the peer), not the end.
+P=$(port)
+listen_bg "$T/tj.l" "${SRV[@]}" "$EP_PEER" sink "tls://$NET.2:$P" 0
+TJ=$LPID
+"$PY" "$HOSTILE" tlsjunk "$P" "$NET.2" "$C/ca.pem" "$C/client.pem" "$C/client.key" > "$T/tj.py" 2>&1 &
+TJH=$!
+PIDS+=("$TJH")
+# A peer slow through its handshake, then silent: the handshake and the hello share the
+# set-up time (each had all of it: accept was held for twice EP_TIMEOUT_MS).
+P=$(port)
+listen_bg "$T/ts.l" "${SRV[@]}" EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tls://$NET.2:$P" 0
+TS=$LPID
+"$PY" "$HOSTILE" tlsslow "$P" "$NET.2" "$C/ca.pem" "$C/client.pem" "$C/client.key" > "$T/ts.py" 2>&1 &
+TSH=$!
+PIDS+=("$TSH")
+
 # Refusals: the listener (in the namespace) logs each with the peer and accepts again.
 P=$(port)
 U=tls://$NET.2:$P
 listen_bg "$T/r.l" "${SRV[@]}" EP_ACCEPT_RETRY=1 EP_TIMEOUT_MS=3000 "$EP_PEER" listen "$U" 1000 10
+RL=$LPID
 # refused WHAT CMD...: the connector fails (setup failed: exit 2); the listener logs a refusal of $NET.1
 refused() {
 	local what=$1 st n0
@@ -221,10 +270,19 @@ refused "a certificate of another CA" env BELTLINE_TLS_CA="$C/ca.pem" BELTLINE_T
 check "... the listener says so" grep -q "the client's certificate: unable to get local issuer" "$T/r.l"
 refused "a plain tcp:// client on the TLS port" "$EP_PEER" connect "tcp://$NET.2:$P" 1000 11
 n0=$(grep -c "refused a connection" "$T/r.l" || true)
-python3 -c "
+"$PY" -c "
 import socket, time
 s = socket.create_connection(('$NET.2', $P)); s.settimeout(60)
-s.recv(1)" > /dev/null 2>&1 || true
+s.recv(1)" > /dev/null 2>&1 &
+STALLED=$!
+PIDS+=("$STALLED")
+# Meanwhile (the listener waits 3 s for that handshake), on listeners of their own: the
+# exchange and the kills over tls://, once the slow handshake above is through (its
+# 1.5 s late start leaves it 1.5 s: not to be spent beside an exchange).
+wait_for "$WAIT" grep -q sent "$T/ts.py" || true
+exchange "tls:// to $NS" "tls://$NET.2:$(port)" "$TLS_N" "${SRV[@]}" -- "${CLI[@]}"
+kills "tls:// to $NS" "tls://$NET.2:$(port)" "${SRV[@]}" -- "${CLI[@]}"
+wait "$STALLED" || true
 stalled() { [ "$(grep -c "refused a connection" "$T/r.l" || true)" -gt "$n0" ]; }
 check "a stalled handshake: refused when the set-up timeout ends" wait_for "$WAIT" stalled
 check "... saying so" grep -q "TLS handshake not done in 3000 ms" "$T/r.l"
@@ -234,37 +292,20 @@ eq "the connector refuses a listener its CA did not sign" "$st" 2
 check "... saying so ($(grep TLS <<< "$out"))" grep -q "the server's certificate" <<< "$out"
 # After all that, a good client gets in and the listener serves it.
 "${CLI[@]}" "$EP_PEER" connect "$U" 1000 11 > "$T/rc.out" 2>&1 && st=0 || st=$?
-wait "$LPID" && lst=0 || lst=$?
+wait "$RL" && lst=0 || lst=$?
 eq "then a client with a certificate of the CA: 1000 checked each way" "$st/$lst" 0/0
 
-# A peer with a good certificate that then sends a TLS record that does not decrypt:
-# garbage (-EPROTO naming the peer), not the end.
-P=$(port)
-listen_bg "$T/tj.l" "${SRV[@]}" "$EP_PEER" sink "tls://$NET.2:$P" 0
-python3 "$HOSTILE" tlsjunk "$P" "$NET.2" "$C/ca.pem" "$C/client.pem" "$C/client.key" > "$T/tj.py" 2>&1 &
-HPID=$!
-PIDS+=("$HPID")
-wait "$LPID" && st=0 || st=$?
-kill "$HPID" 2> /dev/null || true
-wait "$HPID" 2> /dev/null || true
+# (the two started before the refusals)
+wait "$TJ" && st=0 || st=$?
+kill "$TJH" 2> /dev/null || true
+wait "$TJH" 2> /dev/null || true
 eq "a TLS record that does not decrypt: refused as garbage ($(grep -v '^listening' "$T/tj.l" | tail -n 2 | tr '\n' ' '))" "$st" 1
 check "... naming the peer, after the good message" grep -q "the peer $NET.1:[0-9]* sent garbage: a TLS record that does not decrypt" "$T/tj.l"
 check "... counted" grep -q "read error after 1: Protocol error (garbage 1)" "$T/tj.l"
-
-# A peer slow through its handshake, then silent: the handshake and the hello share the
-# set-up time (each had all of it: accept was held for twice EP_TIMEOUT_MS).
-P=$(port)
-listen_bg "$T/ts.l" "${SRV[@]}" EP_TIMEOUT_MS=3000 "$EP_PEER" sink "tls://$NET.2:$P" 0
-python3 "$HOSTILE" tlsslow "$P" "$NET.2" "$C/ca.pem" "$C/client.pem" "$C/client.key" > "$T/ts.py" 2>&1 &
-HPID=$!
-PIDS+=("$HPID")
-wait "$LPID" && st=0 || st=$?
-kill "$HPID" 2> /dev/null || true
-wait "$HPID" 2> /dev/null || true
+wait "$TS" && st=0 || st=$?
+kill "$TSH" 2> /dev/null || true
+wait "$TSH" 2> /dev/null || true
 ms=$(sed -n 's/.*no hello from .* in \([0-9]*\) ms.*/\1/p' "$T/ts.l" | head -n 1)
 check "a slow handshake, then no hello: the hello had what the handshake left of 3000 ms ($(grep -v "^listening" "$T/ts.l" | tr "\n" " "))" \
 	test -n "$ms" -a "${ms:-3000}" -lt 3000
-
-exchange "tls:// to $NS" "tls://$NET.2:$(port)" "$TLS_N" "${SRV[@]}" -- "${CLI[@]}"
-kills "tls:// to $NS" "tls://$NET.2:$(port)" "${SRV[@]}" -- "${CLI[@]}"
 finish

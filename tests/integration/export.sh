@@ -115,18 +115,23 @@ kill $CPID; wait $CPID 2> /dev/null || true
 # SIGKILL mid-read, 10 times on the SRP stream and 10 on the MRP one: the reader
 # is detached and the stream goes on.
 stream() { "$BELTLINE" stats --json | jq -r ".streams[] | select(.name==\"${S:-web}\") | .$1"; }
+# look: $S's readers and written, both from one stats (into R and W); each look of a round
+# was a stats of its own, six a round at least.
+look() { read -r R W < <("$BELTLINE" stats --json |
+	jq -r ".streams[] | select(.name==\"$S\") | \"\(.n_readers) \(.written)\""); }
+readers_are() { R= W=; look; [ "$R" = "$1" ]; }
+written_over() { R= W=; look; [ "${W:-0}" -gt "$1" ]; }
 for k in $(seq 20); do
 	S=web; [ "$k" -gt 10 ] && S=webm
 	"$BELTLINE" cat $S > /dev/null 2>&1 &
 	CPID=$!
-	wait_for "$WAIT" eval '[ "$(stream n_readers)" = 1 ]' || true   # attached (or never: then below fails)
+	wait_for "$WAIT" readers_are 1 || true   # attached (or never: then below fails)
 	kill -KILL $CPID; wait $CPID 2> /dev/null || true
 	# detached at the next 1 ms tick; the stream goes on being written
-	wait_for "$WAIT" eval '[ "$(stream n_readers)" = 0 ]' || true
-	r=$(stream n_readers)
-	w1=$(stream written)
-	wait_for "$WAIT" eval '[ "$(stream written)" -gt "$w1" ]' || true
-	w2=$(stream written)
+	wait_for "$WAIT" readers_are 0 || true
+	r=$R w1=$W
+	wait_for "$WAIT" written_over "${w1:-0}" || true
+	w2=$W
 	if [ "$r" = 0 ] && [ "$w2" -gt "$w1" ]; then ok "kill $k ($S): detached, still written ($w1 -> $w2)"
 	else bad "kill $k ($S): readers $r, written $w1 -> $w2"; fi
 done
@@ -140,7 +145,7 @@ set -e
 check "nobody: cat secret fails (status $rc)" test "$rc" -ne 0
 check "nobody: says permission denied" grep -q "may not read secret.*Permission denied" "$T/sec.err"
 eq "nobody: sees no packet" "$(stat -c %s "$T/sec.out")" 0
-eq "stats: no reader left on secret" "$(stream n_readers)" 0
+eq "stats: no reader left on secret" "$(S=secret stream n_readers)" 0
 
 # In the group: reads (MRP, so the mrp page is passed too). Outside: refused.
 INGRP=(setpriv --reuid="$U" --regid=nogroup --init-groups)

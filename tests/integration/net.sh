@@ -7,6 +7,9 @@
 # malformed frames, oversized lengths and stalled hello are refused with a clear
 # error and no crash; serve refuses plain tcp:// off loopback.
 . "$(dirname "$0")/lib.sh"
+# python3 starts often here: found once (through a launcher such as a pyenv shim, a shell
+# script that costs more than the interpreter at each start), the same interpreter each time.
+PY=$(python3 -c 'import sys; print(sys.executable)')
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 PEER=$SRCDIR/tests/integration/net_peer.py
 CAP=$SRCDIR/config/sample.pcap
@@ -21,7 +24,7 @@ N=$(tcpdump -r "$CAP" -nn 2> /dev/null | wc -l)
 # ---- a hostile or odd server: every malformed thing refused by name ----
 # peer MODE: start net_peer.py MODE; sets PORT
 peer() {
-	python3 "$PEER" "$1" > "$T/peer.port" &
+	"$PY" "$PEER" "$1" > "$T/peer.port" &
 	PIDS="$PIDS $!"
 	wait_for "$WAIT" test -s "$T/peer.port"
 	PORT=$(cat "$T/peer.port")
@@ -37,20 +40,24 @@ hostile() {
 	eq "peer $1: cat exits 1" "$rc" 1
 	check "peer $1: says '$2'" grep -q "$2" "$T/h.err"
 }
+# The stalled hello first, in the background (it waits out its 1.5 s while the others
+# run; its status and the time it ended in files).
+peer stall
+t0=$(date +%s)
+( BELTLINE_TIMEOUT_MS=1500 "$BELTLINE" cat tcp://127.0.0.1:$PORT > /dev/null 2> "$T/st.err" && rc=0 || rc=$?
+  echo $rc > "$T/st.rc"; date +%s > "$T/st.end" ) &
+STALL=$!
+PIDS="$PIDS $STALL"
 hostile badmagic "bad magic"
 hostile oversize "longer than the snaplen"
 hostile hugelen "longer than the snaplen"
 hostile backwards "sequence number not increasing"
 hostile badtype "unknown record type"
 hostile torn "closed inside a record"
-peer stall
-t0=$(date +%s)
-set +e
-BELTLINE_TIMEOUT_MS=1500 "$BELTLINE" cat tcp://127.0.0.1:$PORT > /dev/null 2> "$T/h.err"; rc=$?
-set -e
-eq "stalled hello: cat exits 1" "$rc" 1
-check "stalled hello: says no hello in time (\$BELTLINE_TIMEOUT_MS)" grep -q "no hello from the peer in 1500 ms" "$T/h.err"
-check "stalled hello: gave up within 30 s" test $(( $(date +%s) - t0 )) -lt 30
+wait_pid "$WAIT" "$STALL" || true
+eq "stalled hello: cat exits 1" "$(cat "$T/st.rc" 2> /dev/null)" 1
+check "stalled hello: says no hello in time (\$BELTLINE_TIMEOUT_MS)" grep -q "no hello from the peer in 1500 ms" "$T/st.err"
+check "stalled hello: gave up within 30 s" test $(( $(cat "$T/st.end" 2> /dev/null || echo $((t0 + 99))) - t0 )) -lt 30
 
 peer gap
 "$BELTLINE" -v cat tcp://127.0.0.1:$PORT > "$T/gap.pcap" 2> "$T/gap.err"
@@ -88,7 +95,7 @@ check "serve tcp://127.0.0.1:70000: says the port's range" grep -q "PORT 0..6553
 PKTSUM=${PKTSUM:-$(dirname "$BELTLINED")/../examples/pktsum}
 want=$("$PKTSUM" "file:$CAP")
 check "pktsum file: read every packet" grep -q "packets=$N " <<< "$want"
-FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+FPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BELTLINE" serve "file:$CAP" tcp://127.0.0.1:$FPORT 2> "$T/fserve.err" &
 PIDS="$PIDS $!"
 check "serve file: listens" wait_for "$WAIT" grep -qs "serving" "$T/fserve.err"
@@ -98,20 +105,20 @@ eq "pktsum tcp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM"
 "$BELTLINE" serve "file:$CAP" udp://127.0.0.1:$FPORT 2> "$T/userve.err" &
 PIDS="$PIDS $!"
 check "serve udp:// listens" wait_for "$WAIT" grep -qs "serving" "$T/userve.err"
-python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'junk', ('127.0.0.1', $FPORT))"
+"$PY" -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'junk', ('127.0.0.1', $FPORT))"
 check "serve udp://: a junk datagram refused with the peer" wait_for "$WAIT" \
 	grep -q "refused 127.0.0.1:[0-9]*: not a subscribe" "$T/userve.err"
 # Junk datagrams: any local process can send them; 5 lines a second at most, the rest counted
 # (one line each filled the log).
-python3 -c "
+# (In the background, checked once the appliance below is up: its second's wait goes by
+# meanwhile.)
+"$PY" -c "
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(50): s.sendto(b'junk', ('127.0.0.1', $FPORT))
-time.sleep(1.2); s.sendto(b'junk', ('127.0.0.1', $FPORT))"
-check "50 junk datagrams: the ones not logged are counted" wait_for "$WAIT" \
-	grep -q "refused [0-9]* more datagrams that were not subscribes" "$T/userve.err"
-check "... at most 5 lines a second ($(grep -c "not a subscribe datagram" "$T/userve.err") for 52 in two seconds)" \
-	test "$(grep -c "not a subscribe datagram" "$T/userve.err")" -le 12
+time.sleep(1.2); s.sendto(b'junk', ('127.0.0.1', $FPORT))" &
+JUNK=$!
+PIDS="$PIDS $JUNK"
 eq "pktsum udp:// (serving the file) reads what pktsum file: reads" "$("$PKTSUM" udp://127.0.0.1:$FPORT)" "$want"
 set +e
 "$BELTLINE" serve web udp://0.0.0.0:1 > /dev/null 2> "$T/s.err"; rc=$?
@@ -128,7 +135,13 @@ JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > /dev/null 2> "$T/err" &
 PIDS="$PIDS $!"
 check "control socket" wait_for "$WAIT" test -S "$BELTLINE_RUN_DIR/$I/ctl"
-SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# (the junk datagrams sent above, meanwhile)
+wait_pid "$WAIT" "$JUNK" || true
+check "50 junk datagrams: the ones not logged are counted" wait_for "$WAIT" \
+	grep -q "refused [0-9]* more datagrams that were not subscribes" "$T/userve.err"
+check "... at most 5 lines a second ($(grep -c "not a subscribe datagram" "$T/userve.err") for 52 in two seconds)" \
+	test "$(grep -c "not a subscribe datagram" "$T/userve.err")" -le 12
+SPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BELTLINE" serve web tcp://127.0.0.1:$SPORT 2> "$T/serve.err" &
 PIDS="$PIDS $!"
 check "serve listens" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
@@ -171,7 +184,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	eq "nobody over tcp:// to root's serve of web: refused (exit 1)" "$rc" 1
 	check "... serve says it could not open web as nobody" wait_for "$WAIT" \
 		grep -q "cannot open beltline://$I/web" "$T/serve.err"
-	WPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	WPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$BELTLINE" serve --write src tcp://127.0.0.1:$WPORT 2> "$T/wserve.err" &
 	PIDS="$PIDS $!"
 	check "serve --write listens" wait_for "$WAIT" grep -qs "serving writes" "$T/wserve.err"
@@ -195,7 +208,7 @@ s.sendall(rec(0, pkt) + rec(1, pkt) + rec(2, b'', 2)); s.close()"
 	check "a writer gone before the accept is refused, not served as root" wait_for "$WAIT" more_refused
 	check "... and wrote nothing" test "$(grep -c "writing into beltline://$I/src" "$T/wserve.err" || true)" = 0
 	# a stream nobody may read (mode 0644) is served to nobody
-	PPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	PPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$BELTLINE" serve pub tcp://127.0.0.1:$PPORT 2> "$T/pserve.err" &
 	PIDS="$PIDS $!"
 	check "serve pub listens" wait_for "$WAIT" grep -qs "serving" "$T/pserve.err"
@@ -208,12 +221,12 @@ fi
 
 # A udp:// reader's goodbye ends its child at once: on an idle stream the child sent
 # nothing, saw no ICMP error, and held its --max-clients place and a reader of web for ever.
-UPORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+UPORT=$("$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BELTLINE" serve web udp://127.0.0.1:$UPORT 2> "$T/userve2.err" &
 PIDS="$PIDS $!"
 check "serve web over udp:// listens" wait_for "$WAIT" grep -qs "serving" "$T/userve2.err"
 before=$(readers)
-python3 -c "
+"$PY" -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(30)
 s.sendto(b'BLNU\0\1\0\0', ('127.0.0.1', $UPORT))
@@ -225,40 +238,49 @@ check "... its child ends (web has the readers it had: $before)" wait_for "$WAIT
 
 # A remote reader that takes too little is cut after --stall-ms (its child blocked in send,
 # reading the stream no more: an srp stream waited for it). 64 KiB must go within it.
-# stalled_reader NAME WHAT DEADLINE PYTHON: serve web with --stall-ms 1000 to a reader with
-# a 4 KiB receive buffer that, after the hello (its child reads web then: what the injector
-# writes next reaches it), runs PYTHON on its socket s; cut within DEADLINE s.
+# stalled_reader NAME WHAT PYTHON: serve web with --stall-ms 1000 to a reader with a 4 KiB
+# receive buffer that, after the hello (its child reads web then: what the injector writes
+# next reaches it), runs PYTHON on its socket s. stalled_cut NAME WHAT DEADLINE: that serve
+# cut it within DEADLINE s of the injector's start. The two readers (each its own serve and
+# log) are served at once, fed by one injector: each one's second goes by beside the other's.
+STALLED=
 stalled_reader() {
-	local name=$1 what=$2 deadline=$3 body=$4 port reader inj
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	local name=$1 what=$2 body=$3 port
+	port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$BELTLINE" serve --stall-ms 1000 web tcp://127.0.0.1:$port 2> "$T/$name.err" &
 	PIDS="$PIDS $!"
 	check "serve --stall-ms ($what) listens" wait_for "$WAIT" grep -qs "serving" "$T/$name.err"
-	python3 -c "
+	"$PY" -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(('127.0.0.1', $port)); s.recv(24); open('$T/$name.hello', 'w').close()
 s.settimeout(600)
 $body" &
-	reader=$!
-	PIDS="$PIDS $reader"
+	STALLED="$STALLED $!"
+	PIDS="$PIDS $!"
 	check "the reader that $what is served" wait_for "$WAIT" test -e "$T/$name.hello"
-	"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
-	inj=$!
-	PIDS="$PIDS $inj"
+}
+stalled_cut() {
+	local name=$1 what=$2 deadline=$3
 	if wait_for "$deadline" grep -q "cut 127.0.0.1:[0-9]*: took nothing, or too little, for 1000 ms (--stall-ms)" "$T/$name.err"; then
 		ok "serve cut the reader that $what (within $deadline s)"
 	else
 		bad "serve cut the reader that $what (within $deadline s): serve said: $(tail -n 4 "$T/$name.err" | tr '\n' ' '); the injector $(gone "$inj" && echo ended || echo runs)"
 	fi
-	kill "$reader" "$inj" 2> /dev/null || true
 }
-stalled_reader stall "takes nothing" "$WAIT" "time.sleep(600)"
+stalled_reader stall "takes nothing" "time.sleep(600)"
 # Each send took a part before its timeout, so a trickle (2 KiB every 200 ms) held serve's
 # child (and the srp stream) for as long as it trickled: cut in about a second (quiet).
-stalled_reader trickle "takes a trickle" 20 "
+stalled_reader trickle "takes a trickle" "
 while s.recv(2048):
     time.sleep(0.2)"
+"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
+inj=$!
+PIDS="$PIDS $inj"
+stalled_cut trickle "takes a trickle" 20
+stalled_cut stall "takes nothing" "$WAIT"
+# shellcheck disable=SC2086
+kill $STALLED "$inj" 2> /dev/null || true
 set +e
 "$BELTLINE" serve --stall-ms 0 web tcp://127.0.0.1:1 > /dev/null 2> "$T/s.err"; rc=$?
 set -e

@@ -9,6 +9,9 @@
 # malformed or oversized records; a gap in sequence numbers is counted as loss. The
 # writer trusts no server: a bad ack, a packet, no ack at all end it with a clear error.
 . "$(dirname "$0")/lib.sh"
+# python3 starts often here: found once (through a launcher such as a pyenv shim, a shell
+# script that costs more than the interpreter at each start), the same interpreter each time.
+PY=$(python3 -c 'import sys; print(sys.executable)')
 need_corpus
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 PEER=$SRCDIR/tests/integration/net_writer.py
@@ -32,7 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 dump() { tcpdump -r "$1" -nn -t -e -xx 2> /dev/null; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+freeport() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 cat > "$T/c.json" <<JSON
 { "instance": "$I", "memory": { "hugepages": "auto" },
@@ -43,6 +46,16 @@ JSON
 BPID=$!
 PIDS="$PIDS $BPID"
 check "control socket" wait_for "$WAIT" test -S "$BELTLINE_RUN_DIR/$I/ctl"
+# The certificates of the tls:// part at the end, made meanwhile (one after the other:
+# the CA's serial file is shared).
+C=$T/certs
+mkdir -p "$C"
+( . "$(dirname "$0")/tls_certs.sh"
+  ca ca
+  leaf server ca "IP:$NET.1"
+  leaf client ca "DNS:client" ) > "$T/certs.log" 2>&1 &
+CERTS=$!
+PIDS="$PIDS $CERTS"
 has_x() { [ "$("$BELTLINE" stats --json | jq '[.injects[] | select(.name == "x")] | length')" = 1 ]; }
 check "inject stream x is there" wait_for "$WAIT" has_x
 
@@ -109,24 +122,35 @@ check "... says it serves readers" grep -q "serves readers" "$T/w2.err"
 
 # ---- a hostile server: the writer trusts nothing it says ----
 NPEER=$SRCDIR/tests/integration/net_peer.py
-# badserver MODE WANT [MS]: beltline inject (-w MS) to net_peer.py MODE fails (exit 1) and says WANT
-badserver() {
-	python3 "$NPEER" "$1" > "$T/peer.port" &
+# badserver_start MODE [MS]: beltline inject (-w MS) to net_peer.py MODE, in the background
+# (BADPID; its status in $T/bad.MODE.rc); badserver_check MODE WANT: it failed (exit 1)
+# and said WANT. The stalled server's writer waits out its 1.5 s while the rest goes on.
+badserver_start() {
+	"$PY" "$NPEER" "$1" > "$T/peer.port" &
 	PIDS="$PIDS $!"
 	wait_for "$WAIT" test -s "$T/peer.port"
-	local port r
+	local port
 	port=$(cat "$T/peer.port")
 	rm -f "$T/peer.port"
-	timeout 60 "$BELTLINE" inject -w "${3:-10000}" tcp://127.0.0.1:$port "$CAP" 2> "$T/bad.err" && r=0 || r=$?
-	eq "server $1: inject exits 1" "$r" 1
-	check "server $1: inject says '$2'" grep -q "$2" "$T/bad.err"
+	( timeout 60 "$BELTLINE" inject -w "${2:-10000}" tcp://127.0.0.1:$port "$CAP" 2> "$T/bad.$1.err" && r=0 || r=$?
+	  echo $r > "$T/bad.$1.rc" ) &
+	BADPID=$!
+	PIDS="$PIDS $BADPID"
 }
-badserver wbadack "malformed record from the server: an ack going backwards or beyond"
-badserver wpkt "malformed record from the server: a record that is not an ack"
-badserver wstall "did not take the last frames: Connection timed out" 1500
+badserver_check() {
+	wait_pid 90 "$BADPID" || true
+	eq "server $1: inject exits 1" "$(cat "$T/bad.$1.rc" 2> /dev/null)" 1
+	check "server $1: inject says '$2'" grep -q "$2" "$T/bad.$1.err"
+}
+badserver_start wstall 1500
+WSTALL=$BADPID
+badserver_start wbadack
+badserver_check wbadack "malformed record from the server: an ack going backwards or beyond"
+badserver_start wpkt
+badserver_check wpkt "malformed record from the server: a record that is not an ack"
 
 # ---- one writer at a time ----
-python3 "$PEER" hold $WPORT > /dev/null 2>&1 &
+"$PY" "$PEER" hold $WPORT > /dev/null 2>&1 &
 HPID=$!
 PIDS="$PIDS $HPID"
 check "the first writer holds x (stats: client serve 127.0.0.1:...)" wait_for "$WAIT" holding
@@ -146,7 +170,7 @@ IPORT=$(freeport)
 ISPID=$!
 PIDS="$PIDS $ISPID"
 check "serve --write --stall-ms 1000 listens" wait_for "$WAIT" grep -qs "serving writes into" "$T/iserve.err"
-python3 -c "
+"$PY" -c "
 import socket, time
 s = socket.create_connection(('127.0.0.1', $IPORT)); s.recv(24); time.sleep(600)" &
 SILENT=$!
@@ -157,10 +181,12 @@ check "the writer gone, x is free again" wait_for "$WAIT" free_again
 "$BELTLINE" inject tcp://127.0.0.1:$IPORT "$CAP" 2> "$T/inj3.err" && st=0 || st=$?
 eq "then a writer that sends: exit 0 ($(head -c 300 "$T/inj3.err"))" "$st" 0
 kill $SILENT $ISPID 2> /dev/null || true
+BADPID=$WSTALL   # (started with the other bad servers)
+badserver_check wstall "did not take the last frames: Connection timed out"
 
 # ---- a gap in sequence numbers is counted as loss; the frames that came go through ----
 reader 5 "$T/gap.pcap"
-eq "gap: the writer sees the server close after its end" "$(timeout 60 python3 "$PEER" gap $WPORT)" closed
+eq "gap: the writer sees the server close after its end" "$(timeout 60 "$PY" "$PEER" gap $WPORT)" closed
 wait $RPID && st=0 || st=$?
 eq "gap: the 5 frames sent are in y, in order" "$st/$(tcpdump -r "$T/gap.pcap" -nn 2> /dev/null | \
 	sed -n 's/^.*0x0000:  \(..\).*/\1/p' | tr '\n' ' ')" "0/00 01 02 07 08 "
@@ -170,7 +196,7 @@ check "gap: seq 2 to 7 counted as 4 lost" wait_for "$WAIT" grep -q "done: 5 fram
 # hostile MODE WANT: the server closes on the writer and logs WANT with the peer
 NMAL=0
 hostile() {
-	eq "writer $1: the server closes on it" "$(timeout 60 python3 "$PEER" "$1" $WPORT)" closed
+	eq "writer $1: the server closes on it" "$(timeout 60 "$PY" "$PEER" "$1" $WPORT)" closed
 	check "writer $1: serve says '$2' naming the peer" wait_for "$WAIT" \
 		grep -q "refused 127.0.0.1:[0-9]*: malformed.*$2" "$T/serve.err"
 	check "writer $1: serve runs on" alive $SPID
@@ -208,12 +234,7 @@ ip -n "$NS" link set "$VB" up
 ip -n "$NS" link set lo up
 up() { grep -q "$NET.2" <<< "$(ip -n "$NS" addr show dev "$VB")"; }
 check "the namespace has $NET.2" wait_for "$WAIT" up
-C=$T/certs
-mkdir -p "$C"
-. "$(dirname "$0")/tls_certs.sh"
-ca ca
-leaf server ca "IP:$NET.1"
-leaf client ca "DNS:client"
+wait_pid "$WAIT" "$CERTS" || echo "  (the certificates: $(tr '\n' ' ' < "$T/certs.log"))"
 check "certificates made" test -s "$C/client.pem"
 TPORT=$((20000 + RANDOM % 20000))
 set +e
@@ -234,12 +255,13 @@ check "... serve logs the refusal with the peer" wait_for "$WAIT" grep -q "refus
 # A connection that never starts its handshake took the one writer place until
 # --handshake-ms (a peer with no certificate could keep the writer out by reconnecting):
 # now a writer is one once authenticated.
-ip netns exec "$NS" python3 -c "
+ip netns exec "$NS" "$PY" -c "
 import socket, time
-s = socket.create_connection(('$NET.1', $TPORT)); time.sleep(20)" &
+s = socket.create_connection(('$NET.1', $TPORT)); open('$T/idle.up', 'w').close(); time.sleep(20)" &
 IDLE=$!
 PIDS="$PIDS $IDLE"
-sleep 0.5
+# (connected first: serve accepts in the order of the connections)
+check "a connection that sends nothing" wait_for "$WAIT" test -e "$T/idle.up"
 reader "$N" "$T/tls.pcap"
 inns env BELTLINE_TLS_CERT="$C/client.pem" BELTLINE_TLS_KEY="$C/client.key" \
 	"$BELTLINE" inject tls://$NET.1:$TPORT "$CAP" 2> "$T/tinj.err" && st=0 || st=$?

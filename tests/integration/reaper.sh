@@ -19,6 +19,11 @@ export RUNTIME_DIRECTORY=$T/rtd BELTLINE_RUN_DIR=$T/run
 E=$RUNTIME_DIRECTORY/dpdk/bl_$I
 mkdir -p "$RUNTIME_DIRECTORY/dpdk" "$BELTLINE_RUN_DIR"
 fwd_cfg "$T/c.json" "$I" net_null0 net_null1 '{ "hugepages": "no" }'
+# 6 and 7 are an instance of their own, J: 7's second instance waits out its 10 s for the
+# lock while 1 to 5 run (they waited one after the other).
+J=$(inst reaper7)
+EJ=$RUNTIME_DIRECTORY/dpdk/bl_$J
+fwd_cfg "$T/j.json" "$J" net_null0 net_null1 '{ "hugepages": "no" }'
 
 # A folder someone else's files sit in, some named as EAL names its own.
 victim() {   # victim DIR: fill DIR with the files the checks look for
@@ -28,6 +33,41 @@ victim() {   # victim DIR: fill DIR with the files the checks look for
 intact() {   # intact DIR: every file victim made is there
 	for f in a b config fbarray_memzone hugepage_info; do [ -f "$1/$f" ] || return 1; done
 }
+
+# hold DIR: a process that holds DIR's lock (flock on DIR/beltline.lock, as beltlined
+# does) until killed; its pid.
+hold() {
+	rm -f "$T/held"
+	python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1] + "/beltline.lock", os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(600)' "$1" "$T/held" &
+	HOLDER=$!
+	wait_for "$WAIT" test -e "$T/held"
+}
+# The reaper waits for the folder's lock (a waiter is listed with "->" in /proc/locks), or is gone.
+waits() { grep -qE "^[0-9]+: -> FLOCK +ADVISORY +WRITE +$1 " /proc/locks; }
+waits_or_gone() { waits "$1" || gone "$1"; }
+
+# 6. A start waits while the folder is locked (an instance of the name that just
+# ended, its reaper at work), and says so; EAL starts once it is free.
+mkdir -m 0700 "$EJ"
+hold "$EJ"
+"$BELTLINED" -q --duration 600 "$T/j.json" > "$T/out6" 2> "$T/err6" &
+FIRST=$!
+wait_for "$WAIT" grep -q "EAL's runtime folder $EJ is locked: waiting" "$T/err6" || true
+check "a start while the folder is locked waits, and says so ($(head -n 1 "$T/err6"))" \
+	grep -q "EAL's runtime folder $EJ is locked: waiting up to 10 s" "$T/err6"
+check "  ... EAL has not started meanwhile" test ! -e "$EJ/dpdk_telemetry.v2"
+kill $HOLDER; wait $HOLDER 2> /dev/null || true
+wait_ctl "$BELTLINE_RUN_DIR/$J/ctl" $FIRST "$T/err6"
+ok "  ... it starts once the lock is free"
+
+# 7. A second instance of the name waits 10 s for the first, then gives up, saying
+# why; the first runs on. (Checked after 1 to 5, which run meanwhile.)
+"$BELTLINED" -q --duration 20 "$T/j.json" > "$T/out7" 2> "$T/err7" &
+SECOND=$!
 
 # 1. bl_INSTANCE made a symbolic link before the start.
 victim "$T/victim"
@@ -84,22 +124,6 @@ if [ "$(id -u)" -eq 0 ]; then
 	rm -rf "$E"
 fi
 
-# hold DIR: a process that holds DIR's lock (flock on DIR/beltline.lock, as beltlined
-# does) until killed; its pid.
-hold() {
-	rm -f "$T/held"
-	python3 -c 'import fcntl, os, sys, time
-fd = os.open(sys.argv[1] + "/beltline.lock", os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.flock(fd, fcntl.LOCK_EX)
-open(sys.argv[2], "w").close()
-time.sleep(600)' "$1" "$T/held" &
-	HOLDER=$!
-	wait_for "$WAIT" test -e "$T/held"
-}
-# The reaper waits for the folder's lock (a waiter is listed with "->" in /proc/locks), or is gone.
-waits() { grep -qE "^[0-9]+: -> FLOCK +ADVISORY +WRITE +$1 " /proc/locks; }
-waits_or_gone() { waits "$1" || gone "$1"; }
-
 # 5. While another process holds the folder's lock, the reaper of a killed instance
 # removes nothing; once it is free, everything.
 "$BELTLINED" -q --duration 600 "$T/c.json" > "$T/out" 2> "$T/err" &
@@ -120,44 +144,29 @@ wait_for "$WAIT" gone "$RPID" || true
 check "  ... once the lock is free, it removes EAL's folder" test ! -e "$E"
 check "  ... and the control socket and its folder" test ! -e "$BELTLINE_RUN_DIR/$I"
 
-# 6. A start waits while the folder is locked (an instance of the name that just
-# ended, its reaper at work), and says so; EAL starts once it is free.
-mkdir -m 0700 "$E"
-hold "$E"
-"$BELTLINED" -q --duration 600 "$T/c.json" > "$T/out" 2> "$T/err" &
-BPID=$!
-wait_for "$WAIT" grep -q "EAL's runtime folder $E is locked: waiting" "$T/err" || true
-check "a start while the folder is locked waits, and says so ($(head -n 1 "$T/err"))" \
-	grep -q "EAL's runtime folder $E is locked: waiting up to 10 s" "$T/err"
-check "  ... EAL has not started meanwhile" test ! -e "$E/dpdk_telemetry.v2"
-kill $HOLDER; wait $HOLDER 2> /dev/null || true
-wait_ctl "$BELTLINE_RUN_DIR/$I/ctl" $BPID "$T/err"
-ok "  ... it starts once the lock is free"
-
-# 7. A second instance of the name waits 10 s for the first, then gives up, saying
-# why; the first runs on.
-set +e; "$BELTLINED" -q --duration 20 "$T/c.json" > "$T/out2" 2> "$T/err2"; rc=$?; set -e
+# 7, the second instance of J (started before 1).
+rc=0; wait $SECOND || rc=$?
 eq "a second instance of the name: exit status" "$rc" 1
-check "  ... says another runs ($(tail -n 1 "$T/err2"))" \
-	grep -q "EAL's runtime folder $E is still locked after 10 s: another beltlined of this instance name runs" "$T/err2"
-check "  ... the first still runs" alive $BPID
+check "  ... says another runs ($(tail -n 1 "$T/err7"))" \
+	grep -q "EAL's runtime folder $EJ is still locked after 10 s: another beltlined of this instance name runs" "$T/err7"
+check "  ... the first still runs" alive $FIRST
 # The second's reaper does not wait for the first's lock (signals ignored, as long as the
 # first ran: a systemd unit's stop timed out on it): the folder is not the second's.
 second_reaper_gone() {   # any process of the config but the first and its own reaper
 	local p n=0
-	for p in $(pgrep -f -- "$T/c.json"); do
-		[ "$p" = "$BPID" ] || [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$BPID" ] || n=$((n + 1))
+	for p in $(pgrep -f -- "$T/j.json"); do
+		[ "$p" = "$FIRST" ] || [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$FIRST" ] || n=$((n + 1))
 	done
 	[ "$n" = 0 ]
 }
 check "  ... the second's reaper has ended, the first running" wait_for "$WAIT" second_reaper_gone
 check "  ... its control socket and EAL's folder are still there" \
-	test -S "$BELTLINE_RUN_DIR/$I/ctl" -a -S "$E/dpdk_telemetry.v2"
-kill -TERM $BPID; wait $BPID && st=0 || st=$?
+	test -S "$BELTLINE_RUN_DIR/$J/ctl" -a -S "$EJ/dpdk_telemetry.v2"
+kill -TERM $FIRST; wait $FIRST && st=0 || st=$?
 eq "the first stops cleanly" "$st" 0
 # The second's reaper waited for the lock as long as the first ran: it ends now too.
-wait_for "$WAIT" eval '! pgrep -f -- "$T/c.json" > /dev/null' || true
-check "  ... the second's reaper ends with it" eval '! pgrep -f -- "$T/c.json" > /dev/null'
+wait_for "$WAIT" eval '! pgrep -f -- "$T/j.json" > /dev/null' || true
+check "  ... the second's reaper ends with it" eval '! pgrep -f -- "$T/j.json" > /dev/null'
 check "  ... nothing is left" \
-	test ! -e "$E" -a ! -e "$BELTLINE_RUN_DIR/$I"
+	test ! -e "$EJ" -a ! -e "$BELTLINE_RUN_DIR/$J"
 finish

@@ -9,6 +9,9 @@
 # reported once as a gap of its length). The captures go in with `beltline
 # inject` once the readers are attached, so none of their packets is missed.
 . "$(dirname "$0")/lib.sh"
+# python3 starts often here: found once (through a launcher such as a pyenv shim, a shell
+# script that costs more than the interpreter at each start), the same interpreter each time.
+PY=$(python3 -c 'import sys; print(sys.executable)')
 need_corpus
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; fi
 command -v tcpflow > /dev/null || { echo "SKIP: no tcpflow (deploy/install-deps.sh installs it)"; exit 77; }
@@ -31,7 +34,7 @@ bad_arg "export=x capacity=1500" export
 bad_arg "export=x idle_s=99999999999" idle_s
 bad_arg "export=../x" export
 
-python3 "$SRCDIR/tests/tools/tcp_mangle.py" "$T/m" > "$T/m.gaps"
+"$PY" "$SRCDIR/tests/tools/tcp_mangle.py" "$T/m" > "$T/m.gaps"
 caps=(ssh.pcap mptcp-v0.pcap bgp-4byte-asn.pcap bgp-bgpsec.pcap of13_ericsson.pcapng dns_tcp.pcap)
 files=()
 for c in "${caps[@]}"; do files+=("$CORPUS/$c"); done
@@ -39,6 +42,24 @@ files+=("$T/m.pcap")
 # the same capture again through tight limits: holes given up early (over_max_bytes)
 files+=("$T/m.pcap" "$T/m.pcap")
 limits=([7]="max_bytes=1500" [8]="max_segs=1")
+
+# The references, made meanwhile (they need only the captures): tcpflow's files, in $T/fK
+# for capture K and in $T/fm for the mangled one.
+(
+	for k in "${!caps[@]}"; do
+		mkdir -p "$T/f$k"
+		if [ "${caps[$k]}" = dns_tcp.pcap ]; then
+			# tcpflow takes the 2 and 6 bytes of Ethernet padding of two of its empty
+			# segments for payload; Wireshark's Follow TCP Stream (and tcpstream) does not
+			"$PY" "$SRCDIR/tests/tools/follow_ref.py" "${files[$k]}" "$T/f$k"
+		else
+			(cd "$T/f$k" && tcpflow -r "${files[$k]}" > /dev/null 2>&1 && rm -f report.xml)
+		fi
+	done
+	mkdir -p "$T/fm"
+	(cd "$T/fm" && tcpflow -r "$T/m.pcap" > /dev/null 2>&1 && rm -f report.xml)
+) > "$T/refs.log" 2>&1 &
+REFS=$!
 
 pipes=""
 for k in "${!files[@]}"; do
@@ -77,20 +98,13 @@ kill -TERM $BPID
 wait $BPID || bad "beltlined exit status $?"
 for p in "${cpids[@]}"; do wait "$p" || bad "cat --tcp exit status $?"; done
 
+wait_pid "$WAIT" "$REFS" || echo "  (the references: $(tr '\n' ' ' < "$T/refs.log"))"
 for k in "${!caps[@]}"; do
-	mkdir -p "$T/f$k"
-	if [ "${caps[$k]}" = dns_tcp.pcap ]; then
-		# tcpflow takes the 2 and 6 bytes of Ethernet padding of two of its empty
-		# segments for payload; Wireshark's Follow TCP Stream (and tcpstream) does not
-		python3 "$SRCDIR/tests/tools/follow_ref.py" "${files[$k]}" "$T/f$k"
-	else
-		(cd "$T/f$k" && tcpflow -r "${files[$k]}" > /dev/null 2>&1 && rm -f report.xml)
-	fi
 	got=$(cd "$T/b$k" && ls | sort | tr '\n' ' ')
 	want=$(cd "$T/f$k" && ls | sort | tr '\n' ' ')
 	eq "${caps[$k]}: the files tcpflow writes" "$got" "$want"
 	same=1
-	for f in "$T/f$k"/*; do cmp -s "$f" "$T/b$k/$(basename "$f")" || { same=0; echo "  differs: $(basename "$f")"; }; done
+	for f in "$T/f$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
 	eq "${caps[$k]}: every file equals the reference's, byte for byte ($(cat "$T/f$k"/* | wc -c) bytes)" "$same" 1
 done
 k=$(( ${#files[@]} - 3 ))
@@ -98,12 +112,10 @@ got=$(cd "$T/b$k" && ls | sort | tr '\n' ' ')
 want=$(cd "$T/m" && ls | sort | tr '\n' ' ')
 eq "mangled: the files" "$got" "$want"
 same=1
-for f in "$T/m"/*; do cmp -s "$f" "$T/b$k/$(basename "$f")" || { same=0; echo "  differs: $(basename "$f")"; }; done
+for f in "$T/m"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
 eq "mangled: every file equals the sent bytes, holes zero ($(cat "$T/m"/* | wc -c) bytes)" "$same" 1
-mkdir -p "$T/fm"
-(cd "$T/fm" && tcpflow -r "$T/m.pcap" > /dev/null 2>&1 && rm -f report.xml)
 same=1
-for f in "$T/fm"/*; do cmp -s "$f" "$T/b$k/$(basename "$f")" || { same=0; echo "  differs from tcpflow: $(basename "$f")"; }; done
+for f in "$T/fm"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs from tcpflow: ${f##*/}"; }; done
 eq "mangled: and tcpflow's files" "$same" 1
 eq "mangled: each lost segment reported once as a gap" \
 	"$(grep -o 'gap of [0-9]* bytes at offset [0-9]*' "$T/cat$k.err" | sort)" "$(sort "$T/m.gaps")"
@@ -123,7 +135,7 @@ for k in 7 8; do
 		test "$(jq '.over_max_bytes' <<< "$m")" -gt 0
 	eq "${limits[$k]}: gaps reported = counted" "$(grep -c 'gap of' "$T/cat$k.err")" "$(jq '.gaps' <<< "$m")"
 	check "${limits[$k]}: every byte outside the reported gaps is the sent one, the gaps zeros" \
-		python3 - "$T/m" "$T/b$k" "$T/cat$k.err" <<'PY'
+		"$PY" - "$T/m" "$T/b$k" "$T/cat$k.err" <<'PY'
 import os, re, sys
 ref, got, err = sys.argv[1:4]
 gaps = {}
@@ -146,7 +158,7 @@ done
 # of a segment (and its header's flags). It was followed as a whole segment, its partial
 # payload published as in-order data. A capture: an IPv4 first fragment (MF), an IPv6
 # first fragment, an IPv6 later one, and an IPv6 segment with no fragment header.
-python3 - "$T/frag.pcap" <<'PY'
+"$PY" - "$T/frag.pcap" <<'PY'
 import struct, sys
 eth4 = bytes.fromhex('020000000002020000000001' '0800')
 eth6 = bytes.fromhex('020000000002020000000001' '86dd')
@@ -165,19 +177,16 @@ with open(sys.argv[1], 'wb') as f:
     for i, fr in enumerate([v4(0x2000), v6(0x0001), v6(0x0010), v6(None)]):
         f.write(struct.pack('<IIII', 1, i, len(fr), len(fr)) + fr)
 PY
-rc=0
+# (this capture's appliance runs while the next one's capture is made and it runs:
+# checked below, with it)
 "$BELTLINED" -q --exit-idle 300 --instance "$(inst tsfrag)" --port "in=net_pcap0,rx_pcap=$T/frag.pcap" \
-	--pipeline "rx port=in | tcpstream export=tsfrag | drop" > "$T/frag.json" 2> "$T/frag.err" || rc=$?
-eq "fragments: beltlined ran" "$rc" 0
-eq "fragments: IPv4 MF, IPv6 first and later counted, not followed" \
-	"$(jq '.graphs[0].filters.tcpstream.counters.fragments' "$T/frag.json")" 3
-eq "... the IPv6 segment without a fragment header followed" \
-	"$(jq '.graphs[0].filters.tcpstream.counters.segments' "$T/frag.json")" 1
+	--pipeline "rx port=in | tcpstream export=tsfrag | drop" > "$T/frag.json" 2> "$T/frag.err" &
+FRAG=$!
 
 # The clock past 2^32 ms (49.7 days): a connection a record every 11.6 days (a capture's
 # times), each one idle when the next comes. They all ended idle but the last (ended when
 # the filter stopped); past 2^32 ms the clock was clamped and none ended idle any more.
-python3 - "$T/days.pcap" <<'PY'
+"$PY" - "$T/days.pcap" <<'PY'
 import struct, sys
 eth4 = bytes.fromhex('020000000002020000000001' '0800')
 with open(sys.argv[1], 'wb') as f:
@@ -189,10 +198,17 @@ with open(sys.argv[1], 'wb') as f:
         s = 1700000000 + k * 1000000              # 10^6 s = 10^9 ms apart
         f.write(struct.pack('<IIII', s, 0, len(fr), len(fr)) + fr)
 PY
-rc=0
+rcd=0
 "$BELTLINED" -q --exit-idle 300 --instance "$(inst tsdays)" --port "in=net_pcap0,rx_pcap=$T/days.pcap" \
-	--pipeline "rx port=in | tcpstream export=tsdays max_streams=16 | drop" > "$T/days.json" 2> "$T/days.err" || rc=$?
-eq "7 connections 11.6 days apart: beltlined ran" "$rc" 0
+	--pipeline "rx port=in | tcpstream export=tsdays max_streams=16 | drop" > "$T/days.json" 2> "$T/days.err" || rcd=$?
+rc=0
+wait "$FRAG" || rc=$?
+eq "fragments: beltlined ran" "$rc" 0
+eq "fragments: IPv4 MF, IPv6 first and later counted, not followed" \
+	"$(jq '.graphs[0].filters.tcpstream.counters.fragments' "$T/frag.json")" 3
+eq "... the IPv6 segment without a fragment header followed" \
+	"$(jq '.graphs[0].filters.tcpstream.counters.segments' "$T/frag.json")" 1
+eq "7 connections 11.6 days apart: beltlined ran" "$rcd" 0
 c=$(jq -c '.graphs[0].filters.tcpstream.counters | [.streams, .ended_idle, .flushed]' "$T/days.json")
 eq "... all followed, each ended idle when the next came but the last" "$c" "[7,6,1]"
 finish
