@@ -152,7 +152,16 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 	 * our sleeps' side of the wakeup pair: told before the hello (its sendmsg orders it). */
 	__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_ECHO | BL_EP_F_WAKE_AT,
 			 __ATOMIC_RELAXED);
-	if (blc_ep_mb_ready()) {
+	/* Registered, our wakes may skip their fence for a peer whose sleeps issue
+	 * membarrier. Ours issue it unless we never spin: the call moves the pair's cost
+	 * from every commit or release of the waker (a fence) to every sleep (a barrier
+	 * on the other CPUs: 25 us or so in a VM, the waker's too); a side that spins
+	 * first sleeps only once its peer has been idle a while, one that never spins
+	 * sleeps each time it catches up, as often as every message (bench/ipc.sh's
+	 * sleeping endpoint: one way 45 to 52 us with the call, 12 to 24 without; 64 KiB
+	 * 14.8 GB/s with, 16.2 to 16.8 without, as fast as spinning). */
+	ep->mb_reg = blc_ep_mb_ready();
+	if (ep->mb_reg && ep->spin_us >= 0) {
 		ep->mb_sleep = 1;
 		__atomic_store_n(&ep->me->flags, ep->me->flags | BL_EP_F_MB_SLEEP, __ATOMIC_RELAXED);
 	}
@@ -239,7 +248,7 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 	ep->peer = p;
 	/* Read once; a peer that claims it and does not issue membarrier loses only its own
 	 * wakeups. */
-	ep->fast_wake = ep->mb_sleep &&
+	ep->fast_wake = ep->mb_reg &&
 			(__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_MB_SLEEP) != 0;
 	/* Read once too: a peer that claims it and cannot read echoes breaks its own pair. */
 	ep->peer_echo = (__atomic_load_n(&ep->peer->flags, __ATOMIC_RELAXED) & BL_EP_F_ECHO) != 0;

@@ -26,8 +26,10 @@ struct beltline_ep {
 	int broken;                 /* -EPROTO once the peer wrote garbage */
 	pid_t peer_pid;
 	uint32_t peer_uid;      /* the appliance's word; UINT32_MAX: not known */
-	int mb_sleep;               /* our sleeps issue membarrier (we told the peer: BL_EP_F_MB_SLEEP) */
-	int fast_wake;              /* mb_sleep and the peer's sleeps do too: wake() needs no fence */
+	int mb_reg;                 /* registered for the peer's membarrier (blc_ep_mb_ready) */
+	int mb_sleep;               /* our sleeps issue membarrier (we told the peer: BL_EP_F_MB_SLEEP):
+	                             * registered, unless we never spin (src_ep_pair.c) */
+	int fast_wake;              /* registered and the peer's sleeps issue it: wake() needs no fence */
 	int mb_lost;                /* a membarrier call failed: sleep at most 1 ms at a time */
 	int peer_echo;              /* the peer reads echo slots (BL_EP_F_ECHO) */
 	int peer_wake_at;           /* the peer honours our tx_wake_at (BL_EP_F_WAKE_AT) */

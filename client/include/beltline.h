@@ -449,7 +449,9 @@ struct beltline_ep_opts {
 	                         * 64 KiB..256 MiB; 0: 4 MiB */
 	uint32_t max_msg;       /* listen: largest message, 1..dbuf_bytes/2; 0: 64 KiB */
 	int spin_us;            /* blocking calls spin this long before they sleep; 0: 50;
-	                         * < 0: sleep at once; BELTLINE_EP_SPIN_FOREVER: never sleep
+	                         * < 0: sleep at once (and the peer's commits and releases keep
+	                         * a fence each: docs/clients.md, "Waiting");
+	                         * BELTLINE_EP_SPIN_FOREVER: never sleep
 	                         * (tcp://, tls://: ignored, a blocking call sleeps in poll) */
 	const char *tls_ca;     /* tls://: connect: the CA the listener's certificate must chain
 	                         * to; listen: the CA that must have signed every client's

@@ -250,22 +250,27 @@ wait "$LPID" && st=0 || st=$?
 eq "... and the listener accepted it, 100 checked each way" "$st" 0
 check "... having refused the gone one" grep -q "refused a connection" "$T/g.l"
 
-# Sleeping both ways on every message: bench/ipc's ep-sleep (spin_us -1) for 20000
-# round trips, then the same with the fences kept. Each message wakes a sleeper, so a
-# wakeup lost by the asymmetric pair (membarrier, src_ep_ring.c) stalls it: caught by
-# the time limit (it takes about a second; 120 s). The two pairs run at once (each
-# mostly waits for the other side's wakeup), each on its own endpoint.
+# Sleeping both ways on every message for 20000 round trips: bench/ipc's ep-sleep with
+# spin_us 1 (IPC_SPIN_US: a side that spins issues membarrier as it goes to sleep, and
+# the peer's wakes keep no fence: the asymmetric pair, src_ep_ring.c; a reply takes far
+# longer than 1 us, so nearly every message wakes a sleeper), then with spin_us -1 and
+# the fences kept (BELTLINE_EP_FENCE=1; a side that never spins keeps its fences
+# anyway). A lost wakeup stalls it: caught by the time limit (it takes about a second;
+# 120 s). The two pairs run at once (each mostly waits for the other side's wakeup),
+# each on its own endpoint.
 IPC=${BUILDDIR:-}/bench/ipc
 if [ -x "$IPC" ]; then
 	PP=()
 	for fence in 0 1; do
-		BELTLINE_EP_FENCE=$fence timeout 120 "$IPC" ep-sleep 64 0.3 20000 "$U/pp$fence" > "$T/pp$fence" 2>&1 &
+		BELTLINE_EP_FENCE=$fence IPC_SPIN_US=$([ $fence = 0 ] && echo 1 || echo -1) \
+			timeout 120 "$IPC" ep-sleep 64 0.3 20000 "$U/pp$fence" > "$T/pp$fence" 2>&1 &
 		PP[$fence]=$!
 		PIDS+=("$!")
 	done
 	for fence in 0 1; do
 		wait "${PP[$fence]}" && st=0 || st=$?
-		eq "sleeping ping-pong, 20000 round trips (BELTLINE_EP_FENCE=$fence): exit status ($(cat "$T/pp$fence"))" "$st" 0
+		eq "sleeping ping-pong, 20000 round trips ($([ $fence = 0 ] && echo "spin 1 us, membarrier" ||
+			echo "BELTLINE_EP_FENCE=1")): exit status ($(cat "$T/pp$fence"))" "$st" 0
 	done
 else
 	echo "SKIP - sleeping ping-pong: no $IPC"
