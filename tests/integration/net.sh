@@ -238,14 +238,11 @@ check "... its child ends (web has the readers it had: $before)" wait_for "$WAIT
 
 # A remote reader that takes too little is cut after --stall-ms (its child blocked in send,
 # reading the stream no more: an srp stream waited for it). 64 KiB must go within it.
-# stalled_reader NAME WHAT PYTHON: serve web with --stall-ms 1000 to a reader with a 4 KiB
-# receive buffer that, after the hello (its child reads web then: what the injector writes
-# next reaches it), runs PYTHON on its socket s. stalled_cut NAME WHAT DEADLINE: that serve
-# cut it within DEADLINE s of the injector's start. The two readers (each its own serve and
-# log) are served at once, fed by one injector: each one's second goes by beside the other's.
-STALLED=
+# stalled_reader NAME WHAT DEADLINE PYTHON: serve web with --stall-ms 1000 to a reader with
+# a 4 KiB receive buffer that, after the hello (its child reads web then: what the injector
+# writes next reaches it), runs PYTHON on its socket s; cut within DEADLINE s.
 stalled_reader() {
-	local name=$1 what=$2 body=$3 port
+	local name=$1 what=$2 deadline=$3 body=$4 port reader inj
 	port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$BELTLINE" serve --stall-ms 1000 web tcp://127.0.0.1:$port 2> "$T/$name.err" &
 	PIDS="$PIDS $!"
@@ -256,31 +253,25 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(('127.0.0.1', $port)); s.recv(24); open('$T/$name.hello', 'w').close()
 s.settimeout(600)
 $body" &
-	STALLED="$STALLED $!"
-	PIDS="$PIDS $!"
+	reader=$!
+	PIDS="$PIDS $reader"
 	check "the reader that $what is served" wait_for "$WAIT" test -e "$T/$name.hello"
-}
-stalled_cut() {
-	local name=$1 what=$2 deadline=$3
+	"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
+	inj=$!
+	PIDS="$PIDS $inj"
 	if wait_for "$deadline" grep -q "cut 127.0.0.1:[0-9]*: took nothing, or too little, for 1000 ms (--stall-ms)" "$T/$name.err"; then
 		ok "serve cut the reader that $what (within $deadline s)"
 	else
 		bad "serve cut the reader that $what (within $deadline s): serve said: $(tail -n 4 "$T/$name.err" | tr '\n' ' '); the injector $(gone "$inj" && echo ended || echo runs)"
 	fi
+	kill "$reader" "$inj" 2> /dev/null || true
 }
-stalled_reader stall "takes nothing" "time.sleep(600)"
+stalled_reader stall "takes nothing" "$WAIT" "time.sleep(600)"
 # Each send took a part before its timeout, so a trickle (2 KiB every 200 ms) held serve's
 # child (and the srp stream) for as long as it trickled: cut in about a second (quiet).
-stalled_reader trickle "takes a trickle" "
+stalled_reader trickle "takes a trickle" 20 "
 while s.recv(2048):
     time.sleep(0.2)"
-"$BELTLINE" inject src "$CAP" -l 40 > /dev/null 2>&1 &
-inj=$!
-PIDS="$PIDS $inj"
-stalled_cut trickle "takes a trickle" 20
-stalled_cut stall "takes nothing" "$WAIT"
-# shellcheck disable=SC2086
-kill $STALLED "$inj" 2> /dev/null || true
 set +e
 "$BELTLINE" serve --stall-ms 0 web tcp://127.0.0.1:1 > /dev/null 2> "$T/s.err"; rc=$?
 set -e
