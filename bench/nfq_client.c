@@ -7,7 +7,12 @@
  *   nfq_client blast IP PORT SECS   send 18-byte UDP datagrams (64-byte frames) to IP:PORT as
  *                                   fast as sendmmsg goes, for SECS seconds
  *   nfq_client echo PORT            echo UDP datagrams back to their sender
- *   nfq_client ping IP PORT N       N round trips of one datagram to an echo; prints each in ns
+ *   nfq_client ping IP PORT [PORT2] N
+ *                                   N round trips of one datagram to an echo; prints each in
+ *                                   ns. With PORT2, each time one to PORT, then one to PORT2,
+ *                                   a line "NS NS2" each (the two alternated, so each pair saw
+ *                                   the same moment of a shared machine); a pair with a lost
+ *                                   datagram is left out
  * accept and echo print "ready" once they listen.
  */
 #include <arpa/inet.h>
@@ -139,24 +144,40 @@ echo(int port)
 	return 0;
 }
 
-static int
-ping(const char *ip, int port, long n)
+/* One round trip to sa on fd: ns, or 0 if the datagram or its echo was lost (1 s). */
+static uint64_t
+round_trip(int fd, const struct sockaddr_in *sa)
 {
-	struct sockaddr_in sa;
-	int fd = udp_to(ip, port, &sa);
-	struct timeval tv = { 1, 0 };
 	char buf[64] = "ping";
+	uint64_t t0 = bench_ns_now();
 
-	if (fd < 0)
+	sendto(fd, buf, 18, 0, (const struct sockaddr *)sa, sizeof(*sa));
+	if (recv(fd, buf, sizeof(buf), 0) < 0)
+		return 0;
+	return bench_ns_now() - t0;
+}
+
+static int
+ping(const char *ip, int port, int port2, long n)
+{
+	struct sockaddr_in sa, sb;
+	int fd = udp_to(ip, port, &sa), fd2 = port2 > 0 ? udp_to(ip, port2, &sb) : -1;
+	struct timeval tv = { 1, 0 };
+
+	if (fd < 0 || (port2 > 0 && fd2 < 0))
 		return 1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd2 >= 0)
+		setsockopt(fd2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (long i = 0; i < n && !bench_stop; i++) {
-		uint64_t t0 = bench_ns_now();
+		uint64_t ta = round_trip(fd, &sa), tb = fd2 >= 0 ? round_trip(fd2, &sb) : 0;
 
-		sendto(fd, buf, 18, 0, (struct sockaddr *)&sa, sizeof(sa));
-		if (recv(fd, buf, sizeof(buf), 0) < 0)
+		if (ta == 0 || (fd2 >= 0 && tb == 0))
 			continue;   /* lost: no figure */
-		bench_print_u64(bench_ns_now() - t0, 0);
+		if (fd2 >= 0)
+			printf("%llu %llu\n", (unsigned long long)ta, (unsigned long long)tb);
+		else
+			bench_print_u64(ta, 0);
 	}
 	return 0;
 }
@@ -172,6 +193,9 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "echo") == 0)
 		return echo(atoi(argv[2]));
 	if (argc == 5 && strcmp(argv[1], "ping") == 0)
-		return ping(argv[2], atoi(argv[3]), strtol(argv[4], NULL, 10));
-	return bench_usage("nfq_client", "accept QUEUE | blast IP PORT SECS | echo PORT | ping IP PORT N");
+		return ping(argv[2], atoi(argv[3]), 0, strtol(argv[4], NULL, 10));
+	if (argc == 6 && strcmp(argv[1], "ping") == 0)
+		return ping(argv[2], atoi(argv[3]), atoi(argv[4]), strtol(argv[5], NULL, 10));
+	return bench_usage("nfq_client", "accept QUEUE | blast IP PORT SECS | echo PORT | "
+			   "ping IP PORT [PORT2] N");
 }

@@ -18,6 +18,8 @@
 #             `inject | export`;
 #   nfqueue   a UDP round trip to an echo behind the queue rule, less one to an echo on a
 #             port the rule does not queue.
+#   Each pair (through, without) is measured back to back, alternated all along the run;
+#   the median and 99th percentile are those of the pairs' differences.
 #
 #   bench/verdict_vs_nfqueue.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (3; 6 with FULL=1), PINGS (2000; 10000 with FULL=1), SMOKE=1 (3 s, 500),
@@ -59,7 +61,11 @@ pct() {   # P: the P-th percentile of the numbers on stdin (ns), in us
 	sort -n | awk -v p="$1" '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
 		i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; if (i > NR) i = NR; printf "%.1f", a[i] / 1000 }'
 }
-diff_us() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan") print "nan"; else printf "%.1f", a - b }'; }
+# pairs IN THROUGH WITHOUT ADDED: IN's lines "THROUGH WITHOUT" (ns) split into a file
+# of each column and one of their differences (negative ones kept: the p50 and p99 of
+# the differences are what is reported)
+pairs() { awk -v a="$2" -v b="$3" -v d="$4" 'NF == 2 { print $1 > a; print $2 > b; print $1 - $2 > d }' "$1"
+	  touch "$2" "$3" "$4"; }
 
 # The frames: 64-byte UDP (18-byte payload), va -> vb, 10.9.0.1 -> 10.9.0.2:9000, source
 # ports varied; what the sender's kernel builds for the NFQUEUE run, byte for byte but the
@@ -129,11 +135,15 @@ wait_sock "${inst}l" || true
 taskset -c 0 "$vc" pass -s "beltline://${inst}l/u" > "$tmp/lc.out" 2> "$tmp/lc.err" &
 lcp=$!; track "$lcp"
 wait_line "$tmp/lc.out" ready || true
-taskset -c 0 "$vc" ping "${inst}l" ia ea "$pings" 2> "$tmp/pa.err" | sed 1d > "$tmp/pa" || true
-taskset -c 0 "$vc" ping "${inst}l" ib eb "$pings" 2> "$tmp/pb.err" | sed 1d > "$tmp/pb" || true
+# The two paths alternated, a round trip through each in turn (a line "THROUGH WITHOUT"):
+# each packet's added latency is its pair's difference, so the percentiles of the added
+# latency are those of the differences (two separate runs' p99s, subtracted, gave a p99
+# below the median when one run met a busier moment than the other).
+taskset -c 0 "$vc" ping "${inst}l" ia ea ib eb "$pings" 2> "$tmp/pa.err" | sed 1d > "$tmp/pab" || true
 kill -TERM "$lcp" "$lp" 2> /dev/null || true; wait "$lcp" "$lp" || true
-bl_med=$(diff_us "$(pct 50 < "$tmp/pa")" "$(pct 50 < "$tmp/pb")")
-bl_p99=$(diff_us "$(pct 99 < "$tmp/pa")" "$(pct 99 < "$tmp/pb")")
+pairs "$tmp/pab" "$tmp/pa" "$tmp/pb" "$tmp/padd"
+bl_med=$(pct 50 < "$tmp/padd")
+bl_p99=$(pct 99 < "$tmp/padd")
 
 # ---- NFQUEUE ----
 nf=yes
@@ -172,18 +182,21 @@ if [ "$nf" = yes ]; then
 	e1=$!; track "$e1"
 	wait_line "$tmp/e0.out" ready || true
 	wait_line "$tmp/e1.out" ready || true
-	ip netns exec "$nsa" taskset -c 0 "$nfq" ping 10.9.0.2 9000 "$pings" > "$tmp/qa" 2> /dev/null || true
-	ip netns exec "$nsa" taskset -c 0 "$nfq" ping 10.9.0.2 9001 "$pings" > "$tmp/qb" 2> /dev/null || true
+	ip netns exec "$nsa" taskset -c 0 "$nfq" ping 10.9.0.2 9000 9001 "$pings" > "$tmp/qab" 2> /dev/null || true
 	# The echo servers sit in a blocking receive that SIGTERM may not end: TERM, up to
 	# 2 s, then KILL, so the script never waits forever (it hung CI's run once).
-	kill -TERM "$qp" "$e0" "$e1" 2> /dev/null || true
-	for p in "$qp" "$e0" "$e1"; do
-		for _ in $(seq 1 20); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2> /dev/null || true
-	done
-	wait "$qp" "$e0" "$e1" || true
-	nf_med=$(diff_us "$(pct 50 < "$tmp/qa")" "$(pct 50 < "$tmp/qb")")
-	nf_p99=$(diff_us "$(pct 99 < "$tmp/qa")" "$(pct 99 < "$tmp/qb")")
+	# (The shell's "Killed" notices, which it prints as it reaps them, to /dev/null.)
+	{
+		kill -TERM "$qp" "$e0" "$e1" || true
+		for p in "$qp" "$e0" "$e1"; do
+			for _ in $(seq 1 20); do kill -0 "$p" || break; sleep 0.1; done
+			kill -KILL "$p" || true
+		done
+		wait "$qp" "$e0" "$e1" || true
+	} 2> /dev/null
+	pairs "$tmp/qab" "$tmp/qa" "$tmp/qb" "$tmp/qadd"
+	nf_med=$(pct 50 < "$tmp/qadd")
+	nf_p99=$(pct 99 < "$tmp/qadd")
 fi
 
 echo "verdicts per second, pass-everything client (64-byte frames, ${win} s window):"
