@@ -118,19 +118,20 @@ blc_epn__flush(struct beltline_ep *ep)
 	return n->dead ? -EPIPE : 0;
 }
 
-/* Where a record of need bytes would go: 1 with *start, 0 no room. */
+/* Where a record of need bytes would go, were our first tail records acknowledged: 1
+ * with *start, 0 no room. */
 static int
-tx_room(struct beltline_ep *ep, uint64_t need, uint64_t *start)
+tx_room(struct beltline_ep *ep, uint64_t tail, uint64_t need, uint64_t *start)
 {
 	struct blc_epn *n = ep->net;
-	uint64_t tail, pos, s;
+	uint64_t tail_pos, pos, s;
 
-	if (ep->tx_alloc - ep->tx_tail >= ep->slots)
+	if (ep->tx_alloc - tail >= ep->slots)
 		return 0;
-	tail = ep->tx_alloc == ep->tx_tail ? n->t_pos : n->tq_pos[ep->tx_tail & ep->mask];
+	tail_pos = ep->tx_alloc == tail ? n->t_pos : n->tq_pos[tail & ep->mask];
 	pos = n->t_pos % n->tcap;
 	s = n->tcap - pos < need ? n->t_pos + (n->tcap - pos) : n->t_pos;
-	if (s + need - tail > n->tcap)
+	if (s + need - tail_pos > n->tcap)
 		return 0;
 	*start = s;
 	return 1;
@@ -273,7 +274,8 @@ enum { W_RX, W_TX };
 /* Wait for a message (W_RX: 1 a message, 0 the end) or for room for need bytes (W_TX:
  * 1 with *start, 0 the peer is gone), sending what is unsent meanwhile (W_RX also
  * receiving; W_TX does not, see there); sleeps in poll.
- * Or -EAGAIN (timeout 0), -ETIMEDOUT, -EPROTO, -ENOBUFS. */
+ * Or -EAGAIN (timeout 0), -ETIMEDOUT, -EPROTO, -ENOBUFS, -EDEADLK (W_TX: only the
+ * caller's own buffers could make the room). */
 static int
 epn_wait(struct beltline_ep *ep, int what, uint64_t need, uint64_t *start, int timeout_ms)
 {
@@ -293,8 +295,17 @@ epn_wait(struct beltline_ep *ep, int what, uint64_t need, uint64_t *start, int t
 			 * beltline_ep_fd() readable for a caller that polls it after -EAGAIN. */
 			if (n->dead || n->eof || n->hup)
 				return 0;
-			if (tx_room(ep, need, start))
+			if (tx_room(ep, ep->tx_tail, need, start))
 				return 1;
+			if (!tx_room(ep, ep->tx_head, need, start)) {
+				/* not even with all we sent acknowledged: no wait can end */
+				blc_log(BELTLINE_LOG_ERROR, "%s: no room for %llu bytes, even with "
+					"every message sent acknowledged: %llu buffers are got and "
+					"not committed; commit them first", ep->name,
+					(unsigned long long)need,
+					(unsigned long long)(ep->tx_alloc - ep->tx_head));
+				return -EDEADLK;
+			}
 		} else {
 			rc = rx_pump(ep);
 			if (rc != 0)

@@ -243,29 +243,47 @@ rx_advance(struct beltline_ep *ep)
 	wake_room(ep);
 }
 
+/* Where a buffer of size bytes would go, were the peer to have released our first tail
+ * messages: 1 with *start, 0 if no room. */
+static inline int
+room_from(const struct beltline_ep *ep, uint64_t tail, uint32_t size, uint64_t *start)
+{
+	uint64_t tail_pos, s, pos;
+
+	if (ep->tx_alloc - tail >= ep->slots)
+		return 0;
+	tail_pos = tail == ep->tx_alloc ? ep->tx_pos :          /* all released */
+		tail == 0 ? 0 : ep->tx_end[(tail - 1) & ep->mask];
+	pos = dbuf_off(ep, ep->tx_pos);
+	s = ep->dbuf_bytes - pos < size ? ep->tx_pos + (ep->dbuf_bytes - pos) : ep->tx_pos;
+	if (s + size - tail_pos > ep->dbuf_bytes)
+		return 0;
+	*start = s;
+	return 1;
+}
+
 /* Where a buffer of size bytes would go: 1 with *start, 0 if no room, -EPROTO. */
 static int
 tx_room(struct beltline_ep *ep, uint32_t size, uint64_t *start)
 {
-	uint64_t tail_pos, s, pos;
 	int rc;
 
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1 && (rc = tx_refresh(ep)) < 0)
-			return rc;
-		if (ep->tx_alloc - ep->tx_tail >= ep->slots)
-			continue;
-		tail_pos = ep->tx_tail == 0 ? 0 : ep->tx_end[(ep->tx_tail - 1) & ep->mask];
-		if (ep->tx_alloc == ep->tx_tail)
-			tail_pos = ep->tx_pos;   /* all released */
-		pos = dbuf_off(ep, ep->tx_pos);
-		s = ep->dbuf_bytes - pos < size ? ep->tx_pos + (ep->dbuf_bytes - pos) : ep->tx_pos;
-		if (s + size - tail_pos <= ep->dbuf_bytes) {
-			*start = s;
-			return 1;
-		}
-	}
-	return 0;
+	if (room_from(ep, ep->tx_tail, size, start))
+		return 1;
+	if ((rc = tx_refresh(ep)) < 0)
+		return rc;
+	return room_from(ep, ep->tx_tail, size, start);
+}
+
+/* No room for size bytes even once the peer released all we committed: the rest is in
+ * buffers the caller got and did not commit, and no wait can end. Said, -EDEADLK. */
+static int
+tx_stuck(const struct beltline_ep *ep, uint32_t size)
+{
+	blc_log(BELTLINE_LOG_ERROR, "%s: no room for %u bytes, even with every message sent "
+		"released: %llu buffers are got and not committed; commit them first", ep->name,
+		size, (unsigned long long)(ep->tx_alloc - ep->tx_head));
+	return -EDEADLK;
 }
 
 enum { W_RX, W_TX };
@@ -352,7 +370,7 @@ room_batch(struct beltline_ep *ep, uint64_t at)
 
 /* Wait for a message (W_RX) or room for size bytes (W_TX): spin for spin_us, then
  * sleep on the socket. 1 ready, 0 the peer is gone, -ETIMEDOUT, -EAGAIN (timeout 0),
- * -EPROTO. A reader that finds nothing wakes a peer waiting for room whatever it asked
+ * -EPROTO, -EDEADLK (W_TX: only the caller's own buffers could make the room). A reader that finds nothing wakes a peer waiting for room whatever it asked
  * (wake_room_dry); a writer's first sleep asks for a batch (room_wake_at) and lasts
  * 1 ms at most, so a reader that holds what it read and does something else for a
  * while costs it that much at most. */
@@ -368,6 +386,8 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 		disarm(word);       /* armed by an earlier call that said -EAGAIN */
 		return rc;
 	}
+	if (what == W_TX && !room_from(ep, ep->tx_head, size, start))
+		return tx_stuck(ep, size);
 	if (what == W_RX)
 		wake_room_dry(ep);
 	if (timeout_ms != 0) {

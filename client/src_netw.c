@@ -216,6 +216,12 @@ blc_netw_getbuf(struct blc_netw *w, void **buf, uint32_t *room)
 {
 	if (pump_look(w, w->next_get - w->next_staged >= NETW_SLOTS) < 0)
 		return w->err;
+	if (w->next_get - w->next_commit >= NETW_SLOTS) {
+		/* every buffer got and not committed: no wait can end (-EAGAIN would sleep) */
+		blc_log(BELTLINE_LOG_ERROR, "%s: every buffer (%u) is got and not committed: "
+			"commit one before asking for another", w->s->name, NETW_SLOTS);
+		return -EDEADLK;
+	}
 	if (w->next_get - w->next_staged >= NETW_SLOTS) {
 		w->full++;
 		return -EAGAIN;

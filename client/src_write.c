@@ -15,7 +15,8 @@
  * Sleeping (beltline_write_fd, beltline_write_flush): we ask for a wake channel at
  * open. A writer that asked for the pollable fd and finds every buffer committed
  * drains the channel, stores wait = 1 + the tail it wants (half the ring back:
- * bl_inject_worker.h, "Wakeups"), a seq_cst fence, and loads tail again: either that
+ * bl_inject_worker.h, "Wakeups"; or all it committed, if it holds more than half got
+ * and not committed), a seq_cst fence, and loads tail again: either that
  * load sees the appliance's new tail, or the appliance's next look at wait (after its
  * store of tail; its tick's, at the latest) sees ours. Flush waits the same way for
  * the whole ring. A busy poller never asked: it never stores wait, never drains.
@@ -146,11 +147,22 @@ beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 		return blc_netw_getbuf(w->net, buf, room);
 	/* acquire: pairs with the appliance's release of tail (bl_inject_worker.h, A2). */
 	tail = __atomic_load_n(&w->tp->tail, __ATOMIC_ACQUIRE);
+	if (w->next_get - tail >= w->capacity && w->next_get - w->next_commit >= w->capacity) {
+		/* Every buffer is ours, got and not committed: no wait can end (the appliance
+		 * gives back only what we commit). Not -EAGAIN: its caller would sleep for good. */
+		blc_log(BELTLINE_LOG_ERROR, "%s: every buffer (%u) is got and not committed: "
+			"commit one before asking for another", w->name, w->capacity);
+		return -EDEADLK;
+	}
 	if (w->next_get - tail >= w->capacity && w->poll_fd >= 0) {
+		/* Half the ring back, or all we committed if we hold more than half of it
+		 * uncommitted: the appliance never gives back more than that. */
+		uint64_t want = w->next_get - w->capacity / 2;
+
 		if (w->own_timer)
 			writer_timer(w);   /* readable in 1 ms: look again then */
 		else
-			tail = writer_arm(w, w->next_get - w->capacity / 2);
+			tail = writer_arm(w, want < w->next_commit ? want : w->next_commit);
 	}
 	if (w->next_get - tail >= w->capacity) {
 		w->full++;

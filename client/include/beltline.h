@@ -270,7 +270,9 @@ BELTLINE_API int beltline_open_write(const char *uri, const struct beltline_open
  * -EAGAIN when every buffer is committed and not yet read; -EPIPE when the
  * appliance has ended the lease (a stop, a reload that removed the stream: at
  * once) or has gone (killed: seen once every buffer is committed and none comes
- * back). Getting several before committing is fine. */
+ * back); -EDEADLK when every buffer is got and none of them committed (no wait can
+ * give one back: commit first; said in the log). Getting several before committing is
+ * fine. */
 BELTLINE_API int beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room);
 
 /* Commit len (1..room) bytes of buf, the oldest buffer got and not committed.
@@ -513,7 +515,9 @@ BELTLINE_API int beltline_ep_connect(const char *uri, const struct beltline_ep_o
 
 /* A buffer for a message of up to size (1..max_msg) bytes, waiting for room up to
  * timeout_ms. 0, or -EAGAIN (timeout 0, no room), -ETIMEDOUT, -EPIPE (the peer is
- * gone), -EMSGSIZE (size > max_msg), -EPROTO (the pair is broken), -EINVAL. */
+ * gone), -EMSGSIZE (size > max_msg), -EPROTO (the pair is broken), -EDEADLK (the room
+ * is held by buffers got and not committed: even with every message sent released
+ * there would be none, so no wait can end; commit first), -EINVAL. */
 BELTLINE_API int beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf,
 	int timeout_ms);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "beltline.h"
@@ -105,6 +106,57 @@ Test(ep_forward, refusals_over_tcp_change_nothing, .timeout = 120)
 	expect_msg(b, "after");
 	beltline_ep_stats(a, &st);
 	cr_assert(eq(u64, st.sent, 3));
+	beltline_ep_close(a);
+	beltline_ep_close(b);
+	beltline_ep_listener_close(l);
+}
+
+/* A writer whose room is all in buffers it got and did not commit: no ack can make
+ * more. It waited to its timeout (for good with -1); now -EDEADLK at once, and the
+ * buffers it holds still commit and arrive. */
+Test(ep_forward, a_tcp_writer_whose_room_is_all_its_own_buffers_is_told, .timeout = 120)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct beltline_ep_opts o = { .sz = sizeof(o), .timeout_ms = 30000 };
+	struct beltline_ep_listener *l;
+	struct beltline_ep *a = NULL, *b = NULL;
+	socklen_t sl = sizeof(sa);
+	static void *held[65536];
+	unsigned got = 0;
+	time_t t0;
+	pthread_t t;
+	int rc, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert(fd >= 0);
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0));
+	cr_assert(eq(int, getsockname(fd, (struct sockaddr *)&sa, &sl), 0));
+	close(fd);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%u", ntohs(sa.sin_port));
+	cr_assert(eq(int, beltline_ep_listen(uri, &o, &l), 0));
+	cr_assert(eq(int, pthread_create(&t, NULL, connector, &b), 0));
+	cr_assert(eq(int, beltline_ep_accept(l, 30000, &a), 0));
+	pthread_join(t, NULL);
+	cr_assert(b != NULL, "connected");
+
+	t0 = time(NULL);
+	while (got < 65536 && (rc = beltline_ep_getwritebuf(b, 1000, &held[got], 30000)) == 0)
+		got++;
+	cr_assert(eq(int, rc, -EDEADLK), "after %u buffers", got);
+	cr_assert(time(NULL) - t0 < 10, "at once, not at the 30 s timeout");
+	for (unsigned i = 0; i < got; i++) {
+		memset(held[i], 'h', 1000);
+		cr_assert(eq(int, beltline_ep_commit(b, held[i], 1000), 0), "buffer %u commits", i);
+	}
+	for (unsigned i = 0; i < got; i++) {
+		const void *in;
+		uint32_t len;
+
+		cr_assert(eq(int, beltline_ep_getreadbuf(a, &in, &len, 30000), 1), "message %u", i);
+		cr_assert(eq(u32, len, 1000));
+		cr_assert(eq(int, beltline_ep_release(a, in), 0));
+	}
+	send_msg(b, "after");
+	expect_msg(a, "after");
 	beltline_ep_close(a);
 	beltline_ep_close(b);
 	beltline_ep_listener_close(l);

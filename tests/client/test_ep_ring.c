@@ -407,3 +407,47 @@ Test(ep_ring, a_writer_that_keeps_the_ring_full_is_woken_once_a_batch)
 	beltline_ep_close(a);
 	beltline_ep_close(b);
 }
+
+/* A writer whose room is all in buffers it got and did not commit: no wait can end
+ * (the peer gives back only what was sent). It slept for good (or to its timeout, or,
+ * polling, on an fd nothing would signal); now -EDEADLK at once, said, and nothing
+ * changes for the pair: the buffers it holds commit, and the peer reads them. */
+Test(ep_ring, a_writer_whose_room_is_all_its_own_uncommitted_buffers_is_told_at_once)
+{
+	struct beltline_ep *a, *b;
+	void *big[2], *small[SLOTS], *more;
+	struct timespec t0, t1;
+	const void *m;
+	uint32_t len;
+
+	make_pair(&a, &b);
+	/* the bytes: two buffers of max_msg fill the 64 KiB DBuf */
+	cr_assert_eq(beltline_ep_getwritebuf(a, MAXM, &big[0], LONG_MS), 0);
+	cr_assert_eq(beltline_ep_getwritebuf(a, MAXM, &big[1], LONG_MS), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 1, &more, LONG_MS), -EDEADLK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2, "at once, not at its 10 s timeout");
+	cr_assert_eq(beltline_ep_getwritebuf(a, 1, &more, 0), -EDEADLK, "not -EAGAIN: a poll would sleep");
+	cr_assert_eq(a->st.full, 0, "a caller's mistake, not a full ring");
+	/* with one of them sent, the peer may give room back: a wait is worth it again */
+	cr_assert_eq(beltline_ep_commit(a, big[0], MAXM), 0);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 1, &more, 0), -EAGAIN);
+	cr_assert_eq(beltline_ep_commit(a, big[1], 100), 0);
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(beltline_ep_getreadbuf(b, &m, &len, LONG_MS), 1);
+		cr_assert_eq(len, i == 0 ? MAXM : 100u);
+		cr_assert_eq(beltline_ep_release(b, m), 0);
+	}
+	/* the slots: SLOTS small buffers got, none sent */
+	for (unsigned i = 0; i < SLOTS; i++)
+		cr_assert_eq(beltline_ep_getwritebuf(a, 64, &small[i], LONG_MS), 0, "buffer %u", i);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 64, &more, LONG_MS), -EDEADLK);
+	for (unsigned i = 0; i < SLOTS; i++)
+		cr_assert_eq(beltline_ep_commit(a, small[i], 64), 0);
+	for (unsigned i = 0; i < SLOTS; i++)
+		take_msg(b);
+	cr_assert_eq(beltline_ep_getwritebuf(a, 64, &more, LONG_MS), 0, "room again");
+	beltline_ep_close(a);
+	beltline_ep_close(b);
+}

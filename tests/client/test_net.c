@@ -191,3 +191,33 @@ Test(net, a_write_server_streaming_acks_cannot_keep_a_call)
 	pthread_join(t, NULL);
 	close(a.lfd);
 }
+
+/* Every buffer got and none committed: no ack can give one back. getwritebuf said
+ * -EAGAIN, and a caller polling beltline_write_fd() slept for good; now -EDEADLK, said. */
+Test(net, a_writer_holding_every_buffer_uncommitted_is_told)
+{
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = 20000 };
+	struct acker a = { 0 };
+	struct beltline_writer *w;
+	unsigned port, got = 0;
+	char uri[64];
+	pthread_t t;
+	void *buf[64];
+	uint32_t room;
+	int rc;
+
+	a.lfd = listener(4, &port);
+	snprintf(uri, sizeof(uri), "tcp://127.0.0.1:%u", port);
+	cr_assert_eq(pthread_create(&t, NULL, acker, &a), 0);
+	cr_assert_eq(beltline_open_write(uri, &o, &w), 0, "%s", last_log);
+	while (got < 64 && (rc = beltline_getwritebuf(w, &buf[got], &room)) == 0)
+		got++;
+	cr_assert_eq(rc, -EDEADLK, "after %u buffers: %d", got, rc);
+	cr_assert(strstr(last_log, "not committed") != NULL, "%s", last_log);
+	cr_assert_eq(beltline_commit(w, buf[0], 60), 0, "the buffers it holds still commit");
+	__atomic_store_n(&a.go, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
+	beltline_write_close(w);
+	pthread_join(t, NULL);
+	close(a.lfd);
+}

@@ -50,6 +50,24 @@ check "stats counts the appliance's signals ($aw)" test "$aw" -ge "$wk"
 # The fd asked for only after the appliance read everything the -EAGAIN was about: the
 # caller's poll still returns (it slept for good: nothing was left to signal it for).
 eq "a writer that asks for its fd late is woken" "$("$WRITER" "$I" s late)" woken
+# A writer holding more than half its buffers got and not committed asked to be woken
+# at half the ring back, which the appliance can never give (it gives back only what
+# was committed): its poll slept for good. With none committed it is told at once.
+mkfifo "$T/go"
+"$WRITER" "$I" s heldwake < "$T/go" > "$T/hw" 2> "$T/hw.err" &
+HW=$!
+exec 7> "$T/go"
+check "a writer took every buffer" wait_for "$WAIT" grep -q '^holding' "$T/hw"
+eq "every buffer got and none committed: getwritebuf says -EDEADLK ($(head -1 "$T/hw"))" \
+	"$(awk '/^holding/ { print $4 }' "$T/hw")" EDEADLK
+kill -STOP "$BPID"
+echo go >&7
+exec 7>&-
+check "one committed, the appliance stopped: it sleeps" wait_for "$WAIT" grep -q '^asleep EAGAIN' "$T/hw"
+kill -CONT "$BPID"
+check "the writer ends" wait_pid "$WAIT" "$HW"
+eq "it is woken once the appliance read its one frame" "$(sed -n 3p "$T/hw")" woken
+eq "and gets a buffer" "$(sed -n 4p "$T/hw")" room
 
 # 2. The appliance stopped: the writer fills its ring and sleeps; it does not spin,
 # and goes on when the appliance resumes. 3. Then the appliance is killed while the

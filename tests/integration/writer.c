@@ -18,6 +18,12 @@
  *                                        appliance reads it all meanwhile), only then ask
  *                                        for beltline_write_fd and poll it (10 s at most):
  *                                        print "woken" or "timeout"
+ *   writer INSTANCE STREAM heldwake      ask for the fd, take every buffer, commit none:
+ *                                        print "holding N rc E" (E: what the next
+ *                                        getwritebuf said); read a line from stdin,
+ *                                        commit one, ask again ("asleep E"), poll the fd
+ *                                        (10 s at most: "woken" or "timeout"), ask again
+ *                                        ("room" or "none")
  *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
  *                                        no library checks) and write garbage into every
  *                                        field of the region N times; print "done"
@@ -250,6 +256,34 @@ main(int argc, char **argv)
 		if ((p.fd = beltline_write_fd(w)) < 0)
 			return 1;
 		printf("%s\n", poll(&p, 1, 10000) == 1 ? "woken" : "timeout");
+		beltline_write_close(w);
+		return 0;
+	}
+	if (strcmp(argv[3], "heldwake") == 0 && argc == 4) {
+		static void *b[(1u << 16) + 1];
+		struct pollfd p = { .fd = -1, .events = POLLIN };
+		uint32_t room;
+		unsigned got = 0;
+		char line[16];
+		int rc = 0;
+
+		if (beltline_open_write(uri, NULL, &w) < 0 || (p.fd = beltline_write_fd(w)) < 0)
+			return 1;
+		while (got < (1u << 16) && (rc = beltline_getwritebuf(w, &b[got], &room)) == 0)
+			got++;
+		printf("holding %u rc %s\n", got, rc == -EDEADLK ? "EDEADLK" : rc == -EAGAIN ?
+		       "EAGAIN" : "other");
+		fflush(stdout);
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return 1;
+		memset(b[0], 0x55, 64);
+		if (beltline_commit(w, b[0], 64) < 0)
+			return 1;
+		rc = beltline_getwritebuf(w, &b[got], &room);
+		printf("asleep %s\n", rc == -EAGAIN ? "EAGAIN" : "other");
+		fflush(stdout);
+		printf("%s\n", poll(&p, 1, 10000) == 1 ? "woken" : "timeout");
+		printf("%s\n", beltline_getwritebuf(w, &b[got], &room) == 0 ? "room" : "none");
 		beltline_write_close(w);
 		return 0;
 	}
