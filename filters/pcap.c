@@ -10,12 +10,18 @@
  * and wire length (bl_mbuf_meta.h); any other gets the time it is written
  * and its pkt_len as wire length.
  *
- * Writing. Records gather in a buffer of the sink's own (256 KiB) and reach
+ * Writing. Records gather in a buffer of the sink's own (512 KiB) and reach
  * the file with one write(2) per burst (more when a burst passes the
  * buffer): nothing waits between bursts, so the counters are exact after
  * each one, and every failure is seen with its errno (libpcap's stdio
  * dumper hid them: a full disk reported everything written). Not for line
- * rate to a slow disk: the worker waits for the write.
+ * rate to a slow disk: the worker waits for the write. The buffer is an
+ * anonymous mapping of its own, not EAL memory: its pages cost nothing until
+ * a burst fills them, and nothing zeroes it when the sink goes (rte_free
+ * zeroes what it frees: 109 sinks in EAL memory faulted in and zeroed 55 MiB
+ * at every teardown, and integration-bpf_vs_libpcap's appliance runs took
+ * 0.69 s instead of 0.45), and it is not taken from memory.size_mb or the
+ * hugepages.
  *
  * Failures. A failed or short write loses the records it did not complete:
  * they are counted in errors, and a record cut in half is cut off the file
@@ -57,6 +63,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,7 +142,7 @@ struct pcapw {
 	/* this burst's records */
 	uint32_t buf_len, buf_pkts;
 	uint64_t buf_bytes;          /* their captured bytes */
-	uint8_t buf[PCAPW_BUF];
+	uint8_t *buf;                /* PCAPW_BUF bytes, mapped by init (NULL in a dry run) */
 };
 
 /* One line on stderr, rate-limited (head comment); e == 0: writing again. */
@@ -475,10 +482,20 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	else
 		snprintf(w->path, sizeof(w->path), "%s", file);
 	snprintf(w->name, sizeof(w->name), "%s", w->path);
-	if (bl_graph_dry(f))
+	if (bl_graph_dry(f)) {
 		rc = pcapw_check(w->name);
-	else
-		rc = pcapw_open(w, &w->created);
+	} else {
+		void *buf = mmap(NULL, PCAPW_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
+		if (buf == MAP_FAILED)
+			return bl_err_set(err, -ENOMEM, "no memory for a %u KiB buffer: %s",
+					  PCAPW_BUF / 1024, strerror(errno));
+		w->buf = buf;
+		if ((rc = pcapw_open(w, &w->created)) != 0) {
+			munmap(w->buf, PCAPW_BUF);   /* a failed init gets no fini */
+			w->buf = NULL;
+		}
+	}
 	if (rc != 0)
 		return bl_err_set(err, -EIO, "file: cannot open \"%s\" for writing: %s", w->name,
 				  strerror(-rc));
@@ -506,6 +523,9 @@ pcapw_fini(struct bl_filter *f)
 	if (w->errors != 0)
 		bl_log(BL_LOG_ERR, "pcap: %s: %" PRIu64 " packets were not written in all "
 			"(last error: %s)", w->path, w->errors, strerror((int)w->last_errno));
+	if (w->buf != NULL)
+		munmap(w->buf, PCAPW_BUF);
+	w->buf = NULL;
 	if (w->fd < 0)
 		return;
 	if (!w->committed && w->created)
