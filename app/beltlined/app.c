@@ -229,7 +229,7 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	 * that just ended removes it under EAL's feet. */
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
-	rc = bl_reaper_hold(runtime_dir);
+	rc = bl_reaper_hold(runtime_dir, app->reaper_wait_s * 1000u);
 	if (rc == -EWOULDBLOCK)   /* another instance of the name runs: its folder, not ours */
 		bl_reaper_note(BL_REAPER_FORGET, runtime_dir);
 	if (rc != 0)
@@ -301,37 +301,40 @@ start(struct bl_app *app, struct bl_eal_args *ea)
  * so and ends the process with the status it would have had; the reaper removes the
  * runtime files, as after a kill.
  */
-#define BL_APP_TEARDOWN_S 10
 static volatile sig_atomic_t teardown_status;
+static char teardown_msg[320];   /* written before the alarm is set: the handler only writes it */
+static size_t teardown_msg_len;
 
 static void
 teardown_alarm(int sig)
 {
-	static const char msg[] = "beltlined: warning: the teardown after the report did not "
-		"finish in 10 s: a DPDK secondary process (dpdk-dumpcap, dpdk-pdump, ...) may "
-		"have died holding a lock of the shared memory; exiting without it (the reaper "
-		"removes the runtime files)\n";
-	ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	ssize_t w = write(STDERR_FILENO, teardown_msg, teardown_msg_len);
 
 	(void)sig;
 	(void)w;
 	_exit(teardown_status);
 }
 
+/* seconds: BL_APP_TEARDOWN_S, or what the test hooks said (app->teardown_s) */
 static void
-teardown_bound(int status)
+teardown_bound(int status, unsigned int seconds)
 {
 	struct sigaction sa;
+	int n;
 
-	_Static_assert(BL_APP_TEARDOWN_S == 10, "the alarm's message says 10 s");
 	fflush(stdout);     /* the report, whole, before an _exit can cut it */
 	bl_log_flush();
 	teardown_status = status;
+	n = snprintf(teardown_msg, sizeof(teardown_msg), "beltlined: warning: the teardown after "
+		     "the report did not finish in %u s: a DPDK secondary process (dpdk-dumpcap, "
+		     "dpdk-pdump, ...) may have died holding a lock of the shared memory; exiting "
+		     "without it (the reaper removes the runtime files)\n", seconds);
+	teardown_msg_len = n < 0 ? 0 : RTE_MIN((size_t)n, sizeof(teardown_msg) - 1);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = teardown_alarm;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);
-	alarm(BL_APP_TEARDOWN_S);
+	alarm(seconds);
 }
 
 int
@@ -422,7 +425,7 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 	}
 	teardown(app);
 	if (app->multiprocess)
-		teardown_bound(rc == 0 ? 0 : rc == -EINVAL ? 2 : 1);   /* main.c's statuses */
+		teardown_bound(rc == 0 ? 0 : rc == -EINVAL ? 2 : 1, app->teardown_s);   /* main.c's statuses */
 	bl_inject_reap_all();      /* gone writers' regions, after the ports' mbufs */
 	bl_dbuf_perm_free_all();   /* the copy DBufs, after their rings (freed with the graphs) */
 	bl_dbuf_free(app->dbuf);   /* the pool, its heap and its region */

@@ -56,7 +56,16 @@ struct bl_app {
 	 * they ran to the limbo: 10 s, or with the test hooks BELTLINED_TEST_EPOCH_WAIT_S
 	 * (1 to 10), so a test of a held worker does not wait out 10 s twice. */
 	unsigned int epoch_wait_s;
+	/* The teardown's bound after the report with memory.multiprocess (app.c): 10 s, or
+	 * with the test hooks BELTLINED_TEST_TEARDOWN_S (1 to 10). */
+	unsigned int teardown_s;
+	/* How long a start waits for its EAL folder's lock (reaper.h, L2): 10 s, or with the
+	 * test hooks BELTLINED_TEST_REAPER_WAIT_S (1 to 10). */
+	unsigned int reaper_wait_s;
 };
+
+/* After the report, with memory.multiprocess, the teardown ends within this (app.c). */
+#define BL_APP_TEARDOWN_S 10
 
 /* Everything after the config is read; returns 0, or -1 after saying why on stderr. */
 int bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_args *ea);

@@ -21,6 +21,7 @@
 #include "bl_version.h"
 #include "eal.h"
 #include "graphs.h"
+#include "reaper.h"
 #include "reload.h"
 #include "service.h"
 #include "worker.h"
@@ -421,6 +422,30 @@ print_check(const char *name, const struct bl_cfg *cfg, const struct bl_eal_args
 	printf("\n");
 }
 
+/* A wait the test hooks may shorten: with BELTLINED_TEST_HOOKS=1, NAME=N (whole
+ * seconds, 1 to def) gives N (a notice says so; the waits' own messages say the
+ * limit they waited); anything else in NAME is a warning, and def. Without the
+ * hooks, def: users see no change. */
+static unsigned int
+test_hook_s(const struct bl_app *app, const char *name, unsigned int def)
+{
+	const char *v = app->test_hooks ? getenv(name) : NULL;
+	char *end;
+	unsigned long s;
+
+	if (v == NULL)
+		return def;
+	errno = 0;
+	s = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || s < 1 || s > def) {
+		bl_log(BL_LOG_WARNING, "test hooks: %s=\"%s\" is not 1 to %u: waiting %u s", name, v,
+		       def, def);
+		return def;
+	}
+	bl_log(BL_LOG_NOTICE, "test hooks: %s=%lu: waiting %lu s instead of %u", name, s, s, def);
+	return (unsigned int)s;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -466,12 +491,9 @@ main(int argc, char **argv)
 	}
 	app.test_hooks = getenv("BELTLINED_TEST_HOOKS") != NULL &&
 			 strcmp(getenv("BELTLINED_TEST_HOOKS"), "1") == 0;
-	app.epoch_wait_s = 10;
-	if (app.test_hooks && getenv("BELTLINED_TEST_EPOCH_WAIT_S") != NULL) {
-		int s = atoi(getenv("BELTLINED_TEST_EPOCH_WAIT_S"));
-		if (s >= 1 && s <= 10)
-			app.epoch_wait_s = (unsigned int)s;
-	}
+	app.epoch_wait_s = test_hook_s(&app, "BELTLINED_TEST_EPOCH_WAIT_S", 10);
+	app.teardown_s = test_hook_s(&app, "BELTLINED_TEST_TEARDOWN_S", BL_APP_TEARDOWN_S);
+	app.reaper_wait_s = test_hook_s(&app, "BELTLINED_TEST_REAPER_WAIT_S", BL_REAPER_WAIT_MS / 1000);
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
 	bl_log_flush();   /* what the rate limit still holds back */

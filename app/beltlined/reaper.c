@@ -176,17 +176,17 @@ lock_eal_dir(const char *dir, int wait_ms, struct stat *st, int *lfd)
 }
 
 int
-bl_reaper_hold(const char *dir)   /* L2 */
+bl_reaper_hold(const char *dir, unsigned int wait_ms)   /* L2 */
 {
 	struct stat st = { 0 };
 	char why[96];
 	int fd = lock_eal_dir(dir, 0, &st, &held_lock);
 
 	if (fd == -EWOULDBLOCK) {
-		bl_log(BL_LOG_WARNING, "EAL's runtime folder %s is locked: waiting up to %d s for "
+		bl_log(BL_LOG_WARNING, "EAL's runtime folder %s is locked: waiting up to %u s for "
 		       "the reaper of an instance of this name that ended (or for one that runs)",
-		       dir, BL_REAPER_WAIT_MS / 1000);
-		fd = lock_eal_dir(dir, BL_REAPER_WAIT_MS, &st, &held_lock);
+		       dir, wait_ms / 1000);
+		fd = lock_eal_dir(dir, (int)wait_ms, &st, &held_lock);
 	}
 	if (fd >= 0) {
 		held_dir = fd;
@@ -194,9 +194,9 @@ bl_reaper_hold(const char *dir)   /* L2 */
 		return 0;
 	}
 	if (fd == -EWOULDBLOCK)
-		bl_log(BL_LOG_ERR, "EAL's runtime folder %s is still locked after %d s: another "
+		bl_log(BL_LOG_ERR, "EAL's runtime folder %s is still locked after %u s: another "
 		       "beltlined of this instance name runs (give this one another instance name: "
-		       "--instance NAME, or the config's \"instance\")", dir, BL_REAPER_WAIT_MS / 1000);
+		       "--instance NAME, or the config's \"instance\")", dir, wait_ms / 1000);
 	else if (fd == -ELOOP || fd == -ENOTDIR || fd == -EPERM)
 		bl_log(BL_LOG_ERR, "EAL's runtime folder %s%s, where EAL makes a folder of its own: "
 		       "not used (someone may have put it there: remove it, or set RUNTIME_DIRECTORY "

@@ -25,7 +25,8 @@
  *     in it, flock it, and check DIR still names that folder and the file is
  *     still in it (else they were removed meanwhile: again).
  *  L2 beltlined takes it after forking the reaper (which must not inherit it)
- *     and before rte_eal_init, waiting at most BL_REAPER_WAIT_MS (and saying
+ *     and before rte_eal_init, waiting at most BL_REAPER_WAIT_MS (less with the
+ *     test hooks' BELTLINED_TEST_REAPER_WAIT_S; and saying
  *     so), and holds it until it exits, when it removes the file, then DIR if
  *     empty (bl_reaper_hold_end). It does not start when DIR is not a
  *     folder of its own, or is still locked after the wait (an instance of the
@@ -69,10 +70,11 @@ void bl_reaper_note(enum bl_reaper_kind kind, const char *path);
 #define BL_REAPER_WAIT_MS 10000
 
 /* L2: take EAL's runtime folder dir's lock for the rest of this process's life
- * (after bl_reaper_start, before rte_eal_init). 0, or -errno having said why:
- * -ELOOP a link, -ENOTDIR not a folder, -EPERM another user's, -EWOULDBLOCK
- * still locked after BL_REAPER_WAIT_MS. */
-int bl_reaper_hold(const char *dir);
+ * (after bl_reaper_start, before rte_eal_init), waiting at most wait_ms for it
+ * (BL_REAPER_WAIT_MS; whole seconds: the log says them). 0, or -errno having said
+ * why: -ELOOP a link, -ENOTDIR not a folder, -EPERM another user's, -EWOULDBLOCK
+ * still locked after wait_ms. */
+int bl_reaper_hold(const char *dir, unsigned int wait_ms);
 
 /* At exit, once EAL is done: remove DIR's lock file, and DIR if that empties it,
  * still holding the lock (L2). */
