@@ -68,7 +68,7 @@ export_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	const char *cap_s = NULL;
 	struct bl_stream_opts o = {
 		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .capacity = 1024, .max_readers = 8,
-		.wake_count = 1, .wake_us = 0,
+		.wake_count = 1, .wake_us = 0, .wake_pass = 1,
 	};
 
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0 ||
@@ -118,6 +118,15 @@ export_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++)
 		e->cls[i] = (uint16_t)bl_filter_in_class(f, i);
 	bl_stream_publish(e->s, pkts, e->cls, n);
+}
+
+/* Once a pass: a sleeper the last burst's check may have missed (bl_stream_wake_pass). */
+static void
+export_tick(struct bl_filter *f)
+{
+	struct export *e = bl_filter_priv(f);
+
+	bl_stream_wake_pass(e->s);
 }
 
 /* Where export's counters live: its stream's ring (the producer's page) and the stream. */
@@ -189,5 +198,6 @@ BL_FILTER_REGISTER(export) = {
 	.init = export_init,
 	.fini = export_fini,
 	.process = export_process,
+	.tick = export_tick,
 	BL_FILTER_COUNTERS(export_counters),
 };

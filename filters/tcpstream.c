@@ -106,7 +106,7 @@ tcpstream_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *e
 	uint32_t idle_s = 60;
 	struct bl_stream_opts so = {
 		.sz = sizeof(so), .kind = BL_STREAM_EXPORT, .max_readers = 8, .wake_count = 1,
-		.lcore = env->lcore,
+		.wake_pass = 1, .lcore = env->lcore,
 	};
 	int rc;
 
@@ -280,6 +280,17 @@ tick(struct tcpstream *ts, uint64_t ms)
 	}
 }
 
+/* Once a pass: a sleeper of export=NAME the last burst's check may have missed
+ * (bl_stream_wake_pass). */
+static void
+tcpstream_tick(struct bl_filter *f)
+{
+	struct tcpstream *ts = bl_filter_priv(f);
+
+	if (ts->s != NULL)
+		bl_stream_wake_pass(ts->s);
+}
+
 static void
 tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -430,6 +441,7 @@ BL_FILTER_REGISTER(tcpstream) = {
 	.stop = tcpstream_stop,
 	.drain = tcpstream_drain,
 	.process = tcpstream_process,
+	.tick = tcpstream_tick,
 	BL_FILTER_COUNTERS(tcpstream_counters),
 	.edges = { "out" },
 };

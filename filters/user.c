@@ -94,7 +94,7 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	uint32_t timeout_us = 1000, cap = 64;
 	struct bl_stream_opts o = {
 		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .policy = BL_IBUF_FRP, .max_readers = 8,
-		.wake_count = 1, .wake_us = 0,
+		.wake_count = 1, .wake_us = 0, .wake_pass = 1,
 	};
 	int rc;
 
@@ -375,6 +375,15 @@ user_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	bl_user_leave(&w->u);
 }
 
+/* Once a pass: a sleeper the last burst's check may have missed (bl_stream_wake_pass). */
+static void
+user_tick(struct bl_filter *f)
+{
+	struct user *w = bl_filter_priv(f);
+
+	bl_stream_wake_pass(w->u.s);
+}
+
 static uint16_t
 user_poll(struct bl_filter *f, uint16_t max)
 {
@@ -457,5 +466,6 @@ BL_FILTER_REGISTER(user) = {
 	.fini = user_fini,
 	.process = user_process,
 	.poll = user_poll,
+	.tick = user_tick,
 	BL_FILTER_COUNTERS(user_counter_defs),
 };

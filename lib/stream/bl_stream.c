@@ -370,6 +370,7 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	s->wake_us = o->wake_us;
 	s->lcore = o->lcore;
 	bl_stream__wake_init(&s->wake, o->wake_count, o->wake_us);
+	s->wake.pass = o->wake_pass != 0;
 	s->writer = 1;
 	s->refs = 1;
 	*out = s;

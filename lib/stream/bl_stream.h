@@ -57,6 +57,7 @@ struct bl_stream_wake {
 	uint64_t capable;                        /* bit i: reader i has a wake channel (main writes) */
 	uint32_t busy;                           /* the worker is using the channels */
 	uint32_t wake_count;                     /* config, read-only after create */
+	uint32_t pass;                           /* config: the writer checks once a pass too */
 	uint64_t wake_ns;
 	uint64_t signals;                        /* signals sent (worker and main), relaxed */
 	uint64_t fired[BL_IBUF_MAX_READERS];     /* worker: the wait it signalled (main reads) */
@@ -139,6 +140,10 @@ struct bl_stream_opts {
 	mode_t mode;
 	uint32_t wake_count;        /* EXPORT: 1..capacity */
 	uint32_t wake_us;
+	uint8_t wake_pass;          /* the writer runs bl_stream_wake_pass once a pass on its
+	                             * worker (its filter's tick): with wake_count 1 the main
+	                             * lcore's tick then need not watch its sleepers every
+	                             * 100 us (bl_stream_wake.c, "Ticks") */
 	unsigned int lcore;         /* the writer's lcore (a reload keeps a stream only there) */
 };
 

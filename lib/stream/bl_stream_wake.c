@@ -18,6 +18,15 @@
  * at most once per wake_count entries or wake_us (mfired_head, mfired_ns), as
  * often as an honest sleeper's timeout can be due.
  *
+ * Ticks: the main lcore ticks every 100 us (WAKE_TICK_US) while a tick here says a
+ * reader sleeps unsignalled, and every 1 ms otherwise. A sleeper whose entry is not
+ * there yet needs the fast tick only where the tick may have to act for it: a stream
+ * with wake_count > 1 (its wake_us timeout starts with the first entry), or one whose
+ * writer does not check once a pass (bl_stream_wake_pass: the race of the burst's
+ * unfenced check is caught a pass later on the worker, not here). Every sleeping
+ * client used to hold the main lcore at 10000 wakeups a second, each a few system
+ * calls on the CPU it shares with the clients.
+ *
  * Ordering: detach closes a wake channel only once the worker cannot be using it:
  * it clears the reader's bit in `capable` and then waits while `busy` is set
  * (Dekker: both sides seq_cst). An episode signalled by both sides at once
@@ -192,8 +201,8 @@ tick_reader(struct bl_stream *s, unsigned int i, uint64_t head, uint64_t now_ns)
 	/* relaxed: the worker's note that it signalled this sleep (by count). */
 	if (w->mfired[i] == wait || __atomic_load_n(&w->fired[i], __ATOMIC_RELAXED) == wait)
 		return 0;
-	if (head < wait)                               /* nothing waits for it yet */
-		return 1;
+	if (head < wait)                               /* nothing waits for it yet: the */
+		return !w->pass || w->wake_count != 1; /* worker will see to it (Ticks) */
 	if (w->since[i] == 0)
 		w->since[i] = now_ns;
 	if (now_ns - w->since[i] >= w->wake_ns || head >= threshold(w, wait)) {

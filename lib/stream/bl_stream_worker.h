@@ -34,6 +34,19 @@ bl_stream_wake_burst(struct bl_stream *s)
 		bl_stream__wake_check(&s->wake, s->ib, s->ib->head);
 }
 
+/* Worker, once a pass (the writer filter's tick; the stream made with wake_pass): the
+ * burst's check again. That check has no fence between our store of head and our loads
+ * of the readers' wait words, so it can miss a sleeper that stored its wait while our
+ * store was on its way (each side then sees the other's old value, and the reader
+ * sleeps with its entry there); the next passes' loads come after the store is out and
+ * see it. Without this, only the main lcore's tick caught that, and it ticked every
+ * 100 us whenever anyone slept. A load of `capable` when nobody has a channel. */
+static inline void
+bl_stream_wake_pass(struct bl_stream *s)
+{
+	bl_stream_wake_burst(s);
+}
+
 /* Zero copy: store the packets' references in ib (each stored packet's
  * reference becomes its slot's), free what the ring refused. Also what an
  * LCORE stream's writer does. Returns the number stored. */

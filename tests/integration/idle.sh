@@ -98,4 +98,31 @@ check "reload to one that says nothing" "$BELTLINE" reload "$T/cur.json"
 eq "the environment's value again" "$(st_idle)" 700
 kill -TERM "$PID"; wait "$PID" && st=0 || st=$?
 eq "clean stop" "$st" 0
+
+# --- The main lcore with a client asleep on a stream: it ticked every 100 us while
+# anyone slept (10000 wakeups a second, on the CPU it shares with the clients), though
+# an export's worker wakes its sleepers itself. Now about once a millisecond; a loaded
+# machine only makes it fewer. The sleeper still gets every packet.
+cat > "$T/sleep.json" <<JSON
+{ "instance": "$I", "idle_sleep_us": 0,
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "inject name=w | export name=e" } ] }
+JSON
+"$BELTLINED" --stats-interval 0 "$T/sleep.json" > /dev/null 2> "$T/s.err" &
+PID=$!
+wait_ctl "$RUN/ctl" "$PID" "$T/s.err"
+"$BELTLINE" cat e -c "$n" -w "$T/got.pcap" 2> "$T/cat.err" &
+CAT=$!
+readers() { "$BELTLINE" stats --json | jq '.streams[] | select(.name == "e") | .n_readers'; }
+check "a reader sleeps on e" wait_for 30 eval '[ "$(readers)" = 1 ]'
+sleep 0.3   # its first empty look, then asleep
+vcs() { awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/"$PID"/task/"$PID"/status; }
+v0=$(vcs); sleep 2; v1=$(vcs)
+check "the main lcore woke $((v1 - v0)) times in 2 s with a reader asleep (< 3000)" \
+	test $((v1 - v0)) -lt 3000
+check "inject $cap to the sleeper" "$BELTLINE" inject w "$cap"
+check "it got every frame" wait_pid 30 "$CAT"
+eq "frames read" "$(tcpdump -r "$T/got.pcap" 2> /dev/null | grep -c "^[0-9]")" "$n"
+kill -TERM "$PID"; wait "$PID" && st=0 || st=$?
+eq "clean stop" "$st" 0
 finish

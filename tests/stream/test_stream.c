@@ -488,6 +488,56 @@ Test(stream, a_reader_rewriting_its_wait_is_signalled_at_most_once_per_wake_coun
 	bl_stream_release(s);
 }
 
+/*
+ * The main lcore ticked every 100 us while any reader slept, even one whose next entry
+ * was not there yet and whose stream's worker signals it at once (wake_count 1): 10000
+ * wakeups a second on the CPU it shares with the clients, a few system calls each. A
+ * stream whose writer checks once a pass (wake_pass) leaves such a sleeper to the
+ * worker; the race the unfenced burst check can lose is caught by the pass check.
+ */
+Test(stream, a_sleeper_the_worker_watches_does_not_hold_the_fast_tick)
+{
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = "passwake", .pkt = pkt,
+		.policy = BL_IBUF_FRP, .capacity = 64, .max_readers = 1,
+		.uid = geteuid(), .gid = getegid(), .mode = 0640, .wake_count = 1, .wake_pass = 1,
+	};
+	struct bl_ibuf_entry e[4] = { { .cls = 1 } };
+	struct bl_stream_cred who = me();
+	struct bl_stream *s = NULL;
+	struct bl_stream_grant g;
+	struct bl_err err;
+	uint64_t now = 1000000000ull;
+
+	for (int variant = 0; variant < 3; variant++) {
+		/* 0: watched once a pass; 1: not (the tap's, flow's); 2: wake_count 2 */
+		o.wake_pass = variant != 1;
+		o.wake_count = variant == 2 ? 2 : 1;
+		cr_assert(eq(int, bl_stream_create(&o, &s, &err), 0), "%s", err.msg);
+		cr_assert(eq(int, bl_stream_attach(s, &who, NULL, "sleeper", &g, &err), 0), "%s",
+			  err.msg);
+		cr_assert(eq(int, bl_stream_wake_tick(now += 100000), 0), "awake: no fast tick");
+		s->ib->rpage[g.reader]->wait = s->ib->head + 1;       /* asleep for the next */
+		cr_assert(eq(int, bl_stream_wake_tick(now += 100000), variant == 0 ? 0 : 1),
+			  "variant %d: the fast tick only where the tick may have to act", variant);
+		if (variant == 0) {
+			/* The race: the burst's own check saw no wait (it ran before the store
+			 * was seen), and the reader, having stored its wait, saw no entry. */
+			cr_assert(eq(u32, bl_ibuf_write(s->ib, e, 4), 4));   /* no check after */
+			cr_assert(eq(int, drain_wake(grant_wake(&g)), 0));
+			bl_stream_wake_pass(s);                               /* the next pass */
+			cr_assert(eq(int, drain_wake(grant_wake(&g)), 1), "the pass check wakes it");
+			bl_stream_wake_pass(s);
+			bl_stream_wake_tick(now += 100000);
+			cr_assert(eq(int, drain_wake(grant_wake(&g)), 0), "once");
+		}
+		bl_stream_grant_close(&g);
+		bl_stream_detach(s, g.reader);
+		bl_stream_release(s);
+		s = NULL;
+	}
+}
+
 /* What a client calls itself is untrusted and shown by stats: printable ASCII only, on
  * every platform (a plain char is unsigned on some), cut to the field. */
 Test(stream, a_client_name_is_shown_printable_only)
