@@ -103,6 +103,7 @@ struct blc_live {
 	                             * (live_again); made with poll_fd; -1 none */
 	int own_timer;              /* the wake fd is our own 1 ms timerfd */
 	int wake_eof;               /* the appliance closed its end of the wake channel */
+	int signalled;              /* the last drain read the appliance's signal */
 	int sleeper;                /* beltline_fd() was asked for: tell the appliance we wait */
 	int waiting;                /* our page's wait is set (we found the ring empty) */
 	unsigned self_woken;        /* 1: we made self_fd readable (live_again) */

@@ -144,17 +144,21 @@ live_resolve(struct blc_live *l, const struct bl_ibuf_entry *e)
 	return bl_dbuf_view_ptr(&d->view, e);
 }
 
-/* Drain the wake fd (and our own); count a wakeup if the appliance had signalled. */
+/* Drain the wake fd (and our own); count a wakeup if the appliance had signalled (and
+ * note it: l->signalled). A read shorter than the buffer emptied it (a stream socket
+ * gives what it holds; an eventfd or a timerfd its counter): no second read for the
+ * EAGAIN, a system call a sleep saved. */
 static void
 live_drain(struct beltline_stream *s)
 {
 	struct blc_live *l = &s->l;
 	char b[64];
 	uint64_t v;
-	ssize_t r = 1;
+	ssize_t r = (ssize_t)sizeof(b);
 	int got = 0;
 
-	for (int i = 0; i < 64 && !l->wake_eof && (r = read(l->wake_fd, b, sizeof(b))) > 0; i++)
+	for (int i = 0; i < 64 && !l->wake_eof && r == (ssize_t)sizeof(b) &&
+	     (r = read(l->wake_fd, b, sizeof(b))) > 0; i++)
 		got = 1;
 	if (r == 0) {
 		/* The appliance closed its end (we were detached; the connection says the
@@ -165,6 +169,7 @@ live_drain(struct beltline_stream *s)
 	}
 	if (got && !l->own_timer)
 		s->st.wakeups++;
+	l->signalled = got && !l->own_timer;
 	if (l->self_woken && read(l->self_fd, &v, sizeof(v)) < 0)
 		v = 0;   /* drained already */
 	l->self_woken = 0;
@@ -275,8 +280,11 @@ live_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned n)
 		if (k == 0) {
 			if (!l->sleeper)
 				return live_idle(s);
-			if (tries++ > 0)
-				return live_empty(s);
+			if (tries++ > 0)   /* the appliance signalled this sleep: it was there
+			                    * then, and a hangup since wakes the caller's poll
+			                    * (poll_fd watches the connection), whose next
+			                    * empty look drains nothing and asks here */
+				return l->signalled ? -EAGAIN : live_empty(s);
 			live_wait(s);
 			live_drain(s);      /* then look again: a publish may have raced the drain */
 			continue;

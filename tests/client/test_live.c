@@ -719,6 +719,37 @@ Test(live, sleeper_fd_still_wakes_for_packets)
 	fake_stop(&f, t);
 }
 
+/* The empty look after a wakeup reads the appliance's signal and, since that says the
+ * appliance was there, skips its look at the connection (a system call a sleep). A
+ * hangup right after the signal is still the end: it makes the fd readable, and the look
+ * after that reads no signal and asks the connection. */
+Test(live, a_hangup_just_after_a_signal_is_still_the_end)
+{
+	struct fake f = { 0 };
+	pthread_t t;
+	struct pollfd p;
+	struct beltline_pkt v[8];
+	struct beltline_stream *s = open_sleeper(&f, &t, &p);
+	struct bl_ibuf_entry e = ent(DBUF_ID, 1, 0, 64);
+	uint64_t one = 1;
+	int rc = -EAGAIN, rounds = 0;
+
+	cr_assert_eq(bl_ibuf_write(f.ib, &e, 1), 1);
+	cr_assert_eq(write(f.wake_fd, &one, sizeof(one)), (ssize_t)sizeof(one));  /* the wakeup */
+	cr_assert_eq(poll(&p, 1, 10000), 1);
+	cr_assert_eq(beltline_peek(s, v, 8), 1);
+	cr_assert_eq(beltline_release(s, 1), 0);
+	cr_assert_eq(fake_drop(&f), 0);       /* "stream removed", then the close */
+	while (rc == -EAGAIN && rounds++ < 4) {
+		cr_assert_eq(poll(&p, 1, 10000), 1, "round %d: readable (the hangup)", rounds);
+		rc = beltline_peek(s, v, 8);
+	}
+	cr_assert_eq(rc, 0, "the end of the stream, within a look or two (%d rounds)", rounds);
+	cr_assert(strstr(last_log, "stream removed") != NULL, "%s", last_log);
+	beltline_close(s);
+	fake_stop(&f, t);
+}
+
 /* A verdict client sleeps on beltline_user_fd the same way: it learns the end too. */
 Test(live, user_fd_is_readable_when_the_appliance_hangs_up)
 {
