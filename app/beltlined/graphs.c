@@ -248,6 +248,29 @@ bl_app_graphs_build(struct bl_app *app)
  * files writable, stream names) and makes nothing outside the process. Every
  * problem goes to diag (one per graph: a graph's replicas would repeat it).
  */
+/* A dry build's filter errors, each to diag as check() would say the first. */
+struct dry_errors {
+	const struct source *s;
+	const char *where;
+	struct bl_diag *diag;
+	unsigned int n;
+};
+
+static void
+dry_error(void *ctx, const struct bl_err *err)
+{
+	struct dry_errors *x = ctx;
+	char msg[BL_ERR_MSG_MAX + 64];
+
+	if (x->where[0] != '\0') {
+		blame(x->s, x->where, err->msg, msg, sizeof(msg));
+		bl_diag_add(x->diag, "%s", msg);
+	} else {
+		bl_diag_add(x->diag, "%s", err->msg);
+	}
+	x->n++;
+}
+
 /* The dry run: every graph built against a pool of pool_n mbufs (0: the config's);
  * *rings (may be NULL): the slots its streams reserve in the pool. */
 static int
@@ -285,6 +308,7 @@ check(const struct bl_cfg *cfg, bool beside_live, unsigned int pool_n, struct bl
 			struct bl_gdesc d;
 			struct bl_err err;
 			const char *where = "";
+			struct dry_errors more = { .s = &s, .diag = diag };
 			int brc;
 
 			bl_err_clear(&err);
@@ -293,6 +317,10 @@ check(const struct bl_cfg *cfg, bool beside_live, unsigned int pool_n, struct bl
 				brc = bl_err_set(&err, -EINVAL, "lcore %u runs no worker", s.lcores[r]);
 			if (brc == 0) {
 				fill_env(&dry, w, &s, r, &env);
+				/* every filter's bad argument, not the first alone */
+				more.where = where[0] != '\0' ? where : ".graph";
+				env.dry_error = dry_error;
+				env.dry_error_ctx = &more;
 				brc = bl_graph_build(&d, &env, &g, &err);
 				if (brc != 0 && where[0] == '\0')
 					where = ".graph";
@@ -300,6 +328,10 @@ check(const struct bl_cfg *cfg, bool beside_live, unsigned int pool_n, struct bl
 			if (g != NULL)   /* kept to the end, as a start keeps them: rx claims, names */
 				w->graphs[w->n_graphs++] = g;
 			bl_gdesc_free(&d);
+			if (brc != 0 && more.n != 0) {
+				rc = -EINVAL;   /* said, each one, by dry_error */
+				break;
+			}
 			if (brc != 0) {
 				if (where[0] != '\0') {
 					char msg[BL_ERR_MSG_MAX + 64];

@@ -573,8 +573,22 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	g->env = *env;
 	if (g->env.burst == 0 || g->env.burst > BL_BURST_MAX)
 		g->env.burst = 32;
-	for (unsigned int i = 0; i < d->n_nodes && rc == 0; i++)
-		rc = make_filter(g, d, i, err);
+	bool all = g->env.dry && g->env.dry_error != NULL;   /* every filter's error */
+	struct bl_err first = { 0 };
+
+	for (unsigned int i = 0; i < d->n_nodes && (rc == 0 || all); i++) {
+		int r = make_filter(g, d, i, err);
+
+		if (r != 0 && all) {
+			g->env.dry_error(g->env.dry_error_ctx, err);
+			if (rc == 0)
+				first = *err;
+		}
+		if (r != 0 && rc == 0)
+			rc = r;
+	}
+	if (rc != 0 && all)
+		*err = first;
 	if (rc == 0)
 		rc = link_edges(g, d, err);
 	if (rc == 0) {

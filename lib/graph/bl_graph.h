@@ -56,6 +56,12 @@ struct bl_graph_env {
 	 * skipped. pool and dbuf are NULL; data_room stands for the pool's. */
 	bool dry;
 	uint32_t data_room;         /* dry: the pool's data room past the headroom */
+	/* dry: if set, called with each filter whose init fails (the message as the build
+	 * would return it), and the build goes on to the next filter, so --check says every
+	 * bad argument of a graph, not only the first; the build still fails, with the
+	 * first message in err. */
+	void (*dry_error)(void *ctx, const struct bl_err *err);
+	void *dry_error_ctx;
 	/*
 	 * Adoption (live reload): the running graphs this build replaces, on this
 	 * lcore and replica. A filter whose type, name, negation, arguments (in

@@ -68,8 +68,12 @@ cat > "$T/many.json" <<JSON
     { "lcores": [1], "pipeline": "gen | export name=c" },
     { "lcores": [1], "pipeline": "gen | export name=c" },
     { "lcores": [1], "pipeline": "gen | ibuf_in name=nowhere" },
-    { "lcores": [1], "pipeline": "gen | pcap file=$T/new.pcap" } ] }
+    { "lcores": [1], "pipeline": "gen | pcap file=$T/new.pcap" },
+    { "lcores": [1], "pipeline": [ "rx port=inn | count bogus=1",
+                                   "gen size=9000 | export name=d owner=no_such_user_bl" ] } ] }
 JSON
+# graphs[10]: every bad filter of one graph, in each of its pipelines (it said the
+# first alone: a user fixed them one run at a time)
 want=(
 	'^graphs\[0\]\.pipeline: col 1: rx: port: no port named "inn" \(did you mean "in"\?\)$'
 	'^graphs\[1\]\.pipeline: col 7: bpf: expr: "tcp port 80 and": '
@@ -79,6 +83,10 @@ want=(
 	'^graphs\[5\]\.pipeline: col 7: export: group: no group named "no_such_group_bl"'
 	'^graphs\[7\]\.pipeline: col 7: export: name: stream "c" is already exported'
 	'^graphs\[8\]\.pipeline: col 7: ibuf_in: name: no ibuf_out name=nowhere'
+	'^graphs\[10\]\.pipeline\[0\]: col 1: rx: port: no port named "inn"'
+	'^graphs\[10\]\.pipeline\[0\]: col 15: count: bogus: unknown argument'
+	'^graphs\[10\]\.pipeline\[1\]: col 1: gen: size: 9000 bytes do not fit one mbuf'
+	'^graphs\[10\]\.pipeline\[1\]: col 17: export: owner: no user named "no_such_user_bl"'
 )
 for mode in --check ""; do
 	run x $mode "$T/many.json"
