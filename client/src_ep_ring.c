@@ -370,7 +370,8 @@ room_batch(struct beltline_ep *ep, uint64_t at)
 
 /* Wait for a message (W_RX) or room for size bytes (W_TX): spin for spin_us, then
  * sleep on the socket. 1 ready, 0 the peer is gone, -ETIMEDOUT, -EAGAIN (timeout 0),
- * -EPROTO, -EDEADLK (W_TX: only the caller's own buffers could make the room). A reader that finds nothing wakes a peer waiting for room whatever it asked
+ * -EPROTO, -EDEADLK (W_TX: only the caller's own buffers could make the room), -ENOBUFS
+ * (W_RX: the caller holds every slot, read and not released). A reader that finds nothing wakes a peer waiting for room whatever it asked
  * (wake_room_dry); a writer's first sleep asks for a batch (room_wake_at) and lasts
  * 1 ms at most, so a reader that holds what it read and does something else for a
  * while costs it that much at most. */
@@ -388,6 +389,14 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 	}
 	if (what == W_TX && !room_from(ep, ep->tx_head, size, start))
 		return tx_stuck(ep, size);
+	if (what == W_RX && ep->rx_next - ep->rx_done >= ep->slots) {
+		/* We hold every slot of the peer's ring, read and not released: it cannot send
+		 * another message until we release one, so no wait can end (as tcp:// says). */
+		blc_log(BELTLINE_LOG_ERROR, "%s: every slot (%llu) holds a message read and not "
+			"released: release one before waiting for another", ep->name,
+			(unsigned long long)ep->slots);
+		return -ENOBUFS;
+	}
 	if (what == W_RX)
 		wake_room_dry(ep);
 	if (timeout_ms != 0) {

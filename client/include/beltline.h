@@ -529,7 +529,9 @@ BELTLINE_API int beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t 
 /* The next message: *buf (read-only, valid until released) and *len. Returns 1, 0
  * at the end (the peer closed or died, after every message it committed), -EAGAIN
  * (timeout 0, none), -ETIMEDOUT, -EPROTO (the peer wrote garbage), -EINVAL, -ENOBUFS
- * (tcp://, tls://: too many held, release some). */
+ * (too many held, release some: over shared memory, every slot of the ring holds a
+ * message read and not released, so the peer cannot send another; tcp://, tls://: the
+ * messages held take the receive buffer). */
 BELTLINE_API int beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len,
 	int timeout_ms);
 

@@ -451,3 +451,32 @@ Test(ep_ring, a_writer_whose_room_is_all_its_own_uncommitted_buffers_is_told_at_
 	beltline_ep_close(a);
 	beltline_ep_close(b);
 }
+
+/* A reader holding every slot of the peer's ring (read, not released) waiting for one
+ * more: the peer cannot send it, so the wait could not end (it slept to its timeout).
+ * -ENOBUFS at once, as tcp:// says when held messages fill its buffer; one release and
+ * the peer sends again. */
+Test(ep_ring, a_reader_holding_every_slot_is_told_at_once)
+{
+	struct beltline_ep *a, *b;
+	const void *m[SLOTS], *more;
+	struct timespec t0, t1;
+	uint32_t len;
+
+	make_pair(&a, &b);
+	for (unsigned i = 0; i < SLOTS; i++)
+		send_msg(a, 64);
+	for (unsigned i = 0; i < SLOTS; i++)
+		cr_assert_eq(beltline_ep_getreadbuf(b, &m[i], &len, LONG_MS), 1, "message %u", i);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(beltline_ep_getreadbuf(b, &more, &len, LONG_MS), -ENOBUFS);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2, "at once, not at its 10 s timeout");
+	cr_assert_eq(beltline_ep_getreadbuf(b, &more, &len, 0), -ENOBUFS, "not -EAGAIN");
+	cr_assert_eq(beltline_ep_release(b, m[0]), 0);
+	cr_assert_eq(beltline_ep_getreadbuf(b, &more, &len, 0), -EAGAIN, "one released: a wait may end");
+	send_msg(a, 64);
+	cr_assert_eq(beltline_ep_getreadbuf(b, &more, &len, LONG_MS), 1, "and the peer sent again");
+	beltline_ep_close(a);
+	beltline_ep_close(b);
+}
