@@ -179,6 +179,7 @@ flow_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		struct bl_stream_opts so = {
 			.sz = sizeof(so), .kind = BL_STREAM_EXPORT, .name = exp, .pkt = env->dbuf,
 			.capacity = 1024, .max_readers = 8, .wake_count = 1,
+			.wake_pass = 1,   /* the exporter looks again each round (flow_exporter) */
 		};
 		if (exp != NULL && env->n_replicas > 1)
 			return bl_err_set(err, -EINVAL, "export: a stream has one writer, but this "
@@ -229,6 +230,7 @@ flow_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		struct bl_stream_opts so = {
 			.sz = sizeof(so), .kind = BL_STREAM_EXPORT, .name = exp, .pkt = env->dbuf,
 			.policy = 0, .capacity = 1024, .max_readers = 8, .wake_count = 1,
+			.wake_pass = 1,   /* the exporter looks again each round (flow_exporter) */
 		};
 		if (bl_stream_policy_arg("srp", &so.policy, err) < 0 ||
 		    bl_stream_perm_args(NULL, NULL, "0640", &so.uid, &so.gid, &so.mode, err) < 0) {
@@ -377,6 +379,10 @@ flow_exporter(void *arg)
 			/* release: pairs with drain's acquire; what it flushed is sent */
 			__atomic_store_n(&fl->drain_ack, ack, __ATOMIC_RELEASE);
 		}
+		/* A round later (2 ms): a sleeper the last publish's look missed
+		 * (bl_stream_wake_pass; this thread is the stream's writer). */
+		if (fl->s != NULL)
+			bl_stream_wake_pass(fl->s);
 		if (!done)
 			usleep(2000);
 	}

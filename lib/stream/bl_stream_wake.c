@@ -22,10 +22,11 @@
  * reader sleeps unsignalled, and every 1 ms otherwise. A sleeper whose entry is not
  * there yet needs the fast tick only where the tick may have to act for it: a stream
  * with wake_count > 1 (its wake_us timeout starts with the first entry), or one whose
- * writer does not check once a pass (bl_stream_wake_pass: the race of the burst's
- * unfenced check is caught a pass later on the worker, not here). Every sleeping
- * client used to hold the main lcore at 10000 wakeups a second, each a few system
- * calls on the CPU it shares with the clients.
+ * writer does not look again (a tap's). A writer made with wake_pass runs
+ * bl_stream_wake_pass once a pass on its worker (flow's exporter thread, once a 2 ms
+ * round): the race of the burst's unfenced check is caught there, a pass later, not
+ * here. Every sleeping client used to hold the main lcore at 10000 wakeups a second,
+ * each a few system calls on the CPU it shares with the clients.
  *
  * Ordering: detach closes a wake channel only once the worker cannot be using it:
  * it clears the reader's bit in `capable` and then waits while `busy` is set

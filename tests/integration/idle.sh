@@ -102,19 +102,22 @@ eq "clean stop" "$st" 0
 # --- The main lcore with a client asleep on a stream: it ticked every 100 us while
 # anyone slept (10000 wakeups a second, on the CPU it shares with the clients), though
 # an export's worker wakes its sleepers itself. Now about once a millisecond; a loaded
-# machine only makes it fewer. The sleeper still gets every packet.
+# machine only makes it fewer. The sleeper still gets every packet. A flow stream's
+# sleeper too (its exporter thread looks again each round).
 cat > "$T/sleep.json" <<JSON
 { "instance": "$I", "idle_sleep_us": 0,
   "ports": [ { "name": "n", "vdev": "net_null0" } ],
-  "graphs": [ { "lcores": [1], "pipeline": "inject name=w | export name=e" } ] }
+  "graphs": [ { "lcores": [1], "pipeline": "inject name=w | flow export=f | export name=e" } ] }
 JSON
 "$BELTLINED" --stats-interval 0 "$T/sleep.json" > /dev/null 2> "$T/s.err" &
 PID=$!
 wait_ctl "$RUN/ctl" "$PID" "$T/s.err"
 "$BELTLINE" cat e -c "$n" -w "$T/got.pcap" 2> "$T/cat.err" &
 CAT=$!
-readers() { "$BELTLINE" stats --json | jq '.streams[] | select(.name == "e") | .n_readers'; }
-check "a reader sleeps on e" wait_for 30 eval '[ "$(readers)" = 1 ]'
+"$BELTLINE" cat --flows f > /dev/null 2> "$T/flows.err" &
+FLOWS=$!
+readers() { "$BELTLINE" stats --json | jq '[.streams[] | select(.name == "e" or .name == "f") | .n_readers] | add'; }
+check "a reader sleeps on e, one on f" wait_for 30 eval '[ "$(readers)" = 2 ]'
 sleep 0.3   # its first empty look, then asleep
 vcs() { awk '/^voluntary_ctxt_switches/ { print $2 }' /proc/"$PID"/task/"$PID"/status; }
 v0=$(vcs); sleep 2; v1=$(vcs)
@@ -123,6 +126,7 @@ check "the main lcore woke $((v1 - v0)) times in 2 s with a reader asleep (< 300
 check "inject $cap to the sleeper" "$BELTLINE" inject w "$cap"
 check "it got every frame" wait_pid 30 "$CAT"
 eq "frames read" "$(tcpdump -r "$T/got.pcap" 2> /dev/null | grep -c "^[0-9]")" "$n"
+kill -TERM "$FLOWS" 2> /dev/null || true
 kill -TERM "$PID"; wait "$PID" && st=0 || st=$?
 eq "clean stop" "$st" 0
 finish
