@@ -50,23 +50,33 @@ ibuf_out_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *er
 		.sz = sizeof(so), .kind = BL_STREAM_LCORE, .capacity = 1024, .max_readers = 8,
 	};
 
+	int rc = 0;
+
 	if (bl_args_only(args, keys, false, err) < 0 || bl_args_str(args, "name", &name, err) < 0 ||
 	    bl_args_str(args, "policy", &policy, err) < 0 ||
-	    bl_args_u32(args, "capacity", 2, 1u << 20, &so.capacity, err) < 0)
-		return -EINVAL;
-	if (bl_stream_policy_arg(policy, &so.policy, err) < 0)
-		return -EINVAL;
-	if (so.policy != BL_IBUF_SRP)
-		return bl_err_set(err, -EINVAL, "policy=%s: ibuf_out takes srp only (its readers "
-				  "take each packet's reference after its slot, which %s ring lets go "
-				  "while a reader may still be on it)", policy,
-				  so.policy == BL_IBUF_FRP ? "an overwriting (frp)" :
-				  "a shared-pointer (mrp)");
+	    bl_args_u32(args, "capacity", 2, 1u << 20, &so.capacity, err) < 0 ||
+	    bl_stream_policy_arg(policy, &so.policy, err) < 0)
+		rc = -EINVAL;
+	else if (so.policy != BL_IBUF_SRP)
+		rc = bl_err_set(err, -EINVAL, "policy=%s: ibuf_out takes srp only (its readers "
+				"take each packet's reference after its slot, which %s ring lets go "
+				"while a reader may still be on it)", policy,
+				so.policy == BL_IBUF_FRP ? "an overwriting (frp)" :
+				"a shared-pointer (mrp)");
 	so.name = name;
 	so.pkt = env->dbuf;
 	so.lcore = env->lcore;
-	if (bl_graph_dry(f))
-		return bl_stream_check(&so, err);
+	if (bl_graph_dry(f)) {
+		const struct bl_arg *a = bl_args_get(args, "name");
+
+		if (rc == 0)
+			rc = bl_stream_check(&so, err);
+		if (rc < 0 && a != NULL)   /* said once: its ibuf_in need not say it is missing */
+			bl_stream_check_failed(BL_STREAM_LCORE, a->value);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
 	return bl_stream_create(&so, &o->p, err);
 }
 

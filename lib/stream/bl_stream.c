@@ -409,6 +409,18 @@ bl_stream_check(const struct bl_stream_opts *o, struct bl_err *err)
 	return 0;
 }
 
+void
+bl_stream_check_failed(uint32_t kind, const char *name)
+{
+	/* Its error is said already: its readers are not told the name is missing too. */
+	if (name != NULL && dry_find(kind, name) == NULL && n_dry < BL_STREAM_MAX &&
+	    strlen(name) < sizeof(dry[0].name)) {
+		dry[n_dry].kind = kind;
+		snprintf(dry[n_dry].name, sizeof(dry[n_dry].name), "%s", name);
+		n_dry++;
+	}
+}
+
 bool
 bl_stream_check_declared(uint32_t kind, const char *name)
 {

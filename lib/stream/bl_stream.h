@@ -158,6 +158,9 @@ int bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, str
  * (no ring, no memory outside the process). bl_stream_check_reset starts a run.
  */
 int bl_stream_check(const struct bl_stream_opts *o, struct bl_err *err);
+/* A writer whose dry check failed (its arguments or bl_stream_check) still declares
+ * its name, so that a reader's check does not add "no such stream" to its error. */
+void bl_stream_check_failed(uint32_t kind, const char *name);
 /* Whether a stream of that kind and name exists or was declared by bl_stream_check. */
 bool bl_stream_check_declared(uint32_t kind, const char *name);
 /* The packet pool a dry run's zero-copy rings would reserve mbufs from, as the

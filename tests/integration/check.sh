@@ -70,7 +70,9 @@ cat > "$T/many.json" <<JSON
     { "lcores": [1], "pipeline": "gen | ibuf_in name=nowhere" },
     { "lcores": [1], "pipeline": "gen | pcap file=$T/new.pcap" },
     { "lcores": [1], "pipeline": [ "rx port=inn | count bogus=1",
-                                   "gen size=9000 | export name=d owner=no_such_user_bl" ] } ] }
+                                   "gen size=9000 | export name=d owner=no_such_user_bl" ] },
+    { "lcores": [1], "pipeline": "gen | ibuf_out name=q capacity=bogus" },
+    { "lcores": [1], "pipeline": "ibuf_in name=q | count" } ] }
 JSON
 # graphs[10]: every bad filter of one graph, in each of its pipelines (it said the
 # first alone: a user fixed them one run at a time)
@@ -87,6 +89,9 @@ want=(
 	'^graphs\[10\]\.pipeline\[0\]: col 15: count: bogus: unknown argument'
 	'^graphs\[10\]\.pipeline\[1\]: col 1: gen: size: 9000 bytes do not fit one mbuf'
 	'^graphs\[10\]\.pipeline\[1\]: col 17: export: owner: no user named "no_such_user_bl"'
+	# graphs[12] reads the ring graphs[11] failed to make: one error, not a second
+	# saying the ring is missing
+	'^graphs\[11\]\.pipeline: col 7: ibuf_out: capacity: must be an integer'
 )
 for mode in --check ""; do
 	run x $mode "$T/many.json"
