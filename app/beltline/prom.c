@@ -354,6 +354,8 @@ static const struct key control_keys[] = {
 	K("idle_closed", "control_idle_closed_total", 'c', "connections closed as idle"),
 	K("slow_closed", "control_slow_closed_total", 'c', "connections closed as slow readers"),
 	K("bad_requests", "control_bad_requests_total", 'c', "malformed requests"),
+	K("accept_errors", "control_accept_errors_total", 'c',
+	  "accepts that failed (out of descriptors or memory), tried again each tick"),
 };
 
 #define N_OF(t) (sizeof(t) / sizeof((t)[0]))

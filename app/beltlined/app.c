@@ -35,8 +35,9 @@
 #include "reload.h"
 #include "service.h"
 
-#define TICK_US 1000        /* the main lcore's watch interval */
-#define WAKE_TICK_US 100    /* ... while a client sleeps on its wake channel */
+/* The main lcore's watch interval while a client sleeps on its wake channel; else
+ * app->tick_ms (1 ms). */
+#define WAKE_TICK_US 100
 
 static uint64_t
 total_polled(const struct bl_app *app)
@@ -120,18 +121,20 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 	uint64_t idle_rx = 0, idle_since = app->start_tsc, last_print = app->start_tsc;
 	uint64_t last_rx = 0, last_tx = 0;
 
+	const unsigned int tick_us = (app->tick_ms != 0 ? app->tick_ms : 1) * 1000u;
 	int sleepers = 0, started = 0;
 
 	while (!bl_worker_stopping()) {
 		struct timespec ts;
 		uint64_t now, now_ns, rx;
 
-		usleep(sleepers ? WAKE_TICK_US : TICK_US);
+		/* The tick's sleep is a wait on the control socket: accept, answer, detach
+		 * the dead as soon as there is something to do. */
+		bl_ctl_tick(app->ctl, sleepers ? WAKE_TICK_US : tick_us);
 		if (bl_app_reload_asked()) {   /* SIGHUP: the same file (says why if refused) */
 			struct bl_err err;
 			bl_app_reload(app, NULL, &err);
 		}
-		bl_ctl_tick(app->ctl);   /* non-blocking: accept, answer, detach the dead */
 		bl_limbo_reap(app, false);   /* what a swap left, once a held worker is past */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

@@ -62,6 +62,10 @@ struct bl_app {
 	/* How long a start waits for its EAL folder's lock (reaper.h, L2): 10 s, or with the
 	 * test hooks BELTLINED_TEST_REAPER_WAIT_S (1 to 10). */
 	unsigned int reaper_wait_s;
+	/* The main lcore's watch interval with no client asleep: 1 ms, or with the test
+	 * hooks BELTLINED_TEST_TICK_MS (1 to 5000), so a test can tell a request answered
+	 * when it comes from one answered at the next tick. */
+	unsigned int tick_ms;
 };
 
 /* After the report, with memory.multiprocess, the teardown ends within this (app.c). */

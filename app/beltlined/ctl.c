@@ -613,8 +613,19 @@ accept_all(struct bl_ctl *c, uint64_t now)
 		unsigned int used = 0, of_uid = 0;
 		int fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of descriptors or memory, the connection still queued: the
+			 * socket stays readable, so the wait must not watch it (a busy
+			 * loop); each tick tries again until it drains. */
+			c->accept_failing = errno != EAGAIN && errno != EWOULDBLOCK &&
+					    errno != EINTR && errno != ECONNABORTED;
+			if (c->accept_failing && c->n.accept_errors++ % 1000 == 0)
+				bl_log(BL_LOG_WARNING, "control: accept failed (%s; %llu so far): "
+				       "the connection waits for the next tick", strerror(errno),
+				       (unsigned long long)c->n.accept_errors);
 			return;
+		}
+		c->accept_failing = false;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			close(fd);        /* the client sees its connection closed */
 			continue;
@@ -687,16 +698,21 @@ expire(struct bl_ctl *c, uint64_t now)
 }
 
 void
-bl_ctl_tick(struct bl_ctl *c)
+bl_ctl_tick(struct bl_ctl *c, unsigned int wait_us)
 {
-	struct pollfd p[CTL_MAX_CONNS];
-	unsigned int map[CTL_MAX_CONNS], n = 0;
-	uint64_t now;
+	struct pollfd p[CTL_MAX_CONNS + 1];
+	unsigned int map[CTL_MAX_CONNS + 1], n = 0;
+	struct timespec ts = { .tv_sec = wait_us / 1000000, .tv_nsec = wait_us % 1000000 * 1000l };
+	int ready;
 
-	if (c == NULL)
+	if (c == NULL) {
+		nanosleep(&ts, NULL);
 		return;
-	now = bl_mono_ms();
-	accept_all(c, now);
+	}
+	/* p[0]: the listening socket, unless accepting fails (then it is tried below). */
+	p[n].fd = c->accept_failing ? -1 : c->lfd;
+	p[n].events = POLLIN;
+	p[n++].revents = 0;
 	for (unsigned int i = 0; i < CTL_MAX_CONNS; i++)
 		if (c->c[i].fd >= 0) {
 			p[n].fd = c->c[i].fd;
@@ -705,8 +721,12 @@ bl_ctl_tick(struct bl_ctl *c)
 			p[n].revents = 0;
 			map[n++] = i;
 		}
-	if (n != 0 && poll(p, n, 0) > 0)
-		for (unsigned int i = 0; i < n; i++) {
+	/* A signal (SIGHUP's reload, SIGTERM) ends the wait early: EINTR, nothing ready. */
+	ready = ppoll(p, n, &ts, NULL);
+	if (c->accept_failing || (ready > 0 && (p[0].revents & POLLIN)))
+		accept_all(c, bl_mono_ms());
+	if (ready > 0)
+		for (unsigned int i = 1; i < n; i++) {
 			struct conn *k = &c->c[map[i]];
 			if (p[i].revents & POLLIN)
 				serve(c, k);    /* a request, or the 0-byte read of a close */

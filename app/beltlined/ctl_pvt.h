@@ -48,6 +48,7 @@ struct ctl_counts {
 	uint64_t idle_closed;        /* control.idle_ms without a request */
 	uint64_t slow_closed;        /* control.slow_ms without taking a reply */
 	uint64_t bad_requests;       /* malformed: closed, or refused with -EPROTO/-EINVAL */
+	uint64_t accept_errors;      /* accept4 failed (EMFILE, ENOMEM, ...): retried each tick */
 };
 
 struct bl_ctl {
@@ -57,6 +58,8 @@ struct bl_ctl {
 	char path[108];
 	struct conn c[CTL_MAX_CONNS];
 	struct ctl_counts n;
+	bool accept_failing;         /* the last accept4 failed: lfd stays readable, so the
+				      * wait leaves it out and each tick tries again */
 	uint8_t buf[BL_CTL_MSG_MAX + 1];
 };
 

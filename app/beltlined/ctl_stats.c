@@ -45,6 +45,7 @@ stats_control(const struct bl_ctl *c, cJSON *o)
 	N(o, "idle_closed", c->n.idle_closed);
 	N(o, "slow_closed", c->n.slow_closed);
 	N(o, "bad_requests", c->n.bad_requests);
+	N(o, "accept_errors", c->n.accept_errors);
 }
 
 /* The C heap (malloc; DPDK's memory is not in it): "heap" in stats. in_use is live

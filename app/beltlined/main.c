@@ -422,12 +422,13 @@ print_check(const char *name, const struct bl_cfg *cfg, const struct bl_eal_args
 	printf("\n");
 }
 
-/* A wait the test hooks may shorten: with BELTLINED_TEST_HOOKS=1, NAME=N (whole
- * seconds, 1 to def) gives N (a notice says so; the waits' own messages say the
+/* A wait the test hooks may change: with BELTLINED_TEST_HOOKS=1, NAME=N (whole
+ * units, 1 to max) gives N (a notice says so; the waits' own messages say the
  * limit they waited); anything else in NAME is a warning, and def. Without the
  * hooks, def: users see no change. */
 static unsigned int
-test_hook_s(const struct bl_app *app, const char *name, unsigned int def)
+test_hook(const struct bl_app *app, const char *name, unsigned int def, unsigned int max,
+	  const char *unit)
 {
 	const char *v = app->test_hooks ? getenv(name) : NULL;
 	char *end;
@@ -437,13 +438,21 @@ test_hook_s(const struct bl_app *app, const char *name, unsigned int def)
 		return def;
 	errno = 0;
 	s = strtoul(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || s < 1 || s > def) {
-		bl_log(BL_LOG_WARNING, "test hooks: %s=\"%s\" is not 1 to %u: waiting %u s", name, v,
-		       def, def);
+	if (errno != 0 || end == v || *end != '\0' || s < 1 || s > max) {
+		bl_log(BL_LOG_WARNING, "test hooks: %s=\"%s\" is not 1 to %u: waiting %u %s", name,
+		       v, max, def, unit);
 		return def;
 	}
-	bl_log(BL_LOG_NOTICE, "test hooks: %s=%lu: waiting %lu s instead of %u", name, s, s, def);
+	bl_log(BL_LOG_NOTICE, "test hooks: %s=%lu: waiting %lu %s instead of %u", name, s, s, unit,
+	       def);
 	return (unsigned int)s;
+}
+
+/* Shortening a wait of def seconds. */
+static unsigned int
+test_hook_s(const struct bl_app *app, const char *name, unsigned int def)
+{
+	return test_hook(app, name, def, def, "s");
 }
 
 int
@@ -494,6 +503,7 @@ main(int argc, char **argv)
 	app.epoch_wait_s = test_hook_s(&app, "BELTLINED_TEST_EPOCH_WAIT_S", 10);
 	app.teardown_s = test_hook_s(&app, "BELTLINED_TEST_TEARDOWN_S", BL_APP_TEARDOWN_S);
 	app.reaper_wait_s = test_hook_s(&app, "BELTLINED_TEST_REAPER_WAIT_S", BL_REAPER_WAIT_MS / 1000);
+	app.tick_ms = test_hook(&app, "BELTLINED_TEST_TICK_MS", 1, 5000, "ms");
 	install_signals();
 	rc = bl_app_run(&app, &opts, &ea);
 	bl_log_flush();   /* what the rate limit still holds back */

@@ -487,7 +487,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
 	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		FUZZ_FAIL("connect %s", sock_path);
-	bl_ctl_tick(ctl);   /* accept */
+	bl_ctl_tick(ctl, 0);   /* accept */
 	while (size > 0 && n < MAX_REQ) {
 		uint32_t w = fuzz_take(&data, &size, 2);
 		size_t len = w & 0x7fff;
@@ -523,11 +523,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (send(c, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			break;
 		n++;
-		bl_ctl_tick(ctl);
+		bl_ctl_tick(ctl, 0);
 		got = replies(c, sent, n, got, &eof, &notice);
 	}
 	for (int i = 0; i < 3; i++) {
-		bl_ctl_tick(ctl);
+		bl_ctl_tick(ctl, 0);
 		got = replies(c, sent, n, got, &eof, &notice);
 	}
 	/* Every well-formed request up to the first that is not gets its reply, or a notice came. */
@@ -536,7 +536,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "%s", i, sent[i].op, sent[i].id,
 			   eof ? "(the server closed the connection without a notice)" : "");
 	close(c);
-	bl_ctl_tick(ctl);   /* the server sees the close: the lease ends */
+	bl_ctl_tick(ctl, 0);   /* the server sees the close: the lease ends */
 	for (unsigned int i = 0; i < 2; i++) {
 		struct bl_stream *x = bl_stream_find(BL_STREAM_EXPORT, i == 0 ? "web" : "priv");
 		struct bl_ibuf_stats st;
