@@ -82,21 +82,6 @@ struct tap {
 static struct tap taps[TAP_MAX];
 static unsigned int tap_seq;
 
-/* The runtime's label rule (bl_graph_run.c label_match), for one class. */
-static __rte_always_inline bool
-keeps(const struct bl_label_rt *l, uint32_t cls)
-{
-	bool in = false;
-
-	if (likely(l->kind == BL_LABEL_DEFAULT))
-		return cls != 0;
-	if (l->kind == BL_LABEL_ALL)
-		return true;
-	for (unsigned int i = 0; i < l->n; i++)
-		in |= cls >= l->lo[i] && cls <= l->hi[i];
-	return l->invert ? (cls != 0 && !in) : in;
-}
-
 /* Worker: the tapped filter emitted n packets (it still owns them). */
 static void
 tap_burst(struct bl_filter_tap *h, struct rte_mbuf **pkts, const uint32_t *cls, uint16_t n,
@@ -109,7 +94,7 @@ tap_burst(struct bl_filter_tap *h, struct rte_mbuf **pkts, const uint32_t *cls, 
 		struct rte_mbuf *m = pkts[i];
 		uint32_t c = negate ? cls[i] == 0 : cls[i];
 
-		if (!keeps(&t->label, c))
+		if (!bl_label_match(&t->label, c))
 			continue;
 		/* The filter of a BPF expression decides on the first segment (a tap's
 		 * --bpf: docs/taps.md); loads past it reject the packet. */

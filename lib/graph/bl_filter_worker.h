@@ -37,6 +37,22 @@ struct bl_label_rt {
 	uint32_t lo[BL_LABEL_MAX_RANGES], hi[BL_LABEL_MAX_RANGES];
 };
 
+/* Does an edge labelled l take a packet of class cls: the rule every edge and every tap
+ * follows (docs/graphs.md). Class 0 (drop) goes only where the label says all. */
+static __rte_always_inline bool
+bl_label_match(const struct bl_label_rt *l, uint32_t cls)
+{
+	bool in = false;
+
+	if (likely(l->kind == BL_LABEL_DEFAULT))
+		return cls != 0;
+	if (l->kind == BL_LABEL_ALL)
+		return true;
+	for (unsigned int i = 0; i < l->n; i++)
+		in |= cls >= l->lo[i] && cls <= l->hi[i];
+	return l->invert ? (cls != 0 && !in) : in;
+}
+
 struct bl_class_count {
 	uint32_t cls;
 	uint64_t n;

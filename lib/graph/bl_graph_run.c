@@ -15,20 +15,6 @@
 
 #include "bl_graph_pvt.h"
 
-static __rte_always_inline bool
-label_match(const struct bl_label_rt *l, uint32_t cls)
-{
-	bool in = false;
-
-	if (likely(l->kind == BL_LABEL_DEFAULT))
-		return cls != 0;
-	if (l->kind == BL_LABEL_ALL)
-		return true;
-	for (unsigned int i = 0; i < l->n; i++)
-		in |= cls >= l->lo[i] && cls <= l->hi[i];
-	return l->invert ? (cls != 0 && !in) : in;
-}
-
 /* Add n packets of class cls to a table of per-class slots (first come, first
  * served; the rest go to *other). The first slot is the usual hit. */
 static __rte_always_inline void
@@ -73,7 +59,7 @@ count_run(struct bl_filter *f, uint32_t cls, uint64_t n)
 {
 	count_class(&f->st, cls, n);
 	for (uint16_t k = 0; k < f->n_out; k++)
-		if (label_match(&f->out[k].label, cls))
+		if (bl_label_match(&f->out[k].label, cls))
 			count_edge_class(&f->out[k], cls, n);
 }
 
@@ -188,13 +174,13 @@ route_overflow(struct bl_filter *f, struct rte_mbuf *m, uint32_t cls, uint16_t k
 	*run = 0;
 	count_class(&f->st, cls, 1);
 	for (uint16_t k = 0; k < k0; k++)
-		if (label_match(&f->out[k].label, cls)) {
+		if (bl_label_match(&f->out[k].label, cls)) {
 			count_edge_class(&f->out[k], cls, 1);
 			took++;
 		}
 	for (uint16_t k = k0 + 1; k < f->n_out; k++) {
 		struct bl_edge_rt *e = &f->out[k];
-		if (!label_match(&e->label, cls))
+		if (!bl_label_match(&e->label, cls))
 			continue;
 		rte_pktmbuf_refcnt_update(m, 1);
 		if (enqueue(e->to, m, cls)) {
@@ -236,7 +222,7 @@ dispatch_labelled(struct bl_filter *f)
 		run++;
 		for (uint16_t k = 0; k < f->n_out; k++) {
 			struct bl_edge_rt *e = &f->out[k];
-			if (!label_match(&e->label, cls))
+			if (!bl_label_match(&e->label, cls))
 				continue;
 			/* One more reference per extra edge, on every segment: each branch
 			 * frees the whole chain (rte_pktmbuf_free). Atomic inside DPDK. */
