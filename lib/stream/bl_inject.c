@@ -455,7 +455,6 @@ bl_inject_stats_json(void)
 {
 	static const char *const vnames[] = BL_INJECT_VERDICT_NAMES;
 	cJSON *a = cJSON_CreateArray();
-	char buf[64];
 
 	_Static_assert(sizeof(vnames) / sizeof(vnames[0]) == BL_INJECT_N_VERDICTS,
 		       "a name per verdict");
@@ -469,12 +468,7 @@ bl_inject_stats_json(void)
 		cJSON_AddStringToObject(o, "name", s->name);
 		N(o, "capacity", s->capacity);
 		N(o, "max_frame", s->max_frame);
-		bl_stream__user_name(s->uid, buf, sizeof(buf));
-		cJSON_AddStringToObject(o, "owner", buf);
-		bl_stream__group_name(s->gid, buf, sizeof(buf));
-		cJSON_AddStringToObject(o, "group", buf);
-		snprintf(buf, sizeof(buf), "%04o", (unsigned int)s->mode);
-		cJSON_AddStringToObject(o, "mode", buf);
+		bl_stream__perm_json(o, s->uid, s->gid, s->mode);
 		N(o, "writers", s->wr != NULL);
 		N(o, "writers_total", s->writers);
 		N(o, "reclaimed", s->reclaimed);
@@ -504,7 +498,6 @@ struct cJSON *
 bl_inject_list_json(const struct bl_stream_cred *who)
 {
 	cJSON *a = cJSON_CreateArray();
-	char buf[64];
 
 	for (unsigned int i = 0; a != NULL && i < BL_INJECT_MAX; i++) {
 		const struct bl_inject *s = &injects[i];
@@ -516,12 +509,7 @@ bl_inject_list_json(const struct bl_stream_cred *who)
 		cJSON_AddStringToObject(o, "name", s->name);
 		N(o, "capacity", s->capacity);
 		N(o, "max_frame", s->max_frame);
-		bl_stream__user_name(s->uid, buf, sizeof(buf));
-		cJSON_AddStringToObject(o, "owner", buf);
-		bl_stream__group_name(s->gid, buf, sizeof(buf));
-		cJSON_AddStringToObject(o, "group", buf);
-		snprintf(buf, sizeof(buf), "%04o", (unsigned int)s->mode);
-		cJSON_AddStringToObject(o, "mode", buf);
+		bl_stream__perm_json(o, s->uid, s->gid, s->mode);
 		N(o, "writers", s->wr != NULL);
 		N(o, "writer_pid", s->wr != NULL ? s->pid : 0);
 		N(o, "frames", bl_counter_read(&s->c.v[BL_INJECT_OK]));

@@ -19,7 +19,6 @@ cJSON *
 bl_stream_list_json(const struct bl_stream_cred *who)
 {
 	cJSON *arr = cJSON_CreateArray();
-	char s[64];
 
 	for (unsigned int i = 0; arr != NULL && i < BL_STREAM_MAX; i++) {
 		const struct bl_stream *x = bl_stream_at(i);
@@ -40,12 +39,7 @@ bl_stream_list_json(const struct bl_stream_cred *who)
 		}
 		N(o, "readers", st.n_active);
 		N(o, "max_readers", x->max_readers);
-		bl_stream__user_name(x->uid, s, sizeof(s));
-		cJSON_AddStringToObject(o, "owner", s);
-		bl_stream__group_name(x->gid, s, sizeof(s));
-		cJSON_AddStringToObject(o, "group", s);
-		snprintf(s, sizeof(s), "%04o", (unsigned int)x->mode);
-		cJSON_AddStringToObject(o, "mode", s);
+		bl_stream__perm_json(o, x->uid, x->gid, x->mode);
 		N(o, "written", st.written);
 		N(o, "dropped", st.dropped);
 		cJSON_AddItemToArray(arr, o);
@@ -107,6 +101,19 @@ bl_stream_stats_json(void)
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
+}
+
+void
+bl_stream__perm_json(cJSON *o, uid_t uid, gid_t gid, mode_t mode)
+{
+	char buf[64];
+
+	bl_stream__user_name(uid, buf, sizeof(buf));
+	cJSON_AddStringToObject(o, "owner", buf);
+	bl_stream__group_name(gid, buf, sizeof(buf));
+	cJSON_AddStringToObject(o, "group", buf);
+	snprintf(buf, sizeof(buf), "%04o", (unsigned int)mode);
+	cJSON_AddStringToObject(o, "mode", buf);
 }
 
 cJSON *

@@ -60,4 +60,9 @@ void bl_stream__client_name(char *dst, size_t n, const char *client);
 void bl_stream__user_name(uid_t uid, char *out, size_t n);
 void bl_stream__group_name(gid_t gid, char *out, size_t n);
 
+/* "owner", "group" (names, else numbers) and "mode" ("0640") into o, as list and stats
+ * show every stream, inject stream and user filter (bl_stream_json.c). */
+struct cJSON;
+void bl_stream__perm_json(struct cJSON *o, uid_t uid, gid_t gid, mode_t mode);
+
 #endif /* BL_STREAM_PVT_H */

@@ -249,18 +249,12 @@ user_json(const struct bl_user *u, int full)
 {
 	const struct bl_user_counts *c = &u->c;
 	cJSON *o = cJSON_CreateObject(), *k;
-	char buf[64];
 
 	if (o == NULL)
 		return NULL;
 	cJSON_AddStringToObject(o, "name", u->name);
 	N(o, "capacity", u->capacity);
-	bl_stream__user_name(u->s->uid, buf, sizeof(buf));
-	cJSON_AddStringToObject(o, "owner", buf);
-	bl_stream__group_name(u->s->gid, buf, sizeof(buf));
-	cJSON_AddStringToObject(o, "group", buf);
-	snprintf(buf, sizeof(buf), "%04o", (unsigned int)u->s->mode);
-	cJSON_AddStringToObject(o, "mode", buf);
+	bl_stream__perm_json(o, u->s->uid, u->s->gid, u->s->mode);
 	N(o, "clients", u->cl != NULL);
 	N(o, "client_pid", u->cl != NULL ? u->pid : 0);
 	N(o, "verdicts", bl_counter_read(&c->verdicts));
