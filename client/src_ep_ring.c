@@ -579,6 +579,9 @@ prefetch_next(const struct beltline_ep *ep)
 
 	if (off >= ep->dbuf_bytes || len > ep->dbuf_bytes - off || len > ep->max_msg)
 		return;         /* also an echo (BL_EP_OFF_YOURS): our own memory, warm */
+	static long lim = -2;
+	if (lim == -2) { const char *e = getenv("PF_BYTES"); lim = e ? atol(e) : -1; }
+	if (lim >= 0 && len > (uint32_t)lim) len = (uint32_t)lim;
 	for (uint32_t o = 0; o < len; o += 64)
 		__builtin_prefetch(ep->peer_dbuf + off + o, 0, 2);
 }

@@ -271,6 +271,44 @@ dry_error(void *ctx, const struct bl_err *err)
 	x->n++;
 }
 
+/* A syntax error in one element of a "pipeline" array ends the graph's parse; the
+ * later elements are parsed each alone for theirs, so one run says them all. An element
+ * alone is a part of the whole (a node named in another is a node of its own here), so
+ * what it says is wrong is wrong in the whole too. The filters' own checks need the
+ * whole graph: they wait for the syntax to be fixed. */
+static void
+later_parts(const struct source *s, const struct bl_err *first, struct bl_diag *diag)
+{
+	const struct bl_pipe_opts opts = { .filters = bl_filter_names() };
+	static char part[BL_CFG_PIPE_MAX];
+	unsigned int col, j = 0;
+
+	if (s->json || s->n_parts < 2 || sscanf(first->msg, "col %u:", &col) != 1)
+		return;
+	while (j + 1 < s->n_parts && s->part_at[j + 1] < col)
+		j++;
+	for (unsigned int k = j + 1; k < s->n_parts; k++) {
+		size_t end = k + 1 < s->n_parts ? (size_t)s->part_at[k + 1] - 2 : strlen(s->text);
+		char moved[BL_ERR_MSG_MAX + 16], msg[BL_ERR_MSG_MAX + 64];
+		struct bl_gdesc g;
+		struct bl_err err;
+		unsigned int c;
+		int at = 0;
+
+		snprintf(part, sizeof(part), "%.*s", (int)(end - s->part_at[k]),
+			 s->text + s->part_at[k]);
+		bl_gdesc_init(&g);
+		bl_err_clear(&err);
+		if (bl_pipe_parse(part, &opts, &g, &err) < 0 &&
+		    sscanf(err.msg, "col %u: %n", &c, &at) == 1 && at > 0) {
+			snprintf(moved, sizeof(moved), "col %u: %s", c + s->part_at[k], err.msg + at);
+			blame(s, ".pipeline", moved, msg, sizeof(msg));
+			bl_diag_add(diag, "%s", msg);
+		}
+		bl_gdesc_free(&g);
+	}
+}
+
 /* The dry run: every graph built against a pool of pool_n mbufs (0: the config's);
  * *rings (may be NULL): the slots its streams reserve in the pool. */
 static int
@@ -309,10 +347,12 @@ check(const struct bl_cfg *cfg, bool beside_live, unsigned int pool_n, struct bl
 			struct bl_err err;
 			const char *where = "";
 			struct dry_errors more = { .s = &s, .diag = diag };
+			bool parsed;
 			int brc;
 
 			bl_err_clear(&err);
 			brc = parse_source(&s, &d, &err, &where);
+			parsed = brc == 0;
 			if (brc == 0 && w == NULL)
 				brc = bl_err_set(&err, -EINVAL, "lcore %u runs no worker", s.lcores[r]);
 			if (brc == 0) {
@@ -340,6 +380,8 @@ check(const struct bl_cfg *cfg, bool beside_live, unsigned int pool_n, struct bl
 				}
 				else    /* the message names its JSON path itself */
 					bl_diag_add(diag, "%s", err.msg);
+				if (!parsed)
+					later_parts(&s, &err, diag);
 				rc = -EINVAL;
 				break;
 			}
