@@ -357,7 +357,8 @@ bl_ibuf__room(struct bl_ibuf *ib, unsigned n)
  * In exact mode (FRP and MRP rings, SRP rings with an MRP or FRP reader) the producer
  * stores the end of the batch plus a step when the burst passes the reserve it stored
  * last: one store (and one transfer of the line readers poll) per step, not per burst;
- * check() may then call an entry up to a step early "overwritten", never late.
+ * check() may then call an entry up to a step early "overwritten", never late; in a ring
+ * that waits (not FRP) no further than the limit, so never one a waited-for reader holds.
  * Otherwise it never writes beyond tail + capacity, and publishes that bound as the
  * reserve in bl_ibuf__refresh, before any write under it: one store per refresh that
  * moved the tail, and a conservative answer for the only readers that need it
@@ -368,6 +369,12 @@ bl_ibuf__reserve(struct bl_ibuf *ib, unsigned k)
 {
 	if (ib->exact && ib->head + k > ib->reserve_pub) {
 		uint64_t res = ib->head + k + ib->step;
+
+		/* A ring that waits (not FRP) never writes past its limit (tail + capacity),
+		 * so the step need not run past it either: with the ring full, entries of a
+		 * waited-for reader (an MRP reader at R) would look overwritten to check(). */
+		if (ib->policy != BL_IBUF_FRP && res > ib->limit)
+			res = ib->limit;
 		/* relaxed store, then a release fence: pairs with the acquire fence in
 		 * bl_ibuf_check (R2): a reader that saw a new slot sees the new reserve. */
 		__atomic_store_n(&ib->prod->reserve, res, __ATOMIC_RELAXED);
