@@ -109,8 +109,10 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 		}
 		l->own_timer = 1;
 	}
-	blc_log(BELTLINE_LOG_DEBUG, "%s: reader %u of a %s ring of %u slots, %u DBuf regions", name,
-		f->idx, bl_stream_policy_name(l->r->policy), l->r->cap, l->n_dbufs);
+	blc_log(BELTLINE_LOG_DEBUG, "%s: reader %u (%s) of a %s ring of %u slots, %u DBuf regions",
+		name, f->idx, bl_stream_policy_name(l->r->policy),
+		bl_stream_policy_name(l->r->hdr->policy),   /* untrusted: a name or "?" */
+		l->r->cap, l->n_dbufs);
 	*out = s;
 	return 0;
 fail:
