@@ -111,7 +111,8 @@ struct bl_ibuf_prod {
 	uint64_t reserve;    /* (p) bound of what may be being written: the slot of seq may
 	                      *     be overwritten once reserve > seq + capacity. FRP/MRP: end
 	                      *     of a batch + a step (capacity/16), stored when a batch
-	                      *     passes it; SRP/BLOCK: tail + capacity */
+	                      *     passes it, no further than tail + capacity on a ring that
+	                      *     waits (not FRP); SRP/BLOCK: tail + capacity */
 	uint64_t geom;       /* (p) the capacity in effect: since << 6 | log2(capacity), entry
 	                      *     seq at slot seq & (capacity-1) from seq `since` on (and the
 	                      *     capacity older entries still in the ring agree with; see
