@@ -230,6 +230,14 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	/* Its folder, made and locked before EAL starts (reaper.h, L2): if EAL fails or
 	 * dies starting, gone all the same; and no reaper of an instance of the name
 	 * that just ended removes it under EAL's feet. */
+	char ctl_path[256];
+	if (bl_ctl_running(app->cfg.instance, ctl_path, sizeof(ctl_path))) {
+		/* Not the lock's wait (a reaper of one that ended): it would time out. */
+		bl_log(BL_LOG_ERR, "an appliance of instance name \"%s\" runs (its control socket "
+		       "%s answers): give this one another instance name: --instance NAME, or the "
+		       "config's \"instance\"", app->cfg.instance, ctl_path);
+		return -1;
+	}
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
 	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
 	rc = bl_reaper_hold(runtime_dir, app->reaper_wait_s * 1000u);

@@ -114,19 +114,28 @@ say_cannot_create(const char *path, int e)
 	return -e;
 }
 
-/* A live server answers a connect: then the socket is not stale. */
+/* A live server answers a connect (or has its backlog full: it listens, and we do not
+ * wait for it): then the socket is not stale. */
 static int
 socket_live(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), rc;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), rc;
 
 	if (fd < 0)
 		return 0;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN;
 	close(fd);
-	return rc == 0;
+	return rc;
+}
+
+bool
+bl_ctl_running(const char *instance, char *path, size_t n)
+{
+	if ((size_t)snprintf(path, n, "%s/%s/%s", run_dir(), instance, BL_CTL_SOCKET) >= n)
+		return false;
+	return socket_live(path);
 }
 
 static void conn_close(struct conn *k);

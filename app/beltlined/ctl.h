@@ -13,6 +13,9 @@
 #ifndef BL_CTL_H
 #define BL_CTL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct bl_app;
 struct bl_ctl;
 
@@ -24,6 +27,10 @@ int bl_ctl_start(struct bl_app *app, struct bl_ctl **out);
  * the dead. The main lcore sleeps here between its watches, so a request is answered
  * when it comes rather than at the next tick. Main lcore. NULL: only the wait. */
 void bl_ctl_tick(struct bl_ctl *c, unsigned int wait_us);
+
+/* Does an appliance of this instance name run: its control socket (path, n bytes: the
+ * path, for messages) answers a connect. */
+bool bl_ctl_running(const char *instance, char *path, size_t n);
 
 /* Detach every reader, close every connection, remove socket and folder. NULL is fine. */
 void bl_ctl_stop(struct bl_ctl *c);
