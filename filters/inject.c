@@ -113,7 +113,7 @@ inject_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	    bl_args_str(args, "group", &group, err) < 0 ||
 	    bl_args_str(args, "zero_copy", &zc, err) < 0 ||
 	    bl_args_u32(args, "capacity", 2, 1u << 16, &o.capacity, err) < 0 ||
-	    bl_args_u32(args, "max_frame", 64, 65535, &o.max_frame, err) < 0)
+	    bl_args_u32(args, "max_frame", 64, BL_INJECT_MAX_FRAME, &o.max_frame, err) < 0)
 		return -EINVAL;
 	if (strcmp(zc, "yes") == 0) {
 		o.zero_copy = j->zc_forced = 1;

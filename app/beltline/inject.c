@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "beltline.h"
+#include "bl_stream_proto.h"
 #include "bl_time.h"
 #include "cli_pvt.h"
 
@@ -89,11 +90,17 @@ inject_file(struct beltline_writer *w, const char *path, unsigned long long pps,
 			return !bl_cli_stop;
 		}
 		if (v.caplen > room) {   /* the buffer got stays uncommitted: we stop here */
+			char fix[160] = "Raise the inject filter's max_frame (and mbufs.data_room, "
+					"if the frame is longer than that)";
+
+			if (v.caplen > BL_INJECT_MAX_FRAME)
+				snprintf(fix, sizeof(fix), "No inject stream takes it: max_frame is "
+					 "at most %u (cut the capture's frames first: editcap -s %u)",
+					 BL_INJECT_MAX_FRAME, BL_INJECT_MAX_FRAME);
 			fprintf(stderr, "beltline: inject: %s: frame %llu, of %u bytes, does not fit "
-				"the stream's max_frame (%u); the %llu before it went in. Raise the inject "
-				"filter's max_frame (and mbufs.data_room, if the frame is longer than "
-				"that)\n", path, (unsigned long long)*sent + 1, v.caplen, room,
-				(unsigned long long)*sent);
+				"the stream's max_frame (%u); the %llu before it went in. %s\n", path,
+				(unsigned long long)*sent + 1, v.caplen, room, (unsigned long long)*sent,
+				fix);
 			beltline_close(f);
 			return 1;
 		}

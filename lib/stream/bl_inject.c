@@ -60,8 +60,9 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 	if (o->capacity < 2 || o->capacity > (1u << 16) || (o->capacity & (o->capacity - 1)) != 0)
 		return bl_err_set(err, -EINVAL, "capacity: %u is not a power of two in 2..65536",
 				  o->capacity);
-	if (o->max_frame < 64 || o->max_frame > 65535)
-		return bl_err_set(err, -EINVAL, "max_frame: %u is not in 64..65535", o->max_frame);
+	if (o->max_frame < 64 || o->max_frame > BL_INJECT_MAX_FRAME)
+		return bl_err_set(err, -EINVAL, "max_frame: %u is not in 64..%u", o->max_frame,
+				  BL_INJECT_MAX_FRAME);
 	if ((uint64_t)o->capacity * o->max_frame > (1ull << 31))
 		return bl_err_set(err, -EINVAL, "capacity: %u buffers of max_frame %u bytes are more "
 				  "than 2 GiB", o->capacity, o->max_frame);

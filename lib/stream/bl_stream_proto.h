@@ -30,6 +30,8 @@
 #define BL_STREAM_NAME_MAX   48u
 /* A stream's capacity (and max_capacity, for one that grows): a power of two up to this. */
 #define BL_STREAM_CAPACITY_MAX (1u << 20)
+/* The largest frame an inject stream takes (its max_frame: 64..this). */
+#define BL_INJECT_MAX_FRAME 65535u
 /* An instance's (and a port's) name, with the NUL: 1..31 of [A-Za-z0-9_-]. It
  * names a directory and EAL's file prefix, so no dot. */
 #define BL_INSTANCE_NAME_MAX 32u

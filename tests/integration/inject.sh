@@ -30,7 +30,8 @@ cat > "$T/c.json" <<JSON
       "inject name=h capacity=64 | drop",
       "inject name=after | pcap file=$T/after.pcap",
       "inject name=term | drop",
-      "inject name=odd | pcap file=$T/odd.pcap" ] } ] }
+      "inject name=odd | pcap file=$T/odd.pcap",
+      "inject name=small | drop" ] } ] }
 JSON
 "$BELTLINED" -q --duration 600 "$T/c.json" > "$T/r.json" 2> "$T/err" &
 BPID=$!
@@ -80,6 +81,23 @@ check "it says it is an inject stream, written ($out)" \
 	grep -q 'no stream "r2" .*(it is an inject stream: clients write it' <<< "$out"
 # An empty record is skipped (it ended the whole replay with "Invalid argument"), a cut
 # frame sent as the file has it; both said.
+# A frame over max_frame stops the replay naming the fix: a larger max_frame when one can
+# take it, else none (it said "raise max_frame" for a frame of 66014 bytes, which no
+# max_frame takes).
+python3 - "$T/big.pcap" <<'PY'
+import struct, sys
+rec = lambda data: struct.pack('<IIII', 1, 0, len(data), len(data)) + data
+open(sys.argv[1], 'wb').write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1) +
+                              rec(bytes(60)) + rec(bytes(3000)))
+PY
+out=$("$BELTLINE" -i "$I" inject small "$T/big.pcap" 2>&1) && st=0 || st=$?
+eq "a frame of 3000 bytes into max_frame 2048: exit status" "$st" 1
+check "it says to raise max_frame ($out)" \
+	grep -q "frame 2, of 3000 bytes, does not fit the stream's max_frame (2048); the 1 before it went in. Raise the inject filter's max_frame" <<< "$out"
+out=$("$BELTLINE" -i "$I" inject small "$CORPUS/huge-tipc-messages.pcap" 2>&1) && st=0 || st=$?
+eq "a frame of 66014 bytes: exit status" "$st" 1
+check "it says no max_frame takes it ($out)" \
+	grep -q "frame 3, of 66014 bytes, .*No inject stream takes it: max_frame is at most 65535" <<< "$out"
 out=$("$BELTLINE" -i "$I" inject odd "$T/odd.in.pcap" 2>&1) && st=0 || st=$?
 eq "inject of a capture with an empty record: exit status" "$st" 0
 check "it says the empty record was skipped ($out)" grep -q '1 records of 0 bytes skipped' <<< "$out"
@@ -102,7 +120,7 @@ check "ls lists the inject streams with the writer's pid" grep -Eq "^ *hold .* $
 comp() { bash -c 'complete() { :; }; beltline() { "$BELTLINE" "$@"; }; . "$1"; _beltline_streams "$2" $3' \
 	_ "$SRCDIR/deploy/beltline.bash-completion" "$I" "$1" | sort | tr '\n' ' '; }
 eq "bash completion: the inject streams" "$(BELTLINE=$BELTLINE comp injects)" \
-	"after h hold loop odd paced r0 r1 r2 r3 r4 term "
+	"after h hold loop odd paced r0 r1 r2 r3 r4 small term "
 eq "bash completion: the streams (none here)" "$(BELTLINE=$BELTLINE comp streams)" ""
 kill -9 "$HPID"
 ms=$("$WRITER" "$I" hold reopen 30000) && st=0 || st=$?
