@@ -169,6 +169,22 @@ bl_filter_class_by_name(const struct bl_filter_ops *ops, const char *name)
 	return -1;
 }
 
+unsigned int
+bl_filter_class_names(const struct bl_filter_ops *ops, const char **names, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < BL_FILTER_MAX_EDGES && n + 1 < max; i++)
+		if (ops->edges[i] != NULL)
+			names[n++] = ops->edges[i];
+	for (const struct bl_class_name *c = ops->classes; c != NULL && c->name != NULL &&
+	     n + 1 < max; c++)
+		names[n++] = c->name;
+	if (max > 0)
+		names[n] = NULL;
+	return n;
+}
+
 struct rte_mbuf *
 bl_filter_writable_slow(struct bl_filter *f, struct rte_mbuf *m)
 {

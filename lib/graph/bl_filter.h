@@ -216,6 +216,10 @@ const char *const *bl_filter_names(void);
 
 /* The class a label name means for a filter (edge names, then .classes); -1 if none. */
 int64_t bl_filter_class_by_name(const struct bl_filter_ops *ops, const char *name);
+/* The label names a filter gives its classes (edge names, then .classes), at most max-1
+ * of them into names, NULL-terminated; returns how many. */
+unsigned int bl_filter_class_names(const struct bl_filter_ops *ops, const char **names,
+				   unsigned int max);
 
 /* --- typed argument readers for init: 0, or -EINVAL with err naming the key --- */
 int bl_args_u32(const struct bl_args *a, const char *key, uint32_t min, uint32_t max,

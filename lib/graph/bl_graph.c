@@ -142,6 +142,34 @@ class_by_name(const struct bl_graph *g, const struct bl_gdesc *d, unsigned int i
 	return found;
 }
 
+/* A label names a class the filter does not have: say which it has, the closest first. */
+static int
+no_class(const struct bl_filter *from, const char *name, unsigned int col, struct bl_err *err)
+{
+	const char *names[65], *like;
+	char list[256] = "";
+	unsigned int n = bl_filter_class_names(from->ops, names, 65);
+	size_t len = 0;
+
+	like = bl_suggest(name, names);
+	for (unsigned int i = 0; i < n && len < sizeof(list); i++) {
+		int w = snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", names[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(list) - len) {
+			snprintf(list + len, sizeof(list) - len, ", ...");
+			break;
+		}
+		len += (size_t)w;
+	}
+	return bl_err_set(err, -EINVAL, "col %u: filter \"%s\" (%s) has no class named \"%s\"%s%s%s%s "
+			  "(%s%s; or give the class's number)", col, from->name, from->ops->name,
+			  name, from->ops->flags & BL_FILTER_F_PASSES_CLASS ?
+			  ", nor has any filter that feeds it" : "",
+			  like != NULL ? " (did you mean \"" : "", like != NULL ? like : "",
+			  like != NULL ? "\"?)" : "", n != 0 ? "its names: " : "it names none",
+			  list);
+}
+
 static int
 resolve_ref(const struct bl_graph *g, const struct bl_gdesc *d, const struct bl_class_ref *r,
 	    uint32_t *out, const struct bl_gdesc_edge *e, struct bl_err *err)
@@ -165,10 +193,7 @@ resolve_ref(const struct bl_graph *g, const struct bl_gdesc *d, const struct bl_
 				  g->filters[q.clash[0]]->ops->name, (long long)q.clash_cls[1],
 				  g->filters[q.clash[1]]->name, g->filters[q.clash[1]]->ops->name);
 	if (c < 0)
-		return bl_err_set(err, -EINVAL, "col %u: filter \"%s\" (%s) has no class named \"%s\"%s",
-				  e->col, from->name, from->ops->name, r->name,
-				  from->ops->flags & BL_FILTER_F_PASSES_CLASS ?
-				  ", nor has any filter that feeds it" : "");
+		return no_class(from, r->name, e->col, err);
 	*out = (uint32_t)c;
 	return 0;
 }

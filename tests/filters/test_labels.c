@@ -156,12 +156,17 @@ Test(labels, unknown_class_name_is_an_error)
 	cr_assert(eq(int, harness_try("feed | dport |sshh collect", &err), -EINVAL));
 	cr_assert(strstr(err.msg, "sshh") != NULL, "%s", err.msg);
 	cr_assert(strstr(err.msg, "col 14") != NULL, "the column of the |: %s", err.msg);
+	/* the names it has, the closest first (it said only that sshh is none of them) */
+	cr_assert(strstr(err.msg, "(did you mean \"ssh\"?)") != NULL, "%s", err.msg);
+	cr_assert(strstr(err.msg, "its names: ftp, ssh, telnet,") != NULL, "%s", err.msg);
 	cr_assert(eq(int, harness_try("feed | dport |23:22 collect", &err), -EINVAL));
 	cr_assert(strstr(err.msg, "23:22") != NULL, "%s", err.msg);
 	cr_assert(eq(int, harness_try("feed | dport |telnet:ssh collect", &err), -EINVAL));
 	cr_assert(strstr(err.msg, "backwards") != NULL, "%s", err.msg);
 	cr_assert(eq(int, harness_try("feed | sample every=2 |http collect", &err), -EINVAL),
 		  "sample has no class named http");
+	cr_assert(strstr(err.msg, "(its names: out, rest; or give the class's number)") != NULL,
+		  "%s", err.msg);
 }
 
 /* A class name after a filter that hands packets on with their class (count, union,
