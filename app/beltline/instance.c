@@ -40,11 +40,13 @@ bl_cli_hint_instances(const char *instance)
 	}
 	if (d != NULL)
 		closedir(d);
+	/* The library said already that `instance` does not run: what runs instead. */
 	if (names[0] == '\0')
-		fprintf(stderr, "beltline: no instance is running (nothing in %s); start beltlined\n", dir);
+		fprintf(stderr, "beltline: no instance runs here (nothing in %s): start beltlined\n",
+			dir);
 	else
-		fprintf(stderr, "beltline: instance '%s' is not running; running:%s "
-			"(choose one with -i NAME or BELTLINE_INSTANCE)\n", instance, names);
+		fprintf(stderr, "beltline: running:%s (choose one with -i NAME or "
+			"BELTLINE_INSTANCE)\n", names);
 }
 
 int

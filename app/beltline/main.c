@@ -236,6 +236,9 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
+	char name[64];   /* getopt's messages start with it: "beltline cat: invalid option" */
+	snprintf(name, sizeof(name), "beltline %s", cmd);
+	argv[0] = name;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;

@@ -89,6 +89,15 @@ usage "serve --max-clients ' 3'" "--max-clients wants 1..1024" serve --max-clien
 usage "serve of a name too long" "stream name too long" serve "$(printf 'x%.0s' {1..600})" tcp://127.0.0.1:1
 usage "exporter --listen without its value" "--listen wants ADDRESS:PORT" exporter --listen
 usage "mount -x" "unknown option '-x'" mount -x "$T"
+# getopt's own message names the command as typed (it said "cat: invalid option")
+usage "cat -v" "beltline cat: invalid option -- 'v'" cat web -v
+usage "inject -x" "beltline inject: invalid option -- 'x'" inject x /dev/null -x
+# An instance that does not run: said once, then what runs instead (it said it twice)
+set +e; "$BELTLINE" -i nope_$$ ls > /dev/null 2> "$T/nope.err"; st=$?; set -e
+eq "-i nope ls: exit status" "$st" 1
+eq "... two lines ($(tr '\n' '|' < "$T/nope.err"))" "$(wc -l < "$T/nope.err" | tr -d ' ')" 2
+check "... the first says it does not run" grep -q "^beltline: no instance 'nope_$$' is running" "$T/nope.err"
+check "... the second what does" grep -q "^beltline: running: .*$I.* (choose one with -i NAME" "$T/nope.err"
 for c in ls stats top reload cat inject tap serve exporter; do
 	B "$c" --help > "$T/h" 2>&1 && st=0 || st=$?
 	eq "$c --help: exit status" "$st" 0
