@@ -65,7 +65,10 @@ bl_cli_reload(int argc, char **argv, const char *instance)
 			cJSON_IsString(why) ? why->valuestring : strerror(-rc));
 	} else {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "epoch");
+		const cJSON *note = cJSON_GetObjectItemCaseSensitive(r, "note");
 		printf("reloaded (epoch %.0f)\n", cJSON_IsNumber(e) ? e->valuedouble : 0.0);
+		if (cJSON_IsString(note))
+			fprintf(stderr, "beltline: reload: %s\n", note->valuestring);
 	}
 	cJSON_Delete(r);
 	free(reply);

@@ -49,6 +49,7 @@ struct bl_app {
 	uint64_t epoch;                         /* of the workers' current run sets */
 	uint64_t reloads, reload_failures;
 	char reload_error[BL_ERR_MSG_MAX];      /* why the last one failed, or "" */
+	char reload_note[160];                  /* what the last one kept as it was, or "" */
 	unsigned int live_edits;                /* graph edits since the file was read (edit.c) */
 	unsigned int test_fail_step;            /* test hook: fail the next reload at step N */
 	bool test_hooks;                        /* BELTLINED_TEST_HOOKS=1 in the environment */

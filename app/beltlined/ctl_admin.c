@@ -45,5 +45,7 @@ ctl_op_reload(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, cons
 	j = cJSON_CreateObject();
 	N(j, "epoch", c->app->epoch);
 	N(j, "reloads", c->app->reloads);
+	if (c->app->reload_note[0] != '\0')
+		cJSON_AddStringToObject(j, "note", c->app->reload_note);
 	ctl_reply_json(k, h, j, NULL, 0);
 }

@@ -291,16 +291,27 @@ apply_flags(const struct flags *fl, struct bl_cfg *cfg, struct bl_diag *diag)
 
 static const struct flags *the_flags;   /* main's, for the process's life */
 
+/* --instance too: the name the process runs under is not a change the file makes. */
+static void
+reload_instance(struct bl_cfg *cfg)
+{
+	if (the_flags->instance != NULL)
+		snprintf(cfg->instance, sizeof(cfg->instance), "%s", the_flags->instance);
+}
+
 static int
 reload_overrides(struct bl_cfg *cfg, struct bl_diag *diag)
 {
+	reload_instance(cfg);
 	return apply_flags(the_flags, cfg, diag);
 }
 
+/* --instance and the environment's idle_sleep_us, for a reload of a file */
 static int
 reload_env(struct bl_cfg *cfg, struct bl_diag *diag)
 {
 	(void)diag;
+	reload_instance(cfg);
 	apply_env(the_flags, cfg);
 	return 0;
 }
@@ -494,7 +505,7 @@ main(int argc, char **argv)
 	if (opts.config != NULL && (fl.lcores != NULL || fl.n_ports != 0 || fl.n_pipelines != 0)) {
 		the_flags = &fl;
 		app.overrides = reload_overrides;
-	} else if (fl.idle_env) {
+	} else if (fl.idle_env || fl.instance != NULL) {
 		the_flags = &fl;
 		app.overrides = reload_env;
 	}

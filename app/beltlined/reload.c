@@ -311,7 +311,13 @@ reload(struct bl_app *app, const char *path, struct bl_err *err)
 		bl_diag_free(&diag);
 		return -EINVAL;
 	}
-	/* The instance is the process's (its socket, its EAL prefix): it stays. */
+	/* The instance is the process's (its socket, its EAL prefix): it stays. The
+	 * overrides laid --instance over the file, so only a file's own change is said. */
+	app->reload_note[0] = '\0';
+	if (strcmp(ncfg.instance, app->cfg.instance) != 0)
+		snprintf(app->reload_note, sizeof(app->reload_note), "instance: the file says "
+			 "\"%s\", this appliance stays \"%s\" (a new name takes a restart)",
+			 ncfg.instance, app->cfg.instance);
 	snprintf(ncfg.instance, sizeof(ncfg.instance), "%s", app->cfg.instance);
 	return reload_to(app, &ncfg, path, err);
 }
@@ -364,6 +370,8 @@ bl_app_reload(struct bl_app *app, const char *path, struct bl_err *err)
 			app->config_path = app->config_path_owned = c;
 		}
 	}
+	if (app->reload_note[0] != '\0')
+		bl_log(BL_LOG_WARNING, "reload: %s", app->reload_note);
 	bl_log(BL_LOG_NOTICE, "reloaded %s (epoch %llu)", p, (unsigned long long)app->epoch);
 	bl_service_status("running; reloaded %s (epoch %llu)", p, (unsigned long long)app->epoch);
 	return 0;

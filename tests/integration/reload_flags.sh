@@ -43,6 +43,30 @@ check "... saying lcore_cpu and the CPUs ($(head -c 200 "$T/r.err"))" \
 	grep -q 'lcore_cpu (lcore 2 on CPU 0, now 1) changed: needs a restart' "$T/r.err"
 check "... not the worker lcores" bash -c "! grep -q 'worker lcores' '$T/r.err'"
 
+# The file names another instance: the reload goes through, the name stays, and both the
+# reply and the log say so (it was taken silently).
+sed "s/\"instance\": \"$I\"/\"instance\": \"other_$I\"/" "$T/c.json" > "$T/other.json"
+rc=0; "$BELTLINE" reload "$T/other.json" > "$T/r.out" 2> "$T/r.err" || rc=$?
+eq "a file naming another instance: reloaded ($(cat "$T/r.out"))" "$rc" 0
+check "... saying the name stays ($(head -c 200 "$T/r.err"))" \
+	grep -q "beltline: reload: instance: the file says \"other_$I\", this appliance stays \"$I\" (a new name takes a restart)" "$T/r.err"
+check "... in the log too" grep -q "reload: instance: the file says \"other_$I\"" "$T/err"
+rc=0; "$BELTLINE" reload "$T/c.json" > /dev/null 2> "$T/r.err" || rc=$?
+eq "back to its own file: reloaded" "$rc" 0
+check "... with nothing to say" test ! -s "$T/r.err"
+
+kill -INT "$PID"
+wait "$PID"; rc=$?
+eq "exit status" "$rc" 0
+
+# Started with --instance (the file names another): a reload of the file says nothing,
+# the flag's name is the process's.
+"$BELTLINED" -q --stats-interval 0 --instance "f_$I" "$T/c.json" > /dev/null 2> "$T/err2" &
+PID=$!
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/f_$I/ctl" "$PID" "$T/err2"
+rc=0; "$BELTLINE" -i "f_$I" reload > /dev/null 2> "$T/r.err" || rc=$?
+eq "--instance, a reload of its file: reloaded" "$rc" 0
+check "... with nothing to say ($(head -c 200 "$T/r.err"))" test ! -s "$T/r.err"
 kill -INT "$PID"
 wait "$PID"; rc=$?
 eq "exit status" "$rc" 0
