@@ -267,7 +267,7 @@ apply_env(const struct flags *fl, struct bl_cfg *cfg)
 static int
 apply_flags(const struct flags *fl, struct bl_cfg *cfg, struct bl_diag *diag)
 {
-	unsigned int lc[BL_CFG_MAX_WORKERS + 1] = { 0, 1 };
+	unsigned int lc[BL_CFG_MAX_WORKERS + 1] = { 0, 1 }, before = diag->n;
 	int n_lc = 2;
 
 	apply_env(fl, cfg);
@@ -281,7 +281,7 @@ apply_flags(const struct flags *fl, struct bl_cfg *cfg, struct bl_diag *diag)
 		bl_cfg_add_port(cfg, fl->ports[i], diag);
 	for (unsigned int i = 0; i < fl->n_pipelines; i++)
 		bl_cfg_add_graph(cfg, fl->pipelines[i], lc + 1, (unsigned int)n_lc - 1, diag);
-	if (diag->n != 0)
+	if (diag->n != before)   /* (a file's misspelled keys are said before: load_config) */
 		return -EINVAL;
 	if ((fl->n_ports != 0 || fl->n_pipelines != 0 || fl->lcores != NULL) &&
 	    bl_cfg_validate(cfg, diag) != 0)
@@ -321,11 +321,13 @@ static int
 load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *cfg,
 	    struct bl_diag *diag)
 {
-	int rc;
+	int rc, file_rc = 0;
 
 	if (o->config != NULL) {
-		if (bl_cfg_load(o->config, cfg, diag) != 0)
+		/* a misspelled key refuses the file, and the graphs are still checked */
+		if (bl_cfg_load(o->config, cfg, diag) != 0 && !bl_cfg_only_keys(diag))
 			return -EINVAL;
+		file_rc = diag->n != 0 ? -EINVAL : 0;
 	} else {
 		bl_cfg_defaults(cfg);
 	}
@@ -347,7 +349,7 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 	/* memory.size_mb against that pool (the config's own check saw the rings' floor only) */
 	if (cfg->mbufs == 0 && cfg->rings_mbufs != 0 && bl_cfg_check_mem_mb(cfg, diag) != 0)
 		rc = -EINVAL;
-	return rc;
+	return file_rc != 0 ? file_rc : rc;
 }
 
 static void

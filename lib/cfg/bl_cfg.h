@@ -146,6 +146,14 @@ int bl_cfg_add_graph(struct bl_cfg *cfg, const char *text, const unsigned int *l
 
 /* Read and parse a file; relative paths resolve against the file's folder. */
 int bl_cfg_load(const char *path, struct bl_cfg *cfg, struct bl_diag *diag);
+/* After a failed bl_cfg_load: were its only problems keys it does not know (or gave
+ * twice), the rest read whole and valid? Then what needs a whole config may be checked
+ * too, so one run says every problem (the load still failed). */
+static inline bool
+bl_cfg_only_keys(const struct bl_diag *diag)
+{
+	return diag->n != 0 && diag->n == diag->n_keys;
+}
 
 /*
  * Cross-check a filled config (also one built from command-line flags):

@@ -144,11 +144,18 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 		cJSON_Delete(root);
 		return -EINVAL;
 	}
+	unsigned int keys = diag->n_keys;
 	bl_cfg__read_top(&r, root, cfg);
 	cJSON_Delete(root);
-	if (diag->n != before)
-		return -EINVAL;
-	return bl_cfg_validate(cfg, diag);
+	if (diag->n == before)
+		return bl_cfg_validate(cfg, diag);
+	/* Only keys it does not know (or given twice): the rest was read as if they were not
+	 * there, so it is checked all the same. When that passes, every problem is a key
+	 * (diag->n == diag->n_keys), and a caller may go on to check what needs a whole
+	 * config (the graphs): one run says every problem. */
+	if (diag->n - before == diag->n_keys - keys)
+		(void)bl_cfg_validate(cfg, diag);
+	return -EINVAL;
 }
 
 int

@@ -35,6 +35,7 @@ bl_cfg__check_keys(struct bl_cfg_rd *r, const cJSON *obj, const char *path, cons
 		/* no suggestion (an edit distance per known key) once nothing more is shown */
 		switch (bl_json_key_check_seen(k, known, seen, bl_diag_full(r->diag) ? NULL : &s)) {
 		case BL_JSON_KEY_UNKNOWN:
+			r->diag->n_keys++;
 			if (s != NULL)
 				bl_diag_add(r->diag, "%s%s%s: unknown key (did you mean \"%s\"?)",
 					    pre, dot, k->string, s);
@@ -42,6 +43,7 @@ bl_cfg__check_keys(struct bl_cfg_rd *r, const cJSON *obj, const char *path, cons
 				bl_diag_add(r->diag, "%s%s%s: unknown key", pre, dot, k->string);
 			break;
 		case BL_JSON_KEY_TWICE:
+			r->diag->n_keys++;
 			bl_diag_add(r->diag, "%s%s%s: given twice", pre, dot, k->string);
 			break;
 		case BL_JSON_KEY_OK:

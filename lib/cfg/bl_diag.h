@@ -17,6 +17,8 @@
 
 struct bl_diag {
 	unsigned int n;      /* number of problems */
+	unsigned int n_keys; /* of them, unknown keys and keys given twice: what was read
+			      * around them is whole (bl_cfg_load says whether it also passed) */
 	char *text;          /* "line\nline\n" (the first BL_DIAG_SHOWN); NULL when n == 0 */
 	size_t len;
 	size_t cap;

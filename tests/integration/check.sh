@@ -47,6 +47,28 @@ eq "... with memory.size_mb 100: refused" "$rc" 2
 check "... saying the pool it is for ($(head -c 300 "$T/err"))" \
 	grep -q "memory.size_mb: $pool mbufs of [0-9]* bytes (a pool sized for the streams' rings" "$T/err"
 
+# A misspelled key refuses the file, and the graphs are checked all the same when the rest
+# of it is whole: one run says both (the graph's problem came only once the key was fixed).
+# When the rest is not whole (no ports), the graphs wait.
+cat > "$T/keys.json" <<JSON
+{ "instance": "$(inst keys)", "idle_sleep_usec": 5,
+  "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "gen | count --nam=x | drop" } ] }
+JSON
+run x --check "$T/keys.json"
+eq "a misspelled key and a bad graph: refused" "$rc" 2
+check "... the key said ($(head -c 300 "$T/err"))" \
+	grep -q '^idle_sleep_usec: unknown key (did you mean "idle_sleep_us"?)$' "$T/err"
+check "... and the graph's problem in the same run" \
+	grep -q '^graphs\[0\]\.pipeline: col 13: unknown option "--nam=x"' "$T/err"
+eq "... two lines" "$(wc -l < "$T/err")" 2
+jq '.ports = [] | .portz = 1' "$T/keys.json" > "$T/keys2.json"
+run x --check "$T/keys2.json"
+eq "keys and no ports: refused" "$rc" 2
+check "... the empty ports said" grep -q '^ports: must be a non-empty array' "$T/err"
+check "... the graphs not checked against a config that is not whole" \
+	bash -c "! grep -q '^graphs' '$T/err'"
+
 # A stream name given but not a valid one is called that, not "required".
 run x --check --port n=net_null0 --pipeline 'gen | export name=ic/mp'
 eq "export name=ic/mp: refused" "$rc" 2
