@@ -105,11 +105,14 @@ blame(const struct source *s, const char *where, const char *msg, char *out, siz
 	snprintf(out, n, "%s%s: %s", s->origin, where, msg);
 }
 
-/* Parse one source into g; on error `where` says which key to blame. */
+/* Parse one source into g; on error `where` says which key to blame. any_filter: a name
+ * that is no filter is left to the build to say (the dry run's, which goes on to the
+ * graph's other filters); else the parse refuses it. */
 static int
-parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, const char **where)
+parse_source(const struct source *s, struct bl_gdesc *g, struct bl_err *err, const char **where,
+	     bool any_filter)
 {
-	struct bl_pipe_opts opts = { .filters = bl_filter_names() };
+	struct bl_pipe_opts opts = { .filters = any_filter ? NULL : bl_filter_names() };
 	char path[64];
 	cJSON *obj;
 	int rc;
@@ -144,7 +147,7 @@ bl_app_graph_desc(const struct bl_cfg *cfg, unsigned int k, struct bl_gdesc *g, 
 	bl_gdesc_init(g);
 	if (!source_at(cfg, k, &s))
 		return bl_err_set(err, -ENOENT, "no graph source %u", k);
-	rc = parse_source(&s, g, err, &where);
+	rc = parse_source(&s, g, err, &where, false);
 	if (rc != 0) {
 		blame(&s, where, err->msg, msg, sizeof(msg));
 		bl_gdesc_free(g);   /* empty again */
@@ -223,7 +226,7 @@ bl_app_graphs_build(struct bl_app *app)
 
 			bl_err_clear(&err);
 			fill_env(app, w, &s, r, &env);
-			rc = parse_source(&s, &g, &err, &where);
+			rc = parse_source(&s, &g, &err, &where, false);
 			if (rc == 0)
 				rc = bl_graph_build(&g, &env, &w->graphs[w->n_graphs], &err);
 			bl_gdesc_free(&g);
@@ -351,7 +354,7 @@ check(const struct bl_cfg *cfg, bool beside_live, unsigned int pool_n, struct bl
 			int brc;
 
 			bl_err_clear(&err);
-			brc = parse_source(&s, &d, &err, &where);
+			brc = parse_source(&s, &d, &err, &where, true);
 			parsed = brc == 0;
 			if (brc == 0 && w == NULL)
 				brc = bl_err_set(&err, -EINVAL, "lcore %u runs no worker", s.lcores[r]);
@@ -472,7 +475,7 @@ build_source(struct bl_app *app, const struct source *s, const struct bl_cfg *nc
 		for (unsigned int x = 0; x < ow->n_graphs; x++)
 			if (!kept[ow->idx][x] && ow->replica[x] == r && strcmp(ow->origin[x], s->origin) == 0)
 				was[env.n_adopt++] = ow->graphs[x];
-		rc = parse_source(s, &g, err, &where);
+		rc = parse_source(s, &g, err, &where, false);
 		if (rc == 0)
 			rc = bl_graph_build(&g, &env, &out, err);
 		bl_gdesc_free(&g);

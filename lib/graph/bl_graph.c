@@ -415,8 +415,13 @@ make_filter(struct bl_graph *g, const struct bl_gdesc *d, unsigned int i, struct
 	unsigned int n_out = 0;
 	int rc;
 
-	if (ops == NULL)
-		return bl_err_set(err, -EINVAL, "col %u: unknown filter \"%s\"", nd->col, nd->filter);
+	if (ops == NULL) {
+		const char *like = bl_suggest(nd->filter, bl_filter_names());
+
+		return bl_err_set(err, -EINVAL, "col %u: unknown filter \"%s\"%s%s%s", nd->col,
+				  nd->filter, like != NULL ? " (did you mean \"" : "",
+				  like != NULL ? like : "", like != NULL ? "\"?)" : "");
+	}
 	f = zalloc(g->env.dry, sizeof(*f), err, "a filter");
 	if (f == NULL)
 		return -ENOMEM;
