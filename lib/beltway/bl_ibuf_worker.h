@@ -13,7 +13,9 @@
  *     then prod->head with a release store, once per burst.
  *  P2 the reserve is stored only when a burst would pass the one last stored:
  *     FRP/MRP (exact mode) store the batch end plus bl_ibuf__step(cap) ahead,
- *     so one store covers many bursts; SRP/BLOCK store tail + capacity at a
+ *     so one store covers many bursts (no further than the limit on a ring that
+ *     waits: within a step of full, one store a refresh that moved the tail);
+ *     SRP/BLOCK store tail + capacity at a
  *     refresh that moved the tail (see __reserve, __refresh). Every value
  *     stored is >= the end of every write begun, so it may go down (a refresh
  *     into exact mode) without breaking R2.
@@ -566,6 +568,28 @@ bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
 	}
 }
 
+/* Reader: load head (R1) into head_cache and follow the geom it reached (P4). Every
+ * load of head goes through here: a head loaded without its geom lets the next peek
+ * take the short path below it with the old mask (bl_ibuf_resync did so). */
+static inline uint64_t
+bl_ibuf__load_head(struct bl_ibuf_reader *r)
+{
+	/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
+	uint64_t head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+	/* relaxed: stored before the head above (P4). It may also be a change made after
+	 * that load, at a point past the head we saw: it is followed once our head reaches
+	 * it. Applied now, it moved our position past that head, and the lap in avail took
+	 * us back below the entries both capacities agree on, to read entries from slots
+	 * under the new capacity that never held them (check() vouched for them: the
+	 * reserve alone cannot tell). */
+	uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
+
+	r->head_cache = head;
+	if (__builtin_expect(g != r->geom, 0) && bl_ibuf__geom_since(g) <= head)
+		bl_ibuf__reader_geom(r, g, 1);
+	return head;
+}
+
 /* Entries available to r; skips forward (counting the loss) if r was lapped. */
 static inline uint64_t
 bl_ibuf__avail(struct bl_ibuf_reader *r, unsigned n)
@@ -577,20 +601,7 @@ bl_ibuf__avail(struct bl_ibuf_reader *r, unsigned n)
 	 * is caught by check(), and on the next real load. */
 	if (head - r->pos >= n && head >= r->pos && head - r->pos <= r->cap)
 		return head - r->pos;
-	/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
-	head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
-	r->head_cache = head;
-	{
-		/* relaxed: stored before the head above (P4). It may also be a change made
-		 * after that load, at a point past the head we saw: it is followed once our
-		 * head reaches it. Applied now, it moved our position past that head, and the
-		 * lap below took us back below the entries both capacities agree on, to read
-		 * entries from slots under the new capacity that never held them (check()
-		 * vouched for them: the reserve alone cannot tell). */
-		uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
-		if (__builtin_expect(g != r->geom, 0) && bl_ibuf__geom_since(g) <= head)
-			bl_ibuf__reader_geom(r, g, 1);
-	}
+	head = bl_ibuf__load_head(r);
 
 	if (__builtin_expect(head - r->pos > r->cap, 0) || __builtin_expect(r->pos > head, 0)) {
 		/* Lapped (or our private cursor is nonsense): go to the oldest entry
@@ -686,13 +697,11 @@ bl_ibuf_resync(struct bl_ibuf_reader *r, uint64_t seq)
 {
 	/* relaxed: an estimate, as in the lap of bl_ibuf__avail; check() decides. */
 	uint64_t res = __atomic_load_n(&r->prod->reserve, __ATOMIC_RELAXED);
+	uint64_t head = bl_ibuf__load_head(r);   /* and the capacity it reached */
 	uint64_t to = res > r->cap / 2 ? res - r->cap / 2 : 0;
-	/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
-	uint64_t head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
 
 	if (to > head)
 		to = head;
-	r->head_cache = head;
 	if (to <= r->pos || to <= seq + 1)
 		return;
 	r->skipped += to - r->pos;

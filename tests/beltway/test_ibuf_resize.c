@@ -355,3 +355,48 @@ Test(ibuf_resize, an_frp_ring_resizes_under_its_readers)
 {
 	full_speed(BL_IBUF_FRP);
 }
+
+/*
+ * A reader whose check() failed resyncs (bl_ibuf_resync): it loads head there, and it
+ * must follow geom with it as every load of head does (P4). It did not: after a growth
+ * its next peek took the short path below the head it had loaded and read entries of
+ * the new capacity with the old mask, from slots that never held them, and check()
+ * vouched for them (a scratch fuzzer of a review found it: entry 1466 read from the slot
+ * of 1210). An FRP reader peeks, the ring grows and laps it, check() fails, it resyncs.
+ */
+Test(ibuf_resize, a_resync_follows_a_growth)
+{
+	struct refs c = { .freed = calloc(4096, 1), .n = 4096 };
+	struct bl_ibuf *ib = ring(4, 8, BL_IBUF_FRP, &c);
+	struct bl_ibuf_reader *r;
+	const struct bl_ibuf_entry *v[64];
+	uint64_t seq;
+	unsigned k;
+
+	cr_assert(eq(int, bl_ibuf_reader_attach_as(ib, BL_IBUF_FRP, &r), 0));
+	cr_assert(eq(u32, write_seq(ib, 4), 4));
+	cr_assert(eq(u32, bl_ibuf_peek(r, v, 4, &seq), 4));       /* seqs 0..3, held */
+	cr_assert(eq(int, bl_ibuf_resize(ib, 8), 0));
+	for (int i = 0; i < 200 && bl_ibuf_capacity(ib) != 8; i++)
+		cr_assert(eq(u32, write_seq(ib, 4), 4));
+	cr_assert(eq(u32, bl_ibuf_capacity(ib), 8));
+	while (ib->head < 256)
+		cr_assert(eq(u32, write_seq(ib, 4), 4));
+	cr_assert(eq(int, bl_ibuf_check(r, seq), 0), "0..3 were overwritten");
+	bl_ibuf_resync(r, seq);
+	bl_ibuf_skip(r, 0);
+	bl_ibuf_complete(r);
+	for (int round = 0; round < 4 && (k = bl_ibuf_peek(r, v, 2, &seq)) != 0; round++) {
+		for (unsigned i = 0; i < k; i++)
+			if (v[i]->object != (uint32_t)(seq + i))
+				cr_assert(eq(int, bl_ibuf_check(r, seq), 0),
+					  "check() vouched for seq %llu, whose slot holds %u",
+					  (unsigned long long)(seq + i), v[i]->object);
+		bl_ibuf_skip(r, k);
+		bl_ibuf_complete(r);
+	}
+	cr_assert(eq(u32, r->cap, 8), "the reader follows the new capacity");
+	bl_ibuf_reader_close(r);
+	bl_ibuf_free(ib);
+	free(c.freed);
+}
