@@ -216,6 +216,16 @@ remove_runtime_dir(void)
 		rmdir(runtime_dir);
 }
 
+/* Does an instance of our name answer on its control socket (bl_reaper_hold's question)? */
+static bool
+instance_runs(void *ctx)
+{
+	const struct bl_app *app = ctx;
+	char path[256];
+
+	return bl_ctl_running(app->cfg.instance, path, sizeof(path));
+}
+
 static int
 start(struct bl_app *app, struct bl_eal_args *ea)
 {
@@ -230,18 +240,17 @@ start(struct bl_app *app, struct bl_eal_args *ea)
 	/* Its folder, made and locked before EAL starts (reaper.h, L2): if EAL fails or
 	 * dies starting, gone all the same; and no reaper of an instance of the name
 	 * that just ended removes it under EAL's feet. */
-	char ctl_path[256];
-	if (bl_ctl_running(app->cfg.instance, ctl_path, sizeof(ctl_path))) {
-		/* Not the lock's wait (a reaper of one that ended): it would time out. */
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
+	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
+	rc = bl_reaper_hold(runtime_dir, app->reaper_wait_s * 1000u, instance_runs, app);
+	if (rc == -EBUSY) {   /* not the reaper's wait: one that runs would time it out */
+		char ctl_path[256];
+		(void)bl_ctl_running(app->cfg.instance, ctl_path, sizeof(ctl_path));
 		bl_log(BL_LOG_ERR, "an appliance of instance name \"%s\" runs (its control socket "
 		       "%s answers): give this one another instance name: --instance NAME, or the "
 		       "config's \"instance\"", app->cfg.instance, ctl_path);
-		return -1;
 	}
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", ea->run_dir);
-	bl_reaper_note(BL_REAPER_EAL, runtime_dir);
-	rc = bl_reaper_hold(runtime_dir, app->reaper_wait_s * 1000u);
-	if (rc == -EWOULDBLOCK)   /* another instance of the name runs: its folder, not ours */
+	if (rc == -EWOULDBLOCK || rc == -EBUSY)   /* another instance of the name: its folder */
 		bl_reaper_note(BL_REAPER_FORGET, runtime_dir);
 	if (rc != 0)
 		return -1;   /* a link, another user's folder, another instance: said */

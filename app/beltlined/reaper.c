@@ -176,12 +176,20 @@ lock_eal_dir(const char *dir, int wait_ms, struct stat *st, int *lfd)
 }
 
 int
-bl_reaper_hold(const char *dir, unsigned int wait_ms)   /* L2 */
+bl_reaper_hold(const char *dir, unsigned int wait_ms, bool (*runs)(void *ctx), void *ctx)   /* L2 */
 {
 	struct stat st = { 0 };
 	char why[96];
 	int fd = lock_eal_dir(dir, 0, &st, &held_lock);
 
+	if (fd == -EWOULDBLOCK && runs != NULL && runs(ctx)) {
+		/* An instance of the name answers: one that runs, or one on its way out (it
+		 * answers until it closes its socket, late in its exit). A moment for the
+		 * second kind; the first is not waited for as a reaper is. */
+		fd = lock_eal_dir(dir, BL_REAPER_RUNS_WAIT_MS, &st, &held_lock);
+		if (fd == -EWOULDBLOCK && runs(ctx))
+			return -EBUSY;
+	}
 	if (fd == -EWOULDBLOCK) {
 		bl_log(BL_LOG_WARNING, "EAL's runtime folder %s is locked: waiting up to %u s for "
 		       "the reaper of an instance of this name that ended (or for one that runs)",

@@ -46,6 +46,8 @@
 #ifndef BL_REAPER_H
 #define BL_REAPER_H
 
+#include <stdbool.h>
+
 /* Fork the reaper. 0 or -errno (then beltlined runs without one, and says so). */
 int bl_reaper_start(void);
 
@@ -68,13 +70,18 @@ void bl_reaper_note(enum bl_reaper_kind kind, const char *path);
 
 /* How long a start waits for DIR's lock (L2). */
 #define BL_REAPER_WAIT_MS 10000
+/* ... and while an instance of the name answers on its control socket (one on its way
+ * out still does, for a moment), before the start is refused as a second one. */
+#define BL_REAPER_RUNS_WAIT_MS 1000
 
 /* L2: take EAL's runtime folder dir's lock for the rest of this process's life
  * (after bl_reaper_start, before rte_eal_init), waiting at most wait_ms for it
- * (BL_REAPER_WAIT_MS; whole seconds: the log says them). 0, or -errno having said
- * why: -ELOOP a link, -ENOTDIR not a folder, -EPERM another user's, -EWOULDBLOCK
+ * (BL_REAPER_WAIT_MS; whole seconds: the log says them). runs (may be NULL): does an
+ * instance of the name answer now; while it does, the lock is waited for
+ * BL_REAPER_RUNS_WAIT_MS only, then -EBUSY, said by the caller. Else 0, or -errno having
+ * said why: -ELOOP a link, -ENOTDIR not a folder, -EPERM another user's, -EWOULDBLOCK
  * still locked after wait_ms. */
-int bl_reaper_hold(const char *dir, unsigned int wait_ms);
+int bl_reaper_hold(const char *dir, unsigned int wait_ms, bool (*runs)(void *ctx), void *ctx);
 
 /* At exit, once EAL is done: remove DIR's lock file, and DIR if that empties it,
  * still holding the lock (L2). */

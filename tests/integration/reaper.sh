@@ -169,6 +169,37 @@ second_reaper_gone() {   # any process of the config but the first and its own r
 check "  ... the second's reaper has ended, the first running" wait_for "$WAIT" second_reaper_gone
 check "  ... its control socket and EAL's folder are still there" \
 	test -S "$BELTLINE_RUN_DIR/$J/ctl" -a -S "$EJ/dpdk_telemetry.v2"
+# 8. The same name with an EAL folder of its own (another user's start: EAL's folders are
+# per user): its lock is free, so it is not refused as a second instance of the first
+# (the control socket's answer alone refused it for a moment of this session); it runs,
+# without the control socket the first holds, as before.
+mkdir -p "$T/rtd8/dpdk"
+RUNTIME_DIRECTORY=$T/rtd8 "$BELTLINED" -q --duration 1 "$T/j.json" > /dev/null 2> "$T/err8" && st=0 || st=$?
+eq "the name with an EAL folder of its own: runs (exit status; $(tail -n 2 "$T/err8" | tr '\n' ' '))" "$st" 0
+check "  ... not refused as a second instance" bash -c "! grep -q 'runs (its control socket' '$T/err8'"
+check "  ... the first still runs" alive $FIRST
+# 9. One on its way out: it still answers on its control socket and holds its folder's lock
+# for a moment (its workers stop and drain first). A start then waits for the lock (up to
+# BL_REAPER_RUNS_WAIT_MS) and starts: a restart right after a stop is not refused. Played by
+# a process that listens on the name's socket and frees the lock after 0.3 s.
+K=$(inst reaper9)
+EK=$RUNTIME_DIRECTORY/dpdk/bl_$K
+fwd_cfg "$T/k.json" "$K" net_null0 net_null1 '{ "hugepages": "no" }'
+mkdir -p -m 0700 "$EK" "$BELTLINE_RUN_DIR/$K"
+python3 -c 'import fcntl, os, socket, sys, time
+fd = os.open(sys.argv[1] + "/beltline.lock", os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[2]); s.listen(16)
+open(sys.argv[3], "w").close()
+time.sleep(0.3); os.close(fd)      # the lock goes first, then (later) the socket
+time.sleep(3); s.close(); os.unlink(sys.argv[2])' "$EK" "$BELTLINE_RUN_DIR/$K/ctl" "$T/k.ready" &
+OUT=$!
+wait_for "$WAIT" test -e "$T/k.ready"
+"$BELTLINED" -q --duration 1 "$T/k.json" > /dev/null 2> "$T/err9" && st=0 || st=$?
+eq "a start while one of the name is on its way out: runs (exit status; $(tail -n 1 "$T/err9"))" "$st" 0
+check "  ... not refused as a second instance" bash -c "! grep -q 'runs (its control socket' '$T/err9'"
+wait $OUT || true
 kill -TERM $FIRST; wait $FIRST && st=0 || st=$?
 eq "the first stops cleanly" "$st" 0
 # The second's reaper waited for the lock as long as the first ran: it ends now too.
