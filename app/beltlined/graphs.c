@@ -279,6 +279,21 @@ dry_error(void *ctx, const struct bl_err *err)
  * alone is a part of the whole (a node named in another is a node of its own here), so
  * what it says is wrong is wrong in the whole too. The filters' own checks need the
  * whole graph: they wait for the syntax to be fixed. */
+/* Does text[0..n) close every string it opens ("...", with \" and \\ escapes)? */
+static bool
+quotes_closed(const char *text, size_t n)
+{
+	bool in = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in && text[i] == '\\' && i + 1 < n)
+			i++;
+		else if (text[i] == '"')
+			in = !in;
+	}
+	return !in;
+}
+
 static void
 later_parts(const struct source *s, const struct bl_err *first, struct bl_diag *diag)
 {
@@ -290,6 +305,16 @@ later_parts(const struct source *s, const struct bl_err *first, struct bl_diag *
 		return;
 	while (j + 1 < s->n_parts && s->part_at[j + 1] < col)
 		j++;
+	/* A string may run from one element into the next (they are joined with "; "):
+	 * then an element alone is not a part of the whole. */
+	if (!quotes_closed(s->text, strlen(s->text)))
+		return;
+	for (unsigned int k = 0; k < s->n_parts; k++) {
+		size_t end = k + 1 < s->n_parts ? (size_t)s->part_at[k + 1] - 2 : strlen(s->text);
+
+		if (!quotes_closed(s->text + s->part_at[k], end - s->part_at[k]))
+			return;
+	}
 	for (unsigned int k = j + 1; k < s->n_parts; k++) {
 		size_t end = k + 1 < s->n_parts ? (size_t)s->part_at[k + 1] - 2 : strlen(s->text);
 		char moved[BL_ERR_MSG_MAX + 16], msg[BL_ERR_MSG_MAX + 64];

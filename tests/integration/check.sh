@@ -97,7 +97,8 @@ cat > "$T/many.json" <<JSON
     { "lcores": [1], "pipeline": "ibuf_in name=q | count" },
     { "lcores": [1], "pipeline": [ "gen | | count", "gen | count bogus=1",
                                    "gen | nosuchfilter | drop", "gen | (count | drop" ] },
-    { "lcores": [1], "pipeline": "gen | bfp \\"tcp\\" | count bogus=1" } ] }
+    { "lcores": [1], "pipeline": "gen | bfp \\"tcp\\" | count bogus=1" },
+    { "lcores": [1], "pipeline": [ "gen | | bpf \\"tcp", "port 80\\" | drop" ] } ] }
 JSON
 # graphs[10]: every bad filter of one graph, in each of its pipelines (it said the
 # first alone: a user fixed them one run at a time)
@@ -127,6 +128,9 @@ want=(
 	# graph's other filters (it ended the parse, hiding count's problem)
 	'^graphs\[14\]\.pipeline: col 7: unknown filter "bfp" \(did you mean "bpf"\?\)$'
 	'^graphs\[14\]\.pipeline: col 19: count: bogus: unknown argument'
+	# graphs[15]: a string running from one element into the next: the second alone is
+	# not a part of the whole, so it is not parsed alone (it said 'unknown filter "port"')
+	'^graphs\[15\]\.pipeline\[0\]: col 7: expected a filter name, got "\|"$'
 )
 for mode in --check ""; do
 	run x $mode "$T/many.json"
