@@ -332,11 +332,12 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 		bl_cfg_defaults(cfg);
 	}
 	if (fl->instance != NULL) {
-		if (!bl_instance_name_ok(fl->instance, strlen(fl->instance)))
+		if (!bl_instance_name_ok(fl->instance, strlen(fl->instance))) {
 			bl_diag_add(diag, "--instance: must be 1..%u characters of A-Z a-z 0-9 _ -, "
 				    "got \"%.40s\"", BL_INSTANCE_NAME_MAX - 1, fl->instance);
-		else
-			strcpy(cfg->instance, fl->instance);
+			return -EINVAL;
+		}
+		strcpy(cfg->instance, fl->instance);
 	}
 	if (apply_flags(fl, cfg, diag) != 0)
 		return -EINVAL;
