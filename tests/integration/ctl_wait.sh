@@ -34,7 +34,9 @@ eq "no accept failed" "$(jq .control.accept_errors "$T/st3.json")" 0
 
 # Out of descriptors: the next accept fails with EMFILE and the connection stays queued.
 cpu_ns() { awk '{ print $1 }' /proc/"$PID"/task/"$PID"/schedstat; }
-nfd=$(ls /proc/"$PID"/fd | wc -l)
+# the lowest free descriptor number: a new descriptor takes the lowest, so with the limit
+# there none can be made (a count of the open ones could leave a hole below it)
+nfd=$(ls /proc/"$PID"/fd | sort -n | awk 'BEGIN { n = 0 } $1 == n { n++ } END { print n }')
 soft=$(prlimit --pid "$PID" --nofile --noheadings --output SOFT)
 prlimit --pid "$PID" --nofile="$nfd": || bad "prlimit"
 "$BELTLINE" stats --json > "$T/late.json" 2> "$T/late.err" &
