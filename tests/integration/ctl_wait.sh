@@ -25,11 +25,11 @@ trap 'kill -TERM $PID 2> /dev/null || true; rm -rf "$T"' EXIT
 wait_ctl "$RUN/ctl" "$PID" "$T/d.err"
 
 # Three requests, each on a connection of its own: at the tick they would take 8 s or
-# more; served as they come, a fraction of a second even on a busy machine.
+# more; served as they come, a fraction of a second (6 s allowed: a busy machine).
 t0=$(date +%s%N)
 for i in 1 2 3; do "$BELTLINE" stats --json > "$T/st$i.json" || bad "stats $i failed"; done
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-check "three stats with a 4 s tick took $ms ms (< 3000: not a tick each)" test "$ms" -lt 3000
+check "three stats with a 4 s tick took $ms ms (< 6000: a tick each is 8 s and more)" test "$ms" -lt 6000
 eq "no accept failed" "$(jq .control.accept_errors "$T/st3.json")" 0
 
 # Out of descriptors: the next accept fails with EMFILE and the connection stays queued.
@@ -41,7 +41,11 @@ soft=$(prlimit --pid "$PID" --nofile --noheadings --output SOFT)
 prlimit --pid "$PID" --nofile="$nfd": || bad "prlimit"
 "$BELTLINE" stats --json > "$T/late.json" 2> "$T/late.err" &
 LATE=$!
-sleep 0.5
+# The client's connect is queued and the accept failed once it is logged (on a busy
+# machine the client may take seconds to get there: CI saw it connect only after the
+# window below, the limit raised again, and nothing counted)
+check "the accept fails, and says so" \
+	wait_for "$WAIT" grep -q 'control: accept failed (Too many open files' "$T/d.err"
 c0=$(cpu_ns); sleep 2; c1=$(cpu_ns)
 pct=$(( (c1 - c0) / 20000000 ))
 check "the main lcore with a connection it cannot accept used $pct% of a CPU in 2 s (< 30: no spin)" \
@@ -51,7 +55,6 @@ prlimit --pid "$PID" --nofile="$soft": || bad "prlimit back to $soft"
 check "once there is room it is served (within a tick)" wait_pid 30 "$LATE"
 errs=$(jq .control.accept_errors "$T/late.json")
 check "the failed accepts are counted ($errs)" test "${errs:-0}" -ge 1
-check "and logged" grep -q 'control: accept failed (Too many open files' "$T/d.err"
 
 kill -TERM "$PID"
 check "beltlined ends" wait_pid 30 "$PID"
