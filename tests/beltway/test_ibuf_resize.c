@@ -298,6 +298,20 @@ Test(ibuf_resize, frp_overwritten_counts_each_lost_seq_once_across_a_growth)
 	free(c.freed);
 }
 
+/* Entries peeked (k from seq): an entry not in its slot must not be vouched for by
+ * check(); then skip and complete them. */
+static void
+take_checked(struct bl_ibuf_reader *r, const struct bl_ibuf_entry **v, unsigned k, uint64_t seq)
+{
+	for (unsigned i = 0; i < k; i++)
+		if (v[i]->object != (uint32_t)(seq + i))
+			cr_assert(eq(int, bl_ibuf_check(r, seq), 0),
+				  "check() vouched for seq %llu, whose slot holds %u",
+				  (unsigned long long)(seq + i), v[i]->object);
+	bl_ibuf_skip(r, k);
+	bl_ibuf_complete(r);
+}
+
 /*
  * A reader loads head, then geom: the producer may apply a growth in between, so the
  * reader sees a geom whose change point lies past the head it loaded. It applied it at
@@ -331,13 +345,7 @@ Test(ibuf_resize, a_growth_seen_before_its_head_is_not_applied_to_older_entries)
 	k = bl_ibuf_peek(r, v, 64, &seq);
 	ib->prod->head = head;
 	for (int round = 0; round < 2; round++) {
-		for (unsigned i = 0; i < k; i++)
-			if (v[i]->object != (uint32_t)(seq + i))
-				cr_assert(eq(int, bl_ibuf_check(r, seq), 0),
-					  "check() vouched for seq %llu, whose slot holds %u",
-					  (unsigned long long)(seq + i), v[i]->object);
-		bl_ibuf_skip(r, k);
-		bl_ibuf_complete(r);
+		take_checked(r, v, k, seq);
 		k = bl_ibuf_peek(r, v, 64, &seq);
 	}
 	cr_assert(eq(u64, seq + k, 132), "read up to the head");
@@ -387,13 +395,7 @@ Test(ibuf_resize, a_resync_follows_a_growth)
 	bl_ibuf_skip(r, 0);
 	bl_ibuf_complete(r);
 	for (int round = 0; round < 4 && (k = bl_ibuf_peek(r, v, 2, &seq)) != 0; round++) {
-		for (unsigned i = 0; i < k; i++)
-			if (v[i]->object != (uint32_t)(seq + i))
-				cr_assert(eq(int, bl_ibuf_check(r, seq), 0),
-					  "check() vouched for seq %llu, whose slot holds %u",
-					  (unsigned long long)(seq + i), v[i]->object);
-		bl_ibuf_skip(r, k);
-		bl_ibuf_complete(r);
+		take_checked(r, v, k, seq);
 	}
 	cr_assert(eq(u32, r->cap, 8), "the reader follows the new capacity");
 	bl_ibuf_reader_close(r);
