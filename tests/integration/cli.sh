@@ -66,11 +66,13 @@ set -o pipefail
 eq "cat into a pipe its reader closed: exit status ($(head -c 200 "$T/cat.err"))" "$st" 0
 
 # stats as text: no empty "gauges (1)" table under a filter (a list of names, for top), and
-# a column name longer than its column still ends before the next one.
+# columns apart by two spaces at least, each as wide as its header or its widest cell.
 B stats > "$T/stats.txt"
 check "stats: no gauges table" eval '! grep -q "^ *gauges" "$T/stats.txt"'
 check "stats: column names apart ($(grep -o 'AWAITING_WORKERS *LAST_ERROR' "$T/stats.txt"))" \
-	grep -q 'AWAITING_WORKERS LAST_ERROR' "$T/stats.txt"
+	grep -q 'AWAITING_WORKERS  LAST_ERROR' "$T/stats.txt"
+check "stats: a number ends under its header (RELOADS, 0)" \
+	test "$(awk '/^  RELOADS/ { h = index($0, "RELOADS") + 6; getline; print (substr($0, h, 1) == "0" && substr($0, h + 1, 1) == " ") }' "$T/stats.txt")" = 1
 
 usage() {   # usage WHAT EXPECTED-MESSAGE ARGS...: exit status 2 and the message
 	local what=$1 msg=$2 st

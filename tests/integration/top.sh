@@ -97,7 +97,12 @@ t=$(cell "$T/topt" 'filters' gen OUT)
 check "top -t: gen's out is the total ($t >= $total)" test -n "$t" -a "$t" -ge "$total"
 
 "$BELTLINE" -i "$I" ls > "$T/ls"
-check "ls: a PPS column" grep -qE '^  NAME +POLICY .* PPS +$' "$T/ls"
+check "ls: a PPS column" grep -qE '^  NAME +POLICY .* PPS$' "$T/ls"
+# Columns as wide as their cells, numbers to the right: a row ends where its header does
+# (PPS is the last column, a number). Every column was 14 wide, so a longer value (an
+# owner's name, a counter past 10^13) pushed the rest of its row out of line.
+eq "ls: s's row ends where the header does" \
+	"$(awk '$1 == "s" { print length($0); exit }' "$T/ls")" "$(awk '$1 == "NAME" { print length($0); exit }' "$T/ls")"
 pps=$(awk '$1 == "s" { print $NF; exit }' "$T/ls")
 written=$(awk '$1 == "s" { print $(NF - 2); exit }' "$T/ls")
 check "ls: s's PPS is a rate ($pps; at most $((2 * ceiling)) over ls's 0.5 s, written $written)" \
