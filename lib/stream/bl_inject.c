@@ -418,13 +418,17 @@ bl_inject_wake_tick(uint64_t now_ns)
 		/* relaxed: the writer's head, untrusted: only decides the tick's length */
 		head = __atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED);
 		if (tail < wait - 1) {
-			sleeping += wait - 1 <= head;   /* a tail it never committed is no sleep */
+			/* A tail it never committed is no sleep, nor one behind a head the
+			 * worker refuses (bad_head: behind the tail, or more than a ring past
+			 * it): no tail moves for it, and it held this tick at 100 us for good. */
+			sleeping += wait - 1 <= head && head >= tail && head - tail <= w->g.capacity;
 			continue;
 		}
-		if (w->mfired_ns != 0 && now_ns - w->mfired_ns < 1000000u) {
-			sleeping++;   /* signalled less than 1 ms ago: at a later tick */
+		/* Signalled less than 1 ms ago: at a later tick, the slow one, as the stream
+		 * readers' (bl_stream_wake.c): a writer that alternates its wait between
+		 * values reached held the tick at 100 us too. */
+		if (w->mfired_ns != 0 && now_ns - w->mfired_ns < 1000000u)
 			continue;
-		}
 		bl_inject__signal(&injects[i], w);
 		w->mfired = wait;
 		w->mfired_ns = now_ns;

@@ -28,6 +28,7 @@ cat > "$T/c.json" <<JSON
       "inject name=paced | pcap file=$T/paced.pcap",
       "inject name=hold capacity=64 | drop",
       "inject name=h capacity=64 | drop",
+      "inject name=hs capacity=64 | drop",
       "inject name=after | pcap file=$T/after.pcap",
       "inject name=term | drop",
       "inject name=odd | pcap file=$T/odd.pcap",
@@ -120,7 +121,7 @@ check "ls lists the inject streams with the writer's pid" grep -Eq "^ *hold .* $
 comp() { bash -c 'complete() { :; }; beltline() { "$BELTLINE" "$@"; }; . "$1"; _beltline_streams "$2" $3' \
 	_ "$SRCDIR/deploy/beltline.bash-completion" "$I" "$1" | sort | tr '\n' ' '; }
 eq "bash completion: the inject streams" "$(BELTLINE=$BELTLINE comp injects)" \
-	"after h hold loop odd paced r0 r1 r2 r3 r4 small term "
+	"after h hold hs loop odd paced r0 r1 r2 r3 r4 small term "
 eq "bash completion: the streams (none here)" "$(BELTLINE=$BELTLINE comp streams)" ""
 kill -9 "$HPID"
 ms=$("$WRITER" "$I" hold reopen 30000) && st=0 || st=$?
@@ -167,6 +168,25 @@ done
 check "its garbage is counted ($refused)" test "${refused:-0}" -gt 0
 check "the appliance carries on: an honest writer after it" \
 	"$BELTLINE" -i "$I" inject after "$CORPUS/afs.pcap"
+
+# A writer that sleeps dishonestly does not hold the main lcore's tick at 100 us (10000
+# wakeups a second); the slow tick is 1 ms. Its thread's voluntary context switches over
+# 2 s (one a tick) tell: 2000 at the slow tick. "head" (a garbage head under a wait no tail
+# reaches) held it for as long as the writer liked (11500 in 2 s); "flip" (a wait cycled
+# through values reached) is signalled at each slow tick, never faster.
+ctxsw() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$BPID/task/$BPID/status"; }
+no_hs_writer() { [ "$("$BELTLINE" -i "$I" stats --json | jq '.injects[] | select(.name == "hs") | .writers')" = 0 ]; }
+for how in head flip; do
+	check "hs has no writer (before $how)" wait_for "$WAIT" no_hs_writer
+	"$WRITER" "$I" hs badsleep $how 4000 > "$T/bs.out" 2>&1 &
+	bs=$!
+	check "a writer sleeping dishonestly ($how) is set" wait_for "$WAIT" grep -q set "$T/bs.out"
+	sleep 0.5
+	c0=$(ctxsw); sleep 2; c1=$(ctxsw)
+	check "... the main lcore ticks at most a tick a ms all the while ($((c1 - c0)) wakeups in 2 s)" \
+		test $((c1 - c0)) -lt 5000
+	wait "$bs" || true
+done
 
 kill -TERM $BPID
 wait $BPID && st=0 || st=$?

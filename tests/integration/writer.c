@@ -27,6 +27,12 @@
  *   writer INSTANCE STREAM hostile N     open for writing by hand (the control socket,
  *                                        no library checks) and write garbage into every
  *                                        field of the region N times; print "done"
+ *   writer INSTANCE STREAM badsleep HOW MS  open for writing by hand with a wake channel
+ *                                        and sleep dishonestly for MS ms: HOW "head": a
+ *                                        garbage head (UINT64_MAX) and a wait no tail
+ *                                        reaches; "flip": two frames committed, then a
+ *                                        wait cycled through three values reached, a new
+ *                                        one every 50 us; print "set" once it is so
  * Exit 0 when it did what it says, 1 otherwise (the library's log on stderr).
  */
 #include <errno.h>
@@ -99,6 +105,65 @@ hostile(const char *inst, const char *stream, long n)
 			usleep(100);   /* let the appliance read some of it */
 	}
 	printf("done\n");
+	return 0;
+}
+
+static int
+bad_sleep(const char *inst, const char *stream, const char *how, long ms_for)
+{
+	char body[160], *reply = NULL;
+	int fds[BL_CTL_FDS_MAX], fd, rc;
+	unsigned nfd = 0;
+	struct stat st, st_t;
+	struct bl_wring_hdr *h;
+	const struct bl_wring_tail *tp;
+	uint8_t *p;
+	uint64_t t0;
+
+	if (blc_ctl_connect(inst, NULL, &fd) < 0)
+		return 1;
+	snprintf(body, sizeof(body), "{\"stream\":\"%s\",\"client\":\"badsleep\",\"wake\":true}",
+		 stream);
+	rc = blc_ctl_call_fd(fd, 5000, BL_CTL_OPEN_WRITE, body, &reply, fds, BL_CTL_FDS_MAX, &nfd);
+	free(reply);
+	if (rc < 0 || nfd != 3 || fstat(fds[0], &st) < 0 || fstat(fds[1], &st_t) < 0)
+		return 1;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	tp = mmap(NULL, (size_t)st_t.st_size, PROT_READ, MAP_SHARED, fds[1], 0);
+	if (p == MAP_FAILED || tp == MAP_FAILED)
+		return 1;
+	h = (struct bl_wring_hdr *)p;
+	t0 = ms();
+	if (strcmp(how, "head") == 0) {
+		__atomic_store_n(&h->head, UINT64_MAX, __ATOMIC_RELEASE);
+		__atomic_store_n(&h->wait, __atomic_load_n(&tp->tail, __ATOMIC_ACQUIRE) + 2,
+				 __ATOMIC_SEQ_CST);
+		printf("set\n");
+		fflush(stdout);
+		usleep((useconds_t)ms_for * 1000u);
+		return 0;
+	}
+	if (strcmp(how, "flip") != 0)
+		return 2;
+	{       /* two honest frames, so that a tail of 2 is reached */
+		struct bl_wring_desc *d = (struct bl_wring_desc *)(p + h->off_desc);
+		for (uint32_t i = 0; i < 2; i++) {
+			d[i] = (struct bl_wring_desc){ .seq = i, .off = i * h->max_frame, .len = 60 };
+			memset(p + h->off_data + d[i].off, 0x42, 60);
+		}
+		__atomic_store_n(&h->head, 2, __ATOMIC_RELEASE);
+	}
+	while (__atomic_load_n(&tp->tail, __ATOMIC_ACQUIRE) < 2)
+		if (ms() - t0 > 60000)
+			return 1;
+		else
+			usleep(1000);
+	printf("set\n");
+	fflush(stdout);
+	for (uint64_t i = 0; ms() - t0 < (uint64_t)ms_for; i++) {
+		__atomic_store_n(&h->wait, 1 + i % 3, __ATOMIC_SEQ_CST);
+		usleep(50);
+	}
 	return 0;
 }
 
@@ -287,6 +352,8 @@ main(int argc, char **argv)
 		beltline_write_close(w);
 		return 0;
 	}
+	if (strcmp(argv[3], "badsleep") == 0 && argc == 6)
+		return bad_sleep(argv[1], argv[2], argv[4], strtol(argv[5], NULL, 10));
 	if (strcmp(argv[3], "hostile") == 0 && argc == 5)
 		return hostile(argv[1], argv[2], strtol(argv[4], NULL, 10));
 	return 2;
