@@ -294,6 +294,8 @@ conn_close(struct conn *k)
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k->out);
+	if (k->groups != k->group_buf)
+		free(k->groups);
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
 	k->reader = -1;
@@ -459,6 +461,36 @@ ctl_reply_json(struct conn *k, const struct bl_ctl_hdr *req, cJSON *j, const int
 		ctl_reply(k, req, 0, s, fds, n);
 	cJSON_free(s);
 	cJSON_Delete(j);
+}
+
+/*
+ * The peer's supplementary groups (SO_PEERGROUPS), however many: CTL_MAX_GROUPS in the
+ * connection, more in a buffer of their own (the kernel says how large). Not known
+ * (no memory, an error): -1, and only what both the group and the other bits allow is
+ * allowed (bl_stream_cred_allows). With more than 64 groups the connection had none
+ * but its primary: a mode whose group bits refuse and other bits allow (0604) let in
+ * a member of the group through the other bits.
+ */
+static void
+peer_groups(struct conn *k, int fd)
+{
+	socklen_t len = sizeof(k->group_buf);
+	gid_t *big;
+
+	k->groups = k->group_buf;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, k->groups, &len) == 0) {
+		k->n_groups = (int)(len / sizeof(gid_t));
+		return;
+	}
+	k->n_groups = -1;
+	if (errno != ERANGE || len <= sizeof(k->group_buf) || (big = malloc(len)) == NULL)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, big, &len) != 0) {
+		free(big);   /* joined more groups since: not known */
+		return;
+	}
+	k->groups = big;
+	k->n_groups = (int)(len / sizeof(gid_t));
 }
 
 /*
@@ -668,9 +700,7 @@ accept_all(struct bl_ctl *c, uint64_t now)
 		}
 		k->cred = cred;
 		k->since_ms = now;
-		len = sizeof(k->groups);
-		k->n_groups = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, k->groups, &len) == 0 ?
-			(int)(len / sizeof(gid_t)) : 0;   /* more than CTL_MAX_GROUPS: primary only */
+		peer_groups(k, fd);
 		k->fd = fd;
 		k->reader = -1;
 		k->x = NULL;

@@ -28,7 +28,8 @@
 struct conn {
 	int fd;                      /* -1: free */
 	struct ucred cred;           /* SO_PEERCRED at accept */
-	gid_t groups[CTL_MAX_GROUPS];
+	gid_t group_buf[CTL_MAX_GROUPS];
+	gid_t *groups;               /* group_buf, or malloc'd for a peer in more groups */
 	int n_groups;                /* SO_PEERGROUPS; -1 unknown */
 	struct bl_stream *x;         /* attached stream, or NULL */
 	int reader;                  /* reader page index, -1 if none */

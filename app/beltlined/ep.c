@@ -82,29 +82,12 @@ bl_ep_name(const struct bl_ep *ep)
 	return ep->name;
 }
 
-static int
-in_group(const struct bl_stream_cred *who, gid_t g)
-{
-	if (who->gid == g)
-		return 1;
-	for (int i = 0; i < who->n_groups; i++)
-		if (who->groups[i] == g)
-			return 1;
-	return 0;
-}
-
 /* Connecting needs read and write permission, as for a file: owner bits, else group
  * bits, else other bits. Root may. */
 static int
 may_connect(const struct bl_ep *ep, const struct bl_stream_cred *who)
 {
-	mode_t bits;
-
-	if (who->uid == 0)
-		return 1;
-	bits = who->uid == ep->uid ? (ep->mode >> 6) : in_group(who, ep->gid) ? (ep->mode >> 3) :
-		ep->mode;
-	return (bits & 06) == 06;
+	return bl_stream_cred_allows(who, ep->uid, ep->gid, ep->mode, 06);
 }
 
 /* An optional unsigned geometry member: 0 if absent (the default), -1 if not a whole
@@ -158,7 +141,7 @@ bl_ep_listen(int conn_fd, const struct bl_stream_cred *who, const cJSON *req,
 	}
 	if (jg == NULL)
 		g = who->gid;
-	else if (who->uid != 0 && !in_group(who, g)) {
+	else if (who->uid != 0 && !bl_stream_cred_in_group(who, g)) {
 		set_err(r, -EPERM, "ep_listen: group %u is not one of uid %u's groups", (unsigned int)g,
 			(unsigned int)who->uid);
 		return;

@@ -126,17 +126,7 @@ bl_inject_release(struct bl_inject *s)
 int
 bl_inject_may_write(const struct bl_inject *s, const struct bl_stream_cred *who)
 {
-	int in_group = who->gid == s->gid;
-
-	if (who->uid == 0)
-		return 1;
-	if (who->uid == s->uid)
-		return (s->mode & 0200) != 0;
-	for (int i = 0; i < who->n_groups && !in_group; i++)
-		in_group = who->groups[i] == s->gid;
-	if (in_group)
-		return (s->mode & 0020) != 0;
-	return (s->mode & 0002) != 0;
+	return bl_stream_cred_allows(who, s->uid, s->gid, s->mode, 02);
 }
 
 static size_t

@@ -469,22 +469,38 @@ bl_stream_release(struct bl_stream *s)
 	stream_put(s);
 }
 
+/* Its primary group or one of its supplementary groups (none known when n_groups < 0). */
+int
+bl_stream_cred_in_group(const struct bl_stream_cred *who, gid_t gid)
+{
+	if (who->gid == gid)
+		return 1;
+	for (int i = 0; i < who->n_groups; i++)
+		if (who->groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+int
+bl_stream_cred_allows(const struct bl_stream_cred *who, uid_t uid, gid_t gid, mode_t mode,
+		      mode_t want)
+{
+	want &= 07;
+	if (who->uid == 0)
+		return 1;
+	if (who->uid == uid)
+		return ((mode >> 6) & want) == want;
+	if (bl_stream_cred_in_group(who, gid))
+		return ((mode >> 3) & want) == want;
+	if (who->n_groups < 0)   /* a member or not: what both classes allow */
+		return ((mode >> 3) & want) == want && (mode & want) == want;
+	return (mode & want) == want;
+}
+
 int
 bl_stream_may_read(const struct bl_stream *s, const struct bl_stream_cred *who)
 {
-	int in_group = who->gid == s->gid;
-
-	if (s->kind != BL_STREAM_EXPORT)
-		return 0;
-	if (who->uid == 0)
-		return 1;
-	if (who->uid == s->uid)
-		return (s->mode & 0400) != 0;
-	for (int i = 0; i < who->n_groups && !in_group; i++)
-		in_group = who->groups[i] == s->gid;
-	if (in_group)
-		return (s->mode & 0040) != 0;
-	return (s->mode & 0004) != 0;
+	return s->kind == BL_STREAM_EXPORT && bl_stream_cred_allows(who, s->uid, s->gid, s->mode, 04);
 }
 
 int

@@ -231,7 +231,8 @@ struct bl_stream_cred {
 	gid_t gid;
 	pid_t pid;
 	const gid_t *groups;        /* supplementary groups, n_groups of them */
-	int n_groups;
+	int n_groups;               /* -1: not known (then only what both the group and the
+	                             * other bits allow is allowed, bl_stream_cred_allows) */
 	int wake_channel;           /* attach: the client asked for a wake channel ("wake":
 	                             * "channel"); one that did not gets no wake descriptor
 	                             * (libraries before 2026-12 wrote into theirs, and a
@@ -239,6 +240,12 @@ struct bl_stream_cred {
 };
 
 /* Read permission, as for a file: owner bits, else group bits, else other bits. Root may. */
+/* The file rule, for every stream, inject stream, user filter and endpoint: root may;
+ * the owner gets the owner bits of mode, a member of gid (primary or supplementary) the
+ * group bits, anyone else the other bits. want: 04 read, 02 write, 06 both. */
+int bl_stream_cred_in_group(const struct bl_stream_cred *who, gid_t gid);
+int bl_stream_cred_allows(const struct bl_stream_cred *who, uid_t uid, gid_t gid, mode_t mode,
+			  mode_t want);
 int bl_stream_may_read(const struct bl_stream *s, const struct bl_stream_cred *who);
 
 /* What an attach hands a client: descriptors named as bl_stream_proto.h says,

@@ -81,19 +81,8 @@ int
 bl_user_may_attach(const struct bl_user *u, const struct bl_stream_cred *who)
 {
 	const struct bl_stream *s = u->s;
-	int in_group = who->gid == s->gid;
-	mode_t want;
 
-	if (who->uid == 0)
-		return 1;
-	if (who->uid == s->uid)
-		want = 0600;
-	else {
-		for (int i = 0; i < who->n_groups && !in_group; i++)
-			in_group = who->groups[i] == s->gid;
-		want = in_group ? 0060 : 0006;
-	}
-	return (s->mode & want) == want;
+	return bl_stream_cred_allows(who, s->uid, s->gid, s->mode, 06);
 }
 
 static size_t

@@ -94,6 +94,33 @@ open_fds(void)
 	return n;
 }
 
+/* The file rule every stream kind and endpoint takes (bl_stream_cred_allows). */
+Test(stream, cred_allows_is_the_file_rule_with_groups_known_or_not)
+{
+	const gid_t few[] = { 7, 100, 9 };
+	struct bl_stream_cred root = { .uid = 0, .gid = 0 }, owner = { .uid = 10, .gid = 5 },
+		member = { .uid = 11, .gid = 5, .groups = few, .n_groups = 3 },
+		other = { .uid = 12, .gid = 6, .groups = few, .n_groups = 1 },
+		unknown = { .uid = 13, .gid = 6, .n_groups = -1 };
+
+	cr_assert(bl_stream_cred_allows(&root, 10, 100, 0000, 06), "root may");
+	cr_assert(bl_stream_cred_allows(&owner, 10, 100, 0600, 06));
+	cr_assert(eq(int, bl_stream_cred_allows(&owner, 10, 100, 0066, 04), 0), "the owner's bits only");
+	cr_assert(bl_stream_cred_allows(&member, 10, 100, 0040, 04), "a supplementary group");
+	cr_assert(eq(int, bl_stream_cred_allows(&member, 10, 100, 0604, 04), 0), "the group's bits only");
+	cr_assert(eq(int, bl_stream_cred_allows(&member, 10, 100, 0040, 06), 0), "read and write: both bits");
+	cr_assert(bl_stream_cred_allows(&other, 10, 100, 0004, 04), "100 is past its n_groups");
+	cr_assert(eq(int, bl_stream_cred_allows(&other, 10, 100, 0040, 04), 0));
+	cr_assert(eq(int, bl_stream_cred_allows(&unknown, 10, 100, 0604, 04), 0),
+		  "groups not known: maybe a member, refused by the group bits");
+	cr_assert(eq(int, bl_stream_cred_allows(&unknown, 10, 100, 0040, 04), 0), "... maybe not one");
+	cr_assert(bl_stream_cred_allows(&unknown, 10, 100, 0044, 04), "both classes may");
+	cr_assert(bl_stream_cred_allows(&unknown, 10, 6, 0040, 04), "its primary group is known");
+	cr_assert(bl_stream_cred_in_group(&member, 100));
+	cr_assert(bl_stream_cred_in_group(&member, 5));
+	cr_assert(eq(int, bl_stream_cred_in_group(&unknown, 100), 0));
+}
+
 Test(stream, attach_checks_permission_policy_and_room)
 {
 	struct bl_stream *s = make("web", BL_IBUF_MRP, 2);
