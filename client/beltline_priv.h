@@ -275,6 +275,7 @@ void blc_close_fds(int *fds, unsigned n);
  * "stream removed" when a reload dropped the stream, "the appliance stopped"), or that it
  * left none (its process ended: killed, or it crashed). */
 void blc_ctl_log_hangup(int fd, const char *name, const char *what);
+int blc_live_hung_up(struct beltline_stream *s, const char *what);
 int blc_ctl_connect(const char *instance, const struct beltline_open_opts *o, int *fd_out);
 int blc_ctl_call_fd(int fd, int timeout_ms, unsigned op, const char *body, char **reply,
 	int *fds, unsigned max_fds, unsigned *n_fds);

@@ -227,17 +227,24 @@ live_again(struct beltline_stream *s)
 	return -EAGAIN;
 }
 
-/* Nothing to read: 0 if the appliance hung up (end of stream), else -EAGAIN. */
-static int
-live_empty(struct beltline_stream *s)
+/* 1 if the appliance hung up s's control connection (logged, as what ended), else 0. */
+int
+blc_live_hung_up(struct beltline_stream *s, const char *what)
 {
 	struct pollfd p = { .fd = s->l.ctl_fd, .events = POLLIN };
 
 	if (s->l.ctl_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
-		blc_ctl_log_hangup(s->l.ctl_fd, s->name, "end of stream");
-		return 0;
+		blc_ctl_log_hangup(s->l.ctl_fd, s->name, what);
+		return 1;
 	}
-	return -EAGAIN;
+	return 0;
+}
+
+/* Nothing to read: 0 if the appliance hung up (end of stream), else -EAGAIN. */
+static int
+live_empty(struct beltline_stream *s)
+{
+	return blc_live_hung_up(s, "end of stream") ? 0 : -EAGAIN;
 }
 
 /* Pauses a busy poller takes after an empty look, at most (about a microsecond). */

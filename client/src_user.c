@@ -30,7 +30,21 @@ struct beltline_user {
 	uint32_t capacity;
 	uint64_t head;                      /* descriptors published */
 	uint64_t taken, full;
+	unsigned full_run;                  /* beltline_give calls in a row that found it full */
+	int gone;                           /* the appliance hung up: -EPIPE from here on */
 };
+
+/* A give (or flush) checks the lease every this many looks at a full ring: a poll(). */
+#define BLC_USER_GONE_CHECK 64u
+
+/* The ring stays full: has the appliance gone (it reads no more)? Said once. */
+static int
+user_gone(struct beltline_user *u)
+{
+	if (!u->gone && blc_live_hung_up(u->s, "verdicts end"))
+		u->gone = 1;
+	return u->gone;
+}
 
 /* Map our ring (read-write) and the appliance's tail page (read-only: it is sealed). */
 static int
@@ -139,9 +153,14 @@ beltline_give(struct beltline_user *u, const struct beltline_class *c, unsigned 
 	if (k > n)
 		k = n;
 	if (k == 0 && n != 0) {
+		/* Full while the appliance is gone is full for ever: a give loop on -EAGAIN
+		 * spun on, unaware (the writer's getwritebuf says -EPIPE). */
+		if (u->gone || (u->full_run++ % BLC_USER_GONE_CHECK == 0 && user_gone(u)))
+			return -EPIPE;
 		u->full++;
 		return -EAGAIN;
 	}
+	u->full_run = 0;
 	for (unsigned i = 0; i < k; i++) {
 		struct bl_vring_desc *d = &u->desc[(u->head + i) & (u->capacity - 1)];
 
@@ -166,6 +185,8 @@ beltline_user_flush(struct beltline_user *u, int timeout_ms)
 	for (int i = 0; __atomic_load_n(&u->tp->tail, __ATOMIC_ACQUIRE) != u->head; i++) {
 		if (i >= timeout_ms * 5)
 			return -ETIMEDOUT;
+		if (i % BLC_USER_GONE_CHECK == 0 && user_gone(u))
+			return -EPIPE;
 		nanosleep(&ts, NULL);
 	}
 	return 0;

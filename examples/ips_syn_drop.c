@@ -131,13 +131,17 @@ main(int argc, char **argv)
 			dropped += (unsigned long long)bad;
 		}
 		seen += (unsigned long long)n;
-		for (int done = 0; done < n;) {   /* -EAGAIN: the appliance has not read the last ones */
+		for (int done = 0; done < n && n > 0;) {
 			rc = beltline_give(u, c + done, (unsigned)(n - done));
 			if (rc > 0)
 				done += rc;
-			else
+			else if (rc == -EAGAIN)   /* the appliance has not read the last ones */
 				usleep(50);
+			else
+				n = -1;           /* -EPIPE: it went away */
 		}
+		if (n < 0)
+			break;
 	}
 	beltline_user_flush(u, 1000);   /* the last classes read before the lease ends */
 	beltline_user_close(u);

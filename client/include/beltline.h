@@ -361,12 +361,13 @@ BELTLINE_API int beltline_open_user(const char *uri, const struct beltline_open_
 BELTLINE_API int beltline_take(struct beltline_user *u, struct beltline_pkt *pkts, unsigned n);
 
 /* Give the classes of n taken packets. Returns how many were given (the first k), or -EAGAIN
- * when the ring is full (the appliance has not read the ones before yet), -EINVAL. */
+ * when the ring is full (the appliance has not read the ones before yet), -EPIPE when it
+ * is full because the appliance went away (it reads no more: stop), -EINVAL. */
 BELTLINE_API int beltline_give(struct beltline_user *u, const struct beltline_class *c,
 	unsigned n);
 
-/* Wait until the appliance has read every class given: 0, -ETIMEDOUT. (Closing before that
- * leaves the classes not yet read to on_timeout.) */
+/* Wait until the appliance has read every class given: 0, -ETIMEDOUT, -EPIPE (it went
+ * away). (Closing before that leaves the classes not yet read to on_timeout.) */
 BELTLINE_API int beltline_user_flush(struct beltline_user *u, int timeout_ms);
 
 /* A descriptor to poll (POLLIN) for packets to take, as beltline_fd: readable too when the

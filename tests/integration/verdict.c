@@ -22,6 +22,10 @@
  *   verdict INSTANCE NAME hostile S   attach, then write garbage into every field of its
  *                                      verdict ring for S seconds (random heads, sequences,
  *                                      classes), and try to write what it must not
+ *   verdict INSTANCE NAME giveloop N  give a class (for sequence 0) again and again, retrying
+ *                                      on -EAGAIN as docs/clients.md's loop does; print "full"
+ *                                      at the first -EAGAIN, and on any other error
+ *                                      "gave up: ERROR" and exit 0 (N: unused)
  * Each prints "attached" once it is the filter's client.
  */
 #include <errno.h>
@@ -72,6 +76,24 @@ say(const char *s)
 {
 	printf("%s\n", s);
 	fflush(stdout);
+}
+
+static int
+giveloop(struct beltline_user *u)
+{
+	const struct beltline_class c = { .seq = 0, .cls = 1 };
+	int full = 0, rc;
+
+	for (;;) {
+		rc = beltline_give(u, &c, 1);
+		if (rc == -EAGAIN && !full) {
+			say("full");
+			full = 1;
+		} else if (rc < 0 && rc != -EAGAIN) {
+			printf("gave up: %s\n", strerror(-rc));
+			return 0;
+		}
+	}
 }
 
 static int
@@ -377,7 +399,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc < 5 || argc != (strcmp(argv[3], "tricks") == 0 ? 6 : 5)) {
-		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|hostile N, slow|holdfirst GO, or tricks N GO\n");
+		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|hostile|giveloop N, slow|holdfirst GO, or tricks N GO\n");
 		return 2;
 	}
 	beltline_set_log(log_stderr, NULL);
@@ -400,6 +422,8 @@ main(int argc, char **argv)
 		rc = holdfirst(u, argv[4]);
 	else if (strcmp(argv[3], "stall") == 0)
 		stall(u, strtoull(argv[4], NULL, 10));
+	else if (strcmp(argv[3], "giveloop") == 0)
+		rc = giveloop(u);
 	else
 		rc = 2;
 	beltline_user_close(u);
