@@ -217,6 +217,10 @@ void blc_netw_close(struct blc_netw *w);
  * set). The fd or -errno (logged). */
 int blc_net_connect(const char *uri, const char *host, const char *port, int type,
 	int timeout_ms);
+/* Said after a TLS read's -ECONNREFUSED: the server's alert refused our certificate. */
+#define BLC_TLS_REFUSED_HINT " (the server refused our certificate, or its absence: " \
+	"BELTLINE_TLS_CERT and BELTLINE_TLS_KEY, signed by its CA; its log says)"
+
 /* Put TLS (mutual, certificates from o or the environment) on s->n.fd: the plug-in
  * libbeltline-client-tls, loaded on first use (net_tls.c). 0 or -errno. */
 int blc_tls_client(struct beltline_stream *s, const char *host, const struct beltline_open_opts *o,

@@ -332,6 +332,7 @@ net_peek(struct beltline_stream *s, struct beltline_pkt *v, unsigned want)
 			n->closed = 1;          /* a torn record left over is refused below */
 		} else if (r < 0) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: receive: %s%s", s->name, strerror((int)-r),
+				n->tls != NULL && r == -ECONNREFUSED ? BLC_TLS_REFUSED_HINT :
 				n->tls != NULL && r == -EPROTO ? " (a TLS alert: did the server refuse "
 				"our certificate? Its log says)" : "");
 			n->err = (int)r;
@@ -446,7 +447,8 @@ net_hello(struct beltline_stream *s, int timeout_ms)
 		if (r > 0)
 			continue;
 		if (r != -EAGAIN && r != -EWOULDBLOCK && r != -EINTR) {
-			blc_log(BELTLINE_LOG_ERROR, "%s: receive: %s", s->name, strerror((int)-r));
+			blc_log(BELTLINE_LOG_ERROR, "%s: receive: %s%s", s->name, strerror((int)-r),
+				n->tls != NULL && r == -ECONNREFUSED ? BLC_TLS_REFUSED_HINT : "");
 			return (int)r;
 		}
 		int64_t left = end - (int64_t)bl_mono_ms();

@@ -264,6 +264,29 @@ nopipe_end(struct nopipe *np, int failed)
 	pthread_sigmask(SIG_SETMASK, &np->old, NULL);
 }
 
+/* An alert the peer sent because it refused us (our certificate, or none): TLS 1.3
+ * finishes the client's handshake before the server checks the client's certificate, so
+ * the refusal comes with the first read. */
+static int
+refused_alert(unsigned long reason)
+{
+	switch (reason) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static long
 trecv(void *c, void *buf, size_t len)
 {
@@ -291,6 +314,10 @@ trecv(void *c, void *buf, size_t len)
 	if (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 		ERR_clear_error();
 		return -ECONNRESET;
+	}
+	if (e == SSL_ERROR_SSL && refused_alert((unsigned long)ERR_GET_REASON(ERR_peek_error()))) {
+		ERR_clear_error();
+		return -ECONNREFUSED;
 	}
 	ERR_clear_error();
 	return -EPROTO;

@@ -85,8 +85,14 @@ refused() {
 	check "$what: serve logs the refusal with the peer" wait_for "$WAIT" more
 }
 refused "no client certificate" inns "$BELTLINE" cat tls://$NET.1:$PORT
+# TLS 1.3: the server's refusal (an alert) comes with the client's first read: said as a
+# refusal (-ECONNREFUSED, as documented), not as "receive: Protocol error"
+check "... the client says the server refused its certificate ($(head -c 300 "$T/r.err"))" \
+	grep -q "Connection refused (the server refused our certificate" "$T/r.err"
 refused "a certificate of another CA" inns env BELTLINE_TLS_CERT="$C/rogue.pem" \
 	BELTLINE_TLS_KEY="$C/rogue.key" "$BELTLINE" cat tls://$NET.1:$PORT
+check "... the client says the server refused its certificate ($(head -c 300 "$T/r.err"))" \
+	grep -q "Connection refused (the server refused our certificate" "$T/r.err"
 refused "a plain tcp:// client on the TLS port" inns "$BELTLINE" cat tcp://$NET.1:$PORT
 refused "a stalled handshake" inns python3 -c "
 import socket, sys, time
