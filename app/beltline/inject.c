@@ -85,7 +85,8 @@ inject_file(struct beltline_writer *w, const char *path, unsigned long long pps,
 		if (rc < 0) {
 			if (!bl_cli_stop)
 				fprintf(stderr, "beltline: inject: %s\n", rc == -EPIPE ?
-					"the appliance has gone" : strerror(-rc));
+					"the stream is gone (the appliance stopped, or a reload removed the stream)" :
+					strerror(-rc));
 			beltline_close(f);
 			return !bl_cli_stop;
 		}

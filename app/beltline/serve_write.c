@@ -237,7 +237,8 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 			if (rc < 0) {
 				if (rc != -EINTR)
 					say("%s: writing into %s: %s: closing", peer, sv->src, rc == -EPIPE ?
-					    "the appliance has gone" : strerror(-rc));
+					    "the stream is gone (the appliance stopped, or a reload removed it)" :
+					    strerror(-rc));
 				goto out;
 			}
 			if (++x.since_ack >= ACK_EVERY && send_ack(&x, 0) < 0)
@@ -316,15 +317,22 @@ out:
 /* Children that have exited, counted by how they ended (WR_*). */
 static void
 reap(struct kids *ks, unsigned long long *malformed, unsigned long long *failed,
-     unsigned long long *busy)
+     unsigned long long *busy, unsigned long long *denied)
 {
 	pid_t pid;
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		const struct kid *k = kids_find(ks, pid);
+		int authed = k != NULL && k->authed;
+
 		if (!kids_gone(ks, pid))
 			continue;       /* cut while pending: counted then */
-		if (WIFEXITED(st) && WEXITSTATUS(st) == WR_MALFORMED)
+		/* Ended in its TLS handshake: it refused the peer (and said why), as serve's
+		 * readers count it; it counted as failed. */
+		if (!authed && WIFEXITED(st) && WEXITSTATUS(st) == WR_FAIL)
+			(*denied)++;
+		else if (WIFEXITED(st) && WEXITSTATUS(st) == WR_MALFORMED)
 			(*malformed)++;
 		else if (WIFEXITED(st) && WEXITSTATUS(st) == WR_BUSY)
 			(*busy)++;
@@ -367,7 +375,7 @@ take_authed(const struct serve *sv, struct kids *ks, unsigned long long *writers
 int
 bl_serve_write(struct serve *sv, int lfd)
 {
-	unsigned long long writers = 0, busy = 0, malformed = 0, failed = 0;
+	unsigned long long writers = 0, busy = 0, malformed = 0, failed = 0, denied = 0;
 	struct kids ks;
 
 	if (kids_init(&ks, 1) < 0)
@@ -384,7 +392,7 @@ bl_serve_write(struct serve *sv, int lfd)
 		pid_t pid;
 		int fd;
 
-		reap(&ks, &malformed, &failed, &busy);
+		reap(&ks, &malformed, &failed, &busy, &denied);
 		take_authed(sv, &ks, &writers, &busy);
 		if (poll(p, 2, 200) <= 0 || !(p[0].revents & POLLIN))
 			continue;
@@ -394,7 +402,7 @@ bl_serve_write(struct serve *sv, int lfd)
 		peer_name(&sa, peer, sizeof(peer));
 		for (int t = 0; writer_of(&ks, 0) != NULL && t < 100; t += 5) {
 			usleep(5000);   /* a writer that just ended is let go (100 ms) */
-			reap(&ks, &malformed, &failed, &busy);
+			reap(&ks, &malformed, &failed, &busy, &denied);
 		}
 		if ((w = writer_of(&ks, 0)) != NULL) {
 			say("refused %s: %s is writing into %s (one writer at a time)", peer, w->peer,
@@ -432,7 +440,8 @@ bl_serve_write(struct serve *sv, int lfd)
 	}
 	kids_stop_all(&ks);
 	kids_fini(&ks);
-	say("stopped: %llu writers taken, %llu refused (one at a time), %llu cut for malformed "
-	    "records, %llu failed", writers, busy, malformed, failed);
+	say("stopped: %llu writers taken, %llu refused (one at a time), %llu refused in the TLS "
+	    "handshake, %llu cut for malformed records, %llu failed", writers, busy, denied,
+	    malformed, failed);
 	return 0;
 }

@@ -221,8 +221,10 @@ bl_cli_ls(int argc, char **argv, const char *instance)
 			cJSON_GetObjectItemCaseSensitive(before, "injects"), "frames", dt);
 	cJSON_Delete(before);
 	streams = cJSON_GetObjectItemCaseSensitive(j, "streams");
-	if (!cJSON_IsArray(streams) || cJSON_GetArraySize(streams) == 0)
-		printf("instance '%s' exports no stream\n", instance);
+	if (!cJSON_IsArray(streams) || cJSON_GetArraySize(streams) == 0)   /* (the list has
+		 * only the streams we may read: root may read all) */
+		printf("instance '%s' exports no stream%s\n", instance,
+		       geteuid() == 0 ? "" : " you may read");
 	else
 		bl_cli_print_table("streams", streams, 0);
 	rows = cJSON_GetObjectItemCaseSensitive(j, "injects");
@@ -262,6 +264,7 @@ bl_cli_stats(int argc, char **argv, const char *instance)
 		printf("%s\n", t != NULL ? t : "{}");
 		free(t);
 	} else {
+		ids_as_names(cJSON_GetObjectItemCaseSensitive(j, "endpoints"));   /* as ls */
 		bl_cli_print_report(j);
 	}
 	cJSON_Delete(j);

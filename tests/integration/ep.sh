@@ -54,6 +54,8 @@ me=$(id -un) my_group=$(id -gn)
 check "... its owner and group by name, as a stream's (were numbers)" \
 	grep -qE "^ *x .* $me +$my_group +0600" <<< "$ls_out"
 eq "stats: the endpoint's mode" "$("$BELTLINE" -i "$I" stats --json | jq -r '.endpoints[0].mode')" 0600
+check "stats (text): its owner and group by name too, as ls (were 0 0)" \
+	grep -qE "^ *x .* $me +$my_group +0600" <<< "$("$BELTLINE" -i "$I" stats)"
 t0=$(date +%s%N)
 "$EP_PEER" connect "$U/x" "$N" 11 > "$T/x.c" 2>&1 && st=0 || st=$?
 wait "$LPID" && lst=0 || lst=$?

@@ -219,7 +219,7 @@ kill -TERM $SPID
 wait $SPID && st=0 || st=$?
 eq "serve --write stops on SIGTERM: exit 0" "$st" 0
 check "serve counted $NMAL writers cut for malformed records and 1 refused" \
-	grep -q "1 refused (one at a time), $NMAL cut for malformed records" "$T/serve.err"
+	grep -q "1 refused (one at a time), 0 refused in the TLS handshake, $NMAL cut for malformed records" "$T/serve.err"
 check "beltlined counted no refused frame" test "$("$BELTLINE" stats --json | \
 	jq '[.injects[] | select(.name == "x") | .writer.too_long, .writer.empty] | add')" = 0
 
@@ -269,5 +269,11 @@ eq "inject tls:// from $NS with a certificate, beside a connection that sent not
 kill $IDLE 2> /dev/null || true
 same "tls:// from $NS" "$T/tls.pcap" "$CAP"
 check "serve logged the client certificate" grep -q "TLS client /CN=client" "$T/tserve.err"
+kill -TERM $TSPID
+wait $TSPID 2> /dev/null || true
+# (the writer without a certificate, and the connection that never started its handshake
+# if its --handshake-ms ran out before it closed: each refused in its handshake)
+check "serve --write's last line counts the writer without a certificate as refused in its TLS handshake, not failed ($(tail -n 1 "$T/tserve.err"))" \
+	grep -qE "stopped: 1 writers taken, 0 refused \(one at a time\), [12] refused in the TLS handshake, 0 cut for malformed records" "$T/tserve.err"
 check "beltlined runs on" alive $BPID
 finish

@@ -48,6 +48,11 @@ cat_as many --reuid="$U" --regid=nogroup --groups="$many"
 check "a member of $G as its 71st group: refused ($(cat "$T/many.rc"); it read the stream)" \
 	test "$(cat "$T/many.rc")" -ne 0
 check "... permission denied" grep -q "Permission denied" "$T/many.err"
+set +e
+setpriv --reuid="$U" --regid=nogroup --init-groups "$BELTLINE" ls > "$T/ls.out" 2>&1
+set -e
+check "ls as $U: no stream it may read, said so ($(cat "$T/ls.out"))" \
+	grep -q "exports no stream you may read" "$T/ls.out"
 cat_as other --reuid=nobody --regid=nogroup --clear-groups
 eq "a user in no group of the stream reads it (others may)" "$(cat "$T/other.rc")" 0
 cat_as other_many --reuid=nobody --regid=nogroup --groups="$(seq -s, 60000 60069)"
