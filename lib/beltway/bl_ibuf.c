@@ -180,13 +180,14 @@ bl_ibuf_free(struct bl_ibuf *ib)
  * region (in-process readers and the producer see it at once); the old one is
  * unmapped and closed here, so only the earlier client's own mapping holds it.
  * Control thread only, with i not active: the producer reads only active pages.
+ * The MRP page (kind "mrp", *slot ib->mrp_shm) likewise, when no MRP reader is
+ * attached: the producer reads R only while one is.
  */
 static int
-fresh_page(struct bl_ibuf *ib, unsigned i)
+fresh_region(struct bl_ibuf *ib, struct bl_shm **slot, size_t off, const char *kind, unsigned i)
 {
 	struct bl_ibuf_opts o = { .sz = sizeof(o), .name = ib->hdr->name };
-	struct bl_shm *old = ib->rshm[i], *s;
-	size_t off = ib->hdr->off_readers + (size_t)i * PG;
+	struct bl_shm *old = *slot, *s;
 	struct stat st;
 	int rc;
 
@@ -195,7 +196,7 @@ fresh_page(struct bl_ibuf *ib, unsigned i)
 	o.uid = st.st_uid;
 	o.gid = st.st_gid;
 	o.mode = st.st_mode & 0777;
-	s = page_region(&o, "reader", i, NULL);
+	s = page_region(&o, kind, i, NULL);
 	if (s == NULL)
 		return -ENOMEM;
 	rc = bl_shm_overlay(ib->shm, off, s->fd, PG, 1);
@@ -205,9 +206,15 @@ fresh_page(struct bl_ibuf *ib, unsigned i)
 		bl_shm_free(s);
 		return rc;
 	}
-	ib->rshm[i] = s;
+	*slot = s;
 	bl_shm_free(old);
 	return 0;
+}
+
+static int
+fresh_page(struct bl_ibuf *ib, unsigned i)
+{
+	return fresh_region(ib, &ib->rshm[i], ib->hdr->off_readers + (size_t)i * PG, "reader", i);
 }
 
 int
@@ -250,6 +257,18 @@ bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy)
 		if (policy == BL_IBUF_SRP || policy == BL_IBUF_BLOCK)
 			__atomic_fetch_or(&ib->prod->srp_readers, bit, __ATOMIC_RELAXED);
 		if (policy == BL_IBUF_MRP) {
+			/* The first MRP reader since the last left gets an MRP page no earlier
+			 * one was given: one that detached may keep its mapping and raise R
+			 * there (making later MRP readers skip entries), reaching nobody now.
+			 * Its R starts at 0, raised to the head below. relaxed: the control
+			 * thread is the only writer of mrp_readers and active. */
+			if (ib->mrp_handed && !(__atomic_load_n(&ib->prod->mrp_readers, __ATOMIC_RELAXED) &
+			    __atomic_load_n(&ib->prod->active, __ATOMIC_RELAXED))) {
+				rc = fresh_region(ib, &ib->mrp_shm, ib->hdr->off_mrp, "mrp", 0);
+				if (rc < 0)
+					return rc;
+			}
+			ib->mrp_handed = 1;
 			__atomic_fetch_or(&ib->prod->mrp_readers, bit, __ATOMIC_RELAXED);
 			/* A new reader claims nothing before its start: R = max(R, head).
 			 * release: pairs with the acquire load of R in bl_ibuf__refresh. */

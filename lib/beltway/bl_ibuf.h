@@ -144,6 +144,8 @@ struct bl_ibuf {
 	struct bl_shm *rshm[BL_IBUF_MAX_READERS];
 	uint64_t handed;            /* control: bit i, page i was given to a reader (a new
 	                             * attach at i gets a fresh page: bl_ibuf_reader_alloc) */
+	int mrp_handed;             /* control: the MRP page was given to a reader (the first
+	                             * MRP reader after none gets a fresh one) */
 	/* producer thread only, own cache line */
 	_Alignas(64) uint64_t head; /* next seq to write (== prod->head once published) */
 	uint64_t tail;              /* oldest seq still protected (SRP/MRP/BLOCK) */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -548,5 +549,47 @@ Test(shm, detached_reader_cannot_reach_the_next_readers_page)
 		close(go[i]);
 	}
 	bl_ibuf_reader_close(b);
+	bl_ibuf_free(ib);
+}
+
+/* The MRP page is shared by every MRP reader; one that detached may keep its mapping of
+ * it and raise R there, which made the next MRP readers skip entries (R is their shared
+ * position). The first MRP reader after none gets a page no earlier one was given. */
+Test(shm, detached_mrp_reader_cannot_raise_the_next_readers_r)
+{
+	struct bl_ibuf_opts o = {
+		.sz = sizeof(o), .name = "stalemrp", .capacity = 128, .policy = BL_IBUF_MRP,
+		.max_readers = 2, .uid = (uid_t)-1, .gid = (gid_t)-1,
+	};
+	struct bl_ibuf *ib;
+	struct bl_ibuf_fds fds;
+	struct bl_ibuf_mrp *old;
+
+	cr_assert(eq(int, bl_ibuf_create(&o, &ib, NULL), 0));
+	cr_assert(eq(int, bl_ibuf_reader_alloc_as(ib, 4242, BL_IBUF_MRP), 0));
+	cr_assert(eq(int, bl_ibuf_reader_fds(ib, 0, &fds), 0));
+	old = mmap(NULL, BL_SHM_META_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fds.mrp_fd, 0);
+	cr_assert(old != MAP_FAILED);
+	close(fds.ring_fd);
+	cr_assert(eq(int, bl_ibuf_reader_detach(ib, 0), 0));    /* it keeps its mapping */
+	cr_assert(eq(u32, put(ib, 0, 64), 64));
+	cr_assert(eq(int, bl_ibuf_reader_alloc_as(ib, 4243, BL_IBUF_MRP), 0));
+	cr_assert(eq(u64, ib->mrp->r, 64), "R starts at the head for the new reader");
+	old->r = 1u << 30;                                       /* the old client raises R */
+	cr_assert(eq(u64, ib->mrp->r, 64), "... and it reaches nobody");
+	/* a second MRP reader beside the first shares its page (it is not replaced) */
+	cr_assert(eq(int, bl_ibuf_reader_alloc_as(ib, 4244, BL_IBUF_MRP), 1));
+	cr_assert(eq(int, bl_ibuf_reader_fds(ib, 1, &fds), 0));
+	close(fds.ring_fd);
+	{
+		struct bl_ibuf_mrp *now = mmap(NULL, BL_SHM_META_PAGE, PROT_READ, MAP_SHARED,
+					       fds.mrp_fd, 0);
+		cr_assert(now != MAP_FAILED);
+		cr_assert(eq(u64, now->r, 64));
+		ib->mrp->r = 70;
+		cr_assert(eq(u64, now->r, 70), "one page for the readers attached together");
+		munmap(now, BL_SHM_META_PAGE);
+	}
+	munmap(old, BL_SHM_META_PAGE);
 	bl_ibuf_free(ib);
 }
