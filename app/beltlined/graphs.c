@@ -70,7 +70,7 @@ source_at(const struct bl_cfg *cfg, unsigned int k, struct source *s)
 static int
 share(struct bl_gdesc *g, struct bl_err *err)
 {
-	if (bl_graph_share_prefixes(g) < 0)
+	if (bl_graph_share_prefixes(g) < 0 || bl_gdesc_renumber(g) < 0)
 		return bl_err_set(err, -ENOMEM, "out of memory");
 	if (g->n_nodes > BL_GRAPH_MAX_NODES)
 		return bl_err_set(err, -E2BIG, "the graph has %u filters once common prefixes are "

@@ -173,6 +173,43 @@ bl_gdesc_auto_name(struct bl_gdesc *g, const char *filter, char out[BL_GDESC_NAM
 		h->next = k;
 }
 
+int
+bl_gdesc_renumber(struct bl_gdesc *g)
+{
+	char (*names)[BL_GDESC_NAME_MAX] = malloc((g->n_nodes + 1) * sizeof(*names));
+	struct bl_gdesc t;
+	int rc = 0;
+
+	if (names == NULL)
+		return -ENOMEM;
+	bl_gdesc_init(&t);
+	/* the given names first, wherever they stand: no automatic one may take them */
+	for (unsigned int i = 0; i < g->n_nodes && rc == 0; i++)
+		if (g->nodes[i].named && bl_gdesc_add_node(&t, g->nodes[i].name, g->nodes[i].filter) < 0)
+			rc = -ENOMEM;
+	for (unsigned int i = 0; i < g->n_nodes && rc == 0; i++) {
+		if (g->nodes[i].named)
+			continue;
+		bl_gdesc_auto_name(&t, g->nodes[i].filter, names[i]);
+		if (bl_gdesc_add_node(&t, names[i], g->nodes[i].filter) < 0)
+			rc = -ENOMEM;
+	}
+	if (rc == 0) {
+		for (unsigned int i = 0; i < g->n_nodes; i++)
+			if (!g->nodes[i].named)
+				memcpy(g->nodes[i].name, names[i], BL_GDESC_NAME_MAX);
+		unsigned int cap = 16;
+
+		while (cap <= 2 * g->n_nodes)
+			cap *= 2;
+		ix_free(g);   /* the names and the numbering hints, afresh */
+		rc = ix_rebuild(g, cap);
+	}
+	bl_gdesc_free(&t);
+	free(names);
+	return rc;
+}
+
 void
 bl_gdesc_init(struct bl_gdesc *g)
 {

@@ -147,4 +147,11 @@ void bl_gdesc_truncate(struct bl_gdesc *g, unsigned int n_nodes, unsigned int n_
  */
 void bl_gdesc_auto_name(struct bl_gdesc *g, const char *filter, char out[BL_GDESC_NAME_MAX]);
 
+/* Name the nodes that were not given a name again, in node order, as if the graph had been
+ * written as it is: after prefix sharing the duplicates a pipeline's text numbered are
+ * gone ("dport", "dport3": "dport2" was merged away), and adding a pipeline that shares a
+ * prefix renamed (and reset, on a reload) an unrelated filter further on. Given names
+ * (--name, JSON) stay and are never taken. 0 or -ENOMEM (g unchanged). */
+int bl_gdesc_renumber(struct bl_gdesc *g);
+
 #endif /* BL_GDESC_H */

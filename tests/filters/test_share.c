@@ -166,6 +166,39 @@ Test(share, what_merges)
 }
 
 /* Random pipelines: the same shared graph, and count, as the reference. */
+/* Names once shared (bl_gdesc_renumber): the automatic ones in node order, as if written
+ * without the duplicates. They counted the duplicates that were merged away ("b", "b3"),
+ * so adding a pipeline that shares a prefix renamed a filter further on (and a reload
+ * reset it). */
+static const char *
+names(void)
+{
+	static char buf[512];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < d.n_nodes; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "", d.nodes[i].name);
+	return buf;
+}
+
+Test(share, automatic_names_do_not_count_what_was_merged)
+{
+	cr_assert(eq(int, share("rx | a |1 b |80 c; rx | a |2 b |53 c"), 2));
+	cr_assert(eq(int, bl_gdesc_renumber(&d), 0));
+	cr_assert(eq(str, (char *)names(), "rx a b c b2 c2"));
+	/* a pipeline put in between that shares the prefix: the others keep their names */
+	cr_assert(eq(int, share("rx | a |1 b |80 c; rx | a |1 b |22 c; rx | a |2 b |53 c"), 5));
+	cr_assert(eq(int, bl_gdesc_renumber(&d), 0));
+	cr_assert(eq(str, (char *)names(), "rx a b c c2 b2 c3"));
+	/* given names stay, and no automatic name takes one, wherever it stands */
+	cr_assert(eq(int, share("rx | a | c; rx | a | c --name=c2 | d; rx | a | c k=1"), 4));
+	cr_assert(eq(int, bl_gdesc_renumber(&d), 0));
+	cr_assert(eq(str, (char *)names(), "rx a c c2 d c3"));
+	cr_assert(eq(int, bl_gdesc_find(&d, "c3"), 5), "the index follows the new names");
+	cr_assert(eq(int, bl_gdesc_find(&d, "c"), 2));
+}
+
 Test(share, agrees_with_the_pairwise_reference)
 {
 	static const char *const calls[] = {
