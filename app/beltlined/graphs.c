@@ -471,13 +471,84 @@ built_free(struct built *b)
 	b->n = 0;
 }
 
+/* The same node for a build's taking over: name, filter, negation and arguments. */
+static bool
+same_node(const struct bl_gdesc_node *a, const struct bl_gdesc_node *b)
+{
+	if (strcmp(a->filter, b->filter) != 0 || a->negate != b->negate || a->args.n != b->args.n)
+		return false;
+	for (unsigned int i = 0; i < a->args.n; i++) {
+		const struct bl_arg *x = &a->args.v[i], *y = &b->args.v[i];
+		if ((x->key == NULL) != (y->key == NULL) ||
+		    (x->key != NULL && strcmp(x->key, y->key) != 0) || strcmp(x->value, y->value) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* How alike new source s and running source o are: the filters of s that o has too
+ * (by name, with the same filter and arguments), which a build of s could take over. */
+static unsigned int
+likeness(const struct source *s, const struct source *o)
+{
+	struct bl_gdesc a, b;
+	struct bl_err e;
+	const char *where;
+	unsigned int n = 0;
+
+	if (parse_source(s, &a, &e, &where, true) == 0 && parse_source(o, &b, &e, &where, true) == 0)
+		for (unsigned int i = 0; i < a.n_nodes; i++) {
+			int k = bl_gdesc_find(&b, a.nodes[i].name);
+			n += k >= 0 && same_node(&a.nodes[i], &b.nodes[k]);
+		}
+	bl_gdesc_free(&a);
+	bl_gdesc_free(&b);
+	return n;
+}
+
+/*
+ * Which running source each changed source of ncfg may take state from (from[k]: its
+ * index in app->cfg, or -1): the one not kept whole that has most of its filters, each
+ * taken by one source at most; of equals, the one at the same place, then the first. It
+ * was the one at the same place ("graphs[1]"), whatever it ran: with a graph removed
+ * before it, a changed graph took the removed one's counters and left its own state.
+ */
+static void
+pair_sources(const struct bl_app *app, const struct bl_cfg *ncfg, const int *was_src,
+	     const bool *kept_src, int *from)
+{
+	static struct source s, o;
+	bool taken[BL_CFG_MAX_GRAPHS + BL_CFG_MAX_WORKERS] = { false };
+
+	for (unsigned int k = 0; source_at(ncfg, k, &s); k++) {
+		unsigned int best = 0;
+
+		from[k] = -1;
+		if (was_src[k] >= 0)
+			continue;
+		for (unsigned int j = 0; source_at(&app->cfg, j, &o); j++) {
+			unsigned int n;
+
+			if (kept_src[j] || taken[j] || (n = likeness(&s, &o)) == 0)
+				continue;
+			if (n > best || (n == best && strcmp(o.origin, s.origin) == 0)) {
+				best = n;
+				from[k] = (int)j;
+			}
+		}
+		if (from[k] >= 0)
+			taken[from[k]] = true;
+	}
+}
+
 /* Build source s's replicas into the new views nw (its graphs also listed in b).
  * kept: the running graphs that stay whole; of the others, a replica's graph of
- * the same origin on the same lcore is what its filters may take state from. */
+ * origin from (pair_sources; NULL: none) on the same lcore is what its filters may
+ * take state from. */
 static int
-build_source(struct bl_app *app, const struct source *s, const struct bl_cfg *ncfg,
-	     const uint16_t *port_id, struct bl_worker *nw, struct built *b,
-	     bool (*kept)[BL_WORKER_MAX_GRAPHS], struct bl_err *err)
+build_source(struct bl_app *app, const struct source *s, const char *from,
+	     const struct bl_cfg *ncfg, const uint16_t *port_id, struct bl_worker *nw,
+	     struct built *b, bool (*kept)[BL_WORKER_MAX_GRAPHS], struct bl_err *err)
 {
 	for (unsigned int r = 0; r < s->n_lcores; r++) {
 		struct bl_worker *ow = worker_of(app, s->lcores[r]);
@@ -498,7 +569,8 @@ build_source(struct bl_app *app, const struct source *s, const struct bl_cfg *nc
 		env.adopt = was;
 		env.n_adopt = 0;
 		for (unsigned int x = 0; x < ow->n_graphs; x++)
-			if (!kept[ow->idx][x] && ow->replica[x] == r && strcmp(ow->origin[x], s->origin) == 0)
+			if (!kept[ow->idx][x] && ow->replica[x] == r && from != NULL &&
+			    strcmp(ow->origin[x], from) == 0)
 				was[env.n_adopt++] = ow->graphs[x];
 		rc = parse_source(s, &g, err, &where, false);
 		if (rc == 0)
@@ -562,10 +634,16 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t
 			for (unsigned int x = 0; x < app->workers[i].n_graphs; x++)
 				kept[i][x] |= strcmp(app->workers[i].origin[x], o.origin) == 0;
 	}
+	int from[BL_CFG_MAX_GRAPHS + BL_CFG_MAX_WORKERS];
+	pair_sources(app, ncfg, was_src, kept_src, from);
 	bl_stream_adopt(true);
 	for (unsigned int k = 0; rc == 0 && source_at(ncfg, k, &s); k++) {
 		if (was_src[k] < 0) {
-			rc = build_source(app, &s, ncfg, port_id, nw, &b, kept, err);
+			char origin[sizeof(o.origin)] = "";
+			if (from[k] >= 0 && source_at(&app->cfg, (unsigned int)from[k], &o))
+				snprintf(origin, sizeof(origin), "%s", o.origin);
+			rc = build_source(app, &s, origin[0] ? origin : NULL, ncfg, port_id, nw, &b,
+					  kept, err);
 			continue;
 		}
 		source_at(&app->cfg, (unsigned int)was_src[k], &o);
