@@ -681,6 +681,24 @@ same_label_rt(const struct bl_label_rt *a, const struct bl_label_rt *b)
 	return true;
 }
 
+/*
+ * The instance whose runtime counters f takes over: the one it was adopted from, or, if
+ * that one never ran (two reloads while this worker was held: it took up neither set in
+ * between), the one that one was adopted from, and so on to the last that ran. Its
+ * st_from is cleared only by this worker's handover of its own graph, and every instance
+ * in the chain is freed only once this worker passed the epoch after this handover. It
+ * was the first one only: the counters of the one that ran were lost for good.
+ */
+static const struct bl_filter *
+stats_origin(const struct bl_filter *f)
+{
+	const struct bl_filter *w = f->st_from;
+
+	while (w != NULL && w->st_from != NULL)
+		w = w->st_from;
+	return w;
+}
+
 /* The counters of each out-edge of f that the old instance had too (the same label, to
  * the filter the new end took over: both ends adopted): carried over; a new edge, or
  * one to a filter built anew, starts at 0 (as that filter's own counters do, so its
@@ -691,9 +709,10 @@ handover_edges(struct bl_filter *f, const struct bl_filter *was)
 {
 	for (uint16_t k = 0; k < f->n_out; k++) {
 		struct bl_edge_rt *e = &f->out[k];
+		const struct bl_filter *to_was = stats_origin(e->to);
 		for (uint16_t j = 0; j < was->n_out; j++) {
 			const struct bl_edge_rt *o = &was->out[j];
-			if (e->to->st_from != o->to || !same_label_rt(&o->label, &e->label))
+			if (to_was == NULL || to_was != o->to || !same_label_rt(&o->label, &e->label))
 				continue;
 			/* relaxed: as for the filter's counters below */
 			__atomic_store_n(&e->pkts, o->pkts, __ATOMIC_RELAXED);
@@ -713,13 +732,13 @@ bl_graph_handover(struct bl_graph *g)
 	_Static_assert(sizeof(struct bl_filter_stats) % sizeof(uint64_t) == 0, "copied as words");
 	for (unsigned int i = 0; i < g->n_filters; i++)   /* every st_from still set */
 		if (g->filters[i]->st_from != NULL)
-			handover_edges(g->filters[i], g->filters[i]->st_from);
+			handover_edges(g->filters[i], stats_origin(g->filters[i]));
 	for (unsigned int i = 0; i < g->n_filters; i++) {
 		struct bl_filter *f = g->filters[i];
 		if (f->st_from == NULL)
 			continue;
 		uint64_t *to = (uint64_t *)&f->st;
-		const uint64_t *was = (const uint64_t *)&f->st_from->st;
+		const uint64_t *was = (const uint64_t *)&stats_origin(f)->st;
 		/* This lcore wrote both (the old instance until this pass, the new one not
 		 * yet). relaxed: pairs with the relaxed loads of the stats readers. */
 		for (size_t k = 0; k < sizeof(f->st) / sizeof(uint64_t); k++)
