@@ -693,6 +693,11 @@ bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint16_t
 		runs[i] = bl_worker_run_make(&nw[i], app->epoch + (two_phase ? 2 : 1));
 		if (runs[i] == NULL || (two_phase && runs1[i] == NULL))
 			rc = bl_err_set(err, -ENOMEM, "out of memory for the workers' graph sets");
+		else if (two_phase) {   /* published even if the first phase's wait runs out */
+			runs[i]->after = app->epoch + 1;
+			runs[i]->peers = app->workers;
+			runs[i]->n_peers = app->n_workers;
+		}
 	}
 	if (rc != 0) {   /* rolled back: nothing ran, the old graphs run on */
 		for (unsigned int i = 0; i < app->n_workers; i++) {

@@ -52,6 +52,18 @@ bl_worker_publish(struct bl_worker *w, struct bl_worker_run *r)
 	__atomic_store_n(&w->run, r, __ATOMIC_RELEASE);
 }
 
+/* Every other worker passed r->after (r: a two-phase swap's second set). */
+static bool
+peers_passed(const struct bl_worker *w, const struct bl_worker_run *r)
+{
+	for (unsigned int i = 0; i < r->n_peers; i++)
+		/* acquire: pairs with the release store of passed at the end of a round: that
+		 * worker's rounds with its older set are over */
+		if (&r->peers[i] != w && __atomic_load_n(&r->peers[i].passed, __ATOMIC_ACQUIRE) < r->after)
+			return false;
+	return true;
+}
+
 bool
 bl_worker_wait_epoch(struct bl_worker *ws, unsigned int n, uint64_t epoch, uint64_t timeout_us)
 {
@@ -117,6 +129,9 @@ bl_worker_main(void *arg)
 		const struct bl_worker_run *r = __atomic_load_n(&w->run, __ATOMIC_ACQUIRE);
 		uint64_t got = 0, t0 = 0;
 		uint32_t nap;
+
+		if (unlikely(r != last) && r->after != 0 && last != NULL && !peers_passed(w, r))
+			r = last;   /* a second phase: not before the others dropped theirs */
 
 		if (unlikely(r != last)) {
 			t0 = rte_rdtsc();

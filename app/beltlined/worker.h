@@ -35,6 +35,14 @@ struct bl_worker_run {
 	uint64_t epoch;
 	unsigned int n;
 	struct bl_graph *g[BL_WORKER_MAX_GRAPHS];
+	/* A two-phase swap's second set (graphs_swap): taken up only once every other worker
+	 * passed epoch `after` (0: at once), i.e. dropped what it gave up; until then the
+	 * worker runs the set it has. So no two lcores poll one rx queue even when the first
+	 * phase's wait ran out with a worker held: the held one finishes its round with its
+	 * old set when it wakes, and only then may the one taking its queue start. */
+	uint64_t after;
+	struct bl_worker *peers;
+	unsigned int n_peers;
 };
 
 struct bl_worker {
