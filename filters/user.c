@@ -152,6 +152,12 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	o.pkt = env->dbuf;
 	o.capacity = cap;
 	rc = bl_stream_create(&o, &w->u.s, err);
+	if (rc < 0 && strncmp(err->msg, "capacity: ", 10) == 0) {
+		/* the stream's capacity is ours to derive: say it in the user's terms */
+		char m[BL_ERR_MSG_MAX];
+		snprintf(m, sizeof(m), "%s", err->msg + 10);
+		bl_err_set(err, rc, "max_inflight: %s (its capacity follows max_inflight, %u now)", m, cap);
+	}
 	if (rc == 0) {
 		snprintf(w->u.name, sizeof(w->u.name), "%s", name);
 		w->u.capacity = cap;

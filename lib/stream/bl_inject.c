@@ -68,9 +68,10 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 				  "than 2 GiB", o->capacity, o->max_frame);
 	if (name_taken(o->name, o->dry != 0))   /* not dry: a reload's build, the old one runs */
 		return bl_err_set(err, -EEXIST, o->dry ? "name: an inject stream \"%s\" exists "
-				  "already" : "name: inject stream \"%s\" runs under another filter "
-				  "name (or other settings): give its inject filter --name=, or remove "
-				  "it in one reload, add it back in the next", o->name);
+				  "already" : "name: inject stream \"%s\" runs already, and a reload "
+				  "keeps it only as the same filter: the same filter name (give it "
+				  "--name=), settings and lcore; or remove it in one reload, add it "
+				  "back in the next", o->name);
 	for (unsigned int i = 0; i < BL_INJECT_MAX && s == NULL; i++)
 		if (!injects[i].used)
 			s = &injects[i];

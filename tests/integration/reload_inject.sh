@@ -120,7 +120,24 @@ wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d2.err"
 set +e; "$BELTLINE" reload "$T/x2.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
 eq "reload removing the inject filter before an unnamed one: refused" "$rc" 1
 check "... saying why and what to do ($(head -c 300 "$T/r.err"))" \
-	grep -q 'inject stream "b" runs under another filter name (or other settings): give its inject filter --name=, or remove it in one reload, add it back in the next' "$T/r.err"
+	grep -q 'inject stream "b" runs already, and a reload keeps it only as the same filter: the same filter name (give it --name=), settings and lcore; or remove it in one reload, add it back in the next' "$T/r.err"
+kill -INT "$PID"
+wait "$PID" && rc=0 || rc=$?
+eq "exit status" "$rc" 0
+
+# A user filter's max_inflight changed by a reload: refused naming max_inflight, the argument
+# the user wrote (it said "capacity", which user has none of).
+cat > "$T/u1.json" <<JSON
+{ "instance": "$I", "ports": [ { "name": "n", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": "inject name=w | user name=v max_inflight=64 | drop" } ] }
+JSON
+sed 's/max_inflight=64/max_inflight=256/' "$T/u1.json" > "$T/u2.json"
+"$BELTLINED" -q --stats-interval 0 "$T/u1.json" > /dev/null 2> "$T/d3.err" &
+PID=$!
+wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d3.err"
+set +e; "$BELTLINE" reload "$T/u2.json" > "$T/r.out" 2> "$T/r.err"; rc=$?; set -e
+eq "reload changing a user filter's max_inflight: refused" "$rc" 1
+check "... naming max_inflight ($(head -c 300 "$T/r.err"))" grep -q 'max_inflight: stream "v" runs with another capacity' "$T/r.err"
 kill -INT "$PID"
 wait "$PID" && rc=0 || rc=$?
 eq "exit status" "$rc" 0
