@@ -21,6 +21,8 @@
 
 static char log_instance[BL_INSTANCE_NAME_MAX];
 static bool to_journal;
+/* Where journald takes native messages (sd_journal_send's socket). */
+#define BL_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static void
 notify(const char *state)
@@ -112,6 +114,17 @@ bl_service_log_to(const char *how, const char *instance)
 	else
 		return -EINVAL;
 	snprintf(log_instance, sizeof(log_instance), "%s", instance);
+#ifdef BL_HAVE_SYSTEMD
+	/* sd_journal_send drops a message without a word (and says it was sent) when no
+	 * journal listens: every line was lost. Then stderr, and said so. */
+	if (to_journal && access(BL_JOURNAL_SOCKET, W_OK) != 0) {
+		to_journal = false;
+		bl_log_set_sink(NULL, NULL);
+		bl_log(BL_LOG_WARNING, "--log journal: no journal on this machine (%s: %s): "
+		       "logging to stderr", BL_JOURNAL_SOCKET, strerror(errno));
+		return 0;
+	}
+#endif
 	if (!to_journal) {
 		bl_log_set_sink(NULL, NULL);
 		return 0;

@@ -103,6 +103,18 @@ SH
 	check "JOURNAL_STREAM of another stream: stderr" wait_for "$WAIT" \
 		grep -q '^beltlined: reload refused' "$T/err"
 	check "... stops cleanly" stop
+	# --log journal with no journal listening (an empty /run/systemd): stderr, said so.
+	# sd_journal_send drops a line silently then: every line was lost.
+	BELTLINE_RUN_DIR=$run unshare -m bash -c 'mount -t tmpfs -o mode=0755 none /run/systemd &&
+		exec "$@"' _ "$BELTLINED" --log journal --stats-interval 0 --instance "$I" \
+		--duration 600 --port in=net_null0 --pipeline 'rx port=in | drop' > "$T/r.json" 2> "$T/err" &
+	bpid=$!
+	wait_for "$WAIT" test -S "$run/$I/ctl"
+	check "--log journal, no journal: said on stderr" \
+		grep -q '^beltlined: --log journal: no journal on this machine' "$T/err"
+	kill -HUP "$bpid"
+	check "... and the log goes there" wait_for "$WAIT" grep -q '^beltlined: reload refused' "$T/err"
+	check "... stops cleanly" stop
 fi
 
 # 3. A flood: one uid holds its 32 connections and opens 300 more, each refused.
