@@ -66,7 +66,12 @@ bl_cli_reload(int argc, char **argv, const char *instance)
 	} else {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "epoch");
 		const cJSON *note = cJSON_GetObjectItemCaseSensitive(r, "note");
-		printf("reloaded (epoch %.0f)\n", cJSON_IsNumber(e) ? e->valuedouble : 0.0);
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(r, "config");
+		if (cJSON_IsString(f) && f->valuestring != NULL)
+			printf("reloaded %s (epoch %.0f)\n", f->valuestring,
+			       cJSON_IsNumber(e) ? e->valuedouble : 0.0);
+		else
+			printf("reloaded (epoch %.0f)\n", cJSON_IsNumber(e) ? e->valuedouble : 0.0);
 		if (cJSON_IsString(note))
 			fprintf(stderr, "beltline: reload: %s\n", note->valuestring);
 	}

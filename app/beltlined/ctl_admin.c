@@ -45,6 +45,8 @@ ctl_op_reload(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, cons
 	j = cJSON_CreateObject();
 	N(j, "epoch", c->app->epoch);
 	N(j, "reloads", c->app->reloads);
+	if (c->app->config_path != NULL)   /* which file: a bare reload reads the last one named */
+		cJSON_AddStringToObject(j, "config", c->app->config_path);
 	if (c->app->reload_note[0] != '\0')
 		cJSON_AddStringToObject(j, "note", c->app->reload_note);
 	ctl_reply_json(k, h, j, NULL, 0);

@@ -55,7 +55,7 @@ sleep 3
 kill -CONT "$PID"
 set +e; wait "$RL"; rc=$?; set -e
 eq "a reload slower than 2 s: the CLI waited for it" "$rc" 0
-check "... and said it reloaded" grep -q '^reloaded (epoch' "$T/r.out"
+check "... and said it reloaded, and which file ($(cat "$T/r.out"))" grep -qF "reloaded $T/plus.json (epoch" "$T/r.out"
 [ "$rc" = 0 ] || sed -n 1,2p "$T/r.err"
 eq "... the reload counted once" "$("$BELTLINE" stats --json | jq .reload.reloads)" 6
 # A reload that removes the inject stream and the user filter ends the leases on them at
