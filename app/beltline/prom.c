@@ -122,8 +122,8 @@ sample(struct expo *e, const char *name, char type, const char *help, const stru
 		snprintf(num, sizeof(num), "NaN");
 	else if (v == floor(v) && fabs(v) < 9.2e18)
 		snprintf(num, sizeof(num), "%.0f", v);
-	else
-		snprintf(num, sizeof(num), "%.17g", v);
+	else   /* 15 digits: what a double holds exactly (17 printed 37.770600780000002) */
+		snprintf(num, sizeof(num), "%.15g", v);
 	n = snprintf(NULL, 0, "%s{%s} %s\n", name, l->s, num);
 	if (n < 0 || grow(&f->buf, &f->cap, f->len + (size_t)n + 1) < 0) {
 		e->oom = 1;
