@@ -113,6 +113,8 @@ print_rates(const struct bl_app *app, double t, double dt, uint64_t *last_rx, ui
 	*last_tx = tx;
 }
 
+volatile sig_atomic_t bl_app_stop_signal;
+
 /* The main lcore watches: rates, idleness, duration, signals. */
 static void
 watch(struct bl_app *app, const struct bl_app_opts *opts)
@@ -149,10 +151,14 @@ watch(struct bl_app *app, const struct bl_app_opts *opts)
 			idle_rx = rx;
 			idle_since = now;
 		}
-		if (opts->exit_idle_ms != 0 && exit_idle(app, opts, (double)(now - idle_since) * 1e3 / hz))
+		if (opts->exit_idle_ms != 0 && exit_idle(app, opts, (double)(now - idle_since) * 1e3 / hz)) {
+			bl_log(BL_LOG_INFO, "stopping: --exit-idle (no packet for %llu ms)", (unsigned long long)opts->exit_idle_ms);
 			break;
-		if (opts->duration > 0 && (double)(now - app->start_tsc) / hz >= opts->duration)
+		}
+		if (opts->duration > 0 && (double)(now - app->start_tsc) / hz >= opts->duration) {
+			bl_log(BL_LOG_INFO, "stopping: --duration %g s reached", opts->duration);
 			break;
+		}
 		if (!opts->quiet && opts->stats_interval > 0 &&
 		    (double)(now - last_print) / hz >= opts->stats_interval) {
 			print_rates(app, (double)(now - app->start_tsc) / hz,
@@ -403,6 +409,10 @@ bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_arg
 		if (rc == 0) {
 			bl_service_ready(app);
 			watch(app, opts);
+			if (bl_app_stop_signal != 0)   /* the last line of a stop was whatever came before */
+				bl_log(BL_LOG_NOTICE, "stopping: SIG%s",
+				       sigabbrev_np(bl_app_stop_signal) != NULL ?
+				       sigabbrev_np(bl_app_stop_signal) : "?");
 		} else {
 			bl_worker_stop_all();
 		}

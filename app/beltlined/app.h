@@ -3,6 +3,7 @@
 #ifndef BL_APP_H
 #define BL_APP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +75,9 @@ struct bl_app {
 
 /* Everything after the config is read; returns 0, or -1 after saying why on stderr. */
 int bl_app_run(struct bl_app *app, const struct bl_app_opts *opts, struct bl_eal_args *ea);
+
+/* The signal that asked the appliance to stop (SIGINT, SIGTERM; main.c's handler), or 0. */
+extern volatile sig_atomic_t bl_app_stop_signal;
 
 /* Seconds since the workers started, from the TSC: the clock of the replies' uptime_s. */
 static inline double

@@ -356,7 +356,7 @@ load_config(const struct bl_app_opts *o, const struct flags *fl, struct bl_cfg *
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	bl_app_stop_signal = sig;   /* said by the main lcore as it stops (app.c) */
 	bl_worker_stop_all();
 }
 

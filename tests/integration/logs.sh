@@ -34,6 +34,7 @@ kill -HUP "$bpid"
 check "stderr: the refusal of a reload" wait_for "$WAIT" \
 	grep -qF 'beltlined: reload refused, the old config runs on: started from flags, not a config file: give one (beltline reload CONFIG.json)' "$T/err"
 check "stderr: stops cleanly" stop
+check "... saying why, last (nothing was said of a stop)" test "$(grep '^beltlined: ' "$T/err" | tail -n 1)" = "beltlined: stopping: SIGTERM"
 
 # 2. The journal: beltlined in a mount namespace where a stand-in journal socket
 #    sits at /run/systemd/journal/socket (a tmpfs over /run/systemd, this process only).
