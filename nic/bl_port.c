@@ -23,7 +23,8 @@ create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname
 					  "reason: no driver of that name (net_null, net_ring, net_pcap, "
 					  "net_tap, net_memif, net_af_packet, ...: a device is named by "
 					  "its driver and a number), or an argument the driver refused "
-					  "(the log above may name it)", idx, p->vdev);
+					  "(DPDK does not say which: check each key=value against the "
+					  "driver's list in DPDK's network drivers guide)", idx, p->vdev);
 		if (rc != 0)
 			return bl_err_set(err, rc < 0 ? rc : -EINVAL,
 					  "ports[%u].vdev: DPDK could not create \"%s\" (%s); the log "
