@@ -123,6 +123,10 @@ comp() { bash -c 'complete() { :; }; beltline() { "$BELTLINE" "$@"; }; . "$1"; _
 eq "bash completion: the inject streams" "$(BELTLINE=$BELTLINE comp injects)" \
 	"after h hold hs loop odd paced r0 r1 r2 r3 r4 small term "
 eq "bash completion: the streams (none here)" "$(BELTLINE=$BELTLINE comp streams)" ""
+filters() { bash -c 'complete() { :; }; beltline() { "$BELTLINE" "$@"; }; . "$1"; _beltline_filters "$2"' \
+	_ "$SRCDIR/deploy/beltline.bash-completion" "$I" | tr '\n' ' '; }
+eq "bash completion: the filters, for tap (none offered before)" "$(BELTLINE=$BELTLINE filters)" \
+	"$("$BELTLINE" -i "$I" stats --json | jq -r '.filters[].name' | sort -u | tr '\n' ' ')"
 kill -9 "$HPID"
 ms=$("$WRITER" "$I" hold reopen 30000) && st=0 || st=$?
 eq "a new writer after the SIGKILL gets in (in ${ms:-?} ms; a few quiet): exit status" "$st" 0
