@@ -381,10 +381,14 @@ bl_inject_close_write(struct bl_inject *s)
 void
 bl_inject__signal(struct bl_inject *s, struct bl_inject_writer *w)
 {
-	if (bl_stream__wake_signal(w->wake_fd)) {
-		/* relaxed: counters; atomic adds, the worker and the tick both count. */
-		__atomic_fetch_add(&s->c.wakeups, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&s->tot->wakeups, 1, __ATOMIC_RELAXED);
+	/* Counted before the signal (taken back if it failed), so that a writer it wakes
+	 * sees its wakeup in the stats (as the stream readers' signal_fd). relaxed: counters;
+	 * atomic adds, the worker and the tick both count. */
+	__atomic_fetch_add(&s->c.wakeups, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->tot->wakeups, 1, __ATOMIC_RELAXED);
+	if (!bl_stream__wake_signal(w->wake_fd)) {
+		__atomic_fetch_sub(&s->c.wakeups, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&s->tot->wakeups, 1, __ATOMIC_RELAXED);
 	}
 }
 

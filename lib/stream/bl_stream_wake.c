@@ -98,8 +98,13 @@ bl_stream__wake_signal(int ours)
 static void
 signal_fd(struct bl_stream_wake *w, unsigned int i)
 {
-	if (bl_stream__wake_signal(w->fd[i]))
-		__atomic_fetch_add(&w->signals, 1, __ATOMIC_RELAXED);   /* relaxed: a counter */
+	/* Counted before the signal, taken back if it failed: a reader woken by it, asking
+	 * for the stats at once, found the count without its own wakeup (the signaller
+	 * preempted between the two; CI saw 1 sent for 2 seen). relaxed: a counter; the
+	 * signal's syscall orders it before the reader's wake. */
+	__atomic_fetch_add(&w->signals, 1, __ATOMIC_RELAXED);
+	if (!bl_stream__wake_signal(w->fd[i]))
+		__atomic_fetch_sub(&w->signals, 1, __ATOMIC_RELAXED);
 }
 
 void
