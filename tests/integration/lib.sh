@@ -143,5 +143,16 @@ JSON
 }
 
 # jget FILE JQ-EXPR
+# lcore_held PID LCORE: that beltlined's worker on LCORE sleeps in write(2) (syscall 1):
+# a `pcap file=` sink writing into a full FIFO nobody reads holds it (reload tests).
+lcore_held() {
+	local t
+	for t in /proc/$1/task/*; do
+		case "$(cat "$t/comm" 2> /dev/null)" in rte-worker-$2|lcore-worker-$2) ;; *) continue ;; esac
+		[ "$(cut -d' ' -f1 "$t/syscall" 2> /dev/null)" = 1 ] && return 0
+	done
+	return 1
+}
+
 jget() { jq -r "$2" "$1"; }
 

@@ -42,15 +42,7 @@ DRAIN= TAPPID=
 trap 'exec 3>&-; kill -9 $PID ${DRAIN:-} ${TAPPID:-} 2> /dev/null || true; rm -rf "$T"' EXIT
 wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d.err"
 eq "ports at the start" "$(ports)" "a,b"
-# The worker is held once it sleeps in write(2) (syscall 1) on the full FIFO.
-worker_held() {
-	local t
-	for t in /proc/$PID/task/*; do
-		case "$(cat "$t/comm" 2> /dev/null)" in rte-worker-1|lcore-worker-1) ;; *) continue ;; esac
-		[ "$(cut -d' ' -f1 "$t/syscall" 2> /dev/null)" = 1 ] && return 0
-	done
-	return 1
-}
+worker_held() { lcore_held "$PID" 1; }
 check "the worker is held in write(2) on the full FIFO" wait_for "$WAIT" worker_held
 
 cp "$T/without_b.json" "$T/c.json"

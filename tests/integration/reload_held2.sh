@@ -26,14 +26,7 @@ c_in() { st | jq '[.filters[] | select(.name == "c") | .in] | add // 0'; }
 counted() { [ "$(c_in)" -ge 10000 ]; }
 check "c counts (drained)" wait_for "$WAIT" counted
 kill "$DRAIN"; wait "$DRAIN" 2> /dev/null || true; DRAIN=
-worker_held() {
-	local t
-	for t in /proc/$PID/task/*; do
-		case "$(cat "$t/comm" 2> /dev/null)" in rte-worker-1|lcore-worker-1) ;; *) continue ;; esac
-		[ "$(cut -d' ' -f1 "$t/syscall" 2> /dev/null)" = 1 ] && return 0
-	done
-	return 1
-}
+worker_held() { lcore_held "$PID" 1; }
 check "the worker is held in write(2) on the full FIFO" wait_for "$WAIT" worker_held
 cfg "$G; count --name=c | count --name=d"
 check "a first reload while it is held" "$BELTLINE" reload

@@ -28,14 +28,7 @@ PID=$!
 DRAIN=
 trap 'exec 3>&-; kill -9 $PID ${DRAIN:-} 2> /dev/null || true; rm -rf "$T"' EXIT
 wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" "$PID" "$T/d.err"
-worker_held() {
-	local t
-	for t in /proc/$PID/task/*; do
-		case "$(cat "$t/comm" 2> /dev/null)" in rte-worker-1|lcore-worker-1) ;; *) continue ;; esac
-		[ "$(cut -d' ' -f1 "$t/syscall" 2> /dev/null)" = 1 ] && return 0
-	done
-	return 1
-}
+worker_held() { lcore_held "$PID" 1; }
 check "lcore 1 is held in write(2) on the full FIFO" wait_for "$WAIT" worker_held
 ra_in() { "$BELTLINE" stats --json | jq '[.filters[] | select(.name == "ra") | .in] | add // 0'; }
 cfg 2
