@@ -125,9 +125,16 @@ eq "10 given twice" "$(ctr tr twice)" 10
 # a packet already gone, so none of its classes is late and every packet shown gets its class.
 # (Deciding the oldest held early instead, as the filter once did, made this client work on
 # packets already gone: late > 0.) ----
-start_client sl slow "$T/sl.go"
+# The client starts taking only once more than max_inflight arrived, so that some were not
+# shown however the injector and the client are paced (a client keeping up with a slow inject
+# on a busy machine was shown all 200).
+start_client sl slow "$T/sl.start" "$T/sl.go"
 SL=${PIDS[-1]}
 check "inject 200 at once" "$BELTLINE" -i "$I" inject sw "$CAP" -l 20
+check "64 shown, the client not taking yet; the others not shown" \
+	wait_for "$WAIT" ctr_is sl full_pass 136
+eq "... 64 shown" "$(ctr sl handed)" 64
+touch "$T/sl.start"
 # every packet decided (shown and classed, or not shown), then the client may go
 sl_decided() { stats; [ "$(jq -r '.users[] | select(.name == "sl") | .client | .verdicts + .full_pass' "$T/s.json")" = 200 ]; }
 wait_for "$WAIT" sl_decided || true

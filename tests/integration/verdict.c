@@ -11,10 +11,12 @@
  *                                      give their classes (late), one for a sequence never shown
  *                                      (unknown), one of class 70000 (bad_class); print "phase2";
  *                                      take N more and give each class twice (twice)
- *   verdict INSTANCE NAME slow GO     a client slower than its traffic: passes every packet, one
- *                                      batch a millisecond; exits once the file GO exists (the
- *                                      test makes it once every packet was decided) and nothing
- *                                      is left to take
+ *   verdict INSTANCE NAME slow START GO a client slower than its traffic: takes nothing until
+ *                                      the file START exists (the test makes it once more than
+ *                                      max_inflight arrived, so some were surely not shown),
+ *                                      then passes every packet, one batch a millisecond; exits
+ *                                      once the file GO exists (the test makes it once every
+ *                                      packet was decided) and nothing is left to take
  *   verdict INSTANCE NAME holdfirst GO hold the first packet taken; pass the others at once
  *                                      as they come; once the file GO exists (the test makes
  *                                      it once the others were decided) and nothing is left
@@ -277,10 +279,14 @@ tricks(struct beltline_user *u, unsigned n, const char *go)
 }
 
 static int
-slow(struct beltline_user *u, const char *go)
+slow(struct beltline_user *u, const char *start, const char *go)
 {
 	struct beltline_pkt p[16];
 	struct beltline_class c[16];
+
+	if (wait_go(start) < 0)
+		return 1;
+	say("started");
 	const uint64_t t0 = ms();
 
 	for (;;) {
@@ -397,9 +403,10 @@ main(int argc, char **argv)
 	struct beltline_user *u;
 	char uri[128];
 	int rc;
+	const int six = argc > 3 && (strcmp(argv[3], "tricks") == 0 || strcmp(argv[3], "slow") == 0);
 
-	if (argc < 5 || argc != (strcmp(argv[3], "tricks") == 0 ? 6 : 5)) {
-		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|hostile|giveloop N, slow|holdfirst GO, or tricks N GO\n");
+	if (argc < 5 || argc != (six ? 6 : 5)) {
+		fprintf(stderr, "usage: verdict INSTANCE NAME third|stall|hostile|giveloop N, holdfirst GO, slow START GO or tricks N GO\n");
 		return 2;
 	}
 	beltline_set_log(log_stderr, NULL);
@@ -414,8 +421,8 @@ main(int argc, char **argv)
 	say("attached");
 	if (strcmp(argv[3], "third") == 0)
 		rc = third(u, strtoull(argv[4], NULL, 10));
-	else if (strcmp(argv[3], "slow") == 0)
-		rc = slow(u, argv[4]);
+	else if (strcmp(argv[3], "slow") == 0 && argc == 6)
+		rc = slow(u, argv[4], argv[5]);
 	else if (strcmp(argv[3], "tricks") == 0 && argc == 6)
 		rc = tricks(u, (unsigned)strtoul(argv[4], NULL, 10), argv[5]);
 	else if (strcmp(argv[3], "holdfirst") == 0)
