@@ -65,8 +65,10 @@ struct inject {
 	struct rte_mempool *mp;
 	struct bl_inject_counts tot;   /* the stream's totals over all its writers */
 	uint64_t zero_copy;            /* 1: zero copy, 0: one copy (chosen at init and start,
-	                                * turned off for good by adopt); a gauge stats read */
+	                                * turned off for good by a committed adopt); a gauge
+	                                * stats read */
 	int zc_forced;                 /* zero_copy=yes */
+	int copy_at_commit;            /* adopt's decision for a build not yet committed */
 };
 
 /* PMDs that only read the frames they send, from their virtual address. */
@@ -182,15 +184,17 @@ inject_start(struct bl_filter *f, struct bl_err *err)
 /* A reload or an edit keeps this stream (and its writer) into a new graph: zero copy
  * holds only if the new graph allows it too (it may add an export, or a port that
  * does not only read). If not, one copy from the next burst on: the worker reads the
- * mode each burst, and the running graph takes copies as well. zero_copy=yes is
- * refused instead (the running graph goes on). Never back to zero copy: a writer's
- * region is made for the mode it opened in. */
+ * mode each burst, and the running graph takes copies as well), once the build is
+ * committed (inject_adopt_commit): a build rolled back leaves the stream as it was.
+ * zero_copy=yes is refused instead (the running graph goes on). Never back to zero
+ * copy: a writer's region is made for the mode it opened in. */
 static int
 inject_adopt(struct bl_filter *f, struct bl_err *err)
 {
 	struct inject *j = bl_filter_priv(f);
 	const char *by;
 
+	j->copy_at_commit = 0;   /* what an earlier build, rolled back, decided is void */
 	if (!j->zero_copy)
 		return 0;
 	by = hands_on_by_reference(f);
@@ -200,12 +204,23 @@ inject_adopt(struct bl_filter *f, struct bl_err *err)
 				  "zero_copy=no or auto", by);
 	if (j->zc_forced || (by == NULL && ports_read_only(bl_graph_env(f))))
 		return 0;       /* yes (ports are yours), or auto and all still holds */
+	j->copy_at_commit = 1;
+	return 0;
+}
+
+static void
+inject_adopt_commit(struct bl_filter *f)
+{
+	struct inject *j = bl_filter_priv(f);
+
+	if (!j->copy_at_commit)
+		return;
+	j->copy_at_commit = 0;
 	/* Stats read the gauge (relaxed); the worker reads the stream's mode each burst
-	 * (relaxed: the graph swap's release, which publishes the new graph, orders it
-	 * before the first burst of the new graph). */
+	 * (relaxed: the graph swap's release, which publishes the new graph after this
+	 * commit, orders it before the first burst of the new graph). */
 	__atomic_store_n(&j->zero_copy, 0, __ATOMIC_RELAXED);
 	bl_inject_copy_from_now(j->s);
-	return 0;
 }
 
 static void
@@ -290,6 +305,7 @@ BL_FILTER_REGISTER(inject) = {
 	.fini = inject_fini,
 	.start = inject_start,
 	.adopt = inject_adopt,
+	.adopt_commit = inject_adopt_commit,
 	.poll = inject_poll,
 	BL_FILTER_COUNTERS(inject_counters),
 	.edges = { "out" },

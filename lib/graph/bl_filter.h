@@ -142,6 +142,10 @@ struct bl_filter_ops {
 	 * refuse the new graph (-errno, err) or change the instance so that it suits both
 	 * graphs, since the running one still runs it until the swap. Optional. */
 	int (*adopt)(struct bl_filter *f, struct bl_err *err);
+	/* The build that adopted this running instance is final (bl_graph_commit): apply
+	 * what adopt decided for both graphs but must not outlive a rolled-back build.
+	 * Cannot fail; optional. Called before the new graph runs. */
+	void (*adopt_commit)(struct bl_filter *f);
 	/* The build is final (bl_graph_commit): make what must not outlive a
 	 * rolled-back build visible now, e.g. a file's old contents replaced.
 	 * Cannot fail; optional. A graph freed uncommitted was rolled back. */

@@ -663,6 +663,8 @@ bl_graph_commit(struct bl_graph *g)
 			f->from->claimed = 0;
 			f->st_from = f->from;
 			f->from = NULL;
+			if (f->ops->adopt_commit != NULL)
+				f->ops->adopt_commit(f);
 		} else if (f->ops->commit != NULL) {
 			f->ops->commit(f);
 		}
