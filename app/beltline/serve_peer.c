@@ -12,6 +12,12 @@
  * STREAM`; a serve run by anyone else serves its own uid only. A peer that cannot be
  * looked up is refused. Peers off the machine are authenticated by their TLS
  * certificate (listen_on) and served as serve's user.
+ *
+ * "On the machine" is not "on a loopback address": a local process may bind one of
+ * the machine's other addresses and connect from it to 127.0.0.1 (and was served as
+ * root). So every peer is looked up; one found is local, whatever its address; one
+ * not found is taken for a peer off the machine only when nothing says it is here
+ * (neither end on loopback, and its address not one of this machine's), else refused.
  */
 #include <errno.h>
 #include <grp.h>
@@ -159,6 +165,27 @@ peer_uid(const struct sockaddr_storage *local, const struct sockaddr_storage *pe
 	return rc;
 }
 
+/* 1 if a is one of this machine's addresses (in this network namespace): a socket
+ * can be bound to it. */
+static int
+addr_is_ours(const struct sockaddr_storage *a)
+{
+	struct sockaddr_storage b = *a;
+	socklen_t len = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						   sizeof(struct sockaddr_in);
+	int fd = socket(a->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ok;
+
+	if (fd < 0)
+		return 1;   /* cannot tell: say yes, so the peer is refused, not served as us */
+	if (a->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&b)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&b)->sin_port = 0;
+	ok = bind(fd, (struct sockaddr *)&b, len) == 0 || errno != EADDRNOTAVAIL;
+	close(fd);
+	return ok;
+}
+
 int
 serve_peer_identify(int sock, const struct sockaddr_storage *peer, int udp,
 		    struct serve_peer *out, const char *name)
@@ -168,15 +195,18 @@ serve_peer_identify(int sock, const struct sockaddr_storage *peer, int udp,
 	int rc;
 
 	unmap(peer, &p4);
-	out->local = bl_sockaddr_loopback((const struct sockaddr *)&p4);
+	out->local = 1;
 	out->uid = 0;
-	if (!out->local)
-		return 0;
 	if (getsockname(sock, (struct sockaddr *)&local, &sl) < 0) {
 		rc = -errno;
 	} else {
 		unmap(&local, &l4);
 		rc = peer_uid(&l4, &p4, udp, &out->uid);
+		if (rc == -ENOENT && !bl_sockaddr_loopback((const struct sockaddr *)&p4) &&
+		    !bl_sockaddr_loopback((const struct sockaddr *)&l4) && !addr_is_ours(&p4)) {
+			out->local = 0;   /* off the machine: its certificate said who it is */
+			return 0;
+		}
 	}
 	if (rc < 0)
 		say("refused %s: cannot tell which user it is (the kernel's socket table, "

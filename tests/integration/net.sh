@@ -217,6 +217,62 @@ s.sendall(rec(0, pkt) + rec(1, pkt) + rec(2, b'', 2)); s.close()"
 	set -e
 	eq "nobody over tcp:// reads pub (mode 0644) ($(head -c 300 "$T/nbp.err"))" "$rc" 0
 	eq "... 3 packets" "$(tcpdump -r "$T/nbp.pcap" -nn 2> /dev/null | wc -l)" 3
+
+	# A local peer on another of the machine's addresses: nobody binds one (a veth's,
+	# both ends in a network namespace of this test's, where serve runs too) and
+	# connects from it to 127.0.0.1. Only loopback peers were looked up: this one was
+	# taken for a peer off the machine and served as root (web read, src written).
+	NS=blnet$$
+	ip netns add "$NS"
+	trap 'kill -TERM $PIDS 2> /dev/null || true; wait 2> /dev/null || true; ip netns del "$NS" 2> /dev/null || true; rm -rf "$T"' EXIT
+	ip -n "$NS" link set lo up
+	ip -n "$NS" link add d0 type veth peer name d1
+	ip -n "$NS" addr add 198.51.100.7/24 dev d0
+	ip -n "$NS" link set d0 up
+	ip -n "$NS" link set d1 up
+	inns() { ip netns exec "$NS" "$@"; }
+	NPORT=47391
+	# not through inns: ip execs serve, so $! is serve's pid (the trap's kill reaches it)
+	ip netns exec "$NS" "$BELTLINE" serve web tcp://127.0.0.1:$NPORT 2> "$T/nsserve.err" &
+	NSP=$!
+	ip netns exec "$NS" "$BELTLINE" serve --write src tcp://127.0.0.1:$((NPORT + 1)) 2> "$T/nswserve.err" &
+	NSP="$NSP $!"
+	PIDS="$PIDS $NSP"
+	check "serve in the namespace listens" wait_for "$WAIT" grep -qs "serving" "$T/nsserve.err"
+	check "serve --write in the namespace listens" wait_for "$WAIT" grep -qs "serving writes" "$T/nswserve.err"
+	set +e
+	inns setpriv --reuid=nobody --regid=nogroup --clear-groups "$PY" -c "
+import socket, sys
+s = socket.socket(); s.bind(('198.51.100.7', 0)); s.settimeout(30)
+s.connect(('127.0.0.1', $NPORT))
+d = b''
+while len(d) < 24 + 32:
+    x = s.recv(65536)
+    if not x: break
+    d += x
+print(len(d)); sys.exit(0 if len(d) < 24 + 32 else 3)" > "$T/nsr.out" 2> "$T/nsr.err"; rc=$?
+	set -e
+	eq "nobody from 198.51.100.7 to root's serve of web on 127.0.0.1: no packet ($(cat "$T/nsr.out") bytes)" "$rc" 0
+	check "... served as nobody, who may not read web" wait_for "$WAIT" \
+		grep -q "198.51.100.7:[0-9]*: cannot open beltline://$I/web" "$T/nsserve.err"
+	n0=$(stat -c %s "$T/nswserve.err")
+	set +e
+	inns setpriv --reuid=nobody --regid=nogroup --clear-groups "$PY" -c "
+import socket, struct
+def rec(seq, data=b'', typ=1):
+    return struct.pack('>BBHIIIQQ', typ, 0, 0, len(data), len(data), 0, seq, 0) + data
+pkt = b'\xff' * 6 + b'\x02\x00\x00\x00\x00\x01' + b'\x88\xb5' + bytes(range(46))
+s = socket.socket(); s.bind(('198.51.100.7', 0)); s.settimeout(30)
+s.connect(('127.0.0.1', $((NPORT + 1))))
+s.sendall(rec(0, pkt) + rec(1, pkt) + rec(2, b'', 2))
+s.recv(100)" > /dev/null 2>&1
+	set -e
+	check "nobody from 198.51.100.7 into src (mode 0600) over serve --write: refused" wait_for "$WAIT" \
+		grep -q "refused 198.51.100.7:[0-9]*: cannot write beltline://$I/src" "$T/nswserve.err"
+	check "... and wrote nothing" test "$(grep -c "writing into beltline://$I/src" "$T/nswserve.err" || true)" = 0
+	kill -TERM $NSP
+	wait $NSP 2> /dev/null || true
+	ip netns del "$NS"
 fi
 
 # A udp:// reader's goodbye ends its child at once: on an idle stream the child sent
