@@ -144,6 +144,7 @@ struct blc_net {
 	uint8_t peer[28];           /* udp://: the server's address (sockaddr_in or _in6) */
 	struct sockaddr_storage src; /* udp://: where the hello came from (the child's
 	                             * socket): every record must come from there */
+	uint64_t cookie;            /* udp://: this open's subscribe cookie (net_frame.h) */
 	uint32_t peerlen;
 };
 

@@ -18,6 +18,29 @@ bln_put_hello(uint8_t out[BLN_HELLO_LEN], const struct bln_hello *h)
 	bl_put_be16(out + 6, BLN_HELLO_LEN);
 	bl_put_be32(out + 8, h->linktype);
 	bl_put_be32(out + 12, h->snaplen);
+	bl_put_be64(out + 16, h->cookie);
+}
+
+void
+bln_put_sub(uint8_t out[BLN_SUB_LEN], const struct bln_sub *u)
+{
+	memset(out, 0, BLN_SUB_LEN);
+	memcpy(out, BLN_MAGIC_U, 4);
+	bl_put_be16(out + 4, BLN_SUB_VERSION);
+	out[7] = u->op;
+	bl_put_be64(out + 8, u->cookie);
+}
+
+int
+bln_get_sub(const uint8_t *p, size_t n, struct bln_sub *u)
+{
+	if ((n != BLN_SUB_LEN && n != BLN_SUB_V1_LEN) || memcmp(p, BLN_MAGIC_U, 4) != 0 ||
+	    bl_get_be16(p + 4) != (n == BLN_SUB_LEN ? BLN_SUB_VERSION : 1u) || p[6] != 0 ||
+	    p[7] > BLN_SUB_BYE)
+		return -EPROTO;
+	u->op = p[7];
+	u->cookie = n == BLN_SUB_LEN ? bl_get_be64(p + 8) : 0;
+	return 0;
 }
 
 void
@@ -63,10 +86,7 @@ bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why)
 		*why = "snaplen outside 1..262144";
 		return -EPROTO;
 	}
-	if (bl_get_be64(p + 16) != 0) {
-		*why = "reserved hello bytes not 0";
-		return -EPROTO;
-	}
+	h->cookie = bl_get_be64(p + 16);   /* the caller checks it (udp://) */
 	return (int)BLN_HELLO_LEN;
 }
 

@@ -6,7 +6,8 @@
  *
  *   hello (server to client, once, 24 bytes)
  *     0  magic "BLNT"       4  version u16 (1)     6  hello length u16 (24)
- *     8  linktype u32       12 snaplen u32 (1..BLN_MAX_CAPLEN)   16 reserved u64 (0)
+ *     8  linktype u32       12 snaplen u32 (1..BLN_MAX_CAPLEN)
+ *     16 cookie u64 (udp://: the cookie of the subscribe it answers; else 0)
  *     magic "BLNW" instead: the server takes a writer (`beltline serve --write`): the
  *     records then go client to server, snaplen is the largest frame it takes.
  *     magic "BLNE": an endpoint over the network (src_ep_net.c): both sides send one,
@@ -20,6 +21,13 @@
  *   An ack (only from a --write server to its writer) has caplen, len and class 0,
  *   seq = the writer's frames dealt with (read by the appliance, or lost: never
  *   received), ts_ns = the frames the appliance refused.
+ *   udp:// subscribe (client to server, 16 bytes; resent until the hello comes)
+ *     0  magic "BLNU"       4  version u16 (2)     6  reserved u8 (0)
+ *     7  op u8 (0 subscribe, 1 goodbye)            8  cookie u64
+ *   The cookie is random, a new one each open: the hello must echo it, so a local
+ *   process that sees the reader's port cannot answer first with a hello of its own
+ *   (the records then come only from the socket the hello came from). The server
+ *   still takes version 1 (8 bytes, no cookie: its hello says 0).
  *
  * Sequence numbers strictly increase; a jump is loss the reader counts (as an FRP
  * reader counts a lap). The decoder trusts nothing: every field is checked and a
@@ -42,12 +50,24 @@
 #define BLN_REC_END 2u
 #define BLN_REC_ACK 3u
 #define BLN_F_TS 0x1u
+#define BLN_MAGIC_U "BLNU"
+#define BLN_SUB_VERSION 2u
+#define BLN_SUB_LEN 16u
+#define BLN_SUB_V1_LEN 8u
+#define BLN_SUB_HELLO 0u         /* op: subscribe */
+#define BLN_SUB_BYE 1u           /* op: goodbye */
 
 struct bln_hello {
 	uint32_t linktype;
 	uint32_t snaplen;
 	uint32_t write;         /* 1: magic BLNW, the server takes a writer */
 	uint32_t ep;            /* 1: magic BLNE, an endpoint (write is 0) */
+	uint64_t cookie;        /* udp://: the subscribe's; 0 otherwise */
+};
+
+struct bln_sub {
+	uint8_t op;             /* BLN_SUB_HELLO or BLN_SUB_BYE */
+	uint64_t cookie;        /* 0 from a version 1 subscribe */
 };
 
 struct bln_rec {
@@ -64,6 +84,10 @@ struct bln_rec {
 void bln_put_hello(uint8_t out[BLN_HELLO_LEN], const struct bln_hello *h);
 /* Only the header: the caplen packet bytes follow it. */
 void bln_put_rec_hdr(uint8_t out[BLN_REC_HDR], const struct bln_rec *r);
+
+void bln_put_sub(uint8_t out[BLN_SUB_LEN], const struct bln_sub *u);
+/* Decode a whole subscribe datagram of n bytes (version 2, or 1): 0, or -EPROTO. */
+int bln_get_sub(const uint8_t *p, size_t n, struct bln_sub *u);
 
 /* Decode a hello from p[0..n): BLN_HELLO_LEN, 0 (need more bytes), or -EPROTO with *why. */
 int bln_get_hello(const uint8_t *p, size_t n, struct bln_hello *h, const char **why);

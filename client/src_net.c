@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,8 +122,6 @@ udp_same_source(const struct sockaddr_storage *a, const struct blc_net *n)
 	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
-static const uint8_t udp_sub[8] = { 'B', 'L', 'N', 'U', 0, 1, 0, 0 };
-
 /* udp://: an unconnected socket; the server is asked with a subscribe datagram (resent
  * by net_hello until the hello comes). The fd or -errno. */
 static int
@@ -145,24 +144,37 @@ udp_open(struct blc_net *n, const char *uri, const char *host, const char *port)
 	freeaddrinfo(ai);
 	if (fd < 0)
 		return -errno;
+	if (getrandom(&n->cookie, sizeof(n->cookie), 0) != (ssize_t)sizeof(n->cookie)) {
+		rc = -errno;
+		close(fd);
+		blc_log(BELTLINE_LOG_ERROR, "%s: no random cookie for the subscribe (getrandom): %s",
+			uri, strerror(-rc));
+		return rc;
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	n->udp = 1;
 	return fd;
 }
 
 static void
+udp_send_sub(struct blc_net *n, uint8_t op)
+{
+	uint8_t d[BLN_SUB_LEN];
+
+	bln_put_sub(d, &(struct bln_sub){ .op = op, .cookie = n->cookie });
+	(void)sendto(n->fd, d, sizeof(d), 0, (const struct sockaddr *)n->peer, n->peerlen);
+}
+
+static void
 udp_subscribe(struct blc_net *n)
 {
-	(void)sendto(n->fd, udp_sub, sizeof(udp_sub), 0, (const struct sockaddr *)n->peer,
-		n->peerlen);
+	udp_send_sub(n, BLN_SUB_HELLO);
 }
 
 static void
 udp_close(struct blc_net *n)
 {
-	static const uint8_t bye[8] = { 'B', 'L', 'N', 'U', 0, 1, 0, 1 };
-
-	(void)sendto(n->fd, bye, sizeof(bye), 0, (const struct sockaddr *)n->peer, n->peerlen);
+	udp_send_sub(n, BLN_SUB_BYE);
 }
 
 /* Plain socket I/O: what the TLS plug-in replaces. */
@@ -211,7 +223,10 @@ udp_recv(struct blc_net *n, void *buf, size_t len)
 			continue;
 		}
 		if (!n->hello_done) {
-			if (got == BLN_HELLO_LEN && bln_get_hello(buf, (size_t)got, &h, &why) > 0) {
+			/* the cookie: only the server we asked knows it (a local process can
+			 * see our port and answer first, not what we sent) */
+			if (got == BLN_HELLO_LEN && bln_get_hello(buf, (size_t)got, &h, &why) > 0 &&
+			    h.cookie == n->cookie) {
 				n->hello_done = 1;
 				n->src = from;
 				return got;

@@ -105,7 +105,7 @@ serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 	}
 	beltline_fd(s);
 	beltline_info(s, &info);
-	struct bln_hello h = { .linktype = (uint32_t)info.linktype,
+	struct bln_hello h = { .linktype = (uint32_t)info.linktype, .cookie = sv->udp_cookie,
 		.snaplen = info.snaplen == 0 || info.snaplen > BLN_MAX_CAPLEN ? BLN_MAX_CAPLEN :
 			info.snaplen };
 	if (sv->udp && h.snaplen > 65000)   /* a record must fit a datagram: longer ones are cut */
@@ -177,17 +177,19 @@ gone:
  * sender (the child sends from it; a reader gone shows as ECONNREFUSED), or -1: not a
  * subscribe (refused, logged), a goodbye, or a reader already served. */
 static int
-udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz, struct kids *ks)
+udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz, struct kids *ks,
+	       uint64_t *cookie)
 {
 	uint8_t d[64];
 	socklen_t sl = sizeof(*sa);
 	ssize_t got = recvfrom(lfd, d, sizeof(d), MSG_DONTWAIT, (struct sockaddr *)sa, &sl);
+	struct bln_sub u;
 	int fd;
 
 	if (got < 0)
 		return -1;
 	peer_name(sa, peer, psz);
-	if (got != 8 || memcmp(d, "BLNU\0\1\0", 7) != 0 || d[7] > 1) {
+	if (bln_get_sub(d, (size_t)got, &u) < 0) {
 		/* any local process can send these: 5 lines a second at most, the rest counted */
 		static uint64_t sec;
 		static unsigned int said, unsaid;
@@ -210,14 +212,15 @@ udp_subscriber(int lfd, struct sockaddr_storage *sa, char *peer, size_t psz, str
 			 * its child now (on an idle stream it would send nothing, see no ICMP
 			 * error and hold its place and a reader of the stream for ever). Only
 			 * the reader's own address and port can send it: udp:// is loopback. */
-			if (d[7] == 1) {
+			if (u.op == BLN_SUB_BYE) {
 				say("%s: said goodbye", peer);
 				kill(ks->k[i].pid, SIGTERM);
 			}
 			return -1;
 		}
-	if (d[7] == 1)
+	if (u.op == BLN_SUB_BYE)
 		return -1;
+	*cookie = u.cookie;
 	fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)sa, sl) < 0) {
 		say("refused %s: %s", peer, strerror(errno));
@@ -436,7 +439,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 			continue;
 		int fd;
 		if (sv.udp) {
-			fd = udp_subscriber(lfd, &sa, peer, sizeof(peer), &ks);
+			fd = udp_subscriber(lfd, &sa, peer, sizeof(peer), &ks, &sv.udp_cookie);
 			if (fd < 0)
 				continue;
 		} else {

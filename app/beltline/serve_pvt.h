@@ -25,6 +25,7 @@ struct serve {
 	int stall_ms;           /* a reader that takes nothing for this long is cut */
 	SSL_CTX *ctx;
 	struct kids *kids;      /* the parent's table: a child tells it it is authenticated */
+	uint64_t udp_cookie;    /* udp://: the subscribe's cookie, echoed in the child's hello */
 };
 
 struct conn {

@@ -38,6 +38,20 @@ pause_ms(unsigned int ms)
 	nanosleep(&t, NULL);
 }
 
+/* The hello answering the subscribe sub[0..n): it echoes the subscribe's cookie. */
+static void
+put_hello_for(uint8_t *b, const uint8_t *sub, ssize_t n)
+{
+	struct bln_hello h = { .linktype = 1, .snaplen = 65535 };
+	struct bln_sub u = { 0 };
+
+	cr_assert(eq(int, bln_get_sub(sub, n > 0 ? (size_t)n : 0, &u), 0));
+	cr_assert(eq(int, u.op, BLN_SUB_HELLO));
+	cr_assert(ne(u64, u.cookie, 0));   /* 2^-64 to be 0 by chance */
+	h.cookie = u.cookie;
+	bln_put_hello(b, &h);
+}
+
 static void
 put_rec(uint8_t *b, uint8_t type, uint64_t seq, uint32_t caplen)
 {
@@ -53,13 +67,13 @@ server(void *arg)
 	static uint8_t b[BLN_REC_HDR + REC_LEN];
 	struct sockaddr_storage peer;
 	socklen_t pl = sizeof(peer);
-	struct bln_hello h = { .linktype = 1, .snaplen = 65535 };
 	uint8_t sub[64];
+	ssize_t n;
 
 	(void)arg;
-	if (recvfrom(srv, sub, sizeof(sub), 0, (struct sockaddr *)&peer, &pl) <= 0)
+	if ((n = recvfrom(srv, sub, sizeof(sub), 0, (struct sockaddr *)&peer, &pl)) <= 0)
 		return NULL;
-	bln_put_hello(b, &h);
+	put_hello_for(b, sub, n);
 	sendto(srv, b, BLN_HELLO_LEN, 0, (struct sockaddr *)&peer, pl);
 	for (uint64_t k = 0; k < N_RECS; k++) {
 		put_rec(b, BLN_REC_PKT, k, REC_LEN);
@@ -146,14 +160,14 @@ static void *
 hello_only(void *arg)
 {
 	static uint8_t b[BLN_HELLO_LEN];
-	struct bln_hello h = { .linktype = 1, .snaplen = 65535 };
 	uint8_t sub[64];
+	ssize_t n;
 
 	(void)arg;
 	client_len = sizeof(client_at);
-	if (recvfrom(srv, sub, sizeof(sub), 0, (struct sockaddr *)&client_at, &client_len) <= 0)
+	if ((n = recvfrom(srv, sub, sizeof(sub), 0, (struct sockaddr *)&client_at, &client_len)) <= 0)
 		return NULL;
-	bln_put_hello(b, &h);
+	put_hello_for(b, sub, n);
 	sendto(srv, b, BLN_HELLO_LEN, 0, (struct sockaddr *)&client_at, client_len);
 	return NULL;
 }

@@ -292,6 +292,40 @@ check "the goodbye is heard" wait_for "$WAIT" grep -q "127.0.0.1:[0-9]*: said go
 check "... its child ends (web has the readers it had: $before)" wait_for "$WAIT" \
 	test "$(readers 2> /dev/null)" = "$before"
 
+# A local process that sees a udp:// reader's port (/proc/net/udp) can answer its
+# subscribe before the server does. The hello must echo the subscribe's random cookie:
+# here a "server" first answers from another socket with a hello that does not (as the
+# intruder, who cannot see the subscribe, would), then from its own with one that does.
+# (Before the cookie the reader took the first hello and printed the intruder's frames.)
+"$PY" - > "$T/spoof.port" 2> "$T/spoof.err" <<'PY' &
+import socket, struct, sys, time
+ls = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); ls.bind(('127.0.0.1', 0))
+print(ls.getsockname()[1], flush=True)
+ls.settimeout(60)
+d, who = ls.recvfrom(100)
+assert d[:4] == b'BLNU' and len(d) == 16, d
+cookie = struct.unpack('>Q', d[8:16])[0]
+def hello(c): return b'BLNT' + struct.pack('>HHIIQ', 1, 24, 1, 1500, c)
+def rec(seq, mark): return struct.pack('>BBHIIIQQ', 1, 0, 0, 60, 60, 0, seq, 0) + b'\xff' * 6 + b'\x02' * 6 + b'\x88\xb5' + mark * 46
+intruder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for m in [hello(cookie ^ 0x5a5a), hello(0)] + [rec(s, b'S') for s in range(3)]:
+    intruder.sendto(m, who)
+time.sleep(0.3)
+me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for m in [hello(cookie)] + [rec(s, b'G') for s in range(3)] + [struct.pack('>BBHIIIQQ', 2, 0, 0, 0, 0, 0, 3, 0)] * 3:
+    me.sendto(m, who)
+time.sleep(1)
+PY
+PIDS="$PIDS $!"
+wait_for "$WAIT" test -s "$T/spoof.port"
+set +e
+timeout 60 "$BELTLINE" cat udp://127.0.0.1:$(cat "$T/spoof.port") > "$T/spoof.pcap" 2> "$T/spoofcat.err"; rc=$?
+set -e
+eq "udp:// cat beside an intruder: ends with the server's end record" "$rc" 0
+eq "... 3 packets ($(head -c 200 "$T/spoofcat.err"))" "$(tcpdump -r "$T/spoof.pcap" -nn -q -t 2> /dev/null | grep -c "^02:02:02:02:02:02 >")" 3
+eq "... each the server's (payload G), none the intruder's (S)" \
+	"$(tcpdump -r "$T/spoof.pcap" -nn -xx 2> /dev/null | grep -c "0x0010:  4747 4747")/$(tcpdump -r "$T/spoof.pcap" -nn -xx 2> /dev/null | grep -c "5353 5353")" 3/0
+
 # A remote reader that takes too little is cut after --stall-ms (its child blocked in send,
 # reading the stream no more: an srp stream waited for it). 64 KiB must go within it.
 # stalled_reader NAME WHAT DEADLINE PYTHON: serve web with --stall-ms 1000 to a reader with
