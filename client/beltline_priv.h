@@ -214,6 +214,11 @@ int blc_netw_flush(struct blc_netw *w, int timeout_ms);
 void blc_netw_stats(struct blc_netw *w, uint64_t *committed, uint64_t *consumed,
 	uint64_t *refused, uint64_t *full);
 void blc_netw_close(struct blc_netw *w);
+/* Close a connection this side refused after sending why (a TLS alert) so that the peer
+ * reads it: our FIN first, then what the peer had sent is read and dropped until its FIN
+ * or 200 ms (a close with unread bytes sends a reset, which can overtake the alert: the
+ * peer saw "connection reset" instead of a refusal). */
+void blc_net_close_refused(int fd);
 /* Connect (non-blocking, within timeout_ms) to host:port (type SOCK_STREAM: TCP_NODELAY
  * set). The fd or -errno (logged). */
 int blc_net_connect(const char *uri, const char *host, const char *port, int type,

@@ -50,8 +50,8 @@ send_all(struct blc_epn *n, const uint8_t *p, size_t len, uint64_t deadline)
 			len -= (size_t)w;
 			continue;
 		}
-		if (!blc_epn__again(w))
-			return -EPIPE;
+		if (!blc_epn__again(w))   /* a TLS refusal alert says so; anything else: gone */
+			return w == -ECONNREFUSED ? w : -EPIPE;
 		t = bl_mono_ms();
 		if (t >= deadline || poll(&pf, 1, (int)(deadline - t)) == 0)
 			return -ETIMEDOUT;
@@ -154,19 +154,30 @@ geo_of(const char *fn, const char *uri, const struct beltline_ep_opts *o, struct
 	return 0;
 }
 
+/* Milliseconds left until deadline (bl_mono_ms), at least 1. */
+static int
+ms_left(uint64_t deadline)
+{
+	uint64_t now = bl_mono_ms();
+
+	return now + 1 < deadline ? (int)(deadline - now) : 1;
+}
+
 /* An endpoint on the connected socket fd (consumed) and TLS connection tls (consumed):
- * buffers, the epoll, the hellos. 0 or -errno (logged). */
+ * buffers, the epoll, the hellos, by deadline (bl_mono_ms: what is left of the set-up's
+ * one timeout). 0 or -errno (logged). */
 static int
 epn_setup(const char *name, int fd, void *tls, const char *peer, const struct epn_geo *g,
-	  struct beltline_ep **out)
+	  uint64_t deadline, struct beltline_ep **out)
 {
 	struct beltline_ep *ep = calloc(1, sizeof(*ep));
 	struct blc_epn *n = calloc(1, sizeof(*n));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-	uint64_t cap = align_up(g->buf_bytes, 4096), deadline = bl_mono_ms() + (uint64_t)g->timeout_ms;
+	uint64_t cap = align_up(g->buf_bytes, 4096);
 	uint8_t hb[BLN_HELLO_LEN];
 	struct bln_hello h = { .snaplen = g->max_msg, .ep = 1 }, ph;
 	const char *why = "";
+	const int budget = ms_left(deadline);   /* what the set-up left the hellos */
 	int rc = -ENOMEM;
 
 	if (ep != NULL)
@@ -214,8 +225,9 @@ epn_setup(const char *name, int fd, void *tls, const char *peer, const struct ep
 	bln_put_hello(hb, &h);
 	rc = send_all(n, hb, sizeof(hb), deadline);
 	if (rc < 0) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: cannot send our hello to %s: %s", name, peer,
-			rc == -EPIPE ? "it closed (refused us? see its log)" : strerror(-rc));
+		blc_log(BELTLINE_LOG_ERROR, "%s: cannot send our hello to %s: %s%s", name, peer,
+			rc == -EPIPE ? "it closed (refused us? see its log)" : strerror(-rc),
+			rc == -ECONNREFUSED ? BLC_TLS_REFUSED_HINT : "");
 		rc = rc == -EPIPE ? -ECONNRESET : rc;
 		goto fail;
 	}
@@ -242,6 +254,12 @@ epn_setup(const char *name, int fd, void *tls, const char *peer, const struct ep
 			n->wpos += (uint64_t)r;
 			continue;
 		}
+		if (r == -ECONNREFUSED) {   /* a TLS refusal alert */
+			blc_log(BELTLINE_LOG_ERROR, "%s: %s refused us%s", name, peer,
+				BLC_TLS_REFUSED_HINT);
+			rc = -ECONNREFUSED;
+			goto fail;
+		}
 		if (r == 0 || !blc_epn__again(r)) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: %s closed before its hello (refused? see its "
 				"log)", name, peer);
@@ -250,8 +268,8 @@ epn_setup(const char *name, int fd, void *tls, const char *peer, const struct ep
 		}
 		t = bl_mono_ms();
 		if (t >= deadline || poll(&p, 1, (int)(deadline - t)) == 0) {
-			blc_log(BELTLINE_LOG_ERROR, "%s: no hello from %s in %d ms", name, peer,
-				g->timeout_ms);
+			blc_log(BELTLINE_LOG_ERROR, "%s: no hello from %s in %d ms (what was left of "
+				"the set-up's %d ms)", name, peer, budget, g->timeout_ms);
 			rc = -ETIMEDOUT;
 			goto fail;
 		}
@@ -312,9 +330,13 @@ blc_epn_connect(const char *uri, const struct beltline_ep_opts *o, struct beltli
 	struct epn_tls t;
 	void *conn = NULL;
 	int rc = geo_of("beltline_ep_connect", uri, o, &g);
+	uint64_t end;
 
 	if (rc < 0)
 		return rc;
+	/* connect, the TLS handshake and the hellos share one timeout (each had all of it:
+	 * a listener stalling each step held the call three times timeout_ms) */
+	end = bl_mono_ms() + (uint64_t)g.timeout_ms;
 	if (split_uri(uri, host, sizeof(host), port, sizeof(port)) < 0)
 		return -EINVAL;
 	tls_of(o, &t);
@@ -331,7 +353,7 @@ blc_epn_connect(const char *uri, const struct beltline_ep_opts *o, struct beltli
 	if (fd < 0)
 		return fd;
 	if (tls) {
-		conn = blc_tls_open(uri, fd, 0, host, t.cert, t.key, t.ca, g.timeout_ms, &err, msg,
+		conn = blc_tls_open(uri, fd, 0, host, t.cert, t.key, t.ca, ms_left(end), &err, msg,
 			sizeof(msg));
 		if (conn == NULL) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: TLS: %s", uri, msg);
@@ -340,7 +362,7 @@ blc_epn_connect(const char *uri, const struct beltline_ep_opts *o, struct beltli
 		}
 	}
 	snprintf(msg, sizeof(msg), "%s:%s", host, port);
-	return epn_setup(uri, fd, conn, msg, &g, out);
+	return epn_setup(uri, fd, conn, msg, &g, end, out);
 }
 
 int
@@ -472,13 +494,11 @@ blc_epn_accept(struct blc_epn_listener *l, int timeout_ms, struct beltline_ep **
 			&err, msg, sizeof(msg));
 		if (conn == NULL) {
 			blc_log(BELTLINE_LOG_ERROR, "%s: refused %s: TLS: %s", l->uri, peer, msg);
-			close(fd);
+			blc_net_close_refused(fd);
 			return err == -ENOMEM || err == -ENOTSUP || err == -EINVAL ? err : -EPROTO;
 		}
 		blc_log(BELTLINE_LOG_INFO, "%s: %s: TLS client %s", l->uri, peer, msg);
-		uint64_t now = bl_mono_ms();
-		g.timeout_ms = now < setup_end ? (int)(setup_end - now) : 1;
 	}
-	rc = epn_setup(l->uri, fd, conn, peer, &g, out);
+	rc = epn_setup(l->uri, fd, conn, peer, &g, setup_end, out);
 	return rc == 0 || rc == -ENOMEM ? rc : -EPROTO;
 }

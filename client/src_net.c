@@ -420,12 +420,13 @@ net_close(struct beltline_stream *s)
 	s->poll_fd = -1;    /* it was n->fd */
 }
 
-/* Wait for and decode the hello, within the open's timeout. 0 or -errno. */
+/* Wait for and decode the hello until end (bl_mono_ms: what the connect and the TLS
+ * handshake left of the open's timeout, timeout_ms). 0 or -errno. */
 static int
-net_hello(struct beltline_stream *s, int timeout_ms)
+net_hello(struct beltline_stream *s, uint64_t end_ms, int timeout_ms)
 {
 	struct blc_net *n = &s->n;
-	int64_t end = (int64_t)bl_mono_ms() + timeout_ms;
+	int64_t end = (int64_t)end_ms;
 	const char *why = "";
 	struct bln_hello h;
 
@@ -481,6 +482,38 @@ net_hello(struct beltline_stream *s, int timeout_ms)
 	}
 }
 
+void
+blc_net_close_refused(int fd)
+{
+	const uint64_t end = bl_mono_ms() + 200;
+	char junk[4096];
+
+	(void)shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		uint64_t now;
+
+		if (r > 0 || (r < 0 && errno == EINTR))
+			continue;
+		if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			break;
+		now = bl_mono_ms();
+		if (now >= end || poll(&p, 1, (int)(end - now)) == 0)
+			break;
+	}
+	close(fd);
+}
+
+/* What is left of a timeout that ends at end (bl_mono_ms): at least 1 ms. */
+static int
+time_left(uint64_t end)
+{
+	uint64_t now = bl_mono_ms();
+
+	return now + 1 < end ? (int)(end - now) : 1;
+}
+
 int
 blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_open_opts *o)
 {
@@ -504,6 +537,9 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 	n->buf = malloc(NET_BUF);
 	if (n->buf == NULL)
 		return -ENOMEM;
+	/* connect, the TLS handshake and the hello share one timeout (each had all of it: a
+	 * server stalling each step held the open three times timeout_ms) */
+	const uint64_t end = bl_mono_ms() + (uint64_t)timeout;   /* blc_timeout: > 0 */
 	rc = udp ? udp_open(n, uri, host, port) :
 		blc_net_connect(uri, host, port, SOCK_STREAM, timeout);
 	if (rc < 0) {
@@ -520,11 +556,11 @@ blc_net_open(struct beltline_stream *s, const char *uri, const struct beltline_o
 		udp_subscribe(n);
 	}
 	if (tls) {
-		rc = blc_tls_client(s, host, o, timeout);
+		rc = blc_tls_client(s, host, o, time_left(end));
 		if (rc < 0)
 			goto fail;
 	}
-	rc = net_hello(s, timeout);
+	rc = net_hello(s, end, timeout);
 	if (rc < 0)
 		goto fail;
 	s->linktype = (int)n->hello.linktype;

@@ -170,7 +170,7 @@ for mode in "${HMODES[@]}"; do
 	badhello) re="refused 127.0.0.1:[0-9]+: its hello: not a beltline serve peer" ;;
 	servehello) re="refused 127.0.0.1:[0-9]+: its hello: a beltline serve stream, not an endpoint" ;;
 	bigsnap) re="refused 127.0.0.1:[0-9]+: its hello: snaplen outside" ;;
-	stall) re="no hello from 127.0.0.1:[0-9]+ in 3000 ms" ;;
+	stall) re="no hello from 127.0.0.1:[0-9]+ in [0-9]+ ms \(what was left of the set-up's 3000 ms\)" ;;
 	badtype) re="peer 127.0.0.1:[0-9]+ sent garbage: a malformed record after 0 messages: unknown record type" ;;
 	oversize|hugelen) re="sent garbage: a malformed record after 0 messages: record longer than the snaplen" ;;
 	gap) re="sent garbage: sequence number 5 where 3 was due" ;;
@@ -263,11 +263,18 @@ refused() {
 	check "$what: the listener refuses it, naming the peer" wait_for "$WAIT" more
 	check "$what: ... $(grep "refused $NET.1" "$T/r.l" | tail -n 1)" grep -q "refused $NET.1:[0-9]*: " "$T/r.l"
 }
+# (the connector's error is -ECONNREFUSED, as beltline.h says, with the hint: TLS 1.3
+# refuses after the client's handshake, at its first read or write, which said
+# -ECONNRESET, "closed before its hello")
 refused "no client certificate" env BELTLINE_TLS_CA="$C/ca.pem" "$EP_PEER" connect "$U" 1000 11
 check "... the listener says so" grep -q "did not return a certificate\|certificate required" "$T/r.l"
+check "... the connector: Connection refused, naming the certificate variables" \
+	grep -q "setup failed: Connection refused" "$T/rc.out"
+check "... with the hint" grep -q "BELTLINE_TLS_CERT" "$T/rc.out"
 refused "a certificate of another CA" env BELTLINE_TLS_CA="$C/ca.pem" BELTLINE_TLS_CERT="$C/rogue.pem" \
 	BELTLINE_TLS_KEY="$C/rogue.key" "$EP_PEER" connect "$U" 1000 11
 check "... the listener says so" grep -q "the client's certificate: unable to get local issuer" "$T/r.l"
+check "... the connector: Connection refused" grep -q "setup failed: Connection refused" "$T/rc.out"
 refused "a plain tcp:// client on the TLS port" "$EP_PEER" connect "tcp://$NET.2:$P" 1000 11
 n0=$(grep -c "refused a connection" "$T/r.l" || true)
 "$PY" -c "

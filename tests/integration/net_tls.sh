@@ -7,6 +7,7 @@
 # certificate, one signed by another CA, a plain tcp:// client, a stalled handshake;
 # and the client refuses a server its CA did not sign. Certificates are made here.
 . "$(dirname "$0")/lib.sh"
+PY=$(python3 -c 'import sys; print(sys.executable)')
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 CAP=$SRCDIR/config/sample.pcap
 [ "$(id -u)" = 0 ] || { echo "SKIP: network namespaces need root"; exit 77; }
@@ -177,4 +178,29 @@ check "... it is served (a reader of web)" wait_for "$WAIT" one_reader
 wait $MPID && st=0 || st=$?
 eq "an authenticated reader beside connections that sent nothing: exit 0 ($(head -c 300 "$T/m.err"))" "$st" 0
 kill $IDLE 2> /dev/null || true
+
+# The connect, the TLS handshake and the hello share the open's one timeout: a server that
+# is slow to shake hands (1.2 s) and then sends no hello held `cat` for the handshake's
+# time and then the whole timeout again (1.5 s: 2.7 s in all); now 1.5 s.
+"$PY" - "$C/server.pem" "$C/server.key" > "$T/slow.port" <<'PY' &
+import socket, ssl, sys, time
+ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(1)
+print(ls.getsockname()[1], flush=True)
+c, _ = ls.accept()
+time.sleep(1.2)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+t = ctx.wrap_socket(c, server_side=True)
+time.sleep(30)
+PY
+PIDS="$PIDS $!"
+wait_for "$WAIT" test -s "$T/slow.port"
+t0=$(date +%s%N)
+set +e
+BELTLINE_TIMEOUT_MS=1500 BELTLINE_TLS_CA="$C/ca.pem" "$BELTLINE" cat -c 1 \
+	tls://127.0.0.1:$(cat "$T/slow.port") > /dev/null 2> "$T/slow.err"; st=$?
+set -e
+dt=$((($(date +%s%N) - t0) / 1000000))
+eq "a slow handshake, then no hello: cat fails ($(head -c 200 "$T/slow.err"))" "$st" 1
+check "... no hello (the timeout, 1500 ms)" grep -q "no hello from the peer in 1500 ms" "$T/slow.err"
+check "... after about 1500 ms in all, not 2700 ($dt ms)" test "$dt" -lt 2500
 finish
