@@ -473,8 +473,18 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 			sleep_over(ep, word, g, two, g2);
 			return rc;
 		}
-		if (timeout_ms == 0)
-			return -EAGAIN;   /* stay armed: the caller polls beltline_ep_fd() */
+		if (timeout_ms == 0) {
+			/* Stay armed: the caller polls beltline_ep_fd(). The other direction's
+			 * channel, when its word is not armed, can only hold a stale wakeup: one
+			 * for a call that found its room or message at once and did not read it.
+			 * Read it now, or the fd stays readable for ever and a caller polling it
+			 * for this direction spins. */
+			uint64_t *ow = what == W_RX ? &ep->me->tx_sleep : &ep->me->rx_sleep;
+
+			if (!two && !(word_get(ow) & 1))
+				drain(ep, what == W_RX ? ep->txsock : ep->sock);
+			return -EAGAIN;
+		}
 		t = bl_mono_ns();
 		if (t >= deadline) {
 			sleep_over(ep, word, g, two, g2);
