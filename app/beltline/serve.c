@@ -64,7 +64,8 @@ static const char serve_usage[] =
 	"  --stall-ms MS: a reader that does not take 64 KiB (nothing, or a trickle), or a writer\n"
 	"  that sends nothing (and is owed no ack), in MS (default 30000) is cut\n";
 
-/* The child: serve one connection. Exit status 0 (the stream ended, or the peer went). */
+/* The child: serve one connection. Exit status 0 (the stream ended, or the peer went),
+ * 1 the peer refused before its hello (reap counts it), 3 reading the stream failed. */
 static int
 serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *who)
 {
@@ -131,7 +132,7 @@ serve_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 		}
 		if (rc < 0) {
 			say("%s: reading %s: %s", peer, sv->src, strerror(-rc));
-			status = 1;
+			status = 3;     /* served, then failed: 1 is a refusal (reap) */
 			break;
 		}
 		if (rc == 0)
@@ -253,10 +254,12 @@ take_authed(struct kids *ks, int max_clients, unsigned long long *served)
 	return cut;
 }
 
-/* Children that ended: one that ended in its TLS handshake with status 1 refused its
- * peer (it said why: no certificate, another CA, not TLS, too slow). The number. */
+/* Children that ended: one that ended with status 1 refused its peer before the hello
+ * (it said why: no certificate, another CA, not TLS, too slow, or the appliance refused
+ * the peer's user). One counted as served already (plain, or through its handshake) is
+ * taken back: a local user refused the stream was counted as served. The number. */
 static unsigned int
-reap(struct kids *ks)
+reap(struct kids *ks, unsigned long long *served)
 {
 	unsigned int refused = 0;
 	int status;
@@ -264,8 +267,11 @@ reap(struct kids *ks)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct kid *k = kids_find(ks, pid);
-		if (k != NULL && !k->authed && WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		if (k != NULL && WIFEXITED(status) && WEXITSTATUS(status) == 1) {
 			refused++;
+			if (k->authed && *served > 0)
+				(*served)--;
+		}
 		kids_gone(ks, pid);
 	}
 	return refused;
@@ -434,7 +440,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		/* handshakes done first: a child that passed its own and then ended is no
 		 * refusal */
 		refused += take_authed(&ks, max_clients, &served);
-		refused += reap(&ks);
+		refused += reap(&ks, &served);
 		if (poll(p, 2, 200) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		int fd;
@@ -489,7 +495,8 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		close(fd);
 	}
 	close(lfd);
-	refused += take_authed(&ks, max_clients, &served) + reap(&ks);
+	refused += take_authed(&ks, max_clients, &served);
+	refused += reap(&ks, &served);
 	kids_stop_all(&ks);
 	kids_fini(&ks);
 	say("stopped: %llu peers served, %llu refused (see the lines above)", served, refused);

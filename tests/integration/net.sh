@@ -184,6 +184,20 @@ if [ "$(id -u)" -eq 0 ]; then
 	eq "nobody over tcp:// to root's serve of web: refused (exit 1)" "$rc" 1
 	check "... serve says it could not open web as nobody" wait_for "$WAIT" \
 		grep -q "cannot open beltline://$I/web" "$T/serve.err"
+	# ... and counts it as refused when it stops (it was counted as served)
+	RPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$BELTLINE" serve web tcp://127.0.0.1:$RPORT 2> "$T/rserve.err" &
+	RSERVE=$!
+	PIDS="$PIDS $RSERVE"
+	check "another serve of web listens" wait_for "$WAIT" grep -qs "serving" "$T/rserve.err"
+	set +e
+	asnobody timeout 60 "$BELTLINE" cat -c 1 tcp://127.0.0.1:$RPORT > /dev/null 2>&1
+	set -e
+	check "... nobody refused" wait_for "$WAIT" grep -q "cannot open beltline://$I/web" "$T/rserve.err"
+	kill -TERM "$RSERVE"
+	wait "$RSERVE" 2> /dev/null || true
+	check "... its last line counts nobody as refused, not served ($(tail -n 1 "$T/rserve.err"))" \
+		grep -q "stopped: 0 peers served, 1 refused" "$T/rserve.err"
 	WPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$BELTLINE" serve --write src tcp://127.0.0.1:$WPORT 2> "$T/wserve.err" &
 	PIDS="$PIDS $!"
