@@ -418,6 +418,11 @@ beltline_ep_connect(const char *uri, const struct beltline_ep_opts *o, struct be
 	cJSON_AddStringToObject(req, "name", name);
 	rc = ep_call(uri, cfd, o, BL_CTL_EP_CONNECT, req, &j, fds, BL_CTL_FDS_MAX, &n);
 	close(cfd);      /* no lease: the pair lives in the two processes */
+	if (rc == -ECONNRESET || rc == -EPIPE) {   /* the appliance died in our call */
+		blc_log(BELTLINE_LOG_ERROR, "%s: the appliance went away during the connect: "
+			"connect again once it is back (and the listener listens again)", uri);
+		rc = -ENOENT;
+	}
 	if (rc < 0) {
 		cJSON_Delete(j);
 		blc_close_fds(fds, n);

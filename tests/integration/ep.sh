@@ -179,6 +179,22 @@ check "... clearly ($out)" grep -q 'no endpoint "r" is registered' <<< "$out"
 kill -9 "$CPID"
 wait "$LPID" && st=0 || st=$?
 eq "the old pair's connector killed: its listener sees the end" "$st" 3
+# A connect the appliance takes and then dies in (stopped, then SIGKILLed): -ENOENT, the
+# instance went away, as beltline.h says (it said -ECONNRESET, "Connection reset by peer").
+listen_bg d 0 40
+kill -STOP "$BPID"
+"$EP_PEER" connect "$U/d" 0 41 > "$T/d.c" 2>&1 &
+DC=$!
+sleep 1         # its request sent, its reply awaited (milliseconds, even on a busy machine)
+kill -KILL "$BPID"
+wait "$BPID" 2> /dev/null || true
+wait "$DC" && st=0 || st=$?
+eq "a connect the appliance died in fails" "$st" 2
+check "... with -ENOENT, the instance went away ($(tail -n 1 "$T/d.c"))" \
+	grep -q "setup failed: No such file or directory" "$T/d.c"
+wait "$LPID" 2> /dev/null || true
+rm -f "$RUN/ctl"
+start
 
 # 4. Refusals: a client of another user (nobody, via setpriv) is refused by the mode
 # (SO_PEERCRED), counted; with mode 0666 it gets in. A name twice is refused.
