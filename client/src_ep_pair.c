@@ -91,8 +91,39 @@ region_ok(const struct beltline_ep *ep, int fd, uint64_t n, const char *what)
 
 /* Map my regions, seal them, send the hello with read-only descriptors, take the
  * peer's hello and map its regions. Consumes fd[0..2] (fd[2], the socket, goes to ep). */
+/* The peer's room channel: where our wakeups for room go. Ours is one end of a
+ * SOCK_SEQPACKET pair we make (handshake); the peer's must be such a socket too, whose
+ * other end is its user's (the uid the appliance saw connect, when it said one; not
+ * its pid: a server may listen, then fork the process that accepts): any other socket
+ * (a datagram socket connected to a daemon of the peer's choosing) would have us send
+ * our wakeups there, with our credentials. 0, or -1 after saying why. */
 static int
-handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
+room_channel_ok(struct beltline_ep *ep, int fd, uint32_t peer_uid)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	int dom = 0, type = 0;
+	socklen_t dl = sizeof(dom), tl = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || dom != AF_UNIX ||
+	    type != SOCK_SEQPACKET) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: the peer's room channel is not an AF_UNIX "
+			"SOCK_SEQPACKET socket: refused", ep->name);
+		return -1;
+	}
+	if (peer_uid != UINT32_MAX && (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0 ||
+				       cr.uid != peer_uid)) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: the peer's room channel is not its own (its other "
+			"end is uid %u's, the peer is uid %u): refused", ep->name, (unsigned)cr.uid,
+			(unsigned)peer_uid);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, uint32_t peer_uid, int timeout_ms)
 {
 	union {
 		struct cmsghdr c;
@@ -238,6 +269,10 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 		ep->st.garbage++;
 		goto out;
 	}
+	if (room_channel_ok(ep, pfd[2], peer_uid) < 0) {
+		ep->st.garbage++;
+		goto out;
+	}
 	ep->peer_tx = pfd[2];     /* only ever sent to with MSG_DONTWAIT: it cannot block us */
 	pfd[2] = -1;
 	p = mmap(NULL, ep->ibuf_len, PROT_READ, MAP_SHARED, pfd[0], 0);
@@ -306,7 +341,7 @@ blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const ui
 		blc_close_fds(fd, 3);
 		return rc;
 	}
-	rc = handshake(ep, fd, geo, blc_timeout(&co));
+	rc = handshake(ep, fd, geo, peer_uid, blc_timeout(&co));
 	if (rc < 0) {
 		ep_free(ep);
 		return rc;

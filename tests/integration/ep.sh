@@ -238,18 +238,18 @@ fi
 # 5. Hostile peers: garbage in every field they can write. The victim refuses with a
 # clear error (a handshake: setup failed, exit 2; a ring: Protocol error, exit 1),
 # never crashes, and its memory stays read-only to the peer.
-for mode in unsealed badhello head slot echo seq rxtail random; do
+for mode in unsealed badhello roomdgram $([ "$(id -u)" = 0 ] && echo roomuid) head slot echo seq rxtail random; do
 	listen_bg h 100000 50
 	"$EP_HOSTILE" "$U/h" $mode > "$T/h.$mode" 2>&1 && hst=0 || hst=$?
 	wait "$LPID" && st=0 || st=$?
 	case $mode in
-	unsealed|badhello) want=2 ;;
+	unsealed|badhello|room*) want=2 ;;
 	*) want=1 ;;
 	esac
 	eq "hostile peer ($mode): the victim refuses it ($(grep -v progress "$T/h.l" | tail -n 2 | tr '\n' ' '); the peer: $(tr '\n' ' ' < "$T/h.$mode"))" "$st" $want
-	check "... with a clear error" grep -qE "not sealed|hello is malformed|wrote garbage" "$T/h.l"
+	check "... with a clear error" grep -qE "not sealed|hello is malformed|wrote garbage|room channel is not" "$T/h.l"
 	case $mode in
-	unsealed|badhello) ;;
+	unsealed|badhello|room*) ;;
 	*) check "... and its memory was read-only to the peer" grep -q "victim memory read-only" "$T/h.$mode"
 	   hpid=$(sed -n 's/^pid //p' "$T/h.$mode")
 	   check "... naming the peer's pid as the appliance saw it ($hpid), not its hello's (1)" \

@@ -12,7 +12,10 @@
  * echo (a message "in the victim's own DBuf", outside it),
  * seq (a slot with the wrong sequence number), rxtail (a released count beyond what
  * was sent), random (random bytes over its whole header, slots and DBuf until the victim
- * hangs up). Each mode then stays alive until the victim hangs up (at most 30 s).
+ * hangs up), roomdgram (its room channel a datagram socket: one it could have connected
+ * to any daemon, for the victim to send its wakeups to), roomuid (a SOCK_SEQPACKET room
+ * channel whose other end is another user's: root only, a child takes uid 65534 to make it). Each mode then stays alive until the victim hangs up
+ * (at most 30 s).
  * Its hello says pid 1 (the victim must name its real pid, the appliance's word).
  * After a proper hello it also tries to write the victim's regions and prints
  * "victim memory read-only" when every way is refused. Exit 0 when it did its harm.
@@ -148,6 +151,43 @@ main(int argc, char **argv)
 		ro[i] = open(path, O_RDONLY);
 	}
 	ro[2] = tx[1];
+	if (strcmp(mode, "roomdgram") == 0 || strcmp(mode, "roomuid") == 0) {
+		int d[2], pass[2];
+
+		if (strcmp(mode, "roomdgram") == 0) {
+			if (socketpair(AF_UNIX, SOCK_DGRAM, 0, d) < 0)
+				return 2;
+			ro[2] = d[1];
+		} else {        /* a child makes the pair and hands us an end */
+			if (socketpair(AF_UNIX, SOCK_DGRAM, 0, pass) < 0)
+				return 2;
+			if (fork() == 0) {
+				if (setresgid(65534, 65534, 65534) != 0 ||
+				    setresuid(65534, 65534, 65534) != 0 ||
+				    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, d) < 0)
+					_exit(1);
+				send_hello(pass[0], &h, &d[1], 1, sizeof(h));
+				_exit(0);
+			}
+			union {
+				struct cmsghdr c;
+				char b[CMSG_SPACE(sizeof(int))];
+			} cm;
+			struct bl_ep_hello x;
+			struct iovec iov = { &x, sizeof(x) };
+			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+				.msg_controllen = sizeof(cm.b) };
+			close(pass[0]);   /* a child that failed: recvmsg sees the end */
+			if (recvmsg(pass[1], &m, 0) <= 0 || CMSG_FIRSTHDR(&m) == NULL) {
+				printf("no room channel from the child (not root?)\n");
+				return 2;
+			}
+			memcpy(&ro[2], CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+		}
+		send_hello(sock, &h, ro, 3, sizeof(h));
+		victim_gone(sock, 30000);
+		return 0;
+	}
 	send_hello(sock, &h, ro, 3, sizeof(h));
 	/* The victim's hello: its regions, which we must not be able to write. */
 	{
