@@ -527,7 +527,9 @@ BELTLINE_API int beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, 
  * peer is gone: the message may never be read), -EPROTO. */
 BELTLINE_API int beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len);
 
-/* The next message: *buf (read-only, valid until released) and *len. Returns 1, 0
+/* The next message: *buf (read-only to you, valid until released; over shared memory
+ * the sender can still change it until then: copy, then check, a message from a peer
+ * you do not trust) and *len. Returns 1, 0
  * at the end (the peer closed or died, after every message it committed), -EAGAIN
  * (timeout 0, none), -ETIMEDOUT, -EPROTO (the peer wrote garbage), -EINVAL, -ENOBUFS
  * (too many held, release some: over shared memory, every slot of the ring holds a
