@@ -62,7 +62,7 @@ static const char serve_usage[] =
 	"  write its frames into the inject stream NAME (tcp:// or tls://; a second is refused)\n"
 	"  --handshake-ms MS: a TLS handshake not done in MS (default 5000) is cut\n"
 	"  --stall-ms MS: a reader that does not take 64 KiB (nothing, or a trickle), or a writer\n"
-	"  that sends nothing (and is owed no ack), in MS (default 30000) is cut\n";
+	"  that sends nothing (and is owed no ack) or no whole record, in MS (default 30000) is cut\n";
 
 /* The child: serve one connection. Exit status 0 (the stream ended, or the peer went),
  * 1 the peer refused before its hello (reap counts it), 3 reading the stream failed. */

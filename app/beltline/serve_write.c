@@ -19,10 +19,14 @@
  * over max_frame or empty, a sequence number going back, a connection closed inside
  * a record) closes the connection with a line naming the peer and the fault, and is
  * counted (the child's exit status, totalled by the parent at exit). A peer that
- * takes no ack, or stalls inside a TLS record, for PEER_TIMEOUT_S is cut, and one that
- * sends nothing for --stall-ms while it is owed no ack (idle_too_long).
+ * takes no ack for PEER_TIMEOUT_S is cut, one that sends nothing for --stall-ms while
+ * it is owed no ack (idle_too_long), and one whose record is not whole --stall-ms after
+ * its first byte came (a trickle: any byte kept it "not idle", and held the one writer
+ * place for ever). TLS is read without blocking, so a trickle inside a TLS record does
+ * not hold the read either.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -58,6 +62,7 @@ struct wconn {
 	uint64_t last, lost, frames, bytes, since_ack;
 	uint64_t acked_seq, acked_refused;
 	uint64_t quiet_since;   /* ms: the last bytes from the writer, or ack with news to it */
+	uint64_t part_since;    /* ms: when the partial record buffered began (0: none) */
 };
 
 /* An ack if there is news (or force). 0, or -1: the peer is gone. */
@@ -137,22 +142,31 @@ static long
 peer_recv(struct conn *c, uint8_t *b, size_t len)
 {
 	if (c->ssl != NULL) {
+		/* Without blocking (the sends block, with their timeouts): a TLS record not
+		 * whole yet says WANT_READ, and the caller polls and checks its deadlines. */
+		int fl = fcntl(c->fd, F_GETFL), rc, e;
 		size_t n = 0;
-		int rc = SSL_read_ex(c->ssl, b, len, &n), e;
 
+		if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			return -1;
+		rc = SSL_read_ex(c->ssl, b, len, &n);
 		if (rc == 1) {  /* a record at a time: take what is buffered already too */
 			size_t more = 0;
 			while (n < len && SSL_has_pending(c->ssl) &&
 			       SSL_read_ex(c->ssl, b + n, len - n, &more) == 1)
 				n += more;
-			return (long)n;
 		}
-		e = SSL_get_error(c->ssl, rc);
+		e = rc == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, rc);
+		if (fcntl(c->fd, F_SETFL, fl) < 0)
+			return -1;
+		if (rc == 1)
+			return (long)n;
 		if (e == SSL_ERROR_ZERO_RETURN)
 			return 0;
-		if (e == SSL_ERROR_SYSCALL && errno == EINTR)
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+		    (e == SSL_ERROR_SYSCALL && errno == EINTR))
 			return -EAGAIN;
-		return -1;      /* WANT_READ here: PEER_TIMEOUT_S inside a TLS record */
+		return -1;
 	}
 	ssize_t r = recv(c->fd, b, len, MSG_DONTWAIT);
 	if (r >= 0)
@@ -170,7 +184,7 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 	struct wconn x = { .c = c, .peer = peer, .quiet_since = bl_mono_ms() };
 	uint8_t hb[BLN_HELLO_LEN], *rb = NULL;
 	size_t rcap, rpos = 0, wpos = 0;
-	int status = WR_FAIL, done = 0, rc;
+	int status = WR_FAIL, done = 0, rc, partial_tls = 0;
 	char client[48];
 
 	if (c == NULL)
@@ -250,8 +264,22 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 			memmove(rb, rb + rpos, wpos - rpos);
 			wpos -= rpos;
 			rpos = 0;
+			x.part_since = 0;       /* what is left began with the last bytes */
 		}
-		if (c->ssl == NULL || !SSL_has_pending(c->ssl)) {
+		if (wpos == 0)
+			x.part_since = 0;
+		else if (x.part_since == 0)
+			x.part_since = bl_mono_ms();
+		if (x.part_since != 0 && bl_mono_ms() - x.part_since >= (uint64_t)sv->stall_ms) {
+			say("cut %s: a record not whole %d ms after its first byte (--stall-ms; %zu "
+			    "bytes of it) after %llu frames: the writer's place is free again", peer,
+			    sv->stall_ms, wpos, (unsigned long long)x.frames);
+			status = WR_MALFORMED;
+			goto out;
+		}
+		/* Bytes OpenSSL holds are read without a poll, unless they are only the start
+		 * of a record (the last read said so): then the socket must bring the rest. */
+		if (c->ssl == NULL || !SSL_has_pending(c->ssl) || partial_tls) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			int pr = poll(&p, 1, ACK_IDLE_MS);
 
@@ -268,6 +296,7 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 				continue;
 		}
 		long got = peer_recv(c, rb + wpos, rcap - wpos);
+		partial_tls = got == -EAGAIN;
 		if (got == -EAGAIN)
 			continue;
 		if (got < 0)

@@ -52,7 +52,7 @@ C=$T/certs
 mkdir -p "$C"
 ( . "$(dirname "$0")/tls_certs.sh"
   ca ca
-  leaf server ca "IP:$NET.1"
+  leaf server ca "IP:$NET.1,IP:127.0.0.1"
   leaf client ca "DNS:client" ) > "$T/certs.log" 2>&1 &
 CERTS=$!
 PIDS="$PIDS $CERTS"
@@ -180,7 +180,20 @@ check "the silent writer is cut after --stall-ms" wait_for "$WAIT" \
 check "the writer gone, x is free again" wait_for "$WAIT" free_again
 "$BELTLINE" inject tcp://127.0.0.1:$IPORT "$CAP" 2> "$T/inj3.err" && st=0 || st=$?
 eq "then a writer that sends: exit 0 ($(head -c 300 "$T/inj3.err"))" "$st" 0
-kill $SILENT $ISPID 2> /dev/null || true
+# A writer that trickles one record, a byte every 0.2 s, was never idle: it held the place
+# for ever. A record not whole --stall-ms after its first byte is cut.
+"$PY" -c "
+import socket, time
+s = socket.create_connection(('127.0.0.1', $IPORT)); s.recv(24)
+for i in range(3000): s.send(b'\x01'); time.sleep(0.2)" 2> /dev/null &
+TRICKLE=$!
+PIDS="$PIDS $TRICKLE"
+check "the trickling writer is cut after --stall-ms" wait_for "$WAIT" \
+	grep -q "cut 127.0.0.1:[0-9]*: a record not whole 1000 ms after its first byte" "$T/iserve.err"
+check "the writer gone, x is free again" wait_for "$WAIT" free_again
+"$BELTLINE" inject tcp://127.0.0.1:$IPORT "$CAP" 2> "$T/inj4.err" && st=0 || st=$?
+eq "then a writer that sends: exit 0 ($(head -c 300 "$T/inj4.err"))" "$st" 0
+kill $SILENT $TRICKLE $ISPID 2> /dev/null || true
 BADPID=$WSTALL   # (started with the other bad servers)
 badserver_check wstall "did not take the last frames: Connection timed out"
 
@@ -275,5 +288,30 @@ wait $TSPID 2> /dev/null || true
 # if its --handshake-ms ran out before it closed: each refused in its handshake)
 check "serve --write's last line counts the writer without a certificate as refused in its TLS handshake, not failed ($(tail -n 1 "$T/tserve.err"))" \
 	grep -qE "stopped: 1 writers taken, 0 refused \(one at a time\), [12] refused in the TLS handshake, 0 cut for malformed records" "$T/tserve.err"
+# Inside a TLS record: a writer with a certificate that sends a record's header and then
+# a byte every 0.2 s held the blocking read (10 s a byte) and the writer place for ever.
+# TLS is read without blocking now: it sent nothing whole, so --stall-ms cuts it.
+SPORT2=$(freeport)
+"$BELTLINE" serve --write --stall-ms 1000 --cert "$C/server.pem" --key "$C/server.key" \
+	--ca "$C/ca.pem" x tls://127.0.0.1:$SPORT2 2> "$T/t2serve.err" &
+T2PID=$!
+PIDS="$PIDS $T2PID"
+check "serve --write --stall-ms 1000 listens on tls://127.0.0.1" wait_for "$WAIT" grep -qs "serving writes" "$T/t2serve.err"
+"$PY" - "$C" $SPORT2 <<'PY' 2> /dev/null &
+import os, socket, ssl, sys, time
+c, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.load_verify_locations(c + '/ca.pem')
+ctx.load_cert_chain(c + '/client.pem', c + '/client.key')
+s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)), server_hostname='127.0.0.1')
+s.recv(24)                                   # the hello
+raw = socket.socket(fileno=os.dup(s.fileno()))
+raw.send(b'\x17\x03\x03\x40\x00')            # application data, 16384 bytes: to come
+for i in range(3000): raw.send(b'\x00'); time.sleep(0.2)
+PY
+TT=$!
+PIDS="$PIDS $TT"
+check "a writer trickling inside a TLS record is cut after --stall-ms" wait_for "$WAIT" \
+	grep -q "cut 127.0.0.1:[0-9]*: sent nothing for 1000 ms" "$T/t2serve.err"
+kill $TT $T2PID 2> /dev/null || true
 check "beltlined runs on" alive $BPID
 finish
