@@ -475,7 +475,7 @@ bl_cli_serve(int argc, char **argv, const char *instance)
 		}
 		if (sv.tls) {
 			refused += take_authed(&ks, max_clients, &served);   /* not cut as pending */
-			refused += (unsigned long long)kids_make_room(&ks);
+			refused += (unsigned long long)kids_make_room(&ks, peer);
 		}
 		fflush(stderr);
 		pid = fork();

@@ -73,20 +73,62 @@ kids_gone(struct kids *ks, pid_t pid)
 	return 1;
 }
 
+/* The length of a peer name's host ("10.1.2.3:40112", "[::1]:40112": all but the port). */
+static size_t
+host_len(const char *peer)
+{
+	const char *c = strrchr(peer, ':');
+
+	return c != NULL ? (size_t)(c - peer) : strlen(peer);
+}
+
+static int
+same_host(const char *a, const char *b)
+{
+	size_t n = host_len(a);
+
+	return n == host_len(b) && memcmp(a, b, n) == 0;
+}
+
+/* Handshakes in progress from a's host (and the new peer's, if it is that host). */
+static int
+pending_from(const struct kids *ks, const char *a, const char *peer)
+{
+	int n = same_host(a, peer);
+
+	for (int i = 0; i < ks->max; i++)
+		n += ks->k[i].pid > 0 && !ks->k[i].authed && same_host(ks->k[i].peer, a);
+	return n;
+}
+
 int
-kids_make_room(struct kids *ks)
+kids_make_room(struct kids *ks, const char *peer)
 {
 	struct kid *old = NULL;
+	int most = 0;
 
 	if (ks->n_pending < SERVE_PENDING_MAX)
 		return 0;
-	for (int i = 0; i < ks->max; i++)
-		if (ks->k[i].pid > 0 && !ks->k[i].authed && (old == NULL || ks->k[i].t0 < old->t0))
-			old = &ks->k[i];
+	/* The oldest handshake of the host with the most in progress (counting the peer
+	 * now connecting): a host flooding the port with connections that never shake hands
+	 * cuts its own, not another host's (it cut the oldest of all: honest handshakes of
+	 * others, mid-way). One host among them: its oldest, as before. */
+	for (int i = 0; i < ks->max; i++) {
+		struct kid *k = &ks->k[i];
+		int n;
+
+		if (k->pid <= 0 || k->authed)
+			continue;
+		n = pending_from(ks, k->peer, peer);
+		if (n > most || (n == most && k->t0 < old->t0)) {
+			most = n;
+			old = k;
+		}
+	}
 	if (old == NULL)
 		return 0;
-	say("cut %s: its TLS handshake was the oldest of %d in progress, and another peer "
-	    "connected", old->peer, SERVE_PENDING_MAX);
+	say("cut %s: its TLS handshake was the oldest of its host's %d, the most of the %d in "
+	    "progress, and %s connected", old->peer, most, SERVE_PENDING_MAX, peer);
 	kill(old->pid, SIGTERM);
 	kids_gone(ks, old->pid);        /* reaped later: waitpid finds no entry for it */
 	return 1;

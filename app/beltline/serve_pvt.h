@@ -109,9 +109,10 @@ int kids_init(struct kids *ks, int max_authed);
 void kids_fini(struct kids *ks);
 /* A child forked for peer; authed: no handshake to wait for. */
 void kids_add(struct kids *ks, pid_t pid, const char *peer, int authed);
-/* The oldest pending child cut (SIGTERM), if SERVE_PENDING_MAX are pending: 1 if one
- * was. Callers take the children that said they are through first (kids_next_authed). */
-int kids_make_room(struct kids *ks);
+/* If SERVE_PENDING_MAX are pending, one cut (SIGTERM) for peer, connecting: the oldest
+ * of the host with the most pending (peer counted), 1 if one was. Callers take the
+ * children that said they are through first (kids_next_authed). */
+int kids_make_room(struct kids *ks, const char *peer);
 /* The entry of pid, or NULL. */
 struct kid *kids_find(struct kids *ks, pid_t pid);
 /* Forget pid (it has exited): 1 if it was ours. */

@@ -449,7 +449,7 @@ bl_serve_write(struct serve *sv, int lfd)
 		conn_keepalive(fd);
 		if (sv->tls) {
 			take_authed(sv, &ks, &writers, &busy);   /* not cut as pending */
-			failed += (unsigned long long)kids_make_room(&ks);
+			failed += (unsigned long long)kids_make_room(&ks, peer);
 		}
 		fflush(stderr);
 		pid = fork();

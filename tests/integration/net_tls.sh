@@ -169,7 +169,33 @@ time.sleep(40)" &
 IDLE=$!
 PIDS="$PIDS $IDLE"
 check "a ninth connection in handshake cuts the oldest" wait_for "$WAIT" \
-	grep -q "cut $NET.2:[0-9]*: its TLS handshake was the oldest of 8 in progress" "$T/mserve.err"
+	grep -q "cut $NET.2:[0-9]*: its TLS handshake was the oldest of its host's 9, the most of the 8 in progress" "$T/mserve.err"
+# A host flooding the port with connections that never shake hands cuts its own, not
+# another host's: a handshake from this side ($NET.1) that starts a second late, while the
+# namespace connects 50 more, is served. (The oldest of all was cut: this one, mid-way.)
+ip netns exec "$NS" "$PY" -c "
+import socket, time
+ss = []
+for i in range(50): ss.append(socket.create_connection(('$NET.1', $MPORT))); time.sleep(0.02)
+time.sleep(30)" &
+FLOOD=$!
+PIDS="$PIDS $FLOOD"
+set +e
+timeout 60 "$PY" - "$C" $MPORT $NET.1 > "$T/slowh.out" 2>&1 <<'PY'
+import socket, ssl, sys, time
+c, port, host = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((host, port))
+time.sleep(1.5)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(c + '/ca.pem'); ctx.load_cert_chain(c + '/client.pem', c + '/client.key')
+t = ctx.wrap_socket(s, server_hostname=host)
+print('hello', t.recv(24)[:4])
+PY
+st=$?
+set -e
+eq "a slow handshake from another host beside a flood: served ($(tail -n 1 "$T/slowh.out"))" "$st" 0
+check "... its hello" grep -q "hello b'BLNT'" "$T/slowh.out"
+kill $FLOOD 2> /dev/null || true
 inns "$BELTLINE" cat -c 1 tls://$NET.1:$MPORT > "$T/m.pcap" 2> "$T/m.err" &
 MPID=$!
 one_reader() { [ "$(readers 2> /dev/null)" = 1 ]; }
