@@ -14,6 +14,12 @@
 #include "beltline_priv.h"
 #include "bl_ep_abi.h"
 
+/* An accept that may wait t ms (t >= 0) gives a connection it took at most the larger of
+ * t and this to complete (the connector's hello; over the network the TLS handshake
+ * too), within opts.timeout_ms: a connector that never sends held a listener polling
+ * with timeout 0 for opts.timeout_ms each. */
+#define EP_ACCEPT_HELLO_MS 1000
+
 struct beltline_ep {
 	char name[256];
 	int sock;                   /* the appliance's socket pair: message wakeups, both ways */

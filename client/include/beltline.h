@@ -485,10 +485,11 @@ BELTLINE_API int beltline_ep_listen(const char *uri, const struct beltline_ep_op
  * 0, or -EAGAIN (timeout 0, none waiting), -ETIMEDOUT, -ECONNRESET (the appliance
  * stopped or restarted: pairs already made live on; listen again to be found),
  * -EPROTO (the appliance or the connecting peer spoke nonsense, went, or sent no
- * hello within opts.timeout_ms: that connection is dropped, accept again), -ENOMEM.
- * tcp://, tls://: the TLS handshake and the
- * hellos within opts.timeout_ms, together (so once a connection is taken, even a call
- * with timeout 0 may wait that long for it); a peer refused (no certificate, one of another CA, a
+ * hello in time: that connection is dropped, accept again), -ENOMEM.
+ * A connection taken has opts.timeout_ms to send its hello (tcp://, tls://: the TLS
+ * handshake and the hellos, together), but no more than the larger of timeout_ms and
+ * 1 s when timeout_ms >= 0: with timeout 0 a call may wait up to 1 s for a connection
+ * it took. A peer refused over tcp:// or tls:// (no certificate, one of another CA, a
  * plain client on a TLS port, not an endpoint, a stalled handshake) is -EPROTO with
  * a log line naming it: accept again. */
 BELTLINE_API int beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms,

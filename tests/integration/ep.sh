@@ -302,5 +302,16 @@ for dir in room msg; do
 	"${EP_XPOLL:?}" "$U/xp$dir" "$dir" > "$T/xp$dir" 2>&1 && st=0 || st=$?
 	eq "xpoll after a wakeup for $dir it did not need: no busy poll ($(cat "$T/xp$dir"))" "$st" 0
 done
+# ... and a connector that never sends its hello holds an accept with timeout 0 1 s at
+# most, not opts.timeout_ms (10 s): -EPROTO, accept again.
+"$EP_XPOLL" "$U/xa" accept0 > "$T/xa" 2>&1 &
+XA=$!
+PIDS+=("$XA")
+wait_for "$WAIT" grep -q listening "$T/xa"
+"$EP_HOSTILE" "$U/xa" silent > /dev/null 2>&1 &
+PIDS+=("$!")
+wait "$XA" && st=0 || st=$?
+eq "accept(timeout 0) beside a silent connector: done in under 5 s ($(tail -n 1 "$T/xa"))" "$st" 0
+check "... with -EPROTO" grep -q "accept0 Protocol error after" "$T/xa"
 
 finish

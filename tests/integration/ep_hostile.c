@@ -6,7 +6,8 @@
  *
  *   ep_hostile URI MODE
  *
- * MODE: gone (exits once connected, before its hello), unsealed (a hello with
+ * MODE: gone (exits once connected, before its hello), silent (connected, no hello, 30 s),
+ * unsealed (a hello with
  * writable, unsealed regions), badhello (3 bytes of
  * nonsense), head (head far beyond the ring), slot (a message outside the DBuf),
  * echo (a message "in the victim's own DBuf", outside it),
@@ -140,6 +141,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "gone") == 0)
 		return 0;           /* connected, and gone before any hello */
+	if (strcmp(mode, "silent") == 0) {
+		sleep(30);          /* connected, and never a hello */
+		return 0;
+	}
 	if (strcmp(mode, "badhello") == 0) {
 		send_hello(sock, &h, NULL, 0, 3);
 		victim_gone(sock, 30000);

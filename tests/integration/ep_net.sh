@@ -315,4 +315,18 @@ wait "$TSH" 2> /dev/null || true
 ms=$(sed -n 's/.*no hello from .* in \([0-9]*\) ms.*/\1/p' "$T/ts.l" | head -n 1)
 check "a slow handshake, then no hello: the hello had what the handshake left of 3000 ms ($(grep -v "^listening" "$T/ts.l" | tr "\n" " "))" \
 	test -n "$ms" -a "${ms:-3000}" -lt 3000
+# A silent connection (no handshake, no hello) holds an accept with timeout 0 1 s at most,
+# not opts.timeout_ms (10 s): -EPROTO, accept again.
+P=$(port)
+"${EP_XPOLL:?}" "tcp://127.0.0.1:$P" accept0 > "$T/xa" 2>&1 &
+XA=$!
+PIDS+=("$XA")
+wait_for "$WAIT" grep -q listening "$T/xa"
+python3 -c "
+import socket, time
+s = socket.create_connection(('127.0.0.1', $P)); time.sleep(30)" &
+PIDS+=("$!")
+wait "$XA" && st=0 || st=$?
+eq "tcp:// accept(timeout 0) beside a silent connection: done in under 5 s ($(tail -n 1 "$T/xa"))" "$st" 0
+check "... with -EPROTO" grep -q "accept0 Protocol error after" "$T/xa"
 finish

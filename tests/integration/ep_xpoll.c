@@ -7,6 +7,11 @@
  * in the other direction spun at 100% of a CPU (hundreds of thousands of polls a
  * second, each readable with nothing to do).
  *
+ *   ep_xpoll URI accept0
+ *     listen, print "listening", wait until the listener's fd is readable, then accept
+ *     with timeout 0: print "accept0 RC after MS ms" (a connector that never sends its
+ *     hello held that call opts.timeout_ms, 10 s; now 1 s at most): exit 0 when it took
+ *     under 5 s
  *   ep_xpoll URI room|msg
  *     room  we write until -EAGAIN (armed for room), the peer releases all, our next
  *           getwritebuf finds room; then we only wait to read, 1 s
@@ -90,8 +95,27 @@ main(int argc, char **argv)
 	void *w;
 	pid_t pid;
 
+	if (argc == 3 && strcmp(argv[2], "accept0") == 0) {
+		uint64_t t0;
+
+		if (beltline_ep_listen(argv[1], &o, &l) < 0)
+			return 2;
+		printf("listening\n");
+		fflush(stdout);
+		p = (struct pollfd){ .fd = beltline_ep_listener_fd(l), .events = POLLIN };
+		if (poll(&p, 1, 60000) != 1)
+			return FAIL();
+		t0 = ms();
+		rc = beltline_ep_accept(l, 0, &ep);
+		printf("accept0 %s after %llu ms\n", rc == 0 ? "ok" : strerror(-rc),
+		       (unsigned long long)(ms() - t0));
+		if (rc == 0)
+			beltline_ep_close(ep);
+		beltline_ep_listener_close(l);
+		return ms() - t0 < 5000 ? 0 : 1;
+	}
 	if (argc != 3 || (strcmp(argv[2], "room") != 0 && strcmp(argv[2], "msg") != 0)) {
-		fprintf(stderr, "usage: ep_xpoll URI room|msg\n");
+		fprintf(stderr, "usage: ep_xpoll URI room|msg|accept0\n");
 		return 2;
 	}
 	room = strcmp(argv[2], "room") == 0;
