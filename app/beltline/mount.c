@@ -26,6 +26,7 @@
 #include <fuse.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -786,5 +787,11 @@ bl_cli_mount(int argc, char **argv, const char *instance)
 	fargv[fargc++] = (char *)"fsname=beltline,subtype=beltline,default_permissions";
 	fargv[fargc++] = (char *)dir;
 	fargv[fargc] = NULL;
+	/* libfuse installs its own SIGINT, SIGTERM and SIGHUP handlers (which leave the loop
+	 * and unmount) only where the handler is the default: main's, which only set a flag,
+	 * kept a first signal from stopping the mount, and a second one killed it mounted. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	return fuse_main(fargc, fargv, &m_ops, NULL) == 0 ? 0 : 1;
 }

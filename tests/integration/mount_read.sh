@@ -59,4 +59,17 @@ eq "a read of 8 bytes after the header: EINVAL" "$(sed -n 's/^small read: //p' "
 eq "300 records of 1900 bytes read 5500 at a time: none lost" \
 	"$(sed -n 's/^records //p' "$T/r.txt")" "300 caplen 1900 gaps 0"
 check "the mount is still there" test -f "$M/gen/c/stats"
+# A mount stops on the first SIGTERM and unmounts: it went on after the first (its
+# handler only set a flag, so libfuse installed none), and a second killed it mounted
+# ("Transport endpoint is not connected").
+fusermount3 -u "$M"
+mounted() { grep -q " $M fuse" /proc/mounts; }
+check "unmounted" wait_for "$WAIT" bash -c "! grep -q ' $M fuse' /proc/mounts"
+"$BELTLINE" mount -f "$M" 2> "$T/mf.err" &
+MP=$!
+check "mount -f: mounted" wait_for "$WAIT" mounted
+kill -TERM "$MP"
+gone() { ! kill -0 "$MP" 2> /dev/null; }
+check "one SIGTERM: the mount process ends" wait_for "$WAIT" gone
+check "... and the directory is unmounted" bash -c "! grep -q ' $M fuse' /proc/mounts"
 finish
