@@ -260,14 +260,14 @@ static const struct bl_counter_def inject_counters[] = {
 	C(tot.bytes, "bytes", "bytes of the frames accepted"),
 	C(tot.copied, "copied", "frames copied once into an mbuf (one-copy mode)"),
 	C(tot.zero_copy, "zero_copy", "frames sent as mbufs pointing at the writer's buffer"),
-	C(tot.held, "held", "a gauge: the current writer's buffers mbufs still point at "
-	  "(zero copy; not the writer's to fill until freed)"),
+	BL_GAUGE(struct inject, tot.held, "held", "the current writer's buffers mbufs still "
+		 "point at (zero copy; not the writer's to fill until freed)"),
 	C(tot.writers_total, "writers_total", "writers that opened"),
 	C(tot.reclaimed, "reclaimed", "writers gone with frames committed and not yet read"),
 	C(tot.orphaned, "orphaned", "writers gone while mbufs still pointed into their region: "
 	  "kept mapped until the last is freed"),
 	C(tot.wakeups, "wakeups", "signals to a writer sleeping for its buffers (on its wake channel)"),
-	C(zero_copy, "zero_copy_on", "a value: 1 zero copy, 0 one copy (zero_copy=)"),
+	BL_GAUGE(struct inject, zero_copy, "zero_copy_on", "1 zero copy, 0 one copy (zero_copy=)"),
 };
 #undef C
 

@@ -123,6 +123,10 @@ check "tx's port_id is a gauge" grep -q '^# TYPE beltline_filter_tx_port_id gaug
 check "bpf's jit is a gauge" grep -q '^# TYPE beltline_filter_bpf_jit gauge$' "$T/m.txt"
 check "export's readers is a gauge" grep -q '^# TYPE beltline_filter_export_readers gauge$' "$T/m.txt"
 check "pcap's last_errno is a gauge" grep -q '^# TYPE beltline_filter_pcap_last_errno gauge$' "$T/m.txt"
+# (inject's held and zero_copy_on were declared as counters: served as *_total counters,
+# which rate() takes a fall of for a reset)
+check "inject's held is a gauge" grep -q '^# TYPE beltline_filter_inject_held gauge$' "$T/m.txt"
+check "inject's zero_copy_on is a gauge" grep -q '^# TYPE beltline_filter_inject_zero_copy_on gauge$' "$T/m.txt"
 # ... and beltline top shows them as they are, not as a rate (port_id:0 from a port 1).
 "$BELTLINE" top -n 1 -d 1 > "$T/top" 2>&1 || true
 check "top: tx's port_id as it is (1), not per second" grep -q "port_id:1," "$T/top"
