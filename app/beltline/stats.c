@@ -113,8 +113,11 @@ row_in(const cJSON *prev, const cJSON *f, int i)
 	return NULL;
 }
 
+/* values: in a filter's "counters" (counters set), its "gauges" list, which alone says
+ * which of them are levels (the names above are the fixed sections': a filter's counter
+ * named like one, tcpgen's "connections", was shown as a total among rates). */
 static void
-to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values)
+to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values, int counters)
 {
 	cJSON *f;
 	int i = 0;
@@ -127,15 +130,15 @@ to_rates(cJSON *cur, const cJSON *prev, double dt, const cJSON *values)
 		if (p == NULL)
 			continue;
 		if (cJSON_IsNumber(f) && cJSON_IsNumber(p) && f->string != NULL &&
-		    !is_gauge(f->string) && !bl_cli_json_lists(values, f->string)) {
+		    !(counters ? bl_cli_json_lists(values, f->string) : is_gauge(f->string))) {
 			if (f->valuedouble >= p->valuedouble)
 				cJSON_SetNumberValue(f, (double)(long long)((f->valuedouble -
 						      p->valuedouble) / dt + 0.5));
 		} else if (cJSON_IsObject(f) && cJSON_IsObject(p) && same_row(f, p)) {
-			to_rates(f, p, dt, f->string != NULL && strcmp(f->string, "counters") == 0 ?
-				 cJSON_GetObjectItemCaseSensitive(cur, "gauges") : NULL);
+			int c = f->string != NULL && strcmp(f->string, "counters") == 0;
+			to_rates(f, p, dt, c ? cJSON_GetObjectItemCaseSensitive(cur, "gauges") : NULL, c);
 		} else if (cJSON_IsArray(f) && cJSON_IsArray(p)) {
-			to_rates(f, p, dt, NULL);
+			to_rates(f, p, dt, NULL, 0);
 		}
 	}
 }
@@ -325,7 +328,7 @@ bl_cli_top(int argc, char **argv, const char *instance)
 			return 1;
 		}
 		if (!totals)
-			to_rates(shown, prev, reply_dt(prev, j, t - t_prev), NULL);
+			to_rates(shown, prev, reply_dt(prev, j, t - t_prev), NULL, 0);
 		if (isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
 		printf("beltline top — instance %s — every %lds — %s (^C quits)\n\n", instance, delay,

@@ -16,7 +16,8 @@ export BELTLINE_RUN_DIR=$run
 cat > "$T/c.json" <<JSON
 { "instance": "$I", "mbufs": { "count": 32767 }, "ports": [ { "name": "in", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": "gen rate=$RATE | count --name=c | export name=s" },
-              { "lcores": [1], "pipeline": "inject name=w | drop" } ] }
+              { "lcores": [1], "pipeline": "inject name=w | drop" },
+              { "lcores": [1], "pipeline": "tcpgen rate=$RATE segments=4 | drop" } ] }
 JSON
 "$BELTLINED" -q --duration 600 --stats-interval 0 "$T/c.json" > /dev/null 2> "$T/err" &   # taps: mbufs
 bpid=$!
@@ -29,6 +30,9 @@ enough() { [ "$(gen_total)" -ge $((2 * RATE)) ]; }
 "$BELTLINE" -i "$I" cat s > /dev/null 2>&1 &   # a reader: its position is a level
 RD=$!
 check "gen has written 2 s of packets" wait_for 120 enough
+conns() { "$BELTLINE" -i "$I" stats --json | jq '.filters[] | select(.name == "tcpgen") | .counters.connections'; }
+conn_enough() { [ "$(conns)" -ge 400 ]; }
+check "tcpgen has completed 400 connections" wait_for 120 conn_enough
 
 # filters table: the value in column COL of the row whose NAME is ROW
 cell() {   # cell FILE TABLE ROW COL
@@ -46,6 +50,13 @@ ceiling=$((RATE * 3 / 2 + 64))
 check "top: gen's out is a rate ($r/s; at most gen's $ceiling, the total is $total)" \
 	test -n "$r" -a "$r" -le "$ceiling"
 check "top: ... not the total" test "$r" -lt "$total"
+# A filter's counter named like a level of the fixed sections (tcpgen's connections, like
+# the control socket's) is a rate: only the filter's own "gauges" list makes levels.
+# (a connection is 7 packets at least: RATE / 7 a second at most, RATE * 3 / 2 / 7 the
+# ceiling as for gen; the total is above 400)
+conn_rate=$(sed -n 's/.*generated:[0-9]*,connections:\([0-9]*\).*/\1/p' "$T/top" | head -n 1)
+check "top: tcpgen's connections is a rate ($conn_rate/s; at most $((RATE * 3 / 2 / 7)), the total is $(conns))" \
+	test -n "$conn_rate" -a "$conn_rate" -le $((RATE * 3 / 2 / 7))
 r_edge=$(awk '$1 == "edges" { e = 1; next } e && $2 == "gen" { print $4; exit }' "$T/top")
 check "top: an edge's packets are a rate too ($r_edge/s)" test -n "$r_edge" -a "$r_edge" -le "$ceiling"
 eq "top: a level stays a level (stream capacity)" \
