@@ -59,10 +59,14 @@ bl_cli_reload(int argc, char **argv, const char *instance)
 		fprintf(stderr, "beltline: reload: no reply within %d s; it may still be under way "
 			"(`beltline stats` shows reload.epoch and reload.last_error)\n",
 			RELOAD_TIMEOUT_MS / 1000);
-	} else if (rc < 0) {
-		const cJSON *why = cJSON_GetObjectItemCaseSensitive(r, "error");
+	} else if (rc < 0 && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r, "error"))) {
 		fprintf(stderr, "beltline: reload refused, the old config runs on: %s\n",
-			cJSON_IsString(why) ? why->valuestring : strerror(-rc));
+			cJSON_GetObjectItemCaseSensitive(r, "error")->valuestring);
+	} else if (rc < 0) {
+		/* no refusal came: the appliance went (it may have died in the reload) */
+		fprintf(stderr, "beltline: reload: %s: no answer from instance '%s' (stopped or "
+			"killed?): whether any config runs is unknown (`beltline -i %s stats`)\n",
+			strerror(-rc), instance, instance);
 	} else {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "epoch");
 		const cJSON *note = cJSON_GetObjectItemCaseSensitive(r, "note");

@@ -67,7 +67,18 @@ wait_ctl "${BELTLINE_RUN_DIR:-/run/beltline}/f_$I/ctl" "$PID" "$T/err2"
 rc=0; "$BELTLINE" -i "f_$I" reload > /dev/null 2> "$T/r.err" || rc=$?
 eq "--instance, a reload of its file: reloaded" "$rc" 0
 check "... with nothing to say ($(head -c 200 "$T/r.err"))" test ! -s "$T/r.err"
-kill -INT "$PID"
-wait "$PID"; rc=$?
-eq "exit status" "$rc" 0
+# The appliance killed under a reload: no refusal came, so "the old config runs on" (what
+# it said) would be wrong: nothing runs.
+kill -STOP "$PID"
+"$BELTLINE" -i "f_$I" reload > /dev/null 2> "$T/rk.err" &
+RK=$!
+sleep 1         # the request sent, its reply awaited
+kill -KILL "$PID"
+wait "$PID" 2> /dev/null || true
+wait "$RK" && rc=0 || rc=$?
+eq "a reload the appliance died in: exit 1" "$rc" 1
+check "... saying the outcome is unknown, not refused ($(head -c 300 "$T/rk.err"))" \
+	grep -q "no answer from instance 'f_$I' (stopped or killed?)" "$T/rk.err"
+check "... not that the old config runs on" bash -c "! grep -q 'the old config runs on' '$T/rk.err'"
+rm -rf "${BELTLINE_RUN_DIR:-/run/beltline}/f_$I"
 finish
