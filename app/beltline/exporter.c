@@ -33,7 +33,7 @@
 /* libmicrohttpd's calls, looked up when `exporter` runs (ondemand.h). */
 static const char *const mhd_names[] = { "MHD_start_daemon", "MHD_stop_daemon",
 	"MHD_create_response_from_buffer", "MHD_add_response_header", "MHD_queue_response",
-	"MHD_destroy_response" };
+	"MHD_destroy_response", "MHD_lookup_connection_value" };
 static void *mhd_fn[sizeof(mhd_names) / sizeof(mhd_names[0])];
 #define MHD_start_daemon ((__typeof__(&MHD_start_daemon))mhd_fn[0])
 #define MHD_stop_daemon ((__typeof__(&MHD_stop_daemon))mhd_fn[1])
@@ -42,6 +42,7 @@ static void *mhd_fn[sizeof(mhd_names) / sizeof(mhd_names[0])];
 #define MHD_add_response_header ((__typeof__(&MHD_add_response_header))mhd_fn[3])
 #define MHD_queue_response ((__typeof__(&MHD_queue_response))mhd_fn[4])
 #define MHD_destroy_response ((__typeof__(&MHD_destroy_response))mhd_fn[5])
+#define MHD_lookup_connection_value ((__typeof__(&MHD_lookup_connection_value))mhd_fn[6])
 
 #define EXPORTER_DEFAULT_LISTEN "127.0.0.1:9482"
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -64,18 +65,45 @@ lib_log(enum beltline_log_level level, const char *msg, void *ctx)
 	snprintf(lib_said, sizeof(lib_said), "%s", msg);
 }
 
+/* How long a scrape may wait for the instance, ms: what Prometheus says it waits
+ * (X-Prometheus-Scrape-Timeout-Seconds) less half a second, else FETCH_MS_DEF; within
+ * FETCH_MS_MIN..FETCH_MS_MAX. The library's 10 s was Prometheus' whole default
+ * scrape_timeout: a stopped instance gave failed scrapes, not the beltline_up 0 promised,
+ * and scrapes are answered one at a time, so a second waited for the first too. */
+#define FETCH_MS_DEF 3000
+#define FETCH_MS_MIN 500
+#define FETCH_MS_MAX 10000
+
+static int
+fetch_ms(struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    "X-Prometheus-Scrape-Timeout-Seconds");
+	char *end;
+	double s;
+
+	if (h == NULL)
+		return FETCH_MS_DEF;
+	s = strtod(h, &end);
+	if (end == h || !(s > 0))
+		return FETCH_MS_DEF;
+	s = s * 1000 - 500;
+	return s < FETCH_MS_MIN ? FETCH_MS_MIN : s > FETCH_MS_MAX ? FETCH_MS_MAX : (int)s;
+}
+
 /* The instance's stats as JSON, or NULL (said once per change of state on stderr). */
 static cJSON *
-fetch_stats(struct exporter *x)
+fetch_stats(struct exporter *x, int timeout_ms)
 {
 	static int last_rc;
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = timeout_ms };
 	struct beltline_ctl *c;
 	char *reply = NULL;
 	cJSON *j = NULL;
 	int rc;
 
 	lib_said[0] = '\0';
-	rc = beltline_ctl_open(x->instance, NULL, &c);
+	rc = beltline_ctl_open(x->instance, &o, &c);
 	if (rc == 0) {
 		rc = beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply);
 		beltline_ctl_close(c);
@@ -150,7 +178,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	if (strcmp(url, "/metrics") != 0)
 		return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found: the metrics are at /metrics\n");
 	x->scrapes++;
-	j = fetch_stats(x);
+	j = fetch_stats(x, fetch_ms(conn));
 	if (j != NULL) {
 		const cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "instance");
 		body = bl_prom_render(j, cJSON_IsString(in) ? in->valuestring : x->instance, &len);
