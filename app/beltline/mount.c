@@ -54,27 +54,60 @@ static pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *m_stats;          /* the last stats reply (m_lock) */
 static double m_stats_at;
 
-/* The stats reply, at most a second old; NULL if the instance does not answer. m_lock held. */
+/* Each call of the instance waits M_CALL_MS at most (the lock is held: every operation
+ * on the mount waits with it); after one that failed, none for a second; a reply older
+ * than M_STALE_S is not served. (The library's 10 s, tried again by every operation, made
+ * `ls` of a stopped instance's tree take minutes; a dead instance's last counters were
+ * served for ever.) */
+#define M_CALL_MS 1000
+#define M_STALE_S 5.0
+static double m_fail_at;        /* the last call that failed (m_lock); 0: none */
+
 static cJSON *
-stats_now(void)
+stats_fetch(int timeout_ms)
 {
+	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = timeout_ms };
 	struct beltline_ctl *c;
 	char *reply = NULL;
 	cJSON *j;
+	int ok = 0;
 
-	if (m_stats != NULL && bl_mono_s() - m_stats_at < 1.0)
-		return m_stats;
-	if (beltline_ctl_open(m_instance, NULL, &c) < 0)
-		return m_stats;
-	if (beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply) == 0 &&
-	    (j = cJSON_Parse(reply)) != NULL) {
-		cJSON_Delete(m_stats);
-		m_stats = j;
-		m_stats_at = bl_mono_s();
+	if (beltline_ctl_open(m_instance, &o, &c) == 0) {
+		if (beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply) == 0 &&
+		    (j = cJSON_Parse(reply)) != NULL) {
+			cJSON_Delete(m_stats);
+			m_stats = j;
+			m_stats_at = bl_mono_s();
+			ok = 1;
+		}
+		free(reply);
+		beltline_ctl_close(c);
 	}
-	free(reply);
-	beltline_ctl_close(c);
+	m_fail_at = ok ? 0 : bl_mono_s();
+	if (!ok && m_stats != NULL && bl_mono_s() - m_stats_at >= M_STALE_S) {
+		cJSON_Delete(m_stats);   /* gone for good, or too long: the tree empties */
+		m_stats = NULL;
+	}
 	return m_stats;
+}
+
+/* The stats reply, at most a second old (M_STALE_S while the instance does not answer);
+ * NULL if it has not answered for that long. m_lock held. */
+static cJSON *
+stats_now(void)
+{
+	double now = bl_mono_s();
+
+	if (m_stats != NULL && now - m_stats_at < 1.0)
+		return m_stats;
+	if (m_fail_at != 0 && now - m_fail_at < 1.0) {
+		if (m_stats != NULL && now - m_stats_at >= M_STALE_S) {
+			cJSON_Delete(m_stats);
+			m_stats = NULL;
+		}
+		return m_stats;
+	}
+	return stats_fetch(M_CALL_MS);
 }
 
 /*
@@ -774,7 +807,7 @@ bl_cli_mount(int argc, char **argv, const char *instance)
 		return 1;
 	m_instance = instance;
 	pthread_mutex_lock(&m_lock);
-	if (stats_now() == NULL) {
+	if (stats_fetch(10000) == NULL) {   /* the first: as long as any command waits */
 		pthread_mutex_unlock(&m_lock);
 		fprintf(stderr, "beltline: mount: instance '%s' does not answer\n", instance);
 		return 1;

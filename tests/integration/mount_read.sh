@@ -68,8 +68,30 @@ check "unmounted" wait_for "$WAIT" bash -c "! grep -q ' $M fuse' /proc/mounts"
 "$BELTLINE" mount -f "$M" 2> "$T/mf.err" &
 MP=$!
 check "mount -f: mounted" wait_for "$WAIT" mounted
+# The instance stopped (SIGSTOP): each operation waits a second at most (the library's
+# 10 s, tried again by every operation under one lock: `ls` took minutes), and the last
+# tree is served meanwhile.
+kill -STOP "$PID"
+sleep 1.5       # the mount's last reply is older than a second: it asks again
+t0=$(date +%s%N)
+ls "$M/gen" > "$T/ls.out" 2>&1 && ls "$M/gen/c" >> "$T/ls.out" 2>&1 && cat "$M/gen/c/stats" > /dev/null 2>&1 || true
+dt=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$PID"
+check "three operations on a stopped instance's tree: a few seconds at most ($dt ms; 30 s and more before)" \
+	test "$dt" -lt 10000
+check "... the last tree served meanwhile" grep -q "^c\$" "$T/ls.out"
 kill -TERM "$MP"
 gone() { ! kill -0 "$MP" 2> /dev/null; }
 check "one SIGTERM: the mount process ends" wait_for "$WAIT" gone
 check "... and the directory is unmounted" bash -c "! grep -q ' $M fuse' /proc/mounts"
+# The instance killed: its tree goes within seconds (its last counters were served for ever).
+"$BELTLINE" mount -f "$M" 2> "$T/mf2.err" &
+MP=$!
+check "mounted again" wait_for "$WAIT" mounted
+kill -KILL "$PID"
+wait "$PID" 2> /dev/null || true
+tree_gone() { ! test -e "$M/gen/c/stats"; }
+check "the instance killed: its tree goes" wait_for "$WAIT" tree_gone
+kill -TERM "$MP"
+check "... and the mount stops" wait_for "$WAIT" gone
 finish
