@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "beltline.h"
@@ -26,10 +27,19 @@
 #include "tcp.h"
 
 struct tdir {
-	int fd;                     /* -1: not open yet */
+	int fd;                     /* -1: not open (yet, or closed to keep FDS_MAX) */
+	int made;                   /* its file was created (a reopen does not empty it) */
+	uint64_t used_at;           /* the tcat's clock at its last write: the oldest closes */
 	uint64_t expect;            /* the next offset this direction should bring */
 	char name[128];
 };
+
+/* Files open at once, at most: FDS_MAX, and half the process's descriptor limit
+ * (RLIMIT_NOFILE). Each direction's stayed open until its CLOSE record (one the ring
+ * dropped: for ever), and ordinary traffic ran out of descriptors (1024 open
+ * directions: "Too many open files", exit 1). The least recently written is closed and
+ * opened again, without emptying it, at its next write. */
+#define FDS_MAX 256
 
 struct tconn {
 	uint64_t id;
@@ -46,7 +56,36 @@ struct tcat {
 	size_t n_names, cap_names;
 	unsigned long long conns, ended, bytes, gaps, gap_bytes, unmarked, bad;
 	int err;
+	size_t n_open;              /* directions with a file open (fds_max at most) */
+	size_t fds_max;
+	uint64_t clock;             /* writes so far: tdir.used_at */
 };
+
+static void
+dir_close(struct tcat *t, struct tdir *d)
+{
+	if (d->fd < 0)
+		return;
+	close(d->fd);
+	d->fd = -1;
+	t->n_open--;
+}
+
+/* Close the least recently written open file (a scan: only when FDS_MAX are open). */
+static void
+close_oldest(struct tcat *t)
+{
+	struct tdir *old = NULL;
+
+	for (size_t i = 0; i < t->n; i++)
+		for (int k = 0; t->c[i].used && k < 2; k++) {
+			struct tdir *d = &t->c[i].d[k];
+			if (d->fd >= 0 && (old == NULL || d->used_at < old->used_at))
+				old = d;
+		}
+	if (old != NULL)
+		dir_close(t, old);
+}
 
 static size_t
 slot_of(uint64_t id, size_t n)
@@ -99,8 +138,7 @@ forget(struct tcat *t, struct tconn *c)
 	size_t i = (size_t)(c - t->c), j = i;
 
 	for (int k = 0; k < 2; k++)
-		if (c->d[k].fd >= 0)
-			close(c->d[k].fd);
+		dir_close(t, &c->d[k]);
 	for (;;) {
 		size_t h;
 		j = (j + 1) & (t->n - 1);
@@ -171,21 +209,27 @@ hole(struct tcat *t, const struct tdir *d, uint64_t off, uint64_t len, const cha
 		d->name[0] ? d->name : "?", (unsigned long long)len, (unsigned long long)off, why);
 }
 
-/* The direction's file, opened (created, emptied) at its first byte or hole. 0 or -1. */
+/* The direction's file, opened (created, emptied) at its first byte or hole, opened
+ * again (kept) after FDS_MAX closed it. 0 or -1. */
 static int
 dir_open(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r)
 {
 	char path[4096];
 
 	name_dir(t, d, r);
+	d->used_at = ++t->clock;
 	if (d->fd >= 0)
 		return 0;
+	if (t->n_open >= t->fds_max)
+		close_oldest(t);
 	snprintf(path, sizeof(path), "%s/%s", t->dir, d->name);
-	d->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	d->fd = open(path, O_WRONLY | O_CREAT | (d->made ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
 	if (d->fd < 0) {
 		fprintf(stderr, "beltline: cat: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	d->made = 1;
+	t->n_open++;
 	return 0;
 }
 
@@ -255,9 +299,7 @@ on_rec(struct tcat *t, const struct bl_tcp_rec *r, struct bl_tcp_rec *pending, i
 			t->unmarked++;
 			hole(t, d, d->expect, r->offset - d->expect, "entries lost");
 		}
-		if (d->fd >= 0)
-			close(d->fd);
-		d->fd = -1;
+		dir_close(t, d);
 		c->closed[r->dir & 1] = 1;
 		if (c->closed[0] && c->closed[1]) {
 			forget(t, c);
@@ -273,13 +315,16 @@ int
 tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	volatile sig_atomic_t *stop, int verbose)
 {
-	struct tcat t = { .dir = dir };
+	struct tcat t = { .dir = dir, .fds_max = FDS_MAX };
+	struct rlimit rl;
 	struct bl_tcp_rec pending;
 	struct beltline_pkt v[64];
 	static uint8_t seg[262144];   /* a segment's copy: more than any IP packet holds */
 	int has_pending = 0, status = 0;
 
 	memset(&pending, 0, sizeof(pending));
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 2 < t.fds_max)
+		t.fds_max = rl.rlim_cur / 2 > 8 ? (size_t)(rl.rlim_cur / 2) : 8;
 	while (!*stop && (limit == 0 || t.ended < limit) && !t.err) {
 		int n = beltline_peek(s, v, 64);
 
@@ -349,8 +394,7 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	for (size_t i = 0; i < t.n; i++)
 		if (t.c[i].used)
 			for (int k = 0; k < 2; k++)
-				if (t.c[i].d[k].fd >= 0)
-					close(t.c[i].d[k].fd);
+				dir_close(&t, &t.c[i].d[k]);
 	if (verbose || t.gaps || t.bad)
 		fprintf(stderr, "beltline: cat: %llu connections (%llu ended), %llu bytes, %llu gaps "
 			"(%llu bytes; %llu the stream could not mark), %llu entries not understood\n",
