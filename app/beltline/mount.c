@@ -226,14 +226,41 @@ struct node {
 	char label[64];             /* the label written after the last component's name */
 };
 
+/* The graph of a filter's stats entry ("graphs[1].0") without its replica: its length. */
+static size_t
+graph_len(const char *g)
+{
+	const char *dot = strrchr(g, '.');
+
+	return dot != NULL ? (size_t)(dot - g) : strlen(g);
+}
+
+/* A source whose name another graph's source has too: the root lists both as
+ * "graphs[N]:NAME" (the first one found was the only one reachable). */
+static bool
+source_twice(const cJSON *st, const cJSON *src)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "filters"))
+		if (x != src && first_replica(x) && strcmp(str_of(x, "name"), str_of(src, "name")) == 0 &&
+		    strcmp(str_of(x, "graph"), str_of(src, "graph")) != 0 &&
+		    !has_edge(st, str_of(x, "graph"), NULL, str_of(x, "name")))
+			return true;
+	return false;
+}
+
 /* Walk path through the graphs: the first component is a source (a filter no
- * edge leads to), each next one a filter an edge from the one before leads to:
- * by its name (with a "|LABEL" after it or not), or by the text a mkdir made it from. */
+ * edge leads to; "graphs[N]:NAME" for one of graph N), each next one a filter an edge
+ * from the one before leads to: by its name (with a "|LABEL" after it or not), or by
+ * the text a mkdir made it from. */
 static struct node
 resolve(const cJSON *st, const char *path)
 {
 	struct node n = { .kind = 1 };
 	char buf[1024], name[64], *save = NULL, *comp;
+	const char *in_graph = NULL;    /* "graphs[N]" of a qualified first component */
+	size_t in_graph_len = 0;
 
 	if (st == NULL || strlen(path) >= sizeof(buf))
 		return (struct node){ .kind = 0 };
@@ -249,6 +276,11 @@ resolve(const cJSON *st, const char *path)
 		}
 		if (n.kind != 1 && n.kind != 2)
 			return (struct node){ .kind = 0 };
+		if (n.kind == 1 && strncmp(comp, "graphs[", 7) == 0 && strstr(comp, "]:") != NULL) {
+			in_graph = comp;
+			in_graph_len = (size_t)(strstr(comp, "]:") - comp) + 1;
+			comp += in_graph_len + 1;
+		}
 		want = split_label(comp, name, sizeof(name), n.label, sizeof(n.label)) ? name : NULL;
 		if (n.kind == 2 && (want == NULL || !has_edge(st, n.graph, n.filter, want))) {
 			const char *a = alias_of(n.graph, n.filter, comp);
@@ -262,7 +294,9 @@ resolve(const cJSON *st, const char *path)
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "filters")) {
 			const char *g = str_of(f, "graph");
 			if (!first_replica(f) || strcmp(str_of(f, "name"), want) != 0 ||
-			    (n.kind == 2 && strcmp(g, n.graph) != 0))
+			    (n.kind == 2 && strcmp(g, n.graph) != 0) ||
+			    (n.kind == 1 && in_graph != NULL && (graph_len(g) != in_graph_len ||
+								 strncmp(g, in_graph, in_graph_len) != 0)))
 				continue;
 			if (n.kind == 1 ? has_edge(st, g, NULL, want) : !has_edge(st, g, n.filter, want))
 				continue;
@@ -338,9 +372,19 @@ m_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct f
 				fill(buf, str_of(x, "to"), NULL, 0, 0);
 		goto out;
 	}
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "filters"))
-		if (first_replica(x) && !has_edge(st, str_of(x, "graph"), NULL, str_of(x, "name")))
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "filters")) {
+		const char *g = str_of(x, "graph");
+		char q[160];
+
+		if (!first_replica(x) || has_edge(st, g, NULL, str_of(x, "name")))
+			continue;
+		if (source_twice(st, x)) {
+			snprintf(q, sizeof(q), "%.*s:%s", (int)graph_len(g), g, str_of(x, "name"));
+			fill(buf, q, NULL, 0, 0);
+		} else {
 			fill(buf, str_of(x, "name"), NULL, 0, 0);
+		}
+	}
 out:
 	pthread_mutex_unlock(&m_lock);
 	return rc;
@@ -695,6 +739,16 @@ m_mkdir(const char *path, mode_t mode)
 			"%%XX, %%2F for /; one label, after the parent's name or before the text)\n",
 			path, comp);
 		return -EINVAL;
+	}
+	for (const char *nm = strstr(text, "--name="); nm != NULL; nm = strstr(nm + 1, "--name=")) {
+		size_t l = strcspn(nm + 7, " \t|");
+		if ((l == 3 && strncmp(nm + 7, "all", 3) == 0) ||
+		    (l == 5 && strncmp(nm + 7, "stats", 5) == 0)) {
+			/* its directory would hold files of those names: it could not be entered */
+			fprintf(stderr, "beltline: mount: mkdir %s: --name=%.*s is the name of a file "
+				"in every filter's directory: give another\n", path, (int)l, nm + 7);
+			return -EINVAL;
+		}
 	}
 	origin_of(graph, origin, sizeof(origin));
 	body = cJSON_CreateObject();

@@ -142,6 +142,21 @@ check "reload from the file: count2 is gone" test "$(f count2 in)" = -1
 eq "... the running config is the file's" "$(jq .reload.live_edits "$T/st.json")" 0
 check "... web kept its counters" test "$(f web in)" -ge "$w0"
 check "... the log says the edits are gone" grep -q 'replaces the running config and its 5 live edits' "$T/err"
+
+# Two graphs whose sources have one name: the root lists each as graphs[N]:NAME (the
+# first was the only one reachable, the second's filters nowhere).
+jq '.graphs += [ { "lcores": [1], "pipeline": "gen rate=100 | count --name=other | drop" } ]' \
+	"$T/c.json" > "$T/c2.json"
+"$BELTLINE" reload "$T/c2.json" > /dev/null
+stats
+lists() { ls "$M" > "$T/root.ls"; grep -qx 'graphs\[1\]:gen' "$T/root.ls"; }
+check "a second graph from gen: the root lists it as graphs[1]:gen" wait_for "$WAIT" lists
+check "... and the first as graphs[0]:gen ($(tr '\n' ' ' < "$T/root.ls"))" grep -qx 'graphs\[0\]:gen' "$T/root.ls"
+check "... the second graph's filter is reachable" test -d "$M/graphs[1]:gen/other"
+check "... and the first's" test -d "$M/graphs[0]:gen/bpf"
+check "... the bare name still reaches the first" test -d "$M/gen/bpf"
+# A filter named like a directory's files could not be entered: refused.
+refused "mkdir with --name=all" "Invalid argument" '' mkdir "$M/graphs[0]:gen/bpf/count --name=all"
 fusermount3 -u "$M"
 
 kill -INT "$PID"
