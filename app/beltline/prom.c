@@ -282,6 +282,14 @@ static const struct key heap_keys[] = {
 	K("system", "heap_system_bytes", 'g', "bytes malloc holds from the kernel"),
 };
 
+/* memory.multiprocess only: DPDK's capture tools (dpdk-dumpcap, dpdk-pdump) stopped */
+static const struct key capture_keys[] = {
+	K("stops", "captures_stops_total", 'c',
+	  "captures of DPDK's tools (dpdk-dumpcap, dpdk-pdump) stopped"),
+	K("stop_timeouts", "captures_stop_timeouts_total", 'c',
+	  "capture stops that did not see every worker pass in time"),
+};
+
 static const struct key reload_keys[] = {
 	K("reloads", "reloads_total", 'c', "configurations moved to live"),
 	K("failures", "reload_failures_total", 'c', "reloads refused, the old configuration kept"),
@@ -611,6 +619,7 @@ static const struct section sections[] = {
 	  .child_key = "writer", .child = &writer_section },
 	{ .stats_key = "mbufs", .part = "mbuf", KEYS(mbuf_keys) },
 	{ .stats_key = "heap", .part = "heap", KEYS(heap_keys) },
+	{ .stats_key = "captures", .part = "captures", KEYS(capture_keys) },
 	{ .stats_key = "reload", .part = "reload", KEYS(reload_keys),
 	  .child_key = "workers", .child = &reload_worker_section },
 	{ .stats_key = "endpoints", .each = 1, .part = "endpoint", KEYS(endpoint_keys),

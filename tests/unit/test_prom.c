@@ -181,3 +181,16 @@ Test(prom, endpoints_users_workers_and_unknown_lists)
 	cr_assert(strstr(t, "beltline_user_client_pid") == NULL && strstr(t, "beltline_endpoint_pid") == NULL);
 	free(t);
 }
+
+/* memory.multiprocess's captures: counters with their names (they were untyped, with no
+ * _total, missing from the table). */
+Test(prom, captures_are_counters)
+{
+	char *t = render("{\"captures\":{\"stops\":3,\"stop_timeouts\":1}}");
+
+	cr_assert(strstr(t, "# TYPE beltline_captures_stops_total counter\n"
+			    "beltline_captures_stops_total{instance=\"i1\"} 3\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "# TYPE beltline_captures_stop_timeouts_total counter\n"
+			    "beltline_captures_stop_timeouts_total{instance=\"i1\"} 1\n") != NULL, "%s", t);
+	free(t);
+}
