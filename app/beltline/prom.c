@@ -251,6 +251,9 @@ static const struct key stream_keys[] = {
 static const struct key reader_keys[] = {
 	K("pos", "reader_position", 'g', "the reader's position (sequence number)"),
 	K("lag", "reader_lag_entries", 'g', "entries written the reader has not read (its fill level)"),
+	K("overrun", "reader_overrun_entries", 'g',
+	  "entries the ring overwrote before the reader read them: lost, counted in lost when it "
+	  "reads again (alert on this for a stalled reader)"),
 	K("consumed", "reader_consumed_total", 'c', "entries the reader has read"),
 	K("lost", "reader_lost_total", 'c', "entries the reader lost (lapped or overwritten)"),
 	K("laps", "reader_laps_total", 'c', "times the writer lapped the reader (FRP)"),

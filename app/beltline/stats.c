@@ -25,7 +25,7 @@
 /* Numbers in a stats reply that are levels or settings, not counts: shown as they are. */
 static const char *const gauges[] = {
 	"capacity", "max_readers", "n_readers", "uptime_s", "pool_size", "in_use", "connections",
-	"max", "max_per_uid", "root_reserve", "idle_ms", "slow_ms", "pid", "uid", "lag",
+	"max", "max_per_uid", "root_reserve", "idle_ms", "slow_ms", "pid", "uid", "lag", "overrun",
 	"max_frame", "writer_pid", "writers", "queue", "lcore", "last_errno", "pos",
 	/* heap, streams that grow, reload and its workers, injects, endpoints, users */
 	"free", "system", "max_capacity", "epoch", "live_edits", "awaiting_workers", "idle_sleep_us", "swap_max_ns",

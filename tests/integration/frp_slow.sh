@@ -36,6 +36,20 @@ eq "... and over tcp:// through beltline serve ($(tail -n 1 "$T/tcat.err"))" "$r
 kill "$SPID" 2> /dev/null || true
 wait "$SPID" 2> /dev/null || true
 
+# A stalled reader (cat into a pipe nobody reads): what the ring overwrote under it shows
+# as overrun at once; its lost counts those only when it reads again.
+mkfifo "$T/stall"
+"$BELTLINE" -i "$I" cat b > "$T/stall" 2> /dev/null &
+SC=$!
+exec 7< "$T/stall"          # opened, never read: cat's writes block once the pipe is full
+over() { "$BELTLINE" -i "$I" stats --json | jq '[.streams[0].readers[].overrun] | max // 0'; }
+big() { [ "$(over)" -gt 4096 ]; }
+check "a stalled FRP reader: overrun shows the entries overwritten under it ($(over))" wait_for "$WAIT" big
+check "... while its lag is past the ring" test "$("$BELTLINE" -i "$I" stats --json | jq '[.streams[0].readers[].lag] | max')" -gt 4096
+kill "$SC" 2> /dev/null || true
+exec 7<&-
+wait "$SC" 2> /dev/null || true
+
 kill -TERM "$BPID"
 rc=0; wait "$BPID" || rc=$?
 eq "beltlined exit status" "$rc" 0
