@@ -382,14 +382,13 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	j = cJSON_Parse(buf + sizeof(h));
 	free(buf);
 	/* The connector's hello: within opts.timeout_ms, but no longer than this call may
-	 * wait, and 1 s at most with timeout 0: a connector that never sends it held a
-	 * listener polling with timeout 0 (and every pair it serves) for opts.timeout_ms. */
+	 * wait (ep_accept_budget): a connector that never sends it held a listener polling
+	 * with timeout 0 (and every pair it serves) for opts.timeout_ms. */
 	struct beltline_ep_opts o = l->o;
 	struct beltline_open_opts co = { .sz = sizeof(co), .timeout_ms = o.timeout_ms };
 	int hello_ms = blc_timeout(&co);
-	if (timeout_ms >= 0 && hello_ms > (timeout_ms > EP_ACCEPT_HELLO_MS ? timeout_ms :
-					   EP_ACCEPT_HELLO_MS))
-		hello_ms = timeout_ms > EP_ACCEPT_HELLO_MS ? timeout_ms : EP_ACCEPT_HELLO_MS;
+	if (timeout_ms >= 0 && hello_ms > ep_accept_budget(timeout_ms, hello_ms))
+		hello_ms = ep_accept_budget(timeout_ms, hello_ms);
 	o.timeout_ms = hello_ms;
 	rc = ep_open(l->uri, &o, j, fds, got, NULL, out);
 	/* The connecting peer went, or sent no hello within opts.timeout_ms (logged): that

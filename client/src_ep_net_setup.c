@@ -489,9 +489,8 @@ blc_epn_accept(struct blc_epn_listener *l, int timeout_ms, struct beltline_ep **
 	/* The handshake and the hello share one set-up time (each had all of it: a peer that
 	 * stalled both held accept for twice opts.timeout_ms) */
 	int setup_ms = l->timeout_ms;
-	if (timeout_ms >= 0 && setup_ms > (timeout_ms > EP_ACCEPT_HELLO_MS ? timeout_ms :
-					   EP_ACCEPT_HELLO_MS))
-		setup_ms = timeout_ms > EP_ACCEPT_HELLO_MS ? timeout_ms : EP_ACCEPT_HELLO_MS;
+	if (timeout_ms >= 0 && setup_ms > ep_accept_budget(timeout_ms, setup_ms))
+		setup_ms = ep_accept_budget(timeout_ms, setup_ms);
 	uint64_t setup_end = bl_mono_ms() + (uint64_t)setup_ms;
 	if (l->tls) {
 		conn = blc_tls_open(l->uri, fd, 1, NULL, l->cert, l->key, l->ca, setup_ms,

@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,16 +93,17 @@ region_ok(const struct beltline_ep *ep, int fd, uint64_t n, const char *what)
 /* Map my regions, seal them, send the hello with read-only descriptors, take the
  * peer's hello and map its regions. Consumes fd[0..2] (fd[2], the socket, goes to ep). */
 /* The peer's room channel: where our wakeups for room go. Ours is one end of a
- * SOCK_SEQPACKET pair we make (handshake); the peer's must be such a socket too, whose
- * other end is its user's (the uid the appliance saw connect, when it said one; not
- * its pid: a server may listen, then fork the process that accepts): any other socket
- * (a datagram socket connected to a daemon of the peer's choosing) would have us send
- * our wakeups there, with our credentials. 0, or -1 after saying why. */
+ * SOCK_SEQPACKET pair we make (handshake); the peer's must be such an end too: an
+ * AF_UNIX SOCK_SEQPACKET socket whose other end has no name. Any other socket (a
+ * datagram socket, or one connected to a daemon's named socket, of the peer's choosing)
+ * would have us send our wakeups there, with our credentials. (Not by the other end's
+ * uid: a server may listen, then drop its privileges or fork the process that
+ * accepts.) 0, or -1 after saying why. */
 static int
-room_channel_ok(struct beltline_ep *ep, int fd, uint32_t peer_uid)
+room_channel_ok(struct beltline_ep *ep, int fd)
 {
-	struct ucred cr;
-	socklen_t l = sizeof(cr);
+	struct sockaddr_un pa;
+	socklen_t pl = sizeof(pa);
 	int dom = 0, type = 0;
 	socklen_t dl = sizeof(dom), tl = sizeof(type);
 
@@ -112,18 +114,16 @@ room_channel_ok(struct beltline_ep *ep, int fd, uint32_t peer_uid)
 			"SOCK_SEQPACKET socket: refused", ep->name);
 		return -1;
 	}
-	if (peer_uid != UINT32_MAX && (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0 ||
-				       cr.uid != peer_uid)) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: the peer's room channel is not its own (its other "
-			"end is uid %u's, the peer is uid %u): refused", ep->name, (unsigned)cr.uid,
-			(unsigned)peer_uid);
+	if (getpeername(fd, (struct sockaddr *)&pa, &pl) < 0 || pl != sizeof(sa_family_t)) {
+		blc_log(BELTLINE_LOG_ERROR, "%s: the peer's room channel is connected to a named "
+			"socket, not the other end of a socket pair: refused", ep->name);
 		return -1;
 	}
 	return 0;
 }
 
 static int
-handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, uint32_t peer_uid, int timeout_ms)
+handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, int timeout_ms)
 {
 	union {
 		struct cmsghdr c;
@@ -269,7 +269,7 @@ handshake(struct beltline_ep *ep, int *fd, const uint32_t *geo, uint32_t peer_ui
 		ep->st.garbage++;
 		goto out;
 	}
-	if (room_channel_ok(ep, pfd[2], peer_uid) < 0) {
+	if (room_channel_ok(ep, pfd[2]) < 0) {
 		ep->st.garbage++;
 		goto out;
 	}
@@ -341,7 +341,7 @@ blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const ui
 		blc_close_fds(fd, 3);
 		return rc;
 	}
-	rc = handshake(ep, fd, geo, peer_uid, blc_timeout(&co));
+	rc = handshake(ep, fd, geo, blc_timeout(&co));
 	if (rc < 0) {
 		ep_free(ep);
 		return rc;

@@ -14,11 +14,21 @@
 #include "beltline_priv.h"
 #include "bl_ep_abi.h"
 
-/* An accept that may wait t ms (t >= 0) gives a connection it took at most the larger of
- * t and this to complete (the connector's hello; over the network the TLS handshake
- * too), within opts.timeout_ms: a connector that never sends held a listener polling
- * with timeout 0 for opts.timeout_ms each. */
+/* An accept that may wait t ms (t >= 0) gives a connection it took at most the largest of
+ * t, EP_ACCEPT_HELLO_MS and a quarter of opts.timeout_ms (set-up) to complete (the
+ * connector's hello; over the network the TLS handshake too), and never more than
+ * set-up: a connector that never sends held a listener polling with timeout 0 for
+ * opts.timeout_ms each. (A quarter: a remote handshake of two round trips on a slow
+ * link, or after a retransmission, still fits with the default 10 s.) */
 #define EP_ACCEPT_HELLO_MS 1000
+
+static inline int
+ep_accept_budget(int t, int setup)
+{
+	int b = setup / 4 > EP_ACCEPT_HELLO_MS ? setup / 4 : EP_ACCEPT_HELLO_MS;
+
+	return t > b ? t : b;
+}
 
 struct beltline_ep {
 	char name[256];

@@ -469,6 +469,12 @@ net_hello(struct beltline_stream *s, uint64_t end_ms, int timeout_ms)
 		}
 		int64_t left = end - (int64_t)bl_mono_ms();
 		struct pollfd p = { .fd = n->fd, .events = POLLIN };
+		if (n->udp && left <= 0) {
+			blc_log(BELTLINE_LOG_ERROR, "%s: no hello from the server in %d ms (a serve "
+				"older than the subscribe with a cookie, version 2, does not answer "
+				"it: update it)", s->name, timeout_ms);
+			return -ETIMEDOUT;
+		}
 		if (n->udp && left > 0) {  /* ask again each second: a datagram may be lost */
 			if (poll(&p, 1, left < 1000 ? (int)left : 1000) == 0)
 				udp_subscribe(n);
@@ -488,18 +494,27 @@ blc_net_close_refused(int fd)
 	const uint64_t end = bl_mono_ms() + 200;
 	char junk[4096];
 
+	size_t taken = 0;
+
 	(void)shutdown(fd, SHUT_WR);
+	/* 200 ms and 256 KiB at most, whatever the peer sends: a peer that keeps sending
+	 * must not hold the caller (an accept) */
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t r = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
-		uint64_t now;
+		uint64_t now = bl_mono_ms();
 
-		if (r > 0 || (r < 0 && errno == EINTR))
+		if (now >= end || taken >= (256u << 10))
+			break;
+		if (r > 0) {
+			taken += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 			break;
-		now = bl_mono_ms();
-		if (now >= end || poll(&p, 1, (int)(end - now)) == 0)
+		if (poll(&p, 1, (int)(end - now)) == 0)
 			break;
 	}
 	close(fd);

@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "beltline.h"
+#include "bl_time.h"
 #include "exporter.h"
 #include "ondemand.h"
 #include "prom.h"
@@ -73,6 +74,7 @@ lib_log(enum beltline_log_level level, const char *msg, void *ctx)
 #define FETCH_MS_DEF 3000
 #define FETCH_MS_MIN 500
 #define FETCH_MS_MAX 10000
+#define FETCH_DOWN_MS 2000
 
 static int
 fetch_ms(struct MHD_Connection *conn)
@@ -102,6 +104,12 @@ fetch_stats(struct exporter *x, int timeout_ms)
 	cJSON *j = NULL;
 	int rc;
 
+	/* A fetch that failed is not tried again for FETCH_DOWN_MS: scrapes are answered one
+	 * at a time, and two Prometheus servers scraping a stopped instance each waited
+	 * behind the other's timeout (a failed scrape, not beltline_up 0). */
+	static uint64_t down_at;
+	if (down_at != 0 && bl_mono_ms() - down_at < FETCH_DOWN_MS)
+		return NULL;
 	lib_said[0] = '\0';
 	rc = beltline_ctl_open(x->instance, &o, &c);
 	if (rc == 0) {
@@ -120,6 +128,7 @@ fetch_stats(struct exporter *x, int timeout_ms)
 		fprintf(stderr, "beltline: exporter: instance '%s': %s (serving beltline_up 0)%s%s\n",
 			x->instance, strerror(-rc), lib_said[0] ? ": " : "", lib_said);
 	last_rc = rc;
+	down_at = rc == 0 ? 0 : bl_mono_ms();
 	return j;
 }
 

@@ -55,12 +55,13 @@ static cJSON *m_stats;          /* the last stats reply (m_lock) */
 static double m_stats_at;
 
 /* Each call of the instance waits M_CALL_MS at most (the lock is held: every operation
- * on the mount waits with it); after one that failed, none for a second; a reply older
- * than M_STALE_S is not served. (The library's 10 s, tried again by every operation, made
- * `ls` of a stopped instance's tree take minutes; a dead instance's last counters were
- * served for ever.) */
+ * on the mount waits with it); after one that failed, none for a second. An instance
+ * gone (its socket refuses, or is no more) loses its tree at once; one that does not
+ * answer in time (stopped, or busy: a reload waits for its workers) keeps it M_STALE_S.
+ * (The library's 10 s, tried again by every operation, made `ls` of a stopped instance's
+ * tree take minutes; a dead instance's last counters were served for ever.) */
 #define M_CALL_MS 1000
-#define M_STALE_S 5.0
+#define M_STALE_S 30.0
 static double m_fail_at;        /* the last call that failed (m_lock); 0: none */
 
 static cJSON *
@@ -70,9 +71,10 @@ stats_fetch(int timeout_ms)
 	struct beltline_ctl *c;
 	char *reply = NULL;
 	cJSON *j;
-	int ok = 0;
+	int ok = 0, rc = beltline_ctl_open(m_instance, &o, &c), gone = rc == -ENOENT ||
+		rc == -ECONNREFUSED;
 
-	if (beltline_ctl_open(m_instance, &o, &c) == 0) {
+	if (rc == 0) {
 		if (beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply) == 0 &&
 		    (j = cJSON_Parse(reply)) != NULL) {
 			cJSON_Delete(m_stats);
@@ -84,7 +86,7 @@ stats_fetch(int timeout_ms)
 		beltline_ctl_close(c);
 	}
 	m_fail_at = ok ? 0 : bl_mono_s();
-	if (!ok && m_stats != NULL && bl_mono_s() - m_stats_at >= M_STALE_S) {
+	if (!ok && m_stats != NULL && (gone || bl_mono_s() - m_stats_at >= M_STALE_S)) {
 		cJSON_Delete(m_stats);   /* gone for good, or too long: the tree empties */
 		m_stats = NULL;
 	}
@@ -276,7 +278,8 @@ resolve(const cJSON *st, const char *path)
 		}
 		if (n.kind != 1 && n.kind != 2)
 			return (struct node){ .kind = 0 };
-		if (n.kind == 1 && strncmp(comp, "graphs[", 7) == 0 && strstr(comp, "]:") != NULL) {
+		if (n.kind == 1 && strstr(comp, "]:") != NULL &&
+		    memchr(comp, '[', (size_t)(strstr(comp, "]:") - comp)) != NULL) {   /* graphs[N]:, workers[N]: */
 			in_graph = comp;
 			in_graph_len = (size_t)(strstr(comp, "]:") - comp) + 1;
 			comp += in_graph_len + 1;
@@ -741,12 +744,12 @@ m_mkdir(const char *path, mode_t mode)
 		return -EINVAL;
 	}
 	for (const char *nm = strstr(text, "--name="); nm != NULL; nm = strstr(nm + 1, "--name=")) {
-		size_t l = strcspn(nm + 7, " \t|");
-		if ((l == 3 && strncmp(nm + 7, "all", 3) == 0) ||
-		    (l == 5 && strncmp(nm + 7, "stats", 5) == 0)) {
+		const char *v = nm + 7 + (nm[7] == '"' || nm[7] == '\'');   /* "all" as all */
+		size_t l = strcspn(v, " \t|\"'");
+		if ((l == 3 && strncmp(v, "all", 3) == 0) || (l == 5 && strncmp(v, "stats", 5) == 0)) {
 			/* its directory would hold files of those names: it could not be entered */
 			fprintf(stderr, "beltline: mount: mkdir %s: --name=%.*s is the name of a file "
-				"in every filter's directory: give another\n", path, (int)l, nm + 7);
+				"in every filter's directory: give another\n", path, (int)l, v);
 			return -EINVAL;
 		}
 	}

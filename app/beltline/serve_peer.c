@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <ifaddrs.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -165,25 +166,30 @@ peer_uid(const struct sockaddr_storage *local, const struct sockaddr_storage *pe
 	return rc;
 }
 
-/* 1 if a is one of this machine's addresses (in this network namespace): a socket
- * can be bound to it. */
+/* 1 if a is one of this machine's addresses (an interface's, in this network
+ * namespace). Not by a bind test: with ip_nonlocal_bind any address binds. */
 static int
 addr_is_ours(const struct sockaddr_storage *a)
 {
-	struct sockaddr_storage b = *a;
-	socklen_t len = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-						   sizeof(struct sockaddr_in);
-	int fd = socket(a->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ok;
+	struct ifaddrs *ifs, *i;
+	int ours = 0;
 
-	if (fd < 0)
+	if (getifaddrs(&ifs) != 0)
 		return 1;   /* cannot tell: say yes, so the peer is refused, not served as us */
-	if (a->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)&b)->sin6_port = 0;
-	else
-		((struct sockaddr_in *)&b)->sin_port = 0;
-	ok = bind(fd, (struct sockaddr *)&b, len) == 0 || errno != EADDRNOTAVAIL;
-	close(fd);
-	return ok;
+	for (i = ifs; i != NULL && !ours; i = i->ifa_next) {
+		const struct sockaddr *x = i->ifa_addr;
+
+		if (x == NULL || x->sa_family != a->ss_family)
+			continue;
+		if (x->sa_family == AF_INET)
+			ours = ((const struct sockaddr_in *)x)->sin_addr.s_addr ==
+			       ((const struct sockaddr_in *)a)->sin_addr.s_addr;
+		else if (x->sa_family == AF_INET6)
+			ours = memcmp(&((const struct sockaddr_in6 *)x)->sin6_addr,
+				      &((const struct sockaddr_in6 *)a)->sin6_addr, 16) == 0;
+	}
+	freeifaddrs(ifs);
+	return ours;
 }
 
 int

@@ -297,6 +297,15 @@ write_one(struct serve *sv, int fd, const char *peer, const struct serve_peer *w
 		}
 		long got = peer_recv(c, rb + wpos, rcap - wpos);
 		partial_tls = got == -EAGAIN;
+		if (got == -EAGAIN && idle_too_long(&x, sv->stall_ms)) {
+			/* bytes came, but no frame's: TLS records without plaintext, or a
+			 * record's start, more often than the poll's 10 ms */
+			say("cut %s: sent nothing for %d ms (--stall-ms) after %llu frames, "
+			    "all of them read by the appliance: the writer's place is free again",
+			    peer, sv->stall_ms, (unsigned long long)x.frames);
+			status = WR_OK;
+			goto out;
+		}
 		if (got == -EAGAIN)
 			continue;
 		if (got < 0)

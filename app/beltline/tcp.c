@@ -34,12 +34,13 @@ struct tdir {
 	char name[128];
 };
 
-/* Files open at once, at most: FDS_MAX, and half the process's descriptor limit
- * (RLIMIT_NOFILE). Each direction's stayed open until its CLOSE record (one the ring
- * dropped: for ever), and ordinary traffic ran out of descriptors (1024 open
- * directions: "Too many open files", exit 1). The least recently written is closed and
- * opened again, without emptying it, at its next write. */
-#define FDS_MAX 256
+/* Files open at once, at most: half the process's descriptor limit (RLIMIT_NOFILE, its
+ * soft limit raised to the hard one first), FDS_MAX at most. Each direction's stayed open
+ * until its CLOSE record (one the ring dropped: for ever), and ordinary traffic ran out of
+ * descriptors (1024 open directions: "Too many open files", exit 1). Past the limit, the
+ * least recently written is closed and opened again, without emptying it, at its next
+ * write (a scan of the table: rare with the limit raised). */
+#define FDS_MAX 65536
 
 struct tconn {
 	uint64_t id;
@@ -323,8 +324,15 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	int has_pending = 0, status = 0;
 
 	memset(&pending, 0, sizeof(pending));
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur / 2 < t.fds_max)
-		t.fds_max = rl.rlim_cur / 2 > 8 ? (size_t)(rl.rlim_cur / 2) : 8;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur / 2 < t.fds_max)
+			t.fds_max = rl.rlim_cur / 2 > 8 ? (size_t)(rl.rlim_cur / 2) : 8;
+	}
 	while (!*stop && (limit == 0 || t.ended < limit) && !t.err) {
 		int n = beltline_peek(s, v, 64);
 

@@ -487,9 +487,9 @@ BELTLINE_API int beltline_ep_listen(const char *uri, const struct beltline_ep_op
  * -EPROTO (the appliance or the connecting peer spoke nonsense, went, or sent no
  * hello in time: that connection is dropped, accept again), -ENOMEM.
  * A connection taken has opts.timeout_ms to send its hello (tcp://, tls://: the TLS
- * handshake and the hellos, together), but no more than the larger of timeout_ms and
- * 1 s when timeout_ms >= 0: with timeout 0 a call may wait up to 1 s for a connection
- * it took. A peer refused over tcp:// or tls:// (no certificate, one of another CA, a
+ * handshake and the hellos, together), but no more than the largest of timeout_ms, 1 s
+ * and a quarter of opts.timeout_ms when timeout_ms >= 0: with timeout 0 (and the default
+ * opts.timeout_ms, 10 s) a call may wait up to 2.5 s for a connection it took. A peer refused over tcp:// or tls:// (no certificate, one of another CA, a
  * plain client on a TLS port, not an endpoint, a stalled handshake) is -EPROTO with
  * a log line naming it: accept again. */
 BELTLINE_API int beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms,

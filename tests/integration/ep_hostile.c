@@ -14,8 +14,8 @@
  * seq (a slot with the wrong sequence number), rxtail (a released count beyond what
  * was sent), random (random bytes over its whole header, slots and DBuf until the victim
  * hangs up), roomdgram (its room channel a datagram socket: one it could have connected
- * to any daemon, for the victim to send its wakeups to), roomuid (a SOCK_SEQPACKET room
- * channel whose other end is another user's: root only, a child takes uid 65534 to make it). Each mode then stays alive until the victim hangs up
+ * to any daemon, for the victim to send its wakeups to), roomnamed (a SOCK_SEQPACKET room
+ * channel connected to a named socket: a daemon's, as far as the victim knows). Each mode then stays alive until the victim hangs up
  * (at most 30 s).
  * Its hello says pid 1 (the victim must name its real pid, the appliance's word).
  * After a proper hello it also tries to write the victim's regions and prints
@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,38 +157,24 @@ main(int argc, char **argv)
 		ro[i] = open(path, O_RDONLY);
 	}
 	ro[2] = tx[1];
-	if (strcmp(mode, "roomdgram") == 0 || strcmp(mode, "roomuid") == 0) {
-		int d[2], pass[2];
+	if (strcmp(mode, "roomdgram") == 0 || strcmp(mode, "roomnamed") == 0) {
+		int d[2];
 
 		if (strcmp(mode, "roomdgram") == 0) {
 			if (socketpair(AF_UNIX, SOCK_DGRAM, 0, d) < 0)
 				return 2;
 			ro[2] = d[1];
-		} else {        /* a child makes the pair and hands us an end */
-			if (socketpair(AF_UNIX, SOCK_DGRAM, 0, pass) < 0)
+		} else {        /* a listener of ours at a path, as a daemon's would be */
+			struct sockaddr_un a = { .sun_family = AF_UNIX };
+			int l = socket(AF_UNIX, SOCK_SEQPACKET, 0), c = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+			snprintf(a.sun_path, sizeof(a.sun_path), "/tmp/ep_hostile.%d", (int)getpid());
+			unlink(a.sun_path);
+			if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+			    listen(l, 1) < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
 				return 2;
-			if (fork() == 0) {
-				if (setresgid(65534, 65534, 65534) != 0 ||
-				    setresuid(65534, 65534, 65534) != 0 ||
-				    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, d) < 0)
-					_exit(1);
-				send_hello(pass[0], &h, &d[1], 1, sizeof(h));
-				_exit(0);
-			}
-			union {
-				struct cmsghdr c;
-				char b[CMSG_SPACE(sizeof(int))];
-			} cm;
-			struct bl_ep_hello x;
-			struct iovec iov = { &x, sizeof(x) };
-			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-				.msg_controllen = sizeof(cm.b) };
-			close(pass[0]);   /* a child that failed: recvmsg sees the end */
-			if (recvmsg(pass[1], &m, 0) <= 0 || CMSG_FIRSTHDR(&m) == NULL) {
-				printf("no room channel from the child (not root?)\n");
-				return 2;
-			}
-			memcpy(&ro[2], CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+			unlink(a.sun_path);
+			ro[2] = c;
 		}
 		send_hello(sock, &h, ro, 3, sizeof(h));
 		victim_gone(sock, 30000);

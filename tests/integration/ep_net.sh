@@ -315,8 +315,8 @@ wait "$TSH" 2> /dev/null || true
 ms=$(sed -n 's/.*no hello from .* in \([0-9]*\) ms.*/\1/p' "$T/ts.l" | head -n 1)
 check "a slow handshake, then no hello: the hello had what the handshake left of 3000 ms ($(grep -v "^listening" "$T/ts.l" | tr "\n" " "))" \
 	test -n "$ms" -a "${ms:-3000}" -lt 3000
-# A silent connection (no handshake, no hello) holds an accept with timeout 0 1 s at most,
-# not opts.timeout_ms (10 s): -EPROTO, accept again.
+# A silent connection (no handshake, no hello) holds an accept with timeout 0 2.5 s at most
+# (a quarter of opts.timeout_ms), not opts.timeout_ms (10 s): -EPROTO, accept again.
 P=$(port)
 "${EP_XPOLL:?}" "tcp://127.0.0.1:$P" accept0 > "$T/xa" 2>&1 &
 XA=$!

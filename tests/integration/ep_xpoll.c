@@ -10,7 +10,7 @@
  *   ep_xpoll URI accept0
  *     listen, print "listening", wait until the listener's fd is readable, then accept
  *     with timeout 0: print "accept0 RC after MS ms" (a connector that never sends its
- *     hello held that call opts.timeout_ms, 10 s; now 1 s at most): exit 0 when it took
+ *     hello held that call opts.timeout_ms, 10 s; now a quarter of it): exit 0 when it took
  *     under 5 s
  *   ep_xpoll URI room|msg
  *     room  we write until -EAGAIN (armed for room), the peer releases all, our next

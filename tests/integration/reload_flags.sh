@@ -72,7 +72,9 @@ check "... with nothing to say ($(head -c 200 "$T/r.err"))" test ! -s "$T/r.err"
 kill -STOP "$PID"
 "$BELTLINE" -i "f_$I" reload > /dev/null 2> "$T/rk.err" &
 RK=$!
-sleep 1         # the request sent, its reply awaited
+# connected (the request goes at once after; killed before it, the send fails: the same)
+connected() { ss -xp 2> /dev/null | grep -q "pid=$RK,"; }
+check "the reload is connected to the stopped appliance" wait_for "$WAIT" connected
 kill -KILL "$PID"
 wait "$PID" 2> /dev/null || true
 wait "$RK" && rc=0 || rc=$?
