@@ -186,8 +186,7 @@ kill -STOP "$BPID"
 "$EP_PEER" connect "$U/d" 0 41 > "$T/d.c" 2>&1 &
 DC=$!
 # connected (the request goes at once after; killed before it, the send fails: the same)
-connected() { ss -xp 2> /dev/null | grep -q "pid=$DC,"; }
-check "the connect reached the stopped appliance" wait_for "$WAIT" connected
+check "the connect reached the stopped appliance" wait_for "$WAIT" unix_connected "$DC"
 kill -KILL "$BPID"
 wait "$BPID" 2> /dev/null || true
 wait "$DC" && st=0 || st=$?

@@ -29,24 +29,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "beltline.h"
+#include "bl_time.h"
 
 #define BUSY_MAX 20
 
 /* A set-up step failed: say which (its line), exit status 2. */
 #define FAIL() (fprintf(stderr, "ep_xpoll: set-up failed at line %d\n", __LINE__), 2)
-
-static uint64_t
-ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
 
 /* The listener's side: accept, wait for our go, then do its part. */
 static int
@@ -105,14 +96,14 @@ main(int argc, char **argv)
 		p = (struct pollfd){ .fd = beltline_ep_listener_fd(l), .events = POLLIN };
 		if (poll(&p, 1, 60000) != 1)
 			return FAIL();
-		t0 = ms();
+		t0 = bl_mono_ms();
 		rc = beltline_ep_accept(l, 0, &ep);
 		printf("accept0 %s after %llu ms\n", rc == 0 ? "ok" : strerror(-rc),
-		       (unsigned long long)(ms() - t0));
+		       (unsigned long long)(bl_mono_ms() - t0));
 		if (rc == 0)
 			beltline_ep_close(ep);
 		beltline_ep_listener_close(l);
-		return ms() - t0 < 5000 ? 0 : 1;
+		return bl_mono_ms() - t0 < 5000 ? 0 : 1;
 	}
 	if (argc != 3 || (strcmp(argv[2], "room") != 0 && strcmp(argv[2], "msg") != 0)) {
 		fprintf(stderr, "usage: ep_xpoll URI room|msg|accept0\n");
@@ -141,7 +132,7 @@ main(int argc, char **argv)
 		if (beltline_ep_getwritebuf(ep, 100, &w, 0) != 0)   /* room now */
 			return FAIL();
 		beltline_ep_commit(ep, w, 100);
-		for (uint64_t t0 = ms(); ms() - t0 < 1000;) {   /* only wait to read */
+		for (uint64_t t0 = bl_mono_ms(); bl_mono_ms() - t0 < 1000;) {   /* only wait to read */
 			rc = beltline_ep_getreadbuf(ep, &b, &len, 0);
 			if (rc != -EAGAIN) {
 				fprintf(stderr, "ep_xpoll: getreadbuf: %s\n", strerror(-rc));
@@ -164,7 +155,7 @@ main(int argc, char **argv)
 			memset(w, 2, 100);
 			beltline_ep_commit(ep, w, 100);
 		}
-		for (uint64_t t0 = ms(); rc == -EAGAIN && ms() - t0 < 30000;) {
+		for (uint64_t t0 = bl_mono_ms(); rc == -EAGAIN && bl_mono_ms() - t0 < 30000;) {
 			polls++;
 			readable += poll(&p, 1, 200) > 0;
 			rc = beltline_ep_getwritebuf(ep, 100, &w, 0);

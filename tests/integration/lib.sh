@@ -156,3 +156,7 @@ lcore_held() {
 
 jget() { jq -r "$2" "$1"; }
 
+# unix_connected PID: process PID has a Unix socket (a client connected to the control
+# socket: tests that kill the appliance under a call wait for it, not for a sleep)
+unix_connected() { ss -xp 2> /dev/null | grep -q "pid=$1,"; }
+

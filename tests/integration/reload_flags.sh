@@ -73,8 +73,7 @@ kill -STOP "$PID"
 "$BELTLINE" -i "f_$I" reload > /dev/null 2> "$T/rk.err" &
 RK=$!
 # connected (the request goes at once after; killed before it, the send fails: the same)
-connected() { ss -xp 2> /dev/null | grep -q "pid=$RK,"; }
-check "the reload is connected to the stopped appliance" wait_for "$WAIT" connected
+check "the reload is connected to the stopped appliance" wait_for "$WAIT" unix_connected "$RK"
 kill -KILL "$PID"
 wait "$PID" 2> /dev/null || true
 wait "$RK" && rc=0 || rc=$?
