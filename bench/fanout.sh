@@ -24,7 +24,8 @@
 #   bench/fanout.sh [BUILD_DIR]
 #   env: SECONDS_PER_RUN (2; 6 with FULL=1), ROUNDS (1; 3), READERS ("0 1": the first reader's
 #        cost; "0 1 2 4 8" with FULL=1), MODES ("poll sleep"),
-#        POLICIES ("srp frp"), SIZE (64), CAPACITY (32768), READER_CPUS (0),
+#        POLICIES ("srp frp"), SIZE (64), CAPACITY (32768), READER_CPUS (0), MBUF_CACHE (the
+#        pool's per-lcore cache, 256; 512 is DPDK's most),
 #        GEN_ARGS (more gen options, e.g. "rate=2000000": a rate every reader keeps up with,
 #        so the export filter's cycles/pkt in each round line show what readers cost it),
 #        READER_ARGS (more client_reader options), EXPORT_ARGS (more export options, e.g.
@@ -96,7 +97,7 @@ run_fan() {   # mode policy n
 	[ "$mode" = sleep ] && sl=(--sleep)
 	cat > "$tmp/f.json" <<JSON
 { "instance": "$inst", "memory": { "hugepages": "$hp" },
-  "mbufs": { "count": $(( cap * 2 + 8191 )), "cache": 256 }, "burst": 32,
+  "mbufs": { "count": $(( cap * 2 + 8191 )), "cache": ${MBUF_CACHE:-256} }, "burst": 32,
   "lcore_cpu": { "0": 0, "1": 1 },
   "ports": [ { "name": "unused", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": "gen size=$size ${GEN_ARGS:-}| export name=b policy=$pol capacity=$cap max_readers=$maxr ${EXPORT_ARGS:-}" } ] }
@@ -130,8 +131,9 @@ JSON
 	echo "$wk" > "$tmp/wakeups"
 	# The export filter's own cost per packet (the runtime's per-filter cycle count):
 	# what the producer pays per packet for its readers, at any rate.
-	jq -r '.graphs[0].filters.export | .cycles / (.in + 1) | floor' "$tmp/f.out" > "$tmp/excyc" 2> /dev/null ||
-		echo "?" > "$tmp/excyc"
+	# And gen's, where the rest of a reader's cost lands (docs/performance.md).
+	jq -r '"export \(.graphs[0].filters.export | .cycles / (.in + 1) | floor), gen \(.graphs[0].filters.gen | .cycles / (.out + 1) | floor)"' \
+		"$tmp/f.out" > "$tmp/excyc" 2> /dev/null || echo "export ?" > "$tmp/excyc"
 	awk -v a="$w0" -v b="$w1" -v w="$wr" -v rx="${rx[*]}" -v lost="$lost" -v cpu="$cpu" \
 		-v ct=$((c1 - c0)) -v st=$((s1 - s0)) -v hz="$clk_tck" 'BEGIN {
 		split(a, x); split(b, y); n = split(rx, r, " ")
@@ -159,7 +161,7 @@ for r in $(seq "$rounds"); do
 				l1=$(line_ns)
 				ln=$(awk -v a="$l0" -v b="$l1" 'BEGIN { if (a == "nan" || b == "nan") print "nan"; else print (a > b ? a : b) }')
 				b=0; [ -n "$oc" ] && is_busy "$oc" && b=1
-				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s; export %s cycles/pkt; line %s ns%s\n' \
+				printf '  round %d %-5s %s %d readers: written %7s Mpps (offered %7s)  readers rx sum %7s min %7s Mpps, lost %s; CPU cores: readers %s, producer %s, other %s; reader wakeups %s/s; %s cycles/pkt; line %s ns%s\n' \
 					"$r" "$mode" "$pol" "$n" "$wr" "$of" "$rs" "$rm" "$lo" "$rc" "$pc" "$oc" \
 					"$(( $(cat "$tmp/wakeups" 2> /dev/null || echo 0) / win ))" \
 					"$(cat "$tmp/excyc" 2> /dev/null || echo "?")" "$ln" "$([ $b = 1 ] && echo "  busy")"
@@ -253,7 +255,7 @@ first_reader() {
 		done
 	done
 	echo "(Mpps, /cpu: Mpps per CPU-second of the producer's process; target: the first reader's"
-	echo " cost <= 10%. The export filter's cycles/pkt in the round lines is the producer's own"
+	echo " cost <= 10%. The export and gen cycles/pkt in the round lines are the producer's own"
 	echo " cost of the stream, steadier than rates on a shared machine; (near): rounds whose two runs"
 	echo " had the CPUs a cache line moves between in <= 100 ns, (far): the others; see line_pingpong.c)"
 }

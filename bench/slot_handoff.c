@@ -16,6 +16,12 @@
  * and prints the producer's cycles (TSC) per entry for each, the median of 5 rounds:
  * head - none is what the head's exchange costs, slots - private what handing the
  * entries' lines over costs. HEAD_EVERY=N publishes the head every N entries instead.
+ * GAP=C: the reader, after each batch, waits C TSC cycles before it loads the head
+ * again (a paced reader: the head's line moves once a gap, not once a burst).
+ * PFW=N: the producer asks for its slot lines N entries ahead with PREFETCHW (an
+ * instruction of its own here: __builtin_prefetch(p, 1, 3) compiles to a read prefetch,
+ * PREFETCHT0, unless the target has PRFCHW, which -march=corei7, Debian's DPDK flag,
+ * and the default x86-64 do not).
  *
  *   slot_handoff [CPU_PRODUCER CPU_READER]    (default 1 0)
  */
@@ -44,6 +50,7 @@ static _Alignas(64) uint64_t head;
 static _Alignas(64) int stop;
 static int cpu_p = 1, cpu_r = 0;
 static uint64_t head_every = BURST;
+static uint64_t gap, pfw;   /* GAP, PFW: 0 = off */
 
 static void
 pin(int cpu)
@@ -84,6 +91,8 @@ reader(void *arg)
 			pos = h;
 		for (; pos < h; pos++)
 			sum += (m == SLOTS ? ring : own)[pos & (CAP - 1)].a;
+		for (uint64_t t = tsc(); gap != 0 && tsc() - t < gap;)
+			__builtin_ia32_pause();
 	}
 	return (void *)(uintptr_t)sum;
 }
@@ -109,6 +118,8 @@ run(enum mode m)
 		for (unsigned i = 0; i < BURST; i++, w++)   /* the packets' own stores */
 			for (unsigned k = 0; k < 192; k += 16)
 				*(volatile uint64_t *)&work[w % (BURST * 8)][k] = w;
+		for (unsigned i = 0; pfw != 0 && i < BURST; i += 64 / sizeof(struct ent))
+			__asm__ volatile("prefetchw %0" : : "m"(ring[(h + pfw + i) & (CAP - 1)]));
 		for (unsigned i = 0; i < BURST; i++)
 			ring[(h + i) & (CAP - 1)] = (struct ent){ h + i, i };
 		h += BURST;
@@ -145,6 +156,10 @@ main(int argc, char **argv)
 	}
 	if (getenv("HEAD_EVERY") != NULL && atoi(getenv("HEAD_EVERY")) >= (int)BURST)
 		head_every = (uint64_t)atoi(getenv("HEAD_EVERY")) / BURST * BURST;
+	if (getenv("GAP") != NULL)
+		gap = strtoull(getenv("GAP"), NULL, 0);
+	if (getenv("PFW") != NULL)
+		pfw = strtoull(getenv("PFW"), NULL, 0) % CAP;
 	ring = aligned_alloc(4096, CAP * sizeof(*ring));
 	own = aligned_alloc(4096, CAP * sizeof(*own));
 	if (ring == NULL || own == NULL)
@@ -159,9 +174,11 @@ main(int argc, char **argv)
 	for (unsigned r = 0; r < ROUNDS; r++)
 		for (unsigned m = 0; m < N_MODES; m++)
 			by[(m + r) % N_MODES][r] = c[m][r];
-	printf("slot_handoff: producer CPU %d, reader CPU %d, head every %llu entries; "
+	printf("slot_handoff: producer CPU %d, reader CPU %d, head every %llu entries, "
+	       "reader gap %llu cycles, prefetchw %llu entries ahead; "
 	       "producer TSC cycles per entry (median of %d):\n", cpu_p, cpu_r,
-	       (unsigned long long)head_every, ROUNDS);
+	       (unsigned long long)head_every, (unsigned long long)gap,
+	       (unsigned long long)pfw, ROUNDS);
 	for (unsigned m = 0; m < N_MODES; m++) {
 		qsort(by[m], ROUNDS, sizeof(double), cmp_d);
 		printf("  %-8s %6.2f\n", mode_name[m], by[m][ROUNDS / 2]);
