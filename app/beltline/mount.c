@@ -471,7 +471,9 @@ m_open(const char *path, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)o;
 	fi->direct_io = 1;           /* no size: read until the end (stats) or for ever (all) */
-	fi->nonseekable = 1;
+	/* all is a stream; stats is a snapshot taken at open, read at any offset (head seeks
+	 * back to the end of the lines it printed: "Illegal seek" otherwise) */
+	fi->nonseekable = n.kind == 3;
 	return 0;
 }
 
