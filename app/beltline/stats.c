@@ -76,7 +76,12 @@ ids_as_names(cJSON *rows)
 	}
 }
 
-/* The same row in both snapshots: every string member (name, graph, from, to) alike. */
+/* Numbers that say who a row is, not how much: a reader's page and process (two readers
+ * of one stream by the same program with the same policy differ in nothing else). */
+static const char *const row_ids[] = { "reader", "pid", NULL };
+
+/* The same row in both snapshots: every string member (name, graph, from, to) alike, and
+ * the numbers of row_ids it has. */
 static int
 same_row(const cJSON *a, const cJSON *b)
 {
@@ -88,6 +93,12 @@ same_row(const cJSON *a, const cJSON *b)
 			if (!cJSON_IsString(g) || strcmp(f->valuestring, g->valuestring) != 0)
 				return 0;
 		}
+	for (unsigned int i = 0; row_ids[i] != NULL; i++) {
+		const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, row_ids[i]);
+		const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, row_ids[i]);
+		if (cJSON_IsNumber(x) && (!cJSON_IsNumber(y) || x->valuedouble != y->valuedouble))
+			return 0;
+	}
 	return 1;
 }
 

@@ -66,7 +66,25 @@ pos=$(awk '$1 == "READER" { for (i = 1; i <= NF; i++) if ($i == "POS") c = i; r 
 	r { print $c; exit }' "$T/top")
 check "top: a reader's position stays a level ($pos, more than gen's rate: $total written)" \
 	test -n "$pos" -a "$pos" -gt "$ceiling"
+# Two readers alike (the same program and policy): one leaves between top's two looks.
+# Rows were paired by their strings only, so the one left was paired with the one gone and
+# showed its total (its count was below the other's) or a wrong rate; a reader is its
+# page and its pid.
+"$BELTLINE" -i "$I" cat s > /dev/null 2>&1 &
+RD2=$!
+consumed_of() { "$BELTLINE" -i "$I" stats --json | jq --argjson p "$1" '[.streams[] | select(.name == "s") | .readers[] | select(.pid == $p) | .consumed] | add // 0'; }
+rd2_enough() { [ "$(consumed_of "$RD2")" -ge $((2 * RATE)) ]; }
+check "a second reader has read 2 s of packets" wait_for 120 rd2_enough
+"$BELTLINE" -i "$I" top -n 1 -d 3 > "$T/top2" &
+TP=$!
+sleep 1     # top's first look is taken (a start and one control call)
 kill "$RD"; wait "$RD" 2> /dev/null || true
+wait "$TP"
+c2=$(awk '$1 == "READER" { for (i = 1; i <= NF; i++) if ($i == "CONSUMED") c = i; r = 1; next }
+	r { print $c; exit }' "$T/top2")
+check "top: the reader left is paired with itself ($c2/s; at most $ceiling, its total is $(consumed_of "$RD2"))" \
+	test -n "$c2" -a "$c2" -le "$ceiling"
+kill "$RD2"; wait "$RD2" 2> /dev/null || true
 
 # Rows are matched by name, not by place: a tap's stream that takes a freed slot before
 # another's moves that one down a row, and it showed its total there, not its rate.
