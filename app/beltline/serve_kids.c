@@ -4,9 +4,12 @@
  * pending until its TLS handshake is done (it writes its pid into a pipe), then counted
  * against --max-clients or the one writer place. serve.c and serve_write.c use it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,11 +85,36 @@ host_len(const char *peer)
 	return c != NULL ? (size_t)(c - peer) : strlen(peer);
 }
 
+/* An IPv6 peer's /64 ("[2001:db8::1]:40112"): one host may hold a whole /64 (a router
+ * hands out at least that much), and a flood from as many of its addresses would count as
+ * as many hosts. 0 if peer is not a bracketed IPv6 address. An IPv4-mapped address is the
+ * IPv4 address it holds: a host of its own. */
+static int
+v6_prefix(const char *peer, uint8_t pfx[8])
+{
+	char h[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+	size_t n = host_len(peer);
+
+	if (n < 3 || peer[0] != '[' || peer[n - 1] != ']' || n - 2 >= sizeof(h))
+		return 0;
+	memcpy(h, peer + 1, n - 2);
+	h[n - 2] = '\0';
+	if (inet_pton(AF_INET6, h, &a) != 1 || IN6_IS_ADDR_V4MAPPED(&a))
+		return 0;
+	memcpy(pfx, a.s6_addr, 8);
+	return 1;
+}
+
+/* Whether a and b count as one host: the same address, or IPv6 addresses of one /64. */
 static int
 same_host(const char *a, const char *b)
 {
 	size_t n = host_len(a);
+	uint8_t pa[8], pb[8];
 
+	if (v6_prefix(a, pa) && v6_prefix(b, pb))
+		return memcmp(pa, pb, sizeof(pa)) == 0;
 	return n == host_len(b) && memcmp(a, b, n) == 0;
 }
 

@@ -44,7 +44,8 @@ mkdir -p "$C"
 . "$(dirname "$0")/tls_certs.sh"
 ca ca
 ca otherca
-leaf server ca "IP:$NET.1,IP:127.0.0.1"
+V6=fd$(printf %02x $((RANDOM % 256))):$(printf %x $((RANDOM % 65536)))   # a /32 of our own
+leaf server ca "IP:$NET.1,IP:127.0.0.1,IP:$V6:a::1"
 leaf client ca "DNS:client"
 leaf rogue otherca "DNS:rogue"
 check "certificates made" test -s "$C/rogue.pem"
@@ -204,6 +205,44 @@ check "... it is served (a reader of web)" wait_for "$WAIT" one_reader
 wait $MPID && st=0 || st=$?
 eq "an authenticated reader beside connections that sent nothing: exit 0 ($(head -c 300 "$T/m.err"))" "$st" 0
 kill $IDLE 2> /dev/null || true
+
+# The same flood from 40 addresses of one IPv6 /64 (one host may hold a whole /64): each
+# counted as a host of its own, so every count was 1 and the oldest of all was cut, the
+# honest handshake from another /64 among them. Now the /64 is one host.
+ip -6 addr add "$V6:a::1/64" dev "$VA" nodad
+ip -6 addr add "$V6:b::1/64" dev "$VA" nodad
+for i in $(seq 2 41); do ip -n "$NS" -6 addr add "$V6:a::$i/64" dev "$VB" nodad; done
+V6PORT=$((MPORT + 1))
+"$BELTLINE" serve --cert "$C/server.pem" --key "$C/server.key" --ca "$C/ca.pem" \
+	--max-clients 2 --handshake-ms 30000 web "tls://[$V6:a::1]:$V6PORT" 2> "$T/v6serve.err" &
+V6SERVE=$!
+PIDS="$PIDS $V6SERVE"
+check "serve listens on [$V6:a::1]:$V6PORT" wait_for "$WAIT" grep -qs "serving" "$T/v6serve.err"
+ip netns exec "$NS" "$PY" -c "
+import socket, time
+ss = []
+for i in range(2, 42):
+    s = socket.socket(socket.AF_INET6); s.bind(('$V6:a::%d' % i, 0)); s.connect(('$V6:a::1', $V6PORT))
+    ss.append(s); time.sleep(0.02)
+time.sleep(30)" &
+FLOOD6=$!
+PIDS="$PIDS $FLOOD6"
+set +e
+timeout 60 "$PY" - "$C" $V6PORT "$V6" > "$T/slowh6.out" 2>&1 <<'PY'
+import socket, ssl, sys, time
+c, port, v6 = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET6); s.bind((v6 + ':b::1', 0)); s.connect((v6 + ':a::1', port))
+time.sleep(1.5)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(c + '/ca.pem'); ctx.load_cert_chain(c + '/client.pem', c + '/client.key')
+t = ctx.wrap_socket(s, server_hostname=v6 + ':a::1')
+print('hello', t.recv(24)[:4])
+PY
+st=$?
+set -e
+eq "a slow handshake from another /64 beside a flood from 40 addresses of one: served ($(tail -n 1 "$T/slowh6.out"))" "$st" 0
+check "... the flood's /64 counted as one host" grep -q "cut \[$V6:a::[0-9a-f]*\]:[0-9]*: its TLS handshake was the oldest of its host's [2-9]" "$T/v6serve.err"
+kill $FLOOD6 $V6SERVE 2> /dev/null || true
 
 # The connect, the TLS handshake and the hello share the open's one timeout: a server that
 # is slow to shake hands (1.2 s) and then sends no hello held `cat` for the handshake's
