@@ -36,6 +36,7 @@
 #include "bl_ipfix.h"
 #include "bl_mbuf_meta.h"
 #include "bl_stream_worker.h"
+#include "bl_time.h"
 #include "flow_key.h"
 #include "proto.h"
 
@@ -539,7 +540,7 @@ static void
 flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct flow *fl = bl_filter_priv(f);
-	uint64_t now = fl->ms0 + (fl->hz != 0 ? (rte_rdtsc() - fl->tsc0) * 1000u / fl->hz : 0);
+	uint64_t now = fl->ms0 + bl_ticks_to(rte_rdtsc() - fl->tsc0, fl->hz, 1000);
 	uint64_t bad = 0, not_ip = 0, frags = 0, bytes = 0;
 	unsigned int k = 0;
 	bool replay = false;
@@ -587,7 +588,7 @@ flow_tick(struct bl_filter *f)
 
 	if (fl->replay || fl->hz == 0)
 		return;
-	now = fl->ms0 + (rte_rdtsc() - fl->tsc0) * 1000u / fl->hz;
+	now = fl->ms0 + bl_ticks_to(rte_rdtsc() - fl->tsc0, fl->hz, 1000);
 	if (now == fl->tick_ms)
 		return;
 	fl->tick_ms = now;

@@ -55,6 +55,7 @@
 #include "bl_mbuf_meta.h"
 #include "bl_stream_worker.h"
 #include "bl_tcp_rec.h"
+#include "bl_time.h"
 #include "flow_key.h"
 #include "proto.h"
 #include "tcpstream_pvt.h"
@@ -295,7 +296,7 @@ static void
 tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct tcpstream *ts = bl_filter_priv(f);
-	uint64_t now = ts->ms0 + (ts->hz != 0 ? (rte_rdtsc() - ts->tsc0) * 1000u / ts->hz : 0);
+	uint64_t now = ts->ms0 + bl_ticks_to(rte_rdtsc() - ts->tsc0, ts->hz, 1000);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

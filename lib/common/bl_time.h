@@ -32,6 +32,16 @@ bl_mono_ms(void)
 	return bl_mono_ns() / 1000000u;
 }
 
+/* ticks of a clock of hz a second in units of a second / unit (1000: ms), without the
+ * overflow of ticks * unit / hz: at a 2 GHz TSC, ticks * 1000 passes 2^64 after 99 days,
+ * and a flow table's clock fell back to 0 and stayed there (no timeout fired) for as long
+ * again. Exact (the floor) while hz * unit fits 64 bits. hz 0: 0. */
+static inline uint64_t
+bl_ticks_to(uint64_t ticks, uint64_t hz, uint64_t unit)
+{
+	return hz == 0 ? 0 : ticks / hz * unit + ticks % hz * unit / hz;
+}
+
 static inline double
 bl_mono_s(void)
 {
