@@ -76,6 +76,39 @@ for f in bad:
         report(bool(errs), "bad %s: refused%s" % (name, " (" + errs[0].message[:80] + ")" if errs else ""))
 for name in beyond:
     report(name in seen, "listed %s is a case of test_cfg_bad.c" % name)
+
+# Every key docs/config.md's tables document is one the schema knows: with
+# additionalProperties false, an editor marked a config using a documented key (the
+# top-level idle_sleep_us, memory.multiprocess) as wrong, though beltlined took it.
+import re
+def resolve(node, parts):
+    for part in parts:
+        while "$ref" in node:
+            node = schema["$defs"][node["$ref"].split("/")[-1]]
+        if part == "[]":
+            node = node.get("items")
+        else:
+            node = node.get("properties", {}).get(part)
+        if node is None:
+            return False
+    return True
+section, n_keys = [], 0
+for line in open(os.path.join(os.path.dirname(examples), "docs", "config.md"), encoding="utf-8"):
+    m = re.match(r"^## (?:`([^`]*)`|.*)", line)
+    if m:
+        section = [p for p in re.split(r"\.|(\[\])", (m.group(1) or "").replace("[i]", "[]")) if p] \
+            if m.group(1) else []
+        continue
+    m = re.match(r"^\| `([a-z_.\[\]ij]+)` \|", line)
+    if not m or m.group(1) == "key":
+        continue
+    key = m.group(1).replace("[i]", "[]").replace("[j]", "[]")
+    parts = [p for p in re.split(r"\.|(\[\])", key) if p]
+    if section and parts[0] != section[0]:
+        parts = section + parts
+    n_keys += 1
+    report(resolve(schema, parts), "documented key %s is in the schema" % ".".join(parts))
+report(n_keys >= 30, "%d keys documented in docs/config.md" % n_keys)
 print("%d checks, %d failed" % (checks, fails))
 sys.exit(1 if fails else 0)
 PY
