@@ -516,11 +516,15 @@ flow_key_fast(const struct rte_mbuf *m, struct bl_flow_pkt *k)
 	tot = (uint32_t)(h[16] << 8 | h[17]);
 	if (tot < 20)
 		return 0;
+	/* the L4 header inside the datagram, not in the frame's trailer (proto.h's l3_end) */
 	if (h[23] == 6) {
-		if (m->data_len < 14 + 20 + 20 || (doff = h[46] >> 4) < 5 || 34 + doff * 4 > m->pkt_len)
+		if (m->data_len < 14 + 20 + 20 || (doff = h[46] >> 4) < 5 || 34 + doff * 4 > m->pkt_len ||
+		    20 + doff * 4 > tot)
 			return 0;
 		k->tcp_flags = h[47];
 	} else if (h[23] == 17) {
+		if (20 + 8 > tot)
+			return 0;
 		k->tcp_flags = 0;
 	} else {
 		return 0;
@@ -599,8 +603,9 @@ static const struct bl_counter_def flow_counters[] = {
 	BL_COUNTER(struct flow, packets, "packets", "IPv4 and IPv6 packets metered"),
 	BL_COUNTER(struct flow, bytes, "bytes", "their IP length fields summed (what records count)"),
 	BL_COUNTER(struct flow, malformed, "malformed",
-		   "packets not metered: an Ethernet, VLAN, IP or TCP/UDP/SCTP/ICMP header cut short "
-		   "or invalid (passed on all the same)"),
+		   "packets not metered: an Ethernet, VLAN, IP or TCP/UDP/SCTP/ICMP header cut short, "
+		   "invalid, or past the end of the IP datagram (in the frame's trailer) (passed on "
+		   "all the same)"),
 	BL_COUNTER(struct flow, not_ip, "not_ip", "packets not metered: neither IPv4 nor IPv6"),
 	BL_COUNTER(struct flow, fragments, "fragments",
 		   "later fragments, metered with ports 0 (their ports are in the first)"),

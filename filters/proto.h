@@ -35,6 +35,9 @@ struct proto {
 	uint16_t sport, dport; /* tcp, udp, sctp */
 	uint8_t icmp_type;
 	uint32_t l3_off, l4_off;
+	uint32_t l3_end;       /* IP: the end of the datagram its length field says, at most the
+	                        * packet's: bytes past it (an Ethernet trailer's padding) are no
+	                        * header of its */
 };
 
 #define PROTO_ETH_ARP  0x0806
@@ -54,21 +57,21 @@ proto_l4(const struct rte_mbuf *m, struct proto *p)
 	const uint8_t *h;
 
 	switch (p->l4proto) {
-	case 6:   /* tcp: 20 bytes, data offset 5..15 words within the packet */
+	case 6:   /* tcp: 20 bytes, data offset 5..15 words within the datagram */
 		h = proto_at(m, p->l4_off, 20, buf);
-		if (h == NULL || (h[12] >> 4) < 5 || p->l4_off + (h[12] >> 4) * 4u > m->pkt_len)
+		if (h == NULL || (h[12] >> 4) < 5 || p->l4_off + (h[12] >> 4) * 4u > p->l3_end)
 			goto bad;
 		break;
 	case 17:  /* udp */
 	case 132: /* sctp: ports in the first 4 bytes, 12-byte common header */
 		h = proto_at(m, p->l4_off, p->l4proto == 17 ? 8 : 12, buf);
-		if (h == NULL)
+		if (h == NULL || p->l4_off + (p->l4proto == 17 ? 8u : 12u) > p->l3_end)
 			goto bad;
 		break;
 	case 1:   /* icmp */
 	case 58:  /* icmp6 */
 		h = proto_at(m, p->l4_off, 4, buf);
-		if (h == NULL)
+		if (h == NULL || p->l4_off + 4u > p->l3_end)
 			goto bad;
 		p->icmp_type = h[0];
 		p->has_l4 = true;
@@ -98,6 +101,7 @@ proto_ipv4(const struct rte_mbuf *m, struct proto *p)
 		return;
 	}
 	p->ipver = 4;
+	p->l3_end = p->l3_off + tot < m->pkt_len ? p->l3_off + tot : m->pkt_len;
 	p->l4proto = h[9];
 	frag = (uint16_t)(h[6] << 8 | h[7]);
 	p->first_frag = (frag & 0x1fff) == 0;
@@ -121,6 +125,11 @@ proto_ipv6(const struct rte_mbuf *m, struct proto *p)
 		return;
 	}
 	p->ipver = 6;
+	{       /* payload length 0: a jumbogram (its length is in an option): the packet's */
+		uint32_t plen = (uint32_t)(h[4] << 8 | h[5]);
+		p->l3_end = plen != 0 && p->l3_off + 40 + plen < m->pkt_len ?
+			p->l3_off + 40 + plen : m->pkt_len;
+	}
 	p->first_frag = true;
 	nh = h[6];
 	/* Walk the extension headers we know, a few at most. */

@@ -165,6 +165,32 @@ Test(filter_flow, malformed_and_non_ip_are_counted_and_passed_never_metered)
 	harness_free(h);
 }
 
+/* An IPv4 header whose total length ends before the TCP or UDP header: those bytes are
+ * the frame's trailer (padding), not a header of the datagram. tshark decodes no TCP
+ * there; flow metered a TCP flow with the trailer's ports and flags (found by a review).
+ * The fast path and the general walk both. */
+Test(filter_flow, a_header_in_the_ethernet_trailer_is_malformed)
+{
+	struct harness *h = harness_new("flow");
+	struct pkt_spec tcp = { .proto = 6 }, udp = { .proto = 17 }, tcp_vlan = { .proto = 6, .n_vlan = 1 };
+	struct pkt_spec *specs[] = { &tcp, &udp, &tcp_vlan };
+
+	cr_assert(h != NULL);
+	for (unsigned int i = 0; i < 3; i++) {
+		struct rte_mbuf *m = harness_pkt(specs[i]);
+		uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + 14 + 4u * specs[i]->n_vlan;
+		ip[2] = 0;
+		ip[3] = 20;     /* the datagram is its header alone */
+		harness_push(h, m);
+	}
+	harness_run(h);
+	cr_assert(eq(u32, harness_count(h, "out"), 3));
+	cr_assert(eq(u64, harness_counter(h, "flow", "malformed"), 3));
+	cr_assert(eq(u64, harness_counter(h, "flow", "packets"), 0));
+	cr_assert(eq(u64, harness_counter(h, "flow", "flows"), 0));
+	harness_free(h);
+}
+
 /* A flow ends idle_s after its last packet although no packet comes after it (the
  * sweep ran only with a burst: once the traffic stopped, the last flows stayed in the
  * table until the appliance stopped). The graph keeps running passes with nothing in. */
