@@ -266,10 +266,18 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 		if (n <= 0)
 			break;
 		if (o->flows) {
-			if (flows_print(stdout, buf, pi.copied, o->json) < 0)
-				bad_recs++;
-			else
+			if (flows_print(stdout, buf, pi.copied, o->json) == 0) {
 				count++;
+			} else if (count == 0) {
+				/* the first entry is no flow record: another kind of stream, whose
+				 * entries were skipped in silence for ever */
+				fprintf(stderr, "beltline: %s: %s: its first entry is not a flow record: "
+					"--flows reads a `flow ... export=NAME` stream\n", o->cmd, o->name);
+				status = 1;
+				break;
+			} else {
+				bad_recs++;
+			}
 			continue;
 		}
 		ts = pi.ts_ns;

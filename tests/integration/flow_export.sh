@@ -11,7 +11,7 @@ BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 I=$(inst flowexp)
 export BELTLINE_INSTANCE=$I
 "$BELTLINED" -q --duration 600 --instance "$I" --port nul=net_null0 --pipeline \
-	"gen proto=tcp size=80 src=10.7.0.1 dst=10.8.0.1 sport=1000-1002 dport=443 rate=300 | flow active_s=1 export=fl | drop" \
+	"gen proto=tcp size=80 src=10.7.0.1 dst=10.8.0.1 sport=1000-1002 dport=443 rate=300 | flow active_s=1 export=fl | export name=pk" \
 	> "$T/r.json" 2> "$T/err" &
 BPID=$!
 trap 'kill -TERM $BPID 2> /dev/null || true; rm -rf "$T"' EXIT
@@ -26,6 +26,10 @@ check "a text line names addresses, ports, counts, flags and the end reason ($(s
 eq "cat --flows --json -c 6: JSON lines" "$(jq -s length "$T/json")" 6
 eq "... each 80-byte packets: bytes = 66 x packets" \
 	"$(jq -s '[.[] | select(.bytes == 66 * .packets and .packets > 0 and .proto == 6 and .dport == 443 and .end_reason == "active")] | length' "$T/json")" 6
+# --flows on a stream of packets: it skipped every entry in silence and never ended
+set +e; timeout 60 "$BELTLINE" cat --flows pk -c 1 > /dev/null 2> "$T/pk.err"; rc=$?; set -e
+eq "cat --flows on a packet stream: exit 1 ($(head -c 200 "$T/pk.err"))" "$rc" 1
+check "... it says the stream is no flow stream" grep -q "pk: its first entry is not a flow record" "$T/pk.err"
 eq "--json without --flows: usage" "$("$BELTLINE" cat --json fl > /dev/null 2>&1; echo $?)" 2
 kill -TERM $BPID
 wait $BPID || bad "beltlined exit status $?"
