@@ -34,6 +34,7 @@
 #include "bl_flow_worker.h"
 #include "bl_graph.h"
 #include "bl_ipfix.h"
+#include "bl_log.h"
 #include "bl_mbuf_meta.h"
 #include "bl_stream_worker.h"
 #include "bl_time.h"
@@ -270,9 +271,13 @@ send_msg(struct flow *fl)
 {
 	uint32_t len = bl_ipfix_finish(fl->ipfix);
 
-	if (fl->fd >= 0 && send(fl->fd, fl->ipfix->buf, len, 0) != (ssize_t)len)
+	if (fl->fd >= 0 && send(fl->fd, fl->ipfix->buf, len, 0) != (ssize_t)len) {
+		/* said, not only counted: a collector not listening (ECONNREFUSED) or a unit
+		 * whose IPAddressDeny drops the datagrams (EPERM) showed only in send_errors.
+		 * bl_log limits the lines a call site says (BL_LOG_BURST an interval). */
+		bl_log(BL_LOG_WARNING, "flow: sending IPFIX to %s: %s", fl->collector, strerror(errno));
 		bl_counter_add(&fl->send_errors, 1);
-	else
+	} else
 		bl_counter_add(&fl->messages, 1);
 	fl->ipfix->len = 0;
 }

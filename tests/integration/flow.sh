@@ -167,6 +167,15 @@ check "active_s=1 over 1.5 s of one flow: ended by it at least once ($c)" test "
 eq "... every record sent" "$(jq '.records' <<< "$c")" "$(jq '.ended_active + .ended_idle + .flushed' <<< "$c")"
 eq "... every packet metered" "$(jq '.packets' <<< "$c")" "$(jq '.graphs[0].filters.gen.counters.generated' "$T/a.json")"
 
+# ---- a collector that is not there: the failed sends are said, not only counted (a
+# unit's IPAddressDeny or a stopped collector showed only in send_errors) ----
+DEAD=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BELTLINED" -q --exit-idle 200 --duration 120 --instance "$(inst flowdead)" --port nul=net_null0 --pipeline \
+	"gen proto=udp rate=2000 count=3000 | flow active_s=1 idle_s=60 collector=udp://127.0.0.1:$DEAD | drop" > "$T/d.json" 2> "$T/d.err"
+c=$(jq -c '.graphs[0].filters.flow.counters' "$T/d.json")
+check "no collector at $DEAD: sends failed ($c)" test "$(jq '.send_errors' <<< "$c")" -ge 1
+check "... and said so ($(grep -m1 IPFIX "$T/d.err"))" grep -q "flow: sending IPFIX to udp://127.0.0.1:$DEAD: Connection refused" "$T/d.err"
+
 reap_pids   # nfacctd, told to stop above
 PIDS=()
 left=0
