@@ -52,7 +52,9 @@ usage(FILE *out)
 		"                       a PCI address; repeatable\n"
 		"  --pipeline TEXT      a graph in the pipeline language, run on every worker\n"
 		"                       lcore; repeatable\n"
-		"  --lcores LIST        main lcore then workers, e.g. 0-1 or 0,2,3 (default 0-1)\n"
+		"  --lcores LIST        main lcore then workers, e.g. 0-1 or 0,2,3 (default 0-1); each\n"
+		"                       worker runs every pipeline: an rx needs a queue per worker,\n"
+		"                       and a --port port has one\n"
 		"  --instance NAME      the instance name (1..31 of A-Z a-z 0-9 _ -; default the\n"
 		"                       config's, else \"default\"): one-off runs side by side need\n"
 		"                       one each\n"
@@ -88,7 +90,7 @@ parse_num(const char *opt, const char *s, double min, double max, double *out)
 	v = strtod(s, &end);
 	/* written so that NaN, which compares false with everything, fails too */
 	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
-		fprintf(stderr, "beltlined: %s: must be a number %g..%g, got \"%s\"\n", opt, min, max, s);
+		fprintf(stderr, "beltlined: %s: must be a number %.15g..%.15g, got \"%s\"\n", opt, min, max, s);
 		return -EINVAL;
 	}
 	*out = v;

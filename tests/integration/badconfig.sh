@@ -60,7 +60,7 @@ expect "missing file" 2 'cannot open' --check "$T/nonexistent.json"
 expect "a folder as config" 2 'not a regular file' --check "$T"
 expect "no config" 2 'expected one CONFIG.json' --check
 expect "unknown flag" 2 'unrecognized option' --frobnicate "$T/bad.json"
-expect "bad --exit-idle" 2 '--exit-idle: must be a number' --exit-idle soon "$T/bad.json"
+expect "bad --exit-idle" 2 '--exit-idle: must be a number 1..86400000' --exit-idle soon "$T/bad.json"
 
 # A worker on a CPU this machine does not let us use.
 fwd_cfg "$T/c.json" "$(inst cpu)" "net_null0" "net_null1"
