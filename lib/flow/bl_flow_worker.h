@@ -305,17 +305,21 @@ bl_flow__hit(struct bl_flow_table *t, uint32_t s, const struct bl_flow_pkt *p, u
 		bl_flow__start(e, p, now);
 		return;
 	}
+	if (unlikely(e->packets >= UINT32_MAX - 1)) {
+		/* The count would reach 2^32 - 1: the record ends (its 32-bit count stays exact)
+		 * and this packet begins the next, as an active timeout does. The record was
+		 * ended after the packet and the slot emptied in place: uncounted in created,
+		 * and a flow with no packet after it exported a record of 0 packets. */
+		bl_flow__export(t, s, BL_FLOW_END_ACTIVE);
+		bl_counter_add(&t->st->active, 1);
+		bl_counter_add(&t->st->created, 1);
+		bl_flow__start(e, p, now);
+		return;
+	}
 	e->bytes += p->len;
 	e->packets++;
 	e->last = now;
 	e->tcp_flags |= p->tcp_flags;
-	if (unlikely(e->packets == UINT32_MAX)) {     /* the count would wrap: export it now */
-		bl_flow__export(t, s, BL_FLOW_END_ACTIVE);
-		bl_counter_add(&t->st->active, 1);
-		e->packets = 0;
-		e->bytes = 0;
-		e->first = e->last;
-	}
 }
 
 /* Count a burst of packets into their flows. n <= BL_FLOW_BURST_MAX. */

@@ -219,6 +219,37 @@ Test(flow_table, active_timeout_exports_and_goes_on)
 	bl_flow_free(t);
 }
 
+/* A flow whose count reaches 2^32 - 1 ends its record and the next packet begins a new
+ * one, counted in created; the record that goes on is never one of 0 packets (it was:
+ * the slot was emptied in place after the packet, uncounted). */
+Test(flow_table, a_count_at_its_limit_ends_the_record_and_the_packet_begins_the_next)
+{
+	struct bl_flow_table *t = mk(100, 100000, 1000000);
+	struct bl_flow_pkt a = pk(1, 2, 10, 20, 17, 100, 0, 1000);
+	uint32_t s;
+
+	bl_flow_update_burst(t, &a, 1);
+	for (s = 0; s < t->n_slots && t->sig[s] == 0; s++)
+		;
+	cr_assert(s < t->n_slots);
+	t->ent[s].packets = UINT32_MAX - 2;       /* as if 2^32 - 3 packets had come */
+	a.ms = 1001;
+	bl_flow_update_burst(t, &a, 1);           /* 2^32 - 2 */
+	cr_assert(eq(u32, n_got, 0));
+	a.ms = 1002;
+	bl_flow_update_burst(t, &a, 1);           /* would be 2^32 - 1: a new record */
+	cr_assert(eq(u32, n_got, 1));
+	cr_assert(eq(u64, got[0].packets, UINT32_MAX - 1));
+	cr_assert(eq(u8, got[0].end_reason, BL_FLOW_END_ACTIVE));
+	cr_assert(eq(u64, t->st->created, 2));
+	bl_flow_flush(t, BL_FLOW_END_FORCED);
+	cr_assert(eq(u32, n_got, 2));
+	cr_assert(eq(u64, got[1].packets, 1));
+	cr_assert(eq(u64, got[1].bytes, 100));
+	cr_assert(eq(u64, got[1].start_ms, 1002));
+	bl_flow_free(t);
+}
+
 Test(flow_table, full_table_exports_the_least_recently_seen_early)
 {
 	struct bl_flow_table *t = mk(4, 100000, 100000);
