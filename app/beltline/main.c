@@ -69,7 +69,7 @@ const char bl_cli_usage[] =
 	"  ls                  streams of the instance: policy, capacity, readers, and\n"
 	"                      PPS, the packets a second written (watched for 0.5 s);\n"
 	"                      inject streams you may write, with their writer; user filters\n"
-	"                      you may return verdicts to, with their client\n"
+	"                      you may return verdicts to, with their client; the endpoints\n"
 	"  reload [CONFIG.json]  move the appliance to a new config (default: the file it\n"
 	"                      runs from, or the last one a reload named); graphs and\n"
 	"                      streams that stay keep running\n"
@@ -184,6 +184,35 @@ bl_cli_number(const char *arg, unsigned long long lo, unsigned long long hi,
 	return 0;
 }
 
+/* The lines of bl_cli_usage about cmd (an entry "  cmd ..." and the lines indented under
+ * it, for each entry of cmd), then the options every command takes: `beltline cat --help`
+ * printed all of it. */
+static void
+usage_of(const char *cmd)
+{
+	const char *p = bl_cli_usage, *nl;
+	size_t n = strlen(cmd);
+	int in = 0;
+
+	for (; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		if (p == bl_cli_usage) {                 /* "usage: ..." */
+			in = 1;
+		} else if (p[0] == ' ' && p[1] == ' ' && p[2] != ' ') {   /* an entry */
+			in = (strncmp(p + 2, cmd, n) == 0 && (p[2 + n] == ' ' || p + 2 + n == nl)) ||
+			     p[2] == '-';
+		} else if (p[0] != ' ') {                /* a blank line or the last lines */
+			in = p == nl || strncmp(p, "Exit status", 11) == 0;
+		}
+		if (in)
+			fwrite(p, 1, (size_t)(nl - p) + (*nl == '\n'), stdout);
+		if (*nl == '\0')
+			break;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,13 +271,13 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(cmd, commands[i].name) != 0)
 			continue;
-		/* the commands without a help text of their own: the one text */
+		/* the commands without a help text of their own: their part of the one text */
 		if (commands[i].run == bl_cli_ls || commands[i].run == bl_cli_stats ||
 		    commands[i].run == bl_cli_top || commands[i].run == bl_cli_reload ||
 		    commands[i].run == bl_cli_cat || commands[i].run == bl_cli_inject)
 			for (int k = 1; k < argc; k++)
 				if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
-					fputs(bl_cli_usage, stdout);
+					usage_of(cmd);
 					return 0;
 				}
 		return commands[i].run(argc, argv, instance);

@@ -103,6 +103,12 @@ check "... the second what does" grep -q "^beltline: running: .*$I.* (choose one
 for c in ls stats top reload cat inject tap serve exporter; do
 	B "$c" --help > "$T/h" 2>&1 && st=0 || st=$?
 	eq "$c --help: exit status" "$st" 0
+	# the command's own part (ls, stats, top, reload, cat, inject printed the whole text)
+	check "$c --help: about $c" grep -q "^  $c\b\|$c" "$T/h"
+	case $c in ls|stats|top|reload|cat|inject)
+		check "$c --help: not the other commands' ($(wc -l < "$T/h") lines)" \
+			test "$(grep -c '^  [a-z]' "$T/h")" = "$(grep -c "^  $c\b" "$T/h")" ;;
+	esac
 done
 B ls -h > "$T/h" 2>&1 && st=0 || st=$?
 eq "ls -h: exit status" "$st" 0
