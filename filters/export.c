@@ -167,7 +167,8 @@ BL_FILTER_REGISTER(export) = {
 	.summary = "publish a stream to client processes (beltline cat NAME), zero copy within permissions",
 	.synopsis = "export name=NAME [policy=srp|mrp|frp] [capacity=N|auto] [max_capacity=N] "
 		    "[max_readers=N] [mode=0640] [owner=USER] [group=GROUP] [wake_count=N] [wake_us=N]",
-	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-] (required)\n"
+	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-], not beginning tap. (the taps') "
+		    "(required)\n"
 		    "policy: srp (tail drop against the slowest reader, default), mrp (shared read "
 		    "pointer) or frp (overwrite; readers check). A reader may attach with a looser "
 		    "one (beltline cat -p): srp takes srp, mrp and frp readers, mrp mrp and frp\n"

@@ -275,8 +275,8 @@ BL_FILTER_REGISTER(inject) = {
 	.summary = "a source of frames a client writes (beltline inject NAME FILE), zero or one copy",
 	.synopsis = "inject name=NAME [capacity=N] [max_frame=N] [mode=0600] [owner=USER] "
 		    "[group=GROUP] [zero_copy=auto|yes|no]",
-	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-] (required); a namespace of "
-		    "its own (an export may have the same name)\n"
+	.args_doc = "name: the stream's name, 1..47 of [A-Za-z0-9_.-], not beginning tap. (the "
+		    "taps') (required); a namespace of its own (an export may have the same name)\n"
 		    "capacity: the writer's buffers (and descriptors), a power of two 2..65536 "
 		    "(default 1024)\n"
 		    "max_frame: bytes of one buffer, the longest frame a writer may commit, "

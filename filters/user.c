@@ -441,8 +441,8 @@ BL_FILTER_REGISTER(user) = {
 	.summary = "hold each packet until a client process returns its class (verdicts, zero copy)",
 	.synopsis = "user name=NAME [timeout_us=N] [on_timeout=pass|drop] [max_inflight=N] "
 		    "[mode=0640] [owner=USER] [group=GROUP]",
-	.args_doc = "name: the stream a verdict client attaches to, 1..47 of [A-Za-z0-9_.-] "
-		    "(required); shares the namespace of export's streams\n"
+	.args_doc = "name: the stream a verdict client attaches to, 1..47 of [A-Za-z0-9_.-], not "
+		    "beginning tap. (required); shares the namespace of export's streams\n"
 		    "timeout_us: how long the oldest packet held waits for its class, 1..10000000 "
 		    "(default 1000); the packets behind it wait for it (arrival order)\n"
 		    "on_timeout: what happens to a packet with no class: pass (on with the class "

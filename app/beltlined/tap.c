@@ -482,6 +482,7 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 		o.uid = probe.uid;
 		o.gid = probe.gid;
 		o.mode = probe.mode;
+		o.tap = 1;
 		rc = bl_stream_create(&o, &t->s, err);
 		if (rc < 0) {
 			char m[BL_ERR_MSG_MAX];

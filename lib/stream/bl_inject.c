@@ -57,6 +57,10 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 		return bl_err_set(err, -EINVAL, "name: \"%.60s\" is not a stream name (1..%u of "
 				  "[A-Za-z0-9_.-], not . or ..)", o->name != NULL ? o->name : "",
 				  BL_STREAM_NAME_MAX - 1);
+	if (bl_stream_name_tap(o->name, strlen(o->name)))   /* one rule for every stream name */
+		return bl_err_set(err, -EINVAL, "name: \"%.60s\": names beginning \"%s\" belong "
+				  "to taps (beltline tap); give the stream another name", o->name,
+				  BL_STREAM_TAP_PREFIX);
 	if (o->capacity < 2 || o->capacity > (1u << 16) || (o->capacity & (o->capacity - 1)) != 0)
 		return bl_err_set(err, -EINVAL, "capacity: %u is not a power of two in 2..65536",
 				  o->capacity);

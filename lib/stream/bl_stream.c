@@ -192,6 +192,10 @@ opts_ok(const struct bl_stream_opts *o, bool is_dry, struct bl_err *err)
 			return bl_err_set(err, -EINVAL, "name: \"%.*s\" is not a stream name: 1..%u "
 					  "characters of [A-Za-z0-9_.-], not . or ..", 60, o->name,
 					  BL_STREAM_NAME_MAX - 1);
+		if (!o->tap && bl_stream_name_tap(o->name, strlen(o->name)))
+			return bl_err_set(err, -EINVAL, "name: \"%.60s\": names beginning \"%s\" "
+					  "belong to taps (beltline tap); give the stream another "
+					  "name", o->name, BL_STREAM_TAP_PREFIX);
 	} else if (o->kind == BL_STREAM_LCORE) {
 		if (o->name == NULL || o->name[0] == '\0')
 			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters",
@@ -289,13 +293,21 @@ adopt(const struct bl_stream_opts *o, struct bl_stream *s, struct bl_stream **ou
 	gid_t gid = o->kind == BL_STREAM_EXPORT ? o->gid : (gid_t)-1;
 	mode_t mode = o->kind == BL_STREAM_EXPORT ? o->mode : 0600;
 	uint32_t max_cap = o->max_capacity != 0 ? o->max_capacity : o->capacity;
-	const char *what = s->policy != o->policy ? "policy" : s->capacity != o->capacity ?
+	const char *what;
+
+	/* A tap's stream belongs to its tap and its readers: an export that took it over
+	 * would write packets the tapped filter never emitted into the tap. opts_ok keeps
+	 * config names off the prefix; this holds even for one that got past. */
+	if (s->tap)
+		return bl_err_set(err, -EBUSY, "name: stream \"%s\" is a live tap's (beltline tap "
+				  "made it; it goes when its readers leave): a reload never takes a "
+				  "tap's stream, give this one another name", s->name);
+	what = s->policy != o->policy ? "policy" : s->capacity != o->capacity ?
 		"capacity" : s->max_capacity != max_cap ? "max_capacity" :
 		s->max_readers != o->max_readers ? "max_readers" : s->uid != uid ?
 		"owner" : s->gid != gid ? "group" : s->mode != mode ? "mode" :
 		s->wake_count != o->wake_count ? "wake_count" : s->wake_us != o->wake_us ?
 		"wake_us" : NULL;
-
 	if (what != NULL)
 		return bl_err_set(err, -EBUSY, "%s: stream \"%s\" runs with another %s; a reload keeps "
 				  "a stream as it is: remove it in one reload, add it back in the next",
@@ -369,6 +381,7 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	s->wake_count = o->wake_count;
 	s->wake_us = o->wake_us;
 	s->lcore = o->lcore;
+	s->tap = o->tap;
 	bl_stream__wake_init(&s->wake, o->wake_count, o->wake_us);
 	s->wake.pass = o->wake_pass != 0;
 	s->writer = 1;

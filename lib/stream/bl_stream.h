@@ -105,6 +105,7 @@ struct bl_stream {
 	int writer;                 /* writers there: 1, 2 while a reload swaps graphs
 	                             * (LCORE readers attach only when nonzero) */
 	unsigned int lcore;         /* the writers' lcore */
+	uint8_t tap;                /* a tap's stream (bl_stream_opts.tap): never adopted */
 	/* A writer that is not a worker (flow's exporter thread): the instance that may
 	 * write the ring now. A reload's new instance takes it at its commit, before the
 	 * swap; the old one then writes no more (see filters/flow.c). seq_cst, Dekker
@@ -145,6 +146,8 @@ struct bl_stream_opts {
 	                             * lcore's tick then need not watch its sleepers every
 	                             * 100 us (bl_stream_wake.c, "Ticks") */
 	unsigned int lcore;         /* the writer's lcore (a reload keeps a stream only there) */
+	uint8_t tap;                /* EXPORT: a tap's (app/beltlined/tap.c), the only stream
+	                             * whose name may begin BL_STREAM_TAP_PREFIX */
 };
 
 /* Create a stream and its ring, the writer's: refs = 1. Errors name the

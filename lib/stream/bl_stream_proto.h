@@ -56,6 +56,19 @@ bl_stream_name_ok(const char *s, size_t len)
 	return 1;
 }
 
+/* Names that begin "tap." are the taps' (beltline tap names its streams tap.N): no
+ * config, pipeline or edit may declare one, so a reload can never take a live tap's
+ * stream for its own export, nor a tap's name collide with a configured stream's. */
+#define BL_STREAM_TAP_PREFIX "tap."
+
+/* Whether s[0..len) begins with the taps' prefix (a valid name that only a tap may take). */
+static inline int
+bl_stream_name_tap(const char *s, size_t len)
+{
+	return s != NULL && len >= sizeof(BL_STREAM_TAP_PREFIX) - 1 &&
+	       memcmp(s, BL_STREAM_TAP_PREFIX, sizeof(BL_STREAM_TAP_PREFIX) - 1) == 0;
+}
+
 /* Whether s[0..len) is a valid instance (or port) name. */
 static inline int
 bl_instance_name_ok(const char *s, size_t len)

@@ -61,6 +61,12 @@ echo "  $r"
 eq "an edit: done" "${r%% *}" 0
 refused "after it, a bad bpf after c1" "$(edit "$bad")" "$(jq -r .pipeline <<< "${r#* }")"
 
+# "tap." names are the taps' (docs/taps.md): an edit may not export one.
+r=$(edit '{"graph": "graphs[0]", "parent": "c0", "add": "export name=tap.9"}')
+echo "  $r"
+check "an edit exporting a tap. name: refused, the key and the rule named" \
+	test "${r%% *}" = -22 -a "$(grep -c 'name: \\"tap.9\\": names beginning \\"tap.\\" belong to taps' <<< "$r")" = 1
+
 kill -INT "$PID"
 wait "$PID"; rc=$?
 eq "exit status" "$rc" 0

@@ -98,6 +98,18 @@ fi
 "$BELTLINE" tap dport > /dev/null 2> "$T/held.err" &
 HELD=$!
 wait_for 30 bash -c "'$BELTLINE' ls | grep -q 'tap\\.'"
+# "tap." names are the taps': a config's export of a live tap's name, with the tap
+# stream's own settings, was adopted by the reload (a second writer into the tap).
+TN=$("$BELTLINE" ls | awk '$1 ~ /^tap\./ {print $1; exit}')
+jq --arg n "$TN" '.graphs += [{"lcores": [1], "pipeline": ("gen rate=100 | export name=" + $n + " capacity=4096")}]' \
+	"$T/c.json" > "$T/coll.json"
+rc=0; "$BELTLINE" reload "$T/coll.json" > /dev/null 2> "$T/r.err" || rc=$?
+echo "  reload: $(cat "$T/r.err")"
+check "a reload exporting the live tap's stream ($TN) is refused" \
+	test "$rc" != 0 -a "$(grep -c "graphs\[1\].*name: \"$TN\": names beginning \"tap.\" belong to taps" "$T/r.err")" = 1
+eq "... nothing reloaded" "$("$BELTLINE" stats --json | jq '.reload.reloads')" 0
+rc=0; "$BELTLINED" --check "$T/coll.json" > /dev/null 2> "$T/r.err" || rc=$?
+check "--check refuses a tap. name too" test "$rc" != 0 -a "$(grep -c 'belong to taps' "$T/r.err")" -ge 1
 # More than one tap per filter: a second one, beside the one held, gets its packets.
 rc=0; timeout 60 "$BELTLINE" tap -c 50 dport:edge > "$T/tap_second.pcap" 2> "$T/r.err" || rc=$?
 eq "a second tap of one filter, beside a first" "$rc" 0

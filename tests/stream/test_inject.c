@@ -626,4 +626,8 @@ Test(inject, bad_arguments_name_their_key)
 	o.name = "..";
 	cr_assert(eq(int, bl_inject_create(&o, &s, &err), -EINVAL));
 	cr_assert(strncmp(err.msg, "name:", 5) == 0, "%s", err.msg);
+	o.name = "tap.2";                        /* the taps' prefix: no declared stream has it */
+	cr_assert(eq(int, bl_inject_create(&o, &s, &err), -EINVAL));
+	cr_assert(strncmp(err.msg, "name:", 5) == 0 && strstr(err.msg, "belong to taps"), "%s",
+		  err.msg);
 }

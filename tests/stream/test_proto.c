@@ -35,6 +35,15 @@ Test(stream_proto, stream_names)
 	cr_assert(bl_stream_name_ok("web/x", 3), "a prefix is checked by its length");
 }
 
+Test(stream_proto, tap_prefix)
+{
+	cr_assert(bl_stream_name_tap("tap.1", 5) && bl_stream_name_tap("tap.", 4));
+	cr_assert(bl_stream_name_tap("tap", 3) == 0 && bl_stream_name_tap("taps", 4) == 0 &&
+		  bl_stream_name_tap("mytap.1", 7) == 0 && bl_stream_name_tap("Tap.1", 5) == 0);
+	cr_assert(bl_stream_name_tap("tap.1", 3) == 0, "checked by its length");
+	cr_assert(bl_stream_name_tap(NULL, 4) == 0);
+}
+
 Test(stream_proto, instance_names)
 {
 	cr_assert(bl_instance_name_ok("default", 7) && bl_instance_name_ok("a-b_9", 5));

@@ -303,6 +303,44 @@ Test(stream, create_refuses_bad_names_and_duplicates)
 	bl_stream_release(s);
 }
 
+/* "tap." names are the taps': a config's stream of that name is refused before it is
+ * made or checked, and a tap's own stream is never adopted by a reload's export (it did:
+ * the export became a second writer of the tap's ring). */
+Test(stream, tap_names_belong_to_taps)
+{
+	struct bl_stream_opts o = {
+		.sz = sizeof(o), .kind = BL_STREAM_EXPORT, .name = "tap.1", .pkt = pkt,
+		.policy = BL_IBUF_SRP, .capacity = 64, .max_readers = 8, .mode = 0640,
+		.uid = geteuid(), .gid = getegid(), .wake_count = 1,
+	};
+	struct bl_stream *s = NULL, *t = NULL;
+	struct bl_err err;
+
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EINVAL));
+	cr_assert(strstr(err.msg, "name: \"tap.1\"") && strstr(err.msg, "belong to taps"),
+		  "%s", err.msg);
+	bl_stream_check_reset(NULL);
+	cr_assert(eq(int, bl_stream_check(&o, &err), -EINVAL), "a dry run refuses it too");
+	cr_assert(strstr(err.msg, "belong to taps") != NULL, "%s", err.msg);
+	o.name = "tap";                          /* only the prefix with its dot is reserved */
+	cr_assert(eq(int, bl_stream_check(&o, &err), 0), "%s", err.msg);
+	o.name = "mytap.1";
+	cr_assert(eq(int, bl_stream_check(&o, &err), 0), "%s", err.msg);
+	bl_stream_check_reset(NULL);
+	o.name = "tap.1";
+	o.tap = 1;                               /* the tap itself */
+	cr_assert(eq(int, bl_stream_create(&o, &s, &err), 0), "%s", err.msg);
+	o.tap = 0;
+	bl_stream_adopt(true);                   /* a reload's export, the same settings */
+	cr_assert(eq(int, bl_stream_create(&o, &t, &err), -EBUSY));
+	bl_stream_adopt(false);
+	cr_assert(strstr(err.msg, "\"tap.1\" is a live tap's") != NULL, "%s", err.msg);
+	cr_assert(eq(int, s->writer, 1), "the tap keeps its one writer");
+	cr_assert(eq(u32, s->refs, 1));
+	bl_stream_release(s);
+	cr_assert(eq(u32, bl_stream_count(BL_STREAM_EXPORT), 0));
+}
+
 /* The longest name the protocol allows (BL_STREAM_NAME_MAX - 1 characters)
  * is created: its ring's name must not grow past what the ring takes. */
 Test(stream, the_longest_allowed_name_is_created)
