@@ -24,7 +24,10 @@ graph_index(const char *s)
 	char *end;
 	unsigned long n;
 
-	if (strncmp(s, "graphs[", 7) != 0 || s[7] < '0' || s[7] > '9' || strlen(s) > 12)
+	/* No leading zero: "graphs[01]" is not how the config, stats or errors name graph 1,
+	 * and the reply echoes what was asked. */
+	if (strncmp(s, "graphs[", 7) != 0 || s[7] < '0' || s[7] > '9' || strlen(s) > 12 ||
+	    (s[7] == '0' && s[8] != ']'))
 		return -1;
 	n = strtoul(s + 7, &end, 10);
 	if (strcmp(end, "]") != 0 || n >= BL_CFG_MAX_GRAPHS)
@@ -91,8 +94,9 @@ ctl_op_edit(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const 
 		return;
 	}
 	if ((gi = graph_index(graph)) < 0) {
-		ctl_reply_err(k, h, -EINVAL, "edit: \"graph\" is \"graphs[N]\" (a fixed-forwarding "
-			      "workers[] entry is not edited live), not \"%.40s\"", graph);
+		ctl_reply_err(k, h, -EINVAL, "edit: \"graph\" is \"graphs[N]\" (N with no leading zero; a "
+			      "fixed-forwarding workers[] entry is not edited live), not \"%.40s\"",
+			      graph);
 		return;
 	}
 	ed.graph = (unsigned int)gi;

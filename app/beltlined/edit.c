@@ -68,7 +68,9 @@ static int
 add_after(struct bl_gdesc *g, unsigned int p, const struct bl_edit *ed, struct bl_err *err)
 {
 	struct bl_pipe_opts opts = { .filters = bl_filter_names() };
-	unsigned int n0 = g->n_nodes, m0 = g->n_edges;
+	unsigned int n0 = g->n_nodes, m0 = g->n_edges, n_alone;
+	const struct bl_filter_ops *ops;
+	struct bl_gdesc alone;
 	struct bl_label l;
 	struct bl_err e;
 	int rc;
@@ -77,6 +79,17 @@ add_after(struct bl_gdesc *g, unsigned int p, const struct bl_edit *ed, struct b
 	if (bl_label_parse(ed->label != NULL ? ed->label : "", &l, &e) != 0)
 		return bl_err_set(err, -EINVAL, "graphs[%u]: the edge from \"%s\": %s", ed->graph,
 				  ed->parent, e.msg);
+	/* Parsed on its own first: text with no filter in it (blanks, "") adds no node to g
+	 * either, which would look like a name g has already. */
+	bl_gdesc_init(&alone);
+	rc = bl_pipe_parse(ed->filter, &opts, &alone, &e);
+	n_alone = alone.n_nodes;
+	bl_gdesc_free(&alone);
+	if (rc == 0 && n_alone == 0)
+		return bl_err_set(err, -EINVAL, "graphs[%u]: new filter \"%.40s\": names no filter "
+				  "(give one filter's text, e.g. \"count --name=web\")", ed->graph,
+				  ed->filter);
+	bl_err_clear(&e);
 	rc = bl_pipe_parse(ed->filter, &opts, g, &e);
 	if (rc != 0)
 		return bl_err_set(err, rc, "graphs[%u]: new filter \"%s\": %s", ed->graph, ed->filter,
@@ -87,6 +100,13 @@ add_after(struct bl_gdesc *g, unsigned int p, const struct bl_edit *ed, struct b
 	if (g->n_nodes != n0 + 1 || g->n_edges != m0)
 		return bl_err_set(err, -EINVAL, "graphs[%u]: new filter \"%s\": one filter (its name "
 				  "and arguments) is added at a time, not a pipeline", ed->graph, ed->filter);
+	/* Said here, in the request's words: the dry run would say it of the regenerated
+	 * text, at a column and under a name ("gen2") the user never wrote. */
+	ops = bl_filter_lookup(g->nodes[n0].filter);
+	if (ops != NULL && (ops->flags & BL_FILTER_F_SOURCE))
+		return bl_err_set(err, -EINVAL, "graphs[%u]: new filter \"%s\": is a source: nothing "
+				  "can feed it (a source is added in the config file, then beltline "
+				  "reload)", ed->graph, ed->filter);
 	rc = bl_gdesc_add_edge(g, p, n0, &l, 0);
 	if (rc < 0)
 		return bl_err_set(err, rc, "graphs[%u]: %s", ed->graph, strerror(-rc));

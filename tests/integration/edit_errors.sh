@@ -5,7 +5,8 @@
 # array in the file runs as one reprinted text, so a refusal says "graphs[0].pipeline:
 # col N", N a column of that text (before, the file's array elements were laid over
 # the new text: "graphs[0].pipeline[1]: col 7", an element and column that hold no
-# such filter).
+# such filter). Refusals of the request itself (no filter in the text, a source, a
+# "graphs[0N]") are said in the words of the request, not of the regenerated text.
 . "$(dirname "$0")/lib.sh"
 
 I=$(inst edite)
@@ -60,6 +61,29 @@ r=$(edit '{"graph": "graphs[0]", "parent": "c0", "add": "count --name=x"}')
 echo "  $r"
 eq "an edit: done" "${r%% *}" 0
 refused "after it, a bad bpf after c1" "$(edit "$bad")" "$(jq -r .pipeline <<< "${r#* }")"
+
+# refused_as WHAT PATTERN REQUEST: -EINVAL, the reply says PATTERN (grep -E) and no column
+# of regenerated text ("col N"), nor a name the user did not write.
+refused_as() {
+	local r
+	r=$(edit "$3")
+	echo "  $r"
+	check "$1: -EINVAL, in the request's words" \
+		test "${r%% *}" = -22 -a "$(grep -cE -- "$2" <<< "$r")" = 1 -a "$(grep -c 'col [0-9]' <<< "$r")" = 0
+}
+edits0=$("$BELTLINE" stats --json | jq '.reload.live_edits')
+refused_as "empty text" 'graphs\[0\]: new filter \\"\\": names no filter' \
+	'{"graph": "graphs[0]", "parent": "c0", "add": ""}'
+refused_as "blank text" 'names no filter' '{"graph": "graphs[0]", "parent": "c0", "add": "   "}'
+refused_as "a source after c0" 'graphs\[0\]: new filter \\"gen rate=5\\": is a source: nothing can feed it' \
+	'{"graph": "graphs[0]", "parent": "c0", "add": "gen rate=5"}'
+# (graphs[00] was edited as graphs[0], and the reply echoed "graphs[00]")
+for gr in 00 01; do
+	refused_as "a graph with a leading zero (graphs[$gr])" \
+		"edit: .*graph.* is .*graphs\\[N\\].*not .*graphs\\[$gr\\]" \
+		"{\"graph\": \"graphs[$gr]\", \"parent\": \"c0\", \"add\": \"count --name=z\"}"
+done
+eq "... none of them changed the running graphs" "$("$BELTLINE" stats --json | jq '.reload.live_edits')" "$edits0"
 
 # "tap." names are the taps' (docs/taps.md): an edit may not export one.
 r=$(edit '{"graph": "graphs[0]", "parent": "c0", "add": "export name=tap.9"}')
