@@ -127,7 +127,8 @@ tap_burst(struct bl_filter_tap *h, struct rte_mbuf **pkts, const uint32_t *cls, 
 		bl_stream_publish(t->s, t->keep, t->cls, k);
 }
 
-/* "[ORIGIN/]NAME[:EDGE]" into its parts; false if a part is too long. */
+/* "[ORIGIN/]NAME[:EDGE]" into its parts; false if a part is too long, or the EDGE after a
+ * ':' is empty (read as no edge, "dport:" tapped the whole output: not what was asked). */
 static bool
 split(const char *spec, char *origin, size_t on, char *name, size_t nn, char *edge, size_t en)
 {
@@ -142,7 +143,7 @@ split(const char *spec, char *origin, size_t on, char *name, size_t nn, char *ed
 	}
 	colon = strchr(p, ':');
 	if (colon != NULL) {
-		if (strlen(colon + 1) >= en)
+		if (colon[1] == '\0' || strlen(colon + 1) >= en)
 			return false;
 		snprintf(edge, en, "%s", colon + 1);
 	}
