@@ -335,11 +335,16 @@ bl_dbuf_reserve(struct bl_dbuf *d, uint32_t n, struct bl_err *err)
 	if (d->kind != BL_DBUF_PKT)
 		return 0;
 	if (d->reserved + n + d->min_free > d->n_objs)
+		/* Running rings (live taps, a reload's old graphs) count: say how much they
+		 * hold, and that the pool is sized at start (a reload keeps it): "raise
+		 * mbufs.count" alone read as something a reload could do. */
 		return bl_err_set(err, -ENOSPC, "dbuf %s: pool has %u mbufs; its rings could hold "
 			"%llu and %u must stay free for receive: raise %s to at least %llu "
-			"or make the rings smaller", d->hdr->name, d->n_objs,
-			(unsigned long long)(d->reserved + n), d->min_free, d->count_key,
-			(unsigned long long)(d->reserved + n + d->min_free));
+			"or make the rings smaller (the pool is made at start: a reload keeps it; "
+			"%llu are held by rings already running, taps among them)", d->hdr->name,
+			d->n_objs, (unsigned long long)(d->reserved + n), d->min_free, d->count_key,
+			(unsigned long long)(d->reserved + n + d->min_free),
+			(unsigned long long)d->reserved);
 	d->reserved += n;
 	return 0;
 }
