@@ -54,8 +54,9 @@ bl_inject_create(const struct bl_inject_opts *o, struct bl_inject **out, struct 
 	if (o == NULL || o->sz < sizeof(*o) || out == NULL)
 		return bl_err_set(err, -EINVAL, "bl_inject_create: bad arguments");
 	if (o->name == NULL || !bl_stream_name_ok(o->name, strlen(o->name)))
-		return bl_err_set(err, -EINVAL, "name: \"%.60s\" is not a stream name (1..%u of "
+		return bl_err_set(err, -EINVAL, "name: \"%.60s%s\" is not a stream name (1..%u of "
 				  "[A-Za-z0-9_.-], not . or ..)", o->name != NULL ? o->name : "",
+				  o->name != NULL && strlen(o->name) > 60 ? "..." : "",
 				  BL_STREAM_NAME_MAX - 1);
 	if (bl_stream_name_tap(o->name, strlen(o->name)))   /* one rule for every stream name */
 		return bl_err_set(err, -EINVAL, "name: \"%.60s\": names beginning \"%s\" belong "

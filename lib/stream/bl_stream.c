@@ -189,9 +189,9 @@ opts_ok(const struct bl_stream_opts *o, bool is_dry, struct bl_err *err)
 			return bl_err_set(err, -EINVAL, "name: required, 1..%u characters of "
 					  "[A-Za-z0-9_.-], not . or ..", BL_STREAM_NAME_MAX - 1);
 		if (!bl_stream_name_ok(o->name, strlen(o->name)))
-			return bl_err_set(err, -EINVAL, "name: \"%.*s\" is not a stream name: 1..%u "
-					  "characters of [A-Za-z0-9_.-], not . or ..", 60, o->name,
-					  BL_STREAM_NAME_MAX - 1);
+			return bl_err_set(err, -EINVAL, "name: \"%.60s%s\" is not a stream name: 1..%u "
+					  "characters of [A-Za-z0-9_.-], not . or ..", o->name,
+					  strlen(o->name) > 60 ? "..." : "", BL_STREAM_NAME_MAX - 1);
 		if (!o->tap && bl_stream_name_tap(o->name, strlen(o->name)))
 			return bl_err_set(err, -EINVAL, "name: \"%.60s\": names beginning \"%s\" "
 					  "belong to taps (beltline tap); give the stream another "

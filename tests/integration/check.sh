@@ -74,6 +74,11 @@ run x --check --port n=net_null0 --pipeline 'gen | export name=ic/mp'
 eq "export name=ic/mp: refused" "$rc" 2
 check "... naming it as not a stream name ($(cat "$T/err"))" \
 	grep -q 'export: name: "ic/mp" is not a stream name' "$T/err"
+# A long one is echoed cut, and says so (68 characters: the first 60, then "...").
+LONG=$(printf 'a%.0s' $(seq 68))
+run x --check --port n=net_null0 --pipeline "gen | export name=$LONG"
+check "export name= of 68 characters: cut with a mark ($(head -c 160 "$T/err"))" \
+	grep -q "export: name: \"$(printf 'a%.0s' $(seq 60))\.\.\.\" is not a stream name" "$T/err"
 
 # Problems only a filter's own init finds, all in one run, each with its path and column.
 touch "$T/ro.pcap"; chmod 0444 "$T/ro.pcap"
