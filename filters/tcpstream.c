@@ -27,9 +27,12 @@
  *     one with the lower offset wins, and of equal offsets the first to arrive;
  *   - a hole is given up (a GAP record, and what follows is published) when the
  *     connection ends (FIN from both sides, RST, idle_s, the filter stops), when
- *     the receiver acknowledges bytes past it (they reached it: the capture lost
- *     them), or when holding one more segment would pass max_bytes of the
- *     direction or the max_segs held by the filter (counted over_max_bytes).
+ *     the receiver acknowledges bytes past it up to a segment held beyond it
+ *     (they reached it: the capture lost them; an ACK past the furthest byte seen
+ *     is not believed, counted ack_ahead), or when holding one more segment would
+ *     pass max_bytes of the direction or the max_segs held by the filter (counted
+ *     over_max_bytes). A FIN further than max_bytes past the furthest byte seen
+ *     is not believed either (fin_ahead): the close would make a hole up to it.
  * Packets pass on `out` unchanged: the stream holds its own references.
  * The worker makes no system call and allocates only metadata mbufs from the
  * packet pool (one per 28 records; none left: the records are lost, counted
@@ -403,6 +406,12 @@ static const struct bl_counter_def tcpstream_counters[] = {
 		   "records lost: no mbuf for metadata (readers see the hole in the offsets)"),
 	BL_COUNTER(struct tcpstream, after_close, "after_close",
 		   "packets of ended connections (stragglers), not followed"),
+	BL_COUNTER(struct tcpstream, ack_ahead, "ack_ahead",
+		   "ACKs of bytes past the furthest the other direction was seen sending (forged, "
+		   "or the capture lost them): no hole given up for them"),
+	BL_COUNTER(struct tcpstream, fin_ahead, "fin_ahead",
+		   "FINs more than max_bytes past the furthest byte seen of their direction: "
+		   "ignored (the close would give up every byte before them as a hole)"),
 	BL_COUNTER_IN(ts_ring, struct bl_ibuf_prod, written, "written", "entries stored"),
 	BL_COUNTER_BITS_IN(ts_ring, struct bl_ibuf_prod, active, "readers",
 			   "readers attached now"),

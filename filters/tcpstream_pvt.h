@@ -42,6 +42,7 @@ struct ts_dir {
 	uint32_t base;                /* sequence number of stream offset 0 */
 	uint64_t next;                /* the next offset to publish */
 	uint64_t fin;                 /* offset of the FIN, when fin_seen */
+	uint64_t hi;                  /* the end of the furthest payload byte seen (held ones too) */
 	uint32_t held;                /* first held segment (lowest offset), or TS_NONE */
 	uint32_t held_bytes;
 	uint8_t known, fin_seen;
@@ -92,7 +93,7 @@ struct tcpstream {
 	_Alignas(64) uint64_t segments, bytes, streams, active, ended_fin, ended_rst, ended_idle,
 		flushed, no_stream, over_max_bytes, gaps, gap_bytes, out_of_window, retrans,
 		overlap_bytes, held, not_tcp, malformed, fragments, truncated, chained, nombuf,
-		after_close;
+		after_close, ack_ahead, fin_ahead;
 };
 
 /* ---- the table (tcpstream_table.c) ---- */

@@ -242,6 +242,16 @@ ts_conn_end(struct tcpstream *ts, uint32_t ci, uint8_t why)
 	}
 }
 
+/* The end of the direction's sequence space seen so far: its furthest payload byte,
+ * or one past its FIN (the FIN takes a sequence number): what an ACK may reach. */
+static uint64_t
+dir_seen(const struct ts_dir *d)
+{
+	uint64_t s = RTE_MAX(d->hi, d->next);
+
+	return d->fin_seen ? RTE_MAX(s, d->fin + 1) : s;
+}
+
 /* A new connection in free slot `at` (ts_conn_add) and its OPEN record. TS_NONE: table full. */
 static uint32_t
 conn_new(struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h, uint32_t at, uint8_t flags)
@@ -310,26 +320,46 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 		goto acked;
 	}
 	off = (uint64_t)((int64_t)d->next + rel);
-	if (len > 0)
-		segment(ts, c, dir, m, off, pay, len, flags);
 	if ((flags & TH_FIN) && !d->fin_seen) {
-		d->fin_seen = 1;
-		d->fin = off + len;
+		/* A FIN's offset is where the stream ends, and the close gives up every hole
+		 * before it: one far past anything seen (a forged one) would make a hole of up
+		 * to TS_WINDOW. The filter holds at most max_bytes past what it has seen, so
+		 * it believes no FIN further than that; a lost tail before a real one is less. */
+		if (off > dir_seen(d) + ts->max_bytes) {
+			bl_counter_add(&ts->fin_ahead, 1);
+		} else {
+			d->fin_seen = 1;
+			d->fin = off + len;
+		}
+	}
+	if (len > 0) {
+		if (off + len > d->hi)
+			d->hi = off + len;
+		segment(ts, c, dir, m, off, pay, len, flags);
 	}
 acked:
 	/* The receiver acknowledged bytes past a hole of the other direction: they
-	 * reached it, the capture lost them. */
+	 * reached it, the capture lost them. Only a segment held past the hole (or the
+	 * FIN) makes it one to give up, and only up to that: an ACK alone proves nothing (one
+	 * forged ACK made a GAP of up to TS_WINDOW, and the real bytes that came next
+	 * were taken for retransmissions). An ACK of more than was ever seen is not
+	 * the receiver's: ignored, counted. */
 	if ((flags & TH_ACK) && o->known) {
 		int32_t a = (int32_t)(ack - (o->base + (uint32_t)o->next));
-		if (a > 0 && (uint32_t)a < TS_WINDOW) {
+		if (a > 0) {
 			uint64_t upto = o->next + (uint32_t)a;
-			if (o->fin_seen && upto > o->fin)
-				upto = o->fin;            /* the FIN takes a sequence number */
-			while (o->held != TS_NONE && ts->seg[o->held].off <= upto) {
-				gap(ts, c, dir ^ 1, ts->seg[o->held].off);
-				drain_held(ts, c, dir ^ 1);
+			if (upto > dir_seen(o)) {
+				bl_counter_add(&ts->ack_ahead, 1);
+			} else {
+				if (o->fin_seen && upto > o->fin)
+					upto = o->fin;    /* the FIN takes a sequence number */
+				while (o->held != TS_NONE && ts->seg[o->held].off <= upto) {
+					gap(ts, c, dir ^ 1, ts->seg[o->held].off);
+					drain_held(ts, c, dir ^ 1);
+				}
+				if (o->fin_seen && upto == o->fin)
+					gap(ts, c, dir ^ 1, o->fin);   /* the FIN is what came after */
 			}
-			gap(ts, c, dir ^ 1, upto);
 		}
 	}
 	if (flags & TH_RST) {

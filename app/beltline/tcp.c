@@ -11,11 +11,15 @@
  * pwrite. A GAP record, a DATA record whose data entry is missing, or an offset
  * past what was written (entries the ring refused) is a hole: reported, never
  * filled with invented bytes (the file keeps a hole there, zeros, as tcpflow's).
+ * A direction whose file cannot be written (an offset past what the file system or
+ * RLIMIT_FSIZE allows, a full disk) is given up, said once for its connection and
+ * counted; the other connections go on (the exit status is 1 at the end).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,7 @@ struct tdir {
 	int made;                   /* its file was created (a reopen does not empty it) */
 	uint64_t used_at;           /* the tcat's clock at its last write: the oldest closes */
 	uint64_t expect;            /* the next offset this direction should bring */
+	int failed;                 /* a write failed: no more are tried */
 	char name[128];
 };
 
@@ -46,6 +51,7 @@ struct tconn {
 	uint64_t id;
 	int used;
 	int closed[2];
+	int failed;                 /* a write of it failed (said once) */
 	struct tdir d[2];
 };
 
@@ -55,8 +61,7 @@ struct tcat {
 	size_t n, count;
 	char **names;               /* file names used by earlier connections */
 	size_t n_names, cap_names;
-	unsigned long long conns, ended, bytes, gaps, gap_bytes, unmarked, bad;
-	int err;
+	unsigned long long conns, ended, bytes, gaps, gap_bytes, unmarked, bad, failed, lost;
 	size_t n_open;              /* directions with a file open (fds_max at most) */
 	size_t fds_max;
 	uint64_t clock;             /* writes so far: tdir.used_at */
@@ -234,26 +239,50 @@ dir_open(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r)
 	return 0;
 }
 
+/* Write the bytes at the record's offset. A failure (EFBIG: an offset past the file
+ * system's or RLIMIT_FSIZE's limit; ENOSPC; no file) gives the direction up: said once
+ * for the connection, counted; the program goes on with the others. -1 then. */
 static int
-put(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r, const void *data, uint32_t len)
+put(struct tcat *t, struct tconn *c, struct tdir *d, const struct bl_tcp_rec *r, const void *data,
+    uint32_t len)
 {
 	const char *p = data;
 	uint64_t off = r->offset;
 
+	if (d->failed)
+		goto lost;
+	if (off > (uint64_t)INT64_MAX - len) {
+		errno = EFBIG;
+		goto fail;
+	}
 	if (dir_open(t, d, r) < 0)
-		return -1;
+		goto failed;             /* dir_open said why */
 	while (len > 0) {
 		ssize_t w = pwrite(d->fd, p, len, (off_t)off);
 		if (w <= 0) {
-			fprintf(stderr, "beltline: cat: %s/%s: %s\n", t->dir, d->name,
-				w < 0 ? strerror(errno) : "short write");
-			return -1;
+			if (w == 0)
+				errno = EIO;
+			goto fail;
 		}
 		p += w;
 		off += (uint64_t)w;
 		len -= (uint32_t)w;
 	}
 	return 0;
+fail:
+	if (!c->failed)
+		fprintf(stderr, "beltline: cat: %s/%s: offset %llu: %s (this connection is not "
+			"written any further that way)\n", t->dir, d->name, (unsigned long long)off,
+			strerror(errno));
+failed:
+	if (!c->failed)
+		t->failed++;
+	c->failed = 1;
+	d->failed = 1;
+	dir_close(t, d);
+lost:
+	t->lost += len;
+	return -1;
 }
 
 /* A record (copied out of the view); *pending: the DATA record whose bytes come next. */
@@ -324,6 +353,8 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	int has_pending = 0, status = 0;
 
 	memset(&pending, 0, sizeof(pending));
+	/* past RLIMIT_FSIZE a write fails with EFBIG, the connection's error, not our end */
+	signal(SIGXFSZ, SIG_IGN);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		if (rl.rlim_cur < rl.rlim_max) {
 			rl.rlim_cur = rl.rlim_max;
@@ -333,7 +364,7 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 		if (rl.rlim_cur / 2 < t.fds_max)
 			t.fds_max = rl.rlim_cur / 2 > 8 ? (size_t)(rl.rlim_cur / 2) : 8;
 	}
-	while (!*stop && (limit == 0 || t.ended < limit) && !t.err) {
+	while (!*stop && (limit == 0 || t.ended < limit)) {
 		int n = beltline_peek(s, v, 64);
 
 		if (n == -EAGAIN) {
@@ -347,7 +378,7 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 		}
 		if (n <= 0)
 			break;
-		for (int i = 0; i < n && !t.err; i++) {
+		for (int i = 0; i < n; i++) {
 			if (v[i].cls == BL_TCP_CLS_REC) {
 				struct bl_tcp_rec r;
 				if (v[i].caplen != sizeof(r)) {
@@ -385,10 +416,8 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 				if (beltline_check(s, v[i].seq) != 1) {
 					t.unmarked++;
 					hole(&t, d, pending.offset, pending.length, "overwritten while read");
-				} else if (put(&t, d, &pending, seg, v[i].caplen) < 0) {
-					t.err = 1;
+				} else if (put(&t, c, d, &pending, seg, v[i].caplen) < 0) {
 					status = 1;
-					break;
 				} else {
 					t.bytes += pending.length;
 				}
@@ -403,10 +432,12 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 		if (t.c[i].used)
 			for (int k = 0; k < 2; k++)
 				dir_close(&t, &t.c[i].d[k]);
-	if (verbose || t.gaps || t.bad)
+	if (verbose || t.gaps || t.bad || t.failed)
 		fprintf(stderr, "beltline: cat: %llu connections (%llu ended), %llu bytes, %llu gaps "
-			"(%llu bytes; %llu the stream could not mark), %llu entries not understood\n",
-			t.conns, t.ended, t.bytes, t.gaps, t.gap_bytes, t.unmarked, t.bad);
+			"(%llu bytes; %llu the stream could not mark), %llu entries not understood, "
+			"%llu connections not written whole (%llu bytes not written)\n",
+			t.conns, t.ended, t.bytes, t.gaps, t.gap_bytes, t.unmarked, t.bad, t.failed,
+			t.lost);
 	for (size_t i = 0; i < t.n_names; i++)
 		free(t.names[i]);
 	free(t.names);

@@ -6,8 +6,11 @@
 # bgp, of13, dns_tcp), and captures tests/tools/tcp_mangle.py makes with segments
 # reordered, duplicated, overlapping and lost (there the reference is the
 # script's own bytes: holes are zeros, as tcpflow leaves them, and each one is
-# reported once as a gap of its length). The captures go in with `beltline
-# inject` once the readers are attached, so none of their packets is missed.
+# reported once as a gap of its length), and small captures
+# tests/tools/tcp_hostile.py makes with forged segments (a forged ACK or FIN must
+# not make a hole; the reference is the bytes sent, and tcpflow's files where
+# tcpflow is not fooled). The captures go in with `beltline inject` once the
+# readers are attached, so none of their packets is missed.
 . "$(dirname "$0")/lib.sh"
 # python3 starts often here: found once (through a launcher such as a pyenv shim, a shell
 # script that costs more than the interpreter at each start), the same interpreter each time.
@@ -17,7 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; 
 command -v tcpflow > /dev/null || { echo "SKIP: no tcpflow (deploy/install-deps.sh installs it)"; exit 77; }
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 I=$(inst tcps)
-RUN=/run/beltline/$I
+RUN=${BELTLINE_RUN_DIR:-/run/beltline}/$I
 export BELTLINE_INSTANCE=$I
 
 # Bad arguments: exit 2 at --check, the message names the key.
@@ -38,10 +41,21 @@ bad_arg "export=../x" export
 caps=(ssh.pcap mptcp-v0.pcap bgp-4byte-asn.pcap bgp-bgpsec.pcap of13_ericsson.pcapng dns_tcp.pcap)
 files=()
 for c in "${caps[@]}"; do files+=("$CORPUS/$c"); done
+KM=${#files[@]}
 files+=("$T/m.pcap")
 # the same capture again through tight limits: holes given up early (over_max_bytes)
 files+=("$T/m.pcap" "$T/m.pcap")
 limits=([7]="max_bytes=1500" [8]="max_segs=1")
+# forged segments: capture K's files are $T/hK (tcp_hostile.py)
+hostile=(ack_spoof fin_ahead big)
+KH=${#files[@]}
+declare -A hk
+for h in "${hostile[@]}"; do
+	hk[$h]=${#files[@]}
+	limits[${#files[@]}]="max_segs=16"
+	"$PY" "$SRCDIR/tests/tools/tcp_hostile.py" "$h" "$T/h${#files[@]}"
+	files+=("$T/h${#files[@]}.pcap")
+done
 
 # The references, made meanwhile (they need only the captures): tcpflow's files, in $T/fK
 # for capture K and in $T/fm for the mangled one.
@@ -58,6 +72,9 @@ limits=([7]="max_bytes=1500" [8]="max_segs=1")
 	done
 	mkdir -p "$T/fm"
 	(cd "$T/fm" && tcpflow -r "$T/m.pcap" > /dev/null 2>&1 && rm -f report.xml)
+	k=${hk[ack_spoof]}
+	mkdir -p "$T/f$k"
+	(cd "$T/f$k" && tcpflow -r "${files[$k]}" > /dev/null 2>&1 && rm -f report.xml)
 ) > "$T/refs.log" 2>&1 &
 REFS=$!
 
@@ -66,7 +83,7 @@ for k in "${!files[@]}"; do
 	pipes="$pipes\"inject name=w$k max_frame=12000 | tcpstream --name=ts$k export=t$k capacity=1024 ${limits[$k]:-max_segs=256} | drop\", "
 done
 cat > "$T/c.json" <<JSON
-{ "instance": "$I", "mbufs": { "data_room": 12416, "count": 16383 },
+{ "instance": "$I", "mbufs": { "data_room": 12416, "count": 20479 },
   "ports": [ { "name": "n", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": [ ${pipes%, } ] } ] }
 JSON
@@ -82,7 +99,12 @@ test_readers() { [ "$(readers)" = "${#files[@]}" ]; }
 cpids=()
 for k in "${!files[@]}"; do
 	mkdir -p "$T/b$k"
-	"$BELTLINE" cat --tcp "t$k" -w "$T/b$k" 2> "$T/cat$k.err" &
+	if [ "$k" = "${hk[big]}" ]; then
+		# files of 200 KiB at most: its first connection writes at offset 300000
+		(ulimit -f 200; exec "$BELTLINE" cat --tcp "t$k" -w "$T/b$k" 2> "$T/cat$k.err") &
+	else
+		"$BELTLINE" cat --tcp "t$k" -w "$T/b$k" 2> "$T/cat$k.err" &
+	fi
 	cpids+=($!)
 done
 check "every stream has its reader" wait_for "$WAIT" test_readers
@@ -96,7 +118,15 @@ stable() { local n; n=$(written); [ "$n" = "$prev" ] && [ "$n" != 0 ]; local r=$
 check "the captures went through" wait_for "$WAIT" stable
 kill -TERM $BPID
 wait $BPID || bad "beltlined exit status $?"
-for p in "${cpids[@]}"; do wait "$p" || bad "cat --tcp exit status $?"; done
+for k in "${!cpids[@]}"; do
+	rc=0
+	wait "${cpids[$k]}" || rc=$?
+	if [ "$k" = "${hk[big]}" ]; then
+		eq "cat --tcp: a file it cannot write is an error at the end (exit status)" "$rc" 1
+	else
+		[ "$rc" = 0 ] || bad "cat --tcp exit status $rc"
+	fi
+done
 
 wait_pid "$WAIT" "$REFS" || echo "  (the references: $(tr '\n' ' ' < "$T/refs.log"))"
 for k in "${!caps[@]}"; do
@@ -107,7 +137,7 @@ for k in "${!caps[@]}"; do
 	for f in "$T/f$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
 	eq "${caps[$k]}: every file equals the reference's, byte for byte ($(cat "$T/f$k"/* | wc -c) bytes)" "$same" 1
 done
-k=$(( ${#files[@]} - 3 ))
+k=$KM
 got=$(cd "$T/b$k" && ls | sort | tr '\n' ' ')
 want=$(cd "$T/m" && ls | sort | tr '\n' ' ')
 eq "mangled: the files" "$got" "$want"
@@ -129,7 +159,7 @@ check "mangled: duplicates and overlaps seen ($(jq -c '[.retrans, .overlap_bytes
 eq "mangled: 4 connections, 3 by FIN, 1 by RST" "$(jq -c '[.streams, .ended_fin, .ended_rst]' <<< "$m")" "[4,3,1]"
 eq "nothing held at the end" "$(jq '[.[] | .held] | add' <<< "$c")" 0
 eq "no mbuf leaked" "$(jq '.mbufs.leaked' "$T/r.json")" 0
-for k in 7 8; do
+for k in $((KM + 1)) $((KM + 2)); do
 	m=$(jq -c ".graphs[0].filters.ts$k.counters" "$T/r.json")
 	check "${limits[$k]}: holes given up early ($(jq -c '[.over_max_bytes, .gaps, .gap_bytes]' <<< "$m"))" \
 		test "$(jq '.over_max_bytes' <<< "$m")" -gt 0
@@ -154,6 +184,32 @@ for f in os.listdir(ref):
 sys.exit(0 if ok else 1)
 PY
 done
+# Forged segments (tcp_hostile.py): the files are the bytes sent.
+hc() { jq -c ".graphs[0].filters.ts${hk[$1]}.counters | $2" "$T/r.json"; }
+for h in ack_spoof fin_ahead; do
+	k=${hk[$h]}
+	same=1
+	for f in "$T/h$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
+	eq "$h: the files are the bytes sent ($(cd "$T/b$k" && ls | tr '\n' ' '))" "$same" 1
+done
+k=${hk[ack_spoof]}
+eq "ack_spoof: and tcpflow's files" "$(cd "$T/b$k" && md5sum * | sort)" "$(cd "$T/f$k" && md5sum * | sort)"
+eq "ack_spoof: the forged ACK gives no hole up, it is counted [gaps, ack_ahead, ended_fin]" \
+	"$(hc ack_spoof '[.gaps, .ack_ahead, .ended_fin]')" "[0,1,1]"
+eq "fin_ahead: the forged FIN is not believed, the real ones end it [gaps, fin_ahead, ended_fin]" \
+	"$(hc fin_ahead '[.gaps, .fin_ahead, .ended_fin]')" "[0,1,1]"
+k=${hk[big]}
+# the first connection's bytes at offset 300000 pass the file size limit: said once, and
+# cat --tcp goes on (it exited at the first such write: no later connection was written)
+same=1
+for f in "$T/h$k"/*41000*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
+eq "big: the connection after the one it cannot write is written whole" "$same" 1
+eq "big: the first 100 bytes of the one it cannot write are" \
+	"$(head -c 100 "$T/h$k/010.014.000.002.00080-010.014.000.001.40000" | md5sum)" \
+	"$(md5sum < "$T/b$k/010.014.000.002.00080-010.014.000.001.40000")"
+eq "big: the write error said once" "$(grep -c 'File too large' "$T/cat$k.err")" 1
+check "big: and counted ($(tail -n 1 "$T/cat$k.err"))" grep -q '1 connections not written whole (100 bytes' "$T/cat$k.err"
+
 # Fragments are not followed, IPv6's first (offset 0, M set) included: it carries part
 # of a segment (and its header's flags). It was followed as a whole segment, its partial
 # payload published as in-order data. A capture: an IPv4 first fragment (MF), an IPv6

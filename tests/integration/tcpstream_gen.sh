@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline)"; exit 77; 
 command -v tcpflow > /dev/null || { echo "SKIP: no tcpflow (deploy/install-deps.sh installs it)"; exit 77; }
 BELTLINE=${BELTLINE:-$(dirname "$BELTLINED")/beltline/beltline}
 I=$(inst tcpg)
-RUN=/run/beltline/$I
+RUN=${BELTLINE_RUN_DIR:-/run/beltline}/$I
 export BELTLINE_INSTANCE=$I
 
 # Bad arguments: refused at --check, the message names the key.

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Make small captures of TCP connections with forged or odd segments, one per case,
+for tests/integration/tcpstream.sh.
+
+    tcp_hostile.py CASE OUT    writes OUT.pcap and, in the directory OUT, the files a
+                               reassembler that is not fooled writes (named as tcpflow
+                               names them; where tcpflow is not fooled either, they
+                               are tcpflow's)
+
+ack_spoof  a forged ACK of 10^9 bytes the server never sent, then the server's real
+           bytes: an ACK alone gave a hole up to it and the real bytes were dropped
+fin_ahead  a forged client FIN 5*10^8 bytes ahead, then the client's real bytes and
+           FINs: the close made a hole up to the forged FIN (tcpflow takes it: it
+           writes the bytes after it to a second file, c1)
+big        a server segment 300000 bytes ahead of the first, the lost bytes before it
+           acknowledged (a real hole: cat --tcp writes at offset 300000), then an
+           ordinary connection: a file cat --tcp cannot write must not stop it
+"""
+import os
+import struct
+import sys
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    src, dst = bytes(src), bytes(dst)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      5 << 4, flags, 65535, 0, 0) + payload
+    tcp = tcp[:16] + struct.pack("!H", csum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
+
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+C, S = [10, 14, 0, 1], [10, 14, 0, 2]
+CP, SP, CI, SI = 40000, 80, 1000, 5000
+
+
+def c2s(seq, ack, flags, data=b"", cp=CP):
+    return frame(C, S, cp, SP, CI + seq, SI + ack, flags, data)
+
+
+def s2c(seq, ack, flags, data=b"", cp=CP):
+    return frame(S, C, SP, cp, SI + seq, CI + ack, flags, data)
+
+
+def handshake(cp=CP):
+    return [c2s(0, -SI, SYN, cp=cp), s2c(0, 1, SYN | ACK, cp=cp), c2s(1, 1, ACK, cp=cp)]
+
+
+def fins(c, s, cp=CP):
+    """Both FINs and the last ACK: the client's stream ends at c, the server's at s."""
+    return [c2s(1 + c, 1 + s, FIN | ACK, cp=cp), s2c(1 + s, 2 + c, FIN | ACK, cp=cp),
+            c2s(2 + c, 2 + s, ACK, cp=cp)]
+
+
+def name(a, p):
+    return "%03d.%03d.%03d.%03d.%05d" % (a[0], a[1], a[2], a[3], p)
+
+
+CF, SF = name(C, CP) + "-" + name(S, SP), name(S, SP) + "-" + name(C, CP)
+A, B = b"A" * 100, b"B" * 100
+case, out = sys.argv[1], sys.argv[2]
+p = handshake()
+if case == "ack_spoof":
+    p += [s2c(1, 1, ACK | PSH, A), c2s(1, 101, ACK), c2s(1, 101 + 1000000000, ACK),
+          s2c(101, 1, ACK | PSH, B), c2s(1, 201, ACK)] + fins(0, 200)
+    want = {SF: A + B}
+elif case == "fin_ahead":
+    p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(1 + 500000000, 1, FIN | ACK),
+          c2s(101, 1, ACK | PSH, B), s2c(1, 201, ACK)] + fins(200, 0)
+    want = {CF: A + B}
+elif case == "big":
+    p += [s2c(1, 1, ACK | PSH, A), c2s(1, 101, ACK), s2c(300001, 1, ACK | PSH, B),
+          c2s(1, 300101, ACK)] + fins(0, 300100)
+    p += handshake(41000) + [c2s(1, 1, ACK | PSH, b"hello world\n", cp=41000),
+                             s2c(1, 13, ACK | PSH, b"hi\n", cp=41000)] + fins(12, 3, cp=41000)
+    want = {SF: A + bytes(300000 - 100) + B, name(C, 41000) + "-" + name(S, SP): b"hello world\n",
+            name(S, SP) + "-" + name(C, 41000): b"hi\n"}
+else:
+    sys.exit("tcp_hostile.py: unknown case " + case)
+with open(out + ".pcap", "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for i, fr in enumerate(p):
+        f.write(struct.pack("<IIII", 1700000000, i * 1000, len(fr), len(fr)) + fr)
+os.makedirs(out, exist_ok=True)
+for n, b in want.items():
+    with open(os.path.join(out, n), "wb") as f:
+        f.write(b)
