@@ -251,7 +251,8 @@ tcpstream_fini(struct bl_filter *f)
 /* The clock: a replay's record times, else the TSC; never goes back. Connections' times
  * are ms after the base modulo 2^32 (49.7 days), and their ages are taken from the clock,
  * so the modular age is the real one while below 2^32 ms (a clamp there stopped every idle
- * end after 49.7 days: the table filled for good). The sweep looks at 64 a burst; a pass
+ * end after 49.7 days: the table filled for good). The sweep looks at 64 a burst (and,
+ * live, at a share each tick: tcpstream_tick); a pass
  * over every connection each time the clock has moved 2^30 ms (12.4 days) makes sure none
  * goes unlooked at that long. A jump of 2^31 ms or more passes idle_s: every connection
  * ends first. */
@@ -285,14 +286,33 @@ tick(struct tcpstream *ts, uint64_t ms)
 }
 
 /* Once a pass: a sleeper of export=NAME the last burst's check may have missed
- * (bl_stream_wake_pass). */
+ * (bl_stream_wake_pass); and, live, the idle sweep: once the packets stop no burst
+ * sweeps, and the connections left stayed in the table (their files unfinished) until
+ * the next packet or the filter's stop. At most once a millisecond, a share of the
+ * table sized by the time since the last one, so every connection is looked at within
+ * half of idle_s. A replay's clock is its records' times: it stands still once the
+ * capture ends, and so do its connections (as flow's). */
 static void
 tcpstream_tick(struct bl_filter *f)
 {
 	struct tcpstream *ts = bl_filter_priv(f);
+	uint64_t now, n;
 
 	if (ts->s != NULL)
 		bl_stream_wake_pass(ts->s);
+	/* not before the first packet: it says which clock this is (a replay's times are
+	 * years before the TSC's, and a clock started on the TSC never went back to them) */
+	if (ts->replay || !ts->based || ts->hz == 0 || ts->conn == NULL)
+		return;
+	now = ts->ms0 + bl_ticks_to(rte_rdtsc() - ts->tsc0, ts->hz, 1000);
+	if (now <= ts->tick_ms)
+		return;
+	n = ts->tick_ms == 0 ? 1 : now - ts->tick_ms;
+	ts->tick_ms = now;
+	tick(ts, now);
+	n = n * 2u * ts->max_streams / ts->idle_ms + 1u;
+	ts_sweep(ts, (uint32_t)RTE_MIN(n, (uint64_t)ts->max_streams));
+	ts_stage_flush(ts);
 }
 
 static void
@@ -356,7 +376,7 @@ tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		bl_counter_add(&ts->segments, 1);
 		ts_tcp_packet(ts, m, &k, bl_get_be32(t + 4), bl_get_be32(t + 8), t[13], pay, len);
 	}
-	ts_sweep(ts);
+	ts_sweep(ts, TS_SWEEP);
 	ts_stage_flush(ts);
 	bl_filter_pass(f, pkts, n);
 }
@@ -376,7 +396,8 @@ static const struct bl_counter_def tcpstream_counters[] = {
 	BL_GAUGE(struct tcpstream, active, "active", "connections in the table now"),
 	BL_COUNTER(struct tcpstream, ended_fin, "ended_fin", "connections ended by FIN both ways"),
 	BL_COUNTER(struct tcpstream, ended_rst, "ended_rst", "connections ended by a RST"),
-	BL_COUNTER(struct tcpstream, ended_idle, "ended_idle", "connections ended by idle_s"),
+	BL_COUNTER(struct tcpstream, ended_idle, "ended_idle",
+		   "connections ended by idle_s (live: packets or none; a replay: by its records' times)"),
 	BL_COUNTER(struct tcpstream, flushed, "flushed", "connections ended when the filter stopped"),
 	BL_COUNTER(struct tcpstream, no_stream, "no_stream",
 		   "packets of connections not followed: max_streams were followed already"),

@@ -82,6 +82,7 @@ struct tcpstream {
 	uint32_t now;                 /* latest time seen, ms after base_ms, modulo 2^32 */
 	uint64_t now_ms;              /* the same, ms since the epoch */
 	uint64_t whole_ms;            /* now_ms when every connection was last looked at */
+	uint64_t tick_ms;             /* the live clock at the last sweep of tcpstream_tick */
 	uint32_t sweep_pos;
 	struct rte_mbuf *rm;          /* the metadata mbuf records go into, or NULL */
 	uint32_t rm_used, rm_cap;
@@ -125,8 +126,9 @@ void ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flo
 		   uint32_t seq, uint32_t ack, uint8_t flags, uint32_t pay, uint32_t len);
 /* The connection ends: every hole is given up, each direction gets its CLOSE. */
 void ts_conn_end(struct tcpstream *ts, uint32_t ci, uint8_t why);
-/* Look at a share of the connections: end the idle ones, free the ended ones gone quiet. */
-void ts_sweep(struct tcpstream *ts);
+/* Look at n of the connections (max_streams at most): end the idle ones, free the ended
+ * ones gone quiet. */
+void ts_sweep(struct tcpstream *ts, uint32_t n);
 /* Write the staged entries to the ring. */
 void ts_stage_flush(struct tcpstream *ts);
 

@@ -372,9 +372,9 @@ acked:
 }
 
 void
-ts_sweep(struct tcpstream *ts)
+ts_sweep(struct tcpstream *ts, uint32_t n)
 {
-	for (uint32_t i = 0; i < TS_SWEEP && i < ts->max_streams; i++) {
+	for (uint32_t i = 0; i < n && i < ts->max_streams; i++) {
 		uint32_t ci = ts->sweep_pos;
 		struct ts_conn *c = &ts->conn[ci];
 

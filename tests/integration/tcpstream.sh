@@ -47,12 +47,13 @@ files+=("$T/m.pcap")
 files+=("$T/m.pcap" "$T/m.pcap")
 limits=([7]="max_bytes=1500" [8]="max_segs=1")
 # forged segments: capture K's files are $T/hK (tcp_hostile.py)
-hostile=(ack_spoof fin_ahead big)
+hostile=(ack_spoof fin_ahead big open_only)
 KH=${#files[@]}
 declare -A hk
 for h in "${hostile[@]}"; do
 	hk[$h]=${#files[@]}
 	limits[${#files[@]}]="max_segs=16"
+	[ "$h" != open_only ] || limits[${#files[@]}]="max_segs=16 idle_s=1"
 	"$PY" "$SRCDIR/tests/tools/tcp_hostile.py" "$h" "$T/h${#files[@]}"
 	files+=("$T/h${#files[@]}.pcap")
 done
@@ -116,6 +117,10 @@ written() { live segments; }
 prev=-1
 stable() { local n; n=$(written); [ "$n" = "$prev" ] && [ "$n" != 0 ]; local r=$?; prev=$n; sleep 0.2; return $r; }
 check "the captures went through" wait_for "$WAIT" stable
+# The connection left open ends idle_s (1) after its last packet with no packet after
+# it (the sweep ran only in bursts: it stayed until the filter stopped, counted flushed).
+ended_idle() { [ "$("$BELTLINE" stats --json | jq ".filters[] | select(.name == \"ts${hk[open_only]}\") | .counters.ended_idle")" = 1 ]; }
+check "open_only: the connection left open ends idle, no packet after it" wait_for "$WAIT" ended_idle
 kill -TERM $BPID
 wait $BPID || bad "beltlined exit status $?"
 for k in "${!cpids[@]}"; do
@@ -186,7 +191,7 @@ PY
 done
 # Forged segments (tcp_hostile.py): the files are the bytes sent.
 hc() { jq -c ".graphs[0].filters.ts${hk[$1]}.counters | $2" "$T/r.json"; }
-for h in ack_spoof fin_ahead; do
+for h in ack_spoof fin_ahead open_only; do
 	k=${hk[$h]}
 	same=1
 	for f in "$T/h$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
@@ -198,6 +203,7 @@ eq "ack_spoof: the forged ACK gives no hole up, it is counted [gaps, ack_ahead, 
 	"$(hc ack_spoof '[.gaps, .ack_ahead, .ended_fin]')" "[0,1,1]"
 eq "fin_ahead: the forged FIN is not believed, the real ones end it [gaps, fin_ahead, ended_fin]" \
 	"$(hc fin_ahead '[.gaps, .fin_ahead, .ended_fin]')" "[0,1,1]"
+eq "open_only: ended idle, not flushed [ended_idle, flushed]" "$(hc open_only '[.ended_idle, .flushed]')" "[1,0]"
 k=${hk[big]}
 # the first connection's bytes at offset 300000 pass the file size limit: said once, and
 # cat --tcp goes on (it exited at the first such write: no later connection was written)

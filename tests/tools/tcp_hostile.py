@@ -13,6 +13,8 @@ ack_spoof  a forged ACK of 10^9 bytes the server never sent, then the server's r
 fin_ahead  a forged client FIN 5*10^8 bytes ahead, then the client's real bytes and
            FINs: the close made a hole up to the forged FIN (tcpflow takes it: it
            writes the bytes after it to a second file, c1)
+open_only  a connection that sends 100 bytes and nothing more (no FIN): it ends
+           idle_s after its last packet, live, with no packet after it
 big        a server segment 300000 bytes ahead of the first, the lost bytes before it
            acknowledged (a real hole: cat --tcp writes at offset 300000), then an
            ordinary connection: a file cat --tcp cannot write must not stop it
@@ -80,6 +82,9 @@ elif case == "fin_ahead":
     p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(1 + 500000000, 1, FIN | ACK),
           c2s(101, 1, ACK | PSH, B), s2c(1, 201, ACK)] + fins(200, 0)
     want = {CF: A + B}
+elif case == "open_only":
+    p += [c2s(1, 1, ACK | PSH, A)]
+    want = {CF: A}
 elif case == "big":
     p += [s2c(1, 1, ACK | PSH, A), c2s(1, 101, ACK), s2c(300001, 1, ACK | PSH, B),
           c2s(1, 300101, ACK)] + fins(0, 300100)
