@@ -33,6 +33,10 @@
  *     pass max_bytes of the direction or the max_segs held by the filter (counted
  *     over_max_bytes). A FIN further than max_bytes past the furthest byte seen
  *     is not believed either (fin_ahead): the close would make a hole up to it.
+ * A RST ends a connection only inside its direction's window (RFC 5961: from the
+ * next byte to max_bytes past the furthest seen; counted rst_ignored otherwise).
+ * New bytes on the tuple of an ended connection start a new one, as tcpflow
+ * does (cat --tcp names its files ...c1); old ones are stragglers (after_close).
  * Packets pass on `out` unchanged: the stream holds its own references.
  * The worker makes no system call and allocates only metadata mbufs from the
  * packet pool (one per 28 records; none left: the records are lost, counted
@@ -426,13 +430,17 @@ static const struct bl_counter_def tcpstream_counters[] = {
 	BL_COUNTER(struct tcpstream, nombuf, "nombuf",
 		   "records lost: no mbuf for metadata (readers see the hole in the offsets)"),
 	BL_COUNTER(struct tcpstream, after_close, "after_close",
-		   "packets of ended connections (stragglers), not followed"),
+		   "packets of ended connections that bring no new byte (stragglers), not followed; "
+		   "new bytes start a new connection on the tuple"),
 	BL_COUNTER(struct tcpstream, ack_ahead, "ack_ahead",
 		   "ACKs of bytes past the furthest the other direction was seen sending (forged, "
 		   "or the capture lost them): no hole given up for them"),
 	BL_COUNTER(struct tcpstream, fin_ahead, "fin_ahead",
 		   "FINs more than max_bytes past the furthest byte seen of their direction: "
 		   "ignored (the close would give up every byte before them as a hole)"),
+	BL_COUNTER(struct tcpstream, rst_ignored, "rst_ignored",
+		   "RSTs outside their direction's window (before its next byte, or more than "
+		   "max_bytes past the furthest seen; RFC 5961): ignored, the connection goes on"),
 	BL_COUNTER_IN(ts_ring, struct bl_ibuf_prod, written, "written", "entries stored"),
 	BL_COUNTER_BITS_IN(ts_ring, struct bl_ibuf_prod, active, "readers",
 			   "readers attached now"),

@@ -94,7 +94,7 @@ struct tcpstream {
 	_Alignas(64) uint64_t segments, bytes, streams, active, ended_fin, ended_rst, ended_idle,
 		flushed, no_stream, over_max_bytes, gaps, gap_bytes, out_of_window, retrans,
 		overlap_bytes, held, not_tcp, malformed, fragments, truncated, chained, nombuf,
-		after_close, ack_ahead, fin_ahead;
+		after_close, ack_ahead, fin_ahead, rst_ignored;
 };
 
 /* ---- the table (tcpstream_table.c) ---- */

@@ -252,6 +252,38 @@ dir_seen(const struct ts_dir *d)
 	return d->fin_seen ? RTE_MAX(s, d->fin + 1) : s;
 }
 
+/* A RST from a direction that has sent no byte yet (no sequence number to check): one
+ * that acknowledges what the other direction could have sent, or any when neither has
+ * sent one (nothing to lose). */
+static bool
+rst_unseen_ok(const struct tcpstream *ts, const struct ts_dir *o, uint8_t flags, uint32_t ack)
+{
+	int64_t upto;
+
+	if (!o->known)
+		return true;
+	if (!(flags & TH_ACK))
+		return false;
+	upto = (int64_t)o->next + (int32_t)(ack - (o->base + (uint32_t)o->next));
+	return upto + (int64_t)ts->max_bytes >= (int64_t)o->next && upto <= (int64_t)dir_seen(o);
+}
+
+/* A segment of an ended connection's direction d: bytes it never had start a new
+ * connection on the tuple (tcpflow's c1); its own bytes again (a retransmission) or no
+ * byte at all are stragglers. */
+static bool
+new_after_close(const struct ts_dir *d, uint32_t seq, uint32_t len)
+{
+	int32_t rel;
+
+	if (len == 0)
+		return false;
+	if (!d->known)
+		return true;
+	rel = (int32_t)(seq - (d->base + (uint32_t)d->next));
+	return rel >= 0 || (int64_t)d->next + rel < 0;
+}
+
 /* A new connection in free slot `at` (ts_conn_add) and its OPEN record. TS_NONE: table full. */
 static uint32_t
 conn_new(struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h, uint32_t at, uint8_t flags)
@@ -277,11 +309,12 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 	struct ts_conn *c;
 	struct ts_dir *d, *o;
 	uint32_t dseq = (flags & TH_SYN) ? seq + 1 : seq;
+	bool rst_ok = false;
 	int64_t rel;
 	uint64_t off;
 
 	if (ci != TS_NONE && ts->conn[ci].closed) {
-		if ((flags & (TH_SYN | TH_ACK)) != TH_SYN) {
+		if ((flags & (TH_SYN | TH_ACK)) != TH_SYN && !new_after_close(&ts->conn[ci].d[dir], seq, len)) {
 			bl_counter_add(&ts->after_close, 1);
 			ts->conn[ci].last = ts->now;
 			return;
@@ -309,8 +342,10 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 		}
 	}
 	if (!d->known) {
-		if (len == 0 && !(flags & TH_FIN))
+		if (len == 0 && !(flags & TH_FIN)) {
+			rst_ok = (flags & TH_RST) && rst_unseen_ok(ts, o, flags, ack);
 			goto acked;
+		}
 		d->base = dseq;                           /* picked up mid-stream, as tcpflow */
 		d->known = 1;
 	}
@@ -320,6 +355,11 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 		goto acked;
 	}
 	off = (uint64_t)((int64_t)d->next + rel);
+	/* RFC 5961's idea: a RST ends the connection only at a sequence number its receiver
+	 * could expect, from the next byte to the window past it (max_bytes past the
+	 * furthest byte seen: what the filter would hold). Any RST ended it: one forged
+	 * blind, far outside, did, and the bytes after it were dropped as stragglers. */
+	rst_ok = (flags & TH_RST) && off >= d->next && off <= dir_seen(d) + ts->max_bytes;
 	if ((flags & TH_FIN) && !d->fin_seen) {
 		/* A FIN's offset is where the stream ends, and the close gives up every hole
 		 * before it: one far past anything seen (a forged one) would make a hole of up
@@ -363,8 +403,11 @@ acked:
 		}
 	}
 	if (flags & TH_RST) {
-		ts_conn_end(ts, ci, BL_TCP_END_RST);
-		return;
+		if (rst_ok) {
+			ts_conn_end(ts, ci, BL_TCP_END_RST);
+			return;
+		}
+		bl_counter_add(&ts->rst_ignored, 1);
 	}
 	if (d->fin_seen && o->fin_seen && d->next >= d->fin && o->next >= o->fin &&
 	    d->held == TS_NONE && o->held == TS_NONE)

@@ -47,7 +47,7 @@ files+=("$T/m.pcap")
 files+=("$T/m.pcap" "$T/m.pcap")
 limits=([7]="max_bytes=1500" [8]="max_segs=1")
 # forged segments: capture K's files are $T/hK (tcp_hostile.py)
-hostile=(ack_spoof fin_ahead big open_only)
+hostile=(ack_spoof fin_ahead big open_only rst_oow rst_data)
 KH=${#files[@]}
 declare -A hk
 for h in "${hostile[@]}"; do
@@ -73,9 +73,11 @@ done
 	done
 	mkdir -p "$T/fm"
 	(cd "$T/fm" && tcpflow -r "$T/m.pcap" > /dev/null 2>&1 && rm -f report.xml)
-	k=${hk[ack_spoof]}
-	mkdir -p "$T/f$k"
-	(cd "$T/f$k" && tcpflow -r "${files[$k]}" > /dev/null 2>&1 && rm -f report.xml)
+	for h in ack_spoof rst_data; do
+		k=${hk[$h]}
+		mkdir -p "$T/f$k"
+		(cd "$T/f$k" && tcpflow -r "${files[$k]}" > /dev/null 2>&1 && rm -f report.xml)
+	done
 ) > "$T/refs.log" 2>&1 &
 REFS=$!
 
@@ -84,7 +86,7 @@ for k in "${!files[@]}"; do
 	pipes="$pipes\"inject name=w$k max_frame=12000 | tcpstream --name=ts$k export=t$k capacity=1024 ${limits[$k]:-max_segs=256} | drop\", "
 done
 cat > "$T/c.json" <<JSON
-{ "instance": "$I", "mbufs": { "data_room": 12416, "count": 20479 },
+{ "instance": "$I", "mbufs": { "data_room": 12416, "count": 24575 },
   "ports": [ { "name": "n", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": [ ${pipes%, } ] } ] }
 JSON
@@ -191,18 +193,24 @@ PY
 done
 # Forged segments (tcp_hostile.py): the files are the bytes sent.
 hc() { jq -c ".graphs[0].filters.ts${hk[$1]}.counters | $2" "$T/r.json"; }
-for h in ack_spoof fin_ahead open_only; do
+for h in ack_spoof fin_ahead open_only rst_oow rst_data; do
 	k=${hk[$h]}
 	same=1
 	for f in "$T/h$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
 	eq "$h: the files are the bytes sent ($(cd "$T/b$k" && ls | tr '\n' ' '))" "$same" 1
 done
-k=${hk[ack_spoof]}
-eq "ack_spoof: and tcpflow's files" "$(cd "$T/b$k" && md5sum * | sort)" "$(cd "$T/f$k" && md5sum * | sort)"
+for h in ack_spoof rst_data; do
+	k=${hk[$h]}
+	eq "$h: and tcpflow's files" "$(cd "$T/b$k" && md5sum * | sort)" "$(cd "$T/f$k" && md5sum * | sort)"
+done
 eq "ack_spoof: the forged ACK gives no hole up, it is counted [gaps, ack_ahead, ended_fin]" \
 	"$(hc ack_spoof '[.gaps, .ack_ahead, .ended_fin]')" "[0,1,1]"
 eq "fin_ahead: the forged FIN is not believed, the real ones end it [gaps, fin_ahead, ended_fin]" \
 	"$(hc fin_ahead '[.gaps, .fin_ahead, .ended_fin]')" "[0,1,1]"
+eq "rst_oow: the RST out of the window is ignored, the FINs end it [ended_rst, rst_ignored, ended_fin, after_close (the last ACK)]" \
+	"$(hc rst_oow '[.ended_rst, .rst_ignored, .ended_fin, .after_close]')" "[0,1,1,1]"
+eq "rst_data: the RST in the window ends it, the new bytes start a new one [streams, ended_rst, ended_fin, after_close (the last ACK)]" \
+	"$(hc rst_data '[.streams, .ended_rst, .ended_fin, .after_close]')" "[2,1,1,1]"
 eq "open_only: ended idle, not flushed [ended_idle, flushed]" "$(hc open_only '[.ended_idle, .flushed]')" "[1,0]"
 k=${hk[big]}
 # the first connection's bytes at offset 300000 pass the file size limit: said once, and

@@ -13,6 +13,11 @@ ack_spoof  a forged ACK of 10^9 bytes the server never sent, then the server's r
 fin_ahead  a forged client FIN 5*10^8 bytes ahead, then the client's real bytes and
            FINs: the close made a hole up to the forged FIN (tcpflow takes it: it
            writes the bytes after it to a second file, c1)
+rst_oow    a forged blind client RST 5*10^8 bytes out of the window, then the client's
+           real bytes and FINs: it ended the connection and the bytes after it were
+           dropped (tcpflow takes it: it writes them to a second file, c1)
+rst_data   a client RST in the window, then new client bytes: a new connection on the
+           tuple, as tcpflow's c1 file (they were dropped as stragglers)
 open_only  a connection that sends 100 bytes and nothing more (no FIN): it ends
            idle_s after its last packet, live, with no packet after it
 big        a server segment 300000 bytes ahead of the first, the lost bytes before it
@@ -82,6 +87,14 @@ elif case == "fin_ahead":
     p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(1 + 500000000, 1, FIN | ACK),
           c2s(101, 1, ACK | PSH, B), s2c(1, 201, ACK)] + fins(200, 0)
     want = {CF: A + B}
+elif case == "rst_oow":
+    p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(1 + 500000000, 0 - SI, RST),
+          c2s(101, 1, ACK | PSH, B), s2c(1, 201, ACK)] + fins(200, 0)
+    want = {CF: A + B}
+elif case == "rst_data":
+    p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(101, 1, RST | ACK),
+          c2s(101, 1, ACK | PSH, B), s2c(1, 201, ACK)] + fins(200, 0)
+    want = {CF: A, CF + "c1": B}
 elif case == "open_only":
     p += [c2s(1, 1, ACK | PSH, A)]
     want = {CF: A}
