@@ -125,10 +125,11 @@ proto_ipv6(const struct rte_mbuf *m, struct proto *p)
 		return;
 	}
 	p->ipver = 6;
-	{       /* payload length 0: a jumbogram (its length is in an option): the packet's */
+	{       /* payload length 0 with a hop-by-hop header (next header 0): a jumbogram,
+		 * its length in an option: the packet's. Without one, 0 is 0. */
 		uint32_t plen = (uint32_t)(h[4] << 8 | h[5]);
-		p->l3_end = plen != 0 && p->l3_off + 40 + plen < m->pkt_len ?
-			p->l3_off + 40 + plen : m->pkt_len;
+		p->l3_end = plen == 0 && h[6] == 0 ? m->pkt_len :
+			p->l3_off + 40 + plen < m->pkt_len ? p->l3_off + 40 + plen : m->pkt_len;
 	}
 	p->first_frag = true;
 	nh = h[6];

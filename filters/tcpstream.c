@@ -33,6 +33,8 @@
  *     pass max_bytes of the direction or the max_segs held by the filter (counted
  *     over_max_bytes). A FIN further than max_bytes past the furthest byte seen
  *     is not believed either (fin_ahead): the close would make a hole up to it.
+ *     "The furthest byte seen" counts held bytes up to max_bytes past the next one
+ *     only: a forged segment far ahead is held (it is small) but widens no window.
  * A RST ends a connection only inside its direction's window (RFC 5961: from the
  * next byte to max_bytes past the furthest seen; counted rst_ignored otherwise).
  * New bytes on the tuple of an ended connection start a new one, as tcpflow
@@ -411,7 +413,8 @@ static const struct bl_counter_def tcpstream_counters[] = {
 	BL_COUNTER(struct tcpstream, gaps, "gaps", "GAP records: holes in a stream (lost segments)"),
 	BL_COUNTER(struct tcpstream, gap_bytes, "gap_bytes", "bytes the GAP records stand for"),
 	BL_COUNTER(struct tcpstream, out_of_window, "out_of_window",
-		   "segments dropped: more than 1 GiB from the next offset, or before the stream's start"),
+		   "segments dropped: more than 1 GiB from the next offset, before the stream's "
+		   "start, or past its FIN (held ones too, once the FIN is seen)"),
 	BL_COUNTER(struct tcpstream, retrans, "retrans",
 		   "segments that brought no new byte (retransmissions, duplicates)"),
 	BL_COUNTER(struct tcpstream, overlap_bytes, "overlap_bytes",
@@ -419,7 +422,8 @@ static const struct bl_counter_def tcpstream_counters[] = {
 	BL_GAUGE(struct tcpstream, held, "held", "segments held out of order now"),
 	BL_COUNTER(struct tcpstream, not_tcp, "not_tcp", "packets not followed: not TCP over IP"),
 	BL_COUNTER(struct tcpstream, malformed, "malformed",
-		   "packets not followed: an Ethernet, VLAN, IP or TCP header cut short or invalid"),
+		   "packets not followed: an Ethernet, VLAN, IP or TCP header cut short, invalid, or "
+		   "past the end of the IP datagram (in the frame's trailer)"),
 	BL_COUNTER(struct tcpstream, fragments, "fragments",
 		   "IP fragments, not followed (their bytes become a gap)"),
 	BL_COUNTER(struct tcpstream, truncated, "truncated",

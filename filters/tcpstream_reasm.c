@@ -243,13 +243,38 @@ ts_conn_end(struct tcpstream *ts, uint32_t ci, uint8_t why)
 }
 
 /* The end of the direction's sequence space seen so far: its furthest payload byte,
- * or one past its FIN (the FIN takes a sequence number): what an ACK may reach. */
+ * or one past its FIN (the FIN takes a sequence number): what an ACK may reach. A byte
+ * held more than max_bytes past the next one counts only up to there: one forged
+ * segment far ahead (held: it is one byte) widened the ACK, FIN and RST windows to
+ * itself, and a forged ACK or RST then made the hole again. */
 static uint64_t
-dir_seen(const struct ts_dir *d)
+dir_seen(const struct tcpstream *ts, const struct ts_dir *d)
 {
-	uint64_t s = RTE_MAX(d->hi, d->next);
+	uint64_t s = RTE_MAX(RTE_MIN(d->hi, d->next + ts->max_bytes), d->next);
 
 	return d->fin_seen ? RTE_MAX(s, d->fin + 1) : s;
+}
+
+/* Free the held segments of d at or past offset `from` (past its FIN: no byte of the
+ * stream; held, one kept the connection from ending and its close wrote a GAP and the
+ * byte past the FIN). Counted out_of_window. */
+static void
+drop_held_from(struct tcpstream *ts, struct ts_dir *d, uint64_t from)
+{
+	uint32_t *link = &d->held;
+
+	while (*link != TS_NONE && ts->seg[*link].off < from)
+		link = &ts->seg[*link].next;
+	while (*link != TS_NONE) {
+		uint32_t i = *link;
+		struct ts_seg *s = &ts->seg[i];
+
+		*link = s->next;
+		d->held_bytes -= s->len;
+		rte_pktmbuf_free(s->m);
+		ts_seg_free(ts, i);
+		bl_counter_add(&ts->out_of_window, 1);
+	}
 }
 
 /* A RST from a direction that has sent no byte yet (no sequence number to check): one
@@ -265,7 +290,7 @@ rst_unseen_ok(const struct tcpstream *ts, const struct ts_dir *o, uint8_t flags,
 	if (!(flags & TH_ACK))
 		return false;
 	upto = (int64_t)o->next + (int32_t)(ack - (o->base + (uint32_t)o->next));
-	return upto + (int64_t)ts->max_bytes >= (int64_t)o->next && upto <= (int64_t)dir_seen(o);
+	return upto + (int64_t)ts->max_bytes >= (int64_t)o->next && upto <= (int64_t)dir_seen(ts, o);
 }
 
 /* A segment of an ended connection's direction d: bytes it never had start a new
@@ -314,7 +339,10 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 	uint64_t off;
 
 	if (ci != TS_NONE && ts->conn[ci].closed) {
-		if ((flags & (TH_SYN | TH_ACK)) != TH_SYN && !new_after_close(&ts->conn[ci].d[dir], seq, len)) {
+		/* a RST starts nothing (below): it must not unlink the ended connection either,
+		 * or the retransmissions after it start a fresh one with old bytes */
+		if ((flags & (TH_SYN | TH_ACK)) != TH_SYN &&
+		    ((flags & TH_RST) || !new_after_close(&ts->conn[ci].d[dir], seq, len))) {
 			bl_counter_add(&ts->after_close, 1);
 			ts->conn[ci].last = ts->now;
 			return;
@@ -359,20 +387,23 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 	 * could expect, from the next byte to the window past it (max_bytes past the
 	 * furthest byte seen: what the filter would hold). Any RST ended it: one forged
 	 * blind, far outside, did, and the bytes after it were dropped as stragglers. */
-	rst_ok = (flags & TH_RST) && off >= d->next && off <= dir_seen(d) + ts->max_bytes;
+	rst_ok = (flags & TH_RST) && off >= d->next && off <= dir_seen(ts, d) + ts->max_bytes;
 	if ((flags & TH_FIN) && !d->fin_seen) {
 		/* A FIN's offset is where the stream ends, and the close gives up every hole
 		 * before it: one far past anything seen (a forged one) would make a hole of up
 		 * to TS_WINDOW. The filter holds at most max_bytes past what it has seen, so
 		 * it believes no FIN further than that; a lost tail before a real one is less. */
-		if (off > dir_seen(d) + ts->max_bytes) {
+		if (off > dir_seen(ts, d) + ts->max_bytes) {
 			bl_counter_add(&ts->fin_ahead, 1);
 		} else {
 			d->fin_seen = 1;
 			d->fin = off + len;
+			drop_held_from(ts, d, d->fin);
 		}
 	}
-	if (len > 0) {
+	if (len > 0 && d->fin_seen && off >= d->fin) {
+		bl_counter_add(&ts->out_of_window, 1);   /* past the stream's end */
+	} else if (len > 0) {
 		if (off + len > d->hi)
 			d->hi = off + len;
 		segment(ts, c, dir, m, off, pay, len, flags);
@@ -388,7 +419,7 @@ acked:
 		int32_t a = (int32_t)(ack - (o->base + (uint32_t)o->next));
 		if (a > 0) {
 			uint64_t upto = o->next + (uint32_t)a;
-			if (upto > dir_seen(o)) {
+			if (upto > dir_seen(ts, o)) {
 				bl_counter_add(&ts->ack_ahead, 1);
 			} else {
 				if (o->fin_seen && upto > o->fin)

@@ -47,7 +47,7 @@ files+=("$T/m.pcap")
 files+=("$T/m.pcap" "$T/m.pcap")
 limits=([7]="max_bytes=1500" [8]="max_segs=1")
 # forged segments: capture K's files are $T/hK (tcp_hostile.py)
-hostile=(ack_spoof fin_ahead big open_only rst_oow rst_data)
+hostile=(ack_spoof fin_ahead big open_only rst_oow rst_data data_ack data_rst data_ahead)
 KH=${#files[@]}
 declare -A hk
 for h in "${hostile[@]}"; do
@@ -193,7 +193,7 @@ PY
 done
 # Forged segments (tcp_hostile.py): the files are the bytes sent.
 hc() { jq -c ".graphs[0].filters.ts${hk[$1]}.counters | $2" "$T/r.json"; }
-for h in ack_spoof fin_ahead open_only rst_oow rst_data; do
+for h in ack_spoof fin_ahead open_only rst_oow rst_data data_ack data_rst data_ahead; do
 	k=${hk[$h]}
 	same=1
 	for f in "$T/h$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
@@ -211,6 +211,14 @@ eq "rst_oow: the RST out of the window is ignored, the FINs end it [ended_rst, r
 	"$(hc rst_oow '[.ended_rst, .rst_ignored, .ended_fin, .after_close]')" "[0,1,1,1]"
 eq "rst_data: the RST in the window ends it, the new bytes start a new one [streams, ended_rst, ended_fin, after_close (the last ACK)]" \
 	"$(hc rst_data '[.streams, .ended_rst, .ended_fin, .after_close]')" "[2,1,1,1]"
+# A forged segment far ahead is held (one byte), but widens no window: the ACK, the RST
+# and the FINs after it are judged by what is within max_bytes of the next byte.
+eq "data_ack: the ACK of a forged byte far ahead gives no hole up [gaps, ack_ahead, ended_fin]" \
+	"$(hc data_ack '[.gaps, .ack_ahead, .ended_fin]')" "[0,1,1]"
+eq "data_rst: a RST past a forged byte far ahead is ignored [ended_rst, rst_ignored, ended_fin]" \
+	"$(hc data_rst '[.ended_rst, .rst_ignored, .ended_fin]')" "[0,1,1]"
+eq "data_ahead: a forged byte past the FIN is dropped, the FINs end it [gaps, ended_fin, out_of_window]" \
+	"$(hc data_ahead '[.gaps, .ended_fin, .out_of_window]')" "[0,1,1]"
 eq "open_only: ended idle, not flushed [ended_idle, flushed]" "$(hc open_only '[.ended_idle, .flushed]')" "[1,0]"
 k=${hk[big]}
 # the first connection's bytes at offset 300000 pass the file size limit: said once, and

@@ -18,6 +18,13 @@ rst_oow    a forged blind client RST 5*10^8 bytes out of the window, then the cl
            dropped (tcpflow takes it: it writes them to a second file, c1)
 rst_data   a client RST in the window, then new client bytes: a new connection on the
            tuple, as tcpflow's c1 file (they were dropped as stragglers)
+data_ack   a forged server byte 5*10^8 ahead, a forged client ACK of it, then the
+           server's real bytes: the held byte widened the ACK window to itself, and the
+           real bytes were dropped after the hole
+data_rst   a forged client byte 5*10^8 ahead, a forged client RST just past it, then
+           the client's real bytes and FINs: the RST was taken as in the window
+data_ahead a forged client byte 5*10^8 ahead, then the real FINs: the held byte kept the
+           connection from ending, and its close wrote a hole and the byte past the FIN
 open_only  a connection that sends 100 bytes and nothing more (no FIN): it ends
            idle_s after its last packet, live, with no packet after it
 big        a server segment 300000 bytes ahead of the first, the lost bytes before it
@@ -95,6 +102,17 @@ elif case == "rst_data":
     p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(101, 1, RST | ACK),
           c2s(101, 1, ACK | PSH, B), s2c(1, 201, ACK)] + fins(200, 0)
     want = {CF: A, CF + "c1": B}
+elif case == "data_ack":
+    p += [s2c(1, 1, ACK | PSH, A), c2s(1, 101, ACK), s2c(1 + 500000000, 1, ACK | PSH, b"X"),
+          c2s(1, 1 + 500000001, ACK), s2c(101, 1, ACK | PSH, B), c2s(1, 201, ACK)] + fins(0, 200)
+    want = {SF: A + B}
+elif case == "data_rst":
+    p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(1 + 500000000, 1, ACK | PSH, b"X"),
+          c2s(1 + 500000001, 1, RST | ACK), c2s(101, 1, ACK | PSH, B), s2c(1, 201, ACK)] + fins(200, 0)
+    want = {CF: A + B}
+elif case == "data_ahead":
+    p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(1 + 500000000, 1, ACK | PSH, b"X")] + fins(100, 0)
+    want = {CF: A}
 elif case == "open_only":
     p += [c2s(1, 1, ACK | PSH, A)]
     want = {CF: A}
