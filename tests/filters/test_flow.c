@@ -183,9 +183,19 @@ Test(filter_flow, a_header_in_the_ethernet_trailer_is_malformed)
 		ip[3] = 20;     /* the datagram is its header alone */
 		harness_push(h, m);
 	}
+	/* IPv6 with payload length 0 and no hop-by-hop header: no jumbogram, an empty
+	 * datagram (it was taken as one, and the trailer's bytes as an ICMPv6 header) */
+	{
+		struct pkt_spec v6 = { .etype = 0x86dd, .proto = 58 };
+		struct rte_mbuf *m = harness_pkt(&v6);
+		uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *) + 14;
+		ip[4] = 0;
+		ip[5] = 0;
+		harness_push(h, m);
+	}
 	harness_run(h);
-	cr_assert(eq(u32, harness_count(h, "out"), 3));
-	cr_assert(eq(u64, harness_counter(h, "flow", "malformed"), 3));
+	cr_assert(eq(u32, harness_count(h, "out"), 4));
+	cr_assert(eq(u64, harness_counter(h, "flow", "malformed"), 4));
 	cr_assert(eq(u64, harness_counter(h, "flow", "packets"), 0));
 	cr_assert(eq(u64, harness_counter(h, "flow", "flows"), 0));
 	harness_free(h);
