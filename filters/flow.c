@@ -56,6 +56,7 @@ struct flow {
 	struct bl_flow_ring ring;
 	uint64_t hz, tsc0, ms0;          /* the worker's clock: TSC to ms since the epoch */
 	uint64_t tick_ms;                /* the worker's clock at the last flow_tick sweep */
+	uint64_t tick_tsc;               /* the TSC before which flow_tick has nothing to do */
 	bool replay;                     /* (worker) packets came with a replay's times: the
 	                                  * sweep keeps to them, even in a burst of none metered */
 	/* the exporter thread */
@@ -597,7 +598,12 @@ flow_tick(struct bl_filter *f)
 
 	if (fl->replay || fl->hz == 0)
 		return;
-	now = fl->ms0 + bl_ticks_to(rte_rdtsc() - fl->tsc0, fl->hz, 1000);
+	/* every graph pass: the TSC alone until a ms has passed (see tcpstream_tick) */
+	now = rte_rdtsc();
+	if (now < fl->tick_tsc)
+		return;
+	fl->tick_tsc = now + fl->hz / 1000u;
+	now = fl->ms0 + bl_ticks_to(now - fl->tsc0, fl->hz, 1000);
 	if (now == fl->tick_ms)
 		return;
 	fl->tick_ms = now;

@@ -310,7 +310,13 @@ tcpstream_tick(struct bl_filter *f)
 	 * years before the TSC's, and a clock started on the TSC never went back to them) */
 	if (ts->replay || !ts->based || ts->hz == 0 || ts->conn == NULL)
 		return;
-	now = ts->ms0 + bl_ticks_to(rte_rdtsc() - ts->tsc0, ts->hz, 1000);
+	/* Every graph pass comes here: the TSC alone until a ms has passed (the two
+	 * divisions of the ms clock cost more than a pass's share of the work). */
+	now = rte_rdtsc();
+	if (now < ts->tick_tsc)
+		return;
+	ts->tick_tsc = now + ts->hz / 1000u;
+	now = ts->ms0 + bl_ticks_to(now - ts->tsc0, ts->hz, 1000);
 	if (now <= ts->tick_ms)
 		return;
 	n = ts->tick_ms == 0 ? 1 : now - ts->tick_ms;

@@ -83,6 +83,7 @@ struct tcpstream {
 	uint64_t now_ms;              /* the same, ms since the epoch */
 	uint64_t whole_ms;            /* now_ms when every connection was last looked at */
 	uint64_t tick_ms;             /* the live clock at the last sweep of tcpstream_tick */
+	uint64_t tick_tsc;            /* the TSC before which tcpstream_tick has nothing to do */
 	uint32_t sweep_pos;
 	struct rte_mbuf *rm;          /* the metadata mbuf records go into, or NULL */
 	uint32_t rm_used, rm_cap;
