@@ -75,9 +75,11 @@ RD2=$!
 consumed_of() { "$BELTLINE" -i "$I" stats --json | jq --argjson p "$1" '[.streams[] | select(.name == "s") | .readers[] | select(.pid == $p) | .consumed] | add // 0'; }
 rd2_enough() { [ "$(consumed_of "$RD2")" -ge $((2 * RATE)) ]; }
 check "a second reader has read 2 s of packets" wait_for 120 rd2_enough
-"$BELTLINE" -i "$I" top -n 1 -d 3 > "$T/top2" &
+"$BELTLINE" -i "$I" top -n 1 -d 6 > "$T/top2" &
 TP=$!
-sleep 1     # top's first look is taken (a start and one control call)
+# top's first look is taken (a start and one control call: well under 2 s, even on a
+# machine three times slower; were it not, the check below would pass without testing)
+sleep 2
 kill "$RD"; wait "$RD" 2> /dev/null || true
 wait "$TP"
 c2=$(awk '$1 == "READER" { for (i = 1; i <= NF; i++) if ($i == "CONSUMED") c = i; r = 1; next }
