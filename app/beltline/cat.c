@@ -216,6 +216,7 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 	struct pollfd p[BL_CLI_COPY_MAX];
 	static uint8_t buf[262144];
 	unsigned long long count = 0, bad_recs = 0, received = 0, lost = 0, invalid = 0;
+	bool flow_seen[BL_CLI_COPY_MAX] = { false };   /* --flows: a record of stream i read */
 	unsigned int cur = 0, idle = 0;
 	int rc, status = 0;
 
@@ -237,6 +238,7 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 	while (!bl_cli_stop && (o->limit == 0 || count < o->limit)) {
 		struct beltline_pkt_info pi;
 		uint64_t ts;
+		unsigned int from = cur;
 		int n = beltline_read(s[cur], buf, sizeof(buf), &pi);
 
 		cur = (cur + 1) % ns;
@@ -268,9 +270,11 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 		if (o->flows) {
 			if (flows_print(stdout, buf, pi.copied, o->json) == 0) {
 				count++;
-			} else if (count == 0) {
-				/* the first entry is no flow record: another kind of stream, whose
-				 * entries were skipped in silence for ever */
+				flow_seen[from] = true;
+			} else if (!flow_seen[from]) {
+				/* a stream's first entry is no flow record: another kind of stream,
+				 * whose entries were skipped in silence for ever (each stream of
+				 * several: one flow stream among them hid the others) */
 				fprintf(stderr, "beltline: %s: %s: its first entry is not a flow record: "
 					"--flows reads a `flow ... export=NAME` stream\n", o->cmd, o->name);
 				status = 1;
