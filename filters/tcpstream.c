@@ -36,7 +36,8 @@
  *     "The furthest byte seen" counts held bytes up to max_bytes past the next one
  *     only: a forged segment far ahead is held (it is small) but widens no window.
  * A RST ends a connection only inside its direction's window (RFC 5961: from the
- * next byte to max_bytes past the furthest seen; counted rst_ignored otherwise).
+ * next byte to max_bytes past the furthest seen; from a side that sent no byte, at
+ * the sequence number the other acknowledged; counted rst_ignored otherwise).
  * New bytes on the tuple of an ended connection start a new one, as tcpflow
  * does (cat --tcp names its files ...c1); old ones are stragglers (after_close).
  * Packets pass on `out` unchanged: the stream holds its own references.

@@ -46,6 +46,9 @@ struct ts_dir {
 	uint32_t held;                /* first held segment (lowest offset), or TS_NONE */
 	uint32_t held_bytes;
 	uint8_t known, fin_seen;
+	uint8_t peer_acked;           /* the other direction has acknowledged (peer_ack) */
+	uint32_t peer_ack;            /* the sequence number it acknowledged last: where a RST
+	                               * without ACK of a direction that sent no byte must be */
 };
 
 struct ts_conn {

@@ -277,15 +277,19 @@ drop_held_from(struct tcpstream *ts, struct ts_dir *d, uint64_t from)
 	}
 }
 
-/* A RST from a direction that has sent no byte yet (no sequence number to check): one
- * that acknowledges what the other direction could have sent, or any when neither has
- * sent one (nothing to lose). */
+/* A RST from a direction d that has sent no byte yet (no stream offset to check): one
+ * at the sequence number the other direction acknowledged last (a RST without ACK, the
+ * answer to a segment that carried one, has that one), one that acknowledges what the
+ * other direction could have sent, or any when neither has sent one (nothing to lose). */
 static bool
-rst_unseen_ok(const struct tcpstream *ts, const struct ts_dir *o, uint8_t flags, uint32_t ack)
+rst_unseen_ok(const struct tcpstream *ts, const struct ts_dir *d, const struct ts_dir *o,
+	      uint8_t flags, uint32_t seq, uint32_t ack)
 {
 	int64_t upto;
 
 	if (!o->known)
+		return true;
+	if (d->peer_acked && seq == d->peer_ack)
 		return true;
 	if (!(flags & TH_ACK))
 		return false;
@@ -362,6 +366,10 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 	c->last = ts->now;
 	d = &c->d[dir];
 	o = &c->d[dir ^ 1];
+	if ((flags & TH_ACK) && !(flags & TH_RST)) {
+		o->peer_ack = ack;                        /* what o is expected to send next */
+		o->peer_acked = 1;
+	}
 	if (flags & TH_SYN) {
 		if (!d->known || (d->next == 0 && d->held == TS_NONE && d->base != dseq)) {
 			d->base = dseq;                   /* offset 0: after the SYN */
@@ -371,7 +379,7 @@ ts_tcp_packet(struct tcpstream *ts, struct rte_mbuf *m, const struct bl_flow_key
 	}
 	if (!d->known) {
 		if (len == 0 && !(flags & TH_FIN)) {
-			rst_ok = (flags & TH_RST) && rst_unseen_ok(ts, o, flags, ack);
+			rst_ok = (flags & TH_RST) && rst_unseen_ok(ts, d, o, flags, seq, ack);
 			goto acked;
 		}
 		d->base = dseq;                           /* picked up mid-stream, as tcpflow */

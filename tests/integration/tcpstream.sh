@@ -47,7 +47,7 @@ files+=("$T/m.pcap")
 files+=("$T/m.pcap" "$T/m.pcap")
 limits=([7]="max_bytes=1500" [8]="max_segs=1")
 # forged segments: capture K's files are $T/hK (tcp_hostile.py)
-hostile=(ack_spoof fin_ahead big open_only rst_oow rst_data data_ack data_rst data_ahead)
+hostile=(ack_spoof fin_ahead big open_only rst_oow rst_data data_ack data_rst data_ahead rst_noack)
 KH=${#files[@]}
 declare -A hk
 for h in "${hostile[@]}"; do
@@ -86,7 +86,7 @@ for k in "${!files[@]}"; do
 	pipes="$pipes\"inject name=w$k max_frame=12000 | tcpstream --name=ts$k export=t$k capacity=1024 ${limits[$k]:-max_segs=256} | drop\", "
 done
 cat > "$T/c.json" <<JSON
-{ "instance": "$I", "mbufs": { "data_room": 12416, "count": 24575 },
+{ "instance": "$I", "mbufs": { "data_room": 12416, "count": 26623 },
   "ports": [ { "name": "n", "vdev": "net_null0" } ],
   "graphs": [ { "lcores": [1], "pipeline": [ ${pipes%, } ] } ] }
 JSON
@@ -193,7 +193,7 @@ PY
 done
 # Forged segments (tcp_hostile.py): the files are the bytes sent.
 hc() { jq -c ".graphs[0].filters.ts${hk[$1]}.counters | $2" "$T/r.json"; }
-for h in ack_spoof fin_ahead open_only rst_oow rst_data data_ack data_rst data_ahead; do
+for h in ack_spoof fin_ahead open_only rst_oow rst_data data_ack data_rst data_ahead rst_noack; do
 	k=${hk[$h]}
 	same=1
 	for f in "$T/h$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
@@ -219,6 +219,8 @@ eq "data_rst: a RST past a forged byte far ahead is ignored [ended_rst, rst_igno
 	"$(hc data_rst '[.ended_rst, .rst_ignored, .ended_fin]')" "[0,1,1]"
 eq "data_ahead: a forged byte past the FIN is dropped, the FINs end it [gaps, ended_fin, out_of_window]" \
 	"$(hc data_ahead '[.gaps, .ended_fin, .out_of_window]')" "[0,1,1]"
+eq "rst_noack: a RST without ACK at the acknowledged sequence number ends it [ended_rst, rst_ignored, flushed]" \
+	"$(hc rst_noack '[.ended_rst, .rst_ignored, .flushed]')" "[1,0,0]"
 eq "open_only: ended idle, not flushed [ended_idle, flushed]" "$(hc open_only '[.ended_idle, .flushed]')" "[1,0]"
 k=${hk[big]}
 # the first connection's bytes at offset 300000 pass the file size limit: said once, and

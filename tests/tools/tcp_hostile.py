@@ -25,6 +25,9 @@ data_rst   a forged client byte 5*10^8 ahead, a forged client RST just past it, 
            the client's real bytes and FINs: the RST was taken as in the window
 data_ahead a forged client byte 5*10^8 ahead, then the real FINs: the held byte kept the
            connection from ending, and its close wrote a hole and the byte past the FIN
+rst_noack  picked up mid-stream: client bytes, a bare server ACK, then a server RST without
+           ACK at the sequence number the client acknowledged: it ends the connection (it
+           was ignored: the server had sent no byte to check it against)
 open_only  a connection that sends 100 bytes and nothing more (no FIN): it ends
            idle_s after its last packet, live, with no packet after it
 big        a server segment 300000 bytes ahead of the first, the lost bytes before it
@@ -112,6 +115,9 @@ elif case == "data_rst":
     want = {CF: A + B}
 elif case == "data_ahead":
     p += [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), c2s(1 + 500000000, 1, ACK | PSH, b"X")] + fins(100, 0)
+    want = {CF: A}
+elif case == "rst_noack":
+    p = [c2s(1, 1, ACK | PSH, A), s2c(1, 101, ACK), s2c(1, 0, RST)]
     want = {CF: A}
 elif case == "open_only":
     p += [c2s(1, 1, ACK | PSH, A)]
