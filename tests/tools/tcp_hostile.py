@@ -38,27 +38,10 @@ import os
 import struct
 import sys
 
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tcpframe import ACK, FIN, PSH, RST, SYN, frame, name  # noqa: E402
 
 
-def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    src, dst = bytes(src), bytes(dst)
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      5 << 4, flags, 65535, 0, 0) + payload
-    tcp = tcp[:16] + struct.pack("!H", csum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
-
-
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 C, S = [10, 14, 0, 1], [10, 14, 0, 2]
 CP, SP, CI, SI = 40000, 80, 1000, 5000
 
@@ -81,8 +64,6 @@ def fins(c, s, cp=CP):
             c2s(2 + c, 2 + s, ACK, cp=cp)]
 
 
-def name(a, p):
-    return "%03d.%03d.%03d.%03d.%05d" % (a[0], a[1], a[2], a[3], p)
 
 
 CF, SF = name(C, CP) + "-" + name(S, SP), name(S, SP) + "-" + name(C, CP)

@@ -16,29 +16,13 @@ import random
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tcpframe import ACK, FIN, PSH, RST, SYN, frame, name  # noqa: E402
+
 rng = random.Random(13)
 records = []
 t = [1700000000.0]
 
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      5 << 4, flags, 65535, 0, 0) + payload
-    pseudo = bytes(src) + bytes(dst) + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, bytes(src), bytes(dst))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    eth = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00"
-    return eth + ip + tcp
 
 
 def emit(f):
@@ -46,11 +30,8 @@ def emit(f):
     records.append((t[0], f))
 
 
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 
-def name(a, p):
-    return "%03d.%03d.%03d.%03d.%05d" % (a[0], a[1], a[2], a[3], p)
 
 
 class Dir:
