@@ -40,8 +40,15 @@
 #include "bl_ibuf.h"
 
 #define BL_DBUF_PERM_MAX   32u   /* distinct triples in one instance */
-#define BL_DBUF_PERM_CACHE 32u   /* per-lcore mempool cache of a copy pool */
+/* Per-lcore mempool cache of a copy pool. The writer's copies come back at each
+ * refresh (every BL_IBUF_REFRESH_EVERY entries, P5 of bl_ibuf_worker.h) once a
+ * reader passed them: the cache must hold that many and a burst on top, or every
+ * get refills from the pool's common ring, first in first out, with copies last
+ * touched a ring ago (at 32 a copying stream ran at a third of the rate). */
+#define BL_DBUF_PERM_CACHE 256u
 #define BL_DBUF_COPY_CHUNK 32u   /* packets copied before they are stored (in flight) */
+_Static_assert(BL_DBUF_PERM_CACHE >= 2 * BL_IBUF_REFRESH_EVERY,
+	       "a copy pool's cache holds what one refresh gives back and a burst more");
 
 struct bl_dbuf_perm {
 	uid_t uid;                 /* the key: the copy DBuf's owner, group, mode */
