@@ -127,8 +127,9 @@ tap_burst(struct bl_filter_tap *h, struct rte_mbuf **pkts, const uint32_t *cls, 
 		bl_stream_publish(t->s, t->keep, t->cls, k);
 }
 
-/* "[ORIGIN/]NAME[:EDGE]" into its parts; false if a part is too long, or the EDGE after a
- * ':' is empty (read as no edge, "dport:" tapped the whole output: not what was asked). */
+/* "[ORIGIN/]NAME[:EDGE]" into its parts; false if a part is too long, or the ORIGIN before a
+ * '/' or the EDGE after a ':' is empty (each was read as absent: "dport:" tapped the whole
+ * output, "/dport" any graph's dport: not what was asked). */
 static bool
 split(const char *spec, char *origin, size_t on, char *name, size_t nn, char *edge, size_t en)
 {
@@ -136,7 +137,7 @@ split(const char *spec, char *origin, size_t on, char *name, size_t nn, char *ed
 
 	origin[0] = edge[0] = '\0';
 	if (slash != NULL) {
-		if ((size_t)(slash - spec) >= on)
+		if (slash == spec || (size_t)(slash - spec) >= on)
 			return false;
 		snprintf(origin, on, "%.*s", (int)(slash - spec), spec);
 		p = slash + 1;

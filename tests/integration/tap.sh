@@ -64,6 +64,8 @@ refused "an unknown edge" 'has no edge "nowhere" (its out-edges lead to: edge, o
 refused "a bad bpf" 'bpf "tcp port": ' --bpf 'tcp port' dport
 # (an empty EDGE was a tap of the whole output: -c 1 so that one ends)
 refused "an empty EDGE" '"dport:" is not \[ORIGIN/\]FILTER\[:EDGE\]' -c 1 'dport:'
+# (an empty ORIGIN was taken as none: any graph's filter of that name)
+refused "an empty ORIGIN" '"/dport" is not \[ORIGIN/\]FILTER\[:EDGE\]' -c 1 '/dport'
 refused "an unknown graph" 'no filter "dport" in graphs\[7\]' 'graphs[7]/dport'
 # Who may not read the packet DBuf (memory.packet_mode, default 0640) may not tap.
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
