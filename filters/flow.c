@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -36,6 +35,7 @@
 #include "bl_ipfix.h"
 #include "bl_log.h"
 #include "bl_mbuf_meta.h"
+#include "bl_ms_clock.h"
 #include "bl_stream_worker.h"
 #include "bl_time.h"
 #include "flow_key.h"
@@ -54,9 +54,8 @@ struct flow {
 	struct rte_mempool *pool;        /* the stream's records are mbufs of it */
 	struct bl_flow_table *t;
 	struct bl_flow_ring ring;
-	uint64_t hz, tsc0, ms0;          /* the worker's clock: TSC to ms since the epoch */
+	struct bl_ms_clock clk;          /* the worker's clock: TSC to ms since the epoch */
 	uint64_t tick_ms;                /* the worker's clock at the last flow_tick sweep */
-	uint64_t tick_tsc;               /* the TSC before which flow_tick has nothing to do */
 	bool replay;                     /* (worker) packets came with a replay's times: the
 	                                  * sweep keeps to them, even in a burst of none metered */
 	/* the exporter thread */
@@ -78,15 +77,6 @@ struct flow {
 
 	struct bl_flow_pkt pk[BL_BURST_MAX];
 };
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);   /* vDSO: no system call */
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void
 flow_emit(void *ctx, const struct bl_flow_rec *r)
@@ -249,9 +239,7 @@ flow_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		}
 		fl->pool = env->pool;
 	}
-	fl->hz = rte_get_tsc_hz();
-	fl->tsc0 = rte_rdtsc();
-	fl->ms0 = wall_ms();
+	bl_ms_clock_init(&fl->clk);
 	return 0;
 fail:
 	if (fl->fd >= 0)
@@ -349,7 +337,7 @@ flow_exporter(void *arg)
 		req = __atomic_load_n(&fl->drain_req, __ATOMIC_ACQUIRE);
 		for (;;) {
 			unsigned int n = bl_flow_ring_get(&fl->ring, r, 64);
-			uint64_t now = wall_ms();
+			uint64_t now = bl_wall_ms();
 
 			if (n == 0)
 				break;
@@ -377,7 +365,7 @@ flow_exporter(void *arg)
 				bl_counter_add(&fl->records, 1);
 			}
 		}
-		if (fl->ipfix->len != 0 && (done || req != ack || wall_ms() - first_at >= FLOW_SEND_MS))
+		if (fl->ipfix->len != 0 && (done || req != ack || bl_wall_ms() - first_at >= FLOW_SEND_MS))
 			send_msg(fl);
 		if (req != ack) {
 			if (fl->s != NULL)
@@ -550,7 +538,7 @@ static void
 flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct flow *fl = bl_filter_priv(f);
-	uint64_t now = fl->ms0 + bl_ticks_to(rte_rdtsc() - fl->tsc0, fl->hz, 1000);
+	uint64_t now = bl_ms_clock_now(&fl->clk);
 	uint64_t bad = 0, not_ip = 0, frags = 0, bytes = 0;
 	unsigned int k = 0;
 	bool replay = false;
@@ -596,15 +584,11 @@ flow_tick(struct bl_filter *f)
 	struct flow *fl = bl_filter_priv(f);
 	uint64_t now;
 
-	if (fl->replay || fl->hz == 0)
+	if (fl->replay || fl->clk.hz == 0)
 		return;
-	/* every graph pass: the TSC alone until a ms has passed (see tcpstream_tick) */
-	now = rte_rdtsc();
-	if (now < fl->tick_tsc)
-		return;
-	fl->tick_tsc = now + fl->hz / 1000u;
-	now = fl->ms0 + bl_ticks_to(now - fl->tsc0, fl->hz, 1000);
-	if (now == fl->tick_ms)
+	/* every graph pass: the TSC alone until a ms has passed */
+	now = bl_ms_clock_tick(&fl->clk);
+	if (now == 0 || now == fl->tick_ms)
 		return;
 	fl->tick_ms = now;
 	bl_flow_sweep(fl->t, now);

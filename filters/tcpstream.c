@@ -52,7 +52,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_cycles.h>
 
@@ -69,15 +68,6 @@
 #include "flow_key.h"
 #include "proto.h"
 #include "tcpstream_pvt.h"
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);   /* vDSO: no system call */
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- the filter ---- */
 
@@ -184,10 +174,8 @@ tcpstream_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *e
 	}
 	ts->pool = env->pool;
 	bl_flow_seed_mults(rte_rdtsc() ^ ((uint64_t)env->replica << 32), ts->mult);
-	ts->next_id = wall_ms() << 16;    /* ids of a reloaded graph's filter follow on */
-	ts->hz = rte_get_tsc_hz();
-	ts->tsc0 = rte_rdtsc();
-	ts->ms0 = wall_ms();
+	ts->next_id = bl_wall_ms() << 16;    /* ids of a reloaded graph's filter follow on */
+	bl_ms_clock_init(&ts->clk);
 	return 0;
 fail:
 	ts_release(ts);
@@ -309,16 +297,12 @@ tcpstream_tick(struct bl_filter *f)
 		bl_stream_wake_pass(ts->s);
 	/* not before the first packet: it says which clock this is (a replay's times are
 	 * years before the TSC's, and a clock started on the TSC never went back to them) */
-	if (ts->replay || !ts->based || ts->hz == 0 || ts->conn == NULL)
+	if (ts->replay || !ts->based || ts->clk.hz == 0 || ts->conn == NULL)
 		return;
 	/* Every graph pass comes here: the TSC alone until a ms has passed (the two
 	 * divisions of the ms clock cost more than a pass's share of the work). */
-	now = rte_rdtsc();
-	if (now < ts->tick_tsc)
-		return;
-	ts->tick_tsc = now + ts->hz / 1000u;
-	now = ts->ms0 + bl_ticks_to(now - ts->tsc0, ts->hz, 1000);
-	if (now <= ts->tick_ms)
+	now = bl_ms_clock_tick(&ts->clk);
+	if (now == 0 || now <= ts->tick_ms)
 		return;
 	n = ts->tick_ms == 0 ? 1 : now - ts->tick_ms;
 	ts->tick_ms = now;
@@ -332,7 +316,7 @@ static void
 tcpstream_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct tcpstream *ts = bl_filter_priv(f);
-	uint64_t now = ts->ms0 + bl_ticks_to(rte_rdtsc() - ts->tsc0, ts->hz, 1000);
+	uint64_t now = bl_ms_clock_now(&ts->clk);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -18,6 +18,7 @@
 #include "bl_err.h"
 #include "bl_flow.h"
 #include "bl_ibuf.h"
+#include "bl_ms_clock.h"
 
 #define TS_NONE    UINT32_MAX
 #define TS_STAGE   512u           /* entries written to the ring at once */
@@ -69,7 +70,7 @@ struct tcpstream {
 	struct bl_dbuf *dbuf;
 	bool reserved;                /* max_segs reserved in dbuf */
 	uint64_t mult[6];             /* lib/flow's hash multipliers */
-	uint64_t hz, tsc0, ms0;
+	struct bl_ms_clock clk;       /* the worker's clock: TSC to ms since the epoch */
 	/* the worker (the main lcore at drain) */
 	struct ts_conn *conn;         /* max_streams */
 	uint32_t *slot;               /* n_slots: connection index, or TS_NONE */
@@ -86,7 +87,6 @@ struct tcpstream {
 	uint64_t now_ms;              /* the same, ms since the epoch */
 	uint64_t whole_ms;            /* now_ms when every connection was last looked at */
 	uint64_t tick_ms;             /* the live clock at the last sweep of tcpstream_tick */
-	uint64_t tick_tsc;            /* the TSC before which tcpstream_tick has nothing to do */
 	uint32_t sweep_pos;
 	struct rte_mbuf *rm;          /* the metadata mbuf records go into, or NULL */
 	uint32_t rm_used, rm_cap;

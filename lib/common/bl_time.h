@@ -32,6 +32,17 @@ bl_mono_ms(void)
 	return bl_mono_ns() / 1000000u;
 }
 
+/* The wall clock, ms since the epoch (CLOCK_REALTIME: steps with NTP and `date -s`; for
+ * time stamps, never for timeouts). vDSO: no system call. */
+static inline uint64_t
+bl_wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
 /* ticks of a clock of hz a second in units of a second / unit (1000: ms), without the
  * overflow of ticks * unit / hz: at a 2 GHz TSC, ticks * 1000 passes 2^64 after 99 days,
  * and a flow table's clock fell back to 0 and stayed there (no timeout fired) for as long
