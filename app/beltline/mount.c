@@ -18,7 +18,8 @@
  * filter's state and counters (docs/taps.md); a refusal comes back as the errno
  * the appliance chose (EINVAL, ENOENT, EEXIST, ENOTEMPTY, EACCES), with the reason
  * in the appliance's log. The new directory is then listed under the filter's
- * name; its TEXT stays an alias of it for as long as the mount lives.
+ * name; its TEXT stays an alias of it for as long as the mount lives. What a path names
+ * (the stats reply, the aliases) is mount_tree.c's; this file is the filesystem on top.
  */
 #define FUSE_USE_VERSION 35
 #include <errno.h>
@@ -39,6 +40,7 @@
 #include "beltline.h"
 #include "bl_stream_proto.h"
 #include "bl_time.h"
+#include "mount_tree.h"
 #include "ondemand.h"
 #include "tap.h"
 
@@ -49,284 +51,16 @@ static void *fuse_fn[sizeof(fuse_names) / sizeof(fuse_names[0])];
 #define fuse_main_real ((__typeof__(&fuse_main_real))fuse_fn[0])
 #define fuse_interrupted ((__typeof__(&fuse_interrupted))fuse_fn[1])
 
-static const char *m_instance;
-static pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
-static cJSON *m_stats;          /* the last stats reply (m_lock) */
-static double m_stats_at;
-
-/* Each call of the instance waits M_CALL_MS at most (the lock is held: every operation
- * on the mount waits with it); after one that failed, none for a second. An instance
- * gone (its socket refuses, or is no more) loses its tree at once; one that does not
- * answer in time (stopped, or busy: a reload waits for its workers) keeps it M_STALE_S.
- * (The library's 10 s, tried again by every operation, made `ls` of a stopped instance's
- * tree take minutes; a dead instance's last counters were served for ever.) */
-#define M_CALL_MS 1000
-#define M_STALE_S 30.0
-static double m_fail_at;        /* the last call that failed (m_lock); 0: none */
-
-static cJSON *
-stats_fetch(int timeout_ms)
-{
-	struct beltline_open_opts o = { .sz = sizeof(o), .timeout_ms = timeout_ms };
-	struct beltline_ctl *c;
-	char *reply = NULL;
-	cJSON *j;
-	int ok = 0, rc = beltline_ctl_open(m_instance, &o, &c), gone = rc == -ENOENT ||
-		rc == -ECONNREFUSED;
-
-	if (rc == 0) {
-		if (beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply) == 0 &&
-		    (j = cJSON_Parse(reply)) != NULL) {
-			cJSON_Delete(m_stats);
-			m_stats = j;
-			m_stats_at = bl_mono_s();
-			ok = 1;
-		}
-		free(reply);
-		beltline_ctl_close(c);
-	}
-	m_fail_at = ok ? 0 : bl_mono_s();
-	if (!ok && m_stats != NULL && (gone || bl_mono_s() - m_stats_at >= M_STALE_S)) {
-		cJSON_Delete(m_stats);   /* gone for good, or too long: the tree empties */
-		m_stats = NULL;
-	}
-	return m_stats;
-}
-
-/* The stats reply, at most a second old (M_STALE_S while the instance does not answer);
- * NULL if it has not answered for that long. m_lock held. */
-static cJSON *
-stats_now(void)
-{
-	double now = bl_mono_s();
-
-	if (m_stats != NULL && now - m_stats_at < 1.0)
-		return m_stats;
-	if (m_fail_at != 0 && now - m_fail_at < 1.0) {
-		if (m_stats != NULL && now - m_stats_at >= M_STALE_S) {
-			cJSON_Delete(m_stats);
-			m_stats = NULL;
-		}
-		return m_stats;
-	}
-	return stats_fetch(M_CALL_MS);
-}
-
-/*
- * The stats reply lists filters and edges flat, each with its graph ("graphs[0].0":
- * where it comes from, then the replica). Replica 0 only: the others repeat it.
- */
-static bool
-first_replica(const cJSON *item)
-{
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(item, "graph");
-	const char *dot = cJSON_IsString(g) ? strrchr(g->valuestring, '.') : NULL;
-
-	return dot != NULL && strcmp(dot, ".0") == 0;
-}
-
-static const char *
-str_of(const cJSON *item, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-/* Whether an edge of graph leads from `from` (NULL: any filter) to `to`. */
-static bool
-has_edge(const cJSON *st, const char *graph, const char *from, const char *to)
-{
-	const cJSON *e;
-
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(st, "edges"))
-		if (strcmp(str_of(e, "graph"), graph) == 0 && strcmp(str_of(e, "to"), to) == 0 &&
-		    (from == NULL || strcmp(str_of(e, "from"), from) == 0))
-			return true;
-	return false;
-}
-
-/*
- * Names a mkdir gave (m_lock): the directory TEXT made under a filter stays an alias
- * of the filter it made (listed under its own name), so the path mkdir(2) asked for
- * resolves, then and after. The oldest goes when the table is full.
- */
-#define ALIASES 64
-static struct alias {
-	char graph[48];             /* "graphs[0].0" */
-	char parent[64];
-	char text[256];             /* the path component as given */
-	char name[64];              /* the filter it made */
-} m_alias[ALIASES];
-static unsigned int m_alias_next;
-
-static const char *
-alias_of(const char *graph, const char *parent, const char *text)
-{
-	for (unsigned int i = 0; i < ALIASES; i++)
-		if (m_alias[i].name[0] != '\0' && strcmp(m_alias[i].graph, graph) == 0 &&
-		    strcmp(m_alias[i].parent, parent) == 0 && strcmp(m_alias[i].text, text) == 0)
-			return m_alias[i].name;
-	return NULL;
-}
-
-static void
-alias_add(const char *graph, const char *parent, const char *text, const char *name)
-{
-	struct alias *a = &m_alias[m_alias_next++ % ALIASES];
-
-	if (strcmp(text, name) == 0 || strlen(text) >= sizeof(a->text))
-		return;   /* its own name: no alias needed; too long: not kept */
-	snprintf(a->graph, sizeof(a->graph), "%s", graph);
-	snprintf(a->parent, sizeof(a->parent), "%s", parent);
-	snprintf(a->text, sizeof(a->text), "%s", text);
-	snprintf(a->name, sizeof(a->name), "%s", name);
-}
-
-/* Forget the aliases of a filter rmdir removed (its name may be given again). */
-static void
-alias_drop(const char *graph, const char *name)
-{
-	for (unsigned int i = 0; i < ALIASES; i++)
-		if (strcmp(m_alias[i].graph, graph) == 0 && strcmp(m_alias[i].name, name) == 0)
-			m_alias[i].name[0] = '\0';
-}
-
-/* "NAME |LABEL" (or "NAME|LABEL"): NAME into name, LABEL into label; a component
- * that is only a name leaves label empty. False when comp is not of either form. */
-static bool
-split_label(const char *comp, char *name, size_t name_len, char *label, size_t label_len)
-{
-	size_t n = strspn(comp, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
-	const char *p = comp + n;
-
-	label[0] = '\0';
-	if (n == 0 || n >= name_len)
-		return false;
-	while (*p == ' ')
-		p++;
-	if (*p != '\0' && *p != '|')
-		return false;
-	if (*p == '|') {   /* a label's characters only: "count | count" is no name */
-		size_t l = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				  "0123456789_-!:,");
-		if (l == 0 || l >= label_len || p[1 + l] != '\0')
-			return false;
-		snprintf(label, label_len, "%.*s", (int)l, p + 1);
-	}
-	snprintf(name, name_len, "%.*s", (int)n, comp);
-	return true;
-}
-
-/* What a path names. */
-struct node {
-	int kind;                   /* 0 none, 1 the root, 2 a filter, 3 its all, 4 its stats */
-	const cJSON *f;             /* the filter's stats entry */
-	const char *graph;          /* its graph ("graphs[0].0") */
-	const char *filter;         /* its name */
-	const char *parent;         /* the filter before it on the path (NULL: a source) */
-	char label[64];             /* the label written after the last component's name */
-};
-
-/* The graph of a filter's stats entry ("graphs[1].0") without its replica: its length. */
-static size_t
-graph_len(const char *g)
-{
-	const char *dot = strrchr(g, '.');
-
-	return dot != NULL ? (size_t)(dot - g) : strlen(g);
-}
-
-/* A source whose name another graph's source has too: the root lists both as
- * "graphs[N]:NAME" (the first one found was the only one reachable). */
-static bool
-source_twice(const cJSON *st, const cJSON *src)
-{
-	const cJSON *x;
-
-	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "filters"))
-		if (x != src && first_replica(x) && strcmp(str_of(x, "name"), str_of(src, "name")) == 0 &&
-		    strcmp(str_of(x, "graph"), str_of(src, "graph")) != 0 &&
-		    !has_edge(st, str_of(x, "graph"), NULL, str_of(x, "name")))
-			return true;
-	return false;
-}
-
-/* Walk path through the graphs: the first component is a source (a filter no
- * edge leads to; "graphs[N]:NAME" for one of graph N), each next one a filter an edge
- * from the one before leads to: by its name (with a "|LABEL" after it or not), or by
- * the text a mkdir made it from. */
-static struct node
-resolve(const cJSON *st, const char *path)
-{
-	struct node n = { .kind = 1 };
-	char buf[1024], name[64], *save = NULL, *comp;
-	const char *in_graph = NULL;    /* "graphs[N]" of a qualified first component */
-	size_t in_graph_len = 0;
-
-	if (st == NULL || strlen(path) >= sizeof(buf))
-		return (struct node){ .kind = 0 };
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (comp = strtok_r(buf, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
-		const cJSON *f;
-		const char *want;
-		bool found = false;
-
-		if (n.kind == 2 && (strcmp(comp, "all") == 0 || strcmp(comp, "stats") == 0)) {
-			n.kind = comp[0] == 'a' ? 3 : 4;
-			continue;
-		}
-		if (n.kind != 1 && n.kind != 2)
-			return (struct node){ .kind = 0 };
-		if (n.kind == 1 && strstr(comp, "]:") != NULL &&
-		    memchr(comp, '[', (size_t)(strstr(comp, "]:") - comp)) != NULL) {   /* graphs[N]:, workers[N]: */
-			in_graph = comp;
-			in_graph_len = (size_t)(strstr(comp, "]:") - comp) + 1;
-			comp += in_graph_len + 1;
-		}
-		want = split_label(comp, name, sizeof(name), n.label, sizeof(n.label)) ? name : NULL;
-		if (n.kind == 2 && (want == NULL || !has_edge(st, n.graph, n.filter, want))) {
-			const char *a = alias_of(n.graph, n.filter, comp);
-			if (a != NULL) {
-				want = a;
-				n.label[0] = '\0';
-			}
-		}
-		if (want == NULL)
-			return (struct node){ .kind = 0 };
-		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "filters")) {
-			const char *g = str_of(f, "graph");
-			if (!first_replica(f) || strcmp(str_of(f, "name"), want) != 0 ||
-			    (n.kind == 2 && strcmp(g, n.graph) != 0) ||
-			    (n.kind == 1 && in_graph != NULL && (graph_len(g) != in_graph_len ||
-								 strncmp(g, in_graph, in_graph_len) != 0)))
-				continue;
-			if (n.kind == 1 ? has_edge(st, g, NULL, want) : !has_edge(st, g, n.filter, want))
-				continue;
-			n.f = f;
-			n.parent = n.kind == 2 ? n.filter : NULL;
-			n.graph = g;
-			n.filter = str_of(f, "name");
-			found = true;
-			break;
-		}
-		if (!found)
-			return (struct node){ .kind = 0 };
-		n.kind = 2;
-	}
-	return n;
-}
-
 static int
 m_getattr(const char *path, struct stat *sb, struct fuse_file_info *fi)
 {
-	struct node n;
+	struct mount_node n;
 
 	(void)fi;
 	memset(sb, 0, sizeof(*sb));
-	pthread_mutex_lock(&m_lock);
-	n = resolve(stats_now(), path);
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_lock();
+	n = mount_resolve(mount_stats_now(), path);
+	mount_tree_unlock();
 	switch (n.kind) {
 	case 1:
 	case 2:   /* the owner may mkdir and rmdir; the appliance decides (edit op) */
@@ -351,15 +85,15 @@ m_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct f
 	  enum fuse_readdir_flags flags)
 {
 	const cJSON *st, *x;
-	struct node n;
+	struct mount_node n;
 	int rc = 0;
 
 	(void)off;
 	(void)fi;
 	(void)flags;
-	pthread_mutex_lock(&m_lock);
-	st = stats_now();
-	n = resolve(st, path);
+	mount_tree_lock();
+	st = mount_stats_now();
+	n = mount_resolve(st, path);
 	if (n.kind != 1 && n.kind != 2) {
 		rc = n.kind == 0 ? -ENOENT : -ENOTDIR;
 		goto out;
@@ -370,26 +104,26 @@ m_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct f
 		fill(buf, "all", NULL, 0, 0);
 		fill(buf, "stats", NULL, 0, 0);
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "edges"))
-			if (strcmp(str_of(x, "graph"), n.graph) == 0 &&
-			    strcmp(str_of(x, "from"), n.filter) == 0)
-				fill(buf, str_of(x, "to"), NULL, 0, 0);
+			if (strcmp(mount_str_of(x, "graph"), n.graph) == 0 &&
+			    strcmp(mount_str_of(x, "from"), n.filter) == 0)
+				fill(buf, mount_str_of(x, "to"), NULL, 0, 0);
 		goto out;
 	}
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(st, "filters")) {
-		const char *g = str_of(x, "graph");
+		const char *g = mount_str_of(x, "graph");
 		char q[160];
 
-		if (!first_replica(x) || has_edge(st, g, NULL, str_of(x, "name")))
+		if (!mount_first_replica(x) || mount_has_edge(st, g, NULL, mount_str_of(x, "name")))
 			continue;
-		if (source_twice(st, x)) {
-			snprintf(q, sizeof(q), "%.*s:%s", (int)graph_len(g), g, str_of(x, "name"));
+		if (mount_source_twice(st, x)) {
+			snprintf(q, sizeof(q), "%.*s:%s", (int)mount_graph_len(g), g, mount_str_of(x, "name"));
 			fill(buf, q, NULL, 0, 0);
 		} else {
-			fill(buf, str_of(x, "name"), NULL, 0, 0);
+			fill(buf, mount_str_of(x, "name"), NULL, 0, 0);
 		}
 	}
 out:
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_unlock();
 	return rc;
 }
 
@@ -414,7 +148,7 @@ static int
 m_open(const char *path, struct fuse_file_info *fi)
 {
 	struct ofile *o;
-	struct node n;
+	struct mount_node n;
 	char spec[160], streams[BL_MOUNT_TAPS][BL_STREAM_NAME_MAX], why[512], uri[600];
 	unsigned int ns = 0;
 	int rc;
@@ -424,8 +158,8 @@ m_open(const char *path, struct fuse_file_info *fi)
 	o = calloc(1, sizeof(*o));
 	if (o == NULL)
 		return -ENOMEM;
-	pthread_mutex_lock(&m_lock);
-	n = resolve(stats_now(), path);
+	mount_tree_lock();
+	n = mount_resolve(mount_stats_now(), path);
 	if (n.kind == 4) {
 		o->text = cJSON_Print(n.f);
 		o->len = o->text != NULL ? strlen(o->text) : 0;
@@ -433,7 +167,7 @@ m_open(const char *path, struct fuse_file_info *fi)
 		const char *dot = strrchr(n.graph, '.');
 		snprintf(spec, sizeof(spec), "%.*s/%s", (int)(dot - n.graph), n.graph, n.filter);
 	}
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_unlock();
 	if (n.kind != 3 && n.kind != 4) {
 		free(o);
 		return n.kind == 0 ? -ENOENT : -EISDIR;
@@ -441,7 +175,7 @@ m_open(const char *path, struct fuse_file_info *fi)
 	if (n.kind == 3) {
 		struct beltline_open_opts oo = { .sz = sizeof(oo) };
 		struct beltline_info info = { .sz = sizeof(info) };
-		rc = bl_cli_tap_make(m_instance, spec, NULL, NULL, streams, BL_MOUNT_TAPS, &ns, why,
+		rc = bl_cli_tap_make(mount_tree_instance(), spec, NULL, NULL, streams, BL_MOUNT_TAPS, &ns, why,
 				     sizeof(why));
 		if (rc < 0) {
 			fprintf(stderr, "beltline: mount: tap %s: %s\n", spec, why);
@@ -450,7 +184,7 @@ m_open(const char *path, struct fuse_file_info *fi)
 		}
 		/* A graph on several lcores: a tap on each (ns streams), read in turn. */
 		for (unsigned int i = 0; i < ns; i++) {
-			snprintf(uri, sizeof(uri), "beltline://%s/%s", m_instance, streams[i]);
+			snprintf(uri, sizeof(uri), "beltline://%s/%s", mount_tree_instance(), streams[i]);
 			rc = beltline_open(uri, &oo, i == 0 ? &o->s : &o->more[i - 1]);
 			if (rc < 0) {
 				for (unsigned int k = 1; k < i; k++)
@@ -626,9 +360,9 @@ edit_call(cJSON *body, char *name, size_t name_len, char *why, size_t why_len)
 	snprintf(why, why_len, "%s", "out of memory");
 	if (text == NULL)
 		return -ENOMEM;
-	rc = beltline_ctl_open(m_instance, &o, &c);
+	rc = beltline_ctl_open(mount_tree_instance(), &o, &c);
 	if (rc < 0) {
-		snprintf(why, why_len, "instance '%s': %s", m_instance, strerror(-rc));
+		snprintf(why, why_len, "instance '%s': %s", mount_tree_instance(), strerror(-rc));
 		free(text);
 		return rc;
 	}
@@ -640,7 +374,7 @@ edit_call(cJSON *body, char *name, size_t name_len, char *why, size_t why_len)
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
 		snprintf(why, why_len, "%s", cJSON_IsString(e) ? e->valuestring : strerror(-rc));
 	} else {
-		snprintf(name, name_len, "%s", str_of(r, "name"));
+		snprintf(name, name_len, "%s", mount_str_of(r, "name"));
 	}
 	cJSON_Delete(r);
 	free(reply);
@@ -712,7 +446,7 @@ m_mkdir(const char *path, mode_t mode)
 	char dir[1024], text[1024], label[64], graph[48], origin[48], parent[64], name[64];
 	char why[512];
 	const char *comp, *plabel;
-	struct node n;
+	struct mount_node n;
 	cJSON *body;
 	int rc;
 
@@ -723,13 +457,13 @@ m_mkdir(const char *path, mode_t mode)
 	char *slash = strrchr(dir, '/');
 	comp = path + (slash - dir) + 1;
 	*slash = '\0';
-	pthread_mutex_lock(&m_lock);
-	n = resolve(stats_now(), dir[0] != '\0' ? dir : "/");
+	mount_tree_lock();
+	n = mount_resolve(mount_stats_now(), dir[0] != '\0' ? dir : "/");
 	if (n.kind == 2) {
 		snprintf(graph, sizeof(graph), "%s", n.graph);
 		snprintf(parent, sizeof(parent), "%s", n.filter);
 	}
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_unlock();
 	if (n.kind == 1) {
 		fprintf(stderr, "beltline: mount: mkdir %s: a new source is added in the config file "
 			"(then beltline reload)\n", path);
@@ -768,10 +502,10 @@ m_mkdir(const char *path, mode_t mode)
 		fprintf(stderr, "beltline: mount: mkdir %s: %s\n", path, why);
 		return rc;
 	}
-	pthread_mutex_lock(&m_lock);
-	alias_add(graph, parent, comp, name);
-	m_stats_at = 0;   /* the next look is at the new graph */
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_lock();
+	mount_alias_add(graph, parent, comp, name);
+	mount_stats_invalidate();   /* the next look is at the new graph */
+	mount_tree_unlock();
 	return 0;
 }
 
@@ -779,18 +513,18 @@ static int
 m_rmdir(const char *path)
 {
 	char graph[48], origin[48], filter[64], parent[64], name[64], why[512];
-	struct node n;
+	struct mount_node n;
 	cJSON *body;
 	int rc;
 
-	pthread_mutex_lock(&m_lock);
-	n = resolve(stats_now(), path);
+	mount_tree_lock();
+	n = mount_resolve(mount_stats_now(), path);
 	if (n.kind == 2) {
 		snprintf(graph, sizeof(graph), "%s", n.graph);
 		snprintf(filter, sizeof(filter), "%s", n.filter);
 		snprintf(parent, sizeof(parent), "%s", n.parent != NULL ? n.parent : "");
 	}
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_unlock();
 	if (n.kind == 1)
 		return -EBUSY;    /* the mount point */
 	if (n.kind != 2)
@@ -807,10 +541,10 @@ m_rmdir(const char *path)
 		fprintf(stderr, "beltline: mount: rmdir %s: %s\n", path, why);
 		return rc;
 	}
-	pthread_mutex_lock(&m_lock);
-	alias_drop(graph, filter);
-	m_stats_at = 0;
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_lock();
+	mount_alias_drop(graph, filter);
+	mount_stats_invalidate();
+	mount_tree_unlock();
 	return 0;
 }
 
@@ -864,14 +598,14 @@ bl_cli_mount(int argc, char **argv, const char *instance)
 	if (bl_cli_ondemand("mount", BL_SONAME_FUSE3, fuse_names, fuse_fn,
 			    sizeof(fuse_fn) / sizeof(fuse_fn[0])) < 0)
 		return 1;
-	m_instance = instance;
-	pthread_mutex_lock(&m_lock);
-	if (stats_fetch(10000) == NULL) {   /* the first: as long as any command waits */
-		pthread_mutex_unlock(&m_lock);
+	mount_tree_init(instance);
+	mount_tree_lock();
+	if (mount_stats_fetch(10000) == NULL) {   /* the first: as long as any command waits */
+		mount_tree_unlock();
 		fprintf(stderr, "beltline: mount: instance '%s' does not answer\n", instance);
 		return 1;
 	}
-	pthread_mutex_unlock(&m_lock);
+	mount_tree_unlock();
 	fargv[fargc++] = argv[0];
 	if (foreground)
 		fargv[fargc++] = (char *)"-f";
