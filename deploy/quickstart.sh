@@ -19,7 +19,12 @@ echo "quickstart: running beltlined on config/default.json for ${DURATION:-5} s 
 build/app/beltlined --duration "${DURATION:-5}" config/default.json &
 pid=$!
 # A client: the exported stream "web" (tcp port 80), read zero-copy, as pcap into tcpdump.
-for _ in $(seq 50); do [ -S /run/beltline/default/ctl ] && break; sleep 0.1; done
+# (its control socket: in BELTLINE_RUN_DIR when set, as beltlined and beltline both take it)
+ctl=${BELTLINE_RUN_DIR:-/run/beltline}/default/ctl
+until [ -S "$ctl" ]; do
+	kill -0 "$pid" 2> /dev/null || { wait "$pid" || true; echo "quickstart: beltlined stopped before its control socket $ctl appeared" >&2; exit 1; }
+	sleep 0.1
+done
 echo "quickstart: beltline ls; beltline cat web -c 5 | tcpdump -nn -r -"
 BELTLINE_INSTANCE=default build/app/beltline/beltline ls || true
 BELTLINE_INSTANCE=default build/app/beltline/beltline cat web -c 5 | tcpdump -nn -r - || true
