@@ -111,6 +111,9 @@ struct blc_live {
 	int check_failed;           /* a check of the last peek's views said overwritten */
 	unsigned idle_pause;        /* busy poller: pauses after its next empty look (live_idle) */
 	unsigned idle_looks;        /* busy poller: empty looks so far (hangup check every 64th) */
+	int hung_up;                /* the appliance hung up, and that was logged (once: its last
+	                             * word is read by the first look, so a second one would say
+	                             * it left none) */
 };
 
 /* udp://: datagrams one receive refuses at most (counted in invalid) before it says

@@ -227,14 +227,19 @@ live_again(struct beltline_stream *s)
 	return -EAGAIN;
 }
 
-/* 1 if the appliance hung up s's control connection (logged, as what ended), else 0. */
+/* 1 if the appliance hung up s's control connection (logged the first time, as what
+ * ended: a verdict client's flush after its reader found the end said it again, and as a
+ * crash, the appliance's word being read already), else 0. */
 int
 blc_live_hung_up(struct beltline_stream *s, const char *what)
 {
 	struct pollfd p = { .fd = s->l.ctl_fd, .events = POLLIN };
 
+	if (s->l.hung_up)
+		return 1;
 	if (s->l.ctl_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) {
 		blc_ctl_log_hangup(s->l.ctl_fd, s->name, what);
+		s->l.hung_up = 1;
 		return 1;
 	}
 	return 0;
@@ -267,8 +272,8 @@ live_idle(struct beltline_stream *s)
 {
 	struct blc_live *l = &s->l;
 
-	if (l->idle_looks++ % BLC_IDLE_CHECK == 0 && live_empty(s) == 0)
-		return 0;
+	if (l->hung_up || (l->idle_looks++ % BLC_IDLE_CHECK == 0 && live_empty(s) == 0))
+		return 0;   /* the end, and from then on (it said -EAGAIN to the next 63 looks) */
 	for (unsigned i = 0; i < l->idle_pause; i++)
 		bl_ibuf__pause();
 	l->idle_pause = l->idle_pause == 0 ? 1 :

@@ -450,6 +450,50 @@ Test(live, busy_poller_backs_off_and_still_sees_data_and_hangup)
 	bl_shm_free(d);
 }
 
+/* The appliance's last word is said once. A verdict client's flush looks for the hangup
+ * again after its reader found the end: the word was read by the first look, so the second
+ * said "without a word: it was killed or crashed" after a clean stop (a new user's try of
+ * docs/clients.md's verdict example). */
+Test(live, a_hangup_is_said_once_with_the_appliance_s_word)
+{
+	struct bl_shm *d = make_dbuf();
+	struct bl_ibuf *ib = make_ibuf(BL_IBUF_SRP, 16);
+	struct bl_ibuf_fds fds;
+	struct beltline_stream *s;
+	struct beltline_pkt v[4];
+	const char *word = "{\"error\":\"the appliance stopped\"}";
+	struct bl_ctl_hdr h = { .magic = BL_CTL_MAGIC, .version = BL_CTL_VERSION,
+		.op = BL_CTL_NOTICE, .status = -ESHUTDOWN, .len = (uint32_t)strlen(word) };
+	char msg[sizeof(h) + 64];
+	int sp[2], dfd = bl_shm_ro_fd(d), idx = bl_ibuf_reader_alloc(ib, 0), rc = -EAGAIN, logs;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	cr_assert_geq(idx, 0);
+	cr_assert_eq(bl_ibuf_reader_fds(ib, (unsigned)idx, &fds), 0);
+	struct beltline__live_fds f = { .ring_fd = fds.ring_fd, .page_fd = fds.page_fd,
+		.mrp_fd = fds.mrp_fd, .idx = fds.idx, .wake_fd = -1, .ctl_fd = sp[0],
+		.n_dbufs = 1, .dbuf_fds = &dfd, .name = "test/ips" };
+	cr_assert_eq(beltline__open_live_fds(&f, &s), 0, "%s", last_log);
+	close(fds.ring_fd);
+	close(dfd);
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), word, strlen(word));
+	cr_assert_eq(send(sp[1], msg, sizeof(h) + strlen(word), 0), (ssize_t)(sizeof(h) + strlen(word)));
+	close(sp[1]);                          /* the appliance stops, with a word */
+	for (unsigned i = 0; i < 65 && rc == -EAGAIN; i++)
+		rc = beltline_peek(s, v, 4);
+	cr_assert_eq(rc, 0, "end of stream");
+	cr_assert(strstr(last_log, "end of stream: the appliance stopped") != NULL, "%s", last_log);
+	logs = n_logs;
+	cr_assert_eq(blc_live_hung_up(s, "verdicts end"), 1, "still hung up");
+	cr_assert_eq(beltline_peek(s, v, 4), 0, "still the end");
+	cr_assert_eq(n_logs, logs, "said once; then: %s", last_log);
+	cr_assert_null(strstr(last_log, "killed or crashed"), "%s", last_log);
+	beltline_close(s);
+	bl_ibuf_free(ib);
+	bl_shm_free(d);
+}
+
 /* Several releases after one peek (beltline.h allows them): each goes past the views
  * still held, as a file or network stream's does. They counted from the start of the
  * peek, so release(3), release(7) stopped at 7 and the next peek gave 7..9 again. */

@@ -274,9 +274,20 @@ badarg "user name=x max_inflight=0" "max_inflight"
 badarg "user name=x mode=999" "mode"
 badarg "user name=x colour=red" "colour"
 
+# ---- a clean stop, told once: the example IPS attached when the appliance stops ----
+"$IPS_SYN_DROP" "beltline://$I/ips" 22 > "$T/ips2.out" 2> "$T/ips2.err" &
+IPS2=$!
+PIDS+=($IPS2)
+check "a second IPS attached" wait_for "$WAIT" grep -q attached "$T/ips2.out"
+
 # ---- order and bytes: the pcap out is the input less every third, in order ----
 kill -TERM $BPID
 wait $BPID || true
+check "the IPS ends with the appliance" wait_pid "$WAIT" "$IPS2"
+check "... told that the appliance stopped ($(head -c 300 "$T/ips2.err"))" \
+	grep -qF 'end of stream: the appliance stopped' "$T/ips2.err"
+# (its flush after the end looked again: the word was read, and it said "killed or crashed")
+check "... and not that it was killed" bash -c "! grep -q 'killed or crashed' '$T/ips2.err'"
 eq "no mbuf leaked (held packets freed at teardown)" "$(jq -r .mbufs.leaked "$T/r.json")" 0
 eq "zero copy by default: no copy DBuf" "$(jq -r '(.mbufs.copy_pools // []) | length' "$T/r.json")" 0
 "$PY" - "$CAP" "$T/exp.pcap" 300 <<'PY'
