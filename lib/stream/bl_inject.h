@@ -18,6 +18,7 @@
 #ifndef BL_INJECT_H
 #define BL_INJECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -39,7 +40,9 @@ struct bl_inject_writer {
 	const uint8_t *data;
 	struct bl_wring_tail *tp;           /* our tail page, read-write (the writer's is ro) */
 	uint64_t tail;                      /* the worker's: the next descriptor to look at */
-	uint64_t bad_head;                  /* the worker's: the last garbage head counted */
+	uint64_t bad_head;                  /* the worker's: the last garbage head counted, */
+	bool bad_seen;                      /* ... once one was (0 is a head too: a rewind to it
+	                                     * was refused and never counted) */
 	/* Zero copy (bl_inject_worker.h, Z1..Z3): slot i is held while an mbuf points at
 	 * buffer i; rel is the first slot not yet given back (rel <= tail), published as
 	 * the tail page's tail. In copy mode held is NULL and rel == tail after a burst. */

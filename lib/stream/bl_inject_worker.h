@@ -115,7 +115,8 @@ bl_inject_poll(struct bl_inject *s, struct rte_mempool *mp, struct rte_mbuf **ou
 	/* Behind the tail (avail wraps), or beyond the buffers given back: then a
 	 * descriptor read could name a buffer an mbuf still points at. */
 	if (unlikely(avail > w->g.capacity || head - w->rel > w->g.capacity)) {
-		if (head != w->bad_head) {     /* once per garbage value, not once per poll */
+		if (!w->bad_seen || head != w->bad_head) {   /* once per garbage value, not per poll */
+			w->bad_seen = true;
 			w->bad_head = head;
 			BL_INJECT_ADD(s, bad_head, 1);
 		}

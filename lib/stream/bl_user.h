@@ -20,6 +20,7 @@
 #ifndef BL_USER_H
 #define BL_USER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -39,7 +40,8 @@ struct bl_user_client {
 	const struct bl_vring_desc *desc;
 	struct bl_vring_tail *tp;           /* our tail page, read-write (the client's is ro) */
 	uint64_t tail;                      /* the worker's: the next descriptor to look at */
-	uint64_t bad_head;                  /* the worker's: the last garbage head counted */
+	uint64_t bad_head;                  /* the worker's: the last garbage head counted, */
+	bool bad_seen;                      /* ... once one was (0 is a head too) */
 };
 
 /*

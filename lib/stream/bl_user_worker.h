@@ -50,7 +50,8 @@ bl_user_vring_avail(struct bl_user *u, struct bl_user_client *c)
 	uint64_t avail = head - c->tail;
 
 	if (unlikely(avail > c->capacity)) {
-		if (head != c->bad_head) {
+		if (!c->bad_seen || head != c->bad_head) {   /* once per value (0 too) */
+			c->bad_seen = true;
 			c->bad_head = head;
 			bl_counter_add(&u->c.bad_head, 1);
 		}

@@ -631,3 +631,32 @@ Test(inject, bad_arguments_name_their_key)
 	cr_assert(strncmp(err.msg, "name:", 5) == 0 && strstr(err.msg, "belong to taps"), "%s",
 		  err.msg);
 }
+
+/* A head rewound to 0 behind the tail was refused but never counted: the last garbage
+ * head counted started at 0 (1 in the same place was counted). */
+Test(inject, a_head_of_zero_behind_the_tail_is_counted)
+{
+	struct bl_inject *s = make("hz0", 0600);
+	struct bl_stream_cred who = me();
+	struct rte_mempool *mp = harness_pool();
+	struct rte_mbuf *out[32];
+	struct bl_inject_grant g;
+	struct bl_err err;
+	struct wside w;
+	uint8_t frame[256] = { 0 };
+
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
+	writer_map(&g, &w);
+	for (uint64_t q = 0; q < 3; q++)
+		commit(&w, q, frame, 64);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 3));
+	rte_pktmbuf_free_bulk(out, 3);
+	cr_assert(eq(u64, s->c.bad_head, 0));
+	__atomic_store_n(&w.h->head, 0, __ATOMIC_RELEASE);   /* behind the tail (3) */
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 0), "nothing read");
+	cr_assert(eq(u64, s->c.bad_head, 1), "refused and counted");
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 32), 0));
+	cr_assert(eq(u64, s->c.bad_head, 1), "once per value, not once per poll");
+	bl_inject_grant_close(&g);
+	bl_inject_release(s);
+}
