@@ -370,14 +370,17 @@ user_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	struct user *w = bl_filter_priv(f);
 	uint64_t now = rte_rdtsc();
 	struct bl_user_client *c = bl_user_enter(&w->u);
-	uint16_t room = bl_filter_emit_room(f);
+	/* Room downstream, not only in our emit buffer: user_poll may have filled part of
+	 * the next filter's input in this pass already (a backlog let go here lost the
+	 * packets past it, each one decided, as overflow). */
+	uint16_t room = bl_filter_emit_room_out(f);
 
 	sync_client(w, c);
 	if (c != NULL)
 		take_classes(w, c);
 	drain(f, w, now, room > n ? (uint16_t)(room - n) : 0);
 	admit(f, w, pkts, n, now, c != NULL);
-	drain(f, w, now, bl_filter_emit_room(f));
+	drain(f, w, now, bl_filter_emit_room_out(f));
 	bl_user_leave(&w->u);
 }
 
@@ -405,7 +408,7 @@ user_poll(struct bl_filter *f, uint16_t max)
 	sync_client(w, c);
 	if (c != NULL)
 		take_classes(w, c);
-	k = drain(f, w, rte_rdtsc(), RTE_MIN(max, bl_filter_emit_room(f)));
+	k = drain(f, w, rte_rdtsc(), RTE_MIN(max, bl_filter_emit_room_out(f)));
 	bl_user_leave(&w->u);
 	return k;
 }

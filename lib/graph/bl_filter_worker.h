@@ -211,6 +211,25 @@ bl_filter_emit_room(const struct bl_filter *f)
 }
 
 /*
+ * Room left for emitting in this call that every out-edge's input can take too. For a
+ * filter that holds packets and lets them go when it likes (user): one that both polls
+ * and processes has given the next filter a burst already in this pass, and what it
+ * emits past that input's room is freed as overflow (packets it had decided to pass).
+ */
+static inline uint16_t
+bl_filter_emit_room_out(const struct bl_filter *f)
+{
+	uint16_t room = BL_BURST_MAX;
+
+	for (uint16_t i = 0; i < f->n_out; i++) {
+		uint16_t in = f->out[i].to->n_in;
+		if (BL_BURST_MAX - in < room)
+			room = (uint16_t)(BL_BURST_MAX - in);
+	}
+	return room > f->n_emit ? (uint16_t)(room - f->n_emit) : 0;
+}
+
+/*
  * The class packet pkts[i] of this process call arrived with: what the filter
  * before gave it, on the edge it came in by. A packet shared by several
  * branches is seen by each with its own class, so the class travels beside
