@@ -217,6 +217,7 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 	static uint8_t buf[262144];
 	unsigned long long count = 0, bad_recs = 0, received = 0, lost = 0, invalid = 0;
 	bool flow_seen[BL_CLI_COPY_MAX] = { false };   /* --flows: a record of stream i read */
+	bool pkt_seen[BL_CLI_COPY_MAX] = { false };    /* a packet of stream i written */
 	unsigned int cur = 0, idle = 0;
 	int rc, status = 0;
 
@@ -283,6 +284,20 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 				bad_recs++;
 			}
 			continue;
+		}
+		if (!pkt_seen[from]) {
+			/* A stream's first entry a record of flow or tcpstream: pcap of those
+			 * is garbage to its reader (tcpdump: "[|llc]"), and nothing said why. */
+			const char *how = flows_is_rec(buf, pi.copied) ? "--flows" :
+				tcp_is_rec(pi.cls, buf, pi.copied) ? "--tcp -w DIR" : NULL;
+			if (how != NULL) {
+				fprintf(stderr, "beltline: %s: %s: its entries are %s records, not packets: "
+					"read it with beltline cat %s\n", o->cmd, o->name,
+					how[2] == 'f' ? "flow" : "tcpstream", how);
+				status = 1;
+				break;
+			}
+			pkt_seen[from] = true;
 		}
 		ts = pi.ts_ns;
 		if (!(pi.flags & BELTLINE_PKT_F_TS)) {

@@ -22,6 +22,18 @@ when(char *buf, size_t size, uint64_t ms)
 }
 
 int
+flows_is_rec(const void *entry, size_t len)
+{
+	struct bl_flow_rec r;
+
+	if (len != sizeof(r))
+		return 0;
+	memcpy(&r, entry, sizeof(r));
+	return r.magic == BL_FLOW_REC_MAGIC && r.version == BL_FLOW_REC_VERSION &&
+	       (r.ipver == 4 || r.ipver == 6);
+}
+
+int
 flows_print(FILE *out, const void *entry, size_t len, int json)
 {
 	struct bl_flow_rec r;
@@ -29,12 +41,9 @@ flows_print(FILE *out, const void *entry, size_t len, int json)
 	const char *reason;
 	int af;
 
-	if (len != sizeof(r))
+	if (!flows_is_rec(entry, len))
 		return -1;
 	memcpy(&r, entry, sizeof(r));
-	if (r.magic != BL_FLOW_REC_MAGIC || r.version != BL_FLOW_REC_VERSION ||
-	    (r.ipver != 4 && r.ipver != 6))
-		return -1;
 	af = r.ipver == 4 ? AF_INET : AF_INET6;
 	inet_ntop(af, r.src, src, sizeof(src));
 	inet_ntop(af, r.dst, dst, sizeof(dst));

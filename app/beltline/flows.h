@@ -10,4 +10,7 @@
  * of the version this CLI knows (nothing printed). */
 int flows_print(FILE *out, const void *entry, size_t len, int json);
 
+/* Whether the entry (len bytes) is a flow record of the version this CLI knows. */
+int flows_is_rec(const void *entry, size_t len);
+
 #endif /* BELTLINE_FLOWS_H */

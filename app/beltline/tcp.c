@@ -342,6 +342,18 @@ on_rec(struct tcat *t, const struct bl_tcp_rec *r, struct bl_tcp_rec *pending, i
 }
 
 int
+tcp_is_rec(unsigned int cls, const void *entry, size_t len)
+{
+	struct bl_tcp_rec r;
+
+	if (cls != BL_TCP_CLS_REC || len != sizeof(r))
+		return 0;
+	memcpy(&r, entry, sizeof(r));
+	return r.magic == BL_TCP_REC_MAGIC && r.version == BL_TCP_REC_VERSION &&
+	       (r.ipver == 4 || r.ipver == 6);
+}
+
+int
 tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	volatile sig_atomic_t *stop, int verbose)
 {
@@ -350,7 +362,7 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	struct bl_tcp_rec pending;
 	struct beltline_pkt v[64];
 	static uint8_t seg[262144];   /* a segment's copy: more than any IP packet holds */
-	int has_pending = 0, status = 0;
+	int has_pending = 0, status = 0, known = 0;   /* known: a record was understood */
 
 	memset(&pending, 0, sizeof(pending));
 	/* past RLIMIT_FSIZE a write fails with EFBIG, the connection's error, not our end */
@@ -379,18 +391,33 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++) {
+			/* Before the first record: an entry that is neither a record nor
+			 * payload (which may come first, its record before our attach) says
+			 * this is another kind of stream, whose entries were skipped, each
+			 * one "not understood", in silence until the end. */
+			if (!known && v[i].cls != BL_TCP_CLS_DATA &&
+			    !tcp_is_rec(v[i].cls, v[i].data, v[i].caplen) &&
+			    beltline_check(s, v[i].seq) == 1) {
+				fprintf(stderr, "beltline: cat: its entries are not tcpstream records: --tcp "
+					"reads a `tcpstream ... export=NAME` stream (beltline cat NAME | "
+					"tcpdump -r - reads a packet stream)\n");
+				status = 1;
+				*stop = 1;
+				n = i;
+				break;
+			}
 			if (v[i].cls == BL_TCP_CLS_REC) {
 				struct bl_tcp_rec r;
-				if (v[i].caplen != sizeof(r)) {
+				if (!tcp_is_rec(v[i].cls, v[i].data, v[i].caplen)) {
 					t.bad++;
 					continue;
 				}
 				memcpy(&r, v[i].data, sizeof(r));
-				if (beltline_check(s, v[i].seq) != 1 || r.magic != BL_TCP_REC_MAGIC ||
-				    r.version != BL_TCP_REC_VERSION || (r.ipver != 4 && r.ipver != 6)) {
+				if (beltline_check(s, v[i].seq) != 1) {
 					t.bad++;
 					continue;
 				}
+				known = 1;
 				on_rec(&t, &r, &pending, &has_pending);
 				if (limit != 0 && t.ended >= limit) {
 					n = i + 1;

@@ -17,4 +17,7 @@ struct beltline_stream;
 int tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	    volatile sig_atomic_t *stop, int verbose);
 
+/* Whether an entry of class cls (len bytes) is a tcpstream record this CLI knows. */
+int tcp_is_rec(unsigned int cls, const void *entry, size_t len);
+
 #endif /* BELTLINE_TCP_H */

@@ -30,6 +30,15 @@ eq "... each 80-byte packets: bytes = 66 x packets" \
 set +e; timeout 60 "$BELTLINE" cat --flows pk -c 1 > /dev/null 2> "$T/pk.err"; rc=$?; set -e
 eq "cat --flows on a packet stream: exit 1 ($(head -c 200 "$T/pk.err"))" "$rc" 1
 check "... it says the stream is no flow stream" grep -q "pk: its first entry is not a flow record" "$T/pk.err"
+# pcap of a flow stream: its records went out as frames (tcpdump: "[|llc]"), exit 0
+set +e; timeout 60 "$BELTLINE" cat fl -c 2 > "$T/fl.pcap" 2> "$T/fl.err"; rc=$?; set -e
+eq "cat (pcap) of a flow stream: exit 1 ($(head -c 200 "$T/fl.err"))" "$rc" 1
+check "... it says to read it with --flows" grep -q "fl: its entries are flow records, not packets: read it with beltline cat --flows" "$T/fl.err"
+# --tcp on a stream of packets: every entry "not understood", in silence, until killed
+mkdir -p "$T/tcpdir"
+set +e; timeout 60 "$BELTLINE" cat --tcp pk -w "$T/tcpdir" > /dev/null 2> "$T/tcp.err"; rc=$?; set -e
+eq "cat --tcp on a packet stream: exit 1 ($(head -c 200 "$T/tcp.err"))" "$rc" 1
+check "... it says the stream holds no tcpstream records" grep -q "its entries are not tcpstream records" "$T/tcp.err"
 eq "--json without --flows: usage" "$("$BELTLINE" cat --json fl > /dev/null 2>&1; echo $?)" 2
 kill -TERM $BPID
 wait $BPID || bad "beltlined exit status $?"
