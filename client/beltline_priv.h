@@ -176,6 +176,7 @@ struct beltline_stream {
 	int poll_fd;                /* what beltline_fd returns (owned); -1: none (yet) */
 	int linktype;
 	uint32_t snaplen;
+	char content[16];           /* beltline_info's: "packets", "flows", "tcp"; "": not said */
 	unsigned peeked;            /* views handed out by the last peek */
 	struct beltline_stats st;
 	char name[256];
@@ -259,6 +260,7 @@ struct beltline__live_fds {
 	const int *dbuf_fds;        /* DBuf regions, read-only (borrowed) */
 	const char *name;           /* for logs and beltline_info */
 	int linktype;               /* 0: Ethernet */
+	char content[16];           /* the attach reply's "content"; "": not said */
 };
 
 /* Build a live stream from descriptors: the zero-copy path without a socket

@@ -368,6 +368,13 @@ sort_fds(const char *uri, const cJSON *j, const int *fds, unsigned n, struct bel
 	}
 	f->idx = (unsigned)reader->valuedouble;
 	f->linktype = lt != NULL ? (int)lt->valuedouble : 1;
+	/* What the entries are: a short lower-case word, else not said (a newer appliance's
+	 * word this library does not know is passed on as it is). */
+	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(j, "content");
+	f->content[0] = '\0';
+	if (cJSON_IsString(ct) && strlen(ct->valuestring) < sizeof(f->content) &&
+	    strspn(ct->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(ct->valuestring))
+		snprintf(f->content, sizeof(f->content), "%s", ct->valuestring);
 	cJSON_ArrayForEach(it, names) {
 		const char *nm = cJSON_IsString(it) ? it->valuestring : "";
 		if (strcmp(nm, BL_CTL_FD_RING) == 0 && f->ring_fd < 0)

@@ -87,6 +87,7 @@ beltline__open_live_fds(const struct beltline__live_fds *f, struct beltline_stre
 	l->ctl_fd = f->ctl_fd;
 	s->linktype = f->linktype > 0 ? f->linktype : 1;
 	s->snaplen = 65535;
+	snprintf(s->content, sizeof(s->content), "%s", f->content);
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	rc = bl_ibuf_reader_open(&ifds, &l->r);
 	if (rc < 0) {

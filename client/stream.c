@@ -62,6 +62,7 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 	if (s == NULL)
 		return -ENOMEM;
 	s->kind = BELTLINE_KIND_FILE;
+	snprintf(s->content, sizeof(s->content), "packets");   /* a capture file holds packets */
 	s->ops = &blc_file_ops;
 	s->poll_fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s", path);
@@ -212,6 +213,7 @@ beltline_info(const struct beltline_stream *s, struct beltline_info *info)
 	full.linktype = s->linktype;
 	full.snaplen = s->snaplen;
 	snprintf(full.name, sizeof(full.name), "%s", s->name);
+	snprintf(full.content, sizeof(full.content), "%s", s->content);
 	if (s->ops->info != NULL)
 		s->ops->info(s, &full);
 	full.sz = sz;

@@ -107,7 +107,7 @@ tcpstream_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *e
 	uint32_t idle_s = 60;
 	struct bl_stream_opts so = {
 		.sz = sizeof(so), .kind = BL_STREAM_EXPORT, .max_readers = 8, .wake_count = 1,
-		.wake_pass = 1, .lcore = env->lcore,
+		.wake_pass = 1, .lcore = env->lcore, .content = BL_STREAM_TCP,
 	};
 	int rc;
 

@@ -66,6 +66,25 @@ cat_number(int opt, const char *arg, unsigned long long max)
 	return v;
 }
 
+/* What the stream says its entries are (beltline_info's content) against what this mode
+ * reads: 0, or 1 after saying which mode reads it. Not said (an older appliance, a network
+ * stream): 0, and the first entry's look decides (bl_cli_copy_n, tcp_cat). */
+static int
+content_refused(struct beltline_stream *s, const char *uri, const char *want)
+{
+	struct beltline_info info = { .sz = sizeof(info) };
+	const char *how;
+
+	if (beltline_info(s, &info) < 0 || info.content[0] == '\0' || strcmp(info.content, want) == 0)
+		return 0;
+	how = strcmp(info.content, "flows") == 0 ? "beltline cat --flows" :
+	      strcmp(info.content, "tcp") == 0 ? "beltline cat --tcp -w DIR" :
+	      strcmp(info.content, "packets") == 0 ? "beltline cat (pcap)" : NULL;
+	fprintf(stderr, "beltline: cat: %s holds %s, not %s%s%s\n", uri, info.content, want,
+		how != NULL ? ": read it with " : "", how != NULL ? how : "");
+	return 1;
+}
+
 int
 bl_cli_cat(int argc, char **argv, const char *instance)
 {
@@ -179,6 +198,10 @@ bl_cli_cat(int argc, char **argv, const char *instance)
 				fprintf(stderr, "beltline: cat: cannot open %s: %s\n", uri, strerror(-rc));
 			return 1;
 		}
+		if (content_refused(s, uri, "tcp")) {
+			beltline_close(s);
+			return 1;
+		}
 		beltline_fd(s);
 		status = tcp_cat(s, cf.path != NULL ? cf.path : ".", limit, &bl_cli_stop, bl_cli_verbose);
 		beltline_close(s);
@@ -193,6 +216,10 @@ bl_cli_cat(int argc, char **argv, const char *instance)
 	if (rc < 0) {
 		if (rc == -ENOMEM)   /* the library logged every other reason */
 			fprintf(stderr, "beltline: cat: cannot open %s: %s\n", uri, strerror(-rc));
+		return 1;
+	}
+	if (content_refused(s, uri, flows ? "flows" : "packets")) {
+		beltline_close(s);
 		return 1;
 	}
 	cf.ifname = argv[optind];     /* pcapng: the interface is the source */

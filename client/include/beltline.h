@@ -216,6 +216,9 @@ struct beltline_info {
 	uint32_t capacity;      /* live: ring slots; files: 0 */
 	char policy[8];         /* live: "srp", "mrp", "frp", "block"; files: "" */
 	char name[64];          /* the URI or path it was opened by (truncated) */
+	char content[16];       /* what its entries are (since 2026-12): "packets"; "flows", flow
+	                         * records (flow export=); "tcp", tcpstream's records and
+	                         * payload; "" not said (an older appliance, a network stream) */
 };
 
 /* 0 or -EINVAL. */

@@ -307,7 +307,7 @@ adopt(const struct bl_stream_opts *o, struct bl_stream *s, struct bl_stream **ou
 		s->max_readers != o->max_readers ? "max_readers" : s->uid != uid ?
 		"owner" : s->gid != gid ? "group" : s->mode != mode ? "mode" :
 		s->wake_count != o->wake_count ? "wake_count" : s->wake_us != o->wake_us ?
-		"wake_us" : NULL;
+		"wake_us" : s->content != o->content ? "content" : NULL;
 	if (what != NULL)
 		return bl_err_set(err, -EBUSY, "%s: stream \"%s\" runs with another %s; a reload keeps "
 				  "a stream as it is: remove it in one reload, add it back in the next",
@@ -382,6 +382,7 @@ bl_stream_create(const struct bl_stream_opts *o, struct bl_stream **out, struct 
 	s->wake_us = o->wake_us;
 	s->lcore = o->lcore;
 	s->tap = o->tap;
+	s->content = o->content;
 	bl_stream__wake_init(&s->wake, o->wake_count, o->wake_us);
 	s->wake.pass = o->wake_pass != 0;
 	s->writer = 1;

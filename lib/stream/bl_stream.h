@@ -106,6 +106,7 @@ struct bl_stream {
 	                             * (LCORE readers attach only when nonzero) */
 	unsigned int lcore;         /* the writers' lcore */
 	uint8_t tap;                /* a tap's stream (bl_stream_opts.tap): never adopted */
+	uint32_t content;           /* enum bl_stream_content */
 	/* A writer that is not a worker (flow's exporter thread): the instance that may
 	 * write the ring now. A reload's new instance takes it at its commit, before the
 	 * swap; the old one then writes no more (see filters/flow.c). seq_cst, Dekker
@@ -148,6 +149,7 @@ struct bl_stream_opts {
 	unsigned int lcore;         /* the writer's lcore (a reload keeps a stream only there) */
 	uint8_t tap;                /* EXPORT: a tap's (app/beltlined/tap.c), the only stream
 	                             * whose name may begin BL_STREAM_TAP_PREFIX */
+	uint32_t content;           /* enum bl_stream_content: what its entries are (0: packets) */
 };
 
 /* Create a stream and its ring, the writer's: refs = 1. Errors name the

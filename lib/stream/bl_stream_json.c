@@ -42,6 +42,8 @@ bl_stream_list_json(const struct bl_stream_cred *who)
 		bl_stream__perm_json(o, x->uid, x->gid, x->mode);
 		N(o, "written", st.written);
 		N(o, "dropped", st.dropped);
+		/* last: the columns scripts read off `beltline ls` keep their places */
+		cJSON_AddStringToObject(o, "content", bl_stream_content_name(x->content));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -80,6 +82,7 @@ bl_stream_stats_json(void)
 		/* relaxed: a counter (bl_stream_wake.c adds with relaxed). */
 		N(o, "wakeups", __atomic_load_n(&x->wake.signals, __ATOMIC_RELAXED));
 		N(o, "n_readers", st.n_active);
+		cJSON_AddStringToObject(o, "content", bl_stream_content_name(x->content));
 		rs = cJSON_AddArrayToObject(o, "readers");
 		for (unsigned int r = 0; r < x->max_readers && r < BL_IBUF_MAX_READERS; r++) {
 			const struct bl_ibuf_reader_stats *s = &st.r[r];
@@ -136,6 +139,7 @@ bl_stream_grant_json(const struct bl_stream *s, const struct bl_stream_grant *g)
 	for (unsigned int i = 0; i < g->n_fds; i++)
 		cJSON_AddItemToArray(names, cJSON_CreateString(g->fd_name[i]));
 	cJSON_AddStringToObject(j, "stream", s->name);
+	cJSON_AddStringToObject(j, "content", bl_stream_content_name(s->content));
 	cJSON_AddStringToObject(j, "policy", bl_stream_policy_name(g->policy));
 	cJSON_AddStringToObject(j, "stream_policy", bl_stream_policy_name(s->policy));
 	N(j, "capacity", bl_stream_capacity_now(s));

@@ -103,6 +103,24 @@ bl_stream_policy_parse(const char *s)
 	return 0;
 }
 
+/* ---- what a stream's entries are: the list and attach replies' "content" ---- */
+
+enum bl_stream_content {
+	BL_STREAM_PACKETS = 0,      /* packets (export, tap, user): beltline cat NAME */
+	BL_STREAM_FLOWS   = 1,      /* flow records (flow export=): beltline cat --flows NAME */
+	BL_STREAM_TCP     = 2,      /* tcpstream records and payload: beltline cat --tcp NAME */
+};
+
+/* "packets", "flows", "tcp"; "?" for anything else. */
+static inline const char *
+bl_stream_content_name(uint32_t content)
+{
+	static const char *const names[] = { [BL_STREAM_PACKETS] = "packets",
+		[BL_STREAM_FLOWS] = "flows", [BL_STREAM_TCP] = "tcp" };
+
+	return content <= BL_STREAM_TCP ? names[content] : "?";
+}
+
 /* Whether a client may ask to read with this policy: srp, mrp or frp (block is a
  * writer's, between clients). Which of them a stream takes is the ring's rule
  * (bl_ibuf_policy_allows); the reply says it. */

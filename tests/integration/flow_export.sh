@@ -29,16 +29,33 @@ eq "... each 80-byte packets: bytes = 66 x packets" \
 # --flows on a stream of packets: it skipped every entry in silence and never ended
 set +e; timeout 60 "$BELTLINE" cat --flows pk -c 1 > /dev/null 2> "$T/pk.err"; rc=$?; set -e
 eq "cat --flows on a packet stream: exit 1 ($(head -c 200 "$T/pk.err"))" "$rc" 1
-check "... it says the stream is no flow stream" grep -q "pk: its first entry is not a flow record" "$T/pk.err"
+check "... it says the stream holds packets" grep -q "/pk holds packets, not flows: read it with beltline cat (pcap)" "$T/pk.err"
 # pcap of a flow stream: its records went out as frames (tcpdump: "[|llc]"), exit 0
 set +e; timeout 60 "$BELTLINE" cat fl -c 2 > "$T/fl.pcap" 2> "$T/fl.err"; rc=$?; set -e
 eq "cat (pcap) of a flow stream: exit 1 ($(head -c 200 "$T/fl.err"))" "$rc" 1
-check "... it says to read it with --flows" grep -q "fl: its entries are flow records, not packets: read it with beltline cat --flows" "$T/fl.err"
+check "... it says to read it with --flows" grep -q "/fl holds flows, not packets: read it with beltline cat --flows" "$T/fl.err"
 # --tcp on a stream of packets: every entry "not understood", in silence, until killed
 mkdir -p "$T/tcpdir"
 set +e; timeout 60 "$BELTLINE" cat --tcp pk -w "$T/tcpdir" > /dev/null 2> "$T/tcp.err"; rc=$?; set -e
 eq "cat --tcp on a packet stream: exit 1 ($(head -c 200 "$T/tcp.err"))" "$rc" 1
-check "... it says the stream holds no tcpstream records" grep -q "its entries are not tcpstream records" "$T/tcp.err"
+check "... it says the stream holds packets" grep -q "/pk holds packets, not tcp" "$T/tcp.err"
+eq "stats --json: each stream says what it holds" \
+	"$("$BELTLINE" stats --json 2> /dev/null | jq -c '[.streams[] | select(.name == "fl" or .name == "pk") | [.name, .content]] | sort')" \
+	'[["fl","flows"],["pk","packets"]]'
+check "... and ls, in its content column" bash -c "'$BELTLINE' ls | grep -Eq '^ *fl .* flows +[0-9]+$'"
+# A stream that does not say (served over the network): its first entry decides
+PY=$(python3 -c 'import sys; print(sys.executable)')
+FPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BELTLINE" serve fl tcp://127.0.0.1:$FPORT 2> "$T/serve.err" &
+SPID=$!
+check "serve fl: listens" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
+set +e; timeout 60 "$BELTLINE" cat tcp://127.0.0.1:$FPORT -c 2 > /dev/null 2> "$T/net.err"; rc=$?; set -e
+eq "cat (pcap) of flow records over tcp://: exit 1 ($(head -c 200 "$T/net.err"))" "$rc" 1
+check "... by its first entry" grep -q "its entries are flow records, not packets: read it with beltline cat --flows" "$T/net.err"
+set +e; timeout 60 "$BELTLINE" cat --tcp tcp://127.0.0.1:$FPORT -w "$T/tcpdir" > /dev/null 2> "$T/net2.err"; rc=$?; set -e
+eq "cat --tcp of flow records over tcp://: exit 1 ($(head -c 200 "$T/net2.err"))" "$rc" 1
+check "... by its first entry" grep -q "its entries are not tcpstream records" "$T/net2.err"
+kill $SPID 2> /dev/null || true
 eq "--json without --flows: usage" "$("$BELTLINE" cat --json fl > /dev/null 2>&1; echo $?)" 2
 kill -TERM $BPID
 wait $BPID || bad "beltlined exit status $?"
