@@ -253,8 +253,16 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 	/* A signal stops us between two records, never inside one: a reader of the pipe
 	 * (tcpdump) gets a whole file. We wait in poll (100 ms at most), never in a read. */
 	bl_cli_finish_writes_on_signal();
-	for (unsigned int i = 0; i < ns; i++)
+	for (unsigned int i = 0; i < ns; i++) {
+		struct beltline_info si = { .sz = sizeof(si) };
+
 		beltline_fd(s[i]);   /* we sleep in poll when the streams are empty: say so from the start */
+		/* A stream that says what it holds was judged at open (content_refused): its
+		 * entries are not judged by their bytes (a frame to a MAC that spells a
+		 * record's magic would have stopped a capture). */
+		if (beltline_info(s[i], &si) == 0 && si.content[0] != '\0')
+			flow_seen[i] = pkt_seen[i] = true;
+	}
 	beltline_info(s[0], &info);
 	cf->snaplen = info.snaplen ? info.snaplen : 65535;
 	cf->linktype = (uint32_t)info.linktype;
@@ -313,17 +321,18 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 			continue;
 		}
 		if (!pkt_seen[from]) {
-			/* A stream's first entry a record of flow or tcpstream: pcap of those
-			 * is garbage to its reader (tcpdump: "[|llc]"), and nothing said why. */
+			/* A stream that does not say what it holds (over the network, an older
+			 * appliance) whose first entry looks like a record of flow or tcpstream:
+			 * pcap of those is garbage to its reader (tcpdump: "[|llc]"). Bytes
+			 * alone cannot tell (a frame may begin with the same ones): said, not
+			 * refused. */
 			const char *how = flows_is_rec(buf, pi.copied) ? "--flows" :
 				tcp_is_rec(pi.cls, buf, pi.copied) ? "--tcp -w DIR" : NULL;
-			if (how != NULL) {
-				fprintf(stderr, "beltline: %s: %s: its entries are %s records, not packets: "
-					"read it with beltline cat %s\n", o->cmd, o->name,
+			if (how != NULL)
+				fprintf(stderr, "beltline: %s: %s: its first entry looks like a %s record, "
+					"not a packet: if it is a %s stream, read it with beltline cat %s\n",
+					o->cmd, o->name, how[2] == 'f' ? "flow" : "tcpstream",
 					how[2] == 'f' ? "flow" : "tcpstream", how);
-				status = 1;
-				break;
-			}
 			pkt_seen[from] = true;
 		}
 		ts = pi.ts_ns;

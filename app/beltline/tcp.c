@@ -341,6 +341,11 @@ on_rec(struct tcat *t, const struct bl_tcp_rec *r, struct bl_tcp_rec *pending, i
 	}
 }
 
+/* A stream that does not say what it holds: entries of payload (class 2) may come before
+ * the first record (its record came before our attach), but not this many: a packet
+ * stream of class 2 was skipped, every entry "not understood", until killed. */
+#define TCP_FIRST_REC_WITHIN 4096u
+
 int
 tcp_is_rec(unsigned int cls, const void *entry, size_t len)
 {
@@ -362,7 +367,12 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 	struct bl_tcp_rec pending;
 	struct beltline_pkt v[64];
 	static uint8_t seg[262144];   /* a segment's copy: more than any IP packet holds */
-	int has_pending = 0, status = 0, known = 0;   /* known: a record was understood */
+	struct beltline_info info = { .sz = sizeof(info) };
+	int has_pending = 0, status = 0;
+	/* known: a record was understood, or the stream said it holds tcp (then its entries
+	 * are not judged by their bytes) */
+	int known = beltline_info(s, &info) == 0 && strcmp(info.content, "tcp") == 0;
+	unsigned long long looked = 0;   /* entries looked at before the first record */
 
 	memset(&pending, 0, sizeof(pending));
 	/* past RLIMIT_FSIZE a write fails with EFBIG, the connection's error, not our end */
@@ -395,9 +405,9 @@ tcp_cat(struct beltline_stream *s, const char *dir, unsigned long long limit,
 			 * payload (which may come first, its record before our attach) says
 			 * this is another kind of stream, whose entries were skipped, each
 			 * one "not understood", in silence until the end. */
-			if (!known && v[i].cls != BL_TCP_CLS_DATA &&
-			    !tcp_is_rec(v[i].cls, v[i].data, v[i].caplen) &&
-			    beltline_check(s, v[i].seq) == 1) {
+			if (!known && ((v[i].cls != BL_TCP_CLS_DATA &&
+			     !tcp_is_rec(v[i].cls, v[i].data, v[i].caplen) &&
+			     beltline_check(s, v[i].seq) == 1) || ++looked > TCP_FIRST_REC_WITHIN)) {
 				fprintf(stderr, "beltline: cat: its entries are not tcpstream records: --tcp "
 					"reads a `tcpstream ... export=NAME` stream (beltline cat NAME | "
 					"tcpdump -r - reads a packet stream)\n");

@@ -50,8 +50,9 @@ FPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pri
 SPID=$!
 check "serve fl: listens" wait_for "$WAIT" grep -qs "serving" "$T/serve.err"
 set +e; timeout 60 "$BELTLINE" cat tcp://127.0.0.1:$FPORT -c 2 > /dev/null 2> "$T/net.err"; rc=$?; set -e
-eq "cat (pcap) of flow records over tcp://: exit 1 ($(head -c 200 "$T/net.err"))" "$rc" 1
-check "... by its first entry" grep -q "its entries are flow records, not packets: read it with beltline cat --flows" "$T/net.err"
+eq "cat (pcap) of flow records over tcp://: goes on (bytes alone cannot tell)" "$rc" 0
+check "... saying what its first entry looks like ($(head -c 200 "$T/net.err"))" \
+	grep -q "its first entry looks like a flow record, not a packet: if it is a flow stream, read it with beltline cat --flows" "$T/net.err"
 set +e; timeout 60 "$BELTLINE" cat --tcp tcp://127.0.0.1:$FPORT -w "$T/tcpdir" > /dev/null 2> "$T/net2.err"; rc=$?; set -e
 eq "cat --tcp of flow records over tcp://: exit 1 ($(head -c 200 "$T/net2.err"))" "$rc" 1
 check "... by its first entry" grep -q "its entries are not tcpstream records" "$T/net2.err"
