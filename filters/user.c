@@ -73,6 +73,7 @@ struct user {
 	uint32_t max_inflight;
 	int pass;               /* on_timeout=pass */
 	uint64_t timeout_tsc;
+	uint16_t burst;         /* the graph's burst: what a pass lets go beyond what came in */
 	/* the worker's */
 	uint64_t base, next;    /* in the window: window seqs [base, next), in arrival order */
 	uint32_t held;          /* of them, HELD (shown, no class yet): at most max_inflight */
@@ -148,6 +149,7 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		return bl_err_set(err, -ENOMEM, "max_inflight: no memory for a window of %u", cap);
 	}
 	w->timeout_tsc = (uint64_t)timeout_us * rte_get_tsc_hz() / 1000000u;
+	w->burst = env->burst != 0 ? env->burst : 32;
 	o.name = name;
 	o.pkt = env->dbuf;
 	o.capacity = cap;
@@ -372,15 +374,19 @@ user_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	struct bl_user_client *c = bl_user_enter(&w->u);
 	/* Room downstream, not only in our emit buffer: user_poll may have filled part of
 	 * the next filter's input in this pass already (a backlog let go here lost the
-	 * packets past it, each one decided, as overflow). */
-	uint16_t room = bl_filter_emit_room_out(f);
+	 * packets past it, each one decided, as overflow). And no more than came in and a
+	 * burst: a backlog let go at once filled that input to the brim, and a sibling
+	 * branch feeding it after us in the pass lost its burst. */
+	uint16_t room = RTE_MIN(bl_filter_emit_room_out(f),
+				(uint16_t)RTE_MIN((unsigned int)n + w->burst, (unsigned int)BL_BURST_MAX));
+	uint16_t k;
 
 	sync_client(w, c);
 	if (c != NULL)
 		take_classes(w, c);
-	drain(f, w, now, room > n ? (uint16_t)(room - n) : 0);
+	k = drain(f, w, now, room > n ? (uint16_t)(room - n) : 0);
 	admit(f, w, pkts, n, now, c != NULL);
-	drain(f, w, now, bl_filter_emit_room_out(f));
+	drain(f, w, now, RTE_MIN((uint16_t)(room - k), bl_filter_emit_room_out(f)));
 	bl_user_leave(&w->u);
 }
 
