@@ -102,8 +102,11 @@ join_pass(struct join *j, const struct bl_filter *f)
 	"per-replica: the packets seen in the current pass (kept in the join, never in the "   \
 	"packet: graphs on other lcores may hold the same packet). Every reference of a "     \
 	"packet must reach the join in the pass it was split " \
-	"in: a filter that may hand a packet on in a later pass (user) is refused inside a "   \
-	"branch; put it before the split or after the join"
+	"in: a filter that may hand a packet on in a later pass (user), or that writes "       \
+	"packet bytes (macswap: in a branch it hands on a copy of its own), is refused "      \
+	"inside a branch; put it before the split or after the join. The join hands packets " \
+	"on in the order their first references reach it, branch by branch: not always "     \
+	"arrival order when a branch passes some packets and not others"
 
 static int
 join_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)

@@ -213,7 +213,7 @@ static const struct key port_keys[] = {
 
 static const struct key filter_keys[] = {
 	K("in", "filter_in_packets_total", 'c', "packets handed to the filter"),
-	K("out", "filter_out_packets_total", 'c', "packets it passed on with a class other than 0"),
+	K("out", "filter_out_packets_total", 'c', "packets it passed on (class 0 too, on an edge labelled all)"),
 	K("dropped", "filter_dropped_packets_total", 'c', "packets it classed 0 (freed)"),
 	K("unrouted", "filter_unrouted_packets_total", 'c',
 	  "packets of a class no out-edge carries (freed)"),

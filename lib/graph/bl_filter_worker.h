@@ -72,7 +72,7 @@ struct bl_edge_rt {
 /* Counters every filter instance has; (w) written by its lcore only. */
 struct bl_filter_stats {
 	uint64_t in;          /* packets handed to process */
-	uint64_t out;         /* packets emitted with a class other than 0 that went on (at
+	uint64_t out;         /* packets that went on: a class other than 0, or 0 on an |all edge (at
 	                       * least one input took them, or the filter has no out-edge) */
 	uint64_t dropped;     /* emitted with class 0 (or negated to 0) and freed */
 	uint64_t unrouted;    /* a class no out-edge carries: freed */

@@ -522,12 +522,15 @@ node_word(const struct bl_gdesc_node *nd)
  * join J to which two or more of S's out-edges lead. Sound, and strict: labels
  * that part a packet's classes between the branches are not looked at. Held
  * before the split or after the join, a packet's references travel together.
+ * A filter that writes packet bytes (BL_FILTER_F_REWRITES: macswap) breaks it the
+ * same way: in a branch the packet is shared, so it hands on a private copy, a
+ * packet the join has never seen (union passed both, intersect neither).
  */
 static int
 check_joins(const struct bl_gdesc *d, struct bl_err *err)
 {
 	uint64_t reach[BL_GRAPH_MAX_NODES] = { 0 };   /* bit j of reach[i]: a path i -> j */
-	uint64_t holds = 0, joins = 0;
+	uint64_t holds = 0, rewrites = 0, joins = 0;
 	const unsigned int n = d->n_nodes;
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -535,9 +538,10 @@ check_joins(const struct bl_gdesc *d, struct bl_err *err)
 		if (ops == NULL)
 			continue;   /* make_filter says so */
 		holds |= (uint64_t)((ops->flags & BL_FILTER_F_HOLDS) != 0) << i;
+		rewrites |= (uint64_t)((ops->flags & BL_FILTER_F_REWRITES) != 0) << i;
 		joins |= (uint64_t)((ops->flags & BL_FILTER_F_JOIN) != 0) << i;
 	}
-	if (holds == 0 || joins == 0)
+	if ((holds | rewrites) == 0 || joins == 0)
 		return 0;
 	for (unsigned int k = 0; k < d->n_edges; k++)
 		if (d->edges[k].from < n && d->edges[k].to < n)   /* else link_edges says so */
@@ -547,7 +551,7 @@ check_joins(const struct bl_gdesc *d, struct bl_err *err)
 			if (reach[i] & (1ull << k))
 				reach[i] |= reach[k];
 	for (unsigned int h = 0; h < n; h++) {
-		if (!(holds & (1ull << h)))
+		if (!((holds | rewrites) & (1ull << h)))
 			continue;
 		for (unsigned int j = 0; j < n; j++) {
 			if (!(joins & (1ull << j)) || !(reach[h] & (1ull << j)))
@@ -563,6 +567,18 @@ check_joins(const struct bl_gdesc *d, struct bl_err *err)
 				}
 				if (to_join < 2)
 					continue;
+				if (!(holds & (1ull << h)))
+					return bl_err_set(err, -EINVAL,
+						  "col %u: \"%s\"%s%s%s writes packet bytes, and it is in a "
+						  "branch of the %s at col %u: there the packet is shared, so "
+						  "it hands on a copy of its own, a packet the join never saw "
+						  "in the other branches (union would pass both, intersect "
+						  "neither). Put it before the split or after the join",
+						  d->nodes[h].col, node_word(&d->nodes[h]),
+						  d->nodes[h].named ? " (" : "",
+						  d->nodes[h].named ? d->nodes[h].filter : "",
+						  d->nodes[h].named ? ")" : "", d->nodes[j].filter,
+						  d->nodes[j].col);
 				return bl_err_set(err, -EINVAL,
 						  "col %u: \"%s\"%s%s%s may hand a packet on in a later pass "
 						  "than the one it came in, and it is in a branch of the %s "

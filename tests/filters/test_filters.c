@@ -292,6 +292,28 @@ Test(filters, joins_refuse_a_named_hold_by_its_name)
 {
 	refused("feed | (ip ++ delay --name=later) | collect", "\"later\"");
 }
+/* A filter that writes packet bytes (macswap) in a branch: the packet is shared there, so
+ * it hands on a copy of its own, which the join never saw in the other branch: union
+ * passed 10 for 5 packets, intersect none. */
+Test(filters, union_refuses_a_branch_that_rewrites_packets)
+{
+	refused("feed | (macswap ++ count) | collect", "\"macswap\" writes packet bytes");
+}
+Test(filters, intersect_refuses_a_branch_that_rewrites_packets)
+{
+	refused("feed | (count +* macswap) | collect", "\"macswap\" writes packet bytes");
+}
+/* Before the split or after the join it is one packet's one copy: built. */
+Test(filters, joins_take_a_rewrite_after_the_join)
+{
+	struct bl_err err = { 0 };
+
+	cr_assert(eq(int, harness_build("feed | (ip ++ count) | macswap | collect", &h, &err), 0),
+		  "%s", err.msg);
+	push_mix();
+	harness_run(h);
+	cr_assert(harness_n(h, NULL) > 0);
+}
 
 /* Held before the split or after the join, every reference of a packet reaches the
  * join in one pass: built, and right. */
