@@ -20,7 +20,7 @@ struct tx {
 	uint64_t sent;        /* (w) this lcore */
 	uint64_t dropped;     /* (w) */
 	uint64_t linearized;  /* (w) chains made one segment for a device that cannot send them */
-	uint64_t chain_dropped; /* (w) chains too long for one segment: freed */
+	uint64_t chain_dropped; /* (w) chains too long for one segment (or no mbuf to copy): freed */
 };
 
 static int
@@ -54,10 +54,28 @@ tx_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	return 0;
 }
 
+/* A chain that is not this path's alone (shared by a split or a tap, attached to
+ * another's buffer or to an external one: an inject writer's, mapped read-only): a
+ * copy of one segment from its own pool, or NULL (too long for one, or no mbuf). The
+ * reference given is let go either way. */
+static struct rte_mbuf *
+tx_copy_flat(struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+
+	rte_pktmbuf_free(m);
+	if (c != NULL && c->nb_segs != 1) {
+		rte_pktmbuf_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
 /* For a device that cannot send chains: each chain copied into its first segment
- * (rte_pktmbuf_linearize), or, too long for it, freed and counted. The burst is
- * compacted in place; the packets left to send. Cold: rx makes chains only of frames
- * larger than one mbuf. */
+ * (rte_pktmbuf_linearize; one not this path's alone, into a copy of one segment), or,
+ * too long for it, freed and counted. The burst is compacted in place; the packets
+ * left to send. Cold: rx makes chains only of frames larger than one mbuf. (A chain
+ * shared by a split or a tap was freed as too long: a tap changed what tx sent.) */
 static __rte_noinline uint16_t
 tx_unchain(struct tx *tx, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -66,11 +84,11 @@ tx_unchain(struct tx *tx, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		if (m->nb_segs > 1) {
-			/* only into a buffer of its own: not shared, not attached to another's
-			 * or to an external one (an inject writer's, mapped read-only) */
-			if (rte_mbuf_refcnt_read(m) != 1 || !RTE_MBUF_DIRECT(m) ||
-			    rte_pktmbuf_linearize(m) != 0) {
-				rte_pktmbuf_free(m);
+			bool own = rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m);
+
+			if (own ? rte_pktmbuf_linearize(m) != 0 : (m = tx_copy_flat(m)) == NULL) {
+				if (own)
+					rte_pktmbuf_free(m);
 				bl_counter_add(&tx->chain_dropped, 1);
 				continue;
 			}
@@ -110,7 +128,8 @@ static const struct bl_counter_def tx_counters[] = {
 	BL_COUNTER(struct tx, linearized, "linearized", "chained packets copied into one "
 		   "segment: the device cannot send chains"),
 	BL_COUNTER(struct tx, chain_dropped, "chain_dropped", "chained packets too long for one "
-		   "segment (the device cannot send chains): freed and counted"),
+		   "segment, or no mbuf for the copy (the device cannot send chains): freed and "
+		   "counted"),
 	BL_GAUGE_AS(struct tx, port_id, "port_id", "the ethdev port it sends on", BL_COUNTER_PORT_ID),
 	BL_GAUGE_AS(struct tx, queue, "queue", "the tx queue it sends on", BL_COUNTER_QUEUE),
 };

@@ -152,6 +152,29 @@ Test(ports, tx_to_a_device_without_chains_makes_them_one_segment_or_counts_them)
 	cr_assert(eq(u64, harness_counter(h, "tx", "tx"), 2), "the copied chain and the plain one");
 }
 
+/* A chain shared by a split (or by a tap, which holds a reference) to such a device: it was
+ * freed as chain_dropped even when it fits one segment (only a chain of refcnt 1 was
+ * linearized): attaching a tap changed what tx sent. Now copied into one segment. */
+Test(ports, tx_to_a_device_without_chains_copies_a_shared_chain)
+{
+	struct bl_graph_env env;
+	struct bl_err err;
+
+	harness_env(&env);
+	env.ports[0].tx_single_seg = true;
+	cr_assert(eq(int, harness_build_env("feed | (tx port=null + (count | collect))", &env, &h,
+					    &err), 0), "%s", err.msg);
+	harness_push(h, chain_of(3, (const uint16_t[]){ 100, 200, 300 }));
+	harness_push(h, chain_of(2, (const uint16_t[]){ 2048, 2048 }));
+	harness_run(h);
+	cr_assert(eq(u64, harness_counter(h, "tx", "linearized"), 1));
+	cr_assert(eq(u64, harness_counter(h, "tx", "chain_dropped"), 1), "the one too long");
+	cr_assert(eq(u64, harness_counter(h, "tx", "tx"), 1));
+	cr_assert(eq(u32, harness_n(h, NULL), 2), "the other branch has both, as they were");
+	cr_assert(eq(u16, harness_got(h, NULL, 0)->nb_segs, 3));
+	cr_assert(eq(u32, harness_got(h, NULL, 0)->pkt_len, 600));
+}
+
 /* The same chains to a device that sends chains: untouched, sent. */
 Test(ports, tx_to_a_device_with_chains_sends_them_as_they_are)
 {
