@@ -31,6 +31,19 @@ struct source {
 	char buf[BL_CFG_PIPE_MAX];
 };
 
+/* Say it when a graph takes a smaller burst than the config's (bl_graph_burst_for). */
+static void
+say_burst(const struct source *s, const struct bl_gdesc *g, uint16_t burst)
+{
+	unsigned int paths;
+	uint16_t b = bl_graph_burst_for(g, burst, &paths);
+
+	if (b < burst)
+		bl_log(BL_LOG_NOTICE, "%s: burst %u lowered to %u in this graph: a filter is reached "
+		       "by %u paths (branches joined again, several sources), and its input holds "
+		       "%u packets a pass", s->origin, burst, b, paths, BL_CFG_MAX_BURST);
+}
+
 /* The k-th graph source of cfg (graphs first, then workers); false past the end. */
 static bool
 source_at(const struct bl_cfg *cfg, unsigned int k, struct source *s)
@@ -227,6 +240,8 @@ bl_app_graphs_build(struct bl_app *app)
 			bl_err_clear(&err);
 			fill_env(app, w, &s, r, &env);
 			rc = parse_source(&s, &g, &err, &where, false);
+			if (rc == 0 && r == 0)
+				say_burst(&s, &g, env.burst);
 			if (rc == 0)
 				rc = bl_graph_build(&g, &env, &w->graphs[w->n_graphs], &err);
 			bl_gdesc_free(&g);
@@ -573,6 +588,8 @@ build_source(struct bl_app *app, const struct source *s, const char *from,
 			    strcmp(ow->origin[x], from) == 0)
 				was[env.n_adopt++] = ow->graphs[x];
 		rc = parse_source(s, &g, err, &where, false);
+		if (rc == 0 && r == 0)
+			say_burst(s, &g, env.burst);
 		if (rc == 0)
 			rc = bl_graph_build(&g, &env, &out, err);
 		bl_gdesc_free(&g);

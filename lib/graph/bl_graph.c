@@ -596,6 +596,50 @@ check_joins(const struct bl_gdesc *d, struct bl_err *err)
 	return 0;
 }
 
+uint16_t
+bl_graph_burst_for(const struct bl_gdesc *d, uint16_t burst, unsigned int *paths)
+{
+	uint64_t npaths[BL_GRAPH_MAX_NODES] = { 0 };
+	unsigned int indeg[BL_GRAPH_MAX_NODES] = { 0 }, queue[BL_GRAPH_MAX_NODES];
+	unsigned int n = d->n_nodes, head = 0, tail = 0, most = 1;
+
+	if (burst == 0 || burst > BL_BURST_MAX)
+		burst = 32;
+	if (paths != NULL)
+		*paths = 1;
+	if (n == 0 || n > BL_GRAPH_MAX_NODES)
+		return burst;
+	for (unsigned int k = 0; k < d->n_edges; k++)
+		if (d->edges[k].from < n && d->edges[k].to < n)
+			indeg[d->edges[k].to]++;
+	for (unsigned int i = 0; i < n; i++)
+		if (indeg[i] == 0) {
+			npaths[i] = 1;
+			queue[tail++] = i;
+		}
+	while (head < tail) {   /* Kahn: each filter once all that feed it were counted */
+		unsigned int u = queue[head++];
+		for (unsigned int k = 0; k < d->n_edges; k++) {
+			unsigned int v = d->edges[k].to;
+			if (d->edges[k].from != u || v >= n)
+				continue;
+			npaths[v] += npaths[u];
+			if (npaths[v] > BL_BURST_MAX)
+				npaths[v] = BL_BURST_MAX;
+			if (--indeg[v] == 0)
+				queue[tail++] = v;
+		}
+	}
+	if (tail < n)   /* a cycle */
+		return burst;
+	for (unsigned int i = 0; i < n; i++)
+		if (npaths[i] > most)
+			most = (unsigned int)npaths[i];
+	if (paths != NULL)
+		*paths = most;
+	return burst * most <= BL_BURST_MAX ? burst : (uint16_t)(BL_BURST_MAX / most);
+}
+
 int
 bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	       struct bl_graph **out, struct bl_err *err)
@@ -617,8 +661,8 @@ bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 	if (g == NULL)
 		return -ENOMEM;
 	g->env = *env;
-	if (g->env.burst == 0 || g->env.burst > BL_BURST_MAX)
-		g->env.burst = 32;
+	g->env.burst = env->burst_exact && env->burst != 0 && env->burst <= BL_BURST_MAX ?
+		env->burst : bl_graph_burst_for(d, env->burst, NULL);
 	bool all = g->env.dry && g->env.dry_error != NULL;   /* every filter's error */
 	struct bl_err first = { 0 };
 

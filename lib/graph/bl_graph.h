@@ -44,7 +44,10 @@ struct bl_graph_env {
 	struct bl_dbuf *dbuf;       /* the packet DBuf pool belongs to (NULL: a plain pool) */
 	unsigned int lcore;
 	unsigned int replica, n_replicas;
-	uint16_t burst;             /* packets a source polls at most per pass */
+	uint16_t burst;             /* packets a source polls at most per pass (at most what
+	                             * the inputs hold: bl_graph_burst_for) */
+	uint8_t burst_exact;        /* tests: the burst as given, past what the inputs hold
+	                             * (to reach the runtime's overflow paths) */
 	/* Which rx queues are polled, one bit per queue per port, across all the
 	 * graphs of the appliance (rx claims and releases them); NULL: unchecked. */
 	uint64_t *rx_claims;
@@ -93,6 +96,17 @@ int bl_graph_share_prefixes(struct bl_gdesc *d);
 
 /* Register the mbuf dynamic fields the graphs use (once, after EAL init). */
 int bl_graph_global_init(struct bl_err *err);
+
+/*
+ * The burst a graph can take: at most burst, and no more than an input (BL_BURST_MAX
+ * packets) holds from all the paths that reach it in a pass. A filter that n paths
+ * from the sources reach (branches joined again, several sources into one filter) may
+ * be handed n bursts in one pass; past its input's room they were freed as overflow
+ * (intersect at burst 256 passed none). *paths (may be NULL): the most paths into one
+ * filter. A cyclic graph: burst as given (its rounds are counted apart). The build
+ * uses it; the app says when it is less than asked.
+ */
+uint16_t bl_graph_burst_for(const struct bl_gdesc *d, uint16_t burst, unsigned int *paths);
 
 int bl_graph_build(const struct bl_gdesc *d, const struct bl_graph_env *env,
 		   struct bl_graph **out, struct bl_err *err);

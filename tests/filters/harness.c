@@ -443,6 +443,7 @@ BL_FILTER_REGISTER(delay) = {
 /* ---- building ---------------------------------------------------------- */
 
 static uint16_t burst = 32;
+static bool burst_exact;   /* the burst as given, past what the inputs hold */
 static int null_port = -1;
 
 int
@@ -470,6 +471,14 @@ void
 harness_set_burst(uint16_t n)
 {
 	burst = n;
+	burst_exact = false;
+}
+
+void
+harness_set_burst_exact(uint16_t n)
+{
+	burst = n;
+	burst_exact = true;
 }
 
 static void
@@ -479,6 +488,7 @@ env_init(struct bl_graph_env *env)
 	env->pool = harness_pool();
 	env->n_replicas = 1;
 	env->burst = burst;
+	env->burst_exact = burst_exact;
 	if (null_port >= 0) {
 		env->n_ports = 1;
 		snprintf(env->ports[0].name, sizeof(env->ports[0].name), "null");

@@ -63,6 +63,9 @@ int harness_null_port(void);
 int harness_try(const char *text, struct bl_err *err);
 /* Packets a source polls per pass in graphs built from now on (default 32). */
 void harness_set_burst(uint16_t n);
+/* The same, kept even past what the graph's inputs hold (bl_graph_burst_for): for tests
+ * of the runtime's overflow paths. */
+void harness_set_burst_exact(uint16_t n);
 /* Parse and build text as written in env, uncommitted (the caller commits or frees it). */
 int harness_build_graph(const char *text, struct bl_graph_env *env, struct bl_graph **g,
 			struct bl_err *err);

@@ -212,7 +212,7 @@ Test(graph, overflow_on_several_edges_is_counted_and_freed)
 	pid_t pid;
 	int status;
 
-	harness_set_burst(BL_BURST_MAX);
+	harness_set_burst_exact(BL_BURST_MAX);
 	h = harness_new("feed | (probe --name=E + probe --name=F) | "
 			"(collect --name=x1 + collect --name=x2 + collect --name=x3)");
 	cr_assert(h != NULL);
@@ -285,7 +285,7 @@ assert_conserved(const char *node)
  */
 Test(graph, labelled_overflow_counts_once)
 {
-	harness_set_burst(BL_BURST_MAX);
+	harness_set_burst_exact(BL_BURST_MAX);
 	h = harness_new("feed | (!bpf \"arp\" --name=a ++ !bpf \"rarp\" --name=b) | collect");
 	cr_assert(h != NULL);
 	for (int i = 0; i < BL_BURST_MAX; i++)
@@ -312,7 +312,7 @@ Test(graph, labelled_overflow_on_a_first_edge_keeps_the_packet_for_the_next)
 {
 	const unsigned int half = BL_BURST_MAX / 2;
 
-	harness_set_burst(BL_BURST_MAX);
+	harness_set_burst_exact(BL_BURST_MAX);
 	h = harness_new("feed --name=feed |1 tee --name=E | collect --name=x1\n"
 			"feed --name=feed |2 probe --name=F | (collect --name=x1 + collect --name=x2)");
 	cr_assert(h != NULL);
@@ -472,4 +472,64 @@ Test(graph, every_tap_on_a_filter_sees_its_packets)
 	harness_push_n(h, 5);
 	cr_assert(eq(uint, b.pkts, 15));
 	cr_assert(eq(uint, harness_n(h, NULL), 20));
+}
+
+/*
+ * A graph's burst is at most what its inputs hold from every path into them
+ * (bl_graph_burst_for): a filter two paths reach may be handed two bursts in a pass.
+ * At burst 256 an intersect of two branches passed none of 256 packets (the second
+ * branch's references overflowed its input: every packet partial), at 200 280 of 1000;
+ * two sources into one filter lost a source's bursts whole.
+ */
+Test(graph, an_intersect_at_full_burst_passes_every_packet)
+{
+	harness_set_burst(BL_BURST_MAX);
+	h = harness_new("feed | (ip +* tcp) | collect");
+	cr_assert(h != NULL);
+	for (int i = 0; i < BL_BURST_MAX; i++)
+		harness_push(h, harness_pkt(&(struct pkt_spec){ .proto = 6 }));
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), BL_BURST_MAX), "partial %lu, tcp overflow %lu",
+		  (unsigned long)harness_counter(h, "intersect", "partial"),
+		  (unsigned long)harness_stats(h, "tcp")->overflow);
+}
+
+Test(graph, an_intersect_at_burst_200_passes_every_packet)
+{
+	harness_set_burst(200);
+	h = harness_new("feed | (ip +* tcp) | collect");
+	cr_assert(h != NULL);
+	for (int i = 0; i < 1000; i++)
+		harness_push(h, harness_pkt(&(struct pkt_spec){ .proto = 6 }));
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 1000));
+}
+
+Test(graph, two_sources_into_one_filter_at_full_burst_lose_nothing)
+{
+	harness_set_burst(BL_BURST_MAX);
+	h = harness_new("feed | count --name=c | collect; gen count=512 | count --name=c");
+	cr_assert(h != NULL);
+	for (int i = 0; i < 512; i++)
+		harness_push(h, harness_pkt(&(struct pkt_spec){ .proto = 6 }));
+	harness_run(h);
+	cr_assert(eq(uint, harness_n(h, NULL), 1024), "feed overflow %lu, gen overflow %lu",
+		  (unsigned long)harness_stats(h, "feed")->overflow,
+		  (unsigned long)harness_stats(h, "gen")->overflow);
+}
+
+Test(graph, the_burst_a_graph_takes)
+{
+	const struct bl_pipe_opts opts = { .filters = bl_filter_names() };
+	struct bl_gdesc d;
+	struct bl_err err = { 0 };
+	unsigned int paths;
+
+	bl_gdesc_init(&d);
+	cr_assert(eq(int, bl_pipe_parse("feed | (ip +* tcp) | collect", &opts, &d, &err), 0), "%s",
+		  err.msg);
+	cr_assert(eq(u16, bl_graph_burst_for(&d, 256, &paths), 128));
+	cr_assert(eq(uint, paths, 2));
+	cr_assert(eq(u16, bl_graph_burst_for(&d, 32, &paths), 32), "room enough: as asked");
+	bl_gdesc_free(&d);
 }
