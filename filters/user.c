@@ -180,6 +180,31 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	return 0;
 }
 
+/* What is still in the window (held, or decided and not gone on yet) is freed and counted:
+ * it was freed uncounted, and a stop broke "each packet leaves once". */
+static void
+free_window(struct user *w)
+{
+	uint64_t n = 0;
+
+	for (uint64_t q = w->base; w->win != NULL && q < w->next; q++)
+		if (w->win[q & w->wmask].m != NULL) {
+			rte_pktmbuf_free(w->win[q & w->wmask].m);
+			w->win[q & w->wmask].m = NULL;
+			n++;
+		}
+	w->base = w->next;
+	w->held = 0;
+	bl_counter_add(&w->u.c.stopped, n);
+}
+
+/* The workers stopped (the appliance is stopping): before the final report. */
+static void
+user_drain(struct bl_filter *f)
+{
+	free_window(bl_filter_priv(f));
+}
+
 static void
 user_fini(struct bl_filter *f)
 {
@@ -187,9 +212,7 @@ user_fini(struct bl_filter *f)
 
 	/* The control server detached the client before the graphs are freed. */
 	bl_user_unregister(&w->u);
-	for (uint64_t q = w->base; w->win != NULL && q < w->next; q++)
-		if (w->win[q & w->wmask].m != NULL)
-			rte_pktmbuf_free(w->win[q & w->wmask].m);
+	free_window(w);   /* a reload that did not keep this filter: what drain did not see */
 	bl_stream_release(w->u.s);
 	w->u.s = NULL;
 	rte_free(w->win);
@@ -443,6 +466,8 @@ static const struct bl_counter_def user_counter_defs[] = {
 	UC(bad_class, "classes ignored: above 65535"),
 	UC(bad_head, "garbage heads of the client's ring (more than its capacity ahead)"),
 	UC(copy_nombuf, "packets dropped: the stream's copy DBuf had no free mbuf"),
+	UC(stopped, "packets in the window when the filter stopped (held, or decided and not "
+	   "gone on yet): freed"),
 };
 #undef UC
 
@@ -471,14 +496,17 @@ BL_FILTER_REGISTER(user) = {
 		     "keeps the class the packet came with",
 	.counters_doc = "clients (attached now, 0 or 1); clients_total (attaches in all). "
 			"Each packet leaves once: verdicts + the *_pass and *_drop counters + "
-			"copy_nombuf = packets in (once nothing is held); of them, those shown: "
+			"copy_nombuf = packets in (once nothing is held; after a stop, stopped of "
+			"them never went on); of them, those shown: "
 			"handed = verdicts + timeout_* + gone_* + evicted_*",
 	.state_doc = "shared: one stream per name, one verdict client at a time, one window "
-		     "(the graph runs on one worker); held packets are freed at teardown",
+		     "(the graph runs on one worker); what is in the window when it stops is "
+		     "freed and counted (stopped)",
 	.flags = BL_FILTER_F_HOLDS,   /* a packet leaves when its verdict comes: not in a join's branch */
 	.priv_size = sizeof(struct user),
 	.init = user_init,
 	.fini = user_fini,
+	.drain = user_drain,
 	.process = user_process,
 	.poll = user_poll,
 	.tick = user_tick,

@@ -260,6 +260,7 @@ user_json(const struct bl_user *u, int full)
 	C(handed); C(verdicts); C(verdict_drop); C(timeout_pass); C(timeout_drop);
 	C(no_client_pass); C(no_client_drop); C(gone_pass); C(gone_drop); C(full_pass);
 	C(full_drop); C(evicted_pass); C(evicted_drop); C(late); C(twice); C(unknown); C(bad_class); C(bad_head); C(copy_nombuf);
+	C(stopped);
 #undef C
 	return o;
 }

@@ -69,6 +69,8 @@ struct bl_user_counts {
 	uint64_t bad_class;                 /* a class above BL_VERDICT_CLASS_MAX */
 	uint64_t bad_head;                  /* a vring head more than capacity ahead of its tail */
 	uint64_t copy_nombuf;               /* dropped: the stream's copy DBuf had no mbuf */
+	uint64_t stopped;                   /* in the window when the filter stopped (held, or
+	                                     * decided and not gone on yet): freed */
 };
 
 struct bl_user {
