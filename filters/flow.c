@@ -173,7 +173,7 @@ flow_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 			.sz = sizeof(so), .kind = BL_STREAM_EXPORT, .name = exp, .pkt = env->dbuf,
 			.capacity = 1024, .max_readers = 8, .wake_count = 1,
 			.wake_pass = 1,   /* the exporter looks again each round (flow_exporter) */
-			.content = BL_STREAM_FLOWS,
+			.content = BL_STREAM_FLOWS, .lcore = env->lcore,
 		};
 		if (exp != NULL && env->n_replicas > 1)
 			return bl_err_set(err, -EINVAL, "export: a stream has one writer, but this "
@@ -225,7 +225,7 @@ flow_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 			.sz = sizeof(so), .kind = BL_STREAM_EXPORT, .name = exp, .pkt = env->dbuf,
 			.policy = 0, .capacity = 1024, .max_readers = 8, .wake_count = 1,
 			.wake_pass = 1,   /* the exporter looks again each round (flow_exporter) */
-			.content = BL_STREAM_FLOWS,
+			.content = BL_STREAM_FLOWS, .lcore = env->lcore,
 		};
 		if (bl_stream_policy_arg("srp", &so.policy, err) < 0 ||
 		    bl_stream_perm_args(NULL, NULL, "0640", &so.uid, &so.gid, &so.mode, err) < 0) {

@@ -128,6 +128,7 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	if (bl_graph_dry(f)) {   /* --check and every start: the stream layer's checks, nothing made */
 		o.name = name;
 		o.pkt = env->dbuf;
+	o.lcore = env->lcore;   /* a reload keeps the stream only on this lcore */
 		o.capacity = cap;
 		return bl_stream_check(&o, err);
 	}
@@ -152,6 +153,7 @@ user_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 	w->burst = env->burst != 0 ? env->burst : 32;
 	o.name = name;
 	o.pkt = env->dbuf;
+	o.lcore = env->lcore;   /* a reload keeps the stream only on this lcore */
 	o.capacity = cap;
 	rc = bl_stream_create(&o, &w->u.s, err);
 	if (rc < 0 && strncmp(err->msg, "capacity: ", 10) == 0) {

@@ -332,3 +332,20 @@ Test(user, a_stop_counts_what_the_window_holds)
 	cr_assert(eq(u64, harness_counter(h, "user", "verdicts"), 4));
 	harness_free(h);
 }
+
+/* The streams of user and flow are written on their graph's lcore: a reload keeps one only
+ * there. They said lcore 0 whatever the graph's, so a reload that moved the graph to another
+ * lcore could take the stream over while the old worker still wrote it. */
+Test(user, its_stream_and_flow_s_are_written_on_the_graph_s_lcore)
+{
+	struct harness *h = NULL;
+	struct bl_err err;
+	struct bl_graph_env e = env;
+
+	e.lcore = 3;
+	cr_assert(eq(int, harness_build_env("feed | user name=fz | flow export=fl | collect", &e,
+					    &h, &err), 0), "%s", err.msg);
+	cr_assert(eq(uint, bl_stream_find(BL_STREAM_EXPORT, "fz")->lcore, 3));
+	cr_assert(eq(uint, bl_stream_find(BL_STREAM_EXPORT, "fl")->lcore, 3));
+	harness_free(h);
+}
