@@ -111,6 +111,8 @@ eq "stream written" "$(m beltline_stream_written_total "$L,stream=\"web\"")" \
 	"$(jget "$T/s.json" '.streams[0].written')"
 eq "stream readers (a gauge)" "$(m beltline_stream_readers "$L,stream=\"web\"")" 1
 check "the reader's lag is a gauge" grep -q '^# TYPE beltline_reader_lag_entries gauge$' "$T/m.txt"
+check "a stream's info: its policy and what it holds" \
+	grep -qE '^beltline_stream_info\{.*stream="web".*policy="frp".*content="packets".*\} 1$' "$T/m.txt"
 eq "inject frames" "$(m beltline_inject_frames_total "$L,inject=\"inj\"")" \
 	"$(jget "$T/s.json" '.injects[0].writer.frames')"
 eq "mbuf pool size" "$(m beltline_mbuf_pool_size "$L")" "$(jget "$T/s.json" '.mbufs.pool_size')"
