@@ -283,8 +283,11 @@ bl_ibuf_reader_alloc_as(struct bl_ibuf *ib, uint32_t pid, uint32_t policy)
 		__atomic_fetch_or(&ib->prod->active, bit, __ATOMIC_SEQ_CST);
 		/* A refresh that did not see the bit may have freed the references of
 		 * entries up to the head it saw: start at or above it. The producer may read
-		 * pos in between; it only moves up. acquire: pairs with bl_ibuf__publish. */
-		head = __atomic_load_n(&ib->prod->head, __ATOMIC_ACQUIRE);
+		 * pos in between; it only moves up. seq_cst: the store-buffer pattern with
+		 * the refresh's seq_cst fence needs both sides seq_cst (an acquire load
+		 * after the or holds on x86 and ARMv8, not in C11); also an acquire that
+		 * pairs with bl_ibuf__publish. */
+		head = __atomic_load_n(&ib->prod->head, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&p->pos, head, __ATOMIC_RELAXED);
 		return (int)i;
 	}

@@ -40,8 +40,11 @@
  *     Shrinking to C/2 happens only when every attached reader's published
  *     position is the head (none reads an older entry again), at G = head; the
  *     references the old slots hold are released first. A reader applies geom at
- *     each load of head (acquire, R1) that reached G (a geom loaded after the head
- *     may be newer than it): an FRP reader further behind than G - new capacity/2
+ *     each load of head (acquire, R1) that reached G; a geom loaded after the head
+ *     may be newer than it, and then the reader loads both again (the geom is a
+ *     release store after the head it is at, loaded acquire: the head loaded next
+ *     reaches it), never reading past a change it has not applied: an FRP reader
+ *     further behind than G - new capacity/2
  *     (the entries the last change kept) skips to it, counted as lost, and no
  *     position of a reader goes below that again.
  *  P3 The producer reads reader positions only at a refresh: when the cached
@@ -289,10 +292,11 @@ bl_ibuf__resize_apply(struct bl_ibuf *ib)
 	ib->cap = to;
 	ib->mask = to - 1;
 	ib->step = bl_ibuf__step(to);
-	/* relaxed store, then a release fence: published by the next head (P1), and
-	 * ordered before any reserve stored from now on (pairs with the acquire fence
-	 * in bl_ibuf_check's slow path). */
-	__atomic_store_n(&ib->prod->geom, bl_ibuf__geom(ib->head, to), __ATOMIC_RELAXED);
+	/* release store: a reader that loads this geom (acquire) then loads a head of at
+	 * least G, the head published before it (bl_ibuf__load_head). Then a release
+	 * fence: published by the next head (P1), and ordered before any reserve stored
+	 * from now on (pairs with the acquire fence in bl_ibuf_check's slow path). */
+	__atomic_store_n(&ib->prod->geom, bl_ibuf__geom(ib->head, to), __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	bl_counter_add(&ib->prod->resizes, 1);
 	ib->resize_at = UINT64_MAX;
@@ -568,26 +572,47 @@ bl_ibuf__reader_geom(struct bl_ibuf_reader *r, uint64_t g, int count)
 	}
 }
 
+/* Tests: run between a reader's load of head and its load of geom (a preemption there:
+ * tests/beltway/test_ibuf_geom.c). Nothing otherwise. */
+#ifndef BL_IBUF_TEST_AFTER_HEAD_LOAD
+#define BL_IBUF_TEST_AFTER_HEAD_LOAD() do { } while (0)
+#endif
+
+/* Loads of head and geom a reader retries before it keeps the head it had. */
+#define BL_IBUF_GEOM_TRIES 64
+
 /* Reader: load head (R1) into head_cache and follow the geom it reached (P4). Every
  * load of head goes through here: a head loaded without its geom lets the next peek
  * take the short path below it with the old mask (bl_ibuf_resync did so). */
 static inline uint64_t
 bl_ibuf__load_head(struct bl_ibuf_reader *r)
 {
-	/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
-	uint64_t head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
-	/* relaxed: stored before the head above (P4). It may also be a change made after
-	 * that load, at a point past the head we saw: it is followed once our head reaches
-	 * it. Applied now, it moved our position past that head, and the lap in avail took
-	 * us back below the entries both capacities agree on, to read entries from slots
-	 * under the new capacity that never held them (check() vouched for them: the
-	 * reserve alone cannot tell). */
-	uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_RELAXED);
+	for (unsigned int t = 0; t < BL_IBUF_GEOM_TRIES; t++) {
+		/* acquire: pairs with the release store of head in bl_ibuf__publish (R1). */
+		uint64_t head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+		BL_IBUF_TEST_AFTER_HEAD_LOAD();
+		/* acquire: pairs with the release store of geom in bl_ibuf__resize_apply. The
+		 * geom in effect at that head was stored before it (P4); the one loaded here
+		 * may be a later change, at a point past that head. Applied then, it moved
+		 * our position past the head, and the lap in avail took us back below the
+		 * entries both capacities agree on (check() vouched for entries from slots
+		 * that never held them). Ignored, and a change between our geom and it
+		 * missed, the entries from that change to the head were read with the old
+		 * mask: wrong slots, and check() vouched for them too. So load both again:
+		 * a head loaded after this geom is at least its point. */
+		uint64_t g = __atomic_load_n(&r->prod->geom, __ATOMIC_ACQUIRE);
 
-	r->head_cache = head;
-	if (__builtin_expect(g != r->geom, 0) && bl_ibuf__geom_since(g) <= head)
-		bl_ibuf__reader_geom(r, g, 1);
-	return head;
+		if (__builtin_expect(g != r->geom, 0)) {
+			if (bl_ibuf__geom_since(g) > head)
+				continue;
+			bl_ibuf__reader_geom(r, g, 1);
+		}
+		r->head_cache = head;
+		return head;
+	}
+	/* The producer resized again and again while we looked: the head we had, whose
+	 * geom we follow, is still true. */
+	return r->head_cache;
 }
 
 /* Entries available to r; skips forward (counting the loss) if r was lapped. */

@@ -121,8 +121,12 @@ bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64
 		 * its own channel is signalled. */
 		uint64_t wait = __atomic_load_n(&ib->rpage[i]->wait, __ATOMIC_RELAXED);
 
-		if (__builtin_expect(wait != 0, 0) && wait != w->fired[i] && head >= threshold(w, wait) &&
-		    head - w->fired_at[i] >= w->wake_count)
+		/* relaxed loads: the main lcore resets both at an attach (they only decide
+		 * `due`: the loop below looks again after the seq_cst load of capable) */
+		if (__builtin_expect(wait != 0, 0) &&
+		    wait != __atomic_load_n(&w->fired[i], __ATOMIC_RELAXED) &&
+		    head >= threshold(w, wait) &&
+		    head - __atomic_load_n(&w->fired_at[i], __ATOMIC_RELAXED) >= w->wake_count)
 			due |= 1ull << i;
 	}
 	if (__builtin_expect(due == 0, 1))
@@ -135,10 +139,11 @@ bl_stream__wake_check(struct bl_stream_wake *w, const struct bl_ibuf *ib, uint64
 		unsigned int i = (unsigned int)__builtin_ctzll(due);
 		uint64_t wait = __atomic_load_n(&ib->rpage[i]->wait, __ATOMIC_RELAXED);
 
-		if (wait == 0 || wait == w->fired[i] || head < threshold(w, wait))
+		if (wait == 0 || wait == __atomic_load_n(&w->fired[i], __ATOMIC_RELAXED) ||
+		    head < threshold(w, wait))
 			continue;
 		signal_fd(w, i);
-		w->fired_at[i] = head;
+		__atomic_store_n(&w->fired_at[i], head, __ATOMIC_RELAXED);   /* see the attach's */
 		/* relaxed: read by the main lcore's tick to skip a signalled sleep. */
 		__atomic_store_n(&w->fired[i], wait, __ATOMIC_RELAXED);
 	}
@@ -162,7 +167,8 @@ bl_stream__wake_attach(struct bl_stream *s, unsigned int idx)
 	w->fd[idx] = ours;
 	/* relaxed: ordered before the bit by the release or below. */
 	__atomic_store_n(&w->fired[idx], 0, __ATOMIC_RELAXED);
-	w->fired_at[idx] = 0;   /* read by the worker only after the bit, as fired */
+	/* relaxed: the worker's first look at it is a relaxed load too */
+	__atomic_store_n(&w->fired_at[idx], 0, __ATOMIC_RELAXED);
 	w->mfired[idx] = 0;
 	w->mfired_head[idx] = 0;
 	w->mfired_ns[idx] = 0;
