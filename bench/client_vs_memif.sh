@@ -296,4 +296,4 @@ if [ "$(awk '$7 == 1' "$tmp/all" | wc -l)" -gt 0 ]; then
 	quiet=1 summary
 fi
 csv_rows round,size_b,kind,mpps,cpu_ns_per_pkt,machine_ns_per_pkt,busy < "$tmp/all"
-[ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
+no_figure "$bad"

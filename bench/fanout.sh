@@ -264,4 +264,4 @@ echo "(Mpps; cost/extra: the producer's written rate lost per reader beyond the 
 echo " target < 5%; cost/reader: against no reader at all, (1 - w(N)/w(0))/N; both per round, then the median)"
 # CSV=FILE (bench/lib.sh): one row per run, the columns of $tmp/all
 csv_rows round,mode,policy,readers,written_mpps,offered_mpps,rx_sum_mpps,rx_min_mpps,lost,reader_cores,busy,producer_cores,written_per_cpu,offered_per_cpu,line_ns < "$tmp/all"
-[ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
+no_figure "$bad"

@@ -113,7 +113,11 @@ kill -TERM "$bp" 2> /dev/null || true; wait "$bp" || true
 bl_pps=$(awk -v a="$v0" -v b="$v1" -v t0="$a0" -v t1="$a1" 'BEGIN { split(a, x); split(b, y)
 	if (y[1] - x[1] <= 0) print "nan"; else printf "%.0f", (y[1] - x[1]) / (t1 - t0) }')
 bl_fallback=$(awk -v a="$v0" -v b="$v1" 'BEGIN { split(a, x); split(b, y); print y[2] - x[2] }')
-[ "$bl_pps" != nan ] || { echo "verdict_vs_nfqueue: the Beltline run gave no verdict ($(tail -n 2 "$tmp/vc.err" "$tmp/bl.err"))"; exit 1; }
+if [ "$bl_pps" = nan ]; then
+	echo "verdict_vs_nfqueue: the Beltline run gave no verdict ($(tail -n 2 "$tmp/vc.err" "$tmp/bl.err"))"
+	no_figure 1   # a failure on a quiet machine; on a busy one, said only
+	exit 0
+fi
 
 # ---- the same graph without the user filter: what this machine's worker can pass now ----
 sed 's/ | user name=v timeout_us=100000 max_inflight=1024//' "$tmp/bl.json" > "$tmp/fwd.json"

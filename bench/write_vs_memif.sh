@@ -165,4 +165,4 @@ for size in $sizes; do
 		echo "  beltline zero_copy=$z / memif: per round $(echo $rr) (median $(echo "$rr" | median); target >= $target)"
 	done
 done
-[ "$bad" = 0 ] || { echo "a run produced no figure (see the lines above)"; exit 1; }
+no_figure "$bad"
