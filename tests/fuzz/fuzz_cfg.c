@@ -68,7 +68,7 @@ check_diag(const struct bl_diag *d, int rc)
 		lines += *c == '\n';
 	}
 	FUZZ_CHECK(d->text[0] != '\n', "an empty line: %s", d->text);
-	FUZZ_CHECK(lines == d->n, "%u problems on %u lines: %s", d->n, lines, d->text);
+	FUZZ_CHECK(lines == (d->n < BL_DIAG_SHOWN ? d->n : BL_DIAG_SHOWN), "%u problems on %u lines: %s", d->n, lines, d->text);
 }
 
 int
