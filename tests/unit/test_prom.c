@@ -100,7 +100,8 @@ Test(prom, scale_ms_to_seconds)
  * own; an inject's writer info only when a writer is there; label keys are no samples. */
 Test(prom, streams_readers_injects_edges)
 {
-	char *t = render("{\"streams\":[{\"name\":\"s\",\"policy\":\"frp\",\"written\":50,\"readers\":"
+	char *t = render("{\"streams\":[{\"name\":\"s\",\"policy\":\"frp\",\"content\":\"packets\","
+			 "\"written\":50,\"readers\":"
 			 "[{\"reader\":1,\"pid\":100,\"client\":\"c\",\"policy\":\"frp\",\"lag\":2}]}],"
 			 "\"injects\":[{\"name\":\"inj\",\"owner\":\"root\",\"group\":\"g\",\"mode\":\"0600\","
 			 "\"capacity\":64,\"writer\":{\"pid\":5,\"uid\":0,\"client\":\"w\",\"frames\":3}},"
@@ -109,7 +110,7 @@ Test(prom, streams_readers_injects_edges)
 			 "\"edges\":[{\"graph\":\"g\",\"from\":\"a\",\"to\":\"b\",\"packets\":5,"
 			 "\"classes\":{\"1\":5}}]}");
 	static const char *const want[] = {
-		"beltline_stream_info{instance=\"i1\",stream=\"s\",policy=\"frp\"} 1\n",
+		"beltline_stream_info{instance=\"i1\",stream=\"s\",policy=\"frp\",content=\"packets\"} 1\n",
 		"beltline_stream_written_total{instance=\"i1\",stream=\"s\"} 50\n",
 		"beltline_reader_lag_entries{instance=\"i1\",stream=\"s\",reader=\"1\",pid=\"100\","
 		"client=\"c\",policy=\"frp\"} 2\n",
