@@ -15,7 +15,7 @@ secs=${1:-20}
 shift || true
 build=${BUILD:-build-fuzz}
 out=${OUT:-$build/fuzz-out}
-all=(cfg pipe bpf_xlat classify rx_check ctl client_reply client_shm client_file net_frame)
+all=(cfg pipe bpf_xlat classify rx_check ctl client_reply client_shm client_file net_frame tcpstream)
 targets=("${@:-${all[@]}}")
 
 command -v clang-14 > /dev/null || { echo "fuzz: clang-14 is missing (deploy/install-deps.sh)" >&2; exit 1; }
