@@ -25,6 +25,15 @@
  * index into it (idx), each slot stamped with the pass it was written in (16 bits of
  * a count of passes; the index is cleared when the count wraps), so a new pass
  * starts empty without clearing anything.
+ *
+ * In a graph with a cycle a pass may run the join in several rounds, and a packet
+ * it saw in one round, freed by every branch before the next, leaves its mbuf to the
+ * pool, which may hand it out again in the same pass (a tee's copy): the table took
+ * that new packet for a spare reference of the old one and freed it, counted nowhere.
+ * There the join holds a reference of every packet in its table until the pass is
+ * over (its tick, at the next pass, lets them go; so does its fini), so no mbuf it
+ * saw comes back in the same pass. Downstream a held packet is shared (refcount 2):
+ * a filter that writes packet bytes after such a join works on a copy.
  */
 #include <string.h>
 
@@ -48,6 +57,7 @@ struct join {
 	uint64_t pass;      /* the graph pass ent_* describe */
 	uint32_t epoch;     /* passes seen, mod 2^16, never 0: idx slots of this pass */
 	uint32_t n_ent;     /* packets seen this pass */
+	uint32_t n_held;    /* of them, the first n_held hold a reference (a cyclic graph) */
 	uint32_t idx[JOIN_IDX];                  /* epoch << 16 | entry; epoch 0: never used */
 	uint8_t ent_state[JOIN_MAX_PKTS];        /* union: JOIN_PASSED; intersect: arrivals,
 	                                          * then JOIN_PASSED or JOIN_GONE */
@@ -55,9 +65,10 @@ struct join {
 };
 
 /* This pass's entry of m, made (state 0) if it has none; NULL if the pass brought more
- * packets than a pass can (cannot happen: JOIN_MAX_PKTS bounds it; counted as dropped). */
+ * packets than a pass can (cannot happen: JOIN_MAX_PKTS bounds it; counted as dropped).
+ * hold: a new entry takes a reference of m, kept until the pass is over. */
 static __rte_always_inline uint8_t *
-join_entry(struct join *j, struct rte_mbuf *m, bool *is_new)
+join_entry(struct join *j, struct rte_mbuf *m, bool hold, bool *is_new)
 {
 	uint32_t h = (uint32_t)(((uintptr_t)m >> 6) * 0x9e3779b97f4a7c15ull >> (64 - JOIN_IDX_BITS));
 
@@ -76,18 +87,34 @@ join_entry(struct join *j, struct rte_mbuf *m, bool *is_new)
 		j->idx[h] = j->epoch << 16 | j->n_ent;
 		j->ent_m[j->n_ent] = m;
 		j->ent_state[j->n_ent] = 0;
+		if (unlikely(hold)) {
+			rte_mbuf_refcnt_update(m, 1);
+			j->n_held++;
+		}
 		*is_new = true;
 		return &j->ent_state[j->n_ent++];
 	}
 }
 
-/* A new pass starts with no packet seen. */
-static __rte_always_inline void
+/* The references a pass's table holds (a cyclic graph) go back. */
+static void
+join_let_go(struct join *j)
+{
+	if (j->n_held != 0)
+		rte_pktmbuf_free_bulk(j->ent_m, j->n_held);
+	j->n_held = 0;
+}
+
+/* A new pass starts with no packet seen (and none held). Returns whether the join holds
+ * a reference of each packet it sees in this pass. */
+static __rte_always_inline bool
 join_pass(struct join *j, const struct bl_filter *f)
 {
 	uint64_t pass = bl_filter_graph_pass(f);
 
 	if (j->pass != pass || j->pass_src != f->pass) {
+		if (unlikely(j->n_held != 0))
+			join_let_go(j);
 		j->pass_src = f->pass;
 		j->pass = pass;
 		j->n_ent = 0;
@@ -96,6 +123,23 @@ join_pass(struct join *j, const struct bl_filter *f)
 			j->epoch = 1;
 		}
 	}
+	return bl_filter_graph_cyclic(f);
+}
+
+/* Once a pass, before it: the last pass is over, its held packets go back. */
+static void
+join_tick(struct bl_filter *f)
+{
+	struct join *j = bl_filter_priv(f);
+
+	if (unlikely(j->n_held != 0))
+		join_let_go(j);
+}
+
+static void
+join_fini(struct bl_filter *f)
+{
+	join_let_go(bl_filter_priv(f));
 }
 
 #define JOIN_STATE_DOC                                                                     \
@@ -106,7 +150,10 @@ join_pass(struct join *j, const struct bl_filter *f)
 	"packet bytes (macswap: in a branch it hands on a copy of its own), is refused "      \
 	"inside a branch; put it before the split or after the join. The join hands packets " \
 	"on in the order their first references reach it, branch by branch: not always "     \
-	"arrival order when a branch passes some packets and not others"
+	"arrival order when a branch passes some packets and not others. In a graph with a "  \
+	"cycle it holds a reference of each packet until the pass is over (so no packet "    \
+	"it saw comes back as another in the same pass): a filter that writes packet "       \
+	"bytes after it works on a copy"
 
 static int
 join_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
@@ -124,11 +171,10 @@ union_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	struct join *j = bl_filter_priv(f);
 	struct rte_mbuf *dup[BL_BURST_MAX];
 	uint16_t n_dup = 0;
-	bool is_new;
+	bool is_new, hold = join_pass(j, f);
 
-	join_pass(j, f);
 	for (uint16_t i = 0; i < n; i++) {
-		if (unlikely(join_entry(j, pkts[i], &is_new) == NULL)) {
+		if (unlikely(join_entry(j, pkts[i], hold, &is_new) == NULL)) {
 			bl_counter_add(&f->st.dropped, 1);   /* relaxed: read by stats */
 			dup[n_dup++] = pkts[i];
 		} else if (!is_new) {
@@ -149,13 +195,12 @@ intersect_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 	uint8_t *st[BL_BURST_MAX];
 	uint16_t n_gone = 0;
 	uint64_t partial = 0, dropped = 0;
-	bool is_new;
+	bool is_new, hold = join_pass(j, f);
 
-	join_pass(j, f);
 	/* Count each packet's arrivals in this call (a packet already decided this pass,
 	 * PASSED or GONE, stays decided). */
 	for (uint16_t i = 0; i < n; i++) {
-		st[i] = join_entry(j, pkts[i], &is_new);
+		st[i] = join_entry(j, pkts[i], hold, &is_new);
 		if (likely(st[i] != NULL) && (is_new || (*st[i] != JOIN_PASSED && *st[i] != JOIN_GONE)))
 			++*st[i];
 	}
@@ -200,7 +245,9 @@ BL_FILTER_REGISTER(union) = {
 	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
+	.fini = join_fini,
 	.process = union_process,
+	.tick = join_tick,
 };
 
 BL_FILTER_REGISTER(intersect) = {
@@ -216,6 +263,8 @@ BL_FILTER_REGISTER(intersect) = {
 	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
+	.fini = join_fini,
 	.process = intersect_process,
+	.tick = join_tick,
 	BL_FILTER_COUNTERS(intersect_counters),
 };

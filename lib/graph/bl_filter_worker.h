@@ -113,6 +113,8 @@ struct bl_filter {
 	uint8_t negate;
 	uint8_t started;
 	uint8_t straight;              /* one out-edge, default label, no negation */
+	uint8_t cyclic;                /* its graph has a cycle: a pass may run it more than once
+	                                * (bl_filter_graph_cyclic) */
 	uint16_t n_out;
 	uint16_t n_in_edges;           /* for intersect */
 	struct bl_edge_rt *out;
@@ -152,6 +154,14 @@ static inline uint64_t
 bl_filter_graph_pass(const struct bl_filter *f)
 {
 	return *f->pass;
+}
+
+/* Worker: whether f's graph has a cycle, so that a pass may run f in several rounds, and a
+ * packet freed in one round may come back as another (the pool hands its mbuf out again). */
+static inline bool
+bl_filter_graph_cyclic(const struct bl_filter *f)
+{
+	return f->cyclic != 0;
 }
 
 /* Hand a packet on with class `cls` (0 = drop). */

@@ -308,6 +308,7 @@ order_nodes(struct bl_graph *g)
 	RTE_VERIFY(n == g->n_filters);   /* every component is placed once its inputs are */
 	g->n_sources = g->n_tickers = 0;
 	for (unsigned int i = 0; i < g->n_filters; i++) {
+		g->filters[i]->cyclic = g->has_cycle;
 		if (g->filters[i]->ops->poll != NULL)
 			g->sources[g->n_sources++] = g->filters[i];
 		if (g->filters[i]->ops->tick != NULL)
