@@ -27,66 +27,16 @@
 #include "bl_pipe.h"
 #include "fuzz.h"
 #include "fuzz_eal.h"
+#include "fuzz_feed.h"
 
-/* ---- a feed and a collector of our own ---------------------------------- */
+/* ---- a collector of our own (the feed: fuzz_feed.h) --------------------- */
 
-#define Q_MAX 8
-
-struct fzfeed {
-	unsigned int n, head;
-	struct rte_mbuf *q[Q_MAX];
-};
+#define Q_MAX 8   /* packets a collector keeps */
 
 struct fzcollect {
 	unsigned int n;
 	struct rte_mbuf *pkt[Q_MAX];
 	uint32_t cls[Q_MAX];
-};
-
-static int
-no_args(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
-{
-	static const char *const keys[] = { NULL };
-
-	(void)f;
-	return bl_args_only(args, keys, false, err) < 0 ? -EINVAL : 0;
-}
-
-static uint16_t
-fzfeed_poll(struct bl_filter *f, uint16_t max)
-{
-	struct fzfeed *q = bl_filter_priv(f);
-	uint16_t n = 0, room = RTE_MIN(max, bl_filter_emit_room(f));
-
-	while (n < room && q->head < q->n) {
-		bl_filter_emit(f, 1, q->q[q->head++]);
-		n++;
-	}
-	return n;
-}
-
-static void
-fzfeed_fini(struct bl_filter *f)
-{
-	struct fzfeed *q = bl_filter_priv(f);
-
-	while (q->head < q->n)
-		rte_pktmbuf_free(q->q[q->head++]);
-}
-
-BL_FILTER_REGISTER(fzfeed) = {
-	.summary = "fuzz only: hand out the packets queued",
-	.synopsis = "fzfeed",
-	.args_doc = "none",
-	.edges_doc = "class 1",
-	.counters_doc = "none beyond the common ones",
-	.state_doc = "per-replica: the queue",
-	.flags = BL_FILTER_F_SOURCE,
-	.priv_size = sizeof(struct fzfeed),
-	.init = no_args,
-	.fini = fzfeed_fini,
-	.poll = fzfeed_poll,
-	.edges = { "out" },
 };
 
 static void
@@ -127,7 +77,7 @@ BL_FILTER_REGISTER(fzcollect) = {
 	.state_doc = "per-replica: the packets kept",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct fzcollect),
-	.init = no_args,
+	.init = fuzz_no_args,
 	.fini = fzcollect_fini,
 	.process = fzcollect_process,
 };
@@ -169,7 +119,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		    bl_graph_build(&d, &env, &graphs[i], &err) != 0)
 			FUZZ_FAIL("%s: %s", text, err.msg);
 		bl_gdesc_free(&d);
-		feeds[i] = bl_filter_priv(bl_graph_filter_by_name(graphs[i], "fzfeed"));
+		feeds[i] = fzfeed_of(graphs[i]);
 		colls[i] = bl_filter_priv(bl_graph_filter_by_name(graphs[i], "fzcollect"));
 	}
 	return 0;
@@ -215,9 +165,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct fzfeed *q = feeds[g];
 		struct fzcollect *c = colls[g];
 
-		q->n = q->head = 0;
-		q->q[q->n++] = fuzz_mbuf_exact(data, (uint32_t)size);
-		q->q[q->n++] = chain_of(data, (uint32_t)size, cuts, n_cuts);
+		fzfeed_reset(q);
+		fzfeed_push(q, fuzz_mbuf_exact(data, (uint32_t)size));
+		fzfeed_push(q, chain_of(data, (uint32_t)size, cuts, n_cuts));
 		for (unsigned int pass = 0; pass < 8 && c->n < 2; pass++)
 			bl_graph_run(graphs[g]);
 		FUZZ_CHECK(c->n == 2, "%s: %u of 2 packets came out", classifiers[g], c->n);

@@ -27,62 +27,10 @@
 #include "bl_pipe.h"
 #include "fuzz.h"
 #include "fuzz_eal.h"
-
-#define Q_MAX 32
-
-struct fzfeed {
-	unsigned int n, head;
-	struct rte_mbuf *q[Q_MAX];
-};
+#include "fuzz_feed.h"
 
 struct fzcollect {
 	unsigned int n;
-};
-
-static int
-no_args(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
-{
-	static const char *const keys[] = { NULL };
-
-	(void)f;
-	return bl_args_only(args, keys, false, err) < 0 ? -EINVAL : 0;
-}
-
-static uint16_t
-fzfeed_poll(struct bl_filter *f, uint16_t max)
-{
-	struct fzfeed *q = bl_filter_priv(f);
-	uint16_t n = 0, room = RTE_MIN(max, bl_filter_emit_room(f));
-
-	while (n < room && q->head < q->n) {
-		bl_filter_emit(f, 1, q->q[q->head++]);
-		n++;
-	}
-	return n;
-}
-
-static void
-fzfeed_fini(struct bl_filter *f)
-{
-	struct fzfeed *q = bl_filter_priv(f);
-
-	while (q->head < q->n)
-		rte_pktmbuf_free(q->q[q->head++]);
-}
-
-BL_FILTER_REGISTER(fzfeed) = {
-	.summary = "fuzz only: hand out the packets queued",
-	.synopsis = "fzfeed",
-	.args_doc = "none",
-	.edges_doc = "class 1",
-	.counters_doc = "none beyond the common ones",
-	.state_doc = "per-replica: the queue",
-	.flags = BL_FILTER_F_SOURCE,
-	.priv_size = sizeof(struct fzfeed),
-	.init = no_args,
-	.fini = fzfeed_fini,
-	.poll = fzfeed_poll,
-	.edges = { "out" },
 };
 
 static void
@@ -104,7 +52,7 @@ BL_FILTER_REGISTER(fzcollect) = {
 	.state_doc = "per-replica: a count",
 	.flags = BL_FILTER_F_SINK,
 	.priv_size = sizeof(struct fzcollect),
-	.init = no_args,
+	.init = fuzz_no_args,
 	.process = fzcollect_process,
 };
 
@@ -159,7 +107,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    bl_graph_build(&d, &env, &graph, &err) != 0)
 		FUZZ_FAIL("graph: %s", err.msg);
 	bl_gdesc_free(&d);
-	feed = bl_filter_priv(bl_graph_filter_by_name(graph, "fzfeed"));
+	feed = fzfeed_of(graph);
 	coll = bl_filter_priv(bl_graph_filter_by_name(graph, "fzcollect"));
 	atexit(fini);
 	return 0;
@@ -179,7 +127,7 @@ run_burst(void)
 	for (unsigned int pass = 0; pass < 16 && coll->n < want; pass++)
 		bl_graph_run(graph);
 	FUZZ_CHECK(coll->n == want, "%u of %u packets came out", coll->n, want);
-	feed->n = feed->head = 0;
+	fzfeed_reset(feed);
 	return 0;
 }
 
@@ -252,8 +200,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			m->ol_flags |= bl_mbuf_meta_flag;
 			bl_mbuf_meta(m)->ts_ns = now_ns;
 		}
-		feed->q[feed->n++] = m;
-		if (feed->n == Q_MAX || (ctl & 0x20))
+		fzfeed_push(feed, m);
+		if (fzfeed_full(feed) || (ctl & 0x20))
 			run_burst();
 	}
 	run_burst();
