@@ -158,60 +158,88 @@ Test(user, hostile_small) { fuzz("feed | user name=fz timeout_us=200 max_infligh
 Test(user, hostile_big) { fuzz("feed | user name=fz timeout_us=5000 max_inflight=64 |all collect", 3, 1); }
 Test(user, hostile_copy) { fuzz("feed | user name=fz timeout_us=300 max_inflight=16 mode=0600 |all collect", 4, 1); }
 
+/* n packets of 64 bytes, each numbered (id_of) from *id on, pushed into the feed. */
+static void push_numbered(struct harness *h, uint32_t *id, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pkt->mp);
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 64);
+		memset(p, 0, 64);
+		memcpy(p, id, 4);
+		++*id;
+		harness_push(h, m);
+	}
+}
+
+/* A backlog: 300 packets handed to a client that gave a class (pass, 1) to all but the
+ * first, so all 300 are held behind it. */
+struct backlog {
+	struct harness *h;
+	struct bl_user *u;
+	struct cl c;
+	uint32_t id;
+	uint64_t r0;   /* the first packet's sequence */
+};
+
+static void backlog_held(struct backlog *b, const char *text)
+{
+	struct bl_err err;
+
+	*b = (struct backlog){ 0 };
+	cr_assert(eq(int, harness_build_env(text, &env, &b->h, &err), 0), "%s", err.msg);
+	b->u = bl_user_find("fz");
+	cl_attach(b->u, &b->c);
+	harness_passes(b->h, 2);
+	b->r0 = b->u->s->ib->head;
+	push_numbered(b->h, &b->id, 300);
+	harness_run(b->h);
+	cr_assert(eq(u64, harness_stats(b->h, "user")->out, 0), "all 300 held");
+	for (unsigned int i = 1; i < 300; i++) {
+		b->c.d[b->c.head & (b->u->capacity - 1)] = (struct bl_vring_desc){ .seq = b->r0 + i, .cls = 1 };
+		b->c.head++;
+		if (b->c.head - b->c.t->tail >= b->u->capacity) {
+			__atomic_store_n(&b->c.h->head, b->c.head, __ATOMIC_RELEASE);
+			harness_passes(b->h, 1);
+		}
+	}
+	__atomic_store_n(&b->c.h->head, b->c.head, __ATOMIC_RELEASE);
+	harness_passes(b->h, 1);
+	cr_assert(eq(u64, harness_stats(b->h, "user")->out, 0), "still none: the first is held");
+}
+
+/* The first packet's class, and 32 new packets in the same pass: one pass. */
+static void backlog_let_go(struct backlog *b)
+{
+	b->c.d[b->c.head & (b->u->capacity - 1)] = (struct bl_vring_desc){ .seq = b->r0, .cls = 1 };
+	b->c.head++;
+	__atomic_store_n(&b->c.h->head, b->c.head, __ATOMIC_RELEASE);
+	push_numbered(b->h, &b->id, 32);
+	harness_passes(b->h, 1);
+}
+
+static void backlog_free(struct backlog *b)
+{
+	cl_detach(b->u, &b->c);
+	harness_free(b->h);
+}
+
 /* A backlog let go in the pass new packets arrive: user_poll gave the next filter a burst,
  * then user_process emitted up to its own buffer's room, and the input downstream freed
  * what did not fit (32 packets with the client's class, as overflow). */
 Test(user, backlog_release_overflows_downstream)
 {
-	struct harness *h = NULL;
-	struct bl_err err;
-	cr_assert(eq(int, harness_build_env("feed | user name=fz timeout_us=10000000 max_inflight=300 | collect", &env, &h, &err), 0), "%s", err.msg);
-	struct bl_user *u = bl_user_find("fz");
-	struct cl c = { 0 };
-	uint32_t id = 0;
-	cl_attach(u, &c);
-	harness_passes(h, 2);
-	uint64_t r0 = u->s->ib->head;
-	for (unsigned i = 0; i < 300; i++) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(pkt->mp);
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 64);
-		memset(p, 0, 64); memcpy(p, &id, 4); id++;
-		harness_push(h, m);
-	}
-	harness_run(h);
-	cr_assert(eq(u32, harness_n(h, NULL), 0), "all 300 held");
-	/* classes for 1..299 (pass, class 1), the head (r0) still held */
-	for (unsigned i = 1; i < 300; i++) {
-		c.d[c.head & (u->capacity - 1)] = (struct bl_vring_desc){ .seq = r0 + i, .cls = 1 };
-		c.head++;
-		if (c.head - c.t->tail >= u->capacity) {
-			__atomic_store_n(&c.h->head, c.head, __ATOMIC_RELEASE);
-			harness_passes(h, 1);
-		}
-	}
-	__atomic_store_n(&c.h->head, c.head, __ATOMIC_RELEASE);
-	harness_passes(h, 1);
-	cr_assert(eq(u32, harness_n(h, NULL), 0), "still none: the head is held");
-	/* the head's class, and 32 more packets arrive in the same pass */
-	c.d[c.head & (u->capacity - 1)] = (struct bl_vring_desc){ .seq = r0, .cls = 1 };
-	c.head++;
-	__atomic_store_n(&c.h->head, c.head, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < 32; i++) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(pkt->mp);
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 64);
-		memset(p, 0, 64); memcpy(p, &id, 4); id++;
-		harness_push(h, m);
-	}
-	harness_passes(h, 1);
-	const struct bl_filter_stats *st = harness_stats(h, "user");
+	struct backlog b;
+
+	backlog_held(&b, "feed | user name=fz timeout_us=10000000 max_inflight=300 | collect");
+	backlog_let_go(&b);
+	const struct bl_filter_stats *st = harness_stats(b.h, "user");
 	cr_expect(eq(u64, st->overflow, 0), "no packet with a class lost");
-	harness_passes(h, 16);  /* the rest in the passes after, a burst or so each */
-	cr_assert(eq(u32, harness_n(h, NULL), 300), "every packet with a class out (the 32 wait)");
-	for (unsigned i = 0; i < harness_n(h, NULL); i++)
-		cr_assert(eq(u32, id_of(harness_got(h, NULL, i)), i), "in arrival order");
+	harness_passes(b.h, 16);  /* the rest in the passes after, a burst or so each */
+	cr_assert(eq(u32, harness_n(b.h, NULL), 300), "every packet with a class out (the 32 wait)");
+	for (unsigned i = 0; i < harness_n(b.h, NULL); i++)
+		cr_assert(eq(u32, id_of(harness_got(b.h, NULL, i)), i), "in arrival order");
 	cr_assert(eq(u64, st->overflow, 0));
-	cl_detach(u, &c);
-	harness_free(h);
+	backlog_free(&b);
 }
 
 /* A vring head rewound to 0 behind the tail was refused but never counted: the last
@@ -248,48 +276,15 @@ Test(user, a_head_of_zero_behind_the_tail_is_counted)
  * that runs after it in the pass (count) lost its 32 packets as overflow. */
 static void backlog_with_sibling(const char *text, const char *sib)
 {
-	struct harness *h = NULL;
-	struct bl_err err;
-	cr_assert(eq(int, harness_build_env(text, &env, &h, &err), 0), "%s", err.msg);
-	struct bl_user *u = bl_user_find("fz");
-	struct cl c = { 0 };
-	uint32_t id = 0;
-	cl_attach(u, &c);
-	harness_passes(h, 2);
-	uint64_t r0 = u->s->ib->head;
-	for (unsigned i = 0; i < 300; i++) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(pkt->mp);
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 64);
-		memset(p, 0, 64); memcpy(p, &id, 4); id++;
-		harness_push(h, m);
-	}
-	harness_run(h);
-	for (unsigned i = 1; i < 300; i++) {
-		c.d[c.head & (u->capacity - 1)] = (struct bl_vring_desc){ .seq = r0 + i, .cls = 1 };
-		c.head++;
-		if (c.head - c.t->tail >= u->capacity) {
-			__atomic_store_n(&c.h->head, c.head, __ATOMIC_RELEASE);
-			harness_passes(h, 1);
-		}
-	}
-	__atomic_store_n(&c.h->head, c.head, __ATOMIC_RELEASE);
-	harness_passes(h, 1);
-	c.d[c.head & (u->capacity - 1)] = (struct bl_vring_desc){ .seq = r0, .cls = 1 };
-	c.head++;
-	__atomic_store_n(&c.h->head, c.head, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < 32; i++) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(pkt->mp);
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 64);
-		memset(p, 0, 64); memcpy(p, &id, 4); id++;
-		harness_push(h, m);
-	}
-	harness_passes(h, 1);
-	cr_assert(eq(u64, harness_stats(h, "user")->overflow, 0), "user overflow");
-	cr_assert(eq(u64, harness_stats(h, sib)->overflow, 0), "%s overflow (its packets lost)", sib);
-	harness_passes(h, 16);
-	cr_assert(eq(u32, harness_n(h, NULL), 332 + 300), "count's 332 and the 300 with a class out");
-	cl_detach(u, &c);
-	harness_free(h);
+	struct backlog b;
+
+	backlog_held(&b, text);
+	backlog_let_go(&b);
+	cr_assert(eq(u64, harness_stats(b.h, "user")->overflow, 0), "user overflow");
+	cr_assert(eq(u64, harness_stats(b.h, sib)->overflow, 0), "%s overflow (its packets lost)", sib);
+	harness_passes(b.h, 16);
+	cr_assert(eq(u32, harness_n(b.h, NULL), 332 + 300), "count's 332 and the 300 with a class out");
+	backlog_free(&b);
 }
 Test(user, a_backlog_let_go_leaves_room_for_a_sibling_after_it)
 {
