@@ -39,6 +39,7 @@ struct beltline_ep {
 	uint32_t slots, mask, dbuf_bytes, max_msg;
 	int spin_us;                /* < 0: never spin; INT_MAX: never sleep */
 	int peer_gone;
+	uint64_t live_tick;         /* the coarse clock's tick of the last look at sock (tx_wait) */
 	int broken;                 /* -EPROTO once the peer wrote garbage */
 	pid_t peer_pid;
 	uint32_t peer_uid;      /* the appliance's word; UINT32_MAX: not known */

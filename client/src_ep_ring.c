@@ -499,6 +499,27 @@ ep_wait(struct beltline_ep *ep, int what, uint32_t size, uint64_t *start, int ti
 	}
 }
 
+/* Whether the peer is still there, looked at once a tick of the coarse clock (4 ms or
+ * less; a read of it costs a tenth of a 64-byte message, a poll some microseconds). A
+ * sender that finds room never waits, so it never drained a channel and never learned
+ * that the peer had closed or died: its getwritebuf and commit said 0 for a ring's worth
+ * of messages (slots, or dbuf_bytes) into a peer that had left seconds before, lost with
+ * no word (a slow sender went on for minutes). poll, not recv: sock's wakeup bytes are
+ * the caller's, who may poll beltline_ep_fd() for a message; the socket says POLLHUP once
+ * the peer's end is closed (closed or killed), whatever is queued. */
+static void
+live_look(struct beltline_ep *ep)
+{
+	uint64_t tick = bl_mono_coarse_ns();
+	struct pollfd p = { .fd = ep->sock, .events = 0 };
+
+	if (tick == ep->live_tick)
+		return;
+	ep->live_tick = tick;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+		ep->peer_gone = 1;
+}
+
 /* Wait for a slot and size bytes to send into (0: a slot only): 0 with *start, or
  * -EPIPE (the peer is gone), -EAGAIN or -ETIMEDOUT (counted in full), -EPROTO. */
 static int
@@ -506,6 +527,7 @@ tx_wait(struct beltline_ep *ep, uint32_t size, uint64_t *start, int timeout_ms)
 {
 	int rc;
 
+	live_look(ep);
 	if (ep->peer_gone && !ep->broken)
 		return -EPIPE;
 	rc = ep_wait(ep, W_TX, size, start, timeout_ms);

@@ -480,3 +480,43 @@ Test(ep_ring, a_reader_holding_every_slot_is_told_at_once)
 	beltline_ep_close(a);
 	beltline_ep_close(b);
 }
+
+/* The next tick of the coarse clock (4 ms or less): waited for as a condition. */
+static void
+next_tick(void)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
+	do {
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	} while (t.tv_sec == t0.tv_sec && t.tv_nsec == t0.tv_nsec);
+}
+
+/* A sender that finds room never waited, so it never saw that the peer had left: after
+ * the peer closed, getwritebuf and commit said 0 for every slot of the ring (16 here,
+ * 1024 by default), messages lost with no word, and only the seventeenth said -EPIPE.
+ * Now the peer's end is looked at once a tick: the next getwritebuf after it says
+ * -EPIPE, and so does a forward (an echo takes a slot). */
+Test(ep_ring, a_write_after_the_peer_left_says_epipe)
+{
+	struct beltline_ep *a, *b;
+	void *buf;
+
+	make_pair(&a, &b);
+	send_msg(a, 64);
+	take_msg(b);
+	beltline_ep_close(b);           /* the peer leaves, its ring empty, room for all */
+	next_tick();
+	cr_assert_eq(beltline_ep_getwritebuf(a, 64, &buf, 0), -EPIPE, "not a buffer into the void");
+	cr_assert_eq(beltline_ep_getwritebuf(a, 64, &buf, LONG_MS), -EPIPE);
+	beltline_ep_close(a);
+
+	/* the same, the sender never having sent: the first getwritebuf says it */
+	make_pair(&a, &b);
+	beltline_ep_close(b);
+	next_tick();
+	cr_assert_eq(beltline_ep_getwritebuf(a, 64, &buf, 0), -EPIPE);
+	beltline_ep_close(a);
+}
