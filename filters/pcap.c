@@ -78,6 +78,7 @@
 
 #define SNAPLEN_MAX    262144u               /* libpcap's largest: tcpdump reads no longer record */
 #define PCAPW_BUF      (512u * 1024)         /* holds at least one record of any snaplen */
+#define PCAPW_FIFO_WAIT_MS 10000u            /* init: the most it waits for a FIFO's reader */
 #define BL_NS_S        1000000000ull
 #define RETRY_NS       BL_NS_S               /* failing: try the file again after this */
 #define LOG_GAP_NS     BL_NS_S               /* at most one log line per ... */
@@ -237,10 +238,19 @@ pcapw_begin(struct pcapw *w)
 	return 0;
 }
 
-/* Open name: created (O_EXCL) or existing, never truncated here. -errno on failure. */
+/*
+ * Open name: created (O_EXCL) or existing, never truncated here. -errno on failure.
+ * Never blocks for good: a FIFO no process reads yet is waited for at most wait_ms
+ * (polled), then -ENXIO. A plain open(O_WRONLY) of one waited for a reader with no
+ * limit: a reload that added such a sink held the main lcore in open(2), so the
+ * control socket and its tick stopped until a reader came or a signal (init at a
+ * start or a reload: PCAPW_FIFO_WAIT_MS; a rotation, on the worker: 0, retried a
+ * second later as any failed open). Once open, a FIFO is written blocking, as before.
+ */
 static int
-pcapw_open(struct pcapw *w, bool *created)
+pcapw_open(struct pcapw *w, bool *created, unsigned int wait_ms)
 {
+	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 10 * 1000000L };
 	struct stat st;
 	int fd;
 
@@ -248,7 +258,20 @@ pcapw_open(struct pcapw *w, bool *created)
 	fd = open(w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == EEXIST) {
 		*created = false;
-		fd = open(w->name, O_WRONLY | O_CLOEXEC);
+		for (unsigned int waited = 0;; waited += 10) {
+			fd = open(w->name, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+			if (fd >= 0 || errno != ENXIO || waited >= wait_ms)
+				break;
+			nanosleep(&tick, NULL);
+		}
+		if (fd >= 0) {   /* the writes block as they did (a FIFO): only the open did not */
+			int fl = fcntl(fd, F_GETFL);
+			if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+				int e = errno;
+				close(fd);
+				return -e;
+			}
+		}
 	}
 	if (fd < 0)
 		return -errno;
@@ -320,7 +343,7 @@ pcapw_open_next(struct pcapw *w)
 	int rc;
 
 	snprintf(w->name, sizeof(w->name), "%s.%u", w->path, w->seq);
-	if ((rc = pcapw_open(w, &created)) != 0) {
+	if ((rc = pcapw_open(w, &created, 0)) != 0) {
 		pcapw_fail(w, -rc, "open");
 		return rc;
 	}
@@ -491,11 +514,15 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 			return bl_err_set(err, -ENOMEM, "no memory for a %u KiB buffer: %s",
 					  PCAPW_BUF / 1024, strerror(errno));
 		w->buf = buf;
-		if ((rc = pcapw_open(w, &w->created)) != 0) {
+		if ((rc = pcapw_open(w, &w->created, PCAPW_FIFO_WAIT_MS)) != 0) {
 			munmap(w->buf, PCAPW_BUF);   /* a failed init gets no fini */
 			w->buf = NULL;
 		}
 	}
+	if (rc == -ENXIO)
+		return bl_err_set(err, -EIO, "file: \"%s\" is a FIFO that no process reads (waited "
+				  "%u s for one): start its reader first", w->name,
+				  PCAPW_FIFO_WAIT_MS / 1000);
 	if (rc != 0)
 		return bl_err_set(err, -EIO, "file: cannot open \"%s\" for writing: %s", w->name,
 				  strerror(-rc));

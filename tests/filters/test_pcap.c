@@ -222,6 +222,49 @@ Test(pcap, a_file_that_cannot_be_opened)
 		  "%s", err.msg);
 }
 
+/* A FIFO no process reads: refused within its bounded wait, naming the file, never a
+ * wait for good (a reload that added such a sink held the main lcore in open(2)). */
+Test(pcap, a_fifo_nobody_reads_is_refused_not_waited_for)
+{
+	char path[128], text[256];
+	struct bl_err err;
+	struct timespec t0, t1;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	cr_assert(eq(int, mkfifo(path, 0600), 0));
+	snprintf(text, sizeof(text), "feed | pcap file=%s", path);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert(eq(int, harness_try(text, &err), -EIO));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert(strstr(err.msg, "file") != NULL && strstr(err.msg, path) != NULL &&
+		  strstr(err.msg, "FIFO") != NULL, "%s", err.msg);
+	cr_assert(t1.tv_sec - t0.tv_sec < 25, "waited %ld s", (long)(t1.tv_sec - t0.tv_sec));
+}
+
+/* A FIFO with a reader is written as before: the header, then the records. */
+Test(pcap, a_fifo_with_a_reader_is_written)
+{
+	char path[128], text[256];
+	uint8_t buf[4096];
+	ssize_t n;
+	int rfd;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	cr_assert(eq(int, mkfifo(path, 0600), 0));
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	cr_assert(rfd >= 0);
+	snprintf(text, sizeof(text), "feed | pcap file=%s", path);
+	h = harness_new(text);
+	cr_assert(h != NULL);
+	push_numbered(3, 64);
+	harness_free(h);
+	h = NULL;
+	n = read(rfd, buf, sizeof(buf));
+	close(rfd);
+	cr_assert(eq(long, (long)n, 24 + 3 * (16 + 64)));
+	cr_assert(eq(u32, *(uint32_t *)buf, 0xa1b2c3d4));
+}
+
 /* The 24-byte file header counts too: no file passes rotate_bytes. */
 Test(pcap, rotate_bytes_counts_the_file_header)
 {
