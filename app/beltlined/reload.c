@@ -17,6 +17,7 @@
 
 #include <rte_mempool.h>
 
+#include "bl_dbuf.h"
 #include "bl_port.h"
 #include "graphs.h"
 #include "limbo.h"
@@ -286,6 +287,10 @@ reload_to(struct bl_app *app, struct bl_cfg *ncfg, const char *path, struct bl_e
 	}
 	settle_ports(app, ncfg, &pp);
 	app->cfg = *ncfg;
+	/* What receive keeps is the new ports' (the dry run held the new config's rings to it):
+	 * a tap made after a reload that added ports is held to it, not to the start's. */
+	if (app->dbuf != NULL)
+		bl_dbuf_set_min_free(app->dbuf, bl_cfg_mbufs_needed(ncfg));
 	for (unsigned int i = 0; i < app->n_workers; i++)   /* relaxed: see worker.h */
 		__atomic_store_n(&app->workers[i].idle_sleep_us, ncfg->idle_sleep_us, __ATOMIC_RELAXED);
 	return 0;

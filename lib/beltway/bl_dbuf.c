@@ -355,6 +355,13 @@ bl_dbuf_unreserve(struct bl_dbuf *d, uint32_t n)
 	d->reserved -= n <= d->reserved ? n : d->reserved;
 }
 
+void
+bl_dbuf_set_min_free(struct bl_dbuf *d, uint32_t n)
+{
+	if (d != NULL && d->kind == BL_DBUF_PKT)
+		d->min_free = n;
+}
+
 static void
 dbuf_release(void *ctx, void **refs, unsigned n)
 {

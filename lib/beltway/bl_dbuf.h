@@ -103,6 +103,9 @@ struct bl_dbuf *bl_dbuf_lookup(uint16_t id);
  * sentence) if the rings could then leave fewer than min_free mbufs. */
 int bl_dbuf_reserve(struct bl_dbuf *d, uint32_t n, struct bl_err *err);
 void bl_dbuf_unreserve(struct bl_dbuf *d, uint32_t n);
+/* What receive keeps of the pool changed (a reload added or removed ports): the rings made
+ * from now on (taps) are held to n. Rings that run already keep what they reserved. */
+void bl_dbuf_set_min_free(struct bl_dbuf *d, uint32_t n);
 
 /* Create an IBuf whose slots hold references on mbufs of d: reserves its capacity
  * on d and releases references with rte_pktmbuf_free. 0 or -errno. */
