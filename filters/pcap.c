@@ -659,7 +659,9 @@ BL_FILTER_REGISTER(pcap) = {
 	.synopsis = "pcap file=PATH [format=pcap|pcapng] [rotate_bytes=N] [rotate_packets=N] "
 		    "[rotate_s=S] [keep=N] [snaplen=N]",
 	.args_doc = "file: where to write (required); rotations go to PATH.1, PATH.2, ...; "
-		    "truncated only when the graph goes live, removed if the build fails\n"
+		    "truncated only when the graph goes live, removed if the build fails; a FIFO "
+		    "(tcpdump -r reading it) is waited for at most 10 s to have a reader, then "
+		    "refused, and is written blocking, so its reader sets the pace\n"
 		    "format: pcap (default: microsecond times) or pcapng (an interface per port, "
 		    "named as the port, plus \"beltline\" for packets no port received; "
 		    "nanosecond times; the wire length in every record)\n"
