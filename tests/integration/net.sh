@@ -64,6 +64,16 @@ peer gap
 eq "gap: 5 packets through" "$(tcpdump -r "$T/gap.pcap" -nn 2> /dev/null | wc -l)" 5
 check "gap: seq 2 to 7 counted as 4 lost" grep -q "5 packets, 4 lost" "$T/gap.err"
 
+# cat --tcp of a stream that does not say what it holds (over the network) whose entries
+# all have a tcpstream payload's class (2) and no record comes: it gives up after 4096
+# entries, saying what --tcp reads, instead of skipping them until killed.
+peer class2
+set +e
+timeout 60 "$BELTLINE" cat --tcp -w "$T/tcpdir" tcp://127.0.0.1:$PORT 2> "$T/c2.err"; rc=$?
+set -e
+eq "class-2 entries and no record: cat --tcp exits 1 ($(head -c 200 "$T/c2.err"))" "$rc" 1
+check "... saying they are not tcpstream records" grep -q "not tcpstream records" "$T/c2.err"
+
 # Records of 200000 bytes: a peek of 32 finds two filling the receive buffer, gets them,
 # and the third after they are released (it once failed with ENOBUFS).
 peer big

@@ -13,6 +13,8 @@
 #   stall      accept, send nothing (the client's hello timeout)
 #   big        hello snaplen 262144, three packets of 200000 bytes, end (a peek of many
 #              fills the receive buffer with two)
+#   class2     hello, 5000 packets of class 2 (a tcpstream's payload entries have it), no
+#              record among them, then holds (the connection says nothing of its content)
 # and as a `serve --write` (hello BLNW) for a writer (net_write.sh):
 #   wbadack    an ack for 1000 frames, more than were sent
 #   wpkt       a packet record (a server sends a writer acks only)
@@ -31,10 +33,10 @@ def hello(snap=1500, magic=b'BLNT'):
     return magic + struct.pack('>HHIIQ', 1, 24, 1, snap, 0)
 
 
-def rec(seq, data=b'\x00' * 60, typ=1, caplen=None, length=None):
+def rec(seq, data=b'\x00' * 60, typ=1, caplen=None, length=None, cls=0):
     cl = len(data) if caplen is None else caplen
     ln = cl if length is None else length
-    return struct.pack('>BBHIIIQQ', typ, 1, 0, cl, ln, 0, seq, 1000000000 * seq) + data
+    return struct.pack('>BBHIIIQQ', typ, 1, cls, cl, ln, 0, seq, 1000000000 * seq) + data
 
 
 pkt = bytes(range(12)) + b'\x08\x00' + b'\x45' + b'\x00' * 45
@@ -58,6 +60,8 @@ elif mode == 'torn':
     sys.exit(0)
 elif mode == 'big':
     out = hello(262144) + b''.join(rec(s, bytes([s]) * 200000) for s in range(3)) + rec(3, b'', typ=2)
+elif mode == 'class2':
+    out = hello() + b''.join(rec(s, pkt, cls=2) for s in range(5000))
 elif mode == 'wbadack':
     out = hello(2048, b'BLNW') + rec(1000, b'', typ=3)
 elif mode == 'wpkt':
