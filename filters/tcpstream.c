@@ -40,6 +40,8 @@
  * the sequence number the other acknowledged; counted rst_ignored otherwise).
  * New bytes on the tuple of an ended connection start a new one, as tcpflow
  * does (cat --tcp names its files ...c1); old ones are stragglers (after_close).
+ * An ended connection keeps its place for idle_s only while there is room: with
+ * max_streams followed, a new connection takes the place of the oldest ended one.
  * Packets pass on `out` unchanged: the stream holds its own references.
  * The worker makes no system call and allocates only metadata mbufs from the
  * packet pool (one per 28 records; none left: the records are lost, counted
@@ -397,7 +399,11 @@ static const struct bl_counter_def tcpstream_counters[] = {
 		   "connections ended by idle_s (live: packets or none; a replay: by its records' times)"),
 	BL_COUNTER(struct tcpstream, flushed, "flushed", "connections ended when the filter stopped"),
 	BL_COUNTER(struct tcpstream, no_stream, "no_stream",
-		   "packets of connections not followed: max_streams were followed already"),
+		   "packets of connections not followed: max_streams were followed already, none "
+		   "of them ended"),
+	BL_COUNTER(struct tcpstream, reclaimed, "reclaimed",
+		   "ended connections (kept for their stragglers) removed early to make room for a "
+		   "new one: max_streams were followed"),
 	BL_COUNTER(struct tcpstream, over_max_bytes, "over_max_bytes",
 		   "bytes of holes given up early (GAP records) because holding a segment would "
 		   "pass max_bytes of its direction or max_segs"),

@@ -58,7 +58,9 @@ struct ts_conn {
 	uint64_t id;
 	uint32_t last;                /* ms after the table's clock base */
 	uint8_t used;
-	uint8_t closed;               /* ended (FIN/RST): kept until idle to absorb stragglers */
+	uint8_t closed;               /* ended (FIN/RST): kept until idle to absorb stragglers,
+	                               * or until a new connection needs its place */
+	uint32_t cprev, cnext;        /* the list of ended ones, oldest first (when closed) */
 	struct ts_dir d[2];
 };
 
@@ -77,6 +79,7 @@ struct tcpstream {
 	uint32_t n_slots;
 	uint32_t *free_conn;          /* a stack of free connection indexes */
 	uint32_t n_free_conn;
+	uint32_t closed_head, closed_tail; /* ended connections still in the table, oldest first */
 	struct ts_seg *seg;           /* max_segs */
 	uint32_t free_seg;            /* free list head */
 	uint32_t n_free_seg;
@@ -98,7 +101,7 @@ struct tcpstream {
 	_Alignas(64) uint64_t segments, bytes, streams, active, ended_fin, ended_rst, ended_idle,
 		flushed, no_stream, over_max_bytes, gaps, gap_bytes, out_of_window, retrans,
 		overlap_bytes, held, not_tcp, malformed, fragments, truncated, chained, nombuf,
-		after_close, ack_ahead, fin_ahead, rst_ignored;
+		after_close, ack_ahead, fin_ahead, rst_ignored, reclaimed;
 };
 
 /* ---- the table (tcpstream_table.c) ---- */
@@ -116,10 +119,14 @@ uint64_t ts_key_hash(const struct tcpstream *ts, const struct bl_flow_key *k);
 uint32_t ts_conn_find(const struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h,
 		      uint8_t *dir, uint32_t *at);
 /* A new connection in free slot `at`, direction 0 = k's sender, no byte known yet:
- * its index, or TS_NONE when max_streams are followed (counted no_stream). */
+ * its index, or TS_NONE when max_streams are followed and none of them has ended
+ * (counted no_stream). With max_streams followed, the oldest ended one (kept only for
+ * its stragglers) gives its place up (counted reclaimed). */
 uint32_t ts_conn_add(struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h, uint32_t at);
 /* Remove connection c from the table (backward-shift deletion: no tombstones). */
 void ts_conn_unlink(struct tcpstream *ts, uint32_t c);
+/* Connection c has ended (c->closed set by the caller): the newest of the ended ones. */
+void ts_conn_closed(struct tcpstream *ts, uint32_t c);
 /* Segment i back to the pool (the caller has its mbuf reference dealt with). */
 void ts_seg_free(struct tcpstream *ts, uint32_t i);
 

@@ -226,6 +226,7 @@ ts_conn_end(struct tcpstream *ts, uint32_t ci, uint8_t why)
 			r->end = why;
 	}
 	c->closed = 1;
+	ts_conn_closed(ts, ci);
 	switch (why) {
 	case BL_TCP_END_FIN:
 		bl_counter_add(&ts->ended_fin, 1);

@@ -33,6 +33,7 @@ ts_mem_init(struct tcpstream *ts, struct bl_err *err)
 	for (uint32_t i = 0; i < ts->max_streams; i++)
 		ts->free_conn[i] = ts->max_streams - 1 - i;
 	ts->n_free_conn = ts->max_streams;
+	ts->closed_head = ts->closed_tail = TS_NONE;
 	for (uint32_t i = 0; i < ts->max_segs; i++)
 		ts->seg[i].next = i + 1 < ts->max_segs ? i + 1 : TS_NONE;
 	ts->free_seg = 0;
@@ -110,6 +111,18 @@ ts_conn_add(struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h, uint3
 	struct ts_conn *c;
 	uint32_t ci;
 
+	if (ts->n_free_conn == 0 && ts->closed_head != TS_NONE) {
+		/* An ended connection stays only to take its stragglers: a new one needs the
+		 * place more (they held every place for idle_s after their FINs, and each new
+		 * connection meanwhile was refused, its bytes lost). Its removal shifts slots
+		 * back: the free slot of k's probe is found again. */
+		uint32_t mask = ts->n_slots - 1;
+
+		ts_conn_unlink(ts, ts->closed_head);
+		bl_counter_add(&ts->reclaimed, 1);
+		for (at = (uint32_t)h & mask; ts->slot[at] != TS_NONE; at = (at + 1) & mask)
+			;
+	}
 	if (ts->n_free_conn == 0) {
 		bl_counter_add(&ts->no_stream, 1);
 		return TS_NONE;
@@ -123,6 +136,7 @@ ts_conn_add(struct tcpstream *ts, const struct bl_flow_key *k, uint64_t h, uint3
 	c->used = 1;
 	c->last = ts->now;
 	c->d[0].held = c->d[1].held = TS_NONE;
+	c->cprev = c->cnext = TS_NONE;
 	ts->slot[at] = ci;
 	bl_counter_add(&ts->streams, 1);
 	bl_counter_add(&ts->active, 1);
@@ -150,9 +164,34 @@ ts_conn_unlink(struct tcpstream *ts, uint32_t c)
 		}
 	}
 	ts->slot[i] = TS_NONE;
+	if (ts->conn[c].closed) {                 /* off the list of ended ones */
+		struct ts_conn *e = &ts->conn[c];
+		if (e->cprev != TS_NONE)
+			ts->conn[e->cprev].cnext = e->cnext;
+		else
+			ts->closed_head = e->cnext;
+		if (e->cnext != TS_NONE)
+			ts->conn[e->cnext].cprev = e->cprev;
+		else
+			ts->closed_tail = e->cprev;
+	}
 	ts->conn[c].used = 0;
 	ts->free_conn[ts->n_free_conn++] = c;
 	bl_counter_add(&ts->active, (uint64_t)-1);
+}
+
+void
+ts_conn_closed(struct tcpstream *ts, uint32_t c)
+{
+	struct ts_conn *e = &ts->conn[c];
+
+	e->cnext = TS_NONE;
+	e->cprev = ts->closed_tail;
+	if (ts->closed_tail != TS_NONE)
+		ts->conn[ts->closed_tail].cnext = c;
+	else
+		ts->closed_head = c;
+	ts->closed_tail = c;
 }
 
 void

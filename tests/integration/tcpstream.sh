@@ -291,4 +291,33 @@ eq "... the IPv6 segment without a fragment header followed" \
 eq "7 connections 11.6 days apart: beltlined ran" "$rcd" 0
 c=$(jq -c '.graphs[0].filters.tcpstream.counters | [.streams, .ended_idle, .flushed]' "$T/days.json")
 eq "... all followed, each ended idle when the next came but the last" "$c" "[7,6,1]"
+# Ended connections give their places up to new ones: three connections one after the
+# other (each ended by FINs before the next begins) through max_streams=2. The two ended
+# ones held both places for idle_s (60 s), so the third was refused (no_stream 4: its
+# SYN and data segments) and its bytes were lost, the table holding nothing live.
+"$PY" - "$T/seq.pcap" <<'PY'
+import os, struct, sys
+sys.path.insert(0, os.path.join(os.environ["SRCDIR"], "tests", "tools"))
+from tcpframe import ACK, FIN, PSH, SYN, frame
+C, S = [10, 15, 0, 1], [10, 15, 0, 2]
+p = []
+for k in range(3):
+    cp = 40000 + k
+    c2s = lambda seq, ack, fl, d=b"": frame(C, S, cp, 80, 1000 + seq, 5000 + ack, fl, d)
+    s2c = lambda seq, ack, fl, d=b"": frame(S, C, 80, cp, 5000 + seq, 1000 + ack, fl, d)
+    p += [c2s(0, -5000, SYN), s2c(0, 1, SYN | ACK), c2s(1, 1, ACK), c2s(1, 1, ACK | PSH, b"q" * 10),
+          s2c(1, 11, ACK | PSH, b"r" * 20), c2s(11, 21, FIN | ACK), s2c(21, 12, FIN | ACK),
+          c2s(12, 22, ACK)]
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for i, fr in enumerate(p):
+        f.write(struct.pack("<IIII", 1700000000, i * 1000, len(fr), len(fr)) + fr)
+PY
+rc=0
+"$BELTLINED" -q --exit-idle 300 --instance "$(inst tsseq)" --port "in=net_pcap0,rx_pcap=$T/seq.pcap" \
+	--pipeline "rx port=in | tcpstream export=tsseq max_streams=2 | drop" > "$T/seq.json" 2> "$T/seq.err" || rc=$?
+eq "3 connections one after the other, max_streams=2: beltlined ran" "$rc" 0
+eq "... all followed and ended by FIN, the third in the place of the first [streams, ended_fin, bytes, no_stream, reclaimed]" \
+	"$(jq -c '.graphs[0].filters.tcpstream.counters | [.streams, .ended_fin, .bytes, .no_stream, .reclaimed]' "$T/seq.json")" \
+	"[3,3,90,0,1]"
 finish
