@@ -2,8 +2,9 @@
 /*
  * beltline cat --tcp (tcp.h): a `tcpstream ... export=NAME` stream written out as
  * tcpflow writes a capture: one file per direction of each connection, named
- * SRC.SPORT-DST.DPORT (IPv4 octets as %03u, ports as %05u; a later connection on
- * the same tuple gets c1, c2, ...), each byte at its stream offset.
+ * SRC.SPORT-DST.DPORT (IPv4 octets as %03u, IPv6 as inet_ntop writes it, ports as
+ * %05u; a VLAN's connection gets --VID; a later connection on the same tuple gets
+ * c1, c2, ...), each byte at its stream offset.
  *
  * The entries are read zero copy (beltline_peek): a record (class 1) says which
  * connection, direction and offset the next entry's bytes (class 2) belong to,
@@ -167,9 +168,13 @@ addr(char *out, size_t size, uint8_t ipver, const uint8_t *a, uint16_t port)
 		snprintf(out, size, "%03u.%03u.%03u.%03u.%05u", a[0], a[1], a[2], a[3], port);
 		return;
 	}
-	snprintf(out, size, "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:"
-		 "%02x%02x.%05u", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
-		 a[10], a[11], a[12], a[13], a[14], a[15], port);
+	/* tcpflow writes an IPv6 address as inet_ntop does (2001:db8::1, RFC 5952), not
+	 * eight groups of four digits: the files of every IPv6 connection had other names */
+	char v6[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(AF_INET6, a, v6, sizeof(v6)) == NULL)
+		snprintf(v6, sizeof(v6), "?");
+	snprintf(out, size, "%s.%05u", v6, port);
 }
 
 /* Name the direction's file (once): tcpflow's, with c1, c2, ... for a tuple's later connections. */
@@ -183,7 +188,12 @@ name_dir(struct tcat *t, struct tdir *d, const struct bl_tcp_rec *r)
 		return;
 	addr(a, sizeof(a), r->ipver, r->src, r->sport);
 	addr(b, sizeof(b), r->ipver, r->dst, r->dport);
-	snprintf(base, sizeof(base), "%s-%s", a, b);
+	/* a VLAN's connections as tcpflow names them: "--VID" after the tuple, before the
+	 * c1 of a later connection (the same tuple on two VLANs was one name and its c1) */
+	if (r->vlan != 0)
+		snprintf(base, sizeof(base), "%s-%s--%u", a, b, r->vlan);
+	else
+		snprintf(base, sizeof(base), "%s-%s", a, b);
 	snprintf(d->name, sizeof(d->name), "%s", base);
 	for (;;) {
 		size_t i;

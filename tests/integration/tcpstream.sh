@@ -47,7 +47,7 @@ files+=("$T/m.pcap")
 files+=("$T/m.pcap" "$T/m.pcap")
 limits=([7]="max_bytes=1500" [8]="max_segs=1")
 # forged segments: capture K's files are $T/hK (tcp_hostile.py)
-hostile=(ack_spoof fin_ahead big open_only rst_oow rst_data data_ack data_rst data_ahead rst_noack)
+hostile=(ack_spoof fin_ahead big open_only rst_oow rst_data data_ack data_rst data_ahead rst_noack vlan_v6)
 KH=${#files[@]}
 declare -A hk
 for h in "${hostile[@]}"; do
@@ -73,7 +73,7 @@ done
 	done
 	mkdir -p "$T/fm"
 	(cd "$T/fm" && tcpflow -r "$T/m.pcap" > /dev/null 2>&1 && rm -f report.xml)
-	for h in ack_spoof rst_data; do
+	for h in ack_spoof rst_data vlan_v6; do
 		k=${hk[$h]}
 		mkdir -p "$T/f$k"
 		(cd "$T/f$k" && tcpflow -r "${files[$k]}" > /dev/null 2>&1 && rm -f report.xml)
@@ -193,13 +193,13 @@ PY
 done
 # Forged segments (tcp_hostile.py): the files are the bytes sent.
 hc() { jq -c ".graphs[0].filters.ts${hk[$1]}.counters | $2" "$T/r.json"; }
-for h in ack_spoof fin_ahead open_only rst_oow rst_data data_ack data_rst data_ahead rst_noack; do
+for h in ack_spoof fin_ahead open_only rst_oow rst_data data_ack data_rst data_ahead rst_noack vlan_v6; do
 	k=${hk[$h]}
 	same=1
 	for f in "$T/h$k"/*; do cmp -s "$f" "$T/b$k/${f##*/}" || { same=0; echo "  differs: ${f##*/}"; }; done
 	eq "$h: the files are the bytes sent ($(cd "$T/b$k" && ls | tr '\n' ' '))" "$same" 1
 done
-for h in ack_spoof rst_data; do
+for h in ack_spoof rst_data vlan_v6; do
 	k=${hk[$h]}
 	eq "$h: and tcpflow's files" "$(cd "$T/b$k" && md5sum * | sort)" "$(cd "$T/f$k" && md5sum * | sort)"
 done

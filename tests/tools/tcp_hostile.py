@@ -30,6 +30,9 @@ rst_noack  picked up mid-stream: client bytes, a bare server ACK, then a server 
            was ignored: the server had sent no byte to check it against)
 open_only  a connection that sends 100 bytes and nothing more (no FIN): it ends
            idle_s after its last packet, live, with no packet after it
+vlan_v6    the same tuple on VLANs 7 and 8 (two connections, one after the other on VLAN 7)
+           and an IPv6 connection: files named as tcpflow names them (--7, --7c1, --8;
+           2001:db8::1, not 2001:0db8:0000:...: cat --tcp wrote other names)
 big        a server segment 300000 bytes ahead of the first, the lost bytes before it
            acknowledged (a real hole: cat --tcp writes at offset 300000), then an
            ordinary connection: a file cat --tcp cannot write must not stop it
@@ -103,6 +106,26 @@ elif case == "rst_noack":
 elif case == "open_only":
     p += [c2s(1, 1, ACK | PSH, A)]
     want = {CF: A}
+elif case == "vlan_v6":
+    p = []
+    want = {}
+    for vlan, ci, data in ((7, 1000, A), (8, 1000, B), (7, 9000, b"again")):
+        cs = lambda seq, ack, fl, d=b"": frame(C, S, CP, SP, ci + seq, SI + ack, fl, d, vlan=vlan)
+        sc = lambda seq, ack, fl, d=b"": frame(S, C, SP, CP, SI + seq, ci + ack, fl, d, vlan=vlan)
+        n = len(data)
+        p += [cs(0, -SI, SYN), sc(0, 1, SYN | ACK), cs(1, 1, ACK), cs(1, 1, ACK | PSH, data),
+              sc(1, 1 + n, ACK | PSH, b"ok"), cs(1 + n, 3, FIN | ACK), sc(3, 2 + n, FIN | ACK),
+              cs(2 + n, 4, ACK)]
+        sfx = "--%d%s" % (vlan, "c1" if ci == 9000 else "")
+        want[CF + sfx], want[SF + sfx] = data, b"ok"
+    C6, S6 = bytes(15) + b"\x01", bytes(15) + b"\x02"
+    C6 = bytes.fromhex("20010db8") + C6[4:]
+    S6 = bytes.fromhex("20010db8") + S6[4:]
+    cs = lambda seq, ack, fl, d=b"": frame(C6, S6, CP, SP, CI + seq, SI + ack, fl, d)
+    sc = lambda seq, ack, fl, d=b"": frame(S6, C6, SP, CP, SI + seq, CI + ack, fl, d)
+    p += [cs(0, -SI, SYN), sc(0, 1, SYN | ACK), cs(1, 1, ACK), cs(1, 1, ACK | PSH, A),
+          sc(1, 101, ACK | PSH, B), cs(101, 101, FIN | ACK), sc(101, 102, FIN | ACK), cs(102, 102, ACK)]
+    want[name(C6, CP) + "-" + name(S6, SP)], want[name(S6, SP) + "-" + name(C6, CP)] = A, B
 elif case == "big":
     p += [s2c(1, 1, ACK | PSH, A), c2s(1, 101, ACK), s2c(300001, 1, ACK | PSH, B),
           c2s(1, 300101, ACK)] + fins(0, 300100)
