@@ -58,6 +58,7 @@ struct flow {
 	uint64_t tick_ms;                /* the worker's clock at the last flow_tick sweep */
 	bool replay;                     /* (worker) packets came with a replay's times: the
 	                                  * sweep keeps to them, even in a burst of none metered */
+	uint64_t replay_ms;              /* (worker) the latest of those times */
 	/* the exporter thread */
 	pthread_t thr;
 	int running;                     /* the thread exists (main) */
@@ -559,6 +560,13 @@ flow_process(struct bl_filter *f, struct rte_mbuf **pkts, uint16_t n)
 		}
 		if (meta) {
 			fl->pk[k].ms = bl_mbuf_meta(pkts[i])->ts_ns / 1000000u;
+			fl->replay_ms = RTE_MAX(fl->replay_ms, fl->pk[k].ms);
+		} else if (fl->replay) {
+			/* A packet without a record in a replay (replay_unmatched, or another
+			 * source's into the same meter) counts at the replay's time, as tcpstream
+			 * does: the clock's time, years after the capture's, ended every flow
+			 * (idle) and left the table's clock there for the packets after it. */
+			fl->pk[k].ms = fl->replay_ms;
 		} else {
 			fl->pk[k].ms = now;
 		}

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bl_mbuf_meta.h"
 #include "bl_time.h"
 #include "harness.h"
 
@@ -225,6 +226,32 @@ Test(filter_flow, idle_flows_end_when_the_traffic_stops)
 		  "both flows ended idle with no packet after them");
 	cr_assert(eq(u64, harness_counter(h, "flow", "active"), 0));
 	cr_assert(ge(u64, bl_mono_ms() - t0, 1000), "not before idle_s");
+	harness_free(h);
+}
+
+/* A replayed capture's packets carry their record times; a packet without one in the same
+ * meter (replay_unmatched, or another source joined in) counts at the replay's latest time.
+ * It counted at the clock's, years after the capture's: every flow ended (idle) at once and
+ * the next packet of each began a new record. */
+Test(filter_flow, a_packet_without_a_record_in_a_replay_keeps_the_replays_clock)
+{
+	struct pkt_spec a = { .payload = 10 }, b = { .payload = 10, .sport = 7 };
+	struct harness *h = harness_new("flow idle_s=60");
+	uint64_t t0 = 1545562209000000000ull;   /* 2018, as a capture's records */
+
+	cr_assert(h != NULL);
+	cr_assert(bl_mbuf_meta_register() == 0);
+	for (int i = 0; i < 3; i++) {
+		struct rte_mbuf *m = harness_pkt(i == 1 ? &b : &a);
+		if (i != 1)
+			bl_mbuf_meta_set(m, t0 + (uint64_t)i * 1000000u, m->pkt_len);
+		harness_push(h, m);
+	}
+	harness_run(h);
+	cr_assert(eq(u64, harness_counter(h, "flow", "packets"), 3));
+	cr_assert(eq(u64, harness_counter(h, "flow", "flows"), 2), "a's two packets, one record");
+	cr_assert(eq(u64, harness_counter(h, "flow", "ended_idle"), 0));
+	cr_assert(eq(u64, harness_counter(h, "flow", "active"), 2));
 	harness_free(h);
 }
 
