@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,17 +55,15 @@ wait_for_room(struct beltline_writer *w)
 		usleep(20);
 }
 
-/* One pass over the file into w. Returns 0, or 1 (an error, said). */
+/* One pass over the file f (opened from path; closed here) into w. Returns 0, or 1 (an
+ * error, said). */
 static int
-inject_file(struct beltline_writer *w, const char *path, unsigned long long pps, uint64_t *sent,
-	    uint64_t t0, struct inject_odd *odd)
+inject_file(struct beltline_writer *w, struct beltline_stream *f, const char *path,
+	    unsigned long long pps, uint64_t *sent, uint64_t t0, struct inject_odd *odd)
 {
-	struct beltline_stream *f;
 	struct beltline_pkt v;
 	int rc = 0;   /* stopped before the first peek: nothing to say */
 
-	if (beltline_open(path, NULL, &f) < 0)
-		return 1;    /* the library said why */
 	while (!bl_cli_stop && (rc = beltline_peek(f, &v, 1)) == 1) {
 		void *buf;
 		uint32_t room;
@@ -127,6 +126,8 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 {
 	struct beltline_write_stats st = { .sz = sizeof(st) };
 	struct beltline_writer *w;
+	struct beltline_stream *f;
+	struct stat sb;
 	struct inject_odd odd = { 0 };
 	unsigned long long pps = 0, loops = 1, wait_ms = 10000;
 	uint64_t sent = 0, t0;
@@ -167,30 +168,47 @@ bl_cli_inject(int argc, char **argv, const char *instance)
 		fprintf(stderr, "beltline: inject: stream name too long\n");
 		return 2;
 	}
+	/* A pipe (tcpdump -w - | beltline inject r /dev/stdin, or <(...)) is read once: the
+	 * file opened for the check below is the one the first pass reads (opened twice, the
+	 * second open found the pipe drained: "not a pcap file"); it cannot be played again. */
+	if (loops > 1 && stat(argv[optind + 1], &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "beltline: inject: %s: -l %llu plays the file again, and this is no "
+			"regular file (a pipe is read once): copy it into a file first\n",
+			argv[optind + 1], loops);
+		return 2;
+	}
 	{       /* the file first: a file it cannot read takes no writer's place on the stream */
 		struct beltline_info info = { .sz = sizeof(info) };
-		struct beltline_stream *f;
 
 		if (beltline_open(argv[optind + 1], NULL, &f) < 0)
 			return 1;    /* the library said why */
 		beltline_info(f, &info);
-		beltline_close(f);
 		if (info.linktype != 1) {   /* LINKTYPE_ETHERNET: what a graph's filters parse */
 			fprintf(stderr, "beltline: inject: %s: link type %d, not Ethernet (1): an "
 				"inject stream carries Ethernet frames\n", argv[optind + 1],
 				info.linktype);
+			beltline_close(f);
 			return 1;
 		}
 	}
 	rc = beltline_open_write(uri, NULL, &w);
 	if (rc < 0) {
+		beltline_close(f);
 		if (rc == -ENOENT && strncmp(uri, "beltline://", 11) == 0)
 			bl_cli_hint_instances(instance);
 		return 1;    /* the library said why */
 	}
 	t0 = bl_mono_ns();
-	for (unsigned long long l = 0; l < loops && !bl_cli_stop && status == 0; l++)
-		status = inject_file(w, argv[optind + 1], pps, &sent, t0, &odd);
+	for (unsigned long long l = 0; l < loops && !bl_cli_stop && status == 0; l++) {
+		if (l > 0 && beltline_open(argv[optind + 1], NULL, &f) < 0) {
+			status = 1;    /* the library said why */
+			break;
+		}
+		status = inject_file(w, f, argv[optind + 1], pps, &sent, t0, &odd);
+		f = NULL;
+	}
+	if (f != NULL)   /* stopped before the first pass */
+		beltline_close(f);
 	if (odd.empty != 0)
 		fprintf(stderr, "beltline: inject: %s: %llu records of 0 bytes skipped\n",
 			argv[optind + 1], (unsigned long long)odd.empty);
