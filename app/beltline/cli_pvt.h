@@ -28,6 +28,13 @@ extern volatile sig_atomic_t bl_cli_stop;
  * timeout (poll is never restarted), which then see bl_cli_stop. */
 void bl_cli_finish_writes_on_signal(void);
 
+/* What a command printed on stdout went out: 0, also when the reader left (EPIPE: it has
+ * what it wanted, `beltline stats | head -1`), else 1 after saying why (a full disk). */
+int bl_cli_stdout_done(const char *cmd);
+/* Flush stdout: 1 while it takes what is printed, 0 once a write failed (the error kept
+ * for bl_cli_stdout_done). */
+int bl_cli_stdout_ok(void);
+
 /* A whole number lo..hi in arg: digits only (no sign, no blank, nothing after). 0 and
  * *out, or -1 (the caller says which option wanted what). */
 int bl_cli_number(const char *arg, unsigned long long lo, unsigned long long hi,

@@ -16,10 +16,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "beltline.h"
 #include "bl_stream_proto.h"   /* header only: the names both sides agree on */
@@ -134,6 +136,38 @@ bl_cli_stopping(void)
 	return bl_cli_stop;
 }
 
+/* Whether stdout is a pipe whose reader has closed it (Linux says POLLERR to its writer):
+ * after a failed write glibc may have dropped the buffer and errno moved on. */
+static int
+stdout_reader_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+static int stdout_errno;   /* the first error writing stdout, kept */
+
+int
+bl_cli_stdout_ok(void)
+{
+	if (stdout_errno == 0) {
+		errno = 0;
+		if (fflush(stdout) != 0 || ferror(stdout))
+			stdout_errno = errno != 0 ? errno : stdout_reader_gone() ? EPIPE : EIO;
+	}
+	return stdout_errno == 0;
+}
+
+int
+bl_cli_stdout_done(const char *cmd)
+{
+	if (bl_cli_stdout_ok() || stdout_errno == EPIPE || stdout_reader_gone())
+		return 0;
+	fprintf(stderr, "beltline: %s: writing stdout: %s\n", cmd, strerror(stdout_errno));
+	return 1;
+}
+
 #ifndef BL_HAVE_FUSE
 static int
 mount_without_fuse(int argc, char **argv, const char *inst)
@@ -224,7 +258,7 @@ main(int argc, char **argv)
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *cmd;
-	int c;
+	int c, rc;
 
 	instance = getenv("BELTLINE_INSTANCE");
 	if (instance == NULL || instance[0] == '\0')
@@ -280,7 +314,13 @@ main(int argc, char **argv)
 					usage_of(cmd);
 					return 0;
 				}
-		return commands[i].run(argc, argv, instance);
+		/* A command that printed into a full disk said nothing and exited 0: its
+		 * output is checked here, once its own errors are said (cat's into a file
+		 * or pipe are: capfile.c). */
+		rc = commands[i].run(argc, argv, instance);
+		if (rc == 0)
+			rc = bl_cli_stdout_done(cmd);
+		return rc;
 	}
 	if (strcmp(cmd, "help") == 0) {
 		fputs(bl_cli_usage, stdout);

@@ -350,7 +350,8 @@ bl_cli_top(int argc, char **argv, const char *instance)
 		cJSON_Delete(prev);
 		prev = j;
 		t_prev = t;
-		fflush(stdout);
+		if (!bl_cli_stdout_ok())
+			break;  /* the reader left (top | head), or a full disk: main says which */
 		if (n == 0 || i + 1 < n)
 			nap(delay * 1000);
 	}
