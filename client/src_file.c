@@ -84,8 +84,11 @@ file_fill(struct beltline_stream *s)
 		return 0;
 	}
 	if (rc != 1) {
-		blc_log(BELTLINE_LOG_ERROR, "%s: packet %llu: %s", s->name,
-			(unsigned long long)f->next_seq, pcap_geterr(f->pcap));
+		/* counted from 1, as tcpdump and capinfos count (it said "packet 4" of the
+		 * fifth, after four read whole) */
+		blc_log(BELTLINE_LOG_ERROR, "%s: record %llu (the %llu before it read whole): %s",
+			s->name, (unsigned long long)f->next_seq + 1, (unsigned long long)f->next_seq,
+			pcap_geterr(f->pcap));
 		f->eof = 1;
 		return -EPROTO;
 	}

@@ -298,7 +298,11 @@ bl_cli_copy_n(struct beltline_stream **s, unsigned int ns, struct capfile *cf,
 		}
 		idle = 0;
 		if (n < 0) {
-			fprintf(stderr, "beltline: %s: %s: %s\n", o->cmd, o->name, strerror(-n));
+			/* -EPROTO: a record the library could not read (a truncated capture, a
+			 * malformed one off the network), said by its log line; "Protocol error"
+			 * after it made two lines of one failure */
+			if (n != -EPROTO)
+				fprintf(stderr, "beltline: %s: %s: %s\n", o->cmd, o->name, strerror(-n));
 			status = 1;
 		}
 		if (n <= 0)

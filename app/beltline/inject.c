@@ -115,7 +115,8 @@ inject_file(struct beltline_writer *w, struct beltline_stream *f, const char *pa
 	}
 	beltline_close(f);
 	if (rc < 0 && !bl_cli_stop) {
-		fprintf(stderr, "beltline: inject: %s: %s\n", path, strerror(-rc));
+		if (rc != -EPROTO)   /* -EPROTO: a record it cannot read, said by the library */
+			fprintf(stderr, "beltline: inject: %s: %s\n", path, strerror(-rc));
 		return 1;
 	}
 	return 0;
