@@ -256,7 +256,38 @@ bl_app_graphs_build(struct bl_app *app)
 			w->n_graphs++;
 		}
 	}
+	bl_app_say_unpolled(app);
 	return 0;
+}
+
+/*
+ * A port some rx polls but not on every queue: what the device steers to the others
+ * (RSS, af_packet's fanout, a capture per queue) is never read, and the devices that
+ * drop it count nothing (net_af_packet and net_tap in DPDK 22.11 have no imissed),
+ * so say it at the start. A port no rx polls (sent to only) is meant so.
+ */
+void
+bl_app_say_unpolled(const struct bl_app *app)
+{
+	for (unsigned int p = 0; p < app->cfg.n_ports; p++) {
+		const struct bl_cfg_port *cp = &app->cfg.ports[p];
+		uint64_t all = cp->rx_queues >= 64 ? UINT64_MAX : (1ull << cp->rx_queues) - 1;
+		uint64_t none = all & ~app->rx_claims[p];
+		char list[64 * 4] = "";
+		size_t n = 0;
+
+		if (app->rx_claims[p] == 0 || none == 0)
+			continue;
+		for (unsigned int q = 0; q < cp->rx_queues && n < sizeof(list); q++)
+			if (none & (1ull << q))
+				n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", n ? ", " : "", q);
+		bl_log(BL_LOG_WARNING, "ports[%u] (%s): rx queue%s %s of %u polled by no rx: what the "
+		       "device puts there (RSS, af_packet's fanout, a capture per queue) is never "
+		       "read, and devices without imissed (net_af_packet, net_tap) count none of "
+		       "what they drop; poll every queue (rx "
+		       "without queue=, or a poller per queue) or lower rx_queues", p, cp->name,
+		       __builtin_popcountll(none) == 1 ? "" : "s", list, cp->rx_queues);
+	}
 }
 
 /*

@@ -54,6 +54,9 @@ int bl_app_graphs_swap(struct bl_app *app, const struct bl_cfg *ncfg, const uint
  */
 int bl_app_graphs_build(struct bl_app *app);
 
+/* Log a warning for each port whose rx queues some rx polls, but not all of them. */
+void bl_app_say_unpolled(const struct bl_app *app);
+
 /* Every graph built and the appliance about to go live: commit them all. */
 void bl_app_graphs_commit(struct bl_app *app);
 
