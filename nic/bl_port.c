@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
 
 #include "bl_port.h"
 #include "bl_replay.h"
+
+/* Ports this process turned promiscuous mode on for (it was off before). */
+static bool promisc_ours[RTE_MAX_ETHPORTS];
 
 static int
 create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname,
@@ -54,6 +61,26 @@ sends_chains_anyway(const char *driver)
 		if (strcmp(driver, *d) == 0)
 			return true;
 	return false;
+}
+
+/* Whether the port is promiscuous already: for a kernel interface (if_index), the
+ * kernel's flag, which ethdev does not read (it starts at "off" whatever the kernel says). */
+static bool
+promiscuous_now(uint16_t port_id, const struct rte_eth_dev_info *info)
+{
+	struct ifreq ifr;
+	bool on = rte_eth_promiscuous_get(port_id) == 1;
+	int s;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (info->if_index == 0 || if_indextoname(info->if_index, ifr.ifr_name) == NULL)
+		return on;
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return on;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0)
+		on = (ifr.ifr_flags & IFF_PROMISC) != 0;
+	close(s);
+	return on;
 }
 
 static int
@@ -110,7 +137,12 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 			return bl_err_set(err, rc, "ports[%u] (%s): tx queue %u setup failed: %s",
 					  idx, p->name, q, strerror(-rc));
 	}
+	/* Promiscuous mode on a kernel interface (net_af_packet's iface=) is the interface's
+	 * flag: what was off before is put back off at the close (bl_port_close). */
+	promisc_ours[port_id] = !promiscuous_now(port_id, &info);
 	rc = rte_eth_promiscuous_enable(port_id);
+	if (rc != 0)
+		promisc_ours[port_id] = false;
 	if (rc != 0 && rc != -ENOTSUP)
 		return bl_err_set(err, rc, "ports[%u] (%s): promiscuous mode failed: %s",
 				  idx, p->name, strerror(-rc));
@@ -146,6 +178,10 @@ bl_port_close(const struct bl_cfg *cfg, unsigned int idx, uint16_t port_id)
 	char devname[BL_CFG_DEV_MAX];
 
 	bl_replay_detach(port_id);
+	if (port_id < RTE_MAX_ETHPORTS && promisc_ours[port_id]) {
+		promisc_ours[port_id] = false;
+		(void)rte_eth_promiscuous_disable(port_id);   /* as it was before the open */
+	}
 	rte_eth_dev_stop(port_id);
 	rte_eth_dev_close(port_id);
 	if (p->vdev[0] != '\0') {

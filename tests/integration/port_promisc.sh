@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A net_af_packet port turns its kernel interface promiscuous (the interface's own
+# flag): at the stop it is put back as it was, off when it was off, on when it was on.
+# Needs root and ip(8): a veth pair whose other end is in a namespace of its own.
+. "$(dirname "$0")/lib.sh"
+if [ "$(id -u)" != 0 ] || ! command -v ip > /dev/null; then
+	echo "SKIP: needs root and ip(8) (a veth pair in a network namespace)"
+	exit 77
+fi
+NS=blpr$$ VA=blpa$$ VB=blpb$$
+trap 'kill $(jobs -p) 2> /dev/null || true; ip link del "$VA" 2> /dev/null || true
+      ip netns del "$NS" 2> /dev/null || true; rm -rf "$T"' EXIT
+ip netns add "$NS"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VB" netns "$NS"
+ip link set "$VA" up
+ip -n "$NS" link set "$VB" up
+promisc() { ip link show "$VA" | head -1 | grep -q PROMISC; }
+
+fwd_cfg "$T/c.json" "$(inst promisc)" "net_af_packet0,iface=$VA" "net_null0"
+export BELTLINE_RUN_DIR=$T/run
+mkdir -p "$BELTLINE_RUN_DIR"
+"$BELTLINED" -q "$T/c.json" > "$T/r.json" 2> "$T/err" &
+pid=$!
+check "while it runs, $VA is promiscuous" wait_for "$WAIT" promisc
+kill -INT "$pid"
+check "beltlined stops cleanly" wait_pid "$WAIT" "$pid"
+check "after the stop, $VA is not promiscuous, as before ($(ip link show "$VA" | head -1))" \
+	bash -c "! ip link show '$VA' | head -1 | grep -q PROMISC"
+
+ip link set "$VA" promisc on
+"$BELTLINED" -q --duration 0.5 "$T/c.json" > "$T/r.json" 2> "$T/err"
+check "promiscuous before the run: still so after" promisc
+finish
