@@ -119,6 +119,10 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 			   !sends_chains_anyway(info.driver_name);
 
 	rc = rte_eth_dev_configure(port_id, p->rx_queues, p->tx_queues, &conf);
+	if (rc == -1)   /* a driver's own -1, not -EPERM: it said why in the log only */
+		return bl_err_set(err, -EINVAL, "ports[%u] (%s): the driver refused %u rx and %u tx "
+				  "queues and gave no reason (the log above says why; net_tap needs as "
+				  "many tx_queues as rx_queues)", idx, p->name, p->rx_queues, p->tx_queues);
 	if (rc != 0)
 		return bl_err_set(err, rc, "ports[%u] (%s): configure failed: %s", idx, p->name, strerror(-rc));
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd);
