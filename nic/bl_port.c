@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
 
+#include "bl_log.h"
 #include "bl_port.h"
 #include "bl_replay.h"
 
@@ -83,6 +86,51 @@ promiscuous_now(uint16_t port_id, const struct rte_eth_dev_info *info)
 	return on;
 }
 
+/* The interface's MTU, or 0 when there is none to read. */
+static unsigned int
+kernel_mtu(unsigned int if_index, char name[IF_NAMESIZE])
+{
+	struct ifreq ifr;
+	int s, rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (if_index == 0 || if_indextoname(if_index, ifr.ifr_name) == NULL)
+		return 0;
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	rc = ioctl(s, SIOCGIFMTU, &ifr);
+	close(s);
+	memcpy(name, ifr.ifr_name, IF_NAMESIZE);
+	return rc == 0 && ifr.ifr_mtu > 0 ? (unsigned int)ifr.ifr_mtu : 0;
+}
+
+/*
+ * net_af_packet (DPDK 22.11) copies each frame of its TPACKET_V2 ring into one mbuf and
+ * takes tp_snaplen for its length: a frame longer than a ring frame holds (framesz=,
+ * 2048 by default, less the kernel's header and alignment: 1982 bytes) arrives cut
+ * short, as a whole packet, and nothing counts it. Say it at the start when the
+ * interface's MTU lets such frames in.
+ */
+static void
+af_packet_check_mtu(const struct bl_cfg_port *p, unsigned int idx, const struct rte_eth_dev_info *info)
+{
+	/* the kernel's tpacket_rcv: the MAC header starts at TPACKET_ALIGN(hdrlen + 16) - 14 */
+	const unsigned int macoff = TPACKET_ALIGN(TPACKET2_HDRLEN + 16) - RTE_ETHER_HDR_LEN;
+	const char *fs = strstr(p->vdev, ",framesz=");
+	unsigned long framesz = fs != NULL ? strtoul(fs + strlen(",framesz="), NULL, 0) : 2048;
+	char name[IF_NAMESIZE] = "";
+	unsigned int mtu = kernel_mtu(info->if_index, name);
+
+	if (mtu == 0 || framesz <= macoff || mtu + RTE_ETHER_HDR_LEN <= framesz - macoff)
+		return;
+	bl_log(BL_LOG_WARNING, "ports[%u] (%s): interface %s has MTU %u, but %s keeps at most %lu "
+	       "bytes of a frame (framesz=%lu): longer frames arrive cut short, counted nowhere; "
+	       "raise framesz= to at least %u (and mbufs.data_room with it), or lower the "
+	       "interface's MTU to %lu", idx, p->name, name, mtu, info->driver_name,
+	       framesz - macoff, framesz, mtu + RTE_ETHER_HDR_LEN + macoff,
+	       framesz - macoff - RTE_ETHER_HDR_LEN);
+}
+
 static int
 configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 	  struct rte_mempool *mp, struct bl_err *err)
@@ -118,6 +166,9 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 	p->tx_single_seg = !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
 			   !sends_chains_anyway(info.driver_name);
 
+	if (info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0)
+		af_packet_check_mtu(p, idx, &info);
+
 	rc = rte_eth_dev_configure(port_id, p->rx_queues, p->tx_queues, &conf);
 	if (rc == -1)   /* a driver's own -1, not -EPERM: it said why in the log only */
 		return bl_err_set(err, -EINVAL, "ports[%u] (%s): the driver refused %u rx and %u tx "
@@ -131,6 +182,12 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 				  idx, p->name, strerror(-rc));
 	for (uint16_t q = 0; q < p->rx_queues; q++) {
 		rc = rte_eth_rx_queue_setup(port_id, q, rxd, socket < 0 ? 0 : (unsigned)socket, NULL, mp);
+		if (rc == -ENOMEM)   /* net_af_packet: a ring frame larger than an mbuf's data */
+			return bl_err_set(err, rc, "ports[%u] (%s): rx queue %u setup failed: %s (a "
+					  "driver that cannot chain says above when its frames do not fit "
+					  "in an mbuf: raise mbufs.data_room, now %u, or give it smaller "
+					  "frames)", idx, p->name, q, strerror(-rc),
+					  rte_pktmbuf_data_room_size(mp));
 		if (rc != 0)
 			return bl_err_set(err, rc, "ports[%u] (%s): rx queue %u setup failed: %s",
 					  idx, p->name, q, strerror(-rc));
