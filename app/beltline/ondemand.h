@@ -13,7 +13,8 @@
 #include <stddef.h>
 
 /* Load SONAME and set out[i] to its symbol names[i], i < n. 0, or -1 after a line on
- * stderr naming the command, the library and what the loader said (the library stays
+ * stderr naming the command, the library, what the loader said and the Debian package to
+ * install (by the soname: libmicrohttpd.so.12, libmicrohttpd12) (the library stays
  * loaded for the life of the process). */
 int bl_cli_ondemand(const char *cmd, const char *soname, const char *const *names,
 		    void **out, size_t n);

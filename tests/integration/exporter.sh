@@ -198,4 +198,19 @@ wait $XPID; rc=$?
 set -e
 XPID=
 eq "the exporter stops on SIGTERM: exit status" "$rc" 0
+
+# Without libmicrohttpd (hidden in a mount namespace of its own: root only) the exporter
+# says what to install, not only the loader's complaint.
+lib=$(ldconfig -p | sed -n 's/^[[:space:]]*libmicrohttpd\.so\.12 .*=> //p' | head -n 1)
+if [ "$(id -u)" -eq 0 ] && [ -n "$lib" ] && unshare -m true 2> /dev/null; then
+	set +e
+	unshare -m sh -c 'mount --bind /dev/null "$(readlink -f "$1")" && exec "$2" exporter --listen 127.0.0.1:1' \
+		sh "$lib" "$BELTLINE" > /dev/null 2> "$T/nolib.err"; rc=$?
+	set -e
+	eq "without libmicrohttpd: exit status" "$rc" 1
+	check "... the error names the package to install ($(head -c 300 "$T/nolib.err"))" \
+		grep -q "cannot load libmicrohttpd.so.12: .*install it (Debian: apt-get install libmicrohttpd12)" "$T/nolib.err"
+else
+	echo "# SKIP: hiding libmicrohttpd (needs root, unshare -m and libmicrohttpd.so.12 in ldconfig's cache)"
+fi
 finish
