@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The bpf filter's cost per packet next to libpcap's pcap_offline_filter, on
+# The bpf filter's cost per packet next to libpcap's pcap_offline_filter (libpcap's
+# classic-BPF interpreter: it has no JIT in user space; the kernel's JIT is for socket
+# filters, not used here), on
 # the same packets (a mix of corpus captures) and the same expressions, from
 # `tcp` to compound ones; and the cost of an empty filter hop in one lcore
 # (issue 4, points 9b and 9c). The measuring is done by bench/bpf_cost.c (see
@@ -82,7 +84,7 @@ hopf() { awk -F'\t' -v k="$1" '$1 == "hop" { for (i = 2; i <= NF; i++) { split($
 	if (kv[1] == k) print kv[2] } }' "$tmp"/run*; }
 
 setup=$(awk -F'\t' '$1 == "setup"' "$tmp/run1")
-echo "# bpf filter (JIT, its own process function, bursts of 32) vs libpcap pcap_offline_filter"
+echo "# bpf filter (JIT, its own process function, bursts of 32) vs libpcap pcap_offline_filter (its interpreter: no JIT in user space)"
 echo "# ${setup//$'\t'/, }; ${#caps[@]} captures; $runs run(s), medians"
 printf '%-72s %9s %9s %11s %7s\n' "expression" "accepted" "ours ns" "libpcap ns" "ratio"
 ratios=()
