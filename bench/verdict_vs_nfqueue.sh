@@ -164,7 +164,11 @@ elif ! { ip -n "$nsa" link add va type veth peer name vb netns "$nsb" &&
        } 2> "$tmp/ns.err"; then
 	nf=no; why="cannot set up the veth pair or the queue rule ($(sed -n 1p "$tmp/ns.err"))"
 fi
-nf_pps=nan; nf_med=nan; nf_p99=nan
+nf_pps=nan; nf_med=nan; nf_p99=nan; nf_q="0 0 0"
+# queue 0's "queued queue_dropped user_dropped" so far (/proc/net/netfilter/nfnetlink_queue:
+# number, portid, waiting, copy mode, copy range, queue_dropped, user_dropped, id_sequence)
+nfq_stat() { ip netns exec "$nsb" cat /proc/net/netfilter/nfnetlink_queue 2> /dev/null |
+	awk '$1 == 0 { print $8, $6, $7; f = 1 } END { if (!f) print "0 0 0" }'; }
 if [ "$nf" = yes ]; then
 	wait_quiet
 	ip netns exec "$nsb" taskset -c 0 stdbuf -oL "$nfq" accept 0 > "$tmp/nq.out" 2> "$tmp/nq.err" &
@@ -173,12 +177,20 @@ if [ "$nf" = yes ]; then
 	ip netns exec "$nsa" taskset -c 1 "$nfq" blast 10.9.0.2 9000 "$((warm + win + 1))" 2> "$tmp/bl2.err" &
 	sp=$!; track "$sp"
 	sleep "$warm"
-	n0=$(tail -1 "$tmp/nq.out"); a0=$(now)
+	# nfq_client prints "NS VERDICTS" ten times a second: the rate is taken between two
+	# lines' own times (the last line at each end of the window, not the moment this
+	# script looked: it printed once a second, so a 1 s window held 0, 1 or 2 seconds
+	# of verdicts). The queue's own counters over the same window (queued, dropped
+	# because the queue was full, dropped because the client's socket was) say whether
+	# NFQUEUE was the bound at all: with no drop the client kept up with the sender, and
+	# the figure is the sender's rate, not NFQUEUE's.
+	n0=$(tail -1 "$tmp/nq.out"); q0=$(nfq_stat)
 	sleep "$win"
-	n1=$(tail -1 "$tmp/nq.out"); a1=$(now)
+	n1=$(tail -1 "$tmp/nq.out"); q1=$(nfq_stat)
 	wait "$sp" || true
-	nf_pps=$(awk -v a="$n0" -v b="$n1" -v t0="$a0" -v t1="$a1" 'BEGIN {
-		if (a == "ready") a = 0; if (b - a <= 0) print "nan"; else printf "%.0f", (b - a) / (t1 - t0) }')
+	nf_pps=$(awk -v a="$n0" -v b="$n1" 'BEGIN { split(a, x); split(b, y)
+		if (y[1] - x[1] <= 0 || y[2] - x[2] <= 0) print "nan"; else printf "%.0f", (y[2] - x[2]) / ((y[1] - x[1]) / 1e9) }')
+	nf_q=$(awk -v a="$q0" -v b="$q1" 'BEGIN { split(a, x); split(b, y); print y[1] - x[1], y[2] - x[2], y[3] - x[3] }')
 	# latency: echoes behind the rule (9000) and beside it (9001)
 	ip netns exec "$nsb" "$nfq" echo 9000 > "$tmp/e0.out" 2>&1 &
 	e0=$!; track "$e0"
@@ -209,8 +221,12 @@ printf "  %-44s %12s pps   (%s decided by on_timeout instead)\n" \
 printf "  %-44s %12s pps   (the worker alone: the machine's ceiling now)\n" \
 	"reference rx | tx, no user filter" "$fwd_pps"
 if [ "$nf" = yes ]; then
-	printf "  %-44s %12s pps\n" "nfqueue   veth + NFQUEUE, nfq_client accept" "$nf_pps"
-	echo "  ratio beltline / nfqueue: $(awk -v a="$bl_pps" -v b="$nf_pps" 'BEGIN { if (b == "nan" || b == 0) print "nan"; else printf "%.1fx", a / b }') (target >= 10x)"
+	read -r nq_in nq_full nq_user <<< "$nf_q"
+	printf "  %-44s %12s pps   (queued %s; dropped: queue full %s, client socket full %s)\n" \
+		"nfqueue   veth + NFQUEUE, nfq_client accept" "$nf_pps" "$nq_in" "$nq_full" "$nq_user"
+	sat=""
+	[ "$((nq_full + nq_user))" -gt 0 ] || sat=" (NFQUEUE dropped nothing: its client kept up with the sender, so its figure is the sender's rate, a lower bound on NFQUEUE's, and this ratio an upper bound)"
+	echo "  ratio beltline / nfqueue: $(awk -v a="$bl_pps" -v b="$nf_pps" 'BEGIN { if (b == "nan" || b == 0) print "nan"; else printf "%.1fx", a / b }') (target >= 10x)$sat"
 else
 	echo "  nfqueue skipped: $why"
 fi
