@@ -26,7 +26,7 @@ JSON
 "$beltlined" -q --duration 600 "$tmp/c.json" > /dev/null 2> "$tmp/err" &
 bpid=$!
 bench_cleanup() { kill -TERM "$bpid" 2> /dev/null || true; wait "$bpid" 2> /dev/null || true; }
-for _ in $(seq 200); do [ -S "/run/beltline/$I/ctl" ] && break; sleep 0.05; done
+for _ in $(seq 200); do [ -S "${BELTLINE_RUN_DIR:-/run/beltline}/$I/ctl" ] && break; sleep 0.05; done
 echo "# $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $secs s of throughput and $pings round trips per row"
 line_ns() { "$build/bench/line_pingpong" 0 1 2> /dev/null | sed -n 's/^line_one_way_ns=\([0-9]*\).*/\1/p' | grep . || echo nan; }
 place() { awk -v l="$1" 'BEGIN { print (l == "nan" ? "?" : l + 0 <= 100 ? "near" : "far") }'; }
