@@ -189,7 +189,7 @@ if [ "$nf" = yes ]; then
 	n1=$(tail -1 "$tmp/nq.out"); q1=$(nfq_stat)
 	wait "$sp" || true
 	nf_pps=$(awk -v a="$n0" -v b="$n1" 'BEGIN { split(a, x); split(b, y)
-		if (y[1] - x[1] <= 0 || y[2] - x[2] <= 0) print "nan"; else printf "%.0f", (y[2] - x[2]) / ((y[1] - x[1]) / 1e9) }')
+		if (x[1] == "ready" || y[1] == "ready" || y[1] - x[1] <= 0 || y[2] - x[2] <= 0) print "nan"; else printf "%.0f", (y[2] - x[2]) / ((y[1] - x[1]) / 1e9) }')
 	nf_q=$(awk -v a="$q0" -v b="$q1" 'BEGIN { split(a, x); split(b, y); print y[1] - x[1], y[2] - x[2], y[3] - x[3] }')
 	# latency: echoes behind the rule (9000) and beside it (9001)
 	ip netns exec "$nsb" "$nfq" echo 9000 > "$tmp/e0.out" 2>&1 &
