@@ -3,7 +3,8 @@
  * nfq_client — the kernel side of bench/verdict_vs_nfqueue.sh:
  *   nfq_client accept QUEUE         a libnetfilter_queue client that accepts every packet of
  *                                   queue QUEUE (copy mode: whole packets, as a user filter's
- *                                   client sees them); prints verdicts given, once a second
+ *                                   client sees them); prints "NS VERDICTS" (its monotonic
+ *                                   clock, verdicts given so far) ten times a second
  *   nfq_client blast IP PORT SECS   send 18-byte UDP datagrams (64-byte frames) to IP:PORT as
  *                                   fast as sendmmsg goes, for SECS seconds
  *   nfq_client echo PORT            echo UDP datagrams back to their sender
