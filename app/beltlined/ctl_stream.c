@@ -16,6 +16,7 @@
 #include "app.h"
 #include "bl_err.h"
 #include "bl_inject.h"
+#include "bl_log.h"
 #include "bl_stream.h"
 #include "bl_stream_proto.h"
 #include "bl_user.h"
@@ -291,8 +292,16 @@ ctl_op_tap(struct bl_ctl *c, struct conn *k, const struct bl_ctl_hdr *h, const c
 	struct bl_err err = { 0 };
 	cJSON *j = bl_app_tap_open(c->app, &who, req, &err);
 
-	if (j != NULL)
+	if (j != NULL) {
 		ctl_reply_json(k, h, j, NULL, 0);
-	else
-		ctl_reply_err(k, h, err.code != 0 ? err.code : -EINVAL, "%s", err.msg);
+		return;
+	}
+	/* Logged: a reader of beltline mount's `all` sees only open(2)'s errno (ENOSPC for
+	 * "raise mbufs.count"), and the mount's stderr is /dev/null once it has gone to the
+	 * background. Who may not tap is logged where that is decided (tap.c), its own call
+	 * site: the rate limit of this one, spent on bad specs, does not hide it. */
+	if (err.code != -EACCES)
+		bl_log(BL_LOG_WARNING, "tap refused: uid %u (pid %d): %s", (unsigned int)who.uid,
+		       (int)who.pid, err.msg);
+	ctl_reply_err(k, h, err.code != 0 ? err.code : -EINVAL, "%s", err.msg);
 }
