@@ -219,8 +219,10 @@ mount_resolve(const cJSON *st, const char *path)
 	const char *in_graph = NULL;    /* "graphs[N]" of a qualified first component */
 	size_t in_graph_len = 0;
 
-	if (st == NULL || strlen(path) >= sizeof(buf))
+	if (strlen(path) >= sizeof(buf))
 		return (struct mount_node){ .kind = 0 };
+	if (st == NULL)   /* no tree (the instance gone): the mount point stays, empty */
+		return (struct mount_node){ .kind = path[strspn(path, "/")] == '\0' ? 1 : 0 };
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (comp = strtok_r(buf, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
 		const cJSON *f;

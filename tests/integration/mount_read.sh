@@ -98,6 +98,10 @@ kill -KILL "$PID"
 wait "$PID" 2> /dev/null || true
 tree_gone() { ! test -e "$M/gen/c/stats"; }
 check "the instance killed: its tree goes" wait_for "$WAIT" tree_gone
+# ... and the mount point stays an empty directory: it was "No such file or directory"
+# itself (ls of the parent showed it as d?????????, cd and ls of it failed).
+check "... the mount point stays a directory" test -d "$M"
+eq "... an empty one" "$(ls -A "$M" 2>&1)" ""
 kill -TERM "$MP"
 check "... and the mount stops" wait_for "$WAIT" gone
 finish
