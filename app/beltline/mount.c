@@ -18,7 +18,7 @@
  * filter's state and counters (docs/taps.md); a refusal comes back as the errno
  * the appliance chose (EINVAL, ENOENT, EEXIST, ENOTEMPTY, EACCES), with the reason
  * in the appliance's log. The new directory is then listed under the filter's
- * name; its TEXT stays an alias of it for as long as the mount lives. What a path names
+ * name; its TEXT stays an alias of it for as long as that filter lives. What a path names
  * (the stats reply, the aliases) is mount_tree.c's; this file is the filesystem on top.
  */
 #define FUSE_USE_VERSION 35
@@ -503,8 +503,9 @@ m_mkdir(const char *path, mode_t mode)
 		return rc;
 	}
 	mount_tree_lock();
+	mount_stats_invalidate();   /* the graph as edited: it checks the aliases made before */
+	mount_stats_now();
 	mount_alias_add(graph, parent, comp, name);
-	mount_stats_invalidate();   /* the next look is at the new graph */
 	mount_tree_unlock();
 	return 0;
 }

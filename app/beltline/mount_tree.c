@@ -25,6 +25,7 @@ static double m_stats_at;
  * (The library's 10 s, tried again by every operation, made `ls` of a stopped instance's
  * tree take minutes; a dead instance's last counters were served for ever.) */
 #define M_CALL_MS 1000
+static void alias_check(const cJSON *st);
 #define M_STALE_S 30.0
 static double m_fail_at;        /* the last call that failed (m_lock); 0: none */
 
@@ -41,6 +42,7 @@ mount_stats_fetch(int timeout_ms)
 	if (rc == 0) {
 		if (beltline_ctl_call(c, BELTLINE_CTL_STATS, NULL, &reply) == 0 &&
 		    (j = cJSON_Parse(reply)) != NULL) {
+			alias_check(j);
 			cJSON_Delete(m_stats);
 			m_stats = j;
 			m_stats_at = bl_mono_s();
@@ -145,6 +147,46 @@ mount_alias_add(const char *graph, const char *parent, const char *text, const c
 	snprintf(a->parent, sizeof(a->parent), "%s", parent);
 	snprintf(a->text, sizeof(a->text), "%s", text);
 	snprintf(a->name, sizeof(a->name), "%s", name);
+}
+
+/*
+ * An alias holds while the filter it names is the one its mkdir made. Each stats reply
+ * drops those whose filter (its edge from the parent) is gone, and all of them when the
+ * running config was replaced since the last reply: a reload from the file (it drops
+ * every live edit; reloads, which counts edits too, grew by more than live_edits did) or
+ * an appliance started afresh (its uptime went back). An alias kept past that named
+ * whatever filter took the name next: after `beltline reload` and a mkdir of bpf "udp"
+ * (bpf2), `cat .../'bpf "udp"'/all` gave the packets of bpf2 when it was "tcp port 80",
+ * and a mkdir of 'bpf "udp"' again said "File exists".
+ */
+static bool m_seen;
+static double m_seen_reloads, m_seen_edits, m_seen_uptime;
+
+static double
+num_of(const cJSON *item, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void
+alias_check(const cJSON *st)
+{
+	const cJSON *rl = cJSON_GetObjectItemCaseSensitive(st, "reload");
+	double reloads = num_of(rl, "reloads"), edits = num_of(rl, "live_edits");
+	double uptime = num_of(st, "uptime_s");
+	bool replaced = m_seen && (uptime < m_seen_uptime || reloads < m_seen_reloads ||
+				   reloads - m_seen_reloads != edits - m_seen_edits);
+
+	for (unsigned int i = 0; i < ALIASES; i++)
+		if (m_alias[i].name[0] != '\0' &&
+		    (replaced || !mount_has_edge(st, m_alias[i].graph, m_alias[i].parent, m_alias[i].name)))
+			m_alias[i].name[0] = '\0';
+	m_seen = true;
+	m_seen_reloads = reloads;
+	m_seen_edits = edits;
+	m_seen_uptime = uptime;
 }
 
 /* Forget the aliases of a filter rmdir removed (its name may be given again). */

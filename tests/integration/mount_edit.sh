@@ -143,6 +143,18 @@ eq "... the running config is the file's" "$(jq .reload.live_edits "$T/st.json")
 check "... web kept its counters" test "$(f web in)" -ge "$w0"
 check "... the log says the edits are gone" grep -q 'replaces the running config and its 5 live edits' "$T/err"
 
+# The text a mkdir was given names its filter as long as that filter lives, no longer: the
+# reload dropped it, and the name it had goes to the next mkdir. The old text named that
+# one too (its `all` gave another filter's packets) and could not be made again (EEXIST).
+check "mkdir gen/bpf/'bpf \"udp\"'" mkdir "$M/gen/bpf/bpf \"udp\""
+check "... listed as bpf2" test -d "$M/gen/bpf/bpf2"
+"$BELTLINE" reload > /dev/null
+check "after a reload, mkdir gen/bpf/'bpf \"tcp port 80\"'" mkdir "$M/gen/bpf/bpf \"tcp port 80\""
+check "... listed as bpf2 (the name is free again)" test -d "$M/gen/bpf/bpf2"
+check "the text of the bpf2 the reload dropped names nothing" test ! -e "$M/gen/bpf/bpf \"udp\""
+check "... and may be made again" mkdir "$M/gen/bpf/bpf \"udp\""
+eq "... and names what it made" "$(jq -r .name "$M/gen/bpf/bpf \"udp\"/stats")" bpf3
+
 # Two graphs whose sources have one name: the root lists each as graphs[N]:NAME (the
 # first was the only one reachable, the second's filters nowhere).
 jq '.graphs += [ { "lcores": [1], "pipeline": "gen rate=100 | count --name=other | drop" } ]' \
