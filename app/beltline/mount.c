@@ -60,6 +60,8 @@ m_getattr(const char *path, struct stat *sb, struct fuse_file_info *fi)
 	memset(sb, 0, sizeof(*sb));
 	mount_tree_lock();
 	n = mount_resolve(mount_stats_now(), path);
+	/* The tree (and the counters stats shows) as of the last reply: ls -l showed 1970. */
+	sb->st_mtim = sb->st_ctim = sb->st_atim = mount_stats_time();
 	mount_tree_unlock();
 	switch (n.kind) {
 	case 1:

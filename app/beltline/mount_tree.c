@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -17,6 +18,7 @@ static const char *m_instance;
 static pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
 static cJSON *m_stats;          /* the last stats reply (m_lock) */
 static double m_stats_at;
+static struct timespec m_stats_wall;   /* m_stats_at by the wall clock: files' times */
 
 /* Each call of the instance waits M_CALL_MS at most (the lock is held: every operation
  * on the mount waits with it); after one that failed, none for a second. An instance
@@ -46,6 +48,7 @@ mount_stats_fetch(int timeout_ms)
 			cJSON_Delete(m_stats);
 			m_stats = j;
 			m_stats_at = bl_mono_s();
+			clock_gettime(CLOCK_REALTIME, &m_stats_wall);
 			ok = 1;
 		}
 		free(reply);
@@ -338,6 +341,13 @@ void
 mount_tree_unlock(void)
 {
 	pthread_mutex_unlock(&m_lock);
+}
+
+/* When the stats reply in use came, by the wall clock. m_lock held. */
+struct timespec
+mount_stats_time(void)
+{
+	return m_stats_wall;
 }
 
 /* The next look fetches the graph again (after an edit). m_lock held. */

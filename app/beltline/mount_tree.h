@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -33,6 +34,7 @@ void mount_tree_unlock(void);
 cJSON *mount_stats_fetch(int timeout_ms);
 cJSON *mount_stats_now(void);
 void mount_stats_invalidate(void);
+struct timespec mount_stats_time(void);   /* when that reply came (wall clock) */
 
 struct mount_node mount_resolve(const cJSON *st, const char *path);
 void mount_alias_add(const char *graph, const char *parent, const char *text, const char *name);

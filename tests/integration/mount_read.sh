@@ -65,6 +65,11 @@ head -n 2 "$M/gen/c/stats" > "$T/head.out" 2> "$T/head.err"
 eq "head on stats: exit 0" "$?" 0
 eq "head on stats: no error" "$(cat "$T/head.err")" ""
 eq "head on stats: 2 lines" "$(wc -l < "$T/head.out")" 2
+# Times are those of the counters shown (the last stats reply): every file and directory
+# said 1970-01-01 (ls -l, find -mmin, make).
+mt=$(stat -c %Y "$M/gen/c/stats"); now=$(date +%s)
+check "stats' mtime is of now, not 1970 ($mt, now $now)" test $((now - mt)) -lt 120 -a $((now - mt)) -gt -120
+mt=$(stat -c %Y "$M/gen/c"); check "... a directory's too ($mt)" test $((now - mt)) -lt 120
 # A mount stops on the first SIGTERM and unmounts: it went on after the first (its
 # handler only set a flag, so libfuse installed none), and a second killed it mounted
 # ("Transport endpoint is not connected").
