@@ -162,14 +162,25 @@ m_open(const char *path, struct fuse_file_info *fi)
 		return -ENOMEM;
 	mount_tree_lock();
 	n = mount_resolve(mount_stats_now(), path);
-	if (n.kind == 4) {
-		o->text = cJSON_Print(n.f);
-		o->len = o->text != NULL ? strlen(o->text) : 0;
+	if (n.kind == 4) {   /* a text file: its last line ends, as stats --json's does */
+		char *t = cJSON_Print(n.f);
+		size_t l = t != NULL ? strlen(t) : 0;
+		o->text = t != NULL ? realloc(t, l + 2) : NULL;
+		if (o->text == NULL) {
+			free(t);   /* cJSON allocates with malloc: no hooks set */
+		} else {
+			memcpy(o->text + l, "\n", 2);
+			o->len = l + 1;
+		}
 	} else if (n.kind == 3) {   /* "graphs[0].0" -> the tap's "graphs[0]/NAME" */
 		const char *dot = strrchr(n.graph, '.');
 		snprintf(spec, sizeof(spec), "%.*s/%s", (int)(dot - n.graph), n.graph, n.filter);
 	}
 	mount_tree_unlock();
+	if (n.kind == 4 && o->text == NULL) {
+		free(o);
+		return -ENOMEM;
+	}
 	if (n.kind != 3 && n.kind != 4) {
 		free(o);
 		return n.kind == 0 ? -ENOENT : -EISDIR;
@@ -341,7 +352,7 @@ m_release(const char *path, struct fuse_file_info *fi)
 		beltline_close(o->s);   /* the tap's last reader: it goes */
 	for (unsigned int i = 0; i < o->n_more; i++)
 		beltline_close(o->more[i]);
-	cJSON_free(o->text);
+	free(o->text);
 	free(o->held);
 	free(o);
 	return 0;

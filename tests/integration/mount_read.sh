@@ -65,6 +65,8 @@ head -n 2 "$M/gen/c/stats" > "$T/head.out" 2> "$T/head.err"
 eq "head on stats: exit 0" "$?" 0
 eq "head on stats: no error" "$(cat "$T/head.err")" ""
 eq "head on stats: 2 lines" "$(wc -l < "$T/head.out")" 2
+# A text file ends its last line (cat left the prompt after the "}", wc -l said one less).
+eq "stats ends with a newline" "$(tail -c 1 "$M/gen/c/stats" | od -An -c | tr -d ' ')" '\n'
 # Times are those of the counters shown (the last stats reply): every file and directory
 # said 1970-01-01 (ls -l, find -mmin, make).
 mt=$(stat -c %Y "$M/gen/c/stats"); now=$(date +%s)
