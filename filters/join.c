@@ -32,7 +32,8 @@
  * that new packet for a spare reference of the old one and freed it, counted nowhere.
  * There the join holds a reference of every packet in its table until the pass is
  * over (its tick, at the next pass, lets them go; so does its fini), so no mbuf it
- * saw comes back in the same pass. Downstream a held packet is shared (refcount 2):
+ * saw comes back in the same pass. A graph without a cycle never runs the tick
+ * (BL_FILTER_F_TICK_CYCLIC), unless its join took the state of one in a cyclic graph. Downstream a held packet is shared (refcount 2):
  * a filter that writes packet bytes after such a join works on a copy.
  */
 #include <string.h>
@@ -242,7 +243,7 @@ BL_FILTER_REGISTER(union) = {
 	.counters_doc = "in counts references, one per branch that passed a packet; out the packets; "
 			"the spare references are let go",
 	.state_doc = JOIN_STATE_DOC,
-	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
+	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS | BL_FILTER_F_TICK_CYCLIC,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
 	.fini = join_fini,
@@ -260,7 +261,7 @@ BL_FILTER_REGISTER(intersect) = {
 	.state_doc = JOIN_STATE_DOC ". intersect decides on a packet in the round it first "
 		     "arrives: a branch through a cycle of the graph, which brings its reference a "
 		     "round later, makes it partial",
-	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS,
+	.flags = BL_FILTER_F_JOIN | BL_FILTER_F_PASSES_CLASS | BL_FILTER_F_TICK_CYCLIC,
 	.priv_size = sizeof(struct join),
 	.init = join_init,
 	.fini = join_fini,

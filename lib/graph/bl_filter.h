@@ -115,6 +115,9 @@ enum bl_filter_flags {
 	 * "the upstream classes"): a label's class name on its out-edge is looked up in
 	 * the filters that feed it (bl_graph.c resolve_ref). */
 	BL_FILTER_F_PASSES_CLASS = 1u << 8,
+	/* Its .tick has work only in a graph with a cycle (a join lets go of the references
+	 * it holds there): a graph without one never calls it, so it pays nothing a pass. */
+	BL_FILTER_F_TICK_CYCLIC = 1u << 9,
 };
 
 struct bl_filter_ops {

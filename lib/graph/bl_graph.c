@@ -263,6 +263,19 @@ scc_visit(struct scc *c, unsigned int v)
  * Before, nodes on or below a cycle followed in index order, and a filter written before
  * its upstream saw the cycle's last output dropped as cycle_limit.
  */
+/* Whether f's tick runs each pass of g. One whose tick has work only in a graph with a
+ * cycle (BL_FILTER_F_TICK_CYCLIC: a join) runs in an acyclic graph only when it takes the
+ * state of one that ran in a cyclic graph: what that one held goes at the first pass. */
+static bool
+ticks(const struct bl_graph *g, const struct bl_filter *f)
+{
+	if (f->ops->tick == NULL)
+		return false;
+	if (!(f->ops->flags & BL_FILTER_F_TICK_CYCLIC) || g->has_cycle)
+		return true;
+	return f->from != NULL && f->from->cyclic;
+}
+
 static void
 order_nodes(struct bl_graph *g)
 {
@@ -311,7 +324,7 @@ order_nodes(struct bl_graph *g)
 		g->filters[i]->cyclic = g->has_cycle;
 		if (g->filters[i]->ops->poll != NULL)
 			g->sources[g->n_sources++] = g->filters[i];
-		if (g->filters[i]->ops->tick != NULL)
+		if (ticks(g, g->filters[i]))
 			g->tickers[g->n_tickers++] = g->filters[i];
 	}
 }

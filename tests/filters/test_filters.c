@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include "bl_test_assert.h"
 
+#include "bl_graph_pvt.h"   /* a graph's tickers */
 #include "harness.h"
 
 static struct harness *h;
@@ -276,6 +277,57 @@ Test(filters, a_join_on_a_cycle_tells_a_reused_mbuf_from_a_spare_reference)
 		  (unsigned long)u->in, (unsigned long)u->out, (unsigned long)u->dropped);
 	cr_assert(eq(u64, bl_graph_stats(h->g)->cycle_limit, 1), "the copy circles to the limit");
 	cr_assert(eq(u64, harness_stats(h, "T")->copies, u->in));
+}
+
+/* The references a join holds are a cyclic graph's business: in a graph without a cycle
+ * it holds none, and its tick (letting them go) is not run at every pass for nothing. */
+Test(filters, a_join_in_an_acyclic_graph_costs_no_tick_a_pass)
+{
+	h = harness_new("feed | (ip ++ tcp) | drop");
+	cr_assert(h != NULL);
+	cr_assert(eq(uint, h->g->n_tickers, 0), "no cycle: the join's tick is not run");
+	push(&tcp80, 3);
+	harness_run(h);
+	cr_assert(eq(u64, harness_stats(h, "union")->in, 6), "both branches pass each");
+	cr_assert(eq(u64, harness_stats(h, "union")->out, 3));
+
+	harness_free(h);
+	h = harness_new("feed | union --name=U | tee --name=T |out drop\n"
+			"tee --name=T |copy union --name=U");
+	cr_assert(h != NULL);
+	cr_assert(eq(uint, h->g->n_tickers, 1), "a cycle: the join's tick lets go of what it holds");
+}
+
+/* A join that held references in a cyclic graph and is taken over (a reload) by a graph
+ * without a cycle: what it held goes at the new graph's first pass, packets or none. */
+Test(filters, a_join_adopted_from_a_cyclic_graph_lets_go_at_the_first_pass)
+{
+	struct bl_graph *ng = NULL, *old;
+	struct bl_graph_env env;
+	unsigned int free0;
+	struct bl_err err;
+
+	h = harness_new("feed | union --name=U | tee --name=T |out drop\n"
+			"tee --name=T |copy union --name=U");
+	cr_assert(h != NULL);
+	free0 = harness_pool_free();
+	push(&tcp80, 1);
+	bl_graph_run(h->g);   /* one pass: the join holds what it saw until the next */
+	cr_assert(harness_pool_free() < free0, "held over the pass");
+	env = h->env;
+	env.adopt = &h->g;
+	env.n_adopt = 1;
+	cr_assert(eq(int, harness_build_graph("feed | tee --name=T2 |out union --name=U | drop\n"
+					      "tee --name=T2 |copy union --name=U", &env, &ng, &err), 0),
+		  "%s", err.msg);
+	bl_graph_commit(ng);
+	cr_assert(eq(uint, bl_graph_n_adopted(ng), 3), "feed, the join and drop");
+	bl_graph_handover(ng);
+	old = h->g;
+	h->g = ng;
+	bl_graph_free(old);
+	bl_graph_run(h->g);   /* no packet */
+	cr_assert(eq(uint, harness_pool_free(), free0), "the held packets went back");
 }
 
 /*
