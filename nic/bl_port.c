@@ -15,8 +15,13 @@
 #include "bl_port.h"
 #include "bl_replay.h"
 
-/* Ports this process turned promiscuous mode on for (it was off before). */
+/* Ports this process turned promiscuous mode on for (it was off before). For a kernel
+ * interface the flag is the interface's, not the port's, and two ports may be open on one
+ * at once (a reload that moves an interface to another port opens the new one before it
+ * closes the old): one port of them owns the restore, and hands it on at its close to
+ * another still open on the interface. Main lcore only. */
 static bool promisc_ours[RTE_MAX_ETHPORTS];
+static unsigned int port_if_index[RTE_MAX_ETHPORTS];   /* open ports' kernel interfaces; 0: none */
 
 static int
 create_device(const struct bl_cfg_port *p, unsigned int idx, const char *devname,
@@ -200,6 +205,7 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 	}
 	/* Promiscuous mode on a kernel interface (net_af_packet's iface=) is the interface's
 	 * flag: what was off before is put back off at the close (bl_port_close). */
+	port_if_index[port_id] = info.if_index;
 	promisc_ours[port_id] = !promiscuous_now(port_id, &info);
 	rc = rte_eth_promiscuous_enable(port_id);
 	if (rc != 0)
@@ -240,9 +246,21 @@ bl_port_close(const struct bl_cfg *cfg, unsigned int idx, uint16_t port_id)
 
 	bl_replay_detach(port_id);
 	if (port_id < RTE_MAX_ETHPORTS && promisc_ours[port_id]) {
+		uint16_t other = RTE_MAX_ETHPORTS;
+
 		promisc_ours[port_id] = false;
-		(void)rte_eth_promiscuous_disable(port_id);   /* as it was before the open */
+		for (uint16_t q = 0; port_if_index[port_id] != 0 && q < RTE_MAX_ETHPORTS; q++)
+			if (q != port_id && port_if_index[q] == port_if_index[port_id]) {
+				other = q;
+				break;
+			}
+		if (other < RTE_MAX_ETHPORTS)
+			promisc_ours[other] = true;   /* still in use: the last port on it restores */
+		else
+			(void)rte_eth_promiscuous_disable(port_id);   /* as it was before the open */
 	}
+	if (port_id < RTE_MAX_ETHPORTS)
+		port_if_index[port_id] = 0;
 	rte_eth_dev_stop(port_id);
 	rte_eth_dev_close(port_id);
 	if (p->vdev[0] != '\0') {
