@@ -33,8 +33,9 @@
  * There the join holds a reference of every packet in its table until the pass is
  * over (its tick, at the next pass, lets them go; so does its fini), so no mbuf it
  * saw comes back in the same pass. A graph without a cycle never runs the tick
- * (BL_FILTER_F_TICK_CYCLIC), unless its join took the state of one in a cyclic graph. Downstream a held packet is shared (refcount 2):
- * a filter that writes packet bytes after such a join works on a copy.
+ * (BL_FILTER_F_TICK_CYCLIC), unless its join took the state of one in a cyclic graph.
+ * Downstream a held packet is shared (refcount 2): a filter that writes packet bytes
+ * after such a join works on a copy.
  */
 #include <string.h>
 
