@@ -152,9 +152,14 @@ int
 bl_cli_stdout_ok(void)
 {
 	if (stdout_errno == 0) {
+		/* a write that failed before this call (a buffer's worth, flushed by a
+		 * fputs) left its errno, unless something since moved it */
+		int before = errno;
+
 		errno = 0;
 		if (fflush(stdout) != 0 || ferror(stdout))
-			stdout_errno = errno != 0 ? errno : stdout_reader_gone() ? EPIPE : EIO;
+			stdout_errno = errno != 0 ? errno : stdout_reader_gone() ? EPIPE :
+				       before != 0 ? before : EIO;
 	}
 	return stdout_errno == 0;
 }
@@ -267,7 +272,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			fputs(bl_cli_usage, stdout);
-			return 0;
+			return bl_cli_stdout_done("help");
 		case 'i':
 			instance = optarg;
 			break;
@@ -312,7 +317,7 @@ main(int argc, char **argv)
 			for (int k = 1; k < argc; k++)
 				if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
 					usage_of(cmd);
-					return 0;
+					return bl_cli_stdout_done(cmd);
 				}
 		/* A command that printed into a full disk said nothing and exited 0: its
 		 * output is checked here, once its own errors are said (cat's into a file
@@ -324,7 +329,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "help") == 0) {
 		fputs(bl_cli_usage, stdout);
-		return 0;
+		return bl_cli_stdout_done("help");
 	}
 	fprintf(stderr, "beltline: unknown command '%s'\n" BL_CLI_SEE_HELP, cmd);
 	return 2;

@@ -34,7 +34,7 @@ else
 fi
 
 if [ -c /dev/full ]; then
-	for cmd in "ls" "stats" "stats --json" "top -n 1" "cat --flows -c 1 fl"; do
+	for cmd in "ls" "stats" "stats --json" "top -n 1" "cat --flows -c 1 fl" "help" "--help" "ls --help"; do
 		# shellcheck disable=SC2086
 		out=$("$BELTLINE" -i "$I" $cmd 2>&1 > /dev/full) && st=0 || st=$?
 		eq "$cmd > /dev/full: exit status" "$st" 1
