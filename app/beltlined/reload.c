@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_mempool.h>
 
@@ -206,7 +207,20 @@ open_added(struct bl_app *app, struct bl_cfg *ncfg, struct port_plan *pp, struct
 			return -ENOENT;
 		}
 		bl_diag_free(&fd);
+		/* A FIFO the driver would wait on (for a reader, or for its header) held the
+		 * main lcore in open(2): control socket and tick dead until one came. Its other
+		 * end is held here until the driver has opened it. */
+		int held[4], n_held = bl_cfg_port_fifos_ready(ncfg, j, held, 4, &fd);
+		if (n_held < 0) {
+			size_t n = fd.text != NULL ? strcspn(fd.text, "\n") : 0;
+			bl_err_set(err, -EAGAIN, "%.*s", (int)n, fd.text != NULL ? fd.text : "");
+			bl_diag_free(&fd);
+			close_opened(ncfg, pp);
+			return -EAGAIN;
+		}
 		int rc = bl_port_open(ncfg, j, app->pool, &pp->id[j], err);
+		while (n_held > 0)
+			close(held[--n_held]);
 		if (rc != 0) {
 			close_opened(ncfg, pp);
 			return rc;

@@ -198,6 +198,16 @@ int bl_cfg_port_find(const struct bl_cfg *cfg, const char *name);
 int bl_cfg_check_files(const struct bl_cfg *cfg, struct bl_diag *diag);
 /* The same for ports[i] alone (a port a reload adds). */
 int bl_cfg_check_port_files(const struct bl_cfg *cfg, unsigned int i, struct bl_diag *diag);
+/*
+ * A FIFO that ports[i]'s device names (a net_pcap port's rx_pcap= or tx_pcap=) must be
+ * ready now, or the driver's open waits in open(2) or for the file's header with no limit:
+ * a tx_pcap FIFO needs a reader, an rx_pcap FIFO a writer that has written. For a port a
+ * reload adds (the main lcore must not wait). Returns how many descriptors it opened
+ * and keeps in fds (at most max: the FIFO's other end stays held until the caller has
+ * opened the port, then closes them), or -EINVAL with one diag line each.
+ */
+int bl_cfg_port_fifos_ready(const struct bl_cfg *cfg, unsigned int i, int *fds, unsigned int max,
+			    struct bl_diag *diag);
 
 /*
  * The worker lcores: every workers[].lcore and graphs[].lcores entry, sorted,

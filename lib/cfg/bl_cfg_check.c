@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bl_cfg.h"
@@ -155,6 +157,60 @@ bl_cfg_check_port_files(const struct bl_cfg *cfg, unsigned int i, struct bl_diag
 			check_pcap_arg(path, "tx_pcap", a.val, a.val_len, d);
 	}
 	return d->n == before ? 0 : -EINVAL;
+}
+
+int
+bl_cfg_port_fifos_ready(const struct bl_cfg *cfg, unsigned int i, int *fds, unsigned int max,
+			struct bl_diag *d)
+{
+	const char *s = cfg->ports[i].vdev;
+	struct bl_cfg_vdev_arg a;
+	unsigned int before = d->n, n = 0;
+
+	if (strncmp(s, "net_pcap", 8) != 0)
+		return 0;
+	for (const char *c = s; bl_cfg__vdev_next(&c, &a);) {
+		bool rx = bl_cfg__vdev_key_is(&a, "rx_pcap");
+		char f[PATH_MAX];
+		struct stat st;
+		int fd;
+
+		if (!rx && !bl_cfg__vdev_key_is(&a, "tx_pcap"))
+			continue;
+		if (a.val_len == 0 || a.val_len >= sizeof(f))
+			continue;
+		memcpy(f, a.val, a.val_len);
+		f[a.val_len] = '\0';
+		if (stat(f, &st) != 0 || !S_ISFIFO(st.st_mode))
+			continue;
+		/* O_NONBLOCK: a FIFO for writing with no reader is ENXIO, not a wait */
+		fd = open(f, (rx ? O_RDONLY : O_WRONLY) | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && rx) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) {
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (fd < 0) {
+			bl_diag_add(d, "ports[%u].vdev: %s=%s is a FIFO %s: the pcap driver would wait "
+				    "for %s, holding the appliance; start %s first", i,
+				    rx ? "rx_pcap" : "tx_pcap", f,
+				    rx ? "nothing has written to yet" : "that no process reads",
+				    rx ? "its header" : "a reader", rx ? "its writer" : "its reader");
+			continue;
+		}
+		if (n < max)
+			fds[n++] = fd;
+		else
+			close(fd);
+	}
+	if (d->n != before) {
+		while (n > 0)
+			close(fds[--n]);
+		return -EINVAL;
+	}
+	return (int)n;
 }
 
 static void

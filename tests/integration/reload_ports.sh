@@ -7,7 +7,8 @@
 # that is not there) leaves the ports as they were: the next add of the same
 # device works (a half-made device would be "already exists"). A PCI port added
 # live is refused by name, and so is a port whose rings the running pool cannot
-# fill (mbufs: the pool stays; give it headroom to add ports live).
+# fill (mbufs: the pool stays; give it headroom to add ports live), and a capture port
+# on a FIFO with nobody at its other end (the driver would wait, holding the appliance).
 . "$(dirname "$0")/lib.sh"
 
 I=$(inst rports)
@@ -49,6 +50,29 @@ set +e; "$BELTLINE" reload "$T/nocap.json" > /dev/null 2> "$T/r.err"; rc=$?; set
 eq "a capture port added live whose capture is not there: refused" "$rc" 1
 check "... naming the file and why ($(head -c 300 "$T/r.err"))" \
 	grep -q "rx_pcap=$T/missing.pcap: No such file or directory" "$T/r.err"
+# A capture port on a FIFO added live with nobody at its other end: the pcap driver's open
+# waited for a reader (tx) or for the header (rx) in the main lcore, control socket and all,
+# until one came. Refused at once, naming the FIFO; the control socket answers throughout.
+mkfifo "$T/txfifo" "$T/rxfifo"
+mkcfg "$T/txfifo.json" ', { "name": "c", "vdev": "net_pcap2,tx_pcap='"$T"'/txfifo" }' ''
+mkcfg "$T/rxfifo.json" ', { "name": "c", "vdev": "net_pcap2,rx_pcap='"$T"'/rxfifo" }' \
+	', { "lcores": [1], "pipeline": "rx port=c | count --name=fc | drop" }'
+for f in txfifo rxfifo; do
+	set +e; timeout 60 "$BELTLINE" reload "$T/$f.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
+	eq "a $f nobody is at the other end of, added live: refused ($(head -c 300 "$T/r.err"))" "$rc" 1
+	check "... naming it" grep -q "${f%fifo}_pcap=$T/$f is a FIFO" "$T/r.err"
+	eq "... the ports unchanged" "$(ports)" "a,b"
+done
+# With its reader there, the same port is added (the FIFO held open until the driver has it).
+cat "$T/txfifo" > /dev/null &
+CATP=$!
+set +e; timeout 60 "$BELTLINE" reload "$T/txfifo.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
+eq "a tx FIFO with its reader, added live ($(head -c 300 "$T/r.err"))" "$rc" 0
+eq "... port c there" "$(ports)" "a,b,c"
+"$BELTLINE" reload "$T/a.json" > /dev/null
+eq "... and removed again" "$(ports)" "a,b"
+kill "$CATP" 2> /dev/null || true
+wait "$CATP" 2> /dev/null || true
 jq '.mbufs.count = 8191' "$T/c.json" > "$T/small.json"
 set +e; "$BELTLINE" reload "$T/small.json" > /dev/null 2> "$T/r.err"; rc=$?; set -e
 eq "another pool size: refused" "$rc" 1
