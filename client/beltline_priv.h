@@ -82,6 +82,8 @@ struct blc_file {
 	unsigned nq, capq;
 	uint64_t next_seq;          /* seq of the next packet pcap gives us */
 	int eof;
+	int err;                    /* at eof: 0 (a clean end) or the -errno that ended it,
+	                             * said again by every peek once the queue is empty */
 };
 
 struct blc_dbuf {

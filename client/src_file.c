@@ -77,7 +77,7 @@ file_fill(struct beltline_stream *s)
 	int rc;
 
 	if (f->eof)
-		return 0;
+		return f->err;      /* a truncated file stays an error, not an end */
 	rc = pcap_next_ex(f->pcap, &h, &data);
 	if (rc == PCAP_ERROR_BREAK) {
 		f->eof = 1;
@@ -90,6 +90,7 @@ file_fill(struct beltline_stream *s)
 			s->name, (unsigned long long)f->next_seq + 1, (unsigned long long)f->next_seq,
 			pcap_geterr(f->pcap));
 		f->eof = 1;
+		f->err = -EPROTO;
 		return -EPROTO;
 	}
 	if (f->nq == f->capq) {

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "beltline.h"
 
@@ -224,6 +225,45 @@ struct bad {
 	int rc;
 	const char *log;
 };
+
+/* A capture cut short is an error (-EPROTO), not an end, whatever the burst: a peek that
+ * took the whole records before the cut gives them, and every peek or read after says
+ * -EPROTO, so a reader never takes a truncated file for a complete one. */
+Test(file, truncated_file_is_an_error_at_any_burst)
+{
+	static const unsigned bursts[] = { 1, 7, 64 };
+	char path[] = "/tmp/beltline-test-trunc-XXXXXX";
+	struct beltline_pkt v[64];
+	struct beltline_stream *s;
+	char buf[500];
+	FILE *in;
+	int fd, n;
+
+	in = fopen(CORPUS("IGMP_V2.pcap"), "rb");
+	cr_assert_not_null(in);
+	cr_assert_eq(fread(buf, 1, sizeof(buf), in), sizeof(buf));   /* 6 records whole, then a cut */
+	fclose(in);
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(fd);
+	for (size_t i = 0; i < sizeof(bursts) / sizeof(bursts[0]); i++) {
+		unsigned got = 0;
+
+		cr_assert_eq(beltline_open(path, NULL, &s), 0, "%s", last_log);
+		while ((n = beltline_peek(s, v, bursts[i])) > 0) {
+			got += (unsigned)n;
+			cr_assert_eq(beltline_release(s, (unsigned)n), 0);
+		}
+		cr_assert_eq(n, -EPROTO, "burst %u: %d, not -EPROTO", bursts[i], n);
+		cr_assert_eq(got, 6, "burst %u: %u packets", bursts[i], got);
+		cr_assert(strstr(last_log, "truncated") != NULL, "%s", last_log);
+		cr_assert_eq(beltline_peek(s, v, bursts[i]), -EPROTO, "the error stays");
+		cr_assert_eq(beltline_read(s, buf, sizeof(buf), NULL), -EPROTO);
+		beltline_close(s);
+	}
+	unlink(path);
+}
 
 Test(file, bad_sources_are_refused_with_a_reason)
 {
