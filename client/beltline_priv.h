@@ -52,6 +52,12 @@ blc_opts_ok(const void *o, size_t known)
 void blc_log(enum beltline_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A public call refused for its arguments (a NULL, a count of 0, a release with nothing
+ * held): said through the log as every refusal is (beltline.h: the callback says why a
+ * call failed), naming the call and what was wrong. -EINVAL. */
+int blc_refuse(const char *fn, const char *why);
+#define BLC_REFUSE_IF(cond, why) do { if (cond) return blc_refuse(__func__, (why)); } while (0)
+
 /* The check every call taking beltline_open_opts makes first: 0, or -EINVAL said
  * through the log, naming what (the URI or instance). */
 static inline int

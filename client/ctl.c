@@ -282,8 +282,7 @@ beltline_ctl_open(const char *instance, const struct beltline_open_opts *opts,
 	struct beltline_ctl *c;
 	int fd, rc;
 
-	if (out == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(out == NULL, "out is NULL");
 	*out = NULL;
 	if (blc_open_opts_check(instance, opts) < 0)
 		return -EINVAL;
@@ -318,10 +317,14 @@ beltline_ctl_call(struct beltline_ctl *c, enum beltline_ctl_op op, const char *b
 	unsigned n = 0;
 	int rc;
 
-	if (c == NULL || reply == NULL || op < BELTLINE_CTL_LIST ||
-	    (op > BELTLINE_CTL_STATS && op != BELTLINE_CTL_RELOAD && op != BELTLINE_CTL_TAP &&
-	     op != BELTLINE_CTL_EDIT))
-		return -EINVAL;
+	BLC_REFUSE_IF(c == NULL, "c is NULL");
+	BLC_REFUSE_IF(reply == NULL, "reply is NULL");
+	BLC_REFUSE_IF(op < BELTLINE_CTL_LIST ||
+		      (op > BELTLINE_CTL_STATS && op != BELTLINE_CTL_RELOAD &&
+		       op != BELTLINE_CTL_TAP && op != BELTLINE_CTL_EDIT),
+		      "op is not one this call makes (list, attach, detach, stats, reload, tap, "
+		      "edit: open_write and attach_verdict are beltline_open_write's and "
+		      "beltline_open_user's)");
 	rc = blc_ctl_call_fd(c->fd, c->timeout_ms, (unsigned)op, body, reply, fds,
 		BL_CTL_FDS_MAX, &n);
 	blc_close_fds(fds, n);     /* only attach hands out descriptors: beltline_open's business */

@@ -21,6 +21,13 @@ beltline_set_log(beltline_log_fn cb, void *ctx)
 	return old;
 }
 
+int
+blc_refuse(const char *fn, const char *why)
+{
+	blc_log(BELTLINE_LOG_ERROR, "%s: %s: refused (-EINVAL)", fn, why);
+	return -EINVAL;
+}
+
 void
 blc_log(enum beltline_log_level lvl, const char *fmt, ...)
 {

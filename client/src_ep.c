@@ -206,8 +206,7 @@ beltline_ep_listen(const char *uri, const struct beltline_ep_opts *o,
 	cJSON *req, *j;
 	int fd, rc;
 
-	if (out == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(out == NULL, "out is NULL");
 	*out = NULL;
 	if (BLC_OPT(o, peer_user, NULL) != NULL) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: peer_user is for connect (who may connect to a "
@@ -256,7 +255,8 @@ beltline_ep_listen(const char *uri, const struct beltline_ep_opts *o,
 int
 beltline_ep_listener_fd(const struct beltline_ep_listener *l)
 {
-	return l == NULL ? -EINVAL : l->net != NULL ? blc_epn_listener_fd(l->net) : l->fd;
+	BLC_REFUSE_IF(l == NULL, "l is NULL");
+	return l->net != NULL ? blc_epn_listener_fd(l->net) : l->fd;
 }
 
 void
@@ -332,8 +332,8 @@ beltline_ep_accept(struct beltline_ep_listener *l, int timeout_ms, struct beltli
 	ssize_t r;
 	cJSON *j;
 
-	if (l == NULL || out == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(l == NULL, "l is NULL");
+	BLC_REFUSE_IF(out == NULL, "out is NULL");
 	*out = NULL;
 	if (l->net != NULL)
 		return blc_epn_accept(l->net, timeout_ms, out);
@@ -409,8 +409,7 @@ beltline_ep_connect(const char *uri, const struct beltline_ep_opts *o, struct be
 	const char *pu = BLC_OPT(o, peer_user, NULL);
 	uint32_t uid;
 
-	if (out == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(out == NULL, "out is NULL");
 	*out = NULL;
 	if (pu != NULL && (blc_epn_uri(uri) || user_uid(pu, &uid) < 0)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: peer_user \"%s\": %s", uri != NULL ? uri : "(null)",

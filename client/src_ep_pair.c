@@ -356,7 +356,8 @@ blc_ep_pair(const char *uri, const struct beltline_ep_opts *o, int *fd, const ui
 int
 beltline_ep_fd(const struct beltline_ep *ep)
 {
-	return ep != NULL ? ep->epfd : -EINVAL;
+	BLC_REFUSE_IF(ep == NULL, "ep is NULL");
+	return ep->epfd;
 }
 
 void
@@ -372,8 +373,9 @@ beltline_ep_stats(const struct beltline_ep *ep, struct beltline_ep_stats *st)
 	struct beltline_ep_stats full;
 	size_t sz;
 
-	if (ep == NULL || st == NULL || st->sz < sizeof(size_t))
-		return -EINVAL;
+	BLC_REFUSE_IF(ep == NULL, "ep is NULL");
+	BLC_REFUSE_IF(st == NULL, "st is NULL");
+	BLC_REFUSE_IF(st->sz < sizeof(size_t), "st->sz is unset (set it to sizeof(struct beltline_ep_stats))");
 	sz = st->sz < sizeof(full) ? st->sz : sizeof(full);
 	full = ep->st;
 	full.peer_pid = (int)ep->peer_pid;

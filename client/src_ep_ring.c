@@ -545,8 +545,9 @@ beltline_ep_getwritebuf(struct beltline_ep *ep, uint32_t size, void **buf, int t
 	uint32_t asz;
 	int rc;
 
-	if (ep == NULL || buf == NULL || size == 0)
-		return -EINVAL;
+	BLC_REFUSE_IF(ep == NULL, "ep is NULL");
+	BLC_REFUSE_IF(buf == NULL, "buf is NULL");
+	BLC_REFUSE_IF(size == 0, "size is 0");
 	*buf = NULL;
 	if (ep->net != NULL)
 		return blc_epn_getwritebuf(ep, size, buf, timeout_ms);
@@ -573,8 +574,8 @@ beltline_ep_commit(struct beltline_ep *ep, void *buf, uint32_t len)
 	uint64_t start;
 	uint32_t i;
 
-	if (ep == NULL || ep->tx_head == ep->tx_alloc)
-		return -EINVAL;
+	BLC_REFUSE_IF(ep == NULL, "ep is NULL");
+	BLC_REFUSE_IF(ep->tx_head == ep->tx_alloc, "no buffer got and not committed (getwritebuf first)");
 	if (ep->net != NULL)
 		return blc_epn_commit(ep, buf, len);
 	i = (uint32_t)(ep->tx_head & ep->mask);
@@ -628,8 +629,9 @@ beltline_ep_getreadbuf(struct beltline_ep *ep, const void **buf, uint32_t *len, 
 	struct bl_ep_slot s;
 	int rc;
 
-	if (ep == NULL || buf == NULL || len == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(ep == NULL, "ep is NULL");
+	BLC_REFUSE_IF(buf == NULL, "buf is NULL");
+	BLC_REFUSE_IF(len == NULL, "len is NULL");
 	*buf = NULL;
 	*len = 0;
 	if (ep->net != NULL)
@@ -673,12 +675,10 @@ rx_ptr(const struct beltline_ep *ep, uint64_t seq)
 int
 beltline_ep_release(struct beltline_ep *ep, const void *buf)
 {
-	if (ep == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(ep == NULL, "ep is NULL");
 	if (ep->net != NULL)
 		return blc_epn_release(ep, buf);
-	if (ep->rx_done == ep->rx_next)
-		return -EINVAL;
+	BLC_REFUSE_IF(ep->rx_done == ep->rx_next, "no message read and not released (getreadbuf first)");
 	if (buf != NULL && buf != rx_ptr(ep, ep->rx_done)) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: release of a buffer that is not the oldest one read",
 			ep->name);
@@ -742,8 +742,8 @@ beltline_ep_forward(struct beltline_ep *dst, struct beltline_ep *src, const void
 	void *w;
 	int rc;
 
-	if (dst == NULL || src == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(dst == NULL, "dst is NULL");
+	BLC_REFUSE_IF(src == NULL, "src is NULL");
 	/* Checked before anything is done (src and dst untouched on -EINVAL). */
 	if (src->net != NULL ? !blc_epn_is_oldest(src, buf, len) :
 	    (src->rx_done == src->rx_next || buf != rx_ptr(src, src->rx_done) ||

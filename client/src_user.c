@@ -89,8 +89,7 @@ beltline_open_user(const char *uri, const struct beltline_open_opts *o, struct b
 	struct beltline_user *u;
 	int rc;
 
-	if (out == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(out == NULL, "out is NULL");
 	*out = NULL;
 	if (blc_open_opts_check(uri, o) < 0)
 		return -EINVAL;
@@ -126,8 +125,9 @@ beltline_take(struct beltline_user *u, struct beltline_pkt *pkts, unsigned n)
 {
 	int rc;
 
-	if (u == NULL || pkts == NULL || n == 0)
-		return -EINVAL;
+	BLC_REFUSE_IF(u == NULL, "u is NULL");
+	BLC_REFUSE_IF(pkts == NULL, "pkts is NULL");
+	BLC_REFUSE_IF(n == 0, "n is 0");
 	rc = beltline_peek(u->s, pkts, n);
 	if (rc > 0) {
 		/* Past them in the stream; their bytes stay while the appliance holds them. */
@@ -143,8 +143,8 @@ beltline_give(struct beltline_user *u, const struct beltline_class *c, unsigned 
 	uint64_t tail;
 	unsigned k;
 
-	if (u == NULL || (c == NULL && n != 0))
-		return -EINVAL;
+	BLC_REFUSE_IF(u == NULL, "u is NULL");
+	BLC_REFUSE_IF(c == NULL && n != 0, "c is NULL and n is not 0");
 	/* A2: acquire, pairs with the appliance's release of tail: it read those slots. */
 	tail = __atomic_load_n(&u->tp->tail, __ATOMIC_ACQUIRE);
 	k = (unsigned)(u->capacity - (u->head - tail));
@@ -179,8 +179,7 @@ beltline_user_flush(struct beltline_user *u, int timeout_ms)
 {
 	struct timespec ts = { 0, 200000 };
 
-	if (u == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(u == NULL, "u is NULL");
 	/* acquire: pairs with the appliance's release of tail (A2). */
 	for (int i = 0; __atomic_load_n(&u->tp->tail, __ATOMIC_ACQUIRE) != u->head; i++) {
 		if (i >= timeout_ms * 5)
@@ -195,7 +194,8 @@ beltline_user_flush(struct beltline_user *u, int timeout_ms)
 int
 beltline_user_fd(const struct beltline_user *u)
 {
-	return u != NULL ? beltline_fd(u->s) : -EINVAL;
+	BLC_REFUSE_IF(u == NULL, "u is NULL");
+	return beltline_fd(u->s);
 }
 
 void
@@ -218,8 +218,9 @@ beltline_user_stats(const struct beltline_user *u, struct beltline_user_stats *s
 	struct beltline_stats r = { .sz = sizeof(r) };
 
 	/* Below its own sz field nothing can be filled (and sz - sizeof(sz) would wrap). */
-	if (u == NULL || st == NULL || st->sz < sizeof(st->sz))
-		return -EINVAL;
+	BLC_REFUSE_IF(u == NULL, "u is NULL");
+	BLC_REFUSE_IF(st == NULL, "st is NULL");
+	BLC_REFUSE_IF(st->sz < sizeof(st->sz), "st->sz is unset (set it to sizeof(struct beltline_user_stats))");
 	beltline_stats(u->s, &r);
 	v.taken = u->taken;
 	v.given = u->head;

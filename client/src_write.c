@@ -141,8 +141,8 @@ beltline_getwritebuf(struct beltline_writer *w, void **buf, uint32_t *room)
 {
 	uint64_t tail;
 
-	if (w == NULL || buf == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(w == NULL, "w is NULL");
+	BLC_REFUSE_IF(buf == NULL, "buf is NULL");
 	if (w->net != NULL)
 		return blc_netw_getbuf(w->net, buf, room);
 	/* acquire: pairs with the appliance's release of tail (bl_inject_worker.h, A2). */
@@ -186,8 +186,7 @@ beltline_commit(struct beltline_writer *w, void *buf, uint32_t len)
 	uint64_t s;
 	struct bl_wring_desc *d;
 
-	if (w == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(w == NULL, "w is NULL");
 	if (w->net != NULL)
 		return blc_netw_commit(w->net, buf, len);
 	s = w->next_commit;
@@ -217,8 +216,7 @@ beltline_write_flush(struct beltline_writer *w, int timeout_ms)
 {
 	struct timespec t0, t;
 
-	if (w == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(w == NULL, "w is NULL");
 	if (w->net != NULL)
 		return blc_netw_flush(w->net, timeout_ms);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -280,8 +278,7 @@ beltline_write_fd(struct beltline_writer *w)
 	struct epoll_event wev = { .events = EPOLLIN }, cev = { .events = EPOLLHUP };
 	int ep, fd, rc;
 
-	if (w == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(w == NULL, "w is NULL");
 	if (w->poll_fd >= 0)
 		return w->poll_fd;
 	if (w->net != NULL) {
@@ -329,8 +326,9 @@ beltline_write_stats(const struct beltline_writer *w, struct beltline_write_stat
 {
 	struct beltline_write_stats v = { 0 };
 
-	if (w == NULL || st == NULL || st->sz < sizeof(size_t))
-		return -EINVAL;
+	BLC_REFUSE_IF(w == NULL, "w is NULL");
+	BLC_REFUSE_IF(st == NULL, "st is NULL");
+	BLC_REFUSE_IF(st->sz < sizeof(size_t), "st->sz is unset (set it to sizeof(struct beltline_write_stats))");
 	v.sz = st->sz;
 	if (w->net != NULL) {
 		blc_netw_stats(w->net, &v.committed, &v.consumed, &v.refused, &v.full);
@@ -426,8 +424,7 @@ beltline_open_write(const char *uri, const struct beltline_open_opts *o,
 	unsigned n = 0;
 	cJSON *req, *j, *names, *it;
 
-	if (out == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(out == NULL, "out is NULL");
 	*out = NULL;
 	if (blc_open_opts_check(uri, o) < 0)
 		return -EINVAL;

@@ -20,8 +20,7 @@ beltline_open(const char *uri, const struct beltline_open_opts *opts, struct bel
 	const char *path;
 	int rc;
 
-	if (out == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(out == NULL, "out is NULL");
 	*out = NULL;
 	if (uri == NULL || uri[0] == '\0') {
 		blc_log(BELTLINE_LOG_ERROR, "beltline_open: empty URI (want beltline://INSTANCE/STREAM, "
@@ -85,8 +84,9 @@ beltline_close(struct beltline_stream *s)
 int
 beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n)
 {
-	if (s == NULL || views == NULL || n == 0)
-		return -EINVAL;
+	BLC_REFUSE_IF(s == NULL, "s is NULL");
+	BLC_REFUSE_IF(views == NULL, "views is NULL");
+	BLC_REFUSE_IF(n == 0, "n is 0");
 	if (n > BLC_MAX_BURST)
 		n = BLC_MAX_BURST;
 	int rc = s->ops->peek(s, views, n);
@@ -98,8 +98,7 @@ beltline_peek(struct beltline_stream *s, struct beltline_pkt *views, unsigned n)
 int
 beltline_check(struct beltline_stream *s, uint64_t seq)
 {
-	if (s == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(s == NULL, "s is NULL");
 	return s->ops->check != NULL ? s->ops->check(s, seq) : 1;
 }
 
@@ -108,8 +107,7 @@ beltline_release(struct beltline_stream *s, unsigned n)
 {
 	int rc;
 
-	if (s == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(s == NULL, "s is NULL");
 	if (n > s->peeked) {
 		blc_log(BELTLINE_LOG_ERROR, "%s: release of %u packets, but the last peek gave %u",
 			s->name, n, s->peeked);
@@ -144,8 +142,8 @@ beltline_read(struct beltline_stream *s, void *buf, size_t size, struct beltline
 	struct beltline_pkt v;
 	int rc;
 
-	if (s == NULL || (buf == NULL && size > 0))
-		return -EINVAL;
+	BLC_REFUSE_IF(s == NULL, "s is NULL");
+	BLC_REFUSE_IF(buf == NULL && size > 0, "buf is NULL and size is not 0");
 	if (info == NULL)
 		info = &tmp;
 	s->peeked = 0;          /* views of an earlier peek are given up */
@@ -170,8 +168,7 @@ beltline_fd(const struct beltline_stream *s)
 {
 	int rc;
 
-	if (s == NULL)
-		return -EINVAL;
+	BLC_REFUSE_IF(s == NULL, "s is NULL");
 	/* Asking for the fd makes a live reader a sleeper, and makes the fd (beltline.h).
 	 * Streams are always allocated writable (beltline_open), so this const cast is sound. */
 	if (s->ops->fd_asked != NULL) {
@@ -188,8 +185,9 @@ beltline_stats(const struct beltline_stream *s, struct beltline_stats *st)
 	struct beltline_stats full;
 	size_t sz;
 
-	if (s == NULL || st == NULL || st->sz < sizeof(size_t))
-		return -EINVAL;
+	BLC_REFUSE_IF(s == NULL, "s is NULL");
+	BLC_REFUSE_IF(st == NULL, "st is NULL");
+	BLC_REFUSE_IF(st->sz < sizeof(size_t), "st->sz is unset (set it to sizeof(struct beltline_stats))");
 	sz = st->sz < sizeof(full) ? st->sz : sizeof(full);
 	full = s->st;
 	if (s->ops->stats != NULL)
@@ -205,8 +203,9 @@ beltline_info(const struct beltline_stream *s, struct beltline_info *info)
 	struct beltline_info full;
 	size_t sz;
 
-	if (s == NULL || info == NULL || info->sz < sizeof(size_t))
-		return -EINVAL;
+	BLC_REFUSE_IF(s == NULL, "s is NULL");
+	BLC_REFUSE_IF(info == NULL, "info is NULL");
+	BLC_REFUSE_IF(info->sz < sizeof(size_t), "info->sz is unset (set it to sizeof(struct beltline_info))");
 	sz = info->sz < sizeof(full) ? info->sz : sizeof(full);
 	memset(&full, 0, sizeof(full));
 	full.kind = s->kind;

@@ -318,6 +318,72 @@ Test(file, options_struct_is_size_checked)
 	cr_assert_eq(beltline_open(CORPUS("vxlan.pcap"), &small, &s), -EINVAL);
 }
 
+/* Misuse is refused with -EINVAL and a log line naming the call (beltline.h: the
+ * callback says why a call failed), never silently: NULL handles and arguments, a count
+ * of 0, a release with nothing peeked, an endpoint commit or release with nothing got. */
+#define REFUSED(call, fn) do {							\
+	n_logs = 0;								\
+	last_log[0] = '\0';							\
+	cr_assert_eq((call), -EINVAL, "%s", #call);				\
+	cr_assert_eq(n_logs, 1, "%s said nothing", #call);			\
+	cr_assert(strstr(last_log, fn ":") == last_log, "%s: '%s'", #call, last_log); \
+} while (0)
+
+Test(file, misuse_is_refused_with_a_log_line)
+{
+	struct beltline_stats st = { .sz = 0 };
+	struct beltline_info info = { .sz = 0 };
+	struct beltline_class c = { 0 };
+	struct beltline_stream *s;
+	struct beltline_pkt v[2];
+	const void *cb;
+	uint32_t len;
+	char buf[8];
+	void *b;
+
+	REFUSED(beltline_open(CORPUS("vxlan.pcap"), NULL, NULL), "beltline_open");
+	REFUSED(beltline_peek(NULL, v, 2), "beltline_peek");
+	REFUSED(beltline_check(NULL, 0), "beltline_check");
+	REFUSED(beltline_release(NULL, 1), "beltline_release");
+	REFUSED(beltline_read(NULL, buf, sizeof(buf), NULL), "beltline_read");
+	REFUSED(beltline_fd(NULL), "beltline_fd");
+	REFUSED(beltline_stats(NULL, &st), "beltline_stats");
+	REFUSED(beltline_info(NULL, &info), "beltline_info");
+	cr_assert_eq(beltline_open(CORPUS("vxlan.pcap"), NULL, &s), 0);
+	REFUSED(beltline_peek(s, NULL, 2), "beltline_peek");
+	REFUSED(beltline_peek(s, v, 0), "beltline_peek");
+	REFUSED(beltline_read(s, NULL, 10, NULL), "beltline_read");
+	REFUSED(beltline_stats(s, &st), "beltline_stats");
+	REFUSED(beltline_stats(s, NULL), "beltline_stats");
+	REFUSED(beltline_info(s, &info), "beltline_info");
+	beltline_close(s);
+	REFUSED(beltline_open_write("beltline://t/w", NULL, NULL), "beltline_open_write");
+	REFUSED(beltline_getwritebuf(NULL, &b, &len), "beltline_getwritebuf");
+	REFUSED(beltline_commit(NULL, buf, 1), "beltline_commit");
+	REFUSED(beltline_write_fd(NULL), "beltline_write_fd");
+	REFUSED(beltline_write_flush(NULL, 0), "beltline_write_flush");
+	REFUSED(beltline_write_stats(NULL, NULL), "beltline_write_stats");
+	REFUSED(beltline_open_user("beltline://t/u", NULL, NULL), "beltline_open_user");
+	REFUSED(beltline_take(NULL, v, 2), "beltline_take");
+	REFUSED(beltline_give(NULL, &c, 1), "beltline_give");
+	REFUSED(beltline_user_flush(NULL, 0), "beltline_user_flush");
+	REFUSED(beltline_user_fd(NULL), "beltline_user_fd");
+	REFUSED(beltline_user_stats(NULL, NULL), "beltline_user_stats");
+	REFUSED(beltline_ep_listen("beltline://t/ep/e", NULL, NULL), "beltline_ep_listen");
+	REFUSED(beltline_ep_accept(NULL, 0, NULL), "beltline_ep_accept");
+	REFUSED(beltline_ep_listener_fd(NULL), "beltline_ep_listener_fd");
+	REFUSED(beltline_ep_connect("beltline://t/ep/e", NULL, NULL), "beltline_ep_connect");
+	REFUSED(beltline_ep_getwritebuf(NULL, 1, &b, 0), "beltline_ep_getwritebuf");
+	REFUSED(beltline_ep_commit(NULL, buf, 1), "beltline_ep_commit");
+	REFUSED(beltline_ep_getreadbuf(NULL, &cb, &len, 0), "beltline_ep_getreadbuf");
+	REFUSED(beltline_ep_release(NULL, NULL), "beltline_ep_release");
+	REFUSED(beltline_ep_forward(NULL, NULL, NULL, 0, 0), "beltline_ep_forward");
+	REFUSED(beltline_ep_fd(NULL), "beltline_ep_fd");
+	REFUSED(beltline_ep_stats(NULL, NULL), "beltline_ep_stats");
+	REFUSED(beltline_ctl_open("t", NULL, NULL), "beltline_ctl_open");
+	REFUSED(beltline_ctl_call(NULL, BELTLINE_CTL_LIST, NULL, NULL), "beltline_ctl_call");
+}
+
 Test(file, silent_by_default)
 {
 	struct beltline_stream *s;
