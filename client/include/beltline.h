@@ -29,6 +29,12 @@
  * callback with beltline_set_log() to hear why a call failed.
  *
  * Threads: a stream belongs to one thread at a time. beltline_set_log is global.
+ * Processes: after fork() every handle (stream, writer, verdict client, endpoint,
+ * listener, control connection) stays the parent's. The child must not call the library
+ * on it, close included: it shares the parent's position and lease, so it would read,
+ * release or give in the parent's place (the appliance cannot tell them apart); its
+ * copies of the descriptors go at exec (all are close-on-exec) or exit.
+ * A handle closed is freed: closing it again, or any call on it, is a use after free.
  */
 #ifndef BELTLINE_H
 #define BELTLINE_H
