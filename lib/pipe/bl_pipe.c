@@ -191,6 +191,11 @@ parse_unary(struct bl_pipe_ps *ps, struct frag *f)
 	if (ps->t[ps->pos] == '\0')
 		return bl_pipe__fail(ps, at, "unbalanced \"(\": no \")\" before the end of "
 				     "the pipeline");
+	/* A ";" ends the statement, so no ")" can follow: blame the "(" (its column is the
+	 * user's, also in one element of a "pipeline" array, where the ";" is not). */
+	if (ps->t[ps->pos] == ';')
+		return bl_pipe__fail(ps, at, "unbalanced \"(\": no \")\" before the end of "
+				     "the statement");
 	if (ps->t[ps->pos] != ')') {
 		char b[64];
 		return bl_pipe__fail(ps, ps->pos, "expected \"|\", \"+\", \"++\", \"+*\" or \")\" to close "

@@ -69,6 +69,19 @@ check "... the empty ports said" grep -q '^ports: must be a non-empty array' "$T
 check "... the graphs not checked against a config that is not whole" \
 	bash -c "! grep -q '^graphs' '$T/err'"
 
+# A "(" left open in an element of a "pipeline" array that is not the last: the element
+# and the "(" column in it (it said 'col 12: expected "|", ... to close the "(" at col 19,
+# got ";"', the column of "(" in the joined text and a ";" the user never wrote).
+cat > "$T/paren.json" <<JSON
+{ "instance": "$(inst paren)", "ports": [ { "name": "in", "vdev": "net_null0" } ],
+  "graphs": [ { "lcores": [1], "pipeline": [ "gen | drop", "gen | (drop", "gen | count" ] } ] }
+JSON
+run x --check "$T/paren.json"
+eq "an open ( in pipeline[1]: refused" "$rc" 2
+check "... naming the element and the ( column in it ($(cat "$T/err"))" \
+	grep -qx 'graphs\[0\]\.pipeline\[1\]: col 7: unbalanced "(": no ")" before the end of the statement' "$T/err"
+eq "... one line" "$(wc -l < "$T/err")" 1
+
 # A stream name given but not a valid one is called that, not "required".
 run x --check --port n=net_null0 --pipeline 'gen | export name=ic/mp'
 eq "export name=ic/mp: refused" "$rc" 2
