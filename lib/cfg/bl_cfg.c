@@ -244,8 +244,13 @@ read_graph(struct bl_cfg_rd *r, const cJSON *v, unsigned int i, struct bl_cfg_gr
 		return;
 	}
 	if (!cJSON_IsArray(lc) || cJSON_GetArraySize(lc) == 0 || cJSON_GetArraySize(lc) > BL_CFG_MAX_WORKERS) {
-		bl_diag_add(r->diag, "%s.lcores: must be an array of 1..%d lcores, got %s", path,
-			    BL_CFG_MAX_WORKERS, cJSON_IsArray(lc) ? "another size" : bl_json_type(lc));
+		if (cJSON_IsArray(lc) && cJSON_GetArraySize(lc) > 0)
+			bl_diag_add(r->diag, "%s.lcores: must be an array of 1..%d lcores, got %d", path,
+				    BL_CFG_MAX_WORKERS, cJSON_GetArraySize(lc));
+		else
+			bl_diag_add(r->diag, "%s.lcores: must be an array of 1..%d lcores, got %s", path,
+				    BL_CFG_MAX_WORKERS, cJSON_IsArray(lc) ? "an empty array" :
+				    bl_json_type(lc));
 		return;
 	}
 	unsigned int j = 0;
@@ -446,8 +451,13 @@ bl_cfg__read_top(struct bl_cfg_rd *r, const cJSON *root, struct bl_cfg *cfg)
 	v = cJSON_GetObjectItemCaseSensitive(root, "graphs");
 	if (v != NULL && (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0 ||
 			  cJSON_GetArraySize(v) > BL_CFG_MAX_GRAPHS)) {
-		bl_diag_add(r->diag, "graphs: must be an array of 1..%d graphs, got %s", BL_CFG_MAX_GRAPHS,
-			    cJSON_IsArray(v) ? "another size" : bl_json_type(v));
+		if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0)
+			bl_diag_add(r->diag, "graphs: must be an array of 1..%d graphs, got %d",
+				    BL_CFG_MAX_GRAPHS, cJSON_GetArraySize(v));
+		else
+			bl_diag_add(r->diag, "graphs: must be an array of 1..%d graphs, got %s",
+				    BL_CFG_MAX_GRAPHS, cJSON_IsArray(v) ? "an empty array" :
+				    bl_json_type(v));
 	} else if (v != NULL) {
 		for (const cJSON *e = v->child; e != NULL; e = e->next) {
 			unsigned int i = cfg->n_graphs++;
@@ -455,9 +465,10 @@ bl_cfg__read_top(struct bl_cfg_rd *r, const cJSON *root, struct bl_cfg *cfg)
 		}
 	}
 
+	const bool has_graphs = v != NULL;   /* said above when it is no good */
 	v = cJSON_GetObjectItemCaseSensitive(root, "workers");
 	if (v == NULL) {
-		if (cfg->n_graphs == 0)
+		if (!has_graphs)
 			bl_diag_add(r->diag, "workers, graphs: both missing: give \"graphs\" (pipelines and "
 				    "the lcores that run them) or \"workers\" (which lcore forwards which queue)");
 	} else if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {

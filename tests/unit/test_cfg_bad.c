@@ -12,6 +12,9 @@
 /* ---- the bad configs ---------------------------------------------------- */
 
 
+#define G_GEN  "{'lcores':[1],'pipeline':'gen'}"
+#define G_GEN4 G_GEN "," G_GEN "," G_GEN "," G_GEN
+
 static const struct bad bad_cases[] = {
 	/* Not JSON, or not an object. */
 	{ "json_truncated", "{'ports': [",
@@ -291,6 +294,15 @@ static const struct bad bad_cases[] = {
 
 	/* Workers. */
 	{ "workers_missing", "{" PORTS_A "}", "workers, graphs: both missing", { 0 }, NULL, 0 },
+	/* graphs given but of no good size: said as what it is (it said "got another size"),
+	 * and not as missing too (it said "workers, graphs: both missing" as well). */
+	{ "graphs_empty", "{" PORTS_A ",'graphs':[]}",
+	  "graphs: must be an array of 1..16 graphs, got an empty array", { 0 }, "missing", 1 },
+	{ "graphs_17", "{" PORTS_A ",'graphs':[" G_GEN4 "," G_GEN4 "," G_GEN4 "," G_GEN4 ","
+	  G_GEN "]}",
+	  "graphs: must be an array of 1..16 graphs, got 17", { 0 }, "missing", 1 },
+	{ "graph_lcores_empty", "{" PORTS_A ",'graphs':[{'lcores':[],'pipeline':'gen'}]}",
+	  "graphs[0].lcores: must be an array of 1..64 lcores, got an empty array", { 0 }, NULL, 1 },
 	{ "workers_empty", "{" PORTS_A ",'workers':[]}",
 	  "workers: must be a non-empty array, got an empty array", { 0 }, NULL, 0 },
 	{ "workers_not_array", "{" PORTS_A ",'workers':" WORKER_A "}",
