@@ -120,7 +120,7 @@ BL_FILTER_REGISTER(ibuf_out) = {
 	.synopsis = "ibuf_out name=NAME [capacity=N] [policy=srp]",
 	.args_doc = "name: the ring's name, which ibuf_in names too (required)\n"
 		    "capacity: slots, a power of two (default 1024); reserved in the packet pool\n"
-		    "policy: srp (tail drop, the default and the only one: readers take each packet's\n"
+		    "policy: srp (tail drop, the default and the only one: readers take each packet's "
 		    "reference after its slot, so the slot keeps its own until every reader passed it)",
 	.edges_doc = "none: a sink",
 	.state_doc = "shared: one ring per name; build the writing graph before its readers",
