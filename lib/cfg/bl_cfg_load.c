@@ -71,6 +71,31 @@ trailing_comma(const char *text, size_t len)
 	return NULL;
 }
 
+/* How deep in arrays and objects text[0..at) is (outside strings): cJSON refuses past
+ * CJSON_NESTING_LIMIT, at a place that is otherwise good JSON. */
+static unsigned long
+depth_at(const char *text, const char *at)
+{
+	unsigned long d = 0;
+	bool in_str = false;
+
+	for (const char *c = text; c < at; c++) {
+		if (in_str) {
+			if (*c == '\\' && c + 1 < at)
+				c++;
+			else if (*c == '"')
+				in_str = false;
+		} else if (*c == '"') {
+			in_str = true;
+		} else if (*c == '[' || *c == '{') {
+			d++;
+		} else if ((*c == ']' || *c == '}') && d > 0) {
+			d--;
+		}
+	}
+	return d;
+}
+
 int
 bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 	     struct bl_diag *diag)
@@ -94,6 +119,11 @@ bl_cfg_parse(const char *text, size_t len, const char *dir, struct bl_cfg *cfg,
 			return -EINVAL;
 		}
 		where(text, at, &line, &col);
+		if (depth_at(text, at) >= CJSON_NESTING_LIMIT) {
+			bl_diag_add(diag, "$: not valid JSON (line %u, col %u): arrays and objects "
+				    "nested more than %d deep", line, col, CJSON_NESTING_LIMIT);
+			return -EINVAL;
+		}
 		for (const char *c = at + (at < text + len); c < text + len; c++)
 			early &= *c == ' ' || *c == '\t' || *c == '\n' || *c == '\r';
 		bl_diag_add(diag, "$: not valid JSON (line %u, col %u)%s", line, col,

@@ -476,6 +476,24 @@ Test(cfg_bad_generated, deep_nesting_does_not_crash)
 	expect_bad(&c);
 }
 
+/* Nested past cJSON's limit in a value that is otherwise good JSON: said why (it said
+ * only "not valid JSON (line 1, col 1013)", at a "[" like the ones before it). */
+Test(cfg_bad_generated, deep_nesting_says_why)
+{
+	static char json[8192];
+	struct bad c = { "deep_nesting_says_why", json, "$: not valid JSON (line 1, col ",
+			 { "arrays and objects nested more than 1000 deep" }, "text ends", 1 };
+
+	json[0] = '\0';
+	cat(json, sizeof(json), "{" GOOD ",'x':");
+	for (int i = 0; i < 1200; i++)
+		cat(json, sizeof(json), "[");
+	for (int i = 0; i < 1200; i++)
+		cat(json, sizeof(json), "]");
+	cat(json, sizeof(json), "}");
+	expect_bad(&c);
+}
+
 Test(cfg_bad_generated, long_unknown_key)
 {
 	static char json[4096];
