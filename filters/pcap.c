@@ -125,6 +125,7 @@ struct pcapw {
 	bool committed;
 	bool created;                /* init created name (a rollback removes it) */
 	bool regular;                /* a regular file: a cut record can be cut off */
+	mode_t mode;                 /* of a file the sink creates (pcapw_open) */
 	dev_t dev;                   /* of the file init created */
 	ino_t ino;
 	uint32_t seq;                /* the next rotation suffix */
@@ -239,35 +240,77 @@ pcapw_begin(struct pcapw *w)
 }
 
 /*
- * Open name: created (O_EXCL) or existing, never truncated here. -errno on failure.
- * Never blocks for good: a FIFO no process reads yet is waited for at most wait_ms
- * (polled), then -ENXIO. A plain open(O_WRONLY) of one waited for a reader with no
- * limit: a reload that added such a sink held the main lcore in open(2), so the
- * control socket and its tick stopped until a reader came or a signal (init at a
- * start or a reload: PCAPW_FIFO_WAIT_MS; a rotation, on the worker: 0, retried a
- * second later as any failed open). Once open, a FIFO is written blocking, as before.
+ * Whose files the sink writes. One it creates gets memory.packet_mode's read bits and
+ * the owner's write, set by fchmod (the umask plays no part): the packets in it are the
+ * packet DBuf's, and who may not read that may not read them here either (created 0666,
+ * root's usual umask made every capture readable by every user). One that is there
+ * already is written only when it is the appliance's user's or root's, with no other
+ * name linked to it, and reached through a symbolic link only when the link is theirs
+ * too: a name in a folder others may write (config/monitor.json's /tmp/...) that another
+ * user made first, as a file or FIFO of their own, got the packets, and as a link to a
+ * file of root's had root truncate that file.
+ */
+static bool
+pcapw_owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* What lstat says of an existing name: 0, or -EPERM when it is not ours to write. */
+static int
+pcapw_name_ok(const char *name)
+{
+	struct stat st;
+
+	if (lstat(name, &st) != 0)
+		return -errno;
+	return pcapw_owner_ok(st.st_uid) ? 0 : -EPERM;
+}
+
+/*
+ * Open name: created (O_EXCL) or existing, never truncated here. -errno on failure
+ * (-EPERM: another user's, pcapw_owner_ok). Never blocks for good: a FIFO no process
+ * reads yet is waited for at most wait_ms (polled), then -ENXIO. A plain open(O_WRONLY)
+ * of one waited for a reader with no limit: a reload that added such a sink held the
+ * main lcore in open(2), so the control socket and its tick stopped until a reader came
+ * or a signal (init at a start or a reload: PCAPW_FIFO_WAIT_MS; a rotation, on the
+ * worker: 0, retried a second later as any failed open). Once open, a FIFO is written
+ * blocking, as before.
  */
 static int
 pcapw_open(struct pcapw *w, bool *created, unsigned int wait_ms)
 {
 	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 10 * 1000000L };
 	struct stat st;
-	int fd;
+	int fd, e;
 
 	*created = true;
-	fd = open(w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	fd = open(w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0 && fchmod(fd, w->mode) != 0) {
+		e = errno;
+		close(fd);
+		unlink(w->name);
+		return -e;
+	}
 	if (fd < 0 && errno == EEXIST) {
 		*created = false;
+		if ((e = pcapw_name_ok(w->name)) != 0)
+			return e;
 		for (unsigned int waited = 0;; waited += 10) {
 			fd = open(w->name, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
 			if (fd >= 0 || errno != ENXIO || waited >= wait_ms)
 				break;
 			nanosleep(&tick, NULL);
 		}
+		if (fd >= 0 && (fstat(fd, &st) != 0 || !pcapw_owner_ok(st.st_uid) ||
+				(S_ISREG(st.st_mode) && st.st_nlink != 1))) {
+			close(fd);   /* what the name leads to: another user's, or linked elsewhere */
+			return -EPERM;
+		}
 		if (fd >= 0) {   /* the writes block as they did (a FIFO): only the open did not */
 			int fl = fcntl(fd, F_GETFL);
 			if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-				int e = errno;
+				e = errno;
 				close(fd);
 				return -e;
 			}
@@ -295,6 +338,9 @@ pcapw_check(const char *name)
 	if (stat(name, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return -EISDIR;
+		if (pcapw_name_ok(name) != 0 || !pcapw_owner_ok(st.st_uid) ||
+		    (S_ISREG(st.st_mode) && st.st_nlink != 1))
+			return -EPERM;   /* as pcapw_open will refuse it */
 		return access(name, W_OK) == 0 ? 0 : -errno;
 	}
 	if (errno != ENOENT)
@@ -500,6 +546,7 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		return bl_err_set(err, -EINVAL, "keep: needs a rotation (rotate_bytes, rotate_packets "
 				  "or rotate_s): one file is all there is");
 	pcapw_header(w, env);
+	w->mode = 0600 | ((mode_t)env->pkt_mode & 0044);   /* pcapw_open */
 	if (env->n_replicas > 1)
 		snprintf(w->path, sizeof(w->path), "%s-r%u", file, env->replica);
 	else
@@ -523,6 +570,11 @@ pcapw_init(struct bl_filter *f, const struct bl_args *args, struct bl_err *err)
 		return bl_err_set(err, -EIO, "file: \"%s\" is a FIFO that no process reads (waited "
 				  "%u s for one): start its reader first", w->name,
 				  PCAPW_FIFO_WAIT_MS / 1000);
+	if (rc == -EPERM)
+		return bl_err_set(err, -EIO, "file: \"%s\" is there already and is another user's "
+				  "than the appliance's or root's (or a link of theirs, or has other "
+				  "names linked to it): not written; remove it, or name another file",
+				  w->name);
 	if (rc != 0)
 		return bl_err_set(err, -EIO, "file: cannot open \"%s\" for writing: %s", w->name,
 				  strerror(-rc));
@@ -661,7 +713,10 @@ BL_FILTER_REGISTER(pcap) = {
 	.args_doc = "file: where to write (required); rotations go to PATH.1, PATH.2, ...; "
 		    "truncated only when the graph goes live, removed if the build fails; a FIFO "
 		    "(tcpdump -r reading it) is waited for at most 10 s to have a reader, then "
-		    "refused, and is written blocking, so its reader sets the pace\n"
+		    "refused, and is written blocking, so its reader sets the pace; a file it "
+		    "creates has memory.packet_mode's read bits and the owner's write, whatever "
+		    "the umask; one that is there already (or a symbolic link) is written only "
+		    "when it is the appliance's user's or root's, with no other hard link\n"
 		    "format: pcap (default: microsecond times) or pcapng (an interface per port, "
 		    "named as the port, plus \"beltline\" for packets no port received; "
 		    "nanosecond times; the wire length in every record)\n"

@@ -198,6 +198,7 @@ fill_env(const struct bl_app *app, const struct bl_worker *w, const struct sourc
 			 app->cfg.mbuf_data_room - RTE_PKTMBUF_HEADROOM : 0;
 	env->pool = app->pool;
 	env->dbuf = app->dbuf;
+	env->pkt_mode = app->cfg.pkt_mode;
 	env->lcore = w->lcore;
 	env->replica = replica;
 	env->n_replicas = s->n_lcores;

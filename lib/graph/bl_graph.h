@@ -42,6 +42,8 @@ struct bl_graph_port {
 struct bl_graph_env {
 	struct rte_mempool *pool;   /* sources and private copies allocate here */
 	struct bl_dbuf *dbuf;       /* the packet DBuf pool belongs to (NULL: a plain pool) */
+	unsigned int pkt_mode;      /* memory.packet_mode: who may read packets; a sink's file
+	                             * (pcap file=) gets its read bits (0: the owner's only) */
 	unsigned int lcore;
 	unsigned int replica, n_replicas;
 	uint16_t burst;             /* packets a source polls at most per pass (at most what
