@@ -219,15 +219,17 @@ bl_ctl_start(struct bl_app *app, struct bl_ctl **out)
 		return -ENAMETOOLONG;
 	}
 	snprintf(c->dir, sizeof(c->dir), "%s/%s", run_dir(), app->cfg.instance);
-	if (mkdir(run_dir(), 0755) < 0 && errno != EEXIST) {
-		int e = say_cannot_create(run_dir(), errno);
-		free(c);
-		return e;
-	}
-	if (mkdir(c->dir, 0755) < 0 && errno != EEXIST) {
-		int e = say_cannot_create(c->dir, errno);
-		free(c);
-		return e;
+	/* 0755 whatever the umask (chmod: mkdir's mode is cut by it): under umask 077 the
+	 * folders were 0700, and no user but root reached a socket its mode lets them use.
+	 * A folder there already keeps the mode its maker gave it. */
+	for (unsigned int i = 0; i < 2; i++) {
+		const char *d = i == 0 ? run_dir() : c->dir;
+
+		if (mkdir(d, 0755) == 0 ? chmod(d, 0755) < 0 : errno != EEXIST) {
+			int e = say_cannot_create(d, errno);
+			free(c);
+			return e;
+		}
 	}
 	if (access(c->path, F_OK) == 0) {
 		if (socket_live(c->path)) {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The control socket's permissions come from the config (control.mode,
 # control.group): a user in the group may connect (ls, stats), a user outside
-# it is refused with a clear error and gets nothing; the default is 0666.
+# it is refused with a clear error and gets nothing; the default is 0666. The folders
+# are 0755 whatever the umask.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (/run/beltline, users, setpriv)"; exit 77; fi
@@ -58,6 +59,15 @@ check "socket gone after exit" test ! -e "$RUN/ctl"
 start ''
 eq "default socket mode" "$(stat -c %a "$RUN/ctl")" 666
 check "default: anyone may list" "${AS_NOBODY[@]}" "$BELTLINE" ls
+stop
+
+# The instance's folder is 0755 whatever beltlined's umask: under umask 077 it was 0700,
+# and nobody but root reached the socket its mode (0666) opens to all.
+umask 077
+start ''
+umask 022
+eq "umask 077: the instance folder's mode" "$(stat -c %a "$RUN")" 755
+check "umask 077: anyone may list" "${AS_NOBODY[@]}" "$BELTLINE" ls
 stop
 
 # A bad group is a config error naming the key, exit 2, nothing started.
