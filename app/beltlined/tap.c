@@ -53,6 +53,13 @@
 
 #define TAP_MAX 16
 #define TAP_CAPACITY 4096u
+/* What one user other than root may hold, so that no user takes every tap (or the pool's
+ * room for their rings) from the others: taps at once, taps of all such users together
+ * (the rest is root's), and the capacity a tap may ask for. Root is held to TAP_MAX and
+ * the pool alone. */
+#define TAP_PER_UID       4u
+#define TAP_NOT_ROOT      (TAP_MAX - 4u)
+#define TAP_CAPACITY_USER 16384u
 
 struct tap {
 	struct bl_filter_tap hook;     /* first: the runtime hands this back */
@@ -63,6 +70,7 @@ struct tap {
 	struct bl_stream *s;
 	/* main lcore only */
 	bool used;
+	uid_t uid;                     /* who asked for it */
 	struct bl_graph *g;            /* the tapped filter's graph (compared, deref'd only if run) */
 	struct bl_filter *f;
 	unsigned int worker;           /* index in app->workers */
@@ -385,6 +393,39 @@ undo_made(struct tap **made, unsigned int n)
 			tap_free(made[k]);
 }
 
+/* A user other than root past what it may hold (TAP_PER_UID, TAP_NOT_ROOT,
+ * TAP_CAPACITY_USER): true, with err saying which. n: the taps this request makes. */
+static bool
+limited(uid_t uid, unsigned int n, uint32_t capacity, struct bl_err *err)
+{
+	unsigned int mine = 0, users = 0;
+
+	if (capacity > TAP_CAPACITY_USER) {
+		bl_err_set(err, -EPERM, "tap: \"capacity\" above %u is root's (uid %u asked for %u)",
+			   TAP_CAPACITY_USER, (unsigned int)uid, capacity);
+		return true;
+	}
+	for (unsigned int i = 0; i < TAP_MAX; i++) {
+		if (!taps[i].used || taps[i].uid == 0)
+			continue;
+		users++;
+		mine += taps[i].uid == uid;
+	}
+	if (mine + n > TAP_PER_UID) {
+		bl_err_set(err, -EBUSY, "tap: uid %u holds %u tap%s already (a user other than root "
+			   "holds at most %u at once%s)", (unsigned int)uid, mine, mine == 1 ? "" : "s",
+			   TAP_PER_UID, n > 1 ? "; this filter runs on several lcores and takes a tap "
+			   "on each" : "");
+		return true;
+	}
+	if (users + n > TAP_NOT_ROOT) {
+		bl_err_set(err, -EBUSY, "tap: users other than root hold %u taps already (at most %u: "
+			   "the rest are root's)", users, TAP_NOT_ROOT);
+		return true;
+	}
+	return false;
+}
+
 struct cJSON *
 bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const struct cJSON *req,
 		struct bl_err *err)
@@ -443,6 +484,8 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 		return NULL;
 	for (unsigned int i = 0; i < TAP_MAX; i++)
 		n_free += !taps[i].used && taps[i].s == NULL;
+	if (who->uid != 0 && limited(who->uid, hs.n, o.capacity, err))
+		return NULL;
 	if (n_free < hs.n) {
 		bl_err_set(err, -ENOSPC, "tap: %u taps run already (the limit)%s", TAP_MAX - n_free,
 			   hs.n > 1 ? "; this filter runs on several lcores and takes a tap on each" : "");
@@ -464,6 +507,7 @@ bl_app_tap_open(struct bl_app *app, const struct bl_stream_cred *who, const stru
 		made[r] = t;
 		memset(t, 0, sizeof(*t));
 		t->label.kind = BL_LABEL_DEFAULT;
+		t->uid = who->uid;
 		t->g = hs.g[r];
 		t->f = hs.f[r];
 		t->worker = hs.worker[r];
