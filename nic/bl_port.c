@@ -173,6 +173,24 @@ configure(struct bl_cfg_port *p, unsigned int idx, uint16_t port_id,
 
 	if (info.driver_name != NULL && strcmp(info.driver_name, "net_af_packet") == 0)
 		af_packet_check_mtu(p, idx, &info);
+	/* net_ring loops tx queue q into rx queue q: what a tx queue past the rx queues sends
+	 * goes to a ring nothing reads (counted sent; its mbufs stay there until the stop
+	 * says them leaked). Said, not refused: a config may mean only rx queue 0's. */
+	if (info.driver_name != NULL && strcmp(info.driver_name, "net_ring") == 0 &&
+	    p->tx_queues > p->rx_queues) {
+		char which[32];
+
+		if (p->tx_queues - p->rx_queues == 1)
+			snprintf(which, sizeof(which), "tx queue %u sends", p->rx_queues);
+		else
+			snprintf(which, sizeof(which), "tx queues %u..%u send", p->rx_queues,
+				 p->tx_queues - 1u);
+		bl_log(BL_LOG_WARNING, "ports[%u] (%s): net_ring hands what tx queue q sends to its "
+		       "rx queue q, and it has %u tx queues%s but %u rx queue%s: what %s is never "
+		       "received (counted sent, left in the device); give it rx_queues %u", idx,
+		       p->name, p->tx_queues, p->tx_queues_auto ? " (one per worker that sends)" : "",
+		       p->rx_queues, p->rx_queues == 1 ? "" : "s", which, p->tx_queues);
+	}
 
 	rc = rte_eth_dev_configure(port_id, p->rx_queues, p->tx_queues, &conf);
 	if (rc == -1)   /* a driver's own -1, not -EPERM: it said why in the log only */

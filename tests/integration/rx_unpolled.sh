@@ -4,6 +4,8 @@
 # the others is never read (RSS, af_packet's fanout; net_af_packet and net_tap count
 # none of what they then drop), so the start says which queues, naming the port. A
 # port every queue of which is polled, and a port no rx polls, are not warned about.
+# A net_ring with more tx queues than rx queues (it loops tx queue q into rx queue q) is
+# said too: what the extra tx queues send is never received.
 . "$(dirname "$0")/lib.sh"
 
 Q2="net_pcap0,rx_pcap=$SRCDIR/config/sample.pcap,rx_pcap=$SRCDIR/config/sample.pcap"
@@ -29,4 +31,12 @@ run all "{ \"name\": \"in\", \"vdev\": \"$Q2\", \"rx_queues\": 2 }" \
 	'"graphs": [ { "lcores": [1], "pipeline": "rx port=in | count" } ]'
 check "every queue polled: no warning" bash -c "! grep -q 'polled by no rx' '$T/err'"
 eq "... and every packet of both queues counted" "$(jget "$T/r.json" '.graphs[0].filters.count.in')" 2000
+
+run ring '{ "name": "r", "vdev": "net_ring0", "tx_queues": 2 }' \
+	'"graphs": [ { "lcores": [1], "pipeline": "gen count=10 | tx port=r; rx port=r | count" } ]'
+check "net_ring with 2 tx queues and 1 rx queue: said ($(grep net_ring "$T/err" | head -c 200))" \
+	warned 'ports\[0\] (r): net_ring hands what tx queue q sends to its rx queue q.*give it rx_queues 2'
+run ring2 '{ "name": "r", "vdev": "net_ring0", "tx_queues": 2, "rx_queues": 2 }' \
+	'"graphs": [ { "lcores": [1], "pipeline": "gen count=10 | tx port=r; rx port=r | count" } ]'
+check "... as many rx queues as tx queues: not said" bash -c "! grep -q 'net_ring hands' '$T/err'"
 finish
