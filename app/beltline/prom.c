@@ -225,6 +225,12 @@ static const struct key filter_keys[] = {
 	K("cycles", "filter_cycles_total", 'c', "TSC cycles those calls took"),
 };
 
+static const struct key graph_keys[] = {
+	K("passes", "graph_passes_total", 'c', "passes the graph's worker made over it"),
+	K("cycle_limit", "graph_cycle_limit_packets_total", 'c',
+	  "packets still circling a cyclic graph after the round limit (freed)"),
+};
+
 static const struct key edge_keys[] = {
 	K("packets", "edge_packets_total", 'c', "packets the edge carried"),
 };
@@ -604,6 +610,8 @@ static const struct section sections[] = {
 			    "packets that left the filter, per class (the first 16 classes; the "
 			    "rest as other)" }),
 	  .more = filter_counters },
+	{ .stats_key = "graphs", .each = 1, .part = "graph", KEYS(graph_keys),
+	  .labels = LABS({ "graph", "graph", 's' }, { "lcore", "lcore", 'n' }) },
 	{ .stats_key = "edges", .each = 1, .part = "edge", KEYS(edge_keys),
 	  .labels = LABS({ "graph", "graph", 's' }, { "from", "from", 's' }, { "to", "to", 's' }),
 	  .classes = CLSS({ "classes", "beltline_edge_class_packets_total",

@@ -72,7 +72,7 @@ ctl_stats_json(void *arg)
 {
 	const struct bl_ctl *c = arg;
 	const struct bl_app *app = c->app;
-	cJSON *j = cJSON_CreateObject(), *ports, *filters, *edges;
+	cJSON *j = cJSON_CreateObject(), *ports, *filters, *edges, *graphs;
 
 	cJSON_AddStringToObject(j, "instance", app->cfg.instance);
 	N(j, "uptime_s", bl_app_uptime_s(app));
@@ -97,13 +97,22 @@ ctl_stats_json(void *arg)
 	}
 	filters = cJSON_AddArrayToObject(j, "filters");
 	edges = cJSON_AddArrayToObject(j, "edges");
+	graphs = cJSON_AddArrayToObject(j, "graphs");
 	for (unsigned int w = 0; w < app->n_workers; w++)
 		for (unsigned int g = 0; g < app->workers[w].n_graphs; g++) {
 			const struct bl_graph *gr = app->workers[w].graphs[g];
+			cJSON *go = cJSON_CreateObject();
 			char gname[48];
 
 			snprintf(gname, sizeof(gname), "%s.%u", app->workers[w].origin[g],
 				 app->workers[w].replica[g]);
+			/* The graph's own drops (packets still circling a cycle after the
+			 * round limit): the final report had them, stats did not. */
+			cJSON_AddStringToObject(go, "graph", gname);
+			N(go, "lcore", app->workers[w].lcore);
+			N(go, "passes", bl_counter_read(&bl_graph_stats(gr)->passes));
+			N(go, "cycle_limit", bl_counter_read(&bl_graph_stats(gr)->cycle_limit));
+			cJSON_AddItemToArray(graphs, go);
 			for (unsigned int i = 0; i < bl_graph_n_filters(gr); i++) {
 				const struct bl_filter *f = bl_graph_filter(gr, i);
 				cJSON *o = cJSON_CreateObject();

@@ -195,3 +195,18 @@ Test(prom, captures_are_counters)
 			    "beltline_captures_stop_timeouts_total{instance=\"i1\"} 1\n") != NULL, "%s", t);
 	free(t);
 }
+
+/* A graph's own counters: cycle_limit is a drop (packets freed still circling a cycle). */
+Test(prom, graphs_cycle_limit_is_a_counter)
+{
+	char *t = render("{\"graphs\":[{\"graph\":\"g.0\",\"lcore\":1,\"passes\":9,"
+			 "\"cycle_limit\":4}]}");
+
+	cr_assert(strstr(t, "# TYPE beltline_graph_cycle_limit_packets_total counter\n"
+			    "beltline_graph_cycle_limit_packets_total{instance=\"i1\",graph=\"g.0\","
+			    "lcore=\"1\"} 4\n") != NULL, "%s", t);
+	cr_assert(strstr(t, "beltline_graph_passes_total{instance=\"i1\",graph=\"g.0\",lcore=\"1\"} 9\n")
+		  != NULL, "%s", t);
+	cr_assert(strstr(t, "untyped") == NULL, "%s", t);
+	free(t);
+}
