@@ -228,6 +228,7 @@ beltline_user_stats(const struct beltline_user *u, struct beltline_user_stats *s
 	v.ignored = __atomic_load_n(&u->tp->ignored, __ATOMIC_RELAXED);
 	v.full = u->full;
 	v.lost = r.lost;
+	v.invalid = r.invalid;   /* skipped, never taken: as beltline_stats says of a reader */
 	memcpy((char *)st + sizeof(st->sz), (char *)&v + sizeof(v.sz),
 	       (st->sz < sizeof(v) ? st->sz : sizeof(v)) - sizeof(st->sz));
 	return 0;

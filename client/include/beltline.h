@@ -393,6 +393,8 @@ struct beltline_user_stats {
 	uint64_t ignored;       /* of them, ignored by the appliance (late, twice, unknown) */
 	uint64_t full;          /* beltline_give calls that found the ring full */
 	uint64_t lost;          /* packets decided before they could be taken (the reader lapped) */
+	uint64_t invalid;       /* entries skipped because they point outside every DBuf (never
+	                         * taken: on_timeout decides them; since 2026-12) */
 };
 
 /* Fill st (as much as st->sz allows). 0 or -EINVAL. */

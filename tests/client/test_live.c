@@ -395,6 +395,40 @@ Test(live, user_stats_refuses_a_size_below_its_sz_field)
 	fake_stop(&f, t);
 }
 
+/* A verdict client skips an entry that points outside every DBuf as any reader does: the
+ * packet is never taken (the filter's on_timeout decides it). beltline_user_stats said
+ * nothing of it: not taken, not lost, not invalid, while beltline_stats of the same
+ * stream counted it in invalid. */
+Test(live, user_stats_count_the_entries_skipped_as_invalid)
+{
+	struct fake f = { 0 };
+	pthread_t t;
+	struct beltline_user *u;
+	struct beltline_user_stats st = { .sz = sizeof(st) };
+	struct beltline_pkt v[8];
+	const struct bl_ibuf_entry e[] = {
+		fake_ent(9, 0, 0, 100),               /* no DBuf 9 */
+		fake_ent(DBUF_ID, 1, 0, 64),          /* good */
+		fake_ent(DBUF_ID, 99, 0, 64),         /* object out of range */
+	};
+	int n, took = 0;
+
+	cr_assert_eq(fake_start(&f, &t), 0);
+	struct beltline_open_opts o = { .sz = sizeof(o), .run_dir = f.dir, .client = "unit" };
+	cr_assert_eq(beltline_open_user("beltline://t/ips", &o, &u), 0, "%s", last_log);
+	cr_assert_eq(bl_ibuf_write(f.ib, e, 3), 3);
+	while ((n = beltline_take(u, v, 8)) > 0)
+		took += n;
+	cr_assert_eq(n, -EAGAIN);
+	cr_assert_eq(took, 1);
+	cr_assert_eq(beltline_user_stats(u, &st), 0);
+	cr_assert_eq(st.taken, 1);
+	cr_assert_eq(st.invalid, 2, "two entries skipped, each counted once: %llu",
+		     (unsigned long long)st.invalid);
+	beltline_user_close(u);
+	fake_stop(&f, t);
+}
+
 /* Every open that takes beltline_open_opts takes them by one rule (libbpf's): a bigger
  * struct than the library knows only with what it does not know zero. beltline_open
  * refused one with a field set past its end; open_write, open_user and ctl_open took it. */
