@@ -264,6 +264,8 @@ static const struct bl_counter_def inject_counters[] = {
 		 "point at (zero copy; not the writer's to fill until freed)"),
 	C(tot.writers_total, "writers_total", "writers that opened"),
 	C(tot.reclaimed, "reclaimed", "writers gone with frames committed and not yet read"),
+	C(tot.unread, "unread", "frames those writers left committed and not yet read: dropped "
+	  "(none counted for a garbage head)"),
 	C(tot.orphaned, "orphaned", "writers gone while mbufs still pointed into their region: "
 	  "kept mapped until the last is freed"),
 	C(tot.wakeups, "wakeups", "signals to a writer sleeping for its buffers (on its wake channel)"),

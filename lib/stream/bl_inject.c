@@ -358,10 +358,17 @@ bl_inject_close_write(struct bl_inject *s)
 		close(w->wake_fd);
 		w->wake_fd = -1;
 	}
-	/* relaxed: the writer's head, untrusted; only decides a counter. */
-	if (__atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED) != w->tail) {
+	/* relaxed: the writer's head, untrusted; only decides counters. What it committed and
+	 * the worker never read is dropped: counted as frames when the head is sane (at most
+	 * a ring ahead of the tail; a garbage head, counted in bad_head, says no number). */
+	uint64_t head = __atomic_load_n(&w->hdr->head, __ATOMIC_RELAXED);
+	if (head != w->tail) {
 		s->reclaimed++;
 		bl_counter_add(&s->tot->reclaimed, 1);
+		if (head - w->tail <= w->g.capacity) {
+			s->unread += head - w->tail;
+			bl_counter_add(&s->tot->unread, head - w->tail);
+		}
 	}
 	/* The gauge is the current writer's: none now (the worker is out, it stores no more;
 	 * relaxed, as its stores). What a gone writer leaves held is in orphans. */
@@ -477,6 +484,7 @@ bl_inject_stats_json(void)
 		N(o, "writers", s->wr != NULL);
 		N(o, "writers_total", s->writers);
 		N(o, "reclaimed", s->reclaimed);
+		N(o, "unread", s->unread);
 		cJSON_AddBoolToObject(o, "zero_copy", __atomic_load_n(&s->zero_copy, __ATOMIC_RELAXED));
 		N(o, "orphans", s->orphans);
 		w = cJSON_AddObjectToObject(o, "writer");

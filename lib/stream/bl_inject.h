@@ -78,6 +78,8 @@ struct bl_inject_counts {
 	                                     * at (stored each burst, not added) */
 	uint64_t writers_total;             /* writers that opened (main lcore) */
 	uint64_t reclaimed;                 /* of them, gone with frames committed and unread */
+	uint64_t unread;                    /* the frames they left committed and unread: dropped
+	                                     * (main lcore; none for a garbage head) */
 	uint64_t orphaned;                  /* of them, gone while mbufs still pointed into their
 	                                     * region: kept mapped until the last is freed */
 	uint64_t wakeups;                   /* signals to a sleeping writer (worker and
@@ -101,6 +103,7 @@ struct bl_inject {
 	char client[48];                    /* what it called itself, printable */
 	uint64_t writers;                   /* writers that opened, in all */
 	uint64_t reclaimed;                 /* of them, closed with frames not yet read */
+	uint64_t unread;                    /* the frames those left unread: dropped */
 	int zero_copy;                      /* set at create: mbufs point at the writer's buffers;
 	                                     * turned off by bl_inject_copy_from_now (atomic) */
 	unsigned int orphans;               /* main lcore: gone writers' regions still held */

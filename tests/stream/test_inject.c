@@ -660,3 +660,44 @@ Test(inject, a_head_of_zero_behind_the_tail_is_counted)
 	bl_inject_grant_close(&g);
 	bl_inject_release(s);
 }
+
+/* A writer that goes with frames committed and not yet read: they are dropped (never
+ * sent), and counted as frames (unread), not only as one writer gone (reclaimed). A
+ * garbage head says nothing of how many: those count none. */
+Test(inject, frames_a_gone_writer_left_unread_are_counted)
+{
+	struct bl_inject *s = make("ur", 0600);
+	struct bl_stream_cred who = me();
+	struct rte_mempool *mp = harness_pool();
+	struct rte_mbuf *out[32];
+	struct bl_inject_grant g;
+	struct bl_err err;
+	struct wside w;
+	uint8_t frame[256] = { 0 };
+
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
+	writer_map(&g, &w);
+	for (uint64_t q = 0; q < 5; q++)
+		commit(&w, q, frame, 64);
+	cr_assert(eq(int, bl_inject_poll(s, mp, out, 2), 2));
+	rte_pktmbuf_free_bulk(out, 2);
+	bl_inject_grant_close(&g);
+	munmap(w.p, w.size);
+	munmap((void *)(uintptr_t)w.t, BL_SHM_META_PAGE);
+	bl_inject_close_write(s);
+	cr_assert(eq(u64, s->tot->reclaimed, 1));
+	cr_assert(eq(u64, s->tot->unread, 3), "three frames committed, never read: dropped");
+	cr_assert(eq(u64, s->unread, 3), "the stream's count too (stats' injects[])");
+
+	/* The next writer leaves a head more than capacity (16) ahead: garbage, no count. */
+	cr_assert(eq(int, bl_inject_open_write(s, &who, "t", 0, &g, &err), 0), "%s", err.msg);
+	writer_map(&g, &w);
+	__atomic_store_n(&w.h->head, 1000, __ATOMIC_RELEASE);
+	bl_inject_grant_close(&g);
+	munmap(w.p, w.size);
+	munmap((void *)(uintptr_t)w.t, BL_SHM_META_PAGE);
+	bl_inject_close_write(s);
+	cr_assert(eq(u64, s->tot->reclaimed, 2));
+	cr_assert(eq(u64, s->tot->unread, 3), "a garbage head counts no frame");
+	bl_inject_release(s);
+}
