@@ -604,6 +604,22 @@ flow_tick(struct bl_filter *f)
 	bl_flow_sweep(fl->t, now);
 }
 
+/* Where the export=NAME stream's counters live: its ring's producer page (written by the
+ * exporter thread, the ring's one writer) and the stream (copy_nombuf, the same thread). */
+static const void *
+flow_ring(const struct bl_filter *f)
+{
+	const struct flow *fl = bl_filter_priv(f);
+
+	return fl->s != NULL ? fl->s->ib->prod : NULL;
+}
+
+static const void *
+flow_stream(const struct bl_filter *f)
+{
+	return ((const struct flow *)bl_filter_priv(f))->s;
+}
+
 static const struct bl_counter_def flow_counters[] = {
 	BL_COUNTER(struct flow, packets, "packets", "IPv4 and IPv6 packets metered"),
 	BL_COUNTER(struct flow, bytes, "bytes", "their IP length fields summed (what records count)"),
@@ -635,6 +651,14 @@ static const struct bl_counter_def flow_counters[] = {
 	BL_COUNTER(struct flow, streamed, "streamed", "records handed to the export=NAME stream"),
 	BL_COUNTER(struct flow, stream_nombuf, "stream_nombuf",
 		   "records not streamed: no free mbuf for them"),
+	BL_COUNTER_IN(flow_ring, struct bl_ibuf_prod, dropped, "stream_dropped",
+		      "records streamed that the stream's ring refused: it was full (srp, mrp: a "
+		      "reader fell behind)"),
+	BL_COUNTER_IN(flow_ring, struct bl_ibuf_prod, overwritten, "stream_overwritten",
+		      "records streamed that were overwritten before every reader read them (frp)"),
+	BL_COUNTER_IN(flow_stream, struct bl_stream, w.copy_nombuf, "stream_copy_nombuf",
+		      "records streamed and not written: no free mbuf in the stream's copy DBuf "
+		      "(mode, owner or group other than the packet DBuf's)"),
 	BL_COUNTER(struct flow, stream_taken, "stream_taken",
 		   "records not streamed: a reload's new flow took the stream over (its last "
 		   "records; a collector still gets them)"),
