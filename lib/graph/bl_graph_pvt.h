@@ -25,4 +25,8 @@ struct bl_graph {
 	struct bl_graph_stats st;
 };
 
+/* Build: the run order of g's filters (g->order), has_cycle, each filter's cyclic, the
+ * sources and the tickers (bl_graph_order.c). */
+void bl_graph__order(struct bl_graph *g);
+
 #endif /* BL_GRAPH_PVT_H */
