@@ -160,3 +160,20 @@ jget() { jq -r "$2" "$1"; }
 # socket: tests that kill the appliance under a call wait for it, not for a sleep)
 unix_connected() { ss -xp 2> /dev/null | grep -q "pid=$1,"; }
 
+
+# veth_ns TAG: root and ip(8), or SKIP; a veth pair, $VA here and $VB in namespace $NS (both
+# up), removed at exit with the test's folder (the EXIT trap is set here).
+veth_ns() {
+	if [ "$(id -u)" != 0 ] || ! command -v ip > /dev/null; then
+		echo "SKIP: needs root and ip(8) (a veth pair in a network namespace)"
+		exit 77
+	fi
+	NS=bl${1}n$$ VA=bl${1}a$$ VB=bl${1}b$$
+	trap 'kill $(jobs -p) 2> /dev/null || true; ip link del "$VA" 2> /dev/null || true
+	      ip netns del "$NS" 2> /dev/null || true; rm -rf "$T"' EXIT
+	ip netns add "$NS"
+	ip link add "$VA" type veth peer name "$VB"
+	ip link set "$VB" netns "$NS"
+	ip link set "$VA" up
+	ip -n "$NS" link set "$VB" up
+}

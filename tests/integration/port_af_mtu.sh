@@ -6,18 +6,7 @@
 # and says nothing when it does not (MTU 1500, or a framesz= that holds the MTU). A
 # framesz= larger than an mbuf is refused naming mbufs.data_room. Needs root and ip(8).
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ] || ! command -v ip > /dev/null; then
-	echo "SKIP: needs root and ip(8) (a veth pair in a network namespace)"
-	exit 77
-fi
-NS=blmt$$ VA=blma$$ VB=blmb$$
-trap 'kill $(jobs -p) 2> /dev/null || true; ip link del "$VA" 2> /dev/null || true
-      ip netns del "$NS" 2> /dev/null || true; rm -rf "$T"' EXIT
-ip netns add "$NS"
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VB" netns "$NS"
-ip link set "$VA" up
-ip -n "$NS" link set "$VB" up
+veth_ns m
 export BELTLINE_RUN_DIR=$T/run
 mkdir -p "$BELTLINE_RUN_DIR"
 run() {   # run VDEV-ARGS [MEMORY-JSON]: status of a short run, stderr in $T/err

@@ -5,18 +5,7 @@
 # a reload that moves the interface to another port keeps it promiscuous meanwhile.
 # Needs root and ip(8): a veth pair whose other end is in a namespace of its own.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ] || ! command -v ip > /dev/null; then
-	echo "SKIP: needs root and ip(8) (a veth pair in a network namespace)"
-	exit 77
-fi
-NS=blpr$$ VA=blpa$$ VB=blpb$$
-trap 'kill $(jobs -p) 2> /dev/null || true; ip link del "$VA" 2> /dev/null || true
-      ip netns del "$NS" 2> /dev/null || true; rm -rf "$T"' EXIT
-ip netns add "$NS"
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VB" netns "$NS"
-ip link set "$VA" up
-ip -n "$NS" link set "$VB" up
+veth_ns p
 promisc() { ip link show "$VA" | head -1 | grep -q PROMISC; }
 
 fwd_cfg "$T/c.json" "$(inst promisc)" "net_af_packet0,iface=$VA" "net_null0"
